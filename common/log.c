@@ -1,0 +1,60 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/buf.h"
+#include "common/banned.h"
+
+static int min_level = -1;
+
+void sw_log_set_level(enum sw_log_level level)
+{
+	min_level = (int)level;
+}
+
+static int current_level(void)
+{
+	if (min_level < 0) {
+		const char *e = getenv("SLIPWAY_LOG");
+		min_level = SW_LOG_INFO;
+		if (e && !strcmp(e, "debug"))
+			min_level = SW_LOG_DEBUG;
+		else if (e && !strcmp(e, "warn"))
+			min_level = SW_LOG_WARN;
+		else if (e && !strcmp(e, "error"))
+			min_level = SW_LOG_ERROR;
+	}
+	return min_level;
+}
+
+void sw_log(enum sw_log_level level, const char *app, long job, const char *fmt, ...)
+{
+	static const char *names[] = { "debug", "info ", "warn ", "error" };
+	struct sw_buf line = SW_BUF_INIT;
+	char stamp[32];
+	struct tm tm;
+	time_t now;
+	va_list ap;
+
+	if ((int)level < current_level())
+		return;
+	now = time(NULL);
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	sw_buf_addf(&line, "%s %s ", stamp, names[level]);
+	if (app && job > 0)
+		sw_buf_addf(&line, "%s#%ld ", app, job);
+	else if (app)
+		sw_buf_addf(&line, "%s ", app);
+	va_start(ap, fmt);
+	sw_buf_vaddf(&line, fmt, ap);
+	va_end(ap);
+	sw_buf_rtrim(&line);
+	sw_buf_addch(&line, '\n');
+	(void)!write(2, line.ptr, line.len);
+	sw_buf_release(&line);
+}

@@ -1,0 +1,96 @@
+#include <stdio.h>
+
+#include "common/store.h"
+#include "common/error.h"
+#include "common/banned.h"
+
+int sw_store_error(sqlite3 *db, const char *what)
+{
+	return sw_error("%s: %s", what, db ? sqlite3_errmsg(db) : "no database");
+}
+
+int sw_store_exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		sw_error("sqlite: %s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return SW_ERROR;
+	}
+	return 0;
+}
+
+int sw_store_prepare(sqlite3 *db, sqlite3_stmt **stmt, const char *sql)
+{
+	if (sqlite3_prepare_v2(db, sql, -1, stmt, NULL) != SQLITE_OK)
+		return sw_store_error(db, "sqlite prepare");
+	return 0;
+}
+
+static int user_version(sqlite3 *db, int *version)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = SW_ERROR;
+	if (sw_store_prepare(db, &st, "PRAGMA user_version") < 0)
+		return SW_ERROR;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*version = sqlite3_column_int(st, 0);
+		ret = 0;
+	} else {
+		sw_store_error(db, "user_version");
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int sw_store_open(sqlite3 **out, const char *path, const char *const *migrations)
+{
+	sqlite3 *db = NULL;
+	int version = 0;
+	int i;
+
+	*out = NULL;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+		sw_error("open %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(db, 10000);
+	if (sw_store_exec(db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;") < 0)
+		goto fail;
+	if (user_version(db, &version) < 0)
+		goto fail;
+	for (i = 0; migrations && migrations[i]; i++) {
+		char pragma[64];
+		if (i < version)
+			continue;
+		if (sw_store_exec(db, "BEGIN IMMEDIATE") < 0)
+			goto fail;
+		/* another process may have migrated while we waited for the lock */
+		if (user_version(db, &version) < 0 || i < version) {
+			sw_store_exec(db, "ROLLBACK");
+			if (i < version)
+				continue;
+			goto fail;
+		}
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", i + 1);
+		if (sw_store_exec(db, migrations[i]) < 0 || sw_store_exec(db, pragma) < 0) {
+			sw_error_prefix("%s: migration %d", path, i + 1);
+			sw_store_exec(db, "ROLLBACK");
+			goto fail;
+		}
+		if (sw_store_exec(db, "COMMIT") < 0)
+			goto fail;
+	}
+	*out = db;
+	return 0;
+
+fail:
+	sqlite3_close(db);
+	return SW_ERROR;
+}
+
+void sw_store_close(sqlite3 *db)
+{
+	sqlite3_close(db);
+}

@@ -1,0 +1,101 @@
+# Shell helpers shared by scripts/up, scripts/test and the integration tests.
+# Source it; every function prints one line on failure and returns non-zero.
+
+sw_root() { cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd; }
+
+# A TCP port nobody listens on (the kernel picks it).
+sw_free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Wait until cmd succeeds, at most $1 seconds.
+sw_wait_for() {
+  local secs=$1; shift
+  local end=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $end ] || return 1
+    sleep 0.2
+  done
+}
+
+# Does the Docker engine at DOCKER_HOST (or the default socket) answer?
+sw_docker_ok() {
+  docker version --format '{{.Server.APIVersion}}' >/dev/null 2>&1
+}
+
+# Start a private dockerd whose state lives in $1 (socket $1/docker.sock). Prints the
+# DOCKER_HOST to use. The dockerd's pid is in $1/pid.
+sw_start_dockerd() {
+  local dir=$1
+  mkdir -p "$dir"
+  dockerd --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/pid" \
+    -H "unix://$dir/docker.sock" --storage-driver=vfs >"$dir/log" 2>&1 &
+  if ! DOCKER_HOST="unix://$dir/docker.sock" sw_wait_for 60 sw_docker_ok; then
+    echo "dockerd did not start; its log: $dir/log" >&2
+    tail -5 "$dir/log" >&2
+    return 1
+  fi
+  echo "unix://$dir/docker.sock"
+}
+
+# Make slipway/busybox:latest (Debian's static busybox) in the engine at DOCKER_HOST.
+sw_make_base_image() {
+  if docker image inspect slipway/busybox:latest >/dev/null 2>&1; then
+    return 0
+  fi
+  local root
+  root=$(mktemp -d)
+  mkdir -p "$root/bin" "$root/tmp" "$root/etc" "$root/root"
+  cp /bin/busybox "$root/bin/busybox"
+  local a
+  for a in $(/bin/busybox --list); do
+    [ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
+  done
+  echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
+  echo 'root:x:0:' >"$root/etc/group"
+  chmod 1777 "$root/tmp"
+  tar -C "$root" -c . | docker import -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' - slipway/busybox:latest >/dev/null
+  local rc=$?
+  rm -rf "$root"
+  return $rc
+}
+
+# Start Distribution's registry on 127.0.0.1:$2 with its data and config in $1.
+# Optional $3: an htpasswd file for basic auth. Pid in $1/pid.
+sw_start_registry() {
+  local dir=$1 port=$2 htpasswd=${3:-}
+  mkdir -p "$dir/data"
+  {
+    echo "version: 0.1"
+    echo "log: {level: warn}"
+    echo "storage:"
+    echo "  filesystem: {rootdirectory: $dir/data}"
+    echo "  delete: {enabled: true}"
+    echo "http:"
+    echo "  addr: 127.0.0.1:$port"
+    if [ -n "$htpasswd" ]; then
+      echo "auth:"
+      echo "  htpasswd: {realm: slipway, path: $htpasswd}"
+    fi
+  } >"$dir/config.yml"
+  docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
+  echo $! >"$dir/pid"
+  if ! sw_wait_for 30 curl -s -o /dev/null "http://127.0.0.1:$port/v2/"; then
+    echo "registry did not start on port $port; its log: $dir/log" >&2
+    return 1
+  fi
+}
+
+# Stop the process whose pid is in file $1 (TERM, then KILL after 10 s).
+sw_stop_pidfile() {
+  local f=$1 pid
+  [ -f "$f" ] || return 0
+  pid=$(cat "$f")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    local i
+    for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$f"
+}
