@@ -1,0 +1,231 @@
+/*
+ * slipway-hook: installed as hooks/pre-receive in every app repository.
+ *
+ * git runs it after a push's objects arrived (still in quarantine) and before any ref
+ * moves, with "<old> <new> <ref>" lines on stdin. A push to main (or master) becomes a
+ * job in slipwayd, whose log is relayed to the pusher as it happens; the exit status
+ * is the job's verdict (0: the refs move, 1: the push is rejected, the reason being
+ * the last line). Other branches and tags are stored as they are. Deleting main is
+ * refused.
+ *
+ * slipwayd passes SLIPWAY_URL, SLIPWAY_HOOK_SECRET, SLIPWAY_APP and
+ * SLIPWAY_HOOK_TIMEOUT in git's CGI environment; git passes them down to us, with
+ * the quarantine (GIT_OBJECT_DIRECTORY, GIT_ALTERNATE_OBJECT_DIRECTORIES,
+ * GIT_QUARANTINE_PATH) and the push options (GIT_PUSH_OPTION_COUNT, _0, ...).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <git2.h>
+
+#include "hooks/relay.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/gitref.h"
+#include "common/http.h"
+#include "common/strvec.h"
+#include "common/xalloc.h"
+#include "common/banned.h"
+
+#define MAX_UPDATES 1000
+#define MAX_INPUT (MAX_UPDATES * (SW_GITREF_MAX + 140))
+#define MAX_PUSH_OPTIONS 32
+
+/* One line for the pusher and the exit code 1: the push is rejected. */
+static int reject(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int reject(const char *fmt, ...)
+{
+	struct sw_buf b = SW_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	sw_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	sw_relay_say(" !     %s", b.ptr);
+	sw_buf_release(&b);
+	return 1;
+}
+
+static int read_stdin(struct sw_buf *in)
+{
+	char tmp[8192];
+	ssize_t n;
+
+	sw_buf_init(in, MAX_INPUT);
+	for (;;) {
+		n = read(0, tmp, sizeof(tmp));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return sw_error_errno("read ref updates");
+		if (n == 0)
+			return 0;
+		if (sw_buf_add(in, tmp, (size_t)n) < 0)
+			return sw_error_code(SW_ETOOBIG, "more ref updates than slipway takes in one push (%d)", MAX_UPDATES);
+	}
+}
+
+/* The pushed object must be a commit, readable from the quarantine. */
+static int check_commit(const char *sha, char short_sha[16])
+{
+	git_repository *repo = NULL;
+	git_commit *commit = NULL;
+	git_oid oid;
+	int ret = SW_ERROR;
+
+	git_libgit2_init();
+	if (git_repository_open_ext(&repo, ".", GIT_REPOSITORY_OPEN_FROM_ENV, NULL) < 0) {
+		const git_error *e = git_error_last();
+		sw_error("cannot open the repository: %s", e ? e->message : "unknown error");
+		goto cleanup;
+	}
+	if (git_oid_fromstr(&oid, sha) < 0 || git_commit_lookup(&commit, repo, &oid) < 0) {
+		sw_error("%.7s is not a commit this push brought", sha);
+		goto cleanup;
+	}
+	git_oid_tostr(short_sha, 8, git_commit_id(commit));
+	ret = 0;
+cleanup:
+	git_commit_free(commit);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return ret;
+}
+
+static void push_options(struct sw_strvec *out)
+{
+	const char *count = getenv("GIT_PUSH_OPTION_COUNT");
+	long n = count ? strtol(count, NULL, 10) : 0;
+	long i;
+
+	if (n > MAX_PUSH_OPTIONS)
+		n = MAX_PUSH_OPTIONS;
+	for (i = 0; i < n; i++) {
+		struct sw_buf key = SW_BUF_INIT;
+		const char *v;
+		sw_buf_addf(&key, "GIT_PUSH_OPTION_%ld", i);
+		v = getenv(key.ptr);
+		if (v)
+			sw_strvec_push(out, v);
+		sw_buf_release(&key);
+	}
+}
+
+static long env_long(const char *name, long def)
+{
+	const char *v = getenv(name);
+	char *end = NULL;
+	long n;
+
+	if (!v || !*v)
+		return def;
+	n = strtol(v, &end, 10);
+	return (*end || n <= 0) ? def : n;
+}
+
+int main(int argc, char **argv)
+{
+	struct sw_buf in = SW_BUF_INIT;
+	struct sw_gitref_update *updates = NULL;
+	struct sw_strvec options = SW_STRVEC_INIT;
+	struct sw_relay_job job;
+	const struct sw_gitref_update *deploy = NULL;
+	size_t nr = 0, alloc = 0, i, pos = 0;
+	char short_sha[16];
+	int ret = 1, r;
+
+	(void)argc;
+	(void)argv;
+	/* The pusher may hang up; we still wait for the job (git keeps the quarantine
+	 * for as long as we run), so writes to a closed stderr must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (read_stdin(&in) < 0) {
+		ret = reject("%s", sw_error_last());
+		goto cleanup;
+	}
+	while (pos < in.len) {
+		const char *nl = memchr(in.ptr + pos, '\n', in.len - pos);
+		size_t len = nl ? (size_t)(nl - (in.ptr + pos)) : in.len - pos;
+		struct sw_gitref_update u = SW_GITREF_UPDATE_INIT;
+
+		if (len && sw_gitref_parse_update(&u, in.ptr + pos, len) < 0) {
+			ret = reject("%s", sw_error_last());
+			goto cleanup;
+		}
+		pos += len + 1;
+		if (!len)
+			continue;
+		if (nr >= MAX_UPDATES) {
+			sw_gitref_update_release(&u);
+			ret = reject("more ref updates than slipway takes in one push (%d)", MAX_UPDATES);
+			goto cleanup;
+		}
+		SW_ALLOC_GROW(updates, nr + 1, alloc);
+		updates[nr++] = u;
+	}
+
+	for (i = 0; i < nr; i++) {
+		const struct sw_gitref_update *u = &updates[i];
+		const char *branch = sw_gitref_branch(u->ref);
+
+		if (u->kind == SW_GITREF_DEPLOY && u->is_delete) {
+			ret = reject("deleting %s is refused: slipway deploys from it", branch);
+			goto cleanup;
+		}
+		if (u->kind == SW_GITREF_DEPLOY && !deploy)
+			deploy = u;
+		else if (u->kind == SW_GITREF_DEPLOY)
+			sw_relay_say("-----> %s stored (one build per push: building %s)", branch,
+				     sw_gitref_branch(deploy->ref));
+		else if (u->kind == SW_GITREF_BRANCH && !u->is_delete)
+			sw_relay_say("-----> branch %s stored", branch);
+	}
+	if (!deploy) {
+		ret = 0;
+		goto cleanup;
+	}
+
+	memset(&job, 0, sizeof(job));
+	job.url = getenv("SLIPWAY_URL");
+	job.secret = getenv("SLIPWAY_HOOK_SECRET");
+	job.app = getenv("SLIPWAY_APP");
+	if (!job.url || !job.secret || !job.app) {
+		ret = reject("this repository takes pushes through slipwayd only");
+		goto cleanup;
+	}
+	if (check_commit(deploy->new_sha, short_sha) < 0) {
+		ret = reject("%s", sw_error_last());
+		goto cleanup;
+	}
+	push_options(&options);
+	job.ref = deploy->ref;
+	job.old_sha = deploy->old_sha;
+	job.new_sha = deploy->new_sha;
+	job.object_dir = getenv("GIT_OBJECT_DIRECTORY");
+	job.alternate_dirs = getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES");
+	job.quarantine = getenv("GIT_QUARANTINE_PATH");
+	job.push_options = &options;
+	job.timeout_secs = env_long("SLIPWAY_HOOK_TIMEOUT", 3600);
+
+	if (sw_http_global_init() < 0) {
+		ret = reject("%s", sw_error_last());
+		goto cleanup;
+	}
+	r = sw_relay_run(&job);
+	if (r < 0)
+		ret = reject("%s", sw_error_last());
+	else
+		ret = r;
+cleanup:
+	for (i = 0; i < nr; i++)
+		sw_gitref_update_release(&updates[i]);
+	free(updates);
+	sw_strvec_clear(&options);
+	sw_buf_release(&in);
+	return ret;
+}

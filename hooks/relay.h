@@ -1,0 +1,35 @@
+#ifndef SW_RELAY_H
+#define SW_RELAY_H
+
+#include "common/strvec.h"
+
+/*
+ * The hook's side of a job: ask slipwayd (POST $SLIPWAY_URL/internal/v1/jobs, see
+ * receiver/api.h for the protocol) to build a pushed commit, and relay the job's
+ * log to stderr line by line as it comes (git shows it as "remote: ...").
+ */
+struct sw_relay_job {
+	const char *url;            /* $SLIPWAY_URL */
+	const char *secret;         /* $SLIPWAY_HOOK_SECRET */
+	const char *app;
+	const char *ref;
+	const char *old_sha;
+	const char *new_sha;
+	const char *object_dir;     /* $GIT_OBJECT_DIRECTORY (the quarantine), or NULL */
+	const char *alternate_dirs; /* $GIT_ALTERNATE_OBJECT_DIRECTORIES, or NULL */
+	const char *quarantine;     /* $GIT_QUARANTINE_PATH, or NULL */
+	const struct sw_strvec *push_options;
+	long timeout_secs;          /* give up waiting after this long */
+};
+
+/*
+ * Run it: 0 when the job succeeded, 1 when it failed (its reason is then the last
+ * line written), or a negative code when slipwayd could not be asked or went away
+ * (message in sw_error_last(), nothing written about it yet).
+ */
+int sw_relay_run(const struct sw_relay_job *job);
+
+/* Write one line (adding "\n") to stderr; a pusher that hung up is not an error. */
+void sw_relay_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,44 @@
+#ifndef SW_API_H
+#define SW_API_H
+
+#include <microhttpd.h>
+
+#include "common/buf.h"
+#include "receiver/server.h"
+
+/*
+ * The JSON API (Authorization: Bearer <token>, or Basic like git), all GET:
+ *   /api/v1/health                            {"ok": true}            (no token needed)
+ *   /api/v1/apps                              {"apps": [app...]}
+ *   /api/v1/apps/<app>                        app
+ *   /api/v1/apps/<app>/builds                 {"builds": [build...]}  newest first, at most 100
+ *   /api/v1/apps/<app>/builds/<id>            build
+ *   /api/v1/apps/<app>/builds/<id>/log        text/plain; ?follow=1 streams until the build ends
+ *   /api/v1/builds/<id>, /api/v1/builds/<id>/log   the same without the app
+ *   app   = {"name", "created_at", "last_build": build|null}
+ *   build = {"id", "app", "ref", "branch", "commit", "status": queued|running|succeeded|failed,
+ *            "reason", "image", "digest", "size", "reused", "push_options",
+ *            "created_at", "started_at", "finished_at", "duration"}   (times ISO 8601 UTC or null)
+ * Errors: {"error": "..."} with 400 (bad name or id), 401, 404, 405, 413.
+ *
+ * And the pre-receive hook's job request (loopback only, per-run secret):
+ *   POST /internal/v1/jobs   Authorization: Bearer $SLIPWAY_HOOK_SECRET
+ *   {"app", "ref", "old", "new", "object_dir", "alternate_dirs", "quarantine_path",
+ *    "push_options": [...]}
+ *   → 200 application/x-ndjson, one JSON object a line, as things happen:
+ *     {"build": 12, "status": "queued"}
+ *     {"line": "-----> waiting for build 11 (started 8s ago)"}   each log line of the job
+ *     {}                                                          keepalive (every 15 s of silence)
+ *     {"build": 12, "status": "succeeded", "image": "...", "digest": "..."}   or
+ *     {"build": 12, "status": "failed", "reason": "..."}                     (last line)
+ *   A hook that disconnects before its job started drops the job.
+ */
+
+/* Handle an /api/ or /internal/ request whose body (bounded) is in body; queues the response. */
+enum MHD_Result sw_api_handle(struct sw_server *s, struct MHD_Connection *c, const char *url,
+			      const char *method, const struct sw_buf *body, unsigned *status);
+
+/* Copy s[0..n) to out (appended) with every invalid UTF-8 sequence replaced by '?'. */
+void sw_api_utf8_clean(struct sw_buf *out, const char *s, size_t n);
+
+#endif

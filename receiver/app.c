@@ -1,0 +1,247 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "receiver/app.h"
+#include "receiver/db.h"
+#include "common/error.h"
+#include "common/proc.h"
+#include "common/store.h"
+#include "common/banned.h"
+
+static pthread_mutex_t create_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int sw_app_name_valid(const char *name)
+{
+	size_t i;
+
+	if (!(name[0] >= 'a' && name[0] <= 'z'))
+		return 0;
+	for (i = 1; name[i]; i++) {
+		char ch = name[i];
+		if (i >= SW_APP_NAME_MAX)
+			return 0;
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-'))
+			return 0;
+	}
+	return i >= 3;
+}
+
+int sw_app_parse_git_path(const char *path, char app[SW_APP_NAME_MAX + 1], const char **rest)
+{
+	const char *dotgit;
+	size_t n;
+
+	app[0] = '\0';
+	if (path[0] != '/')
+		return sw_error_code(SW_ENOTFOUND, "not found");
+	/* The first ".git" that ends the path or is followed by "/". */
+	for (dotgit = strstr(path, ".git"); dotgit; dotgit = strstr(dotgit + 1, ".git"))
+		if (dotgit[4] == '\0' || dotgit[4] == '/')
+			break;
+	if (!dotgit)
+		return sw_error_code(SW_ENOTFOUND, "not found");
+	n = (size_t)(dotgit - (path + 1));
+	if (n > SW_APP_NAME_MAX || n == 0) {
+		return sw_error_code(SW_EINVAL, "invalid app name (want 3-30 of a-z, 0-9, '-', starting with a letter)");
+	}
+	memcpy(app, path + 1, n);
+	app[n] = '\0';
+	if (!sw_app_name_valid(app)) {
+		app[0] = '\0';
+		return sw_error_code(SW_EINVAL, "invalid app name (want 3-30 of a-z, 0-9, '-', starting with a letter)");
+	}
+	*rest = dotgit + 4;
+	return 0;
+}
+
+void sw_app_repo_path(struct sw_buf *out, const struct sw_config *c, const char *app)
+{
+	sw_buf_reset(out);
+	sw_buf_addf(out, "%s/%s.git", c->repos, app);
+}
+
+int sw_app_exists(const struct sw_config *c, const char *app)
+{
+	struct sw_buf p = SW_BUF_INIT;
+	struct stat st;
+	int r;
+
+	sw_app_repo_path(&p, c, app);
+	r = stat(p.ptr, &st) == 0 && S_ISDIR(st.st_mode);
+	sw_buf_release(&p);
+	return r;
+}
+
+static int run_git(const char *what, const char *const *argv)
+{
+	struct sw_proc p = SW_PROC_INIT;
+	struct sw_buf err = SW_BUF_INIT;
+	int r;
+
+	sw_buf_init(&err, 4096);
+	sw_strvec_pushv(&p.args, argv);
+	sw_strvec_pushl(&p.env, "GIT_CONFIG_NOSYSTEM=1", "GIT_DIR", "GIT_WORK_TREE", NULL);
+	r = sw_proc_run(&p, NULL, &err);
+	if (r > 0) {
+		sw_buf_rtrim(&err);
+		r = sw_error("%s: %s", what, err.len ? err.ptr : "git failed");
+	} else if (r < 0) {
+		sw_error_prefix("%s", what);
+	}
+	sw_proc_release(&p);
+	sw_buf_release(&err);
+	return r;
+}
+
+static int write_config(const char *dir, const struct sw_config *c)
+{
+	struct sw_buf path = SW_BUF_INIT, text = SW_BUF_INIT;
+	int fd = -1, ret = SW_ERROR;
+
+	sw_buf_addf(&path, "%s/config", dir);
+	sw_buf_addf(&text,
+		    "[receive]\n"
+		    "\tfsckObjects = true\n"
+		    "\tmaxInputSize = %s\n"
+		    "\tkeepAlive = 5\n"
+		    "\tadvertisePushOptions = true\n"
+		    "[http]\n"
+		    "\treceivepack = true\n"
+		    "[gc]\n"
+		    "\tautoDetach = false\n",
+		    c->max_push_size);
+	fd = open(path.ptr, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0) {
+		sw_error_errno("open %s", path.ptr);
+		goto cleanup;
+	}
+	if (write(fd, text.ptr, text.len) != (ssize_t)text.len) {
+		sw_error_errno("write %s", path.ptr);
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	sw_buf_release(&path);
+	sw_buf_release(&text);
+	return ret;
+}
+
+/* hooks/pre-receive -> c->hook, replaced atomically when it points elsewhere. */
+static int install_hook(const char *repo, const struct sw_config *c)
+{
+	struct sw_buf link = SW_BUF_INIT, tmp = SW_BUF_INIT;
+	char target[PATH_MAX];
+	ssize_t n;
+	int ret = SW_ERROR;
+
+	sw_buf_addf(&link, "%s/hooks/pre-receive", repo);
+	n = readlink(link.ptr, target, sizeof(target) - 1);
+	if (n > 0) {
+		target[n] = '\0';
+		if (!strcmp(target, c->hook)) {
+			ret = 0;
+			goto cleanup;
+		}
+	}
+	sw_buf_addf(&tmp, "%s/hooks/.pre-receive.%ld", repo, (long)getpid());
+	unlink(tmp.ptr);
+	if (symlink(c->hook, tmp.ptr) < 0) {
+		sw_error_errno("install hook %s", link.ptr);
+		goto cleanup;
+	}
+	if (rename(tmp.ptr, link.ptr) < 0) {
+		sw_error_errno("install hook %s", link.ptr);
+		unlink(tmp.ptr);
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	sw_buf_release(&link);
+	sw_buf_release(&tmp);
+	return ret;
+}
+
+static int record_app(sqlite3 *db, const char *app)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = 0;
+
+	if (sw_store_prepare(db, &st, "INSERT OR IGNORE INTO apps(name, created_at) VALUES (?, ?)") < 0)
+		return SW_ERROR;
+	sqlite3_bind_text(st, 1, app, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_double(st, 2, sw_db_now());
+	if (sqlite3_step(st) != SQLITE_DONE)
+		ret = sw_store_error(db, "record app");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int create_repo(const struct sw_config *c, const char *app, const char *repo)
+{
+	static unsigned long counter;
+	struct sw_buf tmp = SW_BUF_INIT;
+	int ret = SW_ERROR;
+
+	sw_buf_addf(&tmp, "%s/.new-%s-%ld-%lu", c->repos, app, (long)getpid(), ++counter);
+	{
+		const char *init[] = { "git", "init", "--quiet", "--bare", "--initial-branch=main", tmp.ptr, NULL };
+		if (run_git("create repository", init) != 0)
+			goto cleanup;
+	}
+	if (write_config(tmp.ptr, c) < 0 || install_hook(tmp.ptr, c) < 0)
+		goto cleanup;
+	if (rename(tmp.ptr, repo) < 0) {
+		if (errno != EEXIST && errno != ENOTEMPTY) {
+			sw_error_errno("create %s", repo);
+			goto cleanup;
+		}
+	}
+	ret = 0;
+cleanup:
+	if (access(tmp.ptr, F_OK) == 0) {
+		const char *argv[] = { "rm", "-rf", "--", tmp.ptr, NULL };
+		struct sw_proc p = SW_PROC_INIT;
+		sw_strvec_pushv(&p.args, argv);
+		sw_proc_run(&p, NULL, NULL);
+		sw_proc_release(&p);
+	}
+	sw_buf_release(&tmp);
+	return ret;
+}
+
+int sw_app_ensure(const struct sw_config *c, sqlite3 *db, const char *app, int *created)
+{
+	struct sw_buf repo = SW_BUF_INIT;
+	int ret = SW_ERROR;
+
+	if (created)
+		*created = 0;
+	if (!sw_app_name_valid(app))
+		return sw_error_code(SW_EINVAL, "invalid app name");
+	sw_app_repo_path(&repo, c, app);
+	pthread_mutex_lock(&create_lock);
+	if (!sw_app_exists(c, app)) {
+		if (create_repo(c, app, repo.ptr) < 0)
+			goto cleanup;
+		if (created)
+			*created = 1;
+	} else if (install_hook(repo.ptr, c) < 0) {
+		goto cleanup;
+	}
+	if (record_app(db, app) < 0)
+		goto cleanup;
+	ret = 0;
+cleanup:
+	pthread_mutex_unlock(&create_lock);
+	sw_buf_release(&repo);
+	return ret;
+}

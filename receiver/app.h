@@ -1,0 +1,43 @@
+#ifndef SW_APP_H
+#define SW_APP_H
+
+#include <sqlite3.h>
+
+#include "common/buf.h"
+#include "receiver/config.h"
+
+/*
+ * Apps: a name and a bare repository $SLIPWAY_HOME/repos/<app>.git, created on the
+ * first push with slipway-hook installed as hooks/pre-receive and the receive
+ * settings slipway relies on (fsckObjects, maxInputSize, keepAlive, push options,
+ * http.receivepack).
+ */
+
+#define SW_APP_NAME_MAX 30
+
+/* 1 when name matches ^[a-z][a-z0-9-]{2,29}$. */
+int sw_app_name_valid(const char *name);
+
+/*
+ * Split a (decoded) request path "/<app>.git<rest>" into app and rest (a pointer
+ * into path: "" or "/info/refs", ...). 0 when it names a valid app; SW_EINVAL with
+ * "invalid app name: ..." when the part before ".git" is not one; SW_ENOTFOUND when
+ * the path is not a repository path at all.
+ */
+int sw_app_parse_git_path(const char *path, char app[SW_APP_NAME_MAX + 1], const char **rest);
+
+/* repos/<app>.git into out (reset first). */
+void sw_app_repo_path(struct sw_buf *out, const struct sw_config *c, const char *app);
+
+/* 1 when the app's repository exists. */
+int sw_app_exists(const struct sw_config *c, const char *app);
+
+/*
+ * Make sure the app exists: create the bare repository (atomically: built under a
+ * temporary name, then renamed) and its row in apps, or on an existing one re-point
+ * hooks/pre-receive at c->hook when it points elsewhere. *created (may be NULL) is
+ * set to 1 when this call created it. The name must be valid (sw_app_name_valid).
+ */
+int sw_app_ensure(const struct sw_config *c, sqlite3 *db, const char *app, int *created);
+
+#endif

@@ -1,0 +1,41 @@
+#ifndef SW_CONFIG_H
+#define SW_CONFIG_H
+
+/*
+ * slipwayd's settings, read once from the environment (DESIGN.md contracts):
+ *   SLIPWAY_HOME            state (default ~/.slipway)
+ *   SLIPWAY_PORT            API + git (default 5480)
+ *   SLIPWAY_REGISTRY_PORT   the local registry (default 5000)
+ *   SLIPWAY_REGISTRY        host:port of the registry builds push to
+ *                           (default 127.0.0.1:$SLIPWAY_REGISTRY_PORT)
+ *   SLIPWAY_LISTEN          address to listen on (default 127.0.0.1)
+ *   SLIPWAY_MAX_BUILDS      builds running at once over all apps (default 2)
+ *   SLIPWAY_MAX_PUSH_SIZE   receive.maxInputSize, git's syntax: 500m, 2g (default 2g)
+ *   SLIPWAY_HOOK_TIMEOUT    seconds a push may wait for its build (default 3600)
+ *   SLIPWAY_HOOK            the slipway-hook binary (default: next to slipwayd)
+ */
+struct sw_config {
+	char *home;          /* absolute */
+	char *repos;         /* $home/repos */
+	char *builds;        /* $home/builds (job logs) */
+	char *db_path;       /* $home/slipwayd.db */
+	char *listen;
+	int port;
+	int registry_port;
+	char *registry;      /* host:port */
+	int max_builds;
+	char *max_push_size;
+	long hook_timeout;
+	char *hook;          /* absolute path of slipway-hook */
+};
+
+#define SW_CONFIG_INIT { NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, NULL, 0, NULL }
+
+/* Fill c from the environment. 0, or SW_EINVAL with "SLIPWAY_PORT: not a port: x". */
+int sw_config_load(struct sw_config *c);
+void sw_config_release(struct sw_config *c);
+
+/* Create $home, repos/ and builds/ (mode 0700 for home). */
+int sw_config_make_dirs(const struct sw_config *c);
+
+#endif

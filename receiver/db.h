@@ -1,0 +1,22 @@
+#ifndef SW_DB_H
+#define SW_DB_H
+
+#include <sqlite3.h>
+
+/*
+ * slipwayd's state database ($SLIPWAY_HOME/slipwayd.db) and its schema:
+ *   tokens(id, name, hash, created_at)     API tokens, SHA-256 hex of the secret only
+ *   apps(name, created_at)                 one per bare repo under repos/
+ *   builds(id, app, ref, old_sha, commit_sha, options, status, reason, image, digest,
+ *          size, reused, created_at, started_at, finished_at)
+ *          status: queued | running | succeeded | failed; times are unix seconds (REAL)
+ * Later pieces add tables with further migrations (append to the list in db.c).
+ */
+
+/* Open (creating and migrating) path; *out is closed with sw_store_close(). */
+int sw_db_open(sqlite3 **out, const char *path);
+
+/* Seconds since the epoch with sub-second precision. */
+double sw_db_now(void);
+
+#endif

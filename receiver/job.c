@@ -1,0 +1,637 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "receiver/job.h"
+#include "receiver/app.h"
+#include "receiver/db.h"
+#include "receiver/registry.h"
+#include "builder/build.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/gitref.h"
+#include "common/log.h"
+#include "common/store.h"
+#include "common/xalloc.h"
+#include "common/banned.h"
+
+#define LOG_LINE_MAX 4096
+
+enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE };
+
+struct job {
+	long id;
+	char *app;
+	char *ref;
+	char *commit;
+	char *object_dir;
+	char *alternates;
+	enum job_state state;
+	double created;
+	double started;
+	int log_fd;
+	off_t log_size;       /* bytes written to the log so far */
+	volatile int cancel;
+	int refs;             /* the active list holds one; each follower one */
+	struct job *next;
+};
+
+struct sw_jobs {
+	const struct sw_config *cfg;
+	sqlite3 *db;
+	pthread_mutex_t mu;
+	pthread_cond_t work;     /* a queued job may be runnable, or we stop */
+	pthread_cond_t changed;  /* a log grew or a job changed state */
+	struct job *head;        /* queued and running jobs, by id (= arrival) */
+	int running;
+	int stopping;
+	pthread_t *workers;
+	int nworkers;
+};
+
+struct sw_job_follow {
+	struct sw_jobs *jobs;
+	struct job *job;      /* NULL when the job was already over at open */
+	int fd;
+	off_t off;
+	int follow;
+};
+
+static void unref_locked(struct job *job)
+{
+	if (--job->refs > 0)
+		return;
+	if (job->log_fd >= 0)
+		close(job->log_fd);
+	free(job->app);
+	free(job->ref);
+	free(job->commit);
+	free(job->object_dir);
+	free(job->alternates);
+	free(job);
+}
+
+static void log_path(struct sw_buf *out, const struct sw_config *c, long id)
+{
+	sw_buf_reset(out);
+	sw_buf_addf(out, "%s/%ld.log", c->builds, id);
+}
+
+/* One line into the job's log (cut, flattened, "\n" added), followers woken. Holds mu. */
+static void write_line_locked(struct sw_jobs *j, struct job *job, const char *line)
+{
+	struct sw_buf b = SW_BUF_INIT;
+	size_t i, n = strlen(line);
+	ssize_t w;
+
+	if (n > LOG_LINE_MAX)
+		n = LOG_LINE_MAX;
+	sw_buf_add(&b, line, n);
+	for (i = 0; i < b.len; i++)
+		if (b.ptr[i] == '\n' || b.ptr[i] == '\r')
+			b.ptr[i] = ' ';
+	sw_buf_addch(&b, '\n');
+	w = job->log_fd >= 0 ? write(job->log_fd, b.ptr, b.len) : -1;
+	if (w > 0)
+		job->log_size += w;
+	else if (job->log_fd >= 0)
+		sw_log(SW_LOG_WARN, job->app, job->id, "cannot write the build log: %s", strerror(errno));
+	pthread_cond_broadcast(&j->changed);
+	sw_log(SW_LOG_INFO, job->app, job->id, "%.*s", (int)(b.len - 1), b.ptr);
+	sw_buf_release(&b);
+}
+
+static void job_log(struct sw_jobs *j, struct job *job, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void job_log(struct sw_jobs *j, struct job *job, const char *fmt, ...)
+{
+	struct sw_buf b = SW_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	sw_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&j->mu);
+	write_line_locked(j, job, b.ptr);
+	pthread_mutex_unlock(&j->mu);
+	sw_buf_release(&b);
+}
+
+/* Append a line to the log file of a job that is not in memory (recovery). */
+static void append_to_log_file(const struct sw_config *c, long id, const char *line)
+{
+	struct sw_buf p = SW_BUF_INIT, b = SW_BUF_INIT;
+	int fd;
+
+	log_path(&p, c, id);
+	fd = open(p.ptr, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		sw_buf_addf(&b, "%s\n", line);
+		(void)!write(fd, b.ptr, b.len);
+		close(fd);
+	}
+	sw_buf_release(&p);
+	sw_buf_release(&b);
+}
+
+static int db_finish(struct sw_jobs *j, long id, const char *reason, const struct sw_build_result *res)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = 0;
+
+	if (sw_store_prepare(j->db, &st,
+			     "UPDATE builds SET status = ?, reason = ?, image = ?, digest = ?, size = ?,"
+			     " reused = ?, finished_at = ? WHERE id = ?") < 0)
+		return SW_ERROR;
+	sqlite3_bind_text(st, 1, reason ? "failed" : "succeeded", -1, SQLITE_STATIC);
+	if (reason)
+		sqlite3_bind_text(st, 2, reason, -1, SQLITE_TRANSIENT);
+	if (res && res->image)
+		sqlite3_bind_text(st, 3, res->image, -1, SQLITE_TRANSIENT);
+	if (res && res->digest)
+		sqlite3_bind_text(st, 4, res->digest, -1, SQLITE_TRANSIENT);
+	if (res && res->size >= 0)
+		sqlite3_bind_int64(st, 5, res->size);
+	sqlite3_bind_int(st, 6, res ? res->reused : 0);
+	sqlite3_bind_double(st, 7, sw_db_now());
+	sqlite3_bind_int64(st, 8, id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		ret = sw_store_error(j->db, "record build");
+	sqlite3_finalize(st);
+	if (ret < 0)
+		sw_log_error("build %ld: %s", id, sw_error_last());
+	return ret;
+}
+
+static void db_started(struct sw_jobs *j, struct job *job)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sw_store_prepare(j->db, &st, "UPDATE builds SET status = 'running', started_at = ? WHERE id = ?") < 0)
+		return;
+	sqlite3_bind_double(st, 1, job->started);
+	sqlite3_bind_int64(st, 2, job->id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		sw_log(SW_LOG_ERROR, job->app, job->id, "record start: %s", sqlite3_errmsg(j->db));
+	sqlite3_finalize(st);
+}
+
+struct run_ctx {
+	struct sw_jobs *jobs;
+	struct job *job;
+};
+
+static int report_line(void *ctx, const char *line)
+{
+	struct run_ctx *rc = ctx;
+	job_log(rc->jobs, rc->job, "%s", line);
+	return rc->job->cancel ? -1 : 0;
+}
+
+static void run(struct sw_jobs *j, struct job *job)
+{
+	struct sw_build_opts o;
+	struct sw_build_result res = SW_BUILD_RESULT_INIT;
+	struct sw_registry_auth auth = SW_REGISTRY_AUTH_INIT;
+	struct sw_buf repo = SW_BUF_INIT, reason = SW_BUF_INIT;
+	struct run_ctx rc = { j, job };
+	const char *branch = sw_gitref_branch(job->ref);
+	int r;
+
+	db_started(j, job);
+	job_log(j, job, "-----> %s: building %.7s (%s), build %ld", job->app, job->commit,
+		branch ? branch : job->ref, job->id);
+	if (sw_registry_credentials(j->cfg, &auth) < 0) {
+		sw_buf_adds(&reason, sw_error_last());
+		goto done;
+	}
+	sw_app_repo_path(&repo, j->cfg, job->app);
+	memset(&o, 0, sizeof(o));
+	o.repo_path = repo.ptr;
+	o.object_dir = job->object_dir;
+	o.alternate_dirs = job->alternates;
+	o.commit = job->commit;
+	o.app = job->app;
+	o.registry = auth.registry;
+	o.registry_user = auth.user;
+	o.registry_password = auth.password;
+	o.report = report_line;
+	o.report_ctx = &rc;
+	o.cancel = &job->cancel;
+	sw_error_clear();
+	r = sw_build_run(&o, &res);
+	if (r < 0) {
+		if (job->cancel && j->stopping)
+			sw_buf_adds(&reason, "interrupted (slipwayd stopped)");
+		else
+			sw_buf_adds(&reason, *sw_error_last() ? sw_error_last() : "build failed");
+	}
+done:
+	if (reason.len) {
+		job_log(j, job, " !     %s", reason.ptr);
+		db_finish(j, job->id, reason.ptr, NULL);
+	} else {
+		/* the builder said "-----> build <sha> done in 6.3s" (or "reusing") */
+		db_finish(j, job->id, NULL, &res);
+	}
+	sw_build_result_release(&res);
+	sw_registry_auth_release(&auth);
+	sw_buf_release(&repo);
+	sw_buf_release(&reason);
+}
+
+/* The first queued job whose app has no earlier job in the list. Holds mu. */
+static struct job *pick_locked(struct sw_jobs *j)
+{
+	struct job *job, *prev;
+
+	for (job = j->head; job; job = job->next) {
+		int blocked = 0;
+		if (job->state != JOB_QUEUED)
+			continue;
+		for (prev = j->head; prev != job; prev = prev->next)
+			if (!strcmp(prev->app, job->app)) {
+				blocked = 1;
+				break;
+			}
+		if (!blocked)
+			return job;
+	}
+	return NULL;
+}
+
+static void unlink_locked(struct sw_jobs *j, struct job *job)
+{
+	struct job **pp;
+
+	for (pp = &j->head; *pp; pp = &(*pp)->next)
+		if (*pp == job) {
+			*pp = job->next;
+			job->next = NULL;
+			return;
+		}
+}
+
+static void *worker(void *arg)
+{
+	struct sw_jobs *j = arg;
+	struct job *job;
+
+	pthread_mutex_lock(&j->mu);
+	while (!j->stopping) {
+		job = pick_locked(j);
+		if (!job) {
+			pthread_cond_wait(&j->work, &j->mu);
+			continue;
+		}
+		job->state = JOB_RUNNING;
+		job->started = sw_db_now();
+		j->running++;
+		pthread_mutex_unlock(&j->mu);
+
+		run(j, job);
+
+		pthread_mutex_lock(&j->mu);
+		job->state = JOB_DONE;
+		j->running--;
+		unlink_locked(j, job);
+		pthread_cond_broadcast(&j->changed);
+		pthread_cond_broadcast(&j->work);
+		unref_locked(job);
+	}
+	pthread_mutex_unlock(&j->mu);
+	return NULL;
+}
+
+/* Jobs a previous slipwayd left queued or running: failed, "interrupted". */
+static int recover(struct sw_jobs *j)
+{
+	sqlite3_stmt *st = NULL, *up = NULL;
+	int ret = SW_ERROR, rc;
+
+	if (sw_store_prepare(j->db, &st, "SELECT id, app FROM builds WHERE status IN ('queued', 'running')") < 0 ||
+	    sw_store_prepare(j->db, &up, "UPDATE builds SET status = 'failed', reason = 'interrupted',"
+			     " finished_at = ? WHERE id = ?") < 0)
+		goto cleanup;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		long id = (long)sqlite3_column_int64(st, 0);
+		struct sw_buf line = SW_BUF_INIT;
+
+		sw_buf_addf(&line, " !     interrupted: slipwayd stopped before build %ld finished", id);
+		append_to_log_file(j->cfg, id, line.ptr);
+		sw_buf_release(&line);
+		sqlite3_reset(up);
+		sqlite3_bind_double(up, 1, sw_db_now());
+		sqlite3_bind_int64(up, 2, id);
+		if (sqlite3_step(up) != SQLITE_DONE) {
+			sw_store_error(j->db, "mark interrupted build");
+			goto cleanup;
+		}
+		sw_log(SW_LOG_WARN, (const char *)sqlite3_column_text(st, 1), id,
+		       "marked failed: interrupted (slipwayd stopped during it)");
+	}
+	if (rc != SQLITE_DONE) {
+		sw_store_error(j->db, "read unfinished builds");
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	sqlite3_finalize(st);
+	sqlite3_finalize(up);
+	return ret;
+}
+
+int sw_jobs_new(struct sw_jobs **out, const struct sw_config *c, sqlite3 *db)
+{
+	struct sw_jobs *j = xcalloc(1, sizeof(*j));
+	pthread_condattr_t ca;
+	int i;
+
+	*out = NULL;
+	j->cfg = c;
+	j->db = db;
+	pthread_mutex_init(&j->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&j->work, &ca);
+	pthread_cond_init(&j->changed, &ca);
+	pthread_condattr_destroy(&ca);
+	if (recover(j) < 0) {
+		sw_jobs_free(j);
+		return SW_ERROR;
+	}
+	j->workers = xcalloc((size_t)c->max_builds, sizeof(*j->workers));
+	for (i = 0; i < c->max_builds; i++) {
+		if (pthread_create(&j->workers[i], NULL, worker, j) != 0) {
+			sw_error("cannot start build worker threads");
+			sw_jobs_shutdown(j, 0);
+			sw_jobs_free(j);
+			return SW_ERROR;
+		}
+		j->nworkers++;
+	}
+	*out = j;
+	return 0;
+}
+
+/* Why a new job waits, or "" when it will start at once. Holds mu. */
+static void waiting_reason_locked(struct sw_jobs *j, struct job *job, struct sw_buf *out)
+{
+	struct job *o, *running = NULL, *last_queued = NULL;
+	int ahead = 0;
+	double now = sw_db_now();
+
+	for (o = j->head; o && o != job; o = o->next) {
+		if (strcmp(o->app, job->app))
+			continue;
+		ahead++;
+		if (o->state == JOB_RUNNING)
+			running = o;
+		else
+			last_queued = o;
+	}
+	if (running && ahead == 1)
+		sw_buf_addf(out, "-----> waiting for build %ld (started %.0fs ago)", running->id, now - running->started);
+	else if (running)
+		sw_buf_addf(out, "-----> waiting for build %ld (started %.0fs ago) and %d more queued before this push",
+			    running->id, now - running->started, ahead - 1);
+	else if (last_queued)
+		sw_buf_addf(out, "-----> waiting for build %ld (queued %.0fs ago)", last_queued->id,
+			    now - last_queued->created);
+	else if (j->running >= j->cfg->max_builds)
+		sw_buf_addf(out, "-----> waiting for a free build slot (%d builds running)", j->running);
+}
+
+long sw_jobs_submit(struct sw_jobs *j, const struct sw_job_request *req)
+{
+	struct sw_buf path = SW_BUF_INIT, why = SW_BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	struct job *job = NULL, **tail;
+	long id = SW_ERROR;
+
+	pthread_mutex_lock(&j->mu);
+	if (j->stopping) {
+		id = sw_error_code(SW_EUNAVAIL, "slipwayd is stopping; push again in a moment");
+		goto cleanup;
+	}
+	if (sw_store_prepare(j->db, &st,
+			     "INSERT INTO builds(app, ref, old_sha, commit_sha, options, status, created_at)"
+			     " VALUES (?, ?, ?, ?, ?, 'queued', ?) RETURNING id") < 0)
+		goto cleanup;
+	sqlite3_bind_text(st, 1, req->app, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, req->ref, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, req->old_sha, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, req->new_sha, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, req->options_json ? req->options_json : "[]", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_double(st, 6, sw_db_now());
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sw_store_error(j->db, "record build");
+		goto cleanup;
+	}
+	job = xcalloc(1, sizeof(*job));
+	job->id = (long)sqlite3_column_int64(st, 0);
+	job->app = xstrdup(req->app);
+	job->ref = xstrdup(req->ref);
+	job->commit = xstrdup(req->new_sha);
+	job->object_dir = req->object_dir ? xstrdup(req->object_dir) : NULL;
+	job->alternates = req->alternate_dirs ? xstrdup(req->alternate_dirs) : NULL;
+	job->state = JOB_QUEUED;
+	job->created = sw_db_now();
+	job->refs = 1;
+	log_path(&path, j->cfg, job->id);
+	job->log_fd = open(path.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+	if (job->log_fd < 0)
+		sw_log(SW_LOG_WARN, job->app, job->id, "cannot open %s: %s", path.ptr, strerror(errno));
+	for (tail = &j->head; *tail; tail = &(*tail)->next)
+		;
+	*tail = job;
+	waiting_reason_locked(j, job, &why);
+	if (why.len)
+		write_line_locked(j, job, why.ptr);
+	id = job->id;
+	pthread_cond_broadcast(&j->work);
+cleanup:
+	pthread_mutex_unlock(&j->mu);
+	if (st)
+		sqlite3_finalize(st);
+	sw_buf_release(&path);
+	sw_buf_release(&why);
+	return id;
+}
+
+void sw_jobs_abandon(struct sw_jobs *j, long id)
+{
+	struct job *job;
+	struct sw_buf line = SW_BUF_INIT;
+
+	pthread_mutex_lock(&j->mu);
+	for (job = j->head; job && job->id != id; job = job->next)
+		;
+	if (job && job->state == JOB_QUEUED) {
+		sw_buf_addf(&line, " !     the push went away before build %ld started", id);
+		write_line_locked(j, job, line.ptr);
+		job->state = JOB_DONE;
+		unlink_locked(j, job);
+		db_finish(j, id, "the push went away before the build started", NULL);
+		pthread_cond_broadcast(&j->changed);
+		pthread_cond_broadcast(&j->work);
+		unref_locked(job);
+	}
+	pthread_mutex_unlock(&j->mu);
+	sw_buf_release(&line);
+}
+
+static void deadline_after(struct timespec *ts, int ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+void sw_jobs_shutdown(struct sw_jobs *j, int grace_secs)
+{
+	struct timespec until;
+	struct job *job;
+	int i, all_joined;
+
+	pthread_mutex_lock(&j->mu);
+	j->stopping = 1;
+	for (job = j->head; job; job = job->next)
+		job->cancel = 1;
+	pthread_cond_broadcast(&j->work);
+	pthread_cond_broadcast(&j->changed);
+	deadline_after(&until, grace_secs * 1000);
+	while (j->running > 0)
+		if (pthread_cond_timedwait(&j->changed, &j->mu, &until) == ETIMEDOUT)
+			break;
+	all_joined = j->running == 0;
+	/* What is left (queued, or running past the grace period) is interrupted. */
+	while ((job = j->head)) {
+		struct sw_buf line = SW_BUF_INIT;
+		sw_buf_addf(&line, " !     interrupted: slipwayd stopped before build %ld finished", job->id);
+		write_line_locked(j, job, line.ptr);
+		sw_buf_release(&line);
+		db_finish(j, job->id, "interrupted", NULL);
+		unlink_locked(j, job);
+		if (job->state == JOB_QUEUED) {
+			job->state = JOB_DONE;
+			unref_locked(job);
+		}
+		/* a running one stays referenced by its worker */
+	}
+	pthread_cond_broadcast(&j->changed);
+	pthread_mutex_unlock(&j->mu);
+	for (i = 0; i < j->nworkers; i++) {
+		if (all_joined)
+			pthread_join(j->workers[i], NULL);
+		else
+			pthread_detach(j->workers[i]);
+	}
+	j->nworkers = 0;
+}
+
+void sw_jobs_free(struct sw_jobs *j)
+{
+	if (!j)
+		return;
+	if (j->nworkers)
+		sw_jobs_shutdown(j, 0);
+	free(j->workers);
+	/* Condition variables and the mutex may still be used by detached workers
+	 * that outlived the grace period: the process is about to end; leave them. */
+	free(j);
+}
+
+int sw_job_follow_open(struct sw_jobs *j, long id, int follow, struct sw_job_follow **out)
+{
+	struct sw_job_follow *f = xcalloc(1, sizeof(*f));
+	struct sw_buf path = SW_BUF_INIT;
+	struct job *job;
+
+	*out = NULL;
+	f->jobs = j;
+	f->follow = follow;
+	pthread_mutex_lock(&j->mu);
+	for (job = j->head; job && job->id != id; job = job->next)
+		;
+	if (job) {
+		job->refs++;
+		f->job = job;
+	}
+	pthread_mutex_unlock(&j->mu);
+	log_path(&path, j->cfg, id);
+	f->fd = open(path.ptr, O_RDONLY | O_CLOEXEC);
+	sw_buf_release(&path);
+	if (f->fd < 0) {
+		int e = errno;
+		sw_job_follow_free(f);
+		if (e == ENOENT)
+			return sw_error_code(SW_ENOTFOUND, "no log for build %ld", id);
+		errno = e;
+		return sw_error_errno("open log of build %ld", id);
+	}
+	*out = f;
+	return 0;
+}
+
+ssize_t sw_job_follow_read(struct sw_job_follow *f, char *buf, size_t n, int timeout_ms)
+{
+	struct sw_jobs *j = f->jobs;
+	struct timespec until;
+
+	if (timeout_ms >= 0)
+		deadline_after(&until, timeout_ms);
+	for (;;) {
+		ssize_t r = read(f->fd, buf, n);
+		int end = 0;
+
+		if (r > 0) {
+			f->off += r;
+			return r;
+		}
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return sw_error_errno("read build log");
+		}
+		if (!f->follow || !f->job)
+			return 0;
+		pthread_mutex_lock(&j->mu);
+		while (f->job->state != JOB_DONE && f->job->log_size <= f->off && !j->stopping) {
+			int w = timeout_ms >= 0 ? pthread_cond_timedwait(&j->changed, &j->mu, &until)
+						: pthread_cond_wait(&j->changed, &j->mu);
+			if (w == ETIMEDOUT) {
+				pthread_mutex_unlock(&j->mu);
+				return sw_error_code(SW_ETIMEOUT, "nothing new");
+			}
+		}
+		end = (f->job->state == JOB_DONE || j->stopping) && f->job->log_size <= f->off;
+		pthread_mutex_unlock(&j->mu);
+		if (end)
+			return 0;
+	}
+}
+
+void sw_job_follow_free(struct sw_job_follow *f)
+{
+	if (!f)
+		return;
+	if (f->job) {
+		pthread_mutex_lock(&f->jobs->mu);
+		unref_locked(f->job);
+		pthread_mutex_unlock(&f->jobs->mu);
+	}
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f);
+}

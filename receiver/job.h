@@ -1,0 +1,73 @@
+#ifndef SW_JOB_H
+#define SW_JOB_H
+
+#include <sqlite3.h>
+#include <sys/types.h>
+
+#include "receiver/config.h"
+
+/*
+ * Jobs: what a push to main/master starts. A job belongs to slipwayd, not to the
+ * connection that asked for it: once submitted it runs to the end and is recorded
+ * whatever happens to the pusher.
+ *
+ *  - one job at a time per app, in arrival order; apps run in parallel up to
+ *    c->max_builds (that many worker threads);
+ *  - state in SQLite (table builds, see db.h), log in $SLIPWAY_HOME/builds/<id>.log,
+ *    one line per event, also copied to the server log with app and id;
+ *  - a job that waits says why as the first line of its log
+ *    ("-----> waiting for build 12 (started 8s ago)");
+ *  - a failed job's last log line is " !     <reason>", and reason is recorded;
+ *  - at start, jobs a killed slipwayd left queued or running are marked failed with
+ *    reason "interrupted" (their apps are free: app locks live only in memory).
+ * Until the releaser exists a job is a build: sw_build_run() (builder/build.h).
+ */
+struct sw_jobs;
+
+struct sw_job_request {
+	const char *app;             /* valid, existing app */
+	const char *ref;             /* refs/heads/main or refs/heads/master */
+	const char *old_sha;
+	const char *new_sha;         /* the commit to build */
+	const char *object_dir;      /* the push's quarantine (GIT_OBJECT_DIRECTORY), or NULL */
+	const char *alternate_dirs;  /* GIT_ALTERNATE_OBJECT_DIRECTORIES, or NULL */
+	const char *options_json;    /* push options as a JSON array of strings ("[]") */
+};
+
+/* Recover interrupted jobs and start the workers. *out is freed by sw_jobs_free(). */
+int sw_jobs_new(struct sw_jobs **out, const struct sw_config *c, sqlite3 *db);
+
+/* Queue a job: its id (> 0), or a negative code. */
+long sw_jobs_submit(struct sw_jobs *j, const struct sw_job_request *req);
+
+/*
+ * The push that submitted id went away: when the job has not started yet, it is
+ * dropped (failed, "the push went away before the build started"). A running job
+ * is left to finish.
+ */
+void sw_jobs_abandon(struct sw_jobs *j, long id);
+
+/*
+ * Stop: no new jobs start, running ones are asked to cancel and given grace_secs to
+ * end, followers return end-of-log. Jobs still unfinished after that are marked
+ * interrupted now (or on the next start if the process dies first).
+ */
+void sw_jobs_shutdown(struct sw_jobs *j, int grace_secs);
+void sw_jobs_free(struct sw_jobs *j);
+
+/*
+ * Reading a job's log. With follow, reads block while the job still runs and
+ * nothing new is in its log, and the end of the log is the end of the job.
+ */
+struct sw_job_follow;
+
+/* SW_ENOTFOUND when there is no such job log. *out is freed by sw_job_follow_free(). */
+int sw_job_follow_open(struct sw_jobs *j, long id, int follow, struct sw_job_follow **out);
+/*
+ * Bytes read (> 0), 0 at the end, SW_ETIMEOUT when following and nothing new came
+ * within timeout_ms (< 0: wait as long as it takes), other negative codes on error.
+ */
+ssize_t sw_job_follow_read(struct sw_job_follow *f, char *buf, size_t n, int timeout_ms);
+void sw_job_follow_free(struct sw_job_follow *f);
+
+#endif

@@ -1,0 +1,206 @@
+/*
+ * slipwayd: the front door of slipway (git smart HTTP, the JSON API, the job queue).
+ *
+ *   slipwayd                    run the server (settings: receiver/config.h)
+ *   slipwayd admin-token        make sure $SLIPWAY_HOME/admin.token (0600) holds a valid
+ *                               token, creating it once; prints its path
+ *   slipwayd token-create NAME  create a token called NAME and print it (shown once)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <pthread.h>
+#include <sys/stat.h>
+
+#include "receiver/auth.h"
+#include "receiver/config.h"
+#include "receiver/db.h"
+#include "receiver/job.h"
+#include "receiver/server.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/http.h"
+#include "common/log.h"
+#include "common/store.h"
+#include "common/banned.h"
+
+#define SHUTDOWN_GRACE_SECS 10
+
+static int die(const char *what)
+{
+	fprintf(stderr, "slipwayd: %s%s%s\n", what, *sw_error_last() ? ": " : "", sw_error_last());
+	return 1;
+}
+
+static int read_small_file(const char *path, struct sw_buf *out, size_t cap)
+{
+	char tmp[512];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return sw_error_errno("open %s", path);
+	sw_buf_init(out, cap);
+	while ((n = read(fd, tmp, sizeof(tmp))) > 0)
+		if (sw_buf_add(out, tmp, (size_t)n) < 0) {
+			close(fd);
+			return sw_error_code(SW_ETOOBIG, "%s: over %zu bytes", path, cap);
+		}
+	close(fd);
+	sw_buf_rtrim(out);
+	return 0;
+}
+
+static int cmd_admin_token(const struct sw_config *cfg, sqlite3 *db)
+{
+	struct sw_buf path = SW_BUF_INIT, tmp = SW_BUF_INIT, token = SW_BUF_INIT;
+	int fd = -1, ret = 1;
+
+	sw_buf_addf(&path, "%s/admin.token", cfg->home);
+	if (access(path.ptr, F_OK) == 0) {
+		/* there already: make sure the store knows it (a fresh database, say) */
+		if (read_small_file(path.ptr, &token, 256) < 0 || sw_auth_token_add(db, "admin", token.ptr) < 0) {
+			ret = die(path.ptr);
+			goto cleanup;
+		}
+		printf("%s\n", path.ptr);
+		ret = 0;
+		goto cleanup;
+	}
+	if (sw_auth_token_create(db, "admin", &token) < 0) {
+		ret = die("create admin token");
+		goto cleanup;
+	}
+	sw_buf_addf(&tmp, "%s/.admin.token.%ld", cfg->home, (long)getpid());
+	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, token.ptr, token.len) != (ssize_t)token.len || write(fd, "\n", 1) != 1 ||
+	    fsync(fd) < 0) {
+		sw_error_errno("write %s", tmp.ptr);
+		ret = die("admin token");
+		goto cleanup;
+	}
+	/* link() fails if another run won the race: theirs stands, ours is dropped */
+	if (link(tmp.ptr, path.ptr) < 0 && errno != EEXIST) {
+		sw_error_errno("create %s", path.ptr);
+		ret = die("admin token");
+		goto cleanup;
+	}
+	printf("%s\n", path.ptr);
+	ret = 0;
+cleanup:
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp.ptr);
+	}
+	sw_buf_release(&path);
+	sw_buf_release(&tmp);
+	sw_buf_release(&token);
+	return ret;
+}
+
+static int cmd_token_create(sqlite3 *db, const char *name)
+{
+	struct sw_buf token = SW_BUF_INIT;
+	size_t n = strlen(name);
+
+	if (!n || n > 64 || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != n) {
+		fprintf(stderr, "slipwayd: token name: want 1-64 of a-z 0-9 - _ .\n");
+		return 2;
+	}
+	if (sw_auth_token_create(db, name, &token) < 0)
+		return die("create token");
+	printf("%s\n", token.ptr);
+	sw_buf_release(&token);
+	return 0;
+}
+
+static int serve(const struct sw_config *cfg, sqlite3 *db)
+{
+	struct sw_server srv;
+	struct sw_jobs *jobs = NULL;
+	sigset_t set;
+	int sig = 0;
+
+	memset(&srv, 0, sizeof(srv));
+	/* Signals: SIGPIPE never kills us (clients and children hang up); TERM/INT/HUP
+	 * are taken by sigwait below, so every thread started from here blocks them. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	/* git skips a hook it cannot run, and would then take pushes to main unbuilt */
+	if (access(cfg->hook, X_OK) < 0) {
+		sw_error_errno("%s", cfg->hook);
+		return die("slipway-hook (set SLIPWAY_HOOK)");
+	}
+	if (sw_http_global_init() < 0)
+		return die("init");
+	if (sw_jobs_new(&jobs, cfg, db) < 0)
+		return die("jobs");
+	srv.cfg = cfg;
+	srv.db = db;
+	srv.jobs = jobs;
+	if (sw_server_start(&srv) < 0) {
+		sw_jobs_shutdown(jobs, 0);
+		return die("listen");
+	}
+	sw_log_info("slipwayd listening on %s:%d (SLIPWAY_HOME=%s, registry %s, %d builds at once)",
+		    cfg->listen, cfg->port, cfg->home, cfg->registry, cfg->max_builds);
+	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+		sw_log_info("SIGHUP ignored");
+	sw_log_info("signal %d: stopping (running builds get %d s)", sig, SHUTDOWN_GRACE_SECS);
+	sw_server_quiesce(&srv);
+	sw_jobs_shutdown(jobs, SHUTDOWN_GRACE_SECS);
+	sw_log_info("stopped");
+	/* Connection threads may still be in a response, using the server, the jobs, the
+	 * config and the database: all of it lives until the process ends (MHD is not
+	 * stopped: it would wait for them). */
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sw_config cfg = SW_CONFIG_INIT;
+	sqlite3 *db = NULL;
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+	int ret;
+
+	if (cmd && (!strcmp(cmd, "-h") || !strcmp(cmd, "--help"))) {
+		printf("usage: slipwayd                    run the server\n"
+		       "       slipwayd admin-token        create $SLIPWAY_HOME/admin.token once; print its path\n"
+		       "       slipwayd token-create NAME  print a new API token called NAME\n");
+		return 0;
+	}
+	if (cmd && strcmp(cmd, "admin-token") && !(strcmp(cmd, "token-create") == 0 && argc == 3)) {
+		fprintf(stderr, "slipwayd: unknown command (see slipwayd --help)\n");
+		return 2;
+	}
+	umask(077);
+	if (sw_config_load(&cfg) < 0) {
+		fprintf(stderr, "slipwayd: %s\n", sw_error_last());
+		return 2;
+	}
+	if (sw_config_make_dirs(&cfg) < 0 || sw_db_open(&db, cfg.db_path) < 0) {
+		ret = die("state");
+		goto out;
+	}
+	if (!cmd)
+		ret = serve(&cfg, db);
+	else if (!strcmp(cmd, "admin-token"))
+		ret = cmd_admin_token(&cfg, db);
+	else
+		ret = cmd_token_create(db, argv[2]);
+	if (cmd) {
+		sw_store_close(db);
+		sw_config_release(&cfg);
+	}
+out:
+	return ret;
+}

@@ -1,0 +1,533 @@
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <jansson.h>
+
+#include "receiver/server.h"
+#include "receiver/api.h"
+#include "receiver/app.h"
+#include "receiver/db.h"
+#include "receiver/githttp.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "common/banned.h"
+
+#define IDLE_TIMEOUT_SECS 120
+#define CONNECTION_LIMIT 512
+#define DROP_MAX (16 * 1024 * 1024)
+
+enum request_kind {
+	REQ_BODY,   /* API or internal: body collected (bounded), handled at its end */
+	REQ_GIT,    /* body streamed into git http-backend */
+	REQ_DONE,   /* a response is queued */
+};
+
+struct request {
+	enum request_kind kind;
+	struct sw_server *srv;
+	struct sw_githttp *git;
+	struct sw_buf body;
+	char app[SW_APP_NAME_MAX + 1];
+	unsigned status;
+	double t0;
+	int too_big; /* the body passed SW_SERVER_MAX_BODY */
+	size_t dropped; /* bytes of it read and dropped since */
+	int quiet;   /* not worth an access log line (health checks) */
+	char what[160]; /* "GET /hello.git/info/refs", cut, for the access log */
+};
+
+enum MHD_Result sw_server_reply(struct MHD_Connection *c, unsigned status, const char *content_type,
+				const char *body, size_t len, unsigned *status_out)
+{
+	struct MHD_Response *res;
+	enum MHD_Result r;
+
+	res = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	if (!res)
+		return MHD_NO;
+	MHD_add_response_header(res, "Content-Type", content_type ? content_type : "text/plain; charset=utf-8");
+	MHD_add_response_header(res, "Cache-Control", "no-store");
+	r = MHD_queue_response(c, status, res);
+	MHD_destroy_response(res);
+	if (status_out)
+		*status_out = status;
+	return r;
+}
+
+static enum MHD_Result reply_line(struct MHD_Connection *c, unsigned status, unsigned *status_out,
+				  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* One text line, for git clients (they print it after "fatal: ..." or as the error). */
+static enum MHD_Result reply_line(struct MHD_Connection *c, unsigned status, unsigned *status_out,
+				  const char *fmt, ...)
+{
+	struct sw_buf b = SW_BUF_INIT;
+	enum MHD_Result r;
+	va_list ap;
+
+	va_start(ap, fmt);
+	sw_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	sw_buf_addch(&b, '\n');
+	r = sw_server_reply(c, status, NULL, b.ptr, b.len, status_out);
+	sw_buf_release(&b);
+	return r;
+}
+
+enum MHD_Result sw_server_json_error(struct MHD_Connection *c, unsigned status, unsigned *status_out,
+				     const char *fmt, ...)
+{
+	struct sw_buf msg = SW_BUF_INIT;
+	json_t *o;
+	char *text;
+	enum MHD_Result r;
+	va_list ap;
+
+	va_start(ap, fmt);
+	sw_buf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	o = json_pack("{s:s}", "error", msg.ptr);
+	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	if (!text)
+		r = sw_server_reply(c, status, "application/json", "{\"error\":\"error\"}\n", 18, status_out);
+	else {
+		struct sw_buf b = SW_BUF_INIT;
+		sw_buf_addf(&b, "%s\n", text);
+		r = sw_server_reply(c, status, "application/json", b.ptr, b.len, status_out);
+		sw_buf_release(&b);
+	}
+	free(text);
+	json_decref(o);
+	sw_buf_release(&msg);
+	return r;
+}
+
+enum MHD_Result sw_server_unauthorized(struct MHD_Connection *c, int json, const char *why, unsigned *status_out)
+{
+	struct sw_buf b = SW_BUF_INIT;
+	struct MHD_Response *res;
+	enum MHD_Result r;
+
+	if (json) {
+		json_t *o = json_pack("{s:s}", "error", why);
+		char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		sw_buf_addf(&b, "%s\n", text ? text : "{\"error\":\"unauthorized\"}");
+		free(text);
+		json_decref(o);
+	} else {
+		sw_buf_addf(&b, "%s\n", why);
+	}
+	res = MHD_create_response_from_buffer(b.len, b.ptr, MHD_RESPMEM_MUST_COPY);
+	sw_buf_release(&b);
+	if (!res)
+		return MHD_NO;
+	MHD_add_response_header(res, "Content-Type", json ? "application/json" : "text/plain; charset=utf-8");
+	MHD_add_response_header(res, "WWW-Authenticate", json ? "Bearer realm=\"slipway\"" : "Basic realm=\"slipway\"");
+	r = MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, res);
+	MHD_destroy_response(res);
+	if (status_out)
+		*status_out = MHD_HTTP_UNAUTHORIZED;
+	return r;
+}
+
+int sw_server_authenticate(struct sw_server *s, struct MHD_Connection *c, struct sw_buf *name)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	struct sw_buf token = SW_BUF_INIT;
+	int r;
+
+	if (!h)
+		return sw_error_code(SW_EAUTH, "authentication required: use an API token (as the password)");
+	r = sw_auth_parse_header(h, &token);
+	if (r == 0)
+		r = sw_auth_check(s->db, token.ptr, name);
+	if (r == SW_EAUTH)
+		sw_error_code(SW_EAUTH, "bad token");
+	sw_buf_release(&token);
+	return r;
+}
+
+int sw_server_peer_is_loopback(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	if (!sa)
+		return 0;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+	}
+	return 0;
+}
+
+static void peer_address(struct MHD_Connection *c, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	out[0] = '\0';
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)n);
+}
+
+/* ---- git smart HTTP ------------------------------------------------------- */
+
+static ssize_t git_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct request *r = cls;
+	long n = sw_githttp_read(r->git, buf, max);
+
+	(void)pos;
+	if (n > 0)
+		return n;
+	if (n == 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	sw_log(SW_LOG_WARN, r->app, 0, "%s", sw_error_last());
+	return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static int header_passes(const char *h)
+{
+	/* MHD frames the body itself (chunked); hop-by-hop headers are its business. */
+	static const char *const drop[] = { "content-length:", "transfer-encoding:", "connection:", NULL };
+	size_t i;
+	for (i = 0; drop[i]; i++)
+		if (!strncasecmp(h, drop[i], strlen(drop[i])))
+			return 0;
+	return 1;
+}
+
+static enum MHD_Result git_respond(struct request *r, struct MHD_Connection *c)
+{
+	struct sw_cgi_head head = SW_CGI_HEAD_INIT;
+	struct MHD_Response *res;
+	enum MHD_Result ret;
+	size_t i;
+
+	r->kind = REQ_DONE;
+	if (sw_githttp_read_head(r->git, &head) < 0) {
+		sw_log(SW_LOG_ERROR, r->app, 0, "%s", sw_error_last());
+		return reply_line(c, MHD_HTTP_BAD_GATEWAY, &r->status, "git failed: %s", sw_error_last());
+	}
+	res = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, git_reader, r, NULL);
+	if (!res) {
+		sw_cgi_head_release(&head);
+		return MHD_NO;
+	}
+	for (i = 0; i < head.headers.nr; i++) {
+		const char *h = head.headers.v[i];
+		const char *colon = strchr(h, ':');
+		struct sw_buf name = SW_BUF_INIT;
+		if (!colon || !header_passes(h))
+			continue;
+		sw_buf_add(&name, h, (size_t)(colon - h));
+		MHD_add_response_header(res, name.ptr, colon + 2);
+		sw_buf_release(&name);
+	}
+	/* The hook may hold the response for the whole build: no idle cut-off meanwhile. */
+	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)(r->srv->cfg->hook_timeout + 300));
+	ret = MHD_queue_response(c, (unsigned)head.status, res);
+	r->status = (unsigned)head.status;
+	MHD_destroy_response(res);
+	sw_cgi_head_release(&head);
+	return ret;
+}
+
+static void git_env(struct sw_server *s, struct MHD_Connection *c, struct request *r, const char *method,
+		    const char *url, const char *service, const char *user, struct sw_strvec *env)
+{
+	const struct sw_config *cfg = s->cfg;
+	const char *v;
+	char addr[INET6_ADDRSTRLEN];
+
+	sw_strvec_pushf(env, "GIT_PROJECT_ROOT=%s", cfg->repos);
+	sw_strvec_push(env, "GIT_HTTP_EXPORT_ALL=1");
+	sw_strvec_pushf(env, "REQUEST_METHOD=%s", method);
+	sw_strvec_pushf(env, "PATH_INFO=%s", url);
+	sw_strvec_pushf(env, "QUERY_STRING=%s%s", service ? "service=" : "", service ? service : "");
+	if ((v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)))
+		sw_strvec_pushf(env, "CONTENT_TYPE=%s", v);
+	if ((v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH)))
+		sw_strvec_pushf(env, "CONTENT_LENGTH=%s", v);
+	if ((v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING)))
+		sw_strvec_pushf(env, "HTTP_CONTENT_ENCODING=%s", v);
+	if ((v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Git-Protocol")))
+		sw_strvec_pushf(env, "GIT_PROTOCOL=%s", v);
+	sw_strvec_pushf(env, "REMOTE_USER=%s", user);
+	peer_address(c, addr, sizeof(addr));
+	sw_strvec_pushf(env, "REMOTE_ADDR=%s", addr);
+	/* git itself: no system or user config, the push size bound always current */
+	sw_strvec_push(env, "GIT_CONFIG_NOSYSTEM=1");
+	sw_strvec_pushf(env, "HOME=%s", cfg->home);
+	sw_strvec_push(env, "GIT_CONFIG_COUNT=1");
+	sw_strvec_push(env, "GIT_CONFIG_KEY_0=receive.maxInputSize");
+	sw_strvec_pushf(env, "GIT_CONFIG_VALUE_0=%s", cfg->max_push_size);
+	/* for slipway-hook (git passes its environment down to hooks) */
+	sw_strvec_pushf(env, "SLIPWAY_URL=%s", s->self_url);
+	sw_strvec_pushf(env, "SLIPWAY_HOOK_SECRET=%s", s->hook_secret);
+	sw_strvec_pushf(env, "SLIPWAY_APP=%s", r->app);
+	sw_strvec_pushf(env, "SLIPWAY_HOOK_TIMEOUT=%ld", cfg->hook_timeout);
+}
+
+/* First call of a repository request: route, auth, app, then start the CGI. */
+static enum MHD_Result git_begin(struct sw_server *s, struct MHD_Connection *c, struct request *r,
+				 const char *url, const char *method)
+{
+	struct sw_buf user = SW_BUF_INIT;
+	struct sw_strvec env = SW_STRVEC_INIT;
+	const char *rest = NULL, *service = NULL;
+	int receive, rc;
+	enum MHD_Result ret;
+
+	r->kind = REQ_DONE;
+	rc = sw_app_parse_git_path(url, r->app, &rest);
+	if (rc == SW_ENOTFOUND) {
+		ret = reply_line(c, MHD_HTTP_NOT_FOUND, &r->status, "not found");
+		goto cleanup;
+	}
+	if (rc < 0) {
+		ret = reply_line(c, MHD_HTTP_BAD_REQUEST, &r->status, "%s", sw_error_last());
+		goto cleanup;
+	}
+	if (!strcmp(rest, "/info/refs")) {
+		if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+			ret = reply_line(c, MHD_HTTP_METHOD_NOT_ALLOWED, &r->status, "method not allowed");
+			goto cleanup;
+		}
+		service = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "service");
+		if (!service || (strcmp(service, "git-upload-pack") && strcmp(service, "git-receive-pack"))) {
+			ret = reply_line(c, MHD_HTTP_BAD_REQUEST, &r->status,
+					 "only git's smart HTTP is served (service=git-upload-pack or git-receive-pack)");
+			goto cleanup;
+		}
+		receive = !strcmp(service, "git-receive-pack");
+	} else if (!strcmp(rest, "/git-upload-pack") || !strcmp(rest, "/git-receive-pack")) {
+		if (strcmp(method, "POST")) {
+			ret = reply_line(c, MHD_HTTP_METHOD_NOT_ALLOWED, &r->status, "method not allowed");
+			goto cleanup;
+		}
+		receive = !strcmp(rest, "/git-receive-pack");
+	} else {
+		ret = reply_line(c, MHD_HTTP_NOT_FOUND, &r->status, "not found");
+		goto cleanup;
+	}
+	if ((rc = sw_server_authenticate(s, c, &user)) < 0) {
+		if (rc == SW_EAUTH)
+			ret = sw_server_unauthorized(c, 0, sw_error_last(), &r->status);
+		else
+			ret = reply_line(c, MHD_HTTP_INTERNAL_SERVER_ERROR, &r->status, "%s", sw_error_last());
+		goto cleanup;
+	}
+	if (receive) {
+		int created = 0;
+		if (sw_app_ensure(s->cfg, s->db, r->app, &created) < 0) {
+			sw_log(SW_LOG_ERROR, r->app, 0, "%s", sw_error_last());
+			ret = reply_line(c, MHD_HTTP_INTERNAL_SERVER_ERROR, &r->status, "cannot create app %s: %s",
+					 r->app, sw_error_last());
+			goto cleanup;
+		}
+		if (created)
+			sw_log(SW_LOG_INFO, r->app, 0, "app created (first push, by %s)", user.ptr);
+	} else if (!sw_app_exists(s->cfg, r->app)) {
+		ret = reply_line(c, MHD_HTTP_NOT_FOUND, &r->status, "no such app: %s", r->app);
+		goto cleanup;
+	}
+	git_env(s, c, r, method, url, service, user.ptr, &env);
+	if (sw_githttp_start(&r->git, &env) < 0) {
+		sw_log(SW_LOG_ERROR, r->app, 0, "%s", sw_error_last());
+		ret = reply_line(c, MHD_HTTP_INTERNAL_SERVER_ERROR, &r->status, "%s", sw_error_last());
+		goto cleanup;
+	}
+	r->kind = REQ_GIT;
+	ret = MHD_YES;
+cleanup:
+	sw_buf_release(&user);
+	sw_strvec_clear(&env);
+	return ret;
+}
+
+/* ---- dispatch ------------------------------------------------------------- */
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+				  const char *version, const char *upload_data, size_t *upload_data_size,
+				  void **con_cls)
+{
+	struct sw_server *s = cls;
+	struct request *r = *con_cls;
+
+	(void)version;
+	if (!r) {
+		r = xcalloc(1, sizeof(*r));
+		r->srv = s;
+		r->t0 = sw_db_now();
+		sw_buf_init(&r->body, SW_SERVER_MAX_BODY);
+		*con_cls = r;
+		snprintf(r->what, sizeof(r->what), "%s %.140s", method, url);
+		if (!strncmp(url, "/api/", 5) || !strncmp(url, "/internal/", 10)) {
+			const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+			r->kind = REQ_BODY;
+			r->quiet = !strcmp(url, "/api/v1/health");
+			/* A declared length over the cap is refused before a byte of it is read. */
+			if (cl && (strlen(cl) > 9 || strtoul(cl, NULL, 10) > SW_SERVER_MAX_BODY)) {
+				r->kind = REQ_DONE;
+				return sw_server_json_error(c, MHD_HTTP_CONTENT_TOO_LARGE, &r->status,
+							    "request body over %d bytes", SW_SERVER_MAX_BODY);
+			}
+			return MHD_YES;
+		}
+		return git_begin(s, c, r, url, method);
+	}
+	if (*upload_data_size) {
+		size_t n = *upload_data_size;
+		*upload_data_size = 0;
+		if (r->kind == REQ_GIT) {
+			if (sw_githttp_write(r->git, upload_data, n) < 0) {
+				sw_log(SW_LOG_ERROR, r->app, 0, "%s", sw_error_last());
+				r->kind = REQ_DONE;
+				return reply_line(c, MHD_HTTP_BAD_GATEWAY, &r->status, "%s", sw_error_last());
+			}
+		} else if (r->kind == REQ_BODY && !r->too_big) {
+			if (sw_buf_add(&r->body, upload_data, n) < 0) {
+				r->too_big = 1;
+				sw_buf_release(&r->body);
+			}
+		} else if (r->kind == REQ_BODY) {
+			/* chunked, so no length was declared: the rest is dropped and the 413
+			 * comes at its end (MHD cannot answer in the middle of a body), unless
+			 * it goes on and on: then the connection is cut */
+			r->dropped += n;
+			if (r->dropped > DROP_MAX)
+				return MHD_NO;
+		}
+		return MHD_YES;
+	}
+	switch (r->kind) {
+	case REQ_GIT:
+		return git_respond(r, c);
+	case REQ_BODY:
+		r->kind = REQ_DONE;
+		if (r->too_big)
+			return sw_server_json_error(c, MHD_HTTP_CONTENT_TOO_LARGE, &r->status,
+						    "request body over %d bytes", SW_SERVER_MAX_BODY);
+		return sw_api_handle(s, c, url, method, &r->body, &r->status);
+	case REQ_DONE:
+		break;
+	}
+	return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode why)
+{
+	struct request *r = *con_cls;
+	(void)cls;
+	(void)c;
+	if (!r)
+		return;
+	if (!r->quiet || r->status != 200)
+		sw_log(SW_LOG_INFO, r->app[0] ? r->app : NULL, 0, "%s %u %.3fs%s", r->what, r->status,
+		       sw_db_now() - r->t0, why == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (client went away)");
+	sw_githttp_finish(r->git);
+	sw_buf_release(&r->body);
+	free(r);
+	*con_cls = NULL;
+}
+
+/* The request line, for the access log (the URI as sent, before decoding). */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	(void)cls;
+	(void)c;
+	sw_log(SW_LOG_DEBUG, NULL, 0, "request %.300s", uri);
+	return NULL;
+}
+
+static void on_mhd_error(void *cls, const char *fmt, va_list ap)
+{
+	struct sw_buf b = SW_BUF_INIT;
+	(void)cls;
+	sw_buf_vaddf(&b, fmt, ap);
+	sw_log(SW_LOG_WARN, NULL, 0, "http: %s", b.ptr);
+	sw_buf_release(&b);
+}
+
+int sw_server_start(struct sw_server *s)
+{
+	struct sockaddr_in sa4;
+	struct sockaddr_in6 sa6;
+	struct sockaddr *sa;
+	struct sw_buf url = SW_BUF_INIT;
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+			 MHD_USE_ERROR_LOG | MHD_USE_ITC;
+
+	memset(&sa4, 0, sizeof(sa4));
+	memset(&sa6, 0, sizeof(sa6));
+	if (inet_pton(AF_INET, s->cfg->listen, &sa4.sin_addr) == 1) {
+		sa4.sin_family = AF_INET;
+		sa4.sin_port = htons((uint16_t)s->cfg->port);
+		sa = (struct sockaddr *)&sa4;
+	} else if (inet_pton(AF_INET6, s->cfg->listen, &sa6.sin6_addr) == 1) {
+		sa6.sin6_family = AF_INET6;
+		sa6.sin6_port = htons((uint16_t)s->cfg->port);
+		sa = (struct sockaddr *)&sa6;
+		flags |= MHD_USE_IPv6;
+	} else {
+		return sw_error_code(SW_EINVAL, "SLIPWAY_LISTEN: not an IP address: %.100s", s->cfg->listen);
+	}
+	if (sw_auth_token_generate(&url) < 0)
+		return SW_ERROR;
+	memcpy(s->hook_secret, url.ptr, SW_AUTH_TOKEN_LEN);
+	s->hook_secret[SW_AUTH_TOKEN_LEN] = '\0';
+	sw_buf_reset(&url);
+	/* The hook runs on this machine: reach us on loopback whatever we listen on. */
+	if (sa == (struct sockaddr *)&sa6)
+		sw_buf_addf(&url, "http://[::1]:%d", s->cfg->port);
+	else
+		sw_buf_addf(&url, "http://127.0.0.1:%d", s->cfg->port);
+	s->self_url = sw_buf_detach(&url, NULL);
+
+	s->mhd = MHD_start_daemon(flags, (uint16_t)s->cfg->port, NULL, NULL, on_request, s,
+				  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, s,
+				  MHD_OPTION_SOCK_ADDR, sa,
+				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_SECS,
+				  MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024),
+				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				  MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+				  MHD_OPTION_END);
+	if (!s->mhd) {
+		int e = errno;
+		errno = e ? e : EADDRINUSE;
+		return sw_error_errno("cannot listen on %s:%d", s->cfg->listen, s->cfg->port);
+	}
+	return 0;
+}
+
+void sw_server_quiesce(struct sw_server *s)
+{
+	if (s->mhd)
+		MHD_quiesce_daemon(s->mhd);
+}
+
+void sw_server_release(struct sw_server *s)
+{
+	/* Connection threads may still be streaming: they are not joined (see main). */
+	free(s->self_url);
+	s->self_url = NULL;
+}

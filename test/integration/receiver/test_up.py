@@ -1,0 +1,110 @@
+"""scripts/up and scripts/down themselves: a private SLIPWAY_HOME and free ports, the
+test run's Docker engine, a push the way the README (and up's own output) says."""
+import os
+import re
+import subprocess
+import unittest
+
+import requests
+
+from swstack import ROOT, BUILD, free_port, git_env, temp_dir, Registry
+
+
+def read(path):
+    with open(path) as f:
+        return f.read().strip()
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+class UpDownTest(unittest.TestCase):
+    def setUp(self):
+        self.home = os.path.join(temp_dir('up-'), 'home')
+        self.port, self.registry_port = free_port(), free_port()
+        self.env = dict(os.environ, SLIPWAY_HOME=self.home, SLIPWAY_PORT=str(self.port),
+                        SLIPWAY_REGISTRY_PORT=str(self.registry_port), SLIPWAY_ENGINE_PORT=str(free_port()),
+                        SLIPWAY_ROUTER_PORT=str(free_port()), SW_BUILD_DIR=BUILD)
+
+    def tearDown(self):
+        subprocess.run([os.path.join(ROOT, 'scripts', 'down')], env=self.env, capture_output=True)
+        out = subprocess.run(['docker', 'images', '--format', '{{.Repository}}:{{.Tag}}'],
+                             capture_output=True, text=True).stdout.split()
+        mine = [i for i in out if i.startswith(f'127.0.0.1:{self.registry_port}/')]
+        if mine:
+            subprocess.run(['docker', 'rmi', '-f'] + mine, capture_output=True)
+
+    def up(self):
+        p = subprocess.run([os.path.join(ROOT, 'scripts', 'up')], env=self.env, capture_output=True,
+                           text=True, timeout=900)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        return p.stdout
+
+    def pids(self):
+        run = os.path.join(self.home, 'run')
+        return {f: int(read(os.path.join(run, f))) for f in os.listdir(run) if f.endswith('.pid')}
+
+    def test_up_push_down(self):
+        out = self.up()
+        self.assertIn(f'git remote add deploy http://127.0.0.1:{self.port}/APP.git', out)
+        self.assertIn(os.path.join(self.home, 'admin.token'), out)
+        token_file = os.path.join(self.home, 'admin.token')
+        self.assertEqual(os.stat(token_file).st_mode & 0o777, 0o600)
+        self.assertEqual(os.stat(os.path.join(self.home, 'registry', 'password')).st_mode & 0o777, 0o600)
+        token = read(token_file)
+        pids = self.pids()
+        self.assertLessEqual({'slipwayd.pid', 'registry.pid'}, set(pids))
+        self.assertNotIn('dockerd.pid', pids)   # a Docker engine was there already
+
+        # idempotent: nothing starts twice, the token stays
+        out2 = self.up()
+        self.assertIn('slipwayd already running', out2)
+        self.assertIn('registry already running', out2)
+        self.assertEqual(self.pids(), pids)
+        self.assertEqual(read(token_file), token)
+
+        # the quick start, as printed
+        work = temp_dir('up-app-')
+        env = git_env(work)
+        app = os.path.join(work, 'hello')
+        os.makedirs(app)
+        with open(os.path.join(app, 'Dockerfile'), 'w') as f:
+            f.write('FROM slipway/busybox:latest\nCOPY index.html /www/index.html\n'
+                    'CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n')
+        with open(os.path.join(app, 'index.html'), 'w') as f:
+            f.write(f'hello from {self.home}\n')
+        helper = re.search(r"git config (credential\S+helper) '(.*)'", out).groups()
+        for cmd in (['init', '-q', '-b', 'main'], ['add', '.'], ['commit', '-qm', 'hello'],
+                    ['remote', 'add', 'deploy', f'http://127.0.0.1:{self.port}/hello.git'],
+                    ['config', helper[0], helper[1]]):
+            subprocess.run(['git'] + cmd, cwd=app, env=env, check=True, capture_output=True)
+        p = subprocess.run(['git', 'push', 'deploy', 'main'], cwd=app, env=env, capture_output=True,
+                           text=True, timeout=600)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn('-----> hello: building', p.stderr)
+        sha = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=app, env=env, capture_output=True,
+                             text=True).stdout.strip()
+        reg = Registry(os.path.join(self.home, 'registry'), self.registry_port,
+                       read(os.path.join(self.home, 'registry', 'password')))
+        self.assertIn(sha, reg.tags('hello'))
+        builds = requests.get(f'http://127.0.0.1:{self.port}/api/v1/apps/hello/builds',
+                              headers={'Authorization': f'Bearer {token}'}, timeout=10).json()['builds']
+        self.assertEqual(builds[0]['status'], 'succeeded')
+
+        # down stops what up started
+        p = subprocess.run([os.path.join(ROOT, 'scripts', 'down')], env=self.env, capture_output=True,
+                           text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        for name, pid in pids.items():
+            self.assertFalse(alive(pid), name)
+        with self.assertRaises(requests.ConnectionError):
+            requests.get(f'http://127.0.0.1:{self.port}/api/v1/health', timeout=5)
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
