@@ -102,6 +102,16 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
 	return n;
 }
 
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct transfer *t = ctx;
+	if (*t->req->cancel) {
+		t->aborted = 1;
+		return 1;
+	}
+	return 0;
+}
+
 static size_t on_read(char *buf, size_t size, size_t nmemb, void *ctx)
 {
 	struct transfer *t = ctx;
@@ -143,6 +153,11 @@ int sw_http_do(const struct sw_http_request *req, struct sw_http_response *res)
 	}
 	if (req->unix_socket)
 		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, req->unix_socket);
+	if (req->cancel) {
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	}
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);

@@ -1,0 +1,240 @@
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "builder/build.h"
+#include "builder/context.h"
+#include "builder/image.h"
+#include "builder/registry.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/xalloc.h"
+#include "common/banned.h"
+
+struct run {
+	const struct sw_build_opts *opts;
+	struct sw_context *ctx;
+	int stopped; /* report() returned < 0 */
+};
+
+static int say(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* One line to the pusher. < 0 when the caller wants the build stopped. */
+static int say(struct run *r, const char *fmt, ...)
+{
+	struct sw_buf line = SW_BUF_INIT;
+	va_list ap;
+	int ret = 0;
+
+	if (!r->opts->report)
+		return 0;
+	va_start(ap, fmt);
+	sw_buf_vaddf(&line, fmt, ap);
+	va_end(ap);
+	if (r->opts->report(r->opts->report_ctx, line.ptr) < 0) {
+		r->stopped = 1;
+		ret = sw_error_code(SW_ECANCEL, "cancelled");
+	}
+	sw_buf_release(&line);
+	return ret;
+}
+
+static void on_warn(void *ctx, const char *line)
+{
+	say(ctx, " !     %s", line);
+}
+
+static ssize_t read_context(void *ctx, char *buf, size_t n)
+{
+	struct run *r = ctx;
+	return sw_context_read(r->ctx, buf, n);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Docker's HumanSize: decimal units, three significant digits at most. */
+static void human_size(struct sw_buf *out, long long n)
+{
+	static const char *units[] = { "B", "kB", "MB", "GB", "TB" };
+	double v = (double)n;
+	size_t u = 0;
+
+	if (n < 0) {
+		sw_buf_adds(out, "size unknown");
+		return;
+	}
+	while (v >= 1000 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1000;
+		u++;
+	}
+	if (u == 0)
+		sw_buf_addf(out, "%lld B", n);
+	else
+		sw_buf_addf(out, "%.3g %s", v, units[u]);
+}
+
+/* A Docker repository name: components of [a-z0-9] runs joined by ".", "_", "__" or "-"s, split by "/". */
+static int valid_app(const char *s)
+{
+	size_t i, n = strlen(s);
+	if (!n || n > 200)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		int alnum = islower(c) || isdigit(c);
+		int first = i == 0 || s[i - 1] == '/';
+		int last = i + 1 == n || s[i + 1] == '/';
+		if (alnum)
+			continue;
+		if ((first || last) && c != '/')
+			return 0;
+		if (c == '/') {
+			if (first || last)
+				return 0;
+		} else if (c == '.' || c == '_' || c == '-') {
+			unsigned char p = (unsigned char)s[i - 1];
+			if (c == '.' && !(islower(p) || isdigit(p)))
+				return 0;
+			if (c == '_' && !(islower(p) || isdigit(p) || (p == '_' && i >= 2 && s[i - 2] != '_')))
+				return 0;
+			if (c == '-' && !(islower(p) || isdigit(p) || p == '-'))
+				return 0;
+			if (s[i + 1] == '/')
+				return 0;
+		} else {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static int check_opts(const struct sw_build_opts *o)
+{
+	if (!o->repo_path || !*o->repo_path)
+		return sw_error_code(SW_EINVAL, "no repository given");
+	if (!o->app || !valid_app(o->app))
+		return sw_error_code(SW_EINVAL, "bad app name \"%.64s\": want lowercase letters, digits and dashes",
+				     o->app ? o->app : "");
+	if (sw_registry_check(o->registry) < 0)
+		return sw_error_last_code();
+	if (o->registry_password && !o->registry_user)
+		return sw_error_code(SW_EINVAL, "a registry password without a user");
+	return 0;
+}
+
+void sw_build_result_release(struct sw_build_result *res)
+{
+	free(res->image);
+	free(res->digest);
+	res->image = NULL;
+	res->digest = NULL;
+	res->size = -1;
+	res->reused = 0;
+}
+
+int sw_build_run(const struct sw_build_opts *opts, struct sw_build_result *res)
+{
+	struct run r = { opts, NULL, 0 };
+	struct sw_context_opts copts = { 0 };
+	struct sw_registry reg = { 0 };
+	struct sw_image_build_opts bopts = { 0 };
+	struct sw_buf name = SW_BUF_INIT, image = SW_BUF_INIT, shown = SW_BUF_INIT;
+	struct sw_buf auth = SW_BUF_INIT, size = SW_BUF_INIT;
+	char *digest = NULL;
+	long long bytes = -1;
+	double start = now();
+	const char *short_id;
+	int ret;
+
+	sw_build_result_release(res);
+	if ((ret = check_opts(opts)) < 0)
+		return ret;
+	if (opts->cancel && *opts->cancel)
+		return sw_error_code(SW_ECANCEL, "cancelled");
+
+	copts.repo_path = opts->repo_path;
+	copts.object_dir = opts->object_dir;
+	copts.alternate_dirs = opts->alternate_dirs;
+	copts.commit = opts->commit;
+	copts.require_dockerfile = 1;
+	copts.warn = on_warn;
+	copts.warn_ctx = &r;
+	copts.cancel = opts->cancel;
+	if ((ret = sw_context_new(&r.ctx, &copts)) < 0)
+		goto cleanup;
+	short_id = sw_context_short_id(r.ctx);
+
+	reg.spec = opts->registry;
+	reg.user = opts->registry_user;
+	reg.password = opts->registry_password;
+	reg.cancel = opts->cancel;
+	sw_buf_addf(&name, "%s/%s", sw_registry_host(opts->registry), opts->app);
+	sw_buf_addf(&image, "%s:%s", name.ptr, opts->commit);
+	sw_buf_addf(&shown, "%s:%s", name.ptr, short_id);
+
+	/* Already in the registry: the same commit always makes the same image. */
+	ret = sw_registry_lookup(&reg, opts->app, opts->commit, &digest, &bytes);
+	if (ret < 0)
+		goto cleanup;
+	if (ret == 1) {
+		if ((ret = say(&r, "-----> image for %s already built, reusing", short_id)) < 0)
+			goto cleanup;
+		res->reused = 1;
+		goto done;
+	}
+
+	bopts.tag = image.ptr;
+	bopts.read = read_context;
+	bopts.read_ctx = &r;
+	bopts.report = opts->report;
+	bopts.report_ctx = opts->report_ctx;
+	bopts.cancel = opts->cancel;
+	ret = sw_image_build(&bopts, NULL);
+	if (ret < 0 && sw_context_failure(r.ctx, NULL)) {
+		/* our side of the upload failed: that is the reason, not curl's "transfer aborted" */
+		const char *why = "";
+		int code = sw_context_failure(r.ctx, &why);
+		ret = sw_error_code(code, "%s", why);
+	}
+	if (ret < 0)
+		goto cleanup;
+
+	sw_registry_docker_auth(&reg, &auth);
+	if ((ret = sw_image_push(name.ptr, opts->commit, auth.ptr, opts->cancel, opts->report,
+				 opts->report_ctx, &digest)) < 0)
+		goto cleanup;
+	/* the size of what was pushed: the manifest lists the (compressed) layers */
+	if (sw_registry_lookup(&reg, opts->app, digest, NULL, &bytes) < 0)
+		bytes = -1;
+	human_size(&size, bytes);
+	if ((ret = say(&r, "-----> pushing %s ... %s (%s)", shown.ptr, digest, size.ptr)) < 0)
+		goto cleanup;
+	if ((ret = say(&r, "-----> build %s done in %.1fs", short_id, now() - start)) < 0)
+		goto cleanup;
+
+done:
+	res->image = sw_buf_detach(&image, NULL);
+	res->digest = digest;
+	res->size = bytes;
+	digest = NULL;
+	ret = 0;
+
+cleanup:
+	if (ret < 0 && r.stopped)
+		ret = sw_error_code(SW_ECANCEL, "cancelled");
+	free(digest);
+	sw_context_free(r.ctx);
+	sw_buf_release(&name);
+	sw_buf_release(&image);
+	sw_buf_release(&shown);
+	sw_buf_release(&auth);
+	sw_buf_release(&size);
+	return ret;
+}
