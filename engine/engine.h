@@ -1,0 +1,74 @@
+#ifndef SW_ENGINE_ENGINE_H
+#define SW_ENGINE_ENGINE_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "common/buf.h"
+#include "engine/config.h"
+#include "engine/model.h"
+
+/*
+ * slipway-engine: one process, these threads:
+ *  - the HTTP server (server.h, libmicrohttpd's pool) answering the AWS APIs;
+ *  - the scheduler (scheduler.h), which reconciles services -> deployments -> tasks
+ *    and sleeps until something changes or a deadline is due;
+ *  - the workers (worker.h), which do the slow Docker calls (pull, create, start,
+ *    stop, inspect) so the scheduler never blocks on Docker;
+ *  - the watcher (watch.h), which follows Docker's /events stream for this
+ *    instance's containers and marks what changed.
+ * All share struct sw_engine; its live state (model.h) and database are guarded by
+ * one mutex, engine->lock. Docker and registry calls are made without it.
+ */
+
+struct sw_engine_lb_ops;
+struct sw_engine_workers;
+
+struct sw_engine {
+	struct sw_engine_config cfg;
+	sqlite3 *db;
+	char *instance;          /* this engine's id: Docker label slipway.engine=<instance> */
+	char *instance_id;       /* container instance id (32 hex) */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;     /* the scheduler sleeps on it */
+	int wake_pending;
+	int stopping;
+	struct sw_engine_state st;
+	struct sw_engine_workers *workers;
+	const struct sw_engine_lb_ops *lb;  /* the load balancer (lb.h); never NULL */
+	void *lb_ctx;
+	double started_at;
+	double resync_at;        /* next full comparison with Docker */
+	int watch_connected;     /* the events stream is up */
+};
+
+/* Wall-clock time in seconds (with fractions). */
+double sw_engine_now(void);
+
+/* Wake the scheduler for a pass. Call with or without the lock. */
+void sw_engine_wake(struct sw_engine *e);
+void sw_engine_wake_locked(struct sw_engine *e);
+
+/* n random bytes as 2n lowercase hex digits appended to out. */
+void sw_engine_random_hex(struct sw_buf *out, size_t n);
+/* A random UUID (version 4) appended to out. */
+void sw_engine_uuid(struct sw_buf *out);
+/* A random decimal string of n digits (first one not 0). */
+void sw_engine_random_digits(struct sw_buf *out, size_t n);
+
+/* ARNs: "arn:aws:ecs:<region>:<account>:<resource>". out is the caller's. */
+void sw_engine_arn(const struct sw_engine *e, struct sw_buf *out, const char *service, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/*
+ * The name a request gave for a resource, from a short name or a full ARN:
+ * "web" or "arn:aws:ecs:us-east-1:000000000000:service/default/web" -> "web".
+ * kind is the ARN resource type ("cluster", "service", "task", ...). For services and
+ * tasks the ARN's cluster part, when present, is stored in *cluster_out (or NULL).
+ * Returns a pointer into the caller's copy (out), or NULL when the ARN is of another
+ * kind or malformed.
+ */
+const char *sw_engine_arn_name(const char *s, const char *kind, struct sw_buf *out,
+			       struct sw_buf *cluster_out);
+
+#endif
