@@ -1,6 +1,10 @@
 #ifndef SW_CLI_H
 #define SW_CLI_H
 
+#include <jansson.h>
+
+#include "common/buf.h"
+
 /*
  * The slipway CLI: main.c holds the table of commands; each command lives in its own
  * cmd_<name>.c and is declared here. A command gets argv from its own name on
@@ -23,5 +27,45 @@ int sw_cli_usage_error(const struct sw_cli_command *cmd, const char *fmt, ...)
 int sw_cli_fail(const struct sw_cli_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 int sw_cli_cmd_aws(const struct sw_cli_command *cmd, int argc, char **argv);
+
+/*
+ * Operating apps (issue 7). Shared by every command, use them (headers say how):
+ *   cli/client.h  the API client: server URL, token, errors in one place, JSON and
+ *                 streamed calls, the app from -a or the git remote
+ *   cli/args.h    options (-a APP, --json, --help, "--" for run)
+ *   cli/output.h  aligned tables, relative times, colour on a terminal, spinner
+ */
+int sw_cli_cmd_apps(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_apps_create(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_apps_info(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_apps_destroy(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_builds(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_builds_log(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_builds_cancel(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_events(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_webhooks(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_webhooks_add(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_webhooks_remove(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_webhooks_deliveries(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_tokens(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_tokens_create(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_tokens_revoke(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_login(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_ps(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_run(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_logs(const struct sw_cli_command *cmd, int argc, char **argv);
+
+/* One event (common/event.h's JSON) as a line: "2026-...Z  build.started  v7  message (actor)". */
+void sw_cli_event_line(const json_t *e, int color, struct sw_buf *out);
+
+/* cmd_release.c: releases and the commands that make them (issue 6) */
+int sw_cli_cmd_releases(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_releases_info(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_rollback(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_config(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_config_set(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_config_unset(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_scale(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_doctor(const struct sw_cli_command *cmd, int argc, char **argv);
 
 #endif

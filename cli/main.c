@@ -19,6 +19,86 @@ static const struct sw_cli_command commands[] = {
 	  "  Prints the response as JSON, or the error code and message (exit 1).\n"
 	  "  e.g. slipway aws ecs DescribeClusters '{\"clusters\":[\"default\"]}'\n",
 	  sw_cli_cmd_aws },
+	/* releases (cmd_release.c, issue 6); APP: -a APP, else the git remote pointing at the server */
+	{ "releases", "list an app's releases: number, status, what made them, when, how long",
+	  "usage: slipway releases [-a APP] [--json]\n", sw_cli_cmd_releases },
+	{ "releases:info", "one release in detail: commit, image digest, formation, config var names, reason",
+	  "usage: slipway releases:info vN [-a APP] [--json]\n", sw_cli_cmd_releases_info },
+	{ "rollback", "release an earlier release's image and config again (no build), watched like a push",
+	  "usage: slipway rollback [vN] [--force] [--no-wait] [-a APP]\n"
+	  "  vN: the release to go back to (default: the one live before the live one).\n"
+	  "  --force: also a release that never went live. Exit 0 when live, 1 with the reason.\n",
+	  sw_cli_cmd_rollback },
+	{ "config", "show an app's config vars (names and values)",
+	  "usage: slipway config [--shell] [-a APP] [--json]\n", sw_cli_cmd_config },
+	{ "config:set", "set config vars: a new release with the same image, watched like a push",
+	  "usage: slipway config:set NAME=value ... [--no-wait] [-a APP]\n", sw_cli_cmd_config_set },
+	{ "config:unset", "unset config vars: a new release with the same image, watched like a push",
+	  "usage: slipway config:unset NAME ... [--no-wait] [-a APP]\n", sw_cli_cmd_config_unset },
+	{ "scale", "change how many tasks (and how much memory) each process type runs",
+	  "usage: slipway scale process=count[:memory] ... [--no-wait] [-a APP]\n"
+	  "  e.g. slipway scale web=4 worker=2:512   (memory in MB, or 1g, 1.5g, ...)\n", sw_cli_cmd_scale },
+	{ "doctor", "check what slipwayd releases with: credentials, region, cluster, listener, ECR, Logs, Docker",
+	  "usage: slipway doctor [--json]\n  One line per check; exit 1 when one fails.\n", sw_cli_cmd_doctor },
+	/* operating apps (issue 7): cmd_apps.c, cmd_builds.c, cmd_events.c, cmd_webhooks.c, cmd_tokens.c.
+	 * APP: -a APP, else the git remote of the current directory that points at this server. */
+	{ "apps", "list the apps: last build, when",
+	  "usage: slipway apps [--json]\n", sw_cli_cmd_apps },
+	{ "apps:create", "create an app (an empty repository to push to)",
+	  "usage: slipway apps:create NAME [--json]\n"
+	  "  NAME: 3-30 of a-z, 0-9, '-', starting with a letter. Pushing to a new app creates it too.\n",
+	  sw_cli_cmd_apps_create },
+	{ "apps:info", "an app at a glance: git URL, last build, live release, webhooks",
+	  "usage: slipway apps:info [-a APP] [--json]\n", sw_cli_cmd_apps_info },
+	{ "apps:destroy", "remove an app and everything of it (services, images, repository, records)",
+	  "usage: slipway apps:destroy [APP] --confirm APP [-a APP] [--json]\n"
+	  "  Refused while a build of the app is queued or running (cancel it first).\n",
+	  sw_cli_cmd_apps_destroy },
+	{ "builds", "list an app's builds: status, commit, who pushed, how long, why it failed",
+	  "usage: slipway builds [-a APP] [-n N] [--json]\n", sw_cli_cmd_builds },
+	{ "builds:log", "show a build's log; --follow re-attaches to one still running until it ends",
+	  "usage: slipway builds:log ID [-f|--follow] [-a APP]\n"
+	  "  With --follow the exit status is the build's: 0 succeeded, 1 failed or cancelled.\n",
+	  sw_cli_cmd_builds_log },
+	{ "builds:cancel", "stop a queued or running build (the app is free again at once)",
+	  "usage: slipway builds:cancel ID [-a APP] [--json]\n", sw_cli_cmd_builds_cancel },
+	{ "events", "what happened to an app: builds, releases, scale, config, webhooks; --tail follows",
+	  "usage: slipway events [-a APP] [-t|--tail] [-n N] [--types build.*,release.live] [--json]\n"
+	  "  --json with --tail prints one JSON object a line.\n", sw_cli_cmd_events },
+	{ "webhooks", "list an app's webhooks and how their last delivery went",
+	  "usage: slipway webhooks [-a APP] [--json]\n", sw_cli_cmd_webhooks },
+	{ "webhooks:add", "POST an app's events to a URL (JSON, signed with HMAC-SHA256)",
+	  "usage: slipway webhooks:add URL [--events build.*,release.live] [-a APP] [--json]\n"
+	  "  Prints the signing secret once. Each delivery has X-Slipway-Signature: sha256=<hex HMAC of the body>,\n"
+	  "  X-Slipway-Event and X-Slipway-Delivery; in event order, retried with backoff.\n",
+	  sw_cli_cmd_webhooks_add },
+	{ "webhooks:remove", "remove a webhook",
+	  "usage: slipway webhooks:remove ID [-a APP]\n", sw_cli_cmd_webhooks_remove },
+	{ "webhooks:deliveries", "the last deliveries of an app's webhooks: status, tries, response",
+	  "usage: slipway webhooks:deliveries [ID] [-a APP] [-n N] [--json]\n", sw_cli_cmd_webhooks_deliveries },
+	{ "tokens", "list the API tokens (names only)",
+	  "usage: slipway tokens [--json]\n", sw_cli_cmd_tokens },
+	{ "tokens:create", "make a new API token (printed once)",
+	  "usage: slipway tokens:create NAME [--json]\n  NAME: 1-64 of a-z 0-9 - _ .\n", sw_cli_cmd_tokens_create },
+	{ "tokens:revoke", "revoke an API token (not the one you are using)",
+	  "usage: slipway tokens:revoke NAME\n", sw_cli_cmd_tokens_revoke },
+	{ "login", "store a token for a server in ~/.netrc (mode 0600), where git finds it too",
+	  "usage: slipway login [URL] [--token TOKEN]\n"
+	  "  URL: the server (default: SLIPWAY_URL, or the last login, or http://127.0.0.1:5480);\n"
+	  "  the token is read from the terminal without echo (or from stdin) unless --token is given.\n",
+	  sw_cli_cmd_login },
+	/* cmd_tasks.c */
+	{ "ps", "an app's tasks: process, release, state, health, uptime; stopped ones with why (last hour)",
+	  "usage: slipway ps [-a APP] [--json]\n", sw_cli_cmd_ps },
+	{ "run", "run a one-off command in a new task of the live release, its output streamed",
+	  "usage: slipway run [-p PROCESS] [-e NAME=value]... [-a APP] [--] CMD [ARGS...]\n"
+	  "  The task runs PROCESS's task definition (default web) with CMD as its command.\n"
+	  "  Exit status: the command's; 1 when the task could not start. Ctrl-C stops the task.\n",
+	  sw_cli_cmd_run },
+	{ "logs", "an app's output across tasks and releases, with slipway's events, in time order",
+	  "usage: slipway logs [-a APP] [-t|--tail] [-p PROCESS] [--since 10m] [--release v7] [-n LINES] [--json]\n"
+	  "  Lines: TIME PROCESS.TASK RELEASE | MESSAGE. --release reaches failed and rolled-back releases too.\n",
+	  sw_cli_cmd_logs },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -53,7 +133,7 @@ static void help(FILE *f)
 	const struct sw_cli_command *c;
 	fputs("usage: slipway <command> [args]   (slipway <command> --help for its usage)\n\ncommands:\n", f);
 	for (c = commands; c->name; c++)
-		fprintf(f, "  %-12s %s\n", c->name, c->summary);
+		fprintf(f, "  %-20s %s\n", c->name, c->summary);
 }
 
 int main(int argc, char **argv)

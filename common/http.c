@@ -84,7 +84,12 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
 
 	/* A new status line (redirect or 100-continue) starts the header list over. */
 	if (n >= 5 && !strncmp(data, "HTTP/", 5)) {
+		const char *sp = memchr(data, ' ', n);
 		sw_strvec_clear(&t->res->headers);
+		/* the status is known to streaming write callbacks from here on */
+		if (sp && (size_t)(sp - data) + 4 <= n && isdigit((unsigned char)sp[1]) &&
+		    isdigit((unsigned char)sp[2]) && isdigit((unsigned char)sp[3]))
+			t->res->status = (sp[1] - '0') * 100 + (sp[2] - '0') * 10 + (sp[3] - '0');
 		return n;
 	}
 	if (!memchr(data, ':', n))

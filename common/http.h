@@ -41,7 +41,8 @@ struct sw_http_request {
 };
 
 struct sw_http_response {
-	long status;
+	long status;                    /* set as soon as the status line came (a streaming
+	                                   write callback may look at it), final after the call */
 	struct sw_strvec headers;       /* "name: value", names lowercased, as received */
 	struct sw_buf body;
 };

@@ -29,6 +29,8 @@ static const char *const migrations[] = {
 	"CREATE TABLE elb_targets (tg_arn TEXT NOT NULL, id TEXT NOT NULL, port INTEGER NOT NULL,"
 	"  addr TEXT NOT NULL, draining INTEGER NOT NULL, registered_at REAL NOT NULL,"
 	"  drain_until REAL NOT NULL, PRIMARY KEY (tg_arn, id, port));",
+	/* 3: ELBv2: a target's container address ("ip:port") the router dials when it can */
+	"ALTER TABLE elb_targets ADD COLUMN direct TEXT;",
 	NULL,
 };
 

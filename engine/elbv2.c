@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <poll.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -50,7 +51,8 @@ struct elb_target {
 	char *tg_arn;
 	char *id;
 	int port;
-	char *addr;
+	char *addr;            /* where the target is: this machine (127.0.0.1) or its IP */
+	char *direct;          /* the container behind a published port, "ip:port", or NULL */
 	int draining;
 	double registered_at;
 	double drain_until;
@@ -229,7 +231,7 @@ static int save_target(struct sw_elbv2 *elb, const struct elb_target *t)
 	sqlite3_stmt *st = NULL;
 	int ret = 0;
 	if (sw_store_prepare(elb->e->db, &st, "INSERT OR REPLACE INTO elb_targets (tg_arn, id, port, addr, "
-			     "draining, registered_at, drain_until) VALUES (?, ?, ?, ?, ?, ?, ?)") < 0)
+			     "draining, registered_at, drain_until, direct) VALUES (?, ?, ?, ?, ?, ?, ?, ?)") < 0)
 		return SW_ERROR;
 	sqlite3_bind_text(st, 1, t->tg_arn, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, t->id, -1, SQLITE_STATIC);
@@ -238,6 +240,10 @@ static int save_target(struct sw_elbv2 *elb, const struct elb_target *t)
 	sqlite3_bind_int(st, 5, t->draining);
 	sqlite3_bind_double(st, 6, t->registered_at);
 	sqlite3_bind_double(st, 7, t->drain_until);
+	if (t->direct)
+		sqlite3_bind_text(st, 8, t->direct, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 8);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		ret = sw_store_error(elb->e->db, "save target");
 	sqlite3_finalize(st);
@@ -251,6 +257,7 @@ static void remove_target(struct sw_elbv2 *elb, struct elb_target *t)
 	free(t->tg_arn);
 	free(t->id);
 	free(t->addr);
+	free(t->direct);
 	memmove(&elb->targets[i], &elb->targets[i + 1], (elb->ntargets - i - 1) * sizeof(*t));
 	elb->ntargets--;
 }
@@ -1465,7 +1472,8 @@ static int target_addr(struct call *c, const struct elb_obj *tg, const char *id,
 }
 
 /* Register (or re-register) a target; 0 or negative with the error slot set. */
-static int register_one(struct sw_elbv2 *elb, const char *tg, const char *id, int port, const char *addr)
+static int register_one(struct sw_elbv2 *elb, const char *tg, const char *id, int port, const char *addr,
+			const char *direct)
 {
 	struct elb_target *t = find_target(elb, tg, id, port);
 	if (t && !t->draining)
@@ -1479,6 +1487,8 @@ static int register_one(struct sw_elbv2 *elb, const char *tg, const char *id, in
 		t->port = port;
 		t->addr = xstrdup(addr);
 	}
+	free(t->direct);
+	t->direct = direct ? xstrdup(direct) : NULL;
 	t->draining = 0;
 	t->drain_until = 0;
 	t->registered_at = now_s();
@@ -1543,7 +1553,7 @@ static int op_register_targets(struct call *c)
 		json_t *port = json_object_get(v, "Port");
 		target_addr(c, tg, id, &addr);
 		if (register_one(elb, tg->arn, id, port ? (int)json_integer_value(port) :
-				 (int)json_integer_value(json_object_get(doc_of(tg), "Port")), addr) < 0)
+				 (int)json_integer_value(json_object_get(doc_of(tg), "Port")), addr, NULL) < 0)
 			return db_failed(c);
 	}
 	return 0;
@@ -1926,11 +1936,48 @@ static int seam_check(void *ctx, const char *arn)
 	return 0;
 }
 
+/*
+ * The container behind a published host port (bridge mode): "ip:containerPort", so
+ * the router can talk to it without Docker's userland proxy in between (as an ALB
+ * talks to its target). NULL when there is none, or when the target group checks
+ * health on an explicit port (a port of the instance). Engine lock held.
+ */
+static char *container_direct(struct sw_elbv2 *elb, const struct elb_obj *tg, const struct sw_engine_target *t)
+{
+	const char *slash = t->task_arn ? strrchr(t->task_arn, '/') : NULL;
+	const char *hc = doc_str(tg, "HealthCheckPort");
+	struct sw_engine_task *task;
+	struct sw_buf out = SW_BUF_INIT;
+	size_t i, j;
+
+	if (!slash || !t->container_name || (hc && strcmp(hc, "traffic-port")))
+		return NULL;
+	task = sw_engine_state_task(&elb->e->st, slash + 1);
+	if (!task || !task->network_mode || strcmp(task->network_mode, "bridge"))
+		return NULL;
+	for (i = 0; i < task->nr_containers; i++) {
+		struct sw_engine_container *c = &task->containers[i];
+		if (strcmp(c->name, t->container_name) || !c->ip || !*c->ip)
+			continue;
+		for (j = 0; j < json_array_size(c->bindings); j++) {
+			json_t *b = json_array_get(c->bindings, j);
+			if (json_integer_value(json_object_get(b, "hostPort")) != t->port)
+				continue;
+			sw_buf_addf(&out, "%s:%lld", c->ip,
+				    (long long)json_integer_value(json_object_get(b, "containerPort")));
+			return sw_buf_detach(&out, NULL);
+		}
+	}
+	return NULL;
+}
+
 static int seam_register(void *ctx, const struct sw_engine_target *t)
 {
 	struct sw_elbv2 *elb = ctx;
 	struct elb_obj *tg = find_obj(elb, K_TG, t->target_group_arn);
 	const char *type, *host;
+	char *direct;
+	int ret;
 
 	if (!tg)
 		return sw_error_code(SW_ENOTFOUND, "target group %s does not exist", t->target_group_arn);
@@ -1939,8 +1986,11 @@ static int seam_register(void *ctx, const struct sw_engine_target *t)
 	type = doc_str(tg, "TargetType");
 	host = !strcmp(t->host, "0.0.0.0") ? "127.0.0.1" : t->host;
 	if (type && !strcmp(type, "ip"))
-		return register_one(elb, tg->arn, host, t->port, host);
-	return register_one(elb, tg->arn, elb->ec2_id, t->port, host);
+		return register_one(elb, tg->arn, host, t->port, host, NULL);
+	direct = container_direct(elb, tg, t);
+	ret = register_one(elb, tg->arn, elb->ec2_id, t->port, host, direct);
+	free(direct);
+	return ret;
 }
 
 static int seam_deregister(void *ctx, const struct sw_engine_target *t, int *drain_seconds)
@@ -2005,7 +2055,7 @@ struct snap_backend {
 };
 
 struct snap_target {
-	char *tg_arn, *id, *addr, *backend, *server;
+	char *tg_arn, *id, *addr, *direct, *backend, *server;
 	int port, draining, applied, applied_draining;
 	double drain_until;
 };
@@ -2046,6 +2096,7 @@ static void snapshot_release(struct snapshot *s)
 		free(s->t[i].tg_arn);
 		free(s->t[i].id);
 		free(s->t[i].addr);
+		free(s->t[i].direct);
 		free(s->t[i].backend);
 		free(s->t[i].server);
 	}
@@ -2146,6 +2197,7 @@ static void take_snapshot(struct sw_elbv2 *elb, struct snapshot *s, int models)
 		c->tg_arn = xstrdup(t->tg_arn);
 		c->id = xstrdup(t->id);
 		c->addr = xstrdup(t->addr);
+		c->direct = t->direct ? xstrdup(t->direct) : NULL;
 		c->port = t->port;
 		c->draining = t->draining;
 		c->applied = t->applied;
@@ -2239,6 +2291,46 @@ struct result {
 	int removed;
 };
 
+/*
+ * Can the router reach a container directly ("ip:port")? A connect that succeeds or is
+ * refused says the address is routable from here; a timeout or an unreachable network
+ * (Docker in a VM, rootless Docker) says use the published port instead.
+ */
+static int direct_reachable(const char *direct, char *ip, size_t iplen, int *port)
+{
+	const char *colon = direct ? strrchr(direct, ':') : NULL;
+	struct sockaddr_in sa;
+	struct pollfd pfd;
+	int fd, ok = 0, err = 0;
+	socklen_t len = sizeof(err);
+
+	if (!colon || (size_t)(colon - direct) >= iplen)
+		return 0;
+	memcpy(ip, direct, (size_t)(colon - direct));
+	ip[colon - direct] = '\0';
+	*port = atoi(colon + 1);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)*port);
+	if (*port < 1 || *port > 65535 || inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
+		return 0;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		ok = 1;
+	} else if (errno == EINPROGRESS) {
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, 500) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0)
+			ok = err == 0 || err == ECONNREFUSED;
+	} else {
+		ok = errno == ECONNREFUSED;
+	}
+	close(fd);
+	return ok;
+}
+
 /* Targets onto the router and health back (no lock held). */
 static void apply_targets(struct sw_elbv2 *elb, struct snapshot *s, struct result *res)
 {
@@ -2255,7 +2347,14 @@ static void apply_targets(struct sw_elbv2 *elb, struct snapshot *s, struct resul
 		r->applied = t->applied;
 		r->applied_draining = t->applied_draining;
 		if (!t->draining && (!t->applied || t->applied_draining)) {
-			if (sw_router_server_add(elb->router, t->backend, t->server, t->addr, t->port) < 0) {
+			char ip[64];
+			int port = t->port;
+			const char *addr = t->addr;
+			if (direct_reachable(t->direct, ip, sizeof(ip), &port))
+				addr = ip;
+			else
+				port = t->port;
+			if (sw_router_server_add(elb->router, t->backend, t->server, addr, port) < 0) {
 				sw_log_warn("elbv2: router: add %s/%s: %s", t->backend, t->server, sw_error_last());
 				continue;
 			}
@@ -2493,7 +2592,7 @@ static int load(struct sw_elbv2 *elb)
 	sqlite3_finalize(st);
 	if (ret < 0)
 		return ret;
-	if (sw_store_prepare(db, &st, "SELECT tg_arn, id, port, addr, draining, registered_at, drain_until "
+	if (sw_store_prepare(db, &st, "SELECT tg_arn, id, port, addr, draining, registered_at, drain_until, direct "
 			     "FROM elb_targets ORDER BY registered_at") < 0)
 		return SW_ERROR;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -2508,6 +2607,8 @@ static int load(struct sw_elbv2 *elb)
 		t->draining = sqlite3_column_int(st, 4);
 		t->registered_at = sqlite3_column_double(st, 5);
 		t->drain_until = sqlite3_column_double(st, 6);
+		if (sqlite3_column_type(st, 7) == SQLITE_TEXT)
+			t->direct = xstrdup((const char *)sqlite3_column_text(st, 7));
 		t->rstate = SW_ROUTER_INITIAL;
 	}
 	if (rc != SQLITE_DONE)
@@ -2635,9 +2736,16 @@ int sw_elbv2_start(struct sw_elbv2 *elb)
 	res = xcalloc(s.nt + 1, sizeof(*res));
 	if (ret == 0) {
 		size_t i;
-		for (i = 0; i < s.nt; i++)
-			if (!s.t[i].draining || s.t[i].drain_until > now_s())
+		for (i = 0; i < s.nt; i++) {
+			char ip[64];
+			int port = s.t[i].port;
+			if (s.t[i].draining && s.t[i].drain_until <= now_s())
+				continue;
+			if (direct_reachable(s.t[i].direct, ip, sizeof(ip), &port))
+				sw_router_server_add(elb->router, s.t[i].backend, s.t[i].server, ip, port);
+			else
 				sw_router_server_add(elb->router, s.t[i].backend, s.t[i].server, s.t[i].addr, s.t[i].port);
+		}
 		for (i = 0; i < s.nt; i++)
 			if (s.t[i].draining && s.t[i].drain_until > now_s())
 				sw_router_server_drain(elb->router, s.t[i].backend, s.t[i].server);
@@ -2705,6 +2813,7 @@ void sw_elbv2_free(struct sw_elbv2 *elb)
 		free(elb->targets[i].tg_arn);
 		free(elb->targets[i].id);
 		free(elb->targets[i].addr);
+		free(elb->targets[i].direct);
 	}
 	free(elb->targets);
 	sw_router_free(elb->router);

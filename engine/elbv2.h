@@ -28,6 +28,11 @@
  * once when no request is in flight, else at the end of the deregistration delay)
  * and tells the scheduler when a target's health changed (sw_engine_lb_changed).
  * The seam functions answer from memory: never a network call under the engine lock.
+ *
+ * Targets that ECS registers are this machine's instance id and the task's host port,
+ * as on AWS; the router dials the container's own address behind that port when it is
+ * reachable from here (bridge network), so Docker's userland proxy is not a second
+ * proxy on the path, and falls back to the published port otherwise.
  */
 
 struct sw_engine;

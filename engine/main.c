@@ -23,6 +23,7 @@
 #include "engine/ecr.h"
 #include "engine/ecs.h"
 #include "engine/elbv2.h"           /* issue 5: ELBv2 + the router */
+#include "engine/logs.h"            /* issue 5: CloudWatch Logs */
 #include "engine/engine.h"
 #include "engine/lb.h"
 #include "engine/scheduler.h"
@@ -46,6 +47,7 @@ static const struct sw_engine_api *const apis[] = {
 	&sw_engine_ecs_api,
 	&sw_engine_ecr_api,
 	&sw_engine_elbv2_api,               /* issue 5 */
+	&sw_engine_logs_api,                /* issue 5 */
 	NULL,
 };
 
@@ -132,6 +134,7 @@ int main(int argc, char **argv)
 	struct sw_engine_auth auth;
 	struct sw_engine_server *server = NULL;
 	struct sw_elbv2 *elb = NULL;        /* issue 5 */
+	struct sw_logs *logs = NULL;        /* issue 5 */
 	struct sw_buf lockpath = SW_BUF_INIT;
 	sigset_t sigs;
 	int lockfd = -1, sig = 0, rc = 1;
@@ -192,6 +195,8 @@ int main(int argc, char **argv)
 	if (sw_elbv2_new(&elb, &e) < 0 || sw_elbv2_start(elb) < 0)
 		goto fail;
 	sw_engine_lb_set(&e, &sw_elbv2_lb_ops, elb);
+	if (sw_logs_new(&logs, &e) < 0 || sw_logs_start(logs) < 0)
+		goto fail;
 	/* end issue 5 */
 	if (sw_engine_workers_start(&e) < 0 || sw_engine_watch_start(&e) < 0 || sw_engine_scheduler_start(&e) < 0)
 		goto fail;
@@ -215,6 +220,7 @@ cleanup:
 	/* issue 5: the elb thread stops; HAProxy keeps serving the apps (scripts/down stops it) */
 	sw_engine_lb_set(&e, NULL, NULL);
 	sw_elbv2_free(elb);
+	sw_logs_free(logs);
 	sw_engine_workers_stop(&e);
 	pthread_mutex_lock(&e.lock);
 	if (e.db)

@@ -35,8 +35,18 @@
  * rollout — targets registered, drained, removed, health read, rules changed — is
  * runtime-only: no reload, no dropped connection.
  *
+ * Servers added at runtime get the idle-connection pool a configured server has
+ * (pool-max-conn -1, pool-purge-delay 5s; HAProxy 2.6 gives dynamic servers none, and
+ * every request would open a connection to the app).
+ *
+ * HAProxy outlives the engine (daemonised; an engine restart adopts it through the pid
+ * file and the master socket, then reloads it with the declared model and the dumped
+ * server state), but not its directory: a Lua task exits it once haproxy.cfg is gone
+ * (a deleted SLIPWAY_HOME or test directory), when HAProxy has Lua (Debian's has).
+ *
  * Files (dir is $SLIPWAY_HOME/engine): haproxy.cfg, haproxy.state, haproxy.pid,
- * haproxy.sock (admin), haproxy-master.sock, router-<frontend>.map.
+ * haproxy.sock (admin), haproxy-master.sock, haproxy.log (its start-up output),
+ * router-<frontend>.map, router-<frontend>.body, router-watch.lua.
  *
  * All functions are thread-safe (one lock per router) and return 0 or a negative
  * enum sw_code with the message in the error slot. Strings passed in are copied.

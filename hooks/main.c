@@ -211,6 +211,7 @@ int main(int argc, char **argv)
 	job.quarantine = getenv("GIT_QUARANTINE_PATH");
 	job.push_options = &options;
 	job.timeout_secs = env_long("SLIPWAY_HOOK_TIMEOUT", 3600);
+	job.pusher = getenv("REMOTE_USER");
 
 	if (sw_http_global_init() < 0) {
 		ret = reject("%s", sw_error_last());

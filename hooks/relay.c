@@ -18,6 +18,7 @@ struct relay {
 	struct sw_lines lines;
 	long build;
 	int verdict;            /* -1 none yet, 0 succeeded, 1 failed */
+	int detached;           /* the job was queued for a detached push */
 	struct sw_buf reason;
 	struct sw_buf last;     /* last line written */
 	struct sw_buf error;    /* {"error": ...} of a refused request */
@@ -65,6 +66,8 @@ static int on_event(void *ctx, const char *line, size_t len)
 		json_t *b = json_object_get(o, "build");
 		if (json_is_integer(b))
 			r->build = (long)json_integer_value(b);
+		if (!strcmp(s, "queued") && json_is_true(json_object_get(o, "detached")))
+			r->detached = 1;
 		if (!strcmp(s, "succeeded")) {
 			r->verdict = 0;
 		} else if (!strcmp(s, "failed")) {
@@ -106,12 +109,14 @@ static json_t *request_body(const struct sw_relay_job *job)
 			json_array_append_new(opts, s);
 	}
 	json_object_set_new(o, "push_options", opts);
+	if (job->pusher && *job->pusher)
+		json_object_set_new(o, "pusher", json_string(job->pusher));
 	return o;
 }
 
 int sw_relay_run(const struct sw_relay_job *job)
 {
-	struct relay r = { SW_LINES_INIT(on_event, NULL, MAX_EVENT_LINE), 0, -1,
+	struct relay r = { SW_LINES_INIT(on_event, NULL, MAX_EVENT_LINE), 0, -1, 0,
 			   SW_BUF_INIT, SW_BUF_INIT, SW_BUF_INIT };
 	struct sw_http_request req;
 	struct sw_http_response res = SW_HTTP_RESPONSE_INIT;
@@ -153,6 +158,12 @@ int sw_relay_run(const struct sw_relay_job *job)
 	if (res.status != 200) {
 		ret = sw_error("slipwayd refused the build (%ld): %s", res.status,
 			       r.error.len ? r.error.ptr : "no reason given");
+		goto cleanup;
+	}
+	if (r.verdict < 0 && r.detached) {
+		sw_relay_say("-----> build %ld queued; it runs once this push has landed (detached)", r.build);
+		sw_relay_say("       follow it: slipway builds:log --follow %ld -a %s", r.build, job->app);
+		ret = 0;
 		goto cleanup;
 	}
 	if (r.verdict < 0) {

@@ -20,12 +20,15 @@ struct sw_relay_job {
 	const char *quarantine;     /* $GIT_QUARANTINE_PATH, or NULL */
 	const struct sw_strvec *push_options;
 	long timeout_secs;          /* give up waiting after this long */
+	const char *pusher;         /* $REMOTE_USER: the pushing token's name, or NULL */
 };
 
 /*
  * Run it: 0 when the job succeeded, 1 when it failed (its reason is then the last
  * line written), or a negative code when slipwayd could not be asked or went away
- * (message in sw_error_last(), nothing written about it yet).
+ * (message in sw_error_last(), nothing written about it yet). With the push option
+ * "detach" slipwayd answers once the job is queued: 0 after a line naming the build
+ * and how to follow it (the push lands; the build runs after it).
  */
 int sw_relay_run(const struct sw_relay_job *job);
 

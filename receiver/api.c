@@ -6,6 +6,9 @@
 #include <jansson.h>
 
 #include "receiver/api.h"
+#include "receiver/releases.h"
+#include "receiver/ops.h"
+#include "receiver/db.h"
 #include "receiver/app.h"
 #include "receiver/auth.h"
 #include "receiver/job.h"
@@ -99,7 +102,7 @@ static json_t *text_or_null(sqlite3_stmt *st, int col)
 }
 
 #define BUILD_COLUMNS "id, app, ref, commit_sha, status, reason, image, digest, size, reused, options," \
-	" created_at, started_at, finished_at"
+	" created_at, started_at, finished_at, pushed_by, cancelled_by, detached"
 
 static json_t *build_json(sqlite3_stmt *st)
 {
@@ -130,6 +133,10 @@ static json_t *build_json(sqlite3_stmt *st)
 							      sqlite3_column_double(st, 12)));
 	else
 		json_object_set_new(o, "duration", json_null());
+	/* ops (issue 7) */
+	json_object_set_new(o, "pushed_by", text_or_null(st, 14));
+	json_object_set_new(o, "cancelled_by", text_or_null(st, 15));
+	json_object_set_new(o, "detached", json_boolean(sqlite3_column_int(st, 16)));
 	return o;
 }
 
@@ -269,6 +276,10 @@ struct job_stream {
 	struct sw_buf out;
 	size_t out_off;
 	int phase;   /* 0 head, 1 log lines, 2 verdict, 3 over */
+	/* ops (issue 7): a line for the pusher at least every quiet_secs */
+	double last_line_at;   /* when the last line went out */
+	double quiet_since;    /* when the current silent phase started */
+	struct sw_buf last;    /* the last line sent (what is being waited for) */
 };
 
 static void add_json_line(struct sw_buf *out, json_t *o)
@@ -289,8 +300,34 @@ static int stream_line(void *ctx, const char *line, size_t len)
 
 	sw_api_utf8_clean(&clean, line, len);
 	add_json_line(&js->out, json_pack("{s:s}", "line", clean.ptr));
+	/* ops (issue 7): what is being done now is the last step or phase line */
+	js->last_line_at = js->quiet_since = sw_db_now();
+	if (!strncmp(clean.ptr, "Step ", 5) || !strncmp(clean.ptr, "----->", 6) || !strncmp(clean.ptr, "       ", 7)) {
+		sw_buf_reset(&js->last);
+		sw_buf_add(&js->last, clean.ptr, clean.len > 200 ? 200 : clean.len);
+	}
 	sw_buf_release(&clean);
 	return 0;
+}
+
+/* ops (issue 7): "       ... still waiting for build 11 (45s)" after a silent stretch. */
+static void quiet_line(struct job_stream *js, double now)
+{
+	struct sw_buf b = SW_BUF_INIT;
+	const char *what = js->last.ptr;
+	long secs = (long)(now - js->quiet_since);
+
+	while (*what == ' ' || *what == '-' || *what == '>')
+		what++;
+	if (!*what)
+		sw_buf_addf(&b, "       ... still working (%lds without output)", secs);
+	else if (!strncmp(what, "waiting ", 8))
+		sw_buf_addf(&b, "       ... still %s (%lds)", what, secs);
+	else
+		sw_buf_addf(&b, "       ... still working on: %s (%lds without output)", what, secs);
+	add_json_line(&js->out, json_pack("{s:s}", "line", b.ptr));
+	js->last_line_at = now;
+	sw_buf_release(&b);
 }
 
 static void stream_verdict(struct job_stream *js)
@@ -335,9 +372,13 @@ static ssize_t job_reader(void *cls, uint64_t pos, char *buf, size_t max)
 			js->phase = 1;
 			break;
 		case 1:
-			r = sw_job_follow_read(js->f, tmp, sizeof(tmp), HEARTBEAT_MS);
+			r = sw_job_follow_read(js->f, tmp, sizeof(tmp),
+					       js->srv->cfg->quiet_secs * 1000 < HEARTBEAT_MS ?
+					       (int)js->srv->cfg->quiet_secs * 1000 : HEARTBEAT_MS);
 			if (r > 0) {
 				sw_lines_feed(&js->lines, tmp, (size_t)r);
+			} else if (r == SW_ETIMEOUT && sw_db_now() - js->last_line_at >= (double)js->srv->cfg->quiet_secs) {
+				quiet_line(js, sw_db_now());   /* ops (issue 7) */
 			} else if (r == SW_ETIMEOUT) {
 				sw_buf_adds(&js->out, "{}\n");
 			} else {
@@ -370,6 +411,7 @@ static void job_stream_free(void *cls)
 	sw_job_follow_free(js->f);
 	sw_lines_release(&js->lines);
 	sw_buf_release(&js->out);
+	sw_buf_release(&js->last);
 	free(js);
 }
 
@@ -446,6 +488,10 @@ static enum MHD_Result handle_job_request(struct sw_server *s, struct MHD_Connec
 	req.new_sha = json_str(in, "new");
 	req.object_dir = json_str(in, "object_dir");
 	req.alternate_dirs = json_str(in, "alternate_dirs");
+	/* ops (issue 7): who pushed (the token's name), and `git push -o detach` */
+	req.pushed_by = json_str(in, "pusher");
+	if (req.pushed_by && (strlen(req.pushed_by) > 64 || !*req.pushed_by))
+		req.pushed_by = NULL;
 	if (!req.app || !sw_app_name_valid(req.app)) {
 		ret = sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "invalid app name");
 		goto cleanup;
@@ -486,6 +532,8 @@ static enum MHD_Result handle_job_request(struct sw_server *s, struct MHD_Connec
 						   MAX_PUSH_OPTION_LEN);
 			goto cleanup;
 		}
+		if (!strcmp(o, "detach"))
+			req.detach = 1;   /* ops (issue 7) */
 	}
 	if (opts) {
 		opts_text = json_dumps(opts, JSON_COMPACT);
@@ -503,9 +551,19 @@ static enum MHD_Result handle_job_request(struct sw_server *s, struct MHD_Connec
 		ret = sw_server_json_error(c, code, status, "%s", sw_error_last());
 		goto cleanup;
 	}
+	/* ops (issue 7): a detached push is answered at once; the job goes on */
+	if (req.detach) {
+		struct sw_buf b = SW_BUF_INIT;
+		sw_buf_addf(&b, "{\"build\":%ld,\"status\":\"queued\",\"detached\":true}\n", id);
+		ret = sw_server_reply(c, MHD_HTTP_OK, "application/x-ndjson", b.ptr, b.len, status);
+		sw_buf_release(&b);
+		goto cleanup;
+	}
 	js = xcalloc(1, sizeof(*js));
 	js->srv = s;
 	js->id = id;
+	js->last_line_at = js->quiet_since = sw_db_now();
+	sw_buf_init(&js->last, 256);
 	js->lines = (struct sw_lines)SW_LINES_INIT(stream_line, js, 8192);
 	if (sw_job_follow_open(s->jobs, id, 1, &js->f) < 0) {
 		ret = sw_server_json_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, status, "%s", sw_error_last());
@@ -605,6 +663,18 @@ enum MHD_Result sw_api_handle(struct sw_server *s, struct MHD_Connection *c, con
 		if (rc == SW_EAUTH)
 			return sw_server_unauthorized(c, 1, sw_error_last(), status);
 		return db_failed(c, status);
+	}
+	/* releaser (issue 6): releases, config, scale, rollback, doctor (receiver/releases.h) */
+	if (sw_releases_match(url)) {
+		ret = sw_releases_handle(s, c, url, method, body, user.ptr, status);
+		sw_buf_release(&user);
+		return ret;
+	}
+	/* ops (issue 7): apps create/destroy, events, webhooks, tokens, cancel, ps/run/logs (receiver/ops.h) */
+	if (sw_ops_match(url, method)) {
+		ret = sw_ops_handle(s, c, url, method, body, user.ptr, status);
+		sw_buf_release(&user);
+		return ret;
 	}
 	sw_buf_release(&user);
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))

@@ -16,15 +16,22 @@
  *   /api/v1/apps/<app>/builds/<id>/log        text/plain; ?follow=1 streams until the build ends
  *   /api/v1/builds/<id>, /api/v1/builds/<id>/log   the same without the app
  *   app   = {"name", "created_at", "last_build": build|null}
- *   build = {"id", "app", "ref", "branch", "commit", "status": queued|running|succeeded|failed,
+ *   build = {"id", "app", "ref", "branch", "commit",
+ *            "status": queued|running|succeeded|failed|cancelled,
  *            "reason", "image", "digest", "size", "reused", "push_options",
- *            "created_at", "started_at", "finished_at", "duration"}   (times ISO 8601 UTC or null)
+ *            "created_at", "started_at", "finished_at", "duration",
+ *            "pushed_by", "cancelled_by", "detached"}   (times ISO 8601 UTC or null)
+ * More endpoints (POST/DELETE too): receiver/releases.h (the releaser's), receiver/ops.h.
  * Errors: {"error": "..."} with 400 (bad name or id), 401, 404, 405, 413.
  *
  * And the pre-receive hook's job request (loopback only, per-run secret):
  *   POST /internal/v1/jobs   Authorization: Bearer $SLIPWAY_HOOK_SECRET
  *   {"app", "ref", "old", "new", "object_dir", "alternate_dirs", "quarantine_path",
- *    "push_options": [...]}
+ *    "push_options": [...], "pusher": "<token name>"}
+ *   With the push option "detach" the answer is one line, {"build": 12, "status":
+ *   "queued", "detached": true}, and the job builds once the push landed.
+ *   While the job is silent for SLIPWAY_QUIET_SECS, a {"line": "       ... still ..."}
+ *   says what it waits for.
  *   → 200 application/x-ndjson, one JSON object a line, as things happen:
  *     {"build": 12, "status": "queued"}
  *     {"line": "-----> waiting for build 11 (started 8s ago)"}   each log line of the job

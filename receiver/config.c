@@ -97,6 +97,12 @@ int sw_config_load(struct sw_config *c)
 	if (env_long("SLIPWAY_HOOK_TIMEOUT", 3600, 10, 7 * 24 * 3600, &c->hook_timeout) < 0)
 		return SW_EINVAL;
 
+	if (env_long("SLIPWAY_QUIET_SECS", 30, 1, 3600, &c->quiet_secs) < 0 ||
+	    env_long("SLIPWAY_WEBHOOK_ATTEMPTS", 8, 1, 100, &c->webhook_attempts) < 0 ||
+	    env_long("SLIPWAY_WEBHOOK_BACKOFF_MS", 1000, 10, 3600 * 1000, &c->webhook_backoff_ms) < 0 ||
+	    env_long("SLIPWAY_WEBHOOK_TIMEOUT", 10, 1, 300, &c->webhook_timeout_secs) < 0)
+		return SW_EINVAL;
+
 	v = getenv("SLIPWAY_LISTEN");
 	c->listen = xstrdup(v && *v ? v : "127.0.0.1");
 	v = getenv("SLIPWAY_REGISTRY");

@@ -13,6 +13,11 @@
  *   SLIPWAY_MAX_PUSH_SIZE   receive.maxInputSize, git's syntax: 500m, 2g (default 2g)
  *   SLIPWAY_HOOK_TIMEOUT    seconds a push may wait for its build (default 3600)
  *   SLIPWAY_HOOK            the slipway-hook binary (default: next to slipwayd)
+ *   SLIPWAY_QUIET_SECS      a pusher hears a "still ..." line after this many seconds of
+ *                           silence (default 30)
+ *   SLIPWAY_WEBHOOK_ATTEMPTS   tries per webhook delivery before it is given up (default 8)
+ *   SLIPWAY_WEBHOOK_BACKOFF_MS first retry delay, doubling each time up to 5 minutes (1000)
+ *   SLIPWAY_WEBHOOK_TIMEOUT    seconds one delivery may take (default 10)
  */
 struct sw_config {
 	char *home;          /* absolute */
@@ -27,9 +32,13 @@ struct sw_config {
 	char *max_push_size;
 	long hook_timeout;
 	char *hook;          /* absolute path of slipway-hook */
+	long quiet_secs;
+	long webhook_attempts;
+	long webhook_backoff_ms;
+	long webhook_timeout_secs;
 };
 
-#define SW_CONFIG_INIT { NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, NULL, 0, NULL }
+#define SW_CONFIG_INIT { NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0 }
 
 /* Fill c from the environment. 0, or SW_EINVAL with "SLIPWAY_PORT: not a port: x". */
 int sw_config_load(struct sw_config *c);

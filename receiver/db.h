@@ -9,7 +9,13 @@
  *   apps(name, created_at)                 one per bare repo under repos/
  *   builds(id, app, ref, old_sha, commit_sha, options, status, reason, image, digest,
  *          size, reused, created_at, started_at, finished_at)
- *          status: queued | running | succeeded | failed; times are unix seconds (REAL)
+ *          pushed_by, cancelled_by, detached)
+ *          status: queued | running | succeeded | failed | cancelled; times are unix
+ *          seconds (REAL)
+ *   releases, ...                          the releaser's (releaser/release_migrations.inc)
+ *   events(...)                            common/event.h
+ *   webhooks(id, app, url, events, secret, created_by, created_at, after_event),
+ *   deliveries(...), webhook_cursor        receiver/webhook.h
  * Later pieces add tables with further migrations (append to the list in db.c).
  */
 

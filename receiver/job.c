@@ -12,15 +12,19 @@
 #include "receiver/db.h"
 #include "receiver/registry.h"
 #include "builder/build.h"
+#include "releaser/releaser.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/gitref.h"
+#include "common/event.h"
 #include "common/log.h"
+#include "common/proc.h"
 #include "common/store.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
 #define LOG_LINE_MAX 4096
+#define LAND_TIMEOUT_MS 120000   /* a detached push's ref update must land within this */
 
 enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE };
 
@@ -39,6 +43,11 @@ struct job {
 	volatile int cancel;
 	int refs;             /* the active list holds one; each follower one */
 	struct job *next;
+	/* ops (issue 7) */
+	char *old_sha;
+	char *pushed_by;      /* the pushing token's name, or NULL */
+	char *cancelled_by;   /* set by sw_jobs_cancel() (under mu): a user cancelled it */
+	int detached;         /* git push -o detach: built from the repo once the ref landed */
 };
 
 struct sw_jobs {
@@ -52,6 +61,7 @@ struct sw_jobs {
 	int stopping;
 	pthread_t *workers;
 	int nworkers;
+	struct sw_strvec held;   /* apps being destroyed: no job may start (sw_jobs_hold_app) */
 };
 
 struct sw_job_follow {
@@ -73,6 +83,9 @@ static void unref_locked(struct job *job)
 	free(job->commit);
 	free(job->object_dir);
 	free(job->alternates);
+	free(job->old_sha);
+	free(job->pushed_by);
+	free(job->cancelled_by);
 	free(job);
 }
 
@@ -194,6 +207,92 @@ static int report_line(void *ctx, const char *line)
 	return rc->job->cancel ? -1 : 0;
 }
 
+/* ---- ops (issue 7): events, cancel, detached pushes ----------------------- */
+
+/* "cancelled by <name>" when a user cancelled job (NULL otherwise); the caller frees. */
+static char *cancelled_by(struct sw_jobs *j, struct job *job)
+{
+	char *by = NULL;
+	pthread_mutex_lock(&j->mu);
+	if (job->cancelled_by)
+		by = xstrdup(job->cancelled_by);
+	pthread_mutex_unlock(&j->mu);
+	return by;
+}
+
+static void db_mark_cancelled(struct sw_jobs *j, long id, const char *by)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sw_store_prepare(j->db, &st, "UPDATE builds SET status = 'cancelled', cancelled_by = ? WHERE id = ?") < 0)
+		return;
+	sqlite3_bind_text(st, 1, by, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		sw_log_error("build %ld: %s", id, sqlite3_errmsg(j->db));
+	sqlite3_finalize(st);
+}
+
+/* What `git rev-parse --verify` says ref is in repo ("" when it does not exist). */
+static int ref_value(const char *repo, const char *ref, struct sw_buf *out)
+{
+	struct sw_proc p = SW_PROC_INIT;
+	int r;
+
+	sw_buf_reset(out);
+	sw_strvec_pushl(&p.args, "git", "--git-dir", repo, "rev-parse", "-q", "--verify", "--end-of-options", ref, NULL);
+	sw_strvec_pushl(&p.env, "GIT_CONFIG_NOSYSTEM=1", "GIT_DIR", "GIT_OBJECT_DIRECTORY",
+			"GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_QUARANTINE_PATH", NULL);
+	r = sw_proc_run(&p, out, NULL);
+	sw_proc_release(&p);
+	sw_buf_rtrim(out);
+	if (r > 0)
+		sw_buf_reset(out);
+	return r < 0 ? r : 0;
+}
+
+/*
+ * A detached push: the hook returned at once, so the objects were still in git's
+ * quarantine when the job was queued. git moves them into the repository and then
+ * updates the ref, after the hook exits: wait for the ref to move off old_sha, then
+ * build from the repository itself.
+ */
+static int wait_landed(struct sw_jobs *j, struct job *job, const char *repo)
+{
+	struct sw_buf now;
+	int waited = 0, ret = SW_ERROR, said = 0;
+
+	sw_buf_init(&now, 256);
+
+	for (;;) {
+		if (ref_value(repo, job->ref, &now) < 0)
+			goto cleanup;
+		if (now.len && strcmp(now.ptr, job->old_sha)) {
+			/* landed (or another push landed after ours: our commit is in there too) */
+			ret = 0;
+			goto cleanup;
+		}
+		if (job->cancel) {
+			ret = sw_error_code(SW_ECANCEL, "cancelled");
+			goto cleanup;
+		}
+		if (waited >= LAND_TIMEOUT_MS) {
+			ret = sw_error("the push did not land: %s is still %s%.7s (was it rejected?)", job->ref,
+				       now.len ? "at " : "missing", now.ptr);
+			goto cleanup;
+		}
+		if (waited >= 2000 && !said) {
+			job_log(j, job, "-----> waiting for the push to land in the repository");
+			said = 1;
+		}
+		usleep(100 * 1000);
+		waited += 100;
+	}
+cleanup:
+	sw_buf_release(&now);
+	return ret;
+}
+
 static void run(struct sw_jobs *j, struct job *job)
 {
 	struct sw_build_opts o;
@@ -201,17 +300,54 @@ static void run(struct sw_jobs *j, struct job *job)
 	struct sw_registry_auth auth = SW_REGISTRY_AUTH_INIT;
 	struct sw_buf repo = SW_BUF_INIT, reason = SW_BUF_INIT;
 	struct run_ctx rc = { j, job };
+	struct sw_releaser_push rp;
 	const char *branch = sw_gitref_branch(job->ref);
 	int r;
+	char *by = NULL;   /* ops (issue 7): who cancelled it */
+	int built = 0;
 
 	db_started(j, job);
+	sw_event_emit(j->db, job->app, "build.started", 0, job->id, job->pushed_by, "build %ld of %.7s (%s) started%s",
+		      job->id, job->commit, branch ? branch : job->ref, job->detached ? " (detached push)" : "");
 	job_log(j, job, "-----> %s: building %.7s (%s), build %ld", job->app, job->commit,
 		branch ? branch : job->ref, job->id);
-	if (sw_registry_credentials(j->cfg, &auth) < 0) {
+	/* ops (issue 7): a detached push builds from the repository once its ref landed */
+	if (job->detached) {
+		sw_app_repo_path(&repo, j->cfg, job->app);
+		if (wait_landed(j, job, repo.ptr) < 0) {
+			sw_buf_adds(&reason, sw_error_last());
+			goto done;
+		}
+	}
+	/* releaser (issue 6): with ECS configured, images go to ECR (the app's repository,
+	 * GetAuthorizationToken's credentials) and the manifest is checked before the build */
+	if (sw_releaser_enabled())
+		r = sw_releaser_registry(job->app, &auth.registry, &auth.user, &auth.password);
+	else
+		r = sw_registry_credentials(j->cfg, &auth);
+	if (r < 0) {
 		sw_buf_adds(&reason, sw_error_last());
 		goto done;
 	}
 	sw_app_repo_path(&repo, j->cfg, job->app);
+	memset(&rp, 0, sizeof(rp));
+	rp.db = j->db;
+	rp.repo_path = repo.ptr;
+	rp.object_dir = job->object_dir;
+	rp.alternate_dirs = job->alternates;
+	rp.app = job->app;
+	rp.commit = job->commit;
+	rp.branch = branch;
+	rp.job_id = job->id;
+	rp.created_by = job->pushed_by ? job->pushed_by : "git push";
+	rp.report = report_line;
+	rp.report_ctx = &rc;
+	rp.cancel = &job->cancel;
+	if (sw_releaser_enabled() && sw_releaser_check_manifest(&rp) < 0) {
+		sw_buf_adds(&reason, sw_error_last());
+		goto done;
+	}
+	/* end releaser */
 	memset(&o, 0, sizeof(o));
 	o.repo_path = repo.ptr;
 	o.object_dir = job->object_dir;
@@ -232,7 +368,30 @@ static void run(struct sw_jobs *j, struct job *job)
 		else
 			sw_buf_adds(&reason, *sw_error_last() ? sw_error_last() : "build failed");
 	}
+	/* ops (issue 7) */
+	if (r == 0) {
+		built = 1;
+		sw_event_emit(j->db, job->app, "build.succeeded", 0, job->id, job->pushed_by,
+			      "build %ld of %.7s succeeded%s", job->id, job->commit, res.reused ? " (image reused)" : "");
+	}
+	/* releaser (issue 6): the built image becomes release vN, watched until live or failed */
+	if (r == 0 && sw_releaser_enabled()) {
+		rp.image = res.image;
+		rp.digest = res.digest;
+		sw_error_clear();
+		r = sw_releaser_push(&rp, NULL);
+		if (r == SW_ECANCEL)
+			sw_buf_adds(&reason, "interrupted (slipwayd stopped); the rollout resumes when it starts again");
+		else if (r < 0)
+			sw_buf_adds(&reason, *sw_error_last() ? sw_error_last() : "release failed");
+	}
+	/* end releaser */
 done:
+	/* ops (issue 7): a job a user cancelled says who did */
+	if ((by = cancelled_by(j, job))) {
+		sw_buf_reset(&reason);
+		sw_buf_addf(&reason, "cancelled by %s", by);
+	}
 	if (reason.len) {
 		job_log(j, job, " !     %s", reason.ptr);
 		db_finish(j, job->id, reason.ptr, NULL);
@@ -240,6 +399,15 @@ done:
 		/* the builder said "-----> build <sha> done in 6.3s" (or "reusing") */
 		db_finish(j, job->id, NULL, &res);
 	}
+	/* ops (issue 7) */
+	if (by) {
+		db_mark_cancelled(j, job->id, by);
+		sw_event_emit(j->db, job->app, "build.cancelled", 0, job->id, by, "build %ld cancelled by %s", job->id, by);
+	} else if (!built) {
+		sw_event_emit(j->db, job->app, "build.failed", 0, job->id, job->pushed_by, "build %ld failed: %s",
+			      job->id, reason.ptr);
+	}
+	free(by);
 	sw_build_result_release(&res);
 	sw_registry_auth_release(&auth);
 	sw_buf_release(&repo);
@@ -356,6 +524,7 @@ int sw_jobs_new(struct sw_jobs **out, const struct sw_config *c, sqlite3 *db)
 	*out = NULL;
 	j->cfg = c;
 	j->db = db;
+	sw_strvec_init(&j->held);
 	pthread_mutex_init(&j->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -408,6 +577,16 @@ static void waiting_reason_locked(struct sw_jobs *j, struct job *job, struct sw_
 		sw_buf_addf(out, "-----> waiting for a free build slot (%d builds running)", j->running);
 }
 
+/* ops (issue 7): 1 when app is held for destruction. Holds mu. */
+static int sw_jobs_app_held_locked(struct sw_jobs *j, const char *app)
+{
+	size_t i;
+	for (i = 0; i < j->held.nr; i++)
+		if (!strcmp(j->held.v[i], app))
+			return 1;
+	return 0;
+}
+
 long sw_jobs_submit(struct sw_jobs *j, const struct sw_job_request *req)
 {
 	struct sw_buf path = SW_BUF_INIT, why = SW_BUF_INIT;
@@ -420,9 +599,15 @@ long sw_jobs_submit(struct sw_jobs *j, const struct sw_job_request *req)
 		id = sw_error_code(SW_EUNAVAIL, "slipwayd is stopping; push again in a moment");
 		goto cleanup;
 	}
+	/* ops (issue 7): an app being destroyed takes no jobs */
+	if (sw_jobs_app_held_locked(j, req->app)) {
+		id = sw_error_code(SW_EEXISTS, "%s is being destroyed", req->app);
+		goto cleanup;
+	}
 	if (sw_store_prepare(j->db, &st,
-			     "INSERT INTO builds(app, ref, old_sha, commit_sha, options, status, created_at)"
-			     " VALUES (?, ?, ?, ?, ?, 'queued', ?) RETURNING id") < 0)
+			     "INSERT INTO builds(app, ref, old_sha, commit_sha, options, status, created_at,"
+			     " pushed_by, detached)"
+			     " VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?) RETURNING id") < 0)
 		goto cleanup;
 	sqlite3_bind_text(st, 1, req->app, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, req->ref, -1, SQLITE_TRANSIENT);
@@ -430,6 +615,9 @@ long sw_jobs_submit(struct sw_jobs *j, const struct sw_job_request *req)
 	sqlite3_bind_text(st, 4, req->new_sha, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 5, req->options_json ? req->options_json : "[]", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_double(st, 6, sw_db_now());
+	if (req->pushed_by)
+		sqlite3_bind_text(st, 7, req->pushed_by, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 8, req->detach ? 1 : 0);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sw_store_error(j->db, "record build");
 		goto cleanup;
@@ -439,8 +627,13 @@ long sw_jobs_submit(struct sw_jobs *j, const struct sw_job_request *req)
 	job->app = xstrdup(req->app);
 	job->ref = xstrdup(req->ref);
 	job->commit = xstrdup(req->new_sha);
-	job->object_dir = req->object_dir ? xstrdup(req->object_dir) : NULL;
-	job->alternates = req->alternate_dirs ? xstrdup(req->alternate_dirs) : NULL;
+	/* ops (issue 7): a detached job reads the repository, never the quarantine,
+	 * which is gone by the time it runs */
+	job->detached = req->detach ? 1 : 0;
+	job->object_dir = req->object_dir && !req->detach ? xstrdup(req->object_dir) : NULL;
+	job->alternates = req->alternate_dirs && !req->detach ? xstrdup(req->alternate_dirs) : NULL;
+	job->old_sha = xstrdup(req->old_sha);
+	job->pushed_by = req->pushed_by ? xstrdup(req->pushed_by) : NULL;
 	job->state = JOB_QUEUED;
 	job->created = sw_db_now();
 	job->refs = 1;
@@ -547,6 +740,7 @@ void sw_jobs_free(struct sw_jobs *j)
 	if (j->nworkers)
 		sw_jobs_shutdown(j, 0);
 	free(j->workers);
+	sw_strvec_clear(&j->held);
 	/* Condition variables and the mutex may still be used by detached workers
 	 * that outlived the grace period: the process is about to end; leave them. */
 	free(j);
@@ -634,4 +828,100 @@ void sw_job_follow_free(struct sw_job_follow *f)
 	if (f->fd >= 0)
 		close(f->fd);
 	free(f);
+}
+
+/* ---- ops (issue 7): cancel, hold ----------------------------------------------- */
+
+int sw_jobs_cancel(struct sw_jobs *j, long id, const char *by)
+{
+	struct sw_buf line = SW_BUF_INIT, reason = SW_BUF_INIT;
+	struct job *job;
+	int ret = 0;
+
+	pthread_mutex_lock(&j->mu);
+	for (job = j->head; job && job->id != id; job = job->next)
+		;
+	if (!job) {
+		ret = sw_error_code(SW_ENOTFOUND, "build %ld is not queued or running", id);
+		goto cleanup;
+	}
+	if (job->cancelled_by) {
+		ret = sw_error_code(SW_EEXISTS, "build %ld is being cancelled already (by %s)", id, job->cancelled_by);
+		goto cleanup;
+	}
+	job->cancelled_by = xstrdup(by);
+	job->cancel = 1;
+	if (job->state == JOB_QUEUED) {
+		/* never started: it ends here */
+		sw_buf_addf(&reason, "cancelled by %s", by);
+		sw_buf_addf(&line, " !     %s", reason.ptr);
+		write_line_locked(j, job, line.ptr);
+		job->state = JOB_DONE;
+		unlink_locked(j, job);
+		db_finish(j, id, reason.ptr, NULL);
+		db_mark_cancelled(j, id, by);
+		pthread_cond_broadcast(&j->changed);
+		pthread_cond_broadcast(&j->work);
+		sw_event_emit(j->db, job->app, "build.cancelled", 0, id, by, "build %ld cancelled by %s (it was queued)",
+			      id, by);
+		unref_locked(job);
+	} else {
+		write_line_locked(j, job, "-----> cancelling (asked by the API)");
+	}
+cleanup:
+	pthread_mutex_unlock(&j->mu);
+	sw_buf_release(&line);
+	sw_buf_release(&reason);
+	return ret;
+}
+
+int sw_jobs_hold_app(struct sw_jobs *j, const char *app)
+{
+	struct job *job;
+	int ret = 0;
+
+	pthread_mutex_lock(&j->mu);
+	for (job = j->head; job; job = job->next)
+		if (!strcmp(job->app, app))
+			break;
+	if (job)
+		ret = sw_error_code(SW_EEXISTS, "%s has build %ld %s: cancel it or wait", app, job->id,
+				    job->state == JOB_RUNNING ? "running" : "queued");
+	else if (sw_jobs_app_held_locked(j, app))
+		ret = sw_error_code(SW_EEXISTS, "%s is being destroyed already", app);
+	else
+		sw_strvec_push(&j->held, app);
+	pthread_mutex_unlock(&j->mu);
+	return ret;
+}
+
+void sw_jobs_release_app(struct sw_jobs *j, const char *app)
+{
+	struct sw_strvec keep = SW_STRVEC_INIT;
+	size_t i;
+
+	pthread_mutex_lock(&j->mu);
+	for (i = 0; i < j->held.nr; i++)
+		if (strcmp(j->held.v[i], app))
+			sw_strvec_push(&keep, j->held.v[i]);
+	sw_strvec_clear(&j->held);
+	j->held = keep;
+	pthread_mutex_unlock(&j->mu);
+}
+
+int sw_jobs_app_busy(struct sw_jobs *j, const char *app, long *id)
+{
+	struct job *job;
+	int busy = 0;
+
+	pthread_mutex_lock(&j->mu);
+	for (job = j->head; job; job = job->next)
+		if (!strcmp(job->app, app)) {
+			busy = 1;
+			if (id)
+				*id = job->id;
+			break;
+		}
+	pthread_mutex_unlock(&j->mu);
+	return busy;
 }

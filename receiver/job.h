@@ -32,6 +32,11 @@ struct sw_job_request {
 	const char *object_dir;      /* the push's quarantine (GIT_OBJECT_DIRECTORY), or NULL */
 	const char *alternate_dirs;  /* GIT_ALTERNATE_OBJECT_DIRECTORIES, or NULL */
 	const char *options_json;    /* push options as a JSON array of strings ("[]") */
+	/* ops (issue 7) */
+	const char *pushed_by;       /* the pushing token's name (REMOTE_USER), or NULL */
+	int detach;                  /* git push -o detach: the hook does not wait; the job
+	                                waits for the ref update to land and builds from the
+	                                repository (object_dir and alternate_dirs are ignored) */
 };
 
 /* Recover interrupted jobs and start the workers. *out is freed by sw_jobs_free(). */
@@ -54,6 +59,26 @@ void sw_jobs_abandon(struct sw_jobs *j, long id);
  */
 void sw_jobs_shutdown(struct sw_jobs *j, int grace_secs);
 void sw_jobs_free(struct sw_jobs *j);
+
+/*
+ * ops (issue 7). Cancel job id on behalf of `by` (a token's name): a queued job ends at
+ * once; a running one gets its cancel flag (the builder stops the Docker build; the
+ * releaser sees the same flag) and ends with status "cancelled", reason and last log
+ * line "cancelled by <by>", event build.cancelled. SW_ENOTFOUND when id is not queued
+ * or running, SW_EEXISTS when it is being cancelled already.
+ */
+int sw_jobs_cancel(struct sw_jobs *j, long id, const char *by);
+
+/*
+ * Hold app for destruction: fails (SW_EEXISTS, "hello has build 12 running: cancel it
+ * or wait") when it has a job; otherwise no job of app is accepted until
+ * sw_jobs_release_app().
+ */
+int sw_jobs_hold_app(struct sw_jobs *j, const char *app);
+void sw_jobs_release_app(struct sw_jobs *j, const char *app);
+
+/* 1 (and *id, may be NULL, of the first) when app has a queued or running job. */
+int sw_jobs_app_busy(struct sw_jobs *j, const char *app, long *id);
 
 /*
  * Reading a job's log. With follow, reads block while the job still runs and

@@ -20,7 +20,10 @@
 #include "receiver/config.h"
 #include "receiver/db.h"
 #include "receiver/job.h"
+#include "releaser/releaser.h"
 #include "receiver/server.h"
+#include "receiver/webhook.h"
+#include "common/event.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/http.h"
@@ -122,6 +125,8 @@ static int serve(const struct sw_config *cfg, sqlite3 *db)
 {
 	struct sw_server srv;
 	struct sw_jobs *jobs = NULL;
+	struct sw_webhooks *hooks = NULL;   /* ops (issue 7) */
+	struct sw_webhooks_opts wo;
 	sigset_t set;
 	int sig = 0;
 
@@ -142,6 +147,18 @@ static int serve(const struct sw_config *cfg, sqlite3 *db)
 	}
 	if (sw_http_global_init() < 0)
 		return die("init");
+	/* releaser (issue 6): ECS client, resumes unfinished rollouts, tags live releases */
+	if (sw_releaser_start(db, cfg->home, cfg->repos) < 0)
+		return die("releaser");
+	/* ops (issue 7): events continue from the store's last id; webhooks are sent
+	 * by their own thread */
+	if (sw_event_init(db) < 0)
+		return die("events");
+	wo.attempts = (int)cfg->webhook_attempts;
+	wo.backoff_ms = cfg->webhook_backoff_ms;
+	wo.timeout_ms = cfg->webhook_timeout_secs * 1000;
+	if (sw_webhooks_start(&hooks, db, &wo) < 0)
+		return die("webhooks");
 	if (sw_jobs_new(&jobs, cfg, db) < 0)
 		return die("jobs");
 	srv.cfg = cfg;
@@ -158,6 +175,8 @@ static int serve(const struct sw_config *cfg, sqlite3 *db)
 	sw_log_info("signal %d: stopping (running builds get %d s)", sig, SHUTDOWN_GRACE_SECS);
 	sw_server_quiesce(&srv);
 	sw_jobs_shutdown(jobs, SHUTDOWN_GRACE_SECS);
+	sw_releaser_stop();
+	sw_webhooks_stop(hooks);   /* ops (issue 7) */
 	sw_log_info("stopped");
 	/* Connection threads may still be in a response, using the server, the jobs, the
 	 * config and the database: all of it lives until the process ends (MHD is not

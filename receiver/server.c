@@ -16,6 +16,7 @@
 #include "receiver/githttp.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/event.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
@@ -341,8 +342,12 @@ static enum MHD_Result git_begin(struct sw_server *s, struct MHD_Connection *c, 
 					 r->app, sw_error_last());
 			goto cleanup;
 		}
-		if (created)
+		if (created) {
 			sw_log(SW_LOG_INFO, r->app, 0, "app created (first push, by %s)", user.ptr);
+			/* ops (issue 7) */
+			sw_event_emit(s->db, r->app, "app.created", 0, 0, user.ptr, "app %s created by the first push (%s)",
+				      r->app, user.ptr);
+		}
 	} else if (!sw_app_exists(s->cfg, r->app)) {
 		ret = reply_line(c, MHD_HTTP_NOT_FOUND, &r->status, "no such app: %s", r->app);
 		goto cleanup;

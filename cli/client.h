@@ -1,0 +1,114 @@
+#ifndef SW_CLI_CLIENT_H
+#define SW_CLI_CLIENT_H
+
+#include <jansson.h>
+
+#include "cli/cli.h"
+#include "common/buf.h"
+#include "common/http.h"
+
+/*
+ * The CLI's one way to talk to slipwayd (every cli/cmd_*.c uses it: URL, token and
+ * error messages live here and nowhere else).
+ *
+ *	struct sw_cli_client cl = SW_CLI_CLIENT_INIT;
+ *	json_t *out = NULL;
+ *	if (sw_cli_client_init(&cl) < 0)
+ *		return sw_cli_fail(cmd, "%s", sw_error_last());
+ *	if (sw_cli_api(&cl, "GET", "/apps", NULL, &out) < 0)
+ *		ret = sw_cli_fail(cmd, "%s", sw_error_last());   // one line, exit 1
+ *	...
+ *	json_decref(out);
+ *	sw_cli_client_release(&cl);
+ *
+ * cmd_release.c (the releaser's commands) uses SW_CLI_CLIENT_INIT, sw_cli_client_init(),
+ * sw_cli_app(), sw_cli_get() and sw_cli_post_stream(): those stay as they are.
+ *
+ * Where the server is: $SLIPWAY_URL, else the URL `slipway login` saved
+ * ($XDG_CONFIG_HOME/slipway/url, default ~/.config/slipway/url), else
+ * http://127.0.0.1:$SLIPWAY_PORT (5480).
+ * Which token: $SLIPWAY_TOKEN, else ~/.netrc's entry for the server's host (what
+ * `slipway login` writes, and what git uses too), else $SLIPWAY_HOME/admin.token
+ * (default ~/.slipway).
+ * Errors, one line each (in the error slot; the command prints them):
+ *   "cannot reach slipwayd at http://127.0.0.1:5480: connection refused"   SW_EUNAVAIL
+ *   "401: bad token (from SLIPWAY_TOKEN)"                                   SW_EAUTH
+ *   the server's own {"error": "..."} ("no such app: foo")                  SW_ENOTFOUND for 404,
+ *                                                                           SW_EINVAL for 400,
+ *                                                                           SW_EEXISTS for 409
+ */
+
+struct sw_cli_client {
+	char *url;              /* no trailing "/" */
+	char *token;            /* NULL when none was found (the first call says so) */
+	const char *token_from; /* "SLIPWAY_TOKEN", "~/.netrc", "$SLIPWAY_HOME/admin.token" */
+	volatile int *cancel;   /* non-NULL: calls stop when it becomes non-zero (Ctrl-C) */
+};
+
+#define SW_CLI_CLIENT_INIT { NULL, NULL, NULL, NULL }
+
+/* Resolve URL and token. 0, or negative with one line (a malformed SLIPWAY_URL). */
+int sw_cli_client_init(struct sw_cli_client *c);
+/* Free what init made (fine on an SW_CLI_CLIENT_INIT one). */
+void sw_cli_client_release(struct sw_cli_client *c);
+
+/* The URL only (for login, and app lookup before a token is needed). Into out. */
+int sw_cli_server_url(struct sw_buf *out);
+
+/*
+ * One JSON call: method, path under /api/v1 ("/apps/hello/builds"; the caller
+ * url-encodes what needs it), body (borrowed, may be NULL). 0 with *out (a new
+ * reference, may be NULL for an empty body) when the status was 2xx; negative with
+ * the message otherwise. *out may be NULL when the caller does not want it.
+ */
+int sw_cli_api(const struct sw_cli_client *c, const char *method, const char *path, const json_t *body, json_t **out);
+
+/* sw_cli_api(c, "GET", path, NULL, out). */
+int sw_cli_get(const struct sw_cli_client *c, const char *path, json_t **out);
+
+/*
+ * A streamed call (logs, event tails, command output): the response body goes to
+ * write as it comes (after a 2xx status; an error status is turned into the message
+ * as above, and write is not called). No overall timeout.
+ */
+int sw_cli_api_stream(const struct sw_cli_client *c, const char *method, const char *path, const json_t *body,
+		      sw_http_write_fn write, void *ctx);
+
+/*
+ * An application/x-ndjson answer, one decoded object at a time (empty {} keepalives
+ * included): on_line returns 0 to go on, < 0 to stop reading (the call then returns 0).
+ * Lines are bounded (1 MiB); one that is not JSON is an error.
+ */
+typedef int (*sw_cli_line_fn)(void *ctx, const json_t *line);
+int sw_cli_api_ndjson(const struct sw_cli_client *c, const char *method, const char *path, const json_t *body,
+		      sw_cli_line_fn on_line, void *ctx);
+
+/* sw_cli_api_ndjson(c, "POST", path, body, ...): body is borrowed. */
+int sw_cli_post_stream(const struct sw_cli_client *c, const char *path, const json_t *body, sw_cli_line_fn on_line,
+		       void *ctx);
+
+/*
+ * The app: -a's value when given (checked), else the git remote of this directory
+ * pointing at the server (cli/remote.h). 0 with app filled, or negative with one line
+ * saying how to pass it.
+ */
+int sw_cli_client_app(const struct sw_cli_client *c, const char *flag, struct sw_buf *app);
+
+/*
+ * For commands that scan argv themselves: take "-a APP" / "--app APP" / "--app=APP" out
+ * of argv (argc updated), then resolve the app as sw_cli_client_app() does (the server
+ * URL as sw_cli_client_init() finds it). 0 with app set, or negative with one line.
+ */
+int sw_cli_app(int *argc, char **argv, struct sw_buf *app);
+
+/*
+ * The usual start of an app command: sw_cli_client_init() and sw_cli_client_app().
+ * 0, or the exit status to return after printing one line: 1 when the client cannot
+ * be set up, 2 (with the usage) when no app was given or it is not a valid name.
+ */
+int sw_cli_setup(const struct sw_cli_command *cmd, struct sw_cli_client *c, const char *flag, struct sw_buf *app);
+
+/* Path-safe: append s percent-encoded (for query values). */
+void sw_cli_urlencode(struct sw_buf *out, const char *s);
+
+#endif

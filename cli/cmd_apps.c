@@ -1,0 +1,249 @@
+/*
+ * apps, apps:create, apps:info, apps:destroy (issue 7): clients of slipwayd's app API
+ * (receiver/api.h, receiver/ops.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/args.h"
+#include "cli/client.h"
+#include "cli/output.h"
+#include "cli/remote.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/banned.h"
+
+static const char *str(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* "#12 succeeded" of a build object (or "" for null). */
+static void build_summary(const json_t *b, struct sw_buf *out)
+{
+	if (!json_is_object(b))
+		return;
+	sw_buf_addf(out, "#%lld %s", (long long)json_integer_value(json_object_get(b, "id")),
+		    str(b, "status") ? str(b, "status") : "?");
+}
+
+int sw_cli_cmd_apps(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
+	struct sw_cli_table t;
+	struct sw_cli_args a;
+	json_t *out = NULL, *app;
+	size_t i;
+	int json = 0, ret = 0;
+	struct sw_cli_opt opts[] = { SW_CLI_OPT_JSON(&json), { NULL, 0, NULL, NULL, NULL } };
+
+	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 0, &a) < 0)
+		return a.exit;
+	if (sw_cli_client_init(&c) < 0 || sw_cli_get(&c, "/apps", &out) < 0) {
+		ret = sw_cli_fail(cmd, "%s", sw_error_last());
+		goto cleanup;
+	}
+	if (json) {
+		ret = sw_cli_print_json(out);
+		goto cleanup;
+	}
+	sw_cli_table_init(&t, "NAME", "LAST BUILD", "COMMIT", "WHEN", "CREATED", NULL);
+	json_array_foreach(json_object_get(out, "apps"), i, app) {
+		const json_t *b = json_object_get(app, "last_build");
+		struct sw_buf build = SW_BUF_INIT, when = SW_BUF_INIT, created = SW_BUF_INIT, commit = SW_BUF_INIT;
+		build_summary(b, &build);
+		if (json_is_object(b)) {
+			sw_cli_reltime_iso(str(b, "created_at"), &when);
+			if (str(b, "commit"))
+				sw_buf_addf(&commit, "%.7s", str(b, "commit"));
+		}
+		sw_cli_reltime_iso(str(app, "created_at"), &created);
+		sw_cli_table_add(&t, str(app, "name"), build.len ? build.ptr : "-", commit.ptr, when.ptr, created.ptr);
+		sw_cli_table_style(&t, 1, sw_cli_status_style(json_is_object(b) ? str(b, "status") : NULL));
+		sw_buf_release(&build);
+		sw_buf_release(&when);
+		sw_buf_release(&created);
+		sw_buf_release(&commit);
+	}
+	sw_cli_table_print(&t, "no apps yet: `slipway apps:create NAME`, or push to a new one");
+	sw_cli_table_release(&t);
+cleanup:
+	json_decref(out);
+	sw_cli_client_release(&c);
+	return ret;
+}
+
+int sw_cli_cmd_apps_create(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
+	struct sw_cli_args a;
+	json_t *out = NULL, *body = NULL;
+	int json = 0, ret = 0;
+	struct sw_cli_opt opts[] = { SW_CLI_OPT_JSON(&json), { NULL, 0, NULL, NULL, NULL } };
+
+	if (sw_cli_args_parse(cmd, argc, argv, opts, 1, 1, &a) < 0)
+		return a.exit;
+	if (!sw_cli_app_name_valid(a.pos[0]))
+		return sw_cli_usage_error(cmd, "invalid app name '%.60s' (want 3-30 of a-z, 0-9, '-', starting with a letter)",
+					  a.pos[0]);
+	body = json_pack("{s:s}", "name", a.pos[0]);
+	if (sw_cli_client_init(&c) < 0 || sw_cli_api(&c, "POST", "/apps", body, &out) < 0) {
+		ret = sw_cli_fail(cmd, "%s", sw_error_last());
+		goto cleanup;
+	}
+	if (json) {
+		ret = sw_cli_print_json(out);
+		goto cleanup;
+	}
+	printf("Created %s\n", a.pos[0]);
+	printf("  git remote add deploy %s\n", str(out, "git_url") ? str(out, "git_url") : "");
+	printf("  git push deploy main\n");
+cleanup:
+	json_decref(body);
+	json_decref(out);
+	sw_cli_client_release(&c);
+	return ret;
+}
+
+static void info_line(const char *key, const char *value)
+{
+	printf("%-14s%s\n", key, value && *value ? value : "-");
+}
+
+int sw_cli_cmd_apps_info(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
+	struct sw_cli_args a;
+	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT, b = SW_BUF_INIT;
+	const char *flag = NULL;
+	json_t *info = NULL, *rels = NULL, *hooks = NULL, *all = NULL, *live = NULL, *r;
+	const json_t *last;
+	size_t i;
+	int json = 0, ret = 0;
+	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), SW_CLI_OPT_JSON(&json), { NULL, 0, NULL, NULL, NULL } };
+
+	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 0, &a) < 0)
+		return a.exit;
+	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
+		goto cleanup;
+	sw_buf_addf(&path, "/apps/%s", app.ptr);
+	if (sw_cli_get(&c, path.ptr, &info) < 0) {
+		ret = sw_cli_fail(cmd, "%s", sw_error_last());
+		goto cleanup;
+	}
+	/* releases and webhooks are extras: a server without them still answers info */
+	sw_buf_reset(&path);
+	sw_buf_addf(&path, "/apps/%s/releases", app.ptr);
+	if (sw_cli_get(&c, path.ptr, &rels) < 0)
+		rels = NULL;
+	sw_buf_reset(&path);
+	sw_buf_addf(&path, "/apps/%s/webhooks", app.ptr);
+	if (sw_cli_get(&c, path.ptr, &hooks) < 0)
+		hooks = NULL;
+	json_array_foreach(json_object_get(rels, "releases"), i, r)
+		if (!live && str(r, "status") && !strcmp(str(r, "status"), "live"))
+			live = r;
+	if (json) {
+		all = json_pack("{s:O,s:O,s:O}", "app", info, "releases",
+				rels ? json_object_get(rels, "releases") : json_null(), "webhooks",
+				hooks ? json_object_get(hooks, "webhooks") : json_null());
+		ret = sw_cli_print_json(all);
+		goto cleanup;
+	}
+	printf("=== %s\n", app.ptr);
+	sw_buf_reset(&b);
+	sw_buf_addf(&b, "%s/%s.git", c.url, app.ptr);
+	info_line("Git URL:", b.ptr);
+	sw_buf_reset(&b);
+	sw_cli_reltime_iso(str(info, "created_at"), &b);
+	info_line("Created:", b.ptr);
+	last = json_object_get(info, "last_build");
+	sw_buf_reset(&b);
+	if (json_is_object(last)) {
+		build_summary(last, &b);
+		if (str(last, "commit"))
+			sw_buf_addf(&b, " (%.7s, ", str(last, "commit"));
+		sw_cli_reltime_iso(str(last, "created_at"), &b);
+		sw_buf_adds(&b, ")");
+		if (str(last, "reason"))
+			sw_buf_addf(&b, ": %s", str(last, "reason"));
+	}
+	info_line("Last build:", b.ptr);
+	sw_buf_reset(&b);
+	if (live) {
+		sw_buf_addf(&b, "v%lld: %s", (long long)json_integer_value(json_object_get(live, "version")),
+			    str(live, "description") ? str(live, "description") : "");
+	} else if (rels) {
+		sw_buf_adds(&b, "(none live)");
+	}
+	info_line("Live release:", rels ? b.ptr : "(no releases on this server)");
+	sw_buf_reset(&b);
+	if (rels)
+		sw_buf_addf(&b, "%zu", json_array_size(json_object_get(rels, "releases")));
+	info_line("Releases:", b.ptr);
+	sw_buf_reset(&b);
+	if (hooks)
+		sw_buf_addf(&b, "%zu", json_array_size(json_object_get(hooks, "webhooks")));
+	info_line("Webhooks:", b.ptr);
+cleanup:
+	json_decref(info);
+	json_decref(rels);
+	json_decref(hooks);
+	json_decref(all);
+	sw_cli_client_release(&c);
+	sw_buf_release(&app);
+	sw_buf_release(&path);
+	sw_buf_release(&b);
+	return ret;
+}
+
+int sw_cli_cmd_apps_destroy(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
+	struct sw_cli_args a;
+	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT, what = SW_BUF_INIT;
+	const char *flag = NULL, *confirm = NULL;
+	json_t *out = NULL, *v;
+	size_t i;
+	int json = 0, ret = 0;
+	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), SW_CLI_OPT_JSON(&json),
+				     { "--confirm", 0, &confirm, NULL, NULL }, { NULL, 0, NULL, NULL, NULL } };
+
+	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 1, &a) < 0)
+		return a.exit;
+	if (a.npos && flag && strcmp(a.pos[0], flag))
+		return sw_cli_usage_error(cmd, "two different apps given (%s and %s)", a.pos[0], flag);
+	if (a.npos)
+		flag = a.pos[0];
+	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
+		goto cleanup;
+	if (!confirm || strcmp(confirm, app.ptr)) {
+		ret = sw_cli_usage_error(cmd, "this removes %s and everything of it for good: pass --confirm %s",
+					 app.ptr, app.ptr);
+		goto cleanup;
+	}
+	sw_buf_addf(&path, "/apps/%s?confirm=%s", app.ptr, app.ptr);
+	sw_cli_spinner_start("destroying %s", app.ptr);
+	ret = sw_cli_api(&c, "DELETE", path.ptr, NULL, &out);
+	sw_cli_spinner_stop();
+	if (ret < 0) {
+		ret = sw_cli_fail(cmd, "%s", sw_error_last());
+		goto cleanup;
+	}
+	if (json) {
+		ret = sw_cli_print_json(out);
+		goto cleanup;
+	}
+	json_array_foreach(json_object_get(out, "removed"), i, v)
+		sw_buf_addf(&what, "%s%s", i ? ", " : "", json_string_value(v));
+	printf("Destroyed %s (removed: %s)\n", app.ptr, what.len ? what.ptr : "nothing else");
+cleanup:
+	json_decref(out);
+	sw_cli_client_release(&c);
+	sw_buf_release(&app);
+	sw_buf_release(&path);
+	sw_buf_release(&what);
+	return ret;
+}

@@ -1,0 +1,399 @@
+/*
+ * The release commands (issue 6): releases, releases:info, rollback, config,
+ * config:set, config:unset, scale, doctor — clients of slipwayd's release API
+ * (receiver/releases.h). Commands that make a release stream its rollout like a push
+ * and exit with its verdict: 0 live (or nothing to change), 1 failed (the reason on
+ * stderr), unless --no-wait.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/args.h"
+#include "cli/client.h"
+#include "cli/output.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/banned.h"
+
+static const char *str(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static double num(const json_t *o, const char *k)
+{
+	return json_number_value(json_object_get(o, k));
+}
+
+static void formation(const json_t *f, int memory, struct sw_buf *out)
+{
+	const char *k;
+	json_t *v;
+	int first = 1;
+	json_object_foreach((json_t *)f, k, v) {
+		sw_buf_addf(out, "%s%s=%lld", first ? "" : " ", k, (long long)json_integer_value(json_object_get(v, "count")));
+		if (memory)
+			sw_buf_addf(out, ":%lldMB", (long long)json_integer_value(json_object_get(v, "memory")));
+		first = 0;
+	}
+}
+
+/* "v7" or "7" → 7; 0 when it is not a release number. */
+static int version_arg(const char *s)
+{
+	char *end = NULL;
+	long v;
+	if (s[0] == 'v')
+		s++;
+	v = strtol(s, &end, 10);
+	return *s && end && !*end && v > 0 && v < 1000000000 ? (int)v : 0;
+}
+
+int sw_cli_cmd_releases(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
+	struct sw_cli_args a;
+	struct sw_cli_table t;
+	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT;
+	const char *flag = NULL;
+	json_t *out = NULL, *r;
+	size_t i;
+	int json = 0, ret;
+	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), SW_CLI_OPT_JSON(&json), { NULL, 0, NULL, NULL, NULL } };
+
+	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 0, &a) < 0)
+		return a.exit;
+	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
+		goto cleanup;
+	sw_buf_addf(&path, "/apps/%s/releases", app.ptr);
+	if (sw_cli_get(&c, path.ptr, &out) < 0) {
+		ret = sw_cli_fail(cmd, "%s", sw_error_last());
+		goto cleanup;
+	}
+	if (json) {
+		ret = sw_cli_print_json(out);
+		goto cleanup;
+	}
+	sw_cli_table_init(&t, "RELEASE", "STATUS", "WHAT", "PROCESSES", "WHEN", "TOOK", "BY", "REASON", NULL);
+	json_array_foreach(json_object_get(out, "releases"), i, r) {
+		struct sw_buf v = SW_BUF_INIT, f = SW_BUF_INIT, when = SW_BUF_INIT, took = SW_BUF_INIT;
+		sw_buf_addf(&v, "v%lld", (long long)json_integer_value(json_object_get(r, "version")));
+		formation(json_object_get(r, "formation"), 0, &f);
+		sw_cli_reltime(num(r, "created_at"), sw_cli_now(), &when);
+		if (num(r, "started_at") > 0 && num(r, "finished_at") > 0)
+			sw_cli_duration(num(r, "finished_at") - num(r, "started_at"), &took);
+		sw_cli_table_add(&t, v.ptr, str(r, "status"), str(r, "description"), f.ptr, when.ptr, took.ptr,
+				 str(r, "created_by"), str(r, "reason"));
+		sw_cli_table_style(&t, 1, sw_cli_status_style(str(r, "status")));
+		sw_buf_release(&v);
+		sw_buf_release(&f);
+		sw_buf_release(&when);
+		sw_buf_release(&took);
+	}
+	sw_cli_table_print(&t, "(no releases yet: git push to make the first)");
+	sw_cli_table_release(&t);
+cleanup:
+	json_decref(out);
+	sw_cli_client_release(&c);
+	sw_buf_release(&app);
+	sw_buf_release(&path);
+	return ret;
+}
+
+int sw_cli_cmd_releases_info(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
+	struct sw_cli_args a;
+	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT, b = SW_BUF_INIT;
+	const char *flag = NULL;
+	json_t *r = NULL, *v;
+	size_t i;
+	int json = 0, ret, version;
+	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), SW_CLI_OPT_JSON(&json), { NULL, 0, NULL, NULL, NULL } };
+
+	if (sw_cli_args_parse(cmd, argc, argv, opts, 1, 1, &a) < 0)
+		return a.exit;
+	if (!(version = version_arg(a.pos[0])))
+		return sw_cli_usage_error(cmd, "'%s' is not a release (like v7)", a.pos[0]);
+	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
+		goto cleanup;
+	sw_buf_addf(&path, "/apps/%s/releases/%d", app.ptr, version);
+	if (sw_cli_get(&c, path.ptr, &r) < 0) {
+		ret = sw_cli_fail(cmd, "%s", sw_error_last());
+		goto cleanup;
+	}
+	if (json) {
+		ret = sw_cli_print_json(r);
+		goto cleanup;
+	}
+	printf("=== %s v%d\n", app.ptr, version);
+	printf("status:       %s\n", str(r, "status"));
+	if (str(r, "reason"))
+		printf("reason:       %s\n", str(r, "reason"));
+	if (json_integer_value(json_object_get(r, "rolled_back_to")))
+		printf("running:      v%lld (rolled back to it)\n",
+		       (long long)json_integer_value(json_object_get(r, "rolled_back_to")));
+	printf("what:         %s (%s)\n", str(r, "description"), str(r, "kind"));
+	printf("made by:      %s\n", str(r, "created_by") && *str(r, "created_by") ? str(r, "created_by") : "-");
+	printf("commit:       %s\n", str(r, "commit") ? str(r, "commit") : "-");
+	printf("image:        %s\n", str(r, "image") ? str(r, "image") : "-");
+	printf("digest:       %s\n", str(r, "digest") ? str(r, "digest") : "-");
+	formation(json_object_get(r, "formation"), 1, &b);
+	printf("processes:    %s\n", b.len ? b.ptr : "-");
+	sw_buf_reset(&b);
+	json_array_foreach(json_object_get(r, "config_vars"), i, v)
+		sw_buf_addf(&b, "%s%s", i ? ", " : "", json_string_value(v));
+	printf("config vars:  %s\n", b.len ? b.ptr : "(none)");
+	sw_buf_reset(&b);
+	sw_cli_reltime(num(r, "created_at"), sw_cli_now(), &b);
+	printf("created:      %s\n", b.ptr);
+	if (num(r, "duration") > 0) {
+		sw_buf_reset(&b);
+		sw_cli_duration(num(r, "duration"), &b);
+		printf("rollout took: %s\n", b.ptr);
+	}
+	printf("release proc: %s\n", json_is_true(json_object_get(r, "release_ran")) ? "ran" : "-");
+	printf("tagged:       %s\n", json_is_true(json_object_get(r, "tagged")) ? "yes" : "no");
+cleanup:
+	json_decref(r);
+	sw_cli_client_release(&c);
+	sw_buf_release(&app);
+	sw_buf_release(&path);
+	sw_buf_release(&b);
+	return ret;
+}
+
+/* ---- commands that make a release ---- */
+
+struct follow {
+	const struct sw_cli_command *cmd;
+	int no_wait;
+	int status;           /* the exit status once the verdict came; -1 before */
+};
+
+static int on_line(void *ctx, const json_t *l)
+{
+	struct follow *f = ctx;
+	const char *line = str(l, "line"), *status = str(l, "status");
+	if (line) {
+		sw_cli_out_line(line, strlen(line));
+		if (f->no_wait && !strncmp(line, "-----> releasing v", 18)) {
+			printf("(not waiting: `slipway releases:info v%d` tells how it ends)\n", atoi(line + 18));
+			f->status = 0;
+			return -1;
+		}
+		return 0;
+	}
+	if (!status)
+		return 0;   /* a keepalive */
+	sw_cli_spinner_stop();
+	if (!strcmp(status, "live") || !strcmp(status, "unchanged"))
+		f->status = 0;
+	else
+		f->status = sw_cli_fail(f->cmd, "%s", str(l, "reason") ? str(l, "reason") : "failed");
+	return 0;
+}
+
+/* POST body to /apps/<app>/<what> and follow the rollout to its verdict. */
+static int run(const struct sw_cli_command *cmd, const struct sw_cli_client *c, const char *app, const char *what,
+	       json_t *body, int no_wait)
+{
+	struct sw_buf path = SW_BUF_INIT;
+	struct follow f = { cmd, no_wait, -1 };
+	int ret;
+	sw_buf_addf(&path, "/apps/%s/%s", app, what);
+	sw_cli_spinner_start("%s: %s", app, what);
+	ret = sw_cli_post_stream(c, path.ptr, body, on_line, &f);
+	sw_cli_spinner_stop();
+	json_decref(body);
+	sw_buf_release(&path);
+	if (f.status >= 0)
+		return f.status;
+	if (ret < 0)
+		return sw_cli_fail(cmd, "%s", sw_error_last());
+	return sw_cli_fail(cmd, "the answer ended before the verdict (slipwayd stopped?): "
+			   "`slipway releases` tells how it ends");
+}
+
+int sw_cli_cmd_rollback(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
+	struct sw_cli_args a;
+	struct sw_buf app = SW_BUF_INIT;
+	const char *flag = NULL;
+	int ret, no_wait = 0, force = 0, version = 0;
+	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), { "--force", 0, NULL, &force, NULL },
+				     { "--no-wait", 0, NULL, &no_wait, NULL }, { NULL, 0, NULL, NULL, NULL } };
+
+	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 1, &a) < 0)
+		return a.exit;
+	if (a.npos && !(version = version_arg(a.pos[0])))
+		return sw_cli_usage_error(cmd, "'%s' is not a release (like v5)", a.pos[0]);
+	if ((ret = sw_cli_setup(cmd, &c, flag, &app)) == 0)
+		ret = run(cmd, &c, app.ptr, "rollback", json_pack("{s:i, s:b}", "version", version, "force", force),
+			  no_wait);
+	sw_cli_client_release(&c);
+	sw_buf_release(&app);
+	return ret;
+}
+
+int sw_cli_cmd_config(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
+	struct sw_cli_args a;
+	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT;
+	const char *flag = NULL, *k;
+	json_t *out = NULL, *v;
+	int ret, shell = 0, json = 0;
+	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), SW_CLI_OPT_JSON(&json), { "--shell", 's', NULL, &shell, NULL },
+				     { NULL, 0, NULL, NULL, NULL } };
+
+	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 0, &a) < 0)
+		return a.exit;
+	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
+		goto cleanup;
+	sw_buf_addf(&path, "/apps/%s/config", app.ptr);
+	if (sw_cli_get(&c, path.ptr, &out) < 0) {
+		ret = sw_cli_fail(cmd, "%s", sw_error_last());
+		goto cleanup;
+	}
+	if (json) {
+		ret = sw_cli_print_json(out);
+		goto cleanup;
+	}
+	if (!shell)
+		printf("=== %s config vars (v%lld)\n", app.ptr, (long long)json_integer_value(json_object_get(out, "version")));
+	json_object_foreach(json_object_get(out, "config"), k, v)
+		printf(shell ? "%s=%s\n" : "%s: %s\n", k, json_string_value(v));
+cleanup:
+	json_decref(out);
+	sw_cli_client_release(&c);
+	sw_buf_release(&app);
+	sw_buf_release(&path);
+	return ret;
+}
+
+static int config_change(const struct sw_cli_command *cmd, int argc, char **argv, int unset)
+{
+	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
+	struct sw_cli_args a;
+	struct sw_buf app = SW_BUF_INIT;
+	const char *flag = NULL;
+	json_t *vals;
+	int ret, no_wait = 0, i;
+	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), { "--no-wait", 0, NULL, &no_wait, NULL },
+				     { NULL, 0, NULL, NULL, NULL } };
+
+	if (sw_cli_args_parse(cmd, argc, argv, opts, 1, SW_CLI_MAX_POS, &a) < 0)
+		return a.exit;
+	vals = unset ? json_array() : json_object();
+	for (i = 0; i < a.npos; i++) {
+		const char *eq = strchr(a.pos[i], '=');
+		struct sw_buf name = SW_BUF_INIT;
+		json_t *val;
+		if (unset) {
+			json_array_append_new(vals, json_string(a.pos[i]));
+			continue;
+		}
+		if (!eq || eq == a.pos[i]) {
+			json_decref(vals);
+			return sw_cli_usage_error(cmd, "'%s': expected NAME=value", a.pos[i]);
+		}
+		sw_buf_add(&name, a.pos[i], (size_t)(eq - a.pos[i]));
+		val = json_string(eq + 1);
+		if (!val || json_object_get(vals, name.ptr)) {
+			ret = sw_cli_usage_error(cmd, val ? "%s is given twice" : "the value of %s is not UTF-8", name.ptr);
+			json_decref(val);
+			json_decref(vals);
+			sw_buf_release(&name);
+			return ret;
+		}
+		json_object_set_new(vals, name.ptr, val);
+		sw_buf_release(&name);
+	}
+	if ((ret = sw_cli_setup(cmd, &c, flag, &app)) == 0)
+		ret = run(cmd, &c, app.ptr, "config", json_pack("{s:o}", unset ? "unset" : "set", vals), no_wait);
+	else
+		json_decref(vals);
+	sw_cli_client_release(&c);
+	sw_buf_release(&app);
+	return ret;
+}
+
+int sw_cli_cmd_config_set(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	return config_change(cmd, argc, argv, 0);
+}
+
+int sw_cli_cmd_config_unset(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	return config_change(cmd, argc, argv, 1);
+}
+
+int sw_cli_cmd_scale(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
+	struct sw_cli_args a;
+	struct sw_buf app = SW_BUF_INIT;
+	const char *flag = NULL;
+	json_t *f;
+	int ret, no_wait = 0, i;
+	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), { "--no-wait", 0, NULL, &no_wait, NULL },
+				     { NULL, 0, NULL, NULL, NULL } };
+
+	if (sw_cli_args_parse(cmd, argc, argv, opts, 1, SW_CLI_MAX_POS, &a) < 0)
+		return a.exit;
+	f = json_array();
+	for (i = 0; i < a.npos; i++)
+		json_array_append_new(f, json_string(a.pos[i]));
+	if ((ret = sw_cli_setup(cmd, &c, flag, &app)) == 0)
+		ret = run(cmd, &c, app.ptr, "scale", json_pack("{s:o}", "formation", f), no_wait);
+	else
+		json_decref(f);
+	sw_cli_client_release(&c);
+	sw_buf_release(&app);
+	return ret;
+}
+
+int sw_cli_cmd_doctor(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
+	struct sw_cli_args a;
+	json_t *out = NULL, *ch;
+	size_t i;
+	int ret = 0, json = 0, color = sw_cli_color_on(1);
+	struct sw_cli_opt opts[] = { SW_CLI_OPT_JSON(&json), { NULL, 0, NULL, NULL, NULL } };
+
+	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 0, &a) < 0)
+		return a.exit;
+	if (sw_cli_client_init(&c) < 0)
+		return sw_cli_fail(cmd, "%s", sw_error_last());
+	if (sw_cli_get(&c, "/doctor", &out) < 0) {
+		ret = sw_cli_fail(cmd, "%s", sw_error_last());
+		goto cleanup;
+	}
+	json_array_foreach(json_object_get(out, "checks"), i, ch)
+		if (!json_is_true(json_object_get(ch, "ok")))
+			ret = 1;
+	if (json) {
+		if (sw_cli_print_json(out))
+			ret = 1;
+		goto cleanup;
+	}
+	json_array_foreach(json_object_get(out, "checks"), i, ch) {
+		int ok = json_is_true(json_object_get(ch, "ok"));
+		struct sw_buf line = SW_BUF_INIT;
+		sw_cli_paint(&line, color, ok ? SW_CLI_GREEN : SW_CLI_RED, ok ? "ok  " : "FAIL");
+		sw_buf_addf(&line, "  %-12s %s", str(ch, "check"), str(ch, "detail") ? str(ch, "detail") : "");
+		if (!ok && str(ch, "fix"))
+			sw_buf_addf(&line, "\n      %-12s fix: %s", "", str(ch, "fix"));
+		printf("%s\n", line.ptr);
+		sw_buf_release(&line);
+	}
+cleanup:
+	json_decref(out);
+	sw_cli_client_release(&c);
+	return ret;
+}

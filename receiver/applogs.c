@@ -1,0 +1,389 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <jansson.h>
+
+#include "receiver/applogs.h"
+#include "receiver/app.h"
+#include "receiver/db.h"
+#include "receiver/tasks.h"
+#include "releaser/deploy.h"
+#include "common/error.h"
+#include "common/event.h"
+#include "common/log.h"
+#include "common/strvec.h"
+#include "common/xalloc.h"
+#include "common/banned.h"
+
+#define DEFAULT_SINCE_S (24 * 3600)
+#define DEFAULT_LINES 100
+#define MAX_LINES 10000
+#define MAX_PAGES 50
+#define MAX_MESSAGE (16 * 1024)
+#define KEEPALIVE_S 15.0
+#define TAIL_POLL_MS 1000
+
+static const char *str(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+struct item {
+	double time;
+	size_t seq;
+	json_t *o;
+};
+
+struct logs_stream {
+	struct sw_runenv e;
+	int have_env;
+	volatile int gone;
+	char app[SW_APP_NAME_MAX + 1];
+	char *group;
+	char *process;            /* filter, or NULL */
+	int release;              /* filter, or 0 */
+	int tail;
+	size_t lines;
+	long long start_ms;       /* the window's start */
+	long long last_ms;        /* newest log timestamp sent */
+	struct sw_strvec at_last; /* eventIds sent with timestamp last_ms */
+	long long last_event;     /* newest slipway event id sent */
+	int warned;
+	int phase;                /* 0 backlog, 1 tail, 2 over */
+	struct sw_buf out;
+	size_t off;
+	double last_sent;
+	struct item *items;
+	size_t nitems, alloc, seq;
+};
+
+static void iso_ms(long long ms, struct sw_buf *out)
+{
+	char tmp[32];
+	struct tm tm;
+	time_t t = (time_t)(ms / 1000);
+	gmtime_r(&t, &tm);
+	strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
+	sw_buf_addf(out, "%s.%03lldZ", tmp, ms % 1000);
+}
+
+static void add_item(struct logs_stream *ls, double time, json_t *o)
+{
+	SW_ALLOC_GROW(ls->items, ls->nitems + 1, ls->alloc);
+	ls->items[ls->nitems].time = time;
+	ls->items[ls->nitems].seq = ls->seq++;
+	ls->items[ls->nitems].o = o;
+	ls->nitems++;
+}
+
+static int by_time(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void emit_json(struct logs_stream *ls, json_t *o)
+{
+	char *text = json_dumps(o, JSON_COMPACT);
+	if (text) {
+		sw_buf_adds(&ls->out, text);
+		sw_buf_addch(&ls->out, '\n');
+		free(text);
+	}
+	ls->last_sent = sw_db_now();
+}
+
+/* Sort what was gathered, send the last `keep` (0: all), drop the rest. */
+static void flush_items(struct logs_stream *ls, size_t keep)
+{
+	size_t i, from = 0;
+
+	if (ls->nitems > 1)
+		qsort(ls->items, ls->nitems, sizeof(*ls->items), by_time);
+	if (keep && ls->nitems > keep)
+		from = ls->nitems - keep;
+	for (i = 0; i < ls->nitems; i++) {
+		if (i >= from)
+			emit_json(ls, ls->items[i].o);
+		json_decref(ls->items[i].o);
+	}
+	ls->nitems = 0;
+}
+
+static int seen_at_last(struct logs_stream *ls, const char *id)
+{
+	size_t i;
+	for (i = 0; id && i < ls->at_last.nr; i++)
+		if (!strcmp(ls->at_last.v[i], id))
+			return 1;
+	return 0;
+}
+
+/* FilterLogEvents from `from` ms: each event an item (deduplicated at the boundary). */
+static int gather_logs(struct logs_stream *ls, long long from)
+{
+	struct sw_buf next = SW_BUF_INIT, prefix = SW_BUF_INIT, proc = SW_BUF_INIT, task = SW_BUF_INIT,
+		      ts = SW_BUF_INIT, msg = SW_BUF_INIT, rel = SW_BUF_INIT;
+	json_t *req, *resp = NULL, *ev;
+	size_t i, got = 0;
+	int pages, ret = 0;
+
+	if (ls->release && ls->process)
+		sw_buf_addf(&prefix, "v%d/%s/", ls->release, ls->process);
+	else if (ls->release)
+		sw_buf_addf(&prefix, "v%d/", ls->release);
+	for (pages = 0; pages < MAX_PAGES && !ls->gone; pages++) {
+		req = json_pack("{s:s,s:I,s:i}", "logGroupName", ls->group, "startTime", (json_int_t)from, "limit", 1000);
+		if (prefix.len)
+			json_object_set_new(req, "logStreamNamePrefix", json_string(prefix.ptr));
+		if (next.len)
+			json_object_set_new(req, "nextToken", json_string(next.ptr));
+		ret = sw_runenv_call(&ls->e, "logs", "FilterLogEvents", req, &resp, NULL, NULL);
+		json_decref(req);
+		if (ret < 0)
+			break;
+		json_array_foreach(json_object_get(resp, "events"), i, ev) {
+			const char *stream = str(ev, "logStreamName"), *m = str(ev, "message"), *id = str(ev, "eventId");
+			long long t = (long long)json_integer_value(json_object_get(ev, "timestamp"));
+			int version = 0;
+			size_t n;
+			json_t *o;
+
+			if (!m || t < from)
+				continue;
+			if (t == ls->last_ms && seen_at_last(ls, id))
+				continue;
+			if (sw_tasks_parse_stream(stream, &version, &proc, &task) < 0) {
+				sw_buf_reset(&proc);
+				sw_buf_adds(&proc, stream ? stream : "?");
+				sw_buf_reset(&task);
+				version = 0;
+			}
+			if (ls->process && strcmp(proc.ptr, ls->process))
+				continue;
+			n = strlen(m);
+			while (n && (m[n - 1] == '\n' || m[n - 1] == '\r'))
+				n--;
+			sw_buf_reset(&msg);
+			sw_buf_add(&msg, m, n > MAX_MESSAGE ? MAX_MESSAGE : n);
+			sw_buf_reset(&ts);
+			iso_ms(t, &ts);
+			sw_buf_reset(&rel);
+			if (version)
+				sw_buf_addf(&rel, "v%d", version);
+			o = json_pack("{s:s,s:f,s:s,s:s,s:s,s:s}", "ts", ts.ptr, "time", (double)t / 1000.0, "process", proc.ptr,
+				      "task", task.ptr, "release", rel.ptr, "message", msg.ptr);
+			if (!o)   /* not UTF-8 */
+				continue;
+			if (!version) {
+				json_object_set_new(o, "release", json_null());
+				json_object_set_new(o, "task", json_null());
+			}
+			add_item(ls, (double)t / 1000.0, o);
+			if (t > ls->last_ms) {
+				ls->last_ms = t;
+				sw_strvec_clear(&ls->at_last);
+			}
+			if (t == ls->last_ms && id)
+				sw_strvec_push(&ls->at_last, id);
+			got++;
+		}
+		sw_buf_reset(&next);
+		if (str(resp, "nextToken"))
+			sw_buf_adds(&next, str(resp, "nextToken"));
+		json_decref(resp);
+		resp = NULL;
+		if (!next.len || got >= MAX_LINES * 2)
+			break;
+	}
+	json_decref(resp);
+	sw_buf_release(&next);
+	sw_buf_release(&prefix);
+	sw_buf_release(&proc);
+	sw_buf_release(&task);
+	sw_buf_release(&ts);
+	sw_buf_release(&msg);
+	sw_buf_release(&rel);
+	return ret;
+}
+
+/* slipway's events after last_event (and in the window), as items. */
+static void gather_events(struct logs_stream *ls)
+{
+	json_t *list = NULL, *e;
+	size_t i;
+
+	if (sw_event_query(ls->e.db, ls->app, ls->last_event, 1000, NULL, &list) < 0)
+		return;
+	json_array_foreach(list, i, e) {
+		double t = json_number_value(json_object_get(e, "time"));
+		const char *rel = str(e, "release");
+		long long id = (long long)json_integer_value(json_object_get(e, "id"));
+		struct sw_buf ts = SW_BUF_INIT;
+
+		if (id > ls->last_event)
+			ls->last_event = id;
+		if (t * 1000 < (double)ls->start_ms)
+			continue;
+		if (ls->release && rel && atoi(rel + 1) != ls->release)
+			continue;
+		iso_ms((long long)(t * 1000), &ts);
+		add_item(ls, t, json_pack("{s:s,s:f,s:O}", "ts", ts.ptr, "time", t, "event", e));
+		sw_buf_release(&ts);
+	}
+	json_decref(list);
+}
+
+static void warn_once(struct logs_stream *ls, const char *why)
+{
+	struct sw_buf b = SW_BUF_INIT;
+	if (ls->warned)
+		return;
+	ls->warned = 1;
+	sw_buf_addf(&b, "app output unavailable: %s", why);
+	emit_json(ls, json_pack("{s:s}", "warning", b.ptr));
+	sw_buf_release(&b);
+}
+
+static void sleep_ms(long long ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static ssize_t logs_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct logs_stream *ls = cls;
+	size_t n;
+
+	(void)pos;
+	while (ls->off >= ls->out.len) {
+		sw_buf_reset(&ls->out);
+		ls->off = 0;
+		if (ls->phase == 2)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		if (ls->phase == 0) {
+			if (!ls->have_env)
+				warn_once(ls, "this slipwayd does not release (no AWS configuration)");
+			else if (gather_logs(ls, ls->start_ms) < 0)
+				warn_once(ls, sw_error_last());
+			gather_events(ls);
+			flush_items(ls, ls->lines);
+			if (!ls->last_ms)
+				ls->last_ms = ls->start_ms;
+			ls->phase = ls->tail ? 1 : 2;
+			if (!ls->out.len && ls->phase == 2)
+				return MHD_CONTENT_READER_END_OF_STREAM;
+			continue;
+		}
+		/* tail */
+		{
+			long long seen = sw_event_latest();
+			if (ls->have_env && !ls->warned && gather_logs(ls, ls->last_ms) < 0)
+				warn_once(ls, sw_error_last());
+			gather_events(ls);
+			flush_items(ls, 0);
+			if (!ls->out.len) {
+				if (sw_db_now() - ls->last_sent >= KEEPALIVE_S)
+					emit_json(ls, json_object());
+				else if (ls->have_env && !ls->warned)
+					sleep_ms(TAIL_POLL_MS);
+				else if (sw_event_wait(seen, TAIL_POLL_MS) < 0)
+					ls->phase = 2;   /* slipwayd is stopping */
+			}
+		}
+	}
+	n = ls->out.len - ls->off;
+	if (n > max)
+		n = max;
+	memcpy(buf, ls->out.ptr + ls->off, n);
+	ls->off += n;
+	return (ssize_t)n;
+}
+
+static void logs_free(void *cls)
+{
+	struct logs_stream *ls = cls;
+	size_t i;
+
+	ls->gone = 1;
+	for (i = 0; i < ls->nitems; i++)
+		json_decref(ls->items[i].o);
+	free(ls->items);
+	free(ls->group);
+	free(ls->process);
+	sw_strvec_clear(&ls->at_last);
+	sw_buf_release(&ls->out);
+	free(ls);
+}
+
+static int number_arg(struct MHD_Connection *c, const char *name, long long min, long long max, long long *out)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+	char *end = NULL;
+	long long n;
+
+	if (!v)
+		return 0;
+	if (!*v || strlen(v) > 12)
+		return -1;
+	n = strtoll(v[0] == 'v' && !strcmp(name, "release") ? v + 1 : v, &end, 10);
+	if (*end || n < min || n > max)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+enum MHD_Result sw_applogs_get(struct sw_server *s, struct MHD_Connection *c, const char *app, unsigned *status)
+{
+	const char *process = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "process");
+	const char *tail = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "tail");
+	long long since = DEFAULT_SINCE_S, lines = DEFAULT_LINES, release = 0;
+	struct logs_stream *ls;
+	struct sw_buf group = SW_BUF_INIT;
+	struct MHD_Response *res;
+	enum MHD_Result r;
+
+	if (number_arg(c, "since", 1, 366LL * 86400, &since) < 0)
+		return sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "since: want seconds (1 to a year)");
+	if (number_arg(c, "lines", 1, MAX_LINES, &lines) < 0)
+		return sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "lines: want 1 to %d", MAX_LINES);
+	if (number_arg(c, "release", 1, 1000000000, &release) < 0)
+		return sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "release: want a version like 7 or v7");
+	if (process && (!*process || strlen(process) > 30 ||
+			strspn(process, "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(process)))
+		return sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "process: not a process name");
+	ls = xcalloc(1, sizeof(*ls));
+	sw_buf_init(&ls->out, 0);
+	memcpy(ls->app, app, strlen(app) + 1);
+	sw_strvec_init(&ls->at_last);
+	if (sw_tasks_env(&ls->e, s->db, app, &ls->gone) == 0) {
+		ls->have_env = 1;
+		sw_deploy_log_group(&ls->e, app, &group);
+	} else {
+		ls->e.db = s->db;   /* events only */
+	}
+	ls->group = sw_buf_detach(&group, NULL);
+	ls->process = process ? xstrdup(process) : NULL;
+	ls->release = (int)release;
+	ls->tail = tail && (!strcmp(tail, "1") || !strcmp(tail, "true"));
+	ls->lines = (size_t)lines;
+	ls->start_ms = (long long)((sw_db_now() - (double)since) * 1000);
+	ls->last_sent = sw_db_now();
+	res = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, logs_reader, ls, logs_free);
+	if (!res) {
+		logs_free(ls);
+		return MHD_NO;
+	}
+	MHD_add_response_header(res, "Content-Type", "application/x-ndjson");
+	MHD_add_response_header(res, "Cache-Control", "no-store");
+	if (ls->tail)
+		MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, 0);
+	r = MHD_queue_response(c, MHD_HTTP_OK, res);
+	*status = MHD_HTTP_OK;
+	MHD_destroy_response(res);
+	return r;
+}

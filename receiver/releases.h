@@ -1,0 +1,35 @@
+#ifndef SW_RELEASES_H
+#define SW_RELEASES_H
+
+#include <microhttpd.h>
+
+#include "common/buf.h"
+#include "receiver/server.h"
+
+/*
+ * The release endpoints of the JSON API (the releaser's, issue 6), authenticated like
+ * the rest of /api/v1 (api.c dispatches here after checking the token; user is the
+ * token's name, recorded as who made a release):
+ *   GET  /api/v1/apps/<app>/releases           {"releases": [release...]}   newest first, 100
+ *   GET  /api/v1/apps/<app>/releases/<N|vN>    release
+ *   GET  /api/v1/apps/<app>/config             {"version": N, "config": {...}}
+ *   POST /api/v1/apps/<app>/config             {"set": {"K": "V"}} | {"unset": ["K"]}
+ *   POST /api/v1/apps/<app>/scale              {"formation": ["web=4", "worker=2:512"]}
+ *   POST /api/v1/apps/<app>/rollback           {"version": 5, "force": false}
+ *   GET  /api/v1/doctor                        {"checks": [...]}
+ * release = releaser/release.h's sw_release_to_json(): {"app", "version", "status",
+ * "kind", "description", "commit", "image", "digest", "config_vars" (names), "formation",
+ * "release_ran", "created_by", "created_at", "started_at", "finished_at", "duration",
+ * "reason", "rollback_of", "rolled_back_to", "tagged"} (times: seconds since the epoch).
+ * The POSTs answer application/x-ndjson as the command runs (releaser/command.h):
+ * {"line": "..."}..., {} keepalives, and a last {"status": ...}; the command goes on
+ * if the client hangs up.
+ */
+
+/* 1 when url (under /api/v1/) is one of the above, so api.c hands it over. */
+int sw_releases_match(const char *url);
+
+enum MHD_Result sw_releases_handle(struct sw_server *s, struct MHD_Connection *c, const char *url,
+				   const char *method, const struct sw_buf *body, const char *user, unsigned *status);
+
+#endif

@@ -1,0 +1,34 @@
+#ifndef SW_PHASE_H
+#define SW_PHASE_H
+
+#include "releaser/runenv.h"
+
+/*
+ * The release phase: the manifest's `release` process (migrations, ...) run once with
+ * RunTask before any service changes, its output streamed to the pusher from CloudWatch
+ * Logs as it comes (stream <vN>/release/<task id> of the app's log group), waited for
+ * until it stops, bounded by the settings' release timeout (then stopped).
+ */
+
+struct sw_phase {
+	const char *cluster;
+	const char *taskdef;       /* the release process's task definition ARN */
+	const char *log_group;
+	int version;               /* vN: the awslogs stream prefix */
+	const char *command;       /* for the summary line ("bin/migrate") */
+	char *task_arn;            /* set once RunTask answered (the caller frees); a resumed
+				      phase passes the task it started before */
+	void (*started)(void *ctx, const char *task_arn);  /* RunTask answered (save it) */
+	void *started_ctx;
+};
+
+/*
+ * Run (or, with task_arn set, keep waiting for) the release task. 0 when it exited 0,
+ * after "release: bin/migrate ... exit 0 (3.1s)"; otherwise negative with one line:
+ * "release: bin/migrate exited with 3", "release: did not start: CannotPullContainerError:
+ * ...", "release: could not be placed: RESOURCE:MEMORY", "release: still running after
+ * 15m00s; stopped".
+ */
+int sw_phase_run(const struct sw_runenv *e, struct sw_phase *p);
+
+#endif

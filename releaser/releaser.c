@@ -1,0 +1,503 @@
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <git2.h>
+
+#include "releaser/releaser.h"
+#include "releaser/deploy.h"
+#include "releaser/doctor.h"
+#include "releaser/ecr.h"
+#include "releaser/manifest.h"
+#include "releaser/release.h"
+#include "builder/context.h"
+#include "common/aws/client.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "common/banned.h"
+
+#define TAG_INTERVAL_MS 2000
+
+struct app_lock {
+	char *app;
+	int busy;
+	int waiters;
+	struct app_lock *next;
+};
+
+static struct {
+	int enabled;
+	struct sw_aws_client *aws;
+	struct sw_settings settings;
+	sqlite3 *db;
+	char *repos;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;       /* an app lock was released, or stop */
+	struct app_lock *locks;
+	pthread_t thread;
+	int thread_started;
+	volatile int stopping;
+	int active;                /* sw_releaser_with_app() calls running */
+} rel = { 0, NULL, SW_SETTINGS_INIT, NULL, NULL, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+	  NULL, 0, 0, 0, 0 };
+
+int sw_releaser_enabled(void)
+{
+	return rel.enabled;
+}
+
+/* ---- per-app locks ---- */
+
+static int lock_app(const char *app, const struct sw_runenv *e)
+{
+	struct app_lock *l;
+	int said = 0;
+
+	pthread_mutex_lock(&rel.mu);
+	for (l = rel.locks; l; l = l->next)
+		if (!strcmp(l->app, app))
+			break;
+	if (!l) {
+		l = xcalloc(1, sizeof(*l));
+		l->app = xstrdup(app);
+		l->next = rel.locks;
+		rel.locks = l;
+	}
+	l->waiters++;
+	while (l->busy) {
+		struct timespec ts;
+		if (!said && e) {
+			said = 1;
+			pthread_mutex_unlock(&rel.mu);
+			sw_runenv_report(e, "-----> waiting for another release of %s to finish", app);
+			pthread_mutex_lock(&rel.mu);
+			continue;
+		}
+		if (e && sw_runenv_cancelled(e)) {
+			l->waiters--;
+			pthread_mutex_unlock(&rel.mu);
+			return sw_error_code(SW_ECANCEL, "cancelled while waiting for another release of %s", app);
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 200 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&rel.cond, &rel.mu, &ts);
+	}
+	l->waiters--;
+	l->busy = 1;
+	pthread_mutex_unlock(&rel.mu);
+	return 0;
+}
+
+static void unlock_app(const char *app)
+{
+	struct app_lock *l;
+	pthread_mutex_lock(&rel.mu);
+	for (l = rel.locks; l; l = l->next)
+		if (!strcmp(l->app, app))
+			l->busy = 0;
+	pthread_cond_broadcast(&rel.cond);
+	pthread_mutex_unlock(&rel.mu);
+}
+
+static void env_for(struct sw_runenv *e, sqlite3 *db, const char *app, long job, sw_runenv_report_fn report,
+		    void *ctx, volatile int *cancel)
+{
+	memset(e, 0, sizeof(*e));
+	e->db = db;
+	e->aws = rel.aws;
+	e->settings = &rel.settings;
+	e->report = report;
+	e->report_ctx = ctx;
+	e->cancel = cancel;
+	e->app = app;
+	e->job = job;
+}
+
+int sw_releaser_with_app(sqlite3 *db, const char *app, long job, sw_runenv_report_fn report, void *report_ctx,
+			 volatile int *cancel, int (*fn)(const struct sw_runenv *e, void *ctx), void *ctx)
+{
+	struct sw_runenv e;
+	int ret;
+	if (!rel.enabled)
+		return sw_error_code(SW_EUNAVAIL, "the releaser is off (no AWS configuration; SLIPWAY_RELEASER)");
+	pthread_mutex_lock(&rel.mu);
+	if (rel.stopping) {
+		pthread_mutex_unlock(&rel.mu);
+		return sw_error_code(SW_ECANCEL, "slipwayd is stopping");
+	}
+	rel.active++;
+	pthread_mutex_unlock(&rel.mu);
+	env_for(&e, db, app, job, report, report_ctx, cancel ? cancel : &rel.stopping);
+	if ((ret = lock_app(app, &e)) == 0) {
+		ret = fn(&e, ctx);
+		unlock_app(app);
+	}
+	pthread_mutex_lock(&rel.mu);
+	rel.active--;
+	pthread_cond_broadcast(&rel.cond);
+	pthread_mutex_unlock(&rel.mu);
+	return ret;
+}
+
+json_t *sw_releaser_doctor(void)
+{
+	struct sw_runenv e;
+	if (!rel.enabled)
+		return json_pack("{s:[{s:s, s:b, s:s, s:s}]}", "checks", "check", "releaser", "ok", 0, "detail",
+				 "off: slipwayd found no AWS configuration (or SLIPWAY_RELEASER=off)", "fix",
+				 "give slipwayd AWS settings (AWS_PROFILE, AWS_REGION, ...) or run scripts/up for the engine");
+	env_for(&e, rel.db, NULL, 0, NULL, NULL, &rel.stopping);
+	return sw_doctor_run(&e);
+}
+
+/* ---- push ---- */
+
+static int read_manifest(const struct sw_releaser_push *p, struct sw_manifest *m)
+{
+	struct sw_context_opts o;
+	git_repository *repo = NULL;
+	int ret;
+
+	memset(&o, 0, sizeof(o));
+	o.repo_path = p->repo_path;
+	o.object_dir = p->object_dir;
+	o.alternate_dirs = p->alternate_dirs;
+	if ((ret = sw_context_open_repository(&repo, &o)) < 0)
+		return ret;
+	ret = sw_manifest_read(m, repo, p->commit);
+	git_repository_free(repo);
+	return ret;
+}
+
+int sw_releaser_check_manifest(const struct sw_releaser_push *p)
+{
+	struct sw_manifest m = SW_MANIFEST_INIT;
+	int ret = read_manifest(p, &m);
+	sw_manifest_release(&m);
+	return ret;
+}
+
+struct push_ctx {
+	const struct sw_releaser_push *p;
+	const struct sw_manifest *m;
+	int *version;
+};
+
+static int do_push(const struct sw_runenv *e, void *ctx)
+{
+	struct push_ctx *pc = ctx;
+	struct sw_deploy_push d;
+	memset(&d, 0, sizeof(d));
+	d.app = pc->p->app;
+	d.commit = pc->p->commit;
+	d.branch = pc->p->branch;
+	d.image = pc->p->image;
+	d.digest = pc->p->digest;
+	d.manifest = pc->m;
+	d.created_by = pc->p->created_by;
+	d.job_id = pc->p->job_id;
+	return sw_deploy_push(e, &d, pc->version);
+}
+
+int sw_releaser_push(const struct sw_releaser_push *p, int *version)
+{
+	struct sw_manifest m = SW_MANIFEST_INIT;
+	struct push_ctx pc = { p, &m, version };
+	int ret;
+
+	if (version)
+		*version = 0;
+	if ((ret = read_manifest(p, &m)) < 0)
+		return ret;
+	ret = sw_releaser_with_app(p->db, p->app, p->job_id, p->report, p->report_ctx, p->cancel, do_push, &pc);
+	sw_manifest_release(&m);
+	return ret;
+}
+
+int sw_releaser_registry(const char *app, char **registry, char **user, char **password)
+{
+	struct sw_ecr_auth a = SW_ECR_AUTH_INIT;
+	int ret;
+	*registry = *user = *password = NULL;
+	if (!rel.enabled)
+		return sw_error_code(SW_EUNAVAIL, "the releaser is off");
+	if ((ret = sw_ecr_login(rel.aws, app, &a)) < 0)
+		return ret;
+	*registry = a.registry;
+	*user = a.user;
+	*password = a.password;
+	return 0;
+}
+
+/* ---- tags ---- */
+
+/* Create annotated tag vN on r's commit in repo. 1 created, 0 commit not (yet) there, <0 error. */
+static int tag_release(git_repository *repo, const struct sw_release *r)
+{
+	git_oid oid, tag_id;
+	git_object *target = NULL;
+	git_signature *sig = NULL;
+	git_reference *existing = NULL;
+	struct sw_buf name = SW_BUF_INIT, msg = SW_BUF_INIT, ref = SW_BUF_INIT;
+	int ret;
+
+	if (!r->commit || git_oid_fromstr(&oid, r->commit) < 0)
+		return sw_error_code(SW_EINVAL, "v%d has no commit to tag", r->version);
+	if (git_object_lookup(&target, repo, &oid, GIT_OBJECT_COMMIT) < 0) {
+		git_error_clear();
+		return 0;
+	}
+	sw_buf_addf(&name, "v%d", r->version);
+	sw_buf_addf(&ref, "refs/tags/v%d", r->version);
+	if (git_reference_lookup(&existing, repo, ref.ptr) == 0) {
+		/* made by a run that died before recording it */
+		ret = 1;
+		goto cleanup;
+	}
+	sw_release_describe(r, &msg);
+	sw_buf_addf(&msg, "\n\nimage %s@%s\nmade by %s\n", r->image ? r->image : "?", r->digest ? r->digest : "?",
+		    r->created_by && *r->created_by ? r->created_by : "slipway");
+	if (git_signature_new(&sig, "slipway", "slipway@localhost", (git_time_t)r->finished_at, 0) < 0 ||
+	    git_tag_create(&tag_id, repo, name.ptr, target, sig, msg.ptr, 0) < 0) {
+		const git_error *ge = git_error_last();
+		ret = sw_error("tag v%d: %s", r->version, ge ? ge->message : "cannot create");
+		goto cleanup;
+	}
+	ret = 1;
+cleanup:
+	git_reference_free(existing);
+	git_signature_free(sig);
+	git_object_free(target);
+	sw_buf_release(&name);
+	sw_buf_release(&msg);
+	sw_buf_release(&ref);
+	return ret;
+}
+
+struct tag_ctx {
+	sqlite3 *db;
+	const char *repos;
+	int tagged;
+};
+
+static int tag_visit(void *ctx, const struct sw_release *r)
+{
+	struct tag_ctx *tc = ctx;
+	struct sw_buf path = SW_BUF_INIT;
+	git_repository *repo = NULL;
+	int ret;
+
+	if (r->status != SW_RELEASE_LIVE || r->tagged || !r->commit)
+		return 0;
+	sw_buf_addf(&path, "%s/%s.git", tc->repos, r->app);
+	if (git_repository_open_ext(&repo, path.ptr, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
+		git_error_clear();
+		sw_buf_release(&path);
+		return 0;
+	}
+	ret = tag_release(repo, r);
+	if (ret > 0) {
+		struct sw_release copy;
+		sw_release_init(&copy);
+		if (sw_release_load(tc->db, r->app, r->version, &copy) == 0) {
+			copy.tagged = 1;
+			if (sw_release_save(tc->db, &copy) == 0) {
+				tc->tagged++;
+				sw_log(SW_LOG_INFO, r->app, r->job_id, "tagged v%d on %.7s", r->version, r->commit);
+			}
+		}
+		sw_release_release(&copy);
+	} else if (ret < 0) {
+		sw_log(SW_LOG_WARN, r->app, r->job_id, "%s", sw_error_last());
+	}
+	git_repository_free(repo);
+	sw_buf_release(&path);
+	return 0;
+}
+
+/* The apps with an untagged live release, newest first: walking them needs a list. */
+static int untagged_apps(sqlite3 *db, struct sw_strvec *apps)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+	if (sqlite3_prepare_v2(db, "SELECT DISTINCT app FROM releases WHERE status = 'live' AND tagged = 0 "
+			       "AND commit_sha IS NOT NULL", -1, &st, NULL) != SQLITE_OK)
+		return sw_error("read releases: %s", sqlite3_errmsg(db));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		sw_strvec_push(apps, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : sw_error("read releases: %s", sqlite3_errmsg(db));
+}
+
+int sw_releaser_tag_pending(sqlite3 *db, const char *repos)
+{
+	struct sw_strvec apps = SW_STRVEC_INIT;
+	struct tag_ctx tc = { db, repos, 0 };
+	size_t i;
+	int ret;
+	if ((ret = untagged_apps(db, &apps)) < 0)
+		return ret;
+	for (i = 0; i < apps.nr; i++)
+		sw_release_list(db, apps.v[i], 50, tag_visit, &tc);
+	sw_strvec_clear(&apps);
+	return tc.tagged;
+}
+
+/* ---- the background thread ---- */
+
+static int log_line(void *ctx, const char *line)
+{
+	const struct sw_release *r = ctx;
+	sw_log(SW_LOG_INFO, r->app, r->job_id, "%s", line);
+	return 0;
+}
+
+static int resume_one(const struct sw_runenv *e, void *ctx)
+{
+	struct sw_release *r = ctx;
+	return sw_deploy_resume(e, r);
+}
+
+static int collect(void *ctx, const struct sw_release *r)
+{
+	struct sw_strvec *v = ctx;
+	sw_strvec_pushf(v, "%d %s", r->version, r->app);
+	return 0;
+}
+
+static void resume_all(void)
+{
+	struct sw_strvec todo = SW_STRVEC_INIT;
+	size_t i;
+	if (sw_release_list(rel.db, NULL, 0, collect, &todo) < 0) {
+		sw_log_error("releaser: cannot list unfinished releases: %s", sw_error_last());
+		return;
+	}
+	for (i = 0; i < todo.nr && !rel.stopping; i++) {
+		struct sw_release r;
+		int version = atoi(todo.v[i]);
+		const char *app = strchr(todo.v[i], ' ') + 1;
+		int ret;
+		sw_release_init(&r);
+		if (sw_release_load(rel.db, app, version, &r) == 0) {
+			sw_log(SW_LOG_INFO, app, r.job_id, "resuming v%d (%s)", version, sw_release_status_name(r.status));
+			ret = sw_releaser_with_app(rel.db, app, r.job_id, log_line, &r, &rel.stopping, resume_one, &r);
+			sw_log(ret < 0 && ret != SW_ECANCEL ? SW_LOG_WARN : SW_LOG_INFO, app, r.job_id,
+			       "v%d after resuming: %s%s%s", version, sw_release_status_name(r.status),
+			       ret < 0 ? ": " : "", ret < 0 ? sw_error_last() : "");
+		}
+		sw_release_release(&r);
+	}
+	sw_strvec_clear(&todo);
+}
+
+static void *background(void *arg)
+{
+	resume_all();
+	while (!rel.stopping) {
+		struct timespec ts = { 0, 100 * 1000000L };
+		int i;
+		if (sw_releaser_tag_pending(rel.db, rel.repos) < 0)
+			sw_log_warn("releaser: tags: %s", sw_error_last());
+		for (i = 0; i < TAG_INTERVAL_MS / 100 && !rel.stopping; i++)
+			nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+/* AWS configured in the environment the SDK way? */
+static int aws_configured(void)
+{
+	static const char *const vars[] = {
+		"AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
+		"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_ECS", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+		"AWS_CONTAINER_CREDENTIALS_FULL_URI", NULL,
+	};
+	int i;
+	for (i = 0; vars[i]; i++)
+		if (getenv(vars[i]) && *getenv(vars[i]))
+			return 1;
+	return 0;
+}
+
+int sw_releaser_start(sqlite3 *db, const char *home, const char *repos)
+{
+	const char *mode = getenv("SLIPWAY_RELEASER");
+	struct sw_buf cfg = SW_BUF_INIT, creds = SW_BUF_INIT;
+	struct stat st;
+	int ret = 0;
+
+	if (mode && *mode && strcmp(mode, "on") && strcmp(mode, "off") && strcmp(mode, "auto"))
+		return sw_error_code(SW_EINVAL, "SLIPWAY_RELEASER: want on, off or auto, not '%.20s'", mode);
+	if (mode && !strcmp(mode, "off")) {
+		sw_log_info("releaser off (SLIPWAY_RELEASER=off): pushes only build");
+		return 0;
+	}
+	sw_buf_addf(&cfg, "%s/aws/config", home);
+	sw_buf_addf(&creds, "%s/aws/credentials", home);
+	if (!aws_configured() && stat(cfg.ptr, &st) == 0) {
+		/* scripts/up's files for slipway-engine */
+		setenv("AWS_CONFIG_FILE", cfg.ptr, 1);
+		setenv("AWS_SHARED_CREDENTIALS_FILE", creds.ptr, 1);
+		setenv("AWS_PROFILE", "slipway", 1);
+	}
+	if (!aws_configured() && !(mode && !strcmp(mode, "on"))) {
+		sw_log_info("releaser off (no AWS configuration, no %s): pushes only build", cfg.ptr);
+		goto cleanup;
+	}
+	if ((ret = sw_settings_load(&rel.settings)) < 0 || (ret = sw_aws_global_init()) < 0 ||
+	    (ret = sw_aws_client_new(&rel.aws, NULL)) < 0) {
+		sw_error_prefix("releaser");
+		goto cleanup;
+	}
+	rel.db = db;
+	rel.repos = xstrdup(repos);
+	rel.enabled = 1;
+	git_libgit2_init();
+	if (pthread_create(&rel.thread, NULL, background, NULL) != 0) {
+		ret = sw_error_errno("releaser: thread");
+		rel.enabled = 0;
+		goto cleanup;
+	}
+	rel.thread_started = 1;
+	{
+		const struct sw_aws_endpoint *ep = sw_aws_client_endpoint(rel.aws, "ecs");
+		sw_log_info("releaser on: ECS cluster %s in %s%s%s", rel.settings.cluster, sw_aws_client_region(rel.aws),
+			    ep ? " at " : "", ep ? ep->url : "");
+	}
+cleanup:
+	sw_buf_release(&cfg);
+	sw_buf_release(&creds);
+	return ret;
+}
+
+void sw_releaser_stop(void)
+{
+	struct timespec until;
+
+	if (!rel.enabled)
+		return;
+	/* commands and resumed rollouts stop at their next step: their releases stay
+	 * deploying and are resumed by the next start */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 30;
+	pthread_mutex_lock(&rel.mu);
+	rel.stopping = 1;
+	pthread_cond_broadcast(&rel.cond);
+	while (rel.active > 0)
+		if (pthread_cond_timedwait(&rel.cond, &rel.mu, &until) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&rel.mu);
+	if (rel.thread_started)
+		pthread_join(rel.thread, NULL);
+	rel.thread_started = 0;
+}

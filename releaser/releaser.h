@@ -1,0 +1,88 @@
+#ifndef SW_RELEASER_H
+#define SW_RELEASER_H
+
+#include <sqlite3.h>
+
+#include "releaser/runenv.h"
+
+/*
+ * The releaser as slipwayd runs it (one per process):
+ *  - the AWS client and the settings (releaser/settings.h), made at start from the
+ *    environment. AWS configuration follows the SDKs; when none is given and
+ *    $SLIPWAY_HOME/aws/config exists (scripts/up writes it for slipway-engine), its
+ *    profile "slipway" is used. SLIPWAY_RELEASER=off turns the releaser off (pushes
+ *    then only build, to the local registry), =on requires it; unset: on when AWS is
+ *    configured either way;
+ *  - a lock per app: a push's release, a command (config, scale, rollback) and a
+ *    resumed rollout of one app happen one at a time, in arrival order;
+ *  - a background thread that, at start, finishes the rollouts a previous slipwayd left
+ *    unfinished, and then, every few seconds, tags each live release vN in its app's
+ *    repository once its commit is there (after the push's ref update has landed —
+ *    never from inside pre-receive, where the objects are still quarantined).
+ */
+
+/*
+ * Call once from main() before other threads start (it may set AWS_CONFIG_FILE,
+ * AWS_SHARED_CREDENTIALS_FILE and AWS_PROFILE for the engine's files). home is
+ * $SLIPWAY_HOME, repos the directory of the apps' bare repositories (<app>.git).
+ * Starts the background thread. 0 (also when the releaser is off), or negative with one
+ * line when it is required but cannot start.
+ */
+int sw_releaser_start(sqlite3 *db, const char *home, const char *repos);
+
+/* Stop the background thread (a resumed rollout stays deploying, resumed next start). */
+void sw_releaser_stop(void);
+
+/* 1 when pushes are released (sw_releaser_start found AWS), 0 when they only build. */
+int sw_releaser_enabled(void);
+
+/*
+ * Where the app's images go: ECR's registry for the app's repository (created on first
+ * use), user "AWS" and GetAuthorizationToken's password. Strings are the caller's
+ * (free). 0 or negative with one line.
+ */
+int sw_releaser_registry(const char *app, char **registry, char **user, char **password);
+
+/* A push whose image was built: release it (the job's last step). */
+struct sw_releaser_push {
+	sqlite3 *db;
+	const char *repo_path;        /* the app's bare repository */
+	const char *object_dir;       /* the push's quarantine, as the builder got it */
+	const char *alternate_dirs;
+	const char *app;
+	const char *commit;
+	const char *branch;
+	const char *image;
+	const char *digest;
+	long job_id;
+	const char *created_by;
+	sw_runenv_report_fn report;
+	void *report_ctx;
+	volatile int *cancel;
+};
+
+/*
+ * Read the manifest from the pushed commit, make release vN and take it live (or fail
+ * and roll back): deploy.h's returns. *version (may be NULL) gets N, 0 when none.
+ */
+int sw_releaser_push(const struct sw_releaser_push *p, int *version);
+
+/* Read the manifest only, before the build, so a broken one fails the push at once. */
+int sw_releaser_check_manifest(const struct sw_releaser_push *p);
+
+/*
+ * Run fn(e, ctx) for app under its lock, with a run environment on the process's AWS
+ * client and settings (e->db = db, reporting to report). For commands (config, scale,
+ * rollback) made by slipwayd's API. Returns fn's return.
+ */
+int sw_releaser_with_app(sqlite3 *db, const char *app, long job, sw_runenv_report_fn report, void *report_ctx,
+			 volatile int *cancel, int (*fn)(const struct sw_runenv *e, void *ctx), void *ctx);
+
+/* `slipway doctor`'s checks (releaser/doctor.h), or one failed check when the releaser is off. New reference. */
+#include <jansson.h>
+json_t *sw_releaser_doctor(void);
+
+/* Tag live releases whose commit is in their repository (the background thread's pass). */
+int sw_releaser_tag_pending(sqlite3 *db, const char *repos);
+
+#endif

@@ -1,0 +1,246 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "releaser/route.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "common/banned.h"
+
+void sw_route_release(struct sw_route *r)
+{
+	free(r->target_group_arn);
+	free(r->rule_arn);
+	free(r->host);
+	r->target_group_arn = r->rule_arn = r->host = NULL;
+}
+
+void sw_route_target_group_name(const char *app, struct sw_buf *out)
+{
+	size_t n = strlen(app);
+	if (n + 3 <= 32) {
+		sw_buf_addf(out, "sw-%s", app);
+	} else {
+		/* FNV-1a keeps distinct long names distinct */
+		unsigned h = 2166136261u;
+		size_t i;
+		for (i = 0; i < n; i++)
+			h = (h ^ (unsigned char)app[i]) * 16777619u;
+		sw_buf_addf(out, "sw-%.20s-%08x", app, h);
+	}
+}
+
+static const char *str(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* The listener (and its VPC): from the settings, else the first load balancer's first listener. */
+static int find_listener(const struct sw_runenv *e, struct sw_buf *listener, struct sw_buf *vpc)
+{
+	json_t *lbs = NULL, *ls = NULL, *lb;
+	int ret = 0;
+
+	if (e->settings->listener_arn && e->settings->vpc_id) {
+		sw_buf_adds(listener, e->settings->listener_arn);
+		sw_buf_adds(vpc, e->settings->vpc_id);
+		return 0;
+	}
+	if ((ret = sw_runenv_call(e, "elbv2", "DescribeLoadBalancers", NULL, &lbs, NULL, NULL)) < 0)
+		goto cleanup;
+	lb = json_array_get(json_object_get(lbs, "LoadBalancers"), 0);
+	if (!lb || !str(lb, "LoadBalancerArn")) {
+		ret = sw_error_code(SW_ENOTFOUND, "no load balancer found: set SLIPWAY_LISTENER_ARN");
+		goto cleanup;
+	}
+	sw_buf_adds(vpc, e->settings->vpc_id ? e->settings->vpc_id : str(lb, "VpcId") ? str(lb, "VpcId") : "");
+	if (e->settings->listener_arn) {
+		sw_buf_adds(listener, e->settings->listener_arn);
+		goto cleanup;
+	}
+	{
+		json_t *p = json_pack("{s:s}", "LoadBalancerArn", str(lb, "LoadBalancerArn"));
+		ret = sw_runenv_call(e, "elbv2", "DescribeListeners", p, &ls, NULL, NULL);
+		json_decref(p);
+	}
+	if (ret < 0)
+		goto cleanup;
+	if (!str(json_array_get(json_object_get(ls, "Listeners"), 0), "ListenerArn")) {
+		ret = sw_error_code(SW_ENOTFOUND, "load balancer %s has no listener: set SLIPWAY_LISTENER_ARN",
+				    str(lb, "LoadBalancerArn"));
+		goto cleanup;
+	}
+	sw_buf_adds(listener, str(json_array_get(json_object_get(ls, "Listeners"), 0), "ListenerArn"));
+cleanup:
+	json_decref(lbs);
+	json_decref(ls);
+	return ret;
+}
+
+static int ensure_target_group(const struct sw_runenv *e, const char *app, int port, const char *path,
+			       const char *vpc, struct sw_route *out)
+{
+	struct sw_buf name = SW_BUF_INIT, code = SW_BUF_INIT;
+	json_t *p = NULL, *resp = NULL, *tg;
+	const struct sw_settings *s = e->settings;
+	int ret, timeout = s->health_interval_s > 6 ? 5 : s->health_interval_s - 1;
+
+	sw_route_target_group_name(app, &name);
+	p = json_pack("{s:[s]}", "Names", name.ptr);
+	ret = sw_runenv_call(e, "elbv2", "DescribeTargetGroups", p, &resp, &code, NULL);
+	json_decref(p);
+	p = NULL;
+	if (ret < 0 && strcmp(code.ptr, "TargetGroupNotFound") && strcmp(code.ptr, "TargetGroupNotFoundException"))
+		goto cleanup;
+	tg = ret == 0 ? json_array_get(json_object_get(resp, "TargetGroups"), 0) : NULL;
+	if (tg && str(tg, "TargetGroupArn")) {
+		out->target_group_arn = xstrdup(str(tg, "TargetGroupArn"));
+		ret = 0;
+		if (!str(tg, "HealthCheckPath") || strcmp(str(tg, "HealthCheckPath"), path)) {
+			p = json_pack("{s:s, s:s}", "TargetGroupArn", out->target_group_arn, "HealthCheckPath", path);
+			ret = sw_runenv_call(e, "elbv2", "ModifyTargetGroup", p, NULL, NULL, NULL);
+		}
+		goto cleanup;
+	}
+	json_decref(resp);
+	resp = NULL;
+	p = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:s, s:{s:s}}",
+		      "Name", name.ptr, "Protocol", "HTTP", "Port", port, "VpcId", vpc,
+		      "HealthCheckProtocol", "HTTP", "HealthCheckPath", path,
+		      "HealthCheckIntervalSeconds", s->health_interval_s,
+		      "HealthCheckTimeoutSeconds", timeout < 2 ? 2 : timeout,
+		      "HealthyThresholdCount", 2, "UnhealthyThresholdCount", 3,
+		      "TargetType", "instance", "Matcher", "HttpCode", "200-399");
+	if (!*vpc)
+		json_object_del(p, "VpcId");
+	if ((ret = sw_runenv_call(e, "elbv2", "CreateTargetGroup", p, &resp, NULL, NULL)) < 0)
+		goto cleanup;
+	tg = json_array_get(json_object_get(resp, "TargetGroups"), 0);
+	if (!str(tg, "TargetGroupArn")) {
+		ret = sw_error("CreateTargetGroup answered no TargetGroupArn");
+		goto cleanup;
+	}
+	out->target_group_arn = xstrdup(str(tg, "TargetGroupArn"));
+	json_decref(p);
+	{
+		struct sw_buf delay = SW_BUF_INIT;
+		sw_buf_addf(&delay, "%d", s->deregistration_delay_s);
+		p = json_pack("{s:s, s:[{s:s, s:s}]}", "TargetGroupArn", out->target_group_arn, "Attributes",
+			      "Key", "deregistration_delay.timeout_seconds", "Value", delay.ptr);
+		sw_buf_release(&delay);
+	}
+	if (sw_runenv_call(e, "elbv2", "ModifyTargetGroupAttributes", p, NULL, NULL, NULL) < 0)
+		sw_log(SW_LOG_WARN, app, e->job, "deregistration delay not set: %s", sw_error_last());
+	ret = 0;
+cleanup:
+	json_decref(p);
+	json_decref(resp);
+	sw_buf_release(&name);
+	sw_buf_release(&code);
+	return ret;
+}
+
+/* Does rule r match exactly host (a host-header condition naming it)? */
+static int rule_has_host(const json_t *r, const char *host)
+{
+	const json_t *c, *v;
+	size_t i, j;
+	json_array_foreach(json_object_get(r, "Conditions"), i, c) {
+		const json_t *vals;
+		if (!str(c, "Field") || strcmp(str(c, "Field"), "host-header"))
+			continue;
+		vals = json_object_get(json_object_get(c, "HostHeaderConfig"), "Values");
+		if (!json_array_size(vals))
+			vals = json_object_get(c, "Values");
+		json_array_foreach(vals, j, v)
+			if (json_is_string(v) && !strcasecmp(json_string_value(v), host))
+				return 1;
+	}
+	return 0;
+}
+
+static const char *rule_target(const json_t *r)
+{
+	const json_t *a;
+	size_t i;
+	json_array_foreach(json_object_get(r, "Actions"), i, a)
+		if (str(a, "Type") && !strcmp(str(a, "Type"), "forward"))
+			return str(a, "TargetGroupArn");
+	return NULL;
+}
+
+static int ensure_rule(const struct sw_runenv *e, const char *listener, struct sw_route *out)
+{
+	json_t *p = NULL, *resp = NULL, *r;
+	struct sw_buf code = SW_BUF_INIT, prio = SW_BUF_INIT;
+	size_t i;
+	int ret, max = 0, attempt;
+
+	p = json_pack("{s:s}", "ListenerArn", listener);
+	ret = sw_runenv_call(e, "elbv2", "DescribeRules", p, &resp, NULL, NULL);
+	json_decref(p);
+	p = NULL;
+	if (ret < 0)
+		goto cleanup;
+	json_array_foreach(json_object_get(resp, "Rules"), i, r) {
+		const char *pr = str(r, "Priority");
+		int n = pr ? atoi(pr) : 0;
+		if (n > max)
+			max = n;
+		if (!rule_has_host(r, out->host) || !str(r, "RuleArn"))
+			continue;
+		out->rule_arn = xstrdup(str(r, "RuleArn"));
+		if (!rule_target(r) || strcmp(rule_target(r), out->target_group_arn)) {
+			p = json_pack("{s:s, s:[{s:s, s:s}]}", "RuleArn", out->rule_arn, "Actions",
+				      "Type", "forward", "TargetGroupArn", out->target_group_arn);
+			ret = sw_runenv_call(e, "elbv2", "ModifyRule", p, NULL, NULL, NULL);
+		}
+		goto cleanup;
+	}
+	/* a new rule after the last one; another writer may take that priority first */
+	for (attempt = 1; attempt <= 5; attempt++) {
+		json_t *created = NULL;
+		sw_buf_reset(&prio);
+		sw_buf_addf(&prio, "%d", max + attempt);
+		json_decref(p);
+		p = json_pack("{s:s, s:i, s:[{s:s, s:{s:[s]}}], s:[{s:s, s:s}]}",
+			      "ListenerArn", listener, "Priority", max + attempt,
+			      "Conditions", "Field", "host-header", "HostHeaderConfig", "Values", out->host,
+			      "Actions", "Type", "forward", "TargetGroupArn", out->target_group_arn);
+		ret = sw_runenv_call(e, "elbv2", "CreateRule", p, &created, &code, NULL);
+		if (ret == 0) {
+			const char *arn = str(json_array_get(json_object_get(created, "Rules"), 0), "RuleArn");
+			out->rule_arn = xstrdup(arn ? arn : "");
+			json_decref(created);
+			break;
+		}
+		if (strcmp(code.ptr, "PriorityInUse"))
+			break;
+	}
+cleanup:
+	json_decref(p);
+	json_decref(resp);
+	sw_buf_release(&code);
+	sw_buf_release(&prio);
+	return ret;
+}
+
+int sw_route_ensure(const struct sw_runenv *e, const char *app, int port, const char *health_path,
+		    struct sw_route *out)
+{
+	struct sw_buf listener = SW_BUF_INIT, vpc = SW_BUF_INIT, host = SW_BUF_INIT;
+	int ret;
+
+	sw_route_release(out);
+	sw_buf_addf(&host, "%s.%s", app, e->settings->apps_domain);
+	out->host = sw_buf_detach(&host, NULL);
+	if ((ret = find_listener(e, &listener, &vpc)) < 0 ||
+	    (ret = ensure_target_group(e, app, port, health_path, vpc.ptr, out)) < 0 ||
+	    (ret = ensure_rule(e, listener.ptr, out)) < 0) {
+		sw_error_prefix("load balancer");
+		sw_route_release(out);
+	}
+	sw_buf_release(&listener);
+	sw_buf_release(&vpc);
+	return ret;
+}

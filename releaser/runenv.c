@@ -1,0 +1,103 @@
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "releaser/runenv.h"
+#include "common/aws/retry.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/banned.h"
+
+long long sw_runenv_now(const struct sw_runenv *e)
+{
+	struct timespec ts;
+	if (e->now_ms)
+		return e->now_ms(e->clock_ctx);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+double sw_runenv_seconds(const struct sw_runenv *e)
+{
+	return (double)sw_runenv_now(e) / 1000.0;
+}
+
+int sw_runenv_cancelled(const struct sw_runenv *e)
+{
+	return e->cancel && *e->cancel;
+}
+
+int sw_runenv_sleep(const struct sw_runenv *e, long long ms)
+{
+	if (e->sleep_ms) {
+		e->sleep_ms(e->clock_ctx, ms);
+		return sw_runenv_cancelled(e) ? sw_error_code(SW_ECANCEL, "cancelled") : 0;
+	}
+	while (ms > 0) {
+		long long step = ms > 100 ? 100 : ms;
+		struct timespec ts = { (time_t)(step / 1000), (long)(step % 1000) * 1000000L };
+		if (sw_runenv_cancelled(e))
+			return sw_error_code(SW_ECANCEL, "cancelled");
+		nanosleep(&ts, NULL);
+		ms -= step;
+	}
+	return sw_runenv_cancelled(e) ? sw_error_code(SW_ECANCEL, "cancelled") : 0;
+}
+
+unsigned sw_runenv_random(const struct sw_runenv *e)
+{
+	static __thread unsigned seed;
+	if (e->random)
+		return e->random(e->clock_ctx);
+	if (!seed)
+		seed = (unsigned)time(NULL) ^ (unsigned)(size_t)&seed;
+	return (unsigned)rand_r(&seed);
+}
+
+int sw_runenv_report(const struct sw_runenv *e, const char *fmt, ...)
+{
+	struct sw_buf b = SW_BUF_INIT;
+	va_list ap;
+	int ret = 0;
+	va_start(ap, fmt);
+	sw_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	if (e->report)
+		ret = e->report(e->report_ctx, b.ptr);
+	else
+		sw_log(SW_LOG_INFO, e->app, e->job, "%s", b.ptr);
+	sw_buf_release(&b);
+	return ret;
+}
+
+int sw_runenv_call(const struct sw_runenv *e, const char *service, const char *op, const json_t *params,
+		   json_t **resp, struct sw_buf *code, int *throttled)
+{
+	struct sw_aws_result res;
+	int ret;
+
+	if (resp)
+		*resp = NULL;
+	if (throttled)
+		*throttled = 0;
+	if (code)
+		sw_buf_reset(code);
+	if (sw_runenv_cancelled(e))
+		return sw_error_code(SW_ECANCEL, "cancelled");
+	sw_aws_result_init(&res);
+	ret = sw_aws_call(e->aws, service, op, params, &res);
+	if (ret == 0 && resp) {
+		*resp = res.response;
+		res.response = NULL;
+	}
+	if (ret < 0) {
+		if (code)
+			sw_buf_adds(code, res.error_code.ptr);
+		if (throttled)
+			*throttled = (res.status == 429 || sw_aws_retry_is_throttle_code(res.error_code.ptr));
+		sw_log(SW_LOG_DEBUG, e->app, e->job, "%s", sw_error_last());
+	}
+	sw_aws_result_release(&res);
+	return ret;
+}

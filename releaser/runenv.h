@@ -1,0 +1,54 @@
+#ifndef SW_RUNENV_H
+#define SW_RUNENV_H
+
+#include <sqlite3.h>
+#include <jansson.h>
+
+#include "common/aws/client.h"
+#include "releaser/settings.h"
+
+/*
+ * What one deploy runs with: slipwayd's database and AWS client and settings (shared,
+ * borrowed), where the pusher's lines go, a cancel flag, and the clock, sleep and
+ * randomness (injectable, so tests repeat). The caller owns everything it points to.
+ */
+
+/* One line for the pusher (no newline). Return < 0 to stop the deploy. */
+typedef int (*sw_runenv_report_fn)(void *ctx, const char *line);
+
+struct sw_runenv {
+	sqlite3 *db;
+	struct sw_aws_client *aws;
+	const struct sw_settings *settings;
+	sw_runenv_report_fn report;     /* NULL: lines only go to the server log */
+	void *report_ctx;
+	volatile int *cancel;           /* non-zero: stop at the next step (SW_ECANCEL) */
+	const char *app;                /* for the server log */
+	long job;                       /* for the server log, 0 none */
+	long long (*now_ms)(void *ctx); /* NULL: CLOCK_REALTIME */
+	void (*sleep_ms)(void *ctx, long long ms);  /* NULL: nanosleep in steps, watching cancel */
+	unsigned (*random)(void *ctx);  /* NULL: a per-thread PRNG */
+	void *clock_ctx;
+};
+
+long long sw_runenv_now(const struct sw_runenv *e);
+/* Seconds since the epoch (the store's convention). */
+double sw_runenv_seconds(const struct sw_runenv *e);
+/* Sleep ms; returns SW_ECANCEL early when the cancel flag goes up. */
+int sw_runenv_sleep(const struct sw_runenv *e, long long ms);
+unsigned sw_runenv_random(const struct sw_runenv *e);
+int sw_runenv_cancelled(const struct sw_runenv *e);
+
+/* A line for the pusher (and the server log). Returns what report returned (< 0: stop). */
+int sw_runenv_report(const struct sw_runenv *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * sw_aws_call() with the env's client: 0 and *resp (a new reference the caller
+ * json_decref()s; resp may be NULL), or negative with one line in the error slot. When
+ * code is non-NULL it receives the AWS error code ("" when none). *throttled (may be
+ * NULL) is set to 1 when the call failed on throttling.
+ */
+int sw_runenv_call(const struct sw_runenv *e, const char *service, const char *op, const json_t *params,
+		   json_t **resp, struct sw_buf *code, int *throttled);
+
+#endif

@@ -1,0 +1,218 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "releaser/watch.h"
+#include "common/error.h"
+#include "common/event.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "common/banned.h"
+
+static const char *str(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* A failed call: stop for cancel and credentials, note throttling, carry on otherwise. */
+static int call_failed(const struct sw_runenv *e, int ret, int throttled, int *any_throttled, int *errors)
+{
+	if (ret == SW_ECANCEL || ret == SW_EAUTH)
+		return ret;
+	if (throttled)
+		*any_throttled = 1;
+	else
+		(*errors)++;
+	return 0;
+}
+
+/* The task ARNs of deployment, running and stopped (at most 100 each). */
+static int list_tasks(const struct sw_runenv *e, const struct sw_watch *w, const char *deployment,
+		      json_t *arns, int *throttled, int *errors)
+{
+	static const char *const states[] = { "RUNNING", "STOPPED" };
+	size_t k, i;
+	for (k = 0; k < 2; k++) {
+		json_t *req = json_pack("{s:s, s:s, s:s, s:i}", "cluster", w->cluster, "startedBy", deployment,
+					"desiredStatus", states[k], "maxResults", 100);
+		json_t *resp = NULL, *a;
+		int t = 0, ret = sw_runenv_call(e, "ecs", "ListTasks", req, &resp, NULL, &t);
+		json_decref(req);
+		if (ret < 0) {
+			if ((ret = call_failed(e, ret, t, throttled, errors)) < 0)
+				return ret;
+			return 1;
+		}
+		json_array_foreach(json_object_get(resp, "taskArns"), i, a)
+			if (json_array_size(arns) < 100)
+				json_array_append(arns, a);
+		json_decref(resp);
+	}
+	return 0;
+}
+
+static int poll_tasks(const struct sw_runenv *e, struct sw_rollout *r, struct sw_rollout_proc *p,
+		      const struct sw_watch *w, long long now, int *throttled, int *errors)
+{
+	json_t *arns = json_array(), *req = NULL, *resp = NULL;
+	int ret, t = 0;
+
+	if ((ret = list_tasks(e, w, p->deployment, arns, throttled, errors)) != 0)
+		goto cleanup;
+	if (!json_array_size(arns)) {
+		resp = json_pack("{s:[]}", "tasks");
+		sw_rollout_tasks(r, p, resp, now);
+		goto cleanup;
+	}
+	req = json_pack("{s:s, s:O}", "cluster", w->cluster, "tasks", arns);
+	if ((ret = sw_runenv_call(e, "ecs", "DescribeTasks", req, &resp, NULL, &t)) < 0) {
+		ret = call_failed(e, ret, t, throttled, errors);
+		goto cleanup;
+	}
+	sw_rollout_tasks(r, p, resp, now);
+cleanup:
+	json_decref(arns);
+	json_decref(req);
+	json_decref(resp);
+	return ret < 0 ? ret : 0;
+}
+
+static int poll_instances(const struct sw_runenv *e, struct sw_rollout *r, const struct sw_watch *w,
+			  int *throttled, int *errors)
+{
+	json_t *req = json_pack("{s:s, s:i}", "cluster", w->cluster, "maxResults", 100), *resp = NULL, *d = NULL;
+	int ret, t = 0;
+	if ((ret = sw_runenv_call(e, "ecs", "ListContainerInstances", req, &resp, NULL, &t)) < 0) {
+		ret = call_failed(e, ret, t, throttled, errors);
+		goto cleanup;
+	}
+	if (!json_array_size(json_object_get(resp, "containerInstanceArns")))
+		goto cleanup;
+	json_decref(req);
+	req = json_pack("{s:s, s:O}", "cluster", w->cluster, "containerInstances",
+			json_object_get(resp, "containerInstanceArns"));
+	if ((ret = sw_runenv_call(e, "ecs", "DescribeContainerInstances", req, &d, NULL, &t)) < 0) {
+		ret = call_failed(e, ret, t, throttled, errors);
+		goto cleanup;
+	}
+	sw_rollout_instances(r, d);
+cleanup:
+	json_decref(req);
+	json_decref(resp);
+	json_decref(d);
+	return ret;
+}
+
+static int poll_targets(const struct sw_runenv *e, struct sw_rollout *r, struct sw_rollout_proc *p,
+			const struct sw_watch *w, long long now, int *throttled, int *errors)
+{
+	json_t *req = json_pack("{s:s}", "TargetGroupArn", w->target_group_arn), *resp = NULL, *d;
+	struct sw_rollout_target *ts = NULL;
+	size_t i, n;
+	int ret, t = 0;
+	if ((ret = sw_runenv_call(e, "elbv2", "DescribeTargetHealth", req, &resp, NULL, &t)) < 0) {
+		ret = call_failed(e, ret, t, throttled, errors);
+		goto cleanup;
+	}
+	n = json_array_size(json_object_get(resp, "TargetHealthDescriptions"));
+	ts = xcalloc(n + 1, sizeof(*ts));
+	json_array_foreach(json_object_get(resp, "TargetHealthDescriptions"), i, d) {
+		const json_t *tg = json_object_get(d, "Target"), *port = json_object_get(tg, "Port");
+		ts[i].id = str(tg, "Id");
+		ts[i].port = json_is_integer(port) ? (int)json_integer_value(port) : 0;
+		ts[i].state = str(json_object_get(d, "TargetHealth"), "State");
+	}
+	sw_rollout_targets(r, p, ts, n, now);
+cleanup:
+	free(ts);
+	json_decref(req);
+	json_decref(resp);
+	return ret;
+}
+
+int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct sw_watch *w, int *throttled)
+{
+	struct sw_strvec lines = SW_STRVEC_INIT;
+	long long now = sw_runenv_now(e);
+	size_t b, i;
+	int ret = 0, errors = 0, crashes_before[64];
+
+	for (i = 0; i < r->nr && i < 64; i++)
+		crashes_before[i] = r->v[i].crashes;
+
+	*throttled = 0;
+	for (b = 0;; b++) {
+		json_t *req = sw_rollout_describe_request(r, w->cluster, b), *resp = NULL;
+		int t = 0;
+		if (!req)
+			break;
+		ret = sw_runenv_call(e, "ecs", "DescribeServices", req, &resp, NULL, &t);
+		json_decref(req);
+		if (ret < 0) {
+			if ((ret = call_failed(e, ret, t, throttled, &errors)) < 0)
+				goto cleanup;
+			if (!t)
+				sw_runenv_report(e, "       (ECS: %s; retrying)", sw_error_last());
+			continue;
+		}
+		sw_rollout_services(r, resp, now, &lines);
+		json_decref(resp);
+	}
+	if ((ret = poll_instances(e, r, w, throttled, &errors)) < 0)
+		goto cleanup;
+	for (i = 0; i < r->nr; i++) {
+		struct sw_rollout_proc *p = &r->v[i];
+		if (!p->deployment)
+			continue;
+		if ((ret = poll_tasks(e, r, p, w, now, throttled, &errors)) < 0)
+			goto cleanup;
+		if (p->load_balanced && w->target_group_arn &&
+		    (ret = poll_targets(e, r, p, w, now, throttled, &errors)) < 0)
+			goto cleanup;
+	}
+	for (i = 0; i < r->nr && i < 64; i++)
+		if (r->v[i].crashes > crashes_before[i] && e->db)
+			sw_event_emit(e->db, e->app, "task.crashed", w->version, e->job, NULL, "%s: %s",
+				      r->v[i].process, r->v[i].last_crash ? r->v[i].last_crash : "stopped");
+	ret = (int)sw_rollout_decide(r, now, &lines);
+	for (i = 0; i < lines.nr; i++)
+		if (sw_runenv_report(e, "       %s", lines.v[i]) < 0 && e->cancel)
+			*e->cancel = 1;
+	if (lines.nr)
+		r->quiet_polls = 0;
+	else
+		r->quiet_polls++;
+cleanup:
+	sw_strvec_clear(&lines);
+	return ret;
+}
+
+int sw_watch_run(const struct sw_runenv *e, struct sw_rollout *r, const struct sw_watch *w)
+{
+	char *saved = NULL;
+	int ret;
+
+	for (;;) {
+		int throttled = 0;
+		char *now_state;
+		json_t *j;
+
+		ret = sw_watch_poll(e, r, w, &throttled);
+		if (ret < 0)
+			break;
+		j = sw_rollout_to_json(r);
+		now_state = json_dumps(j, JSON_COMPACT);
+		json_decref(j);
+		if (w->save && (!saved || strcmp(saved, now_state)))
+			w->save(w->save_ctx, r);
+		free(saved);
+		saved = now_state;
+		if (ret != SW_ROLLOUT_WAITING)
+			break;
+		ret = sw_runenv_sleep(e, sw_rollout_next_delay(r, r->quiet_polls == 0, throttled,
+							       sw_runenv_random(e)));
+		if (ret < 0)
+			break;
+	}
+	free(saved);
+	return ret;
+}

@@ -1,0 +1,36 @@
+#ifndef SW_WATCH_H
+#define SW_WATCH_H
+
+#include "releaser/rollout.h"
+#include "releaser/runenv.h"
+
+/*
+ * The rollout watcher's loop: poll ECS (DescribeServices in batches of 10, ListTasks +
+ * DescribeTasks of each of our deployments, the cluster's container instances) and ELBv2
+ * (DescribeTargetHealth of the web process's target group), feed releaser/rollout.h,
+ * print what changed to the pusher (indented, "       web: 1 of 2 new tasks healthy,
+ * 2 old running"), sleep with jitter and backoff (longer while throttled), until the
+ * verdict. save() is called whenever the watcher learnt something worth keeping
+ * (a deployment id, a crash): the caller stores sw_rollout_to_json() with the release,
+ * so a restarted slipwayd resumes from there.
+ */
+
+struct sw_watch {
+	const char *cluster;
+	int version;                    /* N of the release (for events), 0 none */
+	const char *target_group_arn;   /* of the load-balanced process, or NULL */
+	void (*save)(void *ctx, const struct sw_rollout *r);
+	void *save_ctx;
+};
+
+/*
+ * Watch r to its verdict. Returns the verdict (SW_ROLLOUT_LIVE or SW_ROLLOUT_FAILED,
+ * with r->reason), or negative when watching itself failed: SW_ECANCEL, SW_EAUTH (the
+ * credentials stopped working), with the error slot set.
+ */
+int sw_watch_run(const struct sw_runenv *e, struct sw_rollout *r, const struct sw_watch *w);
+
+/* One poll, no sleeping (tests and the first look after a restart). Same returns, WAITING included. */
+int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct sw_watch *w, int *throttled);
+
+#endif

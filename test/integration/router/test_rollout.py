@@ -1,0 +1,106 @@
+"""A rolling update behind the load balancer loses no request (issue 5).
+
+A load loop (bounded: at most 2,000 requests) runs through the router while the
+service rolls from v1 to v2: every request answers 200, the answers switch from v1 to
+v2 and never back. Slow requests (4 s each) keep starting during the rollout; the ones
+in flight on a v1 task when its target starts draining still complete.
+"""
+import threading
+import time
+import unittest
+
+from swengine import Engine, wait_for, wait_rollout
+from swrouter import LoadBalancedApp, Load, app_image, get
+
+
+class SlowRequests:
+    """Start a slow request every `every` seconds; record (start, end, status, body)."""
+
+    def __init__(self, port, host, every=0.7):
+        self.results = []
+        self._stop = threading.Event()
+        self._threads = []
+        self._lock = threading.Lock()
+        self._th = threading.Thread(target=self._run, args=(port, host, every), daemon=True)
+        self._th.start()
+
+    def _one(self, port, host):
+        start = time.time()
+        status, body = get(port, host, '/cgi-bin/slow', timeout=30)
+        with self._lock:
+            self.results.append((start, time.time(), status, body))
+
+    def _run(self, port, host, every):
+        while not self._stop.is_set():
+            th = threading.Thread(target=self._one, args=(port, host), daemon=True)
+            th.start()
+            self._threads.append(th)
+            time.sleep(every)
+
+    def stop(self):
+        self._stop.set()
+        self._th.join()
+        for th in self._threads:
+            th.join(timeout=30)
+        return self
+
+
+class ZeroDowntimeRollout(unittest.TestCase):
+    def test_rollout_v1_to_v2_loses_nothing(self):
+        with Engine(registry=False) as eng:
+            v1 = app_image(eng, 'v1')
+            v2 = app_image(eng, 'v2')
+            app = LoadBalancedApp(eng, 'roll', v1, desired=2, drain_seconds=60)
+            app.wait_healthy(2)
+            wait_rollout(app.ecs, 'roll', app.taskdef, timeout=60)
+            port = eng.router_port
+            self.assertTrue(get(port, 'roll.localhost')[1].startswith('v1 '))
+
+            load = Load(port, 'roll.localhost', max_requests=2000, interval=0.02)
+            slow = SlowRequests(port, 'roll.localhost')
+            # when each target started draining, from the balancer's own reports
+            draining = {}
+            stop_watch = threading.Event()
+
+            def watch():
+                while not stop_watch.is_set():
+                    for p, state, _ in app.health():
+                        if state == 'draining' and p not in draining:
+                            draining[p] = time.time()
+                    time.sleep(0.2)
+            watcher = threading.Thread(target=watch, daemon=True)
+            watcher.start()
+
+            time.sleep(1)
+            v2_def = app.update(v2)
+            wait_rollout(app.ecs, 'roll', v2_def, timeout=240)
+            time.sleep(1)
+            stop_watch.set()
+            watcher.join()
+            load.stop()
+            slow.stop()
+
+            self.assertEqual(load.failures(), [], f'{len(load.failures())} of {len(load.results)} requests failed')
+            self.assertLessEqual(len(load.results), 2000)
+            self.assertEqual(load.versions(), ['v1', 'v2'])
+            last = [r[2].split(' ')[0] for r in load.results[-20:]]
+            self.assertEqual(set(last), {'v2'})
+
+            failed_slow = [r for r in slow.results if r[2] != 200]
+            self.assertEqual(failed_slow, [])
+            self.assertEqual(len(draining), 2, f'both v1 targets drained: {draining}')
+            first_drain = min(draining.values())
+            in_flight = [r for r in slow.results if r[3] == 'slow v1' and r[0] < first_drain < r[1]]
+            self.assertTrue(in_flight, 'a slow v1 request was in flight when its target started draining: '
+                                       f'drain at {first_drain}, slow requests {slow.results}')
+
+            # ECS's account of it: draining before stopping
+            events = [e['message'] for e in app.service()['events']]
+            self.assertTrue(any('has begun draining connections on 1 tasks' in m for m in events), events)
+            self.assertTrue(any('deregistered 1 targets in (target-group ' + app.tg in m for m in events), events)
+            # the v1 targets are gone from the target group, the v2 ones serve
+            self.assertEqual([s for _, s, _ in app.health()], ['healthy', 'healthy'])
+
+
+if __name__ == '__main__':
+    unittest.main()

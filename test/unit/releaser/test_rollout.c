@@ -1,0 +1,357 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <cmocka.h>
+
+#include "releaser/rollout.h"
+#include "common/error.h"
+#include "common/banned.h"
+
+#define DIR_DATA "test/unit/releaser/data/rollout"
+
+static json_t *load(const char *name)
+{
+	char path[256];
+	json_error_t err;
+	json_t *j;
+	snprintf(path, sizeof(path), "%s/%s", DIR_DATA, name);
+	j = json_load_file(path, 0, &err);
+	if (!j)
+		fail_msg("%s:%d: %s", path, err.line, err.text);
+	return j;
+}
+
+static const char *why_name(enum sw_rollout_why w)
+{
+	switch (w) {
+	case SW_ROLLOUT_OK: return "ok";
+	case SW_ROLLOUT_ECS_FAILED: return "ecs_failed";
+	case SW_ROLLOUT_CRASHED: return "crashed";
+	case SW_ROLLOUT_NO_CAPACITY: return "no_capacity";
+	case SW_ROLLOUT_DEADLINE: return "deadline";
+	case SW_ROLLOUT_GONE: return "gone";
+	}
+	return "?";
+}
+
+static const char *verdict_name(enum sw_rollout_verdict v)
+{
+	return v == SW_ROLLOUT_LIVE ? "live" : v == SW_ROLLOUT_FAILED ? "failed" : "waiting";
+}
+
+static void setup_rollout(struct sw_rollout *r, const json_t *sc)
+{
+	const json_t *p;
+	size_t i;
+	sw_rollout_init(r, json_integer_value(json_object_get(sc, "started_at")),
+			json_integer_value(json_object_get(sc, "deadline_ms")));
+	if (json_object_get(sc, "stall_ms"))
+		r->stall_ms = json_integer_value(json_object_get(sc, "stall_ms"));
+	json_array_foreach(json_object_get(sc, "processes"), i, p) {
+		struct sw_rollout_proc *rp = sw_rollout_add(r,
+			json_string_value(json_object_get(p, "process")),
+			json_string_value(json_object_get(p, "service")),
+			json_string_value(json_object_get(p, "taskdef")),
+			(int)json_integer_value(json_object_get(p, "desired")),
+			(int)json_integer_value(json_object_get(p, "memory")));
+		rp->container_health = json_is_true(json_object_get(p, "container_health"));
+		rp->load_balanced = json_is_true(json_object_get(p, "load_balanced"));
+	}
+}
+
+/* Feed one recorded poll and check what the pusher sees and the verdict. */
+static void replay_step(struct sw_rollout *r, const char *name, size_t n, const json_t *step)
+{
+	struct sw_strvec lines = SW_STRVEC_INIT;
+	long long now = json_integer_value(json_object_get(step, "now"));
+	const json_t *v, *want = json_object_get(step, "lines"), *l;
+	const char *key, *expect = json_string_value(json_object_get(step, "verdict"));
+	enum sw_rollout_verdict got;
+	size_t i;
+
+	if ((v = json_object_get(step, "update_service")))
+		sw_rollout_services(r, v, now, &lines);
+	if ((v = json_object_get(step, "services")))
+		sw_rollout_services(r, v, now, &lines);
+	if ((v = json_object_get(step, "instances")))
+		sw_rollout_instances(r, v);
+	json_object_foreach(json_object_get(step, "tasks"), key, v) {
+		struct sw_rollout_proc *p = NULL;
+		for (i = 0; i < r->nr; i++)
+			if (!strcmp(r->v[i].process, key))
+				p = &r->v[i];
+		assert_non_null(p);
+		sw_rollout_tasks(r, p, v, now);
+	}
+	json_object_foreach(json_object_get(step, "targets"), key, v) {
+		struct sw_rollout_proc *p = NULL;
+		const json_t *d = json_object_get(v, "TargetHealthDescriptions"), *t;
+		struct sw_rollout_target *ts = calloc(json_array_size(d) + 1, sizeof(*ts));
+		for (i = 0; i < r->nr; i++)
+			if (!strcmp(r->v[i].process, key))
+				p = &r->v[i];
+		assert_non_null(p);
+		json_array_foreach(d, i, t) {
+			ts[i].id = json_string_value(json_object_get(json_object_get(t, "Target"), "Id"));
+			ts[i].port = (int)json_integer_value(json_object_get(json_object_get(t, "Target"), "Port"));
+			ts[i].state = json_string_value(json_object_get(json_object_get(t, "TargetHealth"), "State"));
+		}
+		sw_rollout_targets(r, p, ts, json_array_size(d), now);
+		free(ts);
+	}
+	got = sw_rollout_decide(r, now, &lines);
+
+	if (lines.nr != json_array_size(want)) {
+		struct sw_buf b = SW_BUF_INIT;
+		for (i = 0; i < lines.nr; i++)
+			sw_buf_addf(&b, "  %s\n", lines.v[i]);
+		fail_msg("%s step %zu: %zu lines, want %zu:\n%s", name, n, lines.nr, json_array_size(want), b.ptr);
+	}
+	json_array_foreach(want, i, l)
+		if (strcmp(lines.v[i], json_string_value(l)))
+			fail_msg("%s step %zu line %zu:\n got  %s\n want %s", name, n, i, lines.v[i],
+				 json_string_value(l));
+	if (strcmp(verdict_name(got), expect))
+		fail_msg("%s step %zu: verdict %s, want %s (%s)", name, n, verdict_name(got), expect, r->reason.ptr);
+	if (got == SW_ROLLOUT_FAILED) {
+		const char *reason = json_string_value(json_object_get(step, "reason"));
+		const char *why = json_string_value(json_object_get(step, "why"));
+		const char *rb = json_string_value(json_object_get(step, "rolled_back"));
+		if (!reason || strcmp(r->reason.ptr, reason))
+			fail_msg("%s step %zu: reason\n got  %s\n want %s", name, n, r->reason.ptr, reason);
+		if (!why || strcmp(why_name(r->why), why))
+			fail_msg("%s step %zu: why %s, want %s", name, n, why_name(r->why), why);
+		for (i = 0; i < r->nr; i++)
+			if (r->v[i].why) {
+				if (rb && (!r->v[i].rolled_back || strcmp(r->v[i].restore_deployment, rb)))
+					fail_msg("%s: expected ECS's rollback to %s", name, rb);
+				if (!rb && r->v[i].rolled_back)
+					fail_msg("%s: unexpected rollback", name);
+			}
+	}
+	sw_strvec_clear(&lines);
+}
+
+static void replay(const char *file)
+{
+	json_t *sc = load(file);
+	struct sw_rollout r;
+	const json_t *step;
+	size_t i;
+	setup_rollout(&r, sc);
+	json_array_foreach(json_object_get(sc, "steps"), i, step)
+		replay_step(&r, file, i + 1, step);
+	/* a verdict, once reached, stays */
+	if (r.verdict != SW_ROLLOUT_WAITING) {
+		enum sw_rollout_verdict v = r.verdict;
+		assert_int_equal(sw_rollout_decide(&r, r.started_at + 3600 * 1000LL, NULL), v);
+	}
+	sw_rollout_release(&r);
+	json_decref(sc);
+}
+
+static void recorded_scenarios(void **state)
+{
+	DIR *d = opendir(DIR_DATA);
+	struct dirent *e;
+	int n = 0;
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (len < 6 || strcmp(e->d_name + len - 5, ".json"))
+			continue;
+		replay(e->d_name);
+		n++;
+	}
+	closedir(d);
+	assert_true(n >= 11);
+}
+
+/* A slipwayd restarted mid-rollout: the state saved after step 2 resumes without repeating events. */
+static void resume_from_saved_state(void **state)
+{
+	json_t *sc = load("live.json"), *saved;
+	const json_t *steps = json_object_get(sc, "steps");
+	struct sw_rollout r, again;
+	size_t i;
+
+	setup_rollout(&r, sc);
+	replay_step(&r, "live.json", 1, json_array_get(steps, 0));
+	replay_step(&r, "live.json", 2, json_array_get(steps, 1));
+	saved = sw_rollout_to_json(&r);
+	sw_rollout_release(&r);
+
+	assert_int_equal(sw_rollout_from_json(&again, saved), 0);
+	assert_string_equal(again.v[0].deployment, "ecs-svc/222");
+	assert_int_equal(again.started_at, json_integer_value(json_object_get(sc, "started_at")));
+	{
+		/* the restarted watcher prints its progress line once, then the rest as recorded */
+		struct sw_strvec lines = SW_STRVEC_INIT;
+		const json_t *s3 = json_array_get(steps, 2);
+		long long now = json_integer_value(json_object_get(s3, "now"));
+		sw_rollout_services(&again, json_object_get(s3, "services"), now, &lines);
+		assert_int_equal(sw_rollout_decide(&again, now, &lines), SW_ROLLOUT_WAITING);
+		assert_int_equal(lines.nr, 1);
+		assert_string_equal(lines.v[0], "web: 1 of 2 new tasks healthy, 2 old running");
+		sw_strvec_clear(&lines);
+	}
+	for (i = 3; i < json_array_size(steps); i++)
+		replay_step(&again, "live.json (resumed)", i + 1, json_array_get(steps, i));
+	assert_int_equal(again.verdict, SW_ROLLOUT_LIVE);
+	sw_rollout_release(&again);
+	json_decref(saved);
+	json_decref(sc);
+
+	saved = json_pack("{s:s}", "started_at", "yesterday");
+	assert_int_equal(sw_rollout_from_json(&again, saved), SW_EINVAL);
+	json_decref(saved);
+}
+
+static void crash_count_survives_restart(void **state)
+{
+	json_t *sc = load("crash_loop.json"), *saved;
+	const json_t *steps = json_object_get(sc, "steps");
+	struct sw_rollout r, again;
+	setup_rollout(&r, sc);
+	replay_step(&r, "crash_loop.json", 1, json_array_get(steps, 0));
+	replay_step(&r, "crash_loop.json", 2, json_array_get(steps, 1));
+	assert_int_equal(r.v[0].crashes, 1);
+	saved = sw_rollout_to_json(&r);
+	assert_int_equal(sw_rollout_from_json(&again, saved), 0);
+	assert_int_equal(again.v[0].crashes, 1);
+	again.v[0].shown_running = 1;  /* as if its line had been printed */
+	again.v[0].shown_healthy = 1;
+	again.v[0].shown_old = 2;
+	replay_step(&again, "crash_loop.json (resumed)", 3, json_array_get(steps, 2));
+	sw_rollout_release(&r);
+	sw_rollout_release(&again);
+	json_decref(saved);
+	json_decref(sc);
+}
+
+static void backoff_schedule(void **state)
+{
+	struct sw_rollout r;
+	long long got[12];
+	int i;
+	sw_rollout_init(&r, 0, 0);
+	/* rnd = 0: the fixed half of each delay */
+	got[0] = sw_rollout_next_delay(&r, 0, 0, 0);
+	assert_int_equal(r.delay_ms, 1000);
+	assert_int_equal(got[0], 500);
+	for (i = 1; i < 6; i++)
+		got[i] = sw_rollout_next_delay(&r, 0, 0, 0);
+	/* 1000 → 1500 → 2250 → 3375 → 5000 (cap) → 5000 */
+	assert_int_equal(got[1], 750);
+	assert_int_equal(got[2], 1125);
+	assert_int_equal(got[3], 1687);
+	assert_int_equal(got[4], 2500);
+	assert_int_equal(got[5], 2500);
+	/* progress resets to 1 s */
+	assert_int_equal(sw_rollout_next_delay(&r, 1, 0, 0), 500);
+	/* throttling doubles (at least 2 s) up to 20 s */
+	assert_int_equal(sw_rollout_next_delay(&r, 0, 1, 0), 1000);
+	assert_int_equal(r.delay_ms, 2000);
+	for (i = 0; i < 6; i++)
+		sw_rollout_next_delay(&r, 0, 1, 0);
+	assert_int_equal(r.delay_ms, 20000);
+	/* then comes down gently: 15000, 11250, 8437, 6327, 5000 */
+	sw_rollout_next_delay(&r, 1, 0, 0);
+	assert_int_equal(r.delay_ms, 15000);
+	sw_rollout_next_delay(&r, 0, 0, 0);
+	assert_int_equal(r.delay_ms, 11250);
+	for (i = 0; i < 3; i++)
+		sw_rollout_next_delay(&r, 0, 0, 0);
+	assert_int_equal(r.delay_ms, 5000);
+	/* jitter: the random half is bounded by the delay */
+	r.delay_ms = 4000;
+	assert_int_equal(sw_rollout_next_delay(&r, 0, 0, 12345), 2500 + 12345 % 2501);
+	r.delay_ms = 4000;
+	assert_true(sw_rollout_next_delay(&r, 0, 0, 0xffffffffu) <= 5000);
+	sw_rollout_release(&r);
+}
+
+static void describe_batches_of_ten(void **state)
+{
+	struct sw_rollout r;
+	json_t *req;
+	int i;
+	char name[32];
+	sw_rollout_init(&r, 0, 0);
+	for (i = 0; i < 23; i++) {
+		snprintf(name, sizeof(name), "app-p%d", i);
+		sw_rollout_add(&r, name + 4, name, "arn:td", 1, 256);
+	}
+	req = sw_rollout_describe_request(&r, "default", 0);
+	assert_int_equal(json_array_size(json_object_get(req, "services")), 10);
+	assert_string_equal(json_string_value(json_object_get(req, "cluster")), "default");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(req, "services"), 0)), "app-p0");
+	json_decref(req);
+	req = sw_rollout_describe_request(&r, "default", 2);
+	assert_int_equal(json_array_size(json_object_get(req, "services")), 3);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(req, "services"), 2)), "app-p22");
+	json_decref(req);
+	assert_null(sw_rollout_describe_request(&r, "default", 3));
+	assert_non_null(sw_rollout_find(&r, "arn:aws:ecs:us-east-1:000000000000:service/default/app-p7"));
+	assert_null(sw_rollout_find(&r, "app-p99"));
+	sw_rollout_release(&r);
+}
+
+static void room_and_shortfall(void **state)
+{
+	json_t *ci = load("no_capacity.json");
+	const json_t *inst = json_object_get(json_array_get(json_object_get(ci, "steps"), 0), "instances");
+	struct sw_rollout r;
+	struct sw_rollout_proc *p;
+	struct sw_buf b = SW_BUF_INIT;
+	sw_rollout_init(&r, 0, 0);
+	p = sw_rollout_add(&r, "worker", "hello-worker", "arn:td", 3, 200);
+	assert_int_equal(sw_rollout_room(&r, 512), -1);
+	sw_rollout_shortfall(&r, p, &b);
+	assert_string_equal(b.ptr, "worker needs 3 \xc3\x97 200 MB; only 0 could be placed");
+	sw_rollout_instances(&r, inst);
+	assert_int_equal(sw_rollout_room(&r, 512), 1);
+	assert_int_equal(sw_rollout_room(&r, 100), 5);
+	assert_int_equal(sw_rollout_room(&r, 1024), 0);
+	sw_buf_reset(&b);
+	sw_rollout_shortfall(&r, p, &b);
+	assert_string_equal(b.ptr, "worker needs 3 \xc3\x97 200 MB; the cluster has room for 2");
+	sw_buf_release(&b);
+	sw_rollout_release(&r);
+	json_decref(ci);
+}
+
+static void desired_zero(void **state)
+{
+	struct sw_rollout r;
+	json_t *resp = json_loads(
+		"{\"services\": [{\"serviceName\": \"hello-worker\", \"status\": \"ACTIVE\", \"deployments\": ["
+		"{\"id\": \"ecs-svc/9\", \"status\": \"PRIMARY\", \"taskDefinition\": \"arn:td:2\", \"desiredCount\": 0,"
+		" \"runningCount\": 0, \"pendingCount\": 0, \"rolloutState\": \"COMPLETED\", \"createdAt\": 1}]}]}",
+		0, NULL);
+	sw_rollout_init(&r, 1000, 0);
+	sw_rollout_add(&r, "worker", "hello-worker", "arn:td:2", 0, 256);
+	sw_rollout_services(&r, resp, 2000, NULL);
+	assert_int_equal(sw_rollout_decide(&r, 2000, NULL), SW_ROLLOUT_LIVE);
+	sw_rollout_release(&r);
+	json_decref(resp);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(recorded_scenarios),
+		cmocka_unit_test(resume_from_saved_state),
+		cmocka_unit_test(crash_count_survives_restart),
+		cmocka_unit_test(backoff_schedule),
+		cmocka_unit_test(describe_batches_of_ten),
+		cmocka_unit_test(room_and_shortfall),
+		cmocka_unit_test(desired_zero),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
