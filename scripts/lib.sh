@@ -24,18 +24,52 @@ sw_docker_ok() {
 }
 
 # Start a private dockerd whose state lives in $1 (socket $1/docker.sock). Prints the
-# DOCKER_HOST to use. The dockerd's pid is in $1/pid.
+# DOCKER_HOST to use. The dockerd's pid is in $1/pid. With $2 = "own-bridge" it gets a
+# bridge and subnet of its own (recorded in $1/bridge), so it can run beside another
+# dockerd without both handing out the same container addresses on docker0.
 sw_start_dockerd() {
-  local dir=$1
+  local dir=$1 mode=${2:-} bridge_args=()
   mkdir -p "$dir"
+  if [ "$mode" = own-bridge ]; then
+    local br net
+    br=sw$(printf '%s' "$dir" | sha256sum | cut -c1-10)
+    ip link del "$br" 2>/dev/null || true
+    for net in $(shuf -i 16-250 -n 40); do
+      ip -4 addr show | grep -q " 10\.213\.$net\." && continue
+      ip link add "$br" type bridge && ip addr add "10.213.$net.1/24" dev "$br" &&
+        ip link set "$br" up && break
+      ip link del "$br" 2>/dev/null || true
+    done
+    if ! ip link show "$br" >/dev/null 2>&1; then
+      echo "cannot create bridge $br for the private dockerd" >&2
+      return 1
+    fi
+    echo "$br" >"$dir/bridge"
+    bridge_args=(--bridge "$br")
+  fi
   dockerd --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/pid" \
-    -H "unix://$dir/docker.sock" --storage-driver=vfs >"$dir/log" 2>&1 &
+    -H "unix://$dir/docker.sock" --storage-driver=vfs "${bridge_args[@]}" >"$dir/log" 2>&1 &
   if ! DOCKER_HOST="unix://$dir/docker.sock" sw_wait_for 60 sw_docker_ok; then
     echo "dockerd did not start; its log: $dir/log" >&2
     tail -5 "$dir/log" >&2
     return 1
   fi
   echo "unix://$dir/docker.sock"
+}
+
+# Stop the dockerd started by sw_start_dockerd in $1, removing its containers first and
+# its own bridge after.
+sw_stop_dockerd() {
+  local dir=$1
+  if [ -f "$dir/pid" ]; then
+    DOCKER_HOST="unix://$dir/docker.sock" docker ps -aq 2>/dev/null |
+      xargs -r env DOCKER_HOST="unix://$dir/docker.sock" docker rm -f >/dev/null 2>&1
+    sw_stop_pidfile "$dir/pid"
+  fi
+  if [ -f "$dir/bridge" ]; then
+    ip link del "$(cat "$dir/bridge")" 2>/dev/null || true
+    rm -f "$dir/bridge"
+  fi
 }
 
 # Make slipway/busybox:latest (Debian's static busybox) in the engine at DOCKER_HOST.
