@@ -68,4 +68,17 @@ int sw_cli_cmd_config_unset(const struct sw_cli_command *cmd, int argc, char **a
 int sw_cli_cmd_scale(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_doctor(const struct sw_cli_command *cmd, int argc, char **argv);
 
+/*
+ * cmd_release.c: POST body (stolen) to /apps/<app>/<what> and follow the release it makes
+ * to its verdict, as config:set does: the exit status.
+ */
+struct sw_cli_client;
+int sw_cli_release_follow(const struct sw_cli_command *cmd, const struct sw_cli_client *c, const char *app,
+			  const char *what, json_t *body, int no_wait);
+
+/* cmd_review.c: review apps (issue 8) */
+int sw_cli_cmd_reviews(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_reviews_settings(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_review_sync_config(const struct sw_cli_command *cmd, int argc, char **argv);
+
 #endif

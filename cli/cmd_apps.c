@@ -29,14 +29,42 @@ static void build_summary(const json_t *b, struct sw_buf *out)
 		    str(b, "status") ? str(b, "status") : "?");
 }
 
+/* review apps (issue 8): one row of `slipway apps`; with BRANCH and URL columns when review apps exist */
+static void app_row(struct sw_cli_table *t, const json_t *app, int review_cols, const char *indent)
+{
+	const json_t *b = json_object_get(app, "last_build"), *rv = json_object_get(app, "review");
+	struct sw_buf build = SW_BUF_INIT, when = SW_BUF_INIT, created = SW_BUF_INIT, commit = SW_BUF_INIT,
+		      name = SW_BUF_INIT;
+
+	build_summary(b, &build);
+	if (json_is_object(b)) {
+		sw_cli_reltime_iso(str(b, "created_at"), &when);
+		if (str(b, "commit"))
+			sw_buf_addf(&commit, "%.7s", str(b, "commit"));
+	}
+	sw_cli_reltime_iso(str(app, "created_at"), &created);
+	sw_buf_addf(&name, "%s%s", indent, str(app, "name") ? str(app, "name") : "?");
+	if (review_cols)
+		sw_cli_table_add(t, name.ptr, build.len ? build.ptr : "-", commit.ptr, when.ptr, created.ptr,
+				 json_is_object(rv) ? str(rv, "branch") : "", json_is_object(rv) ? str(rv, "url") : "");
+	else
+		sw_cli_table_add(t, name.ptr, build.len ? build.ptr : "-", commit.ptr, when.ptr, created.ptr);
+	sw_cli_table_style(t, 1, sw_cli_status_style(json_is_object(b) ? str(b, "status") : NULL));
+	sw_buf_release(&build);
+	sw_buf_release(&when);
+	sw_buf_release(&created);
+	sw_buf_release(&commit);
+	sw_buf_release(&name);
+}
+
 int sw_cli_cmd_apps(const struct sw_cli_command *cmd, int argc, char **argv)
 {
 	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
 	struct sw_cli_table t;
 	struct sw_cli_args a;
-	json_t *out = NULL, *app;
-	size_t i;
-	int json = 0, ret = 0;
+	json_t *out = NULL, *app, *rapp;
+	size_t i, k;
+	int json = 0, ret = 0, reviews = 0;
 	struct sw_cli_opt opts[] = { SW_CLI_OPT_JSON(&json), { NULL, 0, NULL, NULL, NULL } };
 
 	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 0, &a) < 0)
@@ -49,23 +77,24 @@ int sw_cli_cmd_apps(const struct sw_cli_command *cmd, int argc, char **argv)
 		ret = sw_cli_print_json(out);
 		goto cleanup;
 	}
-	sw_cli_table_init(&t, "NAME", "LAST BUILD", "COMMIT", "WHEN", "CREATED", NULL);
+	/* review apps (issue 8): listed under their app, with their branch, last push and URL */
+	json_array_foreach(json_object_get(out, "apps"), i, app)
+		if (json_is_object(json_object_get(app, "review")))
+			reviews = 1;
+	if (reviews)
+		sw_cli_table_init(&t, "NAME", "LAST BUILD", "COMMIT", "WHEN", "CREATED", "BRANCH", "URL", NULL);
+	else
+		sw_cli_table_init(&t, "NAME", "LAST BUILD", "COMMIT", "WHEN", "CREATED", NULL);
 	json_array_foreach(json_object_get(out, "apps"), i, app) {
-		const json_t *b = json_object_get(app, "last_build");
-		struct sw_buf build = SW_BUF_INIT, when = SW_BUF_INIT, created = SW_BUF_INIT, commit = SW_BUF_INIT;
-		build_summary(b, &build);
-		if (json_is_object(b)) {
-			sw_cli_reltime_iso(str(b, "created_at"), &when);
-			if (str(b, "commit"))
-				sw_buf_addf(&commit, "%.7s", str(b, "commit"));
+		if (json_is_object(json_object_get(app, "review")))
+			continue;
+		app_row(&t, app, reviews, "");
+		json_array_foreach(json_object_get(out, "apps"), k, rapp) {
+			const json_t *rv = json_object_get(rapp, "review");
+			if (json_is_object(rv) && str(rv, "parent") && str(app, "name") &&
+			    !strcmp(str(rv, "parent"), str(app, "name")))
+				app_row(&t, rapp, reviews, "  \xe2\x94\x94 ");   /* "  └ " */
 		}
-		sw_cli_reltime_iso(str(app, "created_at"), &created);
-		sw_cli_table_add(&t, str(app, "name"), build.len ? build.ptr : "-", commit.ptr, when.ptr, created.ptr);
-		sw_cli_table_style(&t, 1, sw_cli_status_style(json_is_object(b) ? str(b, "status") : NULL));
-		sw_buf_release(&build);
-		sw_buf_release(&when);
-		sw_buf_release(&created);
-		sw_buf_release(&commit);
 	}
 	sw_cli_table_print(&t, "no apps yet: `slipway apps:create NAME`, or push to a new one");
 	sw_cli_table_release(&t);
@@ -154,7 +183,18 @@ int sw_cli_cmd_apps_info(const struct sw_cli_command *cmd, int argc, char **argv
 	}
 	printf("=== %s\n", app.ptr);
 	sw_buf_reset(&b);
-	sw_buf_addf(&b, "%s/%s.git", c.url, app.ptr);
+	if (json_is_object(json_object_get(info, "review"))) {
+		/* review apps (issue 8): the parent's repository, the branch, the URL */
+		const json_t *rv = json_object_get(info, "review");
+		sw_buf_addf(&b, "%s (branch %s)", str(rv, "parent"), str(rv, "branch"));
+		info_line("Review of:", b.ptr);
+		info_line("Status:", str(rv, "status"));
+		info_line("URL:", str(rv, "url"));
+		sw_buf_reset(&b);
+		sw_buf_addf(&b, "%s/%s.git", c.url, str(rv, "parent"));
+	} else {
+		sw_buf_addf(&b, "%s/%s.git", c.url, app.ptr);
+	}
 	info_line("Git URL:", b.ptr);
 	sw_buf_reset(&b);
 	sw_cli_reltime_iso(str(info, "created_at"), &b);

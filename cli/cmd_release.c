@@ -217,6 +217,13 @@ static int run(const struct sw_cli_command *cmd, const struct sw_cli_client *c, 
 			   "`slipway releases` tells how it ends");
 }
 
+/* review apps (issue 8): review:sync-config follows its release the same way */
+int sw_cli_release_follow(const struct sw_cli_command *cmd, const struct sw_cli_client *c, const char *app,
+			  const char *what, json_t *body, int no_wait)
+{
+	return run(cmd, c, app, what, body, no_wait);
+}
+
 int sw_cli_cmd_rollback(const struct sw_cli_command *cmd, int argc, char **argv)
 {
 	struct sw_cli_client c = SW_CLI_CLIENT_INIT;

@@ -92,7 +92,8 @@ int sw_cli_cmd_ps(const struct sw_cli_command *cmd, int argc, char **argv)
 			sw_buf_adds(&note, "...");
 		}
 		sw_cli_table_add(&t, id.ptr, str(task, "kind"), str(task, "release") ? str(task, "release") : "-", state,
-				 health && strcmp(health, "UNKNOWN") ? health : "-", since.ptr, note.ptr);
+				 health && strcmp(health, "UNKNOWN") && strcmp(health, "unknown") ? health : "-",
+				 since.ptr, note.ptr);
 		sw_cli_table_style(&t, 3, sw_cli_status_style(state));
 		sw_cli_table_style(&t, 4, sw_cli_status_style(health));
 		sw_buf_release(&id);

@@ -60,7 +60,7 @@ static const struct sw_cli_command commands[] = {
 	  "usage: slipway builds:log ID [-f|--follow] [-a APP]\n"
 	  "  With --follow the exit status is the build's: 0 succeeded, 1 failed or cancelled.\n",
 	  sw_cli_cmd_builds_log },
-	{ "builds:cancel", "stop a queued or running build (the app is free again at once)",
+	{ "builds:cancel", "stop a queued or running build; a rollout returns to the last live release",
 	  "usage: slipway builds:cancel ID [-a APP] [--json]\n", sw_cli_cmd_builds_cancel },
 	{ "events", "what happened to an app: builds, releases, scale, config, webhooks; --tail follows",
 	  "usage: slipway events [-a APP] [-t|--tail] [-n N] [--types build.*,release.live] [--json]\n"
@@ -99,6 +99,21 @@ static const struct sw_cli_command commands[] = {
 	  "usage: slipway logs [-a APP] [-t|--tail] [-p PROCESS] [--since 10m] [--release v7] [-n LINES] [--json]\n"
 	  "  Lines: TIME PROCESS.TASK RELEASE | MESSAGE. --release reaches failed and rolled-back releases too.\n",
 	  sw_cli_cmd_logs },
+	/* review apps (issue 8): cmd_review.c. Every branch pushed other than main is an app, APP-<slug> */
+	{ "reviews", "an app's review apps (one per branch pushed): branch, URL, last push; the limit and idle time",
+	  "usage: slipway reviews [-a APP] [--all] [--json]\n"
+	  "  --all: also the destroyed ones (their releases and builds stay as history).\n"
+	  "  A review app comes with the first push of a branch (git push deploy feature/x) and goes\n"
+	  "  when the branch is deleted (git push deploy :feature/x).\n", sw_cli_cmd_reviews },
+	{ "reviews:settings", "how many review apps an app may have, and after how long without a push one goes",
+	  "usage: slipway reviews:settings [--limit N] [--idle 7d|12h|off] [-a APP] [--json]\n"
+	  "  Without options: shows them. Defaults: limit 10 (SLIPWAY_REVIEW_LIMIT), idle off\n"
+	  "  (SLIPWAY_REVIEW_IDLE).\n", sw_cli_cmd_reviews_settings },
+	{ "review:sync-config", "copy the parent app's config vars into a review app now (a release, watched)",
+	  "usage: slipway review:sync-config [--no-wait] -a APP-BRANCH\n"
+	  "  A review app's config is copied from its app when it is created, and is its own after\n"
+	  "  that. This sets every config var of the app on the review app again (vars only the\n"
+	  "  review app has stay).\n", sw_cli_cmd_review_sync_config },
 	{ NULL, NULL, NULL, NULL },
 };
 

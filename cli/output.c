@@ -44,7 +44,7 @@ enum sw_cli_style sw_cli_status_style(const char *s)
 		return SW_CLI_RED;
 	if (!strcmp(s, "queued") || !strcmp(s, "running") || !strcmp(s, "deploying") || !strcmp(s, "pending") ||
 	    !strcmp(s, "PENDING") || !strcmp(s, "PROVISIONING") || !strcmp(s, "ACTIVATING") ||
-	    !strcmp(s, "DEACTIVATING") || !strcmp(s, "STOPPING"))
+	    !strcmp(s, "DEACTIVATING") || !strcmp(s, "STOPPING") || !strcmp(s, "initial") || !strcmp(s, "draining"))
 		return SW_CLI_YELLOW;
 	return SW_CLI_PLAIN;
 }

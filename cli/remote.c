@@ -92,6 +92,23 @@ int sw_cli_url_same_server(const struct sw_cli_url *a, const struct sw_cli_url *
 	return !strcmp(a->scheme, b->scheme) && !strcmp(a->host, b->host) && a->port == b->port;
 }
 
+/* review apps (issue 8) */
+int sw_cli_app_ref_valid(const char *name)
+{
+	size_t i;
+
+	if (!(name[0] >= 'a' && name[0] <= 'z'))
+		return 0;
+	for (i = 1; name[i]; i++) {
+		char ch = name[i];
+		if (i >= 63)
+			return 0;
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-'))
+			return 0;
+	}
+	return i >= 3;
+}
+
 int sw_cli_app_name_valid(const char *name)
 {
 	size_t i;

@@ -38,6 +38,9 @@ int sw_cli_remote_app(const char *server_url, const char *remote_url, struct sw_
 /* 1 when name is a valid app name (3-30 of a-z 0-9 -, starting with a letter). */
 int sw_cli_app_name_valid(const char *name);
 
+/* review apps (issue 8): 1 when name may name an app given with -a: 3-63 (a review app's "APP-<slug>"). */
+int sw_cli_app_ref_valid(const char *name);
+
 /*
  * The app of the current directory's git remotes on server_url: 0 with app set;
  * SW_ENOTFOUND ("no app given: ...") when none points there, or SW_EINVAL when

@@ -18,7 +18,8 @@
  *   SLIPWAY_ENGINE_MEMORY_MB        the container instance's memory (the machine's)
  *   SLIPWAY_ENGINE_CPU_UNITS        its CPU units (1024 per core)
  *   SLIPWAY_ENGINE_STABLE_SECONDS   a RUNNING task without health checks counts as healthy
- *                                   after this long (40)
+ *                                   after this long (40); behind a load balancer its
+ *                                   target's health decides instead
  *   SLIPWAY_ENGINE_EVENT_SECONDS    minimum interval between two identical service
  *                                   events ("unable to place", throttled starts) (60)
  *   SLIPWAY_ENGINE_STEADY_SECONDS   a steady service repeats "has reached a steady

@@ -23,14 +23,20 @@
  *    the container port).
  *  - while it runs: target_health() on every scheduler pass (at least every
  *    SLIPWAY_ENGINE_LB_POLL_SECONDS while such tasks exist). The task counts as
- *    healthy for the deployment only when every target is SW_TARGET_HEALTHY; after
+ *    healthy for the deployment only when every target is SW_TARGET_HEALTHY (then at
+ *    once: the stable period of tasks without any health check does not apply); after
  *    healthCheckGracePeriodSeconds (counted from the task's start), a target that is
  *    SW_TARGET_UNHEALTHY stops the task with "Task failed ELB health checks in
  *    (target-group <arn>)" and it is replaced.
  *  - before stopping it: deregister() for every target; it answers the draining time
  *    (the target group's deregistration delay, seconds). The task stays in
- *    DEACTIVATING until target_health() no longer says SW_TARGET_DRAINING or that time
- *    has passed, then its containers are stopped.
+ *    DEACTIVATING until target_health() no longer says SW_TARGET_DRAINING, then its
+ *    containers are stopped. So an implementation says DRAINING until the target no
+ *    longer takes requests and none is in flight (ELBv2 ends a drain at once when
+ *    nothing is in flight), or until that time has passed and it cut what was left;
+ *    the scheduler waits at most 10 s beyond that time for it. Events, as ECS words and orders them: "deregistered 1
+ *    targets", "has begun draining connections on 1 tasks", then, for a task a
+ *    deployment replaced, "has stopped 1 running tasks" once it is drained.
  *
  * Contract for implementations:
  *  - every function is called with the engine lock held: be quick, never block on

@@ -26,6 +26,7 @@
 #define CLI_BATCH 8000          /* bytes of ';'-joined commands per CLI connection */
 #define RELOAD_TIMEOUT_MS 15000
 #define NAME_MAX_LEN 64
+#define DOWN_INTER_MS 500       /* health-check spacing of a DOWN server (check_args) */
 
 /* ---- the declared model ---------------------------------------------------- */
 
@@ -571,16 +572,29 @@ static int strvec_has(const struct sw_strvec *sv, const char *s)
 
 /* ---- the configuration ------------------------------------------------------------ */
 
+/*
+ * A server's health-check settings (nothing when the backend has no check). A target
+ * comes in DOWN (initial_cmds) and HAProxy would run its first check one whole `inter`
+ * later; as an ALB target group does, it is checked at once instead — `downinter`,
+ * the spacing while DOWN, is short — and then every `inter`: healthy after
+ * `healthy_threshold` passing checks, (threshold - 1) intervals after registration.
+ */
+static void check_args(struct sw_buf *c, const struct rt_backend *be)
+{
+	if (!be->check.enabled)
+		return;
+	sw_buf_addf(c, " check inter %dms downinter %dms rise %d fall %d", be->check.interval_ms,
+		    be->check.interval_ms < DOWN_INTER_MS ? be->check.interval_ms : DOWN_INTER_MS,
+		    be->check.healthy_threshold, be->check.unhealthy_threshold);
+	if (be->check.port)
+		sw_buf_addf(c, " port %d", be->check.port);
+}
+
 static void gen_server(struct sw_buf *c, const struct rt_backend *be, const struct rt_server *s,
 		       int disabled)
 {
 	sw_buf_addf(c, "    server %s %s:%d", s->name, s->addr, s->port);
-	if (be->check.enabled) {
-		sw_buf_addf(c, " check inter %dms rise %d fall %d", be->check.interval_ms,
-			    be->check.healthy_threshold, be->check.unhealthy_threshold);
-		if (be->check.port)
-			sw_buf_addf(c, " port %d", be->check.port);
-	}
+	check_args(c, be);
 	if (disabled)
 		sw_buf_adds(c, " disabled");
 	sw_buf_addch(c, '\n');
@@ -1452,12 +1466,7 @@ int sw_router_server_add(struct sw_router *r, const char *backend, const char *s
 		 */
 		sw_buf_addf(&cmd, "add server be_%s/%s %s:%d pool-max-conn -1 pool-purge-delay 5s", be->name,
 			    server, addr, port);
-		if (be->check.enabled) {
-			sw_buf_addf(&cmd, " check inter %dms rise %d fall %d", be->check.interval_ms,
-				    be->check.healthy_threshold, be->check.unhealthy_threshold);
-			if (be->check.port)
-				sw_buf_addf(&cmd, " port %d", be->check.port);
-		}
+		check_args(&cmd, be);
 		if ((ret = cli(r->sock_path, cmd.ptr, &out)) == 0 && !strstr(out.ptr, "New server registered")) {
 			sw_buf_rtrim(&out);
 			ret = sw_error("router: HAProxy: %s: %s", cmd.ptr, out.ptr);
@@ -1589,6 +1598,12 @@ static int column(char **names, size_t n, const char *want)
 	return -1;
 }
 
+/* HAProxy's check_status of a check that passed ("L7OK", "L7OKC", "L6OK", "L4OK"). */
+static int check_passed(const char *status)
+{
+	return !strncmp(status, "L7OK", 4) || !strcmp(status, "L6OK") || !strcmp(status, "L4OK");
+}
+
 int sw_router_backend_health(struct sw_router *r, const char *backend,
 			     struct sw_router_health **out, size_t *nout)
 {
@@ -1657,9 +1672,10 @@ int sw_router_backend_health(struct sw_router *r, const char *backend,
 			s->ever_up = 1;
 			e->state = SW_ROUTER_HEALTHY;
 		} else if (!s->ever_up &&
-			   (!strcmp(e->check_status, "INI") || !e->check_status[0] ||
+			   (!strcmp(e->check_status, "INI") || !e->check_status[0] || check_passed(e->check_status) ||
 			    now_ms() - s->added_ms < (long long)be->check.interval_ms *
 			    be->check.unhealthy_threshold + be->check.timeout_ms)) {
+			/* never in service yet: initial while its checks start, or pass on the way up */
 			e->state = SW_ROUTER_INITIAL;
 		} else {
 			e->state = SW_ROUTER_UNHEALTHY;

@@ -19,7 +19,8 @@
  *   default action-> the map's default value: a target group's backend or a
  *                    fixed-response backend (404 page for unknown hosts)
  *   target group  -> a backend (roundrobin) with the group's HTTP health check
- *   target        -> a server, added at runtime (add server) DOWN, in service after
+ *   target        -> a server, added at runtime (add server) DOWN, checked at once and
+ *                    then every interval (as ALB does), in service after
  *                    `healthy_threshold` passing checks; drained (state drain) and
  *                    removed (state maint + del server) at runtime
  *   no healthy target -> 503 with a short page; a request HAProxy cannot parse -> 400

@@ -233,6 +233,9 @@ json_t *sw_engine_runtime_spec(struct sw_engine *e, const struct sw_engine_task 
 	json_object_set_new(host, "RestartPolicy", json_pack("{s:s}", "Name", "no"));
 	json_object_set_new(host, "LogConfig", json_pack("{s:s, s:{s:s, s:s}}", "Type", "json-file", "Config",
 							 "max-size", "10m", "max-file", "3"));
+	/* an init (Docker's docker-init, tini) as PID 1: it forwards SIGTERM to the app and reaps */
+	if (json_is_true(json_object_get(json_object_get(cd, "linuxParameters"), "initProcessEnabled")))
+		json_object_set_new(host, "Init", json_true());
 	if (json_is_true(json_object_get(cd, "privileged")))
 		json_object_set_new(host, "Privileged", json_true());
 	if (json_is_true(json_object_get(cd, "readonlyRootFilesystem")))

@@ -21,6 +21,10 @@
 #include "common/banned.h"
 
 #define IDLE_MAX_SECONDS 3600.0
+/* how long past the deregistration delay a task waits for its balancer (advance_task) */
+#define DRAIN_SLACK_SECONDS 10.0
+/* the stoppedReason of a task a deployment replaced or scaled in */
+#define SCALING_REASON "Scaling activity initiated by"
 
 static pthread_t scheduler_thread;
 static int scheduler_running;
@@ -212,7 +216,9 @@ int sw_engine_scheduler_task_healthy(struct sw_engine *e, struct sw_engine_servi
 	if (update_health(t)) {
 		if (t->health != SW_HEALTH_HEALTHY)
 			return 0;
-	} else if (now < t->started_at + ms(e->cfg.stable_ms)) {
+	} else if (!has_lb(s) && now < t->started_at + ms(e->cfg.stable_ms)) {
+		/* no signal at all: RUNNING for the stable period counts (behind a load
+		 * balancer, the target's health is the signal, as with ECS) */
 		set_next(next, t->started_at + ms(e->cfg.stable_ms));
 		return 0;
 	}
@@ -345,12 +351,22 @@ static void advance_task(struct sw_engine *e, struct sw_engine_task *t, double n
 		/* fall through */
 	case SW_TASK_DEACTIVATING:
 		if (t->lb == SW_TASK_LB_DRAINING) {
-			if (now < t->drain_until && lb_draining(e, s, t)) {
-				set_next(next, t->drain_until < now + ms(e->cfg.lb_poll_ms) ? t->drain_until :
-					       now + ms(e->cfg.lb_poll_ms));
+			/*
+			 * The containers stop once the balancer is done with the target: nothing in
+			 * flight, or the deregistration delay over (it then cuts what is left and
+			 * drops the target). Not before: a balancer that has not applied the
+			 * deregistration yet still routes requests here. DRAIN_SLACK_SECONDS past
+			 * the delay bounds the wait for a balancer that does not answer.
+			 */
+			if (now < t->drain_until + DRAIN_SLACK_SECONDS && lb_draining(e, s, t)) {
+				set_next(next, t->drain_until + DRAIN_SLACK_SECONDS < now + ms(e->cfg.lb_poll_ms) ?
+					       t->drain_until + DRAIN_SLACK_SECONDS : now + ms(e->cfg.lb_poll_ms));
 				return;
 			}
 			t->lb = SW_TASK_LB_DONE;
+			if (s && t->stopped_reason && !strncmp(t->stopped_reason, SCALING_REASON, strlen(SCALING_REASON)))
+				sw_engine_event_add(e, s, "(service %s) has stopped 1 running tasks: (task %s).", s->name,
+						    t->id);
 		}
 		begin_stopping(e, t, now);
 		return;
@@ -394,13 +410,21 @@ static void note_stop(struct sw_buf *list, int *n, struct sw_engine_task *t)
 	(*n)++;
 }
 
+/*
+ * Stop t for a deployment's sake. A task registered with a load balancer is
+ * deregistered and drained first: "has stopped" is said once its containers are being
+ * stopped (advance_task), so the events read in ECS's order — deregistered, begun
+ * draining, stopped. nstopped counts every stop; list and nlisted those to say now.
+ */
 static void stop_for_scaling(struct sw_engine *e, struct sw_engine_task *t, struct sw_engine_deployment *p,
-			     struct sw_buf *list, int *n)
+			     int *nstopped, struct sw_buf *list, int *nlisted)
 {
 	struct sw_buf reason = SW_BUF_INIT;
-	sw_buf_addf(&reason, "Scaling activity initiated by (deployment %s)", p->id);
+	sw_buf_addf(&reason, SCALING_REASON " (deployment %s)", p->id);
 	sw_engine_task_stop(e, t, "ServiceSchedulerInitiated", reason.ptr);
-	note_stop(list, n, t);
+	(*nstopped)++;
+	if (t->lb != SW_TASK_LB_REGISTERED)
+		note_stop(list, nlisted, t);
 	sw_buf_release(&reason);
 }
 
@@ -512,7 +536,7 @@ static void reconcile(struct sw_engine *e, struct sw_engine_service *s, double n
 	struct sw_engine_deploy_step step;
 	struct sw_engine_deployment *p;
 	struct sw_buf stopped = SW_BUF_INIT;
-	int primary_running = 0, old_remaining = 0, stopping = 0, nstopped = 0, changed = 0;
+	int primary_running = 0, old_remaining = 0, stopping = 0, nstopped = 0, nlisted = 0, changed = 0;
 	int stop_unhealthy_primary, stop_healthy_primary, steady;
 	size_t i, j, n;
 
@@ -567,10 +591,10 @@ static void reconcile(struct sw_engine *e, struct sw_engine_service *s, double n
 		healthy = sw_engine_scheduler_task_healthy(e, s, t, now, next);
 		if (!healthy && stop_unhealthy_primary > 0) {
 			stop_unhealthy_primary--;
-			stop_for_scaling(e, t, p, &stopped, &nstopped);
+			stop_for_scaling(e, t, p, &nstopped, &stopped, &nlisted);
 		} else if (healthy && stop_healthy_primary > 0) {
 			stop_healthy_primary--;
-			stop_for_scaling(e, t, p, &stopped, &nstopped);
+			stop_for_scaling(e, t, p, &nstopped, &stopped, &nlisted);
 		}
 	}
 	/* oldest deployment first; j == 0 stands for tasks whose deployment is no longer listed */
@@ -583,15 +607,15 @@ static void reconcile(struct sw_engine *e, struct sw_engine_service *s, double n
 			if (d ? !is_of(t, d) : sw_engine_service_deployment(s, t->deployment) != NULL)
 				continue;
 			if (!sw_engine_scheduler_task_healthy(e, s, t, now, next)) {
-				stop_for_scaling(e, t, p, &stopped, &nstopped);
+				stop_for_scaling(e, t, p, &nstopped, &stopped, &nlisted);
 			} else if (step.stop_old_healthy > 0) {
 				step.stop_old_healthy--;
-				stop_for_scaling(e, t, p, &stopped, &nstopped);
+				stop_for_scaling(e, t, p, &nstopped, &stopped, &nlisted);
 			}
 		}
 	}
-	if (nstopped)
-		sw_engine_event_add(e, s, "(service %s) has stopped %d running tasks:%s.", s->name, nstopped, stopped.ptr);
+	if (nlisted)
+		sw_engine_event_add(e, s, "(service %s) has stopped %d running tasks:%s.", s->name, nlisted, stopped.ptr);
 
 	if (step.start > 0 && s->status == SW_SERVICE_ACTIVE)
 		start_tasks(e, s, p, step.start, now, next);

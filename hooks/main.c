@@ -5,7 +5,9 @@
  * moves, with "<old> <new> <ref>" lines on stdin. A push to main (or master) becomes a
  * job in slipwayd, whose log is relayed to the pusher as it happens; the exit status
  * is the job's verdict (0: the refs move, 1: the push is rejected, the reason being
- * the last line). Other branches and tags are stored as they are. Deleting main is
+ * the last line). Each other branch is asked about too, after main: slipwayd deploys
+ * it as its review app, or destroys that when the branch is deleted (issue 8; with the
+ * releaser off it is only stored). Tags are stored as they are. Deleting main is
  * refused.
  *
  * slipwayd passes SLIPWAY_URL, SLIPWAY_HOOK_SECRET, SLIPWAY_APP and
@@ -134,7 +136,8 @@ int main(int argc, char **argv)
 	struct sw_strvec options = SW_STRVEC_INIT;
 	struct sw_relay_job job;
 	const struct sw_gitref_update *deploy = NULL;
-	size_t nr = 0, alloc = 0, i, pos = 0;
+	const struct sw_gitref_update **todo = NULL;   /* review apps (issue 8): what asks slipwayd */
+	size_t nr = 0, alloc = 0, i, pos = 0, branches = 0, ntodo = 0;
 	char short_sha[16];
 	int ret = 1, r;
 
@@ -182,10 +185,10 @@ int main(int argc, char **argv)
 		else if (u->kind == SW_GITREF_DEPLOY)
 			sw_relay_say("-----> %s stored (one build per push: building %s)", branch,
 				     sw_gitref_branch(deploy->ref));
-		else if (u->kind == SW_GITREF_BRANCH && !u->is_delete)
-			sw_relay_say("-----> branch %s stored", branch);
+		else if (u->kind == SW_GITREF_BRANCH)
+			branches++;   /* review apps (issue 8): each is a job (or a destroy) of its own */
 	}
-	if (!deploy) {
+	if (!deploy && !branches) {
 		ret = 0;
 		goto cleanup;
 	}
@@ -198,34 +201,46 @@ int main(int argc, char **argv)
 		ret = reject("this repository takes pushes through slipwayd only");
 		goto cleanup;
 	}
-	if (check_commit(deploy->new_sha, short_sha) < 0) {
-		ret = reject("%s", sw_error_last());
-		goto cleanup;
-	}
 	push_options(&options);
-	job.ref = deploy->ref;
-	job.old_sha = deploy->old_sha;
-	job.new_sha = deploy->new_sha;
 	job.object_dir = getenv("GIT_OBJECT_DIRECTORY");
 	job.alternate_dirs = getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES");
 	job.quarantine = getenv("GIT_QUARANTINE_PATH");
 	job.push_options = &options;
 	job.timeout_secs = env_long("SLIPWAY_HOOK_TIMEOUT", 3600);
 	job.pusher = getenv("REMOTE_USER");
-
 	if (sw_http_global_init() < 0) {
 		ret = reject("%s", sw_error_last());
 		goto cleanup;
 	}
-	r = sw_relay_run(&job);
-	if (r < 0)
-		ret = reject("%s", sw_error_last());
-	else
-		ret = r;
+
+	/*
+	 * main (or master) first, then each other branch in the order pushed (review apps,
+	 * issue 8): the first that fails rejects the whole push (git moves no ref then).
+	 */
+	todo = xcalloc(nr, sizeof(*todo));
+	if (deploy)
+		todo[ntodo++] = deploy;
+	for (i = 0; i < nr; i++)
+		if (updates[i].kind == SW_GITREF_BRANCH)
+			todo[ntodo++] = &updates[i];
+	ret = 0;
+	for (i = 0; i < ntodo && ret == 0; i++) {
+		const struct sw_gitref_update *u = todo[i];
+		if (!u->is_delete && check_commit(u->new_sha, short_sha) < 0) {
+			ret = reject("%s", sw_error_last());
+			break;
+		}
+		job.ref = u->ref;
+		job.old_sha = u->old_sha;
+		job.new_sha = u->new_sha;
+		r = sw_relay_run(&job);
+		ret = r < 0 ? reject("%s", sw_error_last()) : r;
+	}
 cleanup:
 	for (i = 0; i < nr; i++)
 		sw_gitref_update_release(&updates[i]);
 	free(updates);
+	free(todo);
 	sw_strvec_clear(&options);
 	sw_buf_release(&in);
 	return ret;

@@ -7,6 +7,7 @@
 
 #include "receiver/api.h"
 #include "receiver/releases.h"
+#include "receiver/reviews.h"
 #include "receiver/ops.h"
 #include "receiver/db.h"
 #include "receiver/app.h"
@@ -212,6 +213,7 @@ static json_t *app_json(sqlite3 *db, sqlite3_stmt *app_row)
 		sqlite3_finalize(st);
 	}
 	json_object_set_new(o, "last_build", last);
+	sw_reviews_app_json(db, name, o);   /* review apps (issue 8): "review": {...} or null */
 	return o;
 }
 
@@ -453,11 +455,26 @@ static int alternates_inside(const char *list, const char *dir)
 	return ok;
 }
 
+/* review apps (issue 8): lines for the pusher said before the job's own, as {"line": ...} */
+static void add_said_lines(struct sw_buf *out, const struct sw_buf *say)
+{
+	const char *p = say->len ? say->ptr : NULL;
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		struct sw_buf one = SW_BUF_INIT;
+		sw_api_utf8_clean(&one, p, nl ? (size_t)(nl - p) : strlen(p));
+		add_json_line(out, json_pack("{s:s}", "line", one.ptr));
+		sw_buf_release(&one);
+		p = nl ? nl + 1 : NULL;
+	}
+}
+
 static enum MHD_Result handle_job_request(struct sw_server *s, struct MHD_Connection *c,
 					  const struct sw_buf *body, unsigned *status)
 {
 	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	struct sw_buf token = SW_BUF_INIT, repo = SW_BUF_INIT, objects = SW_BUF_INIT;
+	struct sw_buf review_app = SW_BUF_INIT, say = SW_BUF_INIT;   /* review apps (issue 8) */
 	struct sw_job_request req;
 	json_t *in = NULL, *opts;
 	char *opts_text = NULL;
@@ -500,12 +517,14 @@ static enum MHD_Result handle_job_request(struct sw_server *s, struct MHD_Connec
 		ret = sw_server_json_error(c, MHD_HTTP_NOT_FOUND, status, "no such app: %s", req.app);
 		goto cleanup;
 	}
-	if (!req.ref || !sw_gitref_name_valid(req.ref) || sw_gitref_classify(req.ref) != SW_GITREF_DEPLOY) {
-		ret = sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "builds are for refs/heads/main or master");
+	/* review apps (issue 8): another branch deploys to its review app, or (deleted) destroys it */
+	if (!req.ref || !sw_gitref_name_valid(req.ref) ||
+	    (sw_gitref_classify(req.ref) != SW_GITREF_DEPLOY && sw_gitref_classify(req.ref) != SW_GITREF_BRANCH)) {
+		ret = sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "builds are for branches (refs/heads/...)");
 		goto cleanup;
 	}
 	if (!req.old_sha || !req.new_sha || !sw_gitref_is_sha(req.old_sha) || !sw_gitref_is_sha(req.new_sha) ||
-	    sw_gitref_is_null(req.new_sha)) {
+	    (sw_gitref_is_null(req.new_sha) && sw_gitref_classify(req.ref) != SW_GITREF_BRANCH)) {
 		ret = sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "bad object ids");
 		goto cleanup;
 	}
@@ -544,6 +563,10 @@ static enum MHD_Result handle_job_request(struct sw_server *s, struct MHD_Connec
 	}
 	req.options_json = opts_text ? opts_text : "[]";
 
+	/* review apps (issue 8): from here on req names the review app (or it was answered) */
+	if (sw_gitref_classify(req.ref) == SW_GITREF_BRANCH &&
+	    sw_reviews_push(s, c, &req, &review_app, &say, &ret, status))
+		goto cleanup;
 	id = sw_jobs_submit(s->jobs, &req);
 	if (id < 0) {
 		unsigned code = sw_error_last_code() == SW_EUNAVAIL ? MHD_HTTP_SERVICE_UNAVAILABLE
@@ -554,6 +577,7 @@ static enum MHD_Result handle_job_request(struct sw_server *s, struct MHD_Connec
 	/* ops (issue 7): a detached push is answered at once; the job goes on */
 	if (req.detach) {
 		struct sw_buf b = SW_BUF_INIT;
+		add_said_lines(&b, &say);   /* review apps (issue 8) */
 		sw_buf_addf(&b, "{\"build\":%ld,\"status\":\"queued\",\"detached\":true}\n", id);
 		ret = sw_server_reply(c, MHD_HTTP_OK, "application/x-ndjson", b.ptr, b.len, status);
 		sw_buf_release(&b);
@@ -565,6 +589,7 @@ static enum MHD_Result handle_job_request(struct sw_server *s, struct MHD_Connec
 	js->last_line_at = js->quiet_since = sw_db_now();
 	sw_buf_init(&js->last, 256);
 	js->lines = (struct sw_lines)SW_LINES_INIT(stream_line, js, 8192);
+	add_said_lines(&js->out, &say);   /* review apps (issue 8): sent first */
 	if (sw_job_follow_open(s->jobs, id, 1, &js->f) < 0) {
 		ret = sw_server_json_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, status, "%s", sw_error_last());
 		job_stream_free(js);
@@ -584,6 +609,8 @@ static enum MHD_Result handle_job_request(struct sw_server *s, struct MHD_Connec
 cleanup:
 	free(opts_text);
 	json_decref(in);
+	sw_buf_release(&review_app);
+	sw_buf_release(&say);
 	sw_buf_release(&token);
 	sw_buf_release(&repo);
 	sw_buf_release(&objects);
@@ -664,6 +691,12 @@ enum MHD_Result sw_api_handle(struct sw_server *s, struct MHD_Connection *c, con
 			return sw_server_unauthorized(c, 1, sw_error_last(), status);
 		return db_failed(c, status);
 	}
+	/* review apps (issue 8): reviews, their settings, sync-config (receiver/reviews.h) */
+	if (sw_reviews_match(url, method)) {
+		ret = sw_reviews_handle(s, c, url, method, body, user.ptr, status);
+		sw_buf_release(&user);
+		return ret;
+	}
 	/* releaser (issue 6): releases, config, scale, rollback, doctor (receiver/releases.h) */
 	if (sw_releases_match(url)) {
 		ret = sw_releases_handle(s, c, url, method, body, user.ptr, status);
@@ -686,7 +719,9 @@ enum MHD_Result sw_api_handle(struct sw_server *s, struct MHD_Connection *c, con
 	if (!strcmp(seg[0], "apps") && n == 1) {
 		sqlite3_stmt *st = NULL;
 		json_t *list = json_array();
-		if (sw_store_prepare(s->db, &st, "SELECT name, created_at FROM apps ORDER BY name") < 0) {
+		/* review apps (issue 8): destroyed ones are history, not apps */
+		if (sw_store_prepare(s->db, &st, "SELECT name, created_at FROM apps WHERE name NOT IN"
+				     " (SELECT app FROM reviews WHERE status = 'destroyed') ORDER BY name") < 0) {
 			json_decref(list);
 			return db_failed(c, status);
 		}
@@ -697,7 +732,7 @@ enum MHD_Result sw_api_handle(struct sw_server *s, struct MHD_Connection *c, con
 	}
 	if (!strcmp(seg[0], "apps")) {
 		app = seg[1];
-		if (!sw_app_name_valid(app))
+		if (!sw_app_ref_valid(app))   /* review apps (issue 8): their longer names */
 			return sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status,
 						    "invalid app name (want 3-30 of a-z, 0-9, '-', starting with a letter)");
 		rc = app_known(s->db, app);

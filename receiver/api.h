@@ -39,6 +39,11 @@
  *     {"build": 12, "status": "succeeded", "image": "...", "digest": "..."}   or
  *     {"build": 12, "status": "failed", "reason": "..."}                     (last line)
  *   A hook that disconnects before its job started drops the job.
+ *   review apps (issue 8): ref may be any refs/heads/ branch; one other than main/master
+ *   is a job of its review app (receiver/reviews.h), whose lines may come before the
+ *   "queued" one; a deleted branch ("new" all zeros) destroys it. Those answers, and the
+ *   refusals (over the limit, busy), are lines and a verdict without a build:
+ *     {"line": "..."}...  {"status": "succeeded"} | {"status": "failed", "reason": "..."}
  */
 
 /* Handle an /api/ or /internal/ request whose body (bounded) is in body; queues the response. */

@@ -10,6 +10,7 @@
 
 #include "receiver/app.h"
 #include "receiver/db.h"
+#include "releaser/review.h"
 #include "common/error.h"
 #include "common/proc.h"
 #include "common/store.h"
@@ -26,6 +27,23 @@ int sw_app_name_valid(const char *name)
 	for (i = 1; name[i]; i++) {
 		char ch = name[i];
 		if (i >= SW_APP_NAME_MAX)
+			return 0;
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-'))
+			return 0;
+	}
+	return i >= 3;
+}
+
+/* review apps (issue 8) */
+int sw_app_ref_valid(const char *name)
+{
+	size_t i;
+
+	if (!(name[0] >= 'a' && name[0] <= 'z'))
+		return 0;
+	for (i = 1; name[i]; i++) {
+		char ch = name[i];
+		if (i >= SW_APP_REF_MAX)
 			return 0;
 		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-'))
 			return 0;
@@ -227,6 +245,17 @@ int sw_app_ensure(const struct sw_config *c, sqlite3 *db, const char *app, int *
 		*created = 0;
 	if (!sw_app_name_valid(app))
 		return sw_error_code(SW_EINVAL, "invalid app name");
+	/* review apps (issue 8): theirs is the parent's repository */
+	{
+		struct sw_review rv = SW_REVIEW_INIT;
+		int r = sw_review_load(db, app, &rv);
+		if (r == 0)
+			r = sw_error_code(SW_EEXISTS, "%s is a review app of %s (branch %s): push that branch to %s instead",
+					  app, rv.parent, rv.branch, rv.parent);
+		sw_review_release(&rv);
+		if (r != SW_ENOTFOUND)
+			return r < 0 ? r : SW_ERROR;
+	}
 	sw_app_repo_path(&repo, c, app);
 	pthread_mutex_lock(&create_lock);
 	if (!sw_app_exists(c, app)) {

@@ -19,6 +19,15 @@
 int sw_app_name_valid(const char *name);
 
 /*
+ * review apps (issue 8): a name that may refer to an existing app: an app's own
+ * (sw_app_name_valid) or a review app's, "<app>-<slug>", up to SW_APP_REF_MAX
+ * (^[a-z][a-z0-9-]{2,62}$). The API takes these; only apps' own names are ever created
+ * by a push or apps:create. Buffers for any app name are SW_APP_REF_MAX + 1.
+ */
+#define SW_APP_REF_MAX 63
+int sw_app_ref_valid(const char *name);
+
+/*
  * Split a (decoded) request path "/<app>.git<rest>" into app and rest (a pointer
  * into path: "" or "/info/refs", ...). 0 when it names a valid app; SW_EINVAL with
  * "invalid app name: ..." when the part before ".git" is not one; SW_ENOTFOUND when
@@ -37,6 +46,8 @@ int sw_app_exists(const struct sw_config *c, const char *app);
  * temporary name, then renamed) and its row in apps, or on an existing one re-point
  * hooks/pre-receive at c->hook when it points elsewhere. *created (may be NULL) is
  * set to 1 when this call created it. The name must be valid (sw_app_name_valid).
+ * A review app's name is refused (SW_EEXISTS, naming its parent and branch): review
+ * apps have no repository of their own.
  */
 int sw_app_ensure(const struct sw_config *c, sqlite3 *db, const char *app, int *created);
 

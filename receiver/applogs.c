@@ -39,7 +39,7 @@ struct logs_stream {
 	struct sw_runenv e;
 	int have_env;
 	volatile int gone;
-	char app[SW_APP_NAME_MAX + 1];
+	char app[SW_APP_REF_MAX + 1];   /* review apps (issue 8): their longer names */
 	char *group;
 	char *process;            /* filter, or NULL */
 	int release;              /* filter, or 0 */

@@ -94,6 +94,8 @@ static const char *const migrations[] = {
 	"ALTER TABLE builds_new RENAME TO builds;"
 	"CREATE INDEX builds_by_app ON builds(app, id);"
 	"CREATE INDEX builds_by_status ON builds(status);",
+	/* 4: review apps (issue 8): reviews, review_settings (releaser/review.h) */
+#include "releaser/review_migrations.inc"
 	/* Next migrations go here, at the end (a releaser one in a second .inc file). */
 	NULL,
 };

@@ -48,6 +48,9 @@ struct job {
 	char *pushed_by;      /* the pushing token's name, or NULL */
 	char *cancelled_by;   /* set by sw_jobs_cancel() (under mu): a user cancelled it */
 	int detached;         /* git push -o detach: built from the repo once the ref landed */
+	volatile int stop;    /* slipwayd is stopping (cancel is up too); a user's cancel leaves it down */
+	/* review apps (issue 8) */
+	char *repo_app;       /* whose repository holds the commit (a review app's parent), or NULL */
 };
 
 struct sw_jobs {
@@ -86,6 +89,7 @@ static void unref_locked(struct job *job)
 	free(job->old_sha);
 	free(job->pushed_by);
 	free(job->cancelled_by);
+	free(job->repo_app);
 	free(job);
 }
 
@@ -209,6 +213,32 @@ static int report_line(void *ctx, const char *line)
 
 /* ---- ops (issue 7): events, cancel, detached pushes ----------------------- */
 
+/*
+ * The releaser's lines: stopping the deploy (< 0) is for slipwayd stopping only; a
+ * user's cancel is the releaser's to act on (back to the last live release).
+ */
+static int report_release_line(void *ctx, const char *line)
+{
+	struct run_ctx *rc = ctx;
+	job_log(rc->jobs, rc->job, "%s", line);
+	return rc->job->stop ? -1 : 0;
+}
+
+/* For the releaser (releaser/runenv.h): 1 and who when a user cancelled the job. */
+static int user_cancelled(void *ctx, struct sw_buf *who)
+{
+	struct run_ctx *rc = ctx;
+	int yes = 0;
+	pthread_mutex_lock(&rc->jobs->mu);
+	if (rc->job->cancelled_by && !rc->job->stop) {
+		sw_buf_reset(who);
+		sw_buf_adds(who, rc->job->cancelled_by);
+		yes = 1;
+	}
+	pthread_mutex_unlock(&rc->jobs->mu);
+	return yes;
+}
+
 /* "cancelled by <name>" when a user cancelled job (NULL otherwise); the caller frees. */
 static char *cancelled_by(struct sw_jobs *j, struct job *job)
 {
@@ -313,7 +343,7 @@ static void run(struct sw_jobs *j, struct job *job)
 		branch ? branch : job->ref, job->id);
 	/* ops (issue 7): a detached push builds from the repository once its ref landed */
 	if (job->detached) {
-		sw_app_repo_path(&repo, j->cfg, job->app);
+		sw_app_repo_path(&repo, j->cfg, job->repo_app ? job->repo_app : job->app);   /* review apps (issue 8) */
 		if (wait_landed(j, job, repo.ptr) < 0) {
 			sw_buf_adds(&reason, sw_error_last());
 			goto done;
@@ -329,7 +359,7 @@ static void run(struct sw_jobs *j, struct job *job)
 		sw_buf_adds(&reason, sw_error_last());
 		goto done;
 	}
-	sw_app_repo_path(&repo, j->cfg, job->app);
+	sw_app_repo_path(&repo, j->cfg, job->repo_app ? job->repo_app : job->app);   /* review apps (issue 8) */
 	memset(&rp, 0, sizeof(rp));
 	rp.db = j->db;
 	rp.repo_path = repo.ptr;
@@ -339,10 +369,13 @@ static void run(struct sw_jobs *j, struct job *job)
 	rp.commit = job->commit;
 	rp.branch = branch;
 	rp.job_id = job->id;
-	rp.created_by = job->pushed_by ? job->pushed_by : "git push";
-	rp.report = report_line;
+	rp.created_by = job->pushed_by ? job->pushed_by : "";   /* ops (issue 7): the token's name */
+	rp.report = report_release_line;
 	rp.report_ctx = &rc;
 	rp.cancel = &job->cancel;
+	rp.cancelled_by = user_cancelled;   /* ops (issue 7): a user's cancel rolls back */
+	rp.cancel_ctx = &rc;
+	rp.stopping = &job->stop;
 	if (sw_releaser_enabled() && sw_releaser_check_manifest(&rp) < 0) {
 		sw_buf_adds(&reason, sw_error_last());
 		goto done;
@@ -387,8 +420,13 @@ static void run(struct sw_jobs *j, struct job *job)
 	}
 	/* end releaser */
 done:
-	/* ops (issue 7): a job a user cancelled says who did */
-	if ((by = cancelled_by(j, job))) {
+	/* ops (issue 7): a job a user cancelled says who did; one that went live all the
+	 * same (the cancel came after the verdict) succeeded */
+	if ((by = cancelled_by(j, job)) && !reason.len) {
+		job_log(j, job, "-----> the cancel by %s came too late: the push went live", by);
+		free(by);
+		by = NULL;
+	} else if (by) {
 		sw_buf_reset(&reason);
 		sw_buf_addf(&reason, "cancelled by %s", by);
 	}
@@ -634,6 +672,7 @@ long sw_jobs_submit(struct sw_jobs *j, const struct sw_job_request *req)
 	job->alternates = req->alternate_dirs && !req->detach ? xstrdup(req->alternate_dirs) : NULL;
 	job->old_sha = xstrdup(req->old_sha);
 	job->pushed_by = req->pushed_by ? xstrdup(req->pushed_by) : NULL;
+	job->repo_app = req->repo_app ? xstrdup(req->repo_app) : NULL;   /* review apps (issue 8) */
 	job->state = JOB_QUEUED;
 	job->created = sw_db_now();
 	job->refs = 1;
@@ -699,8 +738,10 @@ void sw_jobs_shutdown(struct sw_jobs *j, int grace_secs)
 
 	pthread_mutex_lock(&j->mu);
 	j->stopping = 1;
-	for (job = j->head; job; job = job->next)
+	for (job = j->head; job; job = job->next) {
+		job->stop = 1;   /* ops (issue 7): before cancel, so nobody takes it for a user's */
 		job->cancel = 1;
+	}
 	pthread_cond_broadcast(&j->work);
 	pthread_cond_broadcast(&j->changed);
 	deadline_after(&until, grace_secs * 1000);

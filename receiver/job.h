@@ -37,6 +37,10 @@ struct sw_job_request {
 	int detach;                  /* git push -o detach: the hook does not wait; the job
 	                                waits for the ref update to land and builds from the
 	                                repository (object_dir and alternate_dirs are ignored) */
+	/* review apps (issue 8) */
+	const char *repo_app;        /* the app whose repository holds the commit (a review
+	                                app's parent), or NULL: app's own; ref may then be any
+	                                refs/heads/ branch */
 };
 
 /* Recover interrupted jobs and start the workers. *out is freed by sw_jobs_free(). */

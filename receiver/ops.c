@@ -10,6 +10,7 @@
 #include "receiver/app.h"
 #include "receiver/applogs.h"
 #include "receiver/tasks.h"
+#include "receiver/reviews.h"
 #include "receiver/teardown.h"
 #include "releaser/releaser.h"
 #include "receiver/auth.h"
@@ -325,10 +326,26 @@ static enum MHD_Result app_destroy(struct sw_server *s, struct MHD_Connection *c
 	if (!confirm || strcmp(confirm, app))
 		return sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status,
 					    "destroying %s removes everything of it: confirm with ?confirm=%s", app, app);
+	/* review apps (issue 8): one goes with its branch; an app's go with it */
+	{
+		struct sw_buf why = SW_BUF_INIT;
+		if (sw_reviews_is_review(s->db, app, &why)) {
+			r = sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "%s: delete that branch to destroy it"
+						 " (git push deploy :BRANCH)", why.ptr);
+			sw_buf_release(&why);
+			return r;
+		}
+		sw_buf_release(&why);
+	}
 	if (sw_jobs_hold_app(s->jobs, app) < 0)
 		return sw_server_json_error(c, MHD_HTTP_CONFLICT, status, "%s", sw_error_last());
 	held = 1;
 	removed = json_array();
+	if (sw_reviews_destroy_parent(s, app, user, removed) < 0) {
+		r = sw_server_json_error(c, sw_error_last_code() == SW_EEXISTS ? MHD_HTTP_CONFLICT : MHD_HTTP_BAD_GATEWAY,
+					 status, "%s", sw_error_last());
+		goto cleanup;
+	}
 	if (sw_ops_teardown_releases(s, app, removed) < 0) {
 		r = sw_server_json_error(c, sw_error_last_code() == SW_EUNAVAIL ? MHD_HTTP_CONFLICT
 						     : MHD_HTTP_BAD_GATEWAY, status, "%s", sw_error_last());
@@ -373,7 +390,7 @@ cleanup:
 
 struct event_stream {
 	sqlite3 *db;
-	char app[SW_APP_NAME_MAX + 1];
+	char app[SW_APP_REF_MAX + 1];   /* review apps (issue 8): their longer names */
 	char *types;
 	long long after;
 	struct sw_buf out;
@@ -722,7 +739,7 @@ enum MHD_Result sw_ops_handle(struct sw_server *s, struct MHD_Connection *c, con
 	if (n == 1)
 		return app_create(s, c, body, user, status);
 	app = seg[1];
-	if (!sw_app_name_valid(app))
+	if (!sw_app_ref_valid(app))   /* review apps (issue 8): their longer names */
 		return sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status,
 					    "invalid app name (want 3-30 of a-z, 0-9, '-', starting with a letter)");
 	if (n == 2)

@@ -3,6 +3,7 @@
 
 #include "receiver/releases.h"
 #include "receiver/app.h"
+#include "receiver/reviews.h"
 #include "releaser/command.h"
 #include "releaser/releaser.h"
 #include "releaser/release.h"
@@ -93,23 +94,31 @@ static enum MHD_Result run_command(struct sw_server *s, struct MHD_Connection *c
 {
 	json_error_t err;
 	json_t *req = body && body->len ? json_loadb(body->ptr, body->len, JSON_REJECT_DUPLICATES, &err) : json_object();
-	struct stream *st;
-	struct MHD_Response *res;
 	enum MHD_Result r;
-	int ret;
 
 	if (!json_is_object(req)) {
 		json_decref(req);
 		return sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "want a JSON object");
 	}
 	json_object_set_new(req, "command", json_string(command));
-	st = calloc(1, sizeof(*st));
-	if (!st) {
-		json_decref(req);
-		return MHD_NO;
-	}
-	ret = sw_command_start(&st->cmd, s->db, app, req, user);
+	r = sw_releases_command(s, c, app, req, user, status);
 	json_decref(req);
+	return r;
+}
+
+/* review apps (issue 8): run_command's second half, for review:sync-config too */
+enum MHD_Result sw_releases_command(struct sw_server *s, struct MHD_Connection *c, const char *app,
+				    const json_t *req, const char *user, unsigned *status)
+{
+	struct stream *st;
+	struct MHD_Response *res;
+	enum MHD_Result r;
+	int ret;
+
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return MHD_NO;
+	ret = sw_command_start(&st->cmd, s->db, app, req, user);
 	if (ret < 0) {
 		free(st);
 		return sw_server_json_error(c, ret == SW_EUNAVAIL ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_BAD_REQUEST,
@@ -142,12 +151,13 @@ enum MHD_Result sw_releases_handle(struct sw_server *s, struct MHD_Connection *c
 		return reply(c, MHD_HTTP_OK, sw_releaser_doctor(), status);
 	}
 	split(url, &app, &what, &rest);
-	if (!sw_app_name_valid(app.ptr)) {
+	/* review apps (issue 8): longer names, and no repository of their own */
+	if (!sw_app_ref_valid(app.ptr)) {
 		r = sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status,
 					 "invalid app name (want 3-30 of a-z, 0-9, '-', starting with a letter)");
 		goto cleanup;
 	}
-	if (!sw_app_exists(s->cfg, app.ptr)) {
+	if (!sw_app_exists(s->cfg, app.ptr) && !sw_reviews_is_review(s->db, app.ptr, NULL)) {
 		r = sw_server_json_error(c, MHD_HTTP_NOT_FOUND, status, "no such app: %s", app.ptr);
 		goto cleanup;
 	}

@@ -1,6 +1,7 @@
 #ifndef SW_RELEASES_H
 #define SW_RELEASES_H
 
+#include <jansson.h>
 #include <microhttpd.h>
 
 #include "common/buf.h"
@@ -31,5 +32,12 @@ int sw_releases_match(const char *url);
 
 enum MHD_Result sw_releases_handle(struct sw_server *s, struct MHD_Connection *c, const char *url,
 				   const char *method, const struct sw_buf *body, const char *user, unsigned *status);
+
+/*
+ * review apps (issue 8): start a command request ({"command": "config", "set": {...}}, as
+ * releaser/command.h takes it; borrowed) on app and stream it as the POSTs above do.
+ */
+enum MHD_Result sw_releases_command(struct sw_server *s, struct MHD_Connection *c, const char *app,
+				    const json_t *req, const char *user, unsigned *status);
 
 #endif

@@ -9,6 +9,7 @@
 #include "receiver/db.h"
 #include "releaser/release.h"
 #include "releaser/releaser.h"
+#include "releaser/runtask.h"
 #include "releaser/settings.h"
 #include "releaser/taskdef.h"
 #include "common/aws/client.h"
@@ -24,6 +25,8 @@
 #define RUN_KEEPALIVE_S 2.0
 #define RUN_POLL_MS 400
 #define MAX_OUT_LINE (16 * 1024)
+#define RUN_OUT_MAX (1024 * 1024)   /* unsent output that makes the run wait for its client */
+#define RUN_STOP_WAIT_S 10          /* a hung-up run waits this long for its task to be stopped */
 #define MAX_COMMAND_ARGS 100
 #define MAX_COMMAND_BYTES (16 * 1024)
 #define MAX_ENV 100
@@ -86,6 +89,7 @@ struct app_tds {
 	struct sw_strvec processes;   /* every process type any release had */
 	int live;                     /* live version, 0 none */
 	json_t *live_taskdefs;        /* {"web": arn} of the live release (a reference) */
+	char *target_group;           /* the web process's target group (newest release's), or NULL */
 };
 
 static void app_tds_release(struct app_tds *t)
@@ -98,6 +102,7 @@ static void app_tds_release(struct app_tds *t)
 	free(t->v);
 	sw_strvec_clear(&t->processes);
 	json_decref(t->live_taskdefs);
+	free(t->target_group);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -135,6 +140,8 @@ static int visit_release(void *ctx, const struct sw_release *r)
 	}
 	json_object_foreach(r->formation, k, v)
 		add_process(t, k);
+	if (!t->target_group && str(r->state, "target_group"))
+		t->target_group = xstrdup(str(r->state, "target_group"));
 	if (!t->live && r->status == SW_RELEASE_LIVE) {
 		t->live = r->version;
 		t->live_taskdefs = json_incref(json_object_get(r->state, "taskdefs"));
@@ -216,7 +223,36 @@ static const char *task_id_of(const char *arn)
 	return s ? s + 1 : arn;
 }
 
-static json_t *task_json(const char *app, const json_t *t, const struct app_tds *tds, double now)
+/*
+ * HEALTH: the load balancer's view of the task's target (healthy, unhealthy, initial,
+ * draining, ...) when it is behind one, else its container health check's status
+ * (lowercased), else "unknown".
+ */
+static void task_health(json_t *o, const json_t *t, const char *target_state)
+{
+	const char *c = str(t, "healthStatus");
+	struct sw_buf low = SW_BUF_INIT;
+	size_t i;
+
+	if (target_state) {
+		json_object_set_new(o, "health", json_string(target_state));
+		json_object_set_new(o, "health_from", json_string("load balancer"));
+		return;
+	}
+	if (c && strcmp(c, "UNKNOWN")) {
+		for (i = 0; c[i]; i++)
+			sw_buf_addch(&low, c[i] >= 'A' && c[i] <= 'Z' ? (char)(c[i] - 'A' + 'a') : c[i]);
+		json_object_set_new(o, "health", json_string(low.ptr));
+		json_object_set_new(o, "health_from", json_string("container"));
+	} else {
+		json_object_set_new(o, "health", json_string("unknown"));
+		json_object_set_new(o, "health_from", json_null());
+	}
+	sw_buf_release(&low);
+}
+
+static json_t *task_json(const char *app, const json_t *t, const struct app_tds *tds, double now,
+			 const char *target_state)
 {
 	const struct known_td *td = find_td(tds, str(t, "taskDefinitionArn"));
 	const json_t *c = json_array_get(json_object_get(t, "containers"), 0);
@@ -249,7 +285,7 @@ static json_t *task_json(const char *app, const json_t *t, const struct app_tds 
 	json_object_set_new(o, "kind", json_string(kind));
 	json_object_set_new(o, "status", json_string(str(t, "lastStatus") ? str(t, "lastStatus") : "UNKNOWN"));
 	json_object_set_new(o, "desired", json_string(str(t, "desiredStatus") ? str(t, "desiredStatus") : "UNKNOWN"));
-	json_object_set_new(o, "health", json_string(str(t, "healthStatus") ? str(t, "healthStatus") : "UNKNOWN"));
+	task_health(o, t, target_state);
 	json_object_set_new(o, "started_at", json_is_number(started) ? iso_ms(json_number_value(started)) : json_null());
 	json_object_set_new(o, "stopped_at", json_is_number(stopped) ? iso_ms(json_number_value(stopped)) : json_null());
 	json_object_set_new(o, "stop_reason", str(t, "stoppedReason") ? json_string(str(t, "stoppedReason")) : json_null());
@@ -303,6 +339,92 @@ static int list_family(const struct sw_runenv *e, const char *family, const char
 	return ret;
 }
 
+/* ---- ps: the load balancer's view of the tasks ------------------------------------------- */
+
+struct target_view {
+	json_t *instances;   /* containerInstanceArn -> EC2 instance id */
+	json_t *targets;     /* "instance-id:port" -> state */
+};
+
+/*
+ * What the web process's target group says of its targets, and which EC2 instance each
+ * container instance is, so a task (container instance, host port) finds its target.
+ * Failures leave the view empty (ps then shows container health): logged, not fatal.
+ */
+static void load_targets(const struct sw_runenv *e, const char *target_group, json_t *const *tasks, size_t n,
+			 struct target_view *v)
+{
+	json_t *req, *resp = NULL, *arns = json_array(), *d;
+	size_t i;
+
+	v->instances = json_object();
+	v->targets = json_object();
+	if (!target_group)
+		goto cleanup;
+	for (i = 0; i < n; i++) {
+		const char *ci = str(tasks[i], "containerInstanceArn");
+		size_t k;
+		json_t *a;
+		int dup = 0;
+		if (!ci || !strcmp(str(tasks[i], "lastStatus") ? str(tasks[i], "lastStatus") : "", "STOPPED"))
+			continue;
+		json_array_foreach(arns, k, a)
+			dup |= !strcmp(json_string_value(a), ci);
+		if (!dup && json_array_size(arns) < 100)
+			json_array_append_new(arns, json_string(ci));
+	}
+	if (!json_array_size(arns))
+		goto cleanup;
+	req = json_pack("{s:s, s:O}", "cluster", e->settings->cluster, "containerInstances", arns);
+	if (sw_runenv_call(e, "ecs", "DescribeContainerInstances", req, &resp, NULL, NULL) < 0) {
+		json_decref(req);
+		sw_log(SW_LOG_WARN, e->app, 0, "ps: %s", sw_error_last());
+		goto cleanup;
+	}
+	json_decref(req);
+	json_array_foreach(json_object_get(resp, "containerInstances"), i, d)
+		if (str(d, "containerInstanceArn") && str(d, "ec2InstanceId"))
+			json_object_set_new(v->instances, str(d, "containerInstanceArn"), json_string(str(d, "ec2InstanceId")));
+	json_decref(resp);
+	resp = NULL;
+	req = json_pack("{s:s}", "TargetGroupArn", target_group);
+	if (sw_runenv_call(e, "elbv2", "DescribeTargetHealth", req, &resp, NULL, NULL) < 0) {
+		json_decref(req);
+		sw_log(SW_LOG_WARN, e->app, 0, "ps: %s", sw_error_last());
+		goto cleanup;
+	}
+	json_decref(req);
+	json_array_foreach(json_object_get(resp, "TargetHealthDescriptions"), i, d) {
+		const json_t *tg = json_object_get(d, "Target"), *port = json_object_get(tg, "Port");
+		const char *state = str(json_object_get(d, "TargetHealth"), "State");
+		struct sw_buf key = SW_BUF_INIT;
+		if (!str(tg, "Id") || !json_is_integer(port) || !state)
+			continue;
+		sw_buf_addf(&key, "%s:%lld", str(tg, "Id"), (long long)json_integer_value(port));
+		json_object_set_new(v->targets, key.ptr, json_string(state));
+		sw_buf_release(&key);
+	}
+cleanup:
+	json_decref(resp);
+	json_decref(arns);
+}
+
+/* The state of t's target, or NULL when it has none (not behind the balancer, stopped). */
+static const char *target_state(const struct target_view *v, const json_t *t)
+{
+	const json_t *c = json_array_get(json_object_get(t, "containers"), 0);
+	const json_t *b = json_array_get(json_object_get(c, "networkBindings"), 0), *port = json_object_get(b, "hostPort");
+	const char *ci = str(t, "containerInstanceArn"), *ec2 = ci ? str(v->instances, ci) : NULL, *state;
+	struct sw_buf key = SW_BUF_INIT;
+
+	if (!ec2 || !json_is_integer(port) || !strcmp(str(t, "lastStatus") ? str(t, "lastStatus") : "", "STOPPED"))
+		return NULL;
+	sw_buf_addf(&key, "%s:%lld", ec2, (long long)json_integer_value(port));
+	state = str(v->targets, key.ptr);
+	sw_buf_release(&key);
+	return state;
+}
+
 static double started_of(const json_t *t)
 {
 	const json_t *s = json_object_get(t, "startedAt");
@@ -324,6 +446,7 @@ enum MHD_Result sw_tasks_ps(struct sw_server *s, struct MHD_Connection *c, const
 	struct sw_strvec arns = SW_STRVEC_INIT;
 	struct sw_buf family = SW_BUF_INIT;
 	json_t **raw = NULL, *out = NULL, *list;
+	struct target_view view = { NULL, NULL };
 	size_t nraw = 0, alloc = 0, i, j;
 	double now = sw_db_now();
 	enum MHD_Result r;
@@ -366,9 +489,10 @@ enum MHD_Result sw_tasks_ps(struct sw_server *s, struct MHD_Connection *c, const
 	}
 	if (nraw)
 		qsort(raw, nraw, sizeof(*raw), by_started_desc);
+	load_targets(&e, tds.target_group, raw, nraw, &view);   /* ops (issue 7): HEALTH from the balancer */
 	list = json_array();
 	for (i = 0; i < nraw; i++)
-		json_array_append_new(list, task_json(app, raw[i], &tds, now));
+		json_array_append_new(list, task_json(app, raw[i], &tds, now, target_state(&view, raw[i])));
 	out = json_pack("{s:o,s:o}", "tasks", list, "live", tds.live ? json_integer(tds.live) : json_null());
 	text = json_dumps(out, JSON_COMPACT);
 	{
@@ -383,6 +507,8 @@ cleanup:
 		json_decref(raw[i]);
 	free(raw);
 	json_decref(out);
+	json_decref(view.instances);
+	json_decref(view.targets);
 	app_tds_release(&tds);
 	sw_strvec_clear(&arns);
 	sw_buf_release(&family);
@@ -391,38 +517,228 @@ cleanup:
 
 /* ---- run ------------------------------------------------------------------------------ */
 
+/*
+ * A run is a thread doing sw_runtask_run() (releaser/runtask.h: the one RunTask-and-
+ * stream loop) whose lines go into out, and the HTTP response reading out, sending a
+ * keepalive every RUN_KEEPALIVE_S while nothing comes. The thread and the response each
+ * hold a reference; a response freed before the thread ends (the client hung up: Ctrl-C)
+ * raises gone, and the thread stops the task.
+ */
 struct run_stream {
+	pthread_mutex_t mu;
+	pthread_cond_t cond;       /* out grew or shrank, done, gone */
+	int refs;
 	struct sw_runenv e;
-	volatile int gone;         /* the client hung up: stop polling */
-	char *app, *user, *process, *taskdef, *log_group, *stream_prefix, *task_arn, *task_id, *summary;
-	json_t *overrides;
+	volatile int gone;         /* the client hung up: the env's cancel flag */
+	char *app, *user, *process, *taskdef, *task_id, *summary;
+	json_t *command, *env;
 	int version;
-	int phase;                 /* 0 start, 1 running, 2 over */
-	int stopped;               /* the task is STOPPED (no StopTask needed) */
-	int drain;                 /* polls of the logs after STOPPED */
-	struct sw_buf token;       /* GetLogEvents nextForwardToken */
-	struct sw_buf out;
+	struct sw_buf out;         /* ndjson not sent yet */
 	size_t off;
+	int done;                  /* the verdict is in out */
 	double last_sent;
-	long long delay;
 };
 
+static void run_unref(struct run_stream *rs)
+{
+	int last;
+	pthread_mutex_lock(&rs->mu);
+	last = --rs->refs == 0;
+	pthread_mutex_unlock(&rs->mu);
+	if (!last)
+		return;
+	pthread_mutex_destroy(&rs->mu);
+	pthread_cond_destroy(&rs->cond);
+	free(rs->app);
+	free(rs->user);
+	free(rs->process);
+	free(rs->taskdef);
+	free(rs->task_id);
+	free(rs->summary);
+	json_decref(rs->command);
+	json_decref(rs->env);
+	sw_buf_release(&rs->out);
+	free(rs);
+}
+
+/* Append one ndjson line; waits while RUN_OUT_MAX bytes are unread (a slow client). */
 static void emit(struct run_stream *rs, json_t *o)
 {
 	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
-	if (text) {
+	if (!text)
+		return;
+	pthread_mutex_lock(&rs->mu);
+	while (!rs->gone && rs->out.len - rs->off > RUN_OUT_MAX)
+		pthread_cond_wait(&rs->cond, &rs->mu);
+	if (!rs->gone) {
 		sw_buf_adds(&rs->out, text);
 		sw_buf_addch(&rs->out, '\n');
-		free(text);
+		pthread_cond_broadcast(&rs->cond);
 	}
-	rs->last_sent = sw_db_now();
+	pthread_mutex_unlock(&rs->mu);
+	free(text);
 }
 
 static void emit_failed(struct run_stream *rs, const char *reason)
 {
 	emit(rs, json_pack("{s:s,s:s}", "status", "failed", "reason", reason));
-	rs->phase = 2;
+}
+
+/* A JSON string of text, its bytes that are not UTF-8 as '?'. */
+static json_t *text_json(const char *text, size_t n)
+{
+	json_t *j = json_stringn(text, n);
+	if (!j) {
+		struct sw_buf b = SW_BUF_INIT;
+		size_t i;
+		for (i = 0; i < n; i++)
+			sw_buf_addch(&b, (unsigned char)text[i] < 0x80 && text[i] ? text[i] : '?');
+		j = json_stringn(b.ptr, b.len);
+		sw_buf_release(&b);
+	}
+	return j;
+}
+
+static void run_output(void *ctx, const char *line, size_t n)
+{
+	struct run_stream *rs = ctx;
+	json_t *s = text_json(line, n);
+	if (s)
+		emit(rs, json_pack("{s:o}", "out", s));
+}
+
+static void run_started(void *ctx, const char *task_arn)
+{
+	struct run_stream *rs = ctx;
+	struct sw_buf line = SW_BUF_INIT;
+
+	rs->task_id = xstrdup(task_id_of(task_arn));
+	sw_buf_addf(&line, "-----> running %s on %s as %s.%.8s (v%d)", rs->summary, rs->app, rs->process, rs->task_id,
+		    rs->version);
+	emit(rs, json_pack("{s:s,s:s}", "line", line.ptr, "task", rs->task_id));
+	sw_log(SW_LOG_INFO, rs->app, 0, "run by %s: task %s of %s (v%d)", rs->user, rs->task_id, rs->process, rs->version);
+	sw_event_emit(rs->e.db, rs->app, "run.started", rs->version, 0, rs->user, "one-off %s.%.8s started by %s",
+		      rs->process, rs->task_id, rs->user);
+	sw_buf_release(&line);
+}
+
+static void *run_thread(void *arg)
+{
+	struct run_stream *rs = arg;
+	struct sw_runtask t = SW_RUNTASK_INIT;
+	struct sw_buf why = SW_BUF_INIT;
+	int ret;
+
+	t.cluster = rs->e.settings->cluster;
+	t.taskdef = rs->taskdef;
+	t.started_by = "slipway-run";
+	t.command = rs->command;
+	t.env = rs->env;
+	t.poll_ms = RUN_POLL_MS;
+	t.max_poll_ms = RUN_POLL_MS;
+	t.max_line = MAX_OUT_LINE;
+	t.output = run_output;
+	t.started = run_started;
+	t.ctx = rs;
+	ret = sw_runtask_run(&rs->e, &t);
+	if (ret == SW_ECANCEL) {
+		/* the client went away (Ctrl-C): the task goes with it */
+		if (t.task_arn) {
+			sw_runtask_stop(&rs->e, &t, "slipway run: the client went away");
+			sw_log(SW_LOG_INFO, rs->app, 0, "run: task %s stopped (the client went away)", rs->task_id);
+		}
+	} else if (ret < 0) {
+		sw_buf_addf(&why, "%s%s", t.task_arn ? "" : "the task ", sw_error_last());
+		emit_failed(rs, why.ptr);
+	} else {
+		if (t.failed_to_start) {
+			sw_buf_addf(&why, "the task did not start: %s", t.stopped_reason ? t.stopped_reason
+								 : t.container_reason ? t.container_reason : "no reason given");
+			emit_failed(rs, why.ptr);
+		} else if (t.exit_code < 0) {
+			sw_buf_addf(&why, "the task stopped without an exit code (%s)",
+				    t.stopped_reason ? t.stopped_reason : "no reason given");
+			emit_failed(rs, why.ptr);
+		} else {
+			emit(rs, json_pack("{s:s,s:i}", "status", "exited", "exit_code", t.exit_code));
+		}
+		if (t.exit_code >= 0)
+			sw_event_emit(rs->e.db, rs->app, "run.finished", rs->version, 0, rs->user,
+				      "one-off %s.%.8s exited with %d", rs->process, rs->task_id, t.exit_code);
+		else
+			sw_event_emit(rs->e.db, rs->app, "run.finished", rs->version, 0, rs->user,
+				      "one-off %s.%.8s stopped: %s", rs->process, rs->task_id,
+				      t.stopped_reason ? t.stopped_reason : "no reason given");
+	}
+	sw_runtask_release(&t);
+	sw_buf_release(&why);
+	pthread_mutex_lock(&rs->mu);
+	rs->done = 1;
+	pthread_cond_broadcast(&rs->cond);
+	pthread_mutex_unlock(&rs->mu);
+	run_unref(rs);
+	return NULL;
+}
+
+static ssize_t run_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct run_stream *rs = cls;
+	size_t n;
+
+	(void)pos;
+	pthread_mutex_lock(&rs->mu);
+	while (rs->off >= rs->out.len) {
+		struct timespec until;
+		double wait;
+		sw_buf_reset(&rs->out);
+		rs->off = 0;
+		if (rs->done) {
+			pthread_mutex_unlock(&rs->mu);
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		}
+		wait = rs->last_sent + RUN_KEEPALIVE_S - sw_db_now();
+		if (wait <= 0) {
+			sw_buf_adds(&rs->out, "{}\n");   /* {}: also how a hung-up client is noticed */
+			break;
+		}
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += (time_t)wait;
+		until.tv_nsec += (long)((wait - (double)(long)wait) * 1e9);
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&rs->cond, &rs->mu, &until);
+	}
+	n = rs->out.len - rs->off;
+	if (n > max)
+		n = max;
+	memcpy(buf, rs->out.ptr + rs->off, n);
+	rs->off += n;
+	rs->last_sent = sw_db_now();
+	pthread_cond_broadcast(&rs->cond);   /* room for the thread */
+	pthread_mutex_unlock(&rs->mu);
+	return (ssize_t)n;
+}
+
+static void run_free(void *cls)
+{
+	struct run_stream *rs = cls;
+	struct timespec until;
+
+	pthread_mutex_lock(&rs->mu);
+	rs->gone = 1;
+	pthread_cond_broadcast(&rs->cond);
+	/* a client that hung up (or slipwayd stopping) before the end: give the thread a
+	 * moment to stop the task, so it is stopped when this connection is gone */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += RUN_STOP_WAIT_S;
+	while (!rs->done)
+		if (pthread_cond_timedwait(&rs->cond, &rs->mu, &until) != 0)
+			break;
+	pthread_mutex_unlock(&rs->mu);
+	run_unref(rs);
 }
 
 /* Shell-ish rendering of the command for the first line ("sh -c 'exit 3'"). */
@@ -454,255 +770,6 @@ static void render_command(const json_t *cmd, struct sw_buf *out)
 	}
 }
 
-static int start_task(struct run_stream *rs)
-{
-	json_t *req, *resp = NULL, *td = NULL;
-	const json_t *t, *f, *cd, *opts;
-	struct sw_buf line = SW_BUF_INIT;
-	int ret = SW_ERROR;
-
-	/* the log stream's prefix and group are the task definition's (a rollback reuses an older one) */
-	req = json_pack("{s:s}", "taskDefinition", rs->taskdef);
-	if (sw_runenv_call(&rs->e, "ecs", "DescribeTaskDefinition", req, &td, NULL, NULL) < 0) {
-		json_decref(req);
-		sw_error_prefix("cannot read the task definition of %s", rs->process);
-		goto cleanup;
-	}
-	json_decref(req);
-	cd = json_array_get(json_object_get(json_object_get(td, "taskDefinition"), "containerDefinitions"), 0);
-	opts = json_object_get(json_object_get(cd, "logConfiguration"), "options");
-	rs->log_group = xstrdup(str(opts, "awslogs-group") ? str(opts, "awslogs-group") : "");
-	rs->stream_prefix = xstrdup(str(opts, "awslogs-stream-prefix") ? str(opts, "awslogs-stream-prefix") : "");
-	if (str(cd, "name") && strcmp(str(cd, "name"), rs->process)) {
-		/* the container is named after the process: keep the override pointed at it */
-		json_object_set_new(json_array_get(json_object_get(rs->overrides, "containerOverrides"), 0), "name",
-				    json_string(str(cd, "name")));
-	}
-	req = json_pack("{s:s,s:s,s:i,s:s,s:s,s:O}", "cluster", rs->e.settings->cluster, "taskDefinition", rs->taskdef,
-			"count", 1, "startedBy", "slipway-run", "launchType", "EC2", "overrides", rs->overrides);
-	ret = sw_runenv_call(&rs->e, "ecs", "RunTask", req, &resp, NULL, NULL);
-	json_decref(req);
-	if (ret < 0) {
-		sw_error_prefix("cannot start the task");
-		goto cleanup;
-	}
-	t = json_array_get(json_object_get(resp, "tasks"), 0);
-	f = json_array_get(json_object_get(resp, "failures"), 0);
-	if (!str(t, "taskArn")) {
-		ret = sw_error("the task could not be placed: %s%s%s", f && str(f, "reason") ? str(f, "reason") : "no task started",
-			       f && str(f, "detail") ? " " : "", f && str(f, "detail") ? str(f, "detail") : "");
-		goto cleanup;
-	}
-	rs->task_arn = xstrdup(str(t, "taskArn"));
-	rs->task_id = xstrdup(task_id_of(rs->task_arn));
-	sw_buf_addf(&line, "-----> running %s on %s as %s.%.8s (v%d)", rs->summary, rs->app, rs->process, rs->task_id,
-		    rs->version);
-	emit(rs, json_pack("{s:s,s:s}", "line", line.ptr, "task", rs->task_id));
-	sw_log(SW_LOG_INFO, rs->app, 0, "run by %s: task %s of %s (v%d)", rs->user, rs->task_id, rs->process, rs->version);
-	sw_event_emit(rs->e.db, rs->app, "run.started", rs->version, 0, rs->user, "one-off %s.%.8s started by %s",
-		      rs->process, rs->task_id, rs->user);
-	ret = 0;
-cleanup:
-	json_decref(resp);
-	json_decref(td);
-	sw_buf_release(&line);
-	return ret;
-}
-
-/* New output of the task: {"out": ...} lines. Returns how many. */
-static int fetch_output(struct run_stream *rs)
-{
-	struct sw_buf stream = SW_BUF_INIT, code = SW_BUF_INIT;
-	json_t *req, *resp = NULL, *ev;
-	size_t i;
-	int lines = 0, pages;
-
-	if (!*rs->log_group)
-		return 0;
-	sw_buf_addf(&stream, "%s/%s/%s", rs->stream_prefix, rs->process, rs->task_id);
-	for (pages = 0; pages < 10; pages++) {
-		const char *next;
-		req = json_pack("{s:s,s:s,s:b}", "logGroupName", rs->log_group, "logStreamName", stream.ptr,
-				"startFromHead", 1);
-		if (rs->token.len)
-			json_object_set_new(req, "nextToken", json_string(rs->token.ptr));
-		if (sw_runenv_call(&rs->e, "logs", "GetLogEvents", req, &resp, &code, NULL) < 0) {
-			json_decref(req);
-			/* the stream appears with the first line */
-			if (strcmp(code.ptr, "ResourceNotFoundException") && rs->drain == 0)
-				sw_log(SW_LOG_DEBUG, rs->app, 0, "run output: %s", sw_error_last());
-			break;
-		}
-		json_decref(req);
-		json_array_foreach(json_object_get(resp, "events"), i, ev) {
-			const char *msg = str(ev, "message");
-			size_t n;
-			struct sw_buf m = SW_BUF_INIT;
-			if (!msg)
-				continue;
-			n = strlen(msg);
-			while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
-				n--;
-			sw_buf_add(&m, msg, n > MAX_OUT_LINE ? MAX_OUT_LINE : n);
-			emit(rs, json_pack("{s:s}", "out", m.ptr));
-			sw_buf_release(&m);
-			lines++;
-		}
-		next = str(resp, "nextForwardToken");
-		if (!next || !strcmp(next, rs->token.ptr) || !json_array_size(json_object_get(resp, "events"))) {
-			if (next) {
-				sw_buf_reset(&rs->token);
-				sw_buf_adds(&rs->token, next);
-			}
-			break;
-		}
-		sw_buf_reset(&rs->token);
-		sw_buf_adds(&rs->token, next);
-		json_decref(resp);
-		resp = NULL;
-	}
-	json_decref(resp);
-	sw_buf_release(&stream);
-	sw_buf_release(&code);
-	return lines;
-}
-
-/* One poll: output, then the task's state (and the verdict once it stopped). */
-static void poll_task(struct run_stream *rs)
-{
-	json_t *req, *resp = NULL;
-	const json_t *t, *c;
-	const char *last;
-	int lines = fetch_output(rs), throttled = 0, r;
-
-	req = json_pack("{s:s,s:[s]}", "cluster", rs->e.settings->cluster, "tasks", rs->task_arn);
-	r = sw_runenv_call(&rs->e, "ecs", "DescribeTasks", req, &resp, NULL, &throttled);
-	json_decref(req);
-	if (r < 0) {
-		if (r == SW_ECANCEL)
-			rs->phase = 2;
-		goto cleanup;   /* throttled or a blip: the next poll tries again */
-	}
-	t = json_array_get(json_object_get(resp, "tasks"), 0);
-	if (!t) {
-		emit_failed(rs, "the task disappeared");
-		goto cleanup;
-	}
-	last = str(t, "lastStatus");
-	if (last && !strcmp(last, "STOPPED")) {
-		const json_t *code;
-		rs->stopped = 1;
-		/* the last lines reach Logs a little after the container stops */
-		if (lines || rs->drain++ < 3)
-			goto cleanup;
-		c = json_array_get(json_object_get(t, "containers"), 0);
-		code = json_object_get(c, "exitCode");
-		if (str(t, "stopCode") && !strcmp(str(t, "stopCode"), "TaskFailedToStart")) {
-			struct sw_buf why = SW_BUF_INIT;
-			sw_buf_addf(&why, "the task did not start: %s", str(t, "stoppedReason") ? str(t, "stoppedReason")
-								       : str(c, "reason") ? str(c, "reason") : "no reason given");
-			emit_failed(rs, why.ptr);
-			sw_buf_release(&why);
-		} else if (!json_is_integer(code)) {
-			struct sw_buf why = SW_BUF_INIT;
-			sw_buf_addf(&why, "the task stopped without an exit code (%s)",
-				    str(t, "stoppedReason") ? str(t, "stoppedReason") : "no reason given");
-			emit_failed(rs, why.ptr);
-			sw_buf_release(&why);
-		} else {
-			emit(rs, json_pack("{s:s,s:I}", "status", "exited", "exit_code", (json_int_t)json_integer_value(code)));
-			rs->phase = 2;
-		}
-		if (json_is_integer(code))
-			sw_event_emit(rs->e.db, rs->app, "run.finished", rs->version, 0, rs->user,
-				      "one-off %s.%.8s exited with %lld", rs->process, rs->task_id,
-				      (long long)json_integer_value(code));
-		else
-			sw_event_emit(rs->e.db, rs->app, "run.finished", rs->version, 0, rs->user,
-				      "one-off %s.%.8s stopped: %s", rs->process, rs->task_id,
-				      str(t, "stoppedReason") ? str(t, "stoppedReason") : "no reason given");
-		goto cleanup;
-	}
-cleanup:
-	rs->delay = lines ? RUN_POLL_MS / 2 : throttled ? 2000 : RUN_POLL_MS;
-	json_decref(resp);
-}
-
-static void sleep_ms(long long ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
-
-static ssize_t run_reader(void *cls, uint64_t pos, char *buf, size_t max)
-{
-	struct run_stream *rs = cls;
-	size_t n;
-
-	(void)pos;
-	while (rs->off >= rs->out.len) {
-		sw_buf_reset(&rs->out);
-		rs->off = 0;
-		switch (rs->phase) {
-		case 0:
-			if (start_task(rs) < 0)
-				emit_failed(rs, sw_error_last());
-			else
-				rs->phase = 1;
-			break;
-		case 1:
-			poll_task(rs);
-			if (!rs->out.len && rs->phase == 1) {
-				if (sw_db_now() - rs->last_sent >= RUN_KEEPALIVE_S)
-					emit(rs, json_object());   /* {}: also how a hung-up client is noticed */
-				else
-					sleep_ms(rs->delay);
-			}
-			break;
-		default:
-			return MHD_CONTENT_READER_END_OF_STREAM;
-		}
-	}
-	n = rs->out.len - rs->off;
-	if (n > max)
-		n = max;
-	memcpy(buf, rs->out.ptr + rs->off, n);
-	rs->off += n;
-	return (ssize_t)n;
-}
-
-static void run_free(void *cls)
-{
-	struct run_stream *rs = cls;
-
-	rs->gone = 1;
-	if (rs->task_arn && !rs->stopped && rs->phase != 2) {
-		/* the client went away (Ctrl-C): the task goes with it */
-		struct sw_runenv e = rs->e;
-		json_t *req = json_pack("{s:s,s:s,s:s}", "cluster", e.settings->cluster, "task", rs->task_arn, "reason",
-					"slipway run: the client went away");
-		e.cancel = NULL;
-		if (sw_runenv_call(&e, "ecs", "StopTask", req, NULL, NULL, NULL) < 0)
-			sw_log(SW_LOG_WARN, rs->app, 0, "run: cannot stop task %s: %s", rs->task_id, sw_error_last());
-		else
-			sw_log(SW_LOG_INFO, rs->app, 0, "run: task %s stopped (the client went away)", rs->task_id);
-		json_decref(req);
-	}
-	free(rs->app);
-	free(rs->user);
-	free(rs->process);
-	free(rs->taskdef);
-	free(rs->log_group);
-	free(rs->stream_prefix);
-	free(rs->task_arn);
-	free(rs->task_id);
-	free(rs->summary);
-	json_decref(rs->overrides);
-	sw_buf_release(&rs->token);
-	sw_buf_release(&rs->out);
-	free(rs);
-}
-
 static int env_name_ok(const char *k)
 {
 	size_t i, n = strlen(k);
@@ -721,9 +788,10 @@ enum MHD_Result sw_tasks_run(struct sw_server *s, struct MHD_Connection *c, cons
 	struct run_stream *rs = NULL;
 	struct app_tds tds;
 	struct sw_buf summary = SW_BUF_INIT;
-	json_t *in = NULL, *cmd, *env, *v, *envlist = NULL, *co;
+	json_t *in = NULL, *cmd, *env, *v, *envlist = NULL;
 	const char *process, *k;
 	struct MHD_Response *res;
+	pthread_t thread;
 	enum MHD_Result r;
 	size_t i, bytes = 0;
 
@@ -763,8 +831,10 @@ enum MHD_Result sw_tasks_run(struct sw_server *s, struct MHD_Connection *c, cons
 		goto cleanup;
 	}
 	rs = xcalloc(1, sizeof(*rs));
-	sw_buf_init(&rs->token, 0);   /* bounded by the AWS answer's cap */
-	sw_buf_init(&rs->out, 0);
+	sw_buf_init(&rs->out, 0);   /* bounded: emit() waits past RUN_OUT_MAX */
+	pthread_mutex_init(&rs->mu, NULL);
+	pthread_cond_init(&rs->cond, NULL);
+	rs->refs = 1;
 	if (sw_tasks_env(&rs->e, s->db, app, &rs->gone) < 0) {
 		r = sw_server_json_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, status, "%s", sw_error_last());
 		goto cleanup;
@@ -799,30 +869,35 @@ enum MHD_Result sw_tasks_run(struct sw_server *s, struct MHD_Connection *c, cons
 	rs->taskdef = xstrdup(str(tds.live_taskdefs, process));
 	rs->version = tds.live;
 	rs->summary = sw_buf_detach(&summary, NULL);
-	co = json_pack("{s:s,s:O}", "name", process, "command", cmd);
-	if (json_array_size(envlist))
-		json_object_set(co, "environment", envlist);
-	rs->overrides = json_pack("{s:[o]}", "containerOverrides", co);
+	rs->command = json_incref(cmd);
+	rs->env = json_array_size(envlist) ? json_incref(envlist) : NULL;
 	rs->last_sent = sw_db_now();
-	rs->delay = RUN_POLL_MS;
 	res = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, run_reader, rs, run_free);
 	if (!res) {
-		run_free(rs);
-		rs = NULL;
 		r = MHD_NO;
 		goto cleanup;
+	}
+	rs->refs = 2;   /* the response's and the thread's */
+	if (pthread_create(&thread, NULL, run_thread, rs) != 0) {
+		rs->refs = 1;
+		sw_log(SW_LOG_ERROR, app, 0, "run: cannot start a thread");
+		pthread_mutex_lock(&rs->mu);
+		sw_buf_adds(&rs->out, "{\"status\":\"failed\",\"reason\":\"slipwayd cannot start a thread\"}\n");
+		rs->done = 1;
+		pthread_mutex_unlock(&rs->mu);
+	} else {
+		pthread_detach(thread);
 	}
 	MHD_add_response_header(res, "Content-Type", "application/x-ndjson");
 	MHD_add_response_header(res, "Cache-Control", "no-store");
 	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, 0);
 	r = MHD_queue_response(c, MHD_HTTP_OK, res);
 	*status = MHD_HTTP_OK;
-	MHD_destroy_response(res);
-	rs = NULL;   /* the response owns it */
+	MHD_destroy_response(res);   /* run_free() comes when the response is done with */
+	rs = NULL;
 cleanup:
-	if (rs) {
-		free(rs);
-	}
+	if (rs)
+		run_unref(rs);
 	json_decref(in);
 	json_decref(envlist);
 	app_tds_release(&tds);

@@ -17,9 +17,13 @@
  *
  *   GET  /api/v1/apps/<app>/ps
  *        {"tasks": [{"id", "arn", "process", "release": "v7"|null, "kind": service|run|release,
- *                    "status" (ECS lastStatus), "desired", "health", "started_at",
- *                    "stopped_at", "stop_reason", "exit_code", "uptime"}]}
- *        running tasks, and those stopped within the last hour, newest first
+ *                    "status" (ECS lastStatus), "desired", "health", "health_from",
+ *                    "started_at", "stopped_at", "stop_reason", "exit_code", "uptime"}]}
+ *        running tasks, and those stopped within the last hour, newest first; "health"
+ *        is the load balancer's state of the task's target (healthy, unhealthy, initial,
+ *        draining, ...; health_from "load balancer") when it is behind one, else its
+ *        container health check's status (healthy, unhealthy; "container"), else
+ *        "unknown" (health_from null)
  *   POST /api/v1/apps/<app>/run   {"command": ["sh", "-c", "exit 3"], "process": "web",
  *                                  "env": {"K": "V"}}
  *        application/x-ndjson, as it happens:
@@ -30,7 +34,9 @@
  *        The task is RunTask of the live release's task definition for process (default
  *        web, else the first of the formation), command and env overridden, startedBy
  *        "slipway-run"; its output comes from CloudWatch Logs (stream vN/PROCESS/ID of
- *        the app's log group) in order. A client that hangs up (Ctrl-C) stops the task.
+ *        the app's log group) in order, through releaser/runtask.h (the loop the release
+ *        phase uses too), run by a thread of its own. A client that hangs up (Ctrl-C)
+ *        stops the task.
  * Errors before anything started are JSON {"error"}: 400 bad body, 404 no such process,
  * 409 no live release, 503 when this slipwayd has no releaser (no AWS configuration).
  */

@@ -5,6 +5,7 @@
 #include "releaser/appconfig.h"
 #include "releaser/formation.h"
 #include "releaser/phase.h"
+#include "releaser/review.h"
 #include "releaser/route.h"
 #include "releaser/taskdef.h"
 #include "releaser/watch.h"
@@ -19,6 +20,9 @@
 #define PHASE_RELEASE "release"
 #define PHASE_SERVICES "services"
 #define PHASE_ROLLBACK "rollback"
+
+/* ops (issue 7): the reason of a release a user cancelled starts so */
+#define CANCELLED_BY "cancelled by "
 
 static const char *str(const json_t *o, const char *k)
 {
@@ -37,13 +41,11 @@ void sw_deploy_log_group(const struct sw_runenv *e, const char *app, struct sw_b
 
 static void app_url(const struct sw_runenv *e, const char *app, struct sw_buf *out)
 {
-	const char *u = e->settings->apps_url, *at;
-	while ((at = strstr(u, "{app}"))) {
-		sw_buf_add(out, u, (size_t)(at - u));
-		sw_buf_adds(out, app);
-		u = at + 5;
-	}
-	sw_buf_adds(out, u);
+	/* review apps (issue 8): {app} is "<slug>.<parent>" for them (releaser/review.h) */
+	struct sw_buf label = SW_BUF_INIT;
+	sw_review_host_label(e->db, app, &label);
+	sw_review_url(e->settings->apps_url, label.ptr, out);
+	sw_buf_release(&label);
 }
 
 static void human_duration(double s, struct sw_buf *out)
@@ -90,6 +92,20 @@ static void finish(const struct sw_runenv *e, struct sw_release *r, enum sw_rele
 		       sw_release_status_name(to), sw_error_last());
 	sw_log(SW_LOG_INFO, r->app, e->job, "v%d %s%s%s", r->version, sw_release_status_name(to),
 	       reason ? ": " : "", reason ? reason : "");
+	/* ops (issue 7): a release a user cancelled says so, by whom */
+	if (reason && !strncmp(reason, CANCELLED_BY, strlen(CANCELLED_BY)) && to != SW_RELEASE_LIVE) {
+		struct sw_buf who = SW_BUF_INIT;
+		const char *name = reason + strlen(CANCELLED_BY);
+		sw_buf_add(&who, name, strcspn(name, ";"));
+		if (to == SW_RELEASE_ROLLED_BACK)
+			sw_event_emit(e->db, r->app, "release.rolled_back", r->version, r->job_id, who.ptr,
+				      "v%d %s; rolled back to v%d", r->version, reason, r->rolled_back_to);
+		else
+			sw_event_emit(e->db, r->app, "release.failed", r->version, r->job_id, who.ptr, "v%d %s",
+				      r->version, reason);
+		sw_buf_release(&who);
+		return;
+	}
 	if (to == SW_RELEASE_LIVE)
 		sw_event_emit(e->db, r->app, "release.live", r->version, r->job_id, r->created_by,
 			      "v%d live (took %.0fs)", r->version, r->finished_at - r->started_at);
@@ -99,6 +115,22 @@ static void finish(const struct sw_runenv *e, struct sw_release *r, enum sw_rele
 	else
 		sw_event_emit(e->db, r->app, "release.failed", r->version, r->job_id, r->created_by,
 			      "v%d failed: %s", r->version, reason ? reason : "");
+}
+
+/*
+ * ops (issue 7): 1 when the cancel flag is up because a user cancelled (not because
+ * slipwayd stops), with "cancelled by <who>" in why (reset first); 0 otherwise.
+ */
+static int user_cancelled(const struct sw_runenv *e, struct sw_buf *why)
+{
+	struct sw_buf who = SW_BUF_INIT;
+	int yes = sw_runenv_user_cancel(e, &who);
+	if (yes) {
+		sw_buf_reset(why);
+		sw_buf_addf(why, CANCELLED_BY "%s", who.ptr);
+	}
+	sw_buf_release(&who);
+	return yes;
 }
 
 /* ---- step 1: task definitions and the log group ---- */
@@ -380,7 +412,11 @@ static int roll_back(const struct sw_runenv *e, struct sw_release *r, const stru
 	const char *name;
 	json_t *v;
 	int ret;
+	struct sw_runenv shielded;
 
+	/* ops (issue 7): a rollback is what a user's cancel asks for: only a stop interrupts it */
+	sw_runenv_shielded(e, &shielded);
+	e = &shielded;
 	sw_buf_adds(&why, reason);
 	if (sw_formation_from_json(&f, r->formation) < 0 ||
 	    (prev && parts(prev, &pm, &pf) < 0)) {
@@ -396,6 +432,11 @@ static int roll_back(const struct sw_runenv *e, struct sw_release *r, const stru
 		if (failed)   /* what the pusher has seen stays seen */
 			sw_strvec_pushv(&rb.events_seen, failed->events_seen.v);
 		json_object_set_new(r->state, "rollback_to", json_integer(prev ? prev->version : 0));
+		{   /* kept with the phase: a resumed rollback records it */
+			char *keep = xstrdup(reason);
+			free(r->reason);
+			r->reason = keep;
+		}
 		set_phase(e, r, PHASE_ROLLBACK);
 		if (prev)
 			sw_runenv_report(e, "-----> rolling back to v%d", prev->version);
@@ -493,9 +534,15 @@ static int conclude(const struct sw_runenv *e, struct sw_release *r, struct sw_r
 		    const struct sw_manifest *m, const struct sw_formation *f)
 {
 	struct sw_release prev;
+	struct sw_buf cancelled = SW_BUF_INIT;
+	struct sw_runenv shielded;
 	int have, ret;
 
-	if (verdict == SW_ECANCEL || verdict == SW_EAUTH) {
+	if (verdict == SW_ECANCEL && user_cancelled(e, &cancelled)) {
+		/* ops (issue 7): a user's cancel: back to the last live release, like a failure */
+		sw_runenv_report(e, "-----> v%d %s", r->version, cancelled.ptr);
+	} else if (verdict == SW_ECANCEL || verdict == SW_EAUTH) {
+		sw_buf_release(&cancelled);
 		if (verdict == SW_EAUTH)
 			sw_error_prefix("watching the rollout");
 		return verdict == SW_EAUTH ? SW_ERROR : SW_ECANCEL;
@@ -503,13 +550,16 @@ static int conclude(const struct sw_runenv *e, struct sw_release *r, struct sw_r
 	sw_release_init(&prev);
 	if ((have = previous_live(e, r, &prev)) < 0) {
 		sw_release_release(&prev);
+		sw_buf_release(&cancelled);
 		return have;
 	}
+	sw_runenv_shielded(e, &shielded);   /* live is live: a cancel that comes now is too late */
 	if (verdict == SW_ROLLOUT_LIVE)
-		ret = went_live(e, r, have ? &prev : NULL, f, m);
+		ret = went_live(&shielded, r, have ? &prev : NULL, f, m);
 	else
-		ret = roll_back(e, r, have ? &prev : NULL, ro, ro->reason.ptr, NULL);
+		ret = roll_back(e, r, have ? &prev : NULL, ro, cancelled.len ? cancelled.ptr : ro->reason.ptr, NULL);
 	sw_release_release(&prev);
+	sw_buf_release(&cancelled);
 	return ret;
 }
 
@@ -568,7 +618,10 @@ static int run_services(const struct sw_runenv *e, struct sw_release *r, const s
 		struct sw_buf why = SW_BUF_INIT;
 		struct sw_release prev;
 		int have;
-		sw_buf_adds(&why, sw_error_last());
+		if (ret == SW_ECANCEL && user_cancelled(e, &why))   /* ops (issue 7) */
+			sw_runenv_report(e, "-----> v%d %s", r->version, why.ptr);
+		else
+			sw_buf_adds(&why, sw_error_last());
 		sw_release_init(&prev);
 		have = previous_live(e, r, &prev);
 		ret = roll_back(e, r, have > 0 ? &prev : NULL, &ro, why.ptr, NULL);
@@ -596,7 +649,7 @@ static int run_release_phase(const struct sw_runenv *e, struct sw_release *r, co
 {
 	const struct sw_process *rel = sw_manifest_find(m, "release");
 	struct saver sv = { e, r, NULL };
-	struct sw_buf group = SW_BUF_INIT;
+	struct sw_buf group = SW_BUF_INIT, cancelled = SW_BUF_INIT;
 	struct sw_phase ph;
 	int ret;
 
@@ -613,7 +666,17 @@ static int run_release_phase(const struct sw_runenv *e, struct sw_release *r, co
 	ph.started = release_task_started;
 	ph.started_ctx = &sv;
 	ret = sw_phase_run(e, &ph);
-	if (ret == 0) {
+	if (ret == SW_ECANCEL && user_cancelled(e, &cancelled)) {
+		/* ops (issue 7): a user's cancel: the release task is stopped, no service changed */
+		struct sw_runenv shielded;
+		sw_runenv_shielded(e, &shielded);
+		if (sw_phase_stop(&shielded, &ph, "slipway: the release was cancelled"))
+			sw_runenv_report(&shielded, "       release: stopped (%s)", cancelled.ptr);
+		r->release_ran = ph.task_arn != NULL;
+		finish(&shielded, r, SW_RELEASE_FAILED, cancelled.ptr);
+		sw_error_code(SW_ERROR, "%s", cancelled.ptr);
+		ret = SW_ERROR;
+	} else if (ret == 0) {
 		r->release_ran = 1;
 		save(e, r);
 	} else if (ret != SW_ECANCEL) {
@@ -628,6 +691,7 @@ static int run_release_phase(const struct sw_runenv *e, struct sw_release *r, co
 	}
 	free(ph.task_arn);
 	sw_buf_release(&group);
+	sw_buf_release(&cancelled);
 	return ret;
 }
 
@@ -635,7 +699,7 @@ int sw_deploy_release(const struct sw_runenv *e, struct sw_release *r)
 {
 	struct sw_manifest m = SW_MANIFEST_INIT;
 	struct sw_formation f = SW_FORMATION_INIT;
-	struct sw_buf desc = SW_BUF_INIT;
+	struct sw_buf desc = SW_BUF_INIT, why = SW_BUF_INIT;
 	const struct sw_process *web;
 	int ret;
 
@@ -672,14 +736,28 @@ int sw_deploy_release(const struct sw_runenv *e, struct sw_release *r)
 
 failed_early:
 	if (ret != SW_ECANCEL) {
-		struct sw_buf why = SW_BUF_INIT;
 		sw_buf_adds(&why, sw_error_last());
 		finish(e, r, SW_RELEASE_FAILED, why.ptr);
 		sw_error_code(SW_ERROR, "%s", why.ptr);
-		sw_buf_release(&why);
 		ret = SW_ERROR;
 	}
 cleanup:
+	/*
+	 * ops (issue 7): a user's cancel before any service changed (task definitions, route,
+	 * between steps) fails the release here; once services changed, the paths above
+	 * rolled back. Only slipwayd stopping leaves it deploying, for the restart to resume.
+	 */
+	if (ret == SW_ECANCEL && r->status == SW_RELEASE_DEPLOYING && user_cancelled(e, &why)) {
+		const char *phase = str(r->state, "phase");
+		if (!phase || !strcmp(phase, PHASE_REGISTER) || !strcmp(phase, PHASE_RELEASE)) {
+			struct sw_runenv shielded;
+			sw_runenv_shielded(e, &shielded);
+			finish(&shielded, r, SW_RELEASE_FAILED, why.ptr);
+			sw_error_code(SW_ERROR, "%s", why.ptr);
+			ret = SW_ERROR;
+		}
+	}
+	sw_buf_release(&why);
 	sw_manifest_release(&m);
 	sw_formation_release(&f);
 	sw_buf_release(&desc);
@@ -920,13 +998,14 @@ struct commit_match {
 	const char *commit;
 	int live_version;
 	int found;
+	double since;   /* review apps (issue 8): releases made before this are history */
 };
 
 static int match_commit(void *ctx, const struct sw_release *r)
 {
 	struct commit_match *cm = ctx;
 	if (!cm->found && r->status == SW_RELEASE_LIVE && r->version != cm->live_version && r->commit &&
-	    !strcmp(r->commit, cm->commit))
+	    !strcmp(r->commit, cm->commit) && r->created_at >= cm->since)
 		cm->found = r->version;
 	return 0;
 }
@@ -936,8 +1015,10 @@ int sw_deploy_push(const struct sw_runenv *e, const struct sw_deploy_push *p, in
 	struct sw_release base, n;
 	struct sw_formation bf = SW_FORMATION_INIT, nf = SW_FORMATION_INIT;
 	struct sw_buf desc = SW_BUF_INIT;
-	struct commit_match cm = { p->commit, 0, 0 };
-	int have, ret;
+	struct commit_match cm = { p->commit, 0, 0, 0 };
+	struct sw_review rv = SW_REVIEW_INIT;
+	int have, ret, review;
+	size_t i;
 
 	if (version)
 		*version = 0;
@@ -949,6 +1030,13 @@ int sw_deploy_push(const struct sw_runenv *e, const struct sw_deploy_push *p, in
 		ret = have;
 		goto cleanup;
 	}
+	/* review apps (issue 8): the first release after the review app was (re)created starts
+	 * from the config copied from its parent then; an earlier life's releases are history */
+	review = sw_review_load(e->db, p->app, &rv) == 0 && rv.active;
+	if (review && have && base.created_at < rv.created_at)
+		have = 0;
+	if (review)
+		cm.since = rv.created_at;
 	/* a commit that was live before (git push -f deploy v5:main): a rollback to it */
 	if (have && base.status == SW_RELEASE_LIVE)
 		cm.live_version = base.version;
@@ -968,6 +1056,9 @@ int sw_deploy_push(const struct sw_runenv *e, const struct sw_deploy_push *p, in
 		goto cleanup;
 	}
 	sw_formation_plan(&nf, p->manifest, have ? &bf : NULL, e->settings->default_memory_mb);
+	for (i = 0; review && i < nf.nr; i++)   /* review apps: one task a process type, unless scaled */
+		if (!nf.v[i].scaled_count)
+			nf.v[i].count = 1;
 	if (!nf.nr) {
 		ret = sw_error_code(SW_EINVAL, "%s: nothing to run (only a release process)", p->manifest->source);
 		goto cleanup;
@@ -981,6 +1072,9 @@ int sw_deploy_push(const struct sw_runenv *e, const struct sw_deploy_push *p, in
 	if (have) {
 		json_decref(n.config);
 		n.config = json_deep_copy(base.config);
+	} else if (review) {
+		json_decref(n.config);
+		n.config = json_deep_copy(rv.seed_config);
 	}
 	json_decref(n.formation);
 	n.formation = sw_formation_to_json(&nf);
@@ -988,6 +1082,7 @@ int sw_deploy_push(const struct sw_runenv *e, const struct sw_deploy_push *p, in
 	n.manifest = sw_manifest_to_json(p->manifest);
 	ret = make_and_deploy(e, &n, version);
 cleanup:
+	sw_review_release(&rv);
 	sw_release_release(&base);
 	sw_release_release(&n);
 	sw_formation_release(&bf);

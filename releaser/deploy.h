@@ -19,6 +19,12 @@
  *               a scale the cluster cannot hold, ...), nothing changed;
  *   SW_ECANCEL  slipwayd is stopping: the release stays "deploying" and
  *               sw_deploy_resume() finishes it after the restart.
+ * ops (issue 7): when the env tells a user's cancel apart (runenv.h: cancelled_by) and
+ * says a user cancelled, that is not SW_ECANCEL: before any service changed the release
+ * fails (a running release process is stopped), after it every process is returned to
+ * the last live release (status "rolled back"), both with the reason "cancelled by
+ * <who>" (SW_ERROR, events release.failed / release.rolled_back with <who> as actor).
+ * A rollback, however it started, is interrupted by slipwayd stopping only.
  * *version (may be NULL) receives the release made (0 when none was, e.g. a config:set
  * that changes nothing).
  *

@@ -7,7 +7,8 @@
  * The release phase: the manifest's `release` process (migrations, ...) run once with
  * RunTask before any service changes, its output streamed to the pusher from CloudWatch
  * Logs as it comes (stream <vN>/release/<task id> of the app's log group), waited for
- * until it stops, bounded by the settings' release timeout (then stopped).
+ * until it stops, bounded by the settings' release timeout (then stopped). The loop is
+ * releaser/runtask.h's; this adds the release's wording.
  */
 
 struct sw_phase {
@@ -30,5 +31,11 @@ struct sw_phase {
  * 15m00s; stopped".
  */
 int sw_phase_run(const struct sw_runenv *e, struct sw_phase *p);
+
+/*
+ * ops (issue 7): stop the release task p->task_arn (a user cancelled the release), whatever
+ * the env's cancel flag says. 1 when there was a task to stop, 0 when none had started.
+ */
+int sw_phase_stop(const struct sw_runenv *e, const struct sw_phase *p, const char *reason);
 
 #endif

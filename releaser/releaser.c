@@ -14,6 +14,7 @@
 #include "releaser/ecr.h"
 #include "releaser/manifest.h"
 #include "releaser/release.h"
+#include "releaser/review.h"
 #include "builder/context.h"
 #include "common/aws/client.h"
 #include "common/error.h"
@@ -49,6 +50,12 @@ static struct {
 int sw_releaser_enabled(void)
 {
 	return rel.enabled;
+}
+
+/* review apps (issue 8) */
+const struct sw_settings *sw_releaser_settings(void)
+{
+	return rel.enabled ? &rel.settings : NULL;
 }
 
 /* ---- per-app locks ---- */
@@ -122,10 +129,10 @@ static void env_for(struct sw_runenv *e, sqlite3 *db, const char *app, long job,
 	e->job = job;
 }
 
-int sw_releaser_with_app(sqlite3 *db, const char *app, long job, sw_runenv_report_fn report, void *report_ctx,
-			 volatile int *cancel, int (*fn)(const struct sw_runenv *e, void *ctx), void *ctx)
+/* fn(e, ctx) under e->app's lock, counted as active (sw_releaser_stop waits for it). */
+static int run_locked(const struct sw_runenv *e, int (*fn)(const struct sw_runenv *e, void *ctx), void *ctx)
 {
-	struct sw_runenv e;
+	const char *app = e->app;
 	int ret;
 	if (!rel.enabled)
 		return sw_error_code(SW_EUNAVAIL, "the releaser is off (no AWS configuration; SLIPWAY_RELEASER)");
@@ -136,9 +143,8 @@ int sw_releaser_with_app(sqlite3 *db, const char *app, long job, sw_runenv_repor
 	}
 	rel.active++;
 	pthread_mutex_unlock(&rel.mu);
-	env_for(&e, db, app, job, report, report_ctx, cancel ? cancel : &rel.stopping);
-	if ((ret = lock_app(app, &e)) == 0) {
-		ret = fn(&e, ctx);
+	if ((ret = lock_app(app, e)) == 0) {
+		ret = fn(e, ctx);
 		unlock_app(app);
 	}
 	pthread_mutex_lock(&rel.mu);
@@ -146,6 +152,14 @@ int sw_releaser_with_app(sqlite3 *db, const char *app, long job, sw_runenv_repor
 	pthread_cond_broadcast(&rel.cond);
 	pthread_mutex_unlock(&rel.mu);
 	return ret;
+}
+
+int sw_releaser_with_app(sqlite3 *db, const char *app, long job, sw_runenv_report_fn report, void *report_ctx,
+			 volatile int *cancel, int (*fn)(const struct sw_runenv *e, void *ctx), void *ctx)
+{
+	struct sw_runenv e;
+	env_for(&e, db, app, job, report, report_ctx, cancel ? cancel : &rel.stopping);
+	return run_locked(&e, fn, ctx);
 }
 
 json_t *sw_releaser_doctor(void)
@@ -212,13 +226,26 @@ int sw_releaser_push(const struct sw_releaser_push *p, int *version)
 {
 	struct sw_manifest m = SW_MANIFEST_INIT;
 	struct push_ctx pc = { p, &m, version };
+	struct sw_runenv e;
 	int ret;
 
 	if (version)
 		*version = 0;
 	if ((ret = read_manifest(p, &m)) < 0)
 		return ret;
-	ret = sw_releaser_with_app(p->db, p->app, p->job_id, p->report, p->report_ctx, p->cancel, do_push, &pc);
+	/* ops (issue 7): the job tells a user's cancel from slipwayd stopping */
+	env_for(&e, p->db, p->app, p->job_id, p->report, p->report_ctx, p->cancel ? p->cancel : &rel.stopping);
+	e.cancelled_by = p->cancelled_by;
+	e.cancel_ctx = p->cancel_ctx;
+	e.stopping = p->stopping;
+	ret = run_locked(&e, do_push, &pc);
+	if (ret == SW_ECANCEL) {
+		/* cancelled while waiting for the app's lock: no release was made */
+		struct sw_buf who = SW_BUF_INIT;
+		if (sw_runenv_user_cancel(&e, &who))
+			ret = sw_error_code(SW_ERROR, "cancelled by %s", who.ptr);
+		sw_buf_release(&who);
+	}
 	sw_manifest_release(&m);
 	return ret;
 }
@@ -240,8 +267,11 @@ int sw_releaser_registry(const char *app, char **registry, char **user, char **p
 
 /* ---- tags ---- */
 
-/* Create annotated tag vN on r's commit in repo. 1 created, 0 commit not (yet) there, <0 error. */
-static int tag_release(git_repository *repo, const struct sw_release *r)
+/*
+ * Create annotated tag <prefix>vN on r's commit in repo ("" for an app's own, "review/<slug>/"
+ * for a review app's). 1 created, 0 commit not (yet) there, <0 error.
+ */
+static int tag_release(git_repository *repo, const struct sw_release *r, const char *prefix)
 {
 	git_oid oid, tag_id;
 	git_object *target = NULL;
@@ -256,8 +286,8 @@ static int tag_release(git_repository *repo, const struct sw_release *r)
 		git_error_clear();
 		return 0;
 	}
-	sw_buf_addf(&name, "v%d", r->version);
-	sw_buf_addf(&ref, "refs/tags/v%d", r->version);
+	sw_buf_addf(&name, "%sv%d", prefix, r->version);
+	sw_buf_addf(&ref, "refs/tags/%sv%d", prefix, r->version);
 	if (git_reference_lookup(&existing, repo, ref.ptr) == 0) {
 		/* made by a run that died before recording it */
 		ret = 1;
@@ -269,7 +299,7 @@ static int tag_release(git_repository *repo, const struct sw_release *r)
 	if (git_signature_new(&sig, "slipway", "slipway@localhost", (git_time_t)r->finished_at, 0) < 0 ||
 	    git_tag_create(&tag_id, repo, name.ptr, target, sig, msg.ptr, 0) < 0) {
 		const git_error *ge = git_error_last();
-		ret = sw_error("tag v%d: %s", r->version, ge ? ge->message : "cannot create");
+		ret = sw_error("tag %s: %s", name.ptr, ge ? ge->message : "cannot create");
 		goto cleanup;
 	}
 	ret = 1;
@@ -292,19 +322,24 @@ struct tag_ctx {
 static int tag_visit(void *ctx, const struct sw_release *r)
 {
 	struct tag_ctx *tc = ctx;
-	struct sw_buf path = SW_BUF_INIT;
+	struct sw_buf path = SW_BUF_INIT, repo_app = SW_BUF_INIT, prefix = SW_BUF_INIT;
 	git_repository *repo = NULL;
 	int ret;
 
 	if (r->status != SW_RELEASE_LIVE || r->tagged || !r->commit)
 		return 0;
-	sw_buf_addf(&path, "%s/%s.git", tc->repos, r->app);
+	/* review apps (issue 8): review/<slug>/vN in the parent's repository */
+	sw_review_tag_place(tc->db, r->app, &repo_app, &prefix);
+	sw_buf_addf(&path, "%s/%s.git", tc->repos, repo_app.ptr);
+	sw_buf_release(&repo_app);
 	if (git_repository_open_ext(&repo, path.ptr, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
 		git_error_clear();
 		sw_buf_release(&path);
+		sw_buf_release(&prefix);
 		return 0;
 	}
-	ret = tag_release(repo, r);
+	ret = tag_release(repo, r, prefix.ptr);
+	sw_buf_release(&prefix);
 	if (ret > 0) {
 		struct sw_release copy;
 		sw_release_init(&copy);

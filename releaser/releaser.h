@@ -59,11 +59,18 @@ struct sw_releaser_push {
 	sw_runenv_report_fn report;
 	void *report_ctx;
 	volatile int *cancel;
+	/* ops (issue 7): telling a user's cancel from a stop (releaser/runenv.h); may be NULL */
+	int (*cancelled_by)(void *ctx, struct sw_buf *who);
+	void *cancel_ctx;
+	volatile int *stopping;
 };
 
 /*
  * Read the manifest from the pushed commit, make release vN and take it live (or fail
  * and roll back): deploy.h's returns. *version (may be NULL) gets N, 0 when none.
+ * With cancelled_by set, a cancel it says a user made returns every process to the last
+ * live release and fails with "cancelled by <who>" (SW_ERROR); any other cancel is
+ * slipwayd stopping (SW_ECANCEL: the rollout resumes after the restart).
  */
 int sw_releaser_push(const struct sw_releaser_push *p, int *version);
 
@@ -84,5 +91,8 @@ json_t *sw_releaser_doctor(void);
 
 /* Tag live releases whose commit is in their repository (the background thread's pass). */
 int sw_releaser_tag_pending(sqlite3 *db, const char *repos);
+
+/* review apps (issue 8): the settings the releaser runs with (apps URL and domain), NULL when it is off. */
+const struct sw_settings *sw_releaser_settings(void);
 
 #endif

@@ -611,6 +611,13 @@ enum sw_rollout_verdict sw_rollout_decide(struct sw_rollout *r, long long now, s
 	return r->verdict;
 }
 
+/*
+ * The longest delay between polls while nothing changes and nothing is throttled: a
+ * step of a rollout behind a load balancer (a health check interval, a drain) takes
+ * seconds on the engine, and a longer delay would be most of the wait.
+ */
+#define QUIET_MAX_MS 2000
+
 long long sw_rollout_next_delay(struct sw_rollout *r, int progressed, int throttled, unsigned rnd)
 {
 	long long d = r->delay_ms;
@@ -618,13 +625,13 @@ long long sw_rollout_next_delay(struct sw_rollout *r, int progressed, int thrott
 		d = d * 2 < 2000 ? 2000 : d * 2;
 		if (d > 20000)
 			d = 20000;
-	} else if (d > 5000) {
+	} else if (d > QUIET_MAX_MS) {
 		/* coming down from a throttled spell gently */
-		d = d * 3 / 4 < 5000 ? 5000 : d * 3 / 4;
+		d = d * 3 / 4 < QUIET_MAX_MS ? QUIET_MAX_MS : d * 3 / 4;
 	} else if (progressed || !d) {
 		d = 1000;
 	} else {
-		d = d * 3 / 2 > 5000 ? 5000 : d * 3 / 2;
+		d = d * 3 / 2 > QUIET_MAX_MS ? QUIET_MAX_MS : d * 3 / 2;
 	}
 	r->delay_ms = d;
 	return d / 2 + (long long)(rnd % (unsigned)(d / 2 + 1));

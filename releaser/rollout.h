@@ -99,6 +99,7 @@ struct sw_rollout_proc {
 	char *last_line;           /* the last progress line printed */
 	int crashes;
 	char *last_crash;          /* why the last counted task stopped */
+	int replaced;              /* ops (issue 7): crashed tasks whose replacement was reported (watch.c) */
 	struct sw_strvec stopped;  /* task ARNs counted as crashed */
 	struct sw_rollout_task *tasks;   /* our running tasks (last DescribeTasks) */
 	size_t tasks_nr, tasks_alloc;
@@ -182,7 +183,7 @@ void sw_rollout_targets(struct sw_rollout *r, struct sw_rollout_proc *p,
 enum sw_rollout_verdict sw_rollout_decide(struct sw_rollout *r, long long now, struct sw_strvec *lines);
 
 /*
- * Delay before the next poll (ms): 1 s after progress, growing by half up to 5 s while
+ * Delay before the next poll (ms): 1 s after progress, growing by half up to 2 s while
  * nothing changes, doubling up to 20 s when the last call was throttled; then
  * "equal jitter" (half fixed, half random) from rnd (any value; tests pass fixed ones).
  */

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "releaser/route.h"
+#include "releaser/review.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/xalloc.h"
@@ -232,7 +233,9 @@ int sw_route_ensure(const struct sw_runenv *e, const char *app, int port, const 
 	int ret;
 
 	sw_route_release(out);
-	sw_buf_addf(&host, "%s.%s", app, e->settings->apps_domain);
+	/* review apps (issue 8): <slug>.<parent>.<domain>; other apps <app>.<domain> */
+	sw_review_host_label(e->db, app, &host);
+	sw_buf_addf(&host, ".%s", e->settings->apps_domain);
 	out->host = sw_buf_detach(&host, NULL);
 	if ((ret = find_listener(e, &listener, &vpc)) < 0 ||
 	    (ret = ensure_target_group(e, app, port, health_path, vpc.ptr, out)) < 0 ||

@@ -10,7 +10,8 @@
  *  - a target group "sw-<app>" (HTTP, instance targets, the web process's health check
  *    path, interval from the settings, matcher 200-399, deregistration delay), which
  *    the web service's tasks register in;
- *  - a rule on the listener: host-header <app>.<apps domain> → forward to it.
+ *  - a rule on the listener: host-header <app>.<apps domain> → forward to it
+ *    (<slug>.<parent>.<apps domain> for a review app, releaser/review.h).
  * Both are looked up by name/host first, so a second deploy (or a restarted slipwayd,
  * or one that crashed half way) finds and reuses them; a changed health check path is
  * modified in place.

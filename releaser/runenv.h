@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include "common/aws/client.h"
+#include "common/buf.h"
 #include "releaser/settings.h"
 
 /*
@@ -29,6 +30,16 @@ struct sw_runenv {
 	void (*sleep_ms)(void *ctx, long long ms);  /* NULL: nanosleep in steps, watching cancel */
 	unsigned (*random)(void *ctx);  /* NULL: a per-thread PRNG */
 	void *clock_ctx;
+	/*
+	 * ops (issue 7): a user's cancel is not slipwayd stopping. When cancelled_by is set and
+	 * returns 1 (who filled with the token's name) while the cancel flag is up, a user
+	 * cancelled: the deploy returns every process to the last live release and records
+	 * "cancelled by <who>", and while it does so only *stopping (may be NULL: nothing)
+	 * interrupts it. cancelled_by NULL: the cancel flag always means slipwayd is stopping.
+	 */
+	int (*cancelled_by)(void *ctx, struct sw_buf *who);
+	void *cancel_ctx;
+	volatile int *stopping;
 };
 
 long long sw_runenv_now(const struct sw_runenv *e);
@@ -38,6 +49,19 @@ double sw_runenv_seconds(const struct sw_runenv *e);
 int sw_runenv_sleep(const struct sw_runenv *e, long long ms);
 unsigned sw_runenv_random(const struct sw_runenv *e);
 int sw_runenv_cancelled(const struct sw_runenv *e);
+
+/*
+ * ops (issue 7): 1 when the cancel flag is up because a user cancelled (who, reset
+ * first, gets the name), 0 otherwise (not cancelled, or slipwayd is stopping).
+ */
+int sw_runenv_user_cancel(const struct sw_runenv *e, struct sw_buf *who);
+
+/*
+ * ops (issue 7): *out = *e, except that when e tells a user's cancel apart (cancelled_by
+ * set) out's cancel flag is e's stopping flag: what runs on out (a rollback after a
+ * cancel) is interrupted by slipwayd stopping only.
+ */
+void sw_runenv_shielded(const struct sw_runenv *e, struct sw_runenv *out);
 
 /* A line for the pusher (and the server log). Returns what report returned (< 0: stop). */
 int sw_runenv_report(const struct sw_runenv *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -123,6 +123,9 @@ json_t *sw_taskdef_build(const struct sw_taskdef_opts *o)
 		      "awslogs-stream-prefix", rel.ptr,
 		      "dockerLabels", "slipway.app", o->app, "slipway.release", rel.ptr,
 		      "slipway.process", p->name);
+	/* an init as PID 1 (Docker's tini): SIGTERM reaches an app that is PID 1-unaware
+	 * (busybox httpd ignores it as PID 1), so a stop does not wait for stopTimeout */
+	json_object_set_new(c, "linuxParameters", json_pack("{s:b}", "initProcessEnabled", 1));
 	if (p->command.nr)
 		json_object_set_new(c, "command", strvec_json(&p->command));
 	if (p->entrypoint.nr)

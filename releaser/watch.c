@@ -129,6 +129,30 @@ cleanup:
 	return ret;
 }
 
+/*
+ * ops (issue 7): a running task of our deployment that was not there at the last poll,
+ * while a crashed one is not yet accounted for, is ECS replacing it: event task.replaced.
+ */
+static void report_replaced(const struct sw_runenv *e, struct sw_rollout_proc *p, const struct sw_watch *w,
+			    const struct sw_strvec *known)
+{
+	size_t k, i;
+	for (k = 0; k < p->tasks_nr && p->replaced < p->crashes; k++) {
+		const char *arn = p->tasks[k].arn, *id;
+		int seen = 0;
+		for (i = 0; i < known->nr && !seen; i++)
+			seen = !strcmp(known->v[i], arn);
+		if (seen || !arn)
+			continue;
+		p->replaced++;
+		id = strrchr(arn, '/') ? strrchr(arn, '/') + 1 : arn;
+		if (e->db)
+			sw_event_emit(e->db, e->app, "task.replaced", w->version, e->job, NULL,
+				      "%s: task %.8s started in place of a stopped one (%s)", p->process, id,
+				      p->last_crash ? p->last_crash : "stopped");
+	}
+}
+
 int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct sw_watch *w, int *throttled)
 {
 	struct sw_strvec lines = SW_STRVEC_INIT;
@@ -161,9 +185,18 @@ int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct 
 		goto cleanup;
 	for (i = 0; i < r->nr; i++) {
 		struct sw_rollout_proc *p = &r->v[i];
+		struct sw_strvec known = SW_STRVEC_INIT;
+		int fed_before = p->tasks_fed;
+		size_t k;
 		if (!p->deployment)
 			continue;
-		if ((ret = poll_tasks(e, r, p, w, now, throttled, &errors)) < 0)
+		for (k = 0; k < p->tasks_nr; k++)
+			sw_strvec_push(&known, p->tasks[k].arn);
+		ret = poll_tasks(e, r, p, w, now, throttled, &errors);
+		if (ret == 0 && fed_before)
+			report_replaced(e, p, w, &known);
+		sw_strvec_clear(&known);
+		if (ret < 0)
 			goto cleanup;
 		if (p->load_balanced && w->target_group_arn &&
 		    (ret = poll_targets(e, r, p, w, now, throttled, &errors)) < 0)

@@ -84,6 +84,45 @@ def http_get(port, path='/', timeout=5):
         conn.close()
 
 
+def engine_instance(home):
+    """The instance id of the engine whose SLIPWAY_HOME is home (its containers' slipway.engine
+    label), or None when it never started."""
+    path = os.path.join(home, 'engine', 'engine.db')
+    if not os.path.exists(path):
+        return None
+    db = sqlite3.connect(path)
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key = 'instance'").fetchone()
+        return row[0] if row else None
+    except sqlite3.Error:
+        return None
+    finally:
+        db.close()
+
+
+def remove_engine_containers(instance, settle=1.0, timeout=60):
+    """Remove every container labelled slipway.engine=instance, the engine being stopped:
+    again and again until none has appeared for `settle` seconds. A container the engine
+    asked Docker for just before it stopped (a task being replaced) may still be being
+    created then, and appear after a first listing (with vfs, creating copies the image)."""
+    if not instance:
+        return 0
+    label = f'label=slipway.engine={instance}'
+    removed = 0
+    end = time.monotonic() + timeout
+    quiet_since = time.monotonic()
+    while time.monotonic() < end:
+        ids = docker('ps', '-aq', '--filter', label, check=False).stdout.split()
+        if ids:
+            docker('rm', '-f', *ids, check=False)
+            removed += len(ids)
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= settle:
+            return removed
+        time.sleep(0.25)
+    raise AssertionError(f'containers of engine {instance} keep appearing after {timeout}s')
+
+
 class Engine:
     def __init__(self, memory_mb=None, cpu_units=None, env=None, registry=True):
         base = os.environ.get('SW_TEST_TMP') or tempfile.gettempdir()
@@ -211,10 +250,12 @@ class Engine:
             pass
         self.terminate()
         self.stop_router()
-        if instance:
-            ids = docker('ps', '-aq', '--filter', f'label=slipway.engine={instance}', check=False).stdout.split()
-            if ids:
-                docker('rm', '-f', *ids, check=False)
+        # the engine is gone: nothing asks for containers any more, but one it asked for
+        # just before (a task being replaced) may still be in the making
+        try:
+            remove_engine_containers(instance)
+        except AssertionError as e:
+            print(f'engine stop: {e}')
         if self.registry_proc and self.registry_proc.poll() is None:
             self.registry_proc.terminate()
             try:

@@ -5,6 +5,7 @@ import time
 import unittest
 
 from swops import Cli, WebhookReceiver, event_types
+from swrelease import PushStack, WEB_PROCFILE
 from swstack import Stack, free_port
 
 DOCKERFILE = 'FROM slipway/busybox:latest\nCOPY index.html /www/index.html\n'
@@ -110,6 +111,100 @@ class DeliveryTest(unittest.TestCase):
         self.assertIn('cannot connect', ds[-1]['error'])
         r = self.cli('webhooks', '-a', 'refused')
         self.assertIn('failed', r.out)
+
+
+class ReleaseEventsTest(unittest.TestCase):
+    """With the releaser on (the engine as ECS): every release state change is an event
+    the webhook gets in order, made by the pushing (or commanding) token's name."""
+
+    @classmethod
+    def setUpClass(cls):
+        # tasks count as stable after 8 s running: one that crashes after 3 s never does
+        cls.ps = PushStack(memory_mb=1024, engine_env={'SLIPWAY_ENGINE_STABLE_SECONDS': '8'},
+                           env={'SLIPWAY_WEBHOOK_BACKOFF_MS': '200'})
+        cls.cli = Cli(cls.ps.st, token=cls.ps.token, url=cls.ps.sd.url)
+        r = cls.cli('tokens:create', 'deployer')
+        assert r.code == 0, r
+        cls.deployer = r.out.splitlines()[-1].strip()
+        cls.as_deployer = Cli(cls.ps.st, token=cls.deployer, url=cls.ps.sd.url)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.ps.stop()
+
+    def release_events(self, got, since):
+        """(type, release, actor) of the deliveries from index since on, builds' left out."""
+        out = []
+        for d in got[since:]:
+            e = d.json()['event']
+            if not e['type'].startswith(('build.', 'webhook.')):
+                out.append((e['type'], e['release'], e['actor']))
+        return out
+
+    def test_release_events_in_order(self):
+        ps, app = self.ps, 'evented'
+        self.assertEqual(self.cli('apps:create', app).code, 0)
+        with WebhookReceiver() as rx:
+            hook, secret = add_hook(self.cli, app, rx.url)
+            # a push: built, then release v1 created, deploying, live
+            repo = ps.make_repo(app, 'v1')
+            r = ps.st.push(repo, app, token=self.deployer)
+            self.assertEqual(r.returncode, 0, r)
+            got = rx.wait(lambda reqs: 'release.live' in event_types(reqs), timeout=120)
+            self.assertEqual(event_types(got), ['webhook.added', 'build.started', 'build.succeeded', 'release.created',
+                                                'release.deploying', 'release.live'])
+            self.assertEqual(self.release_events(got, 0), [('release.created', 'v1', 'deployer'),
+                                                           ('release.deploying', 'v1', 'deployer'),
+                                                           ('release.live', 'v1', 'deployer')])
+            # config: a release, the change by key name only
+            n = len(got)
+            r = self.as_deployer('config:set', 'GREETING=hello-there', 'TOKEN_X=very-secret', '-a', app)
+            self.assertEqual(r.code, 0, r)
+            got = rx.wait(lambda reqs: event_types(reqs).count('release.live') >= 2, timeout=120)
+            self.assertEqual(self.release_events(got, n), [('release.created', 'v2', 'deployer'),
+                                                           ('config.changed', 'v2', 'deployer'),
+                                                           ('release.deploying', 'v2', 'deployer'),
+                                                           ('release.live', 'v2', 'deployer')])
+            changed = [d.json()['event'] for d in got if d.json()['event']['type'] == 'config.changed'][0]
+            self.assertIn('GREETING', changed['message'])
+            self.assertIn('TOKEN_X', changed['message'])
+            for d in got:
+                self.assertNotIn(b'hello-there', d.body)
+                self.assertNotIn(b'very-secret', d.body)
+            # scale (by the admin token)
+            n = len(got)
+            r = self.cli('scale', 'web=2', '-a', app)
+            self.assertEqual(r.code, 0, r)
+            got = rx.wait(lambda reqs: event_types(reqs).count('release.live') >= 3, timeout=120)
+            self.assertEqual(self.release_events(got, n), [('release.created', 'v3', 'admin'), ('scale', 'v3', 'admin'),
+                                                           ('release.deploying', 'v3', 'admin'),
+                                                           ('release.live', 'v3', 'admin')])
+            # a push whose tasks crash after a few seconds: crashed, replaced, rolled back
+            n = len(got)
+            ps.commit(repo, 'v4', procfile="web: trap 'exit 0' TERM; sleep 3 & wait; exit 3\n")
+            r = ps.st.push(repo, app, token=self.deployer)
+            self.assertNotEqual(r.returncode, 0, r)
+            got = rx.wait(lambda reqs: 'release.rolled_back' in event_types(reqs), timeout=180)
+            events = self.release_events(got, n)
+            types = [t for t, _, _ in events]
+            self.assertEqual(types[:2], ['release.created', 'release.deploying'], events)
+            self.assertEqual(types[-1], 'release.rolled_back', events)
+            middle = set(types[2:-1])
+            self.assertIn('task.crashed', middle, events)
+            self.assertIn('task.replaced', middle, events)
+            self.assertLessEqual(middle, {'task.crashed', 'task.replaced'}, events)
+            self.assertTrue(all(rel == 'v4' for _, rel, _ in events), events)
+            self.assertEqual([a for t, _, a in events if t.startswith('release.')], ['deployer'] * 3)
+            # in order, each signed
+            ids = [d.json()['event']['id'] for d in got]
+            self.assertEqual(ids, sorted(ids))
+            self.assertTrue(all(d.verify(secret) for d in got))
+        # who made each release: the token's name, never "git push"
+        made = {r['version']: r['created_by'] for r in ps.releases(app)}
+        self.assertEqual(made, {1: 'deployer', 2: 'deployer', 3: 'admin', 4: 'deployer'})
+        out = self.cli('releases:info', 'v1', '-a', app).out
+        self.assertIn('made by:      deployer', out)
+        self.assertEqual(self.cli('releases', '-a', app).out.count('git push'), 0)
 
 
 class DownReceiverTest(unittest.TestCase):

@@ -7,6 +7,7 @@ import unittest
 
 import requests
 
+from swengine import engine_instance, remove_engine_containers
 from swstack import ROOT, BUILD, free_port, git_env, temp_dir, Registry
 
 
@@ -33,6 +34,9 @@ class UpDownTest(unittest.TestCase):
 
     def tearDown(self):
         subprocess.run([os.path.join(ROOT, 'scripts', 'down')], env=self.env, capture_output=True)
+        # down leaves the apps running on purpose; this instance's are the test's to remove
+        # (by the engine's Docker label: other stacks on this Docker keep theirs)
+        remove_engine_containers(engine_instance(self.home))
         out = subprocess.run(['docker', 'images', '--format', '{{.Repository}}:{{.Tag}}'],
                              capture_output=True, text=True).stdout.split()
         mine = [i for i in out if i.startswith(f'127.0.0.1:{self.registry_port}/')]
@@ -102,6 +106,13 @@ class UpDownTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         for name, pid in pids.items():
             self.assertFalse(alive(pid), name)
+        instance = engine_instance(self.home)
+        if instance:   # the releaser was on: down kept the app running, tearDown removes it
+            label = f'label=slipway.engine={instance}'
+            self.assertGreater(remove_engine_containers(instance), 0, "the pushed app's container")
+            left = subprocess.run(['docker', 'ps', '-aq', '--filter', label], capture_output=True,
+                                  text=True).stdout.split()
+            self.assertEqual(left, [])
         with self.assertRaises(requests.ConnectionError):
             requests.get(f'http://127.0.0.1:{self.port}/api/v1/health', timeout=5)
 

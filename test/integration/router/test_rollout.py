@@ -58,25 +58,12 @@ class ZeroDowntimeRollout(unittest.TestCase):
 
             load = Load(port, 'roll.localhost', max_requests=2000, interval=0.02)
             slow = SlowRequests(port, 'roll.localhost')
-            # when each target started draining, from the balancer's own reports
-            draining = {}
-            stop_watch = threading.Event()
-
-            def watch():
-                while not stop_watch.is_set():
-                    for p, state, _ in app.health():
-                        if state == 'draining' and p not in draining:
-                            draining[p] = time.time()
-                    time.sleep(0.2)
-            watcher = threading.Thread(target=watch, daemon=True)
-            watcher.start()
-
+            v1_tasks = sorted(t.split('/')[-1] for t in app.ecs.list_tasks(serviceName='roll')['taskArns'])
             time.sleep(1)
+            updated = time.time()
             v2_def = app.update(v2)
             wait_rollout(app.ecs, 'roll', v2_def, timeout=240)
             time.sleep(1)
-            stop_watch.set()
-            watcher.join()
             load.stop()
             slow.stop()
 
@@ -88,16 +75,29 @@ class ZeroDowntimeRollout(unittest.TestCase):
 
             failed_slow = [r for r in slow.results if r[2] != 200]
             self.assertEqual(failed_slow, [])
-            self.assertEqual(len(draining), 2, f'both v1 targets drained: {draining}')
-            first_drain = min(draining.values())
+
+            # ECS's account of it, oldest first: each v1 target deregistered, draining begun, then its
+            # task stopped. (A target with nothing in flight is done draining at once and leaves the
+            # target group: its `draining` state may last less than any poll, the events stay.)
+            events = [(e['createdAt'].timestamp(), e['message']) for e in reversed(app.service()['events'])
+                      if e['createdAt'].timestamp() >= updated - 1]
+            dereg = [t for t, m in events if m == f'(service roll) deregistered 1 targets in (target-group {app.tg})']
+            draining = [t for t, m in events if m == '(service roll) has begun draining connections on 1 tasks.']
+            stopped = [(t, m) for t, m in events if ' has stopped ' in m]
+            self.assertEqual(len(dereg), 2, f'both v1 targets deregistered: {events}')
+            self.assertEqual(len(draining), 2, events)
+            self.assertEqual(sorted(m.split('(task ')[1].rstrip(').') for _, m in stopped), v1_tasks, events)
+            msgs = [m for _, m in events]
+
+            def first(word):
+                return next(i for i, m in enumerate(msgs) if word in m)
+            self.assertLess(first('deregistered 1 targets'), first('has begun draining'), msgs)
+            self.assertLess(first('has begun draining'), first(' has stopped '), msgs)
+            first_drain = min(dereg)
             in_flight = [r for r in slow.results if r[3] == 'slow v1' and r[0] < first_drain < r[1]]
             self.assertTrue(in_flight, 'a slow v1 request was in flight when its target started draining: '
                                        f'drain at {first_drain}, slow requests {slow.results}')
 
-            # ECS's account of it: draining before stopping
-            events = [e['message'] for e in app.service()['events']]
-            self.assertTrue(any('has begun draining connections on 1 tasks' in m for m in events), events)
-            self.assertTrue(any('deregistered 1 targets in (target-group ' + app.tg in m for m in events), events)
             # the v1 targets are gone from the target group, the v2 ones serve
             self.assertEqual([s for _, s, _ in app.health()], ['healthy', 'healthy'])
 

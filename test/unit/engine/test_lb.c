@@ -31,6 +31,7 @@ struct fake_lb {
 	enum sw_target_health health;    /* what every target reports */
 	enum sw_target_health unhealthy_port_health;
 	int unhealthy_port;              /* this one port reports unhealthy_port_health */
+	int draining_port;               /* another port deregistered: draining until cleared */
 };
 
 static int fake_check(void *ctx, const char *arn)
@@ -53,6 +54,8 @@ static int fake_deregister(void *ctx, const struct sw_engine_target *t, int *dra
 	f->deregistered++;
 	if (t->port == f->unhealthy_port)
 		f->unhealthy_port_health = SW_TARGET_DRAINING;   /* as ELB reports it from now on */
+	else
+		f->draining_port = t->port;
 	*drain = 5;
 	return 0;
 }
@@ -60,6 +63,8 @@ static int fake_deregister(void *ctx, const struct sw_engine_target *t, int *dra
 static enum sw_target_health fake_health(void *ctx, const struct sw_engine_target *t, struct sw_buf *reason)
 {
 	struct fake_lb *f = ctx;
+	if (t->port == f->draining_port)
+		return SW_TARGET_DRAINING;
 	return t->port == f->unhealthy_port ? f->unhealthy_port_health : f->health;
 }
 
@@ -103,19 +108,15 @@ static struct sw_engine_service *service(void)
 	return e.st.nr_services ? e.st.services[0] : NULL;
 }
 
-static void seam(void **state)
+static void engine_up(double now, long long stable_ms)
 {
-	struct sw_engine_service *s;
-	struct sw_engine_task *t0, *t1;
-	double now = sw_engine_now();
-
 	memset(&e, 0, sizeof(e));
 	memset(&fake, 0, sizeof(fake));
 	e.cfg.region = "us-east-1";
 	e.cfg.account = "000000000000";
 	e.cfg.memory_mb = 4096;
 	e.cfg.cpu_units = 4096;
-	e.cfg.stable_ms = 0;
+	e.cfg.stable_ms = stable_ms;
 	e.cfg.event_ms = 60000;
 	e.cfg.steady_ms = 3600000;
 	e.cfg.resync_ms = 3600000;
@@ -138,7 +139,22 @@ static void seam(void **state)
 		c->status = xstrdup("ACTIVE");
 		sw_engine_state_add_cluster(&e.st, c);
 	}
+}
 
+static void engine_down(void)
+{
+	sw_engine_workers_stop(&e);
+	sw_engine_state_release(&e.st);
+	sqlite3_close(e.db);
+}
+
+static void seam(void **state)
+{
+	struct sw_engine_service *s;
+	struct sw_engine_task *t0, *t1;
+	double now = sw_engine_now();
+
+	engine_up(now, 0);
 	/* without a balancer, loadBalancers are refused */
 	sw_engine_lb_set(&e, NULL, NULL);
 	assert_int_equal(call(sw_engine_op_register_task_definition,
@@ -200,21 +216,120 @@ static void seam(void **state)
 	sw_engine_scheduler_pass(&e, now + 32);
 	assert_int_equal(t0->last, SW_TASK_DEACTIVATING);
 	assert_false(t0->busy);
-	/* ... until the balancer is done with the target (or the delay passes) */
-	fake.unhealthy_port_health = SW_TARGET_UNUSED;
-	sw_engine_scheduler_pass(&e, now + 33);
+	/* ... past the 5 s deregistration delay too, while the balancer says draining (it
+	 * may still route requests there: a lagging router) ... */
+	sw_engine_scheduler_pass(&e, now + 37);
+	assert_int_equal(t0->last, SW_TASK_DEACTIVATING);
+	assert_false(t0->busy);
+	/* ... but not forever: 10 s past the delay, a balancer that does not answer is not waited for */
+	sw_engine_scheduler_pass(&e, now + 46.5);
 	assert_int_equal(t0->last, SW_TASK_STOPPING);
 	assert_true(t0->busy);                      /* SIGTERM queued */
 
-	sw_engine_workers_stop(&e);
-	sw_engine_state_release(&e.st);
-	sqlite3_close(e.db);
+	engine_down();
+}
+
+/* The message of the service's i-th newest event. */
+static const char *event(struct sw_engine_service *s, size_t i, struct sw_buf *out)
+{
+	json_t *list = sw_engine_events_json(&e, s->id);
+	sw_buf_reset(out);
+	if (i < json_array_size(list))
+		sw_buf_adds(out, json_string_value(json_object_get(json_array_get(list, i), "message")));
+	json_decref(list);
+	return out->ptr;
+}
+
+/*
+ * A rolling update behind the balancer, with ECS's 40 s stable period configured: the
+ * old task goes as soon as the new target is healthy (the target is the signal, there
+ * is no stable period to wait), its target is deregistered and drained before its
+ * containers are stopped, and the events read in ECS's order: deregistered, begun
+ * draining, then (once drained) stopped.
+ */
+static void rollout(void **state)
+{
+	struct sw_engine_service *s;
+	struct sw_engine_task *t0, *t1;
+	struct sw_buf msg = SW_BUF_INIT, want = SW_BUF_INIT;
+	double now = sw_engine_now();
+	size_t i;
+
+	engine_up(now, 40000);
+	sw_engine_lb_set(&e, &fake_ops, &fake);
+	assert_int_equal(call(sw_engine_op_register_task_definition,
+			      "{\"family\":\"web\",\"containerDefinitions\":[{\"name\":\"web\",\"image\":\"i:1\","
+			      "\"memory\":16,\"portMappings\":[{\"containerPort\":8080}]}]}"), 0);
+	assert_int_equal(call(sw_engine_op_create_service, "{\"serviceName\":\"web\",\"taskDefinition\":\"web:1\","
+			      "\"desiredCount\":1,\"loadBalancers\":[{\"targetGroupArn\":\"" TG "\","
+			      "\"containerName\":\"web\",\"containerPort\":8080}]}"), 0);
+	s = service();
+	fake.health = SW_TARGET_HEALTHY;
+	sw_engine_scheduler_pass(&e, now);
+	t0 = e.st.tasks[0];
+	started(t0, now, 30001);
+	sw_engine_scheduler_pass(&e, now + 1);
+	assert_int_equal(t0->lb, SW_TASK_LB_REGISTERED);
+	assert_int_equal(s->deps[0]->rollout, SW_ROLLOUT_COMPLETED);   /* at once, not after 40 s */
+
+	/* v2: its target turns healthy 2 s after it starts */
+	assert_int_equal(call(sw_engine_op_register_task_definition,
+			      "{\"family\":\"web\",\"containerDefinitions\":[{\"name\":\"web\",\"image\":\"i:2\","
+			      "\"memory\":16,\"portMappings\":[{\"containerPort\":8080}]}]}"), 0);
+	assert_int_equal(call(sw_engine_op_update_service, "{\"service\":\"web\",\"taskDefinition\":\"web:2\"}"), 0);
+	sw_engine_scheduler_pass(&e, now + 2);
+	assert_int_equal(e.st.nr_tasks, 2);
+	t1 = e.st.tasks[1];
+	started(t1, now + 2, 30002);
+	fake.unhealthy_port = 30002;
+	fake.unhealthy_port_health = SW_TARGET_INITIAL;
+	sw_engine_scheduler_pass(&e, now + 3);
+	assert_int_equal(t1->lb, SW_TASK_LB_REGISTERED);
+	assert_true(t0->desired_running);
+	fake.unhealthy_port_health = SW_TARGET_HEALTHY;
+	sw_engine_scheduler_pass(&e, now + 4);
+
+	/* the old task: deregistered and draining, its containers still up, not yet "stopped" */
+	assert_false(t0->desired_running);
+	assert_int_equal(t0->last, SW_TASK_DEACTIVATING);
+	assert_false(t0->busy);
+	assert_string_equal(event(s, 0, &msg), "(service web) has begun draining connections on 1 tasks.");
+	assert_string_equal(event(s, 1, &msg), "(service web) deregistered 1 targets in (target-group " TG ")");
+	for (i = 0; i < 6; i++)
+		assert_null(strstr(event(s, i, &msg), "has stopped"));
+	assert_int_equal(s->deps[0]->rollout, SW_ROLLOUT_IN_PROGRESS);
+
+	/* drained: now stopped, and said so */
+	fake.draining_port = 0;
+	sw_engine_scheduler_pass(&e, now + 5);
+	assert_int_equal(t0->last, SW_TASK_STOPPING);
+	assert_true(t0->busy);                      /* SIGTERM queued */
+	sw_buf_addf(&want, "(service web) has stopped 1 running tasks: (task %s).", t0->id);
+	assert_string_equal(event(s, 0, &msg), want.ptr);
+	assert_int_equal(strncmp(t0->stopped_reason, "Scaling activity initiated by (deployment ecs-svc/", 50), 0);
+
+	/* its containers exit at SIGTERM and are removed: COMPLETED, 6 s in */
+	t0->busy = 0;
+	sw_engine_set_str(&t0->containers[0].last_status, "STOPPED");
+	sw_engine_scheduler_pass(&e, now + 5.5);
+	assert_int_equal(t0->last, SW_TASK_DEPROVISIONING);
+	t0->busy = 0;
+	t0->last = SW_TASK_STOPPED;
+	t0->stopped_at = now + 6;
+	sw_engine_scheduler_pass(&e, now + 6);
+	assert_int_equal(s->nr_deps, 1);
+	assert_int_equal(s->deps[0]->rollout, SW_ROLLOUT_COMPLETED);
+
+	engine_down();
+	sw_buf_release(&msg);
+	sw_buf_release(&want);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(seam),
+		cmocka_unit_test(rollout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -246,12 +246,11 @@ static void backoff_schedule(void **state)
 	assert_int_equal(got[0], 500);
 	for (i = 1; i < 6; i++)
 		got[i] = sw_rollout_next_delay(&r, 0, 0, 0);
-	/* 1000 → 1500 → 2250 → 3375 → 5000 (cap) → 5000 */
+	/* 1000 → 1500 → 2000 (cap) → 2000 */
 	assert_int_equal(got[1], 750);
-	assert_int_equal(got[2], 1125);
-	assert_int_equal(got[3], 1687);
-	assert_int_equal(got[4], 2500);
-	assert_int_equal(got[5], 2500);
+	assert_int_equal(got[2], 1000);
+	assert_int_equal(got[3], 1000);
+	assert_int_equal(got[5], 1000);
 	/* progress resets to 1 s */
 	assert_int_equal(sw_rollout_next_delay(&r, 1, 0, 0), 500);
 	/* throttling doubles (at least 2 s) up to 20 s */
@@ -260,19 +259,21 @@ static void backoff_schedule(void **state)
 	for (i = 0; i < 6; i++)
 		sw_rollout_next_delay(&r, 0, 1, 0);
 	assert_int_equal(r.delay_ms, 20000);
-	/* then comes down gently: 15000, 11250, 8437, 6327, 5000 */
+	/* then comes down gently: 15000, 11250, 8437, 6327, 4745, 3558, 2668, 2001, 2000 */
 	sw_rollout_next_delay(&r, 1, 0, 0);
 	assert_int_equal(r.delay_ms, 15000);
 	sw_rollout_next_delay(&r, 0, 0, 0);
 	assert_int_equal(r.delay_ms, 11250);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 6; i++)
 		sw_rollout_next_delay(&r, 0, 0, 0);
-	assert_int_equal(r.delay_ms, 5000);
+	assert_int_equal(r.delay_ms, 2001);
+	sw_rollout_next_delay(&r, 0, 0, 0);
+	assert_int_equal(r.delay_ms, 2000);
 	/* jitter: the random half is bounded by the delay */
-	r.delay_ms = 4000;
-	assert_int_equal(sw_rollout_next_delay(&r, 0, 0, 12345), 2500 + 12345 % 2501);
-	r.delay_ms = 4000;
-	assert_true(sw_rollout_next_delay(&r, 0, 0, 0xffffffffu) <= 5000);
+	r.delay_ms = 1500;
+	assert_int_equal(sw_rollout_next_delay(&r, 0, 0, 12345), 1000 + 12345 % 1001);
+	r.delay_ms = 1500;
+	assert_true(sw_rollout_next_delay(&r, 0, 0, 0xffffffffu) <= 2000);
 	sw_rollout_release(&r);
 }
 

@@ -498,6 +498,46 @@ static void failing_check_goes_unhealthy(void **state)
 	wait_state(f->r, "demo", "t0", SW_ROUTER_HEALTHY);
 }
 
+/*
+ * A target is checked as soon as it is added (not one interval later) and then every
+ * interval; while its checks pass it is initial, never unhealthy, until it has passed
+ * healthy_threshold of them. Here: every 2 s, 3 to go in service, 1 failure to go out.
+ */
+static void first_check_at_once_and_never_unhealthy_on_the_way_up(void **state)
+{
+	struct fixture *f = *state;
+	struct sw_router_check slow = { 1, "/check", 0, 2000, 500, 3, 1, "200-299" };
+	struct sw_router_backend be = { "demo", slow };
+	struct sw_router_health *h = NULL;
+	long long added, checked = 0, healthy = 0;
+	size_t n = 0;
+
+	if (!f)
+		skip();
+	start_demo(f);
+	assert_int_equal(sw_router_set_backend(f->r, &be), 0);
+	assert_int_equal(sw_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
+	added = now_ms();
+	while (!healthy && now_ms() - added < 10000) {
+		assert_int_equal(sw_router_backend_health(f->r, "demo", &h, &n), 0);
+		assert_int_equal(n, 1);
+		if (!checked && !strcmp(h[0].check_status, "L7OK"))
+			checked = now_ms() - added;
+		if (h[0].state == SW_ROUTER_HEALTHY)
+			healthy = now_ms() - added;
+		else if (h[0].state != SW_ROUTER_INITIAL)
+			fail_msg("t0 was %s %lld ms after it was added (check %s)", sw_router_state_name(h[0].state),
+				 now_ms() - added, h[0].check_status);
+		sw_router_health_free(h, n);
+		sleep_ms(100);
+	}
+	if (!checked || checked > 1500)
+		fail_msg("first passing check %lld ms after the target was added", checked);
+	/* (3 - 1) intervals after the first check */
+	if (!healthy || healthy < 3500 || healthy > 6500)
+		fail_msg("in service %lld ms after it was added", healthy);
+}
+
 static void add_and_remove_under_load(void **state)
 {
 	struct fixture *f = *state;
@@ -766,6 +806,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(unknown_host_404_and_no_target_503, setup, teardown),
 		cmocka_unit_test_setup_teardown(targets_come_in_checked_and_balance, setup, teardown),
 		cmocka_unit_test_setup_teardown(failing_check_goes_unhealthy, setup, teardown),
+		cmocka_unit_test_setup_teardown(first_check_at_once_and_never_unhealthy_on_the_way_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(add_and_remove_under_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(drain_lets_slow_request_finish, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_request_400_does_not_disturb, setup, teardown),

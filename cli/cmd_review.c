@@ -1,0 +1,167 @@
+/*
+ * reviews, reviews:settings, review:sync-config (issue 8): clients of slipwayd's review
+ * app API (receiver/reviews.h). Review apps themselves come and go with git push.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/args.h"
+#include "cli/client.h"
+#include "cli/output.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/banned.h"
+
+static const char *str(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* "7d", "12h", "30m", "45s" or "off". */
+static void idle_text(long long secs, struct sw_buf *out)
+{
+	if (secs <= 0)
+		sw_buf_adds(out, "off");
+	else if (secs % 86400 == 0)
+		sw_buf_addf(out, "%lldd", secs / 86400);
+	else if (secs % 3600 == 0)
+		sw_buf_addf(out, "%lldh", secs / 3600);
+	else if (secs % 60 == 0)
+		sw_buf_addf(out, "%lldm", secs / 60);
+	else
+		sw_buf_addf(out, "%llds", secs);
+}
+
+static void settings_line(const char *app, const json_t *out)
+{
+	struct sw_buf idle = SW_BUF_INIT;
+	idle_text((long long)json_integer_value(json_object_get(out, "idle_secs")), &idle);
+	if (strcmp(idle.ptr, "off"))
+		printf("%s: at most %lld review apps; one with no push for %s is destroyed\n", app,
+		       (long long)json_integer_value(json_object_get(out, "limit")), idle.ptr);
+	else
+		printf("%s: at most %lld review apps; idle ones are kept (no idle time set)\n", app,
+		       (long long)json_integer_value(json_object_get(out, "limit")));
+	sw_buf_release(&idle);
+}
+
+int sw_cli_cmd_reviews(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
+	struct sw_cli_args a;
+	struct sw_cli_table t;
+	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT;
+	const char *flag = NULL;
+	json_t *out = NULL, *r;
+	size_t i;
+	int json = 0, all = 0, ret;
+	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), SW_CLI_OPT_JSON(&json), { "--all", 0, NULL, &all, NULL },
+				     { NULL, 0, NULL, NULL, NULL } };
+
+	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 0, &a) < 0)
+		return a.exit;
+	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
+		goto cleanup;
+	sw_buf_addf(&path, "/apps/%s/reviews%s", app.ptr, all ? "?all=1" : "");
+	if (sw_cli_get(&c, path.ptr, &out) < 0) {
+		ret = sw_cli_fail(cmd, "%s", sw_error_last());
+		goto cleanup;
+	}
+	if (json) {
+		ret = sw_cli_print_json(out);
+		goto cleanup;
+	}
+	sw_cli_table_init(&t, "REVIEW APP", "BRANCH", "STATUS", "LAST PUSH", "URL", NULL);
+	json_array_foreach(json_object_get(out, "reviews"), i, r) {
+		struct sw_buf when = SW_BUF_INIT;
+		sw_cli_reltime_iso(str(r, "last_push_at"), &when);
+		sw_cli_table_add(&t, str(r, "app"), str(r, "branch"), str(r, "status"), when.ptr,
+				 str(r, "status") && !strcmp(str(r, "status"), "active") ? str(r, "url") : str(r, "destroyed_reason"));
+		sw_cli_table_style(&t, 2, str(r, "status") && !strcmp(str(r, "status"), "active") ? SW_CLI_GREEN : SW_CLI_DIM);
+		sw_buf_release(&when);
+	}
+	sw_cli_table_print(&t, "(no review apps: push a branch other than main to make one)");
+	sw_cli_table_release(&t);
+	settings_line(app.ptr, out);
+cleanup:
+	json_decref(out);
+	sw_cli_client_release(&c);
+	sw_buf_release(&app);
+	sw_buf_release(&path);
+	return ret;
+}
+
+int sw_cli_cmd_reviews_settings(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
+	struct sw_cli_args a;
+	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT;
+	const char *flag = NULL, *limit = NULL, *idle = NULL;
+	json_t *out = NULL, *body = NULL;
+	int json = 0, ret;
+	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), SW_CLI_OPT_JSON(&json), { "--limit", 0, &limit, NULL, NULL },
+				     { "--idle", 0, &idle, NULL, NULL }, { NULL, 0, NULL, NULL, NULL } };
+
+	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 0, &a) < 0)
+		return a.exit;
+	if (limit) {
+		char *end = NULL;
+		long n = strtol(limit, &end, 10);
+		if (!*limit || *end || n < 0 || n > 1000)
+			return sw_cli_usage_error(cmd, "--limit: want a number of review apps (0 to 1000), not '%.20s'", limit);
+		body = json_pack("{s:i}", "limit", (int)n);
+	}
+	if (idle) {
+		if (!body)
+			body = json_object();
+		json_object_set_new(body, "idle", json_string(idle));
+	}
+	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
+		goto cleanup;
+	if (body) {
+		sw_buf_addf(&path, "/apps/%s/reviews/settings", app.ptr);
+		ret = sw_cli_api(&c, "POST", path.ptr, body, &out);
+	} else {
+		sw_buf_addf(&path, "/apps/%s/reviews", app.ptr);
+		ret = sw_cli_get(&c, path.ptr, &out);
+	}
+	if (ret < 0) {
+		ret = sw_cli_fail(cmd, "%s", sw_error_last());
+		goto cleanup;
+	}
+	if (json) {
+		json_object_del(out, "reviews");
+		ret = sw_cli_print_json(out);
+		goto cleanup;
+	}
+	settings_line(app.ptr, out);
+	ret = 0;
+cleanup:
+	json_decref(body);
+	json_decref(out);
+	sw_cli_client_release(&c);
+	sw_buf_release(&app);
+	sw_buf_release(&path);
+	return ret;
+}
+
+int sw_cli_cmd_review_sync_config(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
+	struct sw_cli_args a;
+	struct sw_buf app = SW_BUF_INIT;
+	const char *flag = NULL;
+	int ret, no_wait = 0;
+	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), { "--no-wait", 0, NULL, &no_wait, NULL },
+				     { NULL, 0, NULL, NULL, NULL } };
+
+	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 0, &a) < 0)
+		return a.exit;
+	if ((ret = sw_cli_setup(cmd, &c, flag, &app)) == 0)
+		ret = sw_cli_release_follow(cmd, &c, app.ptr, "sync-config", json_object(), no_wait);
+	sw_cli_client_release(&c);
+	sw_buf_release(&app);
+	return ret;
+}
