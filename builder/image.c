@@ -25,7 +25,10 @@ struct jstream {
 	struct sw_buf api_message;  /* {"message": ...}: the body of an error status */
 	struct sw_buf aux_id;       /* build: aux.ID */
 	struct sw_buf aux_digest;   /* push: aux.Digest */
+	struct sw_buf no_space;     /* the first output line that says a disk is full */
 };
+
+#define NO_SPACE "no space left on device"
 
 const char *sw_image_docker_where(void)
 {
@@ -37,9 +40,36 @@ const char *sw_image_docker_where(void)
 	return host;
 }
 
+/*
+ * Keep the first line of output that says a disk is full (a RUN step's "dd: error
+ * writing '/big': No space left on device"), without its colour codes: Docker's own
+ * error then only says "returned a non-zero code", and the reason is this line.
+ */
+static void note_no_space(struct jstream *js, const char *line)
+{
+	const char *p;
+
+	if (js->no_space.len || !strcasestr(line, NO_SPACE))
+		return;
+	for (p = line; *p; p++) {
+		if (*p == '\033' && p[1] == '[') {   /* CSI ... final byte */
+			for (p += 2; *p && !(*p >= '@' && *p <= '~'); p++)
+				;
+			if (!*p)
+				break;
+			continue;
+		}
+		if (sw_buf_addch(&js->no_space, *p) < 0)
+			break;
+	}
+	sw_buf_rtrim(&js->no_space);
+}
+
 static int report_line(void *ctx, const char *line, size_t len)
 {
 	struct jstream *js = ctx;
+	(void)len;
+	note_no_space(js, line);
 	if (js->stopped || !js->report)
 		return 0;
 	if (js->report(js->report_ctx, line) < 0) {
@@ -117,6 +147,7 @@ static void jstream_init(struct jstream *js, sw_build_report_fn report, void *re
 	sw_buf_init(&js->api_message, 0);
 	sw_buf_init(&js->aux_id, 0);
 	sw_buf_init(&js->aux_digest, 0);
+	sw_buf_init(&js->no_space, 512);
 }
 
 static void jstream_release(struct jstream *js)
@@ -127,6 +158,20 @@ static void jstream_release(struct jstream *js)
 	sw_buf_release(&js->api_message);
 	sw_buf_release(&js->aux_id);
 	sw_buf_release(&js->aux_digest);
+	sw_buf_release(&js->no_space);
+}
+
+/*
+ * "<what> failed: <why>", said as a lack of space when Docker's error or the output
+ * says a disk is full: "build failed: out of disk space: <why> (<that output line>)".
+ */
+static int failed(struct jstream *js, const char *what, const char *why)
+{
+	if (strcasestr(why, NO_SPACE))
+		return sw_error("%s failed: out of disk space: %s", what, why);
+	if (js->no_space.len)
+		return sw_error("%s failed: out of disk space: %s (%s)", what, why, js->no_space.ptr);
+	return sw_error("%s failed: %s", what, why);
 }
 
 /*
@@ -150,9 +195,9 @@ static int outcome(struct jstream *js, int http_ret, long status, const char *wh
 	if (http_ret < 0)
 		return sw_error_prefix("%s failed", what);
 	if (js->error.len)
-		return sw_error("%s failed: %s", what, js->error.ptr);
+		return failed(js, what, js->error.ptr);
 	if (status >= 400)
-		return sw_error("%s failed: %s", what, js->api_message.len ? js->api_message.ptr : "Docker refused it");
+		return failed(js, what, js->api_message.len ? js->api_message.ptr : "Docker refused it");
 	if (status != 200)
 		return sw_error("%s failed: Docker answered %ld", what, status);
 	return 0;

@@ -29,7 +29,9 @@ struct sw_image_build_opts {
  * Build. 0 with *image_id ("sha256:...", the caller frees; may be NULL if Docker did
  * not say), or negative with one line: "build failed: The command '/bin/sh -c false'
  * returned a non-zero code: 1" (SW_ERROR), "cannot reach Docker at /var/run/docker.sock"
- * (SW_EUNAVAIL), "cancelled" (SW_ECANCEL). When read() fails, its error is kept (the
+ * (SW_EUNAVAIL), "cancelled" (SW_ECANCEL). A full disk (Docker's error, or a line of the
+ * build's output, says "no space left on device") reads "build failed: out of disk space:
+ * <Docker's error> (<that output line>)". When read() fails, its error is kept (the
  * caller's context error) and SW_ECANCEL "transfer aborted" is what comes back here:
  * the caller knows which of its own reads failed.
  */

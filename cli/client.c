@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -9,6 +10,8 @@
 #include <unistd.h>
 
 #include "cli/client.h"
+#include "cli/args.h"
+#include "cli/output.h"
 #include "cli/netrc.h"
 #include "cli/remote.h"
 #include "common/error.h"
@@ -512,7 +515,59 @@ int sw_cli_setup(const struct sw_cli_command *cmd, struct sw_cli_client *c, cons
 {
 	if (sw_cli_client_init(c) < 0)
 		return sw_cli_fail(cmd, "%s", sw_error_last());
-	if (sw_cli_client_app(c, flag, app) < 0)
+	if (app && sw_cli_client_app(c, flag, app) < 0)
 		return sw_cli_usage_error(cmd, "%s", sw_error_last());
 	return 0;
+}
+
+int sw_cli_call(const struct sw_cli_command *cmd, const struct sw_cli_client *c, const char *method, const char *path,
+		const json_t *body, json_t **out)
+{
+	if (sw_cli_api(c, method, path, body, out) < 0)
+		return sw_cli_fail(cmd, "%s", sw_error_last());
+	return 0;
+}
+
+int sw_cli_app_get(const struct sw_cli_command *cmd, struct sw_cli_client *c, const char *flag, struct sw_buf *app,
+		   json_t **out, const char *fmt, ...)
+{
+	struct sw_buf path = SW_BUF_INIT;
+	va_list ap;
+	int ret;
+
+	if ((ret = sw_cli_setup(cmd, c, flag, app)))
+		return ret;
+	sw_buf_addf(&path, "/apps/%s", app->ptr);
+	va_start(ap, fmt);
+	sw_buf_vaddf(&path, fmt, ap);
+	va_end(ap);
+	ret = sw_cli_call(cmd, c, "GET", path.ptr, NULL, out);
+	sw_buf_release(&path);
+	return ret;
+}
+
+int sw_cli_app_show(const struct sw_cli_command *cmd, int argc, char **argv, const char *what,
+		    void (*show)(const char *app, const json_t *out))
+{
+	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
+	struct sw_cli_args a;
+	struct sw_buf app = SW_BUF_INIT;
+	const char *flag = NULL;
+	json_t *out = NULL;
+	int json = 0, ret;
+	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), SW_CLI_OPT_JSON(&json), { NULL, 0, NULL, NULL, NULL } };
+
+	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 0, &a) < 0)
+		return a.exit;
+	if ((ret = sw_cli_app_get(cmd, &c, flag, &app, &out, "%s", what)))
+		goto cleanup;
+	if (json)
+		ret = sw_cli_print_json(out);
+	else
+		show(app.ptr, out);
+cleanup:
+	json_decref(out);
+	sw_cli_client_release(&c);
+	sw_buf_release(&app);
+	return ret;
 }

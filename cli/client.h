@@ -13,13 +13,15 @@
  *
  *	struct sw_cli_client cl = SW_CLI_CLIENT_INIT;
  *	json_t *out = NULL;
- *	if (sw_cli_client_init(&cl) < 0)
- *		return sw_cli_fail(cmd, "%s", sw_error_last());
- *	if (sw_cli_api(&cl, "GET", "/apps", NULL, &out) < 0)
- *		ret = sw_cli_fail(cmd, "%s", sw_error_last());   // one line, exit 1
+ *	if ((ret = sw_cli_setup(cmd, &cl, NULL, NULL)) ||            // with -a: flag, &app
+ *	    (ret = sw_cli_call(cmd, &cl, "GET", "/apps", NULL, &out)))  // one line, exit 1
+ *		goto cleanup;
  *	...
  *	json_decref(out);
  *	sw_cli_client_release(&cl);
+ *
+ * (sw_cli_app_get() is setup + GET /apps/<app>...; sw_cli_app_show() a whole
+ * "[-a APP] [--json]" command around one such GET.)
  *
  * cmd_release.c (the releaser's commands) uses SW_CLI_CLIENT_INIT, sw_cli_client_init(),
  * sw_cli_app(), sw_cli_get() and sw_cli_post_stream(): those stay as they are.
@@ -105,8 +107,33 @@ int sw_cli_app(int *argc, char **argv, struct sw_buf *app);
  * The usual start of an app command: sw_cli_client_init() and sw_cli_client_app().
  * 0, or the exit status to return after printing one line: 1 when the client cannot
  * be set up, 2 (with the usage) when no app was given or it is not a valid name.
+ * app NULL: the client only (a command that names no app; flag is not looked at).
  */
 int sw_cli_setup(const struct sw_cli_command *cmd, struct sw_cli_client *c, const char *flag, struct sw_buf *app);
+
+/*
+ * sw_cli_api() for a command: 0 with *out as sw_cli_api() sets it, or 1 (the exit
+ * status) after printing the error as one line (sw_cli_fail).
+ */
+int sw_cli_call(const struct sw_cli_command *cmd, const struct sw_cli_client *c, const char *method, const char *path,
+		const json_t *body, json_t **out);
+
+/*
+ * The usual start of a command that shows something of an app: sw_cli_setup(), then
+ * sw_cli_call() GET /apps/<app> followed by what fmt makes ("/releases/%d", "" for the
+ * app itself). 0 with app and *out set (*out is the caller's), or the exit status after
+ * one line, as sw_cli_setup() and sw_cli_call() give it.
+ */
+int sw_cli_app_get(const struct sw_cli_command *cmd, struct sw_cli_client *c, const char *flag, struct sw_buf *app,
+		   json_t **out, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/*
+ * A whole command that shows one GET of an app (usage "[-a APP] [--json]", no
+ * arguments): GET /apps/<app><what> ("/releases"); with --json the answer is printed as
+ * it came, else show(app, answer) prints it. Returns the exit status.
+ */
+int sw_cli_app_show(const struct sw_cli_command *cmd, int argc, char **argv, const char *what,
+		    void (*show)(const char *app, const json_t *out));
 
 /* Path-safe: append s percent-encoded (for query values). */
 void sw_cli_urlencode(struct sw_buf *out, const char *s);

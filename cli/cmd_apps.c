@@ -69,10 +69,8 @@ int sw_cli_cmd_apps(const struct sw_cli_command *cmd, int argc, char **argv)
 
 	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 0, &a) < 0)
 		return a.exit;
-	if (sw_cli_client_init(&c) < 0 || sw_cli_get(&c, "/apps", &out) < 0) {
-		ret = sw_cli_fail(cmd, "%s", sw_error_last());
+	if ((ret = sw_cli_setup(cmd, &c, NULL, NULL)) || (ret = sw_cli_call(cmd, &c, "GET", "/apps", NULL, &out)))
 		goto cleanup;
-	}
 	if (json) {
 		ret = sw_cli_print_json(out);
 		goto cleanup;
@@ -118,10 +116,8 @@ int sw_cli_cmd_apps_create(const struct sw_cli_command *cmd, int argc, char **ar
 		return sw_cli_usage_error(cmd, "invalid app name '%.60s' (want 3-30 of a-z, 0-9, '-', starting with a letter)",
 					  a.pos[0]);
 	body = json_pack("{s:s}", "name", a.pos[0]);
-	if (sw_cli_client_init(&c) < 0 || sw_cli_api(&c, "POST", "/apps", body, &out) < 0) {
-		ret = sw_cli_fail(cmd, "%s", sw_error_last());
+	if ((ret = sw_cli_setup(cmd, &c, NULL, NULL)) || (ret = sw_cli_call(cmd, &c, "POST", "/apps", body, &out)))
 		goto cleanup;
-	}
 	if (json) {
 		ret = sw_cli_print_json(out);
 		goto cleanup;
@@ -158,10 +154,8 @@ int sw_cli_cmd_apps_info(const struct sw_cli_command *cmd, int argc, char **argv
 	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
 		goto cleanup;
 	sw_buf_addf(&path, "/apps/%s", app.ptr);
-	if (sw_cli_get(&c, path.ptr, &info) < 0) {
-		ret = sw_cli_fail(cmd, "%s", sw_error_last());
+	if ((ret = sw_cli_call(cmd, &c, "GET", path.ptr, NULL, &info)))
 		goto cleanup;
-	}
 	/* releases and webhooks are extras: a server without them still answers info */
 	sw_buf_reset(&path);
 	sw_buf_addf(&path, "/apps/%s/releases", app.ptr);

@@ -34,7 +34,7 @@ int sw_cli_cmd_builds(const struct sw_cli_command *cmd, int argc, char **argv)
 	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
 	struct sw_cli_table t;
 	struct sw_cli_args a;
-	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT;
+	struct sw_buf app = SW_BUF_INIT;
 	const char *flag = NULL, *limit_s = NULL;
 	long long limit = 20;
 	json_t *out = NULL, *b;
@@ -47,27 +47,28 @@ int sw_cli_cmd_builds(const struct sw_cli_command *cmd, int argc, char **argv)
 		return a.exit;
 	if (limit_s && (sw_cli_parse_id(limit_s, &limit) < 0 || limit > 100))
 		return sw_cli_usage_error(cmd, "-n: want 1 to 100");
-	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
+	if ((ret = sw_cli_app_get(cmd, &c, flag, &app, &out, "/builds")))
 		goto cleanup;
-	sw_buf_addf(&path, "/apps/%s/builds", app.ptr);
-	if (sw_cli_get(&c, path.ptr, &out) < 0) {
-		ret = sw_cli_fail(cmd, "%s", sw_error_last());
-		goto cleanup;
-	}
 	while (json_array_size(json_object_get(out, "builds")) > (size_t)limit)
 		json_array_remove(json_object_get(out, "builds"), json_array_size(json_object_get(out, "builds")) - 1);
 	if (json) {
 		ret = sw_cli_print_json(out);
 		goto cleanup;
 	}
-	sw_cli_table_init(&t, "ID", "STATUS", "COMMIT", "BRANCH", "BY", "STARTED", "TOOK", "NOTE", NULL);
+	sw_cli_table_init(&t, "ID", "STATUS", "WHAT", "BRANCH", "BY", "STARTED", "TOOK", "NOTE", NULL);
 	json_array_foreach(json_object_get(out, "builds"), i, b) {
 		struct sw_buf id = SW_BUF_INIT, commit = SW_BUF_INIT, when = SW_BUF_INIT, took = SW_BUF_INIT,
 			      note = SW_BUF_INIT;
 		json_t *d = json_object_get(b, "duration");
 		sw_buf_addf(&id, "%lld", (long long)json_integer_value(json_object_get(b, "id")));
-		if (str(b, "commit"))
+		if (str(b, "kind") && strcmp(str(b, "kind"), "build")) {
+			/* a release command (rollback, config, scale) run as a job */
+			sw_buf_adds(&commit, str(b, "kind"));
+			if (json_integer_value(json_object_get(b, "release")) > 0)
+				sw_buf_addf(&commit, " v%lld", (long long)json_integer_value(json_object_get(b, "release")));
+		} else if (str(b, "commit")) {
 			sw_buf_addf(&commit, "%.7s", str(b, "commit"));
+		}
 		sw_cli_reltime_iso(str(b, "started_at") ? str(b, "started_at") : str(b, "created_at"), &when);
 		if (json_is_number(d))
 			sw_cli_duration(json_number_value(d), &took);
@@ -96,7 +97,6 @@ cleanup:
 	json_decref(out);
 	sw_cli_client_release(&c);
 	sw_buf_release(&app);
-	sw_buf_release(&path);
 	return ret;
 }
 
@@ -147,17 +147,11 @@ int sw_cli_cmd_builds_log(const struct sw_cli_command *cmd, int argc, char **arg
 	if (sw_cli_parse_id(a.pos[0], &id) < 0)
 		return sw_cli_usage_error(cmd, "'%.40s' is not a build id (like 12)", a.pos[0]);
 	lf.id = id;
-	if (flag && (ret = sw_cli_setup(cmd, &c, flag, &app)))
+	if ((ret = sw_cli_setup(cmd, &c, flag, flag ? &app : NULL)))
 		goto cleanup;
-	if (!flag && sw_cli_client_init(&c) < 0) {
-		ret = sw_cli_fail(cmd, "%s", sw_error_last());
-		goto cleanup;
-	}
 	build_path(&path, flag ? app.ptr : NULL, id, "");
-	if (sw_cli_get(&c, path.ptr, &b) < 0) {
-		ret = sw_cli_fail(cmd, "%s", sw_error_last());
+	if ((ret = sw_cli_call(cmd, &c, "GET", path.ptr, NULL, &b)))
 		goto cleanup;
-	}
 	build_path(&path, flag ? app.ptr : NULL, id, follow ? "/log?follow=1" : "/log");
 	if (follow && !final_status(str(b, "status")))
 		sw_cli_spinner_start("build %lld %s", id, str(b, "status") ? str(b, "status") : "");
@@ -174,10 +168,8 @@ int sw_cli_cmd_builds_log(const struct sw_cli_command *cmd, int argc, char **arg
 		json_decref(b);
 		b = NULL;
 		build_path(&path, flag ? app.ptr : NULL, id, "");
-		if (sw_cli_get(&c, path.ptr, &b) < 0) {
-			ret = sw_cli_fail(cmd, "%s", sw_error_last());
+		if ((ret = sw_cli_call(cmd, &c, "GET", path.ptr, NULL, &b)))
 			goto cleanup;
-		}
 		ret = str(b, "status") && !strcmp(str(b, "status"), "succeeded") ? 0 : 1;
 	}
 cleanup:
@@ -204,17 +196,11 @@ int sw_cli_cmd_builds_cancel(const struct sw_cli_command *cmd, int argc, char **
 		return a.exit;
 	if (sw_cli_parse_id(a.pos[0], &id) < 0)
 		return sw_cli_usage_error(cmd, "'%.40s' is not a build id (like 12)", a.pos[0]);
-	if (flag && (ret = sw_cli_setup(cmd, &c, flag, &app)))
+	if ((ret = sw_cli_setup(cmd, &c, flag, flag ? &app : NULL)))
 		goto cleanup;
-	if (!flag && sw_cli_client_init(&c) < 0) {
-		ret = sw_cli_fail(cmd, "%s", sw_error_last());
-		goto cleanup;
-	}
 	build_path(&path, flag ? app.ptr : NULL, id, "/cancel");
-	if (sw_cli_api(&c, "POST", path.ptr, NULL, &out) < 0) {
-		ret = sw_cli_fail(cmd, "%s", sw_error_last());
+	if ((ret = sw_cli_call(cmd, &c, "POST", path.ptr, NULL, &out)))
 		goto cleanup;
-	}
 	/* a running build stops at its next step: wait for its record to say so */
 	build_path(&path, flag ? app.ptr : NULL, id, "");
 	sw_cli_spinner_start("cancelling build %lld", id);
@@ -238,7 +224,7 @@ int sw_cli_cmd_builds_cancel(const struct sw_cli_command *cmd, int argc, char **
 		goto cleanup;
 	}
 	if (str(b, "status") && !strcmp(str(b, "status"), "cancelled")) {
-		printf("build %lld cancelled (%s)\n", id, str(b, "reason") ? str(b, "reason") : "");
+		printf("%s %lld cancelled (%s)\n", str(b, "kind") && strcmp(str(b, "kind"), "build") ? str(b, "kind") : "build", id, str(b, "reason") ? str(b, "reason") : "");
 	} else if (final_status(str(b, "status"))) {
 		ret = sw_cli_fail(cmd, "build %lld %s before the cancel took effect", id, str(b, "status"));
 	} else {

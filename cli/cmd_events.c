@@ -111,10 +111,8 @@ int sw_cli_cmd_events(const struct sw_cli_command *cmd, int argc, char **argv)
 			ret = sw_cli_fail(cmd, "%s", sw_error_last());
 		goto cleanup;
 	}
-	if (sw_cli_get(&c, path.ptr, &out) < 0) {
-		ret = sw_cli_fail(cmd, "%s", sw_error_last());
+	if ((ret = sw_cli_call(cmd, &c, "GET", path.ptr, NULL, &out)))
 		goto cleanup;
-	}
 	if (json) {
 		ret = sw_cli_print_json(out);
 		goto cleanup;

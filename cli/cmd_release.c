@@ -51,42 +51,27 @@ static int version_arg(const char *s)
 	return *s && end && !*end && v > 0 && v < 1000000000 ? (int)v : 0;
 }
 
-int sw_cli_cmd_releases(const struct sw_cli_command *cmd, int argc, char **argv)
+static void show_releases(const char *app, const json_t *out)
 {
-	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
-	struct sw_cli_args a;
 	struct sw_cli_table t;
-	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT;
-	const char *flag = NULL;
-	json_t *out = NULL, *r;
+	json_t *r;
 	size_t i;
-	int json = 0, ret;
-	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), SW_CLI_OPT_JSON(&json), { NULL, 0, NULL, NULL, NULL } };
 
-	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 0, &a) < 0)
-		return a.exit;
-	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
-		goto cleanup;
-	sw_buf_addf(&path, "/apps/%s/releases", app.ptr);
-	if (sw_cli_get(&c, path.ptr, &out) < 0) {
-		ret = sw_cli_fail(cmd, "%s", sw_error_last());
-		goto cleanup;
-	}
-	if (json) {
-		ret = sw_cli_print_json(out);
-		goto cleanup;
-	}
 	sw_cli_table_init(&t, "RELEASE", "STATUS", "WHAT", "PROCESSES", "WHEN", "TOOK", "BY", "REASON", NULL);
+	int current_seen = 0; /* newest first: the first live release is the one serving */
 	json_array_foreach(json_object_get(out, "releases"), i, r) {
 		struct sw_buf v = SW_BUF_INIT, f = SW_BUF_INIT, when = SW_BUF_INIT, took = SW_BUF_INIT;
+		const char *status = str(r, "status");
+		if (status && !strcmp(status, "live") && current_seen++)
+			status = "superseded";
 		sw_buf_addf(&v, "v%lld", (long long)json_integer_value(json_object_get(r, "version")));
 		formation(json_object_get(r, "formation"), 0, &f);
 		sw_cli_reltime(num(r, "created_at"), sw_cli_now(), &when);
 		if (num(r, "started_at") > 0 && num(r, "finished_at") > 0)
 			sw_cli_duration(num(r, "finished_at") - num(r, "started_at"), &took);
-		sw_cli_table_add(&t, v.ptr, str(r, "status"), str(r, "description"), f.ptr, when.ptr, took.ptr,
+		sw_cli_table_add(&t, v.ptr, status, str(r, "description"), f.ptr, when.ptr, took.ptr,
 				 str(r, "created_by"), str(r, "reason"));
-		sw_cli_table_style(&t, 1, sw_cli_status_style(str(r, "status")));
+		sw_cli_table_style(&t, 1, sw_cli_status_style(status));
 		sw_buf_release(&v);
 		sw_buf_release(&f);
 		sw_buf_release(&when);
@@ -94,19 +79,18 @@ int sw_cli_cmd_releases(const struct sw_cli_command *cmd, int argc, char **argv)
 	}
 	sw_cli_table_print(&t, "(no releases yet: git push to make the first)");
 	sw_cli_table_release(&t);
-cleanup:
-	json_decref(out);
-	sw_cli_client_release(&c);
-	sw_buf_release(&app);
-	sw_buf_release(&path);
-	return ret;
+}
+
+int sw_cli_cmd_releases(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	return sw_cli_app_show(cmd, argc, argv, "/releases", show_releases);
 }
 
 int sw_cli_cmd_releases_info(const struct sw_cli_command *cmd, int argc, char **argv)
 {
 	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
 	struct sw_cli_args a;
-	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT, b = SW_BUF_INIT;
+	struct sw_buf app = SW_BUF_INIT, b = SW_BUF_INIT;
 	const char *flag = NULL;
 	json_t *r = NULL, *v;
 	size_t i;
@@ -117,13 +101,8 @@ int sw_cli_cmd_releases_info(const struct sw_cli_command *cmd, int argc, char **
 		return a.exit;
 	if (!(version = version_arg(a.pos[0])))
 		return sw_cli_usage_error(cmd, "'%s' is not a release (like v7)", a.pos[0]);
-	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
+	if ((ret = sw_cli_app_get(cmd, &c, flag, &app, &r, "/releases/%d", version)))
 		goto cleanup;
-	sw_buf_addf(&path, "/apps/%s/releases/%d", app.ptr, version);
-	if (sw_cli_get(&c, path.ptr, &r) < 0) {
-		ret = sw_cli_fail(cmd, "%s", sw_error_last());
-		goto cleanup;
-	}
 	if (json) {
 		ret = sw_cli_print_json(r);
 		goto cleanup;
@@ -160,7 +139,6 @@ cleanup:
 	json_decref(r);
 	sw_cli_client_release(&c);
 	sw_buf_release(&app);
-	sw_buf_release(&path);
 	sw_buf_release(&b);
 	return ret;
 }
@@ -250,7 +228,7 @@ int sw_cli_cmd_config(const struct sw_cli_command *cmd, int argc, char **argv)
 {
 	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
 	struct sw_cli_args a;
-	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT;
+	struct sw_buf app = SW_BUF_INIT;
 	const char *flag = NULL, *k;
 	json_t *out = NULL, *v;
 	int ret, shell = 0, json = 0;
@@ -259,13 +237,8 @@ int sw_cli_cmd_config(const struct sw_cli_command *cmd, int argc, char **argv)
 
 	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 0, &a) < 0)
 		return a.exit;
-	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
+	if ((ret = sw_cli_app_get(cmd, &c, flag, &app, &out, "/config")))
 		goto cleanup;
-	sw_buf_addf(&path, "/apps/%s/config", app.ptr);
-	if (sw_cli_get(&c, path.ptr, &out) < 0) {
-		ret = sw_cli_fail(cmd, "%s", sw_error_last());
-		goto cleanup;
-	}
 	if (json) {
 		ret = sw_cli_print_json(out);
 		goto cleanup;
@@ -278,7 +251,6 @@ cleanup:
 	json_decref(out);
 	sw_cli_client_release(&c);
 	sw_buf_release(&app);
-	sw_buf_release(&path);
 	return ret;
 }
 

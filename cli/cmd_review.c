@@ -52,7 +52,7 @@ int sw_cli_cmd_reviews(const struct sw_cli_command *cmd, int argc, char **argv)
 	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
 	struct sw_cli_args a;
 	struct sw_cli_table t;
-	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT;
+	struct sw_buf app = SW_BUF_INIT;
 	const char *flag = NULL;
 	json_t *out = NULL, *r;
 	size_t i;
@@ -62,13 +62,8 @@ int sw_cli_cmd_reviews(const struct sw_cli_command *cmd, int argc, char **argv)
 
 	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 0, &a) < 0)
 		return a.exit;
-	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
+	if ((ret = sw_cli_app_get(cmd, &c, flag, &app, &out, "/reviews%s", all ? "?all=1" : "")))
 		goto cleanup;
-	sw_buf_addf(&path, "/apps/%s/reviews%s", app.ptr, all ? "?all=1" : "");
-	if (sw_cli_get(&c, path.ptr, &out) < 0) {
-		ret = sw_cli_fail(cmd, "%s", sw_error_last());
-		goto cleanup;
-	}
 	if (json) {
 		ret = sw_cli_print_json(out);
 		goto cleanup;
@@ -89,7 +84,6 @@ cleanup:
 	json_decref(out);
 	sw_cli_client_release(&c);
 	sw_buf_release(&app);
-	sw_buf_release(&path);
 	return ret;
 }
 
@@ -122,15 +116,13 @@ int sw_cli_cmd_reviews_settings(const struct sw_cli_command *cmd, int argc, char
 		goto cleanup;
 	if (body) {
 		sw_buf_addf(&path, "/apps/%s/reviews/settings", app.ptr);
-		ret = sw_cli_api(&c, "POST", path.ptr, body, &out);
+		ret = sw_cli_call(cmd, &c, "POST", path.ptr, body, &out);
 	} else {
 		sw_buf_addf(&path, "/apps/%s/reviews", app.ptr);
-		ret = sw_cli_get(&c, path.ptr, &out);
+		ret = sw_cli_call(cmd, &c, "GET", path.ptr, NULL, &out);
 	}
-	if (ret < 0) {
-		ret = sw_cli_fail(cmd, "%s", sw_error_last());
+	if (ret)
 		goto cleanup;
-	}
 	if (json) {
 		json_object_del(out, "reviews");
 		ret = sw_cli_print_json(out);

@@ -42,31 +42,12 @@ static void catch_interrupt(struct sw_cli_client *c)
 
 /* ---- ps ------------------------------------------------------------------------------ */
 
-int sw_cli_cmd_ps(const struct sw_cli_command *cmd, int argc, char **argv)
+static void show_ps(const char *app, const json_t *out)
 {
-	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
 	struct sw_cli_table t;
-	struct sw_cli_args a;
-	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT;
-	const char *flag = NULL;
-	json_t *out = NULL, *task;
+	json_t *task;
 	size_t i;
-	int json = 0, ret;
-	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), SW_CLI_OPT_JSON(&json), { NULL, 0, NULL, NULL, NULL } };
 
-	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 0, &a) < 0)
-		return a.exit;
-	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
-		goto cleanup;
-	sw_buf_addf(&path, "/apps/%s/ps", app.ptr);
-	if (sw_cli_get(&c, path.ptr, &out) < 0) {
-		ret = sw_cli_fail(cmd, "%s", sw_error_last());
-		goto cleanup;
-	}
-	if (json) {
-		ret = sw_cli_print_json(out);
-		goto cleanup;
-	}
 	sw_cli_table_init(&t, "ID", "TYPE", "RELEASE", "STATE", "HEALTH", "SINCE", "NOTE", NULL);
 	json_array_foreach(json_object_get(out, "tasks"), i, task) {
 		struct sw_buf id = SW_BUF_INIT, since = SW_BUF_INIT, note = SW_BUF_INIT;
@@ -101,15 +82,14 @@ int sw_cli_cmd_ps(const struct sw_cli_command *cmd, int argc, char **argv)
 		sw_buf_release(&note);
 	}
 	if (json_is_integer(json_object_get(out, "live")))
-		printf("=== %s: v%lld live\n", app.ptr, (long long)json_integer_value(json_object_get(out, "live")));
+		printf("=== %s: v%lld live\n", app, (long long)json_integer_value(json_object_get(out, "live")));
 	sw_cli_table_print(&t, "no tasks running or stopped in the last hour");
 	sw_cli_table_release(&t);
-cleanup:
-	json_decref(out);
-	sw_cli_client_release(&c);
-	sw_buf_release(&app);
-	sw_buf_release(&path);
-	return ret;
+}
+
+int sw_cli_cmd_ps(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	return sw_cli_app_show(cmd, argc, argv, "/ps", show_ps);
 }
 
 /* ---- run ------------------------------------------------------------------------------- */

@@ -47,10 +47,8 @@ int sw_cli_cmd_tokens(const struct sw_cli_command *cmd, int argc, char **argv)
 
 	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 0, &a) < 0)
 		return a.exit;
-	if (sw_cli_client_init(&c) < 0 || sw_cli_get(&c, "/tokens", &out) < 0) {
-		ret = sw_cli_fail(cmd, "%s", sw_error_last());
+	if ((ret = sw_cli_setup(cmd, &c, NULL, NULL)) || (ret = sw_cli_call(cmd, &c, "GET", "/tokens", NULL, &out)))
 		goto cleanup;
-	}
 	if (json) {
 		ret = sw_cli_print_json(out);
 		goto cleanup;
@@ -84,10 +82,8 @@ int sw_cli_cmd_tokens_create(const struct sw_cli_command *cmd, int argc, char **
 	if (!name_ok(a.pos[0]))
 		return sw_cli_usage_error(cmd, "token name: want 1-64 of a-z 0-9 - _ .");
 	body = json_pack("{s:s}", "name", a.pos[0]);
-	if (sw_cli_client_init(&c) < 0 || sw_cli_api(&c, "POST", "/tokens", body, &out) < 0) {
-		ret = sw_cli_fail(cmd, "%s", sw_error_last());
+	if ((ret = sw_cli_setup(cmd, &c, NULL, NULL)) || (ret = sw_cli_call(cmd, &c, "POST", "/tokens", body, &out)))
 		goto cleanup;
-	}
 	if (json) {
 		ret = sw_cli_print_json(out);
 		goto cleanup;
@@ -112,10 +108,8 @@ int sw_cli_cmd_tokens_revoke(const struct sw_cli_command *cmd, int argc, char **
 	if (!name_ok(a.pos[0]))
 		return sw_cli_usage_error(cmd, "token name: want 1-64 of a-z 0-9 - _ .");
 	sw_buf_addf(&path, "/tokens/%s", a.pos[0]);
-	if (sw_cli_client_init(&c) < 0 || sw_cli_api(&c, "DELETE", path.ptr, NULL, NULL) < 0) {
-		ret = sw_cli_fail(cmd, "%s", sw_error_last());
+	if ((ret = sw_cli_setup(cmd, &c, NULL, NULL)) || (ret = sw_cli_call(cmd, &c, "DELETE", path.ptr, NULL, NULL)))
 		goto cleanup;
-	}
 	printf("Revoked token %s\n", a.pos[0]);
 cleanup:
 	sw_cli_client_release(&c);

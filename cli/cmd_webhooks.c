@@ -20,31 +20,12 @@ static const char *str(const json_t *o, const char *k)
 }
 
 
-int sw_cli_cmd_webhooks(const struct sw_cli_command *cmd, int argc, char **argv)
+static void show_webhooks(const char *app, const json_t *out)
 {
-	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
 	struct sw_cli_table t;
-	struct sw_cli_args a;
-	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT;
-	const char *flag = NULL;
-	json_t *out = NULL, *h;
+	json_t *h;
 	size_t i;
-	int json = 0, ret;
-	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), SW_CLI_OPT_JSON(&json), { NULL, 0, NULL, NULL, NULL } };
 
-	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 0, &a) < 0)
-		return a.exit;
-	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
-		goto cleanup;
-	sw_buf_addf(&path, "/apps/%s/webhooks", app.ptr);
-	if (sw_cli_get(&c, path.ptr, &out) < 0) {
-		ret = sw_cli_fail(cmd, "%s", sw_error_last());
-		goto cleanup;
-	}
-	if (json) {
-		ret = sw_cli_print_json(out);
-		goto cleanup;
-	}
 	sw_cli_table_init(&t, "ID", "URL", "EVENTS", "LAST DELIVERY", "ADDED", NULL);
 	json_array_foreach(json_object_get(out, "webhooks"), i, h) {
 		struct sw_buf id = SW_BUF_INIT, last = SW_BUF_INIT, added = SW_BUF_INIT;
@@ -67,12 +48,11 @@ int sw_cli_cmd_webhooks(const struct sw_cli_command *cmd, int argc, char **argv)
 	}
 	sw_cli_table_print(&t, "no webhooks: slipway webhooks:add URL");
 	sw_cli_table_release(&t);
-cleanup:
-	json_decref(out);
-	sw_cli_client_release(&c);
-	sw_buf_release(&app);
-	sw_buf_release(&path);
-	return ret;
+}
+
+int sw_cli_cmd_webhooks(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	return sw_cli_app_show(cmd, argc, argv, "/webhooks", show_webhooks);
 }
 
 int sw_cli_cmd_webhooks_add(const struct sw_cli_command *cmd, int argc, char **argv)
@@ -98,10 +78,8 @@ int sw_cli_cmd_webhooks_add(const struct sw_cli_command *cmd, int argc, char **a
 		goto cleanup;
 	}
 	sw_buf_addf(&path, "/apps/%s/webhooks", app.ptr);
-	if (sw_cli_api(&c, "POST", path.ptr, body, &out) < 0) {
-		ret = sw_cli_fail(cmd, "%s", sw_error_last());
+	if ((ret = sw_cli_call(cmd, &c, "POST", path.ptr, body, &out)))
 		goto cleanup;
-	}
 	if (json) {
 		ret = sw_cli_print_json(out);
 		goto cleanup;
@@ -137,10 +115,8 @@ int sw_cli_cmd_webhooks_remove(const struct sw_cli_command *cmd, int argc, char 
 	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
 		goto cleanup;
 	sw_buf_addf(&path, "/apps/%s/webhooks/%lld", app.ptr, id);
-	if (sw_cli_api(&c, "DELETE", path.ptr, NULL, NULL) < 0) {
-		ret = sw_cli_fail(cmd, "%s", sw_error_last());
+	if ((ret = sw_cli_call(cmd, &c, "DELETE", path.ptr, NULL, NULL)))
 		goto cleanup;
-	}
 	printf("Removed webhook %lld of %s\n", id, app.ptr);
 cleanup:
 	sw_cli_client_release(&c);
@@ -154,7 +130,7 @@ int sw_cli_cmd_webhooks_deliveries(const struct sw_cli_command *cmd, int argc, c
 	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
 	struct sw_cli_table t;
 	struct sw_cli_args a;
-	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT;
+	struct sw_buf app = SW_BUF_INIT, query = SW_BUF_INIT;
 	const char *flag = NULL, *limit_s = NULL;
 	long long id = 0, limit = 20;
 	json_t *out = NULL, *d;
@@ -169,15 +145,11 @@ int sw_cli_cmd_webhooks_deliveries(const struct sw_cli_command *cmd, int argc, c
 		return sw_cli_usage_error(cmd, "'%.40s' is not a webhook id (see `slipway webhooks`)", a.pos[0]);
 	if (limit_s && (sw_cli_parse_id(limit_s, &limit) < 0 || limit > 500))
 		return sw_cli_usage_error(cmd, "-n: want 1 to 500");
-	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
-		goto cleanup;
-	sw_buf_addf(&path, "/apps/%s/webhooks/deliveries?limit=%lld", app.ptr, limit);
+	sw_buf_addf(&query, "?limit=%lld", limit);
 	if (id)
-		sw_buf_addf(&path, "&webhook=%lld", id);
-	if (sw_cli_get(&c, path.ptr, &out) < 0) {
-		ret = sw_cli_fail(cmd, "%s", sw_error_last());
+		sw_buf_addf(&query, "&webhook=%lld", id);
+	if ((ret = sw_cli_app_get(cmd, &c, flag, &app, &out, "/webhooks/deliveries%s", query.ptr)))
 		goto cleanup;
-	}
 	if (json) {
 		ret = sw_cli_print_json(out);
 		goto cleanup;
@@ -217,6 +189,6 @@ cleanup:
 	json_decref(out);
 	sw_cli_client_release(&c);
 	sw_buf_release(&app);
-	sw_buf_release(&path);
+	sw_buf_release(&query);
 	return ret;
 }

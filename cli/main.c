@@ -106,9 +106,9 @@ static const struct sw_cli_command commands[] = {
 	  "  A review app comes with the first push of a branch (git push deploy feature/x) and goes\n"
 	  "  when the branch is deleted (git push deploy :feature/x).\n", sw_cli_cmd_reviews },
 	{ "reviews:settings", "how many review apps an app may have, and after how long without a push one goes",
-	  "usage: slipway reviews:settings [--limit N] [--idle 7d|12h|off] [-a APP] [--json]\n"
+	  "usage: slipway reviews:settings [--limit N] [--idle 7|7d|12h|30m|45s|off] [-a APP] [--json]\n"
 	  "  Without options: shows them. Defaults: limit 10 (SLIPWAY_REVIEW_LIMIT), idle off\n"
-	  "  (SLIPWAY_REVIEW_IDLE).\n", sw_cli_cmd_reviews_settings },
+	  "  (SLIPWAY_REVIEW_IDLE). An idle time without a unit is days.\n", sw_cli_cmd_reviews_settings },
 	{ "review:sync-config", "copy the parent app's config vars into a review app now (a release, watched)",
 	  "usage: slipway review:sync-config [--no-wait] -a APP-BRANCH\n"
 	  "  A review app's config is copied from its app when it is created, and is its own after\n"

@@ -68,6 +68,16 @@ int sw_engine_in_bool(struct sw_engine_call *call, const char *name, int dflt)
 	return json_is_boolean(v) ? json_is_true(v) : dflt;
 }
 
+int sw_engine_in_has(struct sw_engine_call *call, const char *name, const char *value)
+{
+	json_t *list = sw_engine_in(call, name);
+	size_t i;
+	for (i = 0; i < json_array_size(list); i++)
+		if (!strcmp(json_string_value(json_array_get(list, i)), value))
+			return 1;
+	return 0;
+}
+
 long long sw_engine_token_parse(const char *token)
 {
 	char *end = NULL;
@@ -90,6 +100,17 @@ void sw_engine_token_set(json_t *out, long long offset, long long page, long lon
 	sw_buf_addf(&b, "swtok-%lld", offset + page);
 	json_object_set_new(out, "nextToken", json_string(b.ptr));
 	sw_buf_release(&b);
+}
+
+int sw_engine_page(struct sw_engine_call *call, long long dflt, long long *offset, long long *page)
+{
+	*offset = sw_engine_token_parse(sw_engine_in_str(call, "nextToken"));
+	*page = sw_engine_in_int(call, "maxResults", dflt);
+	if (*offset < 0)
+		return SW_FAIL_PARAM(call, "Invalid nextToken.");
+	if (*page < 1 || *page > 100)
+		return SW_FAIL_PARAM(call, "maxResults must be between 1 and 100.");
+	return 0;
 }
 
 json_t *sw_engine_json_time(double t)

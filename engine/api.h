@@ -116,6 +116,8 @@ const char *sw_engine_in_str(struct sw_engine_call *call, const char *name);
 long long sw_engine_in_int(struct sw_engine_call *call, const char *name, long long dflt);
 int sw_engine_in_bool(struct sw_engine_call *call, const char *name, int dflt);
 json_t *sw_engine_in(struct sw_engine_call *call, const char *name);
+/* 1 when call->in's array of strings name holds value ("include": "TAGS"), else 0. */
+int sw_engine_in_has(struct sw_engine_call *call, const char *name, const char *value);
 
 /*
  * Pagination tokens: an opaque string holding an offset into a sorted list.
@@ -124,6 +126,12 @@ json_t *sw_engine_in(struct sw_engine_call *call, const char *name);
 long long sw_engine_token_parse(const char *token);
 /* Set out["nextToken"] when more items follow offset + page. */
 void sw_engine_token_set(json_t *out, long long offset, long long page, long long total);
+/*
+ * An ECS List call's page: *offset from nextToken, *page from maxResults (dflt when
+ * absent). 0, or -1 with the call failed: InvalidParameterException "Invalid
+ * nextToken." or "maxResults must be between 1 and 100." (in that order).
+ */
+int sw_engine_page(struct sw_engine_call *call, long long dflt, long long *offset, long long *page);
 
 /* A timestamp as the JSON protocols send it: seconds since the epoch. */
 json_t *sw_engine_json_time(double t);

@@ -55,7 +55,7 @@ static json_t *cluster_json(struct sw_engine *e, struct sw_engine_cluster *c, in
 	return o;
 }
 
-static int valid_cluster_name(const char *s)
+int sw_engine_ecs_name_ok(const char *s)
 {
 	size_t n = strlen(s), i;
 	if (n == 0 || n > 255)
@@ -75,7 +75,7 @@ int sw_engine_op_create_cluster(struct sw_engine_call *call)
 
 	if (!name)
 		name = "default";
-	if (!valid_cluster_name(name))
+	if (!sw_engine_ecs_name_ok(name))
 		return SW_FAIL_PARAM(call, "Cluster name can have up to 255 letters (uppercase and lowercase), "
 				     "numbers, hyphens, and underscores.");
 	c = sw_engine_state_cluster(&e->st, name);
@@ -104,15 +104,11 @@ int sw_engine_op_describe_clusters(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
 	json_t *names = sw_engine_in(call, "clusters");
-	json_t *inc = sw_engine_in(call, "include");
 	json_t *clusters = json_array(), *failures = json_array(), *deflt = NULL;
 	struct sw_buf name = SW_BUF_INIT;
-	int with_tags = 0;
+	int with_tags = sw_engine_in_has(call, "include", "TAGS");
 	size_t i;
 
-	for (i = 0; i < json_array_size(inc); i++)
-		if (!strcmp(json_string_value(json_array_get(inc, i)), "TAGS"))
-			with_tags = 1;
 	if (json_array_size(names) > 100) {
 		json_decref(clusters);
 		json_decref(failures);
@@ -149,16 +145,13 @@ int sw_engine_op_describe_clusters(struct sw_engine_call *call)
 int sw_engine_op_list_clusters(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
-	long long offset = sw_engine_token_parse(sw_engine_in_str(call, "nextToken"));
-	long long page = sw_engine_in_int(call, "maxResults", 100);
+	long long offset, page;
 	json_t *arns;
 	long long n = 0;
 	size_t i;
 
-	if (offset < 0)
-		return SW_FAIL_PARAM(call, "Invalid nextToken.");
-	if (page < 1 || page > 100)
-		return SW_FAIL_PARAM(call, "maxResults must be between 1 and 100.");
+	if (sw_engine_page(call, 100, &offset, &page) < 0)
+		return -1;
 	arns = json_array();
 	for (i = 0; i < e->st.nr_clusters; i++) {
 		if (strcmp(e->st.clusters[i]->status, "ACTIVE"))

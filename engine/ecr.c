@@ -614,22 +614,14 @@ static int op_batch_delete_image(struct sw_engine_call *call)
 static int op_get_authorization_token(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
-	struct sw_buf pw = SW_BUF_INIT, cred = SW_BUF_INIT, token = SW_BUF_INIT, endpoint = SW_BUF_INIT;
+	struct sw_buf token = SW_BUF_INIT, endpoint = SW_BUF_INIT;
 
-	sw_engine_registry_password(e, &pw);   /* absent: a registry without auth, any password */
-	sw_buf_addf(&cred, "AWS:%s", pw.ptr);
-	sw_engine_base64(&token, cred.ptr, cred.len, 0);
+	sw_engine_registry_credential(e, &token);   /* absent: a registry without auth, any password */
 	sw_buf_addf(&endpoint, "http://%s", e->cfg.registry_host);
 	json_object_set_new(call->out, "authorizationData",
 			    json_pack("[{s:s, s:o, s:s}]", "authorizationToken", token.ptr, "expiresAt",
 				      sw_engine_json_time(sw_engine_now() + TOKEN_HOURS * 3600.0), "proxyEndpoint",
 				      endpoint.ptr));
-	if (pw.len)
-		memset(pw.ptr, 0, pw.len);
-	if (cred.len)
-		memset(cred.ptr, 0, cred.len);
-	sw_buf_release(&pw);
-	sw_buf_release(&cred);
 	sw_buf_release(&token);
 	sw_buf_release(&endpoint);
 	return 0;

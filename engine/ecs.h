@@ -19,6 +19,9 @@ extern const struct sw_engine_api sw_engine_ecs_api;
  */
 struct sw_engine_cluster *sw_engine_ecs_cluster(struct sw_engine_call *call, const char *member);
 
+/* 1 when s is a valid cluster or service name: 1-255 of letters, digits, '-', '_'. */
+int sw_engine_ecs_name_ok(const char *s);
+
 /* JSON renderings shared between operations (new references). */
 json_t *sw_engine_ecs_task_json(struct sw_engine *e, struct sw_engine_task *t, int with_tags);
 json_t *sw_engine_ecs_failure(const char *arn, const char *reason);

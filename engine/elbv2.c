@@ -1509,39 +1509,59 @@ static int deregister_one(struct sw_elbv2 *elb, const struct elb_obj *tg, struct
 	return save_target(elb, t);
 }
 
-static int target_list(struct call *c, const struct elb_obj *tg, int need_registered)
+/* The port of one entry of Targets: its own Port, else the target group's. */
+static int target_port(const struct elb_obj *tg, const json_t *target)
 {
-	json_t *v;
-	size_t i;
-	json_array_foreach(in_get(c, "Targets"), i, v) {
-		const char *id = json_string_value(json_object_get(v, "Id"));
-		json_t *port = json_object_get(v, "Port");
-		if (!id)
-			return fail(c, "ValidationError", "1 validation error detected: Value null at "
-				    "'targets.%zu.member.id' failed to satisfy constraint: Member must not be null", i + 1);
-		if (port && (json_integer_value(port) < 1 || json_integer_value(port) > 65535))
-			return fail(c, "ValidationError", "Port must be between 1 and 65535");
-		if (need_registered && !find_target(c->elb, tg->arn, id, port ? (int)json_integer_value(port) :
-						    (int)json_integer_value(json_object_get(doc_of(tg), "Port"))))
-			return fail(c, "InvalidTarget", "The following targets are not registered in target group "
-				    "'%s': '%s'", tg->arn, id);
-	}
-	return 0;
+	json_t *port = json_object_get(target, "Port");
+	return port ? (int)json_integer_value(port) : (int)json_integer_value(json_object_get(doc_of(tg), "Port"));
 }
 
-static int op_register_targets(struct call *c)
+/*
+ * The target group of a RegisterTargets / DeregisterTargets call, with its Targets
+ * checked (for deregistering: each one registered). NULL with the call failed.
+ */
+static struct elb_obj *targets_call(struct call *c, int need_registered)
 {
-	struct sw_elbv2 *elb = c->elb;
 	struct elb_obj *tg;
 	json_t *v;
 	size_t i;
 
 	if (need(c, "TargetGroupArn") < 0 || need(c, "Targets") < 0)
-		return -1;
-	tg = find_obj(elb, K_TG, in_str(c, "TargetGroupArn"));
+		return NULL;
+	tg = find_obj(c->elb, K_TG, in_str(c, "TargetGroupArn"));
+	if (!tg) {
+		fail(c, "TargetGroupNotFound", "One or more target groups not found");
+		return NULL;
+	}
+	json_array_foreach(in_get(c, "Targets"), i, v) {
+		const char *id = json_string_value(json_object_get(v, "Id"));
+		json_t *port = json_object_get(v, "Port");
+		if (!id) {
+			fail(c, "ValidationError", "1 validation error detected: Value null at "
+			     "'targets.%zu.member.id' failed to satisfy constraint: Member must not be null", i + 1);
+			return NULL;
+		}
+		if (port && (json_integer_value(port) < 1 || json_integer_value(port) > 65535)) {
+			fail(c, "ValidationError", "Port must be between 1 and 65535");
+			return NULL;
+		}
+		if (need_registered && !find_target(c->elb, tg->arn, id, target_port(tg, v))) {
+			fail(c, "InvalidTarget", "The following targets are not registered in target group '%s': '%s'",
+			     tg->arn, id);
+			return NULL;
+		}
+	}
+	return tg;
+}
+
+static int op_register_targets(struct call *c)
+{
+	struct sw_elbv2 *elb = c->elb;
+	struct elb_obj *tg = targets_call(c, 0);
+	json_t *v;
+	size_t i;
+
 	if (!tg)
-		return fail(c, "TargetGroupNotFound", "One or more target groups not found");
-	if (target_list(c, tg, 0) < 0)
 		return -1;
 	json_array_foreach(in_get(c, "Targets"), i, v) {
 		const char *addr = NULL;
@@ -1550,10 +1570,8 @@ static int op_register_targets(struct call *c)
 	}
 	json_array_foreach(in_get(c, "Targets"), i, v) {
 		const char *id = json_string_value(json_object_get(v, "Id")), *addr = NULL;
-		json_t *port = json_object_get(v, "Port");
 		target_addr(c, tg, id, &addr);
-		if (register_one(elb, tg->arn, id, port ? (int)json_integer_value(port) :
-				 (int)json_integer_value(json_object_get(doc_of(tg), "Port")), addr, NULL) < 0)
+		if (register_one(elb, tg->arn, id, target_port(tg, v), addr, NULL) < 0)
 			return db_failed(c);
 	}
 	return 0;
@@ -1562,22 +1580,15 @@ static int op_register_targets(struct call *c)
 static int op_deregister_targets(struct call *c)
 {
 	struct sw_elbv2 *elb = c->elb;
-	struct elb_obj *tg;
+	struct elb_obj *tg = targets_call(c, 1);
 	json_t *v;
 	size_t i;
 
-	if (need(c, "TargetGroupArn") < 0 || need(c, "Targets") < 0)
-		return -1;
-	tg = find_obj(elb, K_TG, in_str(c, "TargetGroupArn"));
 	if (!tg)
-		return fail(c, "TargetGroupNotFound", "One or more target groups not found");
-	if (target_list(c, tg, 1) < 0)
 		return -1;
 	json_array_foreach(in_get(c, "Targets"), i, v) {
-		json_t *port = json_object_get(v, "Port");
 		struct elb_target *t = find_target(elb, tg->arn, json_string_value(json_object_get(v, "Id")),
-						   port ? (int)json_integer_value(port) :
-						   (int)json_integer_value(json_object_get(doc_of(tg), "Port")));
+						   target_port(tg, v));
 		if (t && deregister_one(elb, tg, t) < 0)
 			return db_failed(c);
 	}
@@ -1687,8 +1698,7 @@ static int op_describe_target_health(struct call *c)
 	if (json_array_size(in_get(c, "Targets"))) {
 		json_array_foreach(in_get(c, "Targets"), i, v) {
 			const char *id = json_string_value(json_object_get(v, "Id"));
-			json_t *jp = json_object_get(v, "Port");
-			int port = jp ? (int)json_integer_value(jp) : (int)json_integer_value(json_object_get(doc_of(tg), "Port"));
+			int port = target_port(tg, v);
 			if (!id) {
 				json_decref(list);
 				return fail(c, "ValidationError", "A target ID must be specified");
@@ -1728,28 +1738,46 @@ static int not_found_for(struct call *c, const char *arn)
 	return fail(c, "LoadBalancerNotFound", "One or more load balancers not found");
 }
 
-static int op_add_tags(struct call *c)
+/* AddTags / RemoveTags: ResourceArns (and what) given, each naming something; else the call fails. */
+static int tag_call(struct call *c, const char *what)
 {
-	json_t *v, *t;
-	size_t i, j, k;
+	json_t *v;
+	size_t i;
 
-	if (need(c, "ResourceArns") < 0 || need(c, "Tags") < 0)
+	if (need(c, "ResourceArns") < 0 || need(c, what) < 0)
 		return -1;
 	json_array_foreach(in_get(c, "ResourceArns"), i, v)
 		if (!any_obj(c->elb, json_string_value(v)))
 			return not_found_for(c, json_string_value(v));
+	return 0;
+}
+
+/* Take the tag whose Key is key (a JSON string) out of tags, if there is one. */
+static void tag_remove(json_t *tags, const json_t *key)
+{
+	size_t k;
+	for (k = 0; k < json_array_size(tags); k++)
+		if (json_equal(json_object_get(json_array_get(tags, k), "Key"), key)) {
+			json_array_remove(tags, k);
+			return;
+		}
+}
+
+static int op_add_tags(struct call *c)
+{
+	json_t *v, *t;
+	size_t i, j;
+
+	if (tag_call(c, "Tags") < 0)
+		return -1;
 	json_array_foreach(in_get(c, "ResourceArns"), i, v) {
 		struct elb_obj *o = any_obj(c->elb, json_string_value(v));
 		json_t *tags = json_object_get(o->st, "tags");
 		json_array_foreach(in_get(c, "Tags"), j, t) {
-			const char *key = json_string_value(json_object_get(t, "Key"));
-			if (!key)
+			json_t *key = json_object_get(t, "Key");
+			if (!json_is_string(key))
 				return fail(c, "ValidationError", "A tag key must be specified");
-			for (k = 0; k < json_array_size(tags); k++)
-				if (!strcmp(json_string_value(json_object_get(json_array_get(tags, k), "Key")), key)) {
-					json_array_remove(tags, k);
-					break;
-				}
+			tag_remove(tags, key);
 			json_array_append(tags, t);
 		}
 		if (save_obj(c->elb, o) < 0)
@@ -1761,22 +1789,15 @@ static int op_add_tags(struct call *c)
 static int op_remove_tags(struct call *c)
 {
 	json_t *v, *key;
-	size_t i, j, k;
+	size_t i, j;
 
-	if (need(c, "ResourceArns") < 0 || need(c, "TagKeys") < 0)
+	if (tag_call(c, "TagKeys") < 0)
 		return -1;
-	json_array_foreach(in_get(c, "ResourceArns"), i, v)
-		if (!any_obj(c->elb, json_string_value(v)))
-			return not_found_for(c, json_string_value(v));
 	json_array_foreach(in_get(c, "ResourceArns"), i, v) {
 		struct elb_obj *o = any_obj(c->elb, json_string_value(v));
 		json_t *tags = json_object_get(o->st, "tags");
 		json_array_foreach(in_get(c, "TagKeys"), j, key)
-			for (k = 0; k < json_array_size(tags); k++)
-				if (json_equal(json_object_get(json_array_get(tags, k), "Key"), key)) {
-					json_array_remove(tags, k);
-					break;
-				}
+			tag_remove(tags, key);
 		if (save_obj(c->elb, o) < 0)
 			return db_failed(c);
 	}

@@ -397,6 +397,19 @@ static int on_logs(void *ctx, const char *data, size_t n)
 	return ret;
 }
 
+/* Mark f's container done: its whole life is stored, it is never followed again. l->lock held. */
+static void cursor_done(struct sw_logs *l, const struct follower *f)
+{
+	sqlite3_stmt *st = NULL;
+	if (sw_store_prepare(l->db, &st, "INSERT INTO cursors (container, stream, ts_ns, same, done) "
+			     "VALUES (?1, ?2, 0, 0, 1) ON CONFLICT (container) DO UPDATE SET done = 1") == 0) {
+		sqlite3_bind_text(st, 1, f->container, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, f->stream);
+		sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+}
+
 static void follower_free(struct follower *f)
 {
 	if (!f)
@@ -447,30 +460,14 @@ static void *follower_main(void *arg)
 			struct line ln = { f->partial_ns / 1000000, f->partial.ptr, f->partial.len };
 			store_events(l, f->stream, &ln, 1, NULL, 0, 0);
 		}
-		{
-			sqlite3_stmt *st = NULL;
-			if (sw_store_prepare(l->db, &st, "INSERT INTO cursors (container, stream, ts_ns, same, done) "
-					     "VALUES (?1, ?2, 0, 0, 1) ON CONFLICT (container) DO UPDATE SET done = 1") == 0) {
-				sqlite3_bind_text(st, 1, f->container, -1, SQLITE_STATIC);
-				sqlite3_bind_int64(st, 2, f->stream);
-				sqlite3_step(st);
-			}
-			sqlite3_finalize(st);
-		}
+		cursor_done(l, f);
 		pthread_mutex_unlock(&l->lock);
 	} else if (rc < 0 || res.status != 200) {
 		sw_log_warn("logs: container %.12s: %s", f->container,
 			    rc < 0 ? sw_error_last() : res.status == 404 ? "gone" : "Docker refused its logs");
 		if (res.status == 404) {
-			sqlite3_stmt *st = NULL;
 			pthread_mutex_lock(&l->lock);
-			if (sw_store_prepare(l->db, &st, "INSERT INTO cursors (container, stream, ts_ns, same, done) "
-					     "VALUES (?1, ?2, 0, 0, 1) ON CONFLICT (container) DO UPDATE SET done = 1") == 0) {
-				sqlite3_bind_text(st, 1, f->container, -1, SQLITE_STATIC);
-				sqlite3_bind_int64(st, 2, f->stream);
-				sqlite3_step(st);
-			}
-			sqlite3_finalize(st);
+			cursor_done(l, f);
 			pthread_mutex_unlock(&l->lock);
 		}
 	}

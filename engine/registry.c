@@ -11,25 +11,38 @@
 #define CATALOG_PAGE 1000
 #define CATALOG_MAX 100000
 
+int sw_engine_registry_credential(struct sw_engine *e, struct sw_buf *out)
+{
+	struct sw_buf pw = SW_BUF_INIT, cred = SW_BUF_INIT;
+	int ret = sw_engine_registry_password(e, &pw);
+
+	sw_buf_addf(&cred, "AWS:%s", pw.ptr);
+	sw_engine_base64(out, cred.ptr, cred.len, 0);
+	if (pw.len)
+		memset(pw.ptr, 0, pw.len);
+	if (cred.len)
+		memset(cred.ptr, 0, cred.len);
+	sw_buf_release(&pw);
+	sw_buf_release(&cred);
+	return ret;
+}
+
 int sw_engine_registry_call(struct sw_engine *e, const char *method, const char *path, const char *accept,
 			    const char *content_type, const void *body, size_t body_len,
 			    struct sw_http_response *res)
 {
 	struct sw_http_request req = { 0 };
 	struct sw_strvec headers = SW_STRVEC_INIT;
-	struct sw_buf url = SW_BUF_INIT, pw = SW_BUF_INIT, cred = SW_BUF_INIT, hdr = SW_BUF_INIT;
+	struct sw_buf url = SW_BUF_INIT, hdr = SW_BUF_INIT;
 	int ret;
 
 	if (!strncmp(path, "http://", 7))
 		sw_buf_adds(&url, path);
 	else
 		sw_buf_addf(&url, "http://%s%s", e->cfg.registry_host, path);
-	if (sw_engine_registry_password(e, &pw) == 0) {
-		sw_buf_addf(&cred, "AWS:%s", pw.ptr);
-		sw_buf_adds(&hdr, "Authorization: Basic ");
-		sw_engine_base64(&hdr, cred.ptr, cred.len, 0);
+	sw_buf_adds(&hdr, "Authorization: Basic ");
+	if (sw_engine_registry_credential(e, &hdr) == 0)
 		sw_strvec_push(&headers, hdr.ptr);
-	}
 	if (accept)
 		sw_strvec_pushf(&headers, "Accept: %s", accept);
 	if (content_type)
@@ -44,12 +57,6 @@ int sw_engine_registry_call(struct sw_engine *e, const char *method, const char 
 	ret = sw_http_do(&req, res);
 	if (ret < 0)
 		sw_error_prefix("registry %s", e->cfg.registry_host);
-	if (pw.len)
-		memset(pw.ptr, 0, pw.len);
-	if (cred.len)
-		memset(cred.ptr, 0, cred.len);
-	sw_buf_release(&pw);
-	sw_buf_release(&cred);
 	sw_buf_release(&hdr);
 	sw_buf_release(&url);
 	sw_strvec_clear(&headers);

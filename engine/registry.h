@@ -22,6 +22,14 @@ int sw_engine_registry_call(struct sw_engine *e, const char *method, const char 
 			    const char *content_type, const void *body, size_t body_len,
 			    struct sw_http_response *res);
 
+/*
+ * Append base64("AWS:<password>") to out: the registry's basic-auth credential, which is
+ * also ECR's authorization token. 0, or the negative code of sw_engine_registry_password()
+ * when the password file cannot be read (a registry without auth: the password is then
+ * empty, and what is appended takes any). The copies of the password are wiped.
+ */
+int sw_engine_registry_credential(struct sw_engine *e, struct sw_buf *out);
+
 /* Every repository name in the catalog, in order (new reference: an array of strings). */
 int sw_engine_registry_catalog(struct sw_engine *e, json_t **names);
 

@@ -67,31 +67,6 @@ static struct sw_engine_task *task_copy(const struct sw_engine_task *t)
 	return c;
 }
 
-static json_t *container_def(json_t *taskdef, const char *name)
-{
-	json_t *cds = json_object_get(taskdef, "containerDefinitions");
-	size_t i;
-	for (i = 0; i < json_array_size(cds); i++) {
-		json_t *cd = json_array_get(cds, i);
-		if (!strcmp(json_string_value(json_object_get(cd, "name")), name))
-			return cd;
-	}
-	return NULL;
-}
-
-static json_t *container_override(json_t *overrides, const char *name)
-{
-	json_t *cos = json_object_get(overrides, "containerOverrides");
-	size_t i;
-	for (i = 0; i < json_array_size(cos); i++) {
-		json_t *o = json_array_get(cos, i);
-		const char *n = json_string_value(json_object_get(o, "name"));
-		if (n && !strcmp(n, name))
-			return o;
-	}
-	return NULL;
-}
-
 void sw_engine_runtime_name(struct sw_buf *out, const struct sw_engine_task *t, json_t *taskdef, const char *name)
 {
 	sw_buf_addf(out, "ecs-%s-%lld-%s-%s", t->family, (long long)json_integer_value(json_object_get(taskdef, "revision")),
@@ -133,7 +108,7 @@ static json_t *nanos(json_t *seconds)
 json_t *sw_engine_runtime_spec(struct sw_engine *e, const struct sw_engine_task *t, json_t *taskdef, json_t *cd)
 {
 	const char *name = json_string_value(json_object_get(cd, "name"));
-	json_t *ov = container_override(t->overrides, name);
+	json_t *ov = sw_engine_taskdef_named(json_object_get(t->overrides, "containerOverrides"), name);
 	json_t *spec = json_object(), *host = json_object(), *labels = json_object(), *env = json_array();
 	json_t *exposed = json_object(), *bindings = json_object();
 	json_t *pms = json_object_get(cd, "portMappings");
@@ -709,7 +684,8 @@ static void job_start(struct sw_engine *e, const char *id)
 	pthread_mutex_unlock(&e->lock);
 
 	for (i = 0; i < n; i++) {
-		json_t *cd = container_def(taskdef, snap->containers[i].name);
+		json_t *cd = sw_engine_taskdef_named(json_object_get(taskdef, "containerDefinitions"),
+						     snap->containers[i].name);
 		json_t *spec, *out = NULL;
 		const char *cid;
 		int ret;

@@ -1,4 +1,3 @@
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,17 +134,6 @@ json_t *sw_engine_service_json(struct sw_engine *e, struct sw_engine_service *s,
 	return o;
 }
 
-static int valid_service_name(const char *s)
-{
-	size_t n = strlen(s), i;
-	if (n == 0 || n > 255)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
-			return 0;
-	return 1;
-}
-
 /* deploymentConfiguration -> s; -1 with the call failed when invalid. */
 static int apply_deployment_config(struct sw_engine_call *call, struct sw_engine_service *s, json_t *dc)
 {
@@ -263,7 +251,7 @@ int sw_engine_op_create_service(struct sw_engine_call *call)
 
 	if (!c)
 		return -1;
-	if (!valid_service_name(name))
+	if (!sw_engine_ecs_name_ok(name))
 		return SW_FAIL_PARAM(call, "Service name can have up to 255 letters (uppercase and lowercase), "
 				     "numbers, hyphens, and underscores.");
 	existing = sw_engine_state_service(&e->st, c->name, name);
@@ -444,10 +432,9 @@ int sw_engine_op_describe_services(struct sw_engine_call *call)
 	struct sw_engine *e = call->e;
 	struct sw_engine_cluster *c = sw_engine_ecs_cluster(call, "cluster");
 	json_t *names = sw_engine_in(call, "services");
-	json_t *inc = sw_engine_in(call, "include");
 	json_t *list, *failures;
 	struct sw_buf arn = SW_BUF_INIT;
-	int with_tags = 0;
+	int with_tags = sw_engine_in_has(call, "include", "TAGS");
 	size_t i;
 
 	if (!c)
@@ -456,9 +443,6 @@ int sw_engine_op_describe_services(struct sw_engine_call *call)
 		return SW_FAIL_PARAM(call, "Services cannot be empty.");
 	if (json_array_size(names) > 10)
 		return SW_FAIL_PARAM(call, "services can have at most 10 items.");
-	for (i = 0; i < json_array_size(inc); i++)
-		if (!strcmp(json_string_value(json_array_get(inc, i)), "TAGS"))
-			with_tags = 1;
 	list = json_array();
 	failures = json_array();
 	for (i = 0; i < json_array_size(names); i++) {
@@ -487,18 +471,13 @@ int sw_engine_op_list_services(struct sw_engine_call *call)
 	struct sw_engine_cluster *c = sw_engine_ecs_cluster(call, "cluster");
 	const char *launch_type = sw_engine_in_str(call, "launchType");
 	const char *strategy = sw_engine_in_str(call, "schedulingStrategy");
-	long long offset = sw_engine_token_parse(sw_engine_in_str(call, "nextToken"));
-	long long page = sw_engine_in_int(call, "maxResults", 10);
+	long long offset, page;
 	json_t *arns;
 	long long n = 0;
 	size_t i;
 
-	if (!c)
+	if (!c || sw_engine_page(call, 10, &offset, &page) < 0)
 		return -1;
-	if (offset < 0)
-		return SW_FAIL_PARAM(call, "Invalid nextToken.");
-	if (page < 1 || page > 100)
-		return SW_FAIL_PARAM(call, "maxResults must be between 1 and 100.");
 	arns = json_array();
 	for (i = 0; i < e->st.nr_services; i++) {
 		struct sw_engine_service *s = e->st.services[i];

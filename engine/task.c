@@ -278,31 +278,17 @@ json_t *sw_engine_ecs_task_json(struct sw_engine *e, struct sw_engine_task *t, i
 
 /* ---- operations ------------------------------------------------------------------- */
 
-static int includes_tags(struct sw_engine_call *call)
-{
-	json_t *inc = sw_engine_in(call, "include");
-	size_t i;
-	for (i = 0; i < json_array_size(inc); i++)
-		if (!strcmp(json_string_value(json_array_get(inc, i)), "TAGS"))
-			return 1;
-	return 0;
-}
-
 static int check_overrides(struct sw_engine_call *call, json_t *doc, json_t *overrides)
 {
 	json_t *cos = json_object_get(overrides, "containerOverrides");
 	json_t *cds = json_object_get(doc, "containerDefinitions");
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < json_array_size(cos); i++) {
 		const char *name = json_string_value(json_object_get(json_array_get(cos, i), "name"));
-		int found = 0;
 		if (!name)
 			return SW_FAIL_PARAM(call, "Container overrides must name their container.");
-		for (j = 0; j < json_array_size(cds); j++)
-			if (!strcmp(name, json_string_value(json_object_get(json_array_get(cds, j), "name"))))
-				found = 1;
-		if (!found)
+		if (!sw_engine_taskdef_named(cds, name))
 			return SW_FAIL_PARAM(call, "Override for container named %s is not a container in the "
 					     "TaskDefinition.", name);
 	}
@@ -443,7 +429,7 @@ int sw_engine_op_describe_tasks(struct sw_engine_call *call)
 	json_t *ids = sw_engine_in(call, "tasks");
 	struct sw_buf arn = SW_BUF_INIT;
 	json_t *tasks, *failures;
-	int with_tags = includes_tags(call);
+	int with_tags = sw_engine_in_has(call, "include", "TAGS");
 	size_t i;
 
 	if (!c)
@@ -478,20 +464,15 @@ int sw_engine_op_list_tasks(struct sw_engine_call *call)
 	const char *started_by = sw_engine_in_str(call, "startedBy");
 	const char *launch_type = sw_engine_in_str(call, "launchType");
 	const char *instance = sw_engine_in_str(call, "containerInstance");
-	long long offset = sw_engine_token_parse(sw_engine_in_str(call, "nextToken"));
-	long long page = sw_engine_in_int(call, "maxResults", 100);
+	long long offset, page;
 	struct sw_engine_service *s = NULL;
 	struct sw_buf name = SW_BUF_INIT, cl = SW_BUF_INIT;
 	json_t *arns;
 	long long n = 0;
 	size_t i;
 
-	if (!c)
+	if (!c || sw_engine_page(call, 100, &offset, &page) < 0)
 		return -1;
-	if (offset < 0)
-		return SW_FAIL_PARAM(call, "Invalid nextToken.");
-	if (page < 1 || page > 100)
-		return SW_FAIL_PARAM(call, "maxResults must be between 1 and 100.");
 	if (service_name) {
 		const char *sn = sw_engine_arn_name(service_name, "service", &name, &cl);
 		s = sn ? sw_engine_state_service(&e->st, c->name, sn) : NULL;

@@ -46,9 +46,8 @@ long long sw_engine_taskdef_size(const char *s, int is_cpu)
 	return -1;
 }
 
-static json_t *override_for(json_t *overrides, const char *name)
+json_t *sw_engine_taskdef_named(json_t *list, const char *name)
 {
-	json_t *list = json_object_get(overrides, "containerOverrides");
 	size_t i;
 	for (i = 0; i < json_array_size(list); i++) {
 		json_t *o = json_array_get(list, i);
@@ -73,7 +72,8 @@ void sw_engine_taskdef_needs(json_t *doc, json_t *overrides, long long *cpu, lon
 		tmem = json_string_value(json_object_get(doc, "memory"));
 	for (i = 0; i < json_array_size(cds); i++) {
 		json_t *cd = json_array_get(cds, i);
-		json_t *o = override_for(overrides, json_string_value(json_object_get(cd, "name")));
+		json_t *o = sw_engine_taskdef_named(json_object_get(overrides, "containerOverrides"),
+						    json_string_value(json_object_get(cd, "name")));
 		json_t *mem = json_object_get(o, "memory");
 		json_t *res = json_object_get(o, "memoryReservation");
 		json_t *ccpu = json_object_get(o, "cpu");
@@ -162,16 +162,6 @@ cleanup:
 	sqlite3_finalize(st);
 	sw_buf_release(&family);
 	return ret;
-}
-
-static int has_include(struct sw_engine_call *call, const char *what)
-{
-	json_t *inc = sw_engine_in(call, "include");
-	size_t i;
-	for (i = 0; i < json_array_size(inc); i++)
-		if (!strcmp(json_string_value(json_array_get(inc, i)), what))
-			return 1;
-	return 0;
 }
 
 /* Fill one container definition's defaults; a message and -1 when it is unusable. */
@@ -393,7 +383,7 @@ int sw_engine_op_describe_task_definition(struct sw_engine_call *call)
 	if (sw_engine_taskdef_get(call->e, ref, &doc) < 0)
 		return SW_FAIL_CLIENT(call, "Unable to describe task definition.");
 	json_object_set_new(call->out, "taskDefinition", doc);
-	if (has_include(call, "TAGS"))
+	if (sw_engine_in_has(call, "include", "TAGS"))
 		json_object_set_new(call->out, "tags",
 				    sw_engine_tags_get(call->e, json_string_value(json_object_get(doc, "taskDefinitionArn"))));
 	return 0;

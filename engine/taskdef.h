@@ -27,6 +27,12 @@ int sw_engine_taskdef_get(struct sw_engine *e, const char *ref, json_t **doc);
  */
 void sw_engine_taskdef_needs(json_t *doc, json_t *overrides, long long *cpu, long long *memory_mb);
 
+/*
+ * The first object of list (a task definition's containerDefinitions, a task's
+ * containerOverrides) whose "name" is name: borrowed; NULL when there is none.
+ */
+json_t *sw_engine_taskdef_named(json_t *list, const char *name);
+
 /* Parse a task-level size: "512", "0.5 GB" / "1 GB" (-> MiB), "1 vCPU" (-> units). -1 if bad. */
 long long sw_engine_taskdef_size(const char *s, int is_cpu);
 

@@ -103,7 +103,7 @@ static json_t *text_or_null(sqlite3_stmt *st, int col)
 }
 
 #define BUILD_COLUMNS "id, app, ref, commit_sha, status, reason, image, digest, size, reused, options," \
-	" created_at, started_at, finished_at, pushed_by, cancelled_by, detached"
+	" created_at, started_at, finished_at, pushed_by, cancelled_by, detached, kind, release_version"
 
 static json_t *build_json(sqlite3_stmt *st)
 {
@@ -138,6 +138,11 @@ static json_t *build_json(sqlite3_stmt *st)
 	json_object_set_new(o, "pushed_by", text_or_null(st, 14));
 	json_object_set_new(o, "cancelled_by", text_or_null(st, 15));
 	json_object_set_new(o, "detached", json_boolean(sqlite3_column_int(st, 16)));
+	/* ops (issue 7): "build", or a release command's kind ("rollback", "config", "scale"),
+	 * and the release it made (null: none) */
+	json_object_set_new(o, "kind", text_or_null(st, 17));
+	json_object_set_new(o, "release", sqlite3_column_type(st, 18) == SQLITE_NULL ? json_null()
+				      : json_integer(sqlite3_column_int(st, 18)));
 	return o;
 }
 
@@ -284,7 +289,7 @@ struct job_stream {
 	struct sw_buf last;    /* the last line sent (what is being waited for) */
 };
 
-static void add_json_line(struct sw_buf *out, json_t *o)
+void sw_api_json_line(struct sw_buf *out, json_t *o)
 {
 	char *text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
@@ -301,7 +306,7 @@ static int stream_line(void *ctx, const char *line, size_t len)
 	struct sw_buf clean = SW_BUF_INIT;
 
 	sw_api_utf8_clean(&clean, line, len);
-	add_json_line(&js->out, json_pack("{s:s}", "line", clean.ptr));
+	sw_api_json_line(&js->out, json_pack("{s:s}", "line", clean.ptr));
 	/* ops (issue 7): what is being done now is the last step or phase line */
 	js->last_line_at = js->quiet_since = sw_db_now();
 	if (!strncmp(clean.ptr, "Step ", 5) || !strncmp(clean.ptr, "----->", 6) || !strncmp(clean.ptr, "       ", 7)) {
@@ -327,7 +332,7 @@ static void quiet_line(struct job_stream *js, double now)
 		sw_buf_addf(&b, "       ... still %s (%lds)", what, secs);
 	else
 		sw_buf_addf(&b, "       ... still working on: %s (%lds without output)", what, secs);
-	add_json_line(&js->out, json_pack("{s:s}", "line", b.ptr));
+	sw_api_json_line(&js->out, json_pack("{s:s}", "line", b.ptr));
 	js->last_line_at = now;
 	sw_buf_release(&b);
 }
@@ -349,10 +354,12 @@ static void stream_verdict(struct job_stream *js)
 		json_object_set_new(o, "status", json_string("failed"));
 		if (reason && json_is_string(reason))
 			json_object_set(o, "reason", reason);
+		else if (st && (!strcmp(st, "running") || !strcmp(st, "queued")))   /* its end: a full disk */
+			json_object_set_new(o, "reason", json_sprintf("build %ld could not be recorded", js->id));
 		else
 			json_object_set_new(o, "reason", json_string("slipwayd stopped before the build finished"));
 	}
-	add_json_line(&js->out, o);
+	sw_api_json_line(&js->out, o);
 	json_decref(b);
 }
 
@@ -370,7 +377,7 @@ static ssize_t job_reader(void *cls, uint64_t pos, char *buf, size_t max)
 		js->out_off = 0;
 		switch (js->phase) {
 		case 0:
-			add_json_line(&js->out, json_pack("{s:I,s:s}", "build", (json_int_t)js->id, "status", "queued"));
+			sw_api_json_line(&js->out, json_pack("{s:I,s:s}", "build", (json_int_t)js->id, "status", "queued"));
 			js->phase = 1;
 			break;
 		case 1:
@@ -463,7 +470,7 @@ static void add_said_lines(struct sw_buf *out, const struct sw_buf *say)
 		const char *nl = strchr(p, '\n');
 		struct sw_buf one = SW_BUF_INIT;
 		sw_api_utf8_clean(&one, p, nl ? (size_t)(nl - p) : strlen(p));
-		add_json_line(out, json_pack("{s:s}", "line", one.ptr));
+		sw_api_json_line(out, json_pack("{s:s}", "line", one.ptr));
 		sw_buf_release(&one);
 		p = nl ? nl + 1 : NULL;
 	}

@@ -1,6 +1,7 @@
 #ifndef SW_API_H
 #define SW_API_H
 
+#include <jansson.h>
 #include <microhttpd.h>
 
 #include "common/buf.h"
@@ -52,5 +53,8 @@ enum MHD_Result sw_api_handle(struct sw_server *s, struct MHD_Connection *c, con
 
 /* Copy s[0..n) to out (appended) with every invalid UTF-8 sequence replaced by '?'. */
 void sw_api_utf8_clean(struct sw_buf *out, const char *s, size_t n);
+
+/* Append o as one compact JSON line ("...\n") to out; takes o's reference (NULL: nothing). */
+void sw_api_json_line(struct sw_buf *out, json_t *o);
 
 #endif

@@ -51,7 +51,7 @@ int sw_app_ref_valid(const char *name)
 	return i >= 3;
 }
 
-int sw_app_parse_git_path(const char *path, char app[SW_APP_NAME_MAX + 1], const char **rest)
+int sw_app_parse_git_path(const char *path, char app[SW_APP_REF_MAX + 1], const char **rest)
 {
 	const char *dotgit;
 	size_t n;
@@ -66,12 +66,13 @@ int sw_app_parse_git_path(const char *path, char app[SW_APP_NAME_MAX + 1], const
 	if (!dotgit)
 		return sw_error_code(SW_ENOTFOUND, "not found");
 	n = (size_t)(dotgit - (path + 1));
-	if (n > SW_APP_NAME_MAX || n == 0) {
+	if (n > SW_APP_REF_MAX || n == 0) {
 		return sw_error_code(SW_EINVAL, "invalid app name (want 3-30 of a-z, 0-9, '-', starting with a letter)");
 	}
 	memcpy(app, path + 1, n);
 	app[n] = '\0';
-	if (!sw_app_name_valid(app)) {
+	/* a review app's name (longer) too: the caller refuses it with a line of its own */
+	if (!sw_app_ref_valid(app)) {
 		app[0] = '\0';
 		return sw_error_code(SW_EINVAL, "invalid app name (want 3-30 of a-z, 0-9, '-', starting with a letter)");
 	}

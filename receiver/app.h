@@ -29,11 +29,12 @@ int sw_app_ref_valid(const char *name);
 
 /*
  * Split a (decoded) request path "/<app>.git<rest>" into app and rest (a pointer
- * into path: "" or "/info/refs", ...). 0 when it names a valid app; SW_EINVAL with
- * "invalid app name: ..." when the part before ".git" is not one; SW_ENOTFOUND when
- * the path is not a repository path at all.
+ * into path: "" or "/info/refs", ...). 0 when it names an app or a review app
+ * (sw_app_ref_valid: the caller checks sw_app_name_valid before it creates one);
+ * SW_EINVAL with "invalid app name: ..." when the part before ".git" is neither;
+ * SW_ENOTFOUND when the path is not a repository path at all.
  */
-int sw_app_parse_git_path(const char *path, char app[SW_APP_NAME_MAX + 1], const char **rest);
+int sw_app_parse_git_path(const char *path, char app[SW_APP_REF_MAX + 1], const char **rest);
 
 /* repos/<app>.git into out (reset first). */
 void sw_app_repo_path(struct sw_buf *out, const struct sw_config *c, const char *app);

@@ -18,6 +18,11 @@
  *   SLIPWAY_WEBHOOK_ATTEMPTS   tries per webhook delivery before it is given up (default 8)
  *   SLIPWAY_WEBHOOK_BACKOFF_MS first retry delay, doubling each time up to 5 minutes (1000)
  *   SLIPWAY_WEBHOOK_TIMEOUT    seconds one delivery may take (default 10)
+ *   SLIPWAY_REVIEW_LIMIT       review apps per app (default 10; releaser/review.h)
+ *   SLIPWAY_REVIEW_IDLE        a review app with no push for this long is destroyed: a number
+ *                              of days ("7"), or with a unit "30s", "10m", "12h", "7d";
+ *                              "off" (the default) keeps them
+ *   SLIPWAY_REVIEW_SWEEP_SECS  seconds between looks for idle review apps (default 300)
  */
 struct sw_config {
 	char *home;          /* absolute */

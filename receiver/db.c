@@ -96,6 +96,11 @@ static const char *const migrations[] = {
 	"CREATE INDEX builds_by_status ON builds(status);",
 	/* 4: review apps (issue 8): reviews, review_settings (releaser/review.h) */
 #include "releaser/review_migrations.inc"
+	/* 5: ops (issue 7): release commands (rollback, config, scale) are jobs too: a build's
+	 * kind, and the release a command made */
+	"ALTER TABLE builds ADD COLUMN kind TEXT NOT NULL DEFAULT 'build'"
+	"  CHECK (kind IN ('build','rollback','config','scale'));"
+	"ALTER TABLE builds ADD COLUMN release_version INTEGER;",
 	/* Next migrations go here, at the end (a releaser one in a second .inc file). */
 	NULL,
 };

@@ -12,6 +12,7 @@
 #include "receiver/db.h"
 #include "receiver/registry.h"
 #include "builder/build.h"
+#include "releaser/command.h"
 #include "releaser/releaser.h"
 #include "common/buf.h"
 #include "common/error.h"
@@ -25,6 +26,8 @@
 
 #define LOG_LINE_MAX 4096
 #define LAND_TIMEOUT_MS 120000   /* a detached push's ref update must land within this */
+#define UNWRITTEN_MAX (64 * 1024) /* log lines kept in memory when the log file takes no more */
+#define INTERRUPTED_ROLLOUT "interrupted (slipwayd stopped); the rollout resumes when it starts again"
 
 enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE };
 
@@ -51,6 +54,14 @@ struct job {
 	volatile int stop;    /* slipwayd is stopping (cancel is up too); a user's cancel leaves it down */
 	/* review apps (issue 8) */
 	char *repo_app;       /* whose repository holds the commit (a review app's parent), or NULL */
+	/* ops (issue 7): release commands are jobs too */
+	const char *kind;     /* "build", or the command's ("rollback", "config", "scale"; static) */
+	json_t *request;      /* a command's request (releaser/command.h), or NULL */
+	char *what;           /* a command's description ("scale web=4"), or NULL */
+	/* full disk: once a log write failed, the lines (bounded) are kept here for the
+	 * followers, from log offset unwritten_at; ptr NULL until then */
+	struct sw_buf unwritten;
+	off_t unwritten_at;
 };
 
 struct sw_jobs {
@@ -65,6 +76,8 @@ struct sw_jobs {
 	pthread_t *workers;
 	int nworkers;
 	struct sw_strvec held;   /* apps being destroyed: no job may start (sw_jobs_hold_app) */
+	struct sw_strvec unrecorded; /* full disk: ids of jobs whose end could not be recorded */
+	int commands;            /* ops (issue 7): release commands running on their own threads */
 };
 
 struct sw_job_follow {
@@ -90,6 +103,10 @@ static void unref_locked(struct job *job)
 	free(job->pushed_by);
 	free(job->cancelled_by);
 	free(job->repo_app);
+	json_decref(job->request);
+	free(job->what);
+	if (job->unwritten.ptr)
+		sw_buf_release(&job->unwritten);
 	free(job);
 }
 
@@ -97,6 +114,25 @@ static void log_path(struct sw_buf *out, const struct sw_config *c, long id)
 {
 	sw_buf_reset(out);
 	sw_buf_addf(out, "%s/%ld.log", c->builds, id);
+}
+
+/*
+ * The log file takes no more (a full disk): the rest of the log stays in memory for
+ * the followers (the pusher still sees why the job failed), bounded, with room kept
+ * for the last " !     " lines. Holds mu.
+ */
+static void keep_unwritten_locked(struct job *job, const char *data, size_t n)
+{
+	size_t limit = UNWRITTEN_MAX - (strncmp(data, " !     ", 7) ? 4 * LOG_LINE_MAX : 0);
+
+	if (!job->unwritten.ptr) {
+		sw_log(SW_LOG_WARN, job->app, job->id, "cannot write the build log: %s; keeping its last lines in memory",
+		       job->log_fd >= 0 ? strerror(errno) : "not open");
+		sw_buf_init(&job->unwritten, UNWRITTEN_MAX);
+		job->unwritten_at = job->log_size;
+	}
+	if (job->unwritten.len + n <= limit && sw_buf_add(&job->unwritten, data, n) == 0)
+		job->log_size += (off_t)n;
 }
 
 /* One line into the job's log (cut, flattened, "\n" added), followers woken. Holds mu. */
@@ -113,11 +149,11 @@ static void write_line_locked(struct sw_jobs *j, struct job *job, const char *li
 		if (b.ptr[i] == '\n' || b.ptr[i] == '\r')
 			b.ptr[i] = ' ';
 	sw_buf_addch(&b, '\n');
-	w = job->log_fd >= 0 ? write(job->log_fd, b.ptr, b.len) : -1;
+	w = job->log_fd >= 0 && !job->unwritten.ptr ? write(job->log_fd, b.ptr, b.len) : 0;
 	if (w > 0)
 		job->log_size += w;
-	else if (job->log_fd >= 0)
-		sw_log(SW_LOG_WARN, job->app, job->id, "cannot write the build log: %s", strerror(errno));
+	if (w < (ssize_t)b.len)
+		keep_unwritten_locked(job, b.ptr + (w > 0 ? w : 0), b.len - (size_t)(w > 0 ? w : 0));
 	pthread_cond_broadcast(&j->changed);
 	sw_log(SW_LOG_INFO, job->app, job->id, "%.*s", (int)(b.len - 1), b.ptr);
 	sw_buf_release(&b);
@@ -157,14 +193,15 @@ static void append_to_log_file(const struct sw_config *c, long id, const char *l
 	sw_buf_release(&b);
 }
 
-static int db_finish(struct sw_jobs *j, long id, const char *reason, const struct sw_build_result *res)
+/* The end of job id: failed with reason, or succeeded (with res, may be NULL); release: a command's (0 none). */
+static int db_finish(struct sw_jobs *j, long id, const char *reason, const struct sw_build_result *res, int release)
 {
 	sqlite3_stmt *st = NULL;
 	int ret = 0;
 
 	if (sw_store_prepare(j->db, &st,
 			     "UPDATE builds SET status = ?, reason = ?, image = ?, digest = ?, size = ?,"
-			     " reused = ?, finished_at = ? WHERE id = ?") < 0)
+			     " reused = ?, finished_at = ?, release_version = ? WHERE id = ?") < 0)
 		return SW_ERROR;
 	sqlite3_bind_text(st, 1, reason ? "failed" : "succeeded", -1, SQLITE_STATIC);
 	if (reason)
@@ -177,7 +214,9 @@ static int db_finish(struct sw_jobs *j, long id, const char *reason, const struc
 		sqlite3_bind_int64(st, 5, res->size);
 	sqlite3_bind_int(st, 6, res ? res->reused : 0);
 	sqlite3_bind_double(st, 7, sw_db_now());
-	sqlite3_bind_int64(st, 8, id);
+	if (release > 0)
+		sqlite3_bind_int(st, 8, release);
+	sqlite3_bind_int64(st, 9, id);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		ret = sw_store_error(j->db, "record build");
 	sqlite3_finalize(st);
@@ -323,6 +362,57 @@ cleanup:
 	return ret;
 }
 
+/* ops (issue 7): "build 12", or "scale web=4 (job 12)" for a command. */
+static void job_name(const struct job *job, struct sw_buf *out)
+{
+	if (job->what)
+		sw_buf_addf(out, "%s (job %ld)", job->what, job->id);
+	else
+		sw_buf_addf(out, "build %ld", job->id);
+}
+
+/*
+ * ops (issue 7): the end of a job. A user's cancel makes the reason "cancelled by <who>",
+ * unless the job succeeded all the same (the cancel came after the verdict; late says
+ * what happened). Then the last log line (" !     <reason>" when it failed), the record
+ * (res, may be NULL, when it succeeded; release: the release a command made), and a
+ * cancel's record and event. 1 when a user cancelled it.
+ */
+static int conclude(struct sw_jobs *j, struct job *job, struct sw_buf *reason, const struct sw_build_result *res,
+		    int release, const char *late)
+{
+	struct sw_buf name = SW_BUF_INIT;
+	char *by = cancelled_by(j, job);
+	int cancelled = 0;
+
+	if (by && !reason->len) {
+		job_log(j, job, "-----> the cancel by %s came too late: %s", by, late);
+	} else if (by) {
+		sw_buf_reset(reason);
+		sw_buf_addf(reason, "cancelled by %s", by);
+		cancelled = 1;
+	}
+	if (reason->len)
+		job_log(j, job, " !     %s", reason->ptr);
+	if (db_finish(j, job->id, reason->len ? reason->ptr : NULL, reason->len ? NULL : res, release) < 0) {
+		/* a full disk: the pusher is told, the record is fixed once a write works */
+		job_name(job, &name);
+		job_log(j, job, " !     %s could not be recorded: %s", name.ptr, sw_error_last());
+		sw_buf_reset(&name);
+		pthread_mutex_lock(&j->mu);
+		sw_strvec_pushf(&j->unrecorded, "%ld", job->id);
+		pthread_mutex_unlock(&j->mu);
+	}
+	if (cancelled) {
+		job_name(job, &name);
+		db_mark_cancelled(j, job->id, by);
+		sw_event_emit(j->db, job->app, "build.cancelled", 0, job->id, by, "%s cancelled by %s", name.ptr, by);
+	}
+	sw_buf_release(&name);
+	free(by);
+	return cancelled;
+}
+
 static void run(struct sw_jobs *j, struct job *job)
 {
 	struct sw_build_opts o;
@@ -333,7 +423,6 @@ static void run(struct sw_jobs *j, struct job *job)
 	struct sw_releaser_push rp;
 	const char *branch = sw_gitref_branch(job->ref);
 	int r;
-	char *by = NULL;   /* ops (issue 7): who cancelled it */
 	int built = 0;
 
 	db_started(j, job);
@@ -414,45 +503,23 @@ static void run(struct sw_jobs *j, struct job *job)
 		sw_error_clear();
 		r = sw_releaser_push(&rp, NULL);
 		if (r == SW_ECANCEL)
-			sw_buf_adds(&reason, "interrupted (slipwayd stopped); the rollout resumes when it starts again");
+			sw_buf_adds(&reason, INTERRUPTED_ROLLOUT);
 		else if (r < 0)
 			sw_buf_adds(&reason, *sw_error_last() ? sw_error_last() : "release failed");
 	}
 	/* end releaser */
 done:
-	/* ops (issue 7): a job a user cancelled says who did; one that went live all the
-	 * same (the cancel came after the verdict) succeeded */
-	if ((by = cancelled_by(j, job)) && !reason.len) {
-		job_log(j, job, "-----> the cancel by %s came too late: the push went live", by);
-		free(by);
-		by = NULL;
-	} else if (by) {
-		sw_buf_reset(&reason);
-		sw_buf_addf(&reason, "cancelled by %s", by);
-	}
-	if (reason.len) {
-		job_log(j, job, " !     %s", reason.ptr);
-		db_finish(j, job->id, reason.ptr, NULL);
-	} else {
-		/* the builder said "-----> build <sha> done in 6.3s" (or "reusing") */
-		db_finish(j, job->id, NULL, &res);
-	}
-	/* ops (issue 7) */
-	if (by) {
-		db_mark_cancelled(j, job->id, by);
-		sw_event_emit(j->db, job->app, "build.cancelled", 0, job->id, by, "build %ld cancelled by %s", job->id, by);
-	} else if (!built) {
+	/* the builder said "-----> build <sha> done in 6.3s" (or "reusing") */
+	if (!conclude(j, job, &reason, &res, 0, "the push went live") && !built)   /* ops (issue 7) */
 		sw_event_emit(j->db, job->app, "build.failed", 0, job->id, job->pushed_by, "build %ld failed: %s",
 			      job->id, reason.ptr);
-	}
-	free(by);
 	sw_build_result_release(&res);
 	sw_registry_auth_release(&auth);
 	sw_buf_release(&repo);
 	sw_buf_release(&reason);
 }
 
-/* The first queued job whose app has no earlier job in the list. Holds mu. */
+/* The first queued job whose app has no earlier build in the list. Holds mu. */
 static struct job *pick_locked(struct sw_jobs *j)
 {
 	struct job *job, *prev;
@@ -462,7 +529,7 @@ static struct job *pick_locked(struct sw_jobs *j)
 		if (job->state != JOB_QUEUED)
 			continue;
 		for (prev = j->head; prev != job; prev = prev->next)
-			if (!strcmp(prev->app, job->app)) {
+			if (!prev->what && !strcmp(prev->app, job->app)) {   /* a command does not hold builds back */
 				blocked = 1;
 				break;
 			}
@@ -482,6 +549,16 @@ static void unlink_locked(struct sw_jobs *j, struct job *job)
 			job->next = NULL;
 			return;
 		}
+}
+
+/* job ran: it leaves the list (and is freed once its followers are gone). Holds mu. */
+static void ended_locked(struct sw_jobs *j, struct job *job)
+{
+	job->state = JOB_DONE;
+	unlink_locked(j, job);
+	pthread_cond_broadcast(&j->changed);
+	pthread_cond_broadcast(&j->work);
+	unref_locked(job);
 }
 
 static void *worker(void *arg)
@@ -504,12 +581,8 @@ static void *worker(void *arg)
 		run(j, job);
 
 		pthread_mutex_lock(&j->mu);
-		job->state = JOB_DONE;
 		j->running--;
-		unlink_locked(j, job);
-		pthread_cond_broadcast(&j->changed);
-		pthread_cond_broadcast(&j->work);
-		unref_locked(job);
+		ended_locked(j, job);
 	}
 	pthread_mutex_unlock(&j->mu);
 	return NULL;
@@ -563,6 +636,7 @@ int sw_jobs_new(struct sw_jobs **out, const struct sw_config *c, sqlite3 *db)
 	j->cfg = c;
 	j->db = db;
 	sw_strvec_init(&j->held);
+	sw_strvec_init(&j->unrecorded);
 	pthread_mutex_init(&j->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -595,7 +669,7 @@ static void waiting_reason_locked(struct sw_jobs *j, struct job *job, struct sw_
 	double now = sw_db_now();
 
 	for (o = j->head; o && o != job; o = o->next) {
-		if (strcmp(o->app, job->app))
+		if (o->what || strcmp(o->app, job->app))   /* a command does not hold builds back */
 			continue;
 		ahead++;
 		if (o->state == JOB_RUNNING)
@@ -625,43 +699,81 @@ static int sw_jobs_app_held_locked(struct sw_jobs *j, const char *app)
 	return 0;
 }
 
-long sw_jobs_submit(struct sw_jobs *j, const struct sw_job_request *req)
+/* Jobs whose end could not be recorded (a full disk): failed, now that a write works. Holds mu. */
+static void retry_unrecorded_locked(struct sw_jobs *j)
 {
-	struct sw_buf path = SW_BUF_INIT, why = SW_BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	size_t i;
+
+	if (!j->unrecorded.nr || sw_store_prepare(j->db, &st, "UPDATE builds SET status = 'failed', reason = ?,"
+				" finished_at = ? WHERE id = ? AND status IN ('queued', 'running')") < 0)
+		return;
+	for (i = 0; i < j->unrecorded.nr; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, "its end could not be recorded (disk full?)", -1, SQLITE_STATIC);
+		sqlite3_bind_double(st, 2, sw_db_now());
+		sqlite3_bind_int64(st, 3, strtol(j->unrecorded.v[i], NULL, 10));
+		if (sqlite3_step(st) != SQLITE_DONE)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (i == j->unrecorded.nr)
+		sw_strvec_clear(&j->unrecorded);
+}
+
+/*
+ * Record a job of kind ("build", or a command's) for req and add it to the list: queued,
+ * or (a command) running from now. With mu held; NULL (error slot set) when it may not.
+ */
+static struct job *add_locked(struct sw_jobs *j, const struct sw_job_request *req, const char *kind)
+{
+	struct sw_buf path = SW_BUF_INIT;
 	sqlite3_stmt *st = NULL;
 	struct job *job = NULL, **tail;
-	long id = SW_ERROR;
+	int running = strcmp(kind, "build") != 0;
+	double now = sw_db_now();
+	long id;
 
-	pthread_mutex_lock(&j->mu);
 	if (j->stopping) {
-		id = sw_error_code(SW_EUNAVAIL, "slipwayd is stopping; push again in a moment");
+		sw_error_code(SW_EUNAVAIL, "slipwayd is stopping; %s again in a moment", running ? "try" : "push");
 		goto cleanup;
 	}
 	/* ops (issue 7): an app being destroyed takes no jobs */
 	if (sw_jobs_app_held_locked(j, req->app)) {
-		id = sw_error_code(SW_EEXISTS, "%s is being destroyed", req->app);
+		sw_error_code(SW_EEXISTS, "%s is being destroyed", req->app);
 		goto cleanup;
 	}
 	if (sw_store_prepare(j->db, &st,
 			     "INSERT INTO builds(app, ref, old_sha, commit_sha, options, status, created_at,"
-			     " pushed_by, detached)"
-			     " VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?) RETURNING id") < 0)
+			     " pushed_by, detached, kind, started_at)"
+			     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id") < 0)
 		goto cleanup;
 	sqlite3_bind_text(st, 1, req->app, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, req->ref, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, req->old_sha, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 4, req->new_sha, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 5, req->options_json ? req->options_json : "[]", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_double(st, 6, sw_db_now());
+	sqlite3_bind_text(st, 6, running ? "running" : "queued", -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 7, now);
 	if (req->pushed_by)
-		sqlite3_bind_text(st, 7, req->pushed_by, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 8, req->detach ? 1 : 0);
+		sqlite3_bind_text(st, 8, req->pushed_by, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 9, req->detach ? 1 : 0);
+	sqlite3_bind_text(st, 10, kind, -1, SQLITE_STATIC);
+	if (running)
+		sqlite3_bind_double(st, 11, now);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sw_store_error(j->db, "record build");
 		goto cleanup;
 	}
+	id = (long)sqlite3_column_int64(st, 0);
+	if (sqlite3_step(st) != SQLITE_DONE) {   /* the insert commits here (a full disk fails it) */
+		sw_store_error(j->db, "record build");
+		goto cleanup;
+	}
+	retry_unrecorded_locked(j);
 	job = xcalloc(1, sizeof(*job));
-	job->id = (long)sqlite3_column_int64(st, 0);
+	job->id = id;
+	job->kind = kind;
 	job->app = xstrdup(req->app);
 	job->ref = xstrdup(req->ref);
 	job->commit = xstrdup(req->new_sha);
@@ -673,8 +785,9 @@ long sw_jobs_submit(struct sw_jobs *j, const struct sw_job_request *req)
 	job->old_sha = xstrdup(req->old_sha);
 	job->pushed_by = req->pushed_by ? xstrdup(req->pushed_by) : NULL;
 	job->repo_app = req->repo_app ? xstrdup(req->repo_app) : NULL;   /* review apps (issue 8) */
-	job->state = JOB_QUEUED;
-	job->created = sw_db_now();
+	job->state = running ? JOB_RUNNING : JOB_QUEUED;
+	job->created = now;
+	job->started = now;
 	job->refs = 1;
 	log_path(&path, j->cfg, job->id);
 	job->log_fd = open(path.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
@@ -683,18 +796,166 @@ long sw_jobs_submit(struct sw_jobs *j, const struct sw_job_request *req)
 	for (tail = &j->head; *tail; tail = &(*tail)->next)
 		;
 	*tail = job;
-	waiting_reason_locked(j, job, &why);
-	if (why.len)
-		write_line_locked(j, job, why.ptr);
-	id = job->id;
-	pthread_cond_broadcast(&j->work);
 cleanup:
-	pthread_mutex_unlock(&j->mu);
 	if (st)
 		sqlite3_finalize(st);
 	sw_buf_release(&path);
+	return job;
+}
+
+long sw_jobs_submit(struct sw_jobs *j, const struct sw_job_request *req)
+{
+	struct sw_buf why = SW_BUF_INIT;
+	struct job *job;
+	long id = SW_ERROR;
+
+	pthread_mutex_lock(&j->mu);
+	if ((job = add_locked(j, req, "build"))) {
+		waiting_reason_locked(j, job, &why);
+		if (why.len)
+			write_line_locked(j, job, why.ptr);
+		id = job->id;
+		pthread_cond_broadcast(&j->work);
+	} else {
+		id = sw_error_last_code() < 0 ? sw_error_last_code() : SW_ERROR;
+	}
+	pthread_mutex_unlock(&j->mu);
 	sw_buf_release(&why);
 	return id;
+}
+
+/* ---- ops (issue 7): release commands --------------------------------------------- */
+
+struct command_thread {
+	struct sw_jobs *jobs;
+	struct job *job;
+};
+
+static void run_command(struct sw_jobs *j, struct job *job)
+{
+	struct run_ctx rc = { j, job };
+	struct sw_releaser_cancel cancel = { &job->cancel, user_cancelled, &rc, &job->stop };
+	struct sw_command_run o;
+	struct sw_buf reason = SW_BUF_INIT;
+	int version = 0, r;
+
+	memset(&o, 0, sizeof(o));
+	o.db = j->db;
+	o.app = job->app;
+	o.request = job->request;
+	o.who = job->pushed_by;
+	o.job = job->id;
+	o.report = report_release_line;
+	o.report_ctx = &rc;
+	o.cancel = &cancel;
+	sw_error_clear();
+	r = job->cancel ? sw_error_code(SW_ECANCEL, "cancelled before it started") : sw_command_run(&o, &version);
+	if (r == SW_ECANCEL)
+		sw_buf_adds(&reason, INTERRUPTED_ROLLOUT);
+	else if (r < 0)
+		sw_buf_adds(&reason, *sw_error_last() ? sw_error_last() : "failed");
+	conclude(j, job, &reason, NULL, version, version ? "the release went live" : "there was nothing to change");
+	sw_buf_release(&reason);
+}
+
+static void *command_main(void *arg)
+{
+	struct command_thread *t = arg;
+	struct sw_jobs *j = t->jobs;
+
+	run_command(j, t->job);
+	pthread_mutex_lock(&j->mu);
+	j->commands--;
+	ended_locked(j, t->job);
+	pthread_mutex_unlock(&j->mu);
+	free(t);
+	return NULL;
+}
+
+long sw_jobs_start_command(struct sw_jobs *j, const char *app, const json_t *request, const char *by)
+{
+	struct sw_job_request req;
+	struct sw_buf what = SW_BUF_INIT, line = SW_BUF_INIT;
+	struct command_thread *t = NULL;
+	const char *kind = NULL;
+	struct job *job;
+	pthread_attr_t attr;
+	pthread_t thread;
+	long id = SW_ERROR;
+
+	if (sw_command_check(request, &kind, &what) < 0) {
+		id = SW_EINVAL;
+		goto cleanup;
+	}
+	if (!sw_releaser_enabled()) {
+		id = sw_error_code(SW_EUNAVAIL, "the releaser is off: slipwayd has no ECS to release to");
+		goto cleanup;
+	}
+	memset(&req, 0, sizeof(req));
+	req.app = app;
+	req.ref = req.old_sha = req.new_sha = "";
+	req.pushed_by = by && *by ? by : "api";
+	pthread_mutex_lock(&j->mu);
+	if (!(job = add_locked(j, &req, kind))) {
+		id = sw_error_last_code() < 0 ? sw_error_last_code() : SW_ERROR;
+		pthread_mutex_unlock(&j->mu);
+		goto cleanup;
+	}
+	job->request = json_deep_copy(request);
+	job->what = sw_buf_detach(&what, NULL);
+	sw_buf_addf(&line, "-----> %s: %s, job %ld (`slipway builds:cancel %ld` stops it)", app, job->what, job->id,
+		    job->id);
+	write_line_locked(j, job, line.ptr);
+	id = job->id;
+	j->commands++;
+	t = xcalloc(1, sizeof(*t));
+	t->jobs = j;
+	t->job = job;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&thread, &attr, command_main, t) != 0) {
+		struct sw_buf reason = SW_BUF_INIT;
+		sw_buf_adds(&reason, "cannot start a thread for it");
+		write_line_locked(j, job, " !     cannot start a thread for it");
+		db_finish(j, id, reason.ptr, NULL, 0);
+		j->commands--;
+		ended_locked(j, job);
+		sw_buf_release(&reason);
+		free(t);
+		id = sw_error("cannot start a thread for the command");
+	}
+	pthread_attr_destroy(&attr);
+	pthread_mutex_unlock(&j->mu);
+cleanup:
+	sw_buf_release(&what);
+	sw_buf_release(&line);
+	return id;
+}
+
+int sw_jobs_result(struct sw_jobs *j, long id, struct sw_buf *status, struct sw_buf *reason, int *release)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (release)
+		*release = 0;
+	if (sw_store_prepare(j->db, &st, "SELECT status, reason, release_version FROM builds WHERE id = ?") < 0)
+		return SW_ERROR;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (status)
+			sw_buf_adds(status, (const char *)sqlite3_column_text(st, 0));
+		if (reason && sqlite3_column_text(st, 1))
+			sw_buf_adds(reason, (const char *)sqlite3_column_text(st, 1));
+		if (release)
+			*release = sqlite3_column_int(st, 2);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? sw_error_code(SW_ENOTFOUND, "no such build: %ld", id)
+				 : sw_store_error(j->db, "read build");
 }
 
 void sw_jobs_abandon(struct sw_jobs *j, long id)
@@ -710,7 +971,7 @@ void sw_jobs_abandon(struct sw_jobs *j, long id)
 		write_line_locked(j, job, line.ptr);
 		job->state = JOB_DONE;
 		unlink_locked(j, job);
-		db_finish(j, id, "the push went away before the build started", NULL);
+		db_finish(j, id, "the push went away before the build started", NULL, 0);
 		pthread_cond_broadcast(&j->changed);
 		pthread_cond_broadcast(&j->work);
 		unref_locked(job);
@@ -745,7 +1006,7 @@ void sw_jobs_shutdown(struct sw_jobs *j, int grace_secs)
 	pthread_cond_broadcast(&j->work);
 	pthread_cond_broadcast(&j->changed);
 	deadline_after(&until, grace_secs * 1000);
-	while (j->running > 0)
+	while (j->running > 0 || j->commands > 0)   /* ops (issue 7): commands too */
 		if (pthread_cond_timedwait(&j->changed, &j->mu, &until) == ETIMEDOUT)
 			break;
 	all_joined = j->running == 0;
@@ -755,13 +1016,13 @@ void sw_jobs_shutdown(struct sw_jobs *j, int grace_secs)
 		sw_buf_addf(&line, " !     interrupted: slipwayd stopped before build %ld finished", job->id);
 		write_line_locked(j, job, line.ptr);
 		sw_buf_release(&line);
-		db_finish(j, job->id, "interrupted", NULL);
+		db_finish(j, job->id, "interrupted", NULL, 0);
 		unlink_locked(j, job);
 		if (job->state == JOB_QUEUED) {
 			job->state = JOB_DONE;
 			unref_locked(job);
 		}
-		/* a running one stays referenced by its worker */
+		/* a running one stays referenced by its worker (or its command's thread) */
 	}
 	pthread_cond_broadcast(&j->changed);
 	pthread_mutex_unlock(&j->mu);
@@ -776,12 +1037,22 @@ void sw_jobs_shutdown(struct sw_jobs *j, int grace_secs)
 
 void sw_jobs_free(struct sw_jobs *j)
 {
+	int commands;
+
 	if (!j)
 		return;
 	if (j->nworkers)
 		sw_jobs_shutdown(j, 0);
+	/* ops (issue 7): a command's thread that outlived the grace period still uses j:
+	 * the process is about to end; leave it */
+	pthread_mutex_lock(&j->mu);
+	commands = j->commands;
+	pthread_mutex_unlock(&j->mu);
+	if (commands)
+		return;
 	free(j->workers);
 	sw_strvec_clear(&j->held);
+	sw_strvec_clear(&j->unrecorded);
 	/* Condition variables and the mutex may still be used by detached workers
 	 * that outlived the grace period: the process is about to end; leave them. */
 	free(j);
@@ -819,6 +1090,26 @@ int sw_job_follow_open(struct sw_jobs *j, long id, int follow, struct sw_job_fol
 	return 0;
 }
 
+/* After the end of the log file: the lines kept in memory (keep_unwritten_locked). */
+static ssize_t read_unwritten(struct sw_job_follow *f, char *buf, size_t n)
+{
+	struct job *job = f->job;
+	ssize_t r = 0;
+
+	if (!job)
+		return 0;
+	pthread_mutex_lock(&f->jobs->mu);
+	if (job->unwritten.ptr && f->off >= job->unwritten_at &&
+	    f->off < job->unwritten_at + (off_t)job->unwritten.len) {
+		size_t at = (size_t)(f->off - job->unwritten_at), left = job->unwritten.len - at;
+		r = (ssize_t)(n < left ? n : left);
+		memcpy(buf, job->unwritten.ptr + at, (size_t)r);
+		f->off += r;
+	}
+	pthread_mutex_unlock(&f->jobs->mu);
+	return r;
+}
+
 ssize_t sw_job_follow_read(struct sw_job_follow *f, char *buf, size_t n, int timeout_ms)
 {
 	struct sw_jobs *j = f->jobs;
@@ -839,6 +1130,8 @@ ssize_t sw_job_follow_read(struct sw_job_follow *f, char *buf, size_t n, int tim
 				continue;
 			return sw_error_errno("read build log");
 		}
+		if ((r = read_unwritten(f, buf, n)) > 0)
+			return r;
 		if (!f->follow || !f->job)
 			return 0;
 		pthread_mutex_lock(&j->mu);
@@ -899,7 +1192,7 @@ int sw_jobs_cancel(struct sw_jobs *j, long id, const char *by)
 		write_line_locked(j, job, line.ptr);
 		job->state = JOB_DONE;
 		unlink_locked(j, job);
-		db_finish(j, id, reason.ptr, NULL);
+		db_finish(j, id, reason.ptr, NULL, 0);
 		db_mark_cancelled(j, id, by);
 		pthread_cond_broadcast(&j->changed);
 		pthread_cond_broadcast(&j->work);
@@ -925,7 +1218,9 @@ int sw_jobs_hold_app(struct sw_jobs *j, const char *app)
 	for (job = j->head; job; job = job->next)
 		if (!strcmp(job->app, app))
 			break;
-	if (job)
+	if (job && job->what)   /* ops (issue 7): a release command */
+		ret = sw_error_code(SW_EEXISTS, "%s has %s (job %ld) running: cancel it or wait", app, job->what, job->id);
+	else if (job)
 		ret = sw_error_code(SW_EEXISTS, "%s has build %ld %s: cancel it or wait", app, job->id,
 				    job->state == JOB_RUNNING ? "running" : "queued");
 	else if (sw_jobs_app_held_locked(j, app))

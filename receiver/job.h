@@ -1,9 +1,11 @@
 #ifndef SW_JOB_H
 #define SW_JOB_H
 
+#include <jansson.h>
 #include <sqlite3.h>
 #include <sys/types.h>
 
+#include "common/buf.h"
 #include "receiver/config.h"
 
 /*
@@ -20,7 +22,8 @@
  *  - a failed job's last log line is " !     <reason>", and reason is recorded;
  *  - at start, jobs a killed slipwayd left queued or running are marked failed with
  *    reason "interrupted" (their apps are free: app locks live only in memory).
- * Until the releaser exists a job is a build: sw_build_run() (builder/build.h).
+ * A push's job is a build (builder/build.h) and its release (releaser/releaser.h); a
+ * release command is a job too (sw_jobs_start_command()).
  */
 struct sw_jobs;
 
@@ -80,6 +83,28 @@ int sw_jobs_cancel(struct sw_jobs *j, long id, const char *by);
  */
 int sw_jobs_hold_app(struct sw_jobs *j, const char *app);
 void sw_jobs_release_app(struct sw_jobs *j, const char *app);
+
+/*
+ * ops (issue 7): a release command (releaser/command.h's request: rollback, config:set,
+ * config:unset, scale) by `by` (a token's name) as a job of app: a row in builds with
+ * its kind ("rollback", "config", "scale"; pushes are "build"), its lines in the job's
+ * log (the first says its id and how to cancel it), followed, cancelled (back to the
+ * last live release, "cancelled by <who>", event build.cancelled) and recovered like a
+ * build. It starts at once on a thread of its own: it takes no build slot and does not
+ * wait for the app's builds; the releaser's app lock orders it with their releases.
+ * Its id (> 0), or SW_EINVAL (a malformed request: one line, nothing recorded),
+ * SW_EUNAVAIL (the releaser is off, or slipwayd is stopping), SW_EEXISTS (app is being
+ * destroyed), other negative codes.
+ */
+long sw_jobs_start_command(struct sw_jobs *j, const char *app, const json_t *request, const char *by);
+
+/*
+ * The recorded state of job id: status ("queued", "running", "succeeded", "failed",
+ * "cancelled") and reason ("" when none) appended to the buffers (may be NULL), and
+ * *release (may be NULL) the release a command made (0 none). SW_ENOTFOUND when there is
+ * no such job.
+ */
+int sw_jobs_result(struct sw_jobs *j, long id, struct sw_buf *status, struct sw_buf *reason, int *release);
 
 /* 1 (and *id, may be NULL, of the first) when app has a queued or running job. */
 int sw_jobs_app_busy(struct sw_jobs *j, const char *app, long *id);

@@ -2,16 +2,21 @@
 #include <string.h>
 
 #include "receiver/releases.h"
+#include "receiver/api.h"
 #include "receiver/app.h"
+#include "receiver/job.h"
 #include "receiver/reviews.h"
-#include "releaser/command.h"
 #include "releaser/releaser.h"
 #include "releaser/release.h"
+#include "releaser/review.h"
 #include "common/error.h"
+#include "common/lines.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "common/banned.h"
 
 #define KEEPALIVE_MS 15000
+#define LINE_MAX_BYTES (64 * 1024)
 
 /* "/api/v1/apps/<app>/<what>[/<rest>]" → app and what (and rest, may be ""). */
 static int split(const char *url, struct sw_buf *app, struct sw_buf *what, struct sw_buf *rest)
@@ -61,31 +66,92 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, json_t *o,
 	return r;
 }
 
+/*
+ * ops (issue 7): a command runs as a job (receiver/job.h); its answer follows the job's
+ * log, each line as {"line": ...}, then the verdict from the job's record.
+ */
 struct stream {
-	struct sw_command *cmd;
-	char buf[16384];
+	struct sw_jobs *jobs;
+	long id;
+	struct sw_job_follow *f;
+	struct sw_lines lines;
+	struct sw_buf out;      /* JSON lines not sent yet */
+	size_t off;
+	int over;               /* the verdict is in out */
 };
+
+static int stream_line(void *ctx, const char *line, size_t len)
+{
+	struct stream *st = ctx;
+	struct sw_buf clean = SW_BUF_INIT;
+	sw_api_utf8_clean(&clean, line, len);
+	sw_api_json_line(&st->out, json_pack("{s:s}", "line", clean.ptr));
+	sw_buf_release(&clean);
+	return 0;
+}
+
+/* The last line: {"status": "live"|"unchanged"|"failed", "version": N, "reason": ..., "job": id}. */
+static void add_verdict(struct stream *st)
+{
+	struct sw_buf status = SW_BUF_INIT, reason = SW_BUF_INIT;
+	int version = 0;
+
+	if (sw_jobs_result(st->jobs, st->id, &status, &reason, &version) < 0) {
+		sw_buf_reset(&reason);
+		sw_buf_adds(&reason, sw_error_last());
+	}
+	if (!strcmp(status.ptr, "succeeded") && version)
+		sw_api_json_line(&st->out, json_pack("{s:s, s:i, s:I}", "status", "live", "version", version, "job",
+					     (json_int_t)st->id));
+	else if (!strcmp(status.ptr, "succeeded"))
+		sw_api_json_line(&st->out, json_pack("{s:s, s:I}", "status", "unchanged", "job", (json_int_t)st->id));
+	else
+		sw_api_json_line(&st->out, json_pack("{s:s, s:i, s:s, s:I}", "status", "failed", "version", version, "reason",
+					     reason.len ? reason.ptr : "slipwayd is stopping: the rollout resumes when it"
+					     " starts again", "job", (json_int_t)st->id));
+	sw_buf_release(&status);
+	sw_buf_release(&reason);
+}
 
 static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct stream *st = cls;
-	ssize_t n = sw_command_read(st->cmd, buf, max, KEEPALIVE_MS);
+	char chunk[4096];
+	size_t n;
+
 	(void)pos;
-	if (n == SW_ETIMEOUT) {
-		if (max < 3)
-			return 0;
-		memcpy(buf, "{}\n", 3);
-		return 3;
+	while (st->off >= st->out.len) {
+		ssize_t r;
+		sw_buf_reset(&st->out);
+		st->off = 0;
+		if (st->over)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		r = sw_job_follow_read(st->f, chunk, sizeof(chunk), KEEPALIVE_MS);
+		if (r == SW_ETIMEOUT) {
+			sw_buf_adds(&st->out, "{}\n");
+		} else if (r > 0) {
+			sw_lines_feed(&st->lines, chunk, (size_t)r);
+		} else {
+			/* the job ended (or slipwayd stops, or the log cannot be read) */
+			sw_lines_finish(&st->lines);
+			add_verdict(st);
+			st->over = 1;
+		}
 	}
-	if (n <= 0)
-		return MHD_CONTENT_READER_END_OF_STREAM;
-	return n;
+	n = st->out.len - st->off;
+	if (n > max)
+		n = max;
+	memcpy(buf, st->out.ptr + st->off, n);
+	st->off += n;
+	return (ssize_t)n;
 }
 
 static void stream_free(void *cls)
 {
 	struct stream *st = cls;
-	sw_command_release(st->cmd);
+	sw_job_follow_free(st->f);
+	sw_lines_release(&st->lines);
+	sw_buf_release(&st->out);
 	free(st);
 }
 
@@ -113,18 +179,26 @@ enum MHD_Result sw_releases_command(struct sw_server *s, struct MHD_Connection *
 	struct stream *st;
 	struct MHD_Response *res;
 	enum MHD_Result r;
-	int ret;
+	long id;
 
-	st = calloc(1, sizeof(*st));
-	if (!st)
-		return MHD_NO;
-	ret = sw_command_start(&st->cmd, s->db, app, req, user);
-	if (ret < 0) {
-		free(st);
-		return sw_server_json_error(c, ret == SW_EUNAVAIL ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_BAD_REQUEST,
+	/* ops (issue 7): a job of app, cancelled and followed by its id like a build */
+	id = sw_jobs_start_command(s->jobs, app, req, user);
+	if (id < 0)
+		return sw_server_json_error(c, id == SW_EUNAVAIL ? MHD_HTTP_SERVICE_UNAVAILABLE
+					    : id == SW_EEXISTS ? MHD_HTTP_CONFLICT
+					    : id == SW_EINVAL ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_INTERNAL_SERVER_ERROR,
 					    status, "%s", sw_error_last());
+	st = xcalloc(1, sizeof(*st));
+	st->jobs = s->jobs;
+	st->id = id;
+	st->lines = (struct sw_lines)SW_LINES_INIT(stream_line, st, LINE_MAX_BYTES);
+	sw_buf_init(&st->out, 0);
+	if (sw_job_follow_open(s->jobs, id, 1, &st->f) < 0) {
+		stream_free(st);
+		return sw_server_json_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, status, "%s", sw_error_last());
 	}
-	res = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, sizeof(st->buf), stream_reader, st, stream_free);
+	sw_api_json_line(&st->out, json_pack("{s:I}", "job", (json_int_t)id));   /* clients that know it get the id first */
+	res = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_reader, st, stream_free);
 	if (!res) {
 		stream_free(st);
 		return MHD_NO;
@@ -162,7 +236,9 @@ enum MHD_Result sw_releases_handle(struct sw_server *s, struct MHD_Connection *c
 		goto cleanup;
 	}
 	if (!strcmp(what.ptr, "releases") && get && !rest.len) {
-		r = reply(c, MHD_HTTP_OK, sw_release_list_json(s->db, app.ptr, 100), status);
+		json_t *list = sw_release_list_json(s->db, app.ptr, 100);
+		sw_review_retire_json(s->db, app.ptr, list);   /* review apps (issue 8): destroyed ones' are retired */
+		r = reply(c, MHD_HTTP_OK, list, status);
 	} else if (!strcmp(what.ptr, "releases") && get && !strchr(rest.ptr, '/')) {
 		const char *v = rest.ptr[0] == 'v' ? rest.ptr + 1 : rest.ptr;
 		char *end = NULL;
@@ -173,11 +249,14 @@ enum MHD_Result sw_releases_handle(struct sw_server *s, struct MHD_Connection *c
 			goto cleanup;
 		}
 		sw_release_init(&rel);
-		if (sw_release_load(s->db, app.ptr, (int)n, &rel) == 0)
-			r = reply(c, MHD_HTTP_OK, sw_release_to_json(&rel), status);
-		else
+		if (sw_release_load(s->db, app.ptr, (int)n, &rel) == 0) {
+			json_t *one = sw_release_to_json(&rel);
+			sw_review_retire_json(s->db, app.ptr, one);
+			r = reply(c, MHD_HTTP_OK, one, status);
+		} else {
 			r = sw_server_json_error(c, sw_error_last_code() == SW_ENOTFOUND ? MHD_HTTP_NOT_FOUND
 							: MHD_HTTP_INTERNAL_SERVER_ERROR, status, "%s", sw_error_last());
+		}
 		sw_release_release(&rel);
 	} else if (!strcmp(what.ptr, "config") && get && !rest.len) {
 		r = reply(c, MHD_HTTP_OK, sw_release_config_json(s->db, app.ptr), status);

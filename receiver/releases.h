@@ -23,8 +23,11 @@
  * "release_ran", "created_by", "created_at", "started_at", "finished_at", "duration",
  * "reason", "rollback_of", "rolled_back_to", "tagged"} (times: seconds since the epoch).
  * The POSTs answer application/x-ndjson as the command runs (releaser/command.h):
- * {"line": "..."}..., {} keepalives, and a last {"status": ...}; the command goes on
- * if the client hangs up.
+ * {"job": ID} first, then {"line": "..."}..., {} keepalives, and a last {"status":
+ * "live"|"unchanged"|"failed", "version": N, "reason": ..., "job": ID}. ops (issue 7):
+ * the command is a job (receiver/job.h): its first line names ID, `builds:log --follow
+ * ID` re-attaches to it, `builds:cancel ID` stops it, and it goes on if the client hangs
+ * up.
  */
 
 /* 1 when url (under /api/v1/) is one of the above, so api.c hands it over. */

@@ -448,6 +448,19 @@ int sw_reviews_is_review(sqlite3 *db, const char *app, struct sw_buf *why)
 	return is;
 }
 
+int sw_reviews_git_refusal(sqlite3 *db, const char *app, int receive, struct sw_buf *why)
+{
+	struct sw_review rv = SW_REVIEW_INIT;
+	int is = sw_review_load(db, app, &rv) == 0;
+
+	if (is)
+		sw_buf_addf(why, "%s is a review app of %s (branch %s)%s: %s the branch %s %s.git", app, rv.parent,
+			    rv.branch, rv.active ? "" : ", destroyed", receive ? "push" : "fetch", receive ? "to" : "from",
+			    rv.parent);
+	sw_review_release(&rv);
+	return is;
+}
+
 void sw_reviews_app_json(sqlite3 *db, const char *app, json_t *o)
 {
 	struct sw_review rv = SW_REVIEW_INIT;

@@ -60,6 +60,14 @@ int sw_reviews_destroy_parent(struct sw_server *s, const char *parent, const cha
 /* 1 when app is a review app (active or destroyed) and *why says how to destroy it instead, else 0. */
 int sw_reviews_is_review(sqlite3 *db, const char *app, struct sw_buf *why);
 
+/*
+ * A git request (push when receive, else fetch) for app's own repository: 1 when app is
+ * a review app (active or destroyed), which has none, with the line that says where its
+ * code goes appended to why ("hello-x is a review app of hello (branch x): push the
+ * branch to hello.git"); else 0. slipwayd answers it 403 and changes nothing.
+ */
+int sw_reviews_git_refusal(sqlite3 *db, const char *app, int receive, struct sw_buf *why);
+
 /* o (an app's JSON, api.h) gets "review": sw_review_to_json() or null. */
 void sw_reviews_app_json(sqlite3 *db, const char *app, json_t *o);
 

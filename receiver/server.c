@@ -14,6 +14,7 @@
 #include "receiver/app.h"
 #include "receiver/db.h"
 #include "receiver/githttp.h"
+#include "receiver/reviews.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/event.h"
@@ -36,7 +37,7 @@ struct request {
 	struct sw_server *srv;
 	struct sw_githttp *git;
 	struct sw_buf body;
-	char app[SW_APP_NAME_MAX + 1];
+	char app[SW_APP_REF_MAX + 1];
 	unsigned status;
 	double t0;
 	int too_big; /* the body passed SW_SERVER_MAX_BODY */
@@ -289,7 +290,7 @@ static void git_env(struct sw_server *s, struct MHD_Connection *c, struct reques
 static enum MHD_Result git_begin(struct sw_server *s, struct MHD_Connection *c, struct request *r,
 				 const char *url, const char *method)
 {
-	struct sw_buf user = SW_BUF_INIT;
+	struct sw_buf user = SW_BUF_INIT, why = SW_BUF_INIT;
 	struct sw_strvec env = SW_STRVEC_INIT;
 	const char *rest = NULL, *service = NULL;
 	int receive, rc;
@@ -303,6 +304,12 @@ static enum MHD_Result git_begin(struct sw_server *s, struct MHD_Connection *c, 
 	}
 	if (rc < 0) {
 		ret = reply_line(c, MHD_HTTP_BAD_REQUEST, &r->status, "%s", sw_error_last());
+		goto cleanup;
+	}
+	/* review apps (issue 8): their names may be longer than apps'; refused after auth */
+	if (!sw_app_name_valid(r->app) && !sw_reviews_is_review(s->db, r->app, NULL)) {
+		ret = reply_line(c, MHD_HTTP_BAD_REQUEST, &r->status,
+				 "invalid app name (want 3-30 of a-z, 0-9, '-', starting with a letter)");
 		goto cleanup;
 	}
 	if (!strcmp(rest, "/info/refs")) {
@@ -334,12 +341,22 @@ static enum MHD_Result git_begin(struct sw_server *s, struct MHD_Connection *c, 
 			ret = reply_line(c, MHD_HTTP_INTERNAL_SERVER_ERROR, &r->status, "%s", sw_error_last());
 		goto cleanup;
 	}
+	/* review apps (issue 8) have no repository of their own: one line, nothing changed */
+	if (sw_reviews_git_refusal(s->db, r->app, receive, &why)) {
+		ret = reply_line(c, MHD_HTTP_FORBIDDEN, &r->status, "%s", why.ptr);
+		goto cleanup;
+	}
 	if (receive) {
 		int created = 0;
 		if (sw_app_ensure(s->cfg, s->db, r->app, &created) < 0) {
 			sw_log(SW_LOG_ERROR, r->app, 0, "%s", sw_error_last());
-			ret = reply_line(c, MHD_HTTP_INTERNAL_SERVER_ERROR, &r->status, "cannot create app %s: %s",
-					 r->app, sw_error_last());
+			/* git's own words about a full disk run long: the pusher gets the gist */
+			if (strcasestr(sw_error_last(), "no space left on device"))
+				ret = reply_line(c, MHD_HTTP_INSUFFICIENT_STORAGE, &r->status,
+						 "cannot create app %s: no space left on device in %s", r->app, s->cfg->home);
+			else
+				ret = reply_line(c, MHD_HTTP_INTERNAL_SERVER_ERROR, &r->status, "cannot create app %s: %s",
+						 r->app, sw_error_last());
 			goto cleanup;
 		}
 		if (created) {
@@ -362,6 +379,7 @@ static enum MHD_Result git_begin(struct sw_server *s, struct MHD_Connection *c, 
 	ret = MHD_YES;
 cleanup:
 	sw_buf_release(&user);
+	sw_buf_release(&why);
 	sw_strvec_clear(&env);
 	return ret;
 }

@@ -1,43 +1,48 @@
 #ifndef SW_COMMAND_H
 #define SW_COMMAND_H
 
-#include <sys/types.h>
-
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "common/buf.h"
+#include "releaser/releaser.h"
+
 /*
  * A release command from the API (`slipway rollback`, `config:set`, `config:unset`,
- * `scale`): it runs on its own thread under the app's release lock
- * (releaser/releaser.h), so it finishes and is recorded even when the client hangs up,
- * and its output is read as JSON lines while it runs:
- *   {"line": "-----> releasing v9 (web=2)"}   ... what a pusher would see
- *   {"status": "live", "version": 9}          the last line, or
- *   {"status": "failed", "version": 9, "reason": "..."}   (version 0: none was made)
- *   {"status": "unchanged"}                    nothing to release
+ * `scale`). slipwayd runs each as a job (receiver/job.h): recorded in the builds table
+ * with its kind, its lines in the job's log, cancelled and followed like a build.
  *
  * request: {"command": "config", "set": {"K": "V", ...}} | {"command": "config",
  * "unset": ["K", ...]} | {"command": "scale", "formation": ["web=4", "worker=2:512"]} |
  * {"command": "rollback", "version": 5 (0 or absent: the one before), "force": false}.
  */
-struct sw_command;
 
 /*
- * Check request and start it. 0 with *out (release with sw_command_release once done
- * reading), or SW_EINVAL with one line for a malformed request (nothing started), or
- * SW_EUNAVAIL when the releaser is off.
+ * Check request: 0 with *kind ("config", "scale" or "rollback"; static) and what it does
+ * in what (appended; config values never: "config:set GREETING TOKEN", "scale web=4",
+ * "rollback to v5"), or SW_EINVAL with one line (nothing to run).
  */
-int sw_command_start(struct sw_command **out, sqlite3 *db, const char *app, const json_t *request,
-		     const char *who);
+int sw_command_check(const json_t *request, const char **kind, struct sw_buf *what);
+
+struct sw_command_run {
+	sqlite3 *db;
+	const char *app;
+	const json_t *request;                  /* passed sw_command_check() */
+	const char *who;                        /* the token's name: who made the release */
+	long job;                               /* the job's id (the release records it) */
+	sw_runenv_report_fn report;             /* the lines a pusher would see */
+	void *report_ctx;
+	const struct sw_releaser_cancel *cancel;   /* may be NULL */
+};
 
 /*
- * Up to n bytes of output: the count, 0 at the end, SW_ETIMEOUT when nothing came within
- * timeout_ms (the caller may send a keepalive). Output not read yet is bounded: when a
- * client stops reading, older lines are dropped (with a note) rather than buffered.
+ * Run it to its verdict under the app's release lock, on the calling thread (all
+ * borrowed). 0 with *version = the release that went live (0: nothing to change), or
+ * negative with the reason in the error slot and *version the failed release (0 none):
+ * SW_ECANCEL when slipwayd stopped it (the rollout resumes at the next start), SW_ERROR
+ * "cancelled by <who>" when a user did (see sw_releaser_cancel), SW_EUNAVAIL when the
+ * releaser is off.
  */
-ssize_t sw_command_read(struct sw_command *c, char *buf, size_t n, int timeout_ms);
-
-/* The reader is done (or gone): the command still runs to its end, then frees itself. */
-void sw_command_release(struct sw_command *c);
+int sw_command_run(const struct sw_command_run *o, int *version);
 
 #endif

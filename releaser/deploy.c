@@ -895,7 +895,8 @@ static int rollback_to(const struct sw_runenv *e, const char *app, int target, i
 	struct sw_manifest tm = SW_MANIFEST_INIT;
 	struct sw_formation lf = SW_FORMATION_INIT, tf = SW_FORMATION_INIT, nf = SW_FORMATION_INIT;
 	struct sw_buf desc = SW_BUF_INIT;
-	int have_live, ret;
+	struct sw_review rv = SW_REVIEW_INIT;
+	int have_live, ret, review;
 	size_t i;
 
 	sw_release_init(&live);
@@ -906,7 +907,9 @@ static int rollback_to(const struct sw_runenv *e, const char *app, int target, i
 		ret = have_live;
 		goto cleanup;
 	}
-	have_live = have_live == 0;
+	/* review apps (issue 8): an earlier life's releases are retired, none runs any more */
+	review = sw_review_load(e->db, app, &rv) == 0;
+	have_live = have_live == 0 && !(review && sw_review_retired(&rv, live.created_at));
 	if (!target) {
 		/* the release that was live before the live one */
 		struct sw_release *found = NULL;
@@ -916,7 +919,8 @@ static int rollback_to(const struct sw_runenv *e, const char *app, int target, i
 			goto cleanup;
 		}
 		for (v = live.version - 1; v > 0 && !found; v--) {
-			if (sw_release_load(e->db, app, v, &t) == 0 && t.status == SW_RELEASE_LIVE)
+			if (sw_release_load(e->db, app, v, &t) == 0 && t.status == SW_RELEASE_LIVE &&
+			    !(review && sw_review_retired(&rv, t.created_at)))
 				found = &t;
 		}
 		if (!found) {
@@ -929,6 +933,11 @@ static int rollback_to(const struct sw_runenv *e, const char *app, int target, i
 	}
 	if (have_live && t.version == live.version) {
 		ret = sw_error_code(SW_EINVAL, "v%d is already live", t.version);
+		goto cleanup;
+	}
+	if (review && sw_review_retired(&rv, t.created_at)) {
+		ret = sw_error_code(SW_EINVAL, "v%d is retired: review app %s was destroyed since, with its image", t.version,
+				    app);
 		goto cleanup;
 	}
 	if (t.status != SW_RELEASE_LIVE && !force) {
@@ -981,6 +990,7 @@ cleanup:
 	sw_formation_release(&tf);
 	sw_formation_release(&nf);
 	sw_buf_release(&desc);
+	sw_review_release(&rv);
 	return ret;
 }
 
@@ -991,6 +1001,8 @@ int sw_deploy_rollback(const struct sw_runenv *e, const char *app, int target, i
 		*version = 0;
 	if (target < 0)
 		return sw_error_code(SW_EINVAL, "release versions start at v1");
+	if (sw_review_check_active(e->db, app) < 0)
+		return SW_EINVAL;
 	return rollback_to(e, app, target, force, created_by, NULL, version);
 }
 
@@ -1101,6 +1113,8 @@ int sw_deploy_config(const struct sw_runenv *e, const char *app, int unset, cons
 
 	if (version)
 		*version = 0;
+	if (sw_review_check_active(e->db, app) < 0)   /* a destroyed review app comes back by a push only */
+		return SW_EINVAL;
 	sw_release_init(&base);
 	sw_release_init(&n);
 	if ((have = base_release(e, app, &base)) <= 0) {
@@ -1188,6 +1202,8 @@ int sw_deploy_scale(const struct sw_runenv *e, const char *app, const char *cons
 
 	if (version)
 		*version = 0;
+	if (sw_review_check_active(e->db, app) < 0)   /* a destroyed review app comes back by a push only */
+		return SW_EINVAL;
 	sw_release_init(&base);
 	sw_release_init(&n);
 	if ((ret = sw_formation_parse(&changes, args, nargs)) < 0)

@@ -18,6 +18,9 @@
  *             └────────────┴──────▶ rolled back   (failed; every process returned to the
  *                                                  last live release, rolled_back_to)
  * The live release of an app is its newest release with status live.
+ * Review apps (releaser/review.h): once one is destroyed, or for an earlier life of it,
+ * its releases that went live stay "live" here but are retired: the API shows them as
+ * "retired", and they are no rollback target.
  *
  * Config values live in the database only: sw_release_describe() and everything
  * printed name config vars, never their values.

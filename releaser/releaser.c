@@ -162,6 +162,32 @@ int sw_releaser_with_app(sqlite3 *db, const char *app, long job, sw_runenv_repor
 	return run_locked(&e, fn, ctx);
 }
 
+/* ops (issue 7): run_locked() for a job whose user may cancel it (sw_releaser_cancel). */
+int sw_releaser_with_job(sqlite3 *db, const char *app, long job, sw_runenv_report_fn report, void *report_ctx,
+			 const struct sw_releaser_cancel *cancel, int (*fn)(const struct sw_runenv *e, void *ctx),
+			 void *ctx)
+{
+	struct sw_runenv e;
+	int ret;
+
+	env_for(&e, db, app, job, report, report_ctx, cancel && cancel->cancel ? cancel->cancel : &rel.stopping);
+	if (cancel) {
+		e.cancelled_by = cancel->cancelled_by;
+		e.cancel_ctx = cancel->ctx;
+		e.stopping = cancel->stopping;
+	}
+	ret = run_locked(&e, fn, ctx);
+	if (ret == SW_ECANCEL) {
+		/* a user's cancel the deploy had nothing to undo for (no release was made yet,
+		 * e.g. while waiting for the app's lock) */
+		struct sw_buf who = SW_BUF_INIT;
+		if (sw_runenv_user_cancel(&e, &who))
+			ret = sw_error_code(SW_ERROR, "cancelled by %s", who.ptr);
+		sw_buf_release(&who);
+	}
+	return ret;
+}
+
 json_t *sw_releaser_doctor(void)
 {
 	struct sw_runenv e;
@@ -226,26 +252,15 @@ int sw_releaser_push(const struct sw_releaser_push *p, int *version)
 {
 	struct sw_manifest m = SW_MANIFEST_INIT;
 	struct push_ctx pc = { p, &m, version };
-	struct sw_runenv e;
+	/* ops (issue 7): the job tells a user's cancel from slipwayd stopping */
+	struct sw_releaser_cancel cancel = { p->cancel, p->cancelled_by, p->cancel_ctx, p->stopping };
 	int ret;
 
 	if (version)
 		*version = 0;
 	if ((ret = read_manifest(p, &m)) < 0)
 		return ret;
-	/* ops (issue 7): the job tells a user's cancel from slipwayd stopping */
-	env_for(&e, p->db, p->app, p->job_id, p->report, p->report_ctx, p->cancel ? p->cancel : &rel.stopping);
-	e.cancelled_by = p->cancelled_by;
-	e.cancel_ctx = p->cancel_ctx;
-	e.stopping = p->stopping;
-	ret = run_locked(&e, do_push, &pc);
-	if (ret == SW_ECANCEL) {
-		/* cancelled while waiting for the app's lock: no release was made */
-		struct sw_buf who = SW_BUF_INIT;
-		if (sw_runenv_user_cancel(&e, &who))
-			ret = sw_error_code(SW_ERROR, "cancelled by %s", who.ptr);
-		sw_buf_release(&who);
-	}
+	ret = sw_releaser_with_job(p->db, p->app, p->job_id, p->report, p->report_ctx, &cancel, do_push, &pc);
 	sw_manifest_release(&m);
 	return ret;
 }

@@ -79,11 +79,31 @@ int sw_releaser_check_manifest(const struct sw_releaser_push *p);
 
 /*
  * Run fn(e, ctx) for app under its lock, with a run environment on the process's AWS
- * client and settings (e->db = db, reporting to report). For commands (config, scale,
- * rollback) made by slipwayd's API. Returns fn's return.
+ * client and settings (e->db = db, reporting to report). For work slipwayd does on an
+ * app outside a job (resumed rollouts, teardown). Returns fn's return.
  */
 int sw_releaser_with_app(sqlite3 *db, const char *app, long job, sw_runenv_report_fn report, void *report_ctx,
 			 volatile int *cancel, int (*fn)(const struct sw_runenv *e, void *ctx), void *ctx);
+
+/*
+ * ops (issue 7): how a job (receiver/job.h) stops what it runs in the releaser, as in
+ * releaser/runenv.h: cancel is the flag (NULL: slipwayd stopping); when cancelled_by(ctx)
+ * says a user raised it, every process returns to the last live release and the result
+ * is SW_ERROR "cancelled by <who>" (also when the cancel came while waiting for the app's
+ * lock); otherwise a cancel is slipwayd stopping (SW_ECANCEL). While going back, only
+ * *stopping (may be NULL) interrupts. All borrowed.
+ */
+struct sw_releaser_cancel {
+	volatile int *cancel;
+	int (*cancelled_by)(void *ctx, struct sw_buf *who);
+	void *ctx;
+	volatile int *stopping;
+};
+
+/* sw_releaser_with_app() for a job: cancel (may be NULL: none but slipwayd stopping) as above. */
+int sw_releaser_with_job(sqlite3 *db, const char *app, long job, sw_runenv_report_fn report, void *report_ctx,
+			 const struct sw_releaser_cancel *cancel, int (*fn)(const struct sw_runenv *e, void *ctx),
+			 void *ctx);
 
 /* `slipway doctor`'s checks (releaser/doctor.h), or one failed check when the releaser is off. New reference. */
 #include <jansson.h>

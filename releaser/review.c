@@ -121,20 +121,20 @@ int sw_review_parse_duration(const char *s, long long *secs)
 	if (!*s || *s < '0' || *s > '9' || strlen(s) > 12)
 		goto bad;
 	n = strtoll(s, &end, 10);
-	if (!strcmp(end, "d"))
+	if (!*end || !strcmp(end, "d"))   /* days unless a unit says otherwise */
 		unit = 86400;
 	else if (!strcmp(end, "h"))
 		unit = 3600;
 	else if (!strcmp(end, "m"))
 		unit = 60;
-	else if (*end && strcmp(end, "s"))
+	else if (strcmp(end, "s"))
 		goto bad;
 	if (n <= 0 || n > 3650LL * 86400 / unit)
 		goto bad;
 	*secs = n * unit;
 	return 0;
 bad:
-	return sw_error_code(SW_EINVAL, "'%.20s' is not a duration (like 7d, 12h, 30m, or off)", s ? s : "");
+	return sw_error_code(SW_EINVAL, "'%.20s' is not a duration (days, or like 7d, 12h, 30m, 45s; or off)", s ? s : "");
 }
 
 /* ---- records ---- */
@@ -246,6 +246,62 @@ void sw_review_tag_place(sqlite3 *db, const char *app, struct sw_buf *repo_app, 
 		sw_buf_adds(repo_app, app);
 	}
 	sw_review_release(&r);
+}
+
+/* ---- retired releases ---- */
+
+int sw_review_retired(const struct sw_review *rv, double created_at)
+{
+	return !rv->active || created_at < rv->created_at;
+}
+
+static void retire_one(const struct sw_review *rv, json_t *rel)
+{
+	const char *status = json_string_value(json_object_get(rel, "status"));
+	struct sw_buf why = SW_BUF_INIT;
+
+	if (!status || strcmp(status, "live") ||
+	    !sw_review_retired(rv, json_number_value(json_object_get(rel, "created_at"))))
+		return;
+	if (rv->active)
+		sw_buf_addf(&why, "review app %s was destroyed and created again since", rv->app);
+	else
+		sw_buf_addf(&why, "review app %s destroyed (%s)", rv->app,
+			    rv->destroyed_reason ? rv->destroyed_reason : "no reason recorded");
+	json_object_set_new(rel, "status", json_string("retired"));
+	json_object_set_new(rel, "retired", json_string(why.ptr));
+	sw_buf_release(&why);
+}
+
+void sw_review_retire_json(sqlite3 *db, const char *app, json_t *o)
+{
+	struct sw_review rv = SW_REVIEW_INIT;
+	json_t *list = json_object_get(o, "releases"), *rel;
+	size_t i;
+
+	if (!o || sw_review_load(db, app, &rv) < 0)
+		return;
+	if (json_is_array(list))
+		json_array_foreach(list, i, rel)
+			retire_one(&rv, rel);
+	else
+		retire_one(&rv, o);
+	sw_review_release(&rv);
+}
+
+int sw_review_check_active(sqlite3 *db, const char *app)
+{
+	struct sw_review rv = SW_REVIEW_INIT;
+	int ret = sw_review_load(db, app, &rv);
+
+	if (ret == SW_ENOTFOUND || (ret == 0 && rv.active))
+		ret = 0;
+	else if (ret == 0)
+		ret = sw_error_code(SW_EINVAL, "review app %s was destroyed (%s): push branch %s to %s to bring it back",
+				    app, rv.destroyed_reason ? rv.destroyed_reason : "no reason recorded", rv.branch,
+				    rv.parent);
+	sw_review_release(&rv);
+	return ret;
 }
 
 static int step_done(sqlite3 *db, sqlite3_stmt *st, const char *what)

@@ -113,9 +113,28 @@ json_t *sw_review_to_json(const struct sw_review *r, const char *apps_url);
 void sw_review_url(const char *apps_url, const char *label, struct sw_buf *out);
 
 /*
+ * Releases of review apps that run no more. A release that went live keeps status "live"
+ * in the database (release.h: it went live), but once its review app is destroyed, or
+ * when it is of an earlier life of the review app (made before its last (re)creation:
+ * its services, task definitions and image were removed then), it is retired:
+ *  - retired: 1 when a release of rv made at created_at is retired. Pure.
+ *  - retire_json: what the API shows: every release in o (one sw_release_to_json(), or
+ *    {"releases": [...]}) of app with status "live" that is retired gets "status":
+ *    "retired" and "retired": "review app APP destroyed (REASON)" / "... (re)created
+ *    since". Nothing changes for an app that is not a review app.
+ *  - check_active: 0 for an app that is not a review app or an active one; SW_EINVAL
+ *    with one line for a destroyed review app (a config, scale or rollback release would
+ *    bring its services back: pushing its branch again does that).
+ * Retired releases are no rollback target (deploy.c) and no "previous live release".
+ */
+int sw_review_retired(const struct sw_review *rv, double created_at);
+void sw_review_retire_json(sqlite3 *db, const char *app, json_t *o);
+int sw_review_check_active(sqlite3 *db, const char *app);
+
+/*
  * Per-app settings of its review apps: the most there may be (SLIPWAY_REVIEW_LIMIT, else
  * SW_REVIEW_DEFAULT_LIMIT) and the idle time after which one is destroyed (seconds, 0 =
- * never; SLIPWAY_REVIEW_IDLE, e.g. "7d", else never), unless the app's own settings say.
+ * never; SLIPWAY_REVIEW_IDLE, e.g. "7" or "7d", else never), unless the app's own settings say.
  * *limit and *idle_secs may be NULL. 0 or negative with one line.
  */
 int sw_review_settings(sqlite3 *db, const char *parent, int *limit, long long *idle_secs);
@@ -129,8 +148,9 @@ int sw_review_settings_save(sqlite3 *db, const char *parent, int limit, long lon
 int sw_review_idle(sqlite3 *db, double now, struct sw_strvec *apps);
 
 /*
- * "7d", "12h", "30m", "45s", a bare number of seconds, or "off"/"0" (0) → seconds. 0, or
- * SW_EINVAL with one line. Pure.
+ * An idle time → seconds: a bare number is days ("7"), a unit suffix says otherwise
+ * ("7d", "12h", "30m", "45s": fine enough for a test); "off", "never" or "0" is 0 (never).
+ * 0, or SW_EINVAL with one line. Pure.
  */
 int sw_review_parse_duration(const char *s, long long *secs);
 

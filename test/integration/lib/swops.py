@@ -19,6 +19,7 @@ import socket
 import subprocess
 import threading
 import time
+import unittest
 
 from swstack import binary, git_env, wait_for
 
@@ -177,5 +178,79 @@ def wait_status(stack, app, build_id, statuses, timeout=120):
     return stack.wait_build(app, build_id, status=statuses, timeout=timeout)
 
 
+class Load:
+    """GET / with Host APP.localhost through the router in a loop: answers and failures.
+
+        with Load(ps.eng.router_port, app) as load:
+            ...   # a rollout
+        assert load.failures == [] and set(load.answers) == {'v1'}
+    """
+
+    def __init__(self, port, app, limit=5000, pause=0.02):
+        import requests
+        self.requests = requests
+        self.limit, self.pause = limit, pause
+        self.url = f'http://127.0.0.1:{port}/'
+        self.host = f'{app}.localhost'
+        self.answers, self.failures = [], []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self):
+        s = self.requests.Session()
+        while not self.stop.is_set() and len(self.answers) + len(self.failures) < self.limit:
+            try:
+                r = s.get(self.url, headers={'Host': self.host}, timeout=5)
+                (self.answers if r.status_code == 200 else self.failures).append(
+                    r.text.strip() if r.status_code == 200 else f'{r.status_code} {r.text.strip()[:80]}')
+            except self.requests.RequestException as e:
+                self.failures.append(str(e))
+            time.sleep(self.pause)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=30)
+
+
+
+# A PushStack's slipwayd settings under which a rollout whose new web tasks do not serve
+# yet keeps waiting (their targets stay unhealthy; the grace period keeps ECS from
+# replacing them), so that a cancel comes mid-rollout: PushStack(load_balancer='elbv2',
+# env=WAITING_ROLLOUT_ENV).
+WAITING_ROLLOUT_ENV = {'SLIPWAY_HEALTH_INTERVAL': '5', 'SLIPWAY_HEALTH_GRACE': '300',
+                       'SLIPWAY_DEREGISTRATION_DELAY': '2', 'SLIPWAY_DEPLOY_DEADLINE': '300'}
+
+
+class WaitingRolloutTest(unittest.TestCase):
+    """Tests with a PushStack (self.ps) run with WAITING_ROLLOUT_ENV behind the engine's
+    load balancer, and the CLI on it (self.cli), for the test class."""
+
+    @classmethod
+    def setUpClass(cls):
+        from swrelease import PushStack
+        cls.ps = PushStack(memory_mb=1024, load_balancer='elbv2', env=WAITING_ROLLOUT_ENV)
+        cls.cli = Cli(cls.ps.st, token=cls.ps.token, url=cls.ps.sd.url)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.ps.stop()
+
+
+def new_tasks_running(ps, app, old_taskdef):
+    """While app's web service rolls (two deployments): its RUNNING tasks that are not on
+    old_taskdef, else None (for wait_for)."""
+    svc = ps.ecs.describe_services(cluster='default', services=[f'{app}-web'])['services'][0]
+    if len(svc['deployments']) < 2:
+        return None
+    tasks = ps.ecs.list_tasks(cluster='default', serviceName=f'{app}-web')['taskArns']
+    described = ps.ecs.describe_tasks(cluster='default', tasks=tasks)['tasks'] if tasks else []
+    return [t for t in described if t['taskDefinitionArn'] != old_taskdef and t['lastStatus'] == 'RUNNING'] or None
+
+
 __all__ = ['Cli', 'CliResult', 'WebhookReceiver', 'Delivery', 'event_types', 'add_remote', 'wait_for',
-           'wait_status']
+           'wait_status', 'Load', 'WAITING_ROLLOUT_ENV', 'WaitingRolloutTest',
+           'new_tasks_running']

@@ -311,10 +311,12 @@ class Stack:
                                 stderr=subprocess.STDOUT, text=True, errors='replace',
                                 start_new_session=True)
 
-    def builds(self, app):
+    def builds(self, app, kinds=('build',)):
+        """app's jobs of those kinds, newest first: builds; release commands are jobs too
+        (kind 'rollback', 'config', 'scale'; kinds=None: all)."""
         r = self.api(f'/apps/{app}/builds')
         r.raise_for_status()
-        return r.json()['builds']
+        return [b for b in r.json()['builds'] if kinds is None or b.get('kind', 'build') in kinds]
 
     def wait_build(self, app, build_id=None, status=('succeeded', 'failed'), timeout=300):
         """The build (the newest one of app, or build_id) once its status is in status."""

@@ -7,59 +7,15 @@ import time
 import unittest
 
 from swengine import wait_for
-from swops import Cli
-from swrelease import PushStack, WEB_PROCFILE, remote_lines
+from swops import Load, WaitingRolloutTest, new_tasks_running
+from swrelease import WEB_PROCFILE, remote_lines
 
 # new tasks that take 90 s to serve: their targets stay unhealthy (the grace period keeps
 # ECS from replacing them), so the rollout is waiting when the cancel comes
 SLOW_WEB = "web: trap 'exit 0' TERM; sleep 90 & wait; httpd -f -p $PORT -h /www & wait\n"
 
 
-class Load:
-    """GET / with Host APP.localhost through the router in a loop: answers and failures."""
-
-    def __init__(self, port, app):
-        import threading
-        import requests
-        self.requests = requests
-        self.url = f'http://127.0.0.1:{port}/'
-        self.host = f'{app}.localhost'
-        self.answers, self.failures = [], []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
-
-    def run(self):
-        s = self.requests.Session()
-        while not self.stop.is_set() and len(self.answers) + len(self.failures) < 5000:
-            try:
-                r = s.get(self.url, headers={'Host': self.host}, timeout=5)
-                (self.answers if r.status_code == 200 else self.failures).append(
-                    r.text.strip() if r.status_code == 200 else f'{r.status_code} {r.text.strip()[:80]}')
-            except self.requests.RequestException as e:
-                self.failures.append(str(e))
-            time.sleep(0.02)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.thread.join(timeout=30)
-
-
-class CancelRolloutTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.ps = PushStack(memory_mb=1024, load_balancer='elbv2',
-                           env={'SLIPWAY_HEALTH_INTERVAL': '5', 'SLIPWAY_HEALTH_GRACE': '300',
-                                'SLIPWAY_DEREGISTRATION_DELAY': '2', 'SLIPWAY_DEPLOY_DEADLINE': '300'})
-        cls.cli = Cli(cls.ps.st, token=cls.ps.token, url=cls.ps.sd.url)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.ps.stop()
-
+class CancelRolloutTest(WaitingRolloutTest):
     def build_of(self, app, status=('running',)):
         return self.ps.st.wait_build(app, status=status, timeout=120)['id']
 
@@ -77,15 +33,8 @@ class CancelRolloutTest(unittest.TestCase):
             push = ps.st.start_push(repo, app)
             try:
                 build = self.build_of(app)
-
-                def rolling():
-                    svc = ps.ecs.describe_services(cluster='default', services=[f'{app}-web'])['services'][0]
-                    if len(svc['deployments']) < 2:
-                        return None
-                    tasks = ps.ecs.list_tasks(cluster='default', serviceName=f'{app}-web')['taskArns']
-                    described = ps.ecs.describe_tasks(cluster='default', tasks=tasks)['tasks'] if tasks else []
-                    return [t for t in described if t['taskDefinitionArn'] != v1_taskdef and t['lastStatus'] == 'RUNNING']
-                wait_for('a v2 task running, not healthy', rolling, timeout=120)
+                wait_for('a v2 task running, not healthy', lambda: new_tasks_running(ps, app, v1_taskdef),
+                         timeout=120)
                 self.assertEqual(ps.release(app, 2)['status'], 'deploying')
                 # ps: the balancer's view of each web task (item of issue 7's HEALTH column)
                 tasks = [t for t in self.cli('ps', '-a', app, '--json').json()['tasks'] if t['status'] == 'RUNNING']

@@ -178,7 +178,7 @@ class CliTest(unittest.TestCase):
     def test_builds_and_log(self):
         r = self.cli('builds', '-a', 'hello')
         self.assertEqual(r.code, 0, r)
-        self.assertEqual(r.out.split()[:4], ['ID', 'STATUS', 'COMMIT', 'BRANCH'])
+        self.assertEqual(r.out.split()[:4], ['ID', 'STATUS', 'WHAT', 'BRANCH'])
         builds = self.cli('builds', '-a', 'hello', '--json').json()['builds']
         first = builds[-1]['id']
         r = self.cli('builds:log', str(first))

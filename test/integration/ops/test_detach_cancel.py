@@ -4,6 +4,7 @@ queued build, the pusher sees "cancelled by <token>", the app is free at once; a
 build still says something at least every SLIPWAY_QUIET_SECS."""
 import subprocess
 import time
+import uuid
 import unittest
 
 from swops import Cli
@@ -13,8 +14,10 @@ FAST = 'FROM slipway/busybox:latest\nCOPY index.html /www/index.html\n'
 
 
 def sleepy(secs, marker):
-    # the marker makes each RUN step new (no layer cache hit across tests)
-    return f'FROM slipway/busybox:latest\nCOPY index.html /www/index.html\nRUN echo {marker} && sleep {secs}\n'
+    # the marker (unique per run) makes each RUN step new: no layer cache hit across tests,
+    # nor across runs on a reused Docker engine
+    return (f'FROM slipway/busybox:latest\nCOPY index.html /www/index.html\n'
+            f'RUN echo {marker}-{uuid.uuid4().hex[:8]} && sleep {secs}\n')
 
 
 class LongPushTest(unittest.TestCase):

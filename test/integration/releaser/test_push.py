@@ -3,13 +3,14 @@ receiver, builder and releaser), the engine as ECS and ECR. Each failing release
 the push with its reason as the last line while the previous release keeps serving;
 rollback, config and scale make releases without a build; a slipwayd killed mid-rollout
 finishes the record after its restart; live releases are tagged vN in the app's repo."""
-import threading
+import re
 import time
 import unittest
 
 import requests
 
 from swengine import wait_for
+from swops import Load
 from swrelease import PushStack, WEB_PROCFILE, remote_lines
 
 
@@ -175,6 +176,15 @@ class PushToLive(unittest.TestCase):
         self.assertIn('(not waiting: ', out.stdout)
         wait_for('v7 live', lambda: ps.release('cmds', 7)['status'] == 'live', timeout=60)
         ps.wait_answers('cmds', ['v2'])
+        # the listing: the serving release is the one "live", the earlier live ones superseded;
+        # the commands are jobs beside the builds
+        out = ps.cli('releases', '-a', 'cmds')
+        self.assertRegex(out.stdout, r'(?m)^v7\s+live\s')
+        self.assertRegex(out.stdout, r'(?m)^v3\s+superseded\s+rollback to v1')
+        self.assertEqual(len(re.findall(r'(?m)^v\d+\s+live\s', out.stdout)), 1, out.stdout)
+        out = ps.cli('builds', '-a', 'cmds')
+        self.assertRegex(out.stdout, r'(?m)^\d+\s+succeeded\s+rollback v7\s')
+        self.assertRegex(out.stdout, r'(?m)^\d+\s+succeeded\s+config v4\s')
 
     def test_pushing_a_live_commit_back_is_a_rollback_to_it(self):
         ps = self.ps
@@ -217,39 +227,6 @@ class PushToLive(unittest.TestCase):
         self.assertIn('resuming v2', ps.sd.log_text())
 
 
-class Load:
-    """A bounded load loop through the router: GET / with Host APP.localhost, counting
-    answers and failures (anything but 200)."""
-
-    def __init__(self, port, app, limit=2000):
-        self.url = f'http://127.0.0.1:{port}/'
-        self.host = f'{app}.localhost'
-        self.limit = limit
-        self.answers = []
-        self.failures = []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
-
-    def run(self):
-        s = requests.Session()
-        while not self.stop.is_set() and len(self.answers) + len(self.failures) < self.limit:
-            try:
-                r = s.get(self.url, headers={'Host': self.host}, timeout=5)
-                (self.answers if r.status_code == 200 else self.failures).append(
-                    r.text.strip() if r.status_code == 200 else f'{r.status_code} {r.text.strip()[:80]}')
-            except requests.RequestException as e:
-                self.failures.append(str(e))
-            time.sleep(0.01)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.thread.join(timeout=30)
-
-
 class PushThroughTheRouter(unittest.TestCase):
     """The web process behind the engine's ELBv2 (HAProxy router): target group, host rule,
     target health; zero failed requests while a push rolls."""
@@ -278,7 +255,7 @@ class PushThroughTheRouter(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.output)
         self.assertEqual(self.get('zero'), (200, 'v1'))
         ps.commit(repo, 'v2')
-        with Load(ps.eng.router_port, 'zero') as load:
+        with Load(ps.eng.router_port, 'zero', limit=2000, pause=0.01) as load:
             time.sleep(0.5)
             r = ps.push(repo, 'zero')
             time.sleep(0.5)
@@ -300,7 +277,7 @@ class PushThroughTheRouter(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.output)
         # v2 does not serve /check.html: its targets never turn healthy
         ps.commit(repo, 'v2', procfile=WEB_PROCFILE + check)
-        with Load(ps.eng.router_port, 'ill') as load:
+        with Load(ps.eng.router_port, 'ill', limit=2000, pause=0.01) as load:
             r = ps.push(repo, 'ill')
         self.assertNotEqual(r.returncode, 0, r.output)
         last = remote_lines(r.output)[-1]

@@ -4,8 +4,12 @@ names), the AWS CLI reading what the engine holds.
 
 Every branch pushed other than main is an app of its own, APP-<slug>, at
 http://<slug>.APP.localhost:<router port>/; deleting the branch destroys it."""
+import datetime
+import json
+import os
 import re
 import subprocess
+import time
 import unittest
 
 import requests
@@ -24,7 +28,10 @@ class ReviewApps(unittest.TestCase):
     def setUpClass(cls):
         cls.ps = PushStack(memory_mb=1024, load_balancer='elbv2',
                            env={'SLIPWAY_HEALTH_INTERVAL': '5', 'SLIPWAY_HEALTH_GRACE': '5',
-                                'SLIPWAY_DEREGISTRATION_DELAY': '2'})
+                                'SLIPWAY_DEREGISTRATION_DELAY': '2',
+                                # idle review apps are looked for every second (the idle time is off
+                                # unless a test sets it: reviews:settings --idle)
+                                'SLIPWAY_REVIEW_SWEEP_SECS': '1'})
 
     @classmethod
     def tearDownClass(cls):
@@ -145,7 +152,13 @@ class ReviewApps(unittest.TestCase):
         self.assertIn('is a review app of web', out.stderr)
         r = ps.push(repo, odd_app, f'{ODD}:main')
         self.assertNotEqual(r.returncode, 0, r.output)
-        self.assertIn(f'{odd_app} is a review app of web', r.output)
+        self.assertIn(f'remote: {odd_app} is a review app of web (branch {ODD}): push the branch to web.git', r.output)
+        self.assertIn('403', r.output)
+        self.assertGreater(len(long_app), 30)   # longer than an app's name may be: refused by name all the same
+        r = requests.get(f'{ps.sd.url}/{long_app}.git/info/refs', params={'service': 'git-receive-pack'},
+                         auth=('git', ps.token), timeout=10)
+        self.assertEqual((r.status_code, r.text), (403, f'{long_app} is a review app of web (branch {LONG}): push the'
+                                                        ' branch to web.git\n'))
 
         # deleting one branch removes everything it had; the other stays
         r = ps.push(repo, 'web', ':' + LONG)
@@ -174,8 +187,8 @@ class ReviewApps(unittest.TestCase):
         self.assertEqual(self.get(long_host)[0], 404)
         self.assertEqual(self.get(odd_host), (200, 'odd-v1'))
         self.assertEqual(self.get('web.localhost'), (200, 'main-v1'))
-        # its records stay as history
-        self.assertEqual([r['version'] for r in ps.releases(long_app)], [2, 1])
+        # its records stay as history; none of its releases claims to be live
+        self.assertEqual([(r['version'], r['status']) for r in ps.releases(long_app)], [(2, 'retired'), (1, 'retired')])
         self.assertEqual(self.reviews('web', all=True)[LONG]['status'], 'destroyed')
         self.assertEqual(list(self.reviews('web')), [ODD])
 
@@ -216,6 +229,108 @@ class ReviewApps(unittest.TestCase):
                          ' :BRANCH) or raise the limit (slipway reviews:settings --limit 10 -a lim)')
         self.assertEqual(sorted(self.reviews('lim')), ['A_b', 'a/b'])
         self.assertNotIn('third', ps.git('ls-remote', ps.st.remote('lim'), cwd=repo).output)
+
+    def test_review_git_urls_idle_destruction_and_retired_releases(self):
+        ps, app = self.ps, 'idl'
+        repo = ps.make_repo(app, 'idl-main')
+        self.push_ok(repo, app, 'main')
+        self.branch(repo, 'feat/x', 'x-v1')
+        self.push_ok(repo, app, 'feat/x')
+        rv = self.reviews(app)['feat/x']
+        review, host = rv['app'], f'{rv["slug"]}.{app}.localhost'
+        self.assertEqual(review, 'idl-feat-x')
+        self.assertEqual(self.get(host), (200, 'x-v1'))
+        builds = len(ps.st.builds(app))
+
+        # the review app's own git URL: 403 with one line, for a push and for a fetch; nothing changes
+        for service in ('git-receive-pack', 'git-upload-pack'):
+            r = requests.get(f'{ps.sd.url}/{review}.git/info/refs', params={'service': service},
+                             auth=('git', ps.token), timeout=10)
+            self.assertEqual(r.status_code, 403, r.text)
+            self.assertEqual(len(r.text.splitlines()), 1, r.text)
+        self.assertEqual(r.text, f'{review} is a review app of {app} (branch feat/x): fetch the branch from {app}.git\n')
+        r = ps.push(repo, review, 'feat/x')
+        self.assertNotEqual(r.returncode, 0, r.output)
+        self.assertIn(f'remote: {review} is a review app of {app} (branch feat/x): push the branch to {app}.git\n',
+                      r.output)
+        self.assertIn('403', r.output)
+        r = ps.git('fetch', ps.st.remote(review), 'feat/x', cwd=repo)
+        self.assertNotEqual(r.returncode, 0, r.output)
+        self.assertIn(f'remote: {review} is a review app of {app} (branch feat/x): fetch the branch from {app}.git',
+                      r.output)
+        self.assertFalse(os.path.exists(os.path.join(ps.home, 'repos', review + '.git')))
+        self.assertEqual(len(ps.st.builds(app)), builds)
+        self.assertEqual(list(self.reviews(app)), ['feat/x'])
+        apps = {a['name']: a for a in self.api('/apps')['apps'] if a['name'].startswith(app)}
+        self.assertEqual(sorted(apps), [app, review])
+        self.assertEqual(apps[review]['review']['parent'], app)
+        # a review app name longer than an app's is refused by name too, not as an invalid app name
+        long_name = 'idl-' + 'x' * 40
+        r = requests.get(f'{ps.sd.url}/{long_name}.git/info/refs', params={'service': 'git-receive-pack'},
+                         auth=('git', ps.token), timeout=10)
+        self.assertEqual((r.status_code, r.text), (400, "invalid app name (want 3-30 of a-z, 0-9, '-', starting with"
+                                                       " a letter)\n"))
+
+        # idle time: the unit suffix makes it fine enough for a test; a bare number is days
+        out = ps.cli('reviews:settings', '--idle', '3', '-a', app)
+        self.assertIn('one with no push for 3d is destroyed', out.stdout, out)
+        out = ps.cli('reviews:settings', '--idle', '20s', '-a', app)
+        self.assertEqual(out.returncode, 0, out)
+        self.assertIn('one with no push for 20s is destroyed', out.stdout)
+        self.assertEqual(self.api(f'/apps/{app}/reviews')['idle_secs'], 20)
+        last_push = time.time()   # no later than the branch's last push
+        wait_for('the idle review app to be destroyed',
+                 lambda: self.reviews(app, all=True)['feat/x']['status'] == 'destroyed' or None, timeout=60)
+        gone = self.reviews(app, all=True)['feat/x']
+        self.assertEqual(gone['destroyed_reason'], 'idle: no push for 20s')
+        pushed = datetime.datetime.fromisoformat(gone['last_push_at'].replace('Z', '+00:00')).timestamp()
+        destroyed = datetime.datetime.fromisoformat(gone['destroyed_at'].replace('Z', '+00:00')).timestamp()
+        self.assertGreaterEqual(destroyed - pushed, 20)
+        self.assertLess(pushed, last_push)
+        # with an event, on the parent app
+        events = [e for e in self.api(f'/apps/{app}/events')['events'] if e['type'] == 'review_app.destroyed']
+        self.assertEqual(len(events), 1, events)
+        self.assertIn(f'review app {review} (branch feat/x) destroyed: idle: no push for 20s', json.dumps(events[0]))
+        # its services, task definitions and rule are gone (the AWS view of the engine)
+        wait_for('the service to be gone', lambda: all(
+            s['status'] == 'INACTIVE' for s in ps.ecs.describe_services(cluster='default', services=[review + '-web'])
+            ['services']), timeout=60)
+        self.assertEqual(ps.ecs.list_task_definitions(familyPrefix=review + '-web', status='ACTIVE')
+                         ['taskDefinitionArns'], [])
+        self.assertEqual(self.get(host)[0], 404)
+        # the parent is untouched
+        self.assertEqual(self.get(f'{app}.localhost'), (200, 'idl-main'))
+        self.assertEqual(ps.ecs.describe_services(cluster='default', services=[app + '-web'])['services'][0]['status'],
+                         'ACTIVE')
+        self.assertEqual([r['status'] for r in ps.releases(app)], ['live'])
+
+        # its release no longer claims to be live (API, CLI), and nothing brings it back but a push
+        rel = ps.release(review, 1)
+        self.assertEqual(rel['status'], 'retired')
+        self.assertEqual(rel['retired'], f'review app {review} destroyed (idle: no push for 20s)')
+        out = ps.cli('releases', '-a', review)
+        self.assertEqual(out.returncode, 0, out)
+        self.assertRegex(out.stdout, r'(?m)^v1\s+retired\s')
+        self.assertNotIn('live', out.stdout)
+        self.assertIn('retired', ps.cli('releases:info', 'v1', '-a', review).stdout)
+        for args in (['config:set', 'A=1'], ['scale', 'web=2'], ['rollback', 'v1']):
+            out = ps.cli(*args, '-a', review)
+            self.assertEqual(out.returncode, 1, (args, out))
+            self.assertIn(f'review app {review} was destroyed (idle: no push for 20s): push branch feat/x to {app}',
+                          out.stderr)
+        self.assertEqual([r['version'] for r in ps.releases(review)], [1])
+
+        # pushing the branch again brings it back; the earlier life's release stays retired
+        self.assertEqual(ps.cli('reviews:settings', '--idle', 'off', '-a', app).returncode, 0)
+        ps.commit(repo, 'x-v2')
+        self.push_ok(repo, app, 'feat/x')
+        self.assertEqual(self.get(host), (200, 'x-v2'))
+        self.assertEqual([(r['version'], r['status']) for r in ps.releases(review)], [(2, 'live'), (1, 'retired')])
+        self.assertIn('was destroyed and created again since', ps.release(review, 1)['retired'])
+        out = ps.cli('rollback', 'v1', '-a', review)
+        self.assertEqual(out.returncode, 1, out)
+        self.assertIn(f'v1 is retired: review app {review} was destroyed since', out.stderr)
+        self.assertEqual(self.get(host), (200, 'x-v2'))
 
 
 if __name__ == '__main__':

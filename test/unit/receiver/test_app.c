@@ -46,7 +46,7 @@ static void bad_names(void **state)
 
 static void git_paths(void **state)
 {
-	char app[SW_APP_NAME_MAX + 1];
+	char app[SW_APP_REF_MAX + 1];
 	const char *rest = NULL;
 
 	assert_int_equal(sw_app_parse_git_path("/hello.git/info/refs", app, &rest), 0);
@@ -57,6 +57,12 @@ static void git_paths(void **state)
 	assert_int_equal(sw_app_parse_git_path("/my-app.git/git-receive-pack", app, &rest), 0);
 	assert_string_equal(app, "my-app");
 	assert_string_equal(rest, "/git-receive-pack");
+	/* a review app's name is longer than an app's: parsed, so it can be refused by name */
+	assert_int_equal(sw_app_parse_git_path("/hello-feature-make-the-login-page-re-0a1b2c3d.git/info/refs", app,
+					       &rest), 0);
+	assert_string_equal(app, "hello-feature-make-the-login-page-re-0a1b2c3d");
+	assert_int_equal(sw_app_parse_git_path("/a123456789012345678901234567890123456789012345678901234567890123.git",
+					       app, &rest), SW_EINVAL);
 
 	assert_int_equal(sw_app_parse_git_path("/../x.git/info/refs", app, &rest), SW_EINVAL);
 	assert_string_equal(app, "");

@@ -184,8 +184,12 @@ static void urls_and_durations(void **state)
 	assert_int_equal(s, 12 * 3600);
 	assert_int_equal(sw_review_parse_duration("30m", &s), 0);
 	assert_int_equal(s, 1800);
-	assert_int_equal(sw_review_parse_duration("45", &s), 0);
+	assert_int_equal(sw_review_parse_duration("45s", &s), 0);
 	assert_int_equal(s, 45);
+	assert_int_equal(sw_review_parse_duration("3", &s), 0);   /* days unless a unit says */
+	assert_int_equal(s, 3 * 86400);
+	assert_int_equal(sw_review_parse_duration("30s", &s), 0);
+	assert_int_equal(s, 30);
 	assert_int_equal(sw_review_parse_duration("off", &s), 0);
 	assert_int_equal(s, 0);
 	assert_int_equal(sw_review_parse_duration("7x", &s), SW_EINVAL);
