@@ -191,6 +191,7 @@ int sw_build_run(const struct sw_build_opts *opts, struct sw_build_result *res)
 	}
 
 	bopts.tag = image.ptr;
+	bopts.dockerfile = sw_context_dockerfile(r.ctx);
 	bopts.read = read_context;
 	bopts.read_ctx = &r;
 	bopts.report = opts->report;

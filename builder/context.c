@@ -65,6 +65,7 @@ struct sw_context {
 	struct sw_dockerignore *ignore;
 	size_t npat;
 	char short_id[8];
+	const char *dockerfile;   /* "Dockerfile", "dockerfile" or NULL (sw_context_dockerfile_name) */
 	sw_context_warn_fn warn;
 	void *warn_ctx;
 	volatile int *cancel;
@@ -348,6 +349,47 @@ static void warn_submodules(struct sw_context *c)
 }
 
 /*
+ * A name with a control character (a newline, an escape) is refused: it would break
+ * the lines that name it (to the pusher, in the log) and Docker's own messages.
+ */
+static int has_control(const char *name)
+{
+	const unsigned char *p;
+	for (p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return 1;
+	return 0;
+}
+
+static int fail_control(struct sw_context *c)
+{
+	static const char hex[] = "0123456789abcdef";
+	struct sw_buf q = SW_BUF_INIT;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < c->path.len && q.len < 200; i++) {
+		unsigned char ch = (unsigned char)c->path.ptr[i];
+		if (ch == '\\' || ch == '"') {
+			sw_buf_addch(&q, '\\');
+			sw_buf_addch(&q, (char)ch);
+		} else if (ch == '\n' || ch == '\t') {
+			sw_buf_adds(&q, ch == '\n' ? "\\n" : "\\t");
+		} else if (ch < 0x20 || ch == 0x7f) {
+			sw_buf_adds(&q, "\\x");
+			sw_buf_addch(&q, hex[ch >> 4]);
+			sw_buf_addch(&q, hex[ch & 15]);
+		} else {
+			sw_buf_addch(&q, (char)ch);
+		}
+	}
+	ret = fail(c, SW_EINVAL, "build context: \"%s%s\" has a control character in its name: rename it, or "
+		   "list it in .dockerignore", q.ptr, i < c->path.len ? "..." : "");
+	sw_buf_release(&q);
+	return ret;
+}
+
+/*
  * Walk to the next entry to send and put it in the ring's tail slot (the caller
  * checked there is room). 1 when an entry was added, 0 at the end of the tree,
  * < 0 on failure. Excluded entries and submodules are passed over here.
@@ -374,11 +416,14 @@ static int walk_one(struct sw_context *c)
 		sw_buf_adds(&c->path, name);
 
 		if (c->npat) {
-			int always = c->depth == 1 && (!strcmp(name, "Dockerfile") || !strcmp(name, ".dockerignore"));
+			int always = c->depth == 1 && ((c->dockerfile && !strcmp(name, c->dockerfile)) ||
+							 !strcmp(name, ".dockerignore"));
 			const unsigned char *parent = f->has_info ? c->info + (c->depth - 1) * c->npat : NULL;
 			excluded = !always &&
 				   sw_dockerignore_match(c->ignore, c->path.ptr, c->path.len, parent, c->scratch);
 		}
+		if (!excluded && has_control(name))
+			return fail_control(c);
 
 		if (mode == GIT_FILEMODE_TREE) {
 			git_tree *sub = NULL;
@@ -684,6 +729,37 @@ const char *sw_context_short_id(const struct sw_context *c)
 	return c->short_id;
 }
 
+const char *sw_context_dockerfile_name(const struct git_tree *tree)
+{
+	if (git_tree_entry_byname(tree, "Dockerfile"))
+		return "Dockerfile";
+	if (git_tree_entry_byname(tree, "dockerfile"))
+		return "dockerfile";
+	return NULL;
+}
+
+const char *sw_context_not_regular(const struct git_tree_entry *e)
+{
+	switch (git_tree_entry_filemode(e)) {
+	case GIT_FILEMODE_BLOB:
+	case GIT_FILEMODE_BLOB_EXECUTABLE:
+		return NULL;
+	case GIT_FILEMODE_LINK:
+		return "a symlink";
+	case GIT_FILEMODE_TREE:
+		return "a directory";
+	case GIT_FILEMODE_COMMIT:
+		return "a submodule";
+	default:
+		return "not a file";
+	}
+}
+
+const char *sw_context_dockerfile(const struct sw_context *c)
+{
+	return c->dockerfile;
+}
+
 void sw_context_stats(const struct sw_context *c, size_t *entries, unsigned long long *bytes)
 {
 	if (entries)
@@ -860,14 +936,17 @@ int sw_context_new(struct sw_context **out, const struct sw_context_opts *opts)
 		ret = sw_error("cannot read the tree of %s: %s", c->short_id, git_msg());
 		goto cleanup;
 	}
-	e = git_tree_entry_byname(c->root, "Dockerfile");
+	c->dockerfile = sw_context_dockerfile_name(c->root);
 	if (opts->require_dockerfile) {
-		if (!e) {
+		if (!c->dockerfile) {
 			ret = sw_error_code(SW_ENOTFOUND, "no Dockerfile at the root of %s", c->short_id);
 			goto cleanup;
 		}
-		if (git_tree_entry_type(e) != GIT_OBJECT_BLOB) {
-			ret = sw_error_code(SW_EINVAL, "the Dockerfile at the root of %s is not a file", c->short_id);
+		e = git_tree_entry_byname(c->root, c->dockerfile);
+		if (sw_context_not_regular(e)) {
+			/* a symlink is never followed (it may point anywhere on this machine) */
+			ret = sw_error_code(SW_EINVAL, "the %s at the root of %s is %s, not a regular file",
+					    c->dockerfile, c->short_id, sw_context_not_regular(e));
 			goto cleanup;
 		}
 	}

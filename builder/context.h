@@ -18,8 +18,8 @@
  *  - uid/gid 0, uname/gname "root", mtime SW_CONTEXT_MTIME for every entry, so the
  *    same tree always gives the same bytes and Docker's build cache keeps hitting;
  *  - submodules (gitlinks) are skipped, with one warning line at the end of the walk;
- *  - .dockerignore at the root applied (builder/dockerignore.h); Dockerfile and
- *    .dockerignore at the root are always sent.
+ *  - .dockerignore at the root applied (builder/dockerignore.h); the Dockerfile
+ *    (sw_context_dockerfile()) and .dockerignore at the root are always sent.
  *
  * Memory follows the largest file, not the repository. A blob is read whole,
  * because libgit2 1.5 cannot stream a blob that lives in a pack
@@ -42,7 +42,7 @@ struct sw_context_opts {
 	const char *object_dir;      /* push quarantine object dir, or NULL */
 	const char *alternate_dirs;  /* ':'-separated extra object dirs, or NULL */
 	const char *commit;          /* full hex sha of a commit */
-	int require_dockerfile;      /* fail unless the tree has a Dockerfile at its root */
+	int require_dockerfile;      /* fail unless the tree has a Dockerfile (or dockerfile) at its root */
 	sw_context_warn_fn warn;     /* the submodule warning; NULL: dropped */
 	void *warn_ctx;
 	volatile int *cancel;        /* non-zero: the next read fails with SW_ECANCEL */
@@ -93,6 +93,25 @@ int sw_context_failure(const struct sw_context *c, const char **msg);
 
 /* 7-character abbreviation of the commit, for messages. */
 const char *sw_context_short_id(const struct sw_context *c);
+
+/*
+ * The Dockerfile at the root of tree, found the way Docker finds it (moby's
+ * builder/remotecontext/detect.go): "Dockerfile", else a lowercase "dockerfile"; NULL
+ * when neither is there. A static string. The releaser's manifest reads the same one.
+ */
+struct git_tree;
+const char *sw_context_dockerfile_name(const struct git_tree *tree);
+
+/*
+ * NULL when e is a regular file (mode 100644 or 100755), else what it is instead: "a
+ * symlink", "a directory", "a submodule". The Dockerfile and the manifest files must be
+ * regular: a symlink is never followed. A static string.
+ */
+struct git_tree_entry;
+const char *sw_context_not_regular(const struct git_tree_entry *e);
+
+/* The context's Dockerfile (sw_context_dockerfile_name() of its tree), or NULL. */
+const char *sw_context_dockerfile(const struct sw_context *c);
 
 /* Entries sent so far (files, symlinks and directories) and their content bytes. */
 void sw_context_stats(const struct sw_context *c, size_t *entries, unsigned long long *bytes);

@@ -19,8 +19,9 @@
  *    pattern includes again;
  *  - the walk does not descend into an excluded directory unless some "!"
  *    pattern starts with that directory's path (sw_dockerignore_descend);
- *  - "Dockerfile" and ".dockerignore" at the root are always sent (the caller
- *    does this; the CLI appends "!Dockerfile" / "!.dockerignore" for the same effect).
+ *  - "Dockerfile" (or the lowercase "dockerfile" that stands in for it) and
+ *    ".dockerignore" at the root are always sent (the caller does this; the CLI
+ *    appends "!Dockerfile" / "!.dockerignore" for the same effect).
  *
  * Known differences from Go's regexp-based matcher, all on patterns no one writes:
  * "*" and "?" inside a "[...]" class are taken literally (the CLI mangles them),

@@ -218,6 +218,10 @@ int sw_image_build(const struct sw_image_build_opts *opts, char **image_id)
 	/* classic builder (no BuildKit session here); remove intermediate containers, failed ones too */
 	sw_buf_adds(&path, "/build?rm=1&forcerm=1&t=");
 	sw_http_urlencode(&path, opts->tag, strlen(opts->tag));
+	if (opts->dockerfile) {
+		sw_buf_adds(&path, "&dockerfile=");
+		sw_http_urlencode(&path, opts->dockerfile, strlen(opts->dockerfile));
+	}
 	if ((ret = sw_docker_prepare(&req, &url, path.ptr)) < 0)
 		goto cleanup;
 	sw_strvec_push(&headers, "Content-Type: application/x-tar");

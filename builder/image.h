@@ -18,6 +18,7 @@
 
 struct sw_image_build_opts {
 	const char *tag;              /* name:tag given to the built image */
+	const char *dockerfile;       /* its name in the context ("dockerfile"), or NULL: Docker's default */
 	sw_http_read_fn read;         /* the build context (tar), pulled as curl sends it */
 	void *read_ctx;
 	sw_build_report_fn report;

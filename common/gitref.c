@@ -77,6 +77,44 @@ const char *sw_gitref_branch(const char *ref)
 	return ref + 11;
 }
 
+/* "v" and one or more digits, the whole of s. */
+static int is_version(const char *s)
+{
+	size_t n;
+	if (s[0] != 'v' || !s[1])
+		return 0;
+	n = strspn(s + 1, "0123456789");
+	return !s[1 + n];
+}
+
+int sw_gitref_release_tag(const char *tag)
+{
+	const char *last;
+	if (is_version(tag))
+		return 1;
+	if (strncmp(tag, "review/", 7) || !(last = strrchr(tag, '/')) || last == tag + 6)
+		return 0;
+	return is_version(last + 1);
+}
+
+int sw_gitref_check_push(const struct sw_gitref_update *u)
+{
+	const char *branch = sw_gitref_branch(u->ref);
+
+	if (u->kind == SW_GITREF_DEPLOY && u->is_delete)
+		return sw_error_code(SW_EINVAL, "deleting %s is refused: slipway deploys from it", branch);
+	if (u->kind == SW_GITREF_TAG && sw_gitref_release_tag(u->ref + 10))
+		return sw_error_code(SW_EINVAL, "tag %s is refused: slipway tags its live releases vN (and "
+				     "review/<app>/vN); push your tag under another name", u->ref + 10);
+	if (branch && !strcmp(branch, "HEAD"))
+		return sw_error_code(SW_EINVAL, "branch HEAD is refused: HEAD names the checked-out commit, "
+				     "not a branch");
+	if (branch && branch[0] == '-')
+		return sw_error_code(SW_EINVAL, "branch %s is refused: a name starting with '-' reads as an "
+				     "option", branch);
+	return 0;
+}
+
 enum sw_gitref_kind sw_gitref_classify(const char *ref)
 {
 	const char *b = sw_gitref_branch(ref);
@@ -118,7 +156,13 @@ int sw_gitref_parse_update(struct sw_gitref_update *u, const char *line, size_t 
 	}
 	u->ref = xstrndup(sp2 + 1, (size_t)(end - sp2 - 1));
 	if (!sw_gitref_name_valid(u->ref)) {
-		int r = sw_error_code(SW_EINVAL, "invalid ref name: %.200s", u->ref);
+		/* said to the pusher and logged: control characters are shown, not sent */
+		char *p;
+		int r;
+		for (p = u->ref; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
+		r = sw_error_code(SW_EINVAL, "invalid ref name: %.200s", u->ref);
 		sw_gitref_update_release(u);
 		return r;
 	}

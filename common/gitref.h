@@ -51,4 +51,19 @@ enum sw_gitref_kind sw_gitref_classify(const char *ref);
 /* The branch name of refs/heads/NAME (a pointer into ref), or NULL for other refs. */
 const char *sw_gitref_branch(const char *ref);
 
+/*
+ * 1 when tag (the name under refs/tags/) is one slipway gives its releases: "vN" for an
+ * app's own, "review/<name>/vN" for a review app's (N digits).
+ */
+int sw_gitref_release_tag(const char *tag);
+
+/*
+ * Whether slipway takes this ref update from a push (the hook asks before anything else):
+ * 0, or SW_EINVAL with one line saying why not. Refused: deleting main/master; creating,
+ * moving or deleting a release tag (sw_gitref_release_tag: those are slipway's, written
+ * when a release goes live); a branch git's own porcelain would not make ("HEAD", a name
+ * starting with '-'). Other tags and refs are stored as pushed.
+ */
+int sw_gitref_check_push(const struct sw_gitref_update *u);
+
 #endif

@@ -176,8 +176,8 @@ int main(int argc, char **argv)
 		const struct sw_gitref_update *u = &updates[i];
 		const char *branch = sw_gitref_branch(u->ref);
 
-		if (u->kind == SW_GITREF_DEPLOY && u->is_delete) {
-			ret = reject("deleting %s is refused: slipway deploys from it", branch);
+		if (sw_gitref_check_push(u) < 0) {   /* main deleted, release tags, odd branch names */
+			ret = reject("%s", sw_error_last());
 			goto cleanup;
 		}
 		if (u->kind == SW_GITREF_DEPLOY && !deploy)
@@ -206,7 +206,7 @@ int main(int argc, char **argv)
 	job.alternate_dirs = getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES");
 	job.quarantine = getenv("GIT_QUARANTINE_PATH");
 	job.push_options = &options;
-	job.timeout_secs = env_long("SLIPWAY_HOOK_TIMEOUT", 3600);
+	job.timeout_secs = env_long("SLIPWAY_HOOK_TIMEOUT", 7200);   /* slipwayd passes its own (receiver/config.h) */
 	job.pusher = getenv("REMOTE_USER");
 	if (sw_http_global_init() < 0) {
 		ret = reject("%s", sw_error_last());

@@ -9,6 +9,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/xalloc.h"
+#include "releaser/manifest.h"
 #include "common/banned.h"
 
 static int env_long(const char *name, long def, long min, long max, long *out)
@@ -36,6 +37,32 @@ static int size_valid(const char *s)
 	if (!n || n > 15)
 		return 0;
 	return !s[n] || (strchr("kmgKMG", s[n]) && !s[n + 1]);
+}
+
+/* "60m", "5s", "1m30s": minutes and seconds, the way the build timeout is told. */
+static char *duration_text(long secs)
+{
+	struct sw_buf b = SW_BUF_INIT;
+
+	if (secs >= 60)
+		sw_buf_addf(&b, "%ldm", secs / 60);
+	if (secs < 60 || secs % 60)
+		sw_buf_addf(&b, "%lds", secs % 60);
+	return sw_buf_detach(&b, NULL);
+}
+
+/* SLIPWAY_BUILD_TIMEOUT: seconds, or a duration with units ("30m", "1h30m"); 1s to 24h. */
+static int build_timeout(struct sw_config *c)
+{
+	const char *v = getenv("SLIPWAY_BUILD_TIMEOUT");
+	long long ms = 3600 * 1000LL;
+
+	if (v && *v && (sw_manifest_parse_duration(v, &ms) < 0 || ms < 1000 || ms > 24 * 3600 * 1000LL))
+		return sw_error_code(SW_EINVAL, "SLIPWAY_BUILD_TIMEOUT: want seconds or a duration like 30m or 2h,"
+				     " from 1s to 24h, not \"%.40s\"", v);
+	c->build_timeout = (long)((ms + 999) / 1000);
+	c->build_timeout_text = duration_text(c->build_timeout);
+	return 0;
 }
 
 static char *hook_next_to_us(void)
@@ -94,7 +121,10 @@ int sw_config_load(struct sw_config *c)
 	if (env_long("SLIPWAY_MAX_BUILDS", 2, 1, 64, &n) < 0)
 		return SW_EINVAL;
 	c->max_builds = (int)n;
-	if (env_long("SLIPWAY_HOOK_TIMEOUT", 3600, 10, 7 * 24 * 3600, &c->hook_timeout) < 0)
+	/* the hook outlasts the build deadline plus a release (releaser/settings.h: 15m
+	 * release phase, 10m rollout by default) with room to spare */
+	if (build_timeout(c) < 0 ||
+	    env_long("SLIPWAY_HOOK_TIMEOUT", c->build_timeout + 3600, 10, 7 * 24 * 3600, &c->hook_timeout) < 0)
 		return SW_EINVAL;
 
 	if (env_long("SLIPWAY_QUIET_SECS", 30, 1, 3600, &c->quiet_secs) < 0 ||
@@ -132,6 +162,7 @@ void sw_config_release(struct sw_config *c)
 	free(c->listen);
 	free(c->registry);
 	free(c->max_push_size);
+	free(c->build_timeout_text);
 	free(c->hook);
 	memset(c, 0, sizeof(*c));
 }

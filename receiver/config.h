@@ -11,7 +11,15 @@
  *   SLIPWAY_LISTEN          address to listen on (default 127.0.0.1)
  *   SLIPWAY_MAX_BUILDS      builds running at once over all apps (default 2)
  *   SLIPWAY_MAX_PUSH_SIZE   receive.maxInputSize, git's syntax: 500m, 2g (default 2g)
- *   SLIPWAY_HOOK_TIMEOUT    seconds a push may wait for its build (default 3600)
+ *   SLIPWAY_BUILD_TIMEOUT   how long a job's image build + push may take before it is
+ *                           stopped (as `slipway builds:cancel` stops it) and failed with
+ *                           "build timed out after 60m": seconds ("3600"), or a duration
+ *                           like "30m", "1h30m" (releaser/manifest.h's syntax); 1s to 24h
+ *                           (default 60m)
+ *   SLIPWAY_HOOK_TIMEOUT    seconds a push may wait for its job (default: the build timeout
+ *                           plus an hour, 7200, so the hook outlasts a build that times out
+ *                           plus a release with the default release phase (15m) and
+ *                           rollout (10m) deadlines of releaser/settings.h)
  *   SLIPWAY_HOOK            the slipway-hook binary (default: next to slipwayd)
  *   SLIPWAY_QUIET_SECS      a pusher hears a "still ..." line after this many seconds of
  *                           silence (default 30)
@@ -35,6 +43,8 @@ struct sw_config {
 	char *registry;      /* host:port */
 	int max_builds;
 	char *max_push_size;
+	long build_timeout;          /* seconds */
+	char *build_timeout_text;    /* the same for people: "60m", "5s", "1m30s" */
 	long hook_timeout;
 	char *hook;          /* absolute path of slipway-hook */
 	long quiet_secs;
@@ -43,7 +53,7 @@ struct sw_config {
 	long webhook_timeout_secs;
 };
 
-#define SW_CONFIG_INIT { NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0 }
+#define SW_CONFIG_INIT { NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0 }
 
 /* Fill c from the environment. 0, or SW_EINVAL with "SLIPWAY_PORT: not a port: x". */
 int sw_config_load(struct sw_config *c);

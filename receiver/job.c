@@ -62,6 +62,9 @@ struct job {
 	 * followers, from log offset unwritten_at; ptr NULL until then */
 	struct sw_buf unwritten;
 	off_t unwritten_at;
+	/* the build deadline (SLIPWAY_BUILD_TIMEOUT), under mu */
+	double build_deadline; /* mono_now() by which the image build + push must end; 0: not building */
+	int timed_out;        /* the deadline stopped it */
 };
 
 struct sw_jobs {
@@ -78,6 +81,9 @@ struct sw_jobs {
 	struct sw_strvec held;   /* apps being destroyed: no job may start (sw_jobs_hold_app) */
 	struct sw_strvec unrecorded; /* full disk: ids of jobs whose end could not be recorded */
 	int commands;            /* ops (issue 7): release commands running on their own threads */
+	pthread_cond_t deadlines; /* a build deadline was set, or we stop */
+	pthread_t watchdog;      /* stops builds past their deadline (watchdog()) */
+	int has_watchdog;
 };
 
 struct sw_job_follow {
@@ -242,6 +248,92 @@ struct run_ctx {
 	struct sw_jobs *jobs;
 	struct job *job;
 };
+
+/*
+ * Stop a running job the one way: its cancel flag, which the builder polls (the Docker
+ * build request is aborted, so the daemon stops the build) and the releaser sees; line
+ * tells the followers why. A user's cancel (sw_jobs_cancel) and the build deadline
+ * (watchdog) both come here. Holds mu.
+ */
+static void stop_running_locked(struct sw_jobs *j, struct job *job, const char *line)
+{
+	job->cancel = 1;
+	write_line_locked(j, job, line);
+}
+
+/* ---- the build deadline (SLIPWAY_BUILD_TIMEOUT) ------------------------------------ */
+
+static double mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The image build + push of job starts (on): its deadline is set; or ends (off). */
+static void build_phase(struct sw_jobs *j, struct job *job, int on)
+{
+	pthread_mutex_lock(&j->mu);
+	job->build_deadline = on ? mono_now() + (double)j->cfg->build_timeout : 0;
+	pthread_cond_broadcast(&j->deadlines);
+	pthread_mutex_unlock(&j->mu);
+}
+
+static void deadline_after(struct timespec *ts, int ms);
+
+/*
+ * A thread of sw_jobs: sleeps until the nearest build deadline and stops each build
+ * still running past its own, as a user's cancel would (stop_running_locked); run()
+ * then fails the job with "build timed out after 60m".
+ */
+static void *watchdog(void *arg)
+{
+	struct sw_jobs *j = arg;
+	struct timespec until;
+	struct job *job;
+
+	pthread_mutex_lock(&j->mu);
+	while (!j->stopping) {
+		double now = mono_now(), next = 0;
+
+		for (job = j->head; job; job = job->next) {
+			if (job->build_deadline <= 0)
+				continue;
+			if (job->build_deadline > now) {
+				if (!next || job->build_deadline < next)
+					next = job->build_deadline;
+				continue;
+			}
+			job->build_deadline = 0;
+			if (!job->cancel) {   /* else it is being stopped already (a user's cancel, a stop) */
+				struct sw_buf line = SW_BUF_INIT;
+				job->timed_out = 1;
+				sw_buf_addf(&line, "-----> build %ld ran out of time (%s, SLIPWAY_BUILD_TIMEOUT): stopping it",
+					    job->id, j->cfg->build_timeout_text);
+				stop_running_locked(j, job, line.ptr);
+				sw_buf_release(&line);
+			}
+		}
+		if (!next) {
+			pthread_cond_wait(&j->deadlines, &j->mu);
+			continue;
+		}
+		deadline_after(&until, (int)((next - now) * 1000) + 1);
+		pthread_cond_timedwait(&j->deadlines, &j->mu, &until);
+	}
+	pthread_mutex_unlock(&j->mu);
+	return NULL;
+}
+
+/* After the build phase: 1 when the deadline stopped it (a stop or a user's cancel says otherwise). */
+static int build_timed_out(struct sw_jobs *j, struct job *job)
+{
+	int yes;
+	pthread_mutex_lock(&j->mu);
+	yes = job->timed_out && !job->stop && !job->cancelled_by;
+	pthread_mutex_unlock(&j->mu);
+	return yes;
+}
 
 static int report_line(void *ctx, const char *line)
 {
@@ -483,12 +575,21 @@ static void run(struct sw_jobs *j, struct job *job)
 	o.report_ctx = &rc;
 	o.cancel = &job->cancel;
 	sw_error_clear();
+	build_phase(j, job, 1);
 	r = sw_build_run(&o, &res);
+	build_phase(j, job, 0);
 	if (r < 0) {
 		if (job->cancel && j->stopping)
 			sw_buf_adds(&reason, "interrupted (slipwayd stopped)");
+		else if (build_timed_out(j, job))
+			sw_buf_addf(&reason, "build timed out after %s", j->cfg->build_timeout_text);
 		else
 			sw_buf_adds(&reason, *sw_error_last() ? sw_error_last() : "build failed");
+	} else if (build_timed_out(j, job)) {
+		/* done just as the deadline came: the release goes on */
+		pthread_mutex_lock(&j->mu);
+		job->cancel = 0;
+		pthread_mutex_unlock(&j->mu);
 	}
 	/* ops (issue 7) */
 	if (r == 0) {
@@ -642,11 +743,18 @@ int sw_jobs_new(struct sw_jobs **out, const struct sw_config *c, sqlite3 *db)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&j->work, &ca);
 	pthread_cond_init(&j->changed, &ca);
+	pthread_cond_init(&j->deadlines, &ca);
 	pthread_condattr_destroy(&ca);
 	if (recover(j) < 0) {
 		sw_jobs_free(j);
 		return SW_ERROR;
 	}
+	if (pthread_create(&j->watchdog, NULL, watchdog, j) != 0) {
+		sw_error("cannot start the build deadline thread");
+		sw_jobs_free(j);
+		return SW_ERROR;
+	}
+	j->has_watchdog = 1;
 	j->workers = xcalloc((size_t)c->max_builds, sizeof(*j->workers));
 	for (i = 0; i < c->max_builds; i++) {
 		if (pthread_create(&j->workers[i], NULL, worker, j) != 0) {
@@ -1005,6 +1113,7 @@ void sw_jobs_shutdown(struct sw_jobs *j, int grace_secs)
 	}
 	pthread_cond_broadcast(&j->work);
 	pthread_cond_broadcast(&j->changed);
+	pthread_cond_broadcast(&j->deadlines);
 	deadline_after(&until, grace_secs * 1000);
 	while (j->running > 0 || j->commands > 0)   /* ops (issue 7): commands too */
 		if (pthread_cond_timedwait(&j->changed, &j->mu, &until) == ETIMEDOUT)
@@ -1033,6 +1142,9 @@ void sw_jobs_shutdown(struct sw_jobs *j, int grace_secs)
 			pthread_detach(j->workers[i]);
 	}
 	j->nworkers = 0;
+	if (j->has_watchdog)   /* it ends as soon as it sees stopping */
+		pthread_join(j->watchdog, NULL);
+	j->has_watchdog = 0;
 }
 
 void sw_jobs_free(struct sw_jobs *j)
@@ -1041,7 +1153,7 @@ void sw_jobs_free(struct sw_jobs *j)
 
 	if (!j)
 		return;
-	if (j->nworkers)
+	if (j->nworkers || j->has_watchdog)
 		sw_jobs_shutdown(j, 0);
 	/* ops (issue 7): a command's thread that outlived the grace period still uses j:
 	 * the process is about to end; leave it */
@@ -1184,8 +1296,8 @@ int sw_jobs_cancel(struct sw_jobs *j, long id, const char *by)
 		goto cleanup;
 	}
 	job->cancelled_by = xstrdup(by);
-	job->cancel = 1;
 	if (job->state == JOB_QUEUED) {
+		job->cancel = 1;
 		/* never started: it ends here */
 		sw_buf_addf(&reason, "cancelled by %s", by);
 		sw_buf_addf(&line, " !     %s", reason.ptr);
@@ -1200,7 +1312,7 @@ int sw_jobs_cancel(struct sw_jobs *j, long id, const char *by)
 			      id, by);
 		unref_locked(job);
 	} else {
-		write_line_locked(j, job, "-----> cancelling (asked by the API)");
+		stop_running_locked(j, job, "-----> cancelling (asked by the API)");
 	}
 cleanup:
 	pthread_mutex_unlock(&j->mu);

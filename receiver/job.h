@@ -20,6 +20,9 @@
  *  - a job that waits says why as the first line of its log
  *    ("-----> waiting for build 12 (started 8s ago)");
  *  - a failed job's last log line is " !     <reason>", and reason is recorded;
+ *  - the image build + push of a job has a deadline (c->build_timeout): past it the
+ *    build is stopped as sw_jobs_cancel() stops it and the job fails with reason
+ *    "build timed out after 60m" (event build.failed);
  *  - at start, jobs a killed slipwayd left queued or running are marked failed with
  *    reason "interrupted" (their apps are free: app locks live only in memory).
  * A push's job is a build (builder/build.h) and its release (releaser/releaser.h); a

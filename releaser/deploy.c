@@ -117,6 +117,17 @@ static void finish(const struct sw_runenv *e, struct sw_release *r, enum sw_rele
 			      "v%d failed: %s", r->version, reason ? reason : "");
 }
 
+/* The release failed before any service changed: recorded failed with the error slot's line. SW_ERROR. */
+static int fail_unchanged(const struct sw_runenv *e, struct sw_release *r)
+{
+	struct sw_buf why = SW_BUF_INIT;
+	sw_buf_adds(&why, sw_error_last());
+	finish(e, r, SW_RELEASE_FAILED, why.ptr);
+	sw_error_code(SW_ERROR, "%s", why.ptr);
+	sw_buf_release(&why);
+	return SW_ERROR;
+}
+
 /*
  * ops (issue 7): 1 when the cancel flag is up because a user cancelled (not because
  * slipwayd stops), with "cancelled by <who>" in why (reset first); 0 otherwise.
@@ -576,6 +587,10 @@ static int run_services(const struct sw_runenv *e, struct sw_release *r, const s
 	for (i = 0; i < f->nr; i++)
 		sw_strvec_push(&procs, f->v[i].process);
 	if ((ret = existing_services(e, r->app, &procs, exists)) < 0) {
+		/* nothing changed yet (a read): the release failed, unless slipwayd stops or a
+		 * user cancelled (sw_deploy_release's cleanup decides those) */
+		if (ret != SW_ECANCEL)
+			ret = fail_unchanged(e, r);
 		sw_strvec_clear(&procs);
 		json_decref(exists);
 		return ret;
@@ -735,12 +750,8 @@ int sw_deploy_release(const struct sw_runenv *e, struct sw_release *r)
 	goto cleanup;
 
 failed_early:
-	if (ret != SW_ECANCEL) {
-		sw_buf_adds(&why, sw_error_last());
-		finish(e, r, SW_RELEASE_FAILED, why.ptr);
-		sw_error_code(SW_ERROR, "%s", why.ptr);
-		ret = SW_ERROR;
-	}
+	if (ret != SW_ECANCEL)
+		ret = fail_unchanged(e, r);
 cleanup:
 	/*
 	 * ops (issue 7): a user's cancel before any service changed (task definitions, route,
@@ -796,13 +807,8 @@ int sw_deploy_resume(const struct sw_runenv *e, struct sw_release *r)
 			ret = run_release_phase(e, r, &m);
 		if (ret == 0)
 			ret = run_services(e, r, &m, &f);
-		else if (ret != SW_ECANCEL && r->status == SW_RELEASE_DEPLOYING) {
-			struct sw_buf why = SW_BUF_INIT;
-			sw_buf_adds(&why, sw_error_last());
-			finish(e, r, SW_RELEASE_FAILED, why.ptr);
-			sw_buf_release(&why);
-			ret = SW_ERROR;
-		}
+		else if (ret != SW_ECANCEL && r->status == SW_RELEASE_DEPLOYING)
+			ret = fail_unchanged(e, r);
 	} else if (!strcmp(phase, PHASE_RELEASE)) {
 		if ((ret = run_release_phase(e, r, &m)) == 0)
 			ret = run_services(e, r, &m, &f);

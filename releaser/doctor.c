@@ -18,6 +18,15 @@ static void check(json_t *list, const char *name, int ok, const char *detail, co
 	json_array_append_new(list, o);
 }
 
+/* What to fix for a failed call: an endpoint that did not answer is not a missing permission. */
+static const char *fix_for(int code, const char *fix)
+{
+	if (code == SW_EUNAVAIL || code == SW_ETIMEOUT)
+		return "make the AWS endpoint reachable: start it, or correct AWS_ENDPOINT_URL / the region and "
+		       "the network";
+	return fix;
+}
+
 static const char *str(const json_t *o, const char *k)
 {
 	return json_string_value(json_object_get(o, k));
@@ -26,10 +35,10 @@ static const char *str(const json_t *o, const char *k)
 json_t *sw_doctor_run(const struct sw_runenv *e)
 {
 	json_t *list = json_array(), *req, *resp = NULL;
-	struct sw_buf d = SW_BUF_INIT, code = SW_BUF_INIT;
+	struct sw_buf d = SW_BUF_INIT, errcode = SW_BUF_INIT;
 	const struct sw_settings *s = e->settings;
 	struct sw_aws_creds creds;
-	int ok;
+	int ok, code;
 
 	/* credentials and region */
 	sw_aws_creds_init(&creds);
@@ -45,7 +54,7 @@ json_t *sw_doctor_run(const struct sw_runenv *e)
 
 	/* the cluster */
 	req = json_pack("{s:[s]}", "clusters", s->cluster);
-	ok = sw_runenv_call(e, "ecs", "DescribeClusters", req, &resp, NULL, NULL) == 0;
+	ok = (code = sw_runenv_call(e, "ecs", "DescribeClusters", req, &resp, NULL, NULL)) == 0;
 	json_decref(req);
 	if (ok) {
 		const json_t *c = json_array_get(json_object_get(resp, "clusters"), 0);
@@ -58,7 +67,7 @@ json_t *sw_doctor_run(const struct sw_runenv *e)
 	} else {
 		sw_buf_adds(&d, sw_error_last());
 	}
-	check(list, "cluster", ok, d.ptr, "create the cluster, or name it with SLIPWAY_CLUSTER");
+	check(list, "cluster", ok, d.ptr, fix_for(code, "create the cluster, or name it with SLIPWAY_CLUSTER"));
 	json_decref(resp);
 	resp = NULL;
 	sw_buf_reset(&d);
@@ -67,18 +76,18 @@ json_t *sw_doctor_run(const struct sw_runenv *e)
 	if (s->load_balancer) {
 		if (s->listener_arn) {
 			req = json_pack("{s:[s]}", "ListenerArns", s->listener_arn);
-			ok = sw_runenv_call(e, "elbv2", "DescribeListeners", req, &resp, NULL, NULL) == 0 &&
+			ok = (code = sw_runenv_call(e, "elbv2", "DescribeListeners", req, &resp, NULL, NULL)) == 0 &&
 			     json_array_size(json_object_get(resp, "Listeners")) == 1;
 			json_decref(req);
 			sw_buf_adds(&d, ok ? s->listener_arn : sw_error_last());
 		} else {
-			ok = sw_runenv_call(e, "elbv2", "DescribeLoadBalancers", NULL, &resp, NULL, NULL) == 0 &&
+			ok = (code = sw_runenv_call(e, "elbv2", "DescribeLoadBalancers", NULL, &resp, NULL, NULL)) == 0 &&
 			     json_array_size(json_object_get(resp, "LoadBalancers")) > 0;
 			sw_buf_adds(&d, ok ? "found by discovery (first load balancer)" :
 				    *sw_error_last() ? sw_error_last() : "no load balancer");
 		}
-		check(list, "listener", ok, d.ptr,
-		      "set SLIPWAY_LISTENER_ARN to the listener apps are routed through (or SLIPWAY_LOAD_BALANCER=none)");
+		check(list, "listener", ok, d.ptr, fix_for(code, "set SLIPWAY_LISTENER_ARN to the listener apps are "
+							       "routed through (or SLIPWAY_LOAD_BALANCER=none)"));
 		json_decref(resp);
 		resp = NULL;
 		sw_buf_reset(&d);
@@ -86,32 +95,32 @@ json_t *sw_doctor_run(const struct sw_runenv *e)
 
 	/* ECR */
 	req = json_pack("{s:i}", "maxResults", 1);
-	ok = sw_runenv_call(e, "ecr", "DescribeRepositories", req, &resp, NULL, NULL) == 0;
+	ok = (code = sw_runenv_call(e, "ecr", "DescribeRepositories", req, &resp, NULL, NULL)) == 0;
 	json_decref(req);
 	json_decref(resp);
 	resp = NULL;
 	if (ok)
-		ok = sw_runenv_call(e, "ecr", "GetAuthorizationToken", NULL, &resp, NULL, NULL) == 0;
+		ok = (code = sw_runenv_call(e, "ecr", "GetAuthorizationToken", NULL, &resp, NULL, NULL)) == 0;
 	if (ok) {
 		const char *ep = str(json_array_get(json_object_get(resp, "authorizationData"), 0), "proxyEndpoint");
 		sw_buf_addf(&d, "registry %s", ep ? ep : "?");
 	} else {
 		sw_buf_adds(&d, sw_error_last());
 	}
-	check(list, "repository", ok, d.ptr, "allow ecr:DescribeRepositories, ecr:CreateRepository, "
-	      "ecr:GetAuthorizationToken and the push actions");
+	check(list, "repository", ok, d.ptr, fix_for(code, "allow ecr:DescribeRepositories, ecr:CreateRepository, "
+						     "ecr:GetAuthorizationToken and the push actions"));
 	json_decref(resp);
 	resp = NULL;
 	sw_buf_reset(&d);
 
 	/* CloudWatch Logs */
 	req = json_pack("{s:s, s:i}", "logGroupNamePrefix", s->log_group_prefix, "limit", 1);
-	ok = sw_runenv_call(e, "logs", "DescribeLogGroups", req, &resp, &code, NULL) == 0;
+	ok = (code = sw_runenv_call(e, "logs", "DescribeLogGroups", req, &resp, &errcode, NULL)) == 0;
 	json_decref(req);
 	json_decref(resp);
 	resp = NULL;
 	check(list, "logs", ok, ok ? s->log_group_prefix : sw_error_last(),
-	      "allow logs:CreateLogGroup, logs:DescribeLogGroups and logs:GetLogEvents");
+	      fix_for(code, "allow logs:CreateLogGroup, logs:DescribeLogGroups and logs:GetLogEvents"));
 
 	/* Docker, where builds run */
 	ok = sw_docker_json("GET", "/version", NULL, &resp) >= 0;
@@ -123,6 +132,6 @@ json_t *sw_doctor_run(const struct sw_runenv *e)
 	check(list, "docker", ok, ok ? d.ptr : sw_error_last(), "start Docker, or point DOCKER_HOST at it");
 	json_decref(resp);
 	sw_buf_release(&d);
-	sw_buf_release(&code);
+	sw_buf_release(&errcode);
 	return json_pack("{s:o}", "checks", list);
 }

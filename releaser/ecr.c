@@ -62,15 +62,11 @@ int sw_ecr_login(struct sw_aws_client *aws, const char *repository, struct sw_ec
 	sw_aws_result_init(&res);
 	req = json_pack("{s:s}", "repositoryName", repository);
 	ret = sw_aws_call(aws, "ecr", "CreateRepository", req, &res);
-	if (ret < 0 && strcmp(res.error_code.ptr, "RepositoryAlreadyExistsException")) {
-		sw_error_prefix("ECR");
+	/* the client's line already names the call ("ecr CreateRepository: cannot connect to ...") */
+	if (ret < 0 && strcmp(res.error_code.ptr, "RepositoryAlreadyExistsException"))
 		goto cleanup;
-	}
-	ret = sw_aws_call(aws, "ecr", "GetAuthorizationToken", NULL, &res);
-	if (ret < 0) {
-		sw_error_prefix("ECR");
+	if ((ret = sw_aws_call(aws, "ecr", "GetAuthorizationToken", NULL, &res)) < 0)
 		goto cleanup;
-	}
 	data = json_array_get(json_object_get(res.response, "authorizationData"), 0);
 	token = json_string_value(json_object_get(data, "authorizationToken"));
 	endpoint = json_string_value(json_object_get(data, "proxyEndpoint"));

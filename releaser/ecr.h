@@ -19,7 +19,9 @@ void sw_ecr_auth_release(struct sw_ecr_auth *a);
 
 /*
  * Make sure repository exists (CreateRepository, RepositoryAlreadyExistsException is
- * fine) and fill *out with the registry login. 0, or negative with one line ("ECR: ...").
+ * fine) and fill *out with the registry login. 0, or negative with one line: the
+ * failed call's ("ecr CreateRepository: cannot connect to ..."), or "ECR: ..." for a
+ * malformed answer.
  */
 int sw_ecr_login(struct sw_aws_client *aws, const char *repository, struct sw_ecr_auth *out);
 

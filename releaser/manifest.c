@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "releaser/manifest.h"
+#include "builder/context.h"
 #include "common/error.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
@@ -488,9 +489,9 @@ static int read_root_file(git_repository *repo, git_tree *tree, const char *name
 
 	if (!e)
 		return 0;
-	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB ||
-	    git_tree_entry_filemode(e) == GIT_FILEMODE_LINK)
-		return sw_error_code(SW_EINVAL, "%s at the root is not a regular file", name);
+	if (sw_context_not_regular(e))   /* a symlink is never followed */
+		return sw_error_code(SW_EINVAL, "%s at the root is %s, not a regular file", name,
+				     sw_context_not_regular(e));
 	if (git_blob_lookup(&blob, repo, git_tree_entry_id(e)) < 0)
 		return sw_error("%s: %s", name, git_error_last() ? git_error_last()->message : "cannot read");
 	if (git_blob_rawsize(blob) > SW_MANIFEST_MAX_FILE) {
@@ -510,6 +511,7 @@ int sw_manifest_read(struct sw_manifest *m, git_repository *repo, const char *co
 	git_commit *c = NULL;
 	git_tree *tree = NULL;
 	struct sw_buf dockerfile = SW_BUF_INIT, text = SW_BUF_INIT;
+	const char *name;
 	int ret = SW_ERROR, i, have;
 
 	if (git_oid_fromstr(&oid, commit) < 0 || git_commit_lookup(&c, repo, &oid) < 0 ||
@@ -518,7 +520,9 @@ int sw_manifest_read(struct sw_manifest *m, git_repository *repo, const char *co
 			       git_error_last() ? git_error_last()->message : "unknown error");
 		goto cleanup;
 	}
-	if ((have = read_root_file(repo, tree, "Dockerfile", &dockerfile)) < 0) {
+	/* "Dockerfile", else Docker's lowercase fallback, as the builder finds it */
+	name = sw_context_dockerfile_name(tree);
+	if ((have = read_root_file(repo, tree, name ? name : "Dockerfile", &dockerfile)) < 0) {
 		ret = have;
 		goto cleanup;
 	}

@@ -304,15 +304,24 @@ static int tag_release(git_repository *repo, const struct sw_release *r, const c
 	sw_buf_addf(&name, "%sv%d", prefix, r->version);
 	sw_buf_addf(&ref, "refs/tags/%sv%d", prefix, r->version);
 	if (git_reference_lookup(&existing, repo, ref.ptr) == 0) {
-		/* made by a run that died before recording it */
-		ret = 1;
-		goto cleanup;
+		git_object *peeled = NULL;
+		int ours = git_reference_peel(&peeled, existing, GIT_OBJECT_COMMIT) == 0 &&
+			   git_oid_equal(git_object_id(peeled), &oid);
+		git_object_free(peeled);
+		git_error_clear();
+		if (ours) {   /* made by a run that died before recording it */
+			ret = 1;
+			goto cleanup;
+		}
+		/* vN names are slipway's (the hook refuses pushes of them): a stray one is replaced */
+		sw_log(SW_LOG_WARN, r->app, r->job_id, "tag %s pointed elsewhere than v%d's commit: replaced",
+		       name.ptr, r->version);
 	}
 	sw_release_describe(r, &msg);
 	sw_buf_addf(&msg, "\n\nimage %s@%s\nmade by %s\n", r->image ? r->image : "?", r->digest ? r->digest : "?",
 		    r->created_by && *r->created_by ? r->created_by : "slipway");
 	if (git_signature_new(&sig, "slipway", "slipway@localhost", (git_time_t)r->finished_at, 0) < 0 ||
-	    git_tag_create(&tag_id, repo, name.ptr, target, sig, msg.ptr, 0) < 0) {
+	    git_tag_create(&tag_id, repo, name.ptr, target, sig, msg.ptr, existing != NULL) < 0) {
 		const git_error *ge = git_error_last();
 		ret = sw_error("tag %s: %s", name.ptr, ge ? ge->message : "cannot create");
 		goto cleanup;

@@ -513,6 +513,72 @@ static void dockerignore_applied(void **state)
 	sw_buf_release(&tar);
 }
 
+/* The names of the tar's entries, in order, against want. */
+static void want_names(const struct sw_buf *tar, const char *const *want, size_t nwant)
+{
+	struct entry e[16];
+	size_t n = parse_tar(tar, e, 16), i;
+
+	assert_int_equal(n, nwant);
+	for (i = 0; i < n; i++)
+		if (strcmp(e[i].name, want[i]))
+			fail_msg("entry %zu is %s, want %s", i, e[i].name, want[i]);
+}
+
+/*
+ * Docker's own detection (moby builder/remotecontext/detect.go): "Dockerfile", else a
+ * lowercase "dockerfile", which is then sent whatever .dockerignore says. With both,
+ * "dockerfile" is a file like any other.
+ */
+static void lowercase_dockerfile(void **state)
+{
+	struct file lower[] = {
+		{ "dockerfile", GIT_FILEMODE_BLOB, "FROM scratch\n" },
+		{ ".dockerignore", GIT_FILEMODE_BLOB, "*file\n" },
+		{ "app.txt", GIT_FILEMODE_BLOB, "x" },
+	};
+	struct file both[] = {
+		{ "Dockerfile", GIT_FILEMODE_BLOB, "FROM scratch\n" },
+		{ "dockerfile", GIT_FILEMODE_BLOB, "FROM other\n" },
+		{ ".dockerignore", GIT_FILEMODE_BLOB, "*file\n" },
+	};
+	struct file other_case[] = { { "DOCKERFILE", GIT_FILEMODE_BLOB, "FROM scratch\n" } };
+	static const char *const want_lower[] = { ".dockerignore", "app.txt", "dockerfile" };
+	static const char *const want_both[] = { ".dockerignore", "Dockerfile" };
+	struct sw_context_opts o = { 0 };
+	struct sw_context *c = NULL;
+	struct sw_buf tar = SW_BUF_INIT;
+	struct warnings w = { 0 };
+	char sha[GIT_OID_HEXSZ + 1], want[100];
+
+	commit_files(fx.repo, lower, 3, sha);
+	o.repo_path = fx.dir;
+	o.commit = sha;
+	o.require_dockerfile = 1;
+	assert_int_equal(sw_context_new(&c, &o), 0);
+	assert_string_equal(sw_context_dockerfile(c), "dockerfile");
+	sw_context_free(c);
+	read_tar(fx.dir, sha, 4096, &tar, &w);
+	want_names(&tar, want_lower, 3);
+	sw_buf_reset(&tar);
+
+	commit_files(fx.repo, both, 3, sha);
+	o.commit = sha;
+	assert_int_equal(sw_context_new(&c, &o), 0);
+	assert_string_equal(sw_context_dockerfile(c), "Dockerfile");
+	sw_context_free(c);
+	read_tar(fx.dir, sha, 4096, &tar, &w);
+	want_names(&tar, want_both, 2);
+
+	/* only those two spellings */
+	commit_files(fx.repo, other_case, 1, sha);
+	o.commit = sha;
+	assert_int_equal(sw_context_new(&c, &o), SW_ENOTFOUND);
+	snprintf(want, sizeof(want), "no Dockerfile at the root of %.7s", sha);
+	assert_string_equal(sw_error_last(), want);
+	sw_buf_release(&tar);
+}
+
 static void refused_inputs(void **state)
 {
 	struct file files[] = { { "README", GIT_FILEMODE_BLOB, "no Dockerfile here\n" } };
@@ -693,6 +759,7 @@ int main(void)
 		cmocka_unit_test(submodules_one_warning),
 		cmocka_unit_test(any_read_size_same_bytes),
 		cmocka_unit_test(dockerignore_applied),
+		cmocka_unit_test(lowercase_dockerfile),
 		cmocka_unit_test(refused_inputs),
 		cmocka_unit_test(quarantine_objects),
 		cmocka_unit_test(read_ahead_same_bytes),

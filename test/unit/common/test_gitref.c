@@ -110,6 +110,51 @@ static void shas(void **state)
 	assert_int_equal(sw_gitref_classify("refs/heads/master"), SW_GITREF_DEPLOY);
 }
 
+/* What a push may do to a ref (sw_gitref_check_push): 0, or SW_EINVAL with its line. */
+static int check(const char *line)
+{
+	struct sw_gitref_update u = SW_GITREF_UPDATE_INIT;
+	int ret;
+	assert_int_equal(parse(&u, line), 0);
+	ret = sw_gitref_check_push(&u);
+	sw_gitref_update_release(&u);
+	return ret;
+}
+
+static void push_policy(void **state)
+{
+	(void)state;
+	assert_true(sw_gitref_release_tag("v1"));
+	assert_true(sw_gitref_release_tag("v123"));
+	assert_true(sw_gitref_release_tag("review/feature/v2"));
+	assert_true(sw_gitref_release_tag("review/a/b/v2"));
+	assert_false(sw_gitref_release_tag("v"));
+	assert_false(sw_gitref_release_tag("v1.0"));
+	assert_false(sw_gitref_release_tag("v1-rc"));
+	assert_false(sw_gitref_release_tag("release-v1"));
+	assert_false(sw_gitref_release_tag("review/v1"));
+	assert_false(sw_gitref_release_tag("review/x/notes"));
+
+	assert_int_equal(check(A40 " " B40 " refs/heads/main"), 0);
+	assert_int_equal(check(A40 " " Z40 " refs/heads/feature"), 0);
+	assert_int_equal(check(Z40 " " B40 " refs/tags/v1.0"), 0);
+	assert_int_equal(check(Z40 " " B40 " refs/notes/commits"), 0);
+
+	assert_int_equal(check(A40 " " Z40 " refs/heads/main"), SW_EINVAL);
+	assert_string_equal(sw_error_last(), "deleting main is refused: slipway deploys from it");
+	assert_int_equal(check(A40 " " Z40 " refs/heads/master"), SW_EINVAL);
+	assert_int_equal(check(Z40 " " B40 " refs/tags/v1"), SW_EINVAL);
+	assert_string_equal(sw_error_last(), "tag v1 is refused: slipway tags its live releases vN (and "
+			    "review/<app>/vN); push your tag under another name");
+	assert_int_equal(check(A40 " " B40 " refs/tags/v1"), SW_EINVAL);
+	assert_int_equal(check(A40 " " Z40 " refs/tags/v1"), SW_EINVAL);
+	assert_int_equal(check(Z40 " " B40 " refs/tags/review/x/v3"), SW_EINVAL);
+	assert_int_equal(check(Z40 " " B40 " refs/heads/HEAD"), SW_EINVAL);
+	assert_string_equal(sw_error_last(), "branch HEAD is refused: HEAD names the checked-out commit, not a branch");
+	assert_int_equal(check(Z40 " " B40 " refs/heads/-x"), SW_EINVAL);
+	assert_string_equal(sw_error_last(), "branch -x is refused: a name starting with '-' reads as an option");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -117,6 +162,7 @@ int main(void)
 		cmocka_unit_test(bad_update_lines),
 		cmocka_unit_test(ref_names),
 		cmocka_unit_test(shas),
+		cmocka_unit_test(push_policy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

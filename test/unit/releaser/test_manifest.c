@@ -311,7 +311,7 @@ static void from_tree(void **state)
 
 	make_commit(repo, link, sha);
 	assert_int_equal(sw_manifest_read(&m, repo, sha), SW_EINVAL);
-	assert_string_equal(sw_error_last(), "Procfile at the root is not a regular file");
+	assert_string_equal(sw_error_last(), "Procfile at the root is a symlink, not a regular file");
 
 	make_commit(repo, broken, sha);
 	assert_int_equal(sw_manifest_read(&m, repo, sha), SW_EINVAL);
