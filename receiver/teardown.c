@@ -61,7 +61,30 @@ static void note(json_t *removed, const char *what, int n)
 	sw_buf_release(&b);
 }
 
-static int services(const struct sw_runenv *e, const char *app, const struct sw_strvec *procs, json_t *removed)
+/*
+ * "kept ECS service NAME (of app OTHER | not slipway's)" into removed, and a warning:
+ * names collide ("a" + "b-web" and "a-b" + "web"), a shared cluster holds others' services.
+ */
+static void kept(const struct sw_runenv *e, const char *app, const char *what, const char *name, const char *owner,
+		 json_t *removed)
+{
+	struct sw_buf b = SW_BUF_INIT;
+	if (owner)
+		sw_buf_addf(&b, "kept %s %s (of app %s)", what, name, owner);
+	else
+		sw_buf_addf(&b, "kept %s %s (not slipway's)", what, name);
+	sw_log(SW_LOG_WARN, app, 0, "destroy: %s", b.ptr);
+	json_array_append_new(removed, json_string(b.ptr));
+	sw_buf_release(&b);
+}
+
+/*
+ * The app's services, scaled to 0 and deleted; one whose slipway:app tag is missing or
+ * names another app is left alone and its process put in foreign (its tasks and task
+ * definitions are not ours either).
+ */
+static int services(const struct sw_runenv *e, const char *app, const struct sw_strvec *procs,
+		    struct sw_strvec *foreign, json_t *removed)
 {
 	struct sw_buf name = SW_BUF_INIT;
 	size_t i;
@@ -74,10 +97,14 @@ static int services(const struct sw_runenv *e, const char *app, const struct sw_
 			continue;
 		sw_buf_reset(&name);
 		sw_deploy_service_name(app, procs->v[i], &name);
-		r = call(e, "ecs", "DescribeServices", json_pack("{s:s,s:[s]}", "cluster", e->settings->cluster,
-								 "services", name.ptr), &resp);
+		r = call(e, "ecs", "DescribeServices", json_pack("{s:s,s:[s],s:[s]}", "cluster", e->settings->cluster,
+								 "services", name.ptr, "include", "TAGS"), &resp);
 		svc = json_array_get(json_object_get(resp, "services"), 0);
-		if (r == 0 && svc && str(svc, "status") && strcmp(str(svc, "status"), "INACTIVE")) {
+		if (r == 0 && svc && str(svc, "status") && strcmp(str(svc, "status"), "INACTIVE") &&
+		    sw_deploy_service_owned(svc, app, procs->v[i]) < 0) {
+			kept(e, app, "ECS service", name.ptr, sw_deploy_service_owner(svc), removed);
+			sw_strvec_push(foreign, procs->v[i]);
+		} else if (r == 0 && svc && str(svc, "status") && strcmp(str(svc, "status"), "INACTIVE")) {
 			r = call(e, "ecs", "UpdateService", json_pack("{s:s,s:s,s:i}", "cluster", e->settings->cluster,
 								      "service", name.ptr, "desiredCount", 0), NULL);
 			if (r >= 0)
@@ -90,6 +117,56 @@ static int services(const struct sw_runenv *e, const char *app, const struct sw_
 	}
 	note(removed, n == 1 ? "ECS service" : "ECS services", n);
 	sw_buf_release(&name);
+	return r < 0 ? r : 0;
+}
+
+/*
+ * Whether the task family APP-PROCESS is the app's: its newest task definition's
+ * slipway:app tag (every slipway task definition has one). 1 ours (or no such family:
+ * nothing to remove anyway), 0 not ours (kept is noted), < 0 failed.
+ */
+static int family_owned(const struct sw_runenv *e, const char *app, const char *family, json_t *removed)
+{
+	struct sw_buf code = SW_BUF_INIT;
+	json_t *req = json_pack("{s:s,s:[s]}", "taskDefinition", family, "include", "TAGS"), *resp = NULL;
+	const char *owner;
+	int r = sw_runenv_call(e, "ecs", "DescribeTaskDefinition", req, &resp, &code, NULL);
+
+	json_decref(req);
+	if (r < 0) {
+		/* no such family (ClientException) or already gone: nothing of it to touch */
+		r = !strcmp(code.ptr, "ClientException") || gone_code(code.ptr) ? 1 : r;
+		goto cleanup;
+	}
+	owner = sw_deploy_service_owner(resp);   /* DescribeTaskDefinition's "tags" are beside it */
+	r = owner && !strcmp(owner, app);
+	if (!r)
+		kept(e, app, "task definitions", family, owner, removed);
+cleanup:
+	json_decref(resp);
+	sw_buf_release(&code);
+	return r;
+}
+
+/* procs without foreign, and without the families that are not the app's. */
+static int own_procs(const struct sw_runenv *e, const char *app, const struct sw_strvec *procs,
+		     const struct sw_strvec *foreign, struct sw_strvec *out, json_t *removed)
+{
+	struct sw_buf family = SW_BUF_INIT;
+	size_t i, k;
+	int r = 0;
+
+	for (i = 0; i < procs->nr && r >= 0; i++) {
+		for (k = 0; k < foreign->nr && strcmp(foreign->v[k], procs->v[i]); k++)
+			;
+		if (k < foreign->nr)
+			continue;
+		sw_buf_reset(&family);
+		sw_taskdef_family(app, procs->v[i], &family);
+		if ((r = family_owned(e, app, family.ptr, removed)) > 0)
+			sw_strvec_push(out, procs->v[i]);
+	}
+	sw_buf_release(&family);
 	return r < 0 ? r : 0;
 }
 
@@ -283,14 +360,17 @@ static int log_group(const struct sw_runenv *e, const char *app, json_t *removed
 
 int sw_teardown_app(const struct sw_runenv *e, const char *app, json_t *removed)
 {
-	struct sw_strvec procs = SW_STRVEC_INIT, tds = SW_STRVEC_INIT;
+	struct sw_strvec procs = SW_STRVEC_INIT, tds = SW_STRVEC_INIT, foreign = SW_STRVEC_INIT, own = SW_STRVEC_INIT;
 	int ret;
 
 	if ((ret = sw_tasks_known(e->db, app, &procs, &tds)) < 0)
 		goto cleanup;
 	sw_strvec_push(&procs, "release");
-	if ((ret = services(e, app, &procs, removed)) < 0 || (ret = stop_tasks(e, app, &procs, removed)) < 0 ||
-	    (ret = taskdefs(e, app, &procs, removed)) < 0 || (ret = route(e, app, removed)) < 0 ||
+	/* names collide: only what carries the app's slipway:app tag is the app's to remove */
+	if ((ret = services(e, app, &procs, &foreign, removed)) < 0 ||
+	    (ret = own_procs(e, app, &procs, &foreign, &own, removed)) < 0 ||
+	    (ret = stop_tasks(e, app, &own, removed)) < 0 ||
+	    (ret = taskdefs(e, app, &own, removed)) < 0 || (ret = route(e, app, removed)) < 0 ||
 	    (ret = images(e, app, removed)) < 0 || (ret = log_group(e, app, removed)) < 0) {
 		sw_error_prefix("destroying %s", app);
 		goto cleanup;
@@ -299,5 +379,7 @@ int sw_teardown_app(const struct sw_runenv *e, const char *app, json_t *removed)
 cleanup:
 	sw_strvec_clear(&procs);
 	sw_strvec_clear(&tds);
+	sw_strvec_clear(&foreign);
+	sw_strvec_clear(&own);
 	return ret;
 }

@@ -39,6 +39,28 @@ void sw_deploy_log_group(const struct sw_runenv *e, const char *app, struct sw_b
 	sw_buf_addf(out, "%s%s", e->settings->log_group_prefix, app);
 }
 
+const char *sw_deploy_service_owner(const json_t *svc)
+{
+	const json_t *t;
+	size_t i;
+	json_array_foreach(json_object_get(svc, "tags"), i, t)
+		if (str(t, "key") && !strcmp(str(t, "key"), "slipway:app"))
+			return str(t, "value");
+	return NULL;
+}
+
+int sw_deploy_service_owned(const json_t *svc, const char *app, const char *process)
+{
+	const char *owner = sw_deploy_service_owner(svc), *name = str(svc, "serviceName");
+	if (owner && !strcmp(owner, app))
+		return 0;
+	if (!owner)
+		return sw_error_code(SW_EEXISTS, "%s: the ECS service %s is not managed by slipway (no slipway:app tag): "
+				     "rename the process type", process, name ? name : "?");
+	return sw_error_code(SW_EEXISTS, "%s: the ECS service %s belongs to app %s (slipway:app tag), not %s: "
+			     "rename the process type", process, name ? name : "?", owner, app);
+}
+
 static void app_url(const struct sw_runenv *e, const char *app, struct sw_buf *out)
 {
 	/* review apps (issue 8): {app} is "<slug>.<parent>" for them (releaser/review.h) */
@@ -286,7 +308,11 @@ static int apply_service(const struct sw_runenv *e, const char *app, const struc
 	return ret < 0 ? sw_error_prefix("%s", s->process) : 0;
 }
 
-/* Which of names (process names) have an ACTIVE service: a JSON object process → true. */
+/*
+ * Which of names (process names) have an ACTIVE service: a JSON object process → true.
+ * A service of that name (ACTIVE or DRAINING) that is not the app's own (its slipway:app
+ * tag) fails it with SW_EEXISTS: slipway never touches a service it does not own.
+ */
 static int existing_services(const struct sw_runenv *e, const char *app, const struct sw_strvec *procs,
 			     json_t *out)
 {
@@ -300,7 +326,8 @@ static int existing_services(const struct sw_runenv *e, const char *app, const s
 			json_array_append_new(names, json_string(n.ptr));
 			sw_buf_release(&n);
 		}
-		req = json_pack("{s:s, s:o}", "cluster", e->settings->cluster, "services", names);
+		req = json_pack("{s:s, s:o, s:[s]}", "cluster", e->settings->cluster, "services", names,
+				"include", "TAGS");
 		ret = sw_runenv_call(e, "ecs", "DescribeServices", req, &resp, NULL, NULL);
 		json_decref(req);
 		if (ret < 0)
@@ -314,6 +341,12 @@ static int existing_services(const struct sw_runenv *e, const char *app, const s
 				struct sw_buf n = SW_BUF_INIT;
 				sw_deploy_service_name(app, procs->v[k], &n);
 				if (!strcmp(n.ptr, name)) {
+					if (strcmp(status, "INACTIVE") &&
+					    (ret = sw_deploy_service_owned(svc, app, procs->v[k])) < 0) {
+						sw_buf_release(&n);
+						json_decref(resp);
+						return ret;
+					}
 					if (!strcmp(status, "ACTIVE"))
 						json_object_set_new(out, procs->v[k], json_true());
 					else if (!strcmp(status, "DRAINING")) {
@@ -329,6 +362,22 @@ static int existing_services(const struct sw_runenv *e, const char *app, const s
 		json_decref(resp);
 	}
 	return 0;
+}
+
+/* Every service of f's processes that exists is the app's own: before anything changes. */
+static int check_owned(const struct sw_runenv *e, const char *app, const struct sw_formation *f)
+{
+	struct sw_strvec procs = SW_STRVEC_INIT;
+	json_t *exists = json_object();
+	size_t i;
+	int ret;
+
+	for (i = 0; i < f->nr; i++)
+		sw_strvec_push(&procs, f->v[i].process);
+	ret = existing_services(e, app, &procs, exists);
+	sw_strvec_clear(&procs);
+	json_decref(exists);
+	return ret;
 }
 
 static void rollout_settings(const struct sw_runenv *e, struct sw_rollout *ro, const struct sw_manifest *m)
@@ -371,8 +420,25 @@ static int watch(const struct sw_runenv *e, struct sw_release *r, struct sw_roll
 static void remove_service(const struct sw_runenv *e, const char *app, const char *process)
 {
 	struct sw_buf name = SW_BUF_INIT;
-	json_t *req;
+	json_t *req, *resp = NULL;
+	const json_t *svc;
+	int ret;
+
 	sw_deploy_service_name(app, process, &name);
+	/* never another app's service (or one slipway did not make) of the same name */
+	req = json_pack("{s:s, s:[s], s:[s]}", "cluster", e->settings->cluster, "services", name.ptr, "include", "TAGS");
+	ret = sw_runenv_call(e, "ecs", "DescribeServices", req, &resp, NULL, NULL);
+	json_decref(req);
+	svc = json_array_get(json_object_get(resp, "services"), 0);
+	if (ret == 0 && svc && str(svc, "status") && strcmp(str(svc, "status"), "INACTIVE") &&
+	    sw_deploy_service_owned(svc, app, process) < 0)
+		ret = -1;
+	json_decref(resp);
+	if (ret < 0) {
+		sw_log(SW_LOG_WARN, app, e->job, "remove %s: %s", name.ptr, sw_error_last());
+		sw_buf_release(&name);
+		return;
+	}
 	req = json_pack("{s:s, s:s, s:b}", "cluster", e->settings->cluster, "service", name.ptr, "force", 1);
 	if (sw_runenv_call(e, "ecs", "DeleteService", req, NULL, NULL, NULL) < 0)
 		sw_log(SW_LOG_WARN, app, e->job, "remove %s: %s", name.ptr, sw_error_last());
@@ -729,6 +795,9 @@ int sw_deploy_release(const struct sw_runenv *e, struct sw_release *r)
 		      r->version, desc.len ? desc.ptr : "no processes");
 	sw_runenv_report(e, "-----> releasing v%d (%s)", r->version, desc.len ? desc.ptr : "no processes");
 
+	/* a service of our name that another app (or no slipway) owns: refused, nothing changed */
+	if ((ret = check_owned(e, r->app, &f)) < 0)
+		goto failed_early;
 	set_phase(e, r, PHASE_REGISTER);
 	if ((ret = register_taskdefs(e, r, &m, &f)) < 0)
 		goto failed_early;

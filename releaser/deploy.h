@@ -86,4 +86,17 @@ int sw_deploy_resume(const struct sw_runenv *e, struct sw_release *r);
 void sw_deploy_service_name(const char *app, const char *process, struct sw_buf *out);
 void sw_deploy_log_group(const struct sw_runenv *e, const char *app, struct sw_buf *out);
 
+/*
+ * Ownership of an ECS service (an element of DescribeServices' "services", asked with
+ * include ["TAGS"]): names collide ("a" + "b-web" and "a-b" + "web" are both "a-b-web"),
+ * and a shared cluster may hold services slipway never made. 0 when svc's "slipway:app"
+ * tag is app; else SW_EEXISTS with one line in the error slot ("PROCESS: the ECS service
+ * NAME belongs to app OTHER (slipway:app tag), not APP: rename the process type", or
+ * "... is not managed by slipway ..."). sw_deploy_service_owner: the slipway:app tag's
+ * value in the "tags" array of svc (or of any ECS answer with one, e.g. DescribeTaskDefinition
+ * with include TAGS), borrowed from it; NULL when untagged.
+ */
+int sw_deploy_service_owned(const json_t *svc, const char *app, const char *process);
+const char *sw_deploy_service_owner(const json_t *svc);
+
 #endif
