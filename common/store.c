@@ -9,6 +9,19 @@ int sw_store_error(sqlite3 *db, const char *what)
 	return sw_error("%s: %s", what, db ? sqlite3_errmsg(db) : "no database");
 }
 
+int sw_store_exec_text(sqlite3 *db, const char *sql, const char *arg, const char *what)
+{
+	sqlite3_stmt *st = NULL;
+	int ret;
+
+	if (sw_store_prepare(db, &st, sql) < 0)
+		return SW_ERROR;
+	sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
+	ret = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(db) : sw_store_error(db, what);
+	sqlite3_finalize(st);
+	return ret;
+}
+
 int sw_store_exec(sqlite3 *db, const char *sql)
 {
 	char *msg = NULL;

@@ -25,6 +25,12 @@ int sw_store_exec(sqlite3 *db, const char *sql);
 /* Prepare sql into *stmt (the caller sqlite3_finalize()s it). */
 int sw_store_prepare(sqlite3 *db, sqlite3_stmt **stmt, const char *sql);
 
+/*
+ * Run sql (one statement, one '?' bound to the text arg) without results: the number of
+ * rows it changed, or SW_ERROR with "what: SQLite's message".
+ */
+int sw_store_exec_text(sqlite3 *db, const char *sql, const char *arg, const char *what);
+
 /* Set the error slot from db's last error: "what: message". Returns SW_ERROR. */
 int sw_store_error(sqlite3 *db, const char *what);
 

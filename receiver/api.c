@@ -74,7 +74,7 @@ void sw_api_utf8_clean(struct sw_buf *out, const char *s, size_t n)
 	}
 }
 
-static json_t *iso_time(sqlite3_stmt *st, int col)
+json_t *sw_api_iso_time(sqlite3_stmt *st, int col)
 {
 	char out[32];
 	struct tm tm;
@@ -126,9 +126,9 @@ static json_t *build_json(sqlite3_stmt *st)
 				    : json_integer(sqlite3_column_int64(st, 8)));
 	json_object_set_new(o, "reused", json_boolean(sqlite3_column_int(st, 9)));
 	json_object_set_new(o, "push_options", options ? options : json_array());
-	json_object_set_new(o, "created_at", iso_time(st, 11));
-	json_object_set_new(o, "started_at", iso_time(st, 12));
-	json_object_set_new(o, "finished_at", iso_time(st, 13));
+	json_object_set_new(o, "created_at", sw_api_iso_time(st, 11));
+	json_object_set_new(o, "started_at", sw_api_iso_time(st, 12));
+	json_object_set_new(o, "finished_at", sw_api_iso_time(st, 13));
 	if (sqlite3_column_type(st, 12) != SQLITE_NULL && sqlite3_column_type(st, 13) != SQLITE_NULL)
 		json_object_set_new(o, "duration", json_real(sqlite3_column_double(st, 13) -
 							      sqlite3_column_double(st, 12)));
@@ -165,22 +165,6 @@ static json_t *load_build(sqlite3 *db, long id, const char *app)
 	return o;
 }
 
-static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned code, json_t *o, unsigned *status)
-{
-	char *text = json_dumps(o, JSON_COMPACT);
-	struct sw_buf b = SW_BUF_INIT;
-	enum MHD_Result r;
-
-	json_decref(o);
-	if (!text)
-		return sw_server_json_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, status, "cannot encode JSON");
-	sw_buf_addf(&b, "%s\n", text);
-	free(text);
-	r = sw_server_reply(c, code, "application/json", b.ptr, b.len, status);
-	sw_buf_release(&b);
-	return r;
-}
-
 static enum MHD_Result db_failed(struct MHD_Connection *c, unsigned *status)
 {
 	sw_log_error("api: %s", sw_error_last());
@@ -208,7 +192,7 @@ static json_t *app_json(sqlite3 *db, sqlite3_stmt *app_row)
 	const char *name = (const char *)sqlite3_column_text(app_row, 0);
 
 	json_object_set_new(o, "name", json_string(name));
-	json_object_set_new(o, "created_at", iso_time(app_row, 1));
+	json_object_set_new(o, "created_at", sw_api_iso_time(app_row, 1));
 	if (sw_store_prepare(db, &st, "SELECT " BUILD_COLUMNS " FROM builds WHERE app = ? ORDER BY id DESC LIMIT 1") == 0) {
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(st) == SQLITE_ROW) {
@@ -626,8 +610,7 @@ cleanup:
 
 /* ---- routing -------------------------------------------------------------- */
 
-/* Split "a/b/c" into at most MAX_SEGMENTS parts (copied into store). Empty parts: -1. */
-static int split(const char *path, char *store, size_t storelen, const char **seg)
+int sw_api_split(const char *path, char *store, size_t storelen, const char **seg, int maxseg)
 {
 	size_t len = strlen(path);
 	int n = 0;
@@ -640,7 +623,7 @@ static int split(const char *path, char *store, size_t storelen, const char **se
 		return 0;
 	for (p = store;;) {
 		char *slash = strchr(p, '/');
-		if (n == MAX_SEGMENTS)
+		if (n == maxseg)
 			return -1;
 		if (slash)
 			*slash = '\0';
@@ -654,15 +637,15 @@ static int split(const char *path, char *store, size_t storelen, const char **se
 	return n;
 }
 
-static int parse_id(const char *s, long *id)
+int sw_api_parse_id(const char *s, long long *id)
 {
 	char *end = NULL;
-	long v;
+	long long v;
 
-	if (!*s || strlen(s) > 15 || strspn(s, "0123456789") != strlen(s))
+	if (!s || !*s || strlen(s) > 15 || strspn(s, "0123456789") != strlen(s))
 		return -1;
 	errno = 0;
-	v = strtol(s, &end, 10);
+	v = strtoll(s, &end, 10);
 	if (errno || *end || v <= 0)
 		return -1;
 	*id = v;
@@ -719,7 +702,7 @@ enum MHD_Result sw_api_handle(struct sw_server *s, struct MHD_Connection *c, con
 	sw_buf_release(&user);
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return sw_server_json_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, status, "method not allowed");
-	n = split(url + 8, store, sizeof(store), seg);
+	n = sw_api_split(url + 8, store, sizeof(store), seg, MAX_SEGMENTS);
 	if (n <= 0)
 		return sw_server_json_error(c, MHD_HTTP_NOT_FOUND, status, "not found");
 
@@ -735,7 +718,7 @@ enum MHD_Result sw_api_handle(struct sw_server *s, struct MHD_Connection *c, con
 		while (sqlite3_step(st) == SQLITE_ROW)
 			json_array_append_new(list, app_json(s->db, st));
 		sqlite3_finalize(st);
-		return reply_json(c, MHD_HTTP_OK, json_pack("{s:o}", "apps", list), status);
+		return sw_server_reply_json(c, MHD_HTTP_OK, json_pack("{s:o}", "apps", list), status);
 	}
 	if (!strcmp(seg[0], "apps")) {
 		app = seg[1];
@@ -758,7 +741,7 @@ enum MHD_Result sw_api_handle(struct sw_server *s, struct MHD_Connection *c, con
 			sqlite3_finalize(st);
 			if (!o)
 				return sw_server_json_error(c, MHD_HTTP_NOT_FOUND, status, "no such app: %s", app);
-			return reply_json(c, MHD_HTTP_OK, o, status);
+			return sw_server_reply_json(c, MHD_HTTP_OK, o, status);
 		}
 		if (strcmp(seg[2], "builds"))
 			return sw_server_json_error(c, MHD_HTTP_NOT_FOUND, status, "not found");
@@ -774,7 +757,7 @@ enum MHD_Result sw_api_handle(struct sw_server *s, struct MHD_Connection *c, con
 			while (sqlite3_step(st) == SQLITE_ROW)
 				json_array_append_new(list, build_json(st));
 			sqlite3_finalize(st);
-			return reply_json(c, MHD_HTTP_OK, json_pack("{s:o}", "builds", list), status);
+			return sw_server_reply_json(c, MHD_HTTP_OK, json_pack("{s:o}", "builds", list), status);
 		}
 		seg[0] = "builds";
 		seg[1] = seg[3];
@@ -784,13 +767,15 @@ enum MHD_Result sw_api_handle(struct sw_server *s, struct MHD_Connection *c, con
 	}
 	if (!strcmp(seg[0], "builds") && (n == 2 || n == 3)) {
 		json_t *b;
-		if (parse_id(seg[1], &id) < 0)
+		long long parsed;
+		if (sw_api_parse_id(seg[1], &parsed) < 0)
 			return sw_server_json_error(c, MHD_HTTP_NOT_FOUND, status, "no such build: %.40s", seg[1]);
+		id = (long)parsed;
 		b = load_build(s->db, id, app);
 		if (!b)
 			return sw_server_json_error(c, MHD_HTTP_NOT_FOUND, status, "no such build: %ld", id);
 		if (n == 2)
-			return reply_json(c, MHD_HTTP_OK, b, status);
+			return sw_server_reply_json(c, MHD_HTTP_OK, b, status);
 		json_decref(b);
 		if (strcmp(seg[2], "log"))
 			return sw_server_json_error(c, MHD_HTTP_NOT_FOUND, status, "not found");

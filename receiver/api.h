@@ -54,6 +54,19 @@ enum MHD_Result sw_api_handle(struct sw_server *s, struct MHD_Connection *c, con
 /* Copy s[0..n) to out (appended) with every invalid UTF-8 sequence replaced by '?'. */
 void sw_api_utf8_clean(struct sw_buf *out, const char *s, size_t n);
 
+/*
+ * Split path "a/b/c" (after /api/v1/) into at most maxseg segments, copied into store
+ * (seg[] points into it): their count, 0 for "", -1 for an empty part, too many parts or
+ * a path longer than store.
+ */
+int sw_api_split(const char *path, char *store, size_t storelen, const char **seg, int maxseg);
+
+/* A positive decimal id of at most 15 digits (s may be NULL): 0 with *id, else -1. */
+int sw_api_parse_id(const char *s, long long *id);
+
+/* Column col of st (epoch seconds) as an ISO 8601 UTC string, or JSON null. New reference. */
+json_t *sw_api_iso_time(sqlite3_stmt *st, int col);
+
 /* Append o as one compact JSON line ("...\n") to out; takes o's reference (NULL: nothing). */
 void sw_api_json_line(struct sw_buf *out, json_t *o);
 

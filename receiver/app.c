@@ -189,7 +189,7 @@ cleanup:
 	return ret;
 }
 
-static int record_app(sqlite3 *db, const char *app)
+int sw_app_record(sqlite3 *db, const char *app)
 {
 	sqlite3_stmt *st = NULL;
 	int ret = 0;
@@ -267,7 +267,7 @@ int sw_app_ensure(const struct sw_config *c, sqlite3 *db, const char *app, int *
 	} else if (install_hook(repo.ptr, c) < 0) {
 		goto cleanup;
 	}
-	if (record_app(db, app) < 0)
+	if (sw_app_record(db, app) < 0)
 		goto cleanup;
 	ret = 0;
 cleanup:

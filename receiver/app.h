@@ -42,6 +42,9 @@ void sw_app_repo_path(struct sw_buf *out, const struct sw_config *c, const char 
 /* 1 when the app's repository exists. */
 int sw_app_exists(const struct sw_config *c, const char *app);
 
+/* Record app's row in the store (kept if it is there). 0 or SW_ERROR. */
+int sw_app_record(sqlite3 *db, const char *app);
+
 /*
  * Make sure the app exists: create the bare repository (atomically: built under a
  * temporary name, then renamed) and its row in apps, or on an existing one re-point

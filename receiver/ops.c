@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "receiver/ops.h"
+#include "receiver/api.h"
 #include "receiver/app.h"
 #include "receiver/applogs.h"
 #include "receiver/tasks.h"
@@ -31,25 +32,6 @@
 
 /* ---- small helpers ------------------------------------------------------------- */
 
-static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned code, json_t *o, unsigned *status)
-{
-	struct sw_buf b = SW_BUF_INIT;
-	char *text;
-	enum MHD_Result r;
-
-	if (!o)
-		return sw_server_json_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, status, "cannot encode JSON");
-	text = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	if (!text)
-		return sw_server_json_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, status, "cannot encode JSON");
-	sw_buf_addf(&b, "%s\n", text);
-	free(text);
-	r = sw_server_reply(c, code, "application/json", b.ptr, b.len, status);
-	sw_buf_release(&b);
-	return r;
-}
-
 static enum MHD_Result db_failed(struct MHD_Connection *c, unsigned *status)
 {
 	sw_log_error("api: %s", sw_error_last());
@@ -57,48 +39,6 @@ static enum MHD_Result db_failed(struct MHD_Connection *c, unsigned *status)
 }
 
 /* Split "a/b/c" (after /api/v1/) into segments copied into store; -1 on empty parts. */
-static int split(const char *path, char *store, size_t storelen, const char **seg)
-{
-	size_t len = strlen(path);
-	int n = 0;
-	char *p;
-
-	if (len >= storelen)
-		return -1;
-	memcpy(store, path, len + 1);
-	if (!*store)
-		return 0;
-	for (p = store;;) {
-		char *slash = strchr(p, '/');
-		if (n == MAX_SEGMENTS)
-			return -1;
-		if (slash)
-			*slash = '\0';
-		if (!*p)
-			return -1;
-		seg[n++] = p;
-		if (!slash)
-			break;
-		p = slash + 1;
-	}
-	return n;
-}
-
-static int parse_id(const char *s, long long *id)
-{
-	char *end = NULL;
-	long long v;
-
-	if (!s || !*s || strlen(s) > 15 || strspn(s, "0123456789") != strlen(s))
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || *end || v <= 0)
-		return -1;
-	*id = v;
-	return 0;
-}
-
 static int app_known(sqlite3 *db, const char *app)
 {
 	sqlite3_stmt *st = NULL;
@@ -145,7 +85,7 @@ int sw_ops_match(const char *url, const char *method)
 
 	if (strncmp(url, "/api/v1/", 8))
 		return 0;
-	n = split(url + 8, store, sizeof(store), seg);
+	n = sw_api_split(url + 8, store, sizeof(store), seg, MAX_SEGMENTS);
 	if (n <= 0)
 		return 0;
 	if (!strcmp(seg[0], "tokens"))
@@ -210,26 +150,10 @@ static enum MHD_Result app_create(struct sw_server *s, struct MHD_Connection *c,
 		o = json_pack("{s:s,s:s,s:s}", "name", name, "git_url", u.ptr, "created_by", user);
 		sw_buf_release(&u);
 	}
-	r = reply_json(c, MHD_HTTP_CREATED, o, status);
+	r = sw_server_reply_json(c, MHD_HTTP_CREATED, o, status);
 cleanup:
 	json_decref(in);
 	return r;
-}
-
-static int exec_delete(sqlite3 *db, const char *sql, const char *app)
-{
-	sqlite3_stmt *st = NULL;
-	int ret = 0;
-
-	if (sw_store_prepare(db, &st, sql) < 0)
-		return SW_ERROR;
-	sqlite3_bind_text(st, 1, app, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		ret = sw_store_error(db, "destroy");
-	else
-		ret = sqlite3_changes(db);
-	sqlite3_finalize(st);
-	return ret;
 }
 
 /* The build logs of app's builds (before their rows go). */
@@ -357,25 +281,25 @@ static enum MHD_Result app_destroy(struct sw_server *s, struct MHD_Connection *c
 	}
 	json_array_append_new(removed, json_string("repository"));
 	remove_build_logs(s, app);
-	if ((n = exec_delete(s->db, "DELETE FROM builds WHERE app = ?", app)) < 0)
+	if ((n = sw_store_exec_text(s->db, "DELETE FROM builds WHERE app = ?", app, "destroy")) < 0)
 		goto db_error;
 	if (n)
 		json_array_append_new(removed, json_pack("s", "builds"));
-	if ((n = exec_delete(s->db, "DELETE FROM releases WHERE app = ?", app)) < 0)
+	if ((n = sw_store_exec_text(s->db, "DELETE FROM releases WHERE app = ?", app, "destroy")) < 0)
 		goto db_error;
 	if (n)
 		json_array_append_new(removed, json_string("releases"));
-	if ((n = exec_delete(s->db, "DELETE FROM webhooks WHERE app = ?", app)) < 0)
+	if ((n = sw_store_exec_text(s->db, "DELETE FROM webhooks WHERE app = ?", app, "destroy")) < 0)
 		goto db_error;
 	if (n)
 		json_array_append_new(removed, json_string("webhooks"));
-	if (exec_delete(s->db, "DELETE FROM events WHERE app = ?", app) < 0 ||
-	    exec_delete(s->db, "DELETE FROM apps WHERE name = ?", app) < 0)
+	if (sw_store_exec_text(s->db, "DELETE FROM events WHERE app = ?", app, "destroy") < 0 ||
+	    sw_store_exec_text(s->db, "DELETE FROM apps WHERE name = ?", app, "destroy") < 0)
 		goto db_error;
 	json_array_append_new(removed, json_string("events"));
 	sw_event_emit(s->db, app, "app.destroyed", 0, 0, user, "app %s destroyed by %s", app, user);
 	sw_log(SW_LOG_INFO, app, 0, "destroyed by %s", user);
-	r = reply_json(c, MHD_HTTP_OK, json_pack("{s:s,s:O}", "app", app, "removed", removed), status);
+	r = sw_server_reply_json(c, MHD_HTTP_OK, json_pack("{s:s,s:O}", "app", app, "removed", removed), status);
 	goto cleanup;
 db_error:
 	r = db_failed(c, status);
@@ -460,9 +384,9 @@ static enum MHD_Result events_get(struct sw_server *s, struct MHD_Connection *c,
 	long long after = 0, limit = 100;
 	json_t *list = NULL;
 
-	if (after_s && strcmp(after_s, "0") && parse_id(after_s, &after) < 0)
+	if (after_s && strcmp(after_s, "0") && sw_api_parse_id(after_s, &after) < 0)
 		return sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "after: want an event id");
-	if (limit_s && (parse_id(limit_s, &limit) < 0 || limit > 1000))
+	if (limit_s && (sw_api_parse_id(limit_s, &limit) < 0 || limit > 1000))
 		return sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "limit: want 1 to 1000");
 	if (types && strlen(types) > 400)
 		return sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "types: too long");
@@ -501,7 +425,7 @@ static enum MHD_Result events_get(struct sw_server *s, struct MHD_Connection *c,
 	}
 	if (sw_event_query(s->db, app, after, (int)limit, types && *types ? types : NULL, &list) < 0)
 		return db_failed(c, status);
-	return reply_json(c, MHD_HTTP_OK, json_pack("{s:o}", "events", list), status);
+	return sw_server_reply_json(c, MHD_HTTP_OK, json_pack("{s:o}", "events", list), status);
 }
 
 /* ---- webhooks ---------------------------------------------------------------------- */
@@ -516,7 +440,7 @@ static enum MHD_Result webhooks(struct sw_server *s, struct MHD_Connection *c, c
 	if (n == 3 && !strcmp(method, "GET")) {
 		if (sw_webhook_list(s->db, app, &out) < 0)
 			return db_failed(c, status);
-		return reply_json(c, MHD_HTTP_OK, out, status);
+		return sw_server_reply_json(c, MHD_HTTP_OK, out, status);
 	}
 	if (n == 3 && !strcmp(method, "POST")) {
 		const char *url, *types;
@@ -539,7 +463,7 @@ static enum MHD_Result webhooks(struct sw_server *s, struct MHD_Connection *c, c
 			sw_event_emit(s->db, app, "webhook.added", 0, 0, user, "webhook %lld added for %s (%s)",
 				      (long long)json_integer_value(json_object_get(hook, "id")), url,
 				      types && *types ? types : "all events");
-			r = reply_json(c, MHD_HTTP_CREATED, out, status);
+			r = sw_server_reply_json(c, MHD_HTTP_CREATED, out, status);
 		}
 		json_decref(in);
 		return r;
@@ -547,25 +471,25 @@ static enum MHD_Result webhooks(struct sw_server *s, struct MHD_Connection *c, c
 	if (n == 4 && !strcmp(seg[3], "deliveries") && !strcmp(method, "GET")) {
 		const char *w = arg(c, "webhook"), *l = arg(c, "limit");
 		long long limit = 50;
-		if (w && parse_id(w, &id) < 0)
+		if (w && sw_api_parse_id(w, &id) < 0)
 			return sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "webhook: want an id");
-		if (l && (parse_id(l, &limit) < 0 || limit > 500))
+		if (l && (sw_api_parse_id(l, &limit) < 0 || limit > 500))
 			return sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "limit: want 1 to 500");
 		if (sw_webhook_deliveries(s->db, app, id, (int)limit, &out) < 0)
 			return sw_error_last_code() == SW_ENOTFOUND
 				       ? sw_server_json_error(c, MHD_HTTP_NOT_FOUND, status, "%s", sw_error_last())
 				       : db_failed(c, status);
-		return reply_json(c, MHD_HTTP_OK, out, status);
+		return sw_server_reply_json(c, MHD_HTTP_OK, out, status);
 	}
 	if (n == 4 && !strcmp(method, "DELETE")) {
-		if (parse_id(seg[3], &id) < 0)
+		if (sw_api_parse_id(seg[3], &id) < 0)
 			return sw_server_json_error(c, MHD_HTTP_NOT_FOUND, status, "%s has no webhook %.30s", app, seg[3]);
 		if (sw_webhook_remove(s->db, app, id) < 0)
 			return sw_error_last_code() == SW_ENOTFOUND
 				       ? sw_server_json_error(c, MHD_HTTP_NOT_FOUND, status, "%s", sw_error_last())
 				       : db_failed(c, status);
 		sw_event_emit(s->db, app, "webhook.removed", 0, 0, user, "webhook %lld removed", id);
-		return reply_json(c, MHD_HTTP_OK, json_pack("{s:I,s:b}", "webhook", (json_int_t)id, "removed", 1), status);
+		return sw_server_reply_json(c, MHD_HTTP_OK, json_pack("{s:I,s:b}", "webhook", (json_int_t)id, "removed", 1), status);
 	}
 	if (n == 3 || n == 4)
 		return sw_server_json_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, status, "method not allowed");
@@ -605,7 +529,7 @@ static enum MHD_Result tokens(struct sw_server *s, struct MHD_Connection *c, con
 							      name && !strcmp(name, user)));
 		}
 		sqlite3_finalize(st);
-		return reply_json(c, MHD_HTTP_OK, json_pack("{s:o}", "tokens", list), status);
+		return sw_server_reply_json(c, MHD_HTTP_OK, json_pack("{s:o}", "tokens", list), status);
 	}
 	if (n == 1 && !strcmp(method, "POST")) {
 		struct sw_buf token = SW_BUF_INIT;
@@ -637,7 +561,7 @@ static enum MHD_Result tokens(struct sw_server *s, struct MHD_Connection *c, con
 			goto post_done;
 		}
 		sw_event_emit(s->db, NULL, "token.created", 0, 0, user, "token %s created by %s", name, user);
-		r = reply_json(c, MHD_HTTP_CREATED, json_pack("{s:{s:s,s:s},s:s}", "token", "name", name, "created_by",
+		r = sw_server_reply_json(c, MHD_HTTP_CREATED, json_pack("{s:{s:s,s:s},s:s}", "token", "name", name, "created_by",
 							      user, "secret", token.ptr), status);
 post_done:
 		sw_buf_release(&token);
@@ -664,7 +588,7 @@ post_done:
 		if (!changed)
 			return sw_server_json_error(c, MHD_HTTP_NOT_FOUND, status, "no token called %s", name);
 		sw_event_emit(s->db, NULL, "token.revoked", 0, 0, user, "token %s revoked by %s", name, user);
-		return reply_json(c, MHD_HTTP_OK, json_pack("{s:s,s:b}", "token", name, "revoked", 1), status);
+		return sw_server_reply_json(c, MHD_HTTP_OK, json_pack("{s:s,s:b}", "token", name, "revoked", 1), status);
 	}
 	if (n <= 2)
 		return sw_server_json_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, status, "method not allowed");
@@ -682,7 +606,7 @@ static enum MHD_Result build_cancel(struct sw_server *s, struct MHD_Connection *
 	int found = 0;
 	enum MHD_Result r;
 
-	if (parse_id(id_s, &id) < 0)
+	if (sw_api_parse_id(id_s, &id) < 0)
 		return sw_server_json_error(c, MHD_HTTP_NOT_FOUND, status, "no such build: %.30s", id_s);
 	if (sw_store_prepare(s->db, &st, "SELECT status FROM builds WHERE id = ?1 AND (?2 IS NULL OR app = ?2)") < 0)
 		return db_failed(c, status);
@@ -708,7 +632,7 @@ static enum MHD_Result build_cancel(struct sw_server *s, struct MHD_Connection *
 		goto cleanup;
 	}
 	sw_log(SW_LOG_INFO, app, (long)id, "cancel asked by %s", user);
-	r = reply_json(c, MHD_HTTP_ACCEPTED, json_pack("{s:I,s:s,s:s}", "build", (json_int_t)id, "status",
+	r = sw_server_reply_json(c, MHD_HTTP_ACCEPTED, json_pack("{s:I,s:s,s:s}", "build", (json_int_t)id, "status",
 						       strcmp(st_name.ptr, "queued") ? "cancelling" : "cancelled",
 						       "cancelled_by", user), status);
 cleanup:
@@ -726,7 +650,7 @@ enum MHD_Result sw_ops_handle(struct sw_server *s, struct MHD_Connection *c, con
 	const char *app;
 	int n, known;
 
-	n = split(url + 8, store, sizeof(store), seg);
+	n = sw_api_split(url + 8, store, sizeof(store), seg, MAX_SEGMENTS);
 	if (n <= 0)
 		return sw_server_json_error(c, MHD_HTTP_NOT_FOUND, status, "not found");
 	if (!strcmp(seg[0], "tokens"))

@@ -128,21 +128,6 @@ static int choose_name(struct sw_server *s, const char *parent, const char *bran
 
 /* ---- creating ---------------------------------------------------------------------- */
 
-static int record_app_row(sqlite3 *db, const char *app)
-{
-	sqlite3_stmt *st = NULL;
-	int ret = 0;
-
-	if (sw_store_prepare(db, &st, "INSERT OR IGNORE INTO apps(name, created_at) VALUES (?, ?)") < 0)
-		return SW_ERROR;
-	sqlite3_bind_text(st, 1, app, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_double(st, 2, sw_db_now());
-	if (sqlite3_step(st) != SQLITE_DONE)
-		ret = sw_store_error(db, "record app");
-	sqlite3_finalize(st);
-	return ret;
-}
-
 /* "A, B" (names only) of a config object. */
 static void config_names(const json_t *config, struct sw_buf *out)
 {
@@ -217,7 +202,7 @@ static int ensure_review(struct sw_server *s, const char *parent, const char *br
 		rv->seed_config = json_object();
 	}
 	rv->seed_version = (int)json_integer_value(json_object_get(cfg, "version"));
-	if ((ret = record_app_row(s->db, rv->app)) < 0 || (ret = sw_review_save(s->db, rv)) < 0)
+	if ((ret = sw_app_record(s->db, rv->app)) < 0 || (ret = sw_review_save(s->db, rv)) < 0)
 		goto cleanup;
 	*created = 1;
 	config_names(rv->seed_config, &names);
@@ -360,19 +345,6 @@ int sw_reviews_push(struct sw_server *s, struct MHD_Connection *c, struct sw_job
 
 /* ---- apps:destroy ------------------------------------------------------------------- */
 
-static int exec_app(sqlite3 *db, const char *sql, const char *app)
-{
-	sqlite3_stmt *st = NULL;
-	int ret = 0;
-	if (sw_store_prepare(db, &st, sql) < 0)
-		return SW_ERROR;
-	sqlite3_bind_text(st, 1, app, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		ret = sw_store_error(db, "destroy");
-	sqlite3_finalize(st);
-	return ret;
-}
-
 /* Every record of a review app whose parent goes: build logs, builds, releases, ... */
 static int forget(struct sw_server *s, const char *app)
 {
@@ -396,7 +368,7 @@ static int forget(struct sw_server *s, const char *app)
 		sqlite3_finalize(st);
 	}
 	for (i = 0; sql[i] && ret == 0; i++)
-		ret = exec_app(s->db, sql[i], app);
+		ret = sw_store_exec_text(s->db, sql[i], app, "destroy") < 0 ? SW_ERROR : 0;
 	sw_buf_release(&p);
 	return ret;
 }
@@ -430,7 +402,8 @@ int sw_reviews_destroy_parent(struct sw_server *s, const char *parent, const cha
 		sw_buf_addf(&note, "%d review app%s", n, n == 1 ? "" : "s");
 		json_array_append_new(removed, json_string(note.ptr));
 	}
-	ret = exec_app(s->db, "DELETE FROM review_settings WHERE app = ?", parent);
+	ret = sw_store_exec_text(s->db, "DELETE FROM review_settings WHERE app = ?", parent, "destroy") < 0 ?
+		      SW_ERROR : 0;
 cleanup:
 	sw_strvec_clear(&all);
 	sw_buf_release(&note);
@@ -472,22 +445,6 @@ void sw_reviews_app_json(sqlite3 *db, const char *app, json_t *o)
 }
 
 /* ---- the API -------------------------------------------------------------------------- */
-
-static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned code, json_t *o, unsigned *status)
-{
-	struct sw_buf b = SW_BUF_INIT;
-	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	enum MHD_Result r;
-
-	json_decref(o);
-	if (!text)
-		return sw_server_json_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, status, "cannot encode JSON");
-	sw_buf_addf(&b, "%s\n", text);
-	free(text);
-	r = sw_server_reply(c, code, "application/json", b.ptr, b.len, status);
-	sw_buf_release(&b);
-	return r;
-}
 
 /* "/api/v1/apps/<app>/<rest>" → app and rest; -1 when url is not of that form. */
 static int split(const char *url, struct sw_buf *app, struct sw_buf *rest)
@@ -536,7 +493,7 @@ static enum MHD_Result list(struct sw_server *s, struct MHD_Connection *c, const
 		json_decref(reviews);
 		return sw_server_json_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, status, "%s", sw_error_last());
 	}
-	return reply_json(c, MHD_HTTP_OK, settings_json(s->db, app, reviews), status);
+	return sw_server_reply_json(c, MHD_HTTP_OK, settings_json(s->db, app, reviews), status);
 }
 
 static enum MHD_Result settings(struct sw_server *s, struct MHD_Connection *c, const char *app,
@@ -576,7 +533,7 @@ static enum MHD_Result settings(struct sw_server *s, struct MHD_Connection *c, c
 		goto cleanup;
 	}
 	sw_log(SW_LOG_INFO, app, 0, "review app settings changed by %s", user);
-	r = reply_json(c, MHD_HTTP_OK, settings_json(s->db, app, reviews), status);
+	r = sw_server_reply_json(c, MHD_HTTP_OK, settings_json(s->db, app, reviews), status);
 cleanup:
 	json_decref(in);
 	return r;

@@ -84,6 +84,22 @@ static enum MHD_Result reply_line(struct MHD_Connection *c, unsigned status, uns
 	return r;
 }
 
+enum MHD_Result sw_server_reply_json(struct MHD_Connection *c, unsigned status, json_t *o, unsigned *status_out)
+{
+	struct sw_buf b = SW_BUF_INIT;
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	enum MHD_Result r;
+
+	json_decref(o);
+	if (!text)
+		return sw_server_json_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, status_out, "cannot encode JSON");
+	sw_buf_addf(&b, "%s\n", text);
+	free(text);
+	r = sw_server_reply(c, status, "application/json", b.ptr, b.len, status_out);
+	sw_buf_release(&b);
+	return r;
+}
+
 enum MHD_Result sw_server_json_error(struct MHD_Connection *c, unsigned status, unsigned *status_out,
 				     const char *fmt, ...)
 {

@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <sqlite3.h>
+#include <jansson.h>
 #include <microhttpd.h>
 
 #include "receiver/auth.h"
@@ -44,6 +45,9 @@ void sw_server_release(struct sw_server *s);
  */
 enum MHD_Result sw_server_reply(struct MHD_Connection *c, unsigned status, const char *content_type,
 				const char *body, size_t len, unsigned *status_out);
+
+/* Queue o as one compact JSON line with status; takes o's reference (NULL: a 500). */
+enum MHD_Result sw_server_reply_json(struct MHD_Connection *c, unsigned status, json_t *o, unsigned *status_out);
 
 /* Queue {"error": "<message>"} with status. */
 enum MHD_Result sw_server_json_error(struct MHD_Connection *c, unsigned status, unsigned *status_out,

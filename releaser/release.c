@@ -16,20 +16,30 @@ static const char *const kind_names[] = {
 	"push", "rollback", "config", "scale",
 };
 
+#define NAMES_NR(a) (sizeof(a) / sizeof(*(a)))
+
+/* The index of name in names[0..n), or -1. */
+static int name_index(const char *const *names, unsigned n, const char *name)
+{
+	unsigned i;
+	for (i = 0; i < n; i++)
+		if (!strcmp(name, names[i]))
+			return (int)i;
+	return -1;
+}
+
 const char *sw_release_status_name(enum sw_release_status s)
 {
-	return (unsigned)s < sizeof(status_names) / sizeof(*status_names) ? status_names[s] : "unknown";
+	return (unsigned)s < NAMES_NR(status_names) ? status_names[s] : "unknown";
 }
 
 int sw_release_status_parse(const char *name, enum sw_release_status *out)
 {
-	unsigned i;
-	for (i = 0; i < sizeof(status_names) / sizeof(*status_names); i++)
-		if (!strcmp(name, status_names[i])) {
-			*out = (enum sw_release_status)i;
-			return 0;
-		}
-	return sw_error_code(SW_EINVAL, "unknown release status '%.40s'", name);
+	int i = name_index(status_names, NAMES_NR(status_names), name);
+	if (i < 0)
+		return sw_error_code(SW_EINVAL, "unknown release status '%.40s'", name);
+	*out = (enum sw_release_status)i;
+	return 0;
 }
 
 int sw_release_status_final(enum sw_release_status s)
@@ -39,18 +49,16 @@ int sw_release_status_final(enum sw_release_status s)
 
 const char *sw_release_kind_name(enum sw_release_kind k)
 {
-	return (unsigned)k < sizeof(kind_names) / sizeof(*kind_names) ? kind_names[k] : "unknown";
+	return (unsigned)k < NAMES_NR(kind_names) ? kind_names[k] : "unknown";
 }
 
 int sw_release_kind_parse(const char *name, enum sw_release_kind *out)
 {
-	unsigned i;
-	for (i = 0; i < sizeof(kind_names) / sizeof(*kind_names); i++)
-		if (!strcmp(name, kind_names[i])) {
-			*out = (enum sw_release_kind)i;
-			return 0;
-		}
-	return sw_error_code(SW_EINVAL, "unknown release kind '%.40s'", name);
+	int i = name_index(kind_names, NAMES_NR(kind_names), name);
+	if (i < 0)
+		return sw_error_code(SW_EINVAL, "unknown release kind '%.40s'", name);
+	*out = (enum sw_release_kind)i;
+	return 0;
 }
 
 void sw_release_init(struct sw_release *r)
