@@ -229,23 +229,37 @@ class Policy(unittest.TestCase):
         sample = {
             'AWS::Partition': 'aws', 'AWS::Region': 'eu-west-1', 'AWS::AccountId': '123456789012',
             'AWS::StackName': 'slipway', 'Cluster': 'slipway',
-            'LoadBalancer.LoadBalancerFullName': 'app/slipway-LoadBalancer-1X2Y3Z/0123456789abcdef',
+            'HttpListener': 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/slipway-LoadB-1X2Y3Z/'
+                            '0123456789abcdef/1111111111111111',
+            'HttpsListener': 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/slipway-LoadB-1X2Y3Z/'
+                             '0123456789abcdef/2222222222222222',
+            ('Cluster', 'Arn'): 'arn:aws:ecs:eu-west-1:123456789012:cluster/slipway',
+            ('ExecutionRole', 'Arn'): 'arn:aws:iam::123456789012:role/slipway-ExecutionRole-ABC',
         }
-        atts = {('Cluster', 'Arn'): 'arn:aws:ecs:eu-west-1:123456789012:cluster/slipway',
-                ('ExecutionRole', 'Arn'): 'arn:aws:iam::123456789012:role/slipway-ExecutionRole-ABC'}
 
-        def resolve(v):
+        def resolve(v, conditions, names=None):
+            """The value of v, a template expression, for this sample stack."""
+            names = names or {}
+            r = lambda x: resolve(x, conditions, names)
             if isinstance(v, list):
-                return [resolve(x) for x in v]
-            if isinstance(v, dict) and 'Fn::Sub' in v:
-                return re.sub(r'\$\{([^}]+)\}', lambda m: sample[m.group(1)], v['Fn::Sub'])
-            if isinstance(v, dict) and 'Fn::GetAtt' in v:
-                return atts[tuple(v['Fn::GetAtt'])]
-            if isinstance(v, dict) and 'Ref' in v:
-                return sample[v['Ref']]
-            if isinstance(v, dict):
-                return {k: resolve(x) for k, x in v.items()}
-            return v
+                return [r(x) for x in v]
+            if not isinstance(v, dict):
+                return v
+            (fn, arg), = v.items() if len(v) == 1 else ((None, None),)
+            if fn == 'Ref':
+                return sample[arg]
+            if fn == 'Fn::GetAtt':
+                return sample[tuple(arg)]
+            if fn == 'Fn::If':
+                return r(arg[1] if conditions[arg[0]] else arg[2])
+            if fn == 'Fn::Select':
+                return r(arg[1])[int(arg[0])]
+            if fn == 'Fn::Split':
+                return r(arg[1]).split(arg[0])
+            if fn == 'Fn::Sub':
+                text, more = (arg, {}) if isinstance(arg, str) else (arg[0], {k: r(x) for k, x in arg[1].items()})
+                return re.sub(r'\$\{([^}]+)\}', lambda m: more.get(m.group(1)) or sample[m.group(1)], text)
+            return {k: r(x) for k, x in v.items()}
 
         def as_list(v):
             return v if isinstance(v, list) else [v]
@@ -256,9 +270,10 @@ class Policy(unittest.TestCase):
             self.assertEqual(sorted(as_list(fs['Action'])), sorted(as_list(ss['Action'])), sid)
             keys = lambda st: sorted(k for kv in st.get('Condition', {}).values() for k in kv)
             self.assertEqual(keys(fs), keys(ss), f'{sid}: condition keys')
-            for r in as_list(resolve(ss['Resource'])):
-                self.assertTrue(any(fnmatch.fnmatchcase(r, p) for p in as_list(fs['Resource'])),
-                                f'{sid}: the stack\'s {r} is outside the file\'s {fs["Resource"]}')
+            for https in (False, True):
+                for r in as_list(resolve(ss['Resource'], {'HasCertificate': https})):
+                    self.assertTrue(any(fnmatch.fnmatchcase(r, p) for p in as_list(fs['Resource'])),
+                                    f'{sid}: the stack\'s {r} is outside the file\'s {fs["Resource"]}')
 
     def test_actions_are_iam_actions(self):
         """Every action exists in IAM's service authorization data (cfn-lint's copy)."""
