@@ -763,12 +763,7 @@ class Validator:
     """The proxy: Validator(upstream_url) starts it (a thread) on a free loopback port."""
 
     def __init__(self, upstream, strict=True, models=None, timeout=300):
-        u = urllib.parse.urlsplit(upstream)
-        if u.scheme not in ('http', 'https') or not u.hostname:
-            raise ValueError(f'upstream {upstream!r}: want http(s)://host[:port]')
-        self.upstream = upstream
-        self._scheme, self._host = u.scheme, u.hostname
-        self._port = u.port or (443 if u.scheme == 'https' else 80)
+        self.retarget(upstream)
         self.strict = strict
         self.timeout = timeout
         self.models = models or Models()
@@ -781,6 +776,16 @@ class Validator:
         self.url = f'http://127.0.0.1:{self.port}'
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self._thread.start()
+
+    def retarget(self, upstream):
+        """Forward to upstream from now on (for a proxy started before its upstream, e.g.
+        when the engine's port is chosen by a helper that also starts slipwayd)."""
+        u = urllib.parse.urlsplit(upstream)
+        if u.scheme not in ('http', 'https') or not u.hostname:
+            raise ValueError(f'upstream {upstream!r}: want http(s)://host[:port]')
+        self.upstream = upstream
+        self._scheme, self._host = u.scheme, u.hostname
+        self._port = u.port or (443 if u.scheme == 'https' else 80)
 
     # ---- what the tests read ---------------------------------------------------------------
     def calls(self, service=None, operation=None):
