@@ -123,7 +123,7 @@ class Offline(unittest.TestCase):
             ('ecs', 'CreateService', {'serviceName': 'a' * 256}, 'serviceName', 'up to 255'),
             ('ecs', 'DescribeServices', {'services': ['ok', 'arn:aws:ecs:us-east-1:1:service/x']}, 'services[1]', 'ARN'),
             ('ecs', 'RegisterTaskDefinition', {'family': 'f', 'containerDefinitions': [{'name': 'web', 'memory': '256'}]},
-             'containerDefinitions[0].memory', 'expected a integer'),
+             'containerDefinitions[0].memory', 'expected integer'),
             ('ecs', 'RegisterTaskDefinition', {'family': 'f', 'containerDefinitions': [],
                                                'tags': [{'key': f'k{i}', 'value': 'v'} for i in range(51)]},
              'tags', 'above the maximum 50'),

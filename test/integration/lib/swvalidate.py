@@ -374,9 +374,16 @@ class _Walker:
             for where, msg in _check_tags(tags, path):
                 self.bad(where, msg)
 
+    def _is(self, shape, value, path, kinds):
+        """Is value of the Python type(s) kinds (bool is never a number)? Else report it."""
+        kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+        if isinstance(value, kinds) and (bool in kinds or not isinstance(value, bool)):
+            return True
+        self.bad(path, f'expected {shape.type_name} ({shape.name}), got {type(value).__name__}')
+        return False
+
     def walk_structure(self, shape, value, path):
-        if not isinstance(value, dict):
-            self.bad(path, f'expected a structure ({shape.name}), got {type(value).__name__}')
+        if not self._is(shape, value, path, dict):
             return False
         if shape.metadata.get('document'):
             return True
@@ -403,8 +410,7 @@ class _Walker:
             self.bad(path, f'{what} {n} is above the maximum {hi}')
 
     def walk_list(self, shape, value, path):
-        if not isinstance(value, list):
-            self.bad(path, f'expected a list ({shape.name}), got {type(value).__name__}')
+        if not self._is(shape, value, path, list):
             return False
         self._bounds(shape, len(value), path, 'list length')
         for i, v in enumerate(value):
@@ -415,8 +421,7 @@ class _Walker:
         return True
 
     def walk_map(self, shape, value, path):
-        if not isinstance(value, dict):
-            self.bad(path, f'expected a map ({shape.name}), got {type(value).__name__}')
+        if not self._is(shape, value, path, dict):
             return False
         self._bounds(shape, len(value), path, 'map size')
         for k, v in value.items():
@@ -425,8 +430,7 @@ class _Walker:
         return True
 
     def walk_string(self, shape, value, path):
-        if not isinstance(value, str):
-            self.bad(path, f'expected a string ({shape.name}), got {type(value).__name__}')
+        if not self._is(shape, value, path, str):
             return False
         if shape.enum and value not in shape.enum:
             self.bad(path, f'{value!r} is not one of {shape.name}: {", ".join(shape.enum)}')
@@ -437,8 +441,7 @@ class _Walker:
         return True
 
     def _number(self, shape, value, path, kinds):
-        if isinstance(value, bool) or not isinstance(value, kinds):
-            self.bad(path, f'expected a {shape.type_name} ({shape.name}), got {type(value).__name__}')
+        if not self._is(shape, value, path, kinds):
             return False
         self._bounds(shape, value, path, 'value')
         return True
@@ -454,14 +457,10 @@ class _Walker:
     walk_float = walk_double
 
     def walk_boolean(self, shape, value, path):
-        if not isinstance(value, bool):
-            self.bad(path, f'expected a boolean ({shape.name}), got {type(value).__name__}')
-            return False
-        return True
+        return self._is(shape, value, path, bool)
 
     def walk_timestamp(self, shape, value, path):
-        if isinstance(value, bool) or not isinstance(value, (int, float, str, datetime.datetime)):
-            self.bad(path, f'expected a timestamp ({shape.name}), got {type(value).__name__}')
+        if not self._is(shape, value, path, (int, float, str, datetime.datetime)):
             return False
         if isinstance(value, str):
             try:
