@@ -143,6 +143,24 @@ class Template(unittest.TestCase):
         self.assertEqual(r['ExecutionRole']['Properties']['ManagedPolicyArns'], [arn('AmazonECSTaskExecutionRolePolicy')])
         self.assertEqual(r['Ec2InstanceRole']['Properties']['ManagedPolicyArns'], [arn('AmazonEC2ContainerServiceforEC2Role')])
 
+    def test_security_group_descriptions(self):
+        """EC2 takes only these characters in group and rule descriptions (neither moto nor
+        cfn-lint checks): a-z A-Z 0-9 . _ - : / ( ) # , @ [ ] + = & ; { } ! $ * and space."""
+        ok = re.compile(r'[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]{0,255}')
+        seen = 0
+        for name, r in self.t['Resources'].items():
+            p = r.get('Properties', {})
+            texts = []
+            if r['Type'] == 'AWS::EC2::SecurityGroup':
+                texts.append(p['GroupDescription'])
+                texts += [x['Description'] for k in ('SecurityGroupIngress', 'SecurityGroupEgress') for x in p.get(k, [])]
+            elif r['Type'] in ('AWS::EC2::SecurityGroupIngress', 'AWS::EC2::SecurityGroupEgress'):
+                texts.append(p['Description'])
+            for text in texts:
+                seen += 1
+                self.assertTrue(ok.fullmatch(text), f'{name}: {text!r}')
+        self.assertGreaterEqual(seen, 7)
+
     def test_load_balancer_reaches_only_the_tasks(self):
         """(moto ignores SecurityGroupEgress) The load balancer's only way out is to the
         tasks' group; the tasks' only way in is from the load balancer's."""
