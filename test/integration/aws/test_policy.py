@@ -218,6 +218,10 @@ class Policy(unittest.TestCase):
                          + (f'\nimplicit actions whose reason is gone: {lost}' if lost else ''))
         self.assertGreater(len(self.calls), 30, 'the extraction found too few calls: has the calling pattern changed?')
 
+    def test_fits_a_managed_policy(self):
+        """IAM takes managed policies of up to 6,144 characters, whitespace not counted."""
+        self.assertLess(len(re.sub(r'\s', '', json.dumps(self.file))), 6144)
+
     def test_no_wildcard_actions(self):
         for doc in (self.file, self.stack_doc):
             for a in policy_actions(doc):

@@ -24,6 +24,7 @@ What moto cannot model is checked on the template itself, not bent for moto:
 """
 import base64
 import fnmatch
+import json
 import os
 import re
 import subprocess
@@ -256,6 +257,7 @@ class OnMoto(unittest.TestCase):
 
         policy = iam.get_policy(PolicyArn=out['SlipwaydPolicyArn'])['Policy']
         doc = iam.get_policy_version(PolicyArn=policy['Arn'], VersionId=policy['DefaultVersionId'])['PolicyVersion']['Document']
+        self.assertLess(len(re.sub(r'\s', '', json.dumps(doc))), 6144, 'IAM\'s managed policy size limit')
         st = {s['Sid']: s for s in doc['Statement']}
         self.assertEqual(st['EcsCluster']['Resource'], cluster['clusterArn'])
         self.assertEqual(st['EcsListTasks']['Condition'], {'ArnEquals': {'ecs:cluster': cluster['clusterArn']}})
