@@ -4,7 +4,9 @@
 
 #include "builder/image.h"
 #include "common/docker.h"
+#include "common/env.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/lines.h"
 #include "common/strvec.h"
 #include "common/xalloc.h"
@@ -32,8 +34,8 @@ struct jstream {
 
 const char *sw_image_docker_where(void)
 {
-	const char *host = getenv("DOCKER_HOST");
-	if (!host || !*host)
+	const char *host = sw_env_str("DOCKER_HOST");
+	if (!host)
 		return "/var/run/docker.sock";
 	if (!strncmp(host, "unix://", 7))
 		return host + 7;
@@ -104,16 +106,16 @@ static int on_json_line(void *ctx, const char *line, size_t len)
 	if ((v = json_object_get(doc, "stream")) && json_is_string(v)) {
 		ret = sw_lines_feed(&js->text, json_string_value(v), json_string_length(v));
 	} else if ((v = json_object_get(doc, "errorDetail")) || json_object_get(doc, "error")) {
-		const char *msg = json_string_value(json_object_get(v, "message"));
+		const char *msg = sw_json_str(v, "message");
 		if (!msg || !*msg)
-			msg = json_string_value(json_object_get(doc, "error"));
+			msg = sw_json_str(doc, "error");
 		keep_first(&js->error, msg ? msg : "unknown error");
 	} else if ((v = json_object_get(doc, "aux")) && json_is_object(v)) {
-		keep_first(&js->aux_id, json_string_value(json_object_get(v, "ID")));
-		keep_first(&js->aux_digest, json_string_value(json_object_get(v, "Digest")));
+		keep_first(&js->aux_id, sw_json_str(v, "ID"));
+		keep_first(&js->aux_digest, sw_json_str(v, "Digest"));
 	} else if ((v = json_object_get(doc, "status")) && json_is_string(v)) {
 		json_t *pd = json_object_get(doc, "progressDetail");
-		const char *id = json_string_value(json_object_get(doc, "id"));
+		const char *id = sw_json_str(doc, "id");
 		if (js->relay_status && (!pd || !json_object_size(pd)) && !json_object_get(doc, "progress")) {
 			struct sw_buf l = SW_BUF_INIT;
 			if (id && *id)

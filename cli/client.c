@@ -14,7 +14,9 @@
 #include "cli/output.h"
 #include "cli/netrc.h"
 #include "cli/remote.h"
+#include "common/env.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/lines.h"
 #include "common/strvec.h"
 #include "common/xalloc.h"
@@ -44,45 +46,51 @@ static int read_small(const char *path, struct sw_buf *out, size_t cap)
 	return n < 0 ? -1 : 0;
 }
 
-static void config_url_path(struct sw_buf *out)
+void sw_cli_config_dir(struct sw_buf *out)
 {
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	const char *xdg = sw_env_str("XDG_CONFIG_HOME"), *home = sw_env_str("HOME");
 	sw_buf_reset(out);
-	if (xdg && *xdg)
-		sw_buf_addf(out, "%s/slipway/url", xdg);
-	else if (home && *home)
-		sw_buf_addf(out, "%s/.config/slipway/url", home);
+	if (xdg)
+		sw_buf_addf(out, "%s/slipway", xdg);
+	else if (home)
+		sw_buf_addf(out, "%s/.config/slipway", home);
 }
 
 int sw_cli_server_url(struct sw_buf *out)
 {
-	const char *env = getenv("SLIPWAY_URL"), *port = getenv("SLIPWAY_PORT");
+	const char *env = sw_env_str("SLIPWAY_URL");
 	struct sw_buf path = SW_BUF_INIT;
 	struct sw_cli_url u;
+	long long port = 0;
+	int ret = 0;
 
 	sw_buf_reset(out);
-	if (env && *env) {
+	if (env) {
 		sw_buf_adds(out, env);
 	} else {
-		config_url_path(&path);
+		sw_cli_config_dir(&path);
+		if (path.len)
+			sw_buf_adds(&path, "/url");
 		if (!path.len || read_small(path.ptr, out, 2048) < 0 || !out->len) {
 			sw_buf_reset(out);
-			sw_buf_addf(out, "http://127.0.0.1:%s", port && *port ? port : "5480");
+			if ((ret = sw_env_int("SLIPWAY_PORT", 5480, 1, 65535, &port)) < 0)
+				goto cleanup;
+			sw_buf_addf(out, "http://127.0.0.1:%lld", port);
 		}
 	}
-	sw_buf_release(&path);
 	while (out->len && out->ptr[out->len - 1] == '/')
 		sw_buf_setlen(out, out->len - 1);
 	if (sw_cli_url_parse(out->ptr, &u) < 0)
-		return sw_error_code(SW_EINVAL, "%s%s is not an http(s) URL", env && *env ? "SLIPWAY_URL: " : "",
-				     out->ptr);
-	return 0;
+		ret = sw_error_code(SW_EINVAL, "%s%s is not an http(s) URL", env ? "SLIPWAY_URL: " : "", out->ptr);
+cleanup:
+	sw_buf_release(&path);
+	return ret;
 }
 
 int sw_cli_client_init(struct sw_cli_client *c)
 {
 	struct sw_buf url = SW_BUF_INIT, b = SW_BUF_INIT, login = SW_BUF_INIT, pw = SW_BUF_INIT;
-	const char *env = getenv("SLIPWAY_TOKEN");
+	const char *env = sw_env_str("SLIPWAY_TOKEN");
 	struct sw_cli_url u;
 	int ret = 0;
 
@@ -92,7 +100,7 @@ int sw_cli_client_init(struct sw_cli_client *c)
 		goto cleanup;
 	}
 	c->url = sw_buf_detach(&url, NULL);
-	if (env && *env) {
+	if (env) {
 		c->token = xstrdup(env);
 		c->token_from = "SLIPWAY_TOKEN";
 		goto cleanup;
@@ -110,11 +118,11 @@ int sw_cli_client_init(struct sw_cli_client *c)
 	}
 	/* the admin token of a slipwayd on this machine */
 	{
-		const char *home = getenv("SLIPWAY_HOME"), *h = getenv("HOME");
+		const char *home = sw_env_str("SLIPWAY_HOME"), *h = sw_env_str("HOME");
 		sw_buf_reset(&b);
-		if (home && *home)
+		if (home)
 			sw_buf_addf(&b, "%s/admin.token", home);
-		else if (h && *h)
+		else if (h)
 			sw_buf_addf(&b, "%s/.slipway/admin.token", h);
 		if (b.len && read_small(b.ptr, &pw, 1024) == 0 && pw.len) {
 			c->token = xstrdup(pw.ptr);
@@ -211,7 +219,7 @@ static void reach_error(const struct sw_cli_client *c, int code)
 static int status_error(const struct sw_cli_client *c, long status, const char *body, size_t len)
 {
 	json_t *o = len ? json_loadb(body, len, 0, NULL) : NULL;
-	const char *msg = json_string_value(json_object_get(o, "error"));
+	const char *msg = sw_json_str(o, "error");
 	int code = status == 404 ? SW_ENOTFOUND : status == 400 ? SW_EINVAL : status == 409 ? SW_EEXISTS :
 		   status == 401 || status == 403 ? SW_EAUTH : SW_ERROR;
 

@@ -54,6 +54,12 @@ int sw_cli_client_init(struct sw_cli_client *c);
 /* Free what init made (fine on an SW_CLI_CLIENT_INIT one). */
 void sw_cli_client_release(struct sw_cli_client *c);
 
+/*
+ * Where `slipway login` keeps the server's URL (in "url"): $XDG_CONFIG_HOME/slipway, else
+ * ~/.config/slipway. Into out; empty when neither variable is set.
+ */
+void sw_cli_config_dir(struct sw_buf *out);
+
 /* The URL only (for login, and app lookup before a token is needed). Into out. */
 int sw_cli_server_url(struct sw_buf *out);
 

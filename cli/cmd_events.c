@@ -12,12 +12,8 @@
 #include "cli/output.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/banned.h"
-
-static const char *str(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
 
 static enum sw_cli_style type_style(const char *type)
 {
@@ -36,18 +32,18 @@ static enum sw_cli_style type_style(const char *type)
 /* "2026-11-26T10:00:01Z  build.started     v7   build 12 ... (admin)" */
 void sw_cli_event_line(const json_t *e, int color, struct sw_buf *out)
 {
-	const char *type = str(e, "type") ? str(e, "type") : "?";
+	const char *type = sw_json_str_or(e, "type", "?");
 	struct sw_buf t = SW_BUF_INIT;
 	size_t w = strlen(type);
 
-	sw_buf_addf(out, "%s  ", str(e, "created_at") ? str(e, "created_at") : "");
+	sw_buf_addf(out, "%s  ", sw_json_str_or(e, "created_at", ""));
 	sw_cli_paint(out, color, type_style(type), type);
 	while (w++ < 20)
 		sw_buf_addch(out, ' ');
-	sw_buf_addf(out, "%-5s ", str(e, "release") ? str(e, "release") : "");
-	sw_buf_adds(out, str(e, "message") ? str(e, "message") : "");
-	if (str(e, "actor") && !strstr(str(e, "message") ? str(e, "message") : "", str(e, "actor"))) {
-		sw_buf_addf(&t, "(%s)", str(e, "actor"));
+	sw_buf_addf(out, "%-5s ", sw_json_str_or(e, "release", ""));
+	sw_buf_adds(out, sw_json_str_or(e, "message", ""));
+	if (sw_json_str(e, "actor") && !strstr(sw_json_str_or(e, "message", ""), sw_json_str(e, "actor"))) {
+		sw_buf_addf(&t, "(%s)", sw_json_str(e, "actor"));
 		sw_buf_addch(out, ' ');
 		sw_cli_paint(out, color, SW_CLI_DIM, t.ptr);
 	}

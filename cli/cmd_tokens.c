@@ -18,16 +18,13 @@
 #include "cli/output.h"
 #include "cli/remote.h"
 #include "common/buf.h"
+#include "common/env.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
 #define TOKEN_NAME_CHARS "abcdefghijklmnopqrstuvwxyz0123456789-_."
-
-static const char *str(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
 
 static int name_ok(const char *n)
 {
@@ -56,9 +53,9 @@ int sw_cli_cmd_tokens(const struct sw_cli_command *cmd, int argc, char **argv)
 	sw_cli_table_init(&t, "NAME", "CREATED", "", NULL);
 	json_array_foreach(json_object_get(out, "tokens"), i, tk) {
 		struct sw_buf when = SW_BUF_INIT;
-		sw_cli_reltime_iso(str(tk, "created_at"), &when);
-		sw_cli_table_add(&t, str(tk, "name"), when.ptr,
-				 json_is_true(json_object_get(tk, "current")) ? "(this one)" : "");
+		sw_cli_reltime_iso(sw_json_str(tk, "created_at"), &when);
+		sw_cli_table_add(&t, sw_json_str(tk, "name"), when.ptr,
+				 sw_json_bool(tk, "current", 0) ? "(this one)" : "");
 		sw_buf_release(&when);
 	}
 	sw_cli_table_print(&t, NULL);
@@ -88,7 +85,7 @@ int sw_cli_cmd_tokens_create(const struct sw_cli_command *cmd, int argc, char **
 		ret = sw_cli_print_json(out);
 		goto cleanup;
 	}
-	printf("Created token %s (shown this once):\n  %s\n", a.pos[0], str(out, "secret"));
+	printf("Created token %s (shown this once):\n  %s\n", a.pos[0], sw_json_str(out, "secret"));
 cleanup:
 	json_decref(out);
 	json_decref(body);
@@ -158,19 +155,15 @@ static int read_secret(struct sw_buf *out, int prompt)
 
 static int save_url(const char *url)
 {
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
 	struct sw_buf dir = SW_BUF_INIT, path = SW_BUF_INIT, text = SW_BUF_INIT;
 	int ret = 0;
 
-	if (xdg && *xdg)
-		sw_buf_addf(&dir, "%s/slipway", xdg);
-	else if (home && *home)
-		sw_buf_addf(&dir, "%s/.config/slipway", home);
-	else
+	sw_cli_config_dir(&dir);
+	if (!dir.len)
 		goto cleanup;
-	if (!xdg || !*xdg) {
+	if (!sw_env_str("XDG_CONFIG_HOME")) {   /* ~/.config/slipway: make ~/.config first */
 		struct sw_buf parent = SW_BUF_INIT;
-		sw_buf_addf(&parent, "%s/.config", home);
+		sw_buf_addf(&parent, "%s/.config", sw_env_str("HOME"));
 		mkdir(parent.ptr, 0700);
 		sw_buf_release(&parent);
 	}
@@ -243,7 +236,7 @@ int sw_cli_cmd_login(const struct sw_cli_command *cmd, int argc, char **argv)
 	}
 	printf("Logged in to %s: the token is in %s for %s (mode 0600); git push over HTTP uses it too.\n", url.ptr,
 	       path.ptr, u.host);
-	if (getenv("SLIPWAY_TOKEN") && *getenv("SLIPWAY_TOKEN"))
+	if (sw_env_str("SLIPWAY_TOKEN"))
 		printf("Note: SLIPWAY_TOKEN is set and wins over it.\n");
 cleanup:
 	sw_cli_client_release(&c);

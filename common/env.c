@@ -5,8 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common/env.h"
 #include "common/buf.h"
+#include "common/env.h"
 #include "common/error.h"
 #include "common/time.h"
 #include "common/xalloc.h"
@@ -40,8 +40,8 @@ int sw_env_int(const char *name, long long dflt, long long min, long long max, l
 	errno = 0;
 	n = isdigit((unsigned char)*digits) ? strtoll(v, &end, 10) : 0;
 	if (!end || *end || errno || n < min || n > max)
-		return sw_error_code(SW_EINVAL, "%s: want a whole number from %lld to %lld, not '%.40s'", name, min, max,
-				     v);
+		return sw_error_code(SW_EINVAL, "%s: want a whole number from %lld to %lld, not '%.40s'", name, min,
+				     max, v);
 	*out = n;
 	return 0;
 }

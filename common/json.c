@@ -6,6 +6,12 @@ const char *sw_json_str(const json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
+const char *sw_json_str_or(const json_t *o, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : dflt;
+}
+
 long long sw_json_int(const json_t *o, const char *key, long long dflt)
 {
 	const json_t *v = json_object_get(o, key);

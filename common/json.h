@@ -15,6 +15,9 @@
 /* o[key] when it is a string, else NULL (borrowed). */
 const char *sw_json_str(const json_t *o, const char *key);
 
+/* o[key] when it is a string (borrowed), else dflt. */
+const char *sw_json_str_or(const json_t *o, const char *key, const char *dflt);
+
 /* o[key] when it is an integer, else dflt (a real number is not an integer: dflt). */
 long long sw_json_int(const json_t *o, const char *key, long long dflt);
 

@@ -11,7 +11,9 @@
 #include "common/aws/sigv4.h"
 #include "common/error.h"
 #include "common/http.h"
+#include "common/json.h"
 #include "common/strvec.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -174,13 +176,6 @@ struct sw_aws_credentials *sw_aws_client_credentials(struct sw_aws_client *c)
 	return c->creds;
 }
 
-static long mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 static int is_auth_code(const char *code)
 {
 	static const char *const codes[] = {
@@ -205,12 +200,12 @@ static void json_error(const struct sw_http_response *http, struct sw_aws_result
 	const char *code = NULL, *msg = NULL;
 
 	if (json_is_object(j)) {
-		code = json_string_value(json_object_get(j, "__type"));
+		code = sw_json_str(j, "__type");
 		if (!code)
-			code = json_string_value(json_object_get(j, "code"));
-		msg = json_string_value(json_object_get(j, "message"));
+			code = sw_json_str(j, "code");
+		msg = sw_json_str(j, "message");
 		if (!msg)
-			msg = json_string_value(json_object_get(j, "Message"));
+			msg = sw_json_str(j, "Message");
 	}
 	if (code && *code) {
 		const char *hash = strrchr(code, '#');
@@ -269,7 +264,7 @@ int sw_aws_call(struct sw_aws_client *c, const char *service, const char *operat
 	struct sw_strvec base = SW_STRVEC_INIT;
 	struct sw_http_response http = SW_HTTP_RESPONSE_INIT;
 	int max_attempts = c->retry.max_attempts > 0 ? c->retry.max_attempts : 3;
-	long deadline = mono_ms() + c->call_timeout_ms;
+	long deadline = sw_time_mono_ms() + c->call_timeout_ms;
 	int spent = 0, ret = SW_ERROR, idx;
 	char *text = NULL;
 
@@ -311,7 +306,7 @@ int sw_aws_call(struct sw_aws_client *c, const char *service, const char *operat
 		struct sw_strvec all = SW_STRVEC_INIT;
 		struct sw_http_request req;
 		enum sw_aws_retry_kind kind;
-		long remaining = deadline - mono_ms();
+		long remaining = deadline - sw_time_mono_ms();
 		long retry_after = -1;
 		int r;
 
@@ -447,7 +442,7 @@ int sw_aws_call(struct sw_aws_client *c, const char *service, const char *operat
 				break;
 			}
 			spent += c->retry.no_quota ? 0 : cost;
-			if (mono_ms() + delay >= deadline) {
+			if (sw_time_mono_ms() + delay >= deadline) {
 				sw_buf_addf(&last, " (no time left to retry within %.1f s)", c->call_timeout_ms / 1000.0);
 				break;
 			}

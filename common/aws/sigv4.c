@@ -10,6 +10,7 @@
 
 #include "common/aws/sigv4.h"
 #include "common/error.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -51,9 +52,8 @@ void sw_sigv4_uri_encode(struct sw_buf *out, const char *s, size_t len, int keep
 
 void sw_sigv4_amz_date(time_t t, char out[17])
 {
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
+	char iso[SW_TIME_ISO_SIZE];
+	memcpy(out, sw_time_iso_basic(t, iso), 17);
 }
 
 static void hex_of(const unsigned char *d, size_t n, char *out)

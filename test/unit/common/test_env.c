@@ -44,7 +44,8 @@ static void strings(void **state)
 
 static void whole_numbers(void **state)
 {
-	static const char *const bad[] = { "abc", "5x", " 5", "+5", "0x10", "65536", "0", "1.5", "-", "99999999999999999999" };
+	static const char *const bad[] = { "abc", "5x",  " 5", "+5", "0x10",
+					   "65536", "0", "1.5", "-", "99999999999999999999" };
 	long long n = -7;
 	size_t i;
 
@@ -124,7 +125,8 @@ static void durations(void **state)
 		set(bad[i]);
 		if (sw_env_duration(VAR, 3600000, 1000, 86400000, 0, &ms) != SW_EINVAL)
 			fail_msg("%s=%s was taken", VAR, bad[i]);
-		assert_non_null(strstr(sw_error_last(), VAR ": want seconds or a duration like 30m or 2h, from 1s to 24h, not \""));
+		assert_non_null(strstr(sw_error_last(),
+				       VAR ": want seconds or a duration like 30m or 2h, from 1s to 24h, not \""));
 		assert_non_null(strstr(sw_error_last(), bad[i]));
 	}
 	/* days where the setting takes them */
@@ -136,13 +138,15 @@ static void durations(void **state)
 	assert_int_equal(ms, 3 * 86400000LL);
 	set("7x");
 	assert_int_equal(sw_env_duration(VAR, 0, 1000, 3650LL * 86400000, SW_DURATION_BARE_DAYS, &ms), SW_EINVAL);
-	assert_string_equal(sw_error_last(), VAR ": want days or a duration like 30m or 2h, from 1s to 3650d, not \"7x\"");
+	assert_string_equal(sw_error_last(),
+			    VAR ": want days or a duration like 30m or 2h, from 1s to 3650d, not \"7x\"");
 	set(NULL);
 }
 
 static void booleans(void **state)
 {
-	static const char *const yes[] = { "1", "true", "TRUE", "yes", "On" }, *const no[] = { "0", "false", "No", "off" };
+	static const char *const yes[] = { "1", "true", "TRUE", "yes", "On" };
+	static const char *const no[] = { "0", "false", "No", "off" };
 	int b = -1;
 	size_t i;
 

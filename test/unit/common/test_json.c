@@ -28,6 +28,10 @@ static void strings_are_borrowed_or_null(void **state)
 	assert_null(sw_json_str(o, "missing"));
 	assert_null(sw_json_str(NULL, "s"));
 	assert_null(sw_json_str(json_object_get(o, "s"), "s"));   /* not an object */
+	assert_string_equal(sw_json_str_or(o, "s", "?"), "hi");
+	assert_string_equal(sw_json_str_or(o, "i", "?"), "?");
+	assert_string_equal(sw_json_str_or(o, "missing", "-"), "-");
+	assert_null(sw_json_str_or(NULL, "s", NULL));
 	json_decref(o);
 }
 

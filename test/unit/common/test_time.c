@@ -6,8 +6,8 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "common/time.h"
 #include "common/error.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 static void clocks_agree(void **state)
@@ -74,6 +74,20 @@ static void iso_parsing(void **state)
 	assert_int_equal(sw_time_parse_iso("2026-11-26T10:00:01+0200", &t), SW_EINVAL);
 	assert_int_equal(sw_time_parse_iso(NULL, &t), SW_EINVAL);
 	assert_true(t == 1795687201.5);   /* untouched by the failures */
+}
+
+/* What AWS sends as a credential's Expiration (IMDS, the ECS container endpoint). */
+static void aws_expirations(void **state)
+{
+	double t;
+	assert_int_equal(sw_time_parse_iso("2015-08-30T12:36:00Z", &t), 0);
+	assert_int_equal((time_t)t, 1440938160);
+	assert_int_equal(sw_time_parse_iso("2015-08-30T12:36:00.123Z", &t), 0);
+	assert_int_equal((time_t)t, 1440938160);
+	assert_int_equal(sw_time_parse_iso("2015-08-30T14:36:00+02:00", &t), 0);
+	assert_int_equal((time_t)t, 1440938160);
+	assert_int_equal(sw_time_parse_iso("2015-08-30T12:36:00", &t), SW_EINVAL);
+	assert_int_equal(sw_time_parse_iso("yesterday", &t), SW_EINVAL);
 }
 
 static void parses(const char *s, unsigned flags, long long want)
@@ -194,6 +208,7 @@ int main(void)
 		cmocka_unit_test(deadlines),
 		cmocka_unit_test(iso_forms),
 		cmocka_unit_test(iso_parsing),
+		cmocka_unit_test(aws_expirations),
 		cmocka_unit_test(durations_parsed),
 		cmocka_unit_test(durations_written),
 	};
