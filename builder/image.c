@@ -205,12 +205,36 @@ static int outcome(struct jstream *js, int http_ret, long status, const char *wh
 	return 0;
 }
 
+/*
+ * POST path to Docker with req's body and headers (the rest is set here) and read its
+ * streamed JSON into js: outcome()'s verdict. what: "build" / "push".
+ */
+static int docker_stream(struct jstream *js, const char *path, struct sw_http_request *req, const char *what,
+			 volatile int *cancel)
+{
+	struct sw_http_response res = SW_HTTP_RESPONSE_INIT;
+	struct sw_buf url = SW_BUF_INIT;
+	int ret;
+
+	if ((ret = sw_docker_prepare(req, &url, path)) < 0)
+		goto cleanup;
+	req->method = "POST";
+	req->write = on_body;
+	req->write_ctx = js;
+	req->cancel = cancel;
+	ret = sw_http_do(req, &res);
+	ret = outcome(js, ret, res.status, what, cancel);
+cleanup:
+	sw_buf_release(&url);
+	sw_http_response_release(&res);
+	return ret;
+}
+
 int sw_image_build(const struct sw_image_build_opts *opts, char **image_id)
 {
 	struct sw_http_request req = { 0 };
-	struct sw_http_response res = SW_HTTP_RESPONSE_INIT;
 	struct sw_strvec headers = SW_STRVEC_INIT;
-	struct sw_buf url = SW_BUF_INIT, path = SW_BUF_INIT;
+	struct sw_buf path = SW_BUF_INIT;
 	struct jstream js;
 	int ret;
 
@@ -224,28 +248,15 @@ int sw_image_build(const struct sw_image_build_opts *opts, char **image_id)
 		sw_buf_adds(&path, "&dockerfile=");
 		sw_http_urlencode(&path, opts->dockerfile, strlen(opts->dockerfile));
 	}
-	if ((ret = sw_docker_prepare(&req, &url, path.ptr)) < 0)
-		goto cleanup;
 	sw_strvec_push(&headers, "Content-Type: application/x-tar");
-	req.method = "POST";
 	req.headers = &headers;
 	req.read = opts->read;
 	req.read_ctx = opts->read_ctx;
-	req.write = on_body;
-	req.write_ctx = &js;
-	req.cancel = opts->cancel;
-	ret = sw_http_do(&req, &res);
-	if ((ret = outcome(&js, ret, res.status, "build", opts->cancel)) < 0)
-		goto cleanup;
-	if (image_id && js.aux_id.len)
+	if ((ret = docker_stream(&js, path.ptr, &req, "build", opts->cancel)) == 0 && image_id && js.aux_id.len)
 		*image_id = sw_buf_detach(&js.aux_id, NULL);
-
-cleanup:
 	jstream_release(&js);
 	sw_strvec_clear(&headers);
-	sw_buf_release(&url);
 	sw_buf_release(&path);
-	sw_http_response_release(&res);
 	return ret;
 }
 
@@ -253,9 +264,8 @@ int sw_image_push(const char *name, const char *tag, const char *auth, volatile 
 		  sw_build_report_fn report, void *report_ctx, char **digest)
 {
 	struct sw_http_request req = { 0 };
-	struct sw_http_response res = SW_HTTP_RESPONSE_INIT;
 	struct sw_strvec headers = SW_STRVEC_INIT;
-	struct sw_buf url = SW_BUF_INIT, path = SW_BUF_INIT;
+	struct sw_buf path = SW_BUF_INIT;
 	struct jstream js;
 	int ret;
 
@@ -263,30 +273,20 @@ int sw_image_push(const char *name, const char *tag, const char *auth, volatile 
 	jstream_init(&js, report, report_ctx, 0);
 	sw_buf_addf(&path, "/images/%s/push?tag=", name);
 	sw_http_urlencode(&path, tag, strlen(tag));
-	if ((ret = sw_docker_prepare(&req, &url, path.ptr)) < 0)
-		goto cleanup;
 	sw_strvec_pushf(&headers, "X-Registry-Auth: %s", auth);
-	req.method = "POST";
 	req.body = "";
 	req.body_len = 0;
 	req.headers = &headers;
-	req.write = on_body;
-	req.write_ctx = &js;
-	req.cancel = cancel;
-	ret = sw_http_do(&req, &res);
-	if ((ret = outcome(&js, ret, res.status, "push", cancel)) < 0)
+	if ((ret = docker_stream(&js, path.ptr, &req, "push", cancel)) < 0)
 		goto cleanup;
 	if (!js.aux_digest.len) {
 		ret = sw_error("push failed: Docker did not say which digest it pushed");
 		goto cleanup;
 	}
 	*digest = sw_buf_detach(&js.aux_digest, NULL);
-
 cleanup:
 	jstream_release(&js);
 	sw_strvec_clear(&headers);
-	sw_buf_release(&url);
 	sw_buf_release(&path);
-	sw_http_response_release(&res);
 	return ret;
 }

@@ -141,6 +141,19 @@ int sw_cli_app_get(const struct sw_cli_command *cmd, struct sw_cli_client *c, co
 int sw_cli_app_show(const struct sw_cli_command *cmd, int argc, char **argv, const char *what,
 		    void (*show)(const char *app, const json_t *out));
 
+/* The same for what belongs to no app (usage "[--json]"): GET path; show gets app NULL. */
+int sw_cli_show(const struct sw_cli_command *cmd, int argc, char **argv, const char *path,
+		void (*show)(const char *app, const json_t *out));
+
+/*
+ * A whole "NAME [--json]" command that makes something by POSTing {"name": NAME} to
+ * path: check(NAME) refuses a bad one (0, or negative with the one line for the usage
+ * error); with --json the answer is printed as it came, else created(NAME, answer)
+ * prints it. Returns the exit status.
+ */
+int sw_cli_create(const struct sw_cli_command *cmd, int argc, char **argv, const char *path,
+		  int (*check)(const char *name), void (*created)(const char *name, const json_t *out));
+
 /* Path-safe: append s percent-encoded (for query values). */
 void sw_cli_urlencode(struct sw_buf *out, const char *s);
 

@@ -53,25 +53,14 @@ static void app_row(struct sw_cli_table *t, const json_t *app, int review_cols, 
 	sw_buf_release(&name);
 }
 
-int sw_cli_cmd_apps(const struct sw_cli_command *cmd, int argc, char **argv)
+/* review apps (issue 8): listed under their app, with their branch, last push and URL */
+static void show_apps(const char *app_none, const json_t *out)
 {
-	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
 	struct sw_cli_table t;
-	struct sw_cli_args a;
-	json_t *out = NULL, *app, *rapp;
+	json_t *app, *rapp;
 	size_t i, k;
-	int json = 0, ret = 0, reviews = 0;
-	struct sw_cli_opt opts[] = { SW_CLI_OPT_JSON(&json), { NULL, 0, NULL, NULL, NULL } };
+	int reviews = 0;
 
-	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 0, &a) < 0)
-		return a.exit;
-	if ((ret = sw_cli_setup(cmd, &c, NULL, NULL)) || (ret = sw_cli_call(cmd, &c, "GET", "/apps", NULL, &out)))
-		goto cleanup;
-	if (json) {
-		ret = sw_cli_print_json(out);
-		goto cleanup;
-	}
-	/* review apps (issue 8): listed under their app, with their branch, last push and URL */
 	json_array_foreach(json_object_get(out, "apps"), i, app)
 		if (json_is_object(json_object_get(app, "review")))
 			reviews = 1;
@@ -92,40 +81,31 @@ int sw_cli_cmd_apps(const struct sw_cli_command *cmd, int argc, char **argv)
 	}
 	sw_cli_table_print(&t, "no apps yet: `slipway apps:create NAME`, or push to a new one");
 	sw_cli_table_release(&t);
-cleanup:
-	json_decref(out);
-	sw_cli_client_release(&c);
-	return ret;
+}
+
+int sw_cli_cmd_apps(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	return sw_cli_show(cmd, argc, argv, "/apps", show_apps);
+}
+
+static int check_app_name(const char *name)
+{
+	if (!sw_cli_app_name_valid(name))
+		return sw_error_code(SW_EINVAL, "invalid app name '%.60s' (want 3-30 of a-z, 0-9, '-', starting with a letter)",
+				     name);
+	return 0;
+}
+
+static void created_app(const char *name, const json_t *out)
+{
+	printf("Created %s\n", name);
+	printf("  git remote add deploy %s\n", sw_json_str_or(out, "git_url", ""));
+	printf("  git push deploy main\n");
 }
 
 int sw_cli_cmd_apps_create(const struct sw_cli_command *cmd, int argc, char **argv)
 {
-	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
-	struct sw_cli_args a;
-	json_t *out = NULL, *body = NULL;
-	int json = 0, ret = 0;
-	struct sw_cli_opt opts[] = { SW_CLI_OPT_JSON(&json), { NULL, 0, NULL, NULL, NULL } };
-
-	if (sw_cli_args_parse(cmd, argc, argv, opts, 1, 1, &a) < 0)
-		return a.exit;
-	if (!sw_cli_app_name_valid(a.pos[0]))
-		return sw_cli_usage_error(cmd, "invalid app name '%.60s' (want 3-30 of a-z, 0-9, '-', starting with a letter)",
-					  a.pos[0]);
-	body = json_pack("{s:s}", "name", a.pos[0]);
-	if ((ret = sw_cli_setup(cmd, &c, NULL, NULL)) || (ret = sw_cli_call(cmd, &c, "POST", "/apps", body, &out)))
-		goto cleanup;
-	if (json) {
-		ret = sw_cli_print_json(out);
-		goto cleanup;
-	}
-	printf("Created %s\n", a.pos[0]);
-	printf("  git remote add deploy %s\n", sw_json_str_or(out, "git_url", ""));
-	printf("  git push deploy main\n");
-cleanup:
-	json_decref(body);
-	json_decref(out);
-	sw_cli_client_release(&c);
-	return ret;
+	return sw_cli_create(cmd, argc, argv, "/apps", check_app_name, created_app);
 }
 
 static void info_line(const char *key, const char *value)

@@ -194,13 +194,28 @@ int sw_cli_release_follow(const struct sw_cli_command *cmd, const struct sw_cli_
 	return run(cmd, c, app, what, body, no_wait);
 }
 
-int sw_cli_cmd_rollback(const struct sw_cli_command *cmd, int argc, char **argv)
+/* run() for the app of -a (or of the git remote): the exit status. body is stolen. */
+static int run_for_app(const struct sw_cli_command *cmd, const char *flag, const char *what, json_t *body,
+		       int no_wait)
 {
 	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
-	struct sw_cli_args a;
 	struct sw_buf app = SW_BUF_INIT;
+	int ret;
+
+	if ((ret = sw_cli_setup(cmd, &c, flag, &app)) == 0)
+		ret = run(cmd, &c, app.ptr, what, body, no_wait);
+	else
+		json_decref(body);
+	sw_cli_client_release(&c);
+	sw_buf_release(&app);
+	return ret;
+}
+
+int sw_cli_cmd_rollback(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	struct sw_cli_args a;
 	const char *flag = NULL;
-	int ret, no_wait = 0, force = 0, version = 0;
+	int no_wait = 0, force = 0, version = 0;
 	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), { "--force", 0, NULL, &force, NULL },
 				     { "--no-wait", 0, NULL, &no_wait, NULL }, { NULL, 0, NULL, NULL, NULL } };
 
@@ -208,12 +223,8 @@ int sw_cli_cmd_rollback(const struct sw_cli_command *cmd, int argc, char **argv)
 		return a.exit;
 	if (a.npos && !(version = version_arg(a.pos[0])))
 		return sw_cli_usage_error(cmd, "'%s' is not a release (like v5)", a.pos[0]);
-	if ((ret = sw_cli_setup(cmd, &c, flag, &app)) == 0)
-		ret = run(cmd, &c, app.ptr, "rollback", json_pack("{s:i, s:b}", "version", version, "force", force),
-			  no_wait);
-	sw_cli_client_release(&c);
-	sw_buf_release(&app);
-	return ret;
+	return run_for_app(cmd, flag, "rollback", json_pack("{s:i, s:b}", "version", version, "force", force),
+			   no_wait);
 }
 
 int sw_cli_cmd_config(const struct sw_cli_command *cmd, int argc, char **argv)
@@ -246,33 +257,21 @@ cleanup:
 	return ret;
 }
 
-static int config_change(const struct sw_cli_command *cmd, int argc, char **argv, int unset)
+/* config:set's NAME=value arguments as an object: 0, or the exit status of the usage error. */
+static int config_pairs(const struct sw_cli_command *cmd, const struct sw_cli_args *a, json_t **out)
 {
-	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
-	struct sw_cli_args a;
-	struct sw_buf app = SW_BUF_INIT;
-	const char *flag = NULL;
-	json_t *vals;
-	int ret, no_wait = 0, i;
-	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), { "--no-wait", 0, NULL, &no_wait, NULL },
-				     { NULL, 0, NULL, NULL, NULL } };
+	json_t *vals = json_object();
+	int i, ret;
 
-	if (sw_cli_args_parse(cmd, argc, argv, opts, 1, SW_CLI_MAX_POS, &a) < 0)
-		return a.exit;
-	vals = unset ? json_array() : json_object();
-	for (i = 0; i < a.npos; i++) {
-		const char *eq = strchr(a.pos[i], '=');
+	for (i = 0; i < a->npos; i++) {
+		const char *eq = strchr(a->pos[i], '=');
 		struct sw_buf name = SW_BUF_INIT;
 		json_t *val;
-		if (unset) {
-			json_array_append_new(vals, json_string(a.pos[i]));
-			continue;
-		}
-		if (!eq || eq == a.pos[i]) {
+		if (!eq || eq == a->pos[i]) {
 			json_decref(vals);
-			return sw_cli_usage_error(cmd, "'%s': expected NAME=value", a.pos[i]);
+			return sw_cli_usage_error(cmd, "'%s': expected NAME=value", a->pos[i]);
 		}
-		sw_buf_add(&name, a.pos[i], (size_t)(eq - a.pos[i]));
+		sw_buf_add(&name, a->pos[i], (size_t)(eq - a->pos[i]));
 		val = json_string(eq + 1);
 		if (!val || json_object_get(vals, name.ptr)) {
 			ret = sw_cli_usage_error(cmd, val ? "%s is given twice" : "the value of %s is not UTF-8", name.ptr);
@@ -284,48 +283,49 @@ static int config_change(const struct sw_cli_command *cmd, int argc, char **argv
 		json_object_set_new(vals, name.ptr, val);
 		sw_buf_release(&name);
 	}
-	if ((ret = sw_cli_setup(cmd, &c, flag, &app)) == 0)
-		ret = run(cmd, &c, app.ptr, "config", json_pack("{s:o}", unset ? "unset" : "set", vals), no_wait);
-	else
-		json_decref(vals);
-	sw_cli_client_release(&c);
-	sw_buf_release(&app);
-	return ret;
+	*out = vals;
+	return 0;
 }
 
-int sw_cli_cmd_config_set(const struct sw_cli_command *cmd, int argc, char **argv)
+/*
+ * "[-a APP] [--no-wait] ARG...": the arguments under key (a list, or NAME=value pairs
+ * as an object for config:set), POSTed to /apps/<app>/<what> and followed.
+ */
+static int release_command(const struct sw_cli_command *cmd, int argc, char **argv, const char *what,
+			   const char *key, int pairs)
 {
-	return config_change(cmd, argc, argv, 0);
-}
-
-int sw_cli_cmd_config_unset(const struct sw_cli_command *cmd, int argc, char **argv)
-{
-	return config_change(cmd, argc, argv, 1);
-}
-
-int sw_cli_cmd_scale(const struct sw_cli_command *cmd, int argc, char **argv)
-{
-	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
 	struct sw_cli_args a;
-	struct sw_buf app = SW_BUF_INIT;
 	const char *flag = NULL;
-	json_t *f;
+	json_t *vals = NULL;
 	int ret, no_wait = 0, i;
 	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), { "--no-wait", 0, NULL, &no_wait, NULL },
 				     { NULL, 0, NULL, NULL, NULL } };
 
 	if (sw_cli_args_parse(cmd, argc, argv, opts, 1, SW_CLI_MAX_POS, &a) < 0)
 		return a.exit;
-	f = json_array();
-	for (i = 0; i < a.npos; i++)
-		json_array_append_new(f, json_string(a.pos[i]));
-	if ((ret = sw_cli_setup(cmd, &c, flag, &app)) == 0)
-		ret = run(cmd, &c, app.ptr, "scale", json_pack("{s:o}", "formation", f), no_wait);
-	else
-		json_decref(f);
-	sw_cli_client_release(&c);
-	sw_buf_release(&app);
-	return ret;
+	if (pairs && (ret = config_pairs(cmd, &a, &vals)))
+		return ret;
+	if (!pairs) {
+		vals = json_array();
+		for (i = 0; i < a.npos; i++)
+			json_array_append_new(vals, json_string(a.pos[i]));
+	}
+	return run_for_app(cmd, flag, what, json_pack("{s:o}", key, vals), no_wait);
+}
+
+int sw_cli_cmd_config_set(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	return release_command(cmd, argc, argv, "config", "set", 1);
+}
+
+int sw_cli_cmd_config_unset(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	return release_command(cmd, argc, argv, "config", "unset", 0);
+}
+
+int sw_cli_cmd_scale(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	return release_command(cmd, argc, argv, "scale", "formation", 0);
 }
 
 int sw_cli_cmd_doctor(const struct sw_cli_command *cmd, int argc, char **argv)

@@ -26,71 +26,44 @@
 
 #define TOKEN_NAME_CHARS "abcdefghijklmnopqrstuvwxyz0123456789-_."
 
-static int name_ok(const char *n)
+static int check_token_name(const char *n)
 {
 	size_t len = strlen(n);
-	return len >= 1 && len <= 64 && strspn(n, TOKEN_NAME_CHARS) == len;
+	if (len < 1 || len > 64 || strspn(n, TOKEN_NAME_CHARS) != len)
+		return sw_error_code(SW_EINVAL, "token name: want 1-64 of a-z 0-9 - _ .");
+	return 0;
 }
 
-int sw_cli_cmd_tokens(const struct sw_cli_command *cmd, int argc, char **argv)
+static void show_tokens(const char *app_none, const json_t *out)
 {
-	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
 	struct sw_cli_table t;
-	struct sw_cli_args a;
-	json_t *out = NULL, *tk;
+	json_t *tk;
 	size_t i;
-	int json = 0, ret = 0;
-	struct sw_cli_opt opts[] = { SW_CLI_OPT_JSON(&json), { NULL, 0, NULL, NULL, NULL } };
 
-	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 0, &a) < 0)
-		return a.exit;
-	if ((ret = sw_cli_setup(cmd, &c, NULL, NULL)) || (ret = sw_cli_call(cmd, &c, "GET", "/tokens", NULL, &out)))
-		goto cleanup;
-	if (json) {
-		ret = sw_cli_print_json(out);
-		goto cleanup;
-	}
 	sw_cli_table_init(&t, "NAME", "CREATED", "", NULL);
 	json_array_foreach(json_object_get(out, "tokens"), i, tk) {
 		struct sw_buf when = SW_BUF_INIT;
 		sw_cli_reltime_iso(sw_json_str(tk, "created_at"), &when);
-		sw_cli_table_add(&t, sw_json_str(tk, "name"), when.ptr,
-				 sw_json_bool(tk, "current", 0) ? "(this one)" : "");
+		sw_cli_table_add(&t, sw_json_str(tk, "name"), when.ptr, sw_json_bool(tk, "current", 0) ? "(this one)" : "");
 		sw_buf_release(&when);
 	}
 	sw_cli_table_print(&t, NULL);
 	sw_cli_table_release(&t);
-cleanup:
-	json_decref(out);
-	sw_cli_client_release(&c);
-	return ret;
+}
+
+int sw_cli_cmd_tokens(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	return sw_cli_show(cmd, argc, argv, "/tokens", show_tokens);
+}
+
+static void created_token(const char *name, const json_t *out)
+{
+	printf("Created token %s (shown this once):\n  %s\n", name, sw_json_str(out, "secret"));
 }
 
 int sw_cli_cmd_tokens_create(const struct sw_cli_command *cmd, int argc, char **argv)
 {
-	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
-	struct sw_cli_args a;
-	json_t *out = NULL, *body = NULL;
-	int json = 0, ret = 0;
-	struct sw_cli_opt opts[] = { SW_CLI_OPT_JSON(&json), { NULL, 0, NULL, NULL, NULL } };
-
-	if (sw_cli_args_parse(cmd, argc, argv, opts, 1, 1, &a) < 0)
-		return a.exit;
-	if (!name_ok(a.pos[0]))
-		return sw_cli_usage_error(cmd, "token name: want 1-64 of a-z 0-9 - _ .");
-	body = json_pack("{s:s}", "name", a.pos[0]);
-	if ((ret = sw_cli_setup(cmd, &c, NULL, NULL)) || (ret = sw_cli_call(cmd, &c, "POST", "/tokens", body, &out)))
-		goto cleanup;
-	if (json) {
-		ret = sw_cli_print_json(out);
-		goto cleanup;
-	}
-	printf("Created token %s (shown this once):\n  %s\n", a.pos[0], sw_json_str(out, "secret"));
-cleanup:
-	json_decref(out);
-	json_decref(body);
-	sw_cli_client_release(&c);
-	return ret;
+	return sw_cli_create(cmd, argc, argv, "/tokens", check_token_name, created_token);
 }
 
 int sw_cli_cmd_tokens_revoke(const struct sw_cli_command *cmd, int argc, char **argv)
@@ -102,8 +75,8 @@ int sw_cli_cmd_tokens_revoke(const struct sw_cli_command *cmd, int argc, char **
 
 	if (sw_cli_args_parse(cmd, argc, argv, NULL, 1, 1, &a) < 0)
 		return a.exit;
-	if (!name_ok(a.pos[0]))
-		return sw_cli_usage_error(cmd, "token name: want 1-64 of a-z 0-9 - _ .");
+	if (check_token_name(a.pos[0]) < 0)
+		return sw_cli_usage_error(cmd, "%s", sw_error_last());
 	sw_buf_addf(&path, "/tokens/%s", a.pos[0]);
 	if ((ret = sw_cli_setup(cmd, &c, NULL, NULL)) || (ret = sw_cli_call(cmd, &c, "DELETE", path.ptr, NULL, NULL)))
 		goto cleanup;

@@ -17,28 +17,36 @@ static struct timespec clock_read(clockid_t clock)
 	return ts;
 }
 
+static double seconds_on(clockid_t clock)
+{
+	struct timespec ts = clock_read(clock);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long long ms_on(clockid_t clock)
+{
+	struct timespec ts = clock_read(clock);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 double sw_time_now(void)
 {
-	struct timespec ts = clock_read(CLOCK_REALTIME);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return seconds_on(CLOCK_REALTIME);
 }
 
 long long sw_time_now_ms(void)
 {
-	struct timespec ts = clock_read(CLOCK_REALTIME);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return ms_on(CLOCK_REALTIME);
 }
 
 double sw_time_mono(void)
 {
-	struct timespec ts = clock_read(CLOCK_MONOTONIC);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return seconds_on(CLOCK_MONOTONIC);
 }
 
 long long sw_time_mono_ms(void)
 {
-	struct timespec ts = clock_read(CLOCK_MONOTONIC);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return ms_on(CLOCK_MONOTONIC);
 }
 
 void sw_time_deadline(struct timespec *out, clockid_t clock, long long ms)

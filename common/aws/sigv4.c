@@ -10,6 +10,7 @@
 
 #include "common/aws/sigv4.h"
 #include "common/error.h"
+#include "common/http.h"
 #include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
@@ -79,32 +80,6 @@ static void hmac(const void *key, size_t keylen, const char *msg, size_t msglen,
 {
 	unsigned int n = 32;
 	HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)msg, msglen, out, &n);
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decode s[0..len) onto out ('+' stays '+'; a broken escape is kept as is). */
-static void uri_decode(struct sw_buf *out, const char *s, size_t len)
-{
-	size_t i;
-	for (i = 0; i < len; i++) {
-		if (s[i] == '%' && i + 2 < len &&
-		    hexval((unsigned char)s[i + 1]) >= 0 && hexval((unsigned char)s[i + 2]) >= 0) {
-			sw_buf_addch(out, hexval((unsigned char)s[i + 1]) * 16 + hexval((unsigned char)s[i + 2]));
-			i += 2;
-		} else {
-			sw_buf_addch(out, s[i]);
-		}
-	}
 }
 
 /*
@@ -204,12 +179,12 @@ static void canonical_query(struct sw_buf *out, const char *query)
 			struct sw_buf dec = SW_BUF_INIT, enc = SW_BUF_INIT;
 
 			SW_ALLOC_GROW(pairs, nr + 1, alloc);
-			uri_decode(&dec, p, klen);
+			sw_http_urldecode(&dec, p, klen, 0);
 			sw_sigv4_uri_encode(&enc, dec.ptr, dec.len, 0);
 			pairs[nr].key = sw_buf_detach(&enc, NULL);
 			sw_buf_reset(&dec);
 			if (eq)
-				uri_decode(&dec, eq + 1, n - klen - 1);
+				sw_http_urldecode(&dec, eq + 1, n - klen - 1, 0);
 			sw_sigv4_uri_encode(&enc, dec.ptr, dec.len, 0);
 			pairs[nr].value = sw_buf_detach(&enc, NULL);
 			sw_buf_release(&dec);
