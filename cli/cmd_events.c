@@ -50,28 +50,6 @@ void sw_cli_event_line(const json_t *e, int color, struct sw_buf *out)
 	sw_buf_release(&t);
 }
 
-struct tail {
-	int json;
-	int color;
-};
-
-static int on_event(void *ctx, const json_t *e)
-{
-	struct tail *t = ctx;
-	struct sw_buf b = SW_BUF_INIT;
-
-	if (!json_object_size(e))
-		return 0;   /* keepalive */
-	if (t->json) {
-		sw_cli_print_json_line(e);
-		return 0;
-	}
-	sw_cli_event_line(e, t->color, &b);
-	sw_cli_out_line(b.ptr, b.len);
-	sw_buf_release(&b);
-	return 0;
-}
-
 int sw_cli_cmd_events(const struct sw_cli_command *cmd, int argc, char **argv)
 {
 	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
@@ -82,7 +60,7 @@ int sw_cli_cmd_events(const struct sw_cli_command *cmd, int argc, char **argv)
 	json_t *out = NULL, *e;
 	size_t i;
 	int json = 0, follow = 0, ret = 0;
-	struct tail t;
+	struct sw_cli_lines lines = { cmd, 0, 0, sw_cli_event_line };
 	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), SW_CLI_OPT_JSON(&json), { "--tail", 't', NULL, &follow, NULL },
 				     { "--follow", 'f', NULL, &follow, NULL }, { "--limit", 'n', &limit_s, NULL, NULL },
 				     { "--types", 0, &types, NULL, NULL }, { NULL, 0, NULL, NULL, NULL } };
@@ -98,11 +76,11 @@ int sw_cli_cmd_events(const struct sw_cli_command *cmd, int argc, char **argv)
 	sw_buf_addf(&path, "/apps/%s/events?limit=%lld", app.ptr, limit);
 	if (types)
 		sw_buf_addf(&path, "&types=%s", types);   /* checked above: nothing to encode */
-	t.json = json;
-	t.color = sw_cli_color_on(1);
+	lines.json = json;
+	lines.color = sw_cli_color_on(1);
 	if (follow) {
 		sw_buf_adds(&path, "&follow=1");
-		ret = sw_cli_api_ndjson(&c, "GET", path.ptr, NULL, on_event, &t);
+		ret = sw_cli_api_ndjson(&c, "GET", path.ptr, NULL, sw_cli_print_line, &lines);
 		if (ret < 0)
 			ret = sw_cli_fail(cmd, "%s", sw_error_last());
 		goto cleanup;
@@ -116,7 +94,7 @@ int sw_cli_cmd_events(const struct sw_cli_command *cmd, int argc, char **argv)
 	if (!json_array_size(json_object_get(out, "events")))
 		printf("no events for %s yet\n", app.ptr);
 	json_array_foreach(json_object_get(out, "events"), i, e)
-		on_event(&t, e);
+		sw_cli_print_line(&lines, e);
 cleanup:
 	json_decref(out);
 	sw_cli_client_release(&c);

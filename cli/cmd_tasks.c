@@ -212,50 +212,29 @@ static long long parse_since(const char *s)
 	return (ms + 999) / 1000;
 }
 
-struct logs_follow {
-	const struct sw_cli_command *cmd;
-	int json;
-	int color;
-};
-
-static int on_log_line(void *ctx, const json_t *l)
+/* "2026-11-26T10:00:01Z web.3f2a v7 | GET / 200": the time to the second */
+static void log_line(const json_t *l, int color, struct sw_buf *out)
 {
-	struct logs_follow *f = ctx;
-	struct sw_buf b = SW_BUF_INIT, who = SW_BUF_INIT;
+	struct sw_buf who = SW_BUF_INIT;
 	const json_t *ev = json_object_get(l, "event");
 	const char *ts = sw_json_str(l, "ts");
 
-	if (!json_object_size(l))
-		return 0;
-	if (sw_json_str(l, "warning")) {
-		fprintf(stderr, "slipway %s: %s\n", f->cmd->name, sw_json_str(l, "warning"));
-		return 0;
-	}
-	if (f->json) {
-		sw_cli_print_json_line(l);
-		return 0;
-	}
-	/* "2026-11-26T10:00:01Z web.3f2a v7 | GET / 200": the time to the second */
 	if (ts && strlen(ts) >= 19)
-		sw_buf_addf(&b, "%.19sZ ", ts);
+		sw_buf_addf(out, "%.19sZ ", ts);
 	if (ev) {
 		sw_buf_adds(&who, "slipway");
-		sw_cli_paint(&b, f->color, SW_CLI_CYAN, who.ptr);
-		sw_buf_addf(&b, " %s | %s: %s", sw_json_str_or(ev, "release", "-"),
-			    sw_json_str_or(ev, "type", "?"), sw_json_str_or(ev, "message", ""));
+		sw_cli_paint(out, color, SW_CLI_CYAN, who.ptr);
+		sw_buf_addf(out, " %s | %s: %s", sw_json_str_or(ev, "release", "-"), sw_json_str_or(ev, "type", "?"),
+			    sw_json_str_or(ev, "message", ""));
 	} else {
 		if (sw_json_str(l, "task") && *sw_json_str(l, "task"))
 			sw_buf_addf(&who, "%s.%.4s", sw_json_str_or(l, "process", "?"), sw_json_str(l, "task"));
 		else
 			sw_buf_adds(&who, sw_json_str_or(l, "process", "?"));
-		sw_cli_paint(&b, f->color, SW_CLI_GREEN, who.ptr);
-		sw_buf_addf(&b, " %s | %s", sw_json_str_or(l, "release", "-"),
-			    sw_json_str_or(l, "message", ""));
+		sw_cli_paint(out, color, SW_CLI_GREEN, who.ptr);
+		sw_buf_addf(out, " %s | %s", sw_json_str_or(l, "release", "-"), sw_json_str_or(l, "message", ""));
 	}
-	sw_cli_out_line(b.ptr, b.len);
-	sw_buf_release(&b);
 	sw_buf_release(&who);
-	return 0;
 }
 
 int sw_cli_cmd_logs(const struct sw_cli_command *cmd, int argc, char **argv)
@@ -263,7 +242,7 @@ int sw_cli_cmd_logs(const struct sw_cli_command *cmd, int argc, char **argv)
 	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
 	struct sw_cli_args a;
 	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT;
-	struct logs_follow f;
+	struct sw_cli_lines f = { cmd, 0, 0, log_line };
 	const char *flag = NULL, *process = NULL, *since_s = NULL, *release_s = NULL, *lines_s = NULL;
 	long long since = 0, lines = 0, release = 0;
 	int json = 0, tail = 0, ret;
@@ -294,12 +273,11 @@ int sw_cli_cmd_logs(const struct sw_cli_command *cmd, int argc, char **argv)
 		sw_buf_addf(&path, "&process=%s", process);
 	if (tail)
 		sw_buf_adds(&path, "&tail=1");
-	f.cmd = cmd;
 	f.json = json;
 	f.color = sw_cli_color_on(1);
 	if (tail)
 		catch_interrupt(&c);
-	ret = sw_cli_api_ndjson(&c, "GET", path.ptr, NULL, on_log_line, &f);
+	ret = sw_cli_api_ndjson(&c, "GET", path.ptr, NULL, sw_cli_print_line, &f);
 	if (interrupted)
 		ret = 0;
 	else if (ret < 0)

@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "cli/output.h"
 #include "common/env.h"
 #include "common/time.h"
@@ -264,6 +265,27 @@ int sw_cli_print_json_line(const json_t *o)
 		return 1;
 	sw_cli_out_line(text, strlen(text));
 	free(text);
+	return 0;
+}
+
+int sw_cli_print_line(void *ctx, const json_t *o)
+{
+	const struct sw_cli_lines *l = ctx;
+	struct sw_buf b = SW_BUF_INIT;
+
+	if (!json_object_size(o))
+		return 0;   /* a keepalive */
+	if (json_is_string(json_object_get(o, "warning"))) {
+		fprintf(stderr, "slipway %s: %s\n", l->cmd->name, json_string_value(json_object_get(o, "warning")));
+		return 0;
+	}
+	if (l->json) {
+		sw_cli_print_json_line(o);
+		return 0;
+	}
+	l->format(o, l->color, &b);
+	sw_cli_out_line(b.ptr, b.len);
+	sw_buf_release(&b);
 	return 0;
 }
 

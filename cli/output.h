@@ -79,6 +79,20 @@ void sw_cli_reltime_iso(const char *iso, struct sw_buf *out);
 int sw_cli_print_json(const json_t *o);
 /* Print o compact, one line (ndjson). */
 int sw_cli_print_json_line(const json_t *o);
+/*
+ * Printing a followed stream (events, logs) with sw_cli_api_ndjson(): ctx is a
+ * struct sw_cli_lines. Per object: nothing for a keepalive ({}); {"warning": ...} on
+ * stderr as "slipway <command>: <warning>"; with json the object as one line, else
+ * the line format() writes into out. Returns 0 (go on).
+ */
+struct sw_cli_command;
+struct sw_cli_lines {
+	const struct sw_cli_command *cmd;
+	int json;
+	int color;
+	void (*format)(const json_t *o, int color, struct sw_buf *out);
+};
+int sw_cli_print_line(void *ctx, const json_t *o);
 
 /* ---- waiting ---- */
 /*

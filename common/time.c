@@ -227,35 +227,30 @@ bad:
 	return sw_error_code(SW_EINVAL, "'%.40s' is not a duration (like 30s, 1m30s or 2h)", s ? s : "");
 }
 
+/* "1m05s" */
+static void add_min_sec(struct sw_buf *out, long long s)
+{
+	sw_buf_addf(out, "%lldm%02llds", s / 60, s % 60);
+}
+
 void sw_time_format_elapsed(struct sw_buf *out, double secs)
 {
-	long long s;
-
-	if (secs < 0)
-		secs = 0;
-	if (secs < 60) {
-		sw_buf_addf(out, "%.0fs", secs);
-		return;
-	}
-	s = (long long)secs;
-	sw_buf_addf(out, "%lldm%02llds", s / 60, s % 60);
+	if (secs < 60)
+		sw_buf_addf(out, "%.0fs", secs < 0 ? 0 : secs);
+	else
+		add_min_sec(out, (long long)secs);
 }
 
 void sw_time_format_brief(struct sw_buf *out, double secs)
 {
-	long long s;
+	long long s = (long long)(secs + 0.5);
 
-	if (secs < 0)
-		secs = 0;
-	if (secs < 10) {
-		sw_buf_addf(out, "%.1fs", secs);
-		return;
-	}
-	s = (long long)(secs + 0.5);
-	if (s < 60)
+	if (secs < 10)
+		sw_buf_addf(out, "%.1fs", secs < 0 ? 0 : secs);
+	else if (s < 60)
 		sw_buf_addf(out, "%llds", s);
 	else if (s < 3600)
-		sw_buf_addf(out, "%lldm%02llds", s / 60, s % 60);
+		add_min_sec(out, s);
 	else
 		sw_buf_addf(out, "%lldh%02lldm", s / 3600, (s % 3600) / 60);
 }
