@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "common/env.h"
+#include "common/json.h"
 #include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
@@ -275,8 +276,8 @@ int sw_cli_print_line(void *ctx, const json_t *o)
 
 	if (!json_object_size(o))
 		return 0;   /* a keepalive */
-	if (json_is_string(json_object_get(o, "warning"))) {
-		fprintf(stderr, "slipway %s: %s\n", l->cmd->name, json_string_value(json_object_get(o, "warning")));
+	if (sw_json_str(o, "warning")) {
+		fprintf(stderr, "slipway %s: %s\n", l->cmd->name, sw_json_str(o, "warning"));
 		return 0;
 	}
 	if (l->json) {
