@@ -46,20 +46,40 @@ int sw_env_int(const char *name, long long dflt, long long min, long long max, l
 	return 0;
 }
 
-int sw_env_seconds(const char *name, double dflt_s, double min_s, double max_s, long long *out_ms)
+/* A decimal number (digits and a fraction; no sign, no "inf" or "nan") from min to max. */
+static int number_in(const char *v, double min, double max, double *out)
 {
-	const char *v = sw_env_str(name);
 	char *end = NULL;
 	double x = 0;
 
-	if (!v) {
-		*out_ms = llround(dflt_s * 1000);
-		return 0;
-	}
 	errno = 0;
 	if (isdigit((unsigned char)*v) || (*v == '.' && isdigit((unsigned char)v[1])))
 		x = strtod(v, &end);
-	if (!end || *end || errno || !(x >= min_s) || x > max_s)
+	if (!end || *end || errno || !(x >= min) || x > max)
+		return -1;
+	*out = x;
+	return 0;
+}
+
+int sw_env_number(const char *name, double dflt, double min, double max, double *out)
+{
+	const char *v = sw_env_str(name);
+
+	if (!v) {
+		*out = dflt;
+		return 0;
+	}
+	if (number_in(v, min, max, out) < 0)
+		return sw_error_code(SW_EINVAL, "%s: want a number from %g to %g, not '%.40s'", name, min, max, v);
+	return 0;
+}
+
+int sw_env_seconds(const char *name, double dflt_s, double min_s, double max_s, long long *out_ms)
+{
+	const char *v = sw_env_str(name);
+	double x = dflt_s;
+
+	if (v && number_in(v, min_s, max_s, &x) < 0)
 		return sw_error_code(SW_EINVAL, "%s: want seconds from %g to %g, not '%.40s'", name, min_s, max_s, v);
 	*out_ms = llround(x * 1000);
 	return 0;

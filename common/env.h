@@ -24,7 +24,10 @@ char *sw_env_strdup(const char *name, const char *dflt);
 /* A whole number (decimal digits, an optional leading '-') from min to max. */
 int sw_env_int(const char *name, long long dflt, long long min, long long max, long long *out);
 
-/* Seconds, fractions allowed ("2.5"), from min_s to max_s → milliseconds (rounded). */
+/* A decimal number, fractions allowed ("2.5"; no sign, no "inf"), from min to max. */
+int sw_env_number(const char *name, double dflt, double min, double max, double *out);
+
+/* Seconds, written as sw_env_number() takes them, from min_s to max_s → milliseconds (rounded). */
 int sw_env_seconds(const char *name, double dflt_s, double min_s, double max_s, long long *out_ms);
 
 /*

@@ -105,6 +105,32 @@ static void seconds(void **state)
 	set(NULL);
 }
 
+static void numbers(void **state)
+{
+	double x = -1;
+
+	(void)state;
+	set(NULL);
+	assert_int_equal(sw_env_number(VAR, 0.5, 0, 1e6, &x), 0);
+	assert_true(x == 0.5);
+	set("4");
+	assert_int_equal(sw_env_number(VAR, 0, 0, 1e6, &x), 0);
+	assert_true(x == 4);
+	set("2.25");
+	assert_int_equal(sw_env_number(VAR, 0, 1, 1e6, &x), 0);
+	assert_true(x == 2.25);
+	set("0.5");
+	assert_int_equal(sw_env_number(VAR, 0, 1, 1e6, &x), SW_EINVAL);
+	assert_string_equal(sw_error_last(), VAR ": want a number from 1 to 1e+06, not '0.5'");
+	assert_true(x == 2.25);
+	set("inf");
+	assert_int_equal(sw_env_number(VAR, 0, 0, 1e6, &x), SW_EINVAL);
+	set("1e3");
+	assert_int_equal(sw_env_number(VAR, 0, 0, 1e6, &x), 0);   /* strtod's exponent, after a digit */
+	assert_true(x == 1000);
+	set(NULL);
+}
+
 static void durations(void **state)
 {
 	static const char *const bad[] = { "0", "0s", "500ms", "-5", "abc", "5x", "25h", "86401", "1e9", " 5", "1d" };
@@ -178,6 +204,7 @@ int main(void)
 		cmocka_unit_test(strings),
 		cmocka_unit_test(whole_numbers),
 		cmocka_unit_test(seconds),
+		cmocka_unit_test(numbers),
 		cmocka_unit_test(durations),
 		cmocka_unit_test(booleans),
 	};
