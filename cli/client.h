@@ -49,7 +49,7 @@ struct sw_cli_client {
 
 #define SW_CLI_CLIENT_INIT { NULL, NULL, NULL, NULL }
 
-/* Resolve URL and token. 0, or negative with one line (a malformed SLIPWAY_URL). */
+/* Resolve URL and token. 0, or negative with one line (a malformed SLIPWAY_URL or SLIPWAY_PORT). */
 int sw_cli_client_init(struct sw_cli_client *c);
 /* Free what init made (fine on an SW_CLI_CLIENT_INIT one). */
 void sw_cli_client_release(struct sw_cli_client *c);

@@ -21,8 +21,7 @@ static void build_summary(const json_t *b, struct sw_buf *out)
 {
 	if (!json_is_object(b))
 		return;
-	sw_buf_addf(out, "#%lld %s", sw_json_int(b, "id", 0),
-		    sw_json_str_or(b, "status", "?"));
+	sw_buf_addf(out, "#%lld %s", sw_json_int(b, "id", 0), sw_json_str_or(b, "status", "?"));
 }
 
 /* review apps (issue 8): one row of `slipway apps`; with BRANCH and URL columns when review apps exist */
@@ -53,7 +52,7 @@ static void app_row(struct sw_cli_table *t, const json_t *app, int review_cols, 
 	sw_buf_release(&name);
 }
 
-/* review apps (issue 8): listed under their app, with their branch, last push and URL */
+/* `slipway apps`: review apps listed under their app, with their branch, last push and URL */
 static void show_apps(const char *app_none, const json_t *out)
 {
 	struct sw_cli_table t;
@@ -183,8 +182,7 @@ int sw_cli_cmd_apps_info(const struct sw_cli_command *cmd, int argc, char **argv
 	info_line("Last build:", b.ptr);
 	sw_buf_reset(&b);
 	if (live) {
-		sw_buf_addf(&b, "v%lld: %s", sw_json_int(live, "version", 0),
-			    sw_json_str_or(live, "description", ""));
+		sw_buf_addf(&b, "v%lld: %s", sw_json_int(live, "version", 0), sw_json_str_or(live, "description", ""));
 	} else if (rels) {
 		sw_buf_adds(&b, "(none live)");
 	}
