@@ -5,8 +5,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
 #include "cli/output.h"
+#include "cli/cli.h"
 #include "common/env.h"
 #include "common/json.h"
 #include "common/time.h"

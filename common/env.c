@@ -5,8 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common/buf.h"
 #include "common/env.h"
+#include "common/buf.h"
 #include "common/error.h"
 #include "common/time.h"
 #include "common/xalloc.h"

@@ -4,9 +4,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/event.h"
 #include "common/buf.h"
 #include "common/error.h"
-#include "common/event.h"
 #include "common/log.h"
 #include "common/store.h"
 #include "common/time.h"

@@ -5,8 +5,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/buf.h"
 #include "common/log.h"
+#include "common/buf.h"
 #include "common/time.h"
 #include "common/banned.h"
 

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/error.h"
 #include "common/time.h"
+#include "common/error.h"
 #include "common/banned.h"
 
 /* ---- clocks ---- */
