@@ -2,7 +2,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "builder/build.h"
 #include "builder/context.h"
@@ -10,6 +9,7 @@
 #include "builder/registry.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -50,13 +50,6 @@ static ssize_t read_context(void *ctx, char *buf, size_t n)
 {
 	struct run *r = ctx;
 	return sw_context_read(r->ctx, buf, n);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Docker's HumanSize: decimal units, three significant digits at most. */
@@ -149,7 +142,7 @@ int sw_build_run(const struct sw_build_opts *opts, struct sw_build_result *res)
 	struct sw_buf auth = SW_BUF_INIT, size = SW_BUF_INIT;
 	char *digest = NULL;
 	long long bytes = -1;
-	double start = now();
+	double start = sw_time_mono();
 	const char *short_id;
 	int ret;
 
@@ -217,7 +210,7 @@ int sw_build_run(const struct sw_build_opts *opts, struct sw_build_result *res)
 	human_size(&size, bytes);
 	if ((ret = say(&r, "-----> pushing %s ... %s (%s)", shown.ptr, digest, size.ptr)) < 0)
 		goto cleanup;
-	if ((ret = say(&r, "-----> build %s done in %.1fs", short_id, now() - start)) < 0)
+	if ((ret = say(&r, "-----> build %s done in %.1fs", short_id, sw_time_mono() - start)) < 0)
 		goto cleanup;
 
 done:

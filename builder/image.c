@@ -4,7 +4,9 @@
 
 #include "builder/image.h"
 #include "common/docker.h"
+#include "common/env.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/lines.h"
 #include "common/strvec.h"
 #include "common/xalloc.h"
@@ -32,8 +34,8 @@ struct jstream {
 
 const char *sw_image_docker_where(void)
 {
-	const char *host = getenv("DOCKER_HOST");
-	if (!host || !*host)
+	const char *host = sw_env_str("DOCKER_HOST");
+	if (!host)
 		return "/var/run/docker.sock";
 	if (!strncmp(host, "unix://", 7))
 		return host + 7;
@@ -104,16 +106,16 @@ static int on_json_line(void *ctx, const char *line, size_t len)
 	if ((v = json_object_get(doc, "stream")) && json_is_string(v)) {
 		ret = sw_lines_feed(&js->text, json_string_value(v), json_string_length(v));
 	} else if ((v = json_object_get(doc, "errorDetail")) || json_object_get(doc, "error")) {
-		const char *msg = json_string_value(json_object_get(v, "message"));
+		const char *msg = sw_json_str(v, "message");
 		if (!msg || !*msg)
-			msg = json_string_value(json_object_get(doc, "error"));
+			msg = sw_json_str(doc, "error");
 		keep_first(&js->error, msg ? msg : "unknown error");
 	} else if ((v = json_object_get(doc, "aux")) && json_is_object(v)) {
-		keep_first(&js->aux_id, json_string_value(json_object_get(v, "ID")));
-		keep_first(&js->aux_digest, json_string_value(json_object_get(v, "Digest")));
+		keep_first(&js->aux_id, sw_json_str(v, "ID"));
+		keep_first(&js->aux_digest, sw_json_str(v, "Digest"));
 	} else if ((v = json_object_get(doc, "status")) && json_is_string(v)) {
 		json_t *pd = json_object_get(doc, "progressDetail");
-		const char *id = json_string_value(json_object_get(doc, "id"));
+		const char *id = sw_json_str(doc, "id");
 		if (js->relay_status && (!pd || !json_object_size(pd)) && !json_object_get(doc, "progress")) {
 			struct sw_buf l = SW_BUF_INIT;
 			if (id && *id)
@@ -203,12 +205,36 @@ static int outcome(struct jstream *js, int http_ret, long status, const char *wh
 	return 0;
 }
 
+/*
+ * POST path to Docker with req's body and headers (the rest is set here) and read its
+ * streamed JSON into js: outcome()'s verdict. what: "build" / "push".
+ */
+static int docker_stream(struct jstream *js, const char *path, struct sw_http_request *req, const char *what,
+			 volatile int *cancel)
+{
+	struct sw_http_response res = SW_HTTP_RESPONSE_INIT;
+	struct sw_buf url = SW_BUF_INIT;
+	int ret;
+
+	if ((ret = sw_docker_prepare(req, &url, path)) < 0)
+		goto cleanup;
+	req->method = "POST";
+	req->write = on_body;
+	req->write_ctx = js;
+	req->cancel = cancel;
+	ret = sw_http_do(req, &res);
+	ret = outcome(js, ret, res.status, what, cancel);
+cleanup:
+	sw_buf_release(&url);
+	sw_http_response_release(&res);
+	return ret;
+}
+
 int sw_image_build(const struct sw_image_build_opts *opts, char **image_id)
 {
 	struct sw_http_request req = { 0 };
-	struct sw_http_response res = SW_HTTP_RESPONSE_INIT;
 	struct sw_strvec headers = SW_STRVEC_INIT;
-	struct sw_buf url = SW_BUF_INIT, path = SW_BUF_INIT;
+	struct sw_buf path = SW_BUF_INIT;
 	struct jstream js;
 	int ret;
 
@@ -222,28 +248,15 @@ int sw_image_build(const struct sw_image_build_opts *opts, char **image_id)
 		sw_buf_adds(&path, "&dockerfile=");
 		sw_http_urlencode(&path, opts->dockerfile, strlen(opts->dockerfile));
 	}
-	if ((ret = sw_docker_prepare(&req, &url, path.ptr)) < 0)
-		goto cleanup;
 	sw_strvec_push(&headers, "Content-Type: application/x-tar");
-	req.method = "POST";
 	req.headers = &headers;
 	req.read = opts->read;
 	req.read_ctx = opts->read_ctx;
-	req.write = on_body;
-	req.write_ctx = &js;
-	req.cancel = opts->cancel;
-	ret = sw_http_do(&req, &res);
-	if ((ret = outcome(&js, ret, res.status, "build", opts->cancel)) < 0)
-		goto cleanup;
-	if (image_id && js.aux_id.len)
+	if ((ret = docker_stream(&js, path.ptr, &req, "build", opts->cancel)) == 0 && image_id && js.aux_id.len)
 		*image_id = sw_buf_detach(&js.aux_id, NULL);
-
-cleanup:
 	jstream_release(&js);
 	sw_strvec_clear(&headers);
-	sw_buf_release(&url);
 	sw_buf_release(&path);
-	sw_http_response_release(&res);
 	return ret;
 }
 
@@ -251,9 +264,8 @@ int sw_image_push(const char *name, const char *tag, const char *auth, volatile 
 		  sw_build_report_fn report, void *report_ctx, char **digest)
 {
 	struct sw_http_request req = { 0 };
-	struct sw_http_response res = SW_HTTP_RESPONSE_INIT;
 	struct sw_strvec headers = SW_STRVEC_INIT;
-	struct sw_buf url = SW_BUF_INIT, path = SW_BUF_INIT;
+	struct sw_buf path = SW_BUF_INIT;
 	struct jstream js;
 	int ret;
 
@@ -261,30 +273,20 @@ int sw_image_push(const char *name, const char *tag, const char *auth, volatile 
 	jstream_init(&js, report, report_ctx, 0);
 	sw_buf_addf(&path, "/images/%s/push?tag=", name);
 	sw_http_urlencode(&path, tag, strlen(tag));
-	if ((ret = sw_docker_prepare(&req, &url, path.ptr)) < 0)
-		goto cleanup;
 	sw_strvec_pushf(&headers, "X-Registry-Auth: %s", auth);
-	req.method = "POST";
 	req.body = "";
 	req.body_len = 0;
 	req.headers = &headers;
-	req.write = on_body;
-	req.write_ctx = &js;
-	req.cancel = cancel;
-	ret = sw_http_do(&req, &res);
-	if ((ret = outcome(&js, ret, res.status, "push", cancel)) < 0)
+	if ((ret = docker_stream(&js, path.ptr, &req, "push", cancel)) < 0)
 		goto cleanup;
 	if (!js.aux_digest.len) {
 		ret = sw_error("push failed: Docker did not say which digest it pushed");
 		goto cleanup;
 	}
 	*digest = sw_buf_detach(&js.aux_digest, NULL);
-
 cleanup:
 	jstream_release(&js);
 	sw_strvec_clear(&headers);
-	sw_buf_release(&url);
 	sw_buf_release(&path);
-	sw_http_response_release(&res);
 	return ret;
 }

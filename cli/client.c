@@ -14,7 +14,9 @@
 #include "cli/output.h"
 #include "cli/netrc.h"
 #include "cli/remote.h"
+#include "common/env.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/lines.h"
 #include "common/strvec.h"
 #include "common/xalloc.h"
@@ -44,45 +46,51 @@ static int read_small(const char *path, struct sw_buf *out, size_t cap)
 	return n < 0 ? -1 : 0;
 }
 
-static void config_url_path(struct sw_buf *out)
+void sw_cli_config_dir(struct sw_buf *out)
 {
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	const char *xdg = sw_env_str("XDG_CONFIG_HOME"), *home = sw_env_str("HOME");
 	sw_buf_reset(out);
-	if (xdg && *xdg)
-		sw_buf_addf(out, "%s/slipway/url", xdg);
-	else if (home && *home)
-		sw_buf_addf(out, "%s/.config/slipway/url", home);
+	if (xdg)
+		sw_buf_addf(out, "%s/slipway", xdg);
+	else if (home)
+		sw_buf_addf(out, "%s/.config/slipway", home);
 }
 
 int sw_cli_server_url(struct sw_buf *out)
 {
-	const char *env = getenv("SLIPWAY_URL"), *port = getenv("SLIPWAY_PORT");
+	const char *env = sw_env_str("SLIPWAY_URL");
 	struct sw_buf path = SW_BUF_INIT;
 	struct sw_cli_url u;
+	long long port = 0;
+	int ret = 0;
 
 	sw_buf_reset(out);
-	if (env && *env) {
+	if (env) {
 		sw_buf_adds(out, env);
 	} else {
-		config_url_path(&path);
+		sw_cli_config_dir(&path);
+		if (path.len)
+			sw_buf_adds(&path, "/url");
 		if (!path.len || read_small(path.ptr, out, 2048) < 0 || !out->len) {
 			sw_buf_reset(out);
-			sw_buf_addf(out, "http://127.0.0.1:%s", port && *port ? port : "5480");
+			if ((ret = sw_env_int("SLIPWAY_PORT", 5480, 1, 65535, &port)) < 0)
+				goto cleanup;
+			sw_buf_addf(out, "http://127.0.0.1:%lld", port);
 		}
 	}
-	sw_buf_release(&path);
 	while (out->len && out->ptr[out->len - 1] == '/')
 		sw_buf_setlen(out, out->len - 1);
 	if (sw_cli_url_parse(out->ptr, &u) < 0)
-		return sw_error_code(SW_EINVAL, "%s%s is not an http(s) URL", env && *env ? "SLIPWAY_URL: " : "",
-				     out->ptr);
-	return 0;
+		ret = sw_error_code(SW_EINVAL, "%s%s is not an http(s) URL", env ? "SLIPWAY_URL: " : "", out->ptr);
+cleanup:
+	sw_buf_release(&path);
+	return ret;
 }
 
 int sw_cli_client_init(struct sw_cli_client *c)
 {
 	struct sw_buf url = SW_BUF_INIT, b = SW_BUF_INIT, login = SW_BUF_INIT, pw = SW_BUF_INIT;
-	const char *env = getenv("SLIPWAY_TOKEN");
+	const char *env = sw_env_str("SLIPWAY_TOKEN");
 	struct sw_cli_url u;
 	int ret = 0;
 
@@ -92,7 +100,7 @@ int sw_cli_client_init(struct sw_cli_client *c)
 		goto cleanup;
 	}
 	c->url = sw_buf_detach(&url, NULL);
-	if (env && *env) {
+	if (env) {
 		c->token = xstrdup(env);
 		c->token_from = "SLIPWAY_TOKEN";
 		goto cleanup;
@@ -110,11 +118,11 @@ int sw_cli_client_init(struct sw_cli_client *c)
 	}
 	/* the admin token of a slipwayd on this machine */
 	{
-		const char *home = getenv("SLIPWAY_HOME"), *h = getenv("HOME");
+		const char *home = sw_env_str("SLIPWAY_HOME"), *h = sw_env_str("HOME");
 		sw_buf_reset(&b);
-		if (home && *home)
+		if (home)
 			sw_buf_addf(&b, "%s/admin.token", home);
-		else if (h && *h)
+		else if (h)
 			sw_buf_addf(&b, "%s/.slipway/admin.token", h);
 		if (b.len && read_small(b.ptr, &pw, 1024) == 0 && pw.len) {
 			c->token = xstrdup(pw.ptr);
@@ -182,8 +190,8 @@ static const char *probe(const char *url, char *buf, size_t n)
 	return why;
 }
 
-/* "Failed to connect to 127.0.0.1 port 5480 after 0 ms: Connection refused" → "connection refused" */
-static void reach_error(const struct sw_cli_client *c, int code)
+/* "Failed to connect to 127.0.0.1 port 5480 after 0 ms: Connection refused" → "connection refused": SW_EUNAVAIL */
+static int reach_error(const struct sw_cli_client *c, int code)
 {
 	const char *m = sw_error_last();
 	const char *why;
@@ -201,17 +209,14 @@ static void reach_error(const struct sw_cli_client *c, int code)
 		why = "TLS failed";
 	else
 		why = NULL;
-	if (why)
-		sw_error_code(SW_EUNAVAIL, "cannot reach slipwayd at %s: %s", c->url, why);
-	else
-		sw_error_code(SW_EUNAVAIL, "cannot reach slipwayd at %s: %s", c->url, m);
+	return sw_error_code(SW_EUNAVAIL, "cannot reach slipwayd at %s: %s", c->url, why ? why : m);
 }
 
 /* An error status into the one-line message (the server's {"error"} when it sent one). */
 static int status_error(const struct sw_cli_client *c, long status, const char *body, size_t len)
 {
 	json_t *o = len ? json_loadb(body, len, 0, NULL) : NULL;
-	const char *msg = json_string_value(json_object_get(o, "error"));
+	const char *msg = sw_json_str(o, "error");
 	int code = status == 404 ? SW_ENOTFOUND : status == 400 ? SW_EINVAL : status == 409 ? SW_EEXISTS :
 		   status == 401 || status == 403 ? SW_EAUTH : SW_ERROR;
 
@@ -241,79 +246,75 @@ static int need_token(const struct sw_cli_client *c)
 	return sw_error_code(SW_EAUTH, "no token: run `slipway login %s`, or set SLIPWAY_TOKEN", c->url);
 }
 
-static void prepare(const struct sw_cli_client *c, struct sw_http_request *req, struct sw_strvec *headers,
-		    struct sw_buf *url, const char *method, const char *path, const json_t *body, char **text)
+/*
+ * One request to slipwayd's API: method, path under /api/v1, body (borrowed, may be
+ * NULL) with the token and the usual headers; the answer into res, or to write as it
+ * comes when write is set (then no overall timeout). sw_http_do()'s result.
+ */
+static int exchange(const struct sw_cli_client *c, const char *method, const char *path, const json_t *body,
+		    sw_http_write_fn write, void *write_ctx, struct sw_http_response *res)
 {
-	memset(req, 0, sizeof(*req));
-	sw_buf_addf(url, "%s/api/v1%s", c->url, path);
-	sw_strvec_pushf(headers, "Authorization: Bearer %s", c->token);
-	sw_strvec_push(headers, "Accept: application/json");
-	sw_strvec_push(headers, "User-Agent: slipway-cli/1");
-	*text = NULL;
+	struct sw_http_request req;
+	struct sw_strvec headers = SW_STRVEC_INIT;
+	struct sw_buf url = SW_BUF_INIT;
+	char *text = NULL;
+	int rc;
+
+	memset(&req, 0, sizeof(req));
+	sw_buf_addf(&url, "%s/api/v1%s", c->url, path);
+	sw_strvec_pushf(&headers, "Authorization: Bearer %s", c->token);
+	sw_strvec_push(&headers, "Accept: application/json");
+	sw_strvec_push(&headers, "User-Agent: slipway-cli/1");
 	if (body) {
-		*text = json_dumps(body, JSON_COMPACT);
-		sw_strvec_push(headers, "Content-Type: application/json");
-		req->body = *text ? *text : "{}";
-		req->body_len = strlen(req->body);
+		text = json_dumps(body, JSON_COMPACT);
+		sw_strvec_push(&headers, "Content-Type: application/json");
+		req.body = text ? text : "{}";
+		req.body_len = strlen(req.body);
 	} else if (method && strcmp(method, "GET") && strcmp(method, "HEAD")) {
-		sw_strvec_push(headers, "Content-Type: application/json");
-		req->body = "";
-		req->body_len = 0;
+		sw_strvec_push(&headers, "Content-Type: application/json");
+		req.body = "";
+		req.body_len = 0;
 	}
-	req->method = method;
-	req->url = url->ptr;
-	req->headers = headers;
-	req->connect_timeout_ms = 5000;
-	req->cancel = c->cancel;
+	req.method = method;
+	req.url = url.ptr;
+	req.headers = &headers;
+	req.connect_timeout_ms = 5000;
+	req.cancel = c->cancel;
+	if (write) {
+		req.write = write;
+		req.write_ctx = write_ctx;
+	} else {
+		req.max_body = MAX_RESPONSE;
+		req.timeout_ms = 10 * 60 * 1000;
+	}
+	rc = sw_http_do(&req, res);
+	free(text);
+	sw_strvec_clear(&headers);
+	sw_buf_release(&url);
+	return rc;
 }
 
 int sw_cli_api(const struct sw_cli_client *c, const char *method, const char *path, const json_t *body, json_t **out)
 {
-	struct sw_http_request req;
 	struct sw_http_response res = SW_HTTP_RESPONSE_INIT;
-	struct sw_strvec headers = SW_STRVEC_INIT;
-	struct sw_buf url = SW_BUF_INIT;
-	char *text = NULL;
-	int rc, ret = SW_ERROR;
+	json_error_t jerr;
+	int rc, ret = 0;
 
 	if (out)
 		*out = NULL;
 	if ((rc = need_token(c)) < 0)
 		return rc;
-	prepare(c, &req, &headers, &url, method, path, body, &text);
-	req.max_body = MAX_RESPONSE;
-	req.timeout_ms = 10 * 60 * 1000;
-	rc = sw_http_do(&req, &res);
-	if (rc == SW_ECANCEL) {
+	rc = exchange(c, method, path, body, NULL, NULL, &res);
+	if (rc == SW_ECANCEL)
 		ret = sw_error_code(SW_ECANCEL, "interrupted");
-		goto cleanup;
-	}
-	if (rc < 0 && rc != SW_ETOOBIG) {
-		reach_error(c, rc);
-		ret = SW_EUNAVAIL;
-		goto cleanup;
-	}
-	if (rc == SW_ETOOBIG) {
+	else if (rc == SW_ETOOBIG)
 		ret = sw_error_code(SW_ETOOBIG, "slipwayd's answer is larger than %d bytes", MAX_RESPONSE);
-		goto cleanup;
-	}
-	if (res.status < 200 || res.status > 299) {
+	else if (rc < 0)
+		ret = reach_error(c, rc);
+	else if (res.status < 200 || res.status > 299)
 		ret = status_error(c, res.status, res.body.ptr, res.body.len);
-		goto cleanup;
-	}
-	if (out && res.body.len) {
-		json_error_t jerr;
-		*out = json_loadb(res.body.ptr, res.body.len, 0, &jerr);
-		if (!*out) {
-			ret = sw_error("slipwayd sent something that is not JSON: %s", jerr.text);
-			goto cleanup;
-		}
-	}
-	ret = 0;
-cleanup:
-	free(text);
-	sw_strvec_clear(&headers);
-	sw_buf_release(&url);
+	else if (out && res.body.len && !(*out = json_loadb(res.body.ptr, res.body.len, 0, &jerr)))
+		ret = sw_error("slipwayd sent something that is not JSON: %s", jerr.text);
 	sw_http_response_release(&res);
 	return ret;
 }
@@ -335,13 +336,9 @@ static int on_stream(void *ctx, const char *data, size_t n)
 int sw_cli_api_stream(const struct sw_cli_client *c, const char *method, const char *path, const json_t *body,
 		      sw_http_write_fn write, void *ctx)
 {
-	struct sw_http_request req;
 	struct sw_http_response res = SW_HTTP_RESPONSE_INIT;
-	struct sw_strvec headers = SW_STRVEC_INIT;
-	struct sw_buf url = SW_BUF_INIT;
 	struct stream s;
-	char *text = NULL;
-	int rc, ret = SW_ERROR;
+	int rc, ret = 0;
 
 	if ((rc = need_token(c)) < 0)
 		return rc;
@@ -351,37 +348,19 @@ int sw_cli_api_stream(const struct sw_cli_client *c, const char *method, const c
 	s.ctx = ctx;
 	s.res = &res;
 	sw_buf_init(&s.err, 0);
-	prepare(c, &req, &headers, &url, method, path, body, &text);
-	req.write = on_stream;
-	req.write_ctx = &s;
-	rc = sw_http_do(&req, &res);
+	rc = exchange(c, method, path, body, on_stream, &s, &res);
 	if (!s.status)
 		s.status = res.status;
-	if (rc == SW_ECANCEL && c->cancel && *c->cancel) {
+	if (rc == SW_ECANCEL && c->cancel && *c->cancel)
 		ret = sw_error_code(SW_ECANCEL, "interrupted");
-		goto cleanup;
-	}
-	if (rc < 0 && !s.status) {
-		reach_error(c, rc);
-		ret = SW_EUNAVAIL;
-		goto cleanup;
-	}
-	if (s.status < 200 || s.status > 299) {
+	else if (rc < 0 && !s.status)
+		ret = reach_error(c, rc);
+	else if (s.status < 200 || s.status > 299)
 		ret = status_error(c, s.status, s.err.ptr, s.err.len);
-		goto cleanup;
-	}
-	if (rc < 0) {
-		/* the callback stopped it (its message stands) or the connection broke */
-		if (rc != SW_ECANCEL)
-			sw_error_code(rc, "lost the connection to slipwayd at %s", c->url);
-		ret = rc;
-		goto cleanup;
-	}
-	ret = 0;
-cleanup:
-	free(text);
-	sw_strvec_clear(&headers);
-	sw_buf_release(&url);
+	else if (rc < 0 && rc != SW_ECANCEL)   /* the connection broke */
+		ret = sw_error_code(rc, "lost the connection to slipwayd at %s", c->url);
+	else
+		ret = rc;   /* 0, or SW_ECANCEL: the callback stopped it (its message stands) */
 	sw_buf_release(&s.err);
 	sw_http_response_release(&res);
 	return ret;
@@ -546,7 +525,8 @@ int sw_cli_app_get(const struct sw_cli_command *cmd, struct sw_cli_client *c, co
 	return ret;
 }
 
-int sw_cli_app_show(const struct sw_cli_command *cmd, int argc, char **argv, const char *what,
+/* sw_cli_app_show() and sw_cli_show(): one GET, printed as it came (--json) or by show. */
+static int show_get(const struct sw_cli_command *cmd, int argc, char **argv, int of_app, const char *what,
 		    void (*show)(const char *app, const json_t *out))
 {
 	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
@@ -555,19 +535,64 @@ int sw_cli_app_show(const struct sw_cli_command *cmd, int argc, char **argv, con
 	const char *flag = NULL;
 	json_t *out = NULL;
 	int json = 0, ret;
-	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), SW_CLI_OPT_JSON(&json), { NULL, 0, NULL, NULL, NULL } };
+	struct sw_cli_opt opts[] = { SW_CLI_OPT_JSON(&json), SW_CLI_OPT_APP(&flag), { NULL, 0, NULL, NULL, NULL } };
 
+	if (!of_app)
+		opts[1] = opts[2];   /* no -a */
 	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 0, &a) < 0)
 		return a.exit;
-	if ((ret = sw_cli_app_get(cmd, &c, flag, &app, &out, "%s", what)))
+	if (of_app)
+		ret = sw_cli_app_get(cmd, &c, flag, &app, &out, "%s", what);
+	else if (!(ret = sw_cli_setup(cmd, &c, NULL, NULL)))
+		ret = sw_cli_call(cmd, &c, "GET", what, NULL, &out);
+	if (ret)
 		goto cleanup;
 	if (json)
 		ret = sw_cli_print_json(out);
 	else
-		show(app.ptr, out);
+		show(of_app ? app.ptr : NULL, out);
 cleanup:
 	json_decref(out);
 	sw_cli_client_release(&c);
 	sw_buf_release(&app);
+	return ret;
+}
+
+int sw_cli_app_show(const struct sw_cli_command *cmd, int argc, char **argv, const char *what,
+		    void (*show)(const char *app, const json_t *out))
+{
+	return show_get(cmd, argc, argv, 1, what, show);
+}
+
+int sw_cli_show(const struct sw_cli_command *cmd, int argc, char **argv, const char *path,
+		void (*show)(const char *app, const json_t *out))
+{
+	return show_get(cmd, argc, argv, 0, path, show);
+}
+
+int sw_cli_create(const struct sw_cli_command *cmd, int argc, char **argv, const char *path,
+		  int (*check)(const char *name), void (*created)(const char *name, const json_t *out))
+{
+	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
+	struct sw_cli_args a;
+	json_t *out = NULL, *body = NULL;
+	int json = 0, ret;
+	struct sw_cli_opt opts[] = { SW_CLI_OPT_JSON(&json), { NULL, 0, NULL, NULL, NULL } };
+
+	if (sw_cli_args_parse(cmd, argc, argv, opts, 1, 1, &a) < 0)
+		return a.exit;
+	if (check(a.pos[0]) < 0)
+		return sw_cli_usage_error(cmd, "%s", sw_error_last());
+	body = json_pack("{s:s}", "name", a.pos[0]);
+	if ((ret = sw_cli_setup(cmd, &c, NULL, NULL)) || (ret = sw_cli_call(cmd, &c, "POST", path, body, &out)))
+		goto cleanup;
+	if (json)
+		ret = sw_cli_print_json(out);
+	else
+		created(a.pos[0], out);
+cleanup:
+	json_decref(out);
+	json_decref(body);
+	sw_cli_client_release(&c);
 	return ret;
 }

@@ -49,10 +49,16 @@ struct sw_cli_client {
 
 #define SW_CLI_CLIENT_INIT { NULL, NULL, NULL, NULL }
 
-/* Resolve URL and token. 0, or negative with one line (a malformed SLIPWAY_URL). */
+/* Resolve URL and token. 0, or negative with one line (a malformed SLIPWAY_URL or SLIPWAY_PORT). */
 int sw_cli_client_init(struct sw_cli_client *c);
 /* Free what init made (fine on an SW_CLI_CLIENT_INIT one). */
 void sw_cli_client_release(struct sw_cli_client *c);
+
+/*
+ * Where `slipway login` keeps the server's URL (in "url"): $XDG_CONFIG_HOME/slipway, else
+ * ~/.config/slipway. Into out; empty when neither variable is set.
+ */
+void sw_cli_config_dir(struct sw_buf *out);
 
 /* The URL only (for login, and app lookup before a token is needed). Into out. */
 int sw_cli_server_url(struct sw_buf *out);
@@ -134,6 +140,19 @@ int sw_cli_app_get(const struct sw_cli_command *cmd, struct sw_cli_client *c, co
  */
 int sw_cli_app_show(const struct sw_cli_command *cmd, int argc, char **argv, const char *what,
 		    void (*show)(const char *app, const json_t *out));
+
+/* The same for what belongs to no app (usage "[--json]"): GET path; show gets app NULL. */
+int sw_cli_show(const struct sw_cli_command *cmd, int argc, char **argv, const char *path,
+		void (*show)(const char *app, const json_t *out));
+
+/*
+ * A whole "NAME [--json]" command that makes something by POSTing {"name": NAME} to
+ * path: check(NAME) refuses a bad one (0, or negative with the one line for the usage
+ * error); with --json the answer is printed as it came, else created(NAME, answer)
+ * prints it. Returns the exit status.
+ */
+int sw_cli_create(const struct sw_cli_command *cmd, int argc, char **argv, const char *path,
+		  int (*check)(const char *name), void (*created)(const char *name, const json_t *out));
 
 /* Path-safe: append s percent-encoded (for query values). */
 void sw_cli_urlencode(struct sw_buf *out, const char *s);

@@ -13,20 +13,15 @@
 #include "cli/remote.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/banned.h"
-
-static const char *str(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
 
 /* "#12 succeeded" of a build object (or "" for null). */
 static void build_summary(const json_t *b, struct sw_buf *out)
 {
 	if (!json_is_object(b))
 		return;
-	sw_buf_addf(out, "#%lld %s", (long long)json_integer_value(json_object_get(b, "id")),
-		    str(b, "status") ? str(b, "status") : "?");
+	sw_buf_addf(out, "#%lld %s", sw_json_int(b, "id", 0), sw_json_str_or(b, "status", "?"));
 }
 
 /* review apps (issue 8): one row of `slipway apps`; with BRANCH and URL columns when review apps exist */
@@ -38,18 +33,18 @@ static void app_row(struct sw_cli_table *t, const json_t *app, int review_cols, 
 
 	build_summary(b, &build);
 	if (json_is_object(b)) {
-		sw_cli_reltime_iso(str(b, "created_at"), &when);
-		if (str(b, "commit"))
-			sw_buf_addf(&commit, "%.7s", str(b, "commit"));
+		sw_cli_reltime_iso(sw_json_str(b, "created_at"), &when);
+		if (sw_json_str(b, "commit"))
+			sw_buf_addf(&commit, "%.7s", sw_json_str(b, "commit"));
 	}
-	sw_cli_reltime_iso(str(app, "created_at"), &created);
-	sw_buf_addf(&name, "%s%s", indent, str(app, "name") ? str(app, "name") : "?");
+	sw_cli_reltime_iso(sw_json_str(app, "created_at"), &created);
+	sw_buf_addf(&name, "%s%s", indent, sw_json_str_or(app, "name", "?"));
 	if (review_cols)
 		sw_cli_table_add(t, name.ptr, build.len ? build.ptr : "-", commit.ptr, when.ptr, created.ptr,
-				 json_is_object(rv) ? str(rv, "branch") : "", json_is_object(rv) ? str(rv, "url") : "");
+				 sw_json_str_or(rv, "branch", ""), sw_json_str_or(rv, "url", ""));
 	else
 		sw_cli_table_add(t, name.ptr, build.len ? build.ptr : "-", commit.ptr, when.ptr, created.ptr);
-	sw_cli_table_style(t, 1, sw_cli_status_style(json_is_object(b) ? str(b, "status") : NULL));
+	sw_cli_table_style(t, 1, sw_cli_status_style(json_is_object(b) ? sw_json_str(b, "status") : NULL));
 	sw_buf_release(&build);
 	sw_buf_release(&when);
 	sw_buf_release(&created);
@@ -57,25 +52,14 @@ static void app_row(struct sw_cli_table *t, const json_t *app, int review_cols, 
 	sw_buf_release(&name);
 }
 
-int sw_cli_cmd_apps(const struct sw_cli_command *cmd, int argc, char **argv)
+/* `slipway apps`: review apps listed under their app, with their branch, last push and URL */
+static void show_apps(const char *app_none, const json_t *out)
 {
-	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
 	struct sw_cli_table t;
-	struct sw_cli_args a;
-	json_t *out = NULL, *app, *rapp;
+	json_t *app, *rapp;
 	size_t i, k;
-	int json = 0, ret = 0, reviews = 0;
-	struct sw_cli_opt opts[] = { SW_CLI_OPT_JSON(&json), { NULL, 0, NULL, NULL, NULL } };
+	int reviews = 0;
 
-	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 0, &a) < 0)
-		return a.exit;
-	if ((ret = sw_cli_setup(cmd, &c, NULL, NULL)) || (ret = sw_cli_call(cmd, &c, "GET", "/apps", NULL, &out)))
-		goto cleanup;
-	if (json) {
-		ret = sw_cli_print_json(out);
-		goto cleanup;
-	}
-	/* review apps (issue 8): listed under their app, with their branch, last push and URL */
 	json_array_foreach(json_object_get(out, "apps"), i, app)
 		if (json_is_object(json_object_get(app, "review")))
 			reviews = 1;
@@ -89,47 +73,38 @@ int sw_cli_cmd_apps(const struct sw_cli_command *cmd, int argc, char **argv)
 		app_row(&t, app, reviews, "");
 		json_array_foreach(json_object_get(out, "apps"), k, rapp) {
 			const json_t *rv = json_object_get(rapp, "review");
-			if (json_is_object(rv) && str(rv, "parent") && str(app, "name") &&
-			    !strcmp(str(rv, "parent"), str(app, "name")))
+			if (json_is_object(rv) && sw_json_str(rv, "parent") && sw_json_str(app, "name") &&
+			    !strcmp(sw_json_str(rv, "parent"), sw_json_str(app, "name")))
 				app_row(&t, rapp, reviews, "  \xe2\x94\x94 ");   /* "  └ " */
 		}
 	}
 	sw_cli_table_print(&t, "no apps yet: `slipway apps:create NAME`, or push to a new one");
 	sw_cli_table_release(&t);
-cleanup:
-	json_decref(out);
-	sw_cli_client_release(&c);
-	return ret;
+}
+
+int sw_cli_cmd_apps(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	return sw_cli_show(cmd, argc, argv, "/apps", show_apps);
+}
+
+static int check_app_name(const char *name)
+{
+	if (!sw_cli_app_name_valid(name))
+		return sw_error_code(SW_EINVAL, "invalid app name '%.60s' (want 3-30 of a-z, 0-9, '-', starting with a letter)",
+				     name);
+	return 0;
+}
+
+static void created_app(const char *name, const json_t *out)
+{
+	printf("Created %s\n", name);
+	printf("  git remote add deploy %s\n", sw_json_str_or(out, "git_url", ""));
+	printf("  git push deploy main\n");
 }
 
 int sw_cli_cmd_apps_create(const struct sw_cli_command *cmd, int argc, char **argv)
 {
-	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
-	struct sw_cli_args a;
-	json_t *out = NULL, *body = NULL;
-	int json = 0, ret = 0;
-	struct sw_cli_opt opts[] = { SW_CLI_OPT_JSON(&json), { NULL, 0, NULL, NULL, NULL } };
-
-	if (sw_cli_args_parse(cmd, argc, argv, opts, 1, 1, &a) < 0)
-		return a.exit;
-	if (!sw_cli_app_name_valid(a.pos[0]))
-		return sw_cli_usage_error(cmd, "invalid app name '%.60s' (want 3-30 of a-z, 0-9, '-', starting with a letter)",
-					  a.pos[0]);
-	body = json_pack("{s:s}", "name", a.pos[0]);
-	if ((ret = sw_cli_setup(cmd, &c, NULL, NULL)) || (ret = sw_cli_call(cmd, &c, "POST", "/apps", body, &out)))
-		goto cleanup;
-	if (json) {
-		ret = sw_cli_print_json(out);
-		goto cleanup;
-	}
-	printf("Created %s\n", a.pos[0]);
-	printf("  git remote add deploy %s\n", str(out, "git_url") ? str(out, "git_url") : "");
-	printf("  git push deploy main\n");
-cleanup:
-	json_decref(body);
-	json_decref(out);
-	sw_cli_client_release(&c);
-	return ret;
+	return sw_cli_create(cmd, argc, argv, "/apps", check_app_name, created_app);
 }
 
 static void info_line(const char *key, const char *value)
@@ -166,7 +141,7 @@ int sw_cli_cmd_apps_info(const struct sw_cli_command *cmd, int argc, char **argv
 	if (sw_cli_get(&c, path.ptr, &hooks) < 0)
 		hooks = NULL;
 	json_array_foreach(json_object_get(rels, "releases"), i, r)
-		if (!live && str(r, "status") && !strcmp(str(r, "status"), "live"))
+		if (!live && sw_json_str(r, "status") && !strcmp(sw_json_str(r, "status"), "live"))
 			live = r;
 	if (json) {
 		all = json_pack("{s:O,s:O,s:O}", "app", info, "releases",
@@ -180,35 +155,34 @@ int sw_cli_cmd_apps_info(const struct sw_cli_command *cmd, int argc, char **argv
 	if (json_is_object(json_object_get(info, "review"))) {
 		/* review apps (issue 8): the parent's repository, the branch, the URL */
 		const json_t *rv = json_object_get(info, "review");
-		sw_buf_addf(&b, "%s (branch %s)", str(rv, "parent"), str(rv, "branch"));
+		sw_buf_addf(&b, "%s (branch %s)", sw_json_str(rv, "parent"), sw_json_str(rv, "branch"));
 		info_line("Review of:", b.ptr);
-		info_line("Status:", str(rv, "status"));
-		info_line("URL:", str(rv, "url"));
+		info_line("Status:", sw_json_str(rv, "status"));
+		info_line("URL:", sw_json_str(rv, "url"));
 		sw_buf_reset(&b);
-		sw_buf_addf(&b, "%s/%s.git", c.url, str(rv, "parent"));
+		sw_buf_addf(&b, "%s/%s.git", c.url, sw_json_str(rv, "parent"));
 	} else {
 		sw_buf_addf(&b, "%s/%s.git", c.url, app.ptr);
 	}
 	info_line("Git URL:", b.ptr);
 	sw_buf_reset(&b);
-	sw_cli_reltime_iso(str(info, "created_at"), &b);
+	sw_cli_reltime_iso(sw_json_str(info, "created_at"), &b);
 	info_line("Created:", b.ptr);
 	last = json_object_get(info, "last_build");
 	sw_buf_reset(&b);
 	if (json_is_object(last)) {
 		build_summary(last, &b);
-		if (str(last, "commit"))
-			sw_buf_addf(&b, " (%.7s, ", str(last, "commit"));
-		sw_cli_reltime_iso(str(last, "created_at"), &b);
+		if (sw_json_str(last, "commit"))
+			sw_buf_addf(&b, " (%.7s, ", sw_json_str(last, "commit"));
+		sw_cli_reltime_iso(sw_json_str(last, "created_at"), &b);
 		sw_buf_adds(&b, ")");
-		if (str(last, "reason"))
-			sw_buf_addf(&b, ": %s", str(last, "reason"));
+		if (sw_json_str(last, "reason"))
+			sw_buf_addf(&b, ": %s", sw_json_str(last, "reason"));
 	}
 	info_line("Last build:", b.ptr);
 	sw_buf_reset(&b);
 	if (live) {
-		sw_buf_addf(&b, "v%lld: %s", (long long)json_integer_value(json_object_get(live, "version")),
-			    str(live, "description") ? str(live, "description") : "");
+		sw_buf_addf(&b, "v%lld: %s", sw_json_int(live, "version", 0), sw_json_str_or(live, "description", ""));
 	} else if (rels) {
 		sw_buf_adds(&b, "(none live)");
 	}

@@ -13,16 +13,13 @@
 #include "cli/output.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/lines.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 #define MAX_LOG_LINE (64 * 1024)
 #define CANCEL_WAIT_S 120
-
-static const char *str(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
 
 static int final_status(const char *s)
 {
@@ -60,31 +57,31 @@ int sw_cli_cmd_builds(const struct sw_cli_command *cmd, int argc, char **argv)
 		struct sw_buf id = SW_BUF_INIT, commit = SW_BUF_INIT, when = SW_BUF_INIT, took = SW_BUF_INIT,
 			      note = SW_BUF_INIT;
 		json_t *d = json_object_get(b, "duration");
-		sw_buf_addf(&id, "%lld", (long long)json_integer_value(json_object_get(b, "id")));
-		if (str(b, "kind") && strcmp(str(b, "kind"), "build")) {
+		sw_buf_addf(&id, "%lld", sw_json_int(b, "id", 0));
+		if (sw_json_str(b, "kind") && strcmp(sw_json_str(b, "kind"), "build")) {
 			/* a release command (rollback, config, scale) run as a job */
-			sw_buf_adds(&commit, str(b, "kind"));
-			if (json_integer_value(json_object_get(b, "release")) > 0)
-				sw_buf_addf(&commit, " v%lld", (long long)json_integer_value(json_object_get(b, "release")));
-		} else if (str(b, "commit")) {
-			sw_buf_addf(&commit, "%.7s", str(b, "commit"));
+			sw_buf_adds(&commit, sw_json_str(b, "kind"));
+			if (sw_json_int(b, "release", 0) > 0)
+				sw_buf_addf(&commit, " v%lld", sw_json_int(b, "release", 0));
+		} else if (sw_json_str(b, "commit")) {
+			sw_buf_addf(&commit, "%.7s", sw_json_str(b, "commit"));
 		}
-		sw_cli_reltime_iso(str(b, "started_at") ? str(b, "started_at") : str(b, "created_at"), &when);
+		sw_cli_reltime_iso(sw_json_str_or(b, "started_at", sw_json_str(b, "created_at")), &when);
 		if (json_is_number(d))
-			sw_cli_duration(json_number_value(d), &took);
-		if (str(b, "reason"))
-			sw_buf_adds(&note, str(b, "reason"));
-		else if (json_is_true(json_object_get(b, "reused")))
+			sw_time_format_brief(&took, json_number_value(d));
+		if (sw_json_str(b, "reason"))
+			sw_buf_adds(&note, sw_json_str(b, "reason"));
+		else if (sw_json_bool(b, "reused", 0))
 			sw_buf_adds(&note, "image reused");
-		if (json_is_true(json_object_get(b, "detached")))
+		if (sw_json_bool(b, "detached", 0))
 			sw_buf_addf(&note, "%s(detached push)", note.len ? " " : "");
 		if (note.len > 60) {
 			sw_buf_setlen(&note, 57);
 			sw_buf_adds(&note, "...");
 		}
-		sw_cli_table_add(&t, id.ptr, str(b, "status"), commit.ptr, str(b, "branch"), str(b, "pushed_by"), when.ptr,
-				 took.ptr, note.ptr);
-		sw_cli_table_style(&t, 1, sw_cli_status_style(str(b, "status")));
+		sw_cli_table_add(&t, id.ptr, sw_json_str(b, "status"), commit.ptr, sw_json_str(b, "branch"),
+				 sw_json_str(b, "pushed_by"), when.ptr, took.ptr, note.ptr);
+		sw_cli_table_style(&t, 1, sw_cli_status_style(sw_json_str(b, "status")));
 		sw_buf_release(&id);
 		sw_buf_release(&commit);
 		sw_buf_release(&when);
@@ -153,8 +150,8 @@ int sw_cli_cmd_builds_log(const struct sw_cli_command *cmd, int argc, char **arg
 	if ((ret = sw_cli_call(cmd, &c, "GET", path.ptr, NULL, &b)))
 		goto cleanup;
 	build_path(&path, flag ? app.ptr : NULL, id, follow ? "/log?follow=1" : "/log");
-	if (follow && !final_status(str(b, "status")))
-		sw_cli_spinner_start("build %lld %s", id, str(b, "status") ? str(b, "status") : "");
+	if (follow && !final_status(sw_json_str(b, "status")))
+		sw_cli_spinner_start("build %lld %s", id, sw_json_str_or(b, "status", ""));
 	ret = sw_cli_api_stream(&c, "GET", path.ptr, NULL, log_data, &lf);
 	if (ret == 0)
 		sw_lines_finish(&lf.lines);
@@ -170,7 +167,7 @@ int sw_cli_cmd_builds_log(const struct sw_cli_command *cmd, int argc, char **arg
 		build_path(&path, flag ? app.ptr : NULL, id, "");
 		if ((ret = sw_cli_call(cmd, &c, "GET", path.ptr, NULL, &b)))
 			goto cleanup;
-		ret = str(b, "status") && !strcmp(str(b, "status"), "succeeded") ? 0 : 1;
+		ret = sw_json_str(b, "status") && !strcmp(sw_json_str(b, "status"), "succeeded") ? 0 : 1;
 	}
 cleanup:
 	json_decref(b);
@@ -213,7 +210,7 @@ int sw_cli_cmd_builds_cancel(const struct sw_cli_command *cmd, int argc, char **
 			ret = sw_cli_fail(cmd, "%s", sw_error_last());
 			goto cleanup;
 		}
-		if (final_status(str(b, "status")) || waited >= CANCEL_WAIT_S * 1000)
+		if (final_status(sw_json_str(b, "status")) || waited >= CANCEL_WAIT_S * 1000)
 			break;
 		nanosleep(&ts, NULL);
 		waited += 300;
@@ -223,13 +220,13 @@ int sw_cli_cmd_builds_cancel(const struct sw_cli_command *cmd, int argc, char **
 		ret = sw_cli_print_json(b);
 		goto cleanup;
 	}
-	if (str(b, "status") && !strcmp(str(b, "status"), "cancelled")) {
-		printf("%s %lld cancelled (%s)\n", str(b, "kind") && strcmp(str(b, "kind"), "build") ? str(b, "kind") : "build", id, str(b, "reason") ? str(b, "reason") : "");
-	} else if (final_status(str(b, "status"))) {
-		ret = sw_cli_fail(cmd, "build %lld %s before the cancel took effect", id, str(b, "status"));
+	if (sw_json_str(b, "status") && !strcmp(sw_json_str(b, "status"), "cancelled")) {
+		printf("%s %lld cancelled (%s)\n", sw_json_str_or(b, "kind", "build"), id, sw_json_str_or(b, "reason", ""));
+	} else if (final_status(sw_json_str(b, "status"))) {
+		ret = sw_cli_fail(cmd, "build %lld %s before the cancel took effect", id, sw_json_str(b, "status"));
 	} else {
 		ret = sw_cli_fail(cmd, "build %lld is still %s after %ds: `slipway builds:log -f %lld` shows it", id,
-				  str(b, "status"), CANCEL_WAIT_S, id);
+				  sw_json_str(b, "status"), CANCEL_WAIT_S, id);
 	}
 cleanup:
 	json_decref(out);

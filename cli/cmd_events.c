@@ -12,12 +12,8 @@
 #include "cli/output.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/banned.h"
-
-static const char *str(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
 
 static enum sw_cli_style type_style(const char *type)
 {
@@ -36,44 +32,22 @@ static enum sw_cli_style type_style(const char *type)
 /* "2026-11-26T10:00:01Z  build.started     v7   build 12 ... (admin)" */
 void sw_cli_event_line(const json_t *e, int color, struct sw_buf *out)
 {
-	const char *type = str(e, "type") ? str(e, "type") : "?";
+	const char *type = sw_json_str_or(e, "type", "?");
 	struct sw_buf t = SW_BUF_INIT;
 	size_t w = strlen(type);
 
-	sw_buf_addf(out, "%s  ", str(e, "created_at") ? str(e, "created_at") : "");
+	sw_buf_addf(out, "%s  ", sw_json_str_or(e, "created_at", ""));
 	sw_cli_paint(out, color, type_style(type), type);
 	while (w++ < 20)
 		sw_buf_addch(out, ' ');
-	sw_buf_addf(out, "%-5s ", str(e, "release") ? str(e, "release") : "");
-	sw_buf_adds(out, str(e, "message") ? str(e, "message") : "");
-	if (str(e, "actor") && !strstr(str(e, "message") ? str(e, "message") : "", str(e, "actor"))) {
-		sw_buf_addf(&t, "(%s)", str(e, "actor"));
+	sw_buf_addf(out, "%-5s ", sw_json_str_or(e, "release", ""));
+	sw_buf_adds(out, sw_json_str_or(e, "message", ""));
+	if (sw_json_str(e, "actor") && !strstr(sw_json_str_or(e, "message", ""), sw_json_str(e, "actor"))) {
+		sw_buf_addf(&t, "(%s)", sw_json_str(e, "actor"));
 		sw_buf_addch(out, ' ');
 		sw_cli_paint(out, color, SW_CLI_DIM, t.ptr);
 	}
 	sw_buf_release(&t);
-}
-
-struct tail {
-	int json;
-	int color;
-};
-
-static int on_event(void *ctx, const json_t *e)
-{
-	struct tail *t = ctx;
-	struct sw_buf b = SW_BUF_INIT;
-
-	if (!json_object_size(e))
-		return 0;   /* keepalive */
-	if (t->json) {
-		sw_cli_print_json_line(e);
-		return 0;
-	}
-	sw_cli_event_line(e, t->color, &b);
-	sw_cli_out_line(b.ptr, b.len);
-	sw_buf_release(&b);
-	return 0;
 }
 
 int sw_cli_cmd_events(const struct sw_cli_command *cmd, int argc, char **argv)
@@ -86,7 +60,7 @@ int sw_cli_cmd_events(const struct sw_cli_command *cmd, int argc, char **argv)
 	json_t *out = NULL, *e;
 	size_t i;
 	int json = 0, follow = 0, ret = 0;
-	struct tail t;
+	struct sw_cli_lines lines = { cmd, 0, 0, sw_cli_event_line };
 	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), SW_CLI_OPT_JSON(&json), { "--tail", 't', NULL, &follow, NULL },
 				     { "--follow", 'f', NULL, &follow, NULL }, { "--limit", 'n', &limit_s, NULL, NULL },
 				     { "--types", 0, &types, NULL, NULL }, { NULL, 0, NULL, NULL, NULL } };
@@ -102,11 +76,11 @@ int sw_cli_cmd_events(const struct sw_cli_command *cmd, int argc, char **argv)
 	sw_buf_addf(&path, "/apps/%s/events?limit=%lld", app.ptr, limit);
 	if (types)
 		sw_buf_addf(&path, "&types=%s", types);   /* checked above: nothing to encode */
-	t.json = json;
-	t.color = sw_cli_color_on(1);
+	lines.json = json;
+	lines.color = sw_cli_color_on(1);
 	if (follow) {
 		sw_buf_adds(&path, "&follow=1");
-		ret = sw_cli_api_ndjson(&c, "GET", path.ptr, NULL, on_event, &t);
+		ret = sw_cli_api_ndjson(&c, "GET", path.ptr, NULL, sw_cli_print_line, &lines);
 		if (ret < 0)
 			ret = sw_cli_fail(cmd, "%s", sw_error_last());
 		goto cleanup;
@@ -120,7 +94,7 @@ int sw_cli_cmd_events(const struct sw_cli_command *cmd, int argc, char **argv)
 	if (!json_array_size(json_object_get(out, "events")))
 		printf("no events for %s yet\n", app.ptr);
 	json_array_foreach(json_object_get(out, "events"), i, e)
-		on_event(&t, e);
+		sw_cli_print_line(&lines, e);
 cleanup:
 	json_decref(out);
 	sw_cli_client_release(&c);

@@ -15,17 +15,9 @@
 #include "cli/output.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/json.h"
+#include "common/time.h"
 #include "common/banned.h"
-
-static const char *str(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
-
-static double num(const json_t *o, const char *k)
-{
-	return json_number_value(json_object_get(o, k));
-}
 
 static void formation(const json_t *f, int memory, struct sw_buf *out)
 {
@@ -33,9 +25,9 @@ static void formation(const json_t *f, int memory, struct sw_buf *out)
 	json_t *v;
 	int first = 1;
 	json_object_foreach((json_t *)f, k, v) {
-		sw_buf_addf(out, "%s%s=%lld", first ? "" : " ", k, (long long)json_integer_value(json_object_get(v, "count")));
+		sw_buf_addf(out, "%s%s=%lld", first ? "" : " ", k, sw_json_int(v, "count", 0));
 		if (memory)
-			sw_buf_addf(out, ":%lldMB", (long long)json_integer_value(json_object_get(v, "memory")));
+			sw_buf_addf(out, ":%lldMB", sw_json_int(v, "memory", 0));
 		first = 0;
 	}
 }
@@ -61,16 +53,16 @@ static void show_releases(const char *app, const json_t *out)
 	int current_seen = 0; /* newest first: the first live release is the one serving */
 	json_array_foreach(json_object_get(out, "releases"), i, r) {
 		struct sw_buf v = SW_BUF_INIT, f = SW_BUF_INIT, when = SW_BUF_INIT, took = SW_BUF_INIT;
-		const char *status = str(r, "status");
+		const char *status = sw_json_str(r, "status");
 		if (status && !strcmp(status, "live") && current_seen++)
 			status = "superseded";
-		sw_buf_addf(&v, "v%lld", (long long)json_integer_value(json_object_get(r, "version")));
+		sw_buf_addf(&v, "v%lld", sw_json_int(r, "version", 0));
 		formation(json_object_get(r, "formation"), 0, &f);
-		sw_cli_reltime(num(r, "created_at"), sw_cli_now(), &when);
-		if (num(r, "started_at") > 0 && num(r, "finished_at") > 0)
-			sw_cli_duration(num(r, "finished_at") - num(r, "started_at"), &took);
-		sw_cli_table_add(&t, v.ptr, status, str(r, "description"), f.ptr, when.ptr, took.ptr,
-				 str(r, "created_by"), str(r, "reason"));
+		sw_cli_reltime(sw_json_num(r, "created_at", 0), sw_time_now(), &when);
+		if (sw_json_num(r, "started_at", 0) > 0 && sw_json_num(r, "finished_at", 0) > 0)
+			sw_time_format_brief(&took, sw_json_num(r, "finished_at", 0) - sw_json_num(r, "started_at", 0));
+		sw_cli_table_add(&t, v.ptr, status, sw_json_str(r, "description"), f.ptr, when.ptr, took.ptr,
+				 sw_json_str(r, "created_by"), sw_json_str(r, "reason"));
 		sw_cli_table_style(&t, 1, sw_cli_status_style(status));
 		sw_buf_release(&v);
 		sw_buf_release(&f);
@@ -108,17 +100,17 @@ int sw_cli_cmd_releases_info(const struct sw_cli_command *cmd, int argc, char **
 		goto cleanup;
 	}
 	printf("=== %s v%d\n", app.ptr, version);
-	printf("status:       %s\n", str(r, "status"));
-	if (str(r, "reason"))
-		printf("reason:       %s\n", str(r, "reason"));
-	if (json_integer_value(json_object_get(r, "rolled_back_to")))
+	printf("status:       %s\n", sw_json_str(r, "status"));
+	if (sw_json_str(r, "reason"))
+		printf("reason:       %s\n", sw_json_str(r, "reason"));
+	if (sw_json_int(r, "rolled_back_to", 0))
 		printf("running:      v%lld (rolled back to it)\n",
-		       (long long)json_integer_value(json_object_get(r, "rolled_back_to")));
-	printf("what:         %s (%s)\n", str(r, "description"), str(r, "kind"));
-	printf("made by:      %s\n", str(r, "created_by") && *str(r, "created_by") ? str(r, "created_by") : "-");
-	printf("commit:       %s\n", str(r, "commit") ? str(r, "commit") : "-");
-	printf("image:        %s\n", str(r, "image") ? str(r, "image") : "-");
-	printf("digest:       %s\n", str(r, "digest") ? str(r, "digest") : "-");
+		       sw_json_int(r, "rolled_back_to", 0));
+	printf("what:         %s (%s)\n", sw_json_str(r, "description"), sw_json_str(r, "kind"));
+	printf("made by:      %s\n", *sw_json_str_or(r, "created_by", "") ? sw_json_str(r, "created_by") : "-");
+	printf("commit:       %s\n", sw_json_str_or(r, "commit", "-"));
+	printf("image:        %s\n", sw_json_str_or(r, "image", "-"));
+	printf("digest:       %s\n", sw_json_str_or(r, "digest", "-"));
 	formation(json_object_get(r, "formation"), 1, &b);
 	printf("processes:    %s\n", b.len ? b.ptr : "-");
 	sw_buf_reset(&b);
@@ -126,15 +118,15 @@ int sw_cli_cmd_releases_info(const struct sw_cli_command *cmd, int argc, char **
 		sw_buf_addf(&b, "%s%s", i ? ", " : "", json_string_value(v));
 	printf("config vars:  %s\n", b.len ? b.ptr : "(none)");
 	sw_buf_reset(&b);
-	sw_cli_reltime(num(r, "created_at"), sw_cli_now(), &b);
+	sw_cli_reltime(sw_json_num(r, "created_at", 0), sw_time_now(), &b);
 	printf("created:      %s\n", b.ptr);
-	if (num(r, "duration") > 0) {
+	if (sw_json_num(r, "duration", 0) > 0) {
 		sw_buf_reset(&b);
-		sw_cli_duration(num(r, "duration"), &b);
+		sw_time_format_brief(&b, sw_json_num(r, "duration", 0));
 		printf("rollout took: %s\n", b.ptr);
 	}
-	printf("release proc: %s\n", json_is_true(json_object_get(r, "release_ran")) ? "ran" : "-");
-	printf("tagged:       %s\n", json_is_true(json_object_get(r, "tagged")) ? "yes" : "no");
+	printf("release proc: %s\n", sw_json_bool(r, "release_ran", 0) ? "ran" : "-");
+	printf("tagged:       %s\n", sw_json_bool(r, "tagged", 0) ? "yes" : "no");
 cleanup:
 	json_decref(r);
 	sw_cli_client_release(&c);
@@ -154,7 +146,7 @@ struct follow {
 static int on_line(void *ctx, const json_t *l)
 {
 	struct follow *f = ctx;
-	const char *line = str(l, "line"), *status = str(l, "status");
+	const char *line = sw_json_str(l, "line"), *status = sw_json_str(l, "status");
 	if (line) {
 		sw_cli_out_line(line, strlen(line));
 		if (f->no_wait && !strncmp(line, "-----> releasing v", 18)) {
@@ -170,7 +162,7 @@ static int on_line(void *ctx, const json_t *l)
 	if (!strcmp(status, "live") || !strcmp(status, "unchanged"))
 		f->status = 0;
 	else
-		f->status = sw_cli_fail(f->cmd, "%s", str(l, "reason") ? str(l, "reason") : "failed");
+		f->status = sw_cli_fail(f->cmd, "%s", sw_json_str_or(l, "reason", "failed"));
 	return 0;
 }
 
@@ -202,13 +194,28 @@ int sw_cli_release_follow(const struct sw_cli_command *cmd, const struct sw_cli_
 	return run(cmd, c, app, what, body, no_wait);
 }
 
-int sw_cli_cmd_rollback(const struct sw_cli_command *cmd, int argc, char **argv)
+/* run() for the app of -a (or of the git remote): the exit status. body is stolen. */
+static int run_for_app(const struct sw_cli_command *cmd, const char *flag, const char *what, json_t *body,
+		       int no_wait)
 {
 	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
-	struct sw_cli_args a;
 	struct sw_buf app = SW_BUF_INIT;
+	int ret;
+
+	if ((ret = sw_cli_setup(cmd, &c, flag, &app)) == 0)
+		ret = run(cmd, &c, app.ptr, what, body, no_wait);
+	else
+		json_decref(body);
+	sw_cli_client_release(&c);
+	sw_buf_release(&app);
+	return ret;
+}
+
+int sw_cli_cmd_rollback(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	struct sw_cli_args a;
 	const char *flag = NULL;
-	int ret, no_wait = 0, force = 0, version = 0;
+	int no_wait = 0, force = 0, version = 0;
 	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), { "--force", 0, NULL, &force, NULL },
 				     { "--no-wait", 0, NULL, &no_wait, NULL }, { NULL, 0, NULL, NULL, NULL } };
 
@@ -216,12 +223,8 @@ int sw_cli_cmd_rollback(const struct sw_cli_command *cmd, int argc, char **argv)
 		return a.exit;
 	if (a.npos && !(version = version_arg(a.pos[0])))
 		return sw_cli_usage_error(cmd, "'%s' is not a release (like v5)", a.pos[0]);
-	if ((ret = sw_cli_setup(cmd, &c, flag, &app)) == 0)
-		ret = run(cmd, &c, app.ptr, "rollback", json_pack("{s:i, s:b}", "version", version, "force", force),
-			  no_wait);
-	sw_cli_client_release(&c);
-	sw_buf_release(&app);
-	return ret;
+	return run_for_app(cmd, flag, "rollback", json_pack("{s:i, s:b}", "version", version, "force", force),
+			   no_wait);
 }
 
 int sw_cli_cmd_config(const struct sw_cli_command *cmd, int argc, char **argv)
@@ -244,7 +247,7 @@ int sw_cli_cmd_config(const struct sw_cli_command *cmd, int argc, char **argv)
 		goto cleanup;
 	}
 	if (!shell)
-		printf("=== %s config vars (v%lld)\n", app.ptr, (long long)json_integer_value(json_object_get(out, "version")));
+		printf("=== %s config vars (v%lld)\n", app.ptr, sw_json_int(out, "version", 0));
 	json_object_foreach(json_object_get(out, "config"), k, v)
 		printf(shell ? "%s=%s\n" : "%s: %s\n", k, json_string_value(v));
 cleanup:
@@ -254,33 +257,21 @@ cleanup:
 	return ret;
 }
 
-static int config_change(const struct sw_cli_command *cmd, int argc, char **argv, int unset)
+/* config:set's NAME=value arguments as an object: 0, or the exit status of the usage error. */
+static int config_pairs(const struct sw_cli_command *cmd, const struct sw_cli_args *a, json_t **out)
 {
-	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
-	struct sw_cli_args a;
-	struct sw_buf app = SW_BUF_INIT;
-	const char *flag = NULL;
-	json_t *vals;
-	int ret, no_wait = 0, i;
-	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), { "--no-wait", 0, NULL, &no_wait, NULL },
-				     { NULL, 0, NULL, NULL, NULL } };
+	json_t *vals = json_object();
+	int i, ret;
 
-	if (sw_cli_args_parse(cmd, argc, argv, opts, 1, SW_CLI_MAX_POS, &a) < 0)
-		return a.exit;
-	vals = unset ? json_array() : json_object();
-	for (i = 0; i < a.npos; i++) {
-		const char *eq = strchr(a.pos[i], '=');
+	for (i = 0; i < a->npos; i++) {
+		const char *eq = strchr(a->pos[i], '=');
 		struct sw_buf name = SW_BUF_INIT;
 		json_t *val;
-		if (unset) {
-			json_array_append_new(vals, json_string(a.pos[i]));
-			continue;
-		}
-		if (!eq || eq == a.pos[i]) {
+		if (!eq || eq == a->pos[i]) {
 			json_decref(vals);
-			return sw_cli_usage_error(cmd, "'%s': expected NAME=value", a.pos[i]);
+			return sw_cli_usage_error(cmd, "'%s': expected NAME=value", a->pos[i]);
 		}
-		sw_buf_add(&name, a.pos[i], (size_t)(eq - a.pos[i]));
+		sw_buf_add(&name, a->pos[i], (size_t)(eq - a->pos[i]));
 		val = json_string(eq + 1);
 		if (!val || json_object_get(vals, name.ptr)) {
 			ret = sw_cli_usage_error(cmd, val ? "%s is given twice" : "the value of %s is not UTF-8", name.ptr);
@@ -292,48 +283,49 @@ static int config_change(const struct sw_cli_command *cmd, int argc, char **argv
 		json_object_set_new(vals, name.ptr, val);
 		sw_buf_release(&name);
 	}
-	if ((ret = sw_cli_setup(cmd, &c, flag, &app)) == 0)
-		ret = run(cmd, &c, app.ptr, "config", json_pack("{s:o}", unset ? "unset" : "set", vals), no_wait);
-	else
-		json_decref(vals);
-	sw_cli_client_release(&c);
-	sw_buf_release(&app);
-	return ret;
+	*out = vals;
+	return 0;
 }
 
-int sw_cli_cmd_config_set(const struct sw_cli_command *cmd, int argc, char **argv)
+/*
+ * "[-a APP] [--no-wait] ARG...": the arguments under key (a list, or NAME=value pairs
+ * as an object for config:set), POSTed to /apps/<app>/<what> and followed.
+ */
+static int release_command(const struct sw_cli_command *cmd, int argc, char **argv, const char *what,
+			   const char *key, int pairs)
 {
-	return config_change(cmd, argc, argv, 0);
-}
-
-int sw_cli_cmd_config_unset(const struct sw_cli_command *cmd, int argc, char **argv)
-{
-	return config_change(cmd, argc, argv, 1);
-}
-
-int sw_cli_cmd_scale(const struct sw_cli_command *cmd, int argc, char **argv)
-{
-	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
 	struct sw_cli_args a;
-	struct sw_buf app = SW_BUF_INIT;
 	const char *flag = NULL;
-	json_t *f;
+	json_t *vals = NULL;
 	int ret, no_wait = 0, i;
 	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), { "--no-wait", 0, NULL, &no_wait, NULL },
 				     { NULL, 0, NULL, NULL, NULL } };
 
 	if (sw_cli_args_parse(cmd, argc, argv, opts, 1, SW_CLI_MAX_POS, &a) < 0)
 		return a.exit;
-	f = json_array();
-	for (i = 0; i < a.npos; i++)
-		json_array_append_new(f, json_string(a.pos[i]));
-	if ((ret = sw_cli_setup(cmd, &c, flag, &app)) == 0)
-		ret = run(cmd, &c, app.ptr, "scale", json_pack("{s:o}", "formation", f), no_wait);
-	else
-		json_decref(f);
-	sw_cli_client_release(&c);
-	sw_buf_release(&app);
-	return ret;
+	if (pairs && (ret = config_pairs(cmd, &a, &vals)))
+		return ret;
+	if (!pairs) {
+		vals = json_array();
+		for (i = 0; i < a.npos; i++)
+			json_array_append_new(vals, json_string(a.pos[i]));
+	}
+	return run_for_app(cmd, flag, what, json_pack("{s:o}", key, vals), no_wait);
+}
+
+int sw_cli_cmd_config_set(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	return release_command(cmd, argc, argv, "config", "set", 1);
+}
+
+int sw_cli_cmd_config_unset(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	return release_command(cmd, argc, argv, "config", "unset", 0);
+}
+
+int sw_cli_cmd_scale(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	return release_command(cmd, argc, argv, "scale", "formation", 0);
 }
 
 int sw_cli_cmd_doctor(const struct sw_cli_command *cmd, int argc, char **argv)
@@ -354,7 +346,7 @@ int sw_cli_cmd_doctor(const struct sw_cli_command *cmd, int argc, char **argv)
 		goto cleanup;
 	}
 	json_array_foreach(json_object_get(out, "checks"), i, ch)
-		if (!json_is_true(json_object_get(ch, "ok")))
+		if (!sw_json_bool(ch, "ok", 0))
 			ret = 1;
 	if (json) {
 		if (sw_cli_print_json(out))
@@ -362,12 +354,12 @@ int sw_cli_cmd_doctor(const struct sw_cli_command *cmd, int argc, char **argv)
 		goto cleanup;
 	}
 	json_array_foreach(json_object_get(out, "checks"), i, ch) {
-		int ok = json_is_true(json_object_get(ch, "ok"));
+		int ok = sw_json_bool(ch, "ok", 0);
 		struct sw_buf line = SW_BUF_INIT;
 		sw_cli_paint(&line, color, ok ? SW_CLI_GREEN : SW_CLI_RED, ok ? "ok  " : "FAIL");
-		sw_buf_addf(&line, "  %-12s %s", str(ch, "check"), str(ch, "detail") ? str(ch, "detail") : "");
-		if (!ok && str(ch, "fix"))
-			sw_buf_addf(&line, "\n      %-12s fix: %s", "", str(ch, "fix"));
+		sw_buf_addf(&line, "  %-12s %s", sw_json_str(ch, "check"), sw_json_str_or(ch, "detail", ""));
+		if (!ok && sw_json_str(ch, "fix"))
+			sw_buf_addf(&line, "\n      %-12s fix: %s", "", sw_json_str(ch, "fix"));
 		printf("%s\n", line.ptr);
 		sw_buf_release(&line);
 	}

@@ -12,38 +12,23 @@
 #include "cli/output.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/json.h"
+#include "common/time.h"
 #include "common/banned.h"
-
-static const char *str(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
-
-/* "7d", "12h", "30m", "45s" or "off". */
-static void idle_text(long long secs, struct sw_buf *out)
-{
-	if (secs <= 0)
-		sw_buf_adds(out, "off");
-	else if (secs % 86400 == 0)
-		sw_buf_addf(out, "%lldd", secs / 86400);
-	else if (secs % 3600 == 0)
-		sw_buf_addf(out, "%lldh", secs / 3600);
-	else if (secs % 60 == 0)
-		sw_buf_addf(out, "%lldm", secs / 60);
-	else
-		sw_buf_addf(out, "%llds", secs);
-}
 
 static void settings_line(const char *app, const json_t *out)
 {
+	long long idle_secs = sw_json_int(out, "idle_secs", 0);
 	struct sw_buf idle = SW_BUF_INIT;
-	idle_text((long long)json_integer_value(json_object_get(out, "idle_secs")), &idle);
-	if (strcmp(idle.ptr, "off"))
+
+	if (idle_secs > 0) {
+		sw_time_format_unit(&idle, idle_secs);   /* "7d", "12h", "30m", "45s" */
 		printf("%s: at most %lld review apps; one with no push for %s is destroyed\n", app,
-		       (long long)json_integer_value(json_object_get(out, "limit")), idle.ptr);
-	else
+		       sw_json_int(out, "limit", 0), idle.ptr);
+	} else {
 		printf("%s: at most %lld review apps; idle ones are kept (no idle time set)\n", app,
-		       (long long)json_integer_value(json_object_get(out, "limit")));
+		       sw_json_int(out, "limit", 0));
+	}
 	sw_buf_release(&idle);
 }
 
@@ -71,10 +56,11 @@ int sw_cli_cmd_reviews(const struct sw_cli_command *cmd, int argc, char **argv)
 	sw_cli_table_init(&t, "REVIEW APP", "BRANCH", "STATUS", "LAST PUSH", "URL", NULL);
 	json_array_foreach(json_object_get(out, "reviews"), i, r) {
 		struct sw_buf when = SW_BUF_INIT;
-		sw_cli_reltime_iso(str(r, "last_push_at"), &when);
-		sw_cli_table_add(&t, str(r, "app"), str(r, "branch"), str(r, "status"), when.ptr,
-				 str(r, "status") && !strcmp(str(r, "status"), "active") ? str(r, "url") : str(r, "destroyed_reason"));
-		sw_cli_table_style(&t, 2, str(r, "status") && !strcmp(str(r, "status"), "active") ? SW_CLI_GREEN : SW_CLI_DIM);
+		int active = !strcmp(sw_json_str_or(r, "status", ""), "active");
+		sw_cli_reltime_iso(sw_json_str(r, "last_push_at"), &when);
+		sw_cli_table_add(&t, sw_json_str(r, "app"), sw_json_str(r, "branch"), sw_json_str(r, "status"), when.ptr,
+				 active ? sw_json_str(r, "url") : sw_json_str(r, "destroyed_reason"));
+		sw_cli_table_style(&t, 2, active ? SW_CLI_GREEN : SW_CLI_DIM);
 		sw_buf_release(&when);
 	}
 	sw_cli_table_print(&t, "(no review apps: push a branch other than main to make one)");

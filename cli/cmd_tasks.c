@@ -13,12 +13,9 @@
 #include "cli/output.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/json.h"
+#include "common/time.h"
 #include "common/banned.h"
-
-static const char *str(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
 
 static volatile int interrupted;
 
@@ -51,28 +48,28 @@ static void show_ps(const char *app, const json_t *out)
 	sw_cli_table_init(&t, "ID", "TYPE", "RELEASE", "STATE", "HEALTH", "SINCE", "NOTE", NULL);
 	json_array_foreach(json_object_get(out, "tasks"), i, task) {
 		struct sw_buf id = SW_BUF_INIT, since = SW_BUF_INIT, note = SW_BUF_INIT;
-		const char *state = str(task, "status"), *health = str(task, "health");
+		const char *state = sw_json_str(task, "status"), *health = sw_json_str(task, "health");
 		const json_t *code = json_object_get(task, "exit_code");
 		int stopped = state && !strcmp(state, "STOPPED");
 
-		sw_buf_addf(&id, "%s.%.8s", str(task, "process") ? str(task, "process") : "?", str(task, "id"));
+		sw_buf_addf(&id, "%s.%.8s", sw_json_str_or(task, "process", "?"), sw_json_str(task, "id"));
 		if (stopped) {
-			sw_cli_reltime_iso(str(task, "stopped_at"), &since);
+			sw_cli_reltime_iso(sw_json_str(task, "stopped_at"), &since);
 			if (json_is_integer(code))
 				sw_buf_addf(&note, "exit %lld", (long long)json_integer_value(code));
-			if (str(task, "stop_reason"))
-				sw_buf_addf(&note, "%s%s", note.len ? ": " : "", str(task, "stop_reason"));
+			if (sw_json_str(task, "stop_reason"))
+				sw_buf_addf(&note, "%s%s", note.len ? ": " : "", sw_json_str(task, "stop_reason"));
 		} else if (json_is_number(json_object_get(task, "uptime"))) {
 			sw_buf_adds(&since, "up ");
-			sw_cli_duration(json_number_value(json_object_get(task, "uptime")), &since);
+			sw_time_format_brief(&since, sw_json_num(task, "uptime", 0));
 		}
-		if (str(task, "desired") && state && strcmp(str(task, "desired"), state) && !stopped)
-			sw_buf_addf(&note, "%sgoing %s", note.len ? "; " : "", str(task, "desired"));
+		if (sw_json_str(task, "desired") && state && strcmp(sw_json_str(task, "desired"), state) && !stopped)
+			sw_buf_addf(&note, "%sgoing %s", note.len ? "; " : "", sw_json_str(task, "desired"));
 		if (note.len > 70) {
 			sw_buf_setlen(&note, 67);
 			sw_buf_adds(&note, "...");
 		}
-		sw_cli_table_add(&t, id.ptr, str(task, "kind"), str(task, "release") ? str(task, "release") : "-", state,
+		sw_cli_table_add(&t, id.ptr, sw_json_str(task, "kind"), sw_json_str_or(task, "release", "-"), state,
 				 health && strcmp(health, "UNKNOWN") && strcmp(health, "unknown") ? health : "-",
 				 since.ptr, note.ptr);
 		sw_cli_table_style(&t, 3, sw_cli_status_style(state));
@@ -82,7 +79,7 @@ static void show_ps(const char *app, const json_t *out)
 		sw_buf_release(&note);
 	}
 	if (json_is_integer(json_object_get(out, "live")))
-		printf("=== %s: v%lld live\n", app, (long long)json_integer_value(json_object_get(out, "live")));
+		printf("=== %s: v%lld live\n", app, sw_json_int(out, "live", 0));
 	sw_cli_table_print(&t, "no tasks running or stopped in the last hour");
 	sw_cli_table_release(&t);
 }
@@ -103,7 +100,7 @@ struct run_follow {
 static int on_run_line(void *ctx, const json_t *l)
 {
 	struct run_follow *f = ctx;
-	const char *line = str(l, "line"), *out = str(l, "out"), *status = str(l, "status");
+	const char *line = sw_json_str(l, "line"), *out = sw_json_str(l, "out"), *status = sw_json_str(l, "status");
 
 	if (out) {
 		if (!f->started) {
@@ -117,10 +114,10 @@ static int on_run_line(void *ctx, const json_t *l)
 		sw_cli_spinner_start("waiting for the task");
 	} else if (status && !strcmp(status, "exited")) {
 		sw_cli_spinner_stop();
-		f->status = (int)json_integer_value(json_object_get(l, "exit_code")) & 0xff;
+		f->status = (int)sw_json_int(l, "exit_code", 0) & 0xff;
 	} else if (status) {
 		sw_cli_spinner_stop();
-		f->status = sw_cli_fail(f->cmd, "%s", str(l, "reason") ? str(l, "reason") : "the task failed");
+		f->status = sw_cli_fail(f->cmd, "%s", sw_json_str_or(l, "reason", "the task failed"));
 	}
 	return 0;
 }
@@ -206,68 +203,38 @@ cleanup:
 
 /* ---- logs ------------------------------------------------------------------------------ */
 
-/* "30s", "10m", "2h", "3d", "90" (seconds) → seconds; -1 when not one. */
+/* "30s", "10m", "2h", "3d", "90" (seconds) → whole seconds (rounded up); -1 when not one. */
 static long long parse_since(const char *s)
 {
-	char *end = NULL;
-	long long n = strtoll(s, &end, 10);
-	if (!*s || end == s || n <= 0)
+	long long ms = 0;
+	if (sw_time_parse_duration(s, SW_DURATION_DAYS, &ms) < 0 || ms < 1)
 		return -1;
-	if (!*end || !strcmp(end, "s"))
-		return n;
-	if (!strcmp(end, "m"))
-		return n * 60;
-	if (!strcmp(end, "h"))
-		return n * 3600;
-	if (!strcmp(end, "d"))
-		return n * 86400;
-	return -1;
+	return (ms + 999) / 1000;
 }
 
-struct logs_follow {
-	const struct sw_cli_command *cmd;
-	int json;
-	int color;
-};
-
-static int on_log_line(void *ctx, const json_t *l)
+/* "2026-11-26T10:00:01Z web.3f2a v7 | GET / 200": the time to the second */
+static void log_line(const json_t *l, int color, struct sw_buf *out)
 {
-	struct logs_follow *f = ctx;
-	struct sw_buf b = SW_BUF_INIT, who = SW_BUF_INIT;
+	struct sw_buf who = SW_BUF_INIT;
 	const json_t *ev = json_object_get(l, "event");
-	const char *ts = str(l, "ts");
+	const char *ts = sw_json_str(l, "ts");
 
-	if (!json_object_size(l))
-		return 0;
-	if (str(l, "warning")) {
-		fprintf(stderr, "slipway %s: %s\n", f->cmd->name, str(l, "warning"));
-		return 0;
-	}
-	if (f->json) {
-		sw_cli_print_json_line(l);
-		return 0;
-	}
-	/* "2026-11-26T10:00:01Z web.3f2a v7 | GET / 200": the time to the second */
 	if (ts && strlen(ts) >= 19)
-		sw_buf_addf(&b, "%.19sZ ", ts);
+		sw_buf_addf(out, "%.19sZ ", ts);
 	if (ev) {
 		sw_buf_adds(&who, "slipway");
-		sw_cli_paint(&b, f->color, SW_CLI_CYAN, who.ptr);
-		sw_buf_addf(&b, " %s | %s: %s", str(ev, "release") ? str(ev, "release") : "-",
-			    str(ev, "type") ? str(ev, "type") : "?", str(ev, "message") ? str(ev, "message") : "");
+		sw_cli_paint(out, color, SW_CLI_CYAN, who.ptr);
+		sw_buf_addf(out, " %s | %s: %s", sw_json_str_or(ev, "release", "-"), sw_json_str_or(ev, "type", "?"),
+			    sw_json_str_or(ev, "message", ""));
 	} else {
-		if (str(l, "task") && *str(l, "task"))
-			sw_buf_addf(&who, "%s.%.4s", str(l, "process") ? str(l, "process") : "?", str(l, "task"));
+		if (sw_json_str(l, "task") && *sw_json_str(l, "task"))
+			sw_buf_addf(&who, "%s.%.4s", sw_json_str_or(l, "process", "?"), sw_json_str(l, "task"));
 		else
-			sw_buf_adds(&who, str(l, "process") ? str(l, "process") : "?");
-		sw_cli_paint(&b, f->color, SW_CLI_GREEN, who.ptr);
-		sw_buf_addf(&b, " %s | %s", str(l, "release") ? str(l, "release") : "-",
-			    str(l, "message") ? str(l, "message") : "");
+			sw_buf_adds(&who, sw_json_str_or(l, "process", "?"));
+		sw_cli_paint(out, color, SW_CLI_GREEN, who.ptr);
+		sw_buf_addf(out, " %s | %s", sw_json_str_or(l, "release", "-"), sw_json_str_or(l, "message", ""));
 	}
-	sw_cli_out_line(b.ptr, b.len);
-	sw_buf_release(&b);
 	sw_buf_release(&who);
-	return 0;
 }
 
 int sw_cli_cmd_logs(const struct sw_cli_command *cmd, int argc, char **argv)
@@ -275,7 +242,7 @@ int sw_cli_cmd_logs(const struct sw_cli_command *cmd, int argc, char **argv)
 	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
 	struct sw_cli_args a;
 	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT;
-	struct logs_follow f;
+	struct sw_cli_lines f = { cmd, 0, 0, log_line };
 	const char *flag = NULL, *process = NULL, *since_s = NULL, *release_s = NULL, *lines_s = NULL;
 	long long since = 0, lines = 0, release = 0;
 	int json = 0, tail = 0, ret;
@@ -306,12 +273,11 @@ int sw_cli_cmd_logs(const struct sw_cli_command *cmd, int argc, char **argv)
 		sw_buf_addf(&path, "&process=%s", process);
 	if (tail)
 		sw_buf_adds(&path, "&tail=1");
-	f.cmd = cmd;
 	f.json = json;
 	f.color = sw_cli_color_on(1);
 	if (tail)
 		catch_interrupt(&c);
-	ret = sw_cli_api_ndjson(&c, "GET", path.ptr, NULL, on_log_line, &f);
+	ret = sw_cli_api_ndjson(&c, "GET", path.ptr, NULL, sw_cli_print_line, &f);
 	if (interrupted)
 		ret = 0;
 	else if (ret < 0)

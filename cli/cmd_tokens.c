@@ -18,82 +18,52 @@
 #include "cli/output.h"
 #include "cli/remote.h"
 #include "common/buf.h"
+#include "common/env.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
 #define TOKEN_NAME_CHARS "abcdefghijklmnopqrstuvwxyz0123456789-_."
 
-static const char *str(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
-
-static int name_ok(const char *n)
+static int check_token_name(const char *n)
 {
 	size_t len = strlen(n);
-	return len >= 1 && len <= 64 && strspn(n, TOKEN_NAME_CHARS) == len;
+	if (len < 1 || len > 64 || strspn(n, TOKEN_NAME_CHARS) != len)
+		return sw_error_code(SW_EINVAL, "token name: want 1-64 of a-z 0-9 - _ .");
+	return 0;
 }
 
-int sw_cli_cmd_tokens(const struct sw_cli_command *cmd, int argc, char **argv)
+static void show_tokens(const char *app_none, const json_t *out)
 {
-	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
 	struct sw_cli_table t;
-	struct sw_cli_args a;
-	json_t *out = NULL, *tk;
+	json_t *tk;
 	size_t i;
-	int json = 0, ret = 0;
-	struct sw_cli_opt opts[] = { SW_CLI_OPT_JSON(&json), { NULL, 0, NULL, NULL, NULL } };
 
-	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 0, &a) < 0)
-		return a.exit;
-	if ((ret = sw_cli_setup(cmd, &c, NULL, NULL)) || (ret = sw_cli_call(cmd, &c, "GET", "/tokens", NULL, &out)))
-		goto cleanup;
-	if (json) {
-		ret = sw_cli_print_json(out);
-		goto cleanup;
-	}
 	sw_cli_table_init(&t, "NAME", "CREATED", "", NULL);
 	json_array_foreach(json_object_get(out, "tokens"), i, tk) {
 		struct sw_buf when = SW_BUF_INIT;
-		sw_cli_reltime_iso(str(tk, "created_at"), &when);
-		sw_cli_table_add(&t, str(tk, "name"), when.ptr,
-				 json_is_true(json_object_get(tk, "current")) ? "(this one)" : "");
+		sw_cli_reltime_iso(sw_json_str(tk, "created_at"), &when);
+		sw_cli_table_add(&t, sw_json_str(tk, "name"), when.ptr, sw_json_bool(tk, "current", 0) ? "(this one)" : "");
 		sw_buf_release(&when);
 	}
 	sw_cli_table_print(&t, NULL);
 	sw_cli_table_release(&t);
-cleanup:
-	json_decref(out);
-	sw_cli_client_release(&c);
-	return ret;
+}
+
+int sw_cli_cmd_tokens(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	return sw_cli_show(cmd, argc, argv, "/tokens", show_tokens);
+}
+
+static void created_token(const char *name, const json_t *out)
+{
+	printf("Created token %s (shown this once):\n  %s\n", name, sw_json_str(out, "secret"));
 }
 
 int sw_cli_cmd_tokens_create(const struct sw_cli_command *cmd, int argc, char **argv)
 {
-	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
-	struct sw_cli_args a;
-	json_t *out = NULL, *body = NULL;
-	int json = 0, ret = 0;
-	struct sw_cli_opt opts[] = { SW_CLI_OPT_JSON(&json), { NULL, 0, NULL, NULL, NULL } };
-
-	if (sw_cli_args_parse(cmd, argc, argv, opts, 1, 1, &a) < 0)
-		return a.exit;
-	if (!name_ok(a.pos[0]))
-		return sw_cli_usage_error(cmd, "token name: want 1-64 of a-z 0-9 - _ .");
-	body = json_pack("{s:s}", "name", a.pos[0]);
-	if ((ret = sw_cli_setup(cmd, &c, NULL, NULL)) || (ret = sw_cli_call(cmd, &c, "POST", "/tokens", body, &out)))
-		goto cleanup;
-	if (json) {
-		ret = sw_cli_print_json(out);
-		goto cleanup;
-	}
-	printf("Created token %s (shown this once):\n  %s\n", a.pos[0], str(out, "secret"));
-cleanup:
-	json_decref(out);
-	json_decref(body);
-	sw_cli_client_release(&c);
-	return ret;
+	return sw_cli_create(cmd, argc, argv, "/tokens", check_token_name, created_token);
 }
 
 int sw_cli_cmd_tokens_revoke(const struct sw_cli_command *cmd, int argc, char **argv)
@@ -105,8 +75,8 @@ int sw_cli_cmd_tokens_revoke(const struct sw_cli_command *cmd, int argc, char **
 
 	if (sw_cli_args_parse(cmd, argc, argv, NULL, 1, 1, &a) < 0)
 		return a.exit;
-	if (!name_ok(a.pos[0]))
-		return sw_cli_usage_error(cmd, "token name: want 1-64 of a-z 0-9 - _ .");
+	if (check_token_name(a.pos[0]) < 0)
+		return sw_cli_usage_error(cmd, "%s", sw_error_last());
 	sw_buf_addf(&path, "/tokens/%s", a.pos[0]);
 	if ((ret = sw_cli_setup(cmd, &c, NULL, NULL)) || (ret = sw_cli_call(cmd, &c, "DELETE", path.ptr, NULL, NULL)))
 		goto cleanup;
@@ -158,19 +128,15 @@ static int read_secret(struct sw_buf *out, int prompt)
 
 static int save_url(const char *url)
 {
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
 	struct sw_buf dir = SW_BUF_INIT, path = SW_BUF_INIT, text = SW_BUF_INIT;
 	int ret = 0;
 
-	if (xdg && *xdg)
-		sw_buf_addf(&dir, "%s/slipway", xdg);
-	else if (home && *home)
-		sw_buf_addf(&dir, "%s/.config/slipway", home);
-	else
+	sw_cli_config_dir(&dir);
+	if (!dir.len)
 		goto cleanup;
-	if (!xdg || !*xdg) {
+	if (!sw_env_str("XDG_CONFIG_HOME")) {   /* ~/.config/slipway: make ~/.config first */
 		struct sw_buf parent = SW_BUF_INIT;
-		sw_buf_addf(&parent, "%s/.config", home);
+		sw_buf_addf(&parent, "%s/.config", sw_env_str("HOME"));
 		mkdir(parent.ptr, 0700);
 		sw_buf_release(&parent);
 	}
@@ -243,7 +209,7 @@ int sw_cli_cmd_login(const struct sw_cli_command *cmd, int argc, char **argv)
 	}
 	printf("Logged in to %s: the token is in %s for %s (mode 0600); git push over HTTP uses it too.\n", url.ptr,
 	       path.ptr, u.host);
-	if (getenv("SLIPWAY_TOKEN") && *getenv("SLIPWAY_TOKEN"))
+	if (sw_env_str("SLIPWAY_TOKEN"))
 		printf("Note: SLIPWAY_TOKEN is set and wins over it.\n");
 cleanup:
 	sw_cli_client_release(&c);

@@ -12,12 +12,8 @@
 #include "cli/output.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/banned.h"
-
-static const char *str(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
 
 
 static void show_webhooks(const char *app, const json_t *out)
@@ -30,18 +26,19 @@ static void show_webhooks(const char *app, const json_t *out)
 	json_array_foreach(json_object_get(out, "webhooks"), i, h) {
 		struct sw_buf id = SW_BUF_INIT, last = SW_BUF_INIT, added = SW_BUF_INIT;
 		const json_t *l = json_object_get(h, "last_delivery");
-		sw_buf_addf(&id, "%lld", (long long)json_integer_value(json_object_get(h, "id")));
+		sw_buf_addf(&id, "%lld", sw_json_int(h, "id", 0));
 		if (json_is_object(l)) {
-			sw_buf_adds(&last, str(l, "status") ? str(l, "status") : "?");
+			sw_buf_adds(&last, sw_json_str_or(l, "status", "?"));
 			if (json_is_integer(json_object_get(l, "response_code")))
-				sw_buf_addf(&last, " (%lld)", (long long)json_integer_value(json_object_get(l, "response_code")));
+				sw_buf_addf(&last, " (%lld)", sw_json_int(l, "response_code", 0));
 			sw_buf_adds(&last, " ");
-			sw_cli_reltime_iso(str(l, "at"), &last);
+			sw_cli_reltime_iso(sw_json_str(l, "at"), &last);
 		}
-		sw_cli_reltime_iso(str(h, "created_at"), &added);
-		sw_cli_table_add(&t, id.ptr, str(h, "url"), str(h, "events") && *str(h, "events") ? str(h, "events") : "all",
-				 last.len ? last.ptr : "-", added.ptr);
-		sw_cli_table_style(&t, 3, sw_cli_status_style(json_is_object(l) ? str(l, "status") : NULL));
+		sw_cli_reltime_iso(sw_json_str(h, "created_at"), &added);
+		sw_cli_table_add(&t, id.ptr, sw_json_str(h, "url"),
+				 *sw_json_str_or(h, "events", "") ? sw_json_str(h, "events") : "all", last.len ? last.ptr : "-",
+				 added.ptr);
+		sw_cli_table_style(&t, 3, sw_cli_status_style(json_is_object(l) ? sw_json_str(l, "status") : NULL));
 		sw_buf_release(&id);
 		sw_buf_release(&last);
 		sw_buf_release(&added);
@@ -85,10 +82,10 @@ int sw_cli_cmd_webhooks_add(const struct sw_cli_command *cmd, int argc, char **a
 		goto cleanup;
 	}
 	printf("Added webhook %lld for %s: %s (%s)\n",
-	       (long long)json_integer_value(json_object_get(json_object_get(out, "webhook"), "id")), app.ptr, a.pos[0],
+	       sw_json_int(json_object_get(out, "webhook"), "id", 0), app.ptr, a.pos[0],
 	       events && *events ? events : "all events");
 	printf("Secret (shown this once; deliveries carry X-Slipway-Signature: sha256=HMAC-SHA256(secret, body)):\n");
-	printf("  %s\n", str(out, "secret"));
+	printf("  %s\n", sw_json_str(out, "secret"));
 cleanup:
 	json_decref(out);
 	json_decref(body);
@@ -158,21 +155,21 @@ int sw_cli_cmd_webhooks_deliveries(const struct sw_cli_command *cmd, int argc, c
 	json_array_foreach(json_object_get(out, "deliveries"), i, d) {
 		struct sw_buf sid = SW_BUF_INIT, hook = SW_BUF_INIT, tries = SW_BUF_INIT, result = SW_BUF_INIT,
 			      when = SW_BUF_INIT, ev = SW_BUF_INIT;
-		const char *status = str(d, "status");
-		sw_buf_addf(&sid, "%lld", (long long)json_integer_value(json_object_get(d, "id")));
-		sw_buf_addf(&hook, "%lld", (long long)json_integer_value(json_object_get(d, "webhook")));
-		sw_buf_addf(&ev, "%s #%lld", str(d, "type") ? str(d, "type") : "?",
-			    (long long)json_integer_value(json_object_get(d, "event")));
-		sw_buf_addf(&tries, "%lld", (long long)json_integer_value(json_object_get(d, "attempts")));
+		const char *status = sw_json_str(d, "status");
+		sw_buf_addf(&sid, "%lld", sw_json_int(d, "id", 0));
+		sw_buf_addf(&hook, "%lld", sw_json_int(d, "webhook", 0));
+		sw_buf_addf(&ev, "%s #%lld", sw_json_str_or(d, "type", "?"),
+			    sw_json_int(d, "event", 0));
+		sw_buf_addf(&tries, "%lld", sw_json_int(d, "attempts", 0));
 		if (json_is_integer(json_object_get(d, "response_code")))
-			sw_buf_addf(&result, "HTTP %lld", (long long)json_integer_value(json_object_get(d, "response_code")));
-		if (str(d, "error") && (!result.len || !strstr(str(d, "error"), "HTTP")))
-			sw_buf_addf(&result, "%s%.60s", result.len ? ": " : "", str(d, "error"));
-		if (status && !strcmp(status, "pending") && str(d, "next_attempt_at")) {
+			sw_buf_addf(&result, "HTTP %lld", sw_json_int(d, "response_code", 0));
+		if (sw_json_str(d, "error") && (!result.len || !strstr(sw_json_str(d, "error"), "HTTP")))
+			sw_buf_addf(&result, "%s%.60s", result.len ? ": " : "", sw_json_str(d, "error"));
+		if (status && !strcmp(status, "pending") && sw_json_str(d, "next_attempt_at")) {
 			sw_buf_adds(&when, "next ");
-			sw_cli_reltime_iso(str(d, "next_attempt_at"), &when);
+			sw_cli_reltime_iso(sw_json_str(d, "next_attempt_at"), &when);
 		} else {
-			sw_cli_reltime_iso(str(d, "finished_at") ? str(d, "finished_at") : str(d, "created_at"), &when);
+			sw_cli_reltime_iso(sw_json_str_or(d, "finished_at", sw_json_str(d, "created_at")), &when);
 		}
 		sw_cli_table_add(&t, sid.ptr, hook.ptr, ev.ptr, status, tries.ptr, result.ptr, when.ptr);
 		sw_cli_table_style(&t, 3, sw_cli_status_style(status));

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli/netrc.h"
+#include "common/env.h"
 #include "common/error.h"
 #include "common/banned.h"
 
@@ -202,14 +203,14 @@ int sw_netrc_set(const char *text, const char *host, const char *login, const ch
 
 int sw_netrc_path(struct sw_buf *out)
 {
-	const char *n = getenv("NETRC"), *home = getenv("HOME");
+	const char *n = sw_env_str("NETRC"), *home = sw_env_str("HOME");
 
 	sw_buf_reset(out);
-	if (n && *n) {
+	if (n) {
 		sw_buf_adds(out, n);
 		return 0;
 	}
-	if (!home || !*home)
+	if (!home)
 		return sw_error_code(SW_EINVAL, "HOME is not set: cannot find ~/.netrc");
 	sw_buf_addf(out, "%s/.netrc", home);
 	return 0;

@@ -6,17 +6,25 @@
 #include <unistd.h>
 
 #include "cli/output.h"
+#include "cli/cli.h"
+#include "common/env.h"
+#include "common/json.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
 /* ---- colour --------------------------------------------------------------------- */
 
+/* TERM=dumb: a terminal that takes no escape codes (no colour, no spinner). */
+static int term_dumb(void)
+{
+	const char *term = getenv("TERM");
+	return term && !strcmp(term, "dumb");
+}
+
 int sw_cli_color_on(int fd)
 {
-	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
-	if (nc && *nc)
-		return 0;
-	if (term && !strcmp(term, "dumb"))
+	if (sw_env_str("NO_COLOR") || term_dumb())
 		return 0;
 	return isatty(fd);
 }
@@ -200,31 +208,6 @@ void sw_cli_table_print(const struct sw_cli_table *t, const char *empty_note)
 
 /* ---- times ------------------------------------------------------------------------ */
 
-int sw_cli_parse_time(const char *s, double *out)
-{
-	struct tm tm;
-	const char *p;
-	double frac = 0;
-
-	if (!s)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!p)
-		return -1;
-	if (*p == '.') {
-		double scale = 0.1;
-		for (p++; *p >= '0' && *p <= '9'; p++) {
-			frac += (*p - '0') * scale;
-			scale /= 10;
-		}
-	}
-	if (*p != 'Z' || p[1])
-		return -1;
-	*out = (double)timegm(&tm) + frac;
-	return 0;
-}
-
 void sw_cli_reltime(double then, double now, struct sw_buf *out)
 {
 	double d = now - then;
@@ -239,12 +222,8 @@ void sw_cli_reltime(double then, double now, struct sw_buf *out)
 		return;
 	}
 	if (s >= 30L * 86400) {
-		char date[16];
-		struct tm tm;
-		time_t t = (time_t)then;
-		gmtime_r(&t, &tm);
-		strftime(date, sizeof(date), "%Y-%m-%d", &tm);
-		sw_buf_adds(out, date);
+		char iso[SW_TIME_ISO_SIZE];
+		sw_buf_add(out, sw_time_iso(then, iso), 10);   /* the date: "2026-10-18" */
 		return;
 	}
 	if (future)
@@ -261,37 +240,11 @@ void sw_cli_reltime(double then, double now, struct sw_buf *out)
 		sw_buf_adds(out, " ago");
 }
 
-void sw_cli_duration(double secs, struct sw_buf *out)
-{
-	long s;
-
-	if (secs < 0)
-		secs = 0;
-	if (secs < 10) {
-		sw_buf_addf(out, "%.1fs", secs);
-		return;
-	}
-	s = (long)(secs + 0.5);
-	if (s < 60)
-		sw_buf_addf(out, "%lds", s);
-	else if (s < 3600)
-		sw_buf_addf(out, "%ldm%02lds", s / 60, s % 60);
-	else
-		sw_buf_addf(out, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
-}
-
-double sw_cli_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void sw_cli_reltime_iso(const char *iso, struct sw_buf *out)
 {
 	double t;
-	if (iso && sw_cli_parse_time(iso, &t) == 0)
-		sw_cli_reltime(t, sw_cli_now(), out);
+	if (iso && sw_time_parse_iso(iso, &t) == 0)
+		sw_cli_reltime(t, sw_time_now(), out);
 }
 
 /* ---- JSON ------------------------------------------------------------------------- */
@@ -313,6 +266,27 @@ int sw_cli_print_json_line(const json_t *o)
 		return 1;
 	sw_cli_out_line(text, strlen(text));
 	free(text);
+	return 0;
+}
+
+int sw_cli_print_line(void *ctx, const json_t *o)
+{
+	const struct sw_cli_lines *l = ctx;
+	struct sw_buf b = SW_BUF_INIT;
+
+	if (!json_object_size(o))
+		return 0;   /* a keepalive */
+	if (sw_json_str(o, "warning")) {
+		fprintf(stderr, "slipway %s: %s\n", l->cmd->name, sw_json_str(o, "warning"));
+		return 0;
+	}
+	if (l->json) {
+		sw_cli_print_json_line(o);
+		return 0;
+	}
+	l->format(o, l->color, &b);
+	sw_cli_out_line(b.ptr, b.len);
+	sw_buf_release(&b);
 	return 0;
 }
 
@@ -349,10 +323,10 @@ static void *spin_loop(void *arg)
 			pthread_mutex_unlock(&spin_mu);
 			return NULL;
 		}
-		if (spin_msg && sw_cli_now() - spin_quiet_since >= 0.5) {
+		if (spin_msg && sw_time_now() - spin_quiet_since >= 0.5) {
 			struct sw_buf b = SW_BUF_INIT;
 			sw_buf_addf(&b, "\r\033[K%s %s (%lds)", frames[i++ % 10], spin_msg,
-				    (long)(sw_cli_now() - spin_started));
+				    (long)(sw_time_now() - spin_started));
 			(void)!write(2, b.ptr, b.len);
 			sw_buf_release(&b);
 			spin_shown = 1;
@@ -366,7 +340,7 @@ void sw_cli_spinner_start(const char *fmt, ...)
 	struct sw_buf b = SW_BUF_INIT;
 	va_list ap;
 
-	if (!isatty(2) || (getenv("TERM") && !strcmp(getenv("TERM"), "dumb")))
+	if (!isatty(2) || term_dumb())
 		return;
 	va_start(ap, fmt);
 	sw_buf_vaddf(&b, fmt, ap);
@@ -374,7 +348,7 @@ void sw_cli_spinner_start(const char *fmt, ...)
 	pthread_mutex_lock(&spin_mu);
 	free(spin_msg);
 	spin_msg = sw_buf_detach(&b, NULL);
-	spin_started = spin_quiet_since = sw_cli_now();
+	spin_started = spin_quiet_since = sw_time_now();
 	if (!spin_running) {
 		spin_stop = 0;
 		if (pthread_create(&spin_thread, NULL, spin_loop, NULL) == 0)
@@ -403,7 +377,7 @@ void sw_cli_out_line(const char *line, size_t len)
 {
 	pthread_mutex_lock(&spin_mu);
 	spin_clear_locked();
-	spin_quiet_since = sw_cli_now();
+	spin_quiet_since = sw_time_now();
 	fwrite(line, 1, len, stdout);
 	fputc('\n', stdout);
 	fflush(stdout);

@@ -10,7 +10,7 @@
  * How every slipway command talks to people (shared by all cli/cmd_*.c; use it so the
  * CLI looks like one program):
  *  - tables with aligned columns (sw_cli_table), relative times ("5m ago"),
- *    durations ("3m05s");
+ *    durations ("3m05s", common/time.h's sw_time_format_brief());
  *  - colour only when the stream is a terminal and NO_COLOR is unset (TERM != dumb);
  *  - `--json` prints the API's JSON as it came (sw_cli_print_json);
  *  - a spinner on stderr (terminal only) while a command waits, cleared before any
@@ -68,15 +68,9 @@ void sw_cli_table_print(const struct sw_cli_table *t, const char *empty_note);
 /* Display width of s (UTF-8 code points, control characters count 1). */
 size_t sw_cli_width(const char *s);
 
-/* ---- times ---- */
-/* "2026-11-26T10:00:01Z" (or with fractional seconds) → seconds since the epoch; -1 if not one. */
-int sw_cli_parse_time(const char *s, double *out);
+/* ---- times (ISO times, durations and the clock: common/time.h) ---- */
 /* "just now", "12s ago", "5m ago", "3h ago", "2d ago", "in 5m"; then > 30 days: the date. */
 void sw_cli_reltime(double then, double now, struct sw_buf *out);
-/* 0.4 → "0.4s", 45 → "45s", 185 → "3m05s", 3720 → "1h02m". */
-void sw_cli_duration(double secs, struct sw_buf *out);
-/* Now, seconds since the epoch. */
-double sw_cli_now(void);
 /* Relative time of an ISO string from the API ("" for null / unparsable). */
 void sw_cli_reltime_iso(const char *iso, struct sw_buf *out);
 
@@ -85,6 +79,20 @@ void sw_cli_reltime_iso(const char *iso, struct sw_buf *out);
 int sw_cli_print_json(const json_t *o);
 /* Print o compact, one line (ndjson). */
 int sw_cli_print_json_line(const json_t *o);
+/*
+ * Printing a followed stream (events, logs) with sw_cli_api_ndjson(): ctx is a
+ * struct sw_cli_lines. Per object: nothing for a keepalive ({}); {"warning": ...} on
+ * stderr as "slipway <command>: <warning>"; with json the object as one line, else
+ * the line format() writes into out. Returns 0 (go on).
+ */
+struct sw_cli_command;
+struct sw_cli_lines {
+	const struct sw_cli_command *cmd;
+	int json;
+	int color;
+	void (*format)(const json_t *o, int color, struct sw_buf *out);
+};
+int sw_cli_print_line(void *ctx, const json_t *o);
 
 /* ---- waiting ---- */
 /*

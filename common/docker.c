@@ -2,15 +2,17 @@
 #include <string.h>
 
 #include "common/docker.h"
+#include "common/env.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/banned.h"
 
 int sw_docker_prepare(struct sw_http_request *req, struct sw_buf *url, const char *path)
 {
-	const char *host = getenv("DOCKER_HOST");
+	const char *host = sw_env_str("DOCKER_HOST");
 
 	sw_buf_reset(url);
-	if (!host || !*host)
+	if (!host)
 		host = "unix:///var/run/docker.sock";
 	if (!strncmp(host, "unix://", 7)) {
 		req->unix_socket = host + 7;
@@ -58,7 +60,7 @@ int sw_docker_json(const char *method, const char *path, json_t *body, json_t **
 	if (res.body.len)
 		doc = json_loadb(res.body.ptr, res.body.len, JSON_DECODE_ANY, &jerr);
 	if (res.status >= 400) {
-		const char *msg = doc ? json_string_value(json_object_get(doc, "message")) : NULL;
+		const char *msg = doc ? sw_json_str(doc, "message") : NULL;
 		int code = res.status == 404 ? SW_ENOTFOUND : res.status == 409 ? SW_EEXISTS : SW_ERROR;
 		ret = sw_error_code(code, "docker: %s", msg ? msg : res.body.len ? res.body.ptr : "error");
 		goto cleanup;

@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/store.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 static pthread_mutex_t bus_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -34,13 +35,6 @@ static void bus_publish(long long id)
 		bus_latest = id;
 	pthread_cond_broadcast(&bus_cond);
 	pthread_mutex_unlock(&bus_mu);
-}
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Printable one-line copy: control characters become spaces, cut at the cap. */
@@ -94,7 +88,7 @@ long long sw_event_emit(sqlite3 *db, const char *app, const char *type, int rele
 	if (actor && *actor)
 		sqlite3_bind_text(st, 5, actor, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 6, msg.ptr, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_double(st, 7, now_seconds());
+	sqlite3_bind_double(st, 7, sw_time_now());
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		id = sw_store_error(db, "record event");
 		sw_log(SW_LOG_WARN, app, build, "event %s not recorded: %s", type, sw_error_last());
@@ -153,13 +147,7 @@ int sw_event_wait(long long after, int timeout_ms)
 
 	pthread_once(&bus_once, bus_init);
 	if (timeout_ms >= 0) {
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += timeout_ms / 1000;
-		until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		sw_time_deadline(&until, CLOCK_MONOTONIC, timeout_ms);
 	}
 	pthread_mutex_lock(&bus_mu);
 	while (bus_latest <= after && !bus_interrupted) {
@@ -226,13 +214,8 @@ int sw_event_type_matches(const char *patterns, const char *type)
 
 static json_t *iso(double t)
 {
-	char out[32];
-	struct tm tm;
-	time_t s = (time_t)t;
-
-	gmtime_r(&s, &tm);
-	strftime(out, sizeof(out), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_string(out);
+	char out[SW_TIME_ISO_SIZE];
+	return json_string(sw_time_iso(t, out));
 }
 
 static json_t *text(sqlite3_stmt *st, int col)

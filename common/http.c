@@ -232,3 +232,31 @@ void sw_http_urlencode(struct sw_buf *out, const char *s, size_t len)
 		}
 	}
 }
+
+static int hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+void sw_http_urldecode(struct sw_buf *out, const char *s, size_t len, int plus_is_space)
+{
+	size_t i;
+	for (i = 0; i < len; i++) {
+		int hi = i + 2 < len ? hex_digit((unsigned char)s[i + 1]) : -1;
+		int lo = i + 2 < len ? hex_digit((unsigned char)s[i + 2]) : -1;
+		if (s[i] == '%' && hi >= 0 && lo >= 0) {
+			sw_buf_addch(out, hi * 16 + lo);
+			i += 2;
+		} else if (s[i] == '+' && plus_is_space) {
+			sw_buf_addch(out, ' ');
+		} else {
+			sw_buf_addch(out, s[i]);
+		}
+	}
+}

@@ -68,4 +68,11 @@ const char *sw_http_header(const struct sw_http_response *res, const char *name)
 /* Percent-encode s (RFC 3986 unreserved kept) onto out. */
 void sw_http_urlencode(struct sw_buf *out, const char *s, size_t len);
 
+/*
+ * Percent-decode s[0..len) onto out; an escape that is not "%" and two hex digits is
+ * kept as it is. plus_is_space: '+' is a space (application/x-www-form-urlencoded),
+ * else it stays '+' (a URI's path and query, as SigV4 reads them).
+ */
+void sw_http_urldecode(struct sw_buf *out, const char *s, size_t len, int plus_is_space);
+
 #endif

@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "common/buf.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 static int min_level = -1;
@@ -35,17 +36,12 @@ void sw_log(enum sw_log_level level, const char *app, long job, const char *fmt,
 {
 	static const char *names[] = { "debug", "info ", "warn ", "error" };
 	struct sw_buf line = SW_BUF_INIT;
-	char stamp[32];
-	struct tm tm;
-	time_t now;
+	char stamp[SW_TIME_ISO_SIZE];
 	va_list ap;
 
 	if ((int)level < current_level())
 		return;
-	now = time(NULL);
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	sw_buf_addf(&line, "%s %s ", stamp, names[level]);
+	sw_buf_addf(&line, "%s %s ", sw_time_iso(sw_time_now(), stamp), names[level]);
 	if (app && job > 0)
 		sw_buf_addf(&line, "%s#%ld ", app, job);
 	else if (app)

@@ -26,6 +26,7 @@
 
 #include "hooks/relay.h"
 #include "common/buf.h"
+#include "common/env.h"
 #include "common/error.h"
 #include "common/gitref.h"
 #include "common/http.h"
@@ -98,35 +99,26 @@ cleanup:
 	return ret;
 }
 
-static void push_options(struct sw_strvec *out)
+/* git's push options ("git push -o x"), at most MAX_PUSH_OPTIONS. 0, or negative with one line. */
+static int push_options(struct sw_strvec *out)
 {
-	const char *count = getenv("GIT_PUSH_OPTION_COUNT");
-	long n = count ? strtol(count, NULL, 10) : 0;
-	long i;
+	long long n = 0, i;
+	int ret;
 
+	if ((ret = sw_env_int("GIT_PUSH_OPTION_COUNT", 0, 0, 1000000, &n)) < 0)
+		return ret;
 	if (n > MAX_PUSH_OPTIONS)
 		n = MAX_PUSH_OPTIONS;
 	for (i = 0; i < n; i++) {
 		struct sw_buf key = SW_BUF_INIT;
 		const char *v;
-		sw_buf_addf(&key, "GIT_PUSH_OPTION_%ld", i);
+		sw_buf_addf(&key, "GIT_PUSH_OPTION_%lld", i);
 		v = getenv(key.ptr);
 		if (v)
 			sw_strvec_push(out, v);
 		sw_buf_release(&key);
 	}
-}
-
-static long env_long(const char *name, long def)
-{
-	const char *v = getenv(name);
-	char *end = NULL;
-	long n;
-
-	if (!v || !*v)
-		return def;
-	n = strtol(v, &end, 10);
-	return (*end || n <= 0) ? def : n;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -139,6 +131,7 @@ int main(int argc, char **argv)
 	const struct sw_gitref_update **todo = NULL;   /* review apps (issue 8): what asks slipwayd */
 	size_t nr = 0, alloc = 0, i, pos = 0, branches = 0, ntodo = 0;
 	char short_sha[16];
+	long long timeout = 0;
 	int ret = 1, r;
 
 	(void)argc;
@@ -194,19 +187,23 @@ int main(int argc, char **argv)
 	}
 
 	memset(&job, 0, sizeof(job));
-	job.url = getenv("SLIPWAY_URL");
-	job.secret = getenv("SLIPWAY_HOOK_SECRET");
-	job.app = getenv("SLIPWAY_APP");
+	job.url = sw_env_str("SLIPWAY_URL");
+	job.secret = sw_env_str("SLIPWAY_HOOK_SECRET");
+	job.app = sw_env_str("SLIPWAY_APP");
 	if (!job.url || !job.secret || !job.app) {
 		ret = reject("this repository takes pushes through slipwayd only");
 		goto cleanup;
 	}
-	push_options(&options);
+	/* slipwayd passes its own hook timeout (receiver/config.h) */
+	if (push_options(&options) < 0 || sw_env_int("SLIPWAY_HOOK_TIMEOUT", 7200, 1, 30 * 86400, &timeout) < 0) {
+		ret = reject("%s", sw_error_last());
+		goto cleanup;
+	}
 	job.object_dir = getenv("GIT_OBJECT_DIRECTORY");
 	job.alternate_dirs = getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES");
 	job.quarantine = getenv("GIT_QUARANTINE_PATH");
 	job.push_options = &options;
-	job.timeout_secs = env_long("SLIPWAY_HOOK_TIMEOUT", 7200);   /* slipwayd passes its own (receiver/config.h) */
+	job.timeout_secs = (long)timeout;
 	job.pusher = getenv("REMOTE_USER");
 	if (sw_http_global_init() < 0) {
 		ret = reject("%s", sw_error_last());

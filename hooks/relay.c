@@ -9,6 +9,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/http.h"
+#include "common/json.h"
 #include "common/lines.h"
 #include "common/banned.h"
 
@@ -55,23 +56,23 @@ static int on_event(void *ctx, const char *line, size_t len)
 		json_decref(o);
 		return 0;   /* not ours to judge: skip */
 	}
-	if ((s = json_string_value(json_object_get(o, "line")))) {
+	if ((s = sw_json_str(o, "line"))) {
 		sw_relay_say("%s", s);
 		sw_buf_reset(&r->last);
 		sw_buf_adds(&r->last, s);
-	} else if ((s = json_string_value(json_object_get(o, "error")))) {
+	} else if ((s = sw_json_str(o, "error"))) {
 		sw_buf_reset(&r->error);
 		sw_buf_adds(&r->error, s);
-	} else if ((s = json_string_value(json_object_get(o, "status")))) {
+	} else if ((s = sw_json_str(o, "status"))) {
 		json_t *b = json_object_get(o, "build");
 		if (json_is_integer(b))
 			r->build = (long)json_integer_value(b);
-		if (!strcmp(s, "queued") && json_is_true(json_object_get(o, "detached")))
+		if (!strcmp(s, "queued") && sw_json_bool(o, "detached", 0))
 			r->detached = 1;
 		if (!strcmp(s, "succeeded")) {
 			r->verdict = 0;
 		} else if (!strcmp(s, "failed")) {
-			const char *why = json_string_value(json_object_get(o, "reason"));
+			const char *why = sw_json_str(o, "reason");
 			r->verdict = 1;
 			sw_buf_reset(&r->reason);
 			sw_buf_adds(&r->reason, why ? why : "build failed");

@@ -11,7 +11,9 @@
 #include "common/aws/sigv4.h"
 #include "common/error.h"
 #include "common/http.h"
+#include "common/json.h"
 #include "common/strvec.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -174,13 +176,6 @@ struct sw_aws_credentials *sw_aws_client_credentials(struct sw_aws_client *c)
 	return c->creds;
 }
 
-static long mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 static int is_auth_code(const char *code)
 {
 	static const char *const codes[] = {
@@ -205,12 +200,12 @@ static void json_error(const struct sw_http_response *http, struct sw_aws_result
 	const char *code = NULL, *msg = NULL;
 
 	if (json_is_object(j)) {
-		code = json_string_value(json_object_get(j, "__type"));
+		code = sw_json_str(j, "__type");
 		if (!code)
-			code = json_string_value(json_object_get(j, "code"));
-		msg = json_string_value(json_object_get(j, "message"));
+			code = sw_json_str(j, "code");
+		msg = sw_json_str(j, "message");
 		if (!msg)
-			msg = json_string_value(json_object_get(j, "Message"));
+			msg = sw_json_str(j, "Message");
 	}
 	if (code && *code) {
 		const char *hash = strrchr(code, '#');
@@ -260,215 +255,281 @@ static void split_headers(const struct sw_strvec *lines, struct sw_sigv4_header 
 	*nr = lines->nr;
 }
 
+/* One sw_aws_call(): what every attempt shares. */
+struct call {
+	struct sw_aws_client *c;
+	const struct sw_aws_service *svc;
+	const struct sw_aws_endpoint *ep;
+	const char *operation;
+	struct sw_buf body, url;
+	struct sw_strvec base;   /* Host, Content-Type, X-Amz-Target: sent by every attempt */
+	struct sw_buf last;      /* what went wrong the last time, for the final error */
+	long long deadline;      /* sw_time_mono_ms() by which the call ends */
+	int spent;               /* retry quota taken */
+};
+
+static void call_release(struct call *k)
+{
+	sw_buf_release(&k->body);
+	sw_buf_release(&k->url);
+	sw_buf_release(&k->last);
+	sw_strvec_clear(&k->base);
+}
+
+/* Check the call and make the body and the headers every attempt shares. */
+static int call_init(struct call *k, struct sw_aws_client *c, const char *service, const char *operation,
+		     const json_t *params)
+{
+	int idx = service_index(service);
+	char *text = NULL;
+
+	memset(k, 0, sizeof(*k));
+	sw_buf_init(&k->body, 0);
+	sw_buf_init(&k->url, 0);
+	sw_buf_init(&k->last, 0);
+	sw_strvec_init(&k->base);
+	k->c = c;
+	k->operation = operation;
+	k->deadline = sw_time_mono_ms() + c->call_timeout_ms;
+	if (idx < 0)
+		return sw_error_code(SW_EINVAL, "unknown AWS service '%s' (ecs, ecr, elbv2, logs)", service ? service : "");
+	k->svc = &sw_aws_services[idx];
+	k->ep = &c->endpoints[idx];
+	if (!valid_operation(operation))
+		return sw_error_code(SW_EINVAL, "%s: '%s' is not an operation name", k->svc->name,
+				     operation ? operation : "");
+	if (params && !json_is_object(params))
+		return sw_error_code(SW_EINVAL, "%s %s: the parameters must be a JSON object", k->svc->name, operation);
+
+	sw_strvec_pushf(&k->base, "Host: %s", k->ep->host);
+	if (k->svc->protocol == SW_AWS_JSON) {
+		text = params ? json_dumps(params, JSON_COMPACT) : NULL;
+		sw_buf_adds(&k->body, text ? text : "{}");
+		free(text);
+		sw_strvec_push(&k->base, "Content-Type: application/x-amz-json-1.1");
+		sw_strvec_pushf(&k->base, "X-Amz-Target: %s.%s", k->svc->target_prefix, operation);
+	} else {
+		if (sw_aws_query_encode(&k->body, &sw_aws_elbv2_model, operation, params) < 0)
+			return sw_error_prefix("%s", k->svc->name);
+		sw_strvec_push(&k->base, "Content-Type: application/x-www-form-urlencoded; charset=utf-8");
+	}
+	sw_buf_addf(&k->url, "%s%s", k->ep->url, strcmp(k->ep->path, "/") ? "" : "/");
+	return 0;
+}
+
+/* The time left for one more attempt; past the call timeout: SW_ETIMEOUT (the attempt not counted). */
+static int time_left(struct call *k, struct sw_aws_result *res, long *remaining)
+{
+	*remaining = (long)(k->deadline - sw_time_mono_ms());
+	if (*remaining > 0)
+		return 0;
+	res->attempts--;
+	return sw_error_code(SW_ETIMEOUT, "%s %s: no answer within the call timeout of %.1f s%s%s", k->svc->name,
+			     k->operation, k->c->call_timeout_ms / 1000.0, k->last.len ? "; last: " : "", k->last.ptr);
+}
+
+/* The shared headers with SigV4's (signed now, with the credentials of now) and the User-Agent. */
+static int sign(struct call *k, struct sw_aws_result *res, struct sw_strvec *all)
+{
+	struct sw_aws_creds creds;
+	struct sw_sigv4_params sp;
+	struct sw_sigv4_request sr;
+	struct sw_sigv4_result signed_;
+	struct sw_sigv4_header hdrs[8];
+	char *names[8] = { 0 };
+	size_t nr = 0, i;
+	int r;
+
+	sw_aws_creds_init(&creds);
+	if (sw_aws_credentials_get(k->c->creds, &creds) < 0) {
+		r = sw_error_prefix("%s %s", k->svc->name, k->operation);
+		if (r == SW_ENOTFOUND)
+			r = sw_error_code(SW_EAUTH, "%s", sw_error_last());
+		res->attempts--;
+		return r;
+	}
+	memset(&sp, 0, sizeof(sp));
+	sp.access_key_id = creds.access_key_id;
+	sp.secret_access_key = creds.secret_access_key;
+	sp.session_token = creds.session_token;
+	sp.region = k->c->region;
+	sp.service = k->svc->signing_name;
+	sp.now = k->c->now ? k->c->now(k->c->now_ctx) : time(NULL);
+	split_headers(&k->base, hdrs, names, &nr);
+	memset(&sr, 0, sizeof(sr));
+	sr.method = "POST";
+	sr.path = k->ep->path;
+	sr.headers = hdrs;
+	sr.nr_headers = nr;
+	sr.body = k->body.ptr;
+	sr.body_len = k->body.len;
+	sw_sigv4_result_init(&signed_);
+	r = sw_sigv4_sign(&sp, &sr, &signed_);
+	sw_aws_creds_release(&creds);
+	for (i = 0; i < nr; i++)
+		free(names[i]);
+	if (r < 0) {
+		sw_sigv4_result_release(&signed_);
+		return sw_error_prefix("%s %s", k->svc->name, k->operation);
+	}
+	sw_strvec_pushv(all, k->base.v);
+	sw_strvec_pushv(all, signed_.headers.v);
+	sw_strvec_push(all, "User-Agent: slipway sw_aws");
+	sw_sigv4_result_release(&signed_);
+	return 0;
+}
+
+/* POST it, within the time left. sw_http_do()'s result; no answer is said in k->last. */
+static int send_once(struct call *k, const struct sw_strvec *headers, long remaining, struct sw_http_response *http)
+{
+	struct sw_http_request req;
+	int r;
+
+	memset(&req, 0, sizeof(req));
+	req.method = "POST";
+	req.url = k->url.ptr;
+	req.headers = headers;
+	req.body = k->body.ptr;
+	req.body_len = k->body.len;
+	req.max_body = k->c->max_response;
+	req.connect_timeout_ms = k->c->connect_timeout_ms < remaining ? k->c->connect_timeout_ms : remaining;
+	req.timeout_ms = k->c->attempt_timeout_ms < remaining ? k->c->attempt_timeout_ms : remaining;
+	r = sw_http_do(&req, http);
+	if (r < 0) {
+		sw_buf_reset(&k->last);
+		if (r == SW_ETIMEOUT)
+			sw_buf_addf(&k->last, "no answer from %s within %.1f s", k->url.ptr, req.timeout_ms / 1000.0);
+		else
+			sw_buf_addf(&k->last, "%s", sw_error_last());
+	}
+	return r;
+}
+
+/* An answer's status and request id into res; its x-amz-retry-after (seconds), -1 when none. */
+static long note_answer(const struct sw_http_response *http, struct sw_aws_result *res)
+{
+	const char *rid = sw_http_header(http, "x-amzn-requestid");
+	const char *ra = sw_http_header(http, "x-amz-retry-after");
+	long retry_after = -1;
+
+	res->status = http->status;
+	if (rid)
+		sw_buf_adds(&res->request_id, rid);
+	if (ra) {
+		char *end;
+		long v = strtol(ra, &end, 10);
+		if (end != ra && !*end && v >= 0)
+			retry_after = v;
+	}
+	return retry_after;
+}
+
+/* A 2xx answer decoded into res->response (JSON 1.1 as it came, Query XML through the model). */
+static int take_answer(struct call *k, const struct sw_http_response *http, struct sw_aws_result *res)
+{
+	json_t *j = NULL;
+
+	if (k->svc->protocol == SW_AWS_JSON) {
+		json_error_t jerr;
+		j = http->body.len ? json_loadb(http->body.ptr, http->body.len, 0, &jerr) : json_object();
+		if (!json_is_object(j)) {
+			json_decref(j);
+			return sw_error("%s %s: the answer is not a JSON object", k->svc->name, k->operation);
+		}
+	} else if (sw_aws_query_decode(&j, &sw_aws_elbv2_model, k->operation, http->body.ptr, http->body.len,
+				       res->request_id.len ? NULL : &res->request_id) < 0) {
+		return SW_ERROR;
+	}
+	res->response = j;
+	if (!k->c->retry.no_quota)
+		sw_aws_retry_quota_success(&k->c->quota, k->spent);
+	return 0;
+}
+
+/* An error answer: its code and message into res and k->last; *ret the call's code; whether to retry. */
+static enum sw_aws_retry_kind read_error(struct call *k, const struct sw_http_response *http,
+					 struct sw_aws_result *res, int *ret)
+{
+	if (k->svc->protocol == SW_AWS_JSON)
+		json_error(http, res);
+	else
+		sw_aws_query_decode_error(http->body.ptr, http->body.len, &res->error_code, &res->error_message,
+					  res->request_id.len ? NULL : &res->request_id);
+	fallback_error(http, res);
+	sw_buf_reset(&k->last);
+	sw_buf_addf(&k->last, "%s%s%s", res->error_code.ptr, res->error_message.len ? ": " : "", res->error_message.ptr);
+	*ret = is_auth_code(res->error_code.ptr) ? SW_EAUTH : SW_ERROR;
+	if (!strncmp(res->error_code.ptr, "ExpiredToken", 12) || !strcmp(res->error_code.ptr, "RequestExpired"))
+		sw_aws_credentials_invalidate(k->c->creds);
+	return sw_aws_retry_classify(http->status, res->error_code.ptr, 0);
+}
+
+/* Wait before the next attempt, when the quota and the time left allow one: 1, else 0 (said in k->last). */
+static int wait_to_retry(struct call *k, struct sw_aws_result *res, enum sw_aws_retry_kind kind, long retry_after)
+{
+	struct sw_aws_client *c = k->c;
+	long delay = sw_aws_retry_delay_ms(&c->retry, kind, res->attempts, retry_after);
+	int cost = c->retry.no_quota ? 1 : sw_aws_retry_quota_acquire(&c->quota, kind);
+
+	if (!cost) {
+		sw_buf_adds(&k->last, " (retry quota exhausted)");
+		return 0;
+	}
+	k->spent += c->retry.no_quota ? 0 : cost;
+	if (sw_time_mono_ms() + delay >= k->deadline) {
+		sw_buf_addf(&k->last, " (no time left to retry within %.1f s)", c->call_timeout_ms / 1000.0);
+		return 0;
+	}
+	sw_aws_retry_sleep(&c->retry, delay);
+	res->backoff_ms += delay;
+	return 1;
+}
+
 int sw_aws_call(struct sw_aws_client *c, const char *service, const char *operation, const json_t *params,
 		struct sw_aws_result *res)
 {
-	const struct sw_aws_service *svc;
-	const struct sw_aws_endpoint *ep;
-	struct sw_buf body = SW_BUF_INIT, url = SW_BUF_INIT, last = SW_BUF_INIT;
-	struct sw_strvec base = SW_STRVEC_INIT;
+	struct call k;
 	struct sw_http_response http = SW_HTTP_RESPONSE_INIT;
 	int max_attempts = c->retry.max_attempts > 0 ? c->retry.max_attempts : 3;
-	long deadline = mono_ms() + c->call_timeout_ms;
-	int spent = 0, ret = SW_ERROR, idx;
-	char *text = NULL;
+	int ret;
 
 	sw_aws_result_release(res);
-	idx = service_index(service);
-	if (idx < 0)
-		return sw_error_code(SW_EINVAL, "unknown AWS service '%s' (ecs, ecr, elbv2, logs)", service ? service : "");
-	svc = &sw_aws_services[idx];
-	ep = &c->endpoints[idx];
-	if (!valid_operation(operation))
-		return sw_error_code(SW_EINVAL, "%s: '%s' is not an operation name", svc->name, operation ? operation : "");
-	if (params && !json_is_object(params))
-		return sw_error_code(SW_EINVAL, "%s %s: the parameters must be a JSON object", svc->name, operation);
-
-	/* the body and the headers every attempt shares */
-	sw_strvec_pushf(&base, "Host: %s", ep->host);
-	if (svc->protocol == SW_AWS_JSON) {
-		text = params ? json_dumps(params, JSON_COMPACT) : NULL;
-		sw_buf_adds(&body, text ? text : "{}");
-		sw_strvec_push(&base, "Content-Type: application/x-amz-json-1.1");
-		sw_strvec_pushf(&base, "X-Amz-Target: %s.%s", svc->target_prefix, operation);
-	} else {
-		if (sw_aws_query_encode(&body, &sw_aws_elbv2_model, operation, params) < 0) {
-			ret = sw_error_prefix("%s", svc->name);
-			goto cleanup;
-		}
-		sw_strvec_push(&base, "Content-Type: application/x-www-form-urlencoded; charset=utf-8");
-	}
-	sw_buf_addf(&url, "%s%s", ep->url, strcmp(ep->path, "/") ? "" : "/");
-
+	if ((ret = call_init(&k, c, service, operation, params)) < 0)
+		goto cleanup;
 	for (res->attempts = 1;; res->attempts++) {
-		struct sw_aws_creds creds;
-		struct sw_sigv4_params sp;
-		struct sw_sigv4_request sr;
-		struct sw_sigv4_result signed_;
-		struct sw_sigv4_header hdrs[8];
-		char *names[8] = { 0 };
-		size_t nr = 0, i;
-		struct sw_strvec all = SW_STRVEC_INIT;
-		struct sw_http_request req;
+		struct sw_strvec headers = SW_STRVEC_INIT;
 		enum sw_aws_retry_kind kind;
-		long remaining = deadline - mono_ms();
-		long retry_after = -1;
+		long remaining, retry_after = -1;
 		int r;
 
 		sw_buf_reset(&res->error_code);
 		sw_buf_reset(&res->error_message);
 		sw_buf_reset(&res->request_id);
 		res->status = 0;
-		if (remaining <= 0) {
-			ret = sw_error_code(SW_ETIMEOUT, "%s %s: no answer within the call timeout of %.1f s%s%s",
-					    svc->name, operation, c->call_timeout_ms / 1000.0, last.len ? "; last: " : "",
-					    last.ptr);
-			res->attempts--;
+		if ((ret = time_left(&k, res, &remaining)) < 0 || (ret = sign(&k, res, &headers)) < 0)
 			goto cleanup;
-		}
-
-		sw_aws_creds_init(&creds);
-		if (sw_aws_credentials_get(c->creds, &creds) < 0) {
-			ret = sw_error_prefix("%s %s", svc->name, operation);
-			if (ret == SW_ENOTFOUND)
-				ret = sw_error_code(SW_EAUTH, "%s", sw_error_last());
-			res->attempts--;
-			goto cleanup;
-		}
-		memset(&sp, 0, sizeof(sp));
-		sp.access_key_id = creds.access_key_id;
-		sp.secret_access_key = creds.secret_access_key;
-		sp.session_token = creds.session_token;
-		sp.region = c->region;
-		sp.service = svc->signing_name;
-		sp.now = c->now ? c->now(c->now_ctx) : time(NULL);
-		split_headers(&base, hdrs, names, &nr);
-		memset(&sr, 0, sizeof(sr));
-		sr.method = "POST";
-		sr.path = ep->path;
-		sr.headers = hdrs;
-		sr.nr_headers = nr;
-		sr.body = body.ptr;
-		sr.body_len = body.len;
-		sw_sigv4_result_init(&signed_);
-		r = sw_sigv4_sign(&sp, &sr, &signed_);
-		sw_aws_creds_release(&creds);
-		for (i = 0; i < nr; i++)
-			free(names[i]);
-		if (r < 0) {
-			sw_sigv4_result_release(&signed_);
-			ret = sw_error_prefix("%s %s", svc->name, operation);
-			goto cleanup;
-		}
-		sw_strvec_pushv(&all, base.v);
-		sw_strvec_pushv(&all, signed_.headers.v);
-		sw_strvec_push(&all, "User-Agent: slipway sw_aws");
-		sw_sigv4_result_release(&signed_);
-
-		memset(&req, 0, sizeof(req));
-		req.method = "POST";
-		req.url = url.ptr;
-		req.headers = &all;
-		req.body = body.ptr;
-		req.body_len = body.len;
-		req.max_body = c->max_response;
-		req.connect_timeout_ms = c->connect_timeout_ms < remaining ? c->connect_timeout_ms : remaining;
-		req.timeout_ms = c->attempt_timeout_ms < remaining ? c->attempt_timeout_ms : remaining;
-		r = sw_http_do(&req, &http);
-		sw_strvec_clear(&all);
-
-		if (r < 0) {
-			/* no answer */
-			int code = r;
-			sw_buf_reset(&last);
-			if (code == SW_ETIMEOUT)
-				sw_buf_addf(&last, "no answer from %s within %.1f s", url.ptr, req.timeout_ms / 1000.0);
-			else
-				sw_buf_addf(&last, "%s", sw_error_last());
-			kind = sw_aws_retry_classify(0, NULL, code);
-			ret = code;
+		r = send_once(&k, &headers, remaining, &http);
+		sw_strvec_clear(&headers);
+		if (r < 0) {   /* no answer */
+			kind = sw_aws_retry_classify(0, NULL, r);
+			ret = r;
 		} else {
-			const char *rid = sw_http_header(&http, "x-amzn-requestid");
-			const char *ra = sw_http_header(&http, "x-amz-retry-after");
-			res->status = http.status;
-			if (rid)
-				sw_buf_adds(&res->request_id, rid);
-			if (ra) {
-				char *end;
-				long v = strtol(ra, &end, 10);
-				if (end != ra && !*end && v >= 0)
-					retry_after = v;
-			}
+			retry_after = note_answer(&http, res);
 			if (http.status >= 200 && http.status < 300) {
-				json_t *j = NULL;
-				if (svc->protocol == SW_AWS_JSON) {
-					json_error_t jerr;
-					j = http.body.len ? json_loadb(http.body.ptr, http.body.len, 0, &jerr) : json_object();
-					if (!json_is_object(j)) {
-						json_decref(j);
-						ret = sw_error("%s %s: the answer is not a JSON object", svc->name, operation);
-						goto cleanup;
-					}
-				} else {
-					if (sw_aws_query_decode(&j, &sw_aws_elbv2_model, operation, http.body.ptr,
-								http.body.len, res->request_id.len ? NULL : &res->request_id) < 0) {
-						ret = SW_ERROR;
-						goto cleanup;
-					}
-				}
-				res->response = j;
-				if (!c->retry.no_quota)
-					sw_aws_retry_quota_success(&c->quota, spent);
-				ret = 0;
+				ret = take_answer(&k, &http, res);
 				goto cleanup;
 			}
-			if (svc->protocol == SW_AWS_JSON)
-				json_error(&http, res);
-			else
-				sw_aws_query_decode_error(http.body.ptr, http.body.len, &res->error_code,
-							  &res->error_message, res->request_id.len ? NULL : &res->request_id);
-			fallback_error(&http, res);
-			sw_buf_reset(&last);
-			sw_buf_addf(&last, "%s%s%s", res->error_code.ptr, res->error_message.len ? ": " : "",
-				    res->error_message.ptr);
-			kind = sw_aws_retry_classify(http.status, res->error_code.ptr, 0);
-			ret = is_auth_code(res->error_code.ptr) ? SW_EAUTH : SW_ERROR;
-			if (!strncmp(res->error_code.ptr, "ExpiredToken", 12) || !strcmp(res->error_code.ptr, "RequestExpired"))
-				sw_aws_credentials_invalidate(c->creds);
+			kind = read_error(&k, &http, res, &ret);
 		}
-
-		if (kind == SW_AWS_RETRY_NO || res->attempts >= max_attempts)
+		if (kind == SW_AWS_RETRY_NO || res->attempts >= max_attempts || !wait_to_retry(&k, res, kind, retry_after))
 			break;
-		{
-			long delay = sw_aws_retry_delay_ms(&c->retry, kind, res->attempts, retry_after);
-			int cost = c->retry.no_quota ? 1 : sw_aws_retry_quota_acquire(&c->quota, kind);
-			if (!cost) {
-				sw_buf_adds(&last, " (retry quota exhausted)");
-				break;
-			}
-			spent += c->retry.no_quota ? 0 : cost;
-			if (mono_ms() + delay >= deadline) {
-				sw_buf_addf(&last, " (no time left to retry within %.1f s)", c->call_timeout_ms / 1000.0);
-				break;
-			}
-			sw_aws_retry_sleep(&c->retry, delay);
-			res->backoff_ms += delay;
-		}
 	}
-	/* the final error */
-	{
-		struct sw_buf tail = SW_BUF_INIT;
-		if (res->attempts > 1)
-			sw_buf_addf(&tail, " (%d attempts)", res->attempts);
-		sw_error_code(ret, "%s %s: %s%s", svc->name, operation, last.ptr, tail.ptr);
-		sw_buf_release(&tail);
-	}
+	if (res->attempts > 1)
+		sw_error_code(ret, "%s %s: %s (%d attempts)", k.svc->name, operation, k.last.ptr, res->attempts);
+	else
+		sw_error_code(ret, "%s %s: %s", k.svc->name, operation, k.last.ptr);
 cleanup:
-	free(text);
-	sw_buf_release(&body);
-	sw_buf_release(&url);
-	sw_buf_release(&last);
-	sw_strvec_clear(&base);
+	call_release(&k);
 	sw_http_response_release(&http);
 	return ret;
 }

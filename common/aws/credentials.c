@@ -13,10 +13,13 @@
 #include "common/aws/endpoint.h"
 #include "common/aws/profile.h"
 #include "common/buf.h"
+#include "common/env.h"
 #include "common/error.h"
 #include "common/http.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/strvec.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -76,40 +79,9 @@ static void set_creds(struct sw_aws_creds *c, const char *akid, const char *secr
 	c->source = source;
 }
 
-int sw_aws_parse_iso8601(const char *s, time_t *out)
-{
-	struct tm tm;
-	const char *p;
-
-	memset(&tm, 0, sizeof(tm));
-	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!p)
-		return sw_error_code(SW_EINVAL, "'%s' is not an ISO 8601 time", s);
-	if (*p == '.')
-		for (p++; isdigit((unsigned char)*p); p++)
-			;
-	if (*p == 'Z' && !p[1]) {
-		*out = timegm(&tm);
-		return 0;
-	}
-	if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2]) &&
-	    p[3] == ':' && isdigit((unsigned char)p[4]) && isdigit((unsigned char)p[5]) && !p[6]) {
-		long off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600L + ((p[4] - '0') * 10 + (p[5] - '0')) * 60L;
-		*out = timegm(&tm) - (*p == '+' ? off : -off);
-		return 0;
-	}
-	return sw_error_code(SW_EINVAL, "'%s' is not an ISO 8601 time", s);
-}
-
 static time_t clock_now(const struct sw_aws_credentials *c)
 {
 	return c->now ? c->now(c->now_ctx) : time(NULL);
-}
-
-static const char *env_nonempty(const char *name)
-{
-	const char *v = getenv(name);
-	return v && *v ? v : NULL;
 }
 
 int sw_aws_credentials_new(struct sw_aws_credentials **out, const struct sw_aws_credentials_options *opt)
@@ -166,12 +138,12 @@ void sw_aws_credentials_invalidate(struct sw_aws_credentials *c)
 
 static int from_environment(struct sw_aws_creds *out, struct sw_buf *tried)
 {
-	const char *akid = env_nonempty("AWS_ACCESS_KEY_ID");
-	const char *secret = env_nonempty("AWS_SECRET_ACCESS_KEY");
-	const char *token = env_nonempty("AWS_SESSION_TOKEN");
+	const char *akid = sw_env_str("AWS_ACCESS_KEY_ID");
+	const char *secret = sw_env_str("AWS_SECRET_ACCESS_KEY");
+	const char *token = sw_env_str("AWS_SESSION_TOKEN");
 
 	if (!token)
-		token = env_nonempty("AWS_SECURITY_TOKEN");
+		token = sw_env_str("AWS_SECURITY_TOKEN");
 	if (akid && secret) {
 		set_creds(out, akid, secret, token, 0, "environment");
 		return 0;
@@ -229,32 +201,32 @@ static int parse_credentials_json(struct sw_aws_creds *out, const char *body, si
 	json_error_t jerr;
 	json_t *j = json_loadb(body, len, 0, &jerr);
 	const char *akid, *secret, *token, *exp, *code;
-	time_t t = 0;
+	double expires = 0;
 	int ret = 0;
 
 	if (!json_is_object(j)) {
 		ret = sw_error("%s: the answer is not a JSON object", where);
 		goto cleanup;
 	}
-	code = json_string_value(json_object_get(j, "Code"));
+	code = sw_json_str(j, "Code");
 	if (code && strcmp(code, "Success")) {
-		const char *msg = json_string_value(json_object_get(j, "Message"));
+		const char *msg = sw_json_str(j, "Message");
 		ret = sw_error("%s: %s%s%s", where, code, msg ? ": " : "", msg ? msg : "");
 		goto cleanup;
 	}
-	akid = json_string_value(json_object_get(j, "AccessKeyId"));
-	secret = json_string_value(json_object_get(j, "SecretAccessKey"));
-	token = json_string_value(json_object_get(j, "Token"));
-	exp = json_string_value(json_object_get(j, "Expiration"));
+	akid = sw_json_str(j, "AccessKeyId");
+	secret = sw_json_str(j, "SecretAccessKey");
+	token = sw_json_str(j, "Token");
+	exp = sw_json_str(j, "Expiration");
 	if (!akid || !*akid || !secret || !*secret) {
 		ret = sw_error("%s: the answer has no AccessKeyId/SecretAccessKey", where);
 		goto cleanup;
 	}
-	if (exp && sw_aws_parse_iso8601(exp, &t) < 0) {
+	if (exp && sw_time_parse_iso(exp, &expires) < 0) {
 		ret = sw_error_prefix("%s: Expiration", where);
 		goto cleanup;
 	}
-	set_creds(out, akid, secret, token, t, source);
+	set_creds(out, akid, secret, token, (time_t)expires, source);
 cleanup:
 	json_decref(j);
 	return ret;
@@ -318,10 +290,10 @@ static int read_token_file(const char *path, struct sw_buf *out)
 
 static int from_container(struct sw_aws_credentials *c, struct sw_aws_creds *out, struct sw_buf *tried)
 {
-	const char *rel = env_nonempty("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
-	const char *full = env_nonempty("AWS_CONTAINER_CREDENTIALS_FULL_URI");
-	const char *token_file = env_nonempty("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
-	const char *token_env = env_nonempty("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+	const char *rel = sw_env_str("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+	const char *full = sw_env_str("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+	const char *token_file = sw_env_str("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+	const char *token_env = sw_env_str("AWS_CONTAINER_AUTHORIZATION_TOKEN");
 	struct sw_buf url = SW_BUF_INIT, token;
 	struct sw_strvec headers = SW_STRVEC_INIT;
 	struct sw_http_response res = SW_HTTP_RESPONSE_INIT;
@@ -399,17 +371,13 @@ cleanup:
 	return ret;
 }
 
-static long env_long(const char *name, long def, long lo, long hi)
+/* AWS_METADATA_SERVICE_TIMEOUT (whole seconds, as botocore reads it) in ms. */
+static int imds_timeout_ms(long long *ms)
 {
-	const char *v = env_nonempty(name);
-	char *end;
-	double d;
-	if (!v)
-		return def;
-	d = strtod(v, &end);
-	if (end == v || *end || d < lo || d > hi)
-		return def;
-	return (long)d;
+	long long secs = 1;
+	int ret = sw_env_int("AWS_METADATA_SERVICE_TIMEOUT", 1, 1, 60, &secs);
+	*ms = secs * 1000;
+	return ret;
 }
 
 /* One IMDS request; res is filled; returns 0 when an HTTP answer came. */
@@ -445,17 +413,19 @@ static int from_imds(struct sw_aws_credentials *c, const struct sw_aws_profile *
 	const char *base = c->imds_endpoint;
 	struct sw_buf url = SW_BUF_INIT, hdr = SW_BUF_INIT, role = SW_BUF_INIT, why = SW_BUF_INIT;
 	struct sw_http_response res = SW_HTTP_RESPONSE_INIT;
-	long timeout_ms = env_long("AWS_METADATA_SERVICE_TIMEOUT", 1, 1, 60) * 1000;
-	long attempts = env_long("AWS_METADATA_SERVICE_NUM_ATTEMPTS", 1, 1, 10);
-	long a;
+	long long timeout_ms = 0, attempts = 1, a;
 	int ret = 1;
 
 	if (disabled && !strcasecmp(disabled, "true")) {
 		sw_buf_adds(tried, "; instance metadata (disabled by AWS_EC2_METADATA_DISABLED)");
 		goto cleanup;
 	}
+	if ((ret = imds_timeout_ms(&timeout_ms)) < 0 ||
+	    (ret = sw_env_int("AWS_METADATA_SERVICE_NUM_ATTEMPTS", 1, 1, 10, &attempts)) < 0)
+		goto cleanup;
+	ret = 1;
 	if (!base)
-		base = env_nonempty("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+		base = sw_env_str("AWS_EC2_METADATA_SERVICE_ENDPOINT");
 	if (!base)
 		base = sw_aws_profile_get(p, "ec2_metadata_service_endpoint");
 	if (!base || !*base)
@@ -559,13 +529,15 @@ int sw_aws_imds_get(const char *endpoint, const char *path, struct sw_buf *out)
 	const char *disabled = getenv("AWS_EC2_METADATA_DISABLED");
 	struct sw_buf base = SW_BUF_INIT, url = SW_BUF_INIT, hdr = SW_BUF_INIT;
 	struct sw_http_response res = SW_HTTP_RESPONSE_INIT;
-	long timeout_ms = env_long("AWS_METADATA_SERVICE_TIMEOUT", 1, 1, 60) * 1000;
+	long long timeout_ms = 0;
 	int ret;
 
 	if (disabled && !strcasecmp(disabled, "true"))
 		return sw_error_code(SW_ENOTFOUND, "instance metadata is disabled by AWS_EC2_METADATA_DISABLED");
+	if ((ret = imds_timeout_ms(&timeout_ms)) < 0)
+		return ret;
 	if (!endpoint)
-		endpoint = env_nonempty("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+		endpoint = sw_env_str("AWS_EC2_METADATA_SERVICE_ENDPOINT");
 	sw_buf_adds(&base, endpoint ? endpoint : "http://169.254.169.254");
 	while (base.len && base.ptr[base.len - 1] == '/')
 		sw_buf_setlen(&base, base.len - 1);

@@ -97,7 +97,4 @@ void sw_aws_credentials_invalidate(struct sw_aws_credentials *c);
  */
 int sw_aws_imds_get(const char *endpoint, const char *path, struct sw_buf *out);
 
-/* Parse "2015-08-30T12:36:00Z" (fractions and +00:00 allowed) into *out. 0 or SW_EINVAL. */
-int sw_aws_parse_iso8601(const char *s, time_t *out);
-
 #endif

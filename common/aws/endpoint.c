@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "common/aws/endpoint.h"
+#include "common/env.h"
 #include "common/error.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
@@ -31,20 +32,14 @@ const struct sw_aws_service *sw_aws_service_find(const char *name)
 	return NULL;
 }
 
-static const char *env_nonempty(const char *name)
-{
-	const char *v = getenv(name);
-	return v && *v ? v : NULL;
-}
-
 int sw_aws_region_resolve(struct sw_buf *out, const struct sw_aws_profile *p)
 {
-	const char *r = env_nonempty("AWS_REGION");
+	const char *r = sw_env_str("AWS_REGION");
 	const char *from = "AWS_REGION";
 	const char *c;
 
 	if (!r) {
-		r = env_nonempty("AWS_DEFAULT_REGION");
+		r = sw_env_str("AWS_DEFAULT_REGION");
 		from = "AWS_DEFAULT_REGION";
 	}
 	if (!r && p) {
@@ -144,7 +139,7 @@ int sw_aws_endpoint_resolve(struct sw_aws_endpoint *out, const struct sw_aws_ser
 	ignore = v ? truthy(v) : truthy(sw_aws_profile_get(p, "ignore_configured_endpoint_urls"));
 	if (!ignore) {
 		sw_buf_addf(&name, "AWS_ENDPOINT_URL_%s", svc->env_suffix);
-		if ((v = env_nonempty(name.ptr))) {
+		if ((v = sw_env_str(name.ptr))) {
 			/* the source string must outlive name: use a static one per service */
 			static const char *const srcs[] = { "AWS_ENDPOINT_URL_ECS", "AWS_ENDPOINT_URL_ECR",
 							     "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2",
@@ -157,7 +152,7 @@ int sw_aws_endpoint_resolve(struct sw_aws_endpoint *out, const struct sw_aws_ser
 			ret = set_endpoint(out, v, src);
 			goto cleanup;
 		}
-		if ((v = env_nonempty("AWS_ENDPOINT_URL"))) {
+		if ((v = sw_env_str("AWS_ENDPOINT_URL"))) {
 			ret = set_endpoint(out, v, "AWS_ENDPOINT_URL");
 			goto cleanup;
 		}

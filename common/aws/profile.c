@@ -7,6 +7,7 @@
 
 #include "common/aws/profile.h"
 #include "common/buf.h"
+#include "common/env.h"
 #include "common/error.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
@@ -262,21 +263,15 @@ cleanup:
 
 char *sw_aws_expand_home(const char *path)
 {
-	const char *home = getenv("HOME");
+	const char *home = sw_env_str("HOME");
 	struct sw_buf b = SW_BUF_INIT;
 
-	if (path[0] == '~' && (path[1] == '/' || !path[1]) && home && *home) {
+	if (path[0] == '~' && (path[1] == '/' || !path[1]) && home) {
 		sw_buf_adds(&b, home);
 		sw_buf_adds(&b, path + 1);
 		return sw_buf_detach(&b, NULL);
 	}
 	return xstrdup(path);
-}
-
-static const char *env_nonempty(const char *name)
-{
-	const char *v = getenv(name);
-	return v && *v ? v : NULL;
 }
 
 int sw_aws_profile_load(struct sw_aws_profile *p, const char *name)
@@ -288,17 +283,17 @@ int sw_aws_profile_load(struct sw_aws_profile *p, const char *name)
 	memset(p, 0, sizeof(*p));
 	p->explicit_name = 1;
 	if (!name || !*name)
-		name = env_nonempty("AWS_PROFILE");
+		name = sw_env_str("AWS_PROFILE");
 	if (!name)
-		name = env_nonempty("AWS_DEFAULT_PROFILE");
+		name = sw_env_str("AWS_DEFAULT_PROFILE");
 	if (!name) {
 		name = "default";
 		p->explicit_name = 0;
 	}
 	p->name = xstrdup(name);
-	v = env_nonempty("AWS_SHARED_CREDENTIALS_FILE");
+	v = sw_env_str("AWS_SHARED_CREDENTIALS_FILE");
 	p->credentials_path = sw_aws_expand_home(v ? v : "~/.aws/credentials");
-	v = env_nonempty("AWS_CONFIG_FILE");
+	v = sw_env_str("AWS_CONFIG_FILE");
 	p->config_path = sw_aws_expand_home(v ? v : "~/.aws/config");
 
 	if ((ret = sw_aws_ini_load(&p->credentials, p->credentials_path)) < 0)

@@ -10,6 +10,8 @@
 
 #include "common/aws/sigv4.h"
 #include "common/error.h"
+#include "common/http.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -51,9 +53,8 @@ void sw_sigv4_uri_encode(struct sw_buf *out, const char *s, size_t len, int keep
 
 void sw_sigv4_amz_date(time_t t, char out[17])
 {
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
+	char iso[SW_TIME_ISO_SIZE];
+	memcpy(out, sw_time_iso_basic(t, iso), 17);
 }
 
 static void hex_of(const unsigned char *d, size_t n, char *out)
@@ -79,32 +80,6 @@ static void hmac(const void *key, size_t keylen, const char *msg, size_t msglen,
 {
 	unsigned int n = 32;
 	HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)msg, msglen, out, &n);
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decode s[0..len) onto out ('+' stays '+'; a broken escape is kept as is). */
-static void uri_decode(struct sw_buf *out, const char *s, size_t len)
-{
-	size_t i;
-	for (i = 0; i < len; i++) {
-		if (s[i] == '%' && i + 2 < len &&
-		    hexval((unsigned char)s[i + 1]) >= 0 && hexval((unsigned char)s[i + 2]) >= 0) {
-			sw_buf_addch(out, hexval((unsigned char)s[i + 1]) * 16 + hexval((unsigned char)s[i + 2]));
-			i += 2;
-		} else {
-			sw_buf_addch(out, s[i]);
-		}
-	}
 }
 
 /*
@@ -204,12 +179,12 @@ static void canonical_query(struct sw_buf *out, const char *query)
 			struct sw_buf dec = SW_BUF_INIT, enc = SW_BUF_INIT;
 
 			SW_ALLOC_GROW(pairs, nr + 1, alloc);
-			uri_decode(&dec, p, klen);
+			sw_http_urldecode(&dec, p, klen, 0);
 			sw_sigv4_uri_encode(&enc, dec.ptr, dec.len, 0);
 			pairs[nr].key = sw_buf_detach(&enc, NULL);
 			sw_buf_reset(&dec);
 			if (eq)
-				uri_decode(&dec, eq + 1, n - klen - 1);
+				sw_http_urldecode(&dec, eq + 1, n - klen - 1, 0);
 			sw_sigv4_uri_encode(&enc, dec.ptr, dec.len, 0);
 			pairs[nr].value = sw_buf_detach(&enc, NULL);
 			sw_buf_release(&dec);
@@ -600,53 +575,32 @@ static void trim_span(const char **s, size_t *n)
 		(*n)--;
 }
 
-int sw_sigv4_verify(const struct sw_sigv4_verifier *v, const struct sw_sigv4_request *req,
-		    struct sw_sigv4_verdict *out)
+/* What a request's Authorization header and date say, as the verifier reads them. */
+struct signed_by {
+	const char *auth;                  /* the Authorization header (borrowed from the request) */
+	struct sw_buf cred, names, sig;    /* Credential=, SignedHeaders=, Signature= */
+	const char *amz_date, *date_hdr;   /* X-Amz-Date, else Date (borrowed) */
+	const char *parts[5];              /* Credential's key id/date/region/service/terminator */
+	size_t plen[5];
+	time_t t;                          /* the request time */
+	char amz[17], date8[9];            /* t in SigV4's basic form, and its date */
+};
+
+/* Take Credential=, SignedHeaders= and Signature= out of the header; refuse what lacks one. */
+static int parse_authorization(const struct sw_sigv4_verifier *v, const struct sw_sigv4_request *req,
+			       struct signed_by *a, struct sw_sigv4_verdict *out)
 {
-	struct canon_headers h = { NULL, 0, 0 };
-	struct sw_buf cred = SW_BUF_INIT, names = SW_BUF_INIT, sigv = SW_BUF_INIT;
-	struct sw_buf missing = SW_BUF_INIT, secret = SW_BUF_INIT, token = SW_BUF_INIT;
-	struct sw_buf canonical = SW_BUF_INIT, sts = SW_BUF_INIT, scope = SW_BUF_INIT;
-	struct sw_buf signed_list = SW_BUF_INIT;
-	const char *auth, *p, *date_hdr, *amz_date;
-	const char *parts[5] = { 0 };
-	size_t plen[5] = { 0 };
-	char payload[65], expect[65], date8[9], nowbuf[17], limbuf[17], amz[17];
-	long skew = v->max_skew > 0 ? v->max_skew : 300;
-	time_t t;
-	int have_cred = 0, have_names = 0, have_sig = 0, has_host = 0;
-	int nparts = 0, rc;
-	size_t i;
-	int ret = SW_EAUTH;
-
-	sw_sigv4_verdict_release(out);
-	if (!req->method || !*req->method) {
-		ret = sw_error_code(SW_EINVAL, "sigv4: no method");
-		goto cleanup;
-	}
-
-	auth = find_header(req, "authorization");
-	if (!auth) {
-		refuse(v, out, R_MISSING, v->protocol == SW_SIGV4_QUERY
-		       ? "Request is missing Authentication Token" : "Missing Authentication Token");
-		goto cleanup;
-	}
-	if (strlen(auth) > MAX_AUTH_HEADER) {
-		refuse(v, out, R_INCOMPLETE, "Authorization header is longer than %d bytes.", MAX_AUTH_HEADER);
-		goto cleanup;
-	}
+	struct sw_buf missing = SW_BUF_INIT;
+	const char *p = a->auth;
+	int have_cred = 0, have_names = 0, have_sig = 0, ret = 0;
 
 	/* "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=..." */
-	p = auth;
 	while (is_ws((unsigned char)*p))
 		p++;
-	if (strncmp(p, ALGORITHM, strlen(ALGORITHM)) || !is_ws((unsigned char)p[strlen(ALGORITHM)])) {
-		/* Not a SigV4 header at all: AWS lists what is missing and echoes it. */
-		have_cred = have_names = have_sig = 0;
-		p = NULL;
-	} else {
+	if (strncmp(p, ALGORITHM, strlen(ALGORITHM)) || !is_ws((unsigned char)p[strlen(ALGORITHM)]))
+		p = NULL;   /* not a SigV4 header at all: AWS lists what is missing and echoes it */
+	else
 		p += strlen(ALGORITHM);
-	}
 	while (p && *p) {
 		const char *comma = strchr(p, ',');
 		size_t n = comma ? (size_t)(comma - p) : strlen(p);
@@ -660,47 +614,53 @@ int sw_sigv4_verify(const struct sw_sigv4_verifier *v, const struct sw_sigv4_req
 			continue;
 		eq = memchr(item, '=', n);
 		if (!eq) {
-			refuse(v, out, R_INCOMPLETE,
-			       "'%.*s' not a valid key=value pair (missing equal-sign) in Authorization header: '%s'.",
-			       (int)n, item, auth);
+			ret = refuse(v, out, R_INCOMPLETE,
+				     "'%.*s' not a valid key=value pair (missing equal-sign) in Authorization header: '%s'.",
+				     (int)n, item, a->auth);
 			goto cleanup;
 		}
 		klen = (size_t)(eq - item);
 		if (klen == 10 && !strncmp(item, "Credential", 10)) {
-			sw_buf_reset(&cred);
-			sw_buf_add(&cred, eq + 1, n - klen - 1);
+			sw_buf_reset(&a->cred);
+			sw_buf_add(&a->cred, eq + 1, n - klen - 1);
 			have_cred = 1;
 		} else if (klen == 13 && !strncmp(item, "SignedHeaders", 13)) {
-			sw_buf_reset(&names);
-			sw_buf_add(&names, eq + 1, n - klen - 1);
+			sw_buf_reset(&a->names);
+			sw_buf_add(&a->names, eq + 1, n - klen - 1);
 			have_names = 1;
 		} else if (klen == 9 && !strncmp(item, "Signature", 9)) {
-			sw_buf_reset(&sigv);
-			sw_buf_add(&sigv, eq + 1, n - klen - 1);
+			sw_buf_reset(&a->sig);
+			sw_buf_add(&a->sig, eq + 1, n - klen - 1);
 			have_sig = 1;
 		}
 	}
-	amz_date = find_header(req, "x-amz-date");
-	date_hdr = amz_date ? NULL : find_header(req, "date");
+	a->amz_date = find_header(req, "x-amz-date");
+	a->date_hdr = a->amz_date ? NULL : find_header(req, "date");
 	if (!have_cred)
 		sw_buf_adds(&missing, "Authorization header requires 'Credential' parameter. ");
 	if (!have_sig)
 		sw_buf_adds(&missing, "Authorization header requires 'Signature' parameter. ");
 	if (!have_names)
 		sw_buf_adds(&missing, "Authorization header requires 'SignedHeaders' parameter. ");
-	if (!amz_date && !date_hdr)
+	if (!a->amz_date && !a->date_hdr)
 		sw_buf_adds(&missing, "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ");
-	if (missing.len) {
-		refuse(v, out, R_INCOMPLETE, "%sAuthorization=%s", missing.ptr, auth);
-		goto cleanup;
-	}
+	if (missing.len)
+		ret = refuse(v, out, R_INCOMPLETE, "%sAuthorization=%s", missing.ptr, a->auth);
+cleanup:
+	sw_buf_release(&missing);
+	return ret;
+}
 
-	/* Credential=AKID/20150830/us-east-1/service/aws4_request */
-	p = cred.ptr;
+/* Credential=AKID/20150830/us-east-1/service/aws4_request: its five parts, into out too. */
+static int split_credential(const struct sw_sigv4_verifier *v, struct signed_by *a, struct sw_sigv4_verdict *out)
+{
+	const char *p = a->cred.ptr;
+	int nparts = 0;
+
 	while (nparts < 5) {
 		const char *slash = strchr(p, '/');
-		parts[nparts] = p;
-		plen[nparts] = slash ? (size_t)(slash - p) : strlen(p);
+		a->parts[nparts] = p;
+		a->plen[nparts] = slash ? (size_t)(slash - p) : strlen(p);
 		nparts++;
 		if (!slash)
 			break;
@@ -710,95 +670,98 @@ int sw_sigv4_verify(const struct sw_sigv4_verifier *v, const struct sw_sigv4_req
 			break;
 		}
 	}
-	if (nparts != 5) {
-		refuse(v, out, R_INCOMPLETE,
-		       "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '%s'",
-		       cred.ptr);
-		goto cleanup;
-	}
-	sw_buf_add(&out->access_key_id, parts[0], plen[0]);
-	sw_buf_add(&out->region, parts[2], plen[2]);
-	sw_buf_add(&out->service, parts[3], plen[3]);
+	if (nparts != 5)
+		return refuse(v, out, R_INCOMPLETE,
+			      "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '%s'",
+			      a->cred.ptr);
+	sw_buf_add(&out->access_key_id, a->parts[0], a->plen[0]);
+	sw_buf_add(&out->region, a->parts[2], a->plen[2]);
+	sw_buf_add(&out->service, a->parts[3], a->plen[3]);
+	return 0;
+}
 
-	/* The request time. */
-	if (amz_date) {
-		t = parse_amz_date(amz_date);
-		if (t == (time_t)-1) {
-			refuse(v, out, R_INCOMPLETE,
-			       "Date must be in ISO-8601 'basic format'. Got '%s'. See http://en.wikipedia.org/wiki/ISO_8601",
-			       amz_date);
-			goto cleanup;
-		}
+/* The request time from X-Amz-Date (else Date), in the basic form and as the scope's date. */
+static int request_time(const struct sw_sigv4_verifier *v, struct signed_by *a, struct sw_sigv4_verdict *out)
+{
+	if (a->amz_date) {
+		a->t = parse_amz_date(a->amz_date);
+		if (a->t == (time_t)-1)
+			return refuse(v, out, R_INCOMPLETE,
+				      "Date must be in ISO-8601 'basic format'. Got '%s'. See http://en.wikipedia.org/wiki/ISO_8601",
+				      a->amz_date);
 	} else {
-		t = parse_http_date(date_hdr);
-		if (t == (time_t)-1) {
-			refuse(v, out, R_INCOMPLETE, "Date must be in RFC 1123 format. Got '%s'.", date_hdr);
-			goto cleanup;
-		}
+		a->t = parse_http_date(a->date_hdr);
+		if (a->t == (time_t)-1)
+			return refuse(v, out, R_INCOMPLETE, "Date must be in RFC 1123 format. Got '%s'.", a->date_hdr);
 	}
-	sw_sigv4_amz_date(t, amz);
-	memcpy(date8, amz, 8);
-	date8[8] = '\0';
-	if (plen[1] != 8 || memcmp(parts[1], date8, 8)) {
-		refuse(v, out, R_SIGNATURE,
-		       "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%.*s' != '%s', from '%s'.",
-		       (int)plen[1], parts[1], date8, amz_date ? amz_date : date_hdr);
-		goto cleanup;
-	}
-	if (plen[4] != 12 || memcmp(parts[4], "aws4_request", 12)) {
-		refuse(v, out, R_SIGNATURE,
-		       "Credential should be scoped with a valid terminator: 'aws4_request', not '%.*s'.",
-		       (int)plen[4], parts[4]);
-		goto cleanup;
-	}
-	if (v->region && strcmp(out->region.ptr, v->region)) {
-		refuse(v, out, R_SIGNATURE, "Credential should be scoped to a valid region, not '%s'.",
-		       out->region.ptr);
-		goto cleanup;
-	}
-	if (v->service && strcmp(out->service.ptr, v->service)) {
-		refuse(v, out, R_SIGNATURE, "Credential should be scoped to correct service: '%s'.", v->service);
-		goto cleanup;
-	}
-	if (t < v->now - skew) {
+	sw_sigv4_amz_date(a->t, a->amz);
+	memcpy(a->date8, a->amz, 8);
+	a->date8[8] = '\0';
+	return 0;
+}
+
+/* The credential's scope (date, terminator, region, service) and the clock skew, as AWS checks them. */
+static int check_scope(const struct sw_sigv4_verifier *v, const struct signed_by *a, struct sw_sigv4_verdict *out)
+{
+	long skew = v->max_skew > 0 ? v->max_skew : 300;
+	char nowbuf[17], limbuf[17];
+
+	if (a->plen[1] != 8 || memcmp(a->parts[1], a->date8, 8))
+		return refuse(v, out, R_SIGNATURE,
+			      "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%.*s' != '%s', from '%s'.",
+			      (int)a->plen[1], a->parts[1], a->date8, a->amz_date ? a->amz_date : a->date_hdr);
+	if (a->plen[4] != 12 || memcmp(a->parts[4], "aws4_request", 12))
+		return refuse(v, out, R_SIGNATURE,
+			      "Credential should be scoped with a valid terminator: 'aws4_request', not '%.*s'.",
+			      (int)a->plen[4], a->parts[4]);
+	if (v->region && strcmp(out->region.ptr, v->region))
+		return refuse(v, out, R_SIGNATURE, "Credential should be scoped to a valid region, not '%s'.",
+			      out->region.ptr);
+	if (v->service && strcmp(out->service.ptr, v->service))
+		return refuse(v, out, R_SIGNATURE, "Credential should be scoped to correct service: '%s'.", v->service);
+	if (a->t < v->now - skew) {
 		sw_sigv4_amz_date(v->now, nowbuf);
 		sw_sigv4_amz_date(v->now - skew, limbuf);
-		refuse(v, out, R_SIGNATURE, "Signature expired: %s is now earlier than %s (%s - %ld min.)",
-		       amz, limbuf, nowbuf, skew / 60);
-		goto cleanup;
+		return refuse(v, out, R_SIGNATURE, "Signature expired: %s is now earlier than %s (%s - %ld min.)",
+			      a->amz, limbuf, nowbuf, skew / 60);
 	}
-	if (t > v->now + skew) {
+	if (a->t > v->now + skew) {
 		sw_sigv4_amz_date(v->now, nowbuf);
 		sw_sigv4_amz_date(v->now + skew, limbuf);
-		refuse(v, out, R_SIGNATURE, "Signature not yet current: %s is still later than %s (%s + %ld min.)",
-		       amz, limbuf, nowbuf, skew / 60);
-		goto cleanup;
+		return refuse(v, out, R_SIGNATURE, "Signature not yet current: %s is still later than %s (%s + %ld min.)",
+			      a->amz, limbuf, nowbuf, skew / 60);
 	}
+	return 0;
+}
 
-	/* Who is it? */
-	if (!v->lookup) {
-		refuse(v, out, R_INTERNAL, "No credential store configured.");
-		goto cleanup;
-	}
-	rc = v->lookup(v->lookup_ctx, out->access_key_id.ptr, &secret, &token);
-	if (rc == SW_ENOTFOUND) {
-		refuse(v, out, R_UNKNOWN_KEY, "The security token included in the request is invalid.");
-		goto cleanup;
-	}
-	if (rc < 0) {
-		refuse(v, out, R_INTERNAL, "An internal error occurred while checking the credentials.");
-		goto cleanup;
-	}
-	{
-		const char *sent = find_header(req, "x-amz-security-token");
-		if ((token.len && (!sent || strcmp(sent, token.ptr))) || (!token.len && sent && *sent)) {
-			refuse(v, out, R_UNKNOWN_KEY, "The security token included in the request is invalid.");
-			goto cleanup;
-		}
-	}
+/* Who is it: the key's secret from the store, and the session token it must have sent. */
+static int find_secret(const struct sw_sigv4_verifier *v, const struct sw_sigv4_request *req,
+		       struct sw_sigv4_verdict *out, struct sw_buf *secret, struct sw_buf *token)
+{
+	const char *sent;
+	int rc;
 
-	/* The headers it says it signed, in its order. */
-	p = names.ptr;
+	if (!v->lookup)
+		return refuse(v, out, R_INTERNAL, "No credential store configured.");
+	rc = v->lookup(v->lookup_ctx, out->access_key_id.ptr, secret, token);
+	if (rc == SW_ENOTFOUND)
+		return refuse(v, out, R_UNKNOWN_KEY, "The security token included in the request is invalid.");
+	if (rc < 0)
+		return refuse(v, out, R_INTERNAL, "An internal error occurred while checking the credentials.");
+	sent = find_header(req, "x-amz-security-token");
+	if ((token->len && (!sent || strcmp(sent, token->ptr))) || (!token->len && sent && *sent))
+		return refuse(v, out, R_UNKNOWN_KEY, "The security token included in the request is invalid.");
+	return 0;
+}
+
+/* The headers it says it signed, in its order, with the request's values; Host must be one. */
+static int signed_headers(const struct sw_sigv4_verifier *v, const struct sw_sigv4_request *req, const char *names,
+			  struct canon_headers *h, struct sw_sigv4_verdict *out)
+{
+	const char *p = names;
+	int has_host = 0;
+	size_t i;
+
 	while (*p) {
 		const char *semi = strchr(p, ';');
 		size_t n = semi ? (size_t)(semi - p) : strlen(p);
@@ -809,8 +772,8 @@ int sw_sigv4_verify(const struct sw_sigv4_verifier *v, const struct sw_sigv4_req
 		free(lname);
 		if (!strcmp(l, "host"))
 			has_host = 1;
-		if (!canon_find(&h, l)) {
-			e = canon_add(&h, l, NULL);
+		if (!canon_find(h, l)) {
+			e = canon_add(h, l, NULL);
 			for (i = 0; i < req->nr_headers; i++) {
 				const struct sw_sigv4_header *hd = &req->headers[i];
 				if (hd->name && !strcasecmp(hd->name, l)) {
@@ -826,22 +789,70 @@ int sw_sigv4_verify(const struct sw_sigv4_verifier *v, const struct sw_sigv4_req
 		if (*p == ';')
 			p++;
 	}
-	if (!has_host) {
-		refuse(v, out, R_SIGNATURE, "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
-		goto cleanup;
-	}
+	if (!has_host)
+		return refuse(v, out, R_SIGNATURE,
+			      "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+	return 0;
+}
+
+/* Sign the request as the sender should have, and compare in constant time. */
+static int check_signature(const struct sw_sigv4_verifier *v, const struct sw_sigv4_request *req,
+			   const struct signed_by *a, struct canon_headers *h, const char *secret,
+			   struct sw_sigv4_verdict *out)
+{
+	struct sw_buf canonical = SW_BUF_INIT, sts = SW_BUF_INIT, scope = SW_BUF_INIT, signed_list = SW_BUF_INIT;
+	char payload[65], expect[65];
+	int ret = 0;
 
 	payload_hash_of(req, payload);
-	build_canonical(&canonical, req->method, req, v->flags, &h, payload, &signed_list);
-	sw_buf_addf(&scope, "%s/%s/%s/aws4_request", date8, out->region.ptr, out->service.ptr);
-	build_string_to_sign(&sts, amz, scope.ptr, &canonical);
-	compute_signature(secret.ptr, date8, out->region.ptr, out->service.ptr, &sts, expect);
-	if (sigv.len != 64 || CRYPTO_memcmp(sigv.ptr, expect, 64)) {
-		refuse(v, out, R_SIGNATURE,
-		       "The request signature we calculated does not match the signature you provided. "
-		       "Check your AWS Secret Access Key and signing method. Consult the service documentation for details.");
+	build_canonical(&canonical, req->method, req, v->flags, h, payload, &signed_list);
+	sw_buf_addf(&scope, "%s/%s/%s/aws4_request", a->date8, out->region.ptr, out->service.ptr);
+	build_string_to_sign(&sts, a->amz, scope.ptr, &canonical);
+	compute_signature(secret, a->date8, out->region.ptr, out->service.ptr, &sts, expect);
+	if (a->sig.len != 64 || CRYPTO_memcmp(a->sig.ptr, expect, 64))
+		ret = refuse(v, out, R_SIGNATURE,
+			     "The request signature we calculated does not match the signature you provided. "
+			     "Check your AWS Secret Access Key and signing method. Consult the service documentation for details.");
+	sw_buf_release(&canonical);
+	sw_buf_release(&sts);
+	sw_buf_release(&scope);
+	sw_buf_release(&signed_list);
+	return ret;
+}
+
+int sw_sigv4_verify(const struct sw_sigv4_verifier *v, const struct sw_sigv4_request *req,
+		    struct sw_sigv4_verdict *out)
+{
+	struct canon_headers h = { NULL, 0, 0 };
+	struct signed_by a;
+	struct sw_buf secret = SW_BUF_INIT, token = SW_BUF_INIT;
+	int ret = SW_EAUTH;
+
+	memset(&a, 0, sizeof(a));
+	sw_buf_init(&a.cred, 0);
+	sw_buf_init(&a.names, 0);
+	sw_buf_init(&a.sig, 0);
+	sw_sigv4_verdict_release(out);
+	if (!req->method || !*req->method) {
+		ret = sw_error_code(SW_EINVAL, "sigv4: no method");
 		goto cleanup;
 	}
+	a.auth = find_header(req, "authorization");
+	if (!a.auth) {
+		refuse(v, out, R_MISSING, v->protocol == SW_SIGV4_QUERY
+		       ? "Request is missing Authentication Token" : "Missing Authentication Token");
+		goto cleanup;
+	}
+	if (strlen(a.auth) > MAX_AUTH_HEADER) {
+		refuse(v, out, R_INCOMPLETE, "Authorization header is longer than %d bytes.", MAX_AUTH_HEADER);
+		goto cleanup;
+	}
+	if ((ret = parse_authorization(v, req, &a, out)) < 0 || (ret = split_credential(v, &a, out)) < 0 ||
+	    (ret = request_time(v, &a, out)) < 0 || (ret = check_scope(v, &a, out)) < 0 ||
+	    (ret = find_secret(v, req, out, &secret, &token)) < 0 ||
+	    (ret = signed_headers(v, req, a.names.ptr, &h, out)) < 0 ||
+	    (ret = check_signature(v, req, &a, &h, secret.ptr, out)) < 0)
+		goto cleanup;
 	out->status = 0;
 	out->code = NULL;
 	ret = 0;
@@ -849,15 +860,10 @@ cleanup:
 	if (secret.len)
 		OPENSSL_cleanse(secret.ptr, secret.len);
 	canon_release(&h);
-	sw_buf_release(&cred);
-	sw_buf_release(&names);
-	sw_buf_release(&sigv);
-	sw_buf_release(&missing);
+	sw_buf_release(&a.cred);
+	sw_buf_release(&a.names);
+	sw_buf_release(&a.sig);
 	sw_buf_release(&secret);
 	sw_buf_release(&token);
-	sw_buf_release(&canonical);
-	sw_buf_release(&sts);
-	sw_buf_release(&scope);
-	sw_buf_release(&signed_list);
 	return ret;
 }

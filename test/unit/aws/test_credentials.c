@@ -32,19 +32,6 @@ static void clean_env(void)
 	setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials", 1);
 }
 
-static void iso8601(void **state)
-{
-	time_t t;
-	assert_int_equal(sw_aws_parse_iso8601("2015-08-30T12:36:00Z", &t), 0);
-	assert_int_equal(t, 1440938160);
-	assert_int_equal(sw_aws_parse_iso8601("2015-08-30T12:36:00.123Z", &t), 0);
-	assert_int_equal(t, 1440938160);
-	assert_int_equal(sw_aws_parse_iso8601("2015-08-30T14:36:00+02:00", &t), 0);
-	assert_int_equal(t, 1440938160);
-	assert_int_equal(sw_aws_parse_iso8601("2015-08-30T12:36:00", &t), SW_EINVAL);
-	assert_int_equal(sw_aws_parse_iso8601("yesterday", &t), SW_EINVAL);
-}
-
 static void environment_and_static(void **state)
 {
 	struct sw_aws_credentials *c;
@@ -172,7 +159,6 @@ static void threads(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(iso8601),
 		cmocka_unit_test(environment_and_static),
 		cmocka_unit_test(nothing_found),
 		cmocka_unit_test(files),

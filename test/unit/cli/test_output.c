@@ -36,40 +36,6 @@ static void relative_times(void **state)
 	rel(now + 2, now, "in 2s");
 }
 
-static void dur(double s, const char *want)
-{
-	struct sw_buf b = SW_BUF_INIT;
-	sw_cli_duration(s, &b);
-	assert_string_equal(b.ptr, want);
-	sw_buf_release(&b);
-}
-
-static void durations(void **state)
-{
-	(void)state;
-	dur(0.42, "0.4s");
-	dur(9.94, "9.9s");
-	dur(45, "45s");
-	dur(59.6, "1m00s");
-	dur(185, "3m05s");
-	dur(3720, "1h02m");
-	dur(-3, "0.0s");
-}
-
-static void times(void **state)
-{
-	double t;
-
-	(void)state;
-	assert_int_equal(sw_cli_parse_time("2026-11-26T10:00:01Z", &t), 0);
-	assert_true(t == 1795687201.0);
-	assert_int_equal(sw_cli_parse_time("2026-11-26T10:00:01.250Z", &t), 0);
-	assert_true(t > 1795687201.24 && t < 1795687201.26);
-	assert_int_equal(sw_cli_parse_time("2026-11-26 10:00:01", &t), -1);
-	assert_int_equal(sw_cli_parse_time("2026-11-26T10:00:01Zjunk", &t), -1);
-	assert_int_equal(sw_cli_parse_time(NULL, &t), -1);
-}
-
 static void render(const struct sw_cli_table *t, int color, const char *want)
 {
 	struct sw_buf b = SW_BUF_INIT;
@@ -136,8 +102,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(relative_times),
-		cmocka_unit_test(durations),
-		cmocka_unit_test(times),
 		cmocka_unit_test(tables),
 		cmocka_unit_test(styles),
 	};

@@ -1,0 +1,85 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/json.h"
+#include "common/banned.h"
+
+static json_t *doc(void)
+{
+	json_t *o = json_loads("{\"s\": \"hi\", \"i\": 42, \"r\": 2.5, \"t\": true, \"f\": false, \"n\": null}", 0,
+			       NULL);
+	assert_non_null(o);
+	return o;
+}
+
+static void strings_are_borrowed_or_null(void **state)
+{
+	json_t *o = doc();
+
+	(void)state;
+	assert_string_equal(sw_json_str(o, "s"), "hi");
+	assert_ptr_equal(sw_json_str(o, "s"), json_string_value(json_object_get(o, "s")));
+	assert_null(sw_json_str(o, "i"));
+	assert_null(sw_json_str(o, "n"));
+	assert_null(sw_json_str(o, "missing"));
+	assert_null(sw_json_str(NULL, "s"));
+	assert_null(sw_json_str(json_object_get(o, "s"), "s"));   /* not an object */
+	assert_string_equal(sw_json_str_or(o, "s", "?"), "hi");
+	assert_string_equal(sw_json_str_or(o, "i", "?"), "?");
+	assert_string_equal(sw_json_str_or(o, "missing", "-"), "-");
+	assert_null(sw_json_str_or(NULL, "s", NULL));
+	json_decref(o);
+}
+
+static void integers_take_only_integers(void **state)
+{
+	json_t *o = doc();
+
+	(void)state;
+	assert_int_equal(sw_json_int(o, "i", -1), 42);
+	assert_int_equal(sw_json_int(o, "r", -1), -1);   /* a real is not an integer */
+	assert_int_equal(sw_json_int(o, "s", 7), 7);
+	assert_int_equal(sw_json_int(o, "missing", 0), 0);
+	assert_int_equal(sw_json_int(NULL, "i", 3), 3);
+	json_decref(o);
+}
+
+static void numbers_take_both(void **state)
+{
+	json_t *o = doc();
+
+	(void)state;
+	assert_true(sw_json_num(o, "i", -1) == 42.0);
+	assert_true(sw_json_num(o, "r", -1) == 2.5);
+	assert_true(sw_json_num(o, "t", -1) == -1);
+	assert_true(sw_json_num(o, "missing", 0) == 0);
+	json_decref(o);
+}
+
+static void booleans(void **state)
+{
+	json_t *o = doc();
+
+	(void)state;
+	assert_int_equal(sw_json_bool(o, "t", 0), 1);
+	assert_int_equal(sw_json_bool(o, "f", 1), 0);
+	assert_int_equal(sw_json_bool(o, "i", 0), 0);   /* 42 is not a boolean */
+	assert_int_equal(sw_json_bool(o, "missing", 1), 1);
+	assert_int_equal(sw_json_bool(NULL, "t", 0), 0);
+	json_decref(o);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(strings_are_borrowed_or_null),
+		cmocka_unit_test(integers_take_only_integers),
+		cmocka_unit_test(numbers_take_both),
+		cmocka_unit_test(booleans),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
