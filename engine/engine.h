@@ -5,8 +5,8 @@
 #include <sqlite3.h>
 
 #include "common/buf.h"
-#include "engine/config.h"
-#include "engine/model.h"
+#include "engine/engine_config.h"
+#include "engine/state.h"
 
 /*
  * slipway-engine: one process, these threads:

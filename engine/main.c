@@ -17,19 +17,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine/api.h"
-#include "engine/auth.h"
-#include "engine/db.h"
-#include "engine/ecr.h"
-#include "engine/ecs.h"
-#include "engine/elbv2.h"           /* issue 5: ELBv2 + the router */
-#include "engine/logs.h"            /* issue 5: CloudWatch Logs */
+#include "engine/api/awsjson.h"
+#include "engine/api/access.h"
+#include "engine/engine_db.h"
+#include "engine/ecr/ecr_api.h"
+#include "engine/ecs/ecs.h"
+#include "engine/elb/elb.h"           /* issue 5: ELBv2 + the router */
+#include "engine/logs/logs.h"            /* issue 5: CloudWatch Logs */
 #include "engine/engine.h"
-#include "engine/lb.h"
-#include "engine/scheduler.h"
-#include "engine/server.h"
-#include "engine/watch.h"
-#include "engine/worker.h"
+#include "engine/run/balancer.h"
+#include "engine/run/scheduler.h"
+#include "engine/api/httpd.h"
+#include "engine/run/watcher.h"
+#include "engine/run/worker.h"
 #include "common/docker.h"
 #include "common/error.h"
 #include "common/http.h"

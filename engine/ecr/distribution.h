@@ -1,0 +1,45 @@
+#ifndef SW_ENGINE_ECR_DISTRIBUTION_H
+#define SW_ENGINE_ECR_DISTRIBUTION_H
+
+#include <jansson.h>
+
+#include "common/http.h"
+#include "engine/engine.h"
+
+/*
+ * The local registry's HTTP API (CNCF Distribution, /v2/...) on
+ * 127.0.0.1:$SLIPWAY_REGISTRY_PORT, with basic auth AWS:<password> when the password
+ * file exists. ECR (ecr.c) is a view of it, not a second copy. Called without the
+ * engine lock.
+ */
+
+/*
+ * One call: method on path ("/v2/_catalog?n=100"), optional Accept header and body.
+ * res is the caller's (initialised; released with sw_http_response_release).
+ * Returns 0 when the registry answered (check res->status), or a negative code.
+ */
+int sw_engine_registry_call(struct sw_engine *e, const char *method, const char *path, const char *accept,
+			    const char *content_type, const void *body, size_t body_len,
+			    struct sw_http_response *res);
+
+/*
+ * Append base64("AWS:<password>") to out: the registry's basic-auth credential, which is
+ * also ECR's authorization token. 0, or the negative code of sw_engine_registry_password()
+ * when the password file cannot be read (a registry without auth: the password is then
+ * empty, and what is appended takes any). The copies of the password are wiped.
+ */
+int sw_engine_registry_credential(struct sw_engine *e, struct sw_buf *out);
+
+/* Every repository name in the catalog, in order (new reference: an array of strings). */
+int sw_engine_registry_catalog(struct sw_engine *e, json_t **names);
+
+/* The tags of repo (new reference: array of strings; [] for a repository without tags). */
+int sw_engine_registry_tags(struct sw_engine *e, const char *repo, json_t **tags);
+
+/*
+ * Create repo in the registry (it has no "create repository" call: a small blob is
+ * uploaded to it, which makes it appear in the catalog).
+ */
+int sw_engine_registry_create(struct sw_engine *e, const char *repo);
+
+#endif

@@ -1,0 +1,55 @@
+#ifndef SW_ENGINE_LOGS_LOGS_H
+#define SW_ENGINE_LOGS_LOGS_H
+
+#include "engine/api/awsjson.h"
+#include "engine/api/shape.h"
+
+/*
+ * CloudWatch Logs on one machine: the API (JSON 1.1, X-Amz-Target Logs_20140328.*)
+ * for log groups, streams, retention and events, and the awslogs driver of ECS
+ * containers.
+ *
+ * Storage: $SLIPWAY_HOME/engine/logs.db (its own SQLite file and connection, so a
+ * flood of log lines never contends with the scheduler's writes to engine.db):
+ * groups, streams, events (timestamp, ingestion time, message) and one cursor per
+ * followed container.
+ *
+ * The awslogs driver: containers run on Docker's json-file driver (runtime.h). For
+ * every container of this engine (label slipway.engine) whose container definition
+ * says logDriver "awslogs", a follower thread reads Docker's
+ * GET /containers/{id}/logs?follow=1&timestamps=1 stream and stores each line as an
+ * event of group awslogs-group, stream <awslogs-stream-prefix>/<container>/<task id>
+ * (the container id without a prefix), with Docker's timestamp. Lines and the
+ * container's cursor (last timestamp, and how many lines carried it) are committed in
+ * one transaction, so an engine restart resumes where it stopped (since=<cursor>),
+ * with no line lost or stored twice. Followers are started at once from Docker's
+ * event stream (container start), and by a rescan every 30 s (and at start) that also
+ * picks up containers that exited while the engine was down. A follower blocks on its
+ * stream: at idle nothing runs. Lines longer than 256 KiB are cut (CloudWatch's
+ * event size); empty lines are skipped, as the awslogs driver does.
+ *
+ * Retention: PutRetentionPolicy per group; groups the driver creates get
+ * SLIPWAY_LOGS_RETENTION_DAYS (default 30; 0 = never expire). Expired events are
+ * deleted hourly (and when a policy is set).
+ */
+
+struct sw_engine;
+struct sw_logs;
+
+/* Open logs.db. *out: sw_logs_free(). Makes sw_engine_logs_api serve it. */
+int sw_logs_new(struct sw_logs **out, struct sw_engine *e);
+
+/* Start following awslogs containers (the events and keeper threads). */
+int sw_logs_start(struct sw_logs *l);
+
+/* Stop the threads (followers end with the process: their cursors make that safe). */
+void sw_logs_stop(struct sw_logs *l);
+void sw_logs_free(struct sw_logs *l);
+
+/* Add to main.c's API list. */
+extern const struct sw_engine_api sw_engine_logs_api;
+
+/* The generated validation table (engine/gen-shapes.py logs 2014-03-28 logs ...). */
+extern const struct sw_engine_op_shape sw_engine_shapes_logs[];
+
+#endif

@@ -1,0 +1,97 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "engine/run/placement.h"
+#include "engine/ecs/ecs_taskdef.h"
+#include "common/xalloc.h"
+#include "common/banned.h"
+
+static struct sw_engine_task *task(enum sw_task_status last, long long cpu, long long mem)
+{
+	struct sw_engine_task *t = xcalloc(1, sizeof(*t));
+	t->arn = xstrdup("arn");
+	t->id = xstrdup("id");
+	t->cluster = xstrdup("default");
+	t->last = last;
+	t->cpu = cpu;
+	t->memory = mem;
+	return t;
+}
+
+static void remaining_counts_all_but_stopped(void **state)
+{
+	struct sw_engine_state st = { 0 };
+	struct sw_engine_capacity reg = { 2048, 1024 }, rem, used;
+	int running, pending;
+
+	sw_engine_state_add_task(&st, task(SW_TASK_RUNNING, 256, 300));
+	sw_engine_state_add_task(&st, task(SW_TASK_PROVISIONING, 0, 200));
+	sw_engine_state_add_task(&st, task(SW_TASK_STOPPING, 0, 100));   /* still holds its memory */
+	sw_engine_state_add_task(&st, task(SW_TASK_STOPPED, 1024, 1000));
+	sw_engine_placement_used(&st, &used, &running, &pending);
+	assert_int_equal(used.memory, 600);
+	assert_int_equal(used.cpu, 256);
+	assert_int_equal(running, 1);
+	assert_int_equal(pending, 1);
+	sw_engine_placement_remaining(&st, &reg, &rem);
+	assert_int_equal(rem.memory, 424);
+	assert_int_equal(rem.cpu, 1792);
+	sw_engine_state_release(&st);
+}
+
+static void fit_says_what_is_short(void **state)
+{
+	struct sw_engine_capacity rem = { 1024, 1000 };
+	const char *why = NULL;
+
+	assert_int_equal(sw_engine_placement_fit(&rem, 0, 500, 4, &why), 2);
+	assert_string_equal(why, "memory");
+	why = NULL;
+	assert_int_equal(sw_engine_placement_fit(&rem, 512, 100, 4, &why), 2);
+	assert_string_equal(why, "CPU units");
+	why = NULL;
+	assert_int_equal(sw_engine_placement_fit(&rem, 0, 100, 4, &why), 4);
+	assert_null(why);
+	assert_int_equal(sw_engine_placement_fit(&rem, 0, 2000, 1, &why), 0);
+	assert_int_equal(sw_engine_placement_fit(&rem, 0, 0, 3, NULL), 3);   /* no reservation: always fits */
+}
+
+static void task_needs(void **state)
+{
+	json_t *doc = json_loads("{\"containerDefinitions\":["
+				 "{\"name\":\"a\",\"memory\":128,\"cpu\":256},"
+				 "{\"name\":\"b\",\"memoryReservation\":64}]}", 0, NULL);
+	json_t *ov = json_loads("{\"containerOverrides\":[{\"name\":\"a\",\"memory\":512}]}", 0, NULL);
+	long long cpu, mem;
+
+	sw_engine_taskdef_needs(doc, NULL, &cpu, &mem);
+	assert_int_equal(mem, 192);
+	assert_int_equal(cpu, 256);
+	sw_engine_taskdef_needs(doc, ov, &cpu, &mem);
+	assert_int_equal(mem, 576);
+	json_object_set_new(doc, "memory", json_string("1 GB"));
+	json_object_set_new(doc, "cpu", json_string("0.5 vCPU"));
+	sw_engine_taskdef_needs(doc, NULL, &cpu, &mem);
+	assert_int_equal(mem, 1024);
+	assert_int_equal(cpu, 512);
+	assert_int_equal(sw_engine_taskdef_size("512", 0), 512);
+	assert_int_equal(sw_engine_taskdef_size("2GB", 0), 2048);
+	assert_int_equal(sw_engine_taskdef_size("lots", 0), -1);
+	assert_int_equal(sw_engine_taskdef_size("1 vCPU", 0), -1);
+	json_decref(doc);
+	json_decref(ov);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(remaining_counts_all_but_stopped),
+		cmocka_unit_test(fit_says_what_is_short),
+		cmocka_unit_test(task_needs),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
