@@ -120,13 +120,14 @@ json_t *sw_engine_json_time(double t)
 }
 
 void sw_engine_json_serve(struct sw_engine *e, const struct sw_engine_request *req,
-			  struct sw_engine_response *res, const char *target_prefix,
-			  const struct sw_engine_json_op *ops, const struct sw_engine_op_shape *shapes,
-			  const char *validation_error, const char *json_version)
+			  struct sw_engine_response *res, const struct sw_aws_model *model,
+			  const struct sw_engine_json_op *ops, const char *validation_error)
 {
+	const char *target_prefix = model->target_prefix;
+	const char *json_version = model->json_version;
 	struct sw_engine_call call = { 0 };
 	const struct sw_engine_json_op *op = NULL;
-	const struct sw_engine_shape *shape;
+	const struct sw_aws_shape *shape;
 	struct sw_buf why = SW_BUF_INIT;
 	json_error_t jerr;
 	json_t *in = NULL;
@@ -165,8 +166,8 @@ void sw_engine_json_serve(struct sw_engine *e, const struct sw_engine_request *r
 	} else {
 		in = json_object();
 	}
-	shape = sw_engine_shape_find(shapes, op->name);
-	if (shape && sw_engine_shape_validate(shape, in, &why) < 0) {
+	shape = sw_aws_model_input(model, op->name);
+	if (sw_engine_shape_validate(model, shape, in, &why) < 0) {
 		json_error(res, 400, validation_error, why.ptr, json_version);
 		goto cleanup;
 	}

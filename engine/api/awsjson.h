@@ -84,16 +84,15 @@ struct sw_engine_json_op {
 };
 
 /*
- * Serve a JSON 1.0/1.1 request: decode the body (a JSON object, or empty), find the
- * operation (UnknownOperationException), validate it against its input shape in
- * shapes (validation failures answer validation_error, 400), run its fn and write the
- * response (200 with out, or the error fn set). JSON content type: json_version
- * "1.1" or "1.0".
+ * Serve a JSON 1.0/1.1 request of model's service (its X-Amz-Target prefix and JSON
+ * version): decode the body (a JSON object, or empty), find the operation in ops
+ * (UnknownOperationException), validate it against its input shape in model
+ * (validation failures answer validation_error, 400), run its fn and write the
+ * response (200 with out, or the error fn set).
  */
 void sw_engine_json_serve(struct sw_engine *e, const struct sw_engine_request *req,
-			  struct sw_engine_response *res, const char *target_prefix,
-			  const struct sw_engine_json_op *ops, const struct sw_engine_op_shape *shapes,
-			  const char *validation_error, const char *json_version);
+			  struct sw_engine_response *res, const struct sw_aws_model *model,
+			  const struct sw_engine_json_op *ops, const char *validation_error);
 
 /* The JSON protocols' error rendering (for struct sw_engine_api.error). */
 void sw_engine_json_error(const struct sw_engine_api *api, const struct sw_engine_request *req,

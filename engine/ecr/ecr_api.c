@@ -641,8 +641,7 @@ static const struct sw_engine_json_op ecr_ops[] = {
 static void ecr_handle(const struct sw_engine_api *api, struct sw_engine *e, const struct sw_engine_request *req,
 		       struct sw_engine_response *res)
 {
-	sw_engine_json_serve(e, req, res, ECR_TARGET_PREFIX, ecr_ops, sw_engine_shapes_ecr,
-			     "InvalidParameterException", "1.1");
+	sw_engine_json_serve(e, req, res, &sw_aws_ecr_model, ecr_ops, "InvalidParameterException");
 }
 
 const struct sw_engine_api sw_engine_ecr_api = {

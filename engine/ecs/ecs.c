@@ -35,8 +35,7 @@ static const struct sw_engine_json_op ecs_ops[] = {
 static void ecs_handle(const struct sw_engine_api *api, struct sw_engine *e, const struct sw_engine_request *req,
 		       struct sw_engine_response *res)
 {
-	sw_engine_json_serve(e, req, res, ECS_TARGET_PREFIX, ecs_ops, sw_engine_shapes_ecs,
-			     "InvalidParameterException", "1.1");
+	sw_engine_json_serve(e, req, res, &sw_aws_ecs_model, ecs_ops, "InvalidParameterException");
 }
 
 const struct sw_engine_api sw_engine_ecs_api = {

@@ -1559,8 +1559,7 @@ static void logs_handle(const struct sw_engine_api *api, struct sw_engine *e, co
 				     "in this engine");
 		return;
 	}
-	sw_engine_json_serve(e, req, res, LOGS_TARGET_PREFIX, logs_ops, sw_engine_shapes_logs,
-			     "InvalidParameterException", "1.1");
+	sw_engine_json_serve(e, req, res, &sw_aws_logs_model, logs_ops, "InvalidParameterException");
 }
 
 const struct sw_engine_api sw_engine_logs_api = {

@@ -2,7 +2,6 @@
 #define SW_ENGINE_LOGS_LOGS_H
 
 #include "engine/api/awsjson.h"
-#include "engine/api/shape.h"
 
 /*
  * CloudWatch Logs on one machine: the API (JSON 1.1, X-Amz-Target Logs_20140328.*)
@@ -48,8 +47,5 @@ void sw_logs_free(struct sw_logs *l);
 
 /* Add to main.c's API list. */
 extern const struct sw_engine_api sw_engine_logs_api;
-
-/* The generated validation table (engine/gen-shapes.py logs 2014-03-28 logs ...). */
-extern const struct sw_engine_op_shape sw_engine_shapes_logs[];
 
 #endif

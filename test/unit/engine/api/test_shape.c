@@ -12,13 +12,13 @@
 static int check(const char *table_op, const char *json, const char **why_out)
 {
 	static struct sw_buf why = SW_BUF_INIT;
-	const struct sw_engine_shape *s = sw_engine_shape_find(sw_engine_shapes_ecs, table_op);
+	const struct sw_aws_shape *s = sw_aws_model_input(&sw_aws_ecs_model, table_op);
 	json_t *doc = json_loads(json, 0, NULL);
 	int ret;
 	assert_non_null(s);
 	assert_non_null(doc);
 	sw_buf_reset(&why);
-	ret = sw_engine_shape_validate(s, doc, &why);
+	ret = sw_engine_shape_validate(&sw_aws_ecs_model, s, doc, &why);
 	json_decref(doc);
 	*why_out = why.ptr;
 	return ret;
@@ -59,7 +59,7 @@ static void enums_and_unknown_members(void **state)
 	assert_int_equal(check("ListTasks", "{\"desiredStatus\":\"GONE\"}", &why), SW_EINVAL);
 	assert_non_null(strstr(why, "enum value set: [RUNNING, PENDING, STOPPED]"));
 	assert_int_equal(check("ListTasks", "{\"desiredStatus\":\"STOPPED\",\"somethingNew\":1}", &why), 0);
-	assert_null(sw_engine_shape_find(sw_engine_shapes_ecs, "NoSuchOperation"));
+	assert_null(sw_aws_model_input(&sw_aws_ecs_model, "NoSuchOperation"));
 }
 
 int main(void)
