@@ -131,8 +131,8 @@ static void read_docker_version(void)
 int main(int argc, char **argv)
 {
 	struct sw_engine e;
-	struct sw_engine_auth auth;
-	struct sw_engine_server *server = NULL;
+	struct sw_engine_api_access auth;
+	struct sw_engine_api_httpd *server = NULL;
 	struct sw_elbv2 *elb = NULL;        /* issue 5 */
 	struct sw_logs *logs = NULL;        /* issue 5 */
 	struct sw_buf lockpath = SW_BUF_INIT;
@@ -187,7 +187,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < e.st.nr_tasks; i++)
 		for (j = 0; j < e.st.tasks[i]->nr_containers; j++)
 			e.st.tasks[i]->containers[j].dirty = 1;
-	if (sw_engine_auth_setup(&auth, &e.cfg) < 0)
+	if (sw_engine_api_access_setup(&auth, &e.cfg) < 0)
 		goto fail;
 	read_docker_version();
 
@@ -200,7 +200,7 @@ int main(int argc, char **argv)
 	/* end issue 5 */
 	if (sw_engine_workers_start(&e) < 0 || sw_engine_watch_start(&e) < 0 || sw_engine_scheduler_start(&e) < 0)
 		goto fail;
-	if (sw_engine_server_start(&server, &e, apis, &auth) < 0)
+	if (sw_engine_api_httpd_start(&server, &e, apis, &auth) < 0)
 		goto fail;
 	sw_log_info("slipway-engine %s listening on http://%s:%d (region %s, account %s, %lld MiB, %lld CPU units, "
 		    "%zu tasks, %zu services)", e.instance, e.cfg.listen, e.cfg.port, e.cfg.region, e.cfg.account,
@@ -215,7 +215,7 @@ int main(int argc, char **argv)
 fail:
 	sw_log_error("slipway-engine: %s", sw_error_last());
 cleanup:
-	sw_engine_server_stop(server);
+	sw_engine_api_httpd_stop(server);
 	sw_engine_scheduler_stop(&e);
 	/* issue 5: the elb thread stops; HAProxy keeps serving the apps (scripts/down stops it) */
 	sw_engine_lb_set(&e, NULL, NULL);
@@ -226,7 +226,7 @@ cleanup:
 	if (e.db)
 		sw_engine_db_meta_set(e.db, "stopped_at", "clean");
 	pthread_mutex_unlock(&e.lock);
-	sw_engine_auth_release(&auth);
+	sw_engine_api_access_release(&auth);
 	if (lockfd >= 0)
 		close(lockfd);
 	sw_buf_release(&lockpath);

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "engine/api/access.h"
-#include "engine/engine.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/xalloc.h"
@@ -24,7 +23,7 @@ static void trim(char **s, char **e)
 		(*e)--;
 }
 
-int sw_engine_auth_ini_get(const char *path, const char *section, const char *key, struct sw_buf *out)
+int sw_engine_api_access_ini_get(const char *path, const char *section, const char *key, struct sw_buf *out)
 {
 	struct sw_buf text = SW_BUF_INIT;
 	char chunk[4096];
@@ -120,7 +119,7 @@ static void random_key(struct sw_buf *out, const char *prefix, size_t n, const c
 	sw_buf_release(&hex);
 }
 
-int sw_engine_auth_setup(struct sw_engine_auth *a, const struct sw_engine_config *c)
+int sw_engine_api_access_setup(struct sw_engine_api_access *a, const struct sw_engine_config *c)
 {
 	struct sw_buf path = SW_BUF_INIT, id = SW_BUF_INIT, secret = SW_BUF_INIT, text = SW_BUF_INIT;
 	int ret = 0;
@@ -137,8 +136,8 @@ int sw_engine_auth_setup(struct sw_engine_auth *a, const struct sw_engine_config
 		goto cleanup;
 	}
 	sw_buf_addf(&path, "%s/credentials", c->aws_dir);
-	if (sw_engine_auth_ini_get(path.ptr, "slipway", "aws_access_key_id", &id) < 0 ||
-	    sw_engine_auth_ini_get(path.ptr, "slipway", "aws_secret_access_key", &secret) < 0) {
+	if (sw_engine_api_access_ini_get(path.ptr, "slipway", "aws_access_key_id", &id) < 0 ||
+	    sw_engine_api_access_ini_get(path.ptr, "slipway", "aws_secret_access_key", &secret) < 0) {
 		if (access(path.ptr, F_OK) == 0) {
 			ret = sw_error("%s exists without profile [slipway] (aws_access_key_id, "
 				       "aws_secret_access_key): add it, or set SLIPWAY_ENGINE_ACCESS_KEY_ID", path.ptr);
@@ -152,8 +151,8 @@ int sw_engine_auth_setup(struct sw_engine_auth *a, const struct sw_engine_config
 		if ((ret = write_new_file(path.ptr, text.ptr, 0600)) < 0)
 			goto cleanup;
 		/* someone may have written it first: read back what is there */
-		if ((ret = sw_engine_auth_ini_get(path.ptr, "slipway", "aws_access_key_id", &id)) < 0 ||
-		    (ret = sw_engine_auth_ini_get(path.ptr, "slipway", "aws_secret_access_key", &secret)) < 0)
+		if ((ret = sw_engine_api_access_ini_get(path.ptr, "slipway", "aws_access_key_id", &id)) < 0 ||
+		    (ret = sw_engine_api_access_ini_get(path.ptr, "slipway", "aws_secret_access_key", &secret)) < 0)
 			goto cleanup;
 		sw_log_info("wrote new credentials (profile slipway) to %s", path.ptr);
 	}
@@ -172,11 +171,11 @@ cleanup:
 	sw_buf_release(&secret);
 	sw_buf_release(&text);
 	if (ret < 0)
-		sw_engine_auth_release(a);
+		sw_engine_api_access_release(a);
 	return ret;
 }
 
-void sw_engine_auth_release(struct sw_engine_auth *a)
+void sw_engine_api_access_release(struct sw_engine_api_access *a)
 {
 	free(a->access_key_id);
 	if (a->secret_access_key)
@@ -188,14 +187,14 @@ void sw_engine_auth_release(struct sw_engine_auth *a)
 
 static int lookup(void *ctx, const char *access_key_id, struct sw_buf *secret, struct sw_buf *token)
 {
-	const struct sw_engine_auth *a = ctx;
+	const struct sw_engine_api_access *a = ctx;
 	if (!a->access_key_id || strcmp(access_key_id, a->access_key_id))
 		return SW_ENOTFOUND;
 	sw_buf_adds(secret, a->secret_access_key);
 	return 0;
 }
 
-int sw_engine_auth_check(const struct sw_engine_auth *a, const struct sw_engine_api *api,
+int sw_engine_api_access_check(const struct sw_engine_api_access *a, const struct sw_engine_api *api,
 			 const struct sw_engine_request *req, struct sw_engine_response *res)
 {
 	struct sw_sigv4_verifier v = { 0 };
@@ -205,7 +204,7 @@ int sw_engine_auth_check(const struct sw_engine_auth *a, const struct sw_engine_
 
 	v.protocol = api->protocol;
 	v.region = a->region;
-	v.service = api->signing_name;
+	v.service = api->model->signing_name;
 	v.now = time(NULL);
 	v.flags = SW_SIGV4_PATH_DECODED;
 	v.lookup = lookup;

@@ -7,6 +7,7 @@
 #include <microhttpd.h>
 
 #include "engine/api/httpd.h"
+#include "engine/api/access.h"
 #include "engine/api/throttle.h"
 #include "common/error.h"
 #include "common/http.h"
@@ -17,12 +18,12 @@
 #define SERVER_THREADS 4
 #define MAX_HEADERS 100
 
-struct sw_engine_server {
+struct sw_engine_api_httpd {
 	struct MHD_Daemon *daemon;
 	struct sw_engine *e;
 	const struct sw_engine_api *const *apis;
-	const struct sw_engine_auth *auth;
-	struct sw_engine_throttle throttle;
+	const struct sw_engine_api_access *access;
+	struct sw_engine_api_throttle throttle;
 };
 
 /* Per-connection request state. */
@@ -91,7 +92,7 @@ static void scope_service(const char *auth, struct sw_buf *out)
 	}
 }
 
-static const struct sw_engine_api *pick_api(struct sw_engine_server *s, const char *target, const char *auth)
+static const struct sw_engine_api *pick_api(struct sw_engine_api_httpd *s, const char *target, const char *auth)
 {
 	const struct sw_engine_api *const *a;
 	struct sw_buf svc = SW_BUF_INIT;
@@ -100,15 +101,16 @@ static const struct sw_engine_api *pick_api(struct sw_engine_server *s, const ch
 	if (target) {
 		const char *dot = strchr(target, '.');
 		size_t n = dot ? (size_t)(dot - target) : strlen(target);
-		for (a = s->apis; *a; a++)
-			if ((*a)->target_prefix && strlen((*a)->target_prefix) == n &&
-			    !strncmp((*a)->target_prefix, target, n))
+		for (a = s->apis; *a; a++) {
+			const char *prefix = (*a)->model->target_prefix;
+			if (prefix && strlen(prefix) == n && !strncmp(prefix, target, n))
 				return *a;
+		}
 		return NULL;
 	}
 	scope_service(auth, &svc);
 	for (a = s->apis; *a && !found; a++)
-		if (!(*a)->target_prefix && !strcmp((*a)->signing_name, svc.ptr))
+		if (!(*a)->model->target_prefix && !strcmp((*a)->model->signing_name, svc.ptr))
 			found = *a;
 	sw_buf_release(&svc);
 	return found;
@@ -157,7 +159,7 @@ static void plain_error(struct sw_engine_response *res, int status, const char *
 	json_decref(doc);
 }
 
-static enum MHD_Result serve(struct sw_engine_server *s, struct MHD_Connection *conn, const char *url,
+static enum MHD_Result serve(struct sw_engine_api_httpd *s, struct MHD_Connection *conn, const char *url,
 			     const char *method, struct pending *p)
 {
 	struct sw_engine_request req = { 0 };
@@ -197,13 +199,13 @@ static enum MHD_Result serve(struct sw_engine_server *s, struct MHD_Connection *
 			plain_error(&res, 400, "MissingAuthenticationTokenException", "Missing Authentication Token");
 		else
 			plain_error(&res, 400, "UnknownOperationException", req.target ? req.target : "no X-Amz-Target");
-	} else if (sw_engine_auth_check(s->auth, api, &req, &res) < 0) {
+	} else if (sw_engine_api_access_check(s->access, api, &req, &res) < 0) {
 		/* res is filled */
-	} else if (!sw_engine_throttle_take(&s->throttle, sw_engine_now())) {
+	} else if (!sw_engine_api_throttle_take(&s->throttle, sw_engine_now())) {
 		api->error(api, &req, &res, 400, api->protocol == SW_SIGV4_QUERY ? "Throttling" : "ThrottlingException",
 			   "Rate exceeded");
 	} else {
-		req.access_key_id = s->auth->access_key_id;
+		req.access_key_id = s->access->access_key_id;
 		api->handle(api, s->e, &req, &res);
 	}
 	sw_log_debug("%s %s %s -> %d (%.1f ms)", api ? api->name : "-", req.target ? req.target : method,
@@ -220,7 +222,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				  const char *version, const char *upload_data, size_t *upload_data_size,
 				  void **con_cls)
 {
-	struct sw_engine_server *s = cls;
+	struct sw_engine_api_httpd *s = cls;
 	struct pending *p = *con_cls;
 
 	if (!p) {
@@ -263,10 +265,10 @@ static void on_log(void *cls, const char *fmt, va_list ap)
 	sw_buf_release(&b);
 }
 
-int sw_engine_server_start(struct sw_engine_server **out, struct sw_engine *e,
-			   const struct sw_engine_api *const *apis, const struct sw_engine_auth *auth)
+int sw_engine_api_httpd_start(struct sw_engine_api_httpd **out, struct sw_engine *e,
+			      const struct sw_engine_api *const *apis, const struct sw_engine_api_access *access)
 {
-	struct sw_engine_server *s = xcalloc(1, sizeof(*s));
+	struct sw_engine_api_httpd *s = xcalloc(1, sizeof(*s));
 	struct sockaddr_in addr;
 
 	*out = NULL;
@@ -279,8 +281,8 @@ int sw_engine_server_start(struct sw_engine_server **out, struct sw_engine *e,
 	}
 	s->e = e;
 	s->apis = apis;
-	s->auth = auth;
-	sw_engine_throttle_init(&s->throttle, e->cfg.throttle_rate, e->cfg.throttle_burst);
+	s->access = access;
+	sw_engine_api_throttle_init(&s->throttle, e->cfg.throttle_rate, e->cfg.throttle_burst);
 	s->daemon = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG,
 				     (uint16_t)e->cfg.port, NULL, NULL, on_request, s,
 				     MHD_OPTION_EXTERNAL_LOGGER, on_log, s,
@@ -292,7 +294,7 @@ int sw_engine_server_start(struct sw_engine_server **out, struct sw_engine *e,
 				     MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 				     MHD_OPTION_END);
 	if (!s->daemon) {
-		sw_engine_throttle_release(&s->throttle);
+		sw_engine_api_throttle_release(&s->throttle);
 		free(s);
 		return sw_error_code(SW_EUNAVAIL, "cannot listen on %s:%d (in use?)", e->cfg.listen, e->cfg.port);
 	}
@@ -300,11 +302,11 @@ int sw_engine_server_start(struct sw_engine_server **out, struct sw_engine *e,
 	return 0;
 }
 
-void sw_engine_server_stop(struct sw_engine_server *s)
+void sw_engine_api_httpd_stop(struct sw_engine_api_httpd *s)
 {
 	if (!s)
 		return;
 	MHD_stop_daemon(s->daemon);
-	sw_engine_throttle_release(&s->throttle);
+	sw_engine_api_throttle_release(&s->throttle);
 	free(s);
 }

@@ -248,8 +248,8 @@ static int validate(struct check *c, unsigned shape, json_t *v, int depth)
 	return 0;
 }
 
-int sw_engine_shape_validate(const struct sw_aws_model *m, const struct sw_aws_shape *shape, json_t *value,
-			     struct sw_buf *why)
+int sw_engine_api_shape_validate(const struct sw_aws_model *m, const struct sw_aws_shape *shape, json_t *value,
+				 struct sw_buf *why)
 {
 	struct check c = { m, SW_BUF_INIT, why };
 	json_t *empty = NULL;

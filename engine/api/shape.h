@@ -21,7 +21,7 @@
  * AWS's wording: "1 validation error detected: Value null at 'serviceName' failed to
  * satisfy constraint: Member must not be null". why is the caller's.
  */
-int sw_engine_shape_validate(const struct sw_aws_model *m, const struct sw_aws_shape *shape, json_t *value,
-			     struct sw_buf *why);
+int sw_engine_api_shape_validate(const struct sw_aws_model *m, const struct sw_aws_shape *shape, json_t *value,
+				 struct sw_buf *why);
 
 #endif

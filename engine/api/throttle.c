@@ -1,7 +1,7 @@
 #include "engine/api/throttle.h"
 #include "common/banned.h"
 
-void sw_engine_throttle_init(struct sw_engine_throttle *t, double rate, double burst)
+void sw_engine_api_throttle_init(struct sw_engine_api_throttle *t, double rate, double burst)
 {
 	pthread_mutex_init(&t->lock, NULL);
 	t->rate = rate;
@@ -10,12 +10,12 @@ void sw_engine_throttle_init(struct sw_engine_throttle *t, double rate, double b
 	t->last = 0;
 }
 
-void sw_engine_throttle_release(struct sw_engine_throttle *t)
+void sw_engine_api_throttle_release(struct sw_engine_api_throttle *t)
 {
 	pthread_mutex_destroy(&t->lock);
 }
 
-int sw_engine_throttle_take(struct sw_engine_throttle *t, double now)
+int sw_engine_api_throttle_take(struct sw_engine_api_throttle *t, double now)
 {
 	int ok;
 

@@ -13,7 +13,6 @@
 #include "common/xalloc.h"
 #include "common/banned.h"
 
-#define ECR_TARGET_PREFIX "AmazonEC2ContainerRegistry_V20150921"
 #define TOKEN_HOURS 12
 #define MANIFEST_TYPES "application/vnd.docker.distribution.manifest.v2+json, " \
 	"application/vnd.docker.distribution.manifest.list.v2+json, " \
@@ -69,7 +68,7 @@ static int repo_exists(struct sw_engine_call *call, const char *name, int *exist
 
 static int not_found(struct sw_engine_call *call, const char *name)
 {
-	return sw_engine_fail(call, 400, "RepositoryNotFoundException",
+	return sw_engine_api_call_fail(call, 400, "RepositoryNotFoundException",
 			      "The repository with name '%s' does not exist in the registry with id '%s'", name,
 			      registry_id(call));
 }
@@ -113,7 +112,7 @@ static json_t *repository_json(struct sw_engine_call *call, const char *name)
 	sw_buf_addf(&uri, "%s/%s", e->cfg.registry_host, name);
 	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:{s:b}, s:{s:s}}", "repositoryArn", arn.ptr, "registryId",
 		      registry_id(call), "repositoryName", name, "repositoryUri", uri.ptr, "createdAt",
-		      sw_engine_json_time(created_at), "imageTagMutability",
+		      sw_engine_api_json_time(created_at), "imageTagMutability",
 		      json_string_value(json_object_get(doc, "imageTagMutability")) ?
 		      json_string_value(json_object_get(doc, "imageTagMutability")) : "MUTABLE",
 		      "imageScanningConfiguration", "scanOnPush", 0, "encryptionConfiguration", "encryptionType", "AES256");
@@ -128,9 +127,9 @@ static json_t *repository_json(struct sw_engine_call *call, const char *name)
 static int op_create_repository(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
-	const char *name = sw_engine_in_str(call, "repositoryName");
-	const char *mut = sw_engine_in_str(call, "imageTagMutability");
-	json_t *tags = sw_engine_in(call, "tags");
+	const char *name = sw_engine_api_call_str(call, "repositoryName");
+	const char *mut = sw_engine_api_call_str(call, "imageTagMutability");
+	json_t *tags = sw_engine_api_call_get(call, "tags");
 	struct sw_buf arn = SW_BUF_INIT;
 	sqlite3_stmt *st = NULL;
 	json_t *doc;
@@ -143,7 +142,7 @@ static int op_create_repository(struct sw_engine_call *call)
 	if (repo_exists(call, name, &exists) < 0)
 		return -1;
 	if (exists)
-		return sw_engine_fail(call, 400, "RepositoryAlreadyExistsException",
+		return sw_engine_api_call_fail(call, 400, "RepositoryAlreadyExistsException",
 				      "The repository with name '%s' already exists in the registry with id '%s'", name,
 				      registry_id(call));
 	if (sw_engine_registry_create(e, name) < 0)
@@ -185,8 +184,8 @@ static int op_create_repository(struct sw_engine_call *call)
 
 static int page_of(struct sw_engine_call *call, long long dflt, long long max, long long *offset, long long *page)
 {
-	*offset = sw_engine_token_parse(sw_engine_in_str(call, "nextToken"));
-	*page = sw_engine_in_int(call, "maxResults", dflt);
+	*offset = sw_engine_api_token_parse(sw_engine_api_call_str(call, "nextToken"));
+	*page = sw_engine_api_call_int(call, "maxResults", dflt);
 	if (*offset < 0)
 		return SW_FAIL_PARAM(call, "Invalid parameter at 'nextToken'");
 	if (*page < 1 || *page > max)
@@ -197,7 +196,7 @@ static int page_of(struct sw_engine_call *call, long long dflt, long long max, l
 
 static int op_describe_repositories(struct sw_engine_call *call)
 {
-	json_t *want = sw_engine_in(call, "repositoryNames");
+	json_t *want = sw_engine_api_call_get(call, "repositoryNames");
 	json_t *names = NULL, *list;
 	long long offset, page, n = 0;
 	size_t i, j;
@@ -231,7 +230,7 @@ static int op_describe_repositories(struct sw_engine_call *call)
 		n++;
 	}
 	json_object_set_new(call->out, "repositories", list);
-	sw_engine_token_set(call->out, offset, page, n);
+	sw_engine_api_token_set(call->out, offset, page, n);
 	json_decref(names);
 	return 0;
 }
@@ -370,7 +369,7 @@ static int tag_digests(struct sw_engine_call *call, const char *repo, json_t **o
 static int need_repo(struct sw_engine_call *call, const char **name)
 {
 	int exists;
-	*name = sw_engine_in_str(call, "repositoryName");
+	*name = sw_engine_api_call_str(call, "repositoryName");
 	if (repo_exists(call, *name, &exists) < 0)
 		return -1;
 	if (!exists)
@@ -387,7 +386,7 @@ static int op_list_images(struct sw_engine_call *call)
 
 	if (page_of(call, 100, 1000, &offset, &page) < 0 || need_repo(call, &repo) < 0)
 		return -1;
-	status = json_string_value(json_object_get(sw_engine_in(call, "filter"), "tagStatus"));
+	status = json_string_value(json_object_get(sw_engine_api_call_get(call, "filter"), "tagStatus"));
 	if (tag_digests(call, repo, &map) < 0)
 		return -1;
 	ids = json_array();
@@ -399,7 +398,7 @@ static int op_list_images(struct sw_engine_call *call)
 		}
 	}
 	json_object_set_new(call->out, "imageIds", ids);
-	sw_engine_token_set(call->out, offset, page, n);
+	sw_engine_api_token_set(call->out, offset, page, n);
 	json_decref(map);
 	return 0;
 }
@@ -415,7 +414,7 @@ static json_t *image_detail(struct sw_engine_call *call, const char *repo, const
 	}
 	o = json_pack("{s:s, s:s, s:s, s:O, s:I, s:o, s:s}", "registryId", registry_id(call), "repositoryName", repo,
 		      "imageDigest", digest, "imageTags", tags, "imageSizeInBytes", (json_int_t)manifest_size(&m),
-		      "imagePushedAt", sw_engine_json_time(pushed_at(call->e, repo, &m)), "imageManifestMediaType",
+		      "imagePushedAt", sw_engine_api_json_time(pushed_at(call->e, repo, &m)), "imageManifestMediaType",
 		      m.media_type);
 	if (json_string_value(json_object_get(json_object_get(m.doc, "config"), "mediaType")))
 		json_object_set(o, "artifactMediaType", json_object_get(json_object_get(m.doc, "config"), "mediaType"));
@@ -428,7 +427,7 @@ static void image_not_found(struct sw_engine_call *call, const char *repo, json_
 {
 	const char *d = json_string_value(json_object_get(id, "imageDigest"));
 	const char *t = json_string_value(json_object_get(id, "imageTag"));
-	sw_engine_fail(call, 400, "ImageNotFoundException", "The image with imageId {imageDigest:'%s', imageTag:'%s'} "
+	sw_engine_api_call_fail(call, 400, "ImageNotFoundException", "The image with imageId {imageDigest:'%s', imageTag:'%s'} "
 		       "does not exist within the repository with name '%s' in the registry with id '%s'",
 		       d ? d : "null", t ? t : "null", repo, registry_id(call));
 }
@@ -436,7 +435,7 @@ static void image_not_found(struct sw_engine_call *call, const char *repo, json_
 static int op_describe_images(struct sw_engine_call *call)
 {
 	const char *repo, *tag;
-	json_t *ids = sw_engine_in(call, "imageIds");
+	json_t *ids = sw_engine_api_call_get(call, "imageIds");
 	json_t *map = NULL, *by_digest = NULL, *details = NULL, *v;
 	long long offset, page, n = 0;
 	int ret = -1;
@@ -481,7 +480,7 @@ static int op_describe_images(struct sw_engine_call *call)
 			json_array_append_new(details, detail);
 		}
 	} else {
-		const char *status = json_string_value(json_object_get(sw_engine_in(call, "filter"), "tagStatus"));
+		const char *status = json_string_value(json_object_get(sw_engine_api_call_get(call, "filter"), "tagStatus"));
 		const char *digest;
 		if (!status || strcmp(status, "UNTAGGED")) {
 			json_object_foreach(by_digest, digest, v) {
@@ -493,7 +492,7 @@ static int op_describe_images(struct sw_engine_call *call)
 				n++;
 			}
 		}
-		sw_engine_token_set(call->out, offset, page, n);
+		sw_engine_api_token_set(call->out, offset, page, n);
 	}
 	json_object_set(call->out, "imageDetails", details);
 	ret = 0;
@@ -512,8 +511,8 @@ static json_t *failure(json_t *id, const char *code, const char *reason)
 static int op_batch_get_image(struct sw_engine_call *call)
 {
 	const char *repo;
-	json_t *ids = sw_engine_in(call, "imageIds");
-	json_t *types = sw_engine_in(call, "acceptedMediaTypes");
+	json_t *ids = sw_engine_api_call_get(call, "imageIds");
+	json_t *types = sw_engine_api_call_get(call, "acceptedMediaTypes");
 	json_t *images, *failures;
 	struct sw_buf accept = SW_BUF_INIT;
 	size_t i;
@@ -564,7 +563,7 @@ static int op_batch_get_image(struct sw_engine_call *call)
 static int op_batch_delete_image(struct sw_engine_call *call)
 {
 	const char *repo;
-	json_t *ids = sw_engine_in(call, "imageIds");
+	json_t *ids = sw_engine_api_call_get(call, "imageIds");
 	json_t *deleted, *failures;
 	size_t i;
 
@@ -620,14 +619,14 @@ static int op_get_authorization_token(struct sw_engine_call *call)
 	sw_buf_addf(&endpoint, "http://%s", e->cfg.registry_host);
 	json_object_set_new(call->out, "authorizationData",
 			    json_pack("[{s:s, s:o, s:s}]", "authorizationToken", token.ptr, "expiresAt",
-				      sw_engine_json_time(sw_engine_now() + TOKEN_HOURS * 3600.0), "proxyEndpoint",
+				      sw_engine_api_json_time(sw_engine_now() + TOKEN_HOURS * 3600.0), "proxyEndpoint",
 				      endpoint.ptr));
 	sw_buf_release(&token);
 	sw_buf_release(&endpoint);
 	return 0;
 }
 
-static const struct sw_engine_json_op ecr_ops[] = {
+static const struct sw_engine_api_op ecr_ops[] = {
 	{ "CreateRepository", op_create_repository, 1 },
 	{ "DescribeRepositories", op_describe_repositories, 1 },
 	{ "DescribeImages", op_describe_images, 1 },
@@ -638,12 +637,7 @@ static const struct sw_engine_json_op ecr_ops[] = {
 	{ NULL, NULL, 0 },
 };
 
-static void ecr_handle(const struct sw_engine_api *api, struct sw_engine *e, const struct sw_engine_request *req,
-		       struct sw_engine_response *res)
-{
-	sw_engine_json_serve(e, req, res, &sw_aws_ecr_model, ecr_ops, "InvalidParameterException");
-}
-
 const struct sw_engine_api sw_engine_ecr_api = {
-	"ecr", "ecr", ECR_TARGET_PREFIX, SW_SIGV4_JSON, NULL, ecr_handle, sw_engine_json_error,
+	"ecr", &sw_aws_ecr_model, SW_SIGV4_JSON, ecr_ops, "InvalidParameterException", NULL, sw_engine_api_json_serve,
+	sw_engine_api_json_error,
 };

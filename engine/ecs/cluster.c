@@ -10,7 +10,7 @@
 
 struct sw_engine_cluster *sw_engine_ecs_cluster(struct sw_engine_call *call, const char *member)
 {
-	const char *given = sw_engine_in_str(call, member);
+	const char *given = sw_engine_api_call_str(call, member);
 	struct sw_buf name = SW_BUF_INIT;
 	struct sw_engine_cluster *c = NULL;
 
@@ -20,7 +20,7 @@ struct sw_engine_cluster *sw_engine_ecs_cluster(struct sw_engine_call *call, con
 		c = sw_engine_state_cluster(&call->e->st, name.ptr);
 	sw_buf_release(&name);
 	if (!c || strcmp(c->status, "ACTIVE")) {
-		sw_engine_fail(call, 400, "ClusterNotFoundException", "Cluster not found.");
+		sw_engine_api_call_fail(call, 400, "ClusterNotFoundException", "Cluster not found.");
 		return NULL;
 	}
 	return c;
@@ -69,8 +69,8 @@ int sw_engine_ecs_name_ok(const char *s)
 int sw_engine_op_create_cluster(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
-	const char *name = sw_engine_in_str(call, "clusterName");
-	json_t *tags = sw_engine_in(call, "tags");
+	const char *name = sw_engine_api_call_str(call, "clusterName");
+	json_t *tags = sw_engine_api_call_get(call, "tags");
 	struct sw_engine_cluster *c;
 
 	if (!name)
@@ -103,10 +103,10 @@ int sw_engine_op_create_cluster(struct sw_engine_call *call)
 int sw_engine_op_describe_clusters(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
-	json_t *names = sw_engine_in(call, "clusters");
+	json_t *names = sw_engine_api_call_get(call, "clusters");
 	json_t *clusters = json_array(), *failures = json_array(), *deflt = NULL;
 	struct sw_buf name = SW_BUF_INIT;
-	int with_tags = sw_engine_in_has(call, "include", "TAGS");
+	int with_tags = sw_engine_api_call_has(call, "include", "TAGS");
 	size_t i;
 
 	if (json_array_size(names) > 100) {
@@ -150,7 +150,7 @@ int sw_engine_op_list_clusters(struct sw_engine_call *call)
 	long long n = 0;
 	size_t i;
 
-	if (sw_engine_page(call, 100, &offset, &page) < 0)
+	if (sw_engine_api_call_page(call, 100, &offset, &page) < 0)
 		return -1;
 	arns = json_array();
 	for (i = 0; i < e->st.nr_clusters; i++) {
@@ -161,7 +161,7 @@ int sw_engine_op_list_clusters(struct sw_engine_call *call)
 		n++;
 	}
 	json_object_set_new(call->out, "clusterArns", arns);
-	sw_engine_token_set(call->out, offset, page, n);
+	sw_engine_api_token_set(call->out, offset, page, n);
 	return 0;
 }
 
@@ -175,11 +175,11 @@ int sw_engine_op_delete_cluster(struct sw_engine_call *call)
 		return -1;
 	for (i = 0; i < e->st.nr_services; i++)
 		if (!strcmp(e->st.services[i]->cluster, c->name) && e->st.services[i]->status != SW_SERVICE_INACTIVE)
-			return sw_engine_fail(call, 400, "ClusterContainsServicesException",
+			return sw_engine_api_call_fail(call, 400, "ClusterContainsServicesException",
 					      "The Cluster cannot be deleted while Services are active.");
 	for (i = 0; i < e->st.nr_tasks; i++)
 		if (!strcmp(e->st.tasks[i]->cluster, c->name) && e->st.tasks[i]->last != SW_TASK_STOPPED)
-			return sw_engine_fail(call, 400, "ClusterContainsTasksException",
+			return sw_engine_api_call_fail(call, 400, "ClusterContainsTasksException",
 					      "The Cluster cannot be deleted while Tasks are active.");
 	if (!strcmp(c->name, "default"))
 		return SW_FAIL_PARAM(call, "The default cluster of this engine cannot be deleted.");

@@ -3,9 +3,7 @@
 #include "engine/ecs/ecs.h"
 #include "common/banned.h"
 
-#define ECS_TARGET_PREFIX "AmazonEC2ContainerServiceV20141113"
-
-static const struct sw_engine_json_op ecs_ops[] = {
+static const struct sw_engine_api_op ecs_ops[] = {
 	{ "RegisterTaskDefinition", sw_engine_op_register_task_definition, 0 },
 	{ "DescribeTaskDefinition", sw_engine_op_describe_task_definition, 0 },
 	{ "ListTaskDefinitions", sw_engine_op_list_task_definitions, 0 },
@@ -32,12 +30,7 @@ static const struct sw_engine_json_op ecs_ops[] = {
 	{ NULL, NULL, 0 },
 };
 
-static void ecs_handle(const struct sw_engine_api *api, struct sw_engine *e, const struct sw_engine_request *req,
-		       struct sw_engine_response *res)
-{
-	sw_engine_json_serve(e, req, res, &sw_aws_ecs_model, ecs_ops, "InvalidParameterException");
-}
-
 const struct sw_engine_api sw_engine_ecs_api = {
-	"ecs", "ecs", ECS_TARGET_PREFIX, SW_SIGV4_JSON, NULL, ecs_handle, sw_engine_json_error,
+	"ecs", &sw_aws_ecs_model, SW_SIGV4_JSON, ecs_ops, "InvalidParameterException", NULL, sw_engine_api_json_serve,
+	sw_engine_api_json_error,
 };

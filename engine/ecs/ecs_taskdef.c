@@ -255,13 +255,13 @@ static int normalize_container(struct sw_engine_call *call, json_t *cd, const ch
 int sw_engine_op_register_task_definition(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
-	const char *family = sw_engine_in_str(call, "family");
-	const char *network_mode = sw_engine_in_str(call, "networkMode");
-	const char *tcpu = sw_engine_in_str(call, "cpu");
-	const char *tmem = sw_engine_in_str(call, "memory");
-	json_t *cds = sw_engine_in(call, "containerDefinitions");
-	json_t *tags = sw_engine_in(call, "tags");
-	json_t *doc = NULL, *compat = NULL, *req = sw_engine_in(call, "requiresCompatibilities");
+	const char *family = sw_engine_api_call_str(call, "family");
+	const char *network_mode = sw_engine_api_call_str(call, "networkMode");
+	const char *tcpu = sw_engine_api_call_str(call, "cpu");
+	const char *tmem = sw_engine_api_call_str(call, "memory");
+	json_t *cds = sw_engine_api_call_get(call, "containerDefinitions");
+	json_t *tags = sw_engine_api_call_get(call, "tags");
+	json_t *doc = NULL, *compat = NULL, *req = sw_engine_api_call_get(call, "requiresCompatibilities");
 	struct sw_buf arn = SW_BUF_INIT, registered_by = SW_BUF_INIT;
 	sqlite3_stmt *st = NULL;
 	char *text = NULL;
@@ -344,7 +344,7 @@ int sw_engine_op_register_task_definition(struct sw_engine_call *call)
 	if (!strcmp(network_mode, "awsvpc") && tcpu && tmem)
 		json_array_append_new(compat, json_string("FARGATE"));
 	json_object_set_new(doc, "compatibilities", compat);
-	json_object_set_new(doc, "registeredAt", sw_engine_json_time(now));
+	json_object_set_new(doc, "registeredAt", sw_engine_api_json_time(now));
 	json_object_set_new(doc, "registeredBy", json_string(registered_by.ptr));
 
 	text = json_dumps(doc, JSON_COMPACT);
@@ -378,12 +378,12 @@ cleanup:
 int sw_engine_op_describe_task_definition(struct sw_engine_call *call)
 {
 	json_t *doc = NULL;
-	const char *ref = sw_engine_in_str(call, "taskDefinition");
+	const char *ref = sw_engine_api_call_str(call, "taskDefinition");
 
 	if (sw_engine_taskdef_get(call->e, ref, &doc) < 0)
 		return SW_FAIL_CLIENT(call, "Unable to describe task definition.");
 	json_object_set_new(call->out, "taskDefinition", doc);
-	if (sw_engine_in_has(call, "include", "TAGS"))
+	if (sw_engine_api_call_has(call, "include", "TAGS"))
 		json_object_set_new(call->out, "tags",
 				    sw_engine_tags_get(call->e, json_string_value(json_object_get(doc, "taskDefinitionArn"))));
 	return 0;
@@ -392,7 +392,7 @@ int sw_engine_op_describe_task_definition(struct sw_engine_call *call)
 int sw_engine_op_deregister_task_definition(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
-	const char *ref = sw_engine_in_str(call, "taskDefinition");
+	const char *ref = sw_engine_api_call_str(call, "taskDefinition");
 	struct sw_buf family = SW_BUF_INIT;
 	sqlite3_stmt *st = NULL;
 	json_t *doc = NULL;
@@ -411,7 +411,7 @@ int sw_engine_op_deregister_task_definition(struct sw_engine_call *call)
 	}
 	if (strcmp(json_string_value(json_object_get(doc, "status")), "INACTIVE")) {
 		json_object_set_new(doc, "status", json_string("INACTIVE"));
-		json_object_set_new(doc, "deregisteredAt", sw_engine_json_time(now));
+		json_object_set_new(doc, "deregisteredAt", sw_engine_api_json_time(now));
 		text = json_dumps(doc, JSON_COMPACT);
 		if (sw_store_prepare(e->db, &st, "UPDATE taskdefs SET status = 'INACTIVE', doc = ? "
 				     "WHERE family = ? AND revision = ?") < 0)
@@ -436,7 +436,7 @@ cleanup:
 
 static int page_size(struct sw_engine_call *call, long long dflt)
 {
-	long long n = sw_engine_in_int(call, "maxResults", dflt);
+	long long n = sw_engine_api_call_int(call, "maxResults", dflt);
 	if (n < 1 || n > 100)
 		return SW_FAIL_PARAM(call, "maxResults must be between 1 and 100.");
 	return (int)n;
@@ -445,10 +445,10 @@ static int page_size(struct sw_engine_call *call, long long dflt)
 int sw_engine_op_list_task_definitions(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
-	const char *family = sw_engine_in_str(call, "familyPrefix");
-	const char *status = sw_engine_in_str(call, "status");
-	const char *sort = sw_engine_in_str(call, "sort");
-	long long offset = sw_engine_token_parse(sw_engine_in_str(call, "nextToken"));
+	const char *family = sw_engine_api_call_str(call, "familyPrefix");
+	const char *status = sw_engine_api_call_str(call, "status");
+	const char *sort = sw_engine_api_call_str(call, "sort");
+	long long offset = sw_engine_api_token_parse(sw_engine_api_call_str(call, "nextToken"));
 	int page = page_size(call, 100);
 	struct sw_buf sql = SW_BUF_INIT;
 	sqlite3_stmt *st = NULL;
@@ -476,7 +476,7 @@ int sw_engine_op_list_task_definitions(struct sw_engine_call *call)
 	}
 	total = i;
 	json_object_set(call->out, "taskDefinitionArns", arns);
-	sw_engine_token_set(call->out, offset, page, total);
+	sw_engine_api_token_set(call->out, offset, page, total);
 	ret = 0;
 cleanup:
 	sqlite3_finalize(st);
@@ -488,9 +488,9 @@ cleanup:
 int sw_engine_op_list_task_definition_families(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
-	const char *prefix = sw_engine_in_str(call, "familyPrefix");
-	const char *status = sw_engine_in_str(call, "status");
-	long long offset = sw_engine_token_parse(sw_engine_in_str(call, "nextToken"));
+	const char *prefix = sw_engine_api_call_str(call, "familyPrefix");
+	const char *status = sw_engine_api_call_str(call, "status");
+	long long offset = sw_engine_api_token_parse(sw_engine_api_call_str(call, "nextToken"));
 	int page = page_size(call, 100);
 	sqlite3_stmt *st = NULL;
 	json_t *families = json_array();
@@ -523,7 +523,7 @@ int sw_engine_op_list_task_definition_families(struct sw_engine_call *call)
 		i++;
 	}
 	json_object_set(call->out, "families", families);
-	sw_engine_token_set(call->out, offset, page, i);
+	sw_engine_api_token_set(call->out, offset, page, i);
 	ret = 0;
 cleanup:
 	sqlite3_finalize(st);

@@ -53,7 +53,7 @@ static json_t *instance_json(struct sw_engine *e, struct sw_engine_cluster *c)
 		      "remainingResources", resources(rem.cpu, rem.memory),
 		      "registeredResources", resources(reg.cpu, reg.memory),
 		      "status", "ACTIVE", "agentConnected", 1, "runningTasksCount", running,
-		      "pendingTasksCount", pending, "registeredAt", sw_engine_json_time(e->started_at),
+		      "pendingTasksCount", pending, "registeredAt", sw_engine_api_json_time(e->started_at),
 		      "attachments");
 	json_object_set_new(o, "attributes",
 			    json_pack("[{s:s}, {s:s}, {s:s}, {s:s}, {s:s, s:s}]",
@@ -71,8 +71,8 @@ static json_t *instance_json(struct sw_engine *e, struct sw_engine_cluster *c)
 int sw_engine_op_list_container_instances(struct sw_engine_call *call)
 {
 	struct sw_engine_cluster *c = sw_engine_ecs_cluster(call, "cluster");
-	const char *status = sw_engine_in_str(call, "status");
-	long long offset = sw_engine_token_parse(sw_engine_in_str(call, "nextToken"));
+	const char *status = sw_engine_api_call_str(call, "status");
+	long long offset = sw_engine_api_token_parse(sw_engine_api_call_str(call, "nextToken"));
 	struct sw_buf arn = SW_BUF_INIT;
 	json_t *arns;
 
@@ -94,7 +94,7 @@ int sw_engine_op_describe_container_instances(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
 	struct sw_engine_cluster *c = sw_engine_ecs_cluster(call, "cluster");
-	json_t *ids = sw_engine_in(call, "containerInstances");
+	json_t *ids = sw_engine_api_call_get(call, "containerInstances");
 	json_t *list, *failures;
 	struct sw_buf name = SW_BUF_INIT, cl = SW_BUF_INIT, arn = SW_BUF_INIT;
 	size_t i;

@@ -103,15 +103,15 @@ json_t *sw_engine_service_json(struct sw_engine *e, struct sw_engine_service *s,
 						      "taskDefinition", d->taskdef, "desiredCount", d->desired,
 						      "pendingCount", pending, "runningCount", running,
 						      "failedTasks", d->failed_tasks,
-						      "createdAt", sw_engine_json_time(d->created_at),
-						      "updatedAt", sw_engine_json_time(d->updated_at),
+						      "createdAt", sw_engine_api_json_time(d->created_at),
+						      "updatedAt", sw_engine_api_json_time(d->updated_at),
 						      "launchType", d->launch_type ? d->launch_type : "EC2",
 						      "rolloutState", sw_rollout_name(d->rollout),
 						      "rolloutStateReason", d->rollout_reason ? d->rollout_reason : ""));
 	}
 	json_object_set_new(o, "deployments", deps);
 	json_object_set_new(o, "events", sw_engine_events_json(e, s->id));
-	json_object_set_new(o, "createdAt", sw_engine_json_time(s->created_at));
+	json_object_set_new(o, "createdAt", sw_engine_api_json_time(s->created_at));
 	if (!json_object_get(o, "placementConstraints"))
 		json_object_set_new(o, "placementConstraints", json_array());
 	if (!json_object_get(o, "placementStrategy"))
@@ -233,16 +233,16 @@ int sw_engine_op_create_service(struct sw_engine_call *call)
 	};
 	struct sw_engine *e = call->e;
 	struct sw_engine_cluster *c = sw_engine_ecs_cluster(call, "cluster");
-	const char *name = sw_engine_in_str(call, "serviceName");
-	const char *ref = sw_engine_in_str(call, "taskDefinition");
-	const char *token = sw_engine_in_str(call, "clientToken");
-	const char *launch_type = sw_engine_in_str(call, "launchType");
-	const char *strategy = sw_engine_in_str(call, "schedulingStrategy");
-	json_t *controller = sw_engine_in(call, "deploymentController");
-	json_t *lbs = sw_engine_in(call, "loadBalancers");
-	json_t *tags = sw_engine_in(call, "tags");
-	long long desired = sw_engine_in_int(call, "desiredCount", 0);
-	long long grace = sw_engine_in_int(call, "healthCheckGracePeriodSeconds", 0);
+	const char *name = sw_engine_api_call_str(call, "serviceName");
+	const char *ref = sw_engine_api_call_str(call, "taskDefinition");
+	const char *token = sw_engine_api_call_str(call, "clientToken");
+	const char *launch_type = sw_engine_api_call_str(call, "launchType");
+	const char *strategy = sw_engine_api_call_str(call, "schedulingStrategy");
+	json_t *controller = sw_engine_api_call_get(call, "deploymentController");
+	json_t *lbs = sw_engine_api_call_get(call, "loadBalancers");
+	json_t *tags = sw_engine_api_call_get(call, "tags");
+	long long desired = sw_engine_api_call_int(call, "desiredCount", 0);
+	long long grace = sw_engine_api_call_int(call, "healthCheckGracePeriodSeconds", 0);
 	struct sw_engine_service *s = NULL, *existing;
 	struct sw_buf arn = SW_BUF_INIT;
 	json_t *doc = NULL;
@@ -281,7 +281,7 @@ int sw_engine_op_create_service(struct sw_engine_call *call)
 	if (taskdef_for_service(call, ref, &doc) < 0)
 		return -1;
 	if (!strcmp(json_string_value(json_object_get(doc, "networkMode")), "awsvpc") &&
-	    !sw_engine_in(call, "networkConfiguration")) {
+	    !sw_engine_api_call_get(call, "networkConfiguration")) {
 		SW_FAIL_PARAM(call, "Network Configuration must be provided when networkMode 'awsvpc' is specified.");
 		goto cleanup;
 	}
@@ -298,14 +298,14 @@ int sw_engine_op_create_service(struct sw_engine_call *call)
 	s->launch_type = xstrdup(launch_type ? launch_type : "EC2");
 	s->min_pct = 100;
 	s->max_pct = 200;
-	if (apply_deployment_config(call, s, sw_engine_in(call, "deploymentConfiguration")) < 0)
+	if (apply_deployment_config(call, s, sw_engine_api_call_get(call, "deploymentConfiguration")) < 0)
 		goto cleanup;
 	s->grace_s = (int)grace;
 	s->load_balancers = lbs ? json_deep_copy(lbs) : NULL;
 	s->doc = json_object();
 	for (m = echoed; *m; m++)
-		if (sw_engine_in(call, *m))
-			json_object_set(s->doc, *m, sw_engine_in(call, *m));
+		if (sw_engine_api_call_get(call, *m))
+			json_object_set(s->doc, *m, sw_engine_api_call_get(call, *m));
 	if (json_object_get(s->doc, "role")) {
 		json_object_set(s->doc, "roleArn", json_object_get(s->doc, "role"));
 		json_object_del(s->doc, "role");
@@ -338,13 +338,13 @@ int sw_engine_op_update_service(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
 	struct sw_engine_cluster *c = sw_engine_ecs_cluster(call, "cluster");
-	const char *ref = sw_engine_in_str(call, "taskDefinition");
-	json_t *desired = sw_engine_in(call, "desiredCount");
-	json_t *grace = sw_engine_in(call, "healthCheckGracePeriodSeconds");
-	json_t *dc = sw_engine_in(call, "deploymentConfiguration");
-	json_t *lbs = sw_engine_in(call, "loadBalancers");
-	json_t *controller = sw_engine_in(call, "deploymentController");
-	int force = sw_engine_in_bool(call, "forceNewDeployment", 0);
+	const char *ref = sw_engine_api_call_str(call, "taskDefinition");
+	json_t *desired = sw_engine_api_call_get(call, "desiredCount");
+	json_t *grace = sw_engine_api_call_get(call, "healthCheckGracePeriodSeconds");
+	json_t *dc = sw_engine_api_call_get(call, "deploymentConfiguration");
+	json_t *lbs = sw_engine_api_call_get(call, "loadBalancers");
+	json_t *controller = sw_engine_api_call_get(call, "deploymentController");
+	int force = sw_engine_api_call_bool(call, "forceNewDeployment", 0);
 	struct sw_engine_service *s;
 	struct sw_engine_service saved;
 	json_t *doc = NULL;
@@ -353,11 +353,11 @@ int sw_engine_op_update_service(struct sw_engine_call *call)
 
 	if (!c)
 		return -1;
-	s = find_service(e, c, sw_engine_in_str(call, "service"));
+	s = find_service(e, c, sw_engine_api_call_str(call, "service"));
 	if (!s)
-		return sw_engine_fail(call, 400, "ServiceNotFoundException", "Service not found.");
+		return sw_engine_api_call_fail(call, 400, "ServiceNotFoundException", "Service not found.");
 	if (s->status != SW_SERVICE_ACTIVE)
-		return sw_engine_fail(call, 400, "ServiceNotActiveException", "Service was not ACTIVE.");
+		return sw_engine_api_call_fail(call, 400, "ServiceNotActiveException", "Service was not ACTIVE.");
 	if (controller)
 		return SW_FAIL_PARAM(call, "Updating the deployment controller is not supported.");
 	if (desired && (json_integer_value(desired) < 0 || json_integer_value(desired) > 10000))
@@ -378,7 +378,7 @@ int sw_engine_op_update_service(struct sw_engine_call *call)
 	if (!lbs && s->load_balancers && ref && check_load_balancers(call, s->load_balancers, doc) < 0)
 		goto cleanup;
 	if (!strcmp(json_string_value(json_object_get(doc, "networkMode")), "awsvpc") &&
-	    !sw_engine_in(call, "networkConfiguration") &&
+	    !sw_engine_api_call_get(call, "networkConfiguration") &&
 	    !json_object_get(s->doc, "networkConfiguration")) {
 		SW_FAIL_PARAM(call, "Network Configuration must be provided when networkMode 'awsvpc' is specified.");
 		goto cleanup;
@@ -400,8 +400,8 @@ int sw_engine_op_update_service(struct sw_engine_call *call)
 		json_decref(s->load_balancers);
 		s->load_balancers = json_array_size(lbs) ? json_deep_copy(lbs) : NULL;
 	}
-	if (sw_engine_in(call, "networkConfiguration")) {
-		json_object_set(s->doc, "networkConfiguration", sw_engine_in(call, "networkConfiguration"));
+	if (sw_engine_api_call_get(call, "networkConfiguration")) {
+		json_object_set(s->doc, "networkConfiguration", sw_engine_api_call_get(call, "networkConfiguration"));
 		new_deployment = 1;
 	}
 	if (desired) {
@@ -431,10 +431,10 @@ int sw_engine_op_describe_services(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
 	struct sw_engine_cluster *c = sw_engine_ecs_cluster(call, "cluster");
-	json_t *names = sw_engine_in(call, "services");
+	json_t *names = sw_engine_api_call_get(call, "services");
 	json_t *list, *failures;
 	struct sw_buf arn = SW_BUF_INIT;
-	int with_tags = sw_engine_in_has(call, "include", "TAGS");
+	int with_tags = sw_engine_api_call_has(call, "include", "TAGS");
 	size_t i;
 
 	if (!c)
@@ -469,14 +469,14 @@ int sw_engine_op_list_services(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
 	struct sw_engine_cluster *c = sw_engine_ecs_cluster(call, "cluster");
-	const char *launch_type = sw_engine_in_str(call, "launchType");
-	const char *strategy = sw_engine_in_str(call, "schedulingStrategy");
+	const char *launch_type = sw_engine_api_call_str(call, "launchType");
+	const char *strategy = sw_engine_api_call_str(call, "schedulingStrategy");
 	long long offset, page;
 	json_t *arns;
 	long long n = 0;
 	size_t i;
 
-	if (!c || sw_engine_page(call, 10, &offset, &page) < 0)
+	if (!c || sw_engine_api_call_page(call, 10, &offset, &page) < 0)
 		return -1;
 	arns = json_array();
 	for (i = 0; i < e->st.nr_services; i++) {
@@ -492,7 +492,7 @@ int sw_engine_op_list_services(struct sw_engine_call *call)
 		n++;
 	}
 	json_object_set_new(call->out, "serviceArns", arns);
-	sw_engine_token_set(call->out, offset, page, n);
+	sw_engine_api_token_set(call->out, offset, page, n);
 	return 0;
 }
 
@@ -500,14 +500,14 @@ int sw_engine_op_delete_service(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
 	struct sw_engine_cluster *c = sw_engine_ecs_cluster(call, "cluster");
-	int force = sw_engine_in_bool(call, "force", 0);
+	int force = sw_engine_api_call_bool(call, "force", 0);
 	struct sw_engine_service *s;
 
 	if (!c)
 		return -1;
-	s = find_service(e, c, sw_engine_in_str(call, "service"));
+	s = find_service(e, c, sw_engine_api_call_str(call, "service"));
 	if (!s || s->status == SW_SERVICE_INACTIVE)
-		return sw_engine_fail(call, 400, "ServiceNotFoundException", "Service not found.");
+		return sw_engine_api_call_fail(call, 400, "ServiceNotFoundException", "Service not found.");
 	if (s->status == SW_SERVICE_ACTIVE) {
 		if (s->desired > 0 && !force)
 			return SW_FAIL_PARAM(call, "The service cannot be stopped while it is scaled above 0.");

@@ -57,7 +57,7 @@ json_t *sw_engine_events_json(struct sw_engine *e, long long service_id)
 	sqlite3_bind_int(st, 2, SW_ENGINE_EVENTS_MAX);
 	while (sqlite3_step(st) == SQLITE_ROW)
 		json_array_append_new(list, json_pack("{s:s, s:o, s:s}", "id", (const char *)sqlite3_column_text(st, 0),
-						      "createdAt", sw_engine_json_time(sqlite3_column_double(st, 1)),
+						      "createdAt", sw_engine_api_json_time(sqlite3_column_double(st, 1)),
 						      "message", (const char *)sqlite3_column_text(st, 2)));
 	sqlite3_finalize(st);
 	return list;

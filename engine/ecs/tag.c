@@ -93,14 +93,14 @@ static int resource_exists(struct sw_engine_call *call, const char *arn)
 	sw_buf_release(&name);
 	sw_buf_release(&cluster);
 	if (!found)
-		return sw_engine_fail(call, 400, "ResourceNotFoundException", "The specified resource is not found.");
+		return sw_engine_api_call_fail(call, 400, "ResourceNotFoundException", "The specified resource is not found.");
 	return 0;
 }
 
 int sw_engine_op_tag_resource(struct sw_engine_call *call)
 {
-	const char *arn = sw_engine_in_str(call, "resourceArn");
-	json_t *tags = sw_engine_in(call, "tags");
+	const char *arn = sw_engine_api_call_str(call, "resourceArn");
+	json_t *tags = sw_engine_api_call_get(call, "tags");
 	json_t *have;
 	size_t i;
 
@@ -125,8 +125,8 @@ int sw_engine_op_tag_resource(struct sw_engine_call *call)
 
 int sw_engine_op_untag_resource(struct sw_engine_call *call)
 {
-	const char *arn = sw_engine_in_str(call, "resourceArn");
-	json_t *keys = sw_engine_in(call, "tagKeys");
+	const char *arn = sw_engine_api_call_str(call, "resourceArn");
+	json_t *keys = sw_engine_api_call_get(call, "tagKeys");
 	sqlite3_stmt *st = NULL;
 	size_t i;
 	int ret = 0;
@@ -150,7 +150,7 @@ int sw_engine_op_untag_resource(struct sw_engine_call *call)
 
 int sw_engine_op_list_tags_for_resource(struct sw_engine_call *call)
 {
-	const char *arn = sw_engine_in_str(call, "resourceArn");
+	const char *arn = sw_engine_api_call_str(call, "resourceArn");
 	if (resource_exists(call, arn) < 0)
 		return -1;
 	json_object_set_new(call->out, "tags", sw_engine_tags_get(call->e, arn));

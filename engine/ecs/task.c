@@ -145,7 +145,7 @@ json_t *sw_engine_ecs_failure(const char *arn, const char *reason)
 static void set_time(json_t *o, const char *k, double t)
 {
 	if (t > 0)
-		json_object_set_new(o, k, sw_engine_json_time(t));
+		json_object_set_new(o, k, sw_engine_api_json_time(t));
 }
 
 static void set_str(json_t *o, const char *k, const char *v)
@@ -305,14 +305,14 @@ int sw_engine_op_run_task(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
 	struct sw_engine_cluster *c = sw_engine_ecs_cluster(call, "cluster");
-	const char *ref = sw_engine_in_str(call, "taskDefinition");
-	const char *group = sw_engine_in_str(call, "group");
-	const char *started_by = sw_engine_in_str(call, "startedBy");
-	const char *launch_type = sw_engine_in_str(call, "launchType");
-	const char *propagate = sw_engine_in_str(call, "propagateTags");
-	json_t *overrides = sw_engine_in(call, "overrides");
-	json_t *tags = sw_engine_in(call, "tags");
-	long long count = sw_engine_in_int(call, "count", 1);
+	const char *ref = sw_engine_api_call_str(call, "taskDefinition");
+	const char *group = sw_engine_api_call_str(call, "group");
+	const char *started_by = sw_engine_api_call_str(call, "startedBy");
+	const char *launch_type = sw_engine_api_call_str(call, "launchType");
+	const char *propagate = sw_engine_api_call_str(call, "propagateTags");
+	json_t *overrides = sw_engine_api_call_get(call, "overrides");
+	json_t *tags = sw_engine_api_call_get(call, "tags");
+	long long count = sw_engine_api_call_int(call, "count", 1);
 	struct sw_engine_capacity reg, rem;
 	struct sw_engine_task_spec spec = { 0 };
 	json_t *doc = NULL, *tasks = NULL, *failures = NULL, *td_tags = NULL;
@@ -341,7 +341,7 @@ int sw_engine_op_run_task(struct sw_engine_call *call)
 		goto cleanup;
 	}
 	if (!strcmp(json_string_value(json_object_get(doc, "networkMode")), "awsvpc") &&
-	    !sw_engine_in(call, "networkConfiguration")) {
+	    !sw_engine_api_call_get(call, "networkConfiguration")) {
 		SW_FAIL_PARAM(call, "Network Configuration must be provided when networkMode 'awsvpc' is specified.");
 		goto cleanup;
 	}
@@ -426,10 +426,10 @@ int sw_engine_op_describe_tasks(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
 	struct sw_engine_cluster *c = sw_engine_ecs_cluster(call, "cluster");
-	json_t *ids = sw_engine_in(call, "tasks");
+	json_t *ids = sw_engine_api_call_get(call, "tasks");
 	struct sw_buf arn = SW_BUF_INIT;
 	json_t *tasks, *failures;
-	int with_tags = sw_engine_in_has(call, "include", "TAGS");
+	int with_tags = sw_engine_api_call_has(call, "include", "TAGS");
 	size_t i;
 
 	if (!c)
@@ -458,12 +458,12 @@ int sw_engine_op_list_tasks(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
 	struct sw_engine_cluster *c = sw_engine_ecs_cluster(call, "cluster");
-	const char *family = sw_engine_in_str(call, "family");
-	const char *service_name = sw_engine_in_str(call, "serviceName");
-	const char *desired = sw_engine_in_str(call, "desiredStatus");
-	const char *started_by = sw_engine_in_str(call, "startedBy");
-	const char *launch_type = sw_engine_in_str(call, "launchType");
-	const char *instance = sw_engine_in_str(call, "containerInstance");
+	const char *family = sw_engine_api_call_str(call, "family");
+	const char *service_name = sw_engine_api_call_str(call, "serviceName");
+	const char *desired = sw_engine_api_call_str(call, "desiredStatus");
+	const char *started_by = sw_engine_api_call_str(call, "startedBy");
+	const char *launch_type = sw_engine_api_call_str(call, "launchType");
+	const char *instance = sw_engine_api_call_str(call, "containerInstance");
 	long long offset, page;
 	struct sw_engine_service *s = NULL;
 	struct sw_buf name = SW_BUF_INIT, cl = SW_BUF_INIT;
@@ -471,7 +471,7 @@ int sw_engine_op_list_tasks(struct sw_engine_call *call)
 	long long n = 0;
 	size_t i;
 
-	if (!c || sw_engine_page(call, 100, &offset, &page) < 0)
+	if (!c || sw_engine_api_call_page(call, 100, &offset, &page) < 0)
 		return -1;
 	if (service_name) {
 		const char *sn = sw_engine_arn_name(service_name, "service", &name, &cl);
@@ -479,7 +479,7 @@ int sw_engine_op_list_tasks(struct sw_engine_call *call)
 		if (!s) {
 			sw_buf_release(&name);
 			sw_buf_release(&cl);
-			return sw_engine_fail(call, 400, "ServiceNotFoundException", "Service not found.");
+			return sw_engine_api_call_fail(call, 400, "ServiceNotFoundException", "Service not found.");
 		}
 	}
 	if (instance) {
@@ -513,7 +513,7 @@ int sw_engine_op_list_tasks(struct sw_engine_call *call)
 		n++;
 	}
 	json_object_set_new(call->out, "taskArns", arns);
-	sw_engine_token_set(call->out, offset, page, n);
+	sw_engine_api_token_set(call->out, offset, page, n);
 	sw_buf_release(&name);
 	sw_buf_release(&cl);
 	return 0;
@@ -523,8 +523,8 @@ int sw_engine_op_stop_task(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
 	struct sw_engine_cluster *c = sw_engine_ecs_cluster(call, "cluster");
-	const char *given = sw_engine_in_str(call, "task");
-	const char *reason = sw_engine_in_str(call, "reason");
+	const char *given = sw_engine_api_call_str(call, "task");
+	const char *reason = sw_engine_api_call_str(call, "reason");
 	struct sw_engine_task *t;
 
 	if (!c)

@@ -13,7 +13,6 @@
 #include "engine/elb/elb.h"
 #include "engine/engine.h"
 #include "engine/elb/router.h"
-#include "common/aws/query.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -348,41 +347,21 @@ static long long tg_attr_int(const struct elb_obj *tg, const char *key, long lon
 
 /* ---- the API's calls -------------------------------------------------------------- */
 
-struct call {
-	struct sw_elbv2 *elb;
-	const char *request_id;
-	json_t *in;
-	json_t *out;
-	int status;
-	const char *code;
-	struct sw_buf msg;
-};
+/* An ELBv2 client error (400) with its code. */
+#define FAIL(c, code, ...) sw_engine_api_call_fail((c), 400, (code), __VA_ARGS__)
 
-static int fail(struct call *c, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(struct call *c, const char *code, const char *fmt, ...)
+static const char *in_str(struct sw_engine_call *c, const char *name)
 {
-	va_list ap;
-	c->status = 400;
-	c->code = code;
-	sw_buf_reset(&c->msg);
-	va_start(ap, fmt);
-	sw_buf_vaddf(&c->msg, fmt, ap);
-	va_end(ap);
-	return -1;
+	return sw_engine_api_call_str(c, name);
 }
 
-static const char *in_str(struct call *c, const char *name)
+static json_t *in_get(struct sw_engine_call *c, const char *name)
 {
-	return json_string_value(json_object_get(c->in, name));
-}
-
-static json_t *in_get(struct call *c, const char *name)
-{
-	return json_object_get(c->in, name);
+	return sw_engine_api_call_get(c, name);
 }
 
 /* AWS's message for a missing required member ("targetGroupArn"). */
-static int need(struct call *c, const char *name)
+static int need(struct sw_engine_call *c, const char *name)
 {
 	char lower[64];
 	if (json_object_get(c->in, name))
@@ -390,21 +369,17 @@ static int need(struct call *c, const char *name)
 	snprintf(lower, sizeof(lower), "%s", name);
 	if (lower[0] >= 'A' && lower[0] <= 'Z')
 		lower[0] = (char)(lower[0] + 32);
-	return fail(c, "ValidationError", "1 validation error detected: Value null at '%s' failed to satisfy "
+	return FAIL(c, "ValidationError", "1 validation error detected: Value null at '%s' failed to satisfy "
 		    "constraint: Member must not be null", lower);
 }
 
-static int db_failed(struct call *c)
+static int db_failed(struct sw_engine_call *c)
 {
-	c->status = 500;
-	c->code = "InternalFailure";
-	sw_buf_reset(&c->msg);
-	sw_buf_adds(&c->msg, sw_error_last());
-	return -1;
+	return sw_engine_api_call_fail(c, 500, "InternalFailure", "%s", sw_error_last());
 }
 
 /* Marker/PageSize over a list: the slice to answer and NextMarker. */
-static int page(struct call *c, json_t *all, json_t **slice)
+static int page(struct sw_engine_call *c, json_t *all, json_t **slice)
 {
 	const char *marker = in_str(c, "Marker");
 	long long size = json_integer_value(in_get(c, "PageSize"));
@@ -413,13 +388,13 @@ static int page(struct call *c, json_t *all, json_t **slice)
 	char *end = NULL;
 
 	if (in_get(c, "PageSize") && (size < 1 || size > 400))
-		return fail(c, "ValidationError", "Page size must be between 1 and 400");
+		return FAIL(c, "ValidationError", "Page size must be between 1 and 400");
 	if (!size)
 		size = PAGE_DEFAULT;
 	if (marker) {
 		off = strtoll(marker, &end, 10);
 		if (!*marker || *end || off < 0)
-			return fail(c, "ValidationError", "Invalid marker '%s'", marker);
+			return FAIL(c, "ValidationError", "Invalid marker '%s'", marker);
 	}
 	*slice = json_array();
 	for (i = (size_t)off; i < n && i < (size_t)(off + size); i++)
@@ -458,19 +433,19 @@ static json_t *tags_from(json_t *tags)
 
 /* ---- validation shared by the operations --------------------------------------- */
 
-static int valid_name(struct call *c, const char *what, const char *name)
+static int valid_name(struct sw_engine_call *c, const char *what, const char *name)
 {
 	size_t i, n = strlen(name);
 	if (n < 1 || n > 32)
-		return fail(c, "ValidationError", "%s name '%s' must have between 1 and 32 characters", what, name);
+		return FAIL(c, "ValidationError", "%s name '%s' must have between 1 and 32 characters", what, name);
 	for (i = 0; i < n; i++) {
 		char ch = name[i];
 		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-'))
-			return fail(c, "ValidationError", "%s name '%s' can only contain characters that are "
+			return FAIL(c, "ValidationError", "%s name '%s' can only contain characters that are "
 				    "alphanumeric characters or hyphens(-)", what, name);
 	}
 	if (name[0] == '-' || name[n - 1] == '-')
-		return fail(c, "ValidationError", "%s name '%s' cannot begin or end with '-'", what, name);
+		return FAIL(c, "ValidationError", "%s name '%s' cannot begin or end with '-'", what, name);
 	return 0;
 }
 
@@ -518,21 +493,21 @@ static int port_free(const char *addr, int port)
  * Check and normalise one action list (as ALB answers it). for_rule: rules take
  * forward actions only here.
  */
-static int check_actions(struct call *c, json_t *actions, int for_rule, json_t **out)
+static int check_actions(struct sw_engine_call *c, json_t *actions, int for_rule, json_t **out)
 {
 	json_t *a, *norm;
 	const char *type;
 
 	*out = NULL;
 	if (!json_is_array(actions) || json_array_size(actions) == 0)
-		return fail(c, "ValidationError", "At least one action must be specified");
+		return FAIL(c, "ValidationError", "At least one action must be specified");
 	if (json_array_size(actions) > 1)
-		return fail(c, "InvalidLoadBalancerAction", "slipway-engine supports one action per %s",
+		return FAIL(c, "InvalidLoadBalancerAction", "slipway-engine supports one action per %s",
 			    for_rule ? "rule" : "listener");
 	a = json_array_get(actions, 0);
 	type = json_string_value(json_object_get(a, "Type"));
 	if (!type)
-		return fail(c, "ValidationError", "1 validation error detected: Value null at 'actions.1.member.type' "
+		return FAIL(c, "ValidationError", "1 validation error detected: Value null at 'actions.1.member.type' "
 			    "failed to satisfy constraint: Member must not be null");
 	if (!strcmp(type, "forward")) {
 		const char *tg = json_string_value(json_object_get(a, "TargetGroupArn"));
@@ -553,17 +528,17 @@ static int check_actions(struct call *c, json_t *actions, int for_rule, json_t *
 				chosen = arn;
 		}
 		if (weighted)
-			return fail(c, "InvalidLoadBalancerAction", "slipway-engine forwards to one target group per "
+			return FAIL(c, "InvalidLoadBalancerAction", "slipway-engine forwards to one target group per "
 				    "action (weighted target groups are not supported)");
 		if (tg && chosen && strcmp(tg, chosen))
-			return fail(c, "ValidationError", "You cannot specify both a target group ARN and a forward "
+			return FAIL(c, "ValidationError", "You cannot specify both a target group ARN and a forward "
 				    "configuration with a different target group");
 		if (!tg)
 			tg = chosen;
 		if (!tg)
-			return fail(c, "ValidationError", "A target group ARN must be specified for a forward action");
-		if (!find_obj(c->elb, K_TG, tg))
-			return fail(c, "TargetGroupNotFound", "One or more target groups not found");
+			return FAIL(c, "ValidationError", "A target group ARN must be specified for a forward action");
+		if (!find_obj(c->ctx, K_TG, tg))
+			return FAIL(c, "TargetGroupNotFound", "One or more target groups not found");
 		norm = json_pack("{s:s, s:s, s:{s:[{s:s, s:i}], s:{s:b}}}", "Type", "forward", "TargetGroupArn", tg,
 				 "ForwardConfig", "TargetGroups", "TargetGroupArn", tg, "Weight", 1,
 				 "TargetGroupStickinessConfig", "Enabled", 0);
@@ -577,25 +552,25 @@ static int check_actions(struct call *c, json_t *actions, int for_rule, json_t *
 		int i, ok = !ctype;
 
 		if (for_rule)
-			return fail(c, "InvalidLoadBalancerAction", "slipway-engine supports fixed-response as a "
+			return FAIL(c, "InvalidLoadBalancerAction", "slipway-engine supports fixed-response as a "
 				    "listener's default action only; rules forward");
 		if (!code || strlen(code) != 3 || (code[0] != '2' && code[0] != '4' && code[0] != '5') ||
 		    code[1] < '0' || code[1] > '9' || code[2] < '0' || code[2] > '9')
-			return fail(c, "ValidationError", "Fixed response status code must be 2XX, 4XX or 5XX");
+			return FAIL(c, "ValidationError", "Fixed response status code must be 2XX, 4XX or 5XX");
 		for (i = 0; ctype && types[i]; i++)
 			if (!strcmp(types[i], ctype))
 				ok = 1;
 		if (!ok)
-			return fail(c, "ValidationError", "Fixed response content type '%s' is not valid", ctype);
+			return FAIL(c, "ValidationError", "Fixed response content type '%s' is not valid", ctype);
 		if (body && strlen(body) > 1024)
-			return fail(c, "ValidationError", "Fixed response message body cannot exceed 1024 characters");
+			return FAIL(c, "ValidationError", "Fixed response message body cannot exceed 1024 characters");
 		norm = json_pack("{s:s, s:{s:s}}", "Type", "fixed-response", "FixedResponseConfig", "StatusCode", code);
 		if (ctype)
 			json_object_set_new(json_object_get(norm, "FixedResponseConfig"), "ContentType", json_string(ctype));
 		if (body)
 			json_object_set_new(json_object_get(norm, "FixedResponseConfig"), "MessageBody", json_string(body));
 	} else {
-		return fail(c, "InvalidLoadBalancerAction", "Action type '%s' is not supported by slipway-engine", type);
+		return FAIL(c, "InvalidLoadBalancerAction", "Action type '%s' is not supported by slipway-engine", type);
 	}
 	if (json_object_get(a, "Order"))
 		json_object_set(norm, "Order", json_object_get(a, "Order"));
@@ -604,7 +579,7 @@ static int check_actions(struct call *c, json_t *actions, int for_rule, json_t *
 }
 
 /* Check and normalise rule conditions: host-header and path-pattern. */
-static int check_conditions(struct call *c, json_t *conds, json_t **out)
+static int check_conditions(struct sw_engine_call *c, json_t *conds, json_t **out)
 {
 	struct sw_strvec hosts = SW_STRVEC_INIT, paths = SW_STRVEC_INIT;
 	json_t *cond, *norm = NULL;
@@ -613,7 +588,7 @@ static int check_conditions(struct call *c, json_t *conds, json_t **out)
 
 	*out = NULL;
 	if (!json_is_array(conds) || json_array_size(conds) == 0) {
-		fail(c, "ValidationError", "A rule must have at least one condition");
+		FAIL(c, "ValidationError", "A rule must have at least one condition");
 		goto cleanup;
 	}
 	norm = json_array();
@@ -628,39 +603,39 @@ static int check_conditions(struct call *c, json_t *conds, json_t **out)
 		if (!field && json_object_get(cond, "PathPatternConfig"))
 			field = "path-pattern";
 		if (!field) {
-			fail(c, "ValidationError", "A condition field must be specified");
+			FAIL(c, "ValidationError", "A condition field must be specified");
 			goto cleanup;
 		}
 		if (strcmp(field, "host-header") && strcmp(field, "path-pattern")) {
-			fail(c, "ValidationError", "Condition field '%s' is not supported by slipway-engine "
+			FAIL(c, "ValidationError", "Condition field '%s' is not supported by slipway-engine "
 			     "(host-header and path-pattern are)", field);
 			goto cleanup;
 		}
 		host = !strcmp(field, "host-header");
 		if ((host && seen_host++) || (!host && seen_path++)) {
-			fail(c, "ValidationError", "A condition field can be specified only once: '%s'", field);
+			FAIL(c, "ValidationError", "A condition field can be specified only once: '%s'", field);
 			goto cleanup;
 		}
 		cfg = json_object_get(cond, host ? "HostHeaderConfig" : "PathPatternConfig");
 		if (json_object_get(cfg, "RegexValues")) {
-			fail(c, "ValidationError", "Regex values are not supported by slipway-engine");
+			FAIL(c, "ValidationError", "Regex values are not supported by slipway-engine");
 			goto cleanup;
 		}
 		if (json_object_get(cfg, "Values")) {
 			if (values && !json_equal(values, json_object_get(cfg, "Values"))) {
-				fail(c, "ValidationError", "You cannot specify both 'Values' and '%s' with different values",
+				FAIL(c, "ValidationError", "You cannot specify both 'Values' and '%s' with different values",
 				     host ? "HostHeaderConfig" : "PathPatternConfig");
 				goto cleanup;
 			}
 			values = json_object_get(cfg, "Values");
 		}
 		if (!json_array_size(values)) {
-			fail(c, "ValidationError", "A '%s' condition must have at least one value", field);
+			FAIL(c, "ValidationError", "A '%s' condition must have at least one value", field);
 			goto cleanup;
 		}
 		json_array_foreach(values, j, v) {
 			if (!json_is_string(v)) {
-				fail(c, "ValidationError", "Condition values must be strings");
+				FAIL(c, "ValidationError", "Condition values must be strings");
 				goto cleanup;
 			}
 			sw_strvec_push(host ? &hosts : &paths, json_string_value(v));
@@ -673,7 +648,7 @@ static int check_conditions(struct call *c, json_t *conds, json_t **out)
 		struct sw_router_rule rr = { hosts.v, hosts.nr, paths.v, paths.nr, "x" };
 		char *re = NULL;
 		if (sw_router_rule_regex(&rr, &re) < 0) {
-			fail(c, "ValidationError", "%s", sw_error_last());
+			FAIL(c, "ValidationError", "%s", sw_error_last());
 			goto cleanup;
 		}
 		free(re);
@@ -723,16 +698,16 @@ static struct elb_obj *create_lb(struct sw_elbv2 *elb, const char *name, json_t 
 	return o;
 }
 
-static int op_create_load_balancer(struct call *c)
+static int op_create_load_balancer(struct sw_engine_call *c)
 {
-	struct sw_elbv2 *elb = c->elb;
+	struct sw_elbv2 *elb = c->ctx;
 	const char *name = in_str(c, "Name"), *type = in_str(c, "Type");
 	struct elb_obj *o;
 
 	if (need(c, "Name") < 0 || valid_name(c, "Load balancer", name) < 0)
 		return -1;
 	if (type && strcmp(type, "application"))
-		return fail(c, "InvalidConfigurationRequest", "slipway-engine runs application load balancers only");
+		return FAIL(c, "InvalidConfigurationRequest", "slipway-engine runs application load balancers only");
 	o = find_by_name(elb, K_LB, "LoadBalancerName", name);
 	if (!o) {
 		o = create_lb(elb, name, in_get(c, "Tags"));
@@ -744,9 +719,9 @@ static int op_create_load_balancer(struct call *c)
 	return 0;
 }
 
-static int op_describe_load_balancers(struct call *c)
+static int op_describe_load_balancers(struct sw_engine_call *c)
 {
-	struct sw_elbv2 *elb = c->elb;
+	struct sw_elbv2 *elb = c->ctx;
 	json_t *arns = in_get(c, "LoadBalancerArns"), *names = in_get(c, "Names");
 	json_t *all = json_array(), *slice = NULL, *v;
 	size_t i;
@@ -756,7 +731,7 @@ static int op_describe_load_balancers(struct call *c)
 		json_array_foreach(arns, i, v) {
 			struct elb_obj *o = find_obj(elb, K_LB, json_string_value(v));
 			if (!o) {
-				ret = fail(c, "LoadBalancerNotFound", "One or more load balancers not found");
+				ret = FAIL(c, "LoadBalancerNotFound", "One or more load balancers not found");
 				goto cleanup;
 			}
 			json_array_append(all, doc_of(o));
@@ -764,7 +739,7 @@ static int op_describe_load_balancers(struct call *c)
 		json_array_foreach(names, i, v) {
 			struct elb_obj *o = find_by_name(elb, K_LB, "LoadBalancerName", json_string_value(v));
 			if (!o) {
-				ret = fail(c, "LoadBalancerNotFound", "Load balancers '[%s]' not found", json_string_value(v));
+				ret = FAIL(c, "LoadBalancerNotFound", "Load balancers '[%s]' not found", json_string_value(v));
 				goto cleanup;
 			}
 			json_array_append(all, doc_of(o));
@@ -800,9 +775,9 @@ static int builtin(const struct elb_obj *o)
 	return json_is_true(json_object_get(o->st, "builtin"));
 }
 
-static int op_delete_load_balancer(struct call *c)
+static int op_delete_load_balancer(struct sw_engine_call *c)
 {
-	struct sw_elbv2 *elb = c->elb;
+	struct sw_elbv2 *elb = c->ctx;
 	struct elb_obj *lb;
 	size_t i;
 
@@ -812,7 +787,7 @@ static int op_delete_load_balancer(struct call *c)
 	if (!lb)
 		return 0;
 	if (builtin(lb))
-		return fail(c, "OperationNotPermitted", "The load balancer '%s' is slipway-engine's router and cannot "
+		return FAIL(c, "OperationNotPermitted", "The load balancer '%s' is slipway-engine's router and cannot "
 			    "be deleted", lb->arn);
 	for (i = elb->nobjs; i-- > 0;)
 		if (elb->objs[i].kind == K_LISTENER && !strcmp(doc_str(&elb->objs[i], "LoadBalancerArn"), lb->arn)) {
@@ -839,7 +814,7 @@ static json_t *tg_out(struct sw_elbv2 *elb, const struct elb_obj *tg)
  * Apply the health check members of the request onto doc (create: defaults first).
  * Checks every rule ALB checks.
  */
-static int apply_health_check(struct call *c, json_t *doc)
+static int apply_health_check(struct sw_engine_call *c, json_t *doc)
 {
 	static const char *const ints[] = { "HealthCheckIntervalSeconds", "HealthCheckTimeoutSeconds",
 					    "HealthyThresholdCount", "UnhealthyThresholdCount", NULL };
@@ -850,13 +825,13 @@ static int apply_health_check(struct call *c, json_t *doc)
 	int i;
 
 	if (proto && strcmp(proto, "HTTP"))
-		return fail(c, "InvalidConfigurationRequest", "Health check protocol '%s' is not supported by "
+		return FAIL(c, "InvalidConfigurationRequest", "Health check protocol '%s' is not supported by "
 			    "slipway-engine (HTTP is)", proto);
 	if (port) {
 		char *end = NULL;
 		long p = strtol(port, &end, 10);
 		if (strcmp(port, "traffic-port") && (!*port || *end || p < 1 || p > 65535))
-			return fail(c, "ValidationError", "Health check port '%s' must be 'traffic-port' or a port "
+			return FAIL(c, "ValidationError", "Health check port '%s' must be 'traffic-port' or a port "
 				    "number between 1 and 65535", port);
 		json_object_set_new(doc, "HealthCheckPort", json_string(port));
 	}
@@ -867,31 +842,31 @@ static int apply_health_check(struct call *c, json_t *doc)
 		if (!v)
 			continue;
 		if (json_integer_value(v) < lo[i] || json_integer_value(v) > hi[i])
-			return fail(c, "ValidationError", "%s must be between %d and %d", ints[i], lo[i], hi[i]);
+			return FAIL(c, "ValidationError", "%s must be between %d and %d", ints[i], lo[i], hi[i]);
 		json_object_set(doc, ints[i], v);
 	}
 	if (json_integer_value(json_object_get(doc, "HealthCheckTimeoutSeconds")) >=
 	    json_integer_value(json_object_get(doc, "HealthCheckIntervalSeconds")))
-		return fail(c, "ValidationError", "Health check timeout '%lld' must be smaller than the interval '%lld'",
+		return FAIL(c, "ValidationError", "Health check timeout '%lld' must be smaller than the interval '%lld'",
 			    (long long)json_integer_value(json_object_get(doc, "HealthCheckTimeoutSeconds")),
 			    (long long)json_integer_value(json_object_get(doc, "HealthCheckIntervalSeconds")));
 	if (path) {
 		const char *p;
 		if (path[0] != '/' || strlen(path) > 1024)
-			return fail(c, "ValidationError", "Health check path must begin with a '/' character and have "
+			return FAIL(c, "ValidationError", "Health check path must begin with a '/' character and have "
 				    "at most 1024 characters");
 		for (p = path; *p; p++)
 			if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '\'' || *p == '"' || *p == '\\' || *p == '#')
-				return fail(c, "ValidationError", "Health check path '%s' has a character that is not "
+				return FAIL(c, "ValidationError", "Health check path '%s' has a character that is not "
 					    "allowed", path);
 		json_object_set_new(doc, "HealthCheckPath", json_string(path));
 	}
 	if (matcher) {
 		const char *code = json_string_value(json_object_get(matcher, "HttpCode"));
 		if (json_object_get(matcher, "GrpcCode"))
-			return fail(c, "ValidationError", "A gRPC matcher is not supported by slipway-engine");
+			return FAIL(c, "ValidationError", "A gRPC matcher is not supported by slipway-engine");
 		if (!code || !valid_http_code(code))
-			return fail(c, "ValidationError", "Health check matcher HTTP code '%s' must be a code like 200, "
+			return FAIL(c, "ValidationError", "Health check matcher HTTP code '%s' must be a code like 200, "
 				    "a list like 200,202 or a range like 200-299", code ? code : "");
 		json_object_set_new(doc, "Matcher", json_pack("{s:s}", "HttpCode", code));
 	}
@@ -912,9 +887,9 @@ static json_t *default_attributes(void)
 			 "slow_start.duration_seconds", "0");
 }
 
-static int op_create_target_group(struct call *c)
+static int op_create_target_group(struct sw_engine_call *c)
 {
-	struct sw_elbv2 *elb = c->elb;
+	struct sw_elbv2 *elb = c->ctx;
 	const char *name = in_str(c, "Name"), *proto = in_str(c, "Protocol"), *type = in_str(c, "TargetType");
 	const char *version = in_str(c, "ProtocolVersion");
 	struct sw_buf hex = SW_BUF_INIT, arn = SW_BUF_INIT;
@@ -928,17 +903,17 @@ static int op_create_target_group(struct call *c)
 	if (!type)
 		type = "instance";
 	if (strcmp(type, "instance") && strcmp(type, "ip"))
-		return fail(c, "InvalidConfigurationRequest", "Target type '%s' is not supported by slipway-engine "
+		return FAIL(c, "InvalidConfigurationRequest", "Target type '%s' is not supported by slipway-engine "
 			    "(instance and ip are)", type);
 	if (!proto)
-		return fail(c, "ValidationError", "A protocol must be specified");
+		return FAIL(c, "ValidationError", "A protocol must be specified");
 	if (strcmp(proto, "HTTP"))
-		return fail(c, "InvalidConfigurationRequest", "Protocol '%s' is not supported by slipway-engine's "
+		return FAIL(c, "InvalidConfigurationRequest", "Protocol '%s' is not supported by slipway-engine's "
 			    "target groups (HTTP is)", proto);
 	if (!in_get(c, "Port"))
-		return fail(c, "ValidationError", "A port must be specified");
+		return FAIL(c, "ValidationError", "A port must be specified");
 	if (version && strcmp(version, "HTTP1"))
-		return fail(c, "InvalidConfigurationRequest", "Protocol version '%s' is not supported by "
+		return FAIL(c, "InvalidConfigurationRequest", "Protocol version '%s' is not supported by "
 			    "slipway-engine (HTTP1 is)", version);
 	doc = json_pack("{s:s, s:s, s:s, s:O, s:s, s:s, s:s, s:b, s:i, s:i, s:i, s:i, s:s, s:{s:s}, s:s, s:s, s:s}",
 			"TargetGroupArn", "", "TargetGroupName", name, "Protocol", proto, "Port", in_get(c, "Port"),
@@ -956,7 +931,7 @@ static int op_create_target_group(struct call *c)
 		json_object_set(cmp, "TargetGroupArn", json_object_get(doc_of(o), "TargetGroupArn"));
 		if (!json_equal(cmp, doc_of(o))) {
 			json_decref(cmp);
-			fail(c, "DuplicateTargetGroupName", "A target group with the same name '%s' exists, but with "
+			FAIL(c, "DuplicateTargetGroupName", "A target group with the same name '%s' exists, but with "
 			     "different settings", name);
 			goto cleanup;
 		}
@@ -984,9 +959,9 @@ cleanup:
 	return ret;
 }
 
-static int op_describe_target_groups(struct call *c)
+static int op_describe_target_groups(struct sw_engine_call *c)
 {
-	struct sw_elbv2 *elb = c->elb;
+	struct sw_elbv2 *elb = c->ctx;
 	const char *lb = in_str(c, "LoadBalancerArn");
 	json_t *arns = in_get(c, "TargetGroupArns"), *names = in_get(c, "Names");
 	json_t *all = json_array(), *slice = NULL, *v;
@@ -994,14 +969,14 @@ static int op_describe_target_groups(struct call *c)
 	int ret = 0;
 
 	if (lb && !find_obj(elb, K_LB, lb)) {
-		ret = fail(c, "LoadBalancerNotFound", "One or more load balancers not found");
+		ret = FAIL(c, "LoadBalancerNotFound", "One or more load balancers not found");
 		goto cleanup;
 	}
 	if (json_array_size(arns) || json_array_size(names)) {
 		json_array_foreach(arns, i, v) {
 			struct elb_obj *o = find_obj(elb, K_TG, json_string_value(v));
 			if (!o) {
-				ret = fail(c, "TargetGroupNotFound", "One or more target groups not found");
+				ret = FAIL(c, "TargetGroupNotFound", "One or more target groups not found");
 				goto cleanup;
 			}
 			json_array_append_new(all, tg_out(elb, o));
@@ -1009,7 +984,7 @@ static int op_describe_target_groups(struct call *c)
 		json_array_foreach(names, i, v) {
 			struct elb_obj *o = find_by_name(elb, K_TG, "TargetGroupName", json_string_value(v));
 			if (!o) {
-				ret = fail(c, "TargetGroupNotFound", "One or more target groups not found");
+				ret = FAIL(c, "TargetGroupNotFound", "One or more target groups not found");
 				goto cleanup;
 			}
 			json_array_append_new(all, tg_out(elb, o));
@@ -1038,9 +1013,9 @@ cleanup:
 	return ret;
 }
 
-static int op_modify_target_group(struct call *c)
+static int op_modify_target_group(struct sw_engine_call *c)
 {
-	struct sw_elbv2 *elb = c->elb;
+	struct sw_elbv2 *elb = c->ctx;
 	struct elb_obj *o;
 	json_t *doc;
 
@@ -1048,7 +1023,7 @@ static int op_modify_target_group(struct call *c)
 		return -1;
 	o = find_obj(elb, K_TG, in_str(c, "TargetGroupArn"));
 	if (!o)
-		return fail(c, "TargetGroupNotFound", "One or more target groups not found");
+		return FAIL(c, "TargetGroupNotFound", "One or more target groups not found");
 	doc = json_deep_copy(doc_of(o));
 	if (apply_health_check(c, doc) < 0) {
 		json_decref(doc);
@@ -1062,9 +1037,9 @@ static int op_modify_target_group(struct call *c)
 	return 0;
 }
 
-static int op_delete_target_group(struct call *c)
+static int op_delete_target_group(struct sw_engine_call *c)
 {
-	struct sw_elbv2 *elb = c->elb;
+	struct sw_elbv2 *elb = c->ctx;
 	struct elb_obj *o;
 	size_t i;
 
@@ -1074,7 +1049,7 @@ static int op_delete_target_group(struct call *c)
 	if (!o)
 		return 0;
 	if (tg_in_use(elb, o->arn))
-		return fail(c, "ResourceInUse", "Target group '%s' is currently in use by a listener or a rule", o->arn);
+		return FAIL(c, "ResourceInUse", "Target group '%s' is currently in use by a listener or a rule", o->arn);
 	for (i = elb->ntargets; i-- > 0;)
 		if (!strcmp(elb->targets[i].tg_arn, o->arn))
 			remove_target(elb, &elb->targets[i]);
@@ -1092,19 +1067,19 @@ static json_t *attributes_out(const struct elb_obj *tg)
 	return arr;
 }
 
-static int op_describe_target_group_attributes(struct call *c)
+static int op_describe_target_group_attributes(struct sw_engine_call *c)
 {
 	struct elb_obj *o;
 	if (need(c, "TargetGroupArn") < 0)
 		return -1;
-	o = find_obj(c->elb, K_TG, in_str(c, "TargetGroupArn"));
+	o = find_obj(c->ctx, K_TG, in_str(c, "TargetGroupArn"));
 	if (!o)
-		return fail(c, "TargetGroupNotFound", "One or more target groups not found");
+		return FAIL(c, "TargetGroupNotFound", "One or more target groups not found");
 	json_object_set_new(c->out, "Attributes", attributes_out(o));
 	return 0;
 }
 
-static int op_modify_target_group_attributes(struct call *c)
+static int op_modify_target_group_attributes(struct sw_engine_call *c)
 {
 	struct elb_obj *o;
 	json_t *attrs, *a, *changed;
@@ -1112,9 +1087,9 @@ static int op_modify_target_group_attributes(struct call *c)
 
 	if (need(c, "TargetGroupArn") < 0 || need(c, "Attributes") < 0)
 		return -1;
-	o = find_obj(c->elb, K_TG, in_str(c, "TargetGroupArn"));
+	o = find_obj(c->ctx, K_TG, in_str(c, "TargetGroupArn"));
 	if (!o)
-		return fail(c, "TargetGroupNotFound", "One or more target groups not found");
+		return FAIL(c, "TargetGroupNotFound", "One or more target groups not found");
 	attrs = json_object_get(o->st, "attributes");
 	changed = json_deep_copy(attrs);
 	json_array_foreach(in_get(c, "Attributes"), i, a) {
@@ -1122,20 +1097,20 @@ static int op_modify_target_group_attributes(struct call *c)
 		const char *v = json_string_value(json_object_get(a, "Value"));
 		if (!k || !v || !json_object_get(attrs, k)) {
 			json_decref(changed);
-			return fail(c, "ValidationError", "Target group attribute key '%s' is not recognized", k ? k : "");
+			return FAIL(c, "ValidationError", "Target group attribute key '%s' is not recognized", k ? k : "");
 		}
 		if (!strcmp(k, "deregistration_delay.timeout_seconds")) {
 			char *end = NULL;
 			long n = strtol(v, &end, 10);
 			if (!*v || *end || n < 0 || n > 3600) {
 				json_decref(changed);
-				return fail(c, "ValidationError", "'%s' must be an integer between 0 and 3600", k);
+				return FAIL(c, "ValidationError", "'%s' must be an integer between 0 and 3600", k);
 			}
 		}
 		json_object_set_new(changed, k, json_string(v));
 	}
 	json_object_set_new(o->st, "attributes", changed);
-	if (save_obj(c->elb, o) < 0)
+	if (save_obj(c->ctx, o) < 0)
 		return db_failed(c);
 	json_object_set_new(c->out, "Attributes", attributes_out(o));
 	return 0;
@@ -1172,9 +1147,9 @@ static struct elb_obj *create_listener(struct sw_elbv2 *elb, struct elb_obj *lb,
 	return o;
 }
 
-static int op_create_listener(struct call *c)
+static int op_create_listener(struct sw_engine_call *c)
 {
-	struct sw_elbv2 *elb = c->elb;
+	struct sw_elbv2 *elb = c->ctx;
 	const char *proto = in_str(c, "Protocol");
 	struct elb_obj *lb, *o;
 	json_t *actions = NULL;
@@ -1185,26 +1160,26 @@ static int op_create_listener(struct call *c)
 		return -1;
 	lb = find_obj(elb, K_LB, in_str(c, "LoadBalancerArn"));
 	if (!lb)
-		return fail(c, "LoadBalancerNotFound", "One or more load balancers not found");
+		return FAIL(c, "LoadBalancerNotFound", "One or more load balancers not found");
 	if (proto && strcmp(proto, "HTTP"))
-		return fail(c, "UnsupportedProtocol", "Protocol '%s' is not supported by slipway-engine's listeners "
+		return FAIL(c, "UnsupportedProtocol", "Protocol '%s' is not supported by slipway-engine's listeners "
 			    "(HTTP is)", proto);
 	if (!in_get(c, "Port"))
-		return fail(c, "ValidationError", "A listener port must be specified");
+		return FAIL(c, "ValidationError", "A listener port must be specified");
 	if (port < 1 || port > 65535)
-		return fail(c, "ValidationError", "Port must be between 1 and 65535");
+		return FAIL(c, "ValidationError", "Port must be between 1 and 65535");
 	for (i = 0; i < elb->nobjs; i++) {
 		struct elb_obj *l = &elb->objs[i];
 		if (l->kind != K_LISTENER || json_integer_value(json_object_get(doc_of(l), "Port")) != port)
 			continue;
 		if (!strcmp(doc_str(l, "LoadBalancerArn"), lb->arn))
-			return fail(c, "DuplicateListener", "A listener already exists on this port for this load "
+			return FAIL(c, "DuplicateListener", "A listener already exists on this port for this load "
 				    "balancer '%s'", lb->arn);
-		return fail(c, "InvalidConfigurationRequest", "Port %d is used by another load balancer on this "
+		return FAIL(c, "InvalidConfigurationRequest", "Port %d is used by another load balancer on this "
 			    "machine", port);
 	}
 	if (!port_free(elb->listen, port))
-		return fail(c, "InvalidConfigurationRequest", "Port %d is in use on this machine", port);
+		return FAIL(c, "InvalidConfigurationRequest", "Port %d is in use on this machine", port);
 	if (check_actions(c, in_get(c, "DefaultActions"), 0, &actions) < 0)
 		return -1;
 	o = create_listener(elb, lb, port, actions, in_get(c, "Tags"));
@@ -1216,26 +1191,26 @@ static int op_create_listener(struct call *c)
 	return 0;
 }
 
-static int op_describe_listeners(struct call *c)
+static int op_describe_listeners(struct sw_engine_call *c)
 {
-	struct sw_elbv2 *elb = c->elb;
+	struct sw_elbv2 *elb = c->ctx;
 	const char *lb = in_str(c, "LoadBalancerArn");
 	json_t *arns = in_get(c, "ListenerArns"), *all = json_array(), *slice = NULL, *v;
 	size_t i;
 	int ret = 0;
 
 	if (!lb && !json_array_size(arns)) {
-		ret = fail(c, "ValidationError", "You must specify either listener ARNs or a load balancer ARN");
+		ret = FAIL(c, "ValidationError", "You must specify either listener ARNs or a load balancer ARN");
 		goto cleanup;
 	}
 	if (lb && !find_obj(elb, K_LB, lb)) {
-		ret = fail(c, "LoadBalancerNotFound", "One or more load balancers not found");
+		ret = FAIL(c, "LoadBalancerNotFound", "One or more load balancers not found");
 		goto cleanup;
 	}
 	json_array_foreach(arns, i, v) {
 		struct elb_obj *o = find_obj(elb, K_LISTENER, json_string_value(v));
 		if (!o) {
-			ret = fail(c, "ListenerNotFound", "One or more listeners not found");
+			ret = FAIL(c, "ListenerNotFound", "One or more listeners not found");
 			goto cleanup;
 		}
 		json_array_append(all, doc_of(o));
@@ -1250,19 +1225,19 @@ cleanup:
 	return ret;
 }
 
-static int op_delete_listener(struct call *c)
+static int op_delete_listener(struct sw_engine_call *c)
 {
 	struct elb_obj *l;
 	if (need(c, "ListenerArn") < 0)
 		return -1;
-	l = find_obj(c->elb, K_LISTENER, in_str(c, "ListenerArn"));
+	l = find_obj(c->ctx, K_LISTENER, in_str(c, "ListenerArn"));
 	if (!l)
-		return fail(c, "ListenerNotFound", "One or more listeners not found");
+		return FAIL(c, "ListenerNotFound", "One or more listeners not found");
 	if (builtin(l))
-		return fail(c, "OperationNotPermitted", "The listener '%s' is slipway-engine's router and cannot be "
+		return FAIL(c, "OperationNotPermitted", "The listener '%s' is slipway-engine's router and cannot be "
 			    "deleted", l->arn);
-	delete_listener(c->elb, l);
-	model_changed(c->elb);
+	delete_listener(c->ctx, l);
+	model_changed(c->ctx);
 	return 0;
 }
 
@@ -1298,9 +1273,9 @@ static json_t *default_rule_doc(const struct elb_obj *l)
 			 "IsDefault", 1);
 }
 
-static int op_create_rule(struct call *c)
+static int op_create_rule(struct sw_engine_call *c)
 {
-	struct sw_elbv2 *elb = c->elb;
+	struct sw_elbv2 *elb = c->ctx;
 	struct elb_obj *l, *lb, *o;
 	struct sw_buf hex = SW_BUF_INIT, arn = SW_BUF_INIT, prio = SW_BUF_INIT;
 	json_t *conds = NULL, *actions = NULL, *doc;
@@ -1313,13 +1288,13 @@ static int op_create_rule(struct call *c)
 		return -1;
 	l = find_obj(elb, K_LISTENER, in_str(c, "ListenerArn"));
 	if (!l)
-		return fail(c, "ListenerNotFound", "One or more listeners not found");
+		return FAIL(c, "ListenerNotFound", "One or more listeners not found");
 	if (priority < 1 || priority > 50000)
-		return fail(c, "ValidationError", "Priority must be between 1 and 50000");
+		return FAIL(c, "ValidationError", "Priority must be between 1 and 50000");
 	for (i = 0; i < elb->nobjs; i++)
 		if (elb->objs[i].kind == K_RULE && rule_priority(&elb->objs[i]) == priority &&
 		    !strcmp(json_string_value(json_object_get(elb->objs[i].st, "listener")), l->arn))
-			return fail(c, "PriorityInUse", "Priority '%lld' is currently in use", priority);
+			return FAIL(c, "PriorityInUse", "Priority '%lld' is currently in use", priority);
 	if (check_conditions(c, in_get(c, "Conditions"), &conds) < 0 ||
 	    check_actions(c, in_get(c, "Actions"), 1, &actions) < 0)
 		goto cleanup;
@@ -1359,22 +1334,22 @@ static struct elb_obj *listener_by_default_rule(struct sw_elbv2 *elb, const char
 	return NULL;
 }
 
-static int op_describe_rules(struct call *c)
+static int op_describe_rules(struct sw_engine_call *c)
 {
-	struct sw_elbv2 *elb = c->elb;
+	struct sw_elbv2 *elb = c->ctx;
 	const char *listener = in_str(c, "ListenerArn");
 	json_t *arns = in_get(c, "RuleArns"), *all = json_array(), *slice = NULL, *v;
 	size_t i, n;
 	int ret = 0;
 
 	if (!listener && !json_array_size(arns)) {
-		ret = fail(c, "ValidationError", "You must specify either listener ARN or rule ARNs");
+		ret = FAIL(c, "ValidationError", "You must specify either listener ARN or rule ARNs");
 		goto cleanup;
 	}
 	if (listener) {
 		struct elb_obj *l = find_obj(elb, K_LISTENER, listener), **rules;
 		if (!l) {
-			ret = fail(c, "ListenerNotFound", "One or more listeners not found");
+			ret = FAIL(c, "ListenerNotFound", "One or more listeners not found");
 			goto cleanup;
 		}
 		rules = rules_of(elb, l->arn, &n);
@@ -1390,7 +1365,7 @@ static int op_describe_rules(struct call *c)
 		} else if ((l = listener_by_default_rule(elb, json_string_value(v)))) {
 			json_array_append_new(all, default_rule_doc(l));
 		} else {
-			ret = fail(c, "RuleNotFound", "One or more rules not found");
+			ret = FAIL(c, "RuleNotFound", "One or more rules not found");
 			goto cleanup;
 		}
 	}
@@ -1401,9 +1376,9 @@ cleanup:
 	return ret;
 }
 
-static int op_modify_rule(struct call *c)
+static int op_modify_rule(struct sw_engine_call *c)
 {
-	struct sw_elbv2 *elb = c->elb;
+	struct sw_elbv2 *elb = c->ctx;
 	struct elb_obj *r;
 	json_t *conds = NULL, *actions = NULL, *doc;
 
@@ -1411,10 +1386,10 @@ static int op_modify_rule(struct call *c)
 		return -1;
 	r = find_obj(elb, K_RULE, in_str(c, "RuleArn"));
 	if (!r && listener_by_default_rule(elb, in_str(c, "RuleArn")))
-		return fail(c, "OperationNotPermitted", "The default rule cannot be modified; modify the listener's "
+		return FAIL(c, "OperationNotPermitted", "The default rule cannot be modified; modify the listener's "
 			    "default actions instead");
 	if (!r)
-		return fail(c, "RuleNotFound", "One or more rules not found");
+		return FAIL(c, "RuleNotFound", "One or more rules not found");
 	if (in_get(c, "Conditions") && check_conditions(c, in_get(c, "Conditions"), &conds) < 0)
 		return -1;
 	if (in_get(c, "Actions") && check_actions(c, in_get(c, "Actions"), 1, &actions) < 0) {
@@ -1434,18 +1409,18 @@ static int op_modify_rule(struct call *c)
 	return 0;
 }
 
-static int op_delete_rule(struct call *c)
+static int op_delete_rule(struct sw_engine_call *c)
 {
-	struct sw_elbv2 *elb = c->elb;
+	struct sw_elbv2 *elb = c->ctx;
 	struct elb_obj *r;
 
 	if (need(c, "RuleArn") < 0)
 		return -1;
 	r = find_obj(elb, K_RULE, in_str(c, "RuleArn"));
 	if (!r && listener_by_default_rule(elb, in_str(c, "RuleArn")))
-		return fail(c, "OperationNotPermitted", "Default rule '%s' cannot be deleted", in_str(c, "RuleArn"));
+		return FAIL(c, "OperationNotPermitted", "Default rule '%s' cannot be deleted", in_str(c, "RuleArn"));
 	if (!r)
-		return fail(c, "RuleNotFound", "One or more rules not found");
+		return FAIL(c, "RuleNotFound", "One or more rules not found");
 	remove_obj(elb, r);
 	model_changed(elb);
 	return 0;
@@ -1454,20 +1429,21 @@ static int op_delete_rule(struct call *c)
 /* ---- targets: the API ------------------------------------------------------------ */
 
 /* Where a target is reached: an instance target is this machine; an ip target its IP. */
-static int target_addr(struct call *c, const struct elb_obj *tg, const char *id, const char **addr)
+static int target_addr(struct sw_engine_call *c, const struct elb_obj *tg, const char *id, const char **addr)
 {
+	struct sw_elbv2 *elb = c->ctx;
 	const char *type = doc_str(tg, "TargetType");
 	if (type && !strcmp(type, "ip")) {
 		struct in_addr a;
 		if (inet_pton(AF_INET, id, &a) != 1)
-			return fail(c, "ValidationError", "The IP address '%s' is not a valid IPv4 address", id);
+			return FAIL(c, "ValidationError", "The IP address '%s' is not a valid IPv4 address", id);
 		*addr = id;
 		return 0;
 	}
-	if (strcmp(id, c->elb->ec2_id))
-		return fail(c, "InvalidTarget", "The following targets are not valid instances: '%s' (this machine "
-			    "is instance '%s')", id, c->elb->ec2_id);
-	*addr = c->elb->target_addr;
+	if (strcmp(id, elb->ec2_id))
+		return FAIL(c, "InvalidTarget", "The following targets are not valid instances: '%s' (this machine "
+			    "is instance '%s')", id, elb->ec2_id);
+	*addr = elb->target_addr;
 	return 0;
 }
 
@@ -1520,7 +1496,7 @@ static int target_port(const struct elb_obj *tg, const json_t *target)
  * The target group of a RegisterTargets / DeregisterTargets call, with its Targets
  * checked (for deregistering: each one registered). NULL with the call failed.
  */
-static struct elb_obj *targets_call(struct call *c, int need_registered)
+static struct elb_obj *targets_call(struct sw_engine_call *c, int need_registered)
 {
 	struct elb_obj *tg;
 	json_t *v;
@@ -1528,25 +1504,25 @@ static struct elb_obj *targets_call(struct call *c, int need_registered)
 
 	if (need(c, "TargetGroupArn") < 0 || need(c, "Targets") < 0)
 		return NULL;
-	tg = find_obj(c->elb, K_TG, in_str(c, "TargetGroupArn"));
+	tg = find_obj(c->ctx, K_TG, in_str(c, "TargetGroupArn"));
 	if (!tg) {
-		fail(c, "TargetGroupNotFound", "One or more target groups not found");
+		FAIL(c, "TargetGroupNotFound", "One or more target groups not found");
 		return NULL;
 	}
 	json_array_foreach(in_get(c, "Targets"), i, v) {
 		const char *id = json_string_value(json_object_get(v, "Id"));
 		json_t *port = json_object_get(v, "Port");
 		if (!id) {
-			fail(c, "ValidationError", "1 validation error detected: Value null at "
+			FAIL(c, "ValidationError", "1 validation error detected: Value null at "
 			     "'targets.%zu.member.id' failed to satisfy constraint: Member must not be null", i + 1);
 			return NULL;
 		}
 		if (port && (json_integer_value(port) < 1 || json_integer_value(port) > 65535)) {
-			fail(c, "ValidationError", "Port must be between 1 and 65535");
+			FAIL(c, "ValidationError", "Port must be between 1 and 65535");
 			return NULL;
 		}
-		if (need_registered && !find_target(c->elb, tg->arn, id, target_port(tg, v))) {
-			fail(c, "InvalidTarget", "The following targets are not registered in target group '%s': '%s'",
+		if (need_registered && !find_target(c->ctx, tg->arn, id, target_port(tg, v))) {
+			FAIL(c, "InvalidTarget", "The following targets are not registered in target group '%s': '%s'",
 			     tg->arn, id);
 			return NULL;
 		}
@@ -1554,9 +1530,9 @@ static struct elb_obj *targets_call(struct call *c, int need_registered)
 	return tg;
 }
 
-static int op_register_targets(struct call *c)
+static int op_register_targets(struct sw_engine_call *c)
 {
-	struct sw_elbv2 *elb = c->elb;
+	struct sw_elbv2 *elb = c->ctx;
 	struct elb_obj *tg = targets_call(c, 0);
 	json_t *v;
 	size_t i;
@@ -1577,9 +1553,9 @@ static int op_register_targets(struct call *c)
 	return 0;
 }
 
-static int op_deregister_targets(struct call *c)
+static int op_deregister_targets(struct sw_engine_call *c)
 {
-	struct sw_elbv2 *elb = c->elb;
+	struct sw_elbv2 *elb = c->ctx;
 	struct elb_obj *tg = targets_call(c, 1);
 	json_t *v;
 	size_t i;
@@ -1679,9 +1655,9 @@ static json_t *health_doc(struct sw_elbv2 *elb, const struct elb_obj *tg, const 
 	return doc;
 }
 
-static int op_describe_target_health(struct call *c)
+static int op_describe_target_health(struct sw_engine_call *c)
 {
-	struct sw_elbv2 *elb = c->elb;
+	struct sw_elbv2 *elb = c->ctx;
 	struct elb_obj *tg;
 	json_t *list = json_array(), *v;
 	size_t i;
@@ -1693,7 +1669,7 @@ static int op_describe_target_health(struct call *c)
 	tg = find_obj(elb, K_TG, in_str(c, "TargetGroupArn"));
 	if (!tg) {
 		json_decref(list);
-		return fail(c, "TargetGroupNotFound", "One or more target groups not found");
+		return FAIL(c, "TargetGroupNotFound", "One or more target groups not found");
 	}
 	if (json_array_size(in_get(c, "Targets"))) {
 		json_array_foreach(in_get(c, "Targets"), i, v) {
@@ -1701,7 +1677,7 @@ static int op_describe_target_health(struct call *c)
 			int port = target_port(tg, v);
 			if (!id) {
 				json_decref(list);
-				return fail(c, "ValidationError", "A target ID must be specified");
+				return FAIL(c, "ValidationError", "A target ID must be specified");
 			}
 			json_array_append_new(list, health_doc(elb, tg, id, port, find_target(elb, tg->arn, id, port)));
 		}
@@ -1727,19 +1703,19 @@ static struct elb_obj *any_obj(struct sw_elbv2 *elb, const char *arn)
 	return NULL;
 }
 
-static int not_found_for(struct call *c, const char *arn)
+static int not_found_for(struct sw_engine_call *c, const char *arn)
 {
 	if (arn && strstr(arn, ":targetgroup/"))
-		return fail(c, "TargetGroupNotFound", "One or more target groups not found");
+		return FAIL(c, "TargetGroupNotFound", "One or more target groups not found");
 	if (arn && strstr(arn, ":listener-rule/"))
-		return fail(c, "RuleNotFound", "One or more rules not found");
+		return FAIL(c, "RuleNotFound", "One or more rules not found");
 	if (arn && strstr(arn, ":listener/"))
-		return fail(c, "ListenerNotFound", "One or more listeners not found");
-	return fail(c, "LoadBalancerNotFound", "One or more load balancers not found");
+		return FAIL(c, "ListenerNotFound", "One or more listeners not found");
+	return FAIL(c, "LoadBalancerNotFound", "One or more load balancers not found");
 }
 
 /* AddTags / RemoveTags: ResourceArns (and what) given, each naming something; else the call fails. */
-static int tag_call(struct call *c, const char *what)
+static int tag_call(struct sw_engine_call *c, const char *what)
 {
 	json_t *v;
 	size_t i;
@@ -1747,7 +1723,7 @@ static int tag_call(struct call *c, const char *what)
 	if (need(c, "ResourceArns") < 0 || need(c, what) < 0)
 		return -1;
 	json_array_foreach(in_get(c, "ResourceArns"), i, v)
-		if (!any_obj(c->elb, json_string_value(v)))
+		if (!any_obj(c->ctx, json_string_value(v)))
 			return not_found_for(c, json_string_value(v));
 	return 0;
 }
@@ -1763,7 +1739,7 @@ static void tag_remove(json_t *tags, const json_t *key)
 		}
 }
 
-static int op_add_tags(struct call *c)
+static int op_add_tags(struct sw_engine_call *c)
 {
 	json_t *v, *t;
 	size_t i, j;
@@ -1771,22 +1747,22 @@ static int op_add_tags(struct call *c)
 	if (tag_call(c, "Tags") < 0)
 		return -1;
 	json_array_foreach(in_get(c, "ResourceArns"), i, v) {
-		struct elb_obj *o = any_obj(c->elb, json_string_value(v));
+		struct elb_obj *o = any_obj(c->ctx, json_string_value(v));
 		json_t *tags = json_object_get(o->st, "tags");
 		json_array_foreach(in_get(c, "Tags"), j, t) {
 			json_t *key = json_object_get(t, "Key");
 			if (!json_is_string(key))
-				return fail(c, "ValidationError", "A tag key must be specified");
+				return FAIL(c, "ValidationError", "A tag key must be specified");
 			tag_remove(tags, key);
 			json_array_append(tags, t);
 		}
-		if (save_obj(c->elb, o) < 0)
+		if (save_obj(c->ctx, o) < 0)
 			return db_failed(c);
 	}
 	return 0;
 }
 
-static int op_remove_tags(struct call *c)
+static int op_remove_tags(struct sw_engine_call *c)
 {
 	json_t *v, *key;
 	size_t i, j;
@@ -1794,17 +1770,17 @@ static int op_remove_tags(struct call *c)
 	if (tag_call(c, "TagKeys") < 0)
 		return -1;
 	json_array_foreach(in_get(c, "ResourceArns"), i, v) {
-		struct elb_obj *o = any_obj(c->elb, json_string_value(v));
+		struct elb_obj *o = any_obj(c->ctx, json_string_value(v));
 		json_t *tags = json_object_get(o->st, "tags");
 		json_array_foreach(in_get(c, "TagKeys"), j, key)
 			tag_remove(tags, key);
-		if (save_obj(c->elb, o) < 0)
+		if (save_obj(c->ctx, o) < 0)
 			return db_failed(c);
 	}
 	return 0;
 }
 
-static int op_describe_tags(struct call *c)
+static int op_describe_tags(struct sw_engine_call *c)
 {
 	json_t *list = json_array(), *v;
 	size_t i;
@@ -1814,7 +1790,7 @@ static int op_describe_tags(struct call *c)
 		return -1;
 	}
 	json_array_foreach(in_get(c, "ResourceArns"), i, v) {
-		struct elb_obj *o = any_obj(c->elb, json_string_value(v));
+		struct elb_obj *o = any_obj(c->ctx, json_string_value(v));
 		if (!o) {
 			json_decref(list);
 			return not_found_for(c, json_string_value(v));
@@ -1828,108 +1804,45 @@ static int op_describe_tags(struct call *c)
 
 /* ---- the API --------------------------------------------------------------------- */
 
-static const struct {
-	const char *name;
-	int (*fn)(struct call *c);
-} ops[] = {
-	{ "CreateLoadBalancer", op_create_load_balancer },
-	{ "DescribeLoadBalancers", op_describe_load_balancers },
-	{ "DeleteLoadBalancer", op_delete_load_balancer },
-	{ "CreateTargetGroup", op_create_target_group },
-	{ "DescribeTargetGroups", op_describe_target_groups },
-	{ "ModifyTargetGroup", op_modify_target_group },
-	{ "DeleteTargetGroup", op_delete_target_group },
-	{ "DescribeTargetGroupAttributes", op_describe_target_group_attributes },
-	{ "ModifyTargetGroupAttributes", op_modify_target_group_attributes },
-	{ "CreateListener", op_create_listener },
-	{ "DescribeListeners", op_describe_listeners },
-	{ "DeleteListener", op_delete_listener },
-	{ "CreateRule", op_create_rule },
-	{ "DescribeRules", op_describe_rules },
-	{ "ModifyRule", op_modify_rule },
-	{ "DeleteRule", op_delete_rule },
-	{ "RegisterTargets", op_register_targets },
-	{ "DeregisterTargets", op_deregister_targets },
-	{ "DescribeTargetHealth", op_describe_target_health },
-	{ "AddTags", op_add_tags },
-	{ "RemoveTags", op_remove_tags },
-	{ "DescribeTags", op_describe_tags },
+static const struct sw_engine_api_op ops[] = {
+	{ "CreateLoadBalancer", op_create_load_balancer, 0 },
+	{ "DescribeLoadBalancers", op_describe_load_balancers, 0 },
+	{ "DeleteLoadBalancer", op_delete_load_balancer, 0 },
+	{ "CreateTargetGroup", op_create_target_group, 0 },
+	{ "DescribeTargetGroups", op_describe_target_groups, 0 },
+	{ "ModifyTargetGroup", op_modify_target_group, 0 },
+	{ "DeleteTargetGroup", op_delete_target_group, 0 },
+	{ "DescribeTargetGroupAttributes", op_describe_target_group_attributes, 0 },
+	{ "ModifyTargetGroupAttributes", op_modify_target_group_attributes, 0 },
+	{ "CreateListener", op_create_listener, 0 },
+	{ "DescribeListeners", op_describe_listeners, 0 },
+	{ "DeleteListener", op_delete_listener, 0 },
+	{ "CreateRule", op_create_rule, 0 },
+	{ "DescribeRules", op_describe_rules, 0 },
+	{ "ModifyRule", op_modify_rule, 0 },
+	{ "DeleteRule", op_delete_rule, 0 },
+	{ "RegisterTargets", op_register_targets, 0 },
+	{ "DeregisterTargets", op_deregister_targets, 0 },
+	{ "DescribeTargetHealth", op_describe_target_health, 0 },
+	{ "AddTags", op_add_tags, 0 },
+	{ "RemoveTags", op_remove_tags, 0 },
+	{ "DescribeTags", op_describe_tags, 0 },
+	{ NULL, NULL, 0 },
 };
-
-static void xml_error(const struct sw_engine_api *api, const struct sw_engine_request *req,
-		      struct sw_engine_response *res, int status, const char *code, const char *message)
-{
-	res->status = status;
-	res->content_type = "text/xml";
-	sw_buf_reset(&res->body);
-	sw_aws_query_render_error(&res->body, &sw_aws_elbv2_model, status >= 500 ? "Receiver" : "Sender", code,
-				  message, req->request_id);
-}
 
 static void elbv2_handle(const struct sw_engine_api *api, struct sw_engine *e, const struct sw_engine_request *req,
 			 struct sw_engine_response *res)
 {
-	struct sw_elbv2 *elb = api->ctx;
-	struct call c;
-	char *action = NULL;
-	json_t *params = NULL;
-	const char *body = req->body;
-	size_t len = req->body_len, i;
-	int rc, (*fn)(struct call *) = NULL;
-
-	memset(&c, 0, sizeof(c));
-	sw_buf_init(&c.msg, 0);
-	if (!elb) {
-		xml_error(api, req, res, 503, "ServiceUnavailable", "ELBv2 is not running in this engine");
-		goto cleanup;
+	if (!api->ctx) {
+		sw_engine_api_query_error(api, req, res, 503, "ServiceUnavailable", "ELBv2 is not running in this engine");
+		return;
 	}
-	if (!len && req->query && *req->query) {
-		body = req->query;
-		len = strlen(req->query);
-	}
-	rc = sw_aws_query_parse_params(&action, &params, &sw_aws_elbv2_model, body, len);
-	if (rc == SW_ENOTFOUND) {
-		xml_error(api, req, res, 400, "InvalidAction", sw_error_last());
-		goto cleanup;
-	}
-	if (rc < 0) {
-		xml_error(api, req, res, 400, "ValidationError", sw_error_last());
-		goto cleanup;
-	}
-	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-		if (!strcmp(ops[i].name, action))
-			fn = ops[i].fn;
-	if (!fn) {
-		xml_error(api, req, res, 400, "InvalidAction", "slipway-engine does not implement this action");
-		goto cleanup;
-	}
-	c.elb = elb;
-	c.request_id = req->request_id;
-	c.in = params;
-	c.out = json_object();
-	pthread_mutex_lock(&e->lock);
-	fn(&c);
-	pthread_mutex_unlock(&e->lock);
-	if (c.code) {
-		xml_error(api, req, res, c.status, c.code, c.msg.ptr);
-		goto cleanup;
-	}
-	res->status = 200;
-	res->content_type = "text/xml";
-	if (sw_aws_query_render(&res->body, &sw_aws_elbv2_model, action, c.out, req->request_id) < 0) {
-		sw_log_error("elbv2: %s", sw_error_last());
-		xml_error(api, req, res, 500, "InternalFailure", sw_error_last());
-	}
-
-cleanup:
-	json_decref(c.out);
-	json_decref(params);
-	free(action);
-	sw_buf_release(&c.msg);
+	sw_engine_api_query_serve(api, e, req, res);
 }
 
 struct sw_engine_api sw_engine_elbv2_api = {
-	"elbv2", "elasticloadbalancing", NULL, SW_SIGV4_QUERY, NULL, elbv2_handle, xml_error,
+	"elbv2", &sw_aws_elbv2_model, SW_SIGV4_QUERY, ops, "ValidationError", NULL, elbv2_handle,
+	sw_engine_api_query_error,
 };
 
 /* ---- the seam (lb.h): engine lock held ------------------------------------------- */

@@ -1,7 +1,7 @@
 #ifndef SW_ENGINE_ELB_ELB_H
 #define SW_ENGINE_ELB_ELB_H
 
-#include "engine/api/awsjson.h"
+#include "engine/api/awsquery.h"
 #include "engine/run/balancer.h"
 
 /*

@@ -19,7 +19,6 @@
 #include "common/xalloc.h"
 #include "common/banned.h"
 
-#define LOGS_TARGET_PREFIX "Logs_20140328"
 #define MAX_EVENT_BYTES (256 * 1024 - 26)   /* CloudWatch: 256 KiB with 26 bytes per event */
 #define MAX_PAGE_BYTES (1024 * 1024)
 #define RESCAN_SECONDS 30
@@ -750,7 +749,7 @@ static int valid_group_name(struct sw_engine_call *c, const char *name)
 	for (p = name; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
 		      *p == '.' || *p == '-' || *p == '_' || *p == '/' || *p == '#'))
-			return sw_engine_fail(c, 400, "InvalidParameterException", "1 validation error detected: Value "
+			return sw_engine_api_call_fail(c, 400, "InvalidParameterException", "1 validation error detected: Value "
 					      "'%s' at 'logGroupName' failed to satisfy constraint: Member must satisfy "
 					      "regular expression pattern: [\\.\\-_/#A-Za-z0-9]+", name);
 	return 0;
@@ -759,7 +758,7 @@ static int valid_group_name(struct sw_engine_call *c, const char *name)
 static int valid_stream_name(struct sw_engine_call *c, const char *name)
 {
 	if (strchr(name, ':') || strchr(name, '*'))
-		return sw_engine_fail(c, 400, "InvalidParameterException", "1 validation error detected: Value "
+		return sw_engine_api_call_fail(c, 400, "InvalidParameterException", "1 validation error detected: Value "
 				      "'%s' at 'logStreamName' failed to satisfy constraint: Member must satisfy "
 				      "regular expression pattern: [^:*]*", name);
 	return 0;
@@ -774,10 +773,10 @@ static void group_arn(struct sw_engine *e, struct sw_buf *out, const char *name,
 /* logGroupName, or logGroupIdentifier (a name or an ARN). NULL after failing the call. */
 static const char *group_param(struct sw_engine_call *c, struct sw_buf *tmp)
 {
-	const char *name = sw_engine_in_str(c, "logGroupName");
-	const char *ident = sw_engine_in_str(c, "logGroupIdentifier");
+	const char *name = sw_engine_api_call_str(c, "logGroupName");
+	const char *ident = sw_engine_api_call_str(c, "logGroupIdentifier");
 	if (name && ident) {
-		sw_engine_fail(c, 400, "InvalidParameterException", "LogGroup name and LogGroup ARN are mutually exclusive "
+		sw_engine_api_call_fail(c, 400, "InvalidParameterException", "LogGroup name and LogGroup ARN are mutually exclusive "
 			       "parameters.");
 		return NULL;
 	}
@@ -795,7 +794,7 @@ static const char *group_param(struct sw_engine_call *c, struct sw_buf *tmp)
 		name = tmp->ptr;
 	}
 	if (!name) {
-		sw_engine_fail(c, 400, "InvalidParameterException", "Either LogGroup name or LogGroup ARN must be present.");
+		sw_engine_api_call_fail(c, 400, "InvalidParameterException", "Either LogGroup name or LogGroup ARN must be present.");
 		return NULL;
 	}
 	return name;
@@ -829,17 +828,17 @@ static long long stream_id(struct sw_logs *l, const char *group, const char *nam
 
 static int no_group(struct sw_engine_call *c)
 {
-	return sw_engine_fail(c, 400, "ResourceNotFoundException", "The specified log group does not exist.");
+	return sw_engine_api_call_fail(c, 400, "ResourceNotFoundException", "The specified log group does not exist.");
 }
 
 static int no_stream(struct sw_engine_call *c)
 {
-	return sw_engine_fail(c, 400, "ResourceNotFoundException", "The specified log stream does not exist.");
+	return sw_engine_api_call_fail(c, 400, "ResourceNotFoundException", "The specified log stream does not exist.");
 }
 
 static int db_fail(struct sw_engine_call *c)
 {
-	return sw_engine_fail(c, 500, "ServiceUnavailableException", "%s", sw_error_last());
+	return sw_engine_api_call_fail(c, 500, "ServiceUnavailableException", "%s", sw_error_last());
 }
 
 static int valid_retention(long long days)
@@ -856,7 +855,7 @@ static int valid_retention(long long days)
 static int op_create_log_group(struct sw_engine_call *c)
 {
 	struct sw_logs *l = the_logs;
-	const char *name = sw_engine_in_str(c, "logGroupName");
+	const char *name = sw_engine_api_call_str(c, "logGroupName");
 	sqlite3_stmt *st = NULL;
 	int ret = 0;
 
@@ -864,14 +863,14 @@ static int op_create_log_group(struct sw_engine_call *c)
 		return -1;
 	pthread_mutex_lock(&l->lock);
 	if (group_exists(l, name)) {
-		ret = sw_engine_fail(c, 400, "ResourceAlreadyExistsException", "The specified log group already exists");
+		ret = sw_engine_api_call_fail(c, 400, "ResourceAlreadyExistsException", "The specified log group already exists");
 	} else if (sw_store_prepare(l->db, &st, "INSERT INTO groups (name, created) VALUES (?, ?)") < 0) {
 		ret = db_fail(c);
 	} else {
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, now_ms());
 		if (sqlite3_step(st) != SQLITE_DONE)
-			ret = sw_engine_fail(c, 500, "ServiceUnavailableException", "%s", sqlite3_errmsg(l->db));
+			ret = sw_engine_api_call_fail(c, 500, "ServiceUnavailableException", "%s", sqlite3_errmsg(l->db));
 	}
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&l->lock);
@@ -881,7 +880,7 @@ static int op_create_log_group(struct sw_engine_call *c)
 static int op_delete_log_group(struct sw_engine_call *c)
 {
 	struct sw_logs *l = the_logs;
-	const char *name = sw_engine_in_str(c, "logGroupName");
+	const char *name = sw_engine_api_call_str(c, "logGroupName");
 	sqlite3_stmt *st = NULL;
 	int ret = 0;
 
@@ -893,7 +892,7 @@ static int op_delete_log_group(struct sw_engine_call *c)
 	else {
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE)
-			ret = sw_engine_fail(c, 500, "ServiceUnavailableException", "%s", sqlite3_errmsg(l->db));
+			ret = sw_engine_api_call_fail(c, 500, "ServiceUnavailableException", "%s", sqlite3_errmsg(l->db));
 	}
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&l->lock);
@@ -914,9 +913,9 @@ static long long offset_token(const char *t)
 static int op_describe_log_groups(struct sw_engine_call *c)
 {
 	struct sw_logs *l = the_logs;
-	const char *prefix = sw_engine_in_str(c, "logGroupNamePrefix");
-	const char *pattern = sw_engine_in_str(c, "logGroupNamePattern");
-	long long limit = sw_engine_in_int(c, "limit", 50), off = offset_token(sw_engine_in_str(c, "nextToken"));
+	const char *prefix = sw_engine_api_call_str(c, "logGroupNamePrefix");
+	const char *pattern = sw_engine_api_call_str(c, "logGroupNamePattern");
+	long long limit = sw_engine_api_call_int(c, "limit", 50), off = offset_token(sw_engine_api_call_str(c, "nextToken"));
 	struct sw_buf arn = SW_BUF_INIT, like = SW_BUF_INIT;
 	sqlite3_stmt *st = NULL;
 	json_t *groups = json_array();
@@ -925,11 +924,11 @@ static int op_describe_log_groups(struct sw_engine_call *c)
 
 	if (off < 0) {
 		json_decref(groups);
-		return sw_engine_fail(c, 400, "InvalidParameterException", "The specified nextToken is invalid.");
+		return sw_engine_api_call_fail(c, 400, "InvalidParameterException", "The specified nextToken is invalid.");
 	}
 	if (prefix && pattern) {
 		json_decref(groups);
-		return sw_engine_fail(c, 400, "InvalidParameterException", "LogGroup name prefix and LogGroup name pattern "
+		return sw_engine_api_call_fail(c, 400, "InvalidParameterException", "LogGroup name prefix and LogGroup name pattern "
 				      "are mutually exclusive parameters.");
 	}
 	pthread_mutex_lock(&l->lock);
@@ -972,7 +971,7 @@ static int op_describe_log_groups(struct sw_engine_call *c)
 static int op_create_log_stream(struct sw_engine_call *c)
 {
 	struct sw_logs *l = the_logs;
-	const char *group = sw_engine_in_str(c, "logGroupName"), *name = sw_engine_in_str(c, "logStreamName");
+	const char *group = sw_engine_api_call_str(c, "logGroupName"), *name = sw_engine_api_call_str(c, "logStreamName");
 	long long id = 0;
 	int ret = 0;
 
@@ -982,7 +981,7 @@ static int op_create_log_stream(struct sw_engine_call *c)
 	if (!group_exists(l, group))
 		ret = no_group(c);
 	else if (stream_id(l, group, name))
-		ret = sw_engine_fail(c, 400, "ResourceAlreadyExistsException", "The specified log stream already exists");
+		ret = sw_engine_api_call_fail(c, 400, "ResourceAlreadyExistsException", "The specified log stream already exists");
 	else if (ensure_stream(l, group, name, 0, 0, &id) < 0)
 		ret = db_fail(c);
 	pthread_mutex_unlock(&l->lock);
@@ -992,7 +991,7 @@ static int op_create_log_stream(struct sw_engine_call *c)
 static int op_delete_log_stream(struct sw_engine_call *c)
 {
 	struct sw_logs *l = the_logs;
-	const char *group = sw_engine_in_str(c, "logGroupName"), *name = sw_engine_in_str(c, "logStreamName");
+	const char *group = sw_engine_api_call_str(c, "logGroupName"), *name = sw_engine_api_call_str(c, "logStreamName");
 	sqlite3_stmt *st = NULL;
 	long long id;
 	int ret = 0;
@@ -1015,10 +1014,10 @@ static int op_describe_log_streams(struct sw_engine_call *c)
 {
 	struct sw_logs *l = the_logs;
 	struct sw_buf tmp = SW_BUF_INIT, arn = SW_BUF_INIT, sql = SW_BUF_INIT;
-	const char *group, *prefix = sw_engine_in_str(c, "logStreamNamePrefix");
-	const char *order = sw_engine_in_str(c, "orderBy");
-	int desc = sw_engine_in_bool(c, "descending", 0), by_time = order && !strcmp(order, "LastEventTime");
-	long long limit = sw_engine_in_int(c, "limit", 50), off = offset_token(sw_engine_in_str(c, "nextToken"));
+	const char *group, *prefix = sw_engine_api_call_str(c, "logStreamNamePrefix");
+	const char *order = sw_engine_api_call_str(c, "orderBy");
+	int desc = sw_engine_api_call_bool(c, "descending", 0), by_time = order && !strcmp(order, "LastEventTime");
+	long long limit = sw_engine_api_call_int(c, "limit", 50), off = offset_token(sw_engine_api_call_str(c, "nextToken"));
 	sqlite3_stmt *st = NULL;
 	json_t *streams = NULL;
 	long long n = 0;
@@ -1027,11 +1026,11 @@ static int op_describe_log_streams(struct sw_engine_call *c)
 	if (!(group = group_param(c, &tmp)))
 		goto cleanup;
 	if (off < 0) {
-		ret = sw_engine_fail(c, 400, "InvalidParameterException", "The specified nextToken is invalid.");
+		ret = sw_engine_api_call_fail(c, 400, "InvalidParameterException", "The specified nextToken is invalid.");
 		goto cleanup;
 	}
 	if (by_time && prefix) {
-		ret = sw_engine_fail(c, 400, "InvalidParameterException", "Cannot order by LastEventTime with a "
+		ret = sw_engine_api_call_fail(c, 400, "InvalidParameterException", "Cannot order by LastEventTime with a "
 				     "logStreamNamePrefix.");
 		goto cleanup;
 	}
@@ -1093,13 +1092,13 @@ cleanup:
 static int op_put_retention_policy(struct sw_engine_call *c)
 {
 	struct sw_logs *l = the_logs;
-	const char *group = sw_engine_in_str(c, "logGroupName");
-	long long days = sw_engine_in_int(c, "retentionInDays", 0);
+	const char *group = sw_engine_api_call_str(c, "logGroupName");
+	long long days = sw_engine_api_call_int(c, "retentionInDays", 0);
 	sqlite3_stmt *st = NULL;
 	int ret = 0;
 
 	if (!valid_retention(days))
-		return sw_engine_fail(c, 400, "InvalidParameterException", "1 validation error detected: Value '%lld' at "
+		return sw_engine_api_call_fail(c, 400, "InvalidParameterException", "1 validation error detected: Value '%lld' at "
 				      "'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: "
 				      "[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, "
 				      "2557, 2922, 3288, 3653]", days);
@@ -1121,7 +1120,7 @@ static int op_put_retention_policy(struct sw_engine_call *c)
 static int op_delete_retention_policy(struct sw_engine_call *c)
 {
 	struct sw_logs *l = the_logs;
-	const char *group = sw_engine_in_str(c, "logGroupName");
+	const char *group = sw_engine_api_call_str(c, "logGroupName");
 	sqlite3_stmt *st = NULL;
 	int ret = 0;
 
@@ -1140,8 +1139,8 @@ static int op_delete_retention_policy(struct sw_engine_call *c)
 static int op_put_log_events(struct sw_engine_call *c)
 {
 	struct sw_logs *l = the_logs;
-	const char *group = sw_engine_in_str(c, "logGroupName"), *name = sw_engine_in_str(c, "logStreamName");
-	json_t *events = sw_engine_in(c, "logEvents"), *ev, *rejected = NULL;
+	const char *group = sw_engine_api_call_str(c, "logGroupName"), *name = sw_engine_api_call_str(c, "logStreamName");
+	json_t *events = sw_engine_api_call_get(c, "logEvents"), *ev, *rejected = NULL;
 	struct line *lines = NULL;
 	long long now = now_ms(), prev = 0, id = 0, retention = 0;
 	size_t i, n = 0;
@@ -1154,7 +1153,7 @@ static int op_put_log_events(struct sw_engine_call *c)
 		long long ts = json_integer_value(json_object_get(ev, "timestamp"));
 		const char *msg = json_string_value(json_object_get(ev, "message"));
 		if (i && ts < prev) {
-			ret = sw_engine_fail(c, 400, "InvalidParameterException", "Log events in a single PutLogEvents "
+			ret = sw_engine_api_call_fail(c, 400, "InvalidParameterException", "Log events in a single PutLogEvents "
 					     "request must be in chronological order.");
 			goto cleanup;
 		}
@@ -1250,12 +1249,12 @@ static int op_get_log_events(struct sw_engine_call *c)
 {
 	struct sw_logs *l = the_logs;
 	struct sw_buf tmp = SW_BUF_INIT;
-	const char *group, *name = sw_engine_in_str(c, "logStreamName"), *token = sw_engine_in_str(c, "nextToken");
-	json_t *jstart = sw_engine_in(c, "startTime"), *jend = sw_engine_in(c, "endTime");
+	const char *group, *name = sw_engine_api_call_str(c, "logStreamName"), *token = sw_engine_api_call_str(c, "nextToken");
+	json_t *jstart = sw_engine_api_call_get(c, "startTime"), *jend = sw_engine_api_call_get(c, "endTime");
 	long long start = jstart ? json_integer_value(jstart) : 0;
 	long long end = jend ? json_integer_value(jend) : INT64_MAX;
-	long long limit = sw_engine_in_int(c, "limit", 10000), id, pts = 0, pid = 0;
-	int head = sw_engine_in_bool(c, "startFromHead", 0), backward, have_pos = 0;
+	long long limit = sw_engine_api_call_int(c, "limit", 10000), id, pts = 0, pid = 0;
+	int head = sw_engine_api_call_bool(c, "startFromHead", 0), backward, have_pos = 0;
 	sqlite3_stmt *st = NULL;
 	json_t *events = NULL;
 	size_t bytes = 0;
@@ -1270,7 +1269,7 @@ static int op_get_log_events(struct sw_engine_call *c)
 		} else if (parse_position(token, 'b', &pts, &pid) == 0) {
 			backward = 1;
 		} else {
-			ret = sw_engine_fail(c, 400, "InvalidParameterException", "The specified nextToken is invalid.");
+			ret = sw_engine_api_call_fail(c, 400, "InvalidParameterException", "The specified nextToken is invalid.");
 			goto cleanup;
 		}
 		have_pos = 1;
@@ -1421,12 +1420,12 @@ static int op_filter_log_events(struct sw_engine_call *c)
 	struct sw_logs *l = the_logs;
 	struct sw_buf tmp = SW_BUF_INIT, why = SW_BUF_INIT, sql = SW_BUF_INIT;
 	struct pattern pat = { SW_STRVEC_INIT, SW_STRVEC_INIT, SW_STRVEC_INIT };
-	const char *group, *prefix = sw_engine_in_str(c, "logStreamNamePrefix"), *token = sw_engine_in_str(c, "nextToken");
-	json_t *names = sw_engine_in(c, "logStreamNames"), *jstart = sw_engine_in(c, "startTime");
-	json_t *jend = sw_engine_in(c, "endTime"), *events = NULL, *searched = NULL, *v;
+	const char *group, *prefix = sw_engine_api_call_str(c, "logStreamNamePrefix"), *token = sw_engine_api_call_str(c, "nextToken");
+	json_t *names = sw_engine_api_call_get(c, "logStreamNames"), *jstart = sw_engine_api_call_get(c, "startTime");
+	json_t *jend = sw_engine_api_call_get(c, "endTime"), *events = NULL, *searched = NULL, *v;
 	long long start = jstart ? json_integer_value(jstart) : 0;
 	long long end = jend ? json_integer_value(jend) : INT64_MAX;
-	long long limit = sw_engine_in_int(c, "limit", 10000), pts = 0, pid = 0, scanned = 0;
+	long long limit = sw_engine_api_call_int(c, "limit", 10000), pts = 0, pid = 0, scanned = 0;
 	long long last_ts = 0, last_id = 0;
 	sqlite3_stmt *st = NULL;
 	size_t i, bytes = 0;
@@ -1435,19 +1434,19 @@ static int op_filter_log_events(struct sw_engine_call *c)
 	if (!(group = group_param(c, &tmp)))
 		goto cleanup;
 	if (names && prefix) {
-		ret = sw_engine_fail(c, 400, "InvalidParameterException", "You cannot specify both logStreamNames and "
+		ret = sw_engine_api_call_fail(c, 400, "InvalidParameterException", "You cannot specify both logStreamNames and "
 				     "logStreamNamePrefix.");
 		goto cleanup;
 	}
 	if (token) {
 		if (parse_position(token, 'f', &pts, &pid) < 0) {
-			ret = sw_engine_fail(c, 400, "InvalidParameterException", "The specified nextToken is invalid.");
+			ret = sw_engine_api_call_fail(c, 400, "InvalidParameterException", "The specified nextToken is invalid.");
 			goto cleanup;
 		}
 		have_pos = 1;
 	}
-	if (sw_engine_in_str(c, "filterPattern") && pattern_parse(&pat, sw_engine_in_str(c, "filterPattern"), &why) < 0) {
-		ret = sw_engine_fail(c, 400, "InvalidParameterException", "%s", why.ptr);
+	if (sw_engine_api_call_str(c, "filterPattern") && pattern_parse(&pat, sw_engine_api_call_str(c, "filterPattern"), &why) < 0) {
+		ret = sw_engine_api_call_fail(c, 400, "InvalidParameterException", "%s", why.ptr);
 		goto cleanup;
 	}
 	sw_buf_adds(&sql, "SELECT e.id, e.ts, e.ingest, e.message, s.name FROM events e JOIN streams s ON s.id = e.stream "
@@ -1536,7 +1535,7 @@ cleanup:
 	return ret;
 }
 
-static const struct sw_engine_json_op logs_ops[] = {
+static const struct sw_engine_api_op logs_ops[] = {
 	{ "CreateLogGroup", op_create_log_group, 1 },
 	{ "DescribeLogGroups", op_describe_log_groups, 1 },
 	{ "DeleteLogGroup", op_delete_log_group, 1 },
@@ -1555,15 +1554,16 @@ static void logs_handle(const struct sw_engine_api *api, struct sw_engine *e, co
 			struct sw_engine_response *res)
 {
 	if (!the_logs) {
-		sw_engine_json_error(api, req, res, 503, "ServiceUnavailableException", "CloudWatch Logs is not running "
-				     "in this engine");
+		sw_engine_api_json_error(api, req, res, 503, "ServiceUnavailableException", "CloudWatch Logs is not running "
+					 "in this engine");
 		return;
 	}
-	sw_engine_json_serve(e, req, res, &sw_aws_logs_model, logs_ops, "InvalidParameterException");
+	sw_engine_api_json_serve(api, e, req, res);
 }
 
 const struct sw_engine_api sw_engine_logs_api = {
-	"logs", "logs", LOGS_TARGET_PREFIX, SW_SIGV4_JSON, NULL, logs_handle, sw_engine_json_error,
+	"logs", &sw_aws_logs_model, SW_SIGV4_JSON, logs_ops, "InvalidParameterException", NULL, logs_handle,
+	sw_engine_api_json_error,
 };
 
 /* ---- life cycle ------------------------------------------------------------------- */

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "engine/api/awsjson.h"
 #include "engine/engine.h"
 #include "common/banned.h"
 
@@ -28,20 +27,6 @@ static void arn_names(void **state)
 	sw_buf_release(&cl);
 }
 
-static void tokens(void **state)
-{
-	json_t *o = json_object();
-	assert_int_equal(sw_engine_token_parse(NULL), 0);
-	assert_int_equal(sw_engine_token_parse("swtok-20"), 20);
-	assert_int_equal(sw_engine_token_parse("garbage"), -1);
-	assert_int_equal(sw_engine_token_parse("swtok--1"), -1);
-	sw_engine_token_set(o, 0, 10, 10);
-	assert_null(json_object_get(o, "nextToken"));
-	sw_engine_token_set(o, 10, 10, 25);
-	assert_string_equal(json_string_value(json_object_get(o, "nextToken")), "swtok-20");
-	json_decref(o);
-}
-
 static void ids(void **state)
 {
 	struct sw_buf b = SW_BUF_INIT;
@@ -62,7 +47,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(arn_names),
-		cmocka_unit_test(tokens),
 		cmocka_unit_test(ids),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

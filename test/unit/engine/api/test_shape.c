@@ -18,7 +18,7 @@ static int check(const char *table_op, const char *json, const char **why_out)
 	assert_non_null(s);
 	assert_non_null(doc);
 	sw_buf_reset(&why);
-	ret = sw_engine_shape_validate(&sw_aws_ecs_model, s, doc, &why);
+	ret = sw_engine_api_shape_validate(&sw_aws_ecs_model, s, doc, &why);
 	json_decref(doc);
 	*why_out = why.ptr;
 	return ret;

@@ -9,23 +9,23 @@
 
 static void bucket(void **state)
 {
-	struct sw_engine_throttle t;
+	struct sw_engine_api_throttle t;
 	int i, ok = 0;
 
-	sw_engine_throttle_init(&t, 2, 4);
+	sw_engine_api_throttle_init(&t, 2, 4);
 	for (i = 0; i < 10; i++)
-		ok += sw_engine_throttle_take(&t, 100.0);
+		ok += sw_engine_api_throttle_take(&t, 100.0);
 	assert_int_equal(ok, 4);                        /* the burst */
-	assert_int_equal(sw_engine_throttle_take(&t, 100.4), 0);
-	assert_int_equal(sw_engine_throttle_take(&t, 100.5), 1);   /* 2/s refills one in 0.5 s */
-	assert_int_equal(sw_engine_throttle_take(&t, 100.5), 0);
-	assert_int_equal(sw_engine_throttle_take(&t, 200.0), 1);   /* refill caps at the burst */
-	sw_engine_throttle_release(&t);
+	assert_int_equal(sw_engine_api_throttle_take(&t, 100.4), 0);
+	assert_int_equal(sw_engine_api_throttle_take(&t, 100.5), 1);   /* 2/s refills one in 0.5 s */
+	assert_int_equal(sw_engine_api_throttle_take(&t, 100.5), 0);
+	assert_int_equal(sw_engine_api_throttle_take(&t, 200.0), 1);   /* refill caps at the burst */
+	sw_engine_api_throttle_release(&t);
 
-	sw_engine_throttle_init(&t, 0, 1);              /* off */
+	sw_engine_api_throttle_init(&t, 0, 1);              /* off */
 	for (i = 0; i < 100; i++)
-		assert_int_equal(sw_engine_throttle_take(&t, 1.0), 1);
-	sw_engine_throttle_release(&t);
+		assert_int_equal(sw_engine_api_throttle_take(&t, 1.0), 1);
+	sw_engine_api_throttle_release(&t);
 }
 
 int main(void)

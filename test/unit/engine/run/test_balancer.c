@@ -75,7 +75,7 @@ static const struct sw_engine_lb_ops fake_ops = {
 static struct sw_engine e;
 static struct fake_lb fake;
 
-static int call(sw_engine_json_fn fn, const char *json)
+static int call(sw_engine_api_fn fn, const char *json)
 {
 	struct sw_engine_call c;
 	int ret;
