@@ -1,3 +1,4 @@
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,43 +95,143 @@ int sw_engine_db_meta_set(sqlite3 *db, const char *key, const char *value)
 
 /* ---- documents ---------------------------------------------------------------- */
 
-static void put_str(json_t *o, const char *k, const char *v)
+/*
+ * The state's structs as JSON documents, field by field: one table per struct says
+ * which member goes under which key, both ways. Strings and JSON values are left out
+ * when NULL, times (K_NUM) when 0; enums are stored as their int unless they have a
+ * name (the statuses, written below).
+ */
+enum kind { K_STR, K_NUM, K_LL, K_INT, K_ENUM, K_JSON };
+
+struct field {
+	const char *key;
+	enum kind kind;
+	size_t off;
+};
+
+_Static_assert(sizeof(enum sw_engine_health) == sizeof(int) && sizeof(enum sw_engine_task_lb) == sizeof(int),
+	       "K_ENUM members are stored as an int");
+
+#define TASK(key, kind, member) { key, kind, offsetof(struct sw_engine_task, member) }
+static const struct field task_fields[] = {
+	TASK("arn", K_STR, arn), TASK("id", K_STR, id), TASK("cluster", K_STR, cluster),
+	TASK("taskdef", K_STR, taskdef), TASK("family", K_STR, family), TASK("group", K_STR, group),
+	TASK("startedBy", K_STR, started_by), TASK("launchType", K_STR, launch_type),
+	TASK("service", K_LL, service_id), TASK("deployment", K_STR, deployment),
+	TASK("desiredRunning", K_INT, desired_running), TASK("health", K_ENUM, health),
+	TASK("stopCode", K_STR, stop_code), TASK("stoppedReason", K_STR, stopped_reason),
+	TASK("cpu", K_LL, cpu), TASK("memory", K_LL, memory), TASK("taskCpu", K_STR, task_cpu),
+	TASK("taskMemory", K_STR, task_memory), TASK("overrides", K_JSON, overrides),
+	TASK("networkMode", K_STR, network_mode), TASK("createdAt", K_NUM, created_at),
+	TASK("pullStartedAt", K_NUM, pull_started_at), TASK("pullStoppedAt", K_NUM, pull_stopped_at),
+	TASK("startedAt", K_NUM, started_at), TASK("stoppingAt", K_NUM, stopping_at),
+	TASK("executionStoppedAt", K_NUM, execution_stopped_at), TASK("stoppedAt", K_NUM, stopped_at),
+	TASK("healthyAt", K_NUM, healthy_at), TASK("connectivityAt", K_NUM, connectivity_at),
+	TASK("unhealthyAt", K_NUM, unhealthy_at), TASK("version", K_LL, version), TASK("lb", K_ENUM, lb),
+	TASK("drainUntil", K_NUM, drain_until), TASK("killAt", K_NUM, kill_at), TASK("failed", K_INT, failed),
+	TASK("stopTimeout", K_LL, stop_timeout), { NULL, K_STR, 0 },
+};
+
+#define CONTAINER(key, kind, member) { key, kind, offsetof(struct sw_engine_container, member) }
+static const struct field container_fields[] = {
+	CONTAINER("name", K_STR, name), CONTAINER("arn", K_STR, arn), CONTAINER("image", K_STR, image),
+	CONTAINER("dockerId", K_STR, docker_id), CONTAINER("lastStatus", K_STR, last_status),
+	CONTAINER("reason", K_STR, reason), CONTAINER("imageDigest", K_STR, image_digest), CONTAINER("ip", K_STR, ip),
+	CONTAINER("health", K_ENUM, health), CONTAINER("hasHealthCheck", K_INT, has_health_check),
+	CONTAINER("essential", K_INT, essential), CONTAINER("cpu", K_LL, cpu), CONTAINER("memory", K_LL, memory),
+	CONTAINER("memoryReservation", K_LL, memory_reservation), CONTAINER("bindings", K_JSON, bindings),
+	{ NULL, K_STR, 0 },
+};
+
+#define SERVICE(key, kind, member) { key, kind, offsetof(struct sw_engine_service, member) }
+static const struct field service_fields[] = {
+	SERVICE("arn", K_STR, arn), SERVICE("name", K_STR, name), SERVICE("cluster", K_STR, cluster),
+	SERVICE("desired", K_INT, desired), SERVICE("taskdef", K_STR, taskdef), SERVICE("launchType", K_STR, launch_type),
+	SERVICE("minPct", K_INT, min_pct), SERVICE("maxPct", K_INT, max_pct), SERVICE("cbEnable", K_INT, cb_enable),
+	SERVICE("cbRollback", K_INT, cb_rollback), SERVICE("grace", K_INT, grace_s),
+	SERVICE("loadBalancers", K_JSON, load_balancers), SERVICE("doc", K_JSON, doc),
+	SERVICE("clientToken", K_STR, client_token), SERVICE("createdAt", K_NUM, created_at),
+	SERVICE("updatedAt", K_NUM, updated_at), SERVICE("deletedAt", K_NUM, deleted_at),
+	SERVICE("stableDeployment", K_STR, stable_deployment), SERVICE("stableTaskdef", K_STR, stable_taskdef),
+	SERVICE("failStreak", K_INT, fail_streak), SERVICE("lastFailAt", K_NUM, last_fail_at),
+	SERVICE("placeEventAt", K_NUM, place_event_at), SERVICE("steadyEventAt", K_NUM, steady_event_at),
+	SERVICE("throttleEventAt", K_NUM, throttle_event_at), { NULL, K_STR, 0 },
+};
+
+#define DEPLOYMENT(key, kind, member) { key, kind, offsetof(struct sw_engine_deployment, member) }
+static const struct field deployment_fields[] = {
+	DEPLOYMENT("id", K_STR, id), DEPLOYMENT("taskdef", K_STR, taskdef), DEPLOYMENT("desired", K_INT, desired),
+	DEPLOYMENT("reason", K_STR, rollout_reason), DEPLOYMENT("failed", K_INT, failed_tasks),
+	DEPLOYMENT("createdAt", K_NUM, created_at), DEPLOYMENT("updatedAt", K_NUM, updated_at),
+	DEPLOYMENT("launchType", K_STR, launch_type), { NULL, K_STR, 0 },
+};
+
+#define CLUSTER(key, kind, member) { key, kind, offsetof(struct sw_engine_cluster, member) }
+static const struct field cluster_fields[] = {
+	CLUSTER("name", K_STR, name), CLUSTER("arn", K_STR, arn), CLUSTER("status", K_STR, status),
+	CLUSTER("createdAt", K_NUM, created_at), { NULL, K_STR, 0 },
+};
+
+/* The members of obj that fields name, into o. */
+static void put_fields(json_t *o, const void *obj, const struct field *f)
 {
-	if (v)
-		json_object_set_new(o, k, json_string(v));
+	for (; f->key; f++) {
+		const void *p = (const char *)obj + f->off;
+		char *const *str = p;
+		json_t *const *json = p;
+		int i;
+		switch (f->kind) {
+		case K_STR:
+			if (*str)
+				json_object_set_new(o, f->key, json_string(*str));
+			break;
+		case K_NUM:
+			if (*(const double *)p != 0)
+				json_object_set_new(o, f->key, json_real(*(const double *)p));
+			break;
+		case K_LL:
+			json_object_set_new(o, f->key, json_integer(*(const long long *)p));
+			break;
+		case K_INT:
+		case K_ENUM:
+			memcpy(&i, p, sizeof(i));
+			json_object_set_new(o, f->key, json_integer(i));
+			break;
+		case K_JSON:
+			if (*json)
+				json_object_set(o, f->key, *json);
+			break;
+		}
+	}
 }
 
-static void put_num(json_t *o, const char *k, double v)
+/* The members of obj that fields name, from o (strings and JSON values are new). */
+static void get_fields(json_t *o, void *obj, const struct field *f)
 {
-	if (v != 0)
-		json_object_set_new(o, k, json_real(v));
-}
-
-static void put_int(json_t *o, const char *k, long long v)
-{
-	json_object_set_new(o, k, json_integer(v));
-}
-
-static char *get_str(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? xstrdup(s) : NULL;
-}
-
-static double get_num(json_t *o, const char *k)
-{
-	return json_number_value(json_object_get(o, k));
-}
-
-static long long get_int(json_t *o, const char *k)
-{
-	return json_integer_value(json_object_get(o, k));
-}
-
-static json_t *get_json(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	return v && !json_is_null(v) ? json_incref(v) : NULL;
+	for (; f->key; f++) {
+		void *p = (char *)obj + f->off;
+		json_t *v = json_object_get(o, f->key);
+		int i;
+		switch (f->kind) {
+		case K_STR:
+			*(char **)p = json_string_value(v) ? xstrdup(json_string_value(v)) : NULL;
+			break;
+		case K_NUM:
+			*(double *)p = json_number_value(v);
+			break;
+		case K_LL:
+			*(long long *)p = json_integer_value(v);
+			break;
+		case K_INT:
+		case K_ENUM:
+			i = (int)json_integer_value(v);
+			memcpy(p, &i, sizeof(i));
+			break;
+		case K_JSON:
+			*(json_t **)p = v && !json_is_null(v) ? json_incref(v) : NULL;
+			break;
+		}
+	}
 }
 
 json_t *sw_engine_db_task_doc(const struct sw_engine_task *t)
@@ -139,65 +240,14 @@ json_t *sw_engine_db_task_doc(const struct sw_engine_task *t)
 	json_t *cs = json_array();
 	size_t i;
 
-	put_str(o, "arn", t->arn);
-	put_str(o, "id", t->id);
-	put_str(o, "cluster", t->cluster);
-	put_str(o, "taskdef", t->taskdef);
-	put_str(o, "family", t->family);
-	put_str(o, "group", t->group);
-	put_str(o, "startedBy", t->started_by);
-	put_str(o, "launchType", t->launch_type);
-	put_int(o, "service", t->service_id);
-	put_str(o, "deployment", t->deployment);
-	put_str(o, "last", sw_task_status_name(t->last));
-	put_int(o, "desiredRunning", t->desired_running);
-	put_int(o, "health", t->health);
-	put_str(o, "stopCode", t->stop_code);
-	put_str(o, "stoppedReason", t->stopped_reason);
-	put_int(o, "cpu", t->cpu);
-	put_int(o, "memory", t->memory);
-	put_str(o, "taskCpu", t->task_cpu);
-	put_str(o, "taskMemory", t->task_memory);
-	if (t->overrides)
-		json_object_set(o, "overrides", t->overrides);
-	put_str(o, "networkMode", t->network_mode);
-	put_num(o, "createdAt", t->created_at);
-	put_num(o, "pullStartedAt", t->pull_started_at);
-	put_num(o, "pullStoppedAt", t->pull_stopped_at);
-	put_num(o, "startedAt", t->started_at);
-	put_num(o, "stoppingAt", t->stopping_at);
-	put_num(o, "executionStoppedAt", t->execution_stopped_at);
-	put_num(o, "stoppedAt", t->stopped_at);
-	put_num(o, "healthyAt", t->healthy_at);
-	put_num(o, "connectivityAt", t->connectivity_at);
-	put_num(o, "unhealthyAt", t->unhealthy_at);
-	put_int(o, "version", t->version);
-	put_int(o, "lb", t->lb);
-	put_num(o, "drainUntil", t->drain_until);
-	put_num(o, "killAt", t->kill_at);
-	put_int(o, "failed", t->failed);
-	put_int(o, "stopTimeout", t->stop_timeout);
+	put_fields(o, t, task_fields);
+	json_object_set_new(o, "last", json_string(sw_engine_task_status_name(t->last)));
 	for (i = 0; i < t->nr_containers; i++) {
 		const struct sw_engine_container *c = &t->containers[i];
 		json_t *co = json_object();
-		put_str(co, "name", c->name);
-		put_str(co, "arn", c->arn);
-		put_str(co, "image", c->image);
-		put_str(co, "dockerId", c->docker_id);
-		put_str(co, "lastStatus", c->last_status);
-		put_str(co, "reason", c->reason);
-		put_str(co, "imageDigest", c->image_digest);
-		put_str(co, "ip", c->ip);
-		put_int(co, "health", c->health);
-		put_int(co, "hasHealthCheck", c->has_health_check);
-		put_int(co, "essential", c->essential);
+		put_fields(co, c, container_fields);
 		if (c->has_exit)
-			put_int(co, "exitCode", c->exit_code);
-		put_int(co, "cpu", c->cpu);
-		put_int(co, "memory", c->memory);
-		put_int(co, "memoryReservation", c->memory_reservation);
-		if (c->bindings)
-			json_object_set(co, "bindings", c->bindings);
+			json_object_set_new(co, "exitCode", json_integer(c->exit_code));
 		json_array_append_new(cs, co);
 	}
 	json_object_set_new(o, "containers", cs);
@@ -211,75 +261,26 @@ struct sw_engine_task *sw_engine_db_task_from_doc(json_t *o)
 	int last;
 	size_t i;
 
-	t->arn = get_str(o, "arn");
-	t->id = get_str(o, "id");
-	t->cluster = get_str(o, "cluster");
+	get_fields(o, t, task_fields);
 	if (!t->arn || !t->id || !t->cluster) {
 		sw_engine_task_free(t);
 		return NULL;
 	}
-	t->taskdef = get_str(o, "taskdef");
-	t->family = get_str(o, "family");
-	t->group = get_str(o, "group");
-	t->started_by = get_str(o, "startedBy");
-	t->launch_type = get_str(o, "launchType");
-	t->service_id = get_int(o, "service");
-	t->deployment = get_str(o, "deployment");
-	last = sw_task_status_parse(json_string_value(json_object_get(o, "last")));
-	t->last = last < 0 ? SW_TASK_STOPPED : (enum sw_task_status)last;
-	t->desired_running = (int)get_int(o, "desiredRunning");
-	t->health = (enum sw_health)get_int(o, "health");
-	t->stop_code = get_str(o, "stopCode");
-	t->stopped_reason = get_str(o, "stoppedReason");
-	t->cpu = get_int(o, "cpu");
-	t->memory = get_int(o, "memory");
-	t->task_cpu = get_str(o, "taskCpu");
-	t->task_memory = get_str(o, "taskMemory");
-	t->overrides = get_json(o, "overrides");
-	t->network_mode = get_str(o, "networkMode");
-	t->created_at = get_num(o, "createdAt");
-	t->pull_started_at = get_num(o, "pullStartedAt");
-	t->pull_stopped_at = get_num(o, "pullStoppedAt");
-	t->started_at = get_num(o, "startedAt");
-	t->stopping_at = get_num(o, "stoppingAt");
-	t->execution_stopped_at = get_num(o, "executionStoppedAt");
-	t->stopped_at = get_num(o, "stoppedAt");
-	t->healthy_at = get_num(o, "healthyAt");
-	t->connectivity_at = get_num(o, "connectivityAt");
-	t->unhealthy_at = get_num(o, "unhealthyAt");
-	t->version = get_int(o, "version");
-	t->lb = (enum sw_task_lb)get_int(o, "lb");
-	t->drain_until = get_num(o, "drainUntil");
-	t->kill_at = get_num(o, "killAt");
-	t->failed = (int)get_int(o, "failed");
-	t->stop_timeout = get_int(o, "stopTimeout");
+	last = sw_engine_task_status_parse(json_string_value(json_object_get(o, "last")));
+	t->last = last < 0 ? SW_TASK_STOPPED : (enum sw_engine_task_status)last;
 	t->counted = t->failed;
 	t->nr_containers = json_array_size(cs);
 	t->containers = xcalloc(t->nr_containers ? t->nr_containers : 1, sizeof(*t->containers));
 	for (i = 0; i < t->nr_containers; i++) {
 		json_t *co = json_array_get(cs, i);
 		struct sw_engine_container *c = &t->containers[i];
-		c->name = get_str(co, "name");
+		get_fields(co, c, container_fields);
 		if (!c->name)
 			c->name = xstrdup("?");
-		c->arn = get_str(co, "arn");
-		c->image = get_str(co, "image");
-		c->docker_id = get_str(co, "dockerId");
-		c->last_status = get_str(co, "lastStatus");
-		c->reason = get_str(co, "reason");
-		c->image_digest = get_str(co, "imageDigest");
-		c->ip = get_str(co, "ip");
-		c->health = (enum sw_health)get_int(co, "health");
-		c->has_health_check = (int)get_int(co, "hasHealthCheck");
-		c->essential = (int)get_int(co, "essential");
 		if (json_object_get(co, "exitCode")) {
 			c->has_exit = 1;
-			c->exit_code = (int)get_int(co, "exitCode");
+			c->exit_code = (int)json_integer_value(json_object_get(co, "exitCode"));
 		}
-		c->cpu = get_int(co, "cpu");
-		c->memory = get_int(co, "memory");
-		c->memory_reservation = get_int(co, "memoryReservation");
-		c->bindings = get_json(co, "bindings");
 	}
 	return t;
 }
@@ -290,59 +291,18 @@ static json_t *service_doc(const struct sw_engine_service *s)
 	json_t *ds = json_array();
 	size_t i;
 
-	put_str(o, "arn", s->arn);
-	put_str(o, "name", s->name);
-	put_str(o, "cluster", s->cluster);
-	put_str(o, "status", sw_service_status_name(s->status));
-	put_int(o, "desired", s->desired);
-	put_str(o, "taskdef", s->taskdef);
-	put_str(o, "launchType", s->launch_type);
-	put_int(o, "minPct", s->min_pct);
-	put_int(o, "maxPct", s->max_pct);
-	put_int(o, "cbEnable", s->cb_enable);
-	put_int(o, "cbRollback", s->cb_rollback);
-	put_int(o, "grace", s->grace_s);
-	if (s->load_balancers)
-		json_object_set(o, "loadBalancers", s->load_balancers);
-	if (s->doc)
-		json_object_set(o, "doc", s->doc);
-	put_str(o, "clientToken", s->client_token);
-	put_num(o, "createdAt", s->created_at);
-	put_num(o, "updatedAt", s->updated_at);
-	put_num(o, "deletedAt", s->deleted_at);
-	put_str(o, "stableDeployment", s->stable_deployment);
-	put_str(o, "stableTaskdef", s->stable_taskdef);
-	put_int(o, "failStreak", s->fail_streak);
-	put_num(o, "lastFailAt", s->last_fail_at);
-	put_num(o, "placeEventAt", s->place_event_at);
-	put_num(o, "steadyEventAt", s->steady_event_at);
-	put_num(o, "throttleEventAt", s->throttle_event_at);
+	put_fields(o, s, service_fields);
+	json_object_set_new(o, "status", json_string(sw_engine_service_status_name(s->status)));
 	for (i = 0; i < s->nr_deps; i++) {
 		const struct sw_engine_deployment *d = s->deps[i];
 		json_t *d_o = json_object();
-		put_str(d_o, "id", d->id);
-		put_str(d_o, "status", sw_deployment_status_name(d->status));
-		put_str(d_o, "taskdef", d->taskdef);
-		put_int(d_o, "desired", d->desired);
-		put_str(d_o, "rollout", sw_rollout_name(d->rollout));
-		put_str(d_o, "reason", d->rollout_reason);
-		put_int(d_o, "failed", d->failed_tasks);
-		put_num(d_o, "createdAt", d->created_at);
-		put_num(d_o, "updatedAt", d->updated_at);
-		put_str(d_o, "launchType", d->launch_type);
+		put_fields(d_o, d, deployment_fields);
+		json_object_set_new(d_o, "status", json_string(sw_engine_deployment_status_name(d->status)));
+		json_object_set_new(d_o, "rollout", json_string(sw_engine_rollout_name(d->rollout)));
 		json_array_append_new(ds, d_o);
 	}
 	json_object_set_new(o, "deployments", ds);
 	return o;
-}
-
-static int parse_enum(const char *s, const char *a, const char *b)
-{
-	if (s && !strcmp(s, a))
-		return 0;
-	if (s && !strcmp(s, b))
-		return 1;
-	return 2;
 }
 
 static struct sw_engine_service *service_from_doc(long long id, json_t *o)
@@ -351,57 +311,23 @@ static struct sw_engine_service *service_from_doc(long long id, json_t *o)
 	json_t *ds = json_object_get(o, "deployments");
 	size_t i;
 
+	get_fields(o, s, service_fields);
 	s->id = id;
-	s->arn = get_str(o, "arn");
-	s->name = get_str(o, "name");
-	s->cluster = get_str(o, "cluster");
 	if (!s->arn || !s->name || !s->cluster) {
 		sw_engine_service_free(s);
 		return NULL;
 	}
-	s->status = (enum sw_service_status)parse_enum(json_string_value(json_object_get(o, "status")),
-						       "ACTIVE", "DRAINING");
-	s->desired = (int)get_int(o, "desired");
-	s->taskdef = get_str(o, "taskdef");
-	s->launch_type = get_str(o, "launchType");
-	s->min_pct = (int)get_int(o, "minPct");
-	s->max_pct = (int)get_int(o, "maxPct");
-	s->cb_enable = (int)get_int(o, "cbEnable");
-	s->cb_rollback = (int)get_int(o, "cbRollback");
-	s->grace_s = (int)get_int(o, "grace");
-	s->load_balancers = get_json(o, "loadBalancers");
-	s->doc = get_json(o, "doc");
-	s->client_token = get_str(o, "clientToken");
-	s->created_at = get_num(o, "createdAt");
-	s->updated_at = get_num(o, "updatedAt");
-	s->deleted_at = get_num(o, "deletedAt");
-	s->stable_deployment = get_str(o, "stableDeployment");
-	s->stable_taskdef = get_str(o, "stableTaskdef");
-	s->fail_streak = (int)get_int(o, "failStreak");
-	s->last_fail_at = get_num(o, "lastFailAt");
-	s->place_event_at = get_num(o, "placeEventAt");
-	s->steady_event_at = get_num(o, "steadyEventAt");
-	s->throttle_event_at = get_num(o, "throttleEventAt");
+	s->status = sw_engine_service_status_parse(json_string_value(json_object_get(o, "status")));
 	for (i = 0; i < json_array_size(ds); i++) {
 		json_t *d_o = json_array_get(ds, i);
 		struct sw_engine_deployment *d = xcalloc(1, sizeof(*d));
-		const char *r = json_string_value(json_object_get(d_o, "rollout"));
-		d->id = get_str(d_o, "id");
+		get_fields(d_o, d, deployment_fields);
 		if (!d->id) {
-			free(d);
+			sw_engine_deployment_free(d);
 			continue;
 		}
-		d->status = (enum sw_deployment_status)parse_enum(
-			json_string_value(json_object_get(d_o, "status")), "PRIMARY", "ACTIVE");
-		d->taskdef = get_str(d_o, "taskdef");
-		d->desired = (int)get_int(d_o, "desired");
-		d->rollout = r && !strcmp(r, "COMPLETED") ? SW_ROLLOUT_COMPLETED :
-			     r && !strcmp(r, "FAILED") ? SW_ROLLOUT_FAILED : SW_ROLLOUT_IN_PROGRESS;
-		d->rollout_reason = get_str(d_o, "reason");
-		d->failed_tasks = (int)get_int(d_o, "failed");
-		d->created_at = get_num(d_o, "createdAt");
-		d->updated_at = get_num(d_o, "updatedAt");
-		d->launch_type = get_str(d_o, "launchType");
+		d->status = sw_engine_deployment_status_parse(json_string_value(json_object_get(d_o, "status")));
+		d->rollout = sw_engine_rollout_parse(json_string_value(json_object_get(d_o, "rollout")));
 		SW_ALLOC_GROW(s->deps, s->nr_deps + 1, s->alloc_deps);
 		s->deps[s->nr_deps++] = d;
 	}
@@ -411,11 +337,19 @@ static struct sw_engine_service *service_from_doc(long long id, json_t *o)
 static json_t *cluster_doc(const struct sw_engine_cluster *c)
 {
 	json_t *o = json_object();
-	put_str(o, "name", c->name);
-	put_str(o, "arn", c->arn);
-	put_str(o, "status", c->status);
-	put_num(o, "createdAt", c->created_at);
+	put_fields(o, c, cluster_fields);
 	return o;
+}
+
+static struct sw_engine_cluster *cluster_from_doc(json_t *o)
+{
+	struct sw_engine_cluster *c = xcalloc(1, sizeof(*c));
+	get_fields(o, c, cluster_fields);
+	if (!c->name || !c->arn || !c->status) {
+		sw_engine_cluster_free(c);
+		return NULL;
+	}
+	return c;
 }
 
 /* ---- save / load ---------------------------------------------------------------- */
@@ -502,62 +436,52 @@ int sw_engine_db_delete_task(sqlite3 *db, const char *id)
 	return exec2(db, "DELETE FROM tasks WHERE id = ?", id, NULL);
 }
 
-int sw_engine_db_load(sqlite3 *db, struct sw_engine_state *st)
+static void add_cluster(struct sw_engine_state *st, long long rowid, json_t *doc)
+{
+	struct sw_engine_cluster *c = cluster_from_doc(doc);
+	if (c)
+		sw_engine_state_add_cluster(st, c);
+}
+
+static void add_service(struct sw_engine_state *st, long long id, json_t *doc)
+{
+	struct sw_engine_service *s = service_from_doc(id, doc);
+	if (s)
+		sw_engine_state_add_service(st, s);
+}
+
+static void add_task(struct sw_engine_state *st, long long rowid, json_t *doc)
+{
+	struct sw_engine_task *t = sw_engine_db_task_from_doc(doc);
+	if (t)
+		sw_engine_state_add_task(st, t);
+}
+
+/* Each row (id, doc) of sql into st through add; a document that does not parse is skipped. */
+static int load_rows(sqlite3 *db, struct sw_engine_state *st, const char *sql, const char *what,
+		     void (*add)(struct sw_engine_state *st, long long id, json_t *doc))
 {
 	sqlite3_stmt *q = NULL;
-	json_error_t jerr;
-	int ret = 0;
 	int rc;
 
-	if (sw_store_prepare(db, &q, "SELECT doc FROM clusters ORDER BY rowid") < 0)
+	if (sw_store_prepare(db, &q, sql) < 0)
 		return SW_ERROR;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		json_t *o = json_loads((const char *)sqlite3_column_text(q, 0), 0, &jerr);
-		struct sw_engine_cluster *c;
-		if (!o)
-			continue;
-		c = xcalloc(1, sizeof(*c));
-		c->name = get_str(o, "name");
-		c->arn = get_str(o, "arn");
-		c->status = get_str(o, "status");
-		c->created_at = get_num(o, "createdAt");
-		json_decref(o);
-		if (!c->name || !c->arn || !c->status) {
-			sw_engine_cluster_free(c);
-			continue;
-		}
-		sw_engine_state_add_cluster(st, c);
+		json_t *doc = json_loads((const char *)sqlite3_column_text(q, 1), 0, NULL);
+		if (doc)
+			add(st, sqlite3_column_int64(q, 0), doc);
+		json_decref(doc);
 	}
 	sqlite3_finalize(q);
-	q = NULL;
-	if (rc != SQLITE_DONE)
-		return sw_store_error(db, "load clusters");
+	return rc == SQLITE_DONE ? 0 : sw_store_error(db, what);
+}
 
-	if (sw_store_prepare(db, &q, "SELECT id, doc FROM services ORDER BY id") < 0)
-		return SW_ERROR;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		json_t *o = json_loads((const char *)sqlite3_column_text(q, 1), 0, &jerr);
-		struct sw_engine_service *s = o ? service_from_doc(sqlite3_column_int64(q, 0), o) : NULL;
-		json_decref(o);
-		if (s)
-			sw_engine_state_add_service(st, s);
-	}
-	sqlite3_finalize(q);
-	q = NULL;
-	if (rc != SQLITE_DONE)
-		return sw_store_error(db, "load services");
-
-	if (sw_store_prepare(db, &q, "SELECT doc FROM tasks ORDER BY rowid") < 0)
-		return SW_ERROR;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		json_t *o = json_loads((const char *)sqlite3_column_text(q, 0), 0, &jerr);
-		struct sw_engine_task *t = o ? sw_engine_db_task_from_doc(o) : NULL;
-		json_decref(o);
-		if (t)
-			sw_engine_state_add_task(st, t);
-	}
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE)
-		ret = sw_store_error(db, "load tasks");
+int sw_engine_db_load(sqlite3 *db, struct sw_engine_state *st)
+{
+	int ret = load_rows(db, st, "SELECT rowid, doc FROM clusters ORDER BY rowid", "load clusters", add_cluster);
+	if (ret == 0)
+		ret = load_rows(db, st, "SELECT id, doc FROM services ORDER BY id", "load services", add_service);
+	if (ret == 0)
+		ret = load_rows(db, st, "SELECT rowid, doc FROM tasks ORDER BY rowid", "load tasks", add_task);
 	return ret;
 }

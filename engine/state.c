@@ -9,39 +9,67 @@ static const char *const task_status_names[] = {
 	"PROVISIONING", "PENDING", "ACTIVATING", "RUNNING", "DEACTIVATING", "STOPPING",
 	"DEPROVISIONING", "STOPPED",
 };
+static const char *const service_status_names[] = { "ACTIVE", "DRAINING", "INACTIVE" };
+static const char *const deployment_status_names[] = { "PRIMARY", "ACTIVE", "INACTIVE" };
+static const char *const rollout_names[] = { "IN_PROGRESS", "COMPLETED", "FAILED" };
 
-const char *sw_task_status_name(enum sw_task_status s)
+#define NR(a) (int)(sizeof(a) / sizeof((a)[0]))
+
+/* The index of s in names, or dflt. */
+static int parse_name(const char *const *names, int n, const char *s, int dflt)
+{
+	int i;
+	for (i = 0; s && i < n; i++)
+		if (!strcmp(names[i], s))
+			return i;
+	return dflt;
+}
+
+const char *sw_engine_task_status_name(enum sw_engine_task_status s)
 {
 	return (unsigned)s <= SW_TASK_STOPPED ? task_status_names[s] : "STOPPED";
 }
 
-int sw_task_status_parse(const char *s)
+int sw_engine_task_status_parse(const char *s)
 {
-	int i;
-	for (i = 0; s && i <= SW_TASK_STOPPED; i++)
-		if (!strcmp(task_status_names[i], s))
-			return i;
-	return -1;
+	return parse_name(task_status_names, NR(task_status_names), s, -1);
 }
 
-const char *sw_health_name(enum sw_health h)
+const char *sw_engine_health_name(enum sw_engine_health h)
 {
 	return h == SW_HEALTH_HEALTHY ? "HEALTHY" : h == SW_HEALTH_UNHEALTHY ? "UNHEALTHY" : "UNKNOWN";
 }
 
-const char *sw_service_status_name(enum sw_service_status s)
+const char *sw_engine_service_status_name(enum sw_engine_service_status s)
 {
-	return s == SW_SERVICE_ACTIVE ? "ACTIVE" : s == SW_SERVICE_DRAINING ? "DRAINING" : "INACTIVE";
+	return (unsigned)s < NR(service_status_names) ? service_status_names[s] : "INACTIVE";
 }
 
-const char *sw_deployment_status_name(enum sw_deployment_status s)
+enum sw_engine_service_status sw_engine_service_status_parse(const char *s)
 {
-	return s == SW_DEPLOYMENT_PRIMARY ? "PRIMARY" : s == SW_DEPLOYMENT_ACTIVE ? "ACTIVE" : "INACTIVE";
+	return (enum sw_engine_service_status)parse_name(service_status_names, NR(service_status_names), s,
+							 SW_SERVICE_INACTIVE);
 }
 
-const char *sw_rollout_name(enum sw_rollout r)
+const char *sw_engine_deployment_status_name(enum sw_engine_deployment_status s)
 {
-	return r == SW_ROLLOUT_COMPLETED ? "COMPLETED" : r == SW_ROLLOUT_FAILED ? "FAILED" : "IN_PROGRESS";
+	return (unsigned)s < NR(deployment_status_names) ? deployment_status_names[s] : "INACTIVE";
+}
+
+enum sw_engine_deployment_status sw_engine_deployment_status_parse(const char *s)
+{
+	return (enum sw_engine_deployment_status)parse_name(deployment_status_names, NR(deployment_status_names), s,
+							    SW_DEPLOYMENT_INACTIVE);
+}
+
+const char *sw_engine_rollout_name(enum sw_engine_rollout r)
+{
+	return (unsigned)r < NR(rollout_names) ? rollout_names[r] : "IN_PROGRESS";
+}
+
+enum sw_engine_rollout sw_engine_rollout_parse(const char *s)
+{
+	return (enum sw_engine_rollout)parse_name(rollout_names, NR(rollout_names), s, SW_ENGINE_ROLLOUT_IN_PROGRESS);
 }
 
 void sw_engine_set_str(char **slot, const char *s)

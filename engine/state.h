@@ -15,7 +15,7 @@
  * it all); pointers into it are valid while the engine lock is held.
  */
 
-enum sw_task_status {
+enum sw_engine_task_status {
 	SW_TASK_PROVISIONING,
 	SW_TASK_PENDING,
 	SW_TASK_ACTIVATING,
@@ -26,30 +26,34 @@ enum sw_task_status {
 	SW_TASK_STOPPED,
 };
 
-enum sw_health {
+enum sw_engine_health {
 	SW_HEALTH_UNKNOWN,
 	SW_HEALTH_HEALTHY,
 	SW_HEALTH_UNHEALTHY,
 };
 
-enum sw_service_status { SW_SERVICE_ACTIVE, SW_SERVICE_DRAINING, SW_SERVICE_INACTIVE };
-enum sw_deployment_status { SW_DEPLOYMENT_PRIMARY, SW_DEPLOYMENT_ACTIVE, SW_DEPLOYMENT_INACTIVE };
-enum sw_rollout { SW_ROLLOUT_IN_PROGRESS, SW_ROLLOUT_COMPLETED, SW_ROLLOUT_FAILED };
+enum sw_engine_service_status { SW_SERVICE_ACTIVE, SW_SERVICE_DRAINING, SW_SERVICE_INACTIVE };
+enum sw_engine_deployment_status { SW_DEPLOYMENT_PRIMARY, SW_DEPLOYMENT_ACTIVE, SW_DEPLOYMENT_INACTIVE };
+enum sw_engine_rollout { SW_ENGINE_ROLLOUT_IN_PROGRESS, SW_ENGINE_ROLLOUT_COMPLETED, SW_ENGINE_ROLLOUT_FAILED };
 
 /* State of a task's load-balancer targets (see lb.h). */
-enum sw_task_lb {
+enum sw_engine_task_lb {
 	SW_TASK_LB_NONE,        /* no targets (yet) */
 	SW_TASK_LB_REGISTERED,  /* registered with every target group of the service */
 	SW_TASK_LB_DRAINING,    /* deregistered, connections draining until drain_until */
 	SW_TASK_LB_DONE,        /* drained */
 };
 
-const char *sw_task_status_name(enum sw_task_status s);
-int sw_task_status_parse(const char *s);         /* -1 when unknown */
-const char *sw_health_name(enum sw_health h);
-const char *sw_service_status_name(enum sw_service_status s);
-const char *sw_deployment_status_name(enum sw_deployment_status s);
-const char *sw_rollout_name(enum sw_rollout r);
+/* ECS's names of the states, and back (parse: the last state of each for an unknown name). */
+const char *sw_engine_task_status_name(enum sw_engine_task_status s);
+int sw_engine_task_status_parse(const char *s);         /* -1 when unknown */
+const char *sw_engine_health_name(enum sw_engine_health h);
+const char *sw_engine_service_status_name(enum sw_engine_service_status s);
+enum sw_engine_service_status sw_engine_service_status_parse(const char *s);
+const char *sw_engine_deployment_status_name(enum sw_engine_deployment_status s);
+enum sw_engine_deployment_status sw_engine_deployment_status_parse(const char *s);
+const char *sw_engine_rollout_name(enum sw_engine_rollout r);
+enum sw_engine_rollout sw_engine_rollout_parse(const char *s);
 
 struct sw_engine_container {
 	char *name;
@@ -60,7 +64,7 @@ struct sw_engine_container {
 	char *reason;         /* why it stopped or failed, or NULL */
 	char *image_digest;
 	char *ip;             /* address on its Docker network, or NULL */
-	enum sw_health health;
+	enum sw_engine_health health;
 	int has_health_check;
 	int essential;
 	int has_exit;
@@ -83,9 +87,9 @@ struct sw_engine_task {
 	char *launch_type;
 	long long service_id; /* 0: a standalone task */
 	char *deployment;     /* deployment id, NULL for standalone tasks */
-	enum sw_task_status last;
+	enum sw_engine_task_status last;
 	int desired_running;  /* desiredStatus RUNNING (1) or STOPPED (0) */
-	enum sw_health health;
+	enum sw_engine_health health;
 	char *stop_code;
 	char *stopped_reason;
 	long long cpu;        /* units reserved on the instance */
@@ -97,7 +101,7 @@ struct sw_engine_task {
 	double created_at, pull_started_at, pull_stopped_at, started_at, stopping_at,
 	       execution_stopped_at, stopped_at, healthy_at, connectivity_at, unhealthy_at;
 	long long version;
-	enum sw_task_lb lb;
+	enum sw_engine_task_lb lb;
 	double drain_until;   /* SW_TASK_LB_DRAINING: when the slowest target group is done */
 	double kill_at;       /* STOPPING: when SIGKILL follows SIGTERM */
 	int failed;           /* failed to start / essential exit / failed health checks */
@@ -112,10 +116,10 @@ struct sw_engine_task {
 
 struct sw_engine_deployment {
 	char *id;             /* "ecs-svc/1234567890123456789" */
-	enum sw_deployment_status status;
+	enum sw_engine_deployment_status status;
 	char *taskdef;
 	int desired;
-	enum sw_rollout rollout;
+	enum sw_engine_rollout rollout;
 	char *rollout_reason;
 	int failed_tasks;
 	double created_at, updated_at;
@@ -127,7 +131,7 @@ struct sw_engine_service {
 	char *arn;
 	char *name;
 	char *cluster;        /* cluster name */
-	enum sw_service_status status;
+	enum sw_engine_service_status status;
 	int desired;
 	char *taskdef;        /* the PRIMARY deployment's */
 	char *launch_type;

@@ -25,7 +25,7 @@ struct sw_engine_deployment *sw_engine_service_new_deployment(struct sw_engine *
 	d->id = sw_buf_detach(&id, NULL);
 	d->taskdef = xstrdup(taskdef);
 	d->desired = s->status == SW_SERVICE_ACTIVE ? s->desired : 0;
-	d->rollout = SW_ROLLOUT_IN_PROGRESS;
+	d->rollout = SW_ENGINE_ROLLOUT_IN_PROGRESS;
 	if (reason)
 		sw_buf_adds(&msg, reason);
 	else
@@ -86,7 +86,7 @@ json_t *sw_engine_service_json(struct sw_engine *e, struct sw_engine_service *s,
 	json_object_set_new(o, "loadBalancers", s->load_balancers ? json_deep_copy(s->load_balancers) : json_array());
 	if (!json_object_get(o, "serviceRegistries"))
 		json_object_set_new(o, "serviceRegistries", json_array());
-	json_object_set_new(o, "status", json_string(sw_service_status_name(s->status)));
+	json_object_set_new(o, "status", json_string(sw_engine_service_status_name(s->status)));
 	json_object_set_new(o, "desiredCount", json_integer(s->desired));
 	sw_engine_service_counts(e, s, NULL, &running, &pending);
 	json_object_set_new(o, "runningCount", json_integer(running));
@@ -99,14 +99,14 @@ json_t *sw_engine_service_json(struct sw_engine *e, struct sw_engine_service *s,
 		struct sw_engine_deployment *d = s->deps[i];
 		sw_engine_service_counts(e, s, d->id, &running, &pending);
 		json_array_append_new(deps, json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:o, s:o, s:s, s:s, s:s}",
-						      "id", d->id, "status", sw_deployment_status_name(d->status),
+						      "id", d->id, "status", sw_engine_deployment_status_name(d->status),
 						      "taskDefinition", d->taskdef, "desiredCount", d->desired,
 						      "pendingCount", pending, "runningCount", running,
 						      "failedTasks", d->failed_tasks,
 						      "createdAt", sw_engine_api_json_time(d->created_at),
 						      "updatedAt", sw_engine_api_json_time(d->updated_at),
 						      "launchType", d->launch_type ? d->launch_type : "EC2",
-						      "rolloutState", sw_rollout_name(d->rollout),
+						      "rolloutState", sw_engine_rollout_name(d->rollout),
 						      "rolloutStateReason", d->rollout_reason ? d->rollout_reason : ""));
 	}
 	json_object_set_new(o, "deployments", deps);

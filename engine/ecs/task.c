@@ -126,7 +126,7 @@ void sw_engine_task_failed(struct sw_engine *e, struct sw_engine_task *t)
 	if (!t->service_id || !(s = sw_engine_state_service_id(&e->st, t->service_id)))
 		return;
 	d = sw_engine_service_deployment(s, t->deployment);
-	if (d && d->rollout == SW_ROLLOUT_IN_PROGRESS) {
+	if (d && d->rollout == SW_ENGINE_ROLLOUT_IN_PROGRESS) {
 		d->failed_tasks++;
 		d->updated_at = sw_engine_now();
 	}
@@ -196,9 +196,9 @@ json_t *sw_engine_ecs_task_json(struct sw_engine *e, struct sw_engine_task *t, i
 	set_str(o, "containerInstanceArn", b.ptr);
 	sw_buf_reset(&b);
 	set_str(o, "taskDefinitionArn", t->taskdef);
-	set_str(o, "lastStatus", sw_task_status_name(t->last));
+	set_str(o, "lastStatus", sw_engine_task_status_name(t->last));
 	set_str(o, "desiredStatus", t->desired_running ? "RUNNING" : "STOPPED");
-	set_str(o, "healthStatus", sw_health_name(t->health));
+	set_str(o, "healthStatus", sw_engine_health_name(t->health));
 	set_str(o, "group", t->group);
 	set_str(o, "startedBy", t->started_by);
 	set_str(o, "launchType", t->launch_type);
@@ -245,7 +245,7 @@ json_t *sw_engine_ecs_task_json(struct sw_engine *e, struct sw_engine_task *t, i
 					    json_pack("[{s:s, s:s}]", "attachmentId", t->id, "privateIpv4Address", c->ip));
 		else
 			json_object_set_new(co, "networkInterfaces", json_array());
-		set_str(co, "healthStatus", sw_health_name(c->has_health_check ? c->health : SW_HEALTH_UNKNOWN));
+		set_str(co, "healthStatus", sw_engine_health_name(c->has_health_check ? c->health : SW_HEALTH_UNKNOWN));
 		sw_buf_addf(&b, "%lld", c->cpu);
 		set_str(co, "cpu", b.ptr);
 		sw_buf_reset(&b);

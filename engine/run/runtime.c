@@ -453,7 +453,7 @@ struct observed {
 	int has_exit;
 	int exit_code;
 	char *reason;
-	enum sw_health health;
+	enum sw_engine_health health;
 	json_t *bindings;
 	char *ip;
 };

@@ -67,7 +67,7 @@ static int all_stopped(struct sw_engine_task *t)
 static int update_health(struct sw_engine_task *t)
 {
 	int has = 0, unhealthy = 0, all_healthy = 1;
-	enum sw_health h;
+	enum sw_engine_health h;
 	size_t i;
 
 	for (i = 0; i < t->nr_containers; i++) {
@@ -433,7 +433,7 @@ static void trip_breaker(struct sw_engine *e, struct sw_engine_service *s)
 	struct sw_engine_deployment *p = s->deps[0];
 	struct sw_buf reason = SW_BUF_INIT;
 
-	p->rollout = SW_ROLLOUT_FAILED;
+	p->rollout = SW_ENGINE_ROLLOUT_FAILED;
 	sw_engine_set_str(&p->rollout_reason, "ECS deployment circuit breaker: tasks failed to start.");
 	p->updated_at = sw_engine_now();
 	sw_engine_event_add(e, s, "(service %s) (deployment %s) deployment failed: tasks failed to start.", s->name, p->id);
@@ -543,7 +543,7 @@ static void reconcile(struct sw_engine *e, struct sw_engine_service *s, double n
 	if (s->status == SW_SERVICE_INACTIVE || !s->nr_deps)
 		return;
 	p = s->deps[0];
-	if (s->status == SW_SERVICE_ACTIVE && s->cb_enable && p->rollout == SW_ROLLOUT_IN_PROGRESS &&
+	if (s->status == SW_SERVICE_ACTIVE && s->cb_enable && p->rollout == SW_ENGINE_ROLLOUT_IN_PROGRESS &&
 	    p->failed_tasks >= sw_engine_deploy_threshold(p->desired)) {
 		trip_breaker(e, s);
 		p = s->deps[0];
@@ -553,7 +553,7 @@ static void reconcile(struct sw_engine *e, struct sw_engine_service *s, double n
 	in.desired = s->status == SW_SERVICE_ACTIVE ? s->desired : 0;
 	in.min_pct = s->min_pct;
 	in.max_pct = s->max_pct;
-	in.frozen = p->rollout == SW_ROLLOUT_FAILED;
+	in.frozen = p->rollout == SW_ENGINE_ROLLOUT_FAILED;
 	n = e->st.nr_tasks;
 	for (i = 0; i < n; i++) {
 		struct sw_engine_task *t = e->st.tasks[i];
@@ -638,9 +638,9 @@ static void reconcile(struct sw_engine *e, struct sw_engine_service *s, double n
 			old_remaining++;
 	}
 
-	if (p->rollout == SW_ROLLOUT_IN_PROGRESS && s->status == SW_SERVICE_ACTIVE &&
+	if (p->rollout == SW_ENGINE_ROLLOUT_IN_PROGRESS && s->status == SW_SERVICE_ACTIVE &&
 	    sw_engine_deploy_completed(&in, primary_running, old_remaining) && !nstopped) {
-		p->rollout = SW_ROLLOUT_COMPLETED;
+		p->rollout = SW_ENGINE_ROLLOUT_COMPLETED;
 		sw_buf_reset(&stopped);
 		sw_buf_addf(&stopped, "ECS deployment %s completed.", p->id);
 		sw_engine_set_str(&p->rollout_reason, stopped.ptr);
@@ -653,7 +653,7 @@ static void reconcile(struct sw_engine *e, struct sw_engine_service *s, double n
 		changed = 1;
 	}
 
-	steady = s->status == SW_SERVICE_ACTIVE && p->rollout == SW_ROLLOUT_COMPLETED && s->nr_deps == 1 &&
+	steady = s->status == SW_SERVICE_ACTIVE && p->rollout == SW_ENGINE_ROLLOUT_COMPLETED && s->nr_deps == 1 &&
 		 in.primary == in.desired && in.primary_healthy == in.desired && !stopping && !nstopped &&
 		 step.start == 0;
 	if (steady) {

@@ -187,12 +187,12 @@ static void seam(void **state)
 	assert_int_equal(fake.registered, 2);
 	assert_string_equal(fake.host, "127.0.0.1");
 	assert_int_equal(t0->lb, SW_TASK_LB_REGISTERED);
-	assert_int_equal(s->deps[0]->rollout, SW_ROLLOUT_IN_PROGRESS);
+	assert_int_equal(s->deps[0]->rollout, SW_ENGINE_ROLLOUT_IN_PROGRESS);
 	assert_int_equal(t0->healthy_at, 0);
 
 	fake.health = SW_TARGET_HEALTHY;
 	sw_engine_scheduler_pass(&e, now + 2);
-	assert_int_equal(s->deps[0]->rollout, SW_ROLLOUT_COMPLETED);
+	assert_int_equal(s->deps[0]->rollout, SW_ENGINE_ROLLOUT_COMPLETED);
 	assert_int_equal(fake.registered, 2);       /* once per task */
 
 	/* an unhealthy target inside the grace period: kept */
@@ -270,7 +270,7 @@ static void rollout(void **state)
 	started(t0, now, 30001);
 	sw_engine_scheduler_pass(&e, now + 1);
 	assert_int_equal(t0->lb, SW_TASK_LB_REGISTERED);
-	assert_int_equal(s->deps[0]->rollout, SW_ROLLOUT_COMPLETED);   /* at once, not after 40 s */
+	assert_int_equal(s->deps[0]->rollout, SW_ENGINE_ROLLOUT_COMPLETED);   /* at once, not after 40 s */
 
 	/* v2: its target turns healthy 2 s after it starts */
 	assert_int_equal(call(sw_engine_op_register_task_definition,
@@ -297,7 +297,7 @@ static void rollout(void **state)
 	assert_string_equal(event(s, 1, &msg), "(service web) deregistered 1 targets in (target-group " TG ")");
 	for (i = 0; i < 6; i++)
 		assert_null(strstr(event(s, i, &msg), "has stopped"));
-	assert_int_equal(s->deps[0]->rollout, SW_ROLLOUT_IN_PROGRESS);
+	assert_int_equal(s->deps[0]->rollout, SW_ENGINE_ROLLOUT_IN_PROGRESS);
 
 	/* drained: now stopped, and said so */
 	fake.draining_port = 0;
@@ -318,7 +318,7 @@ static void rollout(void **state)
 	t0->stopped_at = now + 6;
 	sw_engine_scheduler_pass(&e, now + 6);
 	assert_int_equal(s->nr_deps, 1);
-	assert_int_equal(s->deps[0]->rollout, SW_ROLLOUT_COMPLETED);
+	assert_int_equal(s->deps[0]->rollout, SW_ENGINE_ROLLOUT_COMPLETED);
 
 	engine_down();
 	sw_buf_release(&msg);

@@ -10,7 +10,7 @@
 #include "common/xalloc.h"
 #include "common/banned.h"
 
-static struct sw_engine_task *task(enum sw_task_status last, long long cpu, long long mem)
+static struct sw_engine_task *task(enum sw_engine_task_status last, long long cpu, long long mem)
 {
 	struct sw_engine_task *t = xcalloc(1, sizeof(*t));
 	t->arn = xstrdup("arn");
