@@ -40,6 +40,7 @@ struct sw_engine {
 	double started_at;
 	double resync_at;        /* next full comparison with Docker */
 	int watch_connected;     /* the events stream is up */
+	char docker_version[64]; /* the Docker engine's, read once at start; "" until then */
 };
 
 /* Wall-clock time in seconds (with fractions). */

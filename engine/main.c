@@ -37,14 +37,12 @@
 #include "common/xalloc.h"
 #include "common/banned.h"
 
-extern const char *sw_engine_docker_version;
-
 /*
  * The APIs this engine serves. Issue 5 adds &sw_engine_elbv2_api (Query protocol,
  * picked by the SigV4 scope "elasticloadbalancing") and &sw_engine_logs_api here.
  */
 static const struct sw_engine_api *const apis[] = {
-	&sw_engine_ecs_api,
+	&sw_ecs_api,
 	&sw_engine_ecr_api,
 	&sw_engine_elbv2_api,               /* issue 5 */
 	&sw_engine_logs_api,                /* issue 5 */
@@ -114,14 +112,13 @@ static int ensure_default_cluster(struct sw_engine *e)
 	return sw_engine_db_save_cluster(e->db, c);
 }
 
-static void read_docker_version(void)
+static void read_docker_version(struct sw_engine *e)
 {
-	static char version[64];
 	json_t *doc = NULL;
 	if (sw_docker_json("GET", "/version", NULL, &doc) >= 0 &&
 	    json_string_value(json_object_get(doc, "Version"))) {
-		snprintf(version, sizeof(version), "%s", json_string_value(json_object_get(doc, "Version")));
-		sw_engine_docker_version = version;
+		snprintf(e->docker_version, sizeof(e->docker_version), "%s",
+			 json_string_value(json_object_get(doc, "Version")));
 	} else {
 		sw_log_warn("Docker does not answer yet (%s); tasks wait for it", sw_error_last());
 	}
@@ -189,7 +186,7 @@ int main(int argc, char **argv)
 			e.st.tasks[i]->containers[j].dirty = 1;
 	if (sw_engine_api_access_setup(&auth, &e.cfg) < 0)
 		goto fail;
-	read_docker_version();
+	read_docker_version(&e);
 
 	/* issue 5: the load balancer (ELBv2 over the HAProxy router), before the scheduler uses it */
 	if (sw_elbv2_new(&elb, &e) < 0 || sw_elbv2_start(elb) < 0)

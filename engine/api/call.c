@@ -115,9 +115,8 @@ int sw_engine_api_call_page(struct sw_engine_call *call, long long dflt, long lo
 	return 0;
 }
 
-void sw_engine_api_page_add(json_t *list, json_t *item, long long *n, long long offset, long long page)
+int sw_engine_api_page_count(long long *n, long long offset, long long page)
 {
-	if (*n >= offset && *n < offset + page)
-		json_array_append(list, item);
-	(*n)++;
+	long long i = (*n)++;
+	return i >= offset && i < offset + page;
 }

@@ -82,10 +82,7 @@ void sw_engine_api_token_set(json_t *out, long long offset, long long page, long
  */
 int sw_engine_api_call_page(struct sw_engine_call *call, long long dflt, long long *offset, long long *page);
 
-/*
- * One item of a listing: appended to list (a new reference taken) when it falls in the
- * page [offset, offset + page); *n counts every item.
- */
-void sw_engine_api_page_add(json_t *list, json_t *item, long long *n, long long offset, long long page);
+/* Count one more item of a listing in *n: 1 when it falls in the page [offset, offset + page). */
+int sw_engine_api_page_count(long long *n, long long offset, long long page);
 
 #endif

@@ -1,14 +1,14 @@
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/ecs/ecs.h"
+#include "engine/ecs/tag.h"
 #include "engine/engine_db.h"
 #include "common/error.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
-struct sw_engine_cluster *sw_engine_ecs_cluster(struct sw_engine_call *call, const char *member)
+struct sw_engine_cluster *sw_ecs_cluster_find(struct sw_engine_call *call, const char *member)
 {
 	const char *given = sw_engine_api_call_str(call, member);
 	struct sw_buf name = SW_BUF_INIT;
@@ -51,22 +51,11 @@ static json_t *cluster_json(struct sw_engine *e, struct sw_engine_cluster *c, in
 		      "activeServicesCount", services, "statistics", "settings", "capacityProviders",
 		      "defaultCapacityProviderStrategy");
 	if (with_tags)
-		json_object_set_new(o, "tags", sw_engine_tags_get(e, c->arn));
+		json_object_set_new(o, "tags", sw_ecs_tag_get(e, c->arn));
 	return o;
 }
 
-int sw_engine_ecs_name_ok(const char *s)
-{
-	size_t n = strlen(s), i;
-	if (n == 0 || n > 255)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
-			return 0;
-	return 1;
-}
-
-int sw_engine_op_create_cluster(struct sw_engine_call *call)
+int sw_ecs_op_create_cluster(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
 	const char *name = sw_engine_api_call_str(call, "clusterName");
@@ -75,7 +64,7 @@ int sw_engine_op_create_cluster(struct sw_engine_call *call)
 
 	if (!name)
 		name = "default";
-	if (!sw_engine_ecs_name_ok(name))
+	if (!sw_ecs_name_valid(name))
 		return SW_FAIL_PARAM(call, "Cluster name can have up to 255 letters (uppercase and lowercase), "
 				     "numbers, hyphens, and underscores.");
 	c = sw_engine_state_cluster(&e->st, name);
@@ -90,17 +79,17 @@ int sw_engine_op_create_cluster(struct sw_engine_call *call)
 		sw_engine_state_add_cluster(&e->st, c);
 	} else if (strcmp(c->status, "ACTIVE")) {
 		sw_engine_set_str(&c->status, "ACTIVE");
-		sw_engine_tags_drop(e, c->arn);
+		sw_ecs_tag_drop(e, c->arn);
 	}
 	if (sw_engine_db_save_cluster(e->db, c) < 0)
 		return -1;
-	if (tags && sw_engine_tags_put(e, c->arn, tags) < 0)
+	if (tags && sw_ecs_tag_put(e, c->arn, tags) < 0)
 		return -1;
 	json_object_set_new(call->out, "cluster", cluster_json(e, c, 1));
 	return 0;
 }
 
-int sw_engine_op_describe_clusters(struct sw_engine_call *call)
+int sw_ecs_op_describe_clusters(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
 	json_t *names = sw_engine_api_call_get(call, "clusters");
@@ -127,11 +116,8 @@ int sw_engine_op_describe_clusters(struct sw_engine_call *call)
 			json_array_append_new(clusters, cluster_json(e, c, with_tags));
 		} else {
 			struct sw_buf arn = SW_BUF_INIT;
-			if (!strncmp(given, "arn:", 4))
-				sw_buf_adds(&arn, given);
-			else
-				sw_engine_arn(e, &arn, "ecs", "cluster/%s", given);
-			json_array_append_new(failures, sw_engine_ecs_failure(arn.ptr, "MISSING"));
+			sw_ecs_arn_of(e, &arn, given, "cluster/%s", given);
+			json_array_append_new(failures, sw_ecs_failure_json(arn.ptr, "MISSING"));
 			sw_buf_release(&arn);
 		}
 	}
@@ -142,7 +128,7 @@ int sw_engine_op_describe_clusters(struct sw_engine_call *call)
 	return 0;
 }
 
-int sw_engine_op_list_clusters(struct sw_engine_call *call)
+int sw_ecs_op_list_clusters(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
 	long long offset, page;
@@ -156,19 +142,18 @@ int sw_engine_op_list_clusters(struct sw_engine_call *call)
 	for (i = 0; i < e->st.nr_clusters; i++) {
 		if (strcmp(e->st.clusters[i]->status, "ACTIVE"))
 			continue;
-		if (n >= offset && n < offset + page)
+		if (sw_engine_api_page_count(&n, offset, page))
 			json_array_append_new(arns, json_string(e->st.clusters[i]->arn));
-		n++;
 	}
 	json_object_set_new(call->out, "clusterArns", arns);
 	sw_engine_api_token_set(call->out, offset, page, n);
 	return 0;
 }
 
-int sw_engine_op_delete_cluster(struct sw_engine_call *call)
+int sw_ecs_op_delete_cluster(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
-	struct sw_engine_cluster *c = sw_engine_ecs_cluster(call, "cluster");
+	struct sw_engine_cluster *c = sw_ecs_cluster_find(call, "cluster");
 	size_t i;
 
 	if (!c)

@@ -5,6 +5,7 @@
 
 #include "engine/ecs/ecs_taskdef.h"
 #include "engine/ecs/ecs.h"
+#include "engine/ecs/tag.h"
 #include "common/error.h"
 #include "common/store.h"
 #include "common/xalloc.h"
@@ -23,7 +24,7 @@ static int valid_name(const char *s, size_t max)
 	return 1;
 }
 
-long long sw_engine_taskdef_size(const char *s, int is_cpu)
+long long sw_ecs_taskdef_size(const char *s, int is_cpu)
 {
 	char *end = NULL;
 	double x;
@@ -46,7 +47,7 @@ long long sw_engine_taskdef_size(const char *s, int is_cpu)
 	return -1;
 }
 
-json_t *sw_engine_taskdef_named(json_t *list, const char *name)
+json_t *sw_ecs_taskdef_named(json_t *list, const char *name)
 {
 	size_t i;
 	for (i = 0; i < json_array_size(list); i++) {
@@ -58,7 +59,7 @@ json_t *sw_engine_taskdef_named(json_t *list, const char *name)
 	return NULL;
 }
 
-void sw_engine_taskdef_needs(json_t *doc, json_t *overrides, long long *cpu, long long *memory_mb)
+void sw_ecs_taskdef_needs(json_t *doc, json_t *overrides, long long *cpu, long long *memory_mb)
 {
 	json_t *cds = json_object_get(doc, "containerDefinitions");
 	const char *tcpu = json_string_value(json_object_get(overrides, "cpu"));
@@ -72,7 +73,7 @@ void sw_engine_taskdef_needs(json_t *doc, json_t *overrides, long long *cpu, lon
 		tmem = json_string_value(json_object_get(doc, "memory"));
 	for (i = 0; i < json_array_size(cds); i++) {
 		json_t *cd = json_array_get(cds, i);
-		json_t *o = sw_engine_taskdef_named(json_object_get(overrides, "containerOverrides"),
+		json_t *o = sw_ecs_taskdef_named(json_object_get(overrides, "containerOverrides"),
 						    json_string_value(json_object_get(cd, "name")));
 		json_t *mem = json_object_get(o, "memory");
 		json_t *res = json_object_get(o, "memoryReservation");
@@ -86,10 +87,10 @@ void sw_engine_taskdef_needs(json_t *doc, json_t *overrides, long long *cpu, lon
 		m += json_is_integer(mem) ? json_integer_value(mem) : json_integer_value(res);
 		c += json_integer_value(ccpu);
 	}
-	if (tmem && sw_engine_taskdef_size(tmem, 0) > 0)
-		m = sw_engine_taskdef_size(tmem, 0);
-	if (tcpu && sw_engine_taskdef_size(tcpu, 1) > 0)
-		c = sw_engine_taskdef_size(tcpu, 1);
+	if (tmem && sw_ecs_taskdef_size(tmem, 0) > 0)
+		m = sw_ecs_taskdef_size(tmem, 0);
+	if (tcpu && sw_ecs_taskdef_size(tcpu, 1) > 0)
+		c = sw_ecs_taskdef_size(tcpu, 1);
 	*cpu = c;
 	*memory_mb = m;
 }
@@ -127,7 +128,7 @@ cleanup:
 	return ret;
 }
 
-int sw_engine_taskdef_get(struct sw_engine *e, const char *ref, json_t **doc)
+int sw_ecs_taskdef_get(struct sw_engine *e, const char *ref, json_t **doc)
 {
 	struct sw_buf family = SW_BUF_INIT;
 	sqlite3_stmt *st = NULL;
@@ -252,85 +253,80 @@ static int normalize_container(struct sw_engine_call *call, json_t *cd, const ch
 	return 0;
 }
 
-int sw_engine_op_register_task_definition(struct sw_engine_call *call)
+/* The request's task-level settings, before any container is looked at. 0, or -1 with the call failed. */
+static int check_task_settings(struct sw_engine_call *call, const char *family, const char *network_mode,
+			       const char *tcpu, const char *tmem)
 {
-	struct sw_engine *e = call->e;
-	const char *family = sw_engine_api_call_str(call, "family");
-	const char *network_mode = sw_engine_api_call_str(call, "networkMode");
-	const char *tcpu = sw_engine_api_call_str(call, "cpu");
-	const char *tmem = sw_engine_api_call_str(call, "memory");
 	json_t *cds = sw_engine_api_call_get(call, "containerDefinitions");
-	json_t *tags = sw_engine_api_call_get(call, "tags");
-	json_t *doc = NULL, *compat = NULL, *req = sw_engine_api_call_get(call, "requiresCompatibilities");
-	struct sw_buf arn = SW_BUF_INIT, registered_by = SW_BUF_INIT;
-	sqlite3_stmt *st = NULL;
-	char *text = NULL;
-	long long revision = 1;
-	int essential = 0, fargate = 0;
-	double now = sw_engine_now();
-	size_t i, j;
-	int ret = -1;
+	json_t *req = sw_engine_api_call_get(call, "requiresCompatibilities");
+	int fargate = 0;
+	size_t i;
 
-	if (!valid_name(family, 255)) {
-		SW_FAIL_CLIENT(call, "Family '%s' is invalid: up to 255 letters (uppercase and lowercase), "
-			       "numbers, hyphens, and underscores are allowed.", family);
-		goto cleanup;
-	}
-	if (json_array_size(cds) == 0 || json_array_size(cds) > MAX_CONTAINERS) {
-		SW_FAIL_CLIENT(call, "Task definitions need from 1 to %d container definitions.", MAX_CONTAINERS);
-		goto cleanup;
-	}
-	if (!network_mode)
-		network_mode = "bridge";
-	if (tcpu && sw_engine_taskdef_size(tcpu, 1) < 0) {
-		SW_FAIL_CLIENT(call, "Invalid 'cpu' setting for task: '%s'.", tcpu);
-		goto cleanup;
-	}
-	if (tmem && sw_engine_taskdef_size(tmem, 0) < 0) {
-		SW_FAIL_CLIENT(call, "Invalid 'memory' setting for task: '%s'.", tmem);
-		goto cleanup;
-	}
+	if (!valid_name(family, 255))
+		return SW_FAIL_CLIENT(call, "Family '%s' is invalid: up to 255 letters (uppercase and lowercase), "
+				      "numbers, hyphens, and underscores are allowed.", family);
+	if (json_array_size(cds) == 0 || json_array_size(cds) > MAX_CONTAINERS)
+		return SW_FAIL_CLIENT(call, "Task definitions need from 1 to %d container definitions.", MAX_CONTAINERS);
+	if (tcpu && sw_ecs_taskdef_size(tcpu, 1) < 0)
+		return SW_FAIL_CLIENT(call, "Invalid 'cpu' setting for task: '%s'.", tcpu);
+	if (tmem && sw_ecs_taskdef_size(tmem, 0) < 0)
+		return SW_FAIL_CLIENT(call, "Invalid 'memory' setting for task: '%s'.", tmem);
 	for (i = 0; i < json_array_size(req); i++)
 		if (!strcmp(json_string_value(json_array_get(req, i)), "FARGATE"))
 			fargate = 1;
-	if (fargate && (strcmp(network_mode, "awsvpc") || !tcpu || !tmem)) {
-		SW_FAIL_CLIENT(call, "Fargate requires network mode awsvpc and task-level cpu and memory.");
-		goto cleanup;
-	}
+	if (fargate && (strcmp(network_mode, "awsvpc") || !tcpu || !tmem))
+		return SW_FAIL_CLIENT(call, "Fargate requires network mode awsvpc and task-level cpu and memory.");
+	return 0;
+}
 
-	/* the document as DescribeTaskDefinition returns it: the request's members plus defaults */
-	doc = json_deep_copy(call->in);
-	json_object_del(doc, "tags");
-	cds = json_object_get(doc, "containerDefinitions");
+/* Every container definition of doc checked and given its defaults; unique names, one essential. */
+static int normalize_containers(struct sw_engine_call *call, json_t *doc, const char *network_mode,
+				int has_task_memory)
+{
+	json_t *cds = json_object_get(doc, "containerDefinitions");
+	int essential = 0;
+	size_t i, j;
+
 	for (i = 0; i < json_array_size(cds); i++) {
 		json_t *cd = json_array_get(cds, i);
 		const char *name = json_string_value(json_object_get(cd, "name"));
-		if (normalize_container(call, cd, network_mode, tmem != NULL) < 0)
-			goto cleanup;
+		if (normalize_container(call, cd, network_mode, has_task_memory) < 0)
+			return -1;
 		for (j = 0; j < i; j++)
-			if (!strcmp(name, json_string_value(json_object_get(json_array_get(cds, j), "name")))) {
-				SW_FAIL_CLIENT(call, "Duplicate container name '%s'.", name);
-				goto cleanup;
-			}
+			if (!strcmp(name, json_string_value(json_object_get(json_array_get(cds, j), "name"))))
+				return SW_FAIL_CLIENT(call, "Duplicate container name '%s'.", name);
 		if (json_is_true(json_object_get(cd, "essential")))
 			essential = 1;
 	}
-	if (!essential) {
-		SW_FAIL_CLIENT(call, "At least one container of a task definition must be essential.");
-		goto cleanup;
-	}
+	if (!essential)
+		return SW_FAIL_CLIENT(call, "At least one container of a task definition must be essential.");
+	return 0;
+}
 
+/* The revision family's next registration gets: one past the highest so far. */
+static int next_revision(struct sw_engine *e, const char *family, long long *revision)
+{
+	sqlite3_stmt *st = NULL;
+
+	*revision = 1;
 	if (sw_store_prepare(e->db, &st, "SELECT MAX(revision) FROM taskdefs WHERE family = ?") < 0)
-		goto cleanup;
+		return -1;
 	sqlite3_bind_text(st, 1, family, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
-		revision = sqlite3_column_int64(st, 0) + 1;
+		*revision = sqlite3_column_int64(st, 0) + 1;
 	sqlite3_finalize(st);
-	st = NULL;
+	return 0;
+}
 
-	sw_engine_arn(e, &arn, "ecs", "task-definition/%s:%lld", family, revision);
+/* The members ECS adds to a registered definition (DescribeTaskDefinition shows them). */
+static void registered_members(struct sw_engine *e, json_t *doc, const char *arn, long long revision,
+			       const char *network_mode, int fargate_ready, double now)
+{
+	struct sw_buf registered_by = SW_BUF_INIT;
+	json_t *compat = json_array();
+
 	sw_buf_addf(&registered_by, "arn:aws:iam::%s:root", e->cfg.account);
-	json_object_set_new(doc, "taskDefinitionArn", json_string(arn.ptr));
+	json_object_set_new(doc, "taskDefinitionArn", json_string(arn));
 	json_object_set_new(doc, "revision", json_integer(revision));
 	json_object_set_new(doc, "status", json_string("ACTIVE"));
 	json_object_set_new(doc, "networkMode", json_string(network_mode));
@@ -339,57 +335,95 @@ int sw_engine_op_register_task_definition(struct sw_engine_call *call)
 	if (!json_object_get(doc, "placementConstraints"))
 		json_object_set_new(doc, "placementConstraints", json_array());
 	json_object_set_new(doc, "requiresAttributes", json_array());
-	compat = json_array();
 	json_array_append_new(compat, json_string("EC2"));
-	if (!strcmp(network_mode, "awsvpc") && tcpu && tmem)
+	if (fargate_ready)
 		json_array_append_new(compat, json_string("FARGATE"));
 	json_object_set_new(doc, "compatibilities", compat);
 	json_object_set_new(doc, "registeredAt", sw_engine_api_json_time(now));
 	json_object_set_new(doc, "registeredBy", json_string(registered_by.ptr));
+	sw_buf_release(&registered_by);
+}
 
-	text = json_dumps(doc, JSON_COMPACT);
+/* The new revision's row. */
+static int store_revision(struct sw_engine *e, json_t *doc, const char *family, long long revision,
+			  const char *arn, double now)
+{
+	sqlite3_stmt *st = NULL;
+	char *text = json_dumps(doc, JSON_COMPACT);
+	int ret = 0;
+
 	if (sw_store_prepare(e->db, &st, "INSERT INTO taskdefs (family, revision, arn, status, registered_at, doc) "
-			     "VALUES (?, ?, ?, 'ACTIVE', ?, ?)") < 0)
-		goto cleanup;
+			     "VALUES (?, ?, ?, 'ACTIVE', ?, ?)") < 0) {
+		free(text);
+		return -1;
+	}
 	sqlite3_bind_text(st, 1, family, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, revision);
-	sqlite3_bind_text(st, 3, arn.ptr, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, arn, -1, SQLITE_STATIC);
 	sqlite3_bind_double(st, 4, now);
 	sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		sw_store_error(e->db, "register task definition");
-		goto cleanup;
-	}
-	if (tags && sw_engine_tags_put(e, arn.ptr, tags) < 0)
-		goto cleanup;
-	json_object_set(call->out, "taskDefinition", doc);
-	json_object_set_new(call->out, "tags", sw_engine_tags_get(e, arn.ptr));
-	ret = 0;
-
-cleanup:
+	if (sqlite3_step(st) != SQLITE_DONE)
+		ret = sw_store_error(e->db, "register task definition");
 	sqlite3_finalize(st);
 	free(text);
-	json_decref(doc);
-	sw_buf_release(&arn);
-	sw_buf_release(&registered_by);
 	return ret;
 }
 
-int sw_engine_op_describe_task_definition(struct sw_engine_call *call)
+int sw_ecs_op_register_task_definition(struct sw_engine_call *call)
+{
+	struct sw_engine *e = call->e;
+	const char *family = sw_engine_api_call_str(call, "family");
+	const char *network_mode = sw_engine_api_call_str(call, "networkMode");
+	const char *tcpu = sw_engine_api_call_str(call, "cpu");
+	const char *tmem = sw_engine_api_call_str(call, "memory");
+	json_t *tags = sw_engine_api_call_get(call, "tags");
+	json_t *doc = NULL;
+	struct sw_buf arn = SW_BUF_INIT;
+	long long revision;
+	double now = sw_engine_now();
+	int ret = -1;
+
+	if (!network_mode)
+		network_mode = "bridge";
+	if (check_task_settings(call, family, network_mode, tcpu, tmem) < 0)
+		goto cleanup;
+	/* the document as DescribeTaskDefinition returns it: the request's members plus defaults */
+	doc = json_deep_copy(call->in);
+	json_object_del(doc, "tags");
+	if (normalize_containers(call, doc, network_mode, tmem != NULL) < 0 || next_revision(e, family, &revision) < 0)
+		goto cleanup;
+	sw_engine_arn(e, &arn, "ecs", "task-definition/%s:%lld", family, revision);
+	registered_members(e, doc, arn.ptr, revision, network_mode, !strcmp(network_mode, "awsvpc") && tcpu && tmem,
+			   now);
+	if (store_revision(e, doc, family, revision, arn.ptr, now) < 0)
+		goto cleanup;
+	if (tags && sw_ecs_tag_put(e, arn.ptr, tags) < 0)
+		goto cleanup;
+	json_object_set(call->out, "taskDefinition", doc);
+	json_object_set_new(call->out, "tags", sw_ecs_tag_get(e, arn.ptr));
+	ret = 0;
+
+cleanup:
+	json_decref(doc);
+	sw_buf_release(&arn);
+	return ret;
+}
+
+int sw_ecs_op_describe_task_definition(struct sw_engine_call *call)
 {
 	json_t *doc = NULL;
 	const char *ref = sw_engine_api_call_str(call, "taskDefinition");
 
-	if (sw_engine_taskdef_get(call->e, ref, &doc) < 0)
+	if (sw_ecs_taskdef_get(call->e, ref, &doc) < 0)
 		return SW_FAIL_CLIENT(call, "Unable to describe task definition.");
 	json_object_set_new(call->out, "taskDefinition", doc);
 	if (sw_engine_api_call_has(call, "include", "TAGS"))
 		json_object_set_new(call->out, "tags",
-				    sw_engine_tags_get(call->e, json_string_value(json_object_get(doc, "taskDefinitionArn"))));
+				    sw_ecs_tag_get(call->e, json_string_value(json_object_get(doc, "taskDefinitionArn"))));
 	return 0;
 }
 
-int sw_engine_op_deregister_task_definition(struct sw_engine_call *call)
+int sw_ecs_op_deregister_task_definition(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
 	const char *ref = sw_engine_api_call_str(call, "taskDefinition");
@@ -405,7 +439,7 @@ int sw_engine_op_deregister_task_definition(struct sw_engine_call *call)
 		SW_FAIL_CLIENT(call, "Invalid revision number. Number: %s", ref);
 		goto cleanup;
 	}
-	if (sw_engine_taskdef_get(e, ref, &doc) < 0) {
+	if (sw_ecs_taskdef_get(e, ref, &doc) < 0) {
 		SW_FAIL_CLIENT(call, "The specified task definition does not exist.");
 		goto cleanup;
 	}
@@ -434,76 +468,59 @@ cleanup:
 	return ret;
 }
 
-static int page_size(struct sw_engine_call *call, long long dflt)
+/*
+ * One page of a listing from st's rows (their first column; those starting with
+ * prefix, when given) as out[key], with nextToken. st is finalized.
+ */
+static int list_rows(struct sw_engine_call *call, sqlite3_stmt *st, const char *prefix, const char *key)
 {
-	long long n = sw_engine_api_call_int(call, "maxResults", dflt);
-	if (n < 1 || n > 100)
-		return SW_FAIL_PARAM(call, "maxResults must be between 1 and 100.");
-	return (int)n;
-}
+	json_t *list = json_array();
+	long long offset, page, n = 0;
+	int ret = sw_engine_api_call_page(call, 100, &offset, &page);
 
-int sw_engine_op_list_task_definitions(struct sw_engine_call *call)
-{
-	struct sw_engine *e = call->e;
-	const char *family = sw_engine_api_call_str(call, "familyPrefix");
-	const char *status = sw_engine_api_call_str(call, "status");
-	const char *sort = sw_engine_api_call_str(call, "sort");
-	long long offset = sw_engine_api_token_parse(sw_engine_api_call_str(call, "nextToken"));
-	int page = page_size(call, 100);
-	struct sw_buf sql = SW_BUF_INIT;
-	sqlite3_stmt *st = NULL;
-	json_t *arns = json_array();
-	long long total = 0, i = 0;
-	int ret = -1;
-
-	if (page < 0)
-		goto cleanup;
-	if (offset < 0) {
-		SW_FAIL_PARAM(call, "Invalid nextToken.");
-		goto cleanup;
+	while (ret == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(st, 0);
+		if (prefix && strncmp(v, prefix, strlen(prefix)))
+			continue;
+		if (sw_engine_api_page_count(&n, offset, page))
+			json_array_append_new(list, json_string(v));
 	}
-	sw_buf_adds(&sql, "SELECT arn FROM taskdefs WHERE status = ?1 AND (?2 IS NULL OR family = ?2) ORDER BY ");
-	sw_buf_adds(&sql, sort && !strcmp(sort, "DESC") ? "family DESC, revision DESC" : "family ASC, revision ASC");
-	if (sw_store_prepare(e->db, &st, sql.ptr) < 0)
-		goto cleanup;
-	sqlite3_bind_text(st, 1, status ? status : "ACTIVE", -1, SQLITE_STATIC);
-	if (family)
-		sqlite3_bind_text(st, 2, family, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (i >= offset && i < offset + page)
-			json_array_append_new(arns, json_string((const char *)sqlite3_column_text(st, 0)));
-		i++;
-	}
-	total = i;
-	json_object_set(call->out, "taskDefinitionArns", arns);
-	sw_engine_api_token_set(call->out, offset, page, total);
-	ret = 0;
-cleanup:
 	sqlite3_finalize(st);
-	sw_buf_release(&sql);
-	json_decref(arns);
+	if (ret == 0) {
+		json_object_set(call->out, key, list);
+		sw_engine_api_token_set(call->out, offset, page, n);
+	}
+	json_decref(list);
 	return ret;
 }
 
-int sw_engine_op_list_task_definition_families(struct sw_engine_call *call)
+int sw_ecs_op_list_task_definitions(struct sw_engine_call *call)
 {
-	struct sw_engine *e = call->e;
+	const char *family = sw_engine_api_call_str(call, "familyPrefix");
+	const char *status = sw_engine_api_call_str(call, "status");
+	const char *sort = sw_engine_api_call_str(call, "sort");
+	sqlite3_stmt *st = NULL;
+	int desc = sort && !strcmp(sort, "DESC");
+
+	if (sw_store_prepare(call->e->db, &st, desc ?
+			     "SELECT arn FROM taskdefs WHERE status = ?1 AND (?2 IS NULL OR family = ?2) "
+			     "ORDER BY family DESC, revision DESC" :
+			     "SELECT arn FROM taskdefs WHERE status = ?1 AND (?2 IS NULL OR family = ?2) "
+			     "ORDER BY family ASC, revision ASC") < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, status ? status : "ACTIVE", -1, SQLITE_STATIC);
+	if (family)
+		sqlite3_bind_text(st, 2, family, -1, SQLITE_STATIC);
+	return list_rows(call, st, NULL, "taskDefinitionArns");
+}
+
+int sw_ecs_op_list_task_definition_families(struct sw_engine_call *call)
+{
 	const char *prefix = sw_engine_api_call_str(call, "familyPrefix");
 	const char *status = sw_engine_api_call_str(call, "status");
-	long long offset = sw_engine_api_token_parse(sw_engine_api_call_str(call, "nextToken"));
-	int page = page_size(call, 100);
 	sqlite3_stmt *st = NULL;
-	json_t *families = json_array();
 	const char *sql;
-	long long i = 0;
-	int ret = -1;
 
-	if (page < 0)
-		goto cleanup;
-	if (offset < 0) {
-		SW_FAIL_PARAM(call, "Invalid nextToken.");
-		goto cleanup;
-	}
 	if (!status)
 		status = "ACTIVE";
 	if (!strcmp(status, "ALL"))
@@ -512,21 +529,7 @@ int sw_engine_op_list_task_definition_families(struct sw_engine_call *call)
 		sql = "SELECT DISTINCT family FROM taskdefs WHERE status = 'ACTIVE' ORDER BY family";
 	else
 		sql = "SELECT family FROM taskdefs GROUP BY family HAVING SUM(status = 'ACTIVE') = 0 ORDER BY family";
-	if (sw_store_prepare(e->db, &st, sql) < 0)
-		goto cleanup;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *f = (const char *)sqlite3_column_text(st, 0);
-		if (prefix && strncmp(f, prefix, strlen(prefix)))
-			continue;
-		if (i >= offset && i < offset + page)
-			json_array_append_new(families, json_string(f));
-		i++;
-	}
-	json_object_set(call->out, "families", families);
-	sw_engine_api_token_set(call->out, offset, page, i);
-	ret = 0;
-cleanup:
-	sqlite3_finalize(st);
-	json_decref(families);
-	return ret;
+	if (sw_store_prepare(call->e->db, &st, sql) < 0)
+		return -1;
+	return list_rows(call, st, prefix, "families");
 }

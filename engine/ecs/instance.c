@@ -4,9 +4,6 @@
 #include "engine/run/placement.h"
 #include "common/banned.h"
 
-/* The Docker engine's version, read once at start (main.c); "unknown" before. */
-const char *sw_engine_docker_version = "unknown";
-
 static json_t *resource(const char *name, long long value)
 {
 	return json_pack("{s:s, s:s, s:f, s:I, s:I}", "name", name, "type", "INTEGER", "doubleValue", 0.0,
@@ -45,7 +42,7 @@ static json_t *instance_json(struct sw_engine *e, struct sw_engine_cluster *c)
 	sw_engine_placement_remaining(&e->st, &reg, &rem);
 	instance_arn(e, c, &arn);
 	sw_buf_addf(&ec2, "i-%.17s", e->instance_id);
-	sw_buf_addf(&docker, "DockerVersion: %s", sw_engine_docker_version);
+	sw_buf_addf(&docker, "DockerVersion: %s", e->docker_version[0] ? e->docker_version : "unknown");
 	o = json_pack("{s:s, s:s, s:I, s:{s:s, s:s, s:s}, s:o, s:o, s:s, s:b, s:i, s:i, s:o, s:[]}",
 		      "containerInstanceArn", arn.ptr, "ec2InstanceId", ec2.ptr, "version", (json_int_t)1,
 		      "versionInfo", "agentVersion", "slipway-engine", "agentHash", "slipway",
@@ -68,9 +65,9 @@ static json_t *instance_json(struct sw_engine *e, struct sw_engine_cluster *c)
 	return o;
 }
 
-int sw_engine_op_list_container_instances(struct sw_engine_call *call)
+int sw_ecs_op_list_container_instances(struct sw_engine_call *call)
 {
-	struct sw_engine_cluster *c = sw_engine_ecs_cluster(call, "cluster");
+	struct sw_engine_cluster *c = sw_ecs_cluster_find(call, "cluster");
 	const char *status = sw_engine_api_call_str(call, "status");
 	long long offset = sw_engine_api_token_parse(sw_engine_api_call_str(call, "nextToken"));
 	struct sw_buf arn = SW_BUF_INIT;
@@ -90,10 +87,10 @@ int sw_engine_op_list_container_instances(struct sw_engine_call *call)
 	return 0;
 }
 
-int sw_engine_op_describe_container_instances(struct sw_engine_call *call)
+int sw_ecs_op_describe_container_instances(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
-	struct sw_engine_cluster *c = sw_engine_ecs_cluster(call, "cluster");
+	struct sw_engine_cluster *c = sw_ecs_cluster_find(call, "cluster");
 	json_t *ids = sw_engine_api_call_get(call, "containerInstances");
 	json_t *list, *failures;
 	struct sw_buf name = SW_BUF_INIT, cl = SW_BUF_INIT, arn = SW_BUF_INIT;
@@ -111,12 +108,8 @@ int sw_engine_op_describe_container_instances(struct sw_engine_call *call)
 		if (id && !strcmp(id, e->instance_id)) {
 			json_array_append_new(list, instance_json(e, c));
 		} else {
-			sw_buf_reset(&arn);
-			if (!strncmp(given, "arn:", 4))
-				sw_buf_adds(&arn, given);
-			else
-				sw_engine_arn(e, &arn, "ecs", "container-instance/%s/%s", c->name, given);
-			json_array_append_new(failures, sw_engine_ecs_failure(arn.ptr, "MISSING"));
+			sw_ecs_arn_of(e, &arn, given, "container-instance/%s/%s", c->name, given);
+			json_array_append_new(failures, sw_ecs_failure_json(arn.ptr, "MISSING"));
 		}
 	}
 	json_object_set_new(call->out, "containerInstances", list);

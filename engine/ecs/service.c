@@ -2,11 +2,12 @@
 #include <string.h>
 
 #include "engine/ecs/service.h"
-#include "engine/engine_db.h"
 #include "engine/ecs/ecs.h"
-#include "engine/ecs/service_event.h"
-#include "engine/run/balancer.h"
 #include "engine/ecs/ecs_taskdef.h"
+#include "engine/ecs/service_event.h"
+#include "engine/ecs/tag.h"
+#include "engine/engine_db.h"
+#include "engine/run/balancer.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/xalloc.h"
@@ -14,7 +15,7 @@
 
 #define MAX_LOAD_BALANCERS 5
 
-struct sw_engine_deployment *sw_engine_service_new_deployment(struct sw_engine *e, struct sw_engine_service *s,
+struct sw_engine_deployment *sw_ecs_service_deploy(struct sw_engine *e, struct sw_engine_service *s,
 							      const char *taskdef, const char *reason)
 {
 	struct sw_engine_deployment *d = xcalloc(1, sizeof(*d));
@@ -40,8 +41,9 @@ struct sw_engine_deployment *sw_engine_service_new_deployment(struct sw_engine *
 	return d;
 }
 
-void sw_engine_service_counts(struct sw_engine *e, struct sw_engine_service *s, const char *deployment,
-			      int *running, int *pending)
+/* RUNNING and pending (PROVISIONING..ACTIVATING) tasks of s (of one deployment, or all for NULL). */
+static void counts(struct sw_engine *e, struct sw_engine_service *s, const char *deployment, int *running,
+		   int *pending)
 {
 	size_t i;
 	*running = 0;
@@ -65,7 +67,7 @@ static json_t *deployment_config_json(struct sw_engine_service *s)
 			 s->cb_rollback, "maximumPercent", s->max_pct, "minimumHealthyPercent", s->min_pct);
 }
 
-json_t *sw_engine_service_json(struct sw_engine *e, struct sw_engine_service *s, int with_tags)
+json_t *sw_ecs_service_json(struct sw_engine *e, struct sw_engine_service *s, int with_tags)
 {
 	struct sw_buf b = SW_BUF_INIT;
 	json_t *o = json_object();
@@ -88,7 +90,7 @@ json_t *sw_engine_service_json(struct sw_engine *e, struct sw_engine_service *s,
 		json_object_set_new(o, "serviceRegistries", json_array());
 	json_object_set_new(o, "status", json_string(sw_engine_service_status_name(s->status)));
 	json_object_set_new(o, "desiredCount", json_integer(s->desired));
-	sw_engine_service_counts(e, s, NULL, &running, &pending);
+	counts(e, s, NULL, &running, &pending);
 	json_object_set_new(o, "runningCount", json_integer(running));
 	json_object_set_new(o, "pendingCount", json_integer(pending));
 	json_object_set_new(o, "launchType", json_string(s->launch_type ? s->launch_type : "EC2"));
@@ -97,7 +99,7 @@ json_t *sw_engine_service_json(struct sw_engine *e, struct sw_engine_service *s,
 	json_object_set_new(o, "deploymentConfiguration", deployment_config_json(s));
 	for (i = 0; i < s->nr_deps; i++) {
 		struct sw_engine_deployment *d = s->deps[i];
-		sw_engine_service_counts(e, s, d->id, &running, &pending);
+		counts(e, s, d->id, &running, &pending);
 		json_array_append_new(deps, json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:o, s:o, s:s, s:s, s:s}",
 						      "id", d->id, "status", sw_engine_deployment_status_name(d->status),
 						      "taskDefinition", d->taskdef, "desiredCount", d->desired,
@@ -110,7 +112,7 @@ json_t *sw_engine_service_json(struct sw_engine *e, struct sw_engine_service *s,
 						      "rolloutStateReason", d->rollout_reason ? d->rollout_reason : ""));
 	}
 	json_object_set_new(o, "deployments", deps);
-	json_object_set_new(o, "events", sw_engine_events_json(e, s->id));
+	json_object_set_new(o, "events", sw_ecs_service_event_json(e, s->id));
 	json_object_set_new(o, "createdAt", sw_engine_api_json_time(s->created_at));
 	if (!json_object_get(o, "placementConstraints"))
 		json_object_set_new(o, "placementConstraints", json_array());
@@ -129,7 +131,7 @@ json_t *sw_engine_service_json(struct sw_engine *e, struct sw_engine_service *s,
 		json_object_set_new(o, "propagateTags", json_string("NONE"));
 	json_object_set_new(o, "enableExecuteCommand", json_false());
 	if (with_tags)
-		json_object_set_new(o, "tags", sw_engine_tags_get(e, s->arn));
+		json_object_set_new(o, "tags", sw_ecs_tag_get(e, s->arn));
 	sw_buf_release(&b);
 	return o;
 }
@@ -215,7 +217,7 @@ static struct sw_engine_service *find_service(struct sw_engine *e, struct sw_eng
 
 static int taskdef_for_service(struct sw_engine_call *call, const char *ref, json_t **doc)
 {
-	if (sw_engine_taskdef_get(call->e, ref, doc) < 0)
+	if (sw_ecs_taskdef_get(call->e, ref, doc) < 0)
 		return SW_FAIL_CLIENT(call, "TaskDefinition not found.");
 	if (strcmp(json_string_value(json_object_get(*doc, "status")), "ACTIVE")) {
 		json_decref(*doc);
@@ -225,14 +227,14 @@ static int taskdef_for_service(struct sw_engine_call *call, const char *ref, jso
 	return 0;
 }
 
-int sw_engine_op_create_service(struct sw_engine_call *call)
+int sw_ecs_op_create_service(struct sw_engine_call *call)
 {
 	static const char *const echoed[] = {
 		"networkConfiguration", "placementConstraints", "placementStrategy", "serviceRegistries",
 		"propagateTags", "enableECSManagedTags", "platformVersion", "role", NULL,
 	};
 	struct sw_engine *e = call->e;
-	struct sw_engine_cluster *c = sw_engine_ecs_cluster(call, "cluster");
+	struct sw_engine_cluster *c = sw_ecs_cluster_find(call, "cluster");
 	const char *name = sw_engine_api_call_str(call, "serviceName");
 	const char *ref = sw_engine_api_call_str(call, "taskDefinition");
 	const char *token = sw_engine_api_call_str(call, "clientToken");
@@ -251,13 +253,13 @@ int sw_engine_op_create_service(struct sw_engine_call *call)
 
 	if (!c)
 		return -1;
-	if (!sw_engine_ecs_name_ok(name))
+	if (!sw_ecs_name_valid(name))
 		return SW_FAIL_PARAM(call, "Service name can have up to 255 letters (uppercase and lowercase), "
 				     "numbers, hyphens, and underscores.");
 	existing = sw_engine_state_service(&e->st, c->name, name);
 	if (existing && existing->status == SW_SERVICE_ACTIVE) {
 		if (token && existing->client_token && !strcmp(token, existing->client_token)) {
-			json_object_set_new(call->out, "service", sw_engine_service_json(e, existing, 0));
+			json_object_set_new(call->out, "service", sw_ecs_service_json(e, existing, 0));
 			return 0;
 		}
 		return SW_FAIL_PARAM(call, "Creation of service was not idempotent.");
@@ -312,15 +314,15 @@ int sw_engine_op_create_service(struct sw_engine_call *call)
 	}
 	s->client_token = token ? xstrdup(token) : NULL;
 	s->created_at = s->updated_at = sw_engine_now();
-	sw_engine_service_new_deployment(e, s, json_string_value(json_object_get(doc, "taskDefinitionArn")), NULL);
+	sw_ecs_service_deploy(e, s, json_string_value(json_object_get(doc, "taskDefinitionArn")), NULL);
 	if (sw_engine_db_save_service(e->db, s) < 0)
 		goto cleanup;
-	sw_engine_tags_drop(e, s->arn);
-	if (tags && sw_engine_tags_put(e, s->arn, tags) < 0)
+	sw_ecs_tag_drop(e, s->arn);
+	if (tags && sw_ecs_tag_put(e, s->arn, tags) < 0)
 		goto cleanup;
 	sw_engine_state_add_service(&e->st, s);
 	sw_log_info("%s: CreateService %s (%s, desired %d)", c->name, s->name, s->taskdef, s->desired);
-	json_object_set_new(call->out, "service", sw_engine_service_json(e, s, tags != NULL));
+	json_object_set_new(call->out, "service", sw_ecs_service_json(e, s, tags != NULL));
 	s = NULL;
 	sw_engine_wake_locked(e);
 	ret = 0;
@@ -334,10 +336,10 @@ cleanup:
 	return ret;
 }
 
-int sw_engine_op_update_service(struct sw_engine_call *call)
+int sw_ecs_op_update_service(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
-	struct sw_engine_cluster *c = sw_engine_ecs_cluster(call, "cluster");
+	struct sw_engine_cluster *c = sw_ecs_cluster_find(call, "cluster");
 	const char *ref = sw_engine_api_call_str(call, "taskDefinition");
 	json_t *desired = sw_engine_api_call_get(call, "desiredCount");
 	json_t *grace = sw_engine_api_call_get(call, "healthCheckGracePeriodSeconds");
@@ -370,7 +372,7 @@ int sw_engine_op_update_service(struct sw_engine_call *call)
 			return -1;
 		call->status = 0;
 		call->error_type = NULL;
-		if (sw_engine_taskdef_get(e, s->taskdef, &doc) < 0)
+		if (sw_ecs_taskdef_get(e, s->taskdef, &doc) < 0)
 			return SW_FAIL_CLIENT(call, "TaskDefinition not found.");
 	}
 	if (lbs && check_load_balancers(call, lbs, doc) < 0)
@@ -413,13 +415,13 @@ int sw_engine_op_update_service(struct sw_engine_call *call)
 	if (grace)
 		s->grace_s = (int)json_integer_value(grace);
 	if (new_deployment)
-		sw_engine_service_new_deployment(e, s, new_td, NULL);
+		sw_ecs_service_deploy(e, s, new_td, NULL);
 	s->updated_at = sw_engine_now();
 	if (sw_engine_db_save_service(e->db, s) < 0)
 		goto cleanup;
 	sw_log_info("%s: UpdateService %s (%s, desired %d%s)", c->name, s->name, s->taskdef, s->desired,
 		    new_deployment ? ", new deployment" : "");
-	json_object_set_new(call->out, "service", sw_engine_service_json(e, s, 0));
+	json_object_set_new(call->out, "service", sw_ecs_service_json(e, s, 0));
 	sw_engine_wake_locked(e);
 	ret = 0;
 cleanup:
@@ -427,10 +429,10 @@ cleanup:
 	return ret;
 }
 
-int sw_engine_op_describe_services(struct sw_engine_call *call)
+int sw_ecs_op_describe_services(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
-	struct sw_engine_cluster *c = sw_engine_ecs_cluster(call, "cluster");
+	struct sw_engine_cluster *c = sw_ecs_cluster_find(call, "cluster");
 	json_t *names = sw_engine_api_call_get(call, "services");
 	json_t *list, *failures;
 	struct sw_buf arn = SW_BUF_INIT;
@@ -449,15 +451,11 @@ int sw_engine_op_describe_services(struct sw_engine_call *call)
 		const char *given = json_string_value(json_array_get(names, i));
 		struct sw_engine_service *s = find_service(e, c, given);
 		if (s) {
-			json_array_append_new(list, sw_engine_service_json(e, s, with_tags));
+			json_array_append_new(list, sw_ecs_service_json(e, s, with_tags));
 			continue;
 		}
-		sw_buf_reset(&arn);
-		if (!strncmp(given, "arn:", 4))
-			sw_buf_adds(&arn, given);
-		else
-			sw_engine_arn(e, &arn, "ecs", "service/%s/%s", c->name, given);
-		json_array_append_new(failures, sw_engine_ecs_failure(arn.ptr, "MISSING"));
+		sw_ecs_arn_of(e, &arn, given, "service/%s/%s", c->name, given);
+		json_array_append_new(failures, sw_ecs_failure_json(arn.ptr, "MISSING"));
 	}
 	json_object_set_new(call->out, "services", list);
 	json_object_set_new(call->out, "failures", failures);
@@ -465,10 +463,10 @@ int sw_engine_op_describe_services(struct sw_engine_call *call)
 	return 0;
 }
 
-int sw_engine_op_list_services(struct sw_engine_call *call)
+int sw_ecs_op_list_services(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
-	struct sw_engine_cluster *c = sw_engine_ecs_cluster(call, "cluster");
+	struct sw_engine_cluster *c = sw_ecs_cluster_find(call, "cluster");
 	const char *launch_type = sw_engine_api_call_str(call, "launchType");
 	const char *strategy = sw_engine_api_call_str(call, "schedulingStrategy");
 	long long offset, page;
@@ -487,19 +485,18 @@ int sw_engine_op_list_services(struct sw_engine_call *call)
 			continue;
 		if (strategy && strcmp(strategy, "REPLICA"))
 			continue;
-		if (n >= offset && n < offset + page)
+		if (sw_engine_api_page_count(&n, offset, page))
 			json_array_append_new(arns, json_string(s->arn));
-		n++;
 	}
 	json_object_set_new(call->out, "serviceArns", arns);
 	sw_engine_api_token_set(call->out, offset, page, n);
 	return 0;
 }
 
-int sw_engine_op_delete_service(struct sw_engine_call *call)
+int sw_ecs_op_delete_service(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
-	struct sw_engine_cluster *c = sw_engine_ecs_cluster(call, "cluster");
+	struct sw_engine_cluster *c = sw_ecs_cluster_find(call, "cluster");
 	int force = sw_engine_api_call_bool(call, "force", 0);
 	struct sw_engine_service *s;
 
@@ -521,6 +518,6 @@ int sw_engine_op_delete_service(struct sw_engine_call *call)
 		sw_log_info("%s: DeleteService %s", c->name, s->name);
 		sw_engine_wake_locked(e);
 	}
-	json_object_set_new(call->out, "service", sw_engine_service_json(e, s, 0));
+	json_object_set_new(call->out, "service", sw_ecs_service_json(e, s, 0));
 	return 0;
 }

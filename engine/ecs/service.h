@@ -15,14 +15,10 @@
  * s->taskdef follows. reason: the rolloutStateReason, NULL for ECS's
  * "ECS deployment <id> in progress.". Returns it (owned by s). The caller saves s.
  */
-struct sw_engine_deployment *sw_engine_service_new_deployment(struct sw_engine *e, struct sw_engine_service *s,
+struct sw_engine_deployment *sw_ecs_service_deploy(struct sw_engine *e, struct sw_engine_service *s,
 							      const char *taskdef, const char *reason);
 
-/* RUNNING and pending (PROVISIONING..ACTIVATING) tasks of s (of one deployment, or all for NULL). */
-void sw_engine_service_counts(struct sw_engine *e, struct sw_engine_service *s, const char *deployment,
-			      int *running, int *pending);
-
 /* The Service document DescribeServices returns (new reference). */
-json_t *sw_engine_service_json(struct sw_engine *e, struct sw_engine_service *s, int with_tags);
+json_t *sw_ecs_service_json(struct sw_engine *e, struct sw_engine_service *s, int with_tags);
 
 #endif

@@ -6,7 +6,7 @@
 #include "common/store.h"
 #include "common/banned.h"
 
-int sw_engine_event_add(struct sw_engine *e, const struct sw_engine_service *s, const char *fmt, ...)
+int sw_ecs_service_event_add(struct sw_engine *e, const struct sw_engine_service *s, const char *fmt, ...)
 {
 	struct sw_buf msg = SW_BUF_INIT, id = SW_BUF_INIT;
 	sqlite3_stmt *st = NULL;
@@ -35,7 +35,7 @@ int sw_engine_event_add(struct sw_engine *e, const struct sw_engine_service *s, 
 	if (sw_store_prepare(e->db, &st, "DELETE FROM events WHERE service = ?1 AND seq <= "
 			     "(SELECT seq FROM events WHERE service = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2)") == 0) {
 		sqlite3_bind_int64(st, 1, s->id);
-		sqlite3_bind_int(st, 2, SW_ENGINE_EVENTS_MAX);
+		sqlite3_bind_int(st, 2, SW_ECS_SERVICE_EVENTS_MAX);
 		sqlite3_step(st);
 	}
 cleanup:
@@ -45,7 +45,7 @@ cleanup:
 	return ret;
 }
 
-json_t *sw_engine_events_json(struct sw_engine *e, long long service_id)
+json_t *sw_ecs_service_event_json(struct sw_engine *e, long long service_id)
 {
 	json_t *list = json_array();
 	sqlite3_stmt *st = NULL;
@@ -54,7 +54,7 @@ json_t *sw_engine_events_json(struct sw_engine *e, long long service_id)
 			     "ORDER BY seq DESC LIMIT ?") < 0)
 		return list;
 	sqlite3_bind_int64(st, 1, service_id);
-	sqlite3_bind_int(st, 2, SW_ENGINE_EVENTS_MAX);
+	sqlite3_bind_int(st, 2, SW_ECS_SERVICE_EVENTS_MAX);
 	while (sqlite3_step(st) == SQLITE_ROW)
 		json_array_append_new(list, json_pack("{s:s, s:o, s:s}", "id", (const char *)sqlite3_column_text(st, 0),
 						      "createdAt", sw_engine_api_json_time(sqlite3_column_double(st, 1)),

@@ -2,10 +2,11 @@
 #include <string.h>
 
 #include "engine/ecs/task.h"
-#include "engine/engine_db.h"
 #include "engine/ecs/ecs.h"
-#include "engine/run/placement.h"
 #include "engine/ecs/ecs_taskdef.h"
+#include "engine/ecs/tag.h"
+#include "engine/engine_db.h"
+#include "engine/run/placement.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/xalloc.h"
@@ -13,13 +14,13 @@
 
 #define MAX_RUN_COUNT 10
 
-int sw_engine_task_save(struct sw_engine *e, struct sw_engine_task *t)
+int sw_ecs_task_save(struct sw_engine *e, struct sw_engine_task *t)
 {
 	t->version++;
 	return sw_engine_db_save_task(e->db, t);
 }
 
-long long sw_engine_task_stop_timeout(struct sw_engine *e, json_t *taskdef)
+long long sw_ecs_task_stop_timeout(struct sw_engine *e, json_t *taskdef)
 {
 	json_t *cds = json_object_get(taskdef, "containerDefinitions");
 	long long best = -1;
@@ -32,7 +33,7 @@ long long sw_engine_task_stop_timeout(struct sw_engine *e, json_t *taskdef)
 	return best >= 0 ? best : e->cfg.stop_timeout_s;
 }
 
-struct sw_engine_task *sw_engine_task_create(struct sw_engine *e, const struct sw_engine_task_spec *spec)
+struct sw_engine_task *sw_ecs_task_create(struct sw_engine *e, const struct sw_ecs_task_spec *spec)
 {
 	struct sw_engine_task *t = xcalloc(1, sizeof(*t));
 	json_t *doc = spec->taskdef;
@@ -61,7 +62,7 @@ struct sw_engine_task *sw_engine_task_create(struct sw_engine *e, const struct s
 	t->last = SW_TASK_PROVISIONING;
 	t->desired_running = 1;
 	t->health = SW_HEALTH_UNKNOWN;
-	sw_engine_taskdef_needs(doc, spec->overrides, &t->cpu, &t->memory);
+	sw_ecs_taskdef_needs(doc, spec->overrides, &t->cpu, &t->memory);
 	if (json_string_value(json_object_get(doc, "cpu")))
 		t->task_cpu = xstrdup(json_string_value(json_object_get(doc, "cpu")));
 	if (json_string_value(json_object_get(doc, "memory")))
@@ -70,7 +71,7 @@ struct sw_engine_task *sw_engine_task_create(struct sw_engine *e, const struct s
 	t->network_mode = xstrdup(json_string_value(json_object_get(doc, "networkMode")) ?
 				  json_string_value(json_object_get(doc, "networkMode")) : "bridge");
 	t->created_at = sw_engine_now();
-	t->stop_timeout = sw_engine_task_stop_timeout(e, doc);
+	t->stop_timeout = sw_ecs_task_stop_timeout(e, doc);
 	t->nr_containers = json_array_size(cds);
 	t->containers = xcalloc(t->nr_containers ? t->nr_containers : 1, sizeof(*t->containers));
 	for (i = 0; i < t->nr_containers; i++) {
@@ -94,12 +95,12 @@ struct sw_engine_task *sw_engine_task_create(struct sw_engine *e, const struct s
 	}
 	sw_buf_release(&b);
 	sw_engine_state_add_task(&e->st, t);
-	sw_engine_task_save(e, t);
+	sw_ecs_task_save(e, t);
 	sw_engine_wake_locked(e);
 	return t;
 }
 
-void sw_engine_task_stop(struct sw_engine *e, struct sw_engine_task *t, const char *stop_code, const char *reason)
+void sw_ecs_task_stop(struct sw_engine *e, struct sw_engine_task *t, const char *stop_code, const char *reason)
 {
 	if (!t->desired_running || t->last == SW_TASK_STOPPED)
 		return;
@@ -110,11 +111,11 @@ void sw_engine_task_stop(struct sw_engine *e, struct sw_engine_task *t, const ch
 		sw_engine_set_str(&t->stopped_reason, reason);
 	if (!t->stopping_at)
 		t->stopping_at = sw_engine_now();
-	sw_engine_task_save(e, t);
+	sw_ecs_task_save(e, t);
 	sw_engine_wake_locked(e);
 }
 
-void sw_engine_task_failed(struct sw_engine *e, struct sw_engine_task *t)
+void sw_ecs_task_failed(struct sw_engine *e, struct sw_engine_task *t)
 {
 	struct sw_engine_service *s;
 	struct sw_engine_deployment *d;
@@ -136,11 +137,6 @@ void sw_engine_task_failed(struct sw_engine *e, struct sw_engine_task *t)
 }
 
 /* ---- JSON ------------------------------------------------------------------------ */
-
-json_t *sw_engine_ecs_failure(const char *arn, const char *reason)
-{
-	return json_pack("{s:s, s:s}", "arn", arn, "reason", reason);
-}
 
 static void set_time(json_t *o, const char *k, double t)
 {
@@ -180,7 +176,7 @@ static json_t *overrides_json(struct sw_engine_task *t)
 	return o;
 }
 
-json_t *sw_engine_ecs_task_json(struct sw_engine *e, struct sw_engine_task *t, int with_tags)
+json_t *sw_ecs_task_json(struct sw_engine *e, struct sw_engine_task *t, int with_tags)
 {
 	struct sw_buf b = SW_BUF_INIT;
 	json_t *o = json_object();
@@ -271,7 +267,7 @@ json_t *sw_engine_ecs_task_json(struct sw_engine *e, struct sw_engine_task *t, i
 	}
 	json_object_set_new(o, "attachments", attachments);
 	if (with_tags)
-		json_object_set_new(o, "tags", sw_engine_tags_get(e, t->arn));
+		json_object_set_new(o, "tags", sw_ecs_tag_get(e, t->arn));
 	sw_buf_release(&b);
 	return o;
 }
@@ -288,23 +284,23 @@ static int check_overrides(struct sw_engine_call *call, json_t *doc, json_t *ove
 		const char *name = json_string_value(json_object_get(json_array_get(cos, i), "name"));
 		if (!name)
 			return SW_FAIL_PARAM(call, "Container overrides must name their container.");
-		if (!sw_engine_taskdef_named(cds, name))
+		if (!sw_ecs_taskdef_named(cds, name))
 			return SW_FAIL_PARAM(call, "Override for container named %s is not a container in the "
 					     "TaskDefinition.", name);
 	}
 	if (json_string_value(json_object_get(overrides, "cpu")) &&
-	    sw_engine_taskdef_size(json_string_value(json_object_get(overrides, "cpu")), 1) < 0)
+	    sw_ecs_taskdef_size(json_string_value(json_object_get(overrides, "cpu")), 1) < 0)
 		return SW_FAIL_PARAM(call, "Invalid cpu override.");
 	if (json_string_value(json_object_get(overrides, "memory")) &&
-	    sw_engine_taskdef_size(json_string_value(json_object_get(overrides, "memory")), 0) < 0)
+	    sw_ecs_taskdef_size(json_string_value(json_object_get(overrides, "memory")), 0) < 0)
 		return SW_FAIL_PARAM(call, "Invalid memory override.");
 	return 0;
 }
 
-int sw_engine_op_run_task(struct sw_engine_call *call)
+int sw_ecs_op_run_task(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
-	struct sw_engine_cluster *c = sw_engine_ecs_cluster(call, "cluster");
+	struct sw_engine_cluster *c = sw_ecs_cluster_find(call, "cluster");
 	const char *ref = sw_engine_api_call_str(call, "taskDefinition");
 	const char *group = sw_engine_api_call_str(call, "group");
 	const char *started_by = sw_engine_api_call_str(call, "startedBy");
@@ -314,7 +310,7 @@ int sw_engine_op_run_task(struct sw_engine_call *call)
 	json_t *tags = sw_engine_api_call_get(call, "tags");
 	long long count = sw_engine_api_call_int(call, "count", 1);
 	struct sw_engine_capacity reg, rem;
-	struct sw_engine_task_spec spec = { 0 };
+	struct sw_ecs_task_spec spec = { 0 };
 	json_t *doc = NULL, *tasks = NULL, *failures = NULL, *td_tags = NULL;
 	const char *short_of = NULL;
 	long long cpu, mem;
@@ -322,7 +318,7 @@ int sw_engine_op_run_task(struct sw_engine_call *call)
 
 	if (!c)
 		return -1;
-	if (sw_engine_taskdef_get(e, ref, &doc) < 0)
+	if (sw_ecs_taskdef_get(e, ref, &doc) < 0)
 		return SW_FAIL_CLIENT(call, "TaskDefinition not found.");
 	if (strcmp(json_string_value(json_object_get(doc, "status")), "ACTIVE")) {
 		SW_FAIL_CLIENT(call, "TaskDefinition is inactive");
@@ -355,7 +351,7 @@ int sw_engine_op_run_task(struct sw_engine_call *call)
 	reg.cpu = e->cfg.cpu_units;
 	reg.memory = e->cfg.memory_mb;
 	sw_engine_placement_remaining(&e->st, &reg, &rem);
-	sw_engine_taskdef_needs(doc, overrides, &cpu, &mem);
+	sw_ecs_taskdef_needs(doc, overrides, &cpu, &mem);
 	fit = sw_engine_placement_fit(&rem, cpu, mem, (int)count, &short_of);
 
 	spec.cluster = c->name;
@@ -367,20 +363,20 @@ int sw_engine_op_run_task(struct sw_engine_call *call)
 	tasks = json_array();
 	failures = json_array();
 	if (propagate && !strcmp(propagate, "TASK_DEFINITION"))
-		td_tags = sw_engine_tags_get(e, json_string_value(json_object_get(doc, "taskDefinitionArn")));
+		td_tags = sw_ecs_tag_get(e, json_string_value(json_object_get(doc, "taskDefinitionArn")));
 	for (i = 0; i < fit; i++) {
-		struct sw_engine_task *t = sw_engine_task_create(e, &spec);
+		struct sw_engine_task *t = sw_ecs_task_create(e, &spec);
 		if (td_tags && json_array_size(td_tags))
-			sw_engine_tags_put(e, t->arn, td_tags);
+			sw_ecs_tag_put(e, t->arn, td_tags);
 		if (tags)
-			sw_engine_tags_put(e, t->arn, tags);
-		json_array_append_new(tasks, sw_engine_ecs_task_json(e, t, tags || td_tags));
+			sw_ecs_tag_put(e, t->arn, tags);
+		json_array_append_new(tasks, sw_ecs_task_json(e, t, tags || td_tags));
 		sw_log_info("%s: RunTask %s (%s)", c->name, t->id, t->taskdef);
 	}
 	for (i = fit; i < count; i++) {
 		struct sw_buf arn = SW_BUF_INIT;
 		sw_engine_arn(e, &arn, "ecs", "container-instance/%s/%s", c->name, e->instance_id);
-		json_array_append_new(failures, sw_engine_ecs_failure(arn.ptr, short_of && !strcmp(short_of, "memory") ?
+		json_array_append_new(failures, sw_ecs_failure_json(arn.ptr, short_of && !strcmp(short_of, "memory") ?
 								      "RESOURCE:MEMORY" : "RESOURCE:CPU"));
 		sw_buf_release(&arn);
 	}
@@ -410,22 +406,17 @@ static struct sw_engine_task *find_task(struct sw_engine *e, struct sw_engine_cl
 		if (t && cl.len && strcmp(cl.ptr, c->name))
 			t = NULL;
 	}
-	if (arn_out) {
-		sw_buf_reset(arn_out);
-		if (!strncmp(given, "arn:", 4))
-			sw_buf_adds(arn_out, given);
-		else
-			sw_engine_arn(e, arn_out, "ecs", "task/%s/%s", c->name, given);
-	}
+	if (arn_out)
+		sw_ecs_arn_of(e, arn_out, given, "task/%s/%s", c->name, given);
 	sw_buf_release(&name);
 	sw_buf_release(&cl);
 	return t;
 }
 
-int sw_engine_op_describe_tasks(struct sw_engine_call *call)
+int sw_ecs_op_describe_tasks(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
-	struct sw_engine_cluster *c = sw_engine_ecs_cluster(call, "cluster");
+	struct sw_engine_cluster *c = sw_ecs_cluster_find(call, "cluster");
 	json_t *ids = sw_engine_api_call_get(call, "tasks");
 	struct sw_buf arn = SW_BUF_INIT;
 	json_t *tasks, *failures;
@@ -444,9 +435,9 @@ int sw_engine_op_describe_tasks(struct sw_engine_call *call)
 		const char *given = json_string_value(json_array_get(ids, i));
 		struct sw_engine_task *t = find_task(e, c, given, &arn);
 		if (t)
-			json_array_append_new(tasks, sw_engine_ecs_task_json(e, t, with_tags));
+			json_array_append_new(tasks, sw_ecs_task_json(e, t, with_tags));
 		else
-			json_array_append_new(failures, sw_engine_ecs_failure(arn.ptr, "MISSING"));
+			json_array_append_new(failures, sw_ecs_failure_json(arn.ptr, "MISSING"));
 	}
 	json_object_set_new(call->out, "tasks", tasks);
 	json_object_set_new(call->out, "failures", failures);
@@ -454,10 +445,10 @@ int sw_engine_op_describe_tasks(struct sw_engine_call *call)
 	return 0;
 }
 
-int sw_engine_op_list_tasks(struct sw_engine_call *call)
+int sw_ecs_op_list_tasks(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
-	struct sw_engine_cluster *c = sw_engine_ecs_cluster(call, "cluster");
+	struct sw_engine_cluster *c = sw_ecs_cluster_find(call, "cluster");
 	const char *family = sw_engine_api_call_str(call, "family");
 	const char *service_name = sw_engine_api_call_str(call, "serviceName");
 	const char *desired = sw_engine_api_call_str(call, "desiredStatus");
@@ -508,9 +499,8 @@ int sw_engine_op_list_tasks(struct sw_engine_call *call)
 		if (!strcmp(desired, "PENDING") || (!strcmp(desired, "RUNNING") && !t->desired_running) ||
 		    (!strcmp(desired, "STOPPED") && t->desired_running))
 			continue;
-		if (n >= offset && n < offset + page)
+		if (sw_engine_api_page_count(&n, offset, page))
 			json_array_append_new(arns, json_string(t->arn));
-		n++;
 	}
 	json_object_set_new(call->out, "taskArns", arns);
 	sw_engine_api_token_set(call->out, offset, page, n);
@@ -519,10 +509,10 @@ int sw_engine_op_list_tasks(struct sw_engine_call *call)
 	return 0;
 }
 
-int sw_engine_op_stop_task(struct sw_engine_call *call)
+int sw_ecs_op_stop_task(struct sw_engine_call *call)
 {
 	struct sw_engine *e = call->e;
-	struct sw_engine_cluster *c = sw_engine_ecs_cluster(call, "cluster");
+	struct sw_engine_cluster *c = sw_ecs_cluster_find(call, "cluster");
 	const char *given = sw_engine_api_call_str(call, "task");
 	const char *reason = sw_engine_api_call_str(call, "reason");
 	struct sw_engine_task *t;
@@ -534,8 +524,8 @@ int sw_engine_op_stop_task(struct sw_engine_call *call)
 		return SW_FAIL_PARAM(call, "The referenced task was not found.");
 	if (reason && strlen(reason) > 1024)
 		return SW_FAIL_PARAM(call, "reason must be 1024 characters or fewer.");
-	sw_engine_task_stop(e, t, "UserInitiated", reason ? reason : "Task stopped by user");
+	sw_ecs_task_stop(e, t, "UserInitiated", reason ? reason : "Task stopped by user");
 	sw_log_info("%s: StopTask %s", c->name, t->id);
-	json_object_set_new(call->out, "task", sw_engine_ecs_task_json(e, t, 0));
+	json_object_set_new(call->out, "task", sw_ecs_task_json(e, t, 0));
 	return 0;
 }

@@ -108,7 +108,7 @@ static json_t *nanos(json_t *seconds)
 json_t *sw_engine_runtime_spec(struct sw_engine *e, const struct sw_engine_task *t, json_t *taskdef, json_t *cd)
 {
 	const char *name = json_string_value(json_object_get(cd, "name"));
-	json_t *ov = sw_engine_taskdef_named(json_object_get(t->overrides, "containerOverrides"), name);
+	json_t *ov = sw_ecs_taskdef_named(json_object_get(t->overrides, "containerOverrides"), name);
 	json_t *spec = json_object(), *host = json_object(), *labels = json_object(), *env = json_array();
 	json_t *exposed = json_object(), *bindings = json_object();
 	json_t *pms = json_object_get(cd, "portMappings");
@@ -198,8 +198,8 @@ json_t *sw_engine_runtime_spec(struct sw_engine *e, const struct sw_engine_task 
 
 	if (json_integer_value(mem) > 0)
 		json_object_set_new(host, "Memory", json_integer(json_integer_value(mem) * 1048576LL));
-	else if (t->task_memory && sw_engine_taskdef_size(t->task_memory, 0) > 0)
-		json_object_set_new(host, "Memory", json_integer(sw_engine_taskdef_size(t->task_memory, 0) * 1048576LL));
+	else if (t->task_memory && sw_ecs_taskdef_size(t->task_memory, 0) > 0)
+		json_object_set_new(host, "Memory", json_integer(sw_ecs_taskdef_size(t->task_memory, 0) * 1048576LL));
 	if (json_integer_value(res) > 0)
 		json_object_set_new(host, "MemoryReservation", json_integer(json_integer_value(res) * 1048576LL));
 	json_object_set_new(host, "CpuShares", json_integer(json_integer_value(cpu) < 2 ? 2 : json_integer_value(cpu)));
@@ -609,7 +609,7 @@ static void done(struct sw_engine *e, struct sw_engine_task *t)
 {
 	if (t) {
 		t->busy = 0;
-		sw_engine_task_save(e, t);
+		sw_ecs_task_save(e, t);
 	}
 	sw_engine_wake_locked(e);
 	pthread_mutex_unlock(&e->lock);
@@ -627,8 +627,8 @@ static void fail_start(struct sw_engine *e, const char *id, size_t idx, const ch
 		for (i = 0; i < t->nr_containers; i++)
 			if (strcmp(t->containers[i].last_status, "RUNNING"))
 				sw_engine_set_str(&t->containers[i].last_status, "STOPPED");
-		sw_engine_task_stop(e, t, "TaskFailedToStart", reason);
-		sw_engine_task_failed(e, t);
+		sw_ecs_task_stop(e, t, "TaskFailedToStart", reason);
+		sw_ecs_task_failed(e, t);
 		t->last = SW_TASK_STOPPING;
 		t->kill_at = sw_engine_now();
 		t->term_sent = 0;
@@ -649,15 +649,15 @@ static void job_start(struct sw_engine *e, const char *id)
 	size_t i, n = 0;
 
 	t = relock(e, id);
-	if (!t || !t->desired_running || sw_engine_taskdef_get(e, t->taskdef, &taskdef) < 0) {
+	if (!t || !t->desired_running || sw_ecs_taskdef_get(e, t->taskdef, &taskdef) < 0) {
 		if (t && t->desired_running)
-			sw_engine_task_stop(e, t, "TaskFailedToStart", "CannotStartContainerError: task definition not found");
+			sw_ecs_task_stop(e, t, "TaskFailedToStart", "CannotStartContainerError: task definition not found");
 		done(e, t);
 		return;
 	}
 	if (!t->pull_started_at) {
 		t->pull_started_at = sw_engine_now();
-		sw_engine_task_save(e, t);
+		sw_ecs_task_save(e, t);
 	}
 	snap = task_copy(t);
 	pthread_mutex_unlock(&e->lock);
@@ -679,12 +679,12 @@ static void job_start(struct sw_engine *e, const char *id)
 		for (i = 0; i < n && i < t->nr_containers; i++)
 			if (digests[i].len)
 				sw_engine_set_str(&t->containers[i].image_digest, digests[i].ptr);
-		sw_engine_task_save(e, t);
+		sw_ecs_task_save(e, t);
 	}
 	pthread_mutex_unlock(&e->lock);
 
 	for (i = 0; i < n; i++) {
-		json_t *cd = sw_engine_taskdef_named(json_object_get(taskdef, "containerDefinitions"),
+		json_t *cd = sw_ecs_taskdef_named(json_object_get(taskdef, "containerDefinitions"),
 						     snap->containers[i].name);
 		json_t *spec, *out = NULL;
 		const char *cid;
@@ -723,7 +723,7 @@ static void job_start(struct sw_engine *e, const char *id)
 		t = relock(e, id);
 		if (t && i < t->nr_containers) {
 			sw_engine_set_str(&t->containers[i].docker_id, snap->containers[i].docker_id);
-			sw_engine_task_save(e, t);
+			sw_ecs_task_save(e, t);
 		}
 		pthread_mutex_unlock(&e->lock);
 	}

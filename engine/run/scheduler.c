@@ -4,15 +4,16 @@
 #include <time.h>
 
 #include "engine/run/scheduler.h"
-#include "engine/engine_db.h"
-#include "engine/run/rolling.h"
 #include "engine/ecs/ecs.h"
+#include "engine/ecs/ecs_taskdef.h"
+#include "engine/ecs/service.h"
 #include "engine/ecs/service_event.h"
+#include "engine/ecs/tag.h"
+#include "engine/ecs/task.h"
+#include "engine/engine_db.h"
 #include "engine/run/balancer.h"
 #include "engine/run/placement.h"
-#include "engine/ecs/service.h"
-#include "engine/ecs/task.h"
-#include "engine/ecs/ecs_taskdef.h"
+#include "engine/run/rolling.h"
 #include "engine/run/worker.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -147,12 +148,12 @@ static void lb_register(struct sw_engine *e, struct sw_engine_service *s, struct
 			ok = 0;
 			continue;
 		}
-		sw_engine_event_add(e, s, "(service %s) registered 1 targets in (target-group %s)", s->name,
+		sw_ecs_service_event_add(e, s, "(service %s) registered 1 targets in (target-group %s)", s->name,
 				    tg.target_group_arn);
 	}
 	if (ok)
 		t->lb = SW_TASK_LB_REGISTERED;
-	sw_engine_task_save(e, t);
+	sw_ecs_task_save(e, t);
 }
 
 static void lb_deregister(struct sw_engine *e, struct sw_engine_service *s, struct sw_engine_task *t, double now)
@@ -169,11 +170,11 @@ static void lb_deregister(struct sw_engine *e, struct sw_engine_service *s, stru
 			sw_log_warn("task %s: deregister target: %s", t->id, sw_error_last());
 		if (drain > longest)
 			longest = drain;
-		sw_engine_event_add(e, s, "(service %s) deregistered 1 targets in (target-group %s)", s->name,
+		sw_ecs_service_event_add(e, s, "(service %s) deregistered 1 targets in (target-group %s)", s->name,
 				    tg.target_group_arn);
 	}
 	if (s)
-		sw_engine_event_add(e, s, "(service %s) has begun draining connections on 1 tasks.", s->name);
+		sw_ecs_service_event_add(e, s, "(service %s) has begun draining connections on 1 tasks.", s->name);
 	t->lb = SW_TASK_LB_DRAINING;
 	t->drain_until = now + longest;
 }
@@ -242,7 +243,7 @@ static void begin_stopping(struct sw_engine *e, struct sw_engine_task *t, double
 	t->last = SW_TASK_STOPPING;
 	t->kill_at = now + (double)t->stop_timeout;
 	t->term_sent = 1;
-	sw_engine_task_save(e, t);
+	sw_ecs_task_save(e, t);
 	sw_engine_job_task(e, t, SW_JOB_TERM);
 }
 
@@ -258,8 +259,8 @@ static void check_running(struct sw_engine *e, struct sw_engine_service *s, stru
 	for (i = 0; i < t->nr_containers; i++) {
 		struct sw_engine_container *c = &t->containers[i];
 		if (c->essential && !strcmp(c->last_status, "STOPPED")) {
-			sw_engine_task_stop(e, t, "EssentialContainerExited", "Essential container in task exited");
-			sw_engine_task_failed(e, t);
+			sw_ecs_task_stop(e, t, "EssentialContainerExited", "Essential container in task exited");
+			sw_ecs_task_failed(e, t);
 			return;
 		}
 	}
@@ -269,9 +270,9 @@ static void check_running(struct sw_engine *e, struct sw_engine_service *s, stru
 	grace_end = t->started_at + (double)s->grace_s;
 	if (t->health == SW_HEALTH_UNHEALTHY) {
 		if (now >= grace_end) {
-			sw_engine_event_add(e, s, "(service %s) (task %s) failed container health checks.", s->name, t->id);
-			sw_engine_task_stop(e, t, "ServiceSchedulerInitiated", "Task failed container health checks");
-			sw_engine_task_failed(e, t);
+			sw_ecs_service_event_add(e, s, "(service %s) (task %s) failed container health checks.", s->name, t->id);
+			sw_ecs_task_stop(e, t, "ServiceSchedulerInitiated", "Task failed container health checks");
+			sw_ecs_task_failed(e, t);
 			goto cleanup;
 		}
 		set_next(next, grace_end);
@@ -283,10 +284,10 @@ static void check_running(struct sw_engine *e, struct sw_engine_service *s, stru
 		if (t->lb == SW_TASK_LB_REGISTERED && (tg = lb_unhealthy(e, s, t))) {
 			if (now >= grace_end) {
 				sw_buf_addf(&msg, "Task failed ELB health checks in (target-group %s)", tg);
-				sw_engine_event_add(e, s, "(service %s) (task %s) failed ELB health checks in "
+				sw_ecs_service_event_add(e, s, "(service %s) (task %s) failed ELB health checks in "
 						    "(target-group %s).", s->name, t->id, tg);
-				sw_engine_task_stop(e, t, "ServiceSchedulerInitiated", msg.ptr);
-				sw_engine_task_failed(e, t);
+				sw_ecs_task_stop(e, t, "ServiceSchedulerInitiated", msg.ptr);
+				sw_ecs_task_failed(e, t);
 				goto cleanup;
 			}
 			set_next(next, grace_end);
@@ -295,7 +296,7 @@ static void check_running(struct sw_engine *e, struct sw_engine_service *s, stru
 healthy:
 	if (!t->healthy_at && sw_engine_scheduler_task_healthy(e, s, t, now, next)) {
 		t->healthy_at = now;
-		sw_engine_task_save(e, t);
+		sw_ecs_task_save(e, t);
 		if (s && s->fail_streak) {
 			s->fail_streak = 0;
 			sw_engine_db_save_service(e->db, s);
@@ -319,12 +320,12 @@ static void advance_task(struct sw_engine *e, struct sw_engine_task *t, double n
 	case SW_TASK_PROVISIONING:
 		if (!t->desired_running) {
 			t->last = SW_TASK_DEPROVISIONING;
-			sw_engine_task_save(e, t);
+			sw_ecs_task_save(e, t);
 			sw_engine_job_task(e, t, SW_JOB_REMOVE);
 			return;
 		}
 		t->last = SW_TASK_PENDING;
-		sw_engine_task_save(e, t);
+		sw_ecs_task_save(e, t);
 		sw_engine_job_task(e, t, SW_JOB_START);
 		return;
 	case SW_TASK_PENDING:
@@ -343,7 +344,7 @@ static void advance_task(struct sw_engine *e, struct sw_engine_task *t, double n
 		if (t->lb == SW_TASK_LB_REGISTERED) {
 			lb_deregister(e, s, t, now);
 			t->last = SW_TASK_DEACTIVATING;
-			sw_engine_task_save(e, t);
+			sw_ecs_task_save(e, t);
 		} else {
 			begin_stopping(e, t, now);
 			return;
@@ -365,7 +366,7 @@ static void advance_task(struct sw_engine *e, struct sw_engine_task *t, double n
 			}
 			t->lb = SW_TASK_LB_DONE;
 			if (s && t->stopped_reason && !strncmp(t->stopped_reason, SCALING_REASON, strlen(SCALING_REASON)))
-				sw_engine_event_add(e, s, "(service %s) has stopped 1 running tasks: (task %s).", s->name,
+				sw_ecs_service_event_add(e, s, "(service %s) has stopped 1 running tasks: (task %s).", s->name,
 						    t->id);
 		}
 		begin_stopping(e, t, now);
@@ -374,7 +375,7 @@ static void advance_task(struct sw_engine *e, struct sw_engine_task *t, double n
 		if (all_stopped(t)) {
 			t->last = SW_TASK_DEPROVISIONING;
 			t->execution_stopped_at = now;
-			sw_engine_task_save(e, t);
+			sw_ecs_task_save(e, t);
 			sw_engine_job_task(e, t, SW_JOB_REMOVE);
 			return;
 		}
@@ -421,7 +422,7 @@ static void stop_for_scaling(struct sw_engine *e, struct sw_engine_task *t, stru
 {
 	struct sw_buf reason = SW_BUF_INIT;
 	sw_buf_addf(&reason, SCALING_REASON " (deployment %s)", p->id);
-	sw_engine_task_stop(e, t, "ServiceSchedulerInitiated", reason.ptr);
+	sw_ecs_task_stop(e, t, "ServiceSchedulerInitiated", reason.ptr);
 	(*nstopped)++;
 	if (t->lb != SW_TASK_LB_REGISTERED)
 		note_stop(list, nlisted, t);
@@ -436,16 +437,16 @@ static void trip_breaker(struct sw_engine *e, struct sw_engine_service *s)
 	p->rollout = SW_ENGINE_ROLLOUT_FAILED;
 	sw_engine_set_str(&p->rollout_reason, "ECS deployment circuit breaker: tasks failed to start.");
 	p->updated_at = sw_engine_now();
-	sw_engine_event_add(e, s, "(service %s) (deployment %s) deployment failed: tasks failed to start.", s->name, p->id);
+	sw_ecs_service_event_add(e, s, "(service %s) (deployment %s) deployment failed: tasks failed to start.", s->name, p->id);
 	/* back to the last COMPLETED deployment — unless this one already runs its definition
 	 * (a failed rollback does not roll back to itself) */
 	if (s->cb_rollback && s->stable_taskdef && s->stable_deployment && strcmp(s->stable_deployment, p->id) &&
 	    strcmp(s->stable_taskdef, p->taskdef)) {
 		char *target = xstrdup(s->stable_deployment);
 		sw_buf_addf(&reason, "ECS deployment circuit breaker: rolling back to deploymentId %s.", target);
-		struct sw_engine_deployment *r = sw_engine_service_new_deployment(e, s, s->stable_taskdef, reason.ptr);
+		struct sw_engine_deployment *r = sw_ecs_service_deploy(e, s, s->stable_taskdef, reason.ptr);
 		size_t i;
-		sw_engine_event_add(e, s, "(service %s) rolling back to deployment %s.", s->name, target);
+		sw_ecs_service_event_add(e, s, "(service %s) rolling back to deployment %s.", s->name, target);
 		/* the last good deployment's tasks still run that definition: they carry on as the rollback's */
 		for (i = 0; i < e->st.nr_tasks; i++) {
 			struct sw_engine_task *t = e->st.tasks[i];
@@ -453,7 +454,7 @@ static void trip_breaker(struct sw_engine *e, struct sw_engine_service *s)
 				continue;
 			sw_engine_set_str(&t->deployment, r->id);
 			sw_engine_set_str(&t->started_by, r->id);
-			sw_engine_task_save(e, t);
+			sw_ecs_task_save(e, t);
 		}
 		free(target);
 	}
@@ -464,7 +465,7 @@ static void start_tasks(struct sw_engine *e, struct sw_engine_service *s, struct
 			double now, double *next)
 {
 	struct sw_engine_capacity reg = { e->cfg.cpu_units, e->cfg.memory_mb }, rem;
-	struct sw_engine_task_spec spec = { 0 };
+	struct sw_ecs_task_spec spec = { 0 };
 	struct sw_buf group = SW_BUF_INIT, list = SW_BUF_INIT;
 	json_t *doc = NULL, *tags = NULL;
 	const char *short_of = NULL;
@@ -476,7 +477,7 @@ static void start_tasks(struct sw_engine *e, struct sw_engine_service *s, struct
 	if (backoff && now < s->last_fail_at + ms(backoff)) {
 		set_next(next, s->last_fail_at + ms(backoff));
 		if (now >= s->throttle_event_at + ms(e->cfg.event_ms)) {
-			sw_engine_event_add(e, s, "(service %s) is unable to consistently start tasks successfully. For "
+			sw_ecs_service_event_add(e, s, "(service %s) is unable to consistently start tasks successfully. For "
 					    "more information, see the Troubleshooting section of the Amazon ECS "
 					    "Developer Guide.", s->name);
 			s->throttle_event_at = now;
@@ -484,12 +485,12 @@ static void start_tasks(struct sw_engine *e, struct sw_engine_service *s, struct
 		}
 		return;
 	}
-	if (sw_engine_taskdef_get(e, p->taskdef, &doc) < 0) {
+	if (sw_ecs_taskdef_get(e, p->taskdef, &doc) < 0) {
 		sw_log_error("service %s: %s", s->name, sw_error_last());
 		return;
 	}
 	sw_engine_placement_remaining(&e->st, &reg, &rem);
-	sw_engine_taskdef_needs(doc, NULL, &cpu, &mem);
+	sw_ecs_taskdef_needs(doc, NULL, &cpu, &mem);
 	fit = sw_engine_placement_fit(&rem, cpu, mem, want, &short_of);
 	sw_buf_addf(&group, "service:%s", s->name);
 	spec.cluster = s->cluster;
@@ -500,20 +501,20 @@ static void start_tasks(struct sw_engine *e, struct sw_engine_service *s, struct
 	spec.service_id = s->id;
 	spec.deployment = p->id;
 	if (propagate && !strcmp(propagate, "SERVICE"))
-		tags = sw_engine_tags_get(e, s->arn);
+		tags = sw_ecs_tag_get(e, s->arn);
 	else if (propagate && !strcmp(propagate, "TASK_DEFINITION"))
-		tags = sw_engine_tags_get(e, p->taskdef);
+		tags = sw_ecs_tag_get(e, p->taskdef);
 	for (i = 0; i < fit; i++) {
-		struct sw_engine_task *t = sw_engine_task_create(e, &spec);
+		struct sw_engine_task *t = sw_ecs_task_create(e, &spec);
 		if (json_array_size(tags))
-			sw_engine_tags_put(e, t->arn, tags);
+			sw_ecs_tag_put(e, t->arn, tags);
 		sw_buf_addf(&list, " (task %s)", t->id);
 	}
 	if (fit > 0)
-		sw_engine_event_add(e, s, "(service %s) has started %d tasks:%s.", s->name, fit, list.ptr);
+		sw_ecs_service_event_add(e, s, "(service %s) has started %d tasks:%s.", s->name, fit, list.ptr);
 	if (fit < want) {
 		if (now >= s->place_event_at + ms(e->cfg.event_ms)) {
-			sw_engine_event_add(e, s, "(service %s) was unable to place a task because no container instance "
+			sw_ecs_service_event_add(e, s, "(service %s) was unable to place a task because no container instance "
 					    "met all of its requirements. The closest matching (container-instance %s) "
 					    "has insufficient %s available. For more information, see the "
 					    "Troubleshooting section of the Amazon ECS Developer Guide.",
@@ -615,7 +616,7 @@ static void reconcile(struct sw_engine *e, struct sw_engine_service *s, double n
 		}
 	}
 	if (nlisted)
-		sw_engine_event_add(e, s, "(service %s) has stopped %d running tasks:%s.", s->name, nlisted, stopped.ptr);
+		sw_ecs_service_event_add(e, s, "(service %s) has stopped %d running tasks:%s.", s->name, nlisted, stopped.ptr);
 
 	if (step.start > 0 && s->status == SW_SERVICE_ACTIVE)
 		start_tasks(e, s, p, step.start, now, next);
@@ -647,7 +648,7 @@ static void reconcile(struct sw_engine *e, struct sw_engine_service *s, double n
 		p->updated_at = now;
 		sw_engine_set_str(&s->stable_deployment, p->id);
 		sw_engine_set_str(&s->stable_taskdef, p->taskdef);
-		sw_engine_event_add(e, s, "(service %s) (deployment %s) deployment completed.", s->name, p->id);
+		sw_ecs_service_event_add(e, s, "(service %s) (deployment %s) deployment completed.", s->name, p->id);
 		while (s->nr_deps > 1)
 			sw_engine_service_drop_deployment(s, s->nr_deps - 1);
 		changed = 1;
@@ -658,7 +659,7 @@ static void reconcile(struct sw_engine *e, struct sw_engine_service *s, double n
 		 step.start == 0;
 	if (steady) {
 		if (!s->steady_event_at || now >= s->steady_event_at + ms(e->cfg.steady_ms)) {
-			sw_engine_event_add(e, s, "(service %s) has reached a steady state.", s->name);
+			sw_ecs_service_event_add(e, s, "(service %s) has reached a steady state.", s->name);
 			s->steady_event_at = now;
 			changed = 1;
 		}
@@ -700,7 +701,7 @@ static void purge(struct sw_engine *e, double now, double *next)
 			continue;
 		}
 		sw_engine_db_delete_task(e->db, t->id);
-		sw_engine_tags_drop(e, t->arn);
+		sw_ecs_tag_drop(e, t->arn);
 		sw_engine_state_drop_task(&e->st, t);
 	}
 	for (i = e->st.nr_services; i-- > 0;) {

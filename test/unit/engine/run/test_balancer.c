@@ -157,16 +157,16 @@ static void seam(void **state)
 	engine_up(now, 0);
 	/* without a balancer, loadBalancers are refused */
 	sw_engine_lb_set(&e, NULL, NULL);
-	assert_int_equal(call(sw_engine_op_register_task_definition,
+	assert_int_equal(call(sw_ecs_op_register_task_definition,
 			      "{\"family\":\"web\",\"containerDefinitions\":[{\"name\":\"web\",\"image\":\"i\","
 			      "\"memory\":16,\"portMappings\":[{\"containerPort\":8080}]}]}"), 0);
-	assert_int_equal(call(sw_engine_op_create_service, "{\"serviceName\":\"web\",\"taskDefinition\":\"web\","
+	assert_int_equal(call(sw_ecs_op_create_service, "{\"serviceName\":\"web\",\"taskDefinition\":\"web\","
 			      "\"desiredCount\":2,\"loadBalancers\":[{\"targetGroupArn\":\"" TG "\","
 			      "\"containerName\":\"web\",\"containerPort\":8080}]}"), -1);
 	assert_null(service());
 
 	sw_engine_lb_set(&e, &fake_ops, &fake);
-	assert_int_equal(call(sw_engine_op_create_service, "{\"serviceName\":\"web\",\"taskDefinition\":\"web\","
+	assert_int_equal(call(sw_ecs_op_create_service, "{\"serviceName\":\"web\",\"taskDefinition\":\"web\","
 			      "\"desiredCount\":2,\"healthCheckGracePeriodSeconds\":30,\"loadBalancers\":"
 			      "[{\"targetGroupArn\":\"" TG "\",\"containerName\":\"web\",\"containerPort\":8080}]}"), 0);
 	s = service();
@@ -232,7 +232,7 @@ static void seam(void **state)
 /* The message of the service's i-th newest event. */
 static const char *event(struct sw_engine_service *s, size_t i, struct sw_buf *out)
 {
-	json_t *list = sw_engine_events_json(&e, s->id);
+	json_t *list = sw_ecs_service_event_json(&e, s->id);
 	sw_buf_reset(out);
 	if (i < json_array_size(list))
 		sw_buf_adds(out, json_string_value(json_object_get(json_array_get(list, i), "message")));
@@ -257,10 +257,10 @@ static void rollout(void **state)
 
 	engine_up(now, 40000);
 	sw_engine_lb_set(&e, &fake_ops, &fake);
-	assert_int_equal(call(sw_engine_op_register_task_definition,
+	assert_int_equal(call(sw_ecs_op_register_task_definition,
 			      "{\"family\":\"web\",\"containerDefinitions\":[{\"name\":\"web\",\"image\":\"i:1\","
 			      "\"memory\":16,\"portMappings\":[{\"containerPort\":8080}]}]}"), 0);
-	assert_int_equal(call(sw_engine_op_create_service, "{\"serviceName\":\"web\",\"taskDefinition\":\"web:1\","
+	assert_int_equal(call(sw_ecs_op_create_service, "{\"serviceName\":\"web\",\"taskDefinition\":\"web:1\","
 			      "\"desiredCount\":1,\"loadBalancers\":[{\"targetGroupArn\":\"" TG "\","
 			      "\"containerName\":\"web\",\"containerPort\":8080}]}"), 0);
 	s = service();
@@ -273,10 +273,10 @@ static void rollout(void **state)
 	assert_int_equal(s->deps[0]->rollout, SW_ENGINE_ROLLOUT_COMPLETED);   /* at once, not after 40 s */
 
 	/* v2: its target turns healthy 2 s after it starts */
-	assert_int_equal(call(sw_engine_op_register_task_definition,
+	assert_int_equal(call(sw_ecs_op_register_task_definition,
 			      "{\"family\":\"web\",\"containerDefinitions\":[{\"name\":\"web\",\"image\":\"i:2\","
 			      "\"memory\":16,\"portMappings\":[{\"containerPort\":8080}]}]}"), 0);
-	assert_int_equal(call(sw_engine_op_update_service, "{\"service\":\"web\",\"taskDefinition\":\"web:2\"}"), 0);
+	assert_int_equal(call(sw_ecs_op_update_service, "{\"service\":\"web\",\"taskDefinition\":\"web:2\"}"), 0);
 	sw_engine_scheduler_pass(&e, now + 2);
 	assert_int_equal(e.st.nr_tasks, 2);
 	t1 = e.st.tasks[1];

@@ -68,20 +68,20 @@ static void task_needs(void **state)
 	json_t *ov = json_loads("{\"containerOverrides\":[{\"name\":\"a\",\"memory\":512}]}", 0, NULL);
 	long long cpu, mem;
 
-	sw_engine_taskdef_needs(doc, NULL, &cpu, &mem);
+	sw_ecs_taskdef_needs(doc, NULL, &cpu, &mem);
 	assert_int_equal(mem, 192);
 	assert_int_equal(cpu, 256);
-	sw_engine_taskdef_needs(doc, ov, &cpu, &mem);
+	sw_ecs_taskdef_needs(doc, ov, &cpu, &mem);
 	assert_int_equal(mem, 576);
 	json_object_set_new(doc, "memory", json_string("1 GB"));
 	json_object_set_new(doc, "cpu", json_string("0.5 vCPU"));
-	sw_engine_taskdef_needs(doc, NULL, &cpu, &mem);
+	sw_ecs_taskdef_needs(doc, NULL, &cpu, &mem);
 	assert_int_equal(mem, 1024);
 	assert_int_equal(cpu, 512);
-	assert_int_equal(sw_engine_taskdef_size("512", 0), 512);
-	assert_int_equal(sw_engine_taskdef_size("2GB", 0), 2048);
-	assert_int_equal(sw_engine_taskdef_size("lots", 0), -1);
-	assert_int_equal(sw_engine_taskdef_size("1 vCPU", 0), -1);
+	assert_int_equal(sw_ecs_taskdef_size("512", 0), 512);
+	assert_int_equal(sw_ecs_taskdef_size("2GB", 0), 2048);
+	assert_int_equal(sw_ecs_taskdef_size("lots", 0), -1);
+	assert_int_equal(sw_ecs_taskdef_size("1 vCPU", 0), -1);
 	json_decref(doc);
 	json_decref(ov);
 }
