@@ -21,8 +21,8 @@
  * one mutex, engine->lock. Docker and registry calls are made without it.
  */
 
-struct sw_engine_lb_ops;
-struct sw_engine_workers;
+struct sw_run_balancer_ops;
+struct sw_run_workers;
 
 struct sw_engine {
 	struct sw_engine_config cfg;
@@ -34,8 +34,8 @@ struct sw_engine {
 	int wake_pending;
 	int stopping;
 	struct sw_engine_state st;
-	struct sw_engine_workers *workers;
-	const struct sw_engine_lb_ops *lb;  /* the load balancer (lb.h); never NULL */
+	struct sw_run_workers *workers;
+	const struct sw_run_balancer_ops *lb;  /* the load balancer (lb.h); never NULL */
 	void *lb_ctx;
 	double started_at;
 	double resync_at;        /* next full comparison with Docker */
@@ -56,6 +56,9 @@ void sw_engine_random_hex(struct sw_buf *out, size_t n);
 void sw_engine_uuid(struct sw_buf *out);
 /* A random decimal string of n digits (first one not 0). */
 void sw_engine_random_digits(struct sw_buf *out, size_t n);
+
+/* Standard base64 of data appended to out (url: the URL-safe alphabet, as X-Registry-Auth wants). */
+void sw_engine_base64(struct sw_buf *out, const void *data, size_t len, int url);
 
 /* ARNs: "arn:aws:ecs:<region>:<account>:<resource>". out is the caller's. */
 void sw_engine_arn(const struct sw_engine *e, struct sw_buf *out, const char *service, const char *fmt, ...)

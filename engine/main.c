@@ -162,7 +162,7 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&e.lock, NULL);
 	pthread_cond_init(&e.wake, NULL);
 	e.started_at = sw_engine_now();
-	sw_engine_lb_set(&e, NULL, NULL);
+	sw_run_balancer_set(&e, NULL, NULL);
 
 	if (mkdir_p(e.cfg.state_dir) < 0)
 		goto fail;
@@ -191,11 +191,11 @@ int main(int argc, char **argv)
 	/* issue 5: the load balancer (ELBv2 over the HAProxy router), before the scheduler uses it */
 	if (sw_elbv2_new(&elb, &e) < 0 || sw_elbv2_start(elb) < 0)
 		goto fail;
-	sw_engine_lb_set(&e, &sw_elbv2_lb_ops, elb);
+	sw_run_balancer_set(&e, &sw_elbv2_lb_ops, elb);
 	if (sw_logs_new(&logs, &e) < 0 || sw_logs_start(logs) < 0)
 		goto fail;
 	/* end issue 5 */
-	if (sw_engine_workers_start(&e) < 0 || sw_engine_watch_start(&e) < 0 || sw_engine_scheduler_start(&e) < 0)
+	if (sw_run_worker_start(&e) < 0 || sw_run_watcher_start(&e) < 0 || sw_run_scheduler_start(&e) < 0)
 		goto fail;
 	if (sw_engine_api_httpd_start(&server, &e, apis, &auth) < 0)
 		goto fail;
@@ -213,12 +213,12 @@ fail:
 	sw_log_error("slipway-engine: %s", sw_error_last());
 cleanup:
 	sw_engine_api_httpd_stop(server);
-	sw_engine_scheduler_stop(&e);
+	sw_run_scheduler_stop(&e);
 	/* issue 5: the elb thread stops; HAProxy keeps serving the apps (scripts/down stops it) */
-	sw_engine_lb_set(&e, NULL, NULL);
+	sw_run_balancer_set(&e, NULL, NULL);
 	sw_elbv2_free(elb);
 	sw_logs_free(logs);
-	sw_engine_workers_stop(&e);
+	sw_run_worker_stop(&e);
 	pthread_mutex_lock(&e.lock);
 	if (e.db)
 		sw_engine_db_meta_set(e.db, "stopped_at", "clean");

@@ -1,8 +1,9 @@
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/ecr/distribution.h"
-#include "engine/run/runtime.h"
 #include "common/aws/sigv4.h"
 #include "common/error.h"
 #include "common/banned.h"
@@ -10,11 +11,33 @@
 #define REGISTRY_BODY_MAX (8u << 20)
 #define CATALOG_PAGE 1000
 #define CATALOG_MAX 100000
+#define PASSWORD_MAX 4096
+
+int sw_engine_ecr_distribution_password(struct sw_engine *e, struct sw_buf *out)
+{
+	char chunk[512];
+	ssize_t n;
+	int fd = open(e->cfg.registry_password_file, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return sw_error_errno("%s", e->cfg.registry_password_file);
+	sw_buf_reset(out);
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
+		if (out->len + (size_t)n > PASSWORD_MAX) {
+			close(fd);
+			return sw_error("%s: too large", e->cfg.registry_password_file);
+		}
+		sw_buf_add(out, chunk, (size_t)n);
+	}
+	close(fd);
+	sw_buf_rtrim(out);
+	return 0;
+}
 
 int sw_engine_registry_credential(struct sw_engine *e, struct sw_buf *out)
 {
 	struct sw_buf pw = SW_BUF_INIT, cred = SW_BUF_INIT;
-	int ret = sw_engine_registry_password(e, &pw);
+	int ret = sw_engine_ecr_distribution_password(e, &pw);
 
 	sw_buf_addf(&cred, "AWS:%s", pw.ptr);
 	sw_engine_base64(out, cred.ptr, cred.len, 0);

@@ -22,9 +22,12 @@ int sw_engine_registry_call(struct sw_engine *e, const char *method, const char 
 			    const char *content_type, const void *body, size_t body_len,
 			    struct sw_http_response *res);
 
+/* The registry password for user AWS (cfg.registry_password_file) into out, or SW_ENOTFOUND. */
+int sw_engine_ecr_distribution_password(struct sw_engine *e, struct sw_buf *out);
+
 /*
  * Append base64("AWS:<password>") to out: the registry's basic-auth credential, which is
- * also ECR's authorization token. 0, or the negative code of sw_engine_registry_password()
+ * also ECR's authorization token. 0, or the negative code of sw_engine_ecr_distribution_password()
  * when the password file cannot be read (a registry without auth: the password is then
  * empty, and what is appended takes any). The copies of the password are wiped.
  */

@@ -32,14 +32,14 @@ static void instance_arn(struct sw_engine *e, struct sw_engine_cluster *c, struc
 
 static json_t *instance_json(struct sw_engine *e, struct sw_engine_cluster *c)
 {
-	struct sw_engine_capacity reg = { e->cfg.cpu_units, e->cfg.memory_mb }, rem;
-	struct sw_engine_capacity used;
+	struct sw_run_capacity reg = { e->cfg.cpu_units, e->cfg.memory_mb }, rem;
+	struct sw_run_capacity used;
 	struct sw_buf arn = SW_BUF_INIT, ec2 = SW_BUF_INIT, docker = SW_BUF_INIT;
 	int running = 0, pending = 0;
 	json_t *o;
 
-	sw_engine_placement_used(&e->st, &used, &running, &pending);
-	sw_engine_placement_remaining(&e->st, &reg, &rem);
+	sw_run_placement_used(&e->st, &used, &running, &pending);
+	sw_run_placement_remaining(&e->st, &reg, &rem);
 	instance_arn(e, c, &arn);
 	sw_buf_addf(&ec2, "i-%.17s", e->instance_id);
 	sw_buf_addf(&docker, "DockerVersion: %s", e->docker_version[0] ? e->docker_version : "unknown");

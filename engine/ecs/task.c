@@ -309,7 +309,7 @@ int sw_ecs_op_run_task(struct sw_engine_call *call)
 	json_t *overrides = sw_engine_api_call_get(call, "overrides");
 	json_t *tags = sw_engine_api_call_get(call, "tags");
 	long long count = sw_engine_api_call_int(call, "count", 1);
-	struct sw_engine_capacity reg, rem;
+	struct sw_run_capacity reg, rem;
 	struct sw_ecs_task_spec spec = { 0 };
 	json_t *doc = NULL, *tasks = NULL, *failures = NULL, *td_tags = NULL;
 	const char *short_of = NULL;
@@ -350,9 +350,9 @@ int sw_ecs_op_run_task(struct sw_engine_call *call)
 
 	reg.cpu = e->cfg.cpu_units;
 	reg.memory = e->cfg.memory_mb;
-	sw_engine_placement_remaining(&e->st, &reg, &rem);
+	sw_run_placement_remaining(&e->st, &reg, &rem);
 	sw_ecs_taskdef_needs(doc, overrides, &cpu, &mem);
-	fit = sw_engine_placement_fit(&rem, cpu, mem, (int)count, &short_of);
+	fit = sw_run_placement_fit(&rem, cpu, mem, (int)count, &short_of);
 
 	spec.cluster = c->name;
 	spec.taskdef = doc;

@@ -1572,7 +1572,7 @@ static int op_deregister_targets(struct sw_engine_call *c)
 }
 
 /* A target's health as ALB states it: state, reason (NULL when healthy), description. */
-static enum sw_target_health describe_health(struct sw_elbv2 *elb, const struct elb_obj *tg,
+static enum sw_run_target_health describe_health(struct sw_elbv2 *elb, const struct elb_obj *tg,
 					     const struct elb_target *t, const char **state, const char **reason,
 					     struct sw_buf *desc)
 {
@@ -1847,7 +1847,7 @@ struct sw_engine_api sw_engine_elbv2_api = {
 
 /* ---- the seam (lb.h): engine lock held ------------------------------------------- */
 
-static struct elb_target *seam_target(struct sw_elbv2 *elb, const struct sw_engine_target *t,
+static struct elb_target *seam_target(struct sw_elbv2 *elb, const struct sw_run_target *t,
 				      struct elb_obj **tg_out)
 {
 	struct elb_obj *tg = find_obj(elb, K_TG, t->target_group_arn);
@@ -1876,7 +1876,7 @@ static int seam_check(void *ctx, const char *arn)
  * talks to its target). NULL when there is none, or when the target group checks
  * health on an explicit port (a port of the instance). Engine lock held.
  */
-static char *container_direct(struct sw_elbv2 *elb, const struct elb_obj *tg, const struct sw_engine_target *t)
+static char *container_direct(struct sw_elbv2 *elb, const struct elb_obj *tg, const struct sw_run_target *t)
 {
 	const char *slash = t->task_arn ? strrchr(t->task_arn, '/') : NULL;
 	const char *hc = doc_str(tg, "HealthCheckPort");
@@ -1905,7 +1905,7 @@ static char *container_direct(struct sw_elbv2 *elb, const struct elb_obj *tg, co
 	return NULL;
 }
 
-static int seam_register(void *ctx, const struct sw_engine_target *t)
+static int seam_register(void *ctx, const struct sw_run_target *t)
 {
 	struct sw_elbv2 *elb = ctx;
 	struct elb_obj *tg = find_obj(elb, K_TG, t->target_group_arn);
@@ -1927,7 +1927,7 @@ static int seam_register(void *ctx, const struct sw_engine_target *t)
 	return ret;
 }
 
-static int seam_deregister(void *ctx, const struct sw_engine_target *t, int *drain_seconds)
+static int seam_deregister(void *ctx, const struct sw_run_target *t, int *drain_seconds)
 {
 	struct sw_elbv2 *elb = ctx;
 	struct elb_obj *tg = NULL;
@@ -1940,14 +1940,14 @@ static int seam_deregister(void *ctx, const struct sw_engine_target *t, int *dra
 	return deregister_one(elb, tg, target);
 }
 
-static enum sw_target_health seam_health(void *ctx, const struct sw_engine_target *t, struct sw_buf *reason)
+static enum sw_run_target_health seam_health(void *ctx, const struct sw_run_target *t, struct sw_buf *reason)
 {
 	struct sw_elbv2 *elb = ctx;
 	struct elb_obj *tg = NULL;
 	struct elb_target *target = seam_target(elb, t, &tg);
 	struct sw_buf desc = SW_BUF_INIT;
 	const char *state, *why;
-	enum sw_target_health h;
+	enum sw_run_target_health h;
 
 	if (!tg) {
 		if (reason)
@@ -1961,7 +1961,7 @@ static enum sw_target_health seam_health(void *ctx, const struct sw_engine_targe
 	return h;
 }
 
-const struct sw_engine_lb_ops sw_elbv2_lb_ops = {
+const struct sw_run_balancer_ops sw_elbv2_lb_ops = {
 	"elbv2", seam_check, seam_register, seam_deregister, seam_health,
 };
 
@@ -2363,7 +2363,7 @@ static int store_results(struct sw_elbv2 *elb, struct snapshot *s, struct result
 	for (i = 0; i < s->nt; i++) {
 		struct elb_target *t = find_target(elb, res[i].tg_arn, res[i].id, res[i].port);
 		struct elb_obj *tg = find_obj(elb, K_TG, res[i].tg_arn);
-		enum sw_target_health before, after;
+		enum sw_run_target_health before, after;
 		const char *st, *why;
 		if (!t || !tg)
 			continue;
@@ -2393,8 +2393,8 @@ static int store_results(struct sw_elbv2 *elb, struct snapshot *s, struct result
 		if (before != after) {
 			changed = 1;
 			sw_log_info("elbv2: target %s:%d of %s: %s -> %s%s%s (HAProxy: %s %d)", t->id, t->port,
-				    doc_str(tg, "TargetGroupName"), sw_target_health_name(before),
-				    sw_target_health_name(after), why ? " " : "", why ? why : "", t->check_status,
+				    doc_str(tg, "TargetGroupName"), sw_run_target_health_name(before),
+				    sw_run_target_health_name(after), why ? " " : "", why ? why : "", t->check_status,
 				    t->check_code);
 		}
 	}
@@ -2470,7 +2470,7 @@ static void *elb_main(void *arg)
 		free(res);
 		snapshot_release(&s);
 		if (changed)
-			sw_engine_lb_changed(e);
+			sw_run_balancer_changed(e);
 
 		pthread_mutex_lock(&elb->wake_lock);
 		if (!elb->wake && !elb->stop) {

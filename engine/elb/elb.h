@@ -26,7 +26,7 @@
  * reads target health from HAProxy every second while targets exist (nothing at
  * idle but a liveness check of HAProxy every 10 s), completes deregistrations (at
  * once when no request is in flight, else at the end of the deregistration delay)
- * and tells the scheduler when a target's health changed (sw_engine_lb_changed).
+ * and tells the scheduler when a target's health changed (sw_run_balancer_changed).
  * The seam functions answer from memory: never a network call under the engine lock.
  *
  * Targets that ECS registers are this machine's instance id and the task's host port,
@@ -56,8 +56,8 @@ void sw_elbv2_stop_router(struct sw_elbv2 *elb);
 
 void sw_elbv2_free(struct sw_elbv2 *elb);
 
-/* The API (add to main.c's list) and the seam (sw_engine_lb_set(e, &sw_elbv2_lb_ops, elb)). */
+/* The API (add to main.c's list) and the seam (sw_run_balancer_set(e, &sw_elbv2_lb_ops, elb)). */
 extern struct sw_engine_api sw_engine_elbv2_api;
-extern const struct sw_engine_lb_ops sw_elbv2_lb_ops;
+extern const struct sw_run_balancer_ops sw_elbv2_lb_ops;
 
 #endif

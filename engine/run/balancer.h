@@ -9,13 +9,13 @@
  * The load-balancer seam: how the scheduler drives a load balancer for services
  * created with `loadBalancers` ([{targetGroupArn, containerName, containerPort}]).
  * The ELBv2 implementation (issue 5: elbv2.c + router.c) provides a struct
- * sw_engine_lb_ops and installs it at start with sw_engine_lb_set() (main.c); until
- * then the engine runs with sw_engine_lb_none, which knows no target group.
+ * sw_engine_lb_ops and installs it at start with sw_run_balancer_set() (main.c); until
+ * then the engine runs with sw_run_balancer_none, which knows no target group.
  *
  * What the scheduler does with it (scheduler.c):
  *  - CreateService / UpdateService: target_group_check() for every targetGroupArn;
  *    a negative answer refuses the call (InvalidParameterException with the message
- *    it set). With sw_engine_lb_none every target group is unknown, so services with
+ *    it set). With sw_run_balancer_none every target group is unknown, so services with
  *    loadBalancers are refused rather than run without a balancer.
  *  - a task of such a service reaches RUNNING: register() once per load balancer
  *    entry, with the host address and port its container port is reachable on
@@ -42,13 +42,13 @@
  *  - every function is called with the engine lock held: be quick, never block on
  *    the network — answer from the balancer's own state (cache), do slow work on
  *    your own thread;
- *  - when a target's health changes, call sw_engine_lb_changed(engine) (any thread,
+ *  - when a target's health changes, call sw_run_balancer_changed(engine) (any thread,
  *    without the engine lock) so the scheduler looks at once instead of at the next poll;
  *  - never claim health you have not observed: an unknown target is SW_TARGET_UNKNOWN;
  *  - errors: return a negative enum sw_code with the error slot set.
  */
 
-enum sw_target_health {
+enum sw_run_target_health {
 	SW_TARGET_UNKNOWN,     /* not registered / target group unknown */
 	SW_TARGET_INITIAL,     /* registered, first checks in progress */
 	SW_TARGET_HEALTHY,
@@ -57,7 +57,7 @@ enum sw_target_health {
 	SW_TARGET_UNUSED,
 };
 
-struct sw_engine_target {
+struct sw_run_target {
 	const char *target_group_arn;
 	const char *host;          /* "127.0.0.1" or the container's IP */
 	int port;
@@ -65,28 +65,52 @@ struct sw_engine_target {
 	const char *container_name;
 };
 
-struct sw_engine_lb_ops {
+struct sw_run_balancer_ops {
 	const char *name;
 	/* 0 when the target group exists and can take targets; else negative with a message */
 	int (*target_group_check)(void *ctx, const char *target_group_arn);
-	int (*register_target)(void *ctx, const struct sw_engine_target *t);
+	int (*register_target)(void *ctx, const struct sw_run_target *t);
 	/* Start deregistration; *drain_seconds = how long connections may drain. */
-	int (*deregister_target)(void *ctx, const struct sw_engine_target *t, int *drain_seconds);
+	int (*deregister_target)(void *ctx, const struct sw_run_target *t, int *drain_seconds);
 	/* Current health; reason (may be NULL) gets ELB's reason code, e.g. "Target.FailedHealthChecks". */
-	enum sw_target_health (*target_health)(void *ctx, const struct sw_engine_target *t, struct sw_buf *reason);
+	enum sw_run_target_health (*target_health)(void *ctx, const struct sw_run_target *t, struct sw_buf *reason);
 };
 
 /* The no-balancer implementation: knows no target group. */
-extern const struct sw_engine_lb_ops sw_engine_lb_none;
+extern const struct sw_run_balancer_ops sw_run_balancer_none;
 
 struct sw_engine;
 
 /* Install ops (with its ctx) as the engine's load balancer. Call before the scheduler starts. */
-void sw_engine_lb_set(struct sw_engine *e, const struct sw_engine_lb_ops *ops, void *ctx);
+void sw_run_balancer_set(struct sw_engine *e, const struct sw_run_balancer_ops *ops, void *ctx);
 
 /* A target's health changed: have the scheduler look now. Any thread, without the engine lock. */
-void sw_engine_lb_changed(struct sw_engine *e);
+void sw_run_balancer_changed(struct sw_engine *e);
 
-const char *sw_target_health_name(enum sw_target_health h);
+const char *sw_run_target_health_name(enum sw_run_target_health h);
+
+/* ---- the scheduler's side: with the engine lock held ---- */
+
+struct sw_engine_service;
+struct sw_engine_task;
+
+/* 1 when s has loadBalancers. */
+int sw_run_balancer_used(const struct sw_engine_service *s);
+
+/* Register every target of t (RUNNING): t->lb becomes REGISTERED when all took; event per target. */
+void sw_run_balancer_register(struct sw_engine *e, struct sw_engine_service *s, struct sw_engine_task *t);
+
+/* Deregister every target of t: t->lb DRAINING until t->drain_until (the longest delay from now); events. */
+void sw_run_balancer_deregister(struct sw_engine *e, struct sw_engine_service *s, struct sw_engine_task *t,
+				double now);
+
+/* 1 while some target of t is still draining. */
+int sw_run_balancer_draining(struct sw_engine *e, struct sw_engine_service *s, struct sw_engine_task *t);
+
+/* The target group of the first target of t that is unhealthy, or NULL. */
+const char *sw_run_balancer_unhealthy(struct sw_engine *e, struct sw_engine_service *s, struct sw_engine_task *t);
+
+/* 1 when t is registered and every target of t is healthy. */
+int sw_run_balancer_healthy(struct sw_engine *e, struct sw_engine_service *s, struct sw_engine_task *t);
 
 #endif

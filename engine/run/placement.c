@@ -3,7 +3,7 @@
 #include "engine/run/placement.h"
 #include "common/banned.h"
 
-void sw_engine_placement_used(const struct sw_engine_state *st, struct sw_engine_capacity *used,
+void sw_run_placement_used(const struct sw_engine_state *st, struct sw_run_capacity *used,
 			      int *running, int *pending)
 {
 	size_t i;
@@ -26,11 +26,11 @@ void sw_engine_placement_used(const struct sw_engine_state *st, struct sw_engine
 	}
 }
 
-void sw_engine_placement_remaining(const struct sw_engine_state *st, const struct sw_engine_capacity *registered,
-				   struct sw_engine_capacity *remaining)
+void sw_run_placement_remaining(const struct sw_engine_state *st, const struct sw_run_capacity *registered,
+				   struct sw_run_capacity *remaining)
 {
-	struct sw_engine_capacity used;
-	sw_engine_placement_used(st, &used, NULL, NULL);
+	struct sw_run_capacity used;
+	sw_run_placement_used(st, &used, NULL, NULL);
 	remaining->cpu = registered->cpu - used.cpu;
 	remaining->memory = registered->memory - used.memory;
 	if (remaining->cpu < 0)
@@ -39,7 +39,7 @@ void sw_engine_placement_remaining(const struct sw_engine_state *st, const struc
 		remaining->memory = 0;
 }
 
-int sw_engine_placement_fit(const struct sw_engine_capacity *remaining, long long cpu, long long memory,
+int sw_run_placement_fit(const struct sw_run_capacity *remaining, long long cpu, long long memory,
 			    int want, const char **short_of)
 {
 	long long by_mem = want, by_cpu = want;

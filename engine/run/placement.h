@@ -9,25 +9,25 @@
  * not STOPPED reserves. Pure arithmetic, unit-tested (test/unit/engine).
  */
 
-struct sw_engine_capacity {
+struct sw_run_capacity {
 	long long cpu;
 	long long memory;
 };
 
 /* What tasks that are not STOPPED reserve, and how many are RUNNING / pending. */
-void sw_engine_placement_used(const struct sw_engine_state *st, struct sw_engine_capacity *used,
+void sw_run_placement_used(const struct sw_engine_state *st, struct sw_run_capacity *used,
 			      int *running, int *pending);
 
 /* registered - used (never below 0 in the report). */
-void sw_engine_placement_remaining(const struct sw_engine_state *st, const struct sw_engine_capacity *registered,
-				   struct sw_engine_capacity *remaining);
+void sw_run_placement_remaining(const struct sw_engine_state *st, const struct sw_run_capacity *registered,
+				   struct sw_run_capacity *remaining);
 
 /*
  * How many of `want` tasks each reserving (cpu, memory) fit into remaining. When
  * fewer fit, *short_of (if not NULL) says which resource ran out first: "memory" or
  * "CPU units" (ECS's words in "has insufficient memory available").
  */
-int sw_engine_placement_fit(const struct sw_engine_capacity *remaining, long long cpu, long long memory,
+int sw_run_placement_fit(const struct sw_run_capacity *remaining, long long cpu, long long memory,
 			    int want, const char **short_of);
 
 #endif

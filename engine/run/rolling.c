@@ -1,13 +1,13 @@
 #include "engine/run/rolling.h"
 #include "common/banned.h"
 
-int sw_engine_deploy_lower(int desired, int min_pct)
+int sw_run_rolling_lower(int desired, int min_pct)
 {
 	long long x = (long long)desired * min_pct;
 	return (int)((x + 99) / 100);
 }
 
-int sw_engine_deploy_upper(int desired, int max_pct)
+int sw_run_rolling_upper(int desired, int max_pct)
 {
 	return (int)((long long)desired * max_pct / 100);
 }
@@ -15,10 +15,10 @@ int sw_engine_deploy_upper(int desired, int max_pct)
 static int max_i(int a, int b) { return a > b ? a : b; }
 static int min_i(int a, int b) { return a < b ? a : b; }
 
-void sw_engine_deploy_step(const struct sw_engine_deploy_counts *in, struct sw_engine_deploy_step *out)
+void sw_run_rolling_step(const struct sw_run_rolling_counts *in, struct sw_run_rolling_step *out)
 {
-	int lower = sw_engine_deploy_lower(in->desired, in->min_pct);
-	int upper = sw_engine_deploy_upper(in->desired, in->max_pct);
+	int lower = sw_run_rolling_lower(in->desired, in->min_pct);
+	int upper = sw_run_rolling_upper(in->desired, in->max_pct);
 	int primary_after, old_after, healthy, excess;
 
 	if (upper < in->desired && in->max_pct >= 100)
@@ -43,7 +43,7 @@ void sw_engine_deploy_step(const struct sw_engine_deploy_counts *in, struct sw_e
 		out->start = max_i(0, min_i(in->desired - primary_after, upper - (primary_after + old_after)));
 }
 
-int sw_engine_deploy_threshold(int desired)
+int sw_run_rolling_threshold(int desired)
 {
 	int t = (desired + 1) / 2;
 	if (t < 3)
@@ -53,13 +53,13 @@ int sw_engine_deploy_threshold(int desired)
 	return t;
 }
 
-int sw_engine_deploy_completed(const struct sw_engine_deploy_counts *in, int primary_running, int old_remaining)
+int sw_run_rolling_completed(const struct sw_run_rolling_counts *in, int primary_running, int old_remaining)
 {
 	return in->primary == in->desired && in->primary_healthy == in->desired &&
 	       primary_running == in->desired && in->old == 0 && old_remaining == 0;
 }
 
-long long sw_engine_deploy_backoff_ms(int failures, long long cap_ms)
+long long sw_run_rolling_backoff_ms(int failures, long long cap_ms)
 {
 	long long ms = 1000;
 	int i;

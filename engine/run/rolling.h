@@ -13,7 +13,7 @@
  * old as the new become healthy).
  */
 
-struct sw_engine_deploy_counts {
+struct sw_run_rolling_counts {
 	int desired;
 	int min_pct;
 	int max_pct;
@@ -24,7 +24,7 @@ struct sw_engine_deploy_counts {
 	int frozen;           /* the PRIMARY deployment FAILED (no rollback): launch nothing */
 };
 
-struct sw_engine_deploy_step {
+struct sw_run_rolling_step {
 	int start;              /* PRIMARY tasks to launch now */
 	int stop_primary;       /* PRIMARY tasks beyond D (the unhealthy first) */
 	int stop_old_unhealthy; /* old tasks that are not healthy: all of them */
@@ -32,24 +32,24 @@ struct sw_engine_deploy_step {
 };
 
 /* ceil(D * pct / 100) and floor(D * pct / 100). */
-int sw_engine_deploy_lower(int desired, int min_pct);
-int sw_engine_deploy_upper(int desired, int max_pct);
+int sw_run_rolling_lower(int desired, int min_pct);
+int sw_run_rolling_upper(int desired, int max_pct);
 
-void sw_engine_deploy_step(const struct sw_engine_deploy_counts *in, struct sw_engine_deploy_step *out);
+void sw_run_rolling_step(const struct sw_run_rolling_counts *in, struct sw_run_rolling_step *out);
 
 /*
  * The deployment circuit breaker's failure threshold for a desired count:
  * 0.5 × D rounded up, at least 3, at most 200.
  */
-int sw_engine_deploy_threshold(int desired);
+int sw_run_rolling_threshold(int desired);
 
 /*
  * Whether the PRIMARY deployment is done: D tasks, all healthy, none left of the old
  * deployments (old_remaining counts their tasks that are not yet STOPPED).
  */
-int sw_engine_deploy_completed(const struct sw_engine_deploy_counts *in, int primary_running, int old_remaining);
+int sw_run_rolling_completed(const struct sw_run_rolling_counts *in, int primary_running, int old_remaining);
 
 /* Launch backoff after n consecutive failed tasks: 0 for n < 3, then 1 s doubling, capped. (ms) */
-long long sw_engine_deploy_backoff_ms(int failures, long long cap_ms);
+long long sw_run_rolling_backoff_ms(int failures, long long cap_ms);
 
 #endif

@@ -12,29 +12,31 @@
  * draining, event repeat, launch backoff, periodic resync, purge). Idle, it does
  * nothing.
  *
- * Task lifecycle, as ECS: PROVISIONING -> PENDING (pull, create, start) -> RUNNING
- * -> [DEACTIVATING (load-balancer draining)] -> STOPPING (SIGTERM, SIGKILL after the
- * stop timeout) -> DEPROVISIONING (containers removed) -> STOPPED, with stopCode and
- * stoppedReason. Service rollouts follow deploy.h; the circuit breaker and rollback,
- * placement shortfalls, replacement of failed tasks and the service events are here.
+ * A pass moves every task along its lifecycle (lifecycle.h), reconciles every service
+ * with its deployments (reconcile.h), then purges what has been STOPPED or INACTIVE
+ * longer than cfg.stopped_ttl_ms / cfg.inactive_ttl_ms.
  */
 
-int sw_engine_scheduler_start(struct sw_engine *e);
+int sw_run_scheduler_start(struct sw_engine *e);
+void sw_run_scheduler_stop(struct sw_engine *e);
 
 /*
  * One pass at time now (the thread's body; exposed so tests can drive the scheduler
  * step by step). With the engine lock held. Returns when the next pass is due.
  */
-double sw_engine_scheduler_pass(struct sw_engine *e, double now);
-void sw_engine_scheduler_stop(struct sw_engine *e);
+double sw_run_scheduler_pass(struct sw_engine *e, double now);
 
-/*
- * Whether task t of service s (NULL for a standalone task) counts as healthy at time
- * now: RUNNING, its essential containers' health checks passing (or, without any,
- * running for cfg.stable_ms), and every load-balancer target healthy. *next is
- * lowered to when the answer may change by itself. With the engine lock held.
- */
-int sw_engine_scheduler_task_healthy(struct sw_engine *e, struct sw_engine_service *s, struct sw_engine_task *t,
-				     double now, double *next);
+/* Lower *next (when the pass after this one is due) to t. */
+static inline void sw_run_scheduler_due(double *next, double t)
+{
+	if (t < *next)
+		*next = t;
+}
+
+/* Milliseconds (the configuration's unit) in seconds (the clock's). */
+static inline double sw_run_seconds(long long ms)
+{
+	return (double)ms / 1000.0;
+}
 
 #endif

@@ -123,7 +123,7 @@ static void *watch_main(void *arg)
 	return NULL;
 }
 
-int sw_engine_watch_start(struct sw_engine *e)
+int sw_run_watcher_start(struct sw_engine *e)
 {
 	pthread_t th;
 	pthread_attr_t attr;

@@ -12,6 +12,6 @@
  * missed) and after any error, with backoff; while it is down, the scheduler's
  * periodic resync catches up.
  */
-int sw_engine_watch_start(struct sw_engine *e);
+int sw_run_watcher_start(struct sw_engine *e);
 
 #endif

@@ -7,16 +7,16 @@
 #include "common/xalloc.h"
 #include "common/banned.h"
 
-struct job {
-	enum sw_engine_job_kind kind;
+struct queued_job {
+	enum sw_run_job_kind kind;
 	char *task_id;
-	struct job *next;
+	struct queued_job *next;
 };
 
-struct sw_engine_workers {
+struct sw_run_workers {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct job *head, *tail;
+	struct queued_job *head, *tail;
 	int stopping;
 	int resync_queued;
 	int starts_running;
@@ -27,10 +27,10 @@ struct sw_engine_workers {
 static void *worker_main(void *arg)
 {
 	struct sw_engine *e = arg;
-	struct sw_engine_workers *w = e->workers;
+	struct sw_run_workers *w = e->workers;
 
 	for (;;) {
-		struct job *j, *prev;
+		struct queued_job *j, *prev;
 		pthread_mutex_lock(&w->lock);
 		for (;;) {
 			/* STARTs (which may pull for minutes) leave one thread for stops and inspects */
@@ -58,9 +58,9 @@ static void *worker_main(void *arg)
 			w->starts_running++;
 		pthread_mutex_unlock(&w->lock);
 		if (j->kind == SW_JOB_RESYNC)
-			sw_engine_runtime_resync(e);
+			sw_run_runtime_resync(e);
 		else
-			sw_engine_runtime_task_job(e, j->kind, j->task_id);
+			sw_run_runtime_job(e, j->kind, j->task_id);
 		if (j->kind == SW_JOB_START) {
 			pthread_mutex_lock(&w->lock);
 			w->starts_running--;
@@ -72,9 +72,9 @@ static void *worker_main(void *arg)
 	}
 }
 
-int sw_engine_workers_start(struct sw_engine *e)
+int sw_run_worker_start(struct sw_engine *e)
 {
-	struct sw_engine_workers *w = xcalloc(1, sizeof(*w));
+	struct sw_run_workers *w = xcalloc(1, sizeof(*w));
 	int i;
 
 	pthread_mutex_init(&w->lock, NULL);
@@ -96,10 +96,10 @@ int sw_engine_workers_start(struct sw_engine *e)
 	return 0;
 }
 
-void sw_engine_workers_stop(struct sw_engine *e)
+void sw_run_worker_stop(struct sw_engine *e)
 {
-	struct sw_engine_workers *w = e->workers;
-	struct job *j;
+	struct sw_run_workers *w = e->workers;
+	struct queued_job *j;
 	int i;
 
 	if (!w)
@@ -122,7 +122,7 @@ void sw_engine_workers_stop(struct sw_engine *e)
 	e->workers = NULL;
 }
 
-static void push(struct sw_engine_workers *w, struct job *j)
+static void push(struct sw_run_workers *w, struct queued_job *j)
 {
 	pthread_mutex_lock(&w->lock);
 	if (w->tail)
@@ -134,19 +134,19 @@ static void push(struct sw_engine_workers *w, struct job *j)
 	pthread_mutex_unlock(&w->lock);
 }
 
-void sw_engine_job_task(struct sw_engine *e, struct sw_engine_task *t, enum sw_engine_job_kind kind)
+void sw_run_worker_queue(struct sw_engine *e, struct sw_engine_task *t, enum sw_run_job_kind kind)
 {
-	struct job *j = xcalloc(1, sizeof(*j));
+	struct queued_job *j = xcalloc(1, sizeof(*j));
 	j->kind = kind;
 	j->task_id = xstrdup(t->id);
 	t->busy = 1;
 	push(e->workers, j);
 }
 
-void sw_engine_job_resync(struct sw_engine *e)
+void sw_run_worker_resync(struct sw_engine *e)
 {
-	struct sw_engine_workers *w = e->workers;
-	struct job *j;
+	struct sw_run_workers *w = e->workers;
+	struct queued_job *j;
 	int queued;
 
 	pthread_mutex_lock(&w->lock);

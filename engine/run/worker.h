@@ -11,7 +11,7 @@
  * wakes the scheduler.
  */
 
-enum sw_engine_job_kind {
+enum sw_run_job_kind {
 	SW_JOB_START,    /* pull (prefer cached), create and start the task's containers */
 	SW_JOB_TERM,     /* SIGTERM its running containers */
 	SW_JOB_KILL,     /* SIGKILL them (stop timeout passed), then inspect */
@@ -21,13 +21,13 @@ enum sw_engine_job_kind {
 };
 
 /* cfg.workers threads; with 0 (tests only: the environment cannot ask for it) jobs queue and never run. */
-int sw_engine_workers_start(struct sw_engine *e);
+int sw_run_worker_start(struct sw_engine *e);
 /* Stop the threads (after their current job) and free the queue. */
-void sw_engine_workers_stop(struct sw_engine *e);
+void sw_run_worker_stop(struct sw_engine *e);
 
 /* Queue a job for t and mark it busy. With the engine lock held. */
-void sw_engine_job_task(struct sw_engine *e, struct sw_engine_task *t, enum sw_engine_job_kind kind);
+void sw_run_worker_queue(struct sw_engine *e, struct sw_engine_task *t, enum sw_run_job_kind kind);
 /* Queue a resync (at most one pending). With the engine lock held. */
-void sw_engine_job_resync(struct sw_engine *e);
+void sw_run_worker_resync(struct sw_engine *e);
 
 #endif

@@ -43,11 +43,23 @@ static void ids(void **state)
 	sw_buf_release(&b);
 }
 
+static void base64(void **state)
+{
+	struct sw_buf b = SW_BUF_INIT;
+	sw_engine_base64(&b, "AWS:secret", 10, 0);
+	assert_string_equal(b.ptr, "QVdTOnNlY3JldA==");
+	sw_buf_reset(&b);
+	sw_engine_base64(&b, "\xfb\xff", 2, 1);
+	assert_string_equal(b.ptr, "-_8=");
+	sw_buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(arn_names),
 		cmocka_unit_test(ids),
+		cmocka_unit_test(base64),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,8 +28,8 @@ struct fake_lb {
 	int registered, deregistered;
 	char host[64];
 	int port;
-	enum sw_target_health health;    /* what every target reports */
-	enum sw_target_health unhealthy_port_health;
+	enum sw_run_target_health health;    /* what every target reports */
+	enum sw_run_target_health unhealthy_port_health;
 	int unhealthy_port;              /* this one port reports unhealthy_port_health */
 	int draining_port;               /* another port deregistered: draining until cleared */
 };
@@ -39,7 +39,7 @@ static int fake_check(void *ctx, const char *arn)
 	return strcmp(arn, TG) ? -1 : 0;
 }
 
-static int fake_register(void *ctx, const struct sw_engine_target *t)
+static int fake_register(void *ctx, const struct sw_run_target *t)
 {
 	struct fake_lb *f = ctx;
 	f->registered++;
@@ -48,7 +48,7 @@ static int fake_register(void *ctx, const struct sw_engine_target *t)
 	return 0;
 }
 
-static int fake_deregister(void *ctx, const struct sw_engine_target *t, int *drain)
+static int fake_deregister(void *ctx, const struct sw_run_target *t, int *drain)
 {
 	struct fake_lb *f = ctx;
 	f->deregistered++;
@@ -60,7 +60,7 @@ static int fake_deregister(void *ctx, const struct sw_engine_target *t, int *dra
 	return 0;
 }
 
-static enum sw_target_health fake_health(void *ctx, const struct sw_engine_target *t, struct sw_buf *reason)
+static enum sw_run_target_health fake_health(void *ctx, const struct sw_run_target *t, struct sw_buf *reason)
 {
 	struct fake_lb *f = ctx;
 	if (t->port == f->draining_port)
@@ -68,7 +68,7 @@ static enum sw_target_health fake_health(void *ctx, const struct sw_engine_targe
 	return t->port == f->unhealthy_port ? f->unhealthy_port_health : f->health;
 }
 
-static const struct sw_engine_lb_ops fake_ops = {
+static const struct sw_run_balancer_ops fake_ops = {
 	"fake", fake_check, fake_register, fake_deregister, fake_health,
 };
 
@@ -131,7 +131,7 @@ static void engine_up(double now, long long stable_ms)
 	pthread_mutex_init(&e.lock, NULL);
 	pthread_cond_init(&e.wake, NULL);
 	assert_int_equal(sw_engine_db_open(&e.db, ":memory:"), 0);
-	assert_int_equal(sw_engine_workers_start(&e), 0);
+	assert_int_equal(sw_run_worker_start(&e), 0);
 	{
 		struct sw_engine_cluster *c = xcalloc(1, sizeof(*c));
 		c->name = xstrdup("default");
@@ -143,7 +143,7 @@ static void engine_up(double now, long long stable_ms)
 
 static void engine_down(void)
 {
-	sw_engine_workers_stop(&e);
+	sw_run_worker_stop(&e);
 	sw_engine_state_release(&e.st);
 	sqlite3_close(e.db);
 }
@@ -156,7 +156,7 @@ static void seam(void **state)
 
 	engine_up(now, 0);
 	/* without a balancer, loadBalancers are refused */
-	sw_engine_lb_set(&e, NULL, NULL);
+	sw_run_balancer_set(&e, NULL, NULL);
 	assert_int_equal(call(sw_ecs_op_register_task_definition,
 			      "{\"family\":\"web\",\"containerDefinitions\":[{\"name\":\"web\",\"image\":\"i\","
 			      "\"memory\":16,\"portMappings\":[{\"containerPort\":8080}]}]}"), 0);
@@ -165,14 +165,14 @@ static void seam(void **state)
 			      "\"containerName\":\"web\",\"containerPort\":8080}]}"), -1);
 	assert_null(service());
 
-	sw_engine_lb_set(&e, &fake_ops, &fake);
+	sw_run_balancer_set(&e, &fake_ops, &fake);
 	assert_int_equal(call(sw_ecs_op_create_service, "{\"serviceName\":\"web\",\"taskDefinition\":\"web\","
 			      "\"desiredCount\":2,\"healthCheckGracePeriodSeconds\":30,\"loadBalancers\":"
 			      "[{\"targetGroupArn\":\"" TG "\",\"containerName\":\"web\",\"containerPort\":8080}]}"), 0);
 	s = service();
 	assert_non_null(s);
 
-	sw_engine_scheduler_pass(&e, now);
+	sw_run_scheduler_pass(&e, now);
 	assert_int_equal(e.st.nr_tasks, 2);
 	t0 = e.st.tasks[0];
 	t1 = e.st.tasks[1];
@@ -183,7 +183,7 @@ static void seam(void **state)
 
 	/* RUNNING: registered with the host port; initial targets do not count as healthy */
 	fake.health = SW_TARGET_INITIAL;
-	sw_engine_scheduler_pass(&e, now + 1);
+	sw_run_scheduler_pass(&e, now + 1);
 	assert_int_equal(fake.registered, 2);
 	assert_string_equal(fake.host, "127.0.0.1");
 	assert_int_equal(t0->lb, SW_TASK_LB_REGISTERED);
@@ -191,17 +191,17 @@ static void seam(void **state)
 	assert_int_equal(t0->healthy_at, 0);
 
 	fake.health = SW_TARGET_HEALTHY;
-	sw_engine_scheduler_pass(&e, now + 2);
+	sw_run_scheduler_pass(&e, now + 2);
 	assert_int_equal(s->deps[0]->rollout, SW_ENGINE_ROLLOUT_COMPLETED);
 	assert_int_equal(fake.registered, 2);       /* once per task */
 
 	/* an unhealthy target inside the grace period: kept */
 	fake.unhealthy_port = 30001;
 	fake.unhealthy_port_health = SW_TARGET_UNHEALTHY;
-	sw_engine_scheduler_pass(&e, now + 10);
+	sw_run_scheduler_pass(&e, now + 10);
 	assert_true(t0->desired_running);
 	/* after it: stopped with ECS's reason, deregistered, draining */
-	sw_engine_scheduler_pass(&e, now + 31);
+	sw_run_scheduler_pass(&e, now + 31);
 	assert_false(t0->desired_running);
 	assert_string_equal(t0->stopped_reason, "Task failed ELB health checks in (target-group " TG ")");
 	assert_string_equal(t0->stop_code, "ServiceSchedulerInitiated");
@@ -213,16 +213,16 @@ static void seam(void **state)
 	assert_int_equal(e.st.nr_tasks, 3);
 
 	/* draining holds the containers ... */
-	sw_engine_scheduler_pass(&e, now + 32);
+	sw_run_scheduler_pass(&e, now + 32);
 	assert_int_equal(t0->last, SW_TASK_DEACTIVATING);
 	assert_false(t0->busy);
 	/* ... past the 5 s deregistration delay too, while the balancer says draining (it
 	 * may still route requests there: a lagging router) ... */
-	sw_engine_scheduler_pass(&e, now + 37);
+	sw_run_scheduler_pass(&e, now + 37);
 	assert_int_equal(t0->last, SW_TASK_DEACTIVATING);
 	assert_false(t0->busy);
 	/* ... but not forever: 10 s past the delay, a balancer that does not answer is not waited for */
-	sw_engine_scheduler_pass(&e, now + 46.5);
+	sw_run_scheduler_pass(&e, now + 46.5);
 	assert_int_equal(t0->last, SW_TASK_STOPPING);
 	assert_true(t0->busy);                      /* SIGTERM queued */
 
@@ -256,7 +256,7 @@ static void rollout(void **state)
 	size_t i;
 
 	engine_up(now, 40000);
-	sw_engine_lb_set(&e, &fake_ops, &fake);
+	sw_run_balancer_set(&e, &fake_ops, &fake);
 	assert_int_equal(call(sw_ecs_op_register_task_definition,
 			      "{\"family\":\"web\",\"containerDefinitions\":[{\"name\":\"web\",\"image\":\"i:1\","
 			      "\"memory\":16,\"portMappings\":[{\"containerPort\":8080}]}]}"), 0);
@@ -265,10 +265,10 @@ static void rollout(void **state)
 			      "\"containerName\":\"web\",\"containerPort\":8080}]}"), 0);
 	s = service();
 	fake.health = SW_TARGET_HEALTHY;
-	sw_engine_scheduler_pass(&e, now);
+	sw_run_scheduler_pass(&e, now);
 	t0 = e.st.tasks[0];
 	started(t0, now, 30001);
-	sw_engine_scheduler_pass(&e, now + 1);
+	sw_run_scheduler_pass(&e, now + 1);
 	assert_int_equal(t0->lb, SW_TASK_LB_REGISTERED);
 	assert_int_equal(s->deps[0]->rollout, SW_ENGINE_ROLLOUT_COMPLETED);   /* at once, not after 40 s */
 
@@ -277,17 +277,17 @@ static void rollout(void **state)
 			      "{\"family\":\"web\",\"containerDefinitions\":[{\"name\":\"web\",\"image\":\"i:2\","
 			      "\"memory\":16,\"portMappings\":[{\"containerPort\":8080}]}]}"), 0);
 	assert_int_equal(call(sw_ecs_op_update_service, "{\"service\":\"web\",\"taskDefinition\":\"web:2\"}"), 0);
-	sw_engine_scheduler_pass(&e, now + 2);
+	sw_run_scheduler_pass(&e, now + 2);
 	assert_int_equal(e.st.nr_tasks, 2);
 	t1 = e.st.tasks[1];
 	started(t1, now + 2, 30002);
 	fake.unhealthy_port = 30002;
 	fake.unhealthy_port_health = SW_TARGET_INITIAL;
-	sw_engine_scheduler_pass(&e, now + 3);
+	sw_run_scheduler_pass(&e, now + 3);
 	assert_int_equal(t1->lb, SW_TASK_LB_REGISTERED);
 	assert_true(t0->desired_running);
 	fake.unhealthy_port_health = SW_TARGET_HEALTHY;
-	sw_engine_scheduler_pass(&e, now + 4);
+	sw_run_scheduler_pass(&e, now + 4);
 
 	/* the old task: deregistered and draining, its containers still up, not yet "stopped" */
 	assert_false(t0->desired_running);
@@ -301,7 +301,7 @@ static void rollout(void **state)
 
 	/* drained: now stopped, and said so */
 	fake.draining_port = 0;
-	sw_engine_scheduler_pass(&e, now + 5);
+	sw_run_scheduler_pass(&e, now + 5);
 	assert_int_equal(t0->last, SW_TASK_STOPPING);
 	assert_true(t0->busy);                      /* SIGTERM queued */
 	sw_buf_addf(&want, "(service web) has stopped 1 running tasks: (task %s).", t0->id);
@@ -311,12 +311,12 @@ static void rollout(void **state)
 	/* its containers exit at SIGTERM and are removed: COMPLETED, 6 s in */
 	t0->busy = 0;
 	sw_engine_set_str(&t0->containers[0].last_status, "STOPPED");
-	sw_engine_scheduler_pass(&e, now + 5.5);
+	sw_run_scheduler_pass(&e, now + 5.5);
 	assert_int_equal(t0->last, SW_TASK_DEPROVISIONING);
 	t0->busy = 0;
 	t0->last = SW_TASK_STOPPED;
 	t0->stopped_at = now + 6;
-	sw_engine_scheduler_pass(&e, now + 6);
+	sw_run_scheduler_pass(&e, now + 6);
 	assert_int_equal(s->nr_deps, 1);
 	assert_int_equal(s->deps[0]->rollout, SW_ENGINE_ROLLOUT_COMPLETED);
 

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "engine/run/runtime.h"
+#include "engine/run/container_spec.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -41,7 +41,7 @@ static void spec_from_definition(void **state)
 	t.overrides = json_loads("{\"containerOverrides\":[{\"name\":\"app\",\"command\":[\"echo\",\"hi\"],"
 				 "\"environment\":[{\"name\":\"B\",\"value\":\"3\"}]}]}", 0, NULL);
 
-	spec = sw_engine_runtime_spec(&e, &t, td, cd);
+	spec = sw_run_container_spec(&e, &t, td, cd);
 	host = json_object_get(spec, "HostConfig");
 	assert_string_equal(json_string_value(json_object_get(spec, "Image")), "img:1");
 	assert_string_equal(json_string_value(json_array_get(json_object_get(spec, "Cmd"), 0)), "echo");
@@ -62,7 +62,7 @@ static void spec_from_definition(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_object_get(spec, "Labels"), "x")), "y");
 	assert_string_equal(json_string_value(json_object_get(json_object_get(spec, "Labels"),
 							      "com.amazonaws.ecs.task-definition-version")), "3");
-	sw_engine_runtime_name(&name, &t, td, "app");
+	sw_run_container_name(&name, &t, td, "app");
 	assert_string_equal(name.ptr, "ecs-web-3-app-abc");
 	sw_buf_release(&name);
 	json_decref(spec);
@@ -70,22 +70,10 @@ static void spec_from_definition(void **state)
 	json_decref(td);
 }
 
-static void base64(void **state)
-{
-	struct sw_buf b = SW_BUF_INIT;
-	sw_engine_base64(&b, "AWS:secret", 10, 0);
-	assert_string_equal(b.ptr, "QVdTOnNlY3JldA==");
-	sw_buf_reset(&b);
-	sw_engine_base64(&b, "\xfb\xff", 2, 1);
-	assert_string_equal(b.ptr, "-_8=");
-	sw_buf_release(&b);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(spec_from_definition),
-		cmocka_unit_test(base64),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
