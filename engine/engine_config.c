@@ -94,6 +94,7 @@ int sw_engine_config_load(struct sw_engine_config *c)
 	c->region = env_dup("SLIPWAY_ENGINE_REGION", env("AWS_REGION") ? env("AWS_REGION") : "us-east-1");
 	c->account = env_dup("SLIPWAY_ENGINE_ACCOUNT", "000000000000");
 	c->bind_ip = env_dup("SLIPWAY_ENGINE_BIND_IP", "127.0.0.1");
+	c->router_listen = env_dup("SLIPWAY_ROUTER_LISTEN", "127.0.0.1");
 	c->access_key_id = env_dup("SLIPWAY_ENGINE_ACCESS_KEY_ID", NULL);
 	c->secret_access_key = env_dup("SLIPWAY_ENGINE_SECRET_ACCESS_KEY", NULL);
 	if (env("SLIPWAY_ENGINE_REGISTRY_PASSWORD_FILE")) {
@@ -132,6 +133,12 @@ int sw_engine_config_load(struct sw_engine_config *c)
 		c->lb_poll_ms = 100;
 	if (env_ll("SLIPWAY_ENGINE_MAX_BODY", 1 << 20, 1024, 64LL << 20, &c->max_body) < 0)
 		goto fail;
+	if (env_ll("SLIPWAY_ROUTER_PORT", 5481, 1, 65535, &x) < 0)
+		goto fail;
+	c->router_port = (int)x;
+	if (env_ll("SLIPWAY_ROUTER_THREADS", 0, 0, 64, &x) < 0)
+		goto fail;
+	c->router_threads = (int)x;
 
 	c->throttle_rate = 0;
 	if ((v = env("SLIPWAY_ENGINE_THROTTLE_RATE"))) {
@@ -174,6 +181,7 @@ void sw_engine_config_release(struct sw_engine_config *c)
 	free(c->registry_host);
 	free(c->registry_password_file);
 	free(c->bind_ip);
+	free(c->router_listen);
 	free(c->access_key_id);
 	free(c->secret_access_key);
 	memset(c, 0, sizeof(*c));

@@ -41,6 +41,9 @@
  *                                   the one accepted key; default: profile "slipway" of
  *                                   $SLIPWAY_HOME/aws/credentials (created when absent)
  *   SLIPWAY_ENGINE_MAX_BODY         request body cap in bytes (1048576)
+ *   SLIPWAY_ROUTER_PORT             the router's (the built-in load balancer's) port (5481)
+ *   SLIPWAY_ROUTER_LISTEN           the address its listeners bind (127.0.0.1)
+ *   SLIPWAY_ROUTER_THREADS          HAProxy's threads (0: HAProxy's default)
  *   DOCKER_HOST                     the Docker engine (common/docker.h)
  */
 struct sw_engine_config {
@@ -73,6 +76,9 @@ struct sw_engine_config {
 	char *access_key_id;     /* NULL: from the credentials file */
 	char *secret_access_key;
 	long long max_body;
+	int router_port;
+	char *router_listen;
+	int router_threads;
 };
 
 /*

@@ -38,13 +38,13 @@
 #include "common/banned.h"
 
 /*
- * The APIs this engine serves. Issue 5 adds &sw_engine_elbv2_api (Query protocol,
+ * The APIs this engine serves. Issue 5 adds &sw_elb_api (Query protocol,
  * picked by the SigV4 scope "elasticloadbalancing") and &sw_engine_logs_api here.
  */
 static const struct sw_engine_api *const apis[] = {
 	&sw_ecs_api,
 	&sw_engine_ecr_api,
-	&sw_engine_elbv2_api,               /* issue 5 */
+	&sw_elb_api,               /* issue 5 */
 	&sw_engine_logs_api,                /* issue 5 */
 	NULL,
 };
@@ -130,7 +130,7 @@ int main(int argc, char **argv)
 	struct sw_engine e;
 	struct sw_engine_api_access auth;
 	struct sw_engine_api_httpd *server = NULL;
-	struct sw_elbv2 *elb = NULL;        /* issue 5 */
+	struct sw_elb *elb = NULL;        /* issue 5 */
 	struct sw_logs *logs = NULL;        /* issue 5 */
 	struct sw_buf lockpath = SW_BUF_INIT;
 	sigset_t sigs;
@@ -189,9 +189,9 @@ int main(int argc, char **argv)
 	read_docker_version(&e);
 
 	/* issue 5: the load balancer (ELBv2 over the HAProxy router), before the scheduler uses it */
-	if (sw_elbv2_new(&elb, &e) < 0 || sw_elbv2_start(elb) < 0)
+	if (sw_elb_new(&elb, &e) < 0 || sw_elb_start(elb) < 0)
 		goto fail;
-	sw_run_balancer_set(&e, &sw_elbv2_lb_ops, elb);
+	sw_run_balancer_set(&e, &sw_elb_balancer_ops, elb);
 	if (sw_logs_new(&logs, &e) < 0 || sw_logs_start(logs) < 0)
 		goto fail;
 	/* end issue 5 */
@@ -216,7 +216,7 @@ cleanup:
 	sw_run_scheduler_stop(&e);
 	/* issue 5: the elb thread stops; HAProxy keeps serving the apps (scripts/down stops it) */
 	sw_run_balancer_set(&e, NULL, NULL);
-	sw_elbv2_free(elb);
+	sw_elb_free(elb);
 	sw_logs_free(logs);
 	sw_run_worker_stop(&e);
 	pthread_mutex_lock(&e.lock);

@@ -54,9 +54,9 @@
  * Names (frontend, backend, server ids) are 1..64 of [A-Za-z0-9_.-].
  */
 
-struct sw_router;
+struct sw_elb_router;
 
-struct sw_router_options {
+struct sw_elb_router_options {
 	const char *dir;          /* where the files above live (created if missing) */
 	const char *listen_addr;  /* address frontends bind to; NULL: "127.0.0.1" */
 	const char *haproxy;      /* program; NULL: "haproxy" from PATH */
@@ -64,7 +64,7 @@ struct sw_router_options {
 };
 
 /* A target group's health check (ALB semantics). */
-struct sw_router_check {
+struct sw_elb_router_check {
 	int enabled;              /* 0: no checks, a target is in service once added */
 	const char *path;         /* "/" when NULL */
 	int port;                 /* 0: the target's own (traffic) port */
@@ -76,13 +76,13 @@ struct sw_router_check {
 };
 
 /* A backend (target group). */
-struct sw_router_backend {
+struct sw_elb_router_backend {
 	const char *name;
-	struct sw_router_check check;
+	struct sw_elb_router_check check;
 };
 
 /* A listener. Its default action is a backend, or else a fixed response. */
-struct sw_router_frontend {
+struct sw_elb_router_frontend {
 	const char *name;
 	int port;
 	const char *default_backend;  /* NULL: answer the fixed response below */
@@ -97,7 +97,7 @@ struct sw_router_frontend {
  * wildcards: '*' any run of characters, '?' one character. Rules are given in
  * priority order (the first that matches wins).
  */
-struct sw_router_rule {
+struct sw_elb_router_rule {
 	const char *const *hosts;
 	size_t nhosts;
 	const char *const *paths;
@@ -105,33 +105,33 @@ struct sw_router_rule {
 	const char *backend;
 };
 
-enum sw_router_state {
+enum sw_elb_router_state {
 	SW_ROUTER_INITIAL,    /* registered, not yet passed its first healthy_threshold checks */
 	SW_ROUTER_HEALTHY,
 	SW_ROUTER_UNHEALTHY,
-	SW_ROUTER_DRAINING,   /* sw_router_server_drain() was called */
+	SW_ROUTER_DRAINING,   /* sw_elb_router_server_drain() was called */
 	SW_ROUTER_UNCHECKED,  /* the backend has no health check: in service */
 };
 
-const char *sw_router_state_name(enum sw_router_state s);
+const char *sw_elb_router_state_name(enum sw_elb_router_state s);
 
 /* What HAProxy says about one server. */
-struct sw_router_health {
-	char *server;            /* owned by the array (sw_router_health_free) */
-	enum sw_router_state state;
+struct sw_elb_router_health {
+	char *server;            /* owned by the array (sw_elb_router_health_free) */
+	enum sw_elb_router_state state;
 	char check_status[16];   /* HAProxy's: "L7OK", "L7STS", "L4CON", "L4TOUT", "INI", ... */
 	int check_code;          /* HTTP status of the last check, 0 when none */
 	int sessions;            /* requests in flight (current sessions) */
 };
 
-/* Allocate a router for opts (copied). Nothing starts yet. *out: sw_router_free(). */
-int sw_router_new(struct sw_router **out, const struct sw_router_options *opts);
+/* Allocate a router for opts (copied). Nothing starts yet. *out: sw_elb_router_free(). */
+int sw_elb_router_new(struct sw_elb_router **out, const struct sw_elb_router_options *opts);
 
 /*
  * Free the router. HAProxy keeps running (the apps stay reachable while the engine
- * restarts); sw_router_stop() stops it.
+ * restarts); sw_elb_router_stop() stops it.
  */
-void sw_router_free(struct sw_router *r);
+void sw_elb_router_free(struct sw_elb_router *r);
 
 /*
  * Declare the model (before or after start). Before start these only record; after
@@ -141,29 +141,29 @@ void sw_router_free(struct sw_router *r);
  * its servers too. Rules referencing a backend that does not exist route to the
  * frontend's default.
  */
-int sw_router_set_backend(struct sw_router *r, const struct sw_router_backend *be);
-int sw_router_remove_backend(struct sw_router *r, const char *name);
-int sw_router_set_frontend(struct sw_router *r, const struct sw_router_frontend *fe);
-int sw_router_remove_frontend(struct sw_router *r, const char *name);
+int sw_elb_router_set_backend(struct sw_elb_router *r, const struct sw_elb_router_backend *be);
+int sw_elb_router_remove_backend(struct sw_elb_router *r, const char *name);
+int sw_elb_router_set_frontend(struct sw_elb_router *r, const struct sw_elb_router_frontend *fe);
+int sw_elb_router_remove_frontend(struct sw_elb_router *r, const char *name);
 /* Replace all rules of a frontend (atomic at runtime: a request sees old or new). */
-int sw_router_set_rules(struct sw_router *r, const char *frontend,
-			const struct sw_router_rule *rules, size_t n);
+int sw_elb_router_set_rules(struct sw_elb_router *r, const char *frontend,
+			const struct sw_elb_router_rule *rules, size_t n);
 
 /*
  * Start: adopt the HAProxy this directory's pid file and master socket name when it
  * still runs (an engine restart), else start one; then bring it to the declared
  * model. Targets that HAProxy did not know start out INITIAL (DOWN until checked).
  */
-int sw_router_start(struct sw_router *r);
+int sw_elb_router_start(struct sw_elb_router *r);
 
 /*
  * Make sure HAProxy still runs; restart it (with the declared model) when it died.
  * Cheap (a signal 0 to the master); meant for a periodic tick.
  */
-int sw_router_check_alive(struct sw_router *r);
+int sw_elb_router_check_alive(struct sw_elb_router *r);
 
 /* Stop HAProxy: a soft stop (requests in flight finish) for up to wait_ms, then TERM. */
-int sw_router_stop(struct sw_router *r, int wait_ms);
+int sw_elb_router_stop(struct sw_elb_router *r, int wait_ms);
 
 /*
  * Targets. add: a new server DOWN (INITIAL) until it passes the backend's check;
@@ -172,25 +172,28 @@ int sw_router_stop(struct sw_router *r, int wait_ms);
  * request is in flight; returns 1 when removed, 0 when requests are still in flight
  * (call again later; force=1 cuts them). Unknown server: remove returns 1.
  */
-int sw_router_server_add(struct sw_router *r, const char *backend, const char *server,
+int sw_elb_router_server_add(struct sw_elb_router *r, const char *backend, const char *server,
 			 const char *addr, int port);
-int sw_router_server_drain(struct sw_router *r, const char *backend, const char *server);
-int sw_router_server_remove(struct sw_router *r, const char *backend, const char *server,
+int sw_elb_router_server_drain(struct sw_elb_router *r, const char *backend, const char *server);
+int sw_elb_router_server_remove(struct sw_elb_router *r, const char *backend, const char *server,
 			    int force);
 
 /*
  * Read the health of every server of backend from HAProxy (show stat). *out is an
- * array of *n entries, freed with sw_router_health_free(*out, *n).
+ * array of *n entries, freed with sw_elb_router_health_free(*out, *n).
  */
-int sw_router_backend_health(struct sw_router *r, const char *backend,
-			     struct sw_router_health **out, size_t *n);
-void sw_router_health_free(struct sw_router_health *h, size_t n);
+int sw_elb_router_backend_health(struct sw_elb_router *r, const char *backend,
+			     struct sw_elb_router_health **out, size_t *n);
+void sw_elb_router_health_free(struct sw_elb_router_health *h, size_t n);
+
+/* 1 when m is a health check matcher HAProxy takes: "200", "200-299", "200,302". */
+int sw_elb_router_matcher_valid(const char *m);
 
 /*
  * The regular expression a rule's host and path patterns become (exposed for tests):
  * "^(?:h1|h2)(?:p1|p2)$" over "<host><path>". SW_EINVAL for a pattern with a
  * character ALB does not allow.
  */
-int sw_router_rule_regex(const struct sw_router_rule *rule, char **out);
+int sw_elb_router_rule_regex(const struct sw_elb_router_rule *rule, char **out);
 
 #endif

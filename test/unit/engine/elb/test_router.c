@@ -38,10 +38,10 @@ static void rule_regex_host_and_path(void **state)
 {
 	const char *hosts[] = { "Demo.localhost", "*.demo.localhost" };
 	const char *paths[] = { "/api/*", "/v?" };
-	struct sw_router_rule rule = { hosts, 2, paths, 2, "tg" };
+	struct sw_elb_router_rule rule = { hosts, 2, paths, 2, "tg" };
 	char *re = NULL;
 
-	assert_int_equal(sw_router_rule_regex(&rule, &re), 0);
+	assert_int_equal(sw_elb_router_rule_regex(&rule, &re), 0);
 	assert_string_equal(re, "^(?:demo[.]localhost|[^/]*[.]demo[.]localhost)(?:/api/.*|/v.)$");
 	free(re);
 }
@@ -50,14 +50,14 @@ static void rule_regex_defaults(void **state)
 {
 	const char *hosts[] = { "a.localhost" };
 	const char *paths[] = { "/x$y+z" };
-	struct sw_router_rule host_only = { hosts, 1, NULL, 0, "tg" };
-	struct sw_router_rule path_only = { NULL, 0, paths, 1, "tg" };
+	struct sw_elb_router_rule host_only = { hosts, 1, NULL, 0, "tg" };
+	struct sw_elb_router_rule path_only = { NULL, 0, paths, 1, "tg" };
 	char *re = NULL;
 
-	assert_int_equal(sw_router_rule_regex(&host_only, &re), 0);
+	assert_int_equal(sw_elb_router_rule_regex(&host_only, &re), 0);
 	assert_string_equal(re, "^(?:a[.]localhost)/.*$");
 	free(re);
-	assert_int_equal(sw_router_rule_regex(&path_only, &re), 0);
+	assert_int_equal(sw_elb_router_rule_regex(&path_only, &re), 0);
 	assert_string_equal(re, "^[^/]*(?:/x[$]y[+]z)$");
 	free(re);
 }
@@ -67,15 +67,15 @@ static void rule_regex_rejects_bad_characters(void **state)
 	const char *hosts[] = { "a b" };
 	const char *paths[] = { "/a;del server" };
 	const char *paths2[] = { "/a\\b" };
-	struct sw_router_rule r1 = { hosts, 1, NULL, 0, "tg" };
-	struct sw_router_rule r2 = { NULL, 0, paths, 1, "tg" };
-	struct sw_router_rule r3 = { NULL, 0, paths2, 1, "tg" };
+	struct sw_elb_router_rule r1 = { hosts, 1, NULL, 0, "tg" };
+	struct sw_elb_router_rule r2 = { NULL, 0, paths, 1, "tg" };
+	struct sw_elb_router_rule r3 = { NULL, 0, paths2, 1, "tg" };
 	char *re = NULL;
 
-	assert_int_equal(sw_router_rule_regex(&r1, &re), SW_EINVAL);
+	assert_int_equal(sw_elb_router_rule_regex(&r1, &re), SW_EINVAL);
 	assert_null(re);
-	assert_int_equal(sw_router_rule_regex(&r2, &re), SW_EINVAL);
-	assert_int_equal(sw_router_rule_regex(&r3, &re), SW_EINVAL);
+	assert_int_equal(sw_elb_router_rule_regex(&r2, &re), SW_EINVAL);
+	assert_int_equal(sw_elb_router_rule_regex(&r3, &re), SW_EINVAL);
 	assert_non_null(strstr(sw_error_last(), "not allowed"));
 }
 
@@ -124,7 +124,7 @@ struct fixture {
 	int port;                 /* the router's */
 	int app_port[3];
 	struct sw_proc app[3];
-	struct sw_router *r;
+	struct sw_elb_router *r;
 };
 
 static int free_port(void)
@@ -292,7 +292,7 @@ static int have(const char *prog)
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct sw_router_options opts = { 0 };
+	struct sw_elb_router_options opts = { 0 };
 	int i;
 
 	if (!have("haproxy") || !have("busybox") || !have("setpriv")) {
@@ -308,7 +308,7 @@ static int setup(void **state)
 	f->port = free_port();
 	opts.dir = f->dir;
 	opts.nbthread = 1;
-	assert_int_equal(sw_router_new(&f->r, &opts), 0);
+	assert_int_equal(sw_elb_router_new(&f->r, &opts), 0);
 	*state = f;
 	return 0;
 }
@@ -322,8 +322,8 @@ static int teardown(void **state)
 	if (!f)
 		return 0;
 	if (f->r) {
-		sw_router_stop(f->r, 2000);
-		sw_router_free(f->r);
+		sw_elb_router_stop(f->r, 2000);
+		sw_elb_router_free(f->r);
 	}
 	kill_pidfile(f->dir);
 	watch_dir[0] = '\0';
@@ -336,51 +336,51 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct sw_router_check fast_check(void)
+static struct sw_elb_router_check fast_check(void)
 {
-	struct sw_router_check c = { 1, "/check", 0, 300, 1000, 2, 2, "200-299" };
+	struct sw_elb_router_check c = { 1, "/check", 0, 300, 1000, 2, 2, "200-299" };
 	return c;
 }
 
-static enum sw_router_state server_state(struct sw_router *r, const char *be, const char *name, int *sessions)
+static enum sw_elb_router_state server_state(struct sw_elb_router *r, const char *be, const char *name, int *sessions)
 {
-	struct sw_router_health *h = NULL;
+	struct sw_elb_router_health *h = NULL;
 	size_t n = 0, i;
-	enum sw_router_state st = (enum sw_router_state)-1;
+	enum sw_elb_router_state st = (enum sw_elb_router_state)-1;
 
-	assert_int_equal(sw_router_backend_health(r, be, &h, &n), 0);
+	assert_int_equal(sw_elb_router_backend_health(r, be, &h, &n), 0);
 	for (i = 0; i < n; i++)
 		if (!strcmp(h[i].server, name)) {
 			st = h[i].state;
 			if (sessions)
 				*sessions = h[i].sessions;
 		}
-	sw_router_health_free(h, n);
+	sw_elb_router_health_free(h, n);
 	return st;
 }
 
-static void wait_state(struct sw_router *r, const char *be, const char *name, enum sw_router_state want)
+static void wait_state(struct sw_elb_router *r, const char *be, const char *name, enum sw_elb_router_state want)
 {
 	long long end = now_ms() + 10000;
-	enum sw_router_state st;
+	enum sw_elb_router_state st;
 	while ((st = server_state(r, be, name, NULL)) != want && now_ms() < end)
 		sleep_ms(50);
 	if (st != want)
-		fail_msg("%s/%s is %s, expected %s", be, name, sw_router_state_name(st), sw_router_state_name(want));
+		fail_msg("%s/%s is %s, expected %s", be, name, sw_elb_router_state_name(st), sw_elb_router_state_name(want));
 }
 
 /* The model most tests start from: one listener, one target group, demo.localhost -> it. */
 static void start_demo(struct fixture *f)
 {
-	struct sw_router_frontend fe = { "main", f->port, NULL, 404, NULL, NULL };
-	struct sw_router_backend be = { "demo", fast_check() };
+	struct sw_elb_router_frontend fe = { "main", f->port, NULL, 404, NULL, NULL };
+	struct sw_elb_router_backend be = { "demo", fast_check() };
 	const char *hosts[] = { "demo.localhost" };
-	struct sw_router_rule rule = { hosts, 1, NULL, 0, "demo" };
+	struct sw_elb_router_rule rule = { hosts, 1, NULL, 0, "demo" };
 
-	assert_int_equal(sw_router_set_frontend(f->r, &fe), 0);
-	assert_int_equal(sw_router_set_backend(f->r, &be), 0);
-	assert_int_equal(sw_router_set_rules(f->r, "main", &rule, 1), 0);
-	if (sw_router_start(f->r) < 0)
+	assert_int_equal(sw_elb_router_set_frontend(f->r, &fe), 0);
+	assert_int_equal(sw_elb_router_set_backend(f->r, &be), 0);
+	assert_int_equal(sw_elb_router_set_rules(f->r, "main", &rule, 1), 0);
+	if (sw_elb_router_start(f->r) < 0)
 		fail_msg("start: %s", sw_error_last());
 }
 
@@ -457,12 +457,12 @@ static void targets_come_in_checked_and_balance(void **state)
 	if (!f)
 		skip();
 	start_demo(f);
-	assert_int_equal(sw_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
+	assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
 	/* not in service before its checks pass */
 	assert_int_equal(server_state(f->r, "demo", "t0", NULL), SW_ROUTER_INITIAL);
 	assert_int_equal(http_get(f->port, "demo.localhost", "/", &body), 503);
 	wait_state(f->r, "demo", "t0", SW_ROUTER_HEALTHY);
-	assert_int_equal(sw_router_server_add(f->r, "demo", "t1", "127.0.0.1", f->app_port[1]), 0);
+	assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t1", "127.0.0.1", f->app_port[1]), 0);
 	wait_state(f->r, "demo", "t1", SW_ROUTER_HEALTHY);
 	for (i = 0; i < 20; i++) {
 		assert_int_equal(http_get(f->port, "DEMO.localhost:5481", "/", &body), 200);
@@ -476,25 +476,25 @@ static void targets_come_in_checked_and_balance(void **state)
 static void failing_check_goes_unhealthy(void **state)
 {
 	struct fixture *f = *state;
-	struct sw_router_backend be = { "demo", fast_check() };
-	struct sw_router_health *h = NULL;
+	struct sw_elb_router_backend be = { "demo", fast_check() };
+	struct sw_elb_router_health *h = NULL;
 	size_t n = 0;
 
 	if (!f)
 		skip();
 	be.check.path = "/nonexistent";
 	start_demo(f);
-	assert_int_equal(sw_router_set_backend(f->r, &be), 0); /* reload: new check path */
-	assert_int_equal(sw_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
+	assert_int_equal(sw_elb_router_set_backend(f->r, &be), 0); /* reload: new check path */
+	assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
 	wait_state(f->r, "demo", "t0", SW_ROUTER_UNHEALTHY);
-	assert_int_equal(sw_router_backend_health(f->r, "demo", &h, &n), 0);
+	assert_int_equal(sw_elb_router_backend_health(f->r, "demo", &h, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(h[0].check_status, "L7STS");
 	assert_int_equal(h[0].check_code, 404);
-	sw_router_health_free(h, n);
+	sw_elb_router_health_free(h, n);
 	/* matcher accepting 404: healthy again, after the reload */
 	be.check.matcher = "200,404";
-	assert_int_equal(sw_router_set_backend(f->r, &be), 0);
+	assert_int_equal(sw_elb_router_set_backend(f->r, &be), 0);
 	wait_state(f->r, "demo", "t0", SW_ROUTER_HEALTHY);
 }
 
@@ -506,29 +506,29 @@ static void failing_check_goes_unhealthy(void **state)
 static void first_check_at_once_and_never_unhealthy_on_the_way_up(void **state)
 {
 	struct fixture *f = *state;
-	struct sw_router_check slow = { 1, "/check", 0, 2000, 500, 3, 1, "200-299" };
-	struct sw_router_backend be = { "demo", slow };
-	struct sw_router_health *h = NULL;
+	struct sw_elb_router_check slow = { 1, "/check", 0, 2000, 500, 3, 1, "200-299" };
+	struct sw_elb_router_backend be = { "demo", slow };
+	struct sw_elb_router_health *h = NULL;
 	long long added, checked = 0, healthy = 0;
 	size_t n = 0;
 
 	if (!f)
 		skip();
 	start_demo(f);
-	assert_int_equal(sw_router_set_backend(f->r, &be), 0);
-	assert_int_equal(sw_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
+	assert_int_equal(sw_elb_router_set_backend(f->r, &be), 0);
+	assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
 	added = now_ms();
 	while (!healthy && now_ms() - added < 10000) {
-		assert_int_equal(sw_router_backend_health(f->r, "demo", &h, &n), 0);
+		assert_int_equal(sw_elb_router_backend_health(f->r, "demo", &h, &n), 0);
 		assert_int_equal(n, 1);
 		if (!checked && !strcmp(h[0].check_status, "L7OK"))
 			checked = now_ms() - added;
 		if (h[0].state == SW_ROUTER_HEALTHY)
 			healthy = now_ms() - added;
 		else if (h[0].state != SW_ROUTER_INITIAL)
-			fail_msg("t0 was %s %lld ms after it was added (check %s)", sw_router_state_name(h[0].state),
+			fail_msg("t0 was %s %lld ms after it was added (check %s)", sw_elb_router_state_name(h[0].state),
 				 now_ms() - added, h[0].check_status);
-		sw_router_health_free(h, n);
+		sw_elb_router_health_free(h, n);
 		sleep_ms(100);
 	}
 	if (!checked || checked > 1500)
@@ -547,7 +547,7 @@ static void add_and_remove_under_load(void **state)
 	if (!f)
 		skip();
 	start_demo(f);
-	assert_int_equal(sw_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
+	assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
 	wait_state(f->r, "demo", "t0", SW_ROUTER_HEALTHY);
 	load_start(&l, f->port, "demo.localhost");
 	for (round = 0; round < 3; round++) {
@@ -557,11 +557,11 @@ static void add_and_remove_under_load(void **state)
 		long long end = now_ms() + 10000;
 		int r;
 
-		assert_int_equal(sw_router_server_add(f->r, "demo", in, "127.0.0.1", in_port), 0);
+		assert_int_equal(sw_elb_router_server_add(f->r, "demo", in, "127.0.0.1", in_port), 0);
 		wait_state(f->r, "demo", in, SW_ROUTER_HEALTHY);
-		assert_int_equal(sw_router_server_drain(f->r, "demo", out), 0);
+		assert_int_equal(sw_elb_router_server_drain(f->r, "demo", out), 0);
 		assert_int_equal(server_state(f->r, "demo", out, NULL), SW_ROUTER_DRAINING);
-		while ((r = sw_router_server_remove(f->r, "demo", out, 0)) == 0 && now_ms() < end)
+		while ((r = sw_elb_router_server_remove(f->r, "demo", out, 0)) == 0 && now_ms() < end)
 			sleep_ms(20);
 		assert_int_equal(r, 1);
 	}
@@ -597,7 +597,7 @@ static void drain_lets_slow_request_finish(void **state)
 	if (!f)
 		skip();
 	start_demo(f);
-	assert_int_equal(sw_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
+	assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
 	wait_state(f->r, "demo", "t0", SW_ROUTER_HEALTHY);
 	memset(&s, 0, sizeof(s));
 	s.port = f->port;
@@ -609,19 +609,19 @@ static void drain_lets_slow_request_finish(void **state)
 	} while (sessions == 0 && now_ms() < end);
 	assert_int_equal(sessions, 1);
 	/* the new target comes in, the old one drains with the request in flight */
-	assert_int_equal(sw_router_server_add(f->r, "demo", "t1", "127.0.0.1", f->app_port[1]), 0);
+	assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t1", "127.0.0.1", f->app_port[1]), 0);
 	wait_state(f->r, "demo", "t1", SW_ROUTER_HEALTHY);
-	assert_int_equal(sw_router_server_drain(f->r, "demo", "t0"), 0);
-	assert_int_equal(sw_router_server_remove(f->r, "demo", "t0", 0), 0); /* still in flight */
+	assert_int_equal(sw_elb_router_server_drain(f->r, "demo", "t0"), 0);
+	assert_int_equal(sw_elb_router_server_remove(f->r, "demo", "t0", 0), 0); /* still in flight */
 	assert_int_equal(http_get(f->port, "demo.localhost", "/", &body), 200);
 	assert_string_equal(body.ptr, "app1\n");
 	pthread_join(s.th, NULL);
 	assert_int_equal(s.status, 200);
 	assert_string_equal(s.body.ptr, "slow0\n");
 	end = now_ms() + 5000;
-	while (sw_router_server_remove(f->r, "demo", "t0", 0) == 0 && now_ms() < end)
+	while (sw_elb_router_server_remove(f->r, "demo", "t0", 0) == 0 && now_ms() < end)
 		sleep_ms(50);
-	assert_int_equal(server_state(f->r, "demo", "t0", NULL), (enum sw_router_state)-1);
+	assert_int_equal(server_state(f->r, "demo", "t0", NULL), (enum sw_elb_router_state)-1);
 	sw_buf_release(&s.body);
 	sw_buf_release(&body);
 }
@@ -636,7 +636,7 @@ static void bad_request_400_does_not_disturb(void **state)
 	if (!f)
 		skip();
 	start_demo(f);
-	assert_int_equal(sw_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
+	assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
 	wait_state(f->r, "demo", "t0", SW_ROUTER_HEALTHY);
 	load_start(&l, f->port, "demo.localhost");
 	for (i = 0; i < 20; i++) {
@@ -654,14 +654,14 @@ static void bad_request_400_does_not_disturb(void **state)
 static void new_backend_reload_under_load(void **state)
 {
 	struct fixture *f = *state;
-	struct sw_router_backend be2 = { "other", fast_check() };
+	struct sw_elb_router_backend be2 = { "other", fast_check() };
 	const char *hosts[] = { "demo.localhost" }, *hosts2[] = { "other.localhost" };
 	const char *paths[] = { "/api/*" };
-	struct sw_router_rule rules[2] = {
+	struct sw_elb_router_rule rules[2] = {
 		{ hosts, 1, paths, 1, "other" },
 		{ hosts, 1, NULL, 0, "demo" },
 	};
-	struct sw_router_rule rules2[2] = {
+	struct sw_elb_router_rule rules2[2] = {
 		{ hosts2, 1, NULL, 0, "other" },
 		{ hosts, 1, NULL, 0, "demo" },
 	};
@@ -671,20 +671,20 @@ static void new_backend_reload_under_load(void **state)
 	if (!f)
 		skip();
 	start_demo(f);
-	assert_int_equal(sw_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
+	assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
 	wait_state(f->r, "demo", "t0", SW_ROUTER_HEALTHY);
 	load_start(&l, f->port, "demo.localhost");
 	sleep_ms(200);
-	assert_int_equal(sw_router_set_backend(f->r, &be2), 0); /* a reload */
-	assert_int_equal(sw_router_server_add(f->r, "other", "o2", "127.0.0.1", f->app_port[2]), 0);
+	assert_int_equal(sw_elb_router_set_backend(f->r, &be2), 0); /* a reload */
+	assert_int_equal(sw_elb_router_server_add(f->r, "other", "o2", "127.0.0.1", f->app_port[2]), 0);
 	wait_state(f->r, "other", "o2", SW_ROUTER_HEALTHY);
 	/* t0 kept its health over the reload: never went back to INITIAL */
 	assert_int_equal(server_state(f->r, "demo", "t0", NULL), SW_ROUTER_HEALTHY);
-	assert_int_equal(sw_router_set_rules(f->r, "main", rules, 2), 0);
+	assert_int_equal(sw_elb_router_set_rules(f->r, "main", rules, 2), 0);
 	assert_int_equal(http_get(f->port, "demo.localhost", "/api/x", &body), 404); /* app2 has no /api/x */
 	assert_int_equal(http_get(f->port, "demo.localhost", "/", &body), 200);
 	assert_string_equal(body.ptr, "app0\n");
-	assert_int_equal(sw_router_set_rules(f->r, "main", rules2, 2), 0);
+	assert_int_equal(sw_elb_router_set_rules(f->r, "main", rules2, 2), 0);
 	assert_int_equal(http_get(f->port, "other.localhost:80", "/", &body), 200);
 	assert_string_equal(body.ptr, "app2\n");
 	sleep_ms(200);
@@ -697,34 +697,34 @@ static void new_backend_reload_under_load(void **state)
 static void adopts_running_haproxy(void **state)
 {
 	struct fixture *f = *state;
-	struct sw_router_options opts = { 0 };
+	struct sw_elb_router_options opts = { 0 };
 	struct sw_buf body = SW_BUF_INIT;
 	struct load l;
 
 	if (!f)
 		skip();
 	start_demo(f);
-	assert_int_equal(sw_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
+	assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
 	wait_state(f->r, "demo", "t0", SW_ROUTER_HEALTHY);
 	load_start(&l, f->port, "demo.localhost");
 	/* the engine goes away (HAProxy stays) and comes back with the same model + one more target */
-	sw_router_free(f->r);
+	sw_elb_router_free(f->r);
 	f->r = NULL;
 	opts.dir = f->dir;
 	opts.nbthread = 1;
-	assert_int_equal(sw_router_new(&f->r, &opts), 0);
+	assert_int_equal(sw_elb_router_new(&f->r, &opts), 0);
 	{
-		struct sw_router_frontend fe = { "main", f->port, NULL, 404, NULL, NULL };
-		struct sw_router_backend be = { "demo", fast_check() };
+		struct sw_elb_router_frontend fe = { "main", f->port, NULL, 404, NULL, NULL };
+		struct sw_elb_router_backend be = { "demo", fast_check() };
 		const char *hosts[] = { "demo.localhost" };
-		struct sw_router_rule rule = { hosts, 1, NULL, 0, "demo" };
-		assert_int_equal(sw_router_set_frontend(f->r, &fe), 0);
-		assert_int_equal(sw_router_set_backend(f->r, &be), 0);
-		assert_int_equal(sw_router_set_rules(f->r, "main", &rule, 1), 0);
-		assert_int_equal(sw_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
-		assert_int_equal(sw_router_server_add(f->r, "demo", "t1", "127.0.0.1", f->app_port[1]), 0);
+		struct sw_elb_router_rule rule = { hosts, 1, NULL, 0, "demo" };
+		assert_int_equal(sw_elb_router_set_frontend(f->r, &fe), 0);
+		assert_int_equal(sw_elb_router_set_backend(f->r, &be), 0);
+		assert_int_equal(sw_elb_router_set_rules(f->r, "main", &rule, 1), 0);
+		assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
+		assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t1", "127.0.0.1", f->app_port[1]), 0);
 	}
-	assert_int_equal(sw_router_start(f->r), 0);
+	assert_int_equal(sw_elb_router_start(f->r), 0);
 	/* t0 was known to HAProxy: healthy at once; t1 is new: checked first */
 	assert_int_equal(server_state(f->r, "demo", "t0", NULL), SW_ROUTER_HEALTHY);
 	wait_state(f->r, "demo", "t1", SW_ROUTER_HEALTHY);
@@ -747,7 +747,7 @@ static void restarts_dead_haproxy(void **state)
 	if (!f)
 		skip();
 	start_demo(f);
-	assert_int_equal(sw_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
+	assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
 	wait_state(f->r, "demo", "t0", SW_ROUTER_HEALTHY);
 	snprintf(pidpath, sizeof(pidpath), "%s/haproxy.pid", f->dir);
 	fd = open(pidpath, O_RDONLY);
@@ -762,7 +762,7 @@ static void restarts_dead_haproxy(void **state)
 		sleep_ms(20);
 	/* its worker goes with it (it watches the master) */
 	sleep_ms(300);
-	assert_int_equal(sw_router_check_alive(f->r), 0);
+	assert_int_equal(sw_elb_router_check_alive(f->r), 0);
 	wait_state(f->r, "demo", "t0", SW_ROUTER_HEALTHY);
 	assert_int_equal(http_get(f->port, "demo.localhost", "/", &body), 200);
 	sw_buf_release(&body);
