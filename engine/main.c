@@ -39,13 +39,13 @@
 
 /*
  * The APIs this engine serves. Issue 5 adds &sw_elb_api (Query protocol,
- * picked by the SigV4 scope "elasticloadbalancing") and &sw_engine_logs_api here.
+ * picked by the SigV4 scope "elasticloadbalancing") and &sw_logs_api here.
  */
 static const struct sw_engine_api *const apis[] = {
 	&sw_ecs_api,
 	&sw_engine_ecr_api,
 	&sw_elb_api,               /* issue 5 */
-	&sw_engine_logs_api,                /* issue 5 */
+	&sw_logs_api,                /* issue 5 */
 	NULL,
 };
 

@@ -1,6 +1,11 @@
 #ifndef SW_ENGINE_LOGS_LOGS_H
 #define SW_ENGINE_LOGS_LOGS_H
 
+#include <pthread.h>
+#include <sqlite3.h>
+#include <time.h>
+
+#include "common/buf.h"
 #include "engine/api/awsjson.h"
 
 /*
@@ -30,12 +35,34 @@
  * Retention: PutRetentionPolicy per group; groups the driver creates get
  * SLIPWAY_LOGS_RETENTION_DAYS (default 30; 0 = never expire). Expired events are
  * deleted hourly (and when a policy is set).
+ *
+ * Its files: logs.c (this module's life and threads), logs_db.c (logs.db), awslogs.c
+ * (which containers are followed) and follower.c (one container's stream), logs_api.c
+ * and log_group.c, log_stream.c, log_event.c (the API), filter_pattern.c
+ * (FilterLogEvents' patterns).
  */
 
 struct sw_engine;
-struct sw_logs;
+struct sw_logs_follower;
 
-/* Open logs.db. *out: sw_logs_free(). Makes sw_engine_logs_api serve it. */
+/* The module's state (one per engine); its members belong to the files of engine/logs. */
+struct sw_logs {
+	struct sw_engine *e;
+	pthread_mutex_t lock;  /* db and the followers list */
+	sqlite3 *db;
+	sqlite3 *engine_db;    /* read-only: task definitions */
+	int default_retention;
+	struct sw_logs_follower *followers;   /* follower.c */
+	struct sw_buf ignored; /* "\n<id>\n" of containers that are not awslogs */
+	pthread_t events_th, keeper_th;
+	int started;
+	int ever_started;      /* followers may still use the struct: never freed then */
+	pthread_mutex_t wake_lock;
+	pthread_cond_t wake_cond;
+	int stop;
+};
+
+/* Open logs.db. *out: sw_logs_free(). Makes sw_logs_api serve it. */
 int sw_logs_new(struct sw_logs **out, struct sw_engine *e);
 
 /* Start following awslogs containers (the events and keeper threads). */
@@ -46,6 +73,17 @@ void sw_logs_stop(struct sw_logs *l);
 void sw_logs_free(struct sw_logs *l);
 
 /* Add to main.c's API list. */
-extern const struct sw_engine_api sw_engine_logs_api;
+extern struct sw_engine_api sw_logs_api;
+
+/* Wall-clock milliseconds: CloudWatch's timestamps. */
+static inline long long sw_logs_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait up to seconds or until the module stops; 1 when it stops. */
+int sw_logs_wait(struct sw_logs *l, int seconds);
 
 #endif
