@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "engine/ecr/distribution.h"
+#include "common/xalloc.h"
 #include "common/aws/sigv4.h"
 #include "common/error.h"
 #include "common/banned.h"
@@ -12,6 +13,9 @@
 #define CATALOG_PAGE 1000
 #define CATALOG_MAX 100000
 #define PASSWORD_MAX 4096
+#define MANIFEST_TYPES "application/vnd.docker.distribution.manifest.v2+json, " \
+	"application/vnd.docker.distribution.manifest.list.v2+json, " \
+	"application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json"
 
 int sw_engine_ecr_distribution_password(struct sw_engine *e, struct sw_buf *out)
 {
@@ -34,7 +38,7 @@ int sw_engine_ecr_distribution_password(struct sw_engine *e, struct sw_buf *out)
 	return 0;
 }
 
-int sw_engine_registry_credential(struct sw_engine *e, struct sw_buf *out)
+int sw_engine_ecr_distribution_credential(struct sw_engine *e, struct sw_buf *out)
 {
 	struct sw_buf pw = SW_BUF_INIT, cred = SW_BUF_INIT;
 	int ret = sw_engine_ecr_distribution_password(e, &pw);
@@ -50,7 +54,7 @@ int sw_engine_registry_credential(struct sw_engine *e, struct sw_buf *out)
 	return ret;
 }
 
-int sw_engine_registry_call(struct sw_engine *e, const char *method, const char *path, const char *accept,
+int sw_engine_ecr_distribution_call(struct sw_engine *e, const char *method, const char *path, const char *accept,
 			    const char *content_type, const void *body, size_t body_len,
 			    struct sw_http_response *res)
 {
@@ -64,7 +68,7 @@ int sw_engine_registry_call(struct sw_engine *e, const char *method, const char 
 	else
 		sw_buf_addf(&url, "http://%s%s", e->cfg.registry_host, path);
 	sw_buf_adds(&hdr, "Authorization: Basic ");
-	if (sw_engine_registry_credential(e, &hdr) == 0)
+	if (sw_engine_ecr_distribution_credential(e, &hdr) == 0)
 		sw_strvec_push(&headers, hdr.ptr);
 	if (accept)
 		sw_strvec_pushf(&headers, "Accept: %s", accept);
@@ -89,7 +93,7 @@ int sw_engine_registry_call(struct sw_engine *e, const char *method, const char 
 static int registry_json(struct sw_engine *e, const char *path, json_t **out, struct sw_http_response *res)
 {
 	json_error_t jerr;
-	int ret = sw_engine_registry_call(e, "GET", path, "application/json", NULL, NULL, 0, res);
+	int ret = sw_engine_ecr_distribution_call(e, "GET", path, "application/json", NULL, NULL, 0, res);
 	*out = NULL;
 	if (ret < 0)
 		return ret;
@@ -102,7 +106,7 @@ static int registry_json(struct sw_engine *e, const char *path, json_t **out, st
 	return 0;
 }
 
-int sw_engine_registry_catalog(struct sw_engine *e, json_t **names)
+int sw_engine_ecr_distribution_catalog(struct sw_engine *e, json_t **names)
 {
 	struct sw_buf path = SW_BUF_INIT;
 	json_t *all = json_array();
@@ -145,7 +149,7 @@ int sw_engine_registry_catalog(struct sw_engine *e, json_t **names)
 	return 0;
 }
 
-int sw_engine_registry_tags(struct sw_engine *e, const char *repo, json_t **tags)
+int sw_engine_ecr_distribution_tags(struct sw_engine *e, const char *repo, json_t **tags)
 {
 	struct sw_http_response res = SW_HTTP_RESPONSE_INIT;
 	struct sw_buf path = SW_BUF_INIT;
@@ -170,7 +174,7 @@ int sw_engine_registry_tags(struct sw_engine *e, const char *repo, json_t **tags
 	return ret;
 }
 
-int sw_engine_registry_create(struct sw_engine *e, const char *repo)
+int sw_engine_ecr_distribution_create(struct sw_engine *e, const char *repo)
 {
 	static const char marker[] = "{\"slipway\":\"repository\"}";
 	struct sw_http_response res = SW_HTTP_RESPONSE_INIT;
@@ -180,7 +184,7 @@ int sw_engine_registry_create(struct sw_engine *e, const char *repo)
 	int ret;
 
 	sw_buf_addf(&path, "/v2/%s/blobs/uploads/", repo);
-	ret = sw_engine_registry_call(e, "POST", path.ptr, NULL, NULL, "", 0, &res);
+	ret = sw_engine_ecr_distribution_call(e, "POST", path.ptr, NULL, NULL, "", 0, &res);
 	if (ret < 0)
 		goto cleanup;
 	location = sw_http_header(&res, "location");
@@ -196,7 +200,7 @@ int sw_engine_registry_create(struct sw_engine *e, const char *repo)
 	sw_sigv4_sha256_hex(marker, sizeof(marker) - 1, digest);
 	sw_buf_addf(&loc, "%sdigest=sha256:%s", strchr(loc.ptr, '?') ? "&" : "?", digest);
 	sw_http_response_release(&res);
-	ret = sw_engine_registry_call(e, "PUT", loc.ptr, NULL, "application/octet-stream", marker, sizeof(marker) - 1,
+	ret = sw_engine_ecr_distribution_call(e, "PUT", loc.ptr, NULL, "application/octet-stream", marker, sizeof(marker) - 1,
 				      &res);
 	if (ret == 0 && res.status != 201)
 		ret = sw_error("registry %s: upload to %s: HTTP %ld", e->cfg.registry_host, repo, res.status);
@@ -204,5 +208,50 @@ cleanup:
 	sw_http_response_release(&res);
 	sw_buf_release(&path);
 	sw_buf_release(&loc);
+	return ret;
+}
+
+void sw_engine_ecr_manifest_release(struct sw_engine_ecr_manifest *m)
+{
+	free(m->digest);
+	free(m->media_type);
+	free(m->body);
+	json_decref(m->doc);
+	memset(m, 0, sizeof(*m));
+}
+
+/* GET the manifest of repo at reference (tag or digest). 0 (m->status says found), or negative. */
+int sw_engine_ecr_distribution_manifest(struct sw_engine *e, const char *repo, const char *reference, const char *accept,
+			struct sw_engine_ecr_manifest *m)
+{
+	struct sw_http_response res = SW_HTTP_RESPONSE_INIT;
+	struct sw_buf path = SW_BUF_INIT;
+	const char *d, *ct;
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	sw_buf_addf(&path, "/v2/%s/manifests/%s", repo, reference);
+	ret = sw_engine_ecr_distribution_call(e, "GET", path.ptr, accept ? accept : MANIFEST_TYPES, NULL, NULL, 0, &res);
+	if (ret == 0) {
+		m->status = res.status;
+		if (res.status == 200) {
+			char hex[65];
+			d = sw_http_header(&res, "docker-content-digest");
+			ct = sw_http_header(&res, "content-type");
+			if (d) {
+				m->digest = xstrdup(d);
+			} else {
+				struct sw_buf b = SW_BUF_INIT;
+				sw_sigv4_sha256_hex(res.body.ptr, res.body.len, hex);
+				sw_buf_addf(&b, "sha256:%s", hex);
+				m->digest = sw_buf_detach(&b, NULL);
+			}
+			m->media_type = xstrdup(ct ? ct : "application/vnd.docker.distribution.manifest.v2+json");
+			m->body = sw_buf_detach(&res.body, NULL);
+			m->doc = json_loads(m->body, 0, NULL);
+		}
+	}
+	sw_http_response_release(&res);
+	sw_buf_release(&path);
 	return ret;
 }
