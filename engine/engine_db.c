@@ -23,7 +23,7 @@ static const char *const migrations[] = {
 	"CREATE TABLE tags (arn TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
 	"  PRIMARY KEY (arn, key));"
 	"CREATE TABLE repositories (name TEXT PRIMARY KEY, created_at REAL NOT NULL, doc TEXT NOT NULL);",
-	/* 2: ELBv2 (engine/elbv2.c): load balancers, target groups, listeners, rules as
+	/* 2: ELBv2 (engine/elb/object.c, target.c): load balancers, target groups, listeners, rules as
 	 *    documents (kind: loadbalancer|targetgroup|listener|rule), and targets */
 	"CREATE TABLE elb_objects (arn TEXT PRIMARY KEY, kind TEXT NOT NULL, created_at REAL NOT NULL,"
 	"  doc TEXT NOT NULL);"

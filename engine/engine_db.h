@@ -10,10 +10,11 @@
 /*
  * The engine's database ($SLIPWAY_HOME/engine/engine.db, common/store.h): the schema
  * (numbered migrations), the meta table, and the write-through of the live state
- * (model.h). Clusters, services (with their deployments) and tasks (with their
+ * (state.h). Clusters, services (with their deployments) and tasks (with their
  * containers) are each one row holding a JSON document of the struct; task
  * definitions, events, tags and repositories have their own tables, used by their
- * own files (taskdef.c, event.c, tag.c, ecr.c).
+ * own files (ecs/ecs_taskdef.c, ecs/service_event.c, ecs/tag.c, ecr/repository.c) and the
+ * load balancers' (elb/object.c, elb/target.c).
  *
  * All calls are made with the engine lock held (one connection, one writer).
  * They return 0 or a negative code with the error slot set.

@@ -1,6 +1,7 @@
 /*
- * slipway-engine: the embedded single-machine ECS (and ECR) on the local Docker
- * engine. See engine/engine.h for the threads, engine/config.h for the settings.
+ * slipway-engine: the embedded single-machine ECS, ECR, ELBv2 and CloudWatch Logs on
+ * the local Docker engine. See engine/engine.h for its rooms and threads,
+ * engine/engine_config.h for the settings.
  *
  *	slipway-engine            run in the foreground until SIGTERM / SIGINT
  *
@@ -17,17 +18,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine/api/awsjson.h"
+#include "engine/engine.h"
 #include "engine/api/access.h"
-#include "engine/engine_db.h"
+#include "engine/api/httpd.h"
 #include "engine/ecr/ecr_api.h"
 #include "engine/ecs/ecs.h"
-#include "engine/elb/elb.h"           /* issue 5: ELBv2 + the router */
-#include "engine/logs/logs.h"            /* issue 5: CloudWatch Logs */
-#include "engine/engine.h"
+#include "engine/elb/elb.h"
+#include "engine/engine_db.h"
+#include "engine/logs/logs.h"
 #include "engine/run/balancer.h"
 #include "engine/run/scheduler.h"
-#include "engine/api/httpd.h"
 #include "engine/run/watcher.h"
 #include "engine/run/worker.h"
 #include "common/docker.h"
@@ -38,14 +38,14 @@
 #include "common/banned.h"
 
 /*
- * The APIs this engine serves. Issue 5 adds &sw_elb_api (Query protocol,
- * picked by the SigV4 scope "elasticloadbalancing") and &sw_logs_api here.
+ * The APIs this engine serves: the JSON ones picked by their X-Amz-Target prefix,
+ * ELBv2 (Query protocol) by the SigV4 scope "elasticloadbalancing".
  */
 static const struct sw_engine_api *const apis[] = {
 	&sw_ecs_api,
 	&sw_engine_ecr_api,
-	&sw_elb_api,               /* issue 5 */
-	&sw_logs_api,                /* issue 5 */
+	&sw_elb_api,
+	&sw_logs_api,
 	NULL,
 };
 
@@ -130,8 +130,8 @@ int main(int argc, char **argv)
 	struct sw_engine e;
 	struct sw_engine_api_access auth;
 	struct sw_engine_api_httpd *server = NULL;
-	struct sw_elb *elb = NULL;        /* issue 5 */
-	struct sw_logs *logs = NULL;        /* issue 5 */
+	struct sw_elb *elb = NULL;
+	struct sw_logs *logs = NULL;
 	struct sw_buf lockpath = SW_BUF_INIT;
 	sigset_t sigs;
 	int lockfd = -1, sig = 0, rc = 1;
@@ -140,8 +140,9 @@ int main(int argc, char **argv)
 	if (argc > 1) {
 		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 			printf("usage: slipway-engine\n"
-			       "The embedded single-machine ECS/ECR endpoint; configured by the environment\n"
-			       "(SLIPWAY_HOME, SLIPWAY_ENGINE_PORT, SLIPWAY_REGISTRY_PORT, SLIPWAY_ENGINE_*; see engine/config.h).\n");
+			       "The embedded single-machine ECS/ECR/ELBv2/Logs endpoint; configured by the environment\n"
+			       "(SLIPWAY_HOME, SLIPWAY_ENGINE_PORT, SLIPWAY_REGISTRY_PORT, SLIPWAY_ENGINE_*, SLIPWAY_ROUTER_*;\n"
+			       "see engine/engine_config.h).\n");
 			return 0;
 		}
 		fprintf(stderr, "slipway-engine: unknown argument '%s' (it takes none; see --help)\n", argv[1]);
@@ -188,13 +189,12 @@ int main(int argc, char **argv)
 		goto fail;
 	read_docker_version(&e);
 
-	/* issue 5: the load balancer (ELBv2 over the HAProxy router), before the scheduler uses it */
+	/* the load balancer (ELBv2 over the HAProxy router), before the scheduler uses it */
 	if (sw_elb_new(&elb, &e) < 0 || sw_elb_start(elb) < 0)
 		goto fail;
 	sw_run_balancer_set(&e, &sw_elb_balancer_ops, elb);
 	if (sw_logs_new(&logs, &e) < 0 || sw_logs_start(logs) < 0)
 		goto fail;
-	/* end issue 5 */
 	if (sw_run_worker_start(&e) < 0 || sw_run_watcher_start(&e) < 0 || sw_run_scheduler_start(&e) < 0)
 		goto fail;
 	if (sw_engine_api_httpd_start(&server, &e, apis, &auth) < 0)
@@ -214,7 +214,7 @@ fail:
 cleanup:
 	sw_engine_api_httpd_stop(server);
 	sw_run_scheduler_stop(&e);
-	/* issue 5: the elb thread stops; HAProxy keeps serving the apps (scripts/down stops it) */
+	/* the elb thread stops; HAProxy keeps serving the apps (scripts/down stops it) */
 	sw_run_balancer_set(&e, NULL, NULL);
 	sw_elb_free(elb);
 	sw_logs_free(logs);

@@ -7,7 +7,7 @@
 /*
  * The engine's live state: clusters, services with their deployments, tasks with
  * their containers. It lives in memory under the engine lock (engine.h) and is
- * written through to SQLite (db.h) on every change, so a restart (or kill -9)
+ * written through to SQLite (engine_db.h) on every change, so a restart (or kill -9)
  * resumes from it. Task definitions, service events and ECR repositories are not
  * held here: they are read from the database when needed.
  *
@@ -36,7 +36,7 @@ enum sw_engine_service_status { SW_SERVICE_ACTIVE, SW_SERVICE_DRAINING, SW_SERVI
 enum sw_engine_deployment_status { SW_DEPLOYMENT_PRIMARY, SW_DEPLOYMENT_ACTIVE, SW_DEPLOYMENT_INACTIVE };
 enum sw_engine_rollout { SW_ENGINE_ROLLOUT_IN_PROGRESS, SW_ENGINE_ROLLOUT_COMPLETED, SW_ENGINE_ROLLOUT_FAILED };
 
-/* State of a task's load-balancer targets (see lb.h). */
+/* State of a task's load-balancer targets (see run/balancer.h). */
 enum sw_engine_task_lb {
 	SW_TASK_LB_NONE,        /* no targets (yet) */
 	SW_TASK_LB_REGISTERED,  /* registered with every target group of the service */

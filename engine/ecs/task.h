@@ -8,7 +8,8 @@
 /*
  * Tasks: creation and the desired-state changes the API and the scheduler make.
  * The lifecycle itself (PROVISIONING -> ... -> STOPPED) is driven by the scheduler
- * (scheduler.c) and the workers (runtime.c). All calls with the engine lock held.
+ * (engine/run/lifecycle.c) and the workers (engine/run/runtime.c). All calls with the
+ * engine lock held.
  */
 
 struct sw_ecs_task_spec {

@@ -7,8 +7,10 @@
  * The router: the load balancer's data plane. Not a proxy of our own: Debian's
  * HAProxy 2.6, which the engine starts (master-worker, daemonised, so it outlives an
  * engine restart) and then drives only through its runtime API (the admin stats
- * socket; the master CLI for reloads). The engine (elbv2.c) holds the load balancer's
- * model in SQLite and declares it here; this module turns it into HAProxy state.
+ * socket; the master CLI for reloads). The ELBv2 side (object.c, target.c) holds the
+ * load balancer's model in SQLite and the elb thread (sync.c) declares it here; the
+ * router turns it into HAProxy state (router.c: these calls; router_rule.c,
+ * router_health.c, router_model.c and haproxy_*.c behind them, haproxy.h).
  *
  * What maps to what:
  *   listener      -> a frontend bound to 127.0.0.1:port (or listen_addr), with

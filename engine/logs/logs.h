@@ -18,7 +18,8 @@
  * groups, streams, events (timestamp, ingestion time, message) and one cursor per
  * followed container.
  *
- * The awslogs driver: containers run on Docker's json-file driver (runtime.h). For
+ * The awslogs driver: containers run on Docker's json-file driver
+ * (engine/run/container_spec.h). For
  * every container of this engine (label slipway.engine) whose container definition
  * says logDriver "awslogs", a follower thread reads Docker's
  * GET /containers/{id}/logs?follow=1&timestamps=1 stream and stores each line as an

@@ -8,11 +8,11 @@
 /*
  * The load-balancer seam: how the scheduler drives a load balancer for services
  * created with `loadBalancers` ([{targetGroupArn, containerName, containerPort}]).
- * The ELBv2 implementation (issue 5: elbv2.c + router.c) provides a struct
- * sw_engine_lb_ops and installs it at start with sw_run_balancer_set() (main.c); until
- * then the engine runs with sw_run_balancer_none, which knows no target group.
+ * The ELBv2 implementation (engine/elb/seam.c, over the router) provides a struct
+ * sw_run_balancer_ops and installs it at start with sw_run_balancer_set() (main.c);
+ * until then the engine runs with sw_run_balancer_none, which knows no target group.
  *
- * What the scheduler does with it (scheduler.c):
+ * What the scheduler does with it (lifecycle.c, through the functions at the end):
  *  - CreateService / UpdateService: target_group_check() for every targetGroupArn;
  *    a negative answer refuses the call (InvalidParameterException with the message
  *    it set). With sw_run_balancer_none every target group is unknown, so services with
@@ -34,9 +34,10 @@
  *    containers are stopped. So an implementation says DRAINING until the target no
  *    longer takes requests and none is in flight (ELBv2 ends a drain at once when
  *    nothing is in flight), or until that time has passed and it cut what was left;
- *    the scheduler waits at most 10 s beyond that time for it. Events, as ECS words and orders them: "deregistered 1
- *    targets", "has begun draining connections on 1 tasks", then, for a task a
- *    deployment replaced, "has stopped 1 running tasks" once it is drained.
+ *    the scheduler waits at most 10 s beyond that time for it. Events, as ECS words
+ *    and orders them: "deregistered 1 targets", "has begun draining connections on
+ *    1 tasks", then, for a task a deployment replaced, "has stopped 1 running tasks"
+ *    once it is drained.
  *
  * Contract for implementations:
  *  - every function is called with the engine lock held: be quick, never block on

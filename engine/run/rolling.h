@@ -3,7 +3,7 @@
 
 /*
  * The rolling-update arithmetic of a service, as ECS documents it; pure functions,
- * unit-tested (test/unit/engine/test_deploy.c). The scheduler counts, this decides.
+ * unit-tested (test/unit/engine/run/test_rolling.c). The scheduler counts, this decides.
  *
  * With desired count D: at least ceil(D × minimumHealthyPercent / 100) tasks stay
  * healthy, at most floor(D × maximumPercent / 100) run (pending included). New

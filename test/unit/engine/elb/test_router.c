@@ -1,5 +1,5 @@
 /*
- * engine/router.c against a real HAProxy and busybox httpd backends: the router is
+ * engine/elb/router.c against a real HAProxy and busybox httpd backends: the router is
  * HAProxy driven through its runtime API, so this is where its behaviour is pinned:
  * targets added and removed under load with no failed request, a slow request
  * finishing on a draining target, 404 / 503 / 400, a reload (new backend) under load,

@@ -1,5 +1,5 @@
 /*
- * The load-balancer seam (engine/lb.h) as the scheduler drives it, with a fake
+ * The load-balancer seam (engine/run/balancer.h) as the scheduler drives it, with a fake
  * balancer: targets registered with the task's host port, health gating the rollout,
  * the grace period, "Task failed ELB health checks", and deregistration + draining
  * before the containers are stopped. No Docker: worker jobs only queue (0 workers) and
