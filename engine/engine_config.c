@@ -157,7 +157,8 @@ int sw_engine_config_load(struct sw_engine_config *c)
 		}
 	}
 	if (!c->access_key_id != !c->secret_access_key) {
-		sw_error_code(SW_EINVAL, "set both SLIPWAY_ENGINE_ACCESS_KEY_ID and SLIPWAY_ENGINE_SECRET_ACCESS_KEY, or neither");
+		sw_error_code(SW_EINVAL, "set both SLIPWAY_ENGINE_ACCESS_KEY_ID and SLIPWAY_ENGINE_SECRET_ACCESS_KEY, "
+			      "or neither");
 		goto fail;
 	}
 	sw_buf_release(&b);

@@ -141,8 +141,8 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 			printf("usage: slipway-engine\n"
 			       "The embedded single-machine ECS/ECR/ELBv2/Logs endpoint; configured by the environment\n"
-			       "(SLIPWAY_HOME, SLIPWAY_ENGINE_PORT, SLIPWAY_REGISTRY_PORT, SLIPWAY_ENGINE_*, SLIPWAY_ROUTER_*;\n"
-			       "see engine/engine_config.h).\n");
+			       "(SLIPWAY_HOME, SLIPWAY_ENGINE_PORT, SLIPWAY_REGISTRY_PORT, SLIPWAY_ENGINE_*,\n"
+			       "SLIPWAY_ROUTER_*; see engine/engine_config.h).\n");
 			return 0;
 		}
 		fprintf(stderr, "slipway-engine: unknown argument '%s' (it takes none; see --help)\n", argv[1]);

@@ -195,7 +195,7 @@ static int lookup(void *ctx, const char *access_key_id, struct sw_buf *secret, s
 }
 
 int sw_engine_api_access_check(const struct sw_engine_api_access *a, const struct sw_engine_api *api,
-			 const struct sw_engine_request *req, struct sw_engine_response *res)
+			       const struct sw_engine_request *req, struct sw_engine_response *res)
 {
 	struct sw_sigv4_verifier v = { 0 };
 	struct sw_sigv4_request r = { 0 };

@@ -35,7 +35,7 @@ void sw_engine_api_access_release(struct sw_engine_api_access *a);
  * and returns SW_EAUTH.
  */
 int sw_engine_api_access_check(const struct sw_engine_api_access *a, const struct sw_engine_api *api,
-			 const struct sw_engine_request *req, struct sw_engine_response *res);
+			       const struct sw_engine_request *req, struct sw_engine_response *res);
 
 /* Read key = value of [section] from an INI-style AWS shared file; SW_ENOTFOUND when absent. */
 int sw_engine_api_access_ini_get(const char *path, const char *section, const char *key, struct sw_buf *out);

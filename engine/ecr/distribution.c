@@ -55,8 +55,8 @@ int sw_engine_ecr_distribution_credential(struct sw_engine *e, struct sw_buf *ou
 }
 
 int sw_engine_ecr_distribution_call(struct sw_engine *e, const char *method, const char *path, const char *accept,
-			    const char *content_type, const void *body, size_t body_len,
-			    struct sw_http_response *res)
+				    const char *content_type, const void *body, size_t body_len,
+				    struct sw_http_response *res)
 {
 	struct sw_http_request req = { 0 };
 	struct sw_strvec headers = SW_STRVEC_INIT;
@@ -201,7 +201,7 @@ int sw_engine_ecr_distribution_create(struct sw_engine *e, const char *repo)
 	sw_buf_addf(&loc, "%sdigest=sha256:%s", strchr(loc.ptr, '?') ? "&" : "?", digest);
 	sw_http_response_release(&res);
 	ret = sw_engine_ecr_distribution_call(e, "PUT", loc.ptr, NULL, "application/octet-stream", marker, sizeof(marker) - 1,
-				      &res);
+					      &res);
 	if (ret == 0 && res.status != 201)
 		ret = sw_error("registry %s: upload to %s: HTTP %ld", e->cfg.registry_host, repo, res.status);
 cleanup:
@@ -222,7 +222,7 @@ void sw_engine_ecr_manifest_release(struct sw_engine_ecr_manifest *m)
 
 /* GET the manifest of repo at reference (tag or digest). 0 (m->status says found), or negative. */
 int sw_engine_ecr_distribution_manifest(struct sw_engine *e, const char *repo, const char *reference, const char *accept,
-			struct sw_engine_ecr_manifest *m)
+					struct sw_engine_ecr_manifest *m)
 {
 	struct sw_http_response res = SW_HTTP_RESPONSE_INIT;
 	struct sw_buf path = SW_BUF_INIT;

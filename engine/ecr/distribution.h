@@ -19,8 +19,8 @@
  * Returns 0 when the registry answered (check res->status), or a negative code.
  */
 int sw_engine_ecr_distribution_call(struct sw_engine *e, const char *method, const char *path, const char *accept,
-			    const char *content_type, const void *body, size_t body_len,
-			    struct sw_http_response *res);
+				    const char *content_type, const void *body, size_t body_len,
+				    struct sw_http_response *res);
 
 /* The registry password for user AWS (cfg.registry_password_file) into out, or SW_ENOTFOUND. */
 int sw_engine_ecr_distribution_password(struct sw_engine *e, struct sw_buf *out);

@@ -34,8 +34,8 @@ int sw_engine_ecr_api_repo_exists(struct sw_engine_call *call, const char *name,
 int sw_engine_ecr_api_repo_missing(struct sw_engine_call *call, const char *name)
 {
 	return sw_engine_api_call_fail(call, 400, "RepositoryNotFoundException",
-			      "The repository with name '%s' does not exist in the registry with id '%s'", name,
-			      sw_engine_ecr_api_registry_id(call));
+				       "The repository with name '%s' does not exist in the registry with id '%s'", name,
+				       sw_engine_ecr_api_registry_id(call));
 }
 
 int sw_engine_ecr_api_repo_need(struct sw_engine_call *call, const char **name)

@@ -119,7 +119,8 @@ static json_t *image_detail(struct sw_engine_call *call, const char *repo, const
 		sw_engine_ecr_manifest_release(&m);
 		return NULL;
 	}
-	o = json_pack("{s:s, s:s, s:s, s:O, s:I, s:o, s:s}", "registryId", sw_engine_ecr_api_registry_id(call), "repositoryName", repo,
+	o = json_pack("{s:s, s:s, s:s, s:O, s:I, s:o, s:s}", "registryId", sw_engine_ecr_api_registry_id(call),
+		      "repositoryName", repo,
 		      "imageDigest", digest, "imageTags", tags, "imageSizeInBytes", (json_int_t)manifest_size(&m),
 		      "imagePushedAt", sw_engine_api_json_time(pushed_at(call->e, repo, &m)), "imageManifestMediaType",
 		      m.media_type);
@@ -135,8 +136,8 @@ static void image_not_found(struct sw_engine_call *call, const char *repo, json_
 	const char *d = json_string_value(json_object_get(id, "imageDigest"));
 	const char *t = json_string_value(json_object_get(id, "imageTag"));
 	sw_engine_api_call_fail(call, 400, "ImageNotFoundException", "The image with imageId {imageDigest:'%s', imageTag:'%s'} "
-		       "does not exist within the repository with name '%s' in the registry with id '%s'",
-		       d ? d : "null", t ? t : "null", repo, sw_engine_ecr_api_registry_id(call));
+				"does not exist within the repository with name '%s' in the registry with id '%s'",
+				d ? d : "null", t ? t : "null", repo, sw_engine_ecr_api_registry_id(call));
 }
 
 int sw_engine_ecr_op_describe_images(struct sw_engine_call *call)
@@ -238,8 +239,8 @@ int sw_engine_ecr_op_batch_get_image(struct sw_engine_call *call)
 		const char *t = json_string_value(json_object_get(id, "imageTag"));
 		struct sw_engine_ecr_manifest m;
 		if (!d && !t) {
-			json_array_append_new(failures, failure(id, "MissingDigestAndTag",
-								"Invalid request parameters: both tag and digest cannot be null"));
+			json_array_append_new(failures, failure(id, "MissingDigestAndTag", "Invalid request parameters: "
+								"both tag and digest cannot be null"));
 			continue;
 		}
 		if (sw_engine_ecr_distribution_manifest(call->e, repo, t ? t : d, accept.len ? accept.ptr : NULL, &m) < 0) {
@@ -251,13 +252,13 @@ int sw_engine_ecr_op_batch_get_image(struct sw_engine_call *call)
 		if (m.status != 200) {
 			json_array_append_new(failures, failure(id, "ImageNotFound", "Requested image not found"));
 		} else if (d && t && strcmp(d, m.digest)) {
-			json_array_append_new(failures, failure(id, "ImageTagDoesNotMatchDigest",
-								"Invalid request parameters: image tag digest did not match image digest"));
+			json_array_append_new(failures, failure(id, "ImageTagDoesNotMatchDigest", "Invalid request "
+								"parameters: image tag digest did not match image digest"));
 		} else {
 			json_array_append_new(images, json_pack("{s:s, s:s, s:o, s:s, s:s}", "registryId",
-								 sw_engine_ecr_api_registry_id(call), "repositoryName", repo, "imageId",
-								 image_id(m.digest, t), "imageManifest", m.body,
-								 "imageManifestMediaType", m.media_type));
+								 sw_engine_ecr_api_registry_id(call), "repositoryName",
+								 repo, "imageId", image_id(m.digest, t), "imageManifest",
+								 m.body, "imageManifestMediaType", m.media_type));
 		}
 		sw_engine_ecr_manifest_release(&m);
 	}
@@ -289,8 +290,8 @@ int sw_engine_ecr_op_batch_delete_image(struct sw_engine_call *call)
 		struct sw_engine_ecr_manifest m;
 
 		if (!d && !t) {
-			json_array_append_new(failures, failure(id, "MissingDigestAndTag",
-								"Invalid request parameters: both tag and digest cannot be null"));
+			json_array_append_new(failures, failure(id, "MissingDigestAndTag", "Invalid request parameters: "
+								"both tag and digest cannot be null"));
 			continue;
 		}
 		if (sw_engine_ecr_distribution_manifest(call->e, repo, t ? t : d, NULL, &m) < 0 || m.status != 200) {

@@ -48,7 +48,8 @@ static void repo_record(struct sw_engine *e, const char *name, double *created_a
 	if (*created_at)
 		return;
 	*created_at = sw_engine_now();
-	if (sw_store_prepare(e->db, &st, "INSERT OR IGNORE INTO repositories (name, created_at, doc) VALUES (?, ?, '{}')") == 0) {
+	if (sw_store_prepare(e->db, &st, "INSERT OR IGNORE INTO repositories (name, created_at, doc) "
+			     "VALUES (?, ?, '{}')") == 0) {
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 		sqlite3_bind_double(st, 2, *created_at);
 		sqlite3_step(st);
@@ -94,13 +95,14 @@ int sw_engine_ecr_op_create_repository(struct sw_engine_call *call)
 
 	if (!valid_repo_name(name))
 		return SW_FAIL_PARAM(call, "Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must "
-				     "satisfy regular expression '(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*''");
+				     "satisfy regular expression "
+				     "'(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*''");
 	if (sw_engine_ecr_api_repo_exists(call, name, &exists) < 0)
 		return -1;
 	if (exists)
 		return sw_engine_api_call_fail(call, 400, "RepositoryAlreadyExistsException",
 				      "The repository with name '%s' already exists in the registry with id '%s'", name,
-				      sw_engine_ecr_api_registry_id(call));
+					       sw_engine_ecr_api_registry_id(call));
 	if (sw_engine_ecr_distribution_create(e, name) < 0)
 		return sw_engine_ecr_api_registry_error(call);
 	doc = json_pack("{s:s}", "imageTagMutability", mut ? mut : "MUTABLE");

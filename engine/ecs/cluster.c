@@ -161,11 +161,11 @@ int sw_ecs_op_delete_cluster(struct sw_engine_call *call)
 	for (i = 0; i < e->st.nr_services; i++)
 		if (!strcmp(e->st.services[i]->cluster, c->name) && e->st.services[i]->status != SW_SERVICE_INACTIVE)
 			return sw_engine_api_call_fail(call, 400, "ClusterContainsServicesException",
-					      "The Cluster cannot be deleted while Services are active.");
+						       "The Cluster cannot be deleted while Services are active.");
 	for (i = 0; i < e->st.nr_tasks; i++)
 		if (!strcmp(e->st.tasks[i]->cluster, c->name) && e->st.tasks[i]->last != SW_TASK_STOPPED)
 			return sw_engine_api_call_fail(call, 400, "ClusterContainsTasksException",
-					      "The Cluster cannot be deleted while Tasks are active.");
+						       "The Cluster cannot be deleted while Tasks are active.");
 	if (!strcmp(c->name, "default"))
 		return SW_FAIL_PARAM(call, "The default cluster of this engine cannot be deleted.");
 	sw_engine_set_str(&c->status, "INACTIVE");

@@ -74,7 +74,7 @@ void sw_ecs_taskdef_needs(json_t *doc, json_t *overrides, long long *cpu, long l
 	for (i = 0; i < json_array_size(cds); i++) {
 		json_t *cd = json_array_get(cds, i);
 		json_t *o = sw_ecs_taskdef_named(json_object_get(overrides, "containerOverrides"),
-						    json_string_value(json_object_get(cd, "name")));
+						 json_string_value(json_object_get(cd, "name")));
 		json_t *mem = json_object_get(o, "memory");
 		json_t *res = json_object_get(o, "memoryReservation");
 		json_t *ccpu = json_object_get(o, "cpu");

@@ -16,7 +16,7 @@
 #define MAX_LOAD_BALANCERS 5
 
 struct sw_engine_deployment *sw_ecs_service_deploy(struct sw_engine *e, struct sw_engine_service *s,
-							      const char *taskdef, const char *reason)
+						   const char *taskdef, const char *reason)
 {
 	struct sw_engine_deployment *d = xcalloc(1, sizeof(*d));
 	struct sw_buf id = SW_BUF_INIT, msg = SW_BUF_INIT;

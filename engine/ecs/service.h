@@ -16,7 +16,7 @@
  * "ECS deployment <id> in progress.". Returns it (owned by s). The caller saves s.
  */
 struct sw_engine_deployment *sw_ecs_service_deploy(struct sw_engine *e, struct sw_engine_service *s,
-							      const char *taskdef, const char *reason);
+						   const char *taskdef, const char *reason);
 
 /* The Service document DescribeServices returns (new reference). */
 json_t *sw_ecs_service_json(struct sw_engine *e, struct sw_engine_service *s, int with_tags);

@@ -377,7 +377,7 @@ int sw_ecs_op_run_task(struct sw_engine_call *call)
 		struct sw_buf arn = SW_BUF_INIT;
 		sw_engine_arn(e, &arn, "ecs", "container-instance/%s/%s", c->name, e->instance_id);
 		json_array_append_new(failures, sw_ecs_failure_json(arn.ptr, short_of && !strcmp(short_of, "memory") ?
-								      "RESOURCE:MEMORY" : "RESOURCE:CPU"));
+								    "RESOURCE:MEMORY" : "RESOURCE:CPU"));
 		sw_buf_release(&arn);
 	}
 	json_object_set(call->out, "tasks", tasks);

@@ -15,8 +15,9 @@
  * The model: load balancers, target groups (health check, deregistration delay),
  * listeners (one frontend each), rules (host-header / path-pattern conditions,
  * forward actions, priorities) and targets, kept in the engine's database (tables
- * elb_objects and elb_targets, migrations in engine/engine_db.c) and in memory under the engine lock. At first start one load balancer exists ("slipway", DNS name localhost)
- * with an HTTP listener on SLIPWAY_ROUTER_PORT (default 5481) whose default action
+ * elb_objects and elb_targets, migrations in engine/engine_db.c) and in memory under
+ * the engine lock. At first start one load balancer exists ("slipway", DNS name
+ * localhost) with an HTTP listener on SLIPWAY_ROUTER_PORT (default 5481) whose default action
  * answers 404; apps get a rule per host name (http://APP.localhost:5481/).
  *
  * Settings (engine/engine_config.h): SLIPWAY_ROUTER_PORT (5481), SLIPWAY_ROUTER_LISTEN

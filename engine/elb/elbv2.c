@@ -20,7 +20,7 @@ int sw_elb_call_need(struct sw_engine_call *c, const char *name)
 	if (lower[0] >= 'A' && lower[0] <= 'Z')
 		lower[0] = (char)(lower[0] + 32);
 	return SW_ELB_FAIL(c, "ValidationError", "1 validation error detected: Value null at '%s' failed to satisfy "
-		    "constraint: Member must not be null", lower);
+			   "constraint: Member must not be null", lower);
 }
 
 int sw_elb_call_db_error(struct sw_engine_call *c)
@@ -31,13 +31,13 @@ int sw_elb_call_db_error(struct sw_engine_call *c)
 /* Marker/PageSize over a list: the slice to answer and NextMarker. */
 int sw_elb_call_page(struct sw_engine_call *c, json_t *all, json_t **slice)
 {
-	const char *marker = sw_engine_api_call_str(c, "Marker");
-	long long size = json_integer_value(sw_engine_api_call_get(c, "PageSize"));
+	const char *marker = sw_elb_in_str(c, "Marker");
+	long long size = json_integer_value(sw_elb_in(c, "PageSize"));
 	long long off = 0;
 	size_t i, n = json_array_size(all);
 	char *end = NULL;
 
-	if (sw_engine_api_call_get(c, "PageSize") && (size < 1 || size > 400))
+	if (sw_elb_in(c, "PageSize") && (size < 1 || size > 400))
 		return SW_ELB_FAIL(c, "ValidationError", "Page size must be between 1 and 400");
 	if (!size)
 		size = PAGE_DEFAULT;
@@ -66,7 +66,7 @@ int sw_elb_call_name_check(struct sw_engine_call *c, const char *what, const cha
 		char ch = name[i];
 		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-'))
 			return SW_ELB_FAIL(c, "ValidationError", "%s name '%s' can only contain characters that are "
-				    "alphanumeric characters or hyphens(-)", what, name);
+					   "alphanumeric characters or hyphens(-)", what, name);
 	}
 	if (name[0] == '-' || name[n - 1] == '-')
 		return SW_ELB_FAIL(c, "ValidationError", "%s name '%s' cannot begin or end with '-'", what, name);
@@ -117,7 +117,7 @@ static int tag_call(struct sw_engine_call *c, const char *what)
 
 	if (sw_elb_call_need(c, "ResourceArns") < 0 || sw_elb_call_need(c, what) < 0)
 		return -1;
-	json_array_foreach(sw_engine_api_call_get(c, "ResourceArns"), i, v)
+	json_array_foreach(sw_elb_in(c, "ResourceArns"), i, v)
 		if (!sw_elb_object_any(c->ctx, json_string_value(v)))
 			return not_found_for(c, json_string_value(v));
 	return 0;
@@ -141,10 +141,10 @@ static int op_add_tags(struct sw_engine_call *c)
 
 	if (tag_call(c, "Tags") < 0)
 		return -1;
-	json_array_foreach(sw_engine_api_call_get(c, "ResourceArns"), i, v) {
+	json_array_foreach(sw_elb_in(c, "ResourceArns"), i, v) {
 		struct sw_elb_object *o = sw_elb_object_any(c->ctx, json_string_value(v));
 		json_t *tags = json_object_get(o->st, "tags");
-		json_array_foreach(sw_engine_api_call_get(c, "Tags"), j, t) {
+		json_array_foreach(sw_elb_in(c, "Tags"), j, t) {
 			json_t *key = json_object_get(t, "Key");
 			if (!json_is_string(key))
 				return SW_ELB_FAIL(c, "ValidationError", "A tag key must be specified");
@@ -164,10 +164,10 @@ static int op_remove_tags(struct sw_engine_call *c)
 
 	if (tag_call(c, "TagKeys") < 0)
 		return -1;
-	json_array_foreach(sw_engine_api_call_get(c, "ResourceArns"), i, v) {
+	json_array_foreach(sw_elb_in(c, "ResourceArns"), i, v) {
 		struct sw_elb_object *o = sw_elb_object_any(c->ctx, json_string_value(v));
 		json_t *tags = json_object_get(o->st, "tags");
-		json_array_foreach(sw_engine_api_call_get(c, "TagKeys"), j, key)
+		json_array_foreach(sw_elb_in(c, "TagKeys"), j, key)
 			tag_remove(tags, key);
 		if (sw_elb_object_save(c->ctx, o) < 0)
 			return sw_elb_call_db_error(c);
@@ -184,7 +184,7 @@ static int op_describe_tags(struct sw_engine_call *c)
 		json_decref(list);
 		return -1;
 	}
-	json_array_foreach(sw_engine_api_call_get(c, "ResourceArns"), i, v) {
+	json_array_foreach(sw_elb_in(c, "ResourceArns"), i, v) {
 		struct sw_elb_object *o = sw_elb_object_any(c->ctx, json_string_value(v));
 		if (!o) {
 			json_decref(list);

@@ -18,6 +18,17 @@
 /* An ELBv2 client error (400) with its code: return SW_ELB_FAIL(c, "TargetGroupNotFound", "..."). */
 #define SW_ELB_FAIL(c, code, ...) sw_engine_api_call_fail((c), 400, (code), __VA_ARGS__)
 
+/* The request's member name: a string, or any value; NULL when absent. */
+static inline const char *sw_elb_in_str(struct sw_engine_call *c, const char *name)
+{
+	return sw_engine_api_call_str(c, name);
+}
+
+static inline json_t *sw_elb_in(struct sw_engine_call *c, const char *name)
+{
+	return sw_engine_api_call_get(c, name);
+}
+
 /* 0 when the request has member name; else the call fails with AWS's ValidationError. */
 int sw_elb_call_need(struct sw_engine_call *c, const char *name);
 

@@ -83,7 +83,7 @@ int sw_elb_haproxy_map_write(struct sw_elb_router *r, struct sw_elb_rt_frontend 
 	return ret;
 }
 
-int write_fixed_body(struct sw_elb_router *r, struct sw_elb_rt_frontend *fe)
+static int write_fixed_body(struct sw_elb_router *r, struct sw_elb_rt_frontend *fe)
 {
 	struct sw_buf path = SW_BUF_INIT, text = SW_BUF_INIT;
 	int ret;
@@ -119,7 +119,7 @@ void sw_elb_haproxy_check_args(struct sw_buf *c, const struct sw_elb_rt_backend 
 		sw_buf_addf(c, " port %d", be->check.port);
 }
 
-void gen_server(struct sw_buf *c, const struct sw_elb_rt_backend *be, const struct sw_elb_rt_server *s,
+static void gen_server(struct sw_buf *c, const struct sw_elb_rt_backend *be, const struct sw_elb_rt_server *s,
 		       int disabled)
 {
 	sw_buf_addf(c, "    server %s %s:%d", s->name, s->addr, s->port);
@@ -143,7 +143,7 @@ static const char page_504[] =
  * written "disabled": they are brought in DOWN at runtime after the (re)load, so
  * they take traffic only once their checks pass.
  */
-void gen_config(struct sw_elb_router *r, struct sw_buf *c, const struct sw_strvec *known)
+static void gen_config(struct sw_elb_router *r, struct sw_buf *c, const struct sw_strvec *known)
 {
 	struct sw_buf path = SW_BUF_INIT;
 	size_t i, j;

@@ -4,8 +4,8 @@
 #include "common/banned.h"
 
 enum sw_run_target_health sw_elb_health_describe(struct sw_elb *elb, const struct sw_elb_object *tg,
-					     const struct sw_elb_target *t, const char **state, const char **reason,
-					     struct sw_buf *desc)
+						 const struct sw_elb_target *t, const char **state, const char **reason,
+						 struct sw_buf *desc)
 {
 	sw_buf_reset(desc);
 	*reason = NULL;

@@ -41,12 +41,12 @@ int sw_elb_listener_actions_check(struct sw_engine_call *c, json_t *actions, int
 		return SW_ELB_FAIL(c, "ValidationError", "At least one action must be specified");
 	if (json_array_size(actions) > 1)
 		return SW_ELB_FAIL(c, "InvalidLoadBalancerAction", "slipway-engine supports one action per %s",
-			    for_rule ? "rule" : "listener");
+				   for_rule ? "rule" : "listener");
 	a = json_array_get(actions, 0);
 	type = json_string_value(json_object_get(a, "Type"));
 	if (!type)
 		return SW_ELB_FAIL(c, "ValidationError", "1 validation error detected: Value null at 'actions.1.member.type' "
-			    "failed to satisfy constraint: Member must not be null");
+				   "failed to satisfy constraint: Member must not be null");
 	if (!strcmp(type, "forward")) {
 		const char *tg = json_string_value(json_object_get(a, "TargetGroupArn"));
 		json_t *fc = json_object_get(a, "ForwardConfig");
@@ -67,10 +67,10 @@ int sw_elb_listener_actions_check(struct sw_engine_call *c, json_t *actions, int
 		}
 		if (weighted)
 			return SW_ELB_FAIL(c, "InvalidLoadBalancerAction", "slipway-engine forwards to one target group per "
-				    "action (weighted target groups are not supported)");
+					   "action (weighted target groups are not supported)");
 		if (tg && chosen && strcmp(tg, chosen))
 			return SW_ELB_FAIL(c, "ValidationError", "You cannot specify both a target group ARN and a forward "
-				    "configuration with a different target group");
+					   "configuration with a different target group");
 		if (!tg)
 			tg = chosen;
 		if (!tg)
@@ -91,7 +91,7 @@ int sw_elb_listener_actions_check(struct sw_engine_call *c, json_t *actions, int
 
 		if (for_rule)
 			return SW_ELB_FAIL(c, "InvalidLoadBalancerAction", "slipway-engine supports fixed-response as a "
-				    "listener's default action only; rules forward");
+					   "listener's default action only; rules forward");
 		if (!code || strlen(code) != 3 || (code[0] != '2' && code[0] != '4' && code[0] != '5') ||
 		    code[1] < '0' || code[1] > '9' || code[2] < '0' || code[2] > '9')
 			return SW_ELB_FAIL(c, "ValidationError", "Fixed response status code must be 2XX, 4XX or 5XX");
@@ -117,22 +117,22 @@ int sw_elb_listener_actions_check(struct sw_engine_call *c, json_t *actions, int
 }
 
 struct sw_elb_object *sw_elb_listener_create(struct sw_elb *elb, struct sw_elb_object *lb, int port, json_t *actions,
-				       json_t *tags)
+					     json_t *tags)
 {
 	struct sw_buf hex = SW_BUF_INIT, arn = SW_BUF_INIT, rule = SW_BUF_INIT;
 	struct sw_elb_object *o;
-	json_t *doc;
+	json_t *doc, *st;
 
 	sw_elb_arn_hex(&hex);
 	sw_elb_arn_new(elb, &arn, "listener/app/%s/%s/%s", sw_elb_object_str(lb, "LoadBalancerName"), lb->hex, hex.ptr);
 	sw_elb_arn_hex(&hex);
 	sw_elb_arn_new(elb, &rule, "listener-rule/app/%s/%s/%s", sw_elb_object_str(lb, "LoadBalancerName"), lb->hex,
-		strrchr(arn.ptr, '/') + 1);
+		       strrchr(arn.ptr, '/') + 1);
 	sw_buf_addf(&rule, "/%s", hex.ptr);
 	doc = json_pack("{s:s, s:s, s:i, s:s, s:O}", "ListenerArn", arn.ptr, "LoadBalancerArn", lb->arn, "Port", port,
 			"Protocol", "HTTP", "DefaultActions", actions);
-	o = sw_elb_object_add(elb, SW_ELB_LISTENER, arn.ptr, json_pack("{s:o, s:o, s:s}", "doc", doc, "tags", sw_elb_tags_copy(tags),
-							 "default_rule", rule.ptr), sw_engine_now());
+	st = json_pack("{s:o, s:o, s:s}", "doc", doc, "tags", sw_elb_tags_copy(tags), "default_rule", rule.ptr);
+	o = sw_elb_object_add(elb, SW_ELB_LISTENER, arn.ptr, st, sw_engine_now());
 	sw_buf_release(&hex);
 	sw_buf_release(&arn);
 	sw_buf_release(&rule);
@@ -156,21 +156,21 @@ void sw_elb_listener_delete(struct sw_elb *elb, struct sw_elb_object *l)
 int sw_elb_op_create_listener(struct sw_engine_call *c)
 {
 	struct sw_elb *elb = c->ctx;
-	const char *proto = sw_engine_api_call_str(c, "Protocol");
+	const char *proto = sw_elb_in_str(c, "Protocol");
 	struct sw_elb_object *lb, *o;
 	json_t *actions = NULL;
-	int port = (int)json_integer_value(sw_engine_api_call_get(c, "Port"));
+	int port = (int)json_integer_value(sw_elb_in(c, "Port"));
 	size_t i;
 
 	if (sw_elb_call_need(c, "LoadBalancerArn") < 0 || sw_elb_call_need(c, "DefaultActions") < 0)
 		return -1;
-	lb = sw_elb_object_find(elb, SW_ELB_LB, sw_engine_api_call_str(c, "LoadBalancerArn"));
+	lb = sw_elb_object_find(elb, SW_ELB_LB, sw_elb_in_str(c, "LoadBalancerArn"));
 	if (!lb)
 		return SW_ELB_FAIL(c, "LoadBalancerNotFound", "One or more load balancers not found");
 	if (proto && strcmp(proto, "HTTP"))
 		return SW_ELB_FAIL(c, "UnsupportedProtocol", "Protocol '%s' is not supported by slipway-engine's listeners "
-			    "(HTTP is)", proto);
-	if (!sw_engine_api_call_get(c, "Port"))
+				   "(HTTP is)", proto);
+	if (!sw_elb_in(c, "Port"))
 		return SW_ELB_FAIL(c, "ValidationError", "A listener port must be specified");
 	if (port < 1 || port > 65535)
 		return SW_ELB_FAIL(c, "ValidationError", "Port must be between 1 and 65535");
@@ -180,15 +180,15 @@ int sw_elb_op_create_listener(struct sw_engine_call *c)
 			continue;
 		if (!strcmp(sw_elb_object_str(l, "LoadBalancerArn"), lb->arn))
 			return SW_ELB_FAIL(c, "DuplicateListener", "A listener already exists on this port for this load "
-				    "balancer '%s'", lb->arn);
+					   "balancer '%s'", lb->arn);
 		return SW_ELB_FAIL(c, "InvalidConfigurationRequest", "Port %d is used by another load balancer on this "
-			    "machine", port);
+				   "machine", port);
 	}
 	if (!port_free(elb->e->cfg.router_listen, port))
 		return SW_ELB_FAIL(c, "InvalidConfigurationRequest", "Port %d is in use on this machine", port);
-	if (sw_elb_listener_actions_check(c, sw_engine_api_call_get(c, "DefaultActions"), 0, &actions) < 0)
+	if (sw_elb_listener_actions_check(c, sw_elb_in(c, "DefaultActions"), 0, &actions) < 0)
 		return -1;
-	o = sw_elb_listener_create(elb, lb, port, actions, sw_engine_api_call_get(c, "Tags"));
+	o = sw_elb_listener_create(elb, lb, port, actions, sw_elb_in(c, "Tags"));
 	json_decref(actions);
 	if (sw_elb_object_save(elb, o) < 0)
 		return sw_elb_call_db_error(c);
@@ -200,8 +200,8 @@ int sw_elb_op_create_listener(struct sw_engine_call *c)
 int sw_elb_op_describe_listeners(struct sw_engine_call *c)
 {
 	struct sw_elb *elb = c->ctx;
-	const char *lb = sw_engine_api_call_str(c, "LoadBalancerArn");
-	json_t *arns = sw_engine_api_call_get(c, "ListenerArns"), *all = json_array(), *slice = NULL, *v;
+	const char *lb = sw_elb_in_str(c, "LoadBalancerArn");
+	json_t *arns = sw_elb_in(c, "ListenerArns"), *all = json_array(), *slice = NULL, *v;
 	size_t i;
 	int ret = 0;
 
@@ -236,12 +236,12 @@ int sw_elb_op_delete_listener(struct sw_engine_call *c)
 	struct sw_elb_object *l;
 	if (sw_elb_call_need(c, "ListenerArn") < 0)
 		return -1;
-	l = sw_elb_object_find(c->ctx, SW_ELB_LISTENER, sw_engine_api_call_str(c, "ListenerArn"));
+	l = sw_elb_object_find(c->ctx, SW_ELB_LISTENER, sw_elb_in_str(c, "ListenerArn"));
 	if (!l)
 		return SW_ELB_FAIL(c, "ListenerNotFound", "One or more listeners not found");
 	if (sw_elb_object_builtin(l))
 		return SW_ELB_FAIL(c, "OperationNotPermitted", "The listener '%s' is slipway-engine's router and cannot be "
-			    "deleted", l->arn);
+				   "deleted", l->arn);
 	sw_elb_listener_delete(c->ctx, l);
 	sw_elb_object_changed(c->ctx);
 	return 0;

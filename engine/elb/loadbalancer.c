@@ -41,7 +41,7 @@ struct sw_elb_object *sw_elb_loadbalancer_create(struct sw_elb *elb, const char 
 	sw_elb_arn_hex(&hex);
 	sw_elb_arn_new(elb, &arn, "loadbalancer/app/%s/%s", name, hex.ptr);
 	o = sw_elb_object_add(elb, SW_ELB_LB, arn.ptr, json_pack("{s:o, s:o}", "doc", lb_doc(elb, arn.ptr, name, now),
-						       "tags", sw_elb_tags_copy(tags)), now);
+								 "tags", sw_elb_tags_copy(tags)), now);
 	sw_buf_release(&hex);
 	sw_buf_release(&arn);
 	return o;
@@ -50,7 +50,7 @@ struct sw_elb_object *sw_elb_loadbalancer_create(struct sw_elb *elb, const char 
 int sw_elb_op_create_load_balancer(struct sw_engine_call *c)
 {
 	struct sw_elb *elb = c->ctx;
-	const char *name = sw_engine_api_call_str(c, "Name"), *type = sw_engine_api_call_str(c, "Type");
+	const char *name = sw_elb_in_str(c, "Name"), *type = sw_elb_in_str(c, "Type");
 	struct sw_elb_object *o;
 
 	if (sw_elb_call_need(c, "Name") < 0 || sw_elb_call_name_check(c, "Load balancer", name) < 0)
@@ -59,7 +59,7 @@ int sw_elb_op_create_load_balancer(struct sw_engine_call *c)
 		return SW_ELB_FAIL(c, "InvalidConfigurationRequest", "slipway-engine runs application load balancers only");
 	o = sw_elb_object_named(elb, SW_ELB_LB, "LoadBalancerName", name);
 	if (!o) {
-		o = sw_elb_loadbalancer_create(elb, name, sw_engine_api_call_get(c, "Tags"));
+		o = sw_elb_loadbalancer_create(elb, name, sw_elb_in(c, "Tags"));
 		if (sw_elb_object_save(elb, o) < 0)
 			return sw_elb_call_db_error(c);
 		sw_elb_object_changed(elb);
@@ -71,7 +71,7 @@ int sw_elb_op_create_load_balancer(struct sw_engine_call *c)
 int sw_elb_op_describe_load_balancers(struct sw_engine_call *c)
 {
 	struct sw_elb *elb = c->ctx;
-	json_t *arns = sw_engine_api_call_get(c, "LoadBalancerArns"), *names = sw_engine_api_call_get(c, "Names");
+	json_t *arns = sw_elb_in(c, "LoadBalancerArns"), *names = sw_elb_in(c, "Names");
 	json_t *all = json_array(), *slice = NULL, *v;
 	size_t i;
 	int ret = 0;
@@ -88,7 +88,8 @@ int sw_elb_op_describe_load_balancers(struct sw_engine_call *c)
 		json_array_foreach(names, i, v) {
 			struct sw_elb_object *o = sw_elb_object_named(elb, SW_ELB_LB, "LoadBalancerName", json_string_value(v));
 			if (!o) {
-				ret = SW_ELB_FAIL(c, "LoadBalancerNotFound", "Load balancers '[%s]' not found", json_string_value(v));
+				ret = SW_ELB_FAIL(c, "LoadBalancerNotFound", "Load balancers '[%s]' not found",
+						  json_string_value(v));
 				goto cleanup;
 			}
 			json_array_append(all, sw_elb_object_doc(o));
@@ -113,18 +114,20 @@ int sw_elb_op_delete_load_balancer(struct sw_engine_call *c)
 
 	if (sw_elb_call_need(c, "LoadBalancerArn") < 0)
 		return -1;
-	lb = sw_elb_object_find(elb, SW_ELB_LB, sw_engine_api_call_str(c, "LoadBalancerArn"));
+	lb = sw_elb_object_find(elb, SW_ELB_LB, sw_elb_in_str(c, "LoadBalancerArn"));
 	if (!lb)
 		return 0;
 	if (sw_elb_object_builtin(lb))
 		return SW_ELB_FAIL(c, "OperationNotPermitted", "The load balancer '%s' is slipway-engine's router and cannot "
-			    "be deleted", lb->arn);
-	for (i = elb->nobjs; i-- > 0;)
-		if (elb->objs[i].kind == SW_ELB_LISTENER && !strcmp(sw_elb_object_str(&elb->objs[i], "LoadBalancerArn"), lb->arn)) {
-			sw_elb_listener_delete(elb, &elb->objs[i]);
+				   "be deleted", lb->arn);
+	for (i = elb->nobjs; i-- > 0;) {
+		struct sw_elb_object *l = &elb->objs[i];
+		if (l->kind == SW_ELB_LISTENER && !strcmp(sw_elb_object_str(l, "LoadBalancerArn"), lb->arn)) {
+			sw_elb_listener_delete(elb, l);
 			i = elb->nobjs;
 		}
-	lb = sw_elb_object_find(elb, SW_ELB_LB, sw_engine_api_call_str(c, "LoadBalancerArn"));
+	}
+	lb = sw_elb_object_find(elb, SW_ELB_LB, sw_elb_in_str(c, "LoadBalancerArn"));
 	if (lb)
 		sw_elb_object_remove(elb, lb);
 	sw_elb_object_changed(elb);

@@ -36,7 +36,7 @@ struct sw_elb_object *sw_elb_object_any(struct sw_elb *elb, const char *arn);
 
 /* Add an object (st is taken over; it holds "doc", "tags" and internals); not saved yet. */
 struct sw_elb_object *sw_elb_object_add(struct sw_elb *elb, enum sw_elb_kind kind, const char *arn, json_t *st,
-				       double created);
+					double created);
 /* Write o's row; 0 or negative. */
 int sw_elb_object_save(struct sw_elb *elb, const struct sw_elb_object *o);
 /* Remove o and its row. */

@@ -20,7 +20,7 @@ static int target_addr(struct sw_engine_call *c, const struct sw_elb_object *tg,
 	}
 	if (strcmp(id, elb->ec2_id))
 		return SW_ELB_FAIL(c, "InvalidTarget", "The following targets are not valid instances: '%s' (this machine "
-			    "is instance '%s')", id, elb->ec2_id);
+				   "is instance '%s')", id, elb->ec2_id);
 	*addr = elb->target_addr;
 	return 0;
 }
@@ -44,17 +44,17 @@ static struct sw_elb_object *targets_call(struct sw_engine_call *c, int need_reg
 
 	if (sw_elb_call_need(c, "TargetGroupArn") < 0 || sw_elb_call_need(c, "Targets") < 0)
 		return NULL;
-	tg = sw_elb_object_find(c->ctx, SW_ELB_TG, sw_engine_api_call_str(c, "TargetGroupArn"));
+	tg = sw_elb_object_find(c->ctx, SW_ELB_TG, sw_elb_in_str(c, "TargetGroupArn"));
 	if (!tg) {
 		SW_ELB_FAIL(c, "TargetGroupNotFound", "One or more target groups not found");
 		return NULL;
 	}
-	json_array_foreach(sw_engine_api_call_get(c, "Targets"), i, v) {
+	json_array_foreach(sw_elb_in(c, "Targets"), i, v) {
 		const char *id = json_string_value(json_object_get(v, "Id"));
 		json_t *port = json_object_get(v, "Port");
 		if (!id) {
 			SW_ELB_FAIL(c, "ValidationError", "1 validation error detected: Value null at "
-			     "'targets.%zu.member.id' failed to satisfy constraint: Member must not be null", i + 1);
+				    "'targets.%zu.member.id' failed to satisfy constraint: Member must not be null", i + 1);
 			return NULL;
 		}
 		if (port && (json_integer_value(port) < 1 || json_integer_value(port) > 65535)) {
@@ -63,7 +63,7 @@ static struct sw_elb_object *targets_call(struct sw_engine_call *c, int need_reg
 		}
 		if (need_registered && !sw_elb_target_find(c->ctx, tg->arn, id, target_port(tg, v))) {
 			SW_ELB_FAIL(c, "InvalidTarget", "The following targets are not registered in target group '%s': '%s'",
-			     tg->arn, id);
+				    tg->arn, id);
 			return NULL;
 		}
 	}
@@ -79,12 +79,12 @@ int sw_elb_op_register_targets(struct sw_engine_call *c)
 
 	if (!tg)
 		return -1;
-	json_array_foreach(sw_engine_api_call_get(c, "Targets"), i, v) {
+	json_array_foreach(sw_elb_in(c, "Targets"), i, v) {
 		const char *addr = NULL;
 		if (target_addr(c, tg, json_string_value(json_object_get(v, "Id")), &addr) < 0)
 			return -1;
 	}
-	json_array_foreach(sw_engine_api_call_get(c, "Targets"), i, v) {
+	json_array_foreach(sw_elb_in(c, "Targets"), i, v) {
 		const char *id = json_string_value(json_object_get(v, "Id")), *addr = NULL;
 		target_addr(c, tg, id, &addr);
 		if (sw_elb_target_register(elb, tg->arn, id, target_port(tg, v), addr, NULL) < 0)
@@ -102,9 +102,9 @@ int sw_elb_op_deregister_targets(struct sw_engine_call *c)
 
 	if (!tg)
 		return -1;
-	json_array_foreach(sw_engine_api_call_get(c, "Targets"), i, v) {
+	json_array_foreach(sw_elb_in(c, "Targets"), i, v) {
 		struct sw_elb_target *t = sw_elb_target_find(elb, tg->arn, json_string_value(json_object_get(v, "Id")),
-						   target_port(tg, v));
+							     target_port(tg, v));
 		if (t && sw_elb_target_deregister(elb, tg, t) < 0)
 			return sw_elb_call_db_error(c);
 	}
@@ -146,13 +146,13 @@ int sw_elb_op_describe_target_health(struct sw_engine_call *c)
 		json_decref(list);
 		return -1;
 	}
-	tg = sw_elb_object_find(elb, SW_ELB_TG, sw_engine_api_call_str(c, "TargetGroupArn"));
+	tg = sw_elb_object_find(elb, SW_ELB_TG, sw_elb_in_str(c, "TargetGroupArn"));
 	if (!tg) {
 		json_decref(list);
 		return SW_ELB_FAIL(c, "TargetGroupNotFound", "One or more target groups not found");
 	}
-	if (json_array_size(sw_engine_api_call_get(c, "Targets"))) {
-		json_array_foreach(sw_engine_api_call_get(c, "Targets"), i, v) {
+	if (json_array_size(sw_elb_in(c, "Targets"))) {
+		json_array_foreach(sw_elb_in(c, "Targets"), i, v) {
 			const char *id = json_string_value(json_object_get(v, "Id"));
 			int port = target_port(tg, v);
 			if (!id) {

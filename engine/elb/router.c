@@ -306,7 +306,7 @@ cleanup:
 }
 
 int sw_elb_router_set_rules(struct sw_elb_router *r, const char *frontend,
-			const struct sw_elb_router_rule *rules, size_t n)
+			    const struct sw_elb_router_rule *rules, size_t n)
 {
 	struct sw_elb_rt_rule *compiled = NULL, *old;
 	struct sw_elb_rt_frontend *fe;
@@ -419,7 +419,7 @@ int sw_elb_router_stop(struct sw_elb_router *r, int wait_ms)
 }
 
 int sw_elb_router_server_add(struct sw_elb_router *r, const char *backend, const char *server,
-			 const char *addr, int port)
+			     const char *addr, int port)
 {
 	struct sw_buf cmd = SW_BUF_INIT, out = SW_BUF_INIT;
 	struct sw_elb_rt_backend *be;

@@ -149,7 +149,7 @@ int sw_elb_router_set_frontend(struct sw_elb_router *r, const struct sw_elb_rout
 int sw_elb_router_remove_frontend(struct sw_elb_router *r, const char *name);
 /* Replace all rules of a frontend (atomic at runtime: a request sees old or new). */
 int sw_elb_router_set_rules(struct sw_elb_router *r, const char *frontend,
-			const struct sw_elb_router_rule *rules, size_t n);
+			    const struct sw_elb_router_rule *rules, size_t n);
 
 /*
  * Start: adopt the HAProxy this directory's pid file and master socket name when it
@@ -175,17 +175,17 @@ int sw_elb_router_stop(struct sw_elb_router *r, int wait_ms);
  * (call again later; force=1 cuts them). Unknown server: remove returns 1.
  */
 int sw_elb_router_server_add(struct sw_elb_router *r, const char *backend, const char *server,
-			 const char *addr, int port);
+			     const char *addr, int port);
 int sw_elb_router_server_drain(struct sw_elb_router *r, const char *backend, const char *server);
 int sw_elb_router_server_remove(struct sw_elb_router *r, const char *backend, const char *server,
-			    int force);
+				int force);
 
 /*
  * Read the health of every server of backend from HAProxy (show stat). *out is an
  * array of *n entries, freed with sw_elb_router_health_free(*out, *n).
  */
 int sw_elb_router_backend_health(struct sw_elb_router *r, const char *backend,
-			     struct sw_elb_router_health **out, size_t *n);
+				 struct sw_elb_router_health **out, size_t *n);
 void sw_elb_router_health_free(struct sw_elb_router_health *h, size_t n);
 
 /* 1 when m is a health check matcher HAProxy takes: "200", "200-299", "200,302". */

@@ -39,7 +39,7 @@ static int check_passed(const char *status)
 }
 
 int sw_elb_router_backend_health(struct sw_elb_router *r, const char *backend,
-			     struct sw_elb_router_health **out, size_t *nout)
+				 struct sw_elb_router_health **out, size_t *nout)
 {
 	struct sw_buf cmd = SW_BUF_INIT, text = SW_BUF_INIT;
 	struct sw_elb_router_health *h = NULL;

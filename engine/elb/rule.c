@@ -37,7 +37,7 @@ static int check_conditions(struct sw_engine_call *c, json_t *conds, json_t **ou
 		}
 		if (strcmp(field, "host-header") && strcmp(field, "path-pattern")) {
 			SW_ELB_FAIL(c, "ValidationError", "Condition field '%s' is not supported by slipway-engine "
-			     "(host-header and path-pattern are)", field);
+				    "(host-header and path-pattern are)", field);
 			goto cleanup;
 		}
 		host = !strcmp(field, "host-header");
@@ -52,8 +52,8 @@ static int check_conditions(struct sw_engine_call *c, json_t *conds, json_t **ou
 		}
 		if (json_object_get(cfg, "Values")) {
 			if (values && !json_equal(values, json_object_get(cfg, "Values"))) {
-				SW_ELB_FAIL(c, "ValidationError", "You cannot specify both 'Values' and '%s' with different values",
-				     host ? "HostHeaderConfig" : "PathPatternConfig");
+				SW_ELB_FAIL(c, "ValidationError", "You cannot specify both 'Values' and '%s' with different "
+					    "values", host ? "HostHeaderConfig" : "PathPatternConfig");
 				goto cleanup;
 			}
 			values = json_object_get(cfg, "Values");
@@ -102,8 +102,8 @@ static const char *lb_name_of(struct sw_elb *elb, const char *lb_arn)
 static json_t *default_rule_doc(const struct sw_elb_object *l)
 {
 	return json_pack("{s:O, s:s, s:[], s:O, s:b}", "RuleArn", json_object_get(l->st, "default_rule"),
-			 "Priority", "default", "Conditions", "Actions", json_object_get(sw_elb_object_doc(l), "DefaultActions"),
-			 "IsDefault", 1);
+			 "Priority", "default", "Conditions", "Actions",
+			 json_object_get(sw_elb_object_doc(l), "DefaultActions"), "IsDefault", 1);
 }
 
 static struct sw_elb_object *listener_by_default_rule(struct sw_elb *elb, const char *rule)
@@ -121,15 +121,15 @@ int sw_elb_op_create_rule(struct sw_engine_call *c)
 	struct sw_elb *elb = c->ctx;
 	struct sw_elb_object *l, *lb, *o;
 	struct sw_buf hex = SW_BUF_INIT, arn = SW_BUF_INIT, prio = SW_BUF_INIT;
-	json_t *conds = NULL, *actions = NULL, *doc;
-	long long priority = json_integer_value(sw_engine_api_call_get(c, "Priority"));
+	json_t *conds = NULL, *actions = NULL, *doc, *st;
+	long long priority = json_integer_value(sw_elb_in(c, "Priority"));
 	size_t i;
 	int ret = -1;
 
-	if (sw_elb_call_need(c, "ListenerArn") < 0 || sw_elb_call_need(c, "Conditions") < 0 || sw_elb_call_need(c, "Priority") < 0 ||
-	    sw_elb_call_need(c, "Actions") < 0)
+	if (sw_elb_call_need(c, "ListenerArn") < 0 || sw_elb_call_need(c, "Conditions") < 0 ||
+	    sw_elb_call_need(c, "Priority") < 0 || sw_elb_call_need(c, "Actions") < 0)
 		return -1;
-	l = sw_elb_object_find(elb, SW_ELB_LISTENER, sw_engine_api_call_str(c, "ListenerArn"));
+	l = sw_elb_object_find(elb, SW_ELB_LISTENER, sw_elb_in_str(c, "ListenerArn"));
 	if (!l)
 		return SW_ELB_FAIL(c, "ListenerNotFound", "One or more listeners not found");
 	if (priority < 1 || priority > 50000)
@@ -138,18 +138,19 @@ int sw_elb_op_create_rule(struct sw_engine_call *c)
 		if (elb->objs[i].kind == SW_ELB_RULE && atoi(sw_elb_object_str(&elb->objs[i], "Priority")) == priority &&
 		    !strcmp(json_string_value(json_object_get(elb->objs[i].st, "listener")), l->arn))
 			return SW_ELB_FAIL(c, "PriorityInUse", "Priority '%lld' is currently in use", priority);
-	if (check_conditions(c, sw_engine_api_call_get(c, "Conditions"), &conds) < 0 ||
-	    sw_elb_listener_actions_check(c, sw_engine_api_call_get(c, "Actions"), 1, &actions) < 0)
+	if (check_conditions(c, sw_elb_in(c, "Conditions"), &conds) < 0 ||
+	    sw_elb_listener_actions_check(c, sw_elb_in(c, "Actions"), 1, &actions) < 0)
 		goto cleanup;
 	lb = sw_elb_object_find(elb, SW_ELB_LB, sw_elb_object_str(l, "LoadBalancerArn"));
 	sw_elb_arn_hex(&hex);
 	sw_elb_arn_new(elb, &arn, "listener-rule/app/%s/%s/%s/%s", lb_name_of(elb, lb ? lb->arn : ""),
-		lb ? lb->hex : "0", l->hex, hex.ptr);
+		       lb ? lb->hex : "0", l->hex, hex.ptr);
 	sw_buf_addf(&prio, "%lld", priority);
 	doc = json_pack("{s:s, s:s, s:O, s:O, s:b}", "RuleArn", arn.ptr, "Priority", prio.ptr, "Conditions", conds,
 			"Actions", actions, "IsDefault", 0);
-	o = sw_elb_object_add(elb, SW_ELB_RULE, arn.ptr, json_pack("{s:o, s:o, s:s}", "doc", doc, "tags",
-						     sw_elb_tags_copy(sw_engine_api_call_get(c, "Tags")), "listener", l->arn), sw_engine_now());
+	st = json_pack("{s:o, s:o, s:s}", "doc", doc, "tags", sw_elb_tags_copy(sw_elb_in(c, "Tags")), "listener",
+		       l->arn);
+	o = sw_elb_object_add(elb, SW_ELB_RULE, arn.ptr, st, sw_engine_now());
 	if (sw_elb_object_save(elb, o) < 0) {
 		sw_elb_call_db_error(c);
 		goto cleanup;
@@ -170,8 +171,8 @@ cleanup:
 int sw_elb_op_describe_rules(struct sw_engine_call *c)
 {
 	struct sw_elb *elb = c->ctx;
-	const char *listener = sw_engine_api_call_str(c, "ListenerArn");
-	json_t *arns = sw_engine_api_call_get(c, "RuleArns"), *all = json_array(), *slice = NULL, *v;
+	const char *listener = sw_elb_in_str(c, "ListenerArn");
+	json_t *arns = sw_elb_in(c, "RuleArns"), *all = json_array(), *slice = NULL, *v;
 	size_t i, n;
 	int ret = 0;
 
@@ -217,15 +218,15 @@ int sw_elb_op_modify_rule(struct sw_engine_call *c)
 
 	if (sw_elb_call_need(c, "RuleArn") < 0)
 		return -1;
-	r = sw_elb_object_find(elb, SW_ELB_RULE, sw_engine_api_call_str(c, "RuleArn"));
-	if (!r && listener_by_default_rule(elb, sw_engine_api_call_str(c, "RuleArn")))
+	r = sw_elb_object_find(elb, SW_ELB_RULE, sw_elb_in_str(c, "RuleArn"));
+	if (!r && listener_by_default_rule(elb, sw_elb_in_str(c, "RuleArn")))
 		return SW_ELB_FAIL(c, "OperationNotPermitted", "The default rule cannot be modified; modify the listener's "
-			    "default actions instead");
+				   "default actions instead");
 	if (!r)
 		return SW_ELB_FAIL(c, "RuleNotFound", "One or more rules not found");
-	if (sw_engine_api_call_get(c, "Conditions") && check_conditions(c, sw_engine_api_call_get(c, "Conditions"), &conds) < 0)
+	if (sw_elb_in(c, "Conditions") && check_conditions(c, sw_elb_in(c, "Conditions"), &conds) < 0)
 		return -1;
-	if (sw_engine_api_call_get(c, "Actions") && sw_elb_listener_actions_check(c, sw_engine_api_call_get(c, "Actions"), 1, &actions) < 0) {
+	if (sw_elb_in(c, "Actions") && sw_elb_listener_actions_check(c, sw_elb_in(c, "Actions"), 1, &actions) < 0) {
 		json_decref(conds);
 		return -1;
 	}
@@ -249,9 +250,10 @@ int sw_elb_op_delete_rule(struct sw_engine_call *c)
 
 	if (sw_elb_call_need(c, "RuleArn") < 0)
 		return -1;
-	r = sw_elb_object_find(elb, SW_ELB_RULE, sw_engine_api_call_str(c, "RuleArn"));
-	if (!r && listener_by_default_rule(elb, sw_engine_api_call_str(c, "RuleArn")))
-		return SW_ELB_FAIL(c, "OperationNotPermitted", "Default rule '%s' cannot be deleted", sw_engine_api_call_str(c, "RuleArn"));
+	r = sw_elb_object_find(elb, SW_ELB_RULE, sw_elb_in_str(c, "RuleArn"));
+	if (!r && listener_by_default_rule(elb, sw_elb_in_str(c, "RuleArn")))
+		return SW_ELB_FAIL(c, "OperationNotPermitted", "Default rule '%s' cannot be deleted",
+				   sw_elb_in_str(c, "RuleArn"));
 	if (!r)
 		return SW_ELB_FAIL(c, "RuleNotFound", "One or more rules not found");
 	sw_elb_object_remove(elb, r);

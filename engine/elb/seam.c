@@ -8,7 +8,7 @@
 #include "common/banned.h"
 
 static struct sw_elb_target *seam_target(struct sw_elb *elb, const struct sw_run_target *t,
-				      struct sw_elb_object **tg_out)
+					 struct sw_elb_object **tg_out)
 {
 	struct sw_elb_object *tg = sw_elb_object_find(elb, SW_ELB_TG, t->target_group_arn);
 	const char *type;

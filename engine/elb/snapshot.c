@@ -51,6 +51,12 @@ static char *tg_backend(struct sw_elb *elb, const char *tg_arn)
 	return sw_buf_detach(&b, NULL);
 }
 
+/* A number of a target group's document. */
+static int doc_int(json_t *doc, const char *key)
+{
+	return (int)json_integer_value(json_object_get(doc, key));
+}
+
 static void snap_conditions(json_t *conds, struct sw_elb_snapshot_rule *r)
 {
 	json_t *cond, *v;
@@ -88,10 +94,10 @@ void sw_elb_snapshot_take(struct sw_elb *elb, struct sw_elb_snapshot *s, int mod
 				b->check.path = b->path;
 				b->check.matcher = b->matcher;
 				b->check.port = port && strcmp(port, "traffic-port") ? atoi(port) : 0;
-				b->check.interval_ms = (int)json_integer_value(json_object_get(doc, "HealthCheckIntervalSeconds")) * 1000;
-				b->check.timeout_ms = (int)json_integer_value(json_object_get(doc, "HealthCheckTimeoutSeconds")) * 1000;
-				b->check.healthy_threshold = (int)json_integer_value(json_object_get(doc, "HealthyThresholdCount"));
-				b->check.unhealthy_threshold = (int)json_integer_value(json_object_get(doc, "UnhealthyThresholdCount"));
+				b->check.interval_ms = doc_int(doc, "HealthCheckIntervalSeconds") * 1000;
+				b->check.timeout_ms = doc_int(doc, "HealthCheckTimeoutSeconds") * 1000;
+				b->check.healthy_threshold = doc_int(doc, "HealthyThresholdCount");
+				b->check.unhealthy_threshold = doc_int(doc, "UnhealthyThresholdCount");
 			} else if (o->kind == SW_ELB_LISTENER) {
 				struct sw_elb_snapshot_frontend *f = &s->fe[s->nfe++];
 				json_t *act = json_array_get(json_object_get(doc, "DefaultActions"), 0);
@@ -100,7 +106,8 @@ void sw_elb_snapshot_take(struct sw_elb *elb, struct sw_elb_snapshot *s, int mod
 				sw_elb_object_frontend(o->hex, &name);
 				f->name = xstrdup(name.ptr);
 				f->port = (int)json_integer_value(json_object_get(doc, "Port"));
-				f->default_backend = tg_backend(elb, sw_elb_object_action_tg(json_object_get(doc, "DefaultActions")));
+				f->default_backend = tg_backend(elb,
+								sw_elb_object_action_tg(json_object_get(doc, "DefaultActions")));
 				f->status = fr ? atoi(json_string_value(json_object_get(fr, "StatusCode"))) : 503;
 				if (json_object_get(fr, "ContentType"))
 					f->type = xstrdup(json_string_value(json_object_get(fr, "ContentType")));
@@ -109,7 +116,8 @@ void sw_elb_snapshot_take(struct sw_elb *elb, struct sw_elb_snapshot *s, int mod
 				f->rules = xcalloc(n + 1, sizeof(*f->rules));
 				for (j = 0; j < n; j++) {
 					struct sw_elb_snapshot_rule *r = &f->rules[f->nrules];
-					r->backend = tg_backend(elb, sw_elb_object_action_tg(json_object_get(sw_elb_object_doc(rules[j]), "Actions")));
+					json_t *actions = json_object_get(sw_elb_object_doc(rules[j]), "Actions");
+					r->backend = tg_backend(elb, sw_elb_object_action_tg(actions));
 					if (!r->backend)
 						continue;
 					sw_strvec_init(&r->hosts);

@@ -45,7 +45,7 @@ static int save_target(struct sw_elb *elb, const struct sw_elb_target *t)
 
 /* Register (or re-register) a target; 0 or negative with the error slot set. */
 int sw_elb_target_register(struct sw_elb *elb, const char *tg, const char *id, int port, const char *addr,
-			const char *direct)
+			   const char *direct)
 {
 	struct sw_elb_target *t = sw_elb_target_find(elb, tg, id, port);
 	if (t && !t->draining)

@@ -24,26 +24,26 @@ static int apply_health_check(struct sw_engine_call *c, json_t *doc)
 	static const char *const ints[] = { "HealthCheckIntervalSeconds", "HealthCheckTimeoutSeconds",
 					    "HealthyThresholdCount", "UnhealthyThresholdCount", NULL };
 	static const int lo[] = { 5, 2, 2, 2 }, hi[] = { 300, 120, 10, 10 };
-	const char *proto = sw_engine_api_call_str(c, "HealthCheckProtocol"), *port = sw_engine_api_call_str(c, "HealthCheckPort");
-	const char *path = sw_engine_api_call_str(c, "HealthCheckPath");
-	json_t *matcher = sw_engine_api_call_get(c, "Matcher");
+	const char *proto = sw_elb_in_str(c, "HealthCheckProtocol"), *port = sw_elb_in_str(c, "HealthCheckPort");
+	const char *path = sw_elb_in_str(c, "HealthCheckPath");
+	json_t *matcher = sw_elb_in(c, "Matcher");
 	int i;
 
 	if (proto && strcmp(proto, "HTTP"))
 		return SW_ELB_FAIL(c, "InvalidConfigurationRequest", "Health check protocol '%s' is not supported by "
-			    "slipway-engine (HTTP is)", proto);
+				   "slipway-engine (HTTP is)", proto);
 	if (port) {
 		char *end = NULL;
 		long p = strtol(port, &end, 10);
 		if (strcmp(port, "traffic-port") && (!*port || *end || p < 1 || p > 65535))
 			return SW_ELB_FAIL(c, "ValidationError", "Health check port '%s' must be 'traffic-port' or a port "
-				    "number between 1 and 65535", port);
+					   "number between 1 and 65535", port);
 		json_object_set_new(doc, "HealthCheckPort", json_string(port));
 	}
-	if (sw_engine_api_call_get(c, "HealthCheckEnabled"))
-		json_object_set(doc, "HealthCheckEnabled", sw_engine_api_call_get(c, "HealthCheckEnabled"));
+	if (sw_elb_in(c, "HealthCheckEnabled"))
+		json_object_set(doc, "HealthCheckEnabled", sw_elb_in(c, "HealthCheckEnabled"));
 	for (i = 0; ints[i]; i++) {
-		json_t *v = sw_engine_api_call_get(c, ints[i]);
+		json_t *v = sw_elb_in(c, ints[i]);
 		if (!v)
 			continue;
 		if (json_integer_value(v) < lo[i] || json_integer_value(v) > hi[i])
@@ -53,17 +53,17 @@ static int apply_health_check(struct sw_engine_call *c, json_t *doc)
 	if (json_integer_value(json_object_get(doc, "HealthCheckTimeoutSeconds")) >=
 	    json_integer_value(json_object_get(doc, "HealthCheckIntervalSeconds")))
 		return SW_ELB_FAIL(c, "ValidationError", "Health check timeout '%lld' must be smaller than the interval '%lld'",
-			    (long long)json_integer_value(json_object_get(doc, "HealthCheckTimeoutSeconds")),
-			    (long long)json_integer_value(json_object_get(doc, "HealthCheckIntervalSeconds")));
+				   (long long)json_integer_value(json_object_get(doc, "HealthCheckTimeoutSeconds")),
+				   (long long)json_integer_value(json_object_get(doc, "HealthCheckIntervalSeconds")));
 	if (path) {
 		const char *p;
 		if (path[0] != '/' || strlen(path) > 1024)
 			return SW_ELB_FAIL(c, "ValidationError", "Health check path must begin with a '/' character and have "
-				    "at most 1024 characters");
+					   "at most 1024 characters");
 		for (p = path; *p; p++)
 			if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '\'' || *p == '"' || *p == '\\' || *p == '#')
 				return SW_ELB_FAIL(c, "ValidationError", "Health check path '%s' has a character that is not "
-					    "allowed", path);
+						   "allowed", path);
 		json_object_set_new(doc, "HealthCheckPath", json_string(path));
 	}
 	if (matcher) {
@@ -72,7 +72,7 @@ static int apply_health_check(struct sw_engine_call *c, json_t *doc)
 			return SW_ELB_FAIL(c, "ValidationError", "A gRPC matcher is not supported by slipway-engine");
 		if (!code || !sw_elb_router_matcher_valid(code))
 			return SW_ELB_FAIL(c, "ValidationError", "Health check matcher HTTP code '%s' must be a code like 200, "
-				    "a list like 200,202 or a range like 200-299", code ? code : "");
+					   "a list like 200,202 or a range like 200-299", code ? code : "");
 		json_object_set_new(doc, "Matcher", json_pack("{s:s}", "HttpCode", code));
 	}
 	return 0;
@@ -95,8 +95,9 @@ static json_t *default_attributes(void)
 int sw_elb_op_create_target_group(struct sw_engine_call *c)
 {
 	struct sw_elb *elb = c->ctx;
-	const char *name = sw_engine_api_call_str(c, "Name"), *proto = sw_engine_api_call_str(c, "Protocol"), *type = sw_engine_api_call_str(c, "TargetType");
-	const char *version = sw_engine_api_call_str(c, "ProtocolVersion");
+	const char *name = sw_elb_in_str(c, "Name"), *proto = sw_elb_in_str(c, "Protocol");
+	const char *type = sw_elb_in_str(c, "TargetType");
+	const char *version = sw_elb_in_str(c, "ProtocolVersion");
 	struct sw_buf hex = SW_BUF_INIT, arn = SW_BUF_INIT;
 	struct sw_elb_object *o;
 	json_t *doc = NULL;
@@ -109,20 +110,20 @@ int sw_elb_op_create_target_group(struct sw_engine_call *c)
 		type = "instance";
 	if (strcmp(type, "instance") && strcmp(type, "ip"))
 		return SW_ELB_FAIL(c, "InvalidConfigurationRequest", "Target type '%s' is not supported by slipway-engine "
-			    "(instance and ip are)", type);
+				   "(instance and ip are)", type);
 	if (!proto)
 		return SW_ELB_FAIL(c, "ValidationError", "A protocol must be specified");
 	if (strcmp(proto, "HTTP"))
 		return SW_ELB_FAIL(c, "InvalidConfigurationRequest", "Protocol '%s' is not supported by slipway-engine's "
-			    "target groups (HTTP is)", proto);
-	if (!sw_engine_api_call_get(c, "Port"))
+				   "target groups (HTTP is)", proto);
+	if (!sw_elb_in(c, "Port"))
 		return SW_ELB_FAIL(c, "ValidationError", "A port must be specified");
 	if (version && strcmp(version, "HTTP1"))
 		return SW_ELB_FAIL(c, "InvalidConfigurationRequest", "Protocol version '%s' is not supported by "
-			    "slipway-engine (HTTP1 is)", version);
+				   "slipway-engine (HTTP1 is)", version);
 	doc = json_pack("{s:s, s:s, s:s, s:O, s:s, s:s, s:s, s:b, s:i, s:i, s:i, s:i, s:s, s:{s:s}, s:s, s:s, s:s}",
-			"TargetGroupArn", "", "TargetGroupName", name, "Protocol", proto, "Port", sw_engine_api_call_get(c, "Port"),
-			"VpcId", sw_engine_api_call_str(c, "VpcId") ? sw_engine_api_call_str(c, "VpcId") : "vpc-00000000000slipway",
+			"TargetGroupArn", "", "TargetGroupName", name, "Protocol", proto, "Port", sw_elb_in(c, "Port"),
+			"VpcId", sw_elb_in_str(c, "VpcId") ? sw_elb_in_str(c, "VpcId") : "vpc-00000000000slipway",
 			"HealthCheckProtocol", "HTTP", "HealthCheckPort", "traffic-port", "HealthCheckEnabled", 1,
 			"HealthCheckIntervalSeconds", 30, "HealthCheckTimeoutSeconds", 5, "HealthyThresholdCount", 5,
 			"UnhealthyThresholdCount", 2, "HealthCheckPath", "/", "Matcher", "HttpCode", "200",
@@ -137,7 +138,7 @@ int sw_elb_op_create_target_group(struct sw_engine_call *c)
 		if (!json_equal(cmp, sw_elb_object_doc(o))) {
 			json_decref(cmp);
 			SW_ELB_FAIL(c, "DuplicateTargetGroupName", "A target group with the same name '%s' exists, but with "
-			     "different settings", name);
+				    "different settings", name);
 			goto cleanup;
 		}
 		json_decref(cmp);
@@ -146,8 +147,8 @@ int sw_elb_op_create_target_group(struct sw_engine_call *c)
 		sw_elb_arn_new(elb, &arn, "targetgroup/%s/%s", name, hex.ptr);
 		json_object_set_new(doc, "TargetGroupArn", json_string(arn.ptr));
 		o = sw_elb_object_add(elb, SW_ELB_TG, arn.ptr, json_pack("{s:O, s:o, s:o}", "doc", doc, "tags",
-							   sw_elb_tags_copy(sw_engine_api_call_get(c, "Tags")), "attributes",
-							   default_attributes()), now);
+							   sw_elb_tags_copy(sw_elb_in(c, "Tags")), "attributes",
+									 default_attributes()), now);
 		if (sw_elb_object_save(elb, o) < 0) {
 			sw_elb_call_db_error(c);
 			goto cleanup;
@@ -167,8 +168,8 @@ cleanup:
 int sw_elb_op_describe_target_groups(struct sw_engine_call *c)
 {
 	struct sw_elb *elb = c->ctx;
-	const char *lb = sw_engine_api_call_str(c, "LoadBalancerArn");
-	json_t *arns = sw_engine_api_call_get(c, "TargetGroupArns"), *names = sw_engine_api_call_get(c, "Names");
+	const char *lb = sw_elb_in_str(c, "LoadBalancerArn");
+	json_t *arns = sw_elb_in(c, "TargetGroupArns"), *names = sw_elb_in(c, "Names");
 	json_t *all = json_array(), *slice = NULL, *v;
 	size_t i;
 	int ret = 0;
@@ -226,7 +227,7 @@ int sw_elb_op_modify_target_group(struct sw_engine_call *c)
 
 	if (sw_elb_call_need(c, "TargetGroupArn") < 0)
 		return -1;
-	o = sw_elb_object_find(elb, SW_ELB_TG, sw_engine_api_call_str(c, "TargetGroupArn"));
+	o = sw_elb_object_find(elb, SW_ELB_TG, sw_elb_in_str(c, "TargetGroupArn"));
 	if (!o)
 		return SW_ELB_FAIL(c, "TargetGroupNotFound", "One or more target groups not found");
 	doc = json_deep_copy(sw_elb_object_doc(o));
@@ -250,7 +251,7 @@ int sw_elb_op_delete_target_group(struct sw_engine_call *c)
 
 	if (sw_elb_call_need(c, "TargetGroupArn") < 0)
 		return -1;
-	o = sw_elb_object_find(elb, SW_ELB_TG, sw_engine_api_call_str(c, "TargetGroupArn"));
+	o = sw_elb_object_find(elb, SW_ELB_TG, sw_elb_in_str(c, "TargetGroupArn"));
 	if (!o)
 		return 0;
 	if (sw_elb_object_tg_in_use(elb, o->arn))
@@ -277,7 +278,7 @@ int sw_elb_op_describe_target_group_attributes(struct sw_engine_call *c)
 	struct sw_elb_object *o;
 	if (sw_elb_call_need(c, "TargetGroupArn") < 0)
 		return -1;
-	o = sw_elb_object_find(c->ctx, SW_ELB_TG, sw_engine_api_call_str(c, "TargetGroupArn"));
+	o = sw_elb_object_find(c->ctx, SW_ELB_TG, sw_elb_in_str(c, "TargetGroupArn"));
 	if (!o)
 		return SW_ELB_FAIL(c, "TargetGroupNotFound", "One or more target groups not found");
 	json_object_set_new(c->out, "Attributes", attributes_out(o));
@@ -292,17 +293,18 @@ int sw_elb_op_modify_target_group_attributes(struct sw_engine_call *c)
 
 	if (sw_elb_call_need(c, "TargetGroupArn") < 0 || sw_elb_call_need(c, "Attributes") < 0)
 		return -1;
-	o = sw_elb_object_find(c->ctx, SW_ELB_TG, sw_engine_api_call_str(c, "TargetGroupArn"));
+	o = sw_elb_object_find(c->ctx, SW_ELB_TG, sw_elb_in_str(c, "TargetGroupArn"));
 	if (!o)
 		return SW_ELB_FAIL(c, "TargetGroupNotFound", "One or more target groups not found");
 	attrs = json_object_get(o->st, "attributes");
 	changed = json_deep_copy(attrs);
-	json_array_foreach(sw_engine_api_call_get(c, "Attributes"), i, a) {
+	json_array_foreach(sw_elb_in(c, "Attributes"), i, a) {
 		const char *k = json_string_value(json_object_get(a, "Key"));
 		const char *v = json_string_value(json_object_get(a, "Value"));
 		if (!k || !v || !json_object_get(attrs, k)) {
 			json_decref(changed);
-			return SW_ELB_FAIL(c, "ValidationError", "Target group attribute key '%s' is not recognized", k ? k : "");
+			return SW_ELB_FAIL(c, "ValidationError", "Target group attribute key '%s' is not recognized",
+					   k ? k : "");
 		}
 		if (!strcmp(k, "deregistration_delay.timeout_seconds")) {
 			char *end = NULL;

@@ -29,8 +29,8 @@ int sw_logs_op_put_log_events(struct sw_engine_call *c)
 		long long ts = json_integer_value(json_object_get(ev, "timestamp"));
 		const char *msg = json_string_value(json_object_get(ev, "message"));
 		if (i && ts < prev) {
-			ret = sw_engine_api_call_fail(c, 400, "InvalidParameterException", "Log events in a single PutLogEvents "
-					     "request must be in chronological order.");
+			ret = SW_FAIL_PARAM(c, "Log events in a single PutLogEvents "
+					    "request must be in chronological order.");
 			goto cleanup;
 		}
 		prev = ts;
@@ -145,7 +145,7 @@ int sw_logs_op_get_log_events(struct sw_engine_call *c)
 		} else if (parse_position(token, 'b', &pts, &pid) == 0) {
 			backward = 1;
 		} else {
-			ret = sw_engine_api_call_fail(c, 400, "InvalidParameterException", "The specified nextToken is invalid.");
+			ret = SW_FAIL_PARAM(c, "The specified nextToken is invalid.");
 			goto cleanup;
 		}
 		have_pos = 1;
@@ -226,7 +226,8 @@ int sw_logs_op_filter_log_events(struct sw_engine_call *c)
 	struct sw_logs *l = c->ctx;
 	struct sw_buf tmp = SW_BUF_INIT, why = SW_BUF_INIT, sql = SW_BUF_INIT;
 	struct sw_logs_pattern pat = { SW_STRVEC_INIT, SW_STRVEC_INIT, SW_STRVEC_INIT };
-	const char *group, *prefix = sw_engine_api_call_str(c, "logStreamNamePrefix"), *token = sw_engine_api_call_str(c, "nextToken");
+	const char *group, *prefix = sw_engine_api_call_str(c, "logStreamNamePrefix");
+	const char *token = sw_engine_api_call_str(c, "nextToken"), *filter = sw_engine_api_call_str(c, "filterPattern");
 	json_t *names = sw_engine_api_call_get(c, "logStreamNames"), *jstart = sw_engine_api_call_get(c, "startTime");
 	json_t *jend = sw_engine_api_call_get(c, "endTime"), *events = NULL, *searched = NULL, *v;
 	long long start = jstart ? json_integer_value(jstart) : 0;
@@ -240,19 +241,19 @@ int sw_logs_op_filter_log_events(struct sw_engine_call *c)
 	if (!(group = sw_logs_api_group_param(c, &tmp)))
 		goto cleanup;
 	if (names && prefix) {
-		ret = sw_engine_api_call_fail(c, 400, "InvalidParameterException", "You cannot specify both logStreamNames and "
-				     "logStreamNamePrefix.");
+		ret = SW_FAIL_PARAM(c, "You cannot specify both logStreamNames and "
+				    "logStreamNamePrefix.");
 		goto cleanup;
 	}
 	if (token) {
 		if (parse_position(token, 'f', &pts, &pid) < 0) {
-			ret = sw_engine_api_call_fail(c, 400, "InvalidParameterException", "The specified nextToken is invalid.");
+			ret = SW_FAIL_PARAM(c, "The specified nextToken is invalid.");
 			goto cleanup;
 		}
 		have_pos = 1;
 	}
-	if (sw_engine_api_call_str(c, "filterPattern") && sw_logs_pattern_parse(&pat, sw_engine_api_call_str(c, "filterPattern"), &why) < 0) {
-		ret = sw_engine_api_call_fail(c, 400, "InvalidParameterException", "%s", why.ptr);
+	if (filter && sw_logs_pattern_parse(&pat, filter, &why) < 0) {
+		ret = SW_FAIL_PARAM(c, "%s", why.ptr);
 		goto cleanup;
 	}
 	sw_buf_adds(&sql, "SELECT e.id, e.ts, e.ingest, e.message, s.name FROM events e JOIN streams s ON s.id = e.stream "

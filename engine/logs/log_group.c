@@ -12,9 +12,9 @@ static int valid_group_name(struct sw_engine_call *c, const char *name)
 	for (p = name; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
 		      *p == '.' || *p == '-' || *p == '_' || *p == '/' || *p == '#'))
-			return sw_engine_api_call_fail(c, 400, "InvalidParameterException", "1 validation error detected: Value "
-					      "'%s' at 'logGroupName' failed to satisfy constraint: Member must satisfy "
-					      "regular expression pattern: [\\.\\-_/#A-Za-z0-9]+", name);
+			return SW_FAIL_PARAM(c, "1 validation error detected: Value "
+					     "'%s' at 'logGroupName' failed to satisfy constraint: Member must satisfy "
+					     "regular expression pattern: [\\.\\-_/#A-Za-z0-9]+", name);
 	return 0;
 }
 
@@ -40,7 +40,8 @@ int sw_logs_op_create_log_group(struct sw_engine_call *c)
 		return -1;
 	pthread_mutex_lock(&l->lock);
 	if (sw_logs_db_group_exists(l, name)) {
-		ret = sw_engine_api_call_fail(c, 400, "ResourceAlreadyExistsException", "The specified log group already exists");
+		ret = sw_engine_api_call_fail(c, 400, "ResourceAlreadyExistsException",
+					      "The specified log group already exists");
 	} else if (sw_store_prepare(l->db, &st, "INSERT INTO groups (name, created) VALUES (?, ?)") < 0) {
 		ret = sw_logs_api_db_error(c);
 	} else {
@@ -59,7 +60,8 @@ int sw_logs_op_describe_log_groups(struct sw_engine_call *c)
 	struct sw_logs *l = c->ctx;
 	const char *prefix = sw_engine_api_call_str(c, "logGroupNamePrefix");
 	const char *pattern = sw_engine_api_call_str(c, "logGroupNamePattern");
-	long long limit = sw_engine_api_call_int(c, "limit", 50), off = sw_logs_api_offset_token(sw_engine_api_call_str(c, "nextToken"));
+	long long limit = sw_engine_api_call_int(c, "limit", 50);
+	long long off = sw_logs_api_offset_token(sw_engine_api_call_str(c, "nextToken"));
 	struct sw_buf arn = SW_BUF_INIT, like = SW_BUF_INIT;
 	sqlite3_stmt *st = NULL;
 	json_t *groups = json_array();
@@ -68,12 +70,12 @@ int sw_logs_op_describe_log_groups(struct sw_engine_call *c)
 
 	if (off < 0) {
 		json_decref(groups);
-		return sw_engine_api_call_fail(c, 400, "InvalidParameterException", "The specified nextToken is invalid.");
+		return SW_FAIL_PARAM(c, "The specified nextToken is invalid.");
 	}
 	if (prefix && pattern) {
 		json_decref(groups);
-		return sw_engine_api_call_fail(c, 400, "InvalidParameterException", "LogGroup name prefix and LogGroup name pattern "
-				      "are mutually exclusive parameters.");
+		return SW_FAIL_PARAM(c, "LogGroup name prefix and LogGroup name pattern "
+				     "are mutually exclusive parameters.");
 	}
 	pthread_mutex_lock(&l->lock);
 	if (sw_store_prepare(l->db, &st, "SELECT name, created, retention, stored FROM groups "
@@ -145,10 +147,10 @@ int sw_logs_op_put_retention_policy(struct sw_engine_call *c)
 	long long days = sw_engine_api_call_int(c, "retentionInDays", 0);
 
 	if (!sw_logs_group_retention_valid(days))
-		return sw_engine_api_call_fail(c, 400, "InvalidParameterException", "1 validation error detected: Value "
-					       "'%lld' at 'retentionInDays' failed to satisfy constraint: Member must "
-					       "satisfy enum value set: [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, "
-					       "400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]", days);
+		return SW_FAIL_PARAM(c, "1 validation error detected: Value "
+				     "'%lld' at 'retentionInDays' failed to satisfy constraint: Member must "
+				     "satisfy enum value set: [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, "
+				     "400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]", days);
 	if (change_group(c, sw_engine_api_call_str(c, "logGroupName"),
 			 "UPDATE groups SET retention = ?1 WHERE name = ?2", days) < 0)
 		return -1;

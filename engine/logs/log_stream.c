@@ -9,9 +9,9 @@
 static int valid_stream_name(struct sw_engine_call *c, const char *name)
 {
 	if (strchr(name, ':') || strchr(name, '*'))
-		return sw_engine_api_call_fail(c, 400, "InvalidParameterException", "1 validation error detected: Value "
-				      "'%s' at 'logStreamName' failed to satisfy constraint: Member must satisfy "
-				      "regular expression pattern: [^:*]*", name);
+		return SW_FAIL_PARAM(c, "1 validation error detected: Value "
+				     "'%s' at 'logStreamName' failed to satisfy constraint: Member must satisfy "
+				     "regular expression pattern: [^:*]*", name);
 	return 0;
 }
 
@@ -28,7 +28,8 @@ int sw_logs_op_create_log_stream(struct sw_engine_call *c)
 	if (!sw_logs_db_group_exists(l, group))
 		ret = sw_logs_api_no_group(c);
 	else if (sw_logs_db_stream_id(l, group, name))
-		ret = sw_engine_api_call_fail(c, 400, "ResourceAlreadyExistsException", "The specified log stream already exists");
+		ret = sw_engine_api_call_fail(c, 400, "ResourceAlreadyExistsException",
+					      "The specified log stream already exists");
 	else if (sw_logs_db_ensure_stream(l, group, name, 0, 0, &id) < 0)
 		ret = sw_logs_api_db_error(c);
 	pthread_mutex_unlock(&l->lock);
@@ -64,7 +65,8 @@ int sw_logs_op_describe_log_streams(struct sw_engine_call *c)
 	const char *group, *prefix = sw_engine_api_call_str(c, "logStreamNamePrefix");
 	const char *order = sw_engine_api_call_str(c, "orderBy");
 	int desc = sw_engine_api_call_bool(c, "descending", 0), by_time = order && !strcmp(order, "LastEventTime");
-	long long limit = sw_engine_api_call_int(c, "limit", 50), off = sw_logs_api_offset_token(sw_engine_api_call_str(c, "nextToken"));
+	long long limit = sw_engine_api_call_int(c, "limit", 50);
+	long long off = sw_logs_api_offset_token(sw_engine_api_call_str(c, "nextToken"));
 	sqlite3_stmt *st = NULL;
 	json_t *streams = NULL;
 	long long n = 0;
@@ -73,12 +75,12 @@ int sw_logs_op_describe_log_streams(struct sw_engine_call *c)
 	if (!(group = sw_logs_api_group_param(c, &tmp)))
 		goto cleanup;
 	if (off < 0) {
-		ret = sw_engine_api_call_fail(c, 400, "InvalidParameterException", "The specified nextToken is invalid.");
+		ret = SW_FAIL_PARAM(c, "The specified nextToken is invalid.");
 		goto cleanup;
 	}
 	if (by_time && prefix) {
-		ret = sw_engine_api_call_fail(c, 400, "InvalidParameterException", "Cannot order by LastEventTime with a "
-				     "logStreamNamePrefix.");
+		ret = SW_FAIL_PARAM(c, "Cannot order by LastEventTime with a "
+				    "logStreamNamePrefix.");
 		goto cleanup;
 	}
 	sw_buf_addf(&sql, "SELECT name, created, first_ts, last_ts, last_ingest, stored, seq FROM streams "

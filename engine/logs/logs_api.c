@@ -18,8 +18,8 @@ const char *sw_logs_api_group_param(struct sw_engine_call *c, struct sw_buf *tmp
 	const char *name = sw_engine_api_call_str(c, "logGroupName");
 	const char *ident = sw_engine_api_call_str(c, "logGroupIdentifier");
 	if (name && ident) {
-		sw_engine_api_call_fail(c, 400, "InvalidParameterException", "LogGroup name and LogGroup ARN are mutually exclusive "
-			       "parameters.");
+		SW_FAIL_PARAM(c, "LogGroup name and LogGroup ARN are mutually exclusive "
+			      "parameters.");
 		return NULL;
 	}
 	if (ident) {
@@ -36,7 +36,7 @@ const char *sw_logs_api_group_param(struct sw_engine_call *c, struct sw_buf *tmp
 		name = tmp->ptr;
 	}
 	if (!name) {
-		sw_engine_api_call_fail(c, 400, "InvalidParameterException", "Either LogGroup name or LogGroup ARN must be present.");
+		SW_FAIL_PARAM(c, "Either LogGroup name or LogGroup ARN must be present.");
 		return NULL;
 	}
 	return name;

@@ -28,14 +28,15 @@ int sw_logs_db_open(struct sw_logs *l, const char *path)
 
 /* The id of group/stream, creating them when asked. 0, SW_ENOTFOUND or an error. Lock held. */
 int sw_logs_db_ensure_stream(struct sw_logs *l, const char *group, const char *stream, int create_group,
-			 int retention, long long *id)
+			     int retention, long long *id)
 {
 	sqlite3_stmt *st = NULL;
 	int ret = 0, rc;
 	long long now = sw_logs_now_ms();
 
 	if (create_group) {
-		if (sw_store_prepare(l->db, &st, "INSERT OR IGNORE INTO groups (name, created, retention) VALUES (?, ?, ?)") < 0)
+		if (sw_store_prepare(l->db, &st, "INSERT OR IGNORE INTO groups (name, created, retention) "
+				     "VALUES (?, ?, ?)") < 0)
 			return SW_ERROR;
 		sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, now);
@@ -78,7 +79,7 @@ int sw_logs_db_ensure_stream(struct sw_logs *l, const char *group, const char *s
  * cursor when container is not NULL. Returns 0 or negative.
  */
 int sw_logs_db_store_events(struct sw_logs *l, long long stream, const struct sw_logs_line *lines, size_t n,
-			const char *container, long long cursor_ns, long long same)
+			    const char *container, long long cursor_ns, long long same)
 {
 	sqlite3_stmt *ins = NULL, *upd = NULL, *cur = NULL;
 	long long now = sw_logs_now_ms(), bytes = 0, first = 0, last = 0;

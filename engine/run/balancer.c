@@ -121,7 +121,7 @@ void sw_run_balancer_register(struct sw_engine *e, struct sw_engine_service *s, 
 			continue;
 		}
 		sw_ecs_service_event_add(e, s, "(service %s) registered 1 targets in (target-group %s)", s->name,
-				    tg.target_group_arn);
+					 tg.target_group_arn);
 	}
 	if (ok)
 		t->lb = SW_TASK_LB_REGISTERED;
@@ -143,7 +143,7 @@ void sw_run_balancer_deregister(struct sw_engine *e, struct sw_engine_service *s
 		if (drain > longest)
 			longest = drain;
 		sw_ecs_service_event_add(e, s, "(service %s) deregistered 1 targets in (target-group %s)", s->name,
-				    tg.target_group_arn);
+					 tg.target_group_arn);
 	}
 	if (s)
 		sw_ecs_service_event_add(e, s, "(service %s) has begun draining connections on 1 tasks.", s->name);

@@ -60,7 +60,7 @@ static int update_health(struct sw_engine_task *t)
 }
 
 int sw_run_lifecycle_healthy(struct sw_engine *e, struct sw_engine_service *s, struct sw_engine_task *t,
-				     double now, double *next)
+			     double now, double *next)
 {
 	if (t->last != SW_TASK_RUNNING || !t->desired_running)
 		return 0;
@@ -113,7 +113,8 @@ static void check_running(struct sw_engine *e, struct sw_engine_service *s, stru
 	grace_end = t->started_at + (double)s->grace_s;
 	if (t->health == SW_HEALTH_UNHEALTHY) {
 		if (now >= grace_end) {
-			sw_ecs_service_event_add(e, s, "(service %s) (task %s) failed container health checks.", s->name, t->id);
+			sw_ecs_service_event_add(e, s, "(service %s) (task %s) failed container health checks.", s->name,
+						 t->id);
 			sw_ecs_task_stop(e, t, "ServiceSchedulerInitiated", "Task failed container health checks");
 			sw_ecs_task_failed(e, t);
 			goto cleanup;
@@ -128,7 +129,7 @@ static void check_running(struct sw_engine *e, struct sw_engine_service *s, stru
 			if (now >= grace_end) {
 				sw_buf_addf(&msg, "Task failed ELB health checks in (target-group %s)", tg);
 				sw_ecs_service_event_add(e, s, "(service %s) (task %s) failed ELB health checks in "
-						    "(target-group %s).", s->name, t->id, tg);
+							 "(target-group %s).", s->name, t->id, tg);
 				sw_ecs_task_stop(e, t, "ServiceSchedulerInitiated", msg.ptr);
 				sw_ecs_task_failed(e, t);
 				goto cleanup;
@@ -203,14 +204,16 @@ void sw_run_lifecycle_advance(struct sw_engine *e, struct sw_engine_task *t, dou
 			 * the delay bounds the wait for a balancer that does not answer.
 			 */
 			if (now < t->drain_until + DRAIN_SLACK_SECONDS && sw_run_balancer_draining(e, s, t)) {
-				sw_run_scheduler_due(next, t->drain_until + DRAIN_SLACK_SECONDS < now + sw_run_seconds(e->cfg.lb_poll_ms) ?
-					       t->drain_until + DRAIN_SLACK_SECONDS : now + sw_run_seconds(e->cfg.lb_poll_ms));
+				double poll = now + sw_run_seconds(e->cfg.lb_poll_ms);
+				double slack = t->drain_until + DRAIN_SLACK_SECONDS;
+				sw_run_scheduler_due(next, slack < poll ? slack : poll);
 				return;
 			}
 			t->lb = SW_TASK_LB_DONE;
-			if (s && t->stopped_reason && !strncmp(t->stopped_reason, SW_RUN_SCALING_REASON, strlen(SW_RUN_SCALING_REASON)))
+			if (s && t->stopped_reason &&
+			    !strncmp(t->stopped_reason, SW_RUN_SCALING_REASON, strlen(SW_RUN_SCALING_REASON)))
 				sw_ecs_service_event_add(e, s, "(service %s) has stopped 1 running tasks: (task %s).", s->name,
-						    t->id);
+							 t->id);
 		}
 		begin_stopping(e, t, now);
 		return;

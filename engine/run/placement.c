@@ -4,7 +4,7 @@
 #include "common/banned.h"
 
 void sw_run_placement_used(const struct sw_engine_state *st, struct sw_run_capacity *used,
-			      int *running, int *pending)
+			   int *running, int *pending)
 {
 	size_t i;
 	used->cpu = 0;
@@ -27,7 +27,7 @@ void sw_run_placement_used(const struct sw_engine_state *st, struct sw_run_capac
 }
 
 void sw_run_placement_remaining(const struct sw_engine_state *st, const struct sw_run_capacity *registered,
-				   struct sw_run_capacity *remaining)
+				struct sw_run_capacity *remaining)
 {
 	struct sw_run_capacity used;
 	sw_run_placement_used(st, &used, NULL, NULL);
@@ -40,7 +40,7 @@ void sw_run_placement_remaining(const struct sw_engine_state *st, const struct s
 }
 
 int sw_run_placement_fit(const struct sw_run_capacity *remaining, long long cpu, long long memory,
-			    int want, const char **short_of)
+			 int want, const char **short_of)
 {
 	long long by_mem = want, by_cpu = want;
 	long long n;

@@ -16,11 +16,11 @@ struct sw_run_capacity {
 
 /* What tasks that are not STOPPED reserve, and how many are RUNNING / pending. */
 void sw_run_placement_used(const struct sw_engine_state *st, struct sw_run_capacity *used,
-			      int *running, int *pending);
+			   int *running, int *pending);
 
 /* registered - used (never below 0 in the report). */
 void sw_run_placement_remaining(const struct sw_engine_state *st, const struct sw_run_capacity *registered,
-				   struct sw_run_capacity *remaining);
+				struct sw_run_capacity *remaining);
 
 /*
  * How many of `want` tasks each reserving (cpu, memory) fit into remaining. When
@@ -28,6 +28,6 @@ void sw_run_placement_remaining(const struct sw_engine_state *st, const struct s
  * "CPU units" (ECS's words in "has insufficient memory available").
  */
 int sw_run_placement_fit(const struct sw_run_capacity *remaining, long long cpu, long long memory,
-			    int want, const char **short_of);
+			 int want, const char **short_of);
 
 #endif

@@ -71,7 +71,8 @@ static void trip_breaker(struct sw_engine *e, struct sw_engine_service *s)
 	p->rollout = SW_ENGINE_ROLLOUT_FAILED;
 	sw_engine_set_str(&p->rollout_reason, "ECS deployment circuit breaker: tasks failed to start.");
 	p->updated_at = sw_engine_now();
-	sw_ecs_service_event_add(e, s, "(service %s) (deployment %s) deployment failed: tasks failed to start.", s->name, p->id);
+	sw_ecs_service_event_add(e, s, "(service %s) (deployment %s) deployment failed: tasks failed to start.",
+				 s->name, p->id);
 	/* back to the last COMPLETED deployment — unless this one already runs its definition
 	 * (a failed rollback does not roll back to itself) */
 	if (s->cb_rollback && s->stable_taskdef && s->stable_deployment && strcmp(s->stable_deployment, p->id) &&
@@ -112,8 +113,8 @@ static void start_tasks(struct sw_engine *e, struct sw_engine_service *s, struct
 		sw_run_scheduler_due(next, s->last_fail_at + sw_run_seconds(backoff));
 		if (now >= s->throttle_event_at + sw_run_seconds(e->cfg.event_ms)) {
 			sw_ecs_service_event_add(e, s, "(service %s) is unable to consistently start tasks successfully. For "
-					    "more information, see the Troubleshooting section of the Amazon ECS "
-					    "Developer Guide.", s->name);
+						 "more information, see the Troubleshooting section of the Amazon ECS "
+						 "Developer Guide.", s->name);
 			s->throttle_event_at = now;
 			sw_engine_db_save_service(e->db, s);
 		}
@@ -149,10 +150,10 @@ static void start_tasks(struct sw_engine *e, struct sw_engine_service *s, struct
 	if (fit < want) {
 		if (now >= s->place_event_at + sw_run_seconds(e->cfg.event_ms)) {
 			sw_ecs_service_event_add(e, s, "(service %s) was unable to place a task because no container instance "
-					    "met all of its requirements. The closest matching (container-instance %s) "
-					    "has insufficient %s available. For more information, see the "
-					    "Troubleshooting section of the Amazon ECS Developer Guide.",
-					    s->name, e->instance_id, short_of ? short_of : "memory");
+						 "met all of its requirements. The closest matching (container-instance %s) "
+						 "has insufficient %s available. For more information, see the "
+						 "Troubleshooting section of the Amazon ECS Developer Guide.",
+						 s->name, e->instance_id, short_of ? short_of : "memory");
 			s->place_event_at = now;
 			s->steady_event_at = 0;
 			sw_engine_db_save_service(e->db, s);

@@ -345,6 +345,12 @@ static const char *label(json_t *c, const char *name)
 	return json_string_value(json_object_get(json_object_get(c, "Labels"), name));
 }
 
+/* The Id of an entry of Docker's container list. */
+static const char *container_id(json_t *c)
+{
+	return json_string_value(json_object_get(c, "Id"));
+}
+
 void sw_run_runtime_resync(struct sw_engine *e)
 {
 	struct sw_buf path = SW_BUF_INIT, filt = SW_BUF_INIT;
@@ -403,7 +409,7 @@ void sw_run_runtime_resync(struct sw_engine *e)
 			if (!tc->docker_id || !strcmp(tc->last_status, "STOPPED"))
 				continue;
 			for (k = 0; k < json_array_size(list) && !seen; k++)
-				seen = !strcmp(tc->docker_id, json_string_value(json_object_get(json_array_get(list, k), "Id")));
+				seen = !strcmp(tc->docker_id, container_id(json_array_get(list, k)));
 			if (!seen) {
 				tc->dirty = 1;
 				sw_engine_wake_locked(e);

@@ -8,7 +8,7 @@
 #include "common/banned.h"
 
 static struct sw_run_rolling_step step_of(int desired, int min, int max, int primary, int primary_healthy, int old,
-					    int old_healthy, int frozen)
+					  int old_healthy, int frozen)
 {
 	struct sw_run_rolling_counts in = { desired, min, max, primary, primary_healthy, old, old_healthy, frozen };
 	struct sw_run_rolling_step out;
