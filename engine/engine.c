@@ -142,3 +142,10 @@ void sw_engine_base64(struct sw_buf *out, const void *data, size_t len, int url)
 				out->ptr[i] = '_';
 		}
 }
+
+void sw_engine_secret_release(struct sw_buf *b)
+{
+	if (b->len)
+		memset(b->ptr, 0, b->len);
+	sw_buf_release(b);
+}

@@ -77,6 +77,9 @@ void sw_engine_uuid(struct sw_buf *out);
 /* A random decimal string of n digits (first one not 0). */
 void sw_engine_random_digits(struct sw_buf *out, size_t n);
 
+/* Wipe b (a password, a credential) and release it. */
+void sw_engine_secret_release(struct sw_buf *b);
+
 /* Standard base64 of data appended to out (url: the URL-safe alphabet, as X-Registry-Auth wants). */
 void sw_engine_base64(struct sw_buf *out, const void *data, size_t len, int url);
 

@@ -77,13 +77,12 @@ static json_t *decode_body(const struct sw_engine_request *req, struct sw_buf *w
 void sw_engine_api_json_serve(const struct sw_engine_api *api, struct sw_engine *e,
 			      const struct sw_engine_request *req, struct sw_engine_response *res)
 {
-	struct sw_engine_call call = { 0 };
 	const struct sw_engine_api_op *op = target_op(api, req->target);
 	const char *version = json_version(api);
 	struct sw_buf why = SW_BUF_INIT;
+	struct sw_engine_call call;
 	json_t *in = NULL;
 
-	sw_buf_init(&call.error_message, 0);
 	if (!op) {
 		json_error(res, 400, "UnknownOperationException", NULL, version);
 		goto cleanup;
@@ -100,19 +99,14 @@ void sw_engine_api_json_serve(const struct sw_engine_api *api, struct sw_engine 
 		json_error(res, 400, api->validation_error, why.ptr, version);
 		goto cleanup;
 	}
-	call.e = e;
-	call.req = req;
-	call.ctx = api->ctx;
-	call.in = in;
-	call.out = json_object();
+	sw_engine_api_call_init(&call, api->ctx, e, req, in);
 	if (sw_engine_api_call_run(&call, op, "ServerException") < 0)
 		json_error(res, call.status, call.error_type, call.error_message.ptr, version);
 	else
 		json_body(res, 200, call.out, version);
+	sw_engine_api_call_release(&call);
 
 cleanup:
-	json_decref(call.out);
 	json_decref(in);
-	sw_buf_release(&call.error_message);
 	sw_buf_release(&why);
 }

@@ -20,7 +20,7 @@ void sw_engine_api_query_error(const struct sw_engine_api *api, const struct sw_
 void sw_engine_api_query_serve(const struct sw_engine_api *api, struct sw_engine *e,
 			       const struct sw_engine_request *req, struct sw_engine_response *res)
 {
-	struct sw_engine_call call = { 0 };
+	struct sw_engine_call call;
 	const struct sw_engine_api_op *op;
 	char *action = NULL;
 	json_t *params = NULL;
@@ -28,7 +28,7 @@ void sw_engine_api_query_serve(const struct sw_engine_api *api, struct sw_engine
 	size_t len = req->body_len;
 	int rc;
 
-	sw_buf_init(&call.error_message, 0);
+	sw_engine_api_call_init(&call, api->ctx, e, req, NULL);
 	if (!len && req->query && *req->query) {
 		body = req->query;
 		len = strlen(req->query);
@@ -45,11 +45,7 @@ void sw_engine_api_query_serve(const struct sw_engine_api *api, struct sw_engine
 					  "slipway-engine does not implement this action");
 		goto cleanup;
 	}
-	call.e = e;
-	call.req = req;
-	call.ctx = api->ctx;
 	call.in = params;
-	call.out = json_object();
 	if (sw_engine_api_call_run(&call, op, "InternalFailure") < 0) {
 		sw_engine_api_query_error(api, req, res, call.status, call.error_type, call.error_message.ptr);
 		goto cleanup;
@@ -62,8 +58,7 @@ void sw_engine_api_query_serve(const struct sw_engine_api *api, struct sw_engine
 	}
 
 cleanup:
-	json_decref(call.out);
+	sw_engine_api_call_release(&call);
 	json_decref(params);
 	free(action);
-	sw_buf_release(&call.error_message);
 }

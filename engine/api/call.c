@@ -9,6 +9,25 @@
 #include "common/log.h"
 #include "common/banned.h"
 
+void sw_engine_api_call_init(struct sw_engine_call *call, void *ctx, struct sw_engine *e,
+			     const struct sw_engine_request *req, json_t *in)
+{
+	memset(call, 0, sizeof(*call));
+	call->e = e;
+	call->req = req;
+	call->ctx = ctx;
+	call->in = in;
+	call->out = json_object();
+	sw_buf_init(&call->error_message, 0);
+}
+
+void sw_engine_api_call_release(struct sw_engine_call *call)
+{
+	json_decref(call->out);
+	sw_buf_release(&call->error_message);
+	memset(call, 0, sizeof(*call));
+}
+
 const struct sw_engine_api_op *sw_engine_api_op_find(const struct sw_engine_api_op *ops, const char *name)
 {
 	for (; ops && ops->name; ops++)

@@ -36,6 +36,14 @@ struct sw_engine_api_op {
 	int unlocked;                /* 0: fn runs with engine->lock held (most); 1: without */
 };
 
+/*
+ * A call of api on engine e for request req with its decoded input in (borrowed):
+ * out an empty object, no error yet. Caller-owned: _init / _release.
+ */
+void sw_engine_api_call_init(struct sw_engine_call *call, void *ctx, struct sw_engine *e,
+			     const struct sw_engine_request *req, json_t *in);
+void sw_engine_api_call_release(struct sw_engine_call *call);
+
 /* The operation called name in ops, or NULL. */
 const struct sw_engine_api_op *sw_engine_api_op_find(const struct sw_engine_api_op *ops, const char *name);
 

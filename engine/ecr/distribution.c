@@ -45,12 +45,8 @@ int sw_engine_ecr_distribution_credential(struct sw_engine *e, struct sw_buf *ou
 
 	sw_buf_addf(&cred, "AWS:%s", pw.ptr);
 	sw_engine_base64(out, cred.ptr, cred.len, 0);
-	if (pw.len)
-		memset(pw.ptr, 0, pw.len);
-	if (cred.len)
-		memset(cred.ptr, 0, cred.len);
-	sw_buf_release(&pw);
-	sw_buf_release(&cred);
+	sw_engine_secret_release(&pw);
+	sw_engine_secret_release(&cred);
 	return ret;
 }
 

@@ -134,22 +134,25 @@ static void tag_remove(json_t *tags, const json_t *key)
 		}
 }
 
-static int op_add_tags(struct sw_engine_call *c)
+/* AddTags (add: each of Tags added or replaced) or RemoveTags (each of TagKeys) on every ResourceArns. */
+static int change_tags(struct sw_engine_call *c, int add)
 {
+	const char *what = add ? "Tags" : "TagKeys";
 	json_t *v, *t;
 	size_t i, j;
 
-	if (tag_call(c, "Tags") < 0)
+	if (tag_call(c, what) < 0)
 		return -1;
 	json_array_foreach(sw_elb_in(c, "ResourceArns"), i, v) {
 		struct sw_elb_object *o = sw_elb_object_any(c->ctx, json_string_value(v));
 		json_t *tags = json_object_get(o->st, "tags");
-		json_array_foreach(sw_elb_in(c, "Tags"), j, t) {
-			json_t *key = json_object_get(t, "Key");
-			if (!json_is_string(key))
+		json_array_foreach(sw_elb_in(c, what), j, t) {
+			json_t *key = add ? json_object_get(t, "Key") : t;
+			if (add && !json_is_string(key))
 				return SW_ELB_FAIL(c, "ValidationError", "A tag key must be specified");
 			tag_remove(tags, key);
-			json_array_append(tags, t);
+			if (add)
+				json_array_append(tags, t);
 		}
 		if (sw_elb_object_save(c->ctx, o) < 0)
 			return sw_elb_call_db_error(c);
@@ -157,22 +160,14 @@ static int op_add_tags(struct sw_engine_call *c)
 	return 0;
 }
 
+static int op_add_tags(struct sw_engine_call *c)
+{
+	return change_tags(c, 1);
+}
+
 static int op_remove_tags(struct sw_engine_call *c)
 {
-	json_t *v, *key;
-	size_t i, j;
-
-	if (tag_call(c, "TagKeys") < 0)
-		return -1;
-	json_array_foreach(sw_elb_in(c, "ResourceArns"), i, v) {
-		struct sw_elb_object *o = sw_elb_object_any(c->ctx, json_string_value(v));
-		json_t *tags = json_object_get(o->st, "tags");
-		json_array_foreach(sw_elb_in(c, "TagKeys"), j, key)
-			tag_remove(tags, key);
-		if (sw_elb_object_save(c->ctx, o) < 0)
-			return sw_elb_call_db_error(c);
-	}
-	return 0;
+	return change_tags(c, 0);
 }
 
 static int op_describe_tags(struct sw_engine_call *c)

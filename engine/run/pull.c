@@ -133,13 +133,9 @@ static void registry_auth(struct sw_engine *e, const char *image, struct sw_strv
 		free(text);
 		json_decref(a);
 	}
-	if (pw.len)
-		memset(pw.ptr, 0, pw.len);
-	if (hdr.len)
-		memset(hdr.ptr, 0, hdr.len);
 	sw_buf_release(&host);
-	sw_buf_release(&pw);
-	sw_buf_release(&hdr);
+	sw_engine_secret_release(&pw);
+	sw_engine_secret_release(&hdr);
 }
 
 /* POST /images/create for repo:tag, its progress stream read for an error. */
