@@ -32,53 +32,6 @@
 #include "common/proc.h"
 #include "common/banned.h"
 
-/* ---- pure: rules become regexes -------------------------------------------------- */
-
-static void rule_regex_host_and_path(void **state)
-{
-	const char *hosts[] = { "Demo.localhost", "*.demo.localhost" };
-	const char *paths[] = { "/api/*", "/v?" };
-	struct sw_elb_router_rule rule = { hosts, 2, paths, 2, "tg" };
-	char *re = NULL;
-
-	assert_int_equal(sw_elb_router_rule_regex(&rule, &re), 0);
-	assert_string_equal(re, "^(?:demo[.]localhost|[^/]*[.]demo[.]localhost)(?:/api/.*|/v.)$");
-	free(re);
-}
-
-static void rule_regex_defaults(void **state)
-{
-	const char *hosts[] = { "a.localhost" };
-	const char *paths[] = { "/x$y+z" };
-	struct sw_elb_router_rule host_only = { hosts, 1, NULL, 0, "tg" };
-	struct sw_elb_router_rule path_only = { NULL, 0, paths, 1, "tg" };
-	char *re = NULL;
-
-	assert_int_equal(sw_elb_router_rule_regex(&host_only, &re), 0);
-	assert_string_equal(re, "^(?:a[.]localhost)/.*$");
-	free(re);
-	assert_int_equal(sw_elb_router_rule_regex(&path_only, &re), 0);
-	assert_string_equal(re, "^[^/]*(?:/x[$]y[+]z)$");
-	free(re);
-}
-
-static void rule_regex_rejects_bad_characters(void **state)
-{
-	const char *hosts[] = { "a b" };
-	const char *paths[] = { "/a;del server" };
-	const char *paths2[] = { "/a\\b" };
-	struct sw_elb_router_rule r1 = { hosts, 1, NULL, 0, "tg" };
-	struct sw_elb_router_rule r2 = { NULL, 0, paths, 1, "tg" };
-	struct sw_elb_router_rule r3 = { NULL, 0, paths2, 1, "tg" };
-	char *re = NULL;
-
-	assert_int_equal(sw_elb_router_rule_regex(&r1, &re), SW_EINVAL);
-	assert_null(re);
-	assert_int_equal(sw_elb_router_rule_regex(&r2, &re), SW_EINVAL);
-	assert_int_equal(sw_elb_router_rule_regex(&r3, &re), SW_EINVAL);
-	assert_non_null(strstr(sw_error_last(), "not allowed"));
-}
-
 /* ---- helpers for the live tests ---------------------------------------------------- */
 
 /*
@@ -800,9 +753,6 @@ static void exits_when_its_directory_is_gone(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(rule_regex_host_and_path),
-		cmocka_unit_test(rule_regex_defaults),
-		cmocka_unit_test(rule_regex_rejects_bad_characters),
 		cmocka_unit_test_setup_teardown(unknown_host_404_and_no_target_503, setup, teardown),
 		cmocka_unit_test_setup_teardown(targets_come_in_checked_and_balance, setup, teardown),
 		cmocka_unit_test_setup_teardown(failing_check_goes_unhealthy, setup, teardown),

@@ -6,7 +6,6 @@
 #include <cmocka.h>
 
 #include "engine/run/placement.h"
-#include "engine/ecs/ecs_taskdef.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -60,38 +59,11 @@ static void fit_says_what_is_short(void **state)
 	assert_int_equal(sw_run_placement_fit(&rem, 0, 0, 3, NULL), 3);   /* no reservation: always fits */
 }
 
-static void task_needs(void **state)
-{
-	json_t *doc = json_loads("{\"containerDefinitions\":["
-				 "{\"name\":\"a\",\"memory\":128,\"cpu\":256},"
-				 "{\"name\":\"b\",\"memoryReservation\":64}]}", 0, NULL);
-	json_t *ov = json_loads("{\"containerOverrides\":[{\"name\":\"a\",\"memory\":512}]}", 0, NULL);
-	long long cpu, mem;
-
-	sw_ecs_taskdef_needs(doc, NULL, &cpu, &mem);
-	assert_int_equal(mem, 192);
-	assert_int_equal(cpu, 256);
-	sw_ecs_taskdef_needs(doc, ov, &cpu, &mem);
-	assert_int_equal(mem, 576);
-	json_object_set_new(doc, "memory", json_string("1 GB"));
-	json_object_set_new(doc, "cpu", json_string("0.5 vCPU"));
-	sw_ecs_taskdef_needs(doc, NULL, &cpu, &mem);
-	assert_int_equal(mem, 1024);
-	assert_int_equal(cpu, 512);
-	assert_int_equal(sw_ecs_taskdef_size("512", 0), 512);
-	assert_int_equal(sw_ecs_taskdef_size("2GB", 0), 2048);
-	assert_int_equal(sw_ecs_taskdef_size("lots", 0), -1);
-	assert_int_equal(sw_ecs_taskdef_size("1 vCPU", 0), -1);
-	json_decref(doc);
-	json_decref(ov);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(remaining_counts_all_but_stopped),
 		cmocka_unit_test(fit_says_what_is_short),
-		cmocka_unit_test(task_needs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
