@@ -4,7 +4,6 @@
 
 #include "engine/ecr/ecr_api.h"
 #include "engine/ecr/distribution.h"
-#include "common/aws/sigv4.h"
 #include "common/banned.h"
 
 static double parse_rfc3339(const char *s)

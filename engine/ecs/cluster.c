@@ -4,7 +4,6 @@
 #include "engine/ecs/ecs.h"
 #include "engine/ecs/tag.h"
 #include "engine/engine_db.h"
-#include "common/error.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 

@@ -8,7 +8,6 @@
 #include "engine/ecs/tag.h"
 #include "common/error.h"
 #include "common/store.h"
-#include "common/xalloc.h"
 #include "common/banned.h"
 
 #define MAX_CONTAINERS 10

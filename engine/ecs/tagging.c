@@ -3,7 +3,6 @@
 #include "engine/ecs/ecs.h"
 #include "engine/ecs/ecs_taskdef.h"
 #include "engine/ecs/tag.h"
-#include "common/error.h"
 #include "common/store.h"
 #include "common/banned.h"
 

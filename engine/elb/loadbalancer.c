@@ -2,7 +2,6 @@
 #include <time.h>
 
 #include "engine/elb/elbv2.h"
-#include "common/xalloc.h"
 #include "common/banned.h"
 
 static void iso_time(double t, struct sw_buf *out)

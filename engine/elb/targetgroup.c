@@ -5,7 +5,6 @@
 #include "engine/elb/router.h"
 #include "engine/elb/target.h"
 #include "common/error.h"
-#include "common/xalloc.h"
 #include "common/banned.h"
 
 static json_t *tg_out(struct sw_elb *elb, const struct sw_elb_object *tg)

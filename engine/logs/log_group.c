@@ -2,7 +2,6 @@
 
 #include "engine/logs/logs_api.h"
 #include "engine/logs/logs_db.h"
-#include "engine/api/awsjson.h"
 #include "common/store.h"
 #include "common/banned.h"
 

@@ -12,7 +12,6 @@
 #include "common/error.h"
 #include "common/http.h"
 #include "common/lines.h"
-#include "common/log.h"
 #include "common/store.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
@@ -43,7 +42,8 @@ static int on_events(void *ctx, const char *data, size_t n)
 	return sw_lines_feed(&c->lines, data, n);
 }
 
-int sw_logs_wait(struct sw_logs *l, int seconds)
+/* Wait up to seconds or until the module stops; 1 when it stops. */
+static int wait_or_stop(struct sw_logs *l, int seconds)
 {
 	struct timespec until;
 	int stop;
@@ -78,7 +78,7 @@ static void *events_main(void *arg)
 		}
 		sw_lines_release(&ctx.lines);
 		sw_http_response_release(&res);
-		if (sw_logs_wait(l, 2))
+		if (wait_or_stop(l, 2))
 			break;
 		sw_logs_awslogs_rescan(l); /* what started while the stream was down */
 	}
@@ -94,7 +94,7 @@ static void *keeper_main(void *arg)
 	long long last_expire = 0;
 
 	sw_logs_awslogs_rescan(l);
-	while (!sw_logs_wait(l, RESCAN_SECONDS)) {
+	while (!wait_or_stop(l, RESCAN_SECONDS)) {
 		sw_logs_awslogs_rescan(l);
 		if (sw_logs_now_ms() - last_expire >= RETENTION_EVERY_SECONDS * 1000LL) {
 			sw_logs_db_expire(l);

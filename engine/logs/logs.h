@@ -84,7 +84,4 @@ static inline long long sw_logs_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Wait up to seconds or until the module stops; 1 when it stops. */
-int sw_logs_wait(struct sw_logs *l, int seconds);
-
 #endif
