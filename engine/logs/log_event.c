@@ -221,123 +221,146 @@ cleanup:
 	return ret;
 }
 
-int sw_logs_op_filter_log_events(struct sw_engine_call *c)
-{
-	struct sw_logs *l = c->ctx;
-	struct sw_buf tmp = SW_BUF_INIT, why = SW_BUF_INIT, sql = SW_BUF_INIT;
-	struct sw_logs_pattern pat = { SW_STRVEC_INIT, SW_STRVEC_INIT, SW_STRVEC_INIT };
-	const char *group, *prefix = sw_engine_api_call_str(c, "logStreamNamePrefix");
-	const char *token = sw_engine_api_call_str(c, "nextToken"), *filter = sw_engine_api_call_str(c, "filterPattern");
-	json_t *names = sw_engine_api_call_get(c, "logStreamNames"), *jstart = sw_engine_api_call_get(c, "startTime");
-	json_t *jend = sw_engine_api_call_get(c, "endTime"), *events = NULL, *searched = NULL, *v;
-	long long start = jstart ? json_integer_value(jstart) : 0;
-	long long end = jend ? json_integer_value(jend) : INT64_MAX;
-	long long limit = sw_engine_api_call_int(c, "limit", 10000), pts = 0, pid = 0, scanned = 0;
-	long long last_ts = 0, last_id = 0;
-	sqlite3_stmt *st = NULL;
-	size_t i, bytes = 0;
-	int ret = 0, more = 0, rc, have_pos = 0;
+/* What FilterLogEvents looks for, and where it got to. */
+struct filter {
+	const char *group, *prefix;
+	json_t *names;                 /* logStreamNames, or NULL */
+	long long start, end, limit;
+	int have_pos;                  /* nextToken: after (pts, pid) */
+	long long pts, pid;
+	struct sw_logs_pattern pat;
+	int more;                      /* stopped before the end: nextToken at (last_ts, last_id) */
+	long long last_ts, last_id;
+};
 
-	if (!(group = sw_logs_api_group_param(c, &tmp)))
-		goto cleanup;
-	if (names && prefix) {
-		ret = SW_FAIL_PARAM(c, "You cannot specify both logStreamNames and "
-				    "logStreamNamePrefix.");
-		goto cleanup;
-	}
-	if (token) {
-		if (parse_position(token, 'f', &pts, &pid) < 0) {
-			ret = SW_FAIL_PARAM(c, "The specified nextToken is invalid.");
-			goto cleanup;
-		}
-		have_pos = 1;
-	}
-	if (filter && sw_logs_pattern_parse(&pat, filter, &why) < 0) {
-		ret = SW_FAIL_PARAM(c, "%s", why.ptr);
-		goto cleanup;
-	}
+/* The events of the filter's streams after its position that match its pattern, one page. l->lock held. */
+static json_t *filter_events(struct sw_logs *l, struct filter *f)
+{
+	struct sw_buf sql = SW_BUF_INIT;
+	json_t *events = json_array(), *v;
+	sqlite3_stmt *st = NULL;
+	long long scanned = 0;
+	size_t i, bytes = 0;
+
 	sw_buf_adds(&sql, "SELECT e.id, e.ts, e.ingest, e.message, s.name FROM events e JOIN streams s ON s.id = e.stream "
 		    "WHERE s.grp = ?1 AND e.ts >= ?2 AND e.ts < ?3 AND (?4 = 0 OR (e.ts, e.id) > (?5, ?6)) "
 		    "AND (?7 IS NULL OR substr(s.name, 1, length(?7)) = ?7)");
-	if (json_array_size(names)) {
+	if (json_array_size(f->names)) {
 		sw_buf_adds(&sql, " AND s.name IN (");
-		for (i = 0; i < json_array_size(names); i++)
+		for (i = 0; i < json_array_size(f->names); i++)
 			sw_buf_addf(&sql, "%s?%zu", i ? ", " : "", i + 8);
 		sw_buf_adds(&sql, ")");
 	}
 	sw_buf_adds(&sql, " ORDER BY e.ts, e.id");
-	pthread_mutex_lock(&l->lock);
-	if (!sw_logs_db_group_exists(l, group)) {
-		pthread_mutex_unlock(&l->lock);
-		ret = sw_logs_api_no_group(c);
-		goto cleanup;
-	}
-	events = json_array();
-	searched = json_array();
 	if (sw_store_prepare(l->db, &st, sql.ptr) == 0) {
-		sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, start);
-		sqlite3_bind_int64(st, 3, end);
-		sqlite3_bind_int(st, 4, have_pos);
-		sqlite3_bind_int64(st, 5, pts);
-		sqlite3_bind_int64(st, 6, pid);
-		sqlite3_bind_text(st, 7, prefix, -1, SQLITE_STATIC);
-		json_array_foreach(names, i, v)
+		sqlite3_bind_text(st, 1, f->group, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, f->start);
+		sqlite3_bind_int64(st, 3, f->end);
+		sqlite3_bind_int(st, 4, f->have_pos);
+		sqlite3_bind_int64(st, 5, f->pts);
+		sqlite3_bind_int64(st, 6, f->pid);
+		sqlite3_bind_text(st, 7, f->prefix, -1, SQLITE_STATIC);
+		json_array_foreach(f->names, i, v)
 			sqlite3_bind_text(st, (int)i + 8, json_string_value(v), -1, SQLITE_TRANSIENT);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		while (sqlite3_step(st) == SQLITE_ROW) {
 			const char *msg = (const char *)sqlite3_column_text(st, 3);
 			char eid[64];
-			if ((long long)json_array_size(events) >= limit || bytes > SW_LOGS_PAGE_MAX || scanned >= SCAN_CAP) {
-				more = 1;
+			if ((long long)json_array_size(events) >= f->limit || bytes > SW_LOGS_PAGE_MAX ||
+			    scanned >= SCAN_CAP) {
+				f->more = 1;
 				break;
 			}
 			scanned++;
-			last_id = sqlite3_column_int64(st, 0);
-			last_ts = sqlite3_column_int64(st, 1);
-			if (!sw_logs_pattern_match(&pat, msg))
+			f->last_id = sqlite3_column_int64(st, 0);
+			f->last_ts = sqlite3_column_int64(st, 1);
+			if (!sw_logs_pattern_match(&f->pat, msg))
 				continue;
 			bytes += strlen(msg) + 26;
-			snprintf(eid, sizeof(eid), "%020lld%020lld", last_ts, last_id);
+			snprintf(eid, sizeof(eid), "%020lld%020lld", f->last_ts, f->last_id);
 			json_array_append_new(events, json_pack("{s:s, s:I, s:s, s:I, s:s}", "logStreamName",
 								(const char *)sqlite3_column_text(st, 4),
-								"timestamp", (json_int_t)last_ts, "message", msg,
+								"timestamp", (json_int_t)f->last_ts, "message", msg,
 								"ingestionTime", (json_int_t)sqlite3_column_int64(st, 2),
 								"eventId", eid));
 		}
 	}
 	sqlite3_finalize(st);
-	st = NULL;
-	/* the streams searched */
+	sw_buf_release(&sql);
+	return events;
+}
+
+/* searchedLogStreams: the filter's streams, searched completely unless it stopped early. l->lock held. */
+static json_t *searched_streams(struct sw_logs *l, const struct filter *f)
+{
+	json_t *searched = json_array(), *v;
+	sqlite3_stmt *st = NULL;
+	size_t i;
+
 	if (sw_store_prepare(l->db, &st, "SELECT name FROM streams WHERE grp = ?1 AND "
 			     "(?2 IS NULL OR substr(name, 1, length(?2)) = ?2) ORDER BY name") == 0) {
-		sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, prefix, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 1, f->group, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, f->prefix, -1, SQLITE_STATIC);
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			const char *name = (const char *)sqlite3_column_text(st, 0);
-			int listed = !json_array_size(names);
-			json_array_foreach(names, i, v)
+			int listed = !json_array_size(f->names);
+			json_array_foreach(f->names, i, v)
 				listed |= !strcmp(json_string_value(v), name);
 			if (listed)
 				json_array_append_new(searched, json_pack("{s:s, s:b}", "logStreamName", name,
-									  "searchedCompletely", !more));
+									  "searchedCompletely", !f->more));
 		}
 	}
 	sqlite3_finalize(st);
-	pthread_mutex_unlock(&l->lock);
-	json_object_set_new(c->out, "events", events);
-	json_object_set_new(c->out, "searchedLogStreams", searched);
-	events = searched = NULL;
-	if (more)
-		json_object_set_new(c->out, "nextToken", position('f', last_ts, last_id));
+	return searched;
+}
 
-cleanup:
-	json_decref(events);
-	json_decref(searched);
-	sw_strvec_clear(&pat.all);
-	sw_strvec_clear(&pat.any);
-	sw_strvec_clear(&pat.none);
-	sw_buf_release(&tmp);
+/* The request's filter; 0, or -1 with the call failed. */
+static int filter_params(struct sw_engine_call *c, struct filter *f, struct sw_buf *tmp)
+{
+	const char *token = sw_engine_api_call_str(c, "nextToken"), *pattern = sw_engine_api_call_str(c, "filterPattern");
+	json_t *jstart = sw_engine_api_call_get(c, "startTime"), *jend = sw_engine_api_call_get(c, "endTime");
+	struct sw_buf why = SW_BUF_INIT;
+	int ret = 0;
+
+	f->prefix = sw_engine_api_call_str(c, "logStreamNamePrefix");
+	f->names = sw_engine_api_call_get(c, "logStreamNames");
+	f->start = jstart ? json_integer_value(jstart) : 0;
+	f->end = jend ? json_integer_value(jend) : INT64_MAX;
+	f->limit = sw_engine_api_call_int(c, "limit", 10000);
+	if (!(f->group = sw_logs_api_group_param(c, tmp)))
+		ret = -1;
+	else if (f->names && f->prefix)
+		ret = SW_FAIL_PARAM(c, "You cannot specify both logStreamNames and logStreamNamePrefix.");
+	else if (token && parse_position(token, 'f', &f->pts, &f->pid) < 0)
+		ret = SW_FAIL_PARAM(c, "The specified nextToken is invalid.");
+	else if (pattern && sw_logs_pattern_parse(&f->pat, pattern, &why) < 0)
+		ret = SW_FAIL_PARAM(c, "%s", why.ptr);
+	f->have_pos = token != NULL;
 	sw_buf_release(&why);
-	sw_buf_release(&sql);
+	return ret;
+}
+
+int sw_logs_op_filter_log_events(struct sw_engine_call *c)
+{
+	struct sw_logs *l = c->ctx;
+	struct filter f = { .pat = SW_LOGS_PATTERN_INIT };
+	struct sw_buf tmp = SW_BUF_INIT;
+	int ret;
+
+	ret = filter_params(c, &f, &tmp);
+	if (ret == 0) {
+		pthread_mutex_lock(&l->lock);
+		if (!sw_logs_db_group_exists(l, f.group)) {
+			ret = sw_logs_api_no_group(c);
+		} else {
+			json_object_set_new(c->out, "events", filter_events(l, &f));
+			json_object_set_new(c->out, "searchedLogStreams", searched_streams(l, &f));
+			if (f.more)
+				json_object_set_new(c->out, "nextToken", position('f', f.last_ts, f.last_id));
+		}
+		pthread_mutex_unlock(&l->lock);
+	}
+	sw_logs_pattern_release(&f.pat);
+	sw_buf_release(&tmp);
 	return ret;
 }
