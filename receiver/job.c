@@ -10,7 +10,7 @@
 #include "receiver/job.h"
 #include "receiver/app.h"
 #include "receiver/db.h"
-#include "receiver/registry.h"
+#include "releaser/push_target.h"
 #include "builder/build.h"
 #include "releaser/command.h"
 #include "releaser/releaser.h"

@@ -12,7 +12,7 @@
 #include "receiver/applogs.h"
 #include "receiver/tasks.h"
 #include "receiver/reviews.h"
-#include "receiver/teardown.h"
+#include "releaser/teardown.h"
 #include "releaser/releaser.h"
 #include "receiver/auth.h"
 #include "receiver/db.h"
@@ -222,7 +222,7 @@ int sw_ops_teardown_releases(struct sw_server *s, const char *app, json_t *remov
 		n = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	/*
-	 * The cloud side (receiver/teardown.h), under the releaser's app lock so that no
+	 * The cloud side (releaser/teardown.h), under the releaser's app lock so that no
 	 * release of the app is in flight. With the releaser off there is no way to reach
 	 * what earlier releases made: refused rather than left half-removed.
 	 */

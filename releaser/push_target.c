@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "receiver/registry.h"
+#include "releaser/push_target.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/xalloc.h"

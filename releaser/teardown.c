@@ -2,7 +2,7 @@
 #include <string.h>
 #include <jansson.h>
 
-#include "receiver/teardown.h"
+#include "releaser/teardown.h"
 #include "receiver/tasks.h"
 #include "releaser/deploy.h"
 #include "releaser/route.h"
