@@ -10,7 +10,6 @@
 #include "receiver/job.h"
 #include "receiver/app.h"
 #include "receiver/db.h"
-#include "releaser/push_target.h"
 #include "builder/build.h"
 #include "releaser/command.h"
 #include "releaser/releaser.h"
@@ -509,7 +508,7 @@ static void run(struct sw_jobs *j, struct job *job)
 {
 	struct sw_build_opts o;
 	struct sw_build_result res = SW_BUILD_RESULT_INIT;
-	struct sw_registry_auth auth = SW_REGISTRY_AUTH_INIT;
+	struct sw_push_target auth = SW_PUSH_TARGET_INIT;
 	struct sw_buf repo = SW_BUF_INIT, reason = SW_BUF_INIT;
 	struct run_ctx rc = { j, job };
 	struct sw_releaser_push rp;
@@ -530,13 +529,9 @@ static void run(struct sw_jobs *j, struct job *job)
 			goto done;
 		}
 	}
-	/* releaser (issue 6): with ECS configured, images go to ECR (the app's repository,
-	 * GetAuthorizationToken's credentials) and the manifest is checked before the build */
-	if (sw_releaser_enabled())
-		r = sw_releaser_registry(job->app, &auth.registry, &auth.user, &auth.password);
-	else
-		r = sw_registry_credentials(j->cfg, &auth);
-	if (r < 0) {
+	/* the releaser says where images go (ECR with ECS configured, else the local
+	 * registry); the manifest is checked before the build */
+	if (sw_releaser_push_target(job->app, &auth) < 0) {
 		sw_buf_adds(&reason, sw_error_last());
 		goto done;
 	}
@@ -615,7 +610,7 @@ done:
 		sw_event_emit(j->db, job->app, "build.failed", 0, job->id, job->pushed_by, "build %ld failed: %s",
 			      job->id, reason.ptr);
 	sw_build_result_release(&res);
-	sw_registry_auth_release(&auth);
+	sw_push_target_release(&auth);
 	sw_buf_release(&repo);
 	sw_buf_release(&reason);
 }

@@ -128,6 +128,7 @@ static int serve(const struct sw_config *cfg, sqlite3 *db)
 	struct sw_jobs *jobs = NULL;
 	struct sw_webhooks *hooks = NULL;   /* ops (issue 7) */
 	struct sw_webhooks_opts wo;
+	struct sw_releaser_opts ro;
 	sigset_t set;
 	int sig = 0;
 
@@ -149,7 +150,11 @@ static int serve(const struct sw_config *cfg, sqlite3 *db)
 	if (sw_http_global_init() < 0)
 		return die("init");
 	/* releaser (issue 6): ECS client, resumes unfinished rollouts, tags live releases */
-	if (sw_releaser_start(db, cfg->home, cfg->repos) < 0)
+	ro.db = db;
+	ro.home = cfg->home;
+	ro.repos = cfg->repos;
+	ro.registry = cfg->registry;
+	if (sw_releaser_start(&ro) < 0)
 		return die("releaser");
 	/* ops (issue 7): events continue from the store's last id; webhooks are sent
 	 * by their own thread */

@@ -9,10 +9,9 @@
 #include "receiver/ops.h"
 #include "receiver/api.h"
 #include "receiver/app.h"
-#include "receiver/applogs.h"
-#include "receiver/tasks.h"
+#include "receiver/api_logs.h"
+#include "receiver/api_tasks.h"
 #include "receiver/reviews.h"
-#include "releaser/teardown.h"
 #include "releaser/releaser.h"
 #include "receiver/auth.h"
 #include "receiver/db.h"
@@ -198,42 +197,6 @@ cleanup:
 	return ret;
 }
 
-struct teardown_ctx {
-	const char *app;
-	json_t *removed;
-};
-
-static int teardown_fn(const struct sw_runenv *e, void *ctx)
-{
-	struct teardown_ctx *t = ctx;
-	return sw_teardown_app(e, t->app, t->removed);
-}
-
-int sw_ops_teardown_releases(struct sw_server *s, const char *app, json_t *removed)
-{
-	sqlite3_stmt *st = NULL;
-	struct teardown_ctx t = { app, removed };
-	int n = 0;
-
-	if (sw_store_prepare(s->db, &st, "SELECT COUNT(*) FROM releases WHERE app = ?") < 0)
-		return SW_ERROR;
-	sqlite3_bind_text(st, 1, app, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	/*
-	 * The cloud side (releaser/teardown.h), under the releaser's app lock so that no
-	 * release of the app is in flight. With the releaser off there is no way to reach
-	 * what earlier releases made: refused rather than left half-removed.
-	 */
-	if (sw_releaser_enabled())
-		return sw_releaser_with_app(s->db, app, 0, NULL, NULL, NULL, teardown_fn, &t);
-	if (n > 0)
-		return sw_error_code(SW_EUNAVAIL, "%s has %d release%s on ECS and this slipwayd has no AWS configuration"
-				     " to remove them with (SLIPWAY_RELEASER); nothing was removed", app, n, n == 1 ? "" : "s");
-	return 0;
-}
-
 static enum MHD_Result app_destroy(struct sw_server *s, struct MHD_Connection *c, const char *app,
 				   const char *user, unsigned *status)
 {
@@ -270,7 +233,7 @@ static enum MHD_Result app_destroy(struct sw_server *s, struct MHD_Connection *c
 					 status, "%s", sw_error_last());
 		goto cleanup;
 	}
-	if (sw_ops_teardown_releases(s, app, removed) < 0) {
+	if (sw_releaser_teardown(s->db, app, removed) < 0) {
 		r = sw_server_json_error(c, sw_error_last_code() == SW_EUNAVAIL ? MHD_HTTP_CONFLICT
 						     : MHD_HTTP_BAD_GATEWAY, status, "%s", sw_error_last());
 		goto cleanup;
@@ -685,13 +648,13 @@ enum MHD_Result sw_ops_handle(struct sw_server *s, struct MHD_Connection *c, con
 	/* ps, run, logs: receiver/tasks.h, receiver/applogs.h */
 	if (n == 3 && !strcmp(seg[2], "ps"))
 		return strcmp(method, "GET") ? sw_server_json_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, status, "method not allowed")
-					     : sw_tasks_ps(s, c, app, status);
+					     : sw_api_tasks_ps(s, c, app, status);
 	if (n == 3 && !strcmp(seg[2], "run"))
 		return strcmp(method, "POST") ? sw_server_json_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, status, "method not allowed")
-					      : sw_tasks_run(s, c, app, body, user, status);
+					      : sw_api_tasks_run(s, c, app, body, user, status);
 	if (n == 3 && !strcmp(seg[2], "logs"))
 		return strcmp(method, "GET") ? sw_server_json_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, status, "method not allowed")
-					     : sw_applogs_get(s, c, app, status);
+					     : sw_api_logs_get(s, c, app, status);
 	if (!strcmp(seg[2], "builds") && n == 5) {
 		if (strcmp(method, "POST"))
 			return sw_server_json_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, status, "method not allowed");

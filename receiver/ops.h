@@ -44,13 +44,4 @@ int sw_ops_match(const char *url, const char *method);
 enum MHD_Result sw_ops_handle(struct sw_server *s, struct MHD_Connection *c, const char *url, const char *method,
 			      const struct sw_buf *body, const char *user, unsigned *status);
 
-/*
- * The app's cloud side, for DELETE /apps/<app>: ECS services (scaled to 0, deleted),
- * task definitions of its families (deregistered), the web process's target group and
- * listener rule, its ECR images and repository, its log group, and its releases' rows.
- * Appends what it removed to removed (a JSON array of strings). 0, or negative with
- * one line (nothing more is removed then: the app stays, and destroy can be retried).
- */
-int sw_ops_teardown_releases(struct sw_server *s, const char *app, json_t *removed);
-
 #endif

@@ -250,7 +250,7 @@ static int destroy_review(struct sw_server *s, const struct sw_review *rv, const
 
 	if ((ret = sw_jobs_hold_app(s->jobs, rv->app)) < 0)
 		return ret;
-	if ((ret = sw_ops_teardown_releases(s, rv->app, removed)) < 0)
+	if ((ret = sw_releaser_teardown(s->db, rv->app, removed)) < 0)
 		goto cleanup;
 	if ((ret = sw_review_set_destroyed(s->db, rv->app, reason, sw_db_now())) < 0)
 		goto cleanup;

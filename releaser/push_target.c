@@ -12,19 +12,19 @@
 
 #define PASSWORD_MAX 1024
 
-int sw_registry_credentials(const struct sw_config *c, struct sw_registry_auth *auth)
+int sw_push_target_local(const char *home, const char *registry, struct sw_push_target *t)
 {
 	struct sw_buf path = SW_BUF_INIT, pw = SW_BUF_INIT;
 	char tmp[PASSWORD_MAX + 1];
 	ssize_t n;
 	int fd = -1, ret = SW_ERROR;
 
-	sw_registry_auth_release(auth);
-	auth->registry = xstrdup(c->registry);
-	sw_buf_addf(&path, "%s/registry/password", c->home);
+	sw_push_target_release(t);
+	t->registry = xstrdup(registry);
+	sw_buf_addf(&path, "%s/registry/password", home);
 	fd = open(path.ptr, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
-		ret = 0;   /* no password file: a registry without auth */
+		ret = 0;   /* no password file: a registry without t */
 		goto cleanup;
 	}
 	if (fd < 0) {
@@ -42,8 +42,8 @@ int sw_registry_credentials(const struct sw_config *c, struct sw_registry_auth *
 		sw_error("registry password %s is empty", path.ptr);
 		goto cleanup;
 	}
-	auth->user = xstrdup("AWS");
-	auth->password = sw_buf_detach(&pw, NULL);
+	t->user = xstrdup("AWS");
+	t->password = sw_buf_detach(&pw, NULL);
 	ret = 0;
 cleanup:
 	if (fd >= 0)
@@ -53,10 +53,10 @@ cleanup:
 	return ret;
 }
 
-void sw_registry_auth_release(struct sw_registry_auth *auth)
+void sw_push_target_release(struct sw_push_target *t)
 {
-	free(auth->registry);
-	free(auth->user);
-	free(auth->password);
-	auth->registry = auth->user = auth->password = NULL;
+	free(t->registry);
+	free(t->user);
+	free(t->password);
+	t->registry = t->user = t->password = NULL;
 }

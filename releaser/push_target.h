@@ -1,24 +1,27 @@
-#ifndef SW_REGISTRY_H
-#define SW_REGISTRY_H
-
-#include "receiver/config.h"
+#ifndef SW_PUSH_TARGET_H
+#define SW_PUSH_TARGET_H
 
 /*
- * Where builds push their images, and with what credentials. This is the ONE place
- * that knows: today the local registry of scripts/up (htpasswd user "AWS", the
- * password in $SLIPWAY_HOME/registry/password); when the releaser switches to ECR,
- * GetAuthorizationToken's "AWS:<password>" replaces the file here and nowhere else.
+ * Where a build pushes its image, and with what credentials. The releaser chooses
+ * (releaser.h: sw_releaser_push_target): with ECS configured, the app's ECR repository
+ * and GetAuthorizationToken's "AWS:<password>" (ecr.h); otherwise the local registry
+ * of scripts/up, htpasswd user "AWS" with the password in $SLIPWAY_HOME/registry/password
+ * (no file: a registry without auth).
  */
-struct sw_registry_auth {
+struct sw_push_target {
 	char *registry;   /* "host:port" */
 	char *user;       /* NULL: the registry takes pushes without auth */
 	char *password;
 };
 
-#define SW_REGISTRY_AUTH_INIT { NULL, NULL, NULL }
+#define SW_PUSH_TARGET_INIT { NULL, NULL, NULL }
 
-/* Fill auth (the caller releases it). 0, or negative when the password file is unreadable. */
-int sw_registry_credentials(const struct sw_config *c, struct sw_registry_auth *auth);
-void sw_registry_auth_release(struct sw_registry_auth *auth);
+/*
+ * The local registry at registry ("host:port") with the password file under home. t is
+ * released first and filled (the caller releases it). 0, or negative with one line when
+ * the password file is unreadable, empty or too long.
+ */
+int sw_push_target_local(const char *home, const char *registry, struct sw_push_target *t);
+void sw_push_target_release(struct sw_push_target *t);
 
 #endif

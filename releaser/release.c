@@ -386,6 +386,21 @@ cleanup:
 	return ret;
 }
 
+int sw_release_count(sqlite3 *db, const char *app)
+{
+	sqlite3_stmt *st = NULL;
+	int ret;
+	if (sw_store_prepare(db, &st, "SELECT COUNT(*) FROM releases WHERE app = ?") < 0)
+		return SW_ERROR;
+	bind_text(st, 1, app);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		ret = sqlite3_column_int(st, 0);
+	else
+		ret = sw_store_error(db, "read releases");
+	sqlite3_finalize(st);
+	return ret;
+}
+
 int sw_release_ran_between(sqlite3 *db, const char *app, int after, int upto)
 {
 	sqlite3_stmt *st = NULL;

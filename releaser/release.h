@@ -125,6 +125,9 @@ int sw_release_save(sqlite3 *db, const struct sw_release *r);
 typedef int (*sw_release_visit_fn)(void *ctx, const struct sw_release *r);
 int sw_release_list(sqlite3 *db, const char *app, int limit, sw_release_visit_fn fn, void *ctx);
 
+/* How many releases app has (any status), or negative with one line. */
+int sw_release_count(sqlite3 *db, const char *app);
+
 /*
  * 1 when a release process ran in a release of app newer than version `after` up to and
  * including `upto` (rollback warns: schema changes do not roll back), 0 when not.

@@ -15,6 +15,7 @@
 #include "releaser/manifest.h"
 #include "releaser/release.h"
 #include "releaser/review.h"
+#include "releaser/teardown.h"
 #include "builder/context.h"
 #include "common/aws/client.h"
 #include "common/error.h"
@@ -36,7 +37,9 @@ static struct {
 	struct sw_aws_client *aws;
 	struct sw_settings settings;
 	sqlite3 *db;
+	char *home;
 	char *repos;
+	char *registry;
 	pthread_mutex_t mu;
 	pthread_cond_t cond;       /* an app lock was released, or stop */
 	struct app_lock *locks;
@@ -44,8 +47,8 @@ static struct {
 	int thread_started;
 	volatile int stopping;
 	int active;                /* sw_releaser_with_app() calls running */
-} rel = { 0, NULL, SW_SETTINGS_INIT, NULL, NULL, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-	  NULL, 0, 0, 0, 0 };
+} rel = { 0, NULL, SW_SETTINGS_INIT, NULL, NULL, NULL, NULL, PTHREAD_MUTEX_INITIALIZER,
+	  PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, 0 };
 
 int sw_releaser_enabled(void)
 {
@@ -265,18 +268,59 @@ int sw_releaser_push(const struct sw_releaser_push *p, int *version)
 	return ret;
 }
 
-int sw_releaser_registry(const char *app, char **registry, char **user, char **password)
+int sw_releaser_push_target(const char *app, struct sw_push_target *t)
 {
 	struct sw_ecr_auth a = SW_ECR_AUTH_INIT;
 	int ret;
-	*registry = *user = *password = NULL;
+
+	sw_push_target_release(t);
 	if (!rel.enabled)
-		return sw_error_code(SW_EUNAVAIL, "the releaser is off");
+		return sw_push_target_local(rel.home, rel.registry, t);
 	if ((ret = sw_ecr_login(rel.aws, app, &a)) < 0)
 		return ret;
-	*registry = a.registry;
-	*user = a.user;
-	*password = a.password;
+	t->registry = a.registry;
+	t->user = a.user;
+	t->password = a.password;
+	return 0;
+}
+
+int sw_releaser_env(struct sw_runenv *e, sqlite3 *db, const char *app, volatile int *cancel)
+{
+	if (!rel.enabled) {
+		memset(e, 0, sizeof(*e));
+		return sw_error_code(SW_EUNAVAIL, "this slipwayd does not release (no AWS configuration): no tasks to show");
+	}
+	env_for(e, db, app, 0, NULL, NULL, cancel);
+	return 0;
+}
+
+/* ---- teardown ---- */
+
+struct teardown_ctx {
+	const char *app;
+	json_t *removed;
+};
+
+static int teardown_fn(const struct sw_runenv *e, void *ctx)
+{
+	struct teardown_ctx *t = ctx;
+	return sw_teardown_app(e, t->app, t->removed);
+}
+
+int sw_releaser_teardown(sqlite3 *db, const char *app, json_t *removed)
+{
+	struct teardown_ctx t = { app, removed };
+	int n;
+
+	if (rel.enabled)
+		return sw_releaser_with_app(db, app, 0, NULL, NULL, NULL, teardown_fn, &t);
+	/* with the releaser off there is no way to reach what earlier releases made: refused
+	 * rather than left half-removed */
+	if ((n = sw_release_count(db, app)) < 0)
+		return n;
+	if (n > 0)
+		return sw_error_code(SW_EUNAVAIL, "%s has %d release%s on ECS and this slipwayd has no AWS configuration"
+				     " to remove them with (SLIPWAY_RELEASER); nothing was removed", app, n, n == 1 ? "" : "s");
 	return 0;
 }
 
@@ -488,21 +532,23 @@ static int aws_configured(void)
 	return 0;
 }
 
-int sw_releaser_start(sqlite3 *db, const char *home, const char *repos)
+int sw_releaser_start(const struct sw_releaser_opts *o)
 {
 	const char *mode = getenv("SLIPWAY_RELEASER");
 	struct sw_buf cfg = SW_BUF_INIT, creds = SW_BUF_INIT;
 	struct stat st;
 	int ret = 0;
 
+	rel.home = xstrdup(o->home);
+	rel.registry = xstrdup(o->registry);
 	if (mode && *mode && strcmp(mode, "on") && strcmp(mode, "off") && strcmp(mode, "auto"))
 		return sw_error_code(SW_EINVAL, "SLIPWAY_RELEASER: want on, off or auto, not '%.20s'", mode);
 	if (mode && !strcmp(mode, "off")) {
 		sw_log_info("releaser off (SLIPWAY_RELEASER=off): pushes only build");
 		return 0;
 	}
-	sw_buf_addf(&cfg, "%s/aws/config", home);
-	sw_buf_addf(&creds, "%s/aws/credentials", home);
+	sw_buf_addf(&cfg, "%s/aws/config", o->home);
+	sw_buf_addf(&creds, "%s/aws/credentials", o->home);
 	if (!aws_configured() && stat(cfg.ptr, &st) == 0) {
 		/* scripts/up's files for slipway-engine */
 		setenv("AWS_CONFIG_FILE", cfg.ptr, 1);
@@ -518,8 +564,8 @@ int sw_releaser_start(sqlite3 *db, const char *home, const char *repos)
 		sw_error_prefix("releaser");
 		goto cleanup;
 	}
-	rel.db = db;
-	rel.repos = xstrdup(repos);
+	rel.db = o->db;
+	rel.repos = xstrdup(o->repos);
 	rel.enabled = 1;
 	git_libgit2_init();
 	if (pthread_create(&rel.thread, NULL, background, NULL) != 0) {

@@ -3,6 +3,9 @@
 
 #include <sqlite3.h>
 
+#include <jansson.h>
+
+#include "releaser/push_target.h"
 #include "releaser/runenv.h"
 
 /*
@@ -21,14 +24,20 @@
  *    never from inside pre-receive, where the objects are still quarantined).
  */
 
+struct sw_releaser_opts {
+	sqlite3 *db;            /* slipwayd's database (migrated with sw_releaser_migration()) */
+	const char *home;       /* $SLIPWAY_HOME */
+	const char *repos;      /* the directory of the apps' bare repositories (<app>.git) */
+	const char *registry;   /* "host:port" of the local registry builds push to without ECR */
+};
+
 /*
  * Call once from main() before other threads start (it may set AWS_CONFIG_FILE,
- * AWS_SHARED_CREDENTIALS_FILE and AWS_PROFILE for the engine's files). home is
- * $SLIPWAY_HOME, repos the directory of the apps' bare repositories (<app>.git).
+ * AWS_SHARED_CREDENTIALS_FILE and AWS_PROFILE for the engine's files; o is copied).
  * Starts the background thread. 0 (also when the releaser is off), or negative with one
  * line when it is required but cannot start.
  */
-int sw_releaser_start(sqlite3 *db, const char *home, const char *repos);
+int sw_releaser_start(const struct sw_releaser_opts *o);
 
 /* Stop the background thread (a resumed rollout stays deploying, resumed next start). */
 void sw_releaser_stop(void);
@@ -37,11 +46,27 @@ void sw_releaser_stop(void);
 int sw_releaser_enabled(void);
 
 /*
- * Where the app's images go: ECR's registry for the app's repository (created on first
- * use), user "AWS" and GetAuthorizationToken's password. Strings are the caller's
- * (free). 0 or negative with one line.
+ * Where app's images go (push_target.h): with the releaser on, ECR's registry for the
+ * app's repository (created on first use), user "AWS" and GetAuthorizationToken's
+ * password; off, the local registry. t is the caller's (sw_push_target_release). 0 or
+ * negative with one line.
  */
-int sw_releaser_registry(const char *app, char **registry, char **user, char **password);
+int sw_releaser_push_target(const char *app, struct sw_push_target *t);
+
+/*
+ * A run environment on the releaser's AWS client and settings for work on app outside
+ * its release lock (ps, run, logs: tasks.h, applogs.h): e->db = db, no report, the given
+ * cancel flag (may be NULL). SW_EUNAVAIL with one line when the releaser is off.
+ */
+int sw_releaser_env(struct sw_runenv *e, sqlite3 *db, const char *app, volatile int *cancel);
+
+/*
+ * `slipway apps:destroy`'s cloud side (teardown.h) of app, under its release lock, what
+ * went appended to removed. With the releaser off, an app that has releases cannot be
+ * reached: SW_EUNAVAIL, nothing removed; one without has nothing to remove. 0, or
+ * negative with one line (nothing more is removed then: destroy can be retried).
+ */
+int sw_releaser_teardown(sqlite3 *db, const char *app, json_t *removed);
 
 /* A push whose image was built: release it (the job's last step). */
 struct sw_releaser_push {
@@ -106,7 +131,6 @@ int sw_releaser_with_job(sqlite3 *db, const char *app, long job, sw_runenv_repor
 			 void *ctx);
 
 /* `slipway doctor`'s checks (releaser/doctor.h), or one failed check when the releaser is off. New reference. */
-#include <jansson.h>
 json_t *sw_releaser_doctor(void);
 
 /* Tag live releases whose commit is in their repository (the background thread's pass). */

@@ -3,7 +3,7 @@
 #include <jansson.h>
 
 #include "releaser/teardown.h"
-#include "receiver/tasks.h"
+#include "releaser/tasks.h"
 #include "releaser/deploy.h"
 #include "releaser/route.h"
 #include "releaser/taskdef.h"

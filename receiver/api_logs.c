@@ -4,11 +4,11 @@
 #include <time.h>
 #include <jansson.h>
 
-#include "receiver/applogs.h"
+#include "receiver/api_logs.h"
 #include "receiver/app.h"
 #include "receiver/db.h"
-#include "receiver/tasks.h"
-#include "releaser/deploy.h"
+#include "releaser/applogs.h"
+#include "releaser/releaser.h"
 #include "common/error.h"
 #include "common/event.h"
 #include "common/log.h"
@@ -19,8 +19,6 @@
 #define DEFAULT_SINCE_S (24 * 3600)
 #define DEFAULT_LINES 100
 #define MAX_LINES 10000
-#define MAX_PAGES 50
-#define MAX_MESSAGE (16 * 1024)
 #define KEEPALIVE_S 15.0
 #define TAIL_POLL_MS 1000
 
@@ -39,15 +37,12 @@ struct logs_stream {
 	struct sw_runenv e;
 	int have_env;
 	volatile int gone;
-	char app[SW_APP_REF_MAX + 1];   /* review apps (issue 8): their longer names */
-	char *group;
-	char *process;            /* filter, or NULL */
+	char app[SW_APP_REF_MAX + 1];   /* review apps have longer names */
+	struct sw_applogs logs;   /* the app's output (releaser/applogs.h), filtered */
 	int release;              /* filter, or 0 */
 	int tail;
 	size_t lines;
 	long long start_ms;       /* the window's start */
-	long long last_ms;        /* newest log timestamp sent */
-	struct sw_strvec at_last; /* eventIds sent with timestamp last_ms */
 	long long last_event;     /* newest slipway event id sent */
 	int warned;
 	int phase;                /* 0 backlog, 1 tail, 2 over */
@@ -113,101 +108,15 @@ static void flush_items(struct logs_stream *ls, size_t keep)
 	ls->nitems = 0;
 }
 
-static int seen_at_last(struct logs_stream *ls, const char *id)
+static void add_line(void *ctx, double time, json_t *o)
 {
-	size_t i;
-	for (i = 0; id && i < ls->at_last.nr; i++)
-		if (!strcmp(ls->at_last.v[i], id))
-			return 1;
-	return 0;
+	add_item(ctx, time, o);
 }
 
-/* FilterLogEvents from `from` ms: each event an item (deduplicated at the boundary). */
+/* The app's output from `from` ms on, as items. */
 static int gather_logs(struct logs_stream *ls, long long from)
 {
-	struct sw_buf next = SW_BUF_INIT, prefix = SW_BUF_INIT, proc = SW_BUF_INIT, task = SW_BUF_INIT,
-		      ts = SW_BUF_INIT, msg = SW_BUF_INIT, rel = SW_BUF_INIT;
-	json_t *req, *resp = NULL, *ev;
-	size_t i, got = 0;
-	int pages, ret = 0;
-
-	if (ls->release && ls->process)
-		sw_buf_addf(&prefix, "v%d/%s/", ls->release, ls->process);
-	else if (ls->release)
-		sw_buf_addf(&prefix, "v%d/", ls->release);
-	for (pages = 0; pages < MAX_PAGES && !ls->gone; pages++) {
-		req = json_pack("{s:s,s:I,s:i}", "logGroupName", ls->group, "startTime", (json_int_t)from, "limit", 1000);
-		if (prefix.len)
-			json_object_set_new(req, "logStreamNamePrefix", json_string(prefix.ptr));
-		if (next.len)
-			json_object_set_new(req, "nextToken", json_string(next.ptr));
-		ret = sw_runenv_call(&ls->e, "logs", "FilterLogEvents", req, &resp, NULL, NULL);
-		json_decref(req);
-		if (ret < 0)
-			break;
-		json_array_foreach(json_object_get(resp, "events"), i, ev) {
-			const char *stream = str(ev, "logStreamName"), *m = str(ev, "message"), *id = str(ev, "eventId");
-			long long t = (long long)json_integer_value(json_object_get(ev, "timestamp"));
-			int version = 0;
-			size_t n;
-			json_t *o;
-
-			if (!m || t < from)
-				continue;
-			if (t == ls->last_ms && seen_at_last(ls, id))
-				continue;
-			if (sw_tasks_parse_stream(stream, &version, &proc, &task) < 0) {
-				sw_buf_reset(&proc);
-				sw_buf_adds(&proc, stream ? stream : "?");
-				sw_buf_reset(&task);
-				version = 0;
-			}
-			if (ls->process && strcmp(proc.ptr, ls->process))
-				continue;
-			n = strlen(m);
-			while (n && (m[n - 1] == '\n' || m[n - 1] == '\r'))
-				n--;
-			sw_buf_reset(&msg);
-			sw_buf_add(&msg, m, n > MAX_MESSAGE ? MAX_MESSAGE : n);
-			sw_buf_reset(&ts);
-			iso_ms(t, &ts);
-			sw_buf_reset(&rel);
-			if (version)
-				sw_buf_addf(&rel, "v%d", version);
-			o = json_pack("{s:s,s:f,s:s,s:s,s:s,s:s}", "ts", ts.ptr, "time", (double)t / 1000.0, "process", proc.ptr,
-				      "task", task.ptr, "release", rel.ptr, "message", msg.ptr);
-			if (!o)   /* not UTF-8 */
-				continue;
-			if (!version) {
-				json_object_set_new(o, "release", json_null());
-				json_object_set_new(o, "task", json_null());
-			}
-			add_item(ls, (double)t / 1000.0, o);
-			if (t > ls->last_ms) {
-				ls->last_ms = t;
-				sw_strvec_clear(&ls->at_last);
-			}
-			if (t == ls->last_ms && id)
-				sw_strvec_push(&ls->at_last, id);
-			got++;
-		}
-		sw_buf_reset(&next);
-		if (str(resp, "nextToken"))
-			sw_buf_adds(&next, str(resp, "nextToken"));
-		json_decref(resp);
-		resp = NULL;
-		if (!next.len || got >= MAX_LINES * 2)
-			break;
-	}
-	json_decref(resp);
-	sw_buf_release(&next);
-	sw_buf_release(&prefix);
-	sw_buf_release(&proc);
-	sw_buf_release(&task);
-	sw_buf_release(&ts);
-	sw_buf_release(&msg);
-	sw_buf_release(&rel);
-	return ret;
+	return sw_applogs_read(&ls->e, &ls->logs, from, MAX_LINES * 2, add_line, ls);
 }
 
 /* slipway's events after last_event (and in the window), as items. */
@@ -272,8 +181,8 @@ static ssize_t logs_reader(void *cls, uint64_t pos, char *buf, size_t max)
 				warn_once(ls, sw_error_last());
 			gather_events(ls);
 			flush_items(ls, ls->lines);
-			if (!ls->last_ms)
-				ls->last_ms = ls->start_ms;
+			if (!ls->logs.last_ms)
+				ls->logs.last_ms = ls->start_ms;
 			ls->phase = ls->tail ? 1 : 2;
 			if (!ls->out.len && ls->phase == 2)
 				return MHD_CONTENT_READER_END_OF_STREAM;
@@ -282,7 +191,7 @@ static ssize_t logs_reader(void *cls, uint64_t pos, char *buf, size_t max)
 		/* tail */
 		{
 			long long seen = sw_event_latest();
-			if (ls->have_env && !ls->warned && gather_logs(ls, ls->last_ms) < 0)
+			if (ls->have_env && !ls->warned && gather_logs(ls, ls->logs.last_ms) < 0)
 				warn_once(ls, sw_error_last());
 			gather_events(ls);
 			flush_items(ls, 0);
@@ -313,9 +222,7 @@ static void logs_free(void *cls)
 	for (i = 0; i < ls->nitems; i++)
 		json_decref(ls->items[i].o);
 	free(ls->items);
-	free(ls->group);
-	free(ls->process);
-	sw_strvec_clear(&ls->at_last);
+	sw_applogs_release(&ls->logs);
 	sw_buf_release(&ls->out);
 	free(ls);
 }
@@ -337,13 +244,12 @@ static int number_arg(struct MHD_Connection *c, const char *name, long long min,
 	return 0;
 }
 
-enum MHD_Result sw_applogs_get(struct sw_server *s, struct MHD_Connection *c, const char *app, unsigned *status)
+enum MHD_Result sw_api_logs_get(struct sw_server *s, struct MHD_Connection *c, const char *app, unsigned *status)
 {
 	const char *process = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "process");
 	const char *tail = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "tail");
 	long long since = DEFAULT_SINCE_S, lines = DEFAULT_LINES, release = 0;
 	struct logs_stream *ls;
-	struct sw_buf group = SW_BUF_INIT;
 	struct MHD_Response *res;
 	enum MHD_Result r;
 
@@ -359,15 +265,13 @@ enum MHD_Result sw_applogs_get(struct sw_server *s, struct MHD_Connection *c, co
 	ls = xcalloc(1, sizeof(*ls));
 	sw_buf_init(&ls->out, 0);
 	memcpy(ls->app, app, strlen(app) + 1);
-	sw_strvec_init(&ls->at_last);
-	if (sw_tasks_env(&ls->e, s->db, app, &ls->gone) == 0) {
+	if (sw_releaser_env(&ls->e, s->db, app, &ls->gone) == 0) {
 		ls->have_env = 1;
-		sw_deploy_log_group(&ls->e, app, &group);
+		sw_applogs_init(&ls->logs, &ls->e, app, process, (int)release);
 	} else {
 		ls->e.db = s->db;   /* events only */
+		sw_strvec_init(&ls->logs.at_last);
 	}
-	ls->group = sw_buf_detach(&group, NULL);
-	ls->process = process ? xstrdup(process) : NULL;
 	ls->release = (int)release;
 	ls->tail = tail && (!strcmp(tail, "1") || !strcmp(tail, "true"));
 	ls->lines = (size_t)lines;

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "receiver/tasks.h"
+#include "releaser/applogs.h"
 #include "common/banned.h"
 
 static void stream(const char *name, int want, int version, const char *process, const char *task)
@@ -13,7 +13,7 @@ static void stream(const char *name, int want, int version, const char *process,
 	struct sw_buf p = SW_BUF_INIT, t = SW_BUF_INIT;
 	int v = -1;
 
-	assert_int_equal(sw_tasks_parse_stream(name, &v, &p, &t), want);
+	assert_int_equal(sw_applogs_parse_stream(name, &v, &p, &t), want);
 	if (!want) {
 		assert_int_equal(v, version);
 		assert_string_equal(p.ptr, process);

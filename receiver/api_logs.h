@@ -1,14 +1,13 @@
-#ifndef SW_APPLOGS_H
-#define SW_APPLOGS_H
+#ifndef SW_API_LOGS_H
+#define SW_API_LOGS_H
 
 #include <microhttpd.h>
 
 #include "receiver/server.h"
 
 /*
- * An app's output with context (issue 7): CloudWatch Logs of its log group (the
- * engine's, or AWS's; streams vN/PROCESS/TASK as the releaser's task definitions write
- * them), interleaved in time with slipway's own events of the app.
+ * An app's output with context: its CloudWatch Logs lines (releaser/applogs.h: the
+ * engine's, or AWS's) interleaved in time with slipway's own events of the app.
  *
  *   GET /api/v1/apps/<app>/logs[?since=SECONDS][&lines=N][&process=web][&release=7][&tail=1]
  *   application/x-ndjson, oldest first, the last N (default 100, at most 10000) lines of
@@ -18,9 +17,8 @@
  *      "task": "3f2a...", "release": "v7", "message": "GET / 200"}
  *     {"ts": ..., "time": ..., "event": {common/event.h's event}}
  *     {"warning": "app output unavailable: ..."}   (events still come)
- * Logs of failed and rolled-back releases stay in the group: release=7 reaches them.
  */
 
-enum MHD_Result sw_applogs_get(struct sw_server *s, struct MHD_Connection *c, const char *app, unsigned *status);
+enum MHD_Result sw_api_logs_get(struct sw_server *s, struct MHD_Connection *c, const char *app, unsigned *status);
 
 #endif
