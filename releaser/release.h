@@ -10,7 +10,7 @@
  * A release: version vN (numbered per app from 1), made of an image pinned by digest,
  * config vars, a formation and the manifest it was made from, and the state of its
  * rollout. Stored in slipwayd's SQLite database (tables from
- * releaser/release_migrations.inc, which slipwayd's migration list includes), so a
+ * releaser/tables.h, which slipwayd's database takes), so a
  * restarted slipwayd can finish what it started.
  *
  * Status:  pending ──▶ deploying ──▶ live
@@ -90,7 +90,7 @@ void sw_release_describe(const struct sw_release *r, struct sw_buf *out);
 
 /*
  * Store. Every function takes slipwayd's database handle (migrated with
- * release_migrations.inc), returns 0 or negative with one line, and fills caller-
+ * tables.h), returns 0 or negative with one line, and fills caller-
  * initialised structs the caller releases.
  */
 

@@ -11,7 +11,7 @@
  * app of its own, APP-<slug>, with its own services, task definition families, target
  * group and host rule, releases and tags. This is the releaser's side of them: the names
  * (pure), and their records in slipwayd's database (table `reviews`, from
- * review_migrations.inc, which receiver/db.c's migration list includes), which the
+ * tables.h, which slipwayd's database takes), which the
  * releaser reads while it deploys:
  *   - the host rule is <slug>.APP.<apps domain> (route.c), the URL printed when live is
  *     SLIPWAY_APPS_URL with {app} = "<slug>.APP" (deploy.c);

@@ -10,15 +10,12 @@
 #include "common/error.h"
 #include "common/store.h"
 #include "common/strvec.h"
+#include "releaser/tables.h"
 #include "common/banned.h"
-
-static const char *const migrations[] = {
-#include "releaser/review_migrations.inc"
-	NULL,
-};
 
 static sqlite3 *open_db(void)
 {
+	const char *const migrations[] = { sw_tables_migration(2), NULL };
 	sqlite3 *db = NULL;
 	assert_int_equal(sw_store_open(&db, ":memory:", migrations), 0);
 	return db;

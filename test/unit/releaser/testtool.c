@@ -26,12 +26,9 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/store.h"
+#include "releaser/tables.h"
 #include "common/banned.h"
 
-static const char *const migrations[] = {
-#include "releaser/release_migrations.inc"
-	NULL,
-};
 
 static volatile int cancel;
 
@@ -88,6 +85,7 @@ static int resume_one(void *ctx, const struct sw_release *r)
 
 int main(int argc, char **argv)
 {
+	const char *const migrations[] = { sw_tables_migration(1), NULL };
 	struct sw_settings settings = SW_SETTINGS_INIT;
 	struct sw_aws_client *aws = NULL;
 	struct sw_runenv e;
