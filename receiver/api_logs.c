@@ -36,7 +36,7 @@ struct item {
 struct logs_stream {
 	struct sw_runenv e;
 	int have_env;
-	volatile int gone;
+	struct sw_cancel gone;    /* raised when the client went away */
 	char app[SW_APP_REF_MAX + 1];   /* review apps have longer names */
 	struct sw_applogs logs;   /* the app's output (releaser/applogs.h), filtered */
 	int release;              /* filter, or 0 */
@@ -218,7 +218,7 @@ static void logs_free(void *cls)
 	struct logs_stream *ls = cls;
 	size_t i;
 
-	ls->gone = 1;
+	sw_cancel_raise(&ls->gone, SW_CANCEL_GONE, NULL);
 	for (i = 0; i < ls->nitems; i++)
 		json_decref(ls->items[i].o);
 	free(ls->items);
@@ -265,6 +265,7 @@ enum MHD_Result sw_api_logs_get(struct sw_server *s, struct MHD_Connection *c, c
 	ls = xcalloc(1, sizeof(*ls));
 	sw_buf_init(&ls->out, 0);
 	memcpy(ls->app, app, strlen(app) + 1);
+	sw_cancel_init(&ls->gone);
 	if (sw_releaser_env(&ls->e, s->db, app, &ls->gone) == 0) {
 		ls->have_env = 1;
 		sw_applogs_init(&ls->logs, &ls->e, app, process, (int)release);

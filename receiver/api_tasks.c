@@ -59,7 +59,7 @@ struct run_stream {
 	pthread_cond_t cond;       /* out grew or shrank, done, gone */
 	int refs;
 	struct sw_runenv e;
-	volatile int gone;         /* the client hung up: the env's cancel flag */
+	struct sw_cancel gone;     /* the client hung up: the env's cancel token */
 	char *app, *user, *summary;
 	struct sw_oneoff run;      /* what runs (releaser/tasks.h) */
 	json_t *command, *env;
@@ -97,9 +97,9 @@ static void emit(struct run_stream *rs, json_t *o)
 	if (!text)
 		return;
 	pthread_mutex_lock(&rs->mu);
-	while (!rs->gone && rs->out.len - rs->off > RUN_OUT_MAX)
+	while (!sw_cancel_raised(&rs->gone) && rs->out.len - rs->off > RUN_OUT_MAX)
 		pthread_cond_wait(&rs->cond, &rs->mu);
-	if (!rs->gone) {
+	if (!sw_cancel_raised(&rs->gone)) {
 		sw_buf_adds(&rs->out, text);
 		sw_buf_addch(&rs->out, '\n');
 		pthread_cond_broadcast(&rs->cond);
@@ -246,7 +246,7 @@ static void run_free(void *cls)
 	struct timespec until;
 
 	pthread_mutex_lock(&rs->mu);
-	rs->gone = 1;
+	sw_cancel_raise(&rs->gone, SW_CANCEL_GONE, NULL);
 	pthread_cond_broadcast(&rs->cond);
 	/* a client that hung up (or slipwayd stopping) before the end: give the thread a
 	 * moment to stop the task, so it is stopped when this connection is gone */
@@ -353,6 +353,7 @@ enum MHD_Result sw_api_tasks_run(struct sw_server *s, struct MHD_Connection *c, 
 	pthread_cond_init(&rs->cond, NULL);
 	rs->refs = 1;
 	rs->run = (struct sw_oneoff)SW_ONEOFF_INIT;
+	sw_cancel_init(&rs->gone);
 	if (sw_releaser_env(&rs->e, s->db, app, &rs->gone) < 0) {
 		r = sw_server_json_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, status, "%s", sw_error_last());
 		goto cleanup;

@@ -1097,7 +1097,7 @@ static int match_commit(void *ctx, const struct sw_release *r)
 	return 0;
 }
 
-int sw_deploy_push(const struct sw_runenv *e, const struct sw_deploy_push *p, int *version)
+int sw_deploy_push(const struct sw_runenv *e, const struct sw_push *p, int *version)
 {
 	struct sw_release base, n;
 	struct sw_formation bf = SW_FORMATION_INIT, nf = SW_FORMATION_INIT;
@@ -1109,7 +1109,7 @@ int sw_deploy_push(const struct sw_runenv *e, const struct sw_deploy_push *p, in
 
 	if (version)
 		*version = 0;
-	if (!p->app || !p->commit || !p->image || !p->digest || !p->manifest)
+	if (!p->app || !p->commit || !p->image || !p->digest || !p->have_manifest)
 		return sw_error_code(SW_EINVAL, "a push release needs app, commit, image, digest and manifest");
 	sw_release_init(&base);
 	sw_release_init(&n);
@@ -1136,23 +1136,23 @@ int sw_deploy_push(const struct sw_runenv *e, const struct sw_deploy_push *p, in
 		sw_buf_release(&via);
 		goto cleanup;
 	}
-	if (p->manifest->warning)
-		sw_runenv_report(e, "-----> warning: %s", p->manifest->warning);
+	if (p->manifest.warning)
+		sw_runenv_report(e, "-----> warning: %s", p->manifest.warning);
 	if (have && sw_formation_from_json(&bf, base.formation) < 0) {
 		ret = sw_error("v%d: stored formation is malformed", base.version);
 		goto cleanup;
 	}
-	sw_formation_plan(&nf, p->manifest, have ? &bf : NULL, e->settings->default_memory_mb);
+	sw_formation_plan(&nf, &p->manifest, have ? &bf : NULL, e->settings->default_memory_mb);
 	for (i = 0; review && i < nf.nr; i++)   /* review apps: one task a process type, unless scaled */
 		if (!nf.v[i].scaled_count)
 			nf.v[i].count = 1;
 	if (!nf.nr) {
-		ret = sw_error_code(SW_EINVAL, "%s: nothing to run (only a release process)", p->manifest->source);
+		ret = sw_error_code(SW_EINVAL, "%s: nothing to run (only a release process)", p->manifest.source);
 		goto cleanup;
 	}
 	sw_buf_addf(&desc, "deploy %.7s", p->commit);
 	fill_new(&n, p->app, SW_RELEASE_PUSH, desc.ptr, p->created_by, e);
-	n.job_id = p->job_id ? p->job_id : e->job;
+	n.job_id = p->job ? p->job : e->job;
 	n.commit = xstrdup(p->commit);
 	n.image = xstrdup(p->image);
 	n.digest = xstrdup(p->digest);
@@ -1166,7 +1166,7 @@ int sw_deploy_push(const struct sw_runenv *e, const struct sw_deploy_push *p, in
 	json_decref(n.formation);
 	n.formation = sw_formation_to_json(&nf);
 	json_decref(n.manifest);
-	n.manifest = sw_manifest_to_json(p->manifest);
+	n.manifest = sw_manifest_to_json(&p->manifest);
 	ret = make_and_deploy(e, &n, version);
 cleanup:
 	sw_review_release(&rv);

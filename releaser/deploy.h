@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "releaser/manifest.h"
+#include "releaser/push.h"
 #include "releaser/release.h"
 #include "releaser/runenv.h"
 
@@ -43,19 +44,11 @@
  * slipwayd knows where it was.
  */
 
-struct sw_deploy_push {
-	const char *app;
-	const char *commit;            /* full sha */
-	const char *branch;            /* "main" (for the first line), may be NULL */
-	const char *image;             /* "<registry>/<app>:<sha>" */
-	const char *digest;            /* "sha256:..." */
-	const struct sw_manifest *manifest;  /* read from the commit (sw_manifest_read) */
-	const char *created_by;
-	long long job_id;
-};
-
-/* A push: a new release of the built image (or, when commit is a live release's, a rollback to it). */
-int sw_deploy_push(const struct sw_runenv *e, const struct sw_deploy_push *p, int *version);
+/*
+ * A push: a new release of the built image, made from the push's manifest (read before:
+ * p->have_manifest), or, when the commit is a live release's, a rollback to it.
+ */
+int sw_deploy_push(const struct sw_runenv *e, const struct sw_push *p, int *version);
 
 /*
  * `slipway rollback [vN]`: target 0 means the release that was live before the current

@@ -164,7 +164,7 @@ static int row_to_release(sqlite3_stmt *st, struct sw_release *r)
 	r->rollback_of = sqlite3_column_int(st, 14);
 	r->rolled_back_to = sqlite3_column_int(st, 15);
 	r->created_by = col_str(st, 16);
-	r->job_id = sqlite3_column_int64(st, 17);
+	r->job_id = (long)sqlite3_column_int64(st, 17);
 	r->reason = col_str(st, 18);
 	r->tagged = sqlite3_column_int(st, 19);
 	r->created_at = sqlite3_column_double(st, 20);

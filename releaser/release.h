@@ -69,7 +69,7 @@ struct sw_release {
 	int rollback_of;           /* kind rollback: the version rolled back to; else 0 */
 	int rolled_back_to;        /* status rolled back: the version now running; else 0 */
 	char *created_by;          /* who: the token's name, "push by <user>", never NULL */
-	long long job_id;          /* the slipwayd job that made it, 0 none */
+	long job_id;               /* the slipwayd job that made it, 0 none */
 	char *reason;              /* why it failed (one line), or NULL */
 	int tagged;                /* the vN tag exists in the app's repo */
 	double created_at;         /* seconds since the epoch (slipwayd's convention, sw_db_now()) */

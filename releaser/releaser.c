@@ -45,10 +45,9 @@ static struct {
 	struct app_lock *locks;
 	pthread_t thread;
 	int thread_started;
-	volatile int stopping;
+	struct sw_cancel stop;     /* SW_CANCEL_STOP once sw_releaser_stop() began */
 	int active;                /* sw_releaser_with_app() calls running */
-} rel = { 0, NULL, SW_SETTINGS_INIT, NULL, NULL, NULL, NULL, PTHREAD_MUTEX_INITIALIZER,
-	  PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, 0 };
+} rel = { .settings = SW_SETTINGS_INIT, .mu = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
 int sw_releaser_enabled(void)
 {
@@ -119,7 +118,7 @@ static void unlock_app(const char *app)
 }
 
 static void env_for(struct sw_runenv *e, sqlite3 *db, const char *app, long job, sw_runenv_report_fn report,
-		    void *ctx, volatile int *cancel)
+		    void *ctx, struct sw_cancel *cancel)
 {
 	memset(e, 0, sizeof(*e));
 	e->db = db;
@@ -140,7 +139,7 @@ static int run_locked(const struct sw_runenv *e, int (*fn)(const struct sw_runen
 	if (!rel.enabled)
 		return sw_error_code(SW_EUNAVAIL, "the releaser is off (no AWS configuration; SLIPWAY_RELEASER)");
 	pthread_mutex_lock(&rel.mu);
-	if (rel.stopping) {
+	if (sw_cancel_raised(&rel.stop)) {
 		pthread_mutex_unlock(&rel.mu);
 		return sw_error_code(SW_ECANCEL, "slipwayd is stopping");
 	}
@@ -158,27 +157,12 @@ static int run_locked(const struct sw_runenv *e, int (*fn)(const struct sw_runen
 }
 
 int sw_releaser_with_app(sqlite3 *db, const char *app, long job, sw_runenv_report_fn report, void *report_ctx,
-			 volatile int *cancel, int (*fn)(const struct sw_runenv *e, void *ctx), void *ctx)
-{
-	struct sw_runenv e;
-	env_for(&e, db, app, job, report, report_ctx, cancel ? cancel : &rel.stopping);
-	return run_locked(&e, fn, ctx);
-}
-
-/* ops (issue 7): run_locked() for a job whose user may cancel it (sw_releaser_cancel). */
-int sw_releaser_with_job(sqlite3 *db, const char *app, long job, sw_runenv_report_fn report, void *report_ctx,
-			 const struct sw_releaser_cancel *cancel, int (*fn)(const struct sw_runenv *e, void *ctx),
-			 void *ctx)
+			 struct sw_cancel *cancel, int (*fn)(const struct sw_runenv *e, void *ctx), void *ctx)
 {
 	struct sw_runenv e;
 	int ret;
 
-	env_for(&e, db, app, job, report, report_ctx, cancel && cancel->cancel ? cancel->cancel : &rel.stopping);
-	if (cancel) {
-		e.cancelled_by = cancel->cancelled_by;
-		e.cancel_ctx = cancel->ctx;
-		e.stopping = cancel->stopping;
-	}
+	env_for(&e, db, app, job, report, report_ctx, cancel ? cancel : &rel.stop);
 	ret = run_locked(&e, fn, ctx);
 	if (ret == SW_ECANCEL) {
 		/* a user's cancel the deploy had nothing to undo for (no release was made yet,
@@ -198,74 +182,39 @@ json_t *sw_releaser_doctor(void)
 		return json_pack("{s:[{s:s, s:b, s:s, s:s}]}", "checks", "check", "releaser", "ok", 0, "detail",
 				 "off: slipwayd found no AWS configuration (or SLIPWAY_RELEASER=off)", "fix",
 				 "give slipwayd AWS settings (AWS_PROFILE, AWS_REGION, ...) or run scripts/up for the engine");
-	env_for(&e, rel.db, NULL, 0, NULL, NULL, &rel.stopping);
+	env_for(&e, rel.db, NULL, 0, NULL, NULL, &rel.stop);
 	return sw_doctor_run(&e);
 }
 
 /* ---- push ---- */
 
-static int read_manifest(const struct sw_releaser_push *p, struct sw_manifest *m)
+int sw_releaser_check_manifest(struct sw_push *p)
 {
-	struct sw_context_opts o;
-	git_repository *repo = NULL;
-	int ret;
-
-	memset(&o, 0, sizeof(o));
-	o.repo_path = p->repo_path;
-	o.object_dir = p->object_dir;
-	o.alternate_dirs = p->alternate_dirs;
-	if ((ret = sw_context_open_repository(&repo, &o)) < 0)
-		return ret;
-	ret = sw_manifest_read(m, repo, p->commit);
-	git_repository_free(repo);
-	return ret;
-}
-
-int sw_releaser_check_manifest(const struct sw_releaser_push *p)
-{
-	struct sw_manifest m = SW_MANIFEST_INIT;
-	int ret = read_manifest(p, &m);
-	sw_manifest_release(&m);
-	return ret;
+	return sw_push_read_manifest(p);
 }
 
 struct push_ctx {
-	const struct sw_releaser_push *p;
-	const struct sw_manifest *m;
+	struct sw_push *p;
 	int *version;
 };
 
 static int do_push(const struct sw_runenv *e, void *ctx)
 {
 	struct push_ctx *pc = ctx;
-	struct sw_deploy_push d;
-	memset(&d, 0, sizeof(d));
-	d.app = pc->p->app;
-	d.commit = pc->p->commit;
-	d.branch = pc->p->branch;
-	d.image = pc->p->image;
-	d.digest = pc->p->digest;
-	d.manifest = pc->m;
-	d.created_by = pc->p->created_by;
-	d.job_id = pc->p->job_id;
-	return sw_deploy_push(e, &d, pc->version);
+	return sw_deploy_push(e, pc->p, pc->version);
 }
 
-int sw_releaser_push(const struct sw_releaser_push *p, int *version)
+int sw_releaser_push(struct sw_push *p, sw_runenv_report_fn report, void *report_ctx, struct sw_cancel *cancel,
+		     int *version)
 {
-	struct sw_manifest m = SW_MANIFEST_INIT;
-	struct push_ctx pc = { p, &m, version };
-	/* ops (issue 7): the job tells a user's cancel from slipwayd stopping */
-	struct sw_releaser_cancel cancel = { p->cancel, p->cancelled_by, p->cancel_ctx, p->stopping };
+	struct push_ctx pc = { p, version };
 	int ret;
 
 	if (version)
 		*version = 0;
-	if ((ret = read_manifest(p, &m)) < 0)
+	if ((ret = sw_push_read_manifest(p)) < 0)
 		return ret;
-	ret = sw_releaser_with_job(p->db, p->app, p->job_id, p->report, p->report_ctx, &cancel, do_push, &pc);
-	sw_manifest_release(&m);
-	return ret;
+	return sw_releaser_with_app(rel.db, p->app, p->job, report, report_ctx, cancel, do_push, &pc);
 }
 
 int sw_releaser_push_target(const char *app, struct sw_push_target *t)
@@ -284,7 +233,7 @@ int sw_releaser_push_target(const char *app, struct sw_push_target *t)
 	return 0;
 }
 
-int sw_releaser_env(struct sw_runenv *e, sqlite3 *db, const char *app, volatile int *cancel)
+int sw_releaser_env(struct sw_runenv *e, sqlite3 *db, const char *app, struct sw_cancel *cancel)
 {
 	if (!rel.enabled) {
 		memset(e, 0, sizeof(*e));
@@ -485,7 +434,7 @@ static void resume_all(void)
 		sw_log_error("releaser: cannot list unfinished releases: %s", sw_error_last());
 		return;
 	}
-	for (i = 0; i < todo.nr && !rel.stopping; i++) {
+	for (i = 0; i < todo.nr && !sw_cancel_raised(&rel.stop); i++) {
 		struct sw_release r;
 		int version = atoi(todo.v[i]);
 		const char *app = strchr(todo.v[i], ' ') + 1;
@@ -493,7 +442,7 @@ static void resume_all(void)
 		sw_release_init(&r);
 		if (sw_release_load(rel.db, app, version, &r) == 0) {
 			sw_log(SW_LOG_INFO, app, r.job_id, "resuming v%d (%s)", version, sw_release_status_name(r.status));
-			ret = sw_releaser_with_app(rel.db, app, r.job_id, log_line, &r, &rel.stopping, resume_one, &r);
+			ret = sw_releaser_with_app(rel.db, app, r.job_id, log_line, &r, &rel.stop, resume_one, &r);
 			sw_log(ret < 0 && ret != SW_ECANCEL ? SW_LOG_WARN : SW_LOG_INFO, app, r.job_id,
 			       "v%d after resuming: %s%s%s", version, sw_release_status_name(r.status),
 			       ret < 0 ? ": " : "", ret < 0 ? sw_error_last() : "");
@@ -506,12 +455,12 @@ static void resume_all(void)
 static void *background(void *arg)
 {
 	resume_all();
-	while (!rel.stopping) {
+	while (!sw_cancel_raised(&rel.stop)) {
 		struct timespec ts = { 0, 100 * 1000000L };
 		int i;
 		if (sw_releaser_tag_pending(rel.db, rel.repos) < 0)
 			sw_log_warn("releaser: tags: %s", sw_error_last());
-		for (i = 0; i < TAG_INTERVAL_MS / 100 && !rel.stopping; i++)
+		for (i = 0; i < TAG_INTERVAL_MS / 100 && !sw_cancel_raised(&rel.stop); i++)
 			nanosleep(&ts, NULL);
 	}
 	return NULL;
@@ -596,7 +545,7 @@ void sw_releaser_stop(void)
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += 30;
 	pthread_mutex_lock(&rel.mu);
-	rel.stopping = 1;
+	sw_cancel_raise(&rel.stop, SW_CANCEL_STOP, NULL);
 	pthread_cond_broadcast(&rel.cond);
 	while (rel.active > 0)
 		if (pthread_cond_timedwait(&rel.cond, &rel.mu, &until) == ETIMEDOUT)

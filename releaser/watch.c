@@ -209,7 +209,7 @@ int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct 
 	ret = (int)sw_rollout_decide(r, now, &lines);
 	for (i = 0; i < lines.nr; i++)
 		if (sw_runenv_report(e, "       %s", lines.v[i]) < 0 && e->cancel)
-			*e->cancel = 1;
+			sw_cancel_raise(e->cancel, SW_CANCEL_STOP, NULL);   /* the report said stop */
 	if (lines.nr)
 		r->quiet_polls = 0;
 	else
