@@ -7,6 +7,9 @@
 #include "receiver/api_logs.h"
 #include "receiver/app.h"
 #include "receiver/db.h"
+#include "receiver/reply.h"
+#include "receiver/request.h"
+#include "receiver/stream.h"
 #include "releaser/applogs.h"
 #include "releaser/releaser.h"
 #include "common/error.h"
@@ -46,22 +49,11 @@ struct logs_stream {
 	long long last_event;     /* newest slipway event id sent */
 	int warned;
 	int phase;                /* 0 backlog, 1 tail, 2 over */
-	struct sw_buf out;
-	size_t off;
+	struct sw_buf *out;       /* while fill_logs() runs: where lines go */
 	double last_sent;
 	struct item *items;
 	size_t nitems, alloc, seq;
 };
-
-static void iso_ms(long long ms, struct sw_buf *out)
-{
-	char tmp[32];
-	struct tm tm;
-	time_t t = (time_t)(ms / 1000);
-	gmtime_r(&t, &tm);
-	strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
-	sw_buf_addf(out, "%s.%03lldZ", tmp, ms % 1000);
-}
 
 static void add_item(struct logs_stream *ls, double time, json_t *o)
 {
@@ -80,14 +72,10 @@ static int by_time(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* o (its reference taken) as the next line. */
 static void emit_json(struct logs_stream *ls, json_t *o)
 {
-	char *text = json_dumps(o, JSON_COMPACT);
-	if (text) {
-		sw_buf_adds(&ls->out, text);
-		sw_buf_addch(&ls->out, '\n');
-		free(text);
-	}
+	sw_reply_json_line(ls->out, o);
 	ls->last_sent = sw_db_now();
 }
 
@@ -103,7 +91,8 @@ static void flush_items(struct logs_stream *ls, size_t keep)
 	for (i = 0; i < ls->nitems; i++) {
 		if (i >= from)
 			emit_json(ls, ls->items[i].o);
-		json_decref(ls->items[i].o);
+		else
+			json_decref(ls->items[i].o);
 	}
 	ls->nitems = 0;
 }
@@ -139,7 +128,7 @@ static void gather_events(struct logs_stream *ls)
 			continue;
 		if (ls->release && rel && atoi(rel + 1) != ls->release)
 			continue;
-		iso_ms((long long)(t * 1000), &ts);
+		sw_applogs_time((long long)(t * 1000), &ts);
 		add_item(ls, t, json_pack("{s:s,s:f,s:O}", "ts", ts.ptr, "time", t, "event", e));
 		sw_buf_release(&ts);
 	}
@@ -163,17 +152,17 @@ static void sleep_ms(long long ms)
 	nanosleep(&ts, NULL);
 }
 
-static ssize_t logs_reader(void *cls, uint64_t pos, char *buf, size_t max)
+/* The backlog, then (tail) what comes, or {} after a quiet while. */
+static int fill_logs(void *ctx, struct sw_buf *out)
 {
-	struct logs_stream *ls = cls;
-	size_t n;
+	struct logs_stream *ls = ctx;
 
-	(void)pos;
-	while (ls->off >= ls->out.len) {
-		sw_buf_reset(&ls->out);
-		ls->off = 0;
+	ls->out = out;
+	while (!out->len) {
+		long long seen;
+
 		if (ls->phase == 2)
-			return MHD_CONTENT_READER_END_OF_STREAM;
+			return 1;
 		if (ls->phase == 0) {
 			if (!ls->have_env)
 				warn_once(ls, "this slipwayd does not release (no AWS configuration)");
@@ -184,38 +173,28 @@ static ssize_t logs_reader(void *cls, uint64_t pos, char *buf, size_t max)
 			if (!ls->logs.last_ms)
 				ls->logs.last_ms = ls->start_ms;
 			ls->phase = ls->tail ? 1 : 2;
-			if (!ls->out.len && ls->phase == 2)
-				return MHD_CONTENT_READER_END_OF_STREAM;
 			continue;
 		}
-		/* tail */
-		{
-			long long seen = sw_event_latest();
-			if (ls->have_env && !ls->warned && gather_logs(ls, ls->logs.last_ms) < 0)
-				warn_once(ls, sw_error_last());
-			gather_events(ls);
-			flush_items(ls, 0);
-			if (!ls->out.len) {
-				if (sw_db_now() - ls->last_sent >= KEEPALIVE_S)
-					emit_json(ls, json_object());
-				else if (ls->have_env && !ls->warned)
-					sleep_ms(TAIL_POLL_MS);
-				else if (sw_event_wait(seen, TAIL_POLL_MS) < 0)
-					ls->phase = 2;   /* slipwayd is stopping */
-			}
-		}
+		seen = sw_event_latest();
+		if (ls->have_env && !ls->warned && gather_logs(ls, ls->logs.last_ms) < 0)
+			warn_once(ls, sw_error_last());
+		gather_events(ls);
+		flush_items(ls, 0);
+		if (out->len)
+			break;
+		if (sw_db_now() - ls->last_sent >= KEEPALIVE_S)
+			emit_json(ls, json_object());
+		else if (ls->have_env && !ls->warned)
+			sleep_ms(TAIL_POLL_MS);
+		else if (sw_event_wait(seen, TAIL_POLL_MS) < 0)
+			ls->phase = 2;   /* slipwayd is stopping */
 	}
-	n = ls->out.len - ls->off;
-	if (n > max)
-		n = max;
-	memcpy(buf, ls->out.ptr + ls->off, n);
-	ls->off += n;
-	return (ssize_t)n;
+	return ls->phase == 2 ? 1 : 0;
 }
 
-static void logs_free(void *cls)
+static void logs_free(void *ctx)
 {
-	struct logs_stream *ls = cls;
+	struct logs_stream *ls = ctx;
 	size_t i;
 
 	sw_cancel_raise(&ls->gone, SW_CANCEL_GONE, NULL);
@@ -223,13 +202,12 @@ static void logs_free(void *cls)
 		json_decref(ls->items[i].o);
 	free(ls->items);
 	sw_applogs_release(&ls->logs);
-	sw_buf_release(&ls->out);
 	free(ls);
 }
 
 static int number_arg(struct MHD_Connection *c, const char *name, long long min, long long max, long long *out)
 {
-	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+	const char *v = sw_request_arg(c, name);
 	char *end = NULL;
 	long long n;
 
@@ -246,24 +224,21 @@ static int number_arg(struct MHD_Connection *c, const char *name, long long min,
 
 enum MHD_Result sw_api_logs_get(struct sw_server *s, struct MHD_Connection *c, const char *app, unsigned *status)
 {
-	const char *process = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "process");
-	const char *tail = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "tail");
+	const char *process = sw_request_arg(c, "process");
 	long long since = DEFAULT_SINCE_S, lines = DEFAULT_LINES, release = 0;
+	struct sw_stream_body body = { fill_logs, logs_free, NULL };
 	struct logs_stream *ls;
-	struct MHD_Response *res;
-	enum MHD_Result r;
 
 	if (number_arg(c, "since", 1, 366LL * 86400, &since) < 0)
-		return sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "since: want seconds (1 to a year)");
+		return sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status, "since: want seconds (1 to a year)");
 	if (number_arg(c, "lines", 1, MAX_LINES, &lines) < 0)
-		return sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "lines: want 1 to %d", MAX_LINES);
+		return sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status, "lines: want 1 to %d", MAX_LINES);
 	if (number_arg(c, "release", 1, 1000000000, &release) < 0)
-		return sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "release: want a version like 7 or v7");
+		return sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status, "release: want a version like 7 or v7");
 	if (process && (!*process || strlen(process) > 30 ||
 			strspn(process, "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(process)))
-		return sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "process: not a process name");
+		return sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status, "process: not a process name");
 	ls = xcalloc(1, sizeof(*ls));
-	sw_buf_init(&ls->out, 0);
 	memcpy(ls->app, app, strlen(app) + 1);
 	sw_cancel_init(&ls->gone);
 	if (sw_releaser_env(&ls->e, s->db, app, &ls->gone) == 0) {
@@ -274,21 +249,10 @@ enum MHD_Result sw_api_logs_get(struct sw_server *s, struct MHD_Connection *c, c
 		sw_strvec_init(&ls->logs.at_last);
 	}
 	ls->release = (int)release;
-	ls->tail = tail && (!strcmp(tail, "1") || !strcmp(tail, "true"));
+	ls->tail = sw_request_flag(c, "tail");
 	ls->lines = (size_t)lines;
 	ls->start_ms = (long long)((sw_db_now() - (double)since) * 1000);
 	ls->last_sent = sw_db_now();
-	res = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, logs_reader, ls, logs_free);
-	if (!res) {
-		logs_free(ls);
-		return MHD_NO;
-	}
-	MHD_add_response_header(res, "Content-Type", "application/x-ndjson");
-	MHD_add_response_header(res, "Cache-Control", "no-store");
-	if (ls->tail)
-		MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, 0);
-	r = MHD_queue_response(c, MHD_HTTP_OK, res);
-	*status = MHD_HTTP_OK;
-	MHD_destroy_response(res);
-	return r;
+	body.ctx = ls;
+	return sw_stream_reply(c, MHD_HTTP_OK, NULL, ls->tail ? 0 : -1, &body, status);
 }

@@ -7,6 +7,8 @@
 
 #include "receiver/api_tasks.h"
 #include "receiver/db.h"
+#include "receiver/reply.h"
+#include "receiver/stream.h"
 #include "releaser/releaser.h"
 #include "releaser/tasks.h"
 #include "common/error.h"
@@ -38,11 +40,11 @@ enum MHD_Result sw_api_tasks_ps(struct sw_server *s, struct MHD_Connection *c, c
 	int ret;
 
 	if (sw_releaser_env(&e, s->db, app, NULL) < 0)
-		return sw_server_json_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, status, "%s", sw_error_last());
+		return sw_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, status, "%s", sw_error_last());
 	if ((ret = sw_tasks_list(&e, app, sw_db_now(), &out)) < 0)
-		return sw_server_json_error(c, ret == SW_EUNAVAIL ? MHD_HTTP_BAD_GATEWAY : MHD_HTTP_INTERNAL_SERVER_ERROR,
+		return sw_reply_error(c, ret == SW_EUNAVAIL ? MHD_HTTP_BAD_GATEWAY : MHD_HTTP_INTERNAL_SERVER_ERROR,
 					    status, "%s", sw_error_last());
-	return sw_server_reply_json(c, MHD_HTTP_OK, out, status);
+	return sw_reply_json(c, MHD_HTTP_OK, out, status);
 }
 
 /* ---- run ------------------------------------------------------------------------------ */
@@ -199,12 +201,12 @@ static void *run_thread(void *arg)
 	return NULL;
 }
 
-static ssize_t run_reader(void *cls, uint64_t pos, char *buf, size_t max)
+/* What the run's thread said since the last call, or {} every RUN_KEEPALIVE_S of quiet. */
+static int fill_run(void *ctx, struct sw_buf *out)
 {
-	struct run_stream *rs = cls;
-	size_t n;
+	struct run_stream *rs = ctx;
+	int over = 0;
 
-	(void)pos;
 	pthread_mutex_lock(&rs->mu);
 	while (rs->off >= rs->out.len) {
 		struct timespec until;
@@ -212,8 +214,8 @@ static ssize_t run_reader(void *cls, uint64_t pos, char *buf, size_t max)
 		sw_buf_reset(&rs->out);
 		rs->off = 0;
 		if (rs->done) {
-			pthread_mutex_unlock(&rs->mu);
-			return MHD_CONTENT_READER_END_OF_STREAM;
+			over = 1;
+			break;
 		}
 		wait = rs->last_sent + RUN_KEEPALIVE_S - sw_db_now();
 		if (wait <= 0) {
@@ -229,20 +231,17 @@ static ssize_t run_reader(void *cls, uint64_t pos, char *buf, size_t max)
 		}
 		pthread_cond_timedwait(&rs->cond, &rs->mu, &until);
 	}
-	n = rs->out.len - rs->off;
-	if (n > max)
-		n = max;
-	memcpy(buf, rs->out.ptr + rs->off, n);
-	rs->off += n;
+	sw_buf_add(out, rs->out.ptr + rs->off, rs->out.len - rs->off);
+	rs->off = rs->out.len;
 	rs->last_sent = sw_db_now();
 	pthread_cond_broadcast(&rs->cond);   /* room for the thread */
 	pthread_mutex_unlock(&rs->mu);
-	return (ssize_t)n;
+	return over;
 }
 
-static void run_free(void *cls)
+static void run_free(void *ctx)
 {
-	struct run_stream *rs = cls;
+	struct run_stream *rs = ctx;
 	struct timespec until;
 
 	pthread_mutex_lock(&rs->mu);
@@ -304,10 +303,10 @@ enum MHD_Result sw_api_tasks_run(struct sw_server *s, struct MHD_Connection *c, 
 			     const struct sw_buf *body, const char *user, unsigned *status)
 {
 	struct run_stream *rs = NULL;
+	struct sw_stream_body response;
 	struct sw_buf summary = SW_BUF_INIT;
 	json_t *in = NULL, *cmd, *env, *v, *envlist = NULL;
 	const char *process, *k;
-	struct MHD_Response *res;
 	pthread_t thread;
 	enum MHD_Result r;
 	size_t i, bytes = 0;
@@ -320,31 +319,31 @@ enum MHD_Result sw_api_tasks_run(struct sw_server *s, struct MHD_Connection *c, 
 	if (!json_is_object(in) || !json_is_array(cmd) || !json_array_size(cmd) ||
 	    json_array_size(cmd) > MAX_COMMAND_ARGS || (env && !json_is_object(env)) ||
 	    (json_object_get(in, "process") && !process)) {
-		r = sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status,
+		r = sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status,
 					 "want {\"command\": [\"CMD\", \"ARG\"...], \"process\": \"web\", \"env\": {\"K\": \"V\"}}");
 		goto cleanup;
 	}
 	json_array_foreach(cmd, i, v) {
 		if (!json_is_string(v) || (bytes += strlen(json_string_value(v))) > MAX_COMMAND_BYTES) {
-			r = sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "command: want strings, at most %d bytes",
+			r = sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status, "command: want strings, at most %d bytes",
 						 MAX_COMMAND_BYTES);
 			goto cleanup;
 		}
 	}
 	envlist = json_array();
 	if (json_object_size(env) > MAX_ENV) {
-		r = sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "env: at most %d variables", MAX_ENV);
+		r = sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status, "env: at most %d variables", MAX_ENV);
 		goto cleanup;
 	}
 	json_object_foreach(env, k, v) {
 		if (!env_name_ok(k) || !json_is_string(v) || strlen(json_string_value(v)) > MAX_COMMAND_BYTES) {
-			r = sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "env: '%.60s' is not NAME=value", k);
+			r = sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status, "env: '%.60s' is not NAME=value", k);
 			goto cleanup;
 		}
 		json_array_append_new(envlist, json_pack("{s:s,s:O}", "name", k, "value", v));
 	}
 	if (process && (strlen(process) > 30 || strspn(process, "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(process))) {
-		r = sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "process: not a process name");
+		r = sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status, "process: not a process name");
 		goto cleanup;
 	}
 	rs = xcalloc(1, sizeof(*rs));
@@ -355,11 +354,11 @@ enum MHD_Result sw_api_tasks_run(struct sw_server *s, struct MHD_Connection *c, 
 	rs->run = (struct sw_oneoff)SW_ONEOFF_INIT;
 	sw_cancel_init(&rs->gone);
 	if (sw_releaser_env(&rs->e, s->db, app, &rs->gone) < 0) {
-		r = sw_server_json_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, status, "%s", sw_error_last());
+		r = sw_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, status, "%s", sw_error_last());
 		goto cleanup;
 	}
 	if ((ret = sw_oneoff_plan(s->db, app, process, &rs->run)) < 0) {
-		r = sw_server_json_error(c, ret == SW_EEXISTS ? MHD_HTTP_CONFLICT : ret == SW_ENOTFOUND ? MHD_HTTP_NOT_FOUND
+		r = sw_reply_error(c, ret == SW_EEXISTS ? MHD_HTTP_CONFLICT : ret == SW_ENOTFOUND ? MHD_HTTP_NOT_FOUND
 					 : MHD_HTTP_INTERNAL_SERVER_ERROR, status, "%s", sw_error_last());
 		goto cleanup;
 	}
@@ -370,11 +369,6 @@ enum MHD_Result sw_api_tasks_run(struct sw_server *s, struct MHD_Connection *c, 
 	rs->command = json_incref(cmd);
 	rs->env = json_array_size(envlist) ? json_incref(envlist) : NULL;
 	rs->last_sent = sw_db_now();
-	res = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, run_reader, rs, run_free);
-	if (!res) {
-		r = MHD_NO;
-		goto cleanup;
-	}
 	rs->refs = 2;   /* the response's and the thread's */
 	if (pthread_create(&thread, NULL, run_thread, rs) != 0) {
 		rs->refs = 1;
@@ -386,13 +380,11 @@ enum MHD_Result sw_api_tasks_run(struct sw_server *s, struct MHD_Connection *c, 
 	} else {
 		pthread_detach(thread);
 	}
-	MHD_add_response_header(res, "Content-Type", "application/x-ndjson");
-	MHD_add_response_header(res, "Cache-Control", "no-store");
-	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, 0);
-	r = MHD_queue_response(c, MHD_HTTP_OK, res);
-	*status = MHD_HTTP_OK;
-	MHD_destroy_response(res);   /* run_free() comes when the response is done with */
+	response.fill = fill_run;
+	response.done = run_free;   /* drops the response's reference */
+	response.ctx = rs;
 	rs = NULL;
+	r = sw_stream_reply(c, MHD_HTTP_OK, NULL, 0, &response, status);
 cleanup:
 	if (rs)
 		run_unref(rs);

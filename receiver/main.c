@@ -22,7 +22,7 @@
 #include "receiver/job.h"
 #include "releaser/releaser.h"
 #include "receiver/server.h"
-#include "receiver/reviews.h"
+#include "receiver/review_apps.h"
 #include "receiver/webhook.h"
 #include "common/event.h"
 #include "common/buf.h"
@@ -175,7 +175,7 @@ static int serve(const struct sw_config *cfg, sqlite3 *db)
 		return die("listen");
 	}
 	/* review apps (issue 8): the idle sweep */
-	if (sw_reviews_start(&srv) < 0)
+	if (sw_review_apps_start(&srv) < 0)
 		sw_log_warn("review apps: %s (idle review apps are kept)", sw_error_last());
 	sw_log_info("slipwayd listening on %s:%d (SLIPWAY_HOME=%s, registry %s, %d builds at once)",
 		    cfg->listen, cfg->port, cfg->home, cfg->registry, cfg->max_builds);
@@ -183,7 +183,7 @@ static int serve(const struct sw_config *cfg, sqlite3 *db)
 		sw_log_info("SIGHUP ignored");
 	sw_log_info("signal %d: stopping (running builds get %d s)", sig, SHUTDOWN_GRACE_SECS);
 	sw_server_quiesce(&srv);
-	sw_reviews_stop();   /* review apps (issue 8) */
+	sw_review_apps_stop();   /* review apps (issue 8) */
 	sw_jobs_shutdown(jobs, SHUTDOWN_GRACE_SECS);
 	sw_releaser_stop();
 	sw_webhooks_stop(hooks);   /* ops (issue 7) */

@@ -7,7 +7,7 @@
 #include <openssl/rand.h>
 
 #include "receiver/webhook.h"
-#include "receiver/api.h"
+#include "receiver/reply.h"
 #include "receiver/auth.h"
 #include "receiver/db.h"
 #include "common/error.h"
@@ -126,7 +126,7 @@ static json_t *hook_json(sqlite3 *db, sqlite3_stmt *st)
 	json_object_set_new(o, "url", text_or_null(st, 2));
 	json_object_set_new(o, "events", text_or_null(st, 3));
 	json_object_set_new(o, "created_by", text_or_null(st, 4));
-	json_object_set_new(o, "created_at", sw_api_iso_time(st, 5));
+	json_object_set_new(o, "created_at", sw_reply_iso_time(st, 5));
 	if (sw_store_prepare(db, &d, "SELECT status, response_code, finished_at FROM deliveries"
 			     " WHERE webhook = ? AND status != 'pending' ORDER BY id DESC LIMIT 1") == 0) {
 		sqlite3_bind_int64(d, 1, sqlite3_column_int64(st, 0));
@@ -136,7 +136,7 @@ static json_t *hook_json(sqlite3 *db, sqlite3_stmt *st)
 			json_object_set_new(last, "status", text_or_null(d, 0));
 			json_object_set_new(last, "response_code", sqlite3_column_type(d, 1) == SQLITE_NULL ? json_null()
 						 : json_integer(sqlite3_column_int(d, 1)));
-			json_object_set_new(last, "at", sw_api_iso_time(d, 2));
+			json_object_set_new(last, "at", sw_reply_iso_time(d, 2));
 		}
 		sqlite3_finalize(d);
 	}
@@ -298,9 +298,9 @@ int sw_webhook_deliveries(sqlite3 *db, const char *app, long long webhook, int l
 		json_object_set_new(o, "error", text_or_null(st, 8));
 		json_object_set_new(o, "duration", sqlite3_column_type(st, 9) == SQLITE_NULL ? json_null()
 					   : json_real(sqlite3_column_double(st, 9)));
-		json_object_set_new(o, "created_at", sw_api_iso_time(st, 10));
-		json_object_set_new(o, "finished_at", sw_api_iso_time(st, 11));
-		json_object_set_new(o, "next_attempt_at", status && !strcmp(status, "pending") ? sw_api_iso_time(st, 12)
+		json_object_set_new(o, "created_at", sw_reply_iso_time(st, 10));
+		json_object_set_new(o, "finished_at", sw_reply_iso_time(st, 11));
+		json_object_set_new(o, "next_attempt_at", status && !strcmp(status, "pending") ? sw_reply_iso_time(st, 12)
 					   : json_null());
 		json_array_append_new(list, o);
 	}

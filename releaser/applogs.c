@@ -16,7 +16,7 @@ static const char *str(const json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
-static void iso_ms(long long ms, struct sw_buf *out)
+void sw_applogs_time(long long ms, struct sw_buf *out)
 {
 	char tmp[32];
 	struct tm tm;
@@ -130,7 +130,7 @@ int sw_applogs_read(const struct sw_runenv *e, struct sw_applogs *l, long long f
 			sw_buf_reset(&msg);
 			sw_buf_add(&msg, m, n > MAX_MESSAGE ? MAX_MESSAGE : n);
 			sw_buf_reset(&ts);
-			iso_ms(t, &ts);
+			sw_applogs_time(t, &ts);
 			sw_buf_reset(&rel);
 			if (version)
 				sw_buf_addf(&rel, "v%d", version);

@@ -1,5 +1,5 @@
-#ifndef SW_RELEASES_H
-#define SW_RELEASES_H
+#ifndef SW_API_RELEASES_H
+#define SW_API_RELEASES_H
 
 #include <jansson.h>
 #include <microhttpd.h>
@@ -8,9 +8,9 @@
 #include "receiver/server.h"
 
 /*
- * The release endpoints of the JSON API (the releaser's, issue 6), authenticated like
- * the rest of /api/v1 (api.c dispatches here after checking the token; user is the
- * token's name, recorded as who made a release):
+ * The releaser's endpoints of the JSON API, authenticated like the rest of /api/v1
+ * (routes.c hands them over after checking the token; user is the token's name,
+ * recorded as who made a release):
  *   GET  /api/v1/apps/<app>/releases           {"releases": [release...]}   newest first, 100
  *   GET  /api/v1/apps/<app>/releases/<N|vN>    release
  *   GET  /api/v1/apps/<app>/config             {"version": N, "config": {...}}
@@ -24,23 +24,22 @@
  * "reason", "rollback_of", "rolled_back_to", "tagged"} (times: seconds since the epoch).
  * The POSTs answer application/x-ndjson as the command runs (releaser/command.h):
  * {"job": ID} first, then {"line": "..."}..., {} keepalives, and a last {"status":
- * "live"|"unchanged"|"failed", "version": N, "reason": ..., "job": ID}. ops (issue 7):
- * the command is a job (receiver/job.h): its first line names ID, `builds:log --follow
- * ID` re-attaches to it, `builds:cancel ID` stops it, and it goes on if the client hangs
- * up.
+ * "live"|"unchanged"|"failed", "version": N, "reason": ..., "job": ID}. The command is
+ * a job (receiver/job.h): its first line names ID, `builds:log --follow ID` re-attaches
+ * to it, `builds:cancel ID` stops it, and it goes on if the client hangs up.
  */
 
-/* 1 when url (under /api/v1/) is one of the above, so api.c hands it over. */
-int sw_releases_match(const char *url);
+/* 1 when url (under /api/v1/) is one of the above, so routes.c hands it over. */
+int sw_api_releases_match(const char *url);
 
-enum MHD_Result sw_releases_handle(struct sw_server *s, struct MHD_Connection *c, const char *url,
+enum MHD_Result sw_api_releases_handle(struct sw_server *s, struct MHD_Connection *c, const char *url,
 				   const char *method, const struct sw_buf *body, const char *user, unsigned *status);
 
 /*
- * review apps (issue 8): start a command request ({"command": "config", "set": {...}}, as
- * releaser/command.h takes it; borrowed) on app and stream it as the POSTs above do.
+ * Start a command request ({"command": "config", "set": {...}}, as releaser/command.h
+ * takes it; borrowed) on app and stream it as the POSTs above do (review:sync-config too).
  */
-enum MHD_Result sw_releases_command(struct sw_server *s, struct MHD_Connection *c, const char *app,
+enum MHD_Result sw_api_releases_command(struct sw_server *s, struct MHD_Connection *c, const char *app,
 				    const json_t *req, const char *user, unsigned *status);
 
 #endif

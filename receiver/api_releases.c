@@ -1,11 +1,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "receiver/releases.h"
-#include "receiver/api.h"
+#include "receiver/api_releases.h"
 #include "receiver/app.h"
 #include "receiver/job.h"
-#include "receiver/reviews.h"
+#include "receiver/reply.h"
+#include "receiver/review_apps.h"
+#include "receiver/stream.h"
 #include "releaser/releaser.h"
 #include "releaser/release.h"
 #include "releaser/review.h"
@@ -35,7 +36,7 @@ static int split(const char *url, struct sw_buf *app, struct sw_buf *what, struc
 	return 0;
 }
 
-int sw_releases_match(const char *url)
+int sw_api_releases_match(const char *url)
 {
 	struct sw_buf app = SW_BUF_INIT, what = SW_BUF_INIT, rest = SW_BUF_INIT;
 	int m = 0;
@@ -50,48 +51,36 @@ int sw_releases_match(const char *url)
 	return m;
 }
 
+/* o (a new reference), or a 500 with the error slot's line when it is NULL. */
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, json_t *o, unsigned *status)
 {
-	char *text;
-	struct sw_buf b = SW_BUF_INIT;
-	enum MHD_Result r;
 	if (!o)
-		return sw_server_json_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, status, "%s", sw_error_last());
-	text = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	sw_buf_addf(&b, "%s\n", text ? text : "{}");
-	free(text);
-	r = sw_server_reply(c, code, "application/json", b.ptr, b.len, status);
-	sw_buf_release(&b);
-	return r;
+		return sw_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, status, "%s", sw_error_last());
+	return sw_reply_json(c, code, o, status);
 }
 
 /*
- * ops (issue 7): a command runs as a job (receiver/job.h); its answer follows the job's
- * log, each line as {"line": ...}, then the verdict from the job's record.
+ * A command runs as a job (receiver/job.h); its answer follows the job's log, each line
+ * as {"line": ...}, then the verdict from the job's record.
  */
 struct stream {
 	struct sw_jobs *jobs;
 	long id;
 	struct sw_job_follow *f;
 	struct sw_lines lines;
-	struct sw_buf out;      /* JSON lines not sent yet */
-	size_t off;
-	int over;               /* the verdict is in out */
+	struct sw_buf *out;     /* while fill_command() runs: where lines go */
+	int started;            /* {"job": id} went out */
 };
 
 static int stream_line(void *ctx, const char *line, size_t len)
 {
 	struct stream *st = ctx;
-	struct sw_buf clean = SW_BUF_INIT;
-	sw_api_utf8_clean(&clean, line, len);
-	sw_api_json_line(&st->out, json_pack("{s:s}", "line", clean.ptr));
-	sw_buf_release(&clean);
+	sw_reply_text_line(st->out, line, len);
 	return 0;
 }
 
 /* The last line: {"status": "live"|"unchanged"|"failed", "version": N, "reason": ..., "job": id}. */
-static void add_verdict(struct stream *st)
+static void add_verdict(struct stream *st, struct sw_buf *out)
 {
 	struct sw_buf status = SW_BUF_INIT, reason = SW_BUF_INIT;
 	int version = 0;
@@ -101,57 +90,49 @@ static void add_verdict(struct stream *st)
 		sw_buf_adds(&reason, sw_error_last());
 	}
 	if (!strcmp(status.ptr, "succeeded") && version)
-		sw_api_json_line(&st->out, json_pack("{s:s, s:i, s:I}", "status", "live", "version", version, "job",
-					     (json_int_t)st->id));
+		sw_reply_json_line(out, json_pack("{s:s, s:i, s:I}", "status", "live", "version", version, "job",
+						  (json_int_t)st->id));
 	else if (!strcmp(status.ptr, "succeeded"))
-		sw_api_json_line(&st->out, json_pack("{s:s, s:I}", "status", "unchanged", "job", (json_int_t)st->id));
+		sw_reply_json_line(out, json_pack("{s:s, s:I}", "status", "unchanged", "job", (json_int_t)st->id));
 	else
-		sw_api_json_line(&st->out, json_pack("{s:s, s:i, s:s, s:I}", "status", "failed", "version", version, "reason",
-					     reason.len ? reason.ptr : "slipwayd is stopping: the rollout resumes when it"
-					     " starts again", "job", (json_int_t)st->id));
+		sw_reply_json_line(out, json_pack("{s:s, s:i, s:s, s:I}", "status", "failed", "version", version, "reason",
+						  reason.len ? reason.ptr : "slipwayd is stopping: the rollout resumes when it"
+						  " starts again", "job", (json_int_t)st->id));
 	sw_buf_release(&status);
 	sw_buf_release(&reason);
 }
 
-static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+static int fill_command(void *ctx, struct sw_buf *out)
 {
-	struct stream *st = cls;
+	struct stream *st = ctx;
 	char chunk[4096];
-	size_t n;
+	ssize_t r;
 
-	(void)pos;
-	while (st->off >= st->out.len) {
-		ssize_t r;
-		sw_buf_reset(&st->out);
-		st->off = 0;
-		if (st->over)
-			return MHD_CONTENT_READER_END_OF_STREAM;
-		r = sw_job_follow_read(st->f, chunk, sizeof(chunk), KEEPALIVE_MS);
-		if (r == SW_ETIMEOUT) {
-			sw_buf_adds(&st->out, "{}\n");
-		} else if (r > 0) {
-			sw_lines_feed(&st->lines, chunk, (size_t)r);
-		} else {
-			/* the job ended (or slipwayd stops, or the log cannot be read) */
-			sw_lines_finish(&st->lines);
-			add_verdict(st);
-			st->over = 1;
-		}
+	if (!st->started) {   /* clients that know it get the id first */
+		st->started = 1;
+		sw_reply_json_line(out, json_pack("{s:I}", "job", (json_int_t)st->id));
+		return 0;
 	}
-	n = st->out.len - st->off;
-	if (n > max)
-		n = max;
-	memcpy(buf, st->out.ptr + st->off, n);
-	st->off += n;
-	return (ssize_t)n;
+	st->out = out;
+	r = sw_job_follow_read(st->f, chunk, sizeof(chunk), KEEPALIVE_MS);
+	if (r == SW_ETIMEOUT) {
+		sw_buf_adds(out, "{}\n");
+	} else if (r > 0) {
+		sw_lines_feed(&st->lines, chunk, (size_t)r);
+	} else {
+		/* the job ended (or slipwayd stops, or the log cannot be read) */
+		sw_lines_finish(&st->lines);
+		add_verdict(st, out);
+		return 1;
+	}
+	return 0;
 }
 
-static void stream_free(void *cls)
+static void stream_free(void *ctx)
 {
-	struct stream *st = cls;
+	struct stream *st = ctx;
 	sw_job_follow_free(st->f);
 	sw_lines_release(&st->lines);
-	sw_buf_release(&st->out);
 	free(st);
 }
 
@@ -164,55 +145,43 @@ static enum MHD_Result run_command(struct sw_server *s, struct MHD_Connection *c
 
 	if (!json_is_object(req)) {
 		json_decref(req);
-		return sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "want a JSON object");
+		return sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status, "want a JSON object");
 	}
 	json_object_set_new(req, "command", json_string(command));
-	r = sw_releases_command(s, c, app, req, user, status);
+	r = sw_api_releases_command(s, c, app, req, user, status);
 	json_decref(req);
 	return r;
 }
 
-/* review apps (issue 8): run_command's second half, for review:sync-config too */
-enum MHD_Result sw_releases_command(struct sw_server *s, struct MHD_Connection *c, const char *app,
-				    const json_t *req, const char *user, unsigned *status)
+enum MHD_Result sw_api_releases_command(struct sw_server *s, struct MHD_Connection *c, const char *app,
+					const json_t *req, const char *user, unsigned *status)
 {
+	struct sw_stream_body body;
 	struct stream *st;
-	struct MHD_Response *res;
-	enum MHD_Result r;
 	long id;
 
-	/* ops (issue 7): a job of app, cancelled and followed by its id like a build */
+	/* a job of app, cancelled and followed by its id like a build */
 	id = sw_jobs_start_command(s->jobs, app, req, user);
 	if (id < 0)
-		return sw_server_json_error(c, id == SW_EUNAVAIL ? MHD_HTTP_SERVICE_UNAVAILABLE
-					    : id == SW_EEXISTS ? MHD_HTTP_CONFLICT
-					    : id == SW_EINVAL ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_INTERNAL_SERVER_ERROR,
-					    status, "%s", sw_error_last());
+		return sw_reply_error(c, id == SW_EUNAVAIL ? MHD_HTTP_SERVICE_UNAVAILABLE
+				      : id == SW_EEXISTS ? MHD_HTTP_CONFLICT
+				      : id == SW_EINVAL ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_INTERNAL_SERVER_ERROR,
+				      status, "%s", sw_error_last());
 	st = xcalloc(1, sizeof(*st));
 	st->jobs = s->jobs;
 	st->id = id;
 	st->lines = (struct sw_lines)SW_LINES_INIT(stream_line, st, LINE_MAX_BYTES);
-	sw_buf_init(&st->out, 0);
 	if (sw_job_follow_open(s->jobs, id, 1, &st->f) < 0) {
 		stream_free(st);
-		return sw_server_json_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, status, "%s", sw_error_last());
+		return sw_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, status, "%s", sw_error_last());
 	}
-	sw_api_json_line(&st->out, json_pack("{s:I}", "job", (json_int_t)id));   /* clients that know it get the id first */
-	res = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_reader, st, stream_free);
-	if (!res) {
-		stream_free(st);
-		return MHD_NO;
-	}
-	MHD_add_response_header(res, "Content-Type", "application/x-ndjson");
-	MHD_add_response_header(res, "Cache-Control", "no-store");
-	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, 0);
-	r = MHD_queue_response(c, MHD_HTTP_OK, res);
-	*status = MHD_HTTP_OK;
-	MHD_destroy_response(res);
-	return r;
+	body.fill = fill_command;
+	body.done = stream_free;
+	body.ctx = st;
+	return sw_stream_reply(c, MHD_HTTP_OK, NULL, 0, &body, status);
 }
 
-enum MHD_Result sw_releases_handle(struct sw_server *s, struct MHD_Connection *c, const char *url,
+enum MHD_Result sw_api_releases_handle(struct sw_server *s, struct MHD_Connection *c, const char *url,
 				   const char *method, const struct sw_buf *body, const char *user, unsigned *status)
 {
 	struct sw_buf app = SW_BUF_INIT, what = SW_BUF_INIT, rest = SW_BUF_INIT;
@@ -221,23 +190,23 @@ enum MHD_Result sw_releases_handle(struct sw_server *s, struct MHD_Connection *c
 
 	if (!strcmp(url, "/api/v1/doctor")) {
 		if (!get)
-			return sw_server_json_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, status, "method not allowed");
+			return sw_reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, status, "method not allowed");
 		return reply(c, MHD_HTTP_OK, sw_releaser_doctor(), status);
 	}
 	split(url, &app, &what, &rest);
-	/* review apps (issue 8): longer names, and no repository of their own */
+	/* review apps have longer names, and no repository of their own */
 	if (!sw_app_ref_valid(app.ptr)) {
-		r = sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status,
+		r = sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status,
 					 "invalid app name (want 3-30 of a-z, 0-9, '-', starting with a letter)");
 		goto cleanup;
 	}
-	if (!sw_app_exists(s->cfg, app.ptr) && !sw_reviews_is_review(s->db, app.ptr, NULL)) {
-		r = sw_server_json_error(c, MHD_HTTP_NOT_FOUND, status, "no such app: %s", app.ptr);
+	if (!sw_app_exists(s->cfg, app.ptr) && !sw_review_apps_is_review(s->db, app.ptr, NULL)) {
+		r = sw_reply_error(c, MHD_HTTP_NOT_FOUND, status, "no such app: %s", app.ptr);
 		goto cleanup;
 	}
 	if (!strcmp(what.ptr, "releases") && get && !rest.len) {
 		json_t *list = sw_release_list_json(s->db, app.ptr, 100);
-		sw_review_retire_json(s->db, app.ptr, list);   /* review apps (issue 8): destroyed ones' are retired */
+		sw_review_retire_json(s->db, app.ptr, list);   /* a destroyed review app's are retired */
 		r = reply(c, MHD_HTTP_OK, list, status);
 	} else if (!strcmp(what.ptr, "releases") && get && !strchr(rest.ptr, '/')) {
 		const char *v = rest.ptr[0] == 'v' ? rest.ptr + 1 : rest.ptr;
@@ -245,7 +214,7 @@ enum MHD_Result sw_releases_handle(struct sw_server *s, struct MHD_Connection *c
 		long n = strtol(v, &end, 10);
 		struct sw_release rel;
 		if (!*v || !end || *end || n <= 0 || n > 1000000000) {
-			r = sw_server_json_error(c, MHD_HTTP_NOT_FOUND, status, "no such release: %.40s", rest.ptr);
+			r = sw_reply_error(c, MHD_HTTP_NOT_FOUND, status, "no such release: %.40s", rest.ptr);
 			goto cleanup;
 		}
 		sw_release_init(&rel);
@@ -254,7 +223,7 @@ enum MHD_Result sw_releases_handle(struct sw_server *s, struct MHD_Connection *c
 			sw_review_retire_json(s->db, app.ptr, one);
 			r = reply(c, MHD_HTTP_OK, one, status);
 		} else {
-			r = sw_server_json_error(c, sw_error_last_code() == SW_ENOTFOUND ? MHD_HTTP_NOT_FOUND
+			r = sw_reply_error(c, sw_error_last_code() == SW_ENOTFOUND ? MHD_HTTP_NOT_FOUND
 							: MHD_HTTP_INTERNAL_SERVER_ERROR, status, "%s", sw_error_last());
 		}
 		sw_release_release(&rel);
@@ -264,10 +233,10 @@ enum MHD_Result sw_releases_handle(struct sw_server *s, struct MHD_Connection *c
 		   post && !rest.len) {
 		r = run_command(s, c, app.ptr, what.ptr, body, user, status);
 	} else if (get || post) {
-		r = sw_server_json_error(c, rest.len ? MHD_HTTP_NOT_FOUND : MHD_HTTP_METHOD_NOT_ALLOWED, status,
+		r = sw_reply_error(c, rest.len ? MHD_HTTP_NOT_FOUND : MHD_HTTP_METHOD_NOT_ALLOWED, status,
 					 rest.len ? "not found" : "method not allowed");
 	} else {
-		r = sw_server_json_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, status, "method not allowed");
+		r = sw_reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, status, "method not allowed");
 	}
 cleanup:
 	sw_buf_release(&app);

@@ -6,12 +6,10 @@
 #include <unistd.h>
 #include <jansson.h>
 
-#include "receiver/reviews.h"
-#include "receiver/api.h"
+#include "receiver/review_apps.h"
 #include "receiver/app.h"
 #include "receiver/db.h"
-#include "receiver/ops.h"
-#include "receiver/releases.h"
+#include "receiver/reply.h"
 #include "releaser/release.h"
 #include "releaser/releaser.h"
 #include "releaser/review.h"
@@ -30,37 +28,13 @@
 /* Creating review apps: the limit check and the name choice happen one at a time. */
 static pthread_mutex_t create_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const char *apps_url(void)
+const char *sw_review_apps_url(void)
 {
 	const struct sw_settings *st = sw_releaser_settings();
 	return st ? st->apps_url : NULL;
 }
 
-/* ---- answers to the hook (ndjson, api.h's protocol) ------------------------------ */
-
-static void add_line(struct sw_buf *out, json_t *o)
-{
-	char *text = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	if (text) {
-		sw_buf_adds(out, text);
-		sw_buf_addch(out, '\n');
-		free(text);
-	}
-}
-
-/* A JSON string of s (bytes that are not UTF-8 become '?'). */
-static json_t *jstr(const char *s)
-{
-	struct sw_buf b = SW_BUF_INIT;
-	json_t *j = json_string(s);
-	if (j)
-		return j;
-	sw_api_utf8_clean(&b, s, strlen(s));
-	j = json_string(b.ptr);
-	sw_buf_release(&b);
-	return j;
-}
+/* ---- answers to the hook (ndjson, hook_jobs.h's protocol) ------------------------------ */
 
 /* lines (one a line) then the verdict: succeeded when reason is NULL, else failed. */
 static enum MHD_Result answer(struct MHD_Connection *c, const char *lines, const char *reason, unsigned *status)
@@ -71,17 +45,18 @@ static enum MHD_Result answer(struct MHD_Connection *c, const char *lines, const
 
 	while (p && *p) {
 		const char *nl = strchr(p, '\n');
-		struct sw_buf one = SW_BUF_INIT;
-		sw_buf_add(&one, p, nl ? (size_t)(nl - p) : strlen(p));
-		add_line(&out, json_pack("{s:o}", "line", jstr(one.ptr)));
-		sw_buf_release(&one);
+		sw_reply_text_line(&out, p, nl ? (size_t)(nl - p) : strlen(p));
 		p = nl ? nl + 1 : NULL;
 	}
-	if (reason)
-		add_line(&out, json_pack("{s:s, s:o}", "status", "failed", "reason", jstr(reason)));
-	else
-		add_line(&out, json_pack("{s:s}", "status", "succeeded"));
-	r = sw_server_reply(c, MHD_HTTP_OK, "application/x-ndjson", out.ptr, out.len, status);
+	if (reason) {
+		struct sw_buf clean = SW_BUF_INIT;
+		sw_reply_utf8_clean(&clean, reason, strlen(reason));
+		sw_reply_json_line(&out, json_pack("{s:s, s:s}", "status", "failed", "reason", clean.ptr));
+		sw_buf_release(&clean);
+	} else {
+		sw_reply_json_line(&out, json_pack("{s:s}", "status", "succeeded"));
+	}
+	r = sw_reply(c, MHD_HTTP_OK, "application/x-ndjson", out.ptr, out.len, status);
 	sw_buf_release(&out);
 	return r;
 }
@@ -92,14 +67,10 @@ static enum MHD_Result answer(struct MHD_Connection *c, const char *lines, const
 static int name_taken(struct sw_server *s, const char *name)
 {
 	struct sw_review rv = SW_REVIEW_INIT;
-	sqlite3_stmt *st = NULL;
 	int taken = sw_app_exists(s->cfg, name);
 
-	if (!taken && sw_store_prepare(s->db, &st, "SELECT 1 FROM apps WHERE name = ?") == 0) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-		taken = sqlite3_step(st) == SQLITE_ROW;
-		sqlite3_finalize(st);
-	}
+	if (!taken)
+		taken = sw_app_known(s->db, name) == 1;
 	if (!taken)
 		taken = sw_review_load(s->db, name, &rv) != SW_ENOTFOUND;
 	sw_review_release(&rv);
@@ -305,7 +276,7 @@ cleanup:
 
 /* ---- the hook's request ------------------------------------------------------------- */
 
-int sw_reviews_push(struct sw_server *s, struct MHD_Connection *c, struct sw_job_request *req, struct sw_buf *app,
+int sw_review_apps_push(struct sw_server *s, struct MHD_Connection *c, struct sw_job_request *req, struct sw_buf *app,
 		    struct sw_buf *say, enum MHD_Result *ret, unsigned *status)
 {
 	struct sw_review rv = SW_REVIEW_INIT;
@@ -314,7 +285,7 @@ int sw_reviews_push(struct sw_server *s, struct MHD_Connection *c, struct sw_job
 	int created = 0, r;
 
 	if (!branch) {
-		*ret = sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "not a branch: %.200s", req->ref);
+		*ret = sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status, "not a branch: %.200s", req->ref);
 		return 1;
 	}
 	if (!sw_releaser_enabled()) {
@@ -353,27 +324,16 @@ static int forget(struct sw_server *s, const char *app)
 		"DELETE FROM webhooks WHERE app = ?", "DELETE FROM events WHERE app = ?",
 		"DELETE FROM reviews WHERE app = ?", "DELETE FROM apps WHERE name = ?", NULL,
 	};
-	sqlite3_stmt *st = NULL;
-	struct sw_buf p = SW_BUF_INIT;
 	size_t i;
 	int ret = 0;
 
-	if (sw_store_prepare(s->db, &st, "SELECT id FROM builds WHERE app = ?") == 0) {
-		sqlite3_bind_text(st, 1, app, -1, SQLITE_TRANSIENT);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			sw_buf_reset(&p);
-			sw_buf_addf(&p, "%s/%lld.log", s->cfg->builds, (long long)sqlite3_column_int64(st, 0));
-			unlink(p.ptr);
-		}
-		sqlite3_finalize(st);
-	}
+	sw_app_remove_build_logs(s->cfg, s->db, app);
 	for (i = 0; sql[i] && ret == 0; i++)
 		ret = sw_store_exec_text(s->db, sql[i], app, "destroy") < 0 ? SW_ERROR : 0;
-	sw_buf_release(&p);
 	return ret;
 }
 
-int sw_reviews_destroy_parent(struct sw_server *s, const char *parent, const char *user, json_t *removed)
+int sw_review_apps_destroy_parent(struct sw_server *s, const char *parent, const char *user, json_t *removed)
 {
 	struct sw_strvec all = SW_STRVEC_INIT;
 	struct sw_buf note = SW_BUF_INIT;
@@ -410,7 +370,7 @@ cleanup:
 	return ret;
 }
 
-int sw_reviews_is_review(sqlite3 *db, const char *app, struct sw_buf *why)
+int sw_review_apps_is_review(sqlite3 *db, const char *app, struct sw_buf *why)
 {
 	struct sw_review rv = SW_REVIEW_INIT;
 	int is = sw_review_load(db, app, &rv) == 0;
@@ -421,7 +381,7 @@ int sw_reviews_is_review(sqlite3 *db, const char *app, struct sw_buf *why)
 	return is;
 }
 
-int sw_reviews_git_refusal(sqlite3 *db, const char *app, int receive, struct sw_buf *why)
+int sw_review_apps_git_refusal(sqlite3 *db, const char *app, int receive, struct sw_buf *why)
 {
 	struct sw_review rv = SW_REVIEW_INIT;
 	int is = sw_review_load(db, app, &rv) == 0;
@@ -434,178 +394,14 @@ int sw_reviews_git_refusal(sqlite3 *db, const char *app, int receive, struct sw_
 	return is;
 }
 
-void sw_reviews_app_json(sqlite3 *db, const char *app, json_t *o)
+void sw_review_apps_json(sqlite3 *db, const char *app, json_t *o)
 {
 	struct sw_review rv = SW_REVIEW_INIT;
 	if (sw_review_load(db, app, &rv) == 0)
-		json_object_set_new(o, "review", sw_review_to_json(&rv, apps_url()));
+		json_object_set_new(o, "review", sw_review_to_json(&rv, sw_review_apps_url()));
 	else
 		json_object_set_new(o, "review", json_null());
 	sw_review_release(&rv);
-}
-
-/* ---- the API -------------------------------------------------------------------------- */
-
-/* "/api/v1/apps/<app>/<rest>" → app and rest; -1 when url is not of that form. */
-static int split(const char *url, struct sw_buf *app, struct sw_buf *rest)
-{
-	const char *p, *slash;
-	if (strncmp(url, "/api/v1/apps/", 13))
-		return -1;
-	p = url + 13;
-	if (!(slash = strchr(p, '/')) || slash == p)
-		return -1;
-	sw_buf_add(app, p, (size_t)(slash - p));
-	sw_buf_adds(rest, slash + 1);
-	return 0;
-}
-
-int sw_reviews_match(const char *url, const char *method)
-{
-	struct sw_buf app = SW_BUF_INIT, rest = SW_BUF_INIT;
-	int m = 0;
-	(void)method;
-	if (split(url, &app, &rest) == 0)
-		m = !strcmp(rest.ptr, "reviews") || !strcmp(rest.ptr, "reviews/settings") || !strcmp(rest.ptr, "sync-config");
-	sw_buf_release(&app);
-	sw_buf_release(&rest);
-	return m;
-}
-
-static json_t *settings_json(sqlite3 *db, const char *app, json_t *reviews)
-{
-	int limit = 0;
-	long long idle = 0;
-	if (sw_review_settings(db, app, &limit, &idle) < 0) {
-		json_decref(reviews);
-		return NULL;
-	}
-	return json_pack("{s:s, s:i, s:I, s:o}", "app", app, "limit", limit, "idle_secs", (json_int_t)idle, "reviews",
-			 reviews ? reviews : json_array());
-}
-
-static enum MHD_Result list(struct sw_server *s, struct MHD_Connection *c, const char *app, unsigned *status)
-{
-	const char *all = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "all");
-	json_t *reviews = NULL;
-
-	if (sw_review_list(s->db, app, all && (!strcmp(all, "1") || !strcmp(all, "true")), apps_url(), &reviews) < 0) {
-		json_decref(reviews);
-		return sw_server_json_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, status, "%s", sw_error_last());
-	}
-	return sw_server_reply_json(c, MHD_HTTP_OK, settings_json(s->db, app, reviews), status);
-}
-
-static enum MHD_Result settings(struct sw_server *s, struct MHD_Connection *c, const char *app,
-				const struct sw_buf *body, const char *user, unsigned *status)
-{
-	json_t *in = body->len ? json_loadb(body->ptr, body->len, JSON_REJECT_DUPLICATES, NULL) : NULL;
-	json_t *lim, *idle, *reviews = NULL;
-	long long idle_secs = -1;
-	int limit = -1;
-	enum MHD_Result r;
-
-	if (!json_is_object(in)) {
-		r = sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "want {\"limit\": N, \"idle\": \"7d\"|\"off\"}");
-		goto cleanup;
-	}
-	lim = json_object_get(in, "limit");
-	idle = json_object_get(in, "idle");
-	if ((!lim && !idle) || json_object_size(in) != (size_t)(!!lim + !!idle)) {
-		r = sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "want {\"limit\": N, \"idle\": \"7d\"|\"off\"}");
-		goto cleanup;
-	}
-	if (lim && (!json_is_integer(lim) || json_integer_value(lim) < 0 || json_integer_value(lim) > 1000)) {
-		r = sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "limit: want 0 to 1000 review apps");
-		goto cleanup;
-	}
-	if (lim)
-		limit = (int)json_integer_value(lim);
-	if (idle && (!json_is_string(idle) || sw_review_parse_duration(json_string_value(idle), &idle_secs) < 0)) {
-		r = sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "idle: %s",
-					 json_is_string(idle) ? sw_error_last() : "want a duration like \"7d\", or \"off\"");
-		goto cleanup;
-	}
-	if (sw_review_settings_save(s->db, app, limit, idle ? idle_secs : -1) < 0 ||
-	    sw_review_list(s->db, app, 0, apps_url(), &reviews) < 0) {
-		json_decref(reviews);
-		r = sw_server_json_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, status, "%s", sw_error_last());
-		goto cleanup;
-	}
-	sw_log(SW_LOG_INFO, app, 0, "review app settings changed by %s", user);
-	r = sw_server_reply_json(c, MHD_HTTP_OK, settings_json(s->db, app, reviews), status);
-cleanup:
-	json_decref(in);
-	return r;
-}
-
-static enum MHD_Result sync_config(struct sw_server *s, struct MHD_Connection *c, const struct sw_review *rv,
-				   const char *user, unsigned *status)
-{
-	json_t *cfg = sw_release_config_json(s->db, rv->parent), *req;
-	enum MHD_Result r;
-
-	if (!cfg)
-		return sw_server_json_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, status, "%s", sw_error_last());
-	if (!json_object_size(json_object_get(cfg, "config"))) {
-		json_decref(cfg);
-		return sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "%s has no config vars to copy", rv->parent);
-	}
-	req = json_pack("{s:s, s:O}", "command", "config", "set", json_object_get(cfg, "config"));
-	json_decref(cfg);
-	r = sw_releases_command(s, c, rv->app, req, user, status);
-	json_decref(req);
-	return r;
-}
-
-enum MHD_Result sw_reviews_handle(struct sw_server *s, struct MHD_Connection *c, const char *url, const char *method,
-				  const struct sw_buf *body, const char *user, unsigned *status)
-{
-	struct sw_buf app = SW_BUF_INIT, rest = SW_BUF_INIT;
-	struct sw_review rv = SW_REVIEW_INIT;
-	enum MHD_Result r;
-	int is_review, get = !strcmp(method, "GET") || !strcmp(method, "HEAD"), post = !strcmp(method, "POST");
-
-	split(url, &app, &rest);
-	if (!sw_app_ref_valid(app.ptr)) {
-		r = sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status,
-					 "invalid app name (want 3-30 of a-z, 0-9, '-', starting with a letter)");
-		goto cleanup;
-	}
-	is_review = sw_review_load(s->db, app.ptr, &rv) == 0;
-	if (!is_review && !sw_app_exists(s->cfg, app.ptr)) {
-		r = sw_server_json_error(c, MHD_HTTP_NOT_FOUND, status, "no such app: %s", app.ptr);
-		goto cleanup;
-	}
-	if (!strcmp(rest.ptr, "sync-config")) {
-		if (!post)
-			r = sw_server_json_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, status, "method not allowed");
-		else if (!is_review)
-			r = sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "%s is not a review app: sync-config copies"
-						 " an app's config into one of its review apps (-a APP-BRANCH)", app.ptr);
-		else if (!rv.active)
-			r = sw_server_json_error(c, MHD_HTTP_CONFLICT, status, "review app %s was destroyed (%s)", app.ptr,
-						 rv.destroyed_reason ? rv.destroyed_reason : "");
-		else
-			r = sync_config(s, c, &rv, user, status);
-		goto cleanup;
-	}
-	if (is_review) {
-		r = sw_server_json_error(c, MHD_HTTP_BAD_REQUEST, status, "%s is a review app of %s: review apps are an"
-					 " app's own (use -a %s)", app.ptr, rv.parent, rv.parent);
-		goto cleanup;
-	}
-	if (!strcmp(rest.ptr, "reviews") && get)
-		r = list(s, c, app.ptr, status);
-	else if (!strcmp(rest.ptr, "reviews/settings") && post)
-		r = settings(s, c, app.ptr, body, user, status);
-	else
-		r = sw_server_json_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, status, "method not allowed");
-cleanup:
-	sw_review_release(&rv);
-	sw_buf_release(&app);
-	sw_buf_release(&rest);
-	return r;
 }
 
 /* ---- the idle sweep ------------------------------------------------------------------ */
@@ -685,7 +481,7 @@ static void *sweeper(void *arg)
 	return NULL;
 }
 
-int sw_reviews_start(struct sw_server *s)
+int sw_review_apps_start(struct sw_server *s)
 {
 	const char *v = getenv("SLIPWAY_REVIEW_SWEEP_SECS");
 	char *end = NULL;
@@ -703,7 +499,7 @@ int sw_reviews_start(struct sw_server *s)
 	return 0;
 }
 
-void sw_reviews_stop(void)
+void sw_review_apps_stop(void)
 {
 	if (!sweep.started)
 		return;

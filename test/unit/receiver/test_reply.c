@@ -5,13 +5,13 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "receiver/api.h"
+#include "receiver/reply.h"
 #include "common/banned.h"
 
 static void clean(const char *in, size_t n, const char *want)
 {
 	struct sw_buf b = SW_BUF_INIT;
-	sw_api_utf8_clean(&b, in, n);
+	sw_reply_utf8_clean(&b, in, n);
 	assert_string_equal(b.ptr, want);
 	sw_buf_release(&b);
 }
