@@ -3,7 +3,7 @@
 #include <time.h>
 
 #include "releaser/applogs.h"
-#include "releaser/deploy.h"
+#include "releaser/names.h"
 #include "common/error.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
@@ -32,7 +32,7 @@ void sw_applogs_init(struct sw_applogs *l, const struct sw_runenv *e, const char
 	struct sw_buf group = SW_BUF_INIT;
 
 	memset(l, 0, sizeof(*l));
-	sw_deploy_log_group(e, app, &group);
+	sw_names_log_group(e, app, &group);
 	l->group = sw_buf_detach(&group, NULL);
 	l->process = process ? xstrdup(process) : NULL;
 	l->release = release;

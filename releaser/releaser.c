@@ -10,6 +10,7 @@
 
 #include "releaser/releaser.h"
 #include "releaser/deploy.h"
+#include "releaser/golive.h"
 #include "releaser/doctor.h"
 #include "releaser/ecr.h"
 #include "releaser/manifest.h"
@@ -416,7 +417,7 @@ static int log_line(void *ctx, const char *line)
 static int resume_one(const struct sw_runenv *e, void *ctx)
 {
 	struct sw_release *r = ctx;
-	return sw_deploy_resume(e, r);
+	return sw_golive_resume(e, r);
 }
 
 static int collect(void *ctx, const struct sw_release *r)

@@ -4,7 +4,7 @@
 
 #include "releaser/teardown.h"
 #include "releaser/tasks.h"
-#include "releaser/deploy.h"
+#include "releaser/names.h"
 #include "releaser/route.h"
 #include "releaser/taskdef.h"
 #include "common/error.h"
@@ -96,13 +96,13 @@ static int services(const struct sw_runenv *e, const char *app, const struct sw_
 		if (!strcmp(procs->v[i], "release"))
 			continue;
 		sw_buf_reset(&name);
-		sw_deploy_service_name(app, procs->v[i], &name);
+		sw_names_service(app, procs->v[i], &name);
 		r = call(e, "ecs", "DescribeServices", json_pack("{s:s,s:[s],s:[s]}", "cluster", e->settings->cluster,
 								 "services", name.ptr, "include", "TAGS"), &resp);
 		svc = json_array_get(json_object_get(resp, "services"), 0);
 		if (r == 0 && svc && str(svc, "status") && strcmp(str(svc, "status"), "INACTIVE") &&
-		    sw_deploy_service_owned(svc, app, procs->v[i]) < 0) {
-			kept(e, app, "ECS service", name.ptr, sw_deploy_service_owner(svc), removed);
+		    sw_names_owned(svc, app, procs->v[i]) < 0) {
+			kept(e, app, "ECS service", name.ptr, sw_names_owner(svc), removed);
 			sw_strvec_push(foreign, procs->v[i]);
 		} else if (r == 0 && svc && str(svc, "status") && strcmp(str(svc, "status"), "INACTIVE")) {
 			r = call(e, "ecs", "UpdateService", json_pack("{s:s,s:s,s:i}", "cluster", e->settings->cluster,
@@ -138,7 +138,7 @@ static int family_owned(const struct sw_runenv *e, const char *app, const char *
 		r = !strcmp(code.ptr, "ClientException") || gone_code(code.ptr) ? 1 : r;
 		goto cleanup;
 	}
-	owner = sw_deploy_service_owner(resp);   /* DescribeTaskDefinition's "tags" are beside it */
+	owner = sw_names_owner(resp);   /* DescribeTaskDefinition's "tags" are beside it */
 	r = owner && !strcmp(owner, app);
 	if (!r)
 		kept(e, app, "task definitions", family, owner, removed);
@@ -346,7 +346,7 @@ static int log_group(const struct sw_runenv *e, const char *app, json_t *removed
 	struct sw_buf group = SW_BUF_INIT;
 	int r;
 
-	sw_deploy_log_group(e, app, &group);
+	sw_names_log_group(e, app, &group);
 	r = call(e, "logs", "DeleteLogGroup", json_pack("{s:s}", "logGroupName", group.ptr), NULL);
 	if (r == 0) {
 		struct sw_buf b = SW_BUF_INIT;

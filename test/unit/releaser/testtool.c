@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "releaser/deploy.h"
+#include "releaser/golive.h"
 #include "releaser/manifest.h"
 #include "common/aws/client.h"
 #include "common/buf.h"
@@ -76,7 +77,7 @@ static int resume_one(void *ctx, const struct sw_release *r)
 	if (sw_release_load(e->db, r->app, r->version, &copy) < 0)
 		return SW_ERROR;
 	e->app = copy.app;
-	ret = sw_deploy_resume(e, &copy);
+	ret = sw_golive_resume(e, &copy);
 	printf("resumed: %s v%d %s%s%s\n", copy.app, copy.version, sw_release_status_name(copy.status),
 	       ret < 0 ? " " : "", ret < 0 ? sw_error_last() : "");
 	sw_release_release(&copy);
