@@ -57,11 +57,11 @@ json_t *sw_api_builds_row(sqlite3_stmt *st)
 							      sqlite3_column_double(st, 12)));
 	else
 		json_object_set_new(o, "duration", json_null());
-	/* ops (issue 7) */
+	/* who pushed, who cancelled, and git push -o detach */
 	json_object_set_new(o, "pushed_by", text_or_null(st, 14));
 	json_object_set_new(o, "cancelled_by", text_or_null(st, 15));
 	json_object_set_new(o, "detached", json_boolean(sqlite3_column_int(st, 16)));
-	/* ops (issue 7): "build", or a release command's kind ("rollback", "config", "scale"),
+	/* "build", or a release command's kind ("rollback", "config", "scale"),
 	 * and the release it made (null: none) */
 	json_object_set_new(o, "kind", text_or_null(st, 17));
 	json_object_set_new(o, "release", sqlite3_column_type(st, 18) == SQLITE_NULL ? json_null()

@@ -35,7 +35,6 @@ int sw_app_name_valid(const char *name)
 	return i >= 3;
 }
 
-/* review apps (issue 8) */
 int sw_app_ref_valid(const char *name)
 {
 	size_t i;

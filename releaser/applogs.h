@@ -10,7 +10,7 @@
 
 /*
  * An app's output: the CloudWatch Logs group its task definitions write to
- * (deploy.h's log group; awslogs streams vN/PROCESS/TASK, taskdef.h), read with
+ * (names.h's log group; awslogs streams vN/PROCESS/TASK, taskdef.h), read with
  * FilterLogEvents page by page. Logs of failed and rolled-back releases stay in the
  * group: a release filter reaches them. slipwayd merges these lines with its own events
  * (receiver/api_logs.h).

@@ -88,7 +88,7 @@ static int rollback_to(const struct sw_runenv *e, const char *app, int target, i
 		ret = have_live;
 		goto cleanup;
 	}
-	/* review apps (issue 8): an earlier life's releases are retired, none runs any more */
+	/* a review app's releases of an earlier life are retired: none of them runs any more */
 	review = sw_review_load(e->db, app, &rv) == 0;
 	have_live = have_live == 0 && !(review && sw_review_retired(&rv, live.created_at));
 	if (!target) {
@@ -191,7 +191,7 @@ struct commit_match {
 	const char *commit;
 	int live_version;
 	int found;
-	double since;   /* review apps (issue 8): releases made before this are history */
+	double since;   /* a review app's releases made before this are history */
 };
 
 static int match_commit(void *ctx, const struct sw_release *r)
@@ -223,7 +223,7 @@ int sw_deploy_push(const struct sw_runenv *e, const struct sw_push *p, int *vers
 		ret = have;
 		goto cleanup;
 	}
-	/* review apps (issue 8): the first release after the review app was (re)created starts
+	/* a review app's first release after it was (re)created starts
 	 * from the config copied from its parent then; an earlier life's releases are history */
 	review = sw_review_load(e->db, p->app, &rv) == 0 && rv.active;
 	if (review && have && base.created_at < rv.created_at)

@@ -21,7 +21,7 @@
 #define PHASE_SERVICES "services"
 #define PHASE_ROLLBACK "rollback"
 
-/* ops (issue 7): the reason of a release a user cancelled starts so */
+/* the reason of a release a user cancelled starts so */
 #define CANCELLED_BY "cancelled by "
 
 static const char *str(const json_t *o, const char *k)
@@ -31,7 +31,7 @@ static const char *str(const json_t *o, const char *k)
 
 static void app_url(const struct sw_runenv *e, const char *app, struct sw_buf *out)
 {
-	/* review apps (issue 8): {app} is "<slug>.<parent>" for them (releaser/review.h) */
+	/* {app} is "<slug>.<parent>" for a review app (review.h) */
 	struct sw_buf label = SW_BUF_INIT;
 	sw_review_host_label(e->db, app, &label);
 	sw_review_url(e->settings->apps_url, label.ptr, out);
@@ -82,7 +82,7 @@ static void finish(const struct sw_runenv *e, struct sw_release *r, enum sw_rele
 		       sw_release_status_name(to), sw_error_last());
 	sw_log(SW_LOG_INFO, r->app, e->job, "v%d %s%s%s", r->version, sw_release_status_name(to),
 	       reason ? ": " : "", reason ? reason : "");
-	/* ops (issue 7): a release a user cancelled says so, by whom */
+	/* a release a user cancelled says so, by whom */
 	if (reason && !strncmp(reason, CANCELLED_BY, strlen(CANCELLED_BY)) && to != SW_RELEASE_LIVE) {
 		struct sw_buf who = SW_BUF_INIT;
 		const char *name = reason + strlen(CANCELLED_BY);
@@ -119,7 +119,7 @@ static int fail_unchanged(const struct sw_runenv *e, struct sw_release *r)
 }
 
 /*
- * ops (issue 7): 1 when the cancel flag is up because a user cancelled (not because
+ * 1 when the cancel token is up because a user cancelled (not because
  * slipwayd stops), with "cancelled by <who>" in why (reset first); 0 otherwise.
  */
 static int user_cancelled(const struct sw_runenv *e, struct sw_buf *why)
@@ -479,7 +479,7 @@ static int roll_back(const struct sw_runenv *e, struct sw_release *r, const stru
 	int ret;
 	struct sw_runenv shielded;
 
-	/* ops (issue 7): a rollback is what a user's cancel asks for: only a stop interrupts it */
+	/* a rollback is what a user's cancel asks for: only a stop interrupts it */
 	sw_runenv_shielded(e, &shielded);
 	e = &shielded;
 	sw_buf_adds(&why, reason);
@@ -604,7 +604,7 @@ static int conclude(const struct sw_runenv *e, struct sw_release *r, struct sw_r
 	int have, ret;
 
 	if (verdict == SW_ECANCEL && user_cancelled(e, &cancelled)) {
-		/* ops (issue 7): a user's cancel: back to the last live release, like a failure */
+		/* a user's cancel: back to the last live release, like a failure */
 		sw_runenv_report(e, "-----> v%d %s", r->version, cancelled.ptr);
 	} else if (verdict == SW_ECANCEL || verdict == SW_EAUTH) {
 		sw_buf_release(&cancelled);
@@ -642,7 +642,7 @@ static int run_services(const struct sw_runenv *e, struct sw_release *r, const s
 		sw_strvec_push(&procs, f->v[i].process);
 	if ((ret = existing_services(e, r->app, &procs, exists)) < 0) {
 		/* nothing changed yet (a read): the release failed, unless slipwayd stops or a
-		 * user cancelled (sw_deploy_release's cleanup decides those) */
+		 * user cancelled (sw_golive_release's cleanup decides those) */
 		if (ret != SW_ECANCEL)
 			ret = fail_unchanged(e, r);
 		sw_strvec_clear(&procs);
@@ -687,7 +687,7 @@ static int run_services(const struct sw_runenv *e, struct sw_release *r, const s
 		struct sw_buf why = SW_BUF_INIT;
 		struct sw_release prev;
 		int have;
-		if (ret == SW_ECANCEL && user_cancelled(e, &why))   /* ops (issue 7) */
+		if (ret == SW_ECANCEL && user_cancelled(e, &why))
 			sw_runenv_report(e, "-----> v%d %s", r->version, why.ptr);
 		else
 			sw_buf_adds(&why, sw_error_last());
@@ -736,7 +736,7 @@ static int run_release_phase(const struct sw_runenv *e, struct sw_release *r, co
 	ph.started_ctx = &sv;
 	ret = sw_phase_run(e, &ph);
 	if (ret == SW_ECANCEL && user_cancelled(e, &cancelled)) {
-		/* ops (issue 7): a user's cancel: the release task is stopped, no service changed */
+		/* a user's cancel: the release task is stopped, no service changed */
 		struct sw_runenv shielded;
 		sw_runenv_shielded(e, &shielded);
 		if (sw_phase_stop(&shielded, &ph, "slipway: the release was cancelled"))
@@ -804,7 +804,7 @@ failed_early:
 		ret = fail_unchanged(e, r);
 cleanup:
 	/*
-	 * ops (issue 7): a user's cancel before any service changed (task definitions, route,
+	 * A user's cancel before any service changed (task definitions, route,
 	 * between steps) fails the release here; once services changed, the paths above
 	 * rolled back. Only slipwayd stopping leaves it deploying, for the restart to resume.
 	 */

@@ -55,7 +55,6 @@ int sw_releaser_enabled(void)
 	return rel.enabled;
 }
 
-/* review apps (issue 8) */
 const struct sw_settings *sw_releaser_settings(void)
 {
 	return rel.enabled ? &rel.settings : NULL;
@@ -346,7 +345,7 @@ static int tag_visit(void *ctx, const struct sw_release *r)
 
 	if (r->status != SW_RELEASE_LIVE || r->tagged || !r->commit)
 		return 0;
-	/* review apps (issue 8): review/<slug>/vN in the parent's repository */
+	/* a review app's are review/<slug>/vN in its parent's repository */
 	sw_review_tag_place(tc->db, r->app, &repo_app, &prefix);
 	sw_buf_addf(&path, "%s/%s.git", tc->repos, repo_app.ptr);
 	sw_buf_release(&repo_app);

@@ -11,7 +11,7 @@
 /*
  * An app's ECS tasks as slipway shows and runs them, through the releaser's run
  * environment (runenv.h): task definitions come from the releases' records (release.h),
- * names from deploy.h and taskdef.h. Never under the app's release lock: a `ps` or a
+ * names from names.h and taskdef.h. Never under the app's release lock: a `ps` or a
  * `run` during a rollout is normal. slipwayd serves them as GET /api/v1/apps/<app>/ps and
  * POST /api/v1/apps/<app>/run (receiver/api_tasks.h).
  */

@@ -6,8 +6,8 @@
 #include "releaser/runenv.h"
 
 /*
- * `slipway apps:destroy`'s cloud side (issue 7): everything the releaser made for an
- * app, found by the releaser's own names (releaser/deploy.h, taskdef.h, route.h) and
+ * `slipway apps:destroy`'s cloud side: everything the releaser made for an app, found
+ * by the releaser's own names (names.h, taskdef.h, route.h) and
  * the releases' records, removed through its AWS calls (sw_runenv_call):
  *   - ECS services APP-PROCESS: scaled to 0 and deleted (force);
  *   - tasks still running in the app's families (one-off runs, a release phase): stopped;

@@ -130,7 +130,7 @@ cleanup:
 }
 
 /*
- * ops (issue 7): a running task of our deployment that was not there at the last poll,
+ * A running task of our deployment that was not there at the last poll,
  * while a crashed one is not yet accounted for, is ECS replacing it: event task.replaced.
  */
 static void report_replaced(const struct sw_runenv *e, struct sw_rollout_proc *p, const struct sw_watch *w,
