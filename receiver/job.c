@@ -15,24 +15,6 @@
 #include "common/xalloc.h"
 #include "common/banned.h"
 
-static double mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void deadline_after(struct timespec *ts, int ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 /* ---- the build deadline (SLIPWAY_BUILD_TIMEOUT) ---- */
 
 /*
@@ -48,7 +30,7 @@ static void *watchdog(void *arg)
 
 	pthread_mutex_lock(&j->mu);
 	while (!j->stopping) {
-		double now = mono_now(), next = 0;
+		double now = sw_job_clock(), next = 0;
 
 		for (job = j->head; job; job = job->next) {
 			if (job->build_deadline <= 0)
@@ -72,7 +54,7 @@ static void *watchdog(void *arg)
 			pthread_cond_wait(&j->deadlines, &j->mu);
 			continue;
 		}
-		deadline_after(&until, (int)((next - now) * 1000) + 1);
+		sw_job_deadline(&until, (int)((next - now) * 1000) + 1);
 		pthread_cond_timedwait(&j->deadlines, &j->mu, &until);
 	}
 	pthread_mutex_unlock(&j->mu);
@@ -456,7 +438,7 @@ void sw_jobs_shutdown(struct sw_jobs *j, int grace_secs)
 	pthread_cond_broadcast(&j->work);
 	pthread_cond_broadcast(&j->changed);
 	pthread_cond_broadcast(&j->deadlines);
-	deadline_after(&until, grace_secs * 1000);
+	sw_job_deadline(&until, grace_secs * 1000);
 	while (j->running > 0 || j->commands > 0)
 		if (pthread_cond_timedwait(&j->changed, &j->mu, &until) == ETIMEDOUT)
 			break;

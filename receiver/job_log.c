@@ -23,6 +23,24 @@ struct sw_job_follow {
 	int follow;
 };
 
+double sw_job_clock(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void sw_job_deadline(struct timespec *ts, int ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
 void sw_job_log_path(struct sw_buf *out, const struct sw_config *c, long id)
 {
 	sw_buf_reset(out);
@@ -134,16 +152,6 @@ void sw_job_unref_locked(struct job *job)
 	free(job);
 }
 
-static void deadline_after(struct timespec *ts, int ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
 
 int sw_job_follow_open(struct sw_jobs *j, long id, int follow, struct sw_job_follow **out)
 {
@@ -203,7 +211,7 @@ ssize_t sw_job_follow_read(struct sw_job_follow *f, char *buf, size_t n, int tim
 	struct timespec until;
 
 	if (timeout_ms >= 0)
-		deadline_after(&until, timeout_ms);
+		sw_job_deadline(&until, timeout_ms);
 	for (;;) {
 		ssize_t r = read(f->fd, buf, n);
 		int end = 0;

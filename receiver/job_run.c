@@ -51,18 +51,11 @@ static int report_release_line(void *ctx, const char *line)
 
 /* ---- the build deadline (SLIPWAY_BUILD_TIMEOUT) ---- */
 
-static double mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The image build + push of job starts (on): its deadline is set, for job.c's watchdog; or ends (off). */
 static void build_phase(struct sw_jobs *j, struct job *job, int on)
 {
 	pthread_mutex_lock(&j->mu);
-	job->build_deadline = on ? mono_now() + (double)j->cfg->build_timeout : 0;
+	job->build_deadline = on ? sw_job_clock() + (double)j->cfg->build_timeout : 0;
 	pthread_cond_broadcast(&j->deadlines);
 	pthread_mutex_unlock(&j->mu);
 }

@@ -284,24 +284,38 @@ cleanup:
 	return ret;
 }
 
+/* A config or scale change of app may be made (*version reset): not of a destroyed review app. */
+static int may_change(const struct sw_runenv *e, const char *app, int *version)
+{
+	if (version)
+		*version = 0;
+	/* a destroyed review app comes back by a push only */
+	return sw_review_check_active(e->db, app) < 0 ? SW_EINVAL : 0;
+}
+
+/* The release a change starts from (base_release()), or SW_EINVAL when app has none yet. */
+static int change_base(const struct sw_runenv *e, const char *app, struct sw_release *base)
+{
+	int have = base_release(e, app, base);
+	if (have < 0)
+		return have;
+	return have ? 0 : sw_error_code(SW_EINVAL, "%s has no release yet: push it first", app);
+}
+
 int sw_deploy_config(const struct sw_runenv *e, const char *app, int unset, const char *const *args,
 		     size_t nargs, const char *created_by, int *version)
 {
 	struct sw_release base, n;
 	struct sw_buf summary = SW_BUF_INIT;
 	json_t *config = NULL;
-	int have, ret;
+	int ret;
 
-	if (version)
-		*version = 0;
-	if (sw_review_check_active(e->db, app) < 0)   /* a destroyed review app comes back by a push only */
+	if (may_change(e, app, version) < 0)
 		return SW_EINVAL;
 	sw_release_init(&base);
 	sw_release_init(&n);
-	if ((have = base_release(e, app, &base)) <= 0) {
-		ret = have < 0 ? have : sw_error_code(SW_EINVAL, "%s has no release yet: push it first", app);
+	if ((ret = change_base(e, app, &base)) < 0)
 		goto cleanup;
-	}
 	config = json_deep_copy(base.config);
 	ret = unset ? sw_appconfig_unset(config, args, nargs, &summary)
 		    : sw_appconfig_set(config, args, nargs, &summary);
@@ -379,20 +393,16 @@ int sw_deploy_scale(const struct sw_runenv *e, const char *app, const char *cons
 	json_t *reuse = NULL;
 	const json_t *tds;
 	size_t i;
-	int have, ret;
+	int ret;
 
-	if (version)
-		*version = 0;
-	if (sw_review_check_active(e->db, app) < 0)   /* a destroyed review app comes back by a push only */
+	if (may_change(e, app, version) < 0)
 		return SW_EINVAL;
 	sw_release_init(&base);
 	sw_release_init(&n);
 	if ((ret = sw_formation_parse(&changes, args, nargs)) < 0)
 		goto cleanup;
-	if ((have = base_release(e, app, &base)) <= 0) {
-		ret = have < 0 ? have : sw_error_code(SW_EINVAL, "%s has no release yet: push it first", app);
+	if ((ret = change_base(e, app, &base)) < 0)
 		goto cleanup;
-	}
 	if (sw_formation_from_json(&before, base.formation) < 0 || sw_formation_from_json(&after, base.formation) < 0) {
 		ret = sw_error("v%d: stored formation is malformed", base.version);
 		goto cleanup;

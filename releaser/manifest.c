@@ -7,6 +7,7 @@
 #include "releaser/manifest.h"
 #include "common/error.h"
 #include "common/xalloc.h"
+#include "releaser/jsonlist.h"
 #include "common/banned.h"
 
 void sw_manifest_init(struct sw_manifest *m)
@@ -471,15 +472,6 @@ cleanup:
 
 /* ---- JSON ---- */
 
-static json_t *strvec_json(const struct sw_strvec *v)
-{
-	json_t *a = json_array();
-	size_t i;
-	for (i = 0; i < v->nr; i++)
-		json_array_append_new(a, json_string(v->v[i]));
-	return a;
-}
-
 json_t *sw_manifest_to_json(const struct sw_manifest *m)
 {
 	json_t *procs = json_array();
@@ -488,9 +480,9 @@ json_t *sw_manifest_to_json(const struct sw_manifest *m)
 		const struct sw_process *p = &m->procs[i];
 		json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:b, s:i, s:i, s:i}",
 				      "name", p->name,
-				      "command", strvec_json(&p->command),
-				      "entrypoint", strvec_json(&p->entrypoint),
-				      "env", strvec_json(&p->env),
+				      "command", sw_jsonlist_from_strvec(&p->command),
+				      "entrypoint", sw_jsonlist_from_strvec(&p->entrypoint),
+				      "env", sw_jsonlist_from_strvec(&p->env),
 				      "web", p->web, "port", p->port, "count", p->count,
 				      "memory", p->memory_mb);
 		if (p->workdir)
@@ -499,7 +491,7 @@ json_t *sw_manifest_to_json(const struct sw_manifest *m)
 			json_object_set_new(o, "user", json_string(p->user));
 		if (p->health.command.nr)
 			json_object_set_new(o, "health", json_pack("{s:o, s:i, s:i, s:i, s:i}",
-				"command", strvec_json(&p->health.command),
+				"command", sw_jsonlist_from_strvec(&p->health.command),
 				"interval", p->health.interval, "timeout", p->health.timeout,
 				"retries", p->health.retries, "start_period", p->health.start_period));
 		json_array_append_new(procs, o);
@@ -507,22 +499,6 @@ json_t *sw_manifest_to_json(const struct sw_manifest *m)
 	return json_pack("{s:s, s:s, s:i, s:o}", "source", m->source ? m->source : "",
 			 "healthcheck_path", m->healthcheck_path ? m->healthcheck_path : "/",
 			 "deadline", m->deadline, "processes", procs);
-}
-
-static int strvec_from_json(struct sw_strvec *v, const json_t *a)
-{
-	size_t i;
-	json_t *s;
-	if (!a)
-		return 0;
-	if (!json_is_array(a))
-		return -1;
-	json_array_foreach(a, i, s) {
-		if (!json_is_string(s))
-			return -1;
-		sw_strvec_push(v, json_string_value(s));
-	}
-	return 0;
 }
 
 static int int_member(const json_t *o, const char *key, int def)
@@ -551,9 +527,9 @@ int sw_manifest_from_json(struct sw_manifest *m, const json_t *j)
 		if (!name)
 			goto bad;
 		p = sw_manifest_add(m, name);
-		if (strvec_from_json(&p->command, json_object_get(o, "command")) < 0 ||
-		    strvec_from_json(&p->entrypoint, json_object_get(o, "entrypoint")) < 0 ||
-		    strvec_from_json(&p->env, json_object_get(o, "env")) < 0)
+		if (sw_jsonlist_to_strvec(&p->command, json_object_get(o, "command")) < 0 ||
+		    sw_jsonlist_to_strvec(&p->entrypoint, json_object_get(o, "entrypoint")) < 0 ||
+		    sw_jsonlist_to_strvec(&p->env, json_object_get(o, "env")) < 0)
 			goto bad;
 		p->web = json_is_true(json_object_get(o, "web"));
 		p->port = int_member(o, "port", 0);
@@ -564,7 +540,7 @@ int sw_manifest_from_json(struct sw_manifest *m, const json_t *j)
 		if ((s = json_string_value(json_object_get(o, "user"))))
 			p->user = xstrdup(s);
 		if (h) {
-			if (strvec_from_json(&p->health.command, json_object_get(h, "command")) < 0)
+			if (sw_jsonlist_to_strvec(&p->health.command, json_object_get(h, "command")) < 0)
 				goto bad;
 			p->health.interval = int_member(h, "interval", 0);
 			p->health.timeout = int_member(h, "timeout", 0);
