@@ -24,6 +24,14 @@
  *    unfinished, and then, every few seconds, tags each live release vN in its app's
  *    repository once its commit is there (after the push's ref update has landed —
  *    never from inside pre-receive, where the objects are still quarantined).
+ *
+ * Every AWS call slipwayd makes is the releaser's. slipwayd (receiver/) reaches it
+ * through this header and these only:
+ *   push.h, cancel.h, push_target.h   what a job lends the releaser, and gets back
+ *   command.h                          release commands (rollback, config, scale)
+ *   tasks.h, applogs.h                 ps, one-off runs, app output (on sw_releaser_env())
+ *   release.h, review.h                the records the API lists
+ *   tables.h                           the releaser's tables in slipwayd's database
  */
 
 struct sw_releaser_opts {
