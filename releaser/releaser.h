@@ -108,9 +108,6 @@ int sw_releaser_with_app(sqlite3 *db, const char *app, long job, sw_runenv_repor
 /* `slipway doctor`'s checks (releaser/doctor.h), or one failed check when the releaser is off. New reference. */
 json_t *sw_releaser_doctor(void);
 
-/* Tag live releases whose commit is in their repository (the background thread's pass). */
-int sw_releaser_tag_pending(sqlite3 *db, const char *repos);
-
 /* The settings the releaser runs with (the apps' URL and domain for review apps), NULL when it is off. */
 const struct sw_settings *sw_releaser_settings(void);
 
