@@ -6,8 +6,8 @@
  * job in slipwayd, whose log is relayed to the pusher as it happens; the exit status
  * is the job's verdict (0: the refs move, 1: the push is rejected, the reason being
  * the last line). Each other branch is asked about too, after main: slipwayd deploys
- * it as its review app, or destroys that when the branch is deleted (issue 8; with the
- * releaser off it is only stored). Tags are stored as they are. Deleting main is
+ * it as its review app, or destroys that when the branch is deleted (with the releaser
+ * off it is only stored). Tags are stored as they are. Deleting main is
  * refused.
  *
  * slipwayd passes SLIPWAY_URL, SLIPWAY_HOOK_SECRET, SLIPWAY_APP and
@@ -128,7 +128,7 @@ int main(int argc, char **argv)
 	struct sw_strvec options = SW_STRVEC_INIT;
 	struct sw_relay_job job;
 	const struct sw_gitref_update *deploy = NULL;
-	const struct sw_gitref_update **todo = NULL;   /* review apps (issue 8): what asks slipwayd */
+	const struct sw_gitref_update **todo = NULL;   /* the updates slipwayd is asked about */
 	size_t nr = 0, alloc = 0, i, pos = 0, branches = 0, ntodo = 0;
 	char short_sha[16];
 	long long timeout = 0;
@@ -179,7 +179,7 @@ int main(int argc, char **argv)
 			sw_relay_say("-----> %s stored (one build per push: building %s)", branch,
 				     sw_gitref_branch(deploy->ref));
 		else if (u->kind == SW_GITREF_BRANCH)
-			branches++;   /* review apps (issue 8): each is a job (or a destroy) of its own */
+			branches++;   /* a review app's: each is a job (or a destroy) of its own */
 	}
 	if (!deploy && !branches) {
 		ret = 0;
@@ -211,8 +211,8 @@ int main(int argc, char **argv)
 	}
 
 	/*
-	 * main (or master) first, then each other branch in the order pushed (review apps,
-	 * issue 8): the first that fails rejects the whole push (git moves no ref then).
+	 * main (or master) first, then each other branch (its review app) in the order
+	 * pushed: the first that fails rejects the whole push (git moves no ref then).
 	 */
 	todo = xcalloc(nr, sizeof(*todo));
 	if (deploy)

@@ -5,7 +5,7 @@
 
 /*
  * The hook's side of a job: ask slipwayd (POST $SLIPWAY_URL/internal/v1/jobs, see
- * receiver/api.h for the protocol) to build a pushed commit, and relay the job's
+ * receiver/hook_jobs.h for the protocol) to build a pushed commit, and relay the job's
  * log to stderr line by line as it comes (git shows it as "remote: ...").
  */
 struct sw_relay_job {

@@ -12,6 +12,7 @@
 #include "receiver/db.h"
 #include "releaser/review.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "common/proc.h"
 #include "common/store.h"
 #include "common/banned.h"
@@ -34,7 +35,6 @@ int sw_app_name_valid(const char *name)
 	return i >= 3;
 }
 
-/* review apps (issue 8) */
 int sw_app_ref_valid(const char *name)
 {
 	size_t i;
@@ -204,6 +204,19 @@ int sw_app_record(sqlite3 *db, const char *app)
 	return ret;
 }
 
+/* rm -rf path (a repository that is not one any more). 0, or negative when rm failed. */
+static int remove_tree(const char *path)
+{
+	const char *argv[] = { "rm", "-rf", "--", path, NULL };
+	struct sw_proc p = SW_PROC_INIT;
+	int r;
+
+	sw_strvec_pushv(&p.args, argv);
+	r = sw_proc_run(&p, NULL, NULL);
+	sw_proc_release(&p);
+	return r != 0 ? SW_ERROR : 0;
+}
+
 static int create_repo(const struct sw_config *c, const char *app, const char *repo)
 {
 	static unsigned long counter;
@@ -226,13 +239,8 @@ static int create_repo(const struct sw_config *c, const char *app, const char *r
 	}
 	ret = 0;
 cleanup:
-	if (access(tmp.ptr, F_OK) == 0) {
-		const char *argv[] = { "rm", "-rf", "--", tmp.ptr, NULL };
-		struct sw_proc p = SW_PROC_INIT;
-		sw_strvec_pushv(&p.args, argv);
-		sw_proc_run(&p, NULL, NULL);
-		sw_proc_release(&p);
-	}
+	if (access(tmp.ptr, F_OK) == 0)
+		remove_tree(tmp.ptr);
 	sw_buf_release(&tmp);
 	return ret;
 }
@@ -246,7 +254,7 @@ int sw_app_ensure(const struct sw_config *c, sqlite3 *db, const char *app, int *
 		*created = 0;
 	if (!sw_app_name_valid(app))
 		return sw_error_code(SW_EINVAL, "invalid app name");
-	/* review apps (issue 8): theirs is the parent's repository */
+	/* a review app's repository is its parent's */
 	{
 		struct sw_review rv = SW_REVIEW_INIT;
 		int r = sw_review_load(db, app, &rv);
@@ -273,5 +281,55 @@ int sw_app_ensure(const struct sw_config *c, sqlite3 *db, const char *app, int *
 cleanup:
 	pthread_mutex_unlock(&create_lock);
 	sw_buf_release(&repo);
+	return ret;
+}
+
+int sw_app_known(sqlite3 *db, const char *app)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (sw_store_prepare(db, &st, "SELECT 1 FROM apps WHERE name = ?") < 0)
+		return SW_ERROR;
+	sqlite3_bind_text(st, 1, app, -1, SQLITE_TRANSIENT);
+	r = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return r;
+}
+
+void sw_app_remove_build_logs(const struct sw_config *c, sqlite3 *db, const char *app)
+{
+	sqlite3_stmt *st = NULL;
+	struct sw_buf p = SW_BUF_INIT;
+
+	if (sw_store_prepare(db, &st, "SELECT id FROM builds WHERE app = ?") < 0)
+		return;
+	sqlite3_bind_text(st, 1, app, -1, SQLITE_TRANSIENT);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		sw_buf_reset(&p);
+		sw_buf_addf(&p, "%s/%lld.log", c->builds, (long long)sqlite3_column_int64(st, 0));
+		unlink(p.ptr);
+	}
+	sqlite3_finalize(st);
+	sw_buf_release(&p);
+}
+
+int sw_app_remove_repo(const struct sw_config *c, const char *app)
+{
+	struct sw_buf repo = SW_BUF_INIT, trash = SW_BUF_INIT;
+	int ret = 0;
+
+	sw_app_repo_path(&repo, c, app);
+	sw_buf_addf(&trash, "%s/.destroyed-%s-%ld", c->repos, app, (long)getpid());
+	if (rename(repo.ptr, trash.ptr) < 0) {
+		if (errno != ENOENT)
+			ret = sw_error_errno("remove %s", repo.ptr);
+		goto cleanup;
+	}
+	if (remove_tree(trash.ptr) < 0)
+		sw_log_warn("destroy %s: could not remove %s", app, trash.ptr);
+cleanup:
+	sw_buf_release(&repo);
+	sw_buf_release(&trash);
 	return ret;
 }

@@ -19,7 +19,7 @@
 int sw_app_name_valid(const char *name);
 
 /*
- * review apps (issue 8): a name that may refer to an existing app: an app's own
+ * A name that may refer to an existing app: an app's own
  * (sw_app_name_valid) or a review app's, "<app>-<slug>", up to SW_APP_REF_MAX
  * (^[a-z][a-z0-9-]{2,62}$). The API takes these; only apps' own names are ever created
  * by a push or apps:create. Buffers for any app name are SW_APP_REF_MAX + 1.
@@ -42,6 +42,9 @@ void sw_app_repo_path(struct sw_buf *out, const struct sw_config *c, const char 
 /* 1 when the app's repository exists. */
 int sw_app_exists(const struct sw_config *c, const char *app);
 
+/* 1 when app has a row in the store, 0 when not, SW_ERROR when the store failed. */
+int sw_app_known(sqlite3 *db, const char *app);
+
 /* Record app's row in the store (kept if it is there). 0 or SW_ERROR. */
 int sw_app_record(sqlite3 *db, const char *app);
 
@@ -54,5 +57,14 @@ int sw_app_record(sqlite3 *db, const char *app);
  * apps have no repository of their own.
  */
 int sw_app_ensure(const struct sw_config *c, sqlite3 *db, const char *app, int *created);
+
+/* Remove the log files of app's builds (before their rows go). */
+void sw_app_remove_build_logs(const struct sw_config *c, sqlite3 *db, const char *app);
+
+/*
+ * Remove app's repository: renamed away first (so a push cannot find half of it), then
+ * removed. Gone already is fine. 0, or negative with one line when it could not be moved.
+ */
+int sw_app_remove_repo(const struct sw_config *c, const char *app);
 
 #endif

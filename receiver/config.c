@@ -9,7 +9,6 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/xalloc.h"
-#include "releaser/manifest.h"
 #include "common/banned.h"
 
 static int env_long(const char *name, long def, long min, long max, long *out)
@@ -50,6 +49,14 @@ static char *duration_text(long secs)
 		sw_buf_addf(&b, "%lds", secs % 60);
 	return sw_buf_detach(&b, NULL);
 }
+
+/*
+ * The duration syntax of app manifests ("30m", "1h30m", a bare number of seconds), the
+ * releaser's parser (releaser/manifest.c), declared here rather than through the manifest's
+ * header, which slipwayd's settings have no other business with. common/time.h's parser
+ * takes its place once it is there.
+ */
+int sw_manifest_parse_duration(const char *s, long long *ms);
 
 /* SLIPWAY_BUILD_TIMEOUT: seconds, or a duration with units ("30m", "1h30m"); 1s to 24h. */
 static int build_timeout(struct sw_config *c)

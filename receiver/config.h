@@ -14,7 +14,7 @@
  *   SLIPWAY_BUILD_TIMEOUT   how long a job's image build + push may take before it is
  *                           stopped (as `slipway builds:cancel` stops it) and failed with
  *                           "build timed out after 60m": seconds ("3600"), or a duration
- *                           like "30m", "1h30m" (releaser/manifest.h's syntax); 1s to 24h
+ *                           like "30m", "1h30m" (the app manifest's syntax); 1s to 24h
  *                           (default 60m)
  *   SLIPWAY_HOOK_TIMEOUT    seconds a push may wait for its job (default: the build timeout
  *                           plus an hour, 7200, so the hook outlasts a build that times out

@@ -4,10 +4,29 @@
 #include "receiver/db.h"
 #include "common/event.h"
 #include "common/store.h"
+#include "releaser/tables.h"
 #include "common/banned.h"
 
-static const char *const migrations[] = {
-	/* 1: tokens, apps, builds */
+/* The builds table's columns that every version of it has, before and after its status. */
+#define BUILDS_HEAD \
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT," \
+	"  app TEXT NOT NULL REFERENCES apps(name)," \
+	"  ref TEXT NOT NULL," \
+	"  old_sha TEXT NOT NULL," \
+	"  commit_sha TEXT NOT NULL," \
+	"  options TEXT NOT NULL DEFAULT '[]',"
+#define BUILDS_TAIL \
+	"  reason TEXT," \
+	"  image TEXT," \
+	"  digest TEXT," \
+	"  size INTEGER," \
+	"  reused INTEGER NOT NULL DEFAULT 0," \
+	"  created_at REAL NOT NULL," \
+	"  started_at REAL," \
+	"  finished_at REAL"
+
+/* Tokens, apps, builds. */
+static const char tokens_apps_builds[] =
 	"CREATE TABLE tokens ("
 	"  id INTEGER PRIMARY KEY,"
 	"  name TEXT NOT NULL,"
@@ -17,28 +36,18 @@ static const char *const migrations[] = {
 	"  name TEXT PRIMARY KEY,"
 	"  created_at REAL NOT NULL);"
 	"CREATE TABLE builds ("
-	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	"  app TEXT NOT NULL REFERENCES apps(name),"
-	"  ref TEXT NOT NULL,"
-	"  old_sha TEXT NOT NULL,"
-	"  commit_sha TEXT NOT NULL,"
-	"  options TEXT NOT NULL DEFAULT '[]',"
+	BUILDS_HEAD
 	"  status TEXT NOT NULL CHECK (status IN ('queued','running','succeeded','failed')),"
-	"  reason TEXT,"
-	"  image TEXT,"
-	"  digest TEXT,"
-	"  size INTEGER,"
-	"  reused INTEGER NOT NULL DEFAULT 0,"
-	"  created_at REAL NOT NULL,"
-	"  started_at REAL,"
-	"  finished_at REAL);"
+	BUILDS_TAIL ");"
 	"CREATE INDEX builds_by_app ON builds(app, id);"
-	"CREATE INDEX builds_by_status ON builds(status);",
-	/* 2..: the releaser's tables (releases, release_routes); that file only ever grows */
-#include "releaser/release_migrations.inc"
-	/* 3: events (common/event.h), webhooks and their deliveries (webhook.h); builds
-	 * get the status "cancelled", who pushed, who cancelled, and detached pushes
-	 * (SQLite cannot change a CHECK constraint: the table is rebuilt) */
+	"CREATE INDEX builds_by_status ON builds(status);";
+
+/*
+ * Events (common/event.h), webhooks and their deliveries (webhook.h); builds get the
+ * status "cancelled", who pushed, who cancelled, and detached pushes (SQLite cannot
+ * change a CHECK constraint: the table is rebuilt).
+ */
+static const char events_webhooks_cancel[] =
 	SW_EVENT_SCHEMA
 	"CREATE TABLE webhooks ("
 	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -68,21 +77,9 @@ static const char *const migrations[] = {
 	"CREATE TABLE webhook_cursor (id INTEGER PRIMARY KEY CHECK (id = 1), event INTEGER NOT NULL);"
 	"INSERT INTO webhook_cursor(id, event) VALUES (1, 0);"
 	"CREATE TABLE builds_new ("
-	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	"  app TEXT NOT NULL REFERENCES apps(name),"
-	"  ref TEXT NOT NULL,"
-	"  old_sha TEXT NOT NULL,"
-	"  commit_sha TEXT NOT NULL,"
-	"  options TEXT NOT NULL DEFAULT '[]',"
+	BUILDS_HEAD
 	"  status TEXT NOT NULL CHECK (status IN ('queued','running','succeeded','failed','cancelled')),"
-	"  reason TEXT,"
-	"  image TEXT,"
-	"  digest TEXT,"
-	"  size INTEGER,"
-	"  reused INTEGER NOT NULL DEFAULT 0,"
-	"  created_at REAL NOT NULL,"
-	"  started_at REAL,"
-	"  finished_at REAL,"
+	BUILDS_TAIL ","
 	"  pushed_by TEXT,"
 	"  cancelled_by TEXT,"
 	"  detached INTEGER NOT NULL DEFAULT 0);"
@@ -93,20 +90,31 @@ static const char *const migrations[] = {
 	"DROP TABLE builds;"
 	"ALTER TABLE builds_new RENAME TO builds;"
 	"CREATE INDEX builds_by_app ON builds(app, id);"
-	"CREATE INDEX builds_by_status ON builds(status);",
-	/* 4: review apps (issue 8): reviews, review_settings (releaser/review.h) */
-#include "releaser/review_migrations.inc"
-	/* 5: ops (issue 7): release commands (rollback, config, scale) are jobs too: a build's
-	 * kind, and the release a command made */
+	"CREATE INDEX builds_by_status ON builds(status);";
+
+/* Release commands (rollback, config, scale) are jobs too: a build's kind, and the release a command made. */
+static const char build_kinds[] =
 	"ALTER TABLE builds ADD COLUMN kind TEXT NOT NULL DEFAULT 'build'"
 	"  CHECK (kind IN ('build','rollback','config','scale'));"
-	"ALTER TABLE builds ADD COLUMN release_version INTEGER;",
-	/* Next migrations go here, at the end (a releaser one in a second .inc file). */
-	NULL,
-};
+	"ALTER TABLE builds ADD COLUMN release_version INTEGER;";
 
 int sw_db_open(sqlite3 **out, const char *path)
 {
+	/*
+	 * One numbered sequence (PRAGMA user_version) for slipwayd's tables and the
+	 * releaser's (releaser/tables.h), in the order they were written: no position ever
+	 * moves, so a database any earlier slipwayd made continues where it stopped. A new
+	 * migration, slipwayd's or the releaser's, goes at the end.
+	 */
+	const char *const migrations[] = {
+		tokens_apps_builds,          /* 1 */
+		sw_tables_migration(1),      /* 2: releases */
+		events_webhooks_cancel,      /* 3 */
+		sw_tables_migration(2),      /* 4: review apps */
+		build_kinds,                 /* 5 */
+		NULL,
+	};
+
 	return sw_store_open(out, path, migrations);
 }
 

@@ -12,14 +12,17 @@
  *          pushed_by, cancelled_by, detached)
  *          status: queued | running | succeeded | failed | cancelled; times are unix
  *          seconds (REAL)
- *   releases, ...                          the releaser's (releaser/release_migrations.inc)
+ *   releases, reviews, review_settings     the releaser's (releaser/tables.h)
  *   events(...)                            common/event.h
  *   webhooks(id, app, url, events, secret, created_by, created_at, after_event),
  *   deliveries(...), webhook_cursor        receiver/webhook.h
- * Later pieces add tables with further migrations (append to the list in db.c).
+ * Later pieces add tables with further migrations, at the end of the sequence in db.c.
  */
 
-/* Open (creating and migrating) path; *out is closed with sw_store_close(). */
+/*
+ * Open (creating and migrating) path; *out is closed with sw_store_close(). A database
+ * made by any earlier slipwayd is migrated to the same schema a new one gets.
+ */
 int sw_db_open(sqlite3 **out, const char *path);
 
 /* Seconds since the epoch with sub-second precision. */

@@ -32,21 +32,19 @@ struct sw_jobs;
 
 struct sw_job_request {
 	const char *app;             /* valid, existing app */
-	const char *ref;             /* refs/heads/main or refs/heads/master */
+	const char *ref;             /* refs/heads/main or refs/heads/master (any refs/heads/
+	                                branch for a review app) */
 	const char *old_sha;
 	const char *new_sha;         /* the commit to build */
 	const char *object_dir;      /* the push's quarantine (GIT_OBJECT_DIRECTORY), or NULL */
 	const char *alternate_dirs;  /* GIT_ALTERNATE_OBJECT_DIRECTORIES, or NULL */
 	const char *options_json;    /* push options as a JSON array of strings ("[]") */
-	/* ops (issue 7) */
 	const char *pushed_by;       /* the pushing token's name (REMOTE_USER), or NULL */
 	int detach;                  /* git push -o detach: the hook does not wait; the job
 	                                waits for the ref update to land and builds from the
 	                                repository (object_dir and alternate_dirs are ignored) */
-	/* review apps (issue 8) */
 	const char *repo_app;        /* the app whose repository holds the commit (a review
-	                                app's parent), or NULL: app's own; ref may then be any
-	                                refs/heads/ branch */
+	                                app's parent), or NULL: app's own */
 };
 
 /* Recover interrupted jobs and start the workers. *out is freed by sw_jobs_free(). */
@@ -71,9 +69,9 @@ void sw_jobs_shutdown(struct sw_jobs *j, int grace_secs);
 void sw_jobs_free(struct sw_jobs *j);
 
 /*
- * ops (issue 7). Cancel job id on behalf of `by` (a token's name): a queued job ends at
- * once; a running one gets its cancel flag (the builder stops the Docker build; the
- * releaser sees the same flag) and ends with status "cancelled", reason and last log
+ * Cancel job id on behalf of `by` (a token's name): a queued job ends at once; a running
+ * one's cancel token is raised (releaser/cancel.h: the builder stops the Docker build,
+ * the releaser returns to the last live release) and it ends with status "cancelled", reason and last log
  * line "cancelled by <by>", event build.cancelled. SW_ENOTFOUND when id is not queued
  * or running, SW_EEXISTS when it is being cancelled already.
  */
@@ -88,7 +86,7 @@ int sw_jobs_hold_app(struct sw_jobs *j, const char *app);
 void sw_jobs_release_app(struct sw_jobs *j, const char *app);
 
 /*
- * ops (issue 7): a release command (releaser/command.h's request: rollback, config:set,
+ * A release command (releaser/command.h's request: rollback, config:set,
  * config:unset, scale) by `by` (a token's name) as a job of app: a row in builds with
  * its kind ("rollback", "config", "scale"; pushes are "build"), its lines in the job's
  * log (the first says its id and how to cancel it), followed, cancelled (back to the

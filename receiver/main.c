@@ -22,7 +22,7 @@
 #include "receiver/job.h"
 #include "releaser/releaser.h"
 #include "receiver/server.h"
-#include "receiver/reviews.h"
+#include "receiver/review_apps.h"
 #include "receiver/webhook.h"
 #include "common/event.h"
 #include "common/buf.h"
@@ -126,8 +126,9 @@ static int serve(const struct sw_config *cfg, sqlite3 *db)
 {
 	struct sw_server srv;
 	struct sw_jobs *jobs = NULL;
-	struct sw_webhooks *hooks = NULL;   /* ops (issue 7) */
+	struct sw_webhooks *hooks = NULL;
 	struct sw_webhooks_opts wo;
+	struct sw_releaser_opts ro;
 	sigset_t set;
 	int sig = 0;
 
@@ -148,11 +149,14 @@ static int serve(const struct sw_config *cfg, sqlite3 *db)
 	}
 	if (sw_http_global_init() < 0)
 		return die("init");
-	/* releaser (issue 6): ECS client, resumes unfinished rollouts, tags live releases */
-	if (sw_releaser_start(db, cfg->home, cfg->repos) < 0)
+	/* the releaser: its AWS client, the unfinished rollouts it resumes, the tags of live releases */
+	ro.db = db;
+	ro.home = cfg->home;
+	ro.repos = cfg->repos;
+	ro.registry = cfg->registry;
+	if (sw_releaser_start(&ro) < 0)
 		return die("releaser");
-	/* ops (issue 7): events continue from the store's last id; webhooks are sent
-	 * by their own thread */
+	/* events continue from the store's last id; webhooks are sent by their own thread */
 	if (sw_event_init(db) < 0)
 		return die("events");
 	wo.attempts = (int)cfg->webhook_attempts;
@@ -169,8 +173,8 @@ static int serve(const struct sw_config *cfg, sqlite3 *db)
 		sw_jobs_shutdown(jobs, 0);
 		return die("listen");
 	}
-	/* review apps (issue 8): the idle sweep */
-	if (sw_reviews_start(&srv) < 0)
+	/* review apps idle too long are destroyed by a sweep */
+	if (sw_review_apps_start(&srv) < 0)
 		sw_log_warn("review apps: %s (idle review apps are kept)", sw_error_last());
 	sw_log_info("slipwayd listening on %s:%d (SLIPWAY_HOME=%s, registry %s, %d builds at once)",
 		    cfg->listen, cfg->port, cfg->home, cfg->registry, cfg->max_builds);
@@ -178,10 +182,10 @@ static int serve(const struct sw_config *cfg, sqlite3 *db)
 		sw_log_info("SIGHUP ignored");
 	sw_log_info("signal %d: stopping (running builds get %d s)", sig, SHUTDOWN_GRACE_SECS);
 	sw_server_quiesce(&srv);
-	sw_reviews_stop();   /* review apps (issue 8) */
+	sw_review_apps_stop();
 	sw_jobs_shutdown(jobs, SHUTDOWN_GRACE_SECS);
 	sw_releaser_stop();
-	sw_webhooks_stop(hooks);   /* ops (issue 7) */
+	sw_webhooks_stop(hooks);
 	sw_log_info("stopped");
 	/* Connection threads may still be in a response, using the server, the jobs, the
 	 * config and the database: all of it lives until the process ends (MHD is not

@@ -10,11 +10,14 @@
 #include <jansson.h>
 
 #include "receiver/server.h"
-#include "receiver/api.h"
 #include "receiver/app.h"
 #include "receiver/db.h"
 #include "receiver/githttp.h"
-#include "receiver/reviews.h"
+#include "receiver/reply.h"
+#include "receiver/request.h"
+#include "receiver/review_apps.h"
+#include "receiver/routes.h"
+#include "receiver/stream.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/event.h"
@@ -25,6 +28,7 @@
 #define IDLE_TIMEOUT_SECS 120
 #define CONNECTION_LIMIT 512
 #define DROP_MAX (16 * 1024 * 1024)
+#define READ_BYTES 16384
 
 enum request_kind {
 	REQ_BODY,   /* API or internal: body collected (bounded), handled at its end */
@@ -46,179 +50,26 @@ struct request {
 	char what[160]; /* "GET /hello.git/info/refs", cut, for the access log */
 };
 
-enum MHD_Result sw_server_reply(struct MHD_Connection *c, unsigned status, const char *content_type,
-				const char *body, size_t len, unsigned *status_out)
-{
-	struct MHD_Response *res;
-	enum MHD_Result r;
-
-	res = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-	if (!res)
-		return MHD_NO;
-	MHD_add_response_header(res, "Content-Type", content_type ? content_type : "text/plain; charset=utf-8");
-	MHD_add_response_header(res, "Cache-Control", "no-store");
-	r = MHD_queue_response(c, status, res);
-	MHD_destroy_response(res);
-	if (status_out)
-		*status_out = status;
-	return r;
-}
-
-static enum MHD_Result reply_line(struct MHD_Connection *c, unsigned status, unsigned *status_out,
-				  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-/* One text line, for git clients (they print it after "fatal: ..." or as the error). */
-static enum MHD_Result reply_line(struct MHD_Connection *c, unsigned status, unsigned *status_out,
-				  const char *fmt, ...)
-{
-	struct sw_buf b = SW_BUF_INIT;
-	enum MHD_Result r;
-	va_list ap;
-
-	va_start(ap, fmt);
-	sw_buf_vaddf(&b, fmt, ap);
-	va_end(ap);
-	sw_buf_addch(&b, '\n');
-	r = sw_server_reply(c, status, NULL, b.ptr, b.len, status_out);
-	sw_buf_release(&b);
-	return r;
-}
-
-enum MHD_Result sw_server_reply_json(struct MHD_Connection *c, unsigned status, json_t *o, unsigned *status_out)
-{
-	struct sw_buf b = SW_BUF_INIT;
-	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	enum MHD_Result r;
-
-	json_decref(o);
-	if (!text)
-		return sw_server_json_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, status_out, "cannot encode JSON");
-	sw_buf_addf(&b, "%s\n", text);
-	free(text);
-	r = sw_server_reply(c, status, "application/json", b.ptr, b.len, status_out);
-	sw_buf_release(&b);
-	return r;
-}
-
-enum MHD_Result sw_server_json_error(struct MHD_Connection *c, unsigned status, unsigned *status_out,
-				     const char *fmt, ...)
-{
-	struct sw_buf msg = SW_BUF_INIT;
-	json_t *o;
-	char *text;
-	enum MHD_Result r;
-	va_list ap;
-
-	va_start(ap, fmt);
-	sw_buf_vaddf(&msg, fmt, ap);
-	va_end(ap);
-	o = json_pack("{s:s}", "error", msg.ptr);
-	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	if (!text)
-		r = sw_server_reply(c, status, "application/json", "{\"error\":\"error\"}\n", 18, status_out);
-	else {
-		struct sw_buf b = SW_BUF_INIT;
-		sw_buf_addf(&b, "%s\n", text);
-		r = sw_server_reply(c, status, "application/json", b.ptr, b.len, status_out);
-		sw_buf_release(&b);
-	}
-	free(text);
-	json_decref(o);
-	sw_buf_release(&msg);
-	return r;
-}
-
-enum MHD_Result sw_server_unauthorized(struct MHD_Connection *c, int json, const char *why, unsigned *status_out)
-{
-	struct sw_buf b = SW_BUF_INIT;
-	struct MHD_Response *res;
-	enum MHD_Result r;
-
-	if (json) {
-		json_t *o = json_pack("{s:s}", "error", why);
-		char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-		sw_buf_addf(&b, "%s\n", text ? text : "{\"error\":\"unauthorized\"}");
-		free(text);
-		json_decref(o);
-	} else {
-		sw_buf_addf(&b, "%s\n", why);
-	}
-	res = MHD_create_response_from_buffer(b.len, b.ptr, MHD_RESPMEM_MUST_COPY);
-	sw_buf_release(&b);
-	if (!res)
-		return MHD_NO;
-	MHD_add_response_header(res, "Content-Type", json ? "application/json" : "text/plain; charset=utf-8");
-	MHD_add_response_header(res, "WWW-Authenticate", json ? "Bearer realm=\"slipway\"" : "Basic realm=\"slipway\"");
-	r = MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, res);
-	MHD_destroy_response(res);
-	if (status_out)
-		*status_out = MHD_HTTP_UNAUTHORIZED;
-	return r;
-}
-
-int sw_server_authenticate(struct sw_server *s, struct MHD_Connection *c, struct sw_buf *name)
-{
-	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	struct sw_buf token = SW_BUF_INIT;
-	int r;
-
-	if (!h)
-		return sw_error_code(SW_EAUTH, "authentication required: use an API token (as the password)");
-	r = sw_auth_parse_header(h, &token);
-	if (r == 0)
-		r = sw_auth_check(s->db, token.ptr, name);
-	if (r == SW_EAUTH)
-		sw_error_code(SW_EAUTH, "bad token");
-	sw_buf_release(&token);
-	return r;
-}
-
-int sw_server_peer_is_loopback(struct MHD_Connection *c)
-{
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-
-	if (!sa)
-		return 0;
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
-	}
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-		return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
-	}
-	return 0;
-}
-
-static void peer_address(struct MHD_Connection *c, char *out, size_t n)
-{
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-
-	out[0] = '\0';
-	if (sa && sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
-	else if (sa && sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)n);
-}
-
 /* ---- git smart HTTP ------------------------------------------------------- */
 
-static ssize_t git_reader(void *cls, uint64_t pos, char *buf, size_t max)
+static long read_git(void *ctx, char *buf, size_t n)
 {
-	struct request *r = cls;
-	long n = sw_githttp_read(r->git, buf, max);
-
-	(void)pos;
-	if (n > 0)
-		return n;
-	if (n == 0)
-		return MHD_CONTENT_READER_END_OF_STREAM;
-	sw_log(SW_LOG_WARN, r->app, 0, "%s", sw_error_last());
-	return MHD_CONTENT_READER_END_WITH_ERROR;
+	return sw_githttp_read(ctx, buf, n);
 }
 
+/* git's response body, as it comes. */
+static int fill_git(void *ctx, struct sw_buf *out)
+{
+	struct request *r = ctx;
+	long n = sw_stream_read_into(out, READ_BYTES, read_git, r->git);
+
+	if (n > 0)
+		return 0;
+	if (n == 0)
+		return 1;
+	sw_log(SW_LOG_WARN, r->app, 0, "%s", sw_error_last());
+	return -1;
+}
 static int header_passes(const char *h)
 {
 	/* MHD frames the body itself (chunked); hop-by-hop headers are its business. */
@@ -233,6 +84,7 @@ static int header_passes(const char *h)
 static enum MHD_Result git_respond(struct request *r, struct MHD_Connection *c)
 {
 	struct sw_cgi_head head = SW_CGI_HEAD_INIT;
+	struct sw_stream_body body;
 	struct MHD_Response *res;
 	enum MHD_Result ret;
 	size_t i;
@@ -240,9 +92,12 @@ static enum MHD_Result git_respond(struct request *r, struct MHD_Connection *c)
 	r->kind = REQ_DONE;
 	if (sw_githttp_read_head(r->git, &head) < 0) {
 		sw_log(SW_LOG_ERROR, r->app, 0, "%s", sw_error_last());
-		return reply_line(c, MHD_HTTP_BAD_GATEWAY, &r->status, "git failed: %s", sw_error_last());
+		return sw_reply_line(c, MHD_HTTP_BAD_GATEWAY, &r->status, "git failed: %s", sw_error_last());
 	}
-	res = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, git_reader, r, NULL);
+	body.fill = fill_git;
+	body.done = NULL;   /* r lives until on_completed() */
+	body.ctx = r;
+	res = sw_stream_response(&body);
 	if (!res) {
 		sw_cgi_head_release(&head);
 		return MHD_NO;
@@ -287,7 +142,7 @@ static void git_env(struct sw_server *s, struct MHD_Connection *c, struct reques
 	if ((v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Git-Protocol")))
 		sw_strvec_pushf(env, "GIT_PROTOCOL=%s", v);
 	sw_strvec_pushf(env, "REMOTE_USER=%s", user);
-	peer_address(c, addr, sizeof(addr));
+	sw_request_peer(c, addr, sizeof(addr));
 	sw_strvec_pushf(env, "REMOTE_ADDR=%s", addr);
 	/* git itself: no system or user config, the push size bound always current */
 	sw_strvec_push(env, "GIT_CONFIG_NOSYSTEM=1");
@@ -315,51 +170,51 @@ static enum MHD_Result git_begin(struct sw_server *s, struct MHD_Connection *c, 
 	r->kind = REQ_DONE;
 	rc = sw_app_parse_git_path(url, r->app, &rest);
 	if (rc == SW_ENOTFOUND) {
-		ret = reply_line(c, MHD_HTTP_NOT_FOUND, &r->status, "not found");
+		ret = sw_reply_line(c, MHD_HTTP_NOT_FOUND, &r->status, "not found");
 		goto cleanup;
 	}
 	if (rc < 0) {
-		ret = reply_line(c, MHD_HTTP_BAD_REQUEST, &r->status, "%s", sw_error_last());
+		ret = sw_reply_line(c, MHD_HTTP_BAD_REQUEST, &r->status, "%s", sw_error_last());
 		goto cleanup;
 	}
-	/* review apps (issue 8): their names may be longer than apps'; refused after auth */
-	if (!sw_app_name_valid(r->app) && !sw_reviews_is_review(s->db, r->app, NULL)) {
-		ret = reply_line(c, MHD_HTTP_BAD_REQUEST, &r->status,
+	/* review apps' names may be longer than apps'; refused after auth */
+	if (!sw_app_name_valid(r->app) && !sw_review_apps_is_review(s->db, r->app, NULL)) {
+		ret = sw_reply_line(c, MHD_HTTP_BAD_REQUEST, &r->status,
 				 "invalid app name (want 3-30 of a-z, 0-9, '-', starting with a letter)");
 		goto cleanup;
 	}
 	if (!strcmp(rest, "/info/refs")) {
 		if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
-			ret = reply_line(c, MHD_HTTP_METHOD_NOT_ALLOWED, &r->status, "method not allowed");
+			ret = sw_reply_line(c, MHD_HTTP_METHOD_NOT_ALLOWED, &r->status, "method not allowed");
 			goto cleanup;
 		}
 		service = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "service");
 		if (!service || (strcmp(service, "git-upload-pack") && strcmp(service, "git-receive-pack"))) {
-			ret = reply_line(c, MHD_HTTP_BAD_REQUEST, &r->status,
+			ret = sw_reply_line(c, MHD_HTTP_BAD_REQUEST, &r->status,
 					 "only git's smart HTTP is served (service=git-upload-pack or git-receive-pack)");
 			goto cleanup;
 		}
 		receive = !strcmp(service, "git-receive-pack");
 	} else if (!strcmp(rest, "/git-upload-pack") || !strcmp(rest, "/git-receive-pack")) {
 		if (strcmp(method, "POST")) {
-			ret = reply_line(c, MHD_HTTP_METHOD_NOT_ALLOWED, &r->status, "method not allowed");
+			ret = sw_reply_line(c, MHD_HTTP_METHOD_NOT_ALLOWED, &r->status, "method not allowed");
 			goto cleanup;
 		}
 		receive = !strcmp(rest, "/git-receive-pack");
 	} else {
-		ret = reply_line(c, MHD_HTTP_NOT_FOUND, &r->status, "not found");
+		ret = sw_reply_line(c, MHD_HTTP_NOT_FOUND, &r->status, "not found");
 		goto cleanup;
 	}
-	if ((rc = sw_server_authenticate(s, c, &user)) < 0) {
+	if ((rc = sw_request_authenticate(s->db, c, &user)) < 0) {
 		if (rc == SW_EAUTH)
-			ret = sw_server_unauthorized(c, 0, sw_error_last(), &r->status);
+			ret = sw_reply_unauthorized(c, 0, sw_error_last(), &r->status);
 		else
-			ret = reply_line(c, MHD_HTTP_INTERNAL_SERVER_ERROR, &r->status, "%s", sw_error_last());
+			ret = sw_reply_line(c, MHD_HTTP_INTERNAL_SERVER_ERROR, &r->status, "%s", sw_error_last());
 		goto cleanup;
 	}
-	/* review apps (issue 8) have no repository of their own: one line, nothing changed */
-	if (sw_reviews_git_refusal(s->db, r->app, receive, &why)) {
-		ret = reply_line(c, MHD_HTTP_FORBIDDEN, &r->status, "%s", why.ptr);
+	/* review apps have no repository of their own: one line, nothing changed */
+	if (sw_review_apps_git_refusal(s->db, r->app, receive, &why)) {
+		ret = sw_reply_line(c, MHD_HTTP_FORBIDDEN, &r->status, "%s", why.ptr);
 		goto cleanup;
 	}
 	if (receive) {
@@ -368,27 +223,26 @@ static enum MHD_Result git_begin(struct sw_server *s, struct MHD_Connection *c, 
 			sw_log(SW_LOG_ERROR, r->app, 0, "%s", sw_error_last());
 			/* git's own words about a full disk run long: the pusher gets the gist */
 			if (strcasestr(sw_error_last(), "no space left on device"))
-				ret = reply_line(c, MHD_HTTP_INSUFFICIENT_STORAGE, &r->status,
+				ret = sw_reply_line(c, MHD_HTTP_INSUFFICIENT_STORAGE, &r->status,
 						 "cannot create app %s: no space left on device in %s", r->app, s->cfg->home);
 			else
-				ret = reply_line(c, MHD_HTTP_INTERNAL_SERVER_ERROR, &r->status, "cannot create app %s: %s",
+				ret = sw_reply_line(c, MHD_HTTP_INTERNAL_SERVER_ERROR, &r->status, "cannot create app %s: %s",
 						 r->app, sw_error_last());
 			goto cleanup;
 		}
 		if (created) {
 			sw_log(SW_LOG_INFO, r->app, 0, "app created (first push, by %s)", user.ptr);
-			/* ops (issue 7) */
 			sw_event_emit(s->db, r->app, "app.created", 0, 0, user.ptr, "app %s created by the first push (%s)",
 				      r->app, user.ptr);
 		}
 	} else if (!sw_app_exists(s->cfg, r->app)) {
-		ret = reply_line(c, MHD_HTTP_NOT_FOUND, &r->status, "no such app: %s", r->app);
+		ret = sw_reply_line(c, MHD_HTTP_NOT_FOUND, &r->status, "no such app: %s", r->app);
 		goto cleanup;
 	}
 	git_env(s, c, r, method, url, service, user.ptr, &env);
 	if (sw_githttp_start(&r->git, &env) < 0) {
 		sw_log(SW_LOG_ERROR, r->app, 0, "%s", sw_error_last());
-		ret = reply_line(c, MHD_HTTP_INTERNAL_SERVER_ERROR, &r->status, "%s", sw_error_last());
+		ret = sw_reply_line(c, MHD_HTTP_INTERNAL_SERVER_ERROR, &r->status, "%s", sw_error_last());
 		goto cleanup;
 	}
 	r->kind = REQ_GIT;
@@ -424,7 +278,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			/* A declared length over the cap is refused before a byte of it is read. */
 			if (cl && (strlen(cl) > 9 || strtoul(cl, NULL, 10) > SW_SERVER_MAX_BODY)) {
 				r->kind = REQ_DONE;
-				return sw_server_json_error(c, MHD_HTTP_CONTENT_TOO_LARGE, &r->status,
+				return sw_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, &r->status,
 							    "request body over %d bytes", SW_SERVER_MAX_BODY);
 			}
 			return MHD_YES;
@@ -438,7 +292,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			if (sw_githttp_write(r->git, upload_data, n) < 0) {
 				sw_log(SW_LOG_ERROR, r->app, 0, "%s", sw_error_last());
 				r->kind = REQ_DONE;
-				return reply_line(c, MHD_HTTP_BAD_GATEWAY, &r->status, "%s", sw_error_last());
+				return sw_reply_line(c, MHD_HTTP_BAD_GATEWAY, &r->status, "%s", sw_error_last());
 			}
 		} else if (r->kind == REQ_BODY && !r->too_big) {
 			if (sw_buf_add(&r->body, upload_data, n) < 0) {
@@ -461,9 +315,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	case REQ_BODY:
 		r->kind = REQ_DONE;
 		if (r->too_big)
-			return sw_server_json_error(c, MHD_HTTP_CONTENT_TOO_LARGE, &r->status,
+			return sw_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, &r->status,
 						    "request body over %d bytes", SW_SERVER_MAX_BODY);
-		return sw_api_handle(s, c, url, method, &r->body, &r->status);
+		return sw_routes_handle(s, c, url, method, &r->body, &r->status);
 	case REQ_DONE:
 		break;
 	}

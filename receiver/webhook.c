@@ -7,7 +7,8 @@
 #include <openssl/rand.h>
 
 #include "receiver/webhook.h"
-#include "receiver/api.h"
+#include "receiver/reply.h"
+#include "releaser/cancel.h"
 #include "receiver/auth.h"
 #include "receiver/db.h"
 #include "common/error.h"
@@ -126,7 +127,7 @@ static json_t *hook_json(sqlite3 *db, sqlite3_stmt *st)
 	json_object_set_new(o, "url", text_or_null(st, 2));
 	json_object_set_new(o, "events", text_or_null(st, 3));
 	json_object_set_new(o, "created_by", text_or_null(st, 4));
-	json_object_set_new(o, "created_at", sw_api_iso_time(st, 5));
+	json_object_set_new(o, "created_at", sw_reply_iso_time(st, 5));
 	if (sw_store_prepare(db, &d, "SELECT status, response_code, finished_at FROM deliveries"
 			     " WHERE webhook = ? AND status != 'pending' ORDER BY id DESC LIMIT 1") == 0) {
 		sqlite3_bind_int64(d, 1, sqlite3_column_int64(st, 0));
@@ -136,7 +137,7 @@ static json_t *hook_json(sqlite3 *db, sqlite3_stmt *st)
 			json_object_set_new(last, "status", text_or_null(d, 0));
 			json_object_set_new(last, "response_code", sqlite3_column_type(d, 1) == SQLITE_NULL ? json_null()
 						 : json_integer(sqlite3_column_int(d, 1)));
-			json_object_set_new(last, "at", sw_api_iso_time(d, 2));
+			json_object_set_new(last, "at", sw_reply_iso_time(d, 2));
 		}
 		sqlite3_finalize(d);
 	}
@@ -298,9 +299,9 @@ int sw_webhook_deliveries(sqlite3 *db, const char *app, long long webhook, int l
 		json_object_set_new(o, "error", text_or_null(st, 8));
 		json_object_set_new(o, "duration", sqlite3_column_type(st, 9) == SQLITE_NULL ? json_null()
 					   : json_real(sqlite3_column_double(st, 9)));
-		json_object_set_new(o, "created_at", sw_api_iso_time(st, 10));
-		json_object_set_new(o, "finished_at", sw_api_iso_time(st, 11));
-		json_object_set_new(o, "next_attempt_at", status && !strcmp(status, "pending") ? sw_api_iso_time(st, 12)
+		json_object_set_new(o, "created_at", sw_reply_iso_time(st, 10));
+		json_object_set_new(o, "finished_at", sw_reply_iso_time(st, 11));
+		json_object_set_new(o, "next_attempt_at", status && !strcmp(status, "pending") ? sw_reply_iso_time(st, 12)
 					   : json_null());
 		json_array_append_new(list, o);
 	}
@@ -316,7 +317,7 @@ struct sw_webhooks {
 	sqlite3 *db;
 	struct sw_webhooks_opts o;
 	pthread_t thread;
-	volatile int stop;
+	struct sw_cancel stop;      /* raised by sw_webhooks_stop() */
 	unsigned rnd;
 };
 
@@ -513,9 +514,9 @@ static void attempt(struct sw_webhooks *w, const struct head *h)
 	req.max_body = MAX_RESPONSE;
 	req.connect_timeout_ms = w->o.timeout_ms < 5000 ? w->o.timeout_ms : 5000;
 	req.timeout_ms = w->o.timeout_ms;
-	req.cancel = &w->stop;
+	req.cancel = sw_cancel_flag(&w->stop);   /* common/http.h polls an int */
 	rc = sw_http_do(&req, &res);
-	if (rc == SW_ECANCEL && w->stop)
+	if (rc == SW_ECANCEL && sw_cancel_raised(&w->stop))
 		goto cleanup;   /* stopping: this attempt does not count */
 	if (rc < 0 && rc != SW_ETOOBIG) {
 		sw_buf_adds(&err, sw_error_last());
@@ -539,7 +540,7 @@ static void *sender(void *arg)
 {
 	struct sw_webhooks *w = arg;
 
-	while (!w->stop) {
+	while (!sw_cancel_raised(&w->stop)) {
 		struct head *heads = NULL;
 		size_t nr = 0, i;
 		long long seen = sw_event_latest();
@@ -550,7 +551,7 @@ static void *sender(void *arg)
 			sw_log_error("webhooks: %s", sw_error_last());
 		if (pending_heads(w, &heads, &nr) < 0)
 			sw_log_error("webhooks: %s", sw_error_last());
-		for (i = 0; i < nr && !w->stop; i++) {
+		for (i = 0; i < nr && !sw_cancel_raised(&w->stop); i++) {
 			if (heads[i].next_at <= sw_db_now()) {
 				attempt(w, &heads[i]);
 				wake = sw_db_now();   /* look again at once: the next one may be due */
@@ -563,7 +564,7 @@ static void *sender(void *arg)
 		wait_ms = wake > now ? (int)((wake - now) * 1000) + 1 : 0;
 		if (wait_ms > IDLE_WAIT_MS)
 			wait_ms = IDLE_WAIT_MS;
-		if (wait_ms > 0 && !w->stop)
+		if (wait_ms > 0 && !sw_cancel_raised(&w->stop))
 			sw_event_wait(seen, wait_ms);
 	}
 	return NULL;
@@ -577,6 +578,7 @@ int sw_webhooks_start(struct sw_webhooks **out, sqlite3 *db, const struct sw_web
 	*out = NULL;
 	w->db = db;
 	w->o = *o;
+	sw_cancel_init(&w->stop);
 	if (w->o.attempts < 1)
 		w->o.attempts = 1;
 	if (w->o.backoff_ms < 10)
@@ -597,7 +599,7 @@ void sw_webhooks_stop(struct sw_webhooks *w)
 {
 	if (!w)
 		return;
-	w->stop = 1;
+	sw_cancel_raise(&w->stop, SW_CANCEL_STOP, NULL);
 	sw_event_interrupt();
 	pthread_join(w->thread, NULL);
 	free(w);

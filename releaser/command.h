@@ -32,7 +32,7 @@ struct sw_command_run {
 	long job;                               /* the job's id (the release records it) */
 	sw_runenv_report_fn report;             /* the lines a pusher would see */
 	void *report_ctx;
-	const struct sw_releaser_cancel *cancel;   /* may be NULL */
+	struct sw_cancel *cancel;               /* the job's token (may be NULL) */
 };
 
 /*
@@ -40,7 +40,7 @@ struct sw_command_run {
  * borrowed). 0 with *version = the release that went live (0: nothing to change), or
  * negative with the reason in the error slot and *version the failed release (0 none):
  * SW_ECANCEL when slipwayd stopped it (the rollout resumes at the next start), SW_ERROR
- * "cancelled by <who>" when a user did (see sw_releaser_cancel), SW_EUNAVAIL when the
+ * "cancelled by <who>" when a user did (cancel.h: SW_CANCEL_USER), SW_EUNAVAIL when the
  * releaser is off.
  */
 int sw_command_run(const struct sw_command_run *o, int *version);

@@ -5,14 +5,10 @@
 #include <string.h>
 
 #include "releaser/manifest.h"
-#include "builder/context.h"
 #include "common/error.h"
 #include "common/xalloc.h"
+#include "releaser/jsonlist.h"
 #include "common/banned.h"
-
-static const char *const compose_names[] = {
-	"docker-compose.yml", "docker-compose.yaml", "compose.yaml", "compose.yml", NULL
-};
 
 void sw_manifest_init(struct sw_manifest *m)
 {
@@ -474,103 +470,7 @@ cleanup:
 	return ret;
 }
 
-/* ---- from the tree ---- */
-
-/*
- * The content of the root entry name of tree: 1 and *out filled, 0 when absent,
- * negative on error (not a regular file, too big).
- */
-static int read_root_file(git_repository *repo, git_tree *tree, const char *name,
-			  struct sw_buf *out)
-{
-	const git_tree_entry *e = git_tree_entry_byname(tree, name);
-	git_blob *blob = NULL;
-	int ret;
-
-	if (!e)
-		return 0;
-	if (sw_context_not_regular(e))   /* a symlink is never followed */
-		return sw_error_code(SW_EINVAL, "%s at the root is %s, not a regular file", name,
-				     sw_context_not_regular(e));
-	if (git_blob_lookup(&blob, repo, git_tree_entry_id(e)) < 0)
-		return sw_error("%s: %s", name, git_error_last() ? git_error_last()->message : "cannot read");
-	if (git_blob_rawsize(blob) > SW_MANIFEST_MAX_FILE) {
-		ret = sw_error_code(SW_ETOOBIG, "%s is larger than %d KB", name, SW_MANIFEST_MAX_FILE / 1024);
-	} else {
-		sw_buf_reset(out);
-		sw_buf_add(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
-		ret = 1;
-	}
-	git_blob_free(blob);
-	return ret;
-}
-
-int sw_manifest_read(struct sw_manifest *m, git_repository *repo, const char *commit)
-{
-	git_oid oid;
-	git_commit *c = NULL;
-	git_tree *tree = NULL;
-	struct sw_buf dockerfile = SW_BUF_INIT, text = SW_BUF_INIT;
-	const char *name;
-	int ret = SW_ERROR, i, have;
-
-	if (git_oid_fromstr(&oid, commit) < 0 || git_commit_lookup(&c, repo, &oid) < 0 ||
-	    git_commit_tree(&tree, c) < 0) {
-		ret = sw_error("cannot read commit %.12s: %s", commit,
-			       git_error_last() ? git_error_last()->message : "unknown error");
-		goto cleanup;
-	}
-	/* "Dockerfile", else Docker's lowercase fallback, as the builder finds it */
-	name = sw_context_dockerfile_name(tree);
-	if ((have = read_root_file(repo, tree, name ? name : "Dockerfile", &dockerfile)) < 0) {
-		ret = have;
-		goto cleanup;
-	}
-	if (!have) {
-		ret = sw_error_code(SW_ENOTFOUND, "no Dockerfile at the root of %.7s", commit);
-		goto cleanup;
-	}
-	if (memchr(dockerfile.ptr, '\0', dockerfile.len)) {
-		ret = sw_error_code(SW_EINVAL, "Dockerfile: not a text file");
-		goto cleanup;
-	}
-	for (i = 0; compose_names[i]; i++) {
-		if ((have = read_root_file(repo, tree, compose_names[i], &text)) < 0) {
-			ret = have;
-			goto cleanup;
-		}
-		if (have) {
-			ret = sw_manifest_parse_compose(m, compose_names[i], text.ptr, text.len, dockerfile.ptr);
-			goto cleanup;
-		}
-	}
-	if ((have = read_root_file(repo, tree, "Procfile", &text)) < 0) {
-		ret = have;
-		goto cleanup;
-	}
-	if (have)
-		ret = sw_manifest_parse_procfile(m, "Procfile", text.ptr, text.len, dockerfile.ptr);
-	else
-		ret = sw_manifest_parse_dockerfile(m, dockerfile.ptr);
-
-cleanup:
-	sw_buf_release(&dockerfile);
-	sw_buf_release(&text);
-	git_tree_free(tree);
-	git_commit_free(c);
-	return ret;
-}
-
 /* ---- JSON ---- */
-
-static json_t *strvec_json(const struct sw_strvec *v)
-{
-	json_t *a = json_array();
-	size_t i;
-	for (i = 0; i < v->nr; i++)
-		json_array_append_new(a, json_string(v->v[i]));
-	return a;
-}
 
 json_t *sw_manifest_to_json(const struct sw_manifest *m)
 {
@@ -580,9 +480,9 @@ json_t *sw_manifest_to_json(const struct sw_manifest *m)
 		const struct sw_process *p = &m->procs[i];
 		json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:b, s:i, s:i, s:i}",
 				      "name", p->name,
-				      "command", strvec_json(&p->command),
-				      "entrypoint", strvec_json(&p->entrypoint),
-				      "env", strvec_json(&p->env),
+				      "command", sw_jsonlist_from_strvec(&p->command),
+				      "entrypoint", sw_jsonlist_from_strvec(&p->entrypoint),
+				      "env", sw_jsonlist_from_strvec(&p->env),
 				      "web", p->web, "port", p->port, "count", p->count,
 				      "memory", p->memory_mb);
 		if (p->workdir)
@@ -591,7 +491,7 @@ json_t *sw_manifest_to_json(const struct sw_manifest *m)
 			json_object_set_new(o, "user", json_string(p->user));
 		if (p->health.command.nr)
 			json_object_set_new(o, "health", json_pack("{s:o, s:i, s:i, s:i, s:i}",
-				"command", strvec_json(&p->health.command),
+				"command", sw_jsonlist_from_strvec(&p->health.command),
 				"interval", p->health.interval, "timeout", p->health.timeout,
 				"retries", p->health.retries, "start_period", p->health.start_period));
 		json_array_append_new(procs, o);
@@ -599,22 +499,6 @@ json_t *sw_manifest_to_json(const struct sw_manifest *m)
 	return json_pack("{s:s, s:s, s:i, s:o}", "source", m->source ? m->source : "",
 			 "healthcheck_path", m->healthcheck_path ? m->healthcheck_path : "/",
 			 "deadline", m->deadline, "processes", procs);
-}
-
-static int strvec_from_json(struct sw_strvec *v, const json_t *a)
-{
-	size_t i;
-	json_t *s;
-	if (!a)
-		return 0;
-	if (!json_is_array(a))
-		return -1;
-	json_array_foreach(a, i, s) {
-		if (!json_is_string(s))
-			return -1;
-		sw_strvec_push(v, json_string_value(s));
-	}
-	return 0;
 }
 
 static int int_member(const json_t *o, const char *key, int def)
@@ -643,9 +527,9 @@ int sw_manifest_from_json(struct sw_manifest *m, const json_t *j)
 		if (!name)
 			goto bad;
 		p = sw_manifest_add(m, name);
-		if (strvec_from_json(&p->command, json_object_get(o, "command")) < 0 ||
-		    strvec_from_json(&p->entrypoint, json_object_get(o, "entrypoint")) < 0 ||
-		    strvec_from_json(&p->env, json_object_get(o, "env")) < 0)
+		if (sw_jsonlist_to_strvec(&p->command, json_object_get(o, "command")) < 0 ||
+		    sw_jsonlist_to_strvec(&p->entrypoint, json_object_get(o, "entrypoint")) < 0 ||
+		    sw_jsonlist_to_strvec(&p->env, json_object_get(o, "env")) < 0)
 			goto bad;
 		p->web = json_is_true(json_object_get(o, "web"));
 		p->port = int_member(o, "port", 0);
@@ -656,7 +540,7 @@ int sw_manifest_from_json(struct sw_manifest *m, const json_t *j)
 		if ((s = json_string_value(json_object_get(o, "user"))))
 			p->user = xstrdup(s);
 		if (h) {
-			if (strvec_from_json(&p->health.command, json_object_get(h, "command")) < 0)
+			if (sw_jsonlist_to_strvec(&p->health.command, json_object_get(h, "command")) < 0)
 				goto bad;
 			p->health.interval = int_member(h, "interval", 0);
 			p->health.timeout = int_member(h, "timeout", 0);

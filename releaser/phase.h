@@ -33,8 +33,8 @@ struct sw_phase {
 int sw_phase_run(const struct sw_runenv *e, struct sw_phase *p);
 
 /*
- * ops (issue 7): stop the release task p->task_arn (a user cancelled the release), whatever
- * the env's cancel flag says. 1 when there was a task to stop, 0 when none had started.
+ * Stop the release task p->task_arn (a user cancelled the release), whatever the env's
+ * cancel token says. 1 when there was a task to stop, 0 when none had started.
  */
 int sw_phase_stop(const struct sw_runenv *e, const struct sw_phase *p, const char *reason);
 

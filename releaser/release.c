@@ -18,28 +18,35 @@ static const char *const kind_names[] = {
 
 #define NAMES_NR(a) (sizeof(a) / sizeof(*(a)))
 
-/* The index of name in names[0..n), or -1. */
-static int name_index(const char *const *names, unsigned n, const char *name)
+/* names[i], or "unknown" past the table. */
+static const char *name_of(const char *const *names, unsigned n, unsigned i)
+{
+	return i < n ? names[i] : "unknown";
+}
+
+/* The index of name in names[0..n) into *out, or SW_EINVAL "unknown release <what> '<name>'". */
+static int index_of(const char *const *names, unsigned n, const char *what, const char *name, int *out)
 {
 	unsigned i;
 	for (i = 0; i < n; i++)
-		if (!strcmp(name, names[i]))
-			return (int)i;
-	return -1;
+		if (!strcmp(name, names[i])) {
+			*out = (int)i;
+			return 0;
+		}
+	return sw_error_code(SW_EINVAL, "unknown release %s '%.40s'", what, name);
 }
 
 const char *sw_release_status_name(enum sw_release_status s)
 {
-	return (unsigned)s < NAMES_NR(status_names) ? status_names[s] : "unknown";
+	return name_of(status_names, NAMES_NR(status_names), (unsigned)s);
 }
 
 int sw_release_status_parse(const char *name, enum sw_release_status *out)
 {
-	int i = name_index(status_names, NAMES_NR(status_names), name);
-	if (i < 0)
-		return sw_error_code(SW_EINVAL, "unknown release status '%.40s'", name);
-	*out = (enum sw_release_status)i;
-	return 0;
+	int i = 0, ret = index_of(status_names, NAMES_NR(status_names), "status", name, &i);
+	if (ret == 0)
+		*out = (enum sw_release_status)i;
+	return ret;
 }
 
 int sw_release_status_final(enum sw_release_status s)
@@ -49,16 +56,15 @@ int sw_release_status_final(enum sw_release_status s)
 
 const char *sw_release_kind_name(enum sw_release_kind k)
 {
-	return (unsigned)k < NAMES_NR(kind_names) ? kind_names[k] : "unknown";
+	return name_of(kind_names, NAMES_NR(kind_names), (unsigned)k);
 }
 
 int sw_release_kind_parse(const char *name, enum sw_release_kind *out)
 {
-	int i = name_index(kind_names, NAMES_NR(kind_names), name);
-	if (i < 0)
-		return sw_error_code(SW_EINVAL, "unknown release kind '%.40s'", name);
-	*out = (enum sw_release_kind)i;
-	return 0;
+	int i = 0, ret = index_of(kind_names, NAMES_NR(kind_names), "kind", name, &i);
+	if (ret == 0)
+		*out = (enum sw_release_kind)i;
+	return ret;
 }
 
 void sw_release_init(struct sw_release *r)
@@ -164,7 +170,7 @@ static int row_to_release(sqlite3_stmt *st, struct sw_release *r)
 	r->rollback_of = sqlite3_column_int(st, 14);
 	r->rolled_back_to = sqlite3_column_int(st, 15);
 	r->created_by = col_str(st, 16);
-	r->job_id = sqlite3_column_int64(st, 17);
+	r->job_id = (long)sqlite3_column_int64(st, 17);
 	r->reason = col_str(st, 18);
 	r->tagged = sqlite3_column_int(st, 19);
 	r->created_at = sqlite3_column_double(st, 20);
@@ -383,6 +389,21 @@ int sw_release_list(sqlite3 *db, const char *app, int limit, sw_release_visit_fn
 cleanup:
 	sqlite3_finalize(st);
 	sw_release_release(&r);
+	return ret;
+}
+
+int sw_release_count(sqlite3 *db, const char *app)
+{
+	sqlite3_stmt *st = NULL;
+	int ret;
+	if (sw_store_prepare(db, &st, "SELECT COUNT(*) FROM releases WHERE app = ?") < 0)
+		return SW_ERROR;
+	bind_text(st, 1, app);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		ret = sqlite3_column_int(st, 0);
+	else
+		ret = sw_store_error(db, "read releases");
+	sqlite3_finalize(st);
 	return ret;
 }
 

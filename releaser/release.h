@@ -10,7 +10,7 @@
  * A release: version vN (numbered per app from 1), made of an image pinned by digest,
  * config vars, a formation and the manifest it was made from, and the state of its
  * rollout. Stored in slipwayd's SQLite database (tables from
- * releaser/release_migrations.inc, which slipwayd's migration list includes), so a
+ * releaser/tables.h, which slipwayd's database takes), so a
  * restarted slipwayd can finish what it started.
  *
  * Status:  pending ──▶ deploying ──▶ live
@@ -69,7 +69,7 @@ struct sw_release {
 	int rollback_of;           /* kind rollback: the version rolled back to; else 0 */
 	int rolled_back_to;        /* status rolled back: the version now running; else 0 */
 	char *created_by;          /* who: the token's name, "push by <user>", never NULL */
-	long long job_id;          /* the slipwayd job that made it, 0 none */
+	long job_id;               /* the slipwayd job that made it, 0 none */
 	char *reason;              /* why it failed (one line), or NULL */
 	int tagged;                /* the vN tag exists in the app's repo */
 	double created_at;         /* seconds since the epoch (slipwayd's convention, sw_db_now()) */
@@ -90,7 +90,7 @@ void sw_release_describe(const struct sw_release *r, struct sw_buf *out);
 
 /*
  * Store. Every function takes slipwayd's database handle (migrated with
- * release_migrations.inc), returns 0 or negative with one line, and fills caller-
+ * tables.h), returns 0 or negative with one line, and fills caller-
  * initialised structs the caller releases.
  */
 
@@ -124,6 +124,9 @@ int sw_release_save(sqlite3 *db, const struct sw_release *r);
  */
 typedef int (*sw_release_visit_fn)(void *ctx, const struct sw_release *r);
 int sw_release_list(sqlite3 *db, const char *app, int limit, sw_release_visit_fn fn, void *ctx);
+
+/* How many releases app has (any status), or negative with one line. */
+int sw_release_count(sqlite3 *db, const char *app);
 
 /*
  * 1 when a release process ran in a release of app newer than version `after` up to and

@@ -10,11 +10,14 @@
 
 #include "releaser/releaser.h"
 #include "releaser/deploy.h"
+#include "releaser/golive.h"
 #include "releaser/doctor.h"
 #include "releaser/ecr.h"
 #include "releaser/manifest.h"
 #include "releaser/release.h"
 #include "releaser/review.h"
+#include "releaser/tags.h"
+#include "releaser/teardown.h"
 #include "builder/context.h"
 #include "common/aws/client.h"
 #include "common/error.h"
@@ -36,23 +39,23 @@ static struct {
 	struct sw_aws_client *aws;
 	struct sw_settings settings;
 	sqlite3 *db;
+	char *home;
 	char *repos;
+	char *registry;
 	pthread_mutex_t mu;
 	pthread_cond_t cond;       /* an app lock was released, or stop */
 	struct app_lock *locks;
 	pthread_t thread;
 	int thread_started;
-	volatile int stopping;
+	struct sw_cancel stop;     /* SW_CANCEL_STOP once sw_releaser_stop() began */
 	int active;                /* sw_releaser_with_app() calls running */
-} rel = { 0, NULL, SW_SETTINGS_INIT, NULL, NULL, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-	  NULL, 0, 0, 0, 0 };
+} rel = { .settings = SW_SETTINGS_INIT, .mu = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
 int sw_releaser_enabled(void)
 {
 	return rel.enabled;
 }
 
-/* review apps (issue 8) */
 const struct sw_settings *sw_releaser_settings(void)
 {
 	return rel.enabled ? &rel.settings : NULL;
@@ -116,7 +119,7 @@ static void unlock_app(const char *app)
 }
 
 static void env_for(struct sw_runenv *e, sqlite3 *db, const char *app, long job, sw_runenv_report_fn report,
-		    void *ctx, volatile int *cancel)
+		    void *ctx, struct sw_cancel *cancel)
 {
 	memset(e, 0, sizeof(*e));
 	e->db = db;
@@ -137,7 +140,7 @@ static int run_locked(const struct sw_runenv *e, int (*fn)(const struct sw_runen
 	if (!rel.enabled)
 		return sw_error_code(SW_EUNAVAIL, "the releaser is off (no AWS configuration; SLIPWAY_RELEASER)");
 	pthread_mutex_lock(&rel.mu);
-	if (rel.stopping) {
+	if (sw_cancel_raised(&rel.stop)) {
 		pthread_mutex_unlock(&rel.mu);
 		return sw_error_code(SW_ECANCEL, "slipwayd is stopping");
 	}
@@ -155,27 +158,12 @@ static int run_locked(const struct sw_runenv *e, int (*fn)(const struct sw_runen
 }
 
 int sw_releaser_with_app(sqlite3 *db, const char *app, long job, sw_runenv_report_fn report, void *report_ctx,
-			 volatile int *cancel, int (*fn)(const struct sw_runenv *e, void *ctx), void *ctx)
-{
-	struct sw_runenv e;
-	env_for(&e, db, app, job, report, report_ctx, cancel ? cancel : &rel.stopping);
-	return run_locked(&e, fn, ctx);
-}
-
-/* ops (issue 7): run_locked() for a job whose user may cancel it (sw_releaser_cancel). */
-int sw_releaser_with_job(sqlite3 *db, const char *app, long job, sw_runenv_report_fn report, void *report_ctx,
-			 const struct sw_releaser_cancel *cancel, int (*fn)(const struct sw_runenv *e, void *ctx),
-			 void *ctx)
+			 struct sw_cancel *cancel, int (*fn)(const struct sw_runenv *e, void *ctx), void *ctx)
 {
 	struct sw_runenv e;
 	int ret;
 
-	env_for(&e, db, app, job, report, report_ctx, cancel && cancel->cancel ? cancel->cancel : &rel.stopping);
-	if (cancel) {
-		e.cancelled_by = cancel->cancelled_by;
-		e.cancel_ctx = cancel->ctx;
-		e.stopping = cancel->stopping;
-	}
+	env_for(&e, db, app, job, report, report_ctx, cancel ? cancel : &rel.stop);
 	ret = run_locked(&e, fn, ctx);
 	if (ret == SW_ECANCEL) {
 		/* a user's cancel the deploy had nothing to undo for (no release was made yet,
@@ -195,220 +183,95 @@ json_t *sw_releaser_doctor(void)
 		return json_pack("{s:[{s:s, s:b, s:s, s:s}]}", "checks", "check", "releaser", "ok", 0, "detail",
 				 "off: slipwayd found no AWS configuration (or SLIPWAY_RELEASER=off)", "fix",
 				 "give slipwayd AWS settings (AWS_PROFILE, AWS_REGION, ...) or run scripts/up for the engine");
-	env_for(&e, rel.db, NULL, 0, NULL, NULL, &rel.stopping);
+	env_for(&e, rel.db, NULL, 0, NULL, NULL, &rel.stop);
 	return sw_doctor_run(&e);
 }
 
 /* ---- push ---- */
 
-static int read_manifest(const struct sw_releaser_push *p, struct sw_manifest *m)
+int sw_releaser_check_manifest(struct sw_push *p)
 {
-	struct sw_context_opts o;
-	git_repository *repo = NULL;
-	int ret;
-
-	memset(&o, 0, sizeof(o));
-	o.repo_path = p->repo_path;
-	o.object_dir = p->object_dir;
-	o.alternate_dirs = p->alternate_dirs;
-	if ((ret = sw_context_open_repository(&repo, &o)) < 0)
-		return ret;
-	ret = sw_manifest_read(m, repo, p->commit);
-	git_repository_free(repo);
-	return ret;
-}
-
-int sw_releaser_check_manifest(const struct sw_releaser_push *p)
-{
-	struct sw_manifest m = SW_MANIFEST_INIT;
-	int ret = read_manifest(p, &m);
-	sw_manifest_release(&m);
-	return ret;
+	return sw_push_read_manifest(p);
 }
 
 struct push_ctx {
-	const struct sw_releaser_push *p;
-	const struct sw_manifest *m;
+	struct sw_push *p;
 	int *version;
 };
 
 static int do_push(const struct sw_runenv *e, void *ctx)
 {
 	struct push_ctx *pc = ctx;
-	struct sw_deploy_push d;
-	memset(&d, 0, sizeof(d));
-	d.app = pc->p->app;
-	d.commit = pc->p->commit;
-	d.branch = pc->p->branch;
-	d.image = pc->p->image;
-	d.digest = pc->p->digest;
-	d.manifest = pc->m;
-	d.created_by = pc->p->created_by;
-	d.job_id = pc->p->job_id;
-	return sw_deploy_push(e, &d, pc->version);
+	return sw_deploy_push(e, pc->p, pc->version);
 }
 
-int sw_releaser_push(const struct sw_releaser_push *p, int *version)
+int sw_releaser_push(struct sw_push *p, sw_runenv_report_fn report, void *report_ctx, struct sw_cancel *cancel,
+		     int *version)
 {
-	struct sw_manifest m = SW_MANIFEST_INIT;
-	struct push_ctx pc = { p, &m, version };
-	/* ops (issue 7): the job tells a user's cancel from slipwayd stopping */
-	struct sw_releaser_cancel cancel = { p->cancel, p->cancelled_by, p->cancel_ctx, p->stopping };
+	struct push_ctx pc = { p, version };
 	int ret;
 
 	if (version)
 		*version = 0;
-	if ((ret = read_manifest(p, &m)) < 0)
+	if ((ret = sw_push_read_manifest(p)) < 0)
 		return ret;
-	ret = sw_releaser_with_job(p->db, p->app, p->job_id, p->report, p->report_ctx, &cancel, do_push, &pc);
-	sw_manifest_release(&m);
-	return ret;
+	return sw_releaser_with_app(rel.db, p->app, p->job, report, report_ctx, cancel, do_push, &pc);
 }
 
-int sw_releaser_registry(const char *app, char **registry, char **user, char **password)
+int sw_releaser_push_target(const char *app, struct sw_push_target *t)
 {
 	struct sw_ecr_auth a = SW_ECR_AUTH_INIT;
 	int ret;
-	*registry = *user = *password = NULL;
+
+	sw_push_target_release(t);
 	if (!rel.enabled)
-		return sw_error_code(SW_EUNAVAIL, "the releaser is off");
+		return sw_push_target_local(rel.home, rel.registry, t);
 	if ((ret = sw_ecr_login(rel.aws, app, &a)) < 0)
 		return ret;
-	*registry = a.registry;
-	*user = a.user;
-	*password = a.password;
+	t->registry = a.registry;
+	t->user = a.user;
+	t->password = a.password;
 	return 0;
 }
 
-/* ---- tags ---- */
-
-/*
- * Create annotated tag <prefix>vN on r's commit in repo ("" for an app's own, "review/<slug>/"
- * for a review app's). 1 created, 0 commit not (yet) there, <0 error.
- */
-static int tag_release(git_repository *repo, const struct sw_release *r, const char *prefix)
+int sw_releaser_env(struct sw_runenv *e, sqlite3 *db, const char *app, struct sw_cancel *cancel)
 {
-	git_oid oid, tag_id;
-	git_object *target = NULL;
-	git_signature *sig = NULL;
-	git_reference *existing = NULL;
-	struct sw_buf name = SW_BUF_INIT, msg = SW_BUF_INIT, ref = SW_BUF_INIT;
-	int ret;
-
-	if (!r->commit || git_oid_fromstr(&oid, r->commit) < 0)
-		return sw_error_code(SW_EINVAL, "v%d has no commit to tag", r->version);
-	if (git_object_lookup(&target, repo, &oid, GIT_OBJECT_COMMIT) < 0) {
-		git_error_clear();
-		return 0;
+	if (!rel.enabled) {
+		memset(e, 0, sizeof(*e));
+		return sw_error_code(SW_EUNAVAIL, "this slipwayd does not release (no AWS configuration): no tasks to show");
 	}
-	sw_buf_addf(&name, "%sv%d", prefix, r->version);
-	sw_buf_addf(&ref, "refs/tags/%sv%d", prefix, r->version);
-	if (git_reference_lookup(&existing, repo, ref.ptr) == 0) {
-		git_object *peeled = NULL;
-		int ours = git_reference_peel(&peeled, existing, GIT_OBJECT_COMMIT) == 0 &&
-			   git_oid_equal(git_object_id(peeled), &oid);
-		git_object_free(peeled);
-		git_error_clear();
-		if (ours) {   /* made by a run that died before recording it */
-			ret = 1;
-			goto cleanup;
-		}
-		/* vN names are slipway's (the hook refuses pushes of them): a stray one is replaced */
-		sw_log(SW_LOG_WARN, r->app, r->job_id, "tag %s pointed elsewhere than v%d's commit: replaced",
-		       name.ptr, r->version);
-	}
-	sw_release_describe(r, &msg);
-	sw_buf_addf(&msg, "\n\nimage %s@%s\nmade by %s\n", r->image ? r->image : "?", r->digest ? r->digest : "?",
-		    r->created_by && *r->created_by ? r->created_by : "slipway");
-	if (git_signature_new(&sig, "slipway", "slipway@localhost", (git_time_t)r->finished_at, 0) < 0 ||
-	    git_tag_create(&tag_id, repo, name.ptr, target, sig, msg.ptr, existing != NULL) < 0) {
-		const git_error *ge = git_error_last();
-		ret = sw_error("tag %s: %s", name.ptr, ge ? ge->message : "cannot create");
-		goto cleanup;
-	}
-	ret = 1;
-cleanup:
-	git_reference_free(existing);
-	git_signature_free(sig);
-	git_object_free(target);
-	sw_buf_release(&name);
-	sw_buf_release(&msg);
-	sw_buf_release(&ref);
-	return ret;
+	env_for(e, db, app, 0, NULL, NULL, cancel);
+	return 0;
 }
 
-struct tag_ctx {
-	sqlite3 *db;
-	const char *repos;
-	int tagged;
+/* ---- teardown ---- */
+
+struct teardown_ctx {
+	const char *app;
+	json_t *removed;
 };
 
-static int tag_visit(void *ctx, const struct sw_release *r)
+static int teardown_fn(const struct sw_runenv *e, void *ctx)
 {
-	struct tag_ctx *tc = ctx;
-	struct sw_buf path = SW_BUF_INIT, repo_app = SW_BUF_INIT, prefix = SW_BUF_INIT;
-	git_repository *repo = NULL;
-	int ret;
+	struct teardown_ctx *t = ctx;
+	return sw_teardown_app(e, t->app, t->removed);
+}
 
-	if (r->status != SW_RELEASE_LIVE || r->tagged || !r->commit)
-		return 0;
-	/* review apps (issue 8): review/<slug>/vN in the parent's repository */
-	sw_review_tag_place(tc->db, r->app, &repo_app, &prefix);
-	sw_buf_addf(&path, "%s/%s.git", tc->repos, repo_app.ptr);
-	sw_buf_release(&repo_app);
-	if (git_repository_open_ext(&repo, path.ptr, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
-		git_error_clear();
-		sw_buf_release(&path);
-		sw_buf_release(&prefix);
-		return 0;
-	}
-	ret = tag_release(repo, r, prefix.ptr);
-	sw_buf_release(&prefix);
-	if (ret > 0) {
-		struct sw_release copy;
-		sw_release_init(&copy);
-		if (sw_release_load(tc->db, r->app, r->version, &copy) == 0) {
-			copy.tagged = 1;
-			if (sw_release_save(tc->db, &copy) == 0) {
-				tc->tagged++;
-				sw_log(SW_LOG_INFO, r->app, r->job_id, "tagged v%d on %.7s", r->version, r->commit);
-			}
-		}
-		sw_release_release(&copy);
-	} else if (ret < 0) {
-		sw_log(SW_LOG_WARN, r->app, r->job_id, "%s", sw_error_last());
-	}
-	git_repository_free(repo);
-	sw_buf_release(&path);
+int sw_releaser_teardown(sqlite3 *db, const char *app, json_t *removed)
+{
+	struct teardown_ctx t = { app, removed };
+	int n;
+
+	if (rel.enabled)
+		return sw_releaser_with_app(db, app, 0, NULL, NULL, NULL, teardown_fn, &t);
+	/* with the releaser off there is no way to reach what earlier releases made: refused
+	 * rather than left half-removed */
+	if ((n = sw_release_count(db, app)) < 0)
+		return n;
+	if (n > 0)
+		return sw_error_code(SW_EUNAVAIL, "%s has %d release%s on ECS and this slipwayd has no AWS configuration"
+				     " to remove them with (SLIPWAY_RELEASER); nothing was removed", app, n, n == 1 ? "" : "s");
 	return 0;
-}
-
-/* The apps with an untagged live release, newest first: walking them needs a list. */
-static int untagged_apps(sqlite3 *db, struct sw_strvec *apps)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-	if (sqlite3_prepare_v2(db, "SELECT DISTINCT app FROM releases WHERE status = 'live' AND tagged = 0 "
-			       "AND commit_sha IS NOT NULL", -1, &st, NULL) != SQLITE_OK)
-		return sw_error("read releases: %s", sqlite3_errmsg(db));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		sw_strvec_push(apps, (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sw_error("read releases: %s", sqlite3_errmsg(db));
-}
-
-int sw_releaser_tag_pending(sqlite3 *db, const char *repos)
-{
-	struct sw_strvec apps = SW_STRVEC_INIT;
-	struct tag_ctx tc = { db, repos, 0 };
-	size_t i;
-	int ret;
-	if ((ret = untagged_apps(db, &apps)) < 0)
-		return ret;
-	for (i = 0; i < apps.nr; i++)
-		sw_release_list(db, apps.v[i], 50, tag_visit, &tc);
-	sw_strvec_clear(&apps);
-	return tc.tagged;
 }
 
 /* ---- the background thread ---- */
@@ -423,7 +286,7 @@ static int log_line(void *ctx, const char *line)
 static int resume_one(const struct sw_runenv *e, void *ctx)
 {
 	struct sw_release *r = ctx;
-	return sw_deploy_resume(e, r);
+	return sw_golive_resume(e, r);
 }
 
 static int collect(void *ctx, const struct sw_release *r)
@@ -441,7 +304,7 @@ static void resume_all(void)
 		sw_log_error("releaser: cannot list unfinished releases: %s", sw_error_last());
 		return;
 	}
-	for (i = 0; i < todo.nr && !rel.stopping; i++) {
+	for (i = 0; i < todo.nr && !sw_cancel_raised(&rel.stop); i++) {
 		struct sw_release r;
 		int version = atoi(todo.v[i]);
 		const char *app = strchr(todo.v[i], ' ') + 1;
@@ -449,7 +312,7 @@ static void resume_all(void)
 		sw_release_init(&r);
 		if (sw_release_load(rel.db, app, version, &r) == 0) {
 			sw_log(SW_LOG_INFO, app, r.job_id, "resuming v%d (%s)", version, sw_release_status_name(r.status));
-			ret = sw_releaser_with_app(rel.db, app, r.job_id, log_line, &r, &rel.stopping, resume_one, &r);
+			ret = sw_releaser_with_app(rel.db, app, r.job_id, log_line, &r, &rel.stop, resume_one, &r);
 			sw_log(ret < 0 && ret != SW_ECANCEL ? SW_LOG_WARN : SW_LOG_INFO, app, r.job_id,
 			       "v%d after resuming: %s%s%s", version, sw_release_status_name(r.status),
 			       ret < 0 ? ": " : "", ret < 0 ? sw_error_last() : "");
@@ -462,12 +325,12 @@ static void resume_all(void)
 static void *background(void *arg)
 {
 	resume_all();
-	while (!rel.stopping) {
+	while (!sw_cancel_raised(&rel.stop)) {
 		struct timespec ts = { 0, 100 * 1000000L };
 		int i;
-		if (sw_releaser_tag_pending(rel.db, rel.repos) < 0)
+		if (sw_tags_pending(rel.db, rel.repos) < 0)
 			sw_log_warn("releaser: tags: %s", sw_error_last());
-		for (i = 0; i < TAG_INTERVAL_MS / 100 && !rel.stopping; i++)
+		for (i = 0; i < TAG_INTERVAL_MS / 100 && !sw_cancel_raised(&rel.stop); i++)
 			nanosleep(&ts, NULL);
 	}
 	return NULL;
@@ -488,21 +351,23 @@ static int aws_configured(void)
 	return 0;
 }
 
-int sw_releaser_start(sqlite3 *db, const char *home, const char *repos)
+int sw_releaser_start(const struct sw_releaser_opts *o)
 {
 	const char *mode = getenv("SLIPWAY_RELEASER");
 	struct sw_buf cfg = SW_BUF_INIT, creds = SW_BUF_INIT;
 	struct stat st;
 	int ret = 0;
 
+	rel.home = xstrdup(o->home);
+	rel.registry = xstrdup(o->registry);
 	if (mode && *mode && strcmp(mode, "on") && strcmp(mode, "off") && strcmp(mode, "auto"))
 		return sw_error_code(SW_EINVAL, "SLIPWAY_RELEASER: want on, off or auto, not '%.20s'", mode);
 	if (mode && !strcmp(mode, "off")) {
 		sw_log_info("releaser off (SLIPWAY_RELEASER=off): pushes only build");
 		return 0;
 	}
-	sw_buf_addf(&cfg, "%s/aws/config", home);
-	sw_buf_addf(&creds, "%s/aws/credentials", home);
+	sw_buf_addf(&cfg, "%s/aws/config", o->home);
+	sw_buf_addf(&creds, "%s/aws/credentials", o->home);
 	if (!aws_configured() && stat(cfg.ptr, &st) == 0) {
 		/* scripts/up's files for slipway-engine */
 		setenv("AWS_CONFIG_FILE", cfg.ptr, 1);
@@ -518,8 +383,8 @@ int sw_releaser_start(sqlite3 *db, const char *home, const char *repos)
 		sw_error_prefix("releaser");
 		goto cleanup;
 	}
-	rel.db = db;
-	rel.repos = xstrdup(repos);
+	rel.db = o->db;
+	rel.repos = xstrdup(o->repos);
 	rel.enabled = 1;
 	git_libgit2_init();
 	if (pthread_create(&rel.thread, NULL, background, NULL) != 0) {
@@ -550,7 +415,7 @@ void sw_releaser_stop(void)
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += 30;
 	pthread_mutex_lock(&rel.mu);
-	rel.stopping = 1;
+	sw_cancel_raise(&rel.stop, SW_CANCEL_STOP, NULL);
 	pthread_cond_broadcast(&rel.cond);
 	while (rel.active > 0)
 		if (pthread_cond_timedwait(&rel.cond, &rel.mu, &until) == ETIMEDOUT)

@@ -7,11 +7,11 @@
 #include "common/buf.h"
 
 /*
- * Review apps (issue 8): every branch pushed to APP other than main/master deploys to an
+ * Review apps: every branch pushed to APP other than main/master deploys to an
  * app of its own, APP-<slug>, with its own services, task definition families, target
  * group and host rule, releases and tags. This is the releaser's side of them: the names
  * (pure), and their records in slipwayd's database (table `reviews`, from
- * review_migrations.inc, which receiver/db.c's migration list includes), which the
+ * tables.h, which slipwayd's database takes), which the
  * releaser reads while it deploys:
  *   - the host rule is <slug>.APP.<apps domain> (route.c), the URL printed when live is
  *     SLIPWAY_APPS_URL with {app} = "<slug>.APP" (deploy.c);
@@ -19,7 +19,7 @@
  *     from the parent then (seed_config) and none of the history of an earlier one; every
  *     process type runs one task unless scaled by hand (deploy.c);
  *   - live releases are tagged review/<slug>/vN in the parent's repository (releaser.c).
- * Creating, destroying and listing them is slipwayd's (receiver/reviews.h). A destroyed
+ * Creating, destroying and listing them is slipwayd's (receiver/review_apps.h). A destroyed
  * review app keeps its row (status destroyed) and its releases and builds as history;
  * pushing its branch again brings it back under the same name.
  */

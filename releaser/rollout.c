@@ -4,6 +4,7 @@
 #include "releaser/rollout.h"
 #include "common/error.h"
 #include "common/xalloc.h"
+#include "releaser/jsonlist.h"
 #include "common/banned.h"
 
 /* ECS timestamps may run a little ahead of or behind ours. */
@@ -652,24 +653,6 @@ json_t *sw_rollout_describe_request(const struct sw_rollout *r, const char *clus
 
 /* ---- resuming ---- */
 
-static json_t *strvec_json(const struct sw_strvec *v)
-{
-	json_t *a = json_array();
-	size_t i;
-	for (i = 0; i < v->nr; i++)
-		json_array_append_new(a, json_string(v->v[i]));
-	return a;
-}
-
-static void json_strvec(struct sw_strvec *v, const json_t *a)
-{
-	const json_t *s;
-	size_t i;
-	json_array_foreach(a, i, s)
-		if (json_is_string(s))
-			sw_strvec_push(v, json_string_value(s));
-}
-
 static void opt_str(json_t *o, const char *key, const char *s)
 {
 	if (s)
@@ -687,7 +670,7 @@ json_t *sw_rollout_to_json(const struct sw_rollout *r)
 				      "desired", p->desired, "memory", p->memory_mb,
 				      "container_health", p->container_health,
 				      "load_balanced", p->load_balanced, "seen_ours", p->seen_ours,
-				      "crashes", p->crashes, "stopped", strvec_json(&p->stopped));
+				      "crashes", p->crashes, "stopped", sw_jsonlist_from_strvec(&p->stopped));
 		opt_str(o, "deployment", p->deployment);
 		opt_str(o, "last_crash", p->last_crash);
 		json_array_append_new(procs, o);
@@ -695,7 +678,7 @@ json_t *sw_rollout_to_json(const struct sw_rollout *r)
 	return json_pack("{s:I, s:I, s:I, s:i, s:o, s:o}",
 			 "started_at", (json_int_t)r->started_at, "deadline_ms", (json_int_t)r->deadline_ms,
 			 "stall_ms", (json_int_t)r->stall_ms, "crash_limit", r->crash_limit,
-			 "events_seen", strvec_json(&r->events_seen), "processes", procs);
+			 "events_seen", sw_jsonlist_from_strvec(&r->events_seen), "processes", procs);
 }
 
 int sw_rollout_from_json(struct sw_rollout *r, const json_t *j)
@@ -710,7 +693,7 @@ int sw_rollout_from_json(struct sw_rollout *r, const json_t *j)
 		r->stall_ms = json_integer_value(json_object_get(j, "stall_ms"));
 	if (json_is_integer(json_object_get(j, "crash_limit")))
 		r->crash_limit = (int)json_integer_value(json_object_get(j, "crash_limit"));
-	json_strvec(&r->events_seen, json_object_get(j, "events_seen"));
+	sw_jsonlist_to_strvec(&r->events_seen, json_object_get(j, "events_seen"));
 	json_array_foreach(procs, i, o) {
 		struct sw_rollout_proc *p;
 		if (!str(o, "process") || !str(o, "service") || !str(o, "taskdef")) {
@@ -725,7 +708,7 @@ int sw_rollout_from_json(struct sw_rollout *r, const json_t *j)
 		p->crashes = num(o, "crashes");
 		set_str(&p->deployment, str(o, "deployment"));
 		set_str(&p->last_crash, str(o, "last_crash"));
-		json_strvec(&p->stopped, json_object_get(o, "stopped"));
+		sw_jsonlist_to_strvec(&p->stopped, json_object_get(o, "stopped"));
 	}
 	return 0;
 }

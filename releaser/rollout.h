@@ -99,7 +99,7 @@ struct sw_rollout_proc {
 	char *last_line;           /* the last progress line printed */
 	int crashes;
 	char *last_crash;          /* why the last counted task stopped */
-	int replaced;              /* ops (issue 7): crashed tasks whose replacement was reported (watch.c) */
+	int replaced;              /* crashed tasks whose replacement was reported (watch.c) */
 	struct sw_strvec stopped;  /* task ARNs counted as crashed */
 	struct sw_rollout_task *tasks;   /* our running tasks (last DescribeTasks) */
 	size_t tasks_nr, tasks_alloc;

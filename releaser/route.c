@@ -233,7 +233,7 @@ int sw_route_ensure(const struct sw_runenv *e, const char *app, int port, const 
 	int ret;
 
 	sw_route_release(out);
-	/* review apps (issue 8): <slug>.<parent>.<domain>; other apps <app>.<domain> */
+	/* a review app answers at <slug>.<parent>.<domain>, other apps at <app>.<domain> */
 	sw_review_host_label(e->db, app, &host);
 	sw_buf_addf(&host, ".%s", e->settings->apps_domain);
 	out->host = sw_buf_detach(&host, NULL);

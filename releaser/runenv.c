@@ -25,27 +25,19 @@ double sw_runenv_seconds(const struct sw_runenv *e)
 
 int sw_runenv_cancelled(const struct sw_runenv *e)
 {
-	return e->cancel && *e->cancel;
+	return e->shielded ? sw_cancel_is(e->cancel, SW_CANCEL_STOP) : sw_cancel_raised(e->cancel);
 }
 
 int sw_runenv_user_cancel(const struct sw_runenv *e, struct sw_buf *who)
 {
 	sw_buf_reset(who);
-	if (!sw_runenv_cancelled(e) || !e->cancelled_by)
-		return 0;
-	if (e->stopping && *e->stopping)
-		return 0;
-	return e->cancelled_by(e->cancel_ctx, who) == 1;
+	return !e->shielded && sw_cancel_by_user(e->cancel, who);
 }
 
 void sw_runenv_shielded(const struct sw_runenv *e, struct sw_runenv *out)
 {
 	*out = *e;
-	if (e->cancelled_by) {
-		out->cancel = e->stopping;
-		out->cancelled_by = NULL;
-		out->cancel_ctx = NULL;
-	}
+	out->shielded = 1;
 }
 
 int sw_runenv_sleep(const struct sw_runenv *e, long long ms)

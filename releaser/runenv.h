@@ -6,12 +6,13 @@
 
 #include "common/aws/client.h"
 #include "common/buf.h"
+#include "releaser/cancel.h"
 #include "releaser/settings.h"
 
 /*
  * What one deploy runs with: slipwayd's database and AWS client and settings (shared,
- * borrowed), where the pusher's lines go, a cancel flag, and the clock, sleep and
- * randomness (injectable, so tests repeat). The caller owns everything it points to.
+ * borrowed), where the pusher's lines go, a cancel token (cancel.h), and the clock, sleep
+ * and randomness (injectable, so tests repeat). The caller owns everything it points to.
  */
 
 /* One line for the pusher (no newline). Return < 0 to stop the deploy. */
@@ -23,7 +24,7 @@ struct sw_runenv {
 	const struct sw_settings *settings;
 	sw_runenv_report_fn report;     /* NULL: lines only go to the server log */
 	void *report_ctx;
-	volatile int *cancel;           /* non-zero: stop at the next step (SW_ECANCEL) */
+	struct sw_cancel *cancel;       /* any reason raised: stop at the next step (SW_ECANCEL); NULL: never */
 	const char *app;                /* for the server log */
 	long job;                       /* for the server log, 0 none */
 	long long (*now_ms)(void *ctx); /* NULL: CLOCK_REALTIME */
@@ -31,15 +32,11 @@ struct sw_runenv {
 	unsigned (*random)(void *ctx);  /* NULL: a per-thread PRNG */
 	void *clock_ctx;
 	/*
-	 * ops (issue 7): a user's cancel is not slipwayd stopping. When cancelled_by is set and
-	 * returns 1 (who filled with the token's name) while the cancel flag is up, a user
-	 * cancelled: the deploy returns every process to the last live release and records
-	 * "cancelled by <who>", and while it does so only *stopping (may be NULL: nothing)
-	 * interrupts it. cancelled_by NULL: the cancel flag always means slipwayd is stopping.
+	 * A user's cancel is not slipwayd stopping: it asks the deploy to return every
+	 * process to the last live release and record "cancelled by <who>"; while it does,
+	 * only SW_CANCEL_STOP interrupts it (shielded, sw_runenv_shielded()).
 	 */
-	int (*cancelled_by)(void *ctx, struct sw_buf *who);
-	void *cancel_ctx;
-	volatile int *stopping;
+	int shielded;
 };
 
 long long sw_runenv_now(const struct sw_runenv *e);
@@ -51,15 +48,14 @@ unsigned sw_runenv_random(const struct sw_runenv *e);
 int sw_runenv_cancelled(const struct sw_runenv *e);
 
 /*
- * ops (issue 7): 1 when the cancel flag is up because a user cancelled (who, reset
- * first, gets the name), 0 otherwise (not cancelled, or slipwayd is stopping).
+ * 1 when the cancel is up because a user cancelled (who, reset first, gets the name), 0
+ * otherwise (not cancelled, slipwayd is stopping, or e is shielded).
  */
 int sw_runenv_user_cancel(const struct sw_runenv *e, struct sw_buf *who);
 
 /*
- * ops (issue 7): *out = *e, except that when e tells a user's cancel apart (cancelled_by
- * set) out's cancel flag is e's stopping flag: what runs on out (a rollback after a
- * cancel) is interrupted by slipwayd stopping only.
+ * *out = *e, shielded: what runs on out (a rollback after a cancel, a release that went
+ * live) is interrupted by slipwayd stopping only.
  */
 void sw_runenv_shielded(const struct sw_runenv *e, struct sw_runenv *out);
 

@@ -13,7 +13,7 @@
  * from CloudWatch Logs as it comes (awslogs' stream <prefix>/<container>/<task id> in
  * the task definition's log group), DescribeTasks polled with jitter and backoff until
  * the task stops. The one such loop: the release phase (releaser/phase.h) and
- * `slipway run` (receiver/tasks.h) both use it.
+ * `slipway run` (tasks.h) both use it.
  *
  *	struct sw_runtask t = SW_RUNTASK_INIT;
  *	t.cluster = "default"; t.taskdef = arn; t.started_by = "slipway-run";

@@ -5,6 +5,7 @@
 #include "releaser/taskdef.h"
 #include "common/error.h"
 #include "common/xalloc.h"
+#include "releaser/jsonlist.h"
 #include "common/banned.h"
 
 void sw_taskdef_family(const char *app, const char *process, struct sw_buf *out)
@@ -36,15 +37,6 @@ int sw_taskdef_pin(const char *image, const char *digest, struct sw_buf *out)
 bad:
 	return sw_error_code(SW_EINVAL, "'%.80s' is not an image digest (sha256:<64 hex digits>)",
 			     digest ? digest : "(none)");
-}
-
-static json_t *strvec_json(const struct sw_strvec *v)
-{
-	json_t *a = json_array();
-	size_t i;
-	for (i = 0; i < v->nr; i++)
-		json_array_append_new(a, json_string(v->v[i]));
-	return a;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -127,9 +119,9 @@ json_t *sw_taskdef_build(const struct sw_taskdef_opts *o)
 	 * (busybox httpd ignores it as PID 1), so a stop does not wait for stopTimeout */
 	json_object_set_new(c, "linuxParameters", json_pack("{s:b}", "initProcessEnabled", 1));
 	if (p->command.nr)
-		json_object_set_new(c, "command", strvec_json(&p->command));
+		json_object_set_new(c, "command", sw_jsonlist_from_strvec(&p->command));
 	if (p->entrypoint.nr)
-		json_object_set_new(c, "entryPoint", strvec_json(&p->entrypoint));
+		json_object_set_new(c, "entryPoint", sw_jsonlist_from_strvec(&p->entrypoint));
 	if (p->workdir)
 		json_object_set_new(c, "workingDirectory", json_string(p->workdir));
 	if (p->user)
@@ -139,7 +131,7 @@ json_t *sw_taskdef_build(const struct sw_taskdef_opts *o)
 				    json_pack("[{s:i, s:i, s:s}]", "containerPort", p->port, "hostPort", 0,
 					      "protocol", "tcp"));
 	if (p->health.command.nr) {
-		json_t *h = json_pack("{s:o}", "command", strvec_json(&p->health.command));
+		json_t *h = json_pack("{s:o}", "command", sw_jsonlist_from_strvec(&p->health.command));
 		if (p->health.interval)
 			json_object_set_new(h, "interval", json_integer(p->health.interval));
 		if (p->health.timeout)

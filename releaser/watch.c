@@ -130,7 +130,7 @@ cleanup:
 }
 
 /*
- * ops (issue 7): a running task of our deployment that was not there at the last poll,
+ * A running task of our deployment that was not there at the last poll,
  * while a crashed one is not yet accounted for, is ECS replacing it: event task.replaced.
  */
 static void report_replaced(const struct sw_runenv *e, struct sw_rollout_proc *p, const struct sw_watch *w,
@@ -209,7 +209,7 @@ int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct 
 	ret = (int)sw_rollout_decide(r, now, &lines);
 	for (i = 0; i < lines.nr; i++)
 		if (sw_runenv_report(e, "       %s", lines.v[i]) < 0 && e->cancel)
-			*e->cancel = 1;
+			sw_cancel_raise(e->cancel, SW_CANCEL_STOP, NULL);   /* the report said stop */
 	if (lines.nr)
 		r->quiet_polls = 0;
 	else

@@ -11,17 +11,15 @@
 #include "releaser/release.h"
 #include "common/error.h"
 #include "common/store.h"
+#include "releaser/tables.h"
 #include "common/banned.h"
 
-static const char *const migrations[] = {
-#include "releaser/release_migrations.inc"
-	NULL,
-};
 
 static char path[] = "/tmp/sw-release-XXXXXX";
 
 static int setup(void **state)
 {
+	const char *const migrations[] = { sw_tables_migration(1), NULL };
 	sqlite3 *db = NULL;
 	int fd = mkstemp(path);
 	if (fd < 0)

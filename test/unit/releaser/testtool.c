@@ -21,23 +21,21 @@
 #include <string.h>
 
 #include "releaser/deploy.h"
+#include "releaser/golive.h"
 #include "releaser/manifest.h"
 #include "common/aws/client.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/store.h"
+#include "common/xalloc.h"
+#include "releaser/tables.h"
 #include "common/banned.h"
 
-static const char *const migrations[] = {
-#include "releaser/release_migrations.inc"
-	NULL,
-};
-
-static volatile int cancel;
+static struct sw_cancel cancel;
 
 static void on_term(int sig)
 {
-	cancel = 1;
+	sw_cancel_raise(&cancel, SW_CANCEL_STOP, NULL);   /* lock-free: fine in a handler */
 }
 
 static int print_line(void *ctx, const char *line)
@@ -79,7 +77,7 @@ static int resume_one(void *ctx, const struct sw_release *r)
 	if (sw_release_load(e->db, r->app, r->version, &copy) < 0)
 		return SW_ERROR;
 	e->app = copy.app;
-	ret = sw_deploy_resume(e, &copy);
+	ret = sw_golive_resume(e, &copy);
 	printf("resumed: %s v%d %s%s%s\n", copy.app, copy.version, sw_release_status_name(copy.status),
 	       ret < 0 ? " " : "", ret < 0 ? sw_error_last() : "");
 	sw_release_release(&copy);
@@ -88,6 +86,7 @@ static int resume_one(void *ctx, const struct sw_release *r)
 
 int main(int argc, char **argv)
 {
+	const char *const migrations[] = { sw_tables_migration(1), NULL };
 	struct sw_settings settings = SW_SETTINGS_INIT;
 	struct sw_aws_client *aws = NULL;
 	struct sw_runenv e;
@@ -99,6 +98,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: sw-release-testtool DB push|rollback|config|scale|resume|releases ...\n");
 		return 2;
 	}
+	sw_cancel_init(&cancel);
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
 	cmd = argv[2];
@@ -119,7 +119,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "push") && argc >= 8) {
 		struct sw_manifest m = SW_MANIFEST_INIT;
 		struct sw_buf text = SW_BUF_INIT, dockerfile = SW_BUF_INIT;
-		struct sw_deploy_push p;
+		struct sw_push p;
 		const char *file = strrchr(argv[8 - 1], '/') ? strrchr(argv[8 - 1], '/') + 1 : argv[8 - 1];
 		ret = read_file(argv[7], &text);
 		if (ret == 0 && argc > 8)
@@ -132,16 +132,19 @@ int main(int argc, char **argv)
 			else
 				ret = sw_manifest_parse_compose(&m, file, text.ptr, text.len, dockerfile.ptr);
 		}
+		sw_push_init(&p);
 		if (ret == 0) {
-			memset(&p, 0, sizeof(p));
-			p.app = argv[3];
-			p.commit = argv[4];
-			p.image = argv[5];
-			p.digest = argv[6];
-			p.manifest = &m;
-			p.created_by = "testtool";
+			p.app = xstrdup(argv[3]);
+			p.commit = xstrdup(argv[4]);
+			p.image = xstrdup(argv[5]);
+			p.digest = xstrdup(argv[6]);
+			p.manifest = m;   /* the push's now */
+			m = (struct sw_manifest)SW_MANIFEST_INIT;
+			p.have_manifest = 1;
+			p.created_by = xstrdup("testtool");
 			ret = sw_deploy_push(&e, &p, &version);
 		}
+		sw_push_release(&p);
 		sw_manifest_release(&m);
 		sw_buf_release(&text);
 		sw_buf_release(&dockerfile);

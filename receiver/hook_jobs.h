@@ -1,0 +1,36 @@
+#ifndef SW_HOOK_JOBS_H
+#define SW_HOOK_JOBS_H
+
+#include <microhttpd.h>
+
+#include "common/buf.h"
+#include "receiver/server.h"
+
+/*
+ * The pre-receive hook's job request (hooks/relay.h is the other side), loopback only,
+ * authenticated by the per-run secret:
+ *   POST /internal/v1/jobs   Authorization: Bearer $SLIPWAY_HOOK_SECRET
+ *   {"app", "ref", "old", "new", "object_dir", "alternate_dirs", "quarantine_path",
+ *    "push_options": [...], "pusher": "<token name>"}
+ *   With the push option "detach" the answer is one line, {"build": 12, "status":
+ *   "queued", "detached": true}, and the job builds once the push landed.
+ *   While the job is silent for SLIPWAY_QUIET_SECS, a {"line": "       ... still ..."}
+ *   says what it waits for.
+ *   → 200 application/x-ndjson, one JSON object a line, as things happen:
+ *     {"build": 12, "status": "queued"}
+ *     {"line": "-----> waiting for build 11 (started 8s ago)"}   each log line of the job
+ *     {}                                                          keepalive (every 15 s of silence)
+ *     {"build": 12, "status": "succeeded", "image": "...", "digest": "..."}   or
+ *     {"build": 12, "status": "failed", "reason": "..."}                     (last line)
+ *   A hook that disconnects before its job started drops the job.
+ *   ref may be any refs/heads/ branch: one other than main/master is a job of its review
+ *   app (receiver/review_apps.h), whose lines may come before the "queued" one; a
+ *   deleted branch ("new" all zeros) destroys it. Those answers, and the refusals (over
+ *   the limit, busy), are lines and a verdict without a build:
+ *     {"line": "..."}...  {"status": "succeeded"} | {"status": "failed", "reason": "..."}
+ *   Errors before a job: {"error": "..."} with 400, 401, 403, 404, 503.
+ */
+enum MHD_Result sw_hook_jobs_handle(struct sw_server *s, struct MHD_Connection *c, const struct sw_buf *body,
+				    unsigned *status);
+
+#endif

@@ -1,0 +1,260 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "receiver/job_parts.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "common/banned.h"
+
+#define LOG_LINE_MAX 4096
+#define UNWRITTEN_MAX (64 * 1024) /* log lines kept in memory when the log file takes no more */
+
+struct sw_job_follow {
+	struct sw_jobs *jobs;
+	struct job *job;      /* NULL when the job was already over at open */
+	int fd;
+	off_t off;
+	int follow;
+};
+
+double sw_job_clock(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void sw_job_deadline(struct timespec *ts, int ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+void sw_job_log_path(struct sw_buf *out, const struct sw_config *c, long id)
+{
+	sw_buf_reset(out);
+	sw_buf_addf(out, "%s/%ld.log", c->builds, id);
+}
+
+void sw_job_log_open(struct sw_jobs *j, struct job *job)
+{
+	struct sw_buf path = SW_BUF_INIT;
+
+	sw_job_log_path(&path, j->cfg, job->id);
+	job->log_fd = open(path.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+	if (job->log_fd < 0)
+		sw_log(SW_LOG_WARN, job->push.app, job->id, "cannot open %s: %s", path.ptr, strerror(errno));
+	sw_buf_release(&path);
+}
+
+void sw_job_log_close_locked(struct job *job)
+{
+	if (job->log_fd >= 0)
+		close(job->log_fd);
+	job->log_fd = -1;
+	if (job->unwritten.ptr)
+		sw_buf_release(&job->unwritten);
+}
+
+/*
+ * The log file takes no more (a full disk): the rest of the log stays in memory for
+ * the followers (the pusher still sees why the job failed), bounded, with room kept
+ * for the last " !     " lines. Holds mu.
+ */
+static void keep_unwritten_locked(struct job *job, const char *data, size_t n)
+{
+	size_t limit = UNWRITTEN_MAX - (strncmp(data, " !     ", 7) ? 4 * LOG_LINE_MAX : 0);
+
+	if (!job->unwritten.ptr) {
+		sw_log(SW_LOG_WARN, job->push.app, job->id, "cannot write the build log: %s; keeping its last lines in memory",
+		       job->log_fd >= 0 ? strerror(errno) : "not open");
+		sw_buf_init(&job->unwritten, UNWRITTEN_MAX);
+		job->unwritten_at = job->log_size;
+	}
+	if (job->unwritten.len + n <= limit && sw_buf_add(&job->unwritten, data, n) == 0)
+		job->log_size += (off_t)n;
+}
+
+void sw_job_log_line_locked(struct sw_jobs *j, struct job *job, const char *line)
+{
+	struct sw_buf b = SW_BUF_INIT;
+	size_t i, n = strlen(line);
+	ssize_t w;
+
+	if (n > LOG_LINE_MAX)
+		n = LOG_LINE_MAX;
+	sw_buf_add(&b, line, n);
+	for (i = 0; i < b.len; i++)
+		if (b.ptr[i] == '\n' || b.ptr[i] == '\r')
+			b.ptr[i] = ' ';
+	sw_buf_addch(&b, '\n');
+	w = job->log_fd >= 0 && !job->unwritten.ptr ? write(job->log_fd, b.ptr, b.len) : 0;
+	if (w > 0)
+		job->log_size += w;
+	if (w < (ssize_t)b.len)
+		keep_unwritten_locked(job, b.ptr + (w > 0 ? w : 0), b.len - (size_t)(w > 0 ? w : 0));
+	pthread_cond_broadcast(&j->changed);
+	sw_log(SW_LOG_INFO, job->push.app, job->id, "%.*s", (int)(b.len - 1), b.ptr);
+	sw_buf_release(&b);
+}
+
+void sw_job_log(struct sw_jobs *j, struct job *job, const char *fmt, ...)
+{
+	struct sw_buf b = SW_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	sw_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&j->mu);
+	sw_job_log_line_locked(j, job, b.ptr);
+	pthread_mutex_unlock(&j->mu);
+	sw_buf_release(&b);
+}
+
+void sw_job_log_append(const struct sw_config *c, long id, const char *line)
+{
+	struct sw_buf p = SW_BUF_INIT, b = SW_BUF_INIT;
+	int fd;
+
+	sw_job_log_path(&p, c, id);
+	fd = open(p.ptr, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		sw_buf_addf(&b, "%s\n", line);
+		(void)!write(fd, b.ptr, b.len);
+		close(fd);
+	}
+	sw_buf_release(&p);
+	sw_buf_release(&b);
+}
+
+/* ---- followers ---- */
+
+void sw_job_unref_locked(struct job *job)
+{
+	if (--job->refs > 0)
+		return;
+	sw_job_log_close_locked(job);
+	sw_push_release(&job->push);
+	json_decref(job->request);
+	free(job->what);
+	free(job);
+}
+
+
+int sw_job_follow_open(struct sw_jobs *j, long id, int follow, struct sw_job_follow **out)
+{
+	struct sw_job_follow *f = xcalloc(1, sizeof(*f));
+	struct sw_buf path = SW_BUF_INIT;
+	struct job *job;
+
+	*out = NULL;
+	f->jobs = j;
+	f->follow = follow;
+	pthread_mutex_lock(&j->mu);
+	for (job = j->head; job && job->id != id; job = job->next)
+		;
+	if (job) {
+		job->refs++;
+		f->job = job;
+	}
+	pthread_mutex_unlock(&j->mu);
+	sw_job_log_path(&path, j->cfg, id);
+	f->fd = open(path.ptr, O_RDONLY | O_CLOEXEC);
+	sw_buf_release(&path);
+	if (f->fd < 0) {
+		int e = errno;
+		sw_job_follow_free(f);
+		if (e == ENOENT)
+			return sw_error_code(SW_ENOTFOUND, "no log for build %ld", id);
+		errno = e;
+		return sw_error_errno("open log of build %ld", id);
+	}
+	*out = f;
+	return 0;
+}
+
+/* After the end of the log file: the lines kept in memory (keep_unwritten_locked). */
+static ssize_t read_unwritten(struct sw_job_follow *f, char *buf, size_t n)
+{
+	struct job *job = f->job;
+	ssize_t r = 0;
+
+	if (!job)
+		return 0;
+	pthread_mutex_lock(&f->jobs->mu);
+	if (job->unwritten.ptr && f->off >= job->unwritten_at &&
+	    f->off < job->unwritten_at + (off_t)job->unwritten.len) {
+		size_t at = (size_t)(f->off - job->unwritten_at), left = job->unwritten.len - at;
+		r = (ssize_t)(n < left ? n : left);
+		memcpy(buf, job->unwritten.ptr + at, (size_t)r);
+		f->off += r;
+	}
+	pthread_mutex_unlock(&f->jobs->mu);
+	return r;
+}
+
+ssize_t sw_job_follow_read(struct sw_job_follow *f, char *buf, size_t n, int timeout_ms)
+{
+	struct sw_jobs *j = f->jobs;
+	struct timespec until;
+
+	if (timeout_ms >= 0)
+		sw_job_deadline(&until, timeout_ms);
+	for (;;) {
+		ssize_t r = read(f->fd, buf, n);
+		int end = 0;
+
+		if (r > 0) {
+			f->off += r;
+			return r;
+		}
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return sw_error_errno("read build log");
+		}
+		if ((r = read_unwritten(f, buf, n)) > 0)
+			return r;
+		if (!f->follow || !f->job)
+			return 0;
+		pthread_mutex_lock(&j->mu);
+		while (f->job->state != JOB_DONE && f->job->log_size <= f->off && !j->stopping) {
+			int w = timeout_ms >= 0 ? pthread_cond_timedwait(&j->changed, &j->mu, &until)
+						: pthread_cond_wait(&j->changed, &j->mu);
+			if (w == ETIMEDOUT) {
+				pthread_mutex_unlock(&j->mu);
+				return sw_error_code(SW_ETIMEOUT, "nothing new");
+			}
+		}
+		end = (f->job->state == JOB_DONE || j->stopping) && f->job->log_size <= f->off;
+		pthread_mutex_unlock(&j->mu);
+		if (end)
+			return 0;
+	}
+}
+
+void sw_job_follow_free(struct sw_job_follow *f)
+{
+	if (!f)
+		return;
+	if (f->job) {
+		pthread_mutex_lock(&f->jobs->mu);
+		sw_job_unref_locked(f->job);
+		pthread_mutex_unlock(&f->jobs->mu);
+	}
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f);
+}

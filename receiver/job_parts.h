@@ -1,0 +1,151 @@
+#ifndef SW_JOB_PARTS_H
+#define SW_JOB_PARTS_H
+
+#include <pthread.h>
+#include <time.h>
+#include <sys/types.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "builder/build.h"
+#include "common/buf.h"
+#include "common/strvec.h"
+#include "receiver/config.h"
+#include "receiver/job.h"
+#include "releaser/cancel.h"
+#include "releaser/push.h"
+
+/*
+ * The inside of the job queue (job.h), shared by its files and by no one else:
+ *   job.c        the queue: submitting, picking, workers, the build deadline, cancel,
+ *                holds, shutdown;
+ *   job_run.c    running one job: a push (build, then release) or a release command,
+ *                and recording its end;
+ *   job_log.c    a job's log: its lines, and the followers reading them;
+ *   job_store.c  jobs' rows in the builds table.
+ * Each calls only the ones below it in this list.
+ */
+
+enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE };
+
+struct job {
+	/* what it is */
+	long id;
+	const char *kind;          /* "build" (a push), or a command's: "rollback", "config", "scale" (static) */
+	struct sw_push push;       /* a push's app, ref, commit and objects (a command's: app only) */
+	int detached;              /* git push -o detach: built from the repository once the ref landed */
+	json_t *request;           /* a command's request (releaser/command.h), or NULL */
+	char *what;                /* a command's description ("scale web=4"), or NULL */
+
+	/* where it is, under jobs->mu */
+	enum job_state state;
+	double created;
+	double started;
+	int refs;                  /* the active list holds one; each follower one */
+	struct job *next;
+
+	/* stopping it */
+	struct sw_cancel cancel;   /* a user's cancel, the build deadline, slipwayd stopping */
+	double build_deadline;     /* monotonic time by which the image build + push must end; 0: not
+	                              building (under mu) */
+
+	/* its log, $SLIPWAY_HOME/builds/<id>.log (under mu) */
+	int log_fd;
+	off_t log_size;            /* bytes written so far */
+	struct sw_buf unwritten;   /* a full disk: the lines (bounded) kept for the followers, from
+	                              log offset unwritten_at; ptr NULL until then */
+	off_t unwritten_at;
+};
+
+struct sw_jobs {
+	const struct sw_config *cfg;
+	sqlite3 *db;
+	pthread_mutex_t mu;
+	pthread_cond_t work;         /* a queued job may be runnable, or we stop */
+	pthread_cond_t changed;      /* a log grew or a job changed state */
+	pthread_cond_t deadlines;    /* a build deadline was set, or we stop */
+	struct job *head;            /* queued and running jobs, by id (= arrival) */
+	int running;                 /* pushes running on the workers */
+	int commands;                /* release commands running on their own threads */
+	int stopping;
+	pthread_t *workers;
+	int nworkers;
+	pthread_t watchdog;          /* stops builds past their deadline */
+	int has_watchdog;
+	struct sw_strvec held;       /* apps being destroyed: no job may start (sw_jobs_hold_app) */
+	struct sw_strvec unrecorded; /* a full disk: ids of jobs whose end could not be recorded */
+};
+
+/* ---- job_run.c ---- */
+
+/* Run job (a push) to its end on the calling thread: build, release, record. */
+void sw_job_run_push(struct sw_jobs *j, struct job *job);
+
+/* Run job (a release command) to its end on the calling thread. */
+void sw_job_run_command(struct sw_jobs *j, struct job *job);
+
+/* "build 12", or "scale web=4 (job 12)" for a command, appended. */
+void sw_job_name(const struct job *job, struct sw_buf *out);
+
+/* ---- job_log.c ---- */
+
+/* Seconds on the monotonic clock, which the queue's deadlines and condition variables use. */
+double sw_job_clock(void);
+
+/* *ts = now + ms on that clock, for pthread_cond_timedwait(). */
+void sw_job_deadline(struct timespec *ts, int ms);
+
+/* $SLIPWAY_HOME/builds/<id>.log into out (reset first). */
+void sw_job_log_path(struct sw_buf *out, const struct sw_config *c, long id);
+
+/* Open job's log file (created, truncated); a failure is logged, the lines then stay in memory. */
+void sw_job_log_open(struct sw_jobs *j, struct job *job);
+
+/* One line into the job's log (cut, flattened, "\n" added), followers woken, server log too. Holds mu. */
+void sw_job_log_line_locked(struct sw_jobs *j, struct job *job, const char *line);
+
+/* The same, taking mu. */
+void sw_job_log(struct sw_jobs *j, struct job *job, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Append a line to the log file of a job that is not in memory (recovery). */
+void sw_job_log_append(const struct sw_config *c, long id, const char *line);
+
+/* Free what the log holds (at the job's last reference). Holds mu. */
+void sw_job_log_close_locked(struct job *job);
+
+/* Drop a reference to job (the queue's or a follower's); the last one frees it. Holds mu. */
+void sw_job_unref_locked(struct job *job);
+
+/* ---- job_store.c ---- */
+
+/*
+ * Insert the row of a job of kind for req ("build": queued; a command: running from now).
+ * Its id (> 0), or negative with one line.
+ */
+long sw_job_store_insert(sqlite3 *db, const struct sw_job_request *req, const char *kind, double now);
+
+/* The job started running at started. */
+void sw_job_store_started(sqlite3 *db, const struct job *job);
+
+/*
+ * The end of job id: failed with reason, or succeeded (with res, may be NULL: image,
+ * digest, size, reused); release: the release a command made (0 none). 0 or SW_ERROR.
+ */
+int sw_job_store_finish(sqlite3 *db, long id, const char *reason, const struct sw_build_result *res, int release);
+
+/* Mark job id cancelled by by (after sw_job_store_finish). */
+void sw_job_store_cancelled(sqlite3 *db, long id, const char *by);
+
+/*
+ * Jobs whose end could not be recorded (a full disk): failed now that a write works; the
+ * ids recorded are removed from ids (strings). Holds mu.
+ */
+void sw_job_store_retry_locked(sqlite3 *db, struct sw_strvec *ids);
+
+/* The jobs the store has queued or running, as "<id> <app>" into out. 0 or SW_ERROR. */
+int sw_job_store_unfinished(sqlite3 *db, struct sw_strvec *out);
+
+/* The recorded state of job id (job.h: sw_jobs_result). */
+int sw_job_store_result(sqlite3 *db, long id, struct sw_buf *status, struct sw_buf *reason, int *release);
+
+#endif

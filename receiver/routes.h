@@ -1,0 +1,31 @@
+#ifndef SW_ROUTES_H
+#define SW_ROUTES_H
+
+#include <microhttpd.h>
+
+#include "common/buf.h"
+#include "receiver/server.h"
+
+/*
+ * Which file answers which request of slipwayd's JSON API (every one but git's):
+ *   POST /internal/v1/jobs          the pre-receive hook asking for a job (hook_jobs.h)
+ *   GET  /api/v1/health             {"ok": true} (no token needed)
+ * and, authenticated (Authorization: Bearer <token>, or Basic like git; the token's name
+ * is who acts), under /api/v1/:
+ *   apps, apps/<app>                          api_apps.h
+ *   apps/<app>/builds..., builds/<id>...      api_builds.h
+ *   apps/<app>/events                         api_events.h
+ *   apps/<app>/webhooks...                    api_webhooks.h
+ *   tokens...                                 api_tokens.h
+ *   apps/<app>/ps, apps/<app>/run             api_tasks.h
+ *   apps/<app>/logs                           api_logs.h
+ *   apps/<app>/releases|config|scale|rollback, doctor   api_releases.h
+ *   apps/<app>/reviews..., apps/<app>/sync-config       api_reviews.h
+ * Errors are {"error": "..."} with 400 (bad name or id), 401, 404, 405, 409, 413.
+ */
+
+/* Answer an /api/ or /internal/ request whose body (bounded) is in body. */
+enum MHD_Result sw_routes_handle(struct sw_server *s, struct MHD_Connection *c, const char *url, const char *method,
+				 const struct sw_buf *body, unsigned *status);
+
+#endif

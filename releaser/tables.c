@@ -1,0 +1,69 @@
+#include <stddef.h>
+
+#include "releaser/tables.h"
+#include "common/banned.h"
+
+/* 1: releases; times in seconds since the epoch (REAL), as in slipwayd's own tables */
+static const char releases[] =
+	"CREATE TABLE releases ("
+	"  id INTEGER PRIMARY KEY,"
+	"  app TEXT NOT NULL,"
+	"  version INTEGER NOT NULL CHECK (version > 0),"
+	"  status TEXT NOT NULL CHECK (status IN ('pending','deploying','live','failed','rolled back')),"
+	"  kind TEXT NOT NULL CHECK (kind IN ('push','rollback','config','scale')),"
+	"  description TEXT NOT NULL,"
+	"  commit_sha TEXT,"
+	"  image TEXT,"
+	"  digest TEXT,"
+	"  config TEXT NOT NULL DEFAULT '{}',"
+	"  formation TEXT NOT NULL DEFAULT '{}',"
+	"  manifest TEXT NOT NULL DEFAULT '{}',"
+	"  state TEXT NOT NULL DEFAULT '{}',"
+	"  release_ran INTEGER NOT NULL DEFAULT 0,"
+	"  rollback_of INTEGER NOT NULL DEFAULT 0,"
+	"  rolled_back_to INTEGER NOT NULL DEFAULT 0,"
+	"  created_by TEXT NOT NULL DEFAULT '',"
+	"  job_id INTEGER NOT NULL DEFAULT 0,"
+	"  reason TEXT,"
+	"  tagged INTEGER NOT NULL DEFAULT 0,"
+	"  created_at REAL NOT NULL,"
+	"  started_at REAL NOT NULL DEFAULT 0,"
+	"  finished_at REAL NOT NULL DEFAULT 0,"
+	"  UNIQUE (app, version)"
+	");"
+	"CREATE INDEX releases_unfinished ON releases (status) WHERE status IN ('pending', 'deploying');";
+
+/* 2: review apps: one row per branch that has (or had) one, and per-app settings */
+static const char reviews[] =
+	"CREATE TABLE reviews ("
+	"  app TEXT PRIMARY KEY,"
+	"  parent TEXT NOT NULL,"
+	"  branch TEXT NOT NULL,"
+	"  slug TEXT NOT NULL,"
+	"  status TEXT NOT NULL CHECK (status IN ('active','destroyed')),"
+	"  created_at REAL NOT NULL,"
+	"  last_push_at REAL NOT NULL,"
+	"  destroyed_at REAL,"
+	"  destroyed_reason TEXT,"
+	"  seed_config TEXT NOT NULL DEFAULT '{}',"
+	"  seed_version INTEGER NOT NULL DEFAULT 0,"
+	"  UNIQUE (parent, branch)"
+	");"
+	"CREATE INDEX reviews_by_parent ON reviews(parent, status);"
+	"CREATE TABLE review_settings ("
+	"  app TEXT PRIMARY KEY,"
+	"  max_reviews INTEGER,"
+	"  idle_secs INTEGER"
+	");";
+
+const char *sw_tables_migration(int n)
+{
+	switch (n) {
+	case 1:
+		return releases;
+	case 2:
+		return reviews;
+	default:
+		return NULL;
+	}
+}

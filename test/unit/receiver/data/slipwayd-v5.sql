@@ -1,0 +1,28 @@
+-- slipwayd.db as slipwayd made it with its first 5 migrations (PRAGMA user_version 5)
+PRAGMA user_version=5;
+CREATE TABLE apps (  name TEXT PRIMARY KEY,  created_at REAL NOT NULL);
+INSERT INTO "apps" VALUES('hello',1700000001.0);
+CREATE TABLE "builds" (  id INTEGER PRIMARY KEY AUTOINCREMENT,  app TEXT NOT NULL REFERENCES apps(name),  ref TEXT NOT NULL,  old_sha TEXT NOT NULL,  commit_sha TEXT NOT NULL,  options TEXT NOT NULL DEFAULT '[]',  status TEXT NOT NULL CHECK (status IN ('queued','running','succeeded','failed','cancelled')),  reason TEXT,  image TEXT,  digest TEXT,  size INTEGER,  reused INTEGER NOT NULL DEFAULT 0,  created_at REAL NOT NULL,  started_at REAL,  finished_at REAL,  pushed_by TEXT,  cancelled_by TEXT,  detached INTEGER NOT NULL DEFAULT 0, kind TEXT NOT NULL DEFAULT 'build'  CHECK (kind IN ('build','rollback','config','scale')), release_version INTEGER);
+INSERT INTO "builds" VALUES(1,'hello','refs/heads/main','0000000000000000000000000000000000000000','aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa','[]','succeeded',NULL,NULL,NULL,NULL,0,1700000002.0,NULL,1700000009.0,NULL,NULL,0,'build',NULL);
+CREATE TABLE deliveries (  id INTEGER PRIMARY KEY AUTOINCREMENT,  webhook INTEGER NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,  event INTEGER NOT NULL,  type TEXT NOT NULL,  status TEXT NOT NULL CHECK (status IN ('pending','delivered','failed')),  attempts INTEGER NOT NULL DEFAULT 0,  next_at REAL NOT NULL,  response_code INTEGER,  error TEXT,  duration REAL,  created_at REAL NOT NULL,  finished_at REAL,  UNIQUE (webhook, event));
+CREATE TABLE events (  id INTEGER PRIMARY KEY AUTOINCREMENT,  app TEXT,  type TEXT NOT NULL,  release INTEGER,  build INTEGER,  actor TEXT,  message TEXT NOT NULL,  created_at REAL NOT NULL);
+INSERT INTO "events" VALUES(1,'hello','build.started',NULL,NULL,NULL,'build 1 started',1700000003.0);
+CREATE TABLE releases (  id INTEGER PRIMARY KEY,  app TEXT NOT NULL,  version INTEGER NOT NULL CHECK (version > 0),  status TEXT NOT NULL CHECK (status IN ('pending','deploying','live','failed','rolled back')),  kind TEXT NOT NULL CHECK (kind IN ('push','rollback','config','scale')),  description TEXT NOT NULL,  commit_sha TEXT,  image TEXT,  digest TEXT,  config TEXT NOT NULL DEFAULT '{}',  formation TEXT NOT NULL DEFAULT '{}',  manifest TEXT NOT NULL DEFAULT '{}',  state TEXT NOT NULL DEFAULT '{}',  release_ran INTEGER NOT NULL DEFAULT 0,  rollback_of INTEGER NOT NULL DEFAULT 0,  rolled_back_to INTEGER NOT NULL DEFAULT 0,  created_by TEXT NOT NULL DEFAULT '',  job_id INTEGER NOT NULL DEFAULT 0,  reason TEXT,  tagged INTEGER NOT NULL DEFAULT 0,  created_at REAL NOT NULL,  started_at REAL NOT NULL DEFAULT 0,  finished_at REAL NOT NULL DEFAULT 0,  UNIQUE (app, version));
+INSERT INTO "releases" VALUES(1,'hello',1,'live','push','deploy aaaaaaa',NULL,NULL,NULL,'{}','{}','{}','{}',0,0,0,'',0,NULL,0,1700000004.0,0.0,0.0);
+CREATE TABLE review_settings (  app TEXT PRIMARY KEY,  max_reviews INTEGER,  idle_secs INTEGER);
+CREATE TABLE reviews (  app TEXT PRIMARY KEY,  parent TEXT NOT NULL,  branch TEXT NOT NULL,  slug TEXT NOT NULL,  status TEXT NOT NULL CHECK (status IN ('active','destroyed')),  created_at REAL NOT NULL,  last_push_at REAL NOT NULL,  destroyed_at REAL,  destroyed_reason TEXT,  seed_config TEXT NOT NULL DEFAULT '{}',  seed_version INTEGER NOT NULL DEFAULT 0,  UNIQUE (parent, branch));
+CREATE TABLE tokens (  id INTEGER PRIMARY KEY,  name TEXT NOT NULL,  hash TEXT NOT NULL UNIQUE,  created_at REAL NOT NULL);
+INSERT INTO "tokens" VALUES(1,'admin','abababababababababababababababababababababababababababababababab',1700000000.5);
+CREATE TABLE webhook_cursor (id INTEGER PRIMARY KEY CHECK (id = 1), event INTEGER NOT NULL);
+INSERT INTO "webhook_cursor" VALUES(1,0);
+CREATE TABLE webhooks (  id INTEGER PRIMARY KEY AUTOINCREMENT,  app TEXT NOT NULL,  url TEXT NOT NULL,  events TEXT NOT NULL DEFAULT '',  secret TEXT NOT NULL,  created_by TEXT,  created_at REAL NOT NULL,  after_event INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX releases_unfinished ON releases (status) WHERE status IN ('pending', 'deploying');
+CREATE INDEX events_by_app ON events(app, id);
+CREATE INDEX webhooks_by_app ON webhooks(app);
+CREATE INDEX deliveries_pending ON deliveries(webhook, id) WHERE status = 'pending';
+CREATE INDEX builds_by_app ON builds(app, id);
+CREATE INDEX builds_by_status ON builds(status);
+CREATE INDEX reviews_by_parent ON reviews(parent, status);
+DELETE FROM "sqlite_sequence";
+INSERT INTO "sqlite_sequence" VALUES('builds',1);
+INSERT INTO "sqlite_sequence" VALUES('events',1);
