@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <openssl/evp.h>
 
 #include "engine/engine.h"
 #include "common/banned.h"
@@ -124,4 +125,27 @@ const char *sw_engine_arn_name(const char *s, const char *kind, struct sw_buf *o
 		return NULL;
 	sw_buf_adds(out, res);
 	return out->ptr;
+}
+
+void sw_engine_base64(struct sw_buf *out, const void *data, size_t len, int url)
+{
+	size_t n = 4 * ((len + 2) / 3);
+	size_t i, start = out->len;
+	sw_buf_grow(out, n + 1);
+	EVP_EncodeBlock((unsigned char *)out->ptr + out->len, data, (int)len);
+	sw_buf_setlen(out, out->len + n);
+	if (url)
+		for (i = start; i < out->len; i++) {
+			if (out->ptr[i] == '+')
+				out->ptr[i] = '-';
+			else if (out->ptr[i] == '/')
+				out->ptr[i] = '_';
+		}
+}
+
+void sw_engine_secret_release(struct sw_buf *b)
+{
+	if (b->len)
+		memset(b->ptr, 0, b->len);
+	sw_buf_release(b);
 }

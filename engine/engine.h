@@ -5,24 +5,44 @@
 #include <sqlite3.h>
 
 #include "common/buf.h"
-#include "engine/config.h"
-#include "engine/model.h"
+#include "engine/engine_config.h"
+#include "engine/state.h"
 
 /*
- * slipway-engine: one process, these threads:
- *  - the HTTP server (server.h, libmicrohttpd's pool) answering the AWS APIs;
- *  - the scheduler (scheduler.h), which reconciles services -> deployments -> tasks
- *    and sleeps until something changes or a deadline is due;
- *  - the workers (worker.h), which do the slow Docker calls (pull, create, start,
+ * slipway-engine, the embedded single-machine ECS, ECR, ELBv2 and CloudWatch Logs, in
+ * rooms:
+ *  api/   the HTTP front end (api/httpd.h), SigV4 (api/access.h), the throttle, the
+ *         operation call (api/call.h), the JSON and Query protocols (api/awsjson.h,
+ *         api/awsquery.h) and input validation against botocore's model (api/shape.h);
+ *  ecs/   the ECS API: clusters, services, tasks, task definitions, container
+ *         instances, tags (ecs/ecs.h);
+ *  run/   tasks on Docker: the scheduler (run/scheduler.h), the workers, the runtime,
+ *         the Docker events watcher, placement, the rolling-update arithmetic, and the
+ *         load balancer as the scheduler drives it (run/balancer.h);
+ *  elb/   the ELBv2 API and its model, and the router (HAProxy) it drives (elb/elb.h);
+ *  logs/  CloudWatch Logs and the awslogs driver (logs/logs.h);
+ *  ecr/   the ECR API over the local registry (ecr/ecr_api.h);
+ * and at the top: this shared struct, its settings (engine_config.h), its live state
+ * (state.h) and its database (engine_db.h). Rooms reach each other only through
+ * these headers; no AWS API is called from outside the engine but over the wire.
+ *
+ * One process, these threads:
+ *  - the HTTP server (api/httpd.h, libmicrohttpd's pool) answering the AWS APIs;
+ *  - the scheduler (run/scheduler.h), which reconciles services -> deployments ->
+ *    tasks and sleeps until something changes or a deadline is due;
+ *  - the workers (run/worker.h), which do the slow Docker calls (pull, create, start,
  *    stop, inspect) so the scheduler never blocks on Docker;
- *  - the watcher (watch.h), which follows Docker's /events stream for this
- *    instance's containers and marks what changed.
- * All share struct sw_engine; its live state (model.h) and database are guarded by
- * one mutex, engine->lock. Docker and registry calls are made without it.
+ *  - the watcher (run/watcher.h), which follows Docker's /events stream for this
+ *    instance's containers and marks what changed;
+ *  - the elb thread (elb/sync.h), which keeps HAProxy to the load balancers' model;
+ *  - CloudWatch Logs' threads (logs/logs.h): Docker events, a keeper, one follower per
+ *    awslogs container.
+ * All share struct sw_engine; its live state (state.h) and database are guarded by
+ * one mutex, engine->lock. Docker, registry and HAProxy calls are made without it.
  */
 
-struct sw_engine_lb_ops;
-struct sw_engine_workers;
+struct sw_run_balancer_ops;
+struct sw_run_workers;
 
 struct sw_engine {
 	struct sw_engine_config cfg;
@@ -34,12 +54,13 @@ struct sw_engine {
 	int wake_pending;
 	int stopping;
 	struct sw_engine_state st;
-	struct sw_engine_workers *workers;
-	const struct sw_engine_lb_ops *lb;  /* the load balancer (lb.h); never NULL */
+	struct sw_run_workers *workers;
+	const struct sw_run_balancer_ops *lb;  /* the load balancer (run/balancer.h); never NULL */
 	void *lb_ctx;
 	double started_at;
 	double resync_at;        /* next full comparison with Docker */
 	int watch_connected;     /* the events stream is up */
+	char docker_version[64]; /* the Docker engine's, read once at start; "" until then */
 };
 
 /* Wall-clock time in seconds (with fractions). */
@@ -55,6 +76,12 @@ void sw_engine_random_hex(struct sw_buf *out, size_t n);
 void sw_engine_uuid(struct sw_buf *out);
 /* A random decimal string of n digits (first one not 0). */
 void sw_engine_random_digits(struct sw_buf *out, size_t n);
+
+/* Wipe b (a password, a credential) and release it. */
+void sw_engine_secret_release(struct sw_buf *b);
+
+/* Standard base64 of data appended to out (url: the URL-safe alphabet, as X-Registry-Auth wants). */
+void sw_engine_base64(struct sw_buf *out, const void *data, size_t len, int url);
 
 /* ARNs: "arn:aws:ecs:<region>:<account>:<resource>". out is the caller's. */
 void sw_engine_arn(const struct sw_engine *e, struct sw_buf *out, const char *service, const char *fmt, ...)

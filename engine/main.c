@@ -1,6 +1,7 @@
 /*
- * slipway-engine: the embedded single-machine ECS (and ECR) on the local Docker
- * engine. See engine/engine.h for the threads, engine/config.h for the settings.
+ * slipway-engine: the embedded single-machine ECS, ECR, ELBv2 and CloudWatch Logs on
+ * the local Docker engine. See engine/engine.h for its rooms and threads,
+ * engine/engine_config.h for the settings.
  *
  *	slipway-engine            run in the foreground until SIGTERM / SIGINT
  *
@@ -17,19 +18,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine/api.h"
-#include "engine/auth.h"
-#include "engine/db.h"
-#include "engine/ecr.h"
-#include "engine/ecs.h"
-#include "engine/elbv2.h"           /* issue 5: ELBv2 + the router */
-#include "engine/logs.h"            /* issue 5: CloudWatch Logs */
 #include "engine/engine.h"
-#include "engine/lb.h"
-#include "engine/scheduler.h"
-#include "engine/server.h"
-#include "engine/watch.h"
-#include "engine/worker.h"
+#include "engine/api/access.h"
+#include "engine/api/httpd.h"
+#include "engine/ecr/ecr_api.h"
+#include "engine/ecs/ecs.h"
+#include "engine/elb/elb.h"
+#include "engine/engine_db.h"
+#include "engine/logs/logs.h"
+#include "engine/run/balancer.h"
+#include "engine/run/scheduler.h"
+#include "engine/run/watcher.h"
+#include "engine/run/worker.h"
 #include "common/docker.h"
 #include "common/error.h"
 #include "common/http.h"
@@ -37,17 +37,15 @@
 #include "common/xalloc.h"
 #include "common/banned.h"
 
-extern const char *sw_engine_docker_version;
-
 /*
- * The APIs this engine serves. Issue 5 adds &sw_engine_elbv2_api (Query protocol,
- * picked by the SigV4 scope "elasticloadbalancing") and &sw_engine_logs_api here.
+ * The APIs this engine serves: the JSON ones picked by their X-Amz-Target prefix,
+ * ELBv2 (Query protocol) by the SigV4 scope "elasticloadbalancing".
  */
 static const struct sw_engine_api *const apis[] = {
-	&sw_engine_ecs_api,
+	&sw_ecs_api,
 	&sw_engine_ecr_api,
-	&sw_engine_elbv2_api,               /* issue 5 */
-	&sw_engine_logs_api,                /* issue 5 */
+	&sw_elb_api,
+	&sw_logs_api,
 	NULL,
 };
 
@@ -114,14 +112,13 @@ static int ensure_default_cluster(struct sw_engine *e)
 	return sw_engine_db_save_cluster(e->db, c);
 }
 
-static void read_docker_version(void)
+static void read_docker_version(struct sw_engine *e)
 {
-	static char version[64];
 	json_t *doc = NULL;
 	if (sw_docker_json("GET", "/version", NULL, &doc) >= 0 &&
 	    json_string_value(json_object_get(doc, "Version"))) {
-		snprintf(version, sizeof(version), "%s", json_string_value(json_object_get(doc, "Version")));
-		sw_engine_docker_version = version;
+		snprintf(e->docker_version, sizeof(e->docker_version), "%s",
+			 json_string_value(json_object_get(doc, "Version")));
 	} else {
 		sw_log_warn("Docker does not answer yet (%s); tasks wait for it", sw_error_last());
 	}
@@ -131,10 +128,10 @@ static void read_docker_version(void)
 int main(int argc, char **argv)
 {
 	struct sw_engine e;
-	struct sw_engine_auth auth;
-	struct sw_engine_server *server = NULL;
-	struct sw_elbv2 *elb = NULL;        /* issue 5 */
-	struct sw_logs *logs = NULL;        /* issue 5 */
+	struct sw_engine_api_access auth;
+	struct sw_engine_api_httpd *server = NULL;
+	struct sw_elb *elb = NULL;
+	struct sw_logs *logs = NULL;
 	struct sw_buf lockpath = SW_BUF_INIT;
 	sigset_t sigs;
 	int lockfd = -1, sig = 0, rc = 1;
@@ -143,8 +140,9 @@ int main(int argc, char **argv)
 	if (argc > 1) {
 		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 			printf("usage: slipway-engine\n"
-			       "The embedded single-machine ECS/ECR endpoint; configured by the environment\n"
-			       "(SLIPWAY_HOME, SLIPWAY_ENGINE_PORT, SLIPWAY_REGISTRY_PORT, SLIPWAY_ENGINE_*; see engine/config.h).\n");
+			       "The embedded single-machine ECS/ECR/ELBv2/Logs endpoint; configured by the environment\n"
+			       "(SLIPWAY_HOME, SLIPWAY_ENGINE_PORT, SLIPWAY_REGISTRY_PORT, SLIPWAY_ENGINE_*,\n"
+			       "SLIPWAY_ROUTER_*; see engine/engine_config.h).\n");
 			return 0;
 		}
 		fprintf(stderr, "slipway-engine: unknown argument '%s' (it takes none; see --help)\n", argv[1]);
@@ -165,7 +163,7 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&e.lock, NULL);
 	pthread_cond_init(&e.wake, NULL);
 	e.started_at = sw_engine_now();
-	sw_engine_lb_set(&e, NULL, NULL);
+	sw_run_balancer_set(&e, NULL, NULL);
 
 	if (mkdir_p(e.cfg.state_dir) < 0)
 		goto fail;
@@ -187,20 +185,19 @@ int main(int argc, char **argv)
 	for (i = 0; i < e.st.nr_tasks; i++)
 		for (j = 0; j < e.st.tasks[i]->nr_containers; j++)
 			e.st.tasks[i]->containers[j].dirty = 1;
-	if (sw_engine_auth_setup(&auth, &e.cfg) < 0)
+	if (sw_engine_api_access_setup(&auth, &e.cfg) < 0)
 		goto fail;
-	read_docker_version();
+	read_docker_version(&e);
 
-	/* issue 5: the load balancer (ELBv2 over the HAProxy router), before the scheduler uses it */
-	if (sw_elbv2_new(&elb, &e) < 0 || sw_elbv2_start(elb) < 0)
+	/* the load balancer (ELBv2 over the HAProxy router), before the scheduler uses it */
+	if (sw_elb_new(&elb, &e) < 0 || sw_elb_start(elb) < 0)
 		goto fail;
-	sw_engine_lb_set(&e, &sw_elbv2_lb_ops, elb);
+	sw_run_balancer_set(&e, &sw_elb_balancer_ops, elb);
 	if (sw_logs_new(&logs, &e) < 0 || sw_logs_start(logs) < 0)
 		goto fail;
-	/* end issue 5 */
-	if (sw_engine_workers_start(&e) < 0 || sw_engine_watch_start(&e) < 0 || sw_engine_scheduler_start(&e) < 0)
+	if (sw_run_worker_start(&e) < 0 || sw_run_watcher_start(&e) < 0 || sw_run_scheduler_start(&e) < 0)
 		goto fail;
-	if (sw_engine_server_start(&server, &e, apis, &auth) < 0)
+	if (sw_engine_api_httpd_start(&server, &e, apis, &auth) < 0)
 		goto fail;
 	sw_log_info("slipway-engine %s listening on http://%s:%d (region %s, account %s, %lld MiB, %lld CPU units, "
 		    "%zu tasks, %zu services)", e.instance, e.cfg.listen, e.cfg.port, e.cfg.region, e.cfg.account,
@@ -215,18 +212,18 @@ int main(int argc, char **argv)
 fail:
 	sw_log_error("slipway-engine: %s", sw_error_last());
 cleanup:
-	sw_engine_server_stop(server);
-	sw_engine_scheduler_stop(&e);
-	/* issue 5: the elb thread stops; HAProxy keeps serving the apps (scripts/down stops it) */
-	sw_engine_lb_set(&e, NULL, NULL);
-	sw_elbv2_free(elb);
+	sw_engine_api_httpd_stop(server);
+	sw_run_scheduler_stop(&e);
+	/* the elb thread stops; HAProxy keeps serving the apps (scripts/down stops it) */
+	sw_run_balancer_set(&e, NULL, NULL);
+	sw_elb_free(elb);
 	sw_logs_free(logs);
-	sw_engine_workers_stop(&e);
+	sw_run_worker_stop(&e);
 	pthread_mutex_lock(&e.lock);
 	if (e.db)
 		sw_engine_db_meta_set(e.db, "stopped_at", "clean");
 	pthread_mutex_unlock(&e.lock);
-	sw_engine_auth_release(&auth);
+	sw_engine_api_access_release(&auth);
 	if (lockfd >= 0)
 		close(lockfd);
 	sw_buf_release(&lockpath);

@@ -13,31 +13,16 @@
 
 #define MAX_DEPTH 32
 
-const struct sw_aws_operation *sw_aws_model_operation(const struct sw_aws_model *m, const char *name)
+/* A member's or an operation's shape (NULL: none), and its type (a structure when none). */
+static const struct sw_aws_shape *shape_of(const struct sw_aws_model *m, unsigned ref)
 {
-	size_t i;
-	if (!name)
-		return NULL;
-	for (i = 0; i < m->nr_operations; i++)
-		if (!strcmp(m->operations[i].name, name))
-			return &m->operations[i];
-	return NULL;
+	return sw_aws_model_shape(m, ref);
 }
 
-const struct sw_aws_error *sw_aws_model_error(const struct sw_aws_model *m, const char *name)
+static unsigned type_of(const struct sw_aws_model *m, unsigned ref)
 {
-	size_t i;
-	for (i = 0; i < m->nr_errors; i++)
-		if (!strcmp(m->errors[i].shape, name) || !strcmp(m->errors[i].code, name))
-			return &m->errors[i];
-	return NULL;
-}
-
-static const struct sw_aws_shape *shape_of(const struct sw_aws_model *m, struct sw_aws_ref r)
-{
-	if (r.type < SW_AWS_T_STRUCTURE || r.shape >= m->nr_shapes)
-		return NULL;
-	return &m->shapes[r.shape];
+	const struct sw_aws_shape *s = shape_of(m, ref);
+	return s ? s->type : SW_AWS_T_STRUCTURE;
 }
 
 static const char *type_name(unsigned type)
@@ -67,7 +52,7 @@ static void add_pair(struct sw_buf *out, const char *key, const char *value)
 }
 
 static int encode_value(struct sw_buf *out, const struct sw_aws_model *m, const char *op, const char *prefix,
-			const char *path, const json_t *v, struct sw_aws_ref ref, int depth);
+			const char *path, const json_t *v, unsigned ref, int depth);
 
 static int encode_scalar(struct sw_buf *out, const char *op, const char *prefix, const char *path, const json_t *v,
 			 unsigned type)
@@ -104,24 +89,25 @@ static int encode_scalar(struct sw_buf *out, const char *op, const char *prefix,
 }
 
 static int encode_value(struct sw_buf *out, const struct sw_aws_model *m, const char *op, const char *prefix,
-			const char *path, const json_t *v, struct sw_aws_ref ref, int depth)
+			const char *path, const json_t *v, unsigned ref, int depth)
 {
 	const struct sw_aws_shape *s = shape_of(m, ref);
+	unsigned type = type_of(m, ref);
 	struct sw_buf key = SW_BUF_INIT, sub = SW_BUF_INIT;
 	int ret = 0;
 
 	if (depth > MAX_DEPTH)
 		return sw_error_code(SW_EINVAL, "%s: parameters nested too deep", op);
-	if (ref.type < SW_AWS_T_STRUCTURE)
-		return encode_scalar(out, op, prefix, path, v, ref.type);
-	if (!s)
+	if (type < SW_AWS_T_STRUCTURE)
+		return encode_scalar(out, op, prefix, path, v, type);
+	if (!s || type == SW_AWS_T_DOCUMENT)
 		return sw_error("%s: model error at %s", op, path);
 
-	if (ref.type == SW_AWS_T_STRUCTURE) {
+	if (type == SW_AWS_T_STRUCTURE) {
 		const char *k;
 		json_t *mv;
 		if (!json_is_object(v))
-			return sw_error_code(SW_EINVAL, "%s: parameter %s must be %s", op, path, type_name(ref.type));
+			return sw_error_code(SW_EINVAL, "%s: parameter %s must be %s", op, path, type_name(type));
 		json_object_foreach((json_t *)v, k, mv) {
 			const struct sw_aws_member *mem = NULL;
 			unsigned i;
@@ -138,14 +124,14 @@ static int encode_value(struct sw_buf *out, const struct sw_aws_model *m, const 
 			if (json_is_null(mv))
 				continue;
 			sw_buf_addf(&key, "%s%s%s", prefix, *prefix ? "." : "", mem->xml_name);
-			if ((ret = encode_value(out, m, op, key.ptr, sub.ptr, mv, mem->ref, depth + 1)) < 0)
+			if ((ret = encode_value(out, m, op, key.ptr, sub.ptr, mv, mem->shape, depth + 1)) < 0)
 				goto cleanup;
 		}
-	} else if (ref.type == SW_AWS_T_LIST) {
+	} else if (type == SW_AWS_T_LIST) {
 		size_t i;
 		json_t *item;
 		if (!json_is_array(v))
-			return sw_error_code(SW_EINVAL, "%s: parameter %s must be %s", op, path, type_name(ref.type));
+			return sw_error_code(SW_EINVAL, "%s: parameter %s must be %s", op, path, type_name(type));
 		if (!json_array_size(v))
 			add_pair(out, prefix, ""); /* botocore sends an empty list as "Name=" */
 		json_array_foreach(v, i, item) {
@@ -156,7 +142,7 @@ static int encode_value(struct sw_buf *out, const struct sw_aws_model *m, const 
 			else
 				sw_buf_addf(&key, "%s.%s.%zu", prefix, s->members[0].xml_name, i + 1);
 			sw_buf_addf(&sub, "%s[%zu]", path, i);
-			if ((ret = encode_value(out, m, op, key.ptr, sub.ptr, item, s->members[0].ref, depth + 1)) < 0)
+			if ((ret = encode_value(out, m, op, key.ptr, sub.ptr, item, s->members[0].shape, depth + 1)) < 0)
 				goto cleanup;
 		}
 	} else {
@@ -164,7 +150,7 @@ static int encode_value(struct sw_buf *out, const struct sw_aws_model *m, const 
 		json_t *mv;
 		size_t n = 0;
 		if (!json_is_object(v))
-			return sw_error_code(SW_EINVAL, "%s: parameter %s must be %s", op, path, type_name(ref.type));
+			return sw_error_code(SW_EINVAL, "%s: parameter %s must be %s", op, path, type_name(type));
 		json_object_foreach((json_t *)v, k, mv) {
 			const char *entry = s->flattened ? "" : "entry.";
 			n++;
@@ -175,7 +161,7 @@ static int encode_value(struct sw_buf *out, const struct sw_aws_model *m, const 
 			sw_buf_reset(&sub);
 			sw_buf_addf(&key, "%s.%s%zu.%s", prefix, entry, n, s->members[1].xml_name);
 			sw_buf_addf(&sub, "%s.%s", path, k);
-			if ((ret = encode_value(out, m, op, key.ptr, sub.ptr, mv, s->members[1].ref, depth + 1)) < 0)
+			if ((ret = encode_value(out, m, op, key.ptr, sub.ptr, mv, s->members[1].shape, depth + 1)) < 0)
 				goto cleanup;
 		}
 	}
@@ -233,7 +219,7 @@ static char *text_of(const xmlNode *n)
 	return r;
 }
 
-static json_t *decode_node(const struct sw_aws_model *m, const xmlNode *n, struct sw_aws_ref ref, int depth);
+static json_t *decode_node(const struct sw_aws_model *m, const xmlNode *n, unsigned ref, int depth);
 
 static json_t *decode_scalar(const xmlNode *n, unsigned type)
 {
@@ -291,20 +277,20 @@ static int decode_members(const struct sw_aws_model *m, const xmlNode *n, const 
 				mem = &s->members[i];
 		if (!mem)
 			continue; /* a newer service may send members this model does not know */
-		ls = shape_of(m, mem->ref);
-		if (mem->ref.type == SW_AWS_T_LIST && ls && ls->flattened) {
+		ls = shape_of(m, mem->shape);
+		if (type_of(m, mem->shape) == SW_AWS_T_LIST && ls && ls->flattened) {
 			json_t *arr = json_object_get(obj, mem->name);
 			if (!arr) {
 				arr = json_array();
 				json_object_set_new(obj, mem->name, arr);
 			}
-			v = decode_node(m, c, ls->members[0].ref, depth + 1);
+			v = decode_node(m, c, ls->members[0].shape, depth + 1);
 			if (!v)
 				return SW_ERROR;
 			json_array_append_new(arr, v);
 			continue;
 		}
-		v = decode_node(m, c, mem->ref, depth + 1);
+		v = decode_node(m, c, mem->shape, depth + 1);
 		if (!v)
 			return SW_ERROR;
 		json_object_set_new(obj, mem->name, v);
@@ -312,9 +298,10 @@ static int decode_members(const struct sw_aws_model *m, const xmlNode *n, const 
 	return 0;
 }
 
-static json_t *decode_node(const struct sw_aws_model *m, const xmlNode *n, struct sw_aws_ref ref, int depth)
+static json_t *decode_node(const struct sw_aws_model *m, const xmlNode *n, unsigned ref, int depth)
 {
 	const struct sw_aws_shape *s = shape_of(m, ref);
+	unsigned type = type_of(m, ref);
 	const xmlNode *c;
 	json_t *j;
 
@@ -322,13 +309,13 @@ static json_t *decode_node(const struct sw_aws_model *m, const xmlNode *n, struc
 		sw_error("XML nested too deep");
 		return NULL;
 	}
-	if (ref.type < SW_AWS_T_STRUCTURE)
-		return decode_scalar(n, ref.type);
-	if (!s) {
+	if (type < SW_AWS_T_STRUCTURE)
+		return decode_scalar(n, type);
+	if (!s || type == SW_AWS_T_DOCUMENT) {
 		sw_error("model error");
 		return NULL;
 	}
-	if (ref.type == SW_AWS_T_STRUCTURE) {
+	if (type == SW_AWS_T_STRUCTURE) {
 		j = json_object();
 		if (decode_members(m, n, s, j, depth) < 0) {
 			json_decref(j);
@@ -336,13 +323,13 @@ static json_t *decode_node(const struct sw_aws_model *m, const xmlNode *n, struc
 		}
 		return j;
 	}
-	if (ref.type == SW_AWS_T_LIST) {
+	if (type == SW_AWS_T_LIST) {
 		j = json_array();
 		for (c = n->children; c; c = c->next) {
 			json_t *v;
 			if (!name_is(c, s->members[0].xml_name))
 				continue;
-			v = decode_node(m, c, s->members[0].ref, depth + 1);
+			v = decode_node(m, c, s->members[0].shape, depth + 1);
 			if (!v) {
 				json_decref(j);
 				return NULL;
@@ -363,7 +350,7 @@ static json_t *decode_node(const struct sw_aws_model *m, const xmlNode *n, struc
 		if (!k || !v)
 			continue;
 		key = text_of(k);
-		val = decode_node(m, v, s->members[1].ref, depth + 1);
+		val = decode_node(m, v, s->members[1].shape, depth + 1);
 		if (!val) {
 			free(key);
 			json_decref(j);
@@ -554,15 +541,16 @@ static int parse_index(const char *s, size_t *out)
  * Place value at the dotted key path (split into parts) below container, typed by ref.
  * Lists are built as arrays with null holes, compacted at the end.
  */
-static int place(const struct sw_aws_model *m, json_t *container, struct sw_aws_ref ref, char **parts, size_t nparts,
+static int place(const struct sw_aws_model *m, json_t *container, unsigned ref, char **parts, size_t nparts,
 		 const char *key, const char *value)
 {
 	const struct sw_aws_shape *s = shape_of(m, ref);
+	unsigned type = type_of(m, ref);
 	json_t *slot;
 
-	if (!s)
+	if (!s || type == SW_AWS_T_DOCUMENT)
 		return sw_error_code(SW_EINVAL, "parameter '%s' is not valid", key);
-	if (ref.type == SW_AWS_T_STRUCTURE) {
+	if (type == SW_AWS_T_STRUCTURE) {
 		const struct sw_aws_member *mem = NULL;
 		const struct sw_aws_shape *ms;
 		unsigned i;
@@ -573,30 +561,30 @@ static int place(const struct sw_aws_model *m, json_t *container, struct sw_aws_
 			return sw_error_code(SW_EINVAL, "unknown parameter '%s'", key);
 		if (nparts == 1) {
 			json_t *v;
-			if (mem->ref.type == SW_AWS_T_LIST && !*value) {
+			if (type_of(m, mem->shape) == SW_AWS_T_LIST && !*value) {
 				if (!json_object_get(container, mem->name))
 					json_object_set_new(container, mem->name, json_array());
 				return 0;
 			}
-			if (mem->ref.type >= SW_AWS_T_STRUCTURE)
+			if (type_of(m, mem->shape) >= SW_AWS_T_STRUCTURE)
 				return sw_error_code(SW_EINVAL, "parameter '%s' needs members", key);
-			v = scalar_from_text(key, value, mem->ref.type);
+			v = scalar_from_text(key, value, type_of(m, mem->shape));
 			if (!v)
 				return SW_EINVAL;
 			json_object_set_new(container, mem->name, v);
 			return 0;
 		}
-		ms = shape_of(m, mem->ref);
-		if (mem->ref.type < SW_AWS_T_STRUCTURE || !ms)
+		ms = shape_of(m, mem->shape);
+		if (type_of(m, mem->shape) < SW_AWS_T_STRUCTURE || !ms)
 			return sw_error_code(SW_EINVAL, "parameter '%s' is not valid", key);
 		slot = json_object_get(container, mem->name);
 		if (!slot) {
-			slot = mem->ref.type == SW_AWS_T_LIST ? json_array() : json_object();
+			slot = type_of(m, mem->shape) == SW_AWS_T_LIST ? json_array() : json_object();
 			json_object_set_new(container, mem->name, slot);
 		}
-		return place(m, slot, mem->ref, parts + 1, nparts - 1, key, value);
+		return place(m, slot, mem->shape, parts + 1, nparts - 1, key, value);
 	}
-	if (ref.type == SW_AWS_T_LIST) {
+	if (type == SW_AWS_T_LIST) {
 		size_t idx;
 		const struct sw_aws_member *el = &s->members[0];
 		size_t skip = s->flattened ? 0 : 1;
@@ -607,22 +595,22 @@ static int place(const struct sw_aws_model *m, json_t *container, struct sw_aws_
 			json_array_append_new(container, json_null());
 		if (nparts == 1 + skip) {
 			json_t *v;
-			if (el->ref.type >= SW_AWS_T_STRUCTURE)
+			if (type_of(m, el->shape) >= SW_AWS_T_STRUCTURE)
 				return sw_error_code(SW_EINVAL, "parameter '%s' needs members", key);
-			v = scalar_from_text(key, value, el->ref.type);
+			v = scalar_from_text(key, value, type_of(m, el->shape));
 			if (!v)
 				return SW_EINVAL;
 			json_array_set_new(container, idx - 1, v);
 			return 0;
 		}
-		if (el->ref.type < SW_AWS_T_STRUCTURE)
+		if (type_of(m, el->shape) < SW_AWS_T_STRUCTURE)
 			return sw_error_code(SW_EINVAL, "parameter '%s' is not valid", key);
 		slot = json_array_get(container, idx - 1);
 		if (json_is_null(slot)) {
-			slot = el->ref.type == SW_AWS_T_LIST ? json_array() : json_object();
+			slot = type_of(m, el->shape) == SW_AWS_T_LIST ? json_array() : json_object();
 			json_array_set_new(container, idx - 1, slot);
 		}
-		return place(m, slot, el->ref, parts + 1 + skip, nparts - 1 - skip, key, value);
+		return place(m, slot, el->shape, parts + 1 + skip, nparts - 1 - skip, key, value);
 	}
 	/* map: [entry.]N.key / [entry.]N.value[...]; built as an object of index -> {k, v} first */
 	{
@@ -646,9 +634,9 @@ static int place(const struct sw_aws_model *m, json_t *container, struct sw_aws_
 		if (!strcmp(parts[skip + 1], s->members[1].xml_name)) {
 			if (nparts == 2 + skip) {
 				json_t *v;
-				if (s->members[1].ref.type >= SW_AWS_T_STRUCTURE)
+				if (type_of(m, s->members[1].shape) >= SW_AWS_T_STRUCTURE)
 					return sw_error_code(SW_EINVAL, "parameter '%s' needs members", key);
-				v = scalar_from_text(key, value, s->members[1].ref.type);
+				v = scalar_from_text(key, value, type_of(m, s->members[1].shape));
 				if (!v)
 					return SW_EINVAL;
 				json_object_set_new(e, "v", v);
@@ -656,38 +644,40 @@ static int place(const struct sw_aws_model *m, json_t *container, struct sw_aws_
 			}
 			slot = json_object_get(e, "v");
 			if (!slot) {
-				slot = s->members[1].ref.type == SW_AWS_T_LIST ? json_array() : json_object();
+				slot = type_of(m, s->members[1].shape) == SW_AWS_T_LIST ? json_array() : json_object();
 				json_object_set_new(e, "v", slot);
 			}
-			return place(m, slot, s->members[1].ref, parts + skip + 2, nparts - skip - 2, key, value);
+			return place(m, slot, s->members[1].shape, parts + skip + 2, nparts - skip - 2, key, value);
 		}
 		return sw_error_code(SW_EINVAL, "parameter '%s' is not valid", key);
 	}
 }
 
 /* Drop list holes and turn map index objects into real maps. */
-static json_t *finish(const struct sw_aws_model *m, json_t *v, struct sw_aws_ref ref)
+static json_t *finish(const struct sw_aws_model *m, json_t *v, unsigned ref)
 {
 	const struct sw_aws_shape *s = shape_of(m, ref);
-	if (!s || !v)
+	unsigned type = type_of(m, ref);
+
+	if (!s || !v || type < SW_AWS_T_STRUCTURE || type == SW_AWS_T_DOCUMENT)
 		return v;
-	if (ref.type == SW_AWS_T_STRUCTURE) {
+	if (type == SW_AWS_T_STRUCTURE) {
 		const char *k;
 		json_t *mv;
 		unsigned i;
 		json_object_foreach(v, k, mv) {
 			for (i = 0; i < s->nr_members; i++)
 				if (!strcmp(s->members[i].name, k))
-					finish(m, mv, s->members[i].ref);
+					finish(m, mv, s->members[i].shape);
 		}
-	} else if (ref.type == SW_AWS_T_LIST) {
+	} else if (type == SW_AWS_T_LIST) {
 		size_t i = 0;
 		while (i < json_array_size(v)) {
 			if (json_is_null(json_array_get(v, i))) {
 				json_array_remove(v, i);
 				continue;
 			}
-			finish(m, json_array_get(v, i), s->members[0].ref);
+			finish(m, json_array_get(v, i), s->members[0].shape);
 			i++;
 		}
 	} else {
@@ -697,7 +687,7 @@ static json_t *finish(const struct sw_aws_model *m, json_t *v, struct sw_aws_ref
 		json_object_foreach(v, k, e) {
 			json_t *key = json_object_get(e, "k"), *val = json_object_get(e, "v");
 			if (json_is_string(key) && val)
-				json_object_set(real, json_string_value(key), finish(m, val, s->members[1].ref));
+				json_object_set(real, json_string_value(key), finish(m, val, s->members[1].shape));
 		}
 		json_object_clear(v);
 		json_object_update(v, real);
@@ -791,22 +781,23 @@ static void xml_escape(struct sw_buf *out, const char *s)
 }
 
 static int render_value(struct sw_buf *out, const struct sw_aws_model *m, const char *name, const json_t *v,
-			struct sw_aws_ref ref, int depth);
+			unsigned ref, int depth);
 
-static int render_inner(struct sw_buf *out, const struct sw_aws_model *m, const json_t *v, struct sw_aws_ref ref,
+static int render_inner(struct sw_buf *out, const struct sw_aws_model *m, const json_t *v, unsigned ref,
 			int depth)
 {
 	const struct sw_aws_shape *s = shape_of(m, ref);
+	unsigned type = type_of(m, ref);
 	char num[64];
 
 	if (depth > MAX_DEPTH)
 		return sw_error("result nested too deep");
-	switch (ref.type) {
+	switch (type) {
 	case SW_AWS_T_STRING:
 	case SW_AWS_T_TIMESTAMP:
 	case SW_AWS_T_BLOB:
 		if (!json_is_string(v))
-			return sw_error_code(SW_EINVAL, "result value must be %s", type_name(ref.type));
+			return sw_error_code(SW_EINVAL, "result value must be %s", type_name(type));
 		xml_escape(out, json_string_value(v));
 		return 0;
 	case SW_AWS_T_INTEGER:
@@ -827,9 +818,9 @@ static int render_inner(struct sw_buf *out, const struct sw_aws_model *m, const 
 		sw_buf_adds(out, num);
 		return 0;
 	}
-	if (!s)
+	if (!s || type == SW_AWS_T_DOCUMENT)
 		return sw_error("model error");
-	if (ref.type == SW_AWS_T_STRUCTURE) {
+	if (type == SW_AWS_T_STRUCTURE) {
 		unsigned i;
 		const char *k;
 		json_t *mv;
@@ -837,6 +828,7 @@ static int render_inner(struct sw_buf *out, const struct sw_aws_model *m, const 
 			return sw_error_code(SW_EINVAL, "result value must be an object");
 		json_object_foreach((json_t *)v, k, mv) {
 			const struct sw_aws_member *mem = NULL;
+			const struct sw_aws_shape *ls;
 			for (i = 0; i < s->nr_members; i++)
 				if (!strcmp(s->members[i].name, k))
 					mem = &s->members[i];
@@ -844,27 +836,27 @@ static int render_inner(struct sw_buf *out, const struct sw_aws_model *m, const 
 				return sw_error_code(SW_EINVAL, "result member '%s' is not in the model", k);
 			if (json_is_null(mv))
 				continue;
-			if (mem->ref.type == SW_AWS_T_LIST && shape_of(m, mem->ref) && shape_of(m, mem->ref)->flattened) {
+			ls = shape_of(m, mem->shape);
+			if (ls && ls->type == SW_AWS_T_LIST && ls->flattened) {
 				size_t j;
 				json_t *item;
-				const struct sw_aws_shape *ls = shape_of(m, mem->ref);
 				json_array_foreach(mv, j, item)
-					if (render_value(out, m, mem->xml_name, item, ls->members[0].ref, depth + 1) < 0)
+					if (render_value(out, m, mem->xml_name, item, ls->members[0].shape, depth + 1) < 0)
 						return SW_EINVAL;
 				continue;
 			}
-			if (render_value(out, m, mem->xml_name, mv, mem->ref, depth + 1) < 0)
+			if (render_value(out, m, mem->xml_name, mv, mem->shape, depth + 1) < 0)
 				return sw_error_prefix("%s", k);
 		}
 		return 0;
 	}
-	if (ref.type == SW_AWS_T_LIST) {
+	if (type == SW_AWS_T_LIST) {
 		size_t j;
 		json_t *item;
 		if (!json_is_array(v))
 			return sw_error_code(SW_EINVAL, "result value must be an array");
 		json_array_foreach(v, j, item)
-			if (render_value(out, m, s->members[0].xml_name, item, s->members[0].ref, depth + 1) < 0)
+			if (render_value(out, m, s->members[0].xml_name, item, s->members[0].shape, depth + 1) < 0)
 				return SW_EINVAL;
 		return 0;
 	}
@@ -879,7 +871,7 @@ static int render_inner(struct sw_buf *out, const struct sw_aws_model *m, const 
 			sw_buf_addch(out, '>');
 			xml_escape(out, k);
 			sw_buf_addf(out, "</%s>", s->members[0].xml_name);
-			if (render_value(out, m, s->members[1].xml_name, mv, s->members[1].ref, depth + 1) < 0)
+			if (render_value(out, m, s->members[1].xml_name, mv, s->members[1].shape, depth + 1) < 0)
 				return SW_EINVAL;
 			sw_buf_adds(out, "</entry>");
 		}
@@ -888,7 +880,7 @@ static int render_inner(struct sw_buf *out, const struct sw_aws_model *m, const 
 }
 
 static int render_value(struct sw_buf *out, const struct sw_aws_model *m, const char *name, const json_t *v,
-			struct sw_aws_ref ref, int depth)
+			unsigned ref, int depth)
 {
 	sw_buf_addf(out, "<%s>", name);
 	if (render_inner(out, m, v, ref, depth) < 0)

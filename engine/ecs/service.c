@@ -1,0 +1,523 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/ecs/service.h"
+#include "engine/ecs/ecs.h"
+#include "engine/ecs/ecs_taskdef.h"
+#include "engine/ecs/service_event.h"
+#include "engine/ecs/tag.h"
+#include "engine/engine_db.h"
+#include "engine/run/balancer.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "common/banned.h"
+
+#define MAX_LOAD_BALANCERS 5
+
+struct sw_engine_deployment *sw_ecs_service_deploy(struct sw_engine *e, struct sw_engine_service *s,
+						   const char *taskdef, const char *reason)
+{
+	struct sw_engine_deployment *d = xcalloc(1, sizeof(*d));
+	struct sw_buf id = SW_BUF_INIT, msg = SW_BUF_INIT;
+
+	sw_buf_adds(&id, "ecs-svc/");
+	sw_engine_random_digits(&id, 19);
+	d->id = sw_buf_detach(&id, NULL);
+	d->taskdef = xstrdup(taskdef);
+	d->desired = s->status == SW_SERVICE_ACTIVE ? s->desired : 0;
+	d->rollout = SW_ENGINE_ROLLOUT_IN_PROGRESS;
+	if (reason)
+		sw_buf_adds(&msg, reason);
+	else
+		sw_buf_addf(&msg, "ECS deployment %s in progress.", d->id);
+	d->rollout_reason = sw_buf_detach(&msg, NULL);
+	d->created_at = d->updated_at = sw_engine_now();
+	d->launch_type = xstrdup(s->launch_type ? s->launch_type : "EC2");
+	sw_engine_service_push_deployment(s, d);
+	sw_engine_set_str(&s->taskdef, taskdef);
+	s->steady_event_at = 0;
+	s->fail_streak = 0;   /* new code: its launches start without backoff */
+	return d;
+}
+
+/* RUNNING and pending (PROVISIONING..ACTIVATING) tasks of s (of one deployment, or all for NULL). */
+static void counts(struct sw_engine *e, struct sw_engine_service *s, const char *deployment, int *running,
+		   int *pending)
+{
+	size_t i;
+	*running = 0;
+	*pending = 0;
+	for (i = 0; i < e->st.nr_tasks; i++) {
+		struct sw_engine_task *t = e->st.tasks[i];
+		if (t->service_id != s->id)
+			continue;
+		if (deployment && (!t->deployment || strcmp(t->deployment, deployment)))
+			continue;
+		if (t->last == SW_TASK_RUNNING)
+			(*running)++;
+		else if (t->last < SW_TASK_RUNNING)
+			(*pending)++;
+	}
+}
+
+static json_t *deployment_config_json(struct sw_engine_service *s)
+{
+	return json_pack("{s:{s:b, s:b}, s:i, s:i}", "deploymentCircuitBreaker", "enable", s->cb_enable, "rollback",
+			 s->cb_rollback, "maximumPercent", s->max_pct, "minimumHealthyPercent", s->min_pct);
+}
+
+json_t *sw_ecs_service_json(struct sw_engine *e, struct sw_engine_service *s, int with_tags)
+{
+	struct sw_buf b = SW_BUF_INIT;
+	json_t *o = json_object();
+	json_t *deps = json_array();
+	const char *key;
+	json_t *v;
+	int running, pending;
+	size_t i;
+
+	/* members echoed as given at creation first; ours override them */
+	if (s->doc)
+		json_object_foreach(s->doc, key, v)
+			json_object_set(o, key, v);
+	json_object_set_new(o, "serviceArn", json_string(s->arn));
+	json_object_set_new(o, "serviceName", json_string(s->name));
+	sw_engine_arn(e, &b, "ecs", "cluster/%s", s->cluster);
+	json_object_set_new(o, "clusterArn", json_string(b.ptr));
+	json_object_set_new(o, "loadBalancers", s->load_balancers ? json_deep_copy(s->load_balancers) : json_array());
+	if (!json_object_get(o, "serviceRegistries"))
+		json_object_set_new(o, "serviceRegistries", json_array());
+	json_object_set_new(o, "status", json_string(sw_engine_service_status_name(s->status)));
+	json_object_set_new(o, "desiredCount", json_integer(s->desired));
+	counts(e, s, NULL, &running, &pending);
+	json_object_set_new(o, "runningCount", json_integer(running));
+	json_object_set_new(o, "pendingCount", json_integer(pending));
+	json_object_set_new(o, "launchType", json_string(s->launch_type ? s->launch_type : "EC2"));
+	if (s->taskdef)
+		json_object_set_new(o, "taskDefinition", json_string(s->taskdef));
+	json_object_set_new(o, "deploymentConfiguration", deployment_config_json(s));
+	for (i = 0; i < s->nr_deps; i++) {
+		struct sw_engine_deployment *d = s->deps[i];
+		counts(e, s, d->id, &running, &pending);
+		json_array_append_new(deps, json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:o, s:o, s:s, s:s, s:s}",
+						      "id", d->id, "status", sw_engine_deployment_status_name(d->status),
+						      "taskDefinition", d->taskdef, "desiredCount", d->desired,
+						      "pendingCount", pending, "runningCount", running,
+						      "failedTasks", d->failed_tasks,
+						      "createdAt", sw_engine_api_json_time(d->created_at),
+						      "updatedAt", sw_engine_api_json_time(d->updated_at),
+						      "launchType", d->launch_type ? d->launch_type : "EC2",
+						      "rolloutState", sw_engine_rollout_name(d->rollout),
+						      "rolloutStateReason", d->rollout_reason ? d->rollout_reason : ""));
+	}
+	json_object_set_new(o, "deployments", deps);
+	json_object_set_new(o, "events", sw_ecs_service_event_json(e, s->id));
+	json_object_set_new(o, "createdAt", sw_engine_api_json_time(s->created_at));
+	if (!json_object_get(o, "placementConstraints"))
+		json_object_set_new(o, "placementConstraints", json_array());
+	if (!json_object_get(o, "placementStrategy"))
+		json_object_set_new(o, "placementStrategy", json_array());
+	if (s->grace_s || (s->load_balancers && json_array_size(s->load_balancers)))
+		json_object_set_new(o, "healthCheckGracePeriodSeconds", json_integer(s->grace_s));
+	json_object_set_new(o, "schedulingStrategy", json_string("REPLICA"));
+	json_object_set_new(o, "deploymentController", json_pack("{s:s}", "type", "ECS"));
+	sw_buf_reset(&b);
+	sw_buf_addf(&b, "arn:aws:iam::%s:root", e->cfg.account);
+	json_object_set_new(o, "createdBy", json_string(b.ptr));
+	if (!json_object_get(o, "enableECSManagedTags"))
+		json_object_set_new(o, "enableECSManagedTags", json_false());
+	if (!json_object_get(o, "propagateTags"))
+		json_object_set_new(o, "propagateTags", json_string("NONE"));
+	json_object_set_new(o, "enableExecuteCommand", json_false());
+	if (with_tags)
+		json_object_set_new(o, "tags", sw_ecs_tag_get(e, s->arn));
+	sw_buf_release(&b);
+	return o;
+}
+
+/* deploymentConfiguration -> s; -1 with the call failed when invalid. */
+static int apply_deployment_config(struct sw_engine_call *call, struct sw_engine_service *s, json_t *dc)
+{
+	json_t *cb = json_object_get(dc, "deploymentCircuitBreaker");
+	json_t *min = json_object_get(dc, "minimumHealthyPercent");
+	json_t *max = json_object_get(dc, "maximumPercent");
+	const char *strategy = json_string_value(json_object_get(dc, "strategy"));
+	int new_min = min ? (int)json_integer_value(min) : s->min_pct;
+	int new_max = max ? (int)json_integer_value(max) : s->max_pct;
+
+	if (strategy && strcmp(strategy, "ROLLING"))
+		return SW_FAIL_PARAM(call, "Deployment strategy %s is not supported by this engine (ROLLING).", strategy);
+	if (new_min < 0 || new_min > 100)
+		return SW_FAIL_PARAM(call, "minimumHealthyPercent must be between 0 and 100.");
+	if (new_max < 100 || new_max > 1000)
+		return SW_FAIL_PARAM(call, "maximumPercent must be between 100 and 1000.");
+	s->min_pct = new_min;
+	s->max_pct = new_max;
+	if (cb) {
+		s->cb_enable = json_is_true(json_object_get(cb, "enable"));
+		s->cb_rollback = json_is_true(json_object_get(cb, "rollback"));
+	}
+	return 0;
+}
+
+/* Check loadBalancers against the task definition and the balancer. */
+static int check_load_balancers(struct sw_engine_call *call, json_t *lbs, json_t *doc)
+{
+	json_t *cds = json_object_get(doc, "containerDefinitions");
+	size_t i, j, k;
+
+	if (json_array_size(lbs) > MAX_LOAD_BALANCERS)
+		return SW_FAIL_PARAM(call, "A service can have at most %d load balancers.", MAX_LOAD_BALANCERS);
+	for (i = 0; i < json_array_size(lbs); i++) {
+		json_t *lb = json_array_get(lbs, i);
+		const char *tg = json_string_value(json_object_get(lb, "targetGroupArn"));
+		const char *cname = json_string_value(json_object_get(lb, "containerName"));
+		json_t *cport = json_object_get(lb, "containerPort");
+		int found = 0;
+
+		if (json_object_get(lb, "loadBalancerName"))
+			return SW_FAIL_PARAM(call, "Classic Load Balancers are not supported; use targetGroupArn.");
+		if (!tg || !cname || !json_is_integer(cport))
+			return SW_FAIL_PARAM(call, "loadBalancers need targetGroupArn, containerName and containerPort.");
+		for (j = 0; j < json_array_size(cds) && !found; j++) {
+			json_t *cd = json_array_get(cds, j);
+			json_t *pms = json_object_get(cd, "portMappings");
+			if (strcmp(json_string_value(json_object_get(cd, "name")), cname))
+				continue;
+			for (k = 0; k < json_array_size(pms); k++)
+				if (json_integer_value(json_object_get(json_array_get(pms, k), "containerPort")) ==
+				    json_integer_value(cport))
+					found = 1;
+			if (!found)
+				return SW_FAIL_PARAM(call, "The container %s did not have a container port %lld defined.",
+						     cname, (long long)json_integer_value(cport));
+		}
+		if (!found)
+			return SW_FAIL_PARAM(call, "The container %s does not exist in the task definition.", cname);
+		if (call->e->lb->target_group_check(call->e->lb_ctx, tg) < 0)
+			return SW_FAIL_PARAM(call, "%s", sw_error_last());
+	}
+	return 0;
+}
+
+/* The named service in cluster c (live, else the newest INACTIVE), or NULL. */
+static struct sw_engine_service *find_service(struct sw_engine *e, struct sw_engine_cluster *c, const char *given)
+{
+	struct sw_buf name = SW_BUF_INIT, cl = SW_BUF_INIT;
+	struct sw_engine_service *s = NULL;
+	const char *n = sw_engine_arn_name(given, "service", &name, &cl);
+
+	if (n && (!cl.len || !strcmp(cl.ptr, c->name)))
+		s = sw_engine_state_service(&e->st, c->name, n);
+	sw_buf_release(&name);
+	sw_buf_release(&cl);
+	return s;
+}
+
+static int taskdef_for_service(struct sw_engine_call *call, const char *ref, json_t **doc)
+{
+	if (sw_ecs_taskdef_get(call->e, ref, doc) < 0)
+		return SW_FAIL_CLIENT(call, "TaskDefinition not found.");
+	if (strcmp(json_string_value(json_object_get(*doc, "status")), "ACTIVE")) {
+		json_decref(*doc);
+		*doc = NULL;
+		return SW_FAIL_CLIENT(call, "TaskDefinition is inactive");
+	}
+	return 0;
+}
+
+int sw_ecs_op_create_service(struct sw_engine_call *call)
+{
+	static const char *const echoed[] = {
+		"networkConfiguration", "placementConstraints", "placementStrategy", "serviceRegistries",
+		"propagateTags", "enableECSManagedTags", "platformVersion", "role", NULL,
+	};
+	struct sw_engine *e = call->e;
+	struct sw_engine_cluster *c = sw_ecs_cluster_find(call, "cluster");
+	const char *name = sw_engine_api_call_str(call, "serviceName");
+	const char *ref = sw_engine_api_call_str(call, "taskDefinition");
+	const char *token = sw_engine_api_call_str(call, "clientToken");
+	const char *launch_type = sw_engine_api_call_str(call, "launchType");
+	const char *strategy = sw_engine_api_call_str(call, "schedulingStrategy");
+	json_t *controller = sw_engine_api_call_get(call, "deploymentController");
+	json_t *lbs = sw_engine_api_call_get(call, "loadBalancers");
+	json_t *tags = sw_engine_api_call_get(call, "tags");
+	long long desired = sw_engine_api_call_int(call, "desiredCount", 0);
+	long long grace = sw_engine_api_call_int(call, "healthCheckGracePeriodSeconds", 0);
+	struct sw_engine_service *s = NULL, *existing;
+	struct sw_buf arn = SW_BUF_INIT;
+	json_t *doc = NULL;
+	const char *const *m;
+	int ret = -1;
+
+	if (!c)
+		return -1;
+	if (!sw_ecs_name_valid(name))
+		return SW_FAIL_PARAM(call, "Service name can have up to 255 letters (uppercase and lowercase), "
+				     "numbers, hyphens, and underscores.");
+	existing = sw_engine_state_service(&e->st, c->name, name);
+	if (existing && existing->status == SW_SERVICE_ACTIVE) {
+		if (token && existing->client_token && !strcmp(token, existing->client_token)) {
+			json_object_set_new(call->out, "service", sw_ecs_service_json(e, existing, 0));
+			return 0;
+		}
+		return SW_FAIL_PARAM(call, "Creation of service was not idempotent.");
+	}
+	if (existing && existing->status == SW_SERVICE_DRAINING)
+		return SW_FAIL_PARAM(call, "Unable to Start a service that is still Draining.");
+	if (strategy && strcmp(strategy, "REPLICA"))
+		return SW_FAIL_PARAM(call, "schedulingStrategy %s is not supported by this engine (REPLICA).", strategy);
+	if (controller && json_string_value(json_object_get(controller, "type")) &&
+	    strcmp(json_string_value(json_object_get(controller, "type")), "ECS"))
+		return SW_FAIL_PARAM(call, "deploymentController %s is not supported by this engine (ECS).",
+				     json_string_value(json_object_get(controller, "type")));
+	if (launch_type && strcmp(launch_type, "EC2") && strcmp(launch_type, "FARGATE"))
+		return SW_FAIL_PARAM(call, "launchType %s is not supported by this engine (EC2, FARGATE).", launch_type);
+	if (!ref)
+		return SW_FAIL_PARAM(call, "TaskDefinition must be specified.");
+	if (desired < 0 || desired > 10000)
+		return SW_FAIL_PARAM(call, "desiredCount must be between 0 and 10000.");
+	if (grace < 0 || grace > 2147483647)
+		return SW_FAIL_PARAM(call, "healthCheckGracePeriodSeconds must not be negative.");
+	if (taskdef_for_service(call, ref, &doc) < 0)
+		return -1;
+	if (!strcmp(json_string_value(json_object_get(doc, "networkMode")), "awsvpc") &&
+	    !sw_engine_api_call_get(call, "networkConfiguration")) {
+		SW_FAIL_PARAM(call, "Network Configuration must be provided when networkMode 'awsvpc' is specified.");
+		goto cleanup;
+	}
+	if (lbs && check_load_balancers(call, lbs, doc) < 0)
+		goto cleanup;
+
+	s = xcalloc(1, sizeof(*s));
+	s->name = xstrdup(name);
+	s->cluster = xstrdup(c->name);
+	sw_engine_arn(e, &arn, "ecs", "service/%s/%s", c->name, name);
+	s->arn = sw_buf_detach(&arn, NULL);
+	s->status = SW_SERVICE_ACTIVE;
+	s->desired = (int)desired;
+	s->launch_type = xstrdup(launch_type ? launch_type : "EC2");
+	s->min_pct = 100;
+	s->max_pct = 200;
+	if (apply_deployment_config(call, s, sw_engine_api_call_get(call, "deploymentConfiguration")) < 0)
+		goto cleanup;
+	s->grace_s = (int)grace;
+	s->load_balancers = lbs ? json_deep_copy(lbs) : NULL;
+	s->doc = json_object();
+	for (m = echoed; *m; m++)
+		if (sw_engine_api_call_get(call, *m))
+			json_object_set(s->doc, *m, sw_engine_api_call_get(call, *m));
+	if (json_object_get(s->doc, "role")) {
+		json_object_set(s->doc, "roleArn", json_object_get(s->doc, "role"));
+		json_object_del(s->doc, "role");
+	}
+	s->client_token = token ? xstrdup(token) : NULL;
+	s->created_at = s->updated_at = sw_engine_now();
+	sw_ecs_service_deploy(e, s, json_string_value(json_object_get(doc, "taskDefinitionArn")), NULL);
+	if (sw_engine_db_save_service(e->db, s) < 0)
+		goto cleanup;
+	sw_ecs_tag_drop(e, s->arn);
+	if (tags && sw_ecs_tag_put(e, s->arn, tags) < 0)
+		goto cleanup;
+	sw_engine_state_add_service(&e->st, s);
+	sw_log_info("%s: CreateService %s (%s, desired %d)", c->name, s->name, s->taskdef, s->desired);
+	json_object_set_new(call->out, "service", sw_ecs_service_json(e, s, tags != NULL));
+	s = NULL;
+	sw_engine_wake_locked(e);
+	ret = 0;
+cleanup:
+	if (s) {
+		if (s->id)
+			sw_engine_db_delete_service(e->db, s->id);
+		sw_engine_service_free(s);
+	}
+	json_decref(doc);
+	return ret;
+}
+
+int sw_ecs_op_update_service(struct sw_engine_call *call)
+{
+	struct sw_engine *e = call->e;
+	struct sw_engine_cluster *c = sw_ecs_cluster_find(call, "cluster");
+	const char *ref = sw_engine_api_call_str(call, "taskDefinition");
+	json_t *desired = sw_engine_api_call_get(call, "desiredCount");
+	json_t *grace = sw_engine_api_call_get(call, "healthCheckGracePeriodSeconds");
+	json_t *dc = sw_engine_api_call_get(call, "deploymentConfiguration");
+	json_t *lbs = sw_engine_api_call_get(call, "loadBalancers");
+	json_t *controller = sw_engine_api_call_get(call, "deploymentController");
+	int force = sw_engine_api_call_bool(call, "forceNewDeployment", 0);
+	struct sw_engine_service *s;
+	struct sw_engine_service saved;
+	json_t *doc = NULL;
+	const char *new_td = NULL;
+	int new_deployment = 0, ret = -1;
+
+	if (!c)
+		return -1;
+	s = find_service(e, c, sw_engine_api_call_str(call, "service"));
+	if (!s)
+		return sw_engine_api_call_fail(call, 400, "ServiceNotFoundException", "Service not found.");
+	if (s->status != SW_SERVICE_ACTIVE)
+		return sw_engine_api_call_fail(call, 400, "ServiceNotActiveException", "Service was not ACTIVE.");
+	if (controller)
+		return SW_FAIL_PARAM(call, "Updating the deployment controller is not supported.");
+	if (desired && (json_integer_value(desired) < 0 || json_integer_value(desired) > 10000))
+		return SW_FAIL_PARAM(call, "desiredCount must be between 0 and 10000.");
+	if (grace && json_integer_value(grace) < 0)
+		return SW_FAIL_PARAM(call, "healthCheckGracePeriodSeconds must not be negative.");
+	if (taskdef_for_service(call, ref ? ref : s->taskdef, &doc) < 0) {
+		/* an existing service may keep running an INACTIVE definition */
+		if (ref)
+			return -1;
+		call->status = 0;
+		call->error_type = NULL;
+		if (sw_ecs_taskdef_get(e, s->taskdef, &doc) < 0)
+			return SW_FAIL_CLIENT(call, "TaskDefinition not found.");
+	}
+	if (lbs && check_load_balancers(call, lbs, doc) < 0)
+		goto cleanup;
+	if (!lbs && s->load_balancers && ref && check_load_balancers(call, s->load_balancers, doc) < 0)
+		goto cleanup;
+	if (!strcmp(json_string_value(json_object_get(doc, "networkMode")), "awsvpc") &&
+	    !sw_engine_api_call_get(call, "networkConfiguration") &&
+	    !json_object_get(s->doc, "networkConfiguration")) {
+		SW_FAIL_PARAM(call, "Network Configuration must be provided when networkMode 'awsvpc' is specified.");
+		goto cleanup;
+	}
+	saved = *s;
+	if (dc && apply_deployment_config(call, s, dc) < 0) {
+		s->min_pct = saved.min_pct;
+		s->max_pct = saved.max_pct;
+		goto cleanup;
+	}
+	new_td = json_string_value(json_object_get(doc, "taskDefinitionArn"));
+	if (ref && strcmp(new_td, s->taskdef))
+		new_deployment = 1;
+	if (force)
+		new_deployment = 1;
+	if (lbs) {
+		if (!s->load_balancers || !json_equal(lbs, s->load_balancers))
+			new_deployment = 1;
+		json_decref(s->load_balancers);
+		s->load_balancers = json_array_size(lbs) ? json_deep_copy(lbs) : NULL;
+	}
+	if (sw_engine_api_call_get(call, "networkConfiguration")) {
+		json_object_set(s->doc, "networkConfiguration", sw_engine_api_call_get(call, "networkConfiguration"));
+		new_deployment = 1;
+	}
+	if (desired) {
+		s->desired = (int)json_integer_value(desired);
+		if (s->nr_deps)
+			s->deps[0]->desired = s->desired;
+		s->steady_event_at = 0;
+	}
+	if (grace)
+		s->grace_s = (int)json_integer_value(grace);
+	if (new_deployment)
+		sw_ecs_service_deploy(e, s, new_td, NULL);
+	s->updated_at = sw_engine_now();
+	if (sw_engine_db_save_service(e->db, s) < 0)
+		goto cleanup;
+	sw_log_info("%s: UpdateService %s (%s, desired %d%s)", c->name, s->name, s->taskdef, s->desired,
+		    new_deployment ? ", new deployment" : "");
+	json_object_set_new(call->out, "service", sw_ecs_service_json(e, s, 0));
+	sw_engine_wake_locked(e);
+	ret = 0;
+cleanup:
+	json_decref(doc);
+	return ret;
+}
+
+int sw_ecs_op_describe_services(struct sw_engine_call *call)
+{
+	struct sw_engine *e = call->e;
+	struct sw_engine_cluster *c = sw_ecs_cluster_find(call, "cluster");
+	json_t *names = sw_engine_api_call_get(call, "services");
+	json_t *list, *failures;
+	struct sw_buf arn = SW_BUF_INIT;
+	int with_tags = sw_engine_api_call_has(call, "include", "TAGS");
+	size_t i;
+
+	if (!c)
+		return -1;
+	if (json_array_size(names) == 0)
+		return SW_FAIL_PARAM(call, "Services cannot be empty.");
+	if (json_array_size(names) > 10)
+		return SW_FAIL_PARAM(call, "services can have at most 10 items.");
+	list = json_array();
+	failures = json_array();
+	for (i = 0; i < json_array_size(names); i++) {
+		const char *given = json_string_value(json_array_get(names, i));
+		struct sw_engine_service *s = find_service(e, c, given);
+		if (s) {
+			json_array_append_new(list, sw_ecs_service_json(e, s, with_tags));
+			continue;
+		}
+		sw_ecs_arn_of(e, &arn, given, "service/%s/%s", c->name, given);
+		json_array_append_new(failures, sw_ecs_failure_json(arn.ptr, "MISSING"));
+	}
+	json_object_set_new(call->out, "services", list);
+	json_object_set_new(call->out, "failures", failures);
+	sw_buf_release(&arn);
+	return 0;
+}
+
+int sw_ecs_op_list_services(struct sw_engine_call *call)
+{
+	struct sw_engine *e = call->e;
+	struct sw_engine_cluster *c = sw_ecs_cluster_find(call, "cluster");
+	const char *launch_type = sw_engine_api_call_str(call, "launchType");
+	const char *strategy = sw_engine_api_call_str(call, "schedulingStrategy");
+	long long offset, page;
+	json_t *arns;
+	long long n = 0;
+	size_t i;
+
+	if (!c || sw_engine_api_call_page(call, 10, &offset, &page) < 0)
+		return -1;
+	arns = json_array();
+	for (i = 0; i < e->st.nr_services; i++) {
+		struct sw_engine_service *s = e->st.services[i];
+		if (strcmp(s->cluster, c->name) || s->status == SW_SERVICE_INACTIVE)
+			continue;
+		if (launch_type && strcmp(s->launch_type, launch_type))
+			continue;
+		if (strategy && strcmp(strategy, "REPLICA"))
+			continue;
+		if (sw_engine_api_page_count(&n, offset, page))
+			json_array_append_new(arns, json_string(s->arn));
+	}
+	json_object_set_new(call->out, "serviceArns", arns);
+	sw_engine_api_token_set(call->out, offset, page, n);
+	return 0;
+}
+
+int sw_ecs_op_delete_service(struct sw_engine_call *call)
+{
+	struct sw_engine *e = call->e;
+	struct sw_engine_cluster *c = sw_ecs_cluster_find(call, "cluster");
+	int force = sw_engine_api_call_bool(call, "force", 0);
+	struct sw_engine_service *s;
+
+	if (!c)
+		return -1;
+	s = find_service(e, c, sw_engine_api_call_str(call, "service"));
+	if (!s || s->status == SW_SERVICE_INACTIVE)
+		return sw_engine_api_call_fail(call, 400, "ServiceNotFoundException", "Service not found.");
+	if (s->status == SW_SERVICE_ACTIVE) {
+		if (s->desired > 0 && !force)
+			return SW_FAIL_PARAM(call, "The service cannot be stopped while it is scaled above 0.");
+		s->desired = 0;
+		s->status = SW_SERVICE_DRAINING;
+		s->deleted_at = s->updated_at = sw_engine_now();
+		if (s->nr_deps)
+			s->deps[0]->desired = 0;
+		if (sw_engine_db_save_service(e->db, s) < 0)
+			return -1;
+		sw_log_info("%s: DeleteService %s", c->name, s->name);
+		sw_engine_wake_locked(e);
+	}
+	json_object_set_new(call->out, "service", sw_ecs_service_json(e, s, 0));
+	return 0;
+}

@@ -1,0 +1,248 @@
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "engine/elb/elbv2.h"
+#include "common/xalloc.h"
+#include "common/banned.h"
+
+/* A port as a bind() test: is it free on the router's address? */
+static int port_free(const char *addr, int port)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
+	int one = 1;
+	if (fd < 0)
+		return 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
+/*
+ * Check and normalise one action list (as ALB answers it). for_rule: rules take
+ * forward actions only here.
+ */
+int sw_elb_listener_actions_check(struct sw_engine_call *c, json_t *actions, int for_rule, json_t **out)
+{
+	json_t *a, *norm;
+	const char *type;
+
+	*out = NULL;
+	if (!json_is_array(actions) || json_array_size(actions) == 0)
+		return SW_ELB_FAIL(c, "ValidationError", "At least one action must be specified");
+	if (json_array_size(actions) > 1)
+		return SW_ELB_FAIL(c, "InvalidLoadBalancerAction", "slipway-engine supports one action per %s",
+				   for_rule ? "rule" : "listener");
+	a = json_array_get(actions, 0);
+	type = json_string_value(json_object_get(a, "Type"));
+	if (!type)
+		return SW_ELB_FAIL(c, "ValidationError", "1 validation error detected: Value null at 'actions.1.member.type' "
+				   "failed to satisfy constraint: Member must not be null");
+	if (!strcmp(type, "forward")) {
+		const char *tg = json_string_value(json_object_get(a, "TargetGroupArn"));
+		json_t *fc = json_object_get(a, "ForwardConfig");
+		json_t *tgs = json_object_get(fc, "TargetGroups"), *item;
+		size_t i;
+		const char *chosen = NULL;
+		int weighted = 0;
+
+		json_array_foreach(tgs, i, item) {
+			json_t *w = json_object_get(item, "Weight");
+			const char *arn = json_string_value(json_object_get(item, "TargetGroupArn"));
+			if (w && json_integer_value(w) == 0 && json_array_size(tgs) > 1)
+				continue;
+			if (chosen && arn && strcmp(chosen, arn))
+				weighted = 1;
+			if (!chosen)
+				chosen = arn;
+		}
+		if (weighted)
+			return SW_ELB_FAIL(c, "InvalidLoadBalancerAction", "slipway-engine forwards to one target group per "
+					   "action (weighted target groups are not supported)");
+		if (tg && chosen && strcmp(tg, chosen))
+			return SW_ELB_FAIL(c, "ValidationError", "You cannot specify both a target group ARN and a forward "
+					   "configuration with a different target group");
+		if (!tg)
+			tg = chosen;
+		if (!tg)
+			return SW_ELB_FAIL(c, "ValidationError", "A target group ARN must be specified for a forward action");
+		if (!sw_elb_object_find(c->ctx, SW_ELB_TG, tg))
+			return SW_ELB_FAIL(c, "TargetGroupNotFound", "One or more target groups not found");
+		norm = json_pack("{s:s, s:s, s:{s:[{s:s, s:i}], s:{s:b}}}", "Type", "forward", "TargetGroupArn", tg,
+				 "ForwardConfig", "TargetGroups", "TargetGroupArn", tg, "Weight", 1,
+				 "TargetGroupStickinessConfig", "Enabled", 0);
+	} else if (!strcmp(type, "fixed-response")) {
+		json_t *fr = json_object_get(a, "FixedResponseConfig");
+		const char *code = json_string_value(json_object_get(fr, "StatusCode"));
+		const char *ctype = json_string_value(json_object_get(fr, "ContentType"));
+		const char *body = json_string_value(json_object_get(fr, "MessageBody"));
+		static const char *const types[] = { "text/plain", "text/css", "text/html",
+						     "application/javascript", "application/json", NULL };
+		int i, ok = !ctype;
+
+		if (for_rule)
+			return SW_ELB_FAIL(c, "InvalidLoadBalancerAction", "slipway-engine supports fixed-response as a "
+					   "listener's default action only; rules forward");
+		if (!code || strlen(code) != 3 || (code[0] != '2' && code[0] != '4' && code[0] != '5') ||
+		    code[1] < '0' || code[1] > '9' || code[2] < '0' || code[2] > '9')
+			return SW_ELB_FAIL(c, "ValidationError", "Fixed response status code must be 2XX, 4XX or 5XX");
+		for (i = 0; ctype && types[i]; i++)
+			if (!strcmp(types[i], ctype))
+				ok = 1;
+		if (!ok)
+			return SW_ELB_FAIL(c, "ValidationError", "Fixed response content type '%s' is not valid", ctype);
+		if (body && strlen(body) > 1024)
+			return SW_ELB_FAIL(c, "ValidationError", "Fixed response message body cannot exceed 1024 characters");
+		norm = json_pack("{s:s, s:{s:s}}", "Type", "fixed-response", "FixedResponseConfig", "StatusCode", code);
+		if (ctype)
+			json_object_set_new(json_object_get(norm, "FixedResponseConfig"), "ContentType", json_string(ctype));
+		if (body)
+			json_object_set_new(json_object_get(norm, "FixedResponseConfig"), "MessageBody", json_string(body));
+	} else {
+		return SW_ELB_FAIL(c, "InvalidLoadBalancerAction", "Action type '%s' is not supported by slipway-engine", type);
+	}
+	if (json_object_get(a, "Order"))
+		json_object_set(norm, "Order", json_object_get(a, "Order"));
+	*out = json_pack("[o]", norm);
+	return 0;
+}
+
+struct sw_elb_object *sw_elb_listener_create(struct sw_elb *elb, struct sw_elb_object *lb, int port, json_t *actions,
+					     json_t *tags)
+{
+	struct sw_buf hex = SW_BUF_INIT, arn = SW_BUF_INIT, rule = SW_BUF_INIT;
+	struct sw_elb_object *o;
+	json_t *doc, *st;
+
+	sw_elb_arn_hex(&hex);
+	sw_elb_arn_new(elb, &arn, "listener/app/%s/%s/%s", sw_elb_object_str(lb, "LoadBalancerName"), lb->hex, hex.ptr);
+	sw_elb_arn_hex(&hex);
+	sw_elb_arn_new(elb, &rule, "listener-rule/app/%s/%s/%s", sw_elb_object_str(lb, "LoadBalancerName"), lb->hex,
+		       strrchr(arn.ptr, '/') + 1);
+	sw_buf_addf(&rule, "/%s", hex.ptr);
+	doc = json_pack("{s:s, s:s, s:i, s:s, s:O}", "ListenerArn", arn.ptr, "LoadBalancerArn", lb->arn, "Port", port,
+			"Protocol", "HTTP", "DefaultActions", actions);
+	st = json_pack("{s:o, s:o, s:s}", "doc", doc, "tags", sw_elb_tags_copy(tags), "default_rule", rule.ptr);
+	o = sw_elb_object_add(elb, SW_ELB_LISTENER, arn.ptr, st, sw_engine_now());
+	sw_buf_release(&hex);
+	sw_buf_release(&arn);
+	sw_buf_release(&rule);
+	return o;
+}
+
+void sw_elb_listener_delete(struct sw_elb *elb, struct sw_elb_object *l)
+{
+	size_t i;
+	char *arn = xstrdup(l->arn);
+	for (i = elb->nobjs; i-- > 0;)
+		if (elb->objs[i].kind == SW_ELB_RULE &&
+		    !strcmp(json_string_value(json_object_get(elb->objs[i].st, "listener")), arn))
+			sw_elb_object_remove(elb, &elb->objs[i]);
+	l = sw_elb_object_find(elb, SW_ELB_LISTENER, arn);
+	if (l)
+		sw_elb_object_remove(elb, l);
+	free(arn);
+}
+
+int sw_elb_op_create_listener(struct sw_engine_call *c)
+{
+	struct sw_elb *elb = c->ctx;
+	const char *proto = sw_elb_in_str(c, "Protocol");
+	struct sw_elb_object *lb, *o;
+	json_t *actions = NULL;
+	int port = (int)json_integer_value(sw_elb_in(c, "Port"));
+	size_t i;
+
+	if (sw_elb_call_need(c, "LoadBalancerArn") < 0 || sw_elb_call_need(c, "DefaultActions") < 0)
+		return -1;
+	lb = sw_elb_object_find(elb, SW_ELB_LB, sw_elb_in_str(c, "LoadBalancerArn"));
+	if (!lb)
+		return SW_ELB_FAIL(c, "LoadBalancerNotFound", "One or more load balancers not found");
+	if (proto && strcmp(proto, "HTTP"))
+		return SW_ELB_FAIL(c, "UnsupportedProtocol", "Protocol '%s' is not supported by slipway-engine's listeners "
+				   "(HTTP is)", proto);
+	if (!sw_elb_in(c, "Port"))
+		return SW_ELB_FAIL(c, "ValidationError", "A listener port must be specified");
+	if (port < 1 || port > 65535)
+		return SW_ELB_FAIL(c, "ValidationError", "Port must be between 1 and 65535");
+	for (i = 0; i < elb->nobjs; i++) {
+		struct sw_elb_object *l = &elb->objs[i];
+		if (l->kind != SW_ELB_LISTENER || json_integer_value(json_object_get(sw_elb_object_doc(l), "Port")) != port)
+			continue;
+		if (!strcmp(sw_elb_object_str(l, "LoadBalancerArn"), lb->arn))
+			return SW_ELB_FAIL(c, "DuplicateListener", "A listener already exists on this port for this load "
+					   "balancer '%s'", lb->arn);
+		return SW_ELB_FAIL(c, "InvalidConfigurationRequest", "Port %d is used by another load balancer on this "
+				   "machine", port);
+	}
+	if (!port_free(elb->e->cfg.router_listen, port))
+		return SW_ELB_FAIL(c, "InvalidConfigurationRequest", "Port %d is in use on this machine", port);
+	if (sw_elb_listener_actions_check(c, sw_elb_in(c, "DefaultActions"), 0, &actions) < 0)
+		return -1;
+	o = sw_elb_listener_create(elb, lb, port, actions, sw_elb_in(c, "Tags"));
+	json_decref(actions);
+	if (sw_elb_object_save(elb, o) < 0)
+		return sw_elb_call_db_error(c);
+	sw_elb_object_changed(elb);
+	json_object_set_new(c->out, "Listeners", json_pack("[O]", sw_elb_object_doc(o)));
+	return 0;
+}
+
+int sw_elb_op_describe_listeners(struct sw_engine_call *c)
+{
+	struct sw_elb *elb = c->ctx;
+	const char *lb = sw_elb_in_str(c, "LoadBalancerArn");
+	json_t *arns = sw_elb_in(c, "ListenerArns"), *all = json_array(), *slice = NULL, *v;
+	size_t i;
+	int ret = 0;
+
+	if (!lb && !json_array_size(arns)) {
+		ret = SW_ELB_FAIL(c, "ValidationError", "You must specify either listener ARNs or a load balancer ARN");
+		goto cleanup;
+	}
+	if (lb && !sw_elb_object_find(elb, SW_ELB_LB, lb)) {
+		ret = SW_ELB_FAIL(c, "LoadBalancerNotFound", "One or more load balancers not found");
+		goto cleanup;
+	}
+	json_array_foreach(arns, i, v) {
+		struct sw_elb_object *o = sw_elb_object_find(elb, SW_ELB_LISTENER, json_string_value(v));
+		if (!o) {
+			ret = SW_ELB_FAIL(c, "ListenerNotFound", "One or more listeners not found");
+			goto cleanup;
+		}
+		json_array_append(all, sw_elb_object_doc(o));
+	}
+	for (i = 0; lb && i < elb->nobjs; i++)
+		if (elb->objs[i].kind == SW_ELB_LISTENER && !strcmp(sw_elb_object_str(&elb->objs[i], "LoadBalancerArn"), lb))
+			json_array_append(all, sw_elb_object_doc(&elb->objs[i]));
+	if ((ret = sw_elb_call_page(c, all, &slice)) == 0)
+		json_object_set_new(c->out, "Listeners", slice);
+cleanup:
+	json_decref(all);
+	return ret;
+}
+
+int sw_elb_op_delete_listener(struct sw_engine_call *c)
+{
+	struct sw_elb_object *l;
+	if (sw_elb_call_need(c, "ListenerArn") < 0)
+		return -1;
+	l = sw_elb_object_find(c->ctx, SW_ELB_LISTENER, sw_elb_in_str(c, "ListenerArn"));
+	if (!l)
+		return SW_ELB_FAIL(c, "ListenerNotFound", "One or more listeners not found");
+	if (sw_elb_object_builtin(l))
+		return SW_ELB_FAIL(c, "OperationNotPermitted", "The listener '%s' is slipway-engine's router and cannot be "
+				   "deleted", l->arn);
+	sw_elb_listener_delete(c->ctx, l);
+	sw_elb_object_changed(c->ctx);
+	return 0;
+}

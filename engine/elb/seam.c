@@ -1,0 +1,126 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/elb/elb.h"
+#include "engine/elb/health.h"
+#include "engine/elb/target.h"
+#include "common/error.h"
+#include "common/banned.h"
+
+static struct sw_elb_target *seam_target(struct sw_elb *elb, const struct sw_run_target *t,
+					 struct sw_elb_object **tg_out)
+{
+	struct sw_elb_object *tg = sw_elb_object_find(elb, SW_ELB_TG, t->target_group_arn);
+	const char *type;
+	*tg_out = tg;
+	if (!tg)
+		return NULL;
+	type = sw_elb_object_str(tg, "TargetType");
+	return sw_elb_target_find(elb, tg->arn, type && !strcmp(type, "ip") ? t->host : elb->ec2_id, t->port);
+}
+
+static int seam_check(void *ctx, const char *arn)
+{
+	struct sw_elb *elb = ctx;
+	if (!sw_elb_object_find(elb, SW_ELB_TG, arn))
+		return sw_error_code(SW_ENOTFOUND, "The target group with targetGroupArn %s does not exist.", arn);
+	if (!sw_elb_object_tg_in_use(elb, arn))
+		return sw_error_code(SW_EINVAL, "The target group with targetGroupArn %s does not have an associated "
+				     "load balancer.", arn);
+	return 0;
+}
+
+/*
+ * The container behind a published host port (bridge mode): "ip:containerPort", so
+ * the router can talk to it without Docker's userland proxy in between (as an ALB
+ * talks to its target). NULL when there is none, or when the target group checks
+ * health on an explicit port (a port of the instance). Engine lock held.
+ */
+static char *container_direct(struct sw_elb *elb, const struct sw_elb_object *tg, const struct sw_run_target *t)
+{
+	const char *slash = t->task_arn ? strrchr(t->task_arn, '/') : NULL;
+	const char *hc = sw_elb_object_str(tg, "HealthCheckPort");
+	struct sw_engine_task *task;
+	struct sw_buf out = SW_BUF_INIT;
+	size_t i, j;
+
+	if (!slash || !t->container_name || (hc && strcmp(hc, "traffic-port")))
+		return NULL;
+	task = sw_engine_state_task(&elb->e->st, slash + 1);
+	if (!task || !task->network_mode || strcmp(task->network_mode, "bridge"))
+		return NULL;
+	for (i = 0; i < task->nr_containers; i++) {
+		struct sw_engine_container *c = &task->containers[i];
+		if (strcmp(c->name, t->container_name) || !c->ip || !*c->ip)
+			continue;
+		for (j = 0; j < json_array_size(c->bindings); j++) {
+			json_t *b = json_array_get(c->bindings, j);
+			if (json_integer_value(json_object_get(b, "hostPort")) != t->port)
+				continue;
+			sw_buf_addf(&out, "%s:%lld", c->ip,
+				    (long long)json_integer_value(json_object_get(b, "containerPort")));
+			return sw_buf_detach(&out, NULL);
+		}
+	}
+	return NULL;
+}
+
+static int seam_register(void *ctx, const struct sw_run_target *t)
+{
+	struct sw_elb *elb = ctx;
+	struct sw_elb_object *tg = sw_elb_object_find(elb, SW_ELB_TG, t->target_group_arn);
+	const char *type, *host;
+	char *direct;
+	int ret;
+
+	if (!tg)
+		return sw_error_code(SW_ENOTFOUND, "target group %s does not exist", t->target_group_arn);
+	if (!t->host || t->port < 1 || t->port > 65535)
+		return sw_error_code(SW_EINVAL, "target %s:%d is not an address", t->host ? t->host : "?", t->port);
+	type = sw_elb_object_str(tg, "TargetType");
+	host = !strcmp(t->host, "0.0.0.0") ? "127.0.0.1" : t->host;
+	if (type && !strcmp(type, "ip"))
+		return sw_elb_target_register(elb, tg->arn, host, t->port, host, NULL);
+	direct = container_direct(elb, tg, t);
+	ret = sw_elb_target_register(elb, tg->arn, elb->ec2_id, t->port, host, direct);
+	free(direct);
+	return ret;
+}
+
+static int seam_deregister(void *ctx, const struct sw_run_target *t, int *drain_seconds)
+{
+	struct sw_elb *elb = ctx;
+	struct sw_elb_object *tg = NULL;
+	struct sw_elb_target *target = seam_target(elb, t, &tg);
+
+	*drain_seconds = 0;
+	if (!target)
+		return 0;
+	*drain_seconds = (int)sw_elb_object_tg_attr(tg, "deregistration_delay.timeout_seconds", 300);
+	return sw_elb_target_deregister(elb, tg, target);
+}
+
+static enum sw_run_target_health seam_health(void *ctx, const struct sw_run_target *t, struct sw_buf *reason)
+{
+	struct sw_elb *elb = ctx;
+	struct sw_elb_object *tg = NULL;
+	struct sw_elb_target *target = seam_target(elb, t, &tg);
+	struct sw_buf desc = SW_BUF_INIT;
+	const char *state, *why;
+	enum sw_run_target_health h;
+
+	if (!tg) {
+		if (reason)
+			sw_buf_adds(reason, "Target.NotRegistered");
+		return SW_TARGET_UNKNOWN;
+	}
+	h = sw_elb_health_describe(elb, tg, target, &state, &why, &desc);
+	if (reason && why)
+		sw_buf_adds(reason, why);
+	sw_buf_release(&desc);
+	return h;
+}
+
+const struct sw_run_balancer_ops sw_elb_balancer_ops = {
+	"elbv2", seam_check, seam_register, seam_deregister, seam_health,
+};

@@ -1,0 +1,445 @@
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "engine/elb/sync.h"
+#include "engine/elb/health.h"
+#include "engine/elb/object.h"
+#include "engine/elb/snapshot.h"
+#include "engine/elb/target.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/strvec.h"
+#include "common/xalloc.h"
+#include "common/banned.h"
+
+#define TICK_ACTIVE_MS 1000
+#define TICK_IDLE_MS 10000
+
+struct applied {
+	unsigned long gen;
+	int have_gen;
+	struct sw_strvec frontends, backends;
+};
+
+/* Declare frontends, backends and rules (no lock held). 0 when all of it applied. */
+/* Declare frontends, backends and rules (no lock held). 0 when all of it applied. */
+static int apply_models(struct sw_elb *elb, struct sw_elb_snapshot *s, struct applied *a)
+{
+	struct sw_strvec fes = SW_STRVEC_INIT, bes = SW_STRVEC_INIT;
+	size_t i, j;
+	int ret = 0;
+
+	for (i = 0; i < s->nbe; i++) {
+		struct sw_elb_router_backend b = { s->be[i].name, s->be[i].check };
+		if (sw_elb_router_set_backend(elb->router, &b) < 0) {
+			sw_log_warn("elbv2: router backend %s: %s", b.name, sw_error_last());
+			ret = SW_ERROR;
+			continue;
+		}
+		sw_strvec_push(&bes, b.name);
+	}
+	for (i = 0; i < s->nfe; i++) {
+		struct sw_elb_snapshot_frontend *f = &s->fe[i];
+		struct sw_elb_router_frontend fe = { f->name, f->port, f->default_backend, f->status, f->type, f->body };
+		struct sw_elb_router_rule *rules = xcalloc(f->nrules + 1, sizeof(*rules));
+		if (sw_elb_router_set_frontend(elb->router, &fe) < 0) {
+			sw_log_warn("elbv2: router listener %s (port %d): %s", f->name, f->port, sw_error_last());
+			ret = SW_ERROR;
+			free(rules);
+			continue;
+		}
+		sw_strvec_push(&fes, f->name);
+		for (j = 0; j < f->nrules; j++) {
+			rules[j].hosts = f->rules[j].hosts.v;
+			rules[j].nhosts = f->rules[j].hosts.nr;
+			rules[j].paths = f->rules[j].paths.v;
+			rules[j].npaths = f->rules[j].paths.nr;
+			rules[j].backend = f->rules[j].backend;
+		}
+		if (sw_elb_router_set_rules(elb->router, f->name, rules, f->nrules) < 0) {
+			sw_log_warn("elbv2: router rules of %s: %s", f->name, sw_error_last());
+			ret = SW_ERROR;
+		}
+		free(rules);
+	}
+	/* what is gone: listeners first (they reference backends), then target groups */
+	for (i = 0; i < a->frontends.nr; i++) {
+		int keep = 0;
+		for (j = 0; j < fes.nr; j++)
+			keep |= !strcmp(fes.v[j], a->frontends.v[i]);
+		if (!keep && sw_elb_router_remove_frontend(elb->router, a->frontends.v[i]) < 0) {
+			sw_log_warn("elbv2: router: %s", sw_error_last());
+			sw_strvec_push(&fes, a->frontends.v[i]);
+			ret = SW_ERROR;
+		}
+	}
+	for (i = 0; i < a->backends.nr; i++) {
+		int keep = 0;
+		for (j = 0; j < bes.nr; j++)
+			keep |= !strcmp(bes.v[j], a->backends.v[i]);
+		if (!keep && sw_elb_router_remove_backend(elb->router, a->backends.v[i]) < 0) {
+			sw_log_warn("elbv2: router: %s", sw_error_last());
+			sw_strvec_push(&bes, a->backends.v[i]);
+			ret = SW_ERROR;
+		}
+	}
+	sw_strvec_clear(&a->frontends);
+	sw_strvec_clear(&a->backends);
+	a->frontends = fes;
+	a->backends = bes;
+	return ret;
+}
+
+struct result {
+	char *tg_arn, *id;
+	int port;
+	int applied, applied_draining;
+	int have_health;
+	struct sw_elb_router_health h;
+	int removed;
+};
+
+/*
+ * Can the router reach a container directly ("ip:port")? A connect that succeeds or is
+ * refused says the address is routable from here; a timeout or an unreachable network
+ * (Docker in a VM, rootless Docker) says use the published port instead.
+ */
+static int direct_reachable(const char *direct, char *ip, size_t iplen, int *port)
+{
+	const char *colon = direct ? strrchr(direct, ':') : NULL;
+	struct sockaddr_in sa;
+	struct pollfd pfd;
+	int fd, ok = 0, err = 0;
+	socklen_t len = sizeof(err);
+
+	if (!colon || (size_t)(colon - direct) >= iplen)
+		return 0;
+	memcpy(ip, direct, (size_t)(colon - direct));
+	ip[colon - direct] = '\0';
+	*port = atoi(colon + 1);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)*port);
+	if (*port < 1 || *port > 65535 || inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
+		return 0;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		ok = 1;
+	} else if (errno == EINPROGRESS) {
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, 500) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0)
+			ok = err == 0 || err == ECONNREFUSED;
+	} else {
+		ok = errno == ECONNREFUSED;
+	}
+	close(fd);
+	return ok;
+}
+
+/* Targets onto the router and health back (no lock held). */
+static void apply_targets(struct sw_elb *elb, struct sw_elb_snapshot *s, struct result *res)
+{
+	struct sw_strvec read = SW_STRVEC_INIT;
+	double now = sw_engine_now();
+	size_t i, j;
+
+	for (i = 0; i < s->nt; i++) {
+		struct sw_elb_snapshot_target *t = &s->t[i];
+		struct result *r = &res[i];
+		r->tg_arn = t->tg_arn;
+		r->id = t->id;
+		r->port = t->port;
+		r->applied = t->applied;
+		r->applied_draining = t->applied_draining;
+		if (!t->draining && (!t->applied || t->applied_draining)) {
+			char ip[64];
+			int port = t->port;
+			const char *addr = t->addr;
+			if (direct_reachable(t->direct, ip, sizeof(ip), &port))
+				addr = ip;
+			else
+				port = t->port;
+			if (sw_elb_router_server_add(elb->router, t->backend, t->server, addr, port) < 0) {
+				sw_log_warn("elbv2: router: add %s/%s: %s", t->backend, t->server, sw_error_last());
+				continue;
+			}
+			r->applied = 1;
+			r->applied_draining = 0;
+		} else if (t->draining && t->applied && !t->applied_draining) {
+			if (sw_elb_router_server_drain(elb->router, t->backend, t->server) < 0) {
+				sw_log_warn("elbv2: router: drain %s/%s: %s", t->backend, t->server, sw_error_last());
+				continue;
+			}
+			r->applied_draining = 1;
+		}
+	}
+	/* health, one read per backend */
+	for (i = 0; i < s->nt; i++) {
+		struct sw_elb_router_health *h = NULL;
+		size_t n = 0, k;
+		int seen = 0;
+		for (j = 0; j < read.nr; j++)
+			seen |= !strcmp(read.v[j], s->t[i].backend);
+		if (seen || !res[i].applied)
+			continue;
+		sw_strvec_push(&read, s->t[i].backend);
+		if (sw_elb_router_backend_health(elb->router, s->t[i].backend, &h, &n) < 0) {
+			sw_log_warn("elbv2: router: health of %s: %s", s->t[i].backend, sw_error_last());
+			continue;
+		}
+		for (j = 0; j < s->nt; j++) {
+			if (strcmp(s->t[j].backend, s->t[i].backend) || !res[j].applied)
+				continue;
+			for (k = 0; k < n; k++)
+				if (!strcmp(h[k].server, s->t[j].server)) {
+					res[j].h = h[k];
+					res[j].h.server = NULL;
+					res[j].have_health = 1;
+				}
+		}
+		sw_elb_router_health_free(h, n);
+	}
+	/* deregistrations: done when nothing is in flight, or at the end of the delay */
+	for (i = 0; i < s->nt; i++) {
+		struct sw_elb_snapshot_target *t = &s->t[i];
+		int late = now >= t->drain_until;
+		if (!t->draining)
+			continue;
+		if (!res[i].applied) {
+			res[i].removed = 1;
+			continue;
+		}
+		if (!res[i].applied_draining || (!late && (!res[i].have_health || res[i].h.sessions > 0)))
+			continue;
+		switch (sw_elb_router_server_remove(elb->router, t->backend, t->server, late)) {
+		case 1:
+			res[i].removed = 1;
+			break;
+		case 0:
+			break;
+		default:
+			sw_log_warn("elbv2: router: remove %s/%s: %s", t->backend, t->server, sw_error_last());
+		}
+	}
+	sw_strvec_clear(&read);
+}
+
+/* Write the results back (engine lock held). Returns 1 when a target's health changed. */
+static int store_results(struct sw_elb *elb, struct sw_elb_snapshot *s, struct result *res)
+{
+	struct sw_buf desc = SW_BUF_INIT;
+	size_t i;
+	int changed = 0;
+
+	for (i = 0; i < s->nt; i++) {
+		struct sw_elb_target *t = sw_elb_target_find(elb, res[i].tg_arn, res[i].id, res[i].port);
+		struct sw_elb_object *tg = sw_elb_object_find(elb, SW_ELB_TG, res[i].tg_arn);
+		enum sw_run_target_health before, after;
+		const char *st, *why;
+		if (!t || !tg)
+			continue;
+		before = sw_elb_health_describe(elb, tg, t, &st, &why, &desc);
+		if (res[i].removed) {
+			if (t->draining) {
+				sw_elb_target_remove(elb, t);
+				changed = 1;
+			} else {
+				t->applied = 0; /* registered again meanwhile: add it back */
+			}
+			continue;
+		}
+		/* a change of draining since the snapshot: keep the flags so it is redone */
+		if (t->draining == s->t[i].draining) {
+			t->applied = res[i].applied;
+			t->applied_draining = res[i].applied_draining;
+		}
+		if (res[i].have_health) {
+			t->have_health = 1;
+			t->rstate = res[i].h.state;
+			memcpy(t->check_status, res[i].h.check_status, sizeof(t->check_status));
+			t->check_code = res[i].h.check_code;
+			t->sessions = res[i].h.sessions;
+		}
+		after = sw_elb_health_describe(elb, tg, t, &st, &why, &desc);
+		if (before != after) {
+			changed = 1;
+			sw_log_info("elbv2: target %s:%d of %s: %s -> %s%s%s (HAProxy: %s %d)", t->id, t->port,
+				    sw_elb_object_str(tg, "TargetGroupName"), sw_run_target_health_name(before),
+				    sw_run_target_health_name(after), why ? " " : "", why ? why : "", t->check_status,
+				    t->check_code);
+		}
+	}
+	sw_buf_release(&desc);
+	return changed;
+}
+
+static void *elb_main(void *arg)
+{
+	struct sw_elb *elb = arg;
+	struct sw_engine *e = elb->e;
+	struct applied a;
+	long long last_alive = 0;
+
+	memset(&a, 0, sizeof(a));
+	sw_strvec_init(&a.frontends);
+	sw_strvec_init(&a.backends);
+	/* sw_elb_start declared the model before starting the router */
+	pthread_mutex_lock(&e->lock);
+	a.gen = elb->gen;
+	a.have_gen = 1;
+	{
+		size_t i;
+		struct sw_buf b = SW_BUF_INIT;
+		for (i = 0; i < elb->nobjs; i++) {
+			if (elb->objs[i].kind == SW_ELB_TG) {
+				sw_elb_object_backend(elb->objs[i].hex, &b);
+				sw_strvec_push(&a.backends, b.ptr);
+			} else if (elb->objs[i].kind == SW_ELB_LISTENER) {
+				sw_elb_object_frontend(elb->objs[i].hex, &b);
+				sw_strvec_push(&a.frontends, b.ptr);
+			}
+		}
+		sw_buf_release(&b);
+	}
+	pthread_mutex_unlock(&e->lock);
+
+	for (;;) {
+		struct sw_elb_snapshot s;
+		struct result *res;
+		int changed, models, busy;
+		struct timespec ts;
+		long long now_ms;
+
+		memset(&s, 0, sizeof(s));
+		pthread_mutex_lock(&e->lock);
+		models = !a.have_gen || a.gen != elb->gen;
+		sw_elb_snapshot_take(elb, &s, models);
+		busy = elb->ntargets > 0;
+		pthread_mutex_unlock(&e->lock);
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		if (now_ms - last_alive >= TICK_IDLE_MS) {
+			last_alive = now_ms;
+			if (sw_elb_router_check_alive(elb->router) < 0)
+				sw_log_error("elbv2: router: %s", sw_error_last());
+		}
+		if (models) {
+			if (apply_models(elb, &s, &a) == 0) {
+				a.gen = s.gen;
+				a.have_gen = 1;
+			} else {
+				a.have_gen = 0;
+			}
+		}
+		res = xcalloc(s.nt + 1, sizeof(*res));
+		apply_targets(elb, &s, res);
+		pthread_mutex_lock(&e->lock);
+		changed = store_results(elb, &s, res);
+		pthread_mutex_unlock(&e->lock);
+		free(res);
+		sw_elb_snapshot_release(&s);
+		if (changed)
+			sw_run_balancer_changed(e);
+
+		pthread_mutex_lock(&elb->wake_lock);
+		if (!elb->wake && !elb->stop) {
+			struct timespec until;
+			int wait_ms = busy || !a.have_gen ? TICK_ACTIVE_MS : TICK_IDLE_MS;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += wait_ms / 1000;
+			until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&elb->wake_cond, &elb->wake_lock, &until);
+		}
+		elb->wake = 0;
+		if (elb->stop) {
+			pthread_mutex_unlock(&elb->wake_lock);
+			break;
+		}
+		pthread_mutex_unlock(&elb->wake_lock);
+	}
+	sw_strvec_clear(&a.frontends);
+	sw_strvec_clear(&a.backends);
+	return NULL;
+}
+
+int sw_elb_sync_start(struct sw_elb *elb)
+{
+	struct sw_elb_snapshot s;
+	struct applied a;
+	int ret;
+
+	/* the whole model first, so that adopting a running HAProxy keeps every target's state */
+	memset(&s, 0, sizeof(s));
+	memset(&a, 0, sizeof(a));
+	sw_strvec_init(&a.frontends);
+	sw_strvec_init(&a.backends);
+	pthread_mutex_lock(&elb->e->lock);
+	sw_elb_snapshot_take(elb, &s, 1);
+	pthread_mutex_unlock(&elb->e->lock);
+	ret = apply_models(elb, &s, &a);
+	if (ret == 0) {
+		size_t i;
+		for (i = 0; i < s.nt; i++) {
+			char ip[64];
+			int port = s.t[i].port;
+			if (s.t[i].draining && s.t[i].drain_until <= sw_engine_now())
+				continue;
+			if (direct_reachable(s.t[i].direct, ip, sizeof(ip), &port))
+				sw_elb_router_server_add(elb->router, s.t[i].backend, s.t[i].server, ip, port);
+			else
+				sw_elb_router_server_add(elb->router, s.t[i].backend, s.t[i].server, s.t[i].addr, s.t[i].port);
+		}
+		for (i = 0; i < s.nt; i++)
+			if (s.t[i].draining && s.t[i].drain_until > sw_engine_now())
+				sw_elb_router_server_drain(elb->router, s.t[i].backend, s.t[i].server);
+		ret = sw_elb_router_start(elb->router);
+	}
+	if (ret == 0) {
+		size_t i;
+		pthread_mutex_lock(&elb->e->lock);
+		for (i = 0; i < s.nt; i++) {
+			struct sw_elb_target *t = sw_elb_target_find(elb, s.t[i].tg_arn, s.t[i].id, s.t[i].port);
+			if (t && (!t->draining || t->drain_until > sw_engine_now())) {
+				t->applied = 1;
+				t->applied_draining = t->draining;
+			}
+		}
+		pthread_mutex_unlock(&elb->e->lock);
+	}
+	sw_elb_snapshot_release(&s);
+	sw_strvec_clear(&a.frontends);
+	sw_strvec_clear(&a.backends);
+	if (ret < 0)
+		return sw_error_prefix("elbv2");
+	if (pthread_create(&elb->th, NULL, elb_main, elb) != 0)
+		return sw_error("elbv2: cannot start its thread");
+	elb->started = 1;
+	return 0;
+}
+
+void sw_elb_sync_stop(struct sw_elb *elb)
+{
+	if (!elb || !elb->started)
+		return;
+	pthread_mutex_lock(&elb->wake_lock);
+	elb->stop = 1;
+	pthread_cond_signal(&elb->wake_cond);
+	pthread_mutex_unlock(&elb->wake_lock);
+	pthread_join(elb->th, NULL);
+	elb->started = 0;
+}

@@ -1,0 +1,32 @@
+#ifndef SW_ENGINE_ELB_SYNC_H
+#define SW_ENGINE_ELB_SYNC_H
+
+#include "engine/elb/elb.h"
+
+/*
+ * The elb thread: the model onto the router. Each round copies the model out (under
+ * the engine lock, snapshot.h), declares to the router what changed — frontends,
+ * backends and rules (a reload for new target groups and listeners), targets added,
+ * drained, removed (runtime only) — reads target health back from HAProxy, completes
+ * deregistrations (at once when no request is in flight, else at the end of the
+ * deregistration delay) and writes the results back (under the lock), telling the
+ * scheduler when a target's health changed (sw_run_balancer_changed). It runs every
+ * second while targets exist, every 10 s at idle (a liveness check of HAProxy), and
+ * at once when woken (sw_elb_wake).
+ *
+ * Targets that ECS registers are this machine's instance id and the task's host port,
+ * as on AWS; the router dials the container's own address behind that port when it is
+ * reachable from here (bridge network), so Docker's userland proxy is not a second
+ * proxy on the path, and falls back to the published port otherwise.
+ */
+
+/*
+ * Declare the whole model to the router, start (or adopt) HAProxy with it, so that
+ * adopting a running one keeps every target's state, then start the thread.
+ */
+int sw_elb_sync_start(struct sw_elb *elb);
+
+/* Stop the thread (HAProxy keeps running). */
+void sw_elb_sync_stop(struct sw_elb *elb);
+
+#endif
