@@ -107,6 +107,7 @@ static int from_profile(struct sw_aws_credentials *c, const struct sw_aws_profil
 	o.container_base = c->container_base;
 	o.imds_endpoint = c->imds_endpoint;
 	o.now = clock_now(c);
+	o.no_env = c->profile != NULL;
 	return sw_aws_provider_profile(&o, p, out, tried);
 }
 
@@ -117,8 +118,10 @@ static int resolve_chain(struct sw_aws_credentials *c, struct sw_aws_creds *out,
 	struct sw_buf tried = SW_BUF_INIT;
 	int r, ret;
 
-	r = sw_aws_source_env(out, &tried);
-	if (r <= 0) {
+	/* a profile named by the caller wins over the environment's keys (the AWS CLI's --profile) */
+	if (c->profile) {
+		sw_buf_addf(&tried, "environment (not read: profile '%s' named explicitly)", c->profile);
+	} else if ((r = sw_aws_source_env(out, &tried)) <= 0) {
 		*src = SRC_ENV;
 		sw_buf_release(&tried);
 		return r;

@@ -21,7 +21,10 @@
  *      _FULL_URI. When set, it is final: a failure is an error;
  *   4. EC2 instance metadata, IMDSv2 only (source.h). AWS_EC2_METADATA_DISABLED=true
  *      skips it.
- * A profile named explicitly (AWS_PROFILE) that exists in neither file is an error.
+ * A profile named explicitly (AWS_PROFILE, or the options' profile) that exists in
+ * neither file is an error. A profile named by the options (`slipway aws --profile`) also
+ * skips 1 and the AWS_WEB_IDENTITY_* / AWS_ROLE_* variables, as botocore does for a
+ * session's own profile (the AWS CLI's --profile).
  *
  * Credentials that expire (roles, credential_process with Expiration, container, IMDS)
  * are cached and refreshed ahead of their Expiration by the provider that gave them:
@@ -34,7 +37,8 @@
  */
 
 struct sw_aws_credentials_options {
-	const char *profile;          /* NULL: $AWS_PROFILE, else "default" */
+	const char *profile;          /* NULL: $AWS_PROFILE, else "default"; set: the environment's keys
+					 are not read */
 	/* The clock used for expiry (NULL: time()). */
 	time_t (*now)(void *ctx);
 	void *now_ctx;

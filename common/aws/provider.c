@@ -237,7 +237,7 @@ int sw_aws_provider_profile(const struct sw_aws_provider_options *o, const struc
 	int ret;
 
 	if (!has_role(p))
-		return own_credentials(o, p, 1, out, tried);
+		return own_credentials(o, p, !o->no_env, out, tried);
 	sw_strvec_push(&visited, p->name);
 	ret = assume(o, p, &visited, out);
 	sw_strvec_clear(&visited);

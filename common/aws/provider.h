@@ -34,6 +34,8 @@ struct sw_aws_provider_options {
 	const char *container_base;    /* for credential_source = EcsContainer (source.h) */
 	const char *imds_endpoint;     /* for credential_source = Ec2InstanceMetadata */
 	time_t now;                    /* names default role sessions */
+	int no_env;                    /* web identity reads no AWS_* variables (a profile named
+					  explicitly, as botocore's disable_env_vars) */
 };
 
 /*
