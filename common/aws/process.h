@@ -28,7 +28,7 @@ int sw_aws_process_split(const char *command, struct sw_strvec *argv);
 
 /*
  * Parse the program's output (len bytes) into out (source "custom-process"). 0, or
- * SW_ERROR with one line: "credential_process: unsupported Version 2 (slipway reads
+ * negative with one line: "credential_process: unsupported Version 2 (slipway reads
  * Version 1)", "credential_process: the output has no SecretAccessKey", ...
  */
 int sw_aws_process_parse(const char *json, size_t len, struct sw_aws_creds *out);
