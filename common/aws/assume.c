@@ -1,10 +1,9 @@
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 
 #include "common/aws/assume.h"
+#include "common/aws/source.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/json.h"
@@ -65,31 +64,6 @@ int sw_aws_assume_role(const struct sw_aws_sts_caller *sts, const struct sw_aws_
 	return ret;
 }
 
-static int read_token(const char *path, struct sw_buf *out)
-{
-	char chunk[4096];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int ret = 0;
-
-	if (fd < 0)
-		return sw_error_errno("web_identity_token_file %s", path);
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		if (sw_buf_add(out, chunk, (size_t)n) < 0) {
-			ret = sw_error_code(SW_ETOOBIG, "web_identity_token_file %s: larger than %d bytes", path,
-					    MAX_WEB_TOKEN);
-			break;
-		}
-	if (n < 0)
-		ret = sw_error_errno("web_identity_token_file %s", path);
-	close(fd);
-	sw_buf_rtrim(out);
-	if (!ret && !out->len)
-		ret = sw_error_code(SW_EINVAL, "web_identity_token_file %s is empty", path);
-	OPENSSL_cleanse(chunk, sizeof(chunk));
-	return ret;
-}
-
 int sw_aws_assume_role_web_identity(const struct sw_aws_sts_caller *sts, const struct sw_aws_role *role,
 				    const char *token_file, time_t now, struct sw_aws_creds *out)
 {
@@ -98,8 +72,12 @@ int sw_aws_assume_role_web_identity(const struct sw_aws_sts_caller *sts, const s
 	int ret;
 
 	sw_buf_init(&token, MAX_WEB_TOKEN);
-	if ((ret = read_token(token_file, &token)) < 0)
+	if ((ret = sw_aws_source_read_file("web_identity_token_file", token_file, &token)) < 0)
 		goto cleanup;
+	if (!token.len) {
+		ret = sw_error_code(SW_EINVAL, "web_identity_token_file %s is empty", token_file);
+		goto cleanup;
+	}
 	params = request(role, now);
 	json_object_set_new(params, "WebIdentityToken", json_string(token.ptr));
 	if ((ret = sts->call(sts->ctx, "AssumeRoleWithWebIdentity", params, NULL, &answer)) == 0)

@@ -145,22 +145,23 @@ static int allowed_full_uri(const char *url)
 	return ok;
 }
 
-static int read_token_file(const char *path, struct sw_buf *out)
+int sw_aws_source_read_file(const char *what, const char *path, struct sw_buf *out)
 {
 	char chunk[4096];
 	ssize_t n;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	int ret = 0;
 	if (fd < 0)
-		return sw_error_errno("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s", path);
+		return sw_error_errno("%s %s", what, path);
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
 		if (sw_buf_add(out, chunk, (size_t)n) < 0) {
-			ret = sw_error_code(SW_ETOOBIG, "%s: larger than %d bytes", path, MAX_TOKEN_FILE);
+			ret = sw_error_code(SW_ETOOBIG, "%s %s: larger than %zu bytes", what, path, out->cap);
 			break;
 		}
 	if (n < 0)
-		ret = sw_error_errno("read %s", path);
+		ret = sw_error_errno("%s %s", what, path);
 	close(fd);
+	OPENSSL_cleanse(chunk, sizeof(chunk));
 	sw_buf_rtrim(out);
 	return ret;
 }
@@ -196,7 +197,7 @@ int sw_aws_source_container(const char *container_base, struct sw_aws_creds *out
 		sw_buf_adds(&url, full);
 	}
 	if (token_file) {
-		if ((ret = read_token_file(token_file, &token)) < 0)
+		if ((ret = sw_aws_source_read_file("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", token_file, &token)) < 0)
 			goto cleanup;
 	} else if (token_env) {
 		sw_buf_adds(&token, token_env);

@@ -49,6 +49,12 @@ int sw_aws_source_imds(const char *imds_endpoint, const struct sw_aws_profile *p
 		       struct sw_buf *tried);
 
 /*
+ * Read the small file at path (a token) into out, whose cap bounds it; trailing blanks
+ * dropped. Messages name it "<what> <path>". 0, or negative with one line.
+ */
+int sw_aws_source_read_file(const char *what, const char *path, struct sw_buf *out);
+
+/*
  * GET path (e.g. "/latest/meta-data/placement/region") from the EC2 instance metadata
  * service with an IMDSv2 token; the answer's body is appended to out. endpoint NULL:
  * $AWS_EC2_METADATA_SERVICE_ENDPOINT, else http://169.254.169.254. Honours
