@@ -240,6 +240,8 @@ static int follow(struct run *r, json_t **stack)
 			json_decref(*stack);
 			if ((ret = describe(r, r->stack_id, stack)) < 0)
 				return sw_error_prefix("lost track of stack %s", r->b.stack);
+			if (!*stack)
+				return sw_error("stack %s is gone: something deleted it", r->b.stack);
 			if (*stack && sw_cli_bootstrap_done(sw_json_str(*stack, "StackStatus"))) {
 				poll_events(r, &news);
 				return 0;

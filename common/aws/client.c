@@ -575,7 +575,10 @@ static int sts_call(void *ctx, const char *operation, const json_t *params, cons
 
 	sw_aws_result_init(&res);
 	*out = NULL;
-	ret = run_call(ctx, "sts", operation, params, signer, signer == NULL, &res);
+	if (strcmp(operation, "AssumeRole") && strcmp(operation, "AssumeRoleWithWebIdentity"))
+		return sw_error_code(SW_EINVAL, "sts %s: not an operation of the credential chain", operation);
+	ret = run_call(ctx, "sts", !strcmp(operation, "AssumeRole") ? "AssumeRole" : "AssumeRoleWithWebIdentity",
+		       params, signer, signer == NULL, &res);
 	if (ret == 0) {
 		*out = res.response;
 		res.response = NULL;
