@@ -361,13 +361,13 @@ int sw_cli_cmd_aws_bootstrap(const struct sw_cli_command *cmd, int argc, char **
 	double poll_s = 5;
 	struct sw_cli_opt opts[] = {
 		{ "--stack", 0, &stack, NULL, NULL },
-		{ "--domain", 0, NULL, NULL, NULL },
-		{ "--certificate", 0, NULL, NULL, NULL },
+		{ "--domain", 0, &r.b.domain, NULL, NULL },
+		{ "--certificate", 0, &r.b.certificate, NULL, NULL },
 		{ "--ec2", 0, &ec2, NULL, NULL },
 		{ "--private", 0, NULL, &private_flag, NULL },
 		{ "--public", 0, NULL, &public_flag, NULL },
-		{ "--region", 0, NULL, NULL, NULL },
-		{ "--profile", 0, NULL, NULL, NULL },
+		{ "--region", 0, &opt.region, NULL, NULL },
+		{ "--profile", 0, &opt.profile, NULL, NULL },
 		SW_CLI_OPT_JSON(&r.json),
 		{ NULL, 0, NULL, NULL, NULL },
 	};
@@ -380,10 +380,6 @@ int sw_cli_cmd_aws_bootstrap(const struct sw_cli_command *cmd, int argc, char **
 	r.b = init;
 	sw_strvec_init(&r.seen);
 	r.events = json_array();
-	opts[1].value = &r.b.domain;
-	opts[2].value = &r.b.certificate;
-	opts[6].value = &opt.region;
-	opts[7].value = &opt.profile;
 	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 0, &a) < 0) {
 		ret = a.exit;
 		goto cleanup;
