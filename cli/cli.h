@@ -27,6 +27,8 @@ int sw_cli_usage_error(const struct sw_cli_command *cmd, const char *fmt, ...)
 int sw_cli_fail(const struct sw_cli_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 int sw_cli_cmd_aws(const struct sw_cli_command *cmd, int argc, char **argv);
+/* cmd_aws_bootstrap.c: the AWS side as one CloudFormation stack */
+int sw_cli_cmd_aws_bootstrap(const struct sw_cli_command *cmd, int argc, char **argv);
 
 /*
  * Operating apps (issue 7). Shared by every command, use them (headers say how):

@@ -14,11 +14,24 @@
 static const struct sw_cli_command commands[] = {
 	{ "aws", "call an AWS operation with the configured credentials, region and endpoint",
 	  "usage: slipway aws [--region R] [--profile P] [--endpoint-url URL] <service> <Operation> [JSON|-]\n"
-	  "  service: ecs, ecr, elbv2, logs. JSON: the operation's parameters as an object\n"
-	  "  (botocore's shapes; for elbv2 they become Query parameters); '-' reads it from stdin.\n"
+	  "  service: ecs, ecr, elbv2, logs, cloudformation, sts. JSON: the operation's parameters as an\n"
+	  "  object (botocore's shapes; for elbv2, cloudformation and sts they become Query parameters);\n"
+	  "  '-' reads it from stdin.\n"
 	  "  Prints the response as JSON, or the error code and message (exit 1).\n"
 	  "  e.g. slipway aws ecs DescribeClusters '{\"clusters\":[\"default\"]}'\n",
 	  sw_cli_cmd_aws },
+	{ "aws:bootstrap", "create or update the AWS side (the CloudFormation stack slipwayd deploys into)",
+	  "usage: slipway aws:bootstrap [--stack NAME] [--domain apps.example.com] [--certificate ARN]\n"
+	  "                             [--ec2 TYPE:N] [--private | --public] [--region R] [--profile P] [--json]\n"
+	  "  Creates the stack (scripts/aws/slipway.yml, built into slipway) with your AWS credentials,\n"
+	  "  region and endpoint (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL...), or updates it when it\n"
+	  "  exists (options not given keep their values), prints its events until it is done, and\n"
+	  "  records it in $SLIPWAY_HOME/aws/stack.env. Give slipwayd the SLIPWAY_STACK=NAME it prints.\n"
+	  "  --stack: default slipway. --domain: apps answer at APP.<domain> (default: the load\n"
+	  "  balancer's name). --certificate: an ACM certificate for *.<domain> in the stack's region\n"
+	  "  (HTTPS). --ec2 t3.small:2: EC2 container instances too (TYPE:0 removes them). --private:\n"
+	  "  tasks in private subnets behind a NAT gateway (--public: back). --json: the outputs as JSON.\n",
+	  sw_cli_cmd_aws_bootstrap },
 	/* releases (cmd_release.c, issue 6); APP: -a APP, else the git remote pointing at the server */
 	{ "releases", "list an app's releases: number, status, what made them, when, how long",
 	  "usage: slipway releases [-a APP] [--json]\n", sw_cli_cmd_releases },

@@ -8,6 +8,7 @@
 #include "common/aws/client.h"
 #include "common/aws/profile.h"
 #include "common/aws/query.h"
+#include "common/aws/source.h"
 #include "common/aws/sigv4.h"
 #include "common/error.h"
 #include "common/http.h"
@@ -17,11 +18,9 @@
 #include "common/xalloc.h"
 #include "common/banned.h"
 
-#define NR_SERVICES 4
-
 struct sw_aws_client {
 	char *region;
-	struct sw_aws_endpoint endpoints[NR_SERVICES];
+	struct sw_aws_endpoint endpoints[SW_AWS_NR_SERVICES];
 	struct sw_aws_credentials *creds;
 	int own_creds;
 	long connect_timeout_ms, attempt_timeout_ms, call_timeout_ms;
@@ -61,11 +60,14 @@ void sw_aws_result_release(struct sw_aws_result *res)
 static int service_index(const char *name)
 {
 	int i;
-	for (i = 0; i < NR_SERVICES && sw_aws_services[i].name; i++)
+	for (i = 0; i < SW_AWS_NR_SERVICES && sw_aws_services[i].name; i++)
 		if (name && !strcmp(sw_aws_services[i].name, name))
 			return i;
 	return -1;
 }
+
+static int sts_call(void *ctx, const char *operation, const json_t *params, const struct sw_aws_creds *signer,
+		    json_t **out);
 
 int sw_aws_client_new(struct sw_aws_client **out, const struct sw_aws_client_options *opt)
 {
@@ -119,7 +121,7 @@ int sw_aws_client_new(struct sw_aws_client **out, const struct sw_aws_client_opt
 		sw_buf_release(&imds);
 	}
 	c->region = sw_buf_detach(&region, NULL);
-	for (i = 0; i < NR_SERVICES; i++)
+	for (i = 0; i < SW_AWS_NR_SERVICES; i++)
 		if ((ret = sw_aws_endpoint_resolve(&c->endpoints[i], &sw_aws_services[i], c->region, &p,
 						   opt->endpoint_url)) < 0)
 			goto cleanup;
@@ -132,6 +134,10 @@ int sw_aws_client_new(struct sw_aws_client **out, const struct sw_aws_client_opt
 			co = *opt->credentials_options;
 		if (!co.profile)
 			co.profile = opt->profile;
+		if (!co.sts.call) {
+			co.sts.call = sts_call;
+			co.sts.ctx = c;
+		}
 		if ((ret = sw_aws_credentials_new(&c->creds, &co)) < 0)
 			goto cleanup;
 		c->own_creds = 1;
@@ -151,7 +157,7 @@ void sw_aws_client_free(struct sw_aws_client *c)
 	int i;
 	if (!c)
 		return;
-	for (i = 0; i < NR_SERVICES; i++)
+	for (i = 0; i < SW_AWS_NR_SERVICES; i++)
 		sw_aws_endpoint_release(&c->endpoints[i]);
 	if (c->own_creds)
 		sw_aws_credentials_free(c->creds);
@@ -261,6 +267,8 @@ struct call {
 	const struct sw_aws_service *svc;
 	const struct sw_aws_endpoint *ep;
 	const char *operation;
+	const struct sw_aws_creds *fixed; /* sign with these instead of the chain's ... */
+	int anonymous;                    /* ... or not at all (STS AssumeRoleWithWebIdentity) */
 	struct sw_buf body, url;
 	struct sw_strvec base;   /* Host, Content-Type, X-Amz-Target: sent by every attempt */
 	struct sw_buf last;      /* what went wrong the last time, for the final error */
@@ -292,7 +300,8 @@ static int call_init(struct call *k, struct sw_aws_client *c, const char *servic
 	k->operation = operation;
 	k->deadline = sw_time_mono_ms() + c->call_timeout_ms;
 	if (idx < 0)
-		return sw_error_code(SW_EINVAL, "unknown AWS service '%s' (ecs, ecr, elbv2, logs)", service ? service : "");
+		return sw_error_code(SW_EINVAL, "unknown AWS service '%s' (ecs, ecr, elbv2, logs, cloudformation, sts)",
+				     service ? service : "");
 	k->svc = &sw_aws_services[idx];
 	k->ep = &c->endpoints[idx];
 	if (!valid_operation(operation))
@@ -309,7 +318,7 @@ static int call_init(struct call *k, struct sw_aws_client *c, const char *servic
 		sw_strvec_push(&k->base, "Content-Type: application/x-amz-json-1.1");
 		sw_strvec_pushf(&k->base, "X-Amz-Target: %s.%s", k->svc->target_prefix, operation);
 	} else {
-		if (sw_aws_query_encode(&k->body, &sw_aws_elbv2_model, operation, params) < 0)
+		if (sw_aws_query_encode(&k->body, k->svc->model, operation, params) < 0)
 			return sw_error_prefix("%s", k->svc->name);
 		sw_strvec_push(&k->base, "Content-Type: application/x-www-form-urlencoded; charset=utf-8");
 	}
@@ -340,8 +349,15 @@ static int sign(struct call *k, struct sw_aws_result *res, struct sw_strvec *all
 	size_t nr = 0, i;
 	int r;
 
+	if (k->anonymous) {
+		sw_strvec_pushv(all, k->base.v);
+		sw_strvec_push(all, "User-Agent: slipway sw_aws");
+		return 0;
+	}
 	sw_aws_creds_init(&creds);
-	if (sw_aws_credentials_get(k->c->creds, &creds) < 0) {
+	if (k->fixed) {
+		sw_aws_creds_copy(&creds, k->fixed);
+	} else if (sw_aws_credentials_get(k->c->creds, &creds) < 0) {
 		r = sw_error_prefix("%s %s", k->svc->name, k->operation);
 		if (r == SW_ENOTFOUND)
 			r = sw_error_code(SW_EAUTH, "%s", sw_error_last());
@@ -436,7 +452,7 @@ static int take_answer(struct call *k, const struct sw_http_response *http, stru
 			json_decref(j);
 			return sw_error("%s %s: the answer is not a JSON object", k->svc->name, k->operation);
 		}
-	} else if (sw_aws_query_decode(&j, &sw_aws_elbv2_model, k->operation, http->body.ptr, http->body.len,
+	} else if (sw_aws_query_decode(&j, k->svc->model, k->operation, http->body.ptr, http->body.len,
 				       res->request_id.len ? NULL : &res->request_id) < 0) {
 		return SW_ERROR;
 	}
@@ -459,7 +475,8 @@ static enum sw_aws_retry_kind read_error(struct call *k, const struct sw_http_re
 	sw_buf_reset(&k->last);
 	sw_buf_addf(&k->last, "%s%s%s", res->error_code.ptr, res->error_message.len ? ": " : "", res->error_message.ptr);
 	*ret = is_auth_code(res->error_code.ptr) ? SW_EAUTH : SW_ERROR;
-	if (!strncmp(res->error_code.ptr, "ExpiredToken", 12) || !strcmp(res->error_code.ptr, "RequestExpired"))
+	if (!k->fixed && !k->anonymous &&
+	    (!strncmp(res->error_code.ptr, "ExpiredToken", 12) || !strcmp(res->error_code.ptr, "RequestExpired")))
 		sw_aws_credentials_invalidate(k->c->creds);
 	return sw_aws_retry_classify(http->status, res->error_code.ptr, 0);
 }
@@ -485,8 +502,10 @@ static int wait_to_retry(struct call *k, struct sw_aws_result *res, enum sw_aws_
 	return 1;
 }
 
-int sw_aws_call(struct sw_aws_client *c, const char *service, const char *operation, const json_t *params,
-		struct sw_aws_result *res)
+/* One call, signed with the chain's credentials, with fixed ones (fixed set), or unsigned
+ * (anonymous). */
+static int run_call(struct sw_aws_client *c, const char *service, const char *operation, const json_t *params,
+		    const struct sw_aws_creds *fixed, int anonymous, struct sw_aws_result *res)
 {
 	struct call k;
 	struct sw_http_response http = SW_HTTP_RESPONSE_INIT;
@@ -494,7 +513,10 @@ int sw_aws_call(struct sw_aws_client *c, const char *service, const char *operat
 	int ret;
 
 	sw_aws_result_release(res);
-	if ((ret = call_init(&k, c, service, operation, params)) < 0)
+	ret = call_init(&k, c, service, operation, params);
+	k.fixed = fixed;
+	k.anonymous = anonymous;
+	if (ret < 0)
 		goto cleanup;
 	for (res->attempts = 1;; res->attempts++) {
 		struct sw_strvec headers = SW_STRVEC_INIT;
@@ -531,5 +553,36 @@ int sw_aws_call(struct sw_aws_client *c, const char *service, const char *operat
 cleanup:
 	call_release(&k);
 	sw_http_response_release(&http);
+	return ret;
+}
+
+int sw_aws_call(struct sw_aws_client *c, const char *service, const char *operation, const json_t *params,
+		struct sw_aws_result *res)
+{
+	return run_call(c, service, operation, params, NULL, 0, res);
+}
+
+/*
+ * The chain's way to STS (botocore's client_creator): this client's region and STS
+ * endpoint, signed with the source credentials, or unsigned when there are none
+ * (AssumeRoleWithWebIdentity). Runs under the chain's lock: it never touches the chain.
+ */
+static int sts_call(void *ctx, const char *operation, const json_t *params, const struct sw_aws_creds *signer,
+		    json_t **out)
+{
+	struct sw_aws_result res;
+	int ret;
+
+	sw_aws_result_init(&res);
+	*out = NULL;
+	if (strcmp(operation, "AssumeRole") && strcmp(operation, "AssumeRoleWithWebIdentity"))
+		return sw_error_code(SW_EINVAL, "sts %s: not an operation of the credential chain", operation);
+	ret = run_call(ctx, "sts", !strcmp(operation, "AssumeRole") ? "AssumeRole" : "AssumeRoleWithWebIdentity",
+		       params, signer, signer == NULL, &res);
+	if (ret == 0) {
+		*out = res.response;
+		res.response = NULL;
+	}
+	sw_aws_result_release(&res);
 	return ret;
 }

@@ -35,7 +35,8 @@
 int sw_aws_global_init(void);
 
 struct sw_aws_client_options {
-	const char *profile;        /* NULL: $AWS_PROFILE, else "default" */
+	const char *profile;        /* NULL: $AWS_PROFILE, else "default"; set: it wins over the
+				       environment's keys, as the AWS CLI's --profile */
 	const char *region;         /* NULL: $AWS_REGION, $AWS_DEFAULT_REGION, the profile's region,
 				       then the instance's (IMDSv2 placement/region) */
 	const char *endpoint_url;   /* NULL: per service (endpoint.h order); set: for every service */

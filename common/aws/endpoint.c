@@ -9,16 +9,20 @@
 #include "common/xalloc.h"
 #include "common/banned.h"
 
-const struct sw_aws_service sw_aws_services[] = {
+const struct sw_aws_service sw_aws_services[SW_AWS_NR_SERVICES + 1] = {
 	{ "ecs", "ECS", "ECS", "ecs", "ecs", "ecs", SW_AWS_JSON,
-	  "AmazonEC2ContainerServiceV20141113", "2014-11-13" },
+	  "AmazonEC2ContainerServiceV20141113", "2014-11-13", NULL },
 	{ "ecr", "ECR", "ECR", "ecr", "api.ecr", "ecr", SW_AWS_JSON,
-	  "AmazonEC2ContainerRegistry_V20150921", "2015-09-21" },
+	  "AmazonEC2ContainerRegistry_V20150921", "2015-09-21", NULL },
 	{ "elbv2", "Elastic Load Balancing v2", "ELASTIC_LOAD_BALANCING_V2", "elastic_load_balancing_v2",
-	  "elasticloadbalancing", "elasticloadbalancing", SW_AWS_QUERY, NULL, "2015-12-01" },
+	  "elasticloadbalancing", "elasticloadbalancing", SW_AWS_QUERY, NULL, "2015-12-01", &sw_aws_elbv2_model },
 	{ "logs", "CloudWatch Logs", "CLOUDWATCH_LOGS", "cloudwatch_logs", "logs", "logs", SW_AWS_JSON,
-	  "Logs_20140328", "2014-03-28" },
-	{ NULL, NULL, NULL, NULL, NULL, NULL, SW_AWS_JSON, NULL, NULL },
+	  "Logs_20140328", "2014-03-28", NULL },
+	{ "cloudformation", "CloudFormation", "CLOUDFORMATION", "cloudformation", "cloudformation",
+	  "cloudformation", SW_AWS_QUERY, NULL, "2010-05-15", &sw_aws_cloudformation_model },
+	/* regional endpoints (sts.<region>.amazonaws.com), the SDKs' default since 2024 */
+	{ "sts", "STS", "STS", "sts", "sts", "sts", SW_AWS_QUERY, NULL, "2011-06-15", &sw_aws_sts_model },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, SW_AWS_JSON, NULL, NULL, NULL },
 };
 
 const struct sw_aws_service *sw_aws_service_find(const char *name)
@@ -143,7 +147,8 @@ int sw_aws_endpoint_resolve(struct sw_aws_endpoint *out, const struct sw_aws_ser
 			/* the source string must outlive name: use a static one per service */
 			static const char *const srcs[] = { "AWS_ENDPOINT_URL_ECS", "AWS_ENDPOINT_URL_ECR",
 							     "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2",
-							     "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS" };
+							     "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS",
+							     "AWS_ENDPOINT_URL_CLOUDFORMATION", "AWS_ENDPOINT_URL_STS" };
 			const char *src = "AWS_ENDPOINT_URL_<SERVICE>";
 			size_t i;
 			for (i = 0; i < sizeof(srcs) / sizeof(srcs[0]); i++)

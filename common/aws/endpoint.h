@@ -2,6 +2,7 @@
 #define SW_AWS_ENDPOINT_H
 
 #include "common/buf.h"
+#include "common/aws/model.h"
 #include "common/aws/profile.h"
 
 /*
@@ -14,7 +15,8 @@ enum sw_aws_protocol {
 };
 
 struct sw_aws_service {
-	const char *name;            /* slipway's name for it: "ecs", "ecr", "elbv2", "logs" */
+	const char *name;            /* slipway's name for it: "ecs", "ecr", "elbv2", "logs",
+					"cloudformation", "sts" */
 	const char *service_id;      /* botocore serviceId: "ECS", "Elastic Load Balancing v2" */
 	const char *env_suffix;      /* AWS_ENDPOINT_URL_<env_suffix>: "ECS", "ELASTIC_LOAD_BALANCING_V2" */
 	const char *config_key;      /* key in a [services x] section: "ecs", "elastic_load_balancing_v2" */
@@ -23,12 +25,16 @@ struct sw_aws_service {
 	enum sw_aws_protocol protocol;
 	const char *target_prefix;   /* JSON: "AmazonEC2ContainerServiceV20141113"; Query: NULL */
 	const char *api_version;     /* "2014-11-13"; Query services send it as Version= */
+	const struct sw_aws_model *model; /* Query: the model its parameters and answers follow */
 };
 
-/* The table (static storage), terminated by an entry with name NULL. */
-extern const struct sw_aws_service sw_aws_services[];
+/* How many services the table holds. */
+#define SW_AWS_NR_SERVICES 6
 
-/* Look a service up by slipway name ("ecs", "ecr", "elbv2", "logs"); NULL if unknown. */
+/* The table (static storage): SW_AWS_NR_SERVICES entries, then one with name NULL. */
+extern const struct sw_aws_service sw_aws_services[SW_AWS_NR_SERVICES + 1];
+
+/* Look a service up by slipway name ("ecs", "elbv2", "cloudformation", ...); NULL if unknown. */
 const struct sw_aws_service *sw_aws_service_find(const char *name);
 
 /*

@@ -25,6 +25,8 @@ SERVICES = [
     ("ecr", "ecr", "2015-09-21"),              # the engine's ECR API (validation)
     ("logs", "logs", "2014-03-28"),            # the engine's CloudWatch Logs API (validation)
     ("elbv2", "elbv2", "2015-12-01"),          # the Query client (releaser) and the engine's ELBv2 API
+    ("cloudformation", "cloudformation", "2010-05-15"),  # the bootstrap stack (CLI) and its outputs (releaser)
+    ("sts", "sts", "2011-06-15"),              # role profiles in the credential chain (AssumeRole...)
 ]
 
 HERE = os.path.dirname(os.path.abspath(__file__))

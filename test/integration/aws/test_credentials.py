@@ -151,9 +151,15 @@ class CredentialChain(unittest.TestCase):
         c = self.get(self.chain(AWS_PROFILE='nope', AWS_SHARED_CREDENTIALS_FILE=cred, AWS_CONFIG_FILE=conf))
         self.assertFalse(c['ok'])
         self.assertEqual(c['error'], f"AWS profile 'nope' not found in {cred} or {conf}")
-        # an SSO profile is named as unsupported, and the chain goes on (to IMDS here)
+        # an SSO profile is refused in one line naming what to use instead (no fall-through)
         c = self.get(self.chain(AWS_PROFILE='sso', AWS_SHARED_CREDENTIALS_FILE=cred, AWS_CONFIG_FILE=conf))
-        self.assertEqual(c['source'], 'instance-metadata')
+        self.assertFalse(c['ok'])
+        self.assertTrue(c['error'].startswith("AWS profile 'sso' uses SSO (sso_session), which slipway does not "
+                                              'support: after `aws sso login --profile sso`, use a profile with '
+                                              'credential_process = aws configure export-credentials --profile sso '
+                                              '--format process'), c['error'])
+        self.assertNotIn('\n', c['error'])
+        self.assertEqual(self.md.imds_serial, 0)
         # partial credentials are an error
         c = self.get(self.chain(AWS_ACCESS_KEY_ID='ONLYKEY'))
         self.assertFalse(c['ok'])

@@ -57,6 +57,11 @@ REQUIRED_BY_AWS_PATH = {
     'ecr:PutLifecyclePolicy',
 }
 
+# Calls slipwayd makes that its own policy does not authorize: the credential chain's STS
+# calls for a role profile (common/aws/client.c's STS caller) are allowed by the role's
+# trust policy and the source identity's own policy, never by slipwayd's.
+NOT_SLIPWAYDS_POLICY = {'sts:AssumeRole', 'sts:AssumeRoleWithWebIdentity'}
+
 _CALL = re.compile(r'\b(\w*call)\s*\(\s*((?:[^(),"]|\([^()]*\))+),\s*"(%s)"\s*,' % '|'.join(IAM_PREFIX))
 
 
@@ -199,7 +204,8 @@ class Policy(unittest.TestCase):
             self.assertIn(op, model.operation_names, f'{action} ({where[0]}) is not an operation of {back[prefix]}')
 
     def test_policy_file_allows_exactly_what_slipwayd_calls(self):
-        expected = {a: f'called at {", ".join(w[:3])}' for a, w in self.calls.items()}
+        expected = {a: f'called at {", ".join(w[:3])}' for a, w in self.calls.items()
+                    if a not in NOT_SLIPWAYDS_POLICY}
         lost = []
         for actions, why, evidence in IMPLICIT:
             if re.search(evidence, self.code):
