@@ -33,6 +33,7 @@
 #include "common/docker.h"
 #include "common/error.h"
 #include "common/http.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
@@ -116,9 +117,9 @@ static void read_docker_version(struct sw_engine *e)
 {
 	json_t *doc = NULL;
 	if (sw_docker_json("GET", "/version", NULL, &doc) >= 0 &&
-	    json_string_value(json_object_get(doc, "Version"))) {
+	    sw_json_str(doc, "Version")) {
 		snprintf(e->docker_version, sizeof(e->docker_version), "%s",
-			 json_string_value(json_object_get(doc, "Version")));
+			 sw_json_str(doc, "Version"));
 	} else {
 		sw_log_warn("Docker does not answer yet (%s); tasks wait for it", sw_error_last());
 	}

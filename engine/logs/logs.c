@@ -11,6 +11,7 @@
 #include "common/docker.h"
 #include "common/error.h"
 #include "common/http.h"
+#include "common/json.h"
 #include "common/lines.h"
 #include "common/store.h"
 #include "common/xalloc.h"
@@ -28,8 +29,8 @@ static int on_event_line(void *ctx, const char *line, size_t len)
 {
 	struct sw_logs *l = ctx;
 	json_t *ev = json_loadb(line, len, 0, NULL);
-	const char *status = json_string_value(json_object_get(ev, "status"));
-	const char *id = json_string_value(json_object_get(ev, "id"));
+	const char *status = sw_json_str(ev, "status");
+	const char *id = sw_json_str(ev, "id");
 	if (status && id && !strcmp(status, "start"))
 		sw_logs_awslogs_follow(l, id);
 	json_decref(ev);

@@ -13,6 +13,7 @@
 #include "engine/run/rolling.h"
 #include "engine/run/scheduler.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
@@ -104,7 +105,7 @@ static void start_tasks(struct sw_engine *e, struct sw_engine_service *s, struct
 	struct sw_buf group = SW_BUF_INIT, list = SW_BUF_INIT;
 	json_t *doc = NULL, *tags = NULL;
 	const char *short_of = NULL;
-	const char *propagate = json_string_value(json_object_get(s->doc, "propagateTags"));
+	const char *propagate = sw_json_str(s->doc, "propagateTags");
 	long long cpu, mem, backoff;
 	int fit, i;
 

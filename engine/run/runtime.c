@@ -12,6 +12,7 @@
 #include "common/docker.h"
 #include "common/error.h"
 #include "common/http.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/strvec.h"
 #include "common/xalloc.h"
@@ -160,7 +161,7 @@ static int create_container(struct sw_engine *e, const char *id, struct sw_engin
 		sw_buf_addf(&path, "/containers/%s/json", name.ptr);
 		ret = sw_docker_json("GET", path.ptr, NULL, &out);
 	}
-	cid = json_string_value(json_object_get(out, "Id"));
+	cid = sw_json_str(out, "Id");
 	if (ret < 0 || !cid) {
 		sw_buf_addf(&msg, "CannotCreateContainerError: %s", ret < 0 ? sw_error_last() : "no container id");
 		fail_start(e, id, i, msg.ptr);
@@ -342,13 +343,7 @@ void sw_run_runtime_job(struct sw_engine *e, enum sw_run_job_kind kind, const ch
 
 static const char *label(json_t *c, const char *name)
 {
-	return json_string_value(json_object_get(json_object_get(c, "Labels"), name));
-}
-
-/* The Id of an entry of Docker's container list. */
-static const char *container_id(json_t *c)
-{
-	return json_string_value(json_object_get(c, "Id"));
+	return sw_json_str(json_object_get(c, "Labels"), name);
 }
 
 void sw_run_runtime_resync(struct sw_engine *e)
@@ -368,11 +363,11 @@ void sw_run_runtime_resync(struct sw_engine *e)
 	pthread_mutex_lock(&e->lock);
 	for (i = 0; i < json_array_size(list); i++) {
 		json_t *c = json_array_get(list, i);
-		const char *cid = json_string_value(json_object_get(c, "Id"));
+		const char *cid = sw_json_str(c, "Id");
 		const char *tid = label(c, "slipway.task");
 		const char *cname = label(c, "slipway.container");
-		const char *state = json_string_value(json_object_get(c, "State"));
-		const char *status = json_string_value(json_object_get(c, "Status"));
+		const char *state = sw_json_str(c, "State");
+		const char *status = sw_json_str(c, "Status");
 		struct sw_engine_task *t = tid ? sw_engine_state_task(&e->st, tid) : NULL;
 		struct sw_engine_container *tc = t && cname ? sw_engine_task_container(t, cname) : NULL;
 		int running, healthy, unhealthy;
@@ -409,7 +404,7 @@ void sw_run_runtime_resync(struct sw_engine *e)
 			if (!tc->docker_id || !strcmp(tc->last_status, "STOPPED"))
 				continue;
 			for (k = 0; k < json_array_size(list) && !seen; k++)
-				seen = !strcmp(tc->docker_id, container_id(json_array_get(list, k)));
+				seen = !strcmp(tc->docker_id, sw_json_str(json_array_get(list, k), "Id"));
 			if (!seen) {
 				tc->dirty = 1;
 				sw_engine_wake_locked(e);
