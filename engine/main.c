@@ -35,6 +35,7 @@
 #include "common/http.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -108,7 +109,7 @@ static int ensure_default_cluster(struct sw_engine *e)
 	sw_engine_arn(e, &arn, "ecs", "cluster/default");
 	c->arn = sw_buf_detach(&arn, NULL);
 	c->status = xstrdup("ACTIVE");
-	c->created_at = sw_engine_now();
+	c->created_at = sw_time_now();
 	sw_engine_state_add_cluster(&e->st, c);
 	return sw_engine_db_save_cluster(e->db, c);
 }
@@ -163,7 +164,7 @@ int main(int argc, char **argv)
 	}
 	pthread_mutex_init(&e.lock, NULL);
 	pthread_cond_init(&e.wake, NULL);
-	e.started_at = sw_engine_now();
+	e.started_at = sw_time_now();
 	sw_run_balancer_set(&e, NULL, NULL);
 
 	if (mkdir_p(e.cfg.state_dir) < 0)

@@ -1,34 +1,26 @@
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "engine/ecr/ecr_api.h"
 #include "engine/ecr/distribution.h"
 #include "common/json.h"
+#include "common/time.h"
 #include "common/banned.h"
-
-static double parse_rfc3339(const char *s)
-{
-	struct tm tm;
-	const char *rest;
-	memset(&tm, 0, sizeof(tm));
-	if (!s || !(rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)))
-		return 0;
-	return (double)timegm(&tm);
-}
 
 static double pushed_at(struct sw_engine *e, const char *repo, struct sw_engine_ecr_manifest *m)
 {
 	const char *cfg = sw_json_str(json_object_get(m->doc, "config"), "digest");
 	struct sw_http_response res = SW_HTTP_RESPONSE_INIT;
 	struct sw_buf path = SW_BUF_INIT;
-	double t = 0;
+	double t = 0, created;
 
 	if (cfg) {
 		sw_buf_addf(&path, "/v2/%s/blobs/%s", repo, cfg);
 		if (sw_engine_ecr_distribution_call(e, "GET", path.ptr, NULL, NULL, NULL, 0, &res) == 0 && res.status == 200) {
 			json_t *doc = json_loadb(res.body.ptr, res.body.len, 0, NULL);
-			t = parse_rfc3339(sw_json_str(doc, "created"));
+			if (sw_time_parse_iso(sw_json_str(doc, "created"), &created) == 0)
+				t = floor(created);
 			json_decref(doc);
 		}
 	}

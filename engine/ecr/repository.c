@@ -8,6 +8,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/store.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 /* ECR's repository name rule: lowercase path components joined by '/', separators . _ - */
@@ -48,7 +49,7 @@ static void repo_record(struct sw_engine *e, const char *name, double *created_a
 	sqlite3_finalize(st);
 	if (*created_at)
 		return;
-	*created_at = sw_engine_now();
+	*created_at = sw_time_now();
 	if (sw_store_prepare(e->db, &st, "INSERT OR IGNORE INTO repositories (name, created_at, doc) "
 			     "VALUES (?, ?, '{}')") == 0) {
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -111,7 +112,7 @@ int sw_engine_ecr_op_create_repository(struct sw_engine_call *call)
 	pthread_mutex_lock(&e->lock);
 	if (sw_store_prepare(e->db, &st, "INSERT OR REPLACE INTO repositories (name, created_at, doc) VALUES (?, ?, ?)") == 0) {
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		sqlite3_bind_double(st, 2, sw_engine_now());
+		sqlite3_bind_double(st, 2, sw_time_now());
 		sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
 		sqlite3_step(st);
 		sqlite3_finalize(st);

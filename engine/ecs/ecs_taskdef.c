@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/json.h"
 #include "common/store.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 #define MAX_CONTAINERS 10
@@ -380,7 +381,7 @@ int sw_ecs_op_register_task_definition(struct sw_engine_call *call)
 	json_t *doc = NULL;
 	struct sw_buf arn = SW_BUF_INIT;
 	long long revision;
-	double now = sw_engine_now();
+	double now = sw_time_now();
 	int ret = -1;
 
 	if (!network_mode)
@@ -432,7 +433,7 @@ int sw_ecs_op_deregister_task_definition(struct sw_engine_call *call)
 	json_t *doc = NULL;
 	char *text = NULL;
 	long long rev = 0;
-	double now = sw_engine_now();
+	double now = sw_time_now();
 	int ret = -1;
 
 	if (parse_ref(ref, &family, &rev) < 0 || !rev) {

@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -33,7 +34,7 @@ struct sw_engine_deployment *sw_ecs_service_deploy(struct sw_engine *e, struct s
 	else
 		sw_buf_addf(&msg, "ECS deployment %s in progress.", d->id);
 	d->rollout_reason = sw_buf_detach(&msg, NULL);
-	d->created_at = d->updated_at = sw_engine_now();
+	d->created_at = d->updated_at = sw_time_now();
 	d->launch_type = xstrdup(s->launch_type ? s->launch_type : "EC2");
 	sw_engine_service_push_deployment(s, d);
 	sw_engine_set_str(&s->taskdef, taskdef);
@@ -314,7 +315,7 @@ int sw_ecs_op_create_service(struct sw_engine_call *call)
 		json_object_del(s->doc, "role");
 	}
 	s->client_token = token ? xstrdup(token) : NULL;
-	s->created_at = s->updated_at = sw_engine_now();
+	s->created_at = s->updated_at = sw_time_now();
 	sw_ecs_service_deploy(e, s, sw_json_str(doc, "taskDefinitionArn"), NULL);
 	if (sw_engine_db_save_service(e->db, s) < 0)
 		goto cleanup;
@@ -417,7 +418,7 @@ int sw_ecs_op_update_service(struct sw_engine_call *call)
 		s->grace_s = (int)json_integer_value(grace);
 	if (new_deployment)
 		sw_ecs_service_deploy(e, s, new_td, NULL);
-	s->updated_at = sw_engine_now();
+	s->updated_at = sw_time_now();
 	if (sw_engine_db_save_service(e->db, s) < 0)
 		goto cleanup;
 	sw_log_info("%s: UpdateService %s (%s, desired %d%s)", c->name, s->name, s->taskdef, s->desired,
@@ -511,7 +512,7 @@ int sw_ecs_op_delete_service(struct sw_engine_call *call)
 			return SW_FAIL_PARAM(call, "The service cannot be stopped while it is scaled above 0.");
 		s->desired = 0;
 		s->status = SW_SERVICE_DRAINING;
-		s->deleted_at = s->updated_at = sw_engine_now();
+		s->deleted_at = s->updated_at = sw_time_now();
 		if (s->nr_deps)
 			s->deps[0]->desired = 0;
 		if (sw_engine_db_save_service(e->db, s) < 0)

@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -70,7 +71,7 @@ struct sw_engine_task *sw_ecs_task_create(struct sw_engine *e, const struct sw_e
 		t->task_memory = xstrdup(sw_json_str(doc, "memory"));
 	t->overrides = spec->overrides ? json_deep_copy(spec->overrides) : NULL;
 	t->network_mode = xstrdup(sw_json_str_or(doc, "networkMode", "bridge"));
-	t->created_at = sw_engine_now();
+	t->created_at = sw_time_now();
 	t->stop_timeout = sw_ecs_task_stop_timeout(e, doc);
 	t->nr_containers = json_array_size(cds);
 	t->containers = xcalloc(t->nr_containers ? t->nr_containers : 1, sizeof(*t->containers));
@@ -110,7 +111,7 @@ void sw_ecs_task_stop(struct sw_engine *e, struct sw_engine_task *t, const char 
 	if (!t->stopped_reason)
 		sw_engine_set_str(&t->stopped_reason, reason);
 	if (!t->stopping_at)
-		t->stopping_at = sw_engine_now();
+		t->stopping_at = sw_time_now();
 	sw_ecs_task_save(e, t);
 	sw_engine_wake_locked(e);
 }
@@ -129,10 +130,10 @@ void sw_ecs_task_failed(struct sw_engine *e, struct sw_engine_task *t)
 	d = sw_engine_service_deployment(s, t->deployment);
 	if (d && d->rollout == SW_ENGINE_ROLLOUT_IN_PROGRESS) {
 		d->failed_tasks++;
-		d->updated_at = sw_engine_now();
+		d->updated_at = sw_time_now();
 	}
 	s->fail_streak++;
-	s->last_fail_at = sw_engine_now();
+	s->last_fail_at = sw_time_now();
 	sw_engine_db_save_service(e->db, s);
 }
 

@@ -6,6 +6,7 @@
 
 #include "engine/elb/elbv2.h"
 #include "common/json.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -133,7 +134,7 @@ struct sw_elb_object *sw_elb_listener_create(struct sw_elb *elb, struct sw_elb_o
 	doc = json_pack("{s:s, s:s, s:i, s:s, s:O}", "ListenerArn", arn.ptr, "LoadBalancerArn", lb->arn, "Port", port,
 			"Protocol", "HTTP", "DefaultActions", actions);
 	st = json_pack("{s:o, s:o, s:s}", "doc", doc, "tags", sw_elb_tags_copy(tags), "default_rule", rule.ptr);
-	o = sw_elb_object_add(elb, SW_ELB_LISTENER, arn.ptr, st, sw_engine_now());
+	o = sw_elb_object_add(elb, SW_ELB_LISTENER, arn.ptr, st, sw_time_now());
 	sw_buf_release(&hex);
 	sw_buf_release(&arn);
 	sw_buf_release(&rule);

@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "common/json.h"
 #include "common/strvec.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 /* Check and normalise rule conditions: host-header and path-pattern. */
@@ -151,7 +152,7 @@ int sw_elb_op_create_rule(struct sw_engine_call *c)
 			"Actions", actions, "IsDefault", 0);
 	st = json_pack("{s:o, s:o, s:s}", "doc", doc, "tags", sw_elb_tags_copy(sw_elb_in(c, "Tags")), "listener",
 		       l->arn);
-	o = sw_elb_object_add(elb, SW_ELB_RULE, arn.ptr, st, sw_engine_now());
+	o = sw_elb_object_add(elb, SW_ELB_RULE, arn.ptr, st, sw_time_now());
 	if (sw_elb_object_save(elb, o) < 0) {
 		sw_elb_call_db_error(c);
 		goto cleanup;

@@ -6,6 +6,7 @@
 #include "engine/elb/target.h"
 #include "common/error.h"
 #include "common/json.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 static json_t *tg_out(struct sw_elb *elb, const struct sw_elb_object *tg)
@@ -102,7 +103,7 @@ int sw_elb_op_create_target_group(struct sw_engine_call *c)
 	struct sw_elb_object *o;
 	json_t *doc = NULL;
 	int ret = -1;
-	double now = sw_engine_now();
+	double now = sw_time_now();
 
 	if (sw_elb_call_need(c, "Name") < 0 || sw_elb_call_name_check(c, "Target group", name) < 0)
 		return -1;

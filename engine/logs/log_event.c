@@ -8,6 +8,7 @@
 #include "engine/logs/logs_db.h"
 #include "common/json.h"
 #include "common/store.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -19,7 +20,7 @@ int sw_logs_op_put_log_events(struct sw_engine_call *c)
 	const char *group = sw_engine_api_call_str(c, "logGroupName"), *name = sw_engine_api_call_str(c, "logStreamName");
 	json_t *events = sw_engine_api_call_get(c, "logEvents"), *ev, *rejected = NULL;
 	struct sw_logs_line *lines = NULL;
-	long long now = sw_logs_now_ms(), prev = 0, id = 0, retention = 0;
+	long long now = sw_time_now_ms(), prev = 0, id = 0, retention = 0;
 	size_t i, n = 0;
 	int ret = 0;
 	char seq[64];

@@ -14,6 +14,7 @@
 #include "common/json.h"
 #include "common/lines.h"
 #include "common/store.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -48,8 +49,7 @@ static int wait_or_stop(struct sw_logs *l, int seconds)
 {
 	struct timespec until;
 	int stop;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += seconds;
+	sw_time_deadline(&until, CLOCK_REALTIME, (long long)seconds * 1000);
 	pthread_mutex_lock(&l->wake_lock);
 	if (!l->stop)
 		pthread_cond_timedwait(&l->wake_cond, &l->wake_lock, &until);
@@ -97,9 +97,9 @@ static void *keeper_main(void *arg)
 	sw_logs_awslogs_rescan(l);
 	while (!wait_or_stop(l, RESCAN_SECONDS)) {
 		sw_logs_awslogs_rescan(l);
-		if (sw_logs_now_ms() - last_expire >= RETENTION_EVERY_SECONDS * 1000LL) {
+		if (sw_time_now_ms() - last_expire >= RETENTION_EVERY_SECONDS * 1000LL) {
 			sw_logs_db_expire(l);
-			last_expire = sw_logs_now_ms();
+			last_expire = sw_time_now_ms();
 		}
 	}
 	return NULL;

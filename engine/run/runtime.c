@@ -15,6 +15,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/strvec.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -61,7 +62,7 @@ static void fail_start(struct sw_engine *e, const char *id, size_t idx, const ch
 		sw_ecs_task_stop(e, t, "TaskFailedToStart", reason);
 		sw_ecs_task_failed(e, t);
 		t->last = SW_TASK_STOPPING;
-		t->kill_at = sw_engine_now();
+		t->kill_at = sw_time_now();
 		t->term_sent = 0;
 		for (i = 0; i < t->nr_containers; i++)
 			if (t->containers[i].docker_id)
@@ -87,7 +88,7 @@ static struct sw_engine_task *start_snapshot(struct sw_engine *e, const char *id
 		return NULL;
 	}
 	if (!t->pull_started_at) {
-		t->pull_started_at = sw_engine_now();
+		t->pull_started_at = sw_time_now();
 		sw_ecs_task_save(e, t);
 	}
 	snap = task_copy(t);
@@ -115,7 +116,7 @@ static int pull_images(struct sw_engine *e, const char *id, const struct sw_engi
 	if (ret == 0) {
 		t = relock(e, id);
 		if (t) {
-			t->pull_stopped_at = sw_engine_now();
+			t->pull_stopped_at = sw_time_now();
 			for (i = 0; i < n && i < t->nr_containers; i++)
 				if (digests[i].len)
 					sw_engine_set_str(&t->containers[i].image_digest, digests[i].ptr);
@@ -202,7 +203,7 @@ static void start_containers(struct sw_engine *e, const char *id, const struct s
 		sw_run_container_inspect(snap->containers[i].docker_id, &obs[i]);
 	t = relock(e, id);
 	if (t) {
-		double now = sw_engine_now();
+		double now = sw_time_now();
 		for (i = 0; i < n && i < t->nr_containers; i++)
 			sw_run_container_apply(&t->containers[i], &obs[i]);
 		t->last = SW_TASK_RUNNING;
@@ -261,7 +262,7 @@ static void job_signal(struct sw_engine *e, const char *id, const char *signal)
 			if (t->containers[i].docker_id && strcmp(t->containers[i].last_status, "STOPPED"))
 				t->containers[i].dirty = 1;
 		if (!strcmp(signal, "SIGKILL"))
-			t->kill_at = sw_engine_now() + 10;
+			t->kill_at = sw_time_now() + 10;
 	}
 	done(e, t);
 	sw_buf_release(&path);
@@ -315,7 +316,7 @@ static void job_remove(struct sw_engine *e, const char *id)
 	}
 	t = relock(e, id);
 	if (t && !failed) {
-		double now = sw_engine_now();
+		double now = sw_time_now();
 		for (i = 0; i < t->nr_containers; i++)
 			sw_engine_set_str(&t->containers[i].last_status, "STOPPED");
 		t->last = SW_TASK_STOPPED;
