@@ -9,6 +9,7 @@
 #include "engine/logs/logs_db.h"
 #include "engine/engine.h"
 #include "common/docker.h"
+#include "common/env.h"
 #include "common/error.h"
 #include "common/http.h"
 #include "common/json.h"
@@ -109,7 +110,7 @@ int sw_logs_new(struct sw_logs **out, struct sw_engine *e)
 {
 	struct sw_logs *l = xcalloc(1, sizeof(*l));
 	struct sw_buf path = SW_BUF_INIT;
-	const char *days = getenv("SLIPWAY_LOGS_RETENTION_DAYS");
+	long long days;
 	int ret = SW_ERROR;
 
 	*out = NULL;
@@ -119,17 +120,14 @@ int sw_logs_new(struct sw_logs **out, struct sw_engine *e)
 	pthread_cond_init(&l->wake_cond, NULL);
 	sw_buf_init(&l->ignored, 0);
 	sw_buf_addch(&l->ignored, '\n');
-	l->default_retention = 30;
-	if (days && *days) {
-		char *end = NULL;
-		long v = strtol(days, &end, 10);
-		if (*end || v < 0 || (v && !sw_logs_group_retention_valid(v))) {
-			sw_error_code(SW_EINVAL, "SLIPWAY_LOGS_RETENTION_DAYS=%s: expected 0 (never expire) or one of "
-				      "CloudWatch's retention periods (1, 3, 5, 7, 14, 30, 60, 90, ...)", days);
-			goto cleanup;
-		}
-		l->default_retention = (int)v;
+	if (sw_env_int("SLIPWAY_LOGS_RETENTION_DAYS", 30, 0, 3653, &days) < 0)
+		goto cleanup;
+	if (days && !sw_logs_group_retention_valid(days)) {
+		sw_error_code(SW_EINVAL, "SLIPWAY_LOGS_RETENTION_DAYS: want 0 (never expire) or one of CloudWatch's "
+			      "retention periods (1, 3, 5, 7, 14, 30, 60, 90, ...), not '%lld'", days);
+		goto cleanup;
 	}
+	l->default_retention = (int)days;
 	sw_buf_addf(&path, "%s/logs.db", e->cfg.state_dir);
 	if (sw_logs_db_open(l, path.ptr) < 0)
 		goto cleanup;
