@@ -63,9 +63,6 @@ struct sw_engine {
 	char docker_version[64]; /* the Docker engine's, read once at start; "" until then */
 };
 
-/* Wall-clock time in seconds (with fractions). */
-double sw_engine_now(void);
-
 /* Wake the scheduler for a pass. Call with or without the lock. */
 void sw_engine_wake(struct sw_engine *e);
 void sw_engine_wake_locked(struct sw_engine *e);

@@ -4,6 +4,7 @@
 
 #include "engine/engine_db.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/store.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
@@ -266,7 +267,7 @@ struct sw_engine_task *sw_engine_db_task_from_doc(json_t *o)
 		sw_engine_task_free(t);
 		return NULL;
 	}
-	last = sw_engine_task_status_parse(json_string_value(json_object_get(o, "last")));
+	last = sw_engine_task_status_parse(sw_json_str(o, "last"));
 	t->last = last < 0 ? SW_TASK_STOPPED : (enum sw_engine_task_status)last;
 	t->counted = t->failed;
 	t->nr_containers = json_array_size(cs);
@@ -279,7 +280,7 @@ struct sw_engine_task *sw_engine_db_task_from_doc(json_t *o)
 			c->name = xstrdup("?");
 		if (json_object_get(co, "exitCode")) {
 			c->has_exit = 1;
-			c->exit_code = (int)json_integer_value(json_object_get(co, "exitCode"));
+			c->exit_code = (int)sw_json_int(co, "exitCode", 0);
 		}
 	}
 	return t;
@@ -317,7 +318,7 @@ static struct sw_engine_service *service_from_doc(long long id, json_t *o)
 		sw_engine_service_free(s);
 		return NULL;
 	}
-	s->status = sw_engine_service_status_parse(json_string_value(json_object_get(o, "status")));
+	s->status = sw_engine_service_status_parse(sw_json_str(o, "status"));
 	for (i = 0; i < json_array_size(ds); i++) {
 		json_t *d_o = json_array_get(ds, i);
 		struct sw_engine_deployment *d = xcalloc(1, sizeof(*d));
@@ -326,8 +327,8 @@ static struct sw_engine_service *service_from_doc(long long id, json_t *o)
 			sw_engine_deployment_free(d);
 			continue;
 		}
-		d->status = sw_engine_deployment_status_parse(json_string_value(json_object_get(d_o, "status")));
-		d->rollout = sw_engine_rollout_parse(json_string_value(json_object_get(d_o, "rollout")));
+		d->status = sw_engine_deployment_status_parse(sw_json_str(d_o, "status"));
+		d->rollout = sw_engine_rollout_parse(sw_json_str(d_o, "rollout"));
 		SW_ALLOC_GROW(s->deps, s->nr_deps + 1, s->alloc_deps);
 		s->deps[s->nr_deps++] = d;
 	}

@@ -4,6 +4,7 @@
 #include "engine/ecs/ecs.h"
 #include "engine/ecs/tag.h"
 #include "engine/engine_db.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -74,7 +75,7 @@ int sw_ecs_op_create_cluster(struct sw_engine_call *call)
 		sw_engine_arn(e, &arn, "ecs", "cluster/%s", name);
 		c->arn = sw_buf_detach(&arn, NULL);
 		c->status = xstrdup("ACTIVE");
-		c->created_at = sw_engine_now();
+		c->created_at = sw_time_now();
 		sw_engine_state_add_cluster(&e->st, c);
 	} else if (strcmp(c->status, "ACTIVE")) {
 		sw_engine_set_str(&c->status, "ACTIVE");

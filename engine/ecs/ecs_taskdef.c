@@ -7,7 +7,9 @@
 #include "engine/ecs/ecs.h"
 #include "engine/ecs/tag.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/store.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 #define MAX_CONTAINERS 10
@@ -51,7 +53,7 @@ json_t *sw_ecs_taskdef_named(json_t *list, const char *name)
 	size_t i;
 	for (i = 0; i < json_array_size(list); i++) {
 		json_t *o = json_array_get(list, i);
-		const char *n = json_string_value(json_object_get(o, "name"));
+		const char *n = sw_json_str(o, "name");
 		if (n && !strcmp(n, name))
 			return o;
 	}
@@ -61,19 +63,19 @@ json_t *sw_ecs_taskdef_named(json_t *list, const char *name)
 void sw_ecs_taskdef_needs(json_t *doc, json_t *overrides, long long *cpu, long long *memory_mb)
 {
 	json_t *cds = json_object_get(doc, "containerDefinitions");
-	const char *tcpu = json_string_value(json_object_get(overrides, "cpu"));
-	const char *tmem = json_string_value(json_object_get(overrides, "memory"));
+	const char *tcpu = sw_json_str(overrides, "cpu");
+	const char *tmem = sw_json_str(overrides, "memory");
 	long long c = 0, m = 0;
 	size_t i;
 
 	if (!tcpu)
-		tcpu = json_string_value(json_object_get(doc, "cpu"));
+		tcpu = sw_json_str(doc, "cpu");
 	if (!tmem)
-		tmem = json_string_value(json_object_get(doc, "memory"));
+		tmem = sw_json_str(doc, "memory");
 	for (i = 0; i < json_array_size(cds); i++) {
 		json_t *cd = json_array_get(cds, i);
 		json_t *o = sw_ecs_taskdef_named(json_object_get(overrides, "containerOverrides"),
-						 json_string_value(json_object_get(cd, "name")));
+						 sw_json_str(cd, "name"));
 		json_t *mem = json_object_get(o, "memory");
 		json_t *res = json_object_get(o, "memoryReservation");
 		json_t *ccpu = json_object_get(o, "cpu");
@@ -168,8 +170,8 @@ cleanup:
 static int normalize_container(struct sw_engine_call *call, json_t *cd, const char *network_mode,
 			       int has_task_memory)
 {
-	const char *name = json_string_value(json_object_get(cd, "name"));
-	const char *image = json_string_value(json_object_get(cd, "image"));
+	const char *name = sw_json_str(cd, "name");
+	const char *image = sw_json_str(cd, "image");
 	json_t *mem = json_object_get(cd, "memory");
 	json_t *res = json_object_get(cd, "memoryReservation");
 	json_t *hc = json_object_get(cd, "healthCheck");
@@ -238,14 +240,14 @@ static int normalize_container(struct sw_engine_call *call, json_t *cd, const ch
 			json_object_set_new(hc, "timeout", json_integer(5));
 		if (!json_object_get(hc, "retries"))
 			json_object_set_new(hc, "retries", json_integer(3));
-		if (json_integer_value(json_object_get(hc, "interval")) < 1 ||
-		    json_integer_value(json_object_get(hc, "interval")) > 300 ||
-		    json_integer_value(json_object_get(hc, "timeout")) < 1 ||
-		    json_integer_value(json_object_get(hc, "timeout")) > 120 ||
-		    json_integer_value(json_object_get(hc, "retries")) < 1 ||
-		    json_integer_value(json_object_get(hc, "retries")) > 10 ||
-		    json_integer_value(json_object_get(hc, "startPeriod")) < 0 ||
-		    json_integer_value(json_object_get(hc, "startPeriod")) > 300)
+		if (sw_json_int(hc, "interval", 0) < 1 ||
+		    sw_json_int(hc, "interval", 0) > 300 ||
+		    sw_json_int(hc, "timeout", 0) < 1 ||
+		    sw_json_int(hc, "timeout", 0) > 120 ||
+		    sw_json_int(hc, "retries", 0) < 1 ||
+		    sw_json_int(hc, "retries", 0) > 10 ||
+		    sw_json_int(hc, "startPeriod", 0) < 0 ||
+		    sw_json_int(hc, "startPeriod", 0) > 300)
 			return SW_FAIL_CLIENT(call, "Invalid healthCheck for container '%s': interval 1-300, "
 					      "timeout 1-120, retries 1-10, startPeriod 0-300 seconds.", name);
 	}
@@ -288,13 +290,13 @@ static int normalize_containers(struct sw_engine_call *call, json_t *doc, const 
 
 	for (i = 0; i < json_array_size(cds); i++) {
 		json_t *cd = json_array_get(cds, i);
-		const char *name = json_string_value(json_object_get(cd, "name"));
+		const char *name = sw_json_str(cd, "name");
 		if (normalize_container(call, cd, network_mode, has_task_memory) < 0)
 			return -1;
 		for (j = 0; j < i; j++)
-			if (!strcmp(name, json_string_value(json_object_get(json_array_get(cds, j), "name"))))
+			if (!strcmp(name, sw_json_str(json_array_get(cds, j), "name")))
 				return SW_FAIL_CLIENT(call, "Duplicate container name '%s'.", name);
-		if (json_is_true(json_object_get(cd, "essential")))
+		if (sw_json_bool(cd, "essential", 0))
 			essential = 1;
 	}
 	if (!essential)
@@ -379,7 +381,7 @@ int sw_ecs_op_register_task_definition(struct sw_engine_call *call)
 	json_t *doc = NULL;
 	struct sw_buf arn = SW_BUF_INIT;
 	long long revision;
-	double now = sw_engine_now();
+	double now = sw_time_now();
 	int ret = -1;
 
 	if (!network_mode)
@@ -418,7 +420,7 @@ int sw_ecs_op_describe_task_definition(struct sw_engine_call *call)
 	json_object_set_new(call->out, "taskDefinition", doc);
 	if (sw_engine_api_call_has(call, "include", "TAGS"))
 		json_object_set_new(call->out, "tags",
-				    sw_ecs_tag_get(call->e, json_string_value(json_object_get(doc, "taskDefinitionArn"))));
+				    sw_ecs_tag_get(call->e, sw_json_str(doc, "taskDefinitionArn")));
 	return 0;
 }
 
@@ -431,7 +433,7 @@ int sw_ecs_op_deregister_task_definition(struct sw_engine_call *call)
 	json_t *doc = NULL;
 	char *text = NULL;
 	long long rev = 0;
-	double now = sw_engine_now();
+	double now = sw_time_now();
 	int ret = -1;
 
 	if (parse_ref(ref, &family, &rev) < 0 || !rev) {
@@ -442,7 +444,7 @@ int sw_ecs_op_deregister_task_definition(struct sw_engine_call *call)
 		SW_FAIL_CLIENT(call, "The specified task definition does not exist.");
 		goto cleanup;
 	}
-	if (strcmp(json_string_value(json_object_get(doc, "status")), "INACTIVE")) {
+	if (strcmp(sw_json_str(doc, "status"), "INACTIVE")) {
 		json_object_set_new(doc, "status", json_string("INACTIVE"));
 		json_object_set_new(doc, "deregisteredAt", sw_engine_api_json_time(now));
 		text = json_dumps(doc, JSON_COMPACT);

@@ -9,7 +9,9 @@
 #include "engine/engine_db.h"
 #include "engine/run/balancer.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -32,7 +34,7 @@ struct sw_engine_deployment *sw_ecs_service_deploy(struct sw_engine *e, struct s
 	else
 		sw_buf_addf(&msg, "ECS deployment %s in progress.", d->id);
 	d->rollout_reason = sw_buf_detach(&msg, NULL);
-	d->created_at = d->updated_at = sw_engine_now();
+	d->created_at = d->updated_at = sw_time_now();
 	d->launch_type = xstrdup(s->launch_type ? s->launch_type : "EC2");
 	sw_engine_service_push_deployment(s, d);
 	sw_engine_set_str(&s->taskdef, taskdef);
@@ -142,7 +144,7 @@ static int apply_deployment_config(struct sw_engine_call *call, struct sw_engine
 	json_t *cb = json_object_get(dc, "deploymentCircuitBreaker");
 	json_t *min = json_object_get(dc, "minimumHealthyPercent");
 	json_t *max = json_object_get(dc, "maximumPercent");
-	const char *strategy = json_string_value(json_object_get(dc, "strategy"));
+	const char *strategy = sw_json_str(dc, "strategy");
 	int new_min = min ? (int)json_integer_value(min) : s->min_pct;
 	int new_max = max ? (int)json_integer_value(max) : s->max_pct;
 
@@ -155,8 +157,8 @@ static int apply_deployment_config(struct sw_engine_call *call, struct sw_engine
 	s->min_pct = new_min;
 	s->max_pct = new_max;
 	if (cb) {
-		s->cb_enable = json_is_true(json_object_get(cb, "enable"));
-		s->cb_rollback = json_is_true(json_object_get(cb, "rollback"));
+		s->cb_enable = sw_json_bool(cb, "enable", 0);
+		s->cb_rollback = sw_json_bool(cb, "rollback", 0);
 	}
 	return 0;
 }
@@ -171,8 +173,8 @@ static int check_load_balancers(struct sw_engine_call *call, json_t *lbs, json_t
 		return SW_FAIL_PARAM(call, "A service can have at most %d load balancers.", MAX_LOAD_BALANCERS);
 	for (i = 0; i < json_array_size(lbs); i++) {
 		json_t *lb = json_array_get(lbs, i);
-		const char *tg = json_string_value(json_object_get(lb, "targetGroupArn"));
-		const char *cname = json_string_value(json_object_get(lb, "containerName"));
+		const char *tg = sw_json_str(lb, "targetGroupArn");
+		const char *cname = sw_json_str(lb, "containerName");
 		json_t *cport = json_object_get(lb, "containerPort");
 		int found = 0;
 
@@ -183,10 +185,10 @@ static int check_load_balancers(struct sw_engine_call *call, json_t *lbs, json_t
 		for (j = 0; j < json_array_size(cds) && !found; j++) {
 			json_t *cd = json_array_get(cds, j);
 			json_t *pms = json_object_get(cd, "portMappings");
-			if (strcmp(json_string_value(json_object_get(cd, "name")), cname))
+			if (strcmp(sw_json_str(cd, "name"), cname))
 				continue;
 			for (k = 0; k < json_array_size(pms); k++)
-				if (json_integer_value(json_object_get(json_array_get(pms, k), "containerPort")) ==
+				if (sw_json_int(json_array_get(pms, k), "containerPort", 0) ==
 				    json_integer_value(cport))
 					found = 1;
 			if (!found)
@@ -219,7 +221,7 @@ static int taskdef_for_service(struct sw_engine_call *call, const char *ref, jso
 {
 	if (sw_ecs_taskdef_get(call->e, ref, doc) < 0)
 		return SW_FAIL_CLIENT(call, "TaskDefinition not found.");
-	if (strcmp(json_string_value(json_object_get(*doc, "status")), "ACTIVE")) {
+	if (strcmp(sw_json_str(*doc, "status"), "ACTIVE")) {
 		json_decref(*doc);
 		*doc = NULL;
 		return SW_FAIL_CLIENT(call, "TaskDefinition is inactive");
@@ -268,10 +270,10 @@ int sw_ecs_op_create_service(struct sw_engine_call *call)
 		return SW_FAIL_PARAM(call, "Unable to Start a service that is still Draining.");
 	if (strategy && strcmp(strategy, "REPLICA"))
 		return SW_FAIL_PARAM(call, "schedulingStrategy %s is not supported by this engine (REPLICA).", strategy);
-	if (controller && json_string_value(json_object_get(controller, "type")) &&
-	    strcmp(json_string_value(json_object_get(controller, "type")), "ECS"))
+	if (controller && sw_json_str(controller, "type") &&
+	    strcmp(sw_json_str(controller, "type"), "ECS"))
 		return SW_FAIL_PARAM(call, "deploymentController %s is not supported by this engine (ECS).",
-				     json_string_value(json_object_get(controller, "type")));
+				     sw_json_str(controller, "type"));
 	if (launch_type && strcmp(launch_type, "EC2") && strcmp(launch_type, "FARGATE"))
 		return SW_FAIL_PARAM(call, "launchType %s is not supported by this engine (EC2, FARGATE).", launch_type);
 	if (!ref)
@@ -282,7 +284,7 @@ int sw_ecs_op_create_service(struct sw_engine_call *call)
 		return SW_FAIL_PARAM(call, "healthCheckGracePeriodSeconds must not be negative.");
 	if (taskdef_for_service(call, ref, &doc) < 0)
 		return -1;
-	if (!strcmp(json_string_value(json_object_get(doc, "networkMode")), "awsvpc") &&
+	if (!strcmp(sw_json_str(doc, "networkMode"), "awsvpc") &&
 	    !sw_engine_api_call_get(call, "networkConfiguration")) {
 		SW_FAIL_PARAM(call, "Network Configuration must be provided when networkMode 'awsvpc' is specified.");
 		goto cleanup;
@@ -313,8 +315,8 @@ int sw_ecs_op_create_service(struct sw_engine_call *call)
 		json_object_del(s->doc, "role");
 	}
 	s->client_token = token ? xstrdup(token) : NULL;
-	s->created_at = s->updated_at = sw_engine_now();
-	sw_ecs_service_deploy(e, s, json_string_value(json_object_get(doc, "taskDefinitionArn")), NULL);
+	s->created_at = s->updated_at = sw_time_now();
+	sw_ecs_service_deploy(e, s, sw_json_str(doc, "taskDefinitionArn"), NULL);
 	if (sw_engine_db_save_service(e->db, s) < 0)
 		goto cleanup;
 	sw_ecs_tag_drop(e, s->arn);
@@ -379,7 +381,7 @@ int sw_ecs_op_update_service(struct sw_engine_call *call)
 		goto cleanup;
 	if (!lbs && s->load_balancers && ref && check_load_balancers(call, s->load_balancers, doc) < 0)
 		goto cleanup;
-	if (!strcmp(json_string_value(json_object_get(doc, "networkMode")), "awsvpc") &&
+	if (!strcmp(sw_json_str(doc, "networkMode"), "awsvpc") &&
 	    !sw_engine_api_call_get(call, "networkConfiguration") &&
 	    !json_object_get(s->doc, "networkConfiguration")) {
 		SW_FAIL_PARAM(call, "Network Configuration must be provided when networkMode 'awsvpc' is specified.");
@@ -391,7 +393,7 @@ int sw_ecs_op_update_service(struct sw_engine_call *call)
 		s->max_pct = saved.max_pct;
 		goto cleanup;
 	}
-	new_td = json_string_value(json_object_get(doc, "taskDefinitionArn"));
+	new_td = sw_json_str(doc, "taskDefinitionArn");
 	if (ref && strcmp(new_td, s->taskdef))
 		new_deployment = 1;
 	if (force)
@@ -416,7 +418,7 @@ int sw_ecs_op_update_service(struct sw_engine_call *call)
 		s->grace_s = (int)json_integer_value(grace);
 	if (new_deployment)
 		sw_ecs_service_deploy(e, s, new_td, NULL);
-	s->updated_at = sw_engine_now();
+	s->updated_at = sw_time_now();
 	if (sw_engine_db_save_service(e->db, s) < 0)
 		goto cleanup;
 	sw_log_info("%s: UpdateService %s (%s, desired %d%s)", c->name, s->name, s->taskdef, s->desired,
@@ -510,7 +512,7 @@ int sw_ecs_op_delete_service(struct sw_engine_call *call)
 			return SW_FAIL_PARAM(call, "The service cannot be stopped while it is scaled above 0.");
 		s->desired = 0;
 		s->status = SW_SERVICE_DRAINING;
-		s->deleted_at = s->updated_at = sw_engine_now();
+		s->deleted_at = s->updated_at = sw_time_now();
 		if (s->nr_deps)
 			s->deps[0]->desired = 0;
 		if (sw_engine_db_save_service(e->db, s) < 0)

@@ -8,7 +8,9 @@
 #include "engine/engine_db.h"
 #include "engine/run/placement.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -39,7 +41,7 @@ struct sw_engine_task *sw_ecs_task_create(struct sw_engine *e, const struct sw_e
 	json_t *doc = spec->taskdef;
 	json_t *cds = json_object_get(doc, "containerDefinitions");
 	struct sw_buf b = SW_BUF_INIT;
-	const char *family = json_string_value(json_object_get(doc, "family"));
+	const char *family = sw_json_str(doc, "family");
 	size_t i;
 
 	sw_engine_random_hex(&b, 16);
@@ -47,7 +49,7 @@ struct sw_engine_task *sw_ecs_task_create(struct sw_engine *e, const struct sw_e
 	sw_engine_arn(e, &b, "ecs", "task/%s/%s", spec->cluster, t->id);
 	t->arn = sw_buf_detach(&b, NULL);
 	t->cluster = xstrdup(spec->cluster);
-	t->taskdef = xstrdup(json_string_value(json_object_get(doc, "taskDefinitionArn")));
+	t->taskdef = xstrdup(sw_json_str(doc, "taskDefinitionArn"));
 	t->family = xstrdup(family);
 	if (spec->group) {
 		t->group = xstrdup(spec->group);
@@ -63,21 +65,20 @@ struct sw_engine_task *sw_ecs_task_create(struct sw_engine *e, const struct sw_e
 	t->desired_running = 1;
 	t->health = SW_HEALTH_UNKNOWN;
 	sw_ecs_taskdef_needs(doc, spec->overrides, &t->cpu, &t->memory);
-	if (json_string_value(json_object_get(doc, "cpu")))
-		t->task_cpu = xstrdup(json_string_value(json_object_get(doc, "cpu")));
-	if (json_string_value(json_object_get(doc, "memory")))
-		t->task_memory = xstrdup(json_string_value(json_object_get(doc, "memory")));
+	if (sw_json_str(doc, "cpu"))
+		t->task_cpu = xstrdup(sw_json_str(doc, "cpu"));
+	if (sw_json_str(doc, "memory"))
+		t->task_memory = xstrdup(sw_json_str(doc, "memory"));
 	t->overrides = spec->overrides ? json_deep_copy(spec->overrides) : NULL;
-	t->network_mode = xstrdup(json_string_value(json_object_get(doc, "networkMode")) ?
-				  json_string_value(json_object_get(doc, "networkMode")) : "bridge");
-	t->created_at = sw_engine_now();
+	t->network_mode = xstrdup(sw_json_str_or(doc, "networkMode", "bridge"));
+	t->created_at = sw_time_now();
 	t->stop_timeout = sw_ecs_task_stop_timeout(e, doc);
 	t->nr_containers = json_array_size(cds);
 	t->containers = xcalloc(t->nr_containers ? t->nr_containers : 1, sizeof(*t->containers));
 	for (i = 0; i < t->nr_containers; i++) {
 		json_t *cd = json_array_get(cds, i);
 		struct sw_engine_container *c = &t->containers[i];
-		c->name = xstrdup(json_string_value(json_object_get(cd, "name")));
+		c->name = xstrdup(sw_json_str(cd, "name"));
 		sw_buf_reset(&b);
 		sw_engine_uuid(&b);
 		{
@@ -85,13 +86,13 @@ struct sw_engine_task *sw_ecs_task_create(struct sw_engine *e, const struct sw_e
 			sw_engine_arn(e, &arn, "ecs", "container/%s/%s/%s", spec->cluster, t->id, b.ptr);
 			c->arn = sw_buf_detach(&arn, NULL);
 		}
-		c->image = xstrdup(json_string_value(json_object_get(cd, "image")));
+		c->image = xstrdup(sw_json_str(cd, "image"));
 		c->last_status = xstrdup("PENDING");
-		c->essential = json_is_true(json_object_get(cd, "essential"));
+		c->essential = sw_json_bool(cd, "essential", 0);
 		c->has_health_check = json_object_get(cd, "healthCheck") != NULL;
-		c->cpu = json_integer_value(json_object_get(cd, "cpu"));
-		c->memory = json_integer_value(json_object_get(cd, "memory"));
-		c->memory_reservation = json_integer_value(json_object_get(cd, "memoryReservation"));
+		c->cpu = sw_json_int(cd, "cpu", 0);
+		c->memory = sw_json_int(cd, "memory", 0);
+		c->memory_reservation = sw_json_int(cd, "memoryReservation", 0);
 	}
 	sw_buf_release(&b);
 	sw_engine_state_add_task(&e->st, t);
@@ -110,7 +111,7 @@ void sw_ecs_task_stop(struct sw_engine *e, struct sw_engine_task *t, const char 
 	if (!t->stopped_reason)
 		sw_engine_set_str(&t->stopped_reason, reason);
 	if (!t->stopping_at)
-		t->stopping_at = sw_engine_now();
+		t->stopping_at = sw_time_now();
 	sw_ecs_task_save(e, t);
 	sw_engine_wake_locked(e);
 }
@@ -129,10 +130,10 @@ void sw_ecs_task_failed(struct sw_engine *e, struct sw_engine_task *t)
 	d = sw_engine_service_deployment(s, t->deployment);
 	if (d && d->rollout == SW_ENGINE_ROLLOUT_IN_PROGRESS) {
 		d->failed_tasks++;
-		d->updated_at = sw_engine_now();
+		d->updated_at = sw_time_now();
 	}
 	s->fail_streak++;
-	s->last_fail_at = sw_engine_now();
+	s->last_fail_at = sw_time_now();
 	sw_engine_db_save_service(e->db, s);
 }
 
@@ -164,7 +165,7 @@ static json_t *overrides_json(struct sw_engine_task *t)
 	for (i = 0; i < t->nr_containers; i++) {
 		int found = 0;
 		for (j = 0; j < json_array_size(cos); j++) {
-			const char *n = json_string_value(json_object_get(json_array_get(cos, j), "name"));
+			const char *n = sw_json_str(json_array_get(cos, j), "name");
 			if (n && !strcmp(n, t->containers[i].name))
 				found = 1;
 		}
@@ -281,18 +282,18 @@ static int check_overrides(struct sw_engine_call *call, json_t *doc, json_t *ove
 	size_t i;
 
 	for (i = 0; i < json_array_size(cos); i++) {
-		const char *name = json_string_value(json_object_get(json_array_get(cos, i), "name"));
+		const char *name = sw_json_str(json_array_get(cos, i), "name");
 		if (!name)
 			return SW_FAIL_PARAM(call, "Container overrides must name their container.");
 		if (!sw_ecs_taskdef_named(cds, name))
 			return SW_FAIL_PARAM(call, "Override for container named %s is not a container in the "
 					     "TaskDefinition.", name);
 	}
-	if (json_string_value(json_object_get(overrides, "cpu")) &&
-	    sw_ecs_taskdef_size(json_string_value(json_object_get(overrides, "cpu")), 1) < 0)
+	if (sw_json_str(overrides, "cpu") &&
+	    sw_ecs_taskdef_size(sw_json_str(overrides, "cpu"), 1) < 0)
 		return SW_FAIL_PARAM(call, "Invalid cpu override.");
-	if (json_string_value(json_object_get(overrides, "memory")) &&
-	    sw_ecs_taskdef_size(json_string_value(json_object_get(overrides, "memory")), 0) < 0)
+	if (sw_json_str(overrides, "memory") &&
+	    sw_ecs_taskdef_size(sw_json_str(overrides, "memory"), 0) < 0)
 		return SW_FAIL_PARAM(call, "Invalid memory override.");
 	return 0;
 }
@@ -320,7 +321,7 @@ int sw_ecs_op_run_task(struct sw_engine_call *call)
 		return -1;
 	if (sw_ecs_taskdef_get(e, ref, &doc) < 0)
 		return SW_FAIL_CLIENT(call, "TaskDefinition not found.");
-	if (strcmp(json_string_value(json_object_get(doc, "status")), "ACTIVE")) {
+	if (strcmp(sw_json_str(doc, "status"), "ACTIVE")) {
 		SW_FAIL_CLIENT(call, "TaskDefinition is inactive");
 		goto cleanup;
 	}
@@ -336,7 +337,7 @@ int sw_ecs_op_run_task(struct sw_engine_call *call)
 		SW_FAIL_PARAM(call, "group must be 255 characters or fewer.");
 		goto cleanup;
 	}
-	if (!strcmp(json_string_value(json_object_get(doc, "networkMode")), "awsvpc") &&
+	if (!strcmp(sw_json_str(doc, "networkMode"), "awsvpc") &&
 	    !sw_engine_api_call_get(call, "networkConfiguration")) {
 		SW_FAIL_PARAM(call, "Network Configuration must be provided when networkMode 'awsvpc' is specified.");
 		goto cleanup;
@@ -363,7 +364,7 @@ int sw_ecs_op_run_task(struct sw_engine_call *call)
 	tasks = json_array();
 	failures = json_array();
 	if (propagate && !strcmp(propagate, "TASK_DEFINITION"))
-		td_tags = sw_ecs_tag_get(e, json_string_value(json_object_get(doc, "taskDefinitionArn")));
+		td_tags = sw_ecs_tag_get(e, sw_json_str(doc, "taskDefinitionArn"));
 	for (i = 0; i < fit; i++) {
 		struct sw_engine_task *t = sw_ecs_task_create(e, &spec);
 		if (td_tags && json_array_size(td_tags))

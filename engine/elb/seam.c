@@ -5,6 +5,7 @@
 #include "engine/elb/health.h"
 #include "engine/elb/target.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/banned.h"
 
 static struct sw_elb_target *seam_target(struct sw_elb *elb, const struct sw_run_target *t,
@@ -55,10 +56,10 @@ static char *container_direct(struct sw_elb *elb, const struct sw_elb_object *tg
 			continue;
 		for (j = 0; j < json_array_size(c->bindings); j++) {
 			json_t *b = json_array_get(c->bindings, j);
-			if (json_integer_value(json_object_get(b, "hostPort")) != t->port)
+			if (sw_json_int(b, "hostPort", 0) != t->port)
 				continue;
 			sw_buf_addf(&out, "%s:%lld", c->ip,
-				    (long long)json_integer_value(json_object_get(b, "containerPort")));
+				    sw_json_int(b, "containerPort", 0));
 			return sw_buf_detach(&out, NULL);
 		}
 	}

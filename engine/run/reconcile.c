@@ -13,7 +13,9 @@
 #include "engine/run/rolling.h"
 #include "engine/run/scheduler.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -70,7 +72,7 @@ static void trip_breaker(struct sw_engine *e, struct sw_engine_service *s)
 
 	p->rollout = SW_ENGINE_ROLLOUT_FAILED;
 	sw_engine_set_str(&p->rollout_reason, "ECS deployment circuit breaker: tasks failed to start.");
-	p->updated_at = sw_engine_now();
+	p->updated_at = sw_time_now();
 	sw_ecs_service_event_add(e, s, "(service %s) (deployment %s) deployment failed: tasks failed to start.",
 				 s->name, p->id);
 	/* back to the last COMPLETED deployment — unless this one already runs its definition
@@ -104,7 +106,7 @@ static void start_tasks(struct sw_engine *e, struct sw_engine_service *s, struct
 	struct sw_buf group = SW_BUF_INIT, list = SW_BUF_INIT;
 	json_t *doc = NULL, *tags = NULL;
 	const char *short_of = NULL;
-	const char *propagate = json_string_value(json_object_get(s->doc, "propagateTags"));
+	const char *propagate = sw_json_str(s->doc, "propagateTags");
 	long long cpu, mem, backoff;
 	int fit, i;
 

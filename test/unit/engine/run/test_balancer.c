@@ -19,6 +19,7 @@
 #include "engine/run/balancer.h"
 #include "engine/run/scheduler.h"
 #include "engine/run/worker.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -152,7 +153,7 @@ static void seam(void **state)
 {
 	struct sw_engine_service *s;
 	struct sw_engine_task *t0, *t1;
-	double now = sw_engine_now();
+	double now = sw_time_now();
 
 	engine_up(now, 0);
 	/* without a balancer, loadBalancers are refused */
@@ -252,7 +253,7 @@ static void rollout(void **state)
 	struct sw_engine_service *s;
 	struct sw_engine_task *t0, *t1;
 	struct sw_buf msg = SW_BUF_INIT, want = SW_BUF_INIT;
-	double now = sw_engine_now();
+	double now = sw_time_now();
 	size_t i;
 
 	engine_up(now, 40000);
