@@ -59,7 +59,7 @@ static const struct sw_cli_command commands[] = {
 	  "usage: slipway apps [--json]\n", sw_cli_cmd_apps },
 	{ "apps:create", "create an app (an empty repository to push to)",
 	  "usage: slipway apps:create NAME [--json]\n"
-	  "  NAME: 3-30 of a-z, 0-9, '-', starting with a letter. Pushing to a new app creates it too.\n",
+	  "  NAME: 3-30 of a-z, 0-9, '-', starting with a letter, not ending in '-'. Pushing to a new app creates it too.\n",
 	  sw_cli_cmd_apps_create },
 	{ "apps:info", "an app at a glance: git URL, last build, live release, webhooks",
 	  "usage: slipway apps:info [-a APP] [--json]\n", sw_cli_cmd_apps_info },

@@ -2,9 +2,11 @@
  * slipwayd: the front door of slipway (git smart HTTP, the JSON API, the job queue).
  *
  *   slipwayd                    run the server (settings: receiver/config.h)
- *   slipwayd admin-token        make sure $SLIPWAY_HOME/admin.token (0600) holds a valid
- *                               token, creating it once; prints its path
- *   slipwayd token-create NAME  create a token called NAME and print it (shown once)
+ *   slipwayd admin-token        make sure $SLIPWAY_HOME/admin.token (0600) holds a token of
+ *                               the user "admin", creating it once (a token revoked since
+ *                               stays revoked: remove the file for a new one); prints its path
+ *   slipwayd token-create NAME  create a token of the user "admin" called NAME and print it
+ *                               (shown once)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "receiver/auth.h"
+#include "receiver/users.h"
 #include "receiver/config.h"
 #include "receiver/db.h"
 #include "receiver/job.h"
@@ -59,15 +62,39 @@ static int read_small_file(const char *path, struct sw_buf *out, size_t cap)
 	return 0;
 }
 
+/* The admin user's first token, as admin-token makes it: it acts as plain "admin". */
+static const struct sw_token_spec admin_spec = { "admin", "admin", NULL, SW_ROLE_NONE, 0, "slipwayd" };
+
+/* The user "admin" (an admin) is there: the migration made it, but it may have been removed. */
+static int ensure_admin_user(sqlite3 *db)
+{
+	int r = sw_users_exists(db, "admin", NULL);
+
+	if (r == 0)
+		r = sw_users_create(db, "admin", 1, "slipwayd");
+	return r < 0 ? r : 0;
+}
+
 static int cmd_admin_token(const struct sw_config *cfg, sqlite3 *db)
 {
 	struct sw_buf path = SW_BUF_INIT, tmp = SW_BUF_INIT, token = SW_BUF_INIT;
 	int fd = -1, ret = 1;
 
 	sw_buf_addf(&path, "%s/admin.token", cfg->home);
+	if (ensure_admin_user(db) < 0) {
+		ret = die("admin user");
+		goto cleanup;
+	}
 	if (access(path.ptr, F_OK) == 0) {
-		/* there already: make sure the store knows it (a fresh database, say) */
-		if (read_small_file(path.ptr, &token, 256) < 0 || sw_auth_token_add(db, "admin", token.ptr) < 0) {
+		/* there already: make sure the store knows it (a fresh database, say), but a
+		 * token revoked since stays revoked */
+		int state = read_small_file(path.ptr, &token, 256) < 0 ? SW_ERROR : sw_auth_token_state(db, token.ptr);
+		if (state == 0 && sw_auth_token_add(db, &admin_spec, token.ptr) < 0)
+			state = SW_ERROR;
+		if (state == SW_EAUTH)
+			fprintf(stderr, "slipwayd: %s holds a token that was revoked (or expired): it stays so; remove the"
+				" file to make a new admin token\n", path.ptr);
+		else if (state < 0) {
 			ret = die(path.ptr);
 			goto cleanup;
 		}
@@ -75,7 +102,7 @@ static int cmd_admin_token(const struct sw_config *cfg, sqlite3 *db)
 		ret = 0;
 		goto cleanup;
 	}
-	if (sw_auth_token_create(db, "admin", &token) < 0) {
+	if (sw_auth_token_create(db, &admin_spec, &token) < 0) {
 		ret = die("create admin token");
 		goto cleanup;
 	}
@@ -109,13 +136,14 @@ cleanup:
 static int cmd_token_create(sqlite3 *db, const char *name)
 {
 	struct sw_buf token = SW_BUF_INIT;
+	struct sw_token_spec spec = { "admin", name, NULL, SW_ROLE_NONE, 0, "slipwayd" };
 	size_t n = strlen(name);
 
 	if (!n || n > 64 || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != n) {
 		fprintf(stderr, "slipwayd: token name: want 1-64 of a-z 0-9 - _ .\n");
 		return 2;
 	}
-	if (sw_auth_token_create(db, name, &token) < 0)
+	if (ensure_admin_user(db) < 0 || sw_auth_token_create(db, &spec, &token) < 0)
 		return die("create token");
 	printf("%s\n", token.ptr);
 	sw_buf_release(&token);

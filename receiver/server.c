@@ -13,6 +13,7 @@
 #include "receiver/app.h"
 #include "receiver/db.h"
 #include "receiver/githttp.h"
+#include "receiver/hook_jobs.h"
 #include "receiver/reply.h"
 #include "receiver/request.h"
 #include "receiver/review_apps.h"
@@ -122,13 +123,11 @@ static enum MHD_Result git_respond(struct request *r, struct MHD_Connection *c)
 }
 
 static void git_env(struct sw_server *s, struct MHD_Connection *c, struct request *r, const char *method,
-		    const char *url, const char *service, const char *user, struct sw_strvec *env)
+		    const char *url, const char *service, const struct sw_principal *p, struct sw_strvec *env)
 {
-	const struct sw_config *cfg = s->cfg;
 	const char *v;
 	char addr[INET6_ADDRSTRLEN];
 
-	sw_strvec_pushf(env, "GIT_PROJECT_ROOT=%s", cfg->repos);
 	sw_strvec_push(env, "GIT_HTTP_EXPORT_ALL=1");
 	sw_strvec_pushf(env, "REQUEST_METHOD=%s", method);
 	sw_strvec_pushf(env, "PATH_INFO=%s", url);
@@ -141,31 +140,78 @@ static void git_env(struct sw_server *s, struct MHD_Connection *c, struct reques
 		sw_strvec_pushf(env, "HTTP_CONTENT_ENCODING=%s", v);
 	if ((v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Git-Protocol")))
 		sw_strvec_pushf(env, "GIT_PROTOCOL=%s", v);
-	sw_strvec_pushf(env, "REMOTE_USER=%s", user);
 	sw_request_peer(c, addr, sizeof(addr));
 	sw_strvec_pushf(env, "REMOTE_ADDR=%s", addr);
-	/* git itself: no system or user config, the push size bound always current */
-	sw_strvec_push(env, "GIT_CONFIG_NOSYSTEM=1");
-	sw_strvec_pushf(env, "HOME=%s", cfg->home);
-	sw_strvec_push(env, "GIT_CONFIG_COUNT=1");
-	sw_strvec_push(env, "GIT_CONFIG_KEY_0=receive.maxInputSize");
-	sw_strvec_pushf(env, "GIT_CONFIG_VALUE_0=%s", cfg->max_push_size);
-	/* for slipway-hook (git passes its environment down to hooks) */
-	sw_strvec_pushf(env, "SLIPWAY_URL=%s", s->self_url);
-	sw_strvec_pushf(env, "SLIPWAY_HOOK_SECRET=%s", s->hook_secret);
-	sw_strvec_pushf(env, "SLIPWAY_APP=%s", r->app);
-	sw_strvec_pushf(env, "SLIPWAY_HOOK_TIMEOUT=%ld", cfg->hook_timeout);
+	/* who pushes, the hook's settings, git's own (REMOTE_USER: the actor) */
+	sw_hook_jobs_env(s, r->app, p, env);
 }
 
-/* First call of a repository request: route, auth, app, then start the CGI. */
+/* A receive-pack request for app: created by the push itself (the advertisement of a new one is an empty repository's). */
+static int git_app(struct sw_server *s, struct request *r, const struct sw_principal *p, int advertise, int exists,
+		   struct sw_buf *root, struct MHD_Connection *c, enum MHD_Result *ret)
+{
+	int created = 0;
+
+	if (!exists && advertise) {
+		if (sw_app_empty_repo(s->cfg, root) == 0)
+			return 0;
+	} else if (sw_app_ensure(s->cfg, s->db, r->app, &created) == 0) {
+		if (created) {
+			sw_log(SW_LOG_INFO, r->app, 0, "app created (first push, by %s)", p->actor);
+			sw_event_emit(s->db, r->app, "app.created", 0, 0, p->actor, "app %s created by the first push (%s)",
+				      r->app, p->actor);
+		}
+		return 0;
+	}
+	sw_log(SW_LOG_ERROR, r->app, 0, "%s", sw_error_last());
+	/* git's own words about a full disk run long: the pusher gets the gist */
+	if (strcasestr(sw_error_last(), "no space left on device"))
+		*ret = sw_reply_line(c, MHD_HTTP_INSUFFICIENT_STORAGE, &r->status,
+				     "cannot create app %s: no space left on device in %s", r->app, s->cfg->home);
+	else
+		*ret = sw_reply_line(c, MHD_HTTP_INTERNAL_SERVER_ERROR, &r->status, "cannot create app %s: %s", r->app,
+				     sw_error_last());
+	return SW_ERROR;
+}
+
+/* The service of a repository request (rest: "/info/refs" or "/git-*-pack"): 1 receive, 0 upload, or answered. */
+static int git_service(struct MHD_Connection *c, struct request *r, const char *rest, const char *method,
+		       const char **service, enum MHD_Result *ret)
+{
+	if (!strcmp(rest, "/info/refs")) {
+		if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+			*ret = sw_reply_line(c, MHD_HTTP_METHOD_NOT_ALLOWED, &r->status, "method not allowed");
+			return -1;
+		}
+		*service = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "service");
+		if (!*service || (strcmp(*service, "git-upload-pack") && strcmp(*service, "git-receive-pack"))) {
+			*ret = sw_reply_line(c, MHD_HTTP_BAD_REQUEST, &r->status,
+					     "only git's smart HTTP is served (service=git-upload-pack or git-receive-pack)");
+			return -1;
+		}
+		return !strcmp(*service, "git-receive-pack");
+	}
+	if (!strcmp(rest, "/git-upload-pack") || !strcmp(rest, "/git-receive-pack")) {
+		if (strcmp(method, "POST")) {
+			*ret = sw_reply_line(c, MHD_HTTP_METHOD_NOT_ALLOWED, &r->status, "method not allowed");
+			return -1;
+		}
+		return !strcmp(rest, "/git-receive-pack");
+	}
+	*ret = sw_reply_line(c, MHD_HTTP_NOT_FOUND, &r->status, "not found");
+	return -1;
+}
+
+/* First call of a repository request: route, auth, role, app, then start the CGI. */
 static enum MHD_Result git_begin(struct sw_server *s, struct MHD_Connection *c, struct request *r,
 				 const char *url, const char *method)
 {
-	struct sw_buf user = SW_BUF_INIT, why = SW_BUF_INIT;
+	struct sw_buf why = SW_BUF_INIT, root = SW_BUF_INIT;
 	struct sw_strvec env = SW_STRVEC_INIT;
+	struct sw_principal p;
 	const char *rest = NULL, *service = NULL;
-	int receive, rc;
-	enum MHD_Result ret;
+	int receive, rc, exists, advertise;
+	enum MHD_Result ret = MHD_NO;
 
 	r->kind = REQ_DONE;
 	rc = sw_app_parse_git_path(url, r->app, &rest);
@@ -180,32 +226,13 @@ static enum MHD_Result git_begin(struct sw_server *s, struct MHD_Connection *c, 
 	/* review apps' names may be longer than apps'; refused after auth */
 	if (!sw_app_name_valid(r->app) && !sw_review_apps_is_review(s->db, r->app, NULL)) {
 		ret = sw_reply_line(c, MHD_HTTP_BAD_REQUEST, &r->status,
-				 "invalid app name (want 3-30 of a-z, 0-9, '-', starting with a letter)");
+				 "invalid app name (want 3-30 of a-z, 0-9, '-', starting with a letter, not ending in '-')");
 		goto cleanup;
 	}
-	if (!strcmp(rest, "/info/refs")) {
-		if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
-			ret = sw_reply_line(c, MHD_HTTP_METHOD_NOT_ALLOWED, &r->status, "method not allowed");
-			goto cleanup;
-		}
-		service = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "service");
-		if (!service || (strcmp(service, "git-upload-pack") && strcmp(service, "git-receive-pack"))) {
-			ret = sw_reply_line(c, MHD_HTTP_BAD_REQUEST, &r->status,
-					 "only git's smart HTTP is served (service=git-upload-pack or git-receive-pack)");
-			goto cleanup;
-		}
-		receive = !strcmp(service, "git-receive-pack");
-	} else if (!strcmp(rest, "/git-upload-pack") || !strcmp(rest, "/git-receive-pack")) {
-		if (strcmp(method, "POST")) {
-			ret = sw_reply_line(c, MHD_HTTP_METHOD_NOT_ALLOWED, &r->status, "method not allowed");
-			goto cleanup;
-		}
-		receive = !strcmp(rest, "/git-receive-pack");
-	} else {
-		ret = sw_reply_line(c, MHD_HTTP_NOT_FOUND, &r->status, "not found");
+	if ((receive = git_service(c, r, rest, method, &service, &ret)) < 0)
 		goto cleanup;
-	}
-	if ((rc = sw_request_authenticate(s->db, c, &user)) < 0) {
+	advertise = !strcmp(rest, "/info/refs");
+	if ((rc = sw_request_authenticate(s->db, c, &p)) < 0) {
 		if (rc == SW_EAUTH)
 			ret = sw_reply_unauthorized(c, 0, sw_error_last(), &r->status);
 		else
@@ -217,29 +244,26 @@ static enum MHD_Result git_begin(struct sw_server *s, struct MHD_Connection *c, 
 		ret = sw_reply_line(c, MHD_HTTP_FORBIDDEN, &r->status, "%s", why.ptr);
 		goto cleanup;
 	}
-	if (receive) {
-		int created = 0;
-		if (sw_app_ensure(s->cfg, s->db, r->app, &created) < 0) {
-			sw_log(SW_LOG_ERROR, r->app, 0, "%s", sw_error_last());
-			/* git's own words about a full disk run long: the pusher gets the gist */
-			if (strcasestr(sw_error_last(), "no space left on device"))
-				ret = sw_reply_line(c, MHD_HTTP_INSUFFICIENT_STORAGE, &r->status,
-						 "cannot create app %s: no space left on device in %s", r->app, s->cfg->home);
-			else
-				ret = sw_reply_line(c, MHD_HTTP_INTERNAL_SERVER_ERROR, &r->status, "cannot create app %s: %s",
-						 r->app, sw_error_last());
-			goto cleanup;
-		}
-		if (created) {
-			sw_log(SW_LOG_INFO, r->app, 0, "app created (first push, by %s)", user.ptr);
-			sw_event_emit(s->db, r->app, "app.created", 0, 0, user.ptr, "app %s created by the first push (%s)",
-				      r->app, user.ptr);
-		}
-	} else if (!sw_app_exists(s->cfg, r->app)) {
+	exists = sw_app_exists(s->cfg, r->app);
+	rc = sw_routes_git_check(s, &p, r->app, receive, exists, &why);
+	if (rc <= 0) {
+		ret = rc < 0 ? sw_reply_line(c, MHD_HTTP_INTERNAL_SERVER_ERROR, &r->status, "%s", sw_error_last())
+			     : sw_reply_line(c, MHD_HTTP_FORBIDDEN, &r->status, "forbidden: %s", why.ptr);
+		goto cleanup;
+	}
+	if (!receive && !exists) {
 		ret = sw_reply_line(c, MHD_HTTP_NOT_FOUND, &r->status, "no such app: %s", r->app);
 		goto cleanup;
 	}
-	git_env(s, c, r, method, url, service, user.ptr, &env);
+	if (receive && git_app(s, r, &p, advertise, exists, &root, c, &ret) < 0)
+		goto cleanup;
+	if (root.len) {   /* a new app's advertisement: an empty repository's */
+		sw_strvec_pushf(&env, "GIT_PROJECT_ROOT=%s", root.ptr);
+		git_env(s, c, r, method, "/new.git/info/refs", service, &p, &env);
+	} else {
+		sw_strvec_pushf(&env, "GIT_PROJECT_ROOT=%s", s->cfg->repos);
+		git_env(s, c, r, method, url, service, &p, &env);
+	}
 	if (sw_githttp_start(&r->git, &env) < 0) {
 		sw_log(SW_LOG_ERROR, r->app, 0, "%s", sw_error_last());
 		ret = sw_reply_line(c, MHD_HTTP_INTERNAL_SERVER_ERROR, &r->status, "%s", sw_error_last());
@@ -248,8 +272,8 @@ static enum MHD_Result git_begin(struct sw_server *s, struct MHD_Connection *c, 
 	r->kind = REQ_GIT;
 	ret = MHD_YES;
 cleanup:
-	sw_buf_release(&user);
 	sw_buf_release(&why);
+	sw_buf_release(&root);
 	sw_strvec_clear(&env);
 	return ret;
 }
