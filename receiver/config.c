@@ -89,6 +89,34 @@ static char *hook_next_to_us(void)
 	return sw_buf_detach(&b, NULL);
 }
 
+static char *path_or_null(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v ? xstrdup(v) : NULL;
+}
+
+/* What slipwayd needs on a network: limits per client, TLS, SSH, where webhooks may go. */
+static int network_settings(struct sw_config *c)
+{
+	const char *v = getenv("SLIPWAY_INSECURE_HTTP");
+
+	if (env_long("SLIPWAY_CLIENT_CONNECTIONS", 32, 1, 512, &c->client_connections) < 0 ||
+	    env_long("SLIPWAY_HEADER_TIMEOUT", 15, 1, 600, &c->header_timeout) < 0)
+		return SW_EINVAL;
+	if (v && *v && strcmp(v, "0") && strcmp(v, "1"))
+		return sw_error_code(SW_EINVAL, "SLIPWAY_INSECURE_HTTP: want 1 or 0, not \"%.20s\"", v);
+	c->insecure_http = v && !strcmp(v, "1");
+	c->tls_cert = path_or_null("SLIPWAY_TLS_CERT");
+	c->tls_key = path_or_null("SLIPWAY_TLS_KEY");
+	if (!c->tls_cert != !c->tls_key)
+		return sw_error_code(SW_EINVAL, "SLIPWAY_TLS_CERT and SLIPWAY_TLS_KEY go together: set both or neither");
+	c->ssh_socket = path_or_null("SLIPWAY_SSH_SOCKET");
+	if (c->ssh_socket && c->ssh_socket[0] != '/')
+		return sw_error_code(SW_EINVAL, "SLIPWAY_SSH_SOCKET: want an absolute path, not \"%.200s\"", c->ssh_socket);
+	c->webhook_allow_nets = path_or_null("SLIPWAY_WEBHOOK_ALLOW_NETS");
+	return 0;
+}
+
 int sw_config_load(struct sw_config *c)
 {
 	struct sw_buf b = SW_BUF_INIT;
@@ -157,7 +185,7 @@ int sw_config_load(struct sw_config *c)
 	c->hook = v && *v ? xstrdup(v) : hook_next_to_us();
 	if (c->hook[0] != '/')
 		return sw_error_code(SW_EINVAL, "SLIPWAY_HOOK: want an absolute path, not \"%.200s\"", c->hook);
-	return 0;
+	return network_settings(c);
 }
 
 void sw_config_release(struct sw_config *c)
@@ -171,6 +199,10 @@ void sw_config_release(struct sw_config *c)
 	free(c->max_push_size);
 	free(c->build_timeout_text);
 	free(c->hook);
+	free(c->ssh_socket);
+	free(c->tls_cert);
+	free(c->tls_key);
+	free(c->webhook_allow_nets);
 	memset(c, 0, sizeof(*c));
 }
 

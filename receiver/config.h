@@ -31,6 +31,19 @@
  *                              of days ("7"), or with a unit "30s", "10m", "12h", "7d";
  *                              "off" (the default) keeps them
  *   SLIPWAY_REVIEW_SWEEP_SECS  seconds between looks for idle review apps (default 300)
+ *   SLIPWAY_SSH_SOCKET      the unix socket git over SSH reaches slipwayd through
+ *                           (receiver/ssh_gate.h; scripts/sshd sets it); unset: no SSH
+ *   SLIPWAY_CLIENT_CONNECTIONS connections one client address may hold at once (default 32;
+ *                           the whole server takes 512)
+ *   SLIPWAY_HEADER_TIMEOUT  seconds a client has to send a request's headers, counted from
+ *                           its connection (or its previous request), however slowly the
+ *                           bytes come (default 15)
+ *   SLIPWAY_TLS_CERT, SLIPWAY_TLS_KEY  PEM files: slipwayd speaks HTTPS. Needed when
+ *                           SLIPWAY_LISTEN is not a loopback address, unless
+ *   SLIPWAY_INSECURE_HTTP=1 (plain HTTP on the network: tokens travel in the clear)
+ *   SLIPWAY_WEBHOOK_ALLOW_NETS webhooks may go to these loopback, link-local, private or
+ *                           unique-local networks after all: CIDRs, comma-separated
+ *                           ("127.0.0.0/8,10.1.0.0/16"); default none (receiver/netcheck.h)
  */
 struct sw_config {
 	char *home;          /* absolute */
@@ -51,9 +64,17 @@ struct sw_config {
 	long webhook_attempts;
 	long webhook_backoff_ms;
 	long webhook_timeout_secs;
+	char *ssh_socket;            /* NULL: no SSH */
+	long client_connections;
+	long header_timeout;         /* seconds */
+	char *tls_cert;              /* NULL: plain HTTP */
+	char *tls_key;
+	int insecure_http;
+	char *webhook_allow_nets;    /* NULL: none */
 };
 
-#define SW_CONFIG_INIT { NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0 }
+#define SW_CONFIG_INIT { NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, \
+			 NULL, 0, 0, NULL, NULL, 0, NULL }
 
 /* Fill c from the environment. 0, or SW_EINVAL with "SLIPWAY_PORT: not a port: x". */
 int sw_config_load(struct sw_config *c);

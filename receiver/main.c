@@ -26,6 +26,7 @@
 #include "releaser/releaser.h"
 #include "receiver/server.h"
 #include "receiver/review_apps.h"
+#include "receiver/ssh_gate.h"
 #include "receiver/webhook.h"
 #include "common/event.h"
 #include "common/buf.h"
@@ -201,6 +202,12 @@ static int serve(const struct sw_config *cfg, sqlite3 *db)
 		sw_jobs_shutdown(jobs, 0);
 		return die("listen");
 	}
+	/* git over SSH: sshd's programs reach us on a unix socket */
+	if (sw_ssh_gate_start(&srv) < 0) {
+		sw_server_quiesce(&srv);
+		sw_jobs_shutdown(jobs, 0);
+		return die("ssh");
+	}
 	/* review apps idle too long are destroyed by a sweep */
 	if (sw_review_apps_start(&srv) < 0)
 		sw_log_warn("review apps: %s (idle review apps are kept)", sw_error_last());
@@ -210,6 +217,7 @@ static int serve(const struct sw_config *cfg, sqlite3 *db)
 		sw_log_info("SIGHUP ignored");
 	sw_log_info("signal %d: stopping (running builds get %d s)", sig, SHUTDOWN_GRACE_SECS);
 	sw_server_quiesce(&srv);
+	sw_ssh_gate_stop();
 	sw_review_apps_stop();
 	sw_jobs_shutdown(jobs, SHUTDOWN_GRACE_SECS);
 	sw_releaser_stop();
