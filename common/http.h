@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <sys/socket.h>
 
 #include "common/buf.h"
 #include "common/strvec.h"
@@ -38,6 +39,12 @@ struct sw_http_request {
 	volatile int *cancel;           /* non-NULL: polled during the transfer (at least once a
 	                                   second, even when nothing moves); non-zero aborts it
 	                                   with SW_ECANCEL */
+	const char *resolve;            /* "host:port:address": connect there for host (curl's
+	                                   CURLOPT_RESOLVE), NULL: DNS */
+	int (*allow_addr)(void *ctx, const struct sockaddr *sa);   /* non-NULL: asked before each
+	                                   connection with its address; 0 refuses it (SW_EUNAVAIL).
+	                                   No proxy is used then */
+	void *allow_ctx;
 };
 
 struct sw_http_response {

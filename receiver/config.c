@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "receiver/config.h"
+#include "receiver/netcheck.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/xalloc.h"
@@ -114,6 +115,8 @@ static int network_settings(struct sw_config *c)
 	if (c->ssh_socket && c->ssh_socket[0] != '/')
 		return sw_error_code(SW_EINVAL, "SLIPWAY_SSH_SOCKET: want an absolute path, not \"%.200s\"", c->ssh_socket);
 	c->webhook_allow_nets = path_or_null("SLIPWAY_WEBHOOK_ALLOW_NETS");
+	if (c->webhook_allow_nets && sw_netcheck_allow_valid(c->webhook_allow_nets) < 0)
+		return SW_EINVAL;
 	return 0;
 }
 

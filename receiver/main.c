@@ -191,6 +191,7 @@ static int serve(const struct sw_config *cfg, sqlite3 *db)
 	wo.attempts = (int)cfg->webhook_attempts;
 	wo.backoff_ms = cfg->webhook_backoff_ms;
 	wo.timeout_ms = cfg->webhook_timeout_secs * 1000;
+	wo.allow_nets = cfg->webhook_allow_nets;
 	if (sw_webhooks_start(&hooks, db, &wo) < 0)
 		return die("webhooks");
 	if (sw_jobs_new(&jobs, cfg, db) < 0)

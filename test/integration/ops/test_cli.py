@@ -26,7 +26,7 @@ def read(path):
 class CliTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.stack = Stack('cli', env={'SLIPWAY_RELEASER': 'off'}).start()
+        cls.stack = Stack('cli', env={'SLIPWAY_RELEASER': 'off', 'SLIPWAY_WEBHOOK_ALLOW_NETS': '127.0.0.0/8'}).start()
         cls.cli = Cli(cls.stack)
         cls.repo = cls.stack.make_repo('hello', DOCKERFILE, {'index.html': 'hello\n'})
         add_remote(cls.stack, cls.repo, 'hello')
