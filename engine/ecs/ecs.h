@@ -48,6 +48,7 @@ int sw_ecs_op_create_cluster(struct sw_engine_call *call);
 int sw_ecs_op_describe_clusters(struct sw_engine_call *call);
 int sw_ecs_op_list_clusters(struct sw_engine_call *call);
 int sw_ecs_op_delete_cluster(struct sw_engine_call *call);
+int sw_ecs_op_put_cluster_capacity_providers(struct sw_engine_call *call);
 
 int sw_ecs_op_create_service(struct sw_engine_call *call);
 int sw_ecs_op_update_service(struct sw_engine_call *call);
