@@ -70,10 +70,62 @@ static void spec_from_definition(void **state)
 	json_decref(td);
 }
 
+/*
+ * awsvpc: the first container on the Docker network with no published port, the
+ * others in its network namespace with no network settings of their own.
+ */
+static void awsvpc_namespace(void **state)
+{
+	struct sw_engine e;
+	struct sw_engine_task t;
+	struct sw_engine_container cs[2];
+	json_t *td = json_loads(
+		"{\"family\":\"web\",\"revision\":1,\"networkMode\":\"awsvpc\",\"containerDefinitions\":["
+		"{\"name\":\"app\",\"image\":\"img:1\",\"portMappings\":[{\"containerPort\":8080,\"hostPort\":8080}]},"
+		"{\"name\":\"side\",\"image\":\"img:2\",\"portMappings\":[{\"containerPort\":9000,\"hostPort\":9000}],"
+		"\"dnsServers\":[\"10.0.0.2\"]}]}", 0, NULL);
+	json_t *cds = json_object_get(td, "containerDefinitions");
+	json_t *first, *second;
+
+	memset(&e, 0, sizeof(e));
+	memset(&t, 0, sizeof(t));
+	memset(cs, 0, sizeof(cs));
+	e.instance = "sw-test";
+	e.cfg.region = "us-east-1";
+	e.cfg.account = "000000000000";
+	e.cfg.bind_ip = "127.0.0.1";
+	t.id = "abc";
+	t.arn = "arn:aws:ecs:us-east-1:000000000000:task/default/abc";
+	t.cluster = "default";
+	t.family = "web";
+	t.network_mode = "awsvpc";
+	t.containers = cs;
+	t.nr_containers = 2;
+	cs[0].name = "app";
+	cs[0].docker_id = "f00d";
+	cs[1].name = "side";
+
+	first = sw_run_container_spec(&e, &t, td, json_array_get(cds, 0));
+	second = sw_run_container_spec(&e, &t, td, json_array_get(cds, 1));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(first, "HostConfig"), "NetworkMode")),
+			    "bridge");
+	assert_int_equal(json_object_size(json_object_get(json_object_get(first, "HostConfig"), "PortBindings")), 0);
+	assert_non_null(json_object_get(json_object_get(first, "ExposedPorts"), "8080/tcp"));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(second, "HostConfig"), "NetworkMode")),
+			    "container:f00d");
+	assert_null(json_object_get(second, "ExposedPorts"));
+	assert_null(json_object_get(json_object_get(second, "HostConfig"), "PortBindings"));
+	assert_null(json_object_get(json_object_get(second, "HostConfig"), "Dns"));
+	json_decref(first);
+	json_decref(second);
+	json_decref(td);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(spec_from_definition),
+		cmocka_unit_test(awsvpc_namespace),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
