@@ -74,19 +74,20 @@ static json_t *deployment_config_json(struct sw_engine_service *s)
 			 s->cb_rollback, "maximumPercent", s->max_pct, "minimumHealthyPercent", s->min_pct);
 }
 
-/* How a deployment's tasks launch, as ECS shows it: launch type or strategy, platform, network. */
-static void deployment_launch_json(json_t *o, const struct sw_engine_deployment *d)
+/*
+ * How a service's or a deployment's tasks launch, as ECS shows it: either the
+ * capacity provider strategy or the launch type, and Fargate's platform.
+ */
+static void launch_json(json_t *o, json_t *strategy, const char *launch_type, const char *platform_version)
 {
-	if (d->strategy)
-		json_object_set(o, "capacityProviderStrategy", d->strategy);
+	if (strategy)
+		json_object_set(o, "capacityProviderStrategy", strategy);
 	else
-		json_object_set_new(o, "launchType", json_string(d->launch_type ? d->launch_type : "EC2"));
-	if (d->platform_version) {
-		json_object_set_new(o, "platformVersion", json_string(d->platform_version));
+		json_object_set_new(o, "launchType", json_string(launch_type ? launch_type : "EC2"));
+	if (platform_version) {
+		json_object_set_new(o, "platformVersion", json_string(platform_version));
 		json_object_set_new(o, "platformFamily", json_string(SW_ECS_FARGATE_FAMILY));
 	}
-	if (d->network)
-		json_object_set(o, "networkConfiguration", d->network);
 }
 
 json_t *sw_ecs_service_json(struct sw_engine *e, struct sw_engine_service *s, int with_tags)
@@ -115,15 +116,7 @@ json_t *sw_ecs_service_json(struct sw_engine *e, struct sw_engine_service *s, in
 	counts(e, s, NULL, &running, &pending);
 	json_object_set_new(o, "runningCount", json_integer(running));
 	json_object_set_new(o, "pendingCount", json_integer(pending));
-	/* a service shows either its launch type or its capacity provider strategy */
-	if (s->strategy)
-		json_object_set(o, "capacityProviderStrategy", s->strategy);
-	else
-		json_object_set_new(o, "launchType", json_string(s->launch_type ? s->launch_type : "EC2"));
-	if (s->platform_version) {
-		json_object_set_new(o, "platformVersion", json_string(s->platform_version));
-		json_object_set_new(o, "platformFamily", json_string(SW_ECS_FARGATE_FAMILY));
-	}
+	launch_json(o, s->strategy, s->launch_type, s->platform_version);
 	if (s->taskdef)
 		json_object_set_new(o, "taskDefinition", json_string(s->taskdef));
 	json_object_set_new(o, "deploymentConfiguration", deployment_config_json(s));
@@ -139,7 +132,10 @@ json_t *sw_ecs_service_json(struct sw_engine *e, struct sw_engine_service *s, in
 						      "updatedAt", sw_engine_api_json_time(d->updated_at),
 						      "rolloutState", sw_engine_rollout_name(d->rollout),
 						      "rolloutStateReason", d->rollout_reason ? d->rollout_reason : ""));
-		deployment_launch_json(json_array_get(deps, json_array_size(deps) - 1), d);
+		v = json_array_get(deps, json_array_size(deps) - 1);
+		launch_json(v, d->strategy, d->launch_type, d->platform_version);
+		if (d->network)
+			json_object_set(v, "networkConfiguration", d->network);
 	}
 	json_object_set_new(o, "deployments", deps);
 	json_object_set_new(o, "events", sw_ecs_service_event_json(e, s->id));

@@ -222,7 +222,9 @@ json_t *sw_ecs_task_json(struct sw_engine *e, struct sw_engine_task *t, int with
 	sw_buf_addf(&b, "%sa", e->cfg.region);
 	set_str(o, "availabilityZone", b.ptr);
 	sw_buf_reset(&b);
-	set_str(o, "connectivity", "CONNECTED");
+	/* an EC2 task is on a connected instance from the start; a Fargate task once it runs */
+	if (!t->platform_version || t->connectivity_at > 0)
+		set_str(o, "connectivity", "CONNECTED");
 	set_time(o, "connectivityAt", t->connectivity_at);
 	set_time(o, "createdAt", t->created_at);
 	set_time(o, "pullStartedAt", t->pull_started_at);

@@ -287,11 +287,67 @@ static void fargate_capacity(void **state)
 	sw_buf_release(&msg);
 }
 
+/* UpdateService: a new strategy, platform version or network is a new deployment; EC2 services take none of them. */
+static void update_launch(void **state)
+{
+	struct sw_buf msg = SW_BUF_INIT;
+	struct sw_engine_service *s;
+	json_t *out;
+	double now = sw_engine_now();
+
+	fixture_up(&e, now, 0);
+	setup_cluster(&msg);
+	out = answer(sw_ecs_op_create_service, "{\"cluster\":\"fg\",\"serviceName\":\"web\",\"taskDefinition\":\"web\","
+		     "\"desiredCount\":1,\"launchType\":\"FARGATE\"," NET "}", &msg);
+	json_decref(out);
+	s = e.st.services[0];
+	assert_null(s->strategy);
+	out = answer(sw_ecs_op_update_service, "{\"cluster\":\"fg\",\"service\":\"web\",\"capacityProviderStrategy\":"
+		     "[{\"capacityProvider\":\"FARGATE_SPOT\",\"weight\":1}]}", &msg);
+	assert_non_null(out);
+	assert_null(json_object_get(json_object_get(out, "service"), "launchType"));
+	json_decref(out);
+	assert_int_equal(s->nr_deps, 2);
+	assert_non_null(s->deps[0]->strategy);
+	sw_run_scheduler_pass(&e, now);
+	assert_string_equal(e.st.tasks[e.st.nr_tasks - 1]->capacity_provider, "FARGATE_SPOT");
+
+	out = answer(sw_ecs_op_update_service, "{\"cluster\":\"fg\",\"service\":\"web\",\"platformVersion\":\"1.3.0\"}",
+		     &msg);
+	json_decref(out);
+	assert_string_equal(s->deps[0]->platform_version, "1.3.0");
+	assert_string_equal(refusal(sw_ecs_op_update_service, "{\"cluster\":\"fg\",\"service\":\"web\","
+				    "\"platformVersion\":\"2.0.0\"}", &msg), "The specified platform version does not exist.");
+	out = answer(sw_ecs_op_update_service, "{\"cluster\":\"fg\",\"service\":\"web\",\"networkConfiguration\":"
+		     "{\"awsvpcConfiguration\":{\"subnets\":[\"subnet-0cc\"]}}}", &msg);
+	json_decref(out);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(json_object_get(s->deps[0]->network,
+		"awsvpcConfiguration"), "subnets"), 0)), "subnet-0cc");
+
+	/* a bridge service on the EC2 launch type */
+	out = answer(sw_ecs_op_register_task_definition, "{\"family\":\"old\",\"containerDefinitions\":[{\"name\":"
+		     "\"web\",\"image\":\"i\",\"memory\":16}]}", &msg);
+	json_decref(out);
+	out = answer(sw_ecs_op_create_service, "{\"serviceName\":\"old\",\"taskDefinition\":\"old\"}", &msg);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(out, "service"), "launchType")), "EC2");
+	json_decref(out);
+	assert_string_equal(refusal(sw_ecs_op_update_service, "{\"service\":\"old\"," NET "}", &msg),
+			    "Network Configuration is not valid for the given networkMode of this task definition.");
+	assert_string_equal(refusal(sw_ecs_op_update_service, "{\"service\":\"old\",\"platformVersion\":\"LATEST\"}",
+				    &msg), "The platform version must be null when specifying an EC2 launch type.");
+	out = answer(sw_ecs_op_update_service, "{\"service\":\"old\",\"desiredCount\":2}", &msg);
+	assert_non_null(out);
+	json_decref(out);
+	fixture_down(&e);
+	sw_buf_release(&msg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(fargate_service),
 		cmocka_unit_test(fargate_capacity),
+		cmocka_unit_test(update_launch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,22 @@
 #include "common/xalloc.h"
 #include "common/banned.h"
 
+/* An engine and a task "abc" of family web in network mode mode (the test's structs). */
+static void setup(struct sw_engine *e, struct sw_engine_task *t, const char *mode)
+{
+	memset(e, 0, sizeof(*e));
+	memset(t, 0, sizeof(*t));
+	e->instance = "sw-test";
+	e->cfg.region = "us-east-1";
+	e->cfg.account = "000000000000";
+	e->cfg.bind_ip = "127.0.0.1";
+	t->id = "abc";
+	t->arn = "arn:aws:ecs:us-east-1:000000000000:task/default/abc";
+	t->cluster = "default";
+	t->family = "web";
+	t->network_mode = (char *)mode;
+}
+
 /* The container-create body a task definition becomes (Docker Engine API 1.41). */
 static void spec_from_definition(void **state)
 {
@@ -26,17 +42,7 @@ static void spec_from_definition(void **state)
 	json_t *spec, *host;
 	struct sw_buf name = SW_BUF_INIT;
 
-	memset(&e, 0, sizeof(e));
-	memset(&t, 0, sizeof(t));
-	e.instance = "sw-test";
-	e.cfg.region = "us-east-1";
-	e.cfg.account = "000000000000";
-	e.cfg.bind_ip = "127.0.0.1";
-	t.id = "abc";
-	t.arn = "arn:aws:ecs:us-east-1:000000000000:task/default/abc";
-	t.cluster = "default";
-	t.family = "web";
-	t.network_mode = "bridge";
+	setup(&e, &t, "bridge");
 	t.stop_timeout = 30;
 	t.overrides = json_loads("{\"containerOverrides\":[{\"name\":\"app\",\"command\":[\"echo\",\"hi\"],"
 				 "\"environment\":[{\"name\":\"B\",\"value\":\"3\"}]}]}", 0, NULL);
@@ -87,18 +93,8 @@ static void awsvpc_namespace(void **state)
 	json_t *cds = json_object_get(td, "containerDefinitions");
 	json_t *first, *second;
 
-	memset(&e, 0, sizeof(e));
-	memset(&t, 0, sizeof(t));
+	setup(&e, &t, "awsvpc");
 	memset(cs, 0, sizeof(cs));
-	e.instance = "sw-test";
-	e.cfg.region = "us-east-1";
-	e.cfg.account = "000000000000";
-	e.cfg.bind_ip = "127.0.0.1";
-	t.id = "abc";
-	t.arn = "arn:aws:ecs:us-east-1:000000000000:task/default/abc";
-	t.cluster = "default";
-	t.family = "web";
-	t.network_mode = "awsvpc";
 	t.containers = cs;
 	t.nr_containers = 2;
 	cs[0].name = "app";
