@@ -247,7 +247,7 @@ class CliTest(unittest.TestCase):
         r = self.cli('tokens:revoke', 'ci-bot')
         self.assertEqual(r.code, 0, r)
         r = self.cli('apps', env={'SLIPWAY_TOKEN': token})
-        self.one_line_error(r, 1, '401: bad token')
+        self.one_line_error(r, 1, '401: token revoked')
         r = self.cli('tokens:revoke', 'ci-bot')
         self.one_line_error(r, 1, 'no token called ci-bot')
 
