@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/proc.h"
 #include "common/store.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 static pthread_mutex_t create_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -197,7 +198,7 @@ int sw_app_record(sqlite3 *db, const char *app)
 	if (sw_store_prepare(db, &st, "INSERT OR IGNORE INTO apps(name, created_at) VALUES (?, ?)") < 0)
 		return SW_ERROR;
 	sqlite3_bind_text(st, 1, app, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_double(st, 2, sw_db_now());
+	sqlite3_bind_double(st, 2, sw_time_now());
 	if (sqlite3_step(st) != SQLITE_DONE)
 		ret = sw_store_error(db, "record app");
 	sqlite3_finalize(st);

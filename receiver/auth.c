@@ -10,6 +10,7 @@
 #include "receiver/db.h"
 #include "common/error.h"
 #include "common/store.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 static const char hexdigits[] = "0123456789abcdef";
@@ -120,7 +121,7 @@ int sw_auth_token_add(sqlite3 *db, const char *name, const char *token)
 		return SW_ERROR;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, hash, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_double(st, 3, sw_db_now());
+	sqlite3_bind_double(st, 3, sw_time_now());
 	if (sqlite3_step(st) != SQLITE_DONE)
 		sw_store_error(db, "store token");
 	else

@@ -89,12 +89,6 @@ void sw_job_name(const struct job *job, struct sw_buf *out);
 
 /* ---- job_log.c ---- */
 
-/* Seconds on the monotonic clock, which the queue's deadlines and condition variables use. */
-double sw_job_clock(void);
-
-/* *ts = now + ms on that clock, for pthread_cond_timedwait(). */
-void sw_job_deadline(struct timespec *ts, int ms);
-
 /* $SLIPWAY_HOME/builds/<id>.log into out (reset first). */
 void sw_job_log_path(struct sw_buf *out, const struct sw_config *c, long id);
 

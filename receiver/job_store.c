@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/store.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 long sw_job_store_insert(sqlite3 *db, const struct sw_job_request *req, const char *kind, double now)
@@ -76,7 +77,7 @@ int sw_job_store_finish(sqlite3 *db, long id, const char *reason, const struct s
 	if (res && res->size >= 0)
 		sqlite3_bind_int64(st, 5, res->size);
 	sqlite3_bind_int(st, 6, res ? res->reused : 0);
-	sqlite3_bind_double(st, 7, sw_db_now());
+	sqlite3_bind_double(st, 7, sw_time_now());
 	if (release > 0)
 		sqlite3_bind_int(st, 8, release);
 	sqlite3_bind_int64(st, 9, id);
@@ -112,7 +113,7 @@ void sw_job_store_retry_locked(sqlite3 *db, struct sw_strvec *ids)
 	for (i = 0; i < ids->nr; i++) {
 		sqlite3_reset(st);
 		sqlite3_bind_text(st, 1, "its end could not be recorded (disk full?)", -1, SQLITE_STATIC);
-		sqlite3_bind_double(st, 2, sw_db_now());
+		sqlite3_bind_double(st, 2, sw_time_now());
 		sqlite3_bind_int64(st, 3, strtol(ids->v[i], NULL, 10));
 		if (sqlite3_step(st) != SQLITE_DONE)
 			break;

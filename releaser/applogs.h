@@ -49,9 +49,6 @@ typedef void (*sw_applogs_line_fn)(void *ctx, double time, json_t *o);
 int sw_applogs_read(const struct sw_runenv *e, struct sw_applogs *l, long long from_ms, size_t max,
 		    sw_applogs_line_fn line, void *ctx);
 
-/* ms since the epoch as the lines' "ts" ("2026-11-26T10:00:01.250Z"), appended to out. */
-void sw_applogs_time(long long ms, struct sw_buf *out);
-
 /*
  * "vN/PROCESS/TASKID" (awslogs' stream name) → version, process and task id (into the
  * buffers, reset first). 0, or -1 when the name is not of that shape. Pure.

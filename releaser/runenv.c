@@ -7,15 +7,12 @@
 #include "common/aws/retry.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 long long sw_runenv_now(const struct sw_runenv *e)
 {
-	struct timespec ts;
-	if (e->now_ms)
-		return e->now_ms(e->clock_ctx);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return e->now_ms ? e->now_ms(e->clock_ctx) : sw_time_now_ms();
 }
 
 double sw_runenv_seconds(const struct sw_runenv *e)

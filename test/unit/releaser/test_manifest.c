@@ -11,6 +11,7 @@
 
 #include "releaser/manifest.h"
 #include "common/error.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 static int procfile(struct sw_manifest *m, const char *text, const char *dockerfile)
@@ -151,13 +152,13 @@ static void durations(void **state)
 	size_t i;
 	for (i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
 		long long ms = -1;
-		assert_int_equal(sw_manifest_parse_duration(ok[i].in, &ms), 0);
+		assert_int_equal(sw_time_parse_duration(ok[i].in, 0, &ms), 0);
 		if (ms != ok[i].ms)
 			fail_msg("%s: got %lld want %lld", ok[i].in, ms, ok[i].ms);
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		long long ms = -1;
-		if (sw_manifest_parse_duration(bad[i], &ms) != SW_EINVAL)
+		if (sw_time_parse_duration(bad[i], 0, &ms) != SW_EINVAL)
 			fail_msg("'%s' accepted", bad[i]);
 	}
 }
