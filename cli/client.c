@@ -351,7 +351,7 @@ int sw_cli_api_stream(const struct sw_cli_client *c, const char *method, const c
 	rc = exchange(c, method, path, body, on_stream, &s, &res);
 	if (!s.status)
 		s.status = res.status;
-	if (rc == SW_ECANCEL && c->cancel && *c->cancel)
+	if (rc == SW_ECANCEL && sw_cancel_raised(c->cancel))
 		ret = sw_error_code(SW_ECANCEL, "interrupted");
 	else if (rc < 0 && !s.status)
 		ret = reach_error(c, rc);

@@ -7,13 +7,13 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#include "builder/build.h"
-#include "common/buf.h"
-#include "common/strvec.h"
 #include "receiver/config.h"
 #include "receiver/job.h"
-#include "releaser/cancel.h"
+#include "builder/build.h"
 #include "releaser/push.h"
+#include "common/buf.h"
+#include "common/cancel.h"
+#include "common/strvec.h"
 
 /*
  * The inside of the job queue (job.h), shared by its files and by no one else:

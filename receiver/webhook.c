@@ -8,9 +8,9 @@
 
 #include "receiver/webhook.h"
 #include "receiver/reply.h"
-#include "releaser/cancel.h"
 #include "receiver/auth.h"
 #include "receiver/db.h"
+#include "common/cancel.h"
 #include "common/error.h"
 #include "common/event.h"
 #include "common/http.h"
@@ -516,7 +516,7 @@ static void attempt(struct sw_webhooks *w, const struct head *h)
 	req.max_body = MAX_RESPONSE;
 	req.connect_timeout_ms = w->o.timeout_ms < 5000 ? w->o.timeout_ms : 5000;
 	req.timeout_ms = w->o.timeout_ms;
-	req.cancel = sw_cancel_flag(&w->stop);   /* common/http.h polls an int */
+	req.cancel = &w->stop;
 	rc = sw_http_do(&req, &res);
 	if (rc == SW_ECANCEL && sw_cancel_raised(&w->stop))
 		goto cleanup;   /* stopping: this attempt does not count */
