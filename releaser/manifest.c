@@ -9,7 +9,6 @@
 #include "common/json.h"
 #include "common/time.h"
 #include "common/xalloc.h"
-#include "releaser/jsonlist.h"
 #include "common/banned.h"
 
 void sw_manifest_init(struct sw_manifest *m)
@@ -416,9 +415,9 @@ json_t *sw_manifest_to_json(const struct sw_manifest *m)
 		const struct sw_process *p = &m->procs[i];
 		json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:b, s:i, s:i, s:i}",
 				      "name", p->name,
-				      "command", sw_jsonlist_from_strvec(&p->command),
-				      "entrypoint", sw_jsonlist_from_strvec(&p->entrypoint),
-				      "env", sw_jsonlist_from_strvec(&p->env),
+				      "command", sw_json_from_strvec(&p->command),
+				      "entrypoint", sw_json_from_strvec(&p->entrypoint),
+				      "env", sw_json_from_strvec(&p->env),
 				      "web", p->web, "port", p->port, "count", p->count,
 				      "memory", p->memory_mb);
 		if (p->workdir)
@@ -427,7 +426,7 @@ json_t *sw_manifest_to_json(const struct sw_manifest *m)
 			json_object_set_new(o, "user", json_string(p->user));
 		if (p->health.command.nr)
 			json_object_set_new(o, "health", json_pack("{s:o, s:i, s:i, s:i, s:i}",
-				"command", sw_jsonlist_from_strvec(&p->health.command),
+				"command", sw_json_from_strvec(&p->health.command),
 				"interval", p->health.interval, "timeout", p->health.timeout,
 				"retries", p->health.retries, "start_period", p->health.start_period));
 		json_array_append_new(procs, o);
@@ -457,9 +456,9 @@ int sw_manifest_from_json(struct sw_manifest *m, const json_t *j)
 		if (!name)
 			goto bad;
 		p = sw_manifest_add(m, name);
-		if (sw_jsonlist_to_strvec(&p->command, json_object_get(o, "command")) < 0 ||
-		    sw_jsonlist_to_strvec(&p->entrypoint, json_object_get(o, "entrypoint")) < 0 ||
-		    sw_jsonlist_to_strvec(&p->env, json_object_get(o, "env")) < 0)
+		if (sw_json_to_strvec(&p->command, json_object_get(o, "command")) < 0 ||
+		    sw_json_to_strvec(&p->entrypoint, json_object_get(o, "entrypoint")) < 0 ||
+		    sw_json_to_strvec(&p->env, json_object_get(o, "env")) < 0)
 			goto bad;
 		p->web = sw_json_bool(o, "web", 0);
 		p->port = (int)sw_json_int(o, "port", 0);
@@ -470,7 +469,7 @@ int sw_manifest_from_json(struct sw_manifest *m, const json_t *j)
 		if ((s = sw_json_str(o, "user")))
 			p->user = xstrdup(s);
 		if (h) {
-			if (sw_jsonlist_to_strvec(&p->health.command, json_object_get(h, "command")) < 0)
+			if (sw_json_to_strvec(&p->health.command, json_object_get(h, "command")) < 0)
 				goto bad;
 			p->health.interval = (int)sw_json_int(h, "interval", 0);
 			p->health.timeout = (int)sw_json_int(h, "timeout", 0);

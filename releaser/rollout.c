@@ -6,7 +6,6 @@
 #include "common/json.h"
 #include "common/time.h"
 #include "common/xalloc.h"
-#include "releaser/jsonlist.h"
 #include "common/banned.h"
 
 /* ECS timestamps may run a little ahead of or behind ours. */
@@ -652,7 +651,7 @@ json_t *sw_rollout_to_json(const struct sw_rollout *r)
 				      "desired", p->desired, "memory", p->memory_mb,
 				      "container_health", p->container_health,
 				      "load_balanced", p->load_balanced, "seen_ours", p->seen_ours,
-				      "crashes", p->crashes, "stopped", sw_jsonlist_from_strvec(&p->stopped));
+				      "crashes", p->crashes, "stopped", sw_json_from_strvec(&p->stopped));
 		opt_str(o, "deployment", p->deployment);
 		opt_str(o, "last_crash", p->last_crash);
 		json_array_append_new(procs, o);
@@ -660,7 +659,7 @@ json_t *sw_rollout_to_json(const struct sw_rollout *r)
 	return json_pack("{s:I, s:I, s:I, s:i, s:o, s:o}",
 			 "started_at", (json_int_t)r->started_at, "deadline_ms", (json_int_t)r->deadline_ms,
 			 "stall_ms", (json_int_t)r->stall_ms, "crash_limit", r->crash_limit,
-			 "events_seen", sw_jsonlist_from_strvec(&r->events_seen), "processes", procs);
+			 "events_seen", sw_json_from_strvec(&r->events_seen), "processes", procs);
 }
 
 int sw_rollout_from_json(struct sw_rollout *r, const json_t *j)
@@ -675,7 +674,7 @@ int sw_rollout_from_json(struct sw_rollout *r, const json_t *j)
 		r->stall_ms = sw_json_int(j, "stall_ms", 0);
 	if (json_is_integer(json_object_get(j, "crash_limit")))
 		r->crash_limit = (int)sw_json_int(j, "crash_limit", 0);
-	sw_jsonlist_to_strvec(&r->events_seen, json_object_get(j, "events_seen"));
+	sw_json_to_strvec(&r->events_seen, json_object_get(j, "events_seen"));
 	json_array_foreach(procs, i, o) {
 		struct sw_rollout_proc *p;
 		if (!sw_json_str(o, "process") || !sw_json_str(o, "service") || !sw_json_str(o, "taskdef")) {
@@ -690,7 +689,7 @@ int sw_rollout_from_json(struct sw_rollout *r, const json_t *j)
 		p->crashes = (int)sw_json_int(o, "crashes", 0);
 		set_str(&p->deployment, sw_json_str(o, "deployment"));
 		set_str(&p->last_crash, sw_json_str(o, "last_crash"));
-		sw_jsonlist_to_strvec(&p->stopped, json_object_get(o, "stopped"));
+		sw_json_to_strvec(&p->stopped, json_object_get(o, "stopped"));
 	}
 	return 0;
 }
