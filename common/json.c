@@ -1,4 +1,5 @@
 #include <stddef.h>
+#include <string.h>
 
 #include "common/json.h"
 #include "common/banned.h"
@@ -30,6 +31,19 @@ int sw_json_bool(const json_t *o, const char *key, int dflt)
 {
 	const json_t *v = json_object_get(o, key);
 	return json_is_boolean(v) ? json_is_true(v) : dflt;
+}
+
+json_t *sw_json_find(const json_t *a, const char *key, const char *value)
+{
+	size_t i;
+	json_t *o;
+
+	json_array_foreach(a, i, o) {
+		const char *s = sw_json_str(o, key);
+		if (s && !strcmp(s, value))
+			return o;
+	}
+	return NULL;
 }
 
 json_t *sw_json_from_strvec(const struct sw_strvec *v)

@@ -30,6 +30,13 @@ double sw_json_num(const json_t *o, const char *key, double dflt);
 int sw_json_bool(const json_t *o, const char *key, int dflt);
 
 /*
+ * The first element of array a that is an object whose member key is the string value
+ * (borrowed from a), or NULL: an ELBv2 rule's "forward" action, a service's tag.
+ * a may be NULL or not an array (none).
+ */
+json_t *sw_json_find(const json_t *a, const char *key, const char *value);
+
+/*
  * Lists of strings both ways: a struct sw_strvec and a JSON array of strings (a
  * manifest's commands, a container's command, a rollout's events seen, a push's options).
  */

@@ -16,6 +16,7 @@
 #include "common/event.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/number.h"
 #include "common/strvec.h"
 #include "common/time.h"
 #include "common/xalloc.h"
@@ -203,18 +204,10 @@ static void logs_free(void *ctx)
 static int number_arg(struct MHD_Connection *c, const char *name, long long min, long long max, long long *out)
 {
 	const char *v = sw_request_arg(c, name);
-	char *end = NULL;
-	long long n;
 
 	if (!v)
 		return 0;
-	if (!*v || strlen(v) > 12)
-		return -1;
-	n = strtoll(v[0] == 'v' && !strcmp(name, "release") ? v + 1 : v, &end, 10);
-	if (*end || n < min || n > max)
-		return -1;
-	*out = n;
-	return 0;
+	return sw_number_parse(v[0] == 'v' && !strcmp(name, "release") ? v + 1 : v, min, max, out);
 }
 
 enum MHD_Result sw_api_logs_get(struct sw_server *s, struct MHD_Connection *c, const char *app, unsigned *status)

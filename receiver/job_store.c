@@ -61,7 +61,7 @@ void sw_job_store_started(sqlite3 *db, const struct job *job)
 int sw_job_store_finish(sqlite3 *db, long id, const char *reason, const struct sw_build_result *res, int release)
 {
 	sqlite3_stmt *st = NULL;
-	int ret = 0;
+	int ret;
 
 	if (sw_store_prepare(db, &st,
 			     "UPDATE builds SET status = ?, reason = ?, image = ?, digest = ?, size = ?,"
@@ -81,10 +81,7 @@ int sw_job_store_finish(sqlite3 *db, long id, const char *reason, const struct s
 	if (release > 0)
 		sqlite3_bind_int(st, 8, release);
 	sqlite3_bind_int64(st, 9, id);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		ret = sw_store_error(db, "record build");
-	sqlite3_finalize(st);
-	if (ret < 0)
+	if ((ret = sw_store_step_done(db, st, "record build")) < 0)
 		sw_log_error("build %ld: %s", id, sw_error_last());
 	return ret;
 }

@@ -245,15 +245,11 @@ int sw_webhook_remove(sqlite3 *db, const char *app, long long id)
 int sw_webhook_remove_all(sqlite3 *db, const char *app)
 {
 	sqlite3_stmt *st = NULL;
-	int ret = 0;
 
 	if (sw_store_prepare(db, &st, "DELETE FROM webhooks WHERE app = ?") < 0)
 		return SW_ERROR;
 	sqlite3_bind_text(st, 1, app, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		ret = sw_store_error(db, "remove webhooks");
-	sqlite3_finalize(st);
-	return ret;
+	return sw_store_step_done(db, st, "remove webhooks");
 }
 
 int sw_webhook_deliveries(sqlite3 *db, const char *app, long long webhook, int limit, json_t **out)

@@ -86,9 +86,7 @@ int sw_applogs_read(const struct sw_runenv *e, struct sw_applogs *l, long long f
 		req = json_pack("{s:s,s:I,s:i}", "logGroupName", l->group, "startTime", (json_int_t)from, "limit", 1000);
 		if (prefix.len)
 			json_object_set_new(req, "logStreamNamePrefix", json_string(prefix.ptr));
-		if (next.len)
-			json_object_set_new(req, "nextToken", json_string(next.ptr));
-		ret = sw_runenv_call(e, "logs", "FilterLogEvents", req, &resp, NULL, NULL);
+		ret = sw_runenv_call_page(e, "logs", "FilterLogEvents", req, &next, &resp);
 		json_decref(req);
 		if (ret < 0)
 			break;
@@ -137,9 +135,6 @@ int sw_applogs_read(const struct sw_runenv *e, struct sw_applogs *l, long long f
 				sw_strvec_push(&l->at_last, id);
 			got++;
 		}
-		sw_buf_reset(&next);
-		if (sw_json_str(resp, "nextToken"))
-			sw_buf_adds(&next, sw_json_str(resp, "nextToken"));
 		json_decref(resp);
 		resp = NULL;
 		if (!next.len || got >= max)

@@ -18,12 +18,7 @@ void sw_names_log_group(const struct sw_runenv *e, const char *app, struct sw_bu
 
 const char *sw_names_owner(const json_t *svc)
 {
-	const json_t *t;
-	size_t i;
-	json_array_foreach(json_object_get(svc, "tags"), i, t)
-		if (sw_json_str(t, "key") && !strcmp(sw_json_str(t, "key"), "slipway:app"))
-			return sw_json_str(t, "value");
-	return NULL;
+	return sw_json_str(sw_json_find(json_object_get(svc, "tags"), "key", "slipway:app"), "value");
 }
 
 int sw_names_owned(const json_t *svc, const char *app, const char *process)

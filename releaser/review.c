@@ -295,13 +295,6 @@ int sw_review_check_active(sqlite3 *db, const char *app)
 	return ret;
 }
 
-static int step_done(sqlite3 *db, sqlite3_stmt *st, const char *what)
-{
-	int ret = sqlite3_step(st) == SQLITE_DONE ? 0 : sw_store_error(db, what);
-	sqlite3_finalize(st);
-	return ret;
-}
-
 int sw_review_save(sqlite3 *db, const struct sw_review *r)
 {
 	sqlite3_stmt *st = NULL;
@@ -327,7 +320,7 @@ int sw_review_save(sqlite3 *db, const struct sw_review *r)
 	sqlite3_bind_text(st, 10, seed ? seed : "{}", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 11, r->seed_version);
 	free(seed);
-	return step_done(db, st, "record review app");
+	return sw_store_step_done(db, st, "record review app");
 }
 
 int sw_review_set_destroyed(sqlite3 *db, const char *app, const char *reason, double now)
@@ -340,7 +333,7 @@ int sw_review_set_destroyed(sqlite3 *db, const char *app, const char *reason, do
 	sqlite3_bind_double(st, 1, now);
 	sqlite3_bind_text(st, 2, reason, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, app, -1, SQLITE_TRANSIENT);
-	return step_done(db, st, "record review app destroyed");
+	return sw_store_step_done(db, st, "record review app destroyed");
 }
 
 int sw_review_touch(sqlite3 *db, const char *app, double now)
@@ -351,7 +344,7 @@ int sw_review_touch(sqlite3 *db, const char *app, double now)
 		return ret;
 	sqlite3_bind_double(st, 1, now);
 	sqlite3_bind_text(st, 2, app, -1, SQLITE_TRANSIENT);
-	return step_done(db, st, "record review app push");
+	return sw_store_step_done(db, st, "record review app push");
 }
 
 int sw_review_count_active(sqlite3 *db, const char *parent)
@@ -504,7 +497,7 @@ int sw_review_settings_save(sqlite3 *db, const char *parent, int limit, long lon
 		sqlite3_bind_int(st, 2, limit);
 	if (idle_secs >= 0)
 		sqlite3_bind_int64(st, 3, idle_secs);
-	return step_done(db, st, "record review settings");
+	return sw_store_step_done(db, st, "record review settings");
 }
 
 int sw_review_idle(sqlite3 *db, const struct sw_review_defaults *dflt, double now, struct sw_strvec *apps)

@@ -158,12 +158,7 @@ static int rule_has_host(const json_t *r, const char *host)
 
 static const char *rule_target(const json_t *r)
 {
-	const json_t *a;
-	size_t i;
-	json_array_foreach(json_object_get(r, "Actions"), i, a)
-		if (sw_json_str(a, "Type") && !strcmp(sw_json_str(a, "Type"), "forward"))
-			return sw_json_str(a, "TargetGroupArn");
-	return NULL;
+	return sw_json_str(sw_json_find(json_object_get(r, "Actions"), "Type", "forward"), "TargetGroupArn");
 }
 
 static int ensure_rule(const struct sw_runenv *e, const char *listener, struct sw_route *out)

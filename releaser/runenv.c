@@ -6,6 +6,7 @@
 #include "releaser/runenv.h"
 #include "common/aws/retry.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/time.h"
 #include "common/banned.h"
@@ -108,5 +109,19 @@ int sw_runenv_call(const struct sw_runenv *e, const char *service, const char *o
 		sw_log(SW_LOG_DEBUG, e->app, e->job, "%s", sw_error_last());
 	}
 	sw_aws_result_release(&res);
+	return ret;
+}
+
+int sw_runenv_call_page(const struct sw_runenv *e, const char *service, const char *op, json_t *req,
+			struct sw_buf *token, json_t **resp)
+{
+	int ret;
+
+	if (token->len)
+		json_object_set_new(req, "nextToken", json_string(token->ptr));
+	ret = sw_runenv_call(e, service, op, req, resp, NULL, NULL);
+	sw_buf_reset(token);
+	if (ret == 0 && sw_json_str(*resp, "nextToken"))
+		sw_buf_adds(token, sw_json_str(*resp, "nextToken"));
 	return ret;
 }

@@ -72,4 +72,13 @@ int sw_runenv_report(const struct sw_runenv *e, const char *fmt, ...) __attribut
 int sw_runenv_call(const struct sw_runenv *e, const char *service, const char *op, const json_t *params,
 		   json_t **resp, struct sw_buf *code, int *throttled);
 
+/*
+ * One page of a call that pages with "nextToken" (ECS's List*, CloudWatch Logs'
+ * FilterLogEvents): req (the caller's; it gets "nextToken" when token is not empty) as
+ * sw_runenv_call() sends it, then token = the answer's "nextToken", empty after the last
+ * page or a failure.
+ */
+int sw_runenv_call_page(const struct sw_runenv *e, const char *service, const char *op, json_t *req,
+			struct sw_buf *token, json_t **resp);
+
 #endif

@@ -225,9 +225,7 @@ static int list_family(const struct sw_runenv *e, const char *family, const char
 	for (pages = 0; pages < 5; pages++) {
 		req = json_pack("{s:s,s:s,s:s,s:i}", "cluster", e->settings->cluster, "family", family, "desiredStatus",
 				desired, "maxResults", 100);
-		if (next.len)
-			json_object_set_new(req, "nextToken", json_string(next.ptr));
-		ret = sw_runenv_call(e, "ecs", "ListTasks", req, &resp, NULL, NULL);
+		ret = sw_runenv_call_page(e, "ecs", "ListTasks", req, &next, &resp);
 		json_decref(req);
 		if (ret < 0)
 			break;
@@ -239,9 +237,6 @@ static int list_family(const struct sw_runenv *e, const char *family, const char
 			if (!dup && json_is_string(a))
 				sw_strvec_push(arns, json_string_value(a));
 		}
-		sw_buf_reset(&next);
-		if (sw_json_str(resp, "nextToken"))
-			sw_buf_adds(&next, sw_json_str(resp, "nextToken"));
 		json_decref(resp);
 		resp = NULL;
 		if (!next.len)

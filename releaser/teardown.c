@@ -245,15 +245,13 @@ static int taskdefs(const struct sw_runenv *e, const char *app, const struct sw_
 
 static int forwards_to(const json_t *rule, const char *tg)
 {
-	size_t i, k;
-	json_t *a, *g;
-	json_array_foreach(json_object_get(rule, "Actions"), i, a) {
-		if (sw_json_str(a, "TargetGroupArn") && !strcmp(sw_json_str(a, "TargetGroupArn"), tg))
+	const json_t *actions = json_object_get(rule, "Actions"), *a;
+	size_t i;
+	if (sw_json_find(actions, "TargetGroupArn", tg))
+		return 1;
+	json_array_foreach(actions, i, a)
+		if (sw_json_find(json_object_get(json_object_get(a, "ForwardConfig"), "TargetGroups"), "TargetGroupArn", tg))
 			return 1;
-		json_array_foreach(json_object_get(json_object_get(a, "ForwardConfig"), "TargetGroups"), k, g)
-			if (sw_json_str(g, "TargetGroupArn") && !strcmp(sw_json_str(g, "TargetGroupArn"), tg))
-				return 1;
-	}
 	return 0;
 }
 

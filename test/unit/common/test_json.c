@@ -74,6 +74,22 @@ static void booleans(void **state)
 	json_decref(o);
 }
 
+/* The first object of an array with a member of a given string value. */
+static void find_in_arrays(void **state)
+{
+	json_t *a = json_loads("[1, {\"Type\": 5}, {\"Type\": \"redirect\", \"n\": 1},"
+			       " {\"Type\": \"forward\", \"n\": 2}, {\"Type\": \"forward\", \"n\": 3}]", 0, NULL);
+	(void)state;
+	assert_non_null(a);
+	assert_int_equal(sw_json_int(sw_json_find(a, "Type", "forward"), "n", 0), 2);
+	assert_int_equal(sw_json_int(sw_json_find(a, "Type", "redirect"), "n", 0), 1);
+	assert_null(sw_json_find(a, "Type", "fixed-response"));
+	assert_null(sw_json_find(a, "Kind", "forward"));
+	assert_null(sw_json_find(json_object_get(a, "x"), "Type", "forward"));   /* no array */
+	assert_null(sw_json_find(json_array_get(a, 1), "Type", "forward"));      /* an object */
+	json_decref(a);
+}
+
 /* String lists both ways; a list with something else in it is refused. */
 static void string_lists(void **state)
 {
@@ -109,6 +125,7 @@ int main(void)
 		cmocka_unit_test(integers_take_only_integers),
 		cmocka_unit_test(numbers_take_both),
 		cmocka_unit_test(booleans),
+		cmocka_unit_test(find_in_arrays),
 		cmocka_unit_test(string_lists),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,7 @@
 
 #include "releaser/runenv.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/time.h"
 #include "common/banned.h"
 
@@ -108,10 +109,10 @@ static int collect(void *ctx, const char *line)
 /* Reports go to the env's callback, whose answer comes back (< 0: stop); a cancelled env calls no AWS. */
 static void reports_and_cancelled_calls(void **state)
 {
-	struct sw_buf lines = SW_BUF_INIT, code = SW_BUF_INIT;
+	struct sw_buf lines = SW_BUF_INIT, code = SW_BUF_INIT, token = SW_BUF_INIT;
 	struct sw_cancel c;
 	struct sw_runenv e;
-	json_t *resp = (json_t *)&e;
+	json_t *resp = (json_t *)&e, *req = json_object();
 	int throttled = -1;
 	(void)state;
 
@@ -130,8 +131,16 @@ static void reports_and_cancelled_calls(void **state)
 	assert_null(resp);
 	assert_string_equal(code.ptr, "");
 	assert_int_equal(throttled, 0);
+
+	/* a paged call sends the token it has and keeps the next page's (none after a failure) */
+	sw_buf_adds(&token, "page-2");
+	assert_int_equal(sw_runenv_call_page(&e, "ecs", "ListTasks", req, &token, &resp), SW_ECANCEL);
+	assert_string_equal(sw_json_str(req, "nextToken"), "page-2");
+	assert_int_equal(token.len, 0);
+	json_decref(req);
 	sw_buf_release(&lines);
 	sw_buf_release(&code);
+	sw_buf_release(&token);
 }
 
 int main(void)
