@@ -36,7 +36,6 @@ enum sw_release_status {
 
 /* "pending", "deploying", "live", "failed", "rolled back". */
 const char *sw_release_status_name(enum sw_release_status s);
-int sw_release_status_parse(const char *name, enum sw_release_status *out);
 /* 1 for live, failed, rolled back. */
 int sw_release_status_final(enum sw_release_status s);
 
@@ -49,7 +48,6 @@ enum sw_release_kind {
 };
 
 const char *sw_release_kind_name(enum sw_release_kind k);
-int sw_release_kind_parse(const char *name, enum sw_release_kind *out);
 
 struct sw_release {
 	long long id;              /* row id, 0 before insert */
