@@ -1,6 +1,6 @@
 /*
- * ps, run, logs (issue 7): an app's ECS tasks, one-off runs, and its output with
- * slipway's events (receiver/tasks.h, receiver/applogs.h).
+ * ps, run, logs: an app's ECS tasks, one-off runs, and its output with slipway's
+ * events (receiver/api_tasks.h, receiver/api_logs.h).
  */
 #include <signal.h>
 #include <stdio.h>

@@ -19,7 +19,7 @@ static const struct sw_cli_command commands[] = {
 	  "  Prints the response as JSON, or the error code and message (exit 1).\n"
 	  "  e.g. slipway aws ecs DescribeClusters '{\"clusters\":[\"default\"]}'\n",
 	  sw_cli_cmd_aws },
-	/* releases (cmd_release.c, issue 6); APP: -a APP, else the git remote pointing at the server */
+	/* releases (cmd_release.c); APP: -a APP, else the git remote pointing at the server */
 	{ "releases", "list an app's releases: number, status, what made them, when, how long",
 	  "usage: slipway releases [-a APP] [--json]\n", sw_cli_cmd_releases },
 	{ "releases:info", "one release in detail: commit, image digest, formation, config var names, reason",
@@ -40,7 +40,7 @@ static const struct sw_cli_command commands[] = {
 	  "  e.g. slipway scale web=4 worker=2:512   (memory in MB, or 1g, 1.5g, ...)\n", sw_cli_cmd_scale },
 	{ "doctor", "check what slipwayd releases with: credentials, region, cluster, listener, ECR, Logs, Docker",
 	  "usage: slipway doctor [--json]\n  One line per check; exit 1 when one fails.\n", sw_cli_cmd_doctor },
-	/* operating apps (issue 7): cmd_apps.c, cmd_builds.c, cmd_events.c, cmd_webhooks.c, cmd_tokens.c.
+	/* operating apps: cmd_apps.c, cmd_builds.c, cmd_events.c, cmd_webhooks.c, cmd_tokens.c.
 	 * APP: -a APP, else the git remote of the current directory that points at this server. */
 	{ "apps", "list the apps: last build, when",
 	  "usage: slipway apps [--json]\n", sw_cli_cmd_apps },
@@ -99,7 +99,7 @@ static const struct sw_cli_command commands[] = {
 	  "usage: slipway logs [-a APP] [-t|--tail] [-p PROCESS] [--since 10m] [--release v7] [-n LINES] [--json]\n"
 	  "  Lines: TIME PROCESS.TASK RELEASE | MESSAGE. --release reaches failed and rolled-back releases too.\n",
 	  sw_cli_cmd_logs },
-	/* review apps (issue 8): cmd_review.c. Every branch pushed other than main is an app, APP-<slug> */
+	/* review apps: cmd_review.c. Every branch pushed other than main is an app, APP-<slug> */
 	{ "reviews", "an app's review apps (one per branch pushed): branch, URL, last push; the limit and idle time",
 	  "usage: slipway reviews [-a APP] [--all] [--json]\n"
 	  "  --all: also the destroyed ones (their releases and builds stay as history).\n"

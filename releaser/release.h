@@ -70,7 +70,7 @@ struct sw_release {
 	long job_id;               /* the slipwayd job that made it, 0 none */
 	char *reason;              /* why it failed (one line), or NULL */
 	int tagged;                /* the vN tag exists in the app's repo */
-	double created_at;         /* seconds since the epoch (slipwayd's convention, sw_db_now()) */
+	double created_at;         /* seconds since the epoch (slipwayd's convention, sw_time_now()) */
 	double started_at;         /* rollout start, 0 not yet */
 	double finished_at;        /* final status reached, 0 not yet */
 };
