@@ -2,7 +2,6 @@
  * slipway: the command-line client. `slipway <command> [args]`; `slipway --help` lists
  * the commands. Exit status: 0 success, 1 failure, 2 usage error.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -116,32 +115,6 @@ static const struct sw_cli_command commands[] = {
 	  "  review app has stay).\n", sw_cli_cmd_review_sync_config },
 	{ NULL, NULL, NULL, NULL },
 };
-
-static void vreport(const struct sw_cli_command *cmd, const char *fmt, va_list ap)
-{
-	fprintf(stderr, "slipway %s: ", cmd->name);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-}
-
-int sw_cli_usage_error(const struct sw_cli_command *cmd, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vreport(cmd, fmt, ap);
-	va_end(ap);
-	fputs(cmd->usage, stderr);
-	return 2;
-}
-
-int sw_cli_fail(const struct sw_cli_command *cmd, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vreport(cmd, fmt, ap);
-	va_end(ap);
-	return 1;
-}
 
 static void help(FILE *f)
 {
