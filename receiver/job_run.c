@@ -195,8 +195,7 @@ static int build(struct sw_jobs *j, struct job *job, const struct sw_push_target
 	o.registry_password = target->password;
 	o.report = report_build_line;
 	o.report_ctx = rc;
-	/* the builder polls an int (builder/build.h); the token keeps one up to date */
-	o.cancel = &job->cancel;
+	o.cancel = &job->cancel;   /* any reason raised stops the build */
 	sw_error_clear();
 	build_phase(j, job, 1);
 	r = sw_build_run(&o, res);
