@@ -57,9 +57,8 @@ struct sw_config {
 	long review_sweep_secs;
 };
 
-#define SW_CONFIG_INIT                                                                              \
-	{ NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, SW_REVIEW_DEFAULTS_INIT, \
-	  300 }
+#define SW_CONFIG_INIT \
+	{ NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, SW_REVIEW_DEFAULTS_INIT, 0 }
 
 /*
  * Fill c from the environment. 0, or SW_EINVAL with one line naming the setting

@@ -134,7 +134,8 @@ static int ensure_review(struct sw_server *s, const char *parent, const char *br
 		rv->last_push_at = now;
 		goto cleanup;
 	}
-	if ((ret = sw_review_settings(s->db, parent, &s->cfg->review, &limit, NULL)) < 0 || (ret = count = sw_review_count_active(s->db, parent)) < 0)
+	if ((ret = sw_review_settings(s->db, parent, &s->cfg->review, &limit, NULL)) < 0 ||
+	    (ret = count = sw_review_count_active(s->db, parent)) < 0)
 		goto cleanup;
 	if (count >= limit && limit == 0) {
 		ret = sw_error_code(SW_EINVAL, "%s takes no review apps (its limit is 0): raise the limit to deploy"

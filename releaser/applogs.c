@@ -91,7 +91,8 @@ int sw_applogs_read(const struct sw_runenv *e, struct sw_applogs *l, long long f
 		if (ret < 0)
 			break;
 		json_array_foreach(json_object_get(resp, "events"), i, ev) {
-			const char *stream = sw_json_str(ev, "logStreamName"), *m = sw_json_str(ev, "message"), *id = sw_json_str(ev, "eventId");
+			const char *stream = sw_json_str(ev, "logStreamName"), *m = sw_json_str(ev, "message");
+			const char *id = sw_json_str(ev, "eventId");
 			long long t = sw_json_int(ev, "timestamp", 0);
 			char ts[SW_TIME_ISO_SIZE];
 			int version = 0;
@@ -118,8 +119,8 @@ int sw_applogs_read(const struct sw_runenv *e, struct sw_applogs *l, long long f
 			sw_buf_reset(&rel);
 			if (version)
 				sw_buf_addf(&rel, "v%d", version);
-			o = json_pack("{s:s,s:f,s:s,s:s,s:s,s:s}", "ts", sw_time_iso_ms(t, ts), "time", (double)t / 1000.0, "process", proc.ptr,
-				      "task", task.ptr, "release", rel.ptr, "message", msg.ptr);
+			o = json_pack("{s:s,s:f,s:s,s:s,s:s,s:s}", "ts", sw_time_iso_ms(t, ts), "time", (double)t / 1000.0,
+				      "process", proc.ptr, "task", task.ptr, "release", rel.ptr, "message", msg.ptr);
 			if (!o)   /* not UTF-8 */
 				continue;
 			if (!version) {

@@ -129,6 +129,12 @@ static json_t *iso_or_null(const json_t *t)
 	return json_is_number(t) ? json_string(sw_time_iso(json_number_value(t), out)) : json_null();
 }
 
+/* s as a JSON string, or null when there is none. */
+static json_t *string_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
 static const char *task_id_of(const char *arn)
 {
 	const char *s = arn ? strrchr(arn, '/') : NULL;
@@ -200,8 +206,8 @@ static json_t *task_json(const char *app, const json_t *t, const struct app_tds 
 	task_health(o, t, target_state);
 	json_object_set_new(o, "started_at", iso_or_null(started));
 	json_object_set_new(o, "stopped_at", iso_or_null(stopped));
-	json_object_set_new(o, "stop_reason", sw_json_str(t, "stoppedReason") ? json_string(sw_json_str(t, "stoppedReason")) : json_null());
-	json_object_set_new(o, "stop_code", sw_json_str(t, "stopCode") ? json_string(sw_json_str(t, "stopCode")) : json_null());
+	json_object_set_new(o, "stop_reason", string_or_null(sw_json_str(t, "stoppedReason")));
+	json_object_set_new(o, "stop_code", string_or_null(sw_json_str(t, "stopCode")));
 	json_object_set_new(o, "exit_code", json_is_integer(json_object_get(c, "exitCode"))
 				   ? json_integer(sw_json_int(c, "exitCode", 0)) : json_null());
 	if (json_is_number(started))
@@ -291,7 +297,8 @@ static void load_targets(const struct sw_runenv *e, const char *target_group, js
 	json_decref(req);
 	json_array_foreach(json_object_get(resp, "containerInstances"), i, d)
 		if (sw_json_str(d, "containerInstanceArn") && sw_json_str(d, "ec2InstanceId"))
-			json_object_set_new(v->instances, sw_json_str(d, "containerInstanceArn"), json_string(sw_json_str(d, "ec2InstanceId")));
+			json_object_set_new(v->instances, sw_json_str(d, "containerInstanceArn"),
+					    json_string(sw_json_str(d, "ec2InstanceId")));
 	json_decref(resp);
 	resp = NULL;
 	req = json_pack("{s:s}", "TargetGroupArn", target_group);
