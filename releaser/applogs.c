@@ -86,7 +86,7 @@ int sw_applogs_read(const struct sw_runenv *e, struct sw_applogs *l, long long f
 		req = json_pack("{s:s,s:I,s:i}", "logGroupName", l->group, "startTime", (json_int_t)from, "limit", 1000);
 		if (prefix.len)
 			json_object_set_new(req, "logStreamNamePrefix", json_string(prefix.ptr));
-		ret = sw_runenv_call_page(e, "logs", "FilterLogEvents", req, &next, &resp);
+		ret = sw_runenv_paged_call(e, "logs", "FilterLogEvents", req, &next, &resp);
 		json_decref(req);
 		if (ret < 0)
 			break;

@@ -112,8 +112,8 @@ int sw_runenv_call(const struct sw_runenv *e, const char *service, const char *o
 	return ret;
 }
 
-int sw_runenv_call_page(const struct sw_runenv *e, const char *service, const char *op, json_t *req,
-			struct sw_buf *token, json_t **resp)
+int sw_runenv_paged_call(const struct sw_runenv *e, const char *service, const char *op, json_t *req,
+			 struct sw_buf *token, json_t **resp)
 {
 	int ret;
 

@@ -78,7 +78,7 @@ int sw_runenv_call(const struct sw_runenv *e, const char *service, const char *o
  * sw_runenv_call() sends it, then token = the answer's "nextToken", empty after the last
  * page or a failure.
  */
-int sw_runenv_call_page(const struct sw_runenv *e, const char *service, const char *op, json_t *req,
-			struct sw_buf *token, json_t **resp);
+int sw_runenv_paged_call(const struct sw_runenv *e, const char *service, const char *op, json_t *req,
+			 struct sw_buf *token, json_t **resp);
 
 #endif

@@ -231,7 +231,7 @@ static int list_family(const struct sw_runenv *e, const char *family, const char
 	for (pages = 0; pages < 5; pages++) {
 		req = json_pack("{s:s,s:s,s:s,s:i}", "cluster", e->settings->cluster, "family", family, "desiredStatus",
 				desired, "maxResults", 100);
-		ret = sw_runenv_call_page(e, "ecs", "ListTasks", req, &next, &resp);
+		ret = sw_runenv_paged_call(e, "ecs", "ListTasks", req, &next, &resp);
 		json_decref(req);
 		if (ret < 0)
 			break;

@@ -134,7 +134,7 @@ static void reports_and_cancelled_calls(void **state)
 
 	/* a paged call sends the token it has and keeps the next page's (none after a failure) */
 	sw_buf_adds(&token, "page-2");
-	assert_int_equal(sw_runenv_call_page(&e, "ecs", "ListTasks", req, &token, &resp), SW_ECANCEL);
+	assert_int_equal(sw_runenv_paged_call(&e, "ecs", "ListTasks", req, &token, &resp), SW_ECANCEL);
 	assert_string_equal(sw_json_str(req, "nextToken"), "page-2");
 	assert_int_equal(token.len, 0);
 	json_decref(req);
