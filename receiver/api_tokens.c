@@ -9,6 +9,7 @@
 #include "receiver/users.h"
 #include "common/error.h"
 #include "common/event.h"
+#include "common/json.h"
 #include "common/time.h"
 #include "common/banned.h"
 
@@ -64,7 +65,7 @@ static unsigned read_limits(struct sw_server *s, const struct sw_principal *p, c
 		return MHD_HTTP_BAD_REQUEST;
 	}
 	spec->app = app;
-	spec->expires_at = ms ? sw_db_now() + (double)ms / 1000.0 : 0;
+	spec->expires_at = ms ? sw_time_now() + (double)ms / 1000.0 : 0;
 	/* no stronger than its user: the role asked on the app asked, or on the server for admin */
 	if (spec->role != SW_ROLE_NONE)
 		need = spec->role;

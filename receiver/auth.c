@@ -12,6 +12,7 @@
 #include "receiver/reply.h"
 #include "common/error.h"
 #include "common/store.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 static const char hexdigits[] = "0123456789abcdef";
@@ -136,7 +137,6 @@ int sw_auth_token_add(sqlite3 *db, const struct sw_token_spec *spec, const char 
 {
 	char hash[SW_AUTH_HASH_LEN + 1];
 	sqlite3_stmt *st = NULL;
-	int ret = SW_ERROR;
 
 	if (!token_shaped(token))
 		return sw_error_code(SW_EINVAL, "not a slipway token (want %d hex digits)", SW_AUTH_TOKEN_LEN);
@@ -147,13 +147,8 @@ int sw_auth_token_add(sqlite3 *db, const struct sw_token_spec *spec, const char 
 		return SW_ERROR;
 	bind_spec(st, spec);
 	sqlite3_bind_text(st, 7, hash, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_double(st, 8, sw_db_now());
-	if (sqlite3_step(st) != SQLITE_DONE)
-		sw_store_error(db, "store token");
-	else
-		ret = 0;
-	sqlite3_finalize(st);
-	return ret;
+	sqlite3_bind_double(st, 8, sw_time_now());
+	return sw_store_step_done(db, st, "store token");
 }
 
 int sw_auth_token_create(sqlite3 *db, const struct sw_token_spec *spec, struct sw_buf *token)
@@ -174,7 +169,7 @@ static int principal_from_row(sqlite3_stmt *st, int off, struct sw_principal *p)
 	memset(p, 0, sizeof(*p));
 	if (sqlite3_column_type(st, off + 6) != SQLITE_NULL || sqlite3_column_type(st, off + 7) == SQLITE_NULL)
 		return sw_error_code(SW_EAUTH, "token revoked");   /* or its user was removed */
-	if (sqlite3_column_type(st, off + 5) != SQLITE_NULL && sqlite3_column_double(st, off + 5) <= sw_db_now())
+	if (sqlite3_column_type(st, off + 5) != SQLITE_NULL && sqlite3_column_double(st, off + 5) <= sw_time_now())
 		return sw_error_code(SW_EAUTH, "token expired");
 	p->token_id = sqlite3_column_int64(st, off);
 	snprintf(p->token, sizeof(p->token), "%s", (const char *)sqlite3_column_text(st, off + 1));
@@ -192,7 +187,7 @@ static int principal_from_row(sqlite3_stmt *st, int off, struct sw_principal *p)
 static void touch(sqlite3 *db, long long id)
 {
 	sqlite3_stmt *st = NULL;
-	double now = sw_db_now();
+	double now = sw_time_now();
 
 	if (sw_store_prepare(db, &st, "UPDATE tokens SET last_used_at = ? WHERE id = ?"
 			     " AND (last_used_at IS NULL OR last_used_at < ?)") < 0)
@@ -279,7 +274,7 @@ static int admin_tokens_left(sqlite3 *db, const char *user, const char *name)
 			     " WHERE t.revoked_at IS NULL AND t.app IS NULL AND (t.role IS NULL OR t.role = 'admin')"
 			     " AND (t.expires_at IS NULL OR t.expires_at > ?) AND NOT (t.user = ? AND t.name = ?)") < 0)
 		return SW_ERROR;
-	sqlite3_bind_double(st, 1, sw_db_now());
+	sqlite3_bind_double(st, 1, sw_time_now());
 	sqlite3_bind_text(st, 2, user ? user : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, name ? name : "", -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -323,7 +318,7 @@ int sw_auth_token_revoke(sqlite3 *db, const char *user, const char *name)
 	if (sw_store_prepare(db, &st, "UPDATE tokens SET revoked_at = ? WHERE user = ? AND name = ?"
 			     " AND revoked_at IS NULL") < 0)
 		return SW_ERROR;
-	sqlite3_bind_double(st, 1, sw_db_now());
+	sqlite3_bind_double(st, 1, sw_time_now());
 	sqlite3_bind_text(st, 2, user, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, name, -1, SQLITE_TRANSIENT);
 	ret = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(db) : sw_store_error(db, "revoke token");
@@ -338,7 +333,7 @@ int sw_auth_token_revoke_all(sqlite3 *db, const char *user)
 
 	if (sw_store_prepare(db, &st, "UPDATE tokens SET revoked_at = ? WHERE user = ? AND revoked_at IS NULL") < 0)
 		return SW_ERROR;
-	sqlite3_bind_double(st, 1, sw_db_now());
+	sqlite3_bind_double(st, 1, sw_time_now());
 	sqlite3_bind_text(st, 2, user, -1, SQLITE_TRANSIENT);
 	ret = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(db) : sw_store_error(db, "revoke tokens");
 	sqlite3_finalize(st);

@@ -1,6 +1,8 @@
 #ifndef SW_CONFIG_H
 #define SW_CONFIG_H
 
+#include "releaser/review.h"
+
 /*
  * slipwayd's settings, read once from the environment (DESIGN.md contracts):
  *   SLIPWAY_HOME            state (default ~/.slipway)
@@ -64,6 +66,8 @@ struct sw_config {
 	long webhook_attempts;
 	long webhook_backoff_ms;
 	long webhook_timeout_secs;
+	struct sw_review_defaults review;   /* SLIPWAY_REVIEW_LIMIT, SLIPWAY_REVIEW_IDLE */
+	long review_sweep_secs;
 	char *ssh_socket;            /* NULL: no SSH */
 	long client_connections;
 	long header_timeout;         /* seconds */
@@ -73,10 +77,14 @@ struct sw_config {
 	char *webhook_allow_nets;    /* NULL: none */
 };
 
-#define SW_CONFIG_INIT { NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, \
-			 NULL, 0, 0, NULL, NULL, 0, NULL }
+#define SW_CONFIG_INIT \
+	{ NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, SW_REVIEW_DEFAULTS_INIT, 0, \
+	  NULL, 0, 0, NULL, NULL, 0, NULL }
 
-/* Fill c from the environment. 0, or SW_EINVAL with "SLIPWAY_PORT: not a port: x". */
+/*
+ * Fill c from the environment. 0, or SW_EINVAL with one line naming the setting
+ * ("SLIPWAY_PORT: want a whole number from 1 to 65535, not 'x'"): slipwayd refuses to start.
+ */
 int sw_config_load(struct sw_config *c);
 void sw_config_release(struct sw_config *c);
 

@@ -6,6 +6,7 @@
 #include "receiver/reply.h"
 #include "common/error.h"
 #include "common/store.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 static const char *const names[] = { "none", "read", "deploy", "operate", "admin" };
@@ -159,7 +160,7 @@ int sw_roles_grant(sqlite3 *db, const char *app, const char *user, enum sw_role 
 	sqlite3_bind_text(st, 1, app, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, user, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, sw_role_name(role), -1, SQLITE_STATIC);
-	sqlite3_bind_double(st, 4, sw_db_now());
+	sqlite3_bind_double(st, 4, sw_time_now());
 	sqlite3_bind_text(st, 5, by, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		ret = sw_store_error(db, "grant role");

@@ -9,6 +9,7 @@
 #include "receiver/reply.h"
 #include "common/error.h"
 #include "common/store.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 #define MAX_BLOB64 (16 * 1024)
@@ -149,7 +150,7 @@ int sw_ssh_keys_add(sqlite3 *db, const char *user, const struct sw_ssh_key *k)
 	sqlite3_bind_text(st, 3, k->type.ptr, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 4, k->blob64.ptr, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 5, k->comment.ptr, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_double(st, 6, sw_db_now());
+	sqlite3_bind_double(st, 6, sw_time_now());
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_CONSTRAINT)
 		ret = sw_error_code(SW_EEXISTS, "the key %s is registered already", k->fingerprint);
@@ -239,7 +240,7 @@ int sw_ssh_keys_owner(sqlite3 *db, const char *type, const char *blob64, struct 
 		return 0;
 	r = sw_ssh_keys_owner_of(db, mine, user);
 	if (r == 1 && sw_store_prepare(db, &st, "UPDATE ssh_keys SET last_used_at = ? WHERE fingerprint = ?") == 0) {
-		sqlite3_bind_double(st, 1, sw_db_now());
+		sqlite3_bind_double(st, 1, sw_time_now());
 		sqlite3_bind_text(st, 2, mine, -1, SQLITE_TRANSIENT);
 		sqlite3_step(st);
 		sqlite3_finalize(st);

@@ -7,6 +7,7 @@
 #include "receiver/reply.h"
 #include "common/error.h"
 #include "common/store.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 int sw_users_exists(sqlite3 *db, const char *name, int *admin)
@@ -38,7 +39,7 @@ int sw_users_create(sqlite3 *db, const char *name, int admin, const char *by)
 		return SW_ERROR;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 2, admin != 0);
-	sqlite3_bind_double(st, 3, sw_db_now());
+	sqlite3_bind_double(st, 3, sw_time_now());
 	sqlite3_bind_text(st, 4, by, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_CONSTRAINT)
