@@ -31,8 +31,8 @@ static enum MHD_Result list(struct sw_server *s, struct MHD_Connection *c, const
 	if (sw_auth_tokens_list(s->db, sw_roles_on_server(p) == SW_ROLE_ADMIN ? NULL : p->user, &tokens) < 0)
 		return sw_reply_db_error(c, status);
 	json_array_foreach(tokens, i, t) {
-		const char *user = json_string_value(json_object_get(t, "user"));
-		const char *name = json_string_value(json_object_get(t, "name"));
+		const char *user = sw_json_str(t, "user");
+		const char *name = sw_json_str(t, "name");
 		json_object_set_new(t, "current", json_boolean(user && name && !strcmp(user, p->user) &&
 							       !strcmp(name, p->token)));
 	}
@@ -43,9 +43,9 @@ static enum MHD_Result list(struct sw_server *s, struct MHD_Connection *c, const
 static unsigned read_limits(struct sw_server *s, const struct sw_principal *p, const json_t *in,
 			    struct sw_token_spec *spec, struct sw_buf *why)
 {
-	const char *app = json_string_value(json_object_get(in, "app"));
-	const char *role = json_string_value(json_object_get(in, "role"));
-	const char *expires = json_string_value(json_object_get(in, "expires"));
+	const char *app = sw_json_str(in, "app");
+	const char *role = sw_json_str(in, "role");
+	const char *expires = sw_json_str(in, "expires");
 	enum sw_role need = SW_ROLE_READ;
 	long long ms = 0;
 	int ok;
@@ -100,7 +100,7 @@ static enum MHD_Result create(struct sw_server *s, struct MHD_Connection *c, con
 
 	if (!in)
 		return r;
-	spec.name = json_string_value(json_object_get(in, "name"));
+	spec.name = sw_json_str(in, "name");
 	if (!spec.name || !token_name_valid(spec.name)) {
 		r = sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status, "token name: want 1-64 of a-z 0-9 - _ . ({\"name\": \"ci\"})");
 		goto cleanup;

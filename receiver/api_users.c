@@ -9,6 +9,7 @@
 #include "receiver/ssh_keys.h"
 #include "receiver/users.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/event.h"
 #include "common/banned.h"
 
@@ -59,7 +60,7 @@ static enum MHD_Result user_create(struct sw_server *s, struct MHD_Connection *c
 
 	if (!in)
 		return r;
-	name = json_string_value(json_object_get(in, "name"));
+	name = sw_json_str(in, "name");
 	admin = json_is_true(json_object_get(in, "admin"));
 	if (!name) {
 		r = sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status, "want {\"name\": \"alice\"}");
@@ -135,8 +136,8 @@ static enum MHD_Result access_grant(struct sw_server *s, struct MHD_Connection *
 
 	if (!in)
 		return r;
-	user = json_string_value(json_object_get(in, "user"));
-	role = json_string_value(json_object_get(in, "role"));
+	user = sw_json_str(in, "user");
+	role = sw_json_str(in, "role");
 	if (!user || !role) {
 		r = sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status, "want {\"user\": \"alice\", \"role\": \"deploy\"}");
 		goto cleanup;
@@ -218,7 +219,7 @@ static enum MHD_Result key_add(struct sw_server *s, struct MHD_Connection *c, co
 	if (!in)
 		return r;
 	sw_ssh_key_init(&k);
-	line = json_string_value(json_object_get(in, "key"));
+	line = sw_json_str(in, "key");
 	if (!line) {
 		r = sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status, "want {\"key\": \"ssh-ed25519 AAAA... comment\"}");
 	} else if (sw_ssh_key_parse(&k, line) < 0 || sw_ssh_keys_add(s->db, p->user, &k) < 0) {

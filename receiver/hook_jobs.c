@@ -338,7 +338,7 @@ void sw_hook_jobs_env(struct sw_server *s, const char *app, const struct sw_prin
  */
 static unsigned check_pusher(struct sw_server *s, const json_t *in, const char *app)
 {
-	const char *user = json_string_value(json_object_get(in, "user"));
+	const char *user = sw_json_str(in, "user");
 	json_int_t token = json_integer_value(json_object_get(in, "token"));
 	struct sw_principal p;
 	struct sw_buf why = SW_BUF_INIT;

@@ -22,6 +22,7 @@
 #include "receiver/users.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/event.h"
 #include "common/log.h"
 #include "common/proc.h"
@@ -188,8 +189,8 @@ static void keys(struct session *ss, const json_t *in)
 {
 	struct sw_buf user = SW_BUF_INIT;
 	char fp[SW_SSH_FINGERPRINT_MAX + 1];
-	const char *type = json_string_value(json_object_get(in, "type"));
-	const char *key = json_string_value(json_object_get(in, "key"));
+	const char *type = sw_json_str(in, "type");
+	const char *key = sw_json_str(in, "key");
 	int r = type && key ? sw_ssh_keys_owner(gate.srv->db, type, key, &user, fp) : 0;
 
 	if (r == 1)
@@ -229,8 +230,8 @@ static int allow(const json_t *in, struct sw_principal *p, char app[SW_APP_REF_M
 		 struct sw_buf *repo, struct sw_buf *why)
 {
 	struct sw_server *s = gate.srv;
-	const char *key = json_string_value(json_object_get(in, "key"));
-	const char *command = json_string_value(json_object_get(in, "command"));
+	const char *key = sw_json_str(in, "key");
+	const char *command = sw_json_str(in, "command");
 	struct sw_buf user = SW_BUF_INIT;
 	int rc, exists, created = 0;
 
@@ -279,7 +280,7 @@ static void run_git(struct session *ss, const json_t *in)
 	struct sw_proc git = SW_PROC_INIT;
 	struct sw_principal p;
 	struct sw_buf repo = SW_BUF_INIT, why = SW_BUF_INIT;
-	const char *protocol = json_string_value(json_object_get(in, "protocol"));
+	const char *protocol = sw_json_str(in, "protocol");
 	const char *path = getenv("PATH");
 	char app[SW_APP_REF_MAX + 1] = "";
 	int receive = 0, code;
@@ -339,7 +340,7 @@ static void *serve_one(void *arg)
 	} else if (read_request(ss) < 0) {
 		refuse(ss, sw_error_last());
 	} else if (!(in = json_loadb(ss->line.ptr, (size_t)(strchr(ss->line.ptr, '\n') - ss->line.ptr), 0, NULL)) ||
-		   !(op = json_string_value(json_object_get(in, "op")))) {
+		   !(op = sw_json_str(in, "op"))) {
 		refuse(ss, "want a JSON object with \"op\"");
 	} else if (!strcmp(op, "keys")) {
 		keys(ss, in);
