@@ -283,23 +283,31 @@ cleanup:
 
 int sw_app_empty_repo(const struct sw_config *c, struct sw_buf *root)
 {
-	struct sw_buf repo = SW_BUF_INIT;
+	struct sw_buf repo = SW_BUF_INIT, tmp = SW_BUF_INIT;
 	struct stat st;
 	int ret = 0;
 
 	sw_buf_reset(root);
 	sw_buf_addf(root, "%s/empty", c->home);
 	sw_buf_addf(&repo, "%s/new.git", root->ptr);
+	sw_buf_addf(&tmp, "%s/.new-%ld.git", root->ptr, (long)getpid());
 	pthread_mutex_lock(&create_lock);
+	/* made aside, then renamed: a full disk never leaves half a repository in its place */
 	if (stat(repo.ptr, &st) < 0) {
-		const char *init[] = { "git", "init", "--quiet", "--bare", "--initial-branch=main", repo.ptr, NULL };
+		const char *init[] = { "git", "init", "--quiet", "--bare", "--initial-branch=main", tmp.ptr, NULL };
 		if (mkdir(root->ptr, 0700) < 0 && errno != EEXIST)
 			ret = sw_error_errno("mkdir %s", root->ptr);
-		else if (run_git("create the empty repository", init) != 0 || write_config(repo.ptr, c) < 0)
+		else if (remove_tree(tmp.ptr) < 0 || run_git("create the empty repository", init) != 0 ||
+			 write_config(tmp.ptr, c) < 0)
 			ret = SW_ERROR;
+		else if (rename(tmp.ptr, repo.ptr) < 0)
+			ret = sw_error_errno("create %s", repo.ptr);
+		if (ret < 0)
+			remove_tree(tmp.ptr);
 	}
 	pthread_mutex_unlock(&create_lock);
 	sw_buf_release(&repo);
+	sw_buf_release(&tmp);
 	return ret;
 }
 
