@@ -55,7 +55,7 @@ static const struct sw_cli_command commands[] = {
 	  "usage: slipway doctor [--json]\n  One line per check; exit 1 when one fails.\n", sw_cli_cmd_doctor },
 	/* operating apps (issue 7): cmd_apps.c, cmd_builds.c, cmd_events.c, cmd_webhooks.c, cmd_tokens.c.
 	 * APP: -a APP, else the git remote of the current directory that points at this server. */
-	{ "apps", "list the apps: last build, when",
+	{ "apps", "list the apps: state (live, deploying, failed), live release, last push (who, when, commit)",
 	  "usage: slipway apps [--json]\n", sw_cli_cmd_apps },
 	{ "apps:create", "create an app (an empty repository to push to)",
 	  "usage: slipway apps:create NAME [--json]\n"
@@ -67,14 +67,20 @@ static const struct sw_cli_command commands[] = {
 	  "usage: slipway apps:destroy [APP] --confirm APP [-a APP] [--json]\n"
 	  "  Refused while a build of the app is queued or running (cancel it first).\n",
 	  sw_cli_cmd_apps_destroy },
-	{ "builds", "list an app's builds: status, commit, who pushed, how long, why it failed",
-	  "usage: slipway builds [-a APP] [-n N] [--json]\n", sw_cli_cmd_builds },
+	{ "builds", "list an app's builds: number, status (what failed: build or release), commit, who, how long",
+	  "usage: slipway builds [-a APP] [-n N] [--all] [--json]\n"
+	  "  Builds are numbered per app (#1 is its first). --all: the release commands' jobs too\n"
+	  "  (rollback, config, scale: marked \"release job\"; they share the app's numbers).\n", sw_cli_cmd_builds },
 	{ "builds:log", "show a build's log; --follow re-attaches to one still running until it ends",
-	  "usage: slipway builds:log ID [-f|--follow] [-a APP]\n"
+	  "usage: slipway builds:log N [-f|--follow] [-a APP]\n"
+	  "  N: the app's build (or release job) number. Without an app (no -a, no git remote)\n"
+	  "  N is the server-wide id (the API's \"id\").\n"
 	  "  With --follow the exit status is the build's: 0 succeeded, 1 failed or cancelled.\n",
 	  sw_cli_cmd_builds_log },
 	{ "builds:cancel", "stop a queued or running build; a rollout returns to the last live release",
-	  "usage: slipway builds:cancel ID [-a APP] [--json]\n", sw_cli_cmd_builds_cancel },
+	  "usage: slipway builds:cancel N [-a APP] [--json]\n"
+	  "  N: the app's build (or release job) number (without an app: the server-wide id).\n",
+	  sw_cli_cmd_builds_cancel },
 	{ "events", "what happened to an app: builds, releases, scale, config, webhooks; --tail follows",
 	  "usage: slipway events [-a APP] [-t|--tail] [-n N] [--types build.*,release.live] [--json]\n"
 	  "  --json with --tail prints one JSON object a line.\n", sw_cli_cmd_events },

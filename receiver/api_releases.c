@@ -171,7 +171,7 @@ enum MHD_Result sw_api_releases_command(struct sw_server *s, struct MHD_Connecti
 	st->jobs = s->jobs;
 	st->id = id;
 	st->lines = (struct sw_lines)SW_LINES_INIT(stream_line, st, LINE_MAX_BYTES);
-	if (sw_job_follow_open(s->jobs, id, 1, &st->f) < 0) {
+	if (sw_job_follow_open(s->jobs, id, SW_JOB_LOG, 1, 0, &st->f) < 0) {
 		stream_free(st);
 		return sw_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, status, "%s", sw_error_last());
 	}
