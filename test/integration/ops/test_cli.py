@@ -97,7 +97,7 @@ class CliTest(unittest.TestCase):
         r = self.cli('apps', '--bogus')
         self.one_line_error(r, 2, 'unknown option --bogus')
         r = self.cli('builds:log', 'abc')
-        self.one_line_error(r, 2, 'not a build id')
+        self.one_line_error(r, 2, 'not a build number')
         r = self.cli('builds', '-a')
         self.one_line_error(r, 2, '--app needs a value')
         r = self.cli('webhooks:add', 'ftp://x', '-a', 'hello')
