@@ -137,7 +137,8 @@ int sw_config_load(struct sw_config *c)
 	if (env_long("SLIPWAY_QUIET_SECS", 30, 1, 3600, &c->quiet_secs) < 0 ||
 	    env_long("SLIPWAY_WEBHOOK_ATTEMPTS", 8, 1, 100, &c->webhook_attempts) < 0 ||
 	    env_long("SLIPWAY_WEBHOOK_BACKOFF_MS", 1000, 10, 3600 * 1000, &c->webhook_backoff_ms) < 0 ||
-	    env_long("SLIPWAY_WEBHOOK_TIMEOUT", 10, 1, 300, &c->webhook_timeout_secs) < 0)
+	    env_long("SLIPWAY_WEBHOOK_TIMEOUT", 10, 1, 300, &c->webhook_timeout_secs) < 0 ||
+	    env_long("SLIPWAY_DASHBOARD_TICKET_SECS", 60, 1, 600, &c->dashboard_ticket_secs) < 0)
 		return SW_EINVAL;
 
 	v = getenv("SLIPWAY_LISTEN");

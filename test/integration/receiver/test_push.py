@@ -198,7 +198,7 @@ class PushTest(unittest.TestCase):
         builds = sorted(self.s.builds('serial'), key=lambda x: x['id'])
         self.assertEqual(len(builds), 2)
         one, two = builds
-        self.assertTrue(lines(out2, f'-----> waiting for build {one["id"]} (started '), out2)
+        self.assertTrue(lines(out2, f'-----> waiting for build {one["number"]} (started '), out2)
         self.assertEqual([one['status'], two['status']], ['succeeded', 'succeeded'])
         self.assertEqual([one['branch'], two['branch']], ['main', 'master'])
         self.assertGreaterEqual(two['started_at'], one['finished_at'])
