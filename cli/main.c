@@ -106,6 +106,12 @@ static const struct sw_cli_command commands[] = {
 	  "  URL: the server (default: SLIPWAY_URL, or the last login, or http://127.0.0.1:5480);\n"
 	  "  the token is read from the terminal without echo (or from stdin) unless --token is given.\n",
 	  sw_cli_cmd_login },
+	{ "dashboard", "sign in to the web dashboard: prints (and opens) a one-time link",
+	  "usage: slipway dashboard [--no-open] [--json]\n"
+	  "  The link (http://HOST:PORT/login?ticket=...) works once, within 60 s, and signs the\n"
+	  "  browser in as this token's user for 30 minutes of use (12 hours at most); it is\n"
+	  "  opened with xdg-open or sensible-browser when DISPLAY or WAYLAND_DISPLAY is set.\n",
+	  sw_cli_cmd_dashboard },
 	/* cmd_tasks.c */
 	{ "ps", "an app's tasks: process, release, state, health, uptime; stopped ones with why (last hour)",
 	  "usage: slipway ps [-a APP] [--json]\n", sw_cli_cmd_ps },
