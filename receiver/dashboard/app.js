@@ -210,10 +210,13 @@ function rolloutPanel() {
   const oldMax = {};
   const panel = h('section', { class: 'card', 'data-testid': 'rollout' }, h('h2', {}, 'Rollout'), status, procs,
     h('h3', {}, 'ECS events'), events);
+  let ended = false;   // the job's own verdict came: the records no longer speak for it
   panel.record = rec => {
-    status.className = 'verdict s-' + rec.verdict;
-    status.textContent = 'v' + rec.version + (rec.phase === 'rollback' ? ' rollback: ' : ': ') +
-      (rec.verdict === 'waiting' ? 'deploying' : rec.verdict) + (rec.reason ? ' \u2014 ' + rec.reason : '');
+    if (!ended) {
+      status.className = 'verdict s-' + rec.verdict;
+      status.textContent = 'v' + rec.version + (rec.phase === 'rollback' ? ' (rolling back to the last live release)' : '') +
+        (rec.verdict === 'waiting' ? ': deploying' : ' ' + rec.verdict) + (rec.reason ? ' \u2014 ' + rec.reason : '');
+    }
     procs.replaceChildren(...rec.processes.map(p => {
       oldMax[p.process] = Math.max(oldMax[p.process] || 0, p.old_running);
       const boxes = [];
@@ -235,8 +238,10 @@ function rolloutPanel() {
     for (const e of rec.events) events.append(h('li', {}, e));
   };
   panel.end = b => {
+    ended = true;
     status.className = 'verdict s-' + (b.status === 'succeeded' ? 'live' : 'failed');
-    status.textContent = (b.kind === 'build' ? 'build #' : 'job #') + b.number + ': ' + (b.summary || b.status);
+    status.textContent = (b.kind === 'build' ? 'build #' : 'job #') + b.number + ': ' +
+      (b.status === 'failed' ? jobStatus(b) + ' \u2014 ' : '') + (b.summary || b.status);
   };
   return panel;
 }

@@ -119,7 +119,7 @@ test('a push drawn live: the rollout view reaches "live", the new release tops t
   // the watcher's records: a process with its tasks, drawn while it deploys
   await page.locator('[data-testid="rollout-processes"] [data-process="web"] .task').first().waitFor({ timeout: 90000 });
   await page.screenshot({ path: shot('rollout-deploying.png'), fullPage: true });
-  await eventually('the verdict', async () => /v2 live/.test(await page.getByTestId('rollout-verdict').textContent()), 120000);
+  await eventually('the verdict', async () => /build #2: v2 live/.test(await page.getByTestId('rollout-verdict').textContent()), 120000);
   await page.screenshot({ path: shot('rollout-live.png'), fullPage: true });
   const r = await pushed;
   assert.equal(r.code, 0, r.output);
@@ -134,7 +134,9 @@ test('a crashing commit: the failed release and its reason', async () => {
   commit({ Procfile: 'web: echo booting; exit 3\n', Dockerfile: JSON.parse(E.SW_DOCKERFILE).replace('v1', 'v3') }, 'crash');
   const pushed = push();
   await page.getByTestId('rollout').waitFor({ timeout: 90000 });
-  await eventually('the failure', async () => /failed/.test(await page.getByTestId('rollout-verdict').textContent()), 150000);
+  // the job's verdict: its release failed (and was rolled back), with the reason
+  await eventually('the failure', async () => /build #3: release failed .*exit code 3/.test(
+    await page.getByTestId('rollout-verdict').textContent()), 150000);
   const r = await pushed;
   assert.notEqual(r.code, 0, r.output);
   await page.screenshot({ path: shot('rollout-failed.png'), fullPage: true });

@@ -42,6 +42,8 @@ class DashboardTest(unittest.TestCase):
             r = ps.push(repo, 'web')
             self.assertEqual(r.returncode, 0, r.output)
             read_token = self.read_user(ps)
+            with open(os.path.join(repo, 'Dockerfile')) as f:
+                dockerfile = f.read()
             shots = os.path.join(HERE, 'screenshots')
             os.makedirs(shots, exist_ok=True)
             run_env = git_env(ps.st.workdir)
@@ -50,7 +52,7 @@ class DashboardTest(unittest.TestCase):
                 'SW_APP': 'web', 'SW_REPO': repo, 'SW_REMOTE': ps.st.remote('web'),
                 'SW_ROUTER_PORT': str(ps.eng.router_port), 'SW_SLIPWAY': binary('slipway'),
                 'SW_CHROMIUM': chromium(), 'SW_SCREENSHOTS': shots, 'SW_TICKET_SECS': str(TICKET_SECS),
-                'SW_DOCKERFILE': json.dumps(open(os.path.join(repo, 'Dockerfile')).read()),
+                'SW_DOCKERFILE': json.dumps(dockerfile),
                 'SW_PROCFILE': json.dumps(WEB_PROCFILE),
             })
             p = subprocess.run(['node', '--test', '--test-reporter=spec', os.path.join(HERE, 'dashboard.test.mjs')],
@@ -64,7 +66,7 @@ class DashboardTest(unittest.TestCase):
         `access:add`), its token; None when this slipwayd has no users yet."""
         made = ps.cli('users:create', 'viewer', '--json')
         if made.returncode != 0:
-            print(f'no users on this slipwayd ({made.stderr.strip()}): the read-role part is skipped')
+            print(f'no users on this slipwayd ({made.stderr.splitlines()[0]}): the read-role part is skipped')
             return None
         token = json.loads(made.stdout)['token']
         r = ps.cli('access:add', 'viewer', 'read', '-a', 'web')
