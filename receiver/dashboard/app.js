@@ -207,7 +207,7 @@ function rolloutPanel() {
   const procs = h('div', { 'data-testid': 'rollout-processes' });
   const events = h('ul', { class: 'events', 'data-testid': 'ecs-events' });
   const status = h('p', { class: 'verdict s-waiting', 'data-testid': 'rollout-verdict' }, 'waiting for the rollout\u2026');
-  const oldMax = {};
+  const oldMax = {}, crashMax = {};
   const panel = h('section', { class: 'card', 'data-testid': 'rollout' }, h('h2', {}, 'Rollout'), status, procs,
     h('h3', {}, 'ECS events'), events);
   let ended = false;   // the job's own verdict came: the records no longer speak for it
@@ -219,6 +219,8 @@ function rolloutPanel() {
     }
     procs.replaceChildren(...rec.processes.map(p => {
       oldMax[p.process] = Math.max(oldMax[p.process] || 0, p.old_running);
+      // the circuit breaker's count of the rollout stays in view while the rollback runs
+      crashMax[p.process] = Math.max(crashMax[p.process] || 0, p.crashes);
       const boxes = [];
       const done = p.healthy >= p.desired;
       for (let i = 0; i < p.old_running; i++) boxes.push(taskBox(done ? 'draining' : 'old', done ? 'old, draining' : 'old, running'));
@@ -231,7 +233,7 @@ function rolloutPanel() {
         h('div', { class: 'tasks' }, boxes),
         h('div', { class: 'counts' },
           h('span', {}, 'health checks: ' + p.healthy + ' of ' + p.desired + ' healthy (' + p.health + ')'),
-          h('span', {}, 'circuit breaker: ' + p.crashes + ' of ' + p.crash_limit + ' failures'),
+          h('span', {}, 'circuit breaker: ' + crashMax[p.process] + ' of ' + p.crash_limit + ' failures'),
           p.last_crash ? h('span', { class: 'error' }, 'last stop: ' + p.last_crash) : null,
           p.failure ? h('span', { class: 'error' }, p.failure) : null));
     }));
@@ -282,16 +284,20 @@ async function appView(app) {
   const live = h('div', {});
   const timeline = h('div', {});
   const header = h('h1', {}, app, badge(a.state, 'app-state'));
-  const url = a.review && a.review.url;
-  main.replaceChildren(header,
-    h('p', { class: 'muted' }, a.live_release ? ['Live: ', h('a', { href: '#/apps/' + app + '/releases/' + a.live_release.version }, 'v' + a.live_release.version),
-      ' \u00b7 ' + (a.live_release.description || '')] : 'No live release.', url ? [' \u00b7 ', h('a', { href: url }, url)] : '',
-      ' \u00b7 git remote ', h('code', {}, location.origin + '/' + (a.review ? a.review.parent : app) + '.git')),
-    live, h('h2', {}, 'Releases'), timeline);
+  const summary = h('p', { class: 'muted' });
+  const sum = x => {
+    const url = x.review && x.review.url;
+    summary.replaceChildren(...[x.live_release ? ['Live: ', h('a', { href: '#/apps/' + app + '/releases/' + x.live_release.version }, 'v' + x.live_release.version),
+      ' \u00b7 ' + (x.live_release.description || '')] : 'No live release.', url ? [' \u00b7 ', h('a', { href: url }, url)] : '',
+      ' \u00b7 git remote ', h('code', {}, location.origin + '/' + (x.review ? x.review.parent : app) + '.git')].flat());
+  };
+  sum(a);
+  main.replaceChildren(header, summary, live, h('h2', {}, 'Releases'), timeline);
   let following = null;
   const refresh = async () => {
     const fresh = await api('/apps/' + app);
     header.replaceChildren(app, badge(fresh.state, 'app-state'));
+    sum(fresh);
     timeline.replaceChildren(await releaseTimeline(app, 8));
   };
   const look = async () => {
