@@ -107,6 +107,15 @@ test('sign in through a ticket from `slipway dashboard`; the apps page lists the
   await row.waitFor();
   assert.equal(await row.getByTestId('state').textContent(), 'live');
   assert.match(await page.getByTestId('user').textContent(), /admin/);
+  // the first page, all of it (HTML, script, style, icon, the API's answers): under 100 KB
+  const bytes = await page.evaluate(() => [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]
+    .reduce((n, e) => n + (e.transferSize || e.encodedBodySize || 0), 0));
+  console.log(`first page: ${bytes} bytes transferred`);
+  assert.ok(bytes > 0 && bytes < 100 * 1024, String(bytes));
+  // usable on a phone: nothing wider than the screen
+  await page.setViewportSize({ width: 390, height: 800 });
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390));
+  await page.setViewportSize({ width: 1200, height: 900 });
 });
 
 test('a push drawn live: the rollout view reaches "live", the new release tops the timeline', async () => {
