@@ -241,13 +241,27 @@ static void feed(struct file_stream *fs, const char *p, size_t n, struct sw_buf 
 	}
 }
 
+/* The last bytes: for events, "end" with the job as it ended, so the page can say what failed. */
+static int fill_end(struct file_stream *fs, struct sw_buf *out)
+{
+	json_t *b;
+	char *text;
+
+	if (!fs->sse)
+		return 1;
+	b = sw_api_builds_load(fs->db, fs->id, NULL);
+	text = b ? json_dumps(b, JSON_COMPACT) : NULL;
+	sw_stream_sse_event(out, "end", -1, text ? text : "{}");
+	free(text);
+	json_decref(b);
+	return 1;
+}
+
 static int fill_file(void *ctx, struct sw_buf *out)
 {
 	struct file_stream *fs = ctx;
 	char chunk[LOG_READ_BYTES];
 	ssize_t r = sw_job_follow_read(fs->f, chunk, sizeof(chunk), fs->follow ? KEEPALIVE_MS : -1);
-	json_t *b;
-	char *text;
 
 	if (r == SW_ETIMEOUT) {
 		if (fs->sse)
@@ -262,15 +276,7 @@ static int fill_file(void *ctx, struct sw_buf *out)
 	}
 	if (r < 0)
 		return -1;
-	if (!fs->sse)
-		return 1;
-	/* the end: the job as it ended, so the page can say what failed */
-	b = sw_api_builds_load(fs->db, fs->id, NULL);
-	text = b ? json_dumps(b, JSON_COMPACT) : NULL;
-	sw_stream_sse_event(out, "end", -1, text ? text : "{}");
-	free(text);
-	json_decref(b);
-	return 1;
+	return fill_end(fs, out);
 }
 
 static void free_file(void *ctx)
@@ -284,18 +290,7 @@ static void free_file(void *ctx)
 /* No rollout file (a job from before them): the end event only. */
 static int fill_nothing(void *ctx, struct sw_buf *out)
 {
-	struct file_stream *fs = ctx;
-	json_t *b;
-	char *text;
-
-	if (!fs->sse)
-		return 1;
-	b = sw_api_builds_load(fs->db, fs->id, NULL);
-	text = b ? json_dumps(b, JSON_COMPACT) : NULL;
-	sw_stream_sse_event(out, "end", -1, text ? text : "{}");
-	free(text);
-	json_decref(b);
-	return 1;
+	return fill_end(ctx, out);
 }
 
 static enum MHD_Result reply_file(struct sw_server *s, struct MHD_Connection *c, long id, enum sw_job_file what,
