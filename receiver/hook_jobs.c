@@ -355,7 +355,8 @@ enum MHD_Result sw_hook_jobs_handle(struct sw_server *s, struct MHD_Connection *
 	if (req.detach) {   /* a detached push is answered at once; the job goes on */
 		struct sw_buf b = SW_BUF_INIT;
 		add_said_lines(&b, &say);
-		sw_buf_addf(&b, "{\"build\":%ld,\"status\":\"queued\",\"detached\":true}\n", id);
+		sw_buf_addf(&b, "{\"build\":%ld,\"number\":%ld,\"status\":\"queued\",\"detached\":true}\n", id,
+			    sw_jobs_number(s->jobs, id));
 		ret = sw_reply(c, MHD_HTTP_OK, "application/x-ndjson", b.ptr, b.len, status);
 		sw_buf_release(&b);
 		goto cleanup;
