@@ -19,8 +19,9 @@
  *                                server-side and the cookie cleared
  *   POST /api/v1/dashboard/tickets   a token caller only (not a session) →
  *                                201 {"ticket", "path": "/login?ticket=...", "expires_in": 60}
- *   GET  /api/v1/session         the session: {"user", "csrf", "idle_timeout",
- *                                "max_age", "admin"} (401 without one)
+ *   GET  /api/v1/session[?app=APP]   the session: {"user", "csrf", "idle_timeout",
+ *                                "max_age", "role": what it may do on APP (or the server),
+ *                                for the page to show or hide controls; the API decides}
  * Every page and asset answer carries Content-Security-Policy default-src 'self' (no
  * inline script or style, nothing from elsewhere), X-Content-Type-Options nosniff,
  * Referrer-Policy no-referrer (the ticket is in /login's URL) and frame-ancestors 'none'.
