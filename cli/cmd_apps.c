@@ -1,6 +1,6 @@
 /*
- * apps, apps:create, apps:info, apps:destroy (issue 7): clients of slipwayd's app API
- * (receiver/api.h, receiver/ops.h).
+ * apps, apps:create, apps:info, apps:destroy: clients of slipwayd's app API
+ * (receiver/api_apps.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,7 +170,7 @@ int sw_cli_cmd_apps_info(const struct sw_cli_command *cmd, int argc, char **argv
 	printf("=== %s\n", app.ptr);
 	sw_buf_reset(&b);
 	if (json_is_object(json_object_get(info, "review"))) {
-		/* review apps (issue 8): the parent's repository, the branch, the URL */
+		/* a review app: the parent's repository, the branch, the URL */
 		const json_t *rv = json_object_get(info, "review");
 		sw_buf_addf(&b, "%s (branch %s)", sw_json_str(rv, "parent"), sw_json_str(rv, "branch"));
 		info_line("Review of:", b.ptr);
