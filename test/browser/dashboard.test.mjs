@@ -69,6 +69,12 @@ async function api(path, token = E.SW_TOKEN) {
   const r = await fetch(E.SW_URL + '/api/v1' + path, { headers: { Authorization: 'Bearer ' + token } });
   return r.json();
 }
+// Open a view of the page by a full load (a fresh document each time, so no view's timers
+// or streams carry over from the test before).
+let loads = 0;
+async function view(p, hash) {
+  await p.goto(E.SW_URL + '/?load=' + (++loads) + '#' + hash);
+}
 async function newContext() {
   return browser.newContext({ viewport: { width: 1200, height: 900 } });
 }
@@ -119,7 +125,7 @@ test('sign in through a ticket from `slipway dashboard`; the apps page lists the
 });
 
 test('a push drawn live: the rollout view reaches "live", the new release tops the timeline', async () => {
-  await page.goto(E.SW_URL + '/#/apps/' + APP);
+  await view(page, '/apps/' + APP);
   await page.getByTestId('timeline').waitFor();
   const sha = commit({ Dockerfile: JSON.parse(E.SW_DOCKERFILE).replace('v1', 'v2') }, 'v2');
   const pushed = push();
@@ -149,7 +155,7 @@ test('a crashing commit: the failed release and its reason', async () => {
   const r = await pushed;
   assert.notEqual(r.code, 0, r.output);
   await page.screenshot({ path: shot('rollout-failed.png'), fullPage: true });
-  await page.goto(E.SW_URL + '/#/apps/' + APP + '/releases');
+  await view(page, '/apps/' + APP + '/releases');
   const top = page.locator('[data-testid="timeline"] li').first();
   await top.waitFor();
   assert.equal(await top.getAttribute('data-version'), '3');
@@ -157,7 +163,7 @@ test('a crashing commit: the failed release and its reason', async () => {
   assert.match(await top.getByTestId('reason').textContent(), /exit code 3/);
   await page.screenshot({ path: shot('timeline-failed.png'), fullPage: true });
   // the builds say what failed: the release, not the build
-  await page.goto(E.SW_URL + '/#/apps/' + APP + '/builds');
+  await view(page, '/apps/' + APP + '/builds');
   assert.match(await page.locator('[data-testid="builds"] tbody tr').first().textContent(), /release failed/);
   // git's own remote: the commit that crashed is undone
   git('reset', '-q', '--hard', 'HEAD~1');
@@ -166,10 +172,10 @@ test('a crashing commit: the failed release and its reason', async () => {
 
 test('roll back from the page: a confirmation names the change; the router answers v1', async () => {
   // a failed release is no target
-  await page.goto(E.SW_URL + '/#/apps/' + APP + '/releases/3');
+  await view(page, '/apps/' + APP + '/releases/3');
   await page.getByRole('heading', { name: APP + ' v3' }).waitFor();
   assert.equal(await page.getByTestId('rollback').count(), 0);
-  await page.goto(E.SW_URL + '/#/apps/' + APP + '/releases/1');
+  await view(page, '/apps/' + APP + '/releases/1');
   const button = page.getByTestId('rollback');
   await button.waitFor();
   await button.focus();
@@ -203,10 +209,10 @@ test('a read user sees no rollback or config controls; a forged POST is refused,
   const p = await readCtx.newPage();
   await p.goto(ticketUrl(E.SW_READ_TOKEN));
   await p.getByTestId('apps').waitFor();
-  await p.goto(E.SW_URL + '/#/apps/' + APP + '/releases/2');
+  await view(p, '/apps/' + APP + '/releases/2');
   await p.getByTestId('digest').waitFor();
   assert.equal(await p.getByTestId('rollback').count(), 0);
-  await p.goto(E.SW_URL + '/#/apps/' + APP + '/config');
+  await view(p, '/apps/' + APP + '/config');
   await p.getByTestId('config').waitFor();
   assert.equal(await p.getByTestId('reveal').count(), 0);
   assert.equal(await p.getByTestId('config-set').count(), 0);
@@ -245,7 +251,7 @@ test('an expired ticket and a replayed ticket are refused', async () => {
 });
 
 test('sign-out ends the session on the server', async () => {
-  await page.goto(E.SW_URL + '/#/');
+  await view(page, '/');
   await page.getByTestId('apps').waitFor();
   const [cookie] = (await ctx.cookies()).filter(c => c.name === 'slipway_session');
   await page.getByRole('button', { name: 'Sign out' }).click();
