@@ -19,6 +19,7 @@ import collections
 import json
 import os
 import random
+import signal
 import sys
 import threading
 import time
@@ -38,7 +39,7 @@ ACTIONS = {'push': 50, 'crash': 15, 'rollback': 15, 'config': 20}
 # (task definitions, services, targets), health (new tasks started, not healthy yet),
 # drain (an old target draining).
 MOMENTS = {
-    'build': ('Step 2/', 0.0, 0.8),
+    'build': ('Step 3/', 0.0, 1.0),
     'push': ('Successfully tagged', 0.0, 0.15),
     'registration': ('-----> releasing v', 0.0, 0.6),
     'health': ('has started', 0.3, 4.0),
@@ -51,7 +52,7 @@ ACTION_MOMENTS = {
     'config': ('registration', 'health', 'drain'),
 }
 RESTART_DEADLINE = 60     # no release deploying this long after the restart
-ACTION_TIMEOUT = 300      # a push or command must end within this
+ACTION_TIMEOUT = 240      # a push or command must end within this (the deploy deadline is 120 s)
 
 
 def env_list(name, default):
@@ -125,14 +126,18 @@ class Run:
         # the moment: its marker line (or a draining target), then the delay
         tg = st.release_state(app.name, live_before['version']).get('target_group') if live_before else None
         late = False
+        ended = None
         while True:
             if marker and act.seen(marker):
                 break
             if moment == 'drain' and tg and self.draining(st, tg):
                 break
             if act.done():
-                late = True
-                break
+                # the engine drains old targets after the deployment completed: wait for it
+                ended = ended or now()
+                if moment != 'drain' or now() - ended > 5:
+                    late = True
+                    break
             time.sleep(0.05)
         if not late:
             time.sleep(delay)
@@ -237,6 +242,39 @@ def run_rounds(st, run, total):
             run.violations.append((n, '?', '?', 'harness', traceback.format_exc().splitlines()[-1]))
             st.ensure_up()
             run.fresh_app(st)
+    if os.environ.get('CHAOS_DOWN', '1') != '0':
+        slipwayd_down(st, run)
+
+
+def slipwayd_down(st, run):
+    """slipwayd down for longer than a push: a push fails at once, in one line; and a push
+    whose slipwayd dies for good mid-build: how long git takes to give up, and what it says."""
+    app = run.app
+    st.kill('slipwayd')
+    time.sleep(0.5)
+    app.commit()
+    act = app.push()
+    act.wait(120)
+    secs = (act.ended or now()) - act.started
+    lines = [l for _, l in act.lines if l.strip()]
+    print(f'slipwayd down: a new push failed after {secs:.1f}s with exit {act.code}: {" / ".join(lines)[:300]}')
+    if act.code in (None, 0) or secs > 5 or len(lines) != 1:
+        run.violations.append((0, 'slipwayd', 'down', 'down-push',
+                               f'a push while slipwayd is down took {secs:.1f}s (exit {act.code}) '
+                               f'and said {len(lines)} lines: {" / ".join(lines)[:200]}'))
+    ok, _, _ = st.restart('slipwayd')
+    app.commit()
+    act = app.push()
+    while not act.seen('Step 3/') and not act.done():
+        time.sleep(0.05)
+    t_kill = now()
+    st.kill('slipwayd')
+    act.wait(300)
+    secs = (act.ended or now()) - t_kill
+    lines = [l for _, l in act.lines if l.strip() and not l.startswith('remote: ')]
+    print(f'slipwayd killed mid-build and left down: git ended {secs:.1f}s after the kill with exit {act.code}: '
+          f'{" / ".join(lines)[:300]}')
+    st.restart('slipwayd')
 
 
 def soak(st, run, seconds, apps=16):
@@ -318,6 +356,8 @@ def soak(st, run, seconds, apps=16):
 
 
 def main():
+    # a SIGTERM (scripts/test's timeout) still stops the stack and reports
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     seed = int(os.environ.get('SEED') or random.SystemRandom().randrange(1, 1 << 31))
     rounds = int(os.environ.get('ROUNDS') or 20)
     soak_secs = int(os.environ.get('SOAK') or 0)

@@ -55,8 +55,10 @@ FAST_ENV = {
     'SLIPWAY_LOG': 'info',
 }
 
+# a build of a second or so: the kill has a build to land in
 DOCKERFILE = ('FROM slipway/busybox:latest\n'
-              'COPY index.html /www/index.html\n')
+              'COPY index.html /www/index.html\n'
+              'RUN sleep 1\n')
 # busybox httpd as PID 1 ignores SIGTERM: the trap makes a drain end at once
 GOOD_PROCFILE = "web: trap 'exit 0' TERM; httpd -f -p $PORT -h /www & wait\n"
 # a release whose tasks stop at once, saying why on their own output first
@@ -234,6 +236,7 @@ class OperatorStack:
         self.token = None
         self._clients = {}
         self.apps = []
+        self.children = []         # the dockerds started again here (Popen: reaped by reap())
 
     # ---- processes -----------------------------------------------------------------
     def components(self):
@@ -250,13 +253,27 @@ class OperatorStack:
         }[component]
 
     def pid(self, component):
+        """The component's pid while it runs (a zombie, killed but not yet reaped, does not)."""
+        return self.pid_of(self.pid_file(component))
+
+    def pid_of(self, pid_file):
+        self.reap()
         try:
-            with open(self.pid_file(component)) as f:
+            with open(pid_file) as f:
                 pid = int(f.read().strip())
-            os.kill(pid, 0)
-            return pid
-        except (OSError, ValueError):
+            with open(f'/proc/{pid}/stat') as f:
+                state = f.read().rsplit(')', 1)[1].split()[0]
+            return None if state in ('Z', 'X') else pid
+        except (OSError, ValueError, IndexError):
             return None
+
+    def reap(self):
+        """Wait for the dockerds this harness started that have ended."""
+        self.children = [p for p in self.children if p.poll() is None]
+
+    def docker_ok(self):
+        return subprocess.run(['docker', 'version', '--format', '{{.Server.APIVersion}}'], env=self.env,
+                              capture_output=True).returncode == 0
 
     def rss_kb(self, component):
         pid = self.pid(component)
@@ -304,36 +321,56 @@ class OperatorStack:
         """The run's dockerd again, with the flags scripts/lib.sh's sw_start_dockerd gave it
         (its own bridge, kept)."""
         d = self.docker_dir
+        # the killed dockerd's containerd may still be on its way out: a dockerd started
+        # meanwhile waits 60 s for it and gives up ("timeout waiting for containerd to start")
+        containerd = self.pid_of(f'{d}/exec/containerd/containerd.pid')
+        end = now() + 15
+        while containerd and self.pid_of(f'{d}/exec/containerd/containerd.pid') and now() < end:
+            time.sleep(0.2)
         args = ['dockerd', '--data-root', f'{d}/data', '--exec-root', f'{d}/exec', '--pidfile', f'{d}/pid',
                 '-H', f'unix://{d}/docker.sock', '--storage-driver=vfs']
         if os.path.exists(f'{d}/bridge'):
             with open(f'{d}/bridge') as f:
                 args += ['--bridge', f.read().strip()]
-        with open(f'{d}/log', 'ab') as log:
-            subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                             start_new_session=True)
-        end = now() + 60
-        while now() < end:
-            if subprocess.run(['docker', 'version', '--format', '{{.Server.APIVersion}}'], env=self.env,
-                              capture_output=True).returncode == 0:
+        for attempt in range(2):   # as an operator would: once more when it gave up
+            with open(f'{d}/log', 'ab') as log:
+                proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                        start_new_session=True)
+            self.children.append(proc)
+            if self.wait_docker(proc=proc):
                 return True
+            if proc.poll() is None:
+                return False
+            print(f'chaos: dockerd exited at its start ({proc.returncode}); starting it again', flush=True)
+        return False
+
+    def wait_docker(self, timeout=180, proc=None):
+        """Until the run's dockerd answers (restoring many containers on a busy machine
+        takes it a minute or more), or the dockerd proc has exited."""
+        end = now() + timeout
+        while now() < end:
+            if self.docker_ok():
+                return True
+            if proc is not None and proc.poll() is not None:
+                return False
             time.sleep(0.2)
         return False
 
     def restart(self, component):
-        """What an operator does after `component` died: (ok, seconds, what went wrong)."""
+        """What an operator does after `component` died: (ok, seconds, what went wrong).
+        The run's dockerd first when it does not answer: scripts/up would start one of its
+        own beside it, which slipwayd and the engine (still running) would never use."""
         t0 = now()
-        if component == 'dockerd' and not self.pid('dockerd'):
-            if not self.start_dockerd():
+        if self.docker_dir and not self.docker_ok():
+            up = self.wait_docker() if self.pid('dockerd') else self.start_dockerd()
+            if not up:
                 return False, now() - t0, 'dockerd did not come back'
         ok, _, out = self.up()
         return ok, now() - t0, '' if ok else out.strip().splitlines()[-1:]
 
     def ensure_up(self):
         """Everything running again (after a round whose restart failed)."""
-        if self.docker_dir and not self.pid('dockerd'):
-            self.start_dockerd()
-        return self.up()[0]
+        return self.restart(None)[0]
 
     def stop(self):
         if self.out_dir:
