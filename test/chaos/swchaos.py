@@ -267,6 +267,15 @@ class OperatorStack:
         except (OSError, ValueError, IndexError):
             return None
 
+    def pid_exists(self, pid_file):
+        """Is there a process (running or a zombie) with the pid in pid_file?"""
+        self.reap()
+        try:
+            with open(pid_file) as f:
+                return os.path.exists(f'/proc/{int(f.read().strip())}')
+        except (OSError, ValueError):
+            return False
+
     def reap(self):
         """Wait for the dockerds this harness started that have ended."""
         self.children = [p for p in self.children if p.poll() is None]
@@ -321,12 +330,15 @@ class OperatorStack:
         """The run's dockerd again, with the flags scripts/lib.sh's sw_start_dockerd gave it
         (its own bridge, kept)."""
         d = self.docker_dir
-        # the killed dockerd's containerd may still be on its way out: a dockerd started
-        # meanwhile waits 60 s for it and gives up ("timeout waiting for containerd to start")
-        containerd = self.pid_of(f'{d}/exec/containerd/containerd.pid')
-        end = now() + 15
-        while containerd and self.pid_of(f'{d}/exec/containerd/containerd.pid') and now() < end:
-            time.sleep(0.2)
+        # The killed dockerd and its containerd must be gone, not only dead: while their pids
+        # exist (a zombie that init has not reaped yet counts) a new dockerd refuses to start
+        # ("pid file found") or waits 60 s for the old containerd and gives up.
+        for pid_file in (f'{d}/pid', f'{d}/exec/containerd/containerd.pid'):
+            end = now() + 30
+            while self.pid_exists(pid_file) and now() < end:
+                time.sleep(0.2)
+            if self.pid_exists(pid_file) and not self.pid_of(pid_file):
+                os.unlink(pid_file)   # a zombie still: dead all the same, as dockerd's message says
         args = ['dockerd', '--data-root', f'{d}/data', '--exec-root', f'{d}/exec', '--pidfile', f'{d}/pid',
                 '-H', f'unix://{d}/docker.sock', '--storage-driver=vfs']
         if os.path.exists(f'{d}/bridge'):
