@@ -12,7 +12,9 @@ invariants.py, with a request loop through the router all along.
 Settings (environment): ROUNDS (20), SEED (random; printed first so a run repeats),
 SOAK (seconds; soak mode instead of rounds), CHAOS_COMPONENTS (comma list, default all),
 CHAOS_ACTIONS (push,crash,rollback,config), CHAOS_GRACE (s a failed request may come
-after the restart returned, default 2), CHAOS_OUT (where logs and the per-round record
+after the restart returned, default 2), CHAOS_DOWNTIME (s a killed component stays down
+before the restart, "MIN-MAX", default 0.5-3), CHAOS_DOWN=0 (skip the slipwayd-down
+measurement at the end), CHAOS_OUT (where logs and the per-round record
 go; default $SW_BUILD/chaos-<seed>). Exit status 0 only with no violation.
 """
 import collections
@@ -66,6 +68,8 @@ class Run:
         self.seed = seed
         self.out_dir = out_dir
         self.grace = float(os.environ.get('CHAOS_GRACE', '2'))
+        # how long a killed component stays down before the operator's restart: "MIN-MAX" s
+        self.downtime = tuple(float(x) for x in os.environ.get('CHAOS_DOWNTIME', '0.5-3').split('-', 1))
         self.rounds = 0
         self.verdicts = 0
         self.violations = []      # (round, component, moment, class, text)
@@ -106,7 +110,7 @@ class Run:
         moment = self.rng.choice(ACTION_MOMENTS[action])
         marker, lo, hi = MOMENTS[moment]
         delay = self.rng.uniform(lo, hi)
-        downtime = self.rng.uniform(0.5, 3.0)
+        downtime = self.rng.uniform(*self.downtime)
         before = app.content.get(live_before['commit']) if live_before else None
 
         pushed = None

@@ -57,7 +57,8 @@ def classify_verdict(act):
     streamed = len(lines) > 1
     if act.code == 1 and re.match(r'^slipway [a-z:]+: ', last):
         reason = last.split(': ', 1)[1]
-        if 'before the verdict' in reason or 'cannot reach' in reason or 'connect' in reason.lower():
+        lost = 'slipwayd' in reason.split(' (')[0] or 'before the verdict' in reason
+        if lost:   # the CLI lost slipwayd, or never reached it
             return ('none', last) if streamed else ('clean', last)
         return 'failed', reason
     if act.code == 0:
