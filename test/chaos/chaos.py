@@ -11,7 +11,8 @@ invariants.py, with a request loop through the router all along.
 
 Settings (environment): ROUNDS (20), SEED (random; printed first so a run repeats),
 SOAK (seconds; soak mode instead of rounds), CHAOS_COMPONENTS (comma list, default all),
-CHAOS_ACTIONS (push,crash,rollback,config), CHAOS_GRACE (s a failed request may come
+CHAOS_ACTIONS (push,crash,rollback,config), CHAOS_MOMENTS (build,push,registration,
+health,drain), CHAOS_GRACE (s a failed request may come
 after the restart returned, default 2), CHAOS_DOWNTIME (s a killed component stays down
 before the restart, "MIN-MAX", default 0.5-3), CHAOS_DOWN=0 (skip the slipwayd-down
 measurement at the end), CHAOS_OUT (where logs and the per-round record
@@ -68,6 +69,7 @@ class Run:
         self.seed = seed
         self.out_dir = out_dir
         self.grace = float(os.environ.get('CHAOS_GRACE', '2'))
+        self.moments = env_list('CHAOS_MOMENTS', MOMENTS)
         # how long a killed component stays down before the operator's restart: "MIN-MAX" s
         self.downtime = tuple(float(x) for x in os.environ.get('CHAOS_DOWNTIME', '0.5-3').split('-', 1))
         self.rounds = 0
@@ -107,7 +109,7 @@ class Run:
         if action == 'rollback' and not earlier:
             action = 'push'
         component = self.rng.choice(components)
-        moment = self.rng.choice(ACTION_MOMENTS[action])
+        moment = self.rng.choice([m for m in ACTION_MOMENTS[action] if m in self.moments] or ACTION_MOMENTS[action])
         marker, lo, hi = MOMENTS[moment]
         delay = self.rng.uniform(lo, hi)
         downtime = self.rng.uniform(*self.downtime)
@@ -161,7 +163,7 @@ class Run:
             found.append(('restart-failed', f'the restart after killing {component} failed: {why}'))
             st.ensure_up()
             t_up = now()
-        found += inv.verdict_check(verdict)
+        found += inv.verdict_check(verdict, action, component)
         rels, stuck = inv.unfinished(st, app.name, t_up, RESTART_DEADLINE)
         found += stuck
         live = None

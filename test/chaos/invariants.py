@@ -5,6 +5,7 @@ disagreed; an empty list is a pass.
 Classes (the report's table groups by them):
     no-verdict        the push or command ended without a verdict line or a clean one-line failure
     hung              the push or command did not end within its time
+    unclear-reason    it failed because a component died, and the reason does not say which in words
     verdict-disagrees the verdict says one thing, the records another
     deploying         a release still deploying (or pending) 60 s after the restart
     commit-missing    a live release's commit is not in the app's repository (and is not flagged)
@@ -66,12 +67,23 @@ def classify_verdict(act):
     return 'none', ' / '.join(lines[-3:])
 
 
-def verdict_check(verdict):
+# A release that failed because a component died says so in words a user knows.
+COMPONENT_WORDS = {
+    'engine': ('engine restarted', 'engine stopped'),
+    'dockerd': ('Docker stopped', 'Docker restarted'),
+    'registry': ('registry',),
+}
+
+
+def verdict_check(verdict, action, component):
     kind, what = verdict
     if kind == 'hung':
         return [('hung', 'no end within its time (the push or command was killed)')]
     if kind == 'none':
         return [('no-verdict', f'no verdict; it ended with: {what[-300:]}')]
+    words = COMPONENT_WORDS.get(component)
+    if kind == 'failed' and action != 'crash' and words and not any(w in what for w in words):
+        return [('unclear-reason', f'rejected for a reason that does not say "{words[0]}": {what[:160]}')]
     return []
 
 
