@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import invariants as inv                                              # noqa: E402
-from swchaos import CRASH_LINE, Load, OperatorStack, now, pick        # noqa: E402
+from swchaos import CRASH_LINE, Load, OperatorStack, now              # noqa: E402
 from swrouter import get                                              # noqa: E402
 from swstack import BUILD                                             # noqa: E402
 
@@ -110,7 +110,7 @@ class Run:
             action = 'push'
         component = self.rng.choice(components)
         moment = self.rng.choice([m for m in ACTION_MOMENTS[action] if m in self.moments] or ACTION_MOMENTS[action])
-        marker, lo, hi = MOMENTS[moment]
+        _, lo, hi = MOMENTS[moment]
         delay = self.rng.uniform(lo, hi)
         downtime = self.rng.uniform(*self.downtime)
         before = app.content.get(live_before['commit']) if live_before else None
@@ -129,22 +129,8 @@ class Run:
         else:
             act = app.command('config:set', f'GREETING=round-{n}')
 
-        # the moment: its marker line (or a draining target), then the delay
         tg = st.release_state(app.name, live_before['version']).get('target_group') if live_before else None
-        late = False
-        ended = None
-        while True:
-            if marker and act.seen(marker):
-                break
-            if moment == 'drain' and tg and self.draining(st, tg):
-                break
-            if act.done():
-                # the engine drains old targets after the deployment completed: wait for it
-                ended = ended or now()
-                if moment != 'drain' or now() - ended > 5:
-                    late = True
-                    break
-            time.sleep(0.05)
+        late = self.wait_moment(st, act, moment, tg)
         if not late:
             time.sleep(delay)
             late = act.done()
@@ -164,25 +150,12 @@ class Run:
             st.ensure_up()
             t_up = now()
         found += inv.verdict_check(verdict, action, component)
-        rels, stuck = inv.unfinished(st, app.name, t_up, RESTART_DEADLINE)
-        found += stuck
-        live = None
-        if rels is not None:
-            found += inv.verdict_agrees(verdict, act.kind, pushed, rels, st, app.name)
-            found += inv.repo_checks(st, app.name, rels, self.seen)
-            live = inv.live_release(rels)
-        want = None
-        if live:
-            found += inv.ecs_checks(st, app.name, live)
-            found += inv.target_checks(st, app.name, live)
-            want = app.content.get(live.get('commit'))
-            if want:
-                found += inv.router_check(st, app.name, want, get)
+        checked, want = self.check_records(st, app, verdict, act.kind, pushed, t_up)
+        found += checked
         load.stop()
         allowed = {x for x in (before, want) if x}
         lf, longest, failed = inv.load_checks(load, host, t_kill, t_up, self.grace, allowed)
         found += lf
-
         self.rounds += 1
         if verdict[0] in ('live', 'failed', 'clean'):
             self.verdicts += 1
@@ -210,6 +183,43 @@ class Run:
         self.record.flush()
         if found:
             self.fresh_app(st)   # the next rounds start from a clean app, not from this one's damage
+
+    def check_records(self, st, app, verdict, act_kind, pushed, t_up):
+        """Releases settled, repository, ECS, targets and router against the live release:
+        (violations, the content the live release serves or None)."""
+        found = []
+        rels, stuck = inv.unfinished(st, app.name, t_up, RESTART_DEADLINE)
+        found += stuck
+        if rels is None:
+            return found, None
+        found += inv.verdict_agrees(verdict, act_kind, pushed, rels, st, app.name)
+        found += inv.repo_checks(st, app.name, rels, self.seen)
+        live = inv.live_release(rels)
+        if not live:
+            return found, None
+        found += inv.ecs_checks(st, app.name, live)
+        found += inv.target_checks(st, app.name, live)
+        want = app.content.get(live.get('commit'))
+        if want:
+            found += inv.router_check(st, app.name, want, get)
+        return found, want
+
+    def wait_moment(self, st, act, moment, tg):
+        """Until the moment's marker line (or, for drain, a draining target) shows; True when
+        the push or command ended first."""
+        marker = MOMENTS[moment][0]
+        ended = None
+        while True:
+            if marker and act.seen(marker):
+                return False
+            if moment == 'drain' and tg and self.draining(st, tg):
+                return False
+            if act.done():
+                # the engine drains old targets after the deployment completed: wait for it
+                ended = ended or now()
+                if moment != 'drain' or now() - ended > 5:
+                    return True
+            time.sleep(0.05)
 
     def draining(self, st, tg):
         try:

@@ -22,7 +22,6 @@ import configparser
 import http.client
 import json
 import os
-import random
 import shutil
 import signal
 import socket
@@ -497,13 +496,3 @@ class OperatorStack:
             if len(f) > 6 and not line.startswith('#') and f[1] == backend:
                 out[f[3]] = (int(f[5]), int(f[6]))
         return out
-
-
-def pick(rng, weights):
-    """One key of {key: weight}."""
-    keys = sorted(weights)
-    return rng.choices(keys, [weights[k] for k in keys])[0]
-
-
-def seeded(seed):
-    return random.Random(seed)
