@@ -396,7 +396,32 @@ class OperatorStack:
         mine = [i for i in out if i.startswith(f'127.0.0.1:{self.registry_port}/')]
         if mine:
             subprocess.run(['docker', 'rmi', '-f', *mine], env=self.env, capture_output=True)
+        self.kill_orphan_shims()
         shutil.rmtree(self.base, ignore_errors=True)
+
+    def kill_orphan_shims(self):
+        """The container shims a killed dockerd left behind (the dockerd started after it does
+        not take them back): they would keep the run's data root busy."""
+        if not self.docker_dir:
+            return
+        mark = f'{self.docker_dir}/exec/containerd/'.encode()
+        shims, parents = [], {}
+        for pid in [int(p) for p in os.listdir('/proc') if p.isdigit()]:
+            try:
+                with open(f'/proc/{pid}/cmdline', 'rb') as f:
+                    cmd = f.read()
+                with open(f'/proc/{pid}/stat') as f:
+                    parents[pid] = int(f.read().rsplit(')', 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if b'containerd-shim' in cmd.split(b'\0')[0] and mark in cmd:
+                shims.append(pid)
+        # the shim's container processes first, then the shim
+        for pid in [p for p, parent in parents.items() if parent in shims] + shims:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
 
     def keep_logs(self):
         os.makedirs(self.out_dir, exist_ok=True)
