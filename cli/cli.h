@@ -63,6 +63,8 @@ int sw_cli_cmd_access_remove(const struct sw_cli_command *cmd, int argc, char **
 int sw_cli_cmd_keys(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_keys_add(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_keys_remove(const struct sw_cli_command *cmd, int argc, char **argv);
+/* cmd_dashboard.c: a one-time sign-in link for the web dashboard */
+int sw_cli_cmd_dashboard(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_ps(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_run(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_logs(const struct sw_cli_command *cmd, int argc, char **argv);

@@ -33,6 +33,8 @@
  *                              of days ("7"), or with a unit "30s", "10m", "12h", "7d";
  *                              "off" (the default) keeps them
  *   SLIPWAY_REVIEW_SWEEP_SECS  seconds between looks for idle review apps (default 300)
+ *   SLIPWAY_DASHBOARD_TICKET_SECS  how long a `slipway dashboard` sign-in link lives
+ *                              (default 60; receiver/session.h)
  *   SLIPWAY_SSH_SOCKET      the unix socket git over SSH reaches slipwayd through
  *                           (receiver/ssh_gate.h; scripts/sshd sets it); unset: no SSH
  *   SLIPWAY_CLIENT_CONNECTIONS connections one client address may hold at once (default 32;
@@ -68,6 +70,7 @@ struct sw_config {
 	long webhook_timeout_secs;
 	struct sw_review_defaults review;   /* SLIPWAY_REVIEW_LIMIT, SLIPWAY_REVIEW_IDLE */
 	long review_sweep_secs;
+	long dashboard_ticket_secs;
 	char *ssh_socket;            /* NULL: no SSH */
 	long client_connections;
 	long header_timeout;         /* seconds */
@@ -78,7 +81,7 @@ struct sw_config {
 };
 
 #define SW_CONFIG_INIT \
-	{ NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, SW_REVIEW_DEFAULTS_INIT, 0, \
+	{ NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, SW_REVIEW_DEFAULTS_INIT, 0, 0, \
 	  NULL, 0, 0, NULL, NULL, 0, NULL }
 
 /*

@@ -13,6 +13,7 @@
 #include "receiver/api_webhooks.h"
 #include "receiver/api_users.h"
 #include "receiver/app.h"
+#include "receiver/dashboard.h"
 #include "receiver/hook_jobs.h"
 #include "receiver/reply.h"
 #include "receiver/request.h"
@@ -174,6 +175,7 @@ static enum MHD_Result route(struct sw_server *s, struct MHD_Connection *c, cons
 /* ---- who may ask what ----------------------------------------------------------------- */
 
 enum scope {
+	ON_ANY,     /* anyone signed in (a token or a session), limited or not */
 	ON_USER,    /* any user, about their own things (a write needs a token that is not limited) */
 	ON_SERVER,  /* the role on the server (admin) */
 	ON_APP,     /* the role on apps/<app> (the second segment) */
@@ -234,6 +236,9 @@ static const struct rule rules[] = {
 	{ "GET",    "keys",                          SW_ROLE_NONE,    ON_USER },
 	{ "POST",   "keys",                          SW_ROLE_NONE,    ON_USER },
 	{ "DELETE", "keys/*",                        SW_ROLE_NONE,    ON_USER },
+	/* dashboard.h answers these two itself, before the others are authenticated */
+	{ "POST",   "dashboard/tickets",             SW_ROLE_NONE,    ON_ANY },    /* a token's: its session acts as it */
+	{ "GET",    "session",                       SW_ROLE_NONE,    ON_ANY },    /* the session cookie's */
 };
 
 /* Does the path (segments) match the rule's pattern? */
@@ -298,6 +303,8 @@ static int authorize(struct sw_server *s, struct MHD_Connection *c, const char *
 		return 1;
 	}
 	switch (rule->on) {
+	case ON_ANY:
+		break;
 	case ON_USER:
 		ok = strcmp(m, "GET") && sw_principal_limited(p) ? 0 : 1;
 		if (!ok && p->scope_app[0])
@@ -371,9 +378,14 @@ enum MHD_Result sw_routes_handle(struct sw_server *s, struct MHD_Connection *c, 
 			return sw_reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, status, "method not allowed");
 		return sw_reply(c, MHD_HTTP_OK, "application/json", "{\"ok\":true}\n", 12, status);
 	}
-	if ((rc = sw_request_authenticate(s->db, c, &p)) < 0) {
+	if (sw_dashboard_api_match(url))   /* sign-in links and the session: dashboard.h */
+		return sw_dashboard_api(s, c, url, method, status);
+	/* a token, or the dashboard's session cookie (acting as its token) */
+	if ((rc = sw_dashboard_authenticate(s, c, method, &p)) < 0) {
 		if (rc == SW_EAUTH)
 			return sw_reply_unauthorized(c, 1, sw_error_last(), status);
+		if (rc == SW_EINVAL)
+			return sw_reply_error(c, MHD_HTTP_FORBIDDEN, status, "%s", sw_error_last());
 		return sw_reply_db_error(c, status);
 	}
 	if (authorize(s, c, url, method, &p, &ret, status))

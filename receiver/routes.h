@@ -15,7 +15,8 @@
  *   POST /internal/v1/jobs          the pre-receive hook asking for a job (hook_jobs.h)
  *   GET  /api/v1/health             {"ok": true} (no token needed)
  * and, authenticated (Authorization: Bearer <token>, or Basic like git; the token's user
- * is who acts, receiver/roles.h), under /api/v1/:
+ * is who acts, receiver/roles.h; or the dashboard's session cookie, dashboard.h, acting as
+ * the token it was signed in with, a change carrying its CSRF token), under /api/v1/:
  *   apps, apps/<app>                          api_apps.h
  *   apps/<app>/builds..., builds/<id>...      api_builds.h
  *   apps/<app>/events                         api_events.h
@@ -26,6 +27,7 @@
  *   apps/<app>/releases|config|scale|rollback, doctor   api_releases.h
  *   apps/<app>/reviews..., apps/<app>/sync-config       api_reviews.h
  *   users..., keys..., apps/<app>/access...             api_users.h
+ *   dashboard/tickets, session                          dashboard.h
  * Errors are {"error": "..."} with 400 (bad name or id), 401, 403, 404, 405, 409, 413.
  */
 
