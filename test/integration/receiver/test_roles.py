@@ -59,8 +59,20 @@ class RolesTest(unittest.TestCase):
         cls.stack.stop()
 
     def call(self, method, path, role=None, token=None, body=None):
+        if path == 'session':   # the dashboard's: asked with its session cookie, not a token
+            return self.signed_in(token or self.tokens[role]).get(self.stack.url + '/api/v1/session', timeout=30)
         return requests.request(method, self.stack.url + '/api/v1/' + path, data=body, timeout=30,
                                 headers={'Authorization': f'Bearer {token or self.tokens[role]}'})
+
+    def signed_in(self, token):
+        """A browser's session, signed in with a ticket made with token (`slipway dashboard`)."""
+        r = requests.post(self.stack.url + '/api/v1/dashboard/tickets', headers={'Authorization': f'Bearer {token}'},
+                          timeout=30)
+        self.assertEqual(r.status_code, 201, r.text)
+        browser = requests.Session()
+        r = browser.get(self.stack.url + r.json()['path'], allow_redirects=False, timeout=30)
+        self.assertEqual(r.status_code, 303, r.text)
+        return browser
 
     def snapshot(self):
         """Every row of the store (but when tokens and keys were last used) and the repositories."""
@@ -120,6 +132,8 @@ class RolesTest(unittest.TestCase):
             ('GET', 'keys'): ('keys', None),
             ('POST', 'keys'): ('keys', '{"key": "not a key"}'),
             ('DELETE', 'keys/*'): ('keys/SHA256:nothing', None),
+            ('POST', 'dashboard/tickets'): ('dashboard/tickets', None),   # a one-time link, in memory
+            ('GET', 'session'): ('session', None),
         }
         self.assertIn((method, pattern), cases, f'{method} {pattern}: a route of routes.c this test does not ask')
         return cases[(method, pattern)]
@@ -143,6 +157,21 @@ class RolesTest(unittest.TestCase):
                     self.assertNotIn('\n', error)
                     self.assertEqual(self.snapshot(), before, f'{method} {path} as {role} changed something')
         print(f'{asked} requests: {len(rules())} routes x {len(ROLES)} roles')
+
+    def test_a_dashboard_session_is_its_users(self):
+        browser = self.signed_in(self.tokens['read'])
+        me = browser.get(self.stack.url + '/api/v1/session?app=app1', timeout=30).json()
+        self.assertEqual((me['user'], me['role']), ('rita', 'read'))
+        self.assertEqual(browser.get(self.stack.url + '/api/v1/session', timeout=30).json()['role'], 'none')
+        before = self.snapshot()
+        r = browser.post(self.stack.url + '/api/v1/apps/app1/config', data='{"set": {"X": "1"}}', timeout=30,
+                         headers={'X-CSRF-Token': me['csrf']})
+        self.assertEqual(r.status_code, 403, r.text)
+        self.assertEqual(r.json()['error'], 'forbidden: operate role needed on app1 (rita has read)')
+        self.assertEqual(browser.get(self.stack.url + '/api/v1/apps/app2', timeout=30).status_code, 403)
+        self.assertEqual(self.snapshot(), before)
+        admin = self.signed_in(self.tokens['admin'])
+        self.assertEqual(admin.get(self.stack.url + '/api/v1/session', timeout=30).json()['role'], 'admin')
 
     def test_unknown_routes_are_not_served(self):
         self.assertEqual(self.call('GET', 'nothing/here', 'admin').status_code, 404)
