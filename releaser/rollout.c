@@ -28,6 +28,7 @@ static void clear_tasks(struct sw_rollout_proc *p)
 	size_t i;
 	for (i = 0; i < p->tasks_nr; i++) {
 		free(p->tasks[i].arn);
+		free(p->tasks[i].instance_arn);
 		free(p->tasks[i].instance);
 	}
 	p->tasks_nr = 0;
@@ -61,6 +62,7 @@ void sw_rollout_release(struct sw_rollout *r)
 		clear_tasks(p);
 		free(p->tasks);
 		sw_strvec_clear(&p->healthy_targets);
+		free(p->seen_state);
 	}
 	free(r->v);
 	sw_strvec_clear(&r->events_seen);
@@ -190,6 +192,30 @@ static void service_events(struct sw_rollout *r, struct sw_rollout_proc *p, cons
 	}
 }
 
+/*
+ * What of the service tells that its tasks changed: each deployment's id, status,
+ * rolloutState and counts, the service's counts and its newest event. p->changed is
+ * set when it reads differently from the last feed (the watcher clears it once it read
+ * the tasks).
+ */
+static void note_state(struct sw_rollout_proc *p, const json_t *svc)
+{
+	const json_t *d, *ev = json_array_get(json_object_get(svc, "events"), 0);
+	struct sw_buf b = SW_BUF_INIT;
+	size_t i;
+
+	sw_buf_addf(&b, "%d/%d/%d %s", num(svc, "desiredCount"), num(svc, "runningCount"), num(svc, "pendingCount"),
+		    ev && str(ev, "id") ? str(ev, "id") : "-");
+	json_array_foreach(json_object_get(svc, "deployments"), i, d)
+		sw_buf_addf(&b, " %s:%s:%s:%d/%d/%d/%d", str(d, "id") ? str(d, "id") : "-",
+			    str(d, "status") ? str(d, "status") : "-",
+			    str(d, "rolloutState") ? str(d, "rolloutState") : "-", num(d, "desiredCount"),
+			    num(d, "runningCount"), num(d, "pendingCount"), num(d, "failedTasks"));
+	p->changed |= !p->seen_state || strcmp(p->seen_state, b.ptr);
+	free(p->seen_state);
+	p->seen_state = sw_buf_detach(&b, NULL);
+}
+
 static void one_service(struct sw_rollout *r, const json_t *svc, long long now, struct sw_strvec *lines)
 {
 	const char *name = str(svc, "serviceName"), *status = str(svc, "status");
@@ -258,6 +284,7 @@ static void one_service(struct sw_rollout *r, const json_t *svc, long long now, 
 			  service_name(p->taskdef));
 	}
 
+	note_state(p, svc);
 	p->new_running = p->new_pending = p->old_running = 0;
 	p->completed = p->fresh = p->has_rollout_state = 0;
 	p->ours_desired = -1;
@@ -345,6 +372,7 @@ void sw_rollout_tasks(struct sw_rollout *r, struct sw_rollout_proc *p, const jso
 
 	clear_tasks(p);
 	p->tasks_fed = 1;
+	p->tasks_at = now;
 	json_array_foreach(json_object_get(resp, "tasks"), i, t) {
 		const char *arn = str(t, "taskArn"), *last = str(t, "lastStatus");
 		const char *by = str(t, "startedBy"), *td = str(t, "taskDefinitionArn");
@@ -371,7 +399,8 @@ void sw_rollout_tasks(struct sw_rollout *r, struct sw_rollout_proc *p, const jso
 			SW_ALLOC_GROW(p->tasks, p->tasks_nr + 1, p->tasks_alloc);
 			rt = &p->tasks[p->tasks_nr++];
 			rt->arn = xstrdup(arn);
-			id = instance_id(r, str(t, "containerInstanceArn"));
+			rt->instance_arn = str(t, "containerInstanceArn") ? xstrdup(str(t, "containerInstanceArn")) : NULL;
+			id = instance_id(r, rt->instance_arn);
 			rt->instance = id ? xstrdup(id) : NULL;
 			rt->host_port = num(nb, "hostPort");
 			if (!h || !strcmp(h, "UNKNOWN"))
@@ -404,6 +433,24 @@ void sw_rollout_instances(struct sw_rollout *r, const json_t *resp)
 				in->remaining_mb = num(res, "integerValue");
 		}
 	}
+	/* the tasks fed before learn their instance's id */
+	for (i = 0; i < r->nr; i++)
+		for (j = 0; j < r->v[i].tasks_nr; j++) {
+			struct sw_rollout_task *t = &r->v[i].tasks[j];
+			const char *id = instance_id(r, t->instance_arn);
+			if (id && !t->instance)
+				t->instance = xstrdup(id);
+		}
+}
+
+int sw_rollout_instances_unknown(const struct sw_rollout *r)
+{
+	size_t i, j;
+	for (i = 0; i < r->nr; i++)
+		for (j = 0; j < r->v[i].tasks_nr; j++)
+			if (r->v[i].tasks[j].instance_arn && !instance_id(r, r->v[i].tasks[j].instance_arn))
+				return 1;
+	return 0;
 }
 
 void sw_rollout_targets(struct sw_rollout *r, struct sw_rollout_proc *p,
@@ -412,6 +459,7 @@ void sw_rollout_targets(struct sw_rollout *r, struct sw_rollout_proc *p,
 	size_t i;
 	sw_strvec_clear(&p->healthy_targets);
 	p->targets_fed = 1;
+	p->targets_at = now;
 	for (i = 0; i < n; i++)
 		if (t[i].id && t[i].state && !strcmp(t[i].state, "healthy"))
 			sw_strvec_pushf(&p->healthy_targets, "%s:%d", t[i].id, t[i].port);
@@ -546,6 +594,8 @@ enum sw_rollout_verdict sw_rollout_decide(struct sw_rollout *r, long long now, s
 		p->new_healthy = healthy_count(p);
 		if (p->new_healthy > p->new_running)
 			p->new_healthy = p->new_running;
+		if (p->new_healthy > 0 && !r->first_healthy_at)
+			r->first_healthy_at = now;
 		if (p->why != SW_ROLLOUT_GONE &&
 		    (p->new_running != p->shown_running || p->new_healthy != p->shown_healthy ||
 		     p->old_running != p->shown_old)) {
@@ -613,10 +663,14 @@ enum sw_rollout_verdict sw_rollout_decide(struct sw_rollout *r, long long now, s
 }
 
 /*
- * The longest delay between polls while nothing changes and nothing is throttled: a
- * step of a rollout behind a load balancer (a health check interval, a drain) takes
- * seconds on the engine, and a longer delay would be most of the wait.
+ * The delay after a change, and the longest one while nothing changes and nothing is
+ * throttled: on the engine the next step of a rollout (a container answering, its
+ * target passing its checks, the old one drained) follows a change within a fraction
+ * of a second; on AWS the steps take seconds to minutes, and the delay is soon back at
+ * the longest.
  */
+#define FIRST_MS 100
+#define QUICK_POLLS 2      /* quiet polls after a change that still come FIRST_MS apart */
 #define QUIET_MAX_MS 2000
 
 long long sw_rollout_next_delay(struct sw_rollout *r, int progressed, int throttled, unsigned rnd)
@@ -629,8 +683,8 @@ long long sw_rollout_next_delay(struct sw_rollout *r, int progressed, int thrott
 	} else if (d > QUIET_MAX_MS) {
 		/* coming down from a throttled spell gently */
 		d = d * 3 / 4 < QUIET_MAX_MS ? QUIET_MAX_MS : d * 3 / 4;
-	} else if (progressed || !d) {
-		d = 1000;
+	} else if (progressed || !d || r->quiet_polls <= QUICK_POLLS) {
+		d = FIRST_MS;
 	} else {
 		d = d * 3 / 2 > QUIET_MAX_MS ? QUIET_MAX_MS : d * 3 / 2;
 	}
@@ -675,10 +729,11 @@ json_t *sw_rollout_to_json(const struct sw_rollout *r)
 		opt_str(o, "last_crash", p->last_crash);
 		json_array_append_new(procs, o);
 	}
-	return json_pack("{s:I, s:I, s:I, s:i, s:o, s:o}",
+	return json_pack("{s:I, s:I, s:I, s:i, s:o, s:o, s:i, s:I}",
 			 "started_at", (json_int_t)r->started_at, "deadline_ms", (json_int_t)r->deadline_ms,
 			 "stall_ms", (json_int_t)r->stall_ms, "crash_limit", r->crash_limit,
-			 "events_seen", sw_jsonlist_from_strvec(&r->events_seen), "processes", procs);
+			 "events_seen", sw_jsonlist_from_strvec(&r->events_seen), "processes", procs,
+			 "requests", r->requests, "first_healthy_at", (json_int_t)r->first_healthy_at);
 }
 
 int sw_rollout_from_json(struct sw_rollout *r, const json_t *j)
@@ -694,6 +749,9 @@ int sw_rollout_from_json(struct sw_rollout *r, const json_t *j)
 	if (json_is_integer(json_object_get(j, "crash_limit")))
 		r->crash_limit = (int)json_integer_value(json_object_get(j, "crash_limit"));
 	sw_jsonlist_to_strvec(&r->events_seen, json_object_get(j, "events_seen"));
+	r->requests = num(j, "requests");
+	if (json_is_integer(json_object_get(j, "first_healthy_at")))
+		r->first_healthy_at = json_integer_value(json_object_get(j, "first_healthy_at"));
 	json_array_foreach(procs, i, o) {
 		struct sw_rollout_proc *p;
 		if (!str(o, "process") || !str(o, "service") || !str(o, "taskdef")) {

@@ -240,19 +240,27 @@ static void backoff_schedule(void **state)
 	long long got[12];
 	int i;
 	sw_rollout_init(&r, 0, 0);
-	/* rnd = 0: the fixed half of each delay */
-	got[0] = sw_rollout_next_delay(&r, 0, 0, 0);
-	assert_int_equal(r.delay_ms, 1000);
-	assert_int_equal(got[0], 500);
-	for (i = 1; i < 6; i++)
+	/* rnd = 0: the fixed half of each delay; quiet_polls as watch.c counts them */
+	got[0] = sw_rollout_next_delay(&r, 1, 0, 0);
+	assert_int_equal(r.delay_ms, 100);
+	assert_int_equal(got[0], 50);
+	for (i = 1; i < 12; i++) {
+		r.quiet_polls = i;
 		got[i] = sw_rollout_next_delay(&r, 0, 0, 0);
-	/* 1000 → 1500 → 2000 (cap) → 2000 */
-	assert_int_equal(got[1], 750);
-	assert_int_equal(got[2], 1000);
-	assert_int_equal(got[3], 1000);
-	assert_int_equal(got[5], 1000);
-	/* progress resets to 1 s */
-	assert_int_equal(sw_rollout_next_delay(&r, 1, 0, 0), 500);
+	}
+	/* 100 (twice more) → 150 → 225 → 337 → 505 → 757 → 1135 → 1702 → 2000 (cap) → 2000 */
+	assert_int_equal(got[1], 50);
+	assert_int_equal(got[2], 50);
+	assert_int_equal(got[3], 75);
+	assert_int_equal(got[4], 112);
+	assert_int_equal(got[5], 168);
+	assert_int_equal(got[9], 851);
+	assert_int_equal(got[10], 1000);
+	assert_int_equal(got[11], 1000);
+	/* a change takes it back to 100 ms */
+	r.quiet_polls = 0;
+	assert_int_equal(sw_rollout_next_delay(&r, 1, 0, 0), 50);
+	r.quiet_polls = 5;
 	/* throttling doubles (at least 2 s) up to 20 s */
 	assert_int_equal(sw_rollout_next_delay(&r, 0, 1, 0), 1000);
 	assert_int_equal(r.delay_ms, 2000);
