@@ -9,6 +9,13 @@
 
 /* ECS timestamps may run a little ahead of or behind ours. */
 #define SKEW_MS 1000
+/*
+ * A deployment made by this rollout (not one a change just before made: a scale right
+ * after a config change keeps that one) was created after the rollout began, give or
+ * take this. Taking an older one for ours would call a scale live before its new tasks
+ * are healthy; the other way round costs nothing (its tasks' health decides).
+ */
+#define FRESH_SKEW_MS 100
 /* A service that never shows our deployment as PRIMARY after this is not going to. */
 #define STALE_MS (60 * 1000)
 
@@ -296,7 +303,7 @@ static void one_service(struct sw_rollout *r, const json_t *svc, long long now, 
 			p->ours_desired = num(d, "desiredCount");
 			p->completed = rs && !strcmp(rs, "COMPLETED");
 			p->has_rollout_state = rs != NULL;
-			p->fresh = ts_ms(d, "createdAt") >= r->started_at - SKEW_MS;
+			p->fresh = ts_ms(d, "createdAt") >= r->started_at - FRESH_SKEW_MS;
 		} else {
 			p->old_running += num(d, "runningCount");
 		}
