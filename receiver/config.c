@@ -128,6 +128,9 @@ int sw_config_load(struct sw_config *c)
 	if (env_long("SLIPWAY_MAX_BUILDS", 2, 1, 64, &n) < 0)
 		return SW_EINVAL;
 	c->max_builds = (int)n;
+	if (env_long("SLIPWAY_MAX_ROLLOUTS", 64, 1, 4096, &n) < 0)
+		return SW_EINVAL;
+	c->max_rollouts = (int)n;
 	/* the hook outlasts the build deadline plus a release (releaser/settings.h: 15m
 	 * release phase, 10m rollout by default) with room to spare */
 	if (build_timeout(c) < 0 ||

@@ -9,7 +9,10 @@
  *   SLIPWAY_REGISTRY        host:port of the registry builds push to
  *                           (default 127.0.0.1:$SLIPWAY_REGISTRY_PORT)
  *   SLIPWAY_LISTEN          address to listen on (default 127.0.0.1)
- *   SLIPWAY_MAX_BUILDS      builds running at once over all apps (default 2)
+ *   SLIPWAY_MAX_BUILDS      builds (image build + push) running at once over all apps
+ *                           (default 2); a push's release (its rollout) leaves the slot
+ *   SLIPWAY_MAX_ROLLOUTS    pushes' releases running at once (default 64): mostly waiting
+ *                           on ECS, they take no build slot
  *   SLIPWAY_MAX_PUSH_SIZE   receive.maxInputSize, git's syntax: 500m, 2g (default 2g)
  *   SLIPWAY_BUILD_TIMEOUT   how long a job's image build + push may take before it is
  *                           stopped (as `slipway builds:cancel` stops it) and failed with
@@ -51,9 +54,10 @@ struct sw_config {
 	long webhook_attempts;
 	long webhook_backoff_ms;
 	long webhook_timeout_secs;
+	int max_rollouts;
 };
 
-#define SW_CONFIG_INIT { NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0 }
+#define SW_CONFIG_INIT { NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, 0 }
 
 /* Fill c from the environment. 0, or SW_EINVAL with "SLIPWAY_PORT: not a port: x". */
 int sw_config_load(struct sw_config *c);

@@ -103,6 +103,70 @@ static void ended_locked(struct sw_jobs *j, struct job *job)
 	sw_job_unref_locked(job);
 }
 
+struct release_thread {
+	struct sw_jobs *jobs;
+	struct job *job;
+};
+
+/* A push's release, on a thread of its own: the build slot it came from is free. */
+static void *release_main(void *arg)
+{
+	struct release_thread *t = arg;
+	struct sw_jobs *j = t->jobs;
+
+	sw_job_run_release(j, t->job);
+	pthread_mutex_lock(&j->mu);
+	j->rollouts--;
+	ended_locked(j, t->job);
+	pthread_mutex_unlock(&j->mu);
+	free(t);
+	return NULL;
+}
+
+/*
+ * Hand job's release to a thread of its own, once fewer than max_rollouts run (the
+ * caller still holds its build slot until then). Holds mu. 0, or -1 when no thread
+ * could start: the caller runs the release itself.
+ */
+static int start_release_locked(struct sw_jobs *j, struct job *job)
+{
+	struct release_thread *t;
+	pthread_attr_t attr;
+	pthread_t thread;
+	int said = 0, ret = 0;
+
+	while (j->rollouts >= j->cfg->max_rollouts && !j->stopping) {
+		if (!said) {
+			struct sw_buf line = SW_BUF_INIT;
+			sw_buf_addf(&line, "-----> waiting for a free rollout slot (%d rollouts running, "
+				    "SLIPWAY_MAX_ROLLOUTS)", j->rollouts);
+			sw_job_log_line_locked(j, job, line.ptr);
+			sw_buf_release(&line);
+			said = 1;
+		}
+		pthread_cond_wait(&j->changed, &j->mu);
+	}
+	t = xcalloc(1, sizeof(*t));
+	t->jobs = j;
+	t->job = job;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	j->rollouts++;
+	if (pthread_create(&thread, &attr, release_main, t) != 0) {
+		j->rollouts--;
+		free(t);
+		ret = -1;
+	}
+	pthread_attr_destroy(&attr);
+	return ret;
+}
+
+/*
+ * A build slot: picks the next push that may start, builds it, and hands its release
+ * to a thread of its own (start_release_locked), so the slot serves the next build while
+ * the release waits on its rollout. The push stays in the list until its release ended:
+ * the app's next push waits for it.
+ */
 static void *worker(void *arg)
 {
 	struct sw_jobs *j = arg;
@@ -110,6 +174,7 @@ static void *worker(void *arg)
 
 	pthread_mutex_lock(&j->mu);
 	while (!j->stopping) {
+		int release;
 		job = pick_locked(j);
 		if (!job) {
 			pthread_cond_wait(&j->work, &j->mu);
@@ -120,9 +185,19 @@ static void *worker(void *arg)
 		j->running++;
 		pthread_mutex_unlock(&j->mu);
 
-		sw_job_run_push(j, job);
+		release = sw_job_run_build(j, job);
 
 		pthread_mutex_lock(&j->mu);
+		if (release && start_release_locked(j, job) == 0) {
+			j->running--;
+			pthread_cond_broadcast(&j->work);   /* the slot is free */
+			continue;
+		}
+		if (release) {
+			pthread_mutex_unlock(&j->mu);
+			sw_job_run_release(j, job);
+			pthread_mutex_lock(&j->mu);
+		}
 		j->running--;
 		ended_locked(j, job);
 	}
@@ -283,6 +358,7 @@ static struct job *add_locked(struct sw_jobs *j, const struct sw_job_request *re
 	job->id = id;
 	job->kind = kind;
 	sw_push_init(&job->push);
+	job->built = (struct sw_build_result)SW_BUILD_RESULT_INIT;
 	fill_push(j, job, req);
 	sw_cancel_init(&job->cancel);
 	job->state = running ? JOB_RUNNING : JOB_QUEUED;
@@ -439,7 +515,7 @@ void sw_jobs_shutdown(struct sw_jobs *j, int grace_secs)
 	pthread_cond_broadcast(&j->changed);
 	pthread_cond_broadcast(&j->deadlines);
 	sw_job_deadline(&until, grace_secs * 1000);
-	while (j->running > 0 || j->commands > 0)
+	while (j->running > 0 || j->commands > 0 || j->rollouts > 0)
 		if (pthread_cond_timedwait(&j->changed, &j->mu, &until) == ETIMEDOUT)
 			break;
 	all_joined = j->running == 0;
@@ -455,7 +531,7 @@ void sw_jobs_shutdown(struct sw_jobs *j, int grace_secs)
 			job->state = JOB_DONE;
 			sw_job_unref_locked(job);
 		}
-		/* a running one stays referenced by its worker (or its command's thread) */
+		/* a running one stays referenced by its worker (or its release's, or its command's thread) */
 	}
 	pthread_cond_broadcast(&j->changed);
 	pthread_mutex_unlock(&j->mu);
@@ -473,18 +549,18 @@ void sw_jobs_shutdown(struct sw_jobs *j, int grace_secs)
 
 void sw_jobs_free(struct sw_jobs *j)
 {
-	int commands;
+	int threads;
 
 	if (!j)
 		return;
 	if (j->nworkers || j->has_watchdog)
 		sw_jobs_shutdown(j, 0);
-	/* a command's thread that outlived the grace period still uses j: the process is
-	 * about to end; leave it */
+	/* a command's or a release's thread that outlived the grace period still uses j: the
+	 * process is about to end; leave it */
 	pthread_mutex_lock(&j->mu);
-	commands = j->commands;
+	threads = j->commands + j->rollouts;
 	pthread_mutex_unlock(&j->mu);
-	if (commands)
+	if (threads)
 		return;
 	free(j->workers);
 	sw_strvec_clear(&j->held);
