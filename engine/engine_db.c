@@ -130,7 +130,8 @@ static const struct field task_fields[] = {
 	TASK("healthyAt", K_NUM, healthy_at), TASK("connectivityAt", K_NUM, connectivity_at),
 	TASK("unhealthyAt", K_NUM, unhealthy_at), TASK("version", K_LL, version), TASK("lb", K_ENUM, lb),
 	TASK("drainUntil", K_NUM, drain_until), TASK("killAt", K_NUM, kill_at), TASK("failed", K_INT, failed),
-	TASK("stopTimeout", K_LL, stop_timeout), { NULL, K_STR, 0 },
+	TASK("stopTimeout", K_LL, stop_timeout), TASK("capacityProvider", K_STR, capacity_provider),
+	TASK("platformVersion", K_STR, platform_version), TASK("eni", K_JSON, eni), { NULL, K_STR, 0 },
 };
 
 #define CONTAINER(key, kind, member) { key, kind, offsetof(struct sw_engine_container, member) }
@@ -156,7 +157,8 @@ static const struct field service_fields[] = {
 	SERVICE("stableDeployment", K_STR, stable_deployment), SERVICE("stableTaskdef", K_STR, stable_taskdef),
 	SERVICE("failStreak", K_INT, fail_streak), SERVICE("lastFailAt", K_NUM, last_fail_at),
 	SERVICE("placeEventAt", K_NUM, place_event_at), SERVICE("steadyEventAt", K_NUM, steady_event_at),
-	SERVICE("throttleEventAt", K_NUM, throttle_event_at), { NULL, K_STR, 0 },
+	SERVICE("throttleEventAt", K_NUM, throttle_event_at), SERVICE("strategy", K_JSON, strategy),
+	SERVICE("platformVersion", K_STR, platform_version), { NULL, K_STR, 0 },
 };
 
 #define DEPLOYMENT(key, kind, member) { key, kind, offsetof(struct sw_engine_deployment, member) }
@@ -164,13 +166,17 @@ static const struct field deployment_fields[] = {
 	DEPLOYMENT("id", K_STR, id), DEPLOYMENT("taskdef", K_STR, taskdef), DEPLOYMENT("desired", K_INT, desired),
 	DEPLOYMENT("reason", K_STR, rollout_reason), DEPLOYMENT("failed", K_INT, failed_tasks),
 	DEPLOYMENT("createdAt", K_NUM, created_at), DEPLOYMENT("updatedAt", K_NUM, updated_at),
-	DEPLOYMENT("launchType", K_STR, launch_type), { NULL, K_STR, 0 },
+	DEPLOYMENT("launchType", K_STR, launch_type), DEPLOYMENT("strategy", K_JSON, strategy),
+	DEPLOYMENT("platformVersion", K_STR, platform_version), DEPLOYMENT("network", K_JSON, network),
+	{ NULL, K_STR, 0 },
 };
 
 #define CLUSTER(key, kind, member) { key, kind, offsetof(struct sw_engine_cluster, member) }
 static const struct field cluster_fields[] = {
 	CLUSTER("name", K_STR, name), CLUSTER("arn", K_STR, arn), CLUSTER("status", K_STR, status),
-	CLUSTER("createdAt", K_NUM, created_at), { NULL, K_STR, 0 },
+	CLUSTER("createdAt", K_NUM, created_at), CLUSTER("capacityProviders", K_JSON, capacity_providers),
+	CLUSTER("defaultStrategy", K_JSON, default_strategy), CLUSTER("settings", K_JSON, settings),
+	CLUSTER("configuration", K_JSON, configuration), { NULL, K_STR, 0 },
 };
 
 /* The members of obj that fields name, into o. */

@@ -204,6 +204,8 @@ int main(int argc, char **argv)
 	sw_log_info("slipway-engine %s listening on http://%s:%d (region %s, account %s, %lld MiB, %lld CPU units, "
 		    "%zu tasks, %zu services)", e.instance, e.cfg.listen, e.cfg.port, e.cfg.region, e.cfg.account,
 		    e.cfg.memory_mb, e.cfg.cpu_units, e.st.nr_tasks, e.st.nr_services);
+	sw_log_info("awsvpc: %s, subnet %s, security group %s (any well-formed subnet and security group id is taken)",
+		    SW_ENGINE_VPC_ID, SW_ENGINE_SUBNET_ID, SW_ENGINE_SECURITY_GROUP_ID);
 
 	while (sigwait(&sigs, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
 		;

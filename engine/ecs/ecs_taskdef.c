@@ -5,6 +5,7 @@
 
 #include "engine/ecs/ecs_taskdef.h"
 #include "engine/ecs/ecs.h"
+#include "engine/ecs/launch.h"
 #include "engine/ecs/tag.h"
 #include "common/error.h"
 #include "common/json.h"
@@ -194,6 +195,8 @@ static int normalize_container(struct sw_engine_call *call, json_t *cd, const ch
 	if (mem && res && json_integer_value(res) > json_integer_value(mem))
 		return SW_FAIL_CLIENT(call, "Invalid setting for container '%s'. 'memory' must be greater than "
 				      "or equal to 'memoryReservation'.", name);
+	if (json_object_get(cd, "hostname") && !strcmp(network_mode, "awsvpc"))
+		return SW_FAIL_CLIENT(call, "hostname is not supported on container when networkMode=awsvpc.");
 	if (!json_object_get(cd, "essential"))
 		json_object_set_new(cd, "essential", json_true());
 	if (!json_object_get(cd, "cpu"))
@@ -218,8 +221,8 @@ static int normalize_container(struct sw_engine_call *call, json_t *cd, const ch
 					      "from 0 to 65535.", name);
 		if (strcmp(network_mode, "bridge")) {
 			if (hp && json_integer_value(hp) != json_integer_value(cp))
-				return SW_FAIL_CLIENT(call, "When networkMode=%s, containerPort and hostPort must "
-						      "be the same.", network_mode);
+				return SW_FAIL_CLIENT(call, "When networkMode=%s, the host ports and container ports "
+						      "in port mappings must match.", network_mode);
 			json_object_set(pm, "hostPort", cp);
 		} else if (!hp) {
 			json_object_set_new(pm, "hostPort", json_integer(0));
@@ -254,13 +257,68 @@ static int normalize_container(struct sw_engine_call *call, json_t *cd, const ch
 	return 0;
 }
 
+/* 1 when image is in ECR: this engine's registry, or an Amazon ECR registry host. */
+static int ecr_image(struct sw_engine *e, const char *image)
+{
+	const char *slash = image ? strchr(image, '/') : NULL;
+	size_t host = slash ? (size_t)(slash - image) : 0;
+	const char *dkr;
+
+	if (!slash)
+		return 0;
+	if (e->cfg.registry_host && strlen(e->cfg.registry_host) == host && !strncmp(image, e->cfg.registry_host, host))
+		return 1;
+	dkr = strstr(image, ".dkr.ecr.");
+	return dkr && dkr < slash && host > 14 && !strncmp(slash - 14, ".amazonaws.com", 14);
+}
+
+/*
+ * Why a task of the request could not run on Fargate, in ECS's words (into why), or
+ * NULL when it could: awsvpc, a task-level size Fargate has, and an execution role
+ * when its images are in ECR or its logs go to CloudWatch (awslogs).
+ */
+static const char *fargate_problem(struct sw_engine_call *call, const char *network_mode, const char *tcpu,
+				   const char *tmem, struct sw_buf *why)
+{
+	json_t *cds = sw_engine_api_call_get(call, "containerDefinitions");
+	int has_role = sw_engine_api_call_str(call, "executionRoleArn") != NULL;
+	size_t i;
+
+	if (strcmp(network_mode, "awsvpc"))
+		/* ECS quotes awsvpc with typographic quotes here: U+2018, U+2019 */
+		return "Fargate only supports network mode \xe2\x80\x98" "awsvpc" "\xe2\x80\x99" ".";
+	if (!tcpu)
+		return "Fargate requires that 'cpu' be defined at the task level.";
+	if (!tmem)
+		return "Fargate requires that 'memory' be defined at the task level.";
+	if (!sw_ecs_launch_fargate_size(sw_ecs_taskdef_size(tcpu, 1), sw_ecs_taskdef_size(tmem, 0))) {
+		sw_buf_reset(why);
+		sw_buf_addf(why, "No Fargate configuration exists for given values: %lld CPU, %lld memory. See the "
+			    "Amazon ECS documentation for the valid values.", sw_ecs_taskdef_size(tcpu, 1),
+			    sw_ecs_taskdef_size(tmem, 0));
+		return why->ptr;
+	}
+	for (i = 0; i < json_array_size(cds) && !has_role; i++)
+		if (ecr_image(call->e, sw_json_str(json_array_get(cds, i), "image")))
+			return "Fargate requires task definition to have execution role ARN to support ECR images.";
+	for (i = 0; i < json_array_size(cds) && !has_role; i++) {
+		const char *driver = json_string_value(json_object_get(json_object_get(json_array_get(cds, i),
+										     "logConfiguration"), "logDriver"));
+		if (driver && !strcmp(driver, "awslogs"))
+			return "Fargate requires task definition to have execution role ARN to support log driver awslogs.";
+	}
+	return NULL;
+}
+
 /* The request's task-level settings, before any container is looked at. 0, or -1 with the call failed. */
 static int check_task_settings(struct sw_engine_call *call, const char *family, const char *network_mode,
 			       const char *tcpu, const char *tmem)
 {
 	json_t *cds = sw_engine_api_call_get(call, "containerDefinitions");
 	json_t *req = sw_engine_api_call_get(call, "requiresCompatibilities");
-	int fargate = 0;
+	struct sw_buf why = SW_BUF_INIT;
+	const char *problem;
+	int fargate = 0, ret = 0;
 	size_t i;
 
 	if (!valid_name(family, 255))
@@ -275,9 +333,10 @@ static int check_task_settings(struct sw_engine_call *call, const char *family, 
 	for (i = 0; i < json_array_size(req); i++)
 		if (!strcmp(json_string_value(json_array_get(req, i)), "FARGATE"))
 			fargate = 1;
-	if (fargate && (strcmp(network_mode, "awsvpc") || !tcpu || !tmem))
-		return SW_FAIL_CLIENT(call, "Fargate requires network mode awsvpc and task-level cpu and memory.");
-	return 0;
+	if (fargate && (problem = fargate_problem(call, network_mode, tcpu, tmem, &why)))
+		ret = SW_FAIL_CLIENT(call, "%s", problem);
+	sw_buf_release(&why);
+	return ret;
 }
 
 /* Every container definition of doc checked and given its defaults; unique names, one essential. */
@@ -379,7 +438,7 @@ int sw_ecs_op_register_task_definition(struct sw_engine_call *call)
 	const char *tmem = sw_engine_api_call_str(call, "memory");
 	json_t *tags = sw_engine_api_call_get(call, "tags");
 	json_t *doc = NULL;
-	struct sw_buf arn = SW_BUF_INIT;
+	struct sw_buf arn = SW_BUF_INIT, why = SW_BUF_INIT;
 	long long revision;
 	double now = sw_time_now();
 	int ret = -1;
@@ -391,11 +450,16 @@ int sw_ecs_op_register_task_definition(struct sw_engine_call *call)
 	/* the document as DescribeTaskDefinition returns it: the request's members plus defaults */
 	doc = json_deep_copy(call->in);
 	json_object_del(doc, "tags");
+	/* ECS keeps task-level sizes as numbers: "1 vCPU" -> "1024", "2 GB" -> "2048" */
+	if (tcpu)
+		json_object_set_new(doc, "cpu", json_sprintf("%lld", sw_ecs_taskdef_size(tcpu, 1)));
+	if (tmem)
+		json_object_set_new(doc, "memory", json_sprintf("%lld", sw_ecs_taskdef_size(tmem, 0)));
 	if (normalize_containers(call, doc, network_mode, tmem != NULL) < 0 || next_revision(e, family, &revision) < 0)
 		goto cleanup;
 	sw_engine_arn(e, &arn, "ecs", "task-definition/%s:%lld", family, revision);
-	registered_members(e, doc, arn.ptr, revision, network_mode, !strcmp(network_mode, "awsvpc") && tcpu && tmem,
-			   now);
+	registered_members(e, doc, arn.ptr, revision, network_mode,
+			   fargate_problem(call, network_mode, tcpu, tmem, &why) == NULL, now);
 	if (store_revision(e, doc, family, revision, arn.ptr, now) < 0)
 		goto cleanup;
 	if (tags && sw_ecs_tag_put(e, arn.ptr, tags) < 0)
@@ -407,6 +471,7 @@ int sw_ecs_op_register_task_definition(struct sw_engine_call *call)
 cleanup:
 	json_decref(doc);
 	sw_buf_release(&arn);
+	sw_buf_release(&why);
 	return ret;
 }
 

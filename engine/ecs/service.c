@@ -4,6 +4,7 @@
 #include "engine/ecs/service.h"
 #include "engine/ecs/ecs.h"
 #include "engine/ecs/ecs_taskdef.h"
+#include "engine/ecs/launch.h"
 #include "engine/ecs/service_event.h"
 #include "engine/ecs/tag.h"
 #include "engine/engine_db.h"
@@ -36,6 +37,12 @@ struct sw_engine_deployment *sw_ecs_service_deploy(struct sw_engine *e, struct s
 	d->rollout_reason = sw_buf_detach(&msg, NULL);
 	d->created_at = d->updated_at = sw_time_now();
 	d->launch_type = xstrdup(s->launch_type ? s->launch_type : "EC2");
+	d->strategy = s->strategy ? json_deep_copy(s->strategy) : NULL;
+	if (s->platform_version)
+		d->platform_version = xstrdup(strcmp(s->platform_version, "LATEST") ? s->platform_version :
+					      SW_ECS_FARGATE_LATEST);
+	if (json_object_get(s->doc, "networkConfiguration"))
+		d->network = json_deep_copy(json_object_get(s->doc, "networkConfiguration"));
 	sw_engine_service_push_deployment(s, d);
 	sw_engine_set_str(&s->taskdef, taskdef);
 	s->steady_event_at = 0;
@@ -69,6 +76,22 @@ static json_t *deployment_config_json(struct sw_engine_service *s)
 			 s->cb_rollback, "maximumPercent", s->max_pct, "minimumHealthyPercent", s->min_pct);
 }
 
+/*
+ * How a service's or a deployment's tasks launch, as ECS shows it: either the
+ * capacity provider strategy or the launch type, and Fargate's platform.
+ */
+static void launch_json(json_t *o, json_t *strategy, const char *launch_type, const char *platform_version)
+{
+	if (strategy)
+		json_object_set(o, "capacityProviderStrategy", strategy);
+	else
+		json_object_set_new(o, "launchType", json_string(launch_type ? launch_type : "EC2"));
+	if (platform_version) {
+		json_object_set_new(o, "platformVersion", json_string(platform_version));
+		json_object_set_new(o, "platformFamily", json_string(SW_ECS_FARGATE_FAMILY));
+	}
+}
+
 json_t *sw_ecs_service_json(struct sw_engine *e, struct sw_engine_service *s, int with_tags)
 {
 	struct sw_buf b = SW_BUF_INIT;
@@ -95,23 +118,26 @@ json_t *sw_ecs_service_json(struct sw_engine *e, struct sw_engine_service *s, in
 	counts(e, s, NULL, &running, &pending);
 	json_object_set_new(o, "runningCount", json_integer(running));
 	json_object_set_new(o, "pendingCount", json_integer(pending));
-	json_object_set_new(o, "launchType", json_string(s->launch_type ? s->launch_type : "EC2"));
+	launch_json(o, s->strategy, s->launch_type, s->platform_version);
 	if (s->taskdef)
 		json_object_set_new(o, "taskDefinition", json_string(s->taskdef));
 	json_object_set_new(o, "deploymentConfiguration", deployment_config_json(s));
 	for (i = 0; i < s->nr_deps; i++) {
 		struct sw_engine_deployment *d = s->deps[i];
 		counts(e, s, d->id, &running, &pending);
-		json_array_append_new(deps, json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:o, s:o, s:s, s:s, s:s}",
+		json_array_append_new(deps, json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:o, s:o, s:s, s:s}",
 						      "id", d->id, "status", sw_engine_deployment_status_name(d->status),
 						      "taskDefinition", d->taskdef, "desiredCount", d->desired,
 						      "pendingCount", pending, "runningCount", running,
 						      "failedTasks", d->failed_tasks,
 						      "createdAt", sw_engine_api_json_time(d->created_at),
 						      "updatedAt", sw_engine_api_json_time(d->updated_at),
-						      "launchType", d->launch_type ? d->launch_type : "EC2",
 						      "rolloutState", sw_engine_rollout_name(d->rollout),
 						      "rolloutStateReason", d->rollout_reason ? d->rollout_reason : ""));
+		v = json_array_get(deps, json_array_size(deps) - 1);
+		launch_json(v, d->strategy, d->launch_type, d->platform_version);
+		if (d->network)
+			json_object_set(v, "networkConfiguration", d->network);
 	}
 	json_object_set_new(o, "deployments", deps);
 	json_object_set_new(o, "events", sw_ecs_service_event_json(e, s->id));
@@ -163,6 +189,21 @@ static int apply_deployment_config(struct sw_engine_call *call, struct sw_engine
 	return 0;
 }
 
+/* An ip target group takes awsvpc tasks (their own addresses), an instance one the others. */
+static int target_type_check(struct sw_engine_call *call, const char *tg, json_t *doc)
+{
+	const char *mode = sw_json_str(doc, "networkMode");
+	const char *type = call->e->lb->target_type ? call->e->lb->target_type(call->e->lb_ctx, tg) : NULL;
+	int awsvpc = mode && !strcmp(mode, "awsvpc");
+
+	if (!mode)
+		mode = "bridge";
+	if (type && ((awsvpc && !strcmp(type, "instance")) || (!awsvpc && !strcmp(type, "ip"))))
+		return SW_FAIL_PARAM(call, "The provided target group %s has target type %s, which is incompatible "
+				     "with the %s network mode specified in the task definition.", tg, type, mode);
+	return 0;
+}
+
 /* Check loadBalancers against the task definition and the balancer. */
 static int check_load_balancers(struct sw_engine_call *call, json_t *lbs, json_t *doc)
 {
@@ -199,6 +240,8 @@ static int check_load_balancers(struct sw_engine_call *call, json_t *lbs, json_t
 			return SW_FAIL_PARAM(call, "The container %s does not exist in the task definition.", cname);
 		if (call->e->lb->target_group_check(call->e->lb_ctx, tg) < 0)
 			return SW_FAIL_PARAM(call, "%s", sw_error_last());
+		if (target_type_check(call, tg, doc) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -232,8 +275,8 @@ static int taskdef_for_service(struct sw_engine_call *call, const char *ref, jso
 int sw_ecs_op_create_service(struct sw_engine_call *call)
 {
 	static const char *const echoed[] = {
-		"networkConfiguration", "placementConstraints", "placementStrategy", "serviceRegistries",
-		"propagateTags", "enableECSManagedTags", "platformVersion", "role", NULL,
+		"placementConstraints", "placementStrategy", "serviceRegistries",
+		"propagateTags", "enableECSManagedTags", "role", NULL,
 	};
 	struct sw_engine *e = call->e;
 	struct sw_engine_cluster *c = sw_ecs_cluster_find(call, "cluster");
@@ -249,7 +292,8 @@ int sw_ecs_op_create_service(struct sw_engine_call *call)
 	long long grace = sw_engine_api_call_int(call, "healthCheckGracePeriodSeconds", 0);
 	struct sw_engine_service *s = NULL, *existing;
 	struct sw_buf arn = SW_BUF_INIT;
-	json_t *doc = NULL;
+	struct sw_ecs_launch launch = { 0 };
+	json_t *doc = NULL, *network = NULL;
 	const char *const *m;
 	int ret = -1;
 
@@ -284,11 +328,11 @@ int sw_ecs_op_create_service(struct sw_engine_call *call)
 		return SW_FAIL_PARAM(call, "healthCheckGracePeriodSeconds must not be negative.");
 	if (taskdef_for_service(call, ref, &doc) < 0)
 		return -1;
-	if (!strcmp(sw_json_str(doc, "networkMode"), "awsvpc") &&
-	    !sw_engine_api_call_get(call, "networkConfiguration")) {
-		SW_FAIL_PARAM(call, "Network Configuration must be provided when networkMode 'awsvpc' is specified.");
+	if (sw_ecs_launch_resolve(call, c, doc, launch_type, sw_engine_api_call_get(call, "capacityProviderStrategy"),
+				  sw_engine_api_call_str(call, "platformVersion"), &launch) < 0 ||
+	    sw_ecs_launch_network(call, doc, sw_engine_api_call_get(call, "networkConfiguration"), launch.launch_type,
+				  &network) < 0)
 		goto cleanup;
-	}
 	if (lbs && check_load_balancers(call, lbs, doc) < 0)
 		goto cleanup;
 
@@ -299,7 +343,9 @@ int sw_ecs_op_create_service(struct sw_engine_call *call)
 	s->arn = sw_buf_detach(&arn, NULL);
 	s->status = SW_SERVICE_ACTIVE;
 	s->desired = (int)desired;
-	s->launch_type = xstrdup(launch_type ? launch_type : "EC2");
+	s->launch_type = xstrdup(launch.launch_type);
+	s->strategy = json_incref(launch.strategy);
+	s->platform_version = launch.platform_version ? xstrdup(launch.platform_version) : NULL;
 	s->min_pct = 100;
 	s->max_pct = 200;
 	if (apply_deployment_config(call, s, sw_engine_api_call_get(call, "deploymentConfiguration")) < 0)
@@ -310,6 +356,8 @@ int sw_ecs_op_create_service(struct sw_engine_call *call)
 	for (m = echoed; *m; m++)
 		if (sw_engine_api_call_get(call, *m))
 			json_object_set(s->doc, *m, sw_engine_api_call_get(call, *m));
+	if (network)
+		json_object_set(s->doc, "networkConfiguration", network);
 	if (json_object_get(s->doc, "role")) {
 		json_object_set(s->doc, "roleArn", json_object_get(s->doc, "role"));
 		json_object_del(s->doc, "role");
@@ -335,7 +383,57 @@ cleanup:
 		sw_engine_service_free(s);
 	}
 	json_decref(doc);
+	json_decref(network);
+	sw_ecs_launch_release(&launch);
 	return ret;
+}
+
+/*
+ * UpdateService's launch: the strategy or platform version it asks for, else the
+ * service's own, resolved again for the (maybe new) task definition doc; and its
+ * networkConfiguration checked (*network: as ECS keeps it, when the request has one).
+ */
+static int update_launch(struct sw_engine_call *call, struct sw_engine_cluster *c, struct sw_engine_service *s,
+			 json_t *doc, struct sw_ecs_launch *launch, json_t **network)
+{
+	json_t *strategy = sw_engine_api_call_get(call, "capacityProviderStrategy");
+	const char *platform = sw_engine_api_call_str(call, "platformVersion");
+	json_t *netconf = sw_engine_api_call_get(call, "networkConfiguration");
+	const char *mode = sw_json_str(doc, "networkMode");
+
+	if (!strategy || !json_array_size(strategy))
+		strategy = s->strategy;
+	if (!platform)
+		platform = s->platform_version;
+	if (sw_ecs_launch_resolve(call, c, doc, strategy ? NULL : s->launch_type, strategy, platform, launch) < 0)
+		return -1;
+	/* the service's own network configuration serves a new revision that has not asked for one */
+	if (!netconf && mode && !strcmp(mode, "awsvpc") && json_object_get(s->doc, "networkConfiguration")) {
+		json_t *kept = NULL;
+		int ret = sw_ecs_launch_network(call, doc, json_object_get(s->doc, "networkConfiguration"),
+						launch->launch_type, &kept);
+		json_decref(kept);
+		return ret;
+	}
+	if (!netconf && (!mode || strcmp(mode, "awsvpc")))
+		return 0;
+	return sw_ecs_launch_network(call, doc, netconf, launch->launch_type, network);
+}
+
+/* s launches as launch says from now on; 1 when that changed (a new deployment). */
+static int apply_launch(struct sw_engine_service *s, struct sw_ecs_launch *launch)
+{
+	int changed = strcmp(s->launch_type ? s->launch_type : "EC2", launch->launch_type) ||
+		      !(s->strategy ? launch->strategy && json_equal(s->strategy, launch->strategy) : !launch->strategy) ||
+		      !(s->platform_version ? launch->platform_version && !strcmp(s->platform_version,
+										  launch->platform_version) :
+					      !launch->platform_version);
+
+	sw_engine_set_str(&s->launch_type, launch->launch_type);
+	json_decref(s->strategy);
+	s->strategy = json_incref(launch->strategy);
+	sw_engine_set_str(&s->platform_version, launch->platform_version);
+	return changed;
 }
 
 int sw_ecs_op_update_service(struct sw_engine_call *call)
@@ -351,7 +449,8 @@ int sw_ecs_op_update_service(struct sw_engine_call *call)
 	int force = sw_engine_api_call_bool(call, "forceNewDeployment", 0);
 	struct sw_engine_service *s;
 	struct sw_engine_service saved;
-	json_t *doc = NULL;
+	struct sw_ecs_launch launch = { 0 };
+	json_t *doc = NULL, *network = NULL;
 	const char *new_td = NULL;
 	int new_deployment = 0, ret = -1;
 
@@ -381,12 +480,8 @@ int sw_ecs_op_update_service(struct sw_engine_call *call)
 		goto cleanup;
 	if (!lbs && s->load_balancers && ref && check_load_balancers(call, s->load_balancers, doc) < 0)
 		goto cleanup;
-	if (!strcmp(sw_json_str(doc, "networkMode"), "awsvpc") &&
-	    !sw_engine_api_call_get(call, "networkConfiguration") &&
-	    !json_object_get(s->doc, "networkConfiguration")) {
-		SW_FAIL_PARAM(call, "Network Configuration must be provided when networkMode 'awsvpc' is specified.");
+	if (update_launch(call, c, s, doc, &launch, &network) < 0)
 		goto cleanup;
-	}
 	saved = *s;
 	if (dc && apply_deployment_config(call, s, dc) < 0) {
 		s->min_pct = saved.min_pct;
@@ -404,10 +499,12 @@ int sw_ecs_op_update_service(struct sw_engine_call *call)
 		json_decref(s->load_balancers);
 		s->load_balancers = json_array_size(lbs) ? json_deep_copy(lbs) : NULL;
 	}
-	if (sw_engine_api_call_get(call, "networkConfiguration")) {
-		json_object_set(s->doc, "networkConfiguration", sw_engine_api_call_get(call, "networkConfiguration"));
+	if (network) {
+		json_object_set(s->doc, "networkConfiguration", network);
 		new_deployment = 1;
 	}
+	if (apply_launch(s, &launch))
+		new_deployment = 1;
 	if (desired) {
 		s->desired = (int)json_integer_value(desired);
 		if (s->nr_deps)
@@ -428,6 +525,8 @@ int sw_ecs_op_update_service(struct sw_engine_call *call)
 	ret = 0;
 cleanup:
 	json_decref(doc);
+	json_decref(network);
+	sw_ecs_launch_release(&launch);
 	return ret;
 }
 

@@ -4,6 +4,7 @@
 #include "engine/ecs/task.h"
 #include "engine/ecs/ecs.h"
 #include "engine/ecs/ecs_taskdef.h"
+#include "engine/ecs/launch.h"
 #include "engine/ecs/tag.h"
 #include "engine/engine_db.h"
 #include "engine/run/placement.h"
@@ -70,7 +71,14 @@ struct sw_engine_task *sw_ecs_task_create(struct sw_engine *e, const struct sw_e
 	if (sw_json_str(doc, "memory"))
 		t->task_memory = xstrdup(sw_json_str(doc, "memory"));
 	t->overrides = spec->overrides ? json_deep_copy(spec->overrides) : NULL;
-	t->network_mode = xstrdup(sw_json_str_or(doc, "networkMode", "bridge"));
+	t->network_mode = xstrdup(sw_json_str(doc, "networkMode") ?
+				  sw_json_str(doc, "networkMode") : "bridge");
+	if (spec->capacity_provider)
+		t->capacity_provider = xstrdup(spec->capacity_provider);
+	if (spec->platform_version)
+		t->platform_version = xstrdup(spec->platform_version);
+	if (!strcmp(t->network_mode, "awsvpc"))
+		t->eni = sw_ecs_launch_eni(spec->network);
 	t->created_at = sw_time_now();
 	t->stop_timeout = sw_ecs_task_stop_timeout(e, doc);
 	t->nr_containers = json_array_size(cds);
@@ -182,16 +190,18 @@ json_t *sw_ecs_task_json(struct sw_engine *e, struct sw_engine_task *t, int with
 	struct sw_buf b = SW_BUF_INIT;
 	json_t *o = json_object();
 	json_t *cs = json_array();
-	json_t *attachments = json_array();
 	size_t i;
 
 	set_str(o, "taskArn", t->arn);
 	sw_engine_arn(e, &b, "ecs", "cluster/%s", t->cluster);
 	set_str(o, "clusterArn", b.ptr);
 	sw_buf_reset(&b);
-	sw_engine_arn(e, &b, "ecs", "container-instance/%s/%s", t->cluster, e->instance_id);
-	set_str(o, "containerInstanceArn", b.ptr);
-	sw_buf_reset(&b);
+	/* a Fargate task runs on no container instance of the cluster */
+	if (!t->platform_version) {
+		sw_engine_arn(e, &b, "ecs", "container-instance/%s/%s", t->cluster, e->instance_id);
+		set_str(o, "containerInstanceArn", b.ptr);
+		sw_buf_reset(&b);
+	}
 	set_str(o, "taskDefinitionArn", t->taskdef);
 	set_str(o, "lastStatus", sw_engine_task_status_name(t->last));
 	set_str(o, "desiredStatus", t->desired_running ? "RUNNING" : "STOPPED");
@@ -199,6 +209,12 @@ json_t *sw_ecs_task_json(struct sw_engine *e, struct sw_engine_task *t, int with
 	set_str(o, "group", t->group);
 	set_str(o, "startedBy", t->started_by);
 	set_str(o, "launchType", t->launch_type);
+	set_str(o, "capacityProviderName", t->capacity_provider);
+	if (t->platform_version) {
+		set_str(o, "platformVersion", t->platform_version);
+		set_str(o, "platformFamily", SW_ECS_FARGATE_FAMILY);
+		json_object_set_new(o, "ephemeralStorage", json_pack("{s:i}", "sizeInGiB", 20));
+	}
 	sw_buf_addf(&b, "%lld", t->cpu);
 	set_str(o, "cpu", t->task_cpu ? t->task_cpu : b.ptr);
 	sw_buf_reset(&b);
@@ -208,7 +224,9 @@ json_t *sw_ecs_task_json(struct sw_engine *e, struct sw_engine_task *t, int with
 	sw_buf_addf(&b, "%sa", e->cfg.region);
 	set_str(o, "availabilityZone", b.ptr);
 	sw_buf_reset(&b);
-	set_str(o, "connectivity", "CONNECTED");
+	/* an EC2 task is on a connected instance from the start; a Fargate task once it runs */
+	if (!t->platform_version || t->connectivity_at > 0)
+		set_str(o, "connectivity", "CONNECTED");
 	set_time(o, "connectivityAt", t->connectivity_at);
 	set_time(o, "createdAt", t->created_at);
 	set_time(o, "pullStartedAt", t->pull_started_at);
@@ -237,9 +255,11 @@ json_t *sw_ecs_task_json(struct sw_engine *e, struct sw_engine_task *t, int with
 			json_object_set_new(co, "exitCode", json_integer(c->exit_code));
 		set_str(co, "reason", c->reason);
 		json_object_set_new(co, "networkBindings", c->bindings ? json_deep_copy(c->bindings) : json_array());
-		if (c->ip && !strcmp(t->network_mode, "awsvpc"))
+		/* awsvpc: every container is on the task's network interface */
+		if (t->eni && sw_engine_task_ip(t))
 			json_object_set_new(co, "networkInterfaces",
-					    json_pack("[{s:s, s:s}]", "attachmentId", t->id, "privateIpv4Address", c->ip));
+					    json_pack("[{s:O, s:s}]", "attachmentId", json_object_get(t->eni, "id"),
+						      "privateIpv4Address", sw_engine_task_ip(t)));
 		else
 			json_object_set_new(co, "networkInterfaces", json_array());
 		set_str(co, "healthStatus", sw_engine_health_name(c->has_health_check ? c->health : SW_HEALTH_UNKNOWN));
@@ -259,14 +279,7 @@ json_t *sw_ecs_task_json(struct sw_engine *e, struct sw_engine_task *t, int with
 		json_array_append_new(cs, co);
 	}
 	json_object_set_new(o, "containers", cs);
-	if (!strcmp(t->network_mode, "awsvpc") && t->nr_containers && t->containers[0].ip) {
-		json_array_append_new(attachments,
-				      json_pack("{s:s, s:s, s:s, s:[{s:s, s:s}]}", "id", t->id, "type",
-						"ElasticNetworkInterface", "status",
-						t->last == SW_TASK_STOPPED ? "DELETED" : "ATTACHED", "details",
-						"name", "privateIPv4Address", "value", t->containers[0].ip));
-	}
-	json_object_set_new(o, "attachments", attachments);
+	json_object_set_new(o, "attachments", sw_ecs_launch_attachments(e, t));
 	if (with_tags)
 		json_object_set_new(o, "tags", sw_ecs_tag_get(e, t->arn));
 	sw_buf_release(&b);
@@ -312,9 +325,10 @@ int sw_ecs_op_run_task(struct sw_engine_call *call)
 	long long count = sw_engine_api_call_int(call, "count", 1);
 	struct sw_run_capacity reg, rem;
 	struct sw_ecs_task_spec spec = { 0 };
-	json_t *doc = NULL, *tasks = NULL, *failures = NULL, *td_tags = NULL;
+	struct sw_ecs_launch launch = { 0 };
+	json_t *doc = NULL, *tasks = NULL, *failures = NULL, *td_tags = NULL, *network = NULL;
 	const char *short_of = NULL;
-	long long cpu, mem;
+	long long cpu, mem, *placed = NULL;
 	int fit, i, ret = -1;
 
 	if (!c)
@@ -337,15 +351,11 @@ int sw_ecs_op_run_task(struct sw_engine_call *call)
 		SW_FAIL_PARAM(call, "group must be 255 characters or fewer.");
 		goto cleanup;
 	}
-	if (!strcmp(sw_json_str(doc, "networkMode"), "awsvpc") &&
-	    !sw_engine_api_call_get(call, "networkConfiguration")) {
-		SW_FAIL_PARAM(call, "Network Configuration must be provided when networkMode 'awsvpc' is specified.");
+	if (sw_ecs_launch_resolve(call, c, doc, launch_type, sw_engine_api_call_get(call, "capacityProviderStrategy"),
+				  sw_engine_api_call_str(call, "platformVersion"), &launch) < 0 ||
+	    sw_ecs_launch_network(call, doc, sw_engine_api_call_get(call, "networkConfiguration"), launch.launch_type,
+				  &network) < 0)
 		goto cleanup;
-	}
-	if (launch_type && strcmp(launch_type, "EC2") && strcmp(launch_type, "FARGATE")) {
-		SW_FAIL_PARAM(call, "launchType %s is not supported by this engine (EC2, FARGATE).", launch_type);
-		goto cleanup;
-	}
 	if (overrides && check_overrides(call, doc, overrides) < 0)
 		goto cleanup;
 
@@ -360,13 +370,19 @@ int sw_ecs_op_run_task(struct sw_engine_call *call)
 	spec.overrides = overrides;
 	spec.group = group;
 	spec.started_by = started_by;
-	spec.launch_type = launch_type;
+	spec.launch_type = launch.launch_type;
+	spec.platform_version = launch.platform_resolved;
+	spec.network = network;
+	placed = xcalloc(json_array_size(launch.strategy) + 1, sizeof(*placed));
 	tasks = json_array();
 	failures = json_array();
 	if (propagate && !strcmp(propagate, "TASK_DEFINITION"))
 		td_tags = sw_ecs_tag_get(e, sw_json_str(doc, "taskDefinitionArn"));
 	for (i = 0; i < fit; i++) {
-		struct sw_engine_task *t = sw_ecs_task_create(e, &spec);
+		struct sw_engine_task *t;
+		spec.capacity_provider = sw_ecs_launch_pick(launch.strategy, placed);
+		sw_ecs_launch_count(launch.strategy, spec.capacity_provider, placed);
+		t = sw_ecs_task_create(e, &spec);
 		if (td_tags && json_array_size(td_tags))
 			sw_ecs_tag_put(e, t->arn, td_tags);
 		if (tags)
@@ -376,6 +392,11 @@ int sw_ecs_op_run_task(struct sw_engine_call *call)
 	}
 	for (i = fit; i < count; i++) {
 		struct sw_buf arn = SW_BUF_INIT;
+		if (!strcmp(launch.launch_type, "FARGATE")) {
+			/* Fargate names no instance: the failure has a reason only */
+			json_array_append_new(failures, json_pack("{s:s}", "reason", SW_ECS_FARGATE_NO_CAPACITY));
+			continue;
+		}
 		sw_engine_arn(e, &arn, "ecs", "container-instance/%s/%s", c->name, e->instance_id);
 		json_array_append_new(failures, sw_ecs_failure_json(arn.ptr, short_of && !strcmp(short_of, "memory") ?
 								    "RESOURCE:MEMORY" : "RESOURCE:CPU"));
@@ -389,6 +410,9 @@ cleanup:
 	json_decref(tasks);
 	json_decref(failures);
 	json_decref(td_tags);
+	json_decref(network);
+	free(placed);
+	sw_ecs_launch_release(&launch);
 	return ret;
 }
 

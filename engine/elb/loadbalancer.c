@@ -14,12 +14,12 @@ static json_t *lb_doc(struct sw_elb *elb, const char *arn, const char *name, dou
 	/* the milliseconds cut, not rounded (created * 1000 could round up by 1 ms) */
 	sw_time_iso_ms((long long)secs * 1000 + (int)((created - (double)secs) * 1000) % 1000, t);
 	sw_buf_addf(&zone, "%sa", elb->e->cfg.region);
-	doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:s, s:[{s:s, s:s}], s:[], s:s}",
+	doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:s, s:[{s:s, s:s}], s:[s], s:s}",
 			"LoadBalancerArn", arn, "DNSName", "localhost", "CanonicalHostedZoneId", "Z35SXDOTRQ7X7K",
 			"CreatedTime", t, "LoadBalancerName", name, "Scheme", "internet-facing",
-			"VpcId", "vpc-00000000000slipway", "State", "Code", "active", "Type", "application",
-			"AvailabilityZones", "ZoneName", zone.ptr, "SubnetId", "subnet-00000000slipway",
-			"SecurityGroups", "IpAddressType", "ipv4");
+			"VpcId", SW_ENGINE_VPC_ID, "State", "Code", "active", "Type", "application",
+			"AvailabilityZones", "ZoneName", zone.ptr, "SubnetId", SW_ENGINE_SUBNET_ID,
+			"SecurityGroups", SW_ENGINE_SECURITY_GROUP_ID, "IpAddressType", "ipv4");
 	sw_buf_release(&zone);
 	return doc;
 }

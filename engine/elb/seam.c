@@ -122,6 +122,13 @@ static enum sw_run_target_health seam_health(void *ctx, const struct sw_run_targ
 	return h;
 }
 
+static const char *seam_target_type(void *ctx, const char *arn)
+{
+	struct sw_elb_object *tg = sw_elb_object_find(ctx, SW_ELB_TG, arn);
+	const char *type = tg ? sw_elb_object_str(tg, "TargetType") : NULL;
+	return tg && !type ? "instance" : type;
+}
+
 const struct sw_run_balancer_ops sw_elb_balancer_ops = {
-	"elbv2", seam_check, seam_register, seam_deregister, seam_health,
+	"elbv2", seam_check, seam_register, seam_deregister, seam_health, seam_target_type,
 };

@@ -124,7 +124,7 @@ int sw_elb_op_create_target_group(struct sw_engine_call *c)
 				   "slipway-engine (HTTP1 is)", version);
 	doc = json_pack("{s:s, s:s, s:s, s:O, s:s, s:s, s:s, s:b, s:i, s:i, s:i, s:i, s:s, s:{s:s}, s:s, s:s, s:s}",
 			"TargetGroupArn", "", "TargetGroupName", name, "Protocol", proto, "Port", sw_elb_in(c, "Port"),
-			"VpcId", sw_elb_in_str(c, "VpcId") ? sw_elb_in_str(c, "VpcId") : "vpc-00000000000slipway",
+			"VpcId", sw_elb_in_str(c, "VpcId") ? sw_elb_in_str(c, "VpcId") : SW_ENGINE_VPC_ID,
 			"HealthCheckProtocol", "HTTP", "HealthCheckPort", "traffic-port", "HealthCheckEnabled", 1,
 			"HealthCheckIntervalSeconds", 30, "HealthCheckTimeoutSeconds", 5, "HealthyThresholdCount", 5,
 			"UnhealthyThresholdCount", 2, "HealthCheckPath", "/", "Matcher", "HttpCode", "200",

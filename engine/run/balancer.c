@@ -33,7 +33,7 @@ static enum sw_run_target_health none_health(void *ctx, const struct sw_run_targ
 }
 
 const struct sw_run_balancer_ops sw_run_balancer_none = {
-	"none", none_check, none_register, none_deregister, none_health,
+	"none", none_check, none_register, none_deregister, none_health, NULL,
 };
 
 void sw_run_balancer_set(struct sw_engine *e, const struct sw_run_balancer_ops *ops, void *ctx)
@@ -82,9 +82,9 @@ static int target_for(struct sw_engine_task *t, json_t *lb, struct sw_run_target
 	out->task_arn = t->arn;
 	out->container_name = c->name;
 	if (!strcmp(t->network_mode, "awsvpc")) {
-		if (!c->ip)
+		if (!sw_engine_task_ip(t))
 			return -1;
-		out->host = c->ip;
+		out->host = sw_engine_task_ip(t);
 		out->port = (int)cport;
 		return 0;
 	}

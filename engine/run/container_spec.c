@@ -244,11 +244,43 @@ static void set_links(json_t *host, const struct sw_engine_task *t, json_t *task
 	sw_buf_release(&lname);
 }
 
+/*
+ * awsvpc: the container the task's others join (its first, created first), as Docker's
+ * "container:<id>" network mode; NULL for that first container and other modes.
+ */
+static const char *awsvpc_peer(const struct sw_engine_task *t, const char *name)
+{
+	if (!t->network_mode || strcmp(t->network_mode, "awsvpc") || !t->nr_containers ||
+	    !strcmp(t->containers[0].name, name))
+		return NULL;
+	return t->containers[0].docker_id;
+}
+
+/*
+ * A container that joins its task's network namespace: the namespace's, so no network
+ * settings of its own (Docker refuses ports, DNS, extra hosts and a hostname there).
+ */
+static void join_namespace(json_t *spec, json_t *host, const char *peer)
+{
+	struct sw_buf mode = SW_BUF_INIT;
+
+	sw_buf_addf(&mode, "container:%s", peer);
+	json_object_set_new(host, "NetworkMode", json_string(mode.ptr));
+	json_object_del(spec, "ExposedPorts");
+	json_object_del(spec, "Hostname");
+	json_object_del(host, "PortBindings");
+	json_object_del(host, "Dns");
+	json_object_del(host, "DnsSearch");
+	json_object_del(host, "ExtraHosts");
+	sw_buf_release(&mode);
+}
+
 json_t *sw_run_container_spec(struct sw_engine *e, const struct sw_engine_task *t, json_t *taskdef, json_t *cd)
 {
 	const char *name = sw_json_str(cd, "name");
 	json_t *ov = sw_ecs_taskdef_named(json_object_get(t->overrides, "containerOverrides"), name);
 	const char *mode = t->network_mode ? t->network_mode : "bridge";
+	const char *peer = awsvpc_peer(t, name);
 	json_t *spec = json_object(), *host = json_object();
 
 	set_process(spec, cd, ov, mode);
@@ -259,6 +291,8 @@ json_t *sw_run_container_spec(struct sw_engine *e, const struct sw_engine_task *
 	set_host(host, cd, mode);
 	set_hosts_and_ulimits(host, cd);
 	set_links(host, t, taskdef, cd, mode);
+	if (peer)
+		join_namespace(spec, host, peer);
 	json_object_set_new(spec, "HostConfig", host);
 	return spec;
 }
