@@ -21,10 +21,13 @@
  *   default action-> the map's default value: a target group's backend or a
  *                    fixed-response backend (404 page for unknown hosts)
  *   target group  -> a backend (roundrobin) with the group's HTTP health check
- *   target        -> a server, added at runtime (add server) DOWN, checked at once and
- *                    then every interval (as ALB does), in service after
- *                    `healthy_threshold` passing checks; drained (state drain) and
- *                    removed (state maint + del server) at runtime
+ *   target        -> a server, added at runtime (add server) DOWN, checked at once, in
+ *                    service after `healthy_threshold` consecutive passing checks,
+ *                    out after `unhealthy_threshold` failing ones; the checks of a
+ *                    server changing state come 100 ms apart (fastinter, downinter),
+ *                    those of a server in a steady state one interval apart;
+ *                    drained (state drain) and removed (state maint + del server) at
+ *                    runtime
  *   no healthy target -> 503 with a short page; a request HAProxy cannot parse -> 400
  *
  * Design choice: backends exist in the configuration file (HAProxy 2.6 can add
