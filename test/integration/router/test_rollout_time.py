@@ -86,7 +86,8 @@ class RolloutTime(unittest.TestCase):
 
             msgs = [e['message'] for e in reversed(ecs.describe_services(services=['quick'])['services'][0]['events'])
                     if e['createdAt'].timestamp() >= updated - 1]
-            msgs = msgs[next(i for i, m in enumerate(msgs) if 'has started 1 tasks' in m):]
+            old_id = old[0].split('/')[-1]   # the first deployment's events may be within a second too
+            msgs = msgs[next(i for i, m in enumerate(msgs) if 'has started 1 tasks' in m and old_id not in m):]
             order = [next(i for i, m in enumerate(msgs) if w in m)
                      for w in ('has started 1 tasks', ') registered 1 targets', ') deregistered 1 targets',
                                'has begun draining connections on 1 tasks', 'has stopped 1 running tasks',
