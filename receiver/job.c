@@ -103,24 +103,54 @@ static void ended_locked(struct sw_jobs *j, struct job *job)
 	sw_job_unref_locked(job);
 }
 
-struct release_thread {
+/*
+ * A job on a thread of its own: a push's release (its build slot is free), or a release
+ * command. `count` (j->rollouts, j->commands) counts the threads running.
+ */
+struct job_thread {
 	struct sw_jobs *jobs;
 	struct job *job;
+	void (*run)(struct sw_jobs *j, struct job *job);
+	int *count;
 };
 
-/* A push's release, on a thread of its own: the build slot it came from is free. */
-static void *release_main(void *arg)
+static void *job_thread_main(void *arg)
 {
-	struct release_thread *t = arg;
+	struct job_thread *t = arg;
 	struct sw_jobs *j = t->jobs;
 
-	sw_job_run_release(j, t->job);
+	t->run(j, t->job);
 	pthread_mutex_lock(&j->mu);
-	j->rollouts--;
+	(*t->count)--;
 	ended_locked(j, t->job);
 	pthread_mutex_unlock(&j->mu);
 	free(t);
 	return NULL;
+}
+
+/* Start run(j, job) on a detached thread, counted in *count. Holds mu. 0, or -1 when it could not start. */
+static int start_thread_locked(struct sw_jobs *j, struct job *job, void (*run)(struct sw_jobs *, struct job *),
+			       int *count)
+{
+	struct job_thread *t = xcalloc(1, sizeof(*t));
+	pthread_attr_t attr;
+	pthread_t thread;
+	int ret = 0;
+
+	t->jobs = j;
+	t->job = job;
+	t->run = run;
+	t->count = count;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	(*count)++;
+	if (pthread_create(&thread, &attr, job_thread_main, t) != 0) {
+		(*count)--;
+		free(t);
+		ret = -1;
+	}
+	pthread_attr_destroy(&attr);
+	return ret;
 }
 
 /*
@@ -130,10 +160,7 @@ static void *release_main(void *arg)
  */
 static int start_release_locked(struct sw_jobs *j, struct job *job)
 {
-	struct release_thread *t;
-	pthread_attr_t attr;
-	pthread_t thread;
-	int said = 0, ret = 0;
+	int said = 0;
 
 	while (j->rollouts >= j->cfg->max_rollouts && !j->stopping) {
 		if (!said) {
@@ -146,19 +173,7 @@ static int start_release_locked(struct sw_jobs *j, struct job *job)
 		}
 		pthread_cond_wait(&j->changed, &j->mu);
 	}
-	t = xcalloc(1, sizeof(*t));
-	t->jobs = j;
-	t->job = job;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	j->rollouts++;
-	if (pthread_create(&thread, &attr, release_main, t) != 0) {
-		j->rollouts--;
-		free(t);
-		ret = -1;
-	}
-	pthread_attr_destroy(&attr);
-	return ret;
+	return start_thread_locked(j, job, sw_job_run_release, &j->rollouts);
 }
 
 /*
@@ -395,34 +410,12 @@ long sw_jobs_submit(struct sw_jobs *j, const struct sw_job_request *req)
 
 /* ---- release commands ---- */
 
-struct command_thread {
-	struct sw_jobs *jobs;
-	struct job *job;
-};
-
-static void *command_main(void *arg)
-{
-	struct command_thread *t = arg;
-	struct sw_jobs *j = t->jobs;
-
-	sw_job_run_command(j, t->job);
-	pthread_mutex_lock(&j->mu);
-	j->commands--;
-	ended_locked(j, t->job);
-	pthread_mutex_unlock(&j->mu);
-	free(t);
-	return NULL;
-}
-
 long sw_jobs_start_command(struct sw_jobs *j, const char *app, const json_t *request, const char *by)
 {
 	struct sw_job_request req;
 	struct sw_buf what = SW_BUF_INIT, line = SW_BUF_INIT;
-	struct command_thread *t = NULL;
 	const char *kind = NULL;
 	struct job *job;
-	pthread_attr_t attr;
-	pthread_t thread;
 	long id = SW_ERROR;
 
 	if (sw_command_check(request, &kind, &what) < 0) {
@@ -449,24 +442,12 @@ long sw_jobs_start_command(struct sw_jobs *j, const char *app, const json_t *req
 		    job->id);
 	sw_job_log_line_locked(j, job, line.ptr);
 	id = job->id;
-	j->commands++;
-	t = xcalloc(1, sizeof(*t));
-	t->jobs = j;
-	t->job = job;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&thread, &attr, command_main, t) != 0) {
-		struct sw_buf reason = SW_BUF_INIT;
-		sw_buf_adds(&reason, "cannot start a thread for it");
+	if (start_thread_locked(j, job, sw_job_run_command, &j->commands) < 0) {
 		sw_job_log_line_locked(j, job, " !     cannot start a thread for it");
-		sw_job_store_finish(j->db, id, reason.ptr, NULL, 0);
-		j->commands--;
+		sw_job_store_finish(j->db, id, "cannot start a thread for it", NULL, 0);
 		ended_locked(j, job);
-		sw_buf_release(&reason);
-		free(t);
 		id = sw_error("cannot start a thread for the command");
 	}
-	pthread_attr_destroy(&attr);
 	pthread_mutex_unlock(&j->mu);
 cleanup:
 	sw_buf_release(&what);

@@ -147,15 +147,6 @@ static int direct_reachable(const char *direct, char *ip, size_t iplen, int *por
 	return ok;
 }
 
-static int listed(const struct sw_strvec *v, const char *s)
-{
-	size_t i;
-	for (i = 0; i < v->nr; i++)
-		if (!strcmp(v->v[i], s))
-			return 1;
-	return 0;
-}
-
 /* The health of every applied target, one read of HAProxy's stats for all their backends. */
 static void read_health(struct sw_elb *elb, struct sw_elb_snapshot *s, struct result *res)
 {
@@ -163,8 +154,8 @@ static void read_health(struct sw_elb *elb, struct sw_elb_snapshot *s, struct re
 	struct sw_elb_router_health *h = NULL;
 	size_t n = 0, i, k;
 
-	for (i = 0; i < s->nt; i++)
-		if (res[i].applied && !listed(&backends, s->t[i].backend))
+	for (i = 0; i < s->nt; i++)   /* the router reads a backend named twice once */
+		if (res[i].applied)
 			sw_strvec_push(&backends, s->t[i].backend);
 	if (!backends.nr)
 		goto cleanup;
