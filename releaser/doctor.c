@@ -6,8 +6,10 @@
 #include "releaser/route.h"
 #include "common/aws/credentials.h"
 #include "common/docker.h"
+#include "common/env.h"
 #include "common/error.h"
 #include "common/buf.h"
+#include "common/json.h"
 #include "common/banned.h"
 
 static void check(json_t *list, const char *name, int ok, const char *detail, const char *fix)
@@ -25,11 +27,6 @@ static const char *fix_for(int code, const char *fix)
 		return "make the AWS endpoint reachable: start it, or correct AWS_ENDPOINT_URL / the region and "
 		       "the network";
 	return fix;
-}
-
-static const char *str(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
 }
 
 json_t *sw_doctor_run(const struct sw_runenv *e)
@@ -58,12 +55,12 @@ json_t *sw_doctor_run(const struct sw_runenv *e)
 	json_decref(req);
 	if (ok) {
 		const json_t *c = json_array_get(json_object_get(resp, "clusters"), 0);
-		ok = c && str(c, "status") && !strcmp(str(c, "status"), "ACTIVE");
+		ok = c && sw_json_str(c, "status") && !strcmp(sw_json_str(c, "status"), "ACTIVE");
 		if (ok)
 			sw_buf_addf(&d, "%s is ACTIVE with %lld container instance(s)", s->cluster,
-				    (long long)json_integer_value(json_object_get(c, "registeredContainerInstancesCount")));
+				    sw_json_int(c, "registeredContainerInstancesCount", 0));
 		else
-			sw_buf_addf(&d, "cluster %s %s", s->cluster, c ? str(c, "status") : "not found");
+			sw_buf_addf(&d, "cluster %s %s", s->cluster, c ? sw_json_str(c, "status") : "not found");
 	} else {
 		sw_buf_adds(&d, sw_error_last());
 	}
@@ -102,7 +99,7 @@ json_t *sw_doctor_run(const struct sw_runenv *e)
 	if (ok)
 		ok = (code = sw_runenv_call(e, "ecr", "GetAuthorizationToken", NULL, &resp, NULL, NULL)) == 0;
 	if (ok) {
-		const char *ep = str(json_array_get(json_object_get(resp, "authorizationData"), 0), "proxyEndpoint");
+		const char *ep = sw_json_str(json_array_get(json_object_get(resp, "authorizationData"), 0), "proxyEndpoint");
 		sw_buf_addf(&d, "registry %s", ep ? ep : "?");
 	} else {
 		sw_buf_adds(&d, sw_error_last());
@@ -125,9 +122,9 @@ json_t *sw_doctor_run(const struct sw_runenv *e)
 	/* Docker, where builds run */
 	ok = sw_docker_json("GET", "/version", NULL, &resp) >= 0;
 	if (ok) {
-		const char *host = getenv("DOCKER_HOST");
-		sw_buf_addf(&d, "Docker %s at %s", str(resp, "Version") ? str(resp, "Version") : "?",
-			    host && *host ? host : "unix:///var/run/docker.sock");
+		const char *host = sw_env_str("DOCKER_HOST");
+		sw_buf_addf(&d, "Docker %s at %s", sw_json_str_or(resp, "Version", "?"),
+			    host ? host : "unix:///var/run/docker.sock");
 	}
 	check(list, "docker", ok, ok ? d.ptr : sw_error_last(), "start Docker, or point DOCKER_HOST at it");
 	json_decref(resp);

@@ -4,6 +4,7 @@
 
 #include "releaser/formation.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -228,8 +229,8 @@ int sw_formation_from_json(struct sw_formation *f, const json_t *j)
 		e = add(f, key);
 		e->count = (int)json_integer_value(c);
 		e->memory_mb = (int)json_integer_value(m);
-		e->scaled_count = json_is_true(json_object_get(v, "scaled_count"));
-		e->scaled_memory = json_is_true(json_object_get(v, "scaled_memory"));
+		e->scaled_count = sw_json_bool(v, "scaled_count", 0);
+		e->scaled_memory = sw_json_bool(v, "scaled_memory", 0);
 	}
 	return 0;
 bad:

@@ -11,7 +11,9 @@
 #include "releaser/watch.h"
 #include "common/error.h"
 #include "common/event.h"
+#include "common/json.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -24,11 +26,6 @@
 /* the reason of a release a user cancelled starts so */
 #define CANCELLED_BY "cancelled by "
 
-static const char *str(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
-
 static void app_url(const struct sw_runenv *e, const char *app, struct sw_buf *out)
 {
 	/* {app} is "<slug>.<parent>" for a review app (review.h) */
@@ -36,16 +33,6 @@ static void app_url(const struct sw_runenv *e, const char *app, struct sw_buf *o
 	sw_review_host_label(e->db, app, &label);
 	sw_review_url(e->settings->apps_url, label.ptr, out);
 	sw_buf_release(&label);
-}
-
-static void human_duration(double s, struct sw_buf *out)
-{
-	if (s < 0)
-		s = 0;
-	if (s < 60)
-		sw_buf_addf(out, "%.0fs", s);
-	else
-		sw_buf_addf(out, "%dm%02ds", (int)s / 60, (int)s % 60);
 }
 
 /* Write r's state; a failure is logged, not fatal (the next save may land). */
@@ -174,8 +161,8 @@ static int register_taskdefs(const struct sw_runenv *e, struct sw_release *r, co
 		json_t *req, *resp = NULL;
 		const char *arn;
 
-		if (str(reuse, p->name)) {
-			json_object_set_new(arns, p->name, json_string(str(reuse, p->name)));
+		if (sw_json_str(reuse, p->name)) {
+			json_object_set_new(arns, p->name, json_string(sw_json_str(reuse, p->name)));
 			continue;
 		}
 		memset(&o, 0, sizeof(o));
@@ -198,7 +185,7 @@ static int register_taskdefs(const struct sw_runenv *e, struct sw_release *r, co
 		json_decref(req);
 		if (ret < 0)
 			goto cleanup;
-		arn = str(json_object_get(resp, "taskDefinition"), "taskDefinitionArn");
+		arn = sw_json_str(json_object_get(resp, "taskDefinition"), "taskDefinitionArn");
 		if (!arn) {
 			json_decref(resp);
 			ret = sw_error("RegisterTaskDefinition answered no taskDefinitionArn");
@@ -321,7 +308,7 @@ static int existing_services(const struct sw_runenv *e, const char *app, const s
 		if (ret < 0)
 			return ret;
 		json_array_foreach(json_object_get(resp, "services"), i, svc) {
-			const char *name = str(svc, "serviceName"), *status = str(svc, "status");
+			const char *name = sw_json_str(svc, "serviceName"), *status = sw_json_str(svc, "status");
 			size_t k;
 			if (!name || !status)
 				continue;
@@ -396,7 +383,7 @@ static int watch(const struct sw_runenv *e, struct sw_release *r, struct sw_roll
 	memset(&w, 0, sizeof(w));
 	w.cluster = e->settings->cluster;
 	w.version = r->version;
-	w.target_group_arn = str(r->state, "target_group");
+	w.target_group_arn = sw_json_str(r->state, "target_group");
 	w.save = save_rollout;
 	w.save_ctx = &sv;
 	return sw_watch_run(e, ro, &w);
@@ -418,7 +405,7 @@ static void remove_service(const struct sw_runenv *e, const char *app, const cha
 	ret = sw_runenv_call(e, "ecs", "DescribeServices", req, &resp, NULL, NULL);
 	json_decref(req);
 	svc = json_array_get(json_object_get(resp, "services"), 0);
-	if (ret == 0 && svc && str(svc, "status") && strcmp(str(svc, "status"), "INACTIVE") &&
+	if (ret == 0 && svc && sw_json_str(svc, "status") && strcmp(sw_json_str(svc, "status"), "INACTIVE") &&
 	    sw_names_owned(svc, app, process) < 0)
 		ret = -1;
 	json_decref(resp);
@@ -449,7 +436,7 @@ static int went_live(const struct sw_runenv *e, struct sw_release *r, const stru
 				remove_service(e, r->app, pf.v[i].process);
 	sw_formation_release(&pf);
 	finish(e, r, SW_RELEASE_LIVE, NULL);
-	human_duration(r->finished_at - r->started_at, &took);
+	sw_time_format_elapsed(&took, r->finished_at - r->started_at);
 	if (sw_manifest_web(m)) {
 		app_url(e, r->app, &url);
 		sw_runenv_report(e, "-----> v%d is live at %s (took %s)", r->version, url.ptr, took.ptr);
@@ -524,11 +511,11 @@ static int roll_back(const struct sw_runenv *e, struct sw_release *r, const stru
 					fp = &failed->v[i];
 			memset(&s, 0, sizeof(s));
 			s.process = name;
-			if (pe && pp && str(ptd, name)) {
-				s.taskdef = str(ptd, name);
+			if (pe && pp && sw_json_str(ptd, name)) {
+				s.taskdef = sw_json_str(ptd, name);
 				s.desired = pe->count;
-				if (pp->web && str(prev->state, "target_group")) {
-					s.target_group = str(prev->state, "target_group");
+				if (pp->web && sw_json_str(prev->state, "target_group")) {
+					s.target_group = sw_json_str(prev->state, "target_group");
 					s.port = pp->port;
 				}
 			} else {
@@ -563,7 +550,7 @@ static int roll_back(const struct sw_runenv *e, struct sw_release *r, const stru
 	} else if (ret == SW_ROLLOUT_LIVE) {
 		r->rolled_back_to = prev->version;
 		finish(e, r, SW_RELEASE_ROLLED_BACK, why.ptr);
-		human_duration((double)(sw_runenv_now(e) - rb.started_at) / 1000.0, &took);
+		sw_time_format_elapsed(&took, (double)(sw_runenv_now(e) - rb.started_at) / 1000.0);
 		sw_runenv_report(e, "-----> v%d is serving again (rolled back in %s)", prev->version, took.ptr);
 		sw_error_code(SW_ERROR, "%s; rolled back to v%d", why.ptr, prev->version);
 	} else {
@@ -655,10 +642,10 @@ static int run_services(const struct sw_runenv *e, struct sw_release *r, const s
 		struct sw_buf svc = SW_BUF_INIT;
 		struct sw_rollout_proc *rp;
 		sw_names_service(r->app, f->v[i].process, &svc);
-		rp = sw_rollout_add(&ro, f->v[i].process, svc.ptr, str(tds, f->v[i].process) ? str(tds, f->v[i].process) : "",
+		rp = sw_rollout_add(&ro, f->v[i].process, svc.ptr, sw_json_str_or(tds, f->v[i].process, ""),
 				    f->v[i].count, f->v[i].memory_mb);
 		rp->container_health = p && p->health.command.nr;
-		rp->load_balanced = p && p->web && str(r->state, "target_group");
+		rp->load_balanced = p && p->web && sw_json_str(r->state, "target_group");
 		sw_buf_release(&svc);
 	}
 	/* recorded before any service changes, so a restart knows to watch them */
@@ -669,17 +656,17 @@ static int run_services(const struct sw_runenv *e, struct sw_release *r, const s
 		struct svc_spec s;
 		memset(&s, 0, sizeof(s));
 		s.process = f->v[i].process;
-		s.taskdef = str(tds, s.process);
+		s.taskdef = sw_json_str(tds, s.process);
 		s.desired = f->v[i].count;
-		if (p && p->web && str(r->state, "target_group")) {
-			s.target_group = str(r->state, "target_group");
+		if (p && p->web && sw_json_str(r->state, "target_group")) {
+			s.target_group = sw_json_str(r->state, "target_group");
 			s.port = p->port;
 		}
 		if (!s.taskdef) {
 			ret = sw_error("%s: no task definition registered", s.process);
 			break;
 		}
-		if ((ret = apply_service(e, r->app, &s, json_is_true(json_object_get(exists, s.process)), &ro)) < 0)
+		if ((ret = apply_service(e, r->app, &s, sw_json_bool(exists, s.process, 0), &ro)) < 0)
 			break;
 	}
 	if (ret < 0) {
@@ -725,13 +712,13 @@ static int run_release_phase(const struct sw_runenv *e, struct sw_release *r, co
 	memset(&ph, 0, sizeof(ph));
 	sw_names_log_group(e, r->app, &group);
 	ph.cluster = e->settings->cluster;
-	ph.taskdef = str(json_object_get(r->state, "taskdefs"), "release");
+	ph.taskdef = sw_json_str(json_object_get(r->state, "taskdefs"), "release");
 	ph.log_group = group.ptr;
 	ph.version = r->version;
 	ph.command = rel->command.nr == 3 && !strcmp(rel->command.v[0], "/bin/sh") ? rel->command.v[2]
 		   : rel->command.nr ? rel->command.v[0] : NULL;
-	if (str(r->state, "release_task"))
-		ph.task_arn = xstrdup(str(r->state, "release_task"));
+	if (sw_json_str(r->state, "release_task"))
+		ph.task_arn = xstrdup(sw_json_str(r->state, "release_task"));
 	ph.started = release_task_started;
 	ph.started_ctx = &sv;
 	ret = sw_phase_run(e, &ph);
@@ -809,7 +796,7 @@ cleanup:
 	 * rolled back. Only slipwayd stopping leaves it deploying, for the restart to resume.
 	 */
 	if (ret == SW_ECANCEL && r->status == SW_RELEASE_DEPLOYING && user_cancelled(e, &why)) {
-		const char *phase = str(r->state, "phase");
+		const char *phase = sw_json_str(r->state, "phase");
 		if (!phase || !strcmp(phase, PHASE_REGISTER) || !strcmp(phase, PHASE_RELEASE)) {
 			struct sw_runenv shielded;
 			sw_runenv_shielded(e, &shielded);
@@ -829,7 +816,7 @@ int sw_golive_resume(const struct sw_runenv *e, struct sw_release *r)
 {
 	struct sw_manifest m = SW_MANIFEST_INIT;
 	struct sw_formation f = SW_FORMATION_INIT;
-	const char *phase = str(r->state, "phase");
+	const char *phase = sw_json_str(r->state, "phase");
 	int ret;
 
 	if (r->status == SW_RELEASE_PENDING) {
@@ -864,7 +851,7 @@ int sw_golive_resume(const struct sw_runenv *e, struct sw_release *r)
 	} else if (!strcmp(phase, PHASE_ROLLBACK)) {
 		struct sw_rollout rb;
 		struct sw_release prev;
-		int to = (int)json_integer_value(json_object_get(r->state, "rollback_to"));
+		int to = (int)sw_json_int(r->state, "rollback_to", 0);
 		sw_release_init(&prev);
 		if ((ret = sw_rollout_from_json(&rb, json_object_get(r->state, "rollback"))) == 0) {
 			if (to > 0 && (ret = sw_release_load(e->db, r->app, to, &prev)) < 0) {

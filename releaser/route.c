@@ -4,6 +4,7 @@
 #include "releaser/route.h"
 #include "releaser/review.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
@@ -31,11 +32,6 @@ void sw_route_target_group_name(const char *app, struct sw_buf *out)
 	}
 }
 
-static const char *str(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
-
 /* The listener (and its VPC): from the settings, else the first load balancer's first listener. */
 static int find_listener(const struct sw_runenv *e, struct sw_buf *listener, struct sw_buf *vpc)
 {
@@ -50,28 +46,28 @@ static int find_listener(const struct sw_runenv *e, struct sw_buf *listener, str
 	if ((ret = sw_runenv_call(e, "elbv2", "DescribeLoadBalancers", NULL, &lbs, NULL, NULL)) < 0)
 		goto cleanup;
 	lb = json_array_get(json_object_get(lbs, "LoadBalancers"), 0);
-	if (!lb || !str(lb, "LoadBalancerArn")) {
+	if (!lb || !sw_json_str(lb, "LoadBalancerArn")) {
 		ret = sw_error_code(SW_ENOTFOUND, "no load balancer found: set SLIPWAY_LISTENER_ARN");
 		goto cleanup;
 	}
-	sw_buf_adds(vpc, e->settings->vpc_id ? e->settings->vpc_id : str(lb, "VpcId") ? str(lb, "VpcId") : "");
+	sw_buf_adds(vpc, e->settings->vpc_id ? e->settings->vpc_id : sw_json_str_or(lb, "VpcId", ""));
 	if (e->settings->listener_arn) {
 		sw_buf_adds(listener, e->settings->listener_arn);
 		goto cleanup;
 	}
 	{
-		json_t *p = json_pack("{s:s}", "LoadBalancerArn", str(lb, "LoadBalancerArn"));
+		json_t *p = json_pack("{s:s}", "LoadBalancerArn", sw_json_str(lb, "LoadBalancerArn"));
 		ret = sw_runenv_call(e, "elbv2", "DescribeListeners", p, &ls, NULL, NULL);
 		json_decref(p);
 	}
 	if (ret < 0)
 		goto cleanup;
-	if (!str(json_array_get(json_object_get(ls, "Listeners"), 0), "ListenerArn")) {
+	if (!sw_json_str(json_array_get(json_object_get(ls, "Listeners"), 0), "ListenerArn")) {
 		ret = sw_error_code(SW_ENOTFOUND, "load balancer %s has no listener: set SLIPWAY_LISTENER_ARN",
-				    str(lb, "LoadBalancerArn"));
+				    sw_json_str(lb, "LoadBalancerArn"));
 		goto cleanup;
 	}
-	sw_buf_adds(listener, str(json_array_get(json_object_get(ls, "Listeners"), 0), "ListenerArn"));
+	sw_buf_adds(listener, sw_json_str(json_array_get(json_object_get(ls, "Listeners"), 0), "ListenerArn"));
 cleanup:
 	json_decref(lbs);
 	json_decref(ls);
@@ -94,10 +90,10 @@ static int ensure_target_group(const struct sw_runenv *e, const char *app, int p
 	if (ret < 0 && strcmp(code.ptr, "TargetGroupNotFound") && strcmp(code.ptr, "TargetGroupNotFoundException"))
 		goto cleanup;
 	tg = ret == 0 ? json_array_get(json_object_get(resp, "TargetGroups"), 0) : NULL;
-	if (tg && str(tg, "TargetGroupArn")) {
-		out->target_group_arn = xstrdup(str(tg, "TargetGroupArn"));
+	if (tg && sw_json_str(tg, "TargetGroupArn")) {
+		out->target_group_arn = xstrdup(sw_json_str(tg, "TargetGroupArn"));
 		ret = 0;
-		if (!str(tg, "HealthCheckPath") || strcmp(str(tg, "HealthCheckPath"), path)) {
+		if (!sw_json_str(tg, "HealthCheckPath") || strcmp(sw_json_str(tg, "HealthCheckPath"), path)) {
 			p = json_pack("{s:s, s:s}", "TargetGroupArn", out->target_group_arn, "HealthCheckPath", path);
 			ret = sw_runenv_call(e, "elbv2", "ModifyTargetGroup", p, NULL, NULL, NULL);
 		}
@@ -117,11 +113,11 @@ static int ensure_target_group(const struct sw_runenv *e, const char *app, int p
 	if ((ret = sw_runenv_call(e, "elbv2", "CreateTargetGroup", p, &resp, NULL, NULL)) < 0)
 		goto cleanup;
 	tg = json_array_get(json_object_get(resp, "TargetGroups"), 0);
-	if (!str(tg, "TargetGroupArn")) {
+	if (!sw_json_str(tg, "TargetGroupArn")) {
 		ret = sw_error("CreateTargetGroup answered no TargetGroupArn");
 		goto cleanup;
 	}
-	out->target_group_arn = xstrdup(str(tg, "TargetGroupArn"));
+	out->target_group_arn = xstrdup(sw_json_str(tg, "TargetGroupArn"));
 	json_decref(p);
 	{
 		struct sw_buf delay = SW_BUF_INIT;
@@ -148,7 +144,7 @@ static int rule_has_host(const json_t *r, const char *host)
 	size_t i, j;
 	json_array_foreach(json_object_get(r, "Conditions"), i, c) {
 		const json_t *vals;
-		if (!str(c, "Field") || strcmp(str(c, "Field"), "host-header"))
+		if (!sw_json_str(c, "Field") || strcmp(sw_json_str(c, "Field"), "host-header"))
 			continue;
 		vals = json_object_get(json_object_get(c, "HostHeaderConfig"), "Values");
 		if (!json_array_size(vals))
@@ -162,12 +158,7 @@ static int rule_has_host(const json_t *r, const char *host)
 
 static const char *rule_target(const json_t *r)
 {
-	const json_t *a;
-	size_t i;
-	json_array_foreach(json_object_get(r, "Actions"), i, a)
-		if (str(a, "Type") && !strcmp(str(a, "Type"), "forward"))
-			return str(a, "TargetGroupArn");
-	return NULL;
+	return sw_json_str(sw_json_find(json_object_get(r, "Actions"), "Type", "forward"), "TargetGroupArn");
 }
 
 static int ensure_rule(const struct sw_runenv *e, const char *listener, struct sw_route *out)
@@ -184,13 +175,13 @@ static int ensure_rule(const struct sw_runenv *e, const char *listener, struct s
 	if (ret < 0)
 		goto cleanup;
 	json_array_foreach(json_object_get(resp, "Rules"), i, r) {
-		const char *pr = str(r, "Priority");
+		const char *pr = sw_json_str(r, "Priority");
 		int n = pr ? atoi(pr) : 0;
 		if (n > max)
 			max = n;
-		if (!rule_has_host(r, out->host) || !str(r, "RuleArn"))
+		if (!rule_has_host(r, out->host) || !sw_json_str(r, "RuleArn"))
 			continue;
-		out->rule_arn = xstrdup(str(r, "RuleArn"));
+		out->rule_arn = xstrdup(sw_json_str(r, "RuleArn"));
 		if (!rule_target(r) || strcmp(rule_target(r), out->target_group_arn)) {
 			p = json_pack("{s:s, s:[{s:s, s:s}]}", "RuleArn", out->rule_arn, "Actions",
 				      "Type", "forward", "TargetGroupArn", out->target_group_arn);
@@ -210,7 +201,7 @@ static int ensure_rule(const struct sw_runenv *e, const char *listener, struct s
 			      "Actions", "Type", "forward", "TargetGroupArn", out->target_group_arn);
 		ret = sw_runenv_call(e, "elbv2", "CreateRule", p, &created, &code, NULL);
 		if (ret == 0) {
-			const char *arn = str(json_array_get(json_object_get(created, "Rules"), 0), "RuleArn");
+			const char *arn = sw_json_str(json_array_get(json_object_get(created, "Rules"), 0), "RuleArn");
 			out->rule_arn = xstrdup(arn ? arn : "");
 			json_decref(created);
 			break;

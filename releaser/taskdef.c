@@ -4,8 +4,8 @@
 
 #include "releaser/taskdef.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/xalloc.h"
-#include "releaser/jsonlist.h"
 #include "common/banned.h"
 
 void sw_taskdef_family(const char *app, const char *process, struct sw_buf *out)
@@ -119,9 +119,9 @@ json_t *sw_taskdef_build(const struct sw_taskdef_opts *o)
 	 * (busybox httpd ignores it as PID 1), so a stop does not wait for stopTimeout */
 	json_object_set_new(c, "linuxParameters", json_pack("{s:b}", "initProcessEnabled", 1));
 	if (p->command.nr)
-		json_object_set_new(c, "command", sw_jsonlist_from_strvec(&p->command));
+		json_object_set_new(c, "command", sw_json_from_strvec(&p->command));
 	if (p->entrypoint.nr)
-		json_object_set_new(c, "entryPoint", sw_jsonlist_from_strvec(&p->entrypoint));
+		json_object_set_new(c, "entryPoint", sw_json_from_strvec(&p->entrypoint));
 	if (p->workdir)
 		json_object_set_new(c, "workingDirectory", json_string(p->workdir));
 	if (p->user)
@@ -131,7 +131,7 @@ json_t *sw_taskdef_build(const struct sw_taskdef_opts *o)
 				    json_pack("[{s:i, s:i, s:s}]", "containerPort", p->port, "hostPort", 0,
 					      "protocol", "tcp"));
 	if (p->health.command.nr) {
-		json_t *h = json_pack("{s:o}", "command", sw_jsonlist_from_strvec(&p->health.command));
+		json_t *h = json_pack("{s:o}", "command", sw_json_from_strvec(&p->health.command));
 		if (p->health.interval)
 			json_object_set_new(h, "interval", json_integer(p->health.interval));
 		if (p->health.timeout)

@@ -8,16 +8,12 @@
 #include "releaser/route.h"
 #include "releaser/taskdef.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/strvec.h"
 #include "common/banned.h"
 
 #define MAX_PAGES 20
-
-static const char *str(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
 
 /* Codes that mean "already gone" or "not there to begin with". */
 static int gone_code(const char *code)
@@ -100,11 +96,11 @@ static int services(const struct sw_runenv *e, const char *app, const struct sw_
 		r = call(e, "ecs", "DescribeServices", json_pack("{s:s,s:[s],s:[s]}", "cluster", e->settings->cluster,
 								 "services", name.ptr, "include", "TAGS"), &resp);
 		svc = json_array_get(json_object_get(resp, "services"), 0);
-		if (r == 0 && svc && str(svc, "status") && strcmp(str(svc, "status"), "INACTIVE") &&
+		if (r == 0 && svc && sw_json_str(svc, "status") && strcmp(sw_json_str(svc, "status"), "INACTIVE") &&
 		    sw_names_owned(svc, app, procs->v[i]) < 0) {
 			kept(e, app, "ECS service", name.ptr, sw_names_owner(svc), removed);
 			sw_strvec_push(foreign, procs->v[i]);
-		} else if (r == 0 && svc && str(svc, "status") && strcmp(str(svc, "status"), "INACTIVE")) {
+		} else if (r == 0 && svc && sw_json_str(svc, "status") && strcmp(sw_json_str(svc, "status"), "INACTIVE")) {
 			r = call(e, "ecs", "UpdateService", json_pack("{s:s,s:s,s:i}", "cluster", e->settings->cluster,
 								      "service", name.ptr, "desiredCount", 0), NULL);
 			if (r >= 0)
@@ -234,8 +230,8 @@ static int taskdefs(const struct sw_runenv *e, const char *app, const struct sw_
 					n++;
 			}
 			sw_buf_reset(&next);
-			if (str(resp, "nextToken"))
-				sw_buf_adds(&next, str(resp, "nextToken"));
+			if (sw_json_str(resp, "nextToken"))
+				sw_buf_adds(&next, sw_json_str(resp, "nextToken"));
 			json_decref(resp);
 			if (!next.len)
 				break;
@@ -249,15 +245,13 @@ static int taskdefs(const struct sw_runenv *e, const char *app, const struct sw_
 
 static int forwards_to(const json_t *rule, const char *tg)
 {
-	size_t i, k;
-	json_t *a, *g;
-	json_array_foreach(json_object_get(rule, "Actions"), i, a) {
-		if (str(a, "TargetGroupArn") && !strcmp(str(a, "TargetGroupArn"), tg))
+	const json_t *actions = json_object_get(rule, "Actions"), *a;
+	size_t i;
+	if (sw_json_find(actions, "TargetGroupArn", tg))
+		return 1;
+	json_array_foreach(actions, i, a)
+		if (sw_json_find(json_object_get(json_object_get(a, "ForwardConfig"), "TargetGroups"), "TargetGroupArn", tg))
 			return 1;
-		json_array_foreach(json_object_get(json_object_get(a, "ForwardConfig"), "TargetGroups"), k, g)
-			if (str(g, "TargetGroupArn") && !strcmp(str(g, "TargetGroupArn"), tg))
-				return 1;
-	}
 	return 0;
 }
 
@@ -275,7 +269,7 @@ static int route(const struct sw_runenv *e, const char *app, json_t *removed)
 	sw_route_target_group_name(app, &name);
 	r = call(e, "elbv2", "DescribeTargetGroups", json_pack("{s:[s]}", "Names", name.ptr), &tgs);
 	tg = json_array_get(json_object_get(tgs, "TargetGroups"), 0);
-	tg_arn = str(tg, "TargetGroupArn");
+	tg_arn = sw_json_str(tg, "TargetGroupArn");
 	if (r != 0 || !tg_arn)
 		goto cleanup;
 	json_array_foreach(json_object_get(tg, "LoadBalancerArns"), i, lb) {
@@ -287,13 +281,13 @@ static int route(const struct sw_runenv *e, const char *app, json_t *removed)
 			json_t *rs = NULL, *rule;
 			if (r < 0)
 				break;
-			r = call(e, "elbv2", "DescribeRules", json_pack("{s:s}", "ListenerArn", str(l, "ListenerArn")), &rs);
+			r = call(e, "elbv2", "DescribeRules", json_pack("{s:s}", "ListenerArn", sw_json_str(l, "ListenerArn")), &rs);
 			json_array_foreach(json_object_get(rs, "Rules"), j, rule) {
 				if (r < 0)
 					break;
-				if (json_is_true(json_object_get(rule, "IsDefault")) || !forwards_to(rule, tg_arn))
+				if (sw_json_bool(rule, "IsDefault", 0) || !forwards_to(rule, tg_arn))
 					continue;
-				r = call(e, "elbv2", "DeleteRule", json_pack("{s:s}", "RuleArn", str(rule, "RuleArn")), NULL);
+				r = call(e, "elbv2", "DeleteRule", json_pack("{s:s}", "RuleArn", sw_json_str(rule, "RuleArn")), NULL);
 				if (r == 0)
 					rules++;
 			}

@@ -7,8 +7,6 @@
 #include <cmocka.h>
 
 #include "releaser/ecr.h"
-#include "releaser/route.h"
-#include "releaser/settings.h"
 #include "common/error.h"
 #include "common/banned.h"
 
@@ -35,64 +33,10 @@ static void decode_token(void **state)
 	assert_null(pw);
 }
 
-static void target_group_names(void **state)
-{
-	struct sw_buf b = SW_BUF_INIT;
-	sw_route_target_group_name("hello", &b);
-	assert_string_equal(b.ptr, "sw-hello");
-	sw_buf_reset(&b);
-	sw_route_target_group_name("a23456789012345678901234567890", &b);   /* 30 chars */
-	assert_true(b.len <= 32);
-	assert_int_equal(strncmp(b.ptr, "sw-a2345678901234567890-", 24), 0);
-	{
-		struct sw_buf other = SW_BUF_INIT;
-		sw_route_target_group_name("a23456789012345678901234567891", &other);
-		assert_true(other.len <= 32);
-		assert_string_not_equal(b.ptr, other.ptr);
-		sw_buf_release(&other);
-	}
-	sw_buf_release(&b);
-}
-
-static void settings_from_env(void **state)
-{
-	struct sw_settings s = SW_SETTINGS_INIT;
-	unsetenv("SLIPWAY_CLUSTER");
-	unsetenv("SLIPWAY_APPS_URL");
-	setenv("SLIPWAY_ROUTER_PORT", "6000", 1);
-	setenv("SLIPWAY_CRASH_LIMIT", "5", 1);
-	assert_int_equal(sw_settings_load(&s), 0);
-	assert_string_equal(s.cluster, "default");
-	assert_string_equal(s.apps_url, "http://{app}.localhost:6000");
-	assert_int_equal(s.crash_limit, 5);
-	assert_int_equal(s.deadline_s, 600);
-	assert_int_equal(s.load_balancer, 1);
-	assert_null(s.listener_arn);
-	sw_settings_release(&s);
-
-	setenv("SLIPWAY_CRASH_LIMIT", "lots", 1);
-	assert_int_equal(sw_settings_load(&s), SW_EINVAL);
-	assert_string_equal(sw_error_last(), "SLIPWAY_CRASH_LIMIT: want a whole number from 1 to 1000, not 'lots'");
-	unsetenv("SLIPWAY_CRASH_LIMIT");
-	setenv("SLIPWAY_LOAD_BALANCER", "alb", 1);
-	assert_int_equal(sw_settings_load(&s), SW_EINVAL);
-	assert_string_equal(sw_error_last(), "SLIPWAY_LOAD_BALANCER: want elbv2 or none, not 'alb'");
-	setenv("SLIPWAY_LOAD_BALANCER", "none", 1);
-	setenv("SLIPWAY_APPS_URL", "https://apps.example.com", 1);
-	assert_int_equal(sw_settings_load(&s), SW_EINVAL);
-	assert_string_equal(sw_error_last(), "SLIPWAY_APPS_URL: must contain {app}");
-	setenv("SLIPWAY_APPS_URL", "https://{app}.apps.example.com", 1);
-	assert_int_equal(sw_settings_load(&s), 0);
-	assert_int_equal(s.load_balancer, 0);
-	sw_settings_release(&s);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(decode_token),
-		cmocka_unit_test(target_group_names),
-		cmocka_unit_test(settings_from_env),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
