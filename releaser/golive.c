@@ -386,6 +386,7 @@ static int watch(const struct sw_runenv *e, struct sw_release *r, struct sw_roll
 	w.target_group_arn = sw_json_str(r->state, "target_group");
 	w.save = save_rollout;
 	w.save_ctx = &sv;
+	w.phase = key;
 	return sw_watch_run(e, ro, &w);
 }
 
