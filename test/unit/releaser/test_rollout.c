@@ -363,6 +363,16 @@ static json_t *one_service(int running, const char *state, const char *event, do
 			 created);
 }
 
+/* A rollout of hello's load-balanced web process to arn:td:2 that began at 10 s. */
+static struct sw_rollout_proc *web_rollout(struct sw_rollout *r)
+{
+	struct sw_rollout_proc *p;
+	sw_rollout_init(r, 10000, 0);
+	p = sw_rollout_add(r, "web", "hello-web", "arn:td:2", 1, 256);
+	p->load_balanced = 1;
+	return p;
+}
+
 /* What the watcher reads again: only a service that reads differently marks its tasks worth reading. */
 static void change_tells_what_to_read(void **state)
 {
@@ -376,9 +386,7 @@ static void change_tells_what_to_read(void **state)
 				  " \"ec2InstanceId\": \"i-1\", \"status\": \"ACTIVE\"}]}", 0, NULL);
 	struct sw_rollout_target healthy = { "i-1", 32000, "healthy" };
 
-	sw_rollout_init(&r, 10000, 0);
-	p = sw_rollout_add(&r, "web", "hello-web", "arn:td:2", 1, 256);
-	p->load_balanced = 1;
+	p = web_rollout(&r);
 	sw_rollout_services(&r, pending, 10100, NULL);
 	assert_true(p->changed);   /* the first look */
 	p->changed = 0;            /* (the watcher read the tasks) */
@@ -425,18 +433,13 @@ static void change_tells_what_to_read(void **state)
 static void completed_deployment_of_an_earlier_change_is_not_ours(void **state)
 {
 	struct sw_rollout r;
-	struct sw_rollout_proc *p;
 	json_t *earlier = one_service(1, "COMPLETED", "e1", 9.2), *ours = one_service(1, "COMPLETED", "e1", 10.02);
 
-	sw_rollout_init(&r, 10000, 0);
-	p = sw_rollout_add(&r, "web", "hello-web", "arn:td:2", 1, 256);
-	p->load_balanced = 1;
+	web_rollout(&r);
 	sw_rollout_services(&r, earlier, 10100, NULL);
 	assert_int_equal(sw_rollout_decide(&r, 10100, NULL), SW_ROLLOUT_WAITING);
 	sw_rollout_release(&r);
-	sw_rollout_init(&r, 10000, 0);
-	p = sw_rollout_add(&r, "web", "hello-web", "arn:td:2", 1, 256);
-	p->load_balanced = 1;
+	web_rollout(&r);
 	sw_rollout_services(&r, ours, 10100, NULL);
 	assert_int_equal(sw_rollout_decide(&r, 10100, NULL), SW_ROLLOUT_LIVE);
 	sw_rollout_release(&r);
