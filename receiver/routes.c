@@ -113,7 +113,7 @@ static enum MHD_Result operation(struct sw_server *s, struct MHD_Connection *c, 
 	return sw_reply_error(c, MHD_HTTP_NOT_FOUND, status, "not found");
 }
 
-/* The GETs: apps, an app, its builds, a build and its log. */
+/* The GETs: apps, an app, its builds, a build, its log and its rollout's records. */
 static enum MHD_Result lookup(struct sw_server *s, struct MHD_Connection *c, const char *url, const char *method,
 			      unsigned *status)
 {
@@ -143,7 +143,7 @@ static enum MHD_Result lookup(struct sw_server *s, struct MHD_Connection *c, con
 			return sw_reply_error(c, MHD_HTTP_NOT_FOUND, status, "not found");
 		if (n == 3)
 			return sw_api_builds_list(s, c, app, status);
-		/* apps/<app>/builds/<id>[/log] is builds/<id>[/log] of app */
+		/* apps/<app>/builds/<id>[/log|/rollout] is builds/<id>[/...] of app */
 		seg[0] = "builds";
 		seg[1] = seg[3];
 		if (n == 5)
@@ -202,9 +202,11 @@ static const struct rule rules[] = {
 	{ "GET",    "apps/*/builds",                 SW_ROLE_READ,    ON_APP },
 	{ "GET",    "apps/*/builds/*",               SW_ROLE_READ,    ON_APP },
 	{ "GET",    "apps/*/builds/*/log",           SW_ROLE_READ,    ON_APP },
+	{ "GET",    "apps/*/builds/*/rollout",       SW_ROLE_READ,    ON_APP },    /* the watcher's records */
 	{ "POST",   "apps/*/builds/*/cancel",        SW_ROLE_DEPLOY,  ON_APP },
 	{ "GET",    "builds/*",                      SW_ROLE_READ,    ON_BUILD },
 	{ "GET",    "builds/*/log",                  SW_ROLE_READ,    ON_BUILD },
+	{ "GET",    "builds/*/rollout",              SW_ROLE_READ,    ON_BUILD },
 	{ "POST",   "builds/*/cancel",               SW_ROLE_DEPLOY,  ON_BUILD },
 	{ "GET",    "apps/*/events",                 SW_ROLE_READ,    ON_APP },
 	{ "GET",    "apps/*/ps",                     SW_ROLE_READ,    ON_APP },

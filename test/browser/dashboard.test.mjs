@@ -251,10 +251,12 @@ test('a read user sees the apps but no deploy, rollback, config or scale control
       config: await send('POST', 'config', { set: { FORGED: '1' } }),
       scale: await send('POST', 'scale', { formation: ['web=3'] }),
       reveal: await send('GET', 'config'),
+      rollout: await send('GET', 'builds/2/rollout'),   // what it may read: the rollout view's records
     };
   }, APP);
   assert.equal(forged.rollback.status, 403, forged.rollback.body);
   assert.match(forged.rollback.body, /deploy role needed/);
+  assert.equal(forged.rollout.status, 200, forged.rollout.body);
   for (const what of ['config', 'scale', 'reveal']) {
     assert.equal(forged[what].status, 403, what + ': ' + forged[what].body);
     assert.match(forged[what].body, /operate role needed/, what);

@@ -98,9 +98,11 @@ class RolesTest(unittest.TestCase):
             ('GET', 'apps/*/builds'): ('apps/app1/builds', None),
             ('GET', 'apps/*/builds/*'): (f'apps/app1/builds/{b}', None),
             ('GET', 'apps/*/builds/*/log'): (f'apps/app1/builds/{b}/log', None),
+            ('GET', 'apps/*/builds/*/rollout'): (f'apps/app1/builds/{b}/rollout', None),
             ('POST', 'apps/*/builds/*/cancel'): ('apps/app1/builds/999999/cancel', None),
             ('GET', 'builds/*'): (f'builds/{b}', None),
             ('GET', 'builds/*/log'): (f'builds/{b}/log', None),
+            ('GET', 'builds/*/rollout'): (f'builds/{b}/rollout', None),
             ('POST', 'builds/*/cancel'): (f'builds/{b}/cancel', None),   # done already: 409
             ('GET', 'apps/*/events'): ('apps/app1/events', None),
             ('GET', 'apps/*/ps'): ('apps/app1/ps', None),
