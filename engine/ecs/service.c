@@ -5,6 +5,7 @@
 #include "engine/ecs/ecs.h"
 #include "engine/ecs/ecs_taskdef.h"
 #include "engine/ecs/launch.h"
+#include "engine/ecs/service_deployment.h"
 #include "engine/ecs/service_event.h"
 #include "engine/ecs/tag.h"
 #include "engine/engine_db.h"
@@ -189,6 +190,11 @@ json_t *sw_ecs_service_json(struct sw_engine *e, struct sw_engine_service *s, in
 			json_object_set(v, "networkConfiguration", d->network);
 	}
 	json_object_set_new(o, "deployments", deps);
+	if (s->nr_deps) {
+		sw_buf_reset(&b);
+		sw_ecs_service_deployment_arn(e, s, s->deps[0], &b);
+		json_object_set_new(o, "currentServiceDeployment", json_string(b.ptr));
+	}
 	json_object_set_new(o, "events", sw_ecs_service_event_json(e, s->id));
 	json_object_set_new(o, "createdAt", sw_engine_api_json_time(s->created_at));
 	if (!json_object_get(o, "placementConstraints"))

@@ -104,10 +104,23 @@ class ShiftedApp:
 
 
 def roll(test, app, image, load, config=None, timeout=120):
-    """Deploy image with the load running; the events of the deployment."""
+    """Deploy image with the load running; the events of the deployment. The lifecycle
+    stages DescribeServiceDeployments showed on the way, with the traffic weight, go to
+    app.stages."""
     start = time.time()
     taskdef = app.update(image, config)
-    wait_rollout(app.ecs, app.name, taskdef, timeout=timeout)
+    app.stages = []
+
+    def done():
+        svc = app.service()
+        sd = app.ecs.describe_service_deployments(
+            serviceDeploymentArns=[svc['currentServiceDeployment']])['serviceDeployments'][0]
+        seen = (sd.get('lifecycleStage'), sd['targetServiceRevision'].get('requestedProductionTrafficWeight'))
+        if not app.stages or app.stages[-1] != seen:
+            app.stages.append(seen)
+        d = svc['deployments']
+        return len(d) == 1 and d[0]['taskDefinition'] == taskdef and d[0]['rolloutState'] == 'COMPLETED'
+    wait_for(f'{app.name} to complete on {taskdef}', done, timeout=timeout, interval=0.1)
     time.sleep(0.5)
     return app.messages(start)
 
@@ -137,6 +150,9 @@ class Strategies(unittest.TestCase):
                 'canaryConfiguration': {'canaryPercent': 10.0, 'canaryBakeTimeInMinutes': 3}})
             steps = [m.split(') ')[2].split(' of ')[0] for m in canary if 'of production traffic on' in m]
             self.assertEqual(steps, ['10%', '100%'], canary)
+            self.assertIn(('PRODUCTION_TRAFFIC_SHIFT', 10.0), app.stages)
+            self.assertEqual([s for s, _ in app.stages if s != 'SCALE_UP'],
+                             ['PRODUCTION_TRAFFIC_SHIFT', 'BAKE_TIME', 'CLEAN_UP'], app.stages)
             self.assertEqual(app.weights(), {app.tgs[0]: 1, app.tgs[1]: 0})
             # linear: 40% more every minute
             linear = roll(self, app, images[3], load, {
