@@ -39,6 +39,8 @@ class StrategyPush(unittest.TestCase):
                 time.sleep(0.5)
             self.assertEqual(r.returncode, 0, r.output)
             lines = remote_lines(r.output)
+            print('\nthe canary push, from its first stage line:\n  ' + '\n  '.join(
+                lines[next(i for i, l in enumerate(lines) if 'starting beside' in l):]))
             self.assertIn('       web: canary: 20% of web traffic on v2', lines, r.output)
             self.assertIn('       web: shifting 100% of web traffic to v2, baking 2m with the old tasks kept',
                           lines, r.output)
