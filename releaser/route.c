@@ -18,19 +18,24 @@ void sw_route_release(struct sw_route *r)
 	r->target_group_arn = r->rule_arn = r->host = r->alt_target_group_arn = NULL;
 }
 
-void sw_route_target_group_name(const char *app, struct sw_buf *out)
+/* "<prefix><app>", shortened with a hash to ELBv2's 32 characters (FNV-1a keeps distinct long names distinct). */
+static void tg_name(const char *prefix, const char *app, struct sw_buf *out)
 {
-	size_t n = strlen(app);
-	if (n + 3 <= 32) {
-		sw_buf_addf(out, "sw-%s", app);
+	size_t n = strlen(app), keep = 32 - strlen(prefix) - 9;
+	if (n + strlen(prefix) <= 32) {
+		sw_buf_addf(out, "%s%s", prefix, app);
 	} else {
-		/* FNV-1a keeps distinct long names distinct */
 		unsigned h = 2166136261u;
 		size_t i;
 		for (i = 0; i < n; i++)
 			h = (h ^ (unsigned char)app[i]) * 16777619u;
-		sw_buf_addf(out, "sw-%.20s-%08x", app, h);
+		sw_buf_addf(out, "%s%.*s-%08x", prefix, (int)keep, app, h);
 	}
+}
+
+void sw_route_target_group_name(const char *app, struct sw_buf *out)
+{
+	tg_name("sw-", app, out);
 }
 
 /* The listener (and its VPC): from the settings, else the first load balancer's first listener. */
@@ -254,9 +259,7 @@ cleanup:
 
 void sw_route_alt_target_group_name(const char *app, struct sw_buf *out)
 {
-	size_t at = out->len;
-	sw_route_target_group_name(app, out);
-	out->ptr[at + 1] = 'g';   /* "sg-<app>": never another app's "sw-" name */
+	tg_name("sw--", app, out);   /* an app name starts with a letter: never another app's "sw-<app>" */
 }
 
 int sw_route_ensure(const struct sw_runenv *e, const char *app, int port, const char *health_path,

@@ -12,7 +12,7 @@
  *    the web service's tasks register in;
  *  - a rule on the listener: host-header <app>.<apps domain> → forward to it
  *    (<slug>.<parent>.<apps domain> for a review app, releaser/review.h).
- *  - for a traffic-shifting strategy (strategy.h), an alternate target group "sg-<app>"
+ *  - for a traffic-shifting strategy (strategy.h), an alternate target group "sw--<app>"
  *    beside it, and the rule forwarding to both, weighted 1/0: ECS moves the weights
  *    (the rule is ECS's production listener rule, advancedConfiguration); once made it
  *    stays (a weighted rule is never reset), so an app can go back to rolling with its
@@ -35,7 +35,7 @@ void sw_route_release(struct sw_route *r);
 /* "sw-<app>", shortened with a hash to ELBv2's 32 characters. Appended to out. */
 void sw_route_target_group_name(const char *app, struct sw_buf *out);
 
-/* "sg-<app>": the alternate target group's name. Appended to out. */
+/* "sw--<app>": the alternate target group's name. Appended to out. */
 void sw_route_alt_target_group_name(const char *app, struct sw_buf *out);
 
 /*
