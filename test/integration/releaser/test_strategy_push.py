@@ -23,6 +23,18 @@ def stage(ps, app):
     return sd['serviceDeployments'][0].get('lifecycleStage')
 
 
+def push_under_load(test, ps, repo, app, version):
+    """Commit version and push it with a load loop through the router: (push output lines, load)."""
+    ps.commit(repo, version)
+    with Load(ps.eng.router_port, app) as load:
+        r = ps.push(repo, app)
+        time.sleep(0.5)
+    test.assertEqual(r.returncode, 0, r.output)
+    test.assertEqual(load.failures, [])
+    test.assertEqual(load.answers[-1], version)
+    return remote_lines(r.output), load
+
+
 class StrategyPush(unittest.TestCase):
     def test_canary_blue_green_and_rollback_during_bake(self):
         with PushStack(load_balancer='elbv2', engine_env={'SLIPWAY_ENGINE_BAKE_MINUTE_SECONDS': '1'},
@@ -33,21 +45,13 @@ class StrategyPush(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.output)
 
             # v2: the Procfile's canary, streamed, nothing lost
-            ps.commit(repo, 'v2')
-            with Load(ps.eng.router_port, app) as load:
-                r = ps.push(repo, app)
-                time.sleep(0.5)
-            self.assertEqual(r.returncode, 0, r.output)
-            lines = remote_lines(r.output)
+            lines, load = push_under_load(self, ps, repo, app, 'v2')
             print('\nthe canary push, from its first stage line:\n  ' + '\n  '.join(
                 lines[next(i for i, l in enumerate(lines) if 'starting beside' in l):]))
-            self.assertIn('       web: canary: 20% of web traffic on v2', lines, r.output)
-            self.assertIn('       web: shifting 100% of web traffic to v2, baking 2m with the old tasks kept',
-                          lines, r.output)
-            self.assertIn('       web: v2 healthy for 2m: stopping the old tasks', lines, r.output)
-            self.assertEqual(load.failures, [])
+            self.assertIn('       web: canary: 20% of web traffic on v2', lines)
+            self.assertIn('       web: shifting 100% of web traffic to v2, baking 2m with the old tasks kept', lines)
+            self.assertIn('       web: v2 healthy for 2m: stopping the old tasks', lines)
             self.assertEqual(sorted(set(load.answers)), ['v1', 'v2'])
-            self.assertEqual(load.answers[-1], 'v2')
 
             # deploy:settings wins over the manifest; a bad value is one line and changes nothing
             bad = ps.cli('deploy:settings', 'strategy=purple', 'bake=1m', '-a', app)
@@ -61,17 +65,9 @@ class StrategyPush(unittest.TestCase):
             self.assertEqual(ok.returncode, 0, ok)
             self.assertEqual(ok.stdout.split(), ['bake=1m', 'strategy=blue-green'])
 
-            ps.commit(repo, 'v3')
-            with Load(ps.eng.router_port, app) as load:
-                r = ps.push(repo, app)
-                time.sleep(0.5)
-            self.assertEqual(r.returncode, 0, r.output)
-            lines = remote_lines(r.output)
-            self.assertFalse([l for l in lines if 'canary:' in l], r.output)
-            self.assertIn('       web: shifting 100% of web traffic to v3, baking 1m with the old tasks kept',
-                          lines, r.output)
-            self.assertEqual(load.failures, [])
-            self.assertEqual(load.answers[-1], 'v3')
+            lines, load = push_under_load(self, ps, repo, app, 'v3')
+            self.assertFalse([l for l in lines if 'canary:' in l], lines)
+            self.assertIn('       web: shifting 100% of web traffic to v3, baking 1m with the old tasks kept', lines)
 
             # v4 bakes 30 "minutes": `slipway rollback` during the bake gives traffic back to v3 at once
             self.assertEqual(ps.cli('deploy:settings', 'bake=30m', '-a', app).returncode, 0)

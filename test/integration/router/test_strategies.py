@@ -11,40 +11,16 @@ the deployment reached it (measured here).
 
 One engine minute lasts one second here (SLIPWAY_ENGINE_BAKE_MINUTE_SECONDS=1).
 """
-import os
-import shutil
-import subprocess
-import tempfile
 import time
 import unittest
 
 from swengine import Engine, wait_for, wait_rollout
 from swrouter import Load, app_image, get
 
-# The test app of swrouter, whose httpd dies `after` seconds after it started answering.
-CRASH_START = ('#!/bin/sh\necho "%s $(hostname)" > /www/index.html\n'
-               "trap 'exit 0' TERM\nhttpd -f -p 8080 -h /www &\nsleep %d\nkill $!\nexit 3\n")
-CHECK = '#!/bin/sh\nprintf "Status: 200\\r\\nContent-Type: text/plain\\r\\n\\r\\ncheck\\n"\n'
-
-
-def crash_image(eng, version, after):
-    name = f'{eng.tag_prefix}/lbapp:{version}-crash'
-    ctx = tempfile.mkdtemp(dir=eng.tmp)
-    os.makedirs(os.path.join(ctx, 'www', 'cgi-bin'))
-    for path, text in {'www/cgi-bin/check': CHECK, 'start.sh': CRASH_START % (version, after)}.items():
-        with open(os.path.join(ctx, path), 'w') as f:
-            f.write(text)
-        os.chmod(os.path.join(ctx, path), 0o755)
-    with open(os.path.join(ctx, 'Dockerfile'), 'w') as f:
-        f.write('FROM slipway/busybox:latest\nCOPY www /www\nCOPY start.sh /start.sh\n'
-                'CMD ["/bin/sh", "/start.sh"]\n')
-    r = subprocess.run(['docker', 'build', '-q', '-t', name, ctx], capture_output=True, text=True,
-                       env=dict(os.environ, DOCKER_BUILDKIT='0'))
-    shutil.rmtree(ctx, ignore_errors=True)
-    if r.returncode:
-        raise AssertionError(f'docker build {name}: {r.stderr}')
-    eng.images.append(name)
-    return name
+# The test app of swrouter, whose httpd dies CRASH_AFTER seconds after it started answering.
+CRASH_AFTER = 4
+CRASH_START = ('#!/bin/sh\necho "%%s $(hostname)" > /www/index.html\n'
+               "trap 'exit 0' TERM\nhttpd -f -p 8080 -h /www &\nsleep %d\nkill $!\nexit 3\n" % CRASH_AFTER)
 
 
 class ShiftedApp:
@@ -173,7 +149,7 @@ class Strategies(unittest.TestCase):
 
     def test_crash_during_canary_rolls_back(self):
         with Engine(registry=False, env={'SLIPWAY_ENGINE_BAKE_MINUTE_SECONDS': '1'}) as eng:
-            good, bad = app_image(eng, 'v1'), crash_image(eng, 'v2', after=4)
+            good, bad = app_image(eng, 'v1'), app_image(eng, 'v2', start=CRASH_START)
             app = ShiftedApp(eng, 'canary', good, {
                 'strategy': 'CANARY', 'bakeTimeInMinutes': 5,
                 'canaryConfiguration': {'canaryPercent': 10.0, 'canaryBakeTimeInMinutes': 60}})
