@@ -195,6 +195,18 @@ class Strategies(unittest.TestCase):
                 self.assertIn(words, str(cm.exception))
             self.assertEqual(app.service()['deploymentConfiguration'], before)
             self.assertEqual(len(app.service()['deployments']), 1)
+            # the router weighs two target groups per rule, each 0..999
+            rule = app.elb.describe_rules(RuleArns=[app.rule])['Rules'][0]
+            third = app.elb.create_target_group(Name='bad-c', Protocol='HTTP', Port=8080, VpcId='vpc-test',
+                                                TargetType='instance')['TargetGroups'][0]['TargetGroupArn']
+            for tgs, words in (([(app.tgs[0], 1), (app.tgs[1], 1), (third, 1)], 'at most two target groups'),
+                               ([(app.tgs[0], 1000), (app.tgs[1], 0)], 'between 0 and 999'),
+                               ([(app.tgs[0], 0), (app.tgs[1], 0)], 'weight above 0')):
+                with self.assertRaises(app.elb.exceptions.ClientError) as cm:
+                    app.elb.modify_rule(RuleArn=app.rule, Actions=[{'Type': 'forward', 'ForwardConfig': {
+                        'TargetGroups': [{'TargetGroupArn': a, 'Weight': w} for a, w in tgs]}}])
+                self.assertIn(words, str(cm.exception))
+            self.assertEqual(app.elb.describe_rules(RuleArns=[app.rule])['Rules'][0], rule)
 
 
 if __name__ == '__main__':
