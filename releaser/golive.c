@@ -227,6 +227,12 @@ static int ensure_route(const struct sw_runenv *e, struct sw_release *r, const s
 		}
 		json_object_set(r->state, "strategy", strategy);
 		save(e, r);
+		if (sw_strategy_shifts(strategy)) {
+			struct sw_buf how = SW_BUF_INIT;
+			sw_strategy_describe(strategy, &how);
+			sw_runenv_report(e, "       %s: goes live %s", web->name, how.ptr);
+			sw_buf_release(&how);
+		}
 	}
 	json_decref(strategy);
 	sw_route_release(&route);
