@@ -274,7 +274,8 @@ static int poll_stage(const struct sw_runenv *e, struct sw_rollout *r, const str
 		if (k == r->nr)
 			continue;
 		req = json_pack("{s:[s]}", "serviceDeploymentArns", arn);
-		ret = call(e, r, "ecs", "DescribeServiceDeployments", req, &out, &t);
+		r->requests++;
+		ret = sw_runenv_call(e, "ecs", "DescribeServiceDeployments", req, &out, NULL, &t);
 		json_decref(req);
 		if (ret < 0) {
 			ret = call_failed(ret, t, throttled, errors);
