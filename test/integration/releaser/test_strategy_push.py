@@ -95,6 +95,14 @@ class StrategyPush(unittest.TestCase):
             self.assertEqual(after[-1], 'v3')
             self.assertEqual(ps.release(app, 4)['status'], 'rolled back')
 
+            # apps:destroy takes both target groups
+            elb = ps.eng.client('elbv2')
+            names = lambda: sorted(t['TargetGroupName'] for t in elb.describe_target_groups()['TargetGroups'])
+            self.assertEqual([n for n in names() if 'shifty' in n], ['sw--shifty', 'sw-shifty'])
+            gone = ps.cli('apps:destroy', '--confirm', app, app)
+            self.assertEqual(gone.returncode, 0, gone)
+            self.assertEqual([n for n in names() if 'shifty' in n], [])
+
 
 if __name__ == '__main__':
     unittest.main()
