@@ -166,7 +166,8 @@ int sw_db_open(sqlite3 **out, const char *path)
 		sw_tables_migration(2),      /* 4: review apps */
 		build_kinds,                 /* 5 */
 		build_numbers,               /* 6 */
-		users_roles_keys,            /* 7 */
+		sw_tables_migration(3),      /* 7: deploy settings */
+		users_roles_keys,            /* 8 */
 		NULL,
 	};
 

@@ -12,7 +12,7 @@
  * (the access table), and a review app has its parent's:
  *   read     apps:info, releases, ps, logs, events, builds
  *   deploy   + git push, rollback, builds:cancel
- *   operate  + config, scale, run, reviews:settings, webhooks, the app's settings
+ *   operate  + config, scale, run, reviews:settings, deploy:settings, webhooks, the app's settings
  * An admin user has admin on the server: every app, apps:create/destroy, users, other
  * users' tokens. A request acts as a principal: the user of its token (or SSH key),
  * limited by the token to one app and/or a lower role when the token says so.

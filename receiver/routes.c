@@ -218,6 +218,8 @@ static const struct rule rules[] = {
 	{ "GET",    "apps/*/config",                 SW_ROLE_OPERATE, ON_APP },
 	{ "POST",   "apps/*/config",                 SW_ROLE_OPERATE, ON_APP },
 	{ "POST",   "apps/*/scale",                  SW_ROLE_OPERATE, ON_APP },
+	{ "GET",    "apps/*/deploy-settings",        SW_ROLE_READ,    ON_APP },
+	{ "POST",   "apps/*/deploy-settings",        SW_ROLE_OPERATE, ON_APP },
 	{ "GET",    "apps/*/webhooks",               SW_ROLE_OPERATE, ON_APP },
 	{ "POST",   "apps/*/webhooks",               SW_ROLE_OPERATE, ON_APP },
 	{ "DELETE", "apps/*/webhooks/*",             SW_ROLE_OPERATE, ON_APP },
