@@ -430,7 +430,8 @@ int sw_sigv4_sign(const struct sw_sigv4_params *p, const struct sw_sigv4_request
 
 	for (i = 0; i < req->nr_headers; i++) {
 		const struct sw_sigv4_header *hd = &req->headers[i];
-		if (!hd->name || !*hd->name || !hd->value || strpbrk(hd->name, ": \t\r\n")) {
+		/* ';' and ',' would split the name in SignedHeaders / the Authorization header */
+		if (!hd->name || !*hd->name || !hd->value || strpbrk(hd->name, ": \t\r\n;,")) {
 			sw_error_code(SW_EINVAL, "sigv4: bad header name '%s'", hd->name ? hd->name : "(null)");
 			goto cleanup;
 		}

@@ -609,6 +609,11 @@ static void sign_rejects_bad_input(void **state)
 	assert_string_equal(sw_error_last(), "sigv4: no Host header");
 	req.nr_headers = 2;
 	assert_int_equal(sw_sigv4_sign(&p, &req, &res), SW_EINVAL);
+	/* a name the verifier would read as two (found by test/fuzz/fuzz_sigv4) */
+	h[1].name = ";1;1,";
+	assert_int_equal(sw_sigv4_sign(&p, &req, &res), SW_EINVAL);
+	h[1].name = "a,b";
+	assert_int_equal(sw_sigv4_sign(&p, &req, &res), SW_EINVAL);
 	req.nr_headers = 1;
 	p.secret_access_key = "";
 	assert_int_equal(sw_sigv4_sign(&p, &req, &res), SW_EINVAL);
