@@ -1,8 +1,9 @@
 /*
  * Names that come from outside: app names and the repository path of a git request
  * (receiver/app.c), pushed ref updates and ref names (common/gitref.c), review app slugs
- * made from branch names (releaser/review.c), API paths, ids and Authorization headers
- * (receiver/request.c, receiver/auth.c), process type and config var names. Input: a
+ * made from branch names (releaser/review.c), API paths, ids, Authorization headers, times
+ * and durations (receiver/request.c, receiver/auth.c, common/time.c), process type and
+ * config var names. Input: a
  * selector byte (0 app, 1 ref, 2 slug, 3 request), a parameter byte (slug: its maximum),
  * then the text.
  */
@@ -12,6 +13,7 @@
 #include "test/fuzz/fuzz.h"
 #include "common/buf.h"
 #include "common/gitref.h"
+#include "common/time.h"
 #include "receiver/app.h"
 #include "receiver/auth.h"
 #include "receiver/request.h"
@@ -78,7 +80,8 @@ static void request(const char *s)
 	char store[256];
 	const char *seg[8];
 	struct sw_buf token = SW_BUF_INIT;
-	long long id = 0;
+	long long id = 0, ms = 0;
+	double t = 0;
 	int n = sw_request_split(s, store, sizeof(store), seg, 8), i;
 
 	for (i = 0; i < n; i++)
@@ -86,6 +89,11 @@ static void request(const char *s)
 			fuzz_fail("path '%s' split into segment '%s'", s, seg[i]);
 	if (sw_request_id(s, &id) == 0 && id <= 0)
 		fuzz_fail("id '%s' is %lld", s, id);
+	/* query arguments and settings: times (?since=), durations (deadline=, idle, timeouts) */
+	if (sw_time_parse_duration(s, SW_DURATION_BARE_DAYS, &ms) == 0 && ms < 0)
+		fuzz_fail("duration '%s' is %lld ms", s, ms);
+	(void)sw_time_parse_duration(s, 0, &ms);
+	(void)sw_time_parse_iso(s, &t);
 	(void)sw_auth_parse_header(s, &token);
 	sw_buf_release(&token);
 }

@@ -139,7 +139,9 @@ static void round_trip(struct request *r, int token, int protocol)
 			free(r->values[i]);
 			continue;
 		}
-		r->names[j] = r->names[i], r->values[j] = r->values[i], r->h[j] = r->h[i];
+		r->names[j] = r->names[i];
+		r->values[j] = r->values[i];
+		r->h[j] = r->h[i];
 		j++;
 	}
 	r->nr = j;

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Write the fuzzers' seeds, test/data/fuzz/<harness>/<sha1>, from the unit tests' inline
-strings and test/data/aws-sig-v4-test-suite, each cut the way its harness reads an input
-(the selector byte and fields described at the top of test/fuzz/<harness>.c).
+"""Write the fuzzers' seeds, OUT/<harness>/<sha1>, from the unit tests' inline strings and
+test/data/aws-sig-v4-test-suite, each cut the way its harness reads an input (the selector
+byte and fields described at the top of test/fuzz/<harness>.c).
 
-    python3 test/fuzz/make_seeds.py      # from the top of the tree; rewrites test/data/fuzz/
+    python3 test/fuzz/make_seeds.py OUT     # rewrites OUT/<harness>/ for every harness
 
-Run it again when the unit tests gain cases worth starting from. The fuzzers keep what
-they find in their build directory (build-fuzz/fuzz-corpus/), never here."""
+test/fuzz/run.sh runs it before each run (OUT = $build/fuzz-seeds), so the seeds follow the
+unit tests and none are kept in the tree. The fuzzers keep what they find in their build
+directory ($build/fuzz-corpus/), never in the tree either."""
 import hashlib
 import os
 import re
@@ -14,7 +15,6 @@ import shutil
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-OUT = os.path.join(ROOT, "test", "data", "fuzz")
 UNIT = os.path.join(ROOT, "test", "unit")
 SUITE = os.path.join(ROOT, "test", "data", "aws-sig-v4-test-suite")
 MAX_SEED = 16 * 1024
@@ -90,8 +90,8 @@ def operations(service):
     return re.findall(r'\{ "(\w+)",', table)
 
 
-def write(harness, seeds):
-    d = os.path.join(OUT, harness)
+def write(out, harness, seeds):
+    d = os.path.join(out, harness)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
     n = 0
@@ -263,7 +263,7 @@ def names():
     for b in literals("releaser/test_review.c"):
         if len(b) < 80 and b"\n" not in b:
             seeds.append(b"\x02\x20" + b)
-    for b in literals("receiver/test_request.c", "receiver/test_auth.c"):
+    for b in literals("receiver/test_request.c", "receiver/test_auth.c", "common/test_time.c"):
         if len(b) < 200:
             seeds.append(b"\x03\x00" + b)
     return seeds
@@ -289,8 +289,11 @@ def cgi():
 
 
 def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: make_seeds.py OUT (the folder that gets one folder of seeds per harness)")
     if not os.path.isdir(UNIT):
-        sys.exit("make_seeds.py: run from a slipway tree")
+        sys.exit("make_seeds.py: test/unit is missing beside test/fuzz")
+    out = sys.argv[1]
     for name, make in (("fuzz_manifest", manifest), ("fuzz_compose", compose), ("fuzz_dockerignore", dockerignore),
                        ("fuzz_sigv4", sigv4), ("fuzz_aws_query", aws_query), ("fuzz_engine_input", engine_input),
                        ("fuzz_api_json", api_json), ("fuzz_names", names), ("fuzz_credentials", credentials),
@@ -299,7 +302,7 @@ def main():
         for s in make():
             if s not in seeds:
                 seeds.append(s)
-        write(name, seeds)
+        write(out, name, seeds)
 
 
 if __name__ == "__main__":

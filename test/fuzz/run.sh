@@ -6,19 +6,25 @@
 #
 #   test/fuzz/run.sh [PATTERN]     the harnesses whose name holds PATTERN (all by default)
 #
-#   FUZZ_SECONDS=30    seconds each (CI); FUZZ_SECONDS=600 for a long run by hand
+#   FUZZ_SECONDS       seconds each. Unset (CI): 30, or less when the harnesses would take
+#                      more than FUZZ_BUDGET seconds of fuzzing at FUZZ_JOBS at a time (10
+#                      harnesses on 2 cores: 30 s each, 2.5 min). FUZZ_SECONDS=600 by hand.
+#   FUZZ_BUDGET=180    the fuzzing time the unset FUZZ_SECONDS is cut to fit (the build and
+#                      the seeds add about half a minute: the whole step stays under 4 min)
 #   FUZZ_JOBS=nproc    harnesses running at once
 #   SW_FUZZ_BUILD_DIR=build-fuzz
 #
-# Each harness starts from its seeds (test/data/fuzz/<harness>/, read only) and from what
-# earlier runs in this build dir found ($build/fuzz-corpus/<harness>/), where new inputs go.
+# Each harness starts from its seeds, which test/fuzz/make_seeds.py writes before each run
+# from the unit tests' inputs and test/data ($build/fuzz-seeds/<harness>/, read only), and
+# from what earlier runs in this build dir found ($build/fuzz-corpus/<harness>/), where new
+# inputs go. Neither is kept in the tree: a crash's input becomes a unit test case.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 
 build=${SW_FUZZ_BUILD_DIR:-build-fuzz}
-secs=${FUZZ_SECONDS:-30}
 jobs=${FUZZ_JOBS:-$(nproc)}
+budget=${FUZZ_BUDGET:-180}
 pattern=${1:-}
 
 if ! command -v clang >/dev/null 2>&1; then
@@ -28,6 +34,10 @@ echo "== fuzz build ($build)"
 CC=clang cmake -S . -B "$build" -DSW_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" --target sw_fuzz -j"$(nproc)" -- --no-print-directory >"$build/fuzz-build.log" 2>&1 || {
   grep -E 'error|Error' "$build/fuzz-build.log" | head -40; echo "fuzz: the build failed ($build/fuzz-build.log)"; exit 1
+}
+
+python3 test/fuzz/make_seeds.py "$build/fuzz-seeds" >"$build/fuzz-seeds.log" || {
+  echo "fuzz: test/fuzz/make_seeds.py failed"; exit 1
 }
 
 # The dictionary a harness uses, if any.
@@ -58,8 +68,13 @@ run_one() {
   mkdir -p "$corpus" "$artifacts"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:symbolize=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    "$build/fuzz/$h" "${args[@]}" "$corpus" "test/data/fuzz/$h" >"$build/fuzz-logs/$h.log" 2>&1
+    "$build/fuzz/$h" "${args[@]}" "$corpus" "$build/fuzz-seeds/$h" >"$build/fuzz-logs/$h.log" 2>&1
 }
+
+# Seconds each: FUZZ_SECONDS, or 30 cut so that the rounds of FUZZ_JOBS fit in FUZZ_BUDGET.
+rounds=$(( (${#harnesses[@]} + jobs - 1) / jobs ))
+secs=${FUZZ_SECONDS:-$(( budget / rounds < 30 ? budget / rounds : 30 ))}
+[ "$secs" -ge 1 ] || secs=1
 
 mkdir -p "$build/fuzz-logs"
 echo "== fuzz: ${#harnesses[@]} harnesses, ${secs}s each, $jobs at a time"
