@@ -101,6 +101,7 @@ int sw_elb_router_backend_health(struct sw_elb_router *r, const char *backend,
 		snprintf(e->check_status, sizeof(e->check_status), "%s", f[c_chk]);
 		e->check_code = atoi(f[c_code]);
 		e->sessions = atoi(f[c_scur]);
+		s->up = !strncmp(status, "UP", 2);
 		if (s->draining || !be->check.enabled)
 			continue;
 		if (!strncmp(status, "UP", 2)) {

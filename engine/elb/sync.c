@@ -210,6 +210,19 @@ static void apply_targets(struct sw_elb *elb, struct sw_elb_snapshot *s, struct 
 		}
 		sw_elb_router_health_free(h, n);
 	}
+	/* the router's servers are the model's targets, nothing else (a target renamed, ...) */
+	{
+		const char **keep = xcalloc(s->nt + 1, sizeof(*keep));
+		struct sw_strvec names = SW_STRVEC_INIT;
+		for (i = 0; i < s->nt; i++)
+			sw_strvec_pushf(&names, "%s/%s", s->t[i].backend, s->t[i].server);
+		for (i = 0; i < names.nr; i++)
+			keep[i] = names.v[i];
+		if (sw_elb_router_prune(elb->router, keep, names.nr) < 0)
+			sw_log_warn("elbv2: router: %s", sw_error_last());
+		free(keep);
+		sw_strvec_clear(&names);
+	}
 	/* deregistrations: done when nothing is in flight, or at the end of the delay */
 	for (i = 0; i < s->nt; i++) {
 		struct sw_elb_snapshot_target *t = &s->t[i];
@@ -284,12 +297,25 @@ static int store_results(struct sw_elb *elb, struct sw_elb_snapshot *s, struct r
 	return changed;
 }
 
+/* The snapshot's targets onto the router, their health back into the model: 1 when a health changed. */
+static int targets_round(struct sw_elb *elb, struct sw_elb_snapshot *s)
+{
+	struct result *res = xcalloc(s->nt + 1, sizeof(*res));
+	int changed;
+
+	apply_targets(elb, s, res);
+	pthread_mutex_lock(&elb->e->lock);
+	changed = store_results(elb, s, res);
+	pthread_mutex_unlock(&elb->e->lock);
+	free(res);
+	return changed;
+}
+
 static void *elb_main(void *arg)
 {
 	struct sw_elb *elb = arg;
 	struct sw_engine *e = elb->e;
 	struct applied a;
-	long long last_alive = 0;
 
 	memset(&a, 0, sizeof(a));
 	sw_strvec_init(&a.frontends);
@@ -316,9 +342,7 @@ static void *elb_main(void *arg)
 
 	for (;;) {
 		struct sw_elb_snapshot s;
-		struct result *res;
 		int changed, models, busy;
-		long long now_ms;
 
 		memset(&s, 0, sizeof(s));
 		pthread_mutex_lock(&e->lock);
@@ -327,12 +351,9 @@ static void *elb_main(void *arg)
 		busy = elb->ntargets > 0;
 		pthread_mutex_unlock(&e->lock);
 
-		now_ms = sw_time_mono_ms();
-		if (now_ms - last_alive >= TICK_IDLE_MS) {
-			last_alive = now_ms;
-			if (sw_elb_router_check_alive(elb->router) < 0)
-				sw_log_error("elbv2: router: %s", sw_error_last());
-		}
+		/* every round (a second while targets exist): a HAProxy that died is back at once */
+		if (sw_elb_router_check_alive(elb->router) < 0)
+			sw_log_error("elbv2: router: %s", sw_error_last());
 		if (models) {
 			if (apply_models(elb, &s, &a) == 0) {
 				a.gen = s.gen;
@@ -341,12 +362,7 @@ static void *elb_main(void *arg)
 				a.have_gen = 0;
 			}
 		}
-		res = xcalloc(s.nt + 1, sizeof(*res));
-		apply_targets(elb, &s, res);
-		pthread_mutex_lock(&e->lock);
-		changed = store_results(elb, &s, res);
-		pthread_mutex_unlock(&e->lock);
-		free(res);
+		changed = targets_round(elb, &s);
 		sw_elb_snapshot_release(&s);
 		if (changed)
 			sw_run_balancer_changed(e);
@@ -419,6 +435,16 @@ int sw_elb_sync_start(struct sw_elb *elb)
 	sw_strvec_clear(&a.backends);
 	if (ret < 0)
 		return sw_error_prefix("elbv2");
+	/*
+	 * The targets' health as the (adopted) HAProxy has it, before the scheduler looks:
+	 * an engine restart does not make a serving target "initial" again.
+	 */
+	memset(&s, 0, sizeof(s));
+	pthread_mutex_lock(&elb->e->lock);
+	sw_elb_snapshot_take(elb, &s, 0);
+	pthread_mutex_unlock(&elb->e->lock);
+	targets_round(elb, &s);
+	sw_elb_snapshot_release(&s);
 	if (pthread_create(&elb->th, NULL, elb_main, elb) != 0)
 		return sw_error("elbv2: cannot start its thread");
 	elb->started = 1;
