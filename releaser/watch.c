@@ -9,10 +9,14 @@
 #include "common/xalloc.h"
 #include "common/banned.h"
 
-/* A failed call: stop for cancel and credentials, note throttling, carry on otherwise. */
+/*
+ * A failed call: stop for cancel and credentials, and for an endpoint that did not
+ * answer for as long as the env waits (sw_watch_poll fails the rollout with its words);
+ * note throttling, carry on otherwise.
+ */
 static int call_failed(const struct sw_runenv *e, int ret, int throttled, int *any_throttled, int *errors)
 {
-	if (ret == SW_ECANCEL || ret == SW_EAUTH)
+	if (ret == SW_ECANCEL || ret == SW_EAUTH || (ret == SW_EUNAVAIL && e->patience_ms > 0))
 		return ret;
 	if (throttled)
 		*any_throttled = 1;
@@ -149,12 +153,16 @@ static void report_replaced(const struct sw_runenv *e, struct sw_rollout_proc *p
 	}
 }
 
-int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct sw_watch *w, int *throttled)
+int sw_watch_poll(const struct sw_runenv *env, struct sw_rollout *r, const struct sw_watch *w, int *throttled)
 {
 	struct sw_strvec lines = SW_STRVEC_INIT;
-	long long now = sw_runenv_now(e);
+	struct sw_runenv counted = *env;
+	const struct sw_runenv *e = &counted;
+	long long now = sw_runenv_now(env), waited = 0;
 	size_t b, i, events_nr = 0;
 	int ret = 0, errors = 0, crashes_before[64];
+
+	counted.unreachable_ms = &waited;   /* time spent waiting for ECS: not the deadline's */
 
 	for (i = 0; i < r->nr && i < 64; i++)
 		crashes_before[i] = r->v[i].crashes;
@@ -203,6 +211,7 @@ int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct 
 		if (r->v[i].crashes > crashes_before[i] && e->db)
 			sw_event_emit(e->db, e->app, "task.crashed", w->version, e->job, NULL, "%s: %s",
 				      r->v[i].process, r->v[i].last_crash ? r->v[i].last_crash : "stopped");
+	sw_rollout_pause(r, waited);
 	ret = (int)sw_rollout_decide(r, now, &lines);
 	if (e->observe) {
 		json_t *rec = sw_rollout_record(r, now, w->phase, w->version, &lines, events_nr);
@@ -217,6 +226,12 @@ int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct 
 	else
 		r->quiet_polls++;
 cleanup:
+	if (ret == SW_EUNAVAIL && e->patience_ms > 0) {
+		/* ECS did not answer for the whole stall window: said in words (runenv.h) */
+		sw_rollout_pause(r, waited);
+		sw_rollout_unreachable(r, sw_error_last());
+		ret = SW_ROLLOUT_FAILED;
+	}
 	sw_strvec_clear(&lines);
 	return ret;
 }

@@ -35,6 +35,7 @@ static const char *why_name(enum sw_rollout_why w)
 	case SW_ROLLOUT_NO_CAPACITY: return "no_capacity";
 	case SW_ROLLOUT_DEADLINE: return "deadline";
 	case SW_ROLLOUT_GONE: return "gone";
+	case SW_ROLLOUT_UNREACHABLE: return "unreachable";
 	}
 	return "?";
 }
