@@ -84,6 +84,7 @@ struct sw_rollout_proc *sw_rollout_add(struct sw_rollout *r, const char *process
 	p->desired = desired;
 	p->memory_mb = memory_mb;
 	p->shown_running = p->shown_healthy = p->shown_old = -1;
+	p->last_exit_code = -1;
 	sw_strvec_init(&p->stopped);
 	sw_strvec_init(&p->healthy_targets);
 	return p;
@@ -306,6 +307,24 @@ static void stop_line(const json_t *t, struct sw_buf *out)
 	}
 }
 
+/* The exit code of a stopped task's first container that has one (a failing one first), -1 none. */
+static int exit_code(const json_t *t)
+{
+	const json_t *c;
+	size_t i;
+	int code = -1;
+	json_array_foreach(json_object_get(t, "containers"), i, c) {
+		const json_t *v = json_object_get(c, "exitCode");
+		if (!json_is_integer(v))
+			continue;
+		if (json_integer_value(v) != 0)
+			return (int)json_integer_value(v);
+		if (code < 0)
+			code = 0;
+	}
+	return code;
+}
+
 /* A stop that is not the new release's fault: scale-in, a rollback, a person. */
 static int ordinary_stop(const json_t *t)
 {
@@ -352,6 +371,7 @@ void sw_rollout_tasks(struct sw_rollout *r, struct sw_rollout_proc *p, const jso
 			p->crashes++;
 			stop_line(t, &b);
 			set_str(&p->last_crash, b.ptr);
+			p->last_exit_code = exit_code(t);
 			sw_buf_release(&b);
 		} else if (!strcmp(last, "RUNNING")) {
 			struct sw_rollout_task *rt;

@@ -104,6 +104,7 @@ struct sw_rollout_proc {
 	char *last_line;           /* the last progress line printed */
 	int crashes;
 	char *last_crash;          /* why the last counted task stopped */
+	int last_exit_code;        /* its container's exit code, -1 none (not kept across a restart) */
 	int replaced;              /* crashed tasks whose replacement was reported (watch.c) */
 	struct sw_strvec stopped;  /* task ARNs counted as crashed */
 	struct sw_rollout_task *tasks;   /* our running tasks (last DescribeTasks) */

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "releaser/watch.h"
+#include "releaser/crashlog.h"
 #include "common/error.h"
 #include "common/event.h"
 #include "common/json.h"
@@ -264,5 +265,7 @@ int sw_watch_run(const struct sw_runenv *e, struct sw_rollout *r, const struct s
 			break;
 	}
 	free(saved);
+	if (ret == SW_ROLLOUT_FAILED && (!w->phase || !strcmp(w->phase, "rollout")))
+		sw_crashlog_report(e, r);   /* tasks that crashed: their last words, before the rollback */
 	return ret;
 }

@@ -10,7 +10,8 @@
  * (DescribeTargetHealth of the web process's target group), feed releaser/rollout.h,
  * print what changed to the pusher (indented, "       web: 1 of 2 new tasks healthy,
  * 2 old running"), sleep with jitter and backoff (longer while throttled), until the
- * verdict. save() is called whenever the watcher learnt something worth keeping
+ * verdict; a rollout that failed because its tasks crashed then says what the last one
+ * wrote (crashlog.h). save() is called whenever the watcher learnt something worth keeping
  * (a deployment id, a crash): the caller stores sw_rollout_to_json() with the release,
  * so a restarted slipwayd resumes from there.
  */
