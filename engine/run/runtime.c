@@ -19,6 +19,8 @@
 #include "common/xalloc.h"
 #include "common/banned.h"
 
+#define START_TRIES 3   /* a task's containers created again when the host port was taken */
+
 /* Copy of a task (and its containers), independent of the state. */
 static struct sw_engine_task *task_copy(const struct sw_engine_task *t)
 {
@@ -229,16 +231,48 @@ static int create_container(struct sw_engine *e, const char *id, struct sw_engin
 	return ret;
 }
 
-/* The created containers started and inspected; the task RUNNING. Or failed to start. */
-static void start_containers(struct sw_engine *e, const char *id, const struct sw_engine_task *snap)
+/*
+ * A start refused because the host port Docker picked is taken (by a process Docker does
+ * not know: another Docker engine's proxy, a restarted dockerd's allocator starting
+ * over): the task's containers are removed, to be created again on other ports. 1 when
+ * that is the case.
+ */
+static int port_taken(struct sw_engine *e, const char *id, struct sw_engine_task *snap, int tries)
+{
+	const char *msg = sw_error_last();
+	struct sw_engine_task *t;
+	size_t i;
+
+	if (tries >= START_TRIES || (!strstr(msg, "address already in use") && !strstr(msg, "port is already allocated")))
+		return 0;
+	sw_log_info("task %s: %s; creating its containers again", snap->id, msg);
+	for (i = 0; i < snap->nr_containers; i++) {
+		if (snap->containers[i].docker_id)
+			sw_run_container_call("DELETE", snap->containers[i].docker_id, "?force=1&v=1");
+		sw_engine_set_str(&snap->containers[i].docker_id, NULL);
+	}
+	t = relock(e, id);
+	for (i = 0; t && i < t->nr_containers; i++)
+		sw_engine_set_str(&t->containers[i].docker_id, NULL);
+	if (t)
+		sw_ecs_task_save(e, t);
+	pthread_mutex_unlock(&e->lock);
+	return 1;
+}
+
+/* The created containers started and inspected; the task RUNNING. Or failed to start: 1 to create them again. */
+static int start_containers(struct sw_engine *e, const char *id, struct sw_engine_task *snap, int tries)
 {
 	size_t i, n = snap->nr_containers;
 	struct sw_run_observed *obs = xcalloc(n + 1, sizeof(*obs));
 	struct sw_buf msg = SW_BUF_INIT;
 	struct sw_engine_task *t;
+	int again = 0;
 
 	for (i = 0; i < n; i++) {
 		if (sw_run_container_call("POST", snap->containers[i].docker_id, "/start") < 0) {
+			if ((again = port_taken(e, id, snap, tries)))
+				goto cleanup;
 			sw_buf_addf(&msg, "CannotStartContainerError: %s", sw_error_last());
 			fail_start(e, id, i, msg.ptr);
 			goto cleanup;
@@ -263,6 +297,7 @@ cleanup:
 		sw_run_container_observed_release(&obs[i]);
 	free(obs);
 	sw_buf_release(&msg);
+	return again;
 }
 
 /* START: pull (prefer cached), create and start the task's containers. */
@@ -271,15 +306,16 @@ static void job_start(struct sw_engine *e, const char *id)
 	json_t *taskdef = NULL;
 	struct sw_engine_task *snap = start_snapshot(e, id, &taskdef);
 	size_t i;
+	int tries = 0;
 
 	if (!snap)
 		return;
 	if (pull_images(e, id, snap) == 0) {
-		for (i = 0; i < snap->nr_containers; i++)
-			if (create_container(e, id, snap, taskdef, i) < 0)
-				break;
-		if (i == snap->nr_containers)
-			start_containers(e, id, snap);
+		do {
+			for (i = 0; i < snap->nr_containers; i++)
+				if (create_container(e, id, snap, taskdef, i) < 0)
+					break;
+		} while (i == snap->nr_containers && start_containers(e, id, snap, ++tries));
 	}
 	json_decref(taskdef);
 	sw_engine_task_free(snap);
