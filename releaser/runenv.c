@@ -140,7 +140,7 @@ int sw_runenv_call(const struct sw_runenv *e, const char *service, const char *o
 			ret = SW_EUNAVAIL;
 			break;
 		}
-		sw_log(SW_LOG_INFO, e->app, e->job, "%s (waiting for it)", sw_error_last());
+		sw_log(waits ? SW_LOG_DEBUG : SW_LOG_INFO, e->app, e->job, "%s (waiting for it)", sw_error_last());
 		if (sw_runenv_sleep(e, pause) < 0) {
 			ret = SW_ECANCEL;
 			break;
