@@ -20,8 +20,9 @@
 #include "common/xalloc.h"
 #include "common/banned.h"
 
-#define TICK_ACTIVE_MS 1000
-#define TICK_IDLE_MS 10000
+#define TICK_CHANGING_MS 50     /* while a target changes state: added, checked on its way up or down, draining */
+#define TICK_ACTIVE_MS 1000     /* while targets exist */
+#define TICK_IDLE_MS 10000      /* none: a liveness check of HAProxy */
 
 struct applied {
 	unsigned long gen;
@@ -29,7 +30,6 @@ struct applied {
 	struct sw_strvec frontends, backends;
 };
 
-/* Declare frontends, backends and rules (no lock held). 0 when all of it applied. */
 /* Declare frontends, backends and rules (no lock held). 0 when all of it applied. */
 static int apply_models(struct sw_elb *elb, struct sw_elb_snapshot *s, struct applied *a)
 {
@@ -147,12 +147,64 @@ static int direct_reachable(const char *direct, char *ip, size_t iplen, int *por
 	return ok;
 }
 
-/* Targets onto the router and health back (no lock held). */
-static void apply_targets(struct sw_elb *elb, struct sw_elb_snapshot *s, struct result *res)
+/* The health of every applied target, one read of HAProxy's stats for all their backends. */
+static void read_health(struct sw_elb *elb, struct sw_elb_snapshot *s, struct result *res)
 {
-	struct sw_strvec read = SW_STRVEC_INIT;
+	struct sw_strvec backends = SW_STRVEC_INIT;
+	struct sw_elb_router_health *h = NULL;
+	size_t n = 0, i, k;
+
+	for (i = 0; i < s->nt; i++)   /* the router reads a backend named twice once */
+		if (res[i].applied)
+			sw_strvec_push(&backends, s->t[i].backend);
+	if (!backends.nr)
+		goto cleanup;
+	if (sw_elb_router_health_read(elb->router, (const char *const *)backends.v, backends.nr, &h, &n) < 0) {
+		sw_log_warn("elbv2: router: target health: %s", sw_error_last());
+		goto cleanup;
+	}
+	for (i = 0; i < s->nt; i++) {
+		if (!res[i].applied)
+			continue;
+		for (k = 0; k < n; k++)
+			if (!strcmp(h[k].server, s->t[i].server) && !strcmp(h[k].backend, s->t[i].backend)) {
+				res[i].h = h[k];
+				res[i].h.backend = res[i].h.server = NULL;
+				res[i].have_health = 1;
+			}
+	}
+	sw_elb_router_health_free(h, n);
+cleanup:
+	sw_strvec_clear(&backends);
+}
+
+/* The router's servers are the model's targets, nothing else (a target renamed, ...). */
+static void prune_servers(struct sw_elb *elb, const struct sw_elb_snapshot *s)
+{
+	const char **keep = xcalloc(s->nt + 1, sizeof(*keep));
+	struct sw_strvec names = SW_STRVEC_INIT;
+	size_t i;
+
+	for (i = 0; i < s->nt; i++)
+		sw_strvec_pushf(&names, "%s/%s", s->t[i].backend, s->t[i].server);
+	for (i = 0; i < names.nr; i++)
+		keep[i] = names.v[i];
+	if (sw_elb_router_prune(elb->router, keep, names.nr) < 0)
+		sw_log_warn("elbv2: router: %s", sw_error_last());
+	free(keep);
+	sw_strvec_clear(&names);
+}
+
+/*
+ * Targets onto the router and health back (no lock held). Returns 1 while some target
+ * is changing state (not applied yet, on its way in or out of service, draining): the
+ * next round comes soon, so what HAProxy decides is known within TICK_CHANGING_MS.
+ */
+static int apply_targets(struct sw_elb *elb, struct sw_elb_snapshot *s, struct result *res)
+{
 	double now = sw_time_now();
-	size_t i, j;
+	size_t i;
+	int changing = 0;
 
 	for (i = 0; i < s->nt; i++) {
 		struct sw_elb_snapshot_target *t = &s->t[i];
@@ -184,56 +236,28 @@ static void apply_targets(struct sw_elb *elb, struct sw_elb_snapshot *s, struct 
 			r->applied_draining = 1;
 		}
 	}
-	/* health, one read per backend */
-	for (i = 0; i < s->nt; i++) {
-		struct sw_elb_router_health *h = NULL;
-		size_t n = 0, k;
-		int seen = 0;
-		for (j = 0; j < read.nr; j++)
-			seen |= !strcmp(read.v[j], s->t[i].backend);
-		if (seen || !res[i].applied)
-			continue;
-		sw_strvec_push(&read, s->t[i].backend);
-		if (sw_elb_router_backend_health(elb->router, s->t[i].backend, &h, &n) < 0) {
-			sw_log_warn("elbv2: router: health of %s: %s", s->t[i].backend, sw_error_last());
-			continue;
-		}
-		for (j = 0; j < s->nt; j++) {
-			if (strcmp(s->t[j].backend, s->t[i].backend) || !res[j].applied)
-				continue;
-			for (k = 0; k < n; k++)
-				if (!strcmp(h[k].server, s->t[j].server)) {
-					res[j].h = h[k];
-					res[j].h.server = NULL;
-					res[j].have_health = 1;
-				}
-		}
-		sw_elb_router_health_free(h, n);
-	}
-	/* the router's servers are the model's targets, nothing else (a target renamed, ...) */
-	{
-		const char **keep = xcalloc(s->nt + 1, sizeof(*keep));
-		struct sw_strvec names = SW_STRVEC_INIT;
-		for (i = 0; i < s->nt; i++)
-			sw_strvec_pushf(&names, "%s/%s", s->t[i].backend, s->t[i].server);
-		for (i = 0; i < names.nr; i++)
-			keep[i] = names.v[i];
-		if (sw_elb_router_prune(elb->router, keep, names.nr) < 0)
-			sw_log_warn("elbv2: router: %s", sw_error_last());
-		free(keep);
-		sw_strvec_clear(&names);
-	}
-	/* deregistrations: done when nothing is in flight, or at the end of the delay */
+	read_health(elb, s, res);
+	prune_servers(elb, s);
+	/*
+	 * Deregistrations: done at once when nothing is in flight on the target (no current
+	 * session, nothing in its queue), as ALB ends one with no in-flight request and no
+	 * active connection; else when the last request finished, or at the end of the delay.
+	 */
 	for (i = 0; i < s->nt; i++) {
 		struct sw_elb_snapshot_target *t = &s->t[i];
 		int late = now >= t->drain_until;
-		if (!t->draining)
+		if (!t->draining) {
+			changing |= !res[i].applied || !res[i].have_health || res[i].h.changing ||
+				    res[i].h.state == SW_ROUTER_INITIAL;
 			continue;
+		}
 		if (!res[i].applied) {
 			res[i].removed = 1;
 			continue;
 		}
-		if (!res[i].applied_draining || (!late && (!res[i].have_health || res[i].h.sessions > 0)))
+		changing = 1;
+		if (!res[i].applied_draining ||
+		    (!late && (!res[i].have_health || res[i].h.sessions > 0 || res[i].h.queued > 0)))
 			continue;
 		switch (sw_elb_router_server_remove(elb->router, t->backend, t->server, late)) {
 		case 1:
@@ -245,7 +269,7 @@ static void apply_targets(struct sw_elb *elb, struct sw_elb_snapshot *s, struct 
 			sw_log_warn("elbv2: router: remove %s/%s: %s", t->backend, t->server, sw_error_last());
 		}
 	}
-	sw_strvec_clear(&read);
+	return changing;
 }
 
 /* Write the results back (engine lock held). Returns 1 when a target's health changed. */
@@ -297,13 +321,16 @@ static int store_results(struct sw_elb *elb, struct sw_elb_snapshot *s, struct r
 	return changed;
 }
 
-/* The snapshot's targets onto the router, their health back into the model: 1 when a health changed. */
-static int targets_round(struct sw_elb *elb, struct sw_elb_snapshot *s)
+/*
+ * The snapshot's targets onto the router, their health back into the model. Returns 1
+ * when a health changed; *changing as apply_targets says.
+ */
+static int targets_round(struct sw_elb *elb, struct sw_elb_snapshot *s, int *changing)
 {
 	struct result *res = xcalloc(s->nt + 1, sizeof(*res));
 	int changed;
 
-	apply_targets(elb, s, res);
+	*changing = apply_targets(elb, s, res);
 	pthread_mutex_lock(&elb->e->lock);
 	changed = store_results(elb, s, res);
 	pthread_mutex_unlock(&elb->e->lock);
@@ -342,7 +369,7 @@ static void *elb_main(void *arg)
 
 	for (;;) {
 		struct sw_elb_snapshot s;
-		int changed, models, busy;
+		int changed, models, busy, changing;
 
 		memset(&s, 0, sizeof(s));
 		pthread_mutex_lock(&e->lock);
@@ -351,7 +378,7 @@ static void *elb_main(void *arg)
 		busy = elb->ntargets > 0;
 		pthread_mutex_unlock(&e->lock);
 
-		/* every round (a second while targets exist): a HAProxy that died is back at once */
+		/* every round (a second at most while targets exist): a HAProxy that died is back at once */
 		if (sw_elb_router_check_alive(elb->router) < 0)
 			sw_log_error("elbv2: router: %s", sw_error_last());
 		if (models) {
@@ -362,7 +389,7 @@ static void *elb_main(void *arg)
 				a.have_gen = 0;
 			}
 		}
-		changed = targets_round(elb, &s);
+		changed = targets_round(elb, &s, &changing);
 		sw_elb_snapshot_release(&s);
 		if (changed)
 			sw_run_balancer_changed(e);
@@ -370,7 +397,7 @@ static void *elb_main(void *arg)
 		pthread_mutex_lock(&elb->wake_lock);
 		if (!elb->wake && !elb->stop) {
 			struct timespec until;
-			int wait_ms = busy || !a.have_gen ? TICK_ACTIVE_MS : TICK_IDLE_MS;
+			int wait_ms = changing ? TICK_CHANGING_MS : busy || !a.have_gen ? TICK_ACTIVE_MS : TICK_IDLE_MS;
 			sw_time_deadline(&until, CLOCK_REALTIME, wait_ms);
 			pthread_cond_timedwait(&elb->wake_cond, &elb->wake_lock, &until);
 		}
@@ -390,7 +417,7 @@ int sw_elb_sync_start(struct sw_elb *elb)
 {
 	struct sw_elb_snapshot s;
 	struct applied a;
-	int ret;
+	int ret, changing;
 
 	/* the whole model first, so that adopting a running HAProxy keeps every target's state */
 	memset(&s, 0, sizeof(s));
@@ -443,7 +470,7 @@ int sw_elb_sync_start(struct sw_elb *elb)
 	pthread_mutex_lock(&elb->e->lock);
 	sw_elb_snapshot_take(elb, &s, 0);
 	pthread_mutex_unlock(&elb->e->lock);
-	targets_round(elb, &s);
+	targets_round(elb, &s, &changing);
 	sw_elb_snapshot_release(&s);
 	if (pthread_create(&elb->th, NULL, elb_main, elb) != 0)
 		return sw_error("elbv2: cannot start its thread");
