@@ -95,7 +95,11 @@ static int unreachable(int ret, const struct sw_aws_result *res)
 	       (ret == SW_ERROR && res->status >= 500 && !sw_aws_retry_is_throttle_code(res->error_code.ptr));
 }
 
-/* The error slot's line, said in words: who does not answer, for how long, and what was seen. */
+/*
+ * The error slot's line, said in words: who does not answer, for how long, and what was
+ * seen; its code SW_EUNAVAIL, which a caller's sw_error_prefix() passes on (the rollback
+ * asks again on it).
+ */
 static void unreachable_reason(const struct sw_runenv *e, const char *service, long long waited_ms)
 {
 	const struct sw_aws_endpoint *ep = sw_aws_client_endpoint(e->aws, service);
@@ -106,11 +110,11 @@ static void unreachable_reason(const struct sw_runenv *e, const char *service, l
 	sw_buf_adds(&why, sw_error_last());
 	sw_time_format_elapsed(&secs, (double)waited_ms / 1000.0);
 	if (local)
-		sw_error("the engine stopped: slipway-engine did not answer at %s for %s (%s)", ep->url, secs.ptr,
-			 why.ptr);
+		sw_error_code(SW_EUNAVAIL, "the engine stopped: slipway-engine did not answer at %s for %s (%s)",
+			      ep->url, secs.ptr, why.ptr);
 	else
-		sw_error("%s did not answer at %s for %s (%s)", service, ep ? ep->url : "its endpoint", secs.ptr,
-			 why.ptr);
+		sw_error_code(SW_EUNAVAIL, "%s did not answer at %s for %s (%s)", service,
+			      ep ? ep->url : "its endpoint", secs.ptr, why.ptr);
 	sw_buf_release(&why);
 	sw_buf_release(&secs);
 }

@@ -208,6 +208,9 @@ static void endpoint_that_does_not_answer(void **state)
 	assert_int_equal(waited, f.slept);
 	assert_non_null(strstr(sw_error_last(), "the engine stopped: slipway-engine did not answer at http://127.0.0.1:"));
 	assert_non_null(strstr(sw_error_last(), "s (ecs ListClusters: cannot connect to http://127.0.0.1:"));
+	/* the slot's code too: a caller that prefixes the line still returns SW_EUNAVAIL */
+	assert_int_equal(sw_error_last_code(), SW_EUNAVAIL);
+	assert_int_equal(sw_error_prefix("web"), SW_EUNAVAIL);
 
 	/* without patience: the client's own attempts only */
 	f.slept = 0;
