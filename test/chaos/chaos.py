@@ -154,7 +154,8 @@ class Run:
         found += checked
         load.stop()
         allowed = {x for x in (before, want) if x}
-        lf, longest, failed = inv.load_checks(load, host, t_kill, t_up, self.grace, allowed)
+        lf, longest, failed = inv.load_checks(load, host, t_kill, t_up, self.grace, allowed,
+                                              app.content.get(pushed) if pushed else None, act.ended)
         found += lf
         self.rounds += 1
         if verdict[0] in ('live', 'failed', 'clean'):
