@@ -496,6 +496,26 @@ static int went_live(const struct sw_runenv *e, struct sw_release *r, const stru
 }
 
 /*
+ * UpdateService back to the last live release, asked again while ECS does not answer
+ * (each ask waits the env's patience) until the rollout's deadline: a rollback ECS never
+ * heard of would leave it running the failed release while the record says otherwise.
+ */
+static int apply_rollback(const struct sw_runenv *e, const char *app, const struct svc_spec *s,
+			  struct sw_rollout *rb)
+{
+	long long until = sw_runenv_now(e) + rb->deadline_ms;
+	int ret;
+
+	while ((ret = apply_service(e, app, s, 1, rb)) == SW_EUNAVAIL && e->patience_ms > 0 &&
+	       sw_runenv_now(e) < until) {
+		sw_runenv_report(e, "       (%s; asking again for the rollback of %s)", sw_error_last(), s->process);
+		if (sw_runenv_sleep(e, 1000) < 0)
+			return SW_ECANCEL;
+	}
+	return ret;
+}
+
+/*
  * Return every process of r to prev (the last live release), or scale r's services to 0
  * when there is none; watch that to its end; record r's final status. Returns SW_ERROR
  * with "<reason>; rolled back to vN" in the error slot (or SW_ECANCEL).
@@ -580,7 +600,7 @@ static int roll_back(const struct sw_runenv *e, struct sw_release *r, const stru
 			    fp->restore_deployment) {
 				/* ECS's circuit breaker is already taking it back: watch that */
 				rp->deployment = xstrdup(fp->restore_deployment);
-			} else if (apply_service(e, r->app, &s, 1, &rb) < 0) {
+			} else if (apply_rollback(e, r->app, &s, &rb) < 0) {
 				sw_log(SW_LOG_ERROR, r->app, e->job, "rollback: %s", sw_error_last());
 				sw_buf_addf(&why, "; rollback of %s failed: %s", name, sw_error_last());
 			}

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "releaser/watch.h"
+#include "releaser/crashlog.h"
 #include "releaser/strategy.h"
 #include "common/error.h"
 #include "common/event.h"
@@ -13,11 +14,12 @@
 /*
  * How often what a poll does not need is read all the same: a process's tasks (and
  * its targets), whose changes the service itself shows, and the container instances
- * (capacity, instance ids), which change even less.
+ * (capacity, instance ids, whether their agent is connected), which change even less.
  */
 #define TASKS_EVERY_MS 10000
 #define TARGETS_EVERY_MS 1000     /* while a running task's target is not yet healthy */
-#define INSTANCES_EVERY_MS 5000   /* while ECS cannot place a task: the capacity named in the failure */
+#define INSTANCES_EVERY_MS 5000   /* while ECS cannot place a task, or no agent is connected */
+#define AGENTS_EVERY_MS 10000     /* otherwise while waiting: an agent gone (Docker stopped) stops the deadline */
 
 /* One AWS call of the watcher, counted in r->requests. */
 static int call(const struct sw_runenv *e, struct sw_rollout *r, const char *service, const char *op,
@@ -27,10 +29,14 @@ static int call(const struct sw_runenv *e, struct sw_rollout *r, const char *ser
 	return sw_runenv_call(e, service, op, req, resp, NULL, throttled);
 }
 
-/* A failed call: stop for cancel and credentials, note throttling, carry on otherwise. */
-static int call_failed(int ret, int throttled, int *any_throttled, int *errors)
+/*
+ * A failed call: stop for cancel and credentials, and for an endpoint that did not
+ * answer for as long as the env waits (sw_watch_poll fails the rollout with its words);
+ * note throttling, carry on otherwise.
+ */
+static int call_failed(const struct sw_runenv *e, int ret, int throttled, int *any_throttled, int *errors)
 {
-	if (ret == SW_ECANCEL || ret == SW_EAUTH)
+	if (ret == SW_ECANCEL || ret == SW_EAUTH || (ret == SW_EUNAVAIL && e->patience_ms > 0))
 		return ret;
 	if (throttled)
 		*any_throttled = 1;
@@ -52,7 +58,7 @@ static int list_tasks(const struct sw_runenv *e, struct sw_rollout *r, const str
 		int t = 0, ret = call(e, r, "ecs", "ListTasks", req, &resp, &t);
 		json_decref(req);
 		if (ret < 0) {
-			if ((ret = call_failed(ret, t, throttled, errors)) < 0)
+			if ((ret = call_failed(e, ret, t, throttled, errors)) < 0)
 				return ret;
 			return 1;
 		}
@@ -81,7 +87,7 @@ static int poll_tasks(const struct sw_runenv *e, struct sw_rollout *r, struct sw
 	}
 	req = json_pack("{s:s, s:O}", "cluster", w->cluster, "tasks", arns);
 	if ((ret = call(e, r, "ecs", "DescribeTasks", req, &resp, &t)) < 0) {
-		ret = call_failed(ret, t, throttled, errors);
+		ret = call_failed(e, ret, t, throttled, errors);
 		goto cleanup;
 	}
 	sw_rollout_tasks(r, p, resp, now);
@@ -99,7 +105,7 @@ static int poll_instances(const struct sw_runenv *e, struct sw_rollout *r, const
 	json_t *req = json_pack("{s:s, s:i}", "cluster", w->cluster, "maxResults", 100), *resp = NULL, *d = NULL;
 	int ret, t = 0;
 	if ((ret = call(e, r, "ecs", "ListContainerInstances", req, &resp, &t)) < 0) {
-		ret = call_failed(ret, t, throttled, errors);
+		ret = call_failed(e, ret, t, throttled, errors);
 		goto cleanup;
 	}
 	r->instances_at = now;
@@ -109,7 +115,7 @@ static int poll_instances(const struct sw_runenv *e, struct sw_rollout *r, const
 	req = json_pack("{s:s, s:O}", "cluster", w->cluster, "containerInstances",
 			json_object_get(resp, "containerInstanceArns"));
 	if ((ret = call(e, r, "ecs", "DescribeContainerInstances", req, &d, &t)) < 0) {
-		ret = call_failed(ret, t, throttled, errors);
+		ret = call_failed(e, ret, t, throttled, errors);
 		goto cleanup;
 	}
 	sw_rollout_instances(r, d);
@@ -128,14 +134,14 @@ static int poll_targets(const struct sw_runenv *e, struct sw_rollout *r, struct 
 	size_t i, n;
 	int ret, t = 0;
 	if ((ret = call(e, r, "elbv2", "DescribeTargetHealth", req, &resp, &t)) < 0) {
-		ret = call_failed(ret, t, throttled, errors);
+		ret = call_failed(e, ret, t, throttled, errors);
 		goto cleanup;
 	}
 	if (w->alt_target_group_arn) {   /* the new tasks may be in either group */
 		json_t *alt = NULL;
 		json_object_set_new(req, "TargetGroupArn", json_string(w->alt_target_group_arn));
 		if ((ret = call(e, r, "elbv2", "DescribeTargetHealth", req, &alt, &t)) < 0) {
-			ret = call_failed(ret, t, throttled, errors);
+			ret = call_failed(e, ret, t, throttled, errors);
 			goto cleanup;
 		}
 		json_array_extend(json_object_get(resp, "TargetHealthDescriptions"),
@@ -278,7 +284,7 @@ static int poll_stage(const struct sw_runenv *e, struct sw_rollout *r, const str
 		ret = sw_runenv_call(e, "ecs", "DescribeServiceDeployments", req, &out, NULL, &t);
 		json_decref(req);
 		if (ret < 0) {
-			ret = call_failed(ret, t, throttled, errors);
+			ret = call_failed(e, ret, t, throttled, errors);
 			break;
 		}
 		sd = json_array_get(json_object_get(out, "serviceDeployments"), 0);
@@ -299,12 +305,16 @@ static int poll_stage(const struct sw_runenv *e, struct sw_rollout *r, const str
 	return ret;
 }
 
-int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct sw_watch *w, int *throttled)
+int sw_watch_poll(const struct sw_runenv *env, struct sw_rollout *r, const struct sw_watch *w, int *throttled)
 {
 	struct sw_strvec lines = SW_STRVEC_INIT;
-	long long now = sw_runenv_now(e);
+	struct sw_runenv counted = *env;
+	const struct sw_runenv *e = &counted;
+	long long now = sw_runenv_now(env), waited = 0;
 	size_t b, i, events_nr = 0;
 	int ret = 0, errors = 0, crashes_before[64], unplaced = 0, changed = 0;
+
+	counted.unreachable_ms = &waited;   /* time spent waiting for ECS: not the deadline's */
 
 	for (i = 0; i < r->nr && i < 64; i++)
 		crashes_before[i] = r->v[i].crashes;
@@ -318,7 +328,7 @@ int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct 
 		ret = call(e, r, "ecs", "DescribeServices", req, &resp, &t);
 		json_decref(req);
 		if (ret < 0) {
-			if ((ret = call_failed(ret, t, throttled, &errors)) < 0)
+			if ((ret = call_failed(e, ret, t, throttled, &errors)) < 0)
 				goto cleanup;
 			if (!t)
 				sw_runenv_report(e, "       (ECS: %s; retrying)", sw_error_last());
@@ -337,8 +347,9 @@ int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct 
 		unplaced |= r->v[i].unplaced_at != 0;
 		changed |= r->v[i].changed;
 	}
-	/* the instances first, once: the tasks read next learn their instance's id */
-	if ((!r->instances_at || (unplaced && now - r->instances_at >= INSTANCES_EVERY_MS)) &&
+	/* the instances first: the tasks read next learn their instance's id */
+	if ((!r->instances_at || now - r->instances_at >= (unplaced || r->agents_down ? INSTANCES_EVERY_MS
+											  : AGENTS_EVERY_MS)) &&
 	    (ret = poll_instances(e, r, w, now, throttled, &errors)) < 0)
 		goto cleanup;
 	if ((ret = poll_processes(e, r, w, now, throttled, &errors)) < 0)
@@ -350,6 +361,7 @@ int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct 
 		if (r->v[i].crashes > crashes_before[i] && e->db)
 			sw_event_emit(e->db, e->app, "task.crashed", w->version, e->job, NULL, "%s: %s",
 				      r->v[i].process, r->v[i].last_crash ? r->v[i].last_crash : "stopped");
+	sw_rollout_pause(r, waited);
 	ret = (int)sw_rollout_decide(r, now, &lines);
 	if (e->observe) {
 		json_t *rec = sw_rollout_record(r, now, w->phase, w->version, &lines, events_nr);
@@ -364,6 +376,12 @@ int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct 
 	else
 		r->quiet_polls++;
 cleanup:
+	if (ret == SW_EUNAVAIL && e->patience_ms > 0) {
+		/* ECS did not answer for the whole stall window: said in words (runenv.h) */
+		sw_rollout_pause(r, waited);
+		sw_rollout_unreachable(r, sw_error_last());
+		ret = SW_ROLLOUT_FAILED;
+	}
 	sw_strvec_clear(&lines);
 	return ret;
 }
@@ -398,5 +416,7 @@ int sw_watch_run(const struct sw_runenv *e, struct sw_rollout *r, const struct s
 			break;
 	}
 	free(saved);
+	if (ret == SW_ROLLOUT_FAILED && (!w->phase || !strcmp(w->phase, "rollout")))
+		sw_crashlog_report(e, r);   /* tasks that crashed: their last words, before the rollback */
 	return ret;
 }

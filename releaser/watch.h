@@ -8,11 +8,12 @@
  * The rollout watcher's loop: poll ECS and ELBv2, feed releaser/rollout.h, print what
  * changed to the pusher (indented, "       web: 1 of 2 new tasks healthy, 2 old
  * running"), sleep with jitter and backoff (rollout.h: 100 ms after a change, up to 2 s
- * while nothing changes, longer while throttled), until the verdict. Each poll reads
- * DescribeServices (batches of 10), which says when a rollout is done; the rest only
- * when it can have changed: ListTasks + DescribeTasks of a deployment when its service
- * reads differently (or every 10 s), DescribeTargetHealth of the web process's target
- * group while one of its running tasks is not yet healthy, the cluster's container
+ * while nothing changes, longer while throttled), until the verdict; a rollout that
+ * failed because its tasks crashed then says what the last one wrote (crashlog.h). Each
+ * poll reads DescribeServices (batches of 10), which says when a rollout is done; the
+ * rest only when it can have changed: ListTasks + DescribeTasks of a deployment when its
+ * service reads differently (or every 10 s), DescribeTargetHealth of the web process's
+ * target group while one of its running tasks is not yet healthy, the cluster's container
  * instances once (again for an instance that came since, or while ECS cannot place a
  * task). So a poll is one or two requests most of the time, and r->requests counts them.
  * With a traffic-shifting strategy, DescribeServiceDeployments of the load-balanced
