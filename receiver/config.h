@@ -62,10 +62,11 @@ struct sw_config {
 	long review_sweep_secs;
 	long dashboard_ticket_secs;
 	int max_rollouts;
+	char *push_program;  /* slipway-push, next to slipwayd (receiver/pushproc.h) */
 };
 
 #define SW_CONFIG_INIT \
-	{ NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, SW_REVIEW_DEFAULTS_INIT, 0, 0, 0 }
+	{ NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, SW_REVIEW_DEFAULTS_INIT, 0, 0, 0, NULL }
 
 /*
  * Fill c from the environment. 0, or SW_EINVAL with one line naming the setting

@@ -1,5 +1,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,13 +8,16 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <jansson.h>
 
 #include "receiver/server.h"
 #include "receiver/app.h"
 #include "receiver/dashboard.h"
 #include "receiver/db.h"
+#include "receiver/frontdoor.h"
 #include "receiver/githttp.h"
+#include "receiver/pushproc.h"
 #include "receiver/reply.h"
 #include "receiver/request.h"
 #include "receiver/review_apps.h"
@@ -50,6 +54,7 @@ struct request {
 	int too_big; /* the body passed SW_SERVER_MAX_BODY */
 	size_t dropped; /* bytes of it read and dropped since */
 	int quiet;   /* not worth an access log line (health checks) */
+	int close_after; /* info/refs of receive-pack: the push's POST comes on a new connection */
 	char what[160]; /* "GET /hello.git/info/refs", cut, for the access log */
 };
 
@@ -115,6 +120,9 @@ static enum MHD_Result git_respond(struct request *r, struct MHD_Connection *c)
 		MHD_add_response_header(res, name.ptr, colon + 2);
 		sw_buf_release(&name);
 	}
+	/* the push itself then reaches the front door, which hands it to a process of its own */
+	if (r->close_after)
+		MHD_add_response_header(res, MHD_HTTP_HEADER_CONNECTION, "close");
 	/* The hook may hold the response for the whole build: no idle cut-off meanwhile. */
 	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)(r->srv->cfg->hook_timeout + 300));
 	ret = MHD_queue_response(c, (unsigned)head.status, res);
@@ -124,28 +132,40 @@ static enum MHD_Result git_respond(struct request *r, struct MHD_Connection *c)
 	return ret;
 }
 
-static void git_env(struct sw_server *s, struct MHD_Connection *c, struct request *r, const char *method,
-		    const char *url, const char *service, const char *user, struct sw_strvec *env)
+/* A request header's value by name, or NULL: from MHD, or from a peeked head. */
+typedef const char *(*header_fn)(const void *ctx, const char *name);
+
+static const char *mhd_header(const void *ctx, const char *name)
+{
+	return MHD_lookup_connection_value((struct MHD_Connection *)ctx, MHD_HEADER_KIND, name);
+}
+
+static const char *head_header(const void *ctx, const char *name)
+{
+	return sw_http_head_get(ctx, name);
+}
+
+/* The CGI environment of `git http-backend` for one request of app by user from addr. */
+static void git_env(struct sw_server *s, header_fn header, const void *hctx, const char *addr, const char *app,
+		    const char *method, const char *url, const char *service, const char *user, struct sw_strvec *env)
 {
 	const struct sw_config *cfg = s->cfg;
 	const char *v;
-	char addr[INET6_ADDRSTRLEN];
 
 	sw_strvec_pushf(env, "GIT_PROJECT_ROOT=%s", cfg->repos);
 	sw_strvec_push(env, "GIT_HTTP_EXPORT_ALL=1");
 	sw_strvec_pushf(env, "REQUEST_METHOD=%s", method);
 	sw_strvec_pushf(env, "PATH_INFO=%s", url);
 	sw_strvec_pushf(env, "QUERY_STRING=%s%s", service ? "service=" : "", service ? service : "");
-	if ((v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)))
+	if ((v = header(hctx, MHD_HTTP_HEADER_CONTENT_TYPE)))
 		sw_strvec_pushf(env, "CONTENT_TYPE=%s", v);
-	if ((v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH)))
+	if ((v = header(hctx, MHD_HTTP_HEADER_CONTENT_LENGTH)))
 		sw_strvec_pushf(env, "CONTENT_LENGTH=%s", v);
-	if ((v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING)))
+	if ((v = header(hctx, MHD_HTTP_HEADER_CONTENT_ENCODING)))
 		sw_strvec_pushf(env, "HTTP_CONTENT_ENCODING=%s", v);
-	if ((v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Git-Protocol")))
+	if ((v = header(hctx, "Git-Protocol")))
 		sw_strvec_pushf(env, "GIT_PROTOCOL=%s", v);
 	sw_strvec_pushf(env, "REMOTE_USER=%s", user);
-	sw_request_peer(c, addr, sizeof(addr));
 	sw_strvec_pushf(env, "REMOTE_ADDR=%s", addr);
 	/* git itself: no system or user config, the push size bound always current */
 	sw_strvec_push(env, "GIT_CONFIG_NOSYSTEM=1");
@@ -156,8 +176,30 @@ static void git_env(struct sw_server *s, struct MHD_Connection *c, struct reques
 	/* for slipway-hook (git passes its environment down to hooks) */
 	sw_strvec_pushf(env, "SLIPWAY_URL=%s", s->self_url);
 	sw_strvec_pushf(env, "SLIPWAY_HOOK_SECRET=%s", s->hook_secret);
-	sw_strvec_pushf(env, "SLIPWAY_APP=%s", r->app);
+	sw_strvec_pushf(env, "SLIPWAY_APP=%s", app);
 	sw_strvec_pushf(env, "SLIPWAY_HOOK_TIMEOUT=%ld", cfg->hook_timeout);
+}
+
+/* The first push of an app creates it: 0, or the HTTP status of a refusal with its line in why. */
+static unsigned ensure_app(struct sw_server *s, const char *app, const char *user, struct sw_buf *why)
+{
+	int created = 0;
+
+	if (sw_app_ensure(s->cfg, s->db, app, &created) < 0) {
+		sw_log(SW_LOG_ERROR, app, 0, "%s", sw_error_last());
+		/* git's own words about a full disk run long: the pusher gets the gist */
+		if (strcasestr(sw_error_last(), "no space left on device")) {
+			sw_buf_addf(why, "cannot create app %s: no space left on device in %s", app, s->cfg->home);
+			return MHD_HTTP_INSUFFICIENT_STORAGE;
+		}
+		sw_buf_addf(why, "cannot create app %s: %s", app, sw_error_last());
+		return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+	if (created) {
+		sw_log(SW_LOG_INFO, app, 0, "app created (first push, by %s)", user);
+		sw_event_emit(s->db, app, "app.created", 0, 0, user, "app %s created by the first push (%s)", app, user);
+	}
+	return 0;
 }
 
 /* First call of a repository request: route, auth, app, then start the CGI. */
@@ -167,6 +209,7 @@ static enum MHD_Result git_begin(struct sw_server *s, struct MHD_Connection *c, 
 	struct sw_buf user = SW_BUF_INIT, why = SW_BUF_INIT;
 	struct sw_strvec env = SW_STRVEC_INIT;
 	const char *rest = NULL, *service = NULL;
+	char addr[INET6_ADDRSTRLEN];
 	int receive, rc;
 	enum MHD_Result ret;
 
@@ -198,6 +241,7 @@ static enum MHD_Result git_begin(struct sw_server *s, struct MHD_Connection *c, 
 			goto cleanup;
 		}
 		receive = !strcmp(service, "git-receive-pack");
+		r->close_after = receive;
 	} else if (!strcmp(rest, "/git-upload-pack") || !strcmp(rest, "/git-receive-pack")) {
 		if (strcmp(method, "POST")) {
 			ret = sw_reply_line(c, MHD_HTTP_METHOD_NOT_ALLOWED, &r->status, "method not allowed");
@@ -221,28 +265,17 @@ static enum MHD_Result git_begin(struct sw_server *s, struct MHD_Connection *c, 
 		goto cleanup;
 	}
 	if (receive) {
-		int created = 0;
-		if (sw_app_ensure(s->cfg, s->db, r->app, &created) < 0) {
-			sw_log(SW_LOG_ERROR, r->app, 0, "%s", sw_error_last());
-			/* git's own words about a full disk run long: the pusher gets the gist */
-			if (strcasestr(sw_error_last(), "no space left on device"))
-				ret = sw_reply_line(c, MHD_HTTP_INSUFFICIENT_STORAGE, &r->status,
-						 "cannot create app %s: no space left on device in %s", r->app, s->cfg->home);
-			else
-				ret = sw_reply_line(c, MHD_HTTP_INTERNAL_SERVER_ERROR, &r->status, "cannot create app %s: %s",
-						 r->app, sw_error_last());
+		unsigned refused = ensure_app(s, r->app, user.ptr, &why);
+		if (refused) {
+			ret = sw_reply_line(c, refused, &r->status, "%s", why.ptr);
 			goto cleanup;
-		}
-		if (created) {
-			sw_log(SW_LOG_INFO, r->app, 0, "app created (first push, by %s)", user.ptr);
-			sw_event_emit(s->db, r->app, "app.created", 0, 0, user.ptr, "app %s created by the first push (%s)",
-				      r->app, user.ptr);
 		}
 	} else if (!sw_app_exists(s->cfg, r->app)) {
 		ret = sw_reply_line(c, MHD_HTTP_NOT_FOUND, &r->status, "no such app: %s", r->app);
 		goto cleanup;
 	}
-	git_env(s, c, r, method, url, service, user.ptr, &env);
+	sw_request_peer(c, addr, sizeof(addr));
+	git_env(s, mhd_header, c, addr, r->app, method, url, service, user.ptr, &env);
 	if (sw_githttp_start(&r->git, &env) < 0) {
 		sw_log(SW_LOG_ERROR, r->app, 0, "%s", sw_error_last());
 		ret = sw_reply_line(c, MHD_HTTP_INTERNAL_SERVER_ERROR, &r->status, "%s", sw_error_last());
@@ -250,6 +283,50 @@ static enum MHD_Result git_begin(struct sw_server *s, struct MHD_Connection *c, 
 	}
 	r->kind = REQ_GIT;
 	ret = MHD_YES;
+cleanup:
+	sw_buf_release(&user);
+	sw_buf_release(&why);
+	sw_strvec_clear(&env);
+	return ret;
+}
+
+/* ---- a push's own process (pushproc.h) ------------------------------------ */
+
+/*
+ * The front door's offer (frontdoor.h): a POST to /<app>.git/git-receive-pack whose
+ * head came whole. Checked as git_begin() checks it; when it passes, the connection
+ * goes to slipway-push with git's CGI environment and 1 is returned. Anything that
+ * would be refused goes back (0) to MHD, which answers it as git_begin() does.
+ */
+static int take_push(void *ctx, int fd, const struct sw_http_head *h, const struct sockaddr *peer, socklen_t peer_len)
+{
+	struct sw_server *s = ctx;
+	struct sw_buf user = SW_BUF_INIT, why = SW_BUF_INIT;
+	struct sw_strvec env = SW_STRVEC_INIT;
+	char app[SW_APP_REF_MAX + 1], addr[INET6_ADDRSTRLEN] = "";
+	const char *rest = NULL;
+	pid_t pid = 0;
+	int ret = 0;
+
+	(void)peer_len;
+	if (!s->push_program || strcmp(h->method, "POST") || strpbrk(h->target, "%?") ||
+	    sw_app_parse_git_path(h->target, app, &rest) < 0 || strcmp(rest, "/git-receive-pack") ||
+	    !sw_app_name_valid(app) ||
+	    sw_request_authenticate_header(s->db, sw_http_head_get(h, "Authorization"), &user) < 0 ||
+	    sw_review_apps_git_refusal(s->db, app, 1, &why) || ensure_app(s, app, user.ptr, &why))
+		goto cleanup;
+	if (peer->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, addr, sizeof(addr));
+	else if (peer->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, addr, sizeof(addr));
+	git_env(s, head_header, h, addr, app, "POST", h->target, NULL, user.ptr, &env);
+	if (sw_pushproc_spawn(s->push_program, fd, &env, &pid) < 0) {
+		sw_log(SW_LOG_ERROR, app, 0, "%s (serving the push in slipwayd)", sw_error_last());
+		goto cleanup;
+	}
+	close(fd);
+	sw_log(SW_LOG_INFO, app, 0, "POST %.140s: served by slipway-push (pid %d)", h->target, (int)pid);
+	ret = 1;
 cleanup:
 	sw_buf_release(&user);
 	sw_buf_release(&why);
@@ -368,6 +445,46 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 	sw_buf_release(&b);
 }
 
+/*
+ * The hook secret, $SLIPWAY_HOME/hook.secret (mode 0600), made at the first start and
+ * kept: a push's hook outlives the slipwayd that started it and reconnects to the next.
+ */
+static int hook_secret(struct sw_server *s)
+{
+	struct sw_buf path = SW_BUF_INIT, tmp = SW_BUF_INIT, token = SW_BUF_INIT;
+	char got[SW_AUTH_TOKEN_LEN + 2];
+	ssize_t n = 0;
+	int fd, ret = 0;
+
+	sw_buf_addf(&path, "%s/hook.secret", s->cfg->home);
+	if ((fd = open(path.ptr, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(fd, got, sizeof(got));
+		close(fd);
+	}
+	if (n == SW_AUTH_TOKEN_LEN) {
+		memcpy(s->hook_secret, got, SW_AUTH_TOKEN_LEN);
+		goto cleanup;
+	}
+	if ((ret = sw_auth_token_generate(&token)) < 0)
+		goto cleanup;
+	sw_buf_addf(&tmp, "%s.%d", path.ptr, (int)getpid());
+	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, token.ptr, SW_AUTH_TOKEN_LEN) != SW_AUTH_TOKEN_LEN || fsync(fd) < 0 ||
+	    rename(tmp.ptr, path.ptr) < 0) {
+		ret = sw_error_errno("write %s", path.ptr);
+		unlink(tmp.ptr);
+	}
+	if (fd >= 0)
+		close(fd);
+	memcpy(s->hook_secret, token.ptr, SW_AUTH_TOKEN_LEN);
+cleanup:
+	s->hook_secret[SW_AUTH_TOKEN_LEN] = '\0';
+	sw_buf_release(&path);
+	sw_buf_release(&tmp);
+	sw_buf_release(&token);
+	return ret;
+}
+
 int sw_server_start(struct sw_server *s)
 {
 	struct sockaddr_in sa4;
@@ -375,7 +492,9 @@ int sw_server_start(struct sw_server *s)
 	struct sockaddr *sa;
 	struct sw_buf url = SW_BUF_INIT;
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-			 MHD_USE_ERROR_LOG | MHD_USE_ITC;
+			 MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET;
+	socklen_t salen;
+	int fd = -1, one = 1;
 
 	memset(&sa4, 0, sizeof(sa4));
 	memset(&sa6, 0, sizeof(sa6));
@@ -383,19 +502,23 @@ int sw_server_start(struct sw_server *s)
 		sa4.sin_family = AF_INET;
 		sa4.sin_port = htons((uint16_t)s->cfg->port);
 		sa = (struct sockaddr *)&sa4;
+		salen = sizeof(sa4);
 	} else if (inet_pton(AF_INET6, s->cfg->listen, &sa6.sin6_addr) == 1) {
 		sa6.sin6_family = AF_INET6;
 		sa6.sin6_port = htons((uint16_t)s->cfg->port);
 		sa = (struct sockaddr *)&sa6;
+		salen = sizeof(sa6);
 		flags |= MHD_USE_IPv6;
 	} else {
 		return sw_error_code(SW_EINVAL, "SLIPWAY_LISTEN: not an IP address: %.100s", s->cfg->listen);
 	}
-	if (sw_auth_token_generate(&url) < 0)
+	if (hook_secret(s) < 0)
 		return SW_ERROR;
-	memcpy(s->hook_secret, url.ptr, SW_AUTH_TOKEN_LEN);
-	s->hook_secret[SW_AUTH_TOKEN_LEN] = '\0';
-	sw_buf_reset(&url);
+	if (access(s->cfg->push_program, X_OK) == 0)
+		s->push_program = s->cfg->push_program;
+	else
+		sw_log_warn("%s: %s: pushes are served in slipwayd (a restart during one fails it)",
+			    s->cfg->push_program, strerror(errno));
 	/* The hook runs on this machine: reach us on loopback whatever we listen on. */
 	if (sa == (struct sockaddr *)&sa6)
 		sw_buf_addf(&url, "http://[::1]:%d", s->cfg->port);
@@ -404,9 +527,18 @@ int sw_server_start(struct sw_server *s)
 	s->self_url = sw_buf_detach(&url, NULL);
 	s->sessions = sw_sessions_new((int)s->cfg->dashboard_ticket_secs, NULL);
 
-	s->mhd = MHD_start_daemon(flags, (uint16_t)s->cfg->port, NULL, NULL, on_request, s,
+	/* our own listening socket: the front door accepts, peeks, and hands on (frontdoor.h) */
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 || bind(fd, sa, salen) < 0 ||
+	    listen(fd, 128) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		errno = e;
+		return sw_error_errno("cannot listen on %s:%d", s->cfg->listen, s->cfg->port);
+	}
+	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
 				  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, s,
-				  MHD_OPTION_SOCK_ADDR, sa,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_SECS,
@@ -415,17 +547,20 @@ int sw_server_start(struct sw_server *s)
 				  MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
 				  MHD_OPTION_END);
 	if (!s->mhd) {
-		int e = errno;
-		errno = e ? e : EADDRINUSE;
-		return sw_error_errno("cannot listen on %s:%d", s->cfg->listen, s->cfg->port);
+		close(fd);
+		return sw_error("cannot start the HTTP server on %s:%d", s->cfg->listen, s->cfg->port);
+	}
+	if (sw_frontdoor_start(&s->door, fd, s->mhd, take_push, s) < 0) {
+		close(fd);
+		return SW_ERROR;
 	}
 	return 0;
 }
 
 void sw_server_quiesce(struct sw_server *s)
 {
-	if (s->mhd)
-		MHD_quiesce_daemon(s->mhd);
+	sw_frontdoor_stop(s->door);
+	s->door = NULL;
 }
 
 void sw_server_release(struct sw_server *s)

@@ -11,14 +11,20 @@
 #include "receiver/job.h"
 #include "receiver/session.h"
 
+struct sw_frontdoor;
+
 /*
  * slipwayd's HTTP front door (libmicrohttpd, one thread per connection):
  *   /<app>.git/info/refs, /<app>.git/git-upload-pack, /<app>.git/git-receive-pack
  *       git smart HTTP through `git http-backend` (githttp.h), Basic auth;
  *   /api/v1/...          the JSON API (routes.h), Bearer auth;
  *   /internal/v1/jobs    the pre-receive hook asking for a job (hook_jobs.h), loopback
- *                        only, authenticated by the per-run hook secret;
+ *                        only, authenticated by the hook secret ($SLIPWAY_HOME/hook.secret,
+ *                        kept across restarts: a push's hook reconnects to the next slipwayd);
  *   /, /login, /logout, /assets/...   the web dashboard (dashboard.h), a session cookie.
+ * Connections are accepted by the front door (frontdoor.h): a push's POST to
+ * git-receive-pack, authenticated, is served by a process of its own (slipway-push,
+ * pushproc.h) that outlives slipwayd; the rest goes to MHD.
  * Request heads are bounded by MHD's connection memory (too big: MHD's 431), API
  * bodies by SW_SERVER_MAX_BODY (413). Every refusal is one line, and happens before
  * anything is created on disk.
@@ -31,9 +37,11 @@ struct sw_server {
 	sqlite3 *db;
 	struct sw_jobs *jobs;
 	struct sw_sessions *sessions;            /* the dashboard's (session.h); made by sw_server_start */
-	char hook_secret[SW_AUTH_TOKEN_LEN + 1]; /* random per run; given to git's CGI env */
+	char hook_secret[SW_AUTH_TOKEN_LEN + 1]; /* $SLIPWAY_HOME/hook.secret; given to git's CGI env */
 	char *self_url;                          /* http://127.0.0.1:PORT, for the hook */
-	struct MHD_Daemon *mhd;
+	struct MHD_Daemon *mhd;                  /* without a listening socket: door hands it connections */
+	struct sw_frontdoor *door;               /* the accept loop (frontdoor.h) */
+	const char *push_program;                /* slipway-push (cfg), NULL when it cannot run */
 };
 
 /* Listen on cfg->listen:cfg->port. s->cfg, db and jobs must be set. */
