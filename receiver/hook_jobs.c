@@ -42,6 +42,7 @@ struct job_stream {
 	double last_line_at;   /* when the last line went out */
 	double quiet_since;    /* when the current silent phase started */
 	struct sw_buf last;    /* the last line sent (what is being waited for) */
+	long long at;          /* the log's byte offset after the last whole line sent */
 };
 
 static int stream_line(void *ctx, const char *line, size_t len)
@@ -50,7 +51,9 @@ static int stream_line(void *ctx, const char *line, size_t len)
 	struct sw_buf clean = SW_BUF_INIT;
 
 	sw_reply_utf8_clean(&clean, line, len);
-	sw_reply_json_line(js->out, json_pack("{s:s}", "line", clean.ptr));
+	/* "at": where a hook that lost us picks the log up again */
+	js->at += (long long)len + 1;
+	sw_reply_json_line(js->out, json_pack("{s:s,s:I}", "line", clean.ptr, "at", (json_int_t)js->at));
 	/* what is being done now is the last step or phase line */
 	js->last_line_at = js->quiet_since = sw_time_now();
 	if (!strncmp(clean.ptr, "Step ", 5) || !strncmp(clean.ptr, "----->", 6) || !strncmp(clean.ptr, "       ", 7)) {
@@ -168,9 +171,9 @@ static void job_stream_free(void *ctx)
 	free(js);
 }
 
-/* Follow job id for the hook, after the lines in say. */
-static enum MHD_Result follow_job(struct sw_server *s, struct MHD_Connection *c, long id, struct sw_buf *say,
-				  unsigned *status)
+/* Follow job id for the hook from byte from of its log, after the lines in say. */
+static enum MHD_Result follow_job(struct sw_server *s, struct MHD_Connection *c, long id, long long from,
+				  struct sw_buf *say, unsigned *status)
 {
 	struct job_stream *js = xcalloc(1, sizeof(*js));
 	struct sw_stream_body body = { fill_job, job_stream_free, js };
@@ -182,8 +185,9 @@ static enum MHD_Result follow_job(struct sw_server *s, struct MHD_Connection *c,
 	sw_buf_init(&js->last, 256);
 	js->lines = (struct sw_lines)SW_LINES_INIT(stream_line, js, 8192);
 	js->say = *say;   /* taken */
+	js->at = from;
 	sw_buf_init(say, 0);
-	if (sw_job_follow_open(s->jobs, id, SW_JOB_LOG, 1, 0, &js->f) < 0) {
+	if (sw_job_follow_open(s->jobs, id, SW_JOB_LOG, 1, from, &js->f) < 0) {
 		enum MHD_Result r = sw_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, status, "%s", sw_error_last());
 		job_stream_free(js);
 		return r;
@@ -272,6 +276,35 @@ static unsigned read_options(const json_t *in, struct sw_job_request *req, char 
 }
 
 /*
+ * A hook that lost slipwayd (a restart) and asks again: {"build": <id>, "at": <offset>}
+ * beside its request. 0 when it asks afresh, 1 with *id and *from when it resumes a job
+ * of this push (the same app and commit), or the HTTP status of a refusal.
+ */
+static unsigned read_resume(struct sw_server *s, const json_t *in, const struct sw_job_request *req, long *id,
+			    long long *from)
+{
+	json_t *b = json_object_get(in, "build"), *at = json_object_get(in, "at"), *row;
+	const char *app, *commit;
+	unsigned ret = 1;
+
+	if (!b)
+		return 0;
+	if (!json_is_integer(b) || json_integer_value(b) <= 0 || (at && (!json_is_integer(at) || json_integer_value(at) < 0)))
+		return refuse(MHD_HTTP_BAD_REQUEST, "build: want a job id; at: want a byte offset");
+	*id = (long)json_integer_value(b);
+	*from = at ? (long long)json_integer_value(at) : 0;
+	row = sw_api_builds_load(s->db, *id, NULL);
+	app = row ? sw_json_str(row, "app") : NULL;
+	commit = row ? sw_json_str(row, "commit") : NULL;
+	/* a branch's job is its review app's */
+	if (!app || !commit || strcmp(commit, req->new_sha) ||
+	    (strcmp(app, req->app) && sw_gitref_classify(req->ref) != SW_GITREF_BRANCH))
+		ret = refuse(MHD_HTTP_NOT_FOUND, "no build %ld of %.7s in %s", *id, req->new_sha, req->app);
+	json_decref(row);
+	return ret;
+}
+
+/*
  * The job the hook asks for, from in (borrowed by req): 0, or the HTTP status of a
  * refusal with its line in the error slot. *options is the caller's to free.
  */
@@ -322,7 +355,8 @@ enum MHD_Result sw_hook_jobs_handle(struct sw_server *s, struct MHD_Connection *
 	char *options = NULL;
 	enum MHD_Result ret;
 	unsigned refused;
-	long id;
+	long id = 0;
+	long long from = 0;
 
 	memset(&req, 0, sizeof(req));
 	if (!sw_request_from_loopback(c)) {
@@ -340,6 +374,14 @@ enum MHD_Result sw_hook_jobs_handle(struct sw_server *s, struct MHD_Connection *
 		goto cleanup;
 	}
 	if ((refused = read_request(s, in, &req, &options))) {
+		ret = sw_reply_error(c, refused, status, "%s", sw_error_last());
+		goto cleanup;
+	}
+	if ((refused = read_resume(s, in, &req, &id, &from)) == 1) {
+		ret = follow_job(s, c, id, from, &say, status);
+		goto cleanup;
+	}
+	if (refused) {
 		ret = sw_reply_error(c, refused, status, "%s", sw_error_last());
 		goto cleanup;
 	}
@@ -363,7 +405,7 @@ enum MHD_Result sw_hook_jobs_handle(struct sw_server *s, struct MHD_Connection *
 		sw_buf_release(&b);
 		goto cleanup;
 	}
-	ret = follow_job(s, c, id, &say, status);
+	ret = follow_job(s, c, id, 0, &say, status);
 cleanup:
 	free(options);
 	json_decref(in);

@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/event.h"
 #include "common/log.h"
+#include "common/proc.h"
 #include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
@@ -221,38 +222,7 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/* Jobs a previous slipwayd left queued or running: failed, "interrupted". */
-static int recover(struct sw_jobs *j)
-{
-	struct sw_strvec todo = SW_STRVEC_INIT;
-	size_t i;
-	int ret;
-
-	if ((ret = sw_job_store_unfinished(j->db, &todo)) < 0)
-		goto cleanup;
-	for (i = 0; i < todo.nr; i++) {
-		/* "<id> <number> <stage> <app>" */
-		char *rest = NULL;
-		long id = strtol(todo.v[i], &rest, 10), number = strtol(rest, &rest, 10);
-		int release = !strncmp(rest, " release ", 9);
-		const char *app = strchr(rest + 1, ' ') + 1;
-		struct sw_buf line = SW_BUF_INIT;
-
-		/* a job stopped in its release: the releaser resumes that release at start,
-		 * and the API shows where it went (the build's "release") */
-		sw_buf_addf(&line, " !     interrupted: slipwayd stopped before %s %ld finished%s", release ? "job" : "build",
-			    number, release ? " (its release's rollout resumes)" : "");
-		sw_job_log_append(j->cfg, id, line.ptr);
-		sw_buf_release(&line);
-		if ((ret = sw_job_store_finish(j->db, id, release ? SW_JOB_INTERRUPTED_RELEASE : "interrupted",
-					       release ? "release" : "build", NULL, 0)) < 0)
-			goto cleanup;
-		sw_log(SW_LOG_WARN, app, id, "marked failed: interrupted (slipwayd stopped during it)");
-	}
-cleanup:
-	sw_strvec_clear(&todo);
-	return ret;
-}
+static int recover(struct sw_jobs *j);
 
 int sw_jobs_new(struct sw_jobs **out, const struct sw_config *c, sqlite3 *db)
 {
@@ -357,12 +327,38 @@ static void fill_push(struct sw_jobs *j, struct job *job, const struct sw_job_re
 }
 
 /*
+ * A job in memory (id, number) of kind for req, at the end of the list: queued, or
+ * running from now; its log kept (a job a restart resumes) or begun. Holds mu.
+ */
+static struct job *link_locked(struct sw_jobs *j, long id, long number, const struct sw_job_request *req,
+			       const char *kind, int running, double created, int keep_log)
+{
+	struct job *job = xcalloc(1, sizeof(*job)), **tail;
+
+	job->id = id;
+	job->number = number;
+	job->kind = kind;
+	sw_push_init(&job->push);
+	job->built = (struct sw_build_result)SW_BUILD_RESULT_INIT;
+	fill_push(j, job, req);
+	sw_cancel_init(&job->cancel);
+	job->state = running ? JOB_RUNNING : JOB_QUEUED;
+	job->created = created;
+	job->started = sw_time_now();
+	job->refs = 1;
+	sw_job_log_open(j, job, keep_log);
+	for (tail = &j->head; *tail; tail = &(*tail)->next)
+		;
+	*tail = job;
+	return job;
+}
+
+/*
  * Record a job of kind ("build", or a command's) for req and add it to the list: queued,
  * or (a command) running from now. With mu held; NULL (error slot set) when it may not.
  */
 static struct job *add_locked(struct sw_jobs *j, const struct sw_job_request *req, const char *kind)
 {
-	struct job *job, **tail;
 	int running = strcmp(kind, "build") != 0;
 	double now = sw_time_now();
 	long id, number = 0;
@@ -378,23 +374,128 @@ static struct job *add_locked(struct sw_jobs *j, const struct sw_job_request *re
 	if ((id = sw_job_store_insert(j->db, req, kind, now, &number)) < 0)
 		return NULL;
 	sw_job_store_retry_locked(j->db, &j->unrecorded);
-	job = xcalloc(1, sizeof(*job));
-	job->id = id;
-	job->number = number;
-	job->kind = kind;
-	sw_push_init(&job->push);
-	job->built = (struct sw_build_result)SW_BUILD_RESULT_INIT;
-	fill_push(j, job, req);
-	sw_cancel_init(&job->cancel);
-	job->state = running ? JOB_RUNNING : JOB_QUEUED;
-	job->created = now;
-	job->started = now;
-	job->refs = 1;
-	sw_job_log_open(j, job);
-	for (tail = &j->head; *tail; tail = &(*tail)->next)
-		;
-	*tail = job;
-	return job;
+	/* where its objects wait, for a slipwayd that restarts while its hook waits */
+	if (!running && !req->detach && req->object_dir)
+		sw_job_push_save(j->cfg, id, req->object_dir, req->alternate_dirs);
+	return link_locked(j, id, number, req, kind, running, now, 0);
+}
+
+/* A job of the same push (its hook asked again) still queued or running, or NULL. Holds mu. */
+static struct job *same_push_locked(struct sw_jobs *j, const struct sw_job_request *req)
+{
+	struct job *job;
+
+	if (!req->object_dir || req->detach)
+		return NULL;
+	for (job = j->head; job; job = job->next)
+		if (!job->what && job->push.object_dir && !strcmp(job->push.object_dir, req->object_dir) &&
+		    !strcmp(job->push.commit, req->new_sha) && !strcmp(job->push.app, req->app))
+			return job;
+	return NULL;
+}
+
+/* ---- recovery: the jobs a previous slipwayd left ---- */
+
+/* 1 when the push's commit can be read where it waits (its quarantine, or the repository). */
+static int objects_there(const struct sw_push *p)
+{
+	struct sw_proc pr = SW_PROC_INIT;
+	int r;
+
+	sw_strvec_pushl(&pr.args, "git", "--git-dir", p->repo_path, "cat-file", "-e", NULL);
+	sw_strvec_pushf(&pr.args, "%s^{commit}", p->commit);
+	sw_strvec_pushl(&pr.env, "GIT_CONFIG_NOSYSTEM=1", "GIT_DIR", "GIT_QUARANTINE_PATH", NULL);
+	if (p->object_dir)
+		sw_strvec_pushf(&pr.env, "GIT_OBJECT_DIRECTORY=%s", p->object_dir);
+	else
+		sw_strvec_push(&pr.env, "GIT_OBJECT_DIRECTORY");
+	if (p->alternate_dirs)
+		sw_strvec_pushf(&pr.env, "GIT_ALTERNATE_OBJECT_DIRECTORIES=%s", p->alternate_dirs);
+	else
+		sw_strvec_push(&pr.env, "GIT_ALTERNATE_OBJECT_DIRECTORIES");
+	pr.out = pr.err = SW_PROC_NULL;
+	r = sw_proc_run(&pr, NULL, NULL);
+	sw_proc_release(&pr);
+	return r == 0;
+}
+
+/*
+ * A push a previous slipwayd left unfinished goes on: in its release (the releaser
+ * resumes the rollout at start; the job waits for its verdict), or built again while
+ * its objects are still there (its hook waits; with a detached push, the repository).
+ * 1 when it goes on, 0 when it cannot (then it is interrupted).
+ */
+static int resume(struct sw_jobs *j, long id, long number, struct sw_job_request *req, struct sw_strvec *store,
+		  int in_release, double created)
+{
+	struct job *job;
+	int ret = 1;
+
+	if (!req->detach)
+		sw_job_push_load(j->cfg, id, store, &req->object_dir, &req->alternate_dirs);
+	pthread_mutex_lock(&j->mu);
+	job = link_locked(j, id, number, req, "build", in_release, created, 1);
+	if (!in_release && !objects_there(&job->push)) {
+		ret = 0;
+	} else if (in_release) {
+		job->in_release = 1;
+		sw_job_log_line_locked(j, job, "-----> slipwayd restarted: the release goes on");
+		if (start_thread_locked(j, job, sw_job_run_resumed_release, &j->rollouts) < 0)
+			ret = 0;
+	} else {
+		sw_job_log_line_locked(j, job, "-----> slipwayd restarted: building again");
+	}
+	if (!ret) {
+		unlink_locked(j, job);
+		job->state = JOB_DONE;
+		sw_job_unref_locked(job);
+	}
+	pthread_mutex_unlock(&j->mu);
+	if (ret)
+		sw_log(SW_LOG_INFO, req->app, id, "resumed (slipwayd stopped during it)");
+	return ret;
+}
+
+/* Jobs a previous slipwayd left queued or running: resumed when they can be, else failed, "interrupted". */
+static int recover(struct sw_jobs *j)
+{
+	struct sw_strvec todo = SW_STRVEC_INIT;
+	size_t i;
+	int ret;
+
+	if ((ret = sw_job_store_unfinished(j->db, &todo)) < 0)
+		goto cleanup;
+	for (i = 0; i < todo.nr; i++) {
+		/* "<id> <number> <stage> <app>" */
+		char *rest = NULL;
+		long id = strtol(todo.v[i], &rest, 10), number = strtol(rest, &rest, 10), n = 0;
+		int release = !strncmp(rest, " release ", 9), resumed = 0;
+		const char *app = strchr(rest + 1, ' ') + 1;
+		struct sw_buf line = SW_BUF_INIT, kind = SW_BUF_INIT;
+		struct sw_strvec store = SW_STRVEC_INIT;
+		struct sw_job_request req;
+		double created = 0;
+
+		if (sw_job_store_request(j->db, id, &req, &store, &n, &kind, &created) == 0 && !strcmp(kind.ptr, "build"))
+			resumed = resume(j, id, number, &req, &store, release, created);
+		sw_strvec_clear(&store);
+		sw_buf_release(&kind);
+		if (resumed)
+			continue;
+		/* a command stopped in its release: the releaser resumes that release at
+		 * start, and the API shows where it went (the build's "release") */
+		sw_buf_addf(&line, " !     interrupted: slipwayd stopped before %s %ld finished%s", release ? "job" : "build",
+			    number, release ? " (its release's rollout resumes)" : "");
+		sw_job_log_append(j->cfg, id, line.ptr);
+		sw_buf_release(&line);
+		if ((ret = sw_job_store_finish(j->db, id, release ? SW_JOB_INTERRUPTED_RELEASE : "interrupted",
+					       release ? "release" : "build", NULL, 0)) < 0)
+			goto cleanup;
+		sw_log(SW_LOG_WARN, app, id, "marked failed: interrupted (slipwayd stopped during it)");
+	}
+cleanup:
+	sw_strvec_clear(&todo);
+	return ret;
 }
 
 long sw_jobs_submit(struct sw_jobs *j, const struct sw_job_request *req)
@@ -404,7 +505,9 @@ long sw_jobs_submit(struct sw_jobs *j, const struct sw_job_request *req)
 	long id = SW_ERROR;
 
 	pthread_mutex_lock(&j->mu);
-	if ((job = add_locked(j, req, "build"))) {
+	if ((job = same_push_locked(j, req))) {
+		id = job->id;
+	} else if ((job = add_locked(j, req, "build"))) {
 		waiting_reason_locked(j, job, &why);
 		if (why.len)
 			sw_job_log_line_locked(j, job, why.ptr);

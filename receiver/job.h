@@ -52,7 +52,11 @@ struct sw_job_request {
 /* Recover interrupted jobs and start the workers. *out is freed by sw_jobs_free(). */
 int sw_jobs_new(struct sw_jobs **out, const struct sw_config *c, sqlite3 *db);
 
-/* Queue a job: its id (> 0), or a negative code. */
+/*
+ * Queue a job: its id (> 0), or a negative code. A push asked about again (the same
+ * quarantine and commit: its hook lost a slipwayd) while its job is queued or running
+ * gets that job's id.
+ */
 long sw_jobs_submit(struct sw_jobs *j, const struct sw_job_request *req);
 
 /*

@@ -1,0 +1,101 @@
+"""slipwayd killed (kill -9) in the middle of a push and started again: the pusher's
+connection belongs to slipway-push, the hook reconnects and relays the rest of the job's
+log, and the push ends as if nothing happened: the verdict line, exit 0, main moved, the
+release tagged vN. A pusher that goes away does not stop the push either."""
+import os
+import signal
+import subprocess
+import time
+import unittest
+
+from swengine import wait_for
+from swrelease import PushStack, APP_DOCKERFILE, remote_lines
+
+SLOW_BUILD = APP_DOCKERFILE + 'RUN sleep 4\n'
+SLOW_START = "web: sleep 3; trap 'exit 0' TERM; httpd -f -p $PORT -h /www & wait\n"
+
+
+class RestartMidPush(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.ps = PushStack(memory_mb=1024)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.ps.stop()
+
+    def run(self, result=None):
+        before = len(result.failures) + len(result.errors) if result else 0
+        super().run(result)
+        if result and len(result.failures) + len(result.errors) > before:
+            print('---- slipwayd log (tail) ----\n' + self.ps.sd.log_text()[-6000:])
+
+    def head(self, repo):
+        return self.ps.git('rev-parse', 'HEAD', cwd=repo).output.strip()
+
+    def main_on_server(self, app):
+        out = self.ps.git('ls-remote', self.ps.st.remote(app), 'refs/heads/main').output.split()
+        return out[0] if out else ''
+
+    def restart(self, delay=1.0):
+        self.ps.sd.kill()
+        time.sleep(delay)
+        self.ps.sd.start()
+
+    def lands_live_and_tagged(self, app, repo, p, version):
+        out, _ = p.communicate(timeout=300)
+        lines = remote_lines(out)
+        self.assertEqual(p.returncode, 0, out)
+        self.assertRegex(lines[-1], rf'^-----> v{version} is live', out)
+        self.assertTrue(any(line.startswith('-----> slipwayd is back') for line in lines), out)
+        self.assertEqual(self.main_on_server(app), self.head(repo))
+        wait_for(f'v{version} tagged', lambda: self.ps.release(app, version)['tagged'] or None, timeout=30)
+        self.assertEqual(self.ps.release(app, version)['commit'], self.head(repo))
+        build = self.ps.st.builds(app)[0]
+        self.assertEqual(build['status'], 'succeeded', build)
+        return out
+
+    def test_killed_mid_build(self):
+        ps = self.ps
+        repo = ps.make_repo('midbuild', 'v1')
+        self.assertEqual(ps.push(repo, 'midbuild').returncode, 0)
+        ps.commit(repo, files={'Dockerfile': SLOW_BUILD.replace('%s', 'v2')})
+        p = ps.st.start_push(repo, 'midbuild')
+        wait_for('build 2 running', lambda: any(b['status'] == 'running' and b['number'] == 2
+                                                for b in ps.st.builds('midbuild')), timeout=60)
+        time.sleep(1.5)
+        self.restart()
+        out = self.lands_live_and_tagged('midbuild', repo, p, 2)
+        self.assertIn('-----> slipwayd restarted: building again', remote_lines(out))
+        ps.wait_answers('midbuild', ['v2'])
+
+    def test_killed_mid_release(self):
+        ps = self.ps
+        repo = ps.make_repo('midrelease', 'v1')
+        self.assertEqual(ps.push(repo, 'midrelease').returncode, 0)
+        ps.commit(repo, 'v2', procfile=SLOW_START)
+        p = ps.st.start_push(repo, 'midrelease')
+        wait_for('v2 deploying', lambda: any(r['version'] == 2 and r['status'] == 'deploying'
+                                             for r in ps.releases('midrelease')), timeout=60, interval=0.1)
+        time.sleep(0.5)
+        self.restart()
+        out = self.lands_live_and_tagged('midrelease', repo, p, 2)
+        self.assertTrue(any('its rollout resumed' in line for line in remote_lines(out)), out)
+        ps.wait_answers('midrelease', ['v2'])
+
+    def test_pusher_gone_the_push_still_lands(self):
+        ps = self.ps
+        repo = ps.make_repo('leaver', 'v1')
+        ps.commit(repo, files={'Dockerfile': SLOW_BUILD.replace('%s', 'v1')})
+        p = ps.st.start_push(repo, 'leaver')
+        wait_for('build running', lambda: any(b['status'] == 'running' for b in ps.st.builds('leaver')), timeout=60)
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        wait_for('v1 live', lambda: any(r['version'] == 1 and r['status'] == 'live' for r in ps.releases('leaver')),
+                 timeout=120)
+        wait_for('main landed', lambda: self.main_on_server('leaver') == self.head(repo) or None, timeout=30)
+        wait_for('v1 tagged', lambda: ps.release('leaver', 1)['tagged'] or None, timeout=30)
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
