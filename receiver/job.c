@@ -12,7 +12,6 @@
 #include "common/error.h"
 #include "common/event.h"
 #include "common/log.h"
-#include "common/proc.h"
 #include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
@@ -396,29 +395,6 @@ static struct job *same_push_locked(struct sw_jobs *j, const struct sw_job_reque
 
 /* ---- recovery: the jobs a previous slipwayd left ---- */
 
-/* 1 when the push's commit can be read where it waits (its quarantine, or the repository). */
-static int objects_there(const struct sw_push *p)
-{
-	struct sw_proc pr = SW_PROC_INIT;
-	int r;
-
-	sw_strvec_pushl(&pr.args, "git", "--git-dir", p->repo_path, "cat-file", "-e", NULL);
-	sw_strvec_pushf(&pr.args, "%s^{commit}", p->commit);
-	sw_strvec_pushl(&pr.env, "GIT_CONFIG_NOSYSTEM=1", "GIT_DIR", "GIT_QUARANTINE_PATH", NULL);
-	if (p->object_dir)
-		sw_strvec_pushf(&pr.env, "GIT_OBJECT_DIRECTORY=%s", p->object_dir);
-	else
-		sw_strvec_push(&pr.env, "GIT_OBJECT_DIRECTORY");
-	if (p->alternate_dirs)
-		sw_strvec_pushf(&pr.env, "GIT_ALTERNATE_OBJECT_DIRECTORIES=%s", p->alternate_dirs);
-	else
-		sw_strvec_push(&pr.env, "GIT_ALTERNATE_OBJECT_DIRECTORIES");
-	pr.out = pr.err = SW_PROC_NULL;
-	r = sw_proc_run(&pr, NULL, NULL);
-	sw_proc_release(&pr);
-	return r == 0;
-}
-
 /*
  * A push a previous slipwayd left unfinished goes on: in its release (the releaser
  * resumes the rollout at start; the job waits for its verdict), or built again while
@@ -435,7 +411,8 @@ static int resume(struct sw_jobs *j, long id, long number, struct sw_job_request
 		sw_job_push_load(j->cfg, id, store, &req->object_dir, &req->alternate_dirs);
 	pthread_mutex_lock(&j->mu);
 	job = link_locked(j, id, number, req, "build", in_release, created, 1);
-	if (!in_release && !objects_there(&job->push)) {
+	if (!in_release && !sw_app_has_commit(job->push.repo_path, job->push.commit, job->push.object_dir,
+					       job->push.alternate_dirs)) {
 		ret = 0;
 	} else if (in_release) {
 		job->in_release = 1;

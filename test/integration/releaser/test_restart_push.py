@@ -8,7 +8,7 @@ import subprocess
 import time
 import unittest
 
-from swengine import wait_for
+from swengine import binary, wait_for
 from swrelease import PushStack, APP_DOCKERFILE, remote_lines
 
 SLOW_BUILD = APP_DOCKERFILE + 'RUN sleep 4\n'
@@ -29,6 +29,11 @@ class RestartMidPush(unittest.TestCase):
         super().run(result)
         if result and len(result.failures) + len(result.errors) > before:
             print('---- slipwayd log (tail) ----\n' + self.ps.sd.log_text()[-6000:])
+
+    def building(self, app):
+        """1 when app exists and has a build running."""
+        r = self.ps.st.api(f'/apps/{app}/builds')
+        return r.status_code == 200 and any(b['status'] == 'running' for b in r.json()['builds'])
 
     def head(self, repo):
         return self.ps.git('rev-parse', 'HEAD', cwd=repo).output.strip()
@@ -88,13 +93,55 @@ class RestartMidPush(unittest.TestCase):
         repo = ps.make_repo('leaver', 'v1')
         ps.commit(repo, files={'Dockerfile': SLOW_BUILD.replace('%s', 'v1')})
         p = ps.st.start_push(repo, 'leaver')
-        wait_for('build running', lambda: any(b['status'] == 'running' for b in ps.st.builds('leaver')), timeout=60)
+        wait_for('build running', lambda: self.building('leaver'), timeout=60)
         os.killpg(p.pid, signal.SIGKILL)
         p.wait()
         wait_for('v1 live', lambda: any(r['version'] == 1 and r['status'] == 'live' for r in ps.releases('leaver')),
                  timeout=120)
         wait_for('main landed', lambda: self.main_on_server('leaver') == self.head(repo) or None, timeout=30)
         wait_for('v1 tagged', lambda: ps.release('leaver', 1)['tagged'] or None, timeout=30)
+
+    def push_process(self, app):
+        """The pid of the slipway-push serving app's push (its environment names the app)."""
+        exe = os.path.realpath(binary('slipway-push'))
+        for pid in os.listdir('/proc'):
+            try:
+                if not pid.isdigit() or os.path.realpath(f'/proc/{pid}/exe') != exe:
+                    continue
+                with open(f'/proc/{pid}/environ', 'rb') as f:
+                    if f'SLIPWAY_APP={app}'.encode() in f.read().split(b'\0'):
+                        return int(pid)
+            except OSError:
+                continue
+        return None
+
+    def test_push_process_killed_mid_release_flags_the_release(self):
+        ps = self.ps
+        repo = ps.make_repo('orphan', 'v1')
+        self.assertEqual(ps.push(repo, 'orphan').returncode, 0)
+        first = self.head(repo)
+        ps.commit(repo, 'v2', procfile=SLOW_START)
+        p = ps.st.start_push(repo, 'orphan')
+        wait_for('v2 deploying', lambda: any(r['version'] == 2 and r['status'] == 'deploying'
+                                             for r in ps.releases('orphan')), timeout=60, interval=0.1)
+        pid = self.push_process('orphan')
+        self.assertIsNotNone(pid)
+        os.kill(pid, signal.SIGKILL)   # git's receive-pack goes with it, and the push's objects
+        p.communicate(timeout=60)
+        wait_for('v2 live', lambda: ps.release('orphan', 2)['status'] == 'live', timeout=120)
+        wait_for('build over', lambda: ps.st.builds('orphan')[0]['status'] != 'running' or None, timeout=60)
+        self.assertEqual(self.main_on_server('orphan'), first)
+        flag = 'commit not in the repository: push it again to tag it'
+        wait_for('v2 flagged', lambda: ps.release('orphan', 2)['reason'] == flag or None, timeout=30)
+        self.assertIn(flag, ps.cli('releases', '-a', 'orphan').stdout)
+        self.assertFalse(ps.release('orphan', 2)['tagged'])
+
+        # the same commit pushed again lands, and v2 is tagged with it
+        r = ps.push(repo, 'orphan')
+        self.assertEqual(r.returncode, 0, r.output)
+        self.assertEqual(self.main_on_server('orphan'), self.head(repo))
+        wait_for('v2 tagged', lambda: ps.release('orphan', 2)['tagged'] or None, timeout=30)
+        self.assertIsNone(ps.release('orphan', 2)['reason'])
 
 
 if __name__ == '__main__':
