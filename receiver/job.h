@@ -25,8 +25,11 @@
  *  - the image build + push of a job has a deadline (c->build_timeout): past it the
  *    build is stopped as sw_jobs_cancel() stops it and the job fails with reason
  *    "build timed out after 60m" (event build.failed);
- *  - at start, jobs a killed slipwayd left queued or running are marked failed with
- *    reason "interrupted" (their apps are free: app locks live only in memory).
+ *  - at start, the pushes a killed slipwayd left go on: one that made its release waits
+ *    for the verdict of that release (the releaser resumes its rollout), one still
+ *    building builds again while its objects are there (its quarantine: its hook waits
+ *    and reconnects; builds/<id>.push says where); other jobs it left queued or running
+ *    are marked failed with reason "interrupted" (app locks live only in memory).
  * A push's job is a build (builder/build.h) and its release (releaser/releaser.h); a
  * release command is a job too (sw_jobs_start_command()).
  */

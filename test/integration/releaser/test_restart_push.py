@@ -101,9 +101,10 @@ class RestartMidPush(unittest.TestCase):
         wait_for('main landed', lambda: self.main_on_server('leaver') == self.head(repo) or None, timeout=30)
         wait_for('v1 tagged', lambda: ps.release('leaver', 1)['tagged'] or None, timeout=30)
 
-    def push_process(self, app):
-        """The pid of the slipway-push serving app's push (its environment names the app)."""
-        exe = os.path.realpath(binary('slipway-push'))
+    def process_of(self, program, app):
+        """The pid of program (slipway-push, slipway-hook) working on app's push (its
+        environment names the app), or None."""
+        exe = os.path.realpath(binary(program))
         for pid in os.listdir('/proc'):
             try:
                 if not pid.isdigit() or os.path.realpath(f'/proc/{pid}/exe') != exe:
@@ -115,7 +116,7 @@ class RestartMidPush(unittest.TestCase):
                 continue
         return None
 
-    def test_push_process_killed_mid_release_flags_the_release(self):
+    def test_hook_killed_mid_release_flags_the_release(self):
         ps = self.ps
         repo = ps.make_repo('orphan', 'v1')
         self.assertEqual(ps.push(repo, 'orphan').returncode, 0)
@@ -124,9 +125,9 @@ class RestartMidPush(unittest.TestCase):
         p = ps.st.start_push(repo, 'orphan')
         wait_for('v2 deploying', lambda: any(r['version'] == 2 and r['status'] == 'deploying'
                                              for r in ps.releases('orphan')), timeout=60, interval=0.1)
-        pid = self.push_process('orphan')
+        pid = self.process_of('slipway-hook', 'orphan')
         self.assertIsNotNone(pid)
-        os.kill(pid, signal.SIGKILL)   # git's receive-pack goes with it, and the push's objects
+        os.kill(pid, signal.SIGKILL)   # git rejects the push and drops its objects; the job goes on
         p.communicate(timeout=60)
         wait_for('v2 live', lambda: ps.release('orphan', 2)['status'] == 'live', timeout=120)
         wait_for('build over', lambda: ps.st.builds('orphan')[0]['status'] != 'running' or None, timeout=60)
