@@ -131,6 +131,7 @@ int sw_config_load(struct sw_config *c)
 	if (c->hook[0] != '/')
 		return sw_error_code(SW_EINVAL, "SLIPWAY_HOOK: want an absolute path, not \"%.200s\"", c->hook);
 	c->push_program = next_to_us("slipway-push");
+	c->door_program = next_to_us("slipway-door");
 	return 0;
 }
 
@@ -146,6 +147,7 @@ void sw_config_release(struct sw_config *c)
 	free(c->build_timeout_text);
 	free(c->hook);
 	free(c->push_program);
+	free(c->door_program);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -125,7 +125,7 @@ void sw_pushproc_reap(void)
 	pthread_mutex_unlock(&kids_mu);
 }
 
-int sw_pushproc_spawn(const char *program, int fd, const struct sw_strvec *env, pid_t *pid)
+int sw_pushproc_spawn(const char *program, int fd, int fd4, const struct sw_strvec *env, pid_t *pid)
 {
 	const char *argv[] = { program, NULL };
 	int report[2], err = 0;
@@ -158,19 +158,14 @@ int sw_pushproc_spawn(const char *program, int fd, const struct sw_strvec *env, 
 			dup2(devnull, 0);
 			close(devnull);
 		}
-		/* the exec-failure report must survive until exec: out of the way of 3 */
-		if (report[1] == 3) {
-			int moved = fcntl(report[1], F_DUPFD_CLOEXEC, 5);
-			if (moved < 0)
-				_exit(127);
-			report[1] = moved;
-		}
-		if (fd != 3 && dup2(fd, 3) < 0)
+		/* fds out of the way of 3 and 4 first (the report stays until exec) */
+		fd = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+		fd4 = fd4 >= 0 ? fcntl(fd4, F_DUPFD_CLOEXEC, 10) : -1;
+		report[1] = fcntl(report[1], F_DUPFD_CLOEXEC, 10);
+		if (fd < 0 || report[1] < 0 || dup2(fd, 3) < 0 || (fd4 >= 0 && dup2(fd4, 4) < 0))
 			_exit(127);
-		if (fd == 3)
-			fcntl(3, F_SETFD, 0);
-		/* whatever else of ours lacks O_CLOEXEC stays here (the report is closed by exec too) */
-		close_range(4, ~0U, CLOSE_RANGE_CLOEXEC);
+		/* whatever else of ours lacks O_CLOEXEC stays here */
+		close_range(fd4 >= 0 ? 5 : 4, ~0U, CLOSE_RANGE_CLOEXEC);
 		execve(program, (char *const *)argv, (char *const *)env->v);
 		err = errno;
 		(void)!write(report[1], &err, sizeof(err));

@@ -46,13 +46,13 @@ const char *sw_http_head_get(const struct sw_http_head *h, const char *name);
 void sw_http_head_release(struct sw_http_head *h);
 
 /*
- * Start program (slipway-push) in a session of its own with fd as its fd 3 (the
- * caller closes its own fd after), stdin /dev/null, stdout and stderr ours, and env
+ * Start program (slipway-push) in a session of its own with fd as its fd 3 and fd4
+ * (-1: none) as its fd 4 (the caller closes its own after), stdin /dev/null, stdout and stderr ours, and env
  * as its whole environment. It outlives us; while we live, sw_pushproc_reap() (called
  * often: the front door's accept loop) reaps it once it ended. 0 (*pid set when not
  * NULL), or negative with one line ("cannot run ...").
  */
-int sw_pushproc_spawn(const char *program, int fd, const struct sw_strvec *env, pid_t *pid);
+int sw_pushproc_spawn(const char *program, int fd, int fd4, const struct sw_strvec *env, pid_t *pid);
 
 /* Reap the per-push processes that ended (never blocks). */
 void sw_pushproc_reap(void);

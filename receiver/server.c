@@ -15,6 +15,7 @@
 #include "receiver/app.h"
 #include "receiver/dashboard.h"
 #include "receiver/db.h"
+#include "receiver/door.h"
 #include "receiver/frontdoor.h"
 #include "receiver/githttp.h"
 #include "receiver/pushproc.h"
@@ -320,7 +321,7 @@ static int take_push(void *ctx, int fd, const struct sw_http_head *h, const stru
 	else if (peer->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, addr, sizeof(addr));
 	git_env(s, head_header, h, addr, app, "POST", h->target, NULL, user.ptr, &env);
-	if (sw_pushproc_spawn(s->push_program, fd, &env, &pid) < 0) {
+	if (sw_pushproc_spawn(s->push_program, fd, -1, &env, &pid) < 0) {
 		sw_log(SW_LOG_ERROR, app, 0, "%s (serving the push in slipwayd)", sw_error_last());
 		goto cleanup;
 	}
@@ -485,6 +486,35 @@ cleanup:
 	return ret;
 }
 
+/*
+ * Our listening socket: the one a door keeper kept for us (a slipwayd died; no moment
+ * of refused connections), or a new one. The socket, or negative with one line.
+ */
+static int listen_on(struct sw_server *s, const struct sockaddr *sa, socklen_t salen)
+{
+	struct sockaddr_storage got;
+	socklen_t len = sizeof(got);
+	int fd = -1, one = 1;
+
+	if (sw_door_take(s->cfg->home, &fd) == 1) {
+		if (getsockname(fd, (struct sockaddr *)&got, &len) == 0 && len == salen && !memcmp(&got, sa, salen)) {
+			sw_log_info("took the port over from the door keeper of the slipwayd before");
+			return fd;
+		}
+		close(fd);   /* another address: a new one below */
+	}
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 || bind(fd, sa, salen) < 0 ||
+	    listen(fd, 128) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		errno = e;
+		return sw_error_errno("cannot listen on %s:%d", s->cfg->listen, s->cfg->port);
+	}
+	return fd;
+}
+
 int sw_server_start(struct sw_server *s)
 {
 	struct sockaddr_in sa4;
@@ -494,7 +524,7 @@ int sw_server_start(struct sw_server *s)
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
 			 MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET;
 	socklen_t salen;
-	int fd = -1, one = 1;
+	int fd = -1;
 
 	memset(&sa4, 0, sizeof(sa4));
 	memset(&sa6, 0, sizeof(sa6));
@@ -512,6 +542,7 @@ int sw_server_start(struct sw_server *s)
 	} else {
 		return sw_error_code(SW_EINVAL, "SLIPWAY_LISTEN: not an IP address: %.100s", s->cfg->listen);
 	}
+	s->door_keep = -1;
 	if (hook_secret(s) < 0)
 		return SW_ERROR;
 	if (access(s->cfg->push_program, X_OK) == 0)
@@ -527,16 +558,8 @@ int sw_server_start(struct sw_server *s)
 	s->self_url = sw_buf_detach(&url, NULL);
 	s->sessions = sw_sessions_new((int)s->cfg->dashboard_ticket_secs, NULL);
 
-	/* our own listening socket: the front door accepts, peeks, and hands on (frontdoor.h) */
-	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 || bind(fd, sa, salen) < 0 ||
-	    listen(fd, 128) < 0) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		errno = e;
-		return sw_error_errno("cannot listen on %s:%d", s->cfg->listen, s->cfg->port);
-	}
+	if ((fd = listen_on(s, sa, salen)) < 0)
+		return fd;
 	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
 				  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, s,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
@@ -554,11 +577,16 @@ int sw_server_start(struct sw_server *s)
 		close(fd);
 		return SW_ERROR;
 	}
+	/* something answers on the port should we die (door.h) */
+	if (sw_door_start(s->cfg->door_program, s->cfg->home, fd, &s->door_keep) < 0)
+		sw_log_warn("%s (while slipwayd is down, nothing answers on its port)", sw_error_last());
 	return 0;
 }
 
 void sw_server_quiesce(struct sw_server *s)
 {
+	sw_door_close(s->door_keep, 1);
+	s->door_keep = -1;
 	sw_frontdoor_stop(s->door);
 	s->door = NULL;
 }

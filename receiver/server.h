@@ -42,6 +42,7 @@ struct sw_server {
 	struct MHD_Daemon *mhd;                  /* without a listening socket: door hands it connections */
 	struct sw_frontdoor *door;               /* the accept loop (frontdoor.h) */
 	const char *push_program;                /* slipway-push (cfg), NULL when it cannot run */
+	int door_keep;                           /* our end of the door keeper's pipe (door.h), or -1 */
 };
 
 /* Listen on cfg->listen:cfg->port. s->cfg, db and jobs must be set. */

@@ -1,7 +1,7 @@
 """slipwayd killed in the middle of a build and started again: the push goes on (its
 connection belongs to slipway-push, the hook reconnects), the build runs again from the
 push's quarantine and the pusher gets its verdict; killed for good, the push ends once the
-hook's deadline passes."""
+hook's deadline passes, and a push meanwhile fails at once: "slipway is not running"."""
 import time
 import unittest
 
@@ -56,13 +56,20 @@ class RestartTest(unittest.TestCase):
         wait_for('build running', lambda: any(b['status'] == 'running' for b in self.s.builds('gone')), timeout=60)
         t0 = time.time()
         self.s.slipwayd.kill()
+        # meanwhile a new push fails at once, saying why (slipway-door answers on the port)
+        t1 = time.time()
+        r = self.s.push(repo, 'other', timeout=30)
+        self.assertNotEqual(r.returncode, 0, r)
+        self.assertLess(time.time() - t1, 5, r)
+        self.assertTrue(lines(r.output, 'remote: slipway is not running'), r)
         out, _ = p.communicate(timeout=120)
         self.assertNotEqual(p.returncode, 0, out)
         self.assertLess(time.time() - t0, 60, out)
         self.assertTrue(lines(out, 'lost slipwayd'), out)
         self.assertTrue(lines(out, 'gave up waiting for build'), out)
-        self.s.slipwayd.start()
+        self.s.slipwayd.start()   # takes the port over from slipway-door
         self.assertEqual(self.main_on_server('gone'), '')
+        self.assertIn('took the port over', self.s.slipwayd.log_text())
 
 
 if __name__ == '__main__':
