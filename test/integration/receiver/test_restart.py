@@ -21,7 +21,7 @@ class RestartTest(unittest.TestCase):
     def run(self, result=None):
         before = len(result.failures) + len(result.errors) if result else 0
         super().run(result)
-        if result and len(result.failures) + len(result.errors) > before and self.s.slipwayd:
+        if result and len(result.failures) + len(result.errors) > before and getattr(self, 's', None) and self.s.slipwayd:
             print('--- slipwayd log (tail) ---\n' + self.s.slipwayd.log_text()[-4000:])
 
     def main_on_server(self, app):
