@@ -122,6 +122,17 @@ static void stream_verdict(struct job_stream *js)
 	json_decref(b);
 }
 
+/* 1 while the job's record says queued or running. */
+static int job_unfinished(const struct job_stream *js)
+{
+	struct sw_buf st = SW_BUF_INIT;
+	int r = sw_jobs_result(js->srv->jobs, js->id, &st, NULL, NULL) == 0 &&
+		(!strcmp(st.ptr, "queued") || !strcmp(st.ptr, "running"));
+
+	sw_buf_release(&st);
+	return r;
+}
+
 static int fill_job(void *ctx, struct sw_buf *out)
 {
 	struct job_stream *js = ctx;
@@ -151,7 +162,9 @@ static int fill_job(void *ctx, struct sw_buf *out)
 		}
 		return 0;
 	default:
-		stream_verdict(js);
+		/* slipwayd stopping with the job unfinished: no verdict, the hook asks the next one */
+		if (!sw_jobs_stopping(js->srv->jobs) || !job_unfinished(js))
+			stream_verdict(js);
 		js->phase = 3;
 		return 1;
 	}

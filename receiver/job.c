@@ -545,6 +545,16 @@ cleanup:
 	return id;
 }
 
+int sw_jobs_stopping(struct sw_jobs *j)
+{
+	int stopping;
+
+	pthread_mutex_lock(&j->mu);
+	stopping = j->stopping;
+	pthread_mutex_unlock(&j->mu);
+	return stopping;
+}
+
 long sw_jobs_number(struct sw_jobs *j, long id)
 {
 	return sw_job_store_number(j->db, id);
@@ -595,14 +605,19 @@ void sw_jobs_shutdown(struct sw_jobs *j, int grace_secs)
 		if (pthread_cond_timedwait(&j->changed, &j->mu, &until) == ETIMEDOUT)
 			break;
 	all_joined = j->running == 0;
-	/* What is left (queued, or running past the grace period) is interrupted. */
+	/* What is left (queued, or running past the grace period): a push goes on at the next
+	 * start (recover), a command is interrupted. */
 	while ((job = j->head)) {
 		struct sw_buf line = SW_BUF_INIT;
-		sw_buf_addf(&line, " !     interrupted: slipwayd stopped before %s %ld finished", job->what ? "job" : "build",
-			    job->number);
-		sw_job_log_line_locked(j, job, line.ptr);
+		if (job->what)
+			sw_buf_addf(&line, " !     interrupted: slipwayd stopped before job %ld finished", job->number);
+		else if (job->state == JOB_QUEUED)
+			sw_buf_adds(&line, "-----> slipwayd is stopping: this push goes on when it starts again");
+		if (line.len)
+			sw_job_log_line_locked(j, job, line.ptr);
 		sw_buf_release(&line);
-		sw_job_store_finish(j->db, job->id, "interrupted", job->what || job->in_release ? "release" : "build", NULL, 0);
+		if (job->what)
+			sw_job_store_finish(j->db, job->id, "interrupted", "release", NULL, 0);
 		unlink_locked(j, job);
 		if (job->state == JOB_QUEUED) {
 			job->state = JOB_DONE;

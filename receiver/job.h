@@ -71,10 +71,14 @@ void sw_jobs_abandon(struct sw_jobs *j, long id);
 
 /*
  * Stop: no new jobs start, running ones are asked to cancel and given grace_secs to
- * end, followers return end-of-log. Jobs still unfinished after that are marked
- * interrupted now (or on the next start if the process dies first).
+ * end, followers return end-of-log. Pushes stopped so, and those still queued, stay
+ * unfinished: the next start resumes them (their hooks reconnect). Release commands
+ * still unfinished are marked interrupted.
  */
 void sw_jobs_shutdown(struct sw_jobs *j, int grace_secs);
+
+/* 1 once sw_jobs_shutdown() began. */
+int sw_jobs_stopping(struct sw_jobs *j);
 void sw_jobs_free(struct sw_jobs *j);
 
 /*

@@ -151,6 +151,13 @@ static int conclude(struct sw_jobs *j, struct job *job, struct sw_buf *reason, c
 	struct sw_buf name = SW_BUF_INIT, by = SW_BUF_INIT;
 	int cancelled = 0;
 
+	/* a push slipwayd stopped (a restart, an upgrade) is left unfinished: the next start
+	 * resumes it, and its hook, reconnecting, follows it there */
+	if (!job->what && reason->len && sw_cancel_is(&job->cancel, SW_CANCEL_STOP) &&
+	    !sw_cancel_is(&job->cancel, SW_CANCEL_USER)) {
+		sw_job_log(j, job, "-----> slipwayd is stopping: this push goes on when it starts again");
+		return 0;
+	}
 	if (sw_cancel_who(&job->cancel, &by) && !reason->len) {
 		sw_job_log(j, job, "-----> the cancel by %s came too late: %s", by.ptr, late);
 	} else if (by.len) {

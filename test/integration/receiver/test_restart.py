@@ -50,6 +50,19 @@ class RestartTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r)
         self.assertFalse(lines(r.output, 'waiting for build'), r)
 
+    def test_stopped_mid_build_an_upgrade_the_push_goes_on(self):
+        repo = self.s.make_repo('app', SLOW, {'app.txt': f'{time.time()}\n'})
+        p = self.s.start_push(repo, 'upgraded')
+        wait_for('build running', lambda: any(b['status'] == 'running' for b in self.s.builds('upgraded')),
+                 timeout=60)
+        self.s.slipwayd.stop()   # SIGTERM, as an upgrade does
+        self.s.slipwayd.start()
+        out, _ = p.communicate(timeout=120)
+        self.assertEqual(p.returncode, 0, out)
+        self.assertTrue(lines(out, 'slipwayd is stopping: this push goes on'), out)
+        self.assertTrue(lines(out, 'slipwayd restarted: building again'), out)
+        self.assertEqual(self.s.builds('upgraded')[0]['status'], 'succeeded')
+
     def test_killed_for_good_the_push_fails_at_the_hook_deadline(self):
         repo = self.s.make_repo('app', SLOW, {'app.txt': f'{time.time()}\n'})
         p = self.s.start_push(repo, 'gone')
