@@ -24,7 +24,9 @@ struct sw_frontdoor;
  *   /, /login, /logout, /assets/...   the web dashboard (dashboard.h), a session cookie.
  * Connections are accepted by the front door (frontdoor.h): a push's POST to
  * git-receive-pack, authenticated, is served by a process of its own (slipway-push,
- * pushproc.h) that outlives slipwayd; the rest goes to MHD.
+ * pushproc.h) that outlives slipwayd; the rest goes to MHD. A door keeper (door.h)
+ * answers "slipway is not running" on the port should slipwayd die, and hands the
+ * listening socket to the next one.
  * Request heads are bounded by MHD's connection memory (too big: MHD's 431), API
  * bodies by SW_SERVER_MAX_BODY (413). Every refusal is one line, and happens before
  * anything is created on disk.
