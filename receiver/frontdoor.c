@@ -18,6 +18,8 @@
 /* How long a connection may take to send its request head before it goes to MHD as it is. */
 #define PEEK_MS 5000
 #define PEEK_STACK (256 * 1024)
+/* Connections peeked at once; past it (a flood of slow clients) MHD takes them as they are. */
+#define PEEK_MAX 256
 
 struct sw_frontdoor {
 	int fd;
@@ -25,6 +27,7 @@ struct sw_frontdoor {
 	sw_frontdoor_take_fn take;
 	void *ctx;
 	atomic_int stop;
+	atomic_int peeking;   /* peek threads running */
 	pthread_t thread;
 };
 
@@ -99,6 +102,7 @@ static void *look(void *arg)
 		sw_log_warn("http: a connection could not be taken: %s", strerror(errno));
 	sw_http_head_release(&h);
 	free(pk);
+	atomic_fetch_sub(&d->peeking, 1);
 	return NULL;
 }
 
@@ -132,8 +136,9 @@ static void *accept_loop(void *arg)
 		}
 		pk->d = d;
 		pk->fd = fd;
-		if (pthread_create(&t, &attr, look, pk) != 0) {
+		if (atomic_fetch_add(&d->peeking, 1) >= PEEK_MAX || pthread_create(&t, &attr, look, pk) != 0) {
 			/* no thread to peek with: MHD takes it as it is */
+			atomic_fetch_sub(&d->peeking, 1);
 			if (MHD_add_connection(d->mhd, fd, (const struct sockaddr *)&pk->peer, pk->peer_len) != MHD_YES)
 				sw_log_warn("http: a connection could not be taken: %s", strerror(errno));
 			free(pk);
@@ -153,6 +158,7 @@ int sw_frontdoor_start(struct sw_frontdoor **out, int listen_fd, struct MHD_Daem
 	d->take = take;
 	d->ctx = ctx;
 	atomic_init(&d->stop, 0);
+	atomic_init(&d->peeking, 0);
 	if (pthread_create(&d->thread, NULL, accept_loop, d) != 0) {
 		free(d);
 		*out = NULL;
