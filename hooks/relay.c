@@ -21,6 +21,8 @@
 #define RETRY_MAX 2.0
 /* An answer silent this long is a slipwayd gone (it says {} at least every 15 s). */
 #define SILENCE_SECS 60
+/* While slipwayd stays away, a line for the pusher this often (seconds). */
+#define QUIET_SECS 30
 
 struct relay {
 	struct sw_lines lines;
@@ -219,7 +221,7 @@ int sw_relay_run(const struct sw_relay_job *job)
 	struct relay r = { SW_LINES_INIT(on_event, NULL, MAX_EVENT_LINE), 0, 0, 0, 0, -1, 0,
 			   SW_BUF_INIT, SW_BUF_INIT, SW_BUF_INIT };
 	struct sw_http_response res = SW_HTTP_RESPONSE_INIT;
-	double deadline = sw_time_mono() + (double)job->timeout_secs, wait = RETRY_FIRST;
+	double deadline = sw_time_mono() + (double)job->timeout_secs, wait = RETRY_FIRST, said = 0;
 	int rc, ret = SW_ERROR;
 
 	/*
@@ -229,8 +231,11 @@ int sw_relay_run(const struct sw_relay_job *job)
 	while ((rc = ask(job, &r, deadline, &res)) == SW_EUNAVAIL) {
 		double now = sw_time_mono();
 		if (!r.lost) {
-			r.lost = now;
+			r.lost = said = now;
 			sw_relay_say("-----> lost slipwayd (%s); reconnecting", sw_error_last());
+		} else if (now - said >= QUIET_SECS) {
+			said = now;
+			sw_relay_say("       ... still waiting for slipwayd (%.0fs)", now - r.lost);
 		}
 		if (now + wait >= deadline) {
 			rc = SW_ETIMEOUT;
