@@ -399,25 +399,29 @@ static struct job *same_push_locked(struct sw_jobs *j, const struct sw_job_reque
  * A push a previous slipwayd left unfinished goes on: in its release (the releaser
  * resumes the rollout at start; the job waits for its verdict), or built again while
  * its objects are still there (its hook waits; with a detached push, the repository).
- * 1 when it goes on, 0 when it cannot (then it is interrupted).
+ * A release command (command: its kind, static) that made its release waits for that
+ * release's verdict the same way. 1 when it goes on, 0 when it cannot (then it is
+ * interrupted).
  */
 static int resume(struct sw_jobs *j, long id, long number, struct sw_job_request *req, struct sw_strvec *store,
-		  int in_release, double created)
+		  int in_release, double created, const char *command)
 {
 	struct job *job;
 	int ret = 1;
 
-	if (!req->detach)
+	if (!req->detach && !command)
 		sw_job_push_load(j->cfg, id, store, &req->object_dir, &req->alternate_dirs);
 	pthread_mutex_lock(&j->mu);
-	job = link_locked(j, id, number, req, "build", in_release, created, 1);
+	job = link_locked(j, id, number, req, command ? command : "build", in_release, created, 1);
+	if (command)
+		job->what = xstrdup(command);
 	if (!in_release && !sw_app_has_commit(job->push.repo_path, job->push.commit, job->push.object_dir,
 					       job->push.alternate_dirs)) {
 		ret = 0;
 	} else if (in_release) {
 		job->in_release = 1;
 		sw_job_log_line_locked(j, job, "-----> slipwayd restarted: the release goes on");
-		if (start_thread_locked(j, job, sw_job_run_resumed_release, &j->rollouts) < 0)
+		if (start_thread_locked(j, job, sw_job_run_resumed_release, command ? &j->commands : &j->rollouts) < 0)
 			ret = 0;
 	} else {
 		sw_job_log_line_locked(j, job, "-----> slipwayd restarted: building again");
@@ -431,6 +435,29 @@ static int resume(struct sw_jobs *j, long id, long number, struct sw_job_request
 	if (ret)
 		sw_log(SW_LOG_INFO, req->app, id, "resumed (slipwayd stopped during it)");
 	return ret;
+}
+
+/* A command's kind as the static string a job holds, or NULL when it is none. */
+static const char *command_kind(const char *kind)
+{
+	static const char *const kinds[] = { "rollback", "config", "scale", NULL };
+	int i;
+
+	for (i = 0; kinds[i]; i++)
+		if (!strcmp(kinds[i], kind))
+			return kinds[i];
+	return NULL;
+}
+
+/* 1 when job id of app made a release (a command then waits for its verdict). */
+static int made_release(struct sw_jobs *j, long id, const char *app)
+{
+	struct sw_buf st = SW_BUF_INIT, why = SW_BUF_INIT;
+	int version = 0, r = app && sw_job_store_release(j->db, app, id, &version, &st, &why, NULL) == 0;
+
+	sw_buf_release(&st);
+	sw_buf_release(&why);
+	return r;
 }
 
 /* Jobs a previous slipwayd left queued or running: resumed when they can be, else failed, "interrupted". */
@@ -453,8 +480,12 @@ static int recover(struct sw_jobs *j)
 		struct sw_job_request req;
 		double created = 0;
 
-		if (sw_job_store_request(j->db, id, &req, &store, &n, &kind, &created) == 0 && !strcmp(kind.ptr, "build"))
-			resumed = resume(j, id, number, &req, &store, release, created);
+		if (sw_job_store_request(j->db, id, &req, &store, &n, &kind, &created) == 0) {
+			if (!strcmp(kind.ptr, "build"))
+				resumed = resume(j, id, number, &req, &store, release, created, NULL);
+			else if (command_kind(kind.ptr) && made_release(j, id, req.app))
+				resumed = resume(j, id, number, &req, &store, 1, created, command_kind(kind.ptr));
+		}
 		sw_strvec_clear(&store);
 		sw_buf_release(&kind);
 		if (resumed)

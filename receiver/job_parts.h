@@ -100,8 +100,9 @@ int sw_job_run_build(struct sw_jobs *j, struct job *job);
 void sw_job_run_release(struct sw_jobs *j, struct job *job);
 
 /*
- * The release of a push a previous slipwayd left in it: the releaser resumes its
- * rollout at start; this waits for its verdict and records it as the job's.
+ * The release of a push, or of a release command (job->what set), a previous slipwayd
+ * left in it: the releaser resumes its rollout at start; this waits for its verdict and
+ * records it as the job's.
  */
 void sw_job_run_resumed_release(struct sw_jobs *j, struct job *job);
 

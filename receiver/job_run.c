@@ -370,7 +370,10 @@ void sw_job_run_resumed_release(struct sw_jobs *j, struct job *job)
 	} else if (r == 0 && !reason.len) {
 		sw_buf_addf(&reason, "v%d %s", version, status.ptr);
 	}
-	conclude(j, job, &reason, "release", &res, 0, "the push went live");
+	if (job->what)   /* a command: its release is what it made */
+		conclude(j, job, &reason, "release", NULL, r == 0 ? version : 0, "the release went live");
+	else
+		conclude(j, job, &reason, "release", &res, 0, "the push went live");
 	sw_build_result_release(&res);
 	sw_buf_release(&status);
 	sw_buf_release(&reason);

@@ -88,6 +88,24 @@ class RestartMidPush(unittest.TestCase):
         self.assertTrue(any('its rollout resumed' in line for line in remote_lines(out)), out)
         ps.wait_answers('midrelease', ['v2'])
 
+    def test_killed_mid_command_the_cli_gets_its_verdict(self):
+        ps = self.ps
+        repo = ps.make_repo('midconfig', 'v1', procfile=SLOW_START)
+        self.assertEqual(ps.push(repo, 'midconfig').returncode, 0)
+        env = dict(os.environ, SLIPWAY_URL=ps.sd.url, SLIPWAY_TOKEN=ps.token)
+        p = subprocess.Popen([binary('slipway'), 'config:set', 'GREETING=hi', '-a', 'midconfig'], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        wait_for('v2 deploying', lambda: any(r['version'] == 2 and r['status'] == 'deploying'
+                                             for r in ps.releases('midconfig')), timeout=60, interval=0.1)
+        time.sleep(0.5)
+        self.restart()
+        out, _ = p.communicate(timeout=180)
+        self.assertEqual(p.returncode, 0, out)
+        self.assertIn('lost the connection to slipwayd', out)
+        self.assertRegex(out, r'-----> v2 is live')
+        job = ps.st.builds('midconfig', kinds=None)[0]
+        self.assertEqual((job['kind'], job['status'], job['release']), ('config', 'succeeded', 2), job)
+
     def test_pusher_gone_the_push_still_lands(self):
         ps = self.ps
         repo = ps.make_repo('leaver', 'v1')
