@@ -109,7 +109,7 @@ static pthread_mutex_t kids_mu = PTHREAD_MUTEX_INITIALIZER;
 static pid_t kids[1024];
 static size_t nkids;
 
-void sw_pushproc_reap(void)
+void sw_pushproc_reap(void (*ended)(void *ctx, pid_t pid), void *ctx)
 {
 	size_t i = 0;
 
@@ -117,10 +117,13 @@ void sw_pushproc_reap(void)
 	while (i < nkids) {
 		int st;
 		pid_t r = waitpid(kids[i], &st, WNOHANG);
-		if (r == kids[i] || (r < 0 && errno == ECHILD))
+		if (r == kids[i] || (r < 0 && errno == ECHILD)) {
+			if (ended)
+				ended(ctx, kids[i]);
 			kids[i] = kids[--nkids];
-		else
+		} else {
 			i++;
+		}
 	}
 	pthread_mutex_unlock(&kids_mu);
 }
@@ -132,6 +135,11 @@ int sw_pushproc_spawn(const char *program, int fd, int fd4, const struct sw_strv
 	pid_t child;
 	ssize_t n;
 
+	pthread_mutex_lock(&kids_mu);
+	n = (ssize_t)nkids;
+	pthread_mutex_unlock(&kids_mu);
+	if (n >= (ssize_t)(sizeof(kids) / sizeof(kids[0])))
+		return sw_error_code(SW_ETOOBIG, "cannot run %s: %zd pushes at once already", program, n);
 	if (pipe2(report, O_CLOEXEC) < 0)
 		return sw_error_errno("pipe");
 	/*

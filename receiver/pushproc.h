@@ -50,12 +50,13 @@ void sw_http_head_release(struct sw_http_head *h);
  * (-1: none) as its fd 4 (the caller closes its own after), stdin /dev/null, stdout and stderr ours, and env
  * as its whole environment. It outlives us; while we live, sw_pushproc_reap() (called
  * often: the front door's accept loop) reaps it once it ended. 0 (*pid set when not
- * NULL), or negative with one line ("cannot run ...").
+ * NULL), or negative with one line ("cannot run ...", or too many pushes at once: at
+ * most 1024 unreaped).
  */
 int sw_pushproc_spawn(const char *program, int fd, int fd4, const struct sw_strvec *env, pid_t *pid);
 
-/* Reap the per-push processes that ended (never blocks). */
-void sw_pushproc_reap(void);
+/* Reap the per-push processes that ended (never blocks), telling ended (when not NULL) each one's pid. */
+void sw_pushproc_reap(void (*ended)(void *ctx, pid_t pid), void *ctx);
 
 /*
  * slipway-push's work: the request on socket fd (its head not read yet) into `git

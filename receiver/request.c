@@ -65,13 +65,13 @@ json_t *sw_request_object(struct MHD_Connection *c, const struct sw_buf *body, e
 	return in;
 }
 
-int sw_request_authenticate(sqlite3 *db, struct MHD_Connection *c, struct sw_buf *name)
+int sw_request_authenticate(sqlite3 *db, struct MHD_Connection *c, struct sw_principal *p)
 {
 	return sw_request_authenticate_header(db, MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-									  MHD_HTTP_HEADER_AUTHORIZATION), name);
+									  MHD_HTTP_HEADER_AUTHORIZATION), p);
 }
 
-int sw_request_authenticate_header(sqlite3 *db, const char *h, struct sw_buf *name)
+int sw_request_authenticate_header(sqlite3 *db, const char *h, struct sw_principal *p)
 {
 	struct sw_buf token = SW_BUF_INIT;
 	int r;
@@ -80,9 +80,7 @@ int sw_request_authenticate_header(sqlite3 *db, const char *h, struct sw_buf *na
 		return sw_error_code(SW_EAUTH, "authentication required: use an API token (as the password)");
 	r = sw_auth_parse_header(h, &token);
 	if (r == 0)
-		r = sw_auth_check(db, token.ptr, name);
-	if (r == SW_EAUTH)
-		sw_error_code(SW_EAUTH, "bad token");
+		r = sw_auth_check(db, token.ptr, p);   /* "bad token", "token revoked", "token expired" */
 	sw_buf_release(&token);
 	return r;
 }

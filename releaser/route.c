@@ -14,22 +14,28 @@ void sw_route_release(struct sw_route *r)
 	free(r->target_group_arn);
 	free(r->rule_arn);
 	free(r->host);
-	r->target_group_arn = r->rule_arn = r->host = NULL;
+	free(r->alt_target_group_arn);
+	r->target_group_arn = r->rule_arn = r->host = r->alt_target_group_arn = NULL;
 }
 
-void sw_route_target_group_name(const char *app, struct sw_buf *out)
+/* "<prefix><app>", shortened with a hash to ELBv2's 32 characters (FNV-1a keeps distinct long names distinct). */
+static void tg_name(const char *prefix, const char *app, struct sw_buf *out)
 {
-	size_t n = strlen(app);
-	if (n + 3 <= 32) {
-		sw_buf_addf(out, "sw-%s", app);
+	size_t n = strlen(app), keep = 32 - strlen(prefix) - 9;
+	if (n + strlen(prefix) <= 32) {
+		sw_buf_addf(out, "%s%s", prefix, app);
 	} else {
-		/* FNV-1a keeps distinct long names distinct */
 		unsigned h = 2166136261u;
 		size_t i;
 		for (i = 0; i < n; i++)
 			h = (h ^ (unsigned char)app[i]) * 16777619u;
-		sw_buf_addf(out, "sw-%.20s-%08x", app, h);
+		sw_buf_addf(out, "%s%.*s-%08x", prefix, (int)keep, app, h);
 	}
+}
+
+void sw_route_target_group_name(const char *app, struct sw_buf *out)
+{
+	tg_name("sw-", app, out);
 }
 
 /* The listener (and its VPC): from the settings, else the first load balancer's first listener. */
@@ -74,15 +80,19 @@ cleanup:
 	return ret;
 }
 
+/*
+ * The target group of app named by naming (its production one, or the alternate), in
+ * *arn. create: made when missing, else *arn stays NULL when there is none.
+ */
 static int ensure_target_group(const struct sw_runenv *e, const char *app, int port, const char *path,
-			       const char *vpc, struct sw_route *out)
+			       const char *vpc, void (*naming)(const char *, struct sw_buf *), int create, char **arn)
 {
 	struct sw_buf name = SW_BUF_INIT, code = SW_BUF_INIT;
 	json_t *p = NULL, *resp = NULL, *tg;
 	const struct sw_settings *s = e->settings;
 	int ret, timeout = s->health_interval_s > 6 ? 5 : s->health_interval_s - 1;
 
-	sw_route_target_group_name(app, &name);
+	naming(app, &name);
 	p = json_pack("{s:[s]}", "Names", name.ptr);
 	ret = sw_runenv_call(e, "elbv2", "DescribeTargetGroups", p, &resp, &code, NULL);
 	json_decref(p);
@@ -91,16 +101,19 @@ static int ensure_target_group(const struct sw_runenv *e, const char *app, int p
 		goto cleanup;
 	tg = ret == 0 ? json_array_get(json_object_get(resp, "TargetGroups"), 0) : NULL;
 	if (tg && sw_json_str(tg, "TargetGroupArn")) {
-		out->target_group_arn = xstrdup(sw_json_str(tg, "TargetGroupArn"));
+		*arn = xstrdup(sw_json_str(tg, "TargetGroupArn"));
 		ret = 0;
 		if (!sw_json_str(tg, "HealthCheckPath") || strcmp(sw_json_str(tg, "HealthCheckPath"), path)) {
-			p = json_pack("{s:s, s:s}", "TargetGroupArn", out->target_group_arn, "HealthCheckPath", path);
+			p = json_pack("{s:s, s:s}", "TargetGroupArn", *arn, "HealthCheckPath", path);
 			ret = sw_runenv_call(e, "elbv2", "ModifyTargetGroup", p, NULL, NULL, NULL);
 		}
 		goto cleanup;
 	}
 	json_decref(resp);
 	resp = NULL;
+	ret = 0;
+	if (!create)
+		goto cleanup;
 	p = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:s, s:{s:s}}",
 		      "Name", name.ptr, "Protocol", "HTTP", "Port", port, "VpcId", vpc,
 		      "HealthCheckProtocol", "HTTP", "HealthCheckPath", path,
@@ -117,12 +130,12 @@ static int ensure_target_group(const struct sw_runenv *e, const char *app, int p
 		ret = sw_error("CreateTargetGroup answered no TargetGroupArn");
 		goto cleanup;
 	}
-	out->target_group_arn = xstrdup(sw_json_str(tg, "TargetGroupArn"));
+	*arn = xstrdup(sw_json_str(tg, "TargetGroupArn"));
 	json_decref(p);
 	{
 		struct sw_buf delay = SW_BUF_INIT;
 		sw_buf_addf(&delay, "%d", s->deregistration_delay_s);
-		p = json_pack("{s:s, s:[{s:s, s:s}]}", "TargetGroupArn", out->target_group_arn, "Attributes",
+		p = json_pack("{s:s, s:[{s:s, s:s}]}", "TargetGroupArn", *arn, "Attributes",
 			      "Key", "deregistration_delay.timeout_seconds", "Value", delay.ptr);
 		sw_buf_release(&delay);
 	}
@@ -161,6 +174,32 @@ static const char *rule_target(const json_t *r)
 	return sw_json_str(sw_json_find(json_object_get(r, "Actions"), "Type", "forward"), "TargetGroupArn");
 }
 
+/*
+ * With an alternate target group: does rule r forward to both groups, weighted (as ECS
+ * leaves the production rule of a blue/green service, either way round)?
+ */
+static int rule_weighs(const json_t *r, const struct sw_route *route)
+{
+	const json_t *fwd = sw_json_find(json_object_get(r, "Actions"), "Type", "forward");
+	const json_t *tgs = json_object_get(json_object_get(fwd, "ForwardConfig"), "TargetGroups");
+	const char *a = sw_json_str(json_array_get(tgs, 0), "TargetGroupArn");
+	const char *b = sw_json_str(json_array_get(tgs, 1), "TargetGroupArn");
+	if (json_array_size(tgs) != 2 || !a || !b)
+		return 0;
+	return (!strcmp(a, route->target_group_arn) && !strcmp(b, route->alt_target_group_arn)) ||
+	       (!strcmp(b, route->target_group_arn) && !strcmp(a, route->alt_target_group_arn));
+}
+
+/* The rule's forward action: to the target group, or weighted 1/0 with the alternate. */
+static json_t *forward_action(const struct sw_route *route)
+{
+	if (!route->alt_target_group_arn)
+		return json_pack("[{s:s, s:s}]", "Type", "forward", "TargetGroupArn", route->target_group_arn);
+	return json_pack("[{s:s, s:{s:[{s:s, s:i}, {s:s, s:i}]}}]", "Type", "forward", "ForwardConfig", "TargetGroups",
+			 "TargetGroupArn", route->target_group_arn, "Weight", 1,
+			 "TargetGroupArn", route->alt_target_group_arn, "Weight", 0);
+}
+
 static int ensure_rule(const struct sw_runenv *e, const char *listener, struct sw_route *out)
 {
 	json_t *p = NULL, *resp = NULL, *r;
@@ -182,9 +221,10 @@ static int ensure_rule(const struct sw_runenv *e, const char *listener, struct s
 		if (!rule_has_host(r, out->host) || !sw_json_str(r, "RuleArn"))
 			continue;
 		out->rule_arn = xstrdup(sw_json_str(r, "RuleArn"));
-		if (!rule_target(r) || strcmp(rule_target(r), out->target_group_arn)) {
-			p = json_pack("{s:s, s:[{s:s, s:s}]}", "RuleArn", out->rule_arn, "Actions",
-				      "Type", "forward", "TargetGroupArn", out->target_group_arn);
+		/* a weighted rule is ECS's to move (blue/green): left as it is */
+		if (out->alt_target_group_arn ? !rule_weighs(r, out) :
+		    !rule_target(r) || strcmp(rule_target(r), out->target_group_arn)) {
+			p = json_pack("{s:s, s:o}", "RuleArn", out->rule_arn, "Actions", forward_action(out));
 			ret = sw_runenv_call(e, "elbv2", "ModifyRule", p, NULL, NULL, NULL);
 		}
 		goto cleanup;
@@ -195,10 +235,10 @@ static int ensure_rule(const struct sw_runenv *e, const char *listener, struct s
 		sw_buf_reset(&prio);
 		sw_buf_addf(&prio, "%d", max + attempt);
 		json_decref(p);
-		p = json_pack("{s:s, s:i, s:[{s:s, s:{s:[s]}}], s:[{s:s, s:s}]}",
+		p = json_pack("{s:s, s:i, s:[{s:s, s:{s:[s]}}], s:o}",
 			      "ListenerArn", listener, "Priority", max + attempt,
 			      "Conditions", "Field", "host-header", "HostHeaderConfig", "Values", out->host,
-			      "Actions", "Type", "forward", "TargetGroupArn", out->target_group_arn);
+			      "Actions", forward_action(out));
 		ret = sw_runenv_call(e, "elbv2", "CreateRule", p, &created, &code, NULL);
 		if (ret == 0) {
 			const char *arn = sw_json_str(json_array_get(json_object_get(created, "Rules"), 0), "RuleArn");
@@ -217,8 +257,13 @@ cleanup:
 	return ret;
 }
 
+void sw_route_alt_target_group_name(const char *app, struct sw_buf *out)
+{
+	tg_name("sw--", app, out);   /* an app name starts with a letter: never another app's "sw-<app>" */
+}
+
 int sw_route_ensure(const struct sw_runenv *e, const char *app, int port, const char *health_path,
-		    struct sw_route *out)
+		    int shifting, struct sw_route *out)
 {
 	struct sw_buf listener = SW_BUF_INIT, vpc = SW_BUF_INIT, host = SW_BUF_INIT;
 	int ret;
@@ -229,7 +274,11 @@ int sw_route_ensure(const struct sw_runenv *e, const char *app, int port, const 
 	sw_buf_addf(&host, ".%s", e->settings->apps_domain);
 	out->host = sw_buf_detach(&host, NULL);
 	if ((ret = find_listener(e, &listener, &vpc)) < 0 ||
-	    (ret = ensure_target_group(e, app, port, health_path, vpc.ptr, out)) < 0 ||
+	    (ret = ensure_target_group(e, app, port, health_path, vpc.ptr, sw_route_target_group_name, 1,
+					&out->target_group_arn)) < 0 ||
+	    /* the alternate: made for a traffic-shifting strategy, kept once made */
+	    (ret = ensure_target_group(e, app, port, health_path, vpc.ptr, sw_route_alt_target_group_name, shifting,
+					&out->alt_target_group_arn)) < 0 ||
 	    (ret = ensure_rule(e, listener.ptr, out)) < 0) {
 		sw_error_prefix("load balancer");
 		sw_route_release(out);

@@ -56,6 +56,13 @@ static const char reviews[] =
 	"  idle_secs INTEGER"
 	");";
 
+/* deploy:settings (strategy.h): {key: value} per app */
+static const char *const deploy_settings =
+	"CREATE TABLE deploy_settings ("
+	"  app TEXT PRIMARY KEY,"
+	"  settings TEXT NOT NULL"
+	");";
+
 const char *sw_tables_migration(int n)
 {
 	switch (n) {
@@ -63,6 +70,8 @@ const char *sw_tables_migration(int n)
 		return releases;
 	case 2:
 		return reviews;
+	case 3:
+		return deploy_settings;
 	default:
 		return NULL;
 	}
