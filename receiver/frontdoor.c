@@ -38,6 +38,16 @@ struct push {
 	struct sockaddr_storage peer;
 };
 
+/*
+ * A connection handed to MHD whose start MHD has not told yet (by fd): it stays counted
+ * through the hand-over, and MHD's connection keeps its accept time. seq 0: none.
+ */
+struct handoff {
+	unsigned long long seq;
+	double t0;
+	struct sockaddr_storage peer;
+};
+
 struct sw_frontdoor {
 	int fd;
 	struct MHD_Daemon *mhd;
@@ -52,8 +62,9 @@ struct sw_frontdoor {
 	struct client *clients[CLIENT_BUCKETS];
 	struct push *pushes;
 	size_t npushes, pushes_cap;
-	double *accepted;     /* by fd: when a connection handed to MHD was accepted (0: none) */
-	size_t naccepted;
+	struct handoff *handoffs;   /* by fd */
+	size_t nhandoffs;
+	unsigned long long seq;
 };
 
 struct peek {
@@ -164,15 +175,15 @@ static void push_ended(void *ctx, pid_t pid)
 		client_count(d, (const struct sockaddr *)&peer, -1, 0);
 }
 
-double sw_frontdoor_accepted(struct sw_frontdoor *d, int fd)
+double sw_frontdoor_started(struct sw_frontdoor *d, int fd)
 {
 	double t = 0;
 
 	if (d && fd >= 0) {
 		pthread_mutex_lock(&d->mu);
-		if ((size_t)fd < d->naccepted) {
-			t = d->accepted[fd];
-			d->accepted[fd] = 0;
+		if ((size_t)fd < d->nhandoffs && d->handoffs[fd].seq) {
+			t = d->handoffs[fd].t0;
+			d->handoffs[fd].seq = 0;
 		}
 		pthread_mutex_unlock(&d->mu);
 	}
@@ -180,27 +191,50 @@ double sw_frontdoor_accepted(struct sw_frontdoor *d, int fd)
 }
 
 /*
- * MHD takes pk's connection as it is: its guard slot and its count go with it (MHD's
- * connection notice counts it again, and opens a slot from the same accept time).
+ * MHD takes pk's connection as it is: its count goes on (MHD's connection notices end
+ * it), its guard slot is MHD's to open again from the same accept time.
  */
 static void to_mhd(struct sw_frontdoor *d, struct peek *pk)
 {
+	struct sockaddr_storage stale;
+	unsigned long long mine;
+	int fd = pk->fd, had_stale = 0, failed;
+
 	sw_connguard_close(d->guard, pk->slot);
 	pk->slot = NULL;
 	pthread_mutex_lock(&d->mu);
-	if ((size_t)pk->fd >= d->naccepted) {
-		size_t n = (size_t)pk->fd + 64;
-		d->accepted = xrealloc(d->accepted, n * sizeof(*d->accepted));
-		memset(d->accepted + d->naccepted, 0, (n - d->naccepted) * sizeof(*d->accepted));
-		d->naccepted = n;
+	if ((size_t)fd >= d->nhandoffs) {
+		size_t n = (size_t)fd + 64;
+		d->handoffs = xrealloc(d->handoffs, n * sizeof(*d->handoffs));
+		memset(d->handoffs + d->nhandoffs, 0, (n - d->nhandoffs) * sizeof(*d->handoffs));
+		d->nhandoffs = n;
 	}
-	d->accepted[pk->fd] = pk->t0;
+	/* one handed over on this fd before that MHD never started (it closed it
+	 * failing): its fd is reused, so it is gone */
+	if (d->handoffs[fd].seq) {
+		stale = d->handoffs[fd].peer;
+		had_stale = 1;
+	}
+	mine = ++d->seq;
+	d->handoffs[fd].seq = mine;
+	d->handoffs[fd].t0 = pk->t0;
+	d->handoffs[fd].peer = pk->peer;
 	pthread_mutex_unlock(&d->mu);
-	client_count(d, (const struct sockaddr *)&pk->peer, -1, 0);
+	if (had_stale)
+		client_count(d, (const struct sockaddr *)&stale, -1, 0);
 	/* MHD owns it from here, and closes it whatever happens */
-	if (MHD_add_connection(d->mhd, pk->fd, (const struct sockaddr *)&pk->peer, pk->peer_len) != MHD_YES)
-		sw_log_warn("http: a connection could not be taken: %s", strerror(errno));
+	failed = MHD_add_connection(d->mhd, fd, (const struct sockaddr *)&pk->peer, pk->peer_len) != MHD_YES;
 	pk->fd = -1;
+	if (!failed)
+		return;
+	sw_log_warn("http: a connection could not be taken: %s", strerror(errno));
+	pthread_mutex_lock(&d->mu);
+	failed = d->handoffs[fd].seq == mine;   /* (else a later hand-over released it already) */
+	if (failed)
+		d->handoffs[fd].seq = 0;
+	pthread_mutex_unlock(&d->mu);
+	if (failed)
+		client_count(d, (const struct sockaddr *)&pk->peer, -1, 0);
 }
 
 /* pk's connection ends here, unserved (its client gone, or cut by the guard). */

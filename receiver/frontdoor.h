@@ -19,12 +19,12 @@
  *
  * The network limits hold from the accept on (server.h):
  *  - one client address holds at most per_client connections at once, counting those
- *    being peeked at, those MHD serves (the server tells sw_frontdoor_client() of them
- *    from its connection notices) and the pushes handed to slipway-push, until that
- *    process ends. One over is closed at once, unread;
+ *    being peeked at, those handed to MHD until MHD closes them (the server tells
+ *    sw_frontdoor_client() from its connection notices) and the pushes handed to
+ *    slipway-push, until that process ends. One over is closed at once, unread;
  *  - the guard's header deadline (connguard.h) counts from the accept: a client that
  *    trickles its head is cut while being peeked at like anywhere else, and a
- *    connection handed to MHD keeps its accept time (sw_frontdoor_accepted());
+ *    connection handed to MHD keeps its accept time (sw_frontdoor_started());
  *  - at most 256 connections are peeked at at once; past that, MHD takes them as they are.
  * This is plain HTTP only: an encrypted head cannot be peeked at (with TLS, server.c
  * lets MHD listen itself, without a front door).
@@ -49,12 +49,12 @@ int sw_frontdoor_start(struct sw_frontdoor **out, int listen_fd, struct MHD_Daem
 void sw_frontdoor_stop(struct sw_frontdoor *d);
 
 /*
- * MHD's side, from its connection notices: a connection of peer starts (delta 1) or
- * ends (-1) in MHD. d may be NULL (nothing is counted).
+ * MHD's side, from its connection notices. A connection starts in MHD: when the front
+ * door handed it over, when it was accepted (sw_time_mono(); it is counted already),
+ * else now. A connection ends in MHD (delta -1): its address counts one less. d may be
+ * NULL (nothing is counted).
  */
+double sw_frontdoor_started(struct sw_frontdoor *d, int fd);
 void sw_frontdoor_client(struct sw_frontdoor *d, const struct sockaddr *peer, int delta);
-
-/* When the connection on fd that MHD now starts was accepted (sw_time_mono()), or now. */
-double sw_frontdoor_accepted(struct sw_frontdoor *d, int fd);
 
 #endif

@@ -322,9 +322,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 		int fd = ci ? (int)ci->connect_fd : -1;
-		/* from the front door: its header deadline runs from the accept, not from now */
-		*socket_context = sw_connguard_open_at(s->guard, fd, sw_frontdoor_accepted(s->door, fd));
-		sw_frontdoor_client(s->door, peer ? peer->client_addr : NULL, 1);
+		/* from the front door: counted since its accept, its header deadline runs from then */
+		*socket_context = sw_connguard_open_at(s->guard, fd, sw_frontdoor_started(s->door, fd));
 	} else {
 		sw_connguard_close(s->guard, *socket_context);
 		*socket_context = NULL;
@@ -667,8 +666,8 @@ static struct MHD_Daemon *start_daemon(struct sw_server *s, const struct sockadd
 				MHD_OPTION_ARRAY, where,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
-				/* with the front door, its count is the limit and MHD's a backstop */
-				MHD_OPTION_PER_IP_CONNECTION_LIMIT, internal ? 0u : (unsigned)s->cfg->client_connections,
+				/* without a listening socket, the front door counts (frontdoor.h) */
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, listen_fd < 0 ? 0u : (unsigned)s->cfg->client_connections,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_SECS,
 				MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024),
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
