@@ -62,6 +62,8 @@ struct sw_frontdoor {
 	struct client *clients[CLIENT_BUCKETS];
 	struct push *pushes;
 	size_t npushes, pushes_cap;
+	pid_t early[64];      /* pushes reaped before push_started() recorded them (rare) */
+	size_t nearly;
 	struct handoff *handoffs;   /* by fd */
 	size_t nhandoffs;
 	unsigned long long seq;
@@ -143,7 +145,16 @@ void sw_frontdoor_client(struct sw_frontdoor *d, const struct sockaddr *peer, in
 /* A push process of peer's (counted already) runs as pid. */
 static void push_started(struct sw_frontdoor *d, pid_t pid, const struct sockaddr_storage *peer)
 {
+	size_t i;
+
 	pthread_mutex_lock(&d->mu);
+	for (i = 0; i < d->nearly; i++)
+		if (d->early[i] == pid) {   /* over already: its count goes at once */
+			d->early[i] = d->early[--d->nearly];
+			pthread_mutex_unlock(&d->mu);
+			client_count(d, (const struct sockaddr *)peer, -1, 0);
+			return;
+		}
 	if (d->npushes == d->pushes_cap) {
 		d->pushes_cap = d->pushes_cap ? d->pushes_cap * 2 : 16;
 		d->pushes = xrealloc(d->pushes, d->pushes_cap * sizeof(*d->pushes));
@@ -170,6 +181,8 @@ static void push_ended(void *ctx, pid_t pid)
 			found = 1;
 			break;
 		}
+	if (!found && d->nearly < sizeof(d->early) / sizeof(d->early[0]))
+		d->early[d->nearly++] = pid;   /* push_started() is about to record it */
 	pthread_mutex_unlock(&d->mu);
 	if (found)
 		client_count(d, (const struct sockaddr *)&peer, -1, 0);

@@ -627,9 +627,12 @@ static int listen_on(struct sw_server *s, const struct sockaddr *sa, socklen_t s
 		}
 		close(fd);   /* another address: a new one below */
 	}
+	/* a backlog as deep as the kernel allows (as libmicrohttpd's own): a flood of
+	 * connections refused one by one must not overflow it, which would make the kernel
+	 * drop others' SYNs (then retried a second later) */
 	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 || bind(fd, sa, salen) < 0 ||
-	    listen(fd, 128) < 0) {
+	    listen(fd, 4096) < 0) {
 		int e = errno;
 		if (fd >= 0)
 			close(fd);
