@@ -31,6 +31,23 @@ HEADER_TIMEOUT = 3
 PER_CLIENT = 32
 
 
+
+def backends(home):
+    """The pids of git http-backend processes serving the repositories under home."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            with open(f'/proc/{pid}/environ', 'rb') as f:
+                env = f.read().split(b'\0')
+            with open(f'/proc/{pid}/comm') as f:
+                comm = f.read().strip()
+        except OSError:
+            continue
+        root = f'GIT_PROJECT_ROOT={home}'.encode()
+        if comm.startswith('git') and any(e == root or e.startswith(root + b'/') for e in env):
+            found.append(int(pid))
+    return found
+
 class Slowloris:
     """n connections from source address src to port, each sending one more header byte a
     second; a connection the server closes is opened again. Records how long each one
@@ -196,6 +213,8 @@ class NetworkTest(unittest.TestCase):
                 s.close()
         # their processes end (the pusher left): the address may connect again
         wait_for('the pushes ended', lambda: served('127.0.0.4'), timeout=30)
+        # and so does git: a request cut mid-body leaves no http-backend reading its end
+        wait_for('no git http-backend left', lambda: not backends(self.stack.home), timeout=30)
 
     def test_engine_slowloris(self):
         eng = Engine(registry=False, env={'SLIPWAY_ENGINE_HEADER_TIMEOUT': '2', 'SLIPWAY_ENGINE_CLIENT_CONNECTIONS': '8'})
