@@ -50,6 +50,20 @@ static const struct sw_cli_command commands[] = {
 	{ "scale", "change how many tasks (and how much memory) each process type runs",
 	  "usage: slipway scale process=count[:memory] ... [--no-wait] [-a APP]\n"
 	  "  e.g. slipway scale web=4 worker=2:512   (memory in MB, or 1g, 1.5g, ...)\n", sw_cli_cmd_scale },
+	/* pipelines and promotion: cmd_pipeline.c */
+	{ "pipeline", "list the pipelines: their apps by stage (staging, then production)",
+	  "usage: slipway pipeline [--json]\n", sw_cli_cmd_pipeline },
+	{ "pipeline:add", "put an app in a pipeline at a stage, so promote knows where its image goes next",
+	  "usage: slipway pipeline:add APP --stage staging|production [--pipeline NAME]\n"
+	  "  NAME: the pipeline (default main); an app is in one pipeline at most.\n", sw_cli_cmd_pipeline_add },
+	{ "pipeline:remove", "take an app out of its pipeline",
+	  "usage: slipway pipeline:remove APP\n", sw_cli_cmd_pipeline_remove },
+	{ "promote", "release the image live on an app (same digest) on the next stage's app, watched like a push",
+	  "usage: slipway promote [vN] [--to APP] [--no-wait] [-a APP]\n"
+	  "  The next stage's app keeps its own config and formation; the release reads\n"
+	  "  \"promote vN of APP\". vN: must be the live release (default: it). --to: which app of a\n"
+	  "  later stage (needed when the next stage has several). Exit 0 when live, 1 with the reason.\n",
+	  sw_cli_cmd_promote },
 	{ "doctor", "check what slipwayd releases with: credentials, region, cluster, listener, ECR, Logs, Docker",
 	  "usage: slipway doctor [--json]\n  One line per check; exit 1 when one fails.\n", sw_cli_cmd_doctor },
 	/* operating apps: cmd_apps.c, cmd_builds.c, cmd_events.c, cmd_webhooks.c, cmd_tokens.c.

@@ -111,6 +111,39 @@ static const char build_numbers[] =
 	"  WHERE status IN ('failed', 'cancelled');"
 	"CREATE UNIQUE INDEX builds_by_number ON builds(app, number);";
 
+/*
+ * Promotions are jobs too (a build's kind 'promote': SQLite cannot change a CHECK
+ * constraint, so the table is rebuilt), and apps are linked in pipelines (pipeline.h).
+ */
+static const char promote_pipelines[] =
+	"CREATE TABLE builds_new ("
+	BUILDS_HEAD
+	"  status TEXT NOT NULL CHECK (status IN ('queued','running','succeeded','failed','cancelled')),"
+	BUILDS_TAIL ","
+	"  pushed_by TEXT,"
+	"  cancelled_by TEXT,"
+	"  detached INTEGER NOT NULL DEFAULT 0,"
+	"  kind TEXT NOT NULL DEFAULT 'build' CHECK (kind IN ('build','rollback','config','scale','promote')),"
+	"  release_version INTEGER,"
+	"  number INTEGER,"
+	"  failed_stage TEXT CHECK (failed_stage IN ('build','release')));"
+	"INSERT INTO builds_new(id, app, ref, old_sha, commit_sha, options, status, reason, image, digest, size,"
+	"  reused, created_at, started_at, finished_at, pushed_by, cancelled_by, detached, kind, release_version,"
+	"  number, failed_stage)"
+	" SELECT id, app, ref, old_sha, commit_sha, options, status, reason, image, digest, size, reused,"
+	"  created_at, started_at, finished_at, pushed_by, cancelled_by, detached, kind, release_version,"
+	"  number, failed_stage FROM builds;"
+	"DROP TABLE builds;"
+	"ALTER TABLE builds_new RENAME TO builds;"
+	"CREATE INDEX builds_by_app ON builds(app, id);"
+	"CREATE INDEX builds_by_status ON builds(status);"
+	"CREATE UNIQUE INDEX builds_by_number ON builds(app, number);"
+	"CREATE TABLE pipelines ("
+	"  app TEXT PRIMARY KEY,"
+	"  pipeline TEXT NOT NULL,"
+	"  stage TEXT NOT NULL CHECK (stage IN ('staging','production')),"
+	"  created_at REAL NOT NULL);";
+
 int sw_db_open(sqlite3 **out, const char *path)
 {
 	/*
@@ -126,6 +159,7 @@ int sw_db_open(sqlite3 **out, const char *path)
 		sw_tables_migration(2),      /* 4: review apps */
 		build_kinds,                 /* 5 */
 		build_numbers,               /* 6 */
+		promote_pipelines,           /* 7 */
 		NULL,
 	};
 

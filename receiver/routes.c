@@ -5,6 +5,7 @@
 #include "receiver/api_builds.h"
 #include "receiver/api_events.h"
 #include "receiver/api_logs.h"
+#include "receiver/api_pipelines.h"
 #include "receiver/api_releases.h"
 #include "receiver/api_reviews.h"
 #include "receiver/api_tasks.h"
@@ -162,6 +163,8 @@ static enum MHD_Result route(struct sw_server *s, struct MHD_Connection *c, cons
 		return sw_api_reviews_handle(s, c, url, method, body, user, status);
 	if (sw_api_releases_match(url))
 		return sw_api_releases_handle(s, c, url, method, body, user, status);
+	if (sw_api_pipelines_match(url))
+		return sw_api_pipelines_handle(s, c, url, method, body, user, status);
 	if (is_operation(url, method))
 		return operation(s, c, url, method, body, user, status);
 	return lookup(s, c, url, method, status);
