@@ -160,6 +160,7 @@ int sw_db_open(sqlite3 **out, const char *path)
 		build_kinds,                 /* 5 */
 		build_numbers,               /* 6 */
 		promote_pipelines,           /* 7 */
+		sw_tables_migration(3),      /* 8: releases of kind promote, domains, certs */
 		NULL,
 	};
 

@@ -75,7 +75,9 @@ json_t *sw_pipeline_list_json(sqlite3 *db)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
 		if (!cur || strcmp(last, name)) {
-			cur = json_pack("{s:s, s:[]}", "name", name);
+			cur = json_object();
+			json_object_set_new(cur, "name", json_string(name));
+			json_object_set_new(cur, "apps", json_array());
 			json_array_append_new(all, cur);
 			last = sw_json_str(cur, "name");
 		}
