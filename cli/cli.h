@@ -78,6 +78,11 @@ int sw_cli_cmd_pipeline_add(const struct sw_cli_command *cmd, int argc, char **a
 int sw_cli_cmd_pipeline_remove(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_promote(const struct sw_cli_command *cmd, int argc, char **argv);
 
+/* cmd_domains.c: custom domains and their certificates */
+int sw_cli_cmd_domains(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_domains_add(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_domains_remove(const struct sw_cli_command *cmd, int argc, char **argv);
+
 /*
  * cmd_release.c: POST body (stolen) to /apps/<app>/<what> and follow the release it makes
  * to its verdict, as config:set does: the exit status.

@@ -64,6 +64,16 @@ static const struct sw_cli_command commands[] = {
 	  "  \"promote vN of APP\". vN: must be the live release (default: it). --to: which app of a\n"
 	  "  later stage (needed when the next stage has several). Exit 0 when live, 1 with the reason.\n",
 	  sw_cli_cmd_promote },
+	/* custom domains and certificates: cmd_domains.c */
+	{ "domains", "an app's host names: its own (APP.<apps domain>) and its custom domains",
+	  "usage: slipway domains [-a APP] [--json]\n", sw_cli_cmd_domains },
+	{ "domains:add", "route a custom domain to an app (a host-header rule on the load balancer)",
+	  "usage: slipway domains:add HOST [-a APP]\n"
+	  "  HOST: a host name (www.example.com, *.example.com), not an IP address, not another app's;\n"
+	  "  point its DNS at the load balancer. Refused in one line, nothing changed, otherwise.\n",
+	  sw_cli_cmd_domains_add },
+	{ "domains:remove", "stop routing a custom domain to an app",
+	  "usage: slipway domains:remove HOST [-a APP]\n", sw_cli_cmd_domains_remove },
 	{ "doctor", "check what slipwayd releases with: credentials, region, cluster, listener, ECR, Logs, Docker",
 	  "usage: slipway doctor [--json]\n  One line per check; exit 1 when one fails.\n", sw_cli_cmd_doctor },
 	/* operating apps: cmd_apps.c, cmd_builds.c, cmd_events.c, cmd_webhooks.c, cmd_tokens.c.

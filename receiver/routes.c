@@ -3,6 +3,7 @@
 #include "receiver/routes.h"
 #include "receiver/api_apps.h"
 #include "receiver/api_builds.h"
+#include "receiver/api_domains.h"
 #include "receiver/api_events.h"
 #include "receiver/api_logs.h"
 #include "receiver/api_pipelines.h"
@@ -163,6 +164,8 @@ static enum MHD_Result route(struct sw_server *s, struct MHD_Connection *c, cons
 		return sw_api_reviews_handle(s, c, url, method, body, user, status);
 	if (sw_api_releases_match(url))
 		return sw_api_releases_handle(s, c, url, method, body, user, status);
+	if (sw_api_domains_match(url))
+		return sw_api_domains_handle(s, c, url, method, body, user, status);
 	if (sw_api_pipelines_match(url))
 		return sw_api_pipelines_handle(s, c, url, method, body, user, status);
 	if (is_operation(url, method))

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "releaser/route.h"
+#include "releaser/domains.h"
 #include "releaser/review.h"
 #include "common/error.h"
 #include "common/json.h"
@@ -161,10 +162,16 @@ static const char *rule_target(const json_t *r)
 	return sw_json_str(sw_json_find(json_object_get(r, "Actions"), "Type", "forward"), "TargetGroupArn");
 }
 
-static int ensure_rule(const struct sw_runenv *e, const char *listener, struct sw_route *out)
+/*
+ * Make sure listener has a rule host → forward to tg: found by its host (its action put
+ * right when it forwards elsewhere), else created after the last priority. *rule_arn (may
+ * be NULL) gets the rule's ARN.
+ */
+static int ensure_host_rule(const struct sw_runenv *e, const char *listener, const char *host, const char *tg,
+			    char **rule_arn)
 {
 	json_t *p = NULL, *resp = NULL, *r;
-	struct sw_buf code = SW_BUF_INIT, prio = SW_BUF_INIT;
+	struct sw_buf code = SW_BUF_INIT;
 	size_t i;
 	int ret, max = 0, attempt;
 
@@ -179,12 +186,13 @@ static int ensure_rule(const struct sw_runenv *e, const char *listener, struct s
 		int n = pr ? atoi(pr) : 0;
 		if (n > max)
 			max = n;
-		if (!rule_has_host(r, out->host) || !sw_json_str(r, "RuleArn"))
+		if (!rule_has_host(r, host) || !sw_json_str(r, "RuleArn"))
 			continue;
-		out->rule_arn = xstrdup(sw_json_str(r, "RuleArn"));
-		if (!rule_target(r) || strcmp(rule_target(r), out->target_group_arn)) {
-			p = json_pack("{s:s, s:[{s:s, s:s}]}", "RuleArn", out->rule_arn, "Actions",
-				      "Type", "forward", "TargetGroupArn", out->target_group_arn);
+		if (rule_arn)
+			*rule_arn = xstrdup(sw_json_str(r, "RuleArn"));
+		if (!rule_target(r) || strcmp(rule_target(r), tg)) {
+			p = json_pack("{s:s, s:[{s:s, s:s}]}", "RuleArn", sw_json_str(r, "RuleArn"), "Actions",
+				      "Type", "forward", "TargetGroupArn", tg);
 			ret = sw_runenv_call(e, "elbv2", "ModifyRule", p, NULL, NULL, NULL);
 		}
 		goto cleanup;
@@ -192,17 +200,16 @@ static int ensure_rule(const struct sw_runenv *e, const char *listener, struct s
 	/* a new rule after the last one; another writer may take that priority first */
 	for (attempt = 1; attempt <= 5; attempt++) {
 		json_t *created = NULL;
-		sw_buf_reset(&prio);
-		sw_buf_addf(&prio, "%d", max + attempt);
 		json_decref(p);
 		p = json_pack("{s:s, s:i, s:[{s:s, s:{s:[s]}}], s:[{s:s, s:s}]}",
 			      "ListenerArn", listener, "Priority", max + attempt,
-			      "Conditions", "Field", "host-header", "HostHeaderConfig", "Values", out->host,
-			      "Actions", "Type", "forward", "TargetGroupArn", out->target_group_arn);
+			      "Conditions", "Field", "host-header", "HostHeaderConfig", "Values", host,
+			      "Actions", "Type", "forward", "TargetGroupArn", tg);
 		ret = sw_runenv_call(e, "elbv2", "CreateRule", p, &created, &code, NULL);
 		if (ret == 0) {
 			const char *arn = sw_json_str(json_array_get(json_object_get(created, "Rules"), 0), "RuleArn");
-			out->rule_arn = xstrdup(arn ? arn : "");
+			if (rule_arn)
+				*rule_arn = xstrdup(arn ? arn : "");
 			json_decref(created);
 			break;
 		}
@@ -213,7 +220,40 @@ cleanup:
 	json_decref(p);
 	json_decref(resp);
 	sw_buf_release(&code);
-	sw_buf_release(&prio);
+	return ret;
+}
+
+/* Delete the rules of listener naming host. */
+static int remove_host_rules(const struct sw_runenv *e, const char *listener, const char *host)
+{
+	json_t *p = json_pack("{s:s}", "ListenerArn", listener), *resp = NULL, *r;
+	size_t i;
+	int ret = sw_runenv_call(e, "elbv2", "DescribeRules", p, &resp, NULL, NULL);
+
+	json_decref(p);
+	json_array_foreach(json_object_get(resp, "Rules"), i, r) {
+		if (ret < 0 || sw_json_bool(r, "IsDefault", 0) || !rule_has_host(r, host) || !sw_json_str(r, "RuleArn"))
+			continue;
+		p = json_pack("{s:s}", "RuleArn", sw_json_str(r, "RuleArn"));
+		ret = sw_runenv_call(e, "elbv2", "DeleteRule", p, NULL, NULL, NULL);
+		json_decref(p);
+	}
+	json_decref(resp);
+	return ret;
+}
+
+/* Is host routed by listener to a target group other than tg (NULL: any)? 1 yes, 0 no, negative on error. */
+static int host_taken(const struct sw_runenv *e, const char *listener, const char *host, const char *tg)
+{
+	json_t *p = json_pack("{s:s}", "ListenerArn", listener), *resp = NULL, *r;
+	size_t i;
+	int ret = sw_runenv_call(e, "elbv2", "DescribeRules", p, &resp, NULL, NULL);
+
+	json_decref(p);
+	json_array_foreach(json_object_get(resp, "Rules"), i, r)
+		if (ret == 0 && rule_has_host(r, host) && rule_target(r) && (!tg || strcmp(rule_target(r), tg)))
+			ret = 1;
+	json_decref(resp);
 	return ret;
 }
 
@@ -221,6 +261,8 @@ int sw_route_ensure(const struct sw_runenv *e, const char *app, int port, const 
 		    struct sw_route *out)
 {
 	struct sw_buf listener = SW_BUF_INIT, vpc = SW_BUF_INIT, host = SW_BUF_INIT;
+	struct sw_strvec domains = SW_STRVEC_INIT;
+	size_t i;
 	int ret;
 
 	sw_route_release(out);
@@ -230,11 +272,111 @@ int sw_route_ensure(const struct sw_runenv *e, const char *app, int port, const 
 	out->host = sw_buf_detach(&host, NULL);
 	if ((ret = find_listener(e, &listener, &vpc)) < 0 ||
 	    (ret = ensure_target_group(e, app, port, health_path, vpc.ptr, out)) < 0 ||
-	    (ret = ensure_rule(e, listener.ptr, out)) < 0) {
+	    (ret = ensure_host_rule(e, listener.ptr, out->host, out->target_group_arn, &out->rule_arn)) < 0) {
 		sw_error_prefix("load balancer");
 		sw_route_release(out);
+		goto cleanup;
 	}
+	/* the app's custom domains, each a rule of its own beside the app's host */
+	sw_domains_of(e->db, app, &domains);
+	for (i = 0; i < domains.nr && ret == 0; i++)
+		if ((ret = ensure_host_rule(e, listener.ptr, domains.v[i], out->target_group_arn, NULL)) < 0) {
+			sw_error_prefix("load balancer: domain %s", domains.v[i]);
+			sw_route_release(out);
+		}
+cleanup:
+	sw_strvec_clear(&domains);
 	sw_buf_release(&listener);
 	sw_buf_release(&vpc);
+	return ret;
+}
+
+/* app's target group, if it has one yet: 1 with its ARN appended to arn, 0 none, negative on error. */
+static int find_target_group(const struct sw_runenv *e, const char *app, struct sw_buf *arn)
+{
+	struct sw_buf name = SW_BUF_INIT, code = SW_BUF_INIT;
+	json_t *p, *resp = NULL;
+	const char *a;
+	int ret;
+
+	sw_route_target_group_name(app, &name);
+	p = json_pack("{s:[s]}", "Names", name.ptr);
+	ret = sw_runenv_call(e, "elbv2", "DescribeTargetGroups", p, &resp, &code, NULL);
+	if (ret < 0 && (!strcmp(code.ptr, "TargetGroupNotFound") || !strcmp(code.ptr, "TargetGroupNotFoundException")))
+		ret = 0;
+	else if (ret == 0 && (a = sw_json_str(json_array_get(json_object_get(resp, "TargetGroups"), 0), "TargetGroupArn"))) {
+		sw_buf_adds(arn, a);
+		ret = 1;
+	}
+	json_decref(p);
+	json_decref(resp);
+	sw_buf_release(&name);
+	sw_buf_release(&code);
+	return ret;
+}
+
+int sw_route_domain_add(const struct sw_runenv *e, const char *app, const char *host)
+{
+	struct sw_buf h = SW_BUF_INIT, listener = SW_BUF_INIT, vpc = SW_BUF_INIT, tg = SW_BUF_INIT, owner = SW_BUF_INIT;
+	int ret, have_tg;
+
+	if ((ret = sw_domains_check(host, e->settings->apps_domain, &h)) < 0)
+		goto cleanup;
+	if ((ret = sw_domains_owner(e->db, h.ptr, &owner)) != 0) {
+		if (ret == 1)
+			ret = strcmp(owner.ptr, app) ? sw_error_code(SW_EEXISTS, "%s is already a domain of %s", h.ptr, owner.ptr)
+						     : 1;
+		goto cleanup;
+	}
+	if ((ret = find_listener(e, &listener, &vpc)) < 0 || (ret = have_tg = find_target_group(e, app, &tg)) < 0)
+		goto lb_error;
+	/* a host the load balancer already routes elsewhere (another app's, a review app's) */
+	if ((ret = host_taken(e, listener.ptr, h.ptr, have_tg ? tg.ptr : NULL)) != 0) {
+		if (ret == 1)
+			ret = sw_error_code(SW_EEXISTS, "%s is already routed to another app by the load balancer", h.ptr);
+		goto cleanup;
+	}
+	if ((ret = sw_domains_insert(e->db, app, h.ptr)) != 0)
+		goto cleanup;
+	/* an app not deployed yet gets the rule with its target group, at its first deploy */
+	if (have_tg && (ret = ensure_host_rule(e, listener.ptr, h.ptr, tg.ptr, NULL)) < 0) {
+		sw_domains_delete(e->db, app, h.ptr);   /* nothing changed */
+		goto lb_error;
+	}
+	goto cleanup;
+lb_error:
+	sw_error_prefix("load balancer");
+cleanup:
+	sw_buf_release(&h);
+	sw_buf_release(&listener);
+	sw_buf_release(&vpc);
+	sw_buf_release(&tg);
+	sw_buf_release(&owner);
+	return ret;
+}
+
+int sw_route_domain_remove(const struct sw_runenv *e, const char *app, const char *host)
+{
+	struct sw_buf h = SW_BUF_INIT, listener = SW_BUF_INIT, vpc = SW_BUF_INIT, owner = SW_BUF_INIT;
+	size_t i;
+	int ret;
+
+	for (i = 0; host[i] && i < 300; i++)
+		sw_buf_addch(&h, host[i] >= 'A' && host[i] <= 'Z' ? (char)(host[i] + 32) : host[i]);
+	if ((ret = sw_domains_owner(e->db, h.ptr, &owner)) <= 0 || strcmp(owner.ptr, app)) {
+		if (ret >= 0)
+			ret = sw_error_code(SW_ENOTFOUND, "%.60s is not a domain of %s", h.ptr, app);
+		goto cleanup;
+	}
+	if ((ret = find_listener(e, &listener, &vpc)) < 0 || (ret = remove_host_rules(e, listener.ptr, h.ptr)) < 0) {
+		sw_error_prefix("load balancer");
+		goto cleanup;
+	}
+	ret = sw_domains_delete(e->db, app, h.ptr);
+cleanup:
+	sw_buf_release(&h);
+	sw_buf_release(&listener);
+	sw_buf_release(&vpc);
+	sw_buf_release(&owner);
 	return ret;
 }

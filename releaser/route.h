@@ -2,6 +2,7 @@
 #define SW_ROUTE_H
 
 #include "common/buf.h"
+#include "common/strvec.h"
 #include "releaser/runenv.h"
 
 /*
@@ -11,7 +12,8 @@
  *    path, interval from the settings, matcher 200-399, deregistration delay), which
  *    the web service's tasks register in;
  *  - a rule on the listener: host-header <app>.<apps domain> → forward to it
- *    (<slug>.<parent>.<apps domain> for a review app, releaser/review.h).
+ *    (<slug>.<parent>.<apps domain> for a review app, releaser/review.h);
+ *  - a rule per custom domain of the app (domains.h) → forward to it too.
  * Both are looked up by name/host first, so a second deploy (or a restarted slipwayd,
  * or one that crashed half way) finds and reuses them; a changed health check path is
  * modified in place.
@@ -35,5 +37,17 @@ void sw_route_target_group_name(const char *app, struct sw_buf *out);
  */
 int sw_route_ensure(const struct sw_runenv *e, const char *app, int port, const char *health_path,
 		    struct sw_route *out);
+
+/*
+ * `slipway domains:add HOST`: host (sw_domains_check) recorded as app's, with a rule on
+ * the listener forwarding it to app's target group (when app has one yet; else its next
+ * deploy makes it). 0 added, 1 app had it already, SW_EINVAL / SW_EEXISTS (another app
+ * has it, or the load balancer routes it elsewhere) refused with one line, nothing
+ * changed; other negatives are the load balancer's.
+ */
+int sw_route_domain_add(const struct sw_runenv *e, const char *app, const char *host);
+
+/* `slipway domains:remove HOST`: its rules deleted, then its row. SW_ENOTFOUND when not app's. */
+int sw_route_domain_remove(const struct sw_runenv *e, const char *app, const char *host);
 
 #endif
