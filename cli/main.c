@@ -13,7 +13,7 @@
 static const struct sw_cli_command commands[] = {
 	{ "aws", "call an AWS operation with the configured credentials, region and endpoint",
 	  "usage: slipway aws [--region R] [--profile P] [--endpoint-url URL] <service> <Operation> [JSON|-]\n"
-	  "  service: ecs, ecr, elbv2, logs, cloudformation, sts. JSON: the operation's parameters as an\n"
+	  "  service: ecs, ecr, elbv2, logs, cloudformation, sts, acm. JSON: the operation's parameters as an\n"
 	  "  object (botocore's shapes; for elbv2, cloudformation and sts they become Query parameters);\n"
 	  "  '-' reads it from stdin.\n"
 	  "  Prints the response as JSON, or the error code and message (exit 1).\n"

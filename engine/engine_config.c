@@ -1,4 +1,5 @@
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -87,6 +88,20 @@ int sw_engine_config_load(struct sw_engine_config *c)
 	if (sw_env_int("SLIPWAY_ROUTER_THREADS", 0, 0, 64, &x) < 0)
 		goto fail;
 	c->router_threads = (int)x;
+	if (sw_env_int("SLIPWAY_ROUTER_TLS_PORT", 5484, 1, 65535, &x) < 0)
+		goto fail;
+	c->router_tls_port = (int)x;
+	{
+		struct sw_buf def = SW_BUF_INIT;
+		struct stat st;
+		sw_buf_addf(&def, "%s/tls/router.pem", c->home);
+		c->router_tls_cert = sw_env_strdup("SLIPWAY_ROUTER_TLS_CERT", def.ptr);
+		if (stat(c->router_tls_cert, &st) < 0) {   /* none: the router answers HTTP only */
+			free(c->router_tls_cert);
+			c->router_tls_cert = NULL;
+		}
+		sw_buf_release(&def);
+	}
 
 	if (sw_env_number("SLIPWAY_ENGINE_THROTTLE_RATE", 0, 0, 1e6, &c->throttle_rate) < 0 ||
 	    sw_env_number("SLIPWAY_ENGINE_THROTTLE_BURST", c->throttle_rate * 2 < 1 ? 1 : c->throttle_rate * 2, 1, 1e6,
@@ -119,6 +134,7 @@ void sw_engine_config_release(struct sw_engine_config *c)
 	free(c->registry_password_file);
 	free(c->bind_ip);
 	free(c->router_listen);
+	free(c->router_tls_cert);
 	free(c->access_key_id);
 	free(c->secret_access_key);
 	memset(c, 0, sizeof(*c));

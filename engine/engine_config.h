@@ -44,6 +44,10 @@
  *   SLIPWAY_ROUTER_PORT             the router's (the built-in load balancer's) port (5481)
  *   SLIPWAY_ROUTER_LISTEN           the address its listeners bind (127.0.0.1)
  *   SLIPWAY_ROUTER_THREADS          HAProxy's threads (0: HAProxy's default)
+ *   SLIPWAY_ROUTER_TLS_PORT         the built-in HTTPS listener's port (5484)
+ *   SLIPWAY_ROUTER_TLS_CERT         its default certificate: a PEM file (certificate, chain, key;
+ *                                   default $SLIPWAY_HOME/tls/router.pem, which scripts/up makes);
+ *                                   no such file: no HTTPS listener
  *   DOCKER_HOST                     the Docker engine (common/docker.h)
  */
 struct sw_engine_config {
@@ -79,6 +83,8 @@ struct sw_engine_config {
 	int router_port;
 	char *router_listen;
 	int router_threads;
+	int router_tls_port;
+	char *router_tls_cert;   /* NULL: no built-in HTTPS listener */
 };
 
 /*

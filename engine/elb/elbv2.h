@@ -69,6 +69,10 @@ int sw_elb_op_delete_rule(struct sw_engine_call *c);
 int sw_elb_op_register_targets(struct sw_engine_call *c);
 int sw_elb_op_deregister_targets(struct sw_engine_call *c);
 int sw_elb_op_describe_target_health(struct sw_engine_call *c);
+/* listener_cert.c: an HTTPS listener's certificates (served by SNI) */
+int sw_elb_op_add_listener_certificates(struct sw_engine_call *c);
+int sw_elb_op_remove_listener_certificates(struct sw_engine_call *c);
+int sw_elb_op_describe_listener_certificates(struct sw_engine_call *c);
 
 /* ---- loadbalancer.c, listener.c: what the built-in load balancer (elb.c) is made with ---- */
 
@@ -78,6 +82,15 @@ struct sw_elb_object *sw_elb_loadbalancer_create(struct sw_elb *elb, const char 
 /* A new HTTP listener of lb on port with (checked) actions (not saved yet). */
 struct sw_elb_object *sw_elb_listener_create(struct sw_elb *elb, struct sw_elb_object *lb, int port, json_t *actions,
 					     json_t *tags);
+
+/* The policy an HTTPS listener gets when none is given (ALB's default). */
+#define SW_ELB_DEFAULT_SSL_POLICY "ELBSecurityPolicy-2016-08"
+
+/*
+ * Make l an HTTPS listener with default certificate cert_arn (an ACM ARN, engine/acm/acm.h)
+ * and policy (NULL: the default); its other certificates (st "certificates") kept.
+ */
+void sw_elb_listener_set_tls(struct sw_elb_object *l, const char *cert_arn, const char *policy);
 
 /* Delete listener l and its rules. */
 void sw_elb_listener_delete(struct sw_elb *elb, struct sw_elb_object *l);

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "engine/acm/acm.h"
 #include "engine/elb/elbv2.h"
 #include "common/json.h"
 #include "common/time.h"
@@ -141,6 +142,16 @@ struct sw_elb_object *sw_elb_listener_create(struct sw_elb *elb, struct sw_elb_o
 	return o;
 }
 
+void sw_elb_listener_set_tls(struct sw_elb_object *l, const char *cert_arn, const char *policy)
+{
+	json_t *doc = sw_elb_object_doc(l);
+	json_object_set_new(doc, "Protocol", json_string("HTTPS"));
+	json_object_set_new(doc, "Certificates", json_pack("[{s:s}]", "CertificateArn", cert_arn));
+	json_object_set_new(doc, "SslPolicy", json_string(policy ? policy : SW_ELB_DEFAULT_SSL_POLICY));
+	if (!json_is_array(json_object_get(l->st, "certificates")))
+		json_object_set_new(l->st, "certificates", json_array());
+}
+
 void sw_elb_listener_delete(struct sw_elb *elb, struct sw_elb_object *l)
 {
 	size_t i;
@@ -161,6 +172,7 @@ int sw_elb_op_create_listener(struct sw_engine_call *c)
 	const char *proto = sw_elb_in_str(c, "Protocol");
 	struct sw_elb_object *lb, *o;
 	json_t *actions = NULL;
+	const char *cert = NULL;
 	int port = (int)json_integer_value(sw_elb_in(c, "Port"));
 	size_t i;
 
@@ -169,9 +181,22 @@ int sw_elb_op_create_listener(struct sw_engine_call *c)
 	lb = sw_elb_object_find(elb, SW_ELB_LB, sw_elb_in_str(c, "LoadBalancerArn"));
 	if (!lb)
 		return SW_ELB_FAIL(c, "LoadBalancerNotFound", "One or more load balancers not found");
-	if (proto && strcmp(proto, "HTTP"))
+	if (proto && strcmp(proto, "HTTP") && strcmp(proto, "HTTPS"))
 		return SW_ELB_FAIL(c, "UnsupportedProtocol", "Protocol '%s' is not supported by slipway-engine's listeners "
-				   "(HTTP is)", proto);
+				   "(HTTP and HTTPS are)", proto);
+	if (proto && !strcmp(proto, "HTTPS")) {
+		json_t *certs = sw_elb_in(c, "Certificates");
+		struct sw_buf path = SW_BUF_INIT;
+		int found;
+		cert = sw_json_str(json_array_get(certs, 0), "CertificateArn");
+		if (json_array_size(certs) != 1 || !cert)
+			return SW_ELB_FAIL(c, "ValidationError", "An HTTPS listener needs exactly one default certificate "
+					   "(Certificates.member.1.CertificateArn)");
+		found = sw_acm_pem_path(elb->e, cert, &path);
+		sw_buf_release(&path);
+		if (!found)
+			return SW_ELB_FAIL(c, "CertificateNotFound", "Certificate '%s' not found", cert);
+	}
 	if (!sw_elb_in(c, "Port"))
 		return SW_ELB_FAIL(c, "ValidationError", "A listener port must be specified");
 	if (port < 1 || port > 65535)
@@ -192,6 +217,8 @@ int sw_elb_op_create_listener(struct sw_engine_call *c)
 		return -1;
 	o = sw_elb_listener_create(elb, lb, port, actions, sw_elb_in(c, "Tags"));
 	json_decref(actions);
+	if (cert)
+		sw_elb_listener_set_tls(o, cert, sw_elb_in_str(c, "SslPolicy"));
 	if (sw_elb_object_save(elb, o) < 0)
 		return sw_elb_call_db_error(c);
 	sw_elb_object_changed(elb);

@@ -14,7 +14,8 @@
  *
  * What maps to what:
  *   listener      -> a frontend bound to 127.0.0.1:port (or listen_addr), with
- *                    X-Forwarded-For/-Proto/-Port and X-Request-Id added
+ *                    X-Forwarded-For/-Proto/-Port and X-Request-Id added; an HTTPS
+ *                    one terminates TLS with its certificates (crt-list, SNI)
  *   rules         -> one regex map per frontend, key "<host without port, lowercased>
  *                    <path>", value the backend; ordered by priority, first match
  *                    wins, replaced atomically at runtime (prepare/add/commit map)
@@ -52,7 +53,7 @@
  *
  * Files (dir is $SLIPWAY_HOME/engine): haproxy.cfg, haproxy.state, haproxy.pid,
  * haproxy.sock (admin), haproxy-master.sock, haproxy.log (its start-up output),
- * router-<frontend>.map, router-<frontend>.body, router-watch.lua.
+ * router-<frontend>.map, router-<frontend>.body, router-<frontend>.crtlist, router-watch.lua.
  *
  * All functions are thread-safe (one lock per router) and return 0 or a negative
  * enum sw_code with the message in the error slot. Strings passed in are copied.
@@ -94,6 +95,9 @@ struct sw_elb_router_frontend {
 	int fixed_status;             /* e.g. 404 */
 	const char *fixed_type;       /* Content-Type; NULL: text/html */
 	const char *fixed_body;       /* NULL: a short page naming the status */
+	const char *crt_list;         /* HTTPS: the certificates' PEM files (certificate, chain, key),
+					 one a line, the default first (HAProxy picks one by SNI);
+					 NULL: plain HTTP */
 };
 
 /*

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "engine/elb/snapshot.h"
+#include "engine/acm/acm.h"
 #include "engine/elb/object.h"
 #include "engine/elb/target.h"
 #include "common/json.h"
@@ -22,6 +23,7 @@ void sw_elb_snapshot_release(struct sw_elb_snapshot *s)
 		free(s->fe[i].default_backend);
 		free(s->fe[i].type);
 		free(s->fe[i].body);
+		free(s->fe[i].crt_list);
 	}
 	free(s->fe);
 	for (i = 0; i < s->nbe; i++) {
@@ -62,6 +64,29 @@ static void snap_conditions(json_t *conds, struct sw_elb_snapshot_rule *r)
 		json_array_foreach(json_object_get(cond, "Values"), j, v)
 			sw_strvec_push(host ? &r->hosts : &r->paths, json_string_value(v));
 	}
+}
+
+/*
+ * An HTTPS listener's certificates as the router takes them: the PEM files of its default
+ * certificate and then of the others (AddListenerCertificates), one a line; those whose
+ * file is gone (deleted from the ACM store) are left out. NULL for an HTTP listener.
+ */
+static char *crt_list(struct sw_elb *elb, const struct sw_elb_object *l)
+{
+	struct sw_buf out = SW_BUF_INIT, path = SW_BUF_INIT;
+	json_t *certs = json_object_get(sw_elb_object_doc(l), "Certificates"), *extra = json_object_get(l->st, "certificates"), *v;
+	size_t i;
+
+	if (strcmp(sw_elb_object_str(l, "Protocol") ? sw_elb_object_str(l, "Protocol") : "HTTP", "HTTPS"))
+		return NULL;
+	if (sw_acm_pem_path(elb->e, sw_json_str(json_array_get(certs, 0), "CertificateArn"), &path))
+		sw_buf_addf(&out, "%s\n", path.ptr);
+	json_array_foreach(extra, i, v)
+		if (sw_acm_pem_path(elb->e, json_string_value(v), &path))
+			sw_buf_addf(&out, "%s\n", path.ptr);
+	sw_buf_rtrim(&out);
+	sw_buf_release(&path);
+	return sw_buf_detach(&out, NULL);
 }
 
 /* Copy what the router needs (engine lock held). models: also frontends and backends. */
@@ -107,6 +132,7 @@ void sw_elb_snapshot_take(struct sw_elb *elb, struct sw_elb_snapshot *s, int mod
 					f->type = xstrdup(sw_json_str(fr, "ContentType"));
 				if (json_object_get(fr, "MessageBody"))
 					f->body = xstrdup(sw_json_str(fr, "MessageBody"));
+				f->crt_list = crt_list(elb, o);
 				f->rules = xcalloc(n + 1, sizeof(*f->rules));
 				for (j = 0; j < n; j++) {
 					struct sw_elb_snapshot_rule *r = &f->rules[f->nrules];
