@@ -82,6 +82,10 @@ int sw_cli_cmd_promote(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_domains(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_domains_add(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_domains_remove(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_certs(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_certs_add(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_certs_remove(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_certs_redirect(const struct sw_cli_command *cmd, int argc, char **argv);
 
 /*
  * cmd_release.c: POST body (stolen) to /apps/<app>/<what> and follow the release it makes

@@ -74,6 +74,18 @@ static const struct sw_cli_command commands[] = {
 	  sw_cli_cmd_domains_add },
 	{ "domains:remove", "stop routing a custom domain to an app",
 	  "usage: slipway domains:remove HOST [-a APP]\n", sw_cli_cmd_domains_remove },
+	{ "certs", "an app's TLS certificates (served by SNI on the HTTPS listener) and its HTTPS redirect",
+	  "usage: slipway certs [-a APP] [--json]\n", sw_cli_cmd_certs },
+	{ "certs:add", "serve a TLS certificate for one of an app's hosts (imported into ACM)",
+	  "usage: slipway certs:add HOST --cert FILE --key FILE [-a APP]\n"
+	  "  FILE: PEM; the certificate file may hold its chain after it. HOST: the app's own host or\n"
+	  "  one of its domains. Refused in one line, nothing changed, when the key does not match,\n"
+	  "  the certificate is not valid for HOST, or it has expired. Adding again replaces it.\n",
+	  sw_cli_cmd_certs_add },
+	{ "certs:remove", "stop serving a host's certificate",
+	  "usage: slipway certs:remove HOST [-a APP]\n", sw_cli_cmd_certs_remove },
+	{ "certs:redirect", "redirect an app's HTTP requests to HTTPS (301), or stop",
+	  "usage: slipway certs:redirect on|off [-a APP]\n", sw_cli_cmd_certs_redirect },
 	{ "doctor", "check what slipwayd releases with: credentials, region, cluster, listener, ECR, Logs, Docker",
 	  "usage: slipway doctor [--json]\n  One line per check; exit 1 when one fails.\n", sw_cli_cmd_doctor },
 	/* operating apps: cmd_apps.c, cmd_builds.c, cmd_events.c, cmd_webhooks.c, cmd_tokens.c.

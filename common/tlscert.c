@@ -6,6 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -163,4 +164,82 @@ void sw_tlscert_chain(const char *cert, size_t cert_len, struct sw_buf *out)
 		;
 	if (e + 10 <= stop)
 		sw_buf_add(out, e, (size_t)(stop - e));
+}
+
+/* The CA's certificate and key from one PEM text. */
+static int read_ca(const char *pem, size_t len, X509 **ca, EVP_PKEY **key)
+{
+	BIO *b = BIO_new_mem_buf(pem, (int)len);
+	*ca = read_cert(pem, len);
+	*key = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+	BIO_free(b);
+	ERR_clear_error();
+	if (!*ca || !*key)
+		return sw_error("the CA file holds no %s", *ca ? "private key" : "certificate");
+	return 0;
+}
+
+static int add_ext(X509 *x, X509 *ca, int nid, const char *value)
+{
+	X509V3_CTX ctx;
+	X509_EXTENSION *ext;
+	int ok;
+	X509V3_set_ctx(&ctx, ca, x, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+	ok = ext && X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	return ok;
+}
+
+int sw_tlscert_issue(const char *ca_pem, size_t ca_len, const char *host, double now, int days, struct sw_buf *out)
+{
+	X509 *ca = NULL, *x = NULL;
+	EVP_PKEY *ca_key = NULL, *key = NULL;
+	BIO *mem = NULL;
+	struct sw_buf san = SW_BUF_INIT;
+	unsigned char serial[16];
+	time_t t = (time_t)now;
+	BIGNUM *bn = NULL;
+	char *data;
+	long n;
+	int ret = SW_ERROR;
+
+	if (read_ca(ca_pem, ca_len, &ca, &ca_key) < 0)
+		goto cleanup;
+	key = EVP_EC_gen("P-256");
+	x = X509_new();
+	if (!key || !x || RAND_bytes(serial, sizeof(serial)) != 1)
+		goto fail;
+	serial[0] &= 0x7f;
+	bn = BN_bin2bn(serial, sizeof(serial), NULL);
+	sw_buf_addf(&san, "DNS:%s", host);
+	if (!bn || !X509_set_version(x, 2) || !BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) ||
+	    !X509_time_adj_ex(X509_getm_notBefore(x), 0, -3600, &t) ||
+	    !X509_time_adj_ex(X509_getm_notAfter(x), days, 0, &t) ||
+	    !X509_set_pubkey(x, key) ||
+	    !X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC, (const unsigned char *)host, -1,
+					-1, 0) ||
+	    !X509_set_issuer_name(x, X509_get_subject_name(ca)) ||
+	    !add_ext(x, ca, NID_subject_alt_name, san.ptr) || !add_ext(x, ca, NID_basic_constraints, "critical,CA:FALSE") ||
+	    !add_ext(x, ca, NID_ext_key_usage, "serverAuth") || !X509_sign(x, ca_key, EVP_sha256()))
+		goto fail;
+	mem = BIO_new(BIO_s_mem());
+	if (!mem || !PEM_write_bio_X509(mem, x) || !PEM_write_bio_PrivateKey(mem, key, NULL, NULL, 0, NULL, NULL))
+		goto fail;
+	n = BIO_get_mem_data(mem, &data);
+	sw_buf_add(out, data, (size_t)n);
+	ret = 0;
+	goto cleanup;
+fail:
+	sw_error("cannot issue a certificate for %s (OpenSSL)", host);
+cleanup:
+	ERR_clear_error();
+	BIO_free(mem);
+	BN_free(bn);
+	X509_free(x);
+	X509_free(ca);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(ca_key);
+	sw_buf_release(&san);
+	return ret;
 }

@@ -40,4 +40,11 @@ int sw_tlscert_matches_host(const char *cert, size_t cert_len, const char *host)
 /* The PEM blocks after the first of cert (its chain), appended to out. */
 void sw_tlscert_chain(const char *cert, size_t cert_len, struct sw_buf *out);
 
+/*
+ * Issue a certificate for host from the CA in ca_pem (its certificate and key, PEM): a
+ * new P-256 key, host as common name and only DNS name, valid from an hour before now
+ * for days. Certificate then key, PEM, appended to out. 0, or negative with one line.
+ */
+int sw_tlscert_issue(const char *ca_pem, size_t ca_len, const char *host, double now, int days, struct sw_buf *out);
+
 #endif

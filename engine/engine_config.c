@@ -98,7 +98,15 @@ int sw_engine_config_load(struct sw_engine_config *c)
 		c->router_tls_cert = sw_env_strdup("SLIPWAY_ROUTER_TLS_CERT", def.ptr);
 		if (stat(c->router_tls_cert, &st) < 0) {   /* none: the router answers HTTP only */
 			free(c->router_tls_cert);
+	free(c->router_tls_ca);
 			c->router_tls_cert = NULL;
+		}
+		sw_buf_reset(&def);
+		sw_buf_addf(&def, "%s/tls/ca-sign.pem", c->home);
+		c->router_tls_ca = sw_env_strdup("SLIPWAY_ROUTER_TLS_CA", def.ptr);
+		if (stat(c->router_tls_ca, &st) < 0) {
+			free(c->router_tls_ca);
+			c->router_tls_ca = NULL;
 		}
 		sw_buf_release(&def);
 	}
@@ -135,6 +143,7 @@ void sw_engine_config_release(struct sw_engine_config *c)
 	free(c->bind_ip);
 	free(c->router_listen);
 	free(c->router_tls_cert);
+	free(c->router_tls_ca);
 	free(c->access_key_id);
 	free(c->secret_access_key);
 	memset(c, 0, sizeof(*c));

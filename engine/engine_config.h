@@ -48,6 +48,11 @@
  *   SLIPWAY_ROUTER_TLS_CERT         its default certificate: a PEM file (certificate, chain, key;
  *                                   default $SLIPWAY_HOME/tls/router.pem, which scripts/up makes);
  *                                   no such file: no HTTPS listener
+ *   SLIPWAY_ROUTER_TLS_CA           a local CA (its certificate and key, PEM; default
+ *                                   $SLIPWAY_HOME/tls/ca-sign.pem, which scripts/up makes):
+ *                                   the router issues from it a certificate for each host its
+ *                                   HTTPS listener routes that no certificate names (TLS
+ *                                   clients refuse a wildcard over one label: *.localhost)
  *   DOCKER_HOST                     the Docker engine (common/docker.h)
  */
 struct sw_engine_config {
@@ -85,6 +90,7 @@ struct sw_engine_config {
 	int router_threads;
 	int router_tls_port;
 	char *router_tls_cert;   /* NULL: no built-in HTTPS listener */
+	char *router_tls_ca;     /* NULL: no certificates issued */
 };
 
 /*

@@ -241,6 +241,7 @@ enum MHD_Result sw_api_apps_destroy(struct sw_server *s, struct MHD_Connection *
 	if (n)
 		json_array_append_new(removed, json_string("domains"));
 	if (sw_store_exec_text(s->db, "DELETE FROM pipelines WHERE app = ?", app, "destroy") < 0 ||
+	    sw_store_exec_text(s->db, "DELETE FROM certs WHERE app = ?", app, "destroy") < 0 ||
 	    sw_store_exec_text(s->db, "DELETE FROM route_settings WHERE app = ?", app, "destroy") < 0 ||
 	    sw_store_exec_text(s->db, "DELETE FROM events WHERE app = ?", app, "destroy") < 0 ||
 	    sw_store_exec_text(s->db, "DELETE FROM apps WHERE name = ?", app, "destroy") < 0)

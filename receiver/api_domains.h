@@ -12,6 +12,11 @@
  *   GET    /api/v1/apps/<app>/domains         {"app", "default": "APP.<apps domain>", "domains": [host...]}
  *   POST   /api/v1/apps/<app>/domains         {"host"} → 201 {"app", "host", "added": true|false}
  *   DELETE /api/v1/apps/<app>/domains/<host>  → {"app", "host", "removed": true}
+ * and their certificates (releaser/certs.h) and the HTTP to HTTPS redirect (route.h):
+ *   GET    /api/v1/apps/<app>/certs           {"app", "certs": [{"host", "arn", "not_after"}], "https_redirect"}
+ *   POST   /api/v1/apps/<app>/certs           {"host", "cert": PEM (chain after it), "key": PEM} → 201
+ *   DELETE /api/v1/apps/<app>/certs/<host>    → {"app", "host", "removed": true}
+ *   POST   /api/v1/apps/<app>/routing         {"https_redirect": true|false}
  */
 
 /* 1 when url is one of the endpoints above. */

@@ -9,6 +9,7 @@
 #include <git2.h>
 
 #include "releaser/releaser.h"
+#include "releaser/certs.h"
 #include "releaser/deploy.h"
 #include "releaser/golive.h"
 #include "releaser/doctor.h"
@@ -253,6 +254,9 @@ struct teardown_ctx {
 static int teardown_fn(const struct sw_runenv *e, void *ctx)
 {
 	struct teardown_ctx *t = ctx;
+	/* its certificates first: off the HTTPS listener and out of ACM */
+	if (sw_certs_forget_app(e, t->app) < 0)
+		return SW_ERROR;
 	return sw_teardown_app(e, t->app, t->removed);
 }
 

@@ -1,6 +1,8 @@
 #ifndef SW_ROUTE_H
 #define SW_ROUTE_H
 
+#include <sqlite3.h>
+
 #include "common/buf.h"
 #include "common/strvec.h"
 #include "releaser/runenv.h"
@@ -13,7 +15,10 @@
  *    the web service's tasks register in;
  *  - a rule on the listener: host-header <app>.<apps domain> → forward to it
  *    (<slug>.<parent>.<apps domain> for a review app, releaser/review.h);
- *  - a rule per custom domain of the app (domains.h) → forward to it too.
+ *  - a rule per custom domain of the app (domains.h) → forward to it too;
+ *  - when the listener is HTTP and its load balancer has an HTTPS listener too (the
+ *    engine's router with TLS), the same rules there, and on the HTTP one a redirect to
+ *    HTTPS instead of the forward when the app's redirect setting is on.
  * Both are looked up by name/host first, so a second deploy (or a restarted slipwayd,
  * or one that crashed half way) finds and reuses them; a changed health check path is
  * modified in place.
@@ -49,5 +54,23 @@ int sw_route_domain_add(const struct sw_runenv *e, const char *app, const char *
 
 /* `slipway domains:remove HOST`: its rules deleted, then its row. SW_ENOTFOUND when not app's. */
 int sw_route_domain_remove(const struct sw_runenv *e, const char *app, const char *host);
+
+/*
+ * The HTTPS listener apps' certificates go on: the main listener's load balancer's
+ * HTTPS listener, when the main one is HTTP (the engine's router on
+ * SLIPWAY_ROUTER_TLS_PORT). 1 with its ARN appended to arn and *port (may be NULL) set,
+ * 0 when there is none, negative with one line.
+ */
+int sw_route_https_listener(const struct sw_runenv *e, struct sw_buf *arn, int *port);
+
+/*
+ * The app's setting "HTTP requests redirected to HTTPS" (table route_settings), applied
+ * at once to a deployed app's rules (its host and domains: a redirect rule on the HTTP
+ * listener, the forward rule on the HTTPS one) and at each deploy. SW_EINVAL when on is
+ * asked and there is no HTTPS listener.
+ */
+int sw_route_set_redirect(const struct sw_runenv *e, const char *app, int on);
+/* 1 when app's redirect is on. */
+int sw_route_redirect_on(sqlite3 *db, const char *app);
 
 #endif

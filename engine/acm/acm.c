@@ -15,6 +15,7 @@
 #include "common/aws/models.h"
 #include "common/error.h"
 #include "common/json.h"
+#include "common/log.h"
 #include "common/time.h"
 #include "common/tlscert.h"
 #include "common/xalloc.h"
@@ -343,6 +344,62 @@ cleanup:
 	sw_engine_secret_release(&pem);
 	sw_buf_release(&chain);
 	sw_tlscert_info_release(&info);
+	return ret;
+}
+
+/* The text of a PEM file (at most PEM_MAX) into out: 0, or -1. */
+static int slurp(const char *path, struct sw_buf *out)
+{
+	FILE *f = fopen(path, "re");
+	char tmp[4096];
+	size_t n;
+	if (!f)
+		return -1;
+	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0 && out->len < PEM_MAX)
+		sw_buf_add(out, tmp, n);
+	fclose(f);
+	return 0;
+}
+
+int sw_acm_file_names(const char *path, const char *host)
+{
+	struct sw_buf pem = SW_BUF_INIT;
+	int yes = slurp(path, &pem) == 0 && sw_tlscert_matches_host(pem.ptr, pem.len, host);
+	sw_engine_secret_release(&pem);
+	return yes;
+}
+
+int sw_acm_issued_path(const struct sw_engine *e, const char *host, struct sw_buf *out)
+{
+	struct sw_buf dir = SW_BUF_INIT, ca = SW_BUF_INIT, pem = SW_BUF_INIT;
+	struct stat st;
+	size_t i;
+	int ret = 0;
+
+	sw_buf_reset(out);
+	if (!e->cfg.router_tls_ca || !*host || strlen(host) > 253)
+		return 0;
+	for (i = 0; host[i]; i++)   /* a plain host name (it names a file) */
+		if (!((host[i] >= 'a' && host[i] <= 'z') || (host[i] >= '0' && host[i] <= '9') || host[i] == '-' ||
+		      (host[i] == '.' && i > 0 && host[i - 1] != '.')))
+			return 0;
+	store_dir(e, &dir);
+	sw_buf_adds(&dir, "/issued");
+	sw_buf_addf(out, "%s/%s.pem", dir.ptr, host);
+	if (stat(out->ptr, &st) == 0)
+		return 1;
+	store_dir(e, &ca);
+	mkdir(ca.ptr, 0700);
+	mkdir(dir.ptr, 0700);
+	sw_buf_reset(&ca);
+	if (slurp(e->cfg.router_tls_ca, &ca) < 0 || sw_tlscert_issue(ca.ptr, ca.len, host, sw_time_now(), 397, &pem) < 0 ||
+	    write_atomic(out->ptr, pem.ptr, pem.len) < 0)
+		sw_log_warn("acm: no certificate issued for %s: %s", host, sw_error_last());
+	else
+		ret = 1;
+	sw_engine_secret_release(&ca);
+	sw_engine_secret_release(&pem);
+	sw_buf_release(&dir);
 	return ret;
 }
 

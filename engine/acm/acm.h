@@ -28,6 +28,17 @@ extern struct sw_engine_api sw_acm_api;
 int sw_acm_pem_path(const struct sw_engine *e, const char *arn, struct sw_buf *out);
 
 /*
+ * The PEM file of a certificate for host issued from the local CA (SLIPWAY_ROUTER_TLS_CA),
+ * made the first time (acm/issued/<host>.pem), appended to out (reset first): 1, or 0
+ * when there is no CA or host is not a plain host name. Called with the engine lock
+ * held (a P-256 key: a few milliseconds, once per host).
+ */
+int sw_acm_issued_path(const struct sw_engine *e, const char *host, struct sw_buf *out);
+
+/* 1 when the PEM file path holds a certificate valid for host, else 0. */
+int sw_acm_file_names(const char *path, const char *host);
+
+/*
  * Import the PEM file path (certificate, chain, key) as the certificate with the fixed
  * id (the router's built-in HTTPS certificate, SLIPWAY_ROUTER_TLS_CERT), replacing what
  * that id held. Its ARN appended to arn. 0, or negative with one line.

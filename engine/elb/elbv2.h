@@ -97,7 +97,7 @@ void sw_elb_listener_delete(struct sw_elb *elb, struct sw_elb_object *l);
 
 /*
  * Check and normalise one action list (as ALB answers it) into *out (new reference).
- * for_rule: rules take forward actions only. 0, or -1 with the call failed.
+ * for_rule: rules take forward actions and redirects to HTTPS. 0, or -1 with the call failed.
  */
 int sw_elb_listener_actions_check(struct sw_engine_call *c, json_t *actions, int for_rule, json_t **out);
 

@@ -220,6 +220,14 @@ static void gen_config(struct sw_elb_router *r, struct sw_buf *c, const struct s
 		sw_buf_release(&def);
 	}
 
+	/* the redirects to each HTTPS frontend (ALB's redirect action, router.h) */
+	for (i = 0; i < r->nfrontends; i++) {
+		static const char *const codes[] = { "301", "302" };
+		for (j = 0; r->frontends[i].crt_list && j < 2; j++)
+			sw_buf_addf(c, "\nbackend be_" SW_ELB_ROUTER_REDIRECT "%d-%s\n"
+				    "    http-request redirect location https://%%[req.hdr(host),regsub(:[0-9]+$,)]:%d%%[url] code %s\n",
+				    r->frontends[i].port, codes[j], r->frontends[i].port, codes[j]);
+	}
 	for (i = 0; i < r->nbackends; i++) {
 		struct sw_elb_rt_backend *be = &r->backends[i];
 		sw_buf_addf(c, "\nbackend be_%s\n    balance roundrobin\n", be->name);

@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -32,7 +33,7 @@ static int port_free(const char *addr, int port)
 
 /*
  * Check and normalise one action list (as ALB answers it). for_rule: rules take
- * forward actions only here.
+ * forward actions, and redirects to HTTPS.
  */
 int sw_elb_listener_actions_check(struct sw_engine_call *c, json_t *actions, int for_rule, json_t **out)
 {
@@ -110,6 +111,25 @@ int sw_elb_listener_actions_check(struct sw_engine_call *c, json_t *actions, int
 			json_object_set_new(json_object_get(norm, "FixedResponseConfig"), "ContentType", json_string(ctype));
 		if (body)
 			json_object_set_new(json_object_get(norm, "FixedResponseConfig"), "MessageBody", json_string(body));
+	} else if (!strcmp(type, "redirect") && for_rule) {
+		/* to HTTPS on a port, host, path and query kept: what an app's HTTP to HTTPS redirect is */
+		json_t *rc = json_object_get(a, "RedirectConfig");
+		const char *proto = sw_json_str(rc, "Protocol"), *port = sw_json_str(rc, "Port");
+		const char *code = sw_json_str(rc, "StatusCode"), *host = sw_json_str(rc, "Host");
+		const char *path = sw_json_str(rc, "Path"), *query = sw_json_str(rc, "Query");
+		char *end = NULL;
+		long p = port ? strtol(port, &end, 10) : 0;
+
+		if (!code || (strcmp(code, "HTTP_301") && strcmp(code, "HTTP_302")))
+			return SW_ELB_FAIL(c, "ValidationError", "A redirect's status code must be HTTP_301 or HTTP_302");
+		if (!proto || strcmp(proto, "HTTPS") || !port || !end || *end || p < 1 || p > 65535 ||
+		    (host && strcmp(host, "#{host}")) || (path && strcmp(path, "/#{path}")) ||
+		    (query && strcmp(query, "#{query}")))
+			return SW_ELB_FAIL(c, "InvalidLoadBalancerAction", "slipway-engine redirects to HTTPS on a port, keeping "
+					   "host, path and query (Protocol HTTPS, Port N)");
+		norm = json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s}}", "Type", "redirect", "RedirectConfig",
+				 "Protocol", "HTTPS", "Port", port, "Host", "#{host}", "Path", "/#{path}", "Query", "#{query}",
+				 "StatusCode", code);
 	} else {
 		return SW_ELB_FAIL(c, "InvalidLoadBalancerAction", "Action type '%s' is not supported by slipway-engine", type);
 	}

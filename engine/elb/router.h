@@ -106,6 +106,13 @@ struct sw_elb_router_frontend {
  * wildcards: '*' any run of characters, '?' one character. Rules are given in
  * priority order (the first that matches wins).
  */
+/*
+ * A rule's backend named SW_ELB_ROUTER_REDIRECT "<port>-<301|302>" redirects to HTTPS on
+ * that port (host, path and query kept): the router has such a backend for each HTTPS
+ * frontend's port.
+ */
+#define SW_ELB_ROUTER_REDIRECT "rd-https-"
+
 struct sw_elb_router_rule {
 	const char *const *hosts;
 	size_t nhosts;

@@ -66,16 +66,35 @@ static void snap_conditions(json_t *conds, struct sw_elb_snapshot_rule *r)
 	}
 }
 
+/* 1 when one of the PEM files listed in crt (one a line) names host. */
+static int covered(const char *crt, const char *host)
+{
+	struct sw_buf path = SW_BUF_INIT;
+	const char *p = crt, *nl;
+	int yes = 0;
+	while (*p && !yes) {
+		nl = strchr(p, '\n');
+		sw_buf_reset(&path);
+		sw_buf_add(&path, p, nl ? (size_t)(nl - p) : strlen(p));
+		yes = sw_acm_file_names(path.ptr, host);
+		p = nl ? nl + 1 : p + strlen(p);
+	}
+	sw_buf_release(&path);
+	return yes;
+}
+
 /*
  * An HTTPS listener's certificates as the router takes them: the PEM files of its default
  * certificate and then of the others (AddListenerCertificates), one a line; those whose
- * file is gone (deleted from the ACM store) are left out. NULL for an HTTP listener.
+ * file is gone (deleted from the ACM store) are left out. Then, with a local CA, one
+ * issued for each host its rules route that none of those names. NULL for HTTP.
  */
 static char *crt_list(struct sw_elb *elb, const struct sw_elb_object *l)
 {
 	struct sw_buf out = SW_BUF_INIT, path = SW_BUF_INIT;
 	json_t *certs = json_object_get(sw_elb_object_doc(l), "Certificates"), *extra = json_object_get(l->st, "certificates"), *v;
-	size_t i;
+	struct sw_elb_object **rules;
+	size_t i, j, n;
 
 	if (strcmp(sw_elb_object_str(l, "Protocol") ? sw_elb_object_str(l, "Protocol") : "HTTP", "HTTPS"))
 		return NULL;
@@ -84,6 +103,20 @@ static char *crt_list(struct sw_elb *elb, const struct sw_elb_object *l)
 	json_array_foreach(extra, i, v)
 		if (sw_acm_pem_path(elb->e, json_string_value(v), &path))
 			sw_buf_addf(&out, "%s\n", path.ptr);
+	rules = elb->e->cfg.router_tls_ca ? sw_elb_object_rules(elb, l->arn, &n) : NULL;
+	for (i = 0; rules && i < n; i++) {
+		json_t *cond;
+		json_array_foreach(json_object_get(sw_elb_object_doc(rules[i]), "Conditions"), j, cond) {
+			size_t k;
+			if (strcmp(sw_json_str_or(cond, "Field", ""), "host-header"))
+				continue;
+			json_array_foreach(json_object_get(cond, "Values"), k, v)
+				if (json_is_string(v) && !covered(out.ptr, json_string_value(v)) &&
+				    sw_acm_issued_path(elb->e, json_string_value(v), &path))
+					sw_buf_addf(&out, "%s\n", path.ptr);
+		}
+	}
+	free(rules);
 	sw_buf_rtrim(&out);
 	sw_buf_release(&path);
 	return sw_buf_detach(&out, NULL);
@@ -137,7 +170,14 @@ void sw_elb_snapshot_take(struct sw_elb *elb, struct sw_elb_snapshot *s, int mod
 				for (j = 0; j < n; j++) {
 					struct sw_elb_snapshot_rule *r = &f->rules[f->nrules];
 					json_t *actions = json_object_get(sw_elb_object_doc(rules[j]), "Actions");
+					json_t *rd = json_object_get(sw_json_find(actions, "Type", "redirect"), "RedirectConfig");
 					r->backend = tg_backend(elb, sw_elb_object_action_tg(actions));
+					if (rd) {   /* the router's redirect backend for that port and code */
+						sw_buf_reset(&name);
+						sw_buf_addf(&name, SW_ELB_ROUTER_REDIRECT "%s-%s", sw_json_str_or(rd, "Port", "443"),
+							    strcmp(sw_json_str_or(rd, "StatusCode", ""), "HTTP_302") ? "301" : "302");
+						r->backend = xstrdup(name.ptr);
+					}
 					if (!r->backend)
 						continue;
 					sw_strvec_init(&r->hosts);
