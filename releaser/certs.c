@@ -78,7 +78,7 @@ static int drop(const struct sw_runenv *e, const char *listener, const char *arn
 }
 
 /* Import cert (leaf, then chain) and key into ACM: its ARN appended to arn. */
-static int import(const struct sw_runenv *e, const char *app, const char *cert, const char *key, struct sw_buf *arn)
+static int import(const struct sw_runenv *e, const char *cert, const char *key, struct sw_buf *arn)
 {
 	struct sw_buf c = SW_BUF_INIT, k = SW_BUF_INIT, ch = SW_BUF_INIT, chain = SW_BUF_INIT;
 	const char *end = strstr(cert, "-----END CERTIFICATE-----");
@@ -89,8 +89,8 @@ static int import(const struct sw_runenv *e, const char *app, const char *cert, 
 	base64(&c, cert, end ? (size_t)(end - cert) + strlen("-----END CERTIFICATE-----") : strlen(cert));
 	base64(&k, key, strlen(key));
 	sw_tlscert_chain(cert, strlen(cert), &chain);
-	p = json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "Certificate", c.ptr, "PrivateKey", k.ptr, "Tags", "Key",
-		      "slipway:app", "Value", app);
+	/* no Tags: they would need acm:AddTagsToCertificate too; the certs table says whose it is */
+	p = json_pack("{s:s, s:s}", "Certificate", c.ptr, "PrivateKey", k.ptr);
 	if (chain.len) {
 		base64(&ch, chain.ptr, chain.len);
 		json_object_set_new(p, "CertificateChain", json_string(ch.ptr));
@@ -145,7 +145,7 @@ int sw_certs_add(const struct sw_runenv *e, const char *app, const char *host_in
 	}
 	if ((ret = row_of(e->db, app, host.ptr, &old)) < 0)
 		goto cleanup;
-	if ((ret = import(e, app, cert, key, &arn)) < 0) {
+	if ((ret = import(e, cert, key, &arn)) < 0) {
 		sw_error_prefix("ACM");
 		goto cleanup;
 	}
