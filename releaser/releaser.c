@@ -17,6 +17,7 @@
 #include "releaser/manifest.h"
 #include "releaser/release.h"
 #include "releaser/review.h"
+#include "releaser/route.h"
 #include "releaser/tags.h"
 #include "releaser/teardown.h"
 #include "builder/context.h"
@@ -254,8 +255,8 @@ struct teardown_ctx {
 static int teardown_fn(const struct sw_runenv *e, void *ctx)
 {
 	struct teardown_ctx *t = ctx;
-	/* its certificates first: off the HTTPS listener and out of ACM */
-	if (sw_certs_forget_app(e, t->app) < 0)
+	/* its certificates and host rules first (a redirect rule forwards to no target group) */
+	if (sw_certs_forget_app(e, t->app) < 0 || sw_route_forget_app(e, t->app) < 0)
 		return SW_ERROR;
 	return sw_teardown_app(e, t->app, t->removed);
 }

@@ -433,6 +433,10 @@ int sw_route_domain_add(const struct sw_runenv *e, const char *app, const char *
 	int ret, have_tg;
 
 	memset(&l, 0, sizeof(l));
+	if (!e->settings->load_balancer) {
+		ret = sw_error_code(SW_EINVAL, "apps are not routed through a load balancer here (SLIPWAY_LOAD_BALANCER=none)");
+		goto cleanup;
+	}
 	if ((ret = sw_domains_check(host, e->settings->apps_domain, &h)) < 0)
 		goto cleanup;
 	if ((ret = sw_domains_owner(e->db, h.ptr, &owner)) != 0) {
@@ -505,7 +509,11 @@ cleanup:
 int sw_route_https_listener(const struct sw_runenv *e, struct sw_buf *arn, int *port)
 {
 	struct lbs l;
-	int ret = find_listeners(e, &l);
+	int ret;
+
+	if (!e->settings->load_balancer)
+		return 0;
+	ret = find_listeners(e, &l);
 	if (ret == 0 && l.https.len) {
 		sw_buf_adds(arn, l.https.ptr);
 		if (port)
@@ -525,6 +533,11 @@ int sw_route_set_redirect(const struct sw_runenv *e, const char *app, int on)
 	size_t i;
 	int ret, have_tg;
 
+	memset(&l, 0, sizeof(l));
+	if (!e->settings->load_balancer) {
+		ret = sw_error_code(SW_EINVAL, "apps are not routed through a load balancer here (SLIPWAY_LOAD_BALANCER=none)");
+		goto cleanup;
+	}
 	if ((ret = find_listeners(e, &l)) < 0 || (ret = have_tg = find_target_group(e, app, &tg)) < 0) {
 		sw_error_prefix("load balancer");
 		goto cleanup;
@@ -561,4 +574,35 @@ cleanup:
 int sw_route_redirect_on(sqlite3 *db, const char *app)
 {
 	return redirect_on(db, app);
+}
+
+int sw_route_forget_app(const struct sw_runenv *e, const char *app)
+{
+	struct sw_buf host = SW_BUF_INIT;
+	struct sw_strvec hosts = SW_STRVEC_INIT;
+	struct lbs l;
+	size_t i;
+	int ret;
+
+	memset(&l, 0, sizeof(l));
+	if (!e->settings->load_balancer)   /* no rules were made */
+		return sw_domains_forget_app(e->db, app);
+	sw_review_host_label(e->db, app, &host);
+	sw_buf_addf(&host, ".%s", e->settings->apps_domain);
+	sw_strvec_push(&hosts, host.ptr);
+	sw_domains_of(e->db, app, &hosts);
+	ret = find_listeners(e, &l);
+	for (i = 0; i < hosts.nr && ret == 0; i++) {
+		ret = remove_host_rules(e, l.main.ptr, hosts.v[i]);
+		if (ret == 0 && l.https.len)
+			ret = remove_host_rules(e, l.https.ptr, hosts.v[i]);
+	}
+	if (ret < 0)
+		sw_error_prefix("load balancer");
+	else
+		ret = sw_domains_forget_app(e->db, app);
+	lbs_release(&l);
+	sw_strvec_clear(&hosts);
+	sw_buf_release(&host);
+	return ret;
 }

@@ -70,6 +70,9 @@ int sw_route_https_listener(const struct sw_runenv *e, struct sw_buf *arn, int *
  * asked and there is no HTTPS listener.
  */
 int sw_route_set_redirect(const struct sw_runenv *e, const char *app, int on);
+/* apps:destroy: the rules of app's hosts (its own, its domains) off both listeners, its domains forgotten. */
+int sw_route_forget_app(const struct sw_runenv *e, const char *app);
+
 /* 1 when app's redirect is on. */
 int sw_route_redirect_on(sqlite3 *db, const char *app);
 

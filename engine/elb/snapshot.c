@@ -94,6 +94,7 @@ static char *crt_list(struct sw_elb *elb, const struct sw_elb_object *l)
 	struct sw_buf out = SW_BUF_INIT, path = SW_BUF_INIT;
 	json_t *certs = json_object_get(sw_elb_object_doc(l), "Certificates"), *extra = json_object_get(l->st, "certificates"), *v;
 	struct sw_elb_object **rules;
+	char *explicit;
 	size_t i, j, n;
 
 	if (strcmp(sw_elb_object_str(l, "Protocol") ? sw_elb_object_str(l, "Protocol") : "HTTP", "HTTPS"))
@@ -103,6 +104,8 @@ static char *crt_list(struct sw_elb *elb, const struct sw_elb_object *l)
 	json_array_foreach(extra, i, v)
 		if (sw_acm_pem_path(elb->e, json_string_value(v), &path))
 			sw_buf_addf(&out, "%s\n", path.ptr);
+	/* issued ones only where the listener's own certificates (not the issued) name no host */
+	explicit = xstrdup(out.ptr);
 	rules = elb->e->cfg.router_tls_ca ? sw_elb_object_rules(elb, l->arn, &n) : NULL;
 	for (i = 0; rules && i < n; i++) {
 		json_t *cond;
@@ -111,12 +114,13 @@ static char *crt_list(struct sw_elb *elb, const struct sw_elb_object *l)
 			if (strcmp(sw_json_str_or(cond, "Field", ""), "host-header"))
 				continue;
 			json_array_foreach(json_object_get(cond, "Values"), k, v)
-				if (json_is_string(v) && !covered(out.ptr, json_string_value(v)) &&
+				if (json_is_string(v) && !covered(explicit, json_string_value(v)) &&
 				    sw_acm_issued_path(elb->e, json_string_value(v), &path))
 					sw_buf_addf(&out, "%s\n", path.ptr);
 		}
 	}
 	free(rules);
+	free(explicit);
 	sw_buf_rtrim(&out);
 	sw_buf_release(&path);
 	return sw_buf_detach(&out, NULL);
