@@ -255,10 +255,12 @@ struct teardown_ctx {
 static int teardown_fn(const struct sw_runenv *e, void *ctx)
 {
 	struct teardown_ctx *t = ctx;
-	/* its certificates and host rules first (a redirect rule forwards to no target group) */
-	if (sw_certs_forget_app(e, t->app) < 0 || sw_route_forget_app(e, t->app) < 0)
-		return SW_ERROR;
-	return sw_teardown_app(e, t->app, t->removed);
+	/* its certificates first; teardown takes the rules forwarding to its target group, then
+	 * what is left of its hosts' rules goes (a redirect to HTTPS forwards nowhere) */
+	int ret = sw_certs_forget_app(e, t->app);
+	if (ret < 0 || (ret = sw_teardown_app(e, t->app, t->removed)) < 0)
+		return ret;
+	return sw_route_forget_app(e, t->app);
 }
 
 int sw_releaser_teardown(sqlite3 *db, const char *app, json_t *removed)
