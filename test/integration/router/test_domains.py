@@ -200,6 +200,15 @@ class Domains(unittest.TestCase):
         self.assertEqual(len(arns), 1, arns)   # the router's own, no other
         self.assertTrue(arns[0].endswith(':certificate/router-default'), arns)
 
+        # destroyed with a domain, a certificate and the redirect on: none of its rules stay
+        self.cli('certs:add', 'shop.example.test', '--cert', certfile, '--key', keyfile, '-a', 'shop')
+        self.cli('certs:redirect', 'on', '-a', 'shop')
+        self.cli('apps:destroy', 'shop', '--confirm', 'shop')
+        hosts = [h for values in self.rules()[0] for h in values]
+        self.assertNotIn('shop.localhost', hosts)
+        self.assertNotIn('shop.example.test', hosts)
+        self.assertEqual(len(ps.eng.aws('acm', 'list-certificates')['CertificateSummaryList']), 1)
+
 
 if __name__ == '__main__':
     unittest.main()
