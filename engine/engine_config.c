@@ -19,6 +19,30 @@ static long long machine_memory_mb(void)
 	return (long long)pages * size / (1024 * 1024);
 }
 
+/*
+ * A TLS file setting: name's value, else $SLIPWAY_HOME/tls/<dflt> when that exists (what
+ * scripts/tls-ca makes), else NULL (the router answers HTTP only). A file named in the
+ * environment that is not there is refused with one line.
+ */
+static int tls_file(struct sw_engine_config *c, const char *name, const char *dflt, char **out)
+{
+	struct sw_buf def = SW_BUF_INIT;
+	const char *set = sw_env_str(name);
+	struct stat st;
+	int ret = 0;
+
+	sw_buf_addf(&def, "%s/tls/%s", c->home, dflt);
+	*out = xstrdup(set ? set : def.ptr);
+	if (stat(*out, &st) < 0) {
+		if (set)
+			ret = sw_error_code(SW_EINVAL, "%s: %s: no such file", name, set);
+		free(*out);
+		*out = NULL;
+	}
+	sw_buf_release(&def);
+	return ret;
+}
+
 int sw_engine_config_load(struct sw_engine_config *c)
 {
 	struct sw_buf b = SW_BUF_INIT;
@@ -91,25 +115,9 @@ int sw_engine_config_load(struct sw_engine_config *c)
 	if (sw_env_int("SLIPWAY_ROUTER_TLS_PORT", 5484, 1, 65535, &x) < 0)
 		goto fail;
 	c->router_tls_port = (int)x;
-	{
-		struct sw_buf def = SW_BUF_INIT;
-		struct stat st;
-		sw_buf_addf(&def, "%s/tls/router.pem", c->home);
-		c->router_tls_cert = sw_env_strdup("SLIPWAY_ROUTER_TLS_CERT", def.ptr);
-		if (stat(c->router_tls_cert, &st) < 0) {   /* none: the router answers HTTP only */
-			free(c->router_tls_cert);
-	free(c->router_tls_ca);
-			c->router_tls_cert = NULL;
-		}
-		sw_buf_reset(&def);
-		sw_buf_addf(&def, "%s/tls/ca-sign.pem", c->home);
-		c->router_tls_ca = sw_env_strdup("SLIPWAY_ROUTER_TLS_CA", def.ptr);
-		if (stat(c->router_tls_ca, &st) < 0) {
-			free(c->router_tls_ca);
-			c->router_tls_ca = NULL;
-		}
-		sw_buf_release(&def);
-	}
+	if (tls_file(c, "SLIPWAY_ROUTER_TLS_CERT", "router.pem", &c->router_tls_cert) < 0 ||
+	    tls_file(c, "SLIPWAY_ROUTER_TLS_CA", "ca-sign.pem", &c->router_tls_ca) < 0)
+		goto fail;
 
 	if (sw_env_number("SLIPWAY_ENGINE_THROTTLE_RATE", 0, 0, 1e6, &c->throttle_rate) < 0 ||
 	    sw_env_number("SLIPWAY_ENGINE_THROTTLE_BURST", c->throttle_rate * 2 < 1 ? 1 : c->throttle_rate * 2, 1, 1e6,

@@ -47,7 +47,8 @@
  *   SLIPWAY_ROUTER_TLS_PORT         the built-in HTTPS listener's port (5484)
  *   SLIPWAY_ROUTER_TLS_CERT         its default certificate: a PEM file (certificate, chain, key;
  *                                   default $SLIPWAY_HOME/tls/router.pem, which scripts/up makes);
- *                                   no such file: no HTTPS listener
+ *                                   none there: no HTTPS listener; a file named here that is
+ *                                   not there stops the engine with one line
  *   SLIPWAY_ROUTER_TLS_CA           a local CA (its certificate and key, PEM; default
  *                                   $SLIPWAY_HOME/tls/ca-sign.pem, which scripts/up makes):
  *                                   the router issues from it a certificate for each host its
