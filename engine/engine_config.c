@@ -97,6 +97,7 @@ int sw_engine_config_load(struct sw_engine_config *c)
 	    sw_env_int("SLIPWAY_ENGINE_STOP_TIMEOUT", 30, 0, 3600, &c->stop_timeout_s) < 0 ||
 	    sw_env_seconds("SLIPWAY_ENGINE_BACKOFF_MAX_SECONDS", 300, 0, 86400, &c->backoff_max_ms) < 0 ||
 	    sw_env_seconds("SLIPWAY_ENGINE_LB_POLL_SECONDS", 2, 0, 3600, &c->lb_poll_ms) < 0 ||
+	    sw_env_seconds("SLIPWAY_ENGINE_BAKE_MINUTE_SECONDS", 60, 0, 3600, &c->bake_minute_ms) < 0 ||
 	    sw_env_int("SLIPWAY_ENGINE_WORKERS", 3, 1, 64, &x) < 0)
 		goto fail;
 	c->workers = (int)x;
@@ -104,8 +105,11 @@ int sw_engine_config_load(struct sw_engine_config *c)
 		c->resync_ms = 1000;
 	if (c->lb_poll_ms < 100)
 		c->lb_poll_ms = 100;
-	if (sw_env_int("SLIPWAY_ENGINE_MAX_BODY", 1 << 20, 1024, 64LL << 20, &c->max_body) < 0)
+	if (sw_env_int("SLIPWAY_ENGINE_MAX_BODY", 1 << 20, 1024, 64LL << 20, &c->max_body) < 0 ||
+	    sw_env_int("SLIPWAY_ENGINE_CLIENT_CONNECTIONS", 128, 1, 512, &c->client_connections) < 0 ||
+	    sw_env_int("SLIPWAY_ENGINE_HEADER_TIMEOUT", 15, 1, 600, &x) < 0)
 		goto fail;
+	c->header_timeout_ms = x * 1000;
 	if (sw_env_int("SLIPWAY_ROUTER_PORT", 5481, 1, 65535, &x) < 0)
 		goto fail;
 	c->router_port = (int)x;

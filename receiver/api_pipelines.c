@@ -9,6 +9,7 @@
 #include "receiver/reply.h"
 #include "receiver/request.h"
 #include "receiver/review_apps.h"
+#include "receiver/roles.h"
 #include "releaser/release.h"
 #include "common/error.h"
 #include "common/json.h"
@@ -97,12 +98,17 @@ static int promote_check(struct sw_server *s, const char *app, const char *to, i
 	return 0;
 }
 
+/*
+ * The route table checked p's deploy role on app (the release promoted); the release is
+ * made on the target, so p needs deploy there too.
+ */
 static enum MHD_Result promote(struct sw_server *s, struct MHD_Connection *c, const char *app,
-			       const struct sw_buf *body, const char *user, unsigned *status)
+			       const struct sw_buf *body, const struct sw_principal *p, unsigned *status)
 {
 	enum MHD_Result r = MHD_NO;
 	json_t *in = body && body->len ? sw_request_object(c, body, &r, status) : json_object(), *req = NULL;
-	struct sw_buf target = SW_BUF_INIT;
+	struct sw_buf target = SW_BUF_INIT, why = SW_BUF_INIT;
+	int may;
 	struct sw_release live;
 	const json_t *ver;
 	int ok;
@@ -123,21 +129,27 @@ static enum MHD_Result promote(struct sw_server *s, struct MHD_Connection *c, co
 				   : MHD_HTTP_INTERNAL_SERVER_ERROR, status, "%s", sw_error_last());
 		goto cleanup;
 	}
+	if ((may = sw_roles_check(s->db, p, target.ptr, SW_ROLE_DEPLOY, &why)) <= 0) {
+		r = may < 0 ? sw_reply_db_error(c, status)
+			    : sw_reply_error(c, MHD_HTTP_FORBIDDEN, status, "forbidden: %s", why.ptr);
+		goto cleanup;
+	}
 	/* the commit into the target's repository, where the new release is tagged vN */
 	if (live.commit && sw_pipeline_bring_commit(s->cfg, app, target.ptr, live.commit) < 0)
 		sw_log(SW_LOG_WARN, target.ptr, 0, "promote: %s (the release will not be tagged)", sw_error_last());
 	req = json_pack("{s:s, s:s, s:i}", "command", "promote", "from", app, "version", live.version);
-	r = sw_api_releases_command(s, c, target.ptr, req, user, status);
+	r = sw_api_releases_command(s, c, target.ptr, req, p->actor, status);
 cleanup:
 	json_decref(in);
 	json_decref(req);
 	sw_release_release(&live);
 	sw_buf_release(&target);
+	sw_buf_release(&why);
 	return r;
 }
 
 enum MHD_Result sw_api_pipelines_handle(struct sw_server *s, struct MHD_Connection *c, const char *url,
-					const char *method, const struct sw_buf *body, const char *user,
+					const char *method, const struct sw_buf *body, const struct sw_principal *p,
 					unsigned *status)
 {
 	struct sw_buf app = SW_BUF_INIT;
@@ -145,7 +157,7 @@ enum MHD_Result sw_api_pipelines_handle(struct sw_server *s, struct MHD_Connecti
 
 	if (promote_app(url, &app) == 0) {
 		r = strcmp(method, "POST") ? sw_reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, status, "method not allowed")
-					   : promote(s, c, app.ptr, body, user, status);
+					   : promote(s, c, app.ptr, body, p, status);
 	} else if (!strcmp(url, "/api/v1/pipelines")) {
 		if (!strcmp(method, "GET") || !strcmp(method, "HEAD")) {
 			json_t *list = sw_pipeline_list_json(s->db);

@@ -112,6 +112,46 @@ static const char build_numbers[] =
 	"CREATE UNIQUE INDEX builds_by_number ON builds(app, number);";
 
 /*
+ * Users, their roles on apps, their SSH keys; tokens belong to a user, may be limited
+ * to one app or a lower role, expire, and stay (revoked) when revoked, so a revoked
+ * token is never taken back in. Every token made before users existed belongs to the
+ * admin user, so it keeps working.
+ */
+static const char users_roles_keys[] =
+	"CREATE TABLE users ("
+	"  name TEXT PRIMARY KEY,"
+	"  admin INTEGER NOT NULL DEFAULT 0,"
+	"  created_at REAL NOT NULL,"
+	"  created_by TEXT);"
+	"INSERT INTO users(name, admin, created_at, created_by)"
+	"  VALUES ('admin', 1, (julianday('now') - 2440587.5) * 86400.0, 'slipwayd');"
+	"ALTER TABLE tokens ADD COLUMN user TEXT NOT NULL DEFAULT 'admin';"
+	"ALTER TABLE tokens ADD COLUMN app TEXT;"
+	"ALTER TABLE tokens ADD COLUMN role TEXT;"
+	"ALTER TABLE tokens ADD COLUMN expires_at REAL;"
+	"ALTER TABLE tokens ADD COLUMN last_used_at REAL;"
+	"ALTER TABLE tokens ADD COLUMN revoked_at REAL;"
+	"ALTER TABLE tokens ADD COLUMN created_by TEXT;"
+	"CREATE INDEX tokens_by_user ON tokens(user, name);"
+	"CREATE TABLE access ("
+	"  app TEXT NOT NULL,"
+	"  user TEXT NOT NULL,"
+	"  role TEXT NOT NULL CHECK (role IN ('read','deploy','operate')),"
+	"  created_at REAL NOT NULL,"
+	"  created_by TEXT,"
+	"  PRIMARY KEY (app, user));"
+	"CREATE INDEX access_by_user ON access(user);"
+	"CREATE TABLE ssh_keys ("
+	"  fingerprint TEXT PRIMARY KEY,"
+	"  user TEXT NOT NULL,"
+	"  type TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  comment TEXT NOT NULL DEFAULT '',"
+	"  created_at REAL NOT NULL,"
+	"  last_used_at REAL);"
+	"CREATE INDEX ssh_keys_by_user ON ssh_keys(user);";
+
+/*
  * Promotions are jobs too (a build's kind 'promote': SQLite cannot change a CHECK
  * constraint, so the table is rebuilt), and apps are linked in pipelines (pipeline.h).
  */
@@ -159,8 +199,10 @@ int sw_db_open(sqlite3 **out, const char *path)
 		sw_tables_migration(2),      /* 4: review apps */
 		build_kinds,                 /* 5 */
 		build_numbers,               /* 6 */
-		promote_pipelines,           /* 7 */
-		sw_tables_migration(3),      /* 8: releases of kind promote, domains, certs */
+		sw_tables_migration(3),      /* 7: deploy settings */
+		users_roles_keys,            /* 8 */
+		promote_pipelines,           /* 9 */
+		sw_tables_migration(4),      /* 10: releases of kind promote, domains, certs */
 		NULL,
 	};
 

@@ -7,6 +7,7 @@
 #include "releaser/phase.h"
 #include "releaser/review.h"
 #include "releaser/route.h"
+#include "releaser/strategy.h"
 #include "releaser/taskdef.h"
 #include "releaser/watch.h"
 #include "common/error.h"
@@ -210,14 +211,30 @@ static int ensure_route(const struct sw_runenv *e, struct sw_release *r, const s
 {
 	const struct sw_process *web = sw_manifest_web(m);
 	struct sw_route route = SW_ROUTE_INIT;
+	json_t *strategy;
 	int ret;
 
 	if (!e->settings->load_balancer || !web || !sw_formation_find(f, web->name))
 		return 0;
-	if ((ret = sw_route_ensure(e, r->app, web->port, m->healthcheck_path, &route)) == 0) {
+	/* how the web process goes live: the manifest's strategy with deploy:settings over it */
+	strategy = sw_strategy_effective(e->db, r->app, m->strategy);
+	if ((ret = sw_route_ensure(e, r->app, web->port, m->healthcheck_path, sw_strategy_shifts(strategy),
+				   &route)) == 0) {
 		json_object_set_new(r->state, "target_group", json_string(route.target_group_arn));
+		if (route.alt_target_group_arn) {
+			json_object_set_new(r->state, "alt_target_group", json_string(route.alt_target_group_arn));
+			json_object_set_new(r->state, "production_rule", json_string(route.rule_arn));
+		}
+		json_object_set(r->state, "strategy", strategy);
 		save(e, r);
+		if (sw_strategy_shifts(strategy)) {
+			struct sw_buf how = SW_BUF_INIT;
+			sw_strategy_describe(strategy, &how);
+			sw_runenv_report(e, "       %s: goes live %s", web->name, how.ptr);
+			sw_buf_release(&how);
+		}
 	}
+	json_decref(strategy);
 	sw_route_release(&route);
 	return ret;
 }
@@ -230,12 +247,35 @@ struct svc_spec {
 	int desired;
 	const char *target_group;  /* web: its target group, else NULL */
 	int port;
+	const json_t *state;       /* web: the release's state (alternate target group, strategy), else NULL */
 };
 
-static json_t *deployment_config(void)
+/* ECS's deploymentConfiguration; the web process's with its strategy (strategy.h). */
+static json_t *deployment_config(const struct svc_spec *s)
 {
-	return json_pack("{s:{s:b, s:b}, s:i, s:i}", "deploymentCircuitBreaker", "enable", 1, "rollback", 1,
-			 "maximumPercent", 200, "minimumHealthyPercent", 100);
+	json_t *dc = json_pack("{s:{s:b, s:b}, s:i, s:i}", "deploymentCircuitBreaker", "enable", 1, "rollback", 1,
+			       "maximumPercent", 200, "minimumHealthyPercent", 100);
+	const json_t *strategy = s->state ? json_object_get(s->state, "strategy") : NULL;
+	if (strategy && (sw_json_str(s->state, "alt_target_group") || !sw_strategy_shifts(strategy))) {
+		json_t *ecs = sw_strategy_ecs(strategy);
+		json_object_update(dc, ecs);
+		json_decref(ecs);
+	}
+	return dc;
+}
+
+/* The web process's load balancer: its target group, and the alternate with the production rule. */
+static json_t *load_balancers(const struct sw_runenv *e, const struct svc_spec *s)
+{
+	json_t *lb = json_pack("{s:s, s:s, s:i}", "targetGroupArn", s->target_group, "containerName", s->process,
+			       "containerPort", s->port);
+	const char *alt = s->state ? sw_json_str(s->state, "alt_target_group") : NULL;
+	const char *rule = s->state ? sw_json_str(s->state, "production_rule") : NULL;
+	if (alt && rule)
+		json_object_set_new(lb, "advancedConfiguration",
+				    json_pack("{s:s, s:s, s:s}", "alternateTargetGroupArn", alt,
+					      "productionListenerRule", rule, "roleArn", e->settings->lb_role_arn));
+	return json_pack("[o]", lb);
 }
 
 /* Create or update the service of s; its answer goes to the rollout (deployment id). */
@@ -250,17 +290,15 @@ static int apply_service(const struct sw_runenv *e, const char *app, const struc
 	if (exists)
 		req = json_pack("{s:s, s:s, s:s, s:i, s:o}", "cluster", e->settings->cluster, "service", name.ptr,
 				"taskDefinition", s->taskdef, "desiredCount", s->desired,
-				"deploymentConfiguration", deployment_config());
+				"deploymentConfiguration", deployment_config(s));
 	else
 		req = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:o, s:[{s:s, s:s}]}", "cluster", e->settings->cluster,
 				"serviceName", name.ptr, "taskDefinition", s->taskdef, "desiredCount", s->desired,
 				"launchType", "EC2", "schedulingStrategy", "REPLICA",
-				"deploymentConfiguration", deployment_config(),
+				"deploymentConfiguration", deployment_config(s),
 				"tags", "key", "slipway:app", "value", app);
 	if (s->target_group) {
-		json_object_set_new(req, "loadBalancers",
-				    json_pack("[{s:s, s:s, s:i}]", "targetGroupArn", s->target_group,
-					      "containerName", s->process, "containerPort", s->port));
+		json_object_set_new(req, "loadBalancers", load_balancers(e, s));
 		json_object_set_new(req, "healthCheckGracePeriodSeconds",
 				    json_integer(e->settings->health_grace_s));
 	}
@@ -271,7 +309,7 @@ static int apply_service(const struct sw_runenv *e, const char *app, const struc
 		json_decref(req);
 		req = json_pack("{s:s, s:s, s:s, s:i, s:o}", "cluster", e->settings->cluster, "service", name.ptr,
 				"taskDefinition", s->taskdef, "desiredCount", s->desired,
-				"deploymentConfiguration", deployment_config());
+				"deploymentConfiguration", deployment_config(s));
 		ret = sw_runenv_call(e, "ecs", "UpdateService", req, &resp, NULL, NULL);
 	}
 	if (ret == 0 && ro)
@@ -379,15 +417,23 @@ static void save_rollout(void *ctx, const struct sw_rollout *ro)
 static int watch(const struct sw_runenv *e, struct sw_release *r, struct sw_rollout *ro, const char *key)
 {
 	struct saver sv = { e, r, key };
+	struct sw_buf stage = SW_BUF_INIT;
 	struct sw_watch w;
+	int ret;
 	memset(&w, 0, sizeof(w));
 	w.cluster = e->settings->cluster;
 	w.version = r->version;
 	w.target_group_arn = sw_json_str(r->state, "target_group");
+	w.alt_target_group_arn = sw_json_str(r->state, "alt_target_group");
+	if (!strcmp(key, "rollout"))
+		w.strategy = json_object_get(r->state, "strategy");
+	w.stage_seen = &stage;
 	w.save = save_rollout;
 	w.save_ctx = &sv;
 	w.phase = key;
-	return sw_watch_run(e, ro, &w);
+	ret = sw_watch_run(e, ro, &w);
+	sw_buf_release(&stage);
+	return ret;
 }
 
 /* ---- step 6: after the verdict ---- */
@@ -447,6 +493,26 @@ static int went_live(const struct sw_runenv *e, struct sw_release *r, const stru
 	sw_buf_release(&url);
 	sw_buf_release(&took);
 	return 0;
+}
+
+/*
+ * UpdateService back to the last live release, asked again while ECS does not answer
+ * (each ask waits the env's patience) until the rollout's deadline: a rollback ECS never
+ * heard of would leave it running the failed release while the record says otherwise.
+ */
+static int apply_rollback(const struct sw_runenv *e, const char *app, const struct svc_spec *s,
+			  struct sw_rollout *rb)
+{
+	long long until = sw_runenv_now(e) + rb->deadline_ms;
+	int ret;
+
+	while ((ret = apply_service(e, app, s, 1, rb)) == SW_EUNAVAIL && e->patience_ms > 0 &&
+	       sw_runenv_now(e) < until) {
+		sw_runenv_report(e, "       (%s; asking again for the rollback of %s)", sw_error_last(), s->process);
+		if (sw_runenv_sleep(e, 1000) < 0)
+			return SW_ECANCEL;
+	}
+	return ret;
 }
 
 /*
@@ -518,6 +584,9 @@ static int roll_back(const struct sw_runenv *e, struct sw_release *r, const stru
 				if (pp->web && sw_json_str(prev->state, "target_group")) {
 					s.target_group = sw_json_str(prev->state, "target_group");
 					s.port = pp->port;
+					/* the group the release goes back with, and the strategy that returns
+					 * traffic at once (the engine gives the rule back to the blue tasks) */
+					s.state = sw_json_str(r->state, "alt_target_group") ? r->state : prev->state;
 				}
 			} else {
 				/* new in r: nothing to return to */
@@ -531,7 +600,7 @@ static int roll_back(const struct sw_runenv *e, struct sw_release *r, const stru
 			    fp->restore_deployment) {
 				/* ECS's circuit breaker is already taking it back: watch that */
 				rp->deployment = xstrdup(fp->restore_deployment);
-			} else if (apply_service(e, r->app, &s, 1, &rb) < 0) {
+			} else if (apply_rollback(e, r->app, &s, &rb) < 0) {
 				sw_log(SW_LOG_ERROR, r->app, e->job, "rollback: %s", sw_error_last());
 				sw_buf_addf(&why, "; rollback of %s failed: %s", name, sw_error_last());
 			}
@@ -638,6 +707,8 @@ static int run_services(const struct sw_runenv *e, struct sw_release *r, const s
 		return ret;
 	}
 	rollout_settings(e, &ro, m);
+	/* a traffic-shifting strategy's waits come on top of the deadline */
+	ro.deadline_ms += sw_strategy_wait_ms(json_object_get(r->state, "strategy"));
 	for (i = 0; i < f->nr; i++) {
 		const struct sw_process *p = sw_manifest_find(m, f->v[i].process);
 		struct sw_buf svc = SW_BUF_INIT;
@@ -662,6 +733,7 @@ static int run_services(const struct sw_runenv *e, struct sw_release *r, const s
 		if (p && p->web && sw_json_str(r->state, "target_group")) {
 			s.target_group = sw_json_str(r->state, "target_group");
 			s.port = p->port;
+			s.state = r->state;
 		}
 		if (!s.taskdef) {
 			ret = sw_error("%s: no task definition registered", s.process);

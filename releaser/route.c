@@ -17,22 +17,28 @@ void sw_route_release(struct sw_route *r)
 	free(r->target_group_arn);
 	free(r->rule_arn);
 	free(r->host);
-	r->target_group_arn = r->rule_arn = r->host = NULL;
+	free(r->alt_target_group_arn);
+	r->target_group_arn = r->rule_arn = r->host = r->alt_target_group_arn = NULL;
 }
 
-void sw_route_target_group_name(const char *app, struct sw_buf *out)
+/* "<prefix><app>", shortened with a hash to ELBv2's 32 characters (FNV-1a keeps distinct long names distinct). */
+static void tg_name(const char *prefix, const char *app, struct sw_buf *out)
 {
-	size_t n = strlen(app);
-	if (n + 3 <= 32) {
-		sw_buf_addf(out, "sw-%s", app);
+	size_t n = strlen(app), keep = 32 - strlen(prefix) - 9;
+	if (n + strlen(prefix) <= 32) {
+		sw_buf_addf(out, "%s%s", prefix, app);
 	} else {
-		/* FNV-1a keeps distinct long names distinct */
 		unsigned h = 2166136261u;
 		size_t i;
 		for (i = 0; i < n; i++)
 			h = (h ^ (unsigned char)app[i]) * 16777619u;
-		sw_buf_addf(out, "sw-%.20s-%08x", app, h);
+		sw_buf_addf(out, "%s%.*s-%08x", prefix, (int)keep, app, h);
 	}
+}
+
+void sw_route_target_group_name(const char *app, struct sw_buf *out)
+{
+	tg_name("sw-", app, out);
 }
 
 /* The listener (and its VPC): from the settings, else the first load balancer's first listener. */
@@ -77,15 +83,19 @@ cleanup:
 	return ret;
 }
 
+/*
+ * The target group of app named by naming (its production one, or the alternate), in
+ * *arn. create: made when missing, else *arn stays NULL when there is none.
+ */
 static int ensure_target_group(const struct sw_runenv *e, const char *app, int port, const char *path,
-			       const char *vpc, struct sw_route *out)
+			       const char *vpc, void (*naming)(const char *, struct sw_buf *), int create, char **arn)
 {
 	struct sw_buf name = SW_BUF_INIT, code = SW_BUF_INIT;
 	json_t *p = NULL, *resp = NULL, *tg;
 	const struct sw_settings *s = e->settings;
 	int ret, timeout = s->health_interval_s > 6 ? 5 : s->health_interval_s - 1;
 
-	sw_route_target_group_name(app, &name);
+	naming(app, &name);
 	p = json_pack("{s:[s]}", "Names", name.ptr);
 	ret = sw_runenv_call(e, "elbv2", "DescribeTargetGroups", p, &resp, &code, NULL);
 	json_decref(p);
@@ -94,16 +104,19 @@ static int ensure_target_group(const struct sw_runenv *e, const char *app, int p
 		goto cleanup;
 	tg = ret == 0 ? json_array_get(json_object_get(resp, "TargetGroups"), 0) : NULL;
 	if (tg && sw_json_str(tg, "TargetGroupArn")) {
-		out->target_group_arn = xstrdup(sw_json_str(tg, "TargetGroupArn"));
+		*arn = xstrdup(sw_json_str(tg, "TargetGroupArn"));
 		ret = 0;
 		if (!sw_json_str(tg, "HealthCheckPath") || strcmp(sw_json_str(tg, "HealthCheckPath"), path)) {
-			p = json_pack("{s:s, s:s}", "TargetGroupArn", out->target_group_arn, "HealthCheckPath", path);
+			p = json_pack("{s:s, s:s}", "TargetGroupArn", *arn, "HealthCheckPath", path);
 			ret = sw_runenv_call(e, "elbv2", "ModifyTargetGroup", p, NULL, NULL, NULL);
 		}
 		goto cleanup;
 	}
 	json_decref(resp);
 	resp = NULL;
+	ret = 0;
+	if (!create)
+		goto cleanup;
 	p = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:s, s:{s:s}}",
 		      "Name", name.ptr, "Protocol", "HTTP", "Port", port, "VpcId", vpc,
 		      "HealthCheckProtocol", "HTTP", "HealthCheckPath", path,
@@ -120,12 +133,12 @@ static int ensure_target_group(const struct sw_runenv *e, const char *app, int p
 		ret = sw_error("CreateTargetGroup answered no TargetGroupArn");
 		goto cleanup;
 	}
-	out->target_group_arn = xstrdup(sw_json_str(tg, "TargetGroupArn"));
+	*arn = xstrdup(sw_json_str(tg, "TargetGroupArn"));
 	json_decref(p);
 	{
 		struct sw_buf delay = SW_BUF_INIT;
 		sw_buf_addf(&delay, "%d", s->deregistration_delay_s);
-		p = json_pack("{s:s, s:[{s:s, s:s}]}", "TargetGroupArn", out->target_group_arn, "Attributes",
+		p = json_pack("{s:s, s:[{s:s, s:s}]}", "TargetGroupArn", *arn, "Attributes",
 			      "Key", "deregistration_delay.timeout_seconds", "Value", delay.ptr);
 		sw_buf_release(&delay);
 	}
@@ -164,32 +177,59 @@ static const char *rule_target(const json_t *r)
 	return sw_json_str(sw_json_find(json_object_get(r, "Actions"), "Type", "forward"), "TargetGroupArn");
 }
 
-/* What a host's rule does: forward to tg, or (redirect_port > 0) redirect to HTTPS on that port. */
+/*
+ * What a host's rule does: forward to tg (weighted 1/0 with alt_tg when the app has an
+ * alternate target group), or (redirect_port > 0) redirect to HTTPS on that port.
+ */
 struct want {
 	const char *tg;
+	const char *alt_tg;
 	int redirect_port;
 };
 
 static json_t *want_actions(const struct want *w)
 {
 	char port[16];
-	if (w->redirect_port <= 0)
+	if (w->redirect_port > 0) {
+		snprintf(port, sizeof(port), "%d", w->redirect_port);
+		return json_pack("[{s:s, s:{s:s, s:s, s:s}}]", "Type", "redirect", "RedirectConfig", "Protocol", "HTTPS",
+				 "Port", port, "StatusCode", "HTTP_301");
+	}
+	if (!w->alt_tg)
 		return json_pack("[{s:s, s:s}]", "Type", "forward", "TargetGroupArn", w->tg);
-	snprintf(port, sizeof(port), "%d", w->redirect_port);
-	return json_pack("[{s:s, s:{s:s, s:s, s:s}}]", "Type", "redirect", "RedirectConfig", "Protocol", "HTTPS", "Port",
-			 port, "StatusCode", "HTTP_301");
+	return json_pack("[{s:s, s:{s:[{s:s, s:i}, {s:s, s:i}]}}]", "Type", "forward", "ForwardConfig", "TargetGroups",
+			 "TargetGroupArn", w->tg, "Weight", 1, "TargetGroupArn", w->alt_tg, "Weight", 0);
 }
 
-/* Does rule r already do what w wants? */
+/* Does rule r forward to both of w's groups, weighted (as ECS leaves a blue/green production rule, either way round)? */
+static int rule_weighs(const json_t *r, const struct want *w)
+{
+	const json_t *fwd = sw_json_find(json_object_get(r, "Actions"), "Type", "forward");
+	const json_t *tgs = json_object_get(json_object_get(fwd, "ForwardConfig"), "TargetGroups");
+	const char *a = sw_json_str(json_array_get(tgs, 0), "TargetGroupArn");
+	const char *b = sw_json_str(json_array_get(tgs, 1), "TargetGroupArn");
+	if (json_array_size(tgs) != 2 || !a || !b)
+		return 0;
+	return (!strcmp(a, w->tg) && !strcmp(b, w->alt_tg)) || (!strcmp(b, w->tg) && !strcmp(a, w->alt_tg));
+}
+
+/*
+ * Does rule r already do what w wants? A weighted rule is ECS's to move (blue/green; the
+ * engine moves a domain's and the HTTPS listener's rules of the same two groups with
+ * it): any weights are right.
+ */
 static int rule_does(const json_t *r, const struct want *w)
 {
 	const json_t *rd;
 	char port[16];
-	if (w->redirect_port <= 0)
-		return rule_target(r) && !strcmp(rule_target(r), w->tg);
-	rd = json_object_get(sw_json_find(json_object_get(r, "Actions"), "Type", "redirect"), "RedirectConfig");
-	snprintf(port, sizeof(port), "%d", w->redirect_port);
-	return rd && sw_json_str(rd, "Port") && !strcmp(sw_json_str(rd, "Port"), port);
+	if (w->redirect_port > 0) {
+		rd = json_object_get(sw_json_find(json_object_get(r, "Actions"), "Type", "redirect"), "RedirectConfig");
+		snprintf(port, sizeof(port), "%d", w->redirect_port);
+		return rd && sw_json_str(rd, "Port") && !strcmp(sw_json_str(rd, "Port"), port);
+	}
+	if (w->alt_tg)
+		return rule_weighs(r, w);
+	return rule_target(r) && !strcmp(rule_target(r), w->tg);
 }
 
 /*
@@ -358,18 +398,23 @@ static int redirect_on(sqlite3 *db, const char *app)
  * Route host to tg: a rule on the main listener (forwarding, or redirecting to HTTPS
  * when redirect is on and there is an HTTPS listener) and one on the HTTPS listener.
  */
-static int route_host(const struct sw_runenv *e, const struct lbs *l, const char *host, const char *tg, int redirect,
-		      char **rule_arn)
+static int route_host(const struct sw_runenv *e, const struct lbs *l, const char *host, const char *tg,
+		      const char *alt_tg, int redirect, char **rule_arn)
 {
-	struct want fwd = { tg, 0 }, rd = { tg, l->https_port };
+	struct want fwd = { tg, alt_tg, 0 }, rd = { tg, alt_tg, l->https_port };
 	int ret = ensure_host_rule(e, l->main.ptr, host, redirect && l->https.len ? &rd : &fwd, rule_arn);
 	if (ret == 0 && l->https.len)
 		ret = ensure_host_rule(e, l->https.ptr, host, &fwd, NULL);
 	return ret;
 }
 
+void sw_route_alt_target_group_name(const char *app, struct sw_buf *out)
+{
+	tg_name("sw--", app, out);   /* an app name starts with a letter: never another app's "sw-<app>" */
+}
+
 int sw_route_ensure(const struct sw_runenv *e, const char *app, int port, const char *health_path,
-		    struct sw_route *out)
+		    int shifting, struct sw_route *out)
 {
 	struct sw_buf host = SW_BUF_INIT;
 	struct sw_strvec domains = SW_STRVEC_INIT;
@@ -383,8 +428,13 @@ int sw_route_ensure(const struct sw_runenv *e, const char *app, int port, const 
 	sw_buf_addf(&host, ".%s", e->settings->apps_domain);
 	out->host = sw_buf_detach(&host, NULL);
 	if ((ret = find_listeners(e, &l)) < 0 ||
-	    (ret = ensure_target_group(e, app, port, health_path, l.vpc.ptr, out)) < 0 ||
-	    (ret = route_host(e, &l, out->host, out->target_group_arn, redirect, &out->rule_arn)) < 0) {
+	    (ret = ensure_target_group(e, app, port, health_path, l.vpc.ptr, sw_route_target_group_name, 1,
+					&out->target_group_arn)) < 0 ||
+	    /* the alternate: made for a traffic-shifting strategy, kept once made */
+	    (ret = ensure_target_group(e, app, port, health_path, l.vpc.ptr, sw_route_alt_target_group_name, shifting,
+					&out->alt_target_group_arn)) < 0 ||
+	    (ret = route_host(e, &l, out->host, out->target_group_arn, out->alt_target_group_arn, redirect,
+			      &out->rule_arn)) < 0) {
 		sw_error_prefix("load balancer");
 		sw_route_release(out);
 		goto cleanup;
@@ -392,7 +442,8 @@ int sw_route_ensure(const struct sw_runenv *e, const char *app, int port, const 
 	/* the app's custom domains, each a rule of its own beside the app's host */
 	sw_domains_of(e->db, app, &domains);
 	for (i = 0; i < domains.nr && ret == 0; i++)
-		if ((ret = route_host(e, &l, domains.v[i], out->target_group_arn, redirect, NULL)) < 0) {
+		if ((ret = route_host(e, &l, domains.v[i], out->target_group_arn, out->alt_target_group_arn, redirect,
+				      NULL)) < 0) {
 			sw_error_prefix("load balancer: domain %s", domains.v[i]);
 			sw_route_release(out);
 		}
@@ -402,15 +453,19 @@ cleanup:
 	return ret;
 }
 
-/* app's target group, if it has one yet: 1 with its ARN appended to arn, 0 none, negative on error. */
-static int find_target_group(const struct sw_runenv *e, const char *app, struct sw_buf *arn)
+/*
+ * app's target group named by naming (its own, or the alternate), if it has one yet: 1
+ * with its ARN appended to arn, 0 none, negative on error.
+ */
+static int find_target_group(const struct sw_runenv *e, const char *app, void (*naming)(const char *, struct sw_buf *),
+			     struct sw_buf *arn)
 {
 	struct sw_buf name = SW_BUF_INIT, code = SW_BUF_INIT;
 	json_t *p, *resp = NULL;
 	const char *a;
 	int ret;
 
-	sw_route_target_group_name(app, &name);
+	naming(app, &name);
 	p = json_pack("{s:[s]}", "Names", name.ptr);
 	ret = sw_runenv_call(e, "elbv2", "DescribeTargetGroups", p, &resp, &code, NULL);
 	if (ret < 0 && (!strcmp(code.ptr, "TargetGroupNotFound") || !strcmp(code.ptr, "TargetGroupNotFoundException")))
@@ -428,9 +483,9 @@ static int find_target_group(const struct sw_runenv *e, const char *app, struct 
 
 int sw_route_domain_add(const struct sw_runenv *e, const char *app, const char *host)
 {
-	struct sw_buf h = SW_BUF_INIT, tg = SW_BUF_INIT, owner = SW_BUF_INIT;
+	struct sw_buf h = SW_BUF_INIT, tg = SW_BUF_INIT, alt = SW_BUF_INIT, owner = SW_BUF_INIT;
 	struct lbs l;
-	int ret, have_tg;
+	int ret, have_tg, have_alt = 0;
 
 	memset(&l, 0, sizeof(l));
 	if (!e->settings->load_balancer) {
@@ -445,7 +500,8 @@ int sw_route_domain_add(const struct sw_runenv *e, const char *app, const char *
 						     : 1;
 		goto cleanup;
 	}
-	if ((ret = find_listeners(e, &l)) < 0 || (ret = have_tg = find_target_group(e, app, &tg)) < 0)
+	if ((ret = find_listeners(e, &l)) < 0 || (ret = have_tg = find_target_group(e, app, sw_route_target_group_name, &tg)) < 0 ||
+	    (ret = have_alt = find_target_group(e, app, sw_route_alt_target_group_name, &alt)) < 0)
 		goto lb_error;
 	/* a host the load balancer already routes elsewhere (another app's, a review app's) */
 	if ((ret = host_taken(e, l.main.ptr, h.ptr, have_tg ? tg.ptr : NULL)) != 0) {
@@ -456,7 +512,8 @@ int sw_route_domain_add(const struct sw_runenv *e, const char *app, const char *
 	if ((ret = sw_domains_insert(e->db, app, h.ptr)) != 0)
 		goto cleanup;
 	/* an app not deployed yet gets the rule with its target group, at its first deploy */
-	if (have_tg && (ret = route_host(e, &l, h.ptr, tg.ptr, redirect_on(e->db, app), NULL)) < 0) {
+	if (have_tg && (ret = route_host(e, &l, h.ptr, tg.ptr, have_alt ? alt.ptr : NULL, redirect_on(e->db, app),
+					 NULL)) < 0) {
 		struct sw_buf why = SW_BUF_INIT;
 		sw_buf_adds(&why, sw_error_last());
 		remove_host_rules(e, l.main.ptr, h.ptr);   /* nothing changed */
@@ -474,6 +531,7 @@ cleanup:
 	sw_buf_release(&h);
 	lbs_release(&l);
 	sw_buf_release(&tg);
+	sw_buf_release(&alt);
 	sw_buf_release(&owner);
 	return ret;
 }
@@ -526,19 +584,20 @@ int sw_route_https_listener(const struct sw_runenv *e, struct sw_buf *arn, int *
 
 int sw_route_set_redirect(const struct sw_runenv *e, const char *app, int on)
 {
-	struct sw_buf tg = SW_BUF_INIT, host = SW_BUF_INIT;
+	struct sw_buf tg = SW_BUF_INIT, alt = SW_BUF_INIT, host = SW_BUF_INIT;
 	struct sw_strvec hosts = SW_STRVEC_INIT;
 	sqlite3_stmt *st = NULL;
 	struct lbs l;
 	size_t i;
-	int ret, have_tg;
+	int ret, have_tg, have_alt = 0;
 
 	memset(&l, 0, sizeof(l));
 	if (!e->settings->load_balancer) {
 		ret = sw_error_code(SW_EINVAL, "apps are not routed through a load balancer here (SLIPWAY_LOAD_BALANCER=none)");
 		goto cleanup;
 	}
-	if ((ret = find_listeners(e, &l)) < 0 || (ret = have_tg = find_target_group(e, app, &tg)) < 0) {
+	if ((ret = find_listeners(e, &l)) < 0 || (ret = have_tg = find_target_group(e, app, sw_route_target_group_name, &tg)) < 0 ||
+	    (ret = have_alt = find_target_group(e, app, sw_route_alt_target_group_name, &alt)) < 0) {
 		sw_error_prefix("load balancer");
 		goto cleanup;
 	}
@@ -560,13 +619,14 @@ int sw_route_set_redirect(const struct sw_runenv *e, const char *app, int on)
 	sw_strvec_push(&hosts, host.ptr);
 	sw_domains_of(e->db, app, &hosts);
 	for (i = 0; i < hosts.nr && ret == 0; i++)
-		ret = route_host(e, &l, hosts.v[i], tg.ptr, on, NULL);
+		ret = route_host(e, &l, hosts.v[i], tg.ptr, have_alt ? alt.ptr : NULL, on, NULL);
 	if (ret < 0)
 		sw_error_prefix("load balancer");
 cleanup:
 	lbs_release(&l);
 	sw_strvec_clear(&hosts);
 	sw_buf_release(&tg);
+	sw_buf_release(&alt);
 	sw_buf_release(&host);
 	return ret;
 }

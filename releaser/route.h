@@ -19,6 +19,13 @@
  *  - when the listener is HTTP and its load balancer has an HTTPS listener too (the
  *    engine's router with TLS), the same rules there, and on the HTTP one a redirect to
  *    HTTPS instead of the forward when the app's redirect setting is on.
+ *  - for a traffic-shifting strategy (strategy.h), an alternate target group "sw--<app>"
+ *    beside it, and the rules (the app's host, its domains, on both listeners) forwarding
+ *    to both, weighted 1/0: ECS moves the weights of the app's host rule on the main
+ *    listener (the rule is ECS's production listener rule, advancedConfiguration; the
+ *    engine moves the app's other rules of the same two groups with it); once made a
+ *    weighted rule stays (it is never reset), so an app can go back to rolling with its
+ *    traffic on either group.
  * Both are looked up by name/host first, so a second deploy (or a restarted slipwayd,
  * or one that crashed half way) finds and reuses them; a changed health check path is
  * modified in place.
@@ -28,20 +35,25 @@ struct sw_route {
 	char *target_group_arn;
 	char *rule_arn;
 	char *host;        /* "hello.localhost" */
+	char *alt_target_group_arn;  /* the alternate, or NULL */
 };
 
-#define SW_ROUTE_INIT { NULL, NULL, NULL }
+#define SW_ROUTE_INIT { NULL, NULL, NULL, NULL }
 void sw_route_release(struct sw_route *r);
 
 /* "sw-<app>", shortened with a hash to ELBv2's 32 characters. Appended to out. */
 void sw_route_target_group_name(const char *app, struct sw_buf *out);
 
+/* "sw--<app>": the alternate target group's name. Appended to out. */
+void sw_route_alt_target_group_name(const char *app, struct sw_buf *out);
+
 /*
- * Make sure app is routed to a target group with health check path. 0 with *out
+ * Make sure app is routed to a target group with health check path (shifting: and an
+ * alternate, see above). 0 with *out
  * filled, or negative with one line ("load balancer: ...").
  */
 int sw_route_ensure(const struct sw_runenv *e, const char *app, int port, const char *health_path,
-		    struct sw_route *out);
+		    int shifting, struct sw_route *out);
 
 /*
  * `slipway domains:add HOST`: host (sw_domains_check) recorded as app's, with a rule on

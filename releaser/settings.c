@@ -50,6 +50,8 @@ int sw_settings_load(struct sw_settings *s)
 	s->apps_url = sw_env_strdup("SLIPWAY_APPS_URL", url.ptr);
 	sw_buf_release(&url);
 	s->execution_role_arn = sw_env_strdup("SLIPWAY_EXECUTION_ROLE_ARN", NULL);
+	s->lb_role_arn = sw_env_strdup("SLIPWAY_LB_ROLE_ARN",
+				       "arn:aws:iam::000000000000:role/ecsInfrastructureRoleForLoadBalancers");
 	s->task_role_arn = sw_env_strdup("SLIPWAY_TASK_ROLE_ARN", NULL);
 	s->log_group_prefix = sw_env_strdup("SLIPWAY_LOG_GROUP_PREFIX", "/slipway/");
 	if (!strstr(s->apps_url, "{app}")) {
@@ -67,6 +69,7 @@ void sw_settings_release(struct sw_settings *s)
 	free(s->apps_domain);
 	free(s->apps_url);
 	free(s->execution_role_arn);
+	free(s->lb_role_arn);
 	free(s->task_role_arn);
 	free(s->log_group_prefix);
 	memset(s, 0, sizeof(*s));

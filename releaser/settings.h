@@ -20,6 +20,10 @@
  *                              port 5481)
  *   SLIPWAY_EXECUTION_ROLE_ARN the tasks' execution role (ECR pulls, awslogs); optional
  *   SLIPWAY_TASK_ROLE_ARN      the tasks' own role; optional
+ *   SLIPWAY_LB_ROLE_ARN        the role ECS shifts traffic with (blue/green, linear, canary:
+ *                              advancedConfiguration.roleArn); default
+ *                              arn:aws:iam::000000000000:role/ecsInfrastructureRoleForLoadBalancers
+ *                              (the engine's account; set it on AWS)
  *   SLIPWAY_LOG_GROUP_PREFIX   CloudWatch Logs group of an app: <prefix><app>
  *                              (default "/slipway/")
  *   SLIPWAY_DEFAULT_MEMORY     MiB per task when neither manifest nor scale says (256)
@@ -42,6 +46,7 @@ struct sw_settings {
 	char *apps_url;            /* with "{app}" */
 	char *execution_role_arn;  /* NULL: none */
 	char *task_role_arn;       /* NULL: none */
+	char *lb_role_arn;
 	char *log_group_prefix;
 	int default_memory_mb;
 	int deadline_s;
@@ -53,7 +58,7 @@ struct sw_settings {
 	int release_timeout_s;
 };
 
-#define SW_SETTINGS_INIT { NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0 }
+#define SW_SETTINGS_INIT { NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /* Fill s from the environment. 0, or SW_EINVAL naming the variable ("SLIPWAY_CRASH_LIMIT: ..."). */
 int sw_settings_load(struct sw_settings *s);

@@ -56,8 +56,15 @@ static const char reviews[] =
 	"  idle_secs INTEGER"
 	");";
 
+/* deploy:settings (strategy.h): {key: value} per app */
+static const char *const deploy_settings =
+	"CREATE TABLE deploy_settings ("
+	"  app TEXT PRIMARY KEY,"
+	"  settings TEXT NOT NULL"
+	");";
+
 /*
- * 3: promotions are releases of their own kind (SQLite cannot change a CHECK constraint:
+ * 4: promotions are releases of their own kind (SQLite cannot change a CHECK constraint:
  * the table is rebuilt); an app's custom domains (domains.h), the certificates served
  * for them (certs.h), and its routing settings (HTTP to HTTPS redirect).
  */
@@ -118,6 +125,8 @@ const char *sw_tables_migration(int n)
 	case 2:
 		return reviews;
 	case 3:
+		return deploy_settings;
+	case 4:
 		return promote_domains;
 	default:
 		return NULL;

@@ -255,6 +255,28 @@ static int forwards_to(const json_t *rule, const char *tg)
 	return 0;
 }
 
+/* The alternate target group of a blue/green or canary app (route.h), once its rule is gone. */
+static int alt_target_group(const struct sw_runenv *e, const char *app, json_t *removed)
+{
+	struct sw_buf name = SW_BUF_INIT, b = SW_BUF_INIT;
+	json_t *tgs = NULL;
+	const char *arn;
+	int r;
+
+	sw_route_alt_target_group_name(app, &name);
+	r = call(e, "elbv2", "DescribeTargetGroups", json_pack("{s:[s]}", "Names", name.ptr), &tgs);
+	arn = sw_json_str(json_array_get(json_object_get(tgs, "TargetGroups"), 0), "TargetGroupArn");
+	if (r == 0 && arn &&
+	    (r = call(e, "elbv2", "DeleteTargetGroup", json_pack("{s:s}", "TargetGroupArn", arn), NULL)) == 0) {
+		sw_buf_addf(&b, "target group %s", name.ptr);
+		json_array_append_new(removed, json_string(b.ptr));
+	}
+	json_decref(tgs);
+	sw_buf_release(&name);
+	sw_buf_release(&b);
+	return r < 0 ? r : 0;
+}
+
 static int route(const struct sw_runenv *e, const char *app, json_t *removed)
 {
 	struct sw_buf name = SW_BUF_INIT;
@@ -300,6 +322,7 @@ static int route(const struct sw_runenv *e, const char *app, json_t *removed)
 		sw_buf_addf(&b, "target group %s", name.ptr);
 		json_array_append_new(removed, json_string(b.ptr));
 		sw_buf_release(&b);
+		r = alt_target_group(e, app, removed);
 	}
 	note(removed, rules == 1 ? "listener rule" : "listener rules", rules);
 cleanup:

@@ -2,6 +2,8 @@
 #include <string.h>
 
 #include "releaser/watch.h"
+#include "releaser/crashlog.h"
+#include "releaser/strategy.h"
 #include "common/error.h"
 #include "common/event.h"
 #include "common/json.h"
@@ -12,11 +14,12 @@
 /*
  * How often what a poll does not need is read all the same: a process's tasks (and
  * its targets), whose changes the service itself shows, and the container instances
- * (capacity, instance ids), which change even less.
+ * (capacity, instance ids, whether their agent is connected), which change even less.
  */
 #define TASKS_EVERY_MS 10000
 #define TARGETS_EVERY_MS 1000     /* while a running task's target is not yet healthy */
-#define INSTANCES_EVERY_MS 5000   /* while ECS cannot place a task: the capacity named in the failure */
+#define INSTANCES_EVERY_MS 5000   /* while ECS cannot place a task, or no agent is connected */
+#define AGENTS_EVERY_MS 10000     /* otherwise while waiting: an agent gone (Docker stopped) stops the deadline */
 
 /* One AWS call of the watcher, counted in r->requests. */
 static int call(const struct sw_runenv *e, struct sw_rollout *r, const char *service, const char *op,
@@ -26,10 +29,14 @@ static int call(const struct sw_runenv *e, struct sw_rollout *r, const char *ser
 	return sw_runenv_call(e, service, op, req, resp, NULL, throttled);
 }
 
-/* A failed call: stop for cancel and credentials, note throttling, carry on otherwise. */
-static int call_failed(int ret, int throttled, int *any_throttled, int *errors)
+/*
+ * A failed call: stop for cancel and credentials, and for an endpoint that did not
+ * answer for as long as the env waits (sw_watch_poll fails the rollout with its words);
+ * note throttling, carry on otherwise.
+ */
+static int call_failed(const struct sw_runenv *e, int ret, int throttled, int *any_throttled, int *errors)
 {
-	if (ret == SW_ECANCEL || ret == SW_EAUTH)
+	if (ret == SW_ECANCEL || ret == SW_EAUTH || (ret == SW_EUNAVAIL && e->patience_ms > 0))
 		return ret;
 	if (throttled)
 		*any_throttled = 1;
@@ -51,7 +58,7 @@ static int list_tasks(const struct sw_runenv *e, struct sw_rollout *r, const str
 		int t = 0, ret = call(e, r, "ecs", "ListTasks", req, &resp, &t);
 		json_decref(req);
 		if (ret < 0) {
-			if ((ret = call_failed(ret, t, throttled, errors)) < 0)
+			if ((ret = call_failed(e, ret, t, throttled, errors)) < 0)
 				return ret;
 			return 1;
 		}
@@ -80,7 +87,7 @@ static int poll_tasks(const struct sw_runenv *e, struct sw_rollout *r, struct sw
 	}
 	req = json_pack("{s:s, s:O}", "cluster", w->cluster, "tasks", arns);
 	if ((ret = call(e, r, "ecs", "DescribeTasks", req, &resp, &t)) < 0) {
-		ret = call_failed(ret, t, throttled, errors);
+		ret = call_failed(e, ret, t, throttled, errors);
 		goto cleanup;
 	}
 	sw_rollout_tasks(r, p, resp, now);
@@ -98,7 +105,7 @@ static int poll_instances(const struct sw_runenv *e, struct sw_rollout *r, const
 	json_t *req = json_pack("{s:s, s:i}", "cluster", w->cluster, "maxResults", 100), *resp = NULL, *d = NULL;
 	int ret, t = 0;
 	if ((ret = call(e, r, "ecs", "ListContainerInstances", req, &resp, &t)) < 0) {
-		ret = call_failed(ret, t, throttled, errors);
+		ret = call_failed(e, ret, t, throttled, errors);
 		goto cleanup;
 	}
 	r->instances_at = now;
@@ -108,7 +115,7 @@ static int poll_instances(const struct sw_runenv *e, struct sw_rollout *r, const
 	req = json_pack("{s:s, s:O}", "cluster", w->cluster, "containerInstances",
 			json_object_get(resp, "containerInstanceArns"));
 	if ((ret = call(e, r, "ecs", "DescribeContainerInstances", req, &d, &t)) < 0) {
-		ret = call_failed(ret, t, throttled, errors);
+		ret = call_failed(e, ret, t, throttled, errors);
 		goto cleanup;
 	}
 	sw_rollout_instances(r, d);
@@ -127,8 +134,19 @@ static int poll_targets(const struct sw_runenv *e, struct sw_rollout *r, struct 
 	size_t i, n;
 	int ret, t = 0;
 	if ((ret = call(e, r, "elbv2", "DescribeTargetHealth", req, &resp, &t)) < 0) {
-		ret = call_failed(ret, t, throttled, errors);
+		ret = call_failed(e, ret, t, throttled, errors);
 		goto cleanup;
+	}
+	if (w->alt_target_group_arn) {   /* the new tasks may be in either group */
+		json_t *alt = NULL;
+		json_object_set_new(req, "TargetGroupArn", json_string(w->alt_target_group_arn));
+		if ((ret = call(e, r, "elbv2", "DescribeTargetHealth", req, &alt, &t)) < 0) {
+			ret = call_failed(e, ret, t, throttled, errors);
+			goto cleanup;
+		}
+		json_array_extend(json_object_get(resp, "TargetHealthDescriptions"),
+				  json_object_get(alt, "TargetHealthDescriptions"));
+		json_decref(alt);
 	}
 	n = json_array_size(json_object_get(resp, "TargetHealthDescriptions"));
 	ts = xcalloc(n + 1, sizeof(*ts));
@@ -222,12 +240,81 @@ static int poll_processes(const struct sw_runenv *e, struct sw_rollout *r, const
 	return 0;
 }
 
-int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct sw_watch *w, int *throttled)
+/* The load-balanced process's line for a stage of its traffic-shifting deployment (see watch.h). */
+static void stage_line(const struct sw_watch *w, const char *process, const char *stage, double weight,
+		       struct sw_buf *out)
+{
+	const char *strategy = sw_json_str(w->strategy, "strategy");
+	const char *bake = sw_json_str(w->strategy, "bake");
+
+	if (!strcmp(stage, "SCALE_UP"))
+		sw_buf_addf(out, "%s: v%d starting beside the live tasks (%s)", process, w->version, strategy);
+	else if (!strcmp(stage, "PRODUCTION_TRAFFIC_SHIFT") && weight < 100.0)
+		sw_buf_addf(out, "%s: %s%g%% of %s traffic on v%d", process,
+			    strategy && !strcmp(strategy, "canary") ? "canary: " : "", weight, process, w->version);
+	else if (!strcmp(stage, "PRODUCTION_TRAFFIC_SHIFT") || !strcmp(stage, "BAKE_TIME"))
+		sw_buf_addf(out, "%s: shifting 100%% of %s traffic to v%d, baking %s with the old tasks kept", process,
+			    process, w->version, bake ? bake : "0m");
+	else if (!strcmp(stage, "CLEAN_UP"))
+		sw_buf_addf(out, "%s: v%d healthy for %s: stopping the old tasks", process, w->version, bake ? bake : "0m");
+}
+
+/*
+ * A traffic-shifting deployment's stage (DescribeServiceDeployments of the service's
+ * current deployment, named in resp): a line when it moved on.
+ */
+static int poll_stage(const struct sw_runenv *e, struct sw_rollout *r, const struct sw_watch *w, const json_t *resp,
+		      struct sw_strvec *lines, int *throttled, int *errors)
+{
+	json_t *svc, *req, *out = NULL, *sd;
+	struct sw_buf line = SW_BUF_INIT;
+	size_t i, k;
+	int ret = 0, t = 0;
+
+	json_array_foreach(json_object_get(resp, "services"), i, svc) {
+		const char *arn = sw_json_str(svc, "currentServiceDeployment");
+		for (k = 0; k < r->nr; k++)
+			if (r->v[k].load_balanced && r->v[k].deployment && arn &&
+			    !strcmp(r->v[k].service, sw_json_str_or(svc, "serviceName", "")))
+				break;
+		if (k == r->nr)
+			continue;
+		req = json_pack("{s:[s]}", "serviceDeploymentArns", arn);
+		r->requests++;
+		ret = sw_runenv_call(e, "ecs", "DescribeServiceDeployments", req, &out, NULL, &t);
+		json_decref(req);
+		if (ret < 0) {
+			ret = call_failed(e, ret, t, throttled, errors);
+			break;
+		}
+		sd = json_array_get(json_object_get(out, "serviceDeployments"), 0);
+		if (sw_json_str(sd, "lifecycleStage"))
+			stage_line(w, r->v[k].process, sw_json_str(sd, "lifecycleStage"),
+				   json_number_value(json_object_get(json_object_get(sd, "targetServiceRevision"),
+								     "requestedProductionTrafficWeight")), &line);
+		if (line.len && strcmp(line.ptr, w->stage_seen->len ? w->stage_seen->ptr : "")) {
+			sw_strvec_push(lines, line.ptr);
+			sw_buf_reset(w->stage_seen);
+			sw_buf_adds(w->stage_seen, line.ptr);
+		}
+		json_decref(out);
+		out = NULL;
+		sw_buf_reset(&line);
+	}
+	sw_buf_release(&line);
+	return ret;
+}
+
+int sw_watch_poll(const struct sw_runenv *env, struct sw_rollout *r, const struct sw_watch *w, int *throttled)
 {
 	struct sw_strvec lines = SW_STRVEC_INIT;
-	long long now = sw_runenv_now(e);
+	struct sw_runenv counted = *env;
+	const struct sw_runenv *e = &counted;
+	long long now = sw_runenv_now(env), waited = 0;
 	size_t b, i, events_nr = 0;
 	int ret = 0, errors = 0, crashes_before[64], unplaced = 0, changed = 0;
+
+	counted.unreachable_ms = &waited;   /* time spent waiting for ECS: not the deadline's */
 
 	for (i = 0; i < r->nr && i < 64; i++)
 		crashes_before[i] = r->v[i].crashes;
@@ -241,13 +328,18 @@ int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct 
 		ret = call(e, r, "ecs", "DescribeServices", req, &resp, &t);
 		json_decref(req);
 		if (ret < 0) {
-			if ((ret = call_failed(ret, t, throttled, &errors)) < 0)
+			if ((ret = call_failed(e, ret, t, throttled, &errors)) < 0)
 				goto cleanup;
 			if (!t)
 				sw_runenv_report(e, "       (ECS: %s; retrying)", sw_error_last());
 			continue;
 		}
 		sw_rollout_services(r, resp, now, &lines);
+		if (sw_strategy_shifts(w->strategy) && w->stage_seen &&
+		    (ret = poll_stage(e, r, w, resp, &lines, throttled, &errors)) < 0) {
+			json_decref(resp);
+			goto cleanup;
+		}
 		json_decref(resp);
 	}
 	events_nr = lines.nr;   /* the lines so far are ECS's events; progress comes after */
@@ -255,8 +347,9 @@ int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct 
 		unplaced |= r->v[i].unplaced_at != 0;
 		changed |= r->v[i].changed;
 	}
-	/* the instances first, once: the tasks read next learn their instance's id */
-	if ((!r->instances_at || (unplaced && now - r->instances_at >= INSTANCES_EVERY_MS)) &&
+	/* the instances first: the tasks read next learn their instance's id */
+	if ((!r->instances_at || now - r->instances_at >= (unplaced || r->agents_down ? INSTANCES_EVERY_MS
+											  : AGENTS_EVERY_MS)) &&
 	    (ret = poll_instances(e, r, w, now, throttled, &errors)) < 0)
 		goto cleanup;
 	if ((ret = poll_processes(e, r, w, now, throttled, &errors)) < 0)
@@ -268,6 +361,7 @@ int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct 
 		if (r->v[i].crashes > crashes_before[i] && e->db)
 			sw_event_emit(e->db, e->app, "task.crashed", w->version, e->job, NULL, "%s: %s",
 				      r->v[i].process, r->v[i].last_crash ? r->v[i].last_crash : "stopped");
+	sw_rollout_pause(r, waited);
 	ret = (int)sw_rollout_decide(r, now, &lines);
 	if (e->observe) {
 		json_t *rec = sw_rollout_record(r, now, w->phase, w->version, &lines, events_nr);
@@ -282,6 +376,12 @@ int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct 
 	else
 		r->quiet_polls++;
 cleanup:
+	if (ret == SW_EUNAVAIL && e->patience_ms > 0) {
+		/* ECS did not answer for the whole stall window: said in words (runenv.h) */
+		sw_rollout_pause(r, waited);
+		sw_rollout_unreachable(r, sw_error_last());
+		ret = SW_ROLLOUT_FAILED;
+	}
 	sw_strvec_clear(&lines);
 	return ret;
 }
@@ -316,5 +416,7 @@ int sw_watch_run(const struct sw_runenv *e, struct sw_rollout *r, const struct s
 			break;
 	}
 	free(saved);
+	if (ret == SW_ROLLOUT_FAILED && (!w->phase || !strcmp(w->phase, "rollout")))
+		sw_crashlog_report(e, r);   /* tasks that crashed: their last words, before the rollback */
 	return ret;
 }

@@ -17,8 +17,11 @@
  *                    X-Forwarded-For/-Proto/-Port and X-Request-Id added; an HTTPS
  *                    one terminates TLS with its certificates (crt-list, SNI)
  *   rules         -> one regex map per frontend, key "<host without port, lowercased>
- *                    <path>", value the backend; ordered by priority, first match
- *                    wins, replaced atomically at runtime (prepare/add/commit map)
+ *                    <path>", value the backend ("be_x"), or for a weighted forward
+ *                    "be_x:be_y:N": be_y takes N of every 1000 requests (rand(1000)
+ *                    drawn per request); ordered by priority, first match wins,
+ *                    replaced atomically at runtime (prepare/add/commit map) — so a
+ *                    traffic shift (blue/green, canary, linear) is runtime-only too
  *   default action-> the map's default value: a target group's backend or a
  *                    fixed-response backend (404 page for unknown hosts)
  *   target group  -> a backend (roundrobin) with the group's HTTP health check
@@ -119,6 +122,8 @@ struct sw_elb_router_rule {
 	const char *const *paths;
 	size_t npaths;
 	const char *backend;
+	const char *backend2;     /* NULL, or a second backend taking permille2 of the requests */
+	int permille2;            /* 1..999 with backend2 (each request draws: no stickiness) */
 };
 
 enum sw_elb_router_state {
@@ -196,6 +201,14 @@ int sw_elb_router_server_add(struct sw_elb_router *r, const char *backend, const
 int sw_elb_router_server_drain(struct sw_elb_router *r, const char *backend, const char *server);
 int sw_elb_router_server_remove(struct sw_elb_router *r, const char *backend, const char *server,
 				int force);
+
+/*
+ * Remove (cutting what is in flight) every server that keep (entries "backend/server")
+ * does not hold: the router's servers are then the targets of the model, whatever
+ * happened to a target's name (a host port another task registered again). Returns
+ * how many went, or negative.
+ */
+int sw_elb_router_prune(struct sw_elb_router *r, const char *const *keep, size_t nkeep);
 
 /*
  * Read the health of every server of backend from HAProxy (show stat). *out is an

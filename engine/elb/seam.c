@@ -8,16 +8,27 @@
 #include "common/json.h"
 #include "common/banned.h"
 
+/* The task id in a task ARN (or the string itself), NULL for NULL. */
+static const char *task_id(const char *arn)
+{
+	return arn && strrchr(arn, '/') ? strrchr(arn, '/') + 1 : arn;
+}
+
+/* t's target, NULL when not registered or when its id:port is another task's now. */
 static struct sw_elb_target *seam_target(struct sw_elb *elb, const struct sw_run_target *t,
 					 struct sw_elb_object **tg_out)
 {
 	struct sw_elb_object *tg = sw_elb_object_find(elb, SW_ELB_TG, t->target_group_arn);
-	const char *type;
+	struct sw_elb_target *target;
+	const char *type, *task = task_id(t->task_arn);
 	*tg_out = tg;
 	if (!tg)
 		return NULL;
 	type = sw_elb_object_str(tg, "TargetType");
-	return sw_elb_target_find(elb, tg->arn, type && !strcmp(type, "ip") ? t->host : elb->ec2_id, t->port);
+	target = sw_elb_target_find(elb, tg->arn, type && !strcmp(type, "ip") ? t->host : elb->ec2_id, t->port);
+	if (target && target->task && task && strcmp(target->task, task))
+		return NULL;
+	return target;
 }
 
 static int seam_check(void *ctx, const char *arn)
@@ -70,7 +81,7 @@ static int seam_register(void *ctx, const struct sw_run_target *t)
 {
 	struct sw_elb *elb = ctx;
 	struct sw_elb_object *tg = sw_elb_object_find(elb, SW_ELB_TG, t->target_group_arn);
-	const char *type, *host;
+	const char *type, *host, *task;
 	char *direct;
 	int ret;
 
@@ -80,10 +91,11 @@ static int seam_register(void *ctx, const struct sw_run_target *t)
 		return sw_error_code(SW_EINVAL, "target %s:%d is not an address", t->host ? t->host : "?", t->port);
 	type = sw_elb_object_str(tg, "TargetType");
 	host = !strcmp(t->host, "0.0.0.0") ? "127.0.0.1" : t->host;
+	task = task_id(t->task_arn);
 	if (type && !strcmp(type, "ip"))
-		return sw_elb_target_register(elb, tg->arn, host, t->port, host, NULL);
+		return sw_elb_target_register(elb, tg->arn, host, t->port, host, NULL, task);
 	direct = container_direct(elb, tg, t);
-	ret = sw_elb_target_register(elb, tg->arn, elb->ec2_id, t->port, host, direct);
+	ret = sw_elb_target_register(elb, tg->arn, elb->ec2_id, t->port, host, direct, task);
 	free(direct);
 	return ret;
 }
@@ -129,6 +141,82 @@ static const char *seam_target_type(void *ctx, const char *arn)
 	return tg && !type ? "instance" : type;
 }
 
+static int seam_rule_check(void *ctx, const char *rule_arn, const char *tg, const char *alt_tg)
+{
+	struct sw_elb_object *rule = sw_elb_object_find(ctx, SW_ELB_RULE, rule_arn);
+	const char *tgs[2];
+	long long w[2];
+	int n, i;
+
+	if (!rule)
+		return sw_error_code(SW_ENOTFOUND, "The production listener rule %s does not exist.", rule_arn);
+	n = sw_elb_object_action_weights(json_object_get(sw_elb_object_doc(rule), "Actions"), tgs, w);
+	for (i = 0; i < n; i++)
+		if (strcmp(tgs[i], tg) && strcmp(tgs[i], alt_tg))
+			break;
+	if (!n || i < n)
+		return sw_error_code(SW_EINVAL, "The production listener rule %s must forward to the target group %s "
+				     "or its alternate %s.", rule_arn, tg, alt_tg);
+	return 0;
+}
+
+/* 1 when rule o forwards to exactly the two groups a and b (weighted, either way round). */
+static int forwards_to_pair(const struct sw_elb_object *o, const char *a, const char *b)
+{
+	const char *tgs[2];
+	long long w[2];
+	int n = sw_elb_object_action_weights(json_object_get(sw_elb_object_doc(o), "Actions"), tgs, w);
+	return n == 2 && ((!strcmp(tgs[0], a) && !strcmp(tgs[1], b)) || (!strcmp(tgs[0], b) && !strcmp(tgs[1], a)));
+}
+
+/* Rule o's forward set to the two weights. */
+static int set_weights(struct sw_elb *elb, struct sw_elb_object *o, const char *from_tg, long long wf,
+		       const char *to_tg, long long wt)
+{
+	/* both groups stay in the forward (the one at weight 0 too), as ECS leaves the rule */
+	json_t *action = json_pack("{s:s, s:{s:[{s:s, s:I}, {s:s, s:I}], s:{s:b}}}", "Type", "forward", "ForwardConfig",
+				   "TargetGroups", "TargetGroupArn", from_tg, "Weight", wf, "TargetGroupArn", to_tg, "Weight",
+				   wt, "TargetGroupStickinessConfig", "Enabled", 0);
+	json_t *doc = json_deep_copy(sw_elb_object_doc(o));
+
+	json_object_set_new(doc, "Actions", json_pack("[o]", action));
+	json_object_set_new(o->st, "doc", doc);
+	return sw_elb_object_save(elb, o) < 0 ? SW_ERROR : 0;
+}
+
+/*
+ * The production rule's weights, and the same on every other rule of its load balancer
+ * that forwards to the same two groups (an app's custom domains, its rules on the HTTPS
+ * listener): they serve the same tasks, so they shift with it.
+ */
+static int seam_shift(void *ctx, const char *rule_arn, const char *from_tg, const char *to_tg, int permille)
+{
+	struct sw_elb *elb = ctx;
+	struct sw_elb_object *rule = sw_elb_object_find(elb, SW_ELB_RULE, rule_arn), *l, *ol;
+	const char *lb;
+	long long wf = permille <= 0 ? 1 : permille >= 1000 ? 0 : 1000 - permille;
+	long long wt = permille <= 0 ? 0 : permille >= 1000 ? 1 : permille;
+	size_t i;
+
+	if (!rule)
+		return sw_error_code(SW_ENOTFOUND, "listener rule %s does not exist", rule_arn);
+	if (set_weights(elb, rule, from_tg, wf, to_tg, wt) < 0)
+		return SW_ERROR;
+	l = sw_elb_object_listener_of(elb, rule);
+	lb = l ? sw_elb_object_str(l, "LoadBalancerArn") : NULL;
+	for (i = 0; lb && i < elb->nobjs; i++) {
+		struct sw_elb_object *o = &elb->objs[i];
+		if (o->kind != SW_ELB_RULE || o == rule || !forwards_to_pair(o, from_tg, to_tg))
+			continue;
+		ol = sw_elb_object_listener_of(elb, o);
+		if (ol && sw_elb_object_str(ol, "LoadBalancerArn") && !strcmp(sw_elb_object_str(ol, "LoadBalancerArn"), lb) &&
+		    set_weights(elb, o, from_tg, wf, to_tg, wt) < 0)
+			return SW_ERROR;
+	}
+	sw_elb_object_changed(elb);
+	return 0;
+}
+
 const struct sw_run_balancer_ops sw_elb_balancer_ops = {
-	"elbv2", seam_check, seam_register, seam_deregister, seam_health, seam_target_type,
+	"elbv2", seam_check, seam_register, seam_deregister, seam_health, seam_target_type, seam_rule_check, seam_shift,
 };

@@ -17,6 +17,7 @@ void sw_elb_snapshot_release(struct sw_elb_snapshot *s)
 			sw_strvec_clear(&s->fe[i].rules[j].hosts);
 			sw_strvec_clear(&s->fe[i].rules[j].paths);
 			free(s->fe[i].rules[j].backend);
+			free(s->fe[i].rules[j].backend2);
 		}
 		free(s->fe[i].rules);
 		free(s->fe[i].name);
@@ -126,6 +127,31 @@ static char *crt_list(struct sw_elb *elb, const struct sw_elb_object *l)
 	return sw_buf_detach(&out, NULL);
 }
 
+/*
+ * A rule's backends: its target group, or the two of a weighted forward with the
+ * second's share in thousandths (a weight of 0 leaves that group out).
+ */
+static void snap_forward(struct sw_elb *elb, json_t *actions, struct sw_elb_snapshot_rule *r)
+{
+	const char *tg[2];
+	long long w[2];
+	int n = sw_elb_object_action_weights(actions, tg, w);
+
+	if (n == 2 && w[0] == 0) {
+		tg[0] = tg[1];
+		n = 1;
+	}
+	r->backend = tg_backend(elb, tg[0]);
+	if (n == 2 && w[1] > 0 && r->backend) {
+		r->backend2 = tg_backend(elb, tg[1]);
+		r->permille2 = (int)(w[1] * 1000 / (w[0] + w[1]));
+		if (r->permille2 < 1)
+			r->permille2 = 1;
+		if (r->permille2 > 999)
+			r->permille2 = 999;
+	}
+}
+
 /* Copy what the router needs (engine lock held). models: also frontends and backends. */
 void sw_elb_snapshot_take(struct sw_elb *elb, struct sw_elb_snapshot *s, int models)
 {
@@ -175,12 +201,13 @@ void sw_elb_snapshot_take(struct sw_elb *elb, struct sw_elb_snapshot *s, int mod
 					struct sw_elb_snapshot_rule *r = &f->rules[f->nrules];
 					json_t *actions = json_object_get(sw_elb_object_doc(rules[j]), "Actions");
 					json_t *rd = json_object_get(sw_json_find(actions, "Type", "redirect"), "RedirectConfig");
-					r->backend = tg_backend(elb, sw_elb_object_action_tg(actions));
 					if (rd) {   /* the router's redirect backend for that port and code */
 						sw_buf_reset(&name);
 						sw_buf_addf(&name, SW_ELB_ROUTER_REDIRECT "%s-%s", sw_json_str_or(rd, "Port", "443"),
 							    strcmp(sw_json_str_or(rd, "StatusCode", ""), "HTTP_302") ? "301" : "302");
 						r->backend = xstrdup(name.ptr);
+					} else {
+						snap_forward(elb, actions, r);
 					}
 					if (!r->backend)
 						continue;
@@ -200,7 +227,7 @@ void sw_elb_snapshot_take(struct sw_elb *elb, struct sw_elb_snapshot *s, int mod
 		c->backend = tg_backend(elb, t->tg_arn);
 		if (!c->backend)
 			continue;
-		sw_elb_target_server(t->id, t->port, &name);
+		sw_elb_target_server(t, &name);
 		c->server = xstrdup(name.ptr);
 		c->tg_arn = xstrdup(t->tg_arn);
 		c->id = xstrdup(t->id);
