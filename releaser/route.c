@@ -233,6 +233,24 @@ static int rule_does(const json_t *r, const struct want *w)
 }
 
 /*
+ * The actions a rule for w gets (new reference): a weighted forward takes the weights of
+ * a rule of rules already weighted between the same two groups (the app's own host
+ * rule, which ECS moves), so a domain added after a blue/green deployment goes where
+ * the app's traffic is; else 1/0.
+ */
+static json_t *actions_for(const json_t *rules, const struct want *w)
+{
+	const json_t *r;
+	size_t i;
+
+	if (w->alt_tg && w->redirect_port <= 0)
+		json_array_foreach(rules, i, r)
+			if (rule_weighs(r, w))
+				return json_deep_copy(json_object_get(r, "Actions"));
+	return want_actions(w);
+}
+
+/*
  * Make sure listener has a rule for host doing what w wants: found by its host (its
  * action put right when it does something else), else created after the last priority.
  * *rule_arn (may be NULL) gets the rule's ARN.
@@ -261,7 +279,8 @@ static int ensure_host_rule(const struct sw_runenv *e, const char *listener, con
 		if (rule_arn)
 			*rule_arn = xstrdup(sw_json_str(r, "RuleArn"));
 		if (!rule_does(r, w)) {
-			p = json_pack("{s:s, s:o}", "RuleArn", sw_json_str(r, "RuleArn"), "Actions", want_actions(w));
+			p = json_pack("{s:s, s:o}", "RuleArn", sw_json_str(r, "RuleArn"), "Actions",
+				      actions_for(json_object_get(resp, "Rules"), w));
 			ret = sw_runenv_call(e, "elbv2", "ModifyRule", p, NULL, NULL, NULL);
 		}
 		goto cleanup;
@@ -273,7 +292,7 @@ static int ensure_host_rule(const struct sw_runenv *e, const char *listener, con
 		p = json_pack("{s:s, s:i, s:[{s:s, s:{s:[s]}}], s:o}",
 			      "ListenerArn", listener, "Priority", max + attempt,
 			      "Conditions", "Field", "host-header", "HostHeaderConfig", "Values", host,
-			      "Actions", want_actions(w));
+			      "Actions", actions_for(json_object_get(resp, "Rules"), w));
 		ret = sw_runenv_call(e, "elbv2", "CreateRule", p, &created, &code, NULL);
 		if (ret == 0) {
 			const char *arn = sw_json_str(json_array_get(json_object_get(created, "Rules"), 0), "RuleArn");
