@@ -260,6 +260,24 @@ static void stage_line(const struct sw_watch *w, const char *process, const char
 }
 
 /*
+ * The shift to 100% and its bake, said before the clean-up's line when both passed
+ * between two polls (a short bake): the pusher sees every stage the deployment went through.
+ */
+static void shift_passed(const struct sw_watch *w, const char *process, const char *cleanup, struct sw_strvec *lines)
+{
+	struct sw_buf shift = SW_BUF_INIT;
+	const char *seen = w->stage_seen->len ? w->stage_seen->ptr : "";
+
+	stage_line(w, process, "BAKE_TIME", 100.0, &shift);
+	if (strcmp(seen, shift.ptr) && strcmp(seen, cleanup)) {
+		sw_strvec_push(lines, shift.ptr);
+		sw_buf_reset(w->stage_seen);
+		sw_buf_adds(w->stage_seen, shift.ptr);
+	}
+	sw_buf_release(&shift);
+}
+
+/*
  * A traffic-shifting deployment's stage (DescribeServiceDeployments of the service's
  * current deployment, named in resp): a line when it moved on.
  */
@@ -292,6 +310,8 @@ static int poll_stage(const struct sw_runenv *e, struct sw_rollout *r, const str
 			stage_line(w, r->v[k].process, sw_json_str(sd, "lifecycleStage"),
 				   json_number_value(json_object_get(json_object_get(sd, "targetServiceRevision"),
 								     "requestedProductionTrafficWeight")), &line);
+		if (!strcmp(sw_json_str_or(sd, "lifecycleStage", ""), "CLEAN_UP"))
+			shift_passed(w, r->v[k].process, line.len ? line.ptr : "", lines);
 		if (line.len && strcmp(line.ptr, w->stage_seen->len ? w->stage_seen->ptr : "")) {
 			sw_strvec_push(lines, line.ptr);
 			sw_buf_reset(w->stage_seen);
