@@ -30,8 +30,8 @@ static int tenths(const char *value, int lo_tenths)
 	char *end = NULL;
 	double v = strtod(value, &end);
 	long long t;
-	if (!*value || !end || (*end && strcmp(end, "%")) || v != v)
-		return -1;
+	if (!*value || !end || (*end && strcmp(end, "%")) || !(v >= 0.0 && v <= 100.0))
+		return -1;   /* out of range (or NaN) before it is converted: no overflow */
 	t = (long long)(v * 10.0 + 0.5);
 	if ((double)t / 10.0 - v > 1e-9 || v - (double)t / 10.0 > 1e-9 || t < lo_tenths || t > 1000)
 		return -1;

@@ -26,6 +26,11 @@ static void checks_values(void **state)
 	assert_int_equal(sw_strategy_check("x", "canary_percent", "0"), SW_EINVAL);
 	assert_int_equal(sw_strategy_check("x", "canary_percent", "100.5"), SW_EINVAL);
 	assert_int_equal(sw_strategy_check("x", "canary_percent", "1.25"), SW_EINVAL);
+	/* found by fuzz_compose: a number past long long's range, refused before it is converted */
+	assert_int_equal(sw_strategy_check("x", "canary_percent", "3555555555555555555555555555555555555555555555555555"), SW_EINVAL);
+	assert_int_equal(sw_strategy_check("x", "step_percent", "-1e300"), SW_EINVAL);
+	assert_int_equal(sw_strategy_check("x", "canary_percent", "inf"), SW_EINVAL);
+	assert_int_equal(sw_strategy_check("x", "canary_percent", "nan"), SW_EINVAL);
 	assert_int_equal(sw_strategy_check("x", "step_percent", "2.9"), SW_EINVAL);
 	assert_string_equal(sw_error_last(), "x: step_percent must be 3 to 100 in steps of 0.1, not '2.9'");
 }
