@@ -9,6 +9,7 @@
 #   FUZZ_SECONDS       seconds each. Unset (CI): 30, or less when the harnesses would take
 #                      more than FUZZ_BUDGET seconds of fuzzing at FUZZ_JOBS at a time (10
 #                      harnesses on 2 cores: 30 s each, 2.5 min). FUZZ_SECONDS=600 by hand.
+#   FUZZ_SEED          libFuzzer's -seed (the default run of scripts/test sets 1, so CI replays)
 #   FUZZ_BUDGET=180    the fuzzing time the unset FUZZ_SECONDS is cut to fit (the build and
 #                      the seeds add about half a minute: the whole step stays under 4 min)
 #   FUZZ_JOBS=nproc    harnesses running at once
@@ -65,6 +66,7 @@ run_one() {
               -print_final_stats=1 -artifact_prefix="$artifacts/")
   dict=$(dict_of "$h")
   [ -z "$dict" ] || args+=(-dict="$dict")
+  [ -z "${FUZZ_SEED:-}" ] || args+=(-seed="$FUZZ_SEED")   # the same mutations again (CI)
   mkdir -p "$corpus" "$artifacts"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:symbolize=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
