@@ -8,6 +8,7 @@ the live release at once.
 One engine minute lasts one second here (SLIPWAY_ENGINE_BAKE_MINUTE_SECONDS=1): "bake=2m"
 bakes two seconds.
 """
+import requests
 import time
 import unittest
 
@@ -69,10 +70,15 @@ class StrategyPush(unittest.TestCase):
             # a custom domain added after the canary (the app's traffic on its alternate group)
             # answers from the live tasks and keeps answering through the blue/green push
             self.assertEqual(ps.cli('domains:add', 'www.shifty.test', '-a', app).returncode, 0)
+            # the new rule reaches the router a moment later (as on an ALB): the load that
+            # must see no failure starts once the domain answers
+            wait_for('the domain answering', lambda: requests.get(
+                f'http://127.0.0.1:{ps.eng.router_port}/', headers={'Host': 'www.shifty.test'},
+                timeout=5).status_code == 200, timeout=30)
             domain = Load(ps.eng.router_port, app)
             domain.host = 'www.shifty.test'
             with domain:
-                wait_for('the domain answering', lambda: domain.answers, timeout=30)
+                wait_for('the load answered', lambda: domain.answers, timeout=30)
                 lines, load = push_under_load(self, ps, repo, app, 'v3')
             self.assertEqual(domain.failures, [])
             self.assertEqual(domain.answers[0], 'v2')
