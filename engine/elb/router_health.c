@@ -58,6 +58,9 @@ static void declared(const struct sw_elb_rt_backend *be, struct sw_elb_router_he
 static void server_row(const struct sw_elb_rt_backend *be, struct sw_elb_rt_server *s, struct sw_elb_router_health *e,
 		       const char *status, const char *chk, const char *code, const char *scur, const char *qcur)
 {
+	/* "* L7STS": the last check's result while the next one is under way */
+	if (chk[0] == '*')
+		chk += 1 + (chk[1] == ' ');
 	snprintf(e->check_status, sizeof(e->check_status), "%s", chk);
 	e->check_code = atoi(code);
 	e->sessions = atoi(scur);
