@@ -112,6 +112,7 @@ int sw_db_open(sqlite3 **out, const char *path)
 		events_webhooks_cancel,      /* 3 */
 		sw_tables_migration(2),      /* 4: review apps */
 		build_kinds,                 /* 5 */
+		sw_tables_migration(3),      /* 6: app settings */
 		NULL,
 	};
 

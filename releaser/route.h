@@ -7,33 +7,94 @@
 /*
  * An app's way in through the load balancer (ELBv2), made once per app and kept in
  * step with its manifest:
- *  - a target group "sw-<app>" (HTTP, instance targets, the web process's health check
- *    path, interval from the settings, matcher 200-399, deregistration delay), which
- *    the web service's tasks register in;
+ *  - a target group (HTTP, the web process's health check path, interval from the
+ *    settings, matcher 200-399, deregistration delay) of the launch's target type
+ *    (instance on EC2, ip on Fargate: launch.h), in the VPC of the listener's load
+ *    balancer, which the web service's tasks register in;
  *  - a rule on the listener: host-header <app>.<apps domain> → forward to it
  *    (<slug>.<parent>.<apps domain> for a review app, releaser/review.h).
  * Both are looked up by name/host first, so a second deploy (or a restarted slipwayd,
  * or one that crashed half way) finds and reuses them; a changed health check path is
- * modified in place.
+ * modified in place. A target group of the other type (the app's launch changed) is
+ * not reused: a new one is made under the app's other name, the rule forwards to it,
+ * and the old one is deleted once the release is live (golive.h).
+ *
+ * Where the listener is: the settings' (SLIPWAY_LISTENER_ARN or the stack's), else,
+ * against an endpoint that is not AWS's own (slipway-engine), the listener of the load
+ * balancer named "slipway" (the engine's own). On AWS, without one, nothing is guessed:
+ * refused in one line. The VPC is always the listener's load balancer's.
+ *
+ * An ELBv2 quota reached is one line naming it ("the listener has reached its quota of
+ * rules ..."), and a target group made for a rule that could not be made is deleted.
  */
+
+/* The load balancer's name slipway-engine gives its own (engine/elb/elb.c). */
+#define SW_ROUTE_ENGINE_LB "slipway"
+
+struct sw_route_place {
+	char *listener_arn;
+	char *protocol;            /* the listener's: HTTP, HTTPS */
+	char *load_balancer_arn;
+	char *load_balancer_type;  /* application, network, gateway */
+	char *dns_name;
+	char *vpc_id;
+	char *subnets;             /* the load balancer's, comma-separated */
+	char *security_groups;     /* the load balancer's, comma-separated */
+	int engine;                /* found by the engine's name, not given */
+};
+
+#define SW_ROUTE_PLACE_INIT { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0 }
+void sw_route_place_release(struct sw_route_place *p);
+
+/* 1 when the env's ELBv2 endpoint is AWS's own (none configured), 0 for slipway-engine, moto, ... */
+int sw_route_on_aws(const struct sw_runenv *e);
+
+/*
+ * Find the listener, its load balancer and VPC (DescribeListeners → DescribeLoadBalancers
+ * by ARN), as said above. 0, or negative with one line:
+ *   "no listener for the apps: set SLIPWAY_STACK (slipway aws:bootstrap) or SLIPWAY_LISTENER_ARN"
+ *   "no load balancer named slipway (slipway-engine's own) at http://...: set SLIPWAY_STACK or
+ *    SLIPWAY_LISTENER_ARN"
+ *   "SLIPWAY_VPC_ID vpc-1 is not the VPC of the listener's load balancer (vpc-2): ..."
+ */
+int sw_route_place(const struct sw_runenv *e, struct sw_route_place *out);
 
 struct sw_route {
 	char *target_group_arn;
 	char *rule_arn;
-	char *host;        /* "hello.localhost" */
+	char *host;                /* "hello.localhost" */
+	char *old_target_group_arn;  /* the app's target group of the other type, to delete once live */
 };
 
-#define SW_ROUTE_INIT { NULL, NULL, NULL }
+#define SW_ROUTE_INIT { NULL, NULL, NULL, NULL }
 void sw_route_release(struct sw_route *r);
 
 /* "sw-<app>", shortened with a hash to ELBv2's 32 characters. Appended to out. */
 void sw_route_target_group_name(const char *app, struct sw_buf *out);
 
 /*
- * Make sure app is routed to a target group with health check path. 0 with *out
- * filled, or negative with one line ("load balancer: ...").
+ * The name the app's target group of the other type takes while the one of the first
+ * name is still in use (always hashed: "sw-<app, 18 at most>-<8 hex>-b"). Appended to out.
+ */
+void sw_route_target_group_alt_name(const char *app, struct sw_buf *out);
+
+/*
+ * Make sure app is routed to a target group of target_type ("instance" or "ip") with
+ * health check path. 0 with *out filled, or negative with one line ("load balancer: ...").
  */
 int sw_route_ensure(const struct sw_runenv *e, const char *app, int port, const char *health_path,
-		    struct sw_route *out);
+		    const char *target_type, struct sw_route *out);
+
+/* Make rule_arn forward to target_group_arn (a rollback to a release of the other launch). */
+int sw_route_forward(const struct sw_runenv *e, const char *rule_arn, const char *target_group_arn);
+
+/* Delete a target group no service uses any more; failures are logged, not returned. */
+void sw_route_delete_target_group(const struct sw_runenv *e, const char *app, const char *target_group_arn);
+
+/*
+ * The line for an ELBv2 quota error code ("TooManyRules", ...) into out (reset first): 1,
+ * or 0 when code is not a quota's.
+ */
+int sw_route_quota_line(const char *code, struct sw_buf *out);
 
 #endif

@@ -56,6 +56,13 @@ static const char reviews[] =
 	"  idle_secs INTEGER"
 	");";
 
+/* 3: an app's own settings (appsettings.h): the IAM role its tasks run as */
+static const char app_settings[] =
+	"CREATE TABLE app_settings ("
+	"  app TEXT PRIMARY KEY,"
+	"  task_role_arn TEXT"
+	");";
+
 const char *sw_tables_migration(int n)
 {
 	switch (n) {
@@ -63,6 +70,8 @@ const char *sw_tables_migration(int n)
 		return releases;
 	case 2:
 		return reviews;
+	case 3:
+		return app_settings;
 	default:
 		return NULL;
 	}

@@ -6,13 +6,14 @@
  * order; common/store.h):
  *   1  releases (release.h)
  *   2  reviews, review_settings (review.h)
+ *   3  app_settings (appsettings.h)
  * slipwayd's database has one numbered sequence for its own tables and these
  * (receiver/db.c takes migration n at the place it was first added), so a database any
  * earlier slipwayd made continues where it stopped. A migration is never edited: a
  * change is a new one, added here and at the end of slipwayd's sequence.
  */
 
-#define SW_TABLES_MIGRATIONS 2
+#define SW_TABLES_MIGRATIONS 3
 
 /* Migration n (1 to SW_TABLES_MIGRATIONS), static; NULL for any other n. */
 const char *sw_tables_migration(int n);

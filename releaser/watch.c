@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "releaser/watch.h"
+#include "releaser/pager.h"
 #include "common/error.h"
 #include "common/event.h"
 #include "common/log.h"
@@ -25,27 +26,22 @@ static int call_failed(const struct sw_runenv *e, int ret, int throttled, int *a
 	return 0;
 }
 
-/* The task ARNs of deployment, running and stopped (at most 100 each). */
+/* The task ARNs of deployment, running and stopped, every page. 1 when a call failed in a way to retry. */
 static int list_tasks(const struct sw_runenv *e, const struct sw_watch *w, const char *deployment,
 		      json_t *arns, int *throttled, int *errors)
 {
 	static const char *const states[] = { "RUNNING", "STOPPED" };
-	size_t k, i;
+	size_t k;
 	for (k = 0; k < 2; k++) {
 		json_t *req = json_pack("{s:s, s:s, s:s, s:i}", "cluster", w->cluster, "startedBy", deployment,
 					"desiredStatus", states[k], "maxResults", 100);
-		json_t *resp = NULL, *a;
-		int t = 0, ret = sw_runenv_call(e, "ecs", "ListTasks", req, &resp, NULL, &t);
+		int t = 0, ret = sw_pager_collect_call(e, "ecs", "ListTasks", req, "taskArns", arns, NULL, &t);
 		json_decref(req);
 		if (ret < 0) {
 			if ((ret = call_failed(e, ret, t, throttled, errors)) < 0)
 				return ret;
 			return 1;
 		}
-		json_array_foreach(json_object_get(resp, "taskArns"), i, a)
-			if (json_array_size(arns) < 100)
-				json_array_append(arns, a);
-		json_decref(resp);
 	}
 	return 0;
 }
@@ -53,18 +49,14 @@ static int list_tasks(const struct sw_runenv *e, const struct sw_watch *w, const
 static int poll_tasks(const struct sw_runenv *e, struct sw_rollout *r, struct sw_rollout_proc *p,
 		      const struct sw_watch *w, long long now, int *throttled, int *errors)
 {
-	json_t *arns = json_array(), *req = NULL, *resp = NULL;
+	json_t *arns = json_array(), *req = json_pack("{s:s}", "cluster", w->cluster);
+	json_t *resp = json_pack("{s:[]}", "tasks");
 	int ret, t = 0;
 
 	if ((ret = list_tasks(e, w, p->deployment, arns, throttled, errors)) != 0)
 		goto cleanup;
-	if (!json_array_size(arns)) {
-		resp = json_pack("{s:[]}", "tasks");
-		sw_rollout_tasks(r, p, resp, now);
-		goto cleanup;
-	}
-	req = json_pack("{s:s, s:O}", "cluster", w->cluster, "tasks", arns);
-	if ((ret = sw_runenv_call(e, "ecs", "DescribeTasks", req, &resp, NULL, &t)) < 0) {
+	if ((ret = sw_pager_batch_call(e, "ecs", "DescribeTasks", req, "tasks", arns, 100, "tasks",
+				       json_object_get(resp, "tasks"), NULL, &t)) < 0) {
 		ret = call_failed(e, ret, t, throttled, errors);
 		goto cleanup;
 	}
@@ -79,26 +71,23 @@ cleanup:
 static int poll_instances(const struct sw_runenv *e, struct sw_rollout *r, const struct sw_watch *w,
 			  int *throttled, int *errors)
 {
-	json_t *req = json_pack("{s:s, s:i}", "cluster", w->cluster, "maxResults", 100), *resp = NULL, *d = NULL;
+	json_t *req = json_pack("{s:s, s:i}", "cluster", w->cluster, "maxResults", 100), *arns = json_array();
+	json_t *all = json_pack("{s:[]}", "containerInstances");
 	int ret, t = 0;
-	if ((ret = sw_runenv_call(e, "ecs", "ListContainerInstances", req, &resp, NULL, &t)) < 0) {
-		ret = call_failed(e, ret, t, throttled, errors);
-		goto cleanup;
+
+	if ((ret = sw_pager_collect_call(e, "ecs", "ListContainerInstances", req, "containerInstanceArns", arns, NULL,
+					 &t)) == 0) {
+		json_object_del(req, "maxResults");
+		ret = sw_pager_batch_call(e, "ecs", "DescribeContainerInstances", req, "containerInstances", arns, 100,
+					  "containerInstances", json_object_get(all, "containerInstances"), NULL, &t);
 	}
-	if (!json_array_size(json_object_get(resp, "containerInstanceArns")))
-		goto cleanup;
-	json_decref(req);
-	req = json_pack("{s:s, s:O}", "cluster", w->cluster, "containerInstances",
-			json_object_get(resp, "containerInstanceArns"));
-	if ((ret = sw_runenv_call(e, "ecs", "DescribeContainerInstances", req, &d, NULL, &t)) < 0) {
+	if (ret < 0)
 		ret = call_failed(e, ret, t, throttled, errors);
-		goto cleanup;
-	}
-	sw_rollout_instances(r, d);
-cleanup:
+	else if (json_array_size(arns))
+		sw_rollout_instances(r, all);
 	json_decref(req);
-	json_decref(resp);
-	json_decref(d);
+	json_decref(arns);
+	json_decref(all);
 	return ret;
 }
 
@@ -181,7 +170,7 @@ int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct 
 		sw_rollout_services(r, resp, now, &lines);
 		json_decref(resp);
 	}
-	if ((ret = poll_instances(e, r, w, throttled, &errors)) < 0)
+	if (!w->fargate && (ret = poll_instances(e, r, w, throttled, &errors)) < 0)
 		goto cleanup;
 	for (i = 0; i < r->nr; i++) {
 		struct sw_rollout_proc *p = &r->v[i];

@@ -6,7 +6,8 @@
 
 /*
  * The rollout watcher's loop: poll ECS (DescribeServices in batches of 10, ListTasks +
- * DescribeTasks of each of our deployments, the cluster's container instances) and ELBv2
+ * DescribeTasks of each of our deployments, every page of them, the cluster's container
+ * instances, which Fargate has none of) and ELBv2
  * (DescribeTargetHealth of the web process's target group), feed releaser/rollout.h,
  * print what changed to the pusher (indented, "       web: 1 of 2 new tasks healthy,
  * 2 old running"), sleep with jitter and backoff (longer while throttled), until the
@@ -19,6 +20,7 @@ struct sw_watch {
 	const char *cluster;
 	int version;                    /* N of the release (for events), 0 none */
 	const char *target_group_arn;   /* of the load-balanced process, or NULL */
+	int fargate;                    /* no container instances to look at */
 	void (*save)(void *ctx, const struct sw_rollout *r);
 	void *save_ctx;
 };

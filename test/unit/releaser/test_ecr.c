@@ -54,6 +54,22 @@ static void target_group_names(void **state)
 	sw_buf_release(&b);
 }
 
+/* The other launch's target group: always hashed, never a name another app's first one can take. */
+static void alternate_target_group_names(void **state)
+{
+	struct sw_buf a = SW_BUF_INIT, b = SW_BUF_INIT;
+	sw_route_target_group_alt_name("hello", &a);
+	assert_true(a.len <= 32);
+	assert_int_equal(strncmp(a.ptr, "sw-hello-", 9), 0);
+	assert_int_equal(a.ptr[a.len - 2], '-');
+	assert_int_equal(a.ptr[a.len - 1], 'b');
+	sw_route_target_group_alt_name("a23456789012345678901234567890-feature-login", &b);   /* a review app */
+	assert_int_equal(b.len, 32);
+	assert_string_not_equal(a.ptr, b.ptr);
+	sw_buf_release(&a);
+	sw_buf_release(&b);
+}
+
 static void settings_from_env(void **state)
 {
 	struct sw_settings s = SW_SETTINGS_INIT;
@@ -92,6 +108,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(decode_token),
 		cmocka_unit_test(target_group_names),
+		cmocka_unit_test(alternate_target_group_names),
 		cmocka_unit_test(settings_from_env),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
