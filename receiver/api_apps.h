@@ -17,7 +17,8 @@
  *          group), its repository, builds and their logs, releases, webhooks and their
  *          deliveries, events (an app.destroyed event is kept). 409 while it has a
  *          queued or running job.
- *   app = {"name", "created_at", "last_build": build|null (api_builds.h), "review": ...|null}
+ *   app = {"name", "created_at", "last_build": build|null (api_builds.h), "review": ...|null,
+ *          "settings": {"task_role": "arn..."|null} (api_settings.h)}
  */
 enum MHD_Result sw_api_apps_list(struct sw_server *s, struct MHD_Connection *c, unsigned *status);
 enum MHD_Result sw_api_apps_show(struct sw_server *s, struct MHD_Connection *c, const char *app, unsigned *status);

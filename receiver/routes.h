@@ -19,6 +19,7 @@
  *   tokens...                                 api_tokens.h
  *   apps/<app>/ps, apps/<app>/run             api_tasks.h
  *   apps/<app>/logs                           api_logs.h
+ *   apps/<app>/settings                       api_settings.h
  *   apps/<app>/releases|config|scale|rollback, doctor   api_releases.h
  *   apps/<app>/reviews..., apps/<app>/sync-config       api_reviews.h
  * Errors are {"error": "..."} with 400 (bad name or id), 401, 404, 405, 409, 413.
