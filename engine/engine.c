@@ -8,13 +8,6 @@
 #include "engine/engine.h"
 #include "common/banned.h"
 
-double sw_engine_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void sw_engine_wake_locked(struct sw_engine *e)
 {
 	e->wake_pending = 1;

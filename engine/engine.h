@@ -41,6 +41,15 @@
  * one mutex, engine->lock. Docker, registry and HAProxy calls are made without it.
  */
 
+/*
+ * The engine's one "VPC": what its load balancers and target groups say they are in,
+ * and the subnet and security group awsvpc tasks get when a request names none
+ * (engine/ecs/launch.h; any well-formed subnet and security group id is taken).
+ */
+#define SW_ENGINE_VPC_ID "vpc-00000000000slipway"
+#define SW_ENGINE_SUBNET_ID "subnet-00000000slipway"
+#define SW_ENGINE_SECURITY_GROUP_ID "sg-0000000000slipway"
+
 struct sw_run_balancer_ops;
 struct sw_run_workers;
 
@@ -62,9 +71,6 @@ struct sw_engine {
 	int watch_connected;     /* the events stream is up */
 	char docker_version[64]; /* the Docker engine's, read once at start; "" until then */
 };
-
-/* Wall-clock time in seconds (with fractions). */
-double sw_engine_now(void);
 
 /* Wake the scheduler for a pass. Call with or without the lock. */
 void sw_engine_wake(struct sw_engine *e);

@@ -4,6 +4,7 @@
 
 #include "engine/engine_db.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/store.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
@@ -129,7 +130,8 @@ static const struct field task_fields[] = {
 	TASK("healthyAt", K_NUM, healthy_at), TASK("connectivityAt", K_NUM, connectivity_at),
 	TASK("unhealthyAt", K_NUM, unhealthy_at), TASK("version", K_LL, version), TASK("lb", K_ENUM, lb),
 	TASK("drainUntil", K_NUM, drain_until), TASK("killAt", K_NUM, kill_at), TASK("failed", K_INT, failed),
-	TASK("stopTimeout", K_LL, stop_timeout), { NULL, K_STR, 0 },
+	TASK("stopTimeout", K_LL, stop_timeout), TASK("capacityProvider", K_STR, capacity_provider),
+	TASK("platformVersion", K_STR, platform_version), TASK("eni", K_JSON, eni), { NULL, K_STR, 0 },
 };
 
 #define CONTAINER(key, kind, member) { key, kind, offsetof(struct sw_engine_container, member) }
@@ -155,7 +157,8 @@ static const struct field service_fields[] = {
 	SERVICE("stableDeployment", K_STR, stable_deployment), SERVICE("stableTaskdef", K_STR, stable_taskdef),
 	SERVICE("failStreak", K_INT, fail_streak), SERVICE("lastFailAt", K_NUM, last_fail_at),
 	SERVICE("placeEventAt", K_NUM, place_event_at), SERVICE("steadyEventAt", K_NUM, steady_event_at),
-	SERVICE("throttleEventAt", K_NUM, throttle_event_at), { NULL, K_STR, 0 },
+	SERVICE("throttleEventAt", K_NUM, throttle_event_at), SERVICE("strategy", K_JSON, strategy),
+	SERVICE("platformVersion", K_STR, platform_version), { NULL, K_STR, 0 },
 };
 
 #define DEPLOYMENT(key, kind, member) { key, kind, offsetof(struct sw_engine_deployment, member) }
@@ -163,13 +166,17 @@ static const struct field deployment_fields[] = {
 	DEPLOYMENT("id", K_STR, id), DEPLOYMENT("taskdef", K_STR, taskdef), DEPLOYMENT("desired", K_INT, desired),
 	DEPLOYMENT("reason", K_STR, rollout_reason), DEPLOYMENT("failed", K_INT, failed_tasks),
 	DEPLOYMENT("createdAt", K_NUM, created_at), DEPLOYMENT("updatedAt", K_NUM, updated_at),
-	DEPLOYMENT("launchType", K_STR, launch_type), { NULL, K_STR, 0 },
+	DEPLOYMENT("launchType", K_STR, launch_type), DEPLOYMENT("strategy", K_JSON, strategy),
+	DEPLOYMENT("platformVersion", K_STR, platform_version), DEPLOYMENT("network", K_JSON, network),
+	{ NULL, K_STR, 0 },
 };
 
 #define CLUSTER(key, kind, member) { key, kind, offsetof(struct sw_engine_cluster, member) }
 static const struct field cluster_fields[] = {
 	CLUSTER("name", K_STR, name), CLUSTER("arn", K_STR, arn), CLUSTER("status", K_STR, status),
-	CLUSTER("createdAt", K_NUM, created_at), { NULL, K_STR, 0 },
+	CLUSTER("createdAt", K_NUM, created_at), CLUSTER("capacityProviders", K_JSON, capacity_providers),
+	CLUSTER("defaultStrategy", K_JSON, default_strategy), CLUSTER("settings", K_JSON, settings),
+	CLUSTER("configuration", K_JSON, configuration), { NULL, K_STR, 0 },
 };
 
 /* The members of obj that fields name, into o. */
@@ -266,7 +273,7 @@ struct sw_engine_task *sw_engine_db_task_from_doc(json_t *o)
 		sw_engine_task_free(t);
 		return NULL;
 	}
-	last = sw_engine_task_status_parse(json_string_value(json_object_get(o, "last")));
+	last = sw_engine_task_status_parse(sw_json_str(o, "last"));
 	t->last = last < 0 ? SW_TASK_STOPPED : (enum sw_engine_task_status)last;
 	t->counted = t->failed;
 	t->nr_containers = json_array_size(cs);
@@ -279,7 +286,7 @@ struct sw_engine_task *sw_engine_db_task_from_doc(json_t *o)
 			c->name = xstrdup("?");
 		if (json_object_get(co, "exitCode")) {
 			c->has_exit = 1;
-			c->exit_code = (int)json_integer_value(json_object_get(co, "exitCode"));
+			c->exit_code = (int)sw_json_int(co, "exitCode", 0);
 		}
 	}
 	return t;
@@ -317,7 +324,7 @@ static struct sw_engine_service *service_from_doc(long long id, json_t *o)
 		sw_engine_service_free(s);
 		return NULL;
 	}
-	s->status = sw_engine_service_status_parse(json_string_value(json_object_get(o, "status")));
+	s->status = sw_engine_service_status_parse(sw_json_str(o, "status"));
 	for (i = 0; i < json_array_size(ds); i++) {
 		json_t *d_o = json_array_get(ds, i);
 		struct sw_engine_deployment *d = xcalloc(1, sizeof(*d));
@@ -326,8 +333,8 @@ static struct sw_engine_service *service_from_doc(long long id, json_t *o)
 			sw_engine_deployment_free(d);
 			continue;
 		}
-		d->status = sw_engine_deployment_status_parse(json_string_value(json_object_get(d_o, "status")));
-		d->rollout = sw_engine_rollout_parse(json_string_value(json_object_get(d_o, "rollout")));
+		d->status = sw_engine_deployment_status_parse(sw_json_str(d_o, "status"));
+		d->rollout = sw_engine_rollout_parse(sw_json_str(d_o, "rollout"));
 		SW_ALLOC_GROW(s->deps, s->nr_deps + 1, s->alloc_deps);
 		s->deps[s->nr_deps++] = d;
 	}

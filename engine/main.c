@@ -33,7 +33,9 @@
 #include "common/docker.h"
 #include "common/error.h"
 #include "common/http.h"
+#include "common/json.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -107,7 +109,7 @@ static int ensure_default_cluster(struct sw_engine *e)
 	sw_engine_arn(e, &arn, "ecs", "cluster/default");
 	c->arn = sw_buf_detach(&arn, NULL);
 	c->status = xstrdup("ACTIVE");
-	c->created_at = sw_engine_now();
+	c->created_at = sw_time_now();
 	sw_engine_state_add_cluster(&e->st, c);
 	return sw_engine_db_save_cluster(e->db, c);
 }
@@ -116,9 +118,9 @@ static void read_docker_version(struct sw_engine *e)
 {
 	json_t *doc = NULL;
 	if (sw_docker_json("GET", "/version", NULL, &doc) >= 0 &&
-	    json_string_value(json_object_get(doc, "Version"))) {
+	    sw_json_str(doc, "Version")) {
 		snprintf(e->docker_version, sizeof(e->docker_version), "%s",
-			 json_string_value(json_object_get(doc, "Version")));
+			 sw_json_str(doc, "Version"));
 	} else {
 		sw_log_warn("Docker does not answer yet (%s); tasks wait for it", sw_error_last());
 	}
@@ -162,7 +164,7 @@ int main(int argc, char **argv)
 	}
 	pthread_mutex_init(&e.lock, NULL);
 	pthread_cond_init(&e.wake, NULL);
-	e.started_at = sw_engine_now();
+	e.started_at = sw_time_now();
 	sw_run_balancer_set(&e, NULL, NULL);
 
 	if (mkdir_p(e.cfg.state_dir) < 0)
@@ -202,6 +204,8 @@ int main(int argc, char **argv)
 	sw_log_info("slipway-engine %s listening on http://%s:%d (region %s, account %s, %lld MiB, %lld CPU units, "
 		    "%zu tasks, %zu services)", e.instance, e.cfg.listen, e.cfg.port, e.cfg.region, e.cfg.account,
 		    e.cfg.memory_mb, e.cfg.cpu_units, e.st.nr_tasks, e.st.nr_services);
+	sw_log_info("awsvpc: %s, subnet %s, security group %s (any well-formed subnet and security group id is taken)",
+		    SW_ENGINE_VPC_ID, SW_ENGINE_SUBNET_ID, SW_ENGINE_SECURITY_GROUP_ID);
 
 	while (sigwait(&sigs, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
 		;

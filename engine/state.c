@@ -112,6 +112,9 @@ void sw_engine_task_free(struct sw_engine_task *t)
 	free(t->task_cpu);
 	free(t->task_memory);
 	free(t->network_mode);
+	free(t->capacity_provider);
+	free(t->platform_version);
+	json_decref(t->eni);
 	json_decref(t->overrides);
 	for (i = 0; i < t->nr_containers; i++)
 		sw_engine_container_release(&t->containers[i]);
@@ -127,6 +130,9 @@ void sw_engine_deployment_free(struct sw_engine_deployment *d)
 	free(d->taskdef);
 	free(d->rollout_reason);
 	free(d->launch_type);
+	json_decref(d->strategy);
+	free(d->platform_version);
+	json_decref(d->network);
 	free(d);
 }
 
@@ -140,6 +146,8 @@ void sw_engine_service_free(struct sw_engine_service *s)
 	free(s->cluster);
 	free(s->taskdef);
 	free(s->launch_type);
+	json_decref(s->strategy);
+	free(s->platform_version);
 	free(s->client_token);
 	free(s->stable_deployment);
 	free(s->stable_taskdef);
@@ -158,6 +166,10 @@ void sw_engine_cluster_free(struct sw_engine_cluster *c)
 	free(c->name);
 	free(c->arn);
 	free(c->status);
+	json_decref(c->capacity_providers);
+	json_decref(c->default_strategy);
+	json_decref(c->settings);
+	json_decref(c->configuration);
 	free(c);
 }
 
@@ -227,6 +239,13 @@ struct sw_engine_container *sw_engine_task_container(struct sw_engine_task *t, c
 		if (!strcmp(t->containers[i].name, name))
 			return &t->containers[i];
 	return NULL;
+}
+
+const char *sw_engine_task_ip(const struct sw_engine_task *t)
+{
+	if (!t->network_mode || strcmp(t->network_mode, "awsvpc") || !t->nr_containers)
+		return NULL;
+	return t->containers[0].ip;
 }
 
 void sw_engine_state_add_cluster(struct sw_engine_state *st, struct sw_engine_cluster *c)

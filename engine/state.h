@@ -98,6 +98,10 @@ struct sw_engine_task {
 	char *task_memory;
 	json_t *overrides;    /* TaskOverride as given (owned), or NULL */
 	char *network_mode;   /* "bridge", "host", "awsvpc", "none" */
+	char *capacity_provider; /* "FARGATE", "FARGATE_SPOT", or NULL (launched by launchType) */
+	char *platform_version;  /* Fargate's, e.g. "1.4.0"; NULL on EC2 */
+	json_t *eni;          /* awsvpc: the network interface (owned) {id, subnetId, networkInterfaceId,
+			       * macAddress}; its address is the task's (sw_engine_task_ip); else NULL */
 	double created_at, pull_started_at, pull_stopped_at, started_at, stopping_at,
 	       execution_stopped_at, stopped_at, healthy_at, connectivity_at, unhealthy_at;
 	long long version;
@@ -124,6 +128,9 @@ struct sw_engine_deployment {
 	int failed_tasks;
 	double created_at, updated_at;
 	char *launch_type;
+	json_t *strategy;     /* capacityProviderStrategy (owned), or NULL when launched by launchType */
+	char *platform_version; /* Fargate: the version its tasks run ("1.4.0"); NULL on EC2 */
+	json_t *network;      /* networkConfiguration its tasks get (owned), or NULL */
 };
 
 struct sw_engine_service {
@@ -134,7 +141,9 @@ struct sw_engine_service {
 	enum sw_engine_service_status status;
 	int desired;
 	char *taskdef;        /* the PRIMARY deployment's */
-	char *launch_type;
+	char *launch_type;    /* launchType, or what the strategy's providers launch (FARGATE) */
+	json_t *strategy;     /* capacityProviderStrategy (owned), or NULL when created with a launchType */
+	char *platform_version; /* as asked ("LATEST" by default) on Fargate; NULL on EC2 */
 	int min_pct, max_pct;
 	int cb_enable, cb_rollback;
 	int grace_s;
@@ -157,6 +166,10 @@ struct sw_engine_cluster {
 	char *arn;
 	char *status;         /* ACTIVE, INACTIVE */
 	double created_at;
+	json_t *capacity_providers; /* ["FARGATE", "FARGATE_SPOT"] as associated (owned), or NULL */
+	json_t *default_strategy;   /* defaultCapacityProviderStrategy (owned), or NULL */
+	json_t *settings;           /* ClusterSettings (owned), or NULL: containerInsights disabled */
+	json_t *configuration;      /* ClusterConfiguration as given (owned), or NULL */
 };
 
 struct sw_engine_state {
@@ -184,6 +197,12 @@ struct sw_engine_service *sw_engine_state_service(struct sw_engine_state *st, co
 struct sw_engine_service *sw_engine_state_service_id(struct sw_engine_state *st, long long id);
 struct sw_engine_task *sw_engine_state_task(struct sw_engine_state *st, const char *id);
 struct sw_engine_container *sw_engine_task_container(struct sw_engine_task *t, const char *name);
+/*
+ * The task's own address in awsvpc mode: its first container's on the Docker network
+ * (the task's other containers share that container's network namespace). NULL until
+ * known, and for other network modes.
+ */
+const char *sw_engine_task_ip(const struct sw_engine_task *t);
 
 /* Take ownership of x into st. */
 void sw_engine_state_add_cluster(struct sw_engine_state *st, struct sw_engine_cluster *c);

@@ -8,6 +8,7 @@
 #include "common/aws/query.h"
 #include "common/aws/sigv4.h"
 #include "common/error.h"
+#include "common/http.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -221,12 +222,10 @@ static char *text_of(const xmlNode *n)
 
 static json_t *decode_node(const struct sw_aws_model *m, const xmlNode *n, unsigned ref, int depth);
 
-static json_t *decode_scalar(const xmlNode *n, unsigned type)
+/* A scalar's text (an XML element's, a form value) as JSON of the model's type; NULL when it is not one. */
+static json_t *scalar_of(const char *t, unsigned type)
 {
-	char *t = text_of(n);
-	json_t *j = NULL;
 	char *end;
-
 	switch (type) {
 	case SW_AWS_T_INTEGER:
 	case SW_AWS_T_LONG: {
@@ -234,25 +233,32 @@ static json_t *decode_scalar(const xmlNode *n, unsigned type)
 		errno = 0;
 		v = strtoll(t, &end, 10);
 		if (!errno && end != t && !*end)
-			j = json_integer(v);
+			return json_integer(v);
 		break;
 	}
 	case SW_AWS_T_BOOLEAN:
 		if (!strcmp(t, "true"))
-			j = json_true();
-		else if (!strcmp(t, "false"))
-			j = json_false();
+			return json_true();
+		if (!strcmp(t, "false"))
+			return json_false();
 		break;
 	case SW_AWS_T_DOUBLE: {
 		double d = strtod(t, &end);
 		if (end != t && !*end)
-			j = json_real(d);
+			return json_real(d);
 		break;
 	}
 	default:
-		j = json_string(t);
-		break;
+		return json_string(t);
 	}
+	return NULL;
+}
+
+static json_t *decode_scalar(const xmlNode *n, unsigned type)
+{
+	char *t = text_of(n);
+	json_t *j = scalar_of(t, type);
+
 	if (!j)
 		sw_error("<%s> holds '%s', not %s", (const char *)n->name, t, type_name(type));
 	free(t);
@@ -461,63 +467,20 @@ int sw_aws_query_decode_error(const char *xml, size_t len, struct sw_buf *code, 
 
 /* ---- form -> JSON (server side) ----------------------------------------------- */
 
-static int hexv(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* application/x-www-form-urlencoded decoding ('+' is a space). */
 static char *form_decode(const char *s, size_t n)
 {
 	struct sw_buf b = SW_BUF_INIT;
-	size_t i;
-	for (i = 0; i < n; i++) {
-		if (s[i] == '+')
-			sw_buf_addch(&b, ' ');
-		else if (s[i] == '%' && i + 2 < n && hexv((unsigned char)s[i + 1]) >= 0 &&
-			 hexv((unsigned char)s[i + 2]) >= 0) {
-			sw_buf_addch(&b, hexv((unsigned char)s[i + 1]) * 16 + hexv((unsigned char)s[i + 2]));
-			i += 2;
-		} else
-			sw_buf_addch(&b, s[i]);
-	}
+	sw_http_urldecode(&b, s, n, 1);
 	return sw_buf_detach(&b, NULL);
 }
 
 static json_t *scalar_from_text(const char *key, const char *t, unsigned type)
 {
-	char *end;
-	switch (type) {
-	case SW_AWS_T_INTEGER:
-	case SW_AWS_T_LONG: {
-		long long v;
-		errno = 0;
-		v = strtoll(t, &end, 10);
-		if (!errno && end != t && !*end)
-			return json_integer(v);
-		break;
-	}
-	case SW_AWS_T_BOOLEAN:
-		if (!strcmp(t, "true"))
-			return json_true();
-		if (!strcmp(t, "false"))
-			return json_false();
-		break;
-	case SW_AWS_T_DOUBLE: {
-		double d = strtod(t, &end);
-		if (end != t && !*end)
-			return json_real(d);
-		break;
-	}
-	default:
-		return json_string(t);
-	}
+	json_t *j = scalar_of(t, type);
+
+	if (j)
+		return j;
 	sw_error_code(SW_EINVAL, "Value '%s' at '%s' failed to satisfy constraint: Member must be %s", t, key,
 		      type_name(type));
 	return NULL;

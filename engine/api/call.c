@@ -6,6 +6,7 @@
 #include "engine/api/call.h"
 #include "engine/engine.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/banned.h"
 
@@ -74,19 +75,17 @@ json_t *sw_engine_api_call_get(struct sw_engine_call *call, const char *name)
 
 const char *sw_engine_api_call_str(struct sw_engine_call *call, const char *name)
 {
-	return json_string_value(sw_engine_api_call_get(call, name));
+	return sw_json_str(call->in, name);
 }
 
 long long sw_engine_api_call_int(struct sw_engine_call *call, const char *name, long long dflt)
 {
-	json_t *v = sw_engine_api_call_get(call, name);
-	return json_is_integer(v) ? json_integer_value(v) : dflt;
+	return sw_json_int(call->in, name, dflt);
 }
 
 int sw_engine_api_call_bool(struct sw_engine_call *call, const char *name, int dflt)
 {
-	json_t *v = sw_engine_api_call_get(call, name);
-	return json_is_boolean(v) ? json_is_true(v) : dflt;
+	return sw_json_bool(call->in, name, dflt);
 }
 
 int sw_engine_api_call_has(struct sw_engine_call *call, const char *name, const char *value)

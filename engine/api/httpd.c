@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/http.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -168,7 +169,7 @@ static enum MHD_Result serve(struct sw_engine_api_httpd *s, struct MHD_Connectio
 	struct sw_buf query = SW_BUF_INIT, rid = SW_BUF_INIT;
 	const struct sw_engine_api *api;
 	enum MHD_Result ret;
-	double t0 = sw_engine_now();
+	double t0 = sw_time_now();
 
 	sw_buf_init(&res.body, 0);
 	sw_strvec_init(&res.headers);
@@ -201,7 +202,7 @@ static enum MHD_Result serve(struct sw_engine_api_httpd *s, struct MHD_Connectio
 			plain_error(&res, 400, "UnknownOperationException", req.target ? req.target : "no X-Amz-Target");
 	} else if (sw_engine_api_access_check(s->access, api, &req, &res) < 0) {
 		/* res is filled */
-	} else if (!sw_engine_api_throttle_take(&s->throttle, sw_engine_now())) {
+	} else if (!sw_engine_api_throttle_take(&s->throttle, sw_time_now())) {
 		api->error(api, &req, &res, 400, api->protocol == SW_SIGV4_QUERY ? "Throttling" : "ThrottlingException",
 			   "Rate exceeded");
 	} else {
@@ -209,7 +210,7 @@ static enum MHD_Result serve(struct sw_engine_api_httpd *s, struct MHD_Connectio
 		api->handle(api, s->e, &req, &res);
 	}
 	sw_log_debug("%s %s %s -> %d (%.1f ms)", api ? api->name : "-", req.target ? req.target : method,
-		     url, res.status, (sw_engine_now() - t0) * 1000);
+		     url, res.status, (sw_time_now() - t0) * 1000);
 	ret = send_response(conn, &res, rid.ptr);
 	sw_buf_release(&res.body);
 	sw_strvec_clear(&res.headers);

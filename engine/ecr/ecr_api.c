@@ -3,6 +3,7 @@
 #include "engine/ecr/ecr_api.h"
 #include "engine/ecr/distribution.h"
 #include "common/error.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 #define TOKEN_HOURS 12
@@ -70,7 +71,7 @@ static int op_get_authorization_token(struct sw_engine_call *call)
 	sw_buf_addf(&endpoint, "http://%s", e->cfg.registry_host);
 	json_object_set_new(call->out, "authorizationData",
 			    json_pack("[{s:s, s:o, s:s}]", "authorizationToken", token.ptr, "expiresAt",
-				      sw_engine_api_json_time(sw_engine_now() + TOKEN_HOURS * 3600.0), "proxyEndpoint",
+				      sw_engine_api_json_time(sw_time_now() + TOKEN_HOURS * 3600.0), "proxyEndpoint",
 				      endpoint.ptr));
 	sw_buf_release(&token);
 	sw_buf_release(&endpoint);

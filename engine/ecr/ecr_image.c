@@ -1,33 +1,26 @@
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "engine/ecr/ecr_api.h"
 #include "engine/ecr/distribution.h"
+#include "common/json.h"
+#include "common/time.h"
 #include "common/banned.h"
-
-static double parse_rfc3339(const char *s)
-{
-	struct tm tm;
-	const char *rest;
-	memset(&tm, 0, sizeof(tm));
-	if (!s || !(rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)))
-		return 0;
-	return (double)timegm(&tm);
-}
 
 static double pushed_at(struct sw_engine *e, const char *repo, struct sw_engine_ecr_manifest *m)
 {
-	const char *cfg = json_string_value(json_object_get(json_object_get(m->doc, "config"), "digest"));
+	const char *cfg = sw_json_str(json_object_get(m->doc, "config"), "digest");
 	struct sw_http_response res = SW_HTTP_RESPONSE_INIT;
 	struct sw_buf path = SW_BUF_INIT;
-	double t = 0;
+	double t = 0, created;
 
 	if (cfg) {
 		sw_buf_addf(&path, "/v2/%s/blobs/%s", repo, cfg);
 		if (sw_engine_ecr_distribution_call(e, "GET", path.ptr, NULL, NULL, NULL, 0, &res) == 0 && res.status == 200) {
 			json_t *doc = json_loadb(res.body.ptr, res.body.len, 0, NULL);
-			t = parse_rfc3339(json_string_value(json_object_get(doc, "created")));
+			if (sw_time_parse_iso(sw_json_str(doc, "created"), &created) == 0)
+				t = floor(created);
 			json_decref(doc);
 		}
 	}
@@ -39,10 +32,10 @@ static double pushed_at(struct sw_engine *e, const char *repo, struct sw_engine_
 static long long manifest_size(struct sw_engine_ecr_manifest *m)
 {
 	json_t *layers = json_object_get(m->doc, "layers");
-	long long n = json_integer_value(json_object_get(json_object_get(m->doc, "config"), "size"));
+	long long n = sw_json_int(json_object_get(m->doc, "config"), "size", 0);
 	size_t i;
 	for (i = 0; i < json_array_size(layers); i++)
-		n += json_integer_value(json_object_get(json_array_get(layers, i), "size"));
+		n += sw_json_int(json_array_get(layers, i), "size", 0);
 	return n ? n : (long long)(m->body ? strlen(m->body) : 0);
 }
 
@@ -93,7 +86,7 @@ int sw_engine_ecr_op_list_images(struct sw_engine_call *call)
 
 	if (sw_engine_ecr_api_page(call, 100, 1000, &offset, &page) < 0 || sw_engine_ecr_api_repo_need(call, &repo) < 0)
 		return -1;
-	status = json_string_value(json_object_get(sw_engine_api_call_get(call, "filter"), "tagStatus"));
+	status = sw_json_str(sw_engine_api_call_get(call, "filter"), "tagStatus");
 	if (tag_digests(call, repo, &map) < 0)
 		return -1;
 	ids = json_array();
@@ -123,7 +116,7 @@ static json_t *image_detail(struct sw_engine_call *call, const char *repo, const
 		      "imageDigest", digest, "imageTags", tags, "imageSizeInBytes", (json_int_t)manifest_size(&m),
 		      "imagePushedAt", sw_engine_api_json_time(pushed_at(call->e, repo, &m)), "imageManifestMediaType",
 		      m.media_type);
-	if (json_string_value(json_object_get(json_object_get(m.doc, "config"), "mediaType")))
+	if (sw_json_str(json_object_get(m.doc, "config"), "mediaType"))
 		json_object_set(o, "artifactMediaType", json_object_get(json_object_get(m.doc, "config"), "mediaType"));
 	json_object_set_new(o, "imageStatus", json_string("ACTIVE"));
 	sw_engine_ecr_manifest_release(&m);
@@ -132,8 +125,8 @@ static json_t *image_detail(struct sw_engine_call *call, const char *repo, const
 
 static void image_not_found(struct sw_engine_call *call, const char *repo, json_t *id)
 {
-	const char *d = json_string_value(json_object_get(id, "imageDigest"));
-	const char *t = json_string_value(json_object_get(id, "imageTag"));
+	const char *d = sw_json_str(id, "imageDigest");
+	const char *t = sw_json_str(id, "imageTag");
 	sw_engine_api_call_fail(call, 400, "ImageNotFoundException", "The image with imageId {imageDigest:'%s', imageTag:'%s'} "
 				"does not exist within the repository with name '%s' in the registry with id '%s'",
 				d ? d : "null", t ? t : "null", repo, sw_engine_ecr_api_registry_id(call));
@@ -163,11 +156,11 @@ int sw_engine_ecr_op_describe_images(struct sw_engine_call *call)
 	if (json_array_size(ids)) {
 		for (i = 0; i < json_array_size(ids); i++) {
 			json_t *id = json_array_get(ids, i);
-			const char *d = json_string_value(json_object_get(id, "imageDigest"));
-			const char *t = json_string_value(json_object_get(id, "imageTag"));
+			const char *d = sw_json_str(id, "imageDigest");
+			const char *t = sw_json_str(id, "imageTag");
 			json_t *detail;
 			if (t) {
-				const char *td = json_string_value(json_object_get(map, t));
+				const char *td = sw_json_str(map, t);
 				if (!td || (d && strcmp(d, td))) {
 					image_not_found(call, repo, id);
 					goto cleanup;
@@ -187,7 +180,7 @@ int sw_engine_ecr_op_describe_images(struct sw_engine_call *call)
 			json_array_append_new(details, detail);
 		}
 	} else {
-		const char *status = json_string_value(json_object_get(sw_engine_api_call_get(call, "filter"), "tagStatus"));
+		const char *status = sw_json_str(sw_engine_api_call_get(call, "filter"), "tagStatus");
 		const char *digest;
 		if (!status || strcmp(status, "UNTAGGED")) {
 			json_object_foreach(by_digest, digest, v) {
@@ -234,8 +227,8 @@ int sw_engine_ecr_op_batch_get_image(struct sw_engine_call *call)
 	failures = json_array();
 	for (i = 0; i < json_array_size(ids); i++) {
 		json_t *id = json_array_get(ids, i);
-		const char *d = json_string_value(json_object_get(id, "imageDigest"));
-		const char *t = json_string_value(json_object_get(id, "imageTag"));
+		const char *d = sw_json_str(id, "imageDigest");
+		const char *t = sw_json_str(id, "imageTag");
 		struct sw_engine_ecr_manifest m;
 		if (!d && !t) {
 			json_array_append_new(failures, failure(id, "MissingDigestAndTag", "Invalid request parameters: "
@@ -282,8 +275,8 @@ int sw_engine_ecr_op_batch_delete_image(struct sw_engine_call *call)
 	failures = json_array();
 	for (i = 0; i < json_array_size(ids); i++) {
 		json_t *id = json_array_get(ids, i);
-		const char *d = json_string_value(json_object_get(id, "imageDigest"));
-		const char *t = json_string_value(json_object_get(id, "imageTag"));
+		const char *d = sw_json_str(id, "imageDigest");
+		const char *t = sw_json_str(id, "imageTag");
 		struct sw_http_response res = SW_HTTP_RESPONSE_INIT;
 		struct sw_buf path = SW_BUF_INIT;
 		struct sw_engine_ecr_manifest m;

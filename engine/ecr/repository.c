@@ -5,8 +5,10 @@
 
 #include "engine/ecr/ecr_api.h"
 #include "engine/ecr/distribution.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/store.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 /* ECR's repository name rule: lowercase path components joined by '/', separators . _ - */
@@ -47,7 +49,7 @@ static void repo_record(struct sw_engine *e, const char *name, double *created_a
 	sqlite3_finalize(st);
 	if (*created_at)
 		return;
-	*created_at = sw_engine_now();
+	*created_at = sw_time_now();
 	if (sw_store_prepare(e->db, &st, "INSERT OR IGNORE INTO repositories (name, created_at, doc) "
 			     "VALUES (?, ?, '{}')") == 0) {
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -72,8 +74,7 @@ static json_t *repository_json(struct sw_engine_call *call, const char *name)
 	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:{s:b}, s:{s:s}}", "repositoryArn", arn.ptr, "registryId",
 		      sw_engine_ecr_api_registry_id(call), "repositoryName", name, "repositoryUri", uri.ptr, "createdAt",
 		      sw_engine_api_json_time(created_at), "imageTagMutability",
-		      json_string_value(json_object_get(doc, "imageTagMutability")) ?
-		      json_string_value(json_object_get(doc, "imageTagMutability")) : "MUTABLE",
+		      sw_json_str_or(doc, "imageTagMutability", "MUTABLE"),
 		      "imageScanningConfiguration", "scanOnPush", 0, "encryptionConfiguration", "encryptionType", "AES256");
 	json_decref(doc);
 	sw_buf_release(&arn);
@@ -111,7 +112,7 @@ int sw_engine_ecr_op_create_repository(struct sw_engine_call *call)
 	pthread_mutex_lock(&e->lock);
 	if (sw_store_prepare(e->db, &st, "INSERT OR REPLACE INTO repositories (name, created_at, doc) VALUES (?, ?, ?)") == 0) {
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		sqlite3_bind_double(st, 2, sw_engine_now());
+		sqlite3_bind_double(st, 2, sw_time_now());
 		sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
 		sqlite3_step(st);
 		sqlite3_finalize(st);
@@ -124,9 +125,8 @@ int sw_engine_ecr_op_create_repository(struct sw_engine_call *call)
 				json_t *t = json_array_get(tags, i);
 				sqlite3_reset(st);
 				sqlite3_bind_text(st, 1, arn.ptr, -1, SQLITE_STATIC);
-				sqlite3_bind_text(st, 2, json_string_value(json_object_get(t, "Key")), -1, SQLITE_STATIC);
-				sqlite3_bind_text(st, 3, json_string_value(json_object_get(t, "Value")) ?
-						  json_string_value(json_object_get(t, "Value")) : "", -1, SQLITE_STATIC);
+				sqlite3_bind_text(st, 2, sw_json_str(t, "Key"), -1, SQLITE_STATIC);
+				sqlite3_bind_text(st, 3, sw_json_str_or(t, "Value", ""), -1, SQLITE_STATIC);
 				sqlite3_step(st);
 			}
 			sqlite3_finalize(st);

@@ -49,6 +49,7 @@ static const struct sw_engine_api_op ecs_ops[] = {
 	{ "DescribeClusters", sw_ecs_op_describe_clusters, 0 },
 	{ "ListClusters", sw_ecs_op_list_clusters, 0 },
 	{ "DeleteCluster", sw_ecs_op_delete_cluster, 0 },
+	{ "PutClusterCapacityProviders", sw_ecs_op_put_cluster_capacity_providers, 0 },
 	{ "CreateService", sw_ecs_op_create_service, 0 },
 	{ "UpdateService", sw_ecs_op_update_service, 0 },
 	{ "DescribeServices", sw_ecs_op_describe_services, 0 },

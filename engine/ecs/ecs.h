@@ -7,7 +7,8 @@
 /*
  * The ECS API (JSON 1.1, X-Amz-Target AmazonEC2ContainerServiceV20141113.*). ecs.c
  * holds the operation table and what the operations share; the operations live with
- * their noun: ecs_taskdef.c, cluster.c, service.c, task.c, instance.c, tagging.c.
+ * their noun: ecs_taskdef.c, cluster.c, service.c, task.c, instance.c, tagging.c;
+ * how tasks launch (launch type, Fargate capacity providers, awsvpc) is launch.h.
  * Every handler runs with the engine lock held and fails with ECS's own error names
  * (engine/api/call.h).
  */
@@ -48,6 +49,7 @@ int sw_ecs_op_create_cluster(struct sw_engine_call *call);
 int sw_ecs_op_describe_clusters(struct sw_engine_call *call);
 int sw_ecs_op_list_clusters(struct sw_engine_call *call);
 int sw_ecs_op_delete_cluster(struct sw_engine_call *call);
+int sw_ecs_op_put_cluster_capacity_providers(struct sw_engine_call *call);
 
 int sw_ecs_op_create_service(struct sw_engine_call *call);
 int sw_ecs_op_update_service(struct sw_engine_call *call);

@@ -5,9 +5,12 @@
 
 #include "engine/ecs/ecs_taskdef.h"
 #include "engine/ecs/ecs.h"
+#include "engine/ecs/launch.h"
 #include "engine/ecs/tag.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/store.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 #define MAX_CONTAINERS 10
@@ -51,7 +54,7 @@ json_t *sw_ecs_taskdef_named(json_t *list, const char *name)
 	size_t i;
 	for (i = 0; i < json_array_size(list); i++) {
 		json_t *o = json_array_get(list, i);
-		const char *n = json_string_value(json_object_get(o, "name"));
+		const char *n = sw_json_str(o, "name");
 		if (n && !strcmp(n, name))
 			return o;
 	}
@@ -61,19 +64,19 @@ json_t *sw_ecs_taskdef_named(json_t *list, const char *name)
 void sw_ecs_taskdef_needs(json_t *doc, json_t *overrides, long long *cpu, long long *memory_mb)
 {
 	json_t *cds = json_object_get(doc, "containerDefinitions");
-	const char *tcpu = json_string_value(json_object_get(overrides, "cpu"));
-	const char *tmem = json_string_value(json_object_get(overrides, "memory"));
+	const char *tcpu = sw_json_str(overrides, "cpu");
+	const char *tmem = sw_json_str(overrides, "memory");
 	long long c = 0, m = 0;
 	size_t i;
 
 	if (!tcpu)
-		tcpu = json_string_value(json_object_get(doc, "cpu"));
+		tcpu = sw_json_str(doc, "cpu");
 	if (!tmem)
-		tmem = json_string_value(json_object_get(doc, "memory"));
+		tmem = sw_json_str(doc, "memory");
 	for (i = 0; i < json_array_size(cds); i++) {
 		json_t *cd = json_array_get(cds, i);
 		json_t *o = sw_ecs_taskdef_named(json_object_get(overrides, "containerOverrides"),
-						 json_string_value(json_object_get(cd, "name")));
+						 sw_json_str(cd, "name"));
 		json_t *mem = json_object_get(o, "memory");
 		json_t *res = json_object_get(o, "memoryReservation");
 		json_t *ccpu = json_object_get(o, "cpu");
@@ -168,8 +171,8 @@ cleanup:
 static int normalize_container(struct sw_engine_call *call, json_t *cd, const char *network_mode,
 			       int has_task_memory)
 {
-	const char *name = json_string_value(json_object_get(cd, "name"));
-	const char *image = json_string_value(json_object_get(cd, "image"));
+	const char *name = sw_json_str(cd, "name");
+	const char *image = sw_json_str(cd, "image");
 	json_t *mem = json_object_get(cd, "memory");
 	json_t *res = json_object_get(cd, "memoryReservation");
 	json_t *hc = json_object_get(cd, "healthCheck");
@@ -192,6 +195,8 @@ static int normalize_container(struct sw_engine_call *call, json_t *cd, const ch
 	if (mem && res && json_integer_value(res) > json_integer_value(mem))
 		return SW_FAIL_CLIENT(call, "Invalid setting for container '%s'. 'memory' must be greater than "
 				      "or equal to 'memoryReservation'.", name);
+	if (json_object_get(cd, "hostname") && !strcmp(network_mode, "awsvpc"))
+		return SW_FAIL_CLIENT(call, "hostname is not supported on container when networkMode=awsvpc.");
 	if (!json_object_get(cd, "essential"))
 		json_object_set_new(cd, "essential", json_true());
 	if (!json_object_get(cd, "cpu"))
@@ -216,8 +221,8 @@ static int normalize_container(struct sw_engine_call *call, json_t *cd, const ch
 					      "from 0 to 65535.", name);
 		if (strcmp(network_mode, "bridge")) {
 			if (hp && json_integer_value(hp) != json_integer_value(cp))
-				return SW_FAIL_CLIENT(call, "When networkMode=%s, containerPort and hostPort must "
-						      "be the same.", network_mode);
+				return SW_FAIL_CLIENT(call, "When networkMode=%s, the host ports and container ports "
+						      "in port mappings must match.", network_mode);
 			json_object_set(pm, "hostPort", cp);
 		} else if (!hp) {
 			json_object_set_new(pm, "hostPort", json_integer(0));
@@ -238,18 +243,71 @@ static int normalize_container(struct sw_engine_call *call, json_t *cd, const ch
 			json_object_set_new(hc, "timeout", json_integer(5));
 		if (!json_object_get(hc, "retries"))
 			json_object_set_new(hc, "retries", json_integer(3));
-		if (json_integer_value(json_object_get(hc, "interval")) < 1 ||
-		    json_integer_value(json_object_get(hc, "interval")) > 300 ||
-		    json_integer_value(json_object_get(hc, "timeout")) < 1 ||
-		    json_integer_value(json_object_get(hc, "timeout")) > 120 ||
-		    json_integer_value(json_object_get(hc, "retries")) < 1 ||
-		    json_integer_value(json_object_get(hc, "retries")) > 10 ||
-		    json_integer_value(json_object_get(hc, "startPeriod")) < 0 ||
-		    json_integer_value(json_object_get(hc, "startPeriod")) > 300)
+		if (sw_json_int(hc, "interval", 0) < 1 ||
+		    sw_json_int(hc, "interval", 0) > 300 ||
+		    sw_json_int(hc, "timeout", 0) < 1 ||
+		    sw_json_int(hc, "timeout", 0) > 120 ||
+		    sw_json_int(hc, "retries", 0) < 1 ||
+		    sw_json_int(hc, "retries", 0) > 10 ||
+		    sw_json_int(hc, "startPeriod", 0) < 0 ||
+		    sw_json_int(hc, "startPeriod", 0) > 300)
 			return SW_FAIL_CLIENT(call, "Invalid healthCheck for container '%s': interval 1-300, "
 					      "timeout 1-120, retries 1-10, startPeriod 0-300 seconds.", name);
 	}
 	return 0;
+}
+
+/* 1 when image is in ECR: this engine's registry, or an Amazon ECR registry host. */
+static int ecr_image(struct sw_engine *e, const char *image)
+{
+	const char *slash = image ? strchr(image, '/') : NULL;
+	size_t host = slash ? (size_t)(slash - image) : 0;
+	const char *dkr;
+
+	if (!slash)
+		return 0;
+	if (e->cfg.registry_host && strlen(e->cfg.registry_host) == host && !strncmp(image, e->cfg.registry_host, host))
+		return 1;
+	dkr = strstr(image, ".dkr.ecr.");
+	return dkr && dkr < slash && host > 14 && !strncmp(slash - 14, ".amazonaws.com", 14);
+}
+
+/*
+ * Why a task of the request could not run on Fargate, in ECS's words (into why), or
+ * NULL when it could: awsvpc, a task-level size Fargate has, and an execution role
+ * when its images are in ECR or its logs go to CloudWatch (awslogs).
+ */
+static const char *fargate_problem(struct sw_engine_call *call, const char *network_mode, const char *tcpu,
+				   const char *tmem, struct sw_buf *why)
+{
+	json_t *cds = sw_engine_api_call_get(call, "containerDefinitions");
+	int has_role = sw_engine_api_call_str(call, "executionRoleArn") != NULL;
+	size_t i;
+
+	if (strcmp(network_mode, "awsvpc"))
+		/* ECS quotes awsvpc with typographic quotes here: U+2018, U+2019 */
+		return "Fargate only supports network mode \xe2\x80\x98" "awsvpc" "\xe2\x80\x99" ".";
+	if (!tcpu)
+		return "Fargate requires that 'cpu' be defined at the task level.";
+	if (!tmem)
+		return "Fargate requires that 'memory' be defined at the task level.";
+	if (!sw_ecs_launch_fargate_size(sw_ecs_taskdef_size(tcpu, 1), sw_ecs_taskdef_size(tmem, 0))) {
+		sw_buf_reset(why);
+		sw_buf_addf(why, "No Fargate configuration exists for given values: %lld CPU, %lld memory. See the "
+			    "Amazon ECS documentation for the valid values.", sw_ecs_taskdef_size(tcpu, 1),
+			    sw_ecs_taskdef_size(tmem, 0));
+		return why->ptr;
+	}
+	for (i = 0; i < json_array_size(cds) && !has_role; i++)
+		if (ecr_image(call->e, sw_json_str(json_array_get(cds, i), "image")))
+			return "Fargate requires task definition to have execution role ARN to support ECR images.";
+	for (i = 0; i < json_array_size(cds) && !has_role; i++) {
+		const char *driver = json_string_value(json_object_get(json_object_get(json_array_get(cds, i),
+										     "logConfiguration"), "logDriver"));
+		if (driver && !strcmp(driver, "awslogs"))
+			return "Fargate requires task definition to have execution role ARN to support log driver awslogs.";
+	}
+	return NULL;
 }
 
 /* The request's task-level settings, before any container is looked at. 0, or -1 with the call failed. */
@@ -258,7 +316,9 @@ static int check_task_settings(struct sw_engine_call *call, const char *family, 
 {
 	json_t *cds = sw_engine_api_call_get(call, "containerDefinitions");
 	json_t *req = sw_engine_api_call_get(call, "requiresCompatibilities");
-	int fargate = 0;
+	struct sw_buf why = SW_BUF_INIT;
+	const char *problem;
+	int fargate = 0, ret = 0;
 	size_t i;
 
 	if (!valid_name(family, 255))
@@ -273,9 +333,10 @@ static int check_task_settings(struct sw_engine_call *call, const char *family, 
 	for (i = 0; i < json_array_size(req); i++)
 		if (!strcmp(json_string_value(json_array_get(req, i)), "FARGATE"))
 			fargate = 1;
-	if (fargate && (strcmp(network_mode, "awsvpc") || !tcpu || !tmem))
-		return SW_FAIL_CLIENT(call, "Fargate requires network mode awsvpc and task-level cpu and memory.");
-	return 0;
+	if (fargate && (problem = fargate_problem(call, network_mode, tcpu, tmem, &why)))
+		ret = SW_FAIL_CLIENT(call, "%s", problem);
+	sw_buf_release(&why);
+	return ret;
 }
 
 /* Every container definition of doc checked and given its defaults; unique names, one essential. */
@@ -288,13 +349,13 @@ static int normalize_containers(struct sw_engine_call *call, json_t *doc, const 
 
 	for (i = 0; i < json_array_size(cds); i++) {
 		json_t *cd = json_array_get(cds, i);
-		const char *name = json_string_value(json_object_get(cd, "name"));
+		const char *name = sw_json_str(cd, "name");
 		if (normalize_container(call, cd, network_mode, has_task_memory) < 0)
 			return -1;
 		for (j = 0; j < i; j++)
-			if (!strcmp(name, json_string_value(json_object_get(json_array_get(cds, j), "name"))))
+			if (!strcmp(name, sw_json_str(json_array_get(cds, j), "name")))
 				return SW_FAIL_CLIENT(call, "Duplicate container name '%s'.", name);
-		if (json_is_true(json_object_get(cd, "essential")))
+		if (sw_json_bool(cd, "essential", 0))
 			essential = 1;
 	}
 	if (!essential)
@@ -377,9 +438,9 @@ int sw_ecs_op_register_task_definition(struct sw_engine_call *call)
 	const char *tmem = sw_engine_api_call_str(call, "memory");
 	json_t *tags = sw_engine_api_call_get(call, "tags");
 	json_t *doc = NULL;
-	struct sw_buf arn = SW_BUF_INIT;
+	struct sw_buf arn = SW_BUF_INIT, why = SW_BUF_INIT;
 	long long revision;
-	double now = sw_engine_now();
+	double now = sw_time_now();
 	int ret = -1;
 
 	if (!network_mode)
@@ -389,11 +450,16 @@ int sw_ecs_op_register_task_definition(struct sw_engine_call *call)
 	/* the document as DescribeTaskDefinition returns it: the request's members plus defaults */
 	doc = json_deep_copy(call->in);
 	json_object_del(doc, "tags");
+	/* ECS keeps task-level sizes as numbers: "1 vCPU" -> "1024", "2 GB" -> "2048" */
+	if (tcpu)
+		json_object_set_new(doc, "cpu", json_sprintf("%lld", sw_ecs_taskdef_size(tcpu, 1)));
+	if (tmem)
+		json_object_set_new(doc, "memory", json_sprintf("%lld", sw_ecs_taskdef_size(tmem, 0)));
 	if (normalize_containers(call, doc, network_mode, tmem != NULL) < 0 || next_revision(e, family, &revision) < 0)
 		goto cleanup;
 	sw_engine_arn(e, &arn, "ecs", "task-definition/%s:%lld", family, revision);
-	registered_members(e, doc, arn.ptr, revision, network_mode, !strcmp(network_mode, "awsvpc") && tcpu && tmem,
-			   now);
+	registered_members(e, doc, arn.ptr, revision, network_mode,
+			   fargate_problem(call, network_mode, tcpu, tmem, &why) == NULL, now);
 	if (store_revision(e, doc, family, revision, arn.ptr, now) < 0)
 		goto cleanup;
 	if (tags && sw_ecs_tag_put(e, arn.ptr, tags) < 0)
@@ -405,6 +471,7 @@ int sw_ecs_op_register_task_definition(struct sw_engine_call *call)
 cleanup:
 	json_decref(doc);
 	sw_buf_release(&arn);
+	sw_buf_release(&why);
 	return ret;
 }
 
@@ -418,7 +485,7 @@ int sw_ecs_op_describe_task_definition(struct sw_engine_call *call)
 	json_object_set_new(call->out, "taskDefinition", doc);
 	if (sw_engine_api_call_has(call, "include", "TAGS"))
 		json_object_set_new(call->out, "tags",
-				    sw_ecs_tag_get(call->e, json_string_value(json_object_get(doc, "taskDefinitionArn"))));
+				    sw_ecs_tag_get(call->e, sw_json_str(doc, "taskDefinitionArn")));
 	return 0;
 }
 
@@ -431,7 +498,7 @@ int sw_ecs_op_deregister_task_definition(struct sw_engine_call *call)
 	json_t *doc = NULL;
 	char *text = NULL;
 	long long rev = 0;
-	double now = sw_engine_now();
+	double now = sw_time_now();
 	int ret = -1;
 
 	if (parse_ref(ref, &family, &rev) < 0 || !rev) {
@@ -442,7 +509,7 @@ int sw_ecs_op_deregister_task_definition(struct sw_engine_call *call)
 		SW_FAIL_CLIENT(call, "The specified task definition does not exist.");
 		goto cleanup;
 	}
-	if (strcmp(json_string_value(json_object_get(doc, "status")), "INACTIVE")) {
+	if (strcmp(sw_json_str(doc, "status"), "INACTIVE")) {
 		json_object_set_new(doc, "status", json_string("INACTIVE"));
 		json_object_set_new(doc, "deregisteredAt", sw_engine_api_json_time(now));
 		text = json_dumps(doc, JSON_COMPACT);

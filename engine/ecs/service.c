@@ -4,12 +4,15 @@
 #include "engine/ecs/service.h"
 #include "engine/ecs/ecs.h"
 #include "engine/ecs/ecs_taskdef.h"
+#include "engine/ecs/launch.h"
 #include "engine/ecs/service_event.h"
 #include "engine/ecs/tag.h"
 #include "engine/engine_db.h"
 #include "engine/run/balancer.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -32,8 +35,14 @@ struct sw_engine_deployment *sw_ecs_service_deploy(struct sw_engine *e, struct s
 	else
 		sw_buf_addf(&msg, "ECS deployment %s in progress.", d->id);
 	d->rollout_reason = sw_buf_detach(&msg, NULL);
-	d->created_at = d->updated_at = sw_engine_now();
+	d->created_at = d->updated_at = sw_time_now();
 	d->launch_type = xstrdup(s->launch_type ? s->launch_type : "EC2");
+	d->strategy = s->strategy ? json_deep_copy(s->strategy) : NULL;
+	if (s->platform_version)
+		d->platform_version = xstrdup(strcmp(s->platform_version, "LATEST") ? s->platform_version :
+					      SW_ECS_FARGATE_LATEST);
+	if (json_object_get(s->doc, "networkConfiguration"))
+		d->network = json_deep_copy(json_object_get(s->doc, "networkConfiguration"));
 	sw_engine_service_push_deployment(s, d);
 	sw_engine_set_str(&s->taskdef, taskdef);
 	s->steady_event_at = 0;
@@ -67,6 +76,22 @@ static json_t *deployment_config_json(struct sw_engine_service *s)
 			 s->cb_rollback, "maximumPercent", s->max_pct, "minimumHealthyPercent", s->min_pct);
 }
 
+/*
+ * How a service's or a deployment's tasks launch, as ECS shows it: either the
+ * capacity provider strategy or the launch type, and Fargate's platform.
+ */
+static void launch_json(json_t *o, json_t *strategy, const char *launch_type, const char *platform_version)
+{
+	if (strategy)
+		json_object_set(o, "capacityProviderStrategy", strategy);
+	else
+		json_object_set_new(o, "launchType", json_string(launch_type ? launch_type : "EC2"));
+	if (platform_version) {
+		json_object_set_new(o, "platformVersion", json_string(platform_version));
+		json_object_set_new(o, "platformFamily", json_string(SW_ECS_FARGATE_FAMILY));
+	}
+}
+
 json_t *sw_ecs_service_json(struct sw_engine *e, struct sw_engine_service *s, int with_tags)
 {
 	struct sw_buf b = SW_BUF_INIT;
@@ -93,23 +118,26 @@ json_t *sw_ecs_service_json(struct sw_engine *e, struct sw_engine_service *s, in
 	counts(e, s, NULL, &running, &pending);
 	json_object_set_new(o, "runningCount", json_integer(running));
 	json_object_set_new(o, "pendingCount", json_integer(pending));
-	json_object_set_new(o, "launchType", json_string(s->launch_type ? s->launch_type : "EC2"));
+	launch_json(o, s->strategy, s->launch_type, s->platform_version);
 	if (s->taskdef)
 		json_object_set_new(o, "taskDefinition", json_string(s->taskdef));
 	json_object_set_new(o, "deploymentConfiguration", deployment_config_json(s));
 	for (i = 0; i < s->nr_deps; i++) {
 		struct sw_engine_deployment *d = s->deps[i];
 		counts(e, s, d->id, &running, &pending);
-		json_array_append_new(deps, json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:o, s:o, s:s, s:s, s:s}",
+		json_array_append_new(deps, json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:o, s:o, s:s, s:s}",
 						      "id", d->id, "status", sw_engine_deployment_status_name(d->status),
 						      "taskDefinition", d->taskdef, "desiredCount", d->desired,
 						      "pendingCount", pending, "runningCount", running,
 						      "failedTasks", d->failed_tasks,
 						      "createdAt", sw_engine_api_json_time(d->created_at),
 						      "updatedAt", sw_engine_api_json_time(d->updated_at),
-						      "launchType", d->launch_type ? d->launch_type : "EC2",
 						      "rolloutState", sw_engine_rollout_name(d->rollout),
 						      "rolloutStateReason", d->rollout_reason ? d->rollout_reason : ""));
+		v = json_array_get(deps, json_array_size(deps) - 1);
+		launch_json(v, d->strategy, d->launch_type, d->platform_version);
+		if (d->network)
+			json_object_set(v, "networkConfiguration", d->network);
 	}
 	json_object_set_new(o, "deployments", deps);
 	json_object_set_new(o, "events", sw_ecs_service_event_json(e, s->id));
@@ -142,7 +170,7 @@ static int apply_deployment_config(struct sw_engine_call *call, struct sw_engine
 	json_t *cb = json_object_get(dc, "deploymentCircuitBreaker");
 	json_t *min = json_object_get(dc, "minimumHealthyPercent");
 	json_t *max = json_object_get(dc, "maximumPercent");
-	const char *strategy = json_string_value(json_object_get(dc, "strategy"));
+	const char *strategy = sw_json_str(dc, "strategy");
 	int new_min = min ? (int)json_integer_value(min) : s->min_pct;
 	int new_max = max ? (int)json_integer_value(max) : s->max_pct;
 
@@ -155,9 +183,24 @@ static int apply_deployment_config(struct sw_engine_call *call, struct sw_engine
 	s->min_pct = new_min;
 	s->max_pct = new_max;
 	if (cb) {
-		s->cb_enable = json_is_true(json_object_get(cb, "enable"));
-		s->cb_rollback = json_is_true(json_object_get(cb, "rollback"));
+		s->cb_enable = sw_json_bool(cb, "enable", 0);
+		s->cb_rollback = sw_json_bool(cb, "rollback", 0);
 	}
+	return 0;
+}
+
+/* An ip target group takes awsvpc tasks (their own addresses), an instance one the others. */
+static int target_type_check(struct sw_engine_call *call, const char *tg, json_t *doc)
+{
+	const char *mode = sw_json_str(doc, "networkMode");
+	const char *type = call->e->lb->target_type ? call->e->lb->target_type(call->e->lb_ctx, tg) : NULL;
+	int awsvpc = mode && !strcmp(mode, "awsvpc");
+
+	if (!mode)
+		mode = "bridge";
+	if (type && ((awsvpc && !strcmp(type, "instance")) || (!awsvpc && !strcmp(type, "ip"))))
+		return SW_FAIL_PARAM(call, "The provided target group %s has target type %s, which is incompatible "
+				     "with the %s network mode specified in the task definition.", tg, type, mode);
 	return 0;
 }
 
@@ -171,8 +214,8 @@ static int check_load_balancers(struct sw_engine_call *call, json_t *lbs, json_t
 		return SW_FAIL_PARAM(call, "A service can have at most %d load balancers.", MAX_LOAD_BALANCERS);
 	for (i = 0; i < json_array_size(lbs); i++) {
 		json_t *lb = json_array_get(lbs, i);
-		const char *tg = json_string_value(json_object_get(lb, "targetGroupArn"));
-		const char *cname = json_string_value(json_object_get(lb, "containerName"));
+		const char *tg = sw_json_str(lb, "targetGroupArn");
+		const char *cname = sw_json_str(lb, "containerName");
 		json_t *cport = json_object_get(lb, "containerPort");
 		int found = 0;
 
@@ -183,10 +226,10 @@ static int check_load_balancers(struct sw_engine_call *call, json_t *lbs, json_t
 		for (j = 0; j < json_array_size(cds) && !found; j++) {
 			json_t *cd = json_array_get(cds, j);
 			json_t *pms = json_object_get(cd, "portMappings");
-			if (strcmp(json_string_value(json_object_get(cd, "name")), cname))
+			if (strcmp(sw_json_str(cd, "name"), cname))
 				continue;
 			for (k = 0; k < json_array_size(pms); k++)
-				if (json_integer_value(json_object_get(json_array_get(pms, k), "containerPort")) ==
+				if (sw_json_int(json_array_get(pms, k), "containerPort", 0) ==
 				    json_integer_value(cport))
 					found = 1;
 			if (!found)
@@ -197,6 +240,8 @@ static int check_load_balancers(struct sw_engine_call *call, json_t *lbs, json_t
 			return SW_FAIL_PARAM(call, "The container %s does not exist in the task definition.", cname);
 		if (call->e->lb->target_group_check(call->e->lb_ctx, tg) < 0)
 			return SW_FAIL_PARAM(call, "%s", sw_error_last());
+		if (target_type_check(call, tg, doc) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -219,7 +264,7 @@ static int taskdef_for_service(struct sw_engine_call *call, const char *ref, jso
 {
 	if (sw_ecs_taskdef_get(call->e, ref, doc) < 0)
 		return SW_FAIL_CLIENT(call, "TaskDefinition not found.");
-	if (strcmp(json_string_value(json_object_get(*doc, "status")), "ACTIVE")) {
+	if (strcmp(sw_json_str(*doc, "status"), "ACTIVE")) {
 		json_decref(*doc);
 		*doc = NULL;
 		return SW_FAIL_CLIENT(call, "TaskDefinition is inactive");
@@ -230,8 +275,8 @@ static int taskdef_for_service(struct sw_engine_call *call, const char *ref, jso
 int sw_ecs_op_create_service(struct sw_engine_call *call)
 {
 	static const char *const echoed[] = {
-		"networkConfiguration", "placementConstraints", "placementStrategy", "serviceRegistries",
-		"propagateTags", "enableECSManagedTags", "platformVersion", "role", NULL,
+		"placementConstraints", "placementStrategy", "serviceRegistries",
+		"propagateTags", "enableECSManagedTags", "role", NULL,
 	};
 	struct sw_engine *e = call->e;
 	struct sw_engine_cluster *c = sw_ecs_cluster_find(call, "cluster");
@@ -247,7 +292,8 @@ int sw_ecs_op_create_service(struct sw_engine_call *call)
 	long long grace = sw_engine_api_call_int(call, "healthCheckGracePeriodSeconds", 0);
 	struct sw_engine_service *s = NULL, *existing;
 	struct sw_buf arn = SW_BUF_INIT;
-	json_t *doc = NULL;
+	struct sw_ecs_launch launch = { 0 };
+	json_t *doc = NULL, *network = NULL;
 	const char *const *m;
 	int ret = -1;
 
@@ -268,10 +314,10 @@ int sw_ecs_op_create_service(struct sw_engine_call *call)
 		return SW_FAIL_PARAM(call, "Unable to Start a service that is still Draining.");
 	if (strategy && strcmp(strategy, "REPLICA"))
 		return SW_FAIL_PARAM(call, "schedulingStrategy %s is not supported by this engine (REPLICA).", strategy);
-	if (controller && json_string_value(json_object_get(controller, "type")) &&
-	    strcmp(json_string_value(json_object_get(controller, "type")), "ECS"))
+	if (controller && sw_json_str(controller, "type") &&
+	    strcmp(sw_json_str(controller, "type"), "ECS"))
 		return SW_FAIL_PARAM(call, "deploymentController %s is not supported by this engine (ECS).",
-				     json_string_value(json_object_get(controller, "type")));
+				     sw_json_str(controller, "type"));
 	if (launch_type && strcmp(launch_type, "EC2") && strcmp(launch_type, "FARGATE"))
 		return SW_FAIL_PARAM(call, "launchType %s is not supported by this engine (EC2, FARGATE).", launch_type);
 	if (!ref)
@@ -282,11 +328,11 @@ int sw_ecs_op_create_service(struct sw_engine_call *call)
 		return SW_FAIL_PARAM(call, "healthCheckGracePeriodSeconds must not be negative.");
 	if (taskdef_for_service(call, ref, &doc) < 0)
 		return -1;
-	if (!strcmp(json_string_value(json_object_get(doc, "networkMode")), "awsvpc") &&
-	    !sw_engine_api_call_get(call, "networkConfiguration")) {
-		SW_FAIL_PARAM(call, "Network Configuration must be provided when networkMode 'awsvpc' is specified.");
+	if (sw_ecs_launch_resolve(call, c, doc, launch_type, sw_engine_api_call_get(call, "capacityProviderStrategy"),
+				  sw_engine_api_call_str(call, "platformVersion"), &launch) < 0 ||
+	    sw_ecs_launch_network(call, doc, sw_engine_api_call_get(call, "networkConfiguration"), launch.launch_type,
+				  &network) < 0)
 		goto cleanup;
-	}
 	if (lbs && check_load_balancers(call, lbs, doc) < 0)
 		goto cleanup;
 
@@ -297,7 +343,9 @@ int sw_ecs_op_create_service(struct sw_engine_call *call)
 	s->arn = sw_buf_detach(&arn, NULL);
 	s->status = SW_SERVICE_ACTIVE;
 	s->desired = (int)desired;
-	s->launch_type = xstrdup(launch_type ? launch_type : "EC2");
+	s->launch_type = xstrdup(launch.launch_type);
+	s->strategy = json_incref(launch.strategy);
+	s->platform_version = launch.platform_version ? xstrdup(launch.platform_version) : NULL;
 	s->min_pct = 100;
 	s->max_pct = 200;
 	if (apply_deployment_config(call, s, sw_engine_api_call_get(call, "deploymentConfiguration")) < 0)
@@ -308,13 +356,15 @@ int sw_ecs_op_create_service(struct sw_engine_call *call)
 	for (m = echoed; *m; m++)
 		if (sw_engine_api_call_get(call, *m))
 			json_object_set(s->doc, *m, sw_engine_api_call_get(call, *m));
+	if (network)
+		json_object_set(s->doc, "networkConfiguration", network);
 	if (json_object_get(s->doc, "role")) {
 		json_object_set(s->doc, "roleArn", json_object_get(s->doc, "role"));
 		json_object_del(s->doc, "role");
 	}
 	s->client_token = token ? xstrdup(token) : NULL;
-	s->created_at = s->updated_at = sw_engine_now();
-	sw_ecs_service_deploy(e, s, json_string_value(json_object_get(doc, "taskDefinitionArn")), NULL);
+	s->created_at = s->updated_at = sw_time_now();
+	sw_ecs_service_deploy(e, s, sw_json_str(doc, "taskDefinitionArn"), NULL);
 	if (sw_engine_db_save_service(e->db, s) < 0)
 		goto cleanup;
 	sw_ecs_tag_drop(e, s->arn);
@@ -333,7 +383,57 @@ cleanup:
 		sw_engine_service_free(s);
 	}
 	json_decref(doc);
+	json_decref(network);
+	sw_ecs_launch_release(&launch);
 	return ret;
+}
+
+/*
+ * UpdateService's launch: the strategy or platform version it asks for, else the
+ * service's own, resolved again for the (maybe new) task definition doc; and its
+ * networkConfiguration checked (*network: as ECS keeps it, when the request has one).
+ */
+static int update_launch(struct sw_engine_call *call, struct sw_engine_cluster *c, struct sw_engine_service *s,
+			 json_t *doc, struct sw_ecs_launch *launch, json_t **network)
+{
+	json_t *strategy = sw_engine_api_call_get(call, "capacityProviderStrategy");
+	const char *platform = sw_engine_api_call_str(call, "platformVersion");
+	json_t *netconf = sw_engine_api_call_get(call, "networkConfiguration");
+	const char *mode = sw_json_str(doc, "networkMode");
+
+	if (!strategy || !json_array_size(strategy))
+		strategy = s->strategy;
+	if (!platform)
+		platform = s->platform_version;
+	if (sw_ecs_launch_resolve(call, c, doc, strategy ? NULL : s->launch_type, strategy, platform, launch) < 0)
+		return -1;
+	/* the service's own network configuration serves a new revision that has not asked for one */
+	if (!netconf && mode && !strcmp(mode, "awsvpc") && json_object_get(s->doc, "networkConfiguration")) {
+		json_t *kept = NULL;
+		int ret = sw_ecs_launch_network(call, doc, json_object_get(s->doc, "networkConfiguration"),
+						launch->launch_type, &kept);
+		json_decref(kept);
+		return ret;
+	}
+	if (!netconf && (!mode || strcmp(mode, "awsvpc")))
+		return 0;
+	return sw_ecs_launch_network(call, doc, netconf, launch->launch_type, network);
+}
+
+/* s launches as launch says from now on; 1 when that changed (a new deployment). */
+static int apply_launch(struct sw_engine_service *s, struct sw_ecs_launch *launch)
+{
+	int changed = strcmp(s->launch_type ? s->launch_type : "EC2", launch->launch_type) ||
+		      !(s->strategy ? launch->strategy && json_equal(s->strategy, launch->strategy) : !launch->strategy) ||
+		      !(s->platform_version ? launch->platform_version && !strcmp(s->platform_version,
+										  launch->platform_version) :
+					      !launch->platform_version);
+
+	sw_engine_set_str(&s->launch_type, launch->launch_type);
+	json_decref(s->strategy);
+	s->strategy = json_incref(launch->strategy);
+	sw_engine_set_str(&s->platform_version, launch->platform_version);
+	return changed;
 }
 
 int sw_ecs_op_update_service(struct sw_engine_call *call)
@@ -349,7 +449,8 @@ int sw_ecs_op_update_service(struct sw_engine_call *call)
 	int force = sw_engine_api_call_bool(call, "forceNewDeployment", 0);
 	struct sw_engine_service *s;
 	struct sw_engine_service saved;
-	json_t *doc = NULL;
+	struct sw_ecs_launch launch = { 0 };
+	json_t *doc = NULL, *network = NULL;
 	const char *new_td = NULL;
 	int new_deployment = 0, ret = -1;
 
@@ -379,19 +480,15 @@ int sw_ecs_op_update_service(struct sw_engine_call *call)
 		goto cleanup;
 	if (!lbs && s->load_balancers && ref && check_load_balancers(call, s->load_balancers, doc) < 0)
 		goto cleanup;
-	if (!strcmp(json_string_value(json_object_get(doc, "networkMode")), "awsvpc") &&
-	    !sw_engine_api_call_get(call, "networkConfiguration") &&
-	    !json_object_get(s->doc, "networkConfiguration")) {
-		SW_FAIL_PARAM(call, "Network Configuration must be provided when networkMode 'awsvpc' is specified.");
+	if (update_launch(call, c, s, doc, &launch, &network) < 0)
 		goto cleanup;
-	}
 	saved = *s;
 	if (dc && apply_deployment_config(call, s, dc) < 0) {
 		s->min_pct = saved.min_pct;
 		s->max_pct = saved.max_pct;
 		goto cleanup;
 	}
-	new_td = json_string_value(json_object_get(doc, "taskDefinitionArn"));
+	new_td = sw_json_str(doc, "taskDefinitionArn");
 	if (ref && strcmp(new_td, s->taskdef))
 		new_deployment = 1;
 	if (force)
@@ -402,10 +499,12 @@ int sw_ecs_op_update_service(struct sw_engine_call *call)
 		json_decref(s->load_balancers);
 		s->load_balancers = json_array_size(lbs) ? json_deep_copy(lbs) : NULL;
 	}
-	if (sw_engine_api_call_get(call, "networkConfiguration")) {
-		json_object_set(s->doc, "networkConfiguration", sw_engine_api_call_get(call, "networkConfiguration"));
+	if (network) {
+		json_object_set(s->doc, "networkConfiguration", network);
 		new_deployment = 1;
 	}
+	if (apply_launch(s, &launch))
+		new_deployment = 1;
 	if (desired) {
 		s->desired = (int)json_integer_value(desired);
 		if (s->nr_deps)
@@ -416,7 +515,7 @@ int sw_ecs_op_update_service(struct sw_engine_call *call)
 		s->grace_s = (int)json_integer_value(grace);
 	if (new_deployment)
 		sw_ecs_service_deploy(e, s, new_td, NULL);
-	s->updated_at = sw_engine_now();
+	s->updated_at = sw_time_now();
 	if (sw_engine_db_save_service(e->db, s) < 0)
 		goto cleanup;
 	sw_log_info("%s: UpdateService %s (%s, desired %d%s)", c->name, s->name, s->taskdef, s->desired,
@@ -426,6 +525,8 @@ int sw_ecs_op_update_service(struct sw_engine_call *call)
 	ret = 0;
 cleanup:
 	json_decref(doc);
+	json_decref(network);
+	sw_ecs_launch_release(&launch);
 	return ret;
 }
 
@@ -510,7 +611,7 @@ int sw_ecs_op_delete_service(struct sw_engine_call *call)
 			return SW_FAIL_PARAM(call, "The service cannot be stopped while it is scaled above 0.");
 		s->desired = 0;
 		s->status = SW_SERVICE_DRAINING;
-		s->deleted_at = s->updated_at = sw_engine_now();
+		s->deleted_at = s->updated_at = sw_time_now();
 		if (s->nr_deps)
 			s->deps[0]->desired = 0;
 		if (sw_engine_db_save_service(e->db, s) < 0)

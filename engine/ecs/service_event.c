@@ -4,6 +4,7 @@
 #include "engine/api/awsjson.h"
 #include "common/log.h"
 #include "common/store.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 int sw_ecs_service_event_add(struct sw_engine *e, const struct sw_engine_service *s, const char *fmt, ...)
@@ -24,7 +25,7 @@ int sw_ecs_service_event_add(struct sw_engine *e, const struct sw_engine_service
 	}
 	sqlite3_bind_int64(st, 1, s->id);
 	sqlite3_bind_text(st, 2, id.ptr, -1, SQLITE_STATIC);
-	sqlite3_bind_double(st, 3, sw_engine_now());
+	sqlite3_bind_double(st, 3, sw_time_now());
 	sqlite3_bind_text(st, 4, msg.ptr, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		ret = sw_store_error(e->db, "event");

@@ -2,6 +2,7 @@
 
 #include "engine/ecs/tag.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/store.h"
 #include "common/banned.h"
 
@@ -30,8 +31,8 @@ int sw_ecs_tag_put(struct sw_engine *e, const char *arn, json_t *tags)
 		return SW_ERROR;
 	for (i = 0; i < json_array_size(tags); i++) {
 		json_t *t = json_array_get(tags, i);
-		const char *k = json_string_value(json_object_get(t, "key"));
-		const char *v = json_string_value(json_object_get(t, "value"));
+		const char *k = sw_json_str(t, "key");
+		const char *v = sw_json_str(t, "value");
 		if (!k)
 			continue;
 		sqlite3_reset(st);

@@ -3,6 +3,7 @@
 #include "engine/ecs/ecs.h"
 #include "engine/ecs/ecs_taskdef.h"
 #include "engine/ecs/tag.h"
+#include "common/json.h"
 #include "common/store.h"
 #include "common/banned.h"
 
@@ -52,7 +53,7 @@ int sw_ecs_op_tag_resource(struct sw_engine_call *call)
 	if (resource_exists(call, arn) < 0)
 		return -1;
 	for (i = 0; i < json_array_size(tags); i++) {
-		const char *k = json_string_value(json_object_get(json_array_get(tags, i), "key"));
+		const char *k = sw_json_str(json_array_get(tags, i), "key");
 		if (!k || !*k)
 			return SW_FAIL_PARAM(call, "Tag keys must not be empty.");
 		if (!strncmp(k, "aws:", 4))

@@ -4,11 +4,14 @@
 #include "engine/ecs/task.h"
 #include "engine/ecs/ecs.h"
 #include "engine/ecs/ecs_taskdef.h"
+#include "engine/ecs/launch.h"
 #include "engine/ecs/tag.h"
 #include "engine/engine_db.h"
 #include "engine/run/placement.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -39,7 +42,7 @@ struct sw_engine_task *sw_ecs_task_create(struct sw_engine *e, const struct sw_e
 	json_t *doc = spec->taskdef;
 	json_t *cds = json_object_get(doc, "containerDefinitions");
 	struct sw_buf b = SW_BUF_INIT;
-	const char *family = json_string_value(json_object_get(doc, "family"));
+	const char *family = sw_json_str(doc, "family");
 	size_t i;
 
 	sw_engine_random_hex(&b, 16);
@@ -47,7 +50,7 @@ struct sw_engine_task *sw_ecs_task_create(struct sw_engine *e, const struct sw_e
 	sw_engine_arn(e, &b, "ecs", "task/%s/%s", spec->cluster, t->id);
 	t->arn = sw_buf_detach(&b, NULL);
 	t->cluster = xstrdup(spec->cluster);
-	t->taskdef = xstrdup(json_string_value(json_object_get(doc, "taskDefinitionArn")));
+	t->taskdef = xstrdup(sw_json_str(doc, "taskDefinitionArn"));
 	t->family = xstrdup(family);
 	if (spec->group) {
 		t->group = xstrdup(spec->group);
@@ -63,21 +66,27 @@ struct sw_engine_task *sw_ecs_task_create(struct sw_engine *e, const struct sw_e
 	t->desired_running = 1;
 	t->health = SW_HEALTH_UNKNOWN;
 	sw_ecs_taskdef_needs(doc, spec->overrides, &t->cpu, &t->memory);
-	if (json_string_value(json_object_get(doc, "cpu")))
-		t->task_cpu = xstrdup(json_string_value(json_object_get(doc, "cpu")));
-	if (json_string_value(json_object_get(doc, "memory")))
-		t->task_memory = xstrdup(json_string_value(json_object_get(doc, "memory")));
+	if (sw_json_str(doc, "cpu"))
+		t->task_cpu = xstrdup(sw_json_str(doc, "cpu"));
+	if (sw_json_str(doc, "memory"))
+		t->task_memory = xstrdup(sw_json_str(doc, "memory"));
 	t->overrides = spec->overrides ? json_deep_copy(spec->overrides) : NULL;
-	t->network_mode = xstrdup(json_string_value(json_object_get(doc, "networkMode")) ?
-				  json_string_value(json_object_get(doc, "networkMode")) : "bridge");
-	t->created_at = sw_engine_now();
+	t->network_mode = xstrdup(sw_json_str(doc, "networkMode") ?
+				  sw_json_str(doc, "networkMode") : "bridge");
+	if (spec->capacity_provider)
+		t->capacity_provider = xstrdup(spec->capacity_provider);
+	if (spec->platform_version)
+		t->platform_version = xstrdup(spec->platform_version);
+	if (!strcmp(t->network_mode, "awsvpc"))
+		t->eni = sw_ecs_launch_eni(spec->network);
+	t->created_at = sw_time_now();
 	t->stop_timeout = sw_ecs_task_stop_timeout(e, doc);
 	t->nr_containers = json_array_size(cds);
 	t->containers = xcalloc(t->nr_containers ? t->nr_containers : 1, sizeof(*t->containers));
 	for (i = 0; i < t->nr_containers; i++) {
 		json_t *cd = json_array_get(cds, i);
 		struct sw_engine_container *c = &t->containers[i];
-		c->name = xstrdup(json_string_value(json_object_get(cd, "name")));
+		c->name = xstrdup(sw_json_str(cd, "name"));
 		sw_buf_reset(&b);
 		sw_engine_uuid(&b);
 		{
@@ -85,13 +94,13 @@ struct sw_engine_task *sw_ecs_task_create(struct sw_engine *e, const struct sw_e
 			sw_engine_arn(e, &arn, "ecs", "container/%s/%s/%s", spec->cluster, t->id, b.ptr);
 			c->arn = sw_buf_detach(&arn, NULL);
 		}
-		c->image = xstrdup(json_string_value(json_object_get(cd, "image")));
+		c->image = xstrdup(sw_json_str(cd, "image"));
 		c->last_status = xstrdup("PENDING");
-		c->essential = json_is_true(json_object_get(cd, "essential"));
+		c->essential = sw_json_bool(cd, "essential", 0);
 		c->has_health_check = json_object_get(cd, "healthCheck") != NULL;
-		c->cpu = json_integer_value(json_object_get(cd, "cpu"));
-		c->memory = json_integer_value(json_object_get(cd, "memory"));
-		c->memory_reservation = json_integer_value(json_object_get(cd, "memoryReservation"));
+		c->cpu = sw_json_int(cd, "cpu", 0);
+		c->memory = sw_json_int(cd, "memory", 0);
+		c->memory_reservation = sw_json_int(cd, "memoryReservation", 0);
 	}
 	sw_buf_release(&b);
 	sw_engine_state_add_task(&e->st, t);
@@ -110,7 +119,7 @@ void sw_ecs_task_stop(struct sw_engine *e, struct sw_engine_task *t, const char 
 	if (!t->stopped_reason)
 		sw_engine_set_str(&t->stopped_reason, reason);
 	if (!t->stopping_at)
-		t->stopping_at = sw_engine_now();
+		t->stopping_at = sw_time_now();
 	sw_ecs_task_save(e, t);
 	sw_engine_wake_locked(e);
 }
@@ -129,10 +138,10 @@ void sw_ecs_task_failed(struct sw_engine *e, struct sw_engine_task *t)
 	d = sw_engine_service_deployment(s, t->deployment);
 	if (d && d->rollout == SW_ENGINE_ROLLOUT_IN_PROGRESS) {
 		d->failed_tasks++;
-		d->updated_at = sw_engine_now();
+		d->updated_at = sw_time_now();
 	}
 	s->fail_streak++;
-	s->last_fail_at = sw_engine_now();
+	s->last_fail_at = sw_time_now();
 	sw_engine_db_save_service(e->db, s);
 }
 
@@ -164,7 +173,7 @@ static json_t *overrides_json(struct sw_engine_task *t)
 	for (i = 0; i < t->nr_containers; i++) {
 		int found = 0;
 		for (j = 0; j < json_array_size(cos); j++) {
-			const char *n = json_string_value(json_object_get(json_array_get(cos, j), "name"));
+			const char *n = sw_json_str(json_array_get(cos, j), "name");
 			if (n && !strcmp(n, t->containers[i].name))
 				found = 1;
 		}
@@ -181,16 +190,18 @@ json_t *sw_ecs_task_json(struct sw_engine *e, struct sw_engine_task *t, int with
 	struct sw_buf b = SW_BUF_INIT;
 	json_t *o = json_object();
 	json_t *cs = json_array();
-	json_t *attachments = json_array();
 	size_t i;
 
 	set_str(o, "taskArn", t->arn);
 	sw_engine_arn(e, &b, "ecs", "cluster/%s", t->cluster);
 	set_str(o, "clusterArn", b.ptr);
 	sw_buf_reset(&b);
-	sw_engine_arn(e, &b, "ecs", "container-instance/%s/%s", t->cluster, e->instance_id);
-	set_str(o, "containerInstanceArn", b.ptr);
-	sw_buf_reset(&b);
+	/* a Fargate task runs on no container instance of the cluster */
+	if (!t->platform_version) {
+		sw_engine_arn(e, &b, "ecs", "container-instance/%s/%s", t->cluster, e->instance_id);
+		set_str(o, "containerInstanceArn", b.ptr);
+		sw_buf_reset(&b);
+	}
 	set_str(o, "taskDefinitionArn", t->taskdef);
 	set_str(o, "lastStatus", sw_engine_task_status_name(t->last));
 	set_str(o, "desiredStatus", t->desired_running ? "RUNNING" : "STOPPED");
@@ -198,6 +209,12 @@ json_t *sw_ecs_task_json(struct sw_engine *e, struct sw_engine_task *t, int with
 	set_str(o, "group", t->group);
 	set_str(o, "startedBy", t->started_by);
 	set_str(o, "launchType", t->launch_type);
+	set_str(o, "capacityProviderName", t->capacity_provider);
+	if (t->platform_version) {
+		set_str(o, "platformVersion", t->platform_version);
+		set_str(o, "platformFamily", SW_ECS_FARGATE_FAMILY);
+		json_object_set_new(o, "ephemeralStorage", json_pack("{s:i}", "sizeInGiB", 20));
+	}
 	sw_buf_addf(&b, "%lld", t->cpu);
 	set_str(o, "cpu", t->task_cpu ? t->task_cpu : b.ptr);
 	sw_buf_reset(&b);
@@ -207,7 +224,9 @@ json_t *sw_ecs_task_json(struct sw_engine *e, struct sw_engine_task *t, int with
 	sw_buf_addf(&b, "%sa", e->cfg.region);
 	set_str(o, "availabilityZone", b.ptr);
 	sw_buf_reset(&b);
-	set_str(o, "connectivity", "CONNECTED");
+	/* an EC2 task is on a connected instance from the start; a Fargate task once it runs */
+	if (!t->platform_version || t->connectivity_at > 0)
+		set_str(o, "connectivity", "CONNECTED");
 	set_time(o, "connectivityAt", t->connectivity_at);
 	set_time(o, "createdAt", t->created_at);
 	set_time(o, "pullStartedAt", t->pull_started_at);
@@ -236,9 +255,11 @@ json_t *sw_ecs_task_json(struct sw_engine *e, struct sw_engine_task *t, int with
 			json_object_set_new(co, "exitCode", json_integer(c->exit_code));
 		set_str(co, "reason", c->reason);
 		json_object_set_new(co, "networkBindings", c->bindings ? json_deep_copy(c->bindings) : json_array());
-		if (c->ip && !strcmp(t->network_mode, "awsvpc"))
+		/* awsvpc: every container is on the task's network interface */
+		if (t->eni && sw_engine_task_ip(t))
 			json_object_set_new(co, "networkInterfaces",
-					    json_pack("[{s:s, s:s}]", "attachmentId", t->id, "privateIpv4Address", c->ip));
+					    json_pack("[{s:O, s:s}]", "attachmentId", json_object_get(t->eni, "id"),
+						      "privateIpv4Address", sw_engine_task_ip(t)));
 		else
 			json_object_set_new(co, "networkInterfaces", json_array());
 		set_str(co, "healthStatus", sw_engine_health_name(c->has_health_check ? c->health : SW_HEALTH_UNKNOWN));
@@ -258,14 +279,7 @@ json_t *sw_ecs_task_json(struct sw_engine *e, struct sw_engine_task *t, int with
 		json_array_append_new(cs, co);
 	}
 	json_object_set_new(o, "containers", cs);
-	if (!strcmp(t->network_mode, "awsvpc") && t->nr_containers && t->containers[0].ip) {
-		json_array_append_new(attachments,
-				      json_pack("{s:s, s:s, s:s, s:[{s:s, s:s}]}", "id", t->id, "type",
-						"ElasticNetworkInterface", "status",
-						t->last == SW_TASK_STOPPED ? "DELETED" : "ATTACHED", "details",
-						"name", "privateIPv4Address", "value", t->containers[0].ip));
-	}
-	json_object_set_new(o, "attachments", attachments);
+	json_object_set_new(o, "attachments", sw_ecs_launch_attachments(e, t));
 	if (with_tags)
 		json_object_set_new(o, "tags", sw_ecs_tag_get(e, t->arn));
 	sw_buf_release(&b);
@@ -281,18 +295,18 @@ static int check_overrides(struct sw_engine_call *call, json_t *doc, json_t *ove
 	size_t i;
 
 	for (i = 0; i < json_array_size(cos); i++) {
-		const char *name = json_string_value(json_object_get(json_array_get(cos, i), "name"));
+		const char *name = sw_json_str(json_array_get(cos, i), "name");
 		if (!name)
 			return SW_FAIL_PARAM(call, "Container overrides must name their container.");
 		if (!sw_ecs_taskdef_named(cds, name))
 			return SW_FAIL_PARAM(call, "Override for container named %s is not a container in the "
 					     "TaskDefinition.", name);
 	}
-	if (json_string_value(json_object_get(overrides, "cpu")) &&
-	    sw_ecs_taskdef_size(json_string_value(json_object_get(overrides, "cpu")), 1) < 0)
+	if (sw_json_str(overrides, "cpu") &&
+	    sw_ecs_taskdef_size(sw_json_str(overrides, "cpu"), 1) < 0)
 		return SW_FAIL_PARAM(call, "Invalid cpu override.");
-	if (json_string_value(json_object_get(overrides, "memory")) &&
-	    sw_ecs_taskdef_size(json_string_value(json_object_get(overrides, "memory")), 0) < 0)
+	if (sw_json_str(overrides, "memory") &&
+	    sw_ecs_taskdef_size(sw_json_str(overrides, "memory"), 0) < 0)
 		return SW_FAIL_PARAM(call, "Invalid memory override.");
 	return 0;
 }
@@ -311,16 +325,17 @@ int sw_ecs_op_run_task(struct sw_engine_call *call)
 	long long count = sw_engine_api_call_int(call, "count", 1);
 	struct sw_run_capacity reg, rem;
 	struct sw_ecs_task_spec spec = { 0 };
-	json_t *doc = NULL, *tasks = NULL, *failures = NULL, *td_tags = NULL;
+	struct sw_ecs_launch launch = { 0 };
+	json_t *doc = NULL, *tasks = NULL, *failures = NULL, *td_tags = NULL, *network = NULL;
 	const char *short_of = NULL;
-	long long cpu, mem;
+	long long cpu, mem, *placed = NULL;
 	int fit, i, ret = -1;
 
 	if (!c)
 		return -1;
 	if (sw_ecs_taskdef_get(e, ref, &doc) < 0)
 		return SW_FAIL_CLIENT(call, "TaskDefinition not found.");
-	if (strcmp(json_string_value(json_object_get(doc, "status")), "ACTIVE")) {
+	if (strcmp(sw_json_str(doc, "status"), "ACTIVE")) {
 		SW_FAIL_CLIENT(call, "TaskDefinition is inactive");
 		goto cleanup;
 	}
@@ -336,15 +351,11 @@ int sw_ecs_op_run_task(struct sw_engine_call *call)
 		SW_FAIL_PARAM(call, "group must be 255 characters or fewer.");
 		goto cleanup;
 	}
-	if (!strcmp(json_string_value(json_object_get(doc, "networkMode")), "awsvpc") &&
-	    !sw_engine_api_call_get(call, "networkConfiguration")) {
-		SW_FAIL_PARAM(call, "Network Configuration must be provided when networkMode 'awsvpc' is specified.");
+	if (sw_ecs_launch_resolve(call, c, doc, launch_type, sw_engine_api_call_get(call, "capacityProviderStrategy"),
+				  sw_engine_api_call_str(call, "platformVersion"), &launch) < 0 ||
+	    sw_ecs_launch_network(call, doc, sw_engine_api_call_get(call, "networkConfiguration"), launch.launch_type,
+				  &network) < 0)
 		goto cleanup;
-	}
-	if (launch_type && strcmp(launch_type, "EC2") && strcmp(launch_type, "FARGATE")) {
-		SW_FAIL_PARAM(call, "launchType %s is not supported by this engine (EC2, FARGATE).", launch_type);
-		goto cleanup;
-	}
 	if (overrides && check_overrides(call, doc, overrides) < 0)
 		goto cleanup;
 
@@ -359,13 +370,19 @@ int sw_ecs_op_run_task(struct sw_engine_call *call)
 	spec.overrides = overrides;
 	spec.group = group;
 	spec.started_by = started_by;
-	spec.launch_type = launch_type;
+	spec.launch_type = launch.launch_type;
+	spec.platform_version = launch.platform_resolved;
+	spec.network = network;
+	placed = xcalloc(json_array_size(launch.strategy) + 1, sizeof(*placed));
 	tasks = json_array();
 	failures = json_array();
 	if (propagate && !strcmp(propagate, "TASK_DEFINITION"))
-		td_tags = sw_ecs_tag_get(e, json_string_value(json_object_get(doc, "taskDefinitionArn")));
+		td_tags = sw_ecs_tag_get(e, sw_json_str(doc, "taskDefinitionArn"));
 	for (i = 0; i < fit; i++) {
-		struct sw_engine_task *t = sw_ecs_task_create(e, &spec);
+		struct sw_engine_task *t;
+		spec.capacity_provider = sw_ecs_launch_pick(launch.strategy, placed);
+		sw_ecs_launch_count(launch.strategy, spec.capacity_provider, placed);
+		t = sw_ecs_task_create(e, &spec);
 		if (td_tags && json_array_size(td_tags))
 			sw_ecs_tag_put(e, t->arn, td_tags);
 		if (tags)
@@ -375,6 +392,11 @@ int sw_ecs_op_run_task(struct sw_engine_call *call)
 	}
 	for (i = fit; i < count; i++) {
 		struct sw_buf arn = SW_BUF_INIT;
+		if (!strcmp(launch.launch_type, "FARGATE")) {
+			/* Fargate names no instance: the failure has a reason only */
+			json_array_append_new(failures, json_pack("{s:s}", "reason", SW_ECS_FARGATE_NO_CAPACITY));
+			continue;
+		}
 		sw_engine_arn(e, &arn, "ecs", "container-instance/%s/%s", c->name, e->instance_id);
 		json_array_append_new(failures, sw_ecs_failure_json(arn.ptr, short_of && !strcmp(short_of, "memory") ?
 								    "RESOURCE:MEMORY" : "RESOURCE:CPU"));
@@ -388,6 +410,9 @@ cleanup:
 	json_decref(tasks);
 	json_decref(failures);
 	json_decref(td_tags);
+	json_decref(network);
+	free(placed);
+	sw_ecs_launch_release(&launch);
 	return ret;
 }
 

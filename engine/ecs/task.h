@@ -19,6 +19,9 @@ struct sw_ecs_task_spec {
 	const char *group;        /* NULL: "family:<family>" */
 	const char *started_by;   /* or NULL */
 	const char *launch_type;  /* NULL: EC2 */
+	const char *capacity_provider; /* the provider it launches on, or NULL (by launchType) */
+	const char *platform_version;  /* Fargate's, resolved ("1.4.0"), or NULL */
+	json_t *network;          /* networkConfiguration (borrowed): awsvpc tasks get an interface */
 	long long service_id;     /* 0 for a standalone task */
 	const char *deployment;   /* the deployment id (service tasks) */
 };

@@ -8,6 +8,7 @@
 #include "engine/elb/sync.h"
 #include "engine/elb/target.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
@@ -32,7 +33,7 @@ static int ensure_builtin(struct sw_elb *elb)
 		l = &elb->objs[i];
 		if (l->kind == SW_ELB_LISTENER && sw_elb_object_builtin(l)) {
 			/* SLIPWAY_ROUTER_PORT may have changed since */
-			if (json_integer_value(json_object_get(sw_elb_object_doc(l), "Port")) != elb->e->cfg.router_port) {
+			if (sw_json_int(sw_elb_object_doc(l), "Port", 0) != elb->e->cfg.router_port) {
 				json_object_set_new(sw_elb_object_doc(l), "Port", json_integer(elb->e->cfg.router_port));
 				return sw_elb_object_save(elb, l);
 			}

@@ -73,7 +73,6 @@ struct sw_elb_router {
 
 /* ---- router_model.c ---- */
 
-long long sw_elb_router_clock_ms(void);          /* monotonic */
 void sw_elb_router_sleep_ms(int ms);
 
 /* 0, or SW_EINVAL with a message: a name (frontend, backend, server), a word of haproxy.cfg, a health check. */

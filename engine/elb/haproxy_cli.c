@@ -8,6 +8,7 @@
 
 #include "engine/elb/haproxy.h"
 #include "common/error.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -24,7 +25,7 @@ int sw_elb_haproxy_cli(const char *sock, const char *cmd, struct sw_buf *out)
 	struct sockaddr_un sa;
 	struct pollfd pfd;
 	size_t len = strlen(cmd), off = 0;
-	long long deadline = sw_elb_router_clock_ms() + CLI_TIMEOUT_MS;
+	long long deadline = sw_time_mono_ms() + CLI_TIMEOUT_MS;
 	int fd = -1, ret = SW_ERROR;
 	char tmp[16384];
 
@@ -59,7 +60,7 @@ int sw_elb_haproxy_cli(const char *sock, const char *cmd, struct sw_buf *out)
 	pfd.fd = fd;
 	pfd.events = POLLIN;
 	for (;;) {
-		long long left = deadline - sw_elb_router_clock_ms();
+		long long left = deadline - sw_time_mono_ms();
 		ssize_t n;
 		int pr;
 

@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/proc.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 /* After a (re)load: servers HAProxy did not know come in DOWN and checked. */
@@ -31,7 +32,7 @@ static int sw_elb_haproxy_bring_in(struct sw_elb_router *r, const struct sw_strv
 					sw_buf_addf(&cmd, ";set server be_%s/%s state drain", be->name, s->name);
 				sw_strvec_push(&cmds, cmd.ptr);
 				s->ever_up = 0;
-				s->added_ms = sw_elb_router_clock_ms();
+				s->added_ms = sw_time_mono_ms();
 			}
 			sw_buf_release(&key);
 			sw_buf_release(&cmd);
@@ -44,10 +45,10 @@ static int sw_elb_haproxy_bring_in(struct sw_elb_router *r, const struct sw_strv
 
 static int wait_worker(struct sw_elb_router *r, long old_pid, long failed_before, long *new_pid)
 {
-	long long deadline = sw_elb_router_clock_ms() + SW_ELB_ROUTER_RELOAD_TIMEOUT_MS;
+	long long deadline = sw_time_mono_ms() + SW_ELB_ROUTER_RELOAD_TIMEOUT_MS;
 	long pid = 0;
 
-	while (sw_elb_router_clock_ms() < deadline) {
+	while (sw_time_mono_ms() < deadline) {
 		if (sw_elb_haproxy_worker_pid(r, &pid) == 0 && pid != old_pid) {
 			*new_pid = pid;
 			return 0;
@@ -196,9 +197,9 @@ int sw_elb_haproxy_launch(struct sw_elb_router *r)
 		sw_error("router: HAProxy did not start (exit %d): %s", code, tail.len ? tail.ptr : r->log_path);
 		goto cleanup;
 	}
-	deadline = sw_elb_router_clock_ms() + SW_ELB_ROUTER_RELOAD_TIMEOUT_MS;
+	deadline = sw_time_mono_ms() + SW_ELB_ROUTER_RELOAD_TIMEOUT_MS;
 	while (sw_elb_haproxy_worker_pid(r, &pid) < 0) {
-		if (sw_elb_router_clock_ms() > deadline) {
+		if (sw_time_mono_ms() > deadline) {
 			sw_error_prefix("router: HAProxy does not answer on its socket");
 			goto cleanup;
 		}

@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "engine/elb/health.h"
+#include "common/json.h"
 #include "common/banned.h"
 
 enum sw_run_target_health sw_elb_health_describe(struct sw_elb *elb, const struct sw_elb_object *tg,
@@ -27,7 +28,7 @@ enum sw_run_target_health sw_elb_health_describe(struct sw_elb *elb, const struc
 		sw_buf_adds(desc, "Target group is not configured to receive traffic from the load balancer");
 		return SW_TARGET_UNUSED;
 	}
-	if (!json_is_true(json_object_get(sw_elb_object_doc(tg), "HealthCheckEnabled"))) {
+	if (!sw_json_bool(sw_elb_object_doc(tg), "HealthCheckEnabled", 0)) {
 		*state = "unavailable";
 		*reason = "Target.HealthCheckDisabled";
 		sw_buf_adds(desc, "Health checks are disabled for the target group");

@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 
 #include "engine/elb/elbv2.h"
+#include "common/json.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -43,12 +45,12 @@ int sw_elb_listener_actions_check(struct sw_engine_call *c, json_t *actions, int
 		return SW_ELB_FAIL(c, "InvalidLoadBalancerAction", "slipway-engine supports one action per %s",
 				   for_rule ? "rule" : "listener");
 	a = json_array_get(actions, 0);
-	type = json_string_value(json_object_get(a, "Type"));
+	type = sw_json_str(a, "Type");
 	if (!type)
 		return SW_ELB_FAIL(c, "ValidationError", "1 validation error detected: Value null at 'actions.1.member.type' "
 				   "failed to satisfy constraint: Member must not be null");
 	if (!strcmp(type, "forward")) {
-		const char *tg = json_string_value(json_object_get(a, "TargetGroupArn"));
+		const char *tg = sw_json_str(a, "TargetGroupArn");
 		json_t *fc = json_object_get(a, "ForwardConfig");
 		json_t *tgs = json_object_get(fc, "TargetGroups"), *item;
 		size_t i;
@@ -57,7 +59,7 @@ int sw_elb_listener_actions_check(struct sw_engine_call *c, json_t *actions, int
 
 		json_array_foreach(tgs, i, item) {
 			json_t *w = json_object_get(item, "Weight");
-			const char *arn = json_string_value(json_object_get(item, "TargetGroupArn"));
+			const char *arn = sw_json_str(item, "TargetGroupArn");
 			if (w && json_integer_value(w) == 0 && json_array_size(tgs) > 1)
 				continue;
 			if (chosen && arn && strcmp(chosen, arn))
@@ -82,9 +84,9 @@ int sw_elb_listener_actions_check(struct sw_engine_call *c, json_t *actions, int
 				 "TargetGroupStickinessConfig", "Enabled", 0);
 	} else if (!strcmp(type, "fixed-response")) {
 		json_t *fr = json_object_get(a, "FixedResponseConfig");
-		const char *code = json_string_value(json_object_get(fr, "StatusCode"));
-		const char *ctype = json_string_value(json_object_get(fr, "ContentType"));
-		const char *body = json_string_value(json_object_get(fr, "MessageBody"));
+		const char *code = sw_json_str(fr, "StatusCode");
+		const char *ctype = sw_json_str(fr, "ContentType");
+		const char *body = sw_json_str(fr, "MessageBody");
 		static const char *const types[] = { "text/plain", "text/css", "text/html",
 						     "application/javascript", "application/json", NULL };
 		int i, ok = !ctype;
@@ -132,7 +134,7 @@ struct sw_elb_object *sw_elb_listener_create(struct sw_elb *elb, struct sw_elb_o
 	doc = json_pack("{s:s, s:s, s:i, s:s, s:O}", "ListenerArn", arn.ptr, "LoadBalancerArn", lb->arn, "Port", port,
 			"Protocol", "HTTP", "DefaultActions", actions);
 	st = json_pack("{s:o, s:o, s:s}", "doc", doc, "tags", sw_elb_tags_copy(tags), "default_rule", rule.ptr);
-	o = sw_elb_object_add(elb, SW_ELB_LISTENER, arn.ptr, st, sw_engine_now());
+	o = sw_elb_object_add(elb, SW_ELB_LISTENER, arn.ptr, st, sw_time_now());
 	sw_buf_release(&hex);
 	sw_buf_release(&arn);
 	sw_buf_release(&rule);
@@ -145,7 +147,7 @@ void sw_elb_listener_delete(struct sw_elb *elb, struct sw_elb_object *l)
 	char *arn = xstrdup(l->arn);
 	for (i = elb->nobjs; i-- > 0;)
 		if (elb->objs[i].kind == SW_ELB_RULE &&
-		    !strcmp(json_string_value(json_object_get(elb->objs[i].st, "listener")), arn))
+		    !strcmp(sw_json_str(elb->objs[i].st, "listener"), arn))
 			sw_elb_object_remove(elb, &elb->objs[i]);
 	l = sw_elb_object_find(elb, SW_ELB_LISTENER, arn);
 	if (l)
@@ -176,7 +178,7 @@ int sw_elb_op_create_listener(struct sw_engine_call *c)
 		return SW_ELB_FAIL(c, "ValidationError", "Port must be between 1 and 65535");
 	for (i = 0; i < elb->nobjs; i++) {
 		struct sw_elb_object *l = &elb->objs[i];
-		if (l->kind != SW_ELB_LISTENER || json_integer_value(json_object_get(sw_elb_object_doc(l), "Port")) != port)
+		if (l->kind != SW_ELB_LISTENER || sw_json_int(sw_elb_object_doc(l), "Port", 0) != port)
 			continue;
 		if (!strcmp(sw_elb_object_str(l, "LoadBalancerArn"), lb->arn))
 			return SW_ELB_FAIL(c, "DuplicateListener", "A listener already exists on this port for this load "

@@ -2,31 +2,24 @@
 #include <time.h>
 
 #include "engine/elb/elbv2.h"
+#include "common/time.h"
 #include "common/banned.h"
-
-static void iso_time(double t, struct sw_buf *out)
-{
-	time_t secs = (time_t)t;
-	struct tm tm;
-	char tmp[40];
-	gmtime_r(&secs, &tm);
-	strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
-	sw_buf_addf(out, "%s.%03dZ", tmp, (int)((t - (double)secs) * 1000) % 1000);
-}
 
 static json_t *lb_doc(struct sw_elb *elb, const char *arn, const char *name, double created)
 {
-	struct sw_buf t = SW_BUF_INIT, zone = SW_BUF_INIT;
+	struct sw_buf zone = SW_BUF_INIT;
+	time_t secs = (time_t)created;
+	char t[SW_TIME_ISO_SIZE];
 	json_t *doc;
-	iso_time(created, &t);
+	/* the milliseconds cut, not rounded (created * 1000 could round up by 1 ms) */
+	sw_time_iso_ms((long long)secs * 1000 + (int)((created - (double)secs) * 1000) % 1000, t);
 	sw_buf_addf(&zone, "%sa", elb->e->cfg.region);
-	doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:s, s:[{s:s, s:s}], s:[], s:s}",
+	doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:s, s:[{s:s, s:s}], s:[s], s:s}",
 			"LoadBalancerArn", arn, "DNSName", "localhost", "CanonicalHostedZoneId", "Z35SXDOTRQ7X7K",
-			"CreatedTime", t.ptr, "LoadBalancerName", name, "Scheme", "internet-facing",
-			"VpcId", "vpc-00000000000slipway", "State", "Code", "active", "Type", "application",
-			"AvailabilityZones", "ZoneName", zone.ptr, "SubnetId", "subnet-00000000slipway",
-			"SecurityGroups", "IpAddressType", "ipv4");
-	sw_buf_release(&t);
+			"CreatedTime", t, "LoadBalancerName", name, "Scheme", "internet-facing",
+			"VpcId", SW_ENGINE_VPC_ID, "State", "Code", "active", "Type", "application",
+			"AvailabilityZones", "ZoneName", zone.ptr, "SubnetId", SW_ENGINE_SUBNET_ID,
+			"SecurityGroups", SW_ENGINE_SECURITY_GROUP_ID, "IpAddressType", "ipv4");
 	sw_buf_release(&zone);
 	return doc;
 }
@@ -34,7 +27,7 @@ static json_t *lb_doc(struct sw_elb *elb, const char *arn, const char *name, dou
 struct sw_elb_object *sw_elb_loadbalancer_create(struct sw_elb *elb, const char *name, json_t *tags)
 {
 	struct sw_buf hex = SW_BUF_INIT, arn = SW_BUF_INIT;
-	double now = sw_engine_now();
+	double now = sw_time_now();
 	struct sw_elb_object *o;
 
 	sw_elb_arn_hex(&hex);

@@ -3,6 +3,7 @@
 
 #include "engine/elb/object.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/store.h"
 #include "common/xalloc.h"
@@ -17,7 +18,7 @@ json_t *sw_elb_object_doc(const struct sw_elb_object *o)
 
 const char *sw_elb_object_str(const struct sw_elb_object *o, const char *key)
 {
-	return json_string_value(json_object_get(sw_elb_object_doc(o), key));
+	return sw_json_str(sw_elb_object_doc(o), key);
 }
 
 struct sw_elb_object *sw_elb_object_find(struct sw_elb *elb, enum sw_elb_kind kind, const char *arn)
@@ -134,7 +135,7 @@ int sw_elb_object_load(struct sw_elb *elb)
 
 int sw_elb_object_builtin(const struct sw_elb_object *o)
 {
-	return json_is_true(json_object_get(o->st, "builtin"));
+	return sw_json_bool(o->st, "builtin", 0);
 }
 
 /* The target group an action list forwards to (the first forward action), or NULL. */
@@ -143,16 +144,16 @@ const char *sw_elb_object_action_tg(json_t *actions)
 	size_t i;
 	json_t *a;
 	json_array_foreach(actions, i, a) {
-		const char *type = json_string_value(json_object_get(a, "Type"));
+		const char *type = sw_json_str(a, "Type");
 		if (type && !strcmp(type, "forward"))
-			return json_string_value(json_object_get(a, "TargetGroupArn"));
+			return sw_json_str(a, "TargetGroupArn");
 	}
 	return NULL;
 }
 
 struct sw_elb_object *sw_elb_object_listener_of(struct sw_elb *elb, const struct sw_elb_object *rule)
 {
-	return sw_elb_object_find(elb, SW_ELB_LISTENER, json_string_value(json_object_get(rule->st, "listener")));
+	return sw_elb_object_find(elb, SW_ELB_LISTENER, sw_json_str(rule->st, "listener"));
 }
 
 static int rule_priority(const struct sw_elb_object *r)
@@ -174,7 +175,7 @@ struct sw_elb_object **sw_elb_object_rules(struct sw_elb *elb, const char *liste
 	*n = 0;
 	for (i = 0; i < elb->nobjs; i++)
 		if (elb->objs[i].kind == SW_ELB_RULE &&
-		    !strcmp(json_string_value(json_object_get(elb->objs[i].st, "listener")), listener))
+		    !strcmp(sw_json_str(elb->objs[i].st, "listener"), listener))
 			v[(*n)++] = &elb->objs[i];
 	qsort(v, *n, sizeof(*v), by_priority);
 	return v;
@@ -220,7 +221,7 @@ int sw_elb_object_tg_in_use(struct sw_elb *elb, const char *tg)
 
 long long sw_elb_object_tg_attr(const struct sw_elb_object *tg, const char *key, long long dflt)
 {
-	const char *v = json_string_value(json_object_get(json_object_get(tg->st, "attributes"), key));
+	const char *v = sw_json_str(json_object_get(tg->st, "attributes"), key);
 	return v ? strtoll(v, NULL, 10) : dflt;
 }
 

@@ -4,6 +4,7 @@
 #include "engine/elb/elbv2.h"
 #include "engine/elb/health.h"
 #include "engine/elb/target.h"
+#include "common/json.h"
 #include "common/banned.h"
 
 /* Where a target is reached: an instance target is this machine; an ip target its IP. */
@@ -29,7 +30,7 @@ static int target_addr(struct sw_engine_call *c, const struct sw_elb_object *tg,
 static int target_port(const struct sw_elb_object *tg, const json_t *target)
 {
 	json_t *port = json_object_get(target, "Port");
-	return port ? (int)json_integer_value(port) : (int)json_integer_value(json_object_get(sw_elb_object_doc(tg), "Port"));
+	return port ? (int)json_integer_value(port) : (int)sw_json_int(sw_elb_object_doc(tg), "Port", 0);
 }
 
 /*
@@ -50,7 +51,7 @@ static struct sw_elb_object *targets_call(struct sw_engine_call *c, int need_reg
 		return NULL;
 	}
 	json_array_foreach(sw_elb_in(c, "Targets"), i, v) {
-		const char *id = json_string_value(json_object_get(v, "Id"));
+		const char *id = sw_json_str(v, "Id");
 		json_t *port = json_object_get(v, "Port");
 		if (!id) {
 			SW_ELB_FAIL(c, "ValidationError", "1 validation error detected: Value null at "
@@ -81,11 +82,11 @@ int sw_elb_op_register_targets(struct sw_engine_call *c)
 		return -1;
 	json_array_foreach(sw_elb_in(c, "Targets"), i, v) {
 		const char *addr = NULL;
-		if (target_addr(c, tg, json_string_value(json_object_get(v, "Id")), &addr) < 0)
+		if (target_addr(c, tg, sw_json_str(v, "Id"), &addr) < 0)
 			return -1;
 	}
 	json_array_foreach(sw_elb_in(c, "Targets"), i, v) {
-		const char *id = json_string_value(json_object_get(v, "Id")), *addr = NULL;
+		const char *id = sw_json_str(v, "Id"), *addr = NULL;
 		target_addr(c, tg, id, &addr);
 		if (sw_elb_target_register(elb, tg->arn, id, target_port(tg, v), addr, NULL) < 0)
 			return sw_elb_call_db_error(c);
@@ -103,7 +104,7 @@ int sw_elb_op_deregister_targets(struct sw_engine_call *c)
 	if (!tg)
 		return -1;
 	json_array_foreach(sw_elb_in(c, "Targets"), i, v) {
-		struct sw_elb_target *t = sw_elb_target_find(elb, tg->arn, json_string_value(json_object_get(v, "Id")),
+		struct sw_elb_target *t = sw_elb_target_find(elb, tg->arn, sw_json_str(v, "Id"),
 							     target_port(tg, v));
 		if (t && sw_elb_target_deregister(elb, tg, t) < 0)
 			return sw_elb_call_db_error(c);
@@ -153,7 +154,7 @@ int sw_elb_op_describe_target_health(struct sw_engine_call *c)
 	}
 	if (json_array_size(sw_elb_in(c, "Targets"))) {
 		json_array_foreach(sw_elb_in(c, "Targets"), i, v) {
-			const char *id = json_string_value(json_object_get(v, "Id"));
+			const char *id = sw_json_str(v, "Id");
 			int port = target_port(tg, v);
 			if (!id) {
 				json_decref(list);

@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/proc.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -399,13 +400,13 @@ int sw_elb_router_stop(struct sw_elb_router *r, int wait_ms)
 	else if (sw_elb_haproxy_read_pidfile(r->pid_path, &pid) < 0)
 		pid = 0;
 	if (pid > 0 && kill(pid, SIGUSR1) == 0) {
-		deadline = sw_elb_router_clock_ms() + wait_ms;
-		while (kill(pid, 0) == 0 && sw_elb_router_clock_ms() < deadline)
+		deadline = sw_time_mono_ms() + wait_ms;
+		while (kill(pid, 0) == 0 && sw_time_mono_ms() < deadline)
 			sw_elb_router_sleep_ms(50);
 		if (kill(pid, 0) == 0) {
 			kill(pid, SIGTERM);
-			deadline = sw_elb_router_clock_ms() + 5000;
-			while (kill(pid, 0) == 0 && sw_elb_router_clock_ms() < deadline)
+			deadline = sw_time_mono_ms() + 5000;
+			while (kill(pid, 0) == 0 && sw_time_mono_ms() < deadline)
 				sw_elb_router_sleep_ms(50);
 		}
 	}
@@ -452,7 +453,7 @@ int sw_elb_router_server_add(struct sw_elb_router *r, const char *backend, const
 			}
 			s->draining = 0;
 			s->ever_up = 0;
-			s->added_ms = sw_elb_router_clock_ms();
+			s->added_ms = sw_time_mono_ms();
 		}
 		goto cleanup;
 	}
@@ -462,7 +463,7 @@ int sw_elb_router_server_add(struct sw_elb_router *r, const char *backend, const
 	s->name = xstrdup(server);
 	s->addr = xstrdup(addr);
 	s->port = port;
-	s->added_ms = sw_elb_router_clock_ms();
+	s->added_ms = sw_time_mono_ms();
 	if (r->running) {
 		/*
 		 * A dynamic server gets no idle-connection pool unless told (2.6: pool-max-conn

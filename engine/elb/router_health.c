@@ -4,6 +4,7 @@
 
 #include "engine/elb/haproxy.h"
 #include "common/error.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -107,7 +108,7 @@ int sw_elb_router_backend_health(struct sw_elb_router *r, const char *backend,
 			e->state = SW_ROUTER_HEALTHY;
 		} else if (!s->ever_up &&
 			   (!strcmp(e->check_status, "INI") || !e->check_status[0] || check_passed(e->check_status) ||
-			    sw_elb_router_clock_ms() - s->added_ms < (long long)be->check.interval_ms *
+			    sw_time_mono_ms() - s->added_ms < (long long)be->check.interval_ms *
 			    be->check.unhealthy_threshold + be->check.timeout_ms)) {
 			/* never in service yet: initial while its checks start, or pass on the way up */
 			e->state = SW_ROUTER_INITIAL;

@@ -4,7 +4,9 @@
 #include "engine/elb/elbv2.h"
 #include "engine/elb/router.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/strvec.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 /* Check and normalise rule conditions: host-header and path-pattern. */
@@ -22,7 +24,7 @@ static int check_conditions(struct sw_engine_call *c, json_t *conds, json_t **ou
 	}
 	norm = json_array();
 	json_array_foreach(conds, i, cond) {
-		const char *field = json_string_value(json_object_get(cond, "Field"));
+		const char *field = sw_json_str(cond, "Field");
 		json_t *values = json_object_get(cond, "Values"), *v;
 		json_t *cfg = NULL;
 		int host;
@@ -111,7 +113,7 @@ static struct sw_elb_object *listener_by_default_rule(struct sw_elb *elb, const 
 	size_t i;
 	for (i = 0; rule && i < elb->nobjs; i++)
 		if (elb->objs[i].kind == SW_ELB_LISTENER &&
-		    !strcmp(json_string_value(json_object_get(elb->objs[i].st, "default_rule")), rule))
+		    !strcmp(sw_json_str(elb->objs[i].st, "default_rule"), rule))
 			return &elb->objs[i];
 	return NULL;
 }
@@ -136,7 +138,7 @@ int sw_elb_op_create_rule(struct sw_engine_call *c)
 		return SW_ELB_FAIL(c, "ValidationError", "Priority must be between 1 and 50000");
 	for (i = 0; i < elb->nobjs; i++)
 		if (elb->objs[i].kind == SW_ELB_RULE && atoi(sw_elb_object_str(&elb->objs[i], "Priority")) == priority &&
-		    !strcmp(json_string_value(json_object_get(elb->objs[i].st, "listener")), l->arn))
+		    !strcmp(sw_json_str(elb->objs[i].st, "listener"), l->arn))
 			return SW_ELB_FAIL(c, "PriorityInUse", "Priority '%lld' is currently in use", priority);
 	if (check_conditions(c, sw_elb_in(c, "Conditions"), &conds) < 0 ||
 	    sw_elb_listener_actions_check(c, sw_elb_in(c, "Actions"), 1, &actions) < 0)
@@ -150,7 +152,7 @@ int sw_elb_op_create_rule(struct sw_engine_call *c)
 			"Actions", actions, "IsDefault", 0);
 	st = json_pack("{s:o, s:o, s:s}", "doc", doc, "tags", sw_elb_tags_copy(sw_elb_in(c, "Tags")), "listener",
 		       l->arn);
-	o = sw_elb_object_add(elb, SW_ELB_RULE, arn.ptr, st, sw_engine_now());
+	o = sw_elb_object_add(elb, SW_ELB_RULE, arn.ptr, st, sw_time_now());
 	if (sw_elb_object_save(elb, o) < 0) {
 		sw_elb_call_db_error(c);
 		goto cleanup;

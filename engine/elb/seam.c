@@ -5,6 +5,7 @@
 #include "engine/elb/health.h"
 #include "engine/elb/target.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/banned.h"
 
 static struct sw_elb_target *seam_target(struct sw_elb *elb, const struct sw_run_target *t,
@@ -55,10 +56,10 @@ static char *container_direct(struct sw_elb *elb, const struct sw_elb_object *tg
 			continue;
 		for (j = 0; j < json_array_size(c->bindings); j++) {
 			json_t *b = json_array_get(c->bindings, j);
-			if (json_integer_value(json_object_get(b, "hostPort")) != t->port)
+			if (sw_json_int(b, "hostPort", 0) != t->port)
 				continue;
 			sw_buf_addf(&out, "%s:%lld", c->ip,
-				    (long long)json_integer_value(json_object_get(b, "containerPort")));
+				    sw_json_int(b, "containerPort", 0));
 			return sw_buf_detach(&out, NULL);
 		}
 	}
@@ -121,6 +122,13 @@ static enum sw_run_target_health seam_health(void *ctx, const struct sw_run_targ
 	return h;
 }
 
+static const char *seam_target_type(void *ctx, const char *arn)
+{
+	struct sw_elb_object *tg = sw_elb_object_find(ctx, SW_ELB_TG, arn);
+	const char *type = tg ? sw_elb_object_str(tg, "TargetType") : NULL;
+	return tg && !type ? "instance" : type;
+}
+
 const struct sw_run_balancer_ops sw_elb_balancer_ops = {
-	"elbv2", seam_check, seam_register, seam_deregister, seam_health,
+	"elbv2", seam_check, seam_register, seam_deregister, seam_health, seam_target_type,
 };

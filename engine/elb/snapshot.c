@@ -4,6 +4,7 @@
 #include "engine/elb/snapshot.h"
 #include "engine/elb/object.h"
 #include "engine/elb/target.h"
+#include "common/json.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -51,18 +52,12 @@ static char *tg_backend(struct sw_elb *elb, const char *tg_arn)
 	return sw_buf_detach(&b, NULL);
 }
 
-/* A number of a target group's document. */
-static int doc_int(json_t *doc, const char *key)
-{
-	return (int)json_integer_value(json_object_get(doc, key));
-}
-
 static void snap_conditions(json_t *conds, struct sw_elb_snapshot_rule *r)
 {
 	json_t *cond, *v;
 	size_t i, j;
 	json_array_foreach(conds, i, cond) {
-		const char *field = json_string_value(json_object_get(cond, "Field"));
+		const char *field = sw_json_str(cond, "Field");
 		int host = field && !strcmp(field, "host-header");
 		json_array_foreach(json_object_get(cond, "Values"), j, v)
 			sw_strvec_push(host ? &r->hosts : &r->paths, json_string_value(v));
@@ -88,16 +83,15 @@ void sw_elb_snapshot_take(struct sw_elb *elb, struct sw_elb_snapshot *s, int mod
 				sw_elb_object_backend(o->hex, &name);
 				b->name = xstrdup(name.ptr);
 				b->path = xstrdup(sw_elb_object_str(o, "HealthCheckPath"));
-				b->matcher = xstrdup(json_string_value(json_object_get(json_object_get(doc, "Matcher"),
-										       "HttpCode")));
-				b->check.enabled = json_is_true(json_object_get(doc, "HealthCheckEnabled"));
+				b->matcher = xstrdup(sw_json_str(json_object_get(doc, "Matcher"), "HttpCode"));
+				b->check.enabled = sw_json_bool(doc, "HealthCheckEnabled", 0);
 				b->check.path = b->path;
 				b->check.matcher = b->matcher;
 				b->check.port = port && strcmp(port, "traffic-port") ? atoi(port) : 0;
-				b->check.interval_ms = doc_int(doc, "HealthCheckIntervalSeconds") * 1000;
-				b->check.timeout_ms = doc_int(doc, "HealthCheckTimeoutSeconds") * 1000;
-				b->check.healthy_threshold = doc_int(doc, "HealthyThresholdCount");
-				b->check.unhealthy_threshold = doc_int(doc, "UnhealthyThresholdCount");
+				b->check.interval_ms = (int)sw_json_int(doc, "HealthCheckIntervalSeconds", 0) * 1000;
+				b->check.timeout_ms = (int)sw_json_int(doc, "HealthCheckTimeoutSeconds", 0) * 1000;
+				b->check.healthy_threshold = (int)sw_json_int(doc, "HealthyThresholdCount", 0);
+				b->check.unhealthy_threshold = (int)sw_json_int(doc, "UnhealthyThresholdCount", 0);
 			} else if (o->kind == SW_ELB_LISTENER) {
 				struct sw_elb_snapshot_frontend *f = &s->fe[s->nfe++];
 				json_t *act = json_array_get(json_object_get(doc, "DefaultActions"), 0);
@@ -105,14 +99,14 @@ void sw_elb_snapshot_take(struct sw_elb *elb, struct sw_elb_snapshot *s, int mod
 				struct sw_elb_object **rules = sw_elb_object_rules(elb, o->arn, &n);
 				sw_elb_object_frontend(o->hex, &name);
 				f->name = xstrdup(name.ptr);
-				f->port = (int)json_integer_value(json_object_get(doc, "Port"));
+				f->port = (int)sw_json_int(doc, "Port", 0);
 				f->default_backend = tg_backend(elb,
 								sw_elb_object_action_tg(json_object_get(doc, "DefaultActions")));
-				f->status = fr ? atoi(json_string_value(json_object_get(fr, "StatusCode"))) : 503;
+				f->status = fr ? atoi(sw_json_str(fr, "StatusCode")) : 503;
 				if (json_object_get(fr, "ContentType"))
-					f->type = xstrdup(json_string_value(json_object_get(fr, "ContentType")));
+					f->type = xstrdup(sw_json_str(fr, "ContentType"));
 				if (json_object_get(fr, "MessageBody"))
-					f->body = xstrdup(json_string_value(json_object_get(fr, "MessageBody")));
+					f->body = xstrdup(sw_json_str(fr, "MessageBody"));
 				f->rules = xcalloc(n + 1, sizeof(*f->rules));
 				for (j = 0; j < n; j++) {
 					struct sw_elb_snapshot_rule *r = &f->rules[f->nrules];

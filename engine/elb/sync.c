@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/strvec.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -150,7 +151,7 @@ static int direct_reachable(const char *direct, char *ip, size_t iplen, int *por
 static void apply_targets(struct sw_elb *elb, struct sw_elb_snapshot *s, struct result *res)
 {
 	struct sw_strvec read = SW_STRVEC_INIT;
-	double now = sw_engine_now();
+	double now = sw_time_now();
 	size_t i, j;
 
 	for (i = 0; i < s->nt; i++) {
@@ -317,7 +318,6 @@ static void *elb_main(void *arg)
 		struct sw_elb_snapshot s;
 		struct result *res;
 		int changed, models, busy;
-		struct timespec ts;
 		long long now_ms;
 
 		memset(&s, 0, sizeof(s));
@@ -327,8 +327,7 @@ static void *elb_main(void *arg)
 		busy = elb->ntargets > 0;
 		pthread_mutex_unlock(&e->lock);
 
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		now_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		now_ms = sw_time_mono_ms();
 		if (now_ms - last_alive >= TICK_IDLE_MS) {
 			last_alive = now_ms;
 			if (sw_elb_router_check_alive(elb->router) < 0)
@@ -356,13 +355,7 @@ static void *elb_main(void *arg)
 		if (!elb->wake && !elb->stop) {
 			struct timespec until;
 			int wait_ms = busy || !a.have_gen ? TICK_ACTIVE_MS : TICK_IDLE_MS;
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += wait_ms / 1000;
-			until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-			if (until.tv_nsec >= 1000000000L) {
-				until.tv_sec++;
-				until.tv_nsec -= 1000000000L;
-			}
+			sw_time_deadline(&until, CLOCK_REALTIME, wait_ms);
 			pthread_cond_timedwait(&elb->wake_cond, &elb->wake_lock, &until);
 		}
 		elb->wake = 0;
@@ -397,7 +390,7 @@ int sw_elb_sync_start(struct sw_elb *elb)
 		for (i = 0; i < s.nt; i++) {
 			char ip[64];
 			int port = s.t[i].port;
-			if (s.t[i].draining && s.t[i].drain_until <= sw_engine_now())
+			if (s.t[i].draining && s.t[i].drain_until <= sw_time_now())
 				continue;
 			if (direct_reachable(s.t[i].direct, ip, sizeof(ip), &port))
 				sw_elb_router_server_add(elb->router, s.t[i].backend, s.t[i].server, ip, port);
@@ -405,7 +398,7 @@ int sw_elb_sync_start(struct sw_elb *elb)
 				sw_elb_router_server_add(elb->router, s.t[i].backend, s.t[i].server, s.t[i].addr, s.t[i].port);
 		}
 		for (i = 0; i < s.nt; i++)
-			if (s.t[i].draining && s.t[i].drain_until > sw_engine_now())
+			if (s.t[i].draining && s.t[i].drain_until > sw_time_now())
 				sw_elb_router_server_drain(elb->router, s.t[i].backend, s.t[i].server);
 		ret = sw_elb_router_start(elb->router);
 	}
@@ -414,7 +407,7 @@ int sw_elb_sync_start(struct sw_elb *elb)
 		pthread_mutex_lock(&elb->e->lock);
 		for (i = 0; i < s.nt; i++) {
 			struct sw_elb_target *t = sw_elb_target_find(elb, s.t[i].tg_arn, s.t[i].id, s.t[i].port);
-			if (t && (!t->draining || t->drain_until > sw_engine_now())) {
+			if (t && (!t->draining || t->drain_until > sw_time_now())) {
 				t->applied = 1;
 				t->applied_draining = t->draining;
 			}

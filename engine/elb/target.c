@@ -5,6 +5,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/store.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -63,7 +64,7 @@ int sw_elb_target_register(struct sw_elb *elb, const char *tg, const char *id, i
 	t->direct = direct ? xstrdup(direct) : NULL;
 	t->draining = 0;
 	t->drain_until = 0;
-	t->registered_at = sw_engine_now();
+	t->registered_at = sw_time_now();
 	t->have_health = 0;
 	t->rstate = SW_ROUTER_INITIAL;
 	t->check_status[0] = '\0';
@@ -76,7 +77,7 @@ int sw_elb_target_deregister(struct sw_elb *elb, const struct sw_elb_object *tg,
 	if (t->draining)
 		return 0;
 	t->draining = 1;
-	t->drain_until = sw_engine_now() + (double)sw_elb_object_tg_attr(tg, "deregistration_delay.timeout_seconds", 300);
+	t->drain_until = sw_time_now() + (double)sw_elb_object_tg_attr(tg, "deregistration_delay.timeout_seconds", 300);
 	sw_elb_wake(elb);
 	return save_target(elb, t);
 }

@@ -5,6 +5,8 @@
 #include "engine/elb/router.h"
 #include "engine/elb/target.h"
 #include "common/error.h"
+#include "common/json.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 static json_t *tg_out(struct sw_elb *elb, const struct sw_elb_object *tg)
@@ -49,11 +51,11 @@ static int apply_health_check(struct sw_engine_call *c, json_t *doc)
 			return SW_ELB_FAIL(c, "ValidationError", "%s must be between %d and %d", ints[i], lo[i], hi[i]);
 		json_object_set(doc, ints[i], v);
 	}
-	if (json_integer_value(json_object_get(doc, "HealthCheckTimeoutSeconds")) >=
-	    json_integer_value(json_object_get(doc, "HealthCheckIntervalSeconds")))
+	if (sw_json_int(doc, "HealthCheckTimeoutSeconds", 0) >=
+	    sw_json_int(doc, "HealthCheckIntervalSeconds", 0))
 		return SW_ELB_FAIL(c, "ValidationError", "Health check timeout '%lld' must be smaller than the interval '%lld'",
-				   (long long)json_integer_value(json_object_get(doc, "HealthCheckTimeoutSeconds")),
-				   (long long)json_integer_value(json_object_get(doc, "HealthCheckIntervalSeconds")));
+				   sw_json_int(doc, "HealthCheckTimeoutSeconds", 0),
+				   sw_json_int(doc, "HealthCheckIntervalSeconds", 0));
 	if (path) {
 		const char *p;
 		if (path[0] != '/' || strlen(path) > 1024)
@@ -66,7 +68,7 @@ static int apply_health_check(struct sw_engine_call *c, json_t *doc)
 		json_object_set_new(doc, "HealthCheckPath", json_string(path));
 	}
 	if (matcher) {
-		const char *code = json_string_value(json_object_get(matcher, "HttpCode"));
+		const char *code = sw_json_str(matcher, "HttpCode");
 		if (json_object_get(matcher, "GrpcCode"))
 			return SW_ELB_FAIL(c, "ValidationError", "A gRPC matcher is not supported by slipway-engine");
 		if (!code || !sw_elb_router_matcher_valid(code))
@@ -101,7 +103,7 @@ int sw_elb_op_create_target_group(struct sw_engine_call *c)
 	struct sw_elb_object *o;
 	json_t *doc = NULL;
 	int ret = -1;
-	double now = sw_engine_now();
+	double now = sw_time_now();
 
 	if (sw_elb_call_need(c, "Name") < 0 || sw_elb_call_name_check(c, "Target group", name) < 0)
 		return -1;
@@ -122,7 +124,7 @@ int sw_elb_op_create_target_group(struct sw_engine_call *c)
 				   "slipway-engine (HTTP1 is)", version);
 	doc = json_pack("{s:s, s:s, s:s, s:O, s:s, s:s, s:s, s:b, s:i, s:i, s:i, s:i, s:s, s:{s:s}, s:s, s:s, s:s}",
 			"TargetGroupArn", "", "TargetGroupName", name, "Protocol", proto, "Port", sw_elb_in(c, "Port"),
-			"VpcId", sw_elb_in_str(c, "VpcId") ? sw_elb_in_str(c, "VpcId") : "vpc-00000000000slipway",
+			"VpcId", sw_elb_in_str(c, "VpcId") ? sw_elb_in_str(c, "VpcId") : SW_ENGINE_VPC_ID,
 			"HealthCheckProtocol", "HTTP", "HealthCheckPort", "traffic-port", "HealthCheckEnabled", 1,
 			"HealthCheckIntervalSeconds", 30, "HealthCheckTimeoutSeconds", 5, "HealthyThresholdCount", 5,
 			"UnhealthyThresholdCount", 2, "HealthCheckPath", "/", "Matcher", "HttpCode", "200",
@@ -298,8 +300,8 @@ int sw_elb_op_modify_target_group_attributes(struct sw_engine_call *c)
 	attrs = json_object_get(o->st, "attributes");
 	changed = json_deep_copy(attrs);
 	json_array_foreach(sw_elb_in(c, "Attributes"), i, a) {
-		const char *k = json_string_value(json_object_get(a, "Key"));
-		const char *v = json_string_value(json_object_get(a, "Value"));
+		const char *k = sw_json_str(a, "Key");
+		const char *v = sw_json_str(a, "Value");
 		if (!k || !v || !json_object_get(attrs, k)) {
 			json_decref(changed);
 			return SW_ELB_FAIL(c, "ValidationError", "Target group attribute key '%s' is not recognized",

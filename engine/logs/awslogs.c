@@ -8,6 +8,7 @@
 #include "common/docker.h"
 #include "common/error.h"
 #include "common/http.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/store.h"
 #include "common/banned.h"
@@ -15,9 +16,9 @@
 /* The container definition's logConfiguration, from the task definition (labels). */
 static json_t *log_configuration(struct sw_logs *l, json_t *labels)
 {
-	const char *family = json_string_value(json_object_get(labels, "com.amazonaws.ecs.task-definition-family"));
-	const char *version = json_string_value(json_object_get(labels, "com.amazonaws.ecs.task-definition-version"));
-	const char *name = json_string_value(json_object_get(labels, "slipway.container"));
+	const char *family = sw_json_str(labels, "com.amazonaws.ecs.task-definition-family");
+	const char *version = sw_json_str(labels, "com.amazonaws.ecs.task-definition-version");
+	const char *name = sw_json_str(labels, "slipway.container");
 	sqlite3_stmt *st = NULL;
 	json_t *doc = NULL, *cd, *found = NULL;
 	size_t i;
@@ -32,8 +33,8 @@ static json_t *log_configuration(struct sw_logs *l, json_t *labels)
 		doc = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
 	sqlite3_finalize(st);
 	json_array_foreach(json_object_get(doc, "containerDefinitions"), i, cd)
-		if (json_string_value(json_object_get(cd, "name")) &&
-		    !strcmp(json_string_value(json_object_get(cd, "name")), name))
+		if (sw_json_str(cd, "name") &&
+		    !strcmp(sw_json_str(cd, "name"), name))
 			found = json_incref(json_object_get(cd, "logConfiguration"));
 	json_decref(doc);
 	return found;
@@ -92,19 +93,19 @@ void sw_logs_awslogs_follow(struct sw_logs *l, const char *id)
 	if (sw_docker_json("GET", path.ptr, NULL, &doc) < 0)
 		goto cleanup;
 	labels = json_object_get(json_object_get(doc, "Config"), "Labels");
-	tty = json_is_true(json_object_get(json_object_get(doc, "Config"), "Tty"));
+	tty = sw_json_bool(json_object_get(doc, "Config"), "Tty", 0);
 	cfg = log_configuration(l, labels);
-	driver = json_string_value(json_object_get(cfg, "logDriver"));
+	driver = sw_json_str(cfg, "logDriver");
 	if (!driver || strcmp(driver, "awslogs")) {
 		ignore(l, id);
 		goto cleanup;
 	}
 	opts = json_object_get(cfg, "options");
-	group = json_string_value(json_object_get(opts, "awslogs-group"));
-	prefix = json_string_value(json_object_get(opts, "awslogs-stream-prefix"));
-	create = json_string_value(json_object_get(opts, "awslogs-create-group"));
-	task = json_string_value(json_object_get(labels, "slipway.task"));
-	name = json_string_value(json_object_get(labels, "slipway.container"));
+	group = sw_json_str(opts, "awslogs-group");
+	prefix = sw_json_str(opts, "awslogs-stream-prefix");
+	create = sw_json_str(opts, "awslogs-create-group");
+	task = sw_json_str(labels, "slipway.task");
+	name = sw_json_str(labels, "slipway.container");
 	if (!group || !*group) {
 		sw_log_warn("logs: container %.12s: awslogs without awslogs-group; its output is not shipped", id);
 		goto cleanup;
@@ -143,8 +144,8 @@ void sw_logs_awslogs_rescan(struct sw_logs *l)
 	sw_http_urlencode(&path, filt.ptr, filt.len);
 	if (sw_docker_json("GET", path.ptr, NULL, &list) >= 0)
 		json_array_foreach(list, i, c)
-			if (json_string_value(json_object_get(c, "Id")))
-				sw_logs_awslogs_follow(l, json_string_value(json_object_get(c, "Id")));
+			if (sw_json_str(c, "Id"))
+				sw_logs_awslogs_follow(l, sw_json_str(c, "Id"));
 	json_decref(list);
 	sw_buf_release(&path);
 	sw_buf_release(&filt);

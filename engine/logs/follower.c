@@ -8,6 +8,7 @@
 #include "common/docker.h"
 #include "common/error.h"
 #include "common/http.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
@@ -199,7 +200,7 @@ static int container_running(const char *id)
 	int running = 0;
 	sw_buf_addf(&path, "/containers/%s/json", id);
 	if (sw_docker_json("GET", path.ptr, NULL, &doc) >= 0)
-		running = json_is_true(json_object_get(json_object_get(doc, "State"), "Running"));
+		running = sw_json_bool(json_object_get(doc, "State"), "Running", 0);
 	json_decref(doc);
 	sw_buf_release(&path);
 	return running;

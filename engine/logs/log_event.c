@@ -6,7 +6,9 @@
 #include "engine/logs/logs_api.h"
 #include "engine/logs/filter_pattern.h"
 #include "engine/logs/logs_db.h"
+#include "common/json.h"
 #include "common/store.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -18,7 +20,7 @@ int sw_logs_op_put_log_events(struct sw_engine_call *c)
 	const char *group = sw_engine_api_call_str(c, "logGroupName"), *name = sw_engine_api_call_str(c, "logStreamName");
 	json_t *events = sw_engine_api_call_get(c, "logEvents"), *ev, *rejected = NULL;
 	struct sw_logs_line *lines = NULL;
-	long long now = sw_logs_now_ms(), prev = 0, id = 0, retention = 0;
+	long long now = sw_time_now_ms(), prev = 0, id = 0, retention = 0;
 	size_t i, n = 0;
 	int ret = 0;
 	char seq[64];
@@ -26,8 +28,8 @@ int sw_logs_op_put_log_events(struct sw_engine_call *c)
 
 	lines = xcalloc(json_array_size(events) + 1, sizeof(*lines));
 	json_array_foreach(events, i, ev) {
-		long long ts = json_integer_value(json_object_get(ev, "timestamp"));
-		const char *msg = json_string_value(json_object_get(ev, "message"));
+		long long ts = sw_json_int(ev, "timestamp", 0);
+		const char *msg = sw_json_str(ev, "message");
 		if (i && ts < prev) {
 			ret = SW_FAIL_PARAM(c, "Log events in a single PutLogEvents "
 					    "request must be in chronological order.");

@@ -3,6 +3,7 @@
 #include "engine/logs/logs_api.h"
 #include "engine/logs/logs_db.h"
 #include "common/store.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 static int valid_group_name(struct sw_engine_call *c, const char *name)
@@ -45,7 +46,7 @@ int sw_logs_op_create_log_group(struct sw_engine_call *c)
 		ret = sw_logs_api_db_error(c);
 	} else {
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, sw_logs_now_ms());
+		sqlite3_bind_int64(st, 2, sw_time_now_ms());
 		if (sqlite3_step(st) != SQLITE_DONE)
 			ret = sw_engine_api_call_fail(c, 500, "ServiceUnavailableException", "%s", sqlite3_errmsg(l->db));
 	}

@@ -9,10 +9,13 @@
 #include "engine/logs/logs_db.h"
 #include "engine/engine.h"
 #include "common/docker.h"
+#include "common/env.h"
 #include "common/error.h"
 #include "common/http.h"
+#include "common/json.h"
 #include "common/lines.h"
 #include "common/store.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -28,8 +31,8 @@ static int on_event_line(void *ctx, const char *line, size_t len)
 {
 	struct sw_logs *l = ctx;
 	json_t *ev = json_loadb(line, len, 0, NULL);
-	const char *status = json_string_value(json_object_get(ev, "status"));
-	const char *id = json_string_value(json_object_get(ev, "id"));
+	const char *status = sw_json_str(ev, "status");
+	const char *id = sw_json_str(ev, "id");
 	if (status && id && !strcmp(status, "start"))
 		sw_logs_awslogs_follow(l, id);
 	json_decref(ev);
@@ -47,8 +50,7 @@ static int wait_or_stop(struct sw_logs *l, int seconds)
 {
 	struct timespec until;
 	int stop;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += seconds;
+	sw_time_deadline(&until, CLOCK_REALTIME, (long long)seconds * 1000);
 	pthread_mutex_lock(&l->wake_lock);
 	if (!l->stop)
 		pthread_cond_timedwait(&l->wake_cond, &l->wake_lock, &until);
@@ -96,9 +98,9 @@ static void *keeper_main(void *arg)
 	sw_logs_awslogs_rescan(l);
 	while (!wait_or_stop(l, RESCAN_SECONDS)) {
 		sw_logs_awslogs_rescan(l);
-		if (sw_logs_now_ms() - last_expire >= RETENTION_EVERY_SECONDS * 1000LL) {
+		if (sw_time_now_ms() - last_expire >= RETENTION_EVERY_SECONDS * 1000LL) {
 			sw_logs_db_expire(l);
-			last_expire = sw_logs_now_ms();
+			last_expire = sw_time_now_ms();
 		}
 	}
 	return NULL;
@@ -108,7 +110,7 @@ int sw_logs_new(struct sw_logs **out, struct sw_engine *e)
 {
 	struct sw_logs *l = xcalloc(1, sizeof(*l));
 	struct sw_buf path = SW_BUF_INIT;
-	const char *days = getenv("SLIPWAY_LOGS_RETENTION_DAYS");
+	long long days;
 	int ret = SW_ERROR;
 
 	*out = NULL;
@@ -118,17 +120,14 @@ int sw_logs_new(struct sw_logs **out, struct sw_engine *e)
 	pthread_cond_init(&l->wake_cond, NULL);
 	sw_buf_init(&l->ignored, 0);
 	sw_buf_addch(&l->ignored, '\n');
-	l->default_retention = 30;
-	if (days && *days) {
-		char *end = NULL;
-		long v = strtol(days, &end, 10);
-		if (*end || v < 0 || (v && !sw_logs_group_retention_valid(v))) {
-			sw_error_code(SW_EINVAL, "SLIPWAY_LOGS_RETENTION_DAYS=%s: expected 0 (never expire) or one of "
-				      "CloudWatch's retention periods (1, 3, 5, 7, 14, 30, 60, 90, ...)", days);
-			goto cleanup;
-		}
-		l->default_retention = (int)v;
+	if (sw_env_int("SLIPWAY_LOGS_RETENTION_DAYS", 30, 0, 3653, &days) < 0)
+		goto cleanup;
+	if (days && !sw_logs_group_retention_valid(days)) {
+		sw_error_code(SW_EINVAL, "SLIPWAY_LOGS_RETENTION_DAYS: want 0 (never expire) or one of CloudWatch's "
+			      "retention periods (1, 3, 5, 7, 14, 30, 60, 90, ...), not '%lld'", days);
+		goto cleanup;
 	}
+	l->default_retention = (int)days;
 	sw_buf_addf(&path, "%s/logs.db", e->cfg.state_dir);
 	if (sw_logs_db_open(l, path.ptr) < 0)
 		goto cleanup;

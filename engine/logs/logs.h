@@ -76,12 +76,4 @@ void sw_logs_free(struct sw_logs *l);
 /* Add to main.c's API list. */
 extern struct sw_engine_api sw_logs_api;
 
-/* Wall-clock milliseconds: CloudWatch's timestamps. */
-static inline long long sw_logs_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 #endif

@@ -4,6 +4,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/store.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 static const char *const migrations[] = {
@@ -32,7 +33,7 @@ int sw_logs_db_ensure_stream(struct sw_logs *l, const char *group, const char *s
 {
 	sqlite3_stmt *st = NULL;
 	int ret = 0, rc;
-	long long now = sw_logs_now_ms();
+	long long now = sw_time_now_ms();
 
 	if (create_group) {
 		if (sw_store_prepare(l->db, &st, "INSERT OR IGNORE INTO groups (name, created, retention) "
@@ -82,7 +83,7 @@ int sw_logs_db_store_events(struct sw_logs *l, long long stream, const struct sw
 			    const char *container, long long cursor_ns, long long same)
 {
 	sqlite3_stmt *ins = NULL, *upd = NULL, *cur = NULL;
-	long long now = sw_logs_now_ms(), bytes = 0, first = 0, last = 0;
+	long long now = sw_time_now_ms(), bytes = 0, first = 0, last = 0;
 	size_t i;
 	int ret = SW_ERROR;
 
@@ -158,7 +159,7 @@ cleanup:
 
 void sw_logs_db_expire(struct sw_logs *l)
 {
-	long long now = sw_logs_now_ms();
+	long long now = sw_time_now_ms();
 	sqlite3_stmt *st = NULL;
 
 	pthread_mutex_lock(&l->lock);

@@ -4,6 +4,7 @@
 #include "engine/ecs/service_event.h"
 #include "engine/ecs/task.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/banned.h"
 
@@ -32,7 +33,7 @@ static enum sw_run_target_health none_health(void *ctx, const struct sw_run_targ
 }
 
 const struct sw_run_balancer_ops sw_run_balancer_none = {
-	"none", none_check, none_register, none_deregister, none_health,
+	"none", none_check, none_register, none_deregister, none_health, NULL,
 };
 
 void sw_run_balancer_set(struct sw_engine *e, const struct sw_run_balancer_ops *ops, void *ctx)
@@ -69,21 +70,21 @@ int sw_run_balancer_used(const struct sw_engine_service *s)
 /* The target for load balancer entry lb of task t; 0, or -1 when it has no address yet. */
 static int target_for(struct sw_engine_task *t, json_t *lb, struct sw_run_target *out)
 {
-	const char *cname = json_string_value(json_object_get(lb, "containerName"));
-	long long cport = json_integer_value(json_object_get(lb, "containerPort"));
+	const char *cname = sw_json_str(lb, "containerName");
+	long long cport = sw_json_int(lb, "containerPort", 0);
 	struct sw_engine_container *c = cname ? sw_engine_task_container(t, cname) : NULL;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
 	if (!c)
 		return -1;
-	out->target_group_arn = json_string_value(json_object_get(lb, "targetGroupArn"));
+	out->target_group_arn = sw_json_str(lb, "targetGroupArn");
 	out->task_arn = t->arn;
 	out->container_name = c->name;
 	if (!strcmp(t->network_mode, "awsvpc")) {
-		if (!c->ip)
+		if (!sw_engine_task_ip(t))
 			return -1;
-		out->host = c->ip;
+		out->host = sw_engine_task_ip(t);
 		out->port = (int)cport;
 		return 0;
 	}
@@ -94,11 +95,11 @@ static int target_for(struct sw_engine_task *t, json_t *lb, struct sw_run_target
 	}
 	for (i = 0; i < json_array_size(c->bindings); i++) {
 		json_t *b = json_array_get(c->bindings, i);
-		const char *ip = json_string_value(json_object_get(b, "bindIP"));
-		if (json_integer_value(json_object_get(b, "containerPort")) != cport)
+		const char *ip = sw_json_str(b, "bindIP");
+		if (sw_json_int(b, "containerPort", 0) != cport)
 			continue;
 		out->host = !ip || !strcmp(ip, "0.0.0.0") ? "127.0.0.1" : ip;
-		out->port = (int)json_integer_value(json_object_get(b, "hostPort"));
+		out->port = (int)sw_json_int(b, "hostPort", 0);
 		return 0;
 	}
 	return -1;

@@ -19,8 +19,8 @@
  *    loadBalancers are refused rather than run without a balancer.
  *  - a task of such a service reaches RUNNING: register() once per load balancer
  *    entry, with the host address and port its container port is reachable on
- *    (bridge: the bind IP and the dynamic host port; awsvpc: the container's IP and
- *    the container port).
+ *    (bridge: the bind IP and the dynamic host port; awsvpc: the task's own IP, its
+ *    first container's on the Docker network, and the container port).
  *  - while it runs: target_health() on every scheduler pass (at least every
  *    SLIPWAY_ENGINE_LB_POLL_SECONDS while such tasks exist). The task counts as
  *    healthy for the deployment only when every target is SW_TARGET_HEALTHY (then at
@@ -75,6 +75,12 @@ struct sw_run_balancer_ops {
 	int (*deregister_target)(void *ctx, const struct sw_run_target *t, int *drain_seconds);
 	/* Current health; reason (may be NULL) gets ELB's reason code, e.g. "Target.FailedHealthChecks". */
 	enum sw_run_target_health (*target_health)(void *ctx, const struct sw_run_target *t, struct sw_buf *reason);
+	/*
+	 * The target group's TargetType ("instance", "ip"), or NULL when unknown. May be
+	 * NULL itself (no such check). CreateService / UpdateService refuse an ip target
+	 * group for tasks that are not awsvpc and an instance one for tasks that are.
+	 */
+	const char *(*target_type)(void *ctx, const char *target_group_arn);
 };
 
 /* The no-balancer implementation: knows no target group. */

@@ -5,6 +5,7 @@
 #include "common/buf.h"
 #include "common/docker.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -20,12 +21,12 @@ void sw_run_container_observed_release(struct sw_run_observed *o)
 static void parse_inspect(json_t *doc, struct sw_run_observed *o)
 {
 	json_t *state = json_object_get(doc, "State");
-	const char *st = json_string_value(json_object_get(state, "Status"));
-	const char *health = json_string_value(json_object_get(json_object_get(state, "Health"), "Status"));
-	const char *err = json_string_value(json_object_get(state, "Error"));
+	const char *st = sw_json_str(state, "Status");
+	const char *health = sw_json_str(json_object_get(state, "Health"), "Status");
+	const char *err = sw_json_str(state, "Error");
 	json_t *ns = json_object_get(doc, "NetworkSettings");
 	json_t *ports = json_object_get(ns, "Ports");
-	const char *ip = json_string_value(json_object_get(ns, "IPAddress"));
+	const char *ip = sw_json_str(ns, "IPAddress");
 	const char *key;
 	json_t *v;
 
@@ -39,8 +40,8 @@ static void parse_inspect(json_t *doc, struct sw_run_observed *o)
 	} else {
 		o->status = xstrdup("STOPPED");
 		o->has_exit = 1;
-		o->exit_code = (int)json_integer_value(json_object_get(state, "ExitCode"));
-		if (json_is_true(json_object_get(state, "OOMKilled")))
+		o->exit_code = (int)sw_json_int(state, "ExitCode", 0);
+		if (sw_json_bool(state, "OOMKilled", 0))
 			o->reason = xstrdup("OutOfMemoryError: Container killed due to memory usage");
 		else if (err && *err)
 			o->reason = xstrdup(err);
@@ -57,8 +58,8 @@ static void parse_inspect(json_t *doc, struct sw_run_observed *o)
 			memcpy(proto, slash + 1, strlen(slash + 1) + 1);
 		for (i = 0; i < json_array_size(v); i++) {
 			json_t *b = json_array_get(v, i);
-			const char *hip = json_string_value(json_object_get(b, "HostIp"));
-			const char *hport = json_string_value(json_object_get(b, "HostPort"));
+			const char *hip = sw_json_str(b, "HostIp");
+			const char *hport = sw_json_str(b, "HostPort");
 			if (!hport || !*hport)
 				continue;
 			if (hip && strchr(hip, ':'))
@@ -73,7 +74,7 @@ static void parse_inspect(json_t *doc, struct sw_run_observed *o)
 	if (!ip || !*ip) {
 		json_t *nets = json_object_get(ns, "Networks");
 		json_object_foreach(nets, key, v) {
-			const char *a = json_string_value(json_object_get(v, "IPAddress"));
+			const char *a = sw_json_str(v, "IPAddress");
 			if (a && *a) {
 				ip = a;
 				break;

@@ -2,11 +2,12 @@
 
 #include "engine/run/container_spec.h"
 #include "engine/ecs/ecs_taskdef.h"
+#include "common/json.h"
 #include "common/banned.h"
 
 void sw_run_container_name(struct sw_buf *out, const struct sw_engine_task *t, json_t *taskdef, const char *name)
 {
-	sw_buf_addf(out, "ecs-%s-%lld-%s-%s", t->family, (long long)json_integer_value(json_object_get(taskdef, "revision")),
+	sw_buf_addf(out, "ecs-%s-%lld-%s-%s", t->family, sw_json_int(taskdef, "revision", 0),
 		    name, t->id);
 }
 
@@ -15,8 +16,8 @@ static void add_env(json_t *env, json_t *pairs)
 	size_t i, j;
 	for (i = 0; i < json_array_size(pairs); i++) {
 		json_t *kv = json_array_get(pairs, i);
-		const char *k = json_string_value(json_object_get(kv, "name"));
-		const char *v = json_string_value(json_object_get(kv, "value"));
+		const char *k = sw_json_str(kv, "name");
+		const char *v = sw_json_str(kv, "value");
 		struct sw_buf line = SW_BUF_INIT;
 		size_t klen;
 		if (!k)
@@ -52,7 +53,7 @@ static void set_process(json_t *spec, json_t *cd, json_t *ov, const char *mode)
 	json_t *cmd = overridden(ov, cd, "command");
 	json_t *env = json_array();
 
-	json_object_set_new(spec, "Image", json_string(json_string_value(json_object_get(cd, "image"))));
+	json_object_set_new(spec, "Image", json_string(sw_json_str(cd, "image")));
 	if (json_array_size(cmd))
 		json_object_set(spec, "Cmd", cmd);
 	if (json_array_size(json_object_get(cd, "entryPoint")))
@@ -60,17 +61,17 @@ static void set_process(json_t *spec, json_t *cd, json_t *ov, const char *mode)
 	add_env(env, json_object_get(cd, "environment"));
 	add_env(env, json_object_get(ov, "environment"));
 	json_object_set_new(spec, "Env", env);
-	if (json_string_value(json_object_get(cd, "workingDirectory")))
+	if (sw_json_str(cd, "workingDirectory"))
 		json_object_set(spec, "WorkingDir", json_object_get(cd, "workingDirectory"));
-	if (json_string_value(json_object_get(cd, "user")))
+	if (sw_json_str(cd, "user"))
 		json_object_set(spec, "User", json_object_get(cd, "user"));
-	if (json_string_value(json_object_get(cd, "hostname")) && !strcmp(mode, "bridge"))
+	if (sw_json_str(cd, "hostname") && !strcmp(mode, "bridge"))
 		json_object_set(spec, "Hostname", json_object_get(cd, "hostname"));
-	if (json_is_true(json_object_get(cd, "disableNetworking")))
+	if (sw_json_bool(cd, "disableNetworking", 0))
 		json_object_set_new(spec, "NetworkDisabled", json_true());
-	if (json_is_true(json_object_get(cd, "interactive")))
+	if (sw_json_bool(cd, "interactive", 0))
 		json_object_set_new(spec, "OpenStdin", json_true());
-	if (json_is_true(json_object_get(cd, "pseudoTerminal")))
+	if (sw_json_bool(cd, "pseudoTerminal", 0))
 		json_object_set_new(spec, "Tty", json_true());
 }
 
@@ -93,7 +94,7 @@ static json_t *labels(struct sw_engine *e, const struct sw_engine_task *t, json_
 	json_object_set_new(l, "com.amazonaws.ecs.task-arn", json_string(t->arn));
 	json_object_set_new(l, "com.amazonaws.ecs.container-name", json_string(name));
 	json_object_set_new(l, "com.amazonaws.ecs.task-definition-family", json_string(t->family));
-	sw_buf_addf(&b, "%lld", (long long)json_integer_value(json_object_get(taskdef, "revision")));
+	sw_buf_addf(&b, "%lld", sw_json_int(taskdef, "revision", 0));
 	json_object_set_new(l, "com.amazonaws.ecs.task-definition-version", json_string(b.ptr));
 	sw_buf_release(&b);
 	return l;
@@ -108,9 +109,9 @@ static void set_ports(struct sw_engine *e, json_t *spec, json_t *host, json_t *p
 
 	for (i = 0; i < json_array_size(pms); i++) {
 		json_t *pm = json_array_get(pms, i);
-		const char *proto = json_string_value(json_object_get(pm, "protocol"));
-		long long cport = json_integer_value(json_object_get(pm, "containerPort"));
-		long long hport = json_integer_value(json_object_get(pm, "hostPort"));
+		const char *proto = sw_json_str(pm, "protocol");
+		long long cport = sw_json_int(pm, "containerPort", 0);
+		long long hport = sw_json_int(pm, "hostPort", 0);
 		sw_buf_reset(&b);
 		sw_buf_addf(&b, "%lld/%s", cport, proto ? proto : "tcp");
 		json_object_set_new(exposed, b.ptr, json_object());
@@ -140,7 +141,7 @@ static void set_health_check(json_t *spec, json_t *cd, long long stop_timeout)
 		json_object_set_new(h, "Interval", nanos(json_object_get(hc, "interval")));
 		json_object_set_new(h, "Timeout", nanos(json_object_get(hc, "timeout")));
 		json_object_set(h, "Retries", json_object_get(hc, "retries"));
-		if (json_integer_value(json_object_get(hc, "startPeriod")) > 0)
+		if (sw_json_int(hc, "startPeriod", 0) > 0)
 			json_object_set_new(h, "StartPeriod", nanos(json_object_get(hc, "startPeriod")));
 		json_object_set_new(spec, "Healthcheck", h);
 	}
@@ -173,11 +174,11 @@ static void set_host(json_t *host, json_t *cd, const char *mode)
 	json_object_set_new(host, "LogConfig", json_pack("{s:s, s:{s:s, s:s}}", "Type", "json-file", "Config",
 							 "max-size", "10m", "max-file", "3"));
 	/* an init (Docker's docker-init, tini) as PID 1: it forwards SIGTERM to the app and reaps */
-	if (json_is_true(json_object_get(json_object_get(cd, "linuxParameters"), "initProcessEnabled")))
+	if (sw_json_bool(json_object_get(cd, "linuxParameters"), "initProcessEnabled", 0))
 		json_object_set_new(host, "Init", json_true());
-	if (json_is_true(json_object_get(cd, "privileged")))
+	if (sw_json_bool(cd, "privileged", 0))
 		json_object_set_new(host, "Privileged", json_true());
-	if (json_is_true(json_object_get(cd, "readonlyRootFilesystem")))
+	if (sw_json_bool(cd, "readonlyRootFilesystem", 0))
 		json_object_set_new(host, "ReadonlyRootfs", json_true());
 	if (json_array_size(json_object_get(cd, "dnsServers")))
 		json_object_set(host, "Dns", json_object_get(cd, "dnsServers"));
@@ -197,8 +198,8 @@ static void set_hosts_and_ulimits(json_t *host, json_t *cd)
 		out = json_array();
 		json_array_foreach(extra, i, v) {
 			sw_buf_reset(&b);
-			sw_buf_addf(&b, "%s:%s", json_string_value(json_object_get(v, "hostname")),
-				    json_string_value(json_object_get(v, "ipAddress")));
+			sw_buf_addf(&b, "%s:%s", sw_json_str(v, "hostname"),
+				    sw_json_str(v, "ipAddress"));
 			json_array_append_new(out, json_string(b.ptr));
 		}
 		json_object_set_new(host, "ExtraHosts", out);
@@ -243,11 +244,43 @@ static void set_links(json_t *host, const struct sw_engine_task *t, json_t *task
 	sw_buf_release(&lname);
 }
 
+/*
+ * awsvpc: the container the task's others join (its first, created first), as Docker's
+ * "container:<id>" network mode; NULL for that first container and other modes.
+ */
+static const char *awsvpc_peer(const struct sw_engine_task *t, const char *name)
+{
+	if (!t->network_mode || strcmp(t->network_mode, "awsvpc") || !t->nr_containers ||
+	    !strcmp(t->containers[0].name, name))
+		return NULL;
+	return t->containers[0].docker_id;
+}
+
+/*
+ * A container that joins its task's network namespace: the namespace's, so no network
+ * settings of its own (Docker refuses ports, DNS, extra hosts and a hostname there).
+ */
+static void join_namespace(json_t *spec, json_t *host, const char *peer)
+{
+	struct sw_buf mode = SW_BUF_INIT;
+
+	sw_buf_addf(&mode, "container:%s", peer);
+	json_object_set_new(host, "NetworkMode", json_string(mode.ptr));
+	json_object_del(spec, "ExposedPorts");
+	json_object_del(spec, "Hostname");
+	json_object_del(host, "PortBindings");
+	json_object_del(host, "Dns");
+	json_object_del(host, "DnsSearch");
+	json_object_del(host, "ExtraHosts");
+	sw_buf_release(&mode);
+}
+
 json_t *sw_run_container_spec(struct sw_engine *e, const struct sw_engine_task *t, json_t *taskdef, json_t *cd)
 {
-	const char *name = json_string_value(json_object_get(cd, "name"));
+	const char *name = sw_json_str(cd, "name");
 	json_t *ov = sw_ecs_taskdef_named(json_object_get(t->overrides, "containerOverrides"), name);
 	const char *mode = t->network_mode ? t->network_mode : "bridge";
+	const char *peer = awsvpc_peer(t, name);
 	json_t *spec = json_object(), *host = json_object();
 
 	set_process(spec, cd, ov, mode);
@@ -258,6 +291,8 @@ json_t *sw_run_container_spec(struct sw_engine *e, const struct sw_engine_task *
 	set_host(host, cd, mode);
 	set_hosts_and_ulimits(host, cd);
 	set_links(host, t, taskdef, cd, mode);
+	if (peer)
+		join_namespace(spec, host, peer);
 	json_object_set_new(spec, "HostConfig", host);
 	return spec;
 }

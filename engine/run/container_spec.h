@@ -22,6 +22,12 @@
  * duplicate. Containers run detached from the engine (no --rm, restart policy "no"):
  * killing the engine never stops an app. awslogs (and every other) log configuration
  * runs on Docker's json-file driver, bounded; CloudWatch Logs (engine/logs) ships it.
+ *
+ * awsvpc: the task is one network interface. Its first container is on the engine's
+ * Docker network with no published port (the task's address is that container's);
+ * the others join its network namespace (Docker's "container:<id>"), so the task's
+ * containers reach each other on localhost, as on ECS. The first container must
+ * therefore be created (and started) first, which the runtime does in order.
  */
 
 /*

@@ -6,6 +6,7 @@
 #include "common/docker.h"
 #include "common/error.h"
 #include "common/http.h"
+#include "common/json.h"
 #include "common/lines.h"
 #include "common/log.h"
 #include "common/strvec.h"
@@ -21,9 +22,9 @@ static int on_pull_line(void *ctx, const char *line, size_t len)
 {
 	struct pull *p = ctx;
 	json_t *doc = json_loadb(line, len, 0, NULL);
-	const char *err = json_string_value(json_object_get(doc, "error"));
+	const char *err = sw_json_str(doc, "error");
 	if (!err)   /* a refusal before the stream starts: {"message": "..."} */
-		err = json_string_value(json_object_get(doc, "message"));
+		err = sw_json_str(doc, "message");
 	if (err && !p->error.len)
 		sw_buf_adds(&p->error, err);
 	json_decref(doc);

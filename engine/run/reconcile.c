@@ -3,6 +3,7 @@
 
 #include "engine/run/reconcile.h"
 #include "engine/ecs/ecs_taskdef.h"
+#include "engine/ecs/launch.h"
 #include "engine/ecs/service.h"
 #include "engine/ecs/service_event.h"
 #include "engine/ecs/tag.h"
@@ -13,7 +14,9 @@
 #include "engine/run/rolling.h"
 #include "engine/run/scheduler.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -70,7 +73,7 @@ static void trip_breaker(struct sw_engine *e, struct sw_engine_service *s)
 
 	p->rollout = SW_ENGINE_ROLLOUT_FAILED;
 	sw_engine_set_str(&p->rollout_reason, "ECS deployment circuit breaker: tasks failed to start.");
-	p->updated_at = sw_engine_now();
+	p->updated_at = sw_time_now();
 	sw_ecs_service_event_add(e, s, "(service %s) (deployment %s) deployment failed: tasks failed to start.",
 				 s->name, p->id);
 	/* back to the last COMPLETED deployment — unless this one already runs its definition
@@ -96,6 +99,36 @@ static void trip_breaker(struct sw_engine *e, struct sw_engine_service *s)
 	sw_buf_release(&reason);
 }
 
+/* The tasks of deployment p that are not STOPPED on each provider of its strategy (caller frees). */
+static long long *placed_by_provider(struct sw_engine *e, struct sw_engine_service *s, struct sw_engine_deployment *p)
+{
+	long long *placed = xcalloc(json_array_size(p->strategy) + 1, sizeof(*placed));
+	size_t i;
+
+	for (i = 0; i < e->st.nr_tasks; i++) {
+		struct sw_engine_task *t = e->st.tasks[i];
+		if (t->service_id == s->id && t->last != SW_TASK_STOPPED && t->desired_running && is_of(t, p))
+			sw_ecs_launch_count(p->strategy, t->capacity_provider, placed);
+	}
+	return placed;
+}
+
+/* ECS's event for a task that found no room: Fargate's capacity, else the closest container instance's. */
+static void unable_to_place(struct sw_engine *e, struct sw_engine_service *s, struct sw_engine_deployment *p,
+			    const char *short_of)
+{
+	if (p->launch_type && !strcmp(p->launch_type, "FARGATE"))
+		sw_ecs_service_event_add(e, s, "(service %s) was unable to place a task. Reason: "
+					 SW_ECS_FARGATE_NO_CAPACITY ". For more information, see the Troubleshooting "
+					 "section of the Amazon ECS Developer Guide.", s->name);
+	else
+		sw_ecs_service_event_add(e, s, "(service %s) was unable to place a task because no container instance "
+					 "met all of its requirements. The closest matching (container-instance %s) "
+					 "has insufficient %s available. For more information, see the "
+					 "Troubleshooting section of the Amazon ECS Developer Guide.",
+					 s->name, e->instance_id, short_of ? short_of : "memory");
+}
+
 static void start_tasks(struct sw_engine *e, struct sw_engine_service *s, struct sw_engine_deployment *p, int want,
 			double now, double *next)
 {
@@ -104,8 +137,8 @@ static void start_tasks(struct sw_engine *e, struct sw_engine_service *s, struct
 	struct sw_buf group = SW_BUF_INIT, list = SW_BUF_INIT;
 	json_t *doc = NULL, *tags = NULL;
 	const char *short_of = NULL;
-	const char *propagate = json_string_value(json_object_get(s->doc, "propagateTags"));
-	long long cpu, mem, backoff;
+	const char *propagate = sw_json_str(s->doc, "propagateTags");
+	long long cpu, mem, backoff, *placed = NULL;
 	int fit, i;
 
 	backoff = sw_run_rolling_backoff_ms(s->fail_streak, e->cfg.backoff_max_ms);
@@ -132,15 +165,21 @@ static void start_tasks(struct sw_engine *e, struct sw_engine_service *s, struct
 	spec.taskdef = doc;
 	spec.group = group.ptr;
 	spec.started_by = p->id;
-	spec.launch_type = s->launch_type;
+	spec.launch_type = p->launch_type ? p->launch_type : s->launch_type;
+	spec.platform_version = p->platform_version;
+	spec.network = p->network;
 	spec.service_id = s->id;
 	spec.deployment = p->id;
+	placed = placed_by_provider(e, s, p);
 	if (propagate && !strcmp(propagate, "SERVICE"))
 		tags = sw_ecs_tag_get(e, s->arn);
 	else if (propagate && !strcmp(propagate, "TASK_DEFINITION"))
 		tags = sw_ecs_tag_get(e, p->taskdef);
 	for (i = 0; i < fit; i++) {
-		struct sw_engine_task *t = sw_ecs_task_create(e, &spec);
+		struct sw_engine_task *t;
+		spec.capacity_provider = sw_ecs_launch_pick(p->strategy, placed);
+		sw_ecs_launch_count(p->strategy, spec.capacity_provider, placed);
+		t = sw_ecs_task_create(e, &spec);
 		if (json_array_size(tags))
 			sw_ecs_tag_put(e, t->arn, tags);
 		sw_buf_addf(&list, " (task %s)", t->id);
@@ -149,11 +188,7 @@ static void start_tasks(struct sw_engine *e, struct sw_engine_service *s, struct
 		sw_ecs_service_event_add(e, s, "(service %s) has started %d tasks:%s.", s->name, fit, list.ptr);
 	if (fit < want) {
 		if (now >= s->place_event_at + sw_run_seconds(e->cfg.event_ms)) {
-			sw_ecs_service_event_add(e, s, "(service %s) was unable to place a task because no container instance "
-						 "met all of its requirements. The closest matching (container-instance %s) "
-						 "has insufficient %s available. For more information, see the "
-						 "Troubleshooting section of the Amazon ECS Developer Guide.",
-						 s->name, e->instance_id, short_of ? short_of : "memory");
+			unable_to_place(e, s, p, short_of);
 			s->place_event_at = now;
 			s->steady_event_at = 0;
 			sw_engine_db_save_service(e->db, s);
@@ -162,6 +197,7 @@ static void start_tasks(struct sw_engine *e, struct sw_engine_service *s, struct
 	}
 	json_decref(tags);
 	json_decref(doc);
+	free(placed);
 	sw_buf_release(&group);
 	sw_buf_release(&list);
 }

@@ -12,8 +12,10 @@
 #include "common/docker.h"
 #include "common/error.h"
 #include "common/http.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/strvec.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -60,7 +62,7 @@ static void fail_start(struct sw_engine *e, const char *id, size_t idx, const ch
 		sw_ecs_task_stop(e, t, "TaskFailedToStart", reason);
 		sw_ecs_task_failed(e, t);
 		t->last = SW_TASK_STOPPING;
-		t->kill_at = sw_engine_now();
+		t->kill_at = sw_time_now();
 		t->term_sent = 0;
 		for (i = 0; i < t->nr_containers; i++)
 			if (t->containers[i].docker_id)
@@ -86,7 +88,7 @@ static struct sw_engine_task *start_snapshot(struct sw_engine *e, const char *id
 		return NULL;
 	}
 	if (!t->pull_started_at) {
-		t->pull_started_at = sw_engine_now();
+		t->pull_started_at = sw_time_now();
 		sw_ecs_task_save(e, t);
 	}
 	snap = task_copy(t);
@@ -114,7 +116,7 @@ static int pull_images(struct sw_engine *e, const char *id, const struct sw_engi
 	if (ret == 0) {
 		t = relock(e, id);
 		if (t) {
-			t->pull_stopped_at = sw_engine_now();
+			t->pull_stopped_at = sw_time_now();
 			for (i = 0; i < n && i < t->nr_containers; i++)
 				if (digests[i].len)
 					sw_engine_set_str(&t->containers[i].image_digest, digests[i].ptr);
@@ -160,7 +162,7 @@ static int create_container(struct sw_engine *e, const char *id, struct sw_engin
 		sw_buf_addf(&path, "/containers/%s/json", name.ptr);
 		ret = sw_docker_json("GET", path.ptr, NULL, &out);
 	}
-	cid = json_string_value(json_object_get(out, "Id"));
+	cid = sw_json_str(out, "Id");
 	if (ret < 0 || !cid) {
 		sw_buf_addf(&msg, "CannotCreateContainerError: %s", ret < 0 ? sw_error_last() : "no container id");
 		fail_start(e, id, i, msg.ptr);
@@ -201,7 +203,7 @@ static void start_containers(struct sw_engine *e, const char *id, const struct s
 		sw_run_container_inspect(snap->containers[i].docker_id, &obs[i]);
 	t = relock(e, id);
 	if (t) {
-		double now = sw_engine_now();
+		double now = sw_time_now();
 		for (i = 0; i < n && i < t->nr_containers; i++)
 			sw_run_container_apply(&t->containers[i], &obs[i]);
 		t->last = SW_TASK_RUNNING;
@@ -260,7 +262,7 @@ static void job_signal(struct sw_engine *e, const char *id, const char *signal)
 			if (t->containers[i].docker_id && strcmp(t->containers[i].last_status, "STOPPED"))
 				t->containers[i].dirty = 1;
 		if (!strcmp(signal, "SIGKILL"))
-			t->kill_at = sw_engine_now() + 10;
+			t->kill_at = sw_time_now() + 10;
 	}
 	done(e, t);
 	sw_buf_release(&path);
@@ -314,7 +316,7 @@ static void job_remove(struct sw_engine *e, const char *id)
 	}
 	t = relock(e, id);
 	if (t && !failed) {
-		double now = sw_engine_now();
+		double now = sw_time_now();
 		for (i = 0; i < t->nr_containers; i++)
 			sw_engine_set_str(&t->containers[i].last_status, "STOPPED");
 		t->last = SW_TASK_STOPPED;
@@ -342,13 +344,7 @@ void sw_run_runtime_job(struct sw_engine *e, enum sw_run_job_kind kind, const ch
 
 static const char *label(json_t *c, const char *name)
 {
-	return json_string_value(json_object_get(json_object_get(c, "Labels"), name));
-}
-
-/* The Id of an entry of Docker's container list. */
-static const char *container_id(json_t *c)
-{
-	return json_string_value(json_object_get(c, "Id"));
+	return sw_json_str(json_object_get(c, "Labels"), name);
 }
 
 void sw_run_runtime_resync(struct sw_engine *e)
@@ -368,11 +364,11 @@ void sw_run_runtime_resync(struct sw_engine *e)
 	pthread_mutex_lock(&e->lock);
 	for (i = 0; i < json_array_size(list); i++) {
 		json_t *c = json_array_get(list, i);
-		const char *cid = json_string_value(json_object_get(c, "Id"));
+		const char *cid = sw_json_str(c, "Id");
 		const char *tid = label(c, "slipway.task");
 		const char *cname = label(c, "slipway.container");
-		const char *state = json_string_value(json_object_get(c, "State"));
-		const char *status = json_string_value(json_object_get(c, "Status"));
+		const char *state = sw_json_str(c, "State");
+		const char *status = sw_json_str(c, "Status");
 		struct sw_engine_task *t = tid ? sw_engine_state_task(&e->st, tid) : NULL;
 		struct sw_engine_container *tc = t && cname ? sw_engine_task_container(t, cname) : NULL;
 		int running, healthy, unhealthy;
@@ -409,7 +405,7 @@ void sw_run_runtime_resync(struct sw_engine *e)
 			if (!tc->docker_id || !strcmp(tc->last_status, "STOPPED"))
 				continue;
 			for (k = 0; k < json_array_size(list) && !seen; k++)
-				seen = !strcmp(tc->docker_id, container_id(json_array_get(list, k)));
+				seen = !strcmp(tc->docker_id, sw_json_str(json_array_get(list, k), "Id"));
 			if (!seen) {
 				tc->dirty = 1;
 				sw_engine_wake_locked(e);

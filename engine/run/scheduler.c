@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/store.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 #define IDLE_MAX_SECONDS 3600.0
@@ -84,14 +85,14 @@ static void *scheduler_main(void *arg)
 
 	pthread_mutex_lock(&e->lock);
 	while (!e->stopping) {
-		double now = sw_engine_now();
+		double now = sw_time_now();
 		double next;
 		e->wake_pending = 0;
 		next = sw_run_scheduler_pass(e, now);
 		while (!e->wake_pending && !e->stopping) {
 			struct timespec ts;
 			double when = next;
-			now = sw_engine_now();
+			now = sw_time_now();
 			if (now >= when)
 				break;
 			ts.tv_sec = (time_t)floor(when);

@@ -8,6 +8,7 @@
 #include "common/docker.h"
 #include "common/error.h"
 #include "common/http.h"
+#include "common/json.h"
 #include "common/lines.h"
 #include "common/log.h"
 #include "common/banned.h"
@@ -28,10 +29,10 @@ static int on_event(void *ctx, const char *line, size_t len)
 	struct sw_engine *e = s->e;
 	json_t *doc = json_loadb(line, len, 0, NULL);
 	json_t *attrs = json_object_get(json_object_get(doc, "Actor"), "Attributes");
-	const char *action = json_string_value(json_object_get(doc, "Action"));
-	const char *tid = json_string_value(json_object_get(attrs, "slipway.task"));
-	const char *cname = json_string_value(json_object_get(attrs, "slipway.container"));
-	long long t = json_integer_value(json_object_get(doc, "time"));
+	const char *action = sw_json_str(doc, "Action");
+	const char *tid = sw_json_str(attrs, "slipway.task");
+	const char *cname = sw_json_str(attrs, "slipway.container");
+	long long t = sw_json_int(doc, "time", 0);
 
 	if (t > s->last_time)
 		s->last_time = t;

@@ -365,12 +365,28 @@ class Engine:
         return target
 
 
-def web_task_definition(ecs, family, image, memory=32, health=True, command=None, extra=None):
-    """Register a task definition for the test web image (port 8080, dynamic host port)."""
+# The execution role and awsvpc network configuration the Fargate tests give (the engine takes
+# any well-formed subnet and security group id: it has no EC2 to ask).
+EXECUTION_ROLE = 'arn:aws:iam::000000000000:role/ecsTaskExecutionRole'
+FARGATE_NETWORK = {'awsvpcConfiguration': {'subnets': ['subnet-0a1b2c3d4e5f60718'],
+                                           'securityGroups': ['sg-0a1b2c3d4e5f60718'], 'assignPublicIp': 'DISABLED'}}
+
+
+def web_task_definition(ecs, family, image, memory=32, health=True, command=None, extra=None, launch='ec2',
+                        cpu='256'):
+    """Register a task definition for the test web image: on port 8080, with a dynamic host
+    port (launch='ec2', bridge mode), or Fargate's way (launch='fargate': awsvpc, task-level
+    cpu and memory -- memory then in MiB of the task, 512 at least -- and an execution role)."""
     c = {
         'name': 'web', 'image': image, 'memory': memory, 'stopTimeout': 3,
         'portMappings': [{'containerPort': 8080, 'hostPort': 0}],
     }
+    task = {}
+    if launch == 'fargate':
+        del c['memory']
+        c['portMappings'] = [{'containerPort': 8080}]
+        task = {'networkMode': 'awsvpc', 'requiresCompatibilities': ['FARGATE'], 'cpu': cpu,
+                'memory': str(max(memory, 512)), 'executionRoleArn': EXECUTION_ROLE}
     if health:
         c['healthCheck'] = {'command': ['CMD-SHELL', 'wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1'],
                             'interval': 1, 'timeout': 2, 'retries': 2}
@@ -378,7 +394,7 @@ def web_task_definition(ecs, family, image, memory=32, health=True, command=None
         c['command'] = command
     if extra:
         c.update(extra)
-    return ecs.register_task_definition(family=family, containerDefinitions=[c])['taskDefinition']
+    return ecs.register_task_definition(family=family, containerDefinitions=[c], **task)['taskDefinition']
 
 
 def service_state(ecs, name, cluster='default'):

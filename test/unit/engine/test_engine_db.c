@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "common/store.h"
 #include "common/xalloc.h"
+#include "common/json.h"
 #include "common/banned.h"
 
 static struct sw_engine_task *sample_task(void)
@@ -76,7 +77,7 @@ static void task_documents_round_trip(void **state)
 	assert_int_equal(back->failed, 1);
 	assert_int_equal(back->counted, 1);
 	assert_null(back->stop_code);
-	assert_string_equal(json_string_value(json_object_get(back->overrides, "cpu")), "512");
+	assert_string_equal(sw_json_str(back->overrides, "cpu"), "512");
 	assert_int_equal(back->nr_containers, 2);
 	assert_int_equal(back->containers[0].has_exit, 1);
 	assert_int_equal(back->containers[0].exit_code, 3);

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "engine/api/call.h"
+#include "common/json.h"
 #include "common/banned.h"
 
 static void tokens(void **state)
@@ -19,7 +20,7 @@ static void tokens(void **state)
 	sw_engine_api_token_set(o, 0, 10, 10);
 	assert_null(json_object_get(o, "nextToken"));
 	sw_engine_api_token_set(o, 10, 10, 25);
-	assert_string_equal(json_string_value(json_object_get(o, "nextToken")), "swtok-20");
+	assert_string_equal(sw_json_str(o, "nextToken"), "swtok-20");
 	json_decref(o);
 }
 

@@ -19,7 +19,10 @@
 #include "engine/run/balancer.h"
 #include "engine/run/scheduler.h"
 #include "engine/run/worker.h"
+#include "common/time.h"
 #include "common/xalloc.h"
+#include "../fixture.h"
+#include "common/json.h"
 #include "common/banned.h"
 
 #define TG "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/web/0123456789abcdef"
@@ -69,7 +72,7 @@ static enum sw_run_target_health fake_health(void *ctx, const struct sw_run_targ
 }
 
 static const struct sw_run_balancer_ops fake_ops = {
-	"fake", fake_check, fake_register, fake_deregister, fake_health,
+	"fake", fake_check, fake_register, fake_deregister, fake_health, NULL,
 };
 
 static struct sw_engine e;
@@ -77,18 +80,7 @@ static struct fake_lb fake;
 
 static int call(sw_engine_api_fn fn, const char *json)
 {
-	struct sw_engine_call c;
-	int ret;
-	memset(&c, 0, sizeof(c));
-	c.e = &e;
-	c.in = json_loads(json, 0, NULL);
-	c.out = json_object();
-	assert_non_null(c.in);
-	ret = fn(&c);
-	json_decref(c.in);
-	json_decref(c.out);
-	sw_buf_release(&c.error_message);
-	return ret;
+	return fixture_call(&e, fn, json, NULL, NULL);
 }
 
 /* What the START job would do: the container runs, published on host port `port`. */
@@ -110,49 +102,20 @@ static struct sw_engine_service *service(void)
 
 static void engine_up(double now, long long stable_ms)
 {
-	memset(&e, 0, sizeof(e));
 	memset(&fake, 0, sizeof(fake));
-	e.cfg.region = "us-east-1";
-	e.cfg.account = "000000000000";
-	e.cfg.memory_mb = 4096;
-	e.cfg.cpu_units = 4096;
-	e.cfg.stable_ms = stable_ms;
-	e.cfg.event_ms = 60000;
-	e.cfg.steady_ms = 3600000;
-	e.cfg.resync_ms = 3600000;
-	e.cfg.stopped_ttl_ms = 3600000;
-	e.cfg.inactive_ttl_ms = 3600000;
-	e.cfg.lb_poll_ms = 1000;
-	e.cfg.stop_timeout_s = 30;
-	e.cfg.workers = 0;
-	e.instance = "sw-test";
-	e.instance_id = "0123456789abcdef0123456789abcdef";
-	e.resync_at = now + 3600;
-	pthread_mutex_init(&e.lock, NULL);
-	pthread_cond_init(&e.wake, NULL);
-	assert_int_equal(sw_engine_db_open(&e.db, ":memory:"), 0);
-	assert_int_equal(sw_run_worker_start(&e), 0);
-	{
-		struct sw_engine_cluster *c = xcalloc(1, sizeof(*c));
-		c->name = xstrdup("default");
-		c->arn = xstrdup("arn:aws:ecs:us-east-1:000000000000:cluster/default");
-		c->status = xstrdup("ACTIVE");
-		sw_engine_state_add_cluster(&e.st, c);
-	}
+	fixture_up(&e, now, stable_ms);
 }
 
 static void engine_down(void)
 {
-	sw_run_worker_stop(&e);
-	sw_engine_state_release(&e.st);
-	sqlite3_close(e.db);
+	fixture_down(&e);
 }
 
 static void seam(void **state)
 {
 	struct sw_engine_service *s;
 	struct sw_engine_task *t0, *t1;
-	double now = sw_engine_now();
+	double now = sw_time_now();
 
 	engine_up(now, 0);
 	/* without a balancer, loadBalancers are refused */
@@ -235,7 +198,7 @@ static const char *event(struct sw_engine_service *s, size_t i, struct sw_buf *o
 	json_t *list = sw_ecs_service_event_json(&e, s->id);
 	sw_buf_reset(out);
 	if (i < json_array_size(list))
-		sw_buf_adds(out, json_string_value(json_object_get(json_array_get(list, i), "message")));
+		sw_buf_adds(out, sw_json_str(json_array_get(list, i), "message"));
 	json_decref(list);
 	return out->ptr;
 }
@@ -252,7 +215,7 @@ static void rollout(void **state)
 	struct sw_engine_service *s;
 	struct sw_engine_task *t0, *t1;
 	struct sw_buf msg = SW_BUF_INIT, want = SW_BUF_INIT;
-	double now = sw_engine_now();
+	double now = sw_time_now();
 	size_t i;
 
 	engine_up(now, 40000);
