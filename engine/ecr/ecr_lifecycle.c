@@ -8,6 +8,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/store.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 /*
@@ -114,7 +115,7 @@ static int repo_doc_save(struct sw_engine *e, const char *name, const json_t *do
 				   "ON CONFLICT(name) DO UPDATE SET doc = ?3");
 	if (ret == 0) {
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		sqlite3_bind_double(st, 2, sw_engine_now());
+		sqlite3_bind_double(st, 2, sw_time_now());
 		sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
 		ret = sqlite3_step(st) == SQLITE_DONE ? 0 : sw_store_error(e->db, "repositories");
 		sqlite3_finalize(st);
@@ -135,7 +136,7 @@ int sw_engine_ecr_op_put_lifecycle_policy(struct sw_engine_call *call)
 	pthread_mutex_lock(&e->lock);
 	doc = repo_doc(e, repo);
 	json_object_set_new(doc, "lifecyclePolicyText", json_string(text));
-	json_object_set_new(doc, "lifecyclePolicyAt", json_real(sw_engine_now()));
+	json_object_set_new(doc, "lifecyclePolicyAt", json_real(sw_time_now()));
 	ret = repo_doc_save(e, repo, doc);
 	pthread_mutex_unlock(&e->lock);
 	json_decref(doc);
