@@ -53,56 +53,9 @@ static void copy_image(struct sw_release *n, const struct sw_release *from)
 	n->manifest = json_deep_copy(from->manifest);
 }
 
-/*
- * How n launches (launch.h; resolved now unless given), recorded in its state, and its
- * formation sized for it: a process nothing sized (memory 0) gets the launch's default
- * memory; on Fargate every size is one of Fargate's (formation.h: the entries of strict,
- * a scale's changes, as given or refused), what had to move said to the pusher.
- */
-static int size_for_launch(const struct sw_runenv *e, struct sw_release *n, const struct sw_formation *strict,
-			   const struct sw_launch *given)
-{
-	struct sw_launch resolved = SW_LAUNCH_INIT;
-	const struct sw_launch *l = given;
-	struct sw_formation f = SW_FORMATION_INIT;
-	struct sw_strvec notes = SW_STRVEC_INIT;
-	size_t i;
-	int ret = 0;
-
-	if (!l && (ret = sw_launch_resolve(e, &resolved)) < 0)
-		goto cleanup;
-	if (!l)
-		l = &resolved;
-	if ((ret = sw_formation_from_json(&f, n->formation)) < 0)
-		goto cleanup;
-	for (i = 0; i < f.nr; i++)
-		if (f.v[i].memory_mb <= 0)
-			f.v[i].memory_mb = sw_settings_default_memory(e->settings, l->fargate);
-	if (l->fargate && (ret = sw_formation_fit_fargate(&f, strict, &notes)) < 0)
-		goto cleanup;
-	for (i = 0; i < notes.nr; i++)
-		sw_runenv_report(e, "-----> note: %s", notes.v[i]);
-	json_decref(n->formation);
-	n->formation = sw_formation_to_json(&f);
-	json_object_set_new(n->state, "launch", sw_launch_to_json(l));
-cleanup:
-	sw_launch_release(&resolved);
-	sw_formation_release(&f);
-	sw_strvec_clear(&notes);
-	return ret;
-}
-
-/*
- * Size n for its launch (given, or resolved now), record it, and take it live. strict:
- * the changes of a scale (may be NULL). Refused with nothing made when the launch cannot
- * be told or a size is not one the launch has.
- */
-static int make_and_deploy(const struct sw_runenv *e, struct sw_release *n, const struct sw_formation *strict,
-			   const struct sw_launch *given, int *version)
+static int make_and_deploy(const struct sw_runenv *e, struct sw_release *n, int *version)
 {
 	int ret;
-	if ((ret = size_for_launch(e, n, strict, given)) < 0)
-		return ret == SW_ECANCEL ? ret : SW_EINVAL;
 	if ((ret = sw_release_insert(e->db, n)) < 0)
 		return ret;
 	if (version)
@@ -213,7 +166,7 @@ static int rollback_to(const struct sw_runenv *e, const char *app, int target, i
 	}
 	json_decref(n.formation);
 	n.formation = sw_formation_to_json(&nf);
-	ret = make_and_deploy(e, &n, NULL, NULL, version);
+	ret = make_and_deploy(e, &n, version);
 cleanup:
 	sw_release_release(&live);
 	sw_release_release(&t);
@@ -325,7 +278,7 @@ int sw_deploy_push(const struct sw_runenv *e, const struct sw_push *p, int *vers
 	n.formation = sw_formation_to_json(&nf);
 	json_decref(n.manifest);
 	n.manifest = sw_manifest_to_json(&p->manifest);
-	ret = make_and_deploy(e, &n, NULL, NULL, version);
+	ret = make_and_deploy(e, &n, version);
 cleanup:
 	sw_review_release(&rv);
 	sw_release_release(&base);
@@ -384,7 +337,7 @@ int sw_deploy_config(const struct sw_runenv *e, const char *app, int unset, cons
 	config = NULL;
 	json_decref(n.formation);
 	n.formation = json_deep_copy(base.formation);
-	ret = make_and_deploy(e, &n, NULL, NULL, version);
+	ret = make_and_deploy(e, &n, version);
 cleanup:
 	json_decref(config);
 	sw_release_release(&base);
@@ -477,14 +430,15 @@ int sw_deploy_scale(const struct sw_runenv *e, const char *app, const char *cons
 		sw_buf_release(&now);
 		goto cleanup;
 	}
-	/* a size the launch does not have is refused before anything is made */
-	if ((ret = sw_launch_resolve(e, &l)) < 0) {
-		ret = ret == SW_ECANCEL ? ret : SW_EINVAL;
+	/*
+	 * a size the launch does not have is refused before anything is made; when the launch
+	 * cannot be told now, the release is made and its rollout fails saying why (golive.h)
+	 */
+	if ((ret = sw_launch_resolve(e, &l)) == SW_ECANCEL)
 		goto cleanup;
-	}
-	if (l.fargate && (ret = sw_formation_fit_fargate(&after, &changes, NULL)) < 0)
+	if (ret == 0 && l.fargate && (ret = sw_formation_fit_fargate(&after, &changes, NULL)) < 0)
 		goto cleanup;
-	if (!l.fargate && (ret = check_room(e, &before, &after, &changes)) < 0)
+	if (ret == 0 && !l.fargate && (ret = check_room(e, &before, &after, &changes)) < 0)
 		goto cleanup;
 	sw_buf_adds(&desc, "scale ");
 	for (i = 0; i < nargs; i++)
@@ -513,7 +467,7 @@ int sw_deploy_scale(const struct sw_runenv *e, const char *app, const char *cons
 	json_object_set_new(n.state, "reuse_launch",
 			    json_string(sw_json_str_or(json_object_get(base.state, "launch"), "mode", "ec2")));
 	json_object_set_new(n.state, "reuse_task_role", json_string(sw_json_str_or(base.state, "task_role", "")));
-	ret = make_and_deploy(e, &n, &changes, &l, version);
+	ret = make_and_deploy(e, &n, version);
 cleanup:
 	sw_launch_release(&l);
 	json_decref(reuse);

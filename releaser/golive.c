@@ -140,6 +140,45 @@ static int user_cancelled(const struct sw_runenv *e, struct sw_buf *why)
 	return yes;
 }
 
+/* ---- step 0: how it launches, and its sizes ---- */
+
+/* The launch a release was made with (launch.h), recorded in its state. */
+static int launch_of(const struct sw_release *r, struct sw_launch *l)
+{
+	return sw_launch_from_json(l, json_object_get(r->state, "launch"));
+}
+
+/*
+ * How r launches (launch.h), resolved now and recorded in its state, and its formation
+ * sized for it: a process nothing sized (memory 0) gets the launch's default memory; on
+ * Fargate every size becomes one of Fargate's (formation.h: `scale` refused the sizes it
+ * was given that are not; the others move up), what moved said to the pusher. Recorded
+ * before anything changes in ECS.
+ */
+static int prepare(const struct sw_runenv *e, struct sw_release *r, struct sw_formation *f, struct sw_launch *l)
+{
+	struct sw_strvec notes = SW_STRVEC_INIT;
+	size_t i;
+	int ret;
+
+	if ((ret = sw_launch_resolve(e, l)) < 0)
+		return ret;
+	for (i = 0; i < f->nr; i++)
+		if (f->v[i].memory_mb <= 0)
+			f->v[i].memory_mb = sw_settings_default_memory(e->settings, l->fargate);
+	if (l->fargate && (ret = sw_formation_fit_fargate(f, NULL, &notes)) < 0)
+		goto cleanup;
+	for (i = 0; i < notes.nr; i++)
+		sw_runenv_report(e, "-----> note: %s", notes.v[i]);
+	json_decref(r->formation);
+	r->formation = sw_formation_to_json(f);
+	json_object_set_new(r->state, "launch", sw_launch_to_json(l));
+	save(e, r);
+cleanup:
+	sw_strvec_clear(&notes);
+	return ret;
+}
+
 /* ---- step 1: task definitions and the log group ---- */
 
 /*
@@ -421,12 +460,6 @@ static int went_live(const struct sw_runenv *e, struct sw_release *r, const stru
 	sw_buf_release(&url);
 	sw_buf_release(&took);
 	return 0;
-}
-
-/* The launch a release was made with (launch.h), recorded in its state. */
-static int launch_of(const struct sw_release *r, struct sw_launch *l)
-{
-	return sw_launch_from_json(l, json_object_get(r->state, "launch"));
 }
 
 /*
@@ -776,11 +809,12 @@ int sw_golive_release(const struct sw_runenv *e, struct sw_release *r)
 		      r->version, desc.len ? desc.ptr : "no processes");
 	sw_runenv_report(e, "-----> releasing v%d (%s)", r->version, desc.len ? desc.ptr : "no processes");
 
-	/* a service of our name that another app (or no slipway) owns: refused, nothing changed */
-	if ((ret = check_owned(e, r->app, &f)) < 0)
+	/* how it launches, its sizes; a service of our name that another app (or no slipway)
+	 * owns: refused, nothing changed */
+	if ((ret = prepare(e, r, &f, &l)) < 0 || (ret = check_owned(e, r->app, &f)) < 0)
 		goto failed_early;
 	set_phase(e, r, PHASE_REGISTER);
-	if ((ret = launch_of(r, &l)) < 0 || (ret = register_taskdefs(e, r, &m, &f, &l)) < 0)
+	if ((ret = register_taskdefs(e, r, &m, &f, &l)) < 0)
 		goto failed_early;
 	sw_ecr_keep(e, r, 0);
 	if ((ret = ensure_route(e, r, &m, &f, &l)) < 0)

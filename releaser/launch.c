@@ -146,10 +146,8 @@ int sw_launch_resolve(const struct sw_runenv *e, struct sw_launch *out)
 	int ret;
 
 	sw_launch_release(out);
-	if ((ret = sw_runenv_call(e, "ecs", "DescribeClusters", req, &resp, NULL, NULL)) < 0) {
-		sw_error_prefix("the cluster's launch");
+	if ((ret = sw_runenv_call(e, "ecs", "DescribeClusters", req, &resp, NULL, NULL)) < 0)
 		goto cleanup;
-	}
 	cluster = json_array_get(json_object_get(resp, "clusters"), 0);
 	if (!cluster || !sw_json_str(cluster, "status") || strcmp(sw_json_str(cluster, "status"), "ACTIVE")) {
 		ret = sw_error_code(SW_ERROR, "ECS cluster %s (%s) %s", s->cluster, sw_settings_from(s, "cluster"),
