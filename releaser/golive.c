@@ -873,9 +873,11 @@ int sw_golive_resume(const struct sw_runenv *e, struct sw_release *r)
 		return ret;
 	sw_runenv_report(e, "-----> resuming v%d (%s)", r->version, phase ? phase : "start");
 	if (!phase || !strcmp(phase, PHASE_REGISTER)) {
-		/* nothing had changed in ECS but task definitions: start the services step over */
+		/* nothing had changed in ECS but task definitions: start the services step over
+		 * (from the launch on, when slipwayd stopped before it was recorded) */
 		struct sw_launch l = SW_LAUNCH_INIT;
-		if ((ret = launch_of(r, &l)) == 0 && (ret = register_taskdefs(e, r, &m, &f, &l)) == 0)
+		ret = json_object_get(r->state, "launch") ? launch_of(r, &l) : prepare(e, r, &f, &l);
+		if (ret == 0 && (ret = register_taskdefs(e, r, &m, &f, &l)) == 0)
 			ret = ensure_route(e, r, &m, &f, &l);
 		sw_launch_release(&l);
 		if (ret == 0 && sw_manifest_find(&m, "release") && r->kind != SW_RELEASE_SCALE)

@@ -24,6 +24,7 @@ from swrelease import PushStack, remote_lines
 from swvalidate import Validator
 
 ENGINE_SUBNET = 'subnet-00000000slipway'     # engine/engine.h
+TASK_ROLE = 'arn:aws:iam::000000000000:role/hello-app'
 ENGINE_SECURITY_GROUP = 'sg-0000000000slipway'
 
 
@@ -92,6 +93,17 @@ class Flows:
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(ps.release('hello', 2)['status'], 'live')
 
+        # the app's task role: an app setting, not a config var, taken by the next release
+        r = self.cli('apps:settings', 'task_role=arn:aws:iam::1:role/x', '-a', 'hello')
+        self.assertEqual((r.returncode, r.stderr), (1, "slipway apps:settings: task_role: 'arn:aws:iam::1:role/x' is "
+                                                       "not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)\n"))
+        r = self.cli('apps:settings', f'task_role={TASK_ROLE}', '-a', 'hello')
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(self.api('/apps/hello/settings'), {'app': 'hello', 'task_role': TASK_ROLE})
+        self.assertIn(f'Task role:    {TASK_ROLE}', self.cli('apps:info', '-a', 'hello').stdout)
+        self.assertNotIn('task_role', self.cli('config', '-a', 'hello').stdout.lower())
+        before = len(self.params('RegisterTaskDefinition'))
+
         # scale: two tasks (a Fargate size with it); a size the launch does not have is refused
         size = ['web=2:1024'] if fargate else ['web=2']
         r = self.cli('scale', *size, '-a', 'hello')
@@ -110,6 +122,8 @@ class Flows:
             [x for x in t if x['status'] == 'RUNNING' and x['health'] == 'healthy'
              and x['health_from'] == 'load balancer']) == 2 else None)(self.api('/apps/hello/ps')['tasks']), timeout=60)
         self.assertTrue(all(t['release'] == 'v3' for t in tasks if t['status'] == 'RUNNING'), tasks)
+        # the scale registered new task definitions (a new role: none reused), with the role
+        self.assertEqual([td.get('taskRoleArn') for td in self.params('RegisterTaskDefinition')[before:]], [TASK_ROLE])
 
         # run: a one-off task of the live release, launched as its services are
         r = self.cli('run', '-a', 'hello', '--', 'sh', '-c', 'echo from-run; exit 3')
@@ -130,6 +144,8 @@ class Flows:
         lines = self.push_ok(repo, 'hello', 'feature/x')
         self.assertTrue(any('review app hello-feature-x' in l for l in lines), lines)
         self.assertEqual(self.get('feature-x.hello.localhost'), (200, 'review-v1'))
+        review_td = [td for td in self.params('RegisterTaskDefinition') if td['family'] == 'hello-feature-x-web']
+        self.assertEqual(review_td[0].get('taskRoleArn'), TASK_ROLE, 'a review app runs as its app')
         r = ps.push(repo, 'hello', ':feature/x')
         self.assertEqual(r.returncode, 0, r.output)
         wait_for('the review app gone', lambda: self.get('feature-x.hello.localhost')[0] == 404, timeout=60)
@@ -182,8 +198,9 @@ class Flows:
                 self.assertEqual(req['launchType'], 'EC2', req)
                 self.assertNotIn('networkConfiguration', req)
         for req in self.params('UpdateService'):
-            self.assertEqual('networkConfiguration' in req, fargate, req)
             self.assertNotIn('launchType', req)
+            if 'taskDefinition' in req:   # not apps:destroy's scale to 0
+                self.assertEqual('networkConfiguration' in req, fargate, req)
         # the listener came from the engine's load balancer, by name, never a first one
         for req in self.params('DescribeLoadBalancers', 'elbv2'):
             self.assertTrue(req.get('Names') == ['slipway'] or req.get('LoadBalancerArns'), req)
