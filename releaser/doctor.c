@@ -212,22 +212,28 @@ static void account_of(const char *arn, struct sw_buf *out)
 		sw_buf_add(out, p, strcspn(p, ":"));
 }
 
-/* With a stack: its ExecutionRole resource's status, when its physical id is role's name. */
+/*
+ * With a stack: its ExecutionRole resource's status, when its physical id is role's name.
+ * All the stack's resources are asked for (fewer than 100: one answer) and the role found
+ * among them by its logical id.
+ */
 static int stack_role(const struct sw_runenv *e, const char *role, struct sw_buf *d)
 {
-	json_t *req = json_pack("{s:s, s:s}", "StackName", e->settings->stack, "LogicalResourceId", "ExecutionRole");
-	json_t *resp = NULL;
-	const json_t *r;
+	json_t *req = json_pack("{s:s}", "StackName", e->settings->stack), *resp = NULL, *r;
+	const json_t *found = NULL;
 	const char *name = strrchr(role, '/') + 1, *status;
+	size_t i;
 	int ret = sw_runenv_call(e, "cloudformation", "DescribeStackResources", req, &resp, NULL, NULL);
 
 	json_decref(req);
-	r = json_array_get(json_object_get(resp, "StackResources"), 0);
-	status = str(r, "ResourceStatus");
+	json_array_foreach(json_object_get(resp, "StackResources"), i, r)
+		if (str(r, "LogicalResourceId") && !strcmp(str(r, "LogicalResourceId"), "ExecutionRole"))
+			found = r;
+	status = str(found, "ResourceStatus");
 	if (ret == 0 && (!status || !strstr(status, "_COMPLETE") || strstr(status, "DELETE") ||
-			 !str(r, "PhysicalResourceId") || strcmp(str(r, "PhysicalResourceId"), name)))
-		ret = sw_error("the stack's ExecutionRole is %s%s%s, not %s", str(r, "PhysicalResourceId") ?
-			       str(r, "PhysicalResourceId") : "missing", status ? " " : "", status ? status : "", name);
+			 !str(found, "PhysicalResourceId") || strcmp(str(found, "PhysicalResourceId"), name)))
+		ret = sw_error("the stack's ExecutionRole is %s%s%s, not %s", str(found, "PhysicalResourceId") ?
+			       str(found, "PhysicalResourceId") : "missing", status ? " " : "", status ? status : "", name);
 	if (ret == 0)
 		sw_buf_addf(d, "; the stack's ExecutionRole (%s), which its policy lets slipwayd pass", status);
 	json_decref(resp);

@@ -29,7 +29,8 @@ ENGINE_SECURITY_GROUP = 'sg-0000000000slipway'
 
 
 class Flows:
-    MODE = None   # 'ec2' or 'fargate'
+    MODE = None        # 'ec2' or 'fargate'
+    EXTRA_ENV = {}     # more for slipwayd
 
     @classmethod
     def setUpClass(cls):
@@ -39,7 +40,8 @@ class Flows:
         if cls.MODE == 'fargate':
             # the cluster's default strategy decides (no SLIPWAY_LAUNCH); Fargate's default size
             env.update({'SLIPWAY_EXECUTION_ROLE_ARN': EXECUTION_ROLE, 'SLIPWAY_DEFAULT_MEMORY': ''})
-        cls.ps = PushStack(memory_mb=8192 if cls.MODE == 'fargate' else 2048, load_balancer='elbv2', env=env)
+        env.update(cls.EXTRA_ENV)
+        cls.ps = PushStack(memory_mb=8192 if cls.MODE == 'fargate' else 4096, load_balancer='elbv2', env=env)
         cls.v.retarget(cls.ps.eng.endpoint)
         if cls.MODE == 'fargate':
             # what `slipway aws:bootstrap` makes on AWS: FARGATE and FARGATE_SPOT, FARGATE the default

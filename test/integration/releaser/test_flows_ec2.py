@@ -1,13 +1,43 @@
 """slipway's flows on the engine in EC2 mode (bridge networking, instance target groups,
 launchType EC2: the engine's cluster has no capacity provider strategy), every AWS
-request held to botocore and AWS's documented limits (swflows.py says which flows)."""
+request held to botocore and AWS's documented limits (swflows.py says which flows).
+Then an app moving from EC2 to Fargate when the cluster gets FARGATE as its default
+strategy: its instance target group replaced by an ip one, not reused."""
 import unittest
 
+from swengine import EXECUTION_ROLE, wait_for
 from swflows import Flows
 
 
 class Ec2(Flows, unittest.TestCase):
     MODE = 'ec2'
+    EXTRA_ENV = {'SLIPWAY_EXECUTION_ROLE_ARN': EXECUTION_ROLE}   # for the move to Fargate
+
+    def test_switch_to_fargate(self):
+        ps, elb = self.ps, self.ps.eng.client('elbv2')
+        repo = ps.make_repo('switch', 'v1')
+        self.push_ok(repo, 'switch')
+        old = elb.describe_target_groups(Names=['sw-switch'])['TargetGroups'][0]
+        self.assertEqual(old['TargetType'], 'instance')
+        self.v.clear()
+        ps.ecs.put_cluster_capacity_providers(
+            cluster='default', capacityProviders=['FARGATE', 'FARGATE_SPOT'],
+            defaultCapacityProviderStrategy=[{'capacityProvider': 'FARGATE', 'weight': 1}])
+        r = self.cli('config:set', 'MOVED=1', '-a', 'switch')
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        new = self.params('CreateTargetGroup', 'elbv2')
+        self.assertEqual([(t['TargetType'], t['Name'][:10], t['Name'][-2:]) for t in new],
+                         [('ip', 'sw-switch-', '-b')])
+        upd = [u for u in self.params('UpdateService') if u['service'] == 'switch-web'][0]
+        self.assertEqual(upd['capacityProviderStrategy'], [{'capacityProvider': 'FARGATE', 'weight': 1}])
+        self.assertTrue(upd['forceNewDeployment'])
+        self.assertIn('networkConfiguration', upd)
+        self.assertEqual(self.params('ModifyRule', 'elbv2')[0]['Actions'][0]['TargetGroupArn'],
+                         upd['loadBalancers'][0]['targetGroupArn'])
+        # the instance target group goes once the release is live; the app answers from Fargate
+        self.assertEqual(self.params('DeleteTargetGroup', 'elbv2'), [{'TargetGroupArn': old['TargetGroupArn']}])
+        wait_for('v1 on Fargate', lambda: self.get('switch.localhost') == (200, 'v1'), timeout=60)
+        self.v.assert_clean()
 
 
 if __name__ == '__main__':
