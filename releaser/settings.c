@@ -263,8 +263,8 @@ int sw_settings_use_stack(struct sw_settings *s, const char *name, const json_t 
 		json_object_set_new(s->from, strings[i].key, json_string(from.ptr));
 	}
 	ret = check_strings(s);
-	if (ret == 0 && !json_object_get(s->from, "apps_url") &&
-	    !strcmp(sw_settings_from(s, "apps_domain"), from.ptr))
+	/* on a stack's load balancer the apps answer on its ports (80, 443), not the engine's router's */
+	if (ret == 0 && !json_object_get(s->from, "apps_url"))
 		default_url(s, https && *https ? "https" : "http", NULL);
 	sw_buf_release(&from);
 	return ret;
