@@ -407,6 +407,13 @@ static int load_settings(const char *stack)
 	json_decref(outputs);
 	if (ret == 0)
 		ret = sw_settings_check(&rel.settings);
+	if (ret == 0 && rel.settings.load_balancer && !rel.settings.listener_arn) {
+		/* on AWS nothing is guessed (route.h): the engine's load balancer is found by its name */
+		const struct sw_aws_endpoint *ep = sw_aws_client_endpoint(rel.aws, "elbv2");
+		if (ep && ep->source && !strcmp(ep->source, "default"))
+			ret = sw_error_code(SW_EINVAL, "no listener for the apps: set SLIPWAY_STACK (slipway aws:bootstrap "
+					    "makes one) or SLIPWAY_LISTENER_ARN (or SLIPWAY_LOAD_BALANCER=none)");
+	}
 	return ret;
 }
 
@@ -428,7 +435,8 @@ int sw_releaser_start(const struct sw_releaser_opts *o)
 	}
 	sw_buf_addf(&cfg, "%s/aws/config", o->home);
 	sw_buf_addf(&creds, "%s/aws/credentials", o->home);
-	if (!aws_configured() && !sw_env_str("SLIPWAY_STACK") && stat(cfg.ptr, &st) == 0) {
+	if (!aws_configured() && (!sw_env_str("SLIPWAY_STACK") || !strcmp(sw_env_str("SLIPWAY_STACK"), "none")) &&
+	    stat(cfg.ptr, &st) == 0) {
 		/* scripts/up's files for slipway-engine */
 		setenv("AWS_CONFIG_FILE", cfg.ptr, 1);
 		setenv("AWS_SHARED_CREDENTIALS_FILE", creds.ptr, 1);

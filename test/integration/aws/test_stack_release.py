@@ -5,8 +5,8 @@ then releases onto moto's ECS and ELBv2 with that stack's cluster, listener, VPC
 security group, execution role and Fargate launch. Every request, to moto and to the
 engine's ECR, goes through the validating proxy (swvalidate.py): zero violations.
 
-And the refusals, each one line with nothing half made: a stack CloudFormation rolled back
-(slipwayd does not start), Fargate without subnets, a listener in another VPC than the
+And the refusals, each one line with nothing half made: a stack CloudFormation rolled back,
+and AWS without a stack or a listener (slipwayd does not start), Fargate without subnets, a listener in another VPC than the
 stack's (and than SLIPWAY_VPC_ID), an ELBv2 quota reached on CreateRule (the target group
 made for the rule is deleted again).
 
@@ -177,7 +177,7 @@ class OnMoto(unittest.TestCase):
                          f'{out["LoadBalancerDns"]} (docs/aws.md, step 4)')
 
     # -- refusals -------------------------------------------------------------------------------
-    def test_2_a_rolled_back_stack_refuses_the_start(self):
+    def test_2_a_rolled_back_stack_or_no_listener_refuses_the_start(self):
         cfn = Server(rolled_back_stack)
         try:
             env = dict(self.moto.env(), AWS_ENDPOINT_URL=cfn.url, SLIPWAY_STACK='shop',
@@ -191,6 +191,15 @@ class OnMoto(unittest.TestCase):
         self.assertTrue(lines[0].startswith('slipwayd: releaser: SLIPWAY_STACK: '), lines[0])
         self.assertIn('ROLLBACK_COMPLETE', lines[0])
         self.assertIn('delete-stack --stack-name shop', lines[0])
+
+        # on AWS itself (no endpoint set), without a stack or a listener: nothing is guessed
+        env = dict(self.moto.env(), SLIPWAY_STACK='none', SLIPWAY_HOME=swstack.temp_dir('slipwayd-aws-'),
+                   SLIPWAY_PORT=str(swstack.free_port()))
+        p = subprocess.run([binary('slipwayd')], env=env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual([l for l in p.stderr.splitlines() if l.startswith('slipwayd: ')], [
+            'slipwayd: releaser: no listener for the apps: set SLIPWAY_STACK (slipway aws:bootstrap makes one) or '
+            'SLIPWAY_LISTENER_ARN (or SLIPWAY_LOAD_BALANCER=none)'])
 
     def test_3_fargate_without_subnets(self):
         self.slipwayd(SLIPWAY_STACK='none', SLIPWAY_LAUNCH='fargate', SLIPWAY_CLUSTER=self.out['Cluster'],
