@@ -48,7 +48,7 @@ static int collect_page(void *ctx, const json_t *page)
 	size_t i;
 	json_t *v;
 	json_array_foreach(json_object_get(page, c->key), i, v)
-		if (json_is_string(v))
+		if (json_is_string(v) || json_is_object(v))
 			json_array_append(c->out, v);
 	return 0;
 }

@@ -29,9 +29,10 @@ int sw_pager_call(const struct sw_runenv *e, const char *service, const char *op
 		  void *ctx, struct sw_buf *code, int *throttled);
 
 /*
- * The strings of member key of every page, appended to out (a JSON array), for the
- * simple lists: ListTasks' taskArns, ListContainerInstances' containerInstanceArns,
- * ListTaskDefinitions' taskDefinitionArns. Same returns.
+ * The items (strings or objects) of member key of every page, appended to out (a JSON
+ * array), for the simple lists: ListTasks' taskArns, ListContainerInstances'
+ * containerInstanceArns, ListTaskDefinitions' taskDefinitionArns, ListImages' imageIds.
+ * Same returns.
  */
 int sw_pager_collect_call(const struct sw_runenv *e, const char *service, const char *op, const json_t *req,
 			  const char *key, json_t *out, struct sw_buf *code, int *throttled);
