@@ -149,7 +149,7 @@ int sw_build_run(const struct sw_build_opts *opts, struct sw_build_result *res)
 	sw_build_result_release(res);
 	if ((ret = check_opts(opts)) < 0)
 		return ret;
-	if (opts->cancel && *opts->cancel)
+	if (sw_cancel_raised(opts->cancel))
 		return sw_error_code(SW_ECANCEL, "cancelled");
 
 	copts.repo_path = opts->repo_path;

@@ -3,6 +3,8 @@
 
 #include <stddef.h>
 
+#include "common/cancel.h"
+
 /*
  * One build: a commit of an app's repo → a Docker image in the registry.
  * The tree is streamed from the object database into Docker's POST /build (no
@@ -29,7 +31,7 @@ struct sw_build_opts {
 	const char *registry_password;
 	sw_build_report_fn report;
 	void *report_ctx;
-	volatile int *cancel;         /* non-zero: stop as soon as possible (SW_ECANCEL) */
+	const struct sw_cancel *cancel;         /* non-zero: stop as soon as possible (SW_ECANCEL) */
 };
 
 struct sw_build_result {

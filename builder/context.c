@@ -68,7 +68,7 @@ struct sw_context {
 	const char *dockerfile;   /* "Dockerfile", "dockerfile" or NULL (sw_context_dockerfile_name) */
 	sw_context_warn_fn warn;
 	void *warn_ctx;
-	volatile int *cancel;
+	const struct sw_cancel *cancel;
 
 	/* the walk */
 	struct frame *stack;
@@ -635,7 +635,7 @@ static ssize_t next_piece(struct sw_context *c, const char **data)
 		c->stage_out = 0;
 	}
 	for (;;) {
-		if (c->cancel && *c->cancel)
+		if (sw_cancel_raised(c->cancel))
 			return fail(c, SW_ECANCEL, "cancelled");
 		if (c->stage.len) {
 			c->stage_out = 1;
@@ -694,7 +694,7 @@ ssize_t sw_context_read(struct sw_context *c, char *buf, size_t n)
 {
 	size_t done = 0;
 
-	if (c->cancel && *c->cancel)
+	if (sw_cancel_raised(c->cancel))
 		fail(c, SW_ECANCEL, "cancelled");
 	if (c->state == FAILED)
 		return sw_error_code(c->code, "%s", c->err.ptr);

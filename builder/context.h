@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "common/cancel.h"
+
 /*
  * The build context: a commit's tree as a tar stream, read in pieces, straight from
  * the object database (no checkout, no temp file). The caller pulls bytes with
@@ -45,7 +47,7 @@ struct sw_context_opts {
 	int require_dockerfile;      /* fail unless the tree has a Dockerfile (or dockerfile) at its root */
 	sw_context_warn_fn warn;     /* the submodule warning; NULL: dropped */
 	void *warn_ctx;
-	volatile int *cancel;        /* non-zero: the next read fails with SW_ECANCEL */
+	const struct sw_cancel *cancel;        /* non-zero: the next read fails with SW_ECANCEL */
 	int no_prefetch;             /* read every blob on the calling thread (tests) */
 };
 

@@ -180,13 +180,14 @@ static int failed(struct jstream *js, const char *what, const char *why)
  * After the call: the one reason it failed, or 0. what: "build" / "push".
  * http_ret: sw_http_do()'s return.
  */
-static int outcome(struct jstream *js, int http_ret, long status, const char *what, volatile int *cancel)
+static int outcome(struct jstream *js, int http_ret, long status, const char *what,
+		   const struct sw_cancel *cancel)
 {
 	if (http_ret == 0) {
 		sw_lines_finish(&js->json);
 		sw_lines_finish(&js->text);
 	}
-	if ((cancel && *cancel) || js->stopped)
+	if (sw_cancel_raised(cancel) || js->stopped)
 		return sw_error_code(SW_ECANCEL, "cancelled");
 	if (http_ret == SW_EUNAVAIL) {
 		if (!strncmp(sw_error_last(), "cannot connect", 14))
@@ -210,7 +211,7 @@ static int outcome(struct jstream *js, int http_ret, long status, const char *wh
  * streamed JSON into js: outcome()'s verdict. what: "build" / "push".
  */
 static int docker_stream(struct jstream *js, const char *path, struct sw_http_request *req, const char *what,
-			 volatile int *cancel)
+			 const struct sw_cancel *cancel)
 {
 	struct sw_http_response res = SW_HTTP_RESPONSE_INIT;
 	struct sw_buf url = SW_BUF_INIT;
@@ -260,7 +261,7 @@ int sw_image_build(const struct sw_image_build_opts *opts, char **image_id)
 	return ret;
 }
 
-int sw_image_push(const char *name, const char *tag, const char *auth, volatile int *cancel,
+int sw_image_push(const char *name, const char *tag, const char *auth, const struct sw_cancel *cancel,
 		  sw_build_report_fn report, void *report_ctx, char **digest)
 {
 	struct sw_http_request req = { 0 };

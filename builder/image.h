@@ -23,7 +23,7 @@ struct sw_image_build_opts {
 	void *read_ctx;
 	sw_build_report_fn report;
 	void *report_ctx;
-	volatile int *cancel;
+	const struct sw_cancel *cancel;
 };
 
 /*
@@ -43,7 +43,7 @@ int sw_image_build(const struct sw_image_build_opts *opts, char **image_id);
  * auth. 0 with *digest ("sha256:...", caller frees), or negative with one line:
  * "push failed: ...", "cannot reach Docker at ...", "cancelled".
  */
-int sw_image_push(const char *name, const char *tag, const char *auth, volatile int *cancel,
+int sw_image_push(const char *name, const char *tag, const char *auth, const struct sw_cancel *cancel,
 		  sw_build_report_fn report, void *report_ctx, char **digest);
 
 /* Where DOCKER_HOST points, for messages ("/var/run/docker.sock", "tcp://h:2375"). */

@@ -18,11 +18,11 @@
 #include "common/http.h"
 #include "common/banned.h"
 
-static volatile int cancelled;
+static struct sw_cancel cancelled;
 
 static void on_signal(int sig)
 {
-	cancelled = 1;
+	sw_cancel_raise(&cancelled, SW_CANCEL_STOP, NULL);   /* lock-free: fine in a handler */
 }
 
 static int print_line(void *ctx, const char *line)
@@ -79,6 +79,7 @@ int main(int argc, char **argv)
 		printf(" !     %s\n", sw_error_last());
 		return 1;
 	}
+	sw_cancel_init(&cancelled);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);

@@ -2,6 +2,7 @@
 #define SW_REGISTRY_H
 
 #include "common/buf.h"
+#include "common/cancel.h"
 
 /*
  * A Docker registry, spoken to directly with the Distribution HTTP API v2 (the
@@ -16,7 +17,7 @@ struct sw_registry {
 	const char *spec;
 	const char *user;       /* NULL: anonymous */
 	const char *password;
-	volatile int *cancel;   /* may be NULL */
+	const struct sw_cancel *cancel;   /* may be NULL */
 };
 
 /* Is spec well-formed (host[:port], with an optional scheme)? 0, or SW_EINVAL with one line. */

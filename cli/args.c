@@ -1,9 +1,9 @@
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/args.h"
+#include "common/number.h"
 #include "common/banned.h"
 
 static const struct sw_cli_opt *find_long(const struct sw_cli_opt *opts, const char *a, size_t n)
@@ -120,19 +120,5 @@ int sw_cli_args_parse_command(const struct sw_cli_command *cmd, int argc, char *
 
 int sw_cli_parse_id(const char *s, long long *out)
 {
-	char *end = NULL;
-	long long v;
-
-	if (!s)
-		return -1;
-	if (*s == '#')
-		s++;
-	if (!*s || strlen(s) > 15 || strspn(s, "0123456789") != strlen(s))
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || *end || v <= 0)
-		return -1;
-	*out = v;
-	return 0;
+	return sw_number_parse(s && *s == '#' ? s + 1 : s, 1, SW_NUMBER_ID_MAX, out);
 }

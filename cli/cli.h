@@ -31,7 +31,7 @@ int sw_cli_cmd_aws(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_aws_bootstrap(const struct sw_cli_command *cmd, int argc, char **argv);
 
 /*
- * Operating apps (issue 7). Shared by every command, use them (headers say how):
+ * Operating apps. Shared by every command, use them (headers say how):
  *   cli/client.h  the API client: server URL, token, errors in one place, JSON and
  *                 streamed calls, the app from -a or the git remote
  *   cli/args.h    options (-a APP, --json, --help, "--" for run)
@@ -61,7 +61,7 @@ int sw_cli_cmd_logs(const struct sw_cli_command *cmd, int argc, char **argv);
 /* One event (common/event.h's JSON) as a line: "2026-...Z  build.started  v7  message (actor)". */
 void sw_cli_event_line(const json_t *e, int color, struct sw_buf *out);
 
-/* cmd_release.c: releases and the commands that make them (issue 6) */
+/* cmd_release.c: releases and the commands that make them */
 int sw_cli_cmd_releases(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_releases_info(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_rollback(const struct sw_cli_command *cmd, int argc, char **argv);
@@ -79,7 +79,7 @@ struct sw_cli_client;
 int sw_cli_release_follow(const struct sw_cli_command *cmd, const struct sw_cli_client *c, const char *app,
 			  const char *what, json_t *body, int no_wait);
 
-/* cmd_review.c: review apps (issue 8) */
+/* cmd_review.c: review apps */
 int sw_cli_cmd_reviews(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_reviews_settings(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_review_sync_config(const struct sw_cli_command *cmd, int argc, char **argv);

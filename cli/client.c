@@ -351,7 +351,7 @@ int sw_cli_api_stream(const struct sw_cli_client *c, const char *method, const c
 	rc = exchange(c, method, path, body, on_stream, &s, &res);
 	if (!s.status)
 		s.status = res.status;
-	if (rc == SW_ECANCEL && c->cancel && *c->cancel)
+	if (rc == SW_ECANCEL && sw_cancel_raised(c->cancel))
 		ret = sw_error_code(SW_ECANCEL, "interrupted");
 	else if (rc < 0 && !s.status)
 		ret = reach_error(c, rc);
@@ -370,7 +370,7 @@ int sw_cli_client_app(const struct sw_cli_client *c, const char *flag, struct sw
 {
 	sw_buf_reset(app);
 	if (flag) {
-		if (!sw_cli_app_ref_valid(flag))   /* review apps (issue 8): APP-<slug>, up to 63 */
+		if (!sw_cli_app_ref_valid(flag))   /* a review app's APP-<slug> too, up to 63 */
 			return sw_error_code(SW_EINVAL, "invalid app name '%.60s' (want 3-30 of a-z, 0-9, '-', starting"
 					     " with a letter)", flag);
 		sw_buf_adds(app, flag);

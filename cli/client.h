@@ -44,7 +44,7 @@ struct sw_cli_client {
 	char *url;              /* no trailing "/" */
 	char *token;            /* NULL when none was found (the first call says so) */
 	const char *token_from; /* "SLIPWAY_TOKEN", "~/.netrc", "$SLIPWAY_HOME/admin.token" */
-	volatile int *cancel;   /* non-NULL: calls stop when it becomes non-zero (Ctrl-C) */
+	const struct sw_cancel *cancel; /* non-NULL: calls stop when it is raised (Ctrl-C) */
 };
 
 #define SW_CLI_CLIENT_INIT { NULL, NULL, NULL, NULL }

@@ -1,6 +1,6 @@
 /*
- * apps, apps:create, apps:info, apps:destroy (issue 7): clients of slipwayd's app API
- * (receiver/api.h, receiver/ops.h).
+ * apps, apps:create, apps:info, apps:destroy: clients of slipwayd's app API
+ * (receiver/api_apps.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +24,7 @@ static void build_summary(const json_t *b, struct sw_buf *out)
 	sw_buf_addf(out, "#%lld %s", sw_json_int(b, "id", 0), sw_json_str_or(b, "status", "?"));
 }
 
-/* review apps (issue 8): one row of `slipway apps`; with BRANCH and URL columns when review apps exist */
+/* One row of `slipway apps`; with BRANCH and URL columns when review apps exist. */
 static void app_row(struct sw_cli_table *t, const json_t *app, int review_cols, const char *indent)
 {
 	const json_t *b = json_object_get(app, "last_build"), *rv = json_object_get(app, "review");
@@ -153,7 +153,7 @@ int sw_cli_cmd_apps_info(const struct sw_cli_command *cmd, int argc, char **argv
 	printf("=== %s\n", app.ptr);
 	sw_buf_reset(&b);
 	if (json_is_object(json_object_get(info, "review"))) {
-		/* review apps (issue 8): the parent's repository, the branch, the URL */
+		/* a review app: the parent's repository, the branch, the URL */
 		const json_t *rv = json_object_get(info, "review");
 		sw_buf_addf(&b, "%s (branch %s)", sw_json_str(rv, "parent"), sw_json_str(rv, "branch"));
 		info_line("Review of:", b.ptr);

@@ -1,6 +1,6 @@
 /*
- * builds, builds:log, builds:cancel (issue 7): clients of slipwayd's build API
- * (receiver/api.h, receiver/ops.h).
+ * builds, builds:log, builds:cancel: clients of slipwayd's build API
+ * (receiver/api_builds.h).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /*
- * events [--tail] (issue 7): an app's state changes (common/event.h), listed or followed
- * (GET /api/v1/apps/<app>/events[?follow=1], receiver/ops.h).
+ * events [--tail]: an app's state changes (common/event.h), listed or followed
+ * (GET /api/v1/apps/<app>/events[?follow=1], receiver/api_events.h).
  */
 #include <stdio.h>
 #include <stdlib.h>

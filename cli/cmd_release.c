@@ -1,7 +1,7 @@
 /*
- * The release commands (issue 6): releases, releases:info, rollback, config,
- * config:set, config:unset, scale, doctor — clients of slipwayd's release API
- * (receiver/releases.h). Commands that make a release stream its rollout like a push
+ * The release commands: releases, releases:info, rollback, config, config:set,
+ * config:unset, scale, doctor — clients of slipwayd's release API
+ * (receiver/api_releases.h). Commands that make a release stream its rollout like a push
  * and exit with its verdict: 0 live (or nothing to change), 1 failed (the reason on
  * stderr), unless --no-wait.
  */
@@ -189,7 +189,7 @@ static int run(const struct sw_cli_command *cmd, const struct sw_cli_client *c, 
 			   "`slipway releases` tells how it ends");
 }
 
-/* review apps (issue 8): review:sync-config follows its release the same way */
+/* review:sync-config (cmd_review.c) follows its release the same way. */
 int sw_cli_release_follow(const struct sw_cli_command *cmd, const struct sw_cli_client *c, const char *app,
 			  const char *what, json_t *body, int no_wait)
 {

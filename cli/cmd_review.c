@@ -1,6 +1,6 @@
 /*
- * reviews, reviews:settings, review:sync-config (issue 8): clients of slipwayd's review
- * app API (receiver/reviews.h). Review apps themselves come and go with git push.
+ * reviews, reviews:settings, review:sync-config: clients of slipwayd's review app API
+ * (receiver/api_reviews.h). Review apps themselves come and go with git push.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /*
- * ps, run, logs (issue 7): an app's ECS tasks, one-off runs, and its output with
- * slipway's events (receiver/tasks.h, receiver/applogs.h).
+ * ps, run, logs: an app's ECS tasks, one-off runs, and its output with slipway's
+ * events (receiver/api_tasks.h, receiver/api_logs.h).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -17,18 +17,19 @@
 #include "common/time.h"
 #include "common/banned.h"
 
-static volatile int interrupted;
+static struct sw_cancel interrupted;
 
 static void on_sigint(int sig)
 {
 	(void)sig;
-	interrupted = 1;
+	sw_cancel_raise(&interrupted, SW_CANCEL_STOP, NULL);   /* lock-free: fine in a handler */
 }
 
-/* Ctrl-C sets the client's cancel flag: the call in progress ends within a second. */
+/* Ctrl-C raises the client's cancel token: the call in progress ends within a second. */
 static void catch_interrupt(struct sw_cli_client *c)
 {
 	struct sigaction sa;
+	sw_cancel_init(&interrupted);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigint;
 	sigemptyset(&sa.sa_mask);
@@ -178,7 +179,7 @@ int sw_cli_cmd_run(const struct sw_cli_command *cmd, int argc, char **argv)
 	sw_cli_spinner_start("starting a %s task", process ? process : "one-off");
 	ret = sw_cli_api_ndjson(&c, "POST", path.ptr, body, on_run_line, &f);
 	sw_cli_spinner_stop();
-	if (interrupted) {
+	if (sw_cancel_raised(&interrupted)) {
 		fprintf(stderr, "slipway run: interrupted: the task is being stopped\n");
 		ret = 130;
 		goto cleanup;
@@ -278,7 +279,7 @@ int sw_cli_cmd_logs(const struct sw_cli_command *cmd, int argc, char **argv)
 	if (tail)
 		catch_interrupt(&c);
 	ret = sw_cli_api_ndjson(&c, "GET", path.ptr, NULL, sw_cli_print_line, &f);
-	if (interrupted)
+	if (sw_cancel_raised(&interrupted))
 		ret = 0;
 	else if (ret < 0)
 		ret = sw_cli_fail(cmd, "%s", sw_error_last());

@@ -1,5 +1,5 @@
 /*
- * tokens, tokens:create, tokens:revoke, login (issue 7): API tokens (receiver/ops.h)
+ * tokens, tokens:create, tokens:revoke, login: API tokens (receiver/api_tokens.h)
  * and where the CLI and git keep one (~/.netrc, cli/netrc.h).
  */
 #include <errno.h>

@@ -1,6 +1,6 @@
 /*
- * webhooks, webhooks:add, webhooks:remove, webhooks:deliveries (issue 7): clients of
- * /api/v1/apps/<app>/webhooks (receiver/ops.h, receiver/webhook.h).
+ * webhooks, webhooks:add, webhooks:remove, webhooks:deliveries: clients of
+ * /api/v1/apps/<app>/webhooks (receiver/api_webhooks.h, receiver/webhook.h).
  */
 #include <stdio.h>
 #include <stdlib.h>

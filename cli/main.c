@@ -2,7 +2,6 @@
  * slipway: the command-line client. `slipway <command> [args]`; `slipway --help` lists
  * the commands. Exit status: 0 success, 1 failure, 2 usage error.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,7 +31,7 @@ static const struct sw_cli_command commands[] = {
 	  "  (HTTPS). --ec2 t3.small:2: EC2 container instances too (TYPE:0 removes them). --private:\n"
 	  "  tasks in private subnets behind a NAT gateway (--public: back). --json: the outputs as JSON.\n",
 	  sw_cli_cmd_aws_bootstrap },
-	/* releases (cmd_release.c, issue 6); APP: -a APP, else the git remote pointing at the server */
+	/* releases (cmd_release.c); APP: -a APP, else the git remote pointing at the server */
 	{ "releases", "list an app's releases: number, status, what made them, when, how long",
 	  "usage: slipway releases [-a APP] [--json]\n", sw_cli_cmd_releases },
 	{ "releases:info", "one release in detail: commit, image digest, formation, config var names, reason",
@@ -57,7 +56,7 @@ static const struct sw_cli_command commands[] = {
 	{ "doctor", "check what slipwayd releases with: credentials, stack, cluster, launch, capacity, listener, "
 	  "roles, domain, ECR, Logs, Docker",
 	  "usage: slipway doctor [--json]\n  One line per check; exit 1 when one fails.\n", sw_cli_cmd_doctor },
-	/* operating apps (issue 7): cmd_apps.c, cmd_builds.c, cmd_events.c, cmd_webhooks.c, cmd_tokens.c.
+	/* operating apps: cmd_apps.c, cmd_builds.c, cmd_events.c, cmd_webhooks.c, cmd_tokens.c.
 	 * APP: -a APP, else the git remote of the current directory that points at this server. */
 	{ "apps", "list the apps: last build, when",
 	  "usage: slipway apps [--json]\n", sw_cli_cmd_apps },
@@ -122,7 +121,7 @@ static const struct sw_cli_command commands[] = {
 	  "usage: slipway logs [-a APP] [-t|--tail] [-p PROCESS] [--since 10m] [--release v7] [-n LINES] [--json]\n"
 	  "  Lines: TIME PROCESS.TASK RELEASE | MESSAGE. --release reaches failed and rolled-back releases too.\n",
 	  sw_cli_cmd_logs },
-	/* review apps (issue 8): cmd_review.c. Every branch pushed other than main is an app, APP-<slug> */
+	/* review apps: cmd_review.c. Every branch pushed other than main is an app, APP-<slug> */
 	{ "reviews", "an app's review apps (one per branch pushed): branch, URL, last push; the limit and idle time",
 	  "usage: slipway reviews [-a APP] [--all] [--json]\n"
 	  "  --all: also the destroyed ones (their releases and builds stay as history).\n"
@@ -139,32 +138,6 @@ static const struct sw_cli_command commands[] = {
 	  "  review app has stay).\n", sw_cli_cmd_review_sync_config },
 	{ NULL, NULL, NULL, NULL },
 };
-
-static void vreport(const struct sw_cli_command *cmd, const char *fmt, va_list ap)
-{
-	fprintf(stderr, "slipway %s: ", cmd->name);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-}
-
-int sw_cli_usage_error(const struct sw_cli_command *cmd, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vreport(cmd, fmt, ap);
-	va_end(ap);
-	fputs(cmd->usage, stderr);
-	return 2;
-}
-
-int sw_cli_fail(const struct sw_cli_command *cmd, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vreport(cmd, fmt, ap);
-	va_end(ap);
-	return 1;
-}
 
 static void help(FILE *f)
 {

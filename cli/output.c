@@ -1,5 +1,6 @@
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,6 +13,34 @@
 #include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
+
+/* ---- a command's failures ------------------------------------------------------- */
+
+static void vreport(const struct sw_cli_command *cmd, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "slipway %s: ", cmd->name);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+int sw_cli_usage_error(const struct sw_cli_command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(cmd, fmt, ap);
+	va_end(ap);
+	fputs(cmd->usage, stderr);
+	return 2;
+}
+
+int sw_cli_fail(const struct sw_cli_command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(cmd, fmt, ap);
+	va_end(ap);
+	return 1;
+}
 
 /* ---- colour --------------------------------------------------------------------- */
 

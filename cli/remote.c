@@ -92,7 +92,6 @@ int sw_cli_url_same_server(const struct sw_cli_url *a, const struct sw_cli_url *
 	return !strcmp(a->scheme, b->scheme) && !strcmp(a->host, b->host) && a->port == b->port;
 }
 
-/* review apps (issue 8) */
 int sw_cli_app_ref_valid(const char *name)
 {
 	size_t i;

@@ -38,7 +38,7 @@ int sw_cli_remote_app(const char *server_url, const char *remote_url, struct sw_
 /* 1 when name is a valid app name (3-30 of a-z 0-9 -, starting with a letter). */
 int sw_cli_app_name_valid(const char *name);
 
-/* review apps (issue 8): 1 when name may name an app given with -a: 3-63 (a review app's "APP-<slug>"). */
+/* 1 when name may name an app given with -a: 3-63 (a review app's "APP-<slug>" too). */
 int sw_cli_app_ref_valid(const char *name);
 
 /*

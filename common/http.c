@@ -110,7 +110,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
 static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
 	struct transfer *t = ctx;
-	if (*t->req->cancel) {
+	if (sw_cancel_raised(t->req->cancel)) {
 		t->aborted = 1;
 		return 1;
 	}

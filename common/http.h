@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include "common/buf.h"
+#include "common/cancel.h"
 #include "common/strvec.h"
 
 /*
@@ -35,9 +36,9 @@ struct sw_http_request {
 	long connect_timeout_ms;        /* 0: 5 s */
 	long timeout_ms;                /* whole call, 0: no limit (streams) */
 	long low_speed_secs;            /* abort when under 1 byte/s for this long; 0: off */
-	volatile int *cancel;           /* non-NULL: polled during the transfer (at least once a
-	                                   second, even when nothing moves); non-zero aborts it
-	                                   with SW_ECANCEL */
+	const struct sw_cancel *cancel; /* non-NULL: polled during the transfer (at least once a
+	                                   second, even when nothing moves); raised (any reason)
+	                                   aborts it with SW_ECANCEL */
 };
 
 struct sw_http_response {

@@ -22,6 +22,13 @@ int sw_store_exec_text(sqlite3 *db, const char *sql, const char *arg, const char
 	return ret;
 }
 
+int sw_store_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what)
+{
+	int ret = sqlite3_step(st) == SQLITE_DONE ? 0 : sw_store_error(db, what);
+	sqlite3_finalize(st);
+	return ret;
+}
+
 int sw_store_exec(sqlite3 *db, const char *sql)
 {
 	char *msg = NULL;

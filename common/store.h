@@ -31,6 +31,12 @@ int sw_store_prepare(sqlite3 *db, sqlite3_stmt **stmt, const char *sql);
  */
 int sw_store_exec_text(sqlite3 *db, const char *sql, const char *arg, const char *what);
 
+/*
+ * Run st, a prepared statement that returns no rows (its values bound), and finalize it:
+ * 0, or SW_ERROR with "what: SQLite's message". st is finalized either way.
+ */
+int sw_store_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what);
+
 /* Set the error slot from db's last error: "what: message". Returns SW_ERROR. */
 int sw_store_error(sqlite3 *db, const char *what);
 

@@ -91,8 +91,6 @@ static int on_body(void *ctx, const char *data, size_t n)
 static json_t *request_body(const struct sw_relay_job *job)
 {
 	json_t *o = json_object();
-	json_t *opts = json_array();
-	size_t i;
 
 	json_object_set_new(o, "app", json_string(job->app));
 	json_object_set_new(o, "ref", json_string(job->ref));
@@ -104,12 +102,8 @@ static json_t *request_body(const struct sw_relay_job *job)
 		json_object_set_new(o, "alternate_dirs", json_string(job->alternate_dirs));
 	if (job->quarantine)
 		json_object_set_new(o, "quarantine_path", json_string(job->quarantine));
-	for (i = 0; job->push_options && i < job->push_options->nr; i++) {
-		json_t *s = json_string(job->push_options->v[i]);
-		if (s)   /* not UTF-8: not an option slipway knows; left out */
-			json_array_append_new(opts, s);
-	}
-	json_object_set_new(o, "push_options", opts);
+	/* an option that is not UTF-8 is not one slipway knows: left out */
+	json_object_set_new(o, "push_options", job->push_options ? sw_json_from_strvec(job->push_options) : json_array());
 	if (job->pusher && *job->pusher)
 		json_object_set_new(o, "pusher", json_string(job->pusher));
 	return o;

@@ -12,6 +12,7 @@
 #include "releaser/appsettings.h"
 #include "common/error.h"
 #include "common/event.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/store.h"
 #include "common/banned.h"
@@ -88,7 +89,7 @@ enum MHD_Result sw_api_apps_create(struct sw_server *s, struct MHD_Connection *c
 
 	if (!in)
 		return r;
-	name = json_string_value(json_object_get(in, "name"));
+	name = sw_json_str(in, "name");
 	if (!name) {
 		r = sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status, "want {\"name\": \"APP\"}");
 		goto cleanup;

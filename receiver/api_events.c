@@ -7,6 +7,7 @@
 #include "receiver/request.h"
 #include "receiver/stream.h"
 #include "common/event.h"
+#include "common/json.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -32,8 +33,8 @@ static int fill_events(void *ctx, struct sw_buf *out)
 		if (sw_event_query(es->db, es->app, es->after, 100, NULL, &list) < 0)
 			return -1;
 		json_array_foreach(list, i, e) {
-			const char *type = json_string_value(json_object_get(e, "type"));
-			es->after = (long long)json_integer_value(json_object_get(e, "id"));
+			const char *type = sw_json_str(e, "type");
+			es->after = sw_json_int(e, "id", 0);
 			if (es->types && !sw_event_type_matches(es->types, type ? type : ""))
 				continue;
 			sw_reply_json_line(out, json_incref(e));
@@ -75,7 +76,7 @@ static enum MHD_Result follow(struct sw_server *s, struct MHD_Connection *c, con
 	/* start with the last `limit` events (or those after `after`) */
 	if (!after && sw_event_query(s->db, app, 0, (int)limit, NULL, &last) == 0 && json_array_size(last)) {
 		json_t *first = json_array_get(last, 0);
-		after = (long long)json_integer_value(json_object_get(first, "id")) - 1;
+		after = sw_json_int(first, "id", 0) - 1;
 	} else if (!after) {
 		after = sw_event_latest();
 	}

@@ -14,8 +14,11 @@
 #include "releaser/releaser.h"
 #include "common/error.h"
 #include "common/event.h"
+#include "common/json.h"
 #include "common/log.h"
+#include "common/number.h"
 #include "common/strvec.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -24,11 +27,6 @@
 #define MAX_LINES 10000
 #define KEEPALIVE_S 15.0
 #define TAIL_POLL_MS 1000
-
-static const char *str(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
 
 struct item {
 	double time;
@@ -76,7 +74,7 @@ static int by_time(const void *a, const void *b)
 static void emit_json(struct logs_stream *ls, json_t *o)
 {
 	sw_reply_json_line(ls->out, o);
-	ls->last_sent = sw_db_now();
+	ls->last_sent = sw_time_now();
 }
 
 /* Sort what was gathered, send the last `keep` (0: all), drop the rest. */
@@ -117,10 +115,10 @@ static void gather_events(struct logs_stream *ls)
 	if (sw_event_query(ls->e.db, ls->app, ls->last_event, 1000, NULL, &list) < 0)
 		return;
 	json_array_foreach(list, i, e) {
-		double t = json_number_value(json_object_get(e, "time"));
-		const char *rel = str(e, "release");
-		long long id = (long long)json_integer_value(json_object_get(e, "id"));
-		struct sw_buf ts = SW_BUF_INIT;
+		double t = sw_json_num(e, "time", 0);
+		const char *rel = sw_json_str(e, "release");
+		long long id = sw_json_int(e, "id", 0);
+		char ts[SW_TIME_ISO_SIZE];
 
 		if (id > ls->last_event)
 			ls->last_event = id;
@@ -128,9 +126,7 @@ static void gather_events(struct logs_stream *ls)
 			continue;
 		if (ls->release && rel && atoi(rel + 1) != ls->release)
 			continue;
-		sw_applogs_time((long long)(t * 1000), &ts);
-		add_item(ls, t, json_pack("{s:s,s:f,s:O}", "ts", ts.ptr, "time", t, "event", e));
-		sw_buf_release(&ts);
+		add_item(ls, t, json_pack("{s:s,s:f,s:O}", "ts", sw_time_iso_ms((long long)(t * 1000), ts), "time", t, "event", e));
 	}
 	json_decref(list);
 }
@@ -182,7 +178,7 @@ static int fill_logs(void *ctx, struct sw_buf *out)
 		flush_items(ls, 0);
 		if (out->len)
 			break;
-		if (sw_db_now() - ls->last_sent >= KEEPALIVE_S)
+		if (sw_time_now() - ls->last_sent >= KEEPALIVE_S)
 			emit_json(ls, json_object());
 		else if (ls->have_env && !ls->warned)
 			sleep_ms(TAIL_POLL_MS);
@@ -208,18 +204,10 @@ static void logs_free(void *ctx)
 static int number_arg(struct MHD_Connection *c, const char *name, long long min, long long max, long long *out)
 {
 	const char *v = sw_request_arg(c, name);
-	char *end = NULL;
-	long long n;
 
 	if (!v)
 		return 0;
-	if (!*v || strlen(v) > 12)
-		return -1;
-	n = strtoll(v[0] == 'v' && !strcmp(name, "release") ? v + 1 : v, &end, 10);
-	if (*end || n < min || n > max)
-		return -1;
-	*out = n;
-	return 0;
+	return sw_number_parse(v[0] == 'v' && !strcmp(name, "release") ? v + 1 : v, min, max, out);
 }
 
 enum MHD_Result sw_api_logs_get(struct sw_server *s, struct MHD_Connection *c, const char *app, unsigned *status)
@@ -251,8 +239,8 @@ enum MHD_Result sw_api_logs_get(struct sw_server *s, struct MHD_Connection *c, c
 	ls->release = (int)release;
 	ls->tail = sw_request_flag(c, "tail");
 	ls->lines = (size_t)lines;
-	ls->start_ms = (long long)((sw_db_now() - (double)since) * 1000);
-	ls->last_sent = sw_db_now();
+	ls->start_ms = (long long)((sw_time_now() - (double)since) * 1000);
+	ls->last_sent = sw_time_now();
 	body.ctx = ls;
 	return sw_stream_reply(c, MHD_HTTP_OK, NULL, ls->tail ? 0 : -1, &body, status);
 }

@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "common/lines.h"
 #include "common/log.h"
+#include "common/number.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -209,11 +210,9 @@ enum MHD_Result sw_api_releases_handle(struct sw_server *s, struct MHD_Connectio
 		sw_review_retire_json(s->db, app.ptr, list);   /* a destroyed review app's are retired */
 		r = reply(c, MHD_HTTP_OK, list, status);
 	} else if (!strcmp(what.ptr, "releases") && get && !strchr(rest.ptr, '/')) {
-		const char *v = rest.ptr[0] == 'v' ? rest.ptr + 1 : rest.ptr;
-		char *end = NULL;
-		long n = strtol(v, &end, 10);
+		long long n = 0;
 		struct sw_release rel;
-		if (!*v || !end || *end || n <= 0 || n > 1000000000) {
+		if (sw_number_parse(rest.ptr[0] == 'v' ? rest.ptr + 1 : rest.ptr, 1, 1000000000, &n) < 0) {
 			r = sw_reply_error(c, MHD_HTTP_NOT_FOUND, status, "no such release: %.40s", rest.ptr);
 			goto cleanup;
 		}

@@ -41,11 +41,11 @@ int sw_api_reviews_match(const char *url, const char *method)
 	return m;
 }
 
-static json_t *settings_json(sqlite3 *db, const char *app, json_t *reviews)
+static json_t *settings_json(const struct sw_server *s, const char *app, json_t *reviews)
 {
 	int limit = 0;
 	long long idle = 0;
-	if (sw_review_settings(db, app, &limit, &idle) < 0) {
+	if (sw_review_settings(s->db, app, &s->cfg->review, &limit, &idle) < 0) {
 		json_decref(reviews);
 		return NULL;
 	}
@@ -62,7 +62,7 @@ static enum MHD_Result list(struct sw_server *s, struct MHD_Connection *c, const
 		json_decref(reviews);
 		return sw_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, status, "%s", sw_error_last());
 	}
-	return sw_reply_json(c, MHD_HTTP_OK, settings_json(s->db, app, reviews), status);
+	return sw_reply_json(c, MHD_HTTP_OK, settings_json(s, app, reviews), status);
 }
 
 static enum MHD_Result settings(struct sw_server *s, struct MHD_Connection *c, const char *app,
@@ -102,7 +102,7 @@ static enum MHD_Result settings(struct sw_server *s, struct MHD_Connection *c, c
 		goto cleanup;
 	}
 	sw_log(SW_LOG_INFO, app, 0, "review app settings changed by %s", user);
-	r = sw_reply_json(c, MHD_HTTP_OK, settings_json(s->db, app, reviews), status);
+	r = sw_reply_json(c, MHD_HTTP_OK, settings_json(s, app, reviews), status);
 cleanup:
 	json_decref(in);
 	return r;

@@ -13,7 +13,9 @@
 #include "releaser/tasks.h"
 #include "common/error.h"
 #include "common/event.h"
+#include "common/json.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -26,11 +28,6 @@
 #define MAX_COMMAND_BYTES (16 * 1024)
 #define MAX_ENV 100
 
-static const char *str(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
-
 /* ---- ps ---------------------------------------------------------------------------- */
 
 enum MHD_Result sw_api_tasks_ps(struct sw_server *s, struct MHD_Connection *c, const char *app, unsigned *status)
@@ -41,7 +38,7 @@ enum MHD_Result sw_api_tasks_ps(struct sw_server *s, struct MHD_Connection *c, c
 
 	if (sw_releaser_env(&e, s->db, app, NULL) < 0)
 		return sw_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, status, "%s", sw_error_last());
-	if ((ret = sw_tasks_list(&e, app, sw_db_now(), &out)) < 0)
+	if ((ret = sw_tasks_list(&e, app, sw_time_now(), &out)) < 0)
 		return sw_reply_error(c, ret == SW_EUNAVAIL ? MHD_HTTP_BAD_GATEWAY : MHD_HTTP_INTERNAL_SERVER_ERROR,
 					    status, "%s", sw_error_last());
 	return sw_reply_json(c, MHD_HTTP_OK, out, status);
@@ -217,23 +214,17 @@ static int fill_run(void *ctx, struct sw_buf *out)
 			over = 1;
 			break;
 		}
-		wait = rs->last_sent + RUN_KEEPALIVE_S - sw_db_now();
+		wait = rs->last_sent + RUN_KEEPALIVE_S - sw_time_now();
 		if (wait <= 0) {
 			sw_buf_adds(&rs->out, "{}\n");   /* {}: also how a hung-up client is noticed */
 			break;
 		}
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += (time_t)wait;
-		until.tv_nsec += (long)((wait - (double)(long)wait) * 1e9);
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		sw_time_deadline(&until, CLOCK_REALTIME, (long long)(wait * 1000));
 		pthread_cond_timedwait(&rs->cond, &rs->mu, &until);
 	}
 	sw_buf_add(out, rs->out.ptr + rs->off, rs->out.len - rs->off);
 	rs->off = rs->out.len;
-	rs->last_sent = sw_db_now();
+	rs->last_sent = sw_time_now();
 	pthread_cond_broadcast(&rs->cond);   /* room for the thread */
 	pthread_mutex_unlock(&rs->mu);
 	return over;
@@ -249,8 +240,7 @@ static void run_free(void *ctx)
 	pthread_cond_broadcast(&rs->cond);
 	/* a client that hung up (or slipwayd stopping) before the end: give the thread a
 	 * moment to stop the task, so it is stopped when this connection is gone */
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += RUN_STOP_WAIT_S;
+	sw_time_deadline(&until, CLOCK_REALTIME, RUN_STOP_WAIT_S * 1000);
 	while (!rs->done)
 		if (pthread_cond_timedwait(&rs->cond, &rs->mu, &until) != 0)
 			break;
@@ -315,7 +305,7 @@ enum MHD_Result sw_api_tasks_run(struct sw_server *s, struct MHD_Connection *c, 
 	in = body->len ? json_loadb(body->ptr, body->len, JSON_REJECT_DUPLICATES, NULL) : NULL;
 	cmd = json_object_get(in, "command");
 	env = json_object_get(in, "env");
-	process = str(in, "process");
+	process = sw_json_str(in, "process");
 	if (!json_is_object(in) || !json_is_array(cmd) || !json_array_size(cmd) ||
 	    json_array_size(cmd) > MAX_COMMAND_ARGS || (env && !json_is_object(env)) ||
 	    (json_object_get(in, "process") && !process)) {
@@ -368,7 +358,7 @@ enum MHD_Result sw_api_tasks_run(struct sw_server *s, struct MHD_Connection *c, 
 	rs->summary = sw_buf_detach(&summary, NULL);
 	rs->command = json_incref(cmd);
 	rs->env = json_array_size(envlist) ? json_incref(envlist) : NULL;
-	rs->last_sent = sw_db_now();
+	rs->last_sent = sw_time_now();
 	rs->refs = 2;   /* the response's and the thread's */
 	if (pthread_create(&thread, NULL, run_thread, rs) != 0) {
 		rs->refs = 1;

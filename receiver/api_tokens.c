@@ -5,6 +5,7 @@
 #include "receiver/reply.h"
 #include "receiver/request.h"
 #include "common/event.h"
+#include "common/json.h"
 #include "common/store.h"
 #include "common/banned.h"
 
@@ -46,7 +47,7 @@ enum MHD_Result sw_api_tokens_handle(struct sw_server *s, struct MHD_Connection 
 
 		if (!in)
 			return r;
-		name = json_string_value(json_object_get(in, "name"));
+		name = sw_json_str(in, "name");
 		if (!name || !token_name_valid(name)) {
 			r = sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status,
 						 "token name: want 1-64 of a-z 0-9 - _ . ({\"name\": \"ci\"})");

@@ -6,6 +6,7 @@
 #include "receiver/webhook.h"
 #include "common/error.h"
 #include "common/event.h"
+#include "common/json.h"
 #include "common/banned.h"
 
 enum MHD_Result sw_api_webhooks_handle(struct sw_server *s, struct MHD_Connection *c, const char *method, const char **seg,
@@ -26,7 +27,7 @@ enum MHD_Result sw_api_webhooks_handle(struct sw_server *s, struct MHD_Connectio
 
 		if (!(in = sw_request_object(c, body, &r, status)))
 			return r;
-		url = json_string_value(json_object_get(in, "url"));
+		url = sw_json_str(in, "url");
 		ev = json_object_get(in, "events");
 		types = json_string_value(ev);
 		if (!url || (ev && !json_is_null(ev) && !types)) {
@@ -39,7 +40,7 @@ enum MHD_Result sw_api_webhooks_handle(struct sw_server *s, struct MHD_Connectio
 		} else {
 			json_t *hook = json_object_get(out, "webhook");
 			sw_event_emit(s->db, app, "webhook.added", 0, 0, user, "webhook %lld added for %s (%s)",
-				      (long long)json_integer_value(json_object_get(hook, "id")), url,
+				      sw_json_int(hook, "id", 0), url,
 				      types && *types ? types : "all events");
 			r = sw_reply_json(c, MHD_HTTP_CREATED, out, status);
 		}

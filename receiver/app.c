@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/proc.h"
 #include "common/store.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 static pthread_mutex_t create_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -192,16 +193,12 @@ cleanup:
 int sw_app_record(sqlite3 *db, const char *app)
 {
 	sqlite3_stmt *st = NULL;
-	int ret = 0;
 
 	if (sw_store_prepare(db, &st, "INSERT OR IGNORE INTO apps(name, created_at) VALUES (?, ?)") < 0)
 		return SW_ERROR;
 	sqlite3_bind_text(st, 1, app, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_double(st, 2, sw_db_now());
-	if (sqlite3_step(st) != SQLITE_DONE)
-		ret = sw_store_error(db, "record app");
-	sqlite3_finalize(st);
-	return ret;
+	sqlite3_bind_double(st, 2, sw_time_now());
+	return sw_store_step_done(db, st, "record app");
 }
 
 /* rm -rf path (a repository that is not one any more). 0, or negative when rm failed. */

@@ -10,6 +10,7 @@
 #include "receiver/db.h"
 #include "common/error.h"
 #include "common/store.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 static const char hexdigits[] = "0123456789abcdef";
@@ -111,7 +112,6 @@ int sw_auth_token_add(sqlite3 *db, const char *name, const char *token)
 {
 	char hash[SW_AUTH_HASH_LEN + 1];
 	sqlite3_stmt *st = NULL;
-	int ret = SW_ERROR;
 
 	if (!token_shaped(token))
 		return sw_error_code(SW_EINVAL, "not a slipway token (want %d hex digits)", SW_AUTH_TOKEN_LEN);
@@ -120,13 +120,8 @@ int sw_auth_token_add(sqlite3 *db, const char *name, const char *token)
 		return SW_ERROR;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, hash, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_double(st, 3, sw_db_now());
-	if (sqlite3_step(st) != SQLITE_DONE)
-		sw_store_error(db, "store token");
-	else
-		ret = 0;
-	sqlite3_finalize(st);
-	return ret;
+	sqlite3_bind_double(st, 3, sw_time_now());
+	return sw_store_step_done(db, st, "store token");
 }
 
 int sw_auth_token_create(sqlite3 *db, const char *name, struct sw_buf *token)

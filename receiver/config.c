@@ -7,27 +7,11 @@
 
 #include "receiver/config.h"
 #include "common/buf.h"
+#include "common/env.h"
 #include "common/error.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
-
-static int env_long(const char *name, long def, long min, long max, long *out)
-{
-	const char *v = getenv(name);
-	char *end = NULL;
-	long n;
-
-	*out = def;
-	if (!v || !*v)
-		return 0;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno || *end || n < min || n > max)
-		return sw_error_code(SW_EINVAL, "%s: want a number from %ld to %ld, not \"%.40s\"",
-				     name, min, max, v);
-	*out = n;
-	return 0;
-}
 
 /* git's size syntax for receive.maxInputSize: digits with an optional k/m/g. */
 static int size_valid(const char *s)
@@ -38,37 +22,21 @@ static int size_valid(const char *s)
 	return !s[n] || (strchr("kmgKMG", s[n]) && !s[n + 1]);
 }
 
-/* "60m", "5s", "1m30s": minutes and seconds, the way the build timeout is told. */
-static char *duration_text(long secs)
-{
-	struct sw_buf b = SW_BUF_INIT;
-
-	if (secs >= 60)
-		sw_buf_addf(&b, "%ldm", secs / 60);
-	if (secs < 60 || secs % 60)
-		sw_buf_addf(&b, "%lds", secs % 60);
-	return sw_buf_detach(&b, NULL);
-}
-
 /*
- * The duration syntax of app manifests ("30m", "1h30m", a bare number of seconds), the
- * releaser's parser (releaser/manifest.c), declared here rather than through the manifest's
- * header, which slipwayd's settings have no other business with. common/time.h's parser
- * takes its place once it is there.
+ * SLIPWAY_BUILD_TIMEOUT: seconds, or a duration with units ("30m", "1h30m": the app
+ * manifest's syntax); 1s to 24h, kept in whole seconds (rounded up) and written for
+ * people in minutes and seconds ("60m", "1m30s").
  */
-int sw_manifest_parse_duration(const char *s, long long *ms);
-
-/* SLIPWAY_BUILD_TIMEOUT: seconds, or a duration with units ("30m", "1h30m"); 1s to 24h. */
 static int build_timeout(struct sw_config *c)
 {
-	const char *v = getenv("SLIPWAY_BUILD_TIMEOUT");
-	long long ms = 3600 * 1000LL;
+	struct sw_buf text = SW_BUF_INIT;
+	long long ms = 0;
 
-	if (v && *v && (sw_manifest_parse_duration(v, &ms) < 0 || ms < 1000 || ms > 24 * 3600 * 1000LL))
-		return sw_error_code(SW_EINVAL, "SLIPWAY_BUILD_TIMEOUT: want seconds or a duration like 30m or 2h,"
-				     " from 1s to 24h, not \"%.40s\"", v);
+	if (sw_env_duration("SLIPWAY_BUILD_TIMEOUT", 3600 * 1000LL, 1000, 24 * 3600 * 1000LL, 0, &ms) < 0)
+		return SW_EINVAL;
 	c->build_timeout = (long)((ms + 999) / 1000);
-	c->build_timeout_text = duration_text(c->build_timeout);
+	sw_time_format_minsec(&text, c->build_timeout);
+	c->build_timeout_text = sw_buf_detach(&text, NULL);
 	return 0;
 }
 
@@ -92,13 +60,13 @@ static char *hook_next_to_us(void)
 int sw_config_load(struct sw_config *c)
 {
 	struct sw_buf b = SW_BUF_INIT;
-	const char *home = getenv("SLIPWAY_HOME");
+	const char *home = sw_env_str("SLIPWAY_HOME");
 	const char *v;
-	long n;
+	long long port, registry_port, max_builds, hook, quiet, attempts, backoff, timeout, sweep;
 
-	if (!home || !*home) {
-		const char *h = getenv("HOME");
-		if (!h || !*h)
+	if (!home) {
+		const char *h = sw_env_str("HOME");
+		if (!h)
 			return sw_error_code(SW_EINVAL, "SLIPWAY_HOME is not set and neither is HOME");
 		sw_buf_addf(&b, "%s/.slipway", h);
 	} else if (home[0] != '/') {
@@ -119,42 +87,42 @@ int sw_config_load(struct sw_config *c)
 	sw_buf_addf(&b, "%s/slipwayd.db", c->home);
 	c->db_path = sw_buf_detach(&b, NULL);
 
-	if (env_long("SLIPWAY_PORT", 5480, 1, 65535, &n) < 0)
-		return SW_EINVAL;
-	c->port = (int)n;
-	if (env_long("SLIPWAY_REGISTRY_PORT", 5000, 1, 65535, &n) < 0)
-		return SW_EINVAL;
-	c->registry_port = (int)n;
-	if (env_long("SLIPWAY_MAX_BUILDS", 2, 1, 64, &n) < 0)
-		return SW_EINVAL;
-	c->max_builds = (int)n;
 	/* the hook outlasts the build deadline plus a release (releaser/settings.h: 15m
 	 * release phase, 10m rollout by default) with room to spare */
-	if (build_timeout(c) < 0 ||
-	    env_long("SLIPWAY_HOOK_TIMEOUT", c->build_timeout + 3600, 10, 7 * 24 * 3600, &c->hook_timeout) < 0)
+	if (sw_env_int("SLIPWAY_PORT", 5480, 1, 65535, &port) < 0 ||
+	    sw_env_int("SLIPWAY_REGISTRY_PORT", 5000, 1, 65535, &registry_port) < 0 ||
+	    sw_env_int("SLIPWAY_MAX_BUILDS", 2, 1, 64, &max_builds) < 0 || build_timeout(c) < 0 ||
+	    sw_env_int("SLIPWAY_HOOK_TIMEOUT", c->build_timeout + 3600, 10, 7 * 24 * 3600, &hook) < 0 ||
+	    sw_env_int("SLIPWAY_QUIET_SECS", 30, 1, 3600, &quiet) < 0 ||
+	    sw_env_int("SLIPWAY_WEBHOOK_ATTEMPTS", 8, 1, 100, &attempts) < 0 ||
+	    sw_env_int("SLIPWAY_WEBHOOK_BACKOFF_MS", 1000, 10, 3600 * 1000, &backoff) < 0 ||
+	    sw_env_int("SLIPWAY_WEBHOOK_TIMEOUT", 10, 1, 300, &timeout) < 0 ||
+	    sw_env_int("SLIPWAY_REVIEW_SWEEP_SECS", 300, 1, 86400, &sweep) < 0 ||
+	    sw_review_defaults_load(&c->review) < 0)
 		return SW_EINVAL;
+	c->port = (int)port;
+	c->registry_port = (int)registry_port;
+	c->max_builds = (int)max_builds;
+	c->hook_timeout = (long)hook;
+	c->quiet_secs = (long)quiet;
+	c->webhook_attempts = (long)attempts;
+	c->webhook_backoff_ms = (long)backoff;
+	c->webhook_timeout_secs = (long)timeout;
+	c->review_sweep_secs = (long)sweep;
 
-	if (env_long("SLIPWAY_QUIET_SECS", 30, 1, 3600, &c->quiet_secs) < 0 ||
-	    env_long("SLIPWAY_WEBHOOK_ATTEMPTS", 8, 1, 100, &c->webhook_attempts) < 0 ||
-	    env_long("SLIPWAY_WEBHOOK_BACKOFF_MS", 1000, 10, 3600 * 1000, &c->webhook_backoff_ms) < 0 ||
-	    env_long("SLIPWAY_WEBHOOK_TIMEOUT", 10, 1, 300, &c->webhook_timeout_secs) < 0)
-		return SW_EINVAL;
-
-	v = getenv("SLIPWAY_LISTEN");
-	c->listen = xstrdup(v && *v ? v : "127.0.0.1");
-	v = getenv("SLIPWAY_REGISTRY");
-	if (v && *v) {
+	c->listen = sw_env_strdup("SLIPWAY_LISTEN", "127.0.0.1");
+	if ((v = sw_env_str("SLIPWAY_REGISTRY"))) {
 		c->registry = xstrdup(v);
 	} else {
 		sw_buf_addf(&b, "127.0.0.1:%d", c->registry_port);
 		c->registry = sw_buf_detach(&b, NULL);
 	}
-	v = getenv("SLIPWAY_MAX_PUSH_SIZE");
-	if (v && *v && !size_valid(v))
+	v = sw_env_str("SLIPWAY_MAX_PUSH_SIZE");
+	if (v && !size_valid(v))
 		return sw_error_code(SW_EINVAL, "SLIPWAY_MAX_PUSH_SIZE: want a size like 500m or 2g, not \"%.40s\"", v);
-	c->max_push_size = xstrdup(v && *v ? v : "2g");
-	v = getenv("SLIPWAY_HOOK");
-	c->hook = v && *v ? xstrdup(v) : hook_next_to_us();
+	c->max_push_size = xstrdup(v ? v : "2g");
+	v = sw_env_str("SLIPWAY_HOOK");
+	c->hook = v ? xstrdup(v) : hook_next_to_us();
 	if (c->hook[0] != '/')
 		return sw_error_code(SW_EINVAL, "SLIPWAY_HOOK: want an absolute path, not \"%.200s\"", c->hook);
 	return 0;

@@ -1,6 +1,8 @@
 #ifndef SW_CONFIG_H
 #define SW_CONFIG_H
 
+#include "releaser/review.h"
+
 /*
  * slipwayd's settings, read once from the environment (DESIGN.md contracts):
  *   SLIPWAY_HOME            state (default ~/.slipway)
@@ -51,11 +53,17 @@ struct sw_config {
 	long webhook_attempts;
 	long webhook_backoff_ms;
 	long webhook_timeout_secs;
+	struct sw_review_defaults review;   /* SLIPWAY_REVIEW_LIMIT, SLIPWAY_REVIEW_IDLE */
+	long review_sweep_secs;
 };
 
-#define SW_CONFIG_INIT { NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0 }
+#define SW_CONFIG_INIT \
+	{ NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, SW_REVIEW_DEFAULTS_INIT, 0 }
 
-/* Fill c from the environment. 0, or SW_EINVAL with "SLIPWAY_PORT: not a port: x". */
+/*
+ * Fill c from the environment. 0, or SW_EINVAL with one line naming the setting
+ * ("SLIPWAY_PORT: want a whole number from 1 to 65535, not 'x'"): slipwayd refuses to start.
+ */
 int sw_config_load(struct sw_config *c);
 void sw_config_release(struct sw_config *c);
 

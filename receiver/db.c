@@ -118,10 +118,3 @@ int sw_db_open(sqlite3 **out, const char *path)
 
 	return sw_store_open(out, path, migrations);
 }
-
-double sw_db_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}

@@ -25,7 +25,4 @@
  */
 int sw_db_open(sqlite3 **out, const char *path);
 
-/* Seconds since the epoch with sub-second precision. */
-double sw_db_now(void);
-
 #endif

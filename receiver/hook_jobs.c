@@ -16,7 +16,9 @@
 #include "receiver/stream.h"
 #include "common/error.h"
 #include "common/gitref.h"
+#include "common/json.h"
 #include "common/lines.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -49,7 +51,7 @@ static int stream_line(void *ctx, const char *line, size_t len)
 	sw_reply_utf8_clean(&clean, line, len);
 	sw_reply_json_line(js->out, json_pack("{s:s}", "line", clean.ptr));
 	/* what is being done now is the last step or phase line */
-	js->last_line_at = js->quiet_since = sw_db_now();
+	js->last_line_at = js->quiet_since = sw_time_now();
 	if (!strncmp(clean.ptr, "Step ", 5) || !strncmp(clean.ptr, "----->", 6) || !strncmp(clean.ptr, "       ", 7)) {
 		sw_buf_reset(&js->last);
 		sw_buf_add(&js->last, clean.ptr, clean.len > 200 ? 200 : clean.len);
@@ -93,7 +95,7 @@ static void stream_verdict(struct job_stream *js)
 {
 	json_t *b = sw_api_builds_load(js->srv->db, js->id, NULL);
 	json_t *o = json_object();
-	const char *st = b ? json_string_value(json_object_get(b, "status")) : NULL;
+	const char *st = b ? sw_json_str(b, "status") : NULL;
 
 	json_object_set_new(o, "build", json_integer(js->id));
 	if (st && !strcmp(st, "succeeded")) {
@@ -133,8 +135,8 @@ static int fill_job(void *ctx, struct sw_buf *out)
 		r = sw_job_follow_read(js->f, tmp, sizeof(tmp), quiet_ms < HEARTBEAT_MS ? (int)quiet_ms : HEARTBEAT_MS);
 		if (r > 0) {
 			sw_lines_feed(&js->lines, tmp, (size_t)r);
-		} else if (r == SW_ETIMEOUT && sw_db_now() - js->last_line_at >= (double)js->srv->cfg->quiet_secs) {
-			quiet_line(js, sw_db_now());
+		} else if (r == SW_ETIMEOUT && sw_time_now() - js->last_line_at >= (double)js->srv->cfg->quiet_secs) {
+			quiet_line(js, sw_time_now());
 		} else if (r == SW_ETIMEOUT) {
 			sw_buf_adds(out, "{}\n");
 		} else {
@@ -172,7 +174,7 @@ static enum MHD_Result follow_job(struct sw_server *s, struct MHD_Connection *c,
 
 	js->srv = s;
 	js->id = id;
-	js->last_line_at = js->quiet_since = sw_db_now();
+	js->last_line_at = js->quiet_since = sw_time_now();
 	sw_buf_init(&js->last, 256);
 	js->lines = (struct sw_lines)SW_LINES_INIT(stream_line, js, 8192);
 	js->say = *say;   /* taken */
@@ -274,13 +276,13 @@ static unsigned read_request(struct sw_server *s, const json_t *in, struct sw_jo
 	struct sw_buf repo = SW_BUF_INIT, objects = SW_BUF_INIT;
 	unsigned ret = 0;
 
-	req->app = json_string_value(json_object_get(in, "app"));
-	req->ref = json_string_value(json_object_get(in, "ref"));
-	req->old_sha = json_string_value(json_object_get(in, "old"));
-	req->new_sha = json_string_value(json_object_get(in, "new"));
-	req->object_dir = json_string_value(json_object_get(in, "object_dir"));
-	req->alternate_dirs = json_string_value(json_object_get(in, "alternate_dirs"));
-	req->pushed_by = json_string_value(json_object_get(in, "pusher"));   /* the token's name */
+	req->app = sw_json_str(in, "app");
+	req->ref = sw_json_str(in, "ref");
+	req->old_sha = sw_json_str(in, "old");
+	req->new_sha = sw_json_str(in, "new");
+	req->object_dir = sw_json_str(in, "object_dir");
+	req->alternate_dirs = sw_json_str(in, "alternate_dirs");
+	req->pushed_by = sw_json_str(in, "pusher");   /* the token's name */
 	if (req->pushed_by && (strlen(req->pushed_by) > 64 || !*req->pushed_by))
 		req->pushed_by = NULL;
 	if (!req->app || !sw_app_name_valid(req->app))

@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/event.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -30,7 +31,7 @@ static void *watchdog(void *arg)
 
 	pthread_mutex_lock(&j->mu);
 	while (!j->stopping) {
-		double now = sw_job_clock(), next = 0;
+		double now = sw_time_mono(), next = 0;
 
 		for (job = j->head; job; job = job->next) {
 			if (job->build_deadline <= 0)
@@ -54,7 +55,7 @@ static void *watchdog(void *arg)
 			pthread_cond_wait(&j->deadlines, &j->mu);
 			continue;
 		}
-		sw_job_deadline(&until, (int)((next - now) * 1000) + 1);
+		sw_time_deadline(&until, CLOCK_MONOTONIC, (long long)((next - now) * 1000) + 1);
 		pthread_cond_timedwait(&j->deadlines, &j->mu, &until);
 	}
 	pthread_mutex_unlock(&j->mu);
@@ -116,7 +117,7 @@ static void *worker(void *arg)
 			continue;
 		}
 		job->state = JOB_RUNNING;
-		job->started = sw_db_now();
+		job->started = sw_time_now();
 		j->running++;
 		pthread_mutex_unlock(&j->mu);
 
@@ -202,7 +203,7 @@ static void waiting_reason_locked(struct sw_jobs *j, struct job *job, struct sw_
 {
 	struct job *o, *running = NULL, *last_queued = NULL;
 	int ahead = 0;
-	double now = sw_db_now();
+	double now = sw_time_now();
 
 	for (o = j->head; o && o != job; o = o->next) {
 		if (o->what || strcmp(o->push.app, job->push.app))   /* a command does not hold builds back */
@@ -265,7 +266,7 @@ static struct job *add_locked(struct sw_jobs *j, const struct sw_job_request *re
 {
 	struct job *job, **tail;
 	int running = strcmp(kind, "build") != 0;
-	double now = sw_db_now();
+	double now = sw_time_now();
 	long id;
 
 	if (j->stopping) {
@@ -438,7 +439,7 @@ void sw_jobs_shutdown(struct sw_jobs *j, int grace_secs)
 	pthread_cond_broadcast(&j->work);
 	pthread_cond_broadcast(&j->changed);
 	pthread_cond_broadcast(&j->deadlines);
-	sw_job_deadline(&until, grace_secs * 1000);
+	sw_time_deadline(&until, CLOCK_MONOTONIC, grace_secs * 1000);
 	while (j->running > 0 || j->commands > 0)
 		if (pthread_cond_timedwait(&j->changed, &j->mu, &until) == ETIMEDOUT)
 			break;

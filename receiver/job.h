@@ -70,7 +70,7 @@ void sw_jobs_free(struct sw_jobs *j);
 
 /*
  * Cancel job id on behalf of `by` (a token's name): a queued job ends at once; a running
- * one's cancel token is raised (releaser/cancel.h: the builder stops the Docker build,
+ * one's cancel token is raised (common/cancel.h: the builder stops the Docker build,
  * the releaser returns to the last live release) and it ends with status "cancelled", reason and last log
  * line "cancelled by <by>", event build.cancelled. SW_ENOTFOUND when id is not queued
  * or running, SW_EEXISTS when it is being cancelled already.

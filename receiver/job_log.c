@@ -9,6 +9,7 @@
 #include "receiver/job_parts.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -22,24 +23,6 @@ struct sw_job_follow {
 	off_t off;
 	int follow;
 };
-
-double sw_job_clock(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-void sw_job_deadline(struct timespec *ts, int ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
 
 void sw_job_log_path(struct sw_buf *out, const struct sw_config *c, long id)
 {
@@ -211,7 +194,7 @@ ssize_t sw_job_follow_read(struct sw_job_follow *f, char *buf, size_t n, int tim
 	struct timespec until;
 
 	if (timeout_ms >= 0)
-		sw_job_deadline(&until, timeout_ms);
+		sw_time_deadline(&until, CLOCK_MONOTONIC, timeout_ms);
 	for (;;) {
 		ssize_t r = read(f->fd, buf, n);
 		int end = 0;

@@ -7,13 +7,13 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#include "builder/build.h"
-#include "common/buf.h"
-#include "common/strvec.h"
 #include "receiver/config.h"
 #include "receiver/job.h"
-#include "releaser/cancel.h"
+#include "builder/build.h"
 #include "releaser/push.h"
+#include "common/buf.h"
+#include "common/cancel.h"
+#include "common/strvec.h"
 
 /*
  * The inside of the job queue (job.h), shared by its files and by no one else:
@@ -88,12 +88,6 @@ void sw_job_run_command(struct sw_jobs *j, struct job *job);
 void sw_job_name(const struct job *job, struct sw_buf *out);
 
 /* ---- job_log.c ---- */
-
-/* Seconds on the monotonic clock, which the queue's deadlines and condition variables use. */
-double sw_job_clock(void);
-
-/* *ts = now + ms on that clock, for pthread_cond_timedwait(). */
-void sw_job_deadline(struct timespec *ts, int ms);
 
 /* $SLIPWAY_HOME/builds/<id>.log into out (reset first). */
 void sw_job_log_path(struct sw_buf *out, const struct sw_config *c, long id);

@@ -11,6 +11,7 @@
 #include "common/event.h"
 #include "common/log.h"
 #include "common/proc.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -55,7 +56,7 @@ static int report_release_line(void *ctx, const char *line)
 static void build_phase(struct sw_jobs *j, struct job *job, int on)
 {
 	pthread_mutex_lock(&j->mu);
-	job->build_deadline = on ? sw_job_clock() + (double)j->cfg->build_timeout : 0;
+	job->build_deadline = on ? sw_time_mono() + (double)j->cfg->build_timeout : 0;
 	pthread_cond_broadcast(&j->deadlines);
 	pthread_mutex_unlock(&j->mu);
 }
@@ -194,8 +195,7 @@ static int build(struct sw_jobs *j, struct job *job, const struct sw_push_target
 	o.registry_password = target->password;
 	o.report = report_build_line;
 	o.report_ctx = rc;
-	/* the builder polls an int (builder/build.h); the token keeps one up to date */
-	o.cancel = sw_cancel_flag(&job->cancel);
+	o.cancel = &job->cancel;   /* any reason raised stops the build */
 	sw_error_clear();
 	build_phase(j, job, 1);
 	r = sw_build_run(&o, res);

@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/store.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 long sw_job_store_insert(sqlite3 *db, const struct sw_job_request *req, const char *kind, double now)
@@ -60,7 +61,7 @@ void sw_job_store_started(sqlite3 *db, const struct job *job)
 int sw_job_store_finish(sqlite3 *db, long id, const char *reason, const struct sw_build_result *res, int release)
 {
 	sqlite3_stmt *st = NULL;
-	int ret = 0;
+	int ret;
 
 	if (sw_store_prepare(db, &st,
 			     "UPDATE builds SET status = ?, reason = ?, image = ?, digest = ?, size = ?,"
@@ -76,14 +77,11 @@ int sw_job_store_finish(sqlite3 *db, long id, const char *reason, const struct s
 	if (res && res->size >= 0)
 		sqlite3_bind_int64(st, 5, res->size);
 	sqlite3_bind_int(st, 6, res ? res->reused : 0);
-	sqlite3_bind_double(st, 7, sw_db_now());
+	sqlite3_bind_double(st, 7, sw_time_now());
 	if (release > 0)
 		sqlite3_bind_int(st, 8, release);
 	sqlite3_bind_int64(st, 9, id);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		ret = sw_store_error(db, "record build");
-	sqlite3_finalize(st);
-	if (ret < 0)
+	if ((ret = sw_store_step_done(db, st, "record build")) < 0)
 		sw_log_error("build %ld: %s", id, sw_error_last());
 	return ret;
 }
@@ -112,7 +110,7 @@ void sw_job_store_retry_locked(sqlite3 *db, struct sw_strvec *ids)
 	for (i = 0; i < ids->nr; i++) {
 		sqlite3_reset(st);
 		sqlite3_bind_text(st, 1, "its end could not be recorded (disk full?)", -1, SQLITE_STATIC);
-		sqlite3_bind_double(st, 2, sw_db_now());
+		sqlite3_bind_double(st, 2, sw_time_now());
 		sqlite3_bind_int64(st, 3, strtol(ids->v[i], NULL, 10));
 		if (sqlite3_step(st) != SQLITE_DONE)
 			break;

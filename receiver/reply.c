@@ -6,6 +6,7 @@
 #include "receiver/reply.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 enum MHD_Result sw_reply(struct MHD_Connection *c, unsigned status, const char *content_type,
@@ -188,14 +189,9 @@ void sw_reply_text_line(struct sw_buf *out, const char *text, size_t n)
 
 json_t *sw_reply_iso_time(sqlite3_stmt *st, int col)
 {
-	char out[32];
-	struct tm tm;
-	time_t t;
+	char out[SW_TIME_ISO_SIZE];
 
 	if (sqlite3_column_type(st, col) == SQLITE_NULL)
 		return json_null();
-	t = (time_t)sqlite3_column_double(st, col);
-	gmtime_r(&t, &tm);
-	strftime(out, sizeof(out), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_string(out);
+	return json_string(sw_time_iso(sqlite3_column_double(st, col), out));
 }

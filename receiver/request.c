@@ -1,5 +1,4 @@
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include "receiver/auth.h"
 #include "receiver/reply.h"
 #include "common/error.h"
+#include "common/number.h"
 #include "common/banned.h"
 
 int sw_request_split(const char *path, char *store, size_t storelen, const char **seg, int maxseg)
@@ -40,17 +40,7 @@ int sw_request_split(const char *path, char *store, size_t storelen, const char 
 
 int sw_request_id(const char *s, long long *id)
 {
-	char *end = NULL;
-	long long v;
-
-	if (!s || !*s || strlen(s) > 15 || strspn(s, "0123456789") != strlen(s))
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || *end || v <= 0)
-		return -1;
-	*id = v;
-	return 0;
+	return sw_number_parse(s, 1, SW_NUMBER_ID_MAX, id);
 }
 
 const char *sw_request_arg(struct MHD_Connection *c, const char *name)

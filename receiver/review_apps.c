@@ -16,14 +16,15 @@
 #include "common/error.h"
 #include "common/event.h"
 #include "common/gitref.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/store.h"
 #include "common/strvec.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
 #define MAX_SALTS 16            /* hashed names tried when the plain one is taken */
-#define SWEEP_SECS_DEFAULT 300
 
 /* Creating review apps: the limit check and the name choice happen one at a time. */
 static pthread_mutex_t create_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -118,7 +119,7 @@ static int ensure_review(struct sw_server *s, const char *parent, const char *br
 {
 	struct sw_buf app = SW_BUF_INIT, slug = SW_BUF_INIT, names = SW_BUF_INIT;
 	json_t *cfg = NULL;
-	double now = sw_db_now();
+	double now = sw_time_now();
 	int ret, limit = 0, count, found;
 
 	*created = 0;
@@ -133,7 +134,8 @@ static int ensure_review(struct sw_server *s, const char *parent, const char *br
 		rv->last_push_at = now;
 		goto cleanup;
 	}
-	if ((ret = sw_review_settings(s->db, parent, &limit, NULL)) < 0 || (ret = count = sw_review_count_active(s->db, parent)) < 0)
+	if ((ret = sw_review_settings(s->db, parent, &s->cfg->review, &limit, NULL)) < 0 ||
+	    (ret = count = sw_review_count_active(s->db, parent)) < 0)
 		goto cleanup;
 	if (count >= limit && limit == 0) {
 		ret = sw_error_code(SW_EINVAL, "%s takes no review apps (its limit is 0): raise the limit to deploy"
@@ -172,7 +174,7 @@ static int ensure_review(struct sw_server *s, const char *parent, const char *br
 		json_decref(rv->seed_config);
 		rv->seed_config = json_object();
 	}
-	rv->seed_version = (int)json_integer_value(json_object_get(cfg, "version"));
+	rv->seed_version = (int)sw_json_int(cfg, "version", 0);
 	if ((ret = sw_app_record(s->db, rv->app)) < 0 || (ret = sw_review_save(s->db, rv)) < 0)
 		goto cleanup;
 	*created = 1;
@@ -223,7 +225,7 @@ static int destroy_review(struct sw_server *s, const struct sw_review *rv, const
 		return ret;
 	if ((ret = sw_releaser_teardown(s->db, rv->app, removed)) < 0)
 		goto cleanup;
-	if ((ret = sw_review_set_destroyed(s->db, rv->app, reason, sw_db_now())) < 0)
+	if ((ret = sw_review_set_destroyed(s->db, rv->app, reason, sw_time_now())) < 0)
 		goto cleanup;
 	removed_text(removed, &what);
 	sw_event_emit(s->db, rv->parent, "review_app.destroyed", 0, 0, user, "review app %s (branch %s) destroyed: %s;"
@@ -413,20 +415,7 @@ static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
 	int stopping;
-	long sweep_secs;
-} sweep = { NULL, 0, 0, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, SWEEP_SECS_DEFAULT };
-
-static void human_idle(long long secs, struct sw_buf *out)
-{
-	if (secs % 86400 == 0)
-		sw_buf_addf(out, "%lldd", secs / 86400);
-	else if (secs % 3600 == 0)
-		sw_buf_addf(out, "%lldh", secs / 3600);
-	else if (secs % 60 == 0)
-		sw_buf_addf(out, "%lldm", secs / 60);
-	else
-		sw_buf_addf(out, "%llds", secs);
-}
+} sweep = { NULL, 0, 0, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 };
 
 static void sweep_once(struct sw_server *s)
 {
@@ -435,7 +424,7 @@ static void sweep_once(struct sw_server *s)
 
 	if (!sw_releaser_enabled())
 		return;
-	if (sw_review_idle(s->db, sw_db_now(), &idle) < 0) {
+	if (sw_review_idle(s->db, &s->cfg->review, sw_time_now(), &idle) < 0) {
 		sw_log_warn("review apps: %s", sw_error_last());
 		return;
 	}
@@ -446,7 +435,7 @@ static void sweep_once(struct sw_server *s)
 		json_t *removed = json_array();
 
 		sw_buf_add(&app, idle.v[i], sp ? (size_t)(sp - idle.v[i]) : strlen(idle.v[i]));
-		human_idle(sp ? atoll(sp + 1) : 0, &d);
+		sw_time_format_unit(&d, sp ? atoll(sp + 1) : 0);
 		if (sw_review_load(s->db, app.ptr, &rv) == 0 && rv.active) {
 			sw_buf_addf(&reason, "idle: no push for %s", d.ptr);
 			if (destroy_review(s, &rv, reason.ptr, "slipwayd", removed) < 0)
@@ -472,8 +461,7 @@ static void *sweeper(void *arg)
 		pthread_mutex_unlock(&sweep.mu);
 		sweep_once(s);
 		pthread_mutex_lock(&sweep.mu);
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += sweep.sweep_secs;
+		sw_time_deadline(&until, CLOCK_REALTIME, s->cfg->review_sweep_secs * 1000LL);
 		while (!sweep.stopping && pthread_cond_timedwait(&sweep.cond, &sweep.mu, &until) != ETIMEDOUT)
 			;
 	}
@@ -483,15 +471,6 @@ static void *sweeper(void *arg)
 
 int sw_review_apps_start(struct sw_server *s)
 {
-	const char *v = getenv("SLIPWAY_REVIEW_SWEEP_SECS");
-	char *end = NULL;
-
-	if (v && *v) {
-		long n = strtol(v, &end, 10);
-		if (*end || n < 1 || n > 86400)
-			return sw_error_code(SW_EINVAL, "SLIPWAY_REVIEW_SWEEP_SECS: want 1 to 86400 seconds, not '%.20s'", v);
-		sweep.sweep_secs = n;
-	}
 	sweep.srv = s;
 	if (pthread_create(&sweep.thread, NULL, sweeper, s) != 0)
 		return sw_error_errno("review apps: thread");

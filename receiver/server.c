@@ -22,6 +22,7 @@
 #include "common/error.h"
 #include "common/event.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -267,7 +268,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (!r) {
 		r = xcalloc(1, sizeof(*r));
 		r->srv = s;
-		r->t0 = sw_db_now();
+		r->t0 = sw_time_now();
 		sw_buf_init(&r->body, SW_SERVER_MAX_BODY);
 		*con_cls = r;
 		snprintf(r->what, sizeof(r->what), "%s %.140s", method, url);
@@ -334,7 +335,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		return;
 	if (!r->quiet || r->status != 200)
 		sw_log(SW_LOG_INFO, r->app[0] ? r->app : NULL, 0, "%s %u %.3fs%s", r->what, r->status,
-		       sw_db_now() - r->t0, why == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (client went away)");
+		       sw_time_now() - r->t0, why == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (client went away)");
 	sw_githttp_finish(r->git);
 	sw_buf_release(&r->body);
 	free(r);

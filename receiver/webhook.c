@@ -8,15 +8,17 @@
 
 #include "receiver/webhook.h"
 #include "receiver/reply.h"
-#include "releaser/cancel.h"
 #include "receiver/auth.h"
 #include "receiver/db.h"
+#include "common/cancel.h"
 #include "common/error.h"
 #include "common/event.h"
 #include "common/http.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/store.h"
 #include "common/strvec.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -188,7 +190,7 @@ int sw_webhook_add(sqlite3 *db, const char *app, const char *url, const char *ty
 	sqlite3_bind_text(st, 4, secret.ptr, -1, SQLITE_TRANSIENT);
 	if (created_by)
 		sqlite3_bind_text(st, 5, created_by, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_double(st, 6, sw_db_now());
+	sqlite3_bind_double(st, 6, sw_time_now());
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sw_store_error(db, "add webhook");
 		goto cleanup;
@@ -243,15 +245,11 @@ int sw_webhook_remove(sqlite3 *db, const char *app, long long id)
 int sw_webhook_remove_all(sqlite3 *db, const char *app)
 {
 	sqlite3_stmt *st = NULL;
-	int ret = 0;
 
 	if (sw_store_prepare(db, &st, "DELETE FROM webhooks WHERE app = ?") < 0)
 		return SW_ERROR;
 	sqlite3_bind_text(st, 1, app, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		ret = sw_store_error(db, "remove webhooks");
-	sqlite3_finalize(st);
-	return ret;
+	return sw_store_step_done(db, st, "remove webhooks");
 }
 
 int sw_webhook_deliveries(sqlite3 *db, const char *app, long long webhook, int limit, json_t **out)
@@ -360,7 +358,7 @@ static int enqueue(struct sw_webhooks *w)
 		sqlite3_bind_int64(hooks, 2, id);
 		while (sqlite3_step(hooks) == SQLITE_ROW) {
 			const char *filter = (const char *)sqlite3_column_text(hooks, 1);
-			double now = sw_db_now();
+			double now = sw_time_now();
 			if (!sw_event_type_matches(filter, type))
 				continue;
 			sqlite3_reset(ins);
@@ -449,7 +447,7 @@ static void record_attempt(struct sw_webhooks *w, const struct head *h, long cod
 	int attempts = h->attempts + 1;
 	int delivered = code >= 200 && code < 300;
 	int given_up = !delivered && attempts >= w->o.attempts;
-	double now = sw_db_now();
+	double now = sw_time_now();
 
 	if (sw_store_prepare(w->db, &st, "UPDATE deliveries SET status = ?, attempts = ?, response_code = ?, error = ?,"
 			     " duration = ?, next_at = ?, finished_at = ? WHERE id = ?") < 0) {
@@ -484,7 +482,7 @@ static void attempt(struct sw_webhooks *w, const struct head *h)
 	struct sw_buf sig = SW_BUF_INIT, err = SW_BUF_INIT;
 	json_t *events = NULL, *body = NULL;
 	char *text = NULL;
-	double t0 = sw_db_now();
+	double t0 = sw_time_now();
 	long code = 0;
 	int rc;
 
@@ -502,7 +500,7 @@ static void attempt(struct sw_webhooks *w, const struct head *h)
 	sw_webhook_sign(h->secret, text, strlen(text), &sig);
 	sw_strvec_push(&headers, "Content-Type: application/json");
 	sw_strvec_push(&headers, "User-Agent: slipway-webhook/1");
-	sw_strvec_pushf(&headers, "X-Slipway-Event: %s", json_string_value(json_object_get(json_array_get(events, 0), "type")));
+	sw_strvec_pushf(&headers, "X-Slipway-Event: %s", sw_json_str(json_array_get(events, 0), "type"));
 	sw_strvec_pushf(&headers, "X-Slipway-Delivery: %lld", h->id);
 	sw_strvec_pushf(&headers, "X-Slipway-Signature: %s", sig.ptr);
 	memset(&req, 0, sizeof(req));
@@ -514,7 +512,7 @@ static void attempt(struct sw_webhooks *w, const struct head *h)
 	req.max_body = MAX_RESPONSE;
 	req.connect_timeout_ms = w->o.timeout_ms < 5000 ? w->o.timeout_ms : 5000;
 	req.timeout_ms = w->o.timeout_ms;
-	req.cancel = sw_cancel_flag(&w->stop);   /* common/http.h polls an int */
+	req.cancel = &w->stop;
 	rc = sw_http_do(&req, &res);
 	if (rc == SW_ECANCEL && sw_cancel_raised(&w->stop))
 		goto cleanup;   /* stopping: this attempt does not count */
@@ -525,7 +523,7 @@ static void attempt(struct sw_webhooks *w, const struct head *h)
 		if (code < 200 || code >= 300)
 			sw_buf_addf(&err, "HTTP %ld", code);
 	}
-	record_attempt(w, h, code, err.len ? err.ptr : NULL, sw_db_now() - t0);
+	record_attempt(w, h, code, err.len ? err.ptr : NULL, sw_time_now() - t0);
 cleanup:
 	free(text);
 	json_decref(body);
@@ -544,7 +542,7 @@ static void *sender(void *arg)
 		struct head *heads = NULL;
 		size_t nr = 0, i;
 		long long seen = sw_event_latest();
-		double wake = sw_db_now() + IDLE_WAIT_MS / 1000.0, now;
+		double wake = sw_time_now() + IDLE_WAIT_MS / 1000.0, now;
 		int wait_ms;
 
 		if (enqueue(w) < 0)
@@ -552,15 +550,15 @@ static void *sender(void *arg)
 		if (pending_heads(w, &heads, &nr) < 0)
 			sw_log_error("webhooks: %s", sw_error_last());
 		for (i = 0; i < nr && !sw_cancel_raised(&w->stop); i++) {
-			if (heads[i].next_at <= sw_db_now()) {
+			if (heads[i].next_at <= sw_time_now()) {
 				attempt(w, &heads[i]);
-				wake = sw_db_now();   /* look again at once: the next one may be due */
+				wake = sw_time_now();   /* look again at once: the next one may be due */
 			} else if (heads[i].next_at < wake) {
 				wake = heads[i].next_at;
 			}
 		}
 		heads_free(heads, nr);
-		now = sw_db_now();
+		now = sw_time_now();
 		wait_ms = wake > now ? (int)((wake - now) * 1000) + 1 : 0;
 		if (wait_ms > IDLE_WAIT_MS)
 			wait_ms = IDLE_WAIT_MS;

@@ -5,26 +5,13 @@
 #include "releaser/applogs.h"
 #include "releaser/names.h"
 #include "common/error.h"
+#include "common/json.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
 #define MAX_PAGES 50
 #define MAX_MESSAGE (16 * 1024)
-
-static const char *str(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
-
-void sw_applogs_time(long long ms, struct sw_buf *out)
-{
-	char tmp[32];
-	struct tm tm;
-	time_t t = (time_t)(ms / 1000);
-	gmtime_r(&t, &tm);
-	strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
-	sw_buf_addf(out, "%s.%03lldZ", tmp, ms % 1000);
-}
 
 void sw_applogs_init(struct sw_applogs *l, const struct sw_runenv *e, const char *app, const char *process,
 		     int release)
@@ -86,7 +73,7 @@ int sw_applogs_read(const struct sw_runenv *e, struct sw_applogs *l, long long f
 		    sw_applogs_line_fn line, void *ctx)
 {
 	struct sw_buf next = SW_BUF_INIT, prefix = SW_BUF_INIT, proc = SW_BUF_INIT, task = SW_BUF_INIT,
-		      ts = SW_BUF_INIT, msg = SW_BUF_INIT, rel = SW_BUF_INIT;
+		      msg = SW_BUF_INIT, rel = SW_BUF_INIT;
 	json_t *req, *resp = NULL, *ev;
 	size_t i, got = 0;
 	int pages, ret = 0;
@@ -99,15 +86,15 @@ int sw_applogs_read(const struct sw_runenv *e, struct sw_applogs *l, long long f
 		req = json_pack("{s:s,s:I,s:i}", "logGroupName", l->group, "startTime", (json_int_t)from, "limit", 1000);
 		if (prefix.len)
 			json_object_set_new(req, "logStreamNamePrefix", json_string(prefix.ptr));
-		if (next.len)
-			json_object_set_new(req, "nextToken", json_string(next.ptr));
-		ret = sw_runenv_call(e, "logs", "FilterLogEvents", req, &resp, NULL, NULL);
+		ret = sw_runenv_paged_call(e, "logs", "FilterLogEvents", req, &next, &resp);
 		json_decref(req);
 		if (ret < 0)
 			break;
 		json_array_foreach(json_object_get(resp, "events"), i, ev) {
-			const char *stream = str(ev, "logStreamName"), *m = str(ev, "message"), *id = str(ev, "eventId");
-			long long t = (long long)json_integer_value(json_object_get(ev, "timestamp"));
+			const char *stream = sw_json_str(ev, "logStreamName"), *m = sw_json_str(ev, "message");
+			const char *id = sw_json_str(ev, "eventId");
+			long long t = sw_json_int(ev, "timestamp", 0);
+			char ts[SW_TIME_ISO_SIZE];
 			int version = 0;
 			size_t n;
 			json_t *o;
@@ -129,13 +116,11 @@ int sw_applogs_read(const struct sw_runenv *e, struct sw_applogs *l, long long f
 				n--;
 			sw_buf_reset(&msg);
 			sw_buf_add(&msg, m, n > MAX_MESSAGE ? MAX_MESSAGE : n);
-			sw_buf_reset(&ts);
-			sw_applogs_time(t, &ts);
 			sw_buf_reset(&rel);
 			if (version)
 				sw_buf_addf(&rel, "v%d", version);
-			o = json_pack("{s:s,s:f,s:s,s:s,s:s,s:s}", "ts", ts.ptr, "time", (double)t / 1000.0, "process", proc.ptr,
-				      "task", task.ptr, "release", rel.ptr, "message", msg.ptr);
+			o = json_pack("{s:s,s:f,s:s,s:s,s:s,s:s}", "ts", sw_time_iso_ms(t, ts), "time", (double)t / 1000.0,
+				      "process", proc.ptr, "task", task.ptr, "release", rel.ptr, "message", msg.ptr);
 			if (!o)   /* not UTF-8 */
 				continue;
 			if (!version) {
@@ -151,9 +136,6 @@ int sw_applogs_read(const struct sw_runenv *e, struct sw_applogs *l, long long f
 				sw_strvec_push(&l->at_last, id);
 			got++;
 		}
-		sw_buf_reset(&next);
-		if (str(resp, "nextToken"))
-			sw_buf_adds(&next, str(resp, "nextToken"));
 		json_decref(resp);
 		resp = NULL;
 		if (!next.len || got >= max)
@@ -164,7 +146,6 @@ int sw_applogs_read(const struct sw_runenv *e, struct sw_applogs *l, long long f
 	sw_buf_release(&prefix);
 	sw_buf_release(&proc);
 	sw_buf_release(&task);
-	sw_buf_release(&ts);
 	sw_buf_release(&msg);
 	sw_buf_release(&rel);
 	return ret;

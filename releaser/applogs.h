@@ -44,13 +44,10 @@ typedef void (*sw_applogs_line_fn)(void *ctx, double time, json_t *o);
 /*
  * The lines from from_ms on, each once (lines at l->last_ms already delivered are
  * skipped), in the order CloudWatch pages them, until there are no more or max lines
- * came. Stops early when the env's cancel flag goes up. 0, or negative with one line.
+ * came. Stops early when the env's cancel token is raised. 0, or negative with one line.
  */
 int sw_applogs_read(const struct sw_runenv *e, struct sw_applogs *l, long long from_ms, size_t max,
 		    sw_applogs_line_fn line, void *ctx);
-
-/* ms since the epoch as the lines' "ts" ("2026-11-26T10:00:01.250Z"), appended to out. */
-void sw_applogs_time(long long ms, struct sw_buf *out);
 
 /*
  * "vN/PROCESS/TASKID" (awslogs' stream name) → version, process and task id (into the

@@ -4,6 +4,7 @@
 #include "releaser/command.h"
 #include "releaser/deploy.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/strvec.h"
 #include "common/banned.h"
 
@@ -13,7 +14,7 @@
  */
 static int parse(const json_t *req, const char **kind, struct sw_strvec *args, struct sw_buf *what)
 {
-	const char *cmd = json_string_value(json_object_get(req, "command"));
+	const char *cmd = sw_json_str(req, "command");
 	const json_t *v;
 	const char *k;
 	size_t i;
@@ -101,8 +102,8 @@ static int run(const struct sw_runenv *e, void *ctx)
 					rc->o->who, rc->version);
 	if (!strcmp(rc->kind, "scale"))
 		return sw_deploy_scale(e, rc->o->app, rc->args.v, rc->args.nr, rc->o->who, rc->version);
-	return sw_deploy_rollback(e, rc->o->app, (int)json_integer_value(json_object_get(req, "version")),
-				  json_is_true(json_object_get(req, "force")), rc->o->who, rc->version);
+	return sw_deploy_rollback(e, rc->o->app, (int)sw_json_int(req, "version", 0),
+				  sw_json_bool(req, "force", 0), rc->o->who, rc->version);
 }
 
 int sw_command_run(const struct sw_command_run *o, int *version)

@@ -40,8 +40,8 @@ struct sw_command_run {
  * borrowed). 0 with *version = the release that went live (0: nothing to change), or
  * negative with the reason in the error slot and *version the failed release (0 none):
  * SW_ECANCEL when slipwayd stopped it (the rollout resumes at the next start), SW_ERROR
- * "cancelled by <who>" when a user did (cancel.h: SW_CANCEL_USER), SW_EUNAVAIL when the
- * releaser is off.
+ * "cancelled by <who>" when a user did (common/cancel.h: SW_CANCEL_USER), SW_EUNAVAIL
+ * when the releaser is off.
  */
 int sw_command_run(const struct sw_command_run *o, int *version);
 

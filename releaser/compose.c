@@ -12,6 +12,7 @@
 
 #include "releaser/manifest.h"
 #include "common/error.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -483,7 +484,7 @@ static int seconds(struct compose *c, const char *svc, const yaml_node_t *n, con
 	long long ms, s;
 	if (!is_scalar(n))
 		return err_at(c, n, "healthcheck.%s must be a duration like 30s, not %s", what, kind(n));
-	if (sw_manifest_parse_duration(scalar(n), &ms) < 0)
+	if (sw_time_parse_duration(scalar(n), 0, &ms) < 0)
 		return err_at(c, n, "healthcheck.%s: %s", what, sw_error_last());
 	s = (ms + 999) / 1000;
 	if (s < min) {

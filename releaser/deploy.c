@@ -16,11 +16,6 @@
 #include "common/xalloc.h"
 #include "common/banned.h"
 
-static const char *str(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
-
 /* The release the next one starts from: the live one, else the newest. 1 found, 0 none. */
 static int base_release(const struct sw_runenv *e, const char *app, struct sw_release *out)
 {
@@ -458,11 +453,11 @@ int sw_deploy_scale(const struct sw_runenv *e, const char *app, const char *cons
 	if (base.status == SW_RELEASE_LIVE)
 		for (i = 0; i < after.nr; i++) {
 			const struct sw_formation_entry *b = sw_formation_find(&before, after.v[i].process);
-			if (b && b->memory_mb == after.v[i].memory_mb && b->cpu == after.v[i].cpu && str(tds, after.v[i].process))
-				json_object_set_new(reuse, after.v[i].process, json_string(str(tds, after.v[i].process)));
+			if (b && b->memory_mb == after.v[i].memory_mb && b->cpu == after.v[i].cpu && sw_json_str(tds, after.v[i].process))
+				json_object_set_new(reuse, after.v[i].process, json_string(sw_json_str(tds, after.v[i].process)));
 		}
-	if (base.status == SW_RELEASE_LIVE && str(tds, "release"))
-		json_object_set_new(reuse, "release", json_string(str(tds, "release")));
+	if (base.status == SW_RELEASE_LIVE && sw_json_str(tds, "release"))
+		json_object_set_new(reuse, "release", json_string(sw_json_str(tds, "release")));
 	json_object_set(n.state, "reuse", reuse);
 	json_object_set_new(n.state, "reuse_launch",
 			    json_string(sw_json_str_or(json_object_get(base.state, "launch"), "mode", "ec2")));

@@ -20,7 +20,7 @@
  *               a scale the cluster cannot hold, ...), nothing changed;
  *   SW_ECANCEL  slipwayd is stopping: the release stays "deploying" and golive.h's
  *               sw_golive_resume() finishes it after the restart.
- * A user's cancel (the env's token, cancel.h) is not SW_ECANCEL: the release fails with
+ * A user's cancel (the env's token, common/cancel.h) is not SW_ECANCEL: the release fails with
  * "cancelled by <who>" (golive.h says how). *version (may be NULL) receives the release
  * made (0 when none was, e.g. a config:set that changes nothing).
  */

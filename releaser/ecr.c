@@ -74,8 +74,8 @@ int sw_ecr_login(struct sw_aws_client *aws, const char *repository, struct sw_ec
 	if ((ret = sw_aws_call(aws, "ecr", "GetAuthorizationToken", NULL, &res)) < 0)
 		goto cleanup;
 	data = json_array_get(json_object_get(res.response, "authorizationData"), 0);
-	token = json_string_value(json_object_get(data, "authorizationToken"));
-	endpoint = json_string_value(json_object_get(data, "proxyEndpoint"));
+	token = sw_json_str(data, "authorizationToken");
+	endpoint = sw_json_str(data, "proxyEndpoint");
 	if (!token || !endpoint) {
 		ret = sw_error("ECR: GetAuthorizationToken answered no token or endpoint");
 		goto cleanup;

@@ -5,6 +5,7 @@
 #include "releaser/formation.h"
 #include "releaser/fargate.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -277,10 +278,10 @@ int sw_formation_from_json(struct sw_formation *f, const json_t *j)
 		e = add(f, key);
 		e->count = (int)json_integer_value(c);
 		e->memory_mb = (int)json_integer_value(m);
-		e->scaled_count = json_is_true(json_object_get(v, "scaled_count"));
-		e->scaled_memory = json_is_true(json_object_get(v, "scaled_memory"));
+		e->scaled_count = sw_json_bool(v, "scaled_count", 0);
+		e->scaled_memory = sw_json_bool(v, "scaled_memory", 0);
 		e->cpu = cpu ? (int)json_integer_value(cpu) : 0;
-		e->scaled_cpu = json_is_true(json_object_get(v, "scaled_cpu"));
+		e->scaled_cpu = sw_json_bool(v, "scaled_cpu", 0);
 	}
 	return 0;
 bad:

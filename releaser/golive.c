@@ -18,6 +18,7 @@
 #include "common/event.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -30,11 +31,6 @@
 /* the reason of a release a user cancelled starts so */
 #define CANCELLED_BY "cancelled by "
 
-static const char *str(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
-
 static void app_url(const struct sw_runenv *e, const char *app, struct sw_buf *out)
 {
 	/* {app} is "<slug>.<parent>" for a review app (review.h) */
@@ -42,16 +38,6 @@ static void app_url(const struct sw_runenv *e, const char *app, struct sw_buf *o
 	sw_review_host_label(e->db, app, &label);
 	sw_review_url(e->settings->apps_url, label.ptr, out);
 	sw_buf_release(&label);
-}
-
-static void human_duration(double s, struct sw_buf *out)
-{
-	if (s < 0)
-		s = 0;
-	if (s < 60)
-		sw_buf_addf(out, "%.0fs", s);
-	else
-		sw_buf_addf(out, "%dm%02ds", (int)s / 60, (int)s % 60);
 }
 
 /* Write r's state; a failure is logged, not fatal (the next save may land). */
@@ -217,7 +203,7 @@ static int passrole_line(int ret, const struct sw_buf *code, const struct sw_tas
 /* May the task definitions recorded for reuse (a scale that keeps sizes) be used with launch l and role? */
 static int reusable(const struct sw_release *r, const struct sw_launch *l, const char *role)
 {
-	const char *mode = str(r->state, "reuse_launch"), *was = str(r->state, "reuse_task_role");
+	const char *mode = sw_json_str(r->state, "reuse_launch"), *was = sw_json_str(r->state, "reuse_task_role");
 	return mode && !strcmp(mode, l->fargate ? "fargate" : "ec2") && was && !strcmp(was, role ? role : "");
 }
 
@@ -247,8 +233,8 @@ static int register_taskdefs(const struct sw_runenv *e, struct sw_release *r, co
 		json_t *req, *resp = NULL;
 		const char *arn;
 
-		if (str(reuse, p->name)) {
-			json_object_set_new(arns, p->name, json_string(str(reuse, p->name)));
+		if (sw_json_str(reuse, p->name)) {
+			json_object_set_new(arns, p->name, json_string(sw_json_str(reuse, p->name)));
 			continue;
 		}
 		memset(&o, 0, sizeof(o));
@@ -280,7 +266,7 @@ static int register_taskdefs(const struct sw_runenv *e, struct sw_release *r, co
 		json_decref(req);
 		if (ret < 0)
 			goto cleanup;
-		arn = str(json_object_get(resp, "taskDefinition"), "taskDefinitionArn");
+		arn = sw_json_str(json_object_get(resp, "taskDefinition"), "taskDefinitionArn");
 		if (!arn) {
 			json_decref(resp);
 			ret = sw_error("RegisterTaskDefinition answered no taskDefinitionArn");
@@ -392,7 +378,7 @@ static int watch(const struct sw_runenv *e, struct sw_release *r, struct sw_roll
 	memset(&w, 0, sizeof(w));
 	w.cluster = e->settings->cluster;
 	w.version = r->version;
-	w.target_group_arn = target_group ? target_group : str(r->state, "target_group");
+	w.target_group_arn = target_group ? target_group : sw_json_str(r->state, "target_group");
 	w.fargate = !strcmp(sw_json_str_or(json_object_get(r->state, "launch"), "mode", "ec2"), "fargate");
 	w.save = save_rollout;
 	w.save_ctx = &sv;
@@ -415,7 +401,7 @@ static void remove_service(const struct sw_runenv *e, const char *app, const cha
 	ret = sw_runenv_call(e, "ecs", "DescribeServices", req, &resp, NULL, NULL);
 	json_decref(req);
 	svc = json_array_get(json_object_get(resp, "services"), 0);
-	if (ret == 0 && svc && str(svc, "status") && strcmp(str(svc, "status"), "INACTIVE") &&
+	if (ret == 0 && svc && sw_json_str(svc, "status") && strcmp(sw_json_str(svc, "status"), "INACTIVE") &&
 	    sw_names_owned(svc, app, process) < 0)
 		ret = -1;
 	json_decref(resp);
@@ -446,11 +432,11 @@ static int went_live(const struct sw_runenv *e, struct sw_release *r, const stru
 				remove_service(e, r->app, pf.v[i].process);
 	sw_formation_release(&pf);
 	/* the app's target group of its earlier launch: no service uses it any more */
-	if (str(r->state, "old_target_group"))
-		sw_route_delete_target_group(e, r->app, str(r->state, "old_target_group"));
+	if (sw_json_str(r->state, "old_target_group"))
+		sw_route_delete_target_group(e, r->app, sw_json_str(r->state, "old_target_group"));
 	finish(e, r, SW_RELEASE_LIVE, NULL);
 	sw_ecr_keep(e, r, 1);
-	human_duration(r->finished_at - r->started_at, &took);
+	sw_time_format_elapsed(&took, r->finished_at - r->started_at);
 	if (sw_manifest_web(m)) {
 		app_url(e, r->app, &url);
 		sw_runenv_report(e, "-----> v%d is live at %s (took %s)", r->version, url.ptr, took.ptr);
@@ -474,14 +460,14 @@ static void roll_back_services(const struct sw_runenv *e, struct sw_release *r, 
 	const json_t *ptd = prev ? json_object_get(prev->state, "taskdefs") : NULL;
 	struct sw_launch rl = SW_LAUNCH_INIT, pl = SW_LAUNCH_INIT;
 	struct sw_buf svc = SW_BUF_INIT;
-	const char *name, *ptg = prev ? str(prev->state, "target_group") : NULL;
+	const char *name, *ptg = prev ? sw_json_str(prev->state, "target_group") : NULL;
 	json_t *v;
 
 	if (launch_of(r, &rl) < 0 || (prev && launch_of(prev, &pl) < 0))
 		sw_buf_addf(why, "; %s", sw_error_last());
 	/* a release of the other launch had its own target group: the rule goes back to prev's */
-	if (ptg && str(r->state, "rule") && str(r->state, "target_group") && strcmp(ptg, str(r->state, "target_group")) &&
-	    sw_route_forward(e, str(r->state, "rule"), ptg) < 0)
+	if (ptg && sw_json_str(r->state, "rule") && sw_json_str(r->state, "target_group") && strcmp(ptg, sw_json_str(r->state, "target_group")) &&
+	    sw_route_forward(e, sw_json_str(r->state, "rule"), ptg) < 0)
 		sw_buf_addf(why, "; the rule could not go back to v%d's target group: %s", prev->version, sw_error_last());
 	json_object_foreach(json_object_get(r->state, "taskdefs"), name, v) {
 		const struct sw_formation_entry *pe = sw_formation_find(pf, name);
@@ -496,8 +482,8 @@ static void roll_back_services(const struct sw_runenv *e, struct sw_release *r, 
 		for (i = 0; failed && i < failed->nr; i++)
 			if (!strcmp(failed->v[i].process, name))
 				fp = &failed->v[i];
-		if (pe && pp && str(ptd, name)) {
-			spec_for(e, r->app, name, str(ptd, name), pe->count, &pl, &s, &svc);
+		if (pe && pp && sw_json_str(ptd, name)) {
+			spec_for(e, r->app, name, sw_json_str(ptd, name), pe->count, &pl, &s, &svc);
 			if (pp->web && ptg) {
 				s.target_group = ptg;
 				s.port = pp->port;
@@ -570,7 +556,7 @@ static int roll_back(const struct sw_runenv *e, struct sw_release *r, const stru
 		json_object_set_new(r->state, "rollback", sw_rollout_to_json(&rb));
 		save(e, r);
 	}
-	ret = watch(e, r, &rb, "rollback", prev && str(prev->state, "target_group") ? str(prev->state, "target_group") : NULL);
+	ret = watch(e, r, &rb, "rollback", prev && sw_json_str(prev->state, "target_group") ? sw_json_str(prev->state, "target_group") : NULL);
 	if (ret == SW_ECANCEL || ret == SW_EAUTH) {
 		sw_rollout_release(&rb);
 		goto cleanup;
@@ -581,7 +567,7 @@ static int roll_back(const struct sw_runenv *e, struct sw_release *r, const stru
 	} else if (ret == SW_ROLLOUT_LIVE) {
 		r->rolled_back_to = prev->version;
 		finish(e, r, SW_RELEASE_ROLLED_BACK, why.ptr);
-		human_duration((double)(sw_runenv_now(e) - rb.started_at) / 1000.0, &took);
+		sw_time_format_elapsed(&took, (double)(sw_runenv_now(e) - rb.started_at) / 1000.0);
 		sw_runenv_report(e, "-----> v%d is serving again (rolled back in %s)", prev->version, took.ptr);
 		sw_error_code(SW_ERROR, "%s; rolled back to v%d", why.ptr, prev->version);
 	} else {
@@ -676,10 +662,10 @@ static int run_services(const struct sw_runenv *e, struct sw_release *r, const s
 		struct sw_buf svc = SW_BUF_INIT;
 		struct sw_rollout_proc *rp;
 		sw_names_service(r->app, f->v[i].process, &svc);
-		rp = sw_rollout_add(&ro, f->v[i].process, svc.ptr, str(tds, f->v[i].process) ? str(tds, f->v[i].process) : "",
+		rp = sw_rollout_add(&ro, f->v[i].process, svc.ptr, sw_json_str_or(tds, f->v[i].process, ""),
 				    f->v[i].count, f->v[i].memory_mb);
 		rp->container_health = p && p->health.command.nr;
-		rp->load_balanced = p && p->web && str(r->state, "target_group");
+		rp->load_balanced = p && p->web && sw_json_str(r->state, "target_group");
 		sw_buf_release(&svc);
 	}
 	/* recorded before any service changes, so a restart knows to watch them */
@@ -689,9 +675,9 @@ static int run_services(const struct sw_runenv *e, struct sw_release *r, const s
 		const struct sw_process *p = sw_manifest_find(m, f->v[i].process);
 		const json_t *svc = json_object_get(exists, f->v[i].process);
 		struct sw_service_spec s;
-		spec_for(e, r->app, f->v[i].process, str(tds, f->v[i].process), f->v[i].count, &l, &s, &name);
-		if (p && p->web && str(r->state, "target_group")) {
-			s.target_group = str(r->state, "target_group");
+		spec_for(e, r->app, f->v[i].process, sw_json_str(tds, f->v[i].process), f->v[i].count, &l, &s, &name);
+		if (p && p->web && sw_json_str(r->state, "target_group")) {
+			s.target_group = sw_json_str(r->state, "target_group");
 			s.port = p->port;
 		}
 		if (!s.taskdef) {
@@ -750,13 +736,13 @@ static int run_release_phase(const struct sw_runenv *e, struct sw_release *r, co
 	sw_names_log_group(e, r->app, &group);
 	ph.cluster = e->settings->cluster;
 	ph.launch = &l;
-	ph.taskdef = str(json_object_get(r->state, "taskdefs"), "release");
+	ph.taskdef = sw_json_str(json_object_get(r->state, "taskdefs"), "release");
 	ph.log_group = group.ptr;
 	ph.version = r->version;
 	ph.command = rel->command.nr == 3 && !strcmp(rel->command.v[0], "/bin/sh") ? rel->command.v[2]
 		   : rel->command.nr ? rel->command.v[0] : NULL;
-	if (str(r->state, "release_task"))
-		ph.task_arn = xstrdup(str(r->state, "release_task"));
+	if (sw_json_str(r->state, "release_task"))
+		ph.task_arn = xstrdup(sw_json_str(r->state, "release_task"));
 	ph.started = release_task_started;
 	ph.started_ctx = &sv;
 	ret = sw_phase_run(e, &ph);
@@ -838,7 +824,7 @@ cleanup:
 	 * rolled back. Only slipwayd stopping leaves it deploying, for the restart to resume.
 	 */
 	if (ret == SW_ECANCEL && r->status == SW_RELEASE_DEPLOYING && user_cancelled(e, &why)) {
-		const char *phase = str(r->state, "phase");
+		const char *phase = sw_json_str(r->state, "phase");
 		if (!phase || !strcmp(phase, PHASE_REGISTER) || !strcmp(phase, PHASE_RELEASE)) {
 			struct sw_runenv shielded;
 			sw_runenv_shielded(e, &shielded);
@@ -859,7 +845,7 @@ int sw_golive_resume(const struct sw_runenv *e, struct sw_release *r)
 {
 	struct sw_manifest m = SW_MANIFEST_INIT;
 	struct sw_formation f = SW_FORMATION_INIT;
-	const char *phase = str(r->state, "phase");
+	const char *phase = sw_json_str(r->state, "phase");
 	int ret;
 
 	if (r->status == SW_RELEASE_PENDING) {
@@ -898,7 +884,7 @@ int sw_golive_resume(const struct sw_runenv *e, struct sw_release *r)
 	} else if (!strcmp(phase, PHASE_ROLLBACK)) {
 		struct sw_rollout rb;
 		struct sw_release prev;
-		int to = (int)json_integer_value(json_object_get(r->state, "rollback_to"));
+		int to = (int)sw_json_int(r->state, "rollback_to", 0);
 		sw_release_init(&prev);
 		if ((ret = sw_rollout_from_json(&rb, json_object_get(r->state, "rollback"))) == 0) {
 			if (to > 0 && (ret = sw_release_load(e->db, r->app, to, &prev)) < 0) {

@@ -6,7 +6,7 @@
 
 /*
  * Taking a release live on ECS (deploy.h makes the releases), to the verdict: deploy.h's
- * returns. A user's cancel (the env's token: cancel.h's SW_CANCEL_USER) before any
+ * returns. A user's cancel (the env's token: common/cancel.h's SW_CANCEL_USER) before any
  * service changed fails the release (a running release process is stopped); after it,
  * every process is returned to the last live release (status "rolled back"); both with
  * the reason "cancelled by <who>" (SW_ERROR, events release.failed / release.rolled_back

@@ -6,8 +6,9 @@
 
 #include "releaser/manifest.h"
 #include "common/error.h"
+#include "common/json.h"
+#include "common/time.h"
 #include "common/xalloc.h"
-#include "releaser/jsonlist.h"
 #include "common/banned.h"
 
 void sw_manifest_init(struct sw_manifest *m)
@@ -139,72 +140,6 @@ bad:
 	return sw_error_code(SW_EINVAL, "'%.40s' is not a memory size (like 512m or 1g)", s);
 }
 
-int sw_manifest_parse_duration(const char *s, long long *ms)
-{
-	const char *p = s;
-	long double total = 0;
-
-	if (!*p)
-		goto bad;
-	/* a bare number: seconds */
-	{
-		char *end = NULL;
-		double v;
-		errno = 0;
-		if (isdigit((unsigned char)*p)) {
-			v = strtod(p, &end);
-			if (end && !*end && errno == 0 && v <= 1e9) {
-				*ms = (long long)(v * 1000 + 0.5);
-				return 0;
-			}
-		}
-	}
-	while (*p) {
-		long double v = 0, frac = 0.1L, unit;
-		int digits = 0;
-		while (isdigit((unsigned char)*p)) {
-			v = v * 10 + (*p++ - '0');
-			digits++;
-			if (v > 1e12)
-				goto bad;
-		}
-		if (*p == '.') {
-			p++;
-			while (isdigit((unsigned char)*p)) {
-				v += (*p++ - '0') * frac;
-				frac /= 10;
-				digits++;
-			}
-		}
-		if (!digits)
-			goto bad;
-		if (!strncmp(p, "ns", 2)) {
-			unit = 1e-6L; p += 2;
-		} else if (!strncmp(p, "us", 2)) {
-			unit = 1e-3L; p += 2;
-		} else if (!strncmp(p, "\xc2\xb5s", 3)) {
-			unit = 1e-3L; p += 3;
-		} else if (!strncmp(p, "ms", 2)) {
-			unit = 1; p += 2;
-		} else if (*p == 's') {
-			unit = 1000; p++;
-		} else if (*p == 'm') {
-			unit = 60000; p++;
-		} else if (*p == 'h') {
-			unit = 3600000; p++;
-		} else {
-			goto bad;
-		}
-		total += v * unit;
-		if (total > 1e13)
-			goto bad;
-	}
-	*ms = (long long)(total + 0.5L);
-	return 0;
-bad:
-	return sw_error_code(SW_EINVAL, "'%.40s' is not a duration (like 30s, 1m30s or 2h)", s);
-}
-
 /* ---- directives: "# slipway: key=value key=value" ---- */
 
 static int check_path(const char *v)
@@ -229,7 +164,7 @@ int sw_manifest_directive(struct sw_manifest *m, const char *where, const char *
 		m->healthcheck_path = xstrdup(value);
 	} else if (!strcmp(key, "deadline")) {
 		long long ms;
-		if (sw_manifest_parse_duration(value, &ms) < 0)
+		if (sw_time_parse_duration(value, 0, &ms) < 0)
 			return sw_error_prefix("%s: deadline", where);
 		if (ms < 10000 || ms > 6LL * 3600 * 1000)
 			return sw_error_code(SW_EINVAL, "%s: deadline must be between 10s and 6h, not %.40s",
@@ -480,9 +415,9 @@ json_t *sw_manifest_to_json(const struct sw_manifest *m)
 		const struct sw_process *p = &m->procs[i];
 		json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:b, s:i, s:i, s:i}",
 				      "name", p->name,
-				      "command", sw_jsonlist_from_strvec(&p->command),
-				      "entrypoint", sw_jsonlist_from_strvec(&p->entrypoint),
-				      "env", sw_jsonlist_from_strvec(&p->env),
+				      "command", sw_json_from_strvec(&p->command),
+				      "entrypoint", sw_json_from_strvec(&p->entrypoint),
+				      "env", sw_json_from_strvec(&p->env),
 				      "web", p->web, "port", p->port, "count", p->count,
 				      "memory", p->memory_mb);
 		if (p->workdir)
@@ -491,7 +426,7 @@ json_t *sw_manifest_to_json(const struct sw_manifest *m)
 			json_object_set_new(o, "user", json_string(p->user));
 		if (p->health.command.nr)
 			json_object_set_new(o, "health", json_pack("{s:o, s:i, s:i, s:i, s:i}",
-				"command", sw_jsonlist_from_strvec(&p->health.command),
+				"command", sw_json_from_strvec(&p->health.command),
 				"interval", p->health.interval, "timeout", p->health.timeout,
 				"retries", p->health.retries, "start_period", p->health.start_period));
 		json_array_append_new(procs, o);
@@ -499,12 +434,6 @@ json_t *sw_manifest_to_json(const struct sw_manifest *m)
 	return json_pack("{s:s, s:s, s:i, s:o}", "source", m->source ? m->source : "",
 			 "healthcheck_path", m->healthcheck_path ? m->healthcheck_path : "/",
 			 "deadline", m->deadline, "processes", procs);
-}
-
-static int int_member(const json_t *o, const char *key, int def)
-{
-	const json_t *v = json_object_get(o, key);
-	return json_is_integer(v) ? (int)json_integer_value(v) : def;
 }
 
 int sw_manifest_from_json(struct sw_manifest *m, const json_t *j)
@@ -515,37 +444,37 @@ int sw_manifest_from_json(struct sw_manifest *m, const json_t *j)
 
 	if (!json_is_object(j) || !json_is_array(procs))
 		goto bad;
-	s = json_string_value(json_object_get(j, "source"));
+	s = sw_json_str(j, "source");
 	m->source = xstrdup(s ? s : "");
-	s = json_string_value(json_object_get(j, "healthcheck_path"));
+	s = sw_json_str(j, "healthcheck_path");
 	m->healthcheck_path = xstrdup(s ? s : "/");
-	m->deadline = int_member(j, "deadline", 0);
+	m->deadline = (int)sw_json_int(j, "deadline", 0);
 	json_array_foreach(procs, i, o) {
-		const char *name = json_string_value(json_object_get(o, "name"));
+		const char *name = sw_json_str(o, "name");
 		const json_t *h = json_object_get(o, "health");
 		struct sw_process *p;
 		if (!name)
 			goto bad;
 		p = sw_manifest_add(m, name);
-		if (sw_jsonlist_to_strvec(&p->command, json_object_get(o, "command")) < 0 ||
-		    sw_jsonlist_to_strvec(&p->entrypoint, json_object_get(o, "entrypoint")) < 0 ||
-		    sw_jsonlist_to_strvec(&p->env, json_object_get(o, "env")) < 0)
+		if (sw_json_to_strvec(&p->command, json_object_get(o, "command")) < 0 ||
+		    sw_json_to_strvec(&p->entrypoint, json_object_get(o, "entrypoint")) < 0 ||
+		    sw_json_to_strvec(&p->env, json_object_get(o, "env")) < 0)
 			goto bad;
-		p->web = json_is_true(json_object_get(o, "web"));
-		p->port = int_member(o, "port", 0);
-		p->count = int_member(o, "count", -1);
-		p->memory_mb = int_member(o, "memory", 0);
-		if ((s = json_string_value(json_object_get(o, "workdir"))))
+		p->web = sw_json_bool(o, "web", 0);
+		p->port = (int)sw_json_int(o, "port", 0);
+		p->count = (int)sw_json_int(o, "count", -1);
+		p->memory_mb = (int)sw_json_int(o, "memory", 0);
+		if ((s = sw_json_str(o, "workdir")))
 			p->workdir = xstrdup(s);
-		if ((s = json_string_value(json_object_get(o, "user"))))
+		if ((s = sw_json_str(o, "user")))
 			p->user = xstrdup(s);
 		if (h) {
-			if (sw_jsonlist_to_strvec(&p->health.command, json_object_get(h, "command")) < 0)
+			if (sw_json_to_strvec(&p->health.command, json_object_get(h, "command")) < 0)
 				goto bad;
-			p->health.interval = int_member(h, "interval", 0);
-			p->health.timeout = int_member(h, "timeout", 0);
-			p->health.retries = int_member(h, "retries", 0);
-			p->health.start_period = int_member(h, "start_period", 0);
+			p->health.interval = (int)sw_json_int(h, "interval", 0);
+			p->health.timeout = (int)sw_json_int(h, "timeout", 0);
+			p->health.retries = (int)sw_json_int(h, "retries", 0);
+			p->health.start_period = (int)sw_json_int(h, "start_period", 0);
 		}
 	}
 	return 0;

@@ -119,9 +119,6 @@ int sw_manifest_check_name(const char *name);
  */
 int sw_manifest_parse_memory(const char *s, long long *mib);
 
-/* "1m30s", "300ms", "2h", "45" (seconds) → milliseconds (Go durations). 0 or SW_EINVAL. */
-int sw_manifest_parse_duration(const char *s, long long *ms);
-
 /*
  * The manifest as JSON (stored with each release, so rollback, config and scale need no
  * tree), and back. to_json returns a new reference; from_json fills an initialised m.

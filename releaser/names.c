@@ -3,12 +3,8 @@
 #include "releaser/names.h"
 #include "releaser/taskdef.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/banned.h"
-
-static const char *str(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
 
 void sw_names_service(const char *app, const char *process, struct sw_buf *out)
 {
@@ -22,17 +18,12 @@ void sw_names_log_group(const struct sw_runenv *e, const char *app, struct sw_bu
 
 const char *sw_names_owner(const json_t *svc)
 {
-	const json_t *t;
-	size_t i;
-	json_array_foreach(json_object_get(svc, "tags"), i, t)
-		if (str(t, "key") && !strcmp(str(t, "key"), "slipway:app"))
-			return str(t, "value");
-	return NULL;
+	return sw_json_str(sw_json_find(json_object_get(svc, "tags"), "key", "slipway:app"), "value");
 }
 
 int sw_names_owned(const json_t *svc, const char *app, const char *process)
 {
-	const char *owner = sw_names_owner(svc), *name = str(svc, "serviceName");
+	const char *owner = sw_names_owner(svc), *name = sw_json_str(svc, "serviceName");
 	if (owner && !strcmp(owner, app))
 		return 0;
 	if (!owner)

@@ -24,29 +24,19 @@ static const char *name_of(const char *const *names, unsigned n, unsigned i)
 	return i < n ? names[i] : "unknown";
 }
 
-/* The index of name in names[0..n) into *out, or SW_EINVAL "unknown release <what> '<name>'". */
-static int index_of(const char *const *names, unsigned n, const char *what, const char *name, int *out)
+/* The index of name (may be NULL) in names[0..n), or -1. */
+static int index_of(const char *const *names, unsigned n, const char *name)
 {
 	unsigned i;
-	for (i = 0; i < n; i++)
-		if (!strcmp(name, names[i])) {
-			*out = (int)i;
-			return 0;
-		}
-	return sw_error_code(SW_EINVAL, "unknown release %s '%.40s'", what, name);
+	for (i = 0; name && i < n; i++)
+		if (!strcmp(name, names[i]))
+			return (int)i;
+	return -1;
 }
 
 const char *sw_release_status_name(enum sw_release_status s)
 {
 	return name_of(status_names, NAMES_NR(status_names), (unsigned)s);
-}
-
-int sw_release_status_parse(const char *name, enum sw_release_status *out)
-{
-	int i = 0, ret = index_of(status_names, NAMES_NR(status_names), "status", name, &i);
-	if (ret == 0)
-		*out = (enum sw_release_status)i;
-	return ret;
 }
 
 int sw_release_status_final(enum sw_release_status s)
@@ -57,14 +47,6 @@ int sw_release_status_final(enum sw_release_status s)
 const char *sw_release_kind_name(enum sw_release_kind k)
 {
 	return name_of(kind_names, NAMES_NR(kind_names), (unsigned)k);
-}
-
-int sw_release_kind_parse(const char *name, enum sw_release_kind *out)
-{
-	int i = 0, ret = index_of(kind_names, NAMES_NR(kind_names), "kind", name, &i);
-	if (ret == 0)
-		*out = (enum sw_release_kind)i;
-	return ret;
 }
 
 void sw_release_init(struct sw_release *r)
@@ -145,19 +127,17 @@ static json_t *col_json(sqlite3_stmt *st, int i, int *bad)
 
 static int row_to_release(sqlite3_stmt *st, struct sw_release *r)
 {
-	int bad = 0;
-	const char *s;
+	int bad, status, kind;
 	free_fields(r);
 	memset(r, 0, sizeof(*r));
 	r->id = sqlite3_column_int64(st, 0);
 	r->app = col_str(st, 1);
 	r->version = sqlite3_column_int(st, 2);
-	s = (const char *)sqlite3_column_text(st, 3);
-	if (!s || sw_release_status_parse(s, &r->status) < 0)
-		bad = 1;
-	s = (const char *)sqlite3_column_text(st, 4);
-	if (!s || sw_release_kind_parse(s, &r->kind) < 0)
-		bad = 1;
+	status = index_of(status_names, NAMES_NR(status_names), (const char *)sqlite3_column_text(st, 3));
+	kind = index_of(kind_names, NAMES_NR(kind_names), (const char *)sqlite3_column_text(st, 4));
+	bad = status < 0 || kind < 0;
+	r->status = status < 0 ? SW_RELEASE_PENDING : (enum sw_release_status)status;
+	r->kind = kind < 0 ? SW_RELEASE_PUSH : (enum sw_release_kind)kind;
 	r->description = col_str(st, 5);
 	r->commit = col_str(st, 6);
 	r->image = col_str(st, 7);

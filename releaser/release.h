@@ -36,7 +36,6 @@ enum sw_release_status {
 
 /* "pending", "deploying", "live", "failed", "rolled back". */
 const char *sw_release_status_name(enum sw_release_status s);
-int sw_release_status_parse(const char *name, enum sw_release_status *out);
 /* 1 for live, failed, rolled back. */
 int sw_release_status_final(enum sw_release_status s);
 
@@ -49,7 +48,6 @@ enum sw_release_kind {
 };
 
 const char *sw_release_kind_name(enum sw_release_kind k);
-int sw_release_kind_parse(const char *name, enum sw_release_kind *out);
 
 struct sw_release {
 	long long id;              /* row id, 0 before insert */
@@ -72,7 +70,7 @@ struct sw_release {
 	long job_id;               /* the slipwayd job that made it, 0 none */
 	char *reason;              /* why it failed (one line), or NULL */
 	int tagged;                /* the vN tag exists in the app's repo */
-	double created_at;         /* seconds since the epoch (slipwayd's convention, sw_db_now()) */
+	double created_at;         /* seconds since the epoch (slipwayd's convention, sw_time_now()) */
 	double started_at;         /* rollout start, 0 not yet */
 	double finished_at;        /* final status reached, 0 not yet */
 };

@@ -24,6 +24,7 @@
 #include "common/env.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -95,12 +96,7 @@ static int lock_app(const char *app, const struct sw_runenv *e)
 			pthread_mutex_unlock(&rel.mu);
 			return sw_error_code(SW_ECANCEL, "cancelled while waiting for another release of %s", app);
 		}
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 200 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		sw_time_deadline(&ts, CLOCK_REALTIME, 200);
 		pthread_cond_timedwait(&rel.cond, &rel.mu, &ts);
 	}
 	l->waiters--;
@@ -348,7 +344,7 @@ static int aws_configured(void)
 	};
 	int i;
 	for (i = 0; vars[i]; i++)
-		if (getenv(vars[i]) && *getenv(vars[i]))
+		if (sw_env_str(vars[i]))
 			return 1;
 	return 0;
 }
@@ -419,7 +415,7 @@ static int load_settings(const char *stack)
 
 int sw_releaser_start(const struct sw_releaser_opts *o)
 {
-	const char *mode = getenv("SLIPWAY_RELEASER");
+	const char *mode = sw_env_str("SLIPWAY_RELEASER");
 	struct sw_buf cfg = SW_BUF_INIT, creds = SW_BUF_INIT;
 	struct stat st;
 	char *stack = NULL;
@@ -427,7 +423,7 @@ int sw_releaser_start(const struct sw_releaser_opts *o)
 
 	rel.home = xstrdup(o->home);
 	rel.registry = xstrdup(o->registry);
-	if (mode && *mode && strcmp(mode, "on") && strcmp(mode, "off") && strcmp(mode, "auto"))
+	if (mode && strcmp(mode, "on") && strcmp(mode, "off") && strcmp(mode, "auto"))
 		return sw_error_code(SW_EINVAL, "SLIPWAY_RELEASER: want on, off or auto, not '%.20s'", mode);
 	if (mode && !strcmp(mode, "off")) {
 		sw_log_info("releaser off (SLIPWAY_RELEASER=off): pushes only build");
@@ -486,8 +482,7 @@ void sw_releaser_stop(void)
 		return;
 	/* commands and resumed rollouts stop at their next step: their releases stay
 	 * deploying and are resumed by the next start */
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += 30;
+	sw_time_deadline(&until, CLOCK_REALTIME, 30000);
 	pthread_mutex_lock(&rel.mu);
 	sw_cancel_raise(&rel.stop, SW_CANCEL_STOP, NULL);
 	pthread_cond_broadcast(&rel.cond);

@@ -5,10 +5,10 @@
 
 #include <jansson.h>
 
-#include "releaser/cancel.h"
 #include "releaser/push.h"
 #include "releaser/push_target.h"
 #include "releaser/runenv.h"
+#include "common/cancel.h"
 
 /*
  * The releaser as slipwayd runs it (one per process):
@@ -27,7 +27,8 @@
  *
  * Every AWS call slipwayd makes is the releaser's. slipwayd (receiver/) reaches it
  * through this header and these only:
- *   push.h, cancel.h, push_target.h   what a job lends the releaser, and gets back
+ *   push.h, push_target.h              what a job lends the releaser (with a cancel
+ *                                      token, common/cancel.h), and gets back
  *   command.h                          release commands (rollback, config, scale)
  *   tasks.h, applogs.h                 ps, one-off runs, app output (on sw_releaser_env())
  *   release.h, review.h                the records the API lists
@@ -69,7 +70,7 @@ int sw_releaser_push_target(const char *app, struct sw_push_target *t);
 /*
  * A run environment on the releaser's AWS client and settings for work on app outside
  * its release lock (ps, run, logs: tasks.h, applogs.h): e->db = db, no report, the given
- * cancel flag (may be NULL). SW_EUNAVAIL with one line when the releaser is off.
+ * cancel token (may be NULL). SW_EUNAVAIL with one line when the releaser is off.
  */
 int sw_releaser_env(struct sw_runenv *e, sqlite3 *db, const char *app, struct sw_cancel *cancel);
 

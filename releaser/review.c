@@ -3,10 +3,13 @@
 #include <time.h>
 
 #include "releaser/review.h"
+#include "common/env.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/store.h"
 #include "common/strvec.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -112,29 +115,17 @@ void sw_review_url(const char *apps_url, const char *label, struct sw_buf *out)
 
 int sw_review_parse_duration(const char *s, long long *secs)
 {
-	char *end = NULL;
-	long long n, unit = 1;
+	long long ms = 0;
 
 	*secs = 0;
 	if (!s || !strcmp(s, "off") || !strcmp(s, "never") || !strcmp(s, "0"))
 		return 0;
-	if (!*s || *s < '0' || *s > '9' || strlen(s) > 12)
-		goto bad;
-	n = strtoll(s, &end, 10);
-	if (!*end || !strcmp(end, "d"))   /* days unless a unit says otherwise */
-		unit = 86400;
-	else if (!strcmp(end, "h"))
-		unit = 3600;
-	else if (!strcmp(end, "m"))
-		unit = 60;
-	else if (strcmp(end, "s"))
-		goto bad;
-	if (n <= 0 || n > 3650LL * 86400 / unit)
-		goto bad;
-	*secs = n * unit;
+	/* days unless a unit says otherwise; from a second to ten years */
+	if (*s < '0' || *s > '9' || strlen(s) > 12 || sw_time_parse_duration(s, SW_DURATION_BARE_DAYS, &ms) < 0 ||
+	    ms < 1000 || ms > 3650LL * 86400 * 1000)
+		return sw_error_code(SW_EINVAL, "'%.20s' is not a duration (days, or like 7d, 12h, 30m, 45s; or off)", s);
+	*secs = ms / 1000;
 	return 0;
-bad:
-	return sw_error_code(SW_EINVAL, "'%.20s' is not a duration (days, or like 7d, 12h, 30m, 45s; or off)", s ? s : "");
 }
 
 /* ---- records ---- */
@@ -257,11 +248,11 @@ int sw_review_retired(const struct sw_review *rv, double created_at)
 
 static void retire_one(const struct sw_review *rv, json_t *rel)
 {
-	const char *status = json_string_value(json_object_get(rel, "status"));
+	const char *status = sw_json_str(rel, "status");
 	struct sw_buf why = SW_BUF_INIT;
 
 	if (!status || strcmp(status, "live") ||
-	    !sw_review_retired(rv, json_number_value(json_object_get(rel, "created_at"))))
+	    !sw_review_retired(rv, sw_json_num(rel, "created_at", 0)))
 		return;
 	if (rv->active)
 		sw_buf_addf(&why, "review app %s was destroyed and created again since", rv->app);
@@ -304,13 +295,6 @@ int sw_review_check_active(sqlite3 *db, const char *app)
 	return ret;
 }
 
-static int step_done(sqlite3 *db, sqlite3_stmt *st, const char *what)
-{
-	int ret = sqlite3_step(st) == SQLITE_DONE ? 0 : sw_store_error(db, what);
-	sqlite3_finalize(st);
-	return ret;
-}
-
 int sw_review_save(sqlite3 *db, const struct sw_review *r)
 {
 	sqlite3_stmt *st = NULL;
@@ -336,7 +320,7 @@ int sw_review_save(sqlite3 *db, const struct sw_review *r)
 	sqlite3_bind_text(st, 10, seed ? seed : "{}", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 11, r->seed_version);
 	free(seed);
-	return step_done(db, st, "record review app");
+	return sw_store_step_done(db, st, "record review app");
 }
 
 int sw_review_set_destroyed(sqlite3 *db, const char *app, const char *reason, double now)
@@ -349,7 +333,7 @@ int sw_review_set_destroyed(sqlite3 *db, const char *app, const char *reason, do
 	sqlite3_bind_double(st, 1, now);
 	sqlite3_bind_text(st, 2, reason, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, app, -1, SQLITE_TRANSIENT);
-	return step_done(db, st, "record review app destroyed");
+	return sw_store_step_done(db, st, "record review app destroyed");
 }
 
 int sw_review_touch(sqlite3 *db, const char *app, double now)
@@ -360,7 +344,7 @@ int sw_review_touch(sqlite3 *db, const char *app, double now)
 		return ret;
 	sqlite3_bind_double(st, 1, now);
 	sqlite3_bind_text(st, 2, app, -1, SQLITE_TRANSIENT);
-	return step_done(db, st, "record review app push");
+	return sw_store_step_done(db, st, "record review app push");
 }
 
 int sw_review_count_active(sqlite3 *db, const char *parent)
@@ -377,14 +361,8 @@ int sw_review_count_active(sqlite3 *db, const char *parent)
 
 static json_t *iso_or_null(double t)
 {
-	char out[32];
-	struct tm tm;
-	time_t s = (time_t)t;
-	if (t <= 0)
-		return json_null();
-	gmtime_r(&s, &tm);
-	strftime(out, sizeof(out), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_string(out);
+	char out[SW_TIME_ISO_SIZE];
+	return t > 0 ? json_string(sw_time_iso(t, out)) : json_null();
 }
 
 /* s as a JSON string; bytes that are not UTF-8 become '?'. */
@@ -466,42 +444,30 @@ int sw_review_apps(sqlite3 *db, const char *parent, int active_only, struct sw_s
 
 /* ---- settings ---- */
 
-static int env_limit(void)
+int sw_review_defaults_load(struct sw_review_defaults *d)
 {
-	const char *v = getenv("SLIPWAY_REVIEW_LIMIT");
-	char *end = NULL;
-	long n;
-	if (!v || !*v)
-		return SW_REVIEW_DEFAULT_LIMIT;
-	n = strtol(v, &end, 10);
-	if (*end || n < 0 || n > 10000) {
-		sw_log_warn("SLIPWAY_REVIEW_LIMIT: '%.20s' is not a number of review apps; using %d", v,
-			    SW_REVIEW_DEFAULT_LIMIT);
-		return SW_REVIEW_DEFAULT_LIMIT;
-	}
-	return (int)n;
+	const char *idle = sw_env_str("SLIPWAY_REVIEW_IDLE");
+	long long limit = 0, secs = 0;
+
+	if (sw_env_int("SLIPWAY_REVIEW_LIMIT", SW_REVIEW_DEFAULT_LIMIT, 0, 10000, &limit) < 0)
+		return SW_EINVAL;
+	if (idle && sw_review_parse_duration(idle, &secs) < 0)
+		return sw_error_prefix("SLIPWAY_REVIEW_IDLE");
+	d->limit = (int)limit;
+	d->idle_secs = secs;
+	return 0;
 }
 
-static long long env_idle(void)
-{
-	long long secs = 0;
-	const char *v = getenv("SLIPWAY_REVIEW_IDLE");
-	if (v && *v && sw_review_parse_duration(v, &secs) < 0) {
-		sw_log_warn("SLIPWAY_REVIEW_IDLE: %s; idle review apps are kept", sw_error_last());
-		secs = 0;
-	}
-	return secs;
-}
-
-int sw_review_settings(sqlite3 *db, const char *parent, int *limit, long long *idle_secs)
+int sw_review_settings(sqlite3 *db, const char *parent, const struct sw_review_defaults *dflt, int *limit,
+		       long long *idle_secs)
 {
 	sqlite3_stmt *st = NULL;
 	int ret, rc;
 
 	if (limit)
-		*limit = env_limit();
+		*limit = dflt->limit;
 	if (idle_secs)
-		*idle_secs = env_idle();
+		*idle_secs = dflt->idle_secs;
 	if ((ret = prepare(db, &st, "SELECT max_reviews, idle_secs FROM review_settings WHERE app = ?")) < 0)
 		return ret == SW_ENOTFOUND ? 0 : ret;
 	sqlite3_bind_text(st, 1, parent, -1, SQLITE_TRANSIENT);
@@ -531,10 +497,10 @@ int sw_review_settings_save(sqlite3 *db, const char *parent, int limit, long lon
 		sqlite3_bind_int(st, 2, limit);
 	if (idle_secs >= 0)
 		sqlite3_bind_int64(st, 3, idle_secs);
-	return step_done(db, st, "record review settings");
+	return sw_store_step_done(db, st, "record review settings");
 }
 
-int sw_review_idle(sqlite3 *db, double now, struct sw_strvec *apps)
+int sw_review_idle(sqlite3 *db, const struct sw_review_defaults *dflt, double now, struct sw_strvec *apps)
 {
 	sqlite3_stmt *st = NULL;
 	struct sw_strvec parents = SW_STRVEC_INIT;
@@ -550,7 +516,7 @@ int sw_review_idle(sqlite3 *db, double now, struct sw_strvec *apps)
 	st = NULL;
 	for (i = 0; ret == 0 && i < parents.nr; i++) {
 		long long idle = 0;
-		if ((ret = sw_review_settings(db, parents.v[i], NULL, &idle)) < 0 || idle <= 0)
+		if ((ret = sw_review_settings(db, parents.v[i], dflt, NULL, &idle)) < 0 || idle <= 0)
 			continue;
 		if ((ret = prepare(db, &st, "SELECT app FROM reviews WHERE parent = ? AND status = 'active'"
 				   " AND last_push_at < ? ORDER BY app")) < 0)

@@ -132,12 +132,30 @@ void sw_review_retire_json(sqlite3 *db, const char *app, json_t *o);
 int sw_review_check_active(sqlite3 *db, const char *app);
 
 /*
- * Per-app settings of its review apps: the most there may be (SLIPWAY_REVIEW_LIMIT, else
- * SW_REVIEW_DEFAULT_LIMIT) and the idle time after which one is destroyed (seconds, 0 =
- * never; SLIPWAY_REVIEW_IDLE, e.g. "7" or "7d", else never), unless the app's own settings say.
- * *limit and *idle_secs may be NULL. 0 or negative with one line.
+ * The server's review settings, which an app's own override: the most review apps an app
+ * may have and the idle time (seconds, 0 = never) after which one is destroyed.
  */
-int sw_review_settings(sqlite3 *db, const char *parent, int *limit, long long *idle_secs);
+struct sw_review_defaults {
+	int limit;
+	long long idle_secs;
+};
+
+#define SW_REVIEW_DEFAULTS_INIT { SW_REVIEW_DEFAULT_LIMIT, 0 }
+
+/*
+ * Read them from the environment, once at start: SLIPWAY_REVIEW_LIMIT (0 to 10000, else
+ * SW_REVIEW_DEFAULT_LIMIT) and SLIPWAY_REVIEW_IDLE (sw_review_parse_duration()'s forms,
+ * e.g. "7" or "7d", else never). 0, or SW_EINVAL with one line naming the variable
+ * (slipwayd refuses to start); *d is left as it was then.
+ */
+int sw_review_defaults_load(struct sw_review_defaults *d);
+
+/*
+ * Per-app settings of its review apps: the app's own where it has them, else the
+ * server's (dflt). *limit and *idle_secs may be NULL. 0 or negative with one line.
+ */
+int sw_review_settings(sqlite3 *db, const char *parent, const struct sw_review_defaults *dflt, int *limit,
+		       long long *idle_secs);
 /* Store the app's own settings: limit < 0 and idle_secs < 0 leave that one as it is. */
 int sw_review_settings_save(sqlite3 *db, const char *parent, int limit, long long idle_secs);
 
@@ -145,7 +163,7 @@ int sw_review_settings_save(sqlite3 *db, const char *parent, int limit, long lon
  * The active review apps whose parent's idle time (sw_review_settings) has passed since
  * their last push, at now, pushed to apps as "<app> <idle seconds>". 0 or negative.
  */
-int sw_review_idle(sqlite3 *db, double now, struct sw_strvec *apps);
+int sw_review_idle(sqlite3 *db, const struct sw_review_defaults *dflt, double now, struct sw_strvec *apps);
 
 /*
  * An idle time → seconds: a bare number is days ("7"), a unit suffix says otherwise

@@ -3,8 +3,9 @@
 
 #include "releaser/rollout.h"
 #include "common/error.h"
+#include "common/json.h"
+#include "common/time.h"
 #include "common/xalloc.h"
-#include "releaser/jsonlist.h"
 #include "common/banned.h"
 
 /* ECS timestamps may run a little ahead of or behind ours. */
@@ -108,17 +109,6 @@ struct sw_rollout_proc *sw_rollout_find(struct sw_rollout *r, const char *servic
 
 /* ---- reading ECS's JSON ---- */
 
-static const char *str(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-static int num(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-	return json_is_integer(v) ? (int)json_integer_value(v) : 0;
-}
-
 /* JSON 1.1 timestamps are seconds since the epoch (with a fraction): → ms, 0 when absent. */
 static long long ts_ms(const json_t *o, const char *key)
 {
@@ -170,7 +160,7 @@ static void service_events(struct sw_rollout *r, struct sw_rollout_proc *p, cons
 	size_t i = json_array_size(events);
 	while (i-- > 0) {
 		const json_t *e = json_array_get(events, i);
-		const char *id = str(e, "id"), *msg = str(e, "message");
+		const char *id = sw_json_str(e, "id"), *msg = sw_json_str(e, "message");
 		long long at = ts_ms(e, "createdAt");
 		if (!id || !msg || seen(&r->events_seen, id))
 			continue;
@@ -193,7 +183,7 @@ static void service_events(struct sw_rollout *r, struct sw_rollout_proc *p, cons
 
 static void one_service(struct sw_rollout *r, const json_t *svc, long long now, struct sw_strvec *lines)
 {
-	const char *name = str(svc, "serviceName"), *status = str(svc, "status");
+	const char *name = sw_json_str(svc, "serviceName"), *status = sw_json_str(svc, "status");
 	const json_t *deps = json_object_get(svc, "deployments"), *d;
 	const json_t *primary = NULL, *ours = NULL;
 	struct sw_rollout_proc *p;
@@ -210,23 +200,23 @@ static void one_service(struct sw_rollout *r, const json_t *svc, long long now, 
 		return;
 	}
 	json_array_foreach(deps, i, d) {
-		const char *st = str(d, "status");
+		const char *st = sw_json_str(d, "status");
 		if (st && !strcmp(st, "PRIMARY"))
 			primary = d;
 	}
-	if (!p->deployment && primary && str(primary, "taskDefinition") &&
-	    !strcmp(str(primary, "taskDefinition"), p->taskdef) && str(primary, "id"))
-		p->deployment = xstrdup(str(primary, "id"));
+	if (!p->deployment && primary && sw_json_str(primary, "taskDefinition") &&
+	    !strcmp(sw_json_str(primary, "taskDefinition"), p->taskdef) && sw_json_str(primary, "id"))
+		p->deployment = xstrdup(sw_json_str(primary, "id"));
 	if (p->deployment)
 		json_array_foreach(deps, i, d)
-			if (str(d, "id") && !strcmp(str(d, "id"), p->deployment))
+			if (sw_json_str(d, "id") && !strcmp(sw_json_str(d, "id"), p->deployment))
 				ours = d;
 
 	/* someone forced a new deployment of the same task definition: follow it */
-	if (primary && primary != ours && p->deployment && str(primary, "id") &&
-	    str(primary, "taskDefinition") && !strcmp(str(primary, "taskDefinition"), p->taskdef) &&
-	    !(ours && str(ours, "rolloutState") && !strcmp(str(ours, "rolloutState"), "FAILED"))) {
-		set_str(&p->deployment, str(primary, "id"));
+	if (primary && primary != ours && p->deployment && sw_json_str(primary, "id") &&
+	    sw_json_str(primary, "taskDefinition") && !strcmp(sw_json_str(primary, "taskDefinition"), p->taskdef) &&
+	    !(ours && sw_json_str(ours, "rolloutState") && !strcmp(sw_json_str(ours, "rolloutState"), "FAILED"))) {
+		set_str(&p->deployment, sw_json_str(primary, "id"));
 		ours = primary;
 	}
 
@@ -236,22 +226,22 @@ static void one_service(struct sw_rollout *r, const json_t *svc, long long now, 
 	if (p->primary_ours)
 		p->seen_ours = 1;
 
-	if (ours && str(ours, "rolloutState") && !strcmp(str(ours, "rolloutState"), "FAILED")) {
-		const char *why = str(ours, "rolloutStateReason");
+	if (ours && sw_json_str(ours, "rolloutState") && !strcmp(sw_json_str(ours, "rolloutState"), "FAILED")) {
+		const char *why = sw_json_str(ours, "rolloutStateReason");
 		if (primary && primary != ours) {
 			p->rolled_back = 1;
-			set_str(&p->restore_deployment, str(primary, "id"));
-			set_str(&p->restore_taskdef, str(primary, "taskDefinition"));
+			set_str(&p->restore_deployment, sw_json_str(primary, "id"));
+			set_str(&p->restore_taskdef, sw_json_str(primary, "taskDefinition"));
 		}
 		fail_proc(p, SW_ROLLOUT_ECS_FAILED, "%s: %s", p->process,
 			  why && *why ? why : "ECS marked the deployment FAILED");
 	} else if (p->seen_ours && primary && primary != ours) {
 		p->rolled_back = 1;
-		set_str(&p->restore_deployment, str(primary, "id"));
-		set_str(&p->restore_taskdef, str(primary, "taskDefinition"));
+		set_str(&p->restore_deployment, sw_json_str(primary, "id"));
+		set_str(&p->restore_taskdef, sw_json_str(primary, "taskDefinition"));
 		fail_proc(p, SW_ROLLOUT_ECS_FAILED, "%s: deployment %s was replaced by %s (%s)", p->process,
-			  p->deployment, str(primary, "id") ? str(primary, "id") : "another deployment",
-			  str(primary, "taskDefinition") ? service_name(str(primary, "taskDefinition")) : "?");
+			  p->deployment, sw_json_str_or(primary, "id", "another deployment"),
+			  sw_json_str(primary, "taskDefinition") ? service_name(sw_json_str(primary, "taskDefinition")) : "?");
 	} else if (p->seen_ours && !primary) {
 		fail_proc(p, SW_ROLLOUT_GONE, "%s: service %s has no PRIMARY deployment", p->process, p->service);
 	} else if (!p->seen_ours && now - p->first_seen_at > STALE_MS) {
@@ -264,15 +254,15 @@ static void one_service(struct sw_rollout *r, const json_t *svc, long long now, 
 	p->ours_desired = -1;
 	json_array_foreach(deps, i, d) {
 		if (d == ours) {
-			const char *rs = str(d, "rolloutState");
-			p->new_running = num(d, "runningCount");
-			p->new_pending = num(d, "pendingCount");
-			p->ours_desired = num(d, "desiredCount");
+			const char *rs = sw_json_str(d, "rolloutState");
+			p->new_running = (int)sw_json_int(d, "runningCount", 0);
+			p->new_pending = (int)sw_json_int(d, "pendingCount", 0);
+			p->ours_desired = (int)sw_json_int(d, "desiredCount", 0);
 			p->completed = rs && !strcmp(rs, "COMPLETED");
 			p->has_rollout_state = rs != NULL;
 			p->fresh = ts_ms(d, "createdAt") >= r->started_at - SKEW_MS;
 		} else {
-			p->old_running += num(d, "runningCount");
+			p->old_running += (int)sw_json_int(d, "runningCount", 0);
 		}
 	}
 }
@@ -287,7 +277,7 @@ void sw_rollout_services(struct sw_rollout *r, const json_t *resp, long long now
 	json_array_foreach(json_object_get(resp, "services"), i, svc)
 		one_service(r, svc, now, lines);
 	json_array_foreach(json_object_get(resp, "failures"), i, f) {
-		const char *arn = str(f, "arn"), *reason = str(f, "reason");
+		const char *arn = sw_json_str(f, "arn"), *reason = sw_json_str(f, "reason");
 		struct sw_rollout_proc *p = arn ? sw_rollout_find(r, arn) : NULL;
 		if (p)
 			fail_proc(p, SW_ROLLOUT_GONE, "%s: service %s %s", p->process, p->service,
@@ -299,13 +289,13 @@ void sw_rollout_services(struct sw_rollout *r, const json_t *resp, long long now
 /* Why a task stopped, in one line: "Essential container in task exited (exit code 1)". */
 static void stop_line(const json_t *t, struct sw_buf *out)
 {
-	const char *reason = str(t, "stoppedReason");
+	const char *reason = sw_json_str(t, "stoppedReason");
 	const json_t *c;
 	size_t i;
 	sw_buf_adds(out, reason && *reason ? reason : "stopped");
 	json_array_foreach(json_object_get(t, "containers"), i, c) {
 		const json_t *code = json_object_get(c, "exitCode");
-		const char *cr = str(c, "reason");
+		const char *cr = sw_json_str(c, "reason");
 		if (json_is_integer(code) && json_integer_value(code) != 0) {
 			sw_buf_addf(out, " (exit code %lld)", (long long)json_integer_value(code));
 			break;
@@ -320,7 +310,7 @@ static void stop_line(const json_t *t, struct sw_buf *out)
 /* A stop that is not the new release's fault: scale-in, a rollback, a person. */
 static int ordinary_stop(const json_t *t)
 {
-	const char *code = str(t, "stopCode"), *reason = str(t, "stoppedReason");
+	const char *code = sw_json_str(t, "stopCode"), *reason = sw_json_str(t, "stoppedReason");
 	if (code && !strcmp(code, "UserInitiated"))
 		return 1;
 	if (reason && !strncmp(reason, "Scaling activity initiated by", 29))
@@ -333,14 +323,14 @@ const char *sw_rollout_task_ip(const json_t *task)
 	const json_t *a, *d, *c;
 	size_t i, j;
 	json_array_foreach(json_object_get(task, "attachments"), i, a) {
-		if (!str(a, "type") || strcmp(str(a, "type"), "ElasticNetworkInterface"))
+		if (!sw_json_str(a, "type") || strcmp(sw_json_str(a, "type"), "ElasticNetworkInterface"))
 			continue;
 		json_array_foreach(json_object_get(a, "details"), j, d)
-			if (str(d, "name") && !strcmp(str(d, "name"), "privateIPv4Address") && str(d, "value"))
-				return str(d, "value");
+			if (sw_json_str(d, "name") && !strcmp(sw_json_str(d, "name"), "privateIPv4Address") && sw_json_str(d, "value"))
+				return sw_json_str(d, "value");
 	}
 	c = json_array_get(json_object_get(task, "containers"), 0);
-	return str(json_array_get(json_object_get(c, "networkInterfaces"), 0), "privateIpv4Address");
+	return sw_json_str(json_array_get(json_object_get(c, "networkInterfaces"), 0), "privateIpv4Address");
 }
 
 static const char *instance_id(const struct sw_rollout *r, const char *arn)
@@ -362,8 +352,8 @@ void sw_rollout_tasks(struct sw_rollout *r, struct sw_rollout_proc *p, const jso
 	clear_tasks(p);
 	p->tasks_fed = 1;
 	json_array_foreach(json_object_get(resp, "tasks"), i, t) {
-		const char *arn = str(t, "taskArn"), *last = str(t, "lastStatus");
-		const char *by = str(t, "startedBy"), *td = str(t, "taskDefinitionArn");
+		const char *arn = sw_json_str(t, "taskArn"), *last = sw_json_str(t, "lastStatus");
+		const char *by = sw_json_str(t, "startedBy"), *td = sw_json_str(t, "taskDefinitionArn");
 		if (!arn || !last)
 			continue;
 		if (p->deployment ? (!by || strcmp(by, p->deployment)) : (!td || strcmp(td, p->taskdef)))
@@ -383,16 +373,16 @@ void sw_rollout_tasks(struct sw_rollout *r, struct sw_rollout_proc *p, const jso
 			struct sw_rollout_task *rt;
 			const json_t *c = json_array_get(json_object_get(t, "containers"), 0);
 			const json_t *nb = json_array_get(json_object_get(c, "networkBindings"), 0);
-			const char *h = str(t, "healthStatus"), *id;
+			const char *h = sw_json_str(t, "healthStatus"), *id;
 			SW_ALLOC_GROW(p->tasks, p->tasks_nr + 1, p->tasks_alloc);
 			rt = &p->tasks[p->tasks_nr++];
 			rt->arn = xstrdup(arn);
-			id = instance_id(r, str(t, "containerInstanceArn"));
+			id = instance_id(r, sw_json_str(t, "containerInstanceArn"));
 			rt->instance = id ? xstrdup(id) : NULL;
-			rt->host_port = num(nb, "hostPort");
+			rt->host_port = (int)sw_json_int(nb, "hostPort", 0);
 			rt->ip = sw_rollout_task_ip(t) ? xstrdup(sw_rollout_task_ip(t)) : NULL;
 			if (!h || !strcmp(h, "UNKNOWN"))
-				h = str(c, "healthStatus");
+				h = sw_json_str(c, "healthStatus");
 			rt->container_healthy = h && !strcmp(h, "HEALTHY");
 		}
 	}
@@ -407,18 +397,18 @@ void sw_rollout_instances(struct sw_rollout *r, const json_t *resp)
 	r->have_capacity = 1;
 	json_array_foreach(json_object_get(resp, "containerInstances"), i, ci) {
 		struct sw_rollout_instance *in;
-		const char *status = str(ci, "status");
+		const char *status = sw_json_str(ci, "status");
 		SW_ALLOC_GROW(r->instances, r->instances_nr + 1, r->instances_alloc);
 		in = &r->instances[r->instances_nr++];
-		in->arn = xstrdup(str(ci, "containerInstanceArn") ? str(ci, "containerInstanceArn") : "");
-		in->ec2_id = str(ci, "ec2InstanceId") ? xstrdup(str(ci, "ec2InstanceId")) : NULL;
+		in->arn = xstrdup(sw_json_str_or(ci, "containerInstanceArn", ""));
+		in->ec2_id = sw_json_str(ci, "ec2InstanceId") ? xstrdup(sw_json_str(ci, "ec2InstanceId")) : NULL;
 		in->remaining_mb = 0;
 		in->active = (!status || !strcmp(status, "ACTIVE")) &&
 			     !json_is_false(json_object_get(ci, "agentConnected"));
 		json_array_foreach(json_object_get(ci, "remainingResources"), j, res) {
-			const char *n = str(res, "name");
+			const char *n = sw_json_str(res, "name");
 			if (n && !strcmp(n, "MEMORY"))
-				in->remaining_mb = num(res, "integerValue");
+				in->remaining_mb = (int)sw_json_int(res, "integerValue", 0);
 		}
 	}
 }
@@ -503,15 +493,6 @@ void sw_rollout_shortfall(const struct sw_rollout *r, const struct sw_rollout_pr
 	if (p->old_running > 0)
 		sw_buf_addf(out, " beside the %d old task%s still running", p->old_running,
 			    p->old_running == 1 ? "" : "s");
-}
-
-static void human_ms(long long ms, struct sw_buf *out)
-{
-	long long s = (ms + 999) / 1000;
-	if (s >= 60)
-		sw_buf_addf(out, "%lldm%02llds", s / 60, s % 60);
-	else
-		sw_buf_addf(out, "%llds", s);
 }
 
 static void counts(const struct sw_rollout_proc *p, struct sw_buf *out)
@@ -627,13 +608,13 @@ enum sw_rollout_verdict sw_rollout_decide(struct sw_rollout *r, long long now, s
 		sw_buf_reset(&r->reason);
 		if (slow) {
 			sw_buf_addf(&r->reason, "%s: not live after ", slow->process);
-			human_ms(r->deadline_ms, &r->reason);
+			sw_time_format_elapsed(&r->reason, (double)((r->deadline_ms + 999) / 1000));
 			sw_buf_adds(&r->reason, " (");
 			counts(slow, &r->reason);
 			sw_buf_adds(&r->reason, ")");
 		} else {
 			sw_buf_adds(&r->reason, "not live after ");
-			human_ms(r->deadline_ms, &r->reason);
+			sw_time_format_elapsed(&r->reason, (double)((r->deadline_ms + 999) / 1000));
 		}
 	}
 	return r->verdict;
@@ -697,7 +678,7 @@ json_t *sw_rollout_to_json(const struct sw_rollout *r)
 				      "desired", p->desired, "memory", p->memory_mb,
 				      "container_health", p->container_health,
 				      "load_balanced", p->load_balanced, "seen_ours", p->seen_ours,
-				      "crashes", p->crashes, "stopped", sw_jsonlist_from_strvec(&p->stopped));
+				      "crashes", p->crashes, "stopped", sw_json_from_strvec(&p->stopped));
 		opt_str(o, "deployment", p->deployment);
 		opt_str(o, "last_crash", p->last_crash);
 		json_array_append_new(procs, o);
@@ -705,7 +686,7 @@ json_t *sw_rollout_to_json(const struct sw_rollout *r)
 	return json_pack("{s:I, s:I, s:I, s:i, s:o, s:o}",
 			 "started_at", (json_int_t)r->started_at, "deadline_ms", (json_int_t)r->deadline_ms,
 			 "stall_ms", (json_int_t)r->stall_ms, "crash_limit", r->crash_limit,
-			 "events_seen", sw_jsonlist_from_strvec(&r->events_seen), "processes", procs);
+			 "events_seen", sw_json_from_strvec(&r->events_seen), "processes", procs);
 }
 
 int sw_rollout_from_json(struct sw_rollout *r, const json_t *j)
@@ -714,28 +695,28 @@ int sw_rollout_from_json(struct sw_rollout *r, const json_t *j)
 	size_t i;
 	if (!json_is_object(j) || !json_is_array(procs) || !json_is_integer(json_object_get(j, "started_at")))
 		return sw_error_code(SW_EINVAL, "stored rollout state is malformed");
-	sw_rollout_init(r, json_integer_value(json_object_get(j, "started_at")),
-			json_integer_value(json_object_get(j, "deadline_ms")));
+	sw_rollout_init(r, sw_json_int(j, "started_at", 0),
+			sw_json_int(j, "deadline_ms", 0));
 	if (json_is_integer(json_object_get(j, "stall_ms")))
-		r->stall_ms = json_integer_value(json_object_get(j, "stall_ms"));
+		r->stall_ms = sw_json_int(j, "stall_ms", 0);
 	if (json_is_integer(json_object_get(j, "crash_limit")))
-		r->crash_limit = (int)json_integer_value(json_object_get(j, "crash_limit"));
-	sw_jsonlist_to_strvec(&r->events_seen, json_object_get(j, "events_seen"));
+		r->crash_limit = (int)sw_json_int(j, "crash_limit", 0);
+	sw_json_to_strvec(&r->events_seen, json_object_get(j, "events_seen"));
 	json_array_foreach(procs, i, o) {
 		struct sw_rollout_proc *p;
-		if (!str(o, "process") || !str(o, "service") || !str(o, "taskdef")) {
+		if (!sw_json_str(o, "process") || !sw_json_str(o, "service") || !sw_json_str(o, "taskdef")) {
 			sw_rollout_release(r);
 			return sw_error_code(SW_EINVAL, "stored rollout state is malformed");
 		}
-		p = sw_rollout_add(r, str(o, "process"), str(o, "service"), str(o, "taskdef"),
-				   num(o, "desired"), num(o, "memory"));
-		p->container_health = json_is_true(json_object_get(o, "container_health"));
-		p->load_balanced = json_is_true(json_object_get(o, "load_balanced"));
-		p->seen_ours = json_is_true(json_object_get(o, "seen_ours"));
-		p->crashes = num(o, "crashes");
-		set_str(&p->deployment, str(o, "deployment"));
-		set_str(&p->last_crash, str(o, "last_crash"));
-		sw_jsonlist_to_strvec(&p->stopped, json_object_get(o, "stopped"));
+		p = sw_rollout_add(r, sw_json_str(o, "process"), sw_json_str(o, "service"), sw_json_str(o, "taskdef"),
+				   (int)sw_json_int(o, "desired", 0), (int)sw_json_int(o, "memory", 0));
+		p->container_health = sw_json_bool(o, "container_health", 0);
+		p->load_balanced = sw_json_bool(o, "load_balanced", 0);
+		p->seen_ours = sw_json_bool(o, "seen_ours", 0);
+		p->crashes = (int)sw_json_int(o, "crashes", 0);
+		set_str(&p->deployment, sw_json_str(o, "deployment"));
+		set_str(&p->last_crash, sw_json_str(o, "last_crash"));
+		sw_json_to_strvec(&p->stopped, json_object_get(o, "stopped"));
 	}
 	return 0;
 }

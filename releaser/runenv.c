@@ -6,16 +6,14 @@
 #include "releaser/runenv.h"
 #include "common/aws/retry.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 long long sw_runenv_now(const struct sw_runenv *e)
 {
-	struct timespec ts;
-	if (e->now_ms)
-		return e->now_ms(e->clock_ctx);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return e->now_ms ? e->now_ms(e->clock_ctx) : sw_time_now_ms();
 }
 
 double sw_runenv_seconds(const struct sw_runenv *e)
@@ -111,5 +109,19 @@ int sw_runenv_call(const struct sw_runenv *e, const char *service, const char *o
 		sw_log(SW_LOG_DEBUG, e->app, e->job, "%s", sw_error_last());
 	}
 	sw_aws_result_release(&res);
+	return ret;
+}
+
+int sw_runenv_paged_call(const struct sw_runenv *e, const char *service, const char *op, json_t *req,
+			 struct sw_buf *token, json_t **resp)
+{
+	int ret;
+
+	if (token->len)
+		json_object_set_new(req, "nextToken", json_string(token->ptr));
+	ret = sw_runenv_call(e, service, op, req, resp, NULL, NULL);
+	sw_buf_reset(token);
+	if (ret == 0 && sw_json_str(*resp, "nextToken"))
+		sw_buf_adds(token, sw_json_str(*resp, "nextToken"));
 	return ret;
 }

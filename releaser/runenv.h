@@ -6,13 +6,14 @@
 
 #include "common/aws/client.h"
 #include "common/buf.h"
-#include "releaser/cancel.h"
+#include "common/cancel.h"
 #include "releaser/settings.h"
 
 /*
  * What one deploy runs with: slipwayd's database and AWS client and settings (shared,
- * borrowed), where the pusher's lines go, a cancel token (cancel.h), and the clock, sleep
- * and randomness (injectable, so tests repeat). The caller owns everything it points to.
+ * borrowed), where the pusher's lines go, a cancel token (common/cancel.h), and the
+ * clock, sleep and randomness (injectable, so tests repeat). The caller owns everything
+ * it points to.
  */
 
 /* One line for the pusher (no newline). Return < 0 to stop the deploy. */
@@ -42,7 +43,7 @@ struct sw_runenv {
 long long sw_runenv_now(const struct sw_runenv *e);
 /* Seconds since the epoch (the store's convention). */
 double sw_runenv_seconds(const struct sw_runenv *e);
-/* Sleep ms; returns SW_ECANCEL early when the cancel flag goes up. */
+/* Sleep ms; returns SW_ECANCEL early when the cancel token is raised. */
 int sw_runenv_sleep(const struct sw_runenv *e, long long ms);
 unsigned sw_runenv_random(const struct sw_runenv *e);
 int sw_runenv_cancelled(const struct sw_runenv *e);
@@ -70,5 +71,14 @@ int sw_runenv_report(const struct sw_runenv *e, const char *fmt, ...) __attribut
  */
 int sw_runenv_call(const struct sw_runenv *e, const char *service, const char *op, const json_t *params,
 		   json_t **resp, struct sw_buf *code, int *throttled);
+
+/*
+ * One page of a call that pages with "nextToken" (ECS's List*, CloudWatch Logs'
+ * FilterLogEvents): req (the caller's; it gets "nextToken" when token is not empty) as
+ * sw_runenv_call() sends it, then token = the answer's "nextToken", empty after the last
+ * page or a failure.
+ */
+int sw_runenv_paged_call(const struct sw_runenv *e, const char *service, const char *op, json_t *req,
+			 struct sw_buf *token, json_t **resp);
 
 #endif

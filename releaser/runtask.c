@@ -3,6 +3,7 @@
 
 #include "releaser/runtask.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
@@ -14,11 +15,6 @@
 #define LOG_PAGES_PER_POLL 20
 #define DRAIN_POLLS 3        /* quiet reads of the logs after the task stopped */
 #define DRAIN_MS 300
-
-static const char *str(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
 
 static char *dup_or_null(const char *s)
 {
@@ -41,9 +37,9 @@ static int resolve_logs(const struct sw_runenv *e, struct sw_runtask *t)
 		return ret == SW_ECANCEL || ret == SW_EAUTH ? ret : sw_error_prefix("cannot read the task definition");
 	cd = json_array_get(json_object_get(json_object_get(resp, "taskDefinition"), "containerDefinitions"), 0);
 	opts = json_object_get(json_object_get(cd, "logConfiguration"), "options");
-	t->container_owned = xstrdup(str(cd, "name") ? str(cd, "name") : "");
-	t->log_group_owned = xstrdup(str(opts, "awslogs-group") ? str(opts, "awslogs-group") : "");
-	t->stream_prefix_owned = xstrdup(str(opts, "awslogs-stream-prefix") ? str(opts, "awslogs-stream-prefix") : "");
+	t->container_owned = xstrdup(sw_json_str_or(cd, "name", ""));
+	t->log_group_owned = xstrdup(sw_json_str_or(opts, "awslogs-group", ""));
+	t->stream_prefix_owned = xstrdup(sw_json_str_or(opts, "awslogs-stream-prefix", ""));
 	t->container = t->container_owned;
 	t->log_group = t->log_group_owned;
 	t->stream_prefix = t->stream_prefix_owned;
@@ -82,14 +78,14 @@ static int start(const struct sw_runenv *e, struct sw_runtask *t)
 		return ret == SW_ECANCEL || ret == SW_EAUTH ? ret : sw_error_prefix("cannot start");
 	task = json_array_get(json_object_get(resp, "tasks"), 0);
 	f = json_array_get(json_object_get(resp, "failures"), 0);
-	if (!str(task, "taskArn")) {
+	if (!sw_json_str(task, "taskArn")) {
 		ret = sw_error_code(SW_ERROR, "could not be placed: %s%s%s",
-				    f && str(f, "reason") ? str(f, "reason") : "no task started",
-				    f && str(f, "detail") ? " " : "", f && str(f, "detail") ? str(f, "detail") : "");
+				    sw_json_str_or(f, "reason", "no task started"),
+				    f && sw_json_str(f, "detail") ? " " : "", sw_json_str_or(f, "detail", ""));
 		json_decref(resp);
 		return ret;
 	}
-	t->task_arn = xstrdup(str(task, "taskArn"));
+	t->task_arn = xstrdup(sw_json_str(task, "taskArn"));
 	json_decref(resp);
 	if (t->started)
 		t->started(t->ctx, t->task_arn);
@@ -122,7 +118,7 @@ static int stream_logs(const struct sw_runenv *e, struct sw_runtask *t, const ch
 		}
 		json_decref(req);
 		json_array_foreach(json_object_get(resp, "events"), i, ev) {
-			const char *msg = str(ev, "message");
+			const char *msg = sw_json_str(ev, "message");
 			size_t n;
 			if (!msg)
 				continue;
@@ -135,7 +131,7 @@ static int stream_logs(const struct sw_runenv *e, struct sw_runtask *t, const ch
 				t->output(t->ctx, line.ptr, line.len);
 			lines++;
 		}
-		next = str(resp, "nextForwardToken");
+		next = sw_json_str(resp, "nextForwardToken");
 		if (!next || !strcmp(next, token->ptr) || !json_array_size(json_object_get(resp, "events"))) {
 			if (next) {
 				sw_buf_reset(token);
@@ -159,11 +155,11 @@ static void stopped(struct sw_runtask *t, const json_t *task)
 {
 	const json_t *c = json_array_get(json_object_get(task, "containers"), 0), *code = json_object_get(c, "exitCode");
 	t->exit_code = json_is_integer(code) ? (int)json_integer_value(code) : -1;
-	t->failed_to_start = str(task, "stopCode") && !strcmp(str(task, "stopCode"), "TaskFailedToStart");
+	t->failed_to_start = sw_json_str(task, "stopCode") && !strcmp(sw_json_str(task, "stopCode"), "TaskFailedToStart");
 	free(t->stopped_reason);
 	free(t->container_reason);
-	t->stopped_reason = dup_or_null(str(task, "stoppedReason"));
-	t->container_reason = dup_or_null(str(c, "reason"));
+	t->stopped_reason = dup_or_null(sw_json_str(task, "stoppedReason"));
+	t->container_reason = dup_or_null(sw_json_str(c, "reason"));
 }
 
 int sw_runtask_run(const struct sw_runenv *e, struct sw_runtask *t)
@@ -206,7 +202,7 @@ int sw_runtask_run(const struct sw_runenv *e, struct sw_runtask *t)
 			ret = sw_error("task %s disappeared", task_id);
 			goto cleanup;
 		}
-		last = str(task, "lastStatus");
+		last = sw_json_str(task, "lastStatus");
 		if (last && !strcmp(last, "STOPPED")) {
 			/* the last lines reach Logs a little after the container stops */
 			if (lines || drained++ < DRAIN_POLLS) {

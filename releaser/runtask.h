@@ -72,7 +72,7 @@ struct sw_runtask {
  * Run t (or wait for t->task_arn) to its end. 0 when the task stopped (t->exit_code,
  * t->failed_to_start, t->stopped_reason tell how; all its output was delivered first);
  * otherwise negative with one line in the error slot, to be prefixed by the caller:
- *   SW_ECANCEL / SW_EAUTH  the cancel flag went up / the credentials stopped working;
+ *   SW_ECANCEL / SW_EAUTH  the cancel token was raised / the credentials stopped working;
  *                          the task is NOT stopped (sw_runtask_stop() does, if wanted)
  *   SW_ETIMEOUT            "still running after 15m00s; stopped"
  *   SW_ERROR               "cannot read the task definition: ...", "cannot start: ...",
@@ -87,7 +87,7 @@ int sw_runtask_run(const struct sw_runenv *e, struct sw_runtask *t);
  */
 json_t *sw_runtask_request(const struct sw_runtask *t);
 
-/* StopTask of t->task_arn (if any) with reason; ignores the env's cancel flag. Failures are logged. */
+/* StopTask of t->task_arn (if any) with reason; ignores the env's cancel token. Failures are logged. */
 void sw_runtask_stop(const struct sw_runenv *e, const struct sw_runtask *t, const char *reason);
 
 /* Frees what sw_runtask_run() set (task_arn included). */

@@ -5,8 +5,8 @@
 #include "releaser/taskdef.h"
 #include "releaser/fargate.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/xalloc.h"
-#include "releaser/jsonlist.h"
 #include "common/banned.h"
 
 void sw_taskdef_family(const char *app, const char *process, struct sw_buf *out)
@@ -133,9 +133,9 @@ json_t *sw_taskdef_build(const struct sw_taskdef_opts *o)
 			json_object_set_new(c, "cpu", json_integer(o->cpu));
 	}
 	if (p->command.nr)
-		json_object_set_new(c, "command", sw_jsonlist_from_strvec(&p->command));
+		json_object_set_new(c, "command", sw_json_from_strvec(&p->command));
 	if (p->entrypoint.nr)
-		json_object_set_new(c, "entryPoint", sw_jsonlist_from_strvec(&p->entrypoint));
+		json_object_set_new(c, "entryPoint", sw_json_from_strvec(&p->entrypoint));
 	if (p->workdir)
 		json_object_set_new(c, "workingDirectory", json_string(p->workdir));
 	if (p->user)
@@ -147,7 +147,7 @@ json_t *sw_taskdef_build(const struct sw_taskdef_opts *o)
 				    json_pack("[{s:i, s:i, s:s}]", "containerPort", p->port, "hostPort", 0,
 					      "protocol", "tcp"));
 	if (p->health.command.nr) {
-		json_t *h = json_pack("{s:o}", "command", sw_jsonlist_from_strvec(&p->health.command));
+		json_t *h = json_pack("{s:o}", "command", sw_json_from_strvec(&p->health.command));
 		if (p->health.interval)
 			json_object_set_new(h, "interval", json_integer(p->health.interval));
 		if (p->health.timeout)

@@ -9,17 +9,14 @@
 #include "releaser/pager.h"
 #include "releaser/taskdef.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
 #define MAX_RELEASES_LOOKED_AT 50
 #define STOPPED_WINDOW_S 3600
-
-static const char *str(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
 
 /* ---- what the releases say: task definitions → process and release ---------------- */
 
@@ -88,8 +85,8 @@ static int visit_release(void *ctx, const struct sw_release *r)
 	}
 	json_object_foreach(r->formation, k, v)
 		add_process(t, k);
-	if (!t->target_group && str(r->state, "target_group"))
-		t->target_group = xstrdup(str(r->state, "target_group"));
+	if (!t->target_group && sw_json_str(r->state, "target_group"))
+		t->target_group = xstrdup(sw_json_str(r->state, "target_group"));
 	if (!t->live && r->status == SW_RELEASE_LIVE) {
 		t->live = r->version;
 		t->live_taskdefs = json_incref(json_object_get(r->state, "taskdefs"));
@@ -130,14 +127,17 @@ int sw_tasks_known(sqlite3 *db, const char *app, struct sw_strvec *processes, st
 
 /* ---- ps ---------------------------------------------------------------------------- */
 
-static json_t *iso_ms(double secs)
+/* ECS's time (seconds since the epoch, with a fraction) as ISO 8601 in whole seconds, or null. */
+static json_t *iso_or_null(const json_t *t)
 {
-	char out[40];
-	struct tm tm;
-	time_t t = (time_t)secs;
-	gmtime_r(&t, &tm);
-	strftime(out, sizeof(out), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_string(out);
+	char out[SW_TIME_ISO_SIZE];
+	return json_is_number(t) ? json_string(sw_time_iso(json_number_value(t), out)) : json_null();
+}
+
+/* s as a JSON string, or null when there is none. */
+static json_t *string_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
 }
 
 static const char *task_id_of(const char *arn)
@@ -153,7 +153,7 @@ static const char *task_id_of(const char *arn)
  */
 static void task_health(json_t *o, const json_t *t, const char *target_state)
 {
-	const char *c = str(t, "healthStatus");
+	const char *c = sw_json_str(t, "healthStatus");
 	struct sw_buf low = SW_BUF_INIT;
 	size_t i;
 
@@ -177,9 +177,9 @@ static void task_health(json_t *o, const json_t *t, const char *target_state)
 static json_t *task_json(const char *app, const json_t *t, const struct app_tds *tds, double now,
 			 const char *target_state)
 {
-	const struct known_td *td = find_td(tds, str(t, "taskDefinitionArn"));
+	const struct known_td *td = find_td(tds, sw_json_str(t, "taskDefinitionArn"));
 	const json_t *c = json_array_get(json_object_get(t, "containers"), 0);
-	const char *group = str(t, "group"), *by = str(t, "startedBy");
+	const char *group = sw_json_str(t, "group"), *by = sw_json_str(t, "startedBy");
 	json_t *o = json_object(), *started = json_object_get(t, "startedAt"), *stopped = json_object_get(t, "stoppedAt");
 	struct sw_buf process = SW_BUF_INIT, rel = SW_BUF_INIT;
 	const char *kind = "service";
@@ -201,20 +201,20 @@ static json_t *task_json(const char *app, const json_t *t, const struct app_tds 
 		kind = "release";
 	else if (group && strncmp(group, "service:", 8))
 		kind = "task";
-	json_object_set_new(o, "id", json_string(task_id_of(str(t, "taskArn"))));
-	json_object_set_new(o, "arn", json_string(str(t, "taskArn") ? str(t, "taskArn") : ""));
+	json_object_set_new(o, "id", json_string(task_id_of(sw_json_str(t, "taskArn"))));
+	json_object_set_new(o, "arn", json_string(sw_json_str_or(t, "taskArn", "")));
 	json_object_set_new(o, "process", process.len ? json_string(process.ptr) : json_null());
 	json_object_set_new(o, "release", rel.len ? json_string(rel.ptr) : json_null());
 	json_object_set_new(o, "kind", json_string(kind));
-	json_object_set_new(o, "status", json_string(str(t, "lastStatus") ? str(t, "lastStatus") : "UNKNOWN"));
-	json_object_set_new(o, "desired", json_string(str(t, "desiredStatus") ? str(t, "desiredStatus") : "UNKNOWN"));
+	json_object_set_new(o, "status", json_string(sw_json_str_or(t, "lastStatus", "UNKNOWN")));
+	json_object_set_new(o, "desired", json_string(sw_json_str_or(t, "desiredStatus", "UNKNOWN")));
 	task_health(o, t, target_state);
-	json_object_set_new(o, "started_at", json_is_number(started) ? iso_ms(json_number_value(started)) : json_null());
-	json_object_set_new(o, "stopped_at", json_is_number(stopped) ? iso_ms(json_number_value(stopped)) : json_null());
-	json_object_set_new(o, "stop_reason", str(t, "stoppedReason") ? json_string(str(t, "stoppedReason")) : json_null());
-	json_object_set_new(o, "stop_code", str(t, "stopCode") ? json_string(str(t, "stopCode")) : json_null());
+	json_object_set_new(o, "started_at", iso_or_null(started));
+	json_object_set_new(o, "stopped_at", iso_or_null(stopped));
+	json_object_set_new(o, "stop_reason", string_or_null(sw_json_str(t, "stoppedReason")));
+	json_object_set_new(o, "stop_code", string_or_null(sw_json_str(t, "stopCode")));
 	json_object_set_new(o, "exit_code", json_is_integer(json_object_get(c, "exitCode"))
-				   ? json_integer(json_integer_value(json_object_get(c, "exitCode"))) : json_null());
+				   ? json_integer(sw_json_int(c, "exitCode", 0)) : json_null());
 	if (json_is_number(started))
 		json_object_set_new(o, "uptime", json_real((json_is_number(stopped) ? json_number_value(stopped) : now) -
 							   json_number_value(started)));
@@ -268,11 +268,11 @@ static void load_targets(const struct sw_runenv *e, const char *target_group, js
 	if (!target_group)
 		goto cleanup;
 	for (i = 0; i < n; i++) {
-		const char *ci = str(tasks[i], "containerInstanceArn");
+		const char *ci = sw_json_str(tasks[i], "containerInstanceArn");
 		size_t k;
 		json_t *a;
 		int dup = 0;
-		if (!ci || !strcmp(str(tasks[i], "lastStatus") ? str(tasks[i], "lastStatus") : "", "STOPPED"))
+		if (!ci || !strcmp(sw_json_str_or(tasks[i], "lastStatus", ""), "STOPPED"))
 			continue;
 		json_array_foreach(arns, k, a)
 			dup |= !strcmp(json_string_value(a), ci);
@@ -292,9 +292,9 @@ static void load_targets(const struct sw_runenv *e, const char *target_group, js
 		}
 		json_decref(req);
 		json_array_foreach(json_object_get(resp, "containerInstances"), i, d)
-			if (str(d, "containerInstanceArn") && str(d, "ec2InstanceId"))
-				json_object_set_new(v->instances, str(d, "containerInstanceArn"),
-						    json_string(str(d, "ec2InstanceId")));
+			if (sw_json_str(d, "containerInstanceArn") && sw_json_str(d, "ec2InstanceId"))
+				json_object_set_new(v->instances, sw_json_str(d, "containerInstanceArn"),
+						    json_string(sw_json_str(d, "ec2InstanceId")));
 		json_decref(resp);
 		resp = NULL;
 	}
@@ -307,14 +307,14 @@ static void load_targets(const struct sw_runenv *e, const char *target_group, js
 	json_decref(req);
 	json_array_foreach(json_object_get(resp, "TargetHealthDescriptions"), i, d) {
 		const json_t *tg = json_object_get(d, "Target"), *port = json_object_get(tg, "Port");
-		const char *state = str(json_object_get(d, "TargetHealth"), "State");
+		const char *state = sw_json_str(json_object_get(d, "TargetHealth"), "State");
 		struct sw_buf key = SW_BUF_INIT;
-		if (!str(tg, "Id") || !json_is_integer(port) || !state)
+		if (!sw_json_str(tg, "Id") || !json_is_integer(port) || !state)
 			continue;
 		/* instance targets by "instance:port", ip targets (awsvpc tasks) by their address */
-		sw_buf_addf(&key, "%s:%lld", str(tg, "Id"), (long long)json_integer_value(port));
+		sw_buf_addf(&key, "%s:%lld", sw_json_str(tg, "Id"), (long long)json_integer_value(port));
 		json_object_set_new(v->targets, key.ptr, json_string(state));
-		json_object_set_new(v->targets, str(tg, "Id"), json_string(state));
+		json_object_set_new(v->targets, sw_json_str(tg, "Id"), json_string(state));
 		sw_buf_release(&key);
 	}
 cleanup:
@@ -327,18 +327,18 @@ static const char *target_state(const struct target_view *v, const json_t *t)
 {
 	const json_t *c = json_array_get(json_object_get(t, "containers"), 0);
 	const json_t *b = json_array_get(json_object_get(c, "networkBindings"), 0), *port = json_object_get(b, "hostPort");
-	const char *ci = str(t, "containerInstanceArn"), *ec2 = ci ? str(v->instances, ci) : NULL, *state;
+	const char *ci = sw_json_str(t, "containerInstanceArn"), *ec2 = ci ? sw_json_str(v->instances, ci) : NULL, *state;
 	const char *ip = sw_rollout_task_ip(t);
 	struct sw_buf key = SW_BUF_INIT;
 
-	if (!strcmp(str(t, "lastStatus") ? str(t, "lastStatus") : "", "STOPPED"))
+	if (!strcmp(sw_json_str(t, "lastStatus") ? sw_json_str(t, "lastStatus") : "", "STOPPED"))
 		return NULL;
 	if (ip)
-		return str(v->targets, ip);
+		return sw_json_str(v->targets, ip);
 	if (!ec2 || !json_is_integer(port))
 		return NULL;
 	sw_buf_addf(&key, "%s:%lld", ec2, (long long)json_integer_value(port));
-	state = str(v->targets, key.ptr);
+	state = sw_json_str(v->targets, key.ptr);
 	sw_buf_release(&key);
 	return state;
 }
@@ -439,7 +439,7 @@ int sw_oneoff_plan(sqlite3 *db, const char *app, const char *process, struct sw_
 			if (!process && strcmp(k, "release"))
 				process = k;
 	}
-	if (!process || !str(tds.live_taskdefs, process)) {
+	if (!process || !sw_json_str(tds.live_taskdefs, process)) {
 		struct sw_buf names = SW_BUF_INIT;
 		json_object_foreach(tds.live_taskdefs, k, v)
 			sw_buf_addf(&names, "%s%s", names.len ? ", " : "", k);
@@ -449,7 +449,7 @@ int sw_oneoff_plan(sqlite3 *db, const char *app, const char *process, struct sw_
 		goto cleanup;
 	}
 	o->process = xstrdup(process);
-	o->taskdef = xstrdup(str(tds.live_taskdefs, process));
+	o->taskdef = xstrdup(sw_json_str(tds.live_taskdefs, process));
 	o->version = tds.live;
 	o->launch = json_incref(tds.live_launch);
 	ret = 0;

@@ -82,7 +82,7 @@ int sw_oneoff_plan(sqlite3 *db, const char *app, const char *process, struct sw_
 
 /*
  * Run the planned task to its end (o->exit_code, failed_to_start, stopped_reason tell
- * how). When the env's cancel flag goes up (the client went away), the task is stopped
+ * how). When the env's cancel token is raised (the client went away), the task is stopped
  * and SW_ECANCEL returned. Other failures are negative with one line ("the task could not
  * be placed: ...", when it never started).
  */

@@ -10,14 +10,10 @@
 #include "releaser/pager.h"
 #include "releaser/appsettings.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/strvec.h"
 #include "common/banned.h"
-
-static const char *str(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
 
 /* Codes that mean "already gone" or "not there to begin with". */
 static int gone_code(const char *code)
@@ -100,11 +96,11 @@ static int services(const struct sw_runenv *e, const char *app, const struct sw_
 		r = call(e, "ecs", "DescribeServices", json_pack("{s:s,s:[s],s:[s]}", "cluster", e->settings->cluster,
 								 "services", name.ptr, "include", "TAGS"), &resp);
 		svc = json_array_get(json_object_get(resp, "services"), 0);
-		if (r == 0 && svc && str(svc, "status") && strcmp(str(svc, "status"), "INACTIVE") &&
+		if (r == 0 && svc && sw_json_str(svc, "status") && strcmp(sw_json_str(svc, "status"), "INACTIVE") &&
 		    sw_names_owned(svc, app, procs->v[i]) < 0) {
 			kept(e, app, "ECS service", name.ptr, sw_names_owner(svc), removed);
 			sw_strvec_push(foreign, procs->v[i]);
-		} else if (r == 0 && svc && str(svc, "status") && strcmp(str(svc, "status"), "INACTIVE")) {
+		} else if (r == 0 && svc && sw_json_str(svc, "status") && strcmp(sw_json_str(svc, "status"), "INACTIVE")) {
 			r = call(e, "ecs", "UpdateService", json_pack("{s:s,s:s,s:i}", "cluster", e->settings->cluster,
 								      "service", name.ptr, "desiredCount", 0), NULL);
 			if (r >= 0)
@@ -248,15 +244,13 @@ static int taskdefs(const struct sw_runenv *e, const char *app, const struct sw_
 
 static int forwards_to(const json_t *rule, const char *tg)
 {
-	size_t i, k;
-	json_t *a, *g;
-	json_array_foreach(json_object_get(rule, "Actions"), i, a) {
-		if (str(a, "TargetGroupArn") && !strcmp(str(a, "TargetGroupArn"), tg))
+	const json_t *actions = json_object_get(rule, "Actions"), *a;
+	size_t i;
+	if (sw_json_find(actions, "TargetGroupArn", tg))
+		return 1;
+	json_array_foreach(actions, i, a)
+		if (sw_json_find(json_object_get(json_object_get(a, "ForwardConfig"), "TargetGroups"), "TargetGroupArn", tg))
 			return 1;
-		json_array_foreach(json_object_get(json_object_get(a, "ForwardConfig"), "TargetGroups"), k, g)
-			if (str(g, "TargetGroupArn") && !strcmp(str(g, "TargetGroupArn"), tg))
-				return 1;
-	}
 	return 0;
 }
 
@@ -276,7 +270,7 @@ static int delete_rules(void *ctx, const json_t *page)
 		int r;
 		if (json_is_true(json_object_get(rule, "IsDefault")) || !forwards_to(rule, ro->tg))
 			continue;
-		if ((r = call(ro->e, "elbv2", "DeleteRule", json_pack("{s:s}", "RuleArn", str(rule, "RuleArn")), NULL)) < 0)
+		if ((r = call(ro->e, "elbv2", "DeleteRule", json_pack("{s:s}", "RuleArn", sw_json_str(rule, "RuleArn")), NULL)) < 0)
 			return r;
 		ro->deleted += r == 0;
 	}
@@ -294,7 +288,7 @@ static int each_listener(void *ctx, const json_t *page)
 	size_t i;
 	json_t *l;
 	json_array_foreach(json_object_get(page, "Listeners"), i, l) {
-		json_t *req = json_pack("{s:s, s:i}", "ListenerArn", str(l, "ListenerArn"), "PageSize", 400);
+		json_t *req = json_pack("{s:s, s:i}", "ListenerArn", sw_json_str(l, "ListenerArn"), "PageSize", 400);
 		struct sw_buf code = SW_BUF_INIT;
 		int r = sw_pager_call(lo->rules->e, "elbv2", "DescribeRules", req, delete_rules, lo->rules, &code, NULL);
 		if (r < 0 && gone_code(code.ptr))
@@ -318,7 +312,7 @@ static int route_one(const struct sw_runenv *e, const char *name, json_t *remove
 
 	r = call(e, "elbv2", "DescribeTargetGroups", json_pack("{s:[s]}", "Names", name), &tgs);
 	tg = json_array_get(json_object_get(tgs, "TargetGroups"), 0);
-	tg_arn = str(tg, "TargetGroupArn");
+	tg_arn = sw_json_str(tg, "TargetGroupArn");
 	if (r != 0 || !tg_arn)
 		goto cleanup;
 	json_array_foreach(json_object_get(tg, "LoadBalancerArns"), i, lb) {

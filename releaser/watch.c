@@ -5,14 +5,10 @@
 #include "releaser/pager.h"
 #include "common/error.h"
 #include "common/event.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
-
-static const char *str(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
 
 /* A failed call: stop for cancel and credentials, note throttling, carry on otherwise. */
 static int call_failed(const struct sw_runenv *e, int ret, int throttled, int *any_throttled, int *errors)
@@ -106,9 +102,9 @@ static int poll_targets(const struct sw_runenv *e, struct sw_rollout *r, struct 
 	ts = xcalloc(n + 1, sizeof(*ts));
 	json_array_foreach(json_object_get(resp, "TargetHealthDescriptions"), i, d) {
 		const json_t *tg = json_object_get(d, "Target"), *port = json_object_get(tg, "Port");
-		ts[i].id = str(tg, "Id");
+		ts[i].id = sw_json_str(tg, "Id");
 		ts[i].port = json_is_integer(port) ? (int)json_integer_value(port) : 0;
-		ts[i].state = str(json_object_get(d, "TargetHealth"), "State");
+		ts[i].state = sw_json_str(json_object_get(d, "TargetHealth"), "State");
 	}
 	sw_rollout_targets(r, p, ts, n, now);
 cleanup:

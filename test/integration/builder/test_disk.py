@@ -1,4 +1,4 @@
-"""Full disks (issue 2): one clear line, the push rejected, nothing recorded as built.
+"""Full disks: one clear line, the push rejected, nothing recorded as built.
 
 slipwayd's own disk: SLIPWAY_HOME (repos, job logs, SQLite) on a small tmpfs that a
 push outgrows, or that fills while a job runs. Docker's disk: a private dockerd whose

@@ -131,7 +131,7 @@ class Engine:
         os.makedirs(os.path.join(self.home, 'registry'))
         self.port = free_port()
         self.registry_port = free_port() if registry else free_port()
-        self.router_port = free_port()   # the engine's HAProxy router (issue 5)
+        self.router_port = free_port()   # the engine's HAProxy router
         self.password = uuid.uuid4().hex
         self.tag_prefix = 'swtest-' + uuid.uuid4().hex[:8]
         self.images = []

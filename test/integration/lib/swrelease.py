@@ -270,7 +270,7 @@ class PushStack:
         return wait_for(f'{app} to answer {want}', lambda: self.answers(app, path) == want or None, timeout=timeout)
 
     def has_logs(self):
-        """Does the engine serve CloudWatch Logs yet (issue 5)?"""
+        """Does the engine serve CloudWatch Logs?"""
         try:
             self.eng.client('logs').describe_log_groups(limit=1)
             return True

@@ -1,4 +1,4 @@
-"""Release commands are jobs (issue 7): `slipway config:set` (like rollback, config:unset
+"""Release commands are jobs: `slipway config:set` (like rollback, config:unset
 and scale) prints its job id first, `slipway builds:cancel ID` from another client stops
 its rollout (every process back to the last live release, the previous release serving
 all along through the router), the command exits 1 with "cancelled by <token>", the

@@ -1,4 +1,4 @@
-"""Cancelling a push while its release is deploying (issue 7): `slipway builds:cancel ID`
+"""Cancelling a push while its release is deploying: `slipway builds:cancel ID`
 returns every process to the last live release, the old release serving all along (a
 load loop through the router), the release is recorded rolled back (or failed, when only
 its release process had run) with "cancelled by <token>", the event recorded, the push
@@ -36,7 +36,7 @@ class CancelRolloutTest(WaitingRolloutTest):
                 wait_for('a v2 task running, not healthy', lambda: new_tasks_running(ps, app, v1_taskdef),
                          timeout=120)
                 self.assertEqual(ps.release(app, 2)['status'], 'deploying')
-                # ps: the balancer's view of each web task (item of issue 7's HEALTH column)
+                # ps: the balancer's view of each web task (its HEALTH column)
                 tasks = [t for t in self.cli('ps', '-a', app, '--json').json()['tasks'] if t['status'] == 'RUNNING']
                 health = {t['release']: (t['health'], t['health_from']) for t in tasks}
                 self.assertEqual(health.get('v1'), ('healthy', 'load balancer'), tasks)

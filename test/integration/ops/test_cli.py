@@ -1,4 +1,4 @@
-"""The slipway CLI against a real slipwayd (issue 7): every command's happy path and its bad
+"""The slipway CLI against a real slipwayd: every command's happy path and its bad
 input (unknown app, missing argument, wrong token, unreachable server): one line, exit
 0 / 1 / 2; --help everywhere; --json parses; the app from the git remote; login writes
 ~/.netrc (0600) that git push then uses."""
@@ -12,7 +12,7 @@ from swstack import Stack, free_port
 
 DOCKERFILE = 'FROM slipway/busybox:latest\nCOPY index.html /www/index.html\n'
 
-# every command this issue adds, with arguments that make it valid syntactically
+# every app-operating command, with arguments that make it valid syntactically
 COMMANDS = ['apps', 'apps:create', 'apps:info', 'apps:destroy', 'builds', 'builds:log', 'builds:cancel',
             'events', 'webhooks', 'webhooks:add', 'webhooks:remove', 'webhooks:deliveries', 'tokens',
             'tokens:create', 'tokens:revoke', 'login']

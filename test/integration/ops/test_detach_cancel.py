@@ -1,4 +1,4 @@
-"""Long pushes (issue 7): `git push -o detach` returns once the job is queued and
+"""Long pushes: `git push -o detach` returns once the job is queued and
 `slipway builds:log --follow` shows the rest; `slipway builds:cancel` stops a running or
 queued build, the pusher sees "cancelled by <token>", the app is free at once; a silent
 build still says something at least every SLIPWAY_QUIET_SECS."""

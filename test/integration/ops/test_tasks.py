@@ -1,4 +1,4 @@
-"""ps, run, logs and apps:destroy against slipwayd releasing to the embedded engine (issue 7):
+"""ps, run, logs and apps:destroy against slipwayd releasing to the embedded engine:
 `ps` shows the tasks with process, release, state and, for stopped ones, why; `run` returns
 the container's exit code, streams its output in order (500 lines) and Ctrl-C stops the
 task; `logs` shows lines of two tasks and two releases with their prefixes, slipway's

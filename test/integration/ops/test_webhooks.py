@@ -1,4 +1,4 @@
-"""Webhooks (issue 7): a receiver gets the events of a push in order, signed (HMAC-SHA256 of
+"""Webhooks: a receiver gets the events of a push in order, signed (HMAC-SHA256 of
 the body with the secret shown once); failures are retried with backoff without breaking
 the order; a receiver that is down or hangs never slows a push."""
 import time

@@ -1,4 +1,4 @@
-"""Review apps (issue 8), through the whole of slipway: real git pushes over HTTP to
+"""Review apps, through the whole of slipway: real git pushes over HTTP to
 slipwayd, the engine as ECS, ECR and ELBv2 (its HAProxy router answering the apps' host
 names), the AWS CLI reading what the engine holds.
 

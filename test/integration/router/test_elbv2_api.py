@@ -1,4 +1,4 @@
-"""The ELBv2 API of the engine against botocore's model (issue 5).
+"""The ELBv2 API of the engine against botocore's model.
 
 Every operation slipway uses, through boto3 (whose Query parser reads the XML by the
 model, and raises the modelled exception classes) and the AWS CLI; the raw XML of a

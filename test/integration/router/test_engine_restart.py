@@ -1,4 +1,4 @@
-"""Killing the engine does not stop the router (issue 5; issue 4's durability).
+"""Killing the engine does not stop the router; the engine, started again, adopts it.
 
 HAProxy outlives slipway-engine: kill -9 the engine under a load loop, the app keeps
 answering; start it again, it adopts the running HAProxy (a seamless reload with the

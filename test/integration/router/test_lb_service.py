@@ -1,4 +1,4 @@
-"""An ECS service behind the engine's load balancer, driven with boto3 (issue 5).
+"""An ECS service behind the engine's load balancer, driven with boto3.
 
 Target group + host-header rule for demo.localhost + a service with loadBalancers:
 DescribeTargetHealth goes initial -> healthy, the router reaches the app with the

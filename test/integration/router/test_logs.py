@@ -1,4 +1,4 @@
-"""CloudWatch Logs and the awslogs driver against the engine (issue 5).
+"""CloudWatch Logs and the awslogs driver against the engine.
 
 A task whose container definition uses awslogs prints 1,000 numbered lines: boto3's
 GetLogEvents (paging with nextForwardToken) and the AWS CLI's get-log-events and

@@ -1,4 +1,4 @@
-"""A rolling update behind the load balancer loses no request (issue 5).
+"""A rolling update behind the load balancer loses no request.
 
 A load loop (bounded: at most 2,000 requests) runs through the router while the
 service rolls from v1 to v2: every request answers 200, the answers switch from v1 to

@@ -1,4 +1,4 @@
-"""A new version whose health check answers 500 never takes traffic (issue 5).
+"""A new version whose health check answers 500 never takes traffic.
 
 Its targets go initial -> unhealthy (Target.ResponseCodeMismatch, "[500]") and stay so
 during healthCheckGracePeriodSeconds (18 s) without the task being stopped; after it,

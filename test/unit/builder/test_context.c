@@ -731,15 +731,16 @@ static void cancel_stops_reading(void **state)
 {
 	struct sw_context_opts o = { 0 };
 	struct sw_context *c = NULL;
-	volatile int cancel = 0;
+	struct sw_cancel cancel;
 	char buf[100];
 
+	sw_cancel_init(&cancel);
 	o.repo_path = fx.dir;
 	o.commit = sample_sha();
 	o.cancel = &cancel;
 	assert_int_equal(sw_context_new(&c, &o), 0);
 	assert_int_equal(sw_context_read(c, buf, sizeof(buf)), 100);
-	cancel = 1;
+	sw_cancel_raise(&cancel, SW_CANCEL_USER, "alice");
 	assert_int_equal(sw_context_read(c, buf, sizeof(buf)), SW_ECANCEL);
 	assert_string_equal(sw_error_last(), "cancelled");
 	assert_int_equal(sw_context_read(c, buf, sizeof(buf)), SW_ECANCEL);

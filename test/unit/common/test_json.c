@@ -2,6 +2,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -73,6 +74,50 @@ static void booleans(void **state)
 	json_decref(o);
 }
 
+/* The first object of an array with a member of a given string value. */
+static void find_in_arrays(void **state)
+{
+	json_t *a = json_loads("[1, {\"Type\": 5}, {\"Type\": \"redirect\", \"n\": 1},"
+			       " {\"Type\": \"forward\", \"n\": 2}, {\"Type\": \"forward\", \"n\": 3}]", 0, NULL);
+	(void)state;
+	assert_non_null(a);
+	assert_int_equal(sw_json_int(sw_json_find(a, "Type", "forward"), "n", 0), 2);
+	assert_int_equal(sw_json_int(sw_json_find(a, "Type", "redirect"), "n", 0), 1);
+	assert_null(sw_json_find(a, "Type", "fixed-response"));
+	assert_null(sw_json_find(a, "Kind", "forward"));
+	assert_null(sw_json_find(json_object_get(a, "x"), "Type", "forward"));   /* no array */
+	assert_null(sw_json_find(json_array_get(a, 1), "Type", "forward"));      /* an object */
+	json_decref(a);
+}
+
+/* String lists both ways; a list with something else in it is refused. */
+static void string_lists(void **state)
+{
+	struct sw_strvec v = SW_STRVEC_INIT, back = SW_STRVEC_INIT;
+	json_t *a, *bad = json_pack("[s,i,s]", "x", 3, "y");
+	char *text;
+	(void)state;
+
+	sw_strvec_pushl(&v, "/bin/sh", "-c", "echo \"hi\"", "\xff", NULL);
+	a = sw_json_from_strvec(&v);
+	text = json_dumps(a, JSON_COMPACT);
+	assert_string_equal(text, "[\"/bin/sh\",\"-c\",\"echo \\\"hi\\\"\"]");   /* "\xff" is not UTF-8: left out */
+	assert_int_equal(sw_json_to_strvec(&back, a), 0);
+	assert_int_equal(back.nr, 3);
+	assert_string_equal(back.v[2], "echo \"hi\"");
+	sw_strvec_clear(&back);
+	assert_int_equal(sw_json_to_strvec(&back, NULL), 0);
+	assert_int_equal(back.nr, 0);
+	assert_int_equal(sw_json_to_strvec(&back, bad), -1);
+	assert_int_equal(back.nr, 1);
+	assert_int_equal(sw_json_to_strvec(&back, json_object_get(bad, "x")), 0);   /* not there: none */
+	free(text);
+	json_decref(a);
+	json_decref(bad);
+	sw_strvec_clear(&v);
+	sw_strvec_clear(&back);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -80,6 +125,8 @@ int main(void)
 		cmocka_unit_test(integers_take_only_integers),
 		cmocka_unit_test(numbers_take_both),
 		cmocka_unit_test(booleans),
+		cmocka_unit_test(find_in_arrays),
+		cmocka_unit_test(string_lists),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* slipwayd's settings: SLIPWAY_BUILD_TIMEOUT and the hook timeout that follows it. */
+/* slipwayd's settings: SLIPWAY_BUILD_TIMEOUT and the hook timeout that follows it; malformed ones refused. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -104,12 +104,49 @@ static void hook_timeout_set_wins(void **state)
 	unsetenv("SLIPWAY_HOOK_TIMEOUT");
 }
 
+/* Every setting under one policy: a malformed one stops slipwayd with one line naming it. */
+static void malformed_settings_refused(void **state)
+{
+	static const struct {
+		const char *name, *value, *says;
+	} bad[] = {
+		{ "SLIPWAY_PORT", "http", "SLIPWAY_PORT: want a whole number from 1 to 65535, not 'http'" },
+		{ "SLIPWAY_MAX_BUILDS", "0", "SLIPWAY_MAX_BUILDS: want a whole number from 1 to 64, not '0'" },
+		{ "SLIPWAY_REVIEW_SWEEP_SECS", "5m", "SLIPWAY_REVIEW_SWEEP_SECS: want a whole number from 1 to 86400, not '5m'" },
+		{ "SLIPWAY_REVIEW_LIMIT", "-1", "SLIPWAY_REVIEW_LIMIT: want a whole number from 0 to 10000, not '-1'" },
+		{ "SLIPWAY_REVIEW_IDLE", "soon",
+		  "SLIPWAY_REVIEW_IDLE: 'soon' is not a duration (days, or like 7d, 12h, 30m, 45s; or off)" },
+		{ "SLIPWAY_MAX_PUSH_SIZE", "lots", "SLIPWAY_MAX_PUSH_SIZE: want a size like 500m or 2g, not \"lots\"" },
+	};
+	struct sw_config c = SW_CONFIG_INIT;
+	size_t i;
+	(void)state;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		setenv(bad[i].name, bad[i].value, 1);
+		assert_int_equal(sw_config_load(&c), SW_EINVAL);
+		assert_string_equal(sw_error_last(), bad[i].says);
+		sw_config_release(&c);
+		unsetenv(bad[i].name);
+	}
+	setenv("SLIPWAY_REVIEW_SWEEP_SECS", "2", 1);
+	setenv("SLIPWAY_REVIEW_IDLE", "1d12h", 1);
+	assert_int_equal(sw_config_load(&c), 0);
+	assert_int_equal(c.review_sweep_secs, 2);
+	assert_int_equal(c.review.idle_secs, 36 * 3600);
+	assert_int_equal(c.review.limit, 10);
+	sw_config_release(&c);
+	unsetenv("SLIPWAY_REVIEW_SWEEP_SECS");
+	unsetenv("SLIPWAY_REVIEW_IDLE");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(build_timeout_values, setup),
 		cmocka_unit_test_setup(build_timeout_refused, setup),
 		cmocka_unit_test_setup(hook_timeout_set_wins, setup),
+		cmocka_unit_test_setup(malformed_settings_refused, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,8 +7,6 @@
 #include <cmocka.h>
 
 #include "releaser/ecr.h"
-#include "releaser/route.h"
-#include "releaser/settings.h"
 #include "common/error.h"
 #include "common/banned.h"
 
@@ -33,41 +31,6 @@ static void decode_token(void **state)
 	assert_int_equal(sw_ecr_decode_token("!!!!", &user, &pw), SW_EINVAL);
 	assert_null(user);
 	assert_null(pw);
-}
-
-static void target_group_names(void **state)
-{
-	struct sw_buf b = SW_BUF_INIT;
-	sw_route_target_group_name("hello", &b);
-	assert_string_equal(b.ptr, "sw-hello");
-	sw_buf_reset(&b);
-	sw_route_target_group_name("a23456789012345678901234567890", &b);   /* 30 chars */
-	assert_true(b.len <= 32);
-	assert_int_equal(strncmp(b.ptr, "sw-a2345678901234567890-", 24), 0);
-	{
-		struct sw_buf other = SW_BUF_INIT;
-		sw_route_target_group_name("a23456789012345678901234567891", &other);
-		assert_true(other.len <= 32);
-		assert_string_not_equal(b.ptr, other.ptr);
-		sw_buf_release(&other);
-	}
-	sw_buf_release(&b);
-}
-
-/* The other launch's target group: always hashed, never a name another app's first one can take. */
-static void alternate_target_group_names(void **state)
-{
-	struct sw_buf a = SW_BUF_INIT, b = SW_BUF_INIT;
-	sw_route_target_group_alt_name("hello", &a);
-	assert_true(a.len <= 32);
-	assert_int_equal(strncmp(a.ptr, "sw-hello-", 9), 0);
-	assert_int_equal(a.ptr[a.len - 2], '-');
-	assert_int_equal(a.ptr[a.len - 1], 'b');
-	sw_route_target_group_alt_name("a23456789012345678901234567890-feature-login", &b);   /* a review app */
-	assert_int_equal(b.len, 32);
-	assert_string_not_equal(a.ptr, b.ptr);
-	sw_buf_release(&a);
-	sw_buf_release(&b);
 }
 
 /* The lifecycle policy: two rules as ECR reads them; the tags that rule 1 keeps. */
@@ -129,46 +92,10 @@ static void repository_of_image(void **state)
 	}
 }
 
-static void settings_from_env(void **state)
-{
-	struct sw_settings s = SW_SETTINGS_INIT;
-	unsetenv("SLIPWAY_CLUSTER");
-	unsetenv("SLIPWAY_APPS_URL");
-	setenv("SLIPWAY_ROUTER_PORT", "6000", 1);
-	setenv("SLIPWAY_CRASH_LIMIT", "5", 1);
-	assert_int_equal(sw_settings_load(&s), 0);
-	assert_string_equal(s.cluster, "default");
-	assert_string_equal(s.apps_url, "http://{app}.localhost:6000");
-	assert_int_equal(s.crash_limit, 5);
-	assert_int_equal(s.deadline_s, 600);
-	assert_int_equal(s.load_balancer, 1);
-	assert_null(s.listener_arn);
-	sw_settings_release(&s);
-
-	setenv("SLIPWAY_CRASH_LIMIT", "lots", 1);
-	assert_int_equal(sw_settings_load(&s), SW_EINVAL);
-	assert_string_equal(sw_error_last(), "SLIPWAY_CRASH_LIMIT: want a whole number from 1 to 1000, not 'lots'");
-	unsetenv("SLIPWAY_CRASH_LIMIT");
-	setenv("SLIPWAY_LOAD_BALANCER", "alb", 1);
-	assert_int_equal(sw_settings_load(&s), SW_EINVAL);
-	assert_string_equal(sw_error_last(), "SLIPWAY_LOAD_BALANCER: want elbv2 or none, not 'alb'");
-	setenv("SLIPWAY_LOAD_BALANCER", "none", 1);
-	setenv("SLIPWAY_APPS_URL", "https://apps.example.com", 1);
-	assert_int_equal(sw_settings_load(&s), SW_EINVAL);
-	assert_string_equal(sw_error_last(), "SLIPWAY_APPS_URL: must contain {app}");
-	setenv("SLIPWAY_APPS_URL", "https://{app}.apps.example.com", 1);
-	assert_int_equal(sw_settings_load(&s), 0);
-	assert_int_equal(s.load_balancer, 0);
-	sw_settings_release(&s);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(decode_token),
-		cmocka_unit_test(target_group_names),
-		cmocka_unit_test(alternate_target_group_names),
-		cmocka_unit_test(settings_from_env),
 		cmocka_unit_test(lifecycle),
 		cmocka_unit_test(repository_of_image),
 	};

@@ -6,11 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include <ftw.h>
-#include <sys/stat.h>
 
 #include "releaser/manifest.h"
 #include "common/error.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 static int procfile(struct sw_manifest *m, const char *text, const char *dockerfile)
@@ -151,13 +150,13 @@ static void durations(void **state)
 	size_t i;
 	for (i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
 		long long ms = -1;
-		assert_int_equal(sw_manifest_parse_duration(ok[i].in, &ms), 0);
+		assert_int_equal(sw_time_parse_duration(ok[i].in, 0, &ms), 0);
 		if (ms != ok[i].ms)
 			fail_msg("%s: got %lld want %lld", ok[i].in, ms, ok[i].ms);
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		long long ms = -1;
-		if (sw_manifest_parse_duration(bad[i], &ms) != SW_EINVAL)
+		if (sw_time_parse_duration(bad[i], 0, &ms) != SW_EINVAL)
 			fail_msg("'%s' accepted", bad[i]);
 	}
 }
@@ -208,123 +207,6 @@ static void json_round_trip(void **state)
 	json_decref(j);
 }
 
-/* ---- reading from a real repository (libgit2) ---- */
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-struct file { const char *path; const char *content; unsigned mode; };
-
-static void make_commit(git_repository *repo, const struct file *files, char out[GIT_OID_HEXSZ + 1])
-{
-	git_treebuilder *tb = NULL;
-	git_oid blob, tree_id, commit_id;
-	git_tree *tree = NULL;
-	git_signature *sig = NULL;
-	size_t i;
-	assert_int_equal(git_treebuilder_new(&tb, repo, NULL), 0);
-	for (i = 0; files[i].path; i++) {
-		assert_int_equal(git_blob_create_from_buffer(&blob, repo, files[i].content,
-							     strlen(files[i].content)), 0);
-		assert_int_equal(git_treebuilder_insert(NULL, tb, files[i].path, &blob,
-							files[i].mode ? files[i].mode : GIT_FILEMODE_BLOB), 0);
-	}
-	assert_int_equal(git_treebuilder_write(&tree_id, tb), 0);
-	assert_int_equal(git_tree_lookup(&tree, repo, &tree_id), 0);
-	assert_int_equal(git_signature_new(&sig, "t", "t@example.com", 1700000000, 0), 0);
-	assert_int_equal(git_commit_create(&commit_id, repo, NULL, sig, sig, NULL, "m", tree, 0, NULL), 0);
-	git_oid_tostr(out, GIT_OID_HEXSZ + 1, &commit_id);
-	git_signature_free(sig);
-	git_tree_free(tree);
-	git_treebuilder_free(tb);
-}
-
-static void from_tree(void **state)
-{
-	char dir[] = "/tmp/sw-manifest-XXXXXX", sha[GIT_OID_HEXSZ + 1];
-	git_repository *repo = NULL;
-	struct sw_manifest m;
-	const struct file procfile_app[] = {
-		{ "Dockerfile", "FROM slipway/busybox\n", 0 },
-		{ "Procfile", "web: httpd -f -p $PORT\nworker: sleep 1000\n", 0 },
-		{ NULL, NULL, 0 },
-	};
-	const struct file compose_app[] = {
-		{ "Dockerfile", "FROM slipway/busybox\nEXPOSE 7000\n", 0 },
-		{ "Procfile", "web: ignored\n", 0 },
-		{ "compose.yaml", "services:\n  app:\n    build: .\n", 0 },
-		{ NULL, NULL, 0 },
-	};
-	const struct file bare[] = {
-		{ "Dockerfile", "FROM slipway/busybox\n", 0 },
-		{ NULL, NULL, 0 },
-	};
-	const struct file none[] = {
-		{ "README", "hi\n", 0 },
-		{ NULL, NULL, 0 },
-	};
-	const struct file link[] = {
-		{ "Dockerfile", "FROM slipway/busybox\n", 0 },
-		{ "Procfile", "other", GIT_FILEMODE_LINK },
-		{ NULL, NULL, 0 },
-	};
-	const struct file broken[] = {
-		{ "Dockerfile", "FROM slipway/busybox\n", 0 },
-		{ "docker-compose.yml", "services:\n  web: [\n", 0 },
-		{ NULL, NULL, 0 },
-	};
-
-	assert_non_null(mkdtemp(dir));
-	git_libgit2_init();
-	assert_int_equal(git_repository_init(&repo, dir, 1), 0);
-
-	make_commit(repo, procfile_app, sha);
-	sw_manifest_init(&m);
-	assert_int_equal(sw_manifest_read(&m, repo, sha), 0);
-	assert_string_equal(m.source, "Procfile");
-	assert_int_equal(m.nr, 2);
-	sw_manifest_release(&m);
-
-	make_commit(repo, compose_app, sha);
-	assert_int_equal(sw_manifest_read(&m, repo, sha), 0);
-	assert_string_equal(m.source, "compose.yaml");
-	assert_int_equal(m.nr, 1);
-	assert_string_equal(m.procs[0].name, "app");
-	assert_false(m.procs[0].web);  /* no ports: no web process */
-	sw_manifest_release(&m);
-
-	make_commit(repo, bare, sha);
-	assert_int_equal(sw_manifest_read(&m, repo, sha), 0);
-	assert_string_equal(m.source, "Dockerfile");
-	assert_int_equal(sw_manifest_web(&m)->port, SW_MANIFEST_DEFAULT_PORT);
-	sw_manifest_release(&m);
-
-	make_commit(repo, none, sha);
-	assert_int_equal(sw_manifest_read(&m, repo, sha), SW_ENOTFOUND);
-	{
-		char want[64];
-		snprintf(want, sizeof(want), "no Dockerfile at the root of %.7s", sha);
-		assert_string_equal(sw_error_last(), want);
-	}
-
-	make_commit(repo, link, sha);
-	assert_int_equal(sw_manifest_read(&m, repo, sha), SW_EINVAL);
-	assert_string_equal(sw_error_last(), "Procfile at the root is a symlink, not a regular file");
-
-	make_commit(repo, broken, sha);
-	assert_int_equal(sw_manifest_read(&m, repo, sha), SW_EINVAL);
-	assert_string_equal(sw_error_last(), "docker-compose.yml:3:1: did not find expected node content "
-			    "while parsing a flow node");
-
-	assert_int_equal(sw_manifest_read(&m, repo, "0123456789012345678901234567890123456789"), SW_ERROR);
-	assert_null(m.procs);
-
-	git_repository_free(repo);
-	assert_int_equal(nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,7 +218,6 @@ int main(void)
 		cmocka_unit_test(durations),
 		cmocka_unit_test(names),
 		cmocka_unit_test(json_round_trip),
-		cmocka_unit_test(from_tree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,12 +5,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "releaser/jsonlist.h"
 #include "releaser/names.h"
 #include "common/error.h"
 #include "common/banned.h"
 
-/* An app's AWS names, how slipway knows its own (the slipway:app tag), string lists as JSON. */
+/* An app's AWS names, and how slipway knows its own (the slipway:app tag). */
 
 static void names(void **state)
 {
@@ -52,39 +51,11 @@ static void ownership(void **state)
 	json_decref(untagged);
 }
 
-static void string_lists(void **state)
-{
-	struct sw_strvec v = SW_STRVEC_INIT, back = SW_STRVEC_INIT;
-	json_t *a, *bad = json_pack("[s,i,s]", "x", 3, "y");
-	char *text;
-	(void)state;
-
-	sw_strvec_pushl(&v, "/bin/sh", "-c", "echo \"hi\"", NULL);
-	a = sw_jsonlist_from_strvec(&v);
-	text = json_dumps(a, JSON_COMPACT);
-	assert_string_equal(text, "[\"/bin/sh\",\"-c\",\"echo \\\"hi\\\"\"]");
-	assert_int_equal(sw_jsonlist_to_strvec(&back, a), 0);
-	assert_int_equal(back.nr, 3);
-	assert_string_equal(back.v[2], "echo \"hi\"");
-	sw_strvec_clear(&back);
-	assert_int_equal(sw_jsonlist_to_strvec(&back, NULL), 0);
-	assert_int_equal(back.nr, 0);
-	assert_int_equal(sw_jsonlist_to_strvec(&back, bad), -1);
-	assert_int_equal(back.nr, 1);
-	assert_int_equal(sw_jsonlist_to_strvec(&back, json_object_get(bad, "x")), 0);   /* not there: none */
-	free(text);
-	json_decref(a);
-	json_decref(bad);
-	sw_strvec_clear(&v);
-	sw_strvec_clear(&back);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(names),
 		cmocka_unit_test(ownership),
-		cmocka_unit_test(string_lists),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -199,6 +199,10 @@ static void urls_and_durations(void **state)
 	assert_int_equal(sw_review_parse_duration("-1d", &s), SW_EINVAL);
 	assert_int_equal(sw_review_parse_duration("", &s), SW_EINVAL);
 	assert_int_equal(sw_review_parse_duration("99999999d", &s), SW_EINVAL);
+	assert_int_equal(sw_review_parse_duration("3651d", &s), SW_EINVAL);   /* ten years at most */
+	assert_int_equal(sw_review_parse_duration("0d", &s), SW_EINVAL);
+	assert_int_equal(sw_review_parse_duration("1d12h", &s), 0);          /* compound values too */
+	assert_int_equal(s, 36 * 3600);
 	sw_buf_release(&b);
 }
 
@@ -305,30 +309,45 @@ static void records(void **state)
 static void settings(void **state)
 {
 	sqlite3 *db = open_db();
+	struct sw_review_defaults dflt = SW_REVIEW_DEFAULTS_INIT;
 	int limit = -1;
 	long long idle = -1;
 	(void)state;
 
 	unsetenv("SLIPWAY_REVIEW_LIMIT");
 	unsetenv("SLIPWAY_REVIEW_IDLE");
-	assert_int_equal(sw_review_settings(db, "hello", &limit, &idle), 0);
+	assert_int_equal(sw_review_defaults_load(&dflt), 0);
+	assert_int_equal(sw_review_settings(db, "hello", &dflt, &limit, &idle), 0);
 	assert_int_equal(limit, SW_REVIEW_DEFAULT_LIMIT);
 	assert_int_equal(idle, 0);
 	setenv("SLIPWAY_REVIEW_LIMIT", "4", 1);
 	setenv("SLIPWAY_REVIEW_IDLE", "2d", 1);
-	assert_int_equal(sw_review_settings(db, "hello", &limit, &idle), 0);
+	assert_int_equal(sw_review_defaults_load(&dflt), 0);
+	assert_int_equal(sw_review_settings(db, "hello", &dflt, &limit, &idle), 0);
 	assert_int_equal(limit, 4);
 	assert_int_equal(idle, 2 * 86400);
 	assert_int_equal(sw_review_settings_save(db, "hello", 20, -1), 0);
-	assert_int_equal(sw_review_settings(db, "hello", &limit, &idle), 0);
+	assert_int_equal(sw_review_settings(db, "hello", &dflt, &limit, &idle), 0);
 	assert_int_equal(limit, 20);
 	assert_int_equal(idle, 2 * 86400);   /* not set for the app: the server's */
 	assert_int_equal(sw_review_settings_save(db, "hello", -1, 3600), 0);
-	assert_int_equal(sw_review_settings(db, "hello", &limit, &idle), 0);
+	assert_int_equal(sw_review_settings(db, "hello", &dflt, &limit, &idle), 0);
 	assert_int_equal(limit, 20);
 	assert_int_equal(idle, 3600);
-	assert_int_equal(sw_review_settings(db, "other", &limit, NULL), 0);
+	assert_int_equal(sw_review_settings(db, "other", &dflt, &limit, NULL), 0);
 	assert_int_equal(limit, 4);
+
+	/* a malformed server setting is refused with one line naming it, the defaults kept */
+	setenv("SLIPWAY_REVIEW_LIMIT", "lots", 1);
+	assert_int_equal(sw_review_defaults_load(&dflt), SW_EINVAL);
+	assert_string_equal(sw_error_last(), "SLIPWAY_REVIEW_LIMIT: want a whole number from 0 to 10000, not 'lots'");
+	assert_int_equal(dflt.limit, 4);
+	setenv("SLIPWAY_REVIEW_LIMIT", "4", 1);
+	setenv("SLIPWAY_REVIEW_IDLE", "soon", 1);
+	assert_int_equal(sw_review_defaults_load(&dflt), SW_EINVAL);
+	assert_string_equal(sw_error_last(),
+			    "SLIPWAY_REVIEW_IDLE: 'soon' is not a duration (days, or like 7d, 12h, 30m, 45s; or off)");
+	assert_int_equal(dflt.idle_secs, 2 * 86400);
 	unsetenv("SLIPWAY_REVIEW_LIMIT");
 	unsetenv("SLIPWAY_REVIEW_IDLE");
 	sw_store_close(db);

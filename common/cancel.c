@@ -1,6 +1,6 @@
 #include <string.h>
 
-#include "releaser/cancel.h"
+#include "common/cancel.h"
 #include "common/error.h"
 #include "common/banned.h"
 
@@ -10,7 +10,6 @@ void sw_cancel_init(struct sw_cancel *c)
 	atomic_init(&c->who_claimed, 0);
 	atomic_init(&c->who_ready, 0);
 	c->who[0] = '\0';
-	c->flag = 0;
 }
 
 int sw_cancel_raise(struct sw_cancel *c, enum sw_cancel_reason reason, const char *who)
@@ -34,7 +33,6 @@ int sw_cancel_raise(struct sw_cancel *c, enum sw_cancel_reason reason, const cha
 		atomic_store(&c->who_ready, 1);
 	}
 	atomic_fetch_or(&c->reasons, (unsigned)reason);
-	c->flag = 1;
 	return 0;
 }
 
@@ -43,10 +41,6 @@ void sw_cancel_withdraw(struct sw_cancel *c, enum sw_cancel_reason reason)
 	if (reason == SW_CANCEL_USER || reason == SW_CANCEL_STOP)
 		return;
 	atomic_fetch_and(&c->reasons, ~(unsigned)reason);
-	c->flag = 0;
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load(&c->reasons))   /* raised again meanwhile */
-		c->flag = 1;
 }
 
 int sw_cancel_is(const struct sw_cancel *c, unsigned reasons)
@@ -79,9 +73,4 @@ int sw_cancel_by_user(const struct sw_cancel *c, struct sw_buf *who)
 		return 0;
 	}
 	return sw_cancel_who(c, who);
-}
-
-volatile int *sw_cancel_flag(struct sw_cancel *c)
-{
-	return &c->flag;
 }

@@ -7,16 +7,19 @@
 
 /*
  * One cancel token: how whoever runs work tells it to stop, and why. A job owns one
- * (receiver/job.c) and lends it to the build and the release; slipwayd's streams own one
- * for the client that may hang up; the releaser owns one for itself stopping.
+ * (receiver/job.c) and lends it to the build (builder/build.h) and the release; slipwayd's
+ * streams own one for the client that may hang up; the releaser owns one for itself
+ * stopping; an HTTP transfer (common/http.h) polls the one it is given; a program's
+ * signal handler raises one (SW_CANCEL_STOP: lock-free, safe in a handler).
  *
  * Reasons add up and are read without locks (C11 atomics), from any thread:
  *   SW_CANCEL_USER      someone cancelled (who: a token's name), e.g. `slipway builds:cancel`;
  *                       a release then returns every process to the last live release
  *   SW_CANCEL_DEADLINE  a deadline passed (the build timeout); may be withdrawn when the
  *                       work ended anyway
- *   SW_CANCEL_STOP      slipwayd is stopping: what can resume after a restart is left to
- *                       resume (a rollout stays deploying)
+ *   SW_CANCEL_STOP      the program is stopping (slipwayd shutting down, a signal): what
+ *                       can resume after a restart is left to resume (a rollout stays
+ *                       deploying)
  *   SW_CANCEL_GONE      the client that asked went away
  *
  *	struct sw_cancel c;
@@ -42,7 +45,6 @@ struct sw_cancel {
 	atomic_int who_claimed;         /* a user's cancel was taken (the first one wins) */
 	atomic_int who_ready;           /* who is written */
 	char who[SW_CANCEL_WHO_MAX + 1];
-	volatile int flag;              /* 1 while any reason is up: sw_cancel_flag() */
 };
 
 void sw_cancel_init(struct sw_cancel *c);
@@ -71,11 +73,5 @@ int sw_cancel_who(const struct sw_cancel *c, struct sw_buf *who);
  * cancelled and slipwayd is not stopping. who as sw_cancel_who().
  */
 int sw_cancel_by_user(const struct sw_cancel *c, struct sw_buf *who);
-
-/*
- * The token as the builder takes it (builder/build.h: a volatile int polled for
- * non-zero): 1 while any reason is up. Lives as long as c.
- */
-volatile int *sw_cancel_flag(struct sw_cancel *c);
 
 #endif

@@ -6,8 +6,7 @@
 #include <pthread.h>
 #include <cmocka.h>
 
-#include "releaser/cancel.h"
-#include "releaser/runenv.h"
+#include "common/cancel.h"
 #include "common/error.h"
 #include "common/banned.h"
 
@@ -20,7 +19,6 @@ static void fresh_token_is_down(void **state)
 	assert_false(sw_cancel_raised(&c));
 	assert_false(sw_cancel_who(&c, &who));
 	assert_false(sw_cancel_by_user(&c, &who));
-	assert_int_equal(*sw_cancel_flag(&c), 0);
 	assert_false(sw_cancel_raised(NULL));
 	assert_false(sw_cancel_is(NULL, SW_CANCEL_STOP));
 	sw_buf_release(&who);
@@ -34,7 +32,6 @@ static void first_user_wins(void **state)
 	sw_cancel_init(&c);
 	assert_int_equal(sw_cancel_raise(&c, SW_CANCEL_USER, "alice"), 0);
 	assert_true(sw_cancel_raised(&c));
-	assert_int_equal(*sw_cancel_flag(&c), 1);
 	assert_true(sw_cancel_by_user(&c, &who));
 	assert_string_equal(who.ptr, "alice");
 	assert_int_equal(sw_cancel_raise(&c, SW_CANCEL_USER, "bob"), SW_EEXISTS);
@@ -68,18 +65,15 @@ static void deadline_can_be_withdrawn(void **state)
 	sw_cancel_init(&c);
 	sw_cancel_raise(&c, SW_CANCEL_DEADLINE, NULL);
 	assert_true(sw_cancel_is(&c, SW_CANCEL_DEADLINE));
-	assert_int_equal(*sw_cancel_flag(&c), 1);
 	sw_cancel_withdraw(&c, SW_CANCEL_DEADLINE);
 	assert_false(sw_cancel_raised(&c));
-	assert_int_equal(*sw_cancel_flag(&c), 0);
-	/* a stop or a user's cancel is never taken back; the flag stays up with them */
+	/* a stop or a user's cancel is never taken back */
 	sw_cancel_raise(&c, SW_CANCEL_DEADLINE, NULL);
 	sw_cancel_raise(&c, SW_CANCEL_STOP, NULL);
 	sw_cancel_withdraw(&c, SW_CANCEL_DEADLINE);
 	sw_cancel_withdraw(&c, SW_CANCEL_STOP);
 	assert_true(sw_cancel_is(&c, SW_CANCEL_STOP));
 	assert_false(sw_cancel_is(&c, SW_CANCEL_DEADLINE));
-	assert_int_equal(*sw_cancel_flag(&c), 1);
 }
 
 static void long_names_are_cut(void **state)
@@ -94,34 +88,6 @@ static void long_names_are_cut(void **state)
 	sw_cancel_raise(&c, SW_CANCEL_USER, name);
 	assert_true(sw_cancel_who(&c, &who));
 	assert_int_equal(who.len, SW_CANCEL_WHO_MAX);
-	sw_buf_release(&who);
-}
-
-/* The run environment reads the token: shielded, only a stop cancels it. */
-static void runenv_reads_the_token(void **state)
-{
-	struct sw_cancel c;
-	struct sw_runenv e, shielded;
-	struct sw_buf who = SW_BUF_INIT;
-	(void)state;
-	sw_cancel_init(&c);
-	memset(&e, 0, sizeof(e));
-	e.cancel = &c;
-	assert_false(sw_runenv_cancelled(&e));
-	sw_cancel_raise(&c, SW_CANCEL_USER, "carol");
-	assert_true(sw_runenv_cancelled(&e));
-	assert_true(sw_runenv_user_cancel(&e, &who));
-	assert_string_equal(who.ptr, "carol");
-	sw_runenv_shielded(&e, &shielded);
-	assert_false(sw_runenv_cancelled(&shielded));
-	assert_false(sw_runenv_user_cancel(&shielded, &who));
-	assert_int_equal(sw_runenv_sleep(&shielded, 1), 0);
-	assert_int_equal(sw_runenv_sleep(&e, 1), SW_ECANCEL);
-	sw_cancel_raise(&c, SW_CANCEL_STOP, NULL);
-	assert_true(sw_runenv_cancelled(&shielded));
-	assert_false(sw_runenv_user_cancel(&e, &who));
-	e.cancel = NULL;
-	assert_false(sw_runenv_cancelled(&e));
 	sw_buf_release(&who);
 }
 
@@ -179,7 +145,6 @@ int main(void)
 		cmocka_unit_test(stop_outranks_a_user),
 		cmocka_unit_test(deadline_can_be_withdrawn),
 		cmocka_unit_test(long_names_are_cut),
-		cmocka_unit_test(runenv_reads_the_token),
 		cmocka_unit_test(concurrent_users_one_winner),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
