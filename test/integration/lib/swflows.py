@@ -165,7 +165,6 @@ class Flows:
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         removed = json.loads(r.stdout)['removed']
         self.assertIn('target group sw-hello', removed)
-        self.assertIn('ECR repository', removed)
         self.assertTrue(any(re.fullmatch(r'\d+ images', x) for x in removed), removed)
         self.assertEqual(self.get('hello.localhost')[0], 404)
 
