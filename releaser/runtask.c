@@ -13,8 +13,11 @@
 #define THROTTLED_MAX_POLL_MS 10000
 #define DEFAULT_MAX_LINE 2000
 #define LOG_PAGES_PER_POLL 20
-#define DRAIN_POLLS 3        /* quiet reads of the logs after the task stopped */
-#define DRAIN_MS 300
+/* quiet reads of the logs after the task stopped: a task's last lines can reach Logs a
+ * second or two after its container stopped (CloudWatch's delivery, the engine's follower
+ * on a loaded machine) */
+#define DRAIN_POLLS 5
+#define DRAIN_MS 400
 
 static char *dup_or_null(const char *s)
 {
