@@ -54,6 +54,8 @@ int sw_cli_cmd_tokens(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_tokens_create(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_tokens_revoke(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_login(const struct sw_cli_command *cmd, int argc, char **argv);
+/* cmd_dashboard.c: a one-time sign-in link for the web dashboard */
+int sw_cli_cmd_dashboard(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_ps(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_run(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_logs(const struct sw_cli_command *cmd, int argc, char **argv);

@@ -16,39 +16,56 @@
 #include "common/json.h"
 #include "common/banned.h"
 
-/* "#12 succeeded" of a build object (or "" for null). */
+/* "#12 succeeded", "#12 release failed" of a build object (or "" for null). */
 static void build_summary(const json_t *b, struct sw_buf *out)
 {
+	const char *st, *stage;
+
 	if (!json_is_object(b))
 		return;
-	sw_buf_addf(out, "#%lld %s", sw_json_int(b, "id", 0), sw_json_str_or(b, "status", "?"));
+	st = sw_json_str_or(b, "status", "?");
+	stage = sw_json_str(b, "failed_stage");
+	sw_buf_addf(out, "#%lld ", sw_json_int(b, "number", sw_json_int(b, "id", 0)));
+	if (!strcmp(st, "failed") && stage)
+		sw_buf_addf(out, "%s failed", stage);
+	else
+		sw_buf_adds(out, st);
 }
 
-/* One row of `slipway apps`; with BRANCH and URL columns when review apps exist. */
+/* One row of `slipway apps` (with BRANCH and URL columns when review apps exist). */
 static void app_row(struct sw_cli_table *t, const json_t *app, int review_cols, const char *indent)
 {
 	const json_t *b = json_object_get(app, "last_build"), *rv = json_object_get(app, "review");
-	struct sw_buf build = SW_BUF_INIT, when = SW_BUF_INIT, created = SW_BUF_INIT, commit = SW_BUF_INIT,
+	const json_t *live = json_object_get(app, "live_release");
+	struct sw_buf push = SW_BUF_INIT, when = SW_BUF_INIT, created = SW_BUF_INIT, rel = SW_BUF_INIT,
 		      name = SW_BUF_INIT;
+	const char *state = sw_json_str_or(app, "state", "-");
 
-	build_summary(b, &build);
+	/* the last push: its number and commit, who and when (release commands are not pushes) */
 	if (json_is_object(b)) {
-		sw_cli_reltime_iso(sw_json_str(b, "created_at"), &when);
+		sw_buf_addf(&push, "#%lld", sw_json_int(b, "number", sw_json_int(b, "id", 0)));
 		if (sw_json_str(b, "commit"))
-			sw_buf_addf(&commit, "%.7s", sw_json_str(b, "commit"));
+			sw_buf_addf(&push, " %.7s", sw_json_str(b, "commit"));
+		sw_cli_reltime_iso(sw_json_str(b, "created_at"), &when);
 	}
+	if (json_is_object(live))
+		sw_buf_addf(&rel, "v%lld", sw_json_int(live, "version", 0));
 	sw_cli_reltime_iso(sw_json_str(app, "created_at"), &created);
 	sw_buf_addf(&name, "%s%s", indent, sw_json_str_or(app, "name", "?"));
 	if (review_cols)
-		sw_cli_table_add(t, name.ptr, build.len ? build.ptr : "-", commit.ptr, when.ptr, created.ptr,
+		sw_cli_table_add(t, name.ptr, state, rel.len ? rel.ptr : "-", push.len ? push.ptr : "-",
+				 json_is_object(b) ? sw_json_str_or(b, "pushed_by", "") : "", when.ptr, created.ptr,
 				 sw_json_str_or(rv, "branch", ""), sw_json_str_or(rv, "url", ""));
 	else
-		sw_cli_table_add(t, name.ptr, build.len ? build.ptr : "-", commit.ptr, when.ptr, created.ptr);
-	sw_cli_table_style(t, 1, sw_cli_status_style(json_is_object(b) ? sw_json_str(b, "status") : NULL));
-	sw_buf_release(&build);
+		sw_cli_table_add(t, name.ptr, state, rel.len ? rel.ptr : "-", push.len ? push.ptr : "-",
+				 json_is_object(b) ? sw_json_str_or(b, "pushed_by", "") : "", when.ptr, created.ptr);
+	sw_cli_table_style(t, 1, sw_cli_status_style(!strcmp(state, "failed") ? "failed"
+						    : !strcmp(state, "deploying") ? "running"
+						    : !strcmp(state, "live") || !strcmp(state, "built") ? "succeeded" : NULL));
+	sw_buf_release(&push);
 	sw_buf_release(&when);
 	sw_buf_release(&created);
-	sw_buf_release(&commit);
+	sw_buf_release(&rel);
 	sw_buf_release(&name);
 }
 
@@ -64,9 +81,9 @@ static void show_apps(const char *app_none, const json_t *out)
 		if (json_is_object(json_object_get(app, "review")))
 			reviews = 1;
 	if (reviews)
-		sw_cli_table_init(&t, "NAME", "LAST BUILD", "COMMIT", "WHEN", "CREATED", "BRANCH", "URL", NULL);
+		sw_cli_table_init(&t, "NAME", "STATE", "LIVE", "LAST PUSH", "BY", "WHEN", "CREATED", "BRANCH", "URL", NULL);
 	else
-		sw_cli_table_init(&t, "NAME", "LAST BUILD", "COMMIT", "WHEN", "CREATED", NULL);
+		sw_cli_table_init(&t, "NAME", "STATE", "LIVE", "LAST PUSH", "BY", "WHEN", "CREATED", NULL);
 	json_array_foreach(json_object_get(out, "apps"), i, app) {
 		if (json_is_object(json_object_get(app, "review")))
 			continue;
@@ -180,6 +197,11 @@ int sw_cli_cmd_apps_info(const struct sw_cli_command *cmd, int argc, char **argv
 			sw_buf_addf(&b, ": %s", sw_json_str(last, "reason"));
 	}
 	info_line("Last build:", b.ptr);
+	sw_buf_reset(&b);
+	if (json_is_object(last) && sw_json_str(last, "summary"))
+		sw_buf_adds(&b, sw_json_str(last, "summary"));
+	info_line("Outcome:", b.ptr);
+	info_line("State:", sw_json_str(info, "state"));
 	sw_buf_reset(&b);
 	if (live) {
 		sw_buf_addf(&b, "v%lld: %s", sw_json_int(live, "version", 0), sw_json_str_or(live, "description", ""));

@@ -1,6 +1,9 @@
 /*
  * builds, builds:log, builds:cancel: clients of slipwayd's build API
- * (receiver/api_builds.h).
+ * (receiver/api_builds.h). A build is named by the app's number (#1 is an app's
+ * first; pushes and release commands counted together) with the app from -a or the
+ * git remote; with no app to be had, a number is the server-wide id the API's "id"
+ * carries (what scripts used before).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +29,16 @@ static int final_status(const char *s)
 	return s && (!strcmp(s, "succeeded") || !strcmp(s, "failed") || !strcmp(s, "cancelled"));
 }
 
+/* The status, and for a failed job which part failed: "build failed", "release failed". */
+static void job_status(const json_t *b, struct sw_buf *out)
+{
+	const char *st = sw_json_str_or(b, "status", "?"), *stage = sw_json_str(b, "failed_stage");
+	if (!strcmp(st, "failed") && stage)
+		sw_buf_addf(out, "%s failed", stage);
+	else
+		sw_buf_adds(out, st);
+}
+
 int sw_cli_cmd_builds(const struct sw_cli_command *cmd, int argc, char **argv)
 {
 	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
@@ -36,15 +49,16 @@ int sw_cli_cmd_builds(const struct sw_cli_command *cmd, int argc, char **argv)
 	long long limit = 20;
 	json_t *out = NULL, *b;
 	size_t i;
-	int json = 0, ret = 0;
+	int json = 0, ret = 0, all = 0;
 	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), SW_CLI_OPT_JSON(&json), { "--limit", 'n', &limit_s, NULL, NULL },
-				     { NULL, 0, NULL, NULL, NULL } };
+				     { "--all", 0, NULL, &all, NULL }, { NULL, 0, NULL, NULL, NULL } };
 
 	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 0, &a) < 0)
 		return a.exit;
 	if (limit_s && (sw_cli_parse_id(limit_s, &limit) < 0 || limit > 100))
 		return sw_cli_usage_error(cmd, "-n: want 1 to 100");
-	if ((ret = sw_cli_app_get(cmd, &c, flag, &app, &out, "/builds")))
+	/* pushes only; --all: release commands too, marked as the release jobs they are */
+	if ((ret = sw_cli_app_get(cmd, &c, flag, &app, &out, "/builds?kind=%s", all ? "all" : "build")))
 		goto cleanup;
 	while (json_array_size(json_object_get(out, "builds")) > (size_t)limit)
 		json_array_remove(json_object_get(out, "builds"), json_array_size(json_object_get(out, "builds")) - 1);
@@ -52,17 +66,18 @@ int sw_cli_cmd_builds(const struct sw_cli_command *cmd, int argc, char **argv)
 		ret = sw_cli_print_json(out);
 		goto cleanup;
 	}
-	sw_cli_table_init(&t, "ID", "STATUS", "WHAT", "BRANCH", "BY", "STARTED", "TOOK", "NOTE", NULL);
+	sw_cli_table_init(&t, "#", "STATUS", "WHAT", "BRANCH", "BY", "STARTED", "TOOK", "RELEASE", "NOTE", NULL);
 	json_array_foreach(json_object_get(out, "builds"), i, b) {
 		struct sw_buf id = SW_BUF_INIT, commit = SW_BUF_INIT, when = SW_BUF_INIT, took = SW_BUF_INIT,
-			      note = SW_BUF_INIT;
+			      note = SW_BUF_INIT, status = SW_BUF_INIT, rel = SW_BUF_INIT;
 		json_t *d = json_object_get(b, "duration");
-		sw_buf_addf(&id, "%lld", sw_json_int(b, "id", 0));
+		sw_buf_addf(&id, "%lld", sw_json_int(b, "number", sw_json_int(b, "id", 0)));
+		job_status(b, &status);
+		if (sw_json_int(b, "release", 0) > 0)
+			sw_buf_addf(&rel, "v%lld %s", sw_json_int(b, "release", 0), sw_json_str_or(b, "release_status", ""));
 		if (sw_json_str(b, "kind") && strcmp(sw_json_str(b, "kind"), "build")) {
 			/* a release command (rollback, config, scale) run as a job */
-			sw_buf_adds(&commit, sw_json_str(b, "kind"));
-			if (sw_json_int(b, "release", 0) > 0)
-				sw_buf_addf(&commit, " v%lld", sw_json_int(b, "release", 0));
+			sw_buf_addf(&commit, "release job: %s", sw_json_str(b, "kind"));
 		} else if (sw_json_str(b, "commit")) {
 			sw_buf_addf(&commit, "%.7s", sw_json_str(b, "commit"));
 		}
@@ -79,9 +94,11 @@ int sw_cli_cmd_builds(const struct sw_cli_command *cmd, int argc, char **argv)
 			sw_buf_setlen(&note, 57);
 			sw_buf_adds(&note, "...");
 		}
-		sw_cli_table_add(&t, id.ptr, sw_json_str(b, "status"), commit.ptr, sw_json_str(b, "branch"),
-				 sw_json_str(b, "pushed_by"), when.ptr, took.ptr, note.ptr);
+		sw_cli_table_add(&t, id.ptr, status.ptr, commit.ptr, sw_json_str(b, "branch"),
+				 sw_json_str(b, "pushed_by"), when.ptr, took.ptr, rel.ptr, note.ptr);
 		sw_cli_table_style(&t, 1, sw_cli_status_style(sw_json_str(b, "status")));
+		sw_buf_release(&status);
+		sw_buf_release(&rel);
 		sw_buf_release(&id);
 		sw_buf_release(&commit);
 		sw_buf_release(&when);
@@ -97,13 +114,32 @@ cleanup:
 	return ret;
 }
 
-/* "/builds/12" or "/apps/hello/builds/12" (when -a was given: the build must be hello's). */
+/* "/apps/hello/builds/12" (hello's #12), or "/builds/12" (the server-wide id, with no app). */
 static void build_path(struct sw_buf *out, const char *app, long long id, const char *tail)
 {
 	sw_buf_reset(out);
 	if (app)
 		sw_buf_addf(out, "/apps/%s", app);
 	sw_buf_addf(out, "/builds/%lld%s", id, tail);
+}
+
+/*
+ * The client, and the app whose number id is (from -a, else the git remote): 0 with app
+ * set, or left empty when neither says (id is then the server-wide one); else the exit
+ * status after one line.
+ */
+static int build_setup(const struct sw_cli_command *cmd, struct sw_cli_client *c, const char *flag,
+		       struct sw_buf *app)
+{
+	int ret = sw_cli_setup(cmd, c, NULL, NULL);
+	if (ret)
+		return ret;
+	if (sw_cli_client_app(c, flag, app) < 0) {
+		if (flag)
+			return sw_cli_usage_error(cmd, "%s", sw_error_last());
+		sw_buf_reset(app);
+	}
+	return 0;
 }
 
 struct log_follow {
@@ -142,14 +178,14 @@ int sw_cli_cmd_builds_log(const struct sw_cli_command *cmd, int argc, char **arg
 	if (sw_cli_args_parse(cmd, argc, argv, opts, 1, 1, &a) < 0)
 		return a.exit;
 	if (sw_cli_parse_id(a.pos[0], &id) < 0)
-		return sw_cli_usage_error(cmd, "'%.40s' is not a build id (like 12)", a.pos[0]);
+		return sw_cli_usage_error(cmd, "'%.40s' is not a build number (like 12)", a.pos[0]);
 	lf.id = id;
-	if ((ret = sw_cli_setup(cmd, &c, flag, flag ? &app : NULL)))
+	if ((ret = build_setup(cmd, &c, flag, &app)))
 		goto cleanup;
-	build_path(&path, flag ? app.ptr : NULL, id, "");
+	build_path(&path, app.len ? app.ptr : NULL, id, "");
 	if ((ret = sw_cli_call(cmd, &c, "GET", path.ptr, NULL, &b)))
 		goto cleanup;
-	build_path(&path, flag ? app.ptr : NULL, id, follow ? "/log?follow=1" : "/log");
+	build_path(&path, app.len ? app.ptr : NULL, id, follow ? "/log?follow=1" : "/log");
 	if (follow && !final_status(sw_json_str(b, "status")))
 		sw_cli_spinner_start("build %lld %s", id, sw_json_str_or(b, "status", ""));
 	ret = sw_cli_api_stream(&c, "GET", path.ptr, NULL, log_data, &lf);
@@ -164,7 +200,7 @@ int sw_cli_cmd_builds_log(const struct sw_cli_command *cmd, int argc, char **arg
 		/* the log ended with the build: its verdict is the exit status */
 		json_decref(b);
 		b = NULL;
-		build_path(&path, flag ? app.ptr : NULL, id, "");
+		build_path(&path, app.len ? app.ptr : NULL, id, "");
 		if ((ret = sw_cli_call(cmd, &c, "GET", path.ptr, NULL, &b)))
 			goto cleanup;
 		ret = sw_json_str(b, "status") && !strcmp(sw_json_str(b, "status"), "succeeded") ? 0 : 1;
@@ -192,14 +228,14 @@ int sw_cli_cmd_builds_cancel(const struct sw_cli_command *cmd, int argc, char **
 	if (sw_cli_args_parse(cmd, argc, argv, opts, 1, 1, &a) < 0)
 		return a.exit;
 	if (sw_cli_parse_id(a.pos[0], &id) < 0)
-		return sw_cli_usage_error(cmd, "'%.40s' is not a build id (like 12)", a.pos[0]);
-	if ((ret = sw_cli_setup(cmd, &c, flag, flag ? &app : NULL)))
+		return sw_cli_usage_error(cmd, "'%.40s' is not a build number (like 12)", a.pos[0]);
+	if ((ret = build_setup(cmd, &c, flag, &app)))
 		goto cleanup;
-	build_path(&path, flag ? app.ptr : NULL, id, "/cancel");
+	build_path(&path, app.len ? app.ptr : NULL, id, "/cancel");
 	if ((ret = sw_cli_call(cmd, &c, "POST", path.ptr, NULL, &out)))
 		goto cleanup;
 	/* a running build stops at its next step: wait for its record to say so */
-	build_path(&path, flag ? app.ptr : NULL, id, "");
+	build_path(&path, app.len ? app.ptr : NULL, id, "");
 	sw_cli_spinner_start("cancelling build %lld", id);
 	for (;;) {
 		struct timespec ts = { 0, 300 * 1000 * 1000 };

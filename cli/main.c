@@ -58,7 +58,7 @@ static const struct sw_cli_command commands[] = {
 	  "usage: slipway doctor [--json]\n  One line per check; exit 1 when one fails.\n", sw_cli_cmd_doctor },
 	/* operating apps: cmd_apps.c, cmd_builds.c, cmd_events.c, cmd_webhooks.c, cmd_tokens.c.
 	 * APP: -a APP, else the git remote of the current directory that points at this server. */
-	{ "apps", "list the apps: last build, when",
+	{ "apps", "list the apps: state (live, deploying, failed), live release, last push (who, when, commit)",
 	  "usage: slipway apps [--json]\n", sw_cli_cmd_apps },
 	{ "apps:create", "create an app (an empty repository to push to)",
 	  "usage: slipway apps:create NAME [--json]\n"
@@ -76,14 +76,20 @@ static const struct sw_cli_command commands[] = {
 	  "usage: slipway apps:destroy [APP] --confirm APP [-a APP] [--json]\n"
 	  "  Refused while a build of the app is queued or running (cancel it first).\n",
 	  sw_cli_cmd_apps_destroy },
-	{ "builds", "list an app's builds: status, commit, who pushed, how long, why it failed",
-	  "usage: slipway builds [-a APP] [-n N] [--json]\n", sw_cli_cmd_builds },
+	{ "builds", "list an app's builds: number, status (what failed: build or release), commit, who, how long",
+	  "usage: slipway builds [-a APP] [-n N] [--all] [--json]\n"
+	  "  Builds are numbered per app (#1 is its first). --all: the release commands' jobs too\n"
+	  "  (rollback, config, scale: marked \"release job\"; they share the app's numbers).\n", sw_cli_cmd_builds },
 	{ "builds:log", "show a build's log; --follow re-attaches to one still running until it ends",
-	  "usage: slipway builds:log ID [-f|--follow] [-a APP]\n"
+	  "usage: slipway builds:log N [-f|--follow] [-a APP]\n"
+	  "  N: the app's build (or release job) number. Without an app (no -a, no git remote)\n"
+	  "  N is the server-wide id (the API's \"id\").\n"
 	  "  With --follow the exit status is the build's: 0 succeeded, 1 failed or cancelled.\n",
 	  sw_cli_cmd_builds_log },
 	{ "builds:cancel", "stop a queued or running build; a rollout returns to the last live release",
-	  "usage: slipway builds:cancel ID [-a APP] [--json]\n", sw_cli_cmd_builds_cancel },
+	  "usage: slipway builds:cancel N [-a APP] [--json]\n"
+	  "  N: the app's build (or release job) number (without an app: the server-wide id).\n",
+	  sw_cli_cmd_builds_cancel },
 	{ "events", "what happened to an app: builds, releases, scale, config, webhooks; --tail follows",
 	  "usage: slipway events [-a APP] [-t|--tail] [-n N] [--types build.*,release.live] [--json]\n"
 	  "  --json with --tail prints one JSON object a line.\n", sw_cli_cmd_events },
@@ -109,6 +115,12 @@ static const struct sw_cli_command commands[] = {
 	  "  URL: the server (default: SLIPWAY_URL, or the last login, or http://127.0.0.1:5480);\n"
 	  "  the token is read from the terminal without echo (or from stdin) unless --token is given.\n",
 	  sw_cli_cmd_login },
+	{ "dashboard", "sign in to the web dashboard: prints (and opens) a one-time link",
+	  "usage: slipway dashboard [--no-open] [--json]\n"
+	  "  The link (http://HOST:PORT/login?ticket=...) works once, within 60 s, and signs the\n"
+	  "  browser in as this token's user for 30 minutes of use (12 hours at most); it is\n"
+	  "  opened with xdg-open or sensible-browser when DISPLAY or WAYLAND_DISPLAY is set.\n",
+	  sw_cli_cmd_dashboard },
 	/* cmd_tasks.c */
 	{ "ps", "an app's tasks: process, release, state, health, uptime; stopped ones with why (last hour)",
 	  "usage: slipway ps [-a APP] [--json]\n", sw_cli_cmd_ps },

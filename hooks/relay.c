@@ -64,7 +64,10 @@ static int on_event(void *ctx, const char *line, size_t len)
 		sw_buf_reset(&r->error);
 		sw_buf_adds(&r->error, s);
 	} else if ((s = sw_json_str(o, "status"))) {
-		json_t *b = json_object_get(o, "build");
+		/* the app's number of the build (older servers: the id) */
+		json_t *b = json_object_get(o, "number");
+		if (!json_is_integer(b))
+			b = json_object_get(o, "build");
 		if (json_is_integer(b))
 			r->build = (long)json_integer_value(b);
 		if (!strcmp(s, "queued") && sw_json_bool(o, "detached", 0))

@@ -17,24 +17,83 @@
 #include "common/store.h"
 #include "common/banned.h"
 
-static json_t *app_json(sqlite3 *db, sqlite3_stmt *app_row)
+/* app's newest job (of kind "build" when pushes_only), or JSON null. */
+static json_t *newest_job(sqlite3 *db, const char *app, int pushes_only)
 {
 	sqlite3_stmt *st = NULL;
-	json_t *o = json_object();
-	json_t *last = json_null();
+	json_t *o = NULL;
+
+	if (sw_store_prepare(db, &st, pushes_only ? "SELECT " SW_BUILD_COLUMNS " FROM builds WHERE app = ?"
+						     " AND kind = 'build' ORDER BY id DESC LIMIT 1"
+						   : "SELECT " SW_BUILD_COLUMNS " FROM builds WHERE app = ?"
+						     " ORDER BY id DESC LIMIT 1") == 0) {
+		sqlite3_bind_text(st, 1, app, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			o = sw_api_builds_row(st);
+		sqlite3_finalize(st);
+	}
+	return o ? o : json_null();
+}
+
+/* The live release in brief, and whether a release is under way; *any: app has releases. */
+static json_t *live_release(sqlite3 *db, const char *app, int *deploying, int *any)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *o = json_null();
+
+	*deploying = *any = 0;
+	if (sw_store_prepare(db, &st, "SELECT version, commit_sha, description, created_at, created_by, status"
+			     " FROM releases WHERE app = ? ORDER BY version DESC") < 0)
+		return o;
+	sqlite3_bind_text(st, 1, app, -1, SQLITE_TRANSIENT);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *status = (const char *)sqlite3_column_text(st, 5);
+		*any = 1;
+		if (status && (!strcmp(status, "pending") || !strcmp(status, "deploying")))
+			*deploying = 1;
+		if (status && !strcmp(status, "live")) {
+			const char *commit = (const char *)sqlite3_column_text(st, 1);
+			json_decref(o);
+			o = json_pack("{s:i, s:s?, s:s?, s:o, s:s?}", "version", sqlite3_column_int(st, 0), "commit", commit,
+				      "description", (const char *)sqlite3_column_text(st, 2), "created_at",
+				      sw_reply_iso_time(st, 3), "created_by", (const char *)sqlite3_column_text(st, 4));
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	return o;
+}
+
+static const char *app_state(const json_t *job, const json_t *live, int deploying, int any_release)
+{
+	const char *st = json_string_value(json_object_get(job, "status"));
+
+	if (deploying || (st && (!strcmp(st, "queued") || !strcmp(st, "running"))))
+		return "deploying";
+	if (st && !strcmp(st, "failed"))
+		return "failed";
+	if (json_is_object(live))
+		return "live";
+	if (any_release)
+		return "failed";   /* releases, none live */
+	return json_is_object(job) ? "built" : "new";
+}
+
+static json_t *app_json(sqlite3 *db, sqlite3_stmt *app_row)
+{
+	json_t *o = json_object(), *job, *live;
 	const char *name = (const char *)sqlite3_column_text(app_row, 0);
+	int deploying = 0, any = 0;
 
 	json_object_set_new(o, "name", json_string(name));
 	json_object_set_new(o, "created_at", sw_reply_iso_time(app_row, 1));
-	if (sw_store_prepare(db, &st, "SELECT " SW_BUILD_COLUMNS " FROM builds WHERE app = ? ORDER BY id DESC LIMIT 1") == 0) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			json_decref(last);
-			last = sw_api_builds_row(st);
-		}
-		sqlite3_finalize(st);
-	}
-	json_object_set_new(o, "last_build", last);
+	/* the last push, apart from release commands (which are jobs too) */
+	json_object_set_new(o, "last_build", newest_job(db, name, 1));
+	job = newest_job(db, name, 0);
+	live = live_release(db, name, &deploying, &any);
+	json_object_set_new(o, "state", json_string(app_state(job, live, deploying, any)));
+	json_object_set_new(o, "last_job", job);
+	json_object_set_new(o, "live_release", live);
 	sw_review_apps_json(db, name, o);   /* "review": {...} or null */
 	{   /* the app's own settings (releaser/appsettings.h): {"task_role": ...} */
 		json_t *settings = NULL;

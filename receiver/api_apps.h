@@ -17,7 +17,13 @@
  *          group), its repository, builds and their logs, releases, webhooks and their
  *          deliveries, events (an app.destroyed event is kept). 409 while it has a
  *          queued or running job.
- *   app = {"name", "created_at", "last_build": build|null (api_builds.h), "review": ...|null,
+ *   app = {"name", "created_at", "review": ...|null,
+ *          "last_build": the newest push's build|null (api_builds.h; release commands are
+ *          jobs of their own, in "last_job"), "last_job": the newest job of any kind|null,
+ *          "live_release": {"version", "commit", "description", "created_at",
+ *          "created_by"}|null, "state": "deploying" (a job is queued or running, or a
+ *          release is), "failed" (the newest job failed: the live release, if any, still
+ *          serves), "live", "built" (builds only: no releaser), or "new" (nothing yet),
  *          "settings": {"task_role": "arn..."|null} (api_settings.h)}
  */
 enum MHD_Result sw_api_apps_list(struct sw_server *s, struct MHD_Connection *c, unsigned *status);

@@ -52,6 +52,37 @@ int sw_api_releases_match(const char *url)
 	return m;
 }
 
+/*
+ * The config var names r changed against the release before it (names only, never
+ * values): {"against": N|null, "added": [...], "removed": [...], "changed": [...]}.
+ */
+static json_t *config_changes(sqlite3 *db, const struct sw_release *r)
+{
+	json_t *out = json_pack("{s:n, s:[], s:[], s:[]}", "against", "added", "removed", "changed"), *v;
+	struct sw_release prev;
+	const char *k;
+
+	sw_release_init(&prev);
+	if (r->version > 1 && sw_release_load(db, r->app, r->version - 1, &prev) == 0) {
+		json_object_set_new(out, "against", json_integer(prev.version));
+		json_object_foreach(r->config, k, v) {
+			json_t *was = json_object_get(prev.config, k);
+			if (!was)
+				json_array_append_new(json_object_get(out, "added"), json_string(k));
+			else if (!json_equal(was, v))
+				json_array_append_new(json_object_get(out, "changed"), json_string(k));
+		}
+		json_object_foreach(prev.config, k, v)
+			if (!json_object_get(r->config, k))
+				json_array_append_new(json_object_get(out, "removed"), json_string(k));
+	} else {
+		json_object_foreach(r->config, k, v)
+			json_array_append_new(json_object_get(out, "added"), json_string(k));
+	}
+	sw_release_release(&prev);
+	return out;
+}
+
 /* o (a new reference), or a 500 with the error slot's line when it is NULL. */
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, json_t *o, unsigned *status)
 {
@@ -172,7 +203,7 @@ enum MHD_Result sw_api_releases_command(struct sw_server *s, struct MHD_Connecti
 	st->jobs = s->jobs;
 	st->id = id;
 	st->lines = (struct sw_lines)SW_LINES_INIT(stream_line, st, LINE_MAX_BYTES);
-	if (sw_job_follow_open(s->jobs, id, 1, &st->f) < 0) {
+	if (sw_job_follow_open(s->jobs, id, SW_JOB_LOG, 1, 0, &st->f) < 0) {
 		stream_free(st);
 		return sw_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, status, "%s", sw_error_last());
 	}
@@ -219,6 +250,9 @@ enum MHD_Result sw_api_releases_handle(struct sw_server *s, struct MHD_Connectio
 		sw_release_init(&rel);
 		if (sw_release_load(s->db, app.ptr, (int)n, &rel) == 0) {
 			json_t *one = sw_release_to_json(&rel);
+			json_object_set_new(one, "config_changes", config_changes(s->db, &rel));
+			if (rel.job_id > 0 && sw_jobs_number(s->jobs, rel.job_id) > 0)
+				json_object_set_new(one, "job_number", json_integer(sw_jobs_number(s->jobs, rel.job_id)));
 			sw_review_retire_json(s->db, app.ptr, one);
 			r = reply(c, MHD_HTTP_OK, one, status);
 		} else {

@@ -306,6 +306,9 @@ void sw_app_remove_build_logs(const struct sw_config *c, sqlite3 *db, const char
 		sw_buf_reset(&p);
 		sw_buf_addf(&p, "%s/%lld.log", c->builds, (long long)sqlite3_column_int64(st, 0));
 		unlink(p.ptr);
+		sw_buf_reset(&p);   /* and its rollout records */
+		sw_buf_addf(&p, "%s/%lld.rollout", c->builds, (long long)sqlite3_column_int64(st, 0));
+		unlink(p.ptr);
 	}
 	sqlite3_finalize(st);
 	sw_buf_release(&p);

@@ -62,7 +62,7 @@ int sw_config_load(struct sw_config *c)
 	struct sw_buf b = SW_BUF_INIT;
 	const char *home = sw_env_str("SLIPWAY_HOME");
 	const char *v;
-	long long port, registry_port, max_builds, hook, quiet, attempts, backoff, timeout, sweep;
+	long long port, registry_port, max_builds, hook, quiet, attempts, backoff, timeout, sweep, ticket;
 
 	if (!home) {
 		const char *h = sw_env_str("HOME");
@@ -98,6 +98,7 @@ int sw_config_load(struct sw_config *c)
 	    sw_env_int("SLIPWAY_WEBHOOK_BACKOFF_MS", 1000, 10, 3600 * 1000, &backoff) < 0 ||
 	    sw_env_int("SLIPWAY_WEBHOOK_TIMEOUT", 10, 1, 300, &timeout) < 0 ||
 	    sw_env_int("SLIPWAY_REVIEW_SWEEP_SECS", 300, 1, 86400, &sweep) < 0 ||
+	    sw_env_int("SLIPWAY_DASHBOARD_TICKET_SECS", 60, 1, 600, &ticket) < 0 ||
 	    sw_review_defaults_load(&c->review) < 0)
 		return SW_EINVAL;
 	c->port = (int)port;
@@ -109,6 +110,7 @@ int sw_config_load(struct sw_config *c)
 	c->webhook_backoff_ms = (long)backoff;
 	c->webhook_timeout_secs = (long)timeout;
 	c->review_sweep_secs = (long)sweep;
+	c->dashboard_ticket_secs = (long)ticket;
 
 	c->listen = sw_env_strdup("SLIPWAY_LISTEN", "127.0.0.1");
 	if ((v = sw_env_str("SLIPWAY_REGISTRY"))) {

@@ -33,6 +33,8 @@
  *                              of days ("7"), or with a unit "30s", "10m", "12h", "7d";
  *                              "off" (the default) keeps them
  *   SLIPWAY_REVIEW_SWEEP_SECS  seconds between looks for idle review apps (default 300)
+ *   SLIPWAY_DASHBOARD_TICKET_SECS  how long a `slipway dashboard` sign-in link lives
+ *                              (default 60; receiver/session.h)
  */
 struct sw_config {
 	char *home;          /* absolute */
@@ -55,10 +57,11 @@ struct sw_config {
 	long webhook_timeout_secs;
 	struct sw_review_defaults review;   /* SLIPWAY_REVIEW_LIMIT, SLIPWAY_REVIEW_IDLE */
 	long review_sweep_secs;
+	long dashboard_ticket_secs;
 };
 
 #define SW_CONFIG_INIT \
-	{ NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, SW_REVIEW_DEFAULTS_INIT, 0 }
+	{ NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, SW_REVIEW_DEFAULTS_INIT, 0, 0 }
 
 /*
  * Fill c from the environment. 0, or SW_EINVAL with one line naming the setting

@@ -98,6 +98,19 @@ static const char build_kinds[] =
 	"  CHECK (kind IN ('build','rollback','config','scale'));"
 	"ALTER TABLE builds ADD COLUMN release_version INTEGER;";
 
+/*
+ * Jobs are numbered per app (number: #1 is an app's first; id stays the server-wide key),
+ * and a failed one says which part failed: its image build, or its release.
+ */
+static const char build_numbers[] =
+	"ALTER TABLE builds ADD COLUMN number INTEGER;"
+	"ALTER TABLE builds ADD COLUMN failed_stage TEXT CHECK (failed_stage IN ('build','release'));"
+	"UPDATE builds SET number = (SELECT COUNT(*) FROM builds b WHERE b.app = builds.app AND b.id <= builds.id);"
+	"UPDATE builds SET failed_stage = CASE WHEN kind <> 'build' OR EXISTS (SELECT 1 FROM releases r"
+	"  WHERE r.app = builds.app AND r.job_id = builds.id) THEN 'release' ELSE 'build' END"
+	"  WHERE status IN ('failed', 'cancelled');"
+	"CREATE UNIQUE INDEX builds_by_number ON builds(app, number);";
+
 int sw_db_open(sqlite3 **out, const char *path)
 {
 	/*
@@ -112,7 +125,8 @@ int sw_db_open(sqlite3 **out, const char *path)
 		events_webhooks_cancel,      /* 3 */
 		sw_tables_migration(2),      /* 4: review apps */
 		build_kinds,                 /* 5 */
-		sw_tables_migration(3),      /* 6: app settings */
+		build_numbers,               /* 6 */
+		sw_tables_migration(3),      /* 7: app settings */
 		NULL,
 	};
 

@@ -32,6 +32,7 @@
 struct job_stream {
 	struct sw_server *srv;
 	long id;
+	long number;           /* the app's number of the job (what the pusher sees) */
 	struct sw_job_follow *f;
 	struct sw_lines lines;
 	struct sw_buf say;     /* lines said before the job's own (a review app's), one a line */
@@ -98,6 +99,7 @@ static void stream_verdict(struct job_stream *js)
 	const char *st = b ? sw_json_str(b, "status") : NULL;
 
 	json_object_set_new(o, "build", json_integer(js->id));
+	json_object_set_new(o, "number", json_integer(js->number));
 	if (st && !strcmp(st, "succeeded")) {
 		json_object_set_new(o, "status", json_string("succeeded"));
 		json_object_set(o, "image", json_object_get(b, "image"));
@@ -128,7 +130,8 @@ static int fill_job(void *ctx, struct sw_buf *out)
 	switch (js->phase) {
 	case 0:
 		add_said_lines(out, &js->say);
-		sw_reply_json_line(out, json_pack("{s:I,s:s}", "build", (json_int_t)js->id, "status", "queued"));
+		sw_reply_json_line(out, json_pack("{s:I,s:I,s:s}", "build", (json_int_t)js->id, "number",
+						  (json_int_t)js->number, "status", "queued"));
 		js->phase = 1;
 		return 0;
 	case 1:
@@ -174,12 +177,13 @@ static enum MHD_Result follow_job(struct sw_server *s, struct MHD_Connection *c,
 
 	js->srv = s;
 	js->id = id;
+	js->number = sw_jobs_number(s->jobs, id);
 	js->last_line_at = js->quiet_since = sw_time_now();
 	sw_buf_init(&js->last, 256);
 	js->lines = (struct sw_lines)SW_LINES_INIT(stream_line, js, 8192);
 	js->say = *say;   /* taken */
 	sw_buf_init(say, 0);
-	if (sw_job_follow_open(s->jobs, id, 1, &js->f) < 0) {
+	if (sw_job_follow_open(s->jobs, id, SW_JOB_LOG, 1, 0, &js->f) < 0) {
 		enum MHD_Result r = sw_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, status, "%s", sw_error_last());
 		job_stream_free(js);
 		return r;
@@ -353,7 +357,8 @@ enum MHD_Result sw_hook_jobs_handle(struct sw_server *s, struct MHD_Connection *
 	if (req.detach) {   /* a detached push is answered at once; the job goes on */
 		struct sw_buf b = SW_BUF_INIT;
 		add_said_lines(&b, &say);
-		sw_buf_addf(&b, "{\"build\":%ld,\"status\":\"queued\",\"detached\":true}\n", id);
+		sw_buf_addf(&b, "{\"build\":%ld,\"number\":%ld,\"status\":\"queued\",\"detached\":true}\n", id,
+			    sw_jobs_number(s->jobs, id));
 		ret = sw_reply(c, MHD_HTTP_OK, "application/x-ndjson", b.ptr, b.len, status);
 		sw_buf_release(&b);
 		goto cleanup;

@@ -46,7 +46,7 @@ static void *watchdog(void *arg)
 				struct sw_buf line = SW_BUF_INIT;
 				sw_cancel_raise(&job->cancel, SW_CANCEL_DEADLINE, NULL);
 				sw_buf_addf(&line, "-----> build %ld ran out of time (%s, SLIPWAY_BUILD_TIMEOUT): stopping it",
-					    job->id, j->cfg->build_timeout_text);
+					    job->number, j->cfg->build_timeout_text);
 				sw_job_log_line_locked(j, job, line.ptr);
 				sw_buf_release(&line);
 			}
@@ -141,15 +141,23 @@ static int recover(struct sw_jobs *j)
 	if ((ret = sw_job_store_unfinished(j->db, &todo)) < 0)
 		goto cleanup;
 	for (i = 0; i < todo.nr; i++) {
-		long id = strtol(todo.v[i], NULL, 10);
+		/* "<id> <number> <stage> <app>" */
+		char *rest = NULL;
+		long id = strtol(todo.v[i], &rest, 10), number = strtol(rest, &rest, 10);
+		int release = !strncmp(rest, " release ", 9);
+		const char *app = strchr(rest + 1, ' ') + 1;
 		struct sw_buf line = SW_BUF_INIT;
 
-		sw_buf_addf(&line, " !     interrupted: slipwayd stopped before build %ld finished", id);
+		/* a job stopped in its release: the releaser resumes that release at start,
+		 * and the API shows where it went (the build's "release") */
+		sw_buf_addf(&line, " !     interrupted: slipwayd stopped before %s %ld finished%s", release ? "job" : "build",
+			    number, release ? " (its release's rollout resumes)" : "");
 		sw_job_log_append(j->cfg, id, line.ptr);
 		sw_buf_release(&line);
-		if ((ret = sw_job_store_finish(j->db, id, "interrupted", NULL, 0)) < 0)
+		if ((ret = sw_job_store_finish(j->db, id, release ? SW_JOB_INTERRUPTED_RELEASE : "interrupted",
+					       release ? "release" : "build", NULL, 0)) < 0)
 			goto cleanup;
-		sw_log(SW_LOG_WARN, strchr(todo.v[i], ' ') + 1, id, "marked failed: interrupted (slipwayd stopped during it)");
+		sw_log(SW_LOG_WARN, app, id, "marked failed: interrupted (slipwayd stopped during it)");
 	}
 cleanup:
 	sw_strvec_clear(&todo);
@@ -215,12 +223,12 @@ static void waiting_reason_locked(struct sw_jobs *j, struct job *job, struct sw_
 			last_queued = o;
 	}
 	if (running && ahead == 1)
-		sw_buf_addf(out, "-----> waiting for build %ld (started %.0fs ago)", running->id, now - running->started);
+		sw_buf_addf(out, "-----> waiting for build %ld (started %.0fs ago)", running->number, now - running->started);
 	else if (running)
 		sw_buf_addf(out, "-----> waiting for build %ld (started %.0fs ago) and %d more queued before this push",
-			    running->id, now - running->started, ahead - 1);
+			    running->number, now - running->started, ahead - 1);
 	else if (last_queued)
-		sw_buf_addf(out, "-----> waiting for build %ld (queued %.0fs ago)", last_queued->id,
+		sw_buf_addf(out, "-----> waiting for build %ld (queued %.0fs ago)", last_queued->number,
 			    now - last_queued->created);
 	else if (j->running >= j->cfg->max_builds)
 		sw_buf_addf(out, "-----> waiting for a free build slot (%d builds running)", j->running);
@@ -267,7 +275,7 @@ static struct job *add_locked(struct sw_jobs *j, const struct sw_job_request *re
 	struct job *job, **tail;
 	int running = strcmp(kind, "build") != 0;
 	double now = sw_time_now();
-	long id;
+	long id, number = 0;
 
 	if (j->stopping) {
 		sw_error_code(SW_EUNAVAIL, "slipwayd is stopping; %s again in a moment", running ? "try" : "push");
@@ -277,11 +285,12 @@ static struct job *add_locked(struct sw_jobs *j, const struct sw_job_request *re
 		sw_error_code(SW_EEXISTS, "%s is being destroyed", req->app);
 		return NULL;
 	}
-	if ((id = sw_job_store_insert(j->db, req, kind, now)) < 0)
+	if ((id = sw_job_store_insert(j->db, req, kind, now, &number)) < 0)
 		return NULL;
 	sw_job_store_retry_locked(j->db, &j->unrecorded);
 	job = xcalloc(1, sizeof(*job));
 	job->id = id;
+	job->number = number;
 	job->kind = kind;
 	sw_push_init(&job->push);
 	fill_push(j, job, req);
@@ -370,8 +379,8 @@ long sw_jobs_start_command(struct sw_jobs *j, const char *app, const json_t *req
 	}
 	job->request = json_deep_copy(request);
 	job->what = sw_buf_detach(&what, NULL);
-	sw_buf_addf(&line, "-----> %s: %s, job %ld (`slipway builds:cancel %ld` stops it)", app, job->what, job->id,
-		    job->id);
+	sw_buf_addf(&line, "-----> %s: %s, job %ld (`slipway builds:cancel %ld -a %s` stops it)", app, job->what,
+		    job->number, job->number, app);
 	sw_job_log_line_locked(j, job, line.ptr);
 	id = job->id;
 	j->commands++;
@@ -384,7 +393,7 @@ long sw_jobs_start_command(struct sw_jobs *j, const char *app, const json_t *req
 		struct sw_buf reason = SW_BUF_INIT;
 		sw_buf_adds(&reason, "cannot start a thread for it");
 		sw_job_log_line_locked(j, job, " !     cannot start a thread for it");
-		sw_job_store_finish(j->db, id, reason.ptr, NULL, 0);
+		sw_job_store_finish(j->db, id, reason.ptr, "release", NULL, 0);
 		j->commands--;
 		ended_locked(j, job);
 		sw_buf_release(&reason);
@@ -397,6 +406,11 @@ cleanup:
 	sw_buf_release(&what);
 	sw_buf_release(&line);
 	return id;
+}
+
+long sw_jobs_number(struct sw_jobs *j, long id)
+{
+	return sw_job_store_number(j->db, id);
 }
 
 int sw_jobs_result(struct sw_jobs *j, long id, struct sw_buf *status, struct sw_buf *reason, int *release)
@@ -413,11 +427,11 @@ void sw_jobs_abandon(struct sw_jobs *j, long id)
 	for (job = j->head; job && job->id != id; job = job->next)
 		;
 	if (job && job->state == JOB_QUEUED) {
-		sw_buf_addf(&line, " !     the push went away before build %ld started", id);
+		sw_buf_addf(&line, " !     the push went away before build %ld started", job->number);
 		sw_job_log_line_locked(j, job, line.ptr);
 		job->state = JOB_DONE;
 		unlink_locked(j, job);
-		sw_job_store_finish(j->db, id, "the push went away before the build started", NULL, 0);
+		sw_job_store_finish(j->db, id, "the push went away before the build started", "build", NULL, 0);
 		pthread_cond_broadcast(&j->changed);
 		pthread_cond_broadcast(&j->work);
 		sw_job_unref_locked(job);
@@ -447,10 +461,11 @@ void sw_jobs_shutdown(struct sw_jobs *j, int grace_secs)
 	/* What is left (queued, or running past the grace period) is interrupted. */
 	while ((job = j->head)) {
 		struct sw_buf line = SW_BUF_INIT;
-		sw_buf_addf(&line, " !     interrupted: slipwayd stopped before build %ld finished", job->id);
+		sw_buf_addf(&line, " !     interrupted: slipwayd stopped before %s %ld finished", job->what ? "job" : "build",
+			    job->number);
 		sw_job_log_line_locked(j, job, line.ptr);
 		sw_buf_release(&line);
-		sw_job_store_finish(j->db, job->id, "interrupted", NULL, 0);
+		sw_job_store_finish(j->db, job->id, "interrupted", job->what || job->in_release ? "release" : "build", NULL, 0);
 		unlink_locked(j, job);
 		if (job->state == JOB_QUEUED) {
 			job->state = JOB_DONE;
@@ -507,11 +522,11 @@ int sw_jobs_cancel(struct sw_jobs *j, long id, const char *by)
 	for (job = j->head; job && job->id != id; job = job->next)
 		;
 	if (!job) {
-		ret = sw_error_code(SW_ENOTFOUND, "build %ld is not queued or running", id);
+		ret = sw_error_code(SW_ENOTFOUND, "that build is not queued or running");
 		goto cleanup;
 	}
 	if (sw_cancel_raise(&job->cancel, SW_CANCEL_USER, by) < 0) {
-		sw_buf_addf(&line, "build %ld is %s", id, sw_error_last());
+		sw_buf_addf(&line, "%s %ld is %s", job->what ? "job" : "build", job->number, sw_error_last());
 		ret = sw_error_code(SW_EEXISTS, "%s", line.ptr);
 		goto cleanup;
 	}
@@ -522,12 +537,12 @@ int sw_jobs_cancel(struct sw_jobs *j, long id, const char *by)
 		sw_job_log_line_locked(j, job, line.ptr);
 		job->state = JOB_DONE;
 		unlink_locked(j, job);
-		sw_job_store_finish(j->db, id, reason.ptr, NULL, 0);
+		sw_job_store_finish(j->db, id, reason.ptr, "build", NULL, 0);
 		sw_job_store_cancelled(j->db, id, by);
 		pthread_cond_broadcast(&j->changed);
 		pthread_cond_broadcast(&j->work);
 		sw_event_emit(j->db, job->push.app, "build.cancelled", 0, id, by, "build %ld cancelled by %s (it was queued)",
-			      id, by);
+			      job->number, by);
 		sw_job_unref_locked(job);
 	} else {
 		/* the builder polls the token (the Docker build request is aborted, so the
@@ -551,9 +566,9 @@ int sw_jobs_hold_app(struct sw_jobs *j, const char *app)
 		if (!strcmp(job->push.app, app))
 			break;
 	if (job && job->what)   /* a release command */
-		ret = sw_error_code(SW_EEXISTS, "%s has %s (job %ld) running: cancel it or wait", app, job->what, job->id);
+		ret = sw_error_code(SW_EEXISTS, "%s has %s (job %ld) running: cancel it or wait", app, job->what, job->number);
 	else if (job)
-		ret = sw_error_code(SW_EEXISTS, "%s has build %ld %s: cancel it or wait", app, job->id,
+		ret = sw_error_code(SW_EEXISTS, "%s has build %ld %s: cancel it or wait", app, job->number,
 				    job->state == JOB_RUNNING ? "running" : "queued");
 	else if (held_locked(j, app))
 		ret = sw_error_code(SW_EEXISTS, "%s is being destroyed already", app);

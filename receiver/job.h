@@ -100,6 +100,14 @@ void sw_jobs_release_app(struct sw_jobs *j, const char *app);
 long sw_jobs_start_command(struct sw_jobs *j, const char *app, const json_t *request, const char *by);
 
 /*
+ * Jobs have two names: id, server-wide (the builds table's key, the API's "id", the
+ * server log), and number, the app's own (#1 is an app's first job, pushes and release
+ * commands counted together): what logs, events and people say. The number of id (> 0),
+ * or SW_ENOTFOUND.
+ */
+long sw_jobs_number(struct sw_jobs *j, long id);
+
+/*
  * The recorded state of job id: status ("queued", "running", "succeeded", "failed",
  * "cancelled") and reason ("" when none) appended to the buffers (may be NULL), and
  * *release (may be NULL) the release a command made (0 none). SW_ENOTFOUND when there is
@@ -111,13 +119,27 @@ int sw_jobs_result(struct sw_jobs *j, long id, struct sw_buf *status, struct sw_
 int sw_jobs_app_busy(struct sw_jobs *j, const char *app, long *id);
 
 /*
- * Reading a job's log. With follow, reads block while the job still runs and
- * nothing new is in its log, and the end of the log is the end of the job.
+ * Reading a job's log, or its rollout records (one JSON line per poll of the rollout
+ * watcher, releaser/rollout.h: sw_rollout_record). With follow, reads block while the
+ * job still runs and nothing new is in the file, and the end of the file is the end of
+ * the job.
  */
+enum sw_job_file { SW_JOB_LOG, SW_JOB_ROLLOUT };
+
+/* The longest rollout record kept (one line of JSON); longer ones are dropped. */
+#define SW_JOB_RECORD_MAX (256 * 1024)
+
+/* The reason recorded for a job slipwayd stopped during its release (the rollout resumes at start). */
+#define SW_JOB_INTERRUPTED_RELEASE "interrupted (slipwayd stopped); the rollout resumes when it starts again"
 struct sw_job_follow;
 
-/* SW_ENOTFOUND when there is no such job log. *out is freed by sw_job_follow_free(). */
-int sw_job_follow_open(struct sw_jobs *j, long id, int follow, struct sw_job_follow **out);
+/*
+ * SW_ENOTFOUND when there is no such file (a job from before rollout records has none).
+ * from: the byte offset to start at (a client that reconnects). *out is freed by
+ * sw_job_follow_free().
+ */
+int sw_job_follow_open(struct sw_jobs *j, long id, enum sw_job_file what, int follow, long long from,
+		       struct sw_job_follow **out);
 /*
  * Bytes read (> 0), 0 at the end, SW_ETIMEOUT when following and nothing new came
  * within timeout_ms (< 0: wait as long as it takes), other negative codes on error.

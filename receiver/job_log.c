@@ -22,12 +22,13 @@ struct sw_job_follow {
 	int fd;
 	off_t off;
 	int follow;
+	enum sw_job_file what;
 };
 
-void sw_job_log_path(struct sw_buf *out, const struct sw_config *c, long id)
+void sw_job_file_path(struct sw_buf *out, const struct sw_config *c, long id, enum sw_job_file what)
 {
 	sw_buf_reset(out);
-	sw_buf_addf(out, "%s/%ld.log", c->builds, id);
+	sw_buf_addf(out, "%s/%ld.%s", c->builds, id, what == SW_JOB_ROLLOUT ? "rollout" : "log");
 }
 
 void sw_job_log_open(struct sw_jobs *j, struct job *job)
@@ -38,7 +39,34 @@ void sw_job_log_open(struct sw_jobs *j, struct job *job)
 	job->log_fd = open(path.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
 	if (job->log_fd < 0)
 		sw_log(SW_LOG_WARN, job->push.app, job->id, "cannot open %s: %s", path.ptr, strerror(errno));
+	/* there from the start (empty until the rollout), so followers can open it at once */
+	sw_job_file_path(&path, j->cfg, job->id, SW_JOB_ROLLOUT);
+	job->rollout_fd = open(path.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
 	sw_buf_release(&path);
+}
+
+void sw_job_rollout_record(struct sw_jobs *j, struct job *job, const json_t *record)
+{
+	char *text = json_dumps(record, JSON_COMPACT);
+	struct sw_buf b = SW_BUF_INIT;
+	ssize_t w;
+
+	if (!text)
+		return;
+	sw_buf_addf(&b, "%s\n", text);
+	free(text);
+	pthread_mutex_lock(&j->mu);
+	/* a record is one write of one line: a follower never sees half of one */
+	w = job->rollout_fd >= 0 && b.len <= SW_JOB_RECORD_MAX ? write(job->rollout_fd, b.ptr, b.len) : -1;
+	if (w == (ssize_t)b.len)
+		job->rollout_size += w;
+	else if (w > 0) {   /* a full disk cut it: the records after it would not parse */
+		close(job->rollout_fd);
+		job->rollout_fd = -1;
+	}
+	pthread_cond_broadcast(&j->changed);
+	pthread_mutex_unlock(&j->mu);
+	sw_buf_release(&b);
 }
 
 void sw_job_log_close_locked(struct job *job)
@@ -46,6 +74,9 @@ void sw_job_log_close_locked(struct job *job)
 	if (job->log_fd >= 0)
 		close(job->log_fd);
 	job->log_fd = -1;
+	if (job->rollout_fd >= 0)
+		close(job->rollout_fd);
+	job->rollout_fd = -1;
 	if (job->unwritten.ptr)
 		sw_buf_release(&job->unwritten);
 }
@@ -136,7 +167,8 @@ void sw_job_unref_locked(struct job *job)
 }
 
 
-int sw_job_follow_open(struct sw_jobs *j, long id, int follow, struct sw_job_follow **out)
+int sw_job_follow_open(struct sw_jobs *j, long id, enum sw_job_file what, int follow, long long from,
+		       struct sw_job_follow **out)
 {
 	struct sw_job_follow *f = xcalloc(1, sizeof(*f));
 	struct sw_buf path = SW_BUF_INIT;
@@ -145,6 +177,7 @@ int sw_job_follow_open(struct sw_jobs *j, long id, int follow, struct sw_job_fol
 	*out = NULL;
 	f->jobs = j;
 	f->follow = follow;
+	f->what = what;
 	pthread_mutex_lock(&j->mu);
 	for (job = j->head; job && job->id != id; job = job->next)
 		;
@@ -153,17 +186,19 @@ int sw_job_follow_open(struct sw_jobs *j, long id, int follow, struct sw_job_fol
 		f->job = job;
 	}
 	pthread_mutex_unlock(&j->mu);
-	sw_job_log_path(&path, j->cfg, id);
+	sw_job_file_path(&path, j->cfg, id, what);
 	f->fd = open(path.ptr, O_RDONLY | O_CLOEXEC);
 	sw_buf_release(&path);
 	if (f->fd < 0) {
 		int e = errno;
 		sw_job_follow_free(f);
 		if (e == ENOENT)
-			return sw_error_code(SW_ENOTFOUND, "no log for build %ld", id);
+			return sw_error_code(SW_ENOTFOUND, "no %s for that build", what == SW_JOB_LOG ? "log" : "rollout");
 		errno = e;
-		return sw_error_errno("open log of build %ld", id);
+		return sw_error_errno("open the %s of a build", what == SW_JOB_LOG ? "log" : "rollout");
 	}
+	if (from > 0 && lseek(f->fd, (off_t)from, SEEK_SET) == (off_t)from)
+		f->off = (off_t)from;
 	*out = f;
 	return 0;
 }
@@ -174,7 +209,7 @@ static ssize_t read_unwritten(struct sw_job_follow *f, char *buf, size_t n)
 	struct job *job = f->job;
 	ssize_t r = 0;
 
-	if (!job)
+	if (!job || f->what != SW_JOB_LOG)
 		return 0;
 	pthread_mutex_lock(&f->jobs->mu);
 	if (job->unwritten.ptr && f->off >= job->unwritten_at &&
@@ -186,6 +221,12 @@ static ssize_t read_unwritten(struct sw_job_follow *f, char *buf, size_t n)
 	}
 	pthread_mutex_unlock(&f->jobs->mu);
 	return r;
+}
+
+/* How much of the followed file the job has written. Holds mu. */
+static off_t size_locked(const struct sw_job_follow *f)
+{
+	return f->what == SW_JOB_ROLLOUT ? f->job->rollout_size : f->job->log_size;
 }
 
 ssize_t sw_job_follow_read(struct sw_job_follow *f, char *buf, size_t n, int timeout_ms)
@@ -213,7 +254,7 @@ ssize_t sw_job_follow_read(struct sw_job_follow *f, char *buf, size_t n, int tim
 		if (!f->follow || !f->job)
 			return 0;
 		pthread_mutex_lock(&j->mu);
-		while (f->job->state != JOB_DONE && f->job->log_size <= f->off && !j->stopping) {
+		while (f->job->state != JOB_DONE && size_locked(f) <= f->off && !j->stopping) {
 			int w = timeout_ms >= 0 ? pthread_cond_timedwait(&j->changed, &j->mu, &until)
 						: pthread_cond_wait(&j->changed, &j->mu);
 			if (w == ETIMEDOUT) {
@@ -221,7 +262,7 @@ ssize_t sw_job_follow_read(struct sw_job_follow *f, char *buf, size_t n, int tim
 				return sw_error_code(SW_ETIMEOUT, "nothing new");
 			}
 		}
-		end = (f->job->state == JOB_DONE || j->stopping) && f->job->log_size <= f->off;
+		end = (f->job->state == JOB_DONE || j->stopping) && size_locked(f) <= f->off;
 		pthread_mutex_unlock(&j->mu);
 		if (end)
 			return 0;

@@ -30,7 +30,8 @@ enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE };
 
 struct job {
 	/* what it is */
-	long id;
+	long id;                   /* server-wide: the builds table's key, log file names, the server log */
+	long number;               /* the app's: #1 is its first job; what people see and type */
 	const char *kind;          /* "build" (a push), or a command's: "rollback", "config", "scale" (static) */
 	struct sw_push push;       /* a push's app, ref, commit and objects (a command's: app only) */
 	int detached;              /* git push -o detach: built from the repository once the ref landed */
@@ -48,6 +49,7 @@ struct job {
 	struct sw_cancel cancel;   /* a user's cancel, the build deadline, slipwayd stopping */
 	double build_deadline;     /* monotonic time by which the image build + push must end; 0: not
 	                              building (under mu) */
+	int in_release;            /* a push past its build, releasing (under mu) */
 
 	/* its log, $SLIPWAY_HOME/builds/<id>.log (under mu) */
 	int log_fd;
@@ -55,6 +57,10 @@ struct job {
 	struct sw_buf unwritten;   /* a full disk: the lines (bounded) kept for the followers, from
 	                              log offset unwritten_at; ptr NULL until then */
 	off_t unwritten_at;
+
+	/* its rollout records, $SLIPWAY_HOME/builds/<id>.rollout, one JSON line a poll (under mu) */
+	int rollout_fd;
+	off_t rollout_size;
 };
 
 struct sw_jobs {
@@ -89,11 +95,15 @@ void sw_job_name(const struct job *job, struct sw_buf *out);
 
 /* ---- job_log.c ---- */
 
-/* $SLIPWAY_HOME/builds/<id>.log into out (reset first). */
-void sw_job_log_path(struct sw_buf *out, const struct sw_config *c, long id);
+/* $SLIPWAY_HOME/builds/<id>.log (what SW_JOB_LOG), or .rollout (SW_JOB_ROLLOUT), into out (reset first). */
+void sw_job_file_path(struct sw_buf *out, const struct sw_config *c, long id, enum sw_job_file what);
+#define sw_job_log_path(out, c, id) sw_job_file_path((out), (c), (id), SW_JOB_LOG)
 
 /* Open job's log file (created, truncated); a failure is logged, the lines then stay in memory. */
 void sw_job_log_open(struct sw_jobs *j, struct job *job);
+
+/* One rollout record (borrowed) into the job's .rollout file, followers woken. Takes mu. */
+void sw_job_rollout_record(struct sw_jobs *j, struct job *job, const json_t *record);
 
 /* One line into the job's log (cut, flattened, "\n" added), followers woken, server log too. Holds mu. */
 void sw_job_log_line_locked(struct sw_jobs *j, struct job *job, const char *line);
@@ -113,19 +123,22 @@ void sw_job_unref_locked(struct job *job);
 /* ---- job_store.c ---- */
 
 /*
- * Insert the row of a job of kind for req ("build": queued; a command: running from now).
- * Its id (> 0), or negative with one line.
+ * Insert the row of a job of kind for req ("build": queued; a command: running from now),
+ * numbered after the app's last job (*number). Its id (> 0), or negative with one line.
  */
-long sw_job_store_insert(sqlite3 *db, const struct sw_job_request *req, const char *kind, double now);
+long sw_job_store_insert(sqlite3 *db, const struct sw_job_request *req, const char *kind, double now, long *number);
 
 /* The job started running at started. */
 void sw_job_store_started(sqlite3 *db, const struct job *job);
 
 /*
- * The end of job id: failed with reason, or succeeded (with res, may be NULL: image,
- * digest, size, reused); release: the release a command made (0 none). 0 or SW_ERROR.
+ * The end of job id: failed with reason in stage ("build": the image build, "release":
+ * its release; NULL unknown), or succeeded; res (may be NULL: image, digest, size,
+ * reused) is what the build made, recorded whichever way the job ended; release: the
+ * release a command made (0 none). 0 or SW_ERROR.
  */
-int sw_job_store_finish(sqlite3 *db, long id, const char *reason, const struct sw_build_result *res, int release);
+int sw_job_store_finish(sqlite3 *db, long id, const char *reason, const char *stage,
+			const struct sw_build_result *res, int release);
 
 /* Mark job id cancelled by by (after sw_job_store_finish). */
 void sw_job_store_cancelled(sqlite3 *db, long id, const char *by);
@@ -136,8 +149,14 @@ void sw_job_store_cancelled(sqlite3 *db, long id, const char *by);
  */
 void sw_job_store_retry_locked(sqlite3 *db, struct sw_strvec *ids);
 
-/* The jobs the store has queued or running, as "<id> <app>" into out. 0 or SW_ERROR. */
+/*
+ * The jobs the store has queued or running, as "<id> <number> <stage> <app>" into out
+ * (stage: "release" when the job made a release, else "build"). 0 or SW_ERROR.
+ */
 int sw_job_store_unfinished(sqlite3 *db, struct sw_strvec *out);
+
+/* The app's number of job id (> 0), or SW_ENOTFOUND / SW_ERROR. */
+long sw_job_store_number(sqlite3 *db, long id);
 
 /* The recorded state of job id (job.h: sw_jobs_result). */
 int sw_job_store_result(sqlite3 *db, long id, struct sw_buf *status, struct sw_buf *reason, int *release);

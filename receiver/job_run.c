@@ -16,7 +16,6 @@
 #include "common/banned.h"
 
 #define LAND_TIMEOUT_MS 120000   /* a detached push's ref update must land within this */
-#define INTERRUPTED_ROLLOUT "interrupted (slipwayd stopped); the rollout resumes when it starts again"
 
 struct run_ctx {
 	struct sw_jobs *jobs;
@@ -26,9 +25,9 @@ struct run_ctx {
 void sw_job_name(const struct job *job, struct sw_buf *out)
 {
 	if (job->what)
-		sw_buf_addf(out, "%s (job %ld)", job->what, job->id);
+		sw_buf_addf(out, "%s (job %ld)", job->what, job->number);
 	else
-		sw_buf_addf(out, "build %ld", job->id);
+		sw_buf_addf(out, "build %ld", job->number);
 }
 
 /* The builder's lines; any cancel (a user's, the deadline, a stop) stops the build. */
@@ -48,6 +47,13 @@ static int report_release_line(void *ctx, const char *line)
 	struct run_ctx *rc = ctx;
 	sw_job_log(rc->jobs, rc->job, "%s", line);
 	return sw_cancel_is(&rc->job->cancel, SW_CANCEL_STOP) ? -1 : 0;
+}
+
+/* The rollout watcher's records, beside the lines: the job's .rollout file. */
+static void observe_release(void *ctx, const json_t *record)
+{
+	struct run_ctx *rc = ctx;
+	sw_job_rollout_record(rc->jobs, rc->job, record);
 }
 
 /* ---- the build deadline (SLIPWAY_BUILD_TIMEOUT) ---- */
@@ -135,12 +141,12 @@ cleanup:
 /*
  * A user's cancel makes the reason "cancelled by <who>", unless the job succeeded all
  * the same (the cancel came after the verdict; late says what happened). Then the last
- * log line (" !     <reason>" when it failed), the record (res, may be NULL, when it
- * succeeded; release: the release a command made), and a cancel's record and event. 1
- * when a user cancelled it.
+ * log line (" !     <reason>" when it failed), the record (stage: which part failed,
+ * "build" or "release"; res, may be NULL: what the build made; release: the release a
+ * command made), and a cancel's record and event. 1 when a user cancelled it.
  */
-static int conclude(struct sw_jobs *j, struct job *job, struct sw_buf *reason, const struct sw_build_result *res,
-		    int release, const char *late)
+static int conclude(struct sw_jobs *j, struct job *job, struct sw_buf *reason, const char *stage,
+		    const struct sw_build_result *res, int release, const char *late)
 {
 	struct sw_buf name = SW_BUF_INIT, by = SW_BUF_INIT;
 	int cancelled = 0;
@@ -154,8 +160,7 @@ static int conclude(struct sw_jobs *j, struct job *job, struct sw_buf *reason, c
 	}
 	if (reason->len)
 		sw_job_log(j, job, " !     %s", reason->ptr);
-	if (sw_job_store_finish(j->db, job->id, reason->len ? reason->ptr : NULL, reason->len ? NULL : res,
-				release) < 0) {
+	if (sw_job_store_finish(j->db, job->id, reason->len ? reason->ptr : NULL, stage, res, release) < 0) {
 		/* a full disk: the pusher is told, the record is fixed once a write works */
 		sw_job_name(job, &name);
 		sw_job_log(j, job, " !     %s could not be recorded: %s", name.ptr, sw_error_last());
@@ -212,7 +217,7 @@ static int build(struct sw_jobs *j, struct job *job, const struct sw_push_target
 	if (build_timed_out(job))   /* done just as the deadline came: the release goes on */
 		sw_cancel_withdraw(&job->cancel, SW_CANCEL_DEADLINE);
 	sw_event_emit(j->db, job->push.app, "build.succeeded", 0, job->id, job->push.created_by,
-		      "build %ld of %.7s succeeded%s", job->id, job->push.commit, res->reused ? " (image reused)" : "");
+		      "build %ld of %.7s succeeded%s", job->number, job->push.commit, res->reused ? " (image reused)" : "");
 	return 0;
 }
 
@@ -227,9 +232,9 @@ void sw_job_run_push(struct sw_jobs *j, struct job *job)
 
 	sw_job_store_started(j->db, job);
 	sw_event_emit(j->db, p->app, "build.started", 0, job->id, p->created_by, "build %ld of %.7s (%s) started%s",
-		      job->id, p->commit, p->branch ? p->branch : p->ref, job->detached ? " (detached push)" : "");
+		      job->number, p->commit, p->branch ? p->branch : p->ref, job->detached ? " (detached push)" : "");
 	sw_job_log(j, job, "-----> %s: building %.7s (%s), build %ld", p->app, p->commit, p->branch ? p->branch : p->ref,
-		   job->id);
+		   job->number);
 	if (job->detached && wait_landed(j, job) < 0) {
 		sw_buf_adds(&reason, sw_error_last());
 		goto done;
@@ -249,17 +254,21 @@ void sw_job_run_push(struct sw_jobs *j, struct job *job)
 		int r;
 		p->image = xstrdup(res.image);
 		p->digest = xstrdup(res.digest);
+		pthread_mutex_lock(&j->mu);
+		job->in_release = 1;
+		pthread_mutex_unlock(&j->mu);
 		sw_error_clear();
-		r = sw_releaser_push(p, report_release_line, &rc, &job->cancel, NULL);
+		r = sw_releaser_push(p, report_release_line, observe_release, &rc, &job->cancel, NULL);
 		if (r == SW_ECANCEL)
-			sw_buf_adds(&reason, INTERRUPTED_ROLLOUT);
+			sw_buf_adds(&reason, SW_JOB_INTERRUPTED_RELEASE);
 		else if (r < 0)
 			sw_buf_adds(&reason, *sw_error_last() ? sw_error_last() : "release failed");
 	}
 done:
 	/* the builder said "-----> build <sha> done in 6.3s" (or "reusing") */
-	if (!conclude(j, job, &reason, &res, 0, "the push went live") && !built)
-		sw_event_emit(j->db, p->app, "build.failed", 0, job->id, p->created_by, "build %ld failed: %s", job->id,
+	if (!conclude(j, job, &reason, built ? "release" : "build", built ? &res : NULL, 0, "the push went live") &&
+	    !built)
+		sw_event_emit(j->db, p->app, "build.failed", 0, job->id, p->created_by, "build %ld failed: %s", job->number,
 			      reason.ptr);
 	sw_build_result_release(&res);
 	sw_push_target_release(&target);
@@ -282,15 +291,16 @@ void sw_job_run_command(struct sw_jobs *j, struct job *job)
 	o.who = job->push.created_by;
 	o.job = job->id;
 	o.report = report_release_line;
+	o.observe = observe_release;
 	o.report_ctx = &rc;
 	o.cancel = &job->cancel;
 	sw_error_clear();
 	r = sw_cancel_raised(&job->cancel) ? sw_error_code(SW_ECANCEL, "cancelled before it started")
 					   : sw_command_run(&o, &version);
 	if (r == SW_ECANCEL)
-		sw_buf_adds(&reason, INTERRUPTED_ROLLOUT);
+		sw_buf_adds(&reason, SW_JOB_INTERRUPTED_RELEASE);
 	else if (r < 0)
 		sw_buf_adds(&reason, *sw_error_last() ? sw_error_last() : "failed");
-	conclude(j, job, &reason, NULL, version, version ? "the release went live" : "there was nothing to change");
+	conclude(j, job, &reason, "release", NULL, version, version ? "the release went live" : "there was nothing to change");
 	sw_buf_release(&reason);
 }

@@ -9,7 +9,7 @@
 #include "common/time.h"
 #include "common/banned.h"
 
-long sw_job_store_insert(sqlite3 *db, const struct sw_job_request *req, const char *kind, double now)
+long sw_job_store_insert(sqlite3 *db, const struct sw_job_request *req, const char *kind, double now, long *number)
 {
 	sqlite3_stmt *st = NULL;
 	int running = strcmp(kind, "build") != 0;
@@ -17,8 +17,9 @@ long sw_job_store_insert(sqlite3 *db, const struct sw_job_request *req, const ch
 
 	if (sw_store_prepare(db, &st,
 			     "INSERT INTO builds(app, ref, old_sha, commit_sha, options, status, created_at,"
-			     " pushed_by, detached, kind, started_at)"
-			     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id") < 0)
+			     " pushed_by, detached, kind, started_at, number)"
+			     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+			     "  (SELECT COALESCE(MAX(number), 0) + 1 FROM builds WHERE app = ?1)) RETURNING id, number") < 0)
 		return SW_ERROR;
 	sqlite3_bind_text(st, 1, req->app, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, req->ref, -1, SQLITE_TRANSIENT);
@@ -38,6 +39,7 @@ long sw_job_store_insert(sqlite3 *db, const struct sw_job_request *req, const ch
 		goto cleanup;
 	}
 	id = (long)sqlite3_column_int64(st, 0);
+	*number = (long)sqlite3_column_int64(st, 1);
 	if (sqlite3_step(st) != SQLITE_DONE)   /* the insert commits here (a full disk fails it) */
 		id = sw_store_error(db, "record build");
 cleanup:
@@ -58,14 +60,15 @@ void sw_job_store_started(sqlite3 *db, const struct job *job)
 	sqlite3_finalize(st);
 }
 
-int sw_job_store_finish(sqlite3 *db, long id, const char *reason, const struct sw_build_result *res, int release)
+int sw_job_store_finish(sqlite3 *db, long id, const char *reason, const char *stage,
+			const struct sw_build_result *res, int release)
 {
 	sqlite3_stmt *st = NULL;
 	int ret;
 
 	if (sw_store_prepare(db, &st,
 			     "UPDATE builds SET status = ?, reason = ?, image = ?, digest = ?, size = ?,"
-			     " reused = ?, finished_at = ?, release_version = ? WHERE id = ?") < 0)
+			     " reused = ?, finished_at = ?, release_version = ?, failed_stage = ? WHERE id = ?") < 0)
 		return SW_ERROR;
 	sqlite3_bind_text(st, 1, reason ? "failed" : "succeeded", -1, SQLITE_STATIC);
 	if (reason)
@@ -80,7 +83,9 @@ int sw_job_store_finish(sqlite3 *db, long id, const char *reason, const struct s
 	sqlite3_bind_double(st, 7, sw_time_now());
 	if (release > 0)
 		sqlite3_bind_int(st, 8, release);
-	sqlite3_bind_int64(st, 9, id);
+	if (reason && stage)
+		sqlite3_bind_text(st, 9, stage, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 10, id);
 	if ((ret = sw_store_step_done(db, st, "record build")) < 0)
 		sw_log_error("build %ld: %s", id, sw_error_last());
 	return ret;
@@ -125,13 +130,31 @@ int sw_job_store_unfinished(sqlite3 *db, struct sw_strvec *out)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sw_store_prepare(db, &st, "SELECT id, app FROM builds WHERE status IN ('queued', 'running')") < 0)
+	/* the stage: a job that made a release got past its build */
+	if (sw_store_prepare(db, &st, "SELECT id, number, CASE WHEN kind <> 'build' OR EXISTS (SELECT 1 FROM releases r"
+			     " WHERE r.app = builds.app AND r.job_id = builds.id) THEN 'release' ELSE 'build' END, app"
+			     " FROM builds WHERE status IN ('queued', 'running')") < 0)
 		return SW_ERROR;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		sw_strvec_pushf(out, "%lld %s", (long long)sqlite3_column_int64(st, 0),
-				(const char *)sqlite3_column_text(st, 1));
+		sw_strvec_pushf(out, "%lld %lld %s %s", (long long)sqlite3_column_int64(st, 0),
+				(long long)sqlite3_column_int64(st, 1), (const char *)sqlite3_column_text(st, 2),
+				(const char *)sqlite3_column_text(st, 3));
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : sw_store_error(db, "read unfinished builds");
+}
+
+long sw_job_store_number(sqlite3 *db, long id)
+{
+	sqlite3_stmt *st = NULL;
+	long n = 0;
+
+	if (sw_store_prepare(db, &st, "SELECT number FROM builds WHERE id = ?") < 0)
+		return SW_ERROR;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n > 0 ? n : sw_error_code(SW_ENOTFOUND, "no such build: %ld", id);
 }
 
 int sw_job_store_result(sqlite3 *db, long id, struct sw_buf *status, struct sw_buf *reason, int *release)

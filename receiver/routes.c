@@ -12,6 +12,7 @@
 #include "receiver/api_tokens.h"
 #include "receiver/api_webhooks.h"
 #include "receiver/app.h"
+#include "receiver/dashboard.h"
 #include "receiver/hook_jobs.h"
 #include "receiver/reply.h"
 #include "receiver/request.h"
@@ -189,10 +190,15 @@ enum MHD_Result sw_routes_handle(struct sw_server *s, struct MHD_Connection *c, 
 			return sw_reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, status, "method not allowed");
 		return sw_reply(c, MHD_HTTP_OK, "application/json", "{\"ok\":true}\n", 12, status);
 	}
-	if ((rc = sw_request_authenticate(s->db, c, &user)) < 0) {
+	if (sw_dashboard_api_match(url))   /* sign-in links and the session: dashboard.h */
+		return sw_dashboard_api(s, c, url, method, status);
+	/* a token, or the dashboard's session cookie (acting as the same user) */
+	if ((rc = sw_dashboard_authenticate(s, c, method, &user)) < 0) {
 		sw_buf_release(&user);
 		if (rc == SW_EAUTH)
 			return sw_reply_unauthorized(c, 1, sw_error_last(), status);
+		if (rc == SW_EINVAL)
+			return sw_reply_error(c, MHD_HTTP_FORBIDDEN, status, "%s", sw_error_last());
 		return sw_reply_db_error(c, status);
 	}
 	ret = route(s, c, url, method, body, user.ptr, status);

@@ -11,7 +11,8 @@
  *   POST /internal/v1/jobs          the pre-receive hook asking for a job (hook_jobs.h)
  *   GET  /api/v1/health             {"ok": true} (no token needed)
  * and, authenticated (Authorization: Bearer <token>, or Basic like git; the token's name
- * is who acts), under /api/v1/:
+ * is who acts; or the dashboard's session cookie, dashboard.h, acting as the token it was
+ * signed in with, a change carrying its CSRF token), under /api/v1/:
  *   apps, apps/<app>                          api_apps.h
  *   apps/<app>/builds..., builds/<id>...      api_builds.h
  *   apps/<app>/events                         api_events.h
@@ -22,6 +23,7 @@
  *   apps/<app>/settings                       api_settings.h
  *   apps/<app>/releases|config|scale|rollback, doctor   api_releases.h
  *   apps/<app>/reviews..., apps/<app>/sync-config       api_reviews.h
+ *   dashboard/tickets, session                          dashboard.h
  * Errors are {"error": "..."} with 400 (bad name or id), 401, 404, 405, 409, 413.
  */
 

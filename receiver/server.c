@@ -11,6 +11,7 @@
 
 #include "receiver/server.h"
 #include "receiver/app.h"
+#include "receiver/dashboard.h"
 #include "receiver/db.h"
 #include "receiver/githttp.h"
 #include "receiver/reply.h"
@@ -33,6 +34,7 @@
 
 enum request_kind {
 	REQ_BODY,   /* API or internal: body collected (bounded), handled at its end */
+	REQ_PAGE,   /* the dashboard's own paths: the same, answered by dashboard.h */
 	REQ_GIT,    /* body streamed into git http-backend */
 	REQ_DONE,   /* a response is queued */
 };
@@ -272,9 +274,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		sw_buf_init(&r->body, SW_SERVER_MAX_BODY);
 		*con_cls = r;
 		snprintf(r->what, sizeof(r->what), "%s %.140s", method, url);
-		if (!strncmp(url, "/api/", 5) || !strncmp(url, "/internal/", 10)) {
+		if (!strncmp(url, "/api/", 5) || !strncmp(url, "/internal/", 10) || sw_dashboard_serves(url)) {
 			const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-			r->kind = REQ_BODY;
+			r->kind = sw_dashboard_serves(url) ? REQ_PAGE : REQ_BODY;
 			r->quiet = !strcmp(url, "/api/v1/health");
 			/* A declared length over the cap is refused before a byte of it is read. */
 			if (cl && (strlen(cl) > 9 || strtoul(cl, NULL, 10) > SW_SERVER_MAX_BODY)) {
@@ -295,12 +297,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 				r->kind = REQ_DONE;
 				return sw_reply_line(c, MHD_HTTP_BAD_GATEWAY, &r->status, "%s", sw_error_last());
 			}
-		} else if (r->kind == REQ_BODY && !r->too_big) {
+		} else if ((r->kind == REQ_BODY || r->kind == REQ_PAGE) && !r->too_big) {
 			if (sw_buf_add(&r->body, upload_data, n) < 0) {
 				r->too_big = 1;
 				sw_buf_release(&r->body);
 			}
-		} else if (r->kind == REQ_BODY) {
+		} else if (r->kind == REQ_BODY || r->kind == REQ_PAGE) {
 			/* chunked, so no length was declared: the rest is dropped and the 413
 			 * comes at its end (MHD cannot answer in the middle of a body), unless
 			 * it goes on and on: then the connection is cut */
@@ -319,6 +321,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return sw_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, &r->status,
 						    "request body over %d bytes", SW_SERVER_MAX_BODY);
 		return sw_routes_handle(s, c, url, method, &r->body, &r->status);
+	case REQ_PAGE:
+		r->kind = REQ_DONE;
+		if (r->too_big)
+			return sw_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, &r->status,
+						    "request body over %d bytes", SW_SERVER_MAX_BODY);
+		return sw_dashboard_handle(s, c, url, method, &r->status);
 	case REQ_DONE:
 		break;
 	}
@@ -394,6 +402,7 @@ int sw_server_start(struct sw_server *s)
 	else
 		sw_buf_addf(&url, "http://127.0.0.1:%d", s->cfg->port);
 	s->self_url = sw_buf_detach(&url, NULL);
+	s->sessions = sw_sessions_new((int)s->cfg->dashboard_ticket_secs, NULL);
 
 	s->mhd = MHD_start_daemon(flags, (uint16_t)s->cfg->port, NULL, NULL, on_request, s,
 				  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, s,
@@ -424,4 +433,5 @@ void sw_server_release(struct sw_server *s)
 	/* Connection threads may still be streaming: they are not joined (see main). */
 	free(s->self_url);
 	s->self_url = NULL;
+	/* sessions stay: connection threads still streaming may look one up (see main) */
 }

@@ -9,6 +9,7 @@
 #include "receiver/auth.h"
 #include "receiver/config.h"
 #include "receiver/job.h"
+#include "receiver/session.h"
 
 /*
  * slipwayd's HTTP front door (libmicrohttpd, one thread per connection):
@@ -16,7 +17,8 @@
  *       git smart HTTP through `git http-backend` (githttp.h), Basic auth;
  *   /api/v1/...          the JSON API (routes.h), Bearer auth;
  *   /internal/v1/jobs    the pre-receive hook asking for a job (hook_jobs.h), loopback
- *                        only, authenticated by the per-run hook secret.
+ *                        only, authenticated by the per-run hook secret;
+ *   /, /login, /logout, /assets/...   the web dashboard (dashboard.h), a session cookie.
  * Request heads are bounded by MHD's connection memory (too big: MHD's 431), API
  * bodies by SW_SERVER_MAX_BODY (413). Every refusal is one line, and happens before
  * anything is created on disk.
@@ -28,6 +30,7 @@ struct sw_server {
 	const struct sw_config *cfg;
 	sqlite3 *db;
 	struct sw_jobs *jobs;
+	struct sw_sessions *sessions;            /* the dashboard's (session.h); made by sw_server_start */
 	char hook_secret[SW_AUTH_TOKEN_LEN + 1]; /* random per run; given to git's CGI env */
 	char *self_url;                          /* http://127.0.0.1:PORT, for the hook */
 	struct MHD_Daemon *mhd;

@@ -1,5 +1,6 @@
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "receiver/stream.h"
 #include "common/xalloc.h"
@@ -79,6 +80,44 @@ enum MHD_Result sw_stream_reply(struct MHD_Connection *c, unsigned status, const
 		*status_out = status;
 	MHD_destroy_response(res);   /* done() comes when MHD is done with it */
 	return r;
+}
+
+int sw_stream_wants_sse(struct MHD_Connection *c)
+{
+	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
+	return accept && strcasestr(accept, SW_STREAM_SSE_TYPE) != NULL;
+}
+
+long long sw_stream_sse_last_id(struct MHD_Connection *c)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID");
+	char *end = NULL;
+	long long n;
+
+	if (!v || !*v || strlen(v) > 15)
+		return 0;
+	n = strtoll(v, &end, 10);
+	return end && !*end && n > 0 ? n : 0;
+}
+
+void sw_stream_sse_event(struct sw_buf *out, const char *event, long long id, const char *data)
+{
+	size_t at;
+
+	if (id >= 0)
+		sw_buf_addf(out, "id: %lld\n", id);
+	sw_buf_addf(out, "event: %s\ndata: ", event);
+	at = out->len;
+	sw_buf_adds(out, data);
+	for (; at < out->len; at++)
+		if (out->ptr[at] == '\n' || out->ptr[at] == '\r')
+			out->ptr[at] = ' ';
+	sw_buf_adds(out, "\n\n");
+}
+
+void sw_stream_sse_keepalive(struct sw_buf *out)
+{
+	sw_buf_adds(out, ": keepalive\n\n");
 }
 
 long sw_stream_read_into(struct sw_buf *out, size_t n, long (*read_fn)(void *ctx, char *buf, size_t n), void *ctx)

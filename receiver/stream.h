@@ -39,6 +39,27 @@ enum MHD_Result sw_stream_reply(struct MHD_Connection *c, unsigned status, const
 struct MHD_Response *sw_stream_response(const struct sw_stream_body *body);
 
 /*
+ * Server-sent events (text/event-stream, what a browser's EventSource reads): a stream
+ * answers with them when the request's Accept header asks for them. An event is
+ * "id: <id>\n" (a byte offset into what is followed, so a client that reconnects with
+ * Last-Event-ID goes on where it stopped), "event: <name>\n", "data: <one line>\n\n";
+ * a comment line keeps an idle connection open.
+ */
+#define SW_STREAM_SSE_TYPE "text/event-stream"
+
+/* 1 when the request's Accept header names text/event-stream. */
+int sw_stream_wants_sse(struct MHD_Connection *c);
+
+/* The Last-Event-ID a reconnecting client sent (a non-negative number), or 0. */
+long long sw_stream_sse_last_id(struct MHD_Connection *c);
+
+/* One event into out (id < 0: none); data is one line (newlines in it become spaces). */
+void sw_stream_sse_event(struct sw_buf *out, const char *event, long long id, const char *data);
+
+/* A comment that keeps the connection open. */
+void sw_stream_sse_keepalive(struct sw_buf *out);
+
+/*
  * For fill(): read up to n bytes from read_fn(ctx, buf, n) into out. Returns what
  * read_fn returned (> 0 bytes, 0 end, < 0 error).
  */

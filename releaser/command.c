@@ -118,7 +118,8 @@ int sw_command_run(const struct sw_command_run *o, int *version)
 	rc.version = version;
 	sw_strvec_init(&rc.args);
 	if ((ret = parse(o->request, &rc.kind, &rc.args, &what)) == 0)
-		ret = sw_releaser_with_app(o->db, o->app, o->job, o->report, o->report_ctx, o->cancel, run, &rc);
+		ret = sw_releaser_with_app(o->db, o->app, o->job, o->report, o->observe, o->report_ctx, o->cancel, run,
+					   &rc);
 	sw_strvec_clear(&rc.args);
 	sw_buf_release(&what);
 	return ret;

@@ -31,7 +31,8 @@ struct sw_command_run {
 	const char *who;                        /* the token's name: who made the release */
 	long job;                               /* the job's id (the release records it) */
 	sw_runenv_report_fn report;             /* the lines a pusher would see */
-	void *report_ctx;
+	sw_runenv_observe_fn observe;           /* the rollout watcher's records (may be NULL) */
+	void *report_ctx;                       /* both's */
 	struct sw_cancel *cancel;               /* the job's token (may be NULL) */
 };
 

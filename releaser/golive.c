@@ -382,6 +382,7 @@ static int watch(const struct sw_runenv *e, struct sw_release *r, struct sw_roll
 	w.fargate = !strcmp(sw_json_str_or(json_object_get(r->state, "launch"), "mode", "ec2"), "fargate");
 	w.save = save_rollout;
 	w.save_ctx = &sv;
+	w.phase = key;
 	return sw_watch_run(e, ro, &w);
 }
 

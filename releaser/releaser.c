@@ -155,13 +155,15 @@ static int run_locked(const struct sw_runenv *e, int (*fn)(const struct sw_runen
 	return ret;
 }
 
-int sw_releaser_with_app(sqlite3 *db, const char *app, long job, sw_runenv_report_fn report, void *report_ctx,
-			 struct sw_cancel *cancel, int (*fn)(const struct sw_runenv *e, void *ctx), void *ctx)
+int sw_releaser_with_app(sqlite3 *db, const char *app, long job, sw_runenv_report_fn report,
+			 sw_runenv_observe_fn observe, void *report_ctx, struct sw_cancel *cancel,
+			 int (*fn)(const struct sw_runenv *e, void *ctx), void *ctx)
 {
 	struct sw_runenv e;
 	int ret;
 
 	env_for(&e, db, app, job, report, report_ctx, cancel ? cancel : &rel.stop);
+	e.observe = observe;
 	ret = run_locked(&e, fn, ctx);
 	if (ret == SW_ECANCEL) {
 		/* a user's cancel the deploy had nothing to undo for (no release was made yet,
@@ -203,8 +205,8 @@ static int do_push(const struct sw_runenv *e, void *ctx)
 	return sw_deploy_push(e, pc->p, pc->version);
 }
 
-int sw_releaser_push(struct sw_push *p, sw_runenv_report_fn report, void *report_ctx, struct sw_cancel *cancel,
-		     int *version)
+int sw_releaser_push(struct sw_push *p, sw_runenv_report_fn report, sw_runenv_observe_fn observe, void *report_ctx,
+		     struct sw_cancel *cancel, int *version)
 {
 	struct push_ctx pc = { p, version };
 	int ret;
@@ -213,7 +215,7 @@ int sw_releaser_push(struct sw_push *p, sw_runenv_report_fn report, void *report
 		*version = 0;
 	if ((ret = sw_push_read_manifest(p)) < 0)
 		return ret;
-	return sw_releaser_with_app(rel.db, p->app, p->job, report, report_ctx, cancel, do_push, &pc);
+	return sw_releaser_with_app(rel.db, p->app, p->job, report, observe, report_ctx, cancel, do_push, &pc);
 }
 
 int sw_releaser_push_target(const char *app, struct sw_push_target *t)
@@ -261,7 +263,7 @@ int sw_releaser_teardown(sqlite3 *db, const char *app, json_t *removed)
 	int n;
 
 	if (rel.enabled)
-		return sw_releaser_with_app(db, app, 0, NULL, NULL, NULL, teardown_fn, &t);
+		return sw_releaser_with_app(db, app, 0, NULL, NULL, NULL, NULL, teardown_fn, &t);
 	/* with the releaser off there is no way to reach what earlier releases made: refused
 	 * rather than left half-removed */
 	if ((n = sw_release_count(db, app)) < 0)
@@ -310,7 +312,7 @@ static void resume_all(void)
 		sw_release_init(&r);
 		if (sw_release_load(rel.db, app, version, &r) == 0) {
 			sw_log(SW_LOG_INFO, app, r.job_id, "resuming v%d (%s)", version, sw_release_status_name(r.status));
-			ret = sw_releaser_with_app(rel.db, app, r.job_id, log_line, &r, &rel.stop, resume_one, &r);
+			ret = sw_releaser_with_app(rel.db, app, r.job_id, log_line, NULL, &r, &rel.stop, resume_one, &r);
 			sw_log(ret < 0 && ret != SW_ECANCEL ? SW_LOG_WARN : SW_LOG_INFO, app, r.job_id,
 			       "v%d after resuming: %s%s%s", version, sw_release_status_name(r.status),
 			       ret < 0 ? ": " : "", ret < 0 ? sw_error_last() : "");

@@ -91,23 +91,26 @@ int sw_releaser_check_manifest(struct sw_push *p);
 /*
  * Release a push whose image was built (p->image, p->digest): its manifest (read now
  * unless it was), release vN, taken live or failed and rolled back under the app's lock
- * (deploy.h's returns). report gets the pusher's lines. cancel (may be NULL) is the
+ * (deploy.h's returns). report gets the pusher's lines, observe (may be NULL) the
+ * rollout watcher's records (runenv.h), both with report_ctx. cancel (may be NULL) is the
  * job's token: a user's cancel returns every process to the last live release and fails
  * with "cancelled by <who>" (SW_ERROR); SW_CANCEL_STOP is slipwayd stopping (SW_ECANCEL:
  * the rollout resumes after the restart). *version (may be NULL) gets N, 0 when none.
  */
-int sw_releaser_push(struct sw_push *p, sw_runenv_report_fn report, void *report_ctx, struct sw_cancel *cancel,
-		     int *version);
+int sw_releaser_push(struct sw_push *p, sw_runenv_report_fn report, sw_runenv_observe_fn observe, void *report_ctx,
+		     struct sw_cancel *cancel, int *version);
 
 /*
  * Run fn(e, ctx) for app under its lock, with a run environment on the process's AWS
- * client and settings (e->db = db, reporting to report; job for the server log). cancel
+ * client and settings (e->db = db, reporting to report and observe, may be NULL; job for
+ * the server log). cancel
  * is the caller's token (NULL: only the releaser stopping cancels). When a user's cancel
  * stopped it before fn had anything to undo (while waiting for the lock), the result is
  * SW_ERROR "cancelled by <who>". Returns fn's return otherwise.
  */
-int sw_releaser_with_app(sqlite3 *db, const char *app, long job, sw_runenv_report_fn report, void *report_ctx,
-			 struct sw_cancel *cancel, int (*fn)(const struct sw_runenv *e, void *ctx), void *ctx);
+int sw_releaser_with_app(sqlite3 *db, const char *app, long job, sw_runenv_report_fn report,
+			 sw_runenv_observe_fn observe, void *report_ctx, struct sw_cancel *cancel,
+			 int (*fn)(const struct sw_runenv *e, void *ctx), void *ctx);
 
 /* `slipway doctor`'s checks (releaser/doctor.h), or one failed check when the releaser is off. New reference. */
 json_t *sw_releaser_doctor(void);

@@ -667,6 +667,69 @@ static void opt_str(json_t *o, const char *key, const char *s)
 		json_object_set_new(o, key, json_string(s));
 }
 
+#define RECORD_MAX_TASKS 50
+
+static const char *task_id(const char *arn)
+{
+	const char *slash = arn ? strrchr(arn, '/') : NULL;
+	return slash ? slash + 1 : (arn ? arn : "");
+}
+
+static json_t *proc_record(const struct sw_rollout *r, const struct sw_rollout_proc *p)
+{
+	json_t *o = json_object(), *tasks = json_array(), *stopped = json_array();
+	size_t i;
+
+	json_object_set_new(o, "process", json_string(p->process));
+	json_object_set_new(o, "service", json_string(p->service));
+	json_object_set_new(o, "desired", json_integer(p->desired));
+	json_object_set_new(o, "running", json_integer(p->new_running));
+	json_object_set_new(o, "pending", json_integer(p->new_pending));
+	json_object_set_new(o, "healthy", json_integer(healthy_count(p)));
+	json_object_set_new(o, "old_running", json_integer(p->old_running));
+	json_object_set_new(o, "crashes", json_integer(p->crashes));
+	json_object_set_new(o, "crash_limit", json_integer(r->crash_limit));
+	json_object_set_new(o, "last_crash", p->last_crash ? json_string(p->last_crash) : json_null());
+	json_object_set_new(o, "health", json_string(p->load_balanced ? "load balancer"
+						     : p->container_health ? "container health check" : "running"));
+	json_object_set_new(o, "deployment", p->deployment ? json_string(p->deployment) : json_null());
+	json_object_set_new(o, "rolled_back", json_boolean(p->rolled_back));
+	json_object_set_new(o, "failure", p->failure ? json_string(p->failure) : json_null());
+	for (i = 0; i < p->tasks_nr && i < RECORD_MAX_TASKS; i++) {
+		const struct sw_rollout_task *t = &p->tasks[i];
+		int healthy = (!p->container_health || t->container_healthy) && (!p->load_balanced || target_healthy(p, t));
+		json_array_append_new(tasks, json_pack("{s:s, s:b, s:i}", "id", task_id(t->arn), "healthy", healthy,
+						       "port", t->host_port));
+	}
+	for (i = 0; i < p->stopped.nr && i < RECORD_MAX_TASKS; i++)
+		json_array_append_new(stopped, json_string(task_id(p->stopped.v[i])));
+	json_object_set_new(o, "tasks", tasks);
+	json_object_set_new(o, "stopped", stopped);
+	return o;
+}
+
+json_t *sw_rollout_record(const struct sw_rollout *r, long long now, const char *phase, int version,
+			  const struct sw_strvec *events, size_t events_nr)
+{
+	static const char *const verdicts[] = { "waiting", "live", "failed" };
+	json_t *o = json_object(), *procs = json_array(), *ev = json_array();
+	size_t i;
+
+	for (i = 0; i < r->nr; i++)
+		json_array_append_new(procs, proc_record(r, &r->v[i]));
+	for (i = 0; events && i < events_nr && i < events->nr; i++)
+		json_array_append_new(ev, json_string(events->v[i]));
+	json_object_set_new(o, "t", json_integer(now));
+	json_object_set_new(o, "version", json_integer(version));
+	json_object_set_new(o, "phase", json_string(phase ? phase : "rollout"));
+	json_object_set_new(o, "verdict", json_string(verdicts[r->verdict <= SW_ROLLOUT_FAILED ? r->verdict : 0]));
+	json_object_set_new(o, "reason", r->verdict == SW_ROLLOUT_FAILED && r->reason.len ? json_string(r->reason.ptr)
+										       : json_null());
+	json_object_set_new(o, "events", ev);
+	json_object_set_new(o, "processes", procs);
+	return o;
+}
+
 json_t *sw_rollout_to_json(const struct sw_rollout *r)
 {
 	json_t *procs = json_array();

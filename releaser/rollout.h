@@ -218,6 +218,21 @@ void sw_rollout_shortfall(const struct sw_rollout *r, const struct sw_rollout_pr
 int sw_rollout_room(const struct sw_rollout *r, int memory_mb);
 
 /*
+ * What one poll saw, as one record for readers that draw the rollout (the dashboard): a
+ * new reference.
+ *   {"t": ms, "version": N, "phase": "rollout"|"rollback", "verdict":
+ *    "waiting"|"live"|"failed", "reason": "..."|null, "events": [ECS service events new
+ *    at this poll], "processes": [{"process", "service", "desired", "running", "pending",
+ *    "healthy", "old_running", "crashes", "crash_limit", "last_crash", "health": what
+ *    counts as healthy ("load balancer", "container health check", "running"),
+ *    "deployment", "rolled_back", "failure", "tasks": [{"id", "healthy", "port"}] (the new
+ *    deployment's running tasks, at most 50), "stopped": [task ids counted as crashes]}]}
+ * events: the poll's ECS event lines (may be NULL); phase and version as the watch says.
+ */
+json_t *sw_rollout_record(const struct sw_rollout *r, long long now, const char *phase, int version,
+			  const struct sw_strvec *events, size_t events_nr);
+
+/*
  * The watcher's memory as JSON for the release record, and back: a restarted slipwayd
  * resumes a rollout with what it had learnt (deployment ids, crashes counted, events
  * shown). from_json fills an initialised r.

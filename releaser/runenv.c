@@ -65,6 +65,12 @@ unsigned sw_runenv_random(const struct sw_runenv *e)
 	return (unsigned)rand_r(&seed);
 }
 
+void sw_runenv_observe(const struct sw_runenv *e, const json_t *record)
+{
+	if (e->observe && record)
+		e->observe(e->report_ctx, record);
+}
+
 int sw_runenv_report(const struct sw_runenv *e, const char *fmt, ...)
 {
 	struct sw_buf b = SW_BUF_INIT;

@@ -19,11 +19,19 @@
 /* One line for the pusher (no newline). Return < 0 to stop the deploy. */
 typedef int (*sw_runenv_report_fn)(void *ctx, const char *line);
 
+/*
+ * Beside the lines, what the rollout watcher saw at each poll as one structured record
+ * (releaser/rollout.h: sw_rollout_record()), for readers that draw it (the dashboard);
+ * record is borrowed.
+ */
+typedef void (*sw_runenv_observe_fn)(void *ctx, const json_t *record);
+
 struct sw_runenv {
 	sqlite3 *db;
 	struct sw_aws_client *aws;
 	const struct sw_settings *settings;
 	sw_runenv_report_fn report;     /* NULL: lines only go to the server log */
+	sw_runenv_observe_fn observe;   /* NULL: records go nowhere; called with report_ctx */
 	void *report_ctx;
 	struct sw_cancel *cancel;       /* any reason raised: stop at the next step (SW_ECANCEL); NULL: never */
 	const char *app;                /* for the server log */
@@ -62,6 +70,9 @@ void sw_runenv_shielded(const struct sw_runenv *e, struct sw_runenv *out);
 
 /* A line for the pusher (and the server log). Returns what report returned (< 0: stop). */
 int sw_runenv_report(const struct sw_runenv *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A record for the observer, if any (record borrowed). */
+void sw_runenv_observe(const struct sw_runenv *e, const json_t *record);
 
 /*
  * sw_aws_call() with the env's client: 0 and *resp (a new reference the caller

@@ -142,7 +142,7 @@ int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct 
 {
 	struct sw_strvec lines = SW_STRVEC_INIT;
 	long long now = sw_runenv_now(e);
-	size_t b, i;
+	size_t b, i, events_nr = 0;
 	int ret = 0, errors = 0, crashes_before[64];
 
 	for (i = 0; i < r->nr && i < 64; i++)
@@ -166,6 +166,7 @@ int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct 
 		sw_rollout_services(r, resp, now, &lines);
 		json_decref(resp);
 	}
+	events_nr = lines.nr;   /* the lines so far are ECS's events; progress comes after */
 	if (!w->fargate && (ret = poll_instances(e, r, w, throttled, &errors)) < 0)
 		goto cleanup;
 	for (i = 0; i < r->nr; i++) {
@@ -192,6 +193,11 @@ int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct 
 			sw_event_emit(e->db, e->app, "task.crashed", w->version, e->job, NULL, "%s: %s",
 				      r->v[i].process, r->v[i].last_crash ? r->v[i].last_crash : "stopped");
 	ret = (int)sw_rollout_decide(r, now, &lines);
+	if (e->observe) {
+		json_t *rec = sw_rollout_record(r, now, w->phase, w->version, &lines, events_nr);
+		sw_runenv_observe(e, rec);
+		json_decref(rec);
+	}
 	for (i = 0; i < lines.nr; i++)
 		if (sw_runenv_report(e, "       %s", lines.v[i]) < 0 && e->cancel)
 			sw_cancel_raise(e->cancel, SW_CANCEL_STOP, NULL);   /* the report said stop */

@@ -20,6 +20,7 @@ struct sw_watch {
 	const char *cluster;
 	int version;                    /* N of the release (for events), 0 none */
 	const char *target_group_arn;   /* of the load-balanced process, or NULL */
+	const char *phase;              /* "rollout", or "rollback" (back to the last live release), for the records */
 	int fargate;                    /* no container instances to look at */
 	void (*save)(void *ctx, const struct sw_rollout *r);
 	void *save_ctx;
@@ -31,6 +32,11 @@ struct sw_watch {
  * credentials stopped working), with the error slot set.
  */
 int sw_watch_run(const struct sw_runenv *e, struct sw_rollout *r, const struct sw_watch *w);
+
+/*
+ * Each poll also goes to the env's observer (runenv.h) as sw_rollout_record(): what the
+ * watcher saw, the ECS events new since the last poll, and the verdict so far.
+ */
 
 /* One poll, no sleeping (tests and the first look after a restart). Same returns, WAITING included. */
 int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct sw_watch *w, int *throttled);

@@ -17,7 +17,7 @@ from swops import Load, WaitingRolloutTest, new_tasks_running
 # rollout is still waiting when the cancel comes
 SLOWABLE_WEB = ("web: trap 'exit 0' TERM; if [ -n \"$SLOW\" ]; then sleep 90 & wait; fi; "
                 "httpd -f -p $PORT -h /www & wait\n")
-JOB_LINE = re.compile(r'^-----> (\S+): (.*), job (\d+) \(`slipway builds:cancel \3` stops it\)$')
+JOB_LINE = re.compile(r'^-----> (\S+): (.*), job (\d+) \(`slipway builds:cancel \3 -a \1` stops it\)$')
 
 
 class Lines:
@@ -70,12 +70,12 @@ class CancelCommandTest(WaitingRolloutTest):
                 self.assertEqual((m.group(1), m.group(2)), (app, 'config:set SLOW'))
                 job = int(m.group(3))
                 # a second client re-attaches to it while it runs
-                follow = Lines(self.cli.start('builds:log', '--follow', str(job)))
+                follow = Lines(self.cli.start('builds:log', '--follow', str(job), '-a', app))
                 readers.append(follow)
                 wait_for('a v2 task running, not healthy', lambda: new_tasks_running(ps, app, v1_taskdef),
                          timeout=120)
                 self.assertEqual(ps.release(app, 2)['status'], 'deploying')
-                running = ps.st.api(f'/builds/{job}', token=ps.token).json()
+                running = ps.st.api(f'/apps/{app}/builds/{job}', token=ps.token).json()
                 self.assertEqual((running['status'], running['kind']), ('running', 'config'), running)
                 time.sleep(1)
                 t0 = time.monotonic()
@@ -111,11 +111,16 @@ class CancelCommandTest(WaitingRolloutTest):
         # the records: the release rolled back, the job cancelled, the event
         v2 = ps.release(app, 2)
         self.assertEqual((v2['status'], v2['reason']), ('rolled back', 'cancelled by admin'), v2)
-        b = ps.st.api(f'/builds/{job}', token=ps.token).json()
+        b = ps.st.api(f'/apps/{app}/builds/{job}', token=ps.token).json()
         self.assertEqual((b['status'], b['reason'], b['cancelled_by'], b['kind'], b['release']),
                          ('cancelled', 'cancelled by admin', 'admin', 'config', 2), b)
+        self.assertEqual(b['failed_stage'], 'release', b)   # what failed: the release
+        # `builds` lists the pushes; --all the release jobs too, numbered with them
         listed = self.cli('builds', '-a', app, '--json').json()['builds']
-        self.assertIn(job, [x['id'] for x in listed])
+        self.assertNotIn(job, [x['number'] for x in listed])
+        listed = self.cli('builds', '-a', app, '--all', '--json').json()['builds']
+        self.assertIn(job, [x['number'] for x in listed])
+        self.assertIn('release job: config', self.cli('builds', '-a', app, '--all').out)
         events = [(e['type'], e['release'], e['actor'], e['message'])
                   for e in self.cli('events', '-a', app, '--json').json()['events']]
         self.assertIn(('build.cancelled', None, 'admin', f'config:set SLOW (job {job}) cancelled by admin'), events)
@@ -140,11 +145,11 @@ class CancelCommandTest(WaitingRolloutTest):
         self.assertIn('(not waiting: ', r.out)
         nxt = int(m.group(3))
         self.assertGreater(nxt, job)
-        r = self.cli('builds:log', '--follow', str(nxt))
+        r = self.cli('builds:log', '--follow', str(nxt), '-a', app)
         self.assertEqual(r.code, 0, r)
         self.assertTrue(any(l.startswith('-----> v3 is live at ') for l in r.out.splitlines()), r)
         self.assertEqual(ps.release(app, 3)['status'], 'live')
-        self.assertEqual(ps.st.api(f'/builds/{nxt}', token=ps.token).json()['status'], 'succeeded')
+        self.assertEqual(ps.st.api(f'/apps/{app}/builds/{nxt}', token=ps.token).json()['status'], 'succeeded')
 
     def test_cancel_a_finished_or_unknown_command(self):
         ps, app = self.ps, 'scaled'
@@ -157,8 +162,9 @@ class CancelCommandTest(WaitingRolloutTest):
         self.assertTrue(m, r)
         self.assertEqual(m.group(2), 'scale web=2')
         job = int(m.group(3))
-        b = ps.st.api(f'/builds/{job}', token=ps.token).json()
+        b = ps.st.api(f'/apps/{app}/builds/{job}', token=ps.token).json()
         self.assertEqual((b['status'], b['kind'], b['release']), ('succeeded', 'scale', 2), b)
+        self.assertEqual(job, 2)   # the push was #1: jobs are numbered per app
         r = self.cli('builds:cancel', str(job), '-a', app)
         self.assertEqual(r.code, 1, r)
         self.assertIn('succeeded already', r.err)
@@ -166,7 +172,7 @@ class CancelCommandTest(WaitingRolloutTest):
         r = self.cli('scale', 'web=2', '-a', app)
         self.assertEqual(r.code, 0, r)
         job = int(JOB_LINE.match(r.out.splitlines()[0]).group(3))
-        b = ps.st.api(f'/builds/{job}', token=ps.token).json()
+        b = ps.st.api(f'/apps/{app}/builds/{job}', token=ps.token).json()
         self.assertEqual((b['status'], b['release']), ('succeeded', None), b)
         # the push's builds are still told apart
         self.assertEqual([x['kind'] for x in ps.st.builds(app)], ['build'])

@@ -19,6 +19,10 @@ class CancelRolloutTest(WaitingRolloutTest):
     def build_of(self, app, status=('running',)):
         return self.ps.st.wait_build(app, status=status, timeout=120)['id']
 
+    def number(self, build):
+        """The app's number of build (its server-wide id): what builds:cancel -a APP takes."""
+        return self.ps.st.api(f'/builds/{build}', token=self.ps.token).json()['number']
+
     def types(self, app):
         return [(e['type'], e['release'], e['actor'])
                 for e in self.cli('events', '-a', app, '--json').json()['events']]
@@ -43,7 +47,7 @@ class CancelRolloutTest(WaitingRolloutTest):
                 self.assertIn(health.get('v2'), (('initial', 'load balancer'), ('unhealthy', 'load balancer')), tasks)
                 time.sleep(1)
                 t0 = time.monotonic()
-                r = self.cli('builds:cancel', str(build), '-a', app)
+                r = self.cli('builds:cancel', str(self.number(build)), '-a', app)
                 self.assertEqual(r.code, 0, r)
                 out, _ = push.communicate(timeout=120)
                 took = time.monotonic() - t0
@@ -127,7 +131,7 @@ class CancelRolloutTest(WaitingRolloutTest):
                     'lastStatus'] == 'RUNNING' else None
             task = wait_for('the release task to run', release_running, timeout=120)[0]
             time.sleep(1)
-            r = self.cli('builds:cancel', str(build), '-a', app)
+            r = self.cli('builds:cancel', str(self.number(build)), '-a', app)
             self.assertEqual(r.code, 0, r)
             out, _ = push.communicate(timeout=60)
         finally:

@@ -4,6 +4,7 @@ input (unknown app, missing argument, wrong token, unreachable server): one line
 ~/.netrc (0600) that git push then uses."""
 import json
 import os
+import re
 import stat
 import unittest
 
@@ -96,7 +97,7 @@ class CliTest(unittest.TestCase):
         r = self.cli('apps', '--bogus')
         self.one_line_error(r, 2, 'unknown option --bogus')
         r = self.cli('builds:log', 'abc')
-        self.one_line_error(r, 2, 'not a build id')
+        self.one_line_error(r, 2, 'not a build number')
         r = self.cli('builds', '-a')
         self.one_line_error(r, 2, '--app needs a value')
         r = self.cli('webhooks:add', 'ftp://x', '-a', 'hello')
@@ -107,10 +108,12 @@ class CliTest(unittest.TestCase):
         r = self.cli('apps')
         self.assertEqual(r.code, 0, r)
         head, *rows = r.out.splitlines()
-        self.assertEqual(head.split()[:3], ['NAME', 'LAST', 'BUILD'])
-        self.assertTrue(any(row.startswith('hello') and 'succeeded' in row for row in rows), r)
+        self.assertEqual(head.split()[:5], ['NAME', 'STATE', 'LIVE', 'LAST', 'PUSH'])
+        # no releaser here: the app's state is "built", its last push's number with its commit
+        self.assertTrue(any(row.split()[:2] == ['hello', 'built'] and re.search(r' #\d+ [0-9a-f]{7} ', row)
+                            for row in rows), r)
         # aligned: every row's second column starts where the header's does
-        col = head.index('LAST BUILD')
+        col = head.index('STATE')
         for row in rows:
             self.assertNotEqual(row[col], ' ', r)
             self.assertEqual(row[col - 1], ' ', r)
@@ -178,14 +181,15 @@ class CliTest(unittest.TestCase):
     def test_builds_and_log(self):
         r = self.cli('builds', '-a', 'hello')
         self.assertEqual(r.code, 0, r)
-        self.assertEqual(r.out.split()[:4], ['ID', 'STATUS', 'WHAT', 'BRANCH'])
+        self.assertEqual(r.out.split()[:4], ['#', 'STATUS', 'WHAT', 'BRANCH'])
         builds = self.cli('builds', '-a', 'hello', '--json').json()['builds']
-        first = builds[-1]['id']
+        first = builds[-1]['id']   # server-wide: builds:log without an app takes it
+        self.assertEqual(builds[-1]['number'], 1)
         r = self.cli('builds:log', str(first))
         self.assertEqual(r.code, 0, r)
         self.assertIn('building', r.out)
         self.assertIn('Step 1/2', r.out)
-        r = self.cli('builds:log', '--follow', str(first), '-a', 'hello')
+        r = self.cli('builds:log', '--follow', '1', '-a', 'hello')
         self.assertEqual(r.code, 0, r)
         r = self.cli('builds:log', '999999')
         self.one_line_error(r, 1, 'no such build: 999999')

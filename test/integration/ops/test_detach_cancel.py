@@ -48,18 +48,19 @@ class LongPushTest(unittest.TestCase):
         self.assertIn('queued', r.output)
         self.assertIn('slipway builds:log --follow', r.output)
         build = int(r.output.split('build ', 1)[1].split()[0])
+        self.assertEqual(build, 1, r.output)   # numbered per app: the app's first build is #1
         # the ref landed although nothing was built yet
         head = self.stack.git('rev-parse', 'HEAD', cwd=repo).output.strip()
         remote = self.stack.git('ls-remote', self.stack.remote('detached'), 'refs/heads/main', cwd=repo).output
         self.assertTrue(remote.startswith(head), remote)
         # re-attach: the rest of the build, live, and its verdict as the exit status
         t1 = time.monotonic()
-        f = self.cli('builds:log', '--follow', str(build))
+        f = self.cli('builds:log', '--follow', str(build), '-a', 'detached')
         self.assertEqual(f.code, 0, f)
         self.assertGreater(time.monotonic() - t1, 1.0)
         self.assertIn('Step 3/3', f.out)
         self.assertIn('done in', f.out)
-        b = self.stack.api(f'/builds/{build}').json()
+        b = self.stack.api(f'/apps/detached/builds/{build}').json()
         self.assertEqual((b['status'], b['detached'], b['pushed_by']), ('succeeded', True, 'admin'))
         print(f'detached push returned in {took:.2f}s; the build took {b["duration"]:.1f}s')
 
@@ -117,9 +118,9 @@ class LongPushTest(unittest.TestCase):
         try:
             b1 = self.running_build('queued')
             p2 = self.stack.start_push(second, 'queued', refspec='+main:main')
-            b2 = self.stack.wait_build('queued', status=('queued',), timeout=60)['id']
-            self.assertNotEqual(b1, b2)
-            r = self.cli('builds:cancel', str(b2), '-a', 'queued')
+            q = self.stack.wait_build('queued', status=('queued',), timeout=60)
+            self.assertNotEqual(b1, q['id'])
+            r = self.cli('builds:cancel', str(q['number']), '-a', 'queued')
             self.assertEqual(r.code, 0, r)
             out2, _ = p2.communicate(timeout=20)
             self.assertNotEqual(p2.returncode, 0, out2)

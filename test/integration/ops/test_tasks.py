@@ -128,7 +128,7 @@ class TasksTest(unittest.TestCase):
         self.ps.commit(repo, files={'Dockerfile': 'FROM slipway/busybox:latest\nRUN echo slow-v2 && sleep 60\n'})
         push = self.ps.st.start_push(repo, 'keepv1')
         try:
-            build = self.ps.st.wait_build('keepv1', status=('running',), timeout=60)['id']
+            build = self.ps.st.wait_build('keepv1', status=('running',), timeout=60)['number']
             time.sleep(1)
             r = self.cli('builds:cancel', str(build), '-a', 'keepv1')
             self.assertEqual(r.code, 0, r)

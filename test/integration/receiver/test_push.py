@@ -57,7 +57,9 @@ class PushTest(unittest.TestCase):
         self.assertIsNone(b['reason'])
         # the same build through the other routes, and its log
         self.assertEqual(self.s.api(f'/builds/{b["id"]}').json()['id'], b['id'])
-        log = self.s.api(f'/apps/hello/builds/{b["id"]}/log')
+        self.assertEqual(b['number'], 1)   # numbered per app: hello's first
+        self.assertEqual(self.s.api(f'/apps/hello/builds/{b["number"]}').json()['id'], b['id'])
+        log = self.s.api(f'/apps/hello/builds/{b["number"]}/log')
         self.assertEqual(log.status_code, 200)
         self.assertIn(f'-----> hello: building {sha[:7]} (main)', log.text)
         apps = {a['name']: a for a in self.s.api('/apps').json()['apps']}
@@ -196,7 +198,7 @@ class PushTest(unittest.TestCase):
         builds = sorted(self.s.builds('serial'), key=lambda x: x['id'])
         self.assertEqual(len(builds), 2)
         one, two = builds
-        self.assertTrue(lines(out2, f'-----> waiting for build {one["id"]} (started '), out2)
+        self.assertTrue(lines(out2, f'-----> waiting for build {one["number"]} (started '), out2)
         self.assertEqual([one['status'], two['status']], ['succeeded', 'succeeded'])
         self.assertEqual([one['branch'], two['branch']], ['main', 'master'])
         self.assertGreaterEqual(two['started_at'], one['finished_at'])
@@ -235,7 +237,7 @@ class PushTest(unittest.TestCase):
         repo = self.repo('follow', SLOW.format(secs=2))
         p = self.s.start_push(repo, 'follow')
         wait_for('build exists', lambda: self.s.builds('follow'), timeout=60)
-        bid = self.s.builds('follow')[0]['id']
+        bid = self.s.builds('follow')[0]['number']
         got = []
         with self.s.api(f'/apps/follow/builds/{bid}/log?follow=1', stream=True, timeout=120) as r:
             self.assertEqual(r.status_code, 200)

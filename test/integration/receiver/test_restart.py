@@ -37,7 +37,7 @@ class RestartTest(unittest.TestCase):
         wait_for('the killed push over', lambda: self.s.git('ls-remote', self.s.remote('victim')).output.strip() == '',
                  timeout=30)
         b = self.s.builds('victim')[0]
-        self.assertEqual((b['status'], b['reason']), ('failed', 'interrupted'))
+        self.assertEqual((b['status'], b['reason'], b['failed_stage']), ('failed', 'interrupted', 'build'))
         self.assertIn('interrupted', self.s.api(f'/builds/{b["id"]}/log').text)
 
         # the app is not stuck behind the dead build

@@ -182,9 +182,12 @@ class PushToLive(unittest.TestCase):
         self.assertRegex(out.stdout, r'(?m)^v7\s+live\s')
         self.assertRegex(out.stdout, r'(?m)^v3\s+superseded\s+rollback to v1')
         self.assertEqual(len(re.findall(r'(?m)^v\d+\s+live\s', out.stdout)), 1, out.stdout)
+        out = ps.cli('builds', '-a', 'cmds', '--all')
+        self.assertRegex(out.stdout, r'(?m)^\d+\s+succeeded\s+release job: rollback\s.*\sv7 live\s')
+        self.assertRegex(out.stdout, r'(?m)^\d+\s+succeeded\s+release job: config\s.*\sv4 superseded\s')
+        # without --all: the pushes only
         out = ps.cli('builds', '-a', 'cmds')
-        self.assertRegex(out.stdout, r'(?m)^\d+\s+succeeded\s+rollback v7\s')
-        self.assertRegex(out.stdout, r'(?m)^\d+\s+succeeded\s+config v4\s')
+        self.assertNotIn('release job', out.stdout)
 
     def test_pushing_a_live_commit_back_is_a_rollback_to_it(self):
         ps = self.ps

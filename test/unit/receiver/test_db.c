@@ -65,7 +65,7 @@ static void assert_current_schema(sqlite3 *db)
 	read_file(DATA "schema.txt", &want);
 	schema_of(db, &got);
 	assert_string_equal(got.ptr, want.ptr);
-	assert_int_equal(int_of(db, "PRAGMA user_version"), 6);
+	assert_int_equal(int_of(db, "PRAGMA user_version"), 7);
 	sw_buf_release(&want);
 	sw_buf_release(&got);
 }
@@ -102,6 +102,8 @@ static void migrate_from(int version)
 	/* what it held is still there, with the columns later migrations added */
 	assert_int_equal(int_of(db, "SELECT COUNT(*) FROM builds WHERE app = 'hello' AND status = 'succeeded'"
 				" AND kind = 'build' AND detached = 0"), 1);
+	/* jobs numbered per app, the first #1 */
+	assert_int_equal(int_of(db, "SELECT MIN(number) FROM builds WHERE app = 'hello'"), 1);
 	assert_int_equal(int_of(db, "SELECT COUNT(*) FROM tokens WHERE name = 'admin'"), 1);
 	if (version >= 3)
 		assert_int_equal(int_of(db, "SELECT COUNT(*) FROM releases WHERE app = 'hello' AND version = 1"), 1);

@@ -2,6 +2,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -40,17 +41,19 @@ static void a_push_from_queued_to_succeeded(void **state)
 	struct sw_buf status = SW_BUF_INIT, reason = SW_BUF_INIT;
 	sqlite3 *db = open_db();
 	int release = -1;
-	long id;
+	long id, number = 0;
 	(void)state;
 
 	push_request(&req);
-	id = sw_job_store_insert(db, &req, "build", 1700000000.0);
+	id = sw_job_store_insert(db, &req, "build", 1700000000.0, &number);
 	assert_true(id > 0);
+	assert_int_equal(number, 1);   /* the app's first */
+	assert_int_equal(sw_job_store_number(db, id), 1);
 	assert_int_equal(sw_job_store_result(db, id, &status, &reason, &release), 0);
 	assert_string_equal(status.ptr, "queued");
 	assert_string_equal(reason.ptr, "");
 	assert_int_equal(release, 0);
-	assert_int_equal(sw_job_store_finish(db, id, NULL, &res, 0), 0);
+	assert_int_equal(sw_job_store_finish(db, id, NULL, NULL, &res, 0), 0);
 	sw_buf_reset(&status);
 	assert_int_equal(sw_job_store_result(db, id, &status, NULL, NULL), 0);
 	assert_string_equal(status.ptr, "succeeded");
@@ -68,25 +71,44 @@ static void a_command_and_a_cancel(void **state)
 	struct sw_strvec unfinished = SW_STRVEC_INIT;
 	sqlite3 *db = open_db();
 	int release = 0;
-	long cmd, push;
+	long cmd, push, n_cmd = 0, n_push = 0, n_other = 0;
 	(void)state;
 
 	memset(&req, 0, sizeof(req));
 	req.app = "hello";
 	req.ref = req.old_sha = req.new_sha = "";
 	req.pushed_by = "bob";
-	cmd = sw_job_store_insert(db, &req, "scale", 1700000000.0);
+	cmd = sw_job_store_insert(db, &req, "scale", 1700000000.0, &n_cmd);
 	push_request(&req);
-	push = sw_job_store_insert(db, &req, "build", 1700000001.0);
+	push = sw_job_store_insert(db, &req, "build", 1700000001.0, &n_push);
+	/* numbered per app: another app starts at 1 again */
+	assert_int_equal(sw_app_record(db, "other"), 0);
+	req.app = "other";
+	assert_true(sw_job_store_insert(db, &req, "build", 1700000002.0, &n_other) > push);
+	assert_int_equal(n_cmd, 1);
+	assert_int_equal(n_push, 2);
+	assert_int_equal(n_other, 1);
+	req.app = "hello";
 	assert_int_equal(sw_job_store_result(db, cmd, &status, NULL, NULL), 0);
 	assert_string_equal(status.ptr, "running");
 	assert_int_equal(sw_job_store_unfinished(db, &unfinished), 0);
-	assert_int_equal(unfinished.nr, 2);   /* "<id> <app>", in no particular order */
-	assert_int_equal(strtol(unfinished.v[0], NULL, 10) + strtol(unfinished.v[1], NULL, 10), cmd + push);
-	assert_string_equal(strchr(unfinished.v[0], ' ') + 1, "hello");
+	assert_int_equal(unfinished.nr, 3);   /* "<id> <number> <stage> <app>", in no particular order */
+	assert_int_equal(strtol(unfinished.v[0], NULL, 10) + strtol(unfinished.v[1], NULL, 10) +
+			 strtol(unfinished.v[2], NULL, 10), cmd + push + push + 1);
+	{
+		/* a command is in its release from the start; a push has made no release yet */
+		char want_cmd[64], want_push[64];
+		size_t i, found = 0;
+		snprintf(want_cmd, sizeof(want_cmd), "%ld 1 release hello", cmd);
+		snprintf(want_push, sizeof(want_push), "%ld 2 build hello", push);
+		for (i = 0; i < unfinished.nr; i++)
+			found += !strcmp(unfinished.v[i], want_cmd) || !strcmp(unfinished.v[i], want_push);
+		assert_int_equal(found, 2);
+	}
+	assert_int_equal(sw_job_store_finish(db, push + 1, "interrupted", "build", NULL, 0), 0);
 
-	assert_int_equal(sw_job_store_finish(db, cmd, NULL, NULL, 7), 0);
-	assert_int_equal(sw_job_store_finish(db, push, "cancelled by carol", NULL, 0), 0);
+	assert_int_equal(sw_job_store_finish(db, cmd, NULL, NULL, NULL, 7), 0);
+	assert_int_equal(sw_job_store_finish(db, push, "cancelled by carol", "build", NULL, 0), 0);
 	sw_job_store_cancelled(db, push, "carol");
 	sw_buf_reset(&status);
 	assert_int_equal(sw_job_store_result(db, cmd, &status, NULL, &release), 0);
@@ -112,11 +134,11 @@ static void unrecorded_ends_are_retried(void **state)
 	struct sw_buf status = SW_BUF_INIT, reason = SW_BUF_INIT;
 	struct sw_strvec ids = SW_STRVEC_INIT;
 	sqlite3 *db = open_db();
-	long id;
+	long id, number = 0;
 	(void)state;
 
 	push_request(&req);
-	id = sw_job_store_insert(db, &req, "build", 1700000000.0);
+	id = sw_job_store_insert(db, &req, "build", 1700000000.0, &number);
 	sw_strvec_pushf(&ids, "%ld", id);
 	sw_job_store_retry_locked(db, &ids);
 	assert_int_equal(ids.nr, 0);
