@@ -49,8 +49,8 @@ static const struct sw_cli_command commands[] = {
 	  "usage: slipway config:unset NAME ... [--no-wait] [-a APP]\n", sw_cli_cmd_config_unset },
 	{ "scale", "change how many tasks (and how much memory and CPU) each process type runs",
 	  "usage: slipway scale process=count[:memory[:cpu]] ... [--no-wait] [-a APP]\n"
-	  "  e.g. slipway scale web=4 worker=2:512 web=2:1024:512   (memory in MB, or 1g, 1.5g, ...;\n"
-	  "  CPU in units, 1024 a vCPU). On Fargate a size is one of Fargate's (256 CPU units with 512,\n"
+	  "  e.g. slipway scale web=4 worker=2:512, slipway scale web=2:1024:512   (memory in MB, or 1g, 1.5g,\n"
+	  "  ...; CPU in units, 1024 a vCPU). On Fargate a size is one of Fargate's (256 CPU units with 512,\n"
 	  "  1024 or 2048 MB, 512 with 1-4 GB, ...); without a CPU the smallest for the memory.\n",
 	  sw_cli_cmd_scale },
 	{ "doctor", "check what slipwayd releases with: credentials, stack, cluster, launch, capacity, listener, "
