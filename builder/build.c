@@ -130,6 +130,7 @@ void sw_build_result_release(struct sw_build_result *res)
 	res->digest = NULL;
 	res->size = -1;
 	res->reused = 0;
+	res->built_at = res->pushed_at = 0;
 }
 
 int sw_build_run(const struct sw_build_opts *opts, struct sw_build_result *res)
@@ -180,6 +181,7 @@ int sw_build_run(const struct sw_build_opts *opts, struct sw_build_result *res)
 		if ((ret = say(&r, "-----> image for %s already built, reusing", short_id)) < 0)
 			goto cleanup;
 		res->reused = 1;
+		res->built_at = res->pushed_at = sw_time_now();
 		goto done;
 	}
 
@@ -199,11 +201,13 @@ int sw_build_run(const struct sw_build_opts *opts, struct sw_build_result *res)
 	}
 	if (ret < 0)
 		goto cleanup;
+	res->built_at = sw_time_now();
 
 	sw_registry_docker_auth(&reg, &auth);
 	if ((ret = sw_image_push(name.ptr, opts->commit, auth.ptr, opts->cancel, opts->report,
 				 opts->report_ctx, &digest)) < 0)
 		goto cleanup;
+	res->pushed_at = sw_time_now();
 	/* the size of what was pushed: the manifest lists the (compressed) layers */
 	if (sw_registry_lookup(&reg, opts->app, digest, NULL, &bytes) < 0)
 		bytes = -1;

@@ -39,9 +39,11 @@ struct sw_build_result {
 	char *digest;                 /* "sha256:..." as pushed */
 	long long size;               /* bytes of the pushed image (sum of layers), -1 unknown */
 	int reused;                   /* 1: already in the registry, nothing built */
+	double built_at;              /* seconds since the epoch: the image was built (or found) */
+	double pushed_at;             /* ... and in the registry */
 };
 
-#define SW_BUILD_RESULT_INIT { NULL, NULL, -1, 0 }
+#define SW_BUILD_RESULT_INIT { NULL, NULL, -1, 0, 0, 0 }
 
 /*
  * 0 with *res filled (the caller releases it with sw_build_result_release()), or a

@@ -80,6 +80,36 @@ int sw_cli_cmd_releases(const struct sw_cli_command *cmd, int argc, char **argv)
 	return sw_cli_app_show(cmd, argc, argv, "/releases", show_releases);
 }
 
+/*
+ * When each step of the release ended, from the push (or from the release's making):
+ *   phases:       +1.5s  build (1.5s)
+ *                 +1.6s  push (0.1s) ...
+ */
+static void print_phases(const json_t *r)
+{
+	static const char *const keys[] = { "build", "push", "registered", "first_healthy", "live" };
+	static const char *const names[] = { "build", "push", "registered", "first healthy", "live" };
+	const json_t *ph = json_object_get(r, "phases");
+	double origin = sw_json_num(ph, "received", 0), prev;
+	size_t i;
+	int first = 1;
+
+	if (origin <= 0)
+		origin = sw_json_num(r, "created_at", 0);
+	prev = origin;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		double at = sw_json_num(ph, keys[i], 0);
+		if (at <= 0)
+			continue;
+		printf("%s+%.2fs  %s (%.2fs)\n", first ? "phases:       " : "              ", at - origin, names[i],
+		       at - prev);
+		prev = at;
+		first = 0;
+	}
+	if (sw_json_int(r, "aws_requests", 0) > 0)
+		printf("watched with: %lld AWS requests\n", sw_json_int(r, "aws_requests", 0));
+}
+
 int sw_cli_cmd_releases_info(const struct sw_cli_command *cmd, int argc, char **argv)
 {
 	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
@@ -127,6 +157,7 @@ int sw_cli_cmd_releases_info(const struct sw_cli_command *cmd, int argc, char **
 		sw_time_format_brief(&b, sw_json_num(r, "duration", 0));
 		printf("rollout took: %s\n", b.ptr);
 	}
+	print_phases(r);
 	printf("release proc: %s\n", sw_json_bool(r, "release_ran", 0) ? "ran" : "-");
 	printf("tagged:       %s\n", sw_json_bool(r, "tagged", 0) ? "yes" : "no");
 cleanup:

@@ -136,6 +136,7 @@ int main(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
+	sw_relay_start_clock();
 	/* The pusher may hang up; we still wait for the job (git keeps the quarantine
 	 * for as long as we run), so writes to a closed stderr must not kill us. */
 	signal(SIGPIPE, SIG_IGN);

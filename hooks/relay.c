@@ -11,6 +11,7 @@
 #include "common/http.h"
 #include "common/json.h"
 #include "common/lines.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 #define MAX_EVENT_LINE (64 * 1024)
@@ -24,6 +25,22 @@ struct relay {
 	struct sw_buf last;     /* last line written */
 	struct sw_buf error;    /* {"error": ...} of a refused request */
 };
+
+static double clock_start;   /* sw_relay_start_clock(): when the hook began (monotonic seconds) */
+
+void sw_relay_start_clock(void)
+{
+	clock_start = sw_time_mono();
+}
+
+/*
+ * A step of the job ("-----> ...") or of its rollout (indented "       ..."), as
+ * opposed to the output of the image build: it gets the time since the push.
+ */
+static int is_step(const char *s)
+{
+	return !strncmp(s, "-----> ", 7) || (!strncmp(s, "       ", 7) && s[7] && s[7] != ' ');
+}
 
 void sw_relay_say(const char *fmt, ...)
 {
@@ -57,7 +74,10 @@ static int on_event(void *ctx, const char *line, size_t len)
 		return 0;   /* not ours to judge: skip */
 	}
 	if ((s = sw_json_str(o, "line"))) {
-		sw_relay_say("%s", s);
+		if (clock_start > 0 && is_step(s))
+			sw_relay_say("%s  +%.1fs", s, sw_time_mono() - clock_start);
+		else
+			sw_relay_say("%s", s);
 		sw_buf_reset(&r->last);
 		sw_buf_adds(&r->last, s);
 	} else if ((s = sw_json_str(o, "error"))) {

@@ -32,6 +32,14 @@ struct sw_relay_job {
  */
 int sw_relay_run(const struct sw_relay_job *job);
 
+/*
+ * Note when the push began (the hook's start): from then on, each step of a job's log
+ * ("-----> ..." and the rollout's indented lines, not the image build's output) is
+ * relayed with the time since, "  +1.7s" at its end, so the pusher sees where the time
+ * goes.
+ */
+void sw_relay_start_clock(void);
+
 /* Write one line (adding "\n") to stderr; a pusher that hung up is not an error. */
 void sw_relay_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

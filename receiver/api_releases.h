@@ -21,10 +21,11 @@
  * release = releaser/release.h's sw_release_to_json(): {"app", "version", "status",
  * "kind", "description", "commit", "image", "digest", "config_vars" (names), "formation",
  * "release_ran", "created_by", "created_at", "started_at", "finished_at", "duration",
- * "reason", "rollback_of", "rolled_back_to", "tagged"} (times: seconds since the epoch); one
- * release also has "config_changes" (the config var names it added, removed or changed
- * against the release before it: names, never values) and "job_number" (the app's number
- * of the job that made it).
+ * "reason", "rollback_of", "rolled_back_to", "tagged", "phases", "aws_requests"} (times:
+ * seconds since the epoch; "phases": when each step ended, release.h); one release also
+ * has "config_changes" (the config var names it added, removed or changed against the
+ * release before it: names, never values) and "job_number" (the app's number of the job
+ * that made it).
  * The POSTs answer application/x-ndjson as the command runs (releaser/command.h):
  * {"job": ID} first, then {"line": "..."}..., {} keepalives, and a last {"status":
  * "live"|"unchanged"|"failed", "version": N, "reason": ..., "job": ID}. The command is

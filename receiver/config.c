@@ -62,7 +62,7 @@ int sw_config_load(struct sw_config *c)
 	struct sw_buf b = SW_BUF_INIT;
 	const char *home = sw_env_str("SLIPWAY_HOME");
 	const char *v;
-	long long port, registry_port, max_builds, hook, quiet, attempts, backoff, timeout, sweep, ticket;
+	long long port, registry_port, max_builds, max_rollouts, hook, quiet, attempts, backoff, timeout, sweep, ticket;
 
 	if (!home) {
 		const char *h = sw_env_str("HOME");
@@ -91,7 +91,8 @@ int sw_config_load(struct sw_config *c)
 	 * release phase, 10m rollout by default) with room to spare */
 	if (sw_env_int("SLIPWAY_PORT", 5480, 1, 65535, &port) < 0 ||
 	    sw_env_int("SLIPWAY_REGISTRY_PORT", 5000, 1, 65535, &registry_port) < 0 ||
-	    sw_env_int("SLIPWAY_MAX_BUILDS", 2, 1, 64, &max_builds) < 0 || build_timeout(c) < 0 ||
+	    sw_env_int("SLIPWAY_MAX_BUILDS", 2, 1, 64, &max_builds) < 0 ||
+	    sw_env_int("SLIPWAY_MAX_ROLLOUTS", 64, 1, 4096, &max_rollouts) < 0 || build_timeout(c) < 0 ||
 	    sw_env_int("SLIPWAY_HOOK_TIMEOUT", c->build_timeout + 3600, 10, 7 * 24 * 3600, &hook) < 0 ||
 	    sw_env_int("SLIPWAY_QUIET_SECS", 30, 1, 3600, &quiet) < 0 ||
 	    sw_env_int("SLIPWAY_WEBHOOK_ATTEMPTS", 8, 1, 100, &attempts) < 0 ||
@@ -104,6 +105,7 @@ int sw_config_load(struct sw_config *c)
 	c->port = (int)port;
 	c->registry_port = (int)registry_port;
 	c->max_builds = (int)max_builds;
+	c->max_rollouts = (int)max_rollouts;
 	c->hook_timeout = (long)hook;
 	c->quiet_secs = (long)quiet;
 	c->webhook_attempts = (long)attempts;

@@ -11,7 +11,10 @@
  *   SLIPWAY_REGISTRY        host:port of the registry builds push to
  *                           (default 127.0.0.1:$SLIPWAY_REGISTRY_PORT)
  *   SLIPWAY_LISTEN          address to listen on (default 127.0.0.1)
- *   SLIPWAY_MAX_BUILDS      builds running at once over all apps (default 2)
+ *   SLIPWAY_MAX_BUILDS      builds (image build + push) running at once over all apps
+ *                           (default 2); a push's release (its rollout) leaves the slot
+ *   SLIPWAY_MAX_ROLLOUTS    pushes' releases running at once (default 64): mostly waiting
+ *                           on ECS, they take no build slot
  *   SLIPWAY_MAX_PUSH_SIZE   receive.maxInputSize, git's syntax: 500m, 2g (default 2g)
  *   SLIPWAY_BUILD_TIMEOUT   how long a job's image build + push may take before it is
  *                           stopped (as `slipway builds:cancel` stops it) and failed with
@@ -58,10 +61,11 @@ struct sw_config {
 	struct sw_review_defaults review;   /* SLIPWAY_REVIEW_LIMIT, SLIPWAY_REVIEW_IDLE */
 	long review_sweep_secs;
 	long dashboard_ticket_secs;
+	int max_rollouts;
 };
 
 #define SW_CONFIG_INIT \
-	{ NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, SW_REVIEW_DEFAULTS_INIT, 0, 0 }
+	{ NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, SW_REVIEW_DEFAULTS_INIT, 0, 0, 0 }
 
 /*
  * Fill c from the environment. 0, or SW_EINVAL with one line naming the setting

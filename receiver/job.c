@@ -104,6 +104,85 @@ static void ended_locked(struct sw_jobs *j, struct job *job)
 	sw_job_unref_locked(job);
 }
 
+/*
+ * A job on a thread of its own: a push's release (its build slot is free), or a release
+ * command. `count` (j->rollouts, j->commands) counts the threads running.
+ */
+struct job_thread {
+	struct sw_jobs *jobs;
+	struct job *job;
+	void (*run)(struct sw_jobs *j, struct job *job);
+	int *count;
+};
+
+static void *job_thread_main(void *arg)
+{
+	struct job_thread *t = arg;
+	struct sw_jobs *j = t->jobs;
+
+	t->run(j, t->job);
+	pthread_mutex_lock(&j->mu);
+	(*t->count)--;
+	ended_locked(j, t->job);
+	pthread_mutex_unlock(&j->mu);
+	free(t);
+	return NULL;
+}
+
+/* Start run(j, job) on a detached thread, counted in *count. Holds mu. 0, or -1 when it could not start. */
+static int start_thread_locked(struct sw_jobs *j, struct job *job, void (*run)(struct sw_jobs *, struct job *),
+			       int *count)
+{
+	struct job_thread *t = xcalloc(1, sizeof(*t));
+	pthread_attr_t attr;
+	pthread_t thread;
+	int ret = 0;
+
+	t->jobs = j;
+	t->job = job;
+	t->run = run;
+	t->count = count;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	(*count)++;
+	if (pthread_create(&thread, &attr, job_thread_main, t) != 0) {
+		(*count)--;
+		free(t);
+		ret = -1;
+	}
+	pthread_attr_destroy(&attr);
+	return ret;
+}
+
+/*
+ * Hand job's release to a thread of its own, once fewer than max_rollouts run (the
+ * caller still holds its build slot until then). Holds mu. 0, or -1 when no thread
+ * could start: the caller runs the release itself.
+ */
+static int start_release_locked(struct sw_jobs *j, struct job *job)
+{
+	int said = 0;
+
+	while (j->rollouts >= j->cfg->max_rollouts && !j->stopping) {
+		if (!said) {
+			struct sw_buf line = SW_BUF_INIT;
+			sw_buf_addf(&line, "-----> waiting for a free rollout slot (%d rollouts running, "
+				    "SLIPWAY_MAX_ROLLOUTS)", j->rollouts);
+			sw_job_log_line_locked(j, job, line.ptr);
+			sw_buf_release(&line);
+			said = 1;
+		}
+		pthread_cond_wait(&j->changed, &j->mu);
+	}
+	return start_thread_locked(j, job, sw_job_run_release, &j->rollouts);
+}
+
+/*
+ * A build slot: picks the next push that may start, builds it, and hands its release
+ * to a thread of its own (start_release_locked), so the slot serves the next build while
+ * the release waits on its rollout. The push stays in the list until its release ended:
+ * the app's next push waits for it.
+ */
 static void *worker(void *arg)
 {
 	struct sw_jobs *j = arg;
@@ -111,6 +190,7 @@ static void *worker(void *arg)
 
 	pthread_mutex_lock(&j->mu);
 	while (!j->stopping) {
+		int release;
 		job = pick_locked(j);
 		if (!job) {
 			pthread_cond_wait(&j->work, &j->mu);
@@ -121,9 +201,19 @@ static void *worker(void *arg)
 		j->running++;
 		pthread_mutex_unlock(&j->mu);
 
-		sw_job_run_push(j, job);
+		release = sw_job_run_build(j, job);
 
 		pthread_mutex_lock(&j->mu);
+		if (release && start_release_locked(j, job) == 0) {
+			j->running--;
+			pthread_cond_broadcast(&j->work);   /* the slot is free */
+			continue;
+		}
+		if (release) {
+			pthread_mutex_unlock(&j->mu);
+			sw_job_run_release(j, job);
+			pthread_mutex_lock(&j->mu);
+		}
 		j->running--;
 		ended_locked(j, job);
 	}
@@ -293,6 +383,7 @@ static struct job *add_locked(struct sw_jobs *j, const struct sw_job_request *re
 	job->number = number;
 	job->kind = kind;
 	sw_push_init(&job->push);
+	job->built = (struct sw_build_result)SW_BUILD_RESULT_INIT;
 	fill_push(j, job, req);
 	sw_cancel_init(&job->cancel);
 	job->state = running ? JOB_RUNNING : JOB_QUEUED;
@@ -329,34 +420,12 @@ long sw_jobs_submit(struct sw_jobs *j, const struct sw_job_request *req)
 
 /* ---- release commands ---- */
 
-struct command_thread {
-	struct sw_jobs *jobs;
-	struct job *job;
-};
-
-static void *command_main(void *arg)
-{
-	struct command_thread *t = arg;
-	struct sw_jobs *j = t->jobs;
-
-	sw_job_run_command(j, t->job);
-	pthread_mutex_lock(&j->mu);
-	j->commands--;
-	ended_locked(j, t->job);
-	pthread_mutex_unlock(&j->mu);
-	free(t);
-	return NULL;
-}
-
 long sw_jobs_start_command(struct sw_jobs *j, const char *app, const json_t *request, const char *by)
 {
 	struct sw_job_request req;
 	struct sw_buf what = SW_BUF_INIT, line = SW_BUF_INIT;
-	struct command_thread *t = NULL;
 	const char *kind = NULL;
 	struct job *job;
-	pthread_attr_t attr;
-	pthread_t thread;
 	long id = SW_ERROR;
 
 	if (sw_command_check(request, &kind, &what) < 0) {
@@ -383,24 +452,12 @@ long sw_jobs_start_command(struct sw_jobs *j, const char *app, const json_t *req
 		    job->number, job->number, app);
 	sw_job_log_line_locked(j, job, line.ptr);
 	id = job->id;
-	j->commands++;
-	t = xcalloc(1, sizeof(*t));
-	t->jobs = j;
-	t->job = job;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&thread, &attr, command_main, t) != 0) {
-		struct sw_buf reason = SW_BUF_INIT;
-		sw_buf_adds(&reason, "cannot start a thread for it");
+	if (start_thread_locked(j, job, sw_job_run_command, &j->commands) < 0) {
 		sw_job_log_line_locked(j, job, " !     cannot start a thread for it");
-		sw_job_store_finish(j->db, id, reason.ptr, "release", NULL, 0);
-		j->commands--;
+		sw_job_store_finish(j->db, id, "cannot start a thread for it", "release", NULL, 0);
 		ended_locked(j, job);
-		sw_buf_release(&reason);
-		free(t);
 		id = sw_error("cannot start a thread for the command");
 	}
-	pthread_attr_destroy(&attr);
 	pthread_mutex_unlock(&j->mu);
 cleanup:
 	sw_buf_release(&what);
@@ -454,7 +511,7 @@ void sw_jobs_shutdown(struct sw_jobs *j, int grace_secs)
 	pthread_cond_broadcast(&j->changed);
 	pthread_cond_broadcast(&j->deadlines);
 	sw_time_deadline(&until, CLOCK_MONOTONIC, grace_secs * 1000);
-	while (j->running > 0 || j->commands > 0)
+	while (j->running > 0 || j->commands > 0 || j->rollouts > 0)
 		if (pthread_cond_timedwait(&j->changed, &j->mu, &until) == ETIMEDOUT)
 			break;
 	all_joined = j->running == 0;
@@ -471,7 +528,7 @@ void sw_jobs_shutdown(struct sw_jobs *j, int grace_secs)
 			job->state = JOB_DONE;
 			sw_job_unref_locked(job);
 		}
-		/* a running one stays referenced by its worker (or its command's thread) */
+		/* a running one stays referenced by its worker (or its release's, or its command's thread) */
 	}
 	pthread_cond_broadcast(&j->changed);
 	pthread_mutex_unlock(&j->mu);
@@ -489,18 +546,18 @@ void sw_jobs_shutdown(struct sw_jobs *j, int grace_secs)
 
 void sw_jobs_free(struct sw_jobs *j)
 {
-	int commands;
+	int threads;
 
 	if (!j)
 		return;
 	if (j->nworkers || j->has_watchdog)
 		sw_jobs_shutdown(j, 0);
-	/* a command's thread that outlived the grace period still uses j: the process is
-	 * about to end; leave it */
+	/* a command's or a release's thread that outlived the grace period still uses j: the
+	 * process is about to end; leave it */
 	pthread_mutex_lock(&j->mu);
-	commands = j->commands;
+	threads = j->commands + j->rollouts;
 	pthread_mutex_unlock(&j->mu);
-	if (commands)
+	if (threads)
 		return;
 	free(j->workers);
 	sw_strvec_clear(&j->held);

@@ -13,8 +13,10 @@
  * connection that asked for it: once submitted it runs to the end and is recorded
  * whatever happens to the pusher.
  *
- *  - one job at a time per app, in arrival order; apps run in parallel up to
- *    c->max_builds (that many worker threads);
+ *  - one job at a time per app, in arrival order; builds of different apps run in
+ *    parallel up to c->max_builds (that many worker threads); once a push's image is
+ *    pushed, its release runs on a thread of its own (up to c->max_rollouts at once) and
+ *    the build slot takes the next build;
  *  - state in SQLite (table builds, see db.h), log in $SLIPWAY_HOME/builds/<id>.log,
  *    one line per event, also copied to the server log with app and id;
  *  - a job that waits says why as the first line of its log

@@ -161,6 +161,7 @@ void sw_job_unref_locked(struct job *job)
 		return;
 	sw_job_log_close_locked(job);
 	sw_push_release(&job->push);
+	sw_build_result_release(&job->built);
 	json_decref(job->request);
 	free(job->what);
 	free(job);

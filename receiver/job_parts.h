@@ -17,8 +17,8 @@
 
 /*
  * The inside of the job queue (job.h), shared by its files and by no one else:
- *   job.c        the queue: submitting, picking, workers, the build deadline, cancel,
- *                holds, shutdown;
+ *   job.c        the queue: submitting, picking, workers (builds) and the threads
+ *                of pushes' releases, the build deadline, cancel, holds, shutdown;
  *   job_run.c    running one job: a push (build, then release) or a release command,
  *                and recording its end;
  *   job_log.c    a job's log: its lines, and the followers reading them;
@@ -44,6 +44,9 @@ struct job {
 	double started;
 	int refs;                  /* the active list holds one; each follower one */
 	struct job *next;
+
+	/* what its build made, for its release (sw_job_run_build -> sw_job_run_release) */
+	struct sw_build_result built;
 
 	/* stopping it */
 	struct sw_cancel cancel;   /* a user's cancel, the build deadline, slipwayd stopping */
@@ -71,7 +74,8 @@ struct sw_jobs {
 	pthread_cond_t changed;      /* a log grew or a job changed state */
 	pthread_cond_t deadlines;    /* a build deadline was set, or we stop */
 	struct job *head;            /* queued and running jobs, by id (= arrival) */
-	int running;                 /* pushes running on the workers */
+	int running;                 /* pushes building on the workers (the build slots taken) */
+	int rollouts;                /* pushes' releases running on threads of their own */
 	int commands;                /* release commands running on their own threads */
 	int stopping;
 	pthread_t *workers;
@@ -84,8 +88,16 @@ struct sw_jobs {
 
 /* ---- job_run.c ---- */
 
-/* Run job (a push) to its end on the calling thread: build, release, record. */
-void sw_job_run_push(struct sw_jobs *j, struct job *job);
+/*
+ * A push's build, on the calling thread (a build slot): its image built and pushed. 1
+ * when its release is to follow (sw_job_run_release(), on any thread: the slot is free
+ * again), 0 when the job ended here (failed, cancelled, or built without a releaser),
+ * recorded.
+ */
+int sw_job_run_build(struct sw_jobs *j, struct job *job);
+
+/* The release of a push whose build said 1, to its end, recorded. */
+void sw_job_run_release(struct sw_jobs *j, struct job *job);
 
 /* Run job (a release command) to its end on the calling thread. */
 void sw_job_run_command(struct sw_jobs *j, struct job *job);

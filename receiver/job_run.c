@@ -221,14 +221,14 @@ static int build(struct sw_jobs *j, struct job *job, const struct sw_push_target
 	return 0;
 }
 
-void sw_job_run_push(struct sw_jobs *j, struct job *job)
+int sw_job_run_build(struct sw_jobs *j, struct job *job)
 {
 	struct sw_push *p = &job->push;
 	struct sw_build_result res = SW_BUILD_RESULT_INIT;
 	struct sw_push_target target = SW_PUSH_TARGET_INIT;
 	struct sw_buf reason = SW_BUF_INIT;
 	struct run_ctx rc = { j, job };
-	int built = 0;
+	int built = 0, release = 0;
 
 	sw_job_store_started(j->db, job);
 	sw_event_emit(j->db, p->app, "build.started", 0, job->id, p->created_by, "build %ld of %.7s (%s) started%s",
@@ -249,20 +249,20 @@ void sw_job_run_push(struct sw_jobs *j, struct job *job)
 	if (build(j, job, &target, &rc, &res, &reason) < 0)
 		goto done;
 	built = 1;
-	/* the built image becomes release vN, watched until live or failed */
+	/* the built image becomes release vN, watched until live or failed: the caller runs that */
 	if (sw_releaser_enabled()) {
-		int r;
 		p->image = xstrdup(res.image);
 		p->digest = xstrdup(res.digest);
+		p->received_at = job->created;
+		p->built_at = res.built_at;
+		p->pushed_at = res.pushed_at;
+		job->built = res;
+		memset(&res, 0, sizeof(res));
 		pthread_mutex_lock(&j->mu);
 		job->in_release = 1;
 		pthread_mutex_unlock(&j->mu);
-		sw_error_clear();
-		r = sw_releaser_push(p, report_release_line, observe_release, &rc, &job->cancel, NULL);
-		if (r == SW_ECANCEL)
-			sw_buf_adds(&reason, SW_JOB_INTERRUPTED_RELEASE);
-		else if (r < 0)
-			sw_buf_adds(&reason, *sw_error_last() ? sw_error_last() : "release failed");
+		release = 1;
+		goto cleanup;
 	}
 done:
 	/* the builder said "-----> build <sha> done in 6.3s" (or "reusing") */
@@ -270,8 +270,27 @@ done:
 	    !built)
 		sw_event_emit(j->db, p->app, "build.failed", 0, job->id, p->created_by, "build %ld failed: %s", job->number,
 			      reason.ptr);
+cleanup:
 	sw_build_result_release(&res);
 	sw_push_target_release(&target);
+	sw_buf_release(&reason);
+	return release;
+}
+
+void sw_job_run_release(struct sw_jobs *j, struct job *job)
+{
+	struct sw_buf reason = SW_BUF_INIT;
+	struct run_ctx rc = { j, job };
+	int r;
+
+	sw_error_clear();
+	r = sw_releaser_push(&job->push, report_release_line, observe_release, &rc, &job->cancel, NULL);
+	if (r == SW_ECANCEL)
+		sw_buf_adds(&reason, SW_JOB_INTERRUPTED_RELEASE);
+	else if (r < 0)
+		sw_buf_adds(&reason, *sw_error_last() ? sw_error_last() : "release failed");
+	conclude(j, job, &reason, "release", &job->built, 0, "the push went live");
+	sw_build_result_release(&job->built);
 	sw_buf_release(&reason);
 }
 

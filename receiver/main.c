@@ -176,8 +176,8 @@ static int serve(const struct sw_config *cfg, sqlite3 *db)
 	/* review apps idle too long are destroyed by a sweep */
 	if (sw_review_apps_start(&srv) < 0)
 		sw_log_warn("review apps: %s (idle review apps are kept)", sw_error_last());
-	sw_log_info("slipwayd listening on %s:%d (SLIPWAY_HOME=%s, registry %s, %d builds at once)",
-		    cfg->listen, cfg->port, cfg->home, cfg->registry, cfg->max_builds);
+	sw_log_info("slipwayd listening on %s:%d (SLIPWAY_HOME=%s, registry %s, %d builds and %d rollouts at once)",
+		    cfg->listen, cfg->port, cfg->home, cfg->registry, cfg->max_builds, cfg->max_rollouts);
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
 		sw_log_info("SIGHUP ignored");
 	sw_log_info("signal %d: stopping (running builds get %d s)", sig, SHUTDOWN_GRACE_SECS);

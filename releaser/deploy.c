@@ -262,6 +262,9 @@ int sw_deploy_push(const struct sw_runenv *e, const struct sw_push *p, int *vers
 	n.commit = xstrdup(p->commit);
 	n.image = xstrdup(p->image);
 	n.digest = xstrdup(p->digest);
+	if (p->received_at > 0)   /* the first phases of the push, for releases:info (release.h) */
+		json_object_set_new(n.state, "phases", json_pack("{s:f, s:f, s:f}", "received", p->received_at,
+								  "build", p->built_at, "push", p->pushed_at));
 	if (have) {
 		json_decref(n.config);
 		n.config = json_deep_copy(base.config);

@@ -29,6 +29,10 @@ struct sw_push {
 	char *image;            /* "<registry>/<app>:<sha>", NULL before */
 	char *digest;           /* "sha256:...", NULL before */
 
+	/* when (seconds since the epoch, 0 unknown): the push reached slipwayd, its image
+	 * was built, and pushed to the registry; the release records them (release.h) */
+	double received_at, built_at, pushed_at;
+
 	/* what the commit says, once sw_push_read_manifest() read it */
 	struct sw_manifest manifest;
 	int have_manifest;

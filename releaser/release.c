@@ -406,6 +406,30 @@ int sw_release_ran_between(sqlite3 *db, const char *app, int after, int upto)
 	return ret;
 }
 
+/* phases[key] = seconds, when seconds > 0 */
+static void phase(json_t *phases, const char *key, double seconds)
+{
+	if (seconds > 0)
+		json_object_set_new(phases, key, json_real(seconds));
+}
+
+/* What release.h says of "phases": the push's, stored at its making (deploy.c), and the rollout's. */
+static json_t *phases_json(const struct sw_release *r)
+{
+	const json_t *pushed = json_object_get(r->state, "phases");
+	const json_t *ro = json_object_get(r->state, "rollout");
+	json_t *o = json_object();
+
+	phase(o, "received", json_number_value(json_object_get(pushed, "received")));
+	phase(o, "build", json_number_value(json_object_get(pushed, "build")));
+	phase(o, "push", json_number_value(json_object_get(pushed, "push")));
+	phase(o, "registered", json_number_value(json_object_get(ro, "started_at")) / 1000.0);
+	phase(o, "first_healthy", json_number_value(json_object_get(ro, "first_healthy_at")) / 1000.0);
+	if (r->status == SW_RELEASE_LIVE)
+		phase(o, "live", r->finished_at);
+	return o;
+}
+
 json_t *sw_release_to_json(const struct sw_release *r)
 {
 	json_t *names = json_array(), *o, *v;
@@ -438,6 +462,12 @@ json_t *sw_release_to_json(const struct sw_release *r)
 		json_object_set_new(o, "job_id", json_integer(r->job_id));
 	if (r->started_at && r->finished_at)
 		json_object_set_new(o, "duration", json_real(r->finished_at - r->started_at));
+	json_object_set_new(o, "phases", phases_json(r));
+	json_object_set_new(o, "aws_requests",
+			    json_integer(json_integer_value(json_object_get(json_object_get(r->state, "rollout"),
+									     "requests")) +
+					 json_integer_value(json_object_get(json_object_get(r->state, "rollback"),
+									     "requests"))));
 	return o;
 }
 

@@ -135,7 +135,15 @@ int sw_release_count(sqlite3 *db, const char *app);
  */
 int sw_release_ran_between(sqlite3 *db, const char *app, int after, int upto);
 
-/* The release as JSON for the API (config as names only). A new reference. */
+/*
+ * The release as JSON for the API (config as names only). A new reference. Its
+ * "phases" say when each step of the release ended (seconds since the epoch; a step
+ * not reached, or not part of this kind of release, is absent): "received" (the push
+ * reached slipwayd), "build" (the image was built), "push" (it was in the registry),
+ * "registered" (task definitions registered: the services' rollout begins),
+ * "first_healthy" (the watcher first saw a new task healthy), "live". "aws_requests":
+ * the AWS requests its rollout watcher made (a rollback's included).
+ */
 json_t *sw_release_to_json(const struct sw_release *r);
 
 /* {"releases": [release...]} of app, newest first, at most limit; NULL on error. */

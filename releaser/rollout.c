@@ -10,6 +10,13 @@
 
 /* ECS timestamps may run a little ahead of or behind ours. */
 #define SKEW_MS 1000
+/*
+ * A deployment made by this rollout (not one a change just before made: a scale right
+ * after a config change keeps that one) was created after the rollout began, give or
+ * take this. Taking an older one for ours would call a scale live before its new tasks
+ * are healthy; the other way round costs nothing (its tasks' health decides).
+ */
+#define FRESH_SKEW_MS 100
 /* A service that never shows our deployment as PRIMARY after this is not going to. */
 #define STALE_MS (60 * 1000)
 
@@ -29,6 +36,7 @@ static void clear_tasks(struct sw_rollout_proc *p)
 	size_t i;
 	for (i = 0; i < p->tasks_nr; i++) {
 		free(p->tasks[i].arn);
+		free(p->tasks[i].instance_arn);
 		free(p->tasks[i].instance);
 		free(p->tasks[i].ip);
 	}
@@ -63,6 +71,7 @@ void sw_rollout_release(struct sw_rollout *r)
 		clear_tasks(p);
 		free(p->tasks);
 		sw_strvec_clear(&p->healthy_targets);
+		free(p->seen_state);
 	}
 	free(r->v);
 	sw_strvec_clear(&r->events_seen);
@@ -181,6 +190,30 @@ static void service_events(struct sw_rollout *r, struct sw_rollout_proc *p, cons
 	}
 }
 
+/*
+ * What of the service tells that its tasks changed: each deployment's id, status,
+ * rolloutState and counts, the service's counts and its newest event. p->changed is
+ * set when it reads differently from the last feed (the watcher clears it once it read
+ * the tasks).
+ */
+static void note_state(struct sw_rollout_proc *p, const json_t *svc)
+{
+	const json_t *d, *ev = json_array_get(json_object_get(svc, "events"), 0);
+	struct sw_buf b = SW_BUF_INIT;
+	size_t i;
+
+	sw_buf_addf(&b, "%lld/%lld/%lld %s", sw_json_int(svc, "desiredCount", 0), sw_json_int(svc, "runningCount", 0),
+		    sw_json_int(svc, "pendingCount", 0), sw_json_str_or(ev, "id", "-"));
+	json_array_foreach(json_object_get(svc, "deployments"), i, d)
+		sw_buf_addf(&b, " %s:%s:%s:%lld/%lld/%lld/%lld", sw_json_str_or(d, "id", "-"),
+			    sw_json_str_or(d, "status", "-"), sw_json_str_or(d, "rolloutState", "-"),
+			    sw_json_int(d, "desiredCount", 0), sw_json_int(d, "runningCount", 0),
+			    sw_json_int(d, "pendingCount", 0), sw_json_int(d, "failedTasks", 0));
+	p->changed |= !p->seen_state || strcmp(p->seen_state, b.ptr);
+	free(p->seen_state);
+	p->seen_state = sw_buf_detach(&b, NULL);
+}
+
 static void one_service(struct sw_rollout *r, const json_t *svc, long long now, struct sw_strvec *lines)
 {
 	const char *name = sw_json_str(svc, "serviceName"), *status = sw_json_str(svc, "status");
@@ -249,6 +282,7 @@ static void one_service(struct sw_rollout *r, const json_t *svc, long long now, 
 			  service_name(p->taskdef));
 	}
 
+	note_state(p, svc);
 	p->new_running = p->new_pending = p->old_running = 0;
 	p->completed = p->fresh = p->has_rollout_state = 0;
 	p->ours_desired = -1;
@@ -260,7 +294,7 @@ static void one_service(struct sw_rollout *r, const json_t *svc, long long now, 
 			p->ours_desired = (int)sw_json_int(d, "desiredCount", 0);
 			p->completed = rs && !strcmp(rs, "COMPLETED");
 			p->has_rollout_state = rs != NULL;
-			p->fresh = ts_ms(d, "createdAt") >= r->started_at - SKEW_MS;
+			p->fresh = ts_ms(d, "createdAt") >= r->started_at - FRESH_SKEW_MS;
 		} else {
 			p->old_running += (int)sw_json_int(d, "runningCount", 0);
 		}
@@ -351,6 +385,7 @@ void sw_rollout_tasks(struct sw_rollout *r, struct sw_rollout_proc *p, const jso
 
 	clear_tasks(p);
 	p->tasks_fed = 1;
+	p->tasks_at = now;
 	json_array_foreach(json_object_get(resp, "tasks"), i, t) {
 		const char *arn = sw_json_str(t, "taskArn"), *last = sw_json_str(t, "lastStatus");
 		const char *by = sw_json_str(t, "startedBy"), *td = sw_json_str(t, "taskDefinitionArn");
@@ -377,7 +412,9 @@ void sw_rollout_tasks(struct sw_rollout *r, struct sw_rollout_proc *p, const jso
 			SW_ALLOC_GROW(p->tasks, p->tasks_nr + 1, p->tasks_alloc);
 			rt = &p->tasks[p->tasks_nr++];
 			rt->arn = xstrdup(arn);
-			id = instance_id(r, sw_json_str(t, "containerInstanceArn"));
+			rt->instance_arn = sw_json_str(t, "containerInstanceArn") ?
+					   xstrdup(sw_json_str(t, "containerInstanceArn")) : NULL;
+			id = instance_id(r, rt->instance_arn);
 			rt->instance = id ? xstrdup(id) : NULL;
 			rt->host_port = (int)sw_json_int(nb, "hostPort", 0);
 			rt->ip = sw_rollout_task_ip(t) ? xstrdup(sw_rollout_task_ip(t)) : NULL;
@@ -411,6 +448,24 @@ void sw_rollout_instances(struct sw_rollout *r, const json_t *resp)
 				in->remaining_mb = (int)sw_json_int(res, "integerValue", 0);
 		}
 	}
+	/* the tasks fed before learn their instance's id */
+	for (i = 0; i < r->nr; i++)
+		for (j = 0; j < r->v[i].tasks_nr; j++) {
+			struct sw_rollout_task *t = &r->v[i].tasks[j];
+			const char *id = instance_id(r, t->instance_arn);
+			if (id && !t->instance)
+				t->instance = xstrdup(id);
+		}
+}
+
+int sw_rollout_instances_unknown(const struct sw_rollout *r)
+{
+	size_t i, j;
+	for (i = 0; i < r->nr; i++)
+		for (j = 0; j < r->v[i].tasks_nr; j++)
+			if (r->v[i].tasks[j].instance_arn && !instance_id(r, r->v[i].tasks[j].instance_arn))
+				return 1;
+	return 0;
 }
 
 void sw_rollout_targets(struct sw_rollout *r, struct sw_rollout_proc *p,
@@ -419,6 +474,7 @@ void sw_rollout_targets(struct sw_rollout *r, struct sw_rollout_proc *p,
 	size_t i;
 	sw_strvec_clear(&p->healthy_targets);
 	p->targets_fed = 1;
+	p->targets_at = now;
 	for (i = 0; i < n; i++)
 		if (t[i].id && t[i].state && !strcmp(t[i].state, "healthy"))
 			sw_strvec_pushf(&p->healthy_targets, "%s:%d", t[i].id, t[i].port);
@@ -554,6 +610,8 @@ enum sw_rollout_verdict sw_rollout_decide(struct sw_rollout *r, long long now, s
 		p->new_healthy = healthy_count(p);
 		if (p->new_healthy > p->new_running)
 			p->new_healthy = p->new_running;
+		if (p->new_healthy > 0 && !r->first_healthy_at)
+			r->first_healthy_at = now;
 		if (p->why != SW_ROLLOUT_GONE &&
 		    (p->new_running != p->shown_running || p->new_healthy != p->shown_healthy ||
 		     p->old_running != p->shown_old)) {
@@ -621,10 +679,14 @@ enum sw_rollout_verdict sw_rollout_decide(struct sw_rollout *r, long long now, s
 }
 
 /*
- * The longest delay between polls while nothing changes and nothing is throttled: a
- * step of a rollout behind a load balancer (a health check interval, a drain) takes
- * seconds on the engine, and a longer delay would be most of the wait.
+ * The delay after a change, and the longest one while nothing changes and nothing is
+ * throttled: on the engine the next step of a rollout (a container answering, its
+ * target passing its checks, the old one drained) follows a change within a fraction
+ * of a second; on AWS the steps take seconds to minutes, and the delay is soon back at
+ * the longest.
  */
+#define FIRST_MS 100
+#define QUICK_POLLS 2      /* quiet polls after a change that still come FIRST_MS apart */
 #define QUIET_MAX_MS 2000
 
 long long sw_rollout_next_delay(struct sw_rollout *r, int progressed, int throttled, unsigned rnd)
@@ -637,8 +699,8 @@ long long sw_rollout_next_delay(struct sw_rollout *r, int progressed, int thrott
 	} else if (d > QUIET_MAX_MS) {
 		/* coming down from a throttled spell gently */
 		d = d * 3 / 4 < QUIET_MAX_MS ? QUIET_MAX_MS : d * 3 / 4;
-	} else if (progressed || !d) {
-		d = 1000;
+	} else if (progressed || !d || r->quiet_polls <= QUICK_POLLS) {
+		d = FIRST_MS;
 	} else {
 		d = d * 3 / 2 > QUIET_MAX_MS ? QUIET_MAX_MS : d * 3 / 2;
 	}
@@ -746,10 +808,11 @@ json_t *sw_rollout_to_json(const struct sw_rollout *r)
 		opt_str(o, "last_crash", p->last_crash);
 		json_array_append_new(procs, o);
 	}
-	return json_pack("{s:I, s:I, s:I, s:i, s:o, s:o}",
+	return json_pack("{s:I, s:I, s:I, s:i, s:o, s:o, s:i, s:I}",
 			 "started_at", (json_int_t)r->started_at, "deadline_ms", (json_int_t)r->deadline_ms,
 			 "stall_ms", (json_int_t)r->stall_ms, "crash_limit", r->crash_limit,
-			 "events_seen", sw_json_from_strvec(&r->events_seen), "processes", procs);
+			 "events_seen", sw_json_from_strvec(&r->events_seen), "processes", procs,
+			 "requests", r->requests, "first_healthy_at", (json_int_t)r->first_healthy_at);
 }
 
 int sw_rollout_from_json(struct sw_rollout *r, const json_t *j)
@@ -765,6 +828,8 @@ int sw_rollout_from_json(struct sw_rollout *r, const json_t *j)
 	if (json_is_integer(json_object_get(j, "crash_limit")))
 		r->crash_limit = (int)sw_json_int(j, "crash_limit", 0);
 	sw_json_to_strvec(&r->events_seen, json_object_get(j, "events_seen"));
+	r->requests = (int)sw_json_int(j, "requests", 0);
+	r->first_healthy_at = sw_json_int(j, "first_healthy_at", 0);
 	json_array_foreach(procs, i, o) {
 		struct sw_rollout_proc *p;
 		if (!sw_json_str(o, "process") || !sw_json_str(o, "service") || !sw_json_str(o, "taskdef")) {

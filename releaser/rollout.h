@@ -69,7 +69,8 @@ enum sw_rollout_why {
 /* A running task of our deployment, as the health count needs it. */
 struct sw_rollout_task {
 	char *arn;
-	char *instance;            /* EC2 instance id of its container instance, or NULL */
+	char *instance_arn;        /* its container instance, or NULL */
+	char *instance;            /* EC2 instance id of its container instance, or NULL (not known yet) */
 	int host_port;             /* first network binding's host port, 0 none */
 	char *ip;                  /* awsvpc: its network interface's address (its ip target), or NULL */
 	int container_healthy;     /* healthStatus HEALTHY */
@@ -110,6 +111,11 @@ struct sw_rollout_proc {
 	long long unplaced_at;     /* an "unable to place" event was seen (ms, our clock), 0 none */
 	long long first_seen_at;   /* first snapshot (ms), for stale reads */
 	int live;
+	/* what the watcher needs to read again (watch.c) */
+	char *seen_state;          /* the service as last fed: deployments' counts and states, events */
+	int changed;               /* ... and it read differently since the tasks were (cleared by watch.c) */
+	long long tasks_at;        /* the tasks were last fed (ms), 0 never */
+	long long targets_at;      /* the targets were last fed (ms), 0 never */
 };
 
 struct sw_rollout {
@@ -136,6 +142,9 @@ struct sw_rollout {
 	/* polling */
 	long long delay_ms;            /* the last delay returned */
 	int quiet_polls;               /* polls without any change */
+	long long instances_at;        /* the container instances were last fed (ms), 0 never */
+	int requests;                  /* AWS requests the watcher made (kept across a restart) */
+	long long first_healthy_at;    /* ms when a new task was first seen healthy, 0 not yet */
 };
 
 void sw_rollout_init(struct sw_rollout *r, long long started_at, long long deadline_ms);
@@ -150,7 +159,9 @@ struct sw_rollout_proc *sw_rollout_find(struct sw_rollout *r, const char *servic
 /*
  * Feed a DescribeServices response (also a Create/UpdateService response: {"service":
  * {...}}). Services that are not watched are skipped. New lines for the pusher are
- * appended to lines (may be NULL). now: ms.
+ * appended to lines (may be NULL). now: ms. A process whose service reads differently
+ * from the last feed (a deployment's state or counts, a new event) gets `changed` set:
+ * its tasks are worth reading again.
  */
 void sw_rollout_services(struct sw_rollout *r, const json_t *resp, long long now, struct sw_strvec *lines);
 
@@ -161,8 +172,14 @@ void sw_rollout_services(struct sw_rollout *r, const json_t *resp, long long now
  */
 void sw_rollout_tasks(struct sw_rollout *r, struct sw_rollout_proc *p, const json_t *resp, long long now);
 
-/* Feed a DescribeContainerInstances response (capacity and instance ids). */
+/*
+ * Feed a DescribeContainerInstances response (capacity and instance ids); the tasks
+ * already fed learn their instance's id.
+ */
 void sw_rollout_instances(struct sw_rollout *r, const json_t *resp);
+
+/* 1 when a task fed runs on a container instance the last instances feed did not have. */
+int sw_rollout_instances_unknown(const struct sw_rollout *r);
 
 /*
  * Feed target health for a load-balanced process: n targets of its target group,
@@ -192,9 +209,12 @@ const char *sw_rollout_task_ip(const json_t *task);
 enum sw_rollout_verdict sw_rollout_decide(struct sw_rollout *r, long long now, struct sw_strvec *lines);
 
 /*
- * Delay before the next poll (ms): 1 s after progress, growing by half up to 2 s while
- * nothing changes, doubling up to 20 s when the last call was throttled; then
+ * Delay before the next poll (ms): 100 ms after a change and for the next two quiet
+ * polls (what ECS does next often follows within a fraction of a second on the engine),
+ * then growing by half up to 2 s while nothing changes (ECS's pace on AWS: a poll every
+ * 2 s after 6 quiet seconds), doubling up to 20 s when the last call was throttled; then
  * "equal jitter" (half fixed, half random) from rnd (any value; tests pass fixed ones).
+ * r->quiet_polls counts the polls since the last change (watch.c).
  */
 long long sw_rollout_next_delay(struct sw_rollout *r, int progressed, int throttled, unsigned rnd);
 

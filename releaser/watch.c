@@ -10,8 +10,58 @@
 #include "common/xalloc.h"
 #include "common/banned.h"
 
+/*
+ * How often what a poll does not need is read all the same: a process's tasks (and
+ * its targets), whose changes the service itself shows, and the container instances
+ * (capacity, instance ids), which change even less.
+ */
+#define TASKS_EVERY_MS 10000
+#define TARGETS_EVERY_MS 1000     /* while a running task's target is not yet healthy */
+#define INSTANCES_EVERY_MS 5000   /* while ECS cannot place a task: the capacity named in the failure */
+
+/* One AWS call of the watcher, counted in r->requests. */
+static int call(const struct sw_runenv *e, struct sw_rollout *r, const char *service, const char *op,
+		const json_t *req, json_t **resp, int *throttled)
+{
+	r->requests++;
+	return sw_runenv_call(e, service, op, req, resp, NULL, throttled);
+}
+
+/* Every page of a list (releaser/pager.h), items of key appended to out, each request counted. */
+struct counted {
+	struct sw_rollout *r;
+	const char *key;
+	json_t *out;
+};
+
+static int count_page(void *ctx, const json_t *page)
+{
+	struct counted *c = ctx;
+	c->r->requests++;
+	json_array_extend(c->out, json_object_get(page, c->key));
+	return 0;
+}
+
+static int collect(const struct sw_runenv *e, struct sw_rollout *r, const char *op, const json_t *req,
+		   const char *key, json_t *out, int *throttled)
+{
+	struct counted c = { r, key, out };
+	int ret = sw_pager_call(e, "ecs", op, req, count_page, &c, NULL, throttled);
+	if (ret < 0)
+		r->requests++;   /* the request that failed */
+	return ret;
+}
+
+/* items in batches of 100 (DescribeTasks, DescribeContainerInstances), every batch counted. */
+static int batch(const struct sw_runenv *e, struct sw_rollout *r, const char *op, const json_t *req,
+		 const char *key, const json_t *items, json_t *out, int *throttled)
+{
+	r->requests += (int)((json_array_size(items) + 99) / 100);
+	return sw_pager_batch_call(e, "ecs", op, req, key, items, 100, key, out, NULL, throttled);
+}
+
 /* A failed call: stop for cancel and credentials, note throttling, carry on otherwise. */
-static int call_failed(const struct sw_runenv *e, int ret, int throttled, int *any_throttled, int *errors)
+static int call_failed(int ret, int throttled, int *any_throttled, int *errors)
 {
 	if (ret == SW_ECANCEL || ret == SW_EAUTH)
 		return ret;
@@ -23,18 +73,18 @@ static int call_failed(const struct sw_runenv *e, int ret, int throttled, int *a
 }
 
 /* The task ARNs of deployment, running and stopped, every page. 1 when a call failed in a way to retry. */
-static int list_tasks(const struct sw_runenv *e, const struct sw_watch *w, const char *deployment,
-		      json_t *arns, int *throttled, int *errors)
+static int list_tasks(const struct sw_runenv *e, struct sw_rollout *r, const struct sw_watch *w,
+		      const char *deployment, json_t *arns, int *throttled, int *errors)
 {
 	static const char *const states[] = { "RUNNING", "STOPPED" };
 	size_t k;
 	for (k = 0; k < 2; k++) {
 		json_t *req = json_pack("{s:s, s:s, s:s, s:i}", "cluster", w->cluster, "startedBy", deployment,
 					"desiredStatus", states[k], "maxResults", 100);
-		int t = 0, ret = sw_pager_collect_call(e, "ecs", "ListTasks", req, "taskArns", arns, NULL, &t);
+		int t = 0, ret = collect(e, r, "ListTasks", req, "taskArns", arns, &t);
 		json_decref(req);
 		if (ret < 0) {
-			if ((ret = call_failed(e, ret, t, throttled, errors)) < 0)
+			if ((ret = call_failed(ret, t, throttled, errors)) < 0)
 				return ret;
 			return 1;
 		}
@@ -42,6 +92,7 @@ static int list_tasks(const struct sw_runenv *e, const struct sw_watch *w, const
 	return 0;
 }
 
+/* 1 when the tasks were read (fed), 0 when a call failed (try again next poll), negative to stop. */
 static int poll_tasks(const struct sw_runenv *e, struct sw_rollout *r, struct sw_rollout_proc *p,
 		      const struct sw_watch *w, long long now, int *throttled, int *errors)
 {
@@ -49,36 +100,37 @@ static int poll_tasks(const struct sw_runenv *e, struct sw_rollout *r, struct sw
 	json_t *resp = json_pack("{s:[]}", "tasks");
 	int ret, t = 0;
 
-	if ((ret = list_tasks(e, w, p->deployment, arns, throttled, errors)) != 0)
+	if ((ret = list_tasks(e, r, w, p->deployment, arns, throttled, errors)) != 0)
 		goto cleanup;
-	if ((ret = sw_pager_batch_call(e, "ecs", "DescribeTasks", req, "tasks", arns, 100, "tasks",
-				       json_object_get(resp, "tasks"), NULL, &t)) < 0) {
-		ret = call_failed(e, ret, t, throttled, errors);
+	if ((ret = batch(e, r, "DescribeTasks", req, "tasks", arns, json_object_get(resp, "tasks"), &t)) < 0) {
+		ret = call_failed(ret, t, throttled, errors);
 		goto cleanup;
 	}
 	sw_rollout_tasks(r, p, resp, now);
+	ret = 1;
 cleanup:
 	json_decref(arns);
 	json_decref(req);
 	json_decref(resp);
-	return ret < 0 ? ret : 0;
+	return ret < 0 ? ret : ret == 1;
 }
 
+/* The cluster's container instances, every page (Fargate has none: never called there). */
 static int poll_instances(const struct sw_runenv *e, struct sw_rollout *r, const struct sw_watch *w,
-			  int *throttled, int *errors)
+			  long long now, int *throttled, int *errors)
 {
 	json_t *req = json_pack("{s:s, s:i}", "cluster", w->cluster, "maxResults", 100), *arns = json_array();
 	json_t *all = json_pack("{s:[]}", "containerInstances");
 	int ret, t = 0;
 
-	if ((ret = sw_pager_collect_call(e, "ecs", "ListContainerInstances", req, "containerInstanceArns", arns, NULL,
-					 &t)) == 0) {
+	if ((ret = collect(e, r, "ListContainerInstances", req, "containerInstanceArns", arns, &t)) == 0) {
+		r->instances_at = now;
 		json_object_del(req, "maxResults");
-		ret = sw_pager_batch_call(e, "ecs", "DescribeContainerInstances", req, "containerInstances", arns, 100,
-					  "containerInstances", json_object_get(all, "containerInstances"), NULL, &t);
+		ret = batch(e, r, "DescribeContainerInstances", req, "containerInstances", arns,
+			    json_object_get(all, "containerInstances"), &t);
 	}
 	if (ret < 0)
-		ret = call_failed(e, ret, t, throttled, errors);
+		ret = call_failed(ret, t, throttled, errors);
 	else if (json_array_size(arns))
 		sw_rollout_instances(r, all);
 	json_decref(req);
@@ -94,8 +146,8 @@ static int poll_targets(const struct sw_runenv *e, struct sw_rollout *r, struct 
 	struct sw_rollout_target *ts = NULL;
 	size_t i, n;
 	int ret, t = 0;
-	if ((ret = sw_runenv_call(e, "elbv2", "DescribeTargetHealth", req, &resp, NULL, &t)) < 0) {
-		ret = call_failed(e, ret, t, throttled, errors);
+	if ((ret = call(e, r, "elbv2", "DescribeTargetHealth", req, &resp, &t)) < 0) {
+		ret = call_failed(ret, t, throttled, errors);
 		goto cleanup;
 	}
 	n = json_array_size(json_object_get(resp, "TargetHealthDescriptions"));
@@ -138,12 +190,64 @@ static void report_replaced(const struct sw_runenv *e, struct sw_rollout_proc *p
 	}
 }
 
+/*
+ * Does p's state need reading beyond its service? Its tasks when the service reads
+ * differently than at the last poll (a task started, stopped, failed; a deployment
+ * moved on), when the tasks' container health is awaited, and every TASKS_EVERY_MS
+ * anyway; its targets with its tasks, and on every poll while a running task's target
+ * is not yet healthy (at most every TARGETS_EVERY_MS: the rollout's end shows in the
+ * service, the targets only make the count of healthy tasks).
+ */
+static int needs_tasks(const struct sw_rollout_proc *p, long long now)
+{
+	return !p->tasks_fed || p->changed || now - p->tasks_at >= TASKS_EVERY_MS ||
+	       (p->container_health && p->new_healthy < p->new_running);
+}
+
+static int needs_targets(const struct sw_rollout_proc *p, const struct sw_watch *w, int tasks_read, long long now)
+{
+	return p->load_balanced && w->target_group_arn &&
+	       (tasks_read || !p->targets_fed ||
+		(p->new_healthy < p->new_running && now - p->targets_at >= TARGETS_EVERY_MS));
+}
+
+/* The processes' tasks and targets, as far as they need reading. */
+static int poll_processes(const struct sw_runenv *e, struct sw_rollout *r, const struct sw_watch *w, long long now,
+			  int *throttled, int *errors)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < r->nr; i++) {
+		struct sw_rollout_proc *p = &r->v[i];
+		struct sw_strvec known = SW_STRVEC_INIT;
+		int fed_before = p->tasks_fed, read = 0;
+		size_t k;
+		if (!p->deployment)
+			continue;
+		if (needs_tasks(p, now)) {
+			for (k = 0; k < p->tasks_nr; k++)
+				sw_strvec_push(&known, p->tasks[k].arn);
+			read = ret = poll_tasks(e, r, p, w, now, throttled, errors);
+			if (ret == 1 && fed_before)
+				report_replaced(e, p, w, &known);
+			sw_strvec_clear(&known);
+			if (ret < 0)
+				return ret;
+			p->changed = 0;
+		}
+		if (needs_targets(p, w, read, now) && (ret = poll_targets(e, r, p, w, now, throttled, errors)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
 int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct sw_watch *w, int *throttled)
 {
 	struct sw_strvec lines = SW_STRVEC_INIT;
 	long long now = sw_runenv_now(e);
 	size_t b, i, events_nr = 0;
-	int ret = 0, errors = 0, crashes_before[64];
+	int ret = 0, errors = 0, crashes_before[64], unplaced = 0, changed = 0;
 
 	for (i = 0; i < r->nr && i < 64; i++)
 		crashes_before[i] = r->v[i].crashes;
@@ -154,10 +258,10 @@ int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct 
 		int t = 0;
 		if (!req)
 			break;
-		ret = sw_runenv_call(e, "ecs", "DescribeServices", req, &resp, NULL, &t);
+		ret = call(e, r, "ecs", "DescribeServices", req, &resp, &t);
 		json_decref(req);
 		if (ret < 0) {
-			if ((ret = call_failed(e, ret, t, throttled, &errors)) < 0)
+			if ((ret = call_failed(ret, t, throttled, &errors)) < 0)
 				goto cleanup;
 			if (!t)
 				sw_runenv_report(e, "       (ECS: %s; retrying)", sw_error_last());
@@ -167,27 +271,19 @@ int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct 
 		json_decref(resp);
 	}
 	events_nr = lines.nr;   /* the lines so far are ECS's events; progress comes after */
-	if (!w->fargate && (ret = poll_instances(e, r, w, throttled, &errors)) < 0)
-		goto cleanup;
 	for (i = 0; i < r->nr; i++) {
-		struct sw_rollout_proc *p = &r->v[i];
-		struct sw_strvec known = SW_STRVEC_INIT;
-		int fed_before = p->tasks_fed;
-		size_t k;
-		if (!p->deployment)
-			continue;
-		for (k = 0; k < p->tasks_nr; k++)
-			sw_strvec_push(&known, p->tasks[k].arn);
-		ret = poll_tasks(e, r, p, w, now, throttled, &errors);
-		if (ret == 0 && fed_before)
-			report_replaced(e, p, w, &known);
-		sw_strvec_clear(&known);
-		if (ret < 0)
-			goto cleanup;
-		if (p->load_balanced && w->target_group_arn &&
-		    (ret = poll_targets(e, r, p, w, now, throttled, &errors)) < 0)
-			goto cleanup;
+		unplaced |= r->v[i].unplaced_at != 0;
+		changed |= r->v[i].changed;
 	}
+	/* the instances first, once (EC2): the tasks read next learn their instance's id */
+	if (!w->fargate && (!r->instances_at || (unplaced && now - r->instances_at >= INSTANCES_EVERY_MS)) &&
+	    (ret = poll_instances(e, r, w, now, throttled, &errors)) < 0)
+		goto cleanup;
+	if ((ret = poll_processes(e, r, w, now, throttled, &errors)) < 0)
+		goto cleanup;
+	/* a task on an instance that came since: its id (targets are "instance-id:port") */
+	if (!w->fargate && sw_rollout_instances_unknown(r) && (ret = poll_instances(e, r, w, now, throttled, &errors)) < 0)
+		goto cleanup;
 	for (i = 0; i < r->nr && i < 64; i++)
 		if (r->v[i].crashes > crashes_before[i] && e->db)
 			sw_event_emit(e->db, e->app, "task.crashed", w->version, e->job, NULL, "%s: %s",
@@ -201,7 +297,7 @@ int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct 
 	for (i = 0; i < lines.nr; i++)
 		if (sw_runenv_report(e, "       %s", lines.v[i]) < 0 && e->cancel)
 			sw_cancel_raise(e->cancel, SW_CANCEL_STOP, NULL);   /* the report said stop */
-	if (lines.nr)
+	if (lines.nr || changed)   /* something moved: the next step may follow at once */
 		r->quiet_polls = 0;
 	else
 		r->quiet_polls++;
@@ -223,10 +319,12 @@ int sw_watch_run(const struct sw_runenv *e, struct sw_rollout *r, const struct s
 		ret = sw_watch_poll(e, r, w, &throttled);
 		if (ret < 0)
 			break;
+		/* saved when what it learnt changed (not for the count of requests alone), and at the verdict */
 		j = sw_rollout_to_json(r);
+		json_object_del(j, "requests");
 		now_state = json_dumps(j, JSON_COMPACT);
 		json_decref(j);
-		if (w->save && (!saved || strcmp(saved, now_state)))
+		if (w->save && (!saved || strcmp(saved, now_state) || ret != SW_ROLLOUT_WAITING))
 			w->save(w->save_ctx, r);
 		free(saved);
 		saved = now_state;

@@ -5,15 +5,20 @@
 #include "releaser/runenv.h"
 
 /*
- * The rollout watcher's loop: poll ECS (DescribeServices in batches of 10, ListTasks +
- * DescribeTasks of each of our deployments, every page of them, the cluster's container
- * instances, which Fargate has none of) and ELBv2
- * (DescribeTargetHealth of the web process's target group), feed releaser/rollout.h,
- * print what changed to the pusher (indented, "       web: 1 of 2 new tasks healthy,
- * 2 old running"), sleep with jitter and backoff (longer while throttled), until the
- * verdict. save() is called whenever the watcher learnt something worth keeping
- * (a deployment id, a crash): the caller stores sw_rollout_to_json() with the release,
- * so a restarted slipwayd resumes from there.
+ * The rollout watcher's loop: poll ECS and ELBv2, feed releaser/rollout.h, print what
+ * changed to the pusher (indented, "       web: 1 of 2 new tasks healthy, 2 old
+ * running"), sleep with jitter and backoff (rollout.h: 100 ms after a change, up to 2 s
+ * while nothing changes, longer while throttled), until the verdict. Each poll reads
+ * DescribeServices (batches of 10), which says when a rollout is done; the rest only
+ * when it can have changed: ListTasks + DescribeTasks of a deployment (every page) when
+ * its service reads differently (or every 10 s), DescribeTargetHealth of the web
+ * process's target group while one of its running tasks is not yet healthy, the
+ * cluster's container instances (every page) once (again for an instance that came
+ * since, or while ECS cannot place a task; never on Fargate, which has none). So a poll
+ * is one or two requests most of the time, and r->requests counts them.
+ * save() is called whenever the watcher learnt something worth keeping (a deployment
+ * id, a crash): the caller stores sw_rollout_to_json() with the release, so a restarted
+ * slipwayd resumes from there.
  */
 
 struct sw_watch {

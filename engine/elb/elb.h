@@ -31,10 +31,12 @@
  *
  * One thread of its own (the "elb" thread) applies the model to the router (targets
  * added, drained, removed; rules; a reload for new target groups and listeners),
- * reads target health from HAProxy every second while targets exist (nothing at
- * idle but a liveness check of HAProxy every 10 s), completes deregistrations (at
- * once when no request is in flight, else at the end of the deregistration delay)
- * and tells the scheduler when a target's health changed (sw_run_balancer_changed).
+ * reads target health from HAProxy (every 50 ms while a target changes state: added,
+ * on its way in or out of service, draining; every second while targets exist;
+ * nothing at idle but a liveness check of HAProxy every 10 s), completes
+ * deregistrations (at once when nothing is in flight on the target, else when its last
+ * request ended, or at the end of the deregistration delay) and tells the scheduler
+ * when a target's health changed (sw_run_balancer_changed).
  * The seam functions answer from memory: never a network call under the engine lock.
  *
  * Targets that ECS registers are this machine's instance id and the task's host port,

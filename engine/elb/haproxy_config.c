@@ -10,7 +10,9 @@
 #include "common/proc.h"
 #include "common/banned.h"
 
-#define DOWN_INTER_MS 500       /* health-check spacing of a DOWN server (sw_elb_haproxy_check_args) */
+/* Health-check spacing while a server changes state (sw_elb_haproxy_check_args). */
+#define FAST_INTER_MS 100       /* between the checks that take it up or down (fastinter) */
+#define DOWN_INTER_MS 100       /* of a DOWN server, a new one until its first check passes (downinter) */
 
 int sw_elb_haproxy_write_file(const char *path, const char *data, size_t len)
 {
@@ -104,16 +106,24 @@ static int write_fixed_body(struct sw_elb_router *r, struct sw_elb_rt_frontend *
 /*
  * A server's health-check settings (nothing when the backend has no check). A target
  * comes in DOWN (initial_cmds) and HAProxy would run its first check one whole `inter`
- * later; as an ALB target group does, it is checked at once instead — `downinter`,
- * the spacing while DOWN, is short — and then every `inter`: healthy after
- * `healthy_threshold` passing checks, (threshold - 1) intervals after registration.
+ * later, and the checks that count towards `rise` one `inter` apart. The thresholds
+ * are the target group's, and so is the spacing of a server in a steady state (`inter`,
+ * HealthCheckIntervalSeconds); only while a server changes state are its checks close
+ * together: a DOWN server (a new one) is checked every DOWN_INTER_MS until a check
+ * passes (`downinter`), then the `healthy_threshold - 1` checks that confirm it come
+ * FAST_INTER_MS apart (`fastinter`), and so do the `unhealthy_threshold - 1` that
+ * confirm a failure once an in-service server failed a regular check. A target whose
+ * container answers is in service a few hundred milliseconds after registration,
+ * having passed `healthy_threshold` consecutive checks, as the target group requires.
  */
 void sw_elb_haproxy_check_args(struct sw_buf *c, const struct sw_elb_rt_backend *be)
 {
+	int inter = be->check.interval_ms;
+
 	if (!be->check.enabled)
 		return;
-	sw_buf_addf(c, " check inter %dms downinter %dms rise %d fall %d", be->check.interval_ms,
-		    be->check.interval_ms < DOWN_INTER_MS ? be->check.interval_ms : DOWN_INTER_MS,
+	sw_buf_addf(c, " check inter %dms fastinter %dms downinter %dms rise %d fall %d", inter,
+		    inter < FAST_INTER_MS ? inter : FAST_INTER_MS, inter < DOWN_INTER_MS ? inter : DOWN_INTER_MS,
 		    be->check.healthy_threshold, be->check.unhealthy_threshold);
 	if (be->check.port)
 		sw_buf_addf(c, " port %d", be->check.port);

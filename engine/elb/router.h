@@ -21,10 +21,13 @@
  *   default action-> the map's default value: a target group's backend or a
  *                    fixed-response backend (404 page for unknown hosts)
  *   target group  -> a backend (roundrobin) with the group's HTTP health check
- *   target        -> a server, added at runtime (add server) DOWN, checked at once and
- *                    then every interval (as ALB does), in service after
- *                    `healthy_threshold` passing checks; drained (state drain) and
- *                    removed (state maint + del server) at runtime
+ *   target        -> a server, added at runtime (add server) DOWN, checked at once, in
+ *                    service after `healthy_threshold` consecutive passing checks,
+ *                    out after `unhealthy_threshold` failing ones; the checks of a
+ *                    server changing state come 100 ms apart (fastinter, downinter),
+ *                    those of a server in a steady state one interval apart;
+ *                    drained (state drain) and removed (state maint + del server) at
+ *                    runtime
  *   no healthy target -> 503 with a short page; a request HAProxy cannot parse -> 400
  *
  * Design choice: backends exist in the configuration file (HAProxy 2.6 can add
@@ -119,11 +122,14 @@ const char *sw_elb_router_state_name(enum sw_elb_router_state s);
 
 /* What HAProxy says about one server. */
 struct sw_elb_router_health {
-	char *server;            /* owned by the array (sw_elb_router_health_free) */
+	char *backend;           /* owned by the array (sw_elb_router_health_free) */
+	char *server;            /* likewise */
 	enum sw_elb_router_state state;
 	char check_status[16];   /* HAProxy's: "L7OK", "L7STS", "L4CON", "L4TOUT", "INI", ... */
 	int check_code;          /* HTTP status of the last check, 0 when none */
-	int sessions;            /* requests in flight (current sessions) */
+	int sessions;            /* requests in flight on it (current sessions, scur) */
+	int queued;              /* requests waiting for it (its queue, qcur) */
+	int changing;            /* a check went against its state: the next ones come fastinter apart */
 };
 
 /* Allocate a router for opts (copied). Nothing starts yet. *out: sw_elb_router_free(). */
@@ -186,6 +192,14 @@ int sw_elb_router_server_remove(struct sw_elb_router *r, const char *backend, co
  */
 int sw_elb_router_backend_health(struct sw_elb_router *r, const char *backend,
 				 struct sw_elb_router_health **out, size_t *n);
+
+/*
+ * The same for several backends at once, over one connection to HAProxy's socket (a
+ * few when there are many): the servers of each backend in turn; backends that do
+ * not exist are skipped.
+ */
+int sw_elb_router_health_read(struct sw_elb_router *r, const char *const *backends, size_t nbackends,
+			      struct sw_elb_router_health **out, size_t *n);
 void sw_elb_router_health_free(struct sw_elb_router_health *h, size_t n);
 
 /* 1 when m is a health check matcher HAProxy takes: "200", "200-299", "200,302". */

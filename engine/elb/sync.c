@@ -20,8 +20,9 @@
 #include "common/xalloc.h"
 #include "common/banned.h"
 
-#define TICK_ACTIVE_MS 1000
-#define TICK_IDLE_MS 10000
+#define TICK_CHANGING_MS 50     /* while a target changes state: added, checked on its way up or down, draining */
+#define TICK_ACTIVE_MS 1000     /* while targets exist */
+#define TICK_IDLE_MS 10000      /* none: a liveness check of HAProxy */
 
 struct applied {
 	unsigned long gen;
@@ -29,7 +30,6 @@ struct applied {
 	struct sw_strvec frontends, backends;
 };
 
-/* Declare frontends, backends and rules (no lock held). 0 when all of it applied. */
 /* Declare frontends, backends and rules (no lock held). 0 when all of it applied. */
 static int apply_models(struct sw_elb *elb, struct sw_elb_snapshot *s, struct applied *a)
 {
@@ -147,12 +147,47 @@ static int direct_reachable(const char *direct, char *ip, size_t iplen, int *por
 	return ok;
 }
 
-/* Targets onto the router and health back (no lock held). */
-static void apply_targets(struct sw_elb *elb, struct sw_elb_snapshot *s, struct result *res)
+/* The health of every applied target, one read of HAProxy's stats for all their backends. */
+static void read_health(struct sw_elb *elb, struct sw_elb_snapshot *s, struct result *res)
 {
-	struct sw_strvec read = SW_STRVEC_INIT;
+	struct sw_strvec backends = SW_STRVEC_INIT;
+	struct sw_elb_router_health *h = NULL;
+	size_t n = 0, i, k;
+
+	for (i = 0; i < s->nt; i++)   /* the router reads a backend named twice once */
+		if (res[i].applied)
+			sw_strvec_push(&backends, s->t[i].backend);
+	if (!backends.nr)
+		goto cleanup;
+	if (sw_elb_router_health_read(elb->router, (const char *const *)backends.v, backends.nr, &h, &n) < 0) {
+		sw_log_warn("elbv2: router: target health: %s", sw_error_last());
+		goto cleanup;
+	}
+	for (i = 0; i < s->nt; i++) {
+		if (!res[i].applied)
+			continue;
+		for (k = 0; k < n; k++)
+			if (!strcmp(h[k].server, s->t[i].server) && !strcmp(h[k].backend, s->t[i].backend)) {
+				res[i].h = h[k];
+				res[i].h.backend = res[i].h.server = NULL;
+				res[i].have_health = 1;
+			}
+	}
+	sw_elb_router_health_free(h, n);
+cleanup:
+	sw_strvec_clear(&backends);
+}
+
+/*
+ * Targets onto the router and health back (no lock held). Returns 1 while some target
+ * is changing state (not applied yet, on its way in or out of service, draining): the
+ * next round comes soon, so what HAProxy decides is known within TICK_CHANGING_MS.
+ */
+static int apply_targets(struct sw_elb *elb, struct sw_elb_snapshot *s, struct result *res)
+{
 	double now = sw_time_now();
-	size_t i, j;
+	size_t i;
+	int changing = 0;
 
 	for (i = 0; i < s->nt; i++) {
 		struct sw_elb_snapshot_target *t = &s->t[i];
@@ -184,43 +219,27 @@ static void apply_targets(struct sw_elb *elb, struct sw_elb_snapshot *s, struct 
 			r->applied_draining = 1;
 		}
 	}
-	/* health, one read per backend */
-	for (i = 0; i < s->nt; i++) {
-		struct sw_elb_router_health *h = NULL;
-		size_t n = 0, k;
-		int seen = 0;
-		for (j = 0; j < read.nr; j++)
-			seen |= !strcmp(read.v[j], s->t[i].backend);
-		if (seen || !res[i].applied)
-			continue;
-		sw_strvec_push(&read, s->t[i].backend);
-		if (sw_elb_router_backend_health(elb->router, s->t[i].backend, &h, &n) < 0) {
-			sw_log_warn("elbv2: router: health of %s: %s", s->t[i].backend, sw_error_last());
-			continue;
-		}
-		for (j = 0; j < s->nt; j++) {
-			if (strcmp(s->t[j].backend, s->t[i].backend) || !res[j].applied)
-				continue;
-			for (k = 0; k < n; k++)
-				if (!strcmp(h[k].server, s->t[j].server)) {
-					res[j].h = h[k];
-					res[j].h.server = NULL;
-					res[j].have_health = 1;
-				}
-		}
-		sw_elb_router_health_free(h, n);
-	}
-	/* deregistrations: done when nothing is in flight, or at the end of the delay */
+	read_health(elb, s, res);
+	/*
+	 * Deregistrations: done at once when nothing is in flight on the target (no current
+	 * session, nothing in its queue), as ALB ends one with no in-flight request and no
+	 * active connection; else when the last request finished, or at the end of the delay.
+	 */
 	for (i = 0; i < s->nt; i++) {
 		struct sw_elb_snapshot_target *t = &s->t[i];
 		int late = now >= t->drain_until;
-		if (!t->draining)
+		if (!t->draining) {
+			changing |= !res[i].applied || !res[i].have_health || res[i].h.changing ||
+				    res[i].h.state == SW_ROUTER_INITIAL;
 			continue;
+		}
 		if (!res[i].applied) {
 			res[i].removed = 1;
 			continue;
 		}
-		if (!res[i].applied_draining || (!late && (!res[i].have_health || res[i].h.sessions > 0)))
+		changing = 1;
+		if (!res[i].applied_draining ||
+		    (!late && (!res[i].have_health || res[i].h.sessions > 0 || res[i].h.queued > 0)))
 			continue;
 		switch (sw_elb_router_server_remove(elb->router, t->backend, t->server, late)) {
 		case 1:
@@ -232,7 +251,7 @@ static void apply_targets(struct sw_elb *elb, struct sw_elb_snapshot *s, struct 
 			sw_log_warn("elbv2: router: remove %s/%s: %s", t->backend, t->server, sw_error_last());
 		}
 	}
-	sw_strvec_clear(&read);
+	return changing;
 }
 
 /* Write the results back (engine lock held). Returns 1 when a target's health changed. */
@@ -317,7 +336,7 @@ static void *elb_main(void *arg)
 	for (;;) {
 		struct sw_elb_snapshot s;
 		struct result *res;
-		int changed, models, busy;
+		int changed, models, busy, changing;
 		long long now_ms;
 
 		memset(&s, 0, sizeof(s));
@@ -342,7 +361,7 @@ static void *elb_main(void *arg)
 			}
 		}
 		res = xcalloc(s.nt + 1, sizeof(*res));
-		apply_targets(elb, &s, res);
+		changing = apply_targets(elb, &s, res);
 		pthread_mutex_lock(&e->lock);
 		changed = store_results(elb, &s, res);
 		pthread_mutex_unlock(&e->lock);
@@ -354,7 +373,7 @@ static void *elb_main(void *arg)
 		pthread_mutex_lock(&elb->wake_lock);
 		if (!elb->wake && !elb->stop) {
 			struct timespec until;
-			int wait_ms = busy || !a.have_gen ? TICK_ACTIVE_MS : TICK_IDLE_MS;
+			int wait_ms = changing ? TICK_CHANGING_MS : busy || !a.have_gen ? TICK_ACTIVE_MS : TICK_IDLE_MS;
 			sw_time_deadline(&until, CLOCK_REALTIME, wait_ms);
 			pthread_cond_timedwait(&elb->wake_cond, &elb->wake_lock, &until);
 		}

@@ -7,12 +7,15 @@
  * The elb thread: the model onto the router. Each round copies the model out (under
  * the engine lock, snapshot.h), declares to the router what changed — frontends,
  * backends and rules (a reload for new target groups and listeners), targets added,
- * drained, removed (runtime only) — reads target health back from HAProxy, completes
- * deregistrations (at once when no request is in flight, else at the end of the
- * deregistration delay) and writes the results back (under the lock), telling the
+ * drained, removed (runtime only) — reads target health back from HAProxy (one
+ * `show stat` per backend, over one connection), completes deregistrations (at once
+ * when the target has no current session and nothing queued, as ALB ends one with no
+ * in-flight request and no active connection; else when that is so, or at the end of
+ * the deregistration delay) and writes the results back (under the lock), telling the
  * scheduler when a target's health changed (sw_run_balancer_changed). It runs every
- * second while targets exist, every 10 s at idle (a liveness check of HAProxy), and
- * at once when woken (sw_elb_wake).
+ * 50 ms while a target changes state (added, checked on its way in or out of service,
+ * draining), every second while targets exist, every 10 s at idle (a liveness check of
+ * HAProxy), and at once when woken (sw_elb_wake).
  *
  * Targets that ECS registers are this machine's instance id and the task's host port,
  * as on AWS; the router dials the container's own address behind that port when it is

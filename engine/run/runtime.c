@@ -297,12 +297,41 @@ static void job_inspect(struct sw_engine *e, const char *id)
 	sw_engine_task_free(snap);
 }
 
+/* t is STOPPED: its containers are (or are about to be) gone. Engine lock held. */
+static void mark_stopped(struct sw_engine *e, struct sw_engine_task *t)
+{
+	double now = sw_time_now();
+	size_t i;
+
+	for (i = 0; i < t->nr_containers; i++)
+		sw_engine_set_str(&t->containers[i].last_status, "STOPPED");
+	t->last = SW_TASK_STOPPED;
+	t->stopped_at = now;
+	if (!t->execution_stopped_at)
+		t->execution_stopped_at = now;
+	sw_ecs_task_save(e, t);
+	sw_log_info("task %s (%s) STOPPED: %s", t->id, t->family, t->stopped_reason ? t->stopped_reason : "");
+}
+
+/*
+ * A task whose containers all stopped (DEPROVISIONING) leaves them. A task without a
+ * network interface of its own (bridge, host, none) has nothing else to give back: it
+ * is STOPPED at once, as
+ * ECS's agent reports a task STOPPED once its containers stopped and removes them
+ * later, so the service (a deployment's end) does not wait for Docker to delete them;
+ * one that failed to go is then left to the resync, which removes containers no live
+ * task owns. Any other (awsvpc) is STOPPED once they are gone.
+ */
 static void job_remove(struct sw_engine *e, const char *id)
 {
 	struct sw_engine_task *t = relock(e, id), *snap = t ? task_copy(t) : NULL;
 	size_t i;
-	int failed = 0;
+	int failed = 0, early = t && (!t->network_mode || strcmp(t->network_mode, "awsvpc"));
 
+	if (early) {
+		mark_stopped(e, t);
+		sw_engine_wake_locked(e);
+	}
 	pthread_mutex_unlock(&e->lock);
 	for (i = 0; snap && i < snap->nr_containers; i++) {
 		int ret;
@@ -315,16 +344,8 @@ static void job_remove(struct sw_engine *e, const char *id)
 		}
 	}
 	t = relock(e, id);
-	if (t && !failed) {
-		double now = sw_time_now();
-		for (i = 0; i < t->nr_containers; i++)
-			sw_engine_set_str(&t->containers[i].last_status, "STOPPED");
-		t->last = SW_TASK_STOPPED;
-		t->stopped_at = now;
-		if (!t->execution_stopped_at)
-			t->execution_stopped_at = now;
-		sw_log_info("task %s (%s) STOPPED: %s", t->id, t->family, t->stopped_reason ? t->stopped_reason : "");
-	}
+	if (t && !failed && !early)
+		mark_stopped(e, t);
 	done(e, t);
 	sw_engine_task_free(snap);
 }

@@ -16,7 +16,7 @@ enum sw_run_job_kind {
 	SW_JOB_TERM,     /* SIGTERM its running containers */
 	SW_JOB_KILL,     /* SIGKILL them (stop timeout passed), then inspect */
 	SW_JOB_INSPECT,  /* read its containers' state back from Docker */
-	SW_JOB_REMOVE,   /* remove its containers: the task is STOPPED after this */
+	SW_JOB_REMOVE,   /* remove its containers: the task is STOPPED as this starts (awsvpc: once they are gone) */
 	SW_JOB_RESYNC,   /* compare Docker's list of this engine's containers with the state */
 };
 

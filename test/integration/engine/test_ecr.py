@@ -3,7 +3,7 @@ BatchDeleteImage, and tasks pulling from it (and failing to, with CannotPullCont
 import base64
 import unittest
 
-from swengine import Engine, docker
+from swengine import Engine, docker, wait_for
 
 
 class Ecr(unittest.TestCase):
@@ -62,7 +62,7 @@ class Ecr(unittest.TestCase):
             self.assertEqual(t['stopCode'], 'TaskFailedToStart')
             self.assertTrue(t['stoppedReason'].startswith('CannotPullContainerError: '), t['stoppedReason'])
             self.assertIn('v9', t['stoppedReason'])
-            self.assertEqual(eng.containers(), [])
+            wait_for('its container to be removed', lambda: eng.containers() == [], 10, interval=0.1)
 
             deleted = ecr.batch_delete_image(repositoryName='demo/web', imageIds=[{'imageTag': 'v1'}])
             self.assertEqual(deleted['imageIds'][0]['imageDigest'], digest)

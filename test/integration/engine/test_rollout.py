@@ -72,8 +72,9 @@ class Rollout(unittest.TestCase):
             self.assertEqual(t['stoppedReason'], f"Scaling activity initiated by (deployment {deps[0]['id']})")
         for t in ecs.describe_tasks(tasks=list(new))['tasks']:
             self.assertEqual(t['startedBy'], deps[0]['id'])
-        # only the new containers are left in Docker
-        self.assertEqual(len(self.eng.containers()), 2)
+        # only the new containers are left in Docker (a STOPPED task's are removed just after, as ECS's
+        # agent removes them after the task stopped)
+        wait_for('the old containers to be removed', lambda: len(self.eng.containers()) == 2, 10, interval=0.1)
 
         d = s['deployments'][0]
         self.assertEqual(d['rolloutStateReason'], f"ECS deployment {d['id']} completed.")

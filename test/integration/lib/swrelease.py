@@ -12,6 +12,7 @@ the same AWS shared-file profile the engine writes, SLIPWAY_* settings from env.
 """
 import json
 import os
+import re
 import subprocess
 import time
 import uuid
@@ -278,6 +279,11 @@ class PushStack:
             return False
 
 
-def remote_lines(output):
-    """The `remote:` lines of a push, without the prefix and git's padding."""
-    return [line[len('remote: '):].rstrip() for line in output.splitlines() if line.startswith('remote: ')]
+STEP_TIME = re.compile(r'  \+\d+\.\ds$')
+
+
+def remote_lines(output, times=False):
+    """The `remote:` lines of a push, without the prefix and git's padding, and without the
+    time since the push that the hook adds to each step ("  +1.7s") unless times."""
+    lines = [line[len('remote: '):].rstrip() for line in output.splitlines() if line.startswith('remote: ')]
+    return lines if times else [STEP_TIME.sub('', line) for line in lines]

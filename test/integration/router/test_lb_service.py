@@ -20,7 +20,8 @@ class LoadBalancedService(unittest.TestCase):
             app = LoadBalancedApp(eng, 'demo', img, desired=1)
             port = eng.router_port
 
-            # initial (registration, then first checks) -> healthy, never healthy too early
+            # initial (registration, then first checks) -> healthy, never healthy too early; the
+            # checks that bring a new target in service come 100 ms apart: look often
             states = []
 
             def healthy():
@@ -28,7 +29,7 @@ class LoadBalancedService(unittest.TestCase):
                 if h and (not states or states[-1] != h[0][1:]):
                     states.append(h[0][1:])
                 return h and h[0][1] == 'healthy'
-            wait_for('the first target to be healthy', healthy, timeout=90, interval=0.3)
+            wait_for('the first target to be healthy', healthy, timeout=90, interval=0.02)
             self.assertEqual(states[0][0], 'initial', states)
             self.assertIn(states[0][1], ('Elb.RegistrationInProgress', 'Elb.InitialHealthChecking'))
             self.assertEqual(states[-1], ('healthy', None))

@@ -4,12 +4,15 @@ The engine runs with its real defaults where they matter (a 40 s stable period f
 without any health signal, 30 s between SIGTERM and SIGKILL), the app is README's quick
 start (busybox httpd as the container's command, which as PID 1 ignores SIGTERM) with
 `linuxParameters.initProcessEnabled`, the target group checks every 5 s and wants 2 passing
-checks, with a 30 s deregistration delay. Then UpdateService to COMPLETED is bounded by the
-health checks: the new target is checked at once and then every interval (healthy after
-(2 - 1) x 5 s); the old task goes as soon as it is (the target is the signal, there is no
-stable period to wait); its target, with nothing in flight, is done draining at once; init
-passes SIGTERM to httpd, which exits (143) at once. Bound: 2 x 5 s + 4 s. No request fails
-meanwhile, and ECS's events read deregistered, begun draining, stopped.
+checks, with a 30 s deregistration delay. Then UpdateService to COMPLETED takes what the
+container takes to start and answer, not the health check interval: the new target is
+checked as soon as it is registered, and the checks that bring it in service come 100 ms
+apart (fastinter), so it passes its 2 consecutive checks within a fraction of a second
+(the 5 s interval is for a target in service); the old task goes as soon as it is (the
+target is the signal, there is no stable period to wait); its target, with nothing in
+flight, is done draining at once; init passes SIGTERM to httpd, which exits (143) at once;
+the task is STOPPED once its container stopped. Bound: 4 s (less than one interval). No
+request fails meanwhile, and ECS's events read deregistered, begun draining, stopped.
 """
 import time
 import unittest
@@ -68,7 +71,7 @@ class RolloutTime(unittest.TestCase):
             took = time.monotonic() - t0
             load.stop()
 
-            bound = HEALTHY * INTERVAL + 4
+            bound = 4
             print(f'UpdateService to COMPLETED: {took:.1f}s (bound {bound}s)')
             self.assertLessEqual(took, bound, f'UpdateService to COMPLETED took {took:.1f}s (bound {bound}s)')
             self.assertEqual(load.failures(), [])
@@ -83,7 +86,8 @@ class RolloutTime(unittest.TestCase):
 
             msgs = [e['message'] for e in reversed(ecs.describe_services(services=['quick'])['services'][0]['events'])
                     if e['createdAt'].timestamp() >= updated - 1]
-            msgs = msgs[next(i for i, m in enumerate(msgs) if 'has started 1 tasks' in m):]
+            old_id = old[0].split('/')[-1]   # the first deployment's events may be within a second too
+            msgs = msgs[next(i for i, m in enumerate(msgs) if 'has started 1 tasks' in m and old_id not in m):]
             order = [next(i for i, m in enumerate(msgs) if w in m)
                      for w in ('has started 1 tasks', ') registered 1 targets', ') deregistered 1 targets',
                                'has begun draining connections on 1 tasks', 'has stopped 1 running tasks',

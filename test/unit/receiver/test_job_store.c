@@ -37,7 +37,7 @@ static void push_request(struct sw_job_request *req)
 static void a_push_from_queued_to_succeeded(void **state)
 {
 	struct sw_job_request req;
-	struct sw_build_result res = { "127.0.0.1:5000/hello:aaaa", "sha256:1234", 42, 1 };
+	struct sw_build_result res = { "127.0.0.1:5000/hello:aaaa", "sha256:1234", 42, 1, 0, 0 };
 	struct sw_buf status = SW_BUF_INIT, reason = SW_BUF_INIT;
 	sqlite3 *db = open_db();
 	int release = -1;

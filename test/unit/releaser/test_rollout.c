@@ -240,19 +240,27 @@ static void backoff_schedule(void **state)
 	long long got[12];
 	int i;
 	sw_rollout_init(&r, 0, 0);
-	/* rnd = 0: the fixed half of each delay */
-	got[0] = sw_rollout_next_delay(&r, 0, 0, 0);
-	assert_int_equal(r.delay_ms, 1000);
-	assert_int_equal(got[0], 500);
-	for (i = 1; i < 6; i++)
+	/* rnd = 0: the fixed half of each delay; quiet_polls as watch.c counts them */
+	got[0] = sw_rollout_next_delay(&r, 1, 0, 0);
+	assert_int_equal(r.delay_ms, 100);
+	assert_int_equal(got[0], 50);
+	for (i = 1; i < 12; i++) {
+		r.quiet_polls = i;
 		got[i] = sw_rollout_next_delay(&r, 0, 0, 0);
-	/* 1000 → 1500 → 2000 (cap) → 2000 */
-	assert_int_equal(got[1], 750);
-	assert_int_equal(got[2], 1000);
-	assert_int_equal(got[3], 1000);
-	assert_int_equal(got[5], 1000);
-	/* progress resets to 1 s */
-	assert_int_equal(sw_rollout_next_delay(&r, 1, 0, 0), 500);
+	}
+	/* 100 (twice more) → 150 → 225 → 337 → 505 → 757 → 1135 → 1702 → 2000 (cap) → 2000 */
+	assert_int_equal(got[1], 50);
+	assert_int_equal(got[2], 50);
+	assert_int_equal(got[3], 75);
+	assert_int_equal(got[4], 112);
+	assert_int_equal(got[5], 168);
+	assert_int_equal(got[9], 851);
+	assert_int_equal(got[10], 1000);
+	assert_int_equal(got[11], 1000);
+	/* a change takes it back to 100 ms */
+	r.quiet_polls = 0;
+	assert_int_equal(sw_rollout_next_delay(&r, 1, 0, 0), 50);
+	r.quiet_polls = 5;
 	/* throttling doubles (at least 2 s) up to 20 s */
 	assert_int_equal(sw_rollout_next_delay(&r, 0, 1, 0), 1000);
 	assert_int_equal(r.delay_ms, 2000);
@@ -343,6 +351,102 @@ static void desired_zero(void **state)
 	json_decref(resp);
 }
 
+/* The service as ECS describes it: one PRIMARY deployment of arn:td:2 created at created (s). */
+static json_t *one_service(int running, const char *state, const char *event, double created)
+{
+	return json_pack("{s:[{s:s, s:s, s:i, s:i, s:i, s:[{s:s, s:s, s:s, s:i, s:i, s:i, s:s, s:f}], "
+			 "s:[{s:s, s:s, s:f}]}]}", "services", "serviceName", "hello-web", "status", "ACTIVE",
+			 "desiredCount", 1, "runningCount", running, "pendingCount", 1 - running, "deployments", "id",
+			 "ecs-svc/2", "status", "PRIMARY", "taskDefinition", "arn:td:2", "desiredCount", 1,
+			 "runningCount", running, "pendingCount", 1 - running, "rolloutState", state, "createdAt", created,
+			 "events", "id", event, "message", "(service hello-web) has started 1 tasks.", "createdAt",
+			 created);
+}
+
+/* A rollout of hello's load-balanced web process to arn:td:2 that began at 10 s. */
+static struct sw_rollout_proc *web_rollout(struct sw_rollout *r)
+{
+	struct sw_rollout_proc *p;
+	sw_rollout_init(r, 10000, 0);
+	p = sw_rollout_add(r, "web", "hello-web", "arn:td:2", 1, 256);
+	p->load_balanced = 1;
+	return p;
+}
+
+/* What the watcher reads again: only a service that reads differently marks its tasks worth reading. */
+static void change_tells_what_to_read(void **state)
+{
+	struct sw_rollout r;
+	struct sw_rollout_proc *p;
+	json_t *pending = one_service(0, "IN_PROGRESS", "e1", 10.0), *running = one_service(1, "IN_PROGRESS", "e1", 10.0);
+	json_t *tasks = json_loads("{\"tasks\": [{\"taskArn\": \"arn:task/t1\", \"lastStatus\": \"RUNNING\","
+				   " \"startedBy\": \"ecs-svc/2\", \"containerInstanceArn\": \"arn:ci/1\","
+				   " \"containers\": [{\"networkBindings\": [{\"hostPort\": 32000}]}]}]}", 0, NULL);
+	json_t *inst = json_loads("{\"containerInstances\": [{\"containerInstanceArn\": \"arn:ci/1\","
+				  " \"ec2InstanceId\": \"i-1\", \"status\": \"ACTIVE\"}]}", 0, NULL);
+	struct sw_rollout_target healthy = { "i-1", 32000, "healthy" };
+
+	p = web_rollout(&r);
+	sw_rollout_services(&r, pending, 10100, NULL);
+	assert_true(p->changed);   /* the first look */
+	p->changed = 0;            /* (the watcher read the tasks) */
+	sw_rollout_services(&r, pending, 10200, NULL);
+	assert_false(p->changed);
+	sw_rollout_services(&r, running, 10300, NULL);
+	assert_true(p->changed);
+	/* a task on an instance not fed yet: its id comes with the instances */
+	sw_rollout_tasks(&r, p, tasks, 10300);
+	assert_int_equal(p->tasks_at, 10300);
+	assert_true(sw_rollout_instances_unknown(&r));
+	assert_null(p->tasks[0].instance);
+	sw_rollout_instances(&r, inst);
+	assert_false(sw_rollout_instances_unknown(&r));
+	assert_string_equal(p->tasks[0].instance, "i-1");
+	/* the moment a new task was first seen healthy is kept, and survives a restart */
+	assert_int_equal(sw_rollout_decide(&r, 10300, NULL), SW_ROLLOUT_WAITING);
+	assert_int_equal(r.first_healthy_at, 0);
+	sw_rollout_targets(&r, p, &healthy, 1, 10400);
+	sw_rollout_decide(&r, 10400, NULL);
+	assert_int_equal(r.first_healthy_at, 10400);
+	r.requests = 7;
+	{
+		json_t *saved = sw_rollout_to_json(&r);
+		struct sw_rollout again;
+		assert_int_equal(sw_rollout_from_json(&again, saved), 0);
+		assert_int_equal(again.first_healthy_at, 10400);
+		assert_int_equal(again.requests, 7);
+		sw_rollout_release(&again);
+		json_decref(saved);
+	}
+	sw_rollout_release(&r);
+	json_decref(pending);
+	json_decref(running);
+	json_decref(tasks);
+	json_decref(inst);
+}
+
+/*
+ * A scale right after a config change: the deployment ECS shows COMPLETED is the one
+ * the change made 0.8 s before the scale began, not the scale's: live only once the new
+ * task is healthy too. One created as the rollout began is its own: COMPLETED is live.
+ */
+static void completed_deployment_of_an_earlier_change_is_not_ours(void **state)
+{
+	struct sw_rollout r;
+	json_t *earlier = one_service(1, "COMPLETED", "e1", 9.2), *ours = one_service(1, "COMPLETED", "e1", 10.02);
+
+	web_rollout(&r);
+	sw_rollout_services(&r, earlier, 10100, NULL);
+	assert_int_equal(sw_rollout_decide(&r, 10100, NULL), SW_ROLLOUT_WAITING);
+	sw_rollout_release(&r);
+	web_rollout(&r);
+	sw_rollout_services(&r, ours, 10100, NULL);
+	assert_int_equal(sw_rollout_decide(&r, 10100, NULL), SW_ROLLOUT_LIVE);
+	sw_rollout_release(&r);
+	json_decref(earlier);
+	json_decref(ours);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -353,6 +457,8 @@ int main(void)
 		cmocka_unit_test(describe_batches_of_ten),
 		cmocka_unit_test(room_and_shortfall),
 		cmocka_unit_test(desired_zero),
+		cmocka_unit_test(change_tells_what_to_read),
+		cmocka_unit_test(completed_deployment_of_an_earlier_change_is_not_ours),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
