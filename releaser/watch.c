@@ -19,8 +19,12 @@
 #define TARGETS_EVERY_MS 1000     /* while a running task's target is not yet healthy */
 #define INSTANCES_EVERY_MS 5000   /* while ECS cannot place a task: the capacity named in the failure */
 
-/* One AWS call of the watcher, counted in r->requests. */
-static int call(const struct sw_runenv *e, struct sw_rollout *r, const char *service, const char *op,
+/*
+ * One AWS call of the watcher, counted in r->requests. The service and the operation
+ * come right after e, as in sw_runenv_call(), so that test/integration/aws/test_policy.py
+ * reads them.
+ */
+static int call(const struct sw_runenv *e, const char *service, const char *op, struct sw_rollout *r,
 		const json_t *req, json_t **resp, int *throttled)
 {
 	r->requests++;
@@ -42,22 +46,22 @@ static int count_page(void *ctx, const json_t *page)
 	return 0;
 }
 
-static int collect(const struct sw_runenv *e, struct sw_rollout *r, const char *op, const json_t *req,
-		   const char *key, json_t *out, int *throttled)
+static int pages_call(const struct sw_runenv *e, const char *service, const char *op, struct sw_rollout *r,
+		      const json_t *req, const char *key, json_t *out, int *throttled)
 {
 	struct counted c = { r, key, out };
-	int ret = sw_pager_call(e, "ecs", op, req, count_page, &c, NULL, throttled);
+	int ret = sw_pager_call(e, service, op, req, count_page, &c, NULL, throttled);
 	if (ret < 0)
 		r->requests++;   /* the request that failed */
 	return ret;
 }
 
 /* items in batches of 100 (DescribeTasks, DescribeContainerInstances), every batch counted. */
-static int batch(const struct sw_runenv *e, struct sw_rollout *r, const char *op, const json_t *req,
-		 const char *key, const json_t *items, json_t *out, int *throttled)
+static int batch_call(const struct sw_runenv *e, const char *service, const char *op, struct sw_rollout *r,
+		      const json_t *req, const char *key, const json_t *items, json_t *out, int *throttled)
 {
 	r->requests += (int)((json_array_size(items) + 99) / 100);
-	return sw_pager_batch_call(e, "ecs", op, req, key, items, 100, key, out, NULL, throttled);
+	return sw_pager_batch_call(e, service, op, req, key, items, 100, key, out, NULL, throttled);
 }
 
 /* A failed call: stop for cancel and credentials, note throttling, carry on otherwise. */
@@ -81,7 +85,7 @@ static int list_tasks(const struct sw_runenv *e, struct sw_rollout *r, const str
 	for (k = 0; k < 2; k++) {
 		json_t *req = json_pack("{s:s, s:s, s:s, s:i}", "cluster", w->cluster, "startedBy", deployment,
 					"desiredStatus", states[k], "maxResults", 100);
-		int t = 0, ret = collect(e, r, "ListTasks", req, "taskArns", arns, &t);
+		int t = 0, ret = pages_call(e, "ecs", "ListTasks", r, req, "taskArns", arns, &t);
 		json_decref(req);
 		if (ret < 0) {
 			if ((ret = call_failed(ret, t, throttled, errors)) < 0)
@@ -102,7 +106,7 @@ static int poll_tasks(const struct sw_runenv *e, struct sw_rollout *r, struct sw
 
 	if ((ret = list_tasks(e, r, w, p->deployment, arns, throttled, errors)) != 0)
 		goto cleanup;
-	if ((ret = batch(e, r, "DescribeTasks", req, "tasks", arns, json_object_get(resp, "tasks"), &t)) < 0) {
+	if ((ret = batch_call(e, "ecs", "DescribeTasks", r, req, "tasks", arns, json_object_get(resp, "tasks"), &t)) < 0) {
 		ret = call_failed(ret, t, throttled, errors);
 		goto cleanup;
 	}
@@ -123,10 +127,10 @@ static int poll_instances(const struct sw_runenv *e, struct sw_rollout *r, const
 	json_t *all = json_pack("{s:[]}", "containerInstances");
 	int ret, t = 0;
 
-	if ((ret = collect(e, r, "ListContainerInstances", req, "containerInstanceArns", arns, &t)) == 0) {
+	if ((ret = pages_call(e, "ecs", "ListContainerInstances", r, req, "containerInstanceArns", arns, &t)) == 0) {
 		r->instances_at = now;
 		json_object_del(req, "maxResults");
-		ret = batch(e, r, "DescribeContainerInstances", req, "containerInstances", arns,
+		ret = batch_call(e, "ecs", "DescribeContainerInstances", r, req, "containerInstances", arns,
 			    json_object_get(all, "containerInstances"), &t);
 	}
 	if (ret < 0)
@@ -146,7 +150,7 @@ static int poll_targets(const struct sw_runenv *e, struct sw_rollout *r, struct 
 	struct sw_rollout_target *ts = NULL;
 	size_t i, n;
 	int ret, t = 0;
-	if ((ret = call(e, r, "elbv2", "DescribeTargetHealth", req, &resp, &t)) < 0) {
+	if ((ret = call(e, "elbv2", "DescribeTargetHealth", r, req, &resp, &t)) < 0) {
 		ret = call_failed(ret, t, throttled, errors);
 		goto cleanup;
 	}
@@ -258,7 +262,7 @@ int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct 
 		int t = 0;
 		if (!req)
 			break;
-		ret = call(e, r, "ecs", "DescribeServices", req, &resp, &t);
+		ret = call(e, "ecs", "DescribeServices", r, req, &resp, &t);
 		json_decref(req);
 		if (ret < 0) {
 			if ((ret = call_failed(ret, t, throttled, &errors)) < 0)
