@@ -260,6 +260,15 @@ int sw_route_place(const struct sw_runenv *e, struct sw_route_place *out)
 				    from, s->vpc_id, out->vpc_id, out->vpc_id, s->vpc_id);
 		goto cleanup;
 	}
+	/* the stack's tasks admit traffic from the stack's load balancer alone (its security group) */
+	if (s->load_balancer_arn && strcmp(s->load_balancer_arn, out->load_balancer_arn)) {
+		ret = sw_error_code(SW_EINVAL, "listener %s (%s) is of load balancer %s, not %s's %s, the only one "
+				    "the tasks' security group admits: name a listener of %s, or leave "
+				    "SLIPWAY_LISTENER_ARN unset", out->listener_arn, sw_settings_from(s, "listener_arn"),
+				    out->load_balancer_arn, sw_settings_from(s, "load_balancer_arn"),
+				    s->load_balancer_arn, s->load_balancer_arn);
+		goto cleanup;
+	}
 	ret = 0;
 cleanup:
 	if (ret < 0)

@@ -22,7 +22,9 @@
  * Where the listener is: the settings' (SLIPWAY_LISTENER_ARN or the stack's), else,
  * against an endpoint that is not AWS's own (slipway-engine), the listener of the load
  * balancer named "slipway" (the engine's own). On AWS, without one, nothing is guessed:
- * refused in one line. The VPC is always the listener's load balancer's.
+ * refused in one line. The VPC is always the listener's load balancer's. With a stack,
+ * the listener must be of the stack's load balancer (its security group is the only one
+ * the stack's tasks admit), whoever named it.
  *
  * An ELBv2 quota reached is one line naming it ("the listener has reached its quota of
  * rules ..."), and a target group made for a rule that could not be made is deleted.
@@ -56,6 +58,8 @@ int sw_route_on_aws(const struct sw_runenv *e);
  *   "no load balancer named slipway (slipway-engine's own) at http://...: set SLIPWAY_STACK or
  *    SLIPWAY_LISTENER_ARN"
  *   "SLIPWAY_VPC_ID vpc-1 is not the VPC of the listener's load balancer (vpc-2): ..."
+ *   "listener arn:... (SLIPWAY_LISTENER_ARN) is of load balancer arn:..., not stack
+ *    slipway's arn:..., the only one the tasks' security group admits: ..."
  */
 int sw_route_place(const struct sw_runenv *e, struct sw_route_place *out);
 

@@ -7,7 +7,7 @@ engine's ECR, goes through the validating proxy (swvalidate.py): zero violations
 
 And the refusals, each one line with nothing half made: a stack CloudFormation rolled back,
 and AWS without a stack or a listener (slipwayd does not start), Fargate without subnets, a listener in another VPC than the
-stack's (and than SLIPWAY_VPC_ID), an ELBv2 quota reached on CreateRule (the target group
+stack's (and than SLIPWAY_VPC_ID), a listener of another load balancer than the stack's, an ELBv2 quota reached on CreateRule (the target group
 made for the rule is deleted again).
 
 What moto cannot show, and how it is dealt with:
@@ -234,6 +234,21 @@ class OnMoto(unittest.TestCase):
         self.assertTrue(checks['listener']['detail'].startswith(
             f"SLIPWAY_VPC_ID {self.out['VpcId']} is not the VPC of the listener's load balancer ({vpc})"),
             checks['listener'])
+
+    def test_4b_a_listener_of_another_load_balancer_in_the_stacks_vpc(self):
+        elb = self.moto.client('elbv2')
+        lb = elb.create_load_balancer(Name='other-in-vpc', Subnets=self.out['Subnets'].split(','))[
+            'LoadBalancers'][0]['LoadBalancerArn']
+        listener = elb.create_listener(LoadBalancerArn=lb, Protocol='HTTP', Port=8080, DefaultActions=[
+            {'Type': 'fixed-response', 'FixedResponseConfig': {'StatusCode': '404'}}])['Listeners'][0]['ListenerArn']
+        self.slipwayd(SLIPWAY_LISTENER_ARN=listener)
+        r = self.push('otherlb', 'v1')
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(f"remote:  !     load balancer: listener {listener} (SLIPWAY_LISTENER_ARN) is of load balancer "
+                      f"{lb}, not stack slipway's {self.out['LoadBalancerArn']}, the only one the tasks' security "
+                      f"group admits", r.output)
+        for op in ('elbv2:CreateTargetGroup', 'elbv2:CreateRule', 'ecs:CreateService'):
+            self.assertNotIn(op, self.vm.operations())
 
     def test_5_a_quota_reached(self):
         quota = Quota(self.moto.endpoint)
