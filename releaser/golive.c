@@ -462,12 +462,15 @@ static void roll_back_services(const struct sw_runenv *e, struct sw_release *r, 
 	struct sw_launch rl = SW_LAUNCH_INIT, pl = SW_LAUNCH_INIT;
 	struct sw_buf svc = SW_BUF_INIT;
 	const char *name, *ptg = prev ? sw_json_str(prev->state, "target_group") : NULL;
+	const char *rtg = sw_json_str(r->state, "target_group");
 	json_t *v;
+	int moved;
 
 	if (launch_of(r, &rl) < 0 || (prev && launch_of(prev, &pl) < 0))
 		sw_buf_addf(why, "; %s", sw_error_last());
 	/* a release of the other launch had its own target group: the rule goes back to prev's */
-	if (ptg && sw_json_str(r->state, "rule") && sw_json_str(r->state, "target_group") && strcmp(ptg, sw_json_str(r->state, "target_group")) &&
+	moved = prev && (rl.fargate != pl.fargate || (ptg && rtg && strcmp(ptg, rtg)));
+	if (ptg && rtg && strcmp(ptg, rtg) && sw_json_str(r->state, "rule") &&
 	    sw_route_forward(e, sw_json_str(r->state, "rule"), ptg) < 0)
 		sw_buf_addf(why, "; the rule could not go back to v%d's target group: %s", prev->version, sw_error_last());
 	json_object_foreach(json_object_get(r->state, "taskdefs"), name, v) {
@@ -496,9 +499,10 @@ static void roll_back_services(const struct sw_runenv *e, struct sw_release *r, 
 		rp = sw_rollout_add(rb, name, svc.ptr, s.taskdef, s.desired, pe ? pe->memory_mb : 0);
 		rp->load_balanced = s.target_group != NULL;
 		rp->container_health = pp && pp->health.command.nr;
-		if (fp && fp->rolled_back && fp->restore_taskdef && !strcmp(fp->restore_taskdef, s.taskdef) &&
+		if (!moved && fp && fp->rolled_back && fp->restore_taskdef && !strcmp(fp->restore_taskdef, s.taskdef) &&
 		    fp->restore_deployment) {
-			/* ECS's circuit breaker is already taking it back: watch that */
+			/* ECS's circuit breaker is already taking it back: watch that (unless the
+			 * launch or the target group moved: then slipway's update takes both back) */
 			rp->deployment = xstrdup(fp->restore_deployment);
 		} else if (sw_service_apply(e, &s, 1, NULL, rb) < 0) {
 			sw_log(SW_LOG_ERROR, r->app, e->job, "rollback: %s", sw_error_last());

@@ -99,7 +99,9 @@ int sw_service_apply(const struct sw_runenv *e, const struct sw_service_spec *s,
 	json_t *req = NULL, *resp = NULL, *described = NULL;
 	int ret;
 
-	if (exists && !svc && s->launch && (s->launch->strategy || s->launch->fargate))
+	/* how the service launches now decides what the update says (a rollback from Fargate to
+	 * EC2 takes it back to its launch type) */
+	if (exists && !svc && s->launch)
 		svc = described = describe(e, s);
 	if (exists)
 		ret = sw_service_update_request(s, svc, &req);

@@ -285,8 +285,11 @@ int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct 
 		goto cleanup;
 	if ((ret = poll_processes(e, r, w, now, throttled, &errors)) < 0)
 		goto cleanup;
-	/* a task on an instance that came since: its id (targets are "instance-id:port") */
-	if (!w->fargate && sw_rollout_instances_unknown(r) && (ret = poll_instances(e, r, w, now, throttled, &errors)) < 0)
+	/*
+	 * a task on an instance that came since: its id (targets are "instance-id:port"); on
+	 * Fargate too, for EC2 tasks (a rollback from a release on Fargate to one on EC2)
+	 */
+	if (sw_rollout_instances_unknown(r) && (ret = poll_instances(e, r, w, now, throttled, &errors)) < 0)
 		goto cleanup;
 	for (i = 0; i < r->nr && i < 64; i++)
 		if (r->v[i].crashes > crashes_before[i] && e->db)

@@ -14,8 +14,9 @@
  * its service reads differently (or every 10 s), DescribeTargetHealth of the web
  * process's target group while one of its running tasks is not yet healthy, the
  * cluster's container instances (every page) once (again for an instance that came
- * since, or while ECS cannot place a task; never on Fargate, which has none). So a poll
- * is one or two requests most of the time, and r->requests counts them.
+ * since, or while ECS cannot place a task; on Fargate only for an EC2 task, as in a
+ * rollback from Fargate to EC2). So a poll is one or two requests most of the time, and
+ * r->requests counts them.
  * save() is called whenever the watcher learnt something worth keeping (a deployment
  * id, a crash): the caller stores sw_rollout_to_json() with the release, so a restarted
  * slipwayd resumes from there.
@@ -26,7 +27,7 @@ struct sw_watch {
 	int version;                    /* N of the release (for events), 0 none */
 	const char *target_group_arn;   /* of the load-balanced process, or NULL */
 	const char *phase;              /* "rollout", or "rollback" (back to the last live release), for the records */
-	int fargate;                    /* no container instances to look at */
+	int fargate;                    /* the release's launch: container instances only for EC2 tasks seen */
 	void (*save)(void *ctx, const struct sw_rollout *r);
 	void *save_ctx;
 };
