@@ -213,14 +213,19 @@ class OnMoto(unittest.TestCase):
         for op in ('ecs:RegisterTaskDefinition', 'elbv2:CreateTargetGroup', 'ecs:CreateService'):
             self.assertNotIn(op, ops)
 
+    def other_listener(self, name, subnets):
+        """(ARN, listener ARN) of a new load balancer on subnets, not the stack's."""
+        elb = self.moto.client('elbv2')
+        lb = elb.create_load_balancer(Name=name, Subnets=subnets)['LoadBalancers'][0]['LoadBalancerArn']
+        return lb, elb.create_listener(LoadBalancerArn=lb, Protocol='HTTP', Port=80, DefaultActions=[
+            {'Type': 'fixed-response', 'FixedResponseConfig': {'StatusCode': '404'}}])['Listeners'][0]['ListenerArn']
+
     def test_4_a_listener_in_another_vpc(self):
-        ec2, elb = self.moto.client('ec2'), self.moto.client('elbv2')
+        ec2 = self.moto.client('ec2')
         vpc = ec2.create_vpc(CidrBlock='10.9.0.0/16')['Vpc']['VpcId']
         subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f'10.9.{i}.0/24', AvailabilityZone=f'{REGION}{z}')
                    ['Subnet']['SubnetId'] for i, z in ((1, 'a'), (2, 'b'))]
-        lb = elb.create_load_balancer(Name='other', Subnets=subnets)['LoadBalancers'][0]['LoadBalancerArn']
-        listener = elb.create_listener(LoadBalancerArn=lb, Protocol='HTTP', Port=80, DefaultActions=[
-            {'Type': 'fixed-response', 'FixedResponseConfig': {'StatusCode': '404'}}])['Listeners'][0]['ListenerArn']
+        _, listener = self.other_listener('other', subnets)
         self.slipwayd(SLIPWAY_LISTENER_ARN=listener)
         r = self.push('othervpc', 'v1')
         self.assertNotEqual(r.returncode, 0)
@@ -236,11 +241,7 @@ class OnMoto(unittest.TestCase):
             checks['listener'])
 
     def test_4b_a_listener_of_another_load_balancer_in_the_stacks_vpc(self):
-        elb = self.moto.client('elbv2')
-        lb = elb.create_load_balancer(Name='other-in-vpc', Subnets=self.out['Subnets'].split(','))[
-            'LoadBalancers'][0]['LoadBalancerArn']
-        listener = elb.create_listener(LoadBalancerArn=lb, Protocol='HTTP', Port=8080, DefaultActions=[
-            {'Type': 'fixed-response', 'FixedResponseConfig': {'StatusCode': '404'}}])['Listeners'][0]['ListenerArn']
+        lb, listener = self.other_listener('other-in-vpc', self.out['Subnets'].split(','))
         self.slipwayd(SLIPWAY_LISTENER_ARN=listener)
         r = self.push('otherlb', 'v1')
         self.assertNotEqual(r.returncode, 0)
