@@ -67,6 +67,7 @@ void sw_cli_event_line(const json_t *e, int color, struct sw_buf *out);
 int sw_cli_cmd_releases(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_releases_info(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_rollback(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_deploy_settings(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_config(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_config_set(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_config_unset(const struct sw_cli_command *cmd, int argc, char **argv);

@@ -260,6 +260,49 @@ int sw_cli_cmd_rollback(const struct sw_cli_command *cmd, int argc, char **argv)
 			   no_wait);
 }
 
+int sw_cli_cmd_deploy_settings(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
+	struct sw_cli_args a;
+	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT;
+	const char *flag = NULL, *k;
+	json_t *out = NULL, *body = NULL, *v;
+	int ret, json = 0, i;
+	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), SW_CLI_OPT_JSON(&json), { NULL, 0, NULL, NULL, NULL } };
+
+	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 20, &a) < 0)
+		return a.exit;
+	for (i = 0; i < a.npos; i++)
+		if (!strchr(a.pos[i], '=') || a.pos[i][0] == '=')
+			return sw_cli_usage_error(cmd, "want KEY=VALUE, not '%.40s'", a.pos[i]);
+	if (a.npos) {
+		body = json_pack("{s:[]}", "set");
+		for (i = 0; i < a.npos; i++)
+			json_array_append_new(json_object_get(body, "set"), json_string(a.pos[i]));
+	}
+	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
+		goto cleanup;
+	sw_buf_addf(&path, "/apps/%s/deploy-settings", app.ptr);
+	if ((ret = sw_cli_call(cmd, &c, body ? "POST" : "GET", path.ptr, body, &out)))
+		goto cleanup;
+	if (json) {
+		ret = sw_cli_print_json(out);
+		goto cleanup;
+	}
+	if (!json_object_size(json_object_get(out, "settings")))
+		printf("%s: no deploy settings (the manifest's apply; rolling by default)\n", app.ptr);
+	json_object_foreach(json_object_get(out, "settings"), k, v)
+		printf("%s=%s\n", k, json_string_value(v));
+	ret = 0;
+cleanup:
+	json_decref(body);
+	json_decref(out);
+	sw_cli_client_release(&c);
+	sw_buf_release(&app);
+	sw_buf_release(&path);
+	return ret;
+}
+
 int sw_cli_cmd_config(const struct sw_cli_command *cmd, int argc, char **argv)
 {
 	struct sw_cli_client c = SW_CLI_CLIENT_INIT;

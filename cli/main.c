@@ -39,8 +39,17 @@ static const struct sw_cli_command commands[] = {
 	{ "rollback", "release an earlier release's image and config again (no build), watched like a push",
 	  "usage: slipway rollback [vN] [--force] [--no-wait] [-a APP]\n"
 	  "  vN: the release to go back to (default: the one live before the live one).\n"
-	  "  --force: also a release that never went live. Exit 0 when live, 1 with the reason.\n",
+	  "  --force: also a release that never went live. Exit 0 when live, 1 with the reason.\n"
+	  "  Without vN while a push is going live (a blue/green or canary release baking): stops\n"
+	  "  it, and traffic goes back to the live release at once.\n",
 	  sw_cli_cmd_rollback },
+	{ "deploy:settings", "how the web process goes live: rolling, blue-green, linear or canary",
+	  "usage: slipway deploy:settings [KEY=VALUE ...] [-a APP] [--json]\n"
+	  "  Without KEY=VALUE: shows them. KEY= removes one (the manifest's x-slipway or\n"
+	  "  '# slipway:' value applies again; these settings win over the manifest's).\n"
+	  "  strategy=rolling|blue-green|linear|canary  bake=2m (whole minutes, blue kept)\n"
+	  "  canary_percent=10 canary_bake=10m  step_percent=10 step_bake=6m (linear)\n",
+	  sw_cli_cmd_deploy_settings },
 	{ "config", "show an app's config vars (names and values)",
 	  "usage: slipway config [--shell] [-a APP] [--json]\n", sw_cli_cmd_config },
 	{ "config:set", "set config vars: a new release with the same image, watched like a push",

@@ -72,6 +72,7 @@ int sw_engine_config_load(struct sw_engine_config *c)
 	    sw_env_int("SLIPWAY_ENGINE_STOP_TIMEOUT", 30, 0, 3600, &c->stop_timeout_s) < 0 ||
 	    sw_env_seconds("SLIPWAY_ENGINE_BACKOFF_MAX_SECONDS", 300, 0, 86400, &c->backoff_max_ms) < 0 ||
 	    sw_env_seconds("SLIPWAY_ENGINE_LB_POLL_SECONDS", 2, 0, 3600, &c->lb_poll_ms) < 0 ||
+	    sw_env_seconds("SLIPWAY_ENGINE_BAKE_MINUTE_SECONDS", 60, 0, 3600, &c->bake_minute_ms) < 0 ||
 	    sw_env_int("SLIPWAY_ENGINE_WORKERS", 3, 1, 64, &x) < 0)
 		goto fail;
 	c->workers = (int)x;

@@ -32,6 +32,8 @@
  *                                   tasks keep failing (300)
  *   SLIPWAY_ENGINE_LB_POLL_SECONDS  how often target health is read while a service
  *                                   with loadBalancers has tasks (2)
+ *   SLIPWAY_ENGINE_BAKE_MINUTE_SECONDS  how long one minute of a deployment's bake
+ *                                   times lasts (60; tests shorten it: 1)
  *   SLIPWAY_ENGINE_WORKERS          threads running Docker operations (3)
  *   SLIPWAY_ENGINE_BIND_IP          host address of published ports (127.0.0.1)
  *   SLIPWAY_ENGINE_THROTTLE_RATE    requests per second before ThrottlingException;
@@ -69,6 +71,7 @@ struct sw_engine_config {
 	long long stop_timeout_s;
 	long long backoff_max_ms;
 	long long lb_poll_ms;
+	long long bake_minute_ms;
 	int workers;
 	char *bind_ip;
 	double throttle_rate;

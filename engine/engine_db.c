@@ -131,7 +131,8 @@ static const struct field task_fields[] = {
 	TASK("unhealthyAt", K_NUM, unhealthy_at), TASK("version", K_LL, version), TASK("lb", K_ENUM, lb),
 	TASK("drainUntil", K_NUM, drain_until), TASK("killAt", K_NUM, kill_at), TASK("failed", K_INT, failed),
 	TASK("stopTimeout", K_LL, stop_timeout), TASK("capacityProvider", K_STR, capacity_provider),
-	TASK("platformVersion", K_STR, platform_version), TASK("eni", K_JSON, eni), { NULL, K_STR, 0 },
+	TASK("platformVersion", K_STR, platform_version), TASK("eni", K_JSON, eni), TASK("lbAlt", K_INT, lb_alt),
+	{ NULL, K_STR, 0 },
 };
 
 #define CONTAINER(key, kind, member) { key, kind, offsetof(struct sw_engine_container, member) }
@@ -158,7 +159,8 @@ static const struct field service_fields[] = {
 	SERVICE("failStreak", K_INT, fail_streak), SERVICE("lastFailAt", K_NUM, last_fail_at),
 	SERVICE("placeEventAt", K_NUM, place_event_at), SERVICE("steadyEventAt", K_NUM, steady_event_at),
 	SERVICE("throttleEventAt", K_NUM, throttle_event_at), SERVICE("strategy", K_JSON, strategy),
-	SERVICE("platformVersion", K_STR, platform_version), { NULL, K_STR, 0 },
+	SERVICE("platformVersion", K_STR, platform_version), SERVICE("shifting", K_JSON, shifting),
+	SERVICE("lbAlt", K_INT, lb_alt), { NULL, K_STR, 0 },
 };
 
 #define DEPLOYMENT(key, kind, member) { key, kind, offsetof(struct sw_engine_deployment, member) }
@@ -168,6 +170,9 @@ static const struct field deployment_fields[] = {
 	DEPLOYMENT("createdAt", K_NUM, created_at), DEPLOYMENT("updatedAt", K_NUM, updated_at),
 	DEPLOYMENT("launchType", K_STR, launch_type), DEPLOYMENT("strategy", K_JSON, strategy),
 	DEPLOYMENT("platformVersion", K_STR, platform_version), DEPLOYMENT("network", K_JSON, network),
+	DEPLOYMENT("shifting", K_JSON, shifting), DEPLOYMENT("alt", K_INT, alt), DEPLOYMENT("stage", K_STR, stage),
+	DEPLOYMENT("stageAt", K_NUM, stage_at), DEPLOYMENT("permille", K_INT, permille),
+	DEPLOYMENT("aborted", K_INT, aborted), DEPLOYMENT("failedAtShift", K_INT, failed_at_shift),
 	{ NULL, K_STR, 0 },
 };
 

@@ -133,6 +133,8 @@ void sw_engine_deployment_free(struct sw_engine_deployment *d)
 	json_decref(d->strategy);
 	free(d->platform_version);
 	json_decref(d->network);
+	json_decref(d->shifting);
+	free(d->stage);
 	free(d);
 }
 
@@ -152,6 +154,7 @@ void sw_engine_service_free(struct sw_engine_service *s)
 	free(s->stable_deployment);
 	free(s->stable_taskdef);
 	json_decref(s->load_balancers);
+	json_decref(s->shifting);
 	json_decref(s->doc);
 	for (i = 0; i < s->nr_deps; i++)
 		sw_engine_deployment_free(s->deps[i]);

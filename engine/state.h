@@ -109,6 +109,7 @@ struct sw_engine_task {
 	double drain_until;   /* SW_TASK_LB_DRAINING: when the slowest target group is done */
 	double kill_at;       /* STOPPING: when SIGKILL follows SIGTERM */
 	int failed;           /* failed to start / essential exit / failed health checks */
+	int lb_alt;           /* its targets are in the alternate target groups (advancedConfiguration) */
 	long long stop_timeout; /* seconds from SIGTERM to SIGKILL */
 	struct sw_engine_container *containers;
 	size_t nr_containers;
@@ -131,6 +132,14 @@ struct sw_engine_deployment {
 	json_t *strategy;     /* capacityProviderStrategy (owned), or NULL when launched by launchType */
 	char *platform_version; /* Fargate: the version its tasks run ("1.4.0"); NULL on EC2 */
 	json_t *network;      /* networkConfiguration its tasks get (owned), or NULL */
+	/* traffic shifting (engine/run/shift.h): BLUE_GREEN, LINEAR, CANARY */
+	json_t *shifting;     /* the service's strategy settings when it began (owned), or NULL: rolling */
+	int alt;              /* its tasks register in the alternate target groups */
+	char *stage;          /* ServiceDeploymentLifecycleStage, or NULL */
+	double stage_at;      /* when the stage (or the last traffic step) began */
+	int permille;         /* production traffic on its target group, in thousandths */
+	int aborted;          /* traffic went back to the blue tasks (rollback, a newer deployment) */
+	int failed_at_shift;  /* failed_tasks when production traffic first reached it */
 };
 
 struct sw_engine_service {
@@ -148,6 +157,9 @@ struct sw_engine_service {
 	int cb_enable, cb_rollback;
 	int grace_s;
 	json_t *load_balancers; /* array (owned) or NULL */
+	json_t *shifting;     /* {strategy, bakeTimeInMinutes, canaryConfiguration, linearConfiguration}
+			       * of a BLUE_GREEN, LINEAR or CANARY service (owned), or NULL: ROLLING */
+	int lb_alt;           /* production traffic is on the alternate target groups */
 	json_t *doc;          /* other CreateService members echoed by DescribeServices (owned) */
 	char *client_token;
 	double created_at, updated_at, deleted_at;

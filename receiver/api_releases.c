@@ -10,8 +10,11 @@
 #include "releaser/releaser.h"
 #include "releaser/release.h"
 #include "releaser/review.h"
+#include "releaser/strategy.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/lines.h"
+#include "common/strvec.h"
 #include "common/log.h"
 #include "common/number.h"
 #include "common/xalloc.h"
@@ -45,7 +48,7 @@ int sw_api_releases_match(const char *url)
 		return 1;
 	if (split(url, &app, &what, &rest) == 0)
 		m = !strcmp(what.ptr, "releases") || !strcmp(what.ptr, "config") || !strcmp(what.ptr, "scale") ||
-		    !strcmp(what.ptr, "rollback");
+		    !strcmp(what.ptr, "rollback") || !strcmp(what.ptr, "deploy-settings");
 	sw_buf_release(&app);
 	sw_buf_release(&what);
 	sw_buf_release(&rest);
@@ -102,6 +105,7 @@ struct stream {
 	struct sw_lines lines;
 	struct sw_buf *out;     /* while fill_command() runs: where lines go */
 	int started;            /* {"job": id} went out */
+	int stops_push;         /* a rollback that cancelled the app's push under way: it follows that job */
 };
 
 static int stream_line(void *ctx, const char *line, size_t len)
@@ -121,7 +125,9 @@ static void add_verdict(struct stream *st, struct sw_buf *out)
 		sw_buf_reset(&reason);
 		sw_buf_adds(&reason, sw_error_last());
 	}
-	if (!strcmp(status.ptr, "succeeded") && version)
+	if (st->stops_push && !strcmp(status.ptr, "cancelled"))   /* the live release serves on */
+		sw_reply_json_line(out, json_pack("{s:s, s:I}", "status", "unchanged", "job", (json_int_t)st->id));
+	else if (!strcmp(status.ptr, "succeeded") && version)
 		sw_reply_json_line(out, json_pack("{s:s, s:i, s:I}", "status", "live", "version", version, "job",
 						  (json_int_t)st->id));
 	else if (!strcmp(status.ptr, "succeeded"))
@@ -168,6 +174,50 @@ static void stream_free(void *ctx)
 	free(st);
 }
 
+/*
+ * GET /api/v1/apps/<app>/deploy-settings: {"app", "settings": {key: value}} (the app's
+ * own, releaser/strategy.h); POST with {"set": ["strategy=canary", "bake=", ...]}
+ * changes them (a bad one: 400 with one line, nothing changed) and answers the same.
+ */
+static enum MHD_Result deploy_settings(struct sw_server *s, struct MHD_Connection *c, const char *app,
+				       const struct sw_buf *body, const char *user, unsigned *status)
+{
+	json_t *in = body && body->len ? json_loadb(body->ptr, body->len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	json_t *set = json_object_get(in, "set"), *v, *out;
+	struct sw_strvec pairs = SW_STRVEC_INIT;
+	enum MHD_Result r;
+	size_t i;
+
+	if (body && (!json_is_array(set) || !json_array_size(set) || json_array_size(set) > 20)) {
+		r = sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status, "want {\"set\": [\"strategy=canary\", ...]}");
+		goto cleanup;
+	}
+	json_array_foreach(set, i, v) {
+		if (!json_is_string(v)) {
+			r = sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status, "want {\"set\": [\"strategy=canary\", ...]}");
+			goto cleanup;
+		}
+		sw_strvec_push(&pairs, json_string_value(v));
+	}
+	if (body && sw_strategy_settings_save(s->db, app, (const char *const *)pairs.v, pairs.nr) < 0) {
+		r = sw_reply_error(c, sw_error_last_code() == SW_EINVAL ? MHD_HTTP_BAD_REQUEST
+				   : MHD_HTTP_INTERNAL_SERVER_ERROR, status, "%s", sw_error_last());
+		goto cleanup;
+	}
+	if (body)
+		sw_log(SW_LOG_INFO, app, 0, "deploy settings changed by %s", user);
+	out = sw_strategy_settings_load(s->db, app);
+	if (!out) {
+		r = sw_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, status, "%s", sw_error_last());
+		goto cleanup;
+	}
+	r = sw_reply_json(c, MHD_HTTP_OK, json_pack("{s:s, s:o}", "app", app, "settings", out), status);
+cleanup:
+	sw_strvec_clear(&pairs);
+	json_decref(in);
+	return r;
+}
+
 static enum MHD_Result run_command(struct sw_server *s, struct MHD_Connection *c, const char *app,
 				   const char *command, const struct sw_buf *body, const char *user, unsigned *status)
 {
@@ -190,10 +240,25 @@ enum MHD_Result sw_api_releases_command(struct sw_server *s, struct MHD_Connecti
 {
 	struct sw_stream_body body;
 	struct stream *st;
-	long id;
+	long id = 0, busy = 0;
+	int stops_push = 0;
 
+	/*
+	 * `slipway rollback` (no version) while a job of app is under way — a push baking
+	 * its blue/green or canary release — cancels it: the releaser gives the traffic back
+	 * to the live release at once. The rollback follows that job.
+	 */
+	if (!strcmp(sw_json_str_or(req, "command", ""), "rollback") && !sw_json_int(req, "version", 0) &&
+	    sw_jobs_app_busy(s->jobs, app, &busy) && busy > 0) {
+		int cancelled = sw_jobs_cancel(s->jobs, busy, user);
+		if (cancelled == 0 || cancelled == SW_EEXISTS) {
+			id = busy;
+			stops_push = 1;
+		}
+	}
 	/* a job of app, cancelled and followed by its id like a build */
-	id = sw_jobs_start_command(s->jobs, app, req, user);
+	if (!id)
+		id = sw_jobs_start_command(s->jobs, app, req, user);
 	if (id < 0)
 		return sw_reply_error(c, id == SW_EUNAVAIL ? MHD_HTTP_SERVICE_UNAVAILABLE
 				      : id == SW_EEXISTS ? MHD_HTTP_CONFLICT
@@ -202,6 +267,7 @@ enum MHD_Result sw_api_releases_command(struct sw_server *s, struct MHD_Connecti
 	st = xcalloc(1, sizeof(*st));
 	st->jobs = s->jobs;
 	st->id = id;
+	st->stops_push = stops_push;
 	st->lines = (struct sw_lines)SW_LINES_INIT(stream_line, st, LINE_MAX_BYTES);
 	if (sw_job_follow_open(s->jobs, id, SW_JOB_LOG, 1, 0, &st->f) < 0) {
 		stream_free(st);
@@ -260,6 +326,8 @@ enum MHD_Result sw_api_releases_handle(struct sw_server *s, struct MHD_Connectio
 							: MHD_HTTP_INTERNAL_SERVER_ERROR, status, "%s", sw_error_last());
 		}
 		sw_release_release(&rel);
+	} else if (!strcmp(what.ptr, "deploy-settings") && (get || post) && !rest.len) {
+		r = deploy_settings(s, c, app.ptr, post ? body : NULL, user, status);
 	} else if (!strcmp(what.ptr, "config") && get && !rest.len) {
 		r = reply(c, MHD_HTTP_OK, sw_release_config_json(s->db, app.ptr), status);
 	} else if ((!strcmp(what.ptr, "config") || !strcmp(what.ptr, "scale") || !strcmp(what.ptr, "rollback")) &&

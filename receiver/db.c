@@ -126,7 +126,8 @@ int sw_db_open(sqlite3 **out, const char *path)
 		sw_tables_migration(2),      /* 4: review apps */
 		build_kinds,                 /* 5 */
 		build_numbers,               /* 6 */
-		sw_tables_migration(3),      /* 7: app settings */
+		sw_tables_migration(3),      /* 7: deploy settings */
+		sw_tables_migration(4),      /* 8: app settings */
 		NULL,
 	};
 

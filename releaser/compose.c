@@ -11,6 +11,7 @@
 #include <yaml.h>
 
 #include "releaser/manifest.h"
+#include "releaser/strategy.h"
 #include "common/error.h"
 #include "common/time.h"
 #include "common/xalloc.h"
@@ -740,7 +741,8 @@ static int top_level(struct compose *c, const yaml_node_t *root)
 				goto cleanup;
 			for (j = 0; j < xs.nr; j++) {
 				const char *xk = scalar(xs.v[j].key);
-				if (strcmp(xk, "healthcheck_path") && strcmp(xk, "deadline")) {
+				if (strcmp(xk, "healthcheck_path") && strcmp(xk, "deadline") &&
+				    !sw_strategy_key(xk)) {
 					ignore(c, "x-slipway.%s", xk);
 					continue;
 				}

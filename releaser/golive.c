@@ -12,6 +12,7 @@
 #include "releaser/ecr.h"
 #include "releaser/appsettings.h"
 #include "releaser/fargate.h"
+#include "releaser/strategy.h"
 #include "releaser/taskdef.h"
 #include "releaser/watch.h"
 #include "common/error.h"
@@ -296,19 +297,34 @@ static int ensure_route(const struct sw_runenv *e, struct sw_release *r, const s
 {
 	const struct sw_process *web = sw_manifest_web(m);
 	struct sw_route route = SW_ROUTE_INIT;
+	json_t *strategy;
 	int ret;
 
 	if (!e->settings->load_balancer || !web || !sw_formation_find(f, web->name))
 		return 0;
+	/* how the web process goes live: the manifest's strategy with deploy:settings over it */
+	strategy = sw_strategy_effective(e->db, r->app, m->strategy);
 	if ((ret = sw_route_ensure(e, r->app, web->port, m->healthcheck_path, l->fargate ? "ip" : "instance",
-				   &route)) == 0) {
+				   sw_strategy_shifts(strategy), &route)) == 0) {
 		json_object_set_new(r->state, "target_group", json_string(route.target_group_arn));
 		if (route.rule_arn && *route.rule_arn)
 			json_object_set_new(r->state, "rule", json_string(route.rule_arn));
 		if (route.old_target_group_arn)
 			json_object_set_new(r->state, "old_target_group", json_string(route.old_target_group_arn));
+		if (route.alt_target_group_arn) {
+			json_object_set_new(r->state, "alt_target_group", json_string(route.alt_target_group_arn));
+			json_object_set_new(r->state, "production_rule", json_string(route.rule_arn));
+		}
+		json_object_set(r->state, "strategy", strategy);
 		save(e, r);
+		if (sw_strategy_shifts(strategy)) {
+			struct sw_buf how = SW_BUF_INIT;
+			sw_strategy_describe(strategy, &how);
+			sw_runenv_report(e, "       %s: goes live %s", web->name, how.ptr);
+			sw_buf_release(&how);
+		}
 	}
+	json_decref(strategy);
 	sw_route_release(&route);
 	return ret;
 }
@@ -330,6 +346,7 @@ static void spec_for(const struct sw_runenv *e, const char *app, const char *pro
 	s->desired = desired;
 	s->grace_s = e->settings->health_grace_s;
 	s->launch = l;
+	s->lb_role_arn = e->settings->lb_role_arn;
 }
 
 /* Every service of f's processes that exists is the app's own: before anything changes. */
@@ -374,16 +391,24 @@ static int watch(const struct sw_runenv *e, struct sw_release *r, struct sw_roll
 		 const char *target_group)
 {
 	struct saver sv = { e, r, key };
+	struct sw_buf stage = SW_BUF_INIT;
 	struct sw_watch w;
+	int ret;
 	memset(&w, 0, sizeof(w));
 	w.cluster = e->settings->cluster;
 	w.version = r->version;
 	w.target_group_arn = target_group ? target_group : sw_json_str(r->state, "target_group");
+	w.alt_target_group_arn = sw_json_str(r->state, "alt_target_group");
 	w.fargate = !strcmp(sw_json_str_or(json_object_get(r->state, "launch"), "mode", "ec2"), "fargate");
+	if (!strcmp(key, "rollout"))
+		w.strategy = json_object_get(r->state, "strategy");
+	w.stage_seen = &stage;
 	w.save = save_rollout;
 	w.save_ctx = &sv;
 	w.phase = key;
-	return sw_watch_run(e, ro, &w);
+	ret = sw_watch_run(e, ro, &w);
+	sw_buf_release(&stage);
+	return ret;
 }
 
 /* ---- step 6: after the verdict ---- */
@@ -491,6 +516,9 @@ static void roll_back_services(const struct sw_runenv *e, struct sw_release *r, 
 			if (pp->web && ptg) {
 				s.target_group = ptg;
 				s.port = pp->port;
+				/* the group the release goes back with, and the strategy that returns
+				 * traffic at once (the engine gives the rule back to the blue tasks) */
+				s.state = sw_json_str(r->state, "alt_target_group") ? r->state : prev->state;
 			}
 		} else {
 			/* new in r: nothing to return to */
@@ -662,6 +690,8 @@ static int run_services(const struct sw_runenv *e, struct sw_release *r, const s
 		return ret;
 	}
 	rollout_settings(e, &ro, m);
+	/* a traffic-shifting strategy's waits come on top of the deadline */
+	ro.deadline_ms += sw_strategy_wait_ms(json_object_get(r->state, "strategy"));
 	for (i = 0; i < f->nr; i++) {
 		const struct sw_process *p = sw_manifest_find(m, f->v[i].process);
 		struct sw_buf svc = SW_BUF_INIT;
@@ -684,6 +714,7 @@ static int run_services(const struct sw_runenv *e, struct sw_release *r, const s
 		if (p && p->web && sw_json_str(r->state, "target_group")) {
 			s.target_group = sw_json_str(r->state, "target_group");
 			s.port = p->port;
+			s.state = r->state;
 		}
 		if (!s.taskdef) {
 			ret = sw_error("%s: no task definition registered", s.process);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "releaser/manifest.h"
+#include "releaser/strategy.h"
 #include "common/error.h"
 #include "common/json.h"
 #include "common/time.h"
@@ -37,6 +38,7 @@ void sw_manifest_release(struct sw_manifest *m)
 	free(m->source);
 	free(m->healthcheck_path);
 	free(m->warning);
+	json_decref(m->strategy);
 	sw_manifest_init(m);
 }
 
@@ -179,7 +181,16 @@ int sw_manifest_directive(struct sw_manifest *m, const char *where, const char *
 		if (web)
 			web->port = (int)port;
 	} else {
-		sw_strvec_pushf(ignored, "%s", key);
+		int known = sw_strategy_check(where, key, value);
+		if (known < 0)
+			return known;
+		if (!known) {
+			sw_strvec_pushf(ignored, "%s", key);
+			return 0;
+		}
+		if (!m->strategy)
+			m->strategy = json_object();
+		json_object_set_new(m->strategy, key, json_string(value));
 	}
 	return 0;
 }
@@ -409,7 +420,7 @@ cleanup:
 
 json_t *sw_manifest_to_json(const struct sw_manifest *m)
 {
-	json_t *procs = json_array();
+	json_t *procs = json_array(), *out;
 	size_t i;
 	for (i = 0; i < m->nr; i++) {
 		const struct sw_process *p = &m->procs[i];
@@ -431,9 +442,12 @@ json_t *sw_manifest_to_json(const struct sw_manifest *m)
 				"retries", p->health.retries, "start_period", p->health.start_period));
 		json_array_append_new(procs, o);
 	}
-	return json_pack("{s:s, s:s, s:i, s:o}", "source", m->source ? m->source : "",
-			 "healthcheck_path", m->healthcheck_path ? m->healthcheck_path : "/",
-			 "deadline", m->deadline, "processes", procs);
+	out = json_pack("{s:s, s:s, s:i, s:o}", "source", m->source ? m->source : "",
+			"healthcheck_path", m->healthcheck_path ? m->healthcheck_path : "/",
+			"deadline", m->deadline, "processes", procs);
+	if (m->strategy)
+		json_object_set(out, "strategy", m->strategy);
+	return out;
 }
 
 int sw_manifest_from_json(struct sw_manifest *m, const json_t *j)
@@ -449,6 +463,8 @@ int sw_manifest_from_json(struct sw_manifest *m, const json_t *j)
 	s = sw_json_str(j, "healthcheck_path");
 	m->healthcheck_path = xstrdup(s ? s : "/");
 	m->deadline = (int)sw_json_int(j, "deadline", 0);
+	if (json_is_object(json_object_get(j, "strategy")))
+		m->strategy = json_deep_copy(json_object_get(j, "strategy"));
 	json_array_foreach(procs, i, o) {
 		const char *name = sw_json_str(o, "name");
 		const json_t *h = json_object_get(o, "health");

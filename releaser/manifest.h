@@ -24,9 +24,13 @@
  *        x-slipway:
  *          healthcheck_path: /check     # HTTP health check of the web process (default "/")
  *          deadline: 5m                 # rollout deadline (default 10m)
+ *          strategy: canary             # how the web process goes live (releaser/strategy.h:
+ *          canary_percent: 10           #   strategy, bake, canary_percent, canary_bake,
+ *          bake: 2m                     #   step_percent, step_bake)
  *  - Procfile / Dockerfile apps: a comment directive, in the Procfile or (without one)
  *    the Dockerfile, which Docker itself ignores:
  *        # slipway: healthcheck_path=/check port=8080 deadline=5m
+ *        # slipway: strategy=canary canary_percent=10 bake=2m
  *
  * The web process: in a Procfile / Dockerfile app the one named `web`; in compose the
  * service named `web`, else the only service that has `ports`. It listens on its port
@@ -74,9 +78,10 @@ struct sw_manifest {
 	char *healthcheck_path;    /* never NULL after a successful parse ("/" by default) */
 	int deadline;              /* rollout deadline in seconds, 0 = the default */
 	char *warning;             /* one line naming what is ignored, or NULL */
+	json_t *strategy;          /* the web process's deployment strategy keys (strategy.h), or NULL */
 };
 
-#define SW_MANIFEST_INIT { NULL, NULL, 0, 0, NULL, 0, NULL }
+#define SW_MANIFEST_INIT { NULL, NULL, 0, 0, NULL, 0, NULL, NULL }
 
 void sw_manifest_init(struct sw_manifest *m);
 void sw_manifest_release(struct sw_manifest *m);

@@ -28,7 +28,8 @@ void sw_route_release(struct sw_route *r)
 	free(r->rule_arn);
 	free(r->host);
 	free(r->old_target_group_arn);
-	r->target_group_arn = r->rule_arn = r->host = r->old_target_group_arn = NULL;
+	free(r->alt_target_group_arn);
+	r->target_group_arn = r->rule_arn = r->host = r->old_target_group_arn = r->alt_target_group_arn = NULL;
 }
 
 void sw_route_place_release(struct sw_route_place *p)
@@ -61,6 +62,15 @@ void sw_route_target_group_name(const char *app, struct sw_buf *out)
 		sw_buf_addf(out, "sw-%s", app);
 	else
 		sw_buf_addf(out, "sw-%.20s-%08x", app, fnv(app, NULL));
+}
+
+void sw_route_alt_target_group_name(const char *app, struct sw_buf *out)
+{
+	/* an app name starts with a letter: never another app's "sw-<app>" */
+	if (strlen(app) + 4 <= 32)
+		sw_buf_addf(out, "sw--%s", app);
+	else
+		sw_buf_addf(out, "sw--%.19s-%08x", app, fnv(app, NULL));
 }
 
 void sw_route_target_group_alt_name(const char *app, struct sw_buf *out)
@@ -309,7 +319,7 @@ static const char *target_type(const json_t *tg)
 }
 
 static int create_target_group(const struct sw_runenv *e, const char *app, const char *name, int port, const char *path,
-			       const char *vpc, const char *type, struct sw_route *out)
+			       const char *vpc, const char *type, char **out)
 {
 	const struct sw_settings *s = e->settings;
 	struct sw_buf code = SW_BUF_INIT, delay = SW_BUF_INIT;
@@ -333,7 +343,7 @@ static int create_target_group(const struct sw_runenv *e, const char *app, const
 		ret = sw_error("CreateTargetGroup answered no TargetGroupArn");
 		goto cleanup;
 	}
-	out->target_group_arn = xstrdup(arn);
+	*out = xstrdup(arn);
 	sw_buf_addf(&delay, "%d", s->deregistration_delay_s);
 	req = json_pack("{s:s, s:[{s:s, s:s}]}", "TargetGroupArn", arn, "Attributes",
 			"Key", "deregistration_delay.timeout_seconds", "Value", delay.ptr);
@@ -393,12 +403,54 @@ static int ensure_target_group(const struct sw_runenv *e, const char *app, int p
 		ret = sw_error("both target group names of %s are taken by target groups of the other type", app);
 		goto cleanup;
 	}
-	if ((ret = create_target_group(e, app, free_name.ptr, port, path, vpc, type, out)) == 0)
+	if ((ret = create_target_group(e, app, free_name.ptr, port, path, vpc, type, &out->target_group_arn)) == 0)
 		*created = 1;
 cleanup:
 	json_decref(tg);
 	sw_buf_release(&name);
 	sw_buf_release(&free_name);
+	return ret;
+}
+
+/*
+ * The alternate target group "sw--<app>" into out->alt_target_group_arn: made when
+ * shifting and missing, kept once made; one of the other type is left alone (NULL).
+ * *created is set when it was made now.
+ */
+static int ensure_alt_target_group(const struct sw_runenv *e, const char *app, int port, const char *path,
+				   const char *vpc, const char *type, int shifting, struct sw_route *out, int *created)
+{
+	struct sw_buf name = SW_BUF_INIT;
+	json_t *tg = NULL;
+	int ret;
+
+	*created = 0;
+	sw_route_alt_target_group_name(app, &name);
+	if ((ret = find_target_group(e, name.ptr, &tg)) < 0)
+		goto cleanup;
+	if (ret && strcmp(target_type(tg), type)) {
+		ret = shifting ? sw_error("the alternate target group %s is of type %s, the launch needs %s: set "
+					  "`slipway deploy:settings strategy=rolling` for one release, delete %s, "
+					  "then the strategy again", name.ptr, target_type(tg), type, name.ptr) : 0;
+		goto cleanup;
+	}
+	if (ret) {
+		out->alt_target_group_arn = xstrdup(str(tg, "TargetGroupArn"));
+		ret = 0;
+		if (!str(tg, "HealthCheckPath") || strcmp(str(tg, "HealthCheckPath"), path)) {
+			json_t *req = json_pack("{s:s, s:s}", "TargetGroupArn", out->alt_target_group_arn,
+						"HealthCheckPath", path);
+			ret = sw_runenv_call(e, "elbv2", "ModifyTargetGroup", req, NULL, NULL, NULL);
+			json_decref(req);
+		}
+		goto cleanup;
+	}
+	if (shifting && (ret = create_target_group(e, app, name.ptr, port, path, vpc, type,
+						   &out->alt_target_group_arn)) == 0)
+		*created = 1;
+cleanup:
+	json_decref(tg);
+	sw_buf_release(&name);
 	return ret;
 }
 
@@ -433,19 +485,40 @@ static int rule_has_host(const json_t *r, const char *host)
 
 static const char *rule_target(const json_t *r)
 {
-	const json_t *a;
-	size_t i;
-	json_array_foreach(json_object_get(r, "Actions"), i, a)
-		if (str(a, "Type") && !strcmp(str(a, "Type"), "forward"))
-			return str(a, "TargetGroupArn");
-	return NULL;
+	return str(sw_json_find(json_object_get(r, "Actions"), "Type", "forward"), "TargetGroupArn");
+}
+
+/*
+ * With an alternate target group: does rule r forward to both groups, weighted (as ECS
+ * leaves the production rule of a blue/green service, either way round)?
+ */
+static int rule_weighs(const json_t *r, const struct sw_route *route)
+{
+	const json_t *fwd = sw_json_find(json_object_get(r, "Actions"), "Type", "forward");
+	const json_t *tgs = json_object_get(json_object_get(fwd, "ForwardConfig"), "TargetGroups");
+	const char *a = str(json_array_get(tgs, 0), "TargetGroupArn");
+	const char *b = str(json_array_get(tgs, 1), "TargetGroupArn");
+	if (json_array_size(tgs) != 2 || !a || !b)
+		return 0;
+	return (!strcmp(a, route->target_group_arn) && !strcmp(b, route->alt_target_group_arn)) ||
+	       (!strcmp(b, route->target_group_arn) && !strcmp(a, route->alt_target_group_arn));
+}
+
+/* The rule's forward action: to the target group, or weighted 1/0 with the alternate. */
+static json_t *forward_action(const struct sw_route *route)
+{
+	if (!route->alt_target_group_arn)
+		return json_pack("[{s:s, s:s}]", "Type", "forward", "TargetGroupArn", route->target_group_arn);
+	return json_pack("[{s:s, s:{s:[{s:s, s:i}, {s:s, s:i}]}}]", "Type", "forward", "ForwardConfig", "TargetGroups",
+			 "TargetGroupArn", route->target_group_arn, "Weight", 1,
+			 "TargetGroupArn", route->alt_target_group_arn, "Weight", 0);
 }
 
 struct rules_seen {
 	const char *host;
 	int max;                /* the highest priority on the listener */
 	char *arn;              /* the rule for host */
-	char *target;           /* where it forwards */
+	json_t *rule;           /* it */
 };
 
 static int see_rules(void *ctx, const json_t *page)
@@ -460,7 +533,7 @@ static int see_rules(void *ctx, const json_t *page)
 			s->max = n;
 		if (!s->arn && rule_has_host(r, s->host) && str(r, "RuleArn")) {
 			s->arn = xstrdup(str(r, "RuleArn"));
-			s->target = dup_or_null(rule_target(r));
+			s->rule = json_deep_copy(r);
 		}
 	}
 	return 0;
@@ -480,6 +553,7 @@ int sw_route_forward(const struct sw_runenv *e, const char *rule_arn, const char
 static int ensure_rule(const struct sw_runenv *e, const char *listener, struct sw_route *out)
 {
 	struct rules_seen seen = { out->host, 0, NULL, NULL };
+	const char *target;
 	struct sw_buf code = SW_BUF_INIT;
 	json_t *req = json_pack("{s:s, s:i}", "ListenerArn", listener, "PageSize", 400);
 	int ret, attempt;
@@ -492,18 +566,24 @@ static int ensure_rule(const struct sw_runenv *e, const char *listener, struct s
 	if (seen.arn) {
 		out->rule_arn = seen.arn;
 		seen.arn = NULL;
-		if (!seen.target || strcmp(seen.target, out->target_group_arn))
-			ret = sw_route_forward(e, out->rule_arn, out->target_group_arn);
+		target = rule_target(seen.rule);
+		/* a weighted rule is ECS's to move (blue/green): left as it is */
+		if (out->alt_target_group_arn ? !rule_weighs(seen.rule, out) :
+		    !target || strcmp(target, out->target_group_arn)) {
+			json_decref(req);
+			req = json_pack("{s:s, s:o}", "RuleArn", out->rule_arn, "Actions", forward_action(out));
+			ret = quota_or(sw_runenv_call(e, "elbv2", "ModifyRule", req, NULL, &code, NULL), &code);
+		}
 		goto cleanup;
 	}
 	/* a new rule after the last one; another writer may take that priority first */
 	for (attempt = 1; attempt <= RULE_ATTEMPTS; attempt++) {
 		json_t *created = NULL;
 		json_decref(req);
-		req = json_pack("{s:s, s:i, s:[{s:s, s:{s:[s]}}], s:[{s:s, s:s}]}",
+		req = json_pack("{s:s, s:i, s:[{s:s, s:{s:[s]}}], s:o}",
 				"ListenerArn", listener, "Priority", seen.max + attempt,
 				"Conditions", "Field", "host-header", "HostHeaderConfig", "Values", out->host,
-				"Actions", "Type", "forward", "TargetGroupArn", out->target_group_arn);
+				"Actions", forward_action(out));
 		ret = sw_runenv_call(e, "elbv2", "CreateRule", req, &created, &code, NULL);
 		if (ret == 0) {
 			const char *arn = str(json_array_get(json_object_get(created, "Rules"), 0), "RuleArn");
@@ -518,17 +598,17 @@ static int ensure_rule(const struct sw_runenv *e, const char *listener, struct s
 cleanup:
 	json_decref(req);
 	free(seen.arn);
-	free(seen.target);
+	json_decref(seen.rule);
 	sw_buf_release(&code);
 	return ret;
 }
 
 int sw_route_ensure(const struct sw_runenv *e, const char *app, int port, const char *health_path,
-		    const char *target_type, struct sw_route *out)
+		    const char *target_type, int shifting, struct sw_route *out)
 {
 	struct sw_route_place place = SW_ROUTE_PLACE_INIT;
 	struct sw_buf host = SW_BUF_INIT;
-	int ret, created = 0;
+	int ret, created = 0, alt_created = 0;
 
 	sw_route_release(out);
 	/* a review app answers at <slug>.<parent>.<domain>, other apps at <app>.<domain> */
@@ -538,15 +618,18 @@ int sw_route_ensure(const struct sw_runenv *e, const char *app, int port, const 
 	if ((ret = sw_route_place(e, &place)) < 0 ||
 	    (ret = ensure_target_group(e, app, port, health_path, place.vpc_id, target_type, out, &created)) < 0)
 		goto failed;
-	if ((ret = ensure_rule(e, place.listener_arn, out)) < 0) {
-		/* nothing half made: the target group made for this rule goes */
-		if (created) {
-			struct sw_buf why = SW_BUF_INIT;
-			sw_buf_adds(&why, sw_error_last());
+	if ((ret = ensure_alt_target_group(e, app, port, health_path, place.vpc_id, target_type, shifting, out,
+					   &alt_created)) < 0 ||
+	    (ret = ensure_rule(e, place.listener_arn, out)) < 0) {
+		/* nothing half made: the target groups made for this rule go */
+		struct sw_buf why = SW_BUF_INIT;
+		sw_buf_adds(&why, sw_error_last());
+		if (created)
 			sw_route_delete_target_group(e, app, out->target_group_arn);
-			sw_error_code(ret, "%s", why.ptr);
-			sw_buf_release(&why);
-		}
+		if (alt_created)
+			sw_route_delete_target_group(e, app, out->alt_target_group_arn);
+		sw_error_code(ret, "%s", why.ptr);
+		sw_buf_release(&why);
 		goto failed;
 	}
 	sw_route_place_release(&place);

@@ -13,6 +13,12 @@
  *    balancer, which the web service's tasks register in;
  *  - a rule on the listener: host-header <app>.<apps domain> → forward to it
  *    (<slug>.<parent>.<apps domain> for a review app, releaser/review.h).
+ *  - for a traffic-shifting strategy (strategy.h), an alternate target group "sw--<app>"
+ *    of the same type beside it, and the rule forwarding to both, weighted 1/0: ECS moves
+ *    the weights (the rule is ECS's production listener rule, advancedConfiguration);
+ *    once made it stays (a weighted rule is never reset), so an app can go back to
+ *    rolling with its traffic on either group. One of the other type (the launch
+ *    changed) is not used: the rule forwards to the new target group alone.
  * Both are looked up by name/host first, so a second deploy (or a restarted slipwayd,
  * or one that crashed half way) finds and reuses them; a changed health check path is
  * modified in place. A target group of the other type (the app's launch changed) is
@@ -68,13 +74,17 @@ struct sw_route {
 	char *rule_arn;
 	char *host;                /* "hello.localhost" */
 	char *old_target_group_arn;  /* the app's target group of the other type, to delete once live */
+	char *alt_target_group_arn;  /* the alternate of a traffic-shifting strategy, or NULL */
 };
 
-#define SW_ROUTE_INIT { NULL, NULL, NULL, NULL }
+#define SW_ROUTE_INIT { NULL, NULL, NULL, NULL, NULL }
 void sw_route_release(struct sw_route *r);
 
 /* "sw-<app>", shortened with a hash to ELBv2's 32 characters. Appended to out. */
 void sw_route_target_group_name(const char *app, struct sw_buf *out);
+
+/* "sw--<app>": the alternate target group's name (shortened as above). Appended to out. */
+void sw_route_alt_target_group_name(const char *app, struct sw_buf *out);
 
 /*
  * The name the app's target group of the other type takes while the one of the first
@@ -84,10 +94,11 @@ void sw_route_target_group_alt_name(const char *app, struct sw_buf *out);
 
 /*
  * Make sure app is routed to a target group of target_type ("instance" or "ip") with
- * health check path. 0 with *out filled, or negative with one line ("load balancer: ...").
+ * health check path (shifting: and an alternate of the same type, see above). 0 with
+ * *out filled, or negative with one line ("load balancer: ...").
  */
 int sw_route_ensure(const struct sw_runenv *e, const char *app, int port, const char *health_path,
-		    const char *target_type, struct sw_route *out);
+		    const char *target_type, int shifting, struct sw_route *out);
 
 /* Make rule_arn forward to target_group_arn (a rollback to a release of the other launch). */
 int sw_route_forward(const struct sw_runenv *e, const char *rule_arn, const char *target_group_arn);

@@ -2,22 +2,41 @@
 
 #include "releaser/service.h"
 #include "releaser/names.h"
+#include "releaser/strategy.h"
 #include "common/error.h"
 #include "common/json.h"
 #include "common/banned.h"
 
-static json_t *deployment_config(void)
+/* ECS's deploymentConfiguration; the web process's with its strategy (strategy.h). */
+static json_t *deployment_config(const struct sw_service_spec *s)
 {
-	return json_pack("{s:{s:b, s:b}, s:i, s:i}", "deploymentCircuitBreaker", "enable", 1, "rollback", 1,
-			 "maximumPercent", 200, "minimumHealthyPercent", 100);
+	json_t *dc = json_pack("{s:{s:b, s:b}, s:i, s:i}", "deploymentCircuitBreaker", "enable", 1, "rollback", 1,
+			       "maximumPercent", 200, "minimumHealthyPercent", 100);
+	const json_t *strategy = s->state ? json_object_get(s->state, "strategy") : NULL;
+	if (strategy && (sw_json_str(s->state, "alt_target_group") || !sw_strategy_shifts(strategy))) {
+		json_t *ecs = sw_strategy_ecs(strategy);
+		json_object_update(dc, ecs);
+		json_decref(ecs);
+	}
+	return dc;
 }
 
+/* The web process's load balancer: its target group, and the alternate with the production rule. */
 static void web_parts(const struct sw_service_spec *s, json_t *req)
 {
+	const char *alt = s->state ? sw_json_str(s->state, "alt_target_group") : NULL;
+	const char *rule = s->state ? sw_json_str(s->state, "production_rule") : NULL;
+	json_t *lb;
+
 	if (!s->target_group)
 		return;
-	json_object_set_new(req, "loadBalancers", json_pack("[{s:s, s:s, s:i}]", "targetGroupArn", s->target_group,
-							    "containerName", s->process, "containerPort", s->port));
+	lb = json_pack("{s:s, s:s, s:i}", "targetGroupArn", s->target_group, "containerName", s->process,
+		       "containerPort", s->port);
+	if (alt && rule && s->lb_role_arn)
+		json_object_set_new(lb, "advancedConfiguration",
+				    json_pack("{s:s, s:s, s:s}", "alternateTargetGroupArn", alt,
+					      "productionListenerRule", rule, "roleArn", s->lb_role_arn));
+	json_object_set_new(req, "loadBalancers", json_pack("[o]", lb));
 	json_object_set_new(req, "healthCheckGracePeriodSeconds", json_integer(s->grace_s));
 }
 
@@ -25,7 +44,7 @@ json_t *sw_service_create_request(const struct sw_service_spec *s)
 {
 	json_t *req = json_pack("{s:s, s:s, s:s, s:i, s:s, s:o, s:[{s:s, s:s}]}", "cluster", s->cluster,
 				"serviceName", s->name, "taskDefinition", s->taskdef, "desiredCount", s->desired,
-				"schedulingStrategy", "REPLICA", "deploymentConfiguration", deployment_config(),
+				"schedulingStrategy", "REPLICA", "deploymentConfiguration", deployment_config(s),
 				"tags", "key", "slipway:app", "value", s->app);
 	if (s->launch)
 		sw_launch_apply(s->launch, req, SW_LAUNCH_CREATE_SERVICE);
@@ -63,7 +82,7 @@ int sw_service_update_request(const struct sw_service_spec *s, const json_t *svc
 				     "capacity provider, or destroy and push the app again", s->process, s->name, type,
 				     l->launch_type, !strcmp(l->launch_type, "FARGATE") ? "FARGATE" : "EC2 Auto Scaling");
 	req = json_pack("{s:s, s:s, s:s, s:i, s:o}", "cluster", s->cluster, "service", s->name, "taskDefinition",
-			s->taskdef, "desiredCount", s->desired, "deploymentConfiguration", deployment_config());
+			s->taskdef, "desiredCount", s->desired, "deploymentConfiguration", deployment_config(s));
 	if (l && l->network)
 		json_object_set_new(req, "networkConfiguration", json_deep_copy(l->network));
 	if (l && svc) {

@@ -18,7 +18,10 @@
  *                  with rollback, 200/100), tags [slipway:app], the launch (launch.h:
  *                  capacityProviderStrategy or launchType, networkConfiguration on
  *                  Fargate); web: loadBalancers [{targetGroupArn, containerName,
- *                  containerPort}] and healthCheckGracePeriodSeconds
+ *                  containerPort}] and healthCheckGracePeriodSeconds; with a
+ *                  traffic-shifting strategy, deploymentConfiguration's strategy and the
+ *                  load balancer's advancedConfiguration (alternate target group,
+ *                  production rule, role)
  *  UpdateService   cluster, service, taskDefinition, desiredCount, deploymentConfiguration,
  *                  networkConfiguration on Fargate; web: loadBalancers and the grace
  *                  period; capacityProviderStrategy (with forceNewDeployment, as ECS wants
@@ -36,6 +39,9 @@ struct sw_service_spec {
 	int port;                      /* web: the container port */
 	int grace_s;                   /* healthCheckGracePeriodSeconds of a web service */
 	const struct sw_launch *launch;
+	const json_t *state;           /* web: the release's state (its strategy, alternate target
+					  group and production rule: strategy.h, route.h), else NULL */
+	const char *lb_role_arn;       /* the role ECS shifts traffic with (advancedConfiguration) */
 };
 
 /* The CreateService request (new reference). */

@@ -32,6 +32,7 @@ static const struct {
 	  offsetof(struct sw_settings, execution_role_arn) },
 	{ "apps_domain", "SLIPWAY_APPS_DOMAIN", "AppsDomain", offsetof(struct sw_settings, apps_domain) },
 	{ "task_role_arn", "SLIPWAY_TASK_ROLE_ARN", NULL, offsetof(struct sw_settings, task_role_arn) },
+	{ "lb_role_arn", "SLIPWAY_LB_ROLE_ARN", NULL, offsetof(struct sw_settings, lb_role_arn) },
 	{ "apps_url", "SLIPWAY_APPS_URL", NULL, offsetof(struct sw_settings, apps_url) },
 	{ "log_group_prefix", "SLIPWAY_LOG_GROUP_PREFIX", NULL, offsetof(struct sw_settings, log_group_prefix) },
 };
@@ -232,6 +233,8 @@ int sw_settings_load(struct sw_settings *s)
 		s->apps_domain = xstrdup("localhost");
 	if (!s->log_group_prefix)
 		s->log_group_prefix = xstrdup("/slipway/");
+	if (!s->lb_role_arn)   /* the engine's account; set it on AWS */
+		s->lb_role_arn = xstrdup("arn:aws:iam::000000000000:role/ecsInfrastructureRoleForLoadBalancers");
 	if (!s->apps_url) {
 		sw_buf_addf(&port, "%lld", router_port);
 		default_url(s, "http", port.ptr);

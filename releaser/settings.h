@@ -37,6 +37,10 @@
  *                              Fargate                                       [ExecutionRoleArn]
  *   SLIPWAY_TASK_ROLE_ARN      the tasks' own role for apps without one of their own
  *                              (`slipway apps:settings task_role=ARN`); optional
+ *   SLIPWAY_LB_ROLE_ARN        the role ECS shifts traffic with (blue/green, linear, canary:
+ *                              advancedConfiguration.roleArn); default
+ *                              arn:aws:iam::000000000000:role/ecsInfrastructureRoleForLoadBalancers
+ *                              (the engine's account; set it on AWS)
  *   SLIPWAY_LOG_GROUP_PREFIX   CloudWatch Logs group of an app: <prefix><app>
  *                              (default "/slipway/")
  *   SLIPWAY_DEFAULT_MEMORY     MiB per task when neither manifest nor scale says (256 on EC2;
@@ -73,6 +77,7 @@ struct sw_settings {
 	char *apps_url;            /* with "{app}" */
 	char *execution_role_arn;  /* NULL: none */
 	char *task_role_arn;       /* NULL: none */
+	char *lb_role_arn;         /* the role ECS shifts traffic with */
 	char *log_group_prefix;
 	int default_memory_mb;     /* SLIPWAY_DEFAULT_MEMORY, 0 when not given */
 	int deadline_s;

@@ -56,7 +56,14 @@ static const char reviews[] =
 	"  idle_secs INTEGER"
 	");";
 
-/* 3: an app's own settings (appsettings.h): the IAM role its tasks run as */
+/* deploy:settings (strategy.h): {key: value} per app */
+static const char *const deploy_settings =
+	"CREATE TABLE deploy_settings ("
+	"  app TEXT PRIMARY KEY,"
+	"  settings TEXT NOT NULL"
+	");";
+
+/* 4: an app's own settings (appsettings.h): the IAM role its tasks run as */
 static const char app_settings[] =
 	"CREATE TABLE app_settings ("
 	"  app TEXT PRIMARY KEY,"
@@ -71,6 +78,8 @@ const char *sw_tables_migration(int n)
 	case 2:
 		return reviews;
 	case 3:
+		return deploy_settings;
+	case 4:
 		return app_settings;
 	default:
 		return NULL;

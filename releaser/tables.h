@@ -6,7 +6,8 @@
  * order; common/store.h):
  *   1  releases (release.h)
  *   2  reviews, review_settings (review.h)
- *   3  app_settings (appsettings.h)
+ *   3  deploy_settings (strategy.h)
+ *   4  app_settings (appsettings.h)
  * slipwayd's database has one numbered sequence for its own tables and these
  * (receiver/db.c takes migration n at the place it was first added), so a database any
  * earlier slipwayd made continues where it stopped. A migration is never edited: a

@@ -340,20 +340,24 @@ cleanup:
 	return r < 0 ? r : 0;
 }
 
-/* Both of the app's target groups (route.h: the other launch's too) and their rules. */
+/*
+ * Every target group of the app (route.h: the other launch's, and the alternate of a
+ * traffic-shifting strategy) and their rules.
+ */
 static int route(const struct sw_runenv *e, const char *app, json_t *removed)
 {
+	static void (*const naming[])(const char *, struct sw_buf *) = {
+		sw_route_target_group_name, sw_route_target_group_alt_name, sw_route_alt_target_group_name,
+	};
 	struct sw_buf name = SW_BUF_INIT;
-	int r = 0, alt, rules = 0;
+	int r = 0, rules = 0;
+	size_t k;
 
 	if (!e->settings->load_balancer)
 		return 0;
-	for (alt = 0; alt < 2 && r >= 0; alt++) {
+	for (k = 0; k < sizeof(naming) / sizeof(naming[0]) && r >= 0; k++) {
 		sw_buf_reset(&name);
-		if (alt)
-			sw_route_target_group_alt_name(app, &name);
-		else
-			sw_route_target_group_name(app, &name);
+		naming[k](app, &name);
 		r = route_one(e, name.ptr, removed, &rules);
 	}
 	note(removed, rules == 1 ? "listener rule" : "listener rules", rules);

@@ -3,6 +3,7 @@
 
 #include "releaser/watch.h"
 #include "releaser/pager.h"
+#include "releaser/strategy.h"
 #include "common/error.h"
 #include "common/event.h"
 #include "common/json.h"
@@ -154,6 +155,17 @@ static int poll_targets(const struct sw_runenv *e, struct sw_rollout *r, struct 
 		ret = call_failed(ret, t, throttled, errors);
 		goto cleanup;
 	}
+	if (w->alt_target_group_arn) {   /* the new tasks may be in either group */
+		json_t *alt = NULL;
+		json_object_set_new(req, "TargetGroupArn", json_string(w->alt_target_group_arn));
+		if ((ret = call(e, "elbv2", "DescribeTargetHealth", r, req, &alt, &t)) < 0) {
+			ret = call_failed(ret, t, throttled, errors);
+			goto cleanup;
+		}
+		json_array_extend(json_object_get(resp, "TargetHealthDescriptions"),
+				  json_object_get(alt, "TargetHealthDescriptions"));
+		json_decref(alt);
+	}
 	n = json_array_size(json_object_get(resp, "TargetHealthDescriptions"));
 	ts = xcalloc(n + 1, sizeof(*ts));
 	json_array_foreach(json_object_get(resp, "TargetHealthDescriptions"), i, d) {
@@ -246,6 +258,70 @@ static int poll_processes(const struct sw_runenv *e, struct sw_rollout *r, const
 	return 0;
 }
 
+/* The load-balanced process's line for a stage of its traffic-shifting deployment (see watch.h). */
+static void stage_line(const struct sw_watch *w, const char *process, const char *stage, double weight,
+		       struct sw_buf *out)
+{
+	const char *strategy = sw_json_str(w->strategy, "strategy");
+	const char *bake = sw_json_str(w->strategy, "bake");
+
+	if (!strcmp(stage, "SCALE_UP"))
+		sw_buf_addf(out, "%s: v%d starting beside the live tasks (%s)", process, w->version, strategy);
+	else if (!strcmp(stage, "PRODUCTION_TRAFFIC_SHIFT") && weight < 100.0)
+		sw_buf_addf(out, "%s: %s%g%% of %s traffic on v%d", process,
+			    strategy && !strcmp(strategy, "canary") ? "canary: " : "", weight, process, w->version);
+	else if (!strcmp(stage, "PRODUCTION_TRAFFIC_SHIFT") || !strcmp(stage, "BAKE_TIME"))
+		sw_buf_addf(out, "%s: shifting 100%% of %s traffic to v%d, baking %s with the old tasks kept", process,
+			    process, w->version, bake ? bake : "0m");
+	else if (!strcmp(stage, "CLEAN_UP"))
+		sw_buf_addf(out, "%s: v%d healthy for %s: stopping the old tasks", process, w->version, bake ? bake : "0m");
+}
+
+/*
+ * A traffic-shifting deployment's stage (DescribeServiceDeployments of the service's
+ * current deployment, named in resp): a line when it moved on.
+ */
+static int poll_stage(const struct sw_runenv *e, struct sw_rollout *r, const struct sw_watch *w, const json_t *resp,
+		      struct sw_strvec *lines, int *throttled, int *errors)
+{
+	json_t *svc, *req, *out = NULL, *sd;
+	struct sw_buf line = SW_BUF_INIT;
+	size_t i, k;
+	int ret = 0, t = 0;
+
+	json_array_foreach(json_object_get(resp, "services"), i, svc) {
+		const char *arn = sw_json_str(svc, "currentServiceDeployment");
+		for (k = 0; k < r->nr; k++)
+			if (r->v[k].load_balanced && r->v[k].deployment && arn &&
+			    !strcmp(r->v[k].service, sw_json_str_or(svc, "serviceName", "")))
+				break;
+		if (k == r->nr)
+			continue;
+		req = json_pack("{s:[s]}", "serviceDeploymentArns", arn);
+		ret = call(e, "ecs", "DescribeServiceDeployments", r, req, &out, &t);
+		json_decref(req);
+		if (ret < 0) {
+			ret = call_failed(ret, t, throttled, errors);
+			break;
+		}
+		sd = json_array_get(json_object_get(out, "serviceDeployments"), 0);
+		if (sw_json_str(sd, "lifecycleStage"))
+			stage_line(w, r->v[k].process, sw_json_str(sd, "lifecycleStage"),
+				   json_number_value(json_object_get(json_object_get(sd, "targetServiceRevision"),
+								     "requestedProductionTrafficWeight")), &line);
+		if (line.len && strcmp(line.ptr, w->stage_seen->len ? w->stage_seen->ptr : "")) {
+			sw_strvec_push(lines, line.ptr);
+			sw_buf_reset(w->stage_seen);
+			sw_buf_adds(w->stage_seen, line.ptr);
+		}
+		json_decref(out);
+		out = NULL;
+		sw_buf_reset(&line);
+	}
+	sw_buf_release(&line);
+	return ret;
+}
+
 int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct sw_watch *w, int *throttled)
 {
 	struct sw_strvec lines = SW_STRVEC_INIT;
@@ -272,6 +348,11 @@ int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct 
 			continue;
 		}
 		sw_rollout_services(r, resp, now, &lines);
+		if (sw_strategy_shifts(w->strategy) && w->stage_seen &&
+		    (ret = poll_stage(e, r, w, resp, &lines, throttled, &errors)) < 0) {
+			json_decref(resp);
+			goto cleanup;
+		}
 		json_decref(resp);
 	}
 	events_nr = lines.nr;   /* the lines so far are ECS's events; progress comes after */

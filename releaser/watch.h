@@ -17,6 +17,11 @@
  * since, or while ECS cannot place a task; on Fargate only for an EC2 task, as in a
  * rollback from Fargate to EC2). So a poll is one or two requests most of the time, and
  * r->requests counts them.
+ * With a traffic-shifting strategy, DescribeServiceDeployments of the load-balanced
+ * process's current deployment too, whose lifecycle stage and traffic weight become
+ * the push's lines ("web: canary: 10% of web traffic on v8", "web: shifting 100% of web
+ * traffic to v8, baking 2m with the old tasks kept", "web: healthy for 2m: stopping the
+ * old tasks"); targets are read in both target groups.
  * save() is called whenever the watcher learnt something worth keeping (a deployment
  * id, a crash): the caller stores sw_rollout_to_json() with the release, so a restarted
  * slipwayd resumes from there.
@@ -26,6 +31,9 @@ struct sw_watch {
 	const char *cluster;
 	int version;                    /* N of the release (for events), 0 none */
 	const char *target_group_arn;   /* of the load-balanced process, or NULL */
+	const char *alt_target_group_arn; /* its alternate (blue/green, linear, canary), or NULL */
+	const json_t *strategy;         /* the load-balanced process's (strategy.h), or NULL: rolling */
+	struct sw_buf *stage_seen;      /* the last stage line said (caller's), or NULL */
 	const char *phase;              /* "rollout", or "rollback" (back to the last live release), for the records */
 	int fargate;                    /* the release's launch: container instances only for EC2 tasks seen */
 	void (*save)(void *ctx, const struct sw_rollout *r);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine/ecs/ecs.h"
+#include "engine/ecs/service_deployment.h"
 #include "common/banned.h"
 
 int sw_ecs_name_valid(const char *s)
@@ -53,6 +54,7 @@ static const struct sw_engine_api_op ecs_ops[] = {
 	{ "CreateService", sw_ecs_op_create_service, 0 },
 	{ "UpdateService", sw_ecs_op_update_service, 0 },
 	{ "DescribeServices", sw_ecs_op_describe_services, 0 },
+	{ "DescribeServiceDeployments", sw_ecs_op_describe_service_deployments, 0 },
 	{ "ListServices", sw_ecs_op_list_services, 0 },
 	{ "DeleteService", sw_ecs_op_delete_service, 0 },
 	{ "RunTask", sw_ecs_op_run_task, 0 },

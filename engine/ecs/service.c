@@ -5,10 +5,13 @@
 #include "engine/ecs/ecs.h"
 #include "engine/ecs/ecs_taskdef.h"
 #include "engine/ecs/launch.h"
+#include "engine/ecs/service_deployment.h"
 #include "engine/ecs/service_event.h"
 #include "engine/ecs/tag.h"
 #include "engine/engine_db.h"
+#include "engine/ecs/task.h"
 #include "engine/run/balancer.h"
+#include "engine/run/shift.h"
 #include "common/error.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -18,11 +21,48 @@
 
 #define MAX_LOAD_BALANCERS 5
 
+/*
+ * A new deployment while a traffic-shifting one is under way: production traffic goes
+ * back to the blue tasks at once (shift.h). 1 when the new deployment runs blue's task
+ * definition, so it takes the blue tasks over (a rollback), else 0.
+ */
+static int interrupt_shift(struct sw_engine *e, struct sw_engine_service *s, const char *taskdef)
+{
+	struct sw_engine_deployment *cur = s->nr_deps ? s->deps[0] : NULL;
+
+	if (!cur || !cur->shifting || cur->aborted || cur->rollout == SW_ENGINE_ROLLOUT_COMPLETED)
+		return 0;
+	sw_run_shift_return(e, s, cur);
+	if (cur->rollout == SW_ENGINE_ROLLOUT_IN_PROGRESS) {
+		cur->rollout = SW_ENGINE_ROLLOUT_FAILED;
+		sw_engine_set_str(&cur->rollout_reason, "ECS deployment stopped: a new deployment replaced it; production "
+				  "traffic returned to the earlier tasks.");
+	}
+	return s->stable_taskdef && !strcmp(s->stable_taskdef, taskdef);
+}
+
+/* The blue tasks (production side, blue's definition) become d's. */
+static void adopt_blue(struct sw_engine *e, struct sw_engine_service *s, struct sw_engine_deployment *d)
+{
+	size_t i;
+	for (i = 0; i < e->st.nr_tasks; i++) {
+		struct sw_engine_task *t = e->st.tasks[i];
+		if (t->service_id != s->id || !t->desired_running || t->last == SW_TASK_STOPPED ||
+		    t->lb_alt != s->lb_alt || strcmp(t->taskdef, d->taskdef) || (t->deployment && !strcmp(t->deployment, d->id)))
+			continue;
+		sw_engine_set_str(&t->deployment, d->id);
+		sw_engine_set_str(&t->started_by, d->id);
+		sw_ecs_task_save(e, t);
+	}
+}
+
 struct sw_engine_deployment *sw_ecs_service_deploy(struct sw_engine *e, struct sw_engine_service *s,
 						   const char *taskdef, const char *reason)
 {
 	struct sw_engine_deployment *d = xcalloc(1, sizeof(*d));
 	struct sw_buf id = SW_BUF_INIT, msg = SW_BUF_INIT;
+	int adopt = interrupt_shift(e, s, taskdef);
+	int shifting = s->shifting && s->nr_deps && !adopt;
 
 	sw_buf_adds(&id, "ecs-svc/");
 	sw_engine_random_digits(&id, 19);
@@ -43,7 +83,13 @@ struct sw_engine_deployment *sw_ecs_service_deploy(struct sw_engine *e, struct s
 					      SW_ECS_FARGATE_LATEST);
 	if (json_object_get(s->doc, "networkConfiguration"))
 		d->network = json_deep_copy(json_object_get(s->doc, "networkConfiguration"));
+	/* a traffic-shifting deployment's tasks go beside the production ones, the others with them */
+	d->alt = shifting ? !s->lb_alt : s->lb_alt;
+	if (shifting)
+		d->shifting = json_deep_copy(s->shifting);
 	sw_engine_service_push_deployment(s, d);
+	if (adopt)
+		adopt_blue(e, s, d);
 	sw_engine_set_str(&s->taskdef, taskdef);
 	s->steady_event_at = 0;
 	s->fail_streak = 0;   /* new code: its launches start without backoff */
@@ -72,8 +118,12 @@ static void counts(struct sw_engine *e, struct sw_engine_service *s, const char 
 
 static json_t *deployment_config_json(struct sw_engine_service *s)
 {
-	return json_pack("{s:{s:b, s:b}, s:i, s:i}", "deploymentCircuitBreaker", "enable", s->cb_enable, "rollback",
-			 s->cb_rollback, "maximumPercent", s->max_pct, "minimumHealthyPercent", s->min_pct);
+	json_t *o = json_pack("{s:{s:b, s:b}, s:i, s:i, s:s}", "deploymentCircuitBreaker", "enable", s->cb_enable,
+			      "rollback", s->cb_rollback, "maximumPercent", s->max_pct, "minimumHealthyPercent",
+			      s->min_pct, "strategy", "ROLLING");
+	if (s->shifting)
+		json_object_update(o, s->shifting);
+	return o;
 }
 
 /*
@@ -140,6 +190,11 @@ json_t *sw_ecs_service_json(struct sw_engine *e, struct sw_engine_service *s, in
 			json_object_set(v, "networkConfiguration", d->network);
 	}
 	json_object_set_new(o, "deployments", deps);
+	if (s->nr_deps) {
+		sw_buf_reset(&b);
+		sw_ecs_service_deployment_arn(e, s, s->deps[0], &b);
+		json_object_set_new(o, "currentServiceDeployment", json_string(b.ptr));
+	}
 	json_object_set_new(o, "events", sw_ecs_service_event_json(e, s->id));
 	json_object_set_new(o, "createdAt", sw_engine_api_json_time(s->created_at));
 	if (!json_object_get(o, "placementConstraints"))
@@ -170,12 +225,9 @@ static int apply_deployment_config(struct sw_engine_call *call, struct sw_engine
 	json_t *cb = json_object_get(dc, "deploymentCircuitBreaker");
 	json_t *min = json_object_get(dc, "minimumHealthyPercent");
 	json_t *max = json_object_get(dc, "maximumPercent");
-	const char *strategy = sw_json_str(dc, "strategy");
 	int new_min = min ? (int)json_integer_value(min) : s->min_pct;
 	int new_max = max ? (int)json_integer_value(max) : s->max_pct;
 
-	if (strategy && strcmp(strategy, "ROLLING"))
-		return SW_FAIL_PARAM(call, "Deployment strategy %s is not supported by this engine (ROLLING).", strategy);
 	if (new_min < 0 || new_min > 100)
 		return SW_FAIL_PARAM(call, "minimumHealthyPercent must be between 0 and 100.");
 	if (new_max < 100 || new_max > 1000)
@@ -186,6 +238,98 @@ static int apply_deployment_config(struct sw_engine_call *call, struct sw_engine
 		s->cb_enable = sw_json_bool(cb, "enable", 0);
 		s->cb_rollback = sw_json_bool(cb, "rollback", 0);
 	}
+	return 0;
+}
+
+/* A whole number of minutes member of o within 0..1440 (ECS's bounds), or dflt when absent; -1 when invalid. */
+static int minutes(json_t *o, const char *key, int dflt)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v)
+		return dflt;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1440)
+		return -1;
+	return (int)json_integer_value(v);
+}
+
+/* A percentage member of o: a multiple of 0.1 within lo..100, or dflt when absent; -1 when invalid. */
+static double percent(json_t *o, const char *key, double lo, double dflt)
+{
+	json_t *v = json_object_get(o, key);
+	double x, tenths;
+	if (!v)
+		return dflt;
+	if (!json_is_number(v))
+		return -1;
+	x = json_number_value(v);
+	tenths = x * 10.0;
+	if (x < lo - 1e-9 || x > 100.0 + 1e-9 || tenths - (double)(long long)(tenths + 0.5) > 1e-6 ||
+	    (double)(long long)(tenths + 0.5) - tenths > 1e-6)
+		return -1;
+	return (double)(long long)(tenths + 0.5) / 10.0;
+}
+
+/*
+ * The traffic-shifting settings a deploymentConfiguration asks for (BLUE_GREEN,
+ * LINEAR, CANARY), checked against the load balancers the service will have: *out is
+ * the normalised settings (new reference), NULL for ROLLING; with no strategy member
+ * the service's current ones (cur) stay. -1 with the call failed when invalid.
+ */
+static int check_strategy(struct sw_engine_call *call, json_t *cur, json_t *dc, json_t *lbs, json_t **out)
+{
+	const char *strategy = dc && json_object_get(dc, "strategy") ? sw_json_str(dc, "strategy") :
+			       cur ? sw_json_str(cur, "strategy") : "ROLLING";
+	json_t *src = dc && json_object_get(dc, "strategy") ? dc : cur;
+	json_t *canary = json_object_get(src, "canaryConfiguration");
+	json_t *linear = json_object_get(src, "linearConfiguration");
+	int bake = minutes(src, "bakeTimeInMinutes", -2);
+	int cbake = minutes(canary, "canaryBakeTimeInMinutes", 10), lbake = minutes(linear, "stepBakeTimeInMinutes", 6);
+	double cpct = percent(canary, "canaryPercent", 0.1, 5.0), lpct = percent(linear, "stepPercent", 3.0, 10.0);
+	size_t i, n = 0;
+
+	*out = NULL;
+	if (!strategy || !strcmp(strategy, "ROLLING"))
+		return 0;
+	if (strcmp(strategy, "BLUE_GREEN") && strcmp(strategy, "LINEAR") && strcmp(strategy, "CANARY"))
+		return SW_FAIL_PARAM(call, "Deployment strategy %s is not valid (ROLLING, BLUE_GREEN, LINEAR, CANARY).",
+				     strategy);
+	if (bake == -1 || cbake < 0 || lbake < 0)
+		return SW_FAIL_PARAM(call, "Bake times are whole minutes from 0 to 1440.");
+	if (bake == -2 && !strcmp(strategy, "BLUE_GREEN"))
+		return SW_FAIL_PARAM(call, "bakeTimeInMinutes must be specified with the BLUE_GREEN deployment strategy.");
+	if (cpct < 0)
+		return SW_FAIL_PARAM(call, "canaryPercent must be a multiple of 0.1 from 0.1 to 100.0.");
+	if (lpct < 0)
+		return SW_FAIL_PARAM(call, "stepPercent must be a multiple of 0.1 from 3.0 to 100.0.");
+	for (i = 0; i < json_array_size(lbs); i++) {
+		json_t *lb = json_array_get(lbs, i);
+		json_t *adv = json_object_get(lb, "advancedConfiguration");
+		const char *alt = sw_json_str(adv, "alternateTargetGroupArn");
+		const char *rule = sw_json_str(adv, "productionListenerRule");
+		if (!adv)
+			continue;
+		if (!alt || !rule || !sw_json_str(adv, "roleArn"))
+			return SW_FAIL_PARAM(call, "advancedConfiguration needs alternateTargetGroupArn, "
+					     "productionListenerRule and roleArn.");
+		if (!strcmp(alt, sw_json_str(lb, "targetGroupArn")))
+			return SW_FAIL_PARAM(call, "The alternate target group must differ from targetGroupArn.");
+		if (!call->e->lb->shift)
+			return SW_FAIL_PARAM(call, "This engine's load balancer cannot shift traffic.");
+		if (call->e->lb->target_group_check(call->e->lb_ctx, alt) < 0 ||
+		    call->e->lb->rule_check(call->e->lb_ctx, rule, sw_json_str(lb, "targetGroupArn"), alt) < 0)
+			return SW_FAIL_PARAM(call, "%s", sw_error_last());
+		n++;
+	}
+	if (!n)
+		return SW_FAIL_PARAM(call, "The %s deployment strategy needs a load balancer with an "
+				     "advancedConfiguration (alternate target group, production listener rule).", strategy);
+	*out = json_pack("{s:s, s:i}", "strategy", strategy, "bakeTimeInMinutes", bake < 0 ? 0 : bake);
+	if (!strcmp(strategy, "CANARY"))
+		json_object_set_new(*out, "canaryConfiguration", json_pack("{s:f, s:i}", "canaryPercent", cpct,
+									   "canaryBakeTimeInMinutes", cbake));
+	if (!strcmp(strategy, "LINEAR"))
+		json_object_set_new(*out, "linearConfiguration", json_pack("{s:f, s:i}", "stepPercent", lpct,
+									   "stepBakeTimeInMinutes", lbake));
 	return 0;
 }
 
@@ -352,6 +496,8 @@ int sw_ecs_op_create_service(struct sw_engine_call *call)
 		goto cleanup;
 	s->grace_s = (int)grace;
 	s->load_balancers = lbs ? json_deep_copy(lbs) : NULL;
+	if (check_strategy(call, NULL, sw_engine_api_call_get(call, "deploymentConfiguration"), lbs, &s->shifting) < 0)
+		goto cleanup;
 	s->doc = json_object();
 	for (m = echoed; *m; m++)
 		if (sw_engine_api_call_get(call, *m))
@@ -461,7 +607,7 @@ int sw_ecs_op_update_service(struct sw_engine_call *call)
 	struct sw_engine_service *s;
 	struct sw_engine_service saved;
 	struct sw_ecs_launch launch = { 0 };
-	json_t *doc = NULL, *network = NULL;
+	json_t *doc = NULL, *network = NULL, *shifting = NULL;
 	const char *new_td = NULL;
 	int new_deployment = 0, ret = -1;
 
@@ -492,6 +638,8 @@ int sw_ecs_op_update_service(struct sw_engine_call *call)
 	if (!lbs && s->load_balancers && ref && check_load_balancers(call, s->load_balancers, doc) < 0)
 		goto cleanup;
 	if (update_launch(call, c, s, doc, &launch, &network) < 0)
+		goto cleanup;
+	if (check_strategy(call, s->shifting, dc, lbs ? lbs : s->load_balancers, &shifting) < 0)
 		goto cleanup;
 	saved = *s;
 	if (dc && apply_deployment_config(call, s, dc) < 0) {
@@ -524,6 +672,9 @@ int sw_ecs_op_update_service(struct sw_engine_call *call)
 	}
 	if (grace)
 		s->grace_s = (int)json_integer_value(grace);
+	json_decref(s->shifting);
+	s->shifting = shifting;
+	shifting = NULL;
 	if (new_deployment)
 		sw_ecs_service_deploy(e, s, new_td, NULL);
 	s->updated_at = sw_time_now();
@@ -537,6 +688,7 @@ int sw_ecs_op_update_service(struct sw_engine_call *call)
 cleanup:
 	json_decref(doc);
 	json_decref(network);
+	json_decref(shifting);
 	sw_ecs_launch_release(&launch);
 	return ret;
 }

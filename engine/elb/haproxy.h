@@ -42,7 +42,12 @@ struct sw_elb_rt_backend {
 struct sw_elb_rt_rule {
 	char *regex;
 	char *backend;
+	char *backend2;   /* NULL, or a weighted forward's second backend */
+	int permille2;
 };
+
+/* A rule's map value: "be_<backend>", or "be_<backend>:be_<backend2>:<permille2>". */
+void sw_elb_haproxy_map_value(const struct sw_elb_rt_rule *rule, struct sw_buf *out);
 
 struct sw_elb_rt_frontend {
 	char *name;

@@ -54,34 +54,53 @@ int sw_elb_listener_actions_check(struct sw_engine_call *c, json_t *actions, int
 		json_t *fc = json_object_get(a, "ForwardConfig");
 		json_t *tgs = json_object_get(fc, "TargetGroups"), *item;
 		size_t i;
-		const char *chosen = NULL;
-		int weighted = 0;
+
+		long long w[2] = { 0, 0 };
+		const char *arns[2] = { NULL, NULL };
+		size_t n = 0;
 
 		json_array_foreach(tgs, i, item) {
-			json_t *w = json_object_get(item, "Weight");
 			const char *arn = sw_json_str(item, "TargetGroupArn");
-			if (w && json_integer_value(w) == 0 && json_array_size(tgs) > 1)
-				continue;
-			if (chosen && arn && strcmp(chosen, arn))
-				weighted = 1;
-			if (!chosen)
-				chosen = arn;
+			json_t *jw = json_object_get(item, "Weight");
+			if (!arn)
+				return SW_ELB_FAIL(c, "ValidationError", "A target group ARN must be specified for each "
+						   "target group of a forward configuration");
+			if (n && !strcmp(arns[0], arn))
+				return SW_ELB_FAIL(c, "ValidationError", "Target group '%s' is specified more than once", arn);
+			if (n == 2)
+				return SW_ELB_FAIL(c, "InvalidLoadBalancerAction", "slipway-engine forwards to at most two "
+						   "target groups per action");
+			if (jw && (json_integer_value(jw) < 0 || json_integer_value(jw) > 999))
+				return SW_ELB_FAIL(c, "ValidationError", "Target group weight must be between 0 and 999");
+			arns[n] = arn;
+			w[n++] = jw ? json_integer_value(jw) : 1;
 		}
-		if (weighted)
-			return SW_ELB_FAIL(c, "InvalidLoadBalancerAction", "slipway-engine forwards to one target group per "
-					   "action (weighted target groups are not supported)");
-		if (tg && chosen && strcmp(tg, chosen))
+		if (n == 2 && !for_rule)
+			return SW_ELB_FAIL(c, "InvalidLoadBalancerAction", "slipway-engine weighs target groups in "
+					   "listener rules only");
+		if (n == 2 && tg)
+			return SW_ELB_FAIL(c, "ValidationError", "You cannot specify both a target group ARN and a forward "
+					   "configuration with more than one target group");
+		if (n == 2 && w[0] + w[1] == 0)
+			return SW_ELB_FAIL(c, "ValidationError", "At least one target group of a forward action must have "
+					   "a weight above 0");
+		if (tg && n == 1 && strcmp(tg, arns[0]))
 			return SW_ELB_FAIL(c, "ValidationError", "You cannot specify both a target group ARN and a forward "
 					   "configuration with a different target group");
 		if (!tg)
-			tg = chosen;
+			tg = arns[0];
 		if (!tg)
 			return SW_ELB_FAIL(c, "ValidationError", "A target group ARN must be specified for a forward action");
-		if (!sw_elb_object_find(c->ctx, SW_ELB_TG, tg))
+		if (!sw_elb_object_find(c->ctx, SW_ELB_TG, tg) || (n == 2 && !sw_elb_object_find(c->ctx, SW_ELB_TG, arns[1])))
 			return SW_ELB_FAIL(c, "TargetGroupNotFound", "One or more target groups not found");
-		norm = json_pack("{s:s, s:s, s:{s:[{s:s, s:i}], s:{s:b}}}", "Type", "forward", "TargetGroupArn", tg,
-				 "ForwardConfig", "TargetGroups", "TargetGroupArn", tg, "Weight", 1,
-				 "TargetGroupStickinessConfig", "Enabled", 0);
+		if (n == 2)   /* weighted: ALB answers the forward configuration alone */
+			norm = json_pack("{s:s, s:{s:[{s:s, s:I}, {s:s, s:I}], s:{s:b}}}", "Type", "forward",
+					 "ForwardConfig", "TargetGroups", "TargetGroupArn", arns[0], "Weight", w[0],
+					 "TargetGroupArn", arns[1], "Weight", w[1], "TargetGroupStickinessConfig", "Enabled", 0);
+		else
+			norm = json_pack("{s:s, s:s, s:{s:[{s:s, s:i}], s:{s:b}}}", "Type", "forward", "TargetGroupArn", tg,
+					 "ForwardConfig", "TargetGroups", "TargetGroupArn", tg, "Weight", 1,
+					 "TargetGroupStickinessConfig", "Enabled", 0);
 	} else if (!strcmp(type, "fixed-response")) {
 		json_t *fr = json_object_get(a, "FixedResponseConfig");
 		const char *code = sw_json_str(fr, "StatusCode");

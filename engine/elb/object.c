@@ -138,17 +138,51 @@ int sw_elb_object_builtin(const struct sw_elb_object *o)
 	return sw_json_bool(o->st, "builtin", 0);
 }
 
-/* The target group an action list forwards to (the first forward action), or NULL. */
-const char *sw_elb_object_action_tg(json_t *actions)
+/* The first forward action of an action list, or NULL. */
+static json_t *forward_action(json_t *actions)
 {
 	size_t i;
 	json_t *a;
 	json_array_foreach(actions, i, a) {
 		const char *type = sw_json_str(a, "Type");
 		if (type && !strcmp(type, "forward"))
-			return sw_json_str(a, "TargetGroupArn");
+			return a;
 	}
 	return NULL;
+}
+
+/* The target group an action list forwards to (the first of a weighted forward), or NULL. */
+const char *sw_elb_object_action_tg(json_t *actions)
+{
+	json_t *a = forward_action(actions);
+	if (!a)
+		return NULL;
+	if (sw_json_str(a, "TargetGroupArn"))
+		return sw_json_str(a, "TargetGroupArn");
+	return sw_json_str(json_array_get(json_object_get(json_object_get(a, "ForwardConfig"), "TargetGroups"), 0),
+			   "TargetGroupArn");
+}
+
+int sw_elb_object_action_weights(json_t *actions, const char *tg[2], long long weight[2])
+{
+	json_t *a = forward_action(actions);
+	json_t *tgs = json_object_get(json_object_get(a, "ForwardConfig"), "TargetGroups");
+	size_t i, n = 0;
+
+	tg[0] = tg[1] = NULL;
+	weight[0] = weight[1] = 0;
+	if (!a)
+		return 0;
+	if (sw_json_str(a, "TargetGroupArn") || json_array_size(tgs) < 2) {
+		tg[0] = sw_elb_object_action_tg(actions);
+		weight[0] = 1;
+		return tg[0] != NULL;
+	}
+	for (i = 0; i < json_array_size(tgs) && n < 2; i++, n++) {
+		tg[n] = sw_json_str(json_array_get(tgs, i), "TargetGroupArn");
+		weight[n] = sw_json_int(json_array_get(tgs, i), "Weight", 1);
+	}
+	return (int)n;
 }
 
 struct sw_elb_object *sw_elb_object_listener_of(struct sw_elb *elb, const struct sw_elb_object *rule)
@@ -194,8 +228,12 @@ json_t *sw_elb_object_tg_users(struct sw_elb *elb, const char *tg)
 			l = o;
 			used = sw_elb_object_action_tg(json_object_get(sw_elb_object_doc(o), "DefaultActions"));
 		} else if (o->kind == SW_ELB_RULE) {
+			const char *tgs[2];
+			long long w[2];
 			l = sw_elb_object_listener_of(elb, o);
-			used = sw_elb_object_action_tg(json_object_get(sw_elb_object_doc(o), "Actions"));
+			/* both target groups of a weighted forward are in use, the one at weight 0 too */
+			sw_elb_object_action_weights(json_object_get(sw_elb_object_doc(o), "Actions"), tgs, w);
+			used = tgs[1] && !strcmp(tgs[1], tg) ? tgs[1] : tgs[0];
 		} else {
 			continue;
 		}

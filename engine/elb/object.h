@@ -51,6 +51,11 @@ int sw_elb_object_builtin(const struct sw_elb_object *o);
 
 /* The target group an action list forwards to (its first forward action), or NULL. */
 const char *sw_elb_object_action_tg(json_t *actions);
+/*
+ * The target groups a forward action sends to and their weights: 1 (tg[0]) or 2 (a
+ * weighted forward, the router's limit), 0 when there is no forward action. Borrowed.
+ */
+int sw_elb_object_action_weights(json_t *actions, const char *tg[2], long long weight[2]);
 /* The listener rule belongs to, or NULL. */
 struct sw_elb_object *sw_elb_object_listener_of(struct sw_elb *elb, const struct sw_elb_object *rule);
 /* The rules of listener, by priority: an array of *n pointers the caller frees. */

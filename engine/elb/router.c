@@ -292,9 +292,12 @@ static int commit_map(struct sw_elb_router *r, struct sw_elb_rt_frontend *fe)
 		goto cleanup;
 	}
 	ver = strtoul(p + strlen("New version created:"), NULL, 10);
-	for (i = 0; i < fe->nrules; i++)
-		sw_strvec_pushf(&adds, "add map @%lu %s %s be_%s", ver, path.ptr, fe->rules[i].regex,
-				fe->rules[i].backend);
+	for (i = 0; i < fe->nrules; i++) {
+		struct sw_buf value = SW_BUF_INIT;
+		sw_elb_haproxy_map_value(&fe->rules[i], &value);
+		sw_strvec_pushf(&adds, "add map @%lu %s %s %s", ver, path.ptr, fe->rules[i].regex, value.ptr);
+		sw_buf_release(&value);
+	}
 	sw_strvec_pushf(&adds, "commit map @%lu %s", ver, path.ptr);
 	ret = sw_elb_haproxy_cli_batches(r, &adds);
 
@@ -317,12 +320,19 @@ int sw_elb_router_set_rules(struct sw_elb_router *r, const char *frontend,
 	compiled = n ? xcalloc(n, sizeof(*compiled)) : NULL;
 	for (i = 0; i < n; i++) {
 		if (sw_elb_router_name_check("backend", rules[i].backend) < 0 ||
+		    (rules[i].backend2 && sw_elb_router_name_check("backend", rules[i].backend2) < 0) ||
+		    (rules[i].backend2 && (rules[i].permille2 < 1 || rules[i].permille2 > 999) &&
+		     sw_error_code(SW_EINVAL, "router: a second backend's share must be 1..999 thousandths") < 0) ||
 		    sw_elb_router_rule_regex(&rules[i], &compiled[i].regex) < 0) {
 			ret = SW_EINVAL;
 			sw_elb_router_rules_release(compiled, n);
 			return ret;
 		}
 		compiled[i].backend = xstrdup(rules[i].backend);
+		if (rules[i].backend2) {
+			compiled[i].backend2 = xstrdup(rules[i].backend2);
+			compiled[i].permille2 = rules[i].permille2;
+		}
 	}
 	pthread_mutex_lock(&r->lock);
 	fe = sw_elb_router_frontend_find(r, frontend);

@@ -16,8 +16,11 @@
  *   listener      -> a frontend bound to 127.0.0.1:port (or listen_addr), with
  *                    X-Forwarded-For/-Proto/-Port and X-Request-Id added
  *   rules         -> one regex map per frontend, key "<host without port, lowercased>
- *                    <path>", value the backend; ordered by priority, first match
- *                    wins, replaced atomically at runtime (prepare/add/commit map)
+ *                    <path>", value the backend ("be_x"), or for a weighted forward
+ *                    "be_x:be_y:N": be_y takes N of every 1000 requests (rand(1000)
+ *                    drawn per request); ordered by priority, first match wins,
+ *                    replaced atomically at runtime (prepare/add/commit map) — so a
+ *                    traffic shift (blue/green, canary, linear) is runtime-only too
  *   default action-> the map's default value: a target group's backend or a
  *                    fixed-response backend (404 page for unknown hosts)
  *   target group  -> a backend (roundrobin) with the group's HTTP health check
@@ -108,6 +111,8 @@ struct sw_elb_router_rule {
 	const char *const *paths;
 	size_t npaths;
 	const char *backend;
+	const char *backend2;     /* NULL, or a second backend taking permille2 of the requests */
+	int permille2;            /* 1..999 with backend2 (each request draws: no stickiness) */
 };
 
 enum sw_elb_router_state {

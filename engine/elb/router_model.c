@@ -149,6 +149,7 @@ void sw_elb_router_rules_release(struct sw_elb_rt_rule *rules, size_t n)
 	for (i = 0; i < n; i++) {
 		free(rules[i].regex);
 		free(rules[i].backend);
+		free(rules[i].backend2);
 	}
 	free(rules);
 }

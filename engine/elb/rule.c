@@ -76,7 +76,7 @@ static int check_conditions(struct sw_engine_call *c, json_t *conds, json_t **ou
 	}
 	{
 		/* the router's own check of the patterns */
-		struct sw_elb_router_rule rr = { hosts.v, hosts.nr, paths.v, paths.nr, "x" };
+		struct sw_elb_router_rule rr = { hosts.v, hosts.nr, paths.v, paths.nr, "x", NULL, 0 };
 		char *re = NULL;
 		if (sw_elb_router_rule_regex(&rr, &re) < 0) {
 			SW_ELB_FAIL(c, "ValidationError", "%s", sw_error_last());

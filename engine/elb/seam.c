@@ -129,6 +129,48 @@ static const char *seam_target_type(void *ctx, const char *arn)
 	return tg && !type ? "instance" : type;
 }
 
+static int seam_rule_check(void *ctx, const char *rule_arn, const char *tg, const char *alt_tg)
+{
+	struct sw_elb_object *rule = sw_elb_object_find(ctx, SW_ELB_RULE, rule_arn);
+	const char *tgs[2];
+	long long w[2];
+	int n, i;
+
+	if (!rule)
+		return sw_error_code(SW_ENOTFOUND, "The production listener rule %s does not exist.", rule_arn);
+	n = sw_elb_object_action_weights(json_object_get(sw_elb_object_doc(rule), "Actions"), tgs, w);
+	for (i = 0; i < n; i++)
+		if (strcmp(tgs[i], tg) && strcmp(tgs[i], alt_tg))
+			break;
+	if (!n || i < n)
+		return sw_error_code(SW_EINVAL, "The production listener rule %s must forward to the target group %s "
+				     "or its alternate %s.", rule_arn, tg, alt_tg);
+	return 0;
+}
+
+static int seam_shift(void *ctx, const char *rule_arn, const char *from_tg, const char *to_tg, int permille)
+{
+	struct sw_elb *elb = ctx;
+	struct sw_elb_object *rule = sw_elb_object_find(elb, SW_ELB_RULE, rule_arn);
+	json_t *doc, *action;
+	long long wf = permille <= 0 ? 1 : permille >= 1000 ? 0 : 1000 - permille;
+	long long wt = permille <= 0 ? 0 : permille >= 1000 ? 1 : permille;
+
+	if (!rule)
+		return sw_error_code(SW_ENOTFOUND, "listener rule %s does not exist", rule_arn);
+	/* both groups stay in the forward (the one at weight 0 too), as ECS leaves the rule */
+	action = json_pack("{s:s, s:{s:[{s:s, s:I}, {s:s, s:I}], s:{s:b}}}", "Type", "forward", "ForwardConfig",
+			   "TargetGroups", "TargetGroupArn", from_tg, "Weight", wf, "TargetGroupArn", to_tg, "Weight", wt,
+			   "TargetGroupStickinessConfig", "Enabled", 0);
+	doc = json_deep_copy(sw_elb_object_doc(rule));
+	json_object_set_new(doc, "Actions", json_pack("[o]", action));
+	json_object_set_new(rule->st, "doc", doc);
+	if (sw_elb_object_save(elb, rule) < 0)
+		return SW_ERROR;
+	sw_elb_object_changed(elb);
+	return 0;
+}
+
 const struct sw_run_balancer_ops sw_elb_balancer_ops = {
-	"elbv2", seam_check, seam_register, seam_deregister, seam_health, seam_target_type,
+	"elbv2", seam_check, seam_register, seam_deregister, seam_health, seam_target_type, seam_rule_check, seam_shift,
 };

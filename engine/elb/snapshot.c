@@ -16,6 +16,7 @@ void sw_elb_snapshot_release(struct sw_elb_snapshot *s)
 			sw_strvec_clear(&s->fe[i].rules[j].hosts);
 			sw_strvec_clear(&s->fe[i].rules[j].paths);
 			free(s->fe[i].rules[j].backend);
+			free(s->fe[i].rules[j].backend2);
 		}
 		free(s->fe[i].rules);
 		free(s->fe[i].name);
@@ -61,6 +62,31 @@ static void snap_conditions(json_t *conds, struct sw_elb_snapshot_rule *r)
 		int host = field && !strcmp(field, "host-header");
 		json_array_foreach(json_object_get(cond, "Values"), j, v)
 			sw_strvec_push(host ? &r->hosts : &r->paths, json_string_value(v));
+	}
+}
+
+/*
+ * A rule's backends: its target group, or the two of a weighted forward with the
+ * second's share in thousandths (a weight of 0 leaves that group out).
+ */
+static void snap_forward(struct sw_elb *elb, json_t *actions, struct sw_elb_snapshot_rule *r)
+{
+	const char *tg[2];
+	long long w[2];
+	int n = sw_elb_object_action_weights(actions, tg, w);
+
+	if (n == 2 && w[0] == 0) {
+		tg[0] = tg[1];
+		n = 1;
+	}
+	r->backend = tg_backend(elb, tg[0]);
+	if (n == 2 && w[1] > 0 && r->backend) {
+		r->backend2 = tg_backend(elb, tg[1]);
+		r->permille2 = (int)(w[1] * 1000 / (w[0] + w[1]));
+		if (r->permille2 < 1)
+			r->permille2 = 1;
+		if (r->permille2 > 999)
+			r->permille2 = 999;
 	}
 }
 
@@ -111,7 +137,7 @@ void sw_elb_snapshot_take(struct sw_elb *elb, struct sw_elb_snapshot *s, int mod
 				for (j = 0; j < n; j++) {
 					struct sw_elb_snapshot_rule *r = &f->rules[f->nrules];
 					json_t *actions = json_object_get(sw_elb_object_doc(rules[j]), "Actions");
-					r->backend = tg_backend(elb, sw_elb_object_action_tg(actions));
+					snap_forward(elb, actions, r);
 					if (!r->backend)
 						continue;
 					sw_strvec_init(&r->hosts);

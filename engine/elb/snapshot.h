@@ -15,6 +15,8 @@
 struct sw_elb_snapshot_rule {
 	struct sw_strvec hosts, paths;
 	char *backend;
+	char *backend2;   /* a weighted forward's second target group, or NULL */
+	int permille2;    /* ... and its share of the requests, 1..999 */
 };
 
 struct sw_elb_snapshot_frontend {

@@ -63,6 +63,8 @@ static int apply_models(struct sw_elb *elb, struct sw_elb_snapshot *s, struct ap
 			rules[j].paths = f->rules[j].paths.v;
 			rules[j].npaths = f->rules[j].paths.nr;
 			rules[j].backend = f->rules[j].backend;
+			rules[j].backend2 = f->rules[j].backend2;
+			rules[j].permille2 = f->rules[j].permille2;
 		}
 		if (sw_elb_router_set_rules(elb->router, f->name, rules, f->nrules) < 0) {
 			sw_log_warn("elbv2: router rules of %s: %s", f->name, sw_error_last());

@@ -33,7 +33,7 @@ static enum sw_run_target_health none_health(void *ctx, const struct sw_run_targ
 }
 
 const struct sw_run_balancer_ops sw_run_balancer_none = {
-	"none", none_check, none_register, none_deregister, none_health, NULL,
+	"none", none_check, none_register, none_deregister, none_health, NULL, NULL, NULL,
 };
 
 void sw_run_balancer_set(struct sw_engine *e, const struct sw_run_balancer_ops *ops, void *ctx)
@@ -79,6 +79,9 @@ static int target_for(struct sw_engine_task *t, json_t *lb, struct sw_run_target
 	if (!c)
 		return -1;
 	out->target_group_arn = sw_json_str(lb, "targetGroupArn");
+	/* a traffic-shifting deployment's tasks: the alternate target group (advancedConfiguration) */
+	if (t->lb_alt && sw_json_str(json_object_get(lb, "advancedConfiguration"), "alternateTargetGroupArn"))
+		out->target_group_arn = sw_json_str(json_object_get(lb, "advancedConfiguration"), "alternateTargetGroupArn");
 	out->task_arn = t->arn;
 	out->container_name = c->name;
 	if (!strcmp(t->network_mode, "awsvpc")) {

@@ -81,6 +81,16 @@ struct sw_run_balancer_ops {
 	 * group for tasks that are not awsvpc and an instance one for tasks that are.
 	 */
 	const char *(*target_type)(void *ctx, const char *target_group_arn);
+	/*
+	 * Blue/green, linear and canary deployments (advancedConfiguration of a load
+	 * balancer entry). rule_check: 0 when rule_arn is a listener rule forwarding to
+	 * tg or alt_tg (or both, weighted), else negative with a message. shift: the
+	 * production rule forwards permille thousandths of its requests to to_tg and the
+	 * rest to from_tg (0: all to from_tg, 1000: all to to_tg); the router applies it
+	 * at runtime. May be NULL (no traffic shifting: such services are refused).
+	 */
+	int (*rule_check)(void *ctx, const char *rule_arn, const char *tg, const char *alt_tg);
+	int (*shift)(void *ctx, const char *rule_arn, const char *from_tg, const char *to_tg, int permille);
 };
 
 /* The no-balancer implementation: knows no target group. */

@@ -13,6 +13,7 @@
 #include "engine/run/placement.h"
 #include "engine/run/rolling.h"
 #include "engine/run/scheduler.h"
+#include "engine/run/shift.h"
 #include "common/error.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -66,20 +67,27 @@ static void stop_for_scaling(struct pass *r, struct sw_engine_task *t)
 	sw_buf_release(&reason);
 }
 
-static void trip_breaker(struct sw_engine *e, struct sw_engine_service *s)
+/*
+ * The PRIMARY deployment failed: its tasks failed to start (the circuit breaker), or,
+ * shifted (shift.h), one failed under production traffic — then it always rolls back,
+ * traffic first.
+ */
+static void trip_breaker(struct sw_engine *e, struct sw_engine_service *s, int shifted)
 {
 	struct sw_engine_deployment *p = s->deps[0];
 	struct sw_buf reason = SW_BUF_INIT;
+	const char *what = shifted ? "tasks failed under production traffic" : "tasks failed to start";
 
 	p->rollout = SW_ENGINE_ROLLOUT_FAILED;
-	sw_engine_set_str(&p->rollout_reason, "ECS deployment circuit breaker: tasks failed to start.");
+	sw_buf_addf(&reason, "ECS deployment circuit breaker: %s.", what);
+	sw_engine_set_str(&p->rollout_reason, reason.ptr);
+	sw_buf_reset(&reason);
 	p->updated_at = sw_time_now();
-	sw_ecs_service_event_add(e, s, "(service %s) (deployment %s) deployment failed: tasks failed to start.",
-				 s->name, p->id);
+	sw_ecs_service_event_add(e, s, "(service %s) (deployment %s) deployment failed: %s.", s->name, p->id, what);
 	/* back to the last COMPLETED deployment — unless this one already runs its definition
 	 * (a failed rollback does not roll back to itself) */
-	if (s->cb_rollback && s->stable_taskdef && s->stable_deployment && strcmp(s->stable_deployment, p->id) &&
-	    strcmp(s->stable_taskdef, p->taskdef)) {
+	if ((s->cb_rollback || p->shifting) && s->stable_taskdef && s->stable_deployment &&
+	    strcmp(s->stable_deployment, p->id) && strcmp(s->stable_taskdef, p->taskdef)) {
 		char *target = xstrdup(s->stable_deployment);
 		sw_buf_addf(&reason, "ECS deployment circuit breaker: rolling back to deploymentId %s.", target);
 		struct sw_engine_deployment *r = sw_ecs_service_deploy(e, s, s->stable_taskdef, reason.ptr);
@@ -95,6 +103,8 @@ static void trip_breaker(struct sw_engine *e, struct sw_engine_service *s)
 			sw_ecs_task_save(e, t);
 		}
 		free(target);
+	} else if (p->shifting && !p->aborted) {
+		sw_run_shift_return(e, s, p);
 	}
 	sw_buf_release(&reason);
 }
@@ -180,6 +190,8 @@ static void start_tasks(struct sw_engine *e, struct sw_engine_service *s, struct
 		spec.capacity_provider = sw_ecs_launch_pick(p->strategy, placed);
 		sw_ecs_launch_count(p->strategy, spec.capacity_provider, placed);
 		t = sw_ecs_task_create(e, &spec);
+		t->lb_alt = p->alt;
+		sw_ecs_task_save(e, t);
 		if (json_array_size(tags))
 			sw_ecs_tag_put(e, t->arn, tags);
 		sw_buf_addf(&list, " (task %s)", t->id);
@@ -277,6 +289,8 @@ static void stop_old(struct pass *r)
 				continue;
 			if (!sw_run_lifecycle_healthy(r->e, s, t, r->now, r->next)) {
 				stop_for_scaling(r, t);
+			} else if (t->lb_alt == s->lb_alt && sw_run_shift_holds_blue(r->p)) {
+				continue;   /* blue stays until the bake is over */
 			} else if (r->step.stop_old_healthy > 0) {
 				r->step.stop_old_healthy--;
 				stop_for_scaling(r, t);
@@ -319,9 +333,10 @@ static void complete_rollout(struct pass *r)
 	for (i = 0; i < r->e->st.nr_tasks; i++)
 		if (live_task(r, r->e->st.tasks[i]) && !is_of(r->e->st.tasks[i], p))
 			old_remaining++;
-	if (!sw_run_rolling_completed(&r->in, r->primary_running, old_remaining))
+	if (!sw_run_rolling_completed(&r->in, r->primary_running, old_remaining) || sw_run_shift_holds_blue(p))
 		return;
 	p->rollout = SW_ENGINE_ROLLOUT_COMPLETED;
+	s->lb_alt = p->alt;
 	sw_buf_addf(&reason, "ECS deployment %s completed.", p->id);
 	sw_engine_set_str(&p->rollout_reason, reason.ptr);
 	p->updated_at = r->now;
@@ -383,12 +398,26 @@ void sw_run_reconcile_service(struct sw_engine *e, struct sw_engine_service *s, 
 	r.p = s->deps[0];
 	if (s->status == SW_SERVICE_ACTIVE && s->cb_enable && r.p->rollout == SW_ENGINE_ROLLOUT_IN_PROGRESS &&
 	    r.p->failed_tasks >= sw_run_rolling_threshold(r.p->desired)) {
-		trip_breaker(e, s);
+		trip_breaker(e, s, 0);
 		r.p = s->deps[0];
 		r.changed = 1;
 	}
 	count_tasks(&r);
+	if (s->status == SW_SERVICE_ACTIVE && sw_run_shift_holds_blue(r.p)) {
+		double stage_at = r.p->stage_at;
+		int permille = r.p->permille;
+		if (sw_run_shift_step(e, s, r.p, r.in.primary, r.in.primary_healthy, now, next)) {
+			trip_breaker(e, s, 1);
+			sw_run_scheduler_due(next, now);   /* the rollback's pass comes next */
+			sw_engine_db_save_service(e->db, s);
+			sw_buf_release(&r.listed);
+			return;
+		}
+		r.changed |= stage_at != r.p->stage_at || permille != r.p->permille;
+	}
 	sw_run_rolling_step(&r.in, &r.step);
+	if (sw_run_shift_holds_blue(r.p) && r.step.start < r.in.desired - r.in.primary)
+		r.step.start = r.in.desired - r.in.primary;   /* green beside blue: the whole count at once */
 	stop_extra_primary(&r);
 	stop_old(&r);
 	if (r.step.start > 0 && s->status == SW_SERVICE_ACTIVE)

@@ -294,6 +294,7 @@ async function appView(app) {
   sum(a);
   main.replaceChildren(header, summary, live, h('h2', {}, 'Releases'), timeline);
   let following = null;
+  let seen = null;   // the newest job this page has shown or found over when it opened
   const refresh = async () => {
     const fresh = await api('/apps/' + app);
     header.replaceChildren(app, badge(fresh.state, 'app-state'));
@@ -303,10 +304,21 @@ async function appView(app) {
   const look = async () => {
     if (following) return;
     const { builds } = await api('/apps/' + app + '/builds?kind=all');
+    const newest = builds.reduce((n, b) => Math.max(n, b.number), 0);
     const active = builds.find(b => b.status === 'queued' || b.status === 'running');
+    if (seen === null) seen = active ? active.number - 1 : newest;
     if (active) {
-      following = active.number;
+      following = seen = active.number;
       live.replaceChildren(followJob(app, active, async () => { following = null; await refresh(); }));
+      return;
+    }
+    // a job that began and ended between two looks: its verdict and last picture, not nothing
+    const missed = builds.find(b => b.number === newest && b.number > seen);
+    if (missed) {
+      seen = missed.number;
+      live.replaceChildren(h('div', {}, h('p', {}, (missed.kind === 'build' ? 'Build ' : 'Release job '),
+        h('a', { href: '#/apps/' + app + '/builds/' + missed.number }, '#' + missed.number)), ...await endedJob(app, missed)));
+      await refresh();
       return;
     }
     if (!live.querySelector('[data-testid="rollout"]')) live.replaceChildren(h('h2', {}, 'Running tasks'), await tasksTable(app));
@@ -430,15 +442,19 @@ async function buildView(app, number) {
       ['By', b.pushed_by], ['Outcome', h('span', { 'data-testid': 'outcome' }, b.summary || '')], ['Image', h('code', {}, b.image || '\u2013')],
       ['Took', took(b.duration) || '\u2013']].flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])));
   if (b.status === 'queued' || b.status === 'running') { main.append(followJob(app, b, () => {})); return; }
-  // over: the log as it ended, and the rollout's last picture when there was one
+  main.append(...await endedJob(app, b));
+}
+// A job that is over: the rollout's last picture when there was one, and the log as it ended.
+async function endedJob(app, b) {
+  const base = '/apps/' + app + '/builds/' + b.number;
   const panel = rolloutPanel();
   let any = false;
   const log = logBox();
-  await ndjson('/apps/' + app + '/builds/' + number + '/rollout', {}, r => { if (r.processes) { panel.record(r); any = true; } });
+  await ndjson(base + '/rollout', {}, r => { if (r.processes) { panel.record(r); any = true; } });
   panel.end(b);
-  const text = await (await api('/apps/' + app + '/builds/' + number + '/log', { raw: true })).text();
+  const text = await (await api(base + '/log', { raw: true })).text();
   text.split('\n').forEach(l => { if (l) log.line(l); });
-  main.append(any ? panel : '', h('h2', {}, 'Log'), log);
+  return [any ? panel : '', h('h2', {}, 'Log'), log];
 }
 
 // ---- logs and events ----------------------------------------------------------------------

@@ -34,24 +34,14 @@ LINES = ('#!/bin/sh\n# numbered lines on stdout (a pause every EVERY lines), the
          'while :; do sleep 1; done\n')
 
 
-def app_image(eng, version, check_status=200, slow_seconds=4):
-    """Build the test app as <prefix>/lbapp:<version> (removed when eng stops)."""
-    name = f'{eng.tag_prefix}/lbapp:{version}'
+def build_image(eng, name, files, dockerfile):
+    """Build name from files ({path: text}, made executable) and dockerfile (removed when eng stops)."""
     ctx = tempfile.mkdtemp(dir=eng.tmp)
-    os.makedirs(os.path.join(ctx, 'www', 'cgi-bin'))
-    files = {
-        'www/cgi-bin/check': CHECK % check_status,
-        'www/cgi-bin/slow': SLOW % (slow_seconds, version),
-        'www/cgi-bin/env': ENV,
-        'start.sh': START % version,
-    }
-    for path, text in files.items():
+    for path, text in dict(files, Dockerfile=dockerfile).items():
+        os.makedirs(os.path.dirname(os.path.join(ctx, path)), exist_ok=True)
         with open(os.path.join(ctx, path), 'w') as f:
             f.write(text)
         os.chmod(os.path.join(ctx, path), 0o755)
-    with open(os.path.join(ctx, 'Dockerfile'), 'w') as f:
-        f.write('FROM slipway/busybox:latest\nCOPY www /www\nCOPY start.sh /start.sh\n'
-                'CMD ["/bin/sh", "/start.sh"]\n')
     r = subprocess.run(['docker', 'build', '-q', '-t', name, ctx], capture_output=True, text=True,
                        env=dict(os.environ, DOCKER_BUILDKIT='0'))
     shutil.rmtree(ctx, ignore_errors=True)
@@ -59,24 +49,28 @@ def app_image(eng, version, check_status=200, slow_seconds=4):
         raise AssertionError(f'docker build {name}: {r.stderr}')
     eng.images.append(name)
     return name
+
+
+def app_image(eng, version, check_status=200, slow_seconds=4, start=None):
+    """Build the test app as <prefix>/lbapp:<version> (removed when eng stops); start: another
+    start.sh (a % version format)."""
+    files = {
+        'www/cgi-bin/check': CHECK % check_status,
+        'www/cgi-bin/slow': SLOW % (slow_seconds, version),
+        'www/cgi-bin/env': ENV,
+        'start.sh': (start or START) % version,
+    }
+    return build_image(eng, f'{eng.tag_prefix}/lbapp:{version}', files,
+                       'FROM slipway/busybox:latest\nCOPY www /www\nCOPY start.sh /start.sh\n'
+                       'CMD ["/bin/sh", "/start.sh"]\n')
 
 
 def lines_image(eng, count, every=1000000, pause=0.0):
     """An image printing `count` numbered lines ("line i of count"), pausing `pause`
     seconds every `every` lines, then idling until SIGTERM (for the logs tests)."""
-    name = f'{eng.tag_prefix}/lines:{count}-{every}'
-    ctx = tempfile.mkdtemp(dir=eng.tmp)
-    with open(os.path.join(ctx, 'lines.sh'), 'w') as f:
-        f.write(LINES % {'count': count, 'every': every, 'pause_us': int(pause * 1e6)})
-    with open(os.path.join(ctx, 'Dockerfile'), 'w') as f:
-        f.write('FROM slipway/busybox:latest\nCOPY lines.sh /lines.sh\nCMD ["/bin/sh", "/lines.sh"]\n')
-    r = subprocess.run(['docker', 'build', '-q', '-t', name, ctx], capture_output=True, text=True,
-                       env=dict(os.environ, DOCKER_BUILDKIT='0'))
-    shutil.rmtree(ctx, ignore_errors=True)
-    if r.returncode:
-        raise AssertionError(f'docker build {name}: {r.stderr}')
-    eng.images.append(name)
-    return name
+    return build_image(eng, f'{eng.tag_prefix}/lines:{count}-{every}',
+                       {'lines.sh': LINES % {'count': count, 'every': every, 'pause_us': int(pause * 1e6)}},
+                       'FROM slipway/busybox:latest\nCOPY lines.sh /lines.sh\nCMD ["/bin/sh", "/lines.sh"]\n')
 
 
 def get(port, host, path='/', timeout=10):

@@ -295,6 +295,35 @@ static void errors_have_positions(void **state)
 	expect_error("services:\n  web:\n    build: .\n\t\n", "docker-compose.yml:4:1: found a tab character that violates indentation while scanning a plain scalar");
 }
 
+/* x-slipway's deployment strategy keys, kept as given; a bad one is one line naming it */
+static void strategy_keys(void **state)
+{
+	struct sw_manifest m;
+	const char *yml = "services:\n  web:\n    build: .\n"
+			  "x-slipway: {strategy: canary, canary_percent: 10, bake: 2m}\n";
+	json_t *back;
+	struct sw_manifest again = SW_MANIFEST_INIT;
+	(void)state;
+
+	assert_int_equal(compose(&m, yml), 0);
+	assert_null(m.warning);
+	assert_string_equal(json_string_value(json_object_get(m.strategy, "strategy")), "canary");
+	assert_string_equal(json_string_value(json_object_get(m.strategy, "canary_percent")), "10");
+	assert_string_equal(json_string_value(json_object_get(m.strategy, "bake")), "2m");
+	back = sw_manifest_to_json(&m);
+	assert_int_equal(sw_manifest_from_json(&again, back), 0);
+	assert_true(json_equal(again.strategy, m.strategy));
+	json_decref(back);
+	sw_manifest_release(&again);
+	sw_manifest_release(&m);
+	expect_error("services:\n  web:\n    build: .\nx-slipway:\n  strategy: blue_green\n",
+		     "docker-compose.yml:5:13: strategy must be rolling, blue-green, linear or canary, not 'blue_green'");
+	expect_error("services:\n  web:\n    build: .\nx-slipway:\n  bake: 90s\n",
+		     "docker-compose.yml:5:9: bake must be whole minutes from 0 to 24h (like 2m or 1h), not '90s'");
+	expect_error("services:\n  web:\n    build: .\nx-slipway:\n  canary_percent: 0.05\n",
+		     "docker-compose.yml:5:19: canary_percent must be 0.1 to 100 in steps of 0.1, not '0.05'");
+}
+
 static void billion_laughs_is_bounded(void **state)
 {
 	/* aliases share nodes in libyaml's document: this must neither explode nor loop */
@@ -395,6 +424,7 @@ int main(void)
 		cmocka_unit_test(healthchecks),
 		cmocka_unit_test(builds),
 		cmocka_unit_test(errors_have_positions),
+		cmocka_unit_test(strategy_keys),
 		cmocka_unit_test(billion_laughs_is_bounded),
 		cmocka_unit_test(merges_and_anchors),
 		cmocka_unit_test(mutations_never_crash),

@@ -26,6 +26,14 @@ static void target_group_names(void **state)
 		assert_string_not_equal(b.ptr, other.ptr);
 		sw_buf_release(&other);
 	}
+	/* the alternate (blue/green): within the policy's sw-* and never another app's name */
+	sw_buf_reset(&b);
+	sw_route_alt_target_group_name("hello", &b);
+	assert_string_equal(b.ptr, "sw--hello");
+	sw_buf_reset(&b);
+	sw_route_alt_target_group_name("a23456789012345678901234567890", &b);
+	assert_true(b.len <= 32);
+	assert_int_equal(strncmp(b.ptr, "sw--a234567890123456789-", 24), 0);
 	sw_buf_release(&b);
 }
 

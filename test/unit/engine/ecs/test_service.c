@@ -59,7 +59,7 @@ static const char *fake_type(void *ctx, const char *arn)
 }
 
 static const struct sw_run_balancer_ops fake_ops = {
-	"fake", fake_check, fake_register, fake_deregister, fake_health, fake_type,
+	"fake", fake_check, fake_register, fake_deregister, fake_health, fake_type, NULL, NULL,
 };
 
 /* The call's answer (the caller's reference) or NULL with msg its error. */

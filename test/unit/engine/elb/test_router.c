@@ -328,7 +328,7 @@ static void start_demo(struct fixture *f)
 	struct sw_elb_router_frontend fe = { "main", f->port, NULL, 404, NULL, NULL };
 	struct sw_elb_router_backend be = { "demo", fast_check() };
 	const char *hosts[] = { "demo.localhost" };
-	struct sw_elb_router_rule rule = { hosts, 1, NULL, 0, "demo" };
+	struct sw_elb_router_rule rule = { hosts, 1, NULL, 0, "demo", NULL, 0 };
 
 	assert_int_equal(sw_elb_router_set_frontend(f->r, &fe), 0);
 	assert_int_equal(sw_elb_router_set_backend(f->r, &be), 0);
@@ -613,12 +613,12 @@ static void new_backend_reload_under_load(void **state)
 	const char *hosts[] = { "demo.localhost" }, *hosts2[] = { "other.localhost" };
 	const char *paths[] = { "/api/*" };
 	struct sw_elb_router_rule rules[2] = {
-		{ hosts, 1, paths, 1, "other" },
-		{ hosts, 1, NULL, 0, "demo" },
+		{ hosts, 1, paths, 1, "other", NULL, 0 },
+		{ hosts, 1, NULL, 0, "demo", NULL, 0 },
 	};
 	struct sw_elb_router_rule rules2[2] = {
-		{ hosts2, 1, NULL, 0, "other" },
-		{ hosts, 1, NULL, 0, "demo" },
+		{ hosts2, 1, NULL, 0, "other", NULL, 0 },
+		{ hosts, 1, NULL, 0, "demo", NULL, 0 },
 	};
 	struct sw_buf body = SW_BUF_INIT;
 	struct load l;
@@ -672,7 +672,7 @@ static void adopts_running_haproxy(void **state)
 		struct sw_elb_router_frontend fe = { "main", f->port, NULL, 404, NULL, NULL };
 		struct sw_elb_router_backend be = { "demo", fast_check() };
 		const char *hosts[] = { "demo.localhost" };
-		struct sw_elb_router_rule rule = { hosts, 1, NULL, 0, "demo" };
+		struct sw_elb_router_rule rule = { hosts, 1, NULL, 0, "demo", NULL, 0 };
 		assert_int_equal(sw_elb_router_set_frontend(f->r, &fe), 0);
 		assert_int_equal(sw_elb_router_set_backend(f->r, &be), 0);
 		assert_int_equal(sw_elb_router_set_rules(f->r, "main", &rule, 1), 0);

@@ -15,7 +15,7 @@ static void rule_regex_host_and_path(void **state)
 {
 	const char *hosts[] = { "Demo.localhost", "*.demo.localhost" };
 	const char *paths[] = { "/api/*", "/v?" };
-	struct sw_elb_router_rule rule = { hosts, 2, paths, 2, "tg" };
+	struct sw_elb_router_rule rule = { hosts, 2, paths, 2, "tg", NULL, 0 };
 	char *re = NULL;
 
 	assert_int_equal(sw_elb_router_rule_regex(&rule, &re), 0);
@@ -27,8 +27,8 @@ static void rule_regex_defaults(void **state)
 {
 	const char *hosts[] = { "a.localhost" };
 	const char *paths[] = { "/x$y+z" };
-	struct sw_elb_router_rule host_only = { hosts, 1, NULL, 0, "tg" };
-	struct sw_elb_router_rule path_only = { NULL, 0, paths, 1, "tg" };
+	struct sw_elb_router_rule host_only = { hosts, 1, NULL, 0, "tg", NULL, 0 };
+	struct sw_elb_router_rule path_only = { NULL, 0, paths, 1, "tg", NULL, 0 };
 	char *re = NULL;
 
 	assert_int_equal(sw_elb_router_rule_regex(&host_only, &re), 0);
@@ -44,9 +44,9 @@ static void rule_regex_rejects_bad_characters(void **state)
 	const char *hosts[] = { "a b" };
 	const char *paths[] = { "/a;del server" };
 	const char *paths2[] = { "/a\\b" };
-	struct sw_elb_router_rule r1 = { hosts, 1, NULL, 0, "tg" };
-	struct sw_elb_router_rule r2 = { NULL, 0, paths, 1, "tg" };
-	struct sw_elb_router_rule r3 = { NULL, 0, paths2, 1, "tg" };
+	struct sw_elb_router_rule r1 = { hosts, 1, NULL, 0, "tg", NULL, 0 };
+	struct sw_elb_router_rule r2 = { NULL, 0, paths, 1, "tg", NULL, 0 };
+	struct sw_elb_router_rule r3 = { NULL, 0, paths2, 1, "tg", NULL, 0 };
 	char *re = NULL;
 
 	assert_int_equal(sw_elb_router_rule_regex(&r1, &re), SW_EINVAL);

@@ -72,7 +72,7 @@ static enum sw_run_target_health fake_health(void *ctx, const struct sw_run_targ
 }
 
 static const struct sw_run_balancer_ops fake_ops = {
-	"fake", fake_check, fake_register, fake_deregister, fake_health, NULL,
+	"fake", fake_check, fake_register, fake_deregister, fake_health, NULL, NULL, NULL,
 };
 
 static struct sw_engine e;
