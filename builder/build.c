@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "builder/build.h"
+#include "builder/dockerfile.h"
 #include "builder/context.h"
 #include "builder/image.h"
 #include "builder/registry.h"
@@ -12,6 +13,8 @@
 #include "common/time.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
+
+#define MAX_DOCKERFILE (1024 * 1024)   /* Docker takes bigger ones; no real one is */
 
 struct run {
 	const struct sw_build_opts *opts;
@@ -140,7 +143,7 @@ int sw_build_run(const struct sw_build_opts *opts, struct sw_build_result *res)
 	struct sw_registry reg = { 0 };
 	struct sw_image_build_opts bopts = { 0 };
 	struct sw_buf name = SW_BUF_INIT, image = SW_BUF_INIT, shown = SW_BUF_INIT;
-	struct sw_buf auth = SW_BUF_INIT, size = SW_BUF_INIT;
+	struct sw_buf auth = SW_BUF_INIT, size = SW_BUF_INIT, dockerfile = SW_BUF_INIT;
 	char *digest = NULL;
 	long long bytes = -1;
 	double start = sw_time_mono();
@@ -164,6 +167,10 @@ int sw_build_run(const struct sw_build_opts *opts, struct sw_build_result *res)
 	if ((ret = sw_context_new(&r.ctx, &copts)) < 0)
 		goto cleanup;
 	short_id = sw_context_short_id(r.ctx);
+	/* an ADD <url> would be fetched by the Docker engine on this machine (builder/dockerfile.h) */
+	if ((ret = sw_context_read_root_file(r.ctx, sw_context_dockerfile(r.ctx), MAX_DOCKERFILE, &dockerfile)) < 0 ||
+	    (ret = sw_dockerfile_check(dockerfile.ptr ? dockerfile.ptr : "", dockerfile.len)) < 0)
+		goto cleanup;
 
 	reg.spec = opts->registry;
 	reg.user = opts->registry_user;
@@ -234,5 +241,6 @@ cleanup:
 	sw_buf_release(&shown);
 	sw_buf_release(&auth);
 	sw_buf_release(&size);
+	sw_buf_release(&dockerfile);
 	return ret;
 }

@@ -755,6 +755,28 @@ const char *sw_context_not_regular(const struct git_tree_entry *e)
 	}
 }
 
+int sw_context_read_root_file(struct sw_context *c, const char *name, size_t max, struct sw_buf *out)
+{
+	const git_tree_entry *e = git_tree_entry_byname(c->root, name);
+	git_blob *blob = NULL;
+	int ret = 0;
+
+	sw_buf_reset(out);
+	if (!e)
+		return sw_error_code(SW_ENOTFOUND, "no %s at the root of %s", name, c->short_id);
+	if (sw_context_not_regular(e))
+		return sw_error_code(SW_EINVAL, "the %s at the root of %s is %s, not a regular file", name, c->short_id,
+				     sw_context_not_regular(e));
+	if (git_blob_lookup(&blob, c->repo, git_tree_entry_id(e)) < 0)
+		return sw_error("cannot read %s: %s", name, git_msg());
+	if ((size_t)git_blob_rawsize(blob) > max)
+		ret = sw_error_code(SW_ETOOBIG, "%s is over %zu bytes", name, max);
+	else
+		sw_buf_add(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	git_blob_free(blob);
+	return ret;
+}
+
 const char *sw_context_dockerfile(const struct sw_context *c)
 {
 	return c->dockerfile;

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "common/buf.h"
 #include "common/cancel.h"
 
 /*
@@ -111,6 +112,12 @@ const char *sw_context_dockerfile_name(const struct git_tree *tree);
  */
 struct git_tree_entry;
 const char *sw_context_not_regular(const struct git_tree_entry *e);
+
+/*
+ * The bytes of the regular file name at the root of the context's tree (at most max) into
+ * out (reset first): 0, SW_ENOTFOUND, SW_EINVAL (not a regular file), SW_ETOOBIG.
+ */
+int sw_context_read_root_file(struct sw_context *c, const char *name, size_t max, struct sw_buf *out);
 
 /* The context's Dockerfile (sw_context_dockerfile_name() of its tree), or NULL. */
 const char *sw_context_dockerfile(const struct sw_context *c);

@@ -54,6 +54,16 @@ int sw_cli_cmd_tokens(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_tokens_create(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_tokens_revoke(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_login(const struct sw_cli_command *cmd, int argc, char **argv);
+/* cmd_users.c, cmd_keys.c: users, their roles on apps, their SSH keys */
+int sw_cli_cmd_users(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_users_create(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_users_remove(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_access(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_access_add(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_access_remove(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_keys(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_keys_add(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_keys_remove(const struct sw_cli_command *cmd, int argc, char **argv);
 /* cmd_dashboard.c: a one-time sign-in link for the web dashboard */
 int sw_cli_cmd_dashboard(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_ps(const struct sw_cli_command *cmd, int argc, char **argv);

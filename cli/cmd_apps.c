@@ -107,7 +107,7 @@ int sw_cli_cmd_apps(const struct sw_cli_command *cmd, int argc, char **argv)
 static int check_app_name(const char *name)
 {
 	if (!sw_cli_app_name_valid(name))
-		return sw_error_code(SW_EINVAL, "invalid app name '%.60s' (want 3-30 of a-z, 0-9, '-', starting with a letter)",
+		return sw_error_code(SW_EINVAL, "invalid app name '%.60s' (want 3-30 of a-z, 0-9, '-', starting with a letter, not ending in '-')",
 				     name);
 	return 0;
 }

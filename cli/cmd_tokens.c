@@ -1,6 +1,6 @@
 /*
- * tokens, tokens:create, tokens:revoke, login: API tokens (receiver/api_tokens.h)
- * and where the CLI and git keep one (~/.netrc, cli/netrc.h).
+ * tokens, tokens:create, tokens:revoke, login: API tokens (receiver/api_tokens.h), each
+ * a user's, and where the CLI and git keep one (~/.netrc, cli/netrc.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,12 +40,26 @@ static void show_tokens(const char *app_none, const json_t *out)
 	json_t *tk;
 	size_t i;
 
-	sw_cli_table_init(&t, "NAME", "CREATED", "", NULL);
+	(void)app_none;
+	sw_cli_table_init(&t, "USER", "NAME", "LIMITS", "CREATED", "LAST USED", "EXPIRES", "", NULL);
 	json_array_foreach(json_object_get(out, "tokens"), i, tk) {
-		struct sw_buf when = SW_BUF_INIT;
+		struct sw_buf when = SW_BUF_INIT, used = SW_BUF_INIT, expires = SW_BUF_INIT, limits = SW_BUF_INIT;
 		sw_cli_reltime_iso(sw_json_str(tk, "created_at"), &when);
-		sw_cli_table_add(&t, sw_json_str(tk, "name"), when.ptr, sw_json_bool(tk, "current", 0) ? "(this one)" : "");
+		if (sw_json_str(tk, "last_used_at"))
+			sw_cli_reltime_iso(sw_json_str(tk, "last_used_at"), &used);
+		if (sw_json_str(tk, "expires_at"))
+			sw_buf_adds(&expires, sw_json_str(tk, "expires_at"));
+		if (sw_json_str(tk, "app"))
+			sw_buf_addf(&limits, "app %s", sw_json_str(tk, "app"));
+		if (sw_json_str(tk, "role"))
+			sw_buf_addf(&limits, "%srole %s", limits.len ? ", " : "", sw_json_str(tk, "role"));
+		sw_cli_table_add(&t, sw_json_str_or(tk, "user", "-"), sw_json_str(tk, "name"), limits.len ? limits.ptr : "-",
+				 when.ptr, used.len ? used.ptr : "never", expires.len ? expires.ptr : "never",
+				 sw_json_bool(tk, "current", 0) ? "(this one)" : "");
 		sw_buf_release(&when);
+		sw_buf_release(&used);
+		sw_buf_release(&expires);
+		sw_buf_release(&limits);
 	}
 	sw_cli_table_print(&t, NULL);
 	sw_cli_table_release(&t);
@@ -56,14 +70,42 @@ int sw_cli_cmd_tokens(const struct sw_cli_command *cmd, int argc, char **argv)
 	return sw_cli_show(cmd, argc, argv, "/tokens", show_tokens);
 }
 
-static void created_token(const char *name, const json_t *out)
-{
-	printf("Created token %s (shown this once):\n  %s\n", name, sw_json_str(out, "secret"));
-}
-
 int sw_cli_cmd_tokens_create(const struct sw_cli_command *cmd, int argc, char **argv)
 {
-	return sw_cli_create(cmd, argc, argv, "/tokens", check_token_name, created_token);
+	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
+	struct sw_cli_args a;
+	const char *app = NULL, *role = NULL, *expires = NULL;
+	json_t *body = NULL, *out = NULL;
+	int json = 0, ret;
+	struct sw_cli_opt opts[] = { SW_CLI_OPT_JSON(&json), { "--app", 'a', &app, NULL, NULL },
+				     { "--role", 0, &role, NULL, NULL }, { "--expires", 0, &expires, NULL, NULL },
+				     { NULL, 0, NULL, NULL, NULL } };
+
+	if (sw_cli_args_parse(cmd, argc, argv, opts, 1, 1, &a) < 0)
+		return a.exit;
+	if (check_token_name(a.pos[0]) < 0)
+		return sw_cli_usage_error(cmd, "%s", sw_error_last());
+	if (role && strcmp(role, "read") && strcmp(role, "deploy") && strcmp(role, "operate") && strcmp(role, "admin"))
+		return sw_cli_usage_error(cmd, "role: want read, deploy, operate or admin, not '%.20s'", role);
+	body = json_pack("{s:s}", "name", a.pos[0]);
+	if (app)
+		json_object_set_new(body, "app", json_string(app));
+	if (role)
+		json_object_set_new(body, "role", json_string(role));
+	if (expires)
+		json_object_set_new(body, "expires", json_string(expires));
+	if ((ret = sw_cli_setup(cmd, &c, NULL, NULL)) || (ret = sw_cli_call(cmd, &c, "POST", "/tokens", body, &out)))
+		goto cleanup;
+	if (json)
+		ret = sw_cli_print_json(out);
+	else
+		printf("Created token %s%s%s%s%s (shown this once):\n  %s\n", a.pos[0], app ? " for " : "", app ? app : "",
+		       role ? " as " : "", role ? role : "", sw_json_str(out, "secret"));
+cleanup:
+	json_decref(body);
+	json_decref(out);
+	sw_cli_client_release(&c);
+	return ret;
 }
 
 int sw_cli_cmd_tokens_revoke(const struct sw_cli_command *cmd, int argc, char **argv)
@@ -71,16 +113,22 @@ int sw_cli_cmd_tokens_revoke(const struct sw_cli_command *cmd, int argc, char **
 	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
 	struct sw_cli_args a;
 	struct sw_buf path = SW_BUF_INIT;
+	const char *user = NULL;
 	int ret = 0;
+	struct sw_cli_opt opts[] = { { "--user", 0, &user, NULL, NULL }, { NULL, 0, NULL, NULL, NULL } };
 
-	if (sw_cli_args_parse(cmd, argc, argv, NULL, 1, 1, &a) < 0)
+	if (sw_cli_args_parse(cmd, argc, argv, opts, 1, 1, &a) < 0)
 		return a.exit;
 	if (check_token_name(a.pos[0]) < 0)
 		return sw_cli_usage_error(cmd, "%s", sw_error_last());
 	sw_buf_addf(&path, "/tokens/%s", a.pos[0]);
+	if (user) {
+		sw_buf_adds(&path, "?user=");
+		sw_cli_urlencode(&path, user);
+	}
 	if ((ret = sw_cli_setup(cmd, &c, NULL, NULL)) || (ret = sw_cli_call(cmd, &c, "DELETE", path.ptr, NULL, NULL)))
 		goto cleanup;
-	printf("Revoked token %s\n", a.pos[0]);
+	printf("Revoked token %s%s%s\n", a.pos[0], user ? " of " : "", user ? user : "");
 cleanup:
 	sw_cli_client_release(&c);
 	sw_buf_release(&path);

@@ -71,7 +71,7 @@ static const struct sw_cli_command commands[] = {
 	  "usage: slipway apps [--json]\n", sw_cli_cmd_apps },
 	{ "apps:create", "create an app (an empty repository to push to)",
 	  "usage: slipway apps:create NAME [--json]\n"
-	  "  NAME: 3-30 of a-z, 0-9, '-', starting with a letter. Pushing to a new app creates it too.\n",
+	  "  NAME: 3-30 of a-z, 0-9, '-', starting with a letter, not ending in '-'. Pushing to a new app creates it too.\n",
 	  sw_cli_cmd_apps_create },
 	{ "apps:info", "an app at a glance: git URL, last build, live release, webhooks",
 	  "usage: slipway apps:info [-a APP] [--json]\n", sw_cli_cmd_apps_info },
@@ -113,12 +113,44 @@ static const struct sw_cli_command commands[] = {
 	  "usage: slipway webhooks:remove ID [-a APP]\n", sw_cli_cmd_webhooks_remove },
 	{ "webhooks:deliveries", "the last deliveries of an app's webhooks: status, tries, response",
 	  "usage: slipway webhooks:deliveries [ID] [-a APP] [-n N] [--json]\n", sw_cli_cmd_webhooks_deliveries },
-	{ "tokens", "list the API tokens (names only)",
+	{ "tokens", "list your API tokens (an admin: everyone's) with their limits and last use",
 	  "usage: slipway tokens [--json]\n", sw_cli_cmd_tokens },
-	{ "tokens:create", "make a new API token (printed once)",
-	  "usage: slipway tokens:create NAME [--json]\n  NAME: 1-64 of a-z 0-9 - _ .\n", sw_cli_cmd_tokens_create },
-	{ "tokens:revoke", "revoke an API token (not the one you are using)",
-	  "usage: slipway tokens:revoke NAME\n", sw_cli_cmd_tokens_revoke },
+	{ "tokens:create", "make a new API token of yours, no stronger than you (printed once)",
+	  "usage: slipway tokens:create NAME [--app APP] [--role read|deploy|operate|admin] [--expires 30d] [--json]\n"
+	  "  NAME: 1-64 of a-z 0-9 - _ . --app: good for that app (and its review apps) only. --role: at most\n"
+	  "  that role. --expires: a duration (30d, 12h; a bare number is days). e.g. for CI:\n"
+	  "  slipway tokens:create ci --app hello --role deploy\n", sw_cli_cmd_tokens_create },
+	{ "tokens:revoke", "revoke one of your API tokens (not the one you are using; an admin: --user's)",
+	  "usage: slipway tokens:revoke NAME [--user USER]\n"
+	  "  The last admin token cannot be revoked. A revoked token stays revoked.\n", sw_cli_cmd_tokens_revoke },
+	/* users, roles and SSH keys: cmd_users.c, cmd_keys.c */
+	{ "users", "list the users: admin or not, how many apps, tokens and SSH keys (admins only)",
+	  "usage: slipway users [--json]\n", sw_cli_cmd_users },
+	{ "users:create", "create a user and print their first token (shown once)",
+	  "usage: slipway users:create NAME [--admin] [--json]\n"
+	  "  NAME: 1-32 of a-z 0-9 . _ -, starting with a letter. --admin: an admin (every app, users,\n"
+	  "  tokens). --json: {\"user\": NAME, \"token\": ...}. Then: slipway access:add NAME deploy -a APP\n",
+	  sw_cli_cmd_users_create },
+	{ "users:remove", "remove a user: their tokens revoked, their roles and SSH keys gone",
+	  "usage: slipway users:remove NAME\n", sw_cli_cmd_users_remove },
+	{ "access", "who has which role on an app (read, deploy, operate), and the admins",
+	  "usage: slipway access [-a APP] [--json]\n"
+	  "  read: apps:info, releases, ps, logs, events, builds. deploy: + git push, rollback, builds:cancel.\n"
+	  "  operate: + config, scale, run, reviews:settings, webhooks, the app's settings. Review apps\n"
+	  "  have their app's.\n", sw_cli_cmd_access },
+	{ "access:add", "give a user a role on an app (replacing the one they had)",
+	  "usage: slipway access:add USER read|deploy|operate [-a APP]\n", sw_cli_cmd_access_add },
+	{ "access:remove", "take a user's role on an app away",
+	  "usage: slipway access:remove USER [-a APP]\n", sw_cli_cmd_access_remove },
+	{ "keys", "list your SSH keys (git push over SSH)",
+	  "usage: slipway keys [--json]\n", sw_cli_cmd_keys },
+	{ "keys:add", "add an SSH public key of yours, for git push over SSH",
+	  "usage: slipway keys:add [FILE] [--json]\n"
+	  "  FILE: a public key (default ~/.ssh/id_ed25519.pub, then ~/.ssh/id_rsa.pub). Then:\n"
+	  "  git remote add deploy ssh://git@HOST:5483/APP.git\n", sw_cli_cmd_keys_add },
+	{ "keys:remove", "remove one of your SSH keys",
+	  "usage: slipway keys:remove FINGERPRINT\n  FINGERPRINT: SHA256:..., as slipway keys lists it\n",
+	  sw_cli_cmd_keys_remove },
 	{ "login", "store a token for a server in ~/.netrc (mode 0600), where git finds it too",
 	  "usage: slipway login [URL] [--token TOKEN]\n"
 	  "  URL: the server (default: SLIPWAY_URL, or the last login, or http://127.0.0.1:5480);\n"

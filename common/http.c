@@ -128,10 +128,20 @@ static size_t on_read(char *buf, size_t size, size_t nmemb, void *ctx)
 	return (size_t)n;
 }
 
+/* The caller's say on each address curl is about to connect to (after DNS, redirects, all). */
+static curl_socket_t on_open_socket(void *ctx, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	const struct sw_http_request *req = ctx;
+
+	if (purpose != CURLSOCKTYPE_IPCXN || !req->allow_addr(req->allow_ctx, &a->addr))
+		return CURL_SOCKET_BAD;
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 int sw_http_do(const struct sw_http_request *req, struct sw_http_response *res)
 {
 	struct transfer t = { req, res, 0, 0, 0 };
-	struct curl_slist *hdrs = NULL;
+	struct curl_slist *hdrs = NULL, *pins = NULL;
 	const char *method = req->method;
 	CURL *c = NULL;
 	CURLcode cc;
@@ -158,6 +168,15 @@ int sw_http_do(const struct sw_http_request *req, struct sw_http_response *res)
 	}
 	if (req->unix_socket)
 		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, req->unix_socket);
+	if (req->resolve) {   /* the address checked is the one connected to: no DNS in between */
+		pins = curl_slist_append(pins, req->resolve);
+		curl_easy_setopt(c, CURLOPT_RESOLVE, pins);
+	}
+	if (req->allow_addr) {   /* straight to it, no proxy from the environment */
+		curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+		curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+		curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, (void *)req);
+	}
 	if (req->cancel) {
 		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
 		curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
@@ -213,6 +232,7 @@ int sw_http_do(const struct sw_http_request *req, struct sw_http_response *res)
 		ret = sw_error("%s", curl_easy_strerror(cc));
 	}
 	curl_slist_free_all(hdrs);
+	curl_slist_free_all(pins);
 	curl_easy_cleanup(c);
 	return ret;
 }

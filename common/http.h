@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <sys/socket.h>
 
 #include "common/buf.h"
 #include "common/cancel.h"
@@ -39,6 +40,12 @@ struct sw_http_request {
 	const struct sw_cancel *cancel; /* non-NULL: polled during the transfer (at least once a
 	                                   second, even when nothing moves); raised (any reason)
 	                                   aborts it with SW_ECANCEL */
+	const char *resolve;            /* "host:port:address": connect there for host (curl's
+	                                   CURLOPT_RESOLVE), NULL: DNS */
+	int (*allow_addr)(void *ctx, const struct sockaddr *sa);   /* non-NULL: asked before each
+	                                   connection with its address; 0 refuses it (SW_EUNAVAIL).
+	                                   No proxy is used then */
+	void *allow_ctx;
 };
 
 struct sw_http_response {

@@ -32,10 +32,28 @@ static int current_level(void)
 	return min_level;
 }
 
+/* b's bytes onto out, control characters as \xNN: one event is one line, whatever a URL held. */
+static void add_escaped(struct sw_buf *out, const struct sw_buf *b)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < b->len; i++) {
+		unsigned char ch = (unsigned char)b->ptr[i];
+		if (ch < 0x20 || ch == 0x7f) {
+			sw_buf_adds(out, "\\x");
+			sw_buf_addch(out, hex[ch >> 4]);
+			sw_buf_addch(out, hex[ch & 15]);
+		} else {
+			sw_buf_addch(out, ch);
+		}
+	}
+}
+
 void sw_log(enum sw_log_level level, const char *app, long job, const char *fmt, ...)
 {
 	static const char *names[] = { "debug", "info ", "warn ", "error" };
-	struct sw_buf line = SW_BUF_INIT;
+	struct sw_buf line = SW_BUF_INIT, text = SW_BUF_INIT;
 	char stamp[SW_TIME_ISO_SIZE];
 	va_list ap;
 
@@ -43,14 +61,16 @@ void sw_log(enum sw_log_level level, const char *app, long job, const char *fmt,
 		return;
 	sw_buf_addf(&line, "%s %s ", sw_time_iso(sw_time_now(), stamp), names[level]);
 	if (app && job > 0)
-		sw_buf_addf(&line, "%s#%ld ", app, job);
+		sw_buf_addf(&text, "%s#%ld ", app, job);
 	else if (app)
-		sw_buf_addf(&line, "%s ", app);
+		sw_buf_addf(&text, "%s ", app);
 	va_start(ap, fmt);
-	sw_buf_vaddf(&line, fmt, ap);
+	sw_buf_vaddf(&text, fmt, ap);
 	va_end(ap);
-	sw_buf_rtrim(&line);
+	sw_buf_rtrim(&text);
+	add_escaped(&line, &text);
 	sw_buf_addch(&line, '\n');
 	(void)!write(2, line.ptr, line.len);
 	sw_buf_release(&line);
+	sw_buf_release(&text);
 }

@@ -7,6 +7,8 @@
  *	2026-11-26T10:00:01Z info  hello#12 build 4f2a1c9 done in 6.3s
  * What the pusher must see goes through the job's reporting path (which also calls
  * this); this is the operator's copy. Thread-safe: a line is written with one write().
+ * Control characters in the app or the message (a newline a URL smuggled in, an escape
+ * sequence) are written as \xNN: a client cannot forge a line of its own.
  */
 enum sw_log_level { SW_LOG_DEBUG, SW_LOG_INFO, SW_LOG_WARN, SW_LOG_ERROR };
 

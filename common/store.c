@@ -1,4 +1,6 @@
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "common/store.h"
 #include "common/error.h"
@@ -76,6 +78,10 @@ int sw_store_open(sqlite3 **out, const char *path, const char *const *migrations
 		goto fail;
 	}
 	sqlite3_busy_timeout(db, 10000);
+	/* state files hold secrets' hashes and config values: their owner's only, whatever
+	 * umask made them (an older engine's were 0644) */
+	if (path[0] && strcmp(path, ":memory:"))
+		chmod(path, 0600);
 	if (sw_store_exec(db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;") < 0)
 		goto fail;
 	if (user_version(db, &version) < 0)

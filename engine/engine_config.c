@@ -80,8 +80,11 @@ int sw_engine_config_load(struct sw_engine_config *c)
 		c->resync_ms = 1000;
 	if (c->lb_poll_ms < 100)
 		c->lb_poll_ms = 100;
-	if (sw_env_int("SLIPWAY_ENGINE_MAX_BODY", 1 << 20, 1024, 64LL << 20, &c->max_body) < 0)
+	if (sw_env_int("SLIPWAY_ENGINE_MAX_BODY", 1 << 20, 1024, 64LL << 20, &c->max_body) < 0 ||
+	    sw_env_int("SLIPWAY_ENGINE_CLIENT_CONNECTIONS", 128, 1, 512, &c->client_connections) < 0 ||
+	    sw_env_int("SLIPWAY_ENGINE_HEADER_TIMEOUT", 15, 1, 600, &x) < 0)
 		goto fail;
+	c->header_timeout_ms = x * 1000;
 	if (sw_env_int("SLIPWAY_ROUTER_PORT", 5481, 1, 65535, &x) < 0)
 		goto fail;
 	c->router_port = (int)x;

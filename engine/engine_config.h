@@ -43,6 +43,9 @@
  *                                   the one accepted key; default: profile "slipway" of
  *                                   $SLIPWAY_HOME/aws/credentials (created when absent)
  *   SLIPWAY_ENGINE_MAX_BODY         request body cap in bytes (1048576)
+ *   SLIPWAY_ENGINE_CLIENT_CONNECTIONS  connections one client address may hold (128 of 512)
+ *   SLIPWAY_ENGINE_HEADER_TIMEOUT   seconds a connection has for a request's headers,
+ *                                   however slowly they come (15; common/connguard.h)
  *   SLIPWAY_ROUTER_PORT             the router's (the built-in load balancer's) port (5481)
  *   SLIPWAY_ROUTER_LISTEN           the address its listeners bind (127.0.0.1)
  *   SLIPWAY_ROUTER_THREADS          HAProxy's threads (0: HAProxy's default)
@@ -79,6 +82,8 @@ struct sw_engine_config {
 	char *access_key_id;     /* NULL: from the credentials file */
 	char *secret_access_key;
 	long long max_body;
+	long long client_connections;
+	long long header_timeout_ms;
 	int router_port;
 	char *router_listen;
 	int router_threads;

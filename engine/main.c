@@ -152,6 +152,8 @@ int main(int argc, char **argv)
 	}
 	memset(&e, 0, sizeof(e));
 	memset(&auth, 0, sizeof(auth));
+	/* engine.db and logs.db hold task definitions' environment (config values): ours only, as slipwayd's */
+	umask(077);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);

@@ -10,8 +10,9 @@
  * off it is only stored). Tags are stored as they are. Deleting main is
  * refused.
  *
- * slipwayd passes SLIPWAY_URL, SLIPWAY_HOOK_SECRET, SLIPWAY_APP and
- * SLIPWAY_HOOK_TIMEOUT in git's CGI environment; git passes them down to us, with
+ * slipwayd passes SLIPWAY_URL, SLIPWAY_HOOK_SECRET, SLIPWAY_APP,
+ * SLIPWAY_HOOK_TIMEOUT and who pushes (REMOTE_USER, SLIPWAY_PUSHER_USER,
+ * SLIPWAY_PUSHER_TOKEN) in git's environment (HTTP or SSH); git passes them down to us, with
  * the quarantine (GIT_OBJECT_DIRECTORY, GIT_ALTERNATE_OBJECT_DIRECTORIES,
  * GIT_QUARANTINE_PATH) and the push options (GIT_PUSH_OPTION_COUNT, _0, ...).
  */
@@ -206,6 +207,11 @@ int main(int argc, char **argv)
 	job.push_options = &options;
 	job.timeout_secs = (long)timeout;
 	job.pusher = getenv("REMOTE_USER");
+	job.user = getenv("SLIPWAY_PUSHER_USER");
+	if (sw_env_int("SLIPWAY_PUSHER_TOKEN", 0, 0, (long long)1 << 62, &job.token_id) < 0) {
+		ret = reject("%s", sw_error_last());
+		goto cleanup;
+	}
 	if (sw_http_global_init() < 0) {
 		ret = reject("%s", sw_error_last());
 		goto cleanup;

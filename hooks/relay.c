@@ -129,6 +129,9 @@ static json_t *request_body(const struct sw_relay_job *job)
 	json_object_set_new(o, "push_options", job->push_options ? sw_json_from_strvec(job->push_options) : json_array());
 	if (job->pusher && *job->pusher)
 		json_object_set_new(o, "pusher", json_string(job->pusher));
+	if (job->user && *job->user)
+		json_object_set_new(o, "user", json_string(job->user));
+	json_object_set_new(o, "token", json_integer(job->token_id));
 	return o;
 }
 

@@ -20,7 +20,9 @@ struct sw_relay_job {
 	const char *quarantine;     /* $GIT_QUARANTINE_PATH, or NULL */
 	const struct sw_strvec *push_options;
 	long timeout_secs;          /* give up waiting after this long */
-	const char *pusher;         /* $REMOTE_USER: the pushing token's name, or NULL */
+	const char *pusher;         /* $REMOTE_USER: who pushes, as records say it ("alice (token ci)"), or NULL */
+	const char *user;           /* $SLIPWAY_PUSHER_USER: the pushing user */
+	long long token_id;         /* $SLIPWAY_PUSHER_TOKEN: the token's id, 0 for an SSH key */
 };
 
 /*

@@ -105,10 +105,12 @@ static json_t *app_json(sqlite3 *db, sqlite3_stmt *app_row)
 	return o;
 }
 
-enum MHD_Result sw_api_apps_list(struct sw_server *s, struct MHD_Connection *c, unsigned *status)
+enum MHD_Result sw_api_apps_list(struct sw_server *s, struct MHD_Connection *c, const struct sw_principal *p,
+				 unsigned *status)
 {
 	sqlite3_stmt *st = NULL;
 	json_t *list = json_array();
+	enum sw_role role;
 
 	/* destroyed review apps are history, not apps */
 	if (sw_store_prepare(s->db, &st, "SELECT name, created_at FROM apps WHERE name NOT IN"
@@ -116,8 +118,10 @@ enum MHD_Result sw_api_apps_list(struct sw_server *s, struct MHD_Connection *c, 
 		json_decref(list);
 		return sw_reply_db_error(c, status);
 	}
+	/* the apps p has a role on (an admin: all) */
 	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(list, app_json(s->db, st));
+		if (sw_roles_on_app(s->db, p, (const char *)sqlite3_column_text(st, 0), &role) == 0 && role >= SW_ROLE_READ)
+			json_array_append_new(list, app_json(s->db, st));
 	sqlite3_finalize(st);
 	return sw_reply_json(c, MHD_HTTP_OK, json_pack("{s:o}", "apps", list), status);
 }
@@ -155,7 +159,7 @@ enum MHD_Result sw_api_apps_create(struct sw_server *s, struct MHD_Connection *c
 	}
 	if (!sw_app_name_valid(name)) {
 		r = sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status,
-					 "invalid app name (want 3-30 of a-z, 0-9, '-', starting with a letter)");
+					 "invalid app name (want 3-30 of a-z, 0-9, '-', starting with a letter, not ending in '-')");
 		goto cleanup;
 	}
 	known = sw_app_known(s->db, name);
@@ -245,6 +249,7 @@ enum MHD_Result sw_api_apps_destroy(struct sw_server *s, struct MHD_Connection *
 	if (n)
 		json_array_append_new(removed, json_string("webhooks"));
 	if (sw_store_exec_text(s->db, "DELETE FROM events WHERE app = ?", app, "destroy") < 0 ||
+	    sw_roles_forget(s->db, app, NULL) < 0 ||
 	    sw_store_exec_text(s->db, "DELETE FROM apps WHERE name = ?", app, "destroy") < 0)
 		goto db_error;
 	json_array_append_new(removed, json_string("events"));

@@ -4,11 +4,13 @@
 #include <microhttpd.h>
 
 #include "common/buf.h"
+#include "receiver/roles.h"
 #include "receiver/server.h"
 
 /*
  * Apps over the API; user is the token's name (who created or destroyed):
- *   GET    /api/v1/apps              {"apps": [app...]}   (destroyed review apps are left out)
+ *   GET    /api/v1/apps              {"apps": [app...]}   the apps p has a role on (destroyed
+ *                                    review apps are left out)
  *   GET    /api/v1/apps/<app>        app
  *   POST   /api/v1/apps  {"name"}    → 201 {"name", "git_url", "created_by"}
  *   DELETE /api/v1/apps/<app>?confirm=<app>   → {"app", "removed": ["repository", ...]}
@@ -26,7 +28,8 @@
  *          serves), "live", "built" (builds only: no releaser), or "new" (nothing yet),
  *          "settings": {"task_role": "arn..."|null} (api_settings.h)}
  */
-enum MHD_Result sw_api_apps_list(struct sw_server *s, struct MHD_Connection *c, unsigned *status);
+enum MHD_Result sw_api_apps_list(struct sw_server *s, struct MHD_Connection *c, const struct sw_principal *p,
+				 unsigned *status);
 enum MHD_Result sw_api_apps_show(struct sw_server *s, struct MHD_Connection *c, const char *app, unsigned *status);
 enum MHD_Result sw_api_apps_create(struct sw_server *s, struct MHD_Connection *c, const struct sw_buf *body,
 				   const char *user, unsigned *status);

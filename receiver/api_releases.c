@@ -295,7 +295,7 @@ enum MHD_Result sw_api_releases_handle(struct sw_server *s, struct MHD_Connectio
 	/* review apps have longer names, and no repository of their own */
 	if (!sw_app_ref_valid(app.ptr)) {
 		r = sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status,
-					 "invalid app name (want 3-30 of a-z, 0-9, '-', starting with a letter)");
+					 "invalid app name (want 3-30 of a-z, 0-9, '-', starting with a letter, not ending in '-')");
 		goto cleanup;
 	}
 	if (!sw_app_exists(s->cfg, app.ptr) && !sw_review_apps_is_review(s->db, app.ptr, NULL)) {

@@ -138,7 +138,7 @@ enum MHD_Result sw_api_reviews_handle(struct sw_server *s, struct MHD_Connection
 	split(url, &app, &rest);
 	if (!sw_app_ref_valid(app.ptr)) {
 		r = sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status,
-					 "invalid app name (want 3-30 of a-z, 0-9, '-', starting with a letter)");
+					 "invalid app name (want 3-30 of a-z, 0-9, '-', starting with a letter, not ending in '-')");
 		goto cleanup;
 	}
 	is_review = sw_review_load(s->db, app.ptr, &rv) == 0;

@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "receiver/api_webhooks.h"
+#include "receiver/netcheck.h"
 #include "receiver/reply.h"
 #include "receiver/request.h"
 #include "receiver/webhook.h"
@@ -22,6 +23,7 @@ enum MHD_Result sw_api_webhooks_handle(struct sw_server *s, struct MHD_Connectio
 		return sw_reply_json(c, MHD_HTTP_OK, out, status);
 	}
 	if (n == 3 && !strcmp(method, "POST")) {
+		struct sw_buf pin = SW_BUF_INIT;
 		const char *url, *types;
 		json_t *ev;
 
@@ -33,6 +35,9 @@ enum MHD_Result sw_api_webhooks_handle(struct sw_server *s, struct MHD_Connectio
 		if (!url || (ev && !json_is_null(ev) && !types)) {
 			r = sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status,
 						 "want {\"url\": \"https://...\", \"events\": \"build.*,release.live\"}");
+		} else if (sw_webhook_url_valid(url) && sw_netcheck_url(url, s->cfg->webhook_allow_nets, &pin) < 0) {
+			/* loopback, link-local, private, unique-local: not from here (receiver/netcheck.h) */
+			r = sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status, "webhook URL: %s", sw_error_last());
 		} else if (sw_webhook_add(s->db, app, url, types, user, &out) < 0) {
 			r = sw_error_last_code() == SW_EINVAL
 				    ? sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status, "%s", sw_error_last())
@@ -45,6 +50,7 @@ enum MHD_Result sw_api_webhooks_handle(struct sw_server *s, struct MHD_Connectio
 			r = sw_reply_json(c, MHD_HTTP_CREATED, out, status);
 		}
 		json_decref(in);
+		sw_buf_release(&pin);
 		return r;
 	}
 	if (n == 4 && !strcmp(seg[3], "deliveries") && !strcmp(method, "GET")) {

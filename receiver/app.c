@@ -33,7 +33,7 @@ int sw_app_name_valid(const char *name)
 		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-'))
 			return 0;
 	}
-	return i >= 3;
+	return i >= 3 && name[i - 1] != '-';
 }
 
 int sw_app_ref_valid(const char *name)
@@ -68,14 +68,14 @@ int sw_app_parse_git_path(const char *path, char app[SW_APP_REF_MAX + 1], const 
 		return sw_error_code(SW_ENOTFOUND, "not found");
 	n = (size_t)(dotgit - (path + 1));
 	if (n > SW_APP_REF_MAX || n == 0) {
-		return sw_error_code(SW_EINVAL, "invalid app name (want 3-30 of a-z, 0-9, '-', starting with a letter)");
+		return sw_error_code(SW_EINVAL, "invalid app name (want 3-30 of a-z, 0-9, '-', starting with a letter, not ending in '-')");
 	}
 	memcpy(app, path + 1, n);
 	app[n] = '\0';
 	/* a review app's name (longer) too: the caller refuses it with a line of its own */
 	if (!sw_app_ref_valid(app)) {
 		app[0] = '\0';
-		return sw_error_code(SW_EINVAL, "invalid app name (want 3-30 of a-z, 0-9, '-', starting with a letter)");
+		return sw_error_code(SW_EINVAL, "invalid app name (want 3-30 of a-z, 0-9, '-', starting with a letter, not ending in '-')");
 	}
 	*rest = dotgit + 4;
 	return 0;
@@ -278,6 +278,36 @@ int sw_app_ensure(const struct sw_config *c, sqlite3 *db, const char *app, int *
 cleanup:
 	pthread_mutex_unlock(&create_lock);
 	sw_buf_release(&repo);
+	return ret;
+}
+
+int sw_app_empty_repo(const struct sw_config *c, struct sw_buf *root)
+{
+	struct sw_buf repo = SW_BUF_INIT, tmp = SW_BUF_INIT;
+	struct stat st;
+	int ret = 0;
+
+	sw_buf_reset(root);
+	sw_buf_addf(root, "%s/empty", c->home);
+	sw_buf_addf(&repo, "%s/new.git", root->ptr);
+	sw_buf_addf(&tmp, "%s/.new-%ld.git", root->ptr, (long)getpid());
+	pthread_mutex_lock(&create_lock);
+	/* made aside, then renamed: a full disk never leaves half a repository in its place */
+	if (stat(repo.ptr, &st) < 0) {
+		const char *init[] = { "git", "init", "--quiet", "--bare", "--initial-branch=main", tmp.ptr, NULL };
+		if (mkdir(root->ptr, 0700) < 0 && errno != EEXIST)
+			ret = sw_error_errno("mkdir %s", root->ptr);
+		else if (remove_tree(tmp.ptr) < 0 || run_git("create the empty repository", init) != 0 ||
+			 write_config(tmp.ptr, c) < 0)
+			ret = SW_ERROR;
+		else if (rename(tmp.ptr, repo.ptr) < 0)
+			ret = sw_error_errno("create %s", repo.ptr);
+		if (ret < 0)
+			remove_tree(tmp.ptr);
+	}
+	pthread_mutex_unlock(&create_lock);
+	sw_buf_release(&repo);
+	sw_buf_release(&tmp);
 	return ret;
 }
 

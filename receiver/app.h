@@ -15,7 +15,7 @@
 
 #define SW_APP_NAME_MAX 30
 
-/* 1 when name matches ^[a-z][a-z0-9-]{2,29}$. */
+/* 1 when name matches ^[a-z][a-z0-9-]{2,29}$ and does not end in '-'. */
 int sw_app_name_valid(const char *name);
 
 /*
@@ -57,6 +57,13 @@ int sw_app_record(sqlite3 *db, const char *app);
  * apps have no repository of their own.
  */
 int sw_app_ensure(const struct sw_config *c, sqlite3 *db, const char *app, int *created);
+
+/*
+ * The root (into root, reset first) of an empty repository "new.git" with an app's
+ * settings and no hook, made once: git's answer to "what refs are there?" for an app a
+ * push is about to create (only the push itself creates it). 0 or SW_ERROR.
+ */
+int sw_app_empty_repo(const struct sw_config *c, struct sw_buf *root);
 
 /* Remove the log files of app's builds (before their rows go). */
 void sw_app_remove_build_logs(const struct sw_config *c, sqlite3 *db, const char *app);

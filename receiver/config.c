@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "receiver/config.h"
+#include "receiver/netcheck.h"
 #include "common/buf.h"
 #include "common/env.h"
 #include "common/error.h"
@@ -55,6 +56,30 @@ static char *hook_next_to_us(void)
 		*slash = '\0';
 	sw_buf_addf(&b, "%s/slipway-hook", self);
 	return sw_buf_detach(&b, NULL);
+}
+
+/* What slipwayd needs on a network: limits per client, TLS, SSH, where webhooks may go. */
+static int network_settings(struct sw_config *c)
+{
+	long long per_client, header;
+
+	if (sw_env_int("SLIPWAY_CLIENT_CONNECTIONS", 32, 1, 512, &per_client) < 0 ||
+	    sw_env_int("SLIPWAY_HEADER_TIMEOUT", 15, 1, 600, &header) < 0 ||
+	    sw_env_bool("SLIPWAY_INSECURE_HTTP", 0, &c->insecure_http) < 0)
+		return SW_EINVAL;
+	c->client_connections = (long)per_client;
+	c->header_timeout = (long)header;
+	c->tls_cert = sw_env_strdup("SLIPWAY_TLS_CERT", NULL);
+	c->tls_key = sw_env_strdup("SLIPWAY_TLS_KEY", NULL);
+	if (!c->tls_cert != !c->tls_key)
+		return sw_error_code(SW_EINVAL, "SLIPWAY_TLS_CERT and SLIPWAY_TLS_KEY go together: set both or neither");
+	c->ssh_socket = sw_env_strdup("SLIPWAY_SSH_SOCKET", NULL);
+	if (c->ssh_socket && c->ssh_socket[0] != '/')
+		return sw_error_code(SW_EINVAL, "SLIPWAY_SSH_SOCKET: want an absolute path, not \"%.200s\"", c->ssh_socket);
+	c->webhook_allow_nets = sw_env_strdup("SLIPWAY_WEBHOOK_ALLOW_NETS", NULL);
+	if (c->webhook_allow_nets && sw_netcheck_allow_valid(c->webhook_allow_nets) < 0)
+		return SW_EINVAL;
+	return 0;
 }
 
 int sw_config_load(struct sw_config *c)
@@ -129,7 +154,7 @@ int sw_config_load(struct sw_config *c)
 	c->hook = v ? xstrdup(v) : hook_next_to_us();
 	if (c->hook[0] != '/')
 		return sw_error_code(SW_EINVAL, "SLIPWAY_HOOK: want an absolute path, not \"%.200s\"", c->hook);
-	return 0;
+	return network_settings(c);
 }
 
 void sw_config_release(struct sw_config *c)
@@ -143,6 +168,10 @@ void sw_config_release(struct sw_config *c)
 	free(c->max_push_size);
 	free(c->build_timeout_text);
 	free(c->hook);
+	free(c->ssh_socket);
+	free(c->tls_cert);
+	free(c->tls_key);
+	free(c->webhook_allow_nets);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -38,6 +38,19 @@
  *   SLIPWAY_REVIEW_SWEEP_SECS  seconds between looks for idle review apps (default 300)
  *   SLIPWAY_DASHBOARD_TICKET_SECS  how long a `slipway dashboard` sign-in link lives
  *                              (default 60; receiver/session.h)
+ *   SLIPWAY_SSH_SOCKET      the unix socket git over SSH reaches slipwayd through
+ *                           (receiver/ssh_gate.h; scripts/sshd sets it); unset: no SSH
+ *   SLIPWAY_CLIENT_CONNECTIONS connections one client address may hold at once (default 32;
+ *                           the whole server takes 512)
+ *   SLIPWAY_HEADER_TIMEOUT  seconds a client has to send a request's headers, counted from
+ *                           its connection (or its previous request), however slowly the
+ *                           bytes come (default 15)
+ *   SLIPWAY_TLS_CERT, SLIPWAY_TLS_KEY  PEM files: slipwayd speaks HTTPS. Needed when
+ *                           SLIPWAY_LISTEN is not a loopback address, unless
+ *   SLIPWAY_INSECURE_HTTP=1 (plain HTTP on the network: tokens travel in the clear)
+ *   SLIPWAY_WEBHOOK_ALLOW_NETS webhooks may go to these loopback, link-local, private or
+ *                           unique-local networks after all: CIDRs, comma-separated
+ *                           ("127.0.0.0/8,10.1.0.0/16"); default none (receiver/netcheck.h)
  */
 struct sw_config {
 	char *home;          /* absolute */
@@ -61,11 +74,19 @@ struct sw_config {
 	struct sw_review_defaults review;   /* SLIPWAY_REVIEW_LIMIT, SLIPWAY_REVIEW_IDLE */
 	long review_sweep_secs;
 	long dashboard_ticket_secs;
+	char *ssh_socket;            /* NULL: no SSH */
+	long client_connections;
+	long header_timeout;         /* seconds */
+	char *tls_cert;              /* NULL: plain HTTP */
+	char *tls_key;
+	int insecure_http;
+	char *webhook_allow_nets;    /* NULL: none */
 	int max_rollouts;
 };
 
 #define SW_CONFIG_INIT \
-	{ NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, SW_REVIEW_DEFAULTS_INIT, 0, 0, 0 }
+	{ NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, SW_REVIEW_DEFAULTS_INIT, 0, 0, \
+	  NULL, 0, 0, NULL, NULL, 0, NULL, 0 }
 
 /*
  * Fill c from the environment. 0, or SW_EINVAL with one line naming the setting

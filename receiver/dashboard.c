@@ -1,4 +1,5 @@
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
@@ -6,6 +7,7 @@
 #include "receiver/dashboard.h"
 #include "receiver/auth.h"
 #include "receiver/reply.h"
+#include "receiver/roles.h"
 #include "receiver/request.h"
 #include "receiver/session.h"
 #include "common/error.h"
@@ -217,74 +219,49 @@ enum MHD_Result sw_dashboard_handle(struct sw_server *s, struct MHD_Connection *
 /* ---- who a session acts as ---- */
 
 /*
- * The one place a session becomes who acts. Today every token is an admin token and
- * acts as its name: a session acts as the name of the token it was signed in with, as
- * long as that token exists (a revoked token's sessions stop working at once).
+ * The one place a session becomes who acts: the principal of the token it was signed in
+ * with (its user, limited as the token is), as that token is now: a revoked or expired
+ * token's sessions stop working at once.
  */
-static int session_actor(struct sw_server *s, const struct sw_session_who *who, struct sw_buf *user)
+static int session_principal(struct sw_server *s, const struct sw_session_who *who, struct sw_principal *p)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	int rc = sw_auth_principal(s->db, who->token_id, p);
 
-	sw_buf_reset(user);
-	if (sw_store_prepare(s->db, &st, "SELECT name FROM tokens WHERE id = ?") < 0)
-		return SW_ERROR;
-	sqlite3_bind_int64(st, 1, who->token_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		sw_buf_adds(user, (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc != SQLITE_DONE)
-		return sw_store_error(s->db, "read tokens");
-	return sw_error_code(SW_EAUTH, "the token this session was signed in with was revoked: sign in again");
+	if (rc == SW_EAUTH)
+		return sw_error_code(SW_EAUTH, "the token this session was signed in with was revoked or expired:"
+				     " sign in again");
+	return rc;
 }
 
-/* What a session may do on app (NULL: on the server), for the page to show or hide controls. */
-static const char *session_role(struct sw_server *s, const struct sw_session_who *who, const char *app)
+/* What p may do on app (NULL: on the server), for the page to show or hide controls. */
+static const char *session_role(struct sw_server *s, const struct sw_principal *p, const char *app)
 {
-	(void)s;
-	(void)who;
-	(void)app;
-	return "admin";   /* every token is an admin's today */
+	enum sw_role r = SW_ROLE_NONE;
+
+	if (!app || !*app)
+		r = sw_roles_on_server(p);
+	else if (sw_roles_on_app(s->db, p, app, &r) < 0)
+		r = SW_ROLE_NONE;
+	return sw_role_name(r);
 }
 
-/* Who the Authorization header's token is, for a ticket: its user and id. */
+/* Who the Authorization header's token is, for a ticket: its user (as records say it) and id. */
 static int who_from_token(struct sw_server *s, struct MHD_Connection *c, struct sw_session_who *who)
 {
-	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	char hash[SW_AUTH_HASH_LEN + 1];
-	struct sw_buf user = SW_BUF_INIT, token = SW_BUF_INIT;
-	sqlite3_stmt *st = NULL;
+	struct sw_principal p;
 	int ret;
 
 	memset(who, 0, sizeof(*who));
-	if (!h)
+	if (!MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION))
 		return sw_error_code(SW_EAUTH, "a sign-in link is asked for with an API token (`slipway dashboard`)");
-	if ((ret = sw_request_authenticate(s->db, c, &user)) < 0)
-		goto cleanup;
-	/* the token was checked (in constant time) above: its row is looked up by its hash */
-	if ((ret = sw_auth_parse_header(h, &token)) < 0)
-		goto cleanup;
-	sw_auth_hash(token.ptr, token.len, hash);
-	if ((ret = sw_store_prepare(s->db, &st, "SELECT id FROM tokens WHERE hash = ?")) < 0)
-		goto cleanup;
-	sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		who->token_id = sqlite3_column_int64(st, 0);
-		snprintf(who->user, sizeof(who->user), "%s", user.ptr);
-	} else {
-		ret = sw_error_code(SW_EAUTH, "bad token");
-	}
-cleanup:
-	sqlite3_finalize(st);
-	sw_buf_release(&user);
-	sw_buf_release(&token);
-	return ret;
+	if ((ret = sw_request_authenticate(s->db, c, &p)) < 0)
+		return ret;
+	who->token_id = p.token_id;
+	snprintf(who->user, sizeof(who->user), "%.*s", (int)sizeof(who->user) - 1, p.actor);
+	return 0;
 }
 
-int sw_dashboard_authenticate(struct sw_server *s, struct MHD_Connection *c, const char *method, struct sw_buf *user)
+int sw_dashboard_authenticate(struct sw_server *s, struct MHD_Connection *c, const char *method, struct sw_principal *p)
 {
 	const char *id = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, SW_DASHBOARD_COOKIE);
 	const char *token = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token");
@@ -293,12 +270,12 @@ int sw_dashboard_authenticate(struct sw_server *s, struct MHD_Connection *c, con
 
 	/* a token wins; the cookie is the browser's way */
 	if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION) || !id || !*id)
-		return sw_request_authenticate(s->db, c, user);
+		return sw_request_authenticate(s->db, c, p);
 	if ((rc = sw_sessions_check(s->sessions, id, &who, NULL)) < 0)
 		return rc;
 	if (strcmp(method, "GET") && strcmp(method, "HEAD") && !sw_sessions_csrf_ok(s->sessions, id, token))
 		return sw_error_code(SW_EINVAL, "forbidden: a change from the dashboard needs its CSRF token (X-CSRF-Token)");
-	return session_actor(s, &who, user);
+	return session_principal(s, &who, p);
 }
 
 /* ---- its API ---- */
@@ -337,8 +314,9 @@ static enum MHD_Result session_info(struct sw_server *s, struct MHD_Connection *
 {
 	const char *id = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, SW_DASHBOARD_COOKIE);
 	const char *app = sw_request_arg(c, "app");
-	struct sw_buf csrf = SW_BUF_INIT, user = SW_BUF_INIT;
+	struct sw_buf csrf = SW_BUF_INIT;
 	struct sw_session_who who;
+	struct sw_principal p;
 	enum MHD_Result r;
 	int rc;
 
@@ -346,17 +324,16 @@ static enum MHD_Result session_info(struct sw_server *s, struct MHD_Connection *
 		return sw_reply_unauthorized(c, 1, "not signed in: run `slipway dashboard` for a sign-in link", status);
 	rc = sw_sessions_check(s->sessions, id, &who, &csrf);
 	if (rc == 0)
-		rc = session_actor(s, &who, &user);
+		rc = session_principal(s, &who, &p);
 	if (rc < 0) {
 		r = rc == SW_EAUTH ? sw_reply_unauthorized(c, 1, sw_error_last(), status) : sw_reply_db_error(c, status);
 		goto cleanup;
 	}
-	r = sw_reply_json(c, MHD_HTTP_OK, json_pack("{s:s, s:s, s:i, s:i, s:s, s:s?}", "user", user.ptr, "csrf", csrf.ptr,
+	r = sw_reply_json(c, MHD_HTTP_OK, json_pack("{s:s, s:s, s:i, s:i, s:s, s:s?}", "user", p.actor, "csrf", csrf.ptr,
 						  "idle_timeout", SW_SESSION_IDLE_SECS, "max_age", SW_SESSION_MAX_SECS,
-						  "role", session_role(s, &who, app), "app", app), status);
+						  "role", session_role(s, &p, app), "app", app), status);
 cleanup:
 	sw_buf_release(&csrf);
-	sw_buf_release(&user);
 	return r;
 }
 

@@ -4,6 +4,7 @@
 #include <microhttpd.h>
 
 #include "common/buf.h"
+#include "receiver/roles.h"
 #include "receiver/server.h"
 
 /*
@@ -20,8 +21,9 @@
  *   POST /api/v1/dashboard/tickets   a token caller only (not a session) →
  *                                201 {"ticket", "path": "/login?ticket=...", "expires_in": 60}
  *   GET  /api/v1/session[?app=APP]   the session: {"user", "csrf", "idle_timeout",
- *                                "max_age", "role": what it may do on APP (or the server),
- *                                for the page to show or hide controls; the API decides}
+ *                                "max_age", "role": what it may do on APP (read, deploy,
+ *                                operate, admin, none; on the server: admin or none), for
+ *                                the page to show or hide controls; the API decides}
  * Every page and asset answer carries Content-Security-Policy default-src 'self' (no
  * inline script or style, nothing from elsewhere), X-Content-Type-Options nosniff,
  * Referrer-Policy no-referrer (the ticket is in /login's URL) and frame-ancestors 'none'.
@@ -45,12 +47,13 @@ enum MHD_Result sw_dashboard_api(struct sw_server *s, struct MHD_Connection *c, 
 
 /*
  * Who asks an /api/v1 request: the token of its Authorization header, else its session
- * cookie, as the same user (a session acts as the token it was signed in with, never
- * more: routes.c then checks it as it checks a token). A cookie request other than GET
- * or HEAD must carry the session's CSRF token in X-CSRF-Token. 0 with who acts in user;
- * SW_EAUTH (401: no credential, a bad token, an expired session), SW_EINVAL (403: a
- * change without the session's CSRF token), SW_ERROR (the store failed); one line each.
+ * cookie, as the same principal (a session acts as the token it was signed in with, its
+ * user limited as that token is, never more: routes.c then checks its role as it checks
+ * a token's). A cookie request other than GET or HEAD must carry the session's CSRF
+ * token in X-CSRF-Token. 0 with who acts in p; SW_EAUTH (401: no credential, a bad
+ * token, an expired session or token), SW_EINVAL (403: a change without the session's
+ * CSRF token), SW_ERROR (the store failed); one line each.
  */
-int sw_dashboard_authenticate(struct sw_server *s, struct MHD_Connection *c, const char *method, struct sw_buf *user);
+int sw_dashboard_authenticate(struct sw_server *s, struct MHD_Connection *c, const char *method, struct sw_principal *p);
 
 #endif

@@ -111,6 +111,46 @@ static const char build_numbers[] =
 	"  WHERE status IN ('failed', 'cancelled');"
 	"CREATE UNIQUE INDEX builds_by_number ON builds(app, number);";
 
+/*
+ * Users, their roles on apps, their SSH keys; tokens belong to a user, may be limited
+ * to one app or a lower role, expire, and stay (revoked) when revoked, so a revoked
+ * token is never taken back in. Every token made before users existed belongs to the
+ * admin user, so it keeps working.
+ */
+static const char users_roles_keys[] =
+	"CREATE TABLE users ("
+	"  name TEXT PRIMARY KEY,"
+	"  admin INTEGER NOT NULL DEFAULT 0,"
+	"  created_at REAL NOT NULL,"
+	"  created_by TEXT);"
+	"INSERT INTO users(name, admin, created_at, created_by)"
+	"  VALUES ('admin', 1, (julianday('now') - 2440587.5) * 86400.0, 'slipwayd');"
+	"ALTER TABLE tokens ADD COLUMN user TEXT NOT NULL DEFAULT 'admin';"
+	"ALTER TABLE tokens ADD COLUMN app TEXT;"
+	"ALTER TABLE tokens ADD COLUMN role TEXT;"
+	"ALTER TABLE tokens ADD COLUMN expires_at REAL;"
+	"ALTER TABLE tokens ADD COLUMN last_used_at REAL;"
+	"ALTER TABLE tokens ADD COLUMN revoked_at REAL;"
+	"ALTER TABLE tokens ADD COLUMN created_by TEXT;"
+	"CREATE INDEX tokens_by_user ON tokens(user, name);"
+	"CREATE TABLE access ("
+	"  app TEXT NOT NULL,"
+	"  user TEXT NOT NULL,"
+	"  role TEXT NOT NULL CHECK (role IN ('read','deploy','operate')),"
+	"  created_at REAL NOT NULL,"
+	"  created_by TEXT,"
+	"  PRIMARY KEY (app, user));"
+	"CREATE INDEX access_by_user ON access(user);"
+	"CREATE TABLE ssh_keys ("
+	"  fingerprint TEXT PRIMARY KEY,"
+	"  user TEXT NOT NULL,"
+	"  type TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  comment TEXT NOT NULL DEFAULT '',"
+	"  created_at REAL NOT NULL,"
+	"  last_used_at REAL);"
+	"CREATE INDEX ssh_keys_by_user ON ssh_keys(user);";
+
 int sw_db_open(sqlite3 **out, const char *path)
 {
 	/*
@@ -127,7 +167,8 @@ int sw_db_open(sqlite3 **out, const char *path)
 		build_kinds,                 /* 5 */
 		build_numbers,               /* 6 */
 		sw_tables_migration(3),      /* 7: deploy settings */
-		sw_tables_migration(4),      /* 8: app settings */
+		users_roles_keys,            /* 8 */
+		sw_tables_migration(4),      /* 9: app settings */
 		NULL,
 	};
 

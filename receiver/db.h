@@ -5,7 +5,12 @@
 
 /*
  * slipwayd's state database ($SLIPWAY_HOME/slipwayd.db) and its schema:
- *   tokens(id, name, hash, created_at)     API tokens, SHA-256 hex of the secret only
+ *   tokens(id, name, hash, created_at, user, app, role, expires_at, last_used_at,
+ *          revoked_at, created_by)        API tokens, SHA-256 hex of the secret only
+ *                                          (receiver/auth.h); revoked ones stay, revoked
+ *   users(name, admin, created_at, created_by)           receiver/users.h
+ *   access(app, user, role, created_at, created_by)      roles on apps (receiver/roles.h)
+ *   ssh_keys(fingerprint, user, type, key, comment, created_at, last_used_at)
  *   apps(name, created_at)                 one per bare repo under repos/
  *   builds(id, app, ref, old_sha, commit_sha, options, status, reason, image, digest,
  *          size, reused, created_at, started_at, finished_at)

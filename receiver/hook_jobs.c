@@ -8,6 +8,8 @@
 #include "receiver/api_builds.h"
 #include "receiver/app.h"
 #include "receiver/auth.h"
+#include "receiver/roles.h"
+#include "receiver/users.h"
 #include "receiver/db.h"
 #include "receiver/job.h"
 #include "receiver/reply.h"
@@ -286,8 +288,8 @@ static unsigned read_request(struct sw_server *s, const json_t *in, struct sw_jo
 	req->new_sha = sw_json_str(in, "new");
 	req->object_dir = sw_json_str(in, "object_dir");
 	req->alternate_dirs = sw_json_str(in, "alternate_dirs");
-	req->pushed_by = sw_json_str(in, "pusher");   /* the token's name */
-	if (req->pushed_by && (strlen(req->pushed_by) > 64 || !*req->pushed_by))
+	req->pushed_by = sw_json_str(in, "pusher");   /* the actor: "alice (token ci)" */
+	if (req->pushed_by && (strlen(req->pushed_by) >= SW_ACTOR_MAX || !*req->pushed_by))
 		req->pushed_by = NULL;
 	if (!req->app || !sw_app_name_valid(req->app))
 		return refuse(MHD_HTTP_BAD_REQUEST, "invalid app name");
@@ -310,6 +312,59 @@ static unsigned read_request(struct sw_server *s, const json_t *in, struct sw_jo
 	sw_buf_release(&repo);
 	sw_buf_release(&objects);
 	return ret;
+}
+
+void sw_hook_jobs_env(struct sw_server *s, const char *app, const struct sw_principal *p, struct sw_strvec *env)
+{
+	const struct sw_config *cfg = s->cfg;
+
+	sw_strvec_pushf(env, "REMOTE_USER=%s", p->actor);
+	/* who pushes, for the hook's job request (checked again there) */
+	sw_strvec_pushf(env, "SLIPWAY_PUSHER_USER=%s", p->user);
+	sw_strvec_pushf(env, "SLIPWAY_PUSHER_TOKEN=%lld", p->token_id);
+	/* git itself: no system or user config, the push size bound always current */
+	sw_strvec_push(env, "GIT_CONFIG_NOSYSTEM=1");
+	sw_strvec_pushf(env, "HOME=%s", cfg->home);
+	sw_strvec_push(env, "GIT_CONFIG_COUNT=1");
+	sw_strvec_push(env, "GIT_CONFIG_KEY_0=receive.maxInputSize");
+	sw_strvec_pushf(env, "GIT_CONFIG_VALUE_0=%s", cfg->max_push_size);
+	/* for slipway-hook (git passes its environment down to hooks) */
+	sw_strvec_pushf(env, "SLIPWAY_URL=%s", s->self_url);
+	sw_strvec_pushf(env, "SLIPWAY_HOOK_SECRET=%s", s->hook_secret);
+	sw_strvec_pushf(env, "SLIPWAY_APP=%s", app);
+	sw_strvec_pushf(env, "SLIPWAY_HOOK_TIMEOUT=%ld", cfg->hook_timeout);
+}
+
+/*
+ * The pusher named in the request ("user", "token": its id, 0 for an SSH key) acts
+ * again, as they are now, and must have deploy on the app: 0, or the status of the
+ * refusal with its line in the error slot.
+ */
+static unsigned check_pusher(struct sw_server *s, const json_t *in, const char *app)
+{
+	const char *user = sw_json_str(in, "user");
+	json_int_t token = json_integer_value(json_object_get(in, "token"));
+	struct sw_principal p;
+	struct sw_buf why = SW_BUF_INIT;
+	int rc;
+
+	if (!user || !sw_user_name_valid(user))
+		return refuse(MHD_HTTP_FORBIDDEN, "forbidden: a push without a user");
+	rc = token > 0 ? sw_auth_principal(s->db, (long long)token, &p) : sw_users_principal(s->db, user, &p);
+	if (rc == 0 && strcmp(p.user, user))
+		rc = sw_error_code(SW_EAUTH, "token of another user");
+	if (rc < 0)
+		return rc == SW_EAUTH ? refuse(MHD_HTTP_FORBIDDEN, "forbidden: %s", sw_error_last())
+				      : refuse(MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", sw_error_last());
+	rc = sw_roles_check(s->db, &p, app, SW_ROLE_DEPLOY, &why);
+	if (rc <= 0) {
+		unsigned code = rc < 0 ? refuse(MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", sw_error_last())
+				       : refuse(MHD_HTTP_FORBIDDEN, "forbidden: %s", why.ptr);
+		sw_buf_release(&why);
+		return code;
+	}
+	sw_buf_release(&why);
+	return 0;
 }
 
 enum MHD_Result sw_hook_jobs_handle(struct sw_server *s, struct MHD_Connection *c, const struct sw_buf *body,
@@ -339,7 +394,7 @@ enum MHD_Result sw_hook_jobs_handle(struct sw_server *s, struct MHD_Connection *
 		ret = sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status, "want a JSON object");
 		goto cleanup;
 	}
-	if ((refused = read_request(s, in, &req, &options))) {
+	if ((refused = read_request(s, in, &req, &options)) || (refused = check_pusher(s, in, req.app))) {
 		ret = sw_reply_error(c, refused, status, "%s", sw_error_last());
 		goto cleanup;
 	}

@@ -4,6 +4,8 @@
 #include <microhttpd.h>
 
 #include "common/buf.h"
+#include "common/strvec.h"
+#include "receiver/roles.h"
 #include "receiver/server.h"
 
 /*
@@ -11,7 +13,9 @@
  * authenticated by the per-run secret:
  *   POST /internal/v1/jobs   Authorization: Bearer $SLIPWAY_HOOK_SECRET
  *   {"app", "ref", "old", "new", "object_dir", "alternate_dirs", "quarantine_path",
- *    "push_options": [...], "pusher": "<token name>"}
+ *    "push_options": [...], "pusher": "alice (token ci)", "user": "alice", "token": 17}
+ *   The pusher (their token by id, or with "token": 0 the user of an SSH key) must have
+ *   the deploy role on the app now: else 403 with the line naming it.
  *   With the push option "detach" the answer is one line, {"build": 12, "status":
  *   "queued", "detached": true}, and the job builds once the push landed.
  *   While the job is silent for SLIPWAY_QUIET_SECS, a {"line": "       ... still ..."}
@@ -30,6 +34,14 @@
  *     {"line": "..."}...  {"status": "succeeded"} | {"status": "failed", "reason": "..."}
  *   Errors before a job: {"error": "..."} with 400, 401, 403, 404, 503.
  */
+/*
+ * The environment git (http-backend or receive-pack) runs with for a request of app by
+ * p, so that its pre-receive hook asks for jobs as p: REMOTE_USER (p's actor),
+ * SLIPWAY_PUSHER_USER and SLIPWAY_PUSHER_TOKEN, SLIPWAY_URL, SLIPWAY_HOOK_SECRET,
+ * SLIPWAY_APP, SLIPWAY_HOOK_TIMEOUT, and git's own settings. Appended to env.
+ */
+void sw_hook_jobs_env(struct sw_server *s, const char *app, const struct sw_principal *p, struct sw_strvec *env);
+
 enum MHD_Result sw_hook_jobs_handle(struct sw_server *s, struct MHD_Connection *c, const struct sw_buf *body,
 				    unsigned *status);
 

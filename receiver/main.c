@@ -2,9 +2,11 @@
  * slipwayd: the front door of slipway (git smart HTTP, the JSON API, the job queue).
  *
  *   slipwayd                    run the server (settings: receiver/config.h)
- *   slipwayd admin-token        make sure $SLIPWAY_HOME/admin.token (0600) holds a valid
- *                               token, creating it once; prints its path
- *   slipwayd token-create NAME  create a token called NAME and print it (shown once)
+ *   slipwayd admin-token        make sure $SLIPWAY_HOME/admin.token (0600) holds a token of
+ *                               the user "admin", creating it once (a token revoked since
+ *                               stays revoked: remove the file for a new one); prints its path
+ *   slipwayd token-create NAME  create a token of the user "admin" called NAME and print it
+ *                               (shown once)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,12 +19,14 @@
 #include <sys/stat.h>
 
 #include "receiver/auth.h"
+#include "receiver/users.h"
 #include "receiver/config.h"
 #include "receiver/db.h"
 #include "receiver/job.h"
 #include "releaser/releaser.h"
 #include "receiver/server.h"
 #include "receiver/review_apps.h"
+#include "receiver/ssh_gate.h"
 #include "receiver/webhook.h"
 #include "common/event.h"
 #include "common/buf.h"
@@ -59,15 +63,39 @@ static int read_small_file(const char *path, struct sw_buf *out, size_t cap)
 	return 0;
 }
 
+/* The admin user's first token, as admin-token makes it: it acts as plain "admin". */
+static const struct sw_token_spec admin_spec = { "admin", "admin", NULL, SW_ROLE_NONE, 0, "slipwayd" };
+
+/* The user "admin" (an admin) is there: the migration made it, but it may have been removed. */
+static int ensure_admin_user(sqlite3 *db)
+{
+	int r = sw_users_exists(db, "admin", NULL);
+
+	if (r == 0)
+		r = sw_users_create(db, "admin", 1, "slipwayd");
+	return r < 0 ? r : 0;
+}
+
 static int cmd_admin_token(const struct sw_config *cfg, sqlite3 *db)
 {
 	struct sw_buf path = SW_BUF_INIT, tmp = SW_BUF_INIT, token = SW_BUF_INIT;
 	int fd = -1, ret = 1;
 
 	sw_buf_addf(&path, "%s/admin.token", cfg->home);
+	if (ensure_admin_user(db) < 0) {
+		ret = die("admin user");
+		goto cleanup;
+	}
 	if (access(path.ptr, F_OK) == 0) {
-		/* there already: make sure the store knows it (a fresh database, say) */
-		if (read_small_file(path.ptr, &token, 256) < 0 || sw_auth_token_add(db, "admin", token.ptr) < 0) {
+		/* there already: make sure the store knows it (a fresh database, say), but a
+		 * token revoked since stays revoked */
+		int state = read_small_file(path.ptr, &token, 256) < 0 ? SW_ERROR : sw_auth_token_state(db, token.ptr);
+		if (state == 0 && sw_auth_token_add(db, &admin_spec, token.ptr) < 0)
+			state = SW_ERROR;
+		if (state == SW_EAUTH)
+			fprintf(stderr, "slipwayd: %s holds a token that was revoked (or expired): it stays so; remove the"
+				" file to make a new admin token\n", path.ptr);
+		else if (state < 0) {
 			ret = die(path.ptr);
 			goto cleanup;
 		}
@@ -75,7 +103,7 @@ static int cmd_admin_token(const struct sw_config *cfg, sqlite3 *db)
 		ret = 0;
 		goto cleanup;
 	}
-	if (sw_auth_token_create(db, "admin", &token) < 0) {
+	if (sw_auth_token_create(db, &admin_spec, &token) < 0) {
 		ret = die("create admin token");
 		goto cleanup;
 	}
@@ -109,13 +137,14 @@ cleanup:
 static int cmd_token_create(sqlite3 *db, const char *name)
 {
 	struct sw_buf token = SW_BUF_INIT;
+	struct sw_token_spec spec = { "admin", name, NULL, SW_ROLE_NONE, 0, "slipwayd" };
 	size_t n = strlen(name);
 
 	if (!n || n > 64 || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != n) {
 		fprintf(stderr, "slipwayd: token name: want 1-64 of a-z 0-9 - _ .\n");
 		return 2;
 	}
-	if (sw_auth_token_create(db, name, &token) < 0)
+	if (ensure_admin_user(db) < 0 || sw_auth_token_create(db, &spec, &token) < 0)
 		return die("create token");
 	printf("%s\n", token.ptr);
 	sw_buf_release(&token);
@@ -162,6 +191,7 @@ static int serve(const struct sw_config *cfg, sqlite3 *db)
 	wo.attempts = (int)cfg->webhook_attempts;
 	wo.backoff_ms = cfg->webhook_backoff_ms;
 	wo.timeout_ms = cfg->webhook_timeout_secs * 1000;
+	wo.allow_nets = cfg->webhook_allow_nets;
 	if (sw_webhooks_start(&hooks, db, &wo) < 0)
 		return die("webhooks");
 	if (sw_jobs_new(&jobs, cfg, db) < 0)
@@ -173,6 +203,12 @@ static int serve(const struct sw_config *cfg, sqlite3 *db)
 		sw_jobs_shutdown(jobs, 0);
 		return die("listen");
 	}
+	/* git over SSH: sshd's programs reach us on a unix socket */
+	if (sw_ssh_gate_start(&srv) < 0) {
+		sw_server_quiesce(&srv);
+		sw_jobs_shutdown(jobs, 0);
+		return die("ssh");
+	}
 	/* review apps idle too long are destroyed by a sweep */
 	if (sw_review_apps_start(&srv) < 0)
 		sw_log_warn("review apps: %s (idle review apps are kept)", sw_error_last());
@@ -182,6 +218,7 @@ static int serve(const struct sw_config *cfg, sqlite3 *db)
 		sw_log_info("SIGHUP ignored");
 	sw_log_info("signal %d: stopping (running builds get %d s)", sig, SHUTDOWN_GRACE_SECS);
 	sw_server_quiesce(&srv);
+	sw_ssh_gate_stop();
 	sw_review_apps_stop();
 	sw_jobs_shutdown(jobs, SHUTDOWN_GRACE_SECS);
 	sw_releaser_stop();

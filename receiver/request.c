@@ -65,7 +65,7 @@ json_t *sw_request_object(struct MHD_Connection *c, const struct sw_buf *body, e
 	return in;
 }
 
-int sw_request_authenticate(sqlite3 *db, struct MHD_Connection *c, struct sw_buf *name)
+int sw_request_authenticate(sqlite3 *db, struct MHD_Connection *c, struct sw_principal *p)
 {
 	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	struct sw_buf token = SW_BUF_INIT;
@@ -75,9 +75,7 @@ int sw_request_authenticate(sqlite3 *db, struct MHD_Connection *c, struct sw_buf
 		return sw_error_code(SW_EAUTH, "authentication required: use an API token (as the password)");
 	r = sw_auth_parse_header(h, &token);
 	if (r == 0)
-		r = sw_auth_check(db, token.ptr, name);
-	if (r == SW_EAUTH)
-		sw_error_code(SW_EAUTH, "bad token");
+		r = sw_auth_check(db, token.ptr, p);   /* "bad token", "token revoked", "token expired" */
 	sw_buf_release(&token);
 	return r;
 }

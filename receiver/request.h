@@ -7,6 +7,7 @@
 #include <microhttpd.h>
 
 #include "common/buf.h"
+#include "receiver/roles.h"
 
 /*
  * What slipwayd reads from an HTTP request: its path, query arguments, JSON body, the
@@ -38,9 +39,9 @@ json_t *sw_request_object(struct MHD_Connection *c, const struct sw_buf *body, e
 
 /*
  * The token of the request's Authorization header, checked against the store: 0 with
- * the token's name in name, SW_EAUTH (message says why) or SW_ERROR (the store failed).
+ * who acts with it in p, SW_EAUTH (message says why) or SW_ERROR (the store failed).
  */
-int sw_request_authenticate(sqlite3 *db, struct MHD_Connection *c, struct sw_buf *name);
+int sw_request_authenticate(sqlite3 *db, struct MHD_Connection *c, struct sw_principal *p);
 
 /* 1 when the peer of c is on the loopback interface. */
 int sw_request_from_loopback(struct MHD_Connection *c);

@@ -14,12 +14,14 @@
 #include "receiver/dashboard.h"
 #include "receiver/db.h"
 #include "receiver/githttp.h"
+#include "receiver/hook_jobs.h"
 #include "receiver/reply.h"
 #include "receiver/request.h"
 #include "receiver/review_apps.h"
 #include "receiver/routes.h"
 #include "receiver/stream.h"
 #include "common/buf.h"
+#include "common/connguard.h"
 #include "common/error.h"
 #include "common/event.h"
 #include "common/log.h"
@@ -125,13 +127,11 @@ static enum MHD_Result git_respond(struct request *r, struct MHD_Connection *c)
 }
 
 static void git_env(struct sw_server *s, struct MHD_Connection *c, struct request *r, const char *method,
-		    const char *url, const char *service, const char *user, struct sw_strvec *env)
+		    const char *url, const char *service, const struct sw_principal *p, struct sw_strvec *env)
 {
-	const struct sw_config *cfg = s->cfg;
 	const char *v;
 	char addr[INET6_ADDRSTRLEN];
 
-	sw_strvec_pushf(env, "GIT_PROJECT_ROOT=%s", cfg->repos);
 	sw_strvec_push(env, "GIT_HTTP_EXPORT_ALL=1");
 	sw_strvec_pushf(env, "REQUEST_METHOD=%s", method);
 	sw_strvec_pushf(env, "PATH_INFO=%s", url);
@@ -144,31 +144,78 @@ static void git_env(struct sw_server *s, struct MHD_Connection *c, struct reques
 		sw_strvec_pushf(env, "HTTP_CONTENT_ENCODING=%s", v);
 	if ((v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Git-Protocol")))
 		sw_strvec_pushf(env, "GIT_PROTOCOL=%s", v);
-	sw_strvec_pushf(env, "REMOTE_USER=%s", user);
 	sw_request_peer(c, addr, sizeof(addr));
 	sw_strvec_pushf(env, "REMOTE_ADDR=%s", addr);
-	/* git itself: no system or user config, the push size bound always current */
-	sw_strvec_push(env, "GIT_CONFIG_NOSYSTEM=1");
-	sw_strvec_pushf(env, "HOME=%s", cfg->home);
-	sw_strvec_push(env, "GIT_CONFIG_COUNT=1");
-	sw_strvec_push(env, "GIT_CONFIG_KEY_0=receive.maxInputSize");
-	sw_strvec_pushf(env, "GIT_CONFIG_VALUE_0=%s", cfg->max_push_size);
-	/* for slipway-hook (git passes its environment down to hooks) */
-	sw_strvec_pushf(env, "SLIPWAY_URL=%s", s->self_url);
-	sw_strvec_pushf(env, "SLIPWAY_HOOK_SECRET=%s", s->hook_secret);
-	sw_strvec_pushf(env, "SLIPWAY_APP=%s", r->app);
-	sw_strvec_pushf(env, "SLIPWAY_HOOK_TIMEOUT=%ld", cfg->hook_timeout);
+	/* who pushes, the hook's settings, git's own (REMOTE_USER: the actor) */
+	sw_hook_jobs_env(s, r->app, p, env);
 }
 
-/* First call of a repository request: route, auth, app, then start the CGI. */
+/* A receive-pack request for app: created by the push itself (the advertisement of a new one is an empty repository's). */
+static int git_app(struct sw_server *s, struct request *r, const struct sw_principal *p, int advertise, int exists,
+		   struct sw_buf *root, struct MHD_Connection *c, enum MHD_Result *ret)
+{
+	int created = 0;
+
+	if (!exists && advertise) {
+		if (sw_app_empty_repo(s->cfg, root) == 0)
+			return 0;
+	} else if (sw_app_ensure(s->cfg, s->db, r->app, &created) == 0) {
+		if (created) {
+			sw_log(SW_LOG_INFO, r->app, 0, "app created (first push, by %s)", p->actor);
+			sw_event_emit(s->db, r->app, "app.created", 0, 0, p->actor, "app %s created by the first push (%s)",
+				      r->app, p->actor);
+		}
+		return 0;
+	}
+	sw_log(SW_LOG_ERROR, r->app, 0, "%s", sw_error_last());
+	/* git's own words about a full disk run long: the pusher gets the gist */
+	if (strcasestr(sw_error_last(), "no space left on device"))
+		*ret = sw_reply_line(c, MHD_HTTP_INSUFFICIENT_STORAGE, &r->status,
+				     "cannot create app %s: no space left on device in %s", r->app, s->cfg->home);
+	else
+		*ret = sw_reply_line(c, MHD_HTTP_INTERNAL_SERVER_ERROR, &r->status, "cannot create app %s: %s", r->app,
+				     sw_error_last());
+	return SW_ERROR;
+}
+
+/* The service of a repository request (rest: "/info/refs" or "/git-*-pack"): 1 receive, 0 upload, or answered. */
+static int git_service(struct MHD_Connection *c, struct request *r, const char *rest, const char *method,
+		       const char **service, enum MHD_Result *ret)
+{
+	if (!strcmp(rest, "/info/refs")) {
+		if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+			*ret = sw_reply_line(c, MHD_HTTP_METHOD_NOT_ALLOWED, &r->status, "method not allowed");
+			return -1;
+		}
+		*service = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "service");
+		if (!*service || (strcmp(*service, "git-upload-pack") && strcmp(*service, "git-receive-pack"))) {
+			*ret = sw_reply_line(c, MHD_HTTP_BAD_REQUEST, &r->status,
+					     "only git's smart HTTP is served (service=git-upload-pack or git-receive-pack)");
+			return -1;
+		}
+		return !strcmp(*service, "git-receive-pack");
+	}
+	if (!strcmp(rest, "/git-upload-pack") || !strcmp(rest, "/git-receive-pack")) {
+		if (strcmp(method, "POST")) {
+			*ret = sw_reply_line(c, MHD_HTTP_METHOD_NOT_ALLOWED, &r->status, "method not allowed");
+			return -1;
+		}
+		return !strcmp(rest, "/git-receive-pack");
+	}
+	*ret = sw_reply_line(c, MHD_HTTP_NOT_FOUND, &r->status, "not found");
+	return -1;
+}
+
+/* First call of a repository request: route, auth, role, app, then start the CGI. */
 static enum MHD_Result git_begin(struct sw_server *s, struct MHD_Connection *c, struct request *r,
 				 const char *url, const char *method)
 {
-	struct sw_buf user = SW_BUF_INIT, why = SW_BUF_INIT;
+	struct sw_buf why = SW_BUF_INIT, root = SW_BUF_INIT;
 	struct sw_strvec env = SW_STRVEC_INIT;
+	struct sw_principal p;
 	const char *rest = NULL, *service = NULL;
-	int receive, rc;
-	enum MHD_Result ret;
+	int receive, rc, exists, advertise;
+	enum MHD_Result ret = MHD_NO;
 
 	r->kind = REQ_DONE;
 	rc = sw_app_parse_git_path(url, r->app, &rest);
@@ -183,32 +230,13 @@ static enum MHD_Result git_begin(struct sw_server *s, struct MHD_Connection *c, 
 	/* review apps' names may be longer than apps'; refused after auth */
 	if (!sw_app_name_valid(r->app) && !sw_review_apps_is_review(s->db, r->app, NULL)) {
 		ret = sw_reply_line(c, MHD_HTTP_BAD_REQUEST, &r->status,
-				 "invalid app name (want 3-30 of a-z, 0-9, '-', starting with a letter)");
+				 "invalid app name (want 3-30 of a-z, 0-9, '-', starting with a letter, not ending in '-')");
 		goto cleanup;
 	}
-	if (!strcmp(rest, "/info/refs")) {
-		if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
-			ret = sw_reply_line(c, MHD_HTTP_METHOD_NOT_ALLOWED, &r->status, "method not allowed");
-			goto cleanup;
-		}
-		service = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "service");
-		if (!service || (strcmp(service, "git-upload-pack") && strcmp(service, "git-receive-pack"))) {
-			ret = sw_reply_line(c, MHD_HTTP_BAD_REQUEST, &r->status,
-					 "only git's smart HTTP is served (service=git-upload-pack or git-receive-pack)");
-			goto cleanup;
-		}
-		receive = !strcmp(service, "git-receive-pack");
-	} else if (!strcmp(rest, "/git-upload-pack") || !strcmp(rest, "/git-receive-pack")) {
-		if (strcmp(method, "POST")) {
-			ret = sw_reply_line(c, MHD_HTTP_METHOD_NOT_ALLOWED, &r->status, "method not allowed");
-			goto cleanup;
-		}
-		receive = !strcmp(rest, "/git-receive-pack");
-	} else {
-		ret = sw_reply_line(c, MHD_HTTP_NOT_FOUND, &r->status, "not found");
+	if ((receive = git_service(c, r, rest, method, &service, &ret)) < 0)
 		goto cleanup;
-	}
-	if ((rc = sw_request_authenticate(s->db, c, &user)) < 0) {
+	advertise = !strcmp(rest, "/info/refs");
+	if ((rc = sw_request_authenticate(s->db, c, &p)) < 0) {
 		if (rc == SW_EAUTH)
 			ret = sw_reply_unauthorized(c, 0, sw_error_last(), &r->status);
 		else
@@ -220,29 +248,26 @@ static enum MHD_Result git_begin(struct sw_server *s, struct MHD_Connection *c, 
 		ret = sw_reply_line(c, MHD_HTTP_FORBIDDEN, &r->status, "%s", why.ptr);
 		goto cleanup;
 	}
-	if (receive) {
-		int created = 0;
-		if (sw_app_ensure(s->cfg, s->db, r->app, &created) < 0) {
-			sw_log(SW_LOG_ERROR, r->app, 0, "%s", sw_error_last());
-			/* git's own words about a full disk run long: the pusher gets the gist */
-			if (strcasestr(sw_error_last(), "no space left on device"))
-				ret = sw_reply_line(c, MHD_HTTP_INSUFFICIENT_STORAGE, &r->status,
-						 "cannot create app %s: no space left on device in %s", r->app, s->cfg->home);
-			else
-				ret = sw_reply_line(c, MHD_HTTP_INTERNAL_SERVER_ERROR, &r->status, "cannot create app %s: %s",
-						 r->app, sw_error_last());
-			goto cleanup;
-		}
-		if (created) {
-			sw_log(SW_LOG_INFO, r->app, 0, "app created (first push, by %s)", user.ptr);
-			sw_event_emit(s->db, r->app, "app.created", 0, 0, user.ptr, "app %s created by the first push (%s)",
-				      r->app, user.ptr);
-		}
-	} else if (!sw_app_exists(s->cfg, r->app)) {
+	exists = sw_app_exists(s->cfg, r->app);
+	rc = sw_routes_git_check(s, &p, r->app, receive, exists, &why);
+	if (rc <= 0) {
+		ret = rc < 0 ? sw_reply_line(c, MHD_HTTP_INTERNAL_SERVER_ERROR, &r->status, "%s", sw_error_last())
+			     : sw_reply_line(c, MHD_HTTP_FORBIDDEN, &r->status, "forbidden: %s", why.ptr);
+		goto cleanup;
+	}
+	if (!receive && !exists) {
 		ret = sw_reply_line(c, MHD_HTTP_NOT_FOUND, &r->status, "no such app: %s", r->app);
 		goto cleanup;
 	}
-	git_env(s, c, r, method, url, service, user.ptr, &env);
+	if (receive && git_app(s, r, &p, advertise, exists, &root, c, &ret) < 0)
+		goto cleanup;
+	if (root.len) {   /* a new app's advertisement: an empty repository's */
+		sw_strvec_pushf(&env, "GIT_PROJECT_ROOT=%s", root.ptr);
+		git_env(s, c, r, method, "/new.git/info/refs", service, &p, &env);
+	} else {
+		sw_strvec_pushf(&env, "GIT_PROJECT_ROOT=%s", s->cfg->repos);
+		git_env(s, c, r, method, url, service, &p, &env);
+	}
 	if (sw_githttp_start(&r->git, &env) < 0) {
 		sw_log(SW_LOG_ERROR, r->app, 0, "%s", sw_error_last());
 		ret = sw_reply_line(c, MHD_HTTP_INTERNAL_SERVER_ERROR, &r->status, "%s", sw_error_last());
@@ -251,10 +276,31 @@ static enum MHD_Result git_begin(struct sw_server *s, struct MHD_Connection *c, 
 	r->kind = REQ_GIT;
 	ret = MHD_YES;
 cleanup:
-	sw_buf_release(&user);
 	sw_buf_release(&why);
+	sw_buf_release(&root);
 	sw_strvec_clear(&env);
 	return ret;
+}
+
+/* The guard's side of MHD's connection notices (common/connguard.h). */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct sw_server *s = cls;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = sw_connguard_open(s->guard, ci ? (int)ci->connect_fd : -1);
+	} else {
+		sw_connguard_close(s->guard, *socket_context);
+		*socket_context = NULL;
+	}
+}
+
+static void *guard_slot(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
 }
 
 /* ---- dispatch ------------------------------------------------------------- */
@@ -268,6 +314,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 	(void)version;
 	if (!r) {
+		sw_connguard_busy(s->guard, guard_slot(c));   /* the headers are all there */
 		r = xcalloc(1, sizeof(*r));
 		r->srv = s;
 		r->t0 = sw_time_now();
@@ -337,8 +384,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode why)
 {
 	struct request *r = *con_cls;
-	(void)cls;
-	(void)c;
+	struct sw_server *s = cls;
+
+	sw_connguard_idle(s->guard, guard_slot(c));   /* the next request's headers: from now */
 	if (!r)
 		return;
 	if (!r->quiet || r->status != 200)
@@ -368,57 +416,149 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 	sw_buf_release(&b);
 }
 
+/* addr as a socket address with port (into sa4 or sa6): its family, or -1 when it is not an IP address. */
+static int socket_address(const char *addr, int port, struct sockaddr_in *sa4, struct sockaddr_in6 *sa6)
+{
+	memset(sa4, 0, sizeof(*sa4));
+	memset(sa6, 0, sizeof(*sa6));
+	if (inet_pton(AF_INET, addr, &sa4->sin_addr) == 1) {
+		sa4->sin_family = AF_INET;
+		sa4->sin_port = htons((uint16_t)port);
+		return AF_INET;
+	}
+	if (inet_pton(AF_INET6, addr, &sa6->sin6_addr) == 1) {
+		sa6->sin6_family = AF_INET6;
+		sa6->sin6_port = htons((uint16_t)port);
+		return AF_INET6;
+	}
+	return -1;
+}
+
+/* A PEM file (at most 1 MiB) into *out (the caller frees). */
+static int read_pem(const char *what, const char *path, char **out)
+{
+	struct sw_buf b = SW_BUF_INIT;
+	char tmp[4096];
+	size_t n;
+	FILE *f = fopen(path, "re");
+
+	*out = NULL;
+	if (!f)
+		return sw_error_errno("%s %s", what, path);
+	sw_buf_init(&b, 1024 * 1024);
+	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
+		if (sw_buf_add(&b, tmp, n) < 0) {
+			fclose(f);
+			sw_buf_release(&b);
+			return sw_error_code(SW_ETOOBIG, "%s %s: over 1 MiB", what, path);
+		}
+	fclose(f);
+	if (!strstr(b.len ? b.ptr : "", "-----BEGIN ")) {
+		sw_buf_release(&b);
+		return sw_error_code(SW_EINVAL, "%s %s: not a PEM file", what, path);
+	}
+	*out = sw_buf_detach(&b, NULL);
+	return 0;
+}
+
+/*
+ * On a network, HTTPS or nothing: an address that is not loopback needs a certificate and
+ * key (or SLIPWAY_INSECURE_HTTP=1). 0 with the PEMs read (when there are some), or SW_EINVAL.
+ */
+static int tls_settings(struct sw_server *s, int family, const struct sockaddr_in *sa4,
+			const struct sockaddr_in6 *sa6)
+{
+	const struct sw_config *cfg = s->cfg;
+	int loopback = family == AF_INET ? (ntohl(sa4->sin_addr.s_addr) >> 24) == 127
+					 : IN6_IS_ADDR_LOOPBACK(&sa6->sin6_addr);
+
+	if (!cfg->tls_cert) {
+		if (!loopback && !cfg->insecure_http)
+			return sw_error_code(SW_EINVAL, "SLIPWAY_LISTEN=%s is not a loopback address: set SLIPWAY_TLS_CERT"
+					     " and SLIPWAY_TLS_KEY (HTTPS), or SLIPWAY_INSECURE_HTTP=1 (tokens in the"
+					     " clear on the network)", cfg->listen);
+		return 0;
+	}
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+		return sw_error_code(SW_EINVAL, "this libmicrohttpd was built without TLS: put a TLS proxy in front of"
+				     " slipwayd on loopback instead of SLIPWAY_TLS_CERT");
+	if (read_pem("SLIPWAY_TLS_CERT", cfg->tls_cert, &s->tls_cert_pem) < 0 ||
+	    read_pem("SLIPWAY_TLS_KEY", cfg->tls_key, &s->tls_key_pem) < 0)
+		return SW_EINVAL;
+	return 0;
+}
+
+/*
+ * Start one daemon on sa: the front door (guarded: connections per client address, a
+ * deadline for headers; HTTPS when there is a certificate), or (internal) plain HTTP for
+ * the hook on loopback when the front door speaks HTTPS.
+ */
+static struct MHD_Daemon *start_daemon(struct sw_server *s, const struct sockaddr *sa, int internal)
+{
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	int tls = !internal && s->tls_cert_pem;
+
+	if (sa->sa_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (tls)
+		flags |= MHD_USE_TLS;
+	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+				MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, s,
+				MHD_OPTION_SOCK_ADDR, sa,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, internal ? 0u : (unsigned)s->cfg->client_connections,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_SECS,
+				MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024),
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+				MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+				tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, s->tls_cert_pem,
+				MHD_OPTION_HTTPS_MEM_KEY, s->tls_key_pem,
+				MHD_OPTION_END);
+}
+
 int sw_server_start(struct sw_server *s)
 {
-	struct sockaddr_in sa4;
-	struct sockaddr_in6 sa6;
-	struct sockaddr *sa;
+	struct sockaddr_in sa4, lo4;
+	struct sockaddr_in6 sa6, lo6;
 	struct sw_buf url = SW_BUF_INIT;
-	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-			 MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	int family = socket_address(s->cfg->listen, s->cfg->port, &sa4, &sa6), port = s->cfg->port;
+	const struct sockaddr *sa = family == AF_INET6 ? (struct sockaddr *)&sa6 : (struct sockaddr *)&sa4;
 
-	memset(&sa4, 0, sizeof(sa4));
-	memset(&sa6, 0, sizeof(sa6));
-	if (inet_pton(AF_INET, s->cfg->listen, &sa4.sin_addr) == 1) {
-		sa4.sin_family = AF_INET;
-		sa4.sin_port = htons((uint16_t)s->cfg->port);
-		sa = (struct sockaddr *)&sa4;
-	} else if (inet_pton(AF_INET6, s->cfg->listen, &sa6.sin6_addr) == 1) {
-		sa6.sin6_family = AF_INET6;
-		sa6.sin6_port = htons((uint16_t)s->cfg->port);
-		sa = (struct sockaddr *)&sa6;
-		flags |= MHD_USE_IPv6;
-	} else {
+	if (family < 0)
 		return sw_error_code(SW_EINVAL, "SLIPWAY_LISTEN: not an IP address: %.100s", s->cfg->listen);
-	}
+	if (tls_settings(s, family, &sa4, &sa6) < 0)
+		return SW_EINVAL;
 	if (sw_auth_token_generate(&url) < 0)
 		return SW_ERROR;
 	memcpy(s->hook_secret, url.ptr, SW_AUTH_TOKEN_LEN);
 	s->hook_secret[SW_AUTH_TOKEN_LEN] = '\0';
-	sw_buf_reset(&url);
-	/* The hook runs on this machine: reach us on loopback whatever we listen on. */
-	if (sa == (struct sockaddr *)&sa6)
-		sw_buf_addf(&url, "http://[::1]:%d", s->cfg->port);
-	else
-		sw_buf_addf(&url, "http://127.0.0.1:%d", s->cfg->port);
-	s->self_url = sw_buf_detach(&url, NULL);
+	sw_buf_release(&url);
 	s->sessions = sw_sessions_new((int)s->cfg->dashboard_ticket_secs, NULL);
-
-	s->mhd = MHD_start_daemon(flags, (uint16_t)s->cfg->port, NULL, NULL, on_request, s,
-				  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, s,
-				  MHD_OPTION_SOCK_ADDR, sa,
-				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
-				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_SECS,
-				  MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024),
-				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-				  MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-				  MHD_OPTION_END);
+	if (sw_connguard_new(&s->guard, s->cfg->header_timeout * 1000) < 0)
+		return SW_ERROR;
+	s->mhd = start_daemon(s, sa, 0);
 	if (!s->mhd) {
 		int e = errno;
 		errno = e ? e : EADDRINUSE;
-		return sw_error_errno("cannot listen on %s:%d", s->cfg->listen, s->cfg->port);
+		return sw_error_errno("cannot listen on %s:%d%s", s->cfg->listen, s->cfg->port,
+				      s->tls_cert_pem ? " (or the TLS certificate and key do not go together)" : "");
 	}
+	/* The hook runs on this machine: it reaches us on loopback, over plain HTTP (with
+	 * HTTPS at the front door, on a port of its own the kernel picks). */
+	if (s->tls_cert_pem) {
+		socket_address(family == AF_INET6 ? "::1" : "127.0.0.1", 0, &lo4, &lo6);
+		s->internal = start_daemon(s, family == AF_INET6 ? (struct sockaddr *)&lo6 : (struct sockaddr *)&lo4, 1);
+		if (!s->internal)
+			return sw_error_errno("cannot listen on loopback for the hook");
+		port = (int)MHD_get_daemon_info(s->internal, MHD_DAEMON_INFO_BIND_PORT)->port;
+	}
+	if (family == AF_INET6)
+		sw_buf_addf(&url, "http://[::1]:%d", port);
+	else
+		sw_buf_addf(&url, "http://127.0.0.1:%d", port);
+	s->self_url = sw_buf_detach(&url, NULL);
 	return 0;
 }
 
@@ -426,11 +566,14 @@ void sw_server_quiesce(struct sw_server *s)
 {
 	if (s->mhd)
 		MHD_quiesce_daemon(s->mhd);
+	if (s->internal)
+		MHD_quiesce_daemon(s->internal);
 }
 
 void sw_server_release(struct sw_server *s)
 {
-	/* Connection threads may still be streaming: they are not joined (see main). */
+	/* Connection threads may still be streaming: they are not joined (see main), and
+	 * the guard and the PEMs the daemons use live as long. */
 	free(s->self_url);
 	s->self_url = NULL;
 	/* sessions stay: connection threads still streaming may look one up (see main) */

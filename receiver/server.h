@@ -22,6 +22,13 @@
  * Request heads are bounded by MHD's connection memory (too big: MHD's 431), API
  * bodies by SW_SERVER_MAX_BODY (413). Every refusal is one line, and happens before
  * anything is created on disk.
+ *
+ * On a network: one client address holds at most SLIPWAY_CLIENT_CONNECTIONS of the 512
+ * connections (MHD closes the next one at once), and a request's headers must all be
+ * there SLIPWAY_HEADER_TIMEOUT seconds after its connection (or its previous request)
+ * began, however slowly they trickle (common/connguard.h): a slow or idle client cannot
+ * keep the others out. An address that is not loopback needs HTTPS (SLIPWAY_TLS_CERT and
+ * SLIPWAY_TLS_KEY, GnuTLS in libmicrohttpd) or SLIPWAY_INSECURE_HTTP=1.
  */
 
 #define SW_SERVER_MAX_BODY (64 * 1024)
@@ -34,6 +41,9 @@ struct sw_server {
 	char hook_secret[SW_AUTH_TOKEN_LEN + 1]; /* random per run; given to git's CGI env */
 	char *self_url;                          /* http://127.0.0.1:PORT, for the hook */
 	struct MHD_Daemon *mhd;
+	struct MHD_Daemon *internal;             /* with HTTPS at the front: plain HTTP on loopback for the hook */
+	struct sw_connguard *guard;              /* the deadline for requests' headers */
+	char *tls_cert_pem, *tls_key_pem;        /* SLIPWAY_TLS_CERT/KEY's contents, or NULL */
 };
 
 /* Listen on cfg->listen:cfg->port. s->cfg, db and jobs must be set. */

@@ -12,6 +12,7 @@
 #include "receiver/db.h"
 #include "common/cancel.h"
 #include "common/error.h"
+#include "receiver/netcheck.h"
 #include "common/event.h"
 #include "common/http.h"
 #include "common/json.h"
@@ -479,7 +480,7 @@ static void attempt(struct sw_webhooks *w, const struct head *h)
 	struct sw_http_request req;
 	struct sw_http_response res = SW_HTTP_RESPONSE_INIT;
 	struct sw_strvec headers = SW_STRVEC_INIT;
-	struct sw_buf sig = SW_BUF_INIT, err = SW_BUF_INIT;
+	struct sw_buf sig = SW_BUF_INIT, err = SW_BUF_INIT, pin = SW_BUF_INIT;
 	json_t *events = NULL, *body = NULL;
 	char *text = NULL;
 	double t0 = sw_time_now();
@@ -513,11 +514,20 @@ static void attempt(struct sw_webhooks *w, const struct head *h)
 	req.connect_timeout_ms = w->o.timeout_ms < 5000 ? w->o.timeout_ms : 5000;
 	req.timeout_ms = w->o.timeout_ms;
 	req.cancel = &w->stop;
-	rc = sw_http_do(&req, &res);
+	/* where it goes: resolved and checked now, that address and no other */
+	req.allow_addr = sw_netcheck_connect_ok;
+	req.allow_ctx = (void *)w->o.allow_nets;
+	rc = sw_netcheck_url(h->url, w->o.allow_nets, &pin);
+	if (rc == 0) {
+		req.resolve = pin.len ? pin.ptr : NULL;
+		rc = sw_http_do(&req, &res);
+	}
 	if (rc == SW_ECANCEL && sw_cancel_raised(&w->stop))
 		goto cleanup;   /* stopping: this attempt does not count */
 	if (rc < 0 && rc != SW_ETOOBIG) {
-		sw_buf_adds(&err, sw_error_last());
+		/* the pusher's side hears only that; what answered where is the operator's */
+		sw_log(SW_LOG_INFO, NULL, 0, "webhook %lld delivery %lld: %s", h->webhook, h->id, sw_error_last());
+		sw_buf_adds(&err, rc == SW_ETIMEOUT ? "timed out" : "refused");
 	} else {
 		code = res.status;
 		if (code < 200 || code >= 300)
@@ -531,6 +541,7 @@ cleanup:
 	sw_strvec_clear(&headers);
 	sw_buf_release(&sig);
 	sw_buf_release(&err);
+	sw_buf_release(&pin);
 	sw_http_response_release(&res);
 }
 

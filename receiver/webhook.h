@@ -82,7 +82,15 @@ struct sw_webhooks_opts {
 	int attempts;          /* tries per delivery */
 	long backoff_ms;       /* first retry delay */
 	long timeout_ms;       /* one delivery */
+	const char *allow_nets; /* SLIPWAY_WEBHOOK_ALLOW_NETS (receiver/netcheck.h), or NULL */
 };
+
+/*
+ * Each delivery resolves its URL's host again and goes only to an address
+ * receiver/netcheck.h lets through, pinned for the connection (the name cannot resolve
+ * elsewhere meanwhile). A failed one says only "refused", "timed out" or "HTTP N" (its
+ * error column): never what a local service answered; slipwayd's log has the detail.
+ */
 
 /* Start the thread (it uses db, which must outlive it). *out is freed by sw_webhooks_stop(). */
 int sw_webhooks_start(struct sw_webhooks **out, sqlite3 *db, const struct sw_webhooks_opts *o);

@@ -133,3 +133,22 @@ sw_stop_pidfile() {
   fi
   rm -f "$f"
 }
+
+# The system user sshd lets in for git over SSH (scripts/sshd), made once: a shell (sshd
+# runs forced commands through it), no password and not locked (sshd without PAM refuses
+# a locked account), home /var/lib/slipway. An existing "git" user is used as it is.
+sw_ensure_git_user() {
+  mkdir -p /var/lib/slipway
+  if ! getent passwd git >/dev/null; then
+    useradd --system --home-dir /var/lib/slipway --no-create-home --shell /bin/sh \
+      --comment "slipway git over SSH" git
+  fi
+  local pw shell
+  pw=$(getent shadow git | cut -d: -f2)
+  case $pw in '!'|'!!'|'!*'|'') usermod -p '*' git ;; esac
+  shell=$(getent passwd git | cut -d: -f7)
+  case $shell in */nologin|*/false)
+    echo "the user git has the shell $shell: sshd cannot run slipway-ssh for it (usermod -s /bin/sh git)" >&2
+    return 1 ;;
+  esac
+}

@@ -351,6 +351,17 @@ static void payload_hash_of(const struct sw_sigv4_request *req, char out[65])
 	sw_sigv4_sha256_hex(req->body, req->body ? req->body_len : 0, out);
 }
 
+/*
+ * 1 unless name is an HTTP token (RFC 9110 tchar): the verifier splits SignedHeaders on ';'
+ * and the Authorization header on ',' and trims spaces, so a name with one of those (or
+ * any other separator) would be signed as one thing and verified as another.
+ */
+static int bad_header_name(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+	return !n || strspn(name, "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") != n;
+}
+
 static int bad_text(const char *s)
 {
 	for (; *s; s++)
@@ -430,7 +441,7 @@ int sw_sigv4_sign(const struct sw_sigv4_params *p, const struct sw_sigv4_request
 
 	for (i = 0; i < req->nr_headers; i++) {
 		const struct sw_sigv4_header *hd = &req->headers[i];
-		if (!hd->name || !*hd->name || !hd->value || strpbrk(hd->name, ": \t\r\n")) {
+		if (bad_header_name(hd->name) || !hd->value) {
 			sw_error_code(SW_EINVAL, "sigv4: bad header name '%s'", hd->name ? hd->name : "(null)");
 			goto cleanup;
 		}

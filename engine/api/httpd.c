@@ -9,6 +9,7 @@
 #include "engine/api/httpd.h"
 #include "engine/api/access.h"
 #include "engine/api/throttle.h"
+#include "common/connguard.h"
 #include "common/error.h"
 #include "common/http.h"
 #include "common/log.h"
@@ -21,6 +22,7 @@
 
 struct sw_engine_api_httpd {
 	struct MHD_Daemon *daemon;
+	struct sw_connguard *guard;   /* the deadline for requests' headers */
 	struct sw_engine *e;
 	const struct sw_engine_api *const *apis;
 	const struct sw_engine_api_access *access;
@@ -219,6 +221,27 @@ static enum MHD_Result serve(struct sw_engine_api_httpd *s, struct MHD_Connectio
 	return ret;
 }
 
+static void *guard_slot(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+/* common/connguard.h's side of MHD's connection notices. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct sw_engine_api_httpd *s = cls;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = sw_connguard_open(s->guard, ci ? (int)ci->connect_fd : -1);
+	} else {
+		sw_connguard_close(s->guard, *socket_context);
+		*socket_context = NULL;
+	}
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				  const char *version, const char *upload_data, size_t *upload_data_size,
 				  void **con_cls)
@@ -228,6 +251,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 	if (!p) {
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		sw_connguard_busy(s->guard, guard_slot(conn));   /* the headers are all there */
 		p = xcalloc(1, sizeof(*p));
 		sw_buf_init(&p->body, (size_t)s->e->cfg.max_body);
 		if (cl && strtoll(cl, NULL, 10) > s->e->cfg.max_body)
@@ -249,7 +273,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct sw_engine_api_httpd *s = cls;
 	struct pending *p = *con_cls;
+
+	sw_connguard_idle(s->guard, guard_slot(conn));   /* the next request's headers: from now */
 	if (!p)
 		return;
 	sw_buf_release(&p->body);
@@ -284,6 +311,14 @@ int sw_engine_api_httpd_start(struct sw_engine_api_httpd **out, struct sw_engine
 	s->apis = apis;
 	s->access = access;
 	sw_engine_api_throttle_init(&s->throttle, e->cfg.throttle_rate, e->cfg.throttle_burst);
+	if (sw_connguard_new(&s->guard, (long)e->cfg.header_timeout_ms) < 0) {
+		sw_engine_api_throttle_release(&s->throttle);
+		free(s);
+		return SW_ERROR;
+	}
+	/* one client address holds at most client_connections of the 512; a request's
+	 * headers come within the guard's deadline (not an idle timeout that restarts on
+	 * every byte): a slow or idle client keeps no one else out */
 	s->daemon = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG,
 				     (uint16_t)e->cfg.port, NULL, NULL, on_request, s,
 				     MHD_OPTION_EXTERNAL_LOGGER, on_log, s,
@@ -291,10 +326,13 @@ int sw_engine_api_httpd_start(struct sw_engine_api_httpd **out, struct sw_engine
 				     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)SERVER_THREADS,
 				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
 				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
+				     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)e->cfg.client_connections,
 				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				     MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 				     MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 				     MHD_OPTION_END);
 	if (!s->daemon) {
+		sw_connguard_free(s->guard);
 		sw_engine_api_throttle_release(&s->throttle);
 		free(s);
 		return sw_error_code(SW_EUNAVAIL, "cannot listen on %s:%d (in use?)", e->cfg.listen, e->cfg.port);
@@ -308,6 +346,7 @@ void sw_engine_api_httpd_stop(struct sw_engine_api_httpd *s)
 	if (!s)
 		return;
 	MHD_stop_daemon(s->daemon);
+	sw_connguard_free(s->guard);
 	sw_engine_api_throttle_release(&s->throttle);
 	free(s);
 }

@@ -5,8 +5,8 @@
 //   - push a crashing commit: the rollout fails, the timeline shows why;
 //   - roll back to v1 from the release page (a confirmation names what changes): the
 //     router answers v1 again;
-//   - a read user (when slipwayd has users) sees no rollback or config controls, and a
-//     forged POST from its session is refused (403) with nothing changed;
+//   - a read user sees the app but no rollback, config or scale controls, and forged
+//     POSTs from its session are refused (403, naming the role) with nothing changed;
 //   - a change without the CSRF token is refused; an expired and a replayed ticket too.
 // Screenshots of the rollout view and the timeline go to SW_SCREENSHOTS.
 import { test, before, after } from 'node:test';
@@ -203,30 +203,67 @@ test('a change without the CSRF token is refused, and so is signing out without 
   assert.equal(releases[0].version, 4);
 });
 
-test('a read user sees no rollback or config controls; a forged POST is refused, nothing changed', async t => {
-  if (!E.SW_READ_TOKEN) { t.skip('this slipwayd has no users and roles yet'); return; }
+test('a read user sees the apps but no deploy, rollback, config or scale controls; forged POSTs are refused, nothing changed', async () => {
+  assert.ok(E.SW_READ_TOKEN, 'test_dashboard.py makes a read user');
   const readCtx = await newContext();
   const p = await readCtx.newPage();
+  p.setDefaultTimeout(30000);
   await p.goto(ticketUrl(E.SW_READ_TOKEN));
+  // the apps page: the app it may read, with its state
   await p.getByTestId('apps').waitFor();
+  const row = p.locator(`[data-testid="apps"] tr[data-app="${APP}"]`);
+  await row.waitFor();
+  assert.equal(await row.getByTestId('state').textContent(), 'live');
+  assert.match(await p.getByTestId('user').textContent(), /viewer/);
+  // a release the admin may roll back to (the same view shows the admin the button) ...
+  await view(page, '/apps/' + APP + '/releases/2');
+  await page.getByTestId('rollback').waitFor();
+  // ... shows the read user its record and no button
   await view(p, '/apps/' + APP + '/releases/2');
   await p.getByTestId('digest').waitFor();
+  assert.match(await p.getByTestId('user').textContent(), /viewer \(read\)/);
   assert.equal(await p.getByTestId('rollback').count(), 0);
+  // config: names only, no reveal, no set, no unset
   await view(p, '/apps/' + APP + '/config');
   await p.getByTestId('config').waitFor();
   assert.equal(await p.getByTestId('reveal').count(), 0);
   assert.equal(await p.getByTestId('config-set').count(), 0);
-  const before = (await api('/apps/' + APP + '/releases')).releases.length;
-  const res = await p.evaluate(async app => {
+  assert.equal(await p.getByRole('button', { name: 'Unset' }).count(), 0);
+  assert.match(await p.textContent('main'), /needs the operate role/);
+  // scale: the formation, read-only
+  await view(p, '/apps/' + APP + '/scale');
+  await p.getByTestId('scale').waitFor();
+  assert.equal(await p.getByRole('button', { name: 'Scale' }).count(), 0);
+  assert.ok(await p.locator('#n-web').isDisabled());
+  // forged requests from the read session, with its CSRF token: each refused, naming the role
+  const releasesBefore = (await api('/apps/' + APP + '/releases')).releases;
+  const configBefore = await api('/apps/' + APP + '/config');
+  const forged = await p.evaluate(async app => {
     const s = await (await fetch('/api/v1/session')).json();
-    const r = await fetch('/api/v1/apps/' + app + '/rollback', {
-      method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf }, body: JSON.stringify({ version: 2 }),
-    });
-    return { status: r.status, body: await r.text() };
+    const send = async (method, what, body) => {
+      const r = await fetch('/api/v1/apps/' + app + '/' + what, {
+        method, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf }, body: body && JSON.stringify(body),
+      });
+      return { status: r.status, body: await r.text() };
+    };
+    return {
+      rollback: await send('POST', 'rollback', { version: 2 }),
+      config: await send('POST', 'config', { set: { FORGED: '1' } }),
+      scale: await send('POST', 'scale', { formation: ['web=3'] }),
+      reveal: await send('GET', 'config'),
+      rollout: await send('GET', 'builds/2/rollout'),   // what it may read: the rollout view's records
+    };
   }, APP);
-  assert.equal(res.status, 403, res.body);
-  assert.match(res.body, /deploy/);
-  assert.equal((await api('/apps/' + APP + '/releases')).releases.length, before);
+  assert.equal(forged.rollback.status, 403, forged.rollback.body);
+  assert.match(forged.rollback.body, /deploy role needed/);
+  assert.equal(forged.rollout.status, 200, forged.rollout.body);
+  for (const what of ['config', 'scale', 'reveal']) {
+    assert.equal(forged[what].status, 403, what + ': ' + forged[what].body);
+    assert.match(forged[what].body, /operate role needed/, what);
+  }
+  const releasesAfter = (await api('/apps/' + APP + '/releases')).releases;
+  assert.deepEqual(releasesAfter.map(r => [r.version, r.status]), releasesBefore.map(r => [r.version, r.status]));
+  assert.deepEqual(await api('/apps/' + APP + '/config'), configBefore);
   assert.equal((await viaRouter()).body, 'v1');
   await readCtx.close();
 });

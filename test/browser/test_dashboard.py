@@ -48,7 +48,7 @@ class DashboardTest(unittest.TestCase):
             os.makedirs(shots, exist_ok=True)
             run_env = git_env(ps.st.workdir)
             run_env.update({
-                'SW_URL': ps.sd.url, 'SW_TOKEN': ps.token, 'SW_READ_TOKEN': read_token or '',
+                'SW_URL': ps.sd.url, 'SW_TOKEN': ps.token, 'SW_READ_TOKEN': read_token,
                 'SW_APP': 'web', 'SW_REPO': repo, 'SW_REMOTE': ps.st.remote('web'),
                 'SW_ROUTER_PORT': str(ps.eng.router_port), 'SW_SLIPWAY': binary('slipway'),
                 'SW_CHROMIUM': chromium(), 'SW_SCREENSHOTS': shots, 'SW_TICKET_SECS': str(TICKET_SECS),
@@ -62,17 +62,13 @@ class DashboardTest(unittest.TestCase):
             self.assertEqual(p.returncode, 0, 'the browser test failed (its output is above)')
 
     def read_user(self, ps):
-        """A user with the read role on the app (users and roles: `slipway users:create`,
-        `access:add`), its token; None when this slipwayd has no users yet."""
+        """A user with the read role on the app (`slipway users:create`, `access:add`): its token."""
         made = ps.cli('users:create', 'viewer', '--json')
-        if made.returncode != 0:
-            print(f'no users on this slipwayd ({made.stderr.splitlines()[0]}): the read-role part is skipped')
-            return None
+        self.assertEqual(made.returncode, 0, made.stderr)
         token = json.loads(made.stdout)['token']
         r = ps.cli('access:add', 'viewer', 'read', '-a', 'web')
         self.assertEqual(r.returncode, 0, r.stderr)
         return token
-
 
 if __name__ == '__main__':
     unittest.main(verbosity=2)

@@ -27,7 +27,7 @@ def read(path):
 class CliTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.stack = Stack('cli', env={'SLIPWAY_RELEASER': 'off'}).start()
+        cls.stack = Stack('cli', env={'SLIPWAY_RELEASER': 'off', 'SLIPWAY_WEBHOOK_ALLOW_NETS': '127.0.0.0/8'}).start()
         cls.cli = Cli(cls.stack)
         cls.repo = cls.stack.make_repo('hello', DOCKERFILE, {'index.html': 'hello\n'})
         add_remote(cls.stack, cls.repo, 'hello')
@@ -251,7 +251,7 @@ class CliTest(unittest.TestCase):
         r = self.cli('tokens:revoke', 'ci-bot')
         self.assertEqual(r.code, 0, r)
         r = self.cli('apps', env={'SLIPWAY_TOKEN': token})
-        self.one_line_error(r, 1, '401: bad token')
+        self.one_line_error(r, 1, '401: token revoked')
         r = self.cli('tokens:revoke', 'ci-bot')
         self.one_line_error(r, 1, 'no token called ci-bot')
 

@@ -2,6 +2,7 @@
 test run's Docker engine, a push the way the README (and up's own output) says."""
 import os
 import re
+import shutil
 import subprocess
 import unittest
 
@@ -27,10 +28,11 @@ def alive(pid):
 class UpDownTest(unittest.TestCase):
     def setUp(self):
         self.home = os.path.join(temp_dir('up-'), 'home')
-        self.port, self.registry_port = free_port(), free_port()
+        self.port, self.registry_port, self.ssh_port = free_port(), free_port(), free_port()
         self.env = dict(os.environ, SLIPWAY_HOME=self.home, SLIPWAY_PORT=str(self.port),
                         SLIPWAY_REGISTRY_PORT=str(self.registry_port), SLIPWAY_ENGINE_PORT=str(free_port()),
-                        SLIPWAY_ROUTER_PORT=str(free_port()), SW_BUILD_DIR=BUILD)
+                        SLIPWAY_ROUTER_PORT=str(free_port()), SLIPWAY_SSH_PORT=str(self.ssh_port),
+                        SW_BUILD_DIR=BUILD)
 
     def tearDown(self):
         subprocess.run([os.path.join(ROOT, 'scripts', 'down')], env=self.env, capture_output=True)
@@ -42,6 +44,7 @@ class UpDownTest(unittest.TestCase):
         mine = [i for i in out if i.startswith(f'127.0.0.1:{self.registry_port}/')]
         if mine:
             subprocess.run(['docker', 'rmi', '-f'] + mine, capture_output=True)
+        shutil.rmtree(f'/var/lib/slipway/ssh/{self.ssh_port}', ignore_errors=True)
 
     def up(self):
         p = subprocess.run([os.path.join(ROOT, 'scripts', 'up')], env=self.env, capture_output=True,
@@ -57,12 +60,15 @@ class UpDownTest(unittest.TestCase):
         out = self.up()
         self.assertIn(f'git remote add deploy http://127.0.0.1:{self.port}/APP.git', out)
         self.assertIn(os.path.join(self.home, 'admin.token'), out)
+        # git over SSH: the remote and the host key's fingerprint (we run as root)
+        self.assertIn(f'ssh://git@127.0.0.1:{self.ssh_port}/APP.git', out)
+        self.assertRegex(out, r'host key 256 SHA256:\S+ ')
         token_file = os.path.join(self.home, 'admin.token')
         self.assertEqual(os.stat(token_file).st_mode & 0o777, 0o600)
         self.assertEqual(os.stat(os.path.join(self.home, 'registry', 'password')).st_mode & 0o777, 0o600)
         token = read(token_file)
         pids = self.pids()
-        self.assertLessEqual({'slipwayd.pid', 'registry.pid'}, set(pids))
+        self.assertLessEqual({'slipwayd.pid', 'registry.pid', 'sshd.pid'}, set(pids))
         self.assertNotIn('dockerd.pid', pids)   # a Docker engine was there already
 
         # idempotent: nothing starts twice, the token stays
@@ -99,6 +105,23 @@ class UpDownTest(unittest.TestCase):
         builds = requests.get(f'http://127.0.0.1:{self.port}/api/v1/apps/hello/builds',
                               headers={'Authorization': f'Bearer {token}'}, timeout=10).json()['builds']
         self.assertEqual(builds[0]['status'], 'succeeded')
+
+        # a revoked admin token stays revoked across up (another admin token revokes it)
+        api = f'http://127.0.0.1:{self.port}/api/v1'
+        r = requests.post(api + '/tokens', json={'name': 'spare'}, headers={'Authorization': f'Bearer {token}'},
+                          timeout=10)
+        self.assertEqual(r.status_code, 201, r.text)
+        spare = r.json()['secret']
+        r = requests.delete(api + '/tokens/admin', headers={'Authorization': f'Bearer {spare}'}, timeout=10)
+        self.assertEqual(r.status_code, 200, r.text)
+        p = subprocess.run([os.path.join(ROOT, 'scripts', 'up')], env=self.env, capture_output=True, text=True,
+                           timeout=900)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn('admin.token holds a token that was revoked', p.stderr)
+        r = requests.get(api + '/apps', headers={'Authorization': f'Bearer {token}'}, timeout=10)
+        self.assertEqual((r.status_code, r.json()), (401, {'error': 'token revoked'}))
+        self.assertEqual(requests.get(api + '/apps', headers={'Authorization': f'Bearer {spare}'},
+                                      timeout=10).status_code, 200)
 
         # down stops what up started
         p = subprocess.run([os.path.join(ROOT, 'scripts', 'down')], env=self.env, capture_output=True,

@@ -269,7 +269,7 @@ class ReviewApps(unittest.TestCase):
         r = requests.get(f'{ps.sd.url}/{long_name}.git/info/refs', params={'service': 'git-receive-pack'},
                          auth=('git', ps.token), timeout=10)
         self.assertEqual((r.status_code, r.text), (400, "invalid app name (want 3-30 of a-z, 0-9, '-', starting with"
-                                                       " a letter)\n"))
+                                                       " a letter, not ending in '-')\n"))
 
         # idle time: the unit suffix makes it fine enough for a test; a bare number is days
         out = ps.cli('reviews:settings', '--idle', '3', '-a', app)

@@ -618,6 +618,21 @@ static void sign_rejects_bad_input(void **state)
 	p.region = "us-east-1";
 	req.path = "/a\r\nb";
 	assert_int_equal(sw_sigv4_sign(&p, &req, &res), SW_EINVAL);
+	req.path = "/";
+	/* names the verifier would split or trim differently: never signed */
+	{
+		static const char *const bad[] = { "X-A;B", "X-A,B", "X-A=B", " X-A", "X-A ", "X\"A", "X(A)", "X/A",
+						   "X\xc3\xa9", "", NULL };
+		size_t i;
+		req.nr_headers = 2;
+		for (i = 0; bad[i]; i++) {
+			h[1].name = bad[i];
+			assert_int_equal(sw_sigv4_sign(&p, &req, &res), SW_EINVAL);
+			assert_non_null(strstr(sw_error_last(), "bad header name"));
+		}
+		h[1].name = "X-Amz-Meta_Odd!#$%&'*+.^`|~";   /* every tchar: signed */
+		assert_int_equal(sw_sigv4_sign(&p, &req, &res), 0);
+	}
 	sw_sigv4_result_release(&res);
 }
 

@@ -17,7 +17,7 @@ static void good_names(void **state)
 	assert_true(sw_app_name_valid("hello"));
 	assert_true(sw_app_name_valid("my-app-2"));
 	assert_true(sw_app_name_valid("a12"));
-	assert_true(sw_app_name_valid("a-------"));
+	assert_true(sw_app_name_valid("a------b"));
 	assert_true(sw_app_name_valid("abcdefghijklmnopqrstuvwxyz0123")); /* 30 */
 }
 
@@ -35,6 +35,8 @@ static void bad_names(void **state)
 	assert_false(sw_app_name_valid("Hello"));
 	assert_false(sw_app_name_valid("1abc"));
 	assert_false(sw_app_name_valid("-abc"));
+	assert_false(sw_app_name_valid("abc-"));                 /* a name ends in a letter or digit */
+	assert_false(sw_app_name_valid("a-------"));
 	assert_false(sw_app_name_valid("a b"));
 	assert_false(sw_app_name_valid("../x"));
 	assert_false(sw_app_name_valid(".."));

@@ -4,9 +4,13 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "receiver/auth.h"
 #include "receiver/db.h"
+#include "receiver/roles.h"
+#include "receiver/users.h"
 #include "common/error.h"
 #include "common/store.h"
 #include "common/banned.h"
@@ -70,16 +74,22 @@ static void parse_headers(void **state)
 	sw_buf_release(&t);
 }
 
+static const struct sw_token_spec admin_spec = { "admin", "admin", NULL, SW_ROLE_NONE, 0, NULL };
+
 static void store_and_check(void **state)
 {
 	sqlite3 *db = NULL;
-	struct sw_buf tok = SW_BUF_INIT, name = SW_BUF_INIT;
+	struct sw_buf tok = SW_BUF_INIT;
+	struct sw_principal p;
 	sqlite3_stmt *st = NULL;
 
 	assert_int_equal(sw_db_open(&db, ":memory:"), 0);
-	assert_int_equal(sw_auth_token_create(db, "admin", &tok), 0);
-	assert_int_equal(sw_auth_check(db, tok.ptr, &name), 0);
-	assert_string_equal(name.ptr, "admin");
+	assert_int_equal(sw_auth_token_create(db, &admin_spec, &tok), 0);
+	assert_int_equal(sw_auth_check(db, tok.ptr, &p), 0);
+	assert_string_equal(p.user, "admin");
+	assert_string_equal(p.actor, "admin");
+	assert_true(p.admin);
+	assert_int_equal(sw_roles_on_server(&p), SW_ROLE_ADMIN);
 
 	/* only the hash is stored */
 	assert_int_equal(sw_store_prepare(db, &st, "SELECT hash FROM tokens"), 0);
@@ -89,11 +99,113 @@ static void store_and_check(void **state)
 	sqlite3_finalize(st);
 
 	tok.ptr[0] = tok.ptr[0] == 'a' ? 'b' : 'a';
-	assert_int_equal(sw_auth_check(db, tok.ptr, &name), SW_EAUTH);
+	assert_int_equal(sw_auth_check(db, tok.ptr, &p), SW_EAUTH);
+	assert_string_equal(sw_error_last(), "bad token");
 	assert_int_equal(sw_auth_check(db, "", NULL), SW_EAUTH);
-	assert_int_equal(sw_auth_token_add(db, "x", "not-a-token"), SW_EINVAL);
+	assert_int_equal(sw_auth_token_add(db, &admin_spec, "not-a-token"), SW_EINVAL);
 	sw_buf_release(&tok);
-	sw_buf_release(&name);
+	sw_store_close(db);
+}
+
+/* A revoked token stays revoked, even when the same secret is added again (admin-token). */
+static void revoked_stays_revoked(void **state)
+{
+	sqlite3 *db = NULL;
+	struct sw_buf a = SW_BUF_INIT, b = SW_BUF_INIT;
+	struct sw_token_spec second = { "admin", "spare", NULL, SW_ROLE_NONE, 0, NULL };
+
+	assert_int_equal(sw_db_open(&db, ":memory:"), 0);
+	assert_int_equal(sw_auth_token_create(db, &admin_spec, &a), 0);
+	/* the last admin token cannot go */
+	assert_int_equal(sw_auth_token_revoke(db, "admin", "admin"), SW_EEXISTS);
+	assert_int_equal(sw_auth_token_state(db, a.ptr), 1);
+	assert_int_equal(sw_auth_token_create(db, &second, &b), 0);
+	assert_int_equal(sw_auth_token_revoke(db, "admin", "admin"), 1);
+	assert_int_equal(sw_auth_check(db, a.ptr, NULL), SW_EAUTH);
+	assert_string_equal(sw_error_last(), "token revoked");
+	assert_int_equal(sw_auth_token_add(db, &admin_spec, a.ptr), 0);
+	assert_int_equal(sw_auth_token_state(db, a.ptr), SW_EAUTH);
+	assert_int_equal(sw_auth_token_revoke(db, "admin", "admin"), SW_ENOTFOUND);
+	assert_int_equal(sw_auth_token_state(db, b.ptr), 1);
+	sw_buf_release(&a);
+	sw_buf_release(&b);
+	sw_store_close(db);
+}
+
+/* Tokens made before users existed belong to the admin user after the migration. */
+static void old_tokens_are_the_admins(void **state)
+{
+	sqlite3 *db = NULL;
+	struct sw_principal p;
+	char hash[SW_AUTH_HASH_LEN + 1], path[] = "/tmp/test_auth.XXXXXX";
+	const char *token = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	struct sw_buf sql = SW_BUF_INIT;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	/* a database of seven migrations (before users and app settings), the tokens table as it was, one token "ci" */
+	assert_int_equal(sw_db_open(&db, path), 0);
+	assert_int_equal(sw_store_exec(db, "DROP TABLE tokens; DROP TABLE users; DROP TABLE access; DROP TABLE ssh_keys;"
+				       "DROP TABLE app_settings;"
+				       "CREATE TABLE tokens (id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+				       " hash TEXT NOT NULL UNIQUE, created_at REAL NOT NULL); PRAGMA user_version=7;"), 0);
+	sw_auth_hash(token, strlen(token), hash);
+	sw_buf_addf(&sql, "INSERT INTO tokens(name, hash, created_at) VALUES ('ci', '%s', 1)", hash);
+	assert_int_equal(sw_store_exec(db, sql.ptr), 0);
+	sw_store_close(db);
+	db = NULL;
+	assert_int_equal(sw_db_open(&db, path), 0);
+	assert_int_equal(sw_auth_check(db, token, &p), 0);
+	assert_string_equal(p.user, "admin");
+	assert_true(p.admin);
+	assert_string_equal(p.actor, "admin (token ci)");
+	sw_store_close(db);
+	unlink(path);
+	sw_buf_release(&sql);
+}
+
+static void scoped_tokens(void **state)
+{
+	sqlite3 *db = NULL;
+	struct sw_buf t = SW_BUF_INIT, why = SW_BUF_INIT;
+	struct sw_principal p;
+	struct sw_token_spec ci = { "alice", "ci", "hello", SW_ROLE_DEPLOY, 0, NULL };
+	struct sw_token_spec old = { "alice", "old", NULL, SW_ROLE_NONE, 1.0, NULL };
+	enum sw_role r;
+
+	assert_int_equal(sw_db_open(&db, ":memory:"), 0);
+	assert_int_equal(sw_users_create(db, "alice", 0, "test"), 0);
+	assert_int_equal(sw_users_create(db, "alice", 0, "test"), SW_EEXISTS);
+	assert_int_equal(sw_users_create(db, "Alice", 0, "test"), SW_EINVAL);
+	assert_int_equal(sw_roles_grant(db, "hello", "alice", SW_ROLE_OPERATE, "test"), 0);
+	assert_int_equal(sw_roles_grant(db, "other", "alice", SW_ROLE_OPERATE, "test"), 0);
+	assert_int_equal(sw_auth_token_create(db, &ci, &t), 0);
+	assert_int_equal(sw_auth_check(db, t.ptr, &p), 0);
+	assert_string_equal(p.actor, "alice (token ci)");
+	assert_true(sw_principal_limited(&p));
+	assert_int_equal(sw_roles_on_app(db, &p, "hello", &r), 0);
+	assert_int_equal(r, SW_ROLE_DEPLOY);   /* operate, cut to the token's deploy */
+	assert_int_equal(sw_roles_on_app(db, &p, "other", &r), 0);
+	assert_int_equal(r, SW_ROLE_NONE);     /* the token is for hello only */
+	assert_int_equal(sw_roles_check(db, &p, "other", SW_ROLE_READ, &why), 0);
+	assert_string_equal(why.ptr, "read role needed on other (alice has none; this token is for hello only)");
+	assert_int_equal(sw_roles_check(db, &p, "hello", SW_ROLE_OPERATE, &why), 0);
+	assert_string_equal(why.ptr, "operate role needed on hello (alice has deploy with this token)");
+	assert_int_equal(sw_roles_check(db, &p, NULL, SW_ROLE_ADMIN, &why), 0);
+	assert_string_equal(why.ptr, "admin role needed (alice is not an admin)");
+	/* expired */
+	assert_int_equal(sw_auth_token_create(db, &old, &t), 0);
+	assert_int_equal(sw_auth_check(db, t.ptr, &p), SW_EAUTH);
+	assert_string_equal(sw_error_last(), "token expired");
+	/* a removed user's tokens are revoked */
+	assert_int_equal(sw_auth_token_create(db, &admin_spec, &t), 0);
+	assert_int_equal(sw_users_remove(db, "admin"), SW_EEXISTS);   /* the last admin */
+	assert_int_equal(sw_users_remove(db, "alice"), 0);
+	assert_int_equal(sw_users_remove(db, "alice"), SW_ENOTFOUND);
+	assert_int_equal(sw_auth_principal(db, 1, &p), SW_EAUTH);
+	sw_buf_release(&t);
+	sw_buf_release(&why);
 	sw_store_close(db);
 }
 
@@ -105,6 +217,9 @@ int main(void)
 		cmocka_unit_test(generated_tokens),
 		cmocka_unit_test(parse_headers),
 		cmocka_unit_test(store_and_check),
+		cmocka_unit_test(revoked_stays_revoked),
+		cmocka_unit_test(old_tokens_are_the_admins),
+		cmocka_unit_test(scoped_tokens),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

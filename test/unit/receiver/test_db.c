@@ -15,8 +15,8 @@
 
 /*
  * slipwayd's schema: its tables and the releaser's (releaser/tables.h) in one sequence.
- * data/schema.txt is sqlite_master of a database the slipwayd before the releaser owned
- * its migrations made; data/slipwayd-vN.sql are databases it left after N migrations
+ * data/schema.txt is sqlite_master of a database a new slipwayd makes (all its migrations);
+ * data/slipwayd-vN.sql are databases it left after N migrations
  * (with a few rows), as an older slipwayd would have.
  */
 #define DATA "test/unit/receiver/data/"
@@ -65,7 +65,7 @@ static void assert_current_schema(sqlite3 *db)
 	read_file(DATA "schema.txt", &want);
 	schema_of(db, &got);
 	assert_string_equal(got.ptr, want.ptr);
-	assert_int_equal(int_of(db, "PRAGMA user_version"), 8);
+	assert_int_equal(int_of(db, "PRAGMA user_version"), 9);
 	sw_buf_release(&want);
 	sw_buf_release(&got);
 }
@@ -105,6 +105,9 @@ static void migrate_from(int version)
 	/* jobs numbered per app, the first #1 */
 	assert_int_equal(int_of(db, "SELECT MIN(number) FROM builds WHERE app = 'hello'"), 1);
 	assert_int_equal(int_of(db, "SELECT COUNT(*) FROM tokens WHERE name = 'admin'"), 1);
+	/* tokens made before users belong to the admin user, who is an admin */
+	assert_int_equal(int_of(db, "SELECT COUNT(*) FROM tokens WHERE user <> 'admin'"), 0);
+	assert_int_equal(int_of(db, "SELECT admin FROM users WHERE name = 'admin'"), 1);
 	if (version >= 3)
 		assert_int_equal(int_of(db, "SELECT COUNT(*) FROM releases WHERE app = 'hello' AND version = 1"), 1);
 	sw_store_close(db);
