@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "builder/build.h"
 #include "builder/dockerfile.h"
@@ -9,6 +10,7 @@
 #include "builder/image.h"
 #include "builder/registry.h"
 #include "common/buf.h"
+#include "common/docker.h"
 #include "common/error.h"
 #include "common/time.h"
 #include "common/xalloc.h"
@@ -136,6 +138,147 @@ void sw_build_result_release(struct sw_build_result *res)
 	res->built_at = res->pushed_at = 0;
 }
 
+/* ---- Docker or the registry restarting under a build ---------------------------------- */
+
+#define WAIT_DOCKER_MS 60000     /* a Docker that stopped mid-build is waited for this long */
+#define WAIT_REGISTRY_MS 30000   /* ... a registry that does not answer */
+#define AGAIN_MAX 3              /* builds or pushes started again at most */
+
+/* Sleep ms (cancel honoured): 0 or SW_ECANCEL. */
+static int nap(const struct sw_cancel *cancel, long ms)
+{
+	while (ms > 0) {
+		long step = ms > 100 ? 100 : ms;
+		struct timespec ts = { 0, step * 1000000L };
+		if (sw_cancel_raised(cancel))
+			return sw_error_code(SW_ECANCEL, "cancelled");
+		nanosleep(&ts, NULL);
+		ms -= step;
+	}
+	return sw_cancel_raised(cancel) ? sw_error_code(SW_ECANCEL, "cancelled") : 0;
+}
+
+/*
+ * Docker stopped during the build or push (the connection to it was lost): wait until
+ * it answers again. 0, SW_ECANCEL, or SW_EUNAVAIL with the reason in words.
+ */
+static int wait_docker(const struct sw_build_opts *o, const char *what)
+{
+	struct sw_buf why = SW_BUF_INIT;
+	long long until = sw_time_mono_ms() + WAIT_DOCKER_MS;
+	int ret = 0;
+
+	sw_buf_adds(&why, sw_error_last());
+	for (;;) {
+		json_t *doc = NULL;
+		int ok = sw_docker_json("GET", "/version", NULL, &doc) >= 0;
+		json_decref(doc);
+		if (ok)
+			break;
+		if (sw_time_mono_ms() > until) {
+			ret = sw_error_code(SW_EUNAVAIL, "Docker stopped during the %s and did not answer again for %ds (%s)",
+					    what, WAIT_DOCKER_MS / 1000, why.ptr);
+			break;
+		}
+		if ((ret = nap(o->cancel, 500)) < 0)
+			break;
+	}
+	sw_buf_release(&why);
+	return ret;
+}
+
+/* Docker's words for a registry it could not reach (a registry restarting), in a push's error. */
+static int registry_gone(const char *msg)
+{
+	return strstr(msg, "connection refused") || strstr(msg, "connection reset") || strstr(msg, ": EOF") ||
+	       strstr(msg, "i/o timeout") || strstr(msg, "503 Service Unavailable") || strstr(msg, "502 Bad Gateway");
+}
+
+/*
+ * The registry lookup, waiting for a registry that stopped answering (SW_EUNAVAIL) for up
+ * to WAIT_REGISTRY_MS; sw_registry_lookup()'s returns.
+ */
+static int lookup(const struct sw_build_opts *o, const struct sw_registry *reg, const char *ref, char **digest,
+		  long long *bytes)
+{
+	long long until = sw_time_mono_ms() + WAIT_REGISTRY_MS;
+	int ret;
+
+	while ((ret = sw_registry_lookup(reg, o->app, ref, digest, bytes)) == SW_EUNAVAIL &&
+	       sw_time_mono_ms() < until)
+		if (nap(o->cancel, 500) < 0)
+			return SW_ECANCEL;
+	if (ret == SW_EUNAVAIL)
+		sw_error_prefix("the registry is unreachable");
+	return ret;
+}
+
+/* The image built, started again (a new build context) when Docker restarted under it. */
+static int build_image(struct run *r, const struct sw_context_opts *copts, struct sw_image_build_opts *bopts)
+{
+	int ret, again;
+
+	for (again = 0;; again++) {
+		ret = sw_image_build(bopts, NULL);
+		if (ret < 0 && sw_context_failure(r->ctx, NULL)) {
+			/* our side of the upload failed: that is the reason, not curl's "transfer aborted" */
+			const char *why = "";
+			int code = sw_context_failure(r->ctx, &why);
+			return sw_error_code(code, "%s", why);
+		}
+		/* Docker not there at all is said at once; one that went away mid-build is waited for */
+		if (ret != SW_EUNAVAIL || again >= AGAIN_MAX || (!again && !strncmp(sw_error_last(), "cannot reach", 12)))
+			break;
+		if ((ret = wait_docker(r->opts, "build")) < 0)
+			break;
+		if ((ret = say(r, "-----> Docker restarted during the build: building again")) < 0)
+			break;
+		sw_context_free(r->ctx);
+		r->ctx = NULL;
+		if ((ret = sw_context_new(&r->ctx, copts)) < 0)
+			break;
+	}
+	if (ret == SW_EUNAVAIL && strncmp(sw_error_last(), "Docker stopped", 14) && strncmp(sw_error_last(), "cannot reach", 12))
+		sw_error_prefix("Docker stopped during the build");
+	return ret;
+}
+
+/* The image pushed, again when Docker or the registry restarted under the push. */
+static int push_image(struct run *r, const struct sw_registry *reg, const char *name, const char *auth,
+		      char **digest)
+{
+	const struct sw_build_opts *o = r->opts;
+	int ret, again;
+
+	for (again = 0;; again++) {
+		ret = sw_image_push(name, o->commit, auth, o->cancel, o->report, o->report_ctx, digest);
+		if (ret >= 0 || ret == SW_ECANCEL || again >= AGAIN_MAX)
+			break;
+		if (ret == SW_EUNAVAIL) {
+			if ((ret = wait_docker(o, "push")) < 0 ||
+			    (ret = say(r, "-----> Docker restarted during the push: pushing again")) < 0)
+				break;
+		} else if (registry_gone(sw_error_last())) {
+			struct sw_buf why = SW_BUF_INIT;
+			sw_buf_adds(&why, sw_error_last());
+			ret = lookup(o, reg, o->commit, NULL, NULL);
+			if (ret == SW_EUNAVAIL)
+				ret = sw_error_code(SW_EUNAVAIL, "push failed: the registry at %s is unreachable (%s)",
+						    sw_registry_host(o->registry), why.ptr);
+			sw_buf_release(&why);
+			if (ret < 0 || (ret = say(r, "-----> the registry did not answer: pushing again")) < 0)
+				break;
+		} else {
+			break;
+		}
+	}
+	if (ret == SW_EUNAVAIL && strncmp(sw_error_last(), "Docker stopped", 14) && !strstr(sw_error_last(), "registry"))
+		sw_error_prefix("Docker stopped during the push");
+	else if (ret < 0 && ret != SW_ECANCEL && registry_gone(sw_error_last()) && !strstr(sw_error_last(), "registry"))
+		sw_error_prefix("the registry at %s is unreachable", sw_registry_host(o->registry));
+	return ret;
+}
+
 int sw_build_run(const struct sw_build_opts *opts, struct sw_build_result *res)
 {
 	struct run r = { opts, NULL, 0 };
@@ -181,6 +324,7 @@ int sw_build_run(const struct sw_build_opts *opts, struct sw_build_result *res)
 	sw_buf_addf(&shown, "%s:%s", name.ptr, short_id);
 
 	/* Already in the registry: the same commit always makes the same image. */
+	/* a registry that does not answer at all now: said at once (it is not restarting under us) */
 	ret = sw_registry_lookup(&reg, opts->app, opts->commit, &digest, &bytes);
 	if (ret < 0)
 		goto cleanup;
@@ -199,20 +343,12 @@ int sw_build_run(const struct sw_build_opts *opts, struct sw_build_result *res)
 	bopts.report = opts->report;
 	bopts.report_ctx = opts->report_ctx;
 	bopts.cancel = opts->cancel;
-	ret = sw_image_build(&bopts, NULL);
-	if (ret < 0 && sw_context_failure(r.ctx, NULL)) {
-		/* our side of the upload failed: that is the reason, not curl's "transfer aborted" */
-		const char *why = "";
-		int code = sw_context_failure(r.ctx, &why);
-		ret = sw_error_code(code, "%s", why);
-	}
-	if (ret < 0)
+	if ((ret = build_image(&r, &copts, &bopts)) < 0)
 		goto cleanup;
 	res->built_at = sw_time_now();
 
 	sw_registry_docker_auth(&reg, &auth);
-	if ((ret = sw_image_push(name.ptr, opts->commit, auth.ptr, opts->cancel, opts->report,
-				 opts->report_ctx, &digest)) < 0)
+	if ((ret = push_image(&r, &reg, name.ptr, auth.ptr, &digest)) < 0)
 		goto cleanup;
 	res->pushed_at = sw_time_now();
 	/* the size of what was pushed: the manifest lists the (compressed) layers */

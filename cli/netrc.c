@@ -156,6 +156,26 @@ static int value_ok(const char *v)
 	return 1;
 }
 
+/*
+ * An entry added after an unfinished end (a macdef body without the empty line that ends
+ * it, a "machine" without its host) is read as part of it: refuse rather than write a
+ * file where the token is lost.
+ */
+static int check_reads_back(struct sw_buf *out, const char *host, const char *login, const char *password)
+{
+	struct sw_buf l = SW_BUF_INIT, p = SW_BUF_INIT;
+	int ret = 0;
+
+	if (sw_netrc_lookup(out->ptr, host, &l, &p) < 0 || strcmp(l.ptr, login) || strcmp(p.ptr, password)) {
+		sw_buf_reset(out);
+		ret = sw_error_code(SW_EINVAL, "cannot add %s to this netrc: it ends unfinished (a macdef without "
+				    "the empty line that ends it, or a keyword without its value)", host);
+	}
+	sw_buf_release(&l);
+	sw_buf_release(&p);
+	return ret;
+}
+
 int sw_netrc_set(const char *text, const char *host, const char *login, const char *password, struct sw_buf *out)
 {
 	struct entry *list;
@@ -198,7 +218,7 @@ int sw_netrc_set(const char *text, const char *host, const char *login, const ch
 	sw_buf_adds(out, text + pos);
 	free(list);
 	sw_buf_release(&line);
-	return 0;
+	return check_reads_back(out, host, login, password);
 }
 
 int sw_netrc_path(struct sw_buf *out)

@@ -26,7 +26,9 @@ int sw_netrc_lookup(const char *text, const char *host, struct sw_buf *login, st
  * text with host's entry set to "machine HOST login LOGIN password PASSWORD" (every
  * entry for host replaced by that one line in the place of the first; appended when
  * there was none), the rest kept byte for byte, into out (reset first). SW_EINVAL when
- * a value cannot be written to a netrc (empty, or has whitespace or quotes). Pure.
+ * a value cannot be written to a netrc (empty, or has whitespace or quotes), or when the
+ * entry would not read back (the text ends inside a macdef, or with a keyword missing
+ * its value). Pure.
  */
 int sw_netrc_set(const char *text, const char *host, const char *login, const char *password, struct sw_buf *out);
 

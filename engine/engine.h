@@ -69,6 +69,14 @@ struct sw_engine {
 	double started_at;
 	double resync_at;        /* next full comparison with Docker */
 	int watch_connected;     /* the events stream is up */
+	/*
+	 * Docker does not answer (run/runtime.h: sw_run_runtime_docker_lost): no Docker job
+	 * is queued, tasks wait where they are (a PENDING task stays PENDING), the container
+	 * instance says agentConnected false; the scheduler's resync asks Docker every
+	 * second, and the one that answers clears it (after comparing every container).
+	 */
+	int docker_down;
+	double docker_down_at;   /* when it was noticed */
 	char docker_version[64]; /* the Docker engine's, read once at start; "" until then */
 };
 

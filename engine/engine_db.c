@@ -33,6 +33,8 @@ static const char *const migrations[] = {
 	"  drain_until REAL NOT NULL, PRIMARY KEY (tg_arn, id, port));",
 	/* 3: ELBv2: a target's container address ("ip:port") the router dials when it can */
 	"ALTER TABLE elb_targets ADD COLUMN direct TEXT;",
+	/* 4: ELBv2: the ECS task a target stands for (its router server is named after it) */
+	"ALTER TABLE elb_targets ADD COLUMN task TEXT;",
 	NULL,
 };
 

@@ -289,18 +289,12 @@ static int env_name_ok(const char *k)
 	return 1;
 }
 
-enum MHD_Result sw_api_tasks_run(struct sw_server *s, struct MHD_Connection *c, const char *app,
-			     const struct sw_buf *body, const char *user, unsigned *status)
+int sw_api_tasks_run_body(const struct sw_buf *body, json_t **in_out, json_t **env_out)
 {
-	struct run_stream *rs = NULL;
-	struct sw_stream_body response;
-	struct sw_buf summary = SW_BUF_INIT;
-	json_t *in = NULL, *cmd, *env, *v, *envlist = NULL;
+	json_t *in, *cmd, *env, *v, *envlist = NULL;
 	const char *process, *k;
-	pthread_t thread;
-	enum MHD_Result r;
 	size_t i, bytes = 0;
-	int ret;
+	int ret = SW_EINVAL;
 
 	in = body->len ? json_loadb(body->ptr, body->len, JSON_REJECT_DUPLICATES, NULL) : NULL;
 	cmd = json_object_get(in, "command");
@@ -309,33 +303,59 @@ enum MHD_Result sw_api_tasks_run(struct sw_server *s, struct MHD_Connection *c, 
 	if (!json_is_object(in) || !json_is_array(cmd) || !json_array_size(cmd) ||
 	    json_array_size(cmd) > MAX_COMMAND_ARGS || (env && !json_is_object(env)) ||
 	    (json_object_get(in, "process") && !process)) {
-		r = sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status,
-					 "want {\"command\": [\"CMD\", \"ARG\"...], \"process\": \"web\", \"env\": {\"K\": \"V\"}}");
+		sw_error_code(SW_EINVAL, "want {\"command\": [\"CMD\", \"ARG\"...], \"process\": \"web\", \"env\": {\"K\": \"V\"}}");
 		goto cleanup;
 	}
 	json_array_foreach(cmd, i, v) {
 		if (!json_is_string(v) || (bytes += strlen(json_string_value(v))) > MAX_COMMAND_BYTES) {
-			r = sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status, "command: want strings, at most %d bytes",
-						 MAX_COMMAND_BYTES);
+			sw_error_code(SW_EINVAL, "command: want strings, at most %d bytes", MAX_COMMAND_BYTES);
 			goto cleanup;
 		}
 	}
 	envlist = json_array();
 	if (json_object_size(env) > MAX_ENV) {
-		r = sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status, "env: at most %d variables", MAX_ENV);
+		sw_error_code(SW_EINVAL, "env: at most %d variables", MAX_ENV);
 		goto cleanup;
 	}
 	json_object_foreach(env, k, v) {
 		if (!env_name_ok(k) || !json_is_string(v) || strlen(json_string_value(v)) > MAX_COMMAND_BYTES) {
-			r = sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status, "env: '%.60s' is not NAME=value", k);
+			sw_error_code(SW_EINVAL, "env: '%.60s' is not NAME=value", k);
 			goto cleanup;
 		}
 		json_array_append_new(envlist, json_pack("{s:s,s:O}", "name", k, "value", v));
 	}
 	if (process && (strlen(process) > 30 || strspn(process, "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(process))) {
-		r = sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status, "process: not a process name");
+		sw_error_code(SW_EINVAL, "process: not a process name");
 		goto cleanup;
 	}
+	*in_out = in;
+	*env_out = envlist;
+	in = envlist = NULL;
+	ret = 0;
+cleanup:
+	json_decref(in);
+	json_decref(envlist);
+	return ret;
+}
+
+enum MHD_Result sw_api_tasks_run(struct sw_server *s, struct MHD_Connection *c, const char *app,
+			     const struct sw_buf *body, const char *user, unsigned *status)
+{
+	struct run_stream *rs = NULL;
+	struct sw_stream_body response;
+	struct sw_buf summary = SW_BUF_INIT;
+	json_t *in = NULL, *cmd, *envlist = NULL;
+	const char *process;
+	pthread_t thread;
+	enum MHD_Result r;
+	int ret;
+
+	if (sw_api_tasks_run_body(body, &in, &envlist) < 0) {
+		r = sw_reply_error(c, MHD_HTTP_BAD_REQUEST, status, "%s", sw_error_last());
+		goto cleanup;
+	}
+	cmd = json_object_get(in, "command");
+	process = sw_json_str(in, "process");
 	rs = xcalloc(1, sizeof(*rs));
 	sw_buf_init(&rs->out, 0);   /* bounded: emit() waits past RUN_OUT_MAX */
 	pthread_mutex_init(&rs->mu, NULL);

@@ -1,6 +1,7 @@
 #ifndef SW_API_TASKS_H
 #define SW_API_TASKS_H
 
+#include <jansson.h>
 #include <microhttpd.h>
 
 #include "common/buf.h"
@@ -29,5 +30,15 @@
 enum MHD_Result sw_api_tasks_ps(struct sw_server *s, struct MHD_Connection *c, const char *app, unsigned *status);
 enum MHD_Result sw_api_tasks_run(struct sw_server *s, struct MHD_Connection *c, const char *app,
 				 const struct sw_buf *body, const char *user, unsigned *status);
+
+/*
+ * The run request's body, checked as sw_api_tasks_run() checks it before anything starts
+ * (exposed for test/fuzz): 0 with *in the decoded object (a new reference: "command" a
+ * non-empty array of strings, "process" absent or a process name, "env" absent or an
+ * object of NAME: "value") and *env its variables as ECS overrides, [{"name", "value"}]
+ * (a new reference, maybe empty); the caller json_decref()s both. Else SW_EINVAL with
+ * the line to answer 400 with, and nothing to free.
+ */
+int sw_api_tasks_run_body(const struct sw_buf *body, json_t **in, json_t **env);
 
 #endif

@@ -77,7 +77,9 @@ int sw_cgi_head_parse(struct sw_cgi_head *h, const char *data, size_t len, size_
 		}
 		for (v = p + name_len + 1; v < p + n && (*v == ' ' || *v == '\t'); v++)
 			;
-		if (memchr(v, '\0', (size_t)(p + n - v)) || memchr(p, '\0', name_len)) {
+		/* a CR inside a value would end the line early when the header is relayed */
+		if (memchr(v, '\0', (size_t)(p + n - v)) || memchr(v, '\r', (size_t)(p + n - v)) ||
+		    memchr(p, '\0', name_len)) {
 			ret = sw_error_code(SW_EINVAL, "malformed CGI header line");
 			break;
 		}

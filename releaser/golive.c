@@ -475,6 +475,46 @@ static int went_live(const struct sw_runenv *e, struct sw_release *r, const stru
 }
 
 /*
+ * Whether a rollback's request that failed with ret is asked again: while ECS (or ELBv2)
+ * does not answer (each ask waits the env's patience), until the rollout's deadline from
+ * the first ask (until) — a rollback ECS never heard of would leave it running the failed
+ * release while the record says otherwise. 1 after a second's wait, 0 to give up,
+ * SW_ECANCEL when stopped meanwhile.
+ */
+static int ask_again(const struct sw_runenv *e, int ret, long long until, const char *what)
+{
+	if (ret != SW_EUNAVAIL || e->patience_ms <= 0 || sw_runenv_now(e) >= until)
+		return 0;
+	sw_runenv_report(e, "       (%s; asking again for the rollback of %s)", sw_error_last(), what);
+	return sw_runenv_sleep(e, 1000) < 0 ? SW_ECANCEL : 1;
+}
+
+/* UpdateService of s back to the last live release, asked again as ask_again() says. */
+static int apply_rollback(const struct sw_runenv *e, const struct sw_service_spec *s, struct sw_rollout *rb)
+{
+	long long until = sw_runenv_now(e) + rb->deadline_ms;
+	int ret, again = 0;
+
+	while ((ret = sw_service_apply(e, s, 1, NULL, rb)) < 0 && (again = ask_again(e, ret, until, s->process)) != 0)
+		if (again < 0)
+			return again;
+	return ret;
+}
+
+/* The production rule back to the last live release's target group, asked again likewise. */
+static int forward_back(const struct sw_runenv *e, const char *rule, const char *target_group, const struct sw_rollout *rb)
+{
+	long long until = sw_runenv_now(e) + rb->deadline_ms;
+	int ret, again = 0;
+
+	while ((ret = sw_route_forward(e, rule, target_group)) < 0 &&
+	       (again = ask_again(e, ret, until, "the listener rule")) != 0)
+		if (again < 0)
+			return again;
+	return ret;
+}
+
+/*
  * The services of r, each back to prev's task definition, count, target group and
  * launch (a process new in r to 0), into rb; what failed is added to why.
  */
@@ -496,7 +536,7 @@ static void roll_back_services(const struct sw_runenv *e, struct sw_release *r, 
 	/* a release of the other launch had its own target group: the rule goes back to prev's */
 	moved = prev && (rl.fargate != pl.fargate || (ptg && rtg && strcmp(ptg, rtg)));
 	if (ptg && rtg && strcmp(ptg, rtg) && sw_json_str(r->state, "rule") &&
-	    sw_route_forward(e, sw_json_str(r->state, "rule"), ptg) < 0)
+	    forward_back(e, sw_json_str(r->state, "rule"), ptg, rb) < 0)
 		sw_buf_addf(why, "; the rule could not go back to v%d's target group: %s", prev->version, sw_error_last());
 	json_object_foreach(json_object_get(r->state, "taskdefs"), name, v) {
 		const struct sw_formation_entry *pe = sw_formation_find(pf, name);
@@ -532,7 +572,7 @@ static void roll_back_services(const struct sw_runenv *e, struct sw_release *r, 
 			/* ECS's circuit breaker is already taking it back: watch that (unless the
 			 * launch or the target group moved: then slipway's update takes both back) */
 			rp->deployment = xstrdup(fp->restore_deployment);
-		} else if (sw_service_apply(e, &s, 1, NULL, rb) < 0) {
+		} else if (apply_rollback(e, &s, rb) < 0) {
 			sw_log(SW_LOG_ERROR, r->app, e->job, "rollback: %s", sw_error_last());
 			sw_buf_addf(why, "; rollback of %s failed: %s", name, sw_error_last());
 		}

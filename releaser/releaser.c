@@ -164,6 +164,8 @@ int sw_releaser_with_app(sqlite3 *db, const char *app, long job, sw_runenv_repor
 
 	env_for(&e, db, app, job, report, report_ctx, cancel ? cancel : &rel.stop);
 	e.observe = observe;
+	/* a deploy waits out an endpoint that restarts (the engine), for the stall window */
+	e.patience_ms = rel.settings.stall_s * 1000LL;
 	ret = run_locked(&e, fn, ctx);
 	if (ret == SW_ECANCEL) {
 		/* a user's cancel the deploy had nothing to undo for (no release was made yet,

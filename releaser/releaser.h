@@ -106,7 +106,8 @@ int sw_releaser_push(struct sw_push *p, sw_runenv_report_fn report, sw_runenv_ob
  * the server log). cancel
  * is the caller's token (NULL: only the releaser stopping cancels). When a user's cancel
  * stopped it before fn had anything to undo (while waiting for the lock), the result is
- * SW_ERROR "cancelled by <who>". Returns fn's return otherwise.
+ * SW_ERROR "cancelled by <who>". Returns fn's return otherwise. Its calls wait for an
+ * endpoint that does not answer for up to SLIPWAY_STALL_SECONDS (runenv.h: patience_ms).
  */
 int sw_releaser_with_app(sqlite3 *db, const char *app, long job, sw_runenv_report_fn report,
 			 sw_runenv_observe_fn observe, void *report_ctx, struct sw_cancel *cancel,

@@ -94,6 +94,7 @@ struct sw_rollout_proc *sw_rollout_add(struct sw_rollout *r, const char *process
 	p->desired = desired;
 	p->memory_mb = memory_mb;
 	p->shown_running = p->shown_healthy = p->shown_old = -1;
+	p->last_exit_code = -1;
 	sw_strvec_init(&p->stopped);
 	sw_strvec_init(&p->healthy_targets);
 	return p;
@@ -341,6 +342,24 @@ static void stop_line(const json_t *t, struct sw_buf *out)
 	}
 }
 
+/* The exit code of a stopped task's first container that has one (a failing one first), -1 none. */
+static int exit_code(const json_t *t)
+{
+	const json_t *c;
+	size_t i;
+	int code = -1;
+	json_array_foreach(json_object_get(t, "containers"), i, c) {
+		const json_t *v = json_object_get(c, "exitCode");
+		if (!json_is_integer(v))
+			continue;
+		if (json_integer_value(v) != 0)
+			return (int)json_integer_value(v);
+		if (code < 0)
+			code = 0;
+	}
+	return code;
+}
+
 /* A stop that is not the new release's fault: scale-in, a rollback, a person. */
 static int ordinary_stop(const json_t *t)
 {
@@ -403,6 +422,7 @@ void sw_rollout_tasks(struct sw_rollout *r, struct sw_rollout_proc *p, const jso
 			p->crashes++;
 			stop_line(t, &b);
 			set_str(&p->last_crash, b.ptr);
+			p->last_exit_code = exit_code(t);
 			sw_buf_release(&b);
 		} else if (!strcmp(last, "RUNNING")) {
 			struct sw_rollout_task *rt;
@@ -429,6 +449,7 @@ void sw_rollout_instances(struct sw_rollout *r, const json_t *resp)
 {
 	const json_t *ci, *res;
 	size_t i, j;
+	int listed = 0, connected = 0;
 
 	clear_instances(r);
 	r->have_capacity = 1;
@@ -442,12 +463,16 @@ void sw_rollout_instances(struct sw_rollout *r, const json_t *resp)
 		in->remaining_mb = 0;
 		in->active = (!status || !strcmp(status, "ACTIVE")) &&
 			     !json_is_false(json_object_get(ci, "agentConnected"));
+		listed += !status || !strcmp(status, "ACTIVE");
+		connected += in->active;
 		json_array_foreach(json_object_get(ci, "remainingResources"), j, res) {
 			const char *n = sw_json_str(res, "name");
 			if (n && !strcmp(n, "MEMORY"))
 				in->remaining_mb = (int)sw_json_int(res, "integerValue", 0);
 		}
 	}
+	/* no agent to start anything: on the engine, Docker stopped */
+	r->agents_down = listed > 0 && connected == 0;
 	/* the tasks fed before learn their instance's id */
 	for (i = 0; i < r->nr; i++)
 		for (j = 0; j < r->v[i].tasks_nr; j++) {
@@ -589,6 +614,48 @@ static int proc_live(const struct sw_rollout_proc *p)
 	return signal || !p->has_rollout_state;
 }
 
+void sw_rollout_pause(struct sw_rollout *r, long long ms)
+{
+	if (ms > 0)
+		r->paused_ms += ms;
+}
+
+void sw_rollout_unreachable(struct sw_rollout *r, const char *why)
+{
+	if (r->verdict != SW_ROLLOUT_WAITING)
+		return;
+	r->verdict = SW_ROLLOUT_FAILED;
+	r->why = SW_ROLLOUT_UNREACHABLE;
+	sw_buf_reset(&r->reason);
+	sw_buf_adds(&r->reason, why);
+}
+
+/*
+ * The agents' connection: while every one is disconnected the deadline stops; when that
+ * lasts as long as the deadline itself, FAILED. 1 when it failed.
+ */
+static int agents_check(struct sw_rollout *r, long long now)
+{
+	if (!r->agents_down) {
+		r->agents_down_since = 0;
+		r->last_decide_ms = now;
+		return 0;
+	}
+	if (!r->agents_down_since)
+		r->agents_down_since = r->last_decide_ms ? r->last_decide_ms : now;
+	if (r->last_decide_ms && now > r->last_decide_ms)
+		r->paused_ms += now - r->last_decide_ms;
+	r->last_decide_ms = now;
+	if (now - r->agents_down_since < r->deadline_ms)
+		return 0;
+	r->verdict = SW_ROLLOUT_FAILED;
+	r->why = SW_ROLLOUT_UNREACHABLE;
+	sw_buf_reset(&r->reason);
+	sw_buf_adds(&r->reason, "Docker stopped: the cluster's container instances have had no agent connected for ");
+	sw_time_format_elapsed(&r->reason, (double)(now - r->agents_down_since) / 1000.0);
+	return 1;
+}
+
 enum sw_rollout_verdict sw_rollout_decide(struct sw_rollout *r, long long now, struct sw_strvec *lines)
 {
 	struct sw_rollout_proc *failed = NULL, *slow = NULL;
@@ -596,6 +663,8 @@ enum sw_rollout_verdict sw_rollout_decide(struct sw_rollout *r, long long now, s
 	int all_live = 1;
 
 	if (r->verdict != SW_ROLLOUT_WAITING)
+		return r->verdict;
+	if (agents_check(r, now))
 		return r->verdict;
 	for (i = 0; i < r->nr; i++) {
 		struct sw_rollout_proc *p = &r->v[i];
@@ -660,7 +729,7 @@ enum sw_rollout_verdict sw_rollout_decide(struct sw_rollout *r, long long now, s
 			sw_buf_adds(&r->reason, failed->failure);
 	} else if (all_live && r->nr) {
 		r->verdict = SW_ROLLOUT_LIVE;
-	} else if (now - r->started_at >= r->deadline_ms) {
+	} else if (now - r->started_at - r->paused_ms >= r->deadline_ms) {
 		r->verdict = SW_ROLLOUT_FAILED;
 		r->why = SW_ROLLOUT_DEADLINE;
 		sw_buf_reset(&r->reason);
@@ -808,9 +877,10 @@ json_t *sw_rollout_to_json(const struct sw_rollout *r)
 		opt_str(o, "last_crash", p->last_crash);
 		json_array_append_new(procs, o);
 	}
-	return json_pack("{s:I, s:I, s:I, s:i, s:o, s:o, s:i, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:i, s:o, s:o, s:i, s:I}",
 			 "started_at", (json_int_t)r->started_at, "deadline_ms", (json_int_t)r->deadline_ms,
-			 "stall_ms", (json_int_t)r->stall_ms, "crash_limit", r->crash_limit,
+			 "stall_ms", (json_int_t)r->stall_ms, "paused_ms", (json_int_t)r->paused_ms,
+			 "crash_limit", r->crash_limit,
 			 "events_seen", sw_json_from_strvec(&r->events_seen), "processes", procs,
 			 "requests", r->requests, "first_healthy_at", (json_int_t)r->first_healthy_at);
 }
@@ -825,6 +895,8 @@ int sw_rollout_from_json(struct sw_rollout *r, const json_t *j)
 			sw_json_int(j, "deadline_ms", 0));
 	if (json_is_integer(json_object_get(j, "stall_ms")))
 		r->stall_ms = sw_json_int(j, "stall_ms", 0);
+	if (json_is_integer(json_object_get(j, "paused_ms")))
+		r->paused_ms = sw_json_int(j, "paused_ms", 0);
 	if (json_is_integer(json_object_get(j, "crash_limit")))
 		r->crash_limit = (int)sw_json_int(j, "crash_limit", 0);
 	sw_json_to_strvec(&r->events_seen, json_object_get(j, "events_seen"));

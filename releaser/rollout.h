@@ -37,7 +37,11 @@
  *            - ECS could not place tasks ("was unable to place a task") and nothing
  *              progressed for stall_ms: never converging, with the shortfall named
  *              ("web needs 4 × 512 MB; the cluster has room for 2");
- *            - the deadline passed;
+ *            - the deadline passed — not counting the time ECS did not answer
+ *              (sw_rollout_pause) nor the time every container instance's agent was
+ *              disconnected (Docker stopped on the engine's machine);
+ *            - ECS did not answer for the stall window (sw_rollout_unreachable), or
+ *              the agents stayed disconnected for as long as the deadline;
  *            - the service is gone (MISSING, DRAINING, INACTIVE).
  *  WAITING   otherwise.
  *
@@ -59,6 +63,7 @@ enum sw_rollout_why {
 	SW_ROLLOUT_NO_CAPACITY,  /* never converging: unable to place */
 	SW_ROLLOUT_DEADLINE,
 	SW_ROLLOUT_GONE,         /* service missing or not ACTIVE */
+	SW_ROLLOUT_UNREACHABLE,  /* ECS did not answer, or Docker stopped (agents disconnected) */
 };
 
 #define SW_ROLLOUT_DEFAULT_DEADLINE_MS (10LL * 60 * 1000)
@@ -101,6 +106,7 @@ struct sw_rollout_proc {
 	char *last_line;           /* the last progress line printed */
 	int crashes;
 	char *last_crash;          /* why the last counted task stopped */
+	int last_exit_code;        /* its container's exit code, -1 none (not kept across a restart) */
 	int replaced;              /* crashed tasks whose replacement was reported (watch.c) */
 	struct sw_strvec stopped;  /* task ARNs counted as crashed */
 	struct sw_rollout_task *tasks;   /* our running tasks (last DescribeTasks) */
@@ -135,6 +141,11 @@ struct sw_rollout {
 	} *instances;
 	size_t instances_nr, instances_alloc;
 	int have_capacity;
+	int agents_down;               /* every ACTIVE instance's agent is disconnected (last feed) */
+	long long agents_down_since;   /* ms, 0: up */
+	/* the deadline's clock stops while ECS does not answer or the agents are disconnected */
+	long long paused_ms;
+	long long last_decide_ms;
 	/* outcome */
 	enum sw_rollout_verdict verdict;
 	enum sw_rollout_why why;
@@ -194,6 +205,12 @@ struct sw_rollout_target {
 };
 void sw_rollout_targets(struct sw_rollout *r, struct sw_rollout_proc *p,
 			const struct sw_rollout_target *t, size_t n, long long now);
+
+/* ms the deadline does not count: a poll waited that long for ECS to answer. */
+void sw_rollout_pause(struct sw_rollout *r, long long ms);
+
+/* ECS did not answer for the stall window: FAILED (why UNREACHABLE) with why as the reason. */
+void sw_rollout_unreachable(struct sw_rollout *r, const char *why);
 
 /*
  * The private address of an awsvpc task (a DescribeTasks "tasks" element): its

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "releaser/runenv.h"
+#include "common/aws/endpoint.h"
 #include "common/aws/retry.h"
 #include "common/error.h"
 #include "common/json.h"
@@ -87,11 +88,43 @@ int sw_runenv_report(const struct sw_runenv *e, const char *fmt, ...)
 	return ret;
 }
 
+/* No answer from the endpoint (as opposed to an answer that says no). */
+static int unreachable(int ret, const struct sw_aws_result *res)
+{
+	return ret == SW_EUNAVAIL || ret == SW_ETIMEOUT ||
+	       (ret == SW_ERROR && res->status >= 500 && !sw_aws_retry_is_throttle_code(res->error_code.ptr));
+}
+
+/*
+ * The error slot's line, said in words: who does not answer, for how long, and what was
+ * seen; its code SW_EUNAVAIL, which a caller's sw_error_prefix() passes on (the rollback
+ * asks again on it).
+ */
+static void unreachable_reason(const struct sw_runenv *e, const char *service, long long waited_ms)
+{
+	const struct sw_aws_endpoint *ep = sw_aws_client_endpoint(e->aws, service);
+	const char *host = ep ? ep->host : "";
+	struct sw_buf why = SW_BUF_INIT, secs = SW_BUF_INIT;
+	int local = !strncmp(host, "127.", 4) || !strncmp(host, "localhost", 9) || !strncmp(host, "[::1]", 5);
+
+	sw_buf_adds(&why, sw_error_last());
+	sw_time_format_elapsed(&secs, (double)waited_ms / 1000.0);
+	if (local)
+		sw_error_code(SW_EUNAVAIL, "the engine stopped: slipway-engine did not answer at %s for %s (%s)",
+			      ep->url, secs.ptr, why.ptr);
+	else
+		sw_error_code(SW_EUNAVAIL, "%s did not answer at %s for %s (%s)", service,
+			      ep ? ep->url : "its endpoint", secs.ptr, why.ptr);
+	sw_buf_release(&why);
+	sw_buf_release(&secs);
+}
+
 int sw_runenv_call(const struct sw_runenv *e, const char *service, const char *op, const json_t *params,
 		   json_t **resp, struct sw_buf *code, int *throttled)
 {
 	struct sw_aws_result res;
-	int ret;
+	long long started = sw_runenv_now(e), pause = 250;
+	int ret, waits;
 
 	if (resp)
 		*resp = NULL;
@@ -102,7 +135,24 @@ int sw_runenv_call(const struct sw_runenv *e, const char *service, const char *o
 	if (sw_runenv_cancelled(e))
 		return sw_error_code(SW_ECANCEL, "cancelled");
 	sw_aws_result_init(&res);
-	ret = sw_aws_call(e->aws, service, op, params, &res);
+	for (waits = 0;; waits++) {
+		ret = sw_aws_call(e->aws, service, op, params, &res);
+		if (ret == 0 || e->patience_ms <= 0 || !unreachable(ret, &res))
+			break;
+		if (sw_runenv_now(e) - started + pause > e->patience_ms) {
+			unreachable_reason(e, service, sw_runenv_now(e) - started);
+			ret = SW_EUNAVAIL;
+			break;
+		}
+		sw_log(waits ? SW_LOG_DEBUG : SW_LOG_INFO, e->app, e->job, "%s (waiting for it)", sw_error_last());
+		if (sw_runenv_sleep(e, pause) < 0) {
+			ret = SW_ECANCEL;
+			break;
+		}
+		pause = pause * 2 > 2000 ? 2000 : pause * 2;
+	}
+	if (waits && e->unreachable_ms)
+		*e->unreachable_ms += sw_runenv_now(e) - started;
 	if (ret == 0 && resp) {
 		*resp = res.response;
 		res.response = NULL;

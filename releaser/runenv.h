@@ -46,6 +46,17 @@ struct sw_runenv {
 	 * only SW_CANCEL_STOP interrupts it (shielded, sw_runenv_shielded()).
 	 */
 	int shielded;
+	/*
+	 * How long a call waits for an AWS endpoint that does not answer (connection
+	 * refused or reset, timed out, HTTP 5xx: the engine restarting, an AWS blip): asked
+	 * again, with backoff, until it answers or this passes; then the call fails with
+	 * SW_EUNAVAIL and the reason in words ("the engine stopped: no answer at ... for
+	 * 30s"). 0: the client's own retries only. Deploys wait the stall window.
+	 * unreachable_ms (may be NULL) adds up the time so waited (the rollout watcher
+	 * pauses its deadline for it).
+	 */
+	long long patience_ms;
+	long long *unreachable_ms;
 };
 
 long long sw_runenv_now(const struct sw_runenv *e);
@@ -78,7 +89,8 @@ void sw_runenv_observe(const struct sw_runenv *e, const json_t *record);
  * sw_aws_call() with the env's client: 0 and *resp (a new reference the caller
  * json_decref()s; resp may be NULL), or negative with one line in the error slot. When
  * code is non-NULL it receives the AWS error code ("" when none). *throttled (may be
- * NULL) is set to 1 when the call failed on throttling.
+ * NULL) is set to 1 when the call failed on throttling. An endpoint that does not
+ * answer is waited for up to e->patience_ms (above).
  */
 int sw_runenv_call(const struct sw_runenv *e, const char *service, const char *op, const json_t *params,
 		   json_t **resp, struct sw_buf *code, int *throttled);

@@ -24,30 +24,51 @@ static char *dup_or_null(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
-/* The container's name and its awslogs group and stream prefix, from the task definition. */
-static int resolve_logs(const struct sw_runenv *e, struct sw_runtask *t)
+int sw_runtask_log_names(const struct sw_runenv *e, const char *taskdef, struct sw_buf *group,
+			 struct sw_buf *prefix, struct sw_buf *container)
 {
 	json_t *req, *resp = NULL;
 	const json_t *cd, *opts;
 	int ret;
 
-	if (t->log_group)
-		return 0;
-	req = json_pack("{s:s}", "taskDefinition", t->taskdef);
+	req = json_pack("{s:s}", "taskDefinition", taskdef);
 	ret = sw_runenv_call(e, "ecs", "DescribeTaskDefinition", req, &resp, NULL, NULL);
 	json_decref(req);
 	if (ret < 0)
 		return ret == SW_ECANCEL || ret == SW_EAUTH ? ret : sw_error_prefix("cannot read the task definition");
 	cd = json_array_get(json_object_get(json_object_get(resp, "taskDefinition"), "containerDefinitions"), 0);
 	opts = json_object_get(json_object_get(cd, "logConfiguration"), "options");
-	t->container_owned = xstrdup(sw_json_str_or(cd, "name", ""));
-	t->log_group_owned = xstrdup(sw_json_str_or(opts, "awslogs-group", ""));
-	t->stream_prefix_owned = xstrdup(sw_json_str_or(opts, "awslogs-stream-prefix", ""));
+	sw_buf_reset(group);
+	sw_buf_reset(prefix);
+	sw_buf_reset(container);
+	sw_buf_adds(container, sw_json_str_or(cd, "name", ""));
+	sw_buf_adds(group, sw_json_str_or(opts, "awslogs-group", ""));
+	sw_buf_adds(prefix, sw_json_str_or(opts, "awslogs-stream-prefix", ""));
+	json_decref(resp);
+	return 0;
+}
+
+/* The container's name and its awslogs group and stream prefix, from the task definition. */
+static int resolve_logs(const struct sw_runenv *e, struct sw_runtask *t)
+{
+	struct sw_buf group = SW_BUF_INIT, prefix = SW_BUF_INIT, container = SW_BUF_INIT;
+	int ret;
+
+	if (t->log_group)
+		return 0;
+	if ((ret = sw_runtask_log_names(e, t->taskdef, &group, &prefix, &container)) < 0)
+		goto cleanup;
+	t->container_owned = sw_buf_detach(&container, NULL);
+	t->log_group_owned = sw_buf_detach(&group, NULL);
+	t->stream_prefix_owned = sw_buf_detach(&prefix, NULL);
 	t->container = t->container_owned;
 	t->log_group = t->log_group_owned;
 	t->stream_prefix = t->stream_prefix_owned;
-	json_decref(resp);
-	return 0;
+cleanup:
+	sw_buf_release(&group);
+	sw_buf_release(&prefix);
+	sw_buf_release(&container);
+	return ret;
 }
 
 json_t *sw_runtask_request(const struct sw_runtask *t)

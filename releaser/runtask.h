@@ -87,6 +87,14 @@ int sw_runtask_run(const struct sw_runenv *e, struct sw_runtask *t);
  */
 json_t *sw_runtask_request(const struct sw_runtask *t);
 
+/*
+ * Where a task definition's tasks write: its first container's name and awslogs group
+ * and stream prefix (each reset first; "" when not set), from DescribeTaskDefinition. A
+ * task's stream is then "<prefix>/<container>/<task id>". 0 or negative.
+ */
+int sw_runtask_log_names(const struct sw_runenv *e, const char *taskdef, struct sw_buf *group,
+			 struct sw_buf *prefix, struct sw_buf *container);
+
 /* StopTask of t->task_arn (if any) with reason; ignores the env's cancel token. Failures are logged. */
 void sw_runtask_stop(const struct sw_runenv *e, const struct sw_runtask *t, const char *reason);
 

@@ -100,15 +100,18 @@ int sw_service_update_request(const struct sw_service_spec *s, const json_t *svc
 	return 0;
 }
 
-/* The service as ECS describes it now (a new reference), NULL when it cannot be read. */
-static json_t *describe(const struct sw_runenv *e, const struct sw_service_spec *s)
+/*
+ * The service as ECS describes it now into *out (a new reference; NULL when it cannot be
+ * read). SW_EUNAVAIL when ECS did not answer (runenv.h: for the env's patience), else 0.
+ */
+static int describe(const struct sw_runenv *e, const struct sw_service_spec *s, json_t **out)
 {
-	json_t *req = json_pack("{s:s, s:[s]}", "cluster", s->cluster, "services", s->name), *resp = NULL, *svc = NULL;
-	if (sw_runenv_call(e, "ecs", "DescribeServices", req, &resp, NULL, NULL) == 0)
-		svc = json_incref(json_array_get(json_object_get(resp, "services"), 0));
+	json_t *req = json_pack("{s:s, s:[s]}", "cluster", s->cluster, "services", s->name), *resp = NULL;
+	int ret = sw_runenv_call(e, "ecs", "DescribeServices", req, &resp, NULL, NULL);
+	*out = ret == 0 ? json_incref(json_array_get(json_object_get(resp, "services"), 0)) : NULL;
 	json_decref(req);
 	json_decref(resp);
-	return svc;
+	return ret == SW_EUNAVAIL ? ret : 0;
 }
 
 int sw_service_apply(const struct sw_runenv *e, const struct sw_service_spec *s, int exists, const json_t *svc,
@@ -119,12 +122,14 @@ int sw_service_apply(const struct sw_runenv *e, const struct sw_service_spec *s,
 	int ret;
 
 	/* how the service launches now decides what the update says (a rollback from Fargate to
-	 * EC2 takes it back to its launch type) */
-	if (exists && !svc && s->launch)
-		svc = described = describe(e, s);
-	if (exists)
+	 * EC2 takes it back to its launch type); an ECS that does not answer would not take
+	 * the update either (a rollback asks again) */
+	ret = 0;
+	if (exists && !svc && s->launch && (ret = describe(e, s, &described)) == 0)
+		svc = described;
+	if (ret == 0 && exists)
 		ret = sw_service_update_request(s, svc, &req);
-	else
+	else if (ret == 0)
 		ret = (req = sw_service_create_request(s)) ? 0 : sw_error("cannot build the CreateService request");
 	if (ret == 0)
 		ret = sw_runenv_call(e, "ecs", exists ? "UpdateService" : "CreateService", req, &resp, &code, NULL);
@@ -132,8 +137,9 @@ int sw_service_apply(const struct sw_runenv *e, const struct sw_service_spec *s,
 		/* created by an earlier attempt that died before recording it */
 		json_decref(req);
 		req = NULL;
-		svc = described = describe(e, s);
-		if ((ret = sw_service_update_request(s, svc, &req)) == 0)
+		json_decref(described);
+		if ((ret = describe(e, s, &described)) == 0 &&
+		    (ret = sw_service_update_request(s, described, &req)) == 0)
 			ret = sw_runenv_call(e, "ecs", "UpdateService", req, &resp, NULL, NULL);
 	}
 	if (ret == 0 && ro)

@@ -59,9 +59,9 @@ int sw_service_update_request(const struct sw_service_spec *s, const json_t *svc
 /*
  * Create (exists 0) or update the service of s, its answer fed to ro (may be NULL: the
  * deployment id). svc: the service as DescribeServices showed it, or NULL: described
- * now when the launch may have to change. A create that an earlier attempt already made
- * (ECS: "idempotent") becomes an update. 0, or negative with one line prefixed with the
- * process.
+ * now when the launch may have to change (SW_EUNAVAIL, nothing sent, when ECS does not
+ * answer that). A create that an earlier attempt already made (ECS: "idempotent")
+ * becomes an update. 0, or negative with one line prefixed with the process.
  */
 int sw_service_apply(const struct sw_runenv *e, const struct sw_service_spec *s, int exists, const json_t *svc,
 		     struct sw_rollout *ro);

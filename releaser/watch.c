@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "releaser/watch.h"
+#include "releaser/crashlog.h"
 #include "releaser/pager.h"
 #include "releaser/strategy.h"
 #include "common/error.h"
@@ -14,11 +15,12 @@
 /*
  * How often what a poll does not need is read all the same: a process's tasks (and
  * its targets), whose changes the service itself shows, and the container instances
- * (capacity, instance ids), which change even less.
+ * (capacity, instance ids, whether their agent is connected), which change even less.
  */
 #define TASKS_EVERY_MS 10000
 #define TARGETS_EVERY_MS 1000     /* while a running task's target is not yet healthy */
-#define INSTANCES_EVERY_MS 5000   /* while ECS cannot place a task: the capacity named in the failure */
+#define INSTANCES_EVERY_MS 5000   /* while ECS cannot place a task, or no agent is connected */
+#define AGENTS_EVERY_MS 10000     /* otherwise while waiting: an agent gone (Docker stopped) stops the deadline */
 
 /*
  * One AWS call of the watcher, counted in r->requests. The service and the operation
@@ -33,7 +35,7 @@ static int call(const struct sw_runenv *e, const char *service, const char *op, 
 }
 
 /* Every page of a list (releaser/pager.h), items of key appended to out, each request counted. */
-struct counted {
+struct paged {
 	struct sw_rollout *r;
 	const char *key;
 	json_t *out;
@@ -41,7 +43,7 @@ struct counted {
 
 static int count_page(void *ctx, const json_t *page)
 {
-	struct counted *c = ctx;
+	struct paged *c = ctx;
 	c->r->requests++;
 	json_array_extend(c->out, json_object_get(page, c->key));
 	return 0;
@@ -50,7 +52,7 @@ static int count_page(void *ctx, const json_t *page)
 static int pages_call(const struct sw_runenv *e, const char *service, const char *op, struct sw_rollout *r,
 		      const json_t *req, const char *key, json_t *out, int *throttled)
 {
-	struct counted c = { r, key, out };
+	struct paged c = { r, key, out };
 	int ret = sw_pager_call(e, service, op, req, count_page, &c, NULL, throttled);
 	if (ret < 0)
 		r->requests++;   /* the request that failed */
@@ -65,10 +67,14 @@ static int batch_call(const struct sw_runenv *e, const char *service, const char
 	return sw_pager_batch_call(e, service, op, req, key, items, 100, key, out, NULL, throttled);
 }
 
-/* A failed call: stop for cancel and credentials, note throttling, carry on otherwise. */
-static int call_failed(int ret, int throttled, int *any_throttled, int *errors)
+/*
+ * A failed call: stop for cancel and credentials, and for an endpoint that did not
+ * answer for as long as the env waits (sw_watch_poll fails the rollout with its words);
+ * note throttling, carry on otherwise.
+ */
+static int call_failed(const struct sw_runenv *e, int ret, int throttled, int *any_throttled, int *errors)
 {
-	if (ret == SW_ECANCEL || ret == SW_EAUTH)
+	if (ret == SW_ECANCEL || ret == SW_EAUTH || (ret == SW_EUNAVAIL && e->patience_ms > 0))
 		return ret;
 	if (throttled)
 		*any_throttled = 1;
@@ -89,7 +95,7 @@ static int list_tasks(const struct sw_runenv *e, struct sw_rollout *r, const str
 		int t = 0, ret = pages_call(e, "ecs", "ListTasks", r, req, "taskArns", arns, &t);
 		json_decref(req);
 		if (ret < 0) {
-			if ((ret = call_failed(ret, t, throttled, errors)) < 0)
+			if ((ret = call_failed(e, ret, t, throttled, errors)) < 0)
 				return ret;
 			return 1;
 		}
@@ -107,8 +113,9 @@ static int poll_tasks(const struct sw_runenv *e, struct sw_rollout *r, struct sw
 
 	if ((ret = list_tasks(e, r, w, p->deployment, arns, throttled, errors)) != 0)
 		goto cleanup;
+	/* no task: no DescribeTasks (a batch of none is not sent), the process fed none */
 	if ((ret = batch_call(e, "ecs", "DescribeTasks", r, req, "tasks", arns, json_object_get(resp, "tasks"), &t)) < 0) {
-		ret = call_failed(ret, t, throttled, errors);
+		ret = call_failed(e, ret, t, throttled, errors);
 		goto cleanup;
 	}
 	sw_rollout_tasks(r, p, resp, now);
@@ -120,7 +127,7 @@ cleanup:
 	return ret < 0 ? ret : ret == 1;
 }
 
-/* The cluster's container instances, every page (Fargate has none: never called there). */
+/* The cluster's container instances, every page (on Fargate only once an EC2 task showed up). */
 static int poll_instances(const struct sw_runenv *e, struct sw_rollout *r, const struct sw_watch *w,
 			  long long now, int *throttled, int *errors)
 {
@@ -135,7 +142,7 @@ static int poll_instances(const struct sw_runenv *e, struct sw_rollout *r, const
 			    json_object_get(all, "containerInstances"), &t);
 	}
 	if (ret < 0)
-		ret = call_failed(ret, t, throttled, errors);
+		ret = call_failed(e, ret, t, throttled, errors);
 	else if (json_array_size(arns))
 		sw_rollout_instances(r, all);
 	json_decref(req);
@@ -152,14 +159,14 @@ static int poll_targets(const struct sw_runenv *e, struct sw_rollout *r, struct 
 	size_t i, n;
 	int ret, t = 0;
 	if ((ret = call(e, "elbv2", "DescribeTargetHealth", r, req, &resp, &t)) < 0) {
-		ret = call_failed(ret, t, throttled, errors);
+		ret = call_failed(e, ret, t, throttled, errors);
 		goto cleanup;
 	}
 	if (w->alt_target_group_arn) {   /* the new tasks may be in either group */
 		json_t *alt = NULL;
 		json_object_set_new(req, "TargetGroupArn", json_string(w->alt_target_group_arn));
 		if ((ret = call(e, "elbv2", "DescribeTargetHealth", r, req, &alt, &t)) < 0) {
-			ret = call_failed(ret, t, throttled, errors);
+			ret = call_failed(e, ret, t, throttled, errors);
 			goto cleanup;
 		}
 		json_array_extend(json_object_get(resp, "TargetHealthDescriptions"),
@@ -301,7 +308,7 @@ static int poll_stage(const struct sw_runenv *e, struct sw_rollout *r, const str
 		ret = call(e, "ecs", "DescribeServiceDeployments", r, req, &out, &t);
 		json_decref(req);
 		if (ret < 0) {
-			ret = call_failed(ret, t, throttled, errors);
+			ret = call_failed(e, ret, t, throttled, errors);
 			break;
 		}
 		sd = json_array_get(json_object_get(out, "serviceDeployments"), 0);
@@ -322,12 +329,29 @@ static int poll_stage(const struct sw_runenv *e, struct sw_rollout *r, const str
 	return ret;
 }
 
-int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct sw_watch *w, int *throttled)
+/*
+ * Whether the container instances are read in this poll: at first, then again while
+ * waiting (every 10 s; every 5 s while ECS cannot place a task or no agent is connected:
+ * Docker stopped, which stops the deadline). On Fargate only once an EC2 task showed up
+ * (sw_watch_poll reads them for it): its own tasks run on no container instance.
+ */
+static int instances_due(const struct sw_rollout *r, const struct sw_watch *w, long long now, int unplaced)
+{
+	if (!r->instances_at)
+		return !w->fargate;
+	return now - r->instances_at >= (unplaced || r->agents_down ? INSTANCES_EVERY_MS : AGENTS_EVERY_MS);
+}
+
+int sw_watch_poll(const struct sw_runenv *env, struct sw_rollout *r, const struct sw_watch *w, int *throttled)
 {
 	struct sw_strvec lines = SW_STRVEC_INIT;
-	long long now = sw_runenv_now(e);
+	struct sw_runenv counted = *env;
+	const struct sw_runenv *e = &counted;
+	long long now = sw_runenv_now(env), waited = 0;
 	size_t b, i, events_nr = 0;
 	int ret = 0, errors = 0, crashes_before[64], unplaced = 0, changed = 0;
+
+	counted.unreachable_ms = &waited;   /* time spent waiting for ECS: not the deadline's */
 
 	for (i = 0; i < r->nr && i < 64; i++)
 		crashes_before[i] = r->v[i].crashes;
@@ -341,7 +365,7 @@ int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct 
 		ret = call(e, "ecs", "DescribeServices", r, req, &resp, &t);
 		json_decref(req);
 		if (ret < 0) {
-			if ((ret = call_failed(ret, t, throttled, &errors)) < 0)
+			if ((ret = call_failed(e, ret, t, throttled, &errors)) < 0)
 				goto cleanup;
 			if (!t)
 				sw_runenv_report(e, "       (ECS: %s; retrying)", sw_error_last());
@@ -360,8 +384,8 @@ int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct 
 		unplaced |= r->v[i].unplaced_at != 0;
 		changed |= r->v[i].changed;
 	}
-	/* the instances first, once (EC2): the tasks read next learn their instance's id */
-	if (!w->fargate && (!r->instances_at || (unplaced && now - r->instances_at >= INSTANCES_EVERY_MS)) &&
+	/* the instances first: the tasks read next learn their instance's id */
+	if (instances_due(r, w, now, unplaced) &&
 	    (ret = poll_instances(e, r, w, now, throttled, &errors)) < 0)
 		goto cleanup;
 	if ((ret = poll_processes(e, r, w, now, throttled, &errors)) < 0)
@@ -376,6 +400,7 @@ int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct 
 		if (r->v[i].crashes > crashes_before[i] && e->db)
 			sw_event_emit(e->db, e->app, "task.crashed", w->version, e->job, NULL, "%s: %s",
 				      r->v[i].process, r->v[i].last_crash ? r->v[i].last_crash : "stopped");
+	sw_rollout_pause(r, waited);
 	ret = (int)sw_rollout_decide(r, now, &lines);
 	if (e->observe) {
 		json_t *rec = sw_rollout_record(r, now, w->phase, w->version, &lines, events_nr);
@@ -390,6 +415,12 @@ int sw_watch_poll(const struct sw_runenv *e, struct sw_rollout *r, const struct 
 	else
 		r->quiet_polls++;
 cleanup:
+	if (ret == SW_EUNAVAIL && e->patience_ms > 0) {
+		/* ECS did not answer for the whole stall window: said in words (runenv.h) */
+		sw_rollout_pause(r, waited);
+		sw_rollout_unreachable(r, sw_error_last());
+		ret = SW_ROLLOUT_FAILED;
+	}
 	sw_strvec_clear(&lines);
 	return ret;
 }
@@ -424,5 +455,7 @@ int sw_watch_run(const struct sw_runenv *e, struct sw_rollout *r, const struct s
 			break;
 	}
 	free(saved);
+	if (ret == SW_ROLLOUT_FAILED && (!w->phase || !strcmp(w->phase, "rollout")))
+		sw_crashlog_report(e, r);   /* tasks that crashed: their last words, before the rollback */
 	return ret;
 }

@@ -8,13 +8,15 @@
  * The rollout watcher's loop: poll ECS and ELBv2, feed releaser/rollout.h, print what
  * changed to the pusher (indented, "       web: 1 of 2 new tasks healthy, 2 old
  * running"), sleep with jitter and backoff (rollout.h: 100 ms after a change, up to 2 s
- * while nothing changes, longer while throttled), until the verdict. Each poll reads
- * DescribeServices (batches of 10), which says when a rollout is done; the rest only
- * when it can have changed: ListTasks + DescribeTasks of a deployment (every page) when
- * its service reads differently (or every 10 s), DescribeTargetHealth of the web
- * process's target group while one of its running tasks is not yet healthy, the
- * cluster's container instances (every page) once (again for an instance that came
- * since, or while ECS cannot place a task; on Fargate only for an EC2 task, as in a
+ * while nothing changes, longer while throttled), until the verdict; a rollout that
+ * failed because its tasks crashed then says what the last one wrote (crashlog.h). Each
+ * poll reads DescribeServices (batches of 10), which says when a rollout is done; the
+ * rest only when it can have changed: ListTasks + DescribeTasks of a deployment (every
+ * page) when its service reads differently (or every 10 s), DescribeTargetHealth of the
+ * web process's target group while one of its running tasks is not yet healthy, the
+ * cluster's container instances (every page) at first and then every 10 s while it
+ * waits (every 5 s while ECS cannot place a task or no agent is connected: Docker
+ * stopped, which stops the deadline; on Fargate only once an EC2 task shows up, as in a
  * rollback from Fargate to EC2). So a poll is one or two requests most of the time, and
  * r->requests counts them.
  * With a traffic-shifting strategy, DescribeServiceDeployments of the load-balanced

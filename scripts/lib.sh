@@ -24,9 +24,12 @@ sw_docker_ok() {
 }
 
 # Start a private dockerd whose state lives in $1 (socket $1/docker.sock). Prints the
-# DOCKER_HOST to use. The dockerd's pid is in $1/pid. With $2 = "own-bridge" it gets a
+# DOCKER_HOST to use. The dockerd's pid is in $1/pid, its arguments in $1/args (one a
+# line: sw_restart_dockerd starts it again the same way). With $2 = "own-bridge" it gets a
 # bridge and subnet of its own (recorded in $1/bridge), so it can run beside another
 # dockerd without both handing out the same container addresses on docker0.
+# --live-restore: the containers (the apps) keep running while dockerd is down or
+# restarting, and the dockerd started again takes them back.
 sw_start_dockerd() {
   local dir=$1 mode=${2:-} bridge_args=()
   mkdir -p "$dir"
@@ -47,14 +50,53 @@ sw_start_dockerd() {
     echo "$br" >"$dir/bridge"
     bridge_args=(--bridge "$br")
   fi
-  dockerd --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/pid" \
-    -H "unix://$dir/docker.sock" --storage-driver=vfs "${bridge_args[@]}" >"$dir/log" 2>&1 &
-  if ! DOCKER_HOST="unix://$dir/docker.sock" sw_wait_for 60 sw_docker_ok; then
+  printf '%s\n' --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/pid" \
+    -H "unix://$dir/docker.sock" --storage-driver=vfs --live-restore "${bridge_args[@]}" >"$dir/args"
+  : >"$dir/log"
+  sw_run_dockerd "$dir" 60
+}
+
+# dockerd with the arguments in $1/args, its output appended to $1/log; waits at most $2
+# seconds for it to answer and prints its DOCKER_HOST.
+sw_run_dockerd() {
+  local dir=$1 secs=$2 args=()
+  mapfile -t args <"$dir/args"
+  dockerd "${args[@]}" >>"$dir/log" 2>&1 &
+  if ! DOCKER_HOST="unix://$dir/docker.sock" sw_wait_for "$secs" sw_docker_ok; then
     echo "dockerd did not start; its log: $dir/log" >&2
     tail -5 "$dir/log" >&2
     return 1
   fi
   echo "unix://$dir/docker.sock"
+}
+
+# Start again the dockerd sw_start_dockerd started in $1 (after it died), with the same
+# arguments, so the programs that use its socket find it again; it takes its running
+# containers back (--live-restore). Prints the DOCKER_HOST. The dead dockerd and its
+# containerd must be gone first, not only dead: while their pids exist (a zombie not yet
+# reaped counts) a new dockerd refuses to start or waits for the old containerd.
+sw_restart_dockerd() {
+  local dir=$1 f pid i
+  if [ ! -s "$dir/args" ]; then
+    echo "$dir was not started by sw_start_dockerd (no $dir/args)" >&2
+    return 1
+  fi
+  for f in "$dir/pid" "$dir/exec/containerd/containerd.pid"; do
+    [ -s "$f" ] || continue
+    pid=$(cat "$f")
+    for i in $(seq 150); do
+      [ -e "/proc/$pid" ] || break
+      grep -q '^State:[[:space:]]*[ZX]' "/proc/$pid/status" 2>/dev/null && break
+      sleep 0.2
+    done
+    if [ -e "/proc/$pid" ] && ! grep -q '^State:[[:space:]]*[ZX]' "/proc/$pid/status" 2>/dev/null; then
+      echo "the dockerd of $dir (or its containerd, pid $pid) still runs" >&2
+      return 1
+    fi
+    rm -f "$f"
+  done
+  # restoring many containers on a busy machine takes a minute or more
+  sw_run_dockerd "$dir" 180
 }
 
 # Stop the dockerd started by sw_start_dockerd in $1, removing its containers first and

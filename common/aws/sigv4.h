@@ -100,8 +100,9 @@ void sw_sigv4_result_release(struct sw_sigv4_result *res);
  * X-Amz-Content-Sha256 — those in req are ignored and must not be sent. req is not
  * modified: the caller sends req's headers plus res->headers.
  * Returns 0, or SW_EINVAL (missing Host, method, credentials, region or service; a header
- * name with ':' or white space in it; a CR or LF in a header value, the path, the query or
- * the token) with the error slot set.
+ * name that is not an HTTP token, e.g. with ':', ';', ',', white space or a control
+ * character in it; a CR or LF in a header value, the path, the query or the token) with
+ * the error slot set.
  */
 int sw_sigv4_sign(const struct sw_sigv4_params *p, const struct sw_sigv4_request *req,
 		  struct sw_sigv4_result *res);

@@ -49,7 +49,7 @@ static json_t *instance_json(struct sw_engine *e, struct sw_engine_cluster *c)
 		      "dockerVersion", docker.ptr,
 		      "remainingResources", resources(rem.cpu, rem.memory),
 		      "registeredResources", resources(reg.cpu, reg.memory),
-		      "status", "ACTIVE", "agentConnected", 1, "runningTasksCount", running,
+		      "status", "ACTIVE", "agentConnected", !e->docker_down, "runningTasksCount", running,
 		      "pendingTasksCount", pending, "registeredAt", sw_engine_api_json_time(e->started_at),
 		      "attachments");
 	json_object_set_new(o, "attributes",

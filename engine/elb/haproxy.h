@@ -30,6 +30,7 @@ struct sw_elb_rt_server {
 	int ever_up;
 	long long added_ms;   /* monotonic; start of its INITIAL period */
 	int live;             /* present in the running HAProxy */
+	int up;               /* UP at the last health read: a relaunched HAProxy starts it UP */
 };
 
 struct sw_elb_rt_backend {
@@ -109,6 +110,12 @@ void sw_elb_haproxy_check_args(struct sw_buf *c, const struct sw_elb_rt_backend 
 void sw_elb_haproxy_initial_cmds(struct sw_buf *cmd, const struct sw_elb_rt_backend *be,
 				 const struct sw_elb_rt_server *s);
 /*
+ * Append the commands that bring server s in UP (its last known health) and checked:
+ * in service at once, out after the backend's unhealthy threshold of failed checks.
+ */
+void sw_elb_haproxy_seed_up_cmds(struct sw_buf *cmd, const struct sw_elb_rt_backend *be,
+				 const struct sw_elb_rt_server *s);
+/*
  * Write every file for the declared model (servers not in known written "disabled"),
  * haproxy.cfg last, checked by `haproxy -c` first. 0 or negative.
  */
@@ -135,7 +142,10 @@ int sw_elb_haproxy_has(const struct sw_strvec *sv, const char *s);
 
 /* Reload the running HAProxy with the declared model (server state carried over). 0 or negative. */
 int sw_elb_haproxy_reload(struct sw_elb_router *r);
-/* Start a new HAProxy (master-worker, daemonised). 0 or negative. */
+/*
+ * Start a new HAProxy (master-worker, daemonised). Servers come in DOWN and checked,
+ * but those UP at the last health read of a HAProxy that died come in UP. 0 or negative.
+ */
 int sw_elb_haproxy_launch(struct sw_elb_router *r);
 /* 1 when the HAProxy of this directory runs (master alive and answering); r->master_pid set. */
 int sw_elb_haproxy_adoptable(struct sw_elb_router *r);

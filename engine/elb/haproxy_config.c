@@ -269,6 +269,15 @@ void sw_elb_haproxy_initial_cmds(struct sw_buf *cmd, const struct sw_elb_rt_back
 		sw_buf_addf(cmd, "set server be_%s/%s state ready", be->name, s->name);
 }
 
+void sw_elb_haproxy_seed_up_cmds(struct sw_buf *cmd, const struct sw_elb_rt_backend *be, const struct sw_elb_rt_server *s)
+{
+	if (cmd->len)
+		sw_buf_addch(cmd, ';');
+	sw_buf_addf(cmd, "set server be_%s/%s state drain;set server be_%s/%s health up;"
+		    "enable health be_%s/%s;set server be_%s/%s state ready",
+		    be->name, s->name, be->name, s->name, be->name, s->name, be->name, s->name);
+}
+
 int sw_elb_haproxy_files_write(struct sw_elb_router *r, const struct sw_strvec *known)
 {
 	struct sw_buf cfg = SW_BUF_INIT, tmp = SW_BUF_INIT, log = SW_BUF_INIT;

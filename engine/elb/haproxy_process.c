@@ -12,7 +12,10 @@
 #include "common/time.h"
 #include "common/banned.h"
 
-/* After a (re)load: servers HAProxy did not know come in DOWN and checked. */
+/*
+ * After a (re)load: servers HAProxy did not know come in DOWN and checked — except
+ * those UP at the last health read (a HAProxy that died and was launched again): UP.
+ */
 static int sw_elb_haproxy_bring_in(struct sw_elb_router *r, const struct sw_strvec *known)
 {
 	struct sw_strvec cmds = SW_STRVEC_INIT;
@@ -26,7 +29,10 @@ static int sw_elb_haproxy_bring_in(struct sw_elb_router *r, const struct sw_strv
 			struct sw_buf key = SW_BUF_INIT, cmd = SW_BUF_INIT;
 			sw_buf_addf(&key, "be_%s/%s", be->name, s->name);
 			s->live = 1;
-			if (!sw_elb_haproxy_has(known, key.ptr)) {
+			if (!sw_elb_haproxy_has(known, key.ptr) && s->up && !s->draining && be->check.enabled) {
+				sw_elb_haproxy_seed_up_cmds(&cmd, be, s);
+				sw_strvec_push(&cmds, cmd.ptr);
+			} else if (!sw_elb_haproxy_has(known, key.ptr)) {
 				sw_elb_haproxy_initial_cmds(&cmd, be, s);
 				if (s->draining)
 					sw_buf_addf(&cmd, ";set server be_%s/%s state drain", be->name, s->name);

@@ -88,7 +88,7 @@ int sw_elb_op_register_targets(struct sw_engine_call *c)
 	json_array_foreach(sw_elb_in(c, "Targets"), i, v) {
 		const char *id = sw_json_str(v, "Id"), *addr = NULL;
 		target_addr(c, tg, id, &addr);
-		if (sw_elb_target_register(elb, tg->arn, id, target_port(tg, v), addr, NULL) < 0)
+		if (sw_elb_target_register(elb, tg->arn, id, target_port(tg, v), addr, NULL, NULL) < 0)
 			return sw_elb_call_db_error(c);
 	}
 	return 0;

@@ -588,3 +588,38 @@ cleanup:
 	sw_buf_release(&out);
 	return ret;
 }
+
+int sw_elb_router_prune(struct sw_elb_router *r, const char *const *keep, size_t nkeep)
+{
+	struct sw_strvec gone_be = SW_STRVEC_INIT, gone_sv = SW_STRVEC_INIT;
+	struct sw_buf key = SW_BUF_INIT;
+	size_t i, j, k;
+	int ret = 0;
+
+	pthread_mutex_lock(&r->lock);
+	for (i = 0; i < r->nbackends; i++) {
+		for (j = 0; j < r->backends[i].nservers; j++) {
+			int kept = 0;
+			sw_buf_reset(&key);
+			sw_buf_addf(&key, "%s/%s", r->backends[i].name, r->backends[i].servers[j].name);
+			for (k = 0; k < nkeep && !kept; k++)
+				kept = !strcmp(keep[k], key.ptr);
+			if (!kept) {
+				sw_strvec_push(&gone_be, r->backends[i].name);
+				sw_strvec_push(&gone_sv, r->backends[i].servers[j].name);
+			}
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	for (i = 0; i < gone_sv.nr; i++) {
+		sw_log_info("router: %s/%s is no target of the model: removed", gone_be.v[i], gone_sv.v[i]);
+		if (sw_elb_router_server_remove(r, gone_be.v[i], gone_sv.v[i], 1) < 0)
+			ret = SW_ERROR;
+		else if (ret >= 0)
+			ret++;
+	}
+	sw_strvec_clear(&gone_be);
+	sw_strvec_clear(&gone_sv);
+	sw_buf_release(&key);
+	return ret;
+}

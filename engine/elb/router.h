@@ -192,6 +192,14 @@ int sw_elb_router_server_remove(struct sw_elb_router *r, const char *backend, co
 				int force);
 
 /*
+ * Remove (cutting what is in flight) every server that keep (entries "backend/server")
+ * does not hold: the router's servers are then the targets of the model, whatever
+ * happened to a target's name (a host port another task registered again). Returns
+ * how many went, or negative.
+ */
+int sw_elb_router_prune(struct sw_elb_router *r, const char *const *keep, size_t nkeep);
+
+/*
  * Read the health of every server of backend from HAProxy (show stat). *out is an
  * array of *n entries, freed with sw_elb_router_health_free(*out, *n).
  */

@@ -64,6 +64,7 @@ static void server_row(const struct sw_elb_rt_backend *be, struct sw_elb_rt_serv
 	e->queued = atoi(qcur);
 	/* "UP 1/3", "DOWN 1/2": a check went the other way, the next ones come fastinter apart */
 	e->changing = strchr(status, '/') != NULL;
+	s->up = !strncmp(status, "UP", 2);   /* what a relaunch seeds the server with */
 	if (s->draining || !be->check.enabled)
 		return;
 	if (!strncmp(status, "UP", 2)) {

@@ -8,16 +8,27 @@
 #include "common/json.h"
 #include "common/banned.h"
 
+/* The task id in a task ARN (or the string itself), NULL for NULL. */
+static const char *task_id(const char *arn)
+{
+	return arn && strrchr(arn, '/') ? strrchr(arn, '/') + 1 : arn;
+}
+
+/* t's target, NULL when not registered or when its id:port is another task's now. */
 static struct sw_elb_target *seam_target(struct sw_elb *elb, const struct sw_run_target *t,
 					 struct sw_elb_object **tg_out)
 {
 	struct sw_elb_object *tg = sw_elb_object_find(elb, SW_ELB_TG, t->target_group_arn);
-	const char *type;
+	struct sw_elb_target *target;
+	const char *type, *task = task_id(t->task_arn);
 	*tg_out = tg;
 	if (!tg)
 		return NULL;
 	type = sw_elb_object_str(tg, "TargetType");
-	return sw_elb_target_find(elb, tg->arn, type && !strcmp(type, "ip") ? t->host : elb->ec2_id, t->port);
+	target = sw_elb_target_find(elb, tg->arn, type && !strcmp(type, "ip") ? t->host : elb->ec2_id, t->port);
+	if (target && target->task && task && strcmp(target->task, task))
+		return NULL;
+	return target;
 }
 
 static int seam_check(void *ctx, const char *arn)
@@ -70,7 +81,7 @@ static int seam_register(void *ctx, const struct sw_run_target *t)
 {
 	struct sw_elb *elb = ctx;
 	struct sw_elb_object *tg = sw_elb_object_find(elb, SW_ELB_TG, t->target_group_arn);
-	const char *type, *host;
+	const char *type, *host, *task;
 	char *direct;
 	int ret;
 
@@ -80,10 +91,11 @@ static int seam_register(void *ctx, const struct sw_run_target *t)
 		return sw_error_code(SW_EINVAL, "target %s:%d is not an address", t->host ? t->host : "?", t->port);
 	type = sw_elb_object_str(tg, "TargetType");
 	host = !strcmp(t->host, "0.0.0.0") ? "127.0.0.1" : t->host;
+	task = task_id(t->task_arn);
 	if (type && !strcmp(type, "ip"))
-		return sw_elb_target_register(elb, tg->arn, host, t->port, host, NULL);
+		return sw_elb_target_register(elb, tg->arn, host, t->port, host, NULL, task);
 	direct = container_direct(elb, tg, t);
-	ret = sw_elb_target_register(elb, tg->arn, elb->ec2_id, t->port, host, direct);
+	ret = sw_elb_target_register(elb, tg->arn, elb->ec2_id, t->port, host, direct, task);
 	free(direct);
 	return ret;
 }

@@ -156,7 +156,7 @@ void sw_elb_snapshot_take(struct sw_elb *elb, struct sw_elb_snapshot *s, int mod
 		c->backend = tg_backend(elb, t->tg_arn);
 		if (!c->backend)
 			continue;
-		sw_elb_target_server(t->id, t->port, &name);
+		sw_elb_target_server(t, &name);
 		c->server = xstrdup(name.ptr);
 		c->tg_arn = xstrdup(t->tg_arn);
 		c->id = xstrdup(t->id);

@@ -180,6 +180,23 @@ cleanup:
 	sw_strvec_clear(&backends);
 }
 
+/* The router's servers are the model's targets, nothing else (a target renamed, ...). */
+static void prune_servers(struct sw_elb *elb, const struct sw_elb_snapshot *s)
+{
+	const char **keep = xcalloc(s->nt + 1, sizeof(*keep));
+	struct sw_strvec names = SW_STRVEC_INIT;
+	size_t i;
+
+	for (i = 0; i < s->nt; i++)
+		sw_strvec_pushf(&names, "%s/%s", s->t[i].backend, s->t[i].server);
+	for (i = 0; i < names.nr; i++)
+		keep[i] = names.v[i];
+	if (sw_elb_router_prune(elb->router, keep, names.nr) < 0)
+		sw_log_warn("elbv2: router: %s", sw_error_last());
+	free(keep);
+	sw_strvec_clear(&names);
+}
+
 /*
  * Targets onto the router and health back (no lock held). Returns 1 while some target
  * is changing state (not applied yet, on its way in or out of service, draining): the
@@ -222,6 +239,7 @@ static int apply_targets(struct sw_elb *elb, struct sw_elb_snapshot *s, struct r
 		}
 	}
 	read_health(elb, s, res);
+	prune_servers(elb, s);
 	/*
 	 * Deregistrations: done at once when nothing is in flight on the target (no current
 	 * session, nothing in its queue), as ALB ends one with no in-flight request and no
@@ -305,12 +323,28 @@ static int store_results(struct sw_elb *elb, struct sw_elb_snapshot *s, struct r
 	return changed;
 }
 
+/*
+ * The snapshot's targets onto the router, their health back into the model. Returns 1
+ * when a health changed; *changing as apply_targets says.
+ */
+static int targets_round(struct sw_elb *elb, struct sw_elb_snapshot *s, int *changing)
+{
+	struct result *res = xcalloc(s->nt + 1, sizeof(*res));
+	int changed;
+
+	*changing = apply_targets(elb, s, res);
+	pthread_mutex_lock(&elb->e->lock);
+	changed = store_results(elb, s, res);
+	pthread_mutex_unlock(&elb->e->lock);
+	free(res);
+	return changed;
+}
+
 static void *elb_main(void *arg)
 {
 	struct sw_elb *elb = arg;
 	struct sw_engine *e = elb->e;
 	struct applied a;
-	long long last_alive = 0;
 
 	memset(&a, 0, sizeof(a));
 	sw_strvec_init(&a.frontends);
@@ -337,9 +371,7 @@ static void *elb_main(void *arg)
 
 	for (;;) {
 		struct sw_elb_snapshot s;
-		struct result *res;
 		int changed, models, busy, changing;
-		long long now_ms;
 
 		memset(&s, 0, sizeof(s));
 		pthread_mutex_lock(&e->lock);
@@ -348,12 +380,9 @@ static void *elb_main(void *arg)
 		busy = elb->ntargets > 0;
 		pthread_mutex_unlock(&e->lock);
 
-		now_ms = sw_time_mono_ms();
-		if (now_ms - last_alive >= TICK_IDLE_MS) {
-			last_alive = now_ms;
-			if (sw_elb_router_check_alive(elb->router) < 0)
-				sw_log_error("elbv2: router: %s", sw_error_last());
-		}
+		/* every round (a second at most while targets exist): a HAProxy that died is back at once */
+		if (sw_elb_router_check_alive(elb->router) < 0)
+			sw_log_error("elbv2: router: %s", sw_error_last());
 		if (models) {
 			if (apply_models(elb, &s, &a) == 0) {
 				a.gen = s.gen;
@@ -362,12 +391,7 @@ static void *elb_main(void *arg)
 				a.have_gen = 0;
 			}
 		}
-		res = xcalloc(s.nt + 1, sizeof(*res));
-		changing = apply_targets(elb, &s, res);
-		pthread_mutex_lock(&e->lock);
-		changed = store_results(elb, &s, res);
-		pthread_mutex_unlock(&e->lock);
-		free(res);
+		changed = targets_round(elb, &s, &changing);
 		sw_elb_snapshot_release(&s);
 		if (changed)
 			sw_run_balancer_changed(e);
@@ -395,7 +419,7 @@ int sw_elb_sync_start(struct sw_elb *elb)
 {
 	struct sw_elb_snapshot s;
 	struct applied a;
-	int ret;
+	int ret, changing;
 
 	/* the whole model first, so that adopting a running HAProxy keeps every target's state */
 	memset(&s, 0, sizeof(s));
@@ -440,6 +464,16 @@ int sw_elb_sync_start(struct sw_elb *elb)
 	sw_strvec_clear(&a.backends);
 	if (ret < 0)
 		return sw_error_prefix("elbv2");
+	/*
+	 * The targets' health as the (adopted) HAProxy has it, before the scheduler looks:
+	 * an engine restart does not make a serving target "initial" again.
+	 */
+	memset(&s, 0, sizeof(s));
+	pthread_mutex_lock(&elb->e->lock);
+	sw_elb_snapshot_take(elb, &s, 0);
+	pthread_mutex_unlock(&elb->e->lock);
+	targets_round(elb, &s, &changing);
+	sw_elb_snapshot_release(&s);
 	if (pthread_create(&elb->th, NULL, elb_main, elb) != 0)
 		return sw_error("elbv2: cannot start its thread");
 	elb->started = 1;

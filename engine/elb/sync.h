@@ -14,8 +14,10 @@
  * the deregistration delay) and writes the results back (under the lock), telling the
  * scheduler when a target's health changed (sw_run_balancer_changed). It runs every
  * 50 ms while a target changes state (added, checked on its way in or out of service,
- * draining), every second while targets exist, every 10 s at idle (a liveness check of
- * HAProxy), and at once when woken (sw_elb_wake).
+ * draining), every second while targets exist, every 10 s at idle, and at once when
+ * woken (sw_elb_wake); each round checks that HAProxy still runs (launched again at once
+ * when it died, its servers UP as last read) and removes router servers that are no
+ * target of the model.
  *
  * Targets that ECS registers are this machine's instance id and the task's host port,
  * as on AWS; the router dials the container's own address behind that port when it is
@@ -25,7 +27,9 @@
 
 /*
  * Declare the whole model to the router, start (or adopt) HAProxy with it, so that
- * adopting a running one keeps every target's state, then start the thread.
+ * adopting a running one keeps every target's state, read every target's health back
+ * from it (an engine restart does not make a serving target "initial" again), then
+ * start the thread.
  */
 int sw_elb_sync_start(struct sw_elb *elb);
 

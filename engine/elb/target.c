@@ -25,7 +25,7 @@ static int save_target(struct sw_elb *elb, const struct sw_elb_target *t)
 	sqlite3_stmt *st = NULL;
 	int ret = 0;
 	if (sw_store_prepare(elb->e->db, &st, "INSERT OR REPLACE INTO elb_targets (tg_arn, id, port, addr, "
-			     "draining, registered_at, drain_until, direct) VALUES (?, ?, ?, ?, ?, ?, ?, ?)") < 0)
+			     "draining, registered_at, drain_until, direct, task) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)") < 0)
 		return SW_ERROR;
 	sqlite3_bind_text(st, 1, t->tg_arn, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, t->id, -1, SQLITE_STATIC);
@@ -38,6 +38,10 @@ static int save_target(struct sw_elb *elb, const struct sw_elb_target *t)
 		sqlite3_bind_text(st, 8, t->direct, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 8);
+	if (t->task)
+		sqlite3_bind_text(st, 9, t->task, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 9);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		ret = sw_store_error(elb->e->db, "save target");
 	sqlite3_finalize(st);
@@ -45,12 +49,25 @@ static int save_target(struct sw_elb *elb, const struct sw_elb_target *t)
 }
 
 /* Register (or re-register) a target; 0 or negative with the error slot set. */
+static int same_task(const char *a, const char *b)
+{
+	return a && b ? !strcmp(a, b) : a == b;
+}
+
 int sw_elb_target_register(struct sw_elb *elb, const char *tg, const char *id, int port, const char *addr,
-			   const char *direct)
+			   const char *direct, const char *task)
 {
 	struct sw_elb_target *t = sw_elb_target_find(elb, tg, id, port);
-	if (t && !t->draining)
+	if (t && !t->draining && same_task(t->task, task))
 		return 0;
+	if (t && !t->draining) {
+		/* another task's target on a host port used again: it is this task's now, under its name */
+		sw_log_info("elbv2: target %s:%d is task %s's now (was %s's)", id, port, task ? task : "-",
+			    t->task ? t->task : "-");
+		free(t->addr);
+		t->addr = xstrdup(addr);
+		t->applied = t->applied_draining = 0;
+	}
 	if (!t) {
 		SW_ALLOC_GROW(elb->targets, elb->ntargets + 1, elb->atargets);
 		t = &elb->targets[elb->ntargets++];
@@ -62,6 +79,8 @@ int sw_elb_target_register(struct sw_elb *elb, const char *tg, const char *id, i
 	}
 	free(t->direct);
 	t->direct = direct ? xstrdup(direct) : NULL;
+	free(t->task);
+	t->task = task ? xstrdup(task) : NULL;
 	t->draining = 0;
 	t->drain_until = 0;
 	t->registered_at = sw_time_now();
@@ -106,6 +125,7 @@ void sw_elb_target_remove(struct sw_elb *elb, struct sw_elb_target *t)
 	free(t->id);
 	free(t->addr);
 	free(t->direct);
+	free(t->task);
 	memmove(&elb->targets[i], &elb->targets[i + 1], (elb->ntargets - i - 1) * sizeof(*t));
 	elb->ntargets--;
 }
@@ -116,8 +136,8 @@ int sw_elb_target_load(struct sw_elb *elb)
 	sqlite3_stmt *st = NULL;
 	int rc, ret = 0;
 
-	if (sw_store_prepare(db, &st, "SELECT tg_arn, id, port, addr, draining, registered_at, drain_until, direct "
-			     "FROM elb_targets ORDER BY registered_at") < 0)
+	if (sw_store_prepare(db, &st, "SELECT tg_arn, id, port, addr, draining, registered_at, drain_until, direct, "
+			     "task FROM elb_targets ORDER BY registered_at") < 0)
 		return SW_ERROR;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct sw_elb_target *t;
@@ -133,6 +153,8 @@ int sw_elb_target_load(struct sw_elb *elb)
 		t->drain_until = sqlite3_column_double(st, 6);
 		if (sqlite3_column_type(st, 7) == SQLITE_TEXT)
 			t->direct = xstrdup((const char *)sqlite3_column_text(st, 7));
+		if (sqlite3_column_type(st, 8) == SQLITE_TEXT)
+			t->task = xstrdup((const char *)sqlite3_column_text(st, 8));
 		t->rstate = SW_ROUTER_INITIAL;
 	}
 	if (rc != SQLITE_DONE)
@@ -141,10 +163,10 @@ int sw_elb_target_load(struct sw_elb *elb)
 	return ret;
 }
 
-/* The router's server name for a target: "<id>_<port>", id sanitised. */
-void sw_elb_target_server(const char *id, int port, struct sw_buf *out)
+void sw_elb_target_server(const struct sw_elb_target *t, struct sw_buf *out)
 {
-	const char *p;
+	const char *p, *id = t->task ? t->task : t->id;
+	int port = t->port;
 	sw_buf_reset(out);
 	for (p = id; *p && out->len < 48; p++) {
 		char c = *p;

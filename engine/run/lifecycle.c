@@ -85,9 +85,8 @@ static void begin_stopping(struct sw_engine *e, struct sw_engine_task *t, double
 {
 	t->last = SW_TASK_STOPPING;
 	t->kill_at = now + (double)t->stop_timeout;
-	t->term_sent = 1;
 	sw_ecs_task_save(e, t);
-	sw_run_worker_queue(e, t, SW_JOB_TERM);
+	t->term_sent = sw_run_worker_queue(e, t, SW_JOB_TERM);   /* 0: Docker is down, sent later */
 }
 
 /* RUNNING and meant to run: exits, health checks, targets. */
@@ -226,8 +225,7 @@ void sw_run_lifecycle_advance(struct sw_engine *e, struct sw_engine_task *t, dou
 			return;
 		}
 		if (!t->term_sent) {
-			t->term_sent = 1;
-			sw_run_worker_queue(e, t, SW_JOB_TERM);
+			t->term_sent = sw_run_worker_queue(e, t, SW_JOB_TERM);
 			return;
 		}
 		if (now >= t->kill_at) {

@@ -1,5 +1,6 @@
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine/run/pull.h"
 #include "engine/ecr/distribution.h"
@@ -10,9 +11,11 @@
 #include "common/lines.h"
 #include "common/log.h"
 #include "common/strvec.h"
+#include "common/time.h"
 #include "common/banned.h"
 
 #define PULL_LINE_MAX (64 * 1024)
+#define PULL_RETRY_MS 30000     /* how long a registry that does not answer is asked again */
 
 struct pull {
 	struct sw_buf error;
@@ -183,18 +186,43 @@ cleanup:
 	return ret;
 }
 
+/* Docker's words for a registry it could not reach (a restart of it, not a refusal). */
+static int registry_unreachable(const char *msg)
+{
+	static const char *const words[] = { "connection refused", "connection reset", "i/o timeout",
+					     "unexpected EOF", "502 Bad Gateway", "503 Service Unavailable",
+					     "504 Gateway Timeout", "500 Internal Server Error", NULL };
+	size_t i;
+	for (i = 0; words[i]; i++)
+		if (strstr(msg, words[i]))
+			return 1;
+	return 0;
+}
+
 int sw_run_pull_image(struct sw_engine *e, const char *image, struct sw_buf *digest)
 {
 	struct sw_buf repo = SW_BUF_INIT, tag = SW_BUF_INIT;
+	long long give_up = sw_time_mono_ms() + PULL_RETRY_MS;
+	long pause_ms = 500;
 	int ret;
 
 	split_ref(image, &repo, &tag);
 	ret = local_image(image, repo.ptr, digest);
-	if (ret == SW_ENOTFOUND) {
+	while (ret == SW_ENOTFOUND) {
 		/* not here: pull it */
 		ret = pull(e, image, &repo, &tag);
 		if (ret == 0 && local_image(image, repo.ptr, digest) < 0)
 			ret = sw_error("pull of %s finished but the image is not there", image);
+		if (ret == 0 || ret == SW_EUNAVAIL || !registry_unreachable(sw_error_last()) || e->stopping ||
+		    sw_time_mono_ms() + pause_ms > give_up)
+			break;
+		sw_log_info("pull of %s: the registry does not answer (%s); trying again", image, sw_error_last());
+		{
+			struct timespec ts = { (time_t)(pause_ms / 1000), (long)(pause_ms % 1000) * 1000000L };
+			nanosleep(&ts, NULL);
+		}
+		pause_ms = pause_ms * 2 > 4000 ? 4000 : pause_ms * 2;
+		ret = SW_ENOTFOUND;
 	}
 	sw_buf_release(&repo);
 	sw_buf_release(&tag);

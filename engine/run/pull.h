@@ -14,7 +14,10 @@
 /*
  * Make image present in Docker; digest (the caller's) gets its repository digest
  * ("sha256:..."), or stays empty when Docker knows none. 0, or negative with Docker's
- * (or the registry's) message, e.g. "manifest unknown".
+ * (or the registry's) message, e.g. "manifest unknown". A registry that cannot be
+ * reached (refused, reset, timed out, 5xx: a registry restarting) is asked again, with
+ * backoff, for up to 30 s, as ECS's agent retries a pull; Docker not answering is not
+ * retried here (SW_EUNAVAIL: runtime.h holds the task).
  */
 int sw_run_pull_image(struct sw_engine *e, const char *image, struct sw_buf *digest);
 

@@ -9,6 +9,7 @@
 #include "engine/ecs/tag.h"
 #include "engine/ecs/task.h"
 #include "engine/engine_db.h"
+#include "engine/run/balancer.h"
 #include "engine/run/lifecycle.h"
 #include "engine/run/placement.h"
 #include "engine/run/rolling.h"
@@ -214,6 +215,21 @@ static void start_tasks(struct sw_engine *e, struct sw_engine_service *s, struct
 	sw_buf_release(&list);
 }
 
+/*
+ * An older deployment's task counts as healthy when it is, and also when it was healthy
+ * and nothing says otherwise now: after an engine restart (or a HAProxy relaunch) its
+ * target's health may be unknown for a moment, and a task that served must not be
+ * stopped on unknown health.
+ */
+static int old_healthy(struct pass *r, struct sw_engine_task *t)
+{
+	if (sw_run_lifecycle_healthy(r->e, r->s, t, r->now, r->next))
+		return 1;
+	return t->last == SW_TASK_RUNNING && t->healthy_at > 0 && t->health != SW_HEALTH_UNHEALTHY &&
+	       (!sw_run_balancer_used(r->s) ||
+		(t->lb == SW_TASK_LB_REGISTERED && !sw_run_balancer_unhealthy(r->e, r->s, t)));
+}
+
 /* The rolling-update counts (rolling.h) of the service's tasks. */
 static void count_tasks(struct pass *r)
 {
@@ -233,14 +249,14 @@ static void count_tasks(struct pass *r)
 			r->stopping++;
 			continue;
 		}
-		healthy = sw_run_lifecycle_healthy(r->e, s, t, r->now, r->next);
 		if (is_of(t, r->p)) {
+			healthy = sw_run_lifecycle_healthy(r->e, s, t, r->now, r->next);
 			r->in.primary++;
 			r->in.primary_healthy += healthy;
 			r->primary_running += t->last == SW_TASK_RUNNING;
 		} else {
 			r->in.old++;
-			r->in.old_healthy += healthy;
+			r->in.old_healthy += old_healthy(r, t);
 		}
 	}
 }
@@ -287,7 +303,7 @@ static void stop_old(struct pass *r)
 				continue;
 			if (d ? !is_of(t, d) : sw_engine_service_deployment(s, t->deployment) != NULL)
 				continue;
-			if (!sw_run_lifecycle_healthy(r->e, s, t, r->now, r->next)) {
+			if (!old_healthy(r, t)) {
 				stop_for_scaling(r, t);
 			} else if (t->lb_alt == s->lb_alt && sw_run_shift_holds_blue(r->p)) {
 				continue;   /* blue stays until the bake is over */

@@ -19,6 +19,8 @@
 #include "common/xalloc.h"
 #include "common/banned.h"
 
+#define START_TRIES 3   /* a task's containers created again when the host port was taken */
+
 /* Copy of a task (and its containers), independent of the state. */
 static struct sw_engine_task *task_copy(const struct sw_engine_task *t)
 {
@@ -47,11 +49,56 @@ static void done(struct sw_engine *e, struct sw_engine_task *t)
 	pthread_mutex_unlock(&e->lock);
 }
 
-static void fail_start(struct sw_engine *e, const char *id, size_t idx, const char *reason)
+/* Does Docker answer at all? A failed call is Docker's refusal, or Docker gone. */
+static int docker_answers(void)
+{
+	struct sw_buf saved = SW_BUF_INIT;
+	json_t *doc = NULL;
+	int ret;
+
+	sw_buf_adds(&saved, sw_error_last());
+	ret = sw_docker_json("GET", "/version", NULL, &doc);
+	json_decref(doc);
+	sw_error("%s", saved.ptr);   /* the caller's reason stays the last error */
+	sw_buf_release(&saved);
+	return ret != SW_EUNAVAIL && ret != SW_ETIMEOUT;
+}
+
+void sw_run_runtime_docker_lost(struct sw_engine *e)
+{
+	if (e->docker_down)
+		return;
+	e->docker_down = 1;
+	e->docker_down_at = sw_time_now();
+	e->resync_at = 0;   /* the scheduler asks Docker again every second */
+	sw_log_warn("Docker does not answer (%s): tasks wait for it", sw_error_last());
+	sw_engine_wake_locked(e);
+}
+
+/*
+ * A START that Docker did not answer: the task stays PENDING (not busy), to start again
+ * once Docker answers; what the START made so far is adopted then.
+ */
+static void hold_start(struct sw_engine *e, const char *id, const char *reason)
 {
 	struct sw_engine_task *t = relock(e, id);
+
+	if (t)
+		sw_log_info("task %s: %s; it stays PENDING until Docker answers", t->id, reason);
+	sw_run_runtime_docker_lost(e);
+	done(e, t);
+}
+
+static void fail_start(struct sw_engine *e, const char *id, size_t idx, const char *reason)
+{
+	struct sw_engine_task *t;
 	size_t i;
 
+	if (!docker_answers()) {
+		hold_start(e, id, reason);
+		return;
+	}
+	t = relock(e, id);
 	if (t) {
 		sw_log_warn("task %s: %s", t->id, reason);
 		if (idx < t->nr_containers)
@@ -184,16 +231,48 @@ static int create_container(struct sw_engine *e, const char *id, struct sw_engin
 	return ret;
 }
 
-/* The created containers started and inspected; the task RUNNING. Or failed to start. */
-static void start_containers(struct sw_engine *e, const char *id, const struct sw_engine_task *snap)
+/*
+ * A start refused because the host port Docker picked is taken (by a process Docker does
+ * not know: another Docker engine's proxy, a restarted dockerd's allocator starting
+ * over): the task's containers are removed, to be created again on other ports. 1 when
+ * that is the case.
+ */
+static int port_taken(struct sw_engine *e, const char *id, struct sw_engine_task *snap, int tries)
+{
+	const char *msg = sw_error_last();
+	struct sw_engine_task *t;
+	size_t i;
+
+	if (tries >= START_TRIES || (!strstr(msg, "address already in use") && !strstr(msg, "port is already allocated")))
+		return 0;
+	sw_log_info("task %s: %s; creating its containers again", snap->id, msg);
+	for (i = 0; i < snap->nr_containers; i++) {
+		if (snap->containers[i].docker_id)
+			sw_run_container_call("DELETE", snap->containers[i].docker_id, "?force=1&v=1");
+		sw_engine_set_str(&snap->containers[i].docker_id, NULL);
+	}
+	t = relock(e, id);
+	for (i = 0; t && i < t->nr_containers; i++)
+		sw_engine_set_str(&t->containers[i].docker_id, NULL);
+	if (t)
+		sw_ecs_task_save(e, t);
+	pthread_mutex_unlock(&e->lock);
+	return 1;
+}
+
+/* The created containers started and inspected; the task RUNNING. Or failed to start: 1 to create them again. */
+static int start_containers(struct sw_engine *e, const char *id, struct sw_engine_task *snap, int tries)
 {
 	size_t i, n = snap->nr_containers;
 	struct sw_run_observed *obs = xcalloc(n + 1, sizeof(*obs));
 	struct sw_buf msg = SW_BUF_INIT;
 	struct sw_engine_task *t;
+	int again = 0;
 
 	for (i = 0; i < n; i++) {
 		if (sw_run_container_call("POST", snap->containers[i].docker_id, "/start") < 0) {
+			if ((again = port_taken(e, id, snap, tries)))
+				goto cleanup;
 			sw_buf_addf(&msg, "CannotStartContainerError: %s", sw_error_last());
 			fail_start(e, id, i, msg.ptr);
 			goto cleanup;
@@ -218,6 +297,7 @@ cleanup:
 		sw_run_container_observed_release(&obs[i]);
 	free(obs);
 	sw_buf_release(&msg);
+	return again;
 }
 
 /* START: pull (prefer cached), create and start the task's containers. */
@@ -226,15 +306,16 @@ static void job_start(struct sw_engine *e, const char *id)
 	json_t *taskdef = NULL;
 	struct sw_engine_task *snap = start_snapshot(e, id, &taskdef);
 	size_t i;
+	int tries = 0;
 
 	if (!snap)
 		return;
 	if (pull_images(e, id, snap) == 0) {
-		for (i = 0; i < snap->nr_containers; i++)
-			if (create_container(e, id, snap, taskdef, i) < 0)
-				break;
-		if (i == snap->nr_containers)
-			start_containers(e, id, snap);
+		do {
+			for (i = 0; i < snap->nr_containers; i++)
+				if (create_container(e, id, snap, taskdef, i) < 0)
+					break;
+		} while (i == snap->nr_containers && start_containers(e, id, snap, ++tries));
 	}
 	json_decref(taskdef);
 	sw_engine_task_free(snap);
@@ -273,7 +354,7 @@ static void job_inspect(struct sw_engine *e, const char *id)
 {
 	struct sw_engine_task *t = relock(e, id), *snap = t ? task_copy(t) : NULL;
 	struct sw_run_observed *obs = NULL;
-	int *ok = NULL;
+	int *ok = NULL, lost = 0;
 	size_t i, n = snap ? snap->nr_containers : 0;
 
 	if (t)
@@ -282,10 +363,17 @@ static void job_inspect(struct sw_engine *e, const char *id)
 	pthread_mutex_unlock(&e->lock);
 	obs = xcalloc(n ? n : 1, sizeof(*obs));
 	ok = xcalloc(n ? n : 1, sizeof(*ok));
-	for (i = 0; i < n; i++)
-		if (snap->containers[i].docker_id)
-			ok[i] = sw_run_container_inspect(snap->containers[i].docker_id, &obs[i]) == 0;
+	for (i = 0; i < n; i++) {
+		int ret;
+		if (!snap->containers[i].docker_id)
+			continue;
+		ret = sw_run_container_inspect(snap->containers[i].docker_id, &obs[i]);
+		ok[i] = ret == 0;
+		lost |= ret == SW_EUNAVAIL || ret == SW_ETIMEOUT;
+	}
 	t = relock(e, id);
+	if (lost)   /* what was not seen is compared again when Docker is back (resync) */
+		sw_run_runtime_docker_lost(e);
 	for (i = 0; t && i < n && i < t->nr_containers; i++)
 		if (ok[i])
 			sw_run_container_apply(&t->containers[i], &obs[i]);
@@ -326,7 +414,7 @@ static void job_remove(struct sw_engine *e, const char *id)
 {
 	struct sw_engine_task *t = relock(e, id), *snap = t ? task_copy(t) : NULL;
 	size_t i;
-	int failed = 0, early = t && (!t->network_mode || strcmp(t->network_mode, "awsvpc"));
+	int failed = 0, lost = 0, early = t && (!t->network_mode || strcmp(t->network_mode, "awsvpc"));
 
 	if (early) {
 		mark_stopped(e, t);
@@ -341,9 +429,12 @@ static void job_remove(struct sw_engine *e, const char *id)
 		if (ret < 0 && ret != SW_ENOTFOUND) {
 			sw_log_warn("task %s: remove container: %s", snap->id, sw_error_last());
 			failed = 1;
+			lost |= ret == SW_EUNAVAIL || ret == SW_ETIMEOUT;
 		}
 	}
 	t = relock(e, id);
+	if (lost)
+		sw_run_runtime_docker_lost(e);
 	if (t && !failed && !early)
 		mark_stopped(e, t);
 	done(e, t);
@@ -368,53 +459,92 @@ static const char *label(json_t *c, const char *name)
 	return sw_json_str(json_object_get(c, "Labels"), name);
 }
 
+/* c (a container of this engine Docker lists) against the state: what differs is looked at. Lock held. */
+static void resync_listed(struct sw_engine *e, json_t *c, struct sw_strvec *orphans)
+{
+	const char *cid = sw_json_str(c, "Id");
+	const char *tid = label(c, "slipway.task");
+	const char *cname = label(c, "slipway.container");
+	const char *state = sw_json_str(c, "State");
+	const char *status = sw_json_str(c, "Status");
+	struct sw_engine_task *t = tid ? sw_engine_state_task(&e->st, tid) : NULL;
+	struct sw_engine_container *tc = t && cname ? sw_engine_task_container(t, cname) : NULL;
+	int running, healthy, unhealthy;
+
+	if (!cid || (t && t->busy))
+		return;
+	if (!t || !tc || t->last == SW_TASK_STOPPED || (tc->docker_id && strcmp(tc->docker_id, cid))) {
+		sw_strvec_push(orphans, cid);
+		return;
+	}
+	if (!tc->docker_id)
+		return;   /* created just before a crash; START will adopt it */
+	running = state && (!strcmp(state, "running") || !strcmp(state, "restarting") || !strcmp(state, "paused"));
+	healthy = status && strstr(status, "(healthy)") != NULL;
+	unhealthy = status && strstr(status, "(unhealthy)") != NULL;
+	if (e->docker_down && !running && !strcmp(tc->last_status, "RUNNING") && status &&
+	    !strncmp(status, "Exited (", 8)) {
+		/* stopped while Docker was away (it restarted without it): said at once, as below */
+		struct sw_run_observed o = { 0 };
+		o.found = 1;
+		o.status = xstrdup("STOPPED");
+		o.has_exit = 1;
+		o.exit_code = atoi(status + 8);
+		sw_run_container_apply(tc, &o);
+		sw_run_container_observed_release(&o);
+		sw_engine_wake_locked(e);
+		return;
+	}
+	if (running != !strcmp(tc->last_status, "RUNNING") ||
+	    (healthy && tc->health != SW_HEALTH_HEALTHY) || (unhealthy && tc->health != SW_HEALTH_UNHEALTHY)) {
+		tc->dirty = 1;
+		sw_engine_wake_locked(e);
+	}
+}
+
+/* A container the state holds that Docker does not list. Lock held. */
+static void resync_missing(struct sw_engine *e, struct sw_engine_container *tc)
+{
+	struct sw_run_observed gone = { 0 };
+
+	sw_engine_wake_locked(e);
+	if (!e->docker_down) {
+		tc->dirty = 1;   /* an inspect says what became of it */
+		return;
+	}
+	/*
+	 * Gone while Docker was away (it restarted without it): said at once, so the task
+	 * stops and its targets go in the pass that follows, before any new task starts.
+	 */
+	gone.status = xstrdup("STOPPED");
+	gone.reason = xstrdup("Container no longer exists in Docker");
+	sw_run_container_apply(tc, &gone);
+	sw_run_container_observed_release(&gone);
+}
+
 void sw_run_runtime_resync(struct sw_engine *e)
 {
 	struct sw_buf path = SW_BUF_INIT, filt = SW_BUF_INIT;
 	struct sw_strvec orphans = SW_STRVEC_INIT;
 	json_t *list = NULL;
 	size_t i, j, k;
+	int ret;
 
 	sw_buf_addf(&filt, "{\"label\":[\"slipway.engine=%s\"]}", e->instance);
 	sw_buf_adds(&path, "/containers/json?all=1&filters=");
 	sw_http_urlencode(&path, filt.ptr, filt.len);
-	if (sw_docker_json("GET", path.ptr, NULL, &list) < 0 || !json_is_array(list)) {
-		sw_log_warn("resync: %s", sw_error_last());
+	if ((ret = sw_docker_json("GET", path.ptr, NULL, &list)) < 0 || !json_is_array(list)) {
+		pthread_mutex_lock(&e->lock);
+		if (ret == SW_EUNAVAIL || ret == SW_ETIMEOUT)
+			sw_run_runtime_docker_lost(e);
+		else
+			sw_log_warn("resync: %s", ret < 0 ? sw_error_last() : "Docker's list is not an array");
+		pthread_mutex_unlock(&e->lock);
 		goto cleanup;
 	}
 	pthread_mutex_lock(&e->lock);
-	for (i = 0; i < json_array_size(list); i++) {
-		json_t *c = json_array_get(list, i);
-		const char *cid = sw_json_str(c, "Id");
-		const char *tid = label(c, "slipway.task");
-		const char *cname = label(c, "slipway.container");
-		const char *state = sw_json_str(c, "State");
-		const char *status = sw_json_str(c, "Status");
-		struct sw_engine_task *t = tid ? sw_engine_state_task(&e->st, tid) : NULL;
-		struct sw_engine_container *tc = t && cname ? sw_engine_task_container(t, cname) : NULL;
-		int running, healthy, unhealthy;
-
-		if (!cid)
-			continue;
-		if (t && t->busy)
-			continue;
-		if (!t || !tc || t->last == SW_TASK_STOPPED || (tc->docker_id && strcmp(tc->docker_id, cid))) {
-			sw_strvec_push(&orphans, cid);
-			continue;
-		}
-		if (!tc->docker_id) {
-			/* created just before a crash; START will adopt it */
-			continue;
-		}
-		running = state && (!strcmp(state, "running") || !strcmp(state, "restarting") || !strcmp(state, "paused"));
-		healthy = status && strstr(status, "(healthy)") != NULL;
-		unhealthy = status && strstr(status, "(unhealthy)") != NULL;
-		if (running != !strcmp(tc->last_status, "RUNNING") ||
-		    (healthy && tc->health != SW_HEALTH_HEALTHY) || (unhealthy && tc->health != SW_HEALTH_UNHEALTHY)) {
-			tc->dirty = 1;
-			sw_engine_wake_locked(e);
-		}
-	}
+	for (i = 0; i < json_array_size(list); i++)
+		resync_listed(e, json_array_get(list, i), &orphans);
 	/* containers the state thinks exist but Docker does not list */
 	for (i = 0; i < e->st.nr_tasks; i++) {
 		struct sw_engine_task *t = e->st.tasks[i];
@@ -427,11 +557,15 @@ void sw_run_runtime_resync(struct sw_engine *e)
 				continue;
 			for (k = 0; k < json_array_size(list) && !seen; k++)
 				seen = !strcmp(tc->docker_id, sw_json_str(json_array_get(list, k), "Id"));
-			if (!seen) {
-				tc->dirty = 1;
-				sw_engine_wake_locked(e);
-			}
+			if (!seen)
+				resync_missing(e, tc);
 		}
+	}
+	if (e->docker_down) {
+		/* every container is accounted for: new ones may start now */
+		sw_log_info("Docker answers again (after %.0fs)", sw_time_now() - e->docker_down_at);
+		e->docker_down = 0;
+		sw_engine_wake_locked(e);
 	}
 	pthread_mutex_unlock(&e->lock);
 	for (i = 0; i < orphans.nr; i++) {

@@ -59,8 +59,9 @@ double sw_run_scheduler_pass(struct sw_engine *e, double now)
 	if (sw_engine_db_begin(e->db) < 0)
 		sw_log_warn("scheduler: %s", sw_error_last());
 	if (now >= e->resync_at) {
+		/* while Docker does not answer, the resync asks it again every second */
 		sw_run_worker_resync(e);
-		e->resync_at = now + sw_run_seconds(e->cfg.resync_ms);
+		e->resync_at = now + (e->docker_down ? 1.0 : sw_run_seconds(e->cfg.resync_ms));
 	}
 	sw_run_scheduler_due(&next, e->resync_at);
 	n = e->st.nr_tasks;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "engine/run/watcher.h"
+#include "engine/run/runtime.h"
 #include "engine/run/worker.h"
 #include "common/docker.h"
 #include "common/error.h"
@@ -15,6 +16,8 @@
 
 #define EVENT_LINE_MAX (64 * 1024)
 #define STREAM_SECONDS 300
+#define BACKOFF_FIRST_MS 250     /* the pause before reopening a stream that failed, doubling */
+#define BACKOFF_MAX_MS 2000
 
 struct stream {
 	struct sw_engine *e;
@@ -67,7 +70,7 @@ static void *watch_main(void *arg)
 	struct sw_engine *e = arg;
 	struct stream s = { e, SW_LINES_INIT(on_event, &s, EVENT_LINE_MAX), 0, 0 };
 	struct sw_buf path = SW_BUF_INIT, url = SW_BUF_INIT, filt = SW_BUF_INIT;
-	unsigned backoff = 1;
+	long backoff_ms = BACKOFF_FIRST_MS;
 
 	s.lines.ctx = &s;
 	s.last_time = (long long)time(NULL);
@@ -101,20 +104,28 @@ static void *watch_main(void *arg)
 		e->watch_connected = 0;
 		pthread_mutex_unlock(&e->lock);
 		if (ret == 0 && res.status == 200) {
-			backoff = 1;
+			backoff_ms = BACKOFF_FIRST_MS;
 			if (s.last_time < now + STREAM_SECONDS - 1)
 				s.last_time = now + STREAM_SECONDS - 1;
 			if (s.last_time > (long long)time(NULL))
 				s.last_time = (long long)time(NULL);
 		} else if (!e->stopping) {
+			struct timespec pause = { (time_t)(backoff_ms / 1000), (long)(backoff_ms % 1000) * 1000000L };
 			sw_log_warn("docker events: %s", ret < 0 ? sw_error_last() : "bad status");
-			/* events may have been missed: compare with Docker as soon as it answers */
+			/*
+			 * Events may have been missed: compare with Docker as soon as it answers. A
+			 * stream cut because Docker stopped: it is marked down (tasks wait), and the
+			 * resync that finds it back marks it up.
+			 */
 			pthread_mutex_lock(&e->lock);
+			if (ret == SW_EUNAVAIL || ret == SW_ETIMEOUT)
+				sw_run_runtime_docker_lost(e);
 			e->resync_at = 0;
 			sw_engine_wake_locked(e);
 			pthread_mutex_unlock(&e->lock);
-			sleep(backoff);
-			backoff = backoff < 30 ? backoff * 2 : 30;
+			/* short: a restarted Docker is seen within BACKOFF_MAX_MS */
+			nanosleep(&pause, NULL);
+			backoff_ms = backoff_ms * 2 < BACKOFF_MAX_MS ? backoff_ms * 2 : BACKOFF_MAX_MS;
 		}
 		sw_http_response_release(&res);
 	}

@@ -134,13 +134,18 @@ static void push(struct sw_run_workers *w, struct queued_job *j)
 	pthread_mutex_unlock(&w->lock);
 }
 
-void sw_run_worker_queue(struct sw_engine *e, struct sw_engine_task *t, enum sw_run_job_kind kind)
+int sw_run_worker_queue(struct sw_engine *e, struct sw_engine_task *t, enum sw_run_job_kind kind)
 {
-	struct queued_job *j = xcalloc(1, sizeof(*j));
+	struct queued_job *j;
+
+	if (e->docker_down)
+		return 0;
+	j = xcalloc(1, sizeof(*j));
 	j->kind = kind;
 	j->task_id = xstrdup(t->id);
 	t->busy = 1;
 	push(e->workers, j);
+	return 1;
 }
 
 void sw_run_worker_resync(struct sw_engine *e)

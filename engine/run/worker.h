@@ -25,8 +25,12 @@ int sw_run_worker_start(struct sw_engine *e);
 /* Stop the threads (after their current job) and free the queue. */
 void sw_run_worker_stop(struct sw_engine *e);
 
-/* Queue a job for t and mark it busy. With the engine lock held. */
-void sw_run_worker_queue(struct sw_engine *e, struct sw_engine_task *t, enum sw_run_job_kind kind);
+/*
+ * Queue a job for t and mark it busy: 1. With the engine lock held. While Docker does
+ * not answer (e->docker_down) nothing is queued: 0, t stays as it is and the scheduler
+ * looks again when Docker is back.
+ */
+int sw_run_worker_queue(struct sw_engine *e, struct sw_engine_task *t, enum sw_run_job_kind kind);
 /* Queue a resync (at most one pending). With the engine lock held. */
 void sw_run_worker_resync(struct sw_engine *e);
 

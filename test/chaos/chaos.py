@@ -154,13 +154,15 @@ class Run:
         found += checked
         load.stop()
         allowed = {x for x in (before, want) if x}
-        lf, longest, failed = inv.load_checks(load, host, t_kill, t_up, self.grace, allowed)
+        lf, longest, failed = inv.load_checks(load, host, t_kill, t_up, self.grace, allowed,
+                                              app.content.get(pushed) if pushed else None, act.ended)
         found += lf
         self.rounds += 1
         if verdict[0] in ('live', 'failed', 'clean'):
             self.verdicts += 1
         if action == 'crash' and verdict[0] == 'failed':
-            self.crash_verdicts[verdict[1]] += 1
+            # the task's own output, shown before the rejection ("web.1a2b | Error: ...")
+            self.crash_verdicts[(verdict[1], any(CRASH_LINE in l and ' | ' in l for _, l in act.lines))] += 1
         if longest > self.longest[0]:
             self.longest = (longest, f'round {n}, {component} killed at {moment}')
         when = f'{moment}{" (after the verdict)" if late else f" +{delay:.1f}s"}'
@@ -239,11 +241,11 @@ class Run:
             for (cls, comp), count in sorted(table.items()):
                 print(f'  {cls:18} {comp:9} {count}')
         if self.crash_verdicts:
-            print('what the verdict said when a release crashed (its tasks print '
+            print('what the push said when a release crashed (its tasks print '
                   f'{CRASH_LINE!r} and exit 3):')
-            for text, count in self.crash_verdicts.most_common():
-                shows = 'shows' if CRASH_LINE in text else 'does not show'
-                print(f'  {count} x "{text}" ({shows} the task\'s output)')
+            for (text, shown), count in self.crash_verdicts.most_common():
+                shows = 'showed' if shown else 'did not show'
+                print(f'  {count} x "{text}" ({shows} the task\'s output before it)')
 
 
 def run_rounds(st, run, total):

@@ -257,9 +257,12 @@ def router_check(st, app, want, get, timeout=30):
     return [('router-stale', f'the router answers {last["got"]}, the live release serves {want!r}')]
 
 
-def load_checks(load, host, t_kill, t_up, grace, allowed):
-    """Failed requests outside [kill, restart done + grace]; answers of neither release.
-    Returns (violations, longest outage in s, failed requests)."""
+def load_checks(load, host, t_kill, t_up, grace, allowed, rolling=None, t_verdict=None):
+    """Failed requests outside [kill, restart done + grace]; answers of neither release
+    (the pushed release's content, `rolling`, also until its verdict at t_verdict: a
+    rolling deployment serves its healthy new tasks beside the old ones until it ends,
+    also when it then fails and is rolled back). Returns (violations, longest outage in
+    s, failed requests)."""
     out = []
     longest = 0.0
     failed = 0
@@ -274,7 +277,8 @@ def load_checks(load, host, t_kill, t_up, grace, allowed):
             win = f'{(t_up - t_kill) if t_up and t_kill else 0:.1f}s + {grace:.0f}s'
             out.append(('outage', f'{count} failed requests through the router over {span:.1f}s ({rel}; '
                         f'window {win}): {what}'))
-    odd = sorted({body for _, h, status, body in load.results if h == host and status == 200} - set(allowed))
+    odd = sorted({body for t, h, status, body in load.results if h == host and status == 200
+                  and body not in allowed and not (rolling and body == rolling and t_verdict and t <= t_verdict)})
     if odd:
         out.append(('wrong-content', f'the router answered {odd[:3]}; expected one of {sorted(allowed)}'))
     return out, longest, failed

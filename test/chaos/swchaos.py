@@ -327,7 +327,7 @@ class OperatorStack:
 
     def start_dockerd(self):
         """The run's dockerd again, with the flags scripts/lib.sh's sw_start_dockerd gave it
-        (its own bridge, kept)."""
+        ($SW_CHAOS_DOCKER_DIR/args: its own bridge, --live-restore)."""
         d = self.docker_dir
         # The killed dockerd and its containerd must be gone, not only dead: while their pids
         # exist (a zombie that init has not reaped yet counts) a new dockerd refuses to start
@@ -338,11 +338,10 @@ class OperatorStack:
                 time.sleep(0.2)
             if self.pid_exists(pid_file) and not self.pid_of(pid_file):
                 os.unlink(pid_file)   # a zombie still: dead all the same, as dockerd's message says
-        args = ['dockerd', '--data-root', f'{d}/data', '--exec-root', f'{d}/exec', '--pidfile', f'{d}/pid',
-                '-H', f'unix://{d}/docker.sock', '--storage-driver=vfs']
-        if os.path.exists(f'{d}/bridge'):
-            with open(f'{d}/bridge') as f:
-                args += ['--bridge', f.read().strip()]
+        # the arguments sw_start_dockerd gave it (--live-restore among them: the apps kept
+        # running while it was down, and it takes them back)
+        with open(f'{d}/args') as f:
+            args = ['dockerd'] + [a for a in f.read().split('\n') if a]
         for attempt in range(2):   # as an operator would: once more when it gave up
             with open(f'{d}/log', 'ab') as log:
                 proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

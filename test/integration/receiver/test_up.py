@@ -140,5 +140,60 @@ class UpDownTest(unittest.TestCase):
             requests.get(f'http://127.0.0.1:{self.port}/api/v1/health', timeout=5)
 
 
+def run_lib(script, *args):
+    return subprocess.run(['bash', '-c', f'. "$SW_LIB" && {script}', '_'] + list(args), check=True,
+                          capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, SW_LIB=os.path.join(ROOT, 'scripts', 'lib.sh'))).stdout
+
+
+class UpDockerDied(unittest.TestCase):
+    """The Docker engine slipway runs on dies: up starts that same one again (its socket,
+    its arguments), never a second one beside it that the running engine and slipwayd
+    would not use; the apps' containers are taken back (--live-restore)."""
+
+    def setUp(self):
+        self.dir = temp_dir('up-dockerd-')
+        self.docker_host = run_lib('sw_start_dockerd "$1" own-bridge', self.dir).strip()
+        self.home = os.path.join(temp_dir('up-'), 'home')
+        self.env = dict(os.environ, SLIPWAY_HOME=self.home, SLIPWAY_PORT=str(free_port()),
+                        SLIPWAY_REGISTRY_PORT=str(free_port()), SLIPWAY_ENGINE_PORT=str(free_port()),
+                        SLIPWAY_ROUTER_PORT=str(free_port()), SW_BUILD_DIR=BUILD, DOCKER_HOST=self.docker_host)
+
+    def tearDown(self):
+        subprocess.run([os.path.join(ROOT, 'scripts', 'down')], env=self.env, capture_output=True)
+        run_lib('sw_stop_dockerd "$1"', self.dir)
+
+    def up(self):
+        p = subprocess.run([os.path.join(ROOT, 'scripts', 'up')], env=self.env, capture_output=True,
+                           text=True, timeout=900)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        return p.stdout
+
+    def test_up_starts_the_same_dockerd_again(self):
+        self.up()
+        engine = int(read(os.path.join(self.home, 'run', 'engine.pid')))
+        env = dict(os.environ, DOCKER_HOST=self.docker_host)
+        box = subprocess.run(['docker', 'run', '-d', 'slipway/busybox:latest', 'sleep', '600'], env=env,
+                             capture_output=True, text=True, check=True).stdout.strip()
+        old = int(read(os.path.join(self.dir, 'pid')))
+        os.kill(old, 9)
+        # the operator's up, as the engine and slipwayd still run on the dead dockerd's socket
+        env_other = dict(self.env)
+        env_other.pop('DOCKER_HOST')   # whatever the operator's shell says
+        p = subprocess.run([os.path.join(ROOT, 'scripts', 'up')], env=env_other, capture_output=True,
+                           text=True, timeout=900)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn(f'the Docker engine at {self.docker_host} (the one slipway-engine and slipwayd use) '
+                      'stopped: starting it again', p.stdout)
+        self.assertFalse(os.path.exists(os.path.join(self.home, 'docker')), 'a second dockerd under SLIPWAY_HOME')
+        self.assertEqual(read(os.path.join(self.home, 'run', 'docker_host')), self.docker_host)
+        self.assertNotEqual(int(read(os.path.join(self.dir, 'pid'))), old)
+        self.assertTrue(alive(engine))
+        state = subprocess.run(['docker', 'inspect', '-f', '{{.State.Running}}', box], env=env,
+                               capture_output=True, text=True).stdout.strip()
+        self.assertEqual(state, 'true', 'the container kept running through the restart')
+        subprocess.run(['docker', 'rm', '-f', box], env=env, capture_output=True)
+
+
 if __name__ == '__main__':
     unittest.main(verbosity=2)

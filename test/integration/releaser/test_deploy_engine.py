@@ -4,6 +4,7 @@ change config and scale; a watcher killed mid-rollout resumes; the AWS CLI reads
 same ECS state. Driven through sw-release-testtool (the push path through slipwayd is
 tested in test_push.py)."""
 import os
+import re
 import signal
 import time
 import unittest
@@ -73,13 +74,22 @@ class DeployOnEngine(unittest.TestCase):
         self.assertTrue(rel.push('crash', *self.v1).ok)
         rel.wait_answers('crash', ['v1'])
         good_td = rel.service('crash')['taskDefinition']
-        r = rel.push('crash', *self.v2, procfile='web: echo starting; exit 3\n')
+        r = rel.push('crash', *self.v2, procfile="web: echo starting; echo 'Error: DATABASE_URL is not set'; exit 3\n")
         self.assertFalse(r.ok, r)
         self.assertEqual(r.returncode, 1)
         self.assertRegex(r.reason, r'^web: \d+ new tasks? stopped \(last: ')
         self.assertIn('exit code 3', r.reason)
         self.assertTrue(r.reason.endswith('; rolled back to v1'), r.reason)
-        self.assertIn('-----> rolling back to v1', r.lines())
+        lines = r.lines()
+        self.assertIn('-----> rolling back to v1', lines)
+        # before the rollback: the last crashed task's exit code and its own last lines, from its log stream
+        head = [i for i, l in enumerate(lines) if re.match(r'^-----> web\.[0-9a-f]{4} exited with code 3 ', l)]
+        self.assertEqual(len(head), 1, r.output)
+        self.assertTrue(lines[head[0]].endswith('; its last output:'), lines[head[0]])
+        name = lines[head[0]].split()[1]
+        self.assertEqual(lines[head[0] + 1:head[0] + 3],
+                         [f'       {name} | starting', f'       {name} | Error: DATABASE_URL is not set'])
+        self.assertLess(head[0], lines.index('-----> rolling back to v1'))
         # v1 served throughout and still does
         self.assertEqual(rel.answers('crash'), ['v1'])
         s = rel.service('crash')

@@ -12,7 +12,7 @@ import unittest
 from swengine import free_port
 from swrelease import PushStack, remote_lines
 
-PROMPT = 60   # seconds: connection refused, 3 attempts with backoff, a few calls
+PROMPT = 60   # seconds: connection refused, 3 attempts with backoff, a few calls; a deploy's stall window
 
 
 class Unreachable(unittest.TestCase):
@@ -77,7 +77,9 @@ class Unreachable(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0, r.output)
         self.assertIn('[remote rejected] main -> main', r.output)
         last = remote_lines(r.output)[-1]
-        self.assertRegex(last, r'^ !     ecs \w+: ' + ecs.replace('.', r'\.') + r' \(\d attempts\)$')
+        # a deploy waits out the stall window (SLIPWAY_STALL_SECONDS), then says who did not answer
+        self.assertRegex(last, r'^ !     the engine stopped: slipway-engine did not answer at http://127\.0\.0\.1:'
+                         + str(closed) + r' for \d+s \(ecs \w+: ' + ecs.replace('.', r'\.') + r' \(\d attempts\)\)$')
         self.assertLess(took, PROMPT)
         self.assertEqual(self.remote_main(app), live_commit)       # the ref did not land
         v4 = ps.releases(app)[0]

@@ -23,6 +23,7 @@ static void split(const char *cmd, char *out, size_t n)
 	out[0] = '\0';
 	if (sw_aws_process_split(cmd, &v) < 0) {
 		snprintf(out, n, "ERR:%s", sw_error_last());
+		sw_strvec_clear(&v);   /* the words are gone, the array is still the caller's */
 		return;
 	}
 	for (i = 0; i < v.nr; i++)

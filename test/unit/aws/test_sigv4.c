@@ -609,6 +609,23 @@ static void sign_rejects_bad_input(void **state)
 	assert_string_equal(sw_error_last(), "sigv4: no Host header");
 	req.nr_headers = 2;
 	assert_int_equal(sw_sigv4_sign(&p, &req, &res), SW_EINVAL);
+	/* a name the verifier would read as two (found by test/fuzz/fuzz_sigv4) */
+	h[1].name = ";1;1,";
+	assert_int_equal(sw_sigv4_sign(&p, &req, &res), SW_EINVAL);
+	h[1].name = "a,b";
+	assert_int_equal(sw_sigv4_sign(&p, &req, &res), SW_EINVAL);
+	/* a control character the verifier trims off the SignedHeaders list (found by
+	 * test/fuzz/fuzz_sigv4: "x-amz-dawsx-a\f" signed, "x-amz-dawsx-a" verified) */
+	h[1].name = "X-Amz-Dawsx-A\f";
+	assert_int_equal(sw_sigv4_sign(&p, &req, &res), SW_EINVAL);
+	assert_string_equal(sw_error_last(), "sigv4: bad header name 'X-Amz-Dawsx-A\f'");
+	h[1].name = "X-\x01Y";
+	assert_int_equal(sw_sigv4_sign(&p, &req, &res), SW_EINVAL);
+	h[1].name = "X-\xe1";
+	assert_int_equal(sw_sigv4_sign(&p, &req, &res), SW_EINVAL);
+	/* every token character is a name it signs */
+	h[1].name = "x!#$%&'*+-.^_`|~09AZaz";
+	assert_int_equal(sw_sigv4_sign(&p, &req, &res), 0);
 	req.nr_headers = 1;
 	p.secret_access_key = "";
 	assert_int_equal(sw_sigv4_sign(&p, &req, &res), SW_EINVAL);

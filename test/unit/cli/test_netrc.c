@@ -79,6 +79,14 @@ static void updates(void **state)
 	assert_int_equal(sw_netrc_set("", "h", "u", "a b", &out), SW_EINVAL);
 	assert_int_equal(sw_netrc_set("", "h", "u", "", &out), SW_EINVAL);
 	assert_int_equal(sw_netrc_set("", "h", "u", "\"q\"", &out), SW_EINVAL);
+	/* so is an entry that would be read as part of an unfinished end (found by
+	 * test/fuzz/fuzz_credentials): a dangling "machine", a macdef with no empty line after it */
+	assert_int_equal(sw_netrc_set("c\ru\rmachine\r", "F", "slipway", "3f9a0c", &out), SW_EINVAL);
+	assert_int_equal(out.len, 0);
+	assert_int_equal(sw_netrc_set("machine a login u password p\nmacdef init\ncd /tmp\n", "h", "u", "p", &out),
+			 SW_EINVAL);
+	set("machine a login u password p\nmacdef init\ncd /tmp\n\n",
+	    "machine a login u password p\nmacdef init\ncd /tmp\n\nmachine 127.0.0.1 login slipway password tok\n");
 	/* and the result reads back */
 	{
 		struct sw_buf l = SW_BUF_INIT, p = SW_BUF_INIT;

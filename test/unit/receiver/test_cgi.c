@@ -78,6 +78,9 @@ static void malformed_heads(void **state)
 	assert_int_equal(parse(&h, "Status: abc\n\n", &used), SW_EINVAL);
 	assert_int_equal(parse(&h, "Status: 99 Low\n\n", &used), SW_EINVAL);
 	assert_int_equal(parse(&h, "Status: 2000\n\n", &used), SW_EINVAL);
+	/* a bare CR inside a value (found by test/fuzz/fuzz_cgi) */
+	assert_int_equal(parse(&h, "eeeeee*%::\rN\n8*%:\xff\n\n", &used), SW_EINVAL);
+	assert_int_equal(parse(&h, "X-A: b\rc\r\n\r\n", &used), SW_EINVAL);
 	assert_int_equal(h.headers.nr, 0);
 	sw_cgi_head_release(&h);
 }

@@ -35,6 +35,7 @@ static const char *why_name(enum sw_rollout_why w)
 	case SW_ROLLOUT_NO_CAPACITY: return "no_capacity";
 	case SW_ROLLOUT_DEADLINE: return "deadline";
 	case SW_ROLLOUT_GONE: return "gone";
+	case SW_ROLLOUT_UNREACHABLE: return "unreachable";
 	}
 	return "?";
 }
@@ -351,6 +352,78 @@ static void desired_zero(void **state)
 	json_decref(resp);
 }
 
+/*
+ * The deadline does not count the time ECS did not answer nor the time no agent was
+ * connected (Docker stopped on the engine); agents down as long as the deadline fail
+ * it in words, and so does ECS not answering (sw_rollout_unreachable).
+ */
+static void deadline_stops_while_unreachable(void **state)
+{
+	struct sw_rollout r;
+	json_t *svc = json_loads(
+		"{\"services\": [{\"serviceName\": \"hello-web\", \"status\": \"ACTIVE\", \"deployments\": ["
+		"{\"id\": \"ecs-svc/9\", \"status\": \"PRIMARY\", \"taskDefinition\": \"arn:td:2\", \"desiredCount\": 1,"
+		" \"runningCount\": 0, \"pendingCount\": 1, \"rolloutState\": \"IN_PROGRESS\", \"createdAt\": 1}]}]}",
+		0, NULL);
+	json_t *down = json_loads("{\"containerInstances\": [{\"containerInstanceArn\": \"arn:ci\", \"status\": \"ACTIVE\","
+				  " \"agentConnected\": false}]}", 0, NULL);
+	json_t *up = json_loads("{\"containerInstances\": [{\"containerInstanceArn\": \"arn:ci\", \"status\": \"ACTIVE\","
+				" \"agentConnected\": true}]}", 0, NULL);
+	json_t *saved;
+	(void)state;
+
+	sw_rollout_init(&r, 0, 120000);
+	sw_rollout_add(&r, "web", "hello-web", "arn:td:2", 1, 256);
+	sw_rollout_services(&r, svc, 1000, NULL);
+	sw_rollout_instances(&r, up);
+	assert_int_equal(sw_rollout_decide(&r, 1000, NULL), SW_ROLLOUT_WAITING);
+	/* 30 s waiting for ECS, then no agent from 1 s to 100 s: 119 s that do not count */
+	sw_rollout_pause(&r, 30000);
+	sw_rollout_instances(&r, down);
+	assert_int_equal(sw_rollout_decide(&r, 50000, NULL), SW_ROLLOUT_WAITING);
+	assert_int_equal(sw_rollout_decide(&r, 90000, NULL), SW_ROLLOUT_WAITING);
+	sw_rollout_instances(&r, up);
+	assert_int_equal(sw_rollout_decide(&r, 100000, NULL), SW_ROLLOUT_WAITING);
+	assert_int_equal(r.paused_ms, 30000 + 89000);
+	/* kept across a restart of slipwayd */
+	saved = sw_rollout_to_json(&r);
+	sw_rollout_release(&r);
+	assert_int_equal(sw_rollout_from_json(&r, saved), 0);
+	assert_int_equal(r.paused_ms, 119000);
+	json_decref(saved);
+	sw_rollout_services(&r, svc, 238000, NULL);
+	sw_rollout_instances(&r, up);
+	assert_int_equal(sw_rollout_decide(&r, 238000, NULL), SW_ROLLOUT_WAITING);
+	assert_int_equal(sw_rollout_decide(&r, 240000, NULL), SW_ROLLOUT_FAILED);
+	assert_int_equal(r.why, SW_ROLLOUT_DEADLINE);
+	sw_rollout_release(&r);
+
+	/* no agent for as long as the deadline: failed, saying Docker stopped */
+	sw_rollout_init(&r, 0, 60000);
+	sw_rollout_add(&r, "web", "hello-web", "arn:td:2", 1, 256);
+	sw_rollout_services(&r, svc, 1000, NULL);
+	sw_rollout_instances(&r, down);
+	assert_int_equal(sw_rollout_decide(&r, 1000, NULL), SW_ROLLOUT_WAITING);
+	assert_int_equal(sw_rollout_decide(&r, 60000, NULL), SW_ROLLOUT_WAITING);
+	assert_int_equal(sw_rollout_decide(&r, 61500, NULL), SW_ROLLOUT_FAILED);
+	assert_int_equal(r.why, SW_ROLLOUT_UNREACHABLE);
+	assert_non_null(strstr(r.reason.ptr, "Docker stopped: the cluster's container instances have had no agent "
+				"connected for 1m"));
+	sw_rollout_release(&r);
+
+	/* ECS did not answer for the stall window */
+	sw_rollout_init(&r, 0, 60000);
+	sw_rollout_add(&r, "web", "hello-web", "arn:td:2", 1, 256);
+	sw_rollout_unreachable(&r, "the engine stopped: slipway-engine did not answer at http://127.0.0.1:1 for 30s");
+	assert_int_equal(sw_rollout_decide(&r, 2000, NULL), SW_ROLLOUT_FAILED);
+	assert_int_equal(r.why, SW_ROLLOUT_UNREACHABLE);
+	assert_non_null(strstr(r.reason.ptr, "the engine stopped"));
+	sw_rollout_release(&r);
+	json_decref(svc);
+	json_decref(down);
+	json_decref(up);
+}
+
 /* The service as ECS describes it: one PRIMARY deployment of arn:td:2 created at created (s). */
 static json_t *one_service(int running, const char *state, const char *event, double created)
 {
@@ -457,6 +530,7 @@ int main(void)
 		cmocka_unit_test(describe_batches_of_ten),
 		cmocka_unit_test(room_and_shortfall),
 		cmocka_unit_test(desired_zero),
+		cmocka_unit_test(deadline_stops_while_unreachable),
 		cmocka_unit_test(change_tells_what_to_read),
 		cmocka_unit_test(completed_deployment_of_an_earlier_change_is_not_ours),
 	};

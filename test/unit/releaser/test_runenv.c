@@ -4,9 +4,15 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <cmocka.h>
 
 #include "releaser/runenv.h"
+#include "common/aws/client.h"
+#include "common/aws/credentials.h"
 #include "common/error.h"
 #include "common/json.h"
 #include "common/time.h"
@@ -143,12 +149,86 @@ static void reports_and_cancelled_calls(void **state)
 	sw_buf_release(&token);
 }
 
+/* A loopback TCP port nobody listens on (the kernel picks it). */
+static int free_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+/*
+ * A deploy's call to an endpoint nobody listens on (the engine restarting) is asked
+ * again until the env's patience is spent (on the env's clock), then fails saying who
+ * did not answer and for how long; the time waited is counted for the watcher.
+ */
+static void endpoint_that_does_not_answer(void **state)
+{
+	struct fake_clock f = { 1795687201250LL, 0, NULL };
+	struct sw_aws_client_options o;
+	struct sw_aws_credentials_options co;
+	struct sw_aws_client *aws = NULL;
+	struct sw_runenv e;
+	struct sw_buf url = SW_BUF_INIT;
+	long long waited = 0;
+	json_t *resp = NULL;
+	int port;
+	(void)state;
+
+	port = free_port();
+	sw_buf_addf(&url, "http://127.0.0.1:%d", port);
+	memset(&o, 0, sizeof(o));
+	memset(&co, 0, sizeof(co));
+	co.access_key_id = "AKIDEXAMPLE";
+	co.secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+	o.credentials_options = &co;
+	o.region = "us-east-1";
+	o.endpoint_url = url.ptr;
+	o.retry.max_attempts = 1;
+	assert_int_equal(sw_aws_client_new(&aws, &o), 0);
+	memset(&e, 0, sizeof(e));
+	e.aws = aws;
+	e.now_ms = fake_now;
+	e.sleep_ms = fake_sleep;
+	e.clock_ctx = &f;
+	e.patience_ms = 30000;
+	e.unreachable_ms = &waited;
+	assert_int_equal(sw_runenv_call(&e, "ecs", "ListClusters", NULL, &resp, NULL, NULL), SW_EUNAVAIL);
+	assert_null(resp);
+	assert_true(f.slept > 28000 && f.slept <= 30000);
+	assert_int_equal(waited, f.slept);
+	assert_non_null(strstr(sw_error_last(), "the engine stopped: slipway-engine did not answer at http://127.0.0.1:"));
+	assert_non_null(strstr(sw_error_last(), "s (ecs ListClusters: cannot connect to http://127.0.0.1:"));
+	/* the slot's code too: a caller that prefixes the line still returns SW_EUNAVAIL */
+	assert_int_equal(sw_error_last_code(), SW_EUNAVAIL);
+	assert_int_equal(sw_error_prefix("web"), SW_EUNAVAIL);
+
+	/* without patience: the client's own attempts only */
+	f.slept = 0;
+	e.patience_ms = 0;
+	assert_true(sw_runenv_call(&e, "ecs", "ListClusters", NULL, &resp, NULL, NULL) < 0);
+	assert_int_equal(f.slept, 0);
+	assert_null(strstr(sw_error_last(), "the engine stopped"));
+	sw_aws_client_free(aws);
+	sw_buf_release(&url);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(runenv_reads_the_token),
 		cmocka_unit_test(clock_sleep_random),
 		cmocka_unit_test(reports_and_cancelled_calls),
+		cmocka_unit_test(endpoint_that_does_not_answer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

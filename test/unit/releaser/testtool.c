@@ -116,6 +116,7 @@ int main(int argc, char **argv)
 	e.report = print_line;
 	e.cancel = &cancel;
 	e.app = argc > 3 ? argv[3] : NULL;
+	e.patience_ms = settings.stall_s * 1000LL;   /* as slipwayd's deploys (releaser.c) */
 
 	if (!strcmp(cmd, "push") && argc >= 8) {
 		struct sw_manifest m = SW_MANIFEST_INIT;
