@@ -84,6 +84,21 @@ int sw_cli_cmd_config_unset(const struct sw_cli_command *cmd, int argc, char **a
 int sw_cli_cmd_scale(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_doctor(const struct sw_cli_command *cmd, int argc, char **argv);
 
+/* cmd_pipeline.c: pipelines and promotion */
+int sw_cli_cmd_pipeline(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_pipeline_add(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_pipeline_remove(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_promote(const struct sw_cli_command *cmd, int argc, char **argv);
+
+/* cmd_domains.c: custom domains and their certificates */
+int sw_cli_cmd_domains(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_domains_add(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_domains_remove(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_certs(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_certs_add(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_certs_remove(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_certs_redirect(const struct sw_cli_command *cmd, int argc, char **argv);
+
 /*
  * cmd_release.c: POST body (stolen) to /apps/<app>/<what> and follow the release it makes
  * to its verdict, as config:set does: the exit status.

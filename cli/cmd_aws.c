@@ -75,7 +75,7 @@ int sw_cli_cmd_aws(const struct sw_cli_command *cmd, int argc, char **argv)
 		goto cleanup;
 	}
 	if (!sw_aws_service_find(pos[0])) {
-		ret = sw_cli_usage_error(cmd, "unknown service '%s' (ecs, ecr, elbv2, logs, cloudformation, sts)", pos[0]);
+		ret = sw_cli_usage_error(cmd, "unknown service '%s' (ecs, ecr, elbv2, logs, cloudformation, sts, acm)", pos[0]);
 		goto cleanup;
 	}
 	if (pos[2]) {

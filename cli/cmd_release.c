@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "cli/args.h"
@@ -16,6 +17,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/json.h"
+#include "common/lines.h"
 #include "common/time.h"
 #include "common/banned.h"
 
@@ -174,13 +176,23 @@ struct follow {
 	const struct sw_cli_command *cmd;
 	int no_wait;
 	int status;           /* the exit status once the verdict came; -1 before */
+	long long job;        /* the job's id ({"job": id}), 0 before */
+	long lines;           /* log lines shown */
 };
+
+/* slipwayd gone before the verdict (a restart): how long to wait for it, and the pauses. */
+#define REATTACH_SECS 900
+#define REATTACH_FIRST 0.2
+#define REATTACH_MAX 2.0
 
 static int on_line(void *ctx, const json_t *l)
 {
 	struct follow *f = ctx;
 	const char *line = sw_json_str(l, "line"), *status = sw_json_str(l, "status");
+	if (json_is_integer(json_object_get(l, "job")))
+		f->job = json_integer_value(json_object_get(l, "job"));
 	if (line) {
+		f->lines++;
 		sw_cli_out_line(line, strlen(line));
 		if (f->no_wait && !strncmp(line, "-----> releasing v", 18)) {
 			printf("(not waiting: `slipway releases:info v%d` tells how it ends)\n", atoi(line + 18));
@@ -199,12 +211,84 @@ static int on_line(void *ctx, const json_t *l)
 	return 0;
 }
 
+struct rest {
+	struct sw_lines lines;
+	long skip;            /* lines shown before the connection broke */
+};
+
+static int rest_line(void *ctx, const char *line, size_t len)
+{
+	struct rest *r = ctx;
+	if (r->skip > 0)
+		r->skip--;
+	else
+		sw_cli_out_line(line, len);
+	return 0;
+}
+
+static int rest_data(void *ctx, const char *data, size_t n)
+{
+	struct rest *r = ctx;
+	return sw_lines_feed(&r->lines, data, n);
+}
+
+static void pause_for(double secs)
+{
+	struct timespec ts = { (time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9) };
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * The answer broke off before the verdict (slipwayd restarting): wait for the job to end
+ * in whichever slipwayd runs (it resumes the release), backing off, then show the rest
+ * of its log and its verdict. The exit status.
+ */
+static int reattach(const struct sw_cli_client *c, struct follow *f)
+{
+	struct sw_buf path = SW_BUF_INIT;
+	struct rest r = { SW_LINES_INIT(rest_line, NULL, 64 * 1024), f->lines };
+	double deadline = sw_time_mono() + REATTACH_SECS, wait = REATTACH_FIRST;
+	const char *st = NULL;
+	json_t *b = NULL;
+	int ret;
+
+	r.lines.ctx = &r;
+	printf("-----> lost the connection to slipwayd; following job %lld once it is back\n", f->job);
+	sw_buf_addf(&path, "/builds/%lld", f->job);
+	for (;;) {
+		json_decref(b);
+		b = NULL;
+		if (sw_cli_get(c, path.ptr, &b) == 0 && (st = sw_json_str(b, "status")) && strcmp(st, "queued") &&
+		    strcmp(st, "running"))
+			break;
+		if (sw_time_mono() + wait > deadline) {
+			ret = sw_cli_fail(f->cmd, "lost the connection to slipwayd and it did not come back in %ds: "
+					  "`slipway releases` tells how it ends", REATTACH_SECS);
+			goto cleanup;
+		}
+		pause_for(wait);
+		wait = wait * 2 > REATTACH_MAX ? REATTACH_MAX : wait * 2;
+	}
+	sw_buf_adds(&path, "/log");
+	if (sw_cli_api_stream(c, "GET", path.ptr, NULL, rest_data, &r) == 0)
+		sw_lines_finish(&r.lines);
+	if (!strcmp(st, "succeeded"))
+		ret = 0;
+	else
+		ret = sw_cli_fail(f->cmd, "%s", sw_json_str_or(b, "reason", st));
+cleanup:
+	json_decref(b);
+	sw_lines_release(&r.lines);
+	sw_buf_release(&path);
+	return ret;
+}
+
 /* POST body to /apps/<app>/<what> and follow the rollout to its verdict. */
 static int run(const struct sw_cli_command *cmd, const struct sw_cli_client *c, const char *app, const char *what,
 	       json_t *body, int no_wait)
 {
 	struct sw_buf path = SW_BUF_INIT;
-	struct follow f = { cmd, no_wait, -1 };
+	struct follow f = { cmd, no_wait, -1, 0, 0 };
 	int ret;
 	sw_buf_addf(&path, "/apps/%s/%s", app, what);
 	sw_cli_spinner_start("%s: %s", app, what);
@@ -214,6 +298,8 @@ static int run(const struct sw_cli_command *cmd, const struct sw_cli_client *c, 
 	sw_buf_release(&path);
 	if (f.status >= 0)
 		return f.status;
+	if (f.job > 0 && !no_wait)
+		return reattach(c, &f);
 	if (ret < 0)
 		return sw_cli_fail(cmd, "%s", sw_error_last());
 	return sw_cli_fail(cmd, "the answer ended before the verdict (slipwayd stopped?): "

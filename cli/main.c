@@ -13,7 +13,7 @@
 static const struct sw_cli_command commands[] = {
 	{ "aws", "call an AWS operation with the configured credentials, region and endpoint",
 	  "usage: slipway aws [--region R] [--profile P] [--endpoint-url URL] <service> <Operation> [JSON|-]\n"
-	  "  service: ecs, ecr, elbv2, logs, cloudformation, sts. JSON: the operation's parameters as an\n"
+	  "  service: ecs, ecr, elbv2, logs, cloudformation, sts, acm. JSON: the operation's parameters as an\n"
 	  "  object (botocore's shapes; for elbv2, cloudformation and sts they become Query parameters);\n"
 	  "  '-' reads it from stdin.\n"
 	  "  Prints the response as JSON, or the error code and message (exit 1).\n"
@@ -62,6 +62,42 @@ static const struct sw_cli_command commands[] = {
 	  "  ...; CPU in units, 1024 a vCPU). On Fargate a size is one of Fargate's (256 CPU units with 512,\n"
 	  "  1024 or 2048 MB, 512 with 1-4 GB, ...); without a CPU the smallest for the memory.\n",
 	  sw_cli_cmd_scale },
+	/* pipelines and promotion: cmd_pipeline.c */
+	{ "pipeline", "list the pipelines: their apps by stage (staging, then production)",
+	  "usage: slipway pipeline [--json]\n", sw_cli_cmd_pipeline },
+	{ "pipeline:add", "put an app in a pipeline at a stage, so promote knows where its image goes next",
+	  "usage: slipway pipeline:add APP --stage staging|production [--pipeline NAME]\n"
+	  "  NAME: the pipeline (default main); an app is in one pipeline at most.\n", sw_cli_cmd_pipeline_add },
+	{ "pipeline:remove", "take an app out of its pipeline",
+	  "usage: slipway pipeline:remove APP\n", sw_cli_cmd_pipeline_remove },
+	{ "promote", "release the image live on an app (same digest) on the next stage's app, watched like a push",
+	  "usage: slipway promote [vN] [--to APP] [--no-wait] [-a APP]\n"
+	  "  The next stage's app keeps its own config and formation; the release reads\n"
+	  "  \"promote vN of APP\". vN: must be the live release (default: it). --to: which app of a\n"
+	  "  later stage (needed when the next stage has several). Exit 0 when live, 1 with the reason.\n",
+	  sw_cli_cmd_promote },
+	/* custom domains and certificates: cmd_domains.c */
+	{ "domains", "an app's host names: its own (APP.<apps domain>) and its custom domains",
+	  "usage: slipway domains [-a APP] [--json]\n", sw_cli_cmd_domains },
+	{ "domains:add", "route a custom domain to an app (a host-header rule on the load balancer)",
+	  "usage: slipway domains:add HOST [-a APP]\n"
+	  "  HOST: a host name (www.example.com, *.example.com), not an IP address, not another app's;\n"
+	  "  point its DNS at the load balancer. Refused in one line, nothing changed, otherwise.\n",
+	  sw_cli_cmd_domains_add },
+	{ "domains:remove", "stop routing a custom domain to an app",
+	  "usage: slipway domains:remove HOST [-a APP]\n", sw_cli_cmd_domains_remove },
+	{ "certs", "an app's TLS certificates (served by SNI on the HTTPS listener) and its HTTPS redirect",
+	  "usage: slipway certs [-a APP] [--json]\n", sw_cli_cmd_certs },
+	{ "certs:add", "serve a TLS certificate for one of an app's hosts (imported into ACM)",
+	  "usage: slipway certs:add HOST --cert FILE --key FILE [-a APP]\n"
+	  "  FILE: PEM; the certificate file may hold its chain after it. HOST: the app's own host or\n"
+	  "  one of its domains. Refused in one line, nothing changed, when the key does not match,\n"
+	  "  the certificate is not valid for HOST, or it has expired. Adding again replaces it.\n",
+	  sw_cli_cmd_certs_add },
+	{ "certs:remove", "stop serving a host's certificate",
+	  "usage: slipway certs:remove HOST [-a APP]\n", sw_cli_cmd_certs_remove },
+	{ "certs:redirect", "redirect an app's HTTP requests to HTTPS (301), or stop",
+	  "usage: slipway certs:redirect on|off [-a APP]\n", sw_cli_cmd_certs_redirect },
 	{ "doctor", "check what slipwayd releases with: credentials, stack, cluster, launch, capacity, listener, "
 	  "roles, domain, ECR, Logs, Docker",
 	  "usage: slipway doctor [--json]\n  One line per check; exit 1 when one fails.\n", sw_cli_cmd_doctor },

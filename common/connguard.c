@@ -97,6 +97,11 @@ void sw_connguard_free(struct sw_connguard *g)
 
 void *sw_connguard_open(struct sw_connguard *g, int fd)
 {
+	return sw_connguard_open_at(g, fd, sw_time_mono());
+}
+
+void *sw_connguard_open_at(struct sw_connguard *g, int fd, double since)
+{
 	struct slot *s;
 
 	if (!g || fd < 0)
@@ -104,7 +109,7 @@ void *sw_connguard_open(struct sw_connguard *g, int fd)
 	s = xcalloc(1, sizeof(*s));
 	s->fd = fd;
 	s->waiting = 1;
-	s->since = sw_time_mono();
+	s->since = since;
 	pthread_mutex_lock(&g->lock);
 	s->next = g->head;
 	if (g->head)

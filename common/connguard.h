@@ -29,6 +29,9 @@ void sw_connguard_free(struct sw_connguard *g);
 
 /* A connection on fd begins: its slot (NULL when g is NULL or fd < 0: nothing is guarded). */
 void *sw_connguard_open(struct sw_connguard *g, int fd);
+/* The same for a connection that began earlier, at since (sw_time_mono()): accepted by
+ * a front door of the server's own that looked at it first, its clock does not start over. */
+void *sw_connguard_open_at(struct sw_connguard *g, int fd, double since);
 void sw_connguard_busy(struct sw_connguard *g, void *slot);
 void sw_connguard_idle(struct sw_connguard *g, void *slot);
 /* The connection is closing: its slot is freed and its fd never touched again. */

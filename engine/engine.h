@@ -9,7 +9,7 @@
 #include "engine/state.h"
 
 /*
- * slipway-engine, the embedded single-machine ECS, ECR, ELBv2 and CloudWatch Logs, in
+ * slipway-engine, the embedded single-machine ECS, ECR, ELBv2, CloudWatch Logs and ACM, in
  * rooms:
  *  api/   the HTTP front end (api/httpd.h), SigV4 (api/access.h), the throttle, the
  *         operation call (api/call.h), the JSON and Query protocols (api/awsjson.h,
@@ -22,6 +22,7 @@
  *  elb/   the ELBv2 API and its model, and the router (HAProxy) it drives (elb/elb.h);
  *  logs/  CloudWatch Logs and the awslogs driver (logs/logs.h);
  *  ecr/   the ECR API over the local registry (ecr/ecr_api.h);
+ *  acm/   ACM for imported certificates, the HTTPS listeners' (acm/acm.h);
  * and at the top: this shared struct, its settings (engine_config.h), its live state
  * (state.h) and its database (engine_db.h). Rooms reach each other only through
  * these headers; no AWS API is called from outside the engine but over the wire.

@@ -1,4 +1,5 @@
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,6 +17,30 @@ static long long machine_memory_mb(void)
 	if (pages <= 0 || size <= 0)
 		return 1024;
 	return (long long)pages * size / (1024 * 1024);
+}
+
+/*
+ * A TLS file setting: name's value, else $SLIPWAY_HOME/tls/<dflt> when that exists (what
+ * scripts/tls-ca makes), else NULL (the router answers HTTP only). A file named in the
+ * environment that is not there is refused with one line.
+ */
+static int tls_file(struct sw_engine_config *c, const char *name, const char *dflt, char **out)
+{
+	struct sw_buf def = SW_BUF_INIT;
+	const char *set = sw_env_str(name);
+	struct stat st;
+	int ret = 0;
+
+	sw_buf_addf(&def, "%s/tls/%s", c->home, dflt);
+	*out = xstrdup(set ? set : def.ptr);
+	if (stat(*out, &st) < 0) {
+		if (set)
+			ret = sw_error_code(SW_EINVAL, "%s: %s: no such file", name, set);
+		free(*out);
+		*out = NULL;
+	}
+	sw_buf_release(&def);
+	return ret;
 }
 
 int sw_engine_config_load(struct sw_engine_config *c)
@@ -91,6 +116,12 @@ int sw_engine_config_load(struct sw_engine_config *c)
 	if (sw_env_int("SLIPWAY_ROUTER_THREADS", 0, 0, 64, &x) < 0)
 		goto fail;
 	c->router_threads = (int)x;
+	if (sw_env_int("SLIPWAY_ROUTER_TLS_PORT", 5484, 1, 65535, &x) < 0)
+		goto fail;
+	c->router_tls_port = (int)x;
+	if (tls_file(c, "SLIPWAY_ROUTER_TLS_CERT", "router.pem", &c->router_tls_cert) < 0 ||
+	    tls_file(c, "SLIPWAY_ROUTER_TLS_CA", "ca-sign.pem", &c->router_tls_ca) < 0)
+		goto fail;
 
 	if (sw_env_number("SLIPWAY_ENGINE_THROTTLE_RATE", 0, 0, 1e6, &c->throttle_rate) < 0 ||
 	    sw_env_number("SLIPWAY_ENGINE_THROTTLE_BURST", c->throttle_rate * 2 < 1 ? 1 : c->throttle_rate * 2, 1, 1e6,
@@ -123,6 +154,8 @@ void sw_engine_config_release(struct sw_engine_config *c)
 	free(c->registry_password_file);
 	free(c->bind_ip);
 	free(c->router_listen);
+	free(c->router_tls_cert);
+	free(c->router_tls_ca);
 	free(c->access_key_id);
 	free(c->secret_access_key);
 	memset(c, 0, sizeof(*c));

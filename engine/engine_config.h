@@ -49,6 +49,16 @@
  *   SLIPWAY_ROUTER_PORT             the router's (the built-in load balancer's) port (5481)
  *   SLIPWAY_ROUTER_LISTEN           the address its listeners bind (127.0.0.1)
  *   SLIPWAY_ROUTER_THREADS          HAProxy's threads (0: HAProxy's default)
+ *   SLIPWAY_ROUTER_TLS_PORT         the built-in HTTPS listener's port (5484)
+ *   SLIPWAY_ROUTER_TLS_CERT         its default certificate: a PEM file (certificate, chain, key;
+ *                                   default $SLIPWAY_HOME/tls/router.pem, which scripts/up makes);
+ *                                   none there: no HTTPS listener; a file named here that is
+ *                                   not there stops the engine with one line
+ *   SLIPWAY_ROUTER_TLS_CA           a local CA (its certificate and key, PEM; default
+ *                                   $SLIPWAY_HOME/tls/ca-sign.pem, which scripts/up makes):
+ *                                   the router issues from it a certificate for each host its
+ *                                   HTTPS listener routes that no certificate names (TLS
+ *                                   clients refuse a wildcard over one label: *.localhost)
  *   DOCKER_HOST                     the Docker engine (common/docker.h)
  */
 struct sw_engine_config {
@@ -87,6 +97,9 @@ struct sw_engine_config {
 	int router_port;
 	char *router_listen;
 	int router_threads;
+	int router_tls_port;
+	char *router_tls_cert;   /* NULL: no built-in HTTPS listener */
+	char *router_tls_ca;     /* NULL: no certificates issued */
 };
 
 /*

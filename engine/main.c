@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "engine/acm/acm.h"
 #include "engine/api/access.h"
 #include "engine/api/httpd.h"
 #include "engine/ecr/ecr_api.h"
@@ -48,6 +49,7 @@ static const struct sw_engine_api *const apis[] = {
 	&sw_engine_ecr_api,
 	&sw_elb_api,
 	&sw_logs_api,
+	&sw_acm_api,
 	NULL,
 };
 

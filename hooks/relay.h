@@ -27,8 +27,12 @@ struct sw_relay_job {
 
 /*
  * Run it: 0 when the job succeeded, 1 when it failed (its reason is then the last
- * line written), or a negative code when slipwayd could not be asked or went away
- * (message in sw_error_last(), nothing written about it yet). With the push option
+ * line written), or a negative code when slipwayd refused, or could not be reached
+ * again before timeout_secs (message in sw_error_last(), nothing written about it
+ * yet). slipwayd going away (a restart) before the verdict is not the end: the hook
+ * says "-----> lost slipwayd (...); reconnecting", asks again backing off (0.2 s
+ * doubling to 2 s) with the job's id and the log offset of the last line relayed,
+ * says "-----> slipwayd is back (after 3.1s): ..." and relays the rest. With the push option
  * "detach" slipwayd answers once the job is queued: 0 after a line naming the build
  * and how to follow it (the push lands; the build runs after it).
  */

@@ -248,7 +248,14 @@ enum MHD_Result sw_api_apps_destroy(struct sw_server *s, struct MHD_Connection *
 		goto db_error;
 	if (n)
 		json_array_append_new(removed, json_string("webhooks"));
-	if (sw_store_exec_text(s->db, "DELETE FROM events WHERE app = ?", app, "destroy") < 0 ||
+	if ((n = sw_store_exec_text(s->db, "DELETE FROM domains WHERE app = ?", app, "destroy")) < 0)
+		goto db_error;
+	if (n)
+		json_array_append_new(removed, json_string("domains"));
+	if (sw_store_exec_text(s->db, "DELETE FROM pipelines WHERE app = ?", app, "destroy") < 0 ||
+	    sw_store_exec_text(s->db, "DELETE FROM certs WHERE app = ?", app, "destroy") < 0 ||
+	    sw_store_exec_text(s->db, "DELETE FROM route_settings WHERE app = ?", app, "destroy") < 0 ||
+	    sw_store_exec_text(s->db, "DELETE FROM events WHERE app = ?", app, "destroy") < 0 ||
 	    sw_roles_forget(s->db, app, NULL) < 0 ||
 	    sw_store_exec_text(s->db, "DELETE FROM apps WHERE name = ?", app, "destroy") < 0)
 		goto db_error;

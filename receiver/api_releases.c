@@ -86,6 +86,36 @@ static json_t *config_changes(sqlite3 *db, const struct sw_release *r)
 	return out;
 }
 
+/* The reason shown for a live release whose commit never reached the repository. */
+#define NOT_IN_REPO "commit not in the repository: push it again to tag it"
+
+/*
+ * A live release not tagged because its commit never reached the repository (its push's
+ * connection went away, or the ref update failed, after it went live): its reason says
+ * so, once its job is over (until then the ref may still land). A later push of the
+ * commit brings it in, and the releaser tags it.
+ */
+static void flag_untagged(struct sw_server *s, const char *app, json_t *r)
+{
+	struct sw_buf repo = SW_BUF_INIT, job = SW_BUF_INIT;
+	const char *commit = sw_json_str(r, "commit"), *st = sw_json_str(r, "status");
+	long id = (long)sw_json_int(r, "job_id", 0);
+
+	/* (a review app's commits are in its parent's repository, tagged review/<slug>/vN) */
+	if (!st || strcmp(st, "live") || sw_json_bool(r, "tagged", 0) || !commit || sw_json_str(r, "reason") ||
+	    !sw_app_name_valid(app) || sw_review_apps_is_review(s->db, app, NULL))
+		return;
+	if (id > 0 && sw_jobs_result(s->jobs, id, &job, NULL, NULL) == 0 &&
+	    (!strcmp(job.ptr, "queued") || !strcmp(job.ptr, "running")))
+		goto cleanup;
+	sw_app_repo_path(&repo, s->cfg, app);
+	if (!sw_app_has_commit(repo.ptr, commit, NULL, NULL))
+		json_object_set_new(r, "reason", json_string(NOT_IN_REPO));
+cleanup:
+	sw_buf_release(&repo);
+	sw_buf_release(&job);
+}
+
 /* o (a new reference), or a 500 with the error slot's line when it is NULL. */
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, json_t *o, unsigned *status)
 {
@@ -303,8 +333,11 @@ enum MHD_Result sw_api_releases_handle(struct sw_server *s, struct MHD_Connectio
 		goto cleanup;
 	}
 	if (!strcmp(what.ptr, "releases") && get && !rest.len) {
-		json_t *list = sw_release_list_json(s->db, app.ptr, 100);
+		json_t *list = sw_release_list_json(s->db, app.ptr, 100), *one;
+		size_t i;
 		sw_review_retire_json(s->db, app.ptr, list);   /* a destroyed review app's are retired */
+		json_array_foreach(json_object_get(list, "releases"), i, one)
+			flag_untagged(s, app.ptr, one);
 		r = reply(c, MHD_HTTP_OK, list, status);
 	} else if (!strcmp(what.ptr, "releases") && get && !strchr(rest.ptr, '/')) {
 		long long n = 0;
@@ -320,6 +353,7 @@ enum MHD_Result sw_api_releases_handle(struct sw_server *s, struct MHD_Connectio
 			if (rel.job_id > 0 && sw_jobs_number(s->jobs, rel.job_id) > 0)
 				json_object_set_new(one, "job_number", json_integer(sw_jobs_number(s->jobs, rel.job_id)));
 			sw_review_retire_json(s->db, app.ptr, one);
+			flag_untagged(s, app.ptr, one);
 			r = reply(c, MHD_HTTP_OK, one, status);
 		} else {
 			r = sw_reply_error(c, sw_error_last_code() == SW_ENOTFOUND ? MHD_HTTP_NOT_FOUND

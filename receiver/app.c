@@ -363,3 +363,25 @@ cleanup:
 	sw_buf_release(&trash);
 	return ret;
 }
+
+int sw_app_has_commit(const char *repo_path, const char *sha, const char *object_dir, const char *alternate_dirs)
+{
+	struct sw_proc pr = SW_PROC_INIT;
+	int r;
+
+	sw_strvec_pushl(&pr.args, "git", "--git-dir", repo_path, "cat-file", "-e", NULL);
+	sw_strvec_pushf(&pr.args, "%s^{commit}", sha);
+	sw_strvec_pushl(&pr.env, "GIT_CONFIG_NOSYSTEM=1", "GIT_DIR", "GIT_QUARANTINE_PATH", NULL);
+	if (object_dir)
+		sw_strvec_pushf(&pr.env, "GIT_OBJECT_DIRECTORY=%s", object_dir);
+	else
+		sw_strvec_push(&pr.env, "GIT_OBJECT_DIRECTORY");
+	if (alternate_dirs)
+		sw_strvec_pushf(&pr.env, "GIT_ALTERNATE_OBJECT_DIRECTORIES=%s", alternate_dirs);
+	else
+		sw_strvec_push(&pr.env, "GIT_ALTERNATE_OBJECT_DIRECTORIES");
+	pr.out = pr.err = SW_PROC_NULL;
+	r = sw_proc_run(&pr, NULL, NULL);
+	sw_proc_release(&pr);
+	return r == 0;
+}

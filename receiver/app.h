@@ -39,6 +39,12 @@ int sw_app_parse_git_path(const char *path, char app[SW_APP_REF_MAX + 1], const 
 /* repos/<app>.git into out (reset first). */
 void sw_app_repo_path(struct sw_buf *out, const struct sw_config *c, const char *app);
 
+/*
+ * 1 when commit sha can be read from the repository at repo_path, or from a push's
+ * quarantine (object_dir and alternate_dirs, may be NULL: the repository's own).
+ */
+int sw_app_has_commit(const char *repo_path, const char *sha, const char *object_dir, const char *alternate_dirs);
+
 /* 1 when the app's repository exists. */
 int sw_app_exists(const struct sw_config *c, const char *app);
 

@@ -41,7 +41,8 @@ static int build_timeout(struct sw_config *c)
 	return 0;
 }
 
-static char *hook_next_to_us(void)
+/* The program name in the directory of our own executable (or the bare name). */
+static char *next_to_us(const char *name)
 {
 	struct sw_buf b = SW_BUF_INIT;
 	char self[PATH_MAX];
@@ -49,12 +50,12 @@ static char *hook_next_to_us(void)
 	char *slash;
 
 	if (n <= 0)
-		return xstrdup("slipway-hook");
+		return xstrdup(name);
 	self[n] = '\0';
 	slash = strrchr(self, '/');
 	if (slash)
 		*slash = '\0';
-	sw_buf_addf(&b, "%s/slipway-hook", self);
+	sw_buf_addf(&b, "%s/%s", self, name);
 	return sw_buf_detach(&b, NULL);
 }
 
@@ -151,9 +152,11 @@ int sw_config_load(struct sw_config *c)
 		return sw_error_code(SW_EINVAL, "SLIPWAY_MAX_PUSH_SIZE: want a size like 500m or 2g, not \"%.40s\"", v);
 	c->max_push_size = xstrdup(v ? v : "2g");
 	v = sw_env_str("SLIPWAY_HOOK");
-	c->hook = v ? xstrdup(v) : hook_next_to_us();
+	c->hook = v ? xstrdup(v) : next_to_us("slipway-hook");
 	if (c->hook[0] != '/')
 		return sw_error_code(SW_EINVAL, "SLIPWAY_HOOK: want an absolute path, not \"%.200s\"", c->hook);
+	c->push_program = next_to_us("slipway-push");
+	c->door_program = next_to_us("slipway-door");
 	return network_settings(c);
 }
 
@@ -168,6 +171,8 @@ void sw_config_release(struct sw_config *c)
 	free(c->max_push_size);
 	free(c->build_timeout_text);
 	free(c->hook);
+	free(c->push_program);
+	free(c->door_program);
 	free(c->ssh_socket);
 	free(c->tls_cert);
 	free(c->tls_key);

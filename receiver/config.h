@@ -82,11 +82,13 @@ struct sw_config {
 	int insecure_http;
 	char *webhook_allow_nets;    /* NULL: none */
 	int max_rollouts;
+	char *push_program;  /* slipway-push, next to slipwayd (receiver/pushproc.h) */
+	char *door_program;  /* slipway-door, next to slipwayd (receiver/door.h) */
 };
 
 #define SW_CONFIG_INIT \
 	{ NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, SW_REVIEW_DEFAULTS_INIT, 0, 0, \
-	  NULL, 0, 0, NULL, NULL, 0, NULL, 0 }
+	  NULL, 0, 0, NULL, NULL, 0, NULL, 0, NULL, NULL }
 
 /*
  * Fill c from the environment. 0, or SW_EINVAL with one line naming the setting

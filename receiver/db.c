@@ -151,6 +151,39 @@ static const char users_roles_keys[] =
 	"  last_used_at REAL);"
 	"CREATE INDEX ssh_keys_by_user ON ssh_keys(user);";
 
+/*
+ * Promotions are jobs too (a build's kind 'promote': SQLite cannot change a CHECK
+ * constraint, so the table is rebuilt), and apps are linked in pipelines (pipeline.h).
+ */
+static const char promote_pipelines[] =
+	"CREATE TABLE builds_new ("
+	BUILDS_HEAD
+	"  status TEXT NOT NULL CHECK (status IN ('queued','running','succeeded','failed','cancelled')),"
+	BUILDS_TAIL ","
+	"  pushed_by TEXT,"
+	"  cancelled_by TEXT,"
+	"  detached INTEGER NOT NULL DEFAULT 0,"
+	"  kind TEXT NOT NULL DEFAULT 'build' CHECK (kind IN ('build','rollback','config','scale','promote')),"
+	"  release_version INTEGER,"
+	"  number INTEGER,"
+	"  failed_stage TEXT CHECK (failed_stage IN ('build','release')));"
+	"INSERT INTO builds_new(id, app, ref, old_sha, commit_sha, options, status, reason, image, digest, size,"
+	"  reused, created_at, started_at, finished_at, pushed_by, cancelled_by, detached, kind, release_version,"
+	"  number, failed_stage)"
+	" SELECT id, app, ref, old_sha, commit_sha, options, status, reason, image, digest, size, reused,"
+	"  created_at, started_at, finished_at, pushed_by, cancelled_by, detached, kind, release_version,"
+	"  number, failed_stage FROM builds;"
+	"DROP TABLE builds;"
+	"ALTER TABLE builds_new RENAME TO builds;"
+	"CREATE INDEX builds_by_app ON builds(app, id);"
+	"CREATE INDEX builds_by_status ON builds(status);"
+	"CREATE UNIQUE INDEX builds_by_number ON builds(app, number);"
+	"CREATE TABLE pipelines ("
+	"  app TEXT PRIMARY KEY,"
+	"  pipeline TEXT NOT NULL,"
+	"  stage TEXT NOT NULL CHECK (stage IN ('staging','production')),"
+	"  created_at REAL NOT NULL);";
+
 int sw_db_open(sqlite3 **out, const char *path)
 {
 	/*
@@ -168,7 +201,9 @@ int sw_db_open(sqlite3 **out, const char *path)
 		build_numbers,               /* 6 */
 		sw_tables_migration(3),      /* 7: deploy settings */
 		users_roles_keys,            /* 8 */
-		sw_tables_migration(4),      /* 9: app settings */
+		promote_pipelines,           /* 9 */
+		sw_tables_migration(4),      /* 10: releases of kind promote, domains, certs */
+		sw_tables_migration(5),      /* 11: app settings */
 		NULL,
 	};
 

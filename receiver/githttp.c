@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@ struct sw_githttp {
 	struct sw_buf pending; /* output read but not yet handed out */
 	size_t pending_off;
 	int eof;
+	int body_done;       /* the request body was whole (read_head was reached) */
 };
 
 int sw_githttp_start(struct sw_githttp **out, const struct sw_strvec *env)
@@ -45,6 +47,7 @@ int sw_githttp_start(struct sw_githttp **out, const struct sw_strvec *env)
 	sw_strvec_pushv(&g->proc.env, env->v);
 	g->proc.in = SW_PROC_PIPE;
 	g->proc.out = SW_PROC_PIPE;
+	g->proc.new_pgroup = 1;   /* `git` runs git-http-backend as its child: a kill takes both */
 	g->in = g->out = -1;
 	if (sw_proc_start(&g->proc) < 0) {
 		sw_proc_release(&g->proc);
@@ -137,6 +140,7 @@ int sw_githttp_read_head(struct sw_githttp *g, struct sw_cgi_head *head)
 	int r;
 
 	close_in(g);
+	g->body_done = 1;
 	for (;;) {
 		struct pollfd p = { g->out, POLLIN, 0 };
 
@@ -228,7 +232,12 @@ void sw_githttp_finish(struct sw_githttp *g)
 
 	if (!g)
 		return;
-	/* A request cut short mid-body: the child sees the end of its input and stops. */
+	/*
+	 * A request cut short mid-body carries no push git could finish, and git's
+	 * http-backend given CONTENT_LENGTH reads its ended input again forever: it is killed.
+	 */
+	if (!g->body_done && g->proc.pid > 0)
+		sw_proc_kill(&g->proc, SIGKILL);
 	close_in(g);
 	if (g->eof) {
 		reap(g);

@@ -12,10 +12,11 @@
  * is read back as the client takes it; nothing is held whole, so memory stays at a
  * few pipe buffers whatever the push size.
  *
- * A request that ends early (the client hung up) never kills the child: git must be
- * left to finish the push it is in (the pre-receive hook waits for its build), so a
- * finished request hands a still-running child to a thread that reads its output to
- * the end, discards it, and reaps it.
+ * A request that ends early (the client hung up) after its body never kills the child:
+ * git must be left to finish the push it is in (the pre-receive hook waits for its
+ * build), so a finished request hands a still-running child to a thread that reads its
+ * output to the end, discards it, and reaps it. One that ended before its body was
+ * whole kills the child (there is no push to finish).
  *
  *	sw_githttp_start(&g, &env);                  // env: the CGI variables, "K=V"
  *	sw_githttp_write(g, data, n) ...;             // request body, as it comes

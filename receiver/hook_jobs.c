@@ -44,6 +44,7 @@ struct job_stream {
 	double last_line_at;   /* when the last line went out */
 	double quiet_since;    /* when the current silent phase started */
 	struct sw_buf last;    /* the last line sent (what is being waited for) */
+	long long at;          /* the log's byte offset after the last whole line sent */
 };
 
 static int stream_line(void *ctx, const char *line, size_t len)
@@ -52,7 +53,9 @@ static int stream_line(void *ctx, const char *line, size_t len)
 	struct sw_buf clean = SW_BUF_INIT;
 
 	sw_reply_utf8_clean(&clean, line, len);
-	sw_reply_json_line(js->out, json_pack("{s:s}", "line", clean.ptr));
+	/* "at": where a hook that lost us picks the log up again */
+	js->at += (long long)len + 1;
+	sw_reply_json_line(js->out, json_pack("{s:s,s:I}", "line", clean.ptr, "at", (json_int_t)js->at));
 	/* what is being done now is the last step or phase line */
 	js->last_line_at = js->quiet_since = sw_time_now();
 	if (!strncmp(clean.ptr, "Step ", 5) || !strncmp(clean.ptr, "----->", 6) || !strncmp(clean.ptr, "       ", 7)) {
@@ -121,6 +124,17 @@ static void stream_verdict(struct job_stream *js)
 	json_decref(b);
 }
 
+/* 1 while the job's record says queued or running. */
+static int job_unfinished(const struct job_stream *js)
+{
+	struct sw_buf st = SW_BUF_INIT;
+	int r = sw_jobs_result(js->srv->jobs, js->id, &st, NULL, NULL) == 0 &&
+		(!strcmp(st.ptr, "queued") || !strcmp(st.ptr, "running"));
+
+	sw_buf_release(&st);
+	return r;
+}
+
 static int fill_job(void *ctx, struct sw_buf *out)
 {
 	struct job_stream *js = ctx;
@@ -150,7 +164,9 @@ static int fill_job(void *ctx, struct sw_buf *out)
 		}
 		return 0;
 	default:
-		stream_verdict(js);
+		/* slipwayd stopping with the job unfinished: no verdict, the hook asks the next one */
+		if (!sw_jobs_stopping(js->srv->jobs) || !job_unfinished(js))
+			stream_verdict(js);
 		js->phase = 3;
 		return 1;
 	}
@@ -170,9 +186,9 @@ static void job_stream_free(void *ctx)
 	free(js);
 }
 
-/* Follow job id for the hook, after the lines in say. */
-static enum MHD_Result follow_job(struct sw_server *s, struct MHD_Connection *c, long id, struct sw_buf *say,
-				  unsigned *status)
+/* Follow job id for the hook from byte from of its log, after the lines in say. */
+static enum MHD_Result follow_job(struct sw_server *s, struct MHD_Connection *c, long id, long long from,
+				  struct sw_buf *say, unsigned *status)
 {
 	struct job_stream *js = xcalloc(1, sizeof(*js));
 	struct sw_stream_body body = { fill_job, job_stream_free, js };
@@ -184,8 +200,9 @@ static enum MHD_Result follow_job(struct sw_server *s, struct MHD_Connection *c,
 	sw_buf_init(&js->last, 256);
 	js->lines = (struct sw_lines)SW_LINES_INIT(stream_line, js, 8192);
 	js->say = *say;   /* taken */
+	js->at = from;
 	sw_buf_init(say, 0);
-	if (sw_job_follow_open(s->jobs, id, SW_JOB_LOG, 1, 0, &js->f) < 0) {
+	if (sw_job_follow_open(s->jobs, id, SW_JOB_LOG, 1, from, &js->f) < 0) {
 		enum MHD_Result r = sw_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, status, "%s", sw_error_last());
 		job_stream_free(js);
 		return r;
@@ -271,6 +288,35 @@ static unsigned read_options(const json_t *in, struct sw_job_request *req, char 
 	}
 	req->options_json = *text ? *text : "[]";
 	return 0;
+}
+
+/*
+ * A hook that lost slipwayd (a restart) and asks again: {"build": <id>, "at": <offset>}
+ * beside its request. 0 when it asks afresh, 1 with *id and *from when it resumes a job
+ * of this push (the same app and commit), or the HTTP status of a refusal.
+ */
+static unsigned read_resume(struct sw_server *s, const json_t *in, const struct sw_job_request *req, long *id,
+			    long long *from)
+{
+	json_t *b = json_object_get(in, "build"), *at = json_object_get(in, "at"), *row;
+	const char *app, *commit;
+	unsigned ret = 1;
+
+	if (!b)
+		return 0;
+	if (!json_is_integer(b) || json_integer_value(b) <= 0 || (at && (!json_is_integer(at) || json_integer_value(at) < 0)))
+		return refuse(MHD_HTTP_BAD_REQUEST, "build: want a job id; at: want a byte offset");
+	*id = (long)json_integer_value(b);
+	*from = at ? (long long)json_integer_value(at) : 0;
+	row = sw_api_builds_load(s->db, *id, NULL);
+	app = row ? sw_json_str(row, "app") : NULL;
+	commit = row ? sw_json_str(row, "commit") : NULL;
+	/* a branch's job is its review app's */
+	if (!app || !commit || strcmp(commit, req->new_sha) ||
+	    (strcmp(app, req->app) && sw_gitref_classify(req->ref) != SW_GITREF_BRANCH))
+		ret = refuse(MHD_HTTP_NOT_FOUND, "no build %ld of %.7s in %s", *id, req->new_sha, req->app);
+	json_decref(row);
+	return ret;
 }
 
 /*
@@ -377,7 +423,8 @@ enum MHD_Result sw_hook_jobs_handle(struct sw_server *s, struct MHD_Connection *
 	char *options = NULL;
 	enum MHD_Result ret;
 	unsigned refused;
-	long id;
+	long id = 0;
+	long long from = 0;
 
 	memset(&req, 0, sizeof(req));
 	if (!sw_request_from_loopback(c)) {
@@ -395,6 +442,14 @@ enum MHD_Result sw_hook_jobs_handle(struct sw_server *s, struct MHD_Connection *
 		goto cleanup;
 	}
 	if ((refused = read_request(s, in, &req, &options)) || (refused = check_pusher(s, in, req.app))) {
+		ret = sw_reply_error(c, refused, status, "%s", sw_error_last());
+		goto cleanup;
+	}
+	if ((refused = read_resume(s, in, &req, &id, &from)) == 1) {
+		ret = follow_job(s, c, id, from, &say, status);
+		goto cleanup;
+	}
+	if (refused) {
 		ret = sw_reply_error(c, refused, status, "%s", sw_error_last());
 		goto cleanup;
 	}
@@ -418,7 +473,7 @@ enum MHD_Result sw_hook_jobs_handle(struct sw_server *s, struct MHD_Connection *
 		sw_buf_release(&b);
 		goto cleanup;
 	}
-	ret = follow_job(s, c, id, &say, status);
+	ret = follow_job(s, c, id, 0, &say, status);
 cleanup:
 	free(options);
 	json_decref(in);

@@ -16,13 +16,20 @@
  *    "push_options": [...], "pusher": "alice (token ci)", "user": "alice", "token": 17}
  *   The pusher (their token by id, or with "token": 0 the user of an SSH key) must have
  *   the deploy role on the app now: else 403 with the line naming it.
+ *   A hook that lost slipwayd (it restarted) asks again with the same request plus
+ *   "build": <the id it was told> and "at": <the "at" of the last line it relayed>:
+ *   the answer follows that job (the same app and commit, else 404) from there on, its
+ *   verdict included, whichever slipwayd ran it. Asked again without "build" (the first
+ *   answer never came), a job of the same push still queued or running is followed
+ *   instead of a new one.
  *   With the push option "detach" the answer is one line, {"build": 12, "status":
  *   "queued", "detached": true}, and the job builds once the push landed.
  *   While the job is silent for SLIPWAY_QUIET_SECS, a {"line": "       ... still ..."}
  *   says what it waits for.
  *   → 200 application/x-ndjson, one JSON object a line, as things happen:
  *     {"build": 12, "status": "queued"}
- *     {"line": "-----> waiting for build 11 (started 8s ago)"}   each log line of the job
+ *     {"line": "-----> waiting for build 11 (started 8s ago)", "at": 61}   each log line of
+ *                                                 the job, "at": the log's offset after it
  *     {}                                                          keepalive (every 15 s of silence)
  *     {"build": 12, "status": "succeeded", "image": "...", "digest": "..."}   or
  *     {"build": 12, "status": "failed", "reason": "..."}                     (last line)

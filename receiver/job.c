@@ -221,38 +221,7 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/* Jobs a previous slipwayd left queued or running: failed, "interrupted". */
-static int recover(struct sw_jobs *j)
-{
-	struct sw_strvec todo = SW_STRVEC_INIT;
-	size_t i;
-	int ret;
-
-	if ((ret = sw_job_store_unfinished(j->db, &todo)) < 0)
-		goto cleanup;
-	for (i = 0; i < todo.nr; i++) {
-		/* "<id> <number> <stage> <app>" */
-		char *rest = NULL;
-		long id = strtol(todo.v[i], &rest, 10), number = strtol(rest, &rest, 10);
-		int release = !strncmp(rest, " release ", 9);
-		const char *app = strchr(rest + 1, ' ') + 1;
-		struct sw_buf line = SW_BUF_INIT;
-
-		/* a job stopped in its release: the releaser resumes that release at start,
-		 * and the API shows where it went (the build's "release") */
-		sw_buf_addf(&line, " !     interrupted: slipwayd stopped before %s %ld finished%s", release ? "job" : "build",
-			    number, release ? " (its release's rollout resumes)" : "");
-		sw_job_log_append(j->cfg, id, line.ptr);
-		sw_buf_release(&line);
-		if ((ret = sw_job_store_finish(j->db, id, release ? SW_JOB_INTERRUPTED_RELEASE : "interrupted",
-					       release ? "release" : "build", NULL, 0)) < 0)
-			goto cleanup;
-		sw_log(SW_LOG_WARN, app, id, "marked failed: interrupted (slipwayd stopped during it)");
-	}
-cleanup:
-	sw_strvec_clear(&todo);
-	return ret;
-}
+static int recover(struct sw_jobs *j);
 
 int sw_jobs_new(struct sw_jobs **out, const struct sw_config *c, sqlite3 *db)
 {
@@ -357,12 +326,38 @@ static void fill_push(struct sw_jobs *j, struct job *job, const struct sw_job_re
 }
 
 /*
+ * A job in memory (id, number) of kind for req, at the end of the list: queued, or
+ * running from now; its log kept (a job a restart resumes) or begun. Holds mu.
+ */
+static struct job *link_locked(struct sw_jobs *j, long id, long number, const struct sw_job_request *req,
+			       const char *kind, int running, double created, int keep_log)
+{
+	struct job *job = xcalloc(1, sizeof(*job)), **tail;
+
+	job->id = id;
+	job->number = number;
+	job->kind = kind;
+	sw_push_init(&job->push);
+	job->built = (struct sw_build_result)SW_BUILD_RESULT_INIT;
+	fill_push(j, job, req);
+	sw_cancel_init(&job->cancel);
+	job->state = running ? JOB_RUNNING : JOB_QUEUED;
+	job->created = created;
+	job->started = sw_time_now();
+	job->refs = 1;
+	sw_job_log_open(j, job, keep_log);
+	for (tail = &j->head; *tail; tail = &(*tail)->next)
+		;
+	*tail = job;
+	return job;
+}
+
+/*
  * Record a job of kind ("build", or a command's) for req and add it to the list: queued,
  * or (a command) running from now. With mu held; NULL (error slot set) when it may not.
  */
 static struct job *add_locked(struct sw_jobs *j, const struct sw_job_request *req, const char *kind)
 {
-	struct job *job, **tail;
 	int running = strcmp(kind, "build") != 0;
 	double now = sw_time_now();
 	long id, number = 0;
@@ -378,23 +373,137 @@ static struct job *add_locked(struct sw_jobs *j, const struct sw_job_request *re
 	if ((id = sw_job_store_insert(j->db, req, kind, now, &number)) < 0)
 		return NULL;
 	sw_job_store_retry_locked(j->db, &j->unrecorded);
-	job = xcalloc(1, sizeof(*job));
-	job->id = id;
-	job->number = number;
-	job->kind = kind;
-	sw_push_init(&job->push);
-	job->built = (struct sw_build_result)SW_BUILD_RESULT_INIT;
-	fill_push(j, job, req);
-	sw_cancel_init(&job->cancel);
-	job->state = running ? JOB_RUNNING : JOB_QUEUED;
-	job->created = now;
-	job->started = now;
-	job->refs = 1;
-	sw_job_log_open(j, job);
-	for (tail = &j->head; *tail; tail = &(*tail)->next)
-		;
-	*tail = job;
-	return job;
+	/* where its objects wait, for a slipwayd that restarts while its hook waits */
+	if (!running && !req->detach && req->object_dir)
+		sw_job_push_save(j->cfg, id, req->object_dir, req->alternate_dirs);
+	return link_locked(j, id, number, req, kind, running, now, 0);
+}
+
+/* A job of the same push (its hook asked again) still queued or running, or NULL. Holds mu. */
+static struct job *same_push_locked(struct sw_jobs *j, const struct sw_job_request *req)
+{
+	struct job *job;
+
+	if (!req->object_dir || req->detach)
+		return NULL;
+	for (job = j->head; job; job = job->next)
+		if (!job->what && job->push.object_dir && !strcmp(job->push.object_dir, req->object_dir) &&
+		    !strcmp(job->push.commit, req->new_sha) && !strcmp(job->push.app, req->app))
+			return job;
+	return NULL;
+}
+
+/* ---- recovery: the jobs a previous slipwayd left ---- */
+
+/*
+ * A push a previous slipwayd left unfinished goes on: in its release (the releaser
+ * resumes the rollout at start; the job waits for its verdict), or built again while
+ * its objects are still there (its hook waits; with a detached push, the repository).
+ * A release command (command: its kind, static) that made its release waits for that
+ * release's verdict the same way. 1 when it goes on, 0 when it cannot (then it is
+ * interrupted).
+ */
+static int resume(struct sw_jobs *j, long id, long number, struct sw_job_request *req, struct sw_strvec *store,
+		  int in_release, double created, const char *command)
+{
+	struct job *job;
+	int ret = 1;
+
+	if (!req->detach && !command)
+		sw_job_push_load(j->cfg, id, store, &req->object_dir, &req->alternate_dirs);
+	pthread_mutex_lock(&j->mu);
+	job = link_locked(j, id, number, req, command ? command : "build", in_release, created, 1);
+	if (command)
+		job->what = xstrdup(command);
+	if (!in_release && !sw_app_has_commit(job->push.repo_path, job->push.commit, job->push.object_dir,
+					       job->push.alternate_dirs)) {
+		ret = 0;
+	} else if (in_release) {
+		job->in_release = 1;
+		sw_job_log_line_locked(j, job, "-----> slipwayd restarted: the release goes on");
+		if (start_thread_locked(j, job, sw_job_run_resumed_release, command ? &j->commands : &j->rollouts) < 0)
+			ret = 0;
+	} else {
+		sw_job_log_line_locked(j, job, "-----> slipwayd restarted: building again");
+	}
+	if (!ret) {
+		unlink_locked(j, job);
+		job->state = JOB_DONE;
+		sw_job_unref_locked(job);
+	}
+	pthread_mutex_unlock(&j->mu);
+	if (ret)
+		sw_log(SW_LOG_INFO, req->app, id, "resumed (slipwayd stopped during it)");
+	return ret;
+}
+
+/* A command's kind as the static string a job holds, or NULL when it is none. */
+static const char *command_kind(const char *kind)
+{
+	static const char *const kinds[] = { "rollback", "config", "scale", NULL };
+	int i;
+
+	for (i = 0; kinds[i]; i++)
+		if (!strcmp(kinds[i], kind))
+			return kinds[i];
+	return NULL;
+}
+
+/* 1 when job id of app made a release (a command then waits for its verdict). */
+static int made_release(struct sw_jobs *j, long id, const char *app)
+{
+	struct sw_buf st = SW_BUF_INIT, why = SW_BUF_INIT;
+	int version = 0, r = app && sw_job_store_release(j->db, app, id, &version, &st, &why, NULL) == 0;
+
+	sw_buf_release(&st);
+	sw_buf_release(&why);
+	return r;
+}
+
+/* Jobs a previous slipwayd left queued or running: resumed when they can be, else failed, "interrupted". */
+static int recover(struct sw_jobs *j)
+{
+	struct sw_strvec todo = SW_STRVEC_INIT;
+	size_t i;
+	int ret;
+
+	if ((ret = sw_job_store_unfinished(j->db, &todo)) < 0)
+		goto cleanup;
+	for (i = 0; i < todo.nr; i++) {
+		/* "<id> <number> <stage> <app>" */
+		char *rest = NULL;
+		long id = strtol(todo.v[i], &rest, 10), number = strtol(rest, &rest, 10), n = 0;
+		int release = !strncmp(rest, " release ", 9), resumed = 0;
+		const char *app = strchr(rest + 1, ' ') + 1;
+		struct sw_buf line = SW_BUF_INIT, kind = SW_BUF_INIT;
+		struct sw_strvec store = SW_STRVEC_INIT;
+		struct sw_job_request req;
+		double created = 0;
+
+		if (sw_job_store_request(j->db, id, &req, &store, &n, &kind, &created) == 0) {
+			if (!strcmp(kind.ptr, "build"))
+				resumed = resume(j, id, number, &req, &store, release, created, NULL);
+			else if (command_kind(kind.ptr) && made_release(j, id, req.app))
+				resumed = resume(j, id, number, &req, &store, 1, created, command_kind(kind.ptr));
+		}
+		sw_strvec_clear(&store);
+		sw_buf_release(&kind);
+		if (resumed)
+			continue;
+		/* a command stopped in its release: the releaser resumes that release at
+		 * start, and the API shows where it went (the build's "release") */
+		sw_buf_addf(&line, " !     interrupted: slipwayd stopped before %s %ld finished%s", release ? "job" : "build",
+			    number, release ? " (its release's rollout resumes)" : "");
+		sw_job_log_append(j->cfg, id, line.ptr);
+		sw_buf_release(&line);
+		if ((ret = sw_job_store_finish(j->db, id, release ? SW_JOB_INTERRUPTED_RELEASE : "interrupted",
+					       release ? "release" : "build", NULL, 0)) < 0)
+			goto cleanup;
+		sw_log(SW_LOG_WARN, app, id, "marked failed: interrupted (slipwayd stopped during it)");
+	}
+cleanup:
+	sw_strvec_clear(&todo);
+	return ret;
 }
 
 long sw_jobs_submit(struct sw_jobs *j, const struct sw_job_request *req)
@@ -404,7 +513,9 @@ long sw_jobs_submit(struct sw_jobs *j, const struct sw_job_request *req)
 	long id = SW_ERROR;
 
 	pthread_mutex_lock(&j->mu);
-	if ((job = add_locked(j, req, "build"))) {
+	if ((job = same_push_locked(j, req))) {
+		id = job->id;
+	} else if ((job = add_locked(j, req, "build"))) {
 		waiting_reason_locked(j, job, &why);
 		if (why.len)
 			sw_job_log_line_locked(j, job, why.ptr);
@@ -465,6 +576,16 @@ cleanup:
 	return id;
 }
 
+int sw_jobs_stopping(struct sw_jobs *j)
+{
+	int stopping;
+
+	pthread_mutex_lock(&j->mu);
+	stopping = j->stopping;
+	pthread_mutex_unlock(&j->mu);
+	return stopping;
+}
+
 long sw_jobs_number(struct sw_jobs *j, long id)
 {
 	return sw_job_store_number(j->db, id);
@@ -515,14 +636,19 @@ void sw_jobs_shutdown(struct sw_jobs *j, int grace_secs)
 		if (pthread_cond_timedwait(&j->changed, &j->mu, &until) == ETIMEDOUT)
 			break;
 	all_joined = j->running == 0;
-	/* What is left (queued, or running past the grace period) is interrupted. */
+	/* What is left (queued, or running past the grace period): a push goes on at the next
+	 * start (recover), a command is interrupted. */
 	while ((job = j->head)) {
 		struct sw_buf line = SW_BUF_INIT;
-		sw_buf_addf(&line, " !     interrupted: slipwayd stopped before %s %ld finished", job->what ? "job" : "build",
-			    job->number);
-		sw_job_log_line_locked(j, job, line.ptr);
+		if (job->what)
+			sw_buf_addf(&line, " !     interrupted: slipwayd stopped before job %ld finished", job->number);
+		else if (job->state == JOB_QUEUED)
+			sw_buf_adds(&line, "-----> slipwayd is stopping: this push goes on when it starts again");
+		if (line.len)
+			sw_job_log_line_locked(j, job, line.ptr);
 		sw_buf_release(&line);
-		sw_job_store_finish(j->db, job->id, "interrupted", job->what || job->in_release ? "release" : "build", NULL, 0);
+		if (job->what)
+			sw_job_store_finish(j->db, job->id, "interrupted", "release", NULL, 0);
 		unlink_locked(j, job);
 		if (job->state == JOB_QUEUED) {
 			job->state = JOB_DONE;

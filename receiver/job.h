@@ -25,8 +25,11 @@
  *  - the image build + push of a job has a deadline (c->build_timeout): past it the
  *    build is stopped as sw_jobs_cancel() stops it and the job fails with reason
  *    "build timed out after 60m" (event build.failed);
- *  - at start, jobs a killed slipwayd left queued or running are marked failed with
- *    reason "interrupted" (their apps are free: app locks live only in memory).
+ *  - at start, the pushes a killed slipwayd left go on: one that made its release waits
+ *    for the verdict of that release (the releaser resumes its rollout), one still
+ *    building builds again while its objects are there (its quarantine: its hook waits
+ *    and reconnects; builds/<id>.push says where); other jobs it left queued or running
+ *    are marked failed with reason "interrupted" (app locks live only in memory).
  * A push's job is a build (builder/build.h) and its release (releaser/releaser.h); a
  * release command is a job too (sw_jobs_start_command()).
  */
@@ -52,7 +55,11 @@ struct sw_job_request {
 /* Recover interrupted jobs and start the workers. *out is freed by sw_jobs_free(). */
 int sw_jobs_new(struct sw_jobs **out, const struct sw_config *c, sqlite3 *db);
 
-/* Queue a job: its id (> 0), or a negative code. */
+/*
+ * Queue a job: its id (> 0), or a negative code. A push asked about again (the same
+ * quarantine and commit: its hook lost a slipwayd) while its job is queued or running
+ * gets that job's id.
+ */
 long sw_jobs_submit(struct sw_jobs *j, const struct sw_job_request *req);
 
 /*
@@ -64,10 +71,14 @@ void sw_jobs_abandon(struct sw_jobs *j, long id);
 
 /*
  * Stop: no new jobs start, running ones are asked to cancel and given grace_secs to
- * end, followers return end-of-log. Jobs still unfinished after that are marked
- * interrupted now (or on the next start if the process dies first).
+ * end, followers return end-of-log. Pushes stopped so, and those still queued, stay
+ * unfinished: the next start resumes them (their hooks reconnect). Release commands
+ * still unfinished are marked interrupted.
  */
 void sw_jobs_shutdown(struct sw_jobs *j, int grace_secs);
+
+/* 1 once sw_jobs_shutdown() began. */
+int sw_jobs_stopping(struct sw_jobs *j);
 void sw_jobs_free(struct sw_jobs *j);
 
 /*

@@ -5,9 +5,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "receiver/job_parts.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/time.h"
 #include "common/xalloc.h"
@@ -31,18 +33,65 @@ void sw_job_file_path(struct sw_buf *out, const struct sw_config *c, long id, en
 	sw_buf_addf(out, "%s/%ld.%s", c->builds, id, what == SW_JOB_ROLLOUT ? "rollout" : "log");
 }
 
-void sw_job_log_open(struct sw_jobs *j, struct job *job)
+/* The size of the file fd (0 when unknown). */
+static off_t size_of(int fd)
+{
+	struct stat st;
+	return fd >= 0 && fstat(fd, &st) == 0 ? st.st_size : 0;
+}
+
+void sw_job_log_open(struct sw_jobs *j, struct job *job, int keep)
 {
 	struct sw_buf path = SW_BUF_INIT;
+	int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (keep ? 0 : O_TRUNC);
 
 	sw_job_log_path(&path, j->cfg, job->id);
-	job->log_fd = open(path.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+	job->log_fd = open(path.ptr, flags, 0600);
 	if (job->log_fd < 0)
 		sw_log(SW_LOG_WARN, job->push.app, job->id, "cannot open %s: %s", path.ptr, strerror(errno));
+	job->log_size = size_of(job->log_fd);
 	/* there from the start (empty until the rollout), so followers can open it at once */
 	sw_job_file_path(&path, j->cfg, job->id, SW_JOB_ROLLOUT);
-	job->rollout_fd = open(path.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+	job->rollout_fd = open(path.ptr, flags, 0600);
+	job->rollout_size = size_of(job->rollout_fd);
 	sw_buf_release(&path);
+}
+
+/* $SLIPWAY_HOME/builds/<id>.push */
+static void push_path(struct sw_buf *out, const struct sw_config *c, long id)
+{
+	sw_buf_reset(out);
+	sw_buf_addf(out, "%s/%ld.push", c->builds, id);
+}
+
+void sw_job_push_save(const struct sw_config *c, long id, const char *object_dir, const char *alternate_dirs)
+{
+	struct sw_buf p = SW_BUF_INIT;
+	json_t *o = json_pack("{s:s?,s:s?}", "object_dir", object_dir, "alternate_dirs", alternate_dirs);
+
+	push_path(&p, c, id);
+	if (o && json_dump_file(o, p.ptr, JSON_COMPACT) < 0)
+		sw_log(SW_LOG_WARN, NULL, id, "cannot write %s (a restart then cannot resume the build)", p.ptr);
+	json_decref(o);
+	sw_buf_release(&p);
+}
+
+void sw_job_push_load(const struct sw_config *c, long id, struct sw_strvec *store, const char **object_dir,
+		      const char **alternate_dirs)
+{
+	struct sw_buf p = SW_BUF_INIT;
+	json_t *o;
+	const char *v;
+
+	*object_dir = *alternate_dirs = NULL;
+	push_path(&p, c, id);
+	o = json_load_file(p.ptr, 0, NULL);
+	if ((v = sw_json_str(o, "object_dir")))
+		*object_dir = sw_strvec_push(store, v);
+	if ((v = sw_json_str(o, "alternate_dirs")))
+		*alternate_dirs = sw_strvec_push(store, v);
+	json_decref(o);
+	sw_buf_release(&p);
 }
 
 void sw_job_rollout_record(struct sw_jobs *j, struct job *job, const json_t *record)

@@ -99,6 +99,13 @@ int sw_job_run_build(struct sw_jobs *j, struct job *job);
 /* The release of a push whose build said 1, to its end, recorded. */
 void sw_job_run_release(struct sw_jobs *j, struct job *job);
 
+/*
+ * The release of a push, or of a release command (job->what set), a previous slipwayd
+ * left in it: the releaser resumes its rollout at start; this waits for its verdict and
+ * records it as the job's.
+ */
+void sw_job_run_resumed_release(struct sw_jobs *j, struct job *job);
+
 /* Run job (a release command) to its end on the calling thread. */
 void sw_job_run_command(struct sw_jobs *j, struct job *job);
 
@@ -111,8 +118,20 @@ void sw_job_name(const struct job *job, struct sw_buf *out);
 void sw_job_file_path(struct sw_buf *out, const struct sw_config *c, long id, enum sw_job_file what);
 #define sw_job_log_path(out, c, id) sw_job_file_path((out), (c), (id), SW_JOB_LOG)
 
-/* Open job's log file (created, truncated); a failure is logged, the lines then stay in memory. */
-void sw_job_log_open(struct sw_jobs *j, struct job *job);
+/*
+ * Open job's log file (created; truncated unless keep: a job a restart resumes goes on
+ * after its lines); a failure is logged, the lines then stay in memory.
+ */
+void sw_job_log_open(struct sw_jobs *j, struct job *job, int keep);
+
+/*
+ * Where a push's objects wait (its quarantine), in builds/<id>.push, so that a
+ * restarted slipwayd can build it again while its hook waits. load: the paths (NULL
+ * when none) as strings owned by store.
+ */
+void sw_job_push_save(const struct sw_config *c, long id, const char *object_dir, const char *alternate_dirs);
+void sw_job_push_load(const struct sw_config *c, long id, struct sw_strvec *store, const char **object_dir,
+		      const char **alternate_dirs);
 
 /* One rollout record (borrowed) into the job's .rollout file, followers woken. Takes mu. */
 void sw_job_rollout_record(struct sw_jobs *j, struct job *job, const json_t *record);
@@ -166,6 +185,22 @@ void sw_job_store_retry_locked(sqlite3 *db, struct sw_strvec *ids);
  * (stage: "release" when the job made a release, else "build"). 0 or SW_ERROR.
  */
 int sw_job_store_unfinished(sqlite3 *db, struct sw_strvec *out);
+
+/*
+ * What job id was asked to do, as req (its strings owned by store), with its number,
+ * kind ("build" or a command's) appended to kind, and when it was created. 0 or
+ * negative with one line.
+ */
+int sw_job_store_request(sqlite3 *db, long id, struct sw_job_request *req, struct sw_strvec *store, long *number,
+			 struct sw_buf *kind, double *created);
+
+/*
+ * The release job id made (the newest): 0 with its version, status ("deploying",
+ * "live", ...) and reason appended, image and digest into res (may be NULL; the caller
+ * releases it); SW_ENOTFOUND when it made none.
+ */
+int sw_job_store_release(sqlite3 *db, const char *app, long id, int *version, struct sw_buf *status,
+			 struct sw_buf *reason, struct sw_build_result *res);
 
 /* The app's number of job id (> 0), or SW_ENOTFOUND / SW_ERROR. */
 long sw_job_store_number(sqlite3 *db, long id);

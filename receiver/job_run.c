@@ -151,6 +151,13 @@ static int conclude(struct sw_jobs *j, struct job *job, struct sw_buf *reason, c
 	struct sw_buf name = SW_BUF_INIT, by = SW_BUF_INIT;
 	int cancelled = 0;
 
+	/* a push slipwayd stopped (a restart, an upgrade) is left unfinished: the next start
+	 * resumes it, and its hook, reconnecting, follows it there */
+	if (!job->what && reason->len && sw_cancel_is(&job->cancel, SW_CANCEL_STOP) &&
+	    !sw_cancel_is(&job->cancel, SW_CANCEL_USER)) {
+		sw_job_log(j, job, "-----> slipwayd is stopping: this push goes on when it starts again");
+		return 0;
+	}
 	if (sw_cancel_who(&job->cancel, &by) && !reason->len) {
 		sw_job_log(j, job, "-----> the cancel by %s came too late: %s", by.ptr, late);
 	} else if (by.len) {
@@ -321,5 +328,53 @@ void sw_job_run_command(struct sw_jobs *j, struct job *job)
 	else if (r < 0)
 		sw_buf_adds(&reason, *sw_error_last() ? sw_error_last() : "failed");
 	conclude(j, job, &reason, "release", NULL, version, version ? "the release went live" : "there was nothing to change");
+	sw_buf_release(&reason);
+}
+
+/* ---- a push's release a restart interrupted ---- */
+
+#define RESUMED_POLL_MS 250
+
+void sw_job_run_resumed_release(struct sw_jobs *j, struct job *job)
+{
+	struct sw_buf status = SW_BUF_INIT, reason = SW_BUF_INIT;
+	struct sw_build_result res = SW_BUILD_RESULT_INIT;
+	int version = 0, said = 0, r;
+
+	/* the releaser's background thread resumes the rollout; its verdict is this job's */
+	for (;;) {
+		struct timespec ts = { 0, RESUMED_POLL_MS * 1000000L };
+		sw_buf_reset(&status);
+		sw_buf_reset(&reason);
+		sw_build_result_release(&res);
+		r = sw_job_store_release(j->db, job->push.app, job->id, &version, &status, &reason, &res);
+		if (r < 0) {
+			sw_buf_reset(&reason);
+			sw_buf_adds(&reason, sw_error_last());
+			break;
+		}
+		if (!said++)
+			sw_job_log(j, job, "-----> v%d: its rollout resumed (slipwayd restarted during it)", version);
+		if (strcmp(status.ptr, "pending") && strcmp(status.ptr, "deploying"))
+			break;
+		if (sw_cancel_is(&job->cancel, SW_CANCEL_STOP)) {
+			sw_buf_reset(&reason);
+			sw_buf_adds(&reason, SW_JOB_INTERRUPTED_RELEASE);
+			break;
+		}
+		nanosleep(&ts, NULL);
+	}
+	if (r == 0 && !strcmp(status.ptr, "live")) {
+		sw_buf_reset(&reason);
+		sw_job_log(j, job, "-----> v%d is live (its rollout went on after slipwayd restarted)", version);
+	} else if (r == 0 && !reason.len) {
+		sw_buf_addf(&reason, "v%d %s", version, status.ptr);
+	}
+	if (job->what)   /* a command: its release is what it made */
+		conclude(j, job, &reason, "release", NULL, r == 0 ? version : 0, "the release went live");
+	else
+		conclude(j, job, &reason, "release", &res, 0, "the push went live");
+	sw_build_result_release(&res);
+	sw_buf_release(&status);
 	sw_buf_release(&reason);
 }

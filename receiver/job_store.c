@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/store.h"
 #include "common/time.h"
+#include "common/xalloc.h"
 #include "common/banned.h"
 
 long sw_job_store_insert(sqlite3 *db, const struct sw_job_request *req, const char *kind, double now, long *number)
@@ -181,4 +182,70 @@ int sw_job_store_result(sqlite3 *db, long id, struct sw_buf *status, struct sw_b
 		return 0;
 	return rc == SQLITE_DONE ? sw_error_code(SW_ENOTFOUND, "no such build: %ld", id)
 				 : sw_store_error(db, "read build");
+}
+
+/* Column i as a string owned by store, or NULL. */
+static const char *column(sqlite3_stmt *st, int i, struct sw_strvec *store)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t ? sw_strvec_push(store, (const char *)t) : NULL;
+}
+
+int sw_job_store_request(sqlite3 *db, long id, struct sw_job_request *req, struct sw_strvec *store, long *number,
+			 struct sw_buf *kind, double *created)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	memset(req, 0, sizeof(*req));
+	if (sw_store_prepare(db, &st, "SELECT app, ref, old_sha, commit_sha, options, pushed_by, detached, number, kind,"
+			     " created_at FROM builds WHERE id = ?") < 0)
+		return SW_ERROR;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		req->app = column(st, 0, store);
+		req->ref = column(st, 1, store);
+		req->old_sha = column(st, 2, store);
+		req->new_sha = column(st, 3, store);
+		req->options_json = column(st, 4, store);
+		req->pushed_by = column(st, 5, store);
+		req->detach = sqlite3_column_int(st, 6);
+		*number = (long)sqlite3_column_int64(st, 7);
+		sw_buf_adds(kind, sqlite3_column_text(st, 8) ? (const char *)sqlite3_column_text(st, 8) : "build");
+		*created = sqlite3_column_double(st, 9);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? sw_error_code(SW_ENOTFOUND, "no such build: %ld", id) : sw_store_error(db, "read build");
+}
+
+int sw_job_store_release(sqlite3 *db, const char *app, long id, int *version, struct sw_buf *status,
+			 struct sw_buf *reason, struct sw_build_result *res)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sw_store_prepare(db, &st, "SELECT version, status, reason, image, digest FROM releases"
+			     " WHERE app = ? AND job_id = ? ORDER BY version DESC LIMIT 1") < 0)
+		return SW_ERROR;
+	sqlite3_bind_text(st, 1, app, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*version = sqlite3_column_int(st, 0);
+		sw_buf_adds(status, (const char *)sqlite3_column_text(st, 1));
+		if (sqlite3_column_text(st, 2))
+			sw_buf_adds(reason, (const char *)sqlite3_column_text(st, 2));
+		if (res && sqlite3_column_text(st, 3))
+			res->image = xstrdup((const char *)sqlite3_column_text(st, 3));
+		if (res && sqlite3_column_text(st, 4))
+			res->digest = xstrdup((const char *)sqlite3_column_text(st, 4));
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? sw_error_code(SW_ENOTFOUND, "build %ld made no release", id)
+				 : sw_store_error(db, "read release");
 }

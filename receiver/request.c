@@ -67,7 +67,12 @@ json_t *sw_request_object(struct MHD_Connection *c, const struct sw_buf *body, e
 
 int sw_request_authenticate(sqlite3 *db, struct MHD_Connection *c, struct sw_principal *p)
 {
-	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	return sw_request_authenticate_header(db, MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+									  MHD_HTTP_HEADER_AUTHORIZATION), p);
+}
+
+int sw_request_authenticate_header(sqlite3 *db, const char *h, struct sw_principal *p)
+{
 	struct sw_buf token = SW_BUF_INIT;
 	int r;
 

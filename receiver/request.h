@@ -43,6 +43,9 @@ json_t *sw_request_object(struct MHD_Connection *c, const struct sw_buf *body, e
  */
 int sw_request_authenticate(sqlite3 *db, struct MHD_Connection *c, struct sw_principal *p);
 
+/* The same for an Authorization header's value (NULL: none), read outside MHD. */
+int sw_request_authenticate_header(sqlite3 *db, const char *authorization, struct sw_principal *p);
+
 /* 1 when the peer of c is on the loopback interface. */
 int sw_request_from_loopback(struct MHD_Connection *c);
 

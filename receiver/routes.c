@@ -4,8 +4,10 @@
 #include "receiver/routes.h"
 #include "receiver/api_apps.h"
 #include "receiver/api_builds.h"
+#include "receiver/api_domains.h"
 #include "receiver/api_events.h"
 #include "receiver/api_logs.h"
+#include "receiver/api_pipelines.h"
 #include "receiver/api_releases.h"
 #include "receiver/api_reviews.h"
 #include "receiver/api_settings.h"
@@ -171,6 +173,10 @@ static enum MHD_Result route(struct sw_server *s, struct MHD_Connection *c, cons
 		return sw_api_releases_handle(s, c, url, method, body, p->actor, status);
 	if (!strcmp(url, "/api/v1/apps") && (!strcmp(method, "GET") || !strcmp(method, "HEAD")))
 		return sw_api_apps_list(s, c, p, status);
+	if (sw_api_domains_match(url))
+		return sw_api_domains_handle(s, c, url, method, body, p->actor, status);
+	if (sw_api_pipelines_match(url))
+		return sw_api_pipelines_handle(s, c, url, method, body, p, status);
 	if (is_operation(url, method))
 		return operation(s, c, url, method, body, p, status);
 	return lookup(s, c, url, method, status);
@@ -233,6 +239,17 @@ static const struct rule rules[] = {
 	{ "GET",    "apps/*/reviews",                SW_ROLE_READ,    ON_APP },
 	{ "POST",   "apps/*/reviews/settings",       SW_ROLE_OPERATE, ON_APP },
 	{ "POST",   "apps/*/sync-config",            SW_ROLE_OPERATE, ON_APP },
+	{ "GET",    "apps/*/domains",                SW_ROLE_READ,    ON_APP },
+	{ "POST",   "apps/*/domains",                SW_ROLE_OPERATE, ON_APP },
+	{ "DELETE", "apps/*/domains/*",              SW_ROLE_OPERATE, ON_APP },
+	{ "GET",    "apps/*/certs",                  SW_ROLE_READ,    ON_APP },
+	{ "POST",   "apps/*/certs",                  SW_ROLE_OPERATE, ON_APP },
+	{ "DELETE", "apps/*/certs/*",                SW_ROLE_OPERATE, ON_APP },
+	{ "POST",   "apps/*/routing",                SW_ROLE_OPERATE, ON_APP },    /* the HTTP to HTTPS redirect */
+	{ "POST",   "apps/*/promote",                SW_ROLE_DEPLOY,  ON_APP },    /* and deploy on the target */
+	{ "GET",    "pipelines",                     SW_ROLE_ADMIN,   ON_SERVER },
+	{ "POST",   "pipelines",                     SW_ROLE_ADMIN,   ON_SERVER },
+	{ "DELETE", "pipelines/*",                   SW_ROLE_ADMIN,   ON_SERVER },
 	{ "GET",    "apps/*/access",                 SW_ROLE_READ,    ON_APP },
 	{ "POST",   "apps/*/access",                 SW_ROLE_ADMIN,   ON_APP },
 	{ "DELETE", "apps/*/access/*",               SW_ROLE_ADMIN,   ON_APP },

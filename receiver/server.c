@@ -1,5 +1,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,14 +8,18 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <jansson.h>
 
 #include "receiver/server.h"
 #include "receiver/app.h"
 #include "receiver/dashboard.h"
 #include "receiver/db.h"
+#include "receiver/door.h"
+#include "receiver/frontdoor.h"
 #include "receiver/githttp.h"
 #include "receiver/hook_jobs.h"
+#include "receiver/pushproc.h"
 #include "receiver/reply.h"
 #include "receiver/request.h"
 #include "receiver/review_apps.h"
@@ -52,6 +57,7 @@ struct request {
 	int too_big; /* the body passed SW_SERVER_MAX_BODY */
 	size_t dropped; /* bytes of it read and dropped since */
 	int quiet;   /* not worth an access log line (health checks) */
+	int close_after; /* info/refs of receive-pack: the push's POST comes on a new connection */
 	char what[160]; /* "GET /hello.git/info/refs", cut, for the access log */
 };
 
@@ -117,6 +123,9 @@ static enum MHD_Result git_respond(struct request *r, struct MHD_Connection *c)
 		MHD_add_response_header(res, name.ptr, colon + 2);
 		sw_buf_release(&name);
 	}
+	/* the push itself then reaches the front door, which hands it to a process of its own */
+	if (r->close_after)
+		MHD_add_response_header(res, MHD_HTTP_HEADER_CONNECTION, "close");
 	/* The hook may hold the response for the whole build: no idle cut-off meanwhile. */
 	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)(r->srv->cfg->hook_timeout + 300));
 	ret = MHD_queue_response(c, (unsigned)head.status, res);
@@ -126,56 +135,70 @@ static enum MHD_Result git_respond(struct request *r, struct MHD_Connection *c)
 	return ret;
 }
 
-static void git_env(struct sw_server *s, struct MHD_Connection *c, struct request *r, const char *method,
-		    const char *url, const char *service, const struct sw_principal *p, struct sw_strvec *env)
+/* A request header's value by name, or NULL: from MHD, or from a peeked head. */
+typedef const char *(*header_fn)(const void *ctx, const char *name);
+
+static const char *mhd_header(const void *ctx, const char *name)
+{
+	return MHD_lookup_connection_value((struct MHD_Connection *)ctx, MHD_HEADER_KIND, name);
+}
+
+static const char *head_header(const void *ctx, const char *name)
+{
+	return sw_http_head_get(ctx, name);
+}
+
+/* The CGI environment of `git http-backend` for one request of app by p from addr. */
+static void git_env(struct sw_server *s, header_fn header, const void *hctx, const char *addr, const char *app,
+		    const char *method, const char *url, const char *service, const struct sw_principal *p,
+		    struct sw_strvec *env)
 {
 	const char *v;
-	char addr[INET6_ADDRSTRLEN];
 
 	sw_strvec_push(env, "GIT_HTTP_EXPORT_ALL=1");
 	sw_strvec_pushf(env, "REQUEST_METHOD=%s", method);
 	sw_strvec_pushf(env, "PATH_INFO=%s", url);
 	sw_strvec_pushf(env, "QUERY_STRING=%s%s", service ? "service=" : "", service ? service : "");
-	if ((v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)))
+	if ((v = header(hctx, MHD_HTTP_HEADER_CONTENT_TYPE)))
 		sw_strvec_pushf(env, "CONTENT_TYPE=%s", v);
-	if ((v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH)))
+	if ((v = header(hctx, MHD_HTTP_HEADER_CONTENT_LENGTH)))
 		sw_strvec_pushf(env, "CONTENT_LENGTH=%s", v);
-	if ((v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING)))
+	if ((v = header(hctx, MHD_HTTP_HEADER_CONTENT_ENCODING)))
 		sw_strvec_pushf(env, "HTTP_CONTENT_ENCODING=%s", v);
-	if ((v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Git-Protocol")))
+	if ((v = header(hctx, "Git-Protocol")))
 		sw_strvec_pushf(env, "GIT_PROTOCOL=%s", v);
-	sw_request_peer(c, addr, sizeof(addr));
 	sw_strvec_pushf(env, "REMOTE_ADDR=%s", addr);
 	/* who pushes, the hook's settings, git's own (REMOTE_USER: the actor) */
-	sw_hook_jobs_env(s, r->app, p, env);
+	sw_hook_jobs_env(s, app, p, env);
 }
 
-/* A receive-pack request for app: created by the push itself (the advertisement of a new one is an empty repository's). */
-static int git_app(struct sw_server *s, struct request *r, const struct sw_principal *p, int advertise, int exists,
-		   struct sw_buf *root, struct MHD_Connection *c, enum MHD_Result *ret)
+/*
+ * A push's app: created by the push itself; or (advertise, not there yet) the
+ * advertisement of an empty repository, in root. 0, or the HTTP status of a refusal
+ * with its line in why.
+ */
+static unsigned push_app(struct sw_server *s, const char *app, const struct sw_principal *p, int advertise,
+			 int exists, struct sw_buf *root, struct sw_buf *why)
 {
-	int created = 0;
+	int created = 0, rc;
 
 	if (!exists && advertise) {
-		if (sw_app_empty_repo(s->cfg, root) == 0)
-			return 0;
-	} else if (sw_app_ensure(s->cfg, s->db, r->app, &created) == 0) {
-		if (created) {
-			sw_log(SW_LOG_INFO, r->app, 0, "app created (first push, by %s)", p->actor);
-			sw_event_emit(s->db, r->app, "app.created", 0, 0, p->actor, "app %s created by the first push (%s)",
-				      r->app, p->actor);
-		}
-		return 0;
+		rc = sw_app_empty_repo(s->cfg, root);
+	} else if ((rc = sw_app_ensure(s->cfg, s->db, app, &created)) == 0 && created) {
+		sw_log(SW_LOG_INFO, app, 0, "app created (first push, by %s)", p->actor);
+		sw_event_emit(s->db, app, "app.created", 0, 0, p->actor, "app %s created by the first push (%s)", app,
+			      p->actor);
 	}
-	sw_log(SW_LOG_ERROR, r->app, 0, "%s", sw_error_last());
+	if (rc == 0)
+		return 0;
+	sw_log(SW_LOG_ERROR, app, 0, "%s", sw_error_last());
 	/* git's own words about a full disk run long: the pusher gets the gist */
-	if (strcasestr(sw_error_last(), "no space left on device"))
-		*ret = sw_reply_line(c, MHD_HTTP_INSUFFICIENT_STORAGE, &r->status,
-				     "cannot create app %s: no space left on device in %s", r->app, s->cfg->home);
-	else
-		*ret = sw_reply_line(c, MHD_HTTP_INTERNAL_SERVER_ERROR, &r->status, "cannot create app %s: %s", r->app,
-				     sw_error_last());
-	return SW_ERROR;
+	if (strcasestr(sw_error_last(), "no space left on device")) {
+		sw_buf_addf(why, "cannot create app %s: no space left on device in %s", app, s->cfg->home);
+		return MHD_HTTP_INSUFFICIENT_STORAGE;
+	}
+	sw_buf_addf(why, "cannot create app %s: %s", app, sw_error_last());
+	return MHD_HTTP_INTERNAL_SERVER_ERROR;
 }
 
 /* The service of a repository request (rest: "/info/refs" or "/git-*-pack"): 1 receive, 0 upload, or answered. */
@@ -214,7 +237,9 @@ static enum MHD_Result git_begin(struct sw_server *s, struct MHD_Connection *c, 
 	struct sw_strvec env = SW_STRVEC_INIT;
 	struct sw_principal p;
 	const char *rest = NULL, *service = NULL;
+	char addr[INET6_ADDRSTRLEN];
 	int receive, rc, exists, advertise;
+	unsigned refused;
 	enum MHD_Result ret = MHD_NO;
 
 	r->kind = REQ_DONE;
@@ -236,6 +261,7 @@ static enum MHD_Result git_begin(struct sw_server *s, struct MHD_Connection *c, 
 	if ((receive = git_service(c, r, rest, method, &service, &ret)) < 0)
 		goto cleanup;
 	advertise = !strcmp(rest, "/info/refs");
+	r->close_after = receive && advertise && s->door;
 	if ((rc = sw_request_authenticate(s->db, c, &p)) < 0) {
 		if (rc == SW_EAUTH)
 			ret = sw_reply_unauthorized(c, 0, sw_error_last(), &r->status);
@@ -259,14 +285,17 @@ static enum MHD_Result git_begin(struct sw_server *s, struct MHD_Connection *c, 
 		ret = sw_reply_line(c, MHD_HTTP_NOT_FOUND, &r->status, "no such app: %s", r->app);
 		goto cleanup;
 	}
-	if (receive && git_app(s, r, &p, advertise, exists, &root, c, &ret) < 0)
+	if (receive && (refused = push_app(s, r->app, &p, advertise, exists, &root, &why))) {
+		ret = sw_reply_line(c, refused, &r->status, "%s", why.ptr);
 		goto cleanup;
+	}
+	sw_request_peer(c, addr, sizeof(addr));
 	if (root.len) {   /* a new app's advertisement: an empty repository's */
 		sw_strvec_pushf(&env, "GIT_PROJECT_ROOT=%s", root.ptr);
-		git_env(s, c, r, method, "/new.git/info/refs", service, &p, &env);
+		git_env(s, mhd_header, c, addr, r->app, method, "/new.git/info/refs", service, &p, &env);
 	} else {
 		sw_strvec_pushf(&env, "GIT_PROJECT_ROOT=%s", s->cfg->repos);
-		git_env(s, c, r, method, url, service, &p, &env);
+		git_env(s, mhd_header, c, addr, r->app, method, url, service, &p, &env);
 	}
 	if (sw_githttp_start(&r->git, &env) < 0) {
 		sw_log(SW_LOG_ERROR, r->app, 0, "%s", sw_error_last());
@@ -288,12 +317,17 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 {
 	struct sw_server *s = cls;
 
+	const union MHD_ConnectionInfo *peer = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-		*socket_context = sw_connguard_open(s->guard, ci ? (int)ci->connect_fd : -1);
+		int fd = ci ? (int)ci->connect_fd : -1;
+		/* from the front door: counted since its accept, its header deadline runs from then */
+		*socket_context = sw_connguard_open_at(s->guard, fd, sw_frontdoor_started(s->door, fd));
 	} else {
 		sw_connguard_close(s->guard, *socket_context);
 		*socket_context = NULL;
+		sw_frontdoor_client(s->door, peer ? peer->client_addr : NULL, -1);
 	}
 }
 
@@ -301,6 +335,54 @@ static void *guard_slot(struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	return ci ? ci->socket_context : NULL;
+}
+
+/* ---- a push's own process (pushproc.h) ------------------------------------ */
+
+/*
+ * The front door's offer (frontdoor.h): a POST to /<app>.git/git-receive-pack whose
+ * head came whole. Checked as git_begin() checks it (the token, the deploy role on the
+ * app, or admin to create it); when it passes, the connection goes to slipway-push with
+ * git's CGI environment and 1 is returned. Anything that would be refused goes back (0)
+ * to MHD, which answers it as git_begin() does.
+ */
+static int take_push(void *ctx, int fd, const struct sw_http_head *h, const struct sockaddr *peer, socklen_t peer_len,
+		     pid_t *pid)
+{
+	struct sw_server *s = ctx;
+	struct sw_buf why = SW_BUF_INIT;
+	struct sw_strvec env = SW_STRVEC_INIT;
+	struct sw_principal p;
+	char app[SW_APP_REF_MAX + 1], addr[INET6_ADDRSTRLEN] = "";
+	const char *rest = NULL;
+	int ret = 0, exists;
+
+	(void)peer_len;
+	if (!s->push_program || strcmp(h->method, "POST") || strpbrk(h->target, "%?") ||
+	    sw_app_parse_git_path(h->target, app, &rest) < 0 || strcmp(rest, "/git-receive-pack") ||
+	    !sw_app_name_valid(app) || sw_request_authenticate_header(s->db, sw_http_head_get(h, "Authorization"), &p) < 0 ||
+	    sw_review_apps_git_refusal(s->db, app, 1, &why))
+		goto cleanup;
+	exists = sw_app_exists(s->cfg, app);
+	if (sw_routes_git_check(s, &p, app, 1, exists, &why) != 1 || push_app(s, app, &p, 0, exists, NULL, &why))
+		goto cleanup;
+	if (peer->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, addr, sizeof(addr));
+	else if (peer->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, addr, sizeof(addr));
+	sw_strvec_pushf(&env, "GIT_PROJECT_ROOT=%s", s->cfg->repos);
+	git_env(s, head_header, h, addr, app, "POST", h->target, NULL, &p, &env);
+	if (sw_pushproc_spawn(s->push_program, fd, -1, &env, pid) < 0) {
+		sw_log(SW_LOG_ERROR, app, 0, "%s (serving the push in slipwayd)", sw_error_last());
+		goto cleanup;
+	}
+	close(fd);
+	sw_log(SW_LOG_INFO, app, 0, "POST %.140s by %s: served by slipway-push (pid %d)", h->target, p.actor, (int)*pid);
+	ret = 1;
+cleanup:
+	sw_buf_release(&why);
+	sw_strvec_clear(&env);
+	return ret;
 }
 
 /* ---- dispatch ------------------------------------------------------------- */
@@ -489,25 +571,106 @@ static int tls_settings(struct sw_server *s, int family, const struct sockaddr_i
 }
 
 /*
- * Start one daemon on sa: the front door (guarded: connections per client address, a
- * deadline for headers; HTTPS when there is a certificate), or (internal) plain HTTP for
- * the hook on loopback when the front door speaks HTTPS.
+ * The hook secret, $SLIPWAY_HOME/hook.secret (mode 0600), made at the first start and
+ * kept: a push's hook outlives the slipwayd that started it and reconnects to the next.
  */
-static struct MHD_Daemon *start_daemon(struct sw_server *s, const struct sockaddr *sa, int internal)
+static int hook_secret(struct sw_server *s)
+{
+	struct sw_buf path = SW_BUF_INIT, tmp = SW_BUF_INIT, token = SW_BUF_INIT;
+	char got[SW_AUTH_TOKEN_LEN + 2];
+	ssize_t n = 0;
+	int fd, ret = 0;
+
+	sw_buf_addf(&path, "%s/hook.secret", s->cfg->home);
+	if ((fd = open(path.ptr, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(fd, got, sizeof(got));
+		close(fd);
+	}
+	if (n == SW_AUTH_TOKEN_LEN) {
+		memcpy(s->hook_secret, got, SW_AUTH_TOKEN_LEN);
+		goto cleanup;
+	}
+	if ((ret = sw_auth_token_generate(&token)) < 0)
+		goto cleanup;
+	sw_buf_addf(&tmp, "%s.%d", path.ptr, (int)getpid());
+	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, token.ptr, SW_AUTH_TOKEN_LEN) != SW_AUTH_TOKEN_LEN || fsync(fd) < 0 ||
+	    rename(tmp.ptr, path.ptr) < 0) {
+		ret = sw_error_errno("write %s", path.ptr);
+		unlink(tmp.ptr);
+	}
+	if (fd >= 0)
+		close(fd);
+	memcpy(s->hook_secret, token.ptr, SW_AUTH_TOKEN_LEN);
+cleanup:
+	s->hook_secret[SW_AUTH_TOKEN_LEN] = '\0';
+	sw_buf_release(&path);
+	sw_buf_release(&tmp);
+	sw_buf_release(&token);
+	return ret;
+}
+
+/*
+ * Our listening socket: the one a door keeper kept for us (a slipwayd died; no moment
+ * of refused connections), or a new one. The socket, or negative with one line.
+ */
+static int listen_on(struct sw_server *s, const struct sockaddr *sa, socklen_t salen)
+{
+	struct sockaddr_storage got;
+	socklen_t len = sizeof(got);
+	int fd = -1, one = 1;
+
+	if (sw_door_take(s->cfg->home, &fd) == 1) {
+		if (getsockname(fd, (struct sockaddr *)&got, &len) == 0 && len == salen && !memcmp(&got, sa, salen)) {
+			sw_log_info("took the port over from the door keeper of the slipwayd before");
+			return fd;
+		}
+		close(fd);   /* another address: a new one below */
+	}
+	/* a backlog as deep as the kernel allows (as libmicrohttpd's own): a flood of
+	 * connections refused one by one must not overflow it, which would make the kernel
+	 * drop others' SYNs (then retried a second later) */
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 || bind(fd, sa, salen) < 0 ||
+	    listen(fd, 4096) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		errno = e;
+		return sw_error_errno("cannot listen on %s:%d", s->cfg->listen, s->cfg->port);
+	}
+	return fd;
+}
+
+/*
+ * Start one daemon: the front (guarded: connections per client address, a deadline for
+ * headers) on listen_fd, or (listen_fd -1) without a listening socket, fed by the front
+ * door; with a certificate, HTTPS on listen_fd. Or (internal) plain HTTP on sa for the
+ * hook on loopback when the front speaks HTTPS.
+ */
+static struct MHD_Daemon *start_daemon(struct sw_server *s, const struct sockaddr *sa, int listen_fd, int internal)
 {
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	int tls = !internal && s->tls_cert_pem;
+	struct MHD_OptionItem where[2] = { { MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL } };
 
 	if (sa->sa_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (tls)
 		flags |= MHD_USE_TLS;
+	if (internal)
+		where[0] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, (void *)sa };
+	else if (listen_fd >= 0)
+		where[0] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, listen_fd, NULL };
+	else
+		flags |= MHD_USE_NO_LISTEN_SOCKET;
 	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
 				MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, s,
-				MHD_OPTION_SOCK_ADDR, sa,
+				MHD_OPTION_ARRAY, where,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
-				MHD_OPTION_PER_IP_CONNECTION_LIMIT, internal ? 0u : (unsigned)s->cfg->client_connections,
+				/* without a listening socket, the front door counts (frontdoor.h) */
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, listen_fd < 0 ? 0u : (unsigned)s->cfg->client_connections,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_SECS,
 				MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024),
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
@@ -518,42 +681,84 @@ static struct MHD_Daemon *start_daemon(struct sw_server *s, const struct sockadd
 				MHD_OPTION_END);
 }
 
+/*
+ * Plain HTTP: MHD without a listening socket, the front door accepting for it (a push
+ * served by slipway-push, pushproc.h), a door keeper for when we are gone (door.h).
+ */
+static int start_plain(struct sw_server *s, const struct sockaddr *sa, int fd)
+{
+	if (access(s->cfg->push_program, X_OK) == 0)
+		s->push_program = s->cfg->push_program;
+	else
+		sw_log_warn("%s: %s: pushes are served in slipwayd (a restart during one fails it)",
+			    s->cfg->push_program, strerror(errno));
+	s->mhd = start_daemon(s, sa, -1, 0);
+	if (!s->mhd) {
+		close(fd);
+		return sw_error("cannot start the HTTP server on %s:%d", s->cfg->listen, s->cfg->port);
+	}
+	if (sw_frontdoor_start(&s->door, fd, s->mhd, s->guard, (int)s->cfg->client_connections, take_push, s) < 0) {
+		close(fd);
+		return SW_ERROR;
+	}
+	/* something answers on the port should we die (door.h) */
+	if (sw_door_start(s->cfg->door_program, s->cfg->home, fd, &s->door_keep) < 0)
+		sw_log_warn("%s (while slipwayd is down, nothing answers on its port)", sw_error_last());
+	return 0;
+}
+
+/*
+ * HTTPS: an encrypted request head cannot be peeked at, so MHD listens itself and serves
+ * every request, pushes included, as before the front door (a push does not outlive
+ * slipwayd), and no door keeper answers in plain HTTP. The hook reaches us on a loopback
+ * port of its own in plain HTTP: its number, or negative with one line.
+ */
+static int start_tls(struct sw_server *s, const struct sockaddr *sa, int fd)
+{
+	struct sockaddr_in lo4;
+	struct sockaddr_in6 lo6;
+	int family = sa->sa_family;
+
+	s->mhd = start_daemon(s, sa, fd, 0);
+	if (!s->mhd) {
+		close(fd);
+		return sw_error("cannot start the HTTPS server on %s:%d (do the TLS certificate and key go together?)",
+				s->cfg->listen, s->cfg->port);
+	}
+	socket_address(family == AF_INET6 ? "::1" : "127.0.0.1", 0, &lo4, &lo6);
+	s->internal = start_daemon(s, family == AF_INET6 ? (struct sockaddr *)&lo6 : (struct sockaddr *)&lo4, -1, 1);
+	if (!s->internal)
+		return sw_error_errno("cannot listen on loopback for the hook");
+	return (int)MHD_get_daemon_info(s->internal, MHD_DAEMON_INFO_BIND_PORT)->port;
+}
+
 int sw_server_start(struct sw_server *s)
 {
-	struct sockaddr_in sa4, lo4;
-	struct sockaddr_in6 sa6, lo6;
+	struct sockaddr_in sa4;
+	struct sockaddr_in6 sa6;
 	struct sw_buf url = SW_BUF_INIT;
-	int family = socket_address(s->cfg->listen, s->cfg->port, &sa4, &sa6), port = s->cfg->port;
+	int family = socket_address(s->cfg->listen, s->cfg->port, &sa4, &sa6), port = s->cfg->port, fd;
 	const struct sockaddr *sa = family == AF_INET6 ? (struct sockaddr *)&sa6 : (struct sockaddr *)&sa4;
 
+	s->door_keep = -1;
 	if (family < 0)
 		return sw_error_code(SW_EINVAL, "SLIPWAY_LISTEN: not an IP address: %.100s", s->cfg->listen);
 	if (tls_settings(s, family, &sa4, &sa6) < 0)
 		return SW_EINVAL;
-	if (sw_auth_token_generate(&url) < 0)
+	if (hook_secret(s) < 0)
 		return SW_ERROR;
-	memcpy(s->hook_secret, url.ptr, SW_AUTH_TOKEN_LEN);
-	s->hook_secret[SW_AUTH_TOKEN_LEN] = '\0';
-	sw_buf_release(&url);
 	s->sessions = sw_sessions_new((int)s->cfg->dashboard_ticket_secs, NULL);
 	if (sw_connguard_new(&s->guard, s->cfg->header_timeout * 1000) < 0)
 		return SW_ERROR;
-	s->mhd = start_daemon(s, sa, 0);
-	if (!s->mhd) {
-		int e = errno;
-		errno = e ? e : EADDRINUSE;
-		return sw_error_errno("cannot listen on %s:%d%s", s->cfg->listen, s->cfg->port,
-				      s->tls_cert_pem ? " (or the TLS certificate and key do not go together)" : "");
-	}
-	/* The hook runs on this machine: it reaches us on loopback, over plain HTTP (with
-	 * HTTPS at the front door, on a port of its own the kernel picks). */
-	if (s->tls_cert_pem) {
-		socket_address(family == AF_INET6 ? "::1" : "127.0.0.1", 0, &lo4, &lo6);
-		s->internal = start_daemon(s, family == AF_INET6 ? (struct sockaddr *)&lo6 : (struct sockaddr *)&lo4, 1);
-		if (!s->internal)
-			return sw_error_errno("cannot listen on loopback for the hook");
-		port = (int)MHD_get_daemon_info(s->internal, MHD_DAEMON_INFO_BIND_PORT)->port;
-	}
+	if ((fd = listen_on(s, sa, family == AF_INET6 ? sizeof(sa6) : sizeof(sa4))) < 0)
+		return fd;
+	if (s->tls_cert_pem)
+		port = start_tls(s, sa, fd);
+	else if (start_plain(s, sa, fd) < 0)
+		return SW_ERROR;
+	if (port < 0)
+		return SW_ERROR;
+	/* The hook runs on this machine: it reaches us on loopback, over plain HTTP. */
 	if (family == AF_INET6)
 		sw_buf_addf(&url, "http://[::1]:%d", port);
 	else
@@ -564,7 +769,11 @@ int sw_server_start(struct sw_server *s)
 
 void sw_server_quiesce(struct sw_server *s)
 {
-	if (s->mhd)
+	/* plain HTTP: the door keeper leaves, the front door stops accepting */
+	sw_door_close(s->door_keep, 1);
+	s->door_keep = -1;
+	sw_frontdoor_stop(s->door);
+	if (s->tls_cert_pem && s->mhd)
 		MHD_quiesce_daemon(s->mhd);
 	if (s->internal)
 		MHD_quiesce_daemon(s->internal);
@@ -573,7 +782,7 @@ void sw_server_quiesce(struct sw_server *s)
 void sw_server_release(struct sw_server *s)
 {
 	/* Connection threads may still be streaming: they are not joined (see main), and
-	 * the guard and the PEMs the daemons use live as long. */
+	 * the guard, the front door and the PEMs they use live as long. */
 	free(s->self_url);
 	s->self_url = NULL;
 	/* sessions stay: connection threads still streaming may look one up (see main) */

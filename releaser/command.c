@@ -22,7 +22,7 @@ static int parse(const json_t *req, const char **kind, struct sw_strvec *args, s
 	if (!json_is_object(req))
 		return sw_error_code(SW_EINVAL, "want a JSON object");
 	if (!cmd)
-		return sw_error_code(SW_EINVAL, "want {\"command\": \"config\"|\"scale\"|\"rollback\", ...}");
+		return sw_error_code(SW_EINVAL, "want {\"command\": \"config\"|\"scale\"|\"rollback\"|\"promote\", ...}");
 	if (!strcmp(cmd, "config")) {
 		const json_t *set = json_object_get(req, "set"), *unset = json_object_get(req, "unset");
 		*kind = "config";
@@ -71,6 +71,18 @@ static int parse(const json_t *req, const char **kind, struct sw_strvec *args, s
 		sw_buf_adds(what, "rollback");
 		if (json_integer_value(ver) > 0)
 			sw_buf_addf(what, " to v%lld", (long long)json_integer_value(ver));
+	} else if (!strcmp(cmd, "promote")) {
+		const json_t *ver = json_object_get(req, "version");
+		const char *from = sw_json_str(req, "from");
+		*kind = "promote";
+		if (!from || !*from || strlen(from) > 64)
+			return sw_error_code(SW_EINVAL, "promote: want \"from\": the app to promote from");
+		if (ver && (!json_is_integer(ver) || json_integer_value(ver) < 0 || json_integer_value(ver) > 1000000000))
+			return sw_error_code(SW_EINVAL, "promote: \"version\" must be a release number");
+		sw_buf_adds(what, "promote");
+		if (json_integer_value(ver) > 0)
+			sw_buf_addf(what, " v%lld", (long long)json_integer_value(ver));
+		sw_buf_addf(what, " of %s", from);
 	} else {
 		return sw_error_code(SW_EINVAL, "unknown command '%.40s'", cmd);
 	}
@@ -102,6 +114,9 @@ static int run(const struct sw_runenv *e, void *ctx)
 					rc->o->who, rc->version);
 	if (!strcmp(rc->kind, "scale"))
 		return sw_deploy_scale(e, rc->o->app, rc->args.v, rc->args.nr, rc->o->who, rc->version);
+	if (!strcmp(rc->kind, "promote"))
+		return sw_deploy_promote(e, rc->o->app, sw_json_str(req, "from"), (int)sw_json_int(req, "version", 0),
+					 rc->o->who, rc->version);
 	return sw_deploy_rollback(e, rc->o->app, (int)sw_json_int(req, "version", 0),
 				  sw_json_bool(req, "force", 0), rc->o->who, rc->version);
 }

@@ -9,16 +9,17 @@
 
 /*
  * A release command from the API (`slipway rollback`, `config:set`, `config:unset`,
- * `scale`). slipwayd runs each as a job (receiver/job.h): recorded in the builds table
+ * `scale`, `promote`). slipwayd runs each as a job (receiver/job.h): recorded in the builds table
  * with its kind, its lines in the job's log, cancelled and followed like a build.
  *
  * request: {"command": "config", "set": {"K": "V", ...}} | {"command": "config",
  * "unset": ["K", ...]} | {"command": "scale", "formation": ["web=4", "worker=2:512"]} |
- * {"command": "rollback", "version": 5 (0 or absent: the one before), "force": false}.
+ * {"command": "rollback", "version": 5 (0 or absent: the one before), "force": false} |
+ * {"command": "promote", "from": "staging", "version": 12 (0 or absent: the live one)}.
  */
 
 /*
- * Check request: 0 with *kind ("config", "scale" or "rollback"; static) and what it does
+ * Check request: 0 with *kind ("config", "scale", "rollback" or "promote"; static) and what it does
  * in what (appended; config values never: "config:set GREETING TOKEN", "scale web=4",
  * "rollback to v5"), or SW_EINVAL with one line (nothing to run).
  */

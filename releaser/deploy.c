@@ -6,6 +6,7 @@
 #include "releaser/formation.h"
 #include "releaser/golive.h"
 #include "releaser/launch.h"
+#include "releaser/manifest.h"
 #include "releaser/pager.h"
 #include "releaser/review.h"
 #include "releaser/rollout.h"
@@ -284,6 +285,107 @@ cleanup:
 	sw_formation_release(&bf);
 	sw_formation_release(&nf);
 	sw_buf_release(&desc);
+	return ret;
+}
+
+/* The process types of manifest m (a release's), space-separated, in order. */
+static int process_names(const json_t *m, struct sw_buf *out)
+{
+	struct sw_manifest man = SW_MANIFEST_INIT;
+	size_t i;
+	if (sw_manifest_from_json(&man, m) < 0)
+		return SW_ERROR;
+	for (i = 0; i < man.nr; i++)
+		sw_buf_addf(out, "%s%s", i ? " " : "", man.procs[i].name);
+	sw_manifest_release(&man);
+	return 0;
+}
+
+/* The source of a promotion: from's live release, which from_version (0: any) must be. */
+static int promote_source(const struct sw_runenv *e, const char *from, int from_version, struct sw_release *src)
+{
+	int ret = sw_release_load_live(e->db, from, src);
+	if (ret == SW_ENOTFOUND)
+		return sw_error_code(SW_EINVAL, "%s has no live release to promote", from);
+	if (ret < 0)
+		return ret;
+	if (from_version && from_version != src->version)
+		return sw_error_code(SW_EINVAL, "v%d of %s is not live (v%d is): only the live release is promoted",
+				     from_version, from, src->version);
+	if (!src->image || !src->digest)
+		return sw_error_code(SW_EINVAL, "v%d of %s has no image to promote", src->version, from);
+	return 0;
+}
+
+int sw_deploy_promote(const struct sw_runenv *e, const char *app, const char *from, int from_version,
+		      const char *created_by, int *version)
+{
+	struct sw_release src, base, n;
+	struct sw_manifest sm = SW_MANIFEST_INIT;
+	struct sw_formation bf = SW_FORMATION_INIT, nf = SW_FORMATION_INIT;
+	struct sw_buf desc = SW_BUF_INIT, sp = SW_BUF_INIT, tp = SW_BUF_INIT;
+	struct sw_review rv = SW_REVIEW_INIT;
+	int have, ret;
+
+	if (version)
+		*version = 0;
+	if (!strcmp(app, from))
+		return sw_error_code(SW_EINVAL, "%s cannot be promoted into itself", app);
+	if (sw_review_load(e->db, app, &rv) == 0 || sw_review_load(e->db, from, &rv) == 0) {
+		sw_review_release(&rv);
+		return sw_error_code(SW_EINVAL, "review apps are not promoted, nor promoted into");
+	}
+	sw_release_init(&src);
+	sw_release_init(&base);
+	sw_release_init(&n);
+	if ((ret = promote_source(e, from, from_version, &src)) < 0)
+		goto cleanup;
+	if ((have = base_release(e, app, &base)) < 0) {
+		ret = have;
+		goto cleanup;
+	}
+	if (process_names(src.manifest, &sp) < 0 || (have && process_names(base.manifest, &tp) < 0) ||
+	    sw_manifest_from_json(&sm, src.manifest) < 0) {
+		ret = sw_error("a stored manifest is malformed");
+		goto cleanup;
+	}
+	if (have && strcmp(sp.ptr, tp.ptr)) {
+		ret = sw_error_code(SW_EINVAL, "processes differ: %s runs %s, %s runs %s", from, sp.ptr, app, tp.ptr);
+		goto cleanup;
+	}
+	if (have && base.status == SW_RELEASE_LIVE && base.digest && !strcmp(base.digest, src.digest)) {
+		sw_runenv_report(e, "-----> no change: %s v%d already runs %s's v%d image (%.19s)", app, base.version, from,
+				 src.version, src.digest);
+		ret = 0;
+		goto cleanup;
+	}
+	if (have && sw_formation_from_json(&bf, base.formation) < 0) {
+		ret = sw_error("v%d: stored formation is malformed", base.version);
+		goto cleanup;
+	}
+	sw_formation_plan(&nf, &sm, have ? &bf : NULL, e->settings->default_memory_mb);
+	sw_buf_addf(&desc, "promote v%d of %s", src.version, from);
+	fill_new(&n, app, SW_RELEASE_PROMOTE, desc.ptr, created_by, e);
+	copy_image(&n, &src);
+	if (have) {
+		json_decref(n.config);
+		n.config = json_deep_copy(base.config);
+	}
+	json_decref(n.formation);
+	n.formation = sw_formation_to_json(&nf);
+	sw_runenv_report(e, "-----> promoting v%d of %s (%.7s, %.19s) with %s's config", src.version, from,
+			 src.commit ? src.commit : "-", src.digest, app);
+	ret = make_and_deploy(e, &n, version);
+cleanup:
+	sw_release_release(&src);
+	sw_release_release(&base);
+	sw_release_release(&n);
+	sw_manifest_release(&sm);
+	sw_formation_release(&bf);
+	sw_formation_release(&nf);
+	sw_buf_release(&desc);
+	sw_buf_release(&sp);
+	sw_buf_release(&tp);
 	return ret;
 }
 

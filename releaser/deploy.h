@@ -38,6 +38,17 @@ int sw_deploy_push(const struct sw_runenv *e, const struct sw_push *p, int *vers
 int sw_deploy_rollback(const struct sw_runenv *e, const char *app, int target, int force,
 		       const char *created_by, int *version);
 
+/*
+ * `slipway promote -a FROM`: a release of app running the image (same digest), commit and
+ * manifest of FROM's live release (from_version, when not 0, must be it), with app's own
+ * config and formation: "promote v12 of staging". Refused (SW_EINVAL, nothing changed)
+ * when FROM has no live release or from_version is not it, when app is FROM, or when the
+ * process types of app's release differ from FROM's. *version 0 and 0 when app already
+ * runs that image.
+ */
+int sw_deploy_promote(const struct sw_runenv *e, const char *app, const char *from, int from_version,
+		      const char *created_by, int *version);
+
 /* `slipway config:set K=V ...` (unset = 0) or `config:unset K ...` (unset = 1). */
 int sw_deploy_config(const struct sw_runenv *e, const char *app, int unset, const char *const *args,
 		     size_t n, const char *created_by, int *version);

@@ -13,7 +13,7 @@ static const char *const status_names[] = {
 };
 
 static const char *const kind_names[] = {
-	"push", "rollback", "config", "scale",
+	"push", "rollback", "config", "scale", "promote",
 };
 
 #define NAMES_NR(a) (sizeof(a) / sizeof(*(a)))

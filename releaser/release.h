@@ -45,6 +45,7 @@ enum sw_release_kind {
 	SW_RELEASE_ROLLBACK,  /* slipway rollback, or a pushed release tag */
 	SW_RELEASE_CONFIG,    /* config:set / config:unset */
 	SW_RELEASE_SCALE,     /* slipway scale */
+	SW_RELEASE_PROMOTE,   /* slipway promote: another app's live image, this app's config */
 };
 
 const char *sw_release_kind_name(enum sw_release_kind k);
@@ -55,7 +56,8 @@ struct sw_release {
 	int version;               /* 0 before insert */
 	enum sw_release_status status;
 	enum sw_release_kind kind;
-	char *description;         /* "deploy 4f2a1c9", "rollback to v5", "set A, B", "scale web=4" */
+	char *description;         /* "deploy 4f2a1c9", "rollback to v5", "set A, B", "scale web=4",
+	                              "promote v12 of staging" */
 	char *commit;              /* full sha, or NULL */
 	char *image;               /* "<registry>/<app>:<sha>", or NULL */
 	char *digest;              /* "sha256:...", or NULL */

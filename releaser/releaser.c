@@ -9,6 +9,7 @@
 #include <git2.h>
 
 #include "releaser/releaser.h"
+#include "releaser/certs.h"
 #include "releaser/deploy.h"
 #include "releaser/golive.h"
 #include "releaser/doctor.h"
@@ -16,6 +17,7 @@
 #include "releaser/manifest.h"
 #include "releaser/release.h"
 #include "releaser/review.h"
+#include "releaser/route.h"
 #include "releaser/tags.h"
 #include "releaser/teardown.h"
 #include "builder/context.h"
@@ -256,7 +258,12 @@ struct teardown_ctx {
 static int teardown_fn(const struct sw_runenv *e, void *ctx)
 {
 	struct teardown_ctx *t = ctx;
-	return sw_teardown_app(e, t->app, t->removed);
+	/* its certificates first; teardown takes the rules forwarding to its target group, then
+	 * what is left of its hosts' rules goes (a redirect to HTTPS forwards nowhere) */
+	int ret = sw_certs_forget_app(e, t->app);
+	if (ret < 0 || (ret = sw_teardown_app(e, t->app, t->removed)) < 0)
+		return ret;
+	return sw_route_forget_app(e, t->app);
 }
 
 int sw_releaser_teardown(sqlite3 *db, const char *app, json_t *removed)

@@ -1,12 +1,15 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "releaser/route.h"
+#include "releaser/domains.h"
 #include "releaser/pager.h"
 #include "releaser/review.h"
 #include "common/error.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/store.h"
 #include "common/xalloc.h"
 #include "common/banned.h"
 
@@ -462,7 +465,7 @@ void sw_route_delete_target_group(const struct sw_runenv *e, const char *app, co
 	json_decref(req);
 }
 
-/* ---- the rule ---------------------------------------------------------------------------- */
+/* ---- the rules ---------------------------------------------------------------------------- */
 
 /* Does rule r match exactly host (a host-header condition naming it)? */
 static int rule_has_host(const json_t *r, const char *host)
@@ -489,10 +492,31 @@ static const char *rule_target(const json_t *r)
 }
 
 /*
- * With an alternate target group: does rule r forward to both groups, weighted (as ECS
- * leaves the production rule of a blue/green service, either way round)?
+ * What a host's rule does: forward to tg (weighted 1/0 with alt_tg when the app has an
+ * alternate target group), or (redirect_port > 0) redirect to HTTPS on that port.
  */
-static int rule_weighs(const json_t *r, const struct sw_route *route)
+struct want {
+	const char *tg;
+	const char *alt_tg;
+	int redirect_port;
+};
+
+static json_t *want_actions(const struct want *w)
+{
+	char port[16];
+	if (w->redirect_port > 0) {
+		snprintf(port, sizeof(port), "%d", w->redirect_port);
+		return json_pack("[{s:s, s:{s:s, s:s, s:s}}]", "Type", "redirect", "RedirectConfig", "Protocol", "HTTPS",
+				 "Port", port, "StatusCode", "HTTP_301");
+	}
+	if (!w->alt_tg)
+		return json_pack("[{s:s, s:s}]", "Type", "forward", "TargetGroupArn", w->tg);
+	return json_pack("[{s:s, s:{s:[{s:s, s:i}, {s:s, s:i}]}}]", "Type", "forward", "ForwardConfig", "TargetGroups",
+			 "TargetGroupArn", w->tg, "Weight", 1, "TargetGroupArn", w->alt_tg, "Weight", 0);
+}
+
+/* Does rule r forward to w's two target groups, weighted (in either order, any weights)? */
+static int rule_weighs(const json_t *r, const struct want *w)
 {
 	const json_t *fwd = sw_json_find(json_object_get(r, "Actions"), "Type", "forward");
 	const json_t *tgs = json_object_get(json_object_get(fwd, "ForwardConfig"), "TargetGroups");
@@ -500,43 +524,62 @@ static int rule_weighs(const json_t *r, const struct sw_route *route)
 	const char *b = str(json_array_get(tgs, 1), "TargetGroupArn");
 	if (json_array_size(tgs) != 2 || !a || !b)
 		return 0;
-	return (!strcmp(a, route->target_group_arn) && !strcmp(b, route->alt_target_group_arn)) ||
-	       (!strcmp(b, route->target_group_arn) && !strcmp(a, route->alt_target_group_arn));
+	return (!strcmp(a, w->tg) && !strcmp(b, w->alt_tg)) || (!strcmp(b, w->tg) && !strcmp(a, w->alt_tg));
 }
 
-/* The rule's forward action: to the target group, or weighted 1/0 with the alternate. */
-static json_t *forward_action(const struct sw_route *route)
+/*
+ * Does rule r already do what w wants? A weighted rule is ECS's to move (blue/green; the
+ * engine moves a domain's and the HTTPS listener's rules of the same two groups with
+ * it): any weights are right.
+ */
+static int rule_does(const json_t *r, const struct want *w)
 {
-	if (!route->alt_target_group_arn)
-		return json_pack("[{s:s, s:s}]", "Type", "forward", "TargetGroupArn", route->target_group_arn);
-	return json_pack("[{s:s, s:{s:[{s:s, s:i}, {s:s, s:i}]}}]", "Type", "forward", "ForwardConfig", "TargetGroups",
-			 "TargetGroupArn", route->target_group_arn, "Weight", 1,
-			 "TargetGroupArn", route->alt_target_group_arn, "Weight", 0);
-}
-
-struct rules_seen {
-	const char *host;
-	int max;                /* the highest priority on the listener */
-	char *arn;              /* the rule for host */
-	json_t *rule;           /* it */
-};
-
-static int see_rules(void *ctx, const json_t *page)
-{
-	struct rules_seen *s = ctx;
-	size_t i;
-	json_t *r;
-	json_array_foreach(json_object_get(page, "Rules"), i, r) {
-		const char *pr = str(r, "Priority");
-		int n = pr ? atoi(pr) : 0;
-		if (n > s->max)
-			s->max = n;
-		if (!s->arn && rule_has_host(r, s->host) && str(r, "RuleArn")) {
-			s->arn = xstrdup(str(r, "RuleArn"));
-			s->rule = json_deep_copy(r);
-		}
+	const json_t *rd;
+	char port[16];
+	if (w->redirect_port > 0) {
+		rd = json_object_get(sw_json_find(json_object_get(r, "Actions"), "Type", "redirect"), "RedirectConfig");
+		snprintf(port, sizeof(port), "%d", w->redirect_port);
+		return rd && str(rd, "Port") && !strcmp(str(rd, "Port"), port);
 	}
+	if (w->alt_tg)
+		return rule_weighs(r, w);
+	return rule_target(r) && !strcmp(rule_target(r), w->tg);
+}
+
+/*
+ * The actions a rule for w gets (new reference): a weighted forward takes the weights of
+ * a rule of rules already weighted between the same two groups (the app's own host
+ * rule, which ECS moves), so a domain added after a blue/green deployment goes where
+ * the app's traffic is; else 1/0.
+ */
+static json_t *actions_for(const json_t *rules, const struct want *w)
+{
+	const json_t *r;
+	size_t i;
+
+	if (w->alt_tg && w->redirect_port <= 0)
+		json_array_foreach(rules, i, r)
+			if (rule_weighs(r, w))
+				return json_deep_copy(json_object_get(r, "Actions"));
+	return want_actions(w);
+}
+
+static int gather_rules(void *ctx, const json_t *page)
+{
+	json_array_extend(ctx, json_object_get(page, "Rules"));
 	return 0;
+}
+
+/* Every rule of listener (all pages of DescribeRules) into *out, a new array (the caller's). */
+static int listener_rules(const struct sw_runenv *e, const char *listener, json_t **out)
+{
+	json_t *req = json_pack("{s:s, s:i}", "ListenerArn", listener, "PageSize", 400);
+	int ret;
+
+	*out = json_array();
+	ret = sw_pager_call(e, "elbv2", "DescribeRules", req, gather_rules, *out, NULL, NULL);
+	json_decref(req);
+	return ret;
 }
 
 int sw_route_forward(const struct sw_runenv *e, const char *rule_arn, const char *target_group_arn)
@@ -550,28 +593,35 @@ int sw_route_forward(const struct sw_runenv *e, const char *rule_arn, const char
 	return ret;
 }
 
-static int ensure_rule(const struct sw_runenv *e, const char *listener, struct sw_route *out)
+/*
+ * Make sure listener has a rule for host doing what w wants: found by its host (its
+ * action put right when it does something else, e.g. forwarding to the target group of
+ * the app's other launch), else created after the last priority. *rule_arn (may be NULL)
+ * gets the rule's ARN.
+ */
+static int ensure_host_rule(const struct sw_runenv *e, const char *listener, const char *host, const struct want *w,
+			    char **rule_arn)
 {
-	struct rules_seen seen = { out->host, 0, NULL, NULL };
-	const char *target;
+	json_t *rules = NULL, *req = NULL, *r;
 	struct sw_buf code = SW_BUF_INIT;
-	json_t *req = json_pack("{s:s, s:i}", "ListenerArn", listener, "PageSize", 400);
-	int ret, attempt;
+	size_t i;
+	int ret, max = 0, attempt;
 
-	ret = sw_pager_call(e, "elbv2", "DescribeRules", req, see_rules, &seen, NULL, NULL);
-	json_decref(req);
-	req = NULL;
-	if (ret < 0)
+	if ((ret = listener_rules(e, listener, &rules)) < 0)
 		goto cleanup;
-	if (seen.arn) {
-		out->rule_arn = seen.arn;
-		seen.arn = NULL;
-		target = rule_target(seen.rule);
-		/* a weighted rule is ECS's to move (blue/green): left as it is */
-		if (out->alt_target_group_arn ? !rule_weighs(seen.rule, out) :
-		    !target || strcmp(target, out->target_group_arn)) {
-			json_decref(req);
-			req = json_pack("{s:s, s:o}", "RuleArn", out->rule_arn, "Actions", forward_action(out));
+	json_array_foreach(rules, i, r) {
+		const char *pr = str(r, "Priority");
+		int n = pr ? atoi(pr) : 0;
+		if (n > max)
+			max = n;
+	}
+	json_array_foreach(rules, i, r) {
+		if (!rule_has_host(r, host) || !str(r, "RuleArn"))
+			continue;
+		if (rule_arn)
+			*rule_arn = xstrdup(str(r, "RuleArn"));
+		if (!rule_does(r, w)) {
+			req = json_pack("{s:s, s:o}", "RuleArn", str(r, "RuleArn"), "Actions", actions_for(rules, w));
 			ret = quota_or(sw_runenv_call(e, "elbv2", "ModifyRule", req, NULL, &code, NULL), &code);
 		}
 		goto cleanup;
@@ -581,13 +631,14 @@ static int ensure_rule(const struct sw_runenv *e, const char *listener, struct s
 		json_t *created = NULL;
 		json_decref(req);
 		req = json_pack("{s:s, s:i, s:[{s:s, s:{s:[s]}}], s:o}",
-				"ListenerArn", listener, "Priority", seen.max + attempt,
-				"Conditions", "Field", "host-header", "HostHeaderConfig", "Values", out->host,
-				"Actions", forward_action(out));
+				"ListenerArn", listener, "Priority", max + attempt,
+				"Conditions", "Field", "host-header", "HostHeaderConfig", "Values", host,
+				"Actions", actions_for(rules, w));
 		ret = sw_runenv_call(e, "elbv2", "CreateRule", req, &created, &code, NULL);
 		if (ret == 0) {
 			const char *arn = str(json_array_get(json_object_get(created, "Rules"), 0), "RuleArn");
-			out->rule_arn = xstrdup(arn ? arn : "");
+			if (rule_arn)
+				*rule_arn = xstrdup(arn ? arn : "");
 			json_decref(created);
 			break;
 		}
@@ -597,30 +648,144 @@ static int ensure_rule(const struct sw_runenv *e, const char *listener, struct s
 	ret = quota_or(ret, &code);
 cleanup:
 	json_decref(req);
-	free(seen.arn);
-	json_decref(seen.rule);
+	json_decref(rules);
 	sw_buf_release(&code);
+	return ret;
+}
+
+/* Delete the rules of listener naming host. */
+static int remove_host_rules(const struct sw_runenv *e, const char *listener, const char *host)
+{
+	json_t *rules = NULL, *p, *r;
+	size_t i;
+	int ret = listener_rules(e, listener, &rules);
+
+	json_array_foreach(rules, i, r) {
+		if (ret < 0 || sw_json_bool(r, "IsDefault", 0) || !rule_has_host(r, host) || !str(r, "RuleArn"))
+			continue;
+		p = json_pack("{s:s}", "RuleArn", str(r, "RuleArn"));
+		ret = sw_runenv_call(e, "elbv2", "DeleteRule", p, NULL, NULL, NULL);
+		json_decref(p);
+	}
+	json_decref(rules);
+	return ret;
+}
+
+/* Is host routed by listener to a target group other than tg (NULL: any)? 1 yes, 0 no, negative on error. */
+static int host_taken(const struct sw_runenv *e, const char *listener, const char *host, const char *tg)
+{
+	json_t *rules = NULL, *r;
+	size_t i;
+	int ret = listener_rules(e, listener, &rules);
+
+	json_array_foreach(rules, i, r)
+		if (ret == 0 && rule_has_host(r, host) && rule_target(r) && (!tg || strcmp(rule_target(r), tg)))
+			ret = 1;
+	json_decref(rules);
+	return ret;
+}
+
+/*
+ * The listeners an app's rules go on: the main one (sw_route_place: the settings' or the
+ * engine's, with its own load balancer and VPC) and, when that one is HTTP, the HTTPS
+ * listener of the same load balancer if it has one (the engine's router on
+ * SLIPWAY_ROUTER_TLS_PORT). On AWS with a certificate the main listener is the HTTPS one
+ * and the stack's HTTP listener redirects every request to it.
+ */
+struct lbs {
+	struct sw_route_place place;
+	struct sw_buf https;
+	int https_port;
+};
+
+static void lbs_release(struct lbs *l)
+{
+	sw_route_place_release(&l->place);
+	sw_buf_release(&l->https);
+}
+
+static int pick_https(void *ctx, const json_t *page)
+{
+	struct lbs *l = ctx;
+	size_t i;
+	json_t *x;
+	json_array_foreach(json_object_get(page, "Listeners"), i, x)
+		if (!strcmp(sw_json_str_or(x, "Protocol", ""), "HTTPS") && str(x, "ListenerArn")) {
+			sw_buf_adds(&l->https, str(x, "ListenerArn"));
+			l->https_port = (int)sw_json_int(x, "Port", 443);
+			return 1;
+		}
+	return 0;
+}
+
+static int find_listeners(const struct sw_runenv *e, struct lbs *l)
+{
+	json_t *req;
+	int ret;
+
+	memset(l, 0, sizeof(*l));
+	sw_buf_init(&l->https, 0);
+	if ((ret = sw_route_place(e, &l->place)) < 0)
+		return ret;
+	if (l->place.protocol && strcmp(l->place.protocol, "HTTP"))
+		return 0;
+	req = json_pack("{s:s}", "LoadBalancerArn", l->place.load_balancer_arn);
+	ret = sw_pager_call(e, "elbv2", "DescribeListeners", req, pick_https, l, NULL, NULL);
+	json_decref(req);
+	return ret < 0 ? ret : 0;
+}
+
+/* app's setting: HTTP requests redirected to HTTPS (when there is an HTTPS listener). */
+static int redirect_on(sqlite3 *db, const char *app)
+{
+	sqlite3_stmt *st = NULL;
+	int on = 0;
+	if (sqlite3_prepare_v2(db, "SELECT https_redirect FROM route_settings WHERE app = ?1", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			on = sqlite3_column_int(st, 0);
+	}
+	sqlite3_finalize(st);
+	return on;
+}
+
+/*
+ * Route host to tg: a rule on the main listener (forwarding, or redirecting to HTTPS
+ * when redirect is on and there is an HTTPS listener) and one on the HTTPS listener.
+ */
+static int route_host(const struct sw_runenv *e, const struct lbs *l, const char *host, const char *tg,
+		      const char *alt_tg, int redirect, char **rule_arn)
+{
+	struct want fwd = { tg, alt_tg, 0 }, rd = { tg, alt_tg, l->https_port };
+	int ret = ensure_host_rule(e, l->place.listener_arn, host, redirect && l->https.len ? &rd : &fwd, rule_arn);
+	if (ret == 0 && l->https.len)
+		ret = ensure_host_rule(e, l->https.ptr, host, &fwd, NULL);
 	return ret;
 }
 
 int sw_route_ensure(const struct sw_runenv *e, const char *app, int port, const char *health_path,
 		    const char *target_type, int shifting, struct sw_route *out)
 {
-	struct sw_route_place place = SW_ROUTE_PLACE_INIT;
 	struct sw_buf host = SW_BUF_INIT;
-	int ret, created = 0, alt_created = 0;
+	struct sw_strvec domains = SW_STRVEC_INIT;
+	struct lbs l;
+	size_t i;
+	int ret, created = 0, alt_created = 0, redirect = redirect_on(e->db, app);
 
+	memset(&l, 0, sizeof(l));
 	sw_route_release(out);
 	/* a review app answers at <slug>.<parent>.<domain>, other apps at <app>.<domain> */
 	sw_review_host_label(e->db, app, &host);
 	sw_buf_addf(&host, ".%s", e->settings->apps_domain);
 	out->host = sw_buf_detach(&host, NULL);
-	if ((ret = sw_route_place(e, &place)) < 0 ||
-	    (ret = ensure_target_group(e, app, port, health_path, place.vpc_id, target_type, out, &created)) < 0)
+	if ((ret = find_listeners(e, &l)) < 0 ||
+	    (ret = ensure_target_group(e, app, port, health_path, l.place.vpc_id, target_type, out, &created)) < 0)
 		goto failed;
-	if ((ret = ensure_alt_target_group(e, app, port, health_path, place.vpc_id, target_type, shifting, out,
+	/* the alternate: made for a traffic-shifting strategy, kept once made */
+	if ((ret = ensure_alt_target_group(e, app, port, health_path, l.place.vpc_id, target_type, shifting, out,
 					   &alt_created)) < 0 ||
-	    (ret = ensure_rule(e, place.listener_arn, out)) < 0) {
+	    (ret = route_host(e, &l, out->host, out->target_group_arn, out->alt_target_group_arn, redirect,
+			      &out->rule_arn)) < 0) {
 		/* nothing half made: the target groups made for this rule go */
 		struct sw_buf why = SW_BUF_INIT;
 		sw_buf_adds(&why, sw_error_last());
@@ -632,11 +797,260 @@ int sw_route_ensure(const struct sw_runenv *e, const char *app, int port, const 
 		sw_buf_release(&why);
 		goto failed;
 	}
-	sw_route_place_release(&place);
-	return 0;
+	/* the app's custom domains, each a rule of its own beside the app's host */
+	sw_domains_of(e->db, app, &domains);
+	for (i = 0; i < domains.nr; i++)
+		if ((ret = route_host(e, &l, domains.v[i], out->target_group_arn, out->alt_target_group_arn, redirect,
+				      NULL)) < 0) {
+			sw_error_prefix("domain %s", domains.v[i]);
+			goto failed;
+		}
+	goto cleanup;
 failed:
 	sw_error_prefix("load balancer");
 	sw_route_release(out);
-	sw_route_place_release(&place);
+cleanup:
+	sw_strvec_clear(&domains);
+	lbs_release(&l);
+	return ret;
+}
+
+/*
+ * The target groups rule r forwards to: into tg the one taking the traffic (a weighted
+ * rule's heavier), into alt the other of a weighted rule.
+ */
+static void rule_groups(const json_t *r, struct sw_buf *tg, struct sw_buf *alt)
+{
+	const json_t *fwd = sw_json_find(json_object_get(r, "Actions"), "Type", "forward");
+	const json_t *tgs = json_object_get(json_object_get(fwd, "ForwardConfig"), "TargetGroups");
+	const json_t *a = json_array_get(tgs, 0), *b = json_array_get(tgs, 1);
+
+	if (json_array_size(tgs) == 2 && str(a, "TargetGroupArn") && str(b, "TargetGroupArn")) {
+		if (sw_json_int(b, "Weight", 0) > sw_json_int(a, "Weight", 0)) {
+			const json_t *t = a;
+			a = b;
+			b = t;
+		}
+		sw_buf_adds(tg, str(a, "TargetGroupArn"));
+		sw_buf_adds(alt, str(b, "TargetGroupArn"));
+	} else if (rule_target(r)) {
+		sw_buf_adds(tg, rule_target(r));
+	} else if (str(a, "TargetGroupArn")) {
+		sw_buf_adds(tg, str(a, "TargetGroupArn"));
+	}
+}
+
+/*
+ * The target groups app's host rule forwards to (its own and, weighted, the alternate):
+ * the rule on the main listener, or the HTTPS one's when the main one redirects. By the
+ * rule, not by name: the app's target group may be under either of its names (a launch
+ * change, route.h). 1 with tg (and alt when weighted) appended, 0 when the app has no
+ * rule yet (not deployed), negative on error.
+ */
+static int app_target_groups(const struct sw_runenv *e, const struct lbs *l, const char *app, struct sw_buf *tg,
+			     struct sw_buf *alt)
+{
+	const char *listeners[2] = { l->place.listener_arn, l->https.len ? l->https.ptr : NULL };
+	struct sw_buf host = SW_BUF_INIT;
+	json_t *rules = NULL, *r;
+	size_t i;
+	int ret = 0, k;
+
+	sw_review_host_label(e->db, app, &host);
+	sw_buf_addf(&host, ".%s", e->settings->apps_domain);
+	for (k = 0; k < 2 && listeners[k] && !tg->len; k++) {
+		json_decref(rules);
+		if ((ret = listener_rules(e, listeners[k], &rules)) < 0)
+			break;
+		json_array_foreach(rules, i, r)
+			if (!tg->len && rule_has_host(r, host.ptr))
+				rule_groups(r, tg, alt);
+	}
+	json_decref(rules);
+	sw_buf_release(&host);
+	return ret < 0 ? ret : tg->len > 0;
+}
+
+int sw_route_domain_add(const struct sw_runenv *e, const char *app, const char *host)
+{
+	struct sw_buf h = SW_BUF_INIT, tg = SW_BUF_INIT, alt = SW_BUF_INIT, owner = SW_BUF_INIT;
+	struct lbs l;
+	int ret, have_tg;
+
+	memset(&l, 0, sizeof(l));
+	if (!e->settings->load_balancer) {
+		ret = sw_error_code(SW_EINVAL, "apps are not routed through a load balancer here (SLIPWAY_LOAD_BALANCER=none)");
+		goto cleanup;
+	}
+	if ((ret = sw_domains_check(host, e->settings->apps_domain, &h)) < 0)
+		goto cleanup;
+	if ((ret = sw_domains_owner(e->db, h.ptr, &owner)) != 0) {
+		if (ret == 1)
+			ret = strcmp(owner.ptr, app) ? sw_error_code(SW_EEXISTS, "%s is already a domain of %s", h.ptr, owner.ptr)
+						     : 1;
+		goto cleanup;
+	}
+	if ((ret = find_listeners(e, &l)) < 0 || (ret = have_tg = app_target_groups(e, &l, app, &tg, &alt)) < 0)
+		goto lb_error;
+	/* a host the load balancer already routes elsewhere (another app's, a review app's) */
+	if ((ret = host_taken(e, l.place.listener_arn, h.ptr, have_tg ? tg.ptr : NULL)) != 0) {
+		if (ret == 1)
+			ret = sw_error_code(SW_EEXISTS, "%s is already routed to another app by the load balancer", h.ptr);
+		goto cleanup;
+	}
+	if ((ret = sw_domains_insert(e->db, app, h.ptr)) != 0)
+		goto cleanup;
+	/* an app not deployed yet gets the rule with its target group, at its first deploy */
+	if (have_tg && (ret = route_host(e, &l, h.ptr, tg.ptr, alt.len ? alt.ptr : NULL, redirect_on(e->db, app),
+					 NULL)) < 0) {
+		struct sw_buf why = SW_BUF_INIT;
+		sw_buf_adds(&why, sw_error_last());
+		remove_host_rules(e, l.place.listener_arn, h.ptr);   /* nothing changed */
+		if (l.https.len)
+			remove_host_rules(e, l.https.ptr, h.ptr);
+		sw_domains_delete(e->db, app, h.ptr);
+		sw_error("%s", why.ptr);
+		sw_buf_release(&why);
+		goto lb_error;
+	}
+	goto cleanup;
+lb_error:
+	sw_error_prefix("load balancer");
+cleanup:
+	sw_buf_release(&h);
+	lbs_release(&l);
+	sw_buf_release(&tg);
+	sw_buf_release(&alt);
+	sw_buf_release(&owner);
+	return ret;
+}
+
+int sw_route_domain_remove(const struct sw_runenv *e, const char *app, const char *host)
+{
+	struct sw_buf h = SW_BUF_INIT, owner = SW_BUF_INIT;
+	struct lbs l;
+	size_t i;
+	int ret;
+
+	memset(&l, 0, sizeof(l));
+	for (i = 0; host[i] && i < 300; i++)
+		sw_buf_addch(&h, host[i] >= 'A' && host[i] <= 'Z' ? (char)(host[i] + 32) : host[i]);
+	if ((ret = sw_domains_owner(e->db, h.ptr, &owner)) <= 0 || strcmp(owner.ptr, app)) {
+		if (ret >= 0)
+			ret = sw_error_code(SW_ENOTFOUND, "%.60s is not a domain of %s", h.ptr, app);
+		goto cleanup;
+	}
+	if ((ret = find_listeners(e, &l)) < 0 || (ret = remove_host_rules(e, l.place.listener_arn, h.ptr)) < 0 ||
+	    (l.https.len && (ret = remove_host_rules(e, l.https.ptr, h.ptr)) < 0)) {
+		sw_error_prefix("load balancer");
+		goto cleanup;
+	}
+	ret = sw_domains_delete(e->db, app, h.ptr);
+cleanup:
+	sw_buf_release(&h);
+	lbs_release(&l);
+	sw_buf_release(&owner);
+	return ret;
+}
+
+int sw_route_https_listener(const struct sw_runenv *e, struct sw_buf *arn, int *port)
+{
+	struct lbs l;
+	int ret;
+
+	if (!e->settings->load_balancer)
+		return 0;
+	ret = find_listeners(e, &l);
+	if (ret == 0 && l.https.len) {
+		sw_buf_adds(arn, l.https.ptr);
+		if (port)
+			*port = l.https_port;
+		ret = 1;
+	}
+	lbs_release(&l);
+	return ret < 0 ? sw_error_prefix("load balancer") : ret;
+}
+
+int sw_route_set_redirect(const struct sw_runenv *e, const char *app, int on)
+{
+	struct sw_buf tg = SW_BUF_INIT, alt = SW_BUF_INIT, host = SW_BUF_INIT;
+	struct sw_strvec hosts = SW_STRVEC_INIT;
+	sqlite3_stmt *st = NULL;
+	struct lbs l;
+	size_t i;
+	int ret, have_tg;
+
+	memset(&l, 0, sizeof(l));
+	if (!e->settings->load_balancer) {
+		ret = sw_error_code(SW_EINVAL, "apps are not routed through a load balancer here (SLIPWAY_LOAD_BALANCER=none)");
+		goto cleanup;
+	}
+	if ((ret = find_listeners(e, &l)) < 0 || (ret = have_tg = app_target_groups(e, &l, app, &tg, &alt)) < 0) {
+		sw_error_prefix("load balancer");
+		goto cleanup;
+	}
+	if (on && !l.https.len) {
+		ret = sw_error_code(SW_EINVAL, "the load balancer has no HTTPS listener to redirect to%s",
+				    e->settings->listener_arn ? "" : " (HTTP requests are redirected by the stack's)");
+		goto cleanup;
+	}
+	if ((ret = sw_store_prepare(e->db, &st, "INSERT INTO route_settings (app, https_redirect) VALUES (?1, ?2) "
+				    "ON CONFLICT(app) DO UPDATE SET https_redirect = excluded.https_redirect")) < 0)
+		goto cleanup;
+	sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, on ? 1 : 0);
+	if ((ret = sw_store_step_done(e->db, st, "route settings")) < 0 || !have_tg)
+		goto cleanup;
+	/* a deployed app's rules now: its own host and its domains */
+	sw_review_host_label(e->db, app, &host);
+	sw_buf_addf(&host, ".%s", e->settings->apps_domain);
+	sw_strvec_push(&hosts, host.ptr);
+	sw_domains_of(e->db, app, &hosts);
+	for (i = 0; i < hosts.nr && ret == 0; i++)
+		ret = route_host(e, &l, hosts.v[i], tg.ptr, alt.len ? alt.ptr : NULL, on, NULL);
+	if (ret < 0)
+		sw_error_prefix("load balancer");
+cleanup:
+	lbs_release(&l);
+	sw_strvec_clear(&hosts);
+	sw_buf_release(&tg);
+	sw_buf_release(&alt);
+	sw_buf_release(&host);
+	return ret;
+}
+
+int sw_route_redirect_on(sqlite3 *db, const char *app)
+{
+	return redirect_on(db, app);
+}
+
+int sw_route_forget_app(const struct sw_runenv *e, const char *app)
+{
+	struct sw_buf host = SW_BUF_INIT;
+	struct sw_strvec hosts = SW_STRVEC_INIT;
+	struct lbs l;
+	size_t i;
+	int ret;
+
+	memset(&l, 0, sizeof(l));
+	if (!e->settings->load_balancer)   /* no rules were made */
+		return sw_domains_forget_app(e->db, app);
+	sw_review_host_label(e->db, app, &host);
+	sw_buf_addf(&host, ".%s", e->settings->apps_domain);
+	sw_strvec_push(&hosts, host.ptr);
+	sw_domains_of(e->db, app, &hosts);
+	ret = find_listeners(e, &l);
+	for (i = 0; i < hosts.nr && ret == 0; i++) {
+		ret = remove_host_rules(e, l.place.listener_arn, hosts.v[i]);
+		if (ret == 0 && l.https.len)
+			ret = remove_host_rules(e, l.https.ptr, hosts.v[i]);
+	}
+	if (ret < 0)
+		sw_error_prefix("load balancer");
+	else
+		ret = sw_domains_forget_app(e->db, app);
+	lbs_release(&l);
+	sw_strvec_clear(&hosts);
+	sw_buf_release(&host);
 	return ret;
 }

@@ -63,7 +63,61 @@ static const char *const deploy_settings =
 	"  settings TEXT NOT NULL"
 	");";
 
-/* 4: an app's own settings (appsettings.h): the IAM role its tasks run as */
+/*
+ * 4: promotions are releases of their own kind (SQLite cannot change a CHECK constraint:
+ * the table is rebuilt); an app's custom domains (domains.h), the certificates served
+ * for them (certs.h), and its routing settings (HTTP to HTTPS redirect).
+ */
+static const char promote_domains[] =
+	"CREATE TABLE releases_new ("
+	"  id INTEGER PRIMARY KEY,"
+	"  app TEXT NOT NULL,"
+	"  version INTEGER NOT NULL CHECK (version > 0),"
+	"  status TEXT NOT NULL CHECK (status IN ('pending','deploying','live','failed','rolled back')),"
+	"  kind TEXT NOT NULL CHECK (kind IN ('push','rollback','config','scale','promote')),"
+	"  description TEXT NOT NULL,"
+	"  commit_sha TEXT,"
+	"  image TEXT,"
+	"  digest TEXT,"
+	"  config TEXT NOT NULL DEFAULT '{}',"
+	"  formation TEXT NOT NULL DEFAULT '{}',"
+	"  manifest TEXT NOT NULL DEFAULT '{}',"
+	"  state TEXT NOT NULL DEFAULT '{}',"
+	"  release_ran INTEGER NOT NULL DEFAULT 0,"
+	"  rollback_of INTEGER NOT NULL DEFAULT 0,"
+	"  rolled_back_to INTEGER NOT NULL DEFAULT 0,"
+	"  created_by TEXT NOT NULL DEFAULT '',"
+	"  job_id INTEGER NOT NULL DEFAULT 0,"
+	"  reason TEXT,"
+	"  tagged INTEGER NOT NULL DEFAULT 0,"
+	"  created_at REAL NOT NULL,"
+	"  started_at REAL NOT NULL DEFAULT 0,"
+	"  finished_at REAL NOT NULL DEFAULT 0,"
+	"  UNIQUE (app, version)"
+	");"
+	"INSERT INTO releases_new SELECT * FROM releases;"
+	"DROP TABLE releases;"
+	"ALTER TABLE releases_new RENAME TO releases;"
+	"CREATE INDEX releases_unfinished ON releases (status) WHERE status IN ('pending', 'deploying');"
+	"CREATE TABLE domains ("
+	"  host TEXT PRIMARY KEY,"
+	"  app TEXT NOT NULL,"
+	"  created_at REAL NOT NULL"
+	");"
+	"CREATE INDEX domains_by_app ON domains(app);"
+	"CREATE TABLE certs ("
+	"  host TEXT PRIMARY KEY,"
+	"  app TEXT NOT NULL,"
+	"  arn TEXT NOT NULL,"
+	"  not_after REAL NOT NULL,"
+	"  created_at REAL NOT NULL"
+	");"
+	"CREATE TABLE route_settings ("
+	"  app TEXT PRIMARY KEY,"
+	"  https_redirect INTEGER NOT NULL DEFAULT 0"
+	");";
+
+/* 5: an app's own settings (appsettings.h): the IAM role its tasks run as */
 static const char app_settings[] =
 	"CREATE TABLE app_settings ("
 	"  app TEXT PRIMARY KEY,"
@@ -80,6 +134,8 @@ const char *sw_tables_migration(int n)
 	case 3:
 		return deploy_settings;
 	case 4:
+		return promote_domains;
+	case 5:
 		return app_settings;
 	default:
 		return NULL;

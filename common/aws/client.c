@@ -300,7 +300,7 @@ static int call_init(struct call *k, struct sw_aws_client *c, const char *servic
 	k->operation = operation;
 	k->deadline = sw_time_mono_ms() + c->call_timeout_ms;
 	if (idx < 0)
-		return sw_error_code(SW_EINVAL, "unknown AWS service '%s' (ecs, ecr, elbv2, logs, cloudformation, sts)",
+		return sw_error_code(SW_EINVAL, "unknown AWS service '%s' (ecs, ecr, elbv2, logs, cloudformation, sts, acm)",
 				     service ? service : "");
 	k->svc = &sw_aws_services[idx];
 	k->ep = &c->endpoints[idx];

@@ -22,6 +22,8 @@ const struct sw_aws_service sw_aws_services[SW_AWS_NR_SERVICES + 1] = {
 	  "cloudformation", SW_AWS_QUERY, NULL, "2010-05-15", &sw_aws_cloudformation_model },
 	/* regional endpoints (sts.<region>.amazonaws.com), the SDKs' default since 2024 */
 	{ "sts", "STS", "STS", "sts", "sts", "sts", SW_AWS_QUERY, NULL, "2011-06-15", &sw_aws_sts_model },
+	/* certificates (certs:add imports them; the engine keeps an ACM store of its own) */
+	{ "acm", "ACM", "ACM", "acm", "acm", "acm", SW_AWS_JSON, "CertificateManager", "2015-12-08", NULL },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, SW_AWS_JSON, NULL, NULL, NULL },
 };
 

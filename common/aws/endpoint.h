@@ -16,7 +16,7 @@ enum sw_aws_protocol {
 
 struct sw_aws_service {
 	const char *name;            /* slipway's name for it: "ecs", "ecr", "elbv2", "logs",
-					"cloudformation", "sts" */
+					"cloudformation", "sts", "acm" */
 	const char *service_id;      /* botocore serviceId: "ECS", "Elastic Load Balancing v2" */
 	const char *env_suffix;      /* AWS_ENDPOINT_URL_<env_suffix>: "ECS", "ELASTIC_LOAD_BALANCING_V2" */
 	const char *config_key;      /* key in a [services x] section: "ecs", "elastic_load_balancing_v2" */
@@ -29,7 +29,7 @@ struct sw_aws_service {
 };
 
 /* How many services the table holds. */
-#define SW_AWS_NR_SERVICES 6
+#define SW_AWS_NR_SERVICES 7
 
 /* The table (static storage): SW_AWS_NR_SERVICES entries, then one with name NULL. */
 extern const struct sw_aws_service sw_aws_services[SW_AWS_NR_SERVICES + 1];

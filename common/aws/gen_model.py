@@ -27,6 +27,7 @@ SERVICES = [
     ("elbv2", "elbv2", "2015-12-01"),          # the Query client (releaser) and the engine's ELBv2 API
     ("cloudformation", "cloudformation", "2010-05-15"),  # the bootstrap stack (CLI) and its outputs (releaser)
     ("sts", "sts", "2011-06-15"),              # role profiles in the credential chain (AssumeRole...)
+    ("acm", "acm", "2015-12-08"),              # certificates: the engine's ACM store (validation); certs:add imports
 ]
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -11,5 +11,6 @@ extern const struct sw_aws_model sw_aws_logs_model;   /* logs 2014-03-28 */
 extern const struct sw_aws_model sw_aws_elbv2_model;   /* elbv2 2015-12-01 */
 extern const struct sw_aws_model sw_aws_cloudformation_model;   /* cloudformation 2010-05-15 */
 extern const struct sw_aws_model sw_aws_sts_model;   /* sts 2011-06-15 */
+extern const struct sw_aws_model sw_aws_acm_model;   /* acm 2015-12-08 */
 
 #endif

@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/acm/acm.h"
 #include "engine/elb/elb.h"
 #include "engine/elb/elbv2.h"
 #include "engine/elb/object.h"
@@ -15,7 +16,53 @@
 
 #define DEFAULT_LB_NAME "slipway"
 
-/* The built-in load balancer and its listener on the router port, made once. */
+/* The built-in listener of the given protocol, or NULL. */
+static struct sw_elb_object *builtin_listener(struct sw_elb *elb, const char *proto)
+{
+	size_t i;
+	for (i = 0; i < elb->nobjs; i++) {
+		struct sw_elb_object *l = &elb->objs[i];
+		const char *p = sw_elb_object_str(l, "Protocol");
+		if (l->kind == SW_ELB_LISTENER && sw_elb_object_builtin(l) && !strcmp(p ? p : "HTTP", proto))
+			return l;
+	}
+	return NULL;
+}
+
+/*
+ * The built-in HTTPS listener on SLIPWAY_ROUTER_TLS_PORT, its default certificate the
+ * file SLIPWAY_ROUTER_TLS_CERT imported into the ACM store (again at each start: the
+ * file may have been renewed); removed when there is no such file any more.
+ */
+static int ensure_builtin_tls(struct sw_elb *elb, struct sw_elb_object *lb)
+{
+	struct sw_elb_object *l = builtin_listener(elb, "HTTPS");
+	struct sw_buf arn = SW_BUF_INIT;
+	int ret = 0;
+
+	if (!elb->e->cfg.router_tls_cert) {
+		if (l)
+			sw_elb_listener_delete(elb, l);
+		return 0;
+	}
+	if ((ret = sw_acm_import_file(elb->e, elb->e->cfg.router_tls_cert, "router-default", &arn)) < 0)
+		goto cleanup;
+	if (!l) {
+		json_t *actions = json_pack("[{s:s, s:{s:s, s:s}}]", "Type", "fixed-response", "FixedResponseConfig",
+					    "StatusCode", "404", "ContentType", "text/html");
+		l = sw_elb_listener_create(elb, lb, elb->e->cfg.router_tls_port, actions, NULL);
+		json_decref(actions);
+		json_object_set_new(l->st, "builtin", json_true());
+	}
+	json_object_set_new(sw_elb_object_doc(l), "Port", json_integer(elb->e->cfg.router_tls_port));
+	sw_elb_listener_set_tls(l, arn.ptr, NULL);
+	ret = sw_elb_object_save(elb, l);
+cleanup:
+	sw_buf_release(&arn);
+	return ret;
+}
+
+/* The built-in load balancer and its listeners on the router's ports, made once. */
 static int ensure_builtin(struct sw_elb *elb)
 {
 	struct sw_elb_object *lb = NULL, *l;
@@ -29,29 +76,27 @@ static int ensure_builtin(struct sw_elb *elb)
 		if (sw_elb_object_save(elb, lb) < 0)
 			return SW_ERROR;
 	}
-	for (i = 0; i < elb->nobjs; i++) {
-		l = &elb->objs[i];
-		if (l->kind == SW_ELB_LISTENER && sw_elb_object_builtin(l)) {
-			/* SLIPWAY_ROUTER_PORT may have changed since */
-			if (sw_json_int(sw_elb_object_doc(l), "Port", 0) != elb->e->cfg.router_port) {
-				json_object_set_new(sw_elb_object_doc(l), "Port", json_integer(elb->e->cfg.router_port));
-				return sw_elb_object_save(elb, l);
-			}
-			return 0;
+	if ((l = builtin_listener(elb, "HTTP"))) {
+		/* SLIPWAY_ROUTER_PORT may have changed since */
+		if (sw_json_int(sw_elb_object_doc(l), "Port", 0) != elb->e->cfg.router_port) {
+			json_object_set_new(sw_elb_object_doc(l), "Port", json_integer(elb->e->cfg.router_port));
+			if (sw_elb_object_save(elb, l) < 0)
+				return SW_ERROR;
 		}
-	}
-	{
+	} else {
 		json_t *actions = json_pack("[{s:s, s:{s:s, s:s}}]", "Type", "fixed-response", "FixedResponseConfig",
 					    "StatusCode", "404", "ContentType", "text/html");
-		lb = NULL;
-		for (i = 0; i < elb->nobjs && !lb; i++)
-			if (elb->objs[i].kind == SW_ELB_LB && sw_elb_object_builtin(&elb->objs[i]))
-				lb = &elb->objs[i];
 		l = sw_elb_listener_create(elb, lb, elb->e->cfg.router_port, actions, NULL);
 		json_decref(actions);
 		json_object_set_new(l->st, "builtin", json_true());
-		return sw_elb_object_save(elb, l);
+		if (sw_elb_object_save(elb, l) < 0)
+			return SW_ERROR;
 	}
+	/* objects may have moved: find the load balancer again */
+	for (i = 0, lb = NULL; i < elb->nobjs && !lb; i++)
+		if (elb->objs[i].kind == SW_ELB_LB && sw_elb_object_builtin(&elb->objs[i]))
+			lb = &elb->objs[i];
+	return ensure_builtin_tls(elb, lb);
 }
 
 int sw_elb_new(struct sw_elb **out, struct sw_engine *e)
@@ -102,6 +147,9 @@ int sw_elb_start(struct sw_elb *elb)
 		return SW_ERROR;
 	sw_log_info("elbv2: router on http://%s:%d (HAProxy, state in %s)", elb->e->cfg.router_listen,
 		    elb->e->cfg.router_port, elb->e->cfg.state_dir);
+	if (elb->e->cfg.router_tls_cert)
+		sw_log_info("elbv2: router on https://%s:%d (default certificate %s)", elb->e->cfg.router_listen,
+			    elb->e->cfg.router_tls_port, elb->e->cfg.router_tls_cert);
 	return 0;
 }
 

@@ -18,10 +18,15 @@
  * elb_objects and elb_targets, migrations in engine/engine_db.c) and in memory under
  * the engine lock. At first start one load balancer exists ("slipway", DNS name
  * localhost) with an HTTP listener on SLIPWAY_ROUTER_PORT (default 5481) whose default action
- * answers 404; apps get a rule per host name (http://APP.localhost:5481/).
+ * answers 404; apps get a rule per host name (http://APP.localhost:5481/). With a router
+ * certificate (SLIPWAY_ROUTER_TLS_CERT, imported into the engine's ACM store, acm/acm.h)
+ * an HTTPS listener on SLIPWAY_ROUTER_TLS_PORT (5484) too; an HTTPS listener's
+ * certificates (its default one, AddListenerCertificates' others, and with a local CA
+ * one issued per host its rules route that none names) reach HAProxy as a crt-list.
  *
  * Settings (engine/engine_config.h): SLIPWAY_ROUTER_PORT (5481), SLIPWAY_ROUTER_LISTEN
- * (127.0.0.1), SLIPWAY_ROUTER_THREADS (HAProxy threads; default HAProxy's).
+ * (127.0.0.1), SLIPWAY_ROUTER_THREADS (HAProxy threads; default HAProxy's),
+ * SLIPWAY_ROUTER_TLS_PORT (5484), SLIPWAY_ROUTER_TLS_CERT, SLIPWAY_ROUTER_TLS_CA.
  *
  * Its files: elb.c (this module's life), object.c and target.c (the model and its
  * rows), health.c (a target's health as ALB states it), elbv2.c and one file per noun

@@ -69,6 +69,10 @@ int sw_elb_op_delete_rule(struct sw_engine_call *c);
 int sw_elb_op_register_targets(struct sw_engine_call *c);
 int sw_elb_op_deregister_targets(struct sw_engine_call *c);
 int sw_elb_op_describe_target_health(struct sw_engine_call *c);
+/* listener_cert.c: an HTTPS listener's certificates (served by SNI) */
+int sw_elb_op_add_listener_certificates(struct sw_engine_call *c);
+int sw_elb_op_remove_listener_certificates(struct sw_engine_call *c);
+int sw_elb_op_describe_listener_certificates(struct sw_engine_call *c);
 
 /* ---- loadbalancer.c, listener.c: what the built-in load balancer (elb.c) is made with ---- */
 
@@ -79,12 +83,21 @@ struct sw_elb_object *sw_elb_loadbalancer_create(struct sw_elb *elb, const char 
 struct sw_elb_object *sw_elb_listener_create(struct sw_elb *elb, struct sw_elb_object *lb, int port, json_t *actions,
 					     json_t *tags);
 
+/* The policy an HTTPS listener gets when none is given (ALB's default). */
+#define SW_ELB_DEFAULT_SSL_POLICY "ELBSecurityPolicy-2016-08"
+
+/*
+ * Make l an HTTPS listener with default certificate cert_arn (an ACM ARN, engine/acm/acm.h)
+ * and policy (NULL: the default); its other certificates (st "certificates") kept.
+ */
+void sw_elb_listener_set_tls(struct sw_elb_object *l, const char *cert_arn, const char *policy);
+
 /* Delete listener l and its rules. */
 void sw_elb_listener_delete(struct sw_elb *elb, struct sw_elb_object *l);
 
 /*
  * Check and normalise one action list (as ALB answers it) into *out (new reference).
- * for_rule: rules take forward actions only. 0, or -1 with the call failed.
+ * for_rule: rules take forward actions and redirects to HTTPS. 0, or -1 with the call failed.
  */
 int sw_elb_listener_actions_check(struct sw_engine_call *c, json_t *actions, int for_rule, json_t **out);
 

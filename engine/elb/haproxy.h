@@ -57,6 +57,7 @@ struct sw_elb_rt_frontend {
 	int fixed_status;
 	char *fixed_type;
 	char *fixed_body;
+	char *crt_list;           /* HTTPS: PEM paths, one a line; NULL: HTTP */
 	struct sw_elb_rt_rule *rules;
 	size_t nrules, alloc;
 };

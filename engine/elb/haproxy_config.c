@@ -208,10 +208,12 @@ static void gen_config(struct sw_elb_router *r, struct sw_buf *c, const struct s
 			sw_buf_addf(&def, "fe_%s_default", fe->name);
 		sw_elb_haproxy_map_path(r, fe->name, &path);
 		sw_buf_addf(c, "\nfrontend fe_%s\n", fe->name);
-		sw_buf_addf(c, "    bind %s:%d\n", r->listen_addr, fe->port);
+		sw_buf_addf(c, "    bind %s:%d", r->listen_addr, fe->port);
+		if (fe->crt_list)   /* TLS ends here: the certificates HAProxy picks from by SNI */
+			sw_buf_addf(c, " ssl crt-list %s/router-%s.crtlist", r->dir, fe->name);
+		sw_buf_addf(c, "\n    option forwardfor\n    http-request set-header X-Forwarded-Proto %s\n",
+			    fe->crt_list ? "https" : "http");
 		sw_buf_adds(c,
-			"    option forwardfor\n"
-			"    http-request set-header X-Forwarded-Proto http\n"
 			"    http-request set-header X-Forwarded-Port %[dst_port]\n"
 			"    unique-id-format %[uuid()]\n"
 			"    http-request set-header X-Request-Id %[unique-id]\n"
@@ -235,6 +237,14 @@ static void gen_config(struct sw_elb_router *r, struct sw_buf *c, const struct s
 		sw_buf_release(&def);
 	}
 
+	/* the redirects to each HTTPS frontend (ALB's redirect action, router.h) */
+	for (i = 0; i < r->nfrontends; i++) {
+		static const char *const codes[] = { "301", "302" };
+		for (j = 0; r->frontends[i].crt_list && j < 2; j++)
+			sw_buf_addf(c, "\nbackend be_" SW_ELB_ROUTER_REDIRECT "%d-%s\n"
+				    "    http-request redirect location https://%%[req.hdr(host),regsub(:[0-9]+$,)]:%d%%[url] code %s\n",
+				    r->frontends[i].port, codes[j], r->frontends[i].port, codes[j]);
+	}
 	for (i = 0; i < r->nbackends; i++) {
 		struct sw_elb_rt_backend *be = &r->backends[i];
 		sw_buf_addf(c, "\nbackend be_%s\n    balance roundrobin\n", be->name);
@@ -285,9 +295,19 @@ int sw_elb_haproxy_files_write(struct sw_elb_router *r, const struct sw_strvec *
 	size_t i;
 	int ret = SW_ERROR, code;
 
-	for (i = 0; i < r->nfrontends; i++)
+	for (i = 0; i < r->nfrontends; i++) {
 		if (sw_elb_haproxy_map_write(r, &r->frontends[i]) < 0 || write_fixed_body(r, &r->frontends[i]) < 0)
 			goto cleanup;
+		if (r->frontends[i].crt_list) {
+			sw_buf_reset(&tmp);
+			sw_buf_addf(&tmp, "%s/router-%s.crtlist", r->dir, r->frontends[i].name);
+			sw_buf_addf(&log, "%s\n", r->frontends[i].crt_list);
+			if (sw_elb_haproxy_write_file(tmp.ptr, log.ptr, log.len) < 0)
+				goto cleanup;
+			sw_buf_reset(&tmp);
+			sw_buf_reset(&log);
+		}
+	}
 	if (r->lua) {
 		/*
 		 * HAProxy outlives the engine on purpose (the apps stay reachable), but not its

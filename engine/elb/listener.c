@@ -1,9 +1,11 @@
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "engine/acm/acm.h"
 #include "engine/elb/elbv2.h"
 #include "common/json.h"
 #include "common/time.h"
@@ -30,12 +32,38 @@ static int port_free(const char *addr, int port)
 }
 
 /*
+ * A rule's redirect action, normalised into *norm: to HTTPS on a port, host, path and
+ * query kept (what an app's HTTP to HTTPS redirect is); else the call failed.
+ */
+static int redirect_check(struct sw_engine_call *c, json_t *a, json_t **norm)
+{
+	json_t *rc = json_object_get(a, "RedirectConfig");
+	const char *proto = sw_json_str(rc, "Protocol"), *port = sw_json_str(rc, "Port");
+	const char *code = sw_json_str(rc, "StatusCode"), *host = sw_json_str(rc, "Host");
+	const char *path = sw_json_str(rc, "Path"), *query = sw_json_str(rc, "Query");
+	char *end = NULL;
+	long p = port ? strtol(port, &end, 10) : 0;
+
+	if (!code || (strcmp(code, "HTTP_301") && strcmp(code, "HTTP_302")))
+		return SW_ELB_FAIL(c, "ValidationError", "A redirect's status code must be HTTP_301 or HTTP_302");
+	if (!proto || strcmp(proto, "HTTPS") || !port || !end || *end || p < 1 || p > 65535 ||
+	    (host && strcmp(host, "#{host}")) || (path && strcmp(path, "/#{path}")) ||
+	    (query && strcmp(query, "#{query}")))
+		return SW_ELB_FAIL(c, "InvalidLoadBalancerAction", "slipway-engine redirects to HTTPS on a port, keeping "
+				   "host, path and query (Protocol HTTPS, Port N)");
+	*norm = json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s}}", "Type", "redirect", "RedirectConfig",
+			  "Protocol", "HTTPS", "Port", port, "Host", "#{host}", "Path", "/#{path}", "Query", "#{query}",
+			  "StatusCode", code);
+	return 0;
+}
+
+/*
  * Check and normalise one action list (as ALB answers it). for_rule: rules take
- * forward actions only here.
+ * forward actions, and redirects to HTTPS.
  */
 int sw_elb_listener_actions_check(struct sw_engine_call *c, json_t *actions, int for_rule, json_t **out)
 {
-	json_t *a, *norm;
+	json_t *a, *norm = NULL;
 	const char *type;
 
 	*out = NULL;
@@ -128,6 +156,9 @@ int sw_elb_listener_actions_check(struct sw_engine_call *c, json_t *actions, int
 			json_object_set_new(json_object_get(norm, "FixedResponseConfig"), "ContentType", json_string(ctype));
 		if (body)
 			json_object_set_new(json_object_get(norm, "FixedResponseConfig"), "MessageBody", json_string(body));
+	} else if (!strcmp(type, "redirect") && for_rule) {
+		if (redirect_check(c, a, &norm) < 0)
+			return -1;
 	} else {
 		return SW_ELB_FAIL(c, "InvalidLoadBalancerAction", "Action type '%s' is not supported by slipway-engine", type);
 	}
@@ -160,6 +191,16 @@ struct sw_elb_object *sw_elb_listener_create(struct sw_elb *elb, struct sw_elb_o
 	return o;
 }
 
+void sw_elb_listener_set_tls(struct sw_elb_object *l, const char *cert_arn, const char *policy)
+{
+	json_t *doc = sw_elb_object_doc(l);
+	json_object_set_new(doc, "Protocol", json_string("HTTPS"));
+	json_object_set_new(doc, "Certificates", json_pack("[{s:s}]", "CertificateArn", cert_arn));
+	json_object_set_new(doc, "SslPolicy", json_string(policy ? policy : SW_ELB_DEFAULT_SSL_POLICY));
+	if (!json_is_array(json_object_get(l->st, "certificates")))
+		json_object_set_new(l->st, "certificates", json_array());
+}
+
 void sw_elb_listener_delete(struct sw_elb *elb, struct sw_elb_object *l)
 {
 	size_t i;
@@ -180,6 +221,7 @@ int sw_elb_op_create_listener(struct sw_engine_call *c)
 	const char *proto = sw_elb_in_str(c, "Protocol");
 	struct sw_elb_object *lb, *o;
 	json_t *actions = NULL;
+	const char *cert = NULL;
 	int port = (int)json_integer_value(sw_elb_in(c, "Port"));
 	size_t i;
 
@@ -188,9 +230,22 @@ int sw_elb_op_create_listener(struct sw_engine_call *c)
 	lb = sw_elb_object_find(elb, SW_ELB_LB, sw_elb_in_str(c, "LoadBalancerArn"));
 	if (!lb)
 		return SW_ELB_FAIL(c, "LoadBalancerNotFound", "One or more load balancers not found");
-	if (proto && strcmp(proto, "HTTP"))
+	if (proto && strcmp(proto, "HTTP") && strcmp(proto, "HTTPS"))
 		return SW_ELB_FAIL(c, "UnsupportedProtocol", "Protocol '%s' is not supported by slipway-engine's listeners "
-				   "(HTTP is)", proto);
+				   "(HTTP and HTTPS are)", proto);
+	if (proto && !strcmp(proto, "HTTPS")) {
+		json_t *certs = sw_elb_in(c, "Certificates");
+		struct sw_buf path = SW_BUF_INIT;
+		int found;
+		cert = sw_json_str(json_array_get(certs, 0), "CertificateArn");
+		if (json_array_size(certs) != 1 || !cert)
+			return SW_ELB_FAIL(c, "ValidationError", "An HTTPS listener needs exactly one default certificate "
+					   "(Certificates.member.1.CertificateArn)");
+		found = sw_acm_pem_path(elb->e, cert, &path);
+		sw_buf_release(&path);
+		if (!found)
+			return SW_ELB_FAIL(c, "CertificateNotFound", "Certificate '%s' not found", cert);
+	}
 	if (!sw_elb_in(c, "Port"))
 		return SW_ELB_FAIL(c, "ValidationError", "A listener port must be specified");
 	if (port < 1 || port > 65535)
@@ -211,6 +266,8 @@ int sw_elb_op_create_listener(struct sw_engine_call *c)
 		return -1;
 	o = sw_elb_listener_create(elb, lb, port, actions, sw_elb_in(c, "Tags"));
 	json_decref(actions);
+	if (cert)
+		sw_elb_listener_set_tls(o, cert, sw_elb_in_str(c, "SslPolicy"));
 	if (sw_elb_object_save(elb, o) < 0)
 		return sw_elb_call_db_error(c);
 	sw_elb_object_changed(elb);

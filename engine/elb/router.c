@@ -201,11 +201,13 @@ int sw_elb_router_set_frontend(struct sw_elb_router *r, const struct sw_elb_rout
 				     in->fixed_status);
 	if (in->fixed_type && sw_elb_router_word_check("content type", in->fixed_type) < 0)
 		return SW_EINVAL;
+	if (in->crt_list && (!*in->crt_list || strpbrk(in->crt_list, " \t\r#")))
+		return sw_error_code(SW_EINVAL, "router: an HTTPS listener needs certificate files (paths without blanks)");
 	pthread_mutex_lock(&r->lock);
 	fe = sw_elb_router_frontend_find(r, in->name);
 	if (fe && fe->port == in->port && same_str(fe->default_backend, in->default_backend) &&
 	    fe->fixed_status == in->fixed_status && same_str(fe->fixed_type, in->fixed_type) &&
-	    same_str(fe->fixed_body, in->fixed_body))
+	    same_str(fe->fixed_body, in->fixed_body) && same_str(fe->crt_list, in->crt_list))
 		goto cleanup;
 	if (!fe) {
 		SW_ALLOC_GROW(r->frontends, r->nfrontends + 1, r->falloc);
@@ -220,10 +222,12 @@ int sw_elb_router_set_frontend(struct sw_elb_router *r, const struct sw_elb_rout
 	fe->fixed_status = in->fixed_status;
 	fe->fixed_type = in->fixed_type ? xstrdup(in->fixed_type) : NULL;
 	fe->fixed_body = in->fixed_body ? xstrdup(in->fixed_body) : NULL;
+	fe->crt_list = in->crt_list ? xstrdup(in->crt_list) : NULL;
 	if (r->running && (ret = sw_elb_haproxy_reload(r)) < 0) {
 		free(fe->default_backend);
 		free(fe->fixed_type);
 		free(fe->fixed_body);
+		free(fe->crt_list);
 		if (created) {
 			free(fe->name);
 			r->nfrontends--;
@@ -234,6 +238,7 @@ int sw_elb_router_set_frontend(struct sw_elb_router *r, const struct sw_elb_rout
 		free(saved.default_backend);
 		free(saved.fixed_type);
 		free(saved.fixed_body);
+		free(saved.crt_list);
 	}
 
 cleanup:

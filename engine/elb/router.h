@@ -14,7 +14,8 @@
  *
  * What maps to what:
  *   listener      -> a frontend bound to 127.0.0.1:port (or listen_addr), with
- *                    X-Forwarded-For/-Proto/-Port and X-Request-Id added
+ *                    X-Forwarded-For/-Proto/-Port and X-Request-Id added; an HTTPS
+ *                    one terminates TLS with its certificates (crt-list, SNI)
  *   rules         -> one regex map per frontend, key "<host without port, lowercased>
  *                    <path>", value the backend ("be_x"), or for a weighted forward
  *                    "be_x:be_y:N": be_y takes N of every 1000 requests (rand(1000)
@@ -55,7 +56,7 @@
  *
  * Files (dir is $SLIPWAY_HOME/engine): haproxy.cfg, haproxy.state, haproxy.pid,
  * haproxy.sock (admin), haproxy-master.sock, haproxy.log (its start-up output),
- * router-<frontend>.map, router-<frontend>.body, router-watch.lua.
+ * router-<frontend>.map, router-<frontend>.body, router-<frontend>.crtlist, router-watch.lua.
  *
  * All functions are thread-safe (one lock per router) and return 0 or a negative
  * enum sw_code with the message in the error slot. Strings passed in are copied.
@@ -97,6 +98,9 @@ struct sw_elb_router_frontend {
 	int fixed_status;             /* e.g. 404 */
 	const char *fixed_type;       /* Content-Type; NULL: text/html */
 	const char *fixed_body;       /* NULL: a short page naming the status */
+	const char *crt_list;         /* HTTPS: the certificates' PEM files (certificate, chain, key),
+					 one a line, the default first (HAProxy picks one by SNI);
+					 NULL: plain HTTP */
 };
 
 /*
@@ -105,6 +109,13 @@ struct sw_elb_router_frontend {
  * wildcards: '*' any run of characters, '?' one character. Rules are given in
  * priority order (the first that matches wins).
  */
+/*
+ * A rule's backend named SW_ELB_ROUTER_REDIRECT "<port>-<301|302>" redirects to HTTPS on
+ * that port (host, path and query kept): the router has such a backend for each HTTPS
+ * frontend's port.
+ */
+#define SW_ELB_ROUTER_REDIRECT "rd-https-"
+
 struct sw_elb_router_rule {
 	const char *const *hosts;
 	size_t nhosts;

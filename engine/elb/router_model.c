@@ -160,5 +160,6 @@ void sw_elb_router_frontend_release(struct sw_elb_rt_frontend *fe)
 	free(fe->default_backend);
 	free(fe->fixed_type);
 	free(fe->fixed_body);
+	free(fe->crt_list);
 	sw_elb_router_rules_release(fe->rules, fe->nrules);
 }

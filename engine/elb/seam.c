@@ -160,25 +160,59 @@ static int seam_rule_check(void *ctx, const char *rule_arn, const char *tg, cons
 	return 0;
 }
 
+/* 1 when rule o forwards to exactly the two groups a and b (weighted, either way round). */
+static int forwards_to_pair(const struct sw_elb_object *o, const char *a, const char *b)
+{
+	const char *tgs[2];
+	long long w[2];
+	int n = sw_elb_object_action_weights(json_object_get(sw_elb_object_doc(o), "Actions"), tgs, w);
+	return n == 2 && ((!strcmp(tgs[0], a) && !strcmp(tgs[1], b)) || (!strcmp(tgs[0], b) && !strcmp(tgs[1], a)));
+}
+
+/* Rule o's forward set to the two weights. */
+static int set_weights(struct sw_elb *elb, struct sw_elb_object *o, const char *from_tg, long long wf,
+		       const char *to_tg, long long wt)
+{
+	/* both groups stay in the forward (the one at weight 0 too), as ECS leaves the rule */
+	json_t *action = json_pack("{s:s, s:{s:[{s:s, s:I}, {s:s, s:I}], s:{s:b}}}", "Type", "forward", "ForwardConfig",
+				   "TargetGroups", "TargetGroupArn", from_tg, "Weight", wf, "TargetGroupArn", to_tg, "Weight",
+				   wt, "TargetGroupStickinessConfig", "Enabled", 0);
+	json_t *doc = json_deep_copy(sw_elb_object_doc(o));
+
+	json_object_set_new(doc, "Actions", json_pack("[o]", action));
+	json_object_set_new(o->st, "doc", doc);
+	return sw_elb_object_save(elb, o) < 0 ? SW_ERROR : 0;
+}
+
+/*
+ * The production rule's weights, and the same on every other rule of its load balancer
+ * that forwards to the same two groups (an app's custom domains, its rules on the HTTPS
+ * listener): they serve the same tasks, so they shift with it.
+ */
 static int seam_shift(void *ctx, const char *rule_arn, const char *from_tg, const char *to_tg, int permille)
 {
 	struct sw_elb *elb = ctx;
-	struct sw_elb_object *rule = sw_elb_object_find(elb, SW_ELB_RULE, rule_arn);
-	json_t *doc, *action;
+	struct sw_elb_object *rule = sw_elb_object_find(elb, SW_ELB_RULE, rule_arn), *l, *ol;
+	const char *lb;
 	long long wf = permille <= 0 ? 1 : permille >= 1000 ? 0 : 1000 - permille;
 	long long wt = permille <= 0 ? 0 : permille >= 1000 ? 1 : permille;
+	size_t i;
 
 	if (!rule)
 		return sw_error_code(SW_ENOTFOUND, "listener rule %s does not exist", rule_arn);
-	/* both groups stay in the forward (the one at weight 0 too), as ECS leaves the rule */
-	action = json_pack("{s:s, s:{s:[{s:s, s:I}, {s:s, s:I}], s:{s:b}}}", "Type", "forward", "ForwardConfig",
-			   "TargetGroups", "TargetGroupArn", from_tg, "Weight", wf, "TargetGroupArn", to_tg, "Weight", wt,
-			   "TargetGroupStickinessConfig", "Enabled", 0);
-	doc = json_deep_copy(sw_elb_object_doc(rule));
-	json_object_set_new(doc, "Actions", json_pack("[o]", action));
-	json_object_set_new(rule->st, "doc", doc);
-	if (sw_elb_object_save(elb, rule) < 0)
+	if (set_weights(elb, rule, from_tg, wf, to_tg, wt) < 0)
 		return SW_ERROR;
+	l = sw_elb_object_listener_of(elb, rule);
+	lb = l ? sw_elb_object_str(l, "LoadBalancerArn") : NULL;
+	for (i = 0; lb && i < elb->nobjs; i++) {
+		struct sw_elb_object *o = &elb->objs[i];
+		if (o->kind != SW_ELB_RULE || o == rule || !forwards_to_pair(o, from_tg, to_tg))
+			continue;
+		ol = sw_elb_object_listener_of(elb, o);
+		if (ol && sw_elb_object_str(ol, "LoadBalancerArn") && !strcmp(sw_elb_object_str(ol, "LoadBalancerArn"), lb) &&
+		    set_weights(elb, o, from_tg, wf, to_tg, wt) < 0)
+			return SW_ERROR;
+	}
 	sw_elb_object_changed(elb);
 	return 0;
 }

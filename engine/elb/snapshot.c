@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "engine/elb/snapshot.h"
+#include "engine/acm/acm.h"
 #include "engine/elb/object.h"
 #include "engine/elb/target.h"
 #include "common/json.h"
@@ -23,6 +24,7 @@ void sw_elb_snapshot_release(struct sw_elb_snapshot *s)
 		free(s->fe[i].default_backend);
 		free(s->fe[i].type);
 		free(s->fe[i].body);
+		free(s->fe[i].crt_list);
 	}
 	free(s->fe);
 	for (i = 0; i < s->nbe; i++) {
@@ -63,6 +65,66 @@ static void snap_conditions(json_t *conds, struct sw_elb_snapshot_rule *r)
 		json_array_foreach(json_object_get(cond, "Values"), j, v)
 			sw_strvec_push(host ? &r->hosts : &r->paths, json_string_value(v));
 	}
+}
+
+/* 1 when one of the PEM files listed in crt (one a line) names host. */
+static int covered(const char *crt, const char *host)
+{
+	struct sw_buf path = SW_BUF_INIT;
+	const char *p = crt, *nl;
+	int yes = 0;
+	while (*p && !yes) {
+		nl = strchr(p, '\n');
+		sw_buf_reset(&path);
+		sw_buf_add(&path, p, nl ? (size_t)(nl - p) : strlen(p));
+		yes = sw_acm_file_names(path.ptr, host);
+		p = nl ? nl + 1 : p + strlen(p);
+	}
+	sw_buf_release(&path);
+	return yes;
+}
+
+/*
+ * An HTTPS listener's certificates as the router takes them: the PEM files of its default
+ * certificate and then of the others (AddListenerCertificates), one a line; those whose
+ * file is gone (deleted from the ACM store) are left out. Then, with a local CA, one
+ * issued for each host its rules route that none of those names. NULL for HTTP.
+ */
+static char *crt_list(struct sw_elb *elb, const struct sw_elb_object *l)
+{
+	struct sw_buf out = SW_BUF_INIT, path = SW_BUF_INIT;
+	json_t *certs = json_object_get(sw_elb_object_doc(l), "Certificates"), *extra = json_object_get(l->st, "certificates"), *v;
+	struct sw_elb_object **rules;
+	char *explicit;
+	size_t i, j, n;
+
+	if (strcmp(sw_elb_object_str(l, "Protocol") ? sw_elb_object_str(l, "Protocol") : "HTTP", "HTTPS"))
+		return NULL;
+	if (sw_acm_pem_path(elb->e, sw_json_str(json_array_get(certs, 0), "CertificateArn"), &path))
+		sw_buf_addf(&out, "%s\n", path.ptr);
+	json_array_foreach(extra, i, v)
+		if (sw_acm_pem_path(elb->e, json_string_value(v), &path))
+			sw_buf_addf(&out, "%s\n", path.ptr);
+	/* issued ones only where the listener's own certificates (not the issued) name no host */
+	explicit = xstrdup(out.ptr);
+	rules = elb->e->cfg.router_tls_ca ? sw_elb_object_rules(elb, l->arn, &n) : NULL;
+	for (i = 0; rules && i < n; i++) {
+		json_t *cond;
+		json_array_foreach(json_object_get(sw_elb_object_doc(rules[i]), "Conditions"), j, cond) {
+			size_t k;
+			if (strcmp(sw_json_str_or(cond, "Field", ""), "host-header"))
+				continue;
+			json_array_foreach(json_object_get(cond, "Values"), k, v)
+				if (json_is_string(v) && !covered(explicit, json_string_value(v)) &&
+				    sw_acm_issued_path(elb->e, json_string_value(v), &path))
+					sw_buf_addf(&out, "%s\n", path.ptr);
+		}
+	}
+	free(rules);
+	free(explicit);
+	sw_buf_rtrim(&out);
+	sw_buf_release(&path);
+	return sw_buf_detach(&out, NULL);
 }
 
 /*
@@ -133,11 +195,20 @@ void sw_elb_snapshot_take(struct sw_elb *elb, struct sw_elb_snapshot *s, int mod
 					f->type = xstrdup(sw_json_str(fr, "ContentType"));
 				if (json_object_get(fr, "MessageBody"))
 					f->body = xstrdup(sw_json_str(fr, "MessageBody"));
+				f->crt_list = crt_list(elb, o);
 				f->rules = xcalloc(n + 1, sizeof(*f->rules));
 				for (j = 0; j < n; j++) {
 					struct sw_elb_snapshot_rule *r = &f->rules[f->nrules];
 					json_t *actions = json_object_get(sw_elb_object_doc(rules[j]), "Actions");
-					snap_forward(elb, actions, r);
+					json_t *rd = json_object_get(sw_json_find(actions, "Type", "redirect"), "RedirectConfig");
+					if (rd) {   /* the router's redirect backend for that port and code */
+						sw_buf_reset(&name);
+						sw_buf_addf(&name, SW_ELB_ROUTER_REDIRECT "%s-%s", sw_json_str_or(rd, "Port", "443"),
+							    strcmp(sw_json_str_or(rd, "StatusCode", ""), "HTTP_302") ? "301" : "302");
+						r->backend = xstrdup(name.ptr);
+					} else {
+						snap_forward(elb, actions, r);
+					}
 					if (!r->backend)
 						continue;
 					sw_strvec_init(&r->hosts);

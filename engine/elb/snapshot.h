@@ -25,6 +25,7 @@ struct sw_elb_snapshot_frontend {
 	char *default_backend;
 	int status;
 	char *type, *body;
+	char *crt_list;    /* HTTPS: its certificates' PEM files, one a line; NULL: HTTP */
 	struct sw_elb_snapshot_rule *rules;
 	size_t nrules;
 };

@@ -48,7 +48,8 @@ static int apply_models(struct sw_elb *elb, struct sw_elb_snapshot *s, struct ap
 	}
 	for (i = 0; i < s->nfe; i++) {
 		struct sw_elb_snapshot_frontend *f = &s->fe[i];
-		struct sw_elb_router_frontend fe = { f->name, f->port, f->default_backend, f->status, f->type, f->body };
+		struct sw_elb_router_frontend fe = { f->name, f->port, f->default_backend, f->status, f->type, f->body,
+						      f->crt_list };
 		struct sw_elb_router_rule *rules = xcalloc(f->nrules + 1, sizeof(*rules));
 		if (sw_elb_router_set_frontend(elb->router, &fe) < 0) {
 			sw_log_warn("elbv2: router listener %s (port %d): %s", f->name, f->port, sw_error_last());

@@ -276,7 +276,10 @@ def slipwayd_down(st, run):
     secs = (act.ended or now()) - act.started
     lines = [l for _, l in act.lines if l.strip()]
     print(f'slipwayd down: a new push failed after {secs:.1f}s with exit {act.code}: {" / ".join(lines)[:300]}')
-    if act.code in (None, 0) or secs > 5 or len(lines) != 1:
+    # slipway's one line, as git shows a text/plain error body ("remote: ..."), and git's own
+    # "fatal: unable to access ..." after it
+    said = [l for l in lines if not (l.startswith('fatal: unable to access') and len(lines) == 2)]
+    if act.code in (None, 0) or secs > 5 or len(said) != 1 or 'slipway is not running' not in said[0]:
         run.violations.append((0, 'slipwayd', 'down', 'down-push',
                                f'a push while slipwayd is down took {secs:.1f}s (exit {act.code}) '
                                f'and said {len(lines)} lines: {" / ".join(lines)[:200]}'))

@@ -209,7 +209,7 @@ class CliAws(unittest.TestCase):
     def test_usage(self):
         for args, want in [((), 'a service and an operation are needed'),
                            (('ecs',), 'a service and an operation are needed'),
-                           (('s3', 'ListBuckets'), "unknown service 's3' (ecs, ecr, elbv2, logs, cloudformation, sts)"),
+                           (('s3', 'ListBuckets'), "unknown service 's3' (ecs, ecr, elbv2, logs, cloudformation, sts, acm)"),
                            (('ecs', 'ListClusters', '{bad'), 'the parameters are not JSON'),
                            (('ecs', 'ListClusters', '[1]'), 'the parameters must be a JSON object'),
                            (('ecs', 'ListClusters', '{}', 'extra'), 'too many arguments'),

@@ -28,7 +28,7 @@ NOT_SLIPWAYD = {'engine', 'cli', 'test'}
 
 # slipway's service names (common/aws/endpoint.c) -> IAM action prefixes.
 IAM_PREFIX = {'ecs': 'ecs', 'ecr': 'ecr', 'elbv2': 'elasticloadbalancing', 'logs': 'logs',
-              'cloudformation': 'cloudformation', 'sts': 'sts', 'iam': 'iam'}
+              'cloudformation': 'cloudformation', 'sts': 'sts', 'iam': 'iam', 'acm': 'acm'}
 
 # Actions no operation name shows, each required as long as its evidence is in the code.
 IMPLICIT = [

@@ -134,7 +134,7 @@ class Retries(unittest.TestCase):
     def test_bad_input_sends_nothing(self):
         with Server(Scripted([(200, {}, '{}')])) as srv:
             for service, op, params, want in [
-                    ('s3', 'ListBuckets', {}, "unknown AWS service 's3' (ecs, ecr, elbv2, logs, cloudformation, sts)"),
+                    ('s3', 'ListBuckets', {}, "unknown AWS service 's3' (ecs, ecr, elbv2, logs, cloudformation, sts, acm)"),
                     ('ecs', 'List Clusters', {}, "ecs: 'List Clusters' is not an operation name"),
                     ('ecs', 'listClusters', {}, "ecs: 'listClusters' is not an operation name"),
                     ('elbv2', 'DescribeTargetGroups', {'Names': 'x'},

@@ -4,11 +4,14 @@
   byte a second; another client (127.0.0.1) pushes meanwhile and gets its verdict. Each
   trickling connection is cut at the header deadline however often its bytes come, and
   one address holds no more than its share of the connections. The engine likewise.
+  Trickled heads of a push's POST, which the front door peeks at, are cut the same; a
+  push handed to slipway-push counts against its address until it ends.
 - TLS: a non-loopback address without a certificate is refused in one line (unless
   SLIPWAY_INSECURE_HTTP=1); with one, git pushes over HTTPS and its hook still answers.
 - Webhooks: each address class refused when added, and again when delivered.
 - A Dockerfile that ADDs from a URL is refused before its build starts.
 - A URL with a newline in it is logged escaped: it forges no log line."""
+import base64
 import os
 import selectors
 import socket
@@ -28,13 +31,30 @@ HEADER_TIMEOUT = 3
 PER_CLIENT = 32
 
 
+
+def backends(home):
+    """The pids of git http-backend processes serving the repositories under home."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            with open(f'/proc/{pid}/environ', 'rb') as f:
+                env = f.read().split(b'\0')
+            with open(f'/proc/{pid}/comm') as f:
+                comm = f.read().strip()
+        except OSError:
+            continue
+        root = f'GIT_PROJECT_ROOT={home}'.encode()
+        if comm.startswith('git') and any(e == root or e.startswith(root + b'/') for e in env):
+            found.append(int(pid))
+    return found
+
 class Slowloris:
     """n connections from source address src to port, each sending one more header byte a
     second; a connection the server closes is opened again. Records how long each one
     lived, and the most that were open (and not closed by the server) at once."""
 
-    def __init__(self, port, n, src='127.0.0.2'):
-        self.port, self.n, self.src = port, n, src
+    def __init__(self, port, n, src='127.0.0.2', first=b'GET / HTTP/1.1\r\n'):
+        self.port, self.n, self.src, self.first = port, n, src, first
         self.lifetimes, self.max_open = [], 0
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
@@ -83,7 +103,7 @@ class Slowloris:
                     if now - key.data[0] > 1 and self.alive(key.fileobj):
                         held += 1
                     try:
-                        key.fileobj.send(b'GET / HTTP/1.1\r\n' if key.data[1] == 0 else b'X')
+                        key.fileobj.send(self.first if key.data[1] == 0 else b'X')
                         key.data[1] += 1
                     except OSError:
                         pass
@@ -137,6 +157,64 @@ class NetworkTest(unittest.TestCase):
         self.assertGreater(min(cut), HEADER_TIMEOUT - 0.5)
         print(f'health in {health:.2f}s and a push with {len(cut)} connections cut at the header deadline,'
               f' {len(refused)} refused at once (most held at once: {attack.max_open})')
+
+    def test_slowloris_of_push_heads(self):
+        # a push's head is peeked at by the front door before anyone reads it: a trickled
+        # one holds no more than its address's share, and is cut at the same deadline
+        first = b'POST /steady.git/git-receive-pack HTTP/1.1\r\nHost: x\r\n'
+        with Slowloris(self.stack.slipwayd.port, 200, src='127.0.0.3', first=first) as attack:
+            time.sleep(HEADER_TIMEOUT + 2)
+            self.assertEqual(requests.get(self.stack.url + '/api/v1/health', timeout=5).status_code, 200)
+            time.sleep(HEADER_TIMEOUT)
+        cut = [t for t in attack.lifetimes if t >= 1]
+        self.assertLessEqual(attack.max_open, PER_CLIENT)
+        self.assertGreater(len([t for t in attack.lifetimes if t < 1]), 50)
+        self.assertGreaterEqual(len(cut), PER_CLIENT)
+        self.assertLess(max(cut), HEADER_TIMEOUT + 2.0, sorted(cut)[-5:])
+        self.assertGreater(min(cut), HEADER_TIMEOUT - 0.5)
+
+    def test_pushes_count_against_their_address(self):
+        self.assertEqual(self.stack.push(self.stack.make_repo('counted', DOCKERFILE, {'index.html': 'c'}),
+                                         'counted').returncode, 0)
+        auth = base64.b64encode(f'git:{self.stack.token}'.encode()).decode()
+        head = (f'POST /counted.git/git-receive-pack HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {auth}\r\n'
+                'Content-Type: application/x-git-receive-pack-request\r\nContent-Length: 100000\r\n\r\n').encode()
+
+        def connect(src):
+            s = socket.socket()
+            s.bind((src, 0))
+            s.settimeout(5)
+            s.connect(('127.0.0.1', self.stack.slipwayd.port))
+            return s
+
+        def served(src):
+            s = connect(src)
+            try:
+                s.sendall(b'GET /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+                return s.recv(64).startswith(b'HTTP/1.1 200')
+            except OSError:
+                return False
+            finally:
+                s.close()
+
+        # pushes whose body has not come yet: each one a slipway-push, holding its connection
+        handed = lambda: self.stack.slipwayd.log_text().count('counted.git/git-receive-pack by ')
+        before, pushes = handed(), []
+        for _ in range(PER_CLIENT):
+            s = connect('127.0.0.4')
+            s.sendall(head + b'0')
+            pushes.append(s)
+        try:
+            wait_for('the pushes handed over', lambda: handed() >= before + PER_CLIENT, timeout=30)
+            self.assertFalse(served('127.0.0.4'), 'a connection over the address\'s share was served')
+            self.assertTrue(served('127.0.0.5'))
+        finally:
+            for s in pushes:
+                s.close()
+        # their processes end (the pusher left): the address may connect again
+        wait_for('the pushes ended', lambda: served('127.0.0.4'), timeout=30)
+        # and so does git: a request cut mid-body leaves no http-backend reading its end
+        wait_for('no git http-backend left', lambda: not backends(self.stack.home), timeout=30)
 
     def test_engine_slowloris(self):
         eng = Engine(registry=False, env={'SLIPWAY_ENGINE_HEADER_TIMEOUT': '2', 'SLIPWAY_ENGINE_CLIENT_CONNECTIONS': '8'})

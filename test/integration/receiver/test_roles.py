@@ -125,6 +125,17 @@ class RolesTest(unittest.TestCase):
             ('GET', 'apps/*/reviews'): ('apps/app1/reviews', None),
             ('POST', 'apps/*/reviews/settings'): ('apps/app1/reviews/settings', BAD),
             ('POST', 'apps/*/sync-config'): ('apps/app1/sync-config', None),   # not a review app: 400
+            ('GET', 'apps/*/domains'): ('apps/app1/domains', None),
+            ('POST', 'apps/*/domains'): ('apps/app1/domains', '{"host": "10.0.0.1"}'),   # an IP: 400
+            ('DELETE', 'apps/*/domains/*'): ('apps/app1/domains/nothing.example.com', None),
+            ('GET', 'apps/*/certs'): ('apps/app1/certs', None),
+            ('POST', 'apps/*/certs'): ('apps/app1/certs', BAD),
+            ('DELETE', 'apps/*/certs/*'): ('apps/app1/certs/nothing.example.com', None),
+            ('POST', 'apps/*/routing'): ('apps/app1/routing', BAD),
+            ('POST', 'apps/*/promote'): ('apps/app1/promote', None),   # in no pipeline: 400
+            ('GET', 'pipelines'): ('pipelines', None),
+            ('POST', 'pipelines'): ('pipelines', '{"app": "app1", "stage": "nowhere"}'),
+            ('DELETE', 'pipelines/*'): ('pipelines/app2', None),   # in none: 404
             ('GET', 'apps/*/access'): ('apps/app1/access', None),
             ('POST', 'apps/*/access'): ('apps/app1/access', BAD),
             ('DELETE', 'apps/*/access/*'): ('apps/app1/access/nobody', None),

@@ -9,7 +9,7 @@ import unittest
 import requests
 
 from swengine import engine_instance, remove_engine_containers
-from swstack import ROOT, BUILD, free_port, git_env, temp_dir, Registry
+from swstack import ROOT, BUILD, free_port, git_env, temp_dir, wait_for, Registry
 
 
 def read(path):
@@ -31,7 +31,8 @@ class UpDownTest(unittest.TestCase):
         self.port, self.registry_port, self.ssh_port = free_port(), free_port(), free_port()
         self.env = dict(os.environ, SLIPWAY_HOME=self.home, SLIPWAY_PORT=str(self.port),
                         SLIPWAY_REGISTRY_PORT=str(self.registry_port), SLIPWAY_ENGINE_PORT=str(free_port()),
-                        SLIPWAY_ROUTER_PORT=str(free_port()), SLIPWAY_SSH_PORT=str(self.ssh_port),
+                        SLIPWAY_ROUTER_PORT=str(free_port()), SLIPWAY_ROUTER_TLS_PORT=str(free_port()),
+                        SLIPWAY_SSH_PORT=str(self.ssh_port),
                         SW_BUILD_DIR=BUILD)
 
     def tearDown(self):
@@ -105,6 +106,15 @@ class UpDownTest(unittest.TestCase):
         builds = requests.get(f'http://127.0.0.1:{self.port}/api/v1/apps/hello/builds',
                               headers={'Authorization': f'Bearer {token}'}, timeout=10).json()['builds']
         self.assertEqual(builds[0]['status'], 'succeeded')
+        if engine_instance(self.home):   # live: over HTTPS too, verified with the local CA up made
+            tls = self.env['SLIPWAY_ROUTER_TLS_PORT']
+
+            def https():
+                c = subprocess.run(['curl', '-sS', '--max-time', '5', '--cacert', os.path.join(self.home, 'ca.pem'),
+                                    '--resolve', f'hello.localhost:{tls}:127.0.0.1', f'https://hello.localhost:{tls}/'],
+                                   capture_output=True, text=True)
+                return c.stdout == f'hello from {self.home}\n' or None
+            wait_for('hello over HTTPS', https, timeout=15)
 
         # a revoked admin token stays revoked across up (another admin token revokes it)
         api = f'http://127.0.0.1:{self.port}/api/v1'

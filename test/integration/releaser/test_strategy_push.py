@@ -1,6 +1,7 @@
 """A push goes live the way the app asks: a canary from the Procfile's `# slipway:`
 comment, blue/green from `slipway deploy:settings` (which wins over the manifest), each
-stage streamed to the pusher and no request failing through the router; a bad setting is
+stage streamed to the pusher and no request failing through the router (nor through a
+custom domain's rule, which shifts with the app's own); a bad setting is
 one line and changes nothing; `slipway rollback` during a bake gives the traffic back to
 the live release at once.
 
@@ -65,7 +66,17 @@ class StrategyPush(unittest.TestCase):
             self.assertEqual(ok.returncode, 0, ok)
             self.assertEqual(ok.stdout.split(), ['bake=1m', 'strategy=blue-green'])
 
-            lines, load = push_under_load(self, ps, repo, app, 'v3')
+            # a custom domain added after the canary (the app's traffic on its alternate group)
+            # answers from the live tasks and keeps answering through the blue/green push
+            self.assertEqual(ps.cli('domains:add', 'www.shifty.test', '-a', app).returncode, 0)
+            domain = Load(ps.eng.router_port, app)
+            domain.host = 'www.shifty.test'
+            with domain:
+                wait_for('the domain answering', lambda: domain.answers, timeout=30)
+                lines, load = push_under_load(self, ps, repo, app, 'v3')
+            self.assertEqual(domain.failures, [])
+            self.assertEqual(domain.answers[0], 'v2')
+            self.assertEqual(domain.answers[-1], 'v3')
             self.assertFalse([l for l in lines if 'canary:' in l], lines)
             self.assertIn('       web: shifting 100% of web traffic to v3, baking 1m with the old tasks kept', lines)
 

@@ -248,13 +248,21 @@ class Elbv2Api(unittest.TestCase):
             elb.delete_rule(RuleArn=r['RuleArn'])
         elb.delete_target_group(TargetGroupArn=tg)   # no longer used
 
-        # listeners: one per port; HTTP only
+        # listeners: one per port; HTTP, and HTTPS with a certificate of the engine's ACM
         with self.assertRaises(elb.exceptions.DuplicateListenerException):
             elb.create_listener(LoadBalancerArn=self.lb['LoadBalancerArn'], Protocol='HTTP',
                                 Port=self.eng.router_port,
                                 DefaultActions=[{'Type': 'forward', 'TargetGroupArn': tg2}])
         with self.assertRaises(elb.exceptions.UnsupportedProtocolException):
+            elb.create_listener(LoadBalancerArn=self.lb['LoadBalancerArn'], Protocol='TCP', Port=8443,
+                                DefaultActions=[{'Type': 'forward', 'TargetGroupArn': tg2}])
+        with self.assertRaises(elb.exceptions.ClientError) as cm:
             elb.create_listener(LoadBalancerArn=self.lb['LoadBalancerArn'], Protocol='HTTPS', Port=8443,
+                                DefaultActions=[{'Type': 'forward', 'TargetGroupArn': tg2}])
+        self.assertEqual(cm.exception.response['Error']['Code'], 'ValidationError')
+        with self.assertRaises(elb.exceptions.CertificateNotFoundException):
+            elb.create_listener(LoadBalancerArn=self.lb['LoadBalancerArn'], Protocol='HTTPS', Port=8443,
+                                Certificates=[{'CertificateArn': 'arn:aws:acm:us-east-1:000000000000:certificate/nope'}],
                                 DefaultActions=[{'Type': 'forward', 'TargetGroupArn': tg2}])
         with self.assertRaises(elb.exceptions.InvalidLoadBalancerActionException):
             elb.create_listener(LoadBalancerArn=self.lb['LoadBalancerArn'], Protocol='HTTP', Port=8443,

@@ -18,7 +18,7 @@
 /* An app's task role: set, shown, refused when malformed, removed; a review app runs as its app's. */
 static void task_role(void **state)
 {
-	const char *const migrations[] = { sw_tables_migration(2), sw_tables_migration(4), NULL };
+	const char *const migrations[] = { sw_tables_migration(2), sw_tables_migration(5), NULL };
 	struct sw_review rv = SW_REVIEW_INIT;
 	struct sw_buf b = SW_BUF_INIT;
 	sqlite3 *db = NULL;

@@ -41,13 +41,15 @@ static void commands_taken(void **state)
 	      "scale web=4 worker=2:512");
 	check("{\"command\": \"rollback\"}", 0, "rollback", "rollback");
 	check("{\"command\": \"rollback\", \"version\": 5, \"force\": true}", 0, "rollback", "rollback to v5");
+	check("{\"command\": \"promote\", \"from\": \"shop\", \"version\": 3}", 0, "promote", "promote v3 of shop");
 }
 
 static void commands_refused(void **state)
 {
 	(void)state;
 	check("[]", SW_EINVAL, NULL, "want a JSON object");
-	check("{}", SW_EINVAL, NULL, "want {\"command\": \"config\"|\"scale\"|\"rollback\", ...}");
+	check("{\"command\": \"promote\"}", SW_EINVAL, "promote", "promote: want \"from\": the app to promote from");
+	check("{}", SW_EINVAL, NULL, "want {\"command\": \"config\"|\"scale\"|\"rollback\"|\"promote\", ...}");
 	check("{\"command\": \"deploy\"}", SW_EINVAL, NULL, "unknown command 'deploy'");
 	check("{\"command\": \"config\"}", SW_EINVAL, "config", "config: want \"set\": {...} or \"unset\": [...]");
 	check("{\"command\": \"config\", \"set\": {\"A\": \"1\"}, \"unset\": [\"B\"]}", SW_EINVAL, "config",

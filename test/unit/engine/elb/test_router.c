@@ -325,7 +325,7 @@ static void wait_state(struct sw_elb_router *r, const char *be, const char *name
 /* The model most tests start from: one listener, one target group, demo.localhost -> it. */
 static void start_demo(struct fixture *f)
 {
-	struct sw_elb_router_frontend fe = { "main", f->port, NULL, 404, NULL, NULL };
+	struct sw_elb_router_frontend fe = { "main", f->port, NULL, 404, NULL, NULL, NULL };
 	struct sw_elb_router_backend be = { "demo", fast_check() };
 	const char *hosts[] = { "demo.localhost" };
 	struct sw_elb_router_rule rule = { hosts, 1, NULL, 0, "demo", NULL, 0 };
@@ -669,7 +669,7 @@ static void adopts_running_haproxy(void **state)
 	opts.nbthread = 1;
 	assert_int_equal(sw_elb_router_new(&f->r, &opts), 0);
 	{
-		struct sw_elb_router_frontend fe = { "main", f->port, NULL, 404, NULL, NULL };
+		struct sw_elb_router_frontend fe = { "main", f->port, NULL, 404, NULL, NULL, NULL };
 		struct sw_elb_router_backend be = { "demo", fast_check() };
 		const char *hosts[] = { "demo.localhost" };
 		struct sw_elb_router_rule rule = { hosts, 1, NULL, 0, "demo", NULL, 0 };
