@@ -538,6 +538,10 @@ static void roll_back_services(const struct sw_runenv *e, struct sw_release *r, 
 	if (ptg && rtg && strcmp(ptg, rtg) && sw_json_str(r->state, "rule") &&
 	    forward_back(e, sw_json_str(r->state, "rule"), ptg, rb) < 0)
 		sw_buf_addf(why, "; the rule could not go back to v%d's target group: %s", prev->version, sw_error_last());
+	/* the app's domains and its HTTPS listener's rules follow the production rule */
+	else if (ptg && rtg && strcmp(ptg, rtg) && sw_route_retarget(e, rtg, ptg) < 0)
+		sw_buf_addf(why, "; the domains' rules could not go back to v%d's target group: %s", prev->version,
+			    sw_error_last());
 	json_object_foreach(json_object_get(r->state, "taskdefs"), name, v) {
 		const struct sw_formation_entry *pe = sw_formation_find(pf, name);
 		const struct sw_process *pp = prev ? sw_manifest_find(pm, name) : NULL;

@@ -593,6 +593,20 @@ int sw_route_forward(const struct sw_runenv *e, const char *rule_arn, const char
 	return ret;
 }
 
+/* The rules of listener forwarding to from alone: to to instead. */
+static int retarget_rules(const struct sw_runenv *e, const char *listener, const char *from, const char *to)
+{
+	json_t *rules = NULL, *r;
+	size_t i;
+	int ret = listener_rules(e, listener, &rules);
+
+	json_array_foreach(rules, i, r)
+		if (ret == 0 && rule_target(r) && !strcmp(rule_target(r), from) && str(r, "RuleArn"))
+			ret = sw_route_forward(e, str(r, "RuleArn"), to);
+	json_decref(rules);
+	return ret;
+}
+
 /*
  * Make sure listener has a rule for host doing what w wants: found by its host (its
  * action put right when it does something else, e.g. forwarding to the target group of
@@ -1024,6 +1038,18 @@ int sw_route_redirect_on(sqlite3 *db, const char *app)
 	return redirect_on(db, app);
 }
 
+int sw_route_retarget(const struct sw_runenv *e, const char *from_tg, const char *to_tg)
+{
+	struct lbs l;
+	int ret;
+
+	if ((ret = find_listeners(e, &l)) == 0 && (ret = retarget_rules(e, l.place.listener_arn, from_tg, to_tg)) == 0 &&
+	    l.https.len)
+		ret = retarget_rules(e, l.https.ptr, from_tg, to_tg);
+	lbs_release(&l);
+	return ret < 0 ? sw_error_prefix("load balancer") : 0;
+}
+
 int sw_route_forget_app(const struct sw_runenv *e, const char *app)
 {
 	struct sw_buf host = SW_BUF_INIT;
@@ -1039,7 +1065,15 @@ int sw_route_forget_app(const struct sw_runenv *e, const char *app)
 	sw_buf_addf(&host, ".%s", e->settings->apps_domain);
 	sw_strvec_push(&hosts, host.ptr);
 	sw_domains_of(e->db, app, &hosts);
-	ret = find_listeners(e, &l);
+	/*
+	 * no listener configured (route.h: nothing is guessed on AWS): no rule of this
+	 * configuration's can be left; teardown took every rule forwarding to the app's
+	 * target groups, on whatever listener
+	 */
+	if ((ret = find_listeners(e, &l)) == SW_EINVAL || ret == SW_ENOTFOUND) {
+		sw_log(SW_LOG_WARN, app, e->job, "its hosts' rules not looked for: %s", sw_error_last());
+		ret = 1;
+	}
 	for (i = 0; i < hosts.nr && ret == 0; i++) {
 		ret = remove_host_rules(e, l.place.listener_arn, hosts.v[i]);
 		if (ret == 0 && l.https.len)

@@ -112,6 +112,13 @@ int sw_route_ensure(const struct sw_runenv *e, const char *app, int port, const 
 /* Make rule_arn forward to target_group_arn (a rollback to a release of the other launch). */
 int sw_route_forward(const struct sw_runenv *e, const char *rule_arn, const char *target_group_arn);
 
+/*
+ * Every other rule forwarding to from_tg alone (the app's domains', its HTTPS listener's)
+ * to to_tg instead, on the main listener and the HTTPS one beside it: a rollback to a
+ * release of the other launch, after sw_route_forward moved the production rule.
+ */
+int sw_route_retarget(const struct sw_runenv *e, const char *from_tg, const char *to_tg);
+
 /* Delete a target group no service uses any more; failures are logged, not returned. */
 void sw_route_delete_target_group(const struct sw_runenv *e, const char *app, const char *target_group_arn);
 
@@ -148,7 +155,12 @@ int sw_route_https_listener(const struct sw_runenv *e, struct sw_buf *arn, int *
  * asked and there is no HTTPS listener.
  */
 int sw_route_set_redirect(const struct sw_runenv *e, const char *app, int on);
-/* apps:destroy: the rules of app's hosts (its own, its domains) off both listeners, its domains forgotten. */
+/*
+ * apps:destroy: the rules of app's hosts (its own, its domains) off both listeners, its
+ * domains forgotten. Without a listener to find (not configured: sw_route_place refuses)
+ * the rules are not looked for, a warning logged: teardown took those forwarding to the
+ * app's target groups wherever they were.
+ */
 int sw_route_forget_app(const struct sw_runenv *e, const char *app);
 
 /* 1 when app's redirect is on. */
