@@ -41,6 +41,7 @@ int sw_cli_cmd_apps(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_apps_create(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_apps_info(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_apps_destroy(const struct sw_cli_command *cmd, int argc, char **argv);
+int sw_cli_cmd_apps_settings(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_builds(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_builds_log(const struct sw_cli_command *cmd, int argc, char **argv);
 int sw_cli_cmd_builds_cancel(const struct sw_cli_command *cmd, int argc, char **argv);

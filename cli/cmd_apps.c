@@ -217,6 +217,8 @@ int sw_cli_cmd_apps_info(const struct sw_cli_command *cmd, int argc, char **argv
 	if (hooks)
 		sw_buf_addf(&b, "%zu", json_array_size(json_object_get(hooks, "webhooks")));
 	info_line("Webhooks:", b.ptr);
+	if (json_is_object(json_object_get(info, "settings")))
+		info_line("Task role:", sw_json_str_or(json_object_get(info, "settings"), "task_role", "(none)"));
 cleanup:
 	json_decref(info);
 	json_decref(rels);
@@ -275,5 +277,48 @@ cleanup:
 	sw_buf_release(&app);
 	sw_buf_release(&path);
 	sw_buf_release(&what);
+	return ret;
+}
+
+/* `slipway apps:settings`: the app's own settings, or set them (KEY=VALUE, an empty VALUE removes). */
+int sw_cli_cmd_apps_settings(const struct sw_cli_command *cmd, int argc, char **argv)
+{
+	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
+	struct sw_cli_args a;
+	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT;
+	const char *flag = NULL;
+	json_t *out = NULL, *body = NULL;
+	int i, json = 0, ret;
+	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), SW_CLI_OPT_JSON(&json), { NULL, 0, NULL, NULL, NULL } };
+
+	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 1, &a) < 0)
+		return a.exit;
+	for (i = 0; i < a.npos; i++) {
+		const char *eq = strchr(a.pos[i], '=');
+		if (!eq || (size_t)(eq - a.pos[i]) != strlen("task_role") || strncmp(a.pos[i], "task_role", 9))
+			return sw_cli_usage_error(cmd, "'%.60s': the setting is task_role=ARN (task_role= removes it)",
+						  a.pos[i]);
+		body = json_pack("{s:s}", "task_role", eq + 1);
+	}
+	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
+		goto cleanup;
+	sw_buf_addf(&path, "/apps/%s/settings", app.ptr);
+	if ((ret = sw_cli_call(cmd, &c, body ? "POST" : "GET", path.ptr, body, &out)))
+		goto cleanup;
+	if (json) {
+		ret = sw_cli_print_json(out);
+		goto cleanup;
+	}
+	printf("=== %s settings\n", app.ptr);
+	info_line("task_role:", sw_json_str_or(out, "task_role", "(none)"));
+	if (body)
+		printf("The next release of %s runs with it (push, config:set or rollback).\n", app.ptr);
+	ret = 0;
+cleanup:
+	json_decref(body);
+	json_decref(out);
+	sw_cli_client_release(&c);
+	sw_buf_release(&app);
+	sw_buf_release(&path);
 	return ret;
 }

@@ -30,6 +30,8 @@ static void formation(const json_t *f, int memory, struct sw_buf *out)
 		sw_buf_addf(out, "%s%s=%lld", first ? "" : " ", k, sw_json_int(v, "count", 0));
 		if (memory)
 			sw_buf_addf(out, ":%lldMB", sw_json_int(v, "memory", 0));
+		if (memory && sw_json_int(v, "cpu", 0) > 0)
+			sw_buf_addf(out, ":%lldcpu", sw_json_int(v, "cpu", 0));
 		first = 0;
 	}
 }

@@ -56,9 +56,12 @@ static const struct sw_cli_command commands[] = {
 	  "usage: slipway config:set NAME=value ... [--no-wait] [-a APP]\n", sw_cli_cmd_config_set },
 	{ "config:unset", "unset config vars: a new release with the same image, watched like a push",
 	  "usage: slipway config:unset NAME ... [--no-wait] [-a APP]\n", sw_cli_cmd_config_unset },
-	{ "scale", "change how many tasks (and how much memory) each process type runs",
-	  "usage: slipway scale process=count[:memory] ... [--no-wait] [-a APP]\n"
-	  "  e.g. slipway scale web=4 worker=2:512   (memory in MB, or 1g, 1.5g, ...)\n", sw_cli_cmd_scale },
+	{ "scale", "change how many tasks (and how much memory and CPU) each process type runs",
+	  "usage: slipway scale process=count[:memory[:cpu]] ... [--no-wait] [-a APP]\n"
+	  "  e.g. slipway scale web=4 worker=2:512, slipway scale web=2:1024:512   (memory in MB, or 1g, 1.5g,\n"
+	  "  ...; CPU in units, 1024 a vCPU). On Fargate a size is one of Fargate's (256 CPU units with 512,\n"
+	  "  1024 or 2048 MB, 512 with 1-4 GB, ...); without a CPU the smallest for the memory.\n",
+	  sw_cli_cmd_scale },
 	/* pipelines and promotion: cmd_pipeline.c */
 	{ "pipeline", "list the pipelines: their apps by stage (staging, then production)",
 	  "usage: slipway pipeline [--json]\n", sw_cli_cmd_pipeline },
@@ -95,7 +98,8 @@ static const struct sw_cli_command commands[] = {
 	  "usage: slipway certs:remove HOST [-a APP]\n", sw_cli_cmd_certs_remove },
 	{ "certs:redirect", "redirect an app's HTTP requests to HTTPS (301), or stop",
 	  "usage: slipway certs:redirect on|off [-a APP]\n", sw_cli_cmd_certs_redirect },
-	{ "doctor", "check what slipwayd releases with: credentials, region, cluster, listener, ECR, Logs, Docker",
+	{ "doctor", "check what slipwayd releases with: credentials, stack, cluster, launch, capacity, listener, "
+	  "roles, domain, ECR, Logs, Docker",
 	  "usage: slipway doctor [--json]\n  One line per check; exit 1 when one fails.\n", sw_cli_cmd_doctor },
 	/* operating apps: cmd_apps.c, cmd_builds.c, cmd_events.c, cmd_webhooks.c, cmd_tokens.c.
 	 * APP: -a APP, else the git remote of the current directory that points at this server. */
@@ -107,6 +111,12 @@ static const struct sw_cli_command commands[] = {
 	  sw_cli_cmd_apps_create },
 	{ "apps:info", "an app at a glance: git URL, last build, live release, webhooks",
 	  "usage: slipway apps:info [-a APP] [--json]\n", sw_cli_cmd_apps_info },
+	{ "apps:settings", "an app's own settings (the IAM role its tasks run as); with task_role=ARN, set it",
+	  "usage: slipway apps:settings [task_role=ARN | task_role=] [-a APP] [--json]\n"
+	  "  task_role: the IAM role the app's tasks run as (taskRoleArn), e.g.\n"
+	  "  arn:aws:iam::123456789012:role/hello-app; task_role= removes it. Not a config var and not\n"
+	  "  a release: the app's next release (push, config:set, rollback) runs with it. A review\n"
+	  "  app without its own runs as its app's.\n", sw_cli_cmd_apps_settings },
 	{ "apps:destroy", "remove an app and everything of it (services, images, repository, records)",
 	  "usage: slipway apps:destroy [APP] --confirm APP [-a APP] [--json]\n"
 	  "  Refused while a build of the app is queued or running (cancel it first).\n",

@@ -9,6 +9,7 @@
 #include "receiver/request.h"
 #include "receiver/review_apps.h"
 #include "releaser/releaser.h"
+#include "releaser/appsettings.h"
 #include "common/error.h"
 #include "common/event.h"
 #include "common/json.h"
@@ -94,6 +95,13 @@ static json_t *app_json(sqlite3 *db, sqlite3_stmt *app_row)
 	json_object_set_new(o, "last_job", job);
 	json_object_set_new(o, "live_release", live);
 	sw_review_apps_json(db, name, o);   /* "review": {...} or null */
+	{   /* the app's own settings (releaser/appsettings.h): {"task_role": ...} */
+		json_t *settings = NULL;
+		if (sw_appsettings_get(db, name, &settings) == 0) {
+			json_object_del(settings, "app");
+			json_object_set_new(o, "settings", settings);
+		}
+	}
 	return o;
 }
 

@@ -25,7 +25,8 @@
  *          "live_release": {"version", "commit", "description", "created_at",
  *          "created_by"}|null, "state": "deploying" (a job is queued or running, or a
  *          release is), "failed" (the newest job failed: the live release, if any, still
- *          serves), "live", "built" (builds only: no releaser), or "new" (nothing yet)}
+ *          serves), "live", "built" (builds only: no releaser), or "new" (nothing yet),
+ *          "settings": {"task_role": "arn..."|null} (api_settings.h)}
  */
 enum MHD_Result sw_api_apps_list(struct sw_server *s, struct MHD_Connection *c, const struct sw_principal *p,
 				 unsigned *status);

@@ -203,6 +203,7 @@ int sw_db_open(sqlite3 **out, const char *path)
 		users_roles_keys,            /* 8 */
 		promote_pipelines,           /* 9 */
 		sw_tables_migration(4),      /* 10: releases of kind promote, domains, certs */
+		sw_tables_migration(5),      /* 11: app settings */
 		NULL,
 	};
 

@@ -10,6 +10,7 @@
 #include "receiver/api_pipelines.h"
 #include "receiver/api_releases.h"
 #include "receiver/api_reviews.h"
+#include "receiver/api_settings.h"
 #include "receiver/api_tasks.h"
 #include "receiver/api_tokens.h"
 #include "receiver/api_webhooks.h"
@@ -50,7 +51,8 @@ static int is_operation(const char *url, const char *method)
 		return !strcmp(method, "DELETE");
 	if (!strcmp(seg[2], "events") || !strcmp(seg[2], "webhooks"))
 		return 1;
-	if (n == 3 && (!strcmp(seg[2], "ps") || !strcmp(seg[2], "run") || !strcmp(seg[2], "logs")))
+	if (n == 3 && (!strcmp(seg[2], "ps") || !strcmp(seg[2], "run") || !strcmp(seg[2], "logs") ||
+		       !strcmp(seg[2], "settings")))
 		return 1;
 	if (!strcmp(seg[2], "builds") && n == 5 && !strcmp(seg[4], "cancel"))
 		return 1;
@@ -104,6 +106,8 @@ static enum MHD_Result operation(struct sw_server *s, struct MHD_Connection *c, 
 	if (n == 3 && !strcmp(seg[2], "run"))
 		return strcmp(method, "POST") ? sw_reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, status, "method not allowed")
 					      : sw_api_tasks_run(s, c, app, body, user, status);
+	if (n == 3 && !strcmp(seg[2], "settings"))
+		return sw_api_settings_handle(s, c, method, app, body, user, status);
 	if (n == 3 && !strcmp(seg[2], "logs"))
 		return strcmp(method, "GET") ? sw_reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, status, "method not allowed")
 					     : sw_api_logs_get(s, c, app, status);
@@ -226,6 +230,8 @@ static const struct rule rules[] = {
 	{ "POST",   "apps/*/scale",                  SW_ROLE_OPERATE, ON_APP },
 	{ "GET",    "apps/*/deploy-settings",        SW_ROLE_READ,    ON_APP },
 	{ "POST",   "apps/*/deploy-settings",        SW_ROLE_OPERATE, ON_APP },
+	{ "GET",    "apps/*/settings",               SW_ROLE_READ,    ON_APP },
+	{ "POST",   "apps/*/settings",               SW_ROLE_ADMIN,   ON_APP },    /* the IAM role its tasks run as */
 	{ "GET",    "apps/*/webhooks",               SW_ROLE_OPERATE, ON_APP },
 	{ "POST",   "apps/*/webhooks",               SW_ROLE_OPERATE, ON_APP },
 	{ "DELETE", "apps/*/webhooks/*",             SW_ROLE_OPERATE, ON_APP },

@@ -24,6 +24,7 @@
  *   tokens...                                 api_tokens.h
  *   apps/<app>/ps, apps/<app>/run             api_tasks.h
  *   apps/<app>/logs                           api_logs.h
+ *   apps/<app>/settings                       api_settings.h
  *   apps/<app>/releases|config|scale|rollback, doctor   api_releases.h
  *   apps/<app>/reviews..., apps/<app>/sync-config       api_reviews.h
  *   users..., keys..., apps/<app>/access...             api_users.h

@@ -5,7 +5,9 @@
 #include "releaser/appconfig.h"
 #include "releaser/formation.h"
 #include "releaser/golive.h"
+#include "releaser/launch.h"
 #include "releaser/manifest.h"
+#include "releaser/pager.h"
 #include "releaser/review.h"
 #include "releaser/rollout.h"
 #include "common/error.h"
@@ -144,7 +146,7 @@ static int rollback_to(const struct sw_runenv *e, const char *app, int target, i
 		ret = SW_ERROR;
 		goto cleanup;
 	}
-	sw_formation_plan(&nf, &tm, have_live ? &lf : &tf, e->settings->default_memory_mb);
+	sw_formation_plan(&nf, &tm, have_live ? &lf : &tf, 0);
 	for (i = 0; i < nf.nr; i++) {
 		const struct sw_formation_entry *src = have_live ? sw_formation_find(&lf, nf.v[i].process) : NULL;
 		if (!src)
@@ -152,8 +154,10 @@ static int rollback_to(const struct sw_runenv *e, const char *app, int target, i
 		if (src) {
 			nf.v[i].count = src->count;
 			nf.v[i].memory_mb = src->memory_mb;
+			nf.v[i].cpu = src->cpu;
 			nf.v[i].scaled_count = src->scaled_count;
 			nf.v[i].scaled_memory = src->scaled_memory;
+			nf.v[i].scaled_cpu = src->scaled_cpu;
 		}
 	}
 	json_decref(n.formation);
@@ -245,7 +249,7 @@ int sw_deploy_push(const struct sw_runenv *e, const struct sw_push *p, int *vers
 		ret = sw_error("v%d: stored formation is malformed", base.version);
 		goto cleanup;
 	}
-	sw_formation_plan(&nf, &p->manifest, have ? &bf : NULL, e->settings->default_memory_mb);
+	sw_formation_plan(&nf, &p->manifest, have ? &bf : NULL, 0);
 	for (i = 0; review && i < nf.nr; i++)   /* review apps: one task a process type, unless scaled */
 		if (!nf.v[i].scaled_count)
 			nf.v[i].count = 1;
@@ -442,26 +446,40 @@ cleanup:
 	return ret;
 }
 
-/* Room check for a scale: the cluster's free memory against what the changes add. */
+/* The cluster's container instances as DescribeContainerInstances shows them, fed to ro: 0, or < 0 unknown. */
+static int cluster_room(const struct sw_runenv *e, struct sw_rollout *ro)
+{
+	json_t *arns = json_array(), *req = json_pack("{s:s, s:i}", "cluster", e->settings->cluster, "maxResults", 100);
+	json_t *all = json_pack("{s:[]}", "containerInstances");
+	int ret = sw_pager_collect_call(e, "ecs", "ListContainerInstances", req, "containerInstanceArns", arns, NULL, NULL);
+
+	if (ret == 0 && !json_array_size(arns))
+		ret = sw_error("no container instance is registered");
+	json_object_del(req, "maxResults");
+	if (ret == 0)
+		ret = sw_pager_batch_call(e, "ecs", "DescribeContainerInstances", req, "containerInstances", arns, 100,
+					  "containerInstances", json_object_get(all, "containerInstances"), NULL, NULL);
+	if (ret == 0)
+		sw_rollout_instances(ro, all);
+	json_decref(req);
+	json_decref(arns);
+	json_decref(all);
+	return ret;
+}
+
+/* Room check for a scale on EC2: the cluster's free memory against what the changes add. */
 static int check_room(const struct sw_runenv *e, const struct sw_formation *before,
 		      const struct sw_formation *after, const struct sw_formation *changes)
 {
 	struct sw_rollout tmp;
-	json_t *req, *list = NULL, *desc = NULL;
 	size_t i;
 	int ret = 0;
 
 	sw_rollout_init(&tmp, 0, 0);
-	req = json_pack("{s:s, s:i}", "cluster", e->settings->cluster, "maxResults", 100);
-	if (sw_runenv_call(e, "ecs", "ListContainerInstances", req, &list, NULL, NULL) < 0)
-		goto unknown;
-	json_decref(req);
-	req = json_pack("{s:s, s:O}", "cluster", e->settings->cluster, "containerInstances",
-			json_object_get(list, "containerInstanceArns"));
-	if (!json_array_size(json_object_get(list, "containerInstanceArns")) ||
-	    sw_runenv_call(e, "ecs", "DescribeContainerInstances", req, &desc, NULL, NULL) < 0)
-		goto unknown;
-	sw_rollout_instances(&tmp, desc);
+	if (cluster_room(e, &tmp) < 0) {
+		sw_log(SW_LOG_WARN, e->app, e->job, "scale: cluster capacity unknown (%s); not checked", sw_error_last());
+		goto cleanup;
+	}
 	for (i = 0; i < changes->nr; i++) {
 		const struct sw_formation_entry *a = sw_formation_find(after, changes->v[i].process);
 		const struct sw_formation_entry *b = sw_formation_find(before, changes->v[i].process);
@@ -474,13 +492,7 @@ static int check_room(const struct sw_runenv *e, const struct sw_formation *befo
 			break;
 		}
 	}
-	goto cleanup;
-unknown:
-	sw_log(SW_LOG_WARN, e->app, e->job, "scale: cluster capacity unknown (%s); not checked", sw_error_last());
 cleanup:
-	json_decref(req);
-	json_decref(list);
-	json_decref(desc);
 	sw_rollout_release(&tmp);
 	return ret;
 }
@@ -490,6 +502,7 @@ int sw_deploy_scale(const struct sw_runenv *e, const char *app, const char *cons
 {
 	struct sw_release base, n;
 	struct sw_formation before = SW_FORMATION_INIT, after = SW_FORMATION_INIT, changes = SW_FORMATION_INIT;
+	struct sw_launch l = SW_LAUNCH_INIT;
 	struct sw_buf desc = SW_BUF_INIT;
 	json_t *reuse = NULL;
 	const json_t *tds;
@@ -517,7 +530,15 @@ int sw_deploy_scale(const struct sw_runenv *e, const char *app, const char *cons
 		sw_buf_release(&now);
 		goto cleanup;
 	}
-	if ((ret = check_room(e, &before, &after, &changes)) < 0)
+	/*
+	 * a size the launch does not have is refused before anything is made; when the launch
+	 * cannot be told now, the release is made and its rollout fails saying why (golive.h)
+	 */
+	if ((ret = sw_launch_resolve(e, &l)) == SW_ECANCEL)
+		goto cleanup;
+	if (ret == 0 && l.fargate && (ret = sw_formation_fit_fargate(&after, &changes, NULL)) < 0)
+		goto cleanup;
+	if (ret == 0 && !l.fargate && (ret = check_room(e, &before, &after, &changes)) < 0)
 		goto cleanup;
 	sw_buf_adds(&desc, "scale ");
 	for (i = 0; i < nargs; i++)
@@ -528,20 +549,27 @@ int sw_deploy_scale(const struct sw_runenv *e, const char *app, const char *cons
 	n.config = json_deep_copy(base.config);
 	json_decref(n.formation);
 	n.formation = sw_formation_to_json(&after);
-	/* a process whose memory stays keeps its task definition: its tasks are not replaced */
+	/*
+	 * a process whose size stays keeps its task definition: its tasks are not replaced
+	 * (when the launch and the task role are still those it was made with: golive.c)
+	 */
 	reuse = json_object();
 	tds = json_object_get(base.state, "taskdefs");
 	if (base.status == SW_RELEASE_LIVE)
 		for (i = 0; i < after.nr; i++) {
 			const struct sw_formation_entry *b = sw_formation_find(&before, after.v[i].process);
-			if (b && b->memory_mb == after.v[i].memory_mb && sw_json_str(tds, after.v[i].process))
+			if (b && b->memory_mb == after.v[i].memory_mb && b->cpu == after.v[i].cpu && sw_json_str(tds, after.v[i].process))
 				json_object_set_new(reuse, after.v[i].process, json_string(sw_json_str(tds, after.v[i].process)));
 		}
 	if (base.status == SW_RELEASE_LIVE && sw_json_str(tds, "release"))
 		json_object_set_new(reuse, "release", json_string(sw_json_str(tds, "release")));
 	json_object_set(n.state, "reuse", reuse);
+	json_object_set_new(n.state, "reuse_launch",
+			    json_string(sw_json_str_or(json_object_get(base.state, "launch"), "mode", "ec2")));
+	json_object_set_new(n.state, "reuse_task_role", json_string(sw_json_str_or(base.state, "task_role", "")));
 	ret = make_and_deploy(e, &n, version);
 cleanup:
+	sw_launch_release(&l);
 	json_decref(reuse);
 	sw_release_release(&base);
 	sw_release_release(&n);

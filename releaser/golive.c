@@ -7,6 +7,11 @@
 #include "releaser/phase.h"
 #include "releaser/review.h"
 #include "releaser/route.h"
+#include "releaser/service.h"
+#include "releaser/launch.h"
+#include "releaser/ecr.h"
+#include "releaser/appsettings.h"
+#include "releaser/fargate.h"
 #include "releaser/strategy.h"
 #include "releaser/taskdef.h"
 #include "releaser/watch.h"
@@ -122,6 +127,45 @@ static int user_cancelled(const struct sw_runenv *e, struct sw_buf *why)
 	return yes;
 }
 
+/* ---- step 0: how it launches, and its sizes ---- */
+
+/* The launch a release was made with (launch.h), recorded in its state. */
+static int launch_of(const struct sw_release *r, struct sw_launch *l)
+{
+	return sw_launch_from_json(l, json_object_get(r->state, "launch"));
+}
+
+/*
+ * How r launches (launch.h), resolved now and recorded in its state, and its formation
+ * sized for it: a process nothing sized (memory 0) gets the launch's default memory; on
+ * Fargate every size becomes one of Fargate's (formation.h: `scale` refused the sizes it
+ * was given that are not; the others move up), what moved said to the pusher. Recorded
+ * before anything changes in ECS.
+ */
+static int prepare(const struct sw_runenv *e, struct sw_release *r, struct sw_formation *f, struct sw_launch *l)
+{
+	struct sw_strvec notes = SW_STRVEC_INIT;
+	size_t i;
+	int ret;
+
+	if ((ret = sw_launch_resolve(e, l)) < 0)
+		return ret;
+	for (i = 0; i < f->nr; i++)
+		if (f->v[i].memory_mb <= 0)
+			f->v[i].memory_mb = sw_settings_default_memory(e->settings, l->fargate);
+	if (l->fargate && (ret = sw_formation_fit_fargate(f, NULL, &notes)) < 0)
+		goto cleanup;
+	for (i = 0; i < notes.nr; i++)
+		sw_runenv_report(e, "-----> note: %s", notes.v[i]);
+	json_decref(r->formation);
+	r->formation = sw_formation_to_json(f);
+	json_object_set_new(r->state, "launch", sw_launch_to_json(l));
+	save(e, r);
+cleanup:
+	sw_strvec_clear(&notes);
+	return ret;
+}
+
 /* ---- step 1: task definitions and the log group ---- */
 
 /*
@@ -145,16 +189,44 @@ static void ensure_log_group(const struct sw_runenv *e, const char *group)
 	sw_buf_release(&code);
 }
 
+/* A task definition refused because slipwayd may not pass its role: the line says which and what to do. */
+static int passrole_line(int ret, const struct sw_buf *code, const struct sw_taskdef_opts *o)
+{
+	if (ret < 0 && !strncmp(code->ptr, "AccessDenied", 12) && strstr(sw_error_last(), "iam:PassRole"))
+		return sw_error_code(SW_EINVAL, "%s: slipwayd may not pass the role %s%s%s to ECS (iam:PassRole): allow "
+				     "iam:PassRole on it in slipwayd's policy (docs/aws.md)", o->proc->name,
+				     o->execution_role_arn ? o->execution_role_arn : "",
+				     o->task_role_arn && o->execution_role_arn ? " or " : "",
+				     o->task_role_arn ? o->task_role_arn : "");
+	return ret;
+}
+
+/* May the task definitions recorded for reuse (a scale that keeps sizes) be used with launch l and role? */
+static int reusable(const struct sw_release *r, const struct sw_launch *l, const char *role)
+{
+	const char *mode = sw_json_str(r->state, "reuse_launch"), *was = sw_json_str(r->state, "reuse_task_role");
+	return mode && !strcmp(mode, l->fargate ? "fargate" : "ec2") && was && !strcmp(was, role ? role : "");
+}
+
 static int register_taskdefs(const struct sw_runenv *e, struct sw_release *r, const struct sw_manifest *m,
-			     const struct sw_formation *f)
+			     const struct sw_formation *f, const struct sw_launch *l)
 {
 	json_t *arns = json_object(), *reuse = json_object_get(r->state, "reuse");
-	struct sw_buf group = SW_BUF_INIT;
+	struct sw_buf group = SW_BUF_INIT, role = SW_BUF_INIT, code = SW_BUF_INIT;
 	size_t i;
-	int ret = 0;
+	int ret;
 
 	sw_names_log_group(e, r->app, &group);
+	if ((ret = sw_appsettings_task_role(e->db, r->app, &role)) < 0)
+		goto cleanup;
+	if (!ret && e->settings->task_role_arn)
+		sw_buf_adds(&role, e->settings->task_role_arn);
+	if (role.len)
+		json_object_set_new(r->state, "task_role", json_string(role.ptr));
+	if (!reusable(r, l, role.len ? role.ptr : NULL))
+		reuse = NULL;
 	ensure_log_group(e, group.ptr);
+	ret = 0;
 	for (i = 0; i < m->nr; i++) {
 		const struct sw_process *p = &m->procs[i];
 		const struct sw_formation_entry *fe = sw_formation_find(f, p->name);
@@ -173,16 +245,25 @@ static int register_taskdefs(const struct sw_runenv *e, struct sw_release *r, co
 		o.image = r->image;
 		o.digest = r->digest;
 		o.config = r->config;
-		o.memory_mb = fe ? fe->memory_mb : p->memory_mb > 0 ? p->memory_mb : e->settings->default_memory_mb;
+		o.fargate = l->fargate;
+		if (fe) {
+			o.memory_mb = fe->memory_mb;
+			o.cpu = fe->cpu;
+		} else {
+			/* the release process: its manifest's memory or the default, a Fargate size there */
+			o.memory_mb = p->memory_mb > 0 ? p->memory_mb : sw_settings_default_memory(e->settings, l->fargate);
+			if (l->fargate && sw_fargate_memory_at_least(o.memory_mb))
+				o.memory_mb = sw_fargate_memory_at_least(o.memory_mb);
+		}
 		o.log_group = group.ptr;
 		o.region = sw_aws_client_region(e->aws);
 		o.execution_role_arn = e->settings->execution_role_arn;
-		o.task_role_arn = e->settings->task_role_arn;
+		o.task_role_arn = role.len ? role.ptr : NULL;
 		if (!(req = sw_taskdef_build(&o))) {
 			ret = SW_EINVAL;
 			goto cleanup;
 		}
-		ret = sw_runenv_call(e, "ecs", "RegisterTaskDefinition", req, &resp, NULL, NULL);
+		ret = passrole_line(sw_runenv_call(e, "ecs", "RegisterTaskDefinition", req, &resp, &code, NULL), &code, &o);
 		json_decref(req);
 		if (ret < 0)
 			goto cleanup;
@@ -200,14 +281,19 @@ static int register_taskdefs(const struct sw_runenv *e, struct sw_release *r, co
 cleanup:
 	json_decref(arns);
 	sw_buf_release(&group);
+	sw_buf_release(&role);
+	sw_buf_release(&code);
 	return ret;
 }
 
 /* ---- step 2: the web process's way in ---- */
 
-/* Its target group and host rule (route.h), recorded in r's state; nothing without a load balancer or a web process. */
+/*
+ * Its target group (of the launch's type) and host rule (route.h), recorded in r's state;
+ * nothing without a load balancer or a web process.
+ */
 static int ensure_route(const struct sw_runenv *e, struct sw_release *r, const struct sw_manifest *m,
-			const struct sw_formation *f)
+			const struct sw_formation *f, const struct sw_launch *l)
 {
 	const struct sw_process *web = sw_manifest_web(m);
 	struct sw_route route = SW_ROUTE_INIT;
@@ -218,9 +304,13 @@ static int ensure_route(const struct sw_runenv *e, struct sw_release *r, const s
 		return 0;
 	/* how the web process goes live: the manifest's strategy with deploy:settings over it */
 	strategy = sw_strategy_effective(e->db, r->app, m->strategy);
-	if ((ret = sw_route_ensure(e, r->app, web->port, m->healthcheck_path, sw_strategy_shifts(strategy),
-				   &route)) == 0) {
+	if ((ret = sw_route_ensure(e, r->app, web->port, m->healthcheck_path, l->fargate ? "ip" : "instance",
+				   sw_strategy_shifts(strategy), &route)) == 0) {
 		json_object_set_new(r->state, "target_group", json_string(route.target_group_arn));
+		if (route.rule_arn && *route.rule_arn)
+			json_object_set_new(r->state, "rule", json_string(route.rule_arn));
+		if (route.old_target_group_arn)
+			json_object_set_new(r->state, "old_target_group", json_string(route.old_target_group_arn));
 		if (route.alt_target_group_arn) {
 			json_object_set_new(r->state, "alt_target_group", json_string(route.alt_target_group_arn));
 			json_object_set_new(r->state, "production_rule", json_string(route.rule_arn));
@@ -241,140 +331,22 @@ static int ensure_route(const struct sw_runenv *e, struct sw_release *r, const s
 
 /* ---- step 4: services ---- */
 
-struct svc_spec {
-	const char *process;
-	const char *taskdef;
-	int desired;
-	const char *target_group;  /* web: its target group, else NULL */
-	int port;
-	const json_t *state;       /* web: the release's state (alternate target group, strategy), else NULL */
-};
-
-/* ECS's deploymentConfiguration; the web process's with its strategy (strategy.h). */
-static json_t *deployment_config(const struct svc_spec *s)
+/* The service request's parts of one process of app, launched as l. */
+static void spec_for(const struct sw_runenv *e, const char *app, const char *process, const char *taskdef,
+		     int desired, const struct sw_launch *l, struct sw_service_spec *s, struct sw_buf *name)
 {
-	json_t *dc = json_pack("{s:{s:b, s:b}, s:i, s:i}", "deploymentCircuitBreaker", "enable", 1, "rollback", 1,
-			       "maximumPercent", 200, "minimumHealthyPercent", 100);
-	const json_t *strategy = s->state ? json_object_get(s->state, "strategy") : NULL;
-	if (strategy && (sw_json_str(s->state, "alt_target_group") || !sw_strategy_shifts(strategy))) {
-		json_t *ecs = sw_strategy_ecs(strategy);
-		json_object_update(dc, ecs);
-		json_decref(ecs);
-	}
-	return dc;
-}
-
-/* The web process's load balancer: its target group, and the alternate with the production rule. */
-static json_t *load_balancers(const struct sw_runenv *e, const struct svc_spec *s)
-{
-	json_t *lb = json_pack("{s:s, s:s, s:i}", "targetGroupArn", s->target_group, "containerName", s->process,
-			       "containerPort", s->port);
-	const char *alt = s->state ? sw_json_str(s->state, "alt_target_group") : NULL;
-	const char *rule = s->state ? sw_json_str(s->state, "production_rule") : NULL;
-	if (alt && rule)
-		json_object_set_new(lb, "advancedConfiguration",
-				    json_pack("{s:s, s:s, s:s}", "alternateTargetGroupArn", alt,
-					      "productionListenerRule", rule, "roleArn", e->settings->lb_role_arn));
-	return json_pack("[o]", lb);
-}
-
-/* Create or update the service of s; its answer goes to the rollout (deployment id). */
-static int apply_service(const struct sw_runenv *e, const char *app, const struct svc_spec *s, int exists,
-			 struct sw_rollout *ro)
-{
-	struct sw_buf name = SW_BUF_INIT, code = SW_BUF_INIT;
-	json_t *req, *resp = NULL;
-	int ret;
-
-	sw_names_service(app, s->process, &name);
-	if (exists)
-		req = json_pack("{s:s, s:s, s:s, s:i, s:o}", "cluster", e->settings->cluster, "service", name.ptr,
-				"taskDefinition", s->taskdef, "desiredCount", s->desired,
-				"deploymentConfiguration", deployment_config(s));
-	else
-		req = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:o, s:[{s:s, s:s}]}", "cluster", e->settings->cluster,
-				"serviceName", name.ptr, "taskDefinition", s->taskdef, "desiredCount", s->desired,
-				"launchType", "EC2", "schedulingStrategy", "REPLICA",
-				"deploymentConfiguration", deployment_config(s),
-				"tags", "key", "slipway:app", "value", app);
-	if (s->target_group) {
-		json_object_set_new(req, "loadBalancers", load_balancers(e, s));
-		json_object_set_new(req, "healthCheckGracePeriodSeconds",
-				    json_integer(e->settings->health_grace_s));
-	}
-	ret = sw_runenv_call(e, "ecs", exists ? "UpdateService" : "CreateService", req, &resp, &code, NULL);
-	if (ret < 0 && !exists && !strcmp(code.ptr, "InvalidParameterException") &&
-	    strstr(sw_error_last(), "idempotent")) {
-		/* created by an earlier attempt that died before recording it */
-		json_decref(req);
-		req = json_pack("{s:s, s:s, s:s, s:i, s:o}", "cluster", e->settings->cluster, "service", name.ptr,
-				"taskDefinition", s->taskdef, "desiredCount", s->desired,
-				"deploymentConfiguration", deployment_config(s));
-		ret = sw_runenv_call(e, "ecs", "UpdateService", req, &resp, NULL, NULL);
-	}
-	if (ret == 0 && ro)
-		sw_rollout_services(ro, resp, sw_runenv_now(e), NULL);
-	json_decref(req);
-	json_decref(resp);
-	sw_buf_release(&name);
-	sw_buf_release(&code);
-	return ret < 0 ? sw_error_prefix("%s", s->process) : 0;
-}
-
-/*
- * Which of names (process names) have an ACTIVE service: a JSON object process → true.
- * A service of that name (ACTIVE or DRAINING) that is not the app's own (its slipway:app
- * tag) fails it with SW_EEXISTS: slipway never touches a service it does not own.
- */
-static int existing_services(const struct sw_runenv *e, const char *app, const struct sw_strvec *procs,
-			     json_t *out)
-{
-	size_t i, start;
-	for (start = 0; start < procs->nr; start += 10) {
-		json_t *names = json_array(), *req, *resp = NULL, *svc;
-		int ret;
-		for (i = start; i < procs->nr && i < start + 10; i++) {
-			struct sw_buf n = SW_BUF_INIT;
-			sw_names_service(app, procs->v[i], &n);
-			json_array_append_new(names, json_string(n.ptr));
-			sw_buf_release(&n);
-		}
-		req = json_pack("{s:s, s:o, s:[s]}", "cluster", e->settings->cluster, "services", names,
-				"include", "TAGS");
-		ret = sw_runenv_call(e, "ecs", "DescribeServices", req, &resp, NULL, NULL);
-		json_decref(req);
-		if (ret < 0)
-			return ret;
-		json_array_foreach(json_object_get(resp, "services"), i, svc) {
-			const char *name = sw_json_str(svc, "serviceName"), *status = sw_json_str(svc, "status");
-			size_t k;
-			if (!name || !status)
-				continue;
-			for (k = start; k < procs->nr && k < start + 10; k++) {
-				struct sw_buf n = SW_BUF_INIT;
-				sw_names_service(app, procs->v[k], &n);
-				if (!strcmp(n.ptr, name)) {
-					if (strcmp(status, "INACTIVE") &&
-					    (ret = sw_names_owned(svc, app, procs->v[k])) < 0) {
-						sw_buf_release(&n);
-						json_decref(resp);
-						return ret;
-					}
-					if (!strcmp(status, "ACTIVE"))
-						json_object_set_new(out, procs->v[k], json_true());
-					else if (!strcmp(status, "DRAINING")) {
-						sw_buf_release(&n);
-						json_decref(resp);
-						return sw_error("service %s is still being deleted (DRAINING); "
-								"try again in a minute", name);
-					}
-				}
-				sw_buf_release(&n);
-			}
-		}
-		json_decref(resp);
-	}
-	return 0;
+	memset(s, 0, sizeof(*s));
+	sw_buf_reset(name);
+	sw_names_service(app, process, name);
+	s->cluster = e->settings->cluster;
+	s->app = app;
+	s->process = process;
+	s->name = name->ptr;
+	s->taskdef = taskdef;
+	s->desired = desired;
+	s->grace_s = e->settings->health_grace_s;
+	s->launch = l;
+	s->lb_role_arn = e->settings->lb_role_arn;
 }
 
 /* Every service of f's processes that exists is the app's own: before anything changes. */
@@ -387,7 +359,7 @@ static int check_owned(const struct sw_runenv *e, const char *app, const struct 
 
 	for (i = 0; i < f->nr; i++)
 		sw_strvec_push(&procs, f->v[i].process);
-	ret = existing_services(e, app, &procs, exists);
+	ret = sw_service_existing(e, app, &procs, exists);
 	sw_strvec_clear(&procs);
 	json_decref(exists);
 	return ret;
@@ -414,7 +386,9 @@ static void save_rollout(void *ctx, const struct sw_rollout *ro)
 	save(s->e, s->r);
 }
 
-static int watch(const struct sw_runenv *e, struct sw_release *r, struct sw_rollout *ro, const char *key)
+/* Watch ro to its verdict; target_group: where the web process's tasks register (NULL: r's). */
+static int watch(const struct sw_runenv *e, struct sw_release *r, struct sw_rollout *ro, const char *key,
+		 const char *target_group)
 {
 	struct saver sv = { e, r, key };
 	struct sw_buf stage = SW_BUF_INIT;
@@ -423,8 +397,9 @@ static int watch(const struct sw_runenv *e, struct sw_release *r, struct sw_roll
 	memset(&w, 0, sizeof(w));
 	w.cluster = e->settings->cluster;
 	w.version = r->version;
-	w.target_group_arn = sw_json_str(r->state, "target_group");
+	w.target_group_arn = target_group ? target_group : sw_json_str(r->state, "target_group");
 	w.alt_target_group_arn = sw_json_str(r->state, "alt_target_group");
+	w.fargate = !strcmp(sw_json_str_or(json_object_get(r->state, "launch"), "mode", "ec2"), "fargate");
 	if (!strcmp(key, "rollout"))
 		w.strategy = json_object_get(r->state, "strategy");
 	w.stage_seen = &stage;
@@ -482,7 +457,11 @@ static int went_live(const struct sw_runenv *e, struct sw_release *r, const stru
 			if (!sw_formation_find(f, pf.v[i].process))
 				remove_service(e, r->app, pf.v[i].process);
 	sw_formation_release(&pf);
+	/* the app's target group of its earlier launch: no service uses it any more */
+	if (sw_json_str(r->state, "old_target_group"))
+		sw_route_delete_target_group(e, r->app, sw_json_str(r->state, "old_target_group"));
 	finish(e, r, SW_RELEASE_LIVE, NULL);
+	sw_ecr_keep(e, r, 1);
 	sw_time_format_elapsed(&took, r->finished_at - r->started_at);
 	if (sw_manifest_web(m)) {
 		app_url(e, r->app, &url);
@@ -496,23 +475,115 @@ static int went_live(const struct sw_runenv *e, struct sw_release *r, const stru
 }
 
 /*
- * UpdateService back to the last live release, asked again while ECS does not answer
- * (each ask waits the env's patience) until the rollout's deadline: a rollback ECS never
- * heard of would leave it running the failed release while the record says otherwise.
+ * Whether a rollback's request that failed with ret is asked again: while ECS (or ELBv2)
+ * does not answer (each ask waits the env's patience), until the rollout's deadline from
+ * the first ask (until) — a rollback ECS never heard of would leave it running the failed
+ * release while the record says otherwise. 1 after a second's wait, 0 to give up,
+ * SW_ECANCEL when stopped meanwhile.
  */
-static int apply_rollback(const struct sw_runenv *e, const char *app, const struct svc_spec *s,
-			  struct sw_rollout *rb)
+static int ask_again(const struct sw_runenv *e, int ret, long long until, const char *what)
+{
+	if (ret != SW_EUNAVAIL || e->patience_ms <= 0 || sw_runenv_now(e) >= until)
+		return 0;
+	sw_runenv_report(e, "       (%s; asking again for the rollback of %s)", sw_error_last(), what);
+	return sw_runenv_sleep(e, 1000) < 0 ? SW_ECANCEL : 1;
+}
+
+/* UpdateService of s back to the last live release, asked again as ask_again() says. */
+static int apply_rollback(const struct sw_runenv *e, const struct sw_service_spec *s, struct sw_rollout *rb)
 {
 	long long until = sw_runenv_now(e) + rb->deadline_ms;
-	int ret;
+	int ret, again = 0;
 
-	while ((ret = apply_service(e, app, s, 1, rb)) == SW_EUNAVAIL && e->patience_ms > 0 &&
-	       sw_runenv_now(e) < until) {
-		sw_runenv_report(e, "       (%s; asking again for the rollback of %s)", sw_error_last(), s->process);
-		if (sw_runenv_sleep(e, 1000) < 0)
-			return SW_ECANCEL;
-	}
+	while ((ret = sw_service_apply(e, s, 1, NULL, rb)) < 0 && (again = ask_again(e, ret, until, s->process)) != 0)
+		if (again < 0)
+			return again;
 	return ret;
+}
+
+/* The production rule back to the last live release's target group, asked again likewise. */
+static int forward_back(const struct sw_runenv *e, const char *rule, const char *target_group, const struct sw_rollout *rb)
+{
+	long long until = sw_runenv_now(e) + rb->deadline_ms;
+	int ret, again = 0;
+
+	while ((ret = sw_route_forward(e, rule, target_group)) < 0 &&
+	       (again = ask_again(e, ret, until, "the listener rule")) != 0)
+		if (again < 0)
+			return again;
+	return ret;
+}
+
+/*
+ * The services of r, each back to prev's task definition, count, target group and
+ * launch (a process new in r to 0), into rb; what failed is added to why.
+ */
+static void roll_back_services(const struct sw_runenv *e, struct sw_release *r, const struct sw_release *prev,
+			       const struct sw_manifest *pm, const struct sw_formation *pf,
+			       const struct sw_formation *f, const struct sw_rollout *failed, struct sw_rollout *rb,
+			       struct sw_buf *why)
+{
+	const json_t *ptd = prev ? json_object_get(prev->state, "taskdefs") : NULL;
+	struct sw_launch rl = SW_LAUNCH_INIT, pl = SW_LAUNCH_INIT;
+	struct sw_buf svc = SW_BUF_INIT;
+	const char *name, *ptg = prev ? sw_json_str(prev->state, "target_group") : NULL;
+	const char *rtg = sw_json_str(r->state, "target_group");
+	json_t *v;
+	int moved;
+
+	if (launch_of(r, &rl) < 0 || (prev && launch_of(prev, &pl) < 0))
+		sw_buf_addf(why, "; %s", sw_error_last());
+	/* a release of the other launch had its own target group: the rule goes back to prev's */
+	moved = prev && (rl.fargate != pl.fargate || (ptg && rtg && strcmp(ptg, rtg)));
+	if (ptg && rtg && strcmp(ptg, rtg) && sw_json_str(r->state, "rule") &&
+	    forward_back(e, sw_json_str(r->state, "rule"), ptg, rb) < 0)
+		sw_buf_addf(why, "; the rule could not go back to v%d's target group: %s", prev->version, sw_error_last());
+	/* the app's domains and its HTTPS listener's rules follow the production rule */
+	else if (ptg && rtg && strcmp(ptg, rtg) && sw_route_retarget(e, rtg, ptg) < 0)
+		sw_buf_addf(why, "; the domains' rules could not go back to v%d's target group: %s", prev->version,
+			    sw_error_last());
+	json_object_foreach(json_object_get(r->state, "taskdefs"), name, v) {
+		const struct sw_formation_entry *pe = sw_formation_find(pf, name);
+		const struct sw_process *pp = prev ? sw_manifest_find(pm, name) : NULL;
+		const struct sw_rollout_proc *fp = NULL;
+		struct sw_rollout_proc *rp;
+		struct sw_service_spec s;
+		size_t i;
+
+		if (!sw_formation_find(f, name))
+			continue;   /* the release process */
+		for (i = 0; failed && i < failed->nr; i++)
+			if (!strcmp(failed->v[i].process, name))
+				fp = &failed->v[i];
+		if (pe && pp && sw_json_str(ptd, name)) {
+			spec_for(e, r->app, name, sw_json_str(ptd, name), pe->count, &pl, &s, &svc);
+			if (pp->web && ptg) {
+				s.target_group = ptg;
+				s.port = pp->port;
+				/* the group the release goes back with, and the strategy that returns
+				 * traffic at once (the engine gives the rule back to the blue tasks) */
+				s.state = sw_json_str(r->state, "alt_target_group") ? r->state : prev->state;
+			}
+		} else {
+			/* new in r: nothing to return to */
+			spec_for(e, r->app, name, json_string_value(v), 0, &rl, &s, &svc);
+		}
+		rp = sw_rollout_add(rb, name, svc.ptr, s.taskdef, s.desired, pe ? pe->memory_mb : 0);
+		rp->load_balanced = s.target_group != NULL;
+		rp->container_health = pp && pp->health.command.nr;
+		if (!moved && fp && fp->rolled_back && fp->restore_taskdef && !strcmp(fp->restore_taskdef, s.taskdef) &&
+		    fp->restore_deployment) {
+			/* ECS's circuit breaker is already taking it back: watch that (unless the
+			 * launch or the target group moved: then slipway's update takes both back) */
+			rp->deployment = xstrdup(fp->restore_deployment);
+		} else if (apply_rollback(e, &s, rb) < 0) {
+			sw_log(SW_LOG_ERROR, r->app, e->job, "rollback: %s", sw_error_last());
+			sw_buf_addf(why, "; rollback of %s failed: %s", name, sw_error_last());
+		}
+	}
+	sw_buf_release(&svc);
+	sw_launch_release(&rl);
+	sw_launch_release(&pl);
 }
 
 /*
@@ -527,9 +598,6 @@ static int roll_back(const struct sw_runenv *e, struct sw_release *r, const stru
 	struct sw_manifest pm = SW_MANIFEST_INIT;
 	struct sw_rollout rb;
 	struct sw_buf why = SW_BUF_INIT, took = SW_BUF_INIT;
-	const json_t *ptd = prev ? json_object_get(prev->state, "taskdefs") : NULL;
-	const char *name;
-	json_t *v;
 	int ret;
 	struct sw_runenv shielded;
 
@@ -561,55 +629,11 @@ static int roll_back(const struct sw_runenv *e, struct sw_release *r, const stru
 			sw_runenv_report(e, "-----> rolling back to v%d", prev->version);
 		else
 			sw_runenv_report(e, "-----> stopping v%d (no earlier release went live)", r->version);
-		json_object_foreach(json_object_get(r->state, "taskdefs"), name, v) {
-			const struct sw_formation_entry *pe = sw_formation_find(&pf, name);
-			const struct sw_process *pp = prev ? sw_manifest_find(&pm, name) : NULL;
-			const struct sw_rollout_proc *fp = NULL;
-			struct sw_rollout_proc *rp;
-			struct svc_spec s;
-			struct sw_buf svc = SW_BUF_INIT;
-			size_t i;
-
-			if (!sw_formation_find(&f, name))
-				continue;   /* the release process */
-			sw_names_service(r->app, name, &svc);
-			for (i = 0; failed && i < failed->nr; i++)
-				if (!strcmp(failed->v[i].process, name))
-					fp = &failed->v[i];
-			memset(&s, 0, sizeof(s));
-			s.process = name;
-			if (pe && pp && sw_json_str(ptd, name)) {
-				s.taskdef = sw_json_str(ptd, name);
-				s.desired = pe->count;
-				if (pp->web && sw_json_str(prev->state, "target_group")) {
-					s.target_group = sw_json_str(prev->state, "target_group");
-					s.port = pp->port;
-					/* the group the release goes back with, and the strategy that returns
-					 * traffic at once (the engine gives the rule back to the blue tasks) */
-					s.state = sw_json_str(r->state, "alt_target_group") ? r->state : prev->state;
-				}
-			} else {
-				/* new in r: nothing to return to */
-				s.taskdef = json_string_value(v);
-				s.desired = 0;
-			}
-			rp = sw_rollout_add(&rb, name, svc.ptr, s.taskdef, s.desired, pe ? pe->memory_mb : 0);
-			rp->load_balanced = s.target_group != NULL;
-			rp->container_health = pp && pp->health.command.nr;
-			if (fp && fp->rolled_back && fp->restore_taskdef && !strcmp(fp->restore_taskdef, s.taskdef) &&
-			    fp->restore_deployment) {
-				/* ECS's circuit breaker is already taking it back: watch that */
-				rp->deployment = xstrdup(fp->restore_deployment);
-			} else if (apply_rollback(e, r->app, &s, &rb) < 0) {
-				sw_log(SW_LOG_ERROR, r->app, e->job, "rollback: %s", sw_error_last());
-				sw_buf_addf(&why, "; rollback of %s failed: %s", name, sw_error_last());
-			}
-			sw_buf_release(&svc);
-		}
+		roll_back_services(e, r, prev, &pm, &pf, &f, failed, &rb, &why);
 		json_object_set_new(r->state, "rollback", sw_rollout_to_json(&rb));
 		save(e, r);
 	}
-	ret = watch(e, r, &rb, "rollback");
+	ret = watch(e, r, &rb, "rollback", prev && sw_json_str(prev->state, "target_group") ? sw_json_str(prev->state, "target_group") : NULL);
 	if (ret == SW_ECANCEL || ret == SW_EAUTH) {
 		sw_rollout_release(&rb);
 		goto cleanup;
@@ -689,6 +713,8 @@ static int run_services(const struct sw_runenv *e, struct sw_release *r, const s
 			const struct sw_formation *f)
 {
 	struct sw_strvec procs = SW_STRVEC_INIT;
+	struct sw_launch l = SW_LAUNCH_INIT;
+	struct sw_buf name = SW_BUF_INIT;
 	struct sw_rollout ro;
 	json_t *exists = json_object();
 	const json_t *tds = json_object_get(r->state, "taskdefs");
@@ -697,13 +723,14 @@ static int run_services(const struct sw_runenv *e, struct sw_release *r, const s
 
 	for (i = 0; i < f->nr; i++)
 		sw_strvec_push(&procs, f->v[i].process);
-	if ((ret = existing_services(e, r->app, &procs, exists)) < 0) {
+	if ((ret = launch_of(r, &l)) < 0 || (ret = sw_service_existing(e, r->app, &procs, exists)) < 0) {
 		/* nothing changed yet (a read): the release failed, unless slipwayd stops or a
 		 * user cancelled (sw_golive_release's cleanup decides those) */
 		if (ret != SW_ECANCEL)
 			ret = fail_unchanged(e, r);
 		sw_strvec_clear(&procs);
 		json_decref(exists);
+		sw_launch_release(&l);
 		return ret;
 	}
 	rollout_settings(e, &ro, m);
@@ -725,11 +752,9 @@ static int run_services(const struct sw_runenv *e, struct sw_release *r, const s
 	set_phase(e, r, PHASE_SERVICES);
 	for (i = 0; i < f->nr; i++) {
 		const struct sw_process *p = sw_manifest_find(m, f->v[i].process);
-		struct svc_spec s;
-		memset(&s, 0, sizeof(s));
-		s.process = f->v[i].process;
-		s.taskdef = sw_json_str(tds, s.process);
-		s.desired = f->v[i].count;
+		const json_t *svc = json_object_get(exists, f->v[i].process);
+		struct sw_service_spec s;
+		spec_for(e, r->app, f->v[i].process, sw_json_str(tds, f->v[i].process), f->v[i].count, &l, &s, &name);
 		if (p && p->web && sw_json_str(r->state, "target_group")) {
 			s.target_group = sw_json_str(r->state, "target_group");
 			s.port = p->port;
@@ -739,7 +764,7 @@ static int run_services(const struct sw_runenv *e, struct sw_release *r, const s
 			ret = sw_error("%s: no task definition registered", s.process);
 			break;
 		}
-		if ((ret = apply_service(e, r->app, &s, sw_json_bool(exists, s.process, 0), &ro)) < 0)
+		if ((ret = sw_service_apply(e, &s, svc != NULL, svc, &ro)) < 0)
 			break;
 	}
 	if (ret < 0) {
@@ -759,10 +784,12 @@ static int run_services(const struct sw_runenv *e, struct sw_release *r, const s
 	} else {
 		json_object_set_new(r->state, "rollout", sw_rollout_to_json(&ro));
 		save(e, r);
-		ret = conclude(e, r, &ro, watch(e, r, &ro, "rollout"), m, f);
+		ret = conclude(e, r, &ro, watch(e, r, &ro, "rollout", NULL), m, f);
 	}
 	sw_rollout_release(&ro);
 	sw_strvec_clear(&procs);
+	sw_buf_release(&name);
+	sw_launch_release(&l);
 	json_decref(exists);
 	return ret;
 }
@@ -779,12 +806,16 @@ static int run_release_phase(const struct sw_runenv *e, struct sw_release *r, co
 	const struct sw_process *rel = sw_manifest_find(m, "release");
 	struct saver sv = { e, r, NULL };
 	struct sw_buf group = SW_BUF_INIT, cancelled = SW_BUF_INIT;
+	struct sw_launch l = SW_LAUNCH_INIT;
 	struct sw_phase ph;
 	int ret;
 
+	if ((ret = launch_of(r, &l)) < 0)
+		return fail_unchanged(e, r);
 	memset(&ph, 0, sizeof(ph));
 	sw_names_log_group(e, r->app, &group);
 	ph.cluster = e->settings->cluster;
+	ph.launch = &l;
 	ph.taskdef = sw_json_str(json_object_get(r->state, "taskdefs"), "release");
 	ph.log_group = group.ptr;
 	ph.version = r->version;
@@ -821,6 +852,7 @@ static int run_release_phase(const struct sw_runenv *e, struct sw_release *r, co
 	free(ph.task_arn);
 	sw_buf_release(&group);
 	sw_buf_release(&cancelled);
+	sw_launch_release(&l);
 	return ret;
 }
 
@@ -828,6 +860,7 @@ int sw_golive_release(const struct sw_runenv *e, struct sw_release *r)
 {
 	struct sw_manifest m = SW_MANIFEST_INIT;
 	struct sw_formation f = SW_FORMATION_INIT;
+	struct sw_launch l = SW_LAUNCH_INIT;
 	struct sw_buf desc = SW_BUF_INIT, why = SW_BUF_INIT;
 	int ret;
 
@@ -842,13 +875,15 @@ int sw_golive_release(const struct sw_runenv *e, struct sw_release *r)
 		      r->version, desc.len ? desc.ptr : "no processes");
 	sw_runenv_report(e, "-----> releasing v%d (%s)", r->version, desc.len ? desc.ptr : "no processes");
 
-	/* a service of our name that another app (or no slipway) owns: refused, nothing changed */
-	if ((ret = check_owned(e, r->app, &f)) < 0)
+	/* how it launches, its sizes; a service of our name that another app (or no slipway)
+	 * owns: refused, nothing changed */
+	if ((ret = prepare(e, r, &f, &l)) < 0 || (ret = check_owned(e, r->app, &f)) < 0)
 		goto failed_early;
 	set_phase(e, r, PHASE_REGISTER);
-	if ((ret = register_taskdefs(e, r, &m, &f)) < 0)
+	if ((ret = register_taskdefs(e, r, &m, &f, &l)) < 0)
 		goto failed_early;
-	if ((ret = ensure_route(e, r, &m, &f)) < 0)
+	sw_ecr_keep(e, r, 0);
+	if ((ret = ensure_route(e, r, &m, &f, &l)) < 0)
 		goto failed_early;
 	if (sw_manifest_find(&m, "release") && r->kind != SW_RELEASE_SCALE) {
 		/* a scale runs the same code and config: no release process */
@@ -881,6 +916,7 @@ cleanup:
 	sw_buf_release(&why);
 	sw_manifest_release(&m);
 	sw_formation_release(&f);
+	sw_launch_release(&l);
 	sw_buf_release(&desc);
 	return ret;
 }
@@ -903,9 +939,13 @@ int sw_golive_resume(const struct sw_runenv *e, struct sw_release *r)
 		return ret;
 	sw_runenv_report(e, "-----> resuming v%d (%s)", r->version, phase ? phase : "start");
 	if (!phase || !strcmp(phase, PHASE_REGISTER)) {
-		/* nothing had changed in ECS but task definitions: start the services step over */
-		if ((ret = register_taskdefs(e, r, &m, &f)) == 0)
-			ret = ensure_route(e, r, &m, &f);
+		/* nothing had changed in ECS but task definitions: start the services step over
+		 * (from the launch on, when slipwayd stopped before it was recorded) */
+		struct sw_launch l = SW_LAUNCH_INIT;
+		ret = json_object_get(r->state, "launch") ? launch_of(r, &l) : prepare(e, r, &f, &l);
+		if (ret == 0 && (ret = register_taskdefs(e, r, &m, &f, &l)) == 0)
+			ret = ensure_route(e, r, &m, &f, &l);
+		sw_launch_release(&l);
 		if (ret == 0 && sw_manifest_find(&m, "release") && r->kind != SW_RELEASE_SCALE)
 			ret = run_release_phase(e, r, &m);
 		if (ret == 0)
@@ -918,7 +958,7 @@ int sw_golive_resume(const struct sw_runenv *e, struct sw_release *r)
 	} else if (!strcmp(phase, PHASE_SERVICES)) {
 		struct sw_rollout ro;
 		if ((ret = sw_rollout_from_json(&ro, json_object_get(r->state, "rollout"))) == 0) {
-			ret = conclude(e, r, &ro, watch(e, r, &ro, "rollout"), &m, &f);
+			ret = conclude(e, r, &ro, watch(e, r, &ro, "rollout", NULL), &m, &f);
 			sw_rollout_release(&ro);
 		}
 	} else if (!strcmp(phase, PHASE_ROLLBACK)) {

@@ -22,8 +22,10 @@
  *      100/200, the web service behind its target group;
  *   5. watch to the verdict (watch.h over rollout.h);
  *   6. live: services of process types the release no longer has are removed;
- *      failed: every process is returned to the last live release (or ECS's own rollback
- *      is watched to completion) and the reason recorded.
+ *      failed: every process is returned to the last live release, its task definition,
+ *      target group and launch (ECS's own rollback is watched to completion instead when
+ *      the launch and the target group stayed: it restores the task definition), and the
+ *      reason recorded.
  * Each step is written to the release's state before it is taken, so a restarted
  * slipwayd knows where it was.
  */

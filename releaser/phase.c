@@ -39,6 +39,7 @@ int sw_phase_run(const struct sw_runenv *e, struct sw_phase *p)
 	sw_buf_addf(&prefix, "v%d", p->version);
 	t.cluster = p->cluster;
 	t.taskdef = p->taskdef;
+	t.launch = p->launch;
 	t.started_by = by.ptr;
 	t.log_group = p->log_group;
 	t.stream_prefix = prefix.ptr;

@@ -1,6 +1,7 @@
 #ifndef SW_PHASE_H
 #define SW_PHASE_H
 
+#include "releaser/launch.h"
 #include "releaser/runenv.h"
 
 /*
@@ -14,6 +15,7 @@
 struct sw_phase {
 	const char *cluster;
 	const char *taskdef;       /* the release process's task definition ARN */
+	const struct sw_launch *launch;  /* the release's launch (launch.h); NULL: launchType EC2 */
 	const char *log_group;
 	int version;               /* vN: the awslogs stream prefix */
 	const char *command;       /* for the summary line ("bin/migrate") */

@@ -281,7 +281,7 @@ static int write_row(sqlite3 *db, const struct sw_release *r, enum sw_release_st
 	int ret = SW_ERROR;
 	if (sw_store_prepare(db, &st,
 		"UPDATE releases SET status = ?1, reason = ?2, state = ?3, rolled_back_to = ?4, "
-		"release_ran = ?5, tagged = ?6, started_at = ?7, finished_at = ?8 "
+		"release_ran = ?5, tagged = ?6, started_at = ?7, finished_at = ?8, formation = ?11 "
 		"WHERE id = ?9 AND status = ?10") < 0)
 		return SW_ERROR;
 	bind_text(st, 1, sw_release_status_name(to));
@@ -294,6 +294,7 @@ static int write_row(sqlite3 *db, const struct sw_release *r, enum sw_release_st
 	sqlite3_bind_double(st, 8, r->finished_at);
 	sqlite3_bind_int64(st, 9, r->id);
 	bind_text(st, 10, sw_release_status_name(from));
+	bind_json(st, 11, r->formation);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		sw_store_error(db, "update release");
 		goto cleanup;

@@ -114,7 +114,10 @@ int sw_release_load_latest(sqlite3 *db, const char *app, struct sw_release *r);
  */
 int sw_release_set_status(sqlite3 *db, struct sw_release *r, enum sw_release_status to, double now);
 
-/* Write r's mutable fields (state, release_ran, tagged, reason) without a status change. */
+/*
+ * Write r's mutable fields (state, release_ran, tagged, reason, and the formation, which
+ * the rollout sizes for its launch before anything changes) without a status change.
+ */
 int sw_release_save(sqlite3 *db, const struct sw_release *r);
 
 /*

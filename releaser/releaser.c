@@ -22,6 +22,7 @@
 #include "releaser/teardown.h"
 #include "builder/context.h"
 #include "common/aws/client.h"
+#include "common/aws/stack.h"
 #include "common/env.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -359,12 +360,77 @@ static int aws_configured(void)
 	return 0;
 }
 
+/*
+ * The bootstrap stack to read (*name, NULL: none): SLIPWAY_STACK ("none": none), else the
+ * record `slipway aws:bootstrap` wrote in $SLIPWAY_HOME/aws/stack.env, unless slipwayd
+ * runs on scripts/up's engine files (engine_files), where a stack would be somebody
+ * else's AWS. The record's region becomes AWS_REGION when no region is set.
+ */
+static int stack_name(const char *home, int engine_files, char **name)
+{
+	const char *v = sw_env_str("SLIPWAY_STACK");
+	char *region = NULL;
+	int ret;
+
+	*name = NULL;
+	if (v && !strcmp(v, "none"))
+		return 0;
+	if (v) {
+		if (!sw_aws_stack_name_valid(v))
+			return sw_error_code(SW_EINVAL, "SLIPWAY_STACK: '%.60s' is not a CloudFormation stack name (a "
+					     "letter, then letters, digits and '-', 128 at most)", v);
+		*name = xstrdup(v);
+		return 0;
+	}
+	if (engine_files)
+		return 0;
+	ret = sw_aws_stack_record_read(home, name, &region);
+	if (ret == SW_ENOTFOUND)
+		ret = 0;
+	if (ret == 0 && *name) {
+		struct sw_buf path = SW_BUF_INIT;
+		sw_aws_stack_record_path(home, &path);
+		sw_log_info("releaser: the stack %s recorded in %s (SLIPWAY_STACK=none ignores it)", *name, path.ptr);
+		sw_buf_release(&path);
+		if (region && !sw_env_str("AWS_REGION") && !sw_env_str("AWS_DEFAULT_REGION"))
+			setenv("AWS_REGION", region, 1);
+	}
+	free(region);
+	return ret;
+}
+
+/* Settings from the environment, then the stack's outputs (a stack not in a usable state refuses). */
+static int load_settings(const char *stack)
+{
+	json_t *outputs = NULL;
+	int ret;
+
+	if ((ret = sw_settings_load(&rel.settings)) < 0)
+		return ret;
+	if (stack && (ret = sw_aws_stack_outputs(rel.aws, stack, &outputs)) < 0)
+		return sw_error_prefix("SLIPWAY_STACK");
+	if (stack)
+		ret = sw_settings_use_stack(&rel.settings, stack, outputs);
+	json_decref(outputs);
+	if (ret == 0)
+		ret = sw_settings_check(&rel.settings);
+	if (ret == 0 && rel.settings.load_balancer && !rel.settings.listener_arn) {
+		/* on AWS nothing is guessed (route.h): the engine's load balancer is found by its name */
+		const struct sw_aws_endpoint *ep = sw_aws_client_endpoint(rel.aws, "elbv2");
+		if (ep && ep->source && !strcmp(ep->source, "default"))
+			ret = sw_error_code(SW_EINVAL, "no listener for the apps: set SLIPWAY_STACK (slipway aws:bootstrap "
+					    "makes one) or SLIPWAY_LISTENER_ARN (or SLIPWAY_LOAD_BALANCER=none)");
+	}
+	return ret;
+}
+
 int sw_releaser_start(const struct sw_releaser_opts *o)
 {
 	const char *mode = sw_env_str("SLIPWAY_RELEASER");
 	struct sw_buf cfg = SW_BUF_INIT, creds = SW_BUF_INIT;
 	struct stat st;
-	int ret = 0;
+	char *stack = NULL;
+	int ret = 0, engine_files = 0;
 
 	rel.home = xstrdup(o->home);
 	rel.registry = xstrdup(o->registry);
@@ -376,21 +442,24 @@ int sw_releaser_start(const struct sw_releaser_opts *o)
 	}
 	sw_buf_addf(&cfg, "%s/aws/config", o->home);
 	sw_buf_addf(&creds, "%s/aws/credentials", o->home);
-	if (!aws_configured() && stat(cfg.ptr, &st) == 0) {
+	if (!aws_configured() && (!sw_env_str("SLIPWAY_STACK") || !strcmp(sw_env_str("SLIPWAY_STACK"), "none")) &&
+	    stat(cfg.ptr, &st) == 0) {
 		/* scripts/up's files for slipway-engine */
 		setenv("AWS_CONFIG_FILE", cfg.ptr, 1);
 		setenv("AWS_SHARED_CREDENTIALS_FILE", creds.ptr, 1);
 		setenv("AWS_PROFILE", "slipway", 1);
+		engine_files = 1;
 	}
-	if (!aws_configured() && !(mode && !strcmp(mode, "on"))) {
+	if ((ret = stack_name(o->home, engine_files, &stack)) < 0)
+		goto cleanup;
+	if (!aws_configured() && !stack && !(mode && !strcmp(mode, "on"))) {
 		sw_log_info("releaser off (no AWS configuration, no %s): pushes only build", cfg.ptr);
 		goto cleanup;
 	}
-	if ((ret = sw_settings_load(&rel.settings)) < 0 || (ret = sw_aws_global_init()) < 0 ||
-	    (ret = sw_aws_client_new(&rel.aws, NULL)) < 0) {
-		sw_error_prefix("releaser");
+	/* main() says "slipwayd: releaser: <why>" */
+	if ((ret = sw_aws_global_init()) < 0 || (ret = sw_aws_client_new(&rel.aws, NULL)) < 0 ||
+	    (ret = load_settings(stack)) < 0)
 		goto cleanup;
-	}
 	rel.db = o->db;
 	rel.repos = xstrdup(o->repos);
 	rel.enabled = 1;
@@ -403,10 +472,14 @@ int sw_releaser_start(const struct sw_releaser_opts *o)
 	rel.thread_started = 1;
 	{
 		const struct sw_aws_endpoint *ep = sw_aws_client_endpoint(rel.aws, "ecs");
-		sw_log_info("releaser on: ECS cluster %s in %s%s%s", rel.settings.cluster, sw_aws_client_region(rel.aws),
-			    ep ? " at " : "", ep ? ep->url : "");
+		const struct sw_settings *s = &rel.settings;
+		sw_log_info("releaser on: ECS cluster %s%s%s%s in %s%s%s, launch %s", s->cluster, s->stack ? " (stack " : "",
+			    s->stack ? s->stack : "", s->stack ? ")" : "", sw_aws_client_region(rel.aws), ep ? " at " : "",
+			    ep ? ep->url : "", s->launch == SW_LAUNCH_FARGATE ? "fargate (SLIPWAY_LAUNCH)" :
+			    s->launch == SW_LAUNCH_EC2 ? "ec2 (SLIPWAY_LAUNCH)" : "from the cluster's default strategy");
 	}
 cleanup:
+	free(stack);
 	sw_buf_release(&cfg);
 	sw_buf_release(&creds);
 	return ret;

@@ -13,7 +13,7 @@
 /*
  * The releaser as slipwayd runs it (one per process):
  *  - the AWS client and the settings (releaser/settings.h), made at start from the
- *    environment. AWS configuration follows the SDKs; when none is given and
+ *    environment and the bootstrap stack's outputs. AWS configuration follows the SDKs; when none is given and
  *    $SLIPWAY_HOME/aws/config exists (scripts/up writes it for slipway-engine), its
  *    profile "slipway" is used. SLIPWAY_RELEASER=off turns the releaser off (pushes
  *    then only build, to the local registry), =on requires it; unset: on when AWS is
@@ -44,7 +44,10 @@ struct sw_releaser_opts {
 
 /*
  * Call once from main() before other threads start (it may set AWS_CONFIG_FILE,
- * AWS_SHARED_CREDENTIALS_FILE and AWS_PROFILE for the engine's files; o is copied).
+ * AWS_SHARED_CREDENTIALS_FILE and AWS_PROFILE for the engine's files, and AWS_REGION from
+ * the stack's record; o is copied). With a bootstrap stack (SLIPWAY_STACK, or the record
+ * `slipway aws:bootstrap` left in $SLIPWAY_HOME/aws/stack.env), its outputs are read now
+ * (settings.h): a stack that is missing, rolled back or failed refuses the start.
  * Starts the background thread. 0 (also when the releaser is off), or negative with one
  * line when it is required but cannot start.
  */

@@ -38,6 +38,7 @@ static void clear_tasks(struct sw_rollout_proc *p)
 		free(p->tasks[i].arn);
 		free(p->tasks[i].instance_arn);
 		free(p->tasks[i].instance);
+		free(p->tasks[i].ip);
 	}
 	p->tasks_nr = 0;
 }
@@ -370,6 +371,21 @@ static int ordinary_stop(const json_t *t)
 	return 0;
 }
 
+const char *sw_rollout_task_ip(const json_t *task)
+{
+	const json_t *a, *d, *c;
+	size_t i, j;
+	json_array_foreach(json_object_get(task, "attachments"), i, a) {
+		if (!sw_json_str(a, "type") || strcmp(sw_json_str(a, "type"), "ElasticNetworkInterface"))
+			continue;
+		json_array_foreach(json_object_get(a, "details"), j, d)
+			if (sw_json_str(d, "name") && !strcmp(sw_json_str(d, "name"), "privateIPv4Address") && sw_json_str(d, "value"))
+				return sw_json_str(d, "value");
+	}
+	c = json_array_get(json_object_get(task, "containers"), 0);
+	return sw_json_str(json_array_get(json_object_get(c, "networkInterfaces"), 0), "privateIpv4Address");
+}
+
 static const char *instance_id(const struct sw_rollout *r, const char *arn)
 {
 	size_t i;
@@ -421,6 +437,7 @@ void sw_rollout_tasks(struct sw_rollout *r, struct sw_rollout_proc *p, const jso
 			id = instance_id(r, rt->instance_arn);
 			rt->instance = id ? xstrdup(id) : NULL;
 			rt->host_port = (int)sw_json_int(nb, "hostPort", 0);
+			rt->ip = sw_rollout_task_ip(t) ? xstrdup(sw_rollout_task_ip(t)) : NULL;
 			if (!h || !strcmp(h, "UNKNOWN"))
 				h = sw_json_str(c, "healthStatus");
 			rt->container_healthy = h && !strcmp(h, "HEALTHY");
@@ -488,10 +505,20 @@ void sw_rollout_targets(struct sw_rollout *r, struct sw_rollout_proc *p,
 			sw_strvec_pushf(&p->healthy_targets, "%s:%d", t[i].id, t[i].port);
 }
 
-/* Is task t's target healthy? Targets are "id:port"; an id that is not an instance id matches by port. */
+/*
+ * Is task t's target healthy? Targets are "id:port": an awsvpc task's is its address;
+ * otherwise an id that is not an instance id matches by port.
+ */
 static int target_healthy(const struct sw_rollout_proc *p, const struct sw_rollout_task *t)
 {
 	size_t i;
+	if (t->ip) {
+		size_t n = strlen(t->ip);
+		for (i = 0; i < p->healthy_targets.nr; i++)
+			if (!strncmp(p->healthy_targets.v[i], t->ip, n) && p->healthy_targets.v[i][n] == ':')
+				return 1;
+		return 0;
+	}
 	if (!t->host_port)
 		return 0;
 	for (i = 0; i < p->healthy_targets.nr; i++) {

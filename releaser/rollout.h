@@ -77,6 +77,7 @@ struct sw_rollout_task {
 	char *instance_arn;        /* its container instance, or NULL */
 	char *instance;            /* EC2 instance id of its container instance, or NULL (not known yet) */
 	int host_port;             /* first network binding's host port, 0 none */
+	char *ip;                  /* awsvpc: its network interface's address (its ip target), or NULL */
 	int container_healthy;     /* healthStatus HEALTHY */
 };
 
@@ -193,11 +194,12 @@ int sw_rollout_instances_unknown(const struct sw_rollout *r);
 
 /*
  * Feed target health for a load-balanced process: n targets of its target group,
- * each "instance-id:port" with its state ("healthy", "initial", "unhealthy",
- * "draining", "unused", "unavailable").
+ * each "instance-id:port" (instance targets) or "address:port" (ip targets, awsvpc
+ * tasks) with its state ("healthy", "initial", "unhealthy", "draining", "unused",
+ * "unavailable").
  */
 struct sw_rollout_target {
-	const char *id;     /* EC2 instance id (the engine's instance id) */
+	const char *id;     /* EC2 instance id (the engine's instance id), or the task's address */
 	int port;
 	const char *state;
 };
@@ -209,6 +211,13 @@ void sw_rollout_pause(struct sw_rollout *r, long long ms);
 
 /* ECS did not answer for the stall window: FAILED (why UNREACHABLE) with why as the reason. */
 void sw_rollout_unreachable(struct sw_rollout *r, const char *why);
+
+/*
+ * The private address of an awsvpc task (a DescribeTasks "tasks" element): its
+ * ElasticNetworkInterface attachment's privateIPv4Address, else its first container's
+ * networkInterfaces[0].privateIpv4Address; NULL in bridge mode. Borrowed from task.
+ */
+const char *sw_rollout_task_ip(const json_t *task);
 
 /*
  * Decide. Updates r->verdict / r->why / r->reason and returns the verdict; once FAILED

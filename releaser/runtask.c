@@ -13,8 +13,11 @@
 #define THROTTLED_MAX_POLL_MS 10000
 #define DEFAULT_MAX_LINE 2000
 #define LOG_PAGES_PER_POLL 20
-#define DRAIN_POLLS 3        /* quiet reads of the logs after the task stopped */
-#define DRAIN_MS 300
+/* quiet reads of the logs after the task stopped: a task's last lines can reach Logs a
+ * second or two after its container stopped (CloudWatch's delivery, the engine's follower
+ * on a loaded machine) */
+#define DRAIN_POLLS 5
+#define DRAIN_MS 400
 
 static char *dup_or_null(const char *s)
 {
@@ -68,14 +71,14 @@ cleanup:
 	return ret;
 }
 
-static int start(const struct sw_runenv *e, struct sw_runtask *t)
+json_t *sw_runtask_request(const struct sw_runtask *t)
 {
-	json_t *req, *resp = NULL;
-	const json_t *task, *f;
-	int ret;
-
-	req = json_pack("{s:s, s:s, s:i, s:s, s:s}", "cluster", t->cluster, "taskDefinition", t->taskdef, "count", 1,
-			"startedBy", t->started_by ? t->started_by : "slipway", "launchType", "EC2");
+	json_t *req = json_pack("{s:s, s:s, s:i, s:s}", "cluster", t->cluster, "taskDefinition", t->taskdef, "count", 1,
+				"startedBy", t->started_by ? t->started_by : "slipway");
+	if (t->launch)
+		sw_launch_apply(t->launch, req, SW_LAUNCH_RUN_TASK);
+	else
+		json_object_set_new(req, "launchType", json_string("EC2"));
 	if (t->command || json_array_size(t->env)) {
 		json_t *co = json_pack("{s:s}", "name", t->container && *t->container ? t->container : "app");
 		if (t->command)
@@ -84,6 +87,15 @@ static int start(const struct sw_runenv *e, struct sw_runtask *t)
 			json_object_set_new(co, "environment", json_deep_copy(t->env));
 		json_object_set_new(req, "overrides", json_pack("{s:[o]}", "containerOverrides", co));
 	}
+	return req;
+}
+
+static int start(const struct sw_runenv *e, struct sw_runtask *t)
+{
+	json_t *req = sw_runtask_request(t), *resp = NULL;
+	const json_t *task, *f;
+	int ret;
+
 	ret = sw_runenv_call(e, "ecs", "RunTask", req, &resp, NULL, NULL);
 	json_decref(req);
 	if (ret < 0)

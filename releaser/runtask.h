@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 
+#include "releaser/launch.h"
 #include "releaser/runenv.h"
 
 /*
@@ -29,6 +30,7 @@ struct sw_runtask {
 	const char *started_by;       /* RunTask's startedBy ("slipway/v7/release", "slipway-run") */
 	const json_t *command;        /* array of strings replacing the container's command, or NULL */
 	const json_t *env;            /* [{"name", "value"}] added to the container's environment, or NULL */
+	const struct sw_launch *launch;  /* how it launches (launch.h); NULL: launchType EC2 */
 	/*
 	 * Where the output is: NULL log_group reads the task definition (its first
 	 * container's name and awslogs options); otherwise log_group, stream_prefix and
@@ -77,6 +79,13 @@ struct sw_runtask {
  *                          "could not be placed: RESOURCE:MEMORY", "task 3f2a... disappeared"
  */
 int sw_runtask_run(const struct sw_runenv *e, struct sw_runtask *t);
+
+/*
+ * The RunTask request of t (a new reference): cluster, taskDefinition, count 1,
+ * startedBy, the launch (capacityProviderStrategy or launchType, networkConfiguration on
+ * Fargate), overrides of the container's command and environment.
+ */
+json_t *sw_runtask_request(const struct sw_runtask *t);
 
 /*
  * Where a task definition's tasks write: its first container's name and awslogs group

@@ -117,6 +117,13 @@ static const char promote_domains[] =
 	"  https_redirect INTEGER NOT NULL DEFAULT 0"
 	");";
 
+/* 5: an app's own settings (appsettings.h): the IAM role its tasks run as */
+static const char app_settings[] =
+	"CREATE TABLE app_settings ("
+	"  app TEXT PRIMARY KEY,"
+	"  task_role_arn TEXT"
+	");";
+
 const char *sw_tables_migration(int n)
 {
 	switch (n) {
@@ -128,6 +135,8 @@ const char *sw_tables_migration(int n)
 		return deploy_settings;
 	case 4:
 		return promote_domains;
+	case 5:
+		return app_settings;
 	default:
 		return NULL;
 	}

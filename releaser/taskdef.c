@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "releaser/taskdef.h"
+#include "releaser/fargate.h"
 #include "common/error.h"
 #include "common/json.h"
 #include "common/xalloc.h"
@@ -89,25 +90,32 @@ static json_t *environment(const struct sw_taskdef_opts *o)
 
 json_t *sw_taskdef_build(const struct sw_taskdef_opts *o)
 {
-	struct sw_buf family = SW_BUF_INIT, image = SW_BUF_INIT, rel = SW_BUF_INIT;
+	struct sw_buf family = SW_BUF_INIT, image = SW_BUF_INIT, rel = SW_BUF_INIT, size = SW_BUF_INIT;
 	json_t *req = NULL, *c = NULL;
 	const struct sw_process *p = o->proc;
+	int cpu = 0;
 
 	if (!o->app || !p || !o->log_group || !o->region || o->version <= 0 || o->memory_mb <= 0) {
 		sw_error_code(SW_EINVAL, "task definition: app, process, version, memory, log group and "
 			      "region are required");
 		goto cleanup;
 	}
+	if (o->fargate && !o->execution_role_arn) {
+		sw_error_code(SW_EINVAL, "%s: a Fargate task definition needs an execution role (ECR pulls, awslogs)",
+			      p->name);
+		goto cleanup;
+	}
+	if (o->fargate && sw_fargate_size(p->name, o->memory_mb, o->cpu, &cpu) < 0)
+		goto cleanup;
 	if (sw_taskdef_pin(o->image, o->digest, &image) < 0)
 		goto cleanup;
 	sw_taskdef_family(o->app, p->name, &family);
 	sw_buf_addf(&rel, "v%d", o->version);
 
-	c = json_pack("{s:s, s:s, s:b, s:i, s:o, s:{s:s, s:{s:s, s:s, s:s}}, s:{s:s, s:s, s:s}}",
+	c = json_pack("{s:s, s:s, s:b, s:o, s:{s:s, s:{s:s, s:s, s:s}}, s:{s:s, s:s, s:s}}",
 		      "name", p->name,
 		      "image", image.ptr,
 		      "essential", 1,
-		      "memory", o->memory_mb,
 		      "environment", environment(o),
 		      "logConfiguration", "logDriver", "awslogs", "options",
 		      "awslogs-group", o->log_group,
@@ -118,6 +126,12 @@ json_t *sw_taskdef_build(const struct sw_taskdef_opts *o)
 	/* an init as PID 1 (Docker's tini): SIGTERM reaches an app that is PID 1-unaware
 	 * (busybox httpd ignores it as PID 1), so a stop does not wait for stopTimeout */
 	json_object_set_new(c, "linuxParameters", json_pack("{s:b}", "initProcessEnabled", 1));
+	if (!o->fargate) {
+		/* EC2: the container's hard limit and reservation; on Fargate the task's size is */
+		json_object_set_new(c, "memory", json_integer(o->memory_mb));
+		if (o->cpu > 0)
+			json_object_set_new(c, "cpu", json_integer(o->cpu));
+	}
 	if (p->command.nr)
 		json_object_set_new(c, "command", sw_json_from_strvec(&p->command));
 	if (p->entrypoint.nr)
@@ -126,7 +140,9 @@ json_t *sw_taskdef_build(const struct sw_taskdef_opts *o)
 		json_object_set_new(c, "workingDirectory", json_string(p->workdir));
 	if (p->user)
 		json_object_set_new(c, "user", json_string(p->user));
-	if (p->web && p->port)
+	if (p->web && p->port && o->fargate)
+		json_object_set_new(c, "portMappings", json_pack("[{s:i, s:s}]", "containerPort", p->port, "protocol", "tcp"));
+	else if (p->web && p->port)
 		json_object_set_new(c, "portMappings",
 				    json_pack("[{s:i, s:i, s:s}]", "containerPort", p->port, "hostPort", 0,
 					      "protocol", "tcp"));
@@ -145,13 +161,20 @@ json_t *sw_taskdef_build(const struct sw_taskdef_opts *o)
 
 	req = json_pack("{s:s, s:s, s:[s], s:[O], s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]}",
 			"family", family.ptr,
-			"networkMode", "bridge",
-			"requiresCompatibilities", "EC2",
+			"networkMode", o->fargate ? "awsvpc" : "bridge",
+			"requiresCompatibilities", o->fargate ? "FARGATE" : "EC2",
 			"containerDefinitions", c,
 			"tags",
 			"key", "slipway:app", "value", o->app,
 			"key", "slipway:release", "value", rel.ptr,
 			"key", "slipway:process", "value", p->name);
+	if (req && o->fargate) {
+		sw_buf_addf(&size, "%d", cpu);
+		json_object_set_new(req, "cpu", json_string(size.ptr));
+		sw_buf_reset(&size);
+		sw_buf_addf(&size, "%d", o->memory_mb);
+		json_object_set_new(req, "memory", json_string(size.ptr));
+	}
 	if (req && o->execution_role_arn)
 		json_object_set_new(req, "executionRoleArn", json_string(o->execution_role_arn));
 	if (req && o->task_role_arn)
@@ -163,5 +186,6 @@ cleanup:
 	sw_buf_release(&family);
 	sw_buf_release(&image);
 	sw_buf_release(&rel);
+	sw_buf_release(&size);
 	return req;
 }

@@ -12,14 +12,19 @@
  * ContainerDefinition, PortMapping, HealthCheck, LogConfiguration):
  *
  *  family            APP-PROCESS
- *  networkMode       bridge, requiresCompatibilities [EC2]
+ *  EC2               networkMode bridge, requiresCompatibilities [EC2]; the container's
+ *                    memory = the formation's MiB (hard limit), its cpu = the formation's
+ *                    CPU units when set; web: portMappings [{containerPort, hostPort: 0}]
+ *  Fargate           networkMode awsvpc, requiresCompatibilities [FARGATE], task-level
+ *                    cpu and memory = the formation's (a Fargate size, fargate.h; the
+ *                    smallest CPU for the memory when none is set), executionRoleArn
+ *                    required; web: portMappings [{containerPort}] (the task's own address)
  *  one container     named PROCESS, essential, image pinned by digest
- *                    (REPOSITORY@sha256:...), memory = the formation's MiB (hard limit),
+ *                    (REPOSITORY@sha256:...),
  *                    command / entryPoint / workingDirectory / user from the manifest,
  *                    environment = manifest defaults, then config vars, then PORT (web)
  *                    and SLIPWAY_APP / SLIPWAY_RELEASE (vN) / SLIPWAY_PROCESS, later
  *                    names overriding earlier ones, sorted by name;
- *                    web: portMappings [{containerPort: port, hostPort: 0, tcp}];
  *                    healthCheck from the manifest;
  *                    awslogs to group LOG_GROUP, stream prefix vN (streams are
  *                    vN/PROCESS/TASK-ID), dockerLabels slipway.app/release/process
@@ -34,9 +39,11 @@ struct sw_taskdef_opts {
 	const char *digest;             /* "sha256:<64 hex>" */
 	const json_t *config;           /* {"NAME": "value"}, may be NULL */
 	int memory_mb;
+	int cpu;                        /* CPU units, 0 = not given */
+	int fargate;                    /* awsvpc on Fargate (launch.h), else bridge on EC2 */
 	const char *log_group;          /* "/slipway/APP" by convention */
 	const char *region;             /* awslogs-region */
-	const char *execution_role_arn; /* NULL: none (the engine; EC2 instance roles) */
+	const char *execution_role_arn; /* NULL: none (EC2 instance roles); required on Fargate */
 	const char *task_role_arn;      /* NULL: none */
 };
 
@@ -52,7 +59,8 @@ int sw_taskdef_pin(const char *image, const char *digest, struct sw_buf *out);
 
 /*
  * The request as a new JSON object (the caller json_decref()s it), or NULL with the
- * error slot set (bad digest, missing option).
+ * error slot set (bad digest, missing option, a size Fargate does not have, no execution
+ * role on Fargate).
  */
 json_t *sw_taskdef_build(const struct sw_taskdef_opts *o);
 

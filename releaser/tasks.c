@@ -5,6 +5,8 @@
 #include "releaser/tasks.h"
 #include "releaser/release.h"
 #include "releaser/runtask.h"
+#include "releaser/rollout.h"
+#include "releaser/pager.h"
 #include "releaser/taskdef.h"
 #include "common/error.h"
 #include "common/json.h"
@@ -30,6 +32,7 @@ struct app_tds {
 	struct sw_strvec processes;   /* every process type any release had */
 	int live;                     /* live version, 0 none */
 	json_t *live_taskdefs;        /* {"web": arn} of the live release (a reference) */
+	json_t *live_launch;          /* its launch (launch.h), a reference, or NULL */
 	char *target_group;           /* the web process's target group (newest release's), or NULL */
 };
 
@@ -43,6 +46,7 @@ static void app_tds_release(struct app_tds *t)
 	free(t->v);
 	sw_strvec_clear(&t->processes);
 	json_decref(t->live_taskdefs);
+	json_decref(t->live_launch);
 	free(t->target_group);
 	memset(t, 0, sizeof(*t));
 }
@@ -86,6 +90,7 @@ static int visit_release(void *ctx, const struct sw_release *r)
 	if (!t->live && r->status == SW_RELEASE_LIVE) {
 		t->live = r->version;
 		t->live_taskdefs = json_incref(json_object_get(r->state, "taskdefs"));
+		t->live_launch = json_incref(json_object_get(r->state, "launch"));
 	}
 	return 0;
 }
@@ -223,32 +228,20 @@ static json_t *task_json(const char *app, const json_t *t, const struct app_tds 
 /* ListTasks of one family and desired status, appended to arns (deduplicated). */
 static int list_family(const struct sw_runenv *e, const char *family, const char *desired, struct sw_strvec *arns)
 {
-	struct sw_buf next = SW_BUF_INIT;
-	json_t *req, *resp = NULL, *a;
+	json_t *req = json_pack("{s:s,s:s,s:s,s:i}", "cluster", e->settings->cluster, "family", family, "desiredStatus",
+				desired, "maxResults", 100), *found = json_array(), *a;
 	size_t i, k;
-	int pages, ret = 0;
+	int ret = sw_pager_collect_call(e, "ecs", "ListTasks", req, "taskArns", found, NULL, NULL);
 
-	for (pages = 0; pages < 5; pages++) {
-		req = json_pack("{s:s,s:s,s:s,s:i}", "cluster", e->settings->cluster, "family", family, "desiredStatus",
-				desired, "maxResults", 100);
-		ret = sw_runenv_paged_call(e, "ecs", "ListTasks", req, &next, &resp);
-		json_decref(req);
-		if (ret < 0)
-			break;
-		json_array_foreach(json_object_get(resp, "taskArns"), i, a) {
-			int dup = 0;
-			for (k = 0; k < arns->nr; k++)
-				if (!strcmp(arns->v[k], json_string_value(a)))
-					dup = 1;
-			if (!dup && json_is_string(a))
-				sw_strvec_push(arns, json_string_value(a));
-		}
-		json_decref(resp);
-		resp = NULL;
-		if (!next.len)
-			break;
+	json_array_foreach(found, i, a) {
+		int dup = 0;
+		for (k = 0; k < arns->nr && !dup; k++)
+			dup = !strcmp(arns->v[k], json_string_value(a));
+		if (!dup)
+			sw_strvec_push(arns, json_string_value(a));
 	}
-	sw_buf_release(&next);
+	json_decref(req);
+	json_decref(found);
 	return ret;
 }
 
@@ -268,7 +261,7 @@ static void load_targets(const struct sw_runenv *e, const char *target_group, js
 			 struct target_view *v)
 {
 	json_t *req, *resp = NULL, *arns = json_array(), *d;
-	size_t i;
+	size_t i, b;
 
 	v->instances = json_object();
 	v->targets = json_object();
@@ -283,24 +276,28 @@ static void load_targets(const struct sw_runenv *e, const char *target_group, js
 			continue;
 		json_array_foreach(arns, k, a)
 			dup |= !strcmp(json_string_value(a), ci);
-		if (!dup && json_array_size(arns) < 100)
+		if (!dup)
 			json_array_append_new(arns, json_string(ci));
 	}
-	if (!json_array_size(arns))
-		goto cleanup;
-	req = json_pack("{s:s, s:O}", "cluster", e->settings->cluster, "containerInstances", arns);
-	if (sw_runenv_call(e, "ecs", "DescribeContainerInstances", req, &resp, NULL, NULL) < 0) {
+	/* EC2 tasks: which instance each container instance is (DescribeContainerInstances takes 100) */
+	for (b = 0; b < json_array_size(arns); b += 100) {
+		json_t *batch = json_array();
+		for (i = b; i < json_array_size(arns) && i < b + 100; i++)
+			json_array_append(batch, json_array_get(arns, i));
+		req = json_pack("{s:s, s:o}", "cluster", e->settings->cluster, "containerInstances", batch);
+		if (sw_runenv_call(e, "ecs", "DescribeContainerInstances", req, &resp, NULL, NULL) < 0) {
+			json_decref(req);
+			sw_log(SW_LOG_WARN, e->app, 0, "ps: %s", sw_error_last());
+			goto cleanup;
+		}
 		json_decref(req);
-		sw_log(SW_LOG_WARN, e->app, 0, "ps: %s", sw_error_last());
-		goto cleanup;
+		json_array_foreach(json_object_get(resp, "containerInstances"), i, d)
+			if (sw_json_str(d, "containerInstanceArn") && sw_json_str(d, "ec2InstanceId"))
+				json_object_set_new(v->instances, sw_json_str(d, "containerInstanceArn"),
+						    json_string(sw_json_str(d, "ec2InstanceId")));
+		json_decref(resp);
+		resp = NULL;
 	}
-	json_decref(req);
-	json_array_foreach(json_object_get(resp, "containerInstances"), i, d)
-		if (sw_json_str(d, "containerInstanceArn") && sw_json_str(d, "ec2InstanceId"))
-			json_object_set_new(v->instances, sw_json_str(d, "containerInstanceArn"),
-					    json_string(sw_json_str(d, "ec2InstanceId")));
-	json_decref(resp);
-	resp = NULL;
 	req = json_pack("{s:s}", "TargetGroupArn", target_group);
 	if (sw_runenv_call(e, "elbv2", "DescribeTargetHealth", req, &resp, NULL, NULL) < 0) {
 		json_decref(req);
@@ -314,8 +311,10 @@ static void load_targets(const struct sw_runenv *e, const char *target_group, js
 		struct sw_buf key = SW_BUF_INIT;
 		if (!sw_json_str(tg, "Id") || !json_is_integer(port) || !state)
 			continue;
+		/* instance targets by "instance:port", ip targets (awsvpc tasks) by their address */
 		sw_buf_addf(&key, "%s:%lld", sw_json_str(tg, "Id"), (long long)json_integer_value(port));
 		json_object_set_new(v->targets, key.ptr, json_string(state));
+		json_object_set_new(v->targets, sw_json_str(tg, "Id"), json_string(state));
 		sw_buf_release(&key);
 	}
 cleanup:
@@ -329,9 +328,14 @@ static const char *target_state(const struct target_view *v, const json_t *t)
 	const json_t *c = json_array_get(json_object_get(t, "containers"), 0);
 	const json_t *b = json_array_get(json_object_get(c, "networkBindings"), 0), *port = json_object_get(b, "hostPort");
 	const char *ci = sw_json_str(t, "containerInstanceArn"), *ec2 = ci ? sw_json_str(v->instances, ci) : NULL, *state;
+	const char *ip = sw_rollout_task_ip(t);
 	struct sw_buf key = SW_BUF_INIT;
 
-	if (!ec2 || !json_is_integer(port) || !strcmp(sw_json_str_or(t, "lastStatus", ""), "STOPPED"))
+	if (!strcmp(sw_json_str(t, "lastStatus") ? sw_json_str(t, "lastStatus") : "", "STOPPED"))
+		return NULL;
+	if (ip)
+		return sw_json_str(v->targets, ip);
+	if (!ec2 || !json_is_integer(port))
 		return NULL;
 	sw_buf_addf(&key, "%s:%lld", ec2, (long long)json_integer_value(port));
 	state = sw_json_str(v->targets, key.ptr);
@@ -447,6 +451,7 @@ int sw_oneoff_plan(sqlite3 *db, const char *app, const char *process, struct sw_
 	o->process = xstrdup(process);
 	o->taskdef = xstrdup(sw_json_str(tds.live_taskdefs, process));
 	o->version = tds.live;
+	o->launch = json_incref(tds.live_launch);
 	ret = 0;
 cleanup:
 	app_tds_release(&tds);
@@ -472,8 +477,12 @@ static void oneoff_started(void *ctx, const char *task_arn)
 int sw_oneoff_run(const struct sw_runenv *e, struct sw_oneoff *o)
 {
 	struct sw_runtask t = SW_RUNTASK_INIT;
+	struct sw_launch l = SW_LAUNCH_INIT;
 	int ret;
 
+	if ((ret = sw_launch_from_json(&l, o->launch)) < 0)
+		return ret;
+	t.launch = &l;
 	t.cluster = e->settings->cluster;
 	t.taskdef = o->taskdef;
 	t.started_by = "slipway-run";
@@ -504,6 +513,7 @@ int sw_oneoff_run(const struct sw_runenv *e, struct sw_oneoff *o)
 		o->container_reason = t.container_reason ? xstrdup(t.container_reason) : NULL;
 	}
 	sw_runtask_release(&t);
+	sw_launch_release(&l);
 	return ret;
 }
 
@@ -514,5 +524,7 @@ void sw_oneoff_release(struct sw_oneoff *o)
 	free(o->task_id);
 	free(o->stopped_reason);
 	free(o->container_reason);
+	json_decref(o->launch);
+	o->launch = NULL;
 	o->process = o->taskdef = o->task_id = o->stopped_reason = o->container_reason = NULL;
 }

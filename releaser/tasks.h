@@ -37,9 +37,11 @@ int sw_tasks_list(const struct sw_runenv *e, const char *app, double now, json_t
 
 /*
  * `slipway run`: a one-off task of the live release's task definition for a process
- * (default web, else the first of the formation), its command and environment
- * overridden, startedBy "slipway-run", its output read from CloudWatch Logs as it comes
- * (runtask.h: the loop the release phase uses too).
+ * (default web, else the first of the formation), launched as the live release's
+ * services are (launch.h: the same capacity provider strategy or launch type and, on
+ * Fargate, network configuration), its command and environment overridden, startedBy
+ * "slipway-run", its output read from CloudWatch Logs as it comes (runtask.h: the loop
+ * the release phase uses too).
  *
  *	struct sw_oneoff o = SW_ONEOFF_INIT;
  *	o.command = cmd; o.output = print_line; o.started = say_started; o.ctx = me;
@@ -59,6 +61,7 @@ struct sw_oneoff {
 	char *process;
 	char *taskdef;                /* the task definition ARN */
 	int version;                  /* N of the live release vN */
+	json_t *launch;               /* how the live release launches (launch.h's JSON), or NULL */
 	/* out, once sw_oneoff_run() returned 0 */
 	char *task_id;                /* the last part of the task's ARN, once it started */
 	int exit_code;                /* the container's, -1 when it has none */

@@ -7,13 +7,13 @@
 #include "releaser/names.h"
 #include "releaser/route.h"
 #include "releaser/taskdef.h"
+#include "releaser/pager.h"
+#include "releaser/appsettings.h"
 #include "common/error.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/strvec.h"
 #include "common/banned.h"
-
-#define MAX_PAGES 20
 
 /* Codes that mean "already gone" or "not there to begin with". */
 static int gone_code(const char *code)
@@ -168,17 +168,21 @@ static int own_procs(const struct sw_runenv *e, const char *app, const struct sw
 
 static int stop_tasks(const struct sw_runenv *e, const char *app, const struct sw_strvec *procs, json_t *removed)
 {
-	struct sw_buf family = SW_BUF_INIT;
+	struct sw_buf family = SW_BUF_INIT, code = SW_BUF_INIT;
 	size_t i, k;
 	int n = 0, r = 0;
 
 	for (i = 0; i < procs->nr && r >= 0; i++) {
-		json_t *resp = NULL, *arn;
+		json_t *req, *arns = json_array(), *arn;
 		sw_buf_reset(&family);
 		sw_taskdef_family(app, procs->v[i], &family);
-		r = call(e, "ecs", "ListTasks", json_pack("{s:s,s:s,s:s}", "cluster", e->settings->cluster, "family",
-							  family.ptr, "desiredStatus", "RUNNING"), &resp);
-		json_array_foreach(json_object_get(resp, "taskArns"), k, arn) {
+		req = json_pack("{s:s,s:s,s:s,s:i}", "cluster", e->settings->cluster, "family", family.ptr, "desiredStatus",
+				"RUNNING", "maxResults", 100);
+		r = sw_pager_collect_call(e, "ecs", "ListTasks", req, "taskArns", arns, &code, NULL);
+		if (r < 0 && gone_code(code.ptr))
+			r = 0;
+		json_decref(req);
+		json_array_foreach(arns, k, arn) {
 			if (r < 0)
 				break;
 			r = call(e, "ecs", "StopTask", json_pack("{s:s,s:O,s:s}", "cluster", e->settings->cluster, "task", arn,
@@ -186,10 +190,11 @@ static int stop_tasks(const struct sw_runenv *e, const char *app, const struct s
 			if (r == 0)
 				n++;
 		}
-		json_decref(resp);
+		json_decref(arns);
 	}
 	note(removed, n == 1 ? "task stopped" : "tasks stopped", n);
 	sw_buf_release(&family);
+	sw_buf_release(&code);
 	return r < 0 ? r : 0;
 }
 
@@ -206,40 +211,34 @@ static int arn_of_family(const char *arn, const char *family)
 
 static int taskdefs(const struct sw_runenv *e, const char *app, const struct sw_strvec *procs, json_t *removed)
 {
-	struct sw_buf family = SW_BUF_INIT, next = SW_BUF_INIT;
+	struct sw_buf family = SW_BUF_INIT, code = SW_BUF_INIT;
 	size_t i, k;
-	int n = 0, r = 0, pages;
+	int n = 0, r = 0;
 
 	for (i = 0; i < procs->nr && r >= 0; i++) {
+		json_t *req, *arns = json_array(), *arn;
 		sw_buf_reset(&family);
 		sw_taskdef_family(app, procs->v[i], &family);
-		sw_buf_reset(&next);
-		for (pages = 0; pages < MAX_PAGES && r >= 0; pages++) {
-			json_t *req = json_pack("{s:s,s:s}", "familyPrefix", family.ptr, "status", "ACTIVE"), *resp = NULL, *arn;
-			if (next.len)
-				json_object_set_new(req, "nextToken", json_string(next.ptr));
-			r = call(e, "ecs", "ListTaskDefinitions", req, &resp);
-			json_array_foreach(json_object_get(resp, "taskDefinitionArns"), k, arn) {
-				if (r < 0)
-					break;
-				/* "hello-web" is a prefix of "hello-web2-x" too: exact families only */
-				if (!arn_of_family(json_string_value(arn), family.ptr))
-					continue;
-				r = call(e, "ecs", "DeregisterTaskDefinition", json_pack("{s:O}", "taskDefinition", arn), NULL);
-				if (r == 0)
-					n++;
-			}
-			sw_buf_reset(&next);
-			if (sw_json_str(resp, "nextToken"))
-				sw_buf_adds(&next, sw_json_str(resp, "nextToken"));
-			json_decref(resp);
-			if (!next.len)
+		req = json_pack("{s:s,s:s}", "familyPrefix", family.ptr, "status", "ACTIVE");
+		r = sw_pager_collect_call(e, "ecs", "ListTaskDefinitions", req, "taskDefinitionArns", arns, &code, NULL);
+		if (r < 0 && gone_code(code.ptr))
+			r = 0;
+		json_decref(req);
+		json_array_foreach(arns, k, arn) {
+			if (r < 0)
 				break;
+			/* "hello-web" is a prefix of "hello-web2-x" too: exact families only */
+			if (!arn_of_family(json_string_value(arn), family.ptr))
+				continue;
+			r = call(e, "ecs", "DeregisterTaskDefinition", json_pack("{s:O}", "taskDefinition", arn), NULL);
+			if (r == 0)
+				n++;
 		}
+		json_decref(arns);
 	}
 	note(removed, n == 1 ? "task definition" : "task definitions", n);
 	sw_buf_release(&family);
-	sw_buf_release(&next);
+	sw_buf_release(&code);
 	return r < 0 ? r : 0;
 }
 
@@ -255,106 +254,143 @@ static int forwards_to(const json_t *rule, const char *tg)
 	return 0;
 }
 
-/* The alternate target group of a blue/green or canary app (route.h), once its rule is gone. */
-static int alt_target_group(const struct sw_runenv *e, const char *app, json_t *removed)
-{
-	struct sw_buf name = SW_BUF_INIT, b = SW_BUF_INIT;
-	json_t *tgs = NULL;
-	const char *arn;
-	int r;
+struct rules_of {
+	const struct sw_runenv *e;
+	const char *tg;
+	int deleted;
+};
 
-	sw_route_alt_target_group_name(app, &name);
-	r = call(e, "elbv2", "DescribeTargetGroups", json_pack("{s:[s]}", "Names", name.ptr), &tgs);
-	arn = sw_json_str(json_array_get(json_object_get(tgs, "TargetGroups"), 0), "TargetGroupArn");
-	if (r == 0 && arn &&
-	    (r = call(e, "elbv2", "DeleteTargetGroup", json_pack("{s:s}", "TargetGroupArn", arn), NULL)) == 0) {
-		sw_buf_addf(&b, "target group %s", name.ptr);
-		json_array_append_new(removed, json_string(b.ptr));
+/* Delete the rules of a page of DescribeRules that forward to the target group. */
+static int delete_rules(void *ctx, const json_t *page)
+{
+	struct rules_of *ro = ctx;
+	size_t i;
+	json_t *rule;
+	json_array_foreach(json_object_get(page, "Rules"), i, rule) {
+		int r;
+		if (json_is_true(json_object_get(rule, "IsDefault")) || !forwards_to(rule, ro->tg))
+			continue;
+		if ((r = call(ro->e, "elbv2", "DeleteRule", json_pack("{s:s}", "RuleArn", sw_json_str(rule, "RuleArn")), NULL)) < 0)
+			return r;
+		ro->deleted += r == 0;
 	}
-	json_decref(tgs);
-	sw_buf_release(&name);
-	sw_buf_release(&b);
-	return r < 0 ? r : 0;
+	return 0;
 }
 
-static int route(const struct sw_runenv *e, const char *app, json_t *removed)
+struct listeners_of {
+	struct rules_of *rules;
+};
+
+/* For each listener of a page of DescribeListeners, every page of its rules. */
+static int each_listener(void *ctx, const json_t *page)
 {
-	struct sw_buf name = SW_BUF_INIT;
+	struct listeners_of *lo = ctx;
+	size_t i;
+	json_t *l;
+	json_array_foreach(json_object_get(page, "Listeners"), i, l) {
+		json_t *req = json_pack("{s:s, s:i}", "ListenerArn", sw_json_str(l, "ListenerArn"), "PageSize", 400);
+		struct sw_buf code = SW_BUF_INIT;
+		int r = sw_pager_call(lo->rules->e, "elbv2", "DescribeRules", req, delete_rules, lo->rules, &code, NULL);
+		if (r < 0 && gone_code(code.ptr))
+			r = 0;
+		json_decref(req);
+		sw_buf_release(&code);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* One of the app's target groups (by name): its rules on every listener of its load balancers, then it. */
+static int route_one(const struct sw_runenv *e, const char *name, json_t *removed, int *rules)
+{
 	json_t *tgs = NULL, *lb;
 	const json_t *tg;
 	const char *tg_arn;
-	size_t i, k, j;
-	int r, rules = 0;
+	size_t i;
+	int r;
 
-	if (!e->settings->load_balancer)
-		return 0;
-	sw_route_target_group_name(app, &name);
-	r = call(e, "elbv2", "DescribeTargetGroups", json_pack("{s:[s]}", "Names", name.ptr), &tgs);
+	r = call(e, "elbv2", "DescribeTargetGroups", json_pack("{s:[s]}", "Names", name), &tgs);
 	tg = json_array_get(json_object_get(tgs, "TargetGroups"), 0);
 	tg_arn = sw_json_str(tg, "TargetGroupArn");
 	if (r != 0 || !tg_arn)
 		goto cleanup;
 	json_array_foreach(json_object_get(tg, "LoadBalancerArns"), i, lb) {
-		json_t *ls = NULL, *l;
+		struct rules_of ro = { e, tg_arn, 0 };
+		struct listeners_of lo = { &ro };
+		struct sw_buf code = SW_BUF_INIT;
+		json_t *req = json_pack("{s:O}", "LoadBalancerArn", lb);
+		r = sw_pager_call(e, "elbv2", "DescribeListeners", req, each_listener, &lo, &code, NULL);
+		if (r < 0 && gone_code(code.ptr))
+			r = 0;
+		*rules += ro.deleted;
+		json_decref(req);
+		sw_buf_release(&code);
 		if (r < 0)
-			break;
-		r = call(e, "elbv2", "DescribeListeners", json_pack("{s:O}", "LoadBalancerArn", lb), &ls);
-		json_array_foreach(json_object_get(ls, "Listeners"), k, l) {
-			json_t *rs = NULL, *rule;
-			if (r < 0)
-				break;
-			r = call(e, "elbv2", "DescribeRules", json_pack("{s:s}", "ListenerArn", sw_json_str(l, "ListenerArn")), &rs);
-			json_array_foreach(json_object_get(rs, "Rules"), j, rule) {
-				if (r < 0)
-					break;
-				if (sw_json_bool(rule, "IsDefault", 0) || !forwards_to(rule, tg_arn))
-					continue;
-				r = call(e, "elbv2", "DeleteRule", json_pack("{s:s}", "RuleArn", sw_json_str(rule, "RuleArn")), NULL);
-				if (r == 0)
-					rules++;
-			}
-			json_decref(rs);
-		}
-		json_decref(ls);
+			goto cleanup;
 	}
-	if (r >= 0 && (r = call(e, "elbv2", "DeleteTargetGroup", json_pack("{s:s}", "TargetGroupArn", tg_arn), NULL)) == 0) {
+	if ((r = call(e, "elbv2", "DeleteTargetGroup", json_pack("{s:s}", "TargetGroupArn", tg_arn), NULL)) == 0) {
 		struct sw_buf b = SW_BUF_INIT;
-		sw_buf_addf(&b, "target group %s", name.ptr);
+		sw_buf_addf(&b, "target group %s", name);
 		json_array_append_new(removed, json_string(b.ptr));
 		sw_buf_release(&b);
-		r = alt_target_group(e, app, removed);
 	}
-	note(removed, rules == 1 ? "listener rule" : "listener rules", rules);
 cleanup:
 	json_decref(tgs);
-	sw_buf_release(&name);
 	return r < 0 ? r : 0;
+}
+
+/*
+ * Every target group of the app (route.h: the other launch's, and the alternate of a
+ * traffic-shifting strategy) and their rules.
+ */
+static int route(const struct sw_runenv *e, const char *app, json_t *removed)
+{
+	static void (*const naming[])(const char *, struct sw_buf *) = {
+		sw_route_target_group_name, sw_route_target_group_alt_name, sw_route_alt_target_group_name,
+	};
+	struct sw_buf name = SW_BUF_INIT;
+	int r = 0, rules = 0;
+	size_t k;
+
+	if (!e->settings->load_balancer)
+		return 0;
+	for (k = 0; k < sizeof(naming) / sizeof(naming[0]) && r >= 0; k++) {
+		sw_buf_reset(&name);
+		naming[k](app, &name);
+		r = route_one(e, name.ptr, removed, &rules);
+	}
+	note(removed, rules == 1 ? "listener rule" : "listener rules", rules);
+	sw_buf_release(&name);
+	return r;
 }
 
 static int images(const struct sw_runenv *e, const char *app, json_t *removed)
 {
-	int n = 0, r = 0, pages;
+	struct sw_buf code = SW_BUF_INIT;
+	json_t *req = json_pack("{s:s,s:i}", "repositoryName", app, "maxResults", 100), *ids = json_array();
+	size_t i;
+	int n = 0, r = sw_pager_collect_call(e, "ecr", "ListImages", req, "imageIds", ids, &code, NULL);
 
-	for (pages = 0; pages < MAX_PAGES && r == 0; pages++) {
-		json_t *resp = NULL, *ids;
-		r = call(e, "ecr", "ListImages", json_pack("{s:s,s:i}", "repositoryName", app, "maxResults", 100), &resp);
-		ids = json_object_get(resp, "imageIds");
-		if (r == 0 && json_array_size(ids)) {
-			r = call(e, "ecr", "BatchDeleteImage", json_pack("{s:s,s:O}", "repositoryName", app, "imageIds", ids),
-				 NULL);
-			if (r == 0)
-				n += (int)json_array_size(ids);
-		}
-		if (!json_array_size(ids)) {
-			json_decref(resp);
-			break;
-		}
-		json_decref(resp);
+	if (r < 0 && gone_code(code.ptr))
+		r = 1;
+	/* BatchDeleteImage takes 100 image ids at a time */
+	for (i = 0; r == 0 && i < json_array_size(ids); i += 100) {
+		json_t *batch = json_array();
+		size_t k;
+		for (k = i; k < json_array_size(ids) && k < i + 100; k++)
+			json_array_append(batch, json_array_get(ids, k));
+		r = call(e, "ecr", "BatchDeleteImage", json_pack("{s:s,s:o}", "repositoryName", app, "imageIds", batch), NULL);
+		if (r == 0)
+			n += (int)k - (int)i;
 	}
 	note(removed, n == 1 ? "image" : "images", n);
 	if (r >= 0 && call(e, "ecr", "DeleteRepository", json_pack("{s:s,s:b}", "repositoryName", app, "force", 1),
 			   NULL) == 0)
 		json_array_append_new(removed, json_string("ECR repository"));
+	json_decref(req);
+	json_decref(ids);
+	sw_buf_release(&code);
 	return r < 0 ? r : 0;
 }
 
@@ -388,7 +424,8 @@ int sw_teardown_app(const struct sw_runenv *e, const char *app, json_t *removed)
 	    (ret = own_procs(e, app, &procs, &foreign, &own, removed)) < 0 ||
 	    (ret = stop_tasks(e, app, &own, removed)) < 0 ||
 	    (ret = taskdefs(e, app, &own, removed)) < 0 || (ret = route(e, app, removed)) < 0 ||
-	    (ret = images(e, app, removed)) < 0 || (ret = log_group(e, app, removed)) < 0) {
+	    (ret = images(e, app, removed)) < 0 || (ret = log_group(e, app, removed)) < 0 ||
+	    (ret = sw_appsettings_delete(e->db, app)) < 0) {
 		sw_error_prefix("destroying %s", app);
 		goto cleanup;
 	}

@@ -3,6 +3,7 @@
 
 #include "releaser/watch.h"
 #include "releaser/crashlog.h"
+#include "releaser/pager.h"
 #include "releaser/strategy.h"
 #include "common/error.h"
 #include "common/event.h"
@@ -21,12 +22,49 @@
 #define INSTANCES_EVERY_MS 5000   /* while ECS cannot place a task, or no agent is connected */
 #define AGENTS_EVERY_MS 10000     /* otherwise while waiting: an agent gone (Docker stopped) stops the deadline */
 
-/* One AWS call of the watcher, counted in r->requests. */
-static int call(const struct sw_runenv *e, struct sw_rollout *r, const char *service, const char *op,
+/*
+ * One AWS call of the watcher, counted in r->requests. The service and the operation
+ * come right after e, as in sw_runenv_call(), so that test/integration/aws/test_policy.py
+ * reads them.
+ */
+static int call(const struct sw_runenv *e, const char *service, const char *op, struct sw_rollout *r,
 		const json_t *req, json_t **resp, int *throttled)
 {
 	r->requests++;
 	return sw_runenv_call(e, service, op, req, resp, NULL, throttled);
+}
+
+/* Every page of a list (releaser/pager.h), items of key appended to out, each request counted. */
+struct paged {
+	struct sw_rollout *r;
+	const char *key;
+	json_t *out;
+};
+
+static int count_page(void *ctx, const json_t *page)
+{
+	struct paged *c = ctx;
+	c->r->requests++;
+	json_array_extend(c->out, json_object_get(page, c->key));
+	return 0;
+}
+
+static int pages_call(const struct sw_runenv *e, const char *service, const char *op, struct sw_rollout *r,
+		      const json_t *req, const char *key, json_t *out, int *throttled)
+{
+	struct paged c = { r, key, out };
+	int ret = sw_pager_call(e, service, op, req, count_page, &c, NULL, throttled);
+	if (ret < 0)
+		r->requests++;   /* the request that failed */
+	return ret;
+}
+
+/* items in batches of 100 (DescribeTasks, DescribeContainerInstances), every batch counted. */
+static int batch_call(const struct sw_runenv *e, const char *service, const char *op, struct sw_rollout *r,
+		      const json_t *req, const char *key, const json_t *items, json_t *out, int *throttled)
+{
+	r->requests += (int)((json_array_size(items) + 99) / 100);
+	return sw_pager_batch_call(e, service, op, req, key, items, 100, key, out, NULL, throttled);
 }
 
 /*
@@ -45,27 +83,22 @@ static int call_failed(const struct sw_runenv *e, int ret, int throttled, int *a
 	return 0;
 }
 
-/* The task ARNs of deployment, running and stopped (at most 100 each). */
+/* The task ARNs of deployment, running and stopped, every page. 1 when a call failed in a way to retry. */
 static int list_tasks(const struct sw_runenv *e, struct sw_rollout *r, const struct sw_watch *w,
 		      const char *deployment, json_t *arns, int *throttled, int *errors)
 {
 	static const char *const states[] = { "RUNNING", "STOPPED" };
-	size_t k, i;
+	size_t k;
 	for (k = 0; k < 2; k++) {
 		json_t *req = json_pack("{s:s, s:s, s:s, s:i}", "cluster", w->cluster, "startedBy", deployment,
 					"desiredStatus", states[k], "maxResults", 100);
-		json_t *resp = NULL, *a;
-		int t = 0, ret = call(e, r, "ecs", "ListTasks", req, &resp, &t);
+		int t = 0, ret = pages_call(e, "ecs", "ListTasks", r, req, "taskArns", arns, &t);
 		json_decref(req);
 		if (ret < 0) {
 			if ((ret = call_failed(e, ret, t, throttled, errors)) < 0)
 				return ret;
 			return 1;
 		}
-		json_array_foreach(json_object_get(resp, "taskArns"), i, a)
-			if (json_array_size(arns) < 100)
-				json_array_append(arns, a);
-		json_decref(resp);
 	}
 	return 0;
 }
@@ -74,19 +107,14 @@ static int list_tasks(const struct sw_runenv *e, struct sw_rollout *r, const str
 static int poll_tasks(const struct sw_runenv *e, struct sw_rollout *r, struct sw_rollout_proc *p,
 		      const struct sw_watch *w, long long now, int *throttled, int *errors)
 {
-	json_t *arns = json_array(), *req = NULL, *resp = NULL;
+	json_t *arns = json_array(), *req = json_pack("{s:s}", "cluster", w->cluster);
+	json_t *resp = json_pack("{s:[]}", "tasks");
 	int ret, t = 0;
 
 	if ((ret = list_tasks(e, r, w, p->deployment, arns, throttled, errors)) != 0)
 		goto cleanup;
-	if (!json_array_size(arns)) {
-		resp = json_pack("{s:[]}", "tasks");
-		sw_rollout_tasks(r, p, resp, now);
-		ret = 1;
-		goto cleanup;
-	}
-	req = json_pack("{s:s, s:O}", "cluster", w->cluster, "tasks", arns);
-	if ((ret = call(e, r, "ecs", "DescribeTasks", req, &resp, &t)) < 0) {
+	/* no task: no DescribeTasks (a batch of none is not sent), the process fed none */
+	if ((ret = batch_call(e, "ecs", "DescribeTasks", r, req, "tasks", arns, json_object_get(resp, "tasks"), &t)) < 0) {
 		ret = call_failed(e, ret, t, throttled, errors);
 		goto cleanup;
 	}
@@ -99,30 +127,27 @@ cleanup:
 	return ret < 0 ? ret : ret == 1;
 }
 
+/* The cluster's container instances, every page (on Fargate only once an EC2 task showed up). */
 static int poll_instances(const struct sw_runenv *e, struct sw_rollout *r, const struct sw_watch *w,
 			  long long now, int *throttled, int *errors)
 {
-	json_t *req = json_pack("{s:s, s:i}", "cluster", w->cluster, "maxResults", 100), *resp = NULL, *d = NULL;
+	json_t *req = json_pack("{s:s, s:i}", "cluster", w->cluster, "maxResults", 100), *arns = json_array();
+	json_t *all = json_pack("{s:[]}", "containerInstances");
 	int ret, t = 0;
-	if ((ret = call(e, r, "ecs", "ListContainerInstances", req, &resp, &t)) < 0) {
-		ret = call_failed(e, ret, t, throttled, errors);
-		goto cleanup;
+
+	if ((ret = pages_call(e, "ecs", "ListContainerInstances", r, req, "containerInstanceArns", arns, &t)) == 0) {
+		r->instances_at = now;
+		json_object_del(req, "maxResults");
+		ret = batch_call(e, "ecs", "DescribeContainerInstances", r, req, "containerInstances", arns,
+			    json_object_get(all, "containerInstances"), &t);
 	}
-	r->instances_at = now;
-	if (!json_array_size(json_object_get(resp, "containerInstanceArns")))
-		goto cleanup;
-	json_decref(req);
-	req = json_pack("{s:s, s:O}", "cluster", w->cluster, "containerInstances",
-			json_object_get(resp, "containerInstanceArns"));
-	if ((ret = call(e, r, "ecs", "DescribeContainerInstances", req, &d, &t)) < 0) {
+	if (ret < 0)
 		ret = call_failed(e, ret, t, throttled, errors);
-		goto cleanup;
-	}
-	sw_rollout_instances(r, d);
-cleanup:
+	else if (json_array_size(arns))
+		sw_rollout_instances(r, all);
 	json_decref(req);
-	json_decref(resp);
-	json_decref(d);
+	json_decref(arns);
+	json_decref(all);
 	return ret;
 }
 
@@ -133,14 +158,14 @@ static int poll_targets(const struct sw_runenv *e, struct sw_rollout *r, struct 
 	struct sw_rollout_target *ts = NULL;
 	size_t i, n;
 	int ret, t = 0;
-	if ((ret = call(e, r, "elbv2", "DescribeTargetHealth", req, &resp, &t)) < 0) {
+	if ((ret = call(e, "elbv2", "DescribeTargetHealth", r, req, &resp, &t)) < 0) {
 		ret = call_failed(e, ret, t, throttled, errors);
 		goto cleanup;
 	}
 	if (w->alt_target_group_arn) {   /* the new tasks may be in either group */
 		json_t *alt = NULL;
 		json_object_set_new(req, "TargetGroupArn", json_string(w->alt_target_group_arn));
-		if ((ret = call(e, r, "elbv2", "DescribeTargetHealth", req, &alt, &t)) < 0) {
+		if ((ret = call(e, "elbv2", "DescribeTargetHealth", r, req, &alt, &t)) < 0) {
 			ret = call_failed(e, ret, t, throttled, errors);
 			goto cleanup;
 		}
@@ -298,8 +323,7 @@ static int poll_stage(const struct sw_runenv *e, struct sw_rollout *r, const str
 		if (k == r->nr)
 			continue;
 		req = json_pack("{s:[s]}", "serviceDeploymentArns", arn);
-		r->requests++;
-		ret = sw_runenv_call(e, "ecs", "DescribeServiceDeployments", req, &out, NULL, &t);
+		ret = call(e, "ecs", "DescribeServiceDeployments", r, req, &out, &t);
 		json_decref(req);
 		if (ret < 0) {
 			ret = call_failed(e, ret, t, throttled, errors);
@@ -325,6 +349,19 @@ static int poll_stage(const struct sw_runenv *e, struct sw_rollout *r, const str
 	return ret;
 }
 
+/*
+ * Whether the container instances are read in this poll: at first, then again while
+ * waiting (every 10 s; every 5 s while ECS cannot place a task or no agent is connected:
+ * Docker stopped, which stops the deadline). On Fargate only once an EC2 task showed up
+ * (sw_watch_poll reads them for it): its own tasks run on no container instance.
+ */
+static int instances_due(const struct sw_rollout *r, const struct sw_watch *w, long long now, int unplaced)
+{
+	if (!r->instances_at)
+		return !w->fargate;
+	return now - r->instances_at >= (unplaced || r->agents_down ? INSTANCES_EVERY_MS : AGENTS_EVERY_MS);
+}
+
 int sw_watch_poll(const struct sw_runenv *env, struct sw_rollout *r, const struct sw_watch *w, int *throttled)
 {
 	struct sw_strvec lines = SW_STRVEC_INIT;
@@ -345,7 +382,7 @@ int sw_watch_poll(const struct sw_runenv *env, struct sw_rollout *r, const struc
 		int t = 0;
 		if (!req)
 			break;
-		ret = call(e, r, "ecs", "DescribeServices", req, &resp, &t);
+		ret = call(e, "ecs", "DescribeServices", r, req, &resp, &t);
 		json_decref(req);
 		if (ret < 0) {
 			if ((ret = call_failed(e, ret, t, throttled, &errors)) < 0)
@@ -368,13 +405,15 @@ int sw_watch_poll(const struct sw_runenv *env, struct sw_rollout *r, const struc
 		changed |= r->v[i].changed;
 	}
 	/* the instances first: the tasks read next learn their instance's id */
-	if ((!r->instances_at || now - r->instances_at >= (unplaced || r->agents_down ? INSTANCES_EVERY_MS
-											  : AGENTS_EVERY_MS)) &&
+	if (instances_due(r, w, now, unplaced) &&
 	    (ret = poll_instances(e, r, w, now, throttled, &errors)) < 0)
 		goto cleanup;
 	if ((ret = poll_processes(e, r, w, now, throttled, &errors)) < 0)
 		goto cleanup;
-	/* a task on an instance that came since: its id (targets are "instance-id:port") */
+	/*
+	 * a task on an instance that came since: its id (targets are "instance-id:port"); on
+	 * Fargate too, for EC2 tasks (a rollback from a release on Fargate to one on EC2)
+	 */
 	if (sw_rollout_instances_unknown(r) && (ret = poll_instances(e, r, w, now, throttled, &errors)) < 0)
 		goto cleanup;
 	for (i = 0; i < r->nr && i < 64; i++)

@@ -11,11 +11,14 @@
  * while nothing changes, longer while throttled), until the verdict; a rollout that
  * failed because its tasks crashed then says what the last one wrote (crashlog.h). Each
  * poll reads DescribeServices (batches of 10), which says when a rollout is done; the
- * rest only when it can have changed: ListTasks + DescribeTasks of a deployment when its
- * service reads differently (or every 10 s), DescribeTargetHealth of the web process's
- * target group while one of its running tasks is not yet healthy, the cluster's container
- * instances once (again for an instance that came since, or while ECS cannot place a
- * task). So a poll is one or two requests most of the time, and r->requests counts them.
+ * rest only when it can have changed: ListTasks + DescribeTasks of a deployment (every
+ * page) when its service reads differently (or every 10 s), DescribeTargetHealth of the
+ * web process's target group while one of its running tasks is not yet healthy, the
+ * cluster's container instances (every page) at first and then every 10 s while it
+ * waits (every 5 s while ECS cannot place a task or no agent is connected: Docker
+ * stopped, which stops the deadline; on Fargate only once an EC2 task shows up, as in a
+ * rollback from Fargate to EC2). So a poll is one or two requests most of the time, and
+ * r->requests counts them.
  * With a traffic-shifting strategy, DescribeServiceDeployments of the load-balanced
  * process's current deployment too, whose lifecycle stage and traffic weight become
  * the push's lines ("web: canary: 10% of web traffic on v8", "web: shifting 100% of web
@@ -34,6 +37,7 @@ struct sw_watch {
 	const json_t *strategy;         /* the load-balanced process's (strategy.h), or NULL: rolling */
 	struct sw_buf *stage_seen;      /* the last stage line said (caller's), or NULL */
 	const char *phase;              /* "rollout", or "rollback" (back to the last live release), for the records */
+	int fargate;                    /* the release's launch: container instances only for EC2 tasks seen */
 	void (*save)(void *ctx, const struct sw_rollout *r);
 	void *save_ctx;
 };

@@ -86,6 +86,9 @@ static const struct sw_engine_api_op ecr_ops[] = {
 	{ "BatchGetImage", sw_engine_ecr_op_batch_get_image, 1 },
 	{ "BatchDeleteImage", sw_engine_ecr_op_batch_delete_image, 1 },
 	{ "GetAuthorizationToken", op_get_authorization_token, 1 },
+	{ "PutLifecyclePolicy", sw_engine_ecr_op_put_lifecycle_policy, 1 },
+	{ "GetLifecyclePolicy", sw_engine_ecr_op_get_lifecycle_policy, 1 },
+	{ "PutImage", sw_engine_ecr_op_put_image, 1 },
 	{ NULL, NULL, 0 },
 };
 

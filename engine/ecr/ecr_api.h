@@ -8,7 +8,7 @@
  * view of the local registry (distribution.h): CreateRepository, DescribeRepositories
  * (repository.c), DescribeImages, ListImages, BatchGetImage, BatchDeleteImage
  * (ecr_image.c), GetAuthorizationToken (ecr_api.c, with the operation table and what the
- * operations share). repositoryUri is <registry host>/<name>, so `docker push` to it
+ * operations share), PutLifecyclePolicy, GetLifecyclePolicy and PutImage (ecr_lifecycle.c). repositoryUri is <registry host>/<name>, so `docker push` to it
  * lands in the registry; the authorization token is base64("AWS:<registry password>").
  * The operations run without the engine lock (they call the registry); they take it
  * for the repositories table.
@@ -40,5 +40,8 @@ int sw_engine_ecr_op_describe_images(struct sw_engine_call *call);
 int sw_engine_ecr_op_list_images(struct sw_engine_call *call);
 int sw_engine_ecr_op_batch_get_image(struct sw_engine_call *call);
 int sw_engine_ecr_op_batch_delete_image(struct sw_engine_call *call);
+int sw_engine_ecr_op_put_lifecycle_policy(struct sw_engine_call *call);
+int sw_engine_ecr_op_get_lifecycle_policy(struct sw_engine_call *call);
+int sw_engine_ecr_op_put_image(struct sw_engine_call *call);
 
 #endif

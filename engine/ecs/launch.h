@@ -11,7 +11,9 @@
  * a launchType (EC2 or FARGATE) or a capacity provider strategy (the cluster's
  * FARGATE / FARGATE_SPOT providers; the cluster's default strategy when a request
  * names neither), the Fargate platform version, the Fargate task sizes, and the
- * awsvpc network configuration.
+ * awsvpc network configuration. UpdateService with an empty capacityProviderStrategy
+ * takes a service on a strategy back to a launch type, as ECS does: FARGATE when the
+ * task definition requires it, else EC2 (engine/ecs/service.c).
  *
  * Every task runs on this machine whatever its launch type: a Fargate task reserves
  * its task-level cpu and memory from the same budget as an EC2 task (run/placement.h),

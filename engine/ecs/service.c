@@ -545,13 +545,24 @@ static int update_launch(struct sw_engine_call *call, struct sw_engine_cluster *
 	json_t *strategy = sw_engine_api_call_get(call, "capacityProviderStrategy");
 	const char *platform = sw_engine_api_call_str(call, "platformVersion");
 	json_t *netconf = sw_engine_api_call_get(call, "networkConfiguration");
-	const char *mode = sw_json_str(doc, "networkMode");
+	const char *mode = sw_json_str(doc, "networkMode"), *type = s->launch_type;
+	const json_t *req = json_object_get(doc, "requiresCompatibilities"), *v;
+	size_t i;
 
-	if (!strategy || !json_array_size(strategy))
+	if (strategy && !json_array_size(strategy) && s->strategy) {
+		/* an empty list takes the service back to a launch type (ECS's UpdateService): the
+		 * task definition's, FARGATE when it requires it, else EC2 */
+		type = "EC2";
+		json_array_foreach(req, i, v)
+			if (json_is_string(v) && !strcmp(json_string_value(v), "FARGATE"))
+				type = "FARGATE";
+		strategy = NULL;
+	} else if (!strategy || !json_array_size(strategy)) {
 		strategy = s->strategy;
-	if (!platform)
+	}
+	if (!platform && (strategy || strcmp(type ? type : "EC2", "EC2")))
 		platform = s->platform_version;
-	if (sw_ecs_launch_resolve(call, c, doc, strategy ? NULL : s->launch_type, strategy, platform, launch) < 0)
+	if (sw_ecs_launch_resolve(call, c, doc, strategy ? NULL : type, strategy, platform, launch) < 0)
 		return -1;
 	/* the service's own network configuration serves a new revision that has not asked for one */
 	if (!netconf && mode && !strcmp(mode, "awsvpc") && json_object_get(s->doc, "networkConfiguration")) {

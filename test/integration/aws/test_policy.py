@@ -45,18 +45,6 @@ IMPLICIT = [
     (['ecr:BatchGetImage'], 'manifests are read from the registry', r'/v2/%s/manifests/'),
 ]
 
-# Required by the AWS path (SLIPWAY_STACK, doctor, lifecycle policies) being built now, before
-# the code calls them: slipwayd reads its stack's outputs, status and failing resource
-# (DescribeStacks, DescribeStackEvents, DescribeStackResources); doctor and the launch setting
-# read the cluster's capacity providers and default strategy (DescribeClusters); Fargate task
-# definitions always name the execution role (PassRole); each repository gets a lifecycle
-# policy that keeps the rollback-able releases' images (PutLifecyclePolicy).
-REQUIRED_BY_AWS_PATH = {
-    'cloudformation:DescribeStacks', 'cloudformation:DescribeStackEvents',
-    'cloudformation:DescribeStackResources', 'ecs:DescribeClusters', 'iam:PassRole',
-    'ecr:PutLifecyclePolicy',
-}
-
 # Calls slipwayd makes that its own policy does not authorize: the credential chain's STS
 # calls for a role profile (common/aws/client.c's STS caller) are allowed by the role's
 # trust policy and the source identity's own policy, never by slipwayd's.
@@ -213,8 +201,6 @@ class Policy(unittest.TestCase):
                     expected.setdefault(a, f'implicit: {why}')
             else:
                 lost.append(f'{actions} ("{why}": /{evidence}/ is no longer in the code)')
-        for a in REQUIRED_BY_AWS_PATH:
-            expected.setdefault(a, 'required by the AWS path')
         allowed = policy_actions(self.file)
         missing = sorted(f'{a} ({expected[a]})' for a in set(expected) - allowed)
         extra = sorted(allowed - set(expected))

@@ -130,6 +130,29 @@ class Fargate(unittest.TestCase):
                      networkConfiguration=FARGATE_NETWORK)
         self.assertEqual(ecs.list_services(cluster=CLUSTER)['serviceArns'], [])
 
+    def test_3b_back_to_the_launch_type(self):
+        """A service moved from launchType EC2 to the FARGATE provider goes back to EC2 by an
+        update with an empty strategy (ECS: "Pass an empty list in the capacityProviderStrategy
+        parameter"); an empty strategy on a service of a launch type changes nothing."""
+        ecs = self.ecs
+        bridge = web_task_definition(ecs, 'bridge-web', self.v1)['taskDefinitionArn']
+        s = ecs.create_service(cluster=CLUSTER, serviceName='moving', taskDefinition=bridge, desiredCount=0,
+                               launchType='EC2')['service']
+        self.assertEqual((s['launchType'], s.get('capacityProviderStrategy')), ('EC2', None))
+        s = ecs.update_service(cluster=CLUSTER, service='moving', taskDefinition='fg-web', forceNewDeployment=True,
+                               capacityProviderStrategy=[{'capacityProvider': 'FARGATE', 'weight': 1}],
+                               networkConfiguration=FARGATE_NETWORK)['service']
+        self.assertEqual(s['capacityProviderStrategy'], [{'capacityProvider': 'FARGATE', 'weight': 1, 'base': 0}])
+        self.assertNotIn('launchType', s)
+        s = ecs.update_service(cluster=CLUSTER, service='moving', taskDefinition=bridge, forceNewDeployment=True,
+                               capacityProviderStrategy=[])['service']
+        self.assertEqual((s['launchType'], s.get('capacityProviderStrategy'), s.get('platformVersion')),
+                         ('EC2', None, None))
+        self.assertEqual(s['deployments'][0]['launchType'], 'EC2')
+        s = ecs.update_service(cluster=CLUSTER, service='moving', capacityProviderStrategy=[])['service']
+        self.assertEqual((s['launchType'], s.get('capacityProviderStrategy')), ('EC2', None))
+        ecs.delete_service(cluster=CLUSTER, service='moving')
+
     def test_4_service_behind_ip_target_group(self):
         ecs, elb = self.ecs, self.elb
         lb = elb.describe_load_balancers(Names=['slipway'])['LoadBalancers'][0]

@@ -116,6 +116,8 @@ class RolesTest(unittest.TestCase):
             ('POST', 'apps/*/scale'): ('apps/app1/scale', BAD),
             ('GET', 'apps/*/deploy-settings'): ('apps/app1/deploy-settings', None),
             ('POST', 'apps/*/deploy-settings'): ('apps/app1/deploy-settings', BAD),
+            ('GET', 'apps/*/settings'): ('apps/app1/settings', None),
+            ('POST', 'apps/*/settings'): ('apps/app1/settings', BAD),
             ('GET', 'apps/*/webhooks'): ('apps/app1/webhooks', None),
             ('POST', 'apps/*/webhooks'): ('apps/app1/webhooks', BAD),
             ('DELETE', 'apps/*/webhooks/*'): ('apps/app1/webhooks/999999', None),

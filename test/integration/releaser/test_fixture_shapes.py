@@ -110,6 +110,29 @@ class FixtureShapes(unittest.TestCase):
             check(op.input_shape, req, os.path.basename(f), errors)
             self.assertEqual(errors, [], "\n".join(errors))
 
+    def test_requests_of_both_launches_pass_botocore_and_the_documented_limits(self):
+        """data/requests/<Operation>.<case>.json: the exact requests test_launch.c builds for
+        EC2 and Fargate, held to botocore's validation, the strict shape walk, and the
+        validating proxy's rules (patterns, lengths, names, tags)."""
+        from swvalidate import Models
+        models = Models(('ecs',))
+        files = sorted(glob.glob(os.path.join(DATA, "requests", "*.json")))
+        self.assertGreaterEqual(len(files), 8)
+        ops = set()
+        for f in files:
+            op = os.path.basename(f).split(".")[0]
+            ops.add(op)
+            with open(f) as fh:
+                req = json.load(fh)
+            shape = ECS.operation_model(op).input_shape
+            report = ParamValidator().validate(req, shape)
+            self.assertFalse(report.has_errors(), f"{os.path.basename(f)}:\n{report.generate_report()}")
+            errors = []
+            check(shape, req, os.path.basename(f), errors)
+            self.assertEqual(errors, [], "\n".join(errors))
+            self.assertEqual(models.check('ecs', op, req), [], os.path.basename(f))
+        self.assertEqual(ops, {"RegisterTaskDefinition", "CreateService", "UpdateService", "RunTask"})
+
     def test_checker_catches_mistakes(self):
         errors = []
         check(output_shape(ECS, "DescribeServices"),

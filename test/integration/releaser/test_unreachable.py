@@ -133,9 +133,9 @@ class Unreachable(unittest.TestCase):
             self.assertIn('GREETING: before', ps.cli('config', '-a', app).stdout)
             out = ps.cli('doctor')
             self.assertEqual(out.returncode, 1, out.stdout)
-            for check in ('cluster', 'repository', 'logs'):
+            for check in ('cluster', 'repository', 'lifecycle policy', 'logs'):
                 self.assertRegex(out.stdout, rf'(?m)^FAIL  {check} +\w+ \w+: ' + down.replace('.', r'\.'))
-            self.assertEqual(out.stdout.count('fix: make the AWS endpoint reachable'), 3, out.stdout)
+            self.assertEqual(out.stdout.count('fix: make the AWS endpoint reachable'), 4, out.stdout)
             self.assertRegex(out.stdout, r'(?m)^ok    docker')
         finally:
             ps.eng.start()

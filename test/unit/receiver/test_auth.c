@@ -144,10 +144,11 @@ static void old_tokens_are_the_admins(void **state)
 
 	assert_true(fd >= 0);
 	close(fd);
-	/* a database of seven migrations (before users), the tokens table as it was, one token "ci" */
+	/* a database of seven migrations (before users, pipelines, domains and app settings), the tokens table as it was, one token "ci" */
 	assert_int_equal(sw_db_open(&db, path), 0);
 	assert_int_equal(sw_store_exec(db, "DROP TABLE tokens; DROP TABLE users; DROP TABLE access; DROP TABLE ssh_keys;"
 				       " DROP TABLE pipelines; DROP TABLE domains; DROP TABLE certs; DROP TABLE route_settings;"
+				       " DROP TABLE app_settings;"
 				       "CREATE TABLE tokens (id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
 				       " hash TEXT NOT NULL UNIQUE, created_at REAL NOT NULL); PRAGMA user_version=7;"), 0);
 	sw_auth_hash(token, strlen(token), hash);

@@ -65,7 +65,7 @@ static void assert_current_schema(sqlite3 *db)
 	read_file(DATA "schema.txt", &want);
 	schema_of(db, &got);
 	assert_string_equal(got.ptr, want.ptr);
-	assert_int_equal(int_of(db, "PRAGMA user_version"), 10);
+	assert_int_equal(int_of(db, "PRAGMA user_version"), 11);
 	sw_buf_release(&want);
 	sw_buf_release(&got);
 }

@@ -1,4 +1,4 @@
-/* An app's target group name: "sw-<app>", cut with a hash when the app's name is long. */
+/* An app's target group names: "sw-<app>", cut with a hash when the app's name is long, and the other launch's. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -37,10 +37,27 @@ static void target_group_names(void **state)
 	sw_buf_release(&b);
 }
 
+/* The other launch's target group: always hashed, never a name another app's first one can take. */
+static void alternate_target_group_names(void **state)
+{
+	struct sw_buf a = SW_BUF_INIT, b = SW_BUF_INIT;
+	sw_route_target_group_alt_name("hello", &a);
+	assert_true(a.len <= 32);
+	assert_int_equal(strncmp(a.ptr, "sw-hello-", 9), 0);
+	assert_int_equal(a.ptr[a.len - 2], '-');
+	assert_int_equal(a.ptr[a.len - 1], 'b');
+	sw_route_target_group_alt_name("a23456789012345678901234567890-feature-login", &b);   /* a review app */
+	assert_int_equal(b.len, 32);
+	assert_string_not_equal(a.ptr, b.ptr);
+	sw_buf_release(&a);
+	sw_buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(target_group_names),
+		cmocka_unit_test(alternate_target_group_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

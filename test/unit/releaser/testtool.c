@@ -86,7 +86,8 @@ static int resume_one(void *ctx, const struct sw_release *r)
 
 int main(int argc, char **argv)
 {
-	const char *const migrations[] = { sw_tables_migration(1), NULL };
+	const char *const migrations[] = { sw_tables_migration(1), sw_tables_migration(2), sw_tables_migration(3),
+					   sw_tables_migration(4), sw_tables_migration(5), NULL };
 	struct sw_settings settings = SW_SETTINGS_INIT;
 	struct sw_aws_client *aws = NULL;
 	struct sw_runenv e;
