@@ -186,7 +186,8 @@ int main(int argc, char **argv)
 		goto fail;
 	if (sw_engine_db_load(e.db, &e.st) < 0 || ensure_default_cluster(&e) < 0)
 		goto fail;
-	qsort(e.st.tasks, e.st.nr_tasks, sizeof(*e.st.tasks), by_created);
+	if (e.st.nr_tasks)   /* none: tasks may be NULL, which qsort may not be given */
+		qsort(e.st.tasks, e.st.nr_tasks, sizeof(*e.st.tasks), by_created);
 	/* whatever happened while we were away: look at every container again */
 	for (i = 0; i < e.st.nr_tasks; i++)
 		for (j = 0; j < e.st.tasks[i]->nr_containers; j++)

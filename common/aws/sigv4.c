@@ -194,7 +194,8 @@ static void canonical_query(struct sw_buf *out, const char *query)
 		if (*p == '&')
 			p++;
 	}
-	qsort(pairs, nr, sizeof(*pairs), qpair_cmp);
+	if (nr)   /* "&&&" has none, and qsort may not be given NULL */
+		qsort(pairs, nr, sizeof(*pairs), qpair_cmp);
 	for (i = 0; i < nr; i++) {
 		if (i)
 			sw_buf_addch(out, '&');

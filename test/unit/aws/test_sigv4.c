@@ -697,6 +697,13 @@ static void canonical_forms(void **state)
 	assert_int_equal(sw_sigv4_sign(&p, &req, &res), 0);
 	assert_non_null(strstr(res.canonical_request.ptr, "GET\n/a%2520b/d/e/\nA=x%2By&a=1&a=~&b=2&c=\n"));
 	sw_sigv4_result_release(&res);
+	/* a query of separators only has no pairs: an empty canonical query */
+	req.path = "/";
+	req.query = "&&&";
+	sw_sigv4_result_init(&res);
+	assert_int_equal(sw_sigv4_sign(&p, &req, &res), 0);
+	assert_non_null(strstr(res.canonical_request.ptr, "GET\n/\n\nhost:h\n"));
+	sw_sigv4_result_release(&res);
 }
 
 int main(void)
