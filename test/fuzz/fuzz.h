@@ -13,6 +13,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Before the first input: what would make two runs of the same inputs differ is fixed. */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
 struct fuzz_input {
 	const uint8_t *p;
 	size_t n;

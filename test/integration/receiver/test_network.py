@@ -69,6 +69,13 @@ class Slowloris:
             pass
         sel.register(s, selectors.EVENT_READ, [time.monotonic(), 0])
 
+    def split(self, deadline):
+        """(refused, cut): the lifetimes of the connections closed well before the header
+        deadline (turned away at once: under half of it, as on a loaded machine this loop can
+        notice a close a second late), and of those the server held until it cut them."""
+        return ([t for t in self.lifetimes if t < deadline / 2],
+                [t for t in self.lifetimes if t >= deadline / 2])
+
     @staticmethod
     def alive(s):
         try:
@@ -148,8 +155,7 @@ class NetworkTest(unittest.TestCase):
         self.assertLess(health, 2.0)
         # one address held its share, no more; every trickler was cut at the deadline,
         # though a byte came every second
-        refused = [t for t in attack.lifetimes if t < 1]
-        cut = [t for t in attack.lifetimes if t >= 1]
+        refused, cut = attack.split(HEADER_TIMEOUT)
         self.assertLessEqual(attack.max_open, PER_CLIENT)
         self.assertGreater(len(refused), 100)
         self.assertGreaterEqual(len(cut), PER_CLIENT)
@@ -166,9 +172,9 @@ class NetworkTest(unittest.TestCase):
             time.sleep(HEADER_TIMEOUT + 2)
             self.assertEqual(requests.get(self.stack.url + '/api/v1/health', timeout=5).status_code, 200)
             time.sleep(HEADER_TIMEOUT)
-        cut = [t for t in attack.lifetimes if t >= 1]
+        refused, cut = attack.split(HEADER_TIMEOUT)
         self.assertLessEqual(attack.max_open, PER_CLIENT)
-        self.assertGreater(len([t for t in attack.lifetimes if t < 1]), 50)
+        self.assertGreater(len(refused), 50)
         self.assertGreaterEqual(len(cut), PER_CLIENT)
         self.assertLess(max(cut), HEADER_TIMEOUT + 2.0, sorted(cut)[-5:])
         self.assertGreater(min(cut), HEADER_TIMEOUT - 0.5)
