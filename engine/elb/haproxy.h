@@ -31,6 +31,8 @@ struct sw_elb_rt_server {
 	long long added_ms;   /* monotonic; start of its INITIAL period */
 	int live;             /* present in the running HAProxy */
 	int up;               /* UP at the last health read: a relaunched HAProxy starts it UP */
+	char last_check[16];  /* the last finished check's status and code ("" before one), */
+	int last_code;        /* shown while the next one is under way */
 };
 
 struct sw_elb_rt_backend {

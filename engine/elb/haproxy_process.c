@@ -39,6 +39,7 @@ static int sw_elb_haproxy_bring_in(struct sw_elb_router *r, const struct sw_strv
 				sw_strvec_push(&cmds, cmd.ptr);
 				s->ever_up = 0;
 				s->added_ms = sw_time_mono_ms();
+				s->last_check[0] = '\0';
 			}
 			sw_buf_release(&key);
 			sw_buf_release(&cmd);

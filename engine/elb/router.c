@@ -469,6 +469,7 @@ int sw_elb_router_server_add(struct sw_elb_router *r, const char *backend, const
 			s->draining = 0;
 			s->ever_up = 0;
 			s->added_ms = sw_time_mono_ms();
+			s->last_check[0] = '\0';
 		}
 		goto cleanup;
 	}

@@ -58,11 +58,20 @@ static void declared(const struct sw_elb_rt_backend *be, struct sw_elb_router_he
 static void server_row(const struct sw_elb_rt_backend *be, struct sw_elb_rt_server *s, struct sw_elb_router_health *e,
 		       const char *status, const char *chk, const char *code, const char *scur, const char *qcur)
 {
-	/* "* L7STS": the last check's result while the next one is under way */
-	if (chk[0] == '*')
-		chk += 1 + (chk[1] == ' ');
-	snprintf(e->check_status, sizeof(e->check_status), "%s", chk);
-	e->check_code = atoi(code);
+	/* "* L7STS": a check under way (its code not known yet): the last finished one's result */
+	int running = chk[0] == '*';
+
+	if (running && s->last_check[0]) {
+		snprintf(e->check_status, sizeof(e->check_status), "%s", s->last_check);
+		e->check_code = s->last_code;
+	} else {
+		snprintf(e->check_status, sizeof(e->check_status), "%s", running ? chk + 1 + (chk[1] == ' ') : chk);
+		e->check_code = atoi(code);
+	}
+	if (!running) {
+		snprintf(s->last_check, sizeof(s->last_check), "%s", chk);
+		s->last_code = e->check_code;
+	}
 	e->sessions = atoi(scur);
 	e->queued = atoi(qcur);
 	/* "UP 1/3", "DOWN 1/2": a check went the other way, the next ones come fastinter apart */
