@@ -285,7 +285,7 @@ int sw_cli_cmd_apps_settings(const struct sw_cli_command *cmd, int argc, char **
 {
 	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
 	struct sw_cli_args a;
-	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT;
+	struct sw_buf app = SW_BUF_INIT;
 	const char *flag = NULL;
 	json_t *out = NULL, *body = NULL;
 	int i, json = 0, ret;
@@ -300,10 +300,7 @@ int sw_cli_cmd_apps_settings(const struct sw_cli_command *cmd, int argc, char **
 						  a.pos[i]);
 		body = json_pack("{s:s}", "task_role", eq + 1);
 	}
-	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
-		goto cleanup;
-	sw_buf_addf(&path, "/apps/%s/settings", app.ptr);
-	if ((ret = sw_cli_call(cmd, &c, body ? "POST" : "GET", path.ptr, body, &out)))
+	if ((ret = sw_cli_app_call(cmd, &c, flag, &app, body ? "POST" : "GET", body, &out, "/settings")))
 		goto cleanup;
 	if (json) {
 		ret = sw_cli_print_json(out);
@@ -319,6 +316,5 @@ cleanup:
 	json_decref(out);
 	sw_cli_client_release(&c);
 	sw_buf_release(&app);
-	sw_buf_release(&path);
 	return ret;
 }

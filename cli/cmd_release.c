@@ -350,7 +350,7 @@ int sw_cli_cmd_deploy_settings(const struct sw_cli_command *cmd, int argc, char 
 {
 	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
 	struct sw_cli_args a;
-	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT;
+	struct sw_buf app = SW_BUF_INIT;
 	const char *flag = NULL, *k;
 	json_t *out = NULL, *body = NULL, *v;
 	int ret, json = 0, i;
@@ -366,10 +366,7 @@ int sw_cli_cmd_deploy_settings(const struct sw_cli_command *cmd, int argc, char 
 		for (i = 0; i < a.npos; i++)
 			json_array_append_new(json_object_get(body, "set"), json_string(a.pos[i]));
 	}
-	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
-		goto cleanup;
-	sw_buf_addf(&path, "/apps/%s/deploy-settings", app.ptr);
-	if ((ret = sw_cli_call(cmd, &c, body ? "POST" : "GET", path.ptr, body, &out)))
+	if ((ret = sw_cli_app_call(cmd, &c, flag, &app, body ? "POST" : "GET", body, &out, "/deploy-settings")))
 		goto cleanup;
 	if (json) {
 		ret = sw_cli_print_json(out);
@@ -385,7 +382,6 @@ cleanup:
 	json_decref(out);
 	sw_cli_client_release(&c);
 	sw_buf_release(&app);
-	sw_buf_release(&path);
 	return ret;
 }
 

@@ -77,7 +77,7 @@ int sw_cli_cmd_reviews_settings(const struct sw_cli_command *cmd, int argc, char
 {
 	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
 	struct sw_cli_args a;
-	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT;
+	struct sw_buf app = SW_BUF_INIT;
 	const char *flag = NULL, *limit = NULL, *idle = NULL;
 	json_t *out = NULL, *body = NULL;
 	int json = 0, ret;
@@ -98,15 +98,10 @@ int sw_cli_cmd_reviews_settings(const struct sw_cli_command *cmd, int argc, char
 			body = json_object();
 		json_object_set_new(body, "idle", json_string(idle));
 	}
-	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
-		goto cleanup;
-	if (body) {
-		sw_buf_addf(&path, "/apps/%s/reviews/settings", app.ptr);
-		ret = sw_cli_call(cmd, &c, "POST", path.ptr, body, &out);
-	} else {
-		sw_buf_addf(&path, "/apps/%s/reviews", app.ptr);
-		ret = sw_cli_call(cmd, &c, "GET", path.ptr, NULL, &out);
-	}
+	if (body)
+		ret = sw_cli_app_call(cmd, &c, flag, &app, "POST", body, &out, "/reviews/settings");
+	else
+		ret = sw_cli_app_get(cmd, &c, flag, &app, &out, "/reviews");
 	if (ret)
 		goto cleanup;
 	if (json) {
@@ -121,7 +116,6 @@ cleanup:
 	json_decref(out);
 	sw_cli_client_release(&c);
 	sw_buf_release(&app);
-	sw_buf_release(&path);
 	return ret;
 }
 
