@@ -547,6 +547,35 @@ int sw_cli_app_get(const struct sw_cli_command *cmd, struct sw_cli_client *c, co
 	return ret;
 }
 
+int sw_cli_app_settings(const struct sw_cli_command *cmd, const char *flag, int json, json_t *body,
+			const struct sw_cli_settings *s)
+{
+	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
+	struct sw_buf app = SW_BUF_INIT;
+	json_t *out = NULL;
+	int ret;
+
+	if (body)
+		ret = sw_cli_app_call(cmd, &c, flag, &app, "POST", body, &out, "%s", s->set);
+	else
+		ret = sw_cli_app_get(cmd, &c, flag, &app, &out, "%s", s->get);
+	if (ret)
+		goto cleanup;
+	if (json) {
+		if (s->hide)
+			json_object_del(out, s->hide);
+		ret = sw_cli_print_json(out);
+	} else {
+		s->show(app.ptr, out, body != NULL);
+	}
+cleanup:
+	json_decref(body);
+	json_decref(out);
+	sw_cli_client_release(&c);
+	sw_buf_release(&app);
+	return ret;
+}
+
 int sw_cli_app_delete(const struct sw_cli_command *cmd, int argc, char **argv, const char *what,
 		      int (*check)(const char *name), void (*removed)(const char *name, const char *app))
 {

@@ -144,6 +144,20 @@ int sw_cli_app_call(const struct sw_cli_command *cmd, struct sw_cli_client *c, c
 	__attribute__((format(printf, 8, 9)));
 
 /*
+ * The end of a command that shows an app's settings or changes them: with body (a new
+ * reference, freed here) POST it to /apps/<app><set>, else GET /apps/<app><get>; with
+ * json the answer is printed as it came (without its member hide, when not NULL), else
+ * show(app, answer, body != NULL) prints it. Returns the exit status.
+ */
+struct sw_cli_settings {
+	const char *get, *set;
+	const char *hide;
+	void (*show)(const char *app, const json_t *out, int changed);
+};
+int sw_cli_app_settings(const struct sw_cli_command *cmd, const char *flag, int json, json_t *body,
+			const struct sw_cli_settings *s);
+
+/*
  * A whole "NAME [-a APP]" command that removes one thing of an app: check(NAME) refuses
  * a bad one (NULL: none; 0, or negative with the one line for the usage error), then
  * DELETE /apps/<app><what>/<NAME percent-encoded> (what: "/domains"), and removed(NAME, app)
