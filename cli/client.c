@@ -507,21 +507,95 @@ int sw_cli_call(const struct sw_cli_command *cmd, const struct sw_cli_client *c,
 	return 0;
 }
 
-int sw_cli_app_get(const struct sw_cli_command *cmd, struct sw_cli_client *c, const char *flag, struct sw_buf *app,
-		   json_t **out, const char *fmt, ...)
+/* sw_cli_app_call() with the path's tail as a va_list. */
+static int app_vcall(const struct sw_cli_command *cmd, struct sw_cli_client *c, const char *flag, struct sw_buf *app,
+		     const char *method, const json_t *body, json_t **out, const char *fmt, va_list ap)
 {
 	struct sw_buf path = SW_BUF_INIT;
-	va_list ap;
 	int ret;
 
 	if ((ret = sw_cli_setup(cmd, c, flag, app)))
 		return ret;
 	sw_buf_addf(&path, "/apps/%s", app->ptr);
-	va_start(ap, fmt);
 	sw_buf_vaddf(&path, fmt, ap);
-	va_end(ap);
-	ret = sw_cli_call(cmd, c, "GET", path.ptr, NULL, out);
+	ret = sw_cli_call(cmd, c, method, path.ptr, body, out);
 	sw_buf_release(&path);
+	return ret;
+}
+
+int sw_cli_app_call(const struct sw_cli_command *cmd, struct sw_cli_client *c, const char *flag, struct sw_buf *app,
+		    const char *method, const json_t *body, json_t **out, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = app_vcall(cmd, c, flag, app, method, body, out, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+int sw_cli_app_get(const struct sw_cli_command *cmd, struct sw_cli_client *c, const char *flag, struct sw_buf *app,
+		   json_t **out, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = app_vcall(cmd, c, flag, app, "GET", NULL, out, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+int sw_cli_app_settings(const struct sw_cli_command *cmd, const char *flag, int json, json_t *body,
+			const struct sw_cli_settings *s)
+{
+	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
+	struct sw_buf app = SW_BUF_INIT;
+	json_t *out = NULL;
+	int ret;
+
+	if (body)
+		ret = sw_cli_app_call(cmd, &c, flag, &app, "POST", body, &out, "%s", s->set);
+	else
+		ret = sw_cli_app_get(cmd, &c, flag, &app, &out, "%s", s->get);
+	if (ret)
+		goto cleanup;
+	if (json) {
+		if (s->hide)
+			json_object_del(out, s->hide);
+		ret = sw_cli_print_json(out);
+	} else {
+		s->show(app.ptr, out, body != NULL);
+	}
+cleanup:
+	json_decref(body);
+	json_decref(out);
+	sw_cli_client_release(&c);
+	sw_buf_release(&app);
+	return ret;
+}
+
+int sw_cli_app_delete(const struct sw_cli_command *cmd, int argc, char **argv, const char *what,
+		      int (*check)(const char *name), void (*removed)(const char *name, const char *app))
+{
+	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
+	struct sw_cli_args a;
+	struct sw_buf app = SW_BUF_INIT, name = SW_BUF_INIT;
+	const char *flag = NULL;
+	int ret;
+	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), { NULL, 0, NULL, NULL, NULL } };
+
+	if (sw_cli_args_parse(cmd, argc, argv, opts, 1, 1, &a) < 0)
+		return a.exit;
+	if (check && check(a.pos[0]) < 0)
+		return sw_cli_usage_error(cmd, "%s", sw_error_last());
+	sw_cli_urlencode(&name, a.pos[0]);
+	if (!(ret = sw_cli_app_call(cmd, &c, flag, &app, "DELETE", NULL, NULL, "%s/%s", what, name.ptr)))
+		removed(a.pos[0], app.ptr);
+	sw_cli_client_release(&c);
+	sw_buf_release(&app);
+	sw_buf_release(&name);
 	return ret;
 }
 

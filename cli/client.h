@@ -20,8 +20,9 @@
  *	json_decref(out);
  *	sw_cli_client_release(&cl);
  *
- * (sw_cli_app_get() is setup + GET /apps/<app>...; sw_cli_app_show() a whole
- * "[-a APP] [--json]" command around one such GET.)
+ * (sw_cli_app_get() is setup + GET /apps/<app>..., sw_cli_app_call() the same with any
+ * method; sw_cli_app_show() a whole "[-a APP] [--json]" command around one such GET,
+ * sw_cli_app_delete() a whole "NAME [-a APP]" command around one DELETE.)
  *
  * cmd_release.c (the releaser's commands) uses SW_CLI_CLIENT_INIT, sw_cli_client_init(),
  * sw_cli_app(), sw_cli_get() and sw_cli_post_stream(): those stay as they are.
@@ -132,6 +133,38 @@ int sw_cli_call(const struct sw_cli_command *cmd, const struct sw_cli_client *c,
  */
 int sw_cli_app_get(const struct sw_cli_command *cmd, struct sw_cli_client *c, const char *flag, struct sw_buf *app,
 		   json_t **out, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/*
+ * sw_cli_app_get() with any method and a body (borrowed, may be NULL): sw_cli_setup(),
+ * then sw_cli_call() of method on /apps/<app> followed by what fmt makes. 0 with app and
+ * *out set (*out is the caller's; out may be NULL), or the exit status after one line.
+ */
+int sw_cli_app_call(const struct sw_cli_command *cmd, struct sw_cli_client *c, const char *flag, struct sw_buf *app,
+		    const char *method, const json_t *body, json_t **out, const char *fmt, ...)
+	__attribute__((format(printf, 8, 9)));
+
+/*
+ * The end of a command that shows an app's settings or changes them: with body (a new
+ * reference, freed here) POST it to /apps/<app><set>, else GET /apps/<app><get>; with
+ * json the answer is printed as it came (without its member hide, when not NULL), else
+ * show(app, answer, body != NULL) prints it. Returns the exit status.
+ */
+struct sw_cli_settings {
+	const char *get, *set;
+	const char *hide;
+	void (*show)(const char *app, const json_t *out, int changed);
+};
+int sw_cli_app_settings(const struct sw_cli_command *cmd, const char *flag, int json, json_t *body,
+			const struct sw_cli_settings *s);
+
+/*
+ * A whole "NAME [-a APP]" command that removes one thing of an app: check(NAME) refuses
+ * a bad one (NULL: none; 0, or negative with the one line for the usage error), then
+ * DELETE /apps/<app><what>/<NAME percent-encoded> (what: "/domains"), and removed(NAME, app)
+ * prints what was done. Returns the exit status.
+ */
+int sw_cli_app_delete(const struct sw_cli_command *cmd, int argc, char **argv, const char *what,
+		      int (*check)(const char *name), void (*removed)(const char *name, const char *app));
 
 /*
  * A whole command that shows one GET of an app (usage "[-a APP] [--json]", no

@@ -280,15 +280,22 @@ cleanup:
 	return ret;
 }
 
+static void show_settings(const char *app, const json_t *out, int changed)
+{
+	printf("=== %s settings\n", app);
+	info_line("task_role:", sw_json_str_or(out, "task_role", "(none)"));
+	if (changed)
+		printf("The next release of %s runs with it (push, config:set or rollback).\n", app);
+}
+
 /* `slipway apps:settings`: the app's own settings, or set them (KEY=VALUE, an empty VALUE removes). */
 int sw_cli_cmd_apps_settings(const struct sw_cli_command *cmd, int argc, char **argv)
 {
-	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
+	static const struct sw_cli_settings settings = { "/settings", "/settings", NULL, show_settings };
 	struct sw_cli_args a;
-	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT;
 	const char *flag = NULL;
-	json_t *out = NULL, *body = NULL;
-	int i, json = 0, ret;
+	json_t *body = NULL;
+	int i, json = 0;
 	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), SW_CLI_OPT_JSON(&json), { NULL, 0, NULL, NULL, NULL } };
 
 	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 1, &a) < 0)
@@ -300,25 +307,5 @@ int sw_cli_cmd_apps_settings(const struct sw_cli_command *cmd, int argc, char **
 						  a.pos[i]);
 		body = json_pack("{s:s}", "task_role", eq + 1);
 	}
-	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
-		goto cleanup;
-	sw_buf_addf(&path, "/apps/%s/settings", app.ptr);
-	if ((ret = sw_cli_call(cmd, &c, body ? "POST" : "GET", path.ptr, body, &out)))
-		goto cleanup;
-	if (json) {
-		ret = sw_cli_print_json(out);
-		goto cleanup;
-	}
-	printf("=== %s settings\n", app.ptr);
-	info_line("task_role:", sw_json_str_or(out, "task_role", "(none)"));
-	if (body)
-		printf("The next release of %s runs with it (push, config:set or rollback).\n", app.ptr);
-	ret = 0;
-cleanup:
-	json_decref(body);
-	json_decref(out);
-	sw_cli_client_release(&c);
-	sw_buf_release(&app);
-	sw_buf_release(&path);
-	return ret;
+	return sw_cli_app_settings(cmd, flag, json, body, &settings);
 }

@@ -30,12 +30,11 @@ int sw_cli_cmd_domains(const struct sw_cli_command *cmd, int argc, char **argv)
 	return sw_cli_app_show(cmd, argc, argv, "/domains", show);
 }
 
-/* "HOST [-a APP]": method on /apps/<app>/domains[/HOST]; the exit status. */
-static int domain_call(const struct sw_cli_command *cmd, int argc, char **argv, int add)
+int sw_cli_cmd_domains_add(const struct sw_cli_command *cmd, int argc, char **argv)
 {
 	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
 	struct sw_cli_args a;
-	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT;
+	struct sw_buf app = SW_BUF_INIT;
 	const char *flag = NULL;
 	json_t *body = NULL, *out = NULL;
 	int ret;
@@ -43,20 +42,10 @@ static int domain_call(const struct sw_cli_command *cmd, int argc, char **argv, 
 
 	if (sw_cli_args_parse(cmd, argc, argv, opts, 1, 1, &a) < 0)
 		return a.exit;
-	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
+	body = json_pack("{s:s}", "host", a.pos[0]);
+	if ((ret = sw_cli_app_call(cmd, &c, flag, &app, "POST", body, &out, "/domains")))
 		goto cleanup;
-	sw_buf_addf(&path, "/apps/%s/domains", app.ptr);
-	if (add) {
-		body = json_pack("{s:s}", "host", a.pos[0]);
-	} else {
-		sw_buf_addch(&path, '/');
-		sw_cli_urlencode(&path, a.pos[0]);
-	}
-	if ((ret = sw_cli_call(cmd, &c, add ? "POST" : "DELETE", path.ptr, body, &out)))
-		goto cleanup;
-	if (!add)
-		printf("Removed %s from %s\n", a.pos[0], app.ptr);
-	else if (sw_json_bool(out, "added", 0))
+	if (sw_json_bool(out, "added", 0))
 		printf("Added %s to %s\n", sw_json_str(out, "host"), app.ptr);
 	else
 		printf("%s is already a domain of %s\n", sw_json_str(out, "host"), app.ptr);
@@ -65,18 +54,17 @@ cleanup:
 	json_decref(out);
 	sw_cli_client_release(&c);
 	sw_buf_release(&app);
-	sw_buf_release(&path);
 	return ret;
 }
 
-int sw_cli_cmd_domains_add(const struct sw_cli_command *cmd, int argc, char **argv)
+static void domain_removed(const char *host, const char *app)
 {
-	return domain_call(cmd, argc, argv, 1);
+	printf("Removed %s from %s\n", host, app);
 }
 
 int sw_cli_cmd_domains_remove(const struct sw_cli_command *cmd, int argc, char **argv)
 {
-	return domain_call(cmd, argc, argv, 0);
+	return sw_cli_app_delete(cmd, argc, argv, "/domains", NULL, domain_removed);
 }
 
 static void show_certs(const char *app, const json_t *out)
@@ -159,36 +147,21 @@ cleanup:
 	return ret;
 }
 
+static void cert_removed(const char *host, const char *app)
+{
+	printf("Removed the certificate of %s from %s\n", host, app);
+}
+
 int sw_cli_cmd_certs_remove(const struct sw_cli_command *cmd, int argc, char **argv)
 {
-	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
-	struct sw_cli_args a;
-	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT;
-	const char *flag = NULL;
-	int ret;
-	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), { NULL, 0, NULL, NULL, NULL } };
-
-	if (sw_cli_args_parse(cmd, argc, argv, opts, 1, 1, &a) < 0)
-		return a.exit;
-	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
-		goto cleanup;
-	sw_buf_addf(&path, "/apps/%s/certs/", app.ptr);
-	sw_cli_urlencode(&path, a.pos[0]);
-	if ((ret = sw_cli_call(cmd, &c, "DELETE", path.ptr, NULL, NULL)))
-		goto cleanup;
-	printf("Removed the certificate of %s from %s\n", a.pos[0], app.ptr);
-cleanup:
-	sw_cli_client_release(&c);
-	sw_buf_release(&app);
-	sw_buf_release(&path);
-	return ret;
+	return sw_cli_app_delete(cmd, argc, argv, "/certs", NULL, cert_removed);
 }
 
 int sw_cli_cmd_certs_redirect(const struct sw_cli_command *cmd, int argc, char **argv)
 {
 	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
 	struct sw_cli_args a;
-	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT;
+	struct sw_buf app = SW_BUF_INIT;
 	const char *flag = NULL;
 	json_t *body = NULL;
 	int ret, on;
@@ -199,17 +172,11 @@ int sw_cli_cmd_certs_redirect(const struct sw_cli_command *cmd, int argc, char *
 	if (strcmp(a.pos[0], "on") && strcmp(a.pos[0], "off"))
 		return sw_cli_usage_error(cmd, "want on or off");
 	on = !strcmp(a.pos[0], "on");
-	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
-		goto cleanup;
-	sw_buf_addf(&path, "/apps/%s/routing", app.ptr);
 	body = json_pack("{s:b}", "https_redirect", on);
-	if ((ret = sw_cli_call(cmd, &c, "POST", path.ptr, body, NULL)))
-		goto cleanup;
-	printf("HTTP to HTTPS redirect of %s: %s\n", app.ptr, on ? "on" : "off");
-cleanup:
+	if (!(ret = sw_cli_app_call(cmd, &c, flag, &app, "POST", body, NULL, "/routing")))
+		printf("HTTP to HTTPS redirect of %s: %s\n", app.ptr, on ? "on" : "off");
 	json_decref(body);
 	sw_cli_client_release(&c);
 	sw_buf_release(&app);
-	sw_buf_release(&path);
 	return ret;
 }

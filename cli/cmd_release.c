@@ -346,14 +346,26 @@ int sw_cli_cmd_rollback(const struct sw_cli_command *cmd, int argc, char **argv)
 			   no_wait);
 }
 
+static void show_deploy_settings(const char *app, const json_t *out, int changed)
+{
+	const char *k;
+	json_t *v;
+
+	(void)changed;
+	if (!json_object_size(json_object_get(out, "settings")))
+		printf("%s: no deploy settings (the manifest's apply; rolling by default)\n", app);
+	json_object_foreach(json_object_get(out, "settings"), k, v)
+		printf("%s=%s\n", k, json_string_value(v));
+}
+
 int sw_cli_cmd_deploy_settings(const struct sw_cli_command *cmd, int argc, char **argv)
 {
-	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
+	static const struct sw_cli_settings settings = { "/deploy-settings", "/deploy-settings", NULL,
+							 show_deploy_settings };
 	struct sw_cli_args a;
-	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT;
-	const char *flag = NULL, *k;
-	json_t *out = NULL, *body = NULL, *v;
-	int ret, json = 0, i;
+	const char *flag = NULL;
+	json_t *body = NULL;
+	int json = 0, i;
 	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), SW_CLI_OPT_JSON(&json), { NULL, 0, NULL, NULL, NULL } };
 
 	if (sw_cli_args_parse(cmd, argc, argv, opts, 0, 20, &a) < 0)
@@ -366,27 +378,7 @@ int sw_cli_cmd_deploy_settings(const struct sw_cli_command *cmd, int argc, char 
 		for (i = 0; i < a.npos; i++)
 			json_array_append_new(json_object_get(body, "set"), json_string(a.pos[i]));
 	}
-	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
-		goto cleanup;
-	sw_buf_addf(&path, "/apps/%s/deploy-settings", app.ptr);
-	if ((ret = sw_cli_call(cmd, &c, body ? "POST" : "GET", path.ptr, body, &out)))
-		goto cleanup;
-	if (json) {
-		ret = sw_cli_print_json(out);
-		goto cleanup;
-	}
-	if (!json_object_size(json_object_get(out, "settings")))
-		printf("%s: no deploy settings (the manifest's apply; rolling by default)\n", app.ptr);
-	json_object_foreach(json_object_get(out, "settings"), k, v)
-		printf("%s=%s\n", k, json_string_value(v));
-	ret = 0;
-cleanup:
-	json_decref(body);
-	json_decref(out);
-	sw_cli_client_release(&c);
-	sw_buf_release(&app);
-	sw_buf_release(&path);
-	return ret;
+	return sw_cli_app_settings(cmd, flag, json, body, &settings);
 }
 
 int sw_cli_cmd_config(const struct sw_cli_command *cmd, int argc, char **argv)

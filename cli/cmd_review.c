@@ -73,14 +73,20 @@ cleanup:
 	return ret;
 }
 
+static void show_review_settings(const char *app, const json_t *out, int changed)
+{
+	(void)changed;
+	settings_line(app, out);
+}
+
 int sw_cli_cmd_reviews_settings(const struct sw_cli_command *cmd, int argc, char **argv)
 {
-	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
+	static const struct sw_cli_settings settings = { "/reviews", "/reviews/settings", "reviews",
+							 show_review_settings };
 	struct sw_cli_args a;
-	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT;
 	const char *flag = NULL, *limit = NULL, *idle = NULL;
-	json_t *out = NULL, *body = NULL;
-	int json = 0, ret;
+	json_t *body = NULL;
+	int json = 0;
 	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), SW_CLI_OPT_JSON(&json), { "--limit", 0, &limit, NULL, NULL },
 				     { "--idle", 0, &idle, NULL, NULL }, { NULL, 0, NULL, NULL, NULL } };
 
@@ -98,31 +104,7 @@ int sw_cli_cmd_reviews_settings(const struct sw_cli_command *cmd, int argc, char
 			body = json_object();
 		json_object_set_new(body, "idle", json_string(idle));
 	}
-	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
-		goto cleanup;
-	if (body) {
-		sw_buf_addf(&path, "/apps/%s/reviews/settings", app.ptr);
-		ret = sw_cli_call(cmd, &c, "POST", path.ptr, body, &out);
-	} else {
-		sw_buf_addf(&path, "/apps/%s/reviews", app.ptr);
-		ret = sw_cli_call(cmd, &c, "GET", path.ptr, NULL, &out);
-	}
-	if (ret)
-		goto cleanup;
-	if (json) {
-		json_object_del(out, "reviews");
-		ret = sw_cli_print_json(out);
-		goto cleanup;
-	}
-	settings_line(app.ptr, out);
-	ret = 0;
-cleanup:
-	json_decref(body);
-	json_decref(out);
-	sw_cli_client_release(&c);
-	sw_buf_release(&app);
-	sw_buf_release(&path);
-	return ret;
+	return sw_cli_app_settings(cmd, flag, json, body, &settings);
 }
 
 int sw_cli_cmd_review_sync_config(const struct sw_cli_command *cmd, int argc, char **argv)

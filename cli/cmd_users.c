@@ -149,7 +149,7 @@ int sw_cli_cmd_access_add(const struct sw_cli_command *cmd, int argc, char **arg
 {
 	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
 	struct sw_cli_args a;
-	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT;
+	struct sw_buf app = SW_BUF_INIT;
 	const char *flag = NULL;
 	json_t *body = NULL;
 	int ret;
@@ -161,41 +161,21 @@ int sw_cli_cmd_access_add(const struct sw_cli_command *cmd, int argc, char **arg
 		return sw_cli_usage_error(cmd, "%s", sw_error_last());
 	if (strcmp(a.pos[1], "read") && strcmp(a.pos[1], "deploy") && strcmp(a.pos[1], "operate"))
 		return sw_cli_usage_error(cmd, "role: want read, deploy or operate, not '%.20s'", a.pos[1]);
-	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
-		goto cleanup;
-	sw_buf_addf(&path, "/apps/%s/access", app.ptr);
 	body = json_pack("{s:s,s:s}", "user", a.pos[0], "role", a.pos[1]);
-	if (!(ret = sw_cli_call(cmd, &c, "POST", path.ptr, body, NULL)))
+	if (!(ret = sw_cli_app_call(cmd, &c, flag, &app, "POST", body, NULL, "/access")))
 		printf("%s has %s on %s\n", a.pos[0], a.pos[1], app.ptr);
-cleanup:
 	json_decref(body);
 	sw_buf_release(&app);
-	sw_buf_release(&path);
 	sw_cli_client_release(&c);
 	return ret;
 }
 
+static void access_removed(const char *user, const char *app)
+{
+	printf("%s has no role on %s any more\n", user, app);
+}
+
 int sw_cli_cmd_access_remove(const struct sw_cli_command *cmd, int argc, char **argv)
 {
-	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
-	struct sw_cli_args a;
-	struct sw_buf app = SW_BUF_INIT, path = SW_BUF_INIT;
-	const char *flag = NULL;
-	int ret;
-	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), { NULL, 0, NULL, NULL, NULL } };
-
-	if (sw_cli_args_parse(cmd, argc, argv, opts, 1, 1, &a) < 0)
-		return a.exit;
-	if (check_user_name(a.pos[0]) < 0)
-		return sw_cli_usage_error(cmd, "%s", sw_error_last());
-	if ((ret = sw_cli_setup(cmd, &c, flag, &app)))
-		goto cleanup;
-	sw_buf_addf(&path, "/apps/%s/access/%s", app.ptr, a.pos[0]);
-	if (!(ret = sw_cli_call(cmd, &c, "DELETE", path.ptr, NULL, NULL)))
-		printf("%s has no role on %s any more\n", a.pos[0], app.ptr);
-cleanup:
-	sw_buf_release(&app);
-	sw_buf_release(&path);
-	sw_cli_client_release(&c);
-	return ret;
+	return sw_cli_app_delete(cmd, argc, argv, "/access", check_user_name, access_removed);
 }

@@ -24,6 +24,23 @@ int sw_store_exec_text(sqlite3 *db, const char *sql, const char *arg, const char
 	return ret;
 }
 
+int sw_store_row_text(sqlite3 *db, sqlite3_stmt **st, const char *sql, const char *arg, const char *what)
+{
+	int rc;
+
+	*st = NULL;
+	if (sw_store_prepare(db, st, sql) < 0)
+		return SW_ERROR;
+	sqlite3_bind_text(*st, 1, arg, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(*st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	rc = rc == SQLITE_DONE ? 0 : sw_store_error(db, what);
+	sqlite3_finalize(*st);
+	*st = NULL;
+	return rc;
+}
+
 int sw_store_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what)
 {
 	int ret = sqlite3_step(st) == SQLITE_DONE ? 0 : sw_store_error(db, what);

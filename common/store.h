@@ -32,6 +32,14 @@ int sw_store_prepare(sqlite3 *db, sqlite3_stmt **stmt, const char *sql);
 int sw_store_exec_text(sqlite3 *db, const char *sql, const char *arg, const char *what);
 
 /*
+ * Look one row up by one key: run sql (one '?' bound to the text arg) for its first row.
+ * 1 with *st on that row (the caller reads its columns, then sqlite3_finalize()s *st),
+ * 0 when there is none, or SW_ERROR with "what: SQLite's message" (for both, *st is
+ * finalized and NULL).
+ */
+int sw_store_row_text(sqlite3 *db, sqlite3_stmt **st, const char *sql, const char *arg, const char *what);
+
+/*
  * Run st, a prepared statement that returns no rows (its values bound), and finalize it:
  * 0, or SW_ERROR with "what: SQLite's message". st is finalized either way.
  */

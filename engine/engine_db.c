@@ -56,23 +56,16 @@ int sw_engine_db_commit(sqlite3 *db)
 int sw_engine_db_meta_get(sqlite3 *db, const char *key, struct sw_buf *out)
 {
 	sqlite3_stmt *st = NULL;
-	int ret;
+	int ret = sw_store_row_text(db, &st, "SELECT value FROM meta WHERE key = ?", key, "meta");
 
-	if (sw_store_prepare(db, &st, "SELECT value FROM meta WHERE key = ?") < 0)
-		return SW_ERROR;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	ret = sqlite3_step(st);
-	if (ret == SQLITE_ROW) {
-		sw_buf_reset(out);
-		sw_buf_adds(out, (const char *)sqlite3_column_text(st, 0));
-		ret = 0;
-	} else if (ret == SQLITE_DONE) {
-		ret = sw_error_code(SW_ENOTFOUND, "meta %s: not set", key);
-	} else {
-		ret = sw_store_error(db, "meta");
-	}
+	if (ret == 0)
+		return sw_error_code(SW_ENOTFOUND, "meta %s: not set", key);
+	if (ret < 0)
+		return ret;
+	sw_buf_reset(out);
+	sw_buf_adds(out, (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
-	return ret;
+	return 0;
 }
 
 static int exec2(sqlite3 *db, const char *sql, const char *a, const char *b)

@@ -149,7 +149,6 @@ int sw_roles_check(sqlite3 *db, const struct sw_principal *p, const char *app, e
 int sw_roles_grant(sqlite3 *db, const char *app, const char *user, enum sw_role role, const char *by)
 {
 	sqlite3_stmt *st = NULL;
-	int ret = 0;
 
 	if (role < SW_ROLE_READ || role > SW_ROLE_OPERATE)
 		return sw_error_code(SW_EINVAL, "role: want read, deploy or operate on an app");
@@ -162,10 +161,7 @@ int sw_roles_grant(sqlite3 *db, const char *app, const char *user, enum sw_role 
 	sqlite3_bind_text(st, 3, sw_role_name(role), -1, SQLITE_STATIC);
 	sqlite3_bind_double(st, 4, sw_time_now());
 	sqlite3_bind_text(st, 5, by, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		ret = sw_store_error(db, "grant role");
-	sqlite3_finalize(st);
-	return ret;
+	return sw_store_step_done(db, st, "grant role");
 }
 
 int sw_roles_revoke(sqlite3 *db, const char *app, const char *user)

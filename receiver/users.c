@@ -13,18 +13,12 @@
 int sw_users_exists(sqlite3 *db, const char *name, int *admin)
 {
 	sqlite3_stmt *st = NULL;
-	int rc;
+	int ret = sw_store_row_text(db, &st, "SELECT admin FROM users WHERE name = ?", name, "read users");
 
-	if (sw_store_prepare(db, &st, "SELECT admin FROM users WHERE name = ?") < 0)
-		return SW_ERROR;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && admin)
+	if (ret == 1 && admin)
 		*admin = sqlite3_column_int(st, 0) != 0;
 	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return sw_store_error(db, "read users");
-	return rc == SQLITE_ROW;
+	return ret;
 }
 
 int sw_users_create(sqlite3 *db, const char *name, int admin, const char *by)

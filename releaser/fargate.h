@@ -2,18 +2,7 @@
 #define SW_FARGATE_H
 
 /*
- * Fargate's task sizes (Linux), as ECS takes them in RegisterTaskDefinition's task-level
- * cpu and memory ("Task CPU and memory" in the ECS developer guide):
- *
- *   CPU units   memory (MiB)
- *   256         512, 1024, 2048
- *   512         1024 to 4096 in steps of 1024
- *   1024        2048 to 8192 in steps of 1024
- *   2048        4096 to 16384 in steps of 1024
- *   4096        8192 to 30720 in steps of 1024
- *   8192        16384 to 61440 in steps of 4096
- *   16384       32768 to 122880 in steps of 8192
- *
+ * Fargate's task sizes (Linux) for the releaser: the table is common/aws/fargate.h's.
  * Pure functions: the formation (formation.h) and the task definitions (taskdef.h) use
  * them, `slipway scale` refuses what is not one of these in one line.
  */

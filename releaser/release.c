@@ -176,8 +176,44 @@ static int bind_json(sqlite3_stmt *st, int i, const json_t *j)
 	return rc;
 }
 
+/* One statement parameter of a release row: text (NULL binds NULL), JSON (dumped), a whole number or a time. */
+struct param {
+	enum { P_TEXT, P_JSON, P_INT, P_TIME } kind;
+	const char *text;
+	const json_t *json;
+	long long n;
+	double t;
+};
+#define TEXT(v) { P_TEXT, (v), NULL, 0, 0 }
+#define JSON(v) { P_JSON, NULL, (v), 0, 0 }
+#define INT(v) { P_INT, NULL, NULL, (v), 0 }
+#define TIME(v) { P_TIME, NULL, NULL, 0, (v) }
+
+/* Bind ps[0] to ?1, ps[1] to ?2, ... */
+static void bind_params(sqlite3_stmt *st, const struct param *ps, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++) {
+		int at = (int)i + 1;
+		if (ps[i].kind == P_TEXT)
+			bind_text(st, at, ps[i].text);
+		else if (ps[i].kind == P_JSON)
+			bind_json(st, at, ps[i].json);
+		else if (ps[i].kind == P_INT)
+			sqlite3_bind_int64(st, at, ps[i].n);
+		else
+			sqlite3_bind_double(st, at, ps[i].t);
+	}
+}
+
 int sw_release_insert(sqlite3 *db, struct sw_release *r)
 {
+	const struct param ps[] = {
+		TEXT(r->app), TEXT(sw_release_kind_name(r->kind)), TEXT(r->description), TEXT(r->commit),
+		TEXT(r->image), TEXT(r->digest), JSON(r->config), JSON(r->formation), JSON(r->manifest),
+		JSON(r->state), INT(r->release_ran), INT(r->rollback_of), TEXT(r->created_by ? r->created_by : ""),
+		INT(r->job_id), TIME(r->created_at),
+	};
 	sqlite3_stmt *st = NULL;
 	int ret = SW_ERROR;
 
@@ -189,21 +225,7 @@ int sw_release_insert(sqlite3 *db, struct sw_release *r)
 		"SELECT ?1, COALESCE(MAX(version), 0) + 1, 'pending', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
 		"?11, ?12, ?13, ?14, ?15 FROM releases WHERE app = ?1 RETURNING id, version") < 0)
 		return SW_ERROR;
-	bind_text(st, 1, r->app);
-	bind_text(st, 2, sw_release_kind_name(r->kind));
-	bind_text(st, 3, r->description);
-	bind_text(st, 4, r->commit);
-	bind_text(st, 5, r->image);
-	bind_text(st, 6, r->digest);
-	bind_json(st, 7, r->config);
-	bind_json(st, 8, r->formation);
-	bind_json(st, 9, r->manifest);
-	bind_json(st, 10, r->state);
-	sqlite3_bind_int(st, 11, r->release_ran);
-	sqlite3_bind_int(st, 12, r->rollback_of);
-	bind_text(st, 13, r->created_by ? r->created_by : "");
-	sqlite3_bind_int64(st, 14, r->job_id);
-	sqlite3_bind_double(st, 15, r->created_at);
+	bind_params(st, ps, sizeof(ps) / sizeof(ps[0]));
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sw_store_error(db, "record release");
 		goto cleanup;
@@ -277,24 +299,20 @@ static int allowed(enum sw_release_status from, enum sw_release_status to)
 static int write_row(sqlite3 *db, const struct sw_release *r, enum sw_release_status to,
 		     enum sw_release_status from)
 {
+	const struct param ps[] = {
+		TEXT(sw_release_status_name(to)), TEXT(r->reason), JSON(r->state), INT(r->rolled_back_to),
+		INT(r->release_ran), INT(r->tagged), TIME(r->started_at), TIME(r->finished_at), INT(r->id),
+		TEXT(sw_release_status_name(from)), JSON(r->formation),
+	};
 	sqlite3_stmt *st = NULL;
 	int ret = SW_ERROR;
+
 	if (sw_store_prepare(db, &st,
 		"UPDATE releases SET status = ?1, reason = ?2, state = ?3, rolled_back_to = ?4, "
 		"release_ran = ?5, tagged = ?6, started_at = ?7, finished_at = ?8, formation = ?11 "
 		"WHERE id = ?9 AND status = ?10") < 0)
 		return SW_ERROR;
-	bind_text(st, 1, sw_release_status_name(to));
-	bind_text(st, 2, r->reason);
-	bind_json(st, 3, r->state);
-	sqlite3_bind_int(st, 4, r->rolled_back_to);
-	sqlite3_bind_int(st, 5, r->release_ran);
-	sqlite3_bind_int(st, 6, r->tagged);
-	sqlite3_bind_double(st, 7, r->started_at);
-	sqlite3_bind_double(st, 8, r->finished_at);
-	sqlite3_bind_int64(st, 9, r->id);
-	bind_text(st, 10, sw_release_status_name(from));
-	bind_json(st, 11, r->formation);
+	bind_params(st, ps, sizeof(ps) / sizeof(ps[0]));
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		sw_store_error(db, "update release");
 		goto cleanup;

@@ -360,6 +360,20 @@ cleanup:
 	return ret;
 }
 
+/* Target group tg (its arn) health-checks path: ModifyTargetGroup when it checks another. 0 or negative. */
+static int ensure_health_path(const struct sw_runenv *e, const json_t *tg, const char *arn, const char *path)
+{
+	json_t *req;
+	int ret;
+
+	if (str(tg, "HealthCheckPath") && !strcmp(str(tg, "HealthCheckPath"), path))
+		return 0;
+	req = json_pack("{s:s, s:s}", "TargetGroupArn", arn, "HealthCheckPath", path);
+	ret = sw_runenv_call(e, "elbv2", "ModifyTargetGroup", req, NULL, NULL, NULL);
+	json_decref(req);
+	return ret;
+}
+
 /*
  * The app's target group of type: its primary name, else its alternate one; one of the
  * other type (found first) becomes out->old_target_group_arn. *created is set when it was
@@ -391,13 +405,8 @@ static int ensure_target_group(const struct sw_runenv *e, const char *app, int p
 			continue;
 		}
 		out->target_group_arn = xstrdup(str(tg, "TargetGroupArn"));
-		if (!str(tg, "HealthCheckPath") || strcmp(str(tg, "HealthCheckPath"), path)) {
-			json_t *req = json_pack("{s:s, s:s}", "TargetGroupArn", out->target_group_arn, "HealthCheckPath", path);
-			ret = sw_runenv_call(e, "elbv2", "ModifyTargetGroup", req, NULL, NULL, NULL);
-			json_decref(req);
-			if (ret < 0)
-				goto cleanup;
-		}
+		if ((ret = ensure_health_path(e, tg, out->target_group_arn, path)) < 0)
+			goto cleanup;
 	}
 	ret = 0;
 	if (out->target_group_arn)
@@ -439,13 +448,7 @@ static int ensure_alt_target_group(const struct sw_runenv *e, const char *app, i
 	}
 	if (ret) {
 		out->alt_target_group_arn = xstrdup(str(tg, "TargetGroupArn"));
-		ret = 0;
-		if (!str(tg, "HealthCheckPath") || strcmp(str(tg, "HealthCheckPath"), path)) {
-			json_t *req = json_pack("{s:s, s:s}", "TargetGroupArn", out->alt_target_group_arn,
-						"HealthCheckPath", path);
-			ret = sw_runenv_call(e, "elbv2", "ModifyTargetGroup", req, NULL, NULL, NULL);
-			json_decref(req);
-		}
+		ret = ensure_health_path(e, tg, out->alt_target_group_arn, path);
 		goto cleanup;
 	}
 	if (shifting && (ret = create_target_group(e, app, name.ptr, port, path, vpc, type,

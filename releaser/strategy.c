@@ -150,22 +150,20 @@ void sw_strategy_describe(const json_t *settings, struct sw_buf *out)
 
 json_t *sw_strategy_settings_load(sqlite3 *db, const char *app)
 {
+	struct sw_buf what = SW_BUF_INIT;
 	sqlite3_stmt *st = NULL;
 	json_t *out = NULL;
 	int rc;
 
-	if (sw_store_prepare(db, &st, "SELECT settings FROM deploy_settings WHERE app = ?") < 0)
+	sw_buf_addf(&what, "deploy settings of %s", app);
+	rc = sw_store_row_text(db, &st, "SELECT settings FROM deploy_settings WHERE app = ?", app, what.ptr);
+	sw_buf_release(&what);
+	if (rc < 0)
 		return NULL;
-	sqlite3_bind_text(st, 1, app, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	if (rc == 1)
 		out = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
-	else if (rc == SQLITE_DONE)
-		out = json_object();
-	else
-		sw_error("deploy settings of %s: %s", app, sqlite3_errmsg(db));
 	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW && !json_is_object(out)) {
+	if (!json_is_object(out)) {     /* no row, or not an object: none */
 		json_decref(out);
 		out = json_object();
 	}

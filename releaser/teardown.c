@@ -166,7 +166,22 @@ static int own_procs(const struct sw_runenv *e, const char *app, const struct sw
 	return r < 0 ? r : 0;
 }
 
-static int stop_tasks(const struct sw_runenv *e, const char *app, const struct sw_strvec *procs, json_t *removed)
+/*
+ * What teardown does to the ARNs each process type's family lists (its tasks, its task
+ * definitions): list_req(e, family) makes the List request (a new reference, freed by
+ * the sweep), key names the ARN list of its answer; act(e, family, arn) returns 0 when it
+ * acted, 1 when it left arn alone (or it was gone already), < 0 when it failed (the sweep
+ * stops). The number acted on is noted as one or many.
+ */
+struct family_sweep {
+	const char *list_op, *key;
+	json_t *(*list_req)(const struct sw_runenv *e, const char *family);
+	int (*act)(const struct sw_runenv *e, const char *family, json_t *arn);
+	const char *one, *many;
+};
+
+static int sweep_families(const struct sw_runenv *e, const char *app, const struct sw_strvec *procs,
+			  const struct family_sweep *s, json_t *removed)
 {
 	struct sw_buf family = SW_BUF_INIT, code = SW_BUF_INIT;
 	size_t i, k;
@@ -176,26 +191,44 @@ static int stop_tasks(const struct sw_runenv *e, const char *app, const struct s
 		json_t *req, *arns = json_array(), *arn;
 		sw_buf_reset(&family);
 		sw_taskdef_family(app, procs->v[i], &family);
-		req = json_pack("{s:s,s:s,s:s,s:i}", "cluster", e->settings->cluster, "family", family.ptr, "desiredStatus",
-				"RUNNING", "maxResults", 100);
-		r = sw_pager_collect_call(e, "ecs", "ListTasks", req, "taskArns", arns, &code, NULL);
+		req = s->list_req(e, family.ptr);
+		r = sw_pager_collect_call(e, "ecs", s->list_op, req, s->key, arns, &code, NULL);
 		if (r < 0 && gone_code(code.ptr))
 			r = 0;
 		json_decref(req);
 		json_array_foreach(arns, k, arn) {
 			if (r < 0)
 				break;
-			r = call(e, "ecs", "StopTask", json_pack("{s:s,s:O,s:s}", "cluster", e->settings->cluster, "task", arn,
-								 "reason", "slipway: the app was destroyed"), NULL);
+			r = s->act(e, family.ptr, arn);
 			if (r == 0)
 				n++;
 		}
 		json_decref(arns);
 	}
-	note(removed, n == 1 ? "task stopped" : "tasks stopped", n);
+	note(removed, n == 1 ? s->one : s->many, n);
 	sw_buf_release(&family);
 	sw_buf_release(&code);
 	return r < 0 ? r : 0;
+}
+
+static json_t *running_tasks_req(const struct sw_runenv *e, const char *family)
+{
+	return json_pack("{s:s,s:s,s:s,s:i}", "cluster", e->settings->cluster, "family", family, "desiredStatus",
+			 "RUNNING", "maxResults", 100);
+}
+
+static int stop_task(const struct sw_runenv *e, const char *family, json_t *arn)
+{
+	(void)family;
+	return call(e, "ecs", "StopTask", json_pack("{s:s,s:O,s:s}", "cluster", e->settings->cluster, "task", arn,
+						      "reason", "slipway: the app was destroyed"), NULL);
+}
+
+static int stop_tasks(const struct sw_runenv *e, const char *app, const struct sw_strvec *procs, json_t *removed)
+{
+	static const struct family_sweep sweep = { "ListTasks", "taskArns", running_tasks_req, stop_task,
+						   "task stopped", "tasks stopped" };
+	return sweep_families(e, app, procs, &sweep, removed);
 }
 
 /* "arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REV" is of exactly family. */
@@ -209,37 +242,25 @@ static int arn_of_family(const char *arn, const char *family)
 	return !strncmp(p, family, n) && p[n] == ':';
 }
 
+static json_t *active_taskdefs_req(const struct sw_runenv *e, const char *family)
+{
+	(void)e;
+	return json_pack("{s:s,s:s}", "familyPrefix", family, "status", "ACTIVE");
+}
+
+static int deregister_taskdef(const struct sw_runenv *e, const char *family, json_t *arn)
+{
+	/* "hello-web" is a prefix of "hello-web2-x" too: exact families only */
+	if (!arn_of_family(json_string_value(arn), family))
+		return 1;
+	return call(e, "ecs", "DeregisterTaskDefinition", json_pack("{s:O}", "taskDefinition", arn), NULL);
+}
+
 static int taskdefs(const struct sw_runenv *e, const char *app, const struct sw_strvec *procs, json_t *removed)
 {
-	struct sw_buf family = SW_BUF_INIT, code = SW_BUF_INIT;
-	size_t i, k;
-	int n = 0, r = 0;
-
-	for (i = 0; i < procs->nr && r >= 0; i++) {
-		json_t *req, *arns = json_array(), *arn;
-		sw_buf_reset(&family);
-		sw_taskdef_family(app, procs->v[i], &family);
-		req = json_pack("{s:s,s:s}", "familyPrefix", family.ptr, "status", "ACTIVE");
-		r = sw_pager_collect_call(e, "ecs", "ListTaskDefinitions", req, "taskDefinitionArns", arns, &code, NULL);
-		if (r < 0 && gone_code(code.ptr))
-			r = 0;
-		json_decref(req);
-		json_array_foreach(arns, k, arn) {
-			if (r < 0)
-				break;
-			/* "hello-web" is a prefix of "hello-web2-x" too: exact families only */
-			if (!arn_of_family(json_string_value(arn), family.ptr))
-				continue;
-			r = call(e, "ecs", "DeregisterTaskDefinition", json_pack("{s:O}", "taskDefinition", arn), NULL);
-			if (r == 0)
-				n++;
-		}
-		json_decref(arns);
-	}
-	note(removed, n == 1 ? "task definition" : "task definitions", n);
-	sw_buf_release(&family);
-	sw_buf_release(&code);
-	return r < 0 ? r : 0;
+	static const struct family_sweep sweep = { "ListTaskDefinitions", "taskDefinitionArns", active_taskdefs_req,
+						   deregister_taskdef, "task definition", "task definitions" };
+	return sweep_families(e, app, procs, &sweep, removed);
 }
 
 static int forwards_to(const json_t *rule, const char *tg)

@@ -1,6 +1,5 @@
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "engine/api/call.h"
 #include "common/aws/models.h"
 #include "common/error.h"
+#include "common/file.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/time.h"
@@ -66,37 +66,12 @@ int sw_acm_pem_path(const struct sw_engine *e, const char *arn, struct sw_buf *o
 	return ok;
 }
 
+/* sw_file_write_atomic(), its error line prefixed "acm: ". */
 static int write_atomic(const char *path, const char *data, size_t len)
 {
-	struct sw_buf tmp = SW_BUF_INIT;
-	int fd, ret = 0;
-	size_t off = 0;
-
-	sw_buf_addf(&tmp, "%s.tmp", path);
-	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		ret = sw_error_errno("acm: create %s", tmp.ptr);
-		goto cleanup;
-	}
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = sw_error_errno("acm: write %s", tmp.ptr);
-			break;
-		}
-		off += (size_t)n;
-	}
-	if (close(fd) < 0 && ret == 0)
-		ret = sw_error_errno("acm: write %s", tmp.ptr);
-	if (ret == 0 && rename(tmp.ptr, path) < 0)
-		ret = sw_error_errno("acm: rename %s", tmp.ptr);
-	if (ret < 0)
-		unlink(tmp.ptr);
-cleanup:
-	sw_buf_release(&tmp);
-	return ret;
+	if (sw_file_write_atomic(path, data, len) < 0)
+		return sw_error_prefix("acm");
+	return 0;
 }
 
 /* Store a checked certificate under id: the PEM for HAProxy, then its description. */

@@ -270,42 +270,36 @@ static int include_flags(struct sw_engine_call *call)
 	       (sw_engine_api_call_has(call, "include", "CONFIGURATIONS") ? CLUSTER_CONFIGURATIONS : 0);
 }
 
+/* DescribeClusters' item: the cluster given names, or NULL with its ARN (no cluster is passed in). */
+static json_t *describe_cluster(struct sw_engine_call *call, struct sw_engine_cluster *unused, const char *given,
+				struct sw_buf *arn)
+{
+	struct sw_engine_cluster *c = NULL;
+	struct sw_buf name = SW_BUF_INIT;
+
+	(void)unused;
+	if (sw_engine_arn_name(given, "cluster", &name, NULL))
+		c = sw_engine_state_cluster(&call->e->st, name.ptr);
+	sw_buf_release(&name);
+	if (c)
+		return cluster_json(call->e, c, include_flags(call));
+	sw_ecs_arn_of(call->e, arn, given, "cluster/%s", given);
+	return NULL;
+}
+
 int sw_ecs_op_describe_clusters(struct sw_engine_call *call)
 {
-	struct sw_engine *e = call->e;
 	json_t *names = sw_engine_api_call_get(call, "clusters");
-	json_t *clusters = json_array(), *failures = json_array(), *deflt = NULL;
-	struct sw_buf name = SW_BUF_INIT;
-	int include = include_flags(call);
-	size_t i;
+	json_t *deflt = NULL;
 
-	if (json_array_size(names) > 100) {
-		json_decref(clusters);
-		json_decref(failures);
+	if (json_array_size(names) > 100)
 		return SW_FAIL_PARAM(call, "clusters can have at most 100 items.");
-	}
 	if (!json_array_size(names)) {
 		deflt = json_pack("[s]", "default");
 		names = deflt;
 	}
-	for (i = 0; i < json_array_size(names); i++) {
-		const char *given = json_string_value(json_array_get(names, i));
-		struct sw_engine_cluster *c = NULL;
-		if (sw_engine_arn_name(given, "cluster", &name, NULL))
-			c = sw_engine_state_cluster(&e->st, name.ptr);
-		if (c) {
-			json_array_append_new(clusters, cluster_json(e, c, include));
-		} else {
-			struct sw_buf arn = SW_BUF_INIT;
-			sw_ecs_arn_of(e, &arn, given, "cluster/%s", given);
-			json_array_append_new(failures, sw_ecs_failure_json(arn.ptr, "MISSING"));
-			sw_buf_release(&arn);
-		}
-	}
-	json_object_set_new(call->out, "clusters", clusters);
-	json_object_set_new(call->out, "failures", failures);
+	sw_ecs_describe_each(call, NULL, names, "clusters", describe_cluster);
 	json_decref(deflt);
-	sw_buf_release(&name);
 	return 0;
 }
 

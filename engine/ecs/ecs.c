@@ -23,6 +23,25 @@ json_t *sw_ecs_failure_json(const char *arn, const char *reason)
 	return json_pack("{s:s, s:s}", "arn", arn, "reason", reason);
 }
 
+void sw_ecs_describe_each(struct sw_engine_call *call, struct sw_engine_cluster *c, json_t *names, const char *key,
+			  sw_ecs_describe_fn describe)
+{
+	json_t *items = json_array(), *failures = json_array();
+	struct sw_buf arn = SW_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < json_array_size(names); i++) {
+		json_t *item = describe(call, c, json_string_value(json_array_get(names, i)), &arn);
+		if (item)
+			json_array_append_new(items, item);
+		else
+			json_array_append_new(failures, sw_ecs_failure_json(arn.ptr, "MISSING"));
+	}
+	json_object_set_new(call->out, key, items);
+	json_object_set_new(call->out, "failures", failures);
+	sw_buf_release(&arn);
+}
+
 void sw_ecs_arn_of(struct sw_engine *e, struct sw_buf *out, const char *given, const char *fmt, ...)
 {
 	struct sw_buf resource = SW_BUF_INIT;

@@ -24,6 +24,17 @@ int sw_ecs_name_valid(const char *s);
 json_t *sw_ecs_failure_json(const char *arn, const char *reason);
 
 /*
+ * What every Describe* answers: describe(call, c, given, arn) for each string of names
+ * (the request's list) returns that item's JSON (a new reference), or NULL with arn set
+ * to the ARN to report MISSING; call->out gets key: [the items] and "failures": [...].
+ * c is passed through (NULL where the operation has no cluster); arn is the helper's.
+ */
+typedef json_t *(*sw_ecs_describe_fn)(struct sw_engine_call *call, struct sw_engine_cluster *c, const char *given,
+				      struct sw_buf *arn);
+void sw_ecs_describe_each(struct sw_engine_call *call, struct sw_engine_cluster *c, json_t *names, const char *key,
+			  sw_ecs_describe_fn describe);
+
+/*
  * The ARN of what a request named: given itself when it is an ARN, else this engine's
  * ECS ARN of the resource fmt formats (e.g. "service/%s/%s", cluster, given). out is
  * reset first.

@@ -87,35 +87,32 @@ int sw_ecs_op_list_container_instances(struct sw_engine_call *call)
 	return 0;
 }
 
+/* DescribeContainerInstances' item: this machine's instance when given names it, else NULL with the ARN. */
+static json_t *describe_instance(struct sw_engine_call *call, struct sw_engine_cluster *c, const char *given,
+				 struct sw_buf *arn)
+{
+	struct sw_buf name = SW_BUF_INIT, cl = SW_BUF_INIT;
+	const char *id = sw_engine_arn_name(given, "container-instance", &name, &cl);
+	json_t *out = NULL;
+
+	if (id && !strcmp(id, call->e->instance_id))
+		out = instance_json(call->e, c);
+	else
+		sw_ecs_arn_of(call->e, arn, given, "container-instance/%s/%s", c->name, given);
+	sw_buf_release(&name);
+	sw_buf_release(&cl);
+	return out;
+}
+
 int sw_ecs_op_describe_container_instances(struct sw_engine_call *call)
 {
-	struct sw_engine *e = call->e;
 	struct sw_engine_cluster *c = sw_ecs_cluster_find(call, "cluster");
 	json_t *ids = sw_engine_api_call_get(call, "containerInstances");
-	json_t *list, *failures;
-	struct sw_buf name = SW_BUF_INIT, cl = SW_BUF_INIT, arn = SW_BUF_INIT;
-	size_t i;
 
 	if (!c)
 		return -1;
 	if (json_array_size(ids) > 100)
 		return SW_FAIL_PARAM(call, "containerInstances can have at most 100 items.");
-	list = json_array();
-	failures = json_array();
-	for (i = 0; i < json_array_size(ids); i++) {
-		const char *given = json_string_value(json_array_get(ids, i));
-		const char *id = sw_engine_arn_name(given, "container-instance", &name, &cl);
-		if (id && !strcmp(id, e->instance_id)) {
-			json_array_append_new(list, instance_json(e, c));
-		} else {
-			sw_ecs_arn_of(e, &arn, given, "container-instance/%s/%s", c->name, given);
-			json_array_append_new(failures, sw_ecs_failure_json(arn.ptr, "MISSING"));
-		}
-	}
-	json_object_set_new(call->out, "containerInstances", list);
-	json_object_set_new(call->out, "failures", failures);
-	sw_buf_release(&name);
-	sw_buf_release(&cl);
-	sw_buf_release(&arn);
+	sw_ecs_describe_each(call, c, ids, "containerInstances", describe_instance);
 	return 0;
 }

@@ -3,36 +3,14 @@
 #include <string.h>
 
 #include "engine/ecs/launch.h"
+#include "common/aws/fargate.h"
 #include "common/xalloc.h"
 #include "common/json.h"
 #include "common/banned.h"
 
-/* Fargate's task sizes: for each CPU value, memory from min to max in steps of step MiB. */
-static const struct {
-	long long cpu, min, max, step;
-} fargate_sizes[] = {
-	{ 256, 512, 2048, 512 },      /* 512, 1024 and 2048 only: see below */
-	{ 512, 1024, 4096, 1024 },
-	{ 1024, 2048, 8192, 1024 },
-	{ 2048, 4096, 16384, 1024 },
-	{ 4096, 8192, 30720, 1024 },
-	{ 8192, 16384, 61440, 4096 },
-	{ 16384, 32768, 122880, 8192 },
-};
-
 int sw_ecs_launch_fargate_size(long long cpu, long long memory_mb)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(fargate_sizes) / sizeof(fargate_sizes[0]); i++) {
-		if (fargate_sizes[i].cpu != cpu)
-			continue;
-		if (cpu == 256)
-			return memory_mb == 512 || memory_mb == 1024 || memory_mb == 2048;
-		return memory_mb >= fargate_sizes[i].min && memory_mb <= fargate_sizes[i].max &&
-		       (memory_mb - fargate_sizes[i].min) % fargate_sizes[i].step == 0;
-	}
-	return 0;
+	return sw_aws_fargate_valid(cpu, memory_mb);
 }
 
 int sw_ecs_launch_provider_known(const char *name)

@@ -37,11 +37,8 @@
 #define SW_ECS_FARGATE_NO_CAPACITY \
 	"Capacity is unavailable at this time. Please try again later or in a different availability zone"
 
-/* 1 when cpu units and memory MiB make one of Fargate's task sizes, else 0. */
+/* 1 when cpu units and memory MiB make one of Fargate's task sizes, else 0 (the table: common/aws/fargate.h). */
 int sw_ecs_launch_fargate_size(long long cpu, long long memory_mb);
-
-/* Fargate's memory sizes for cpu units, as ECS's documentation words them ("512, 1024 or 2048"); "" when none. */
-const char *sw_ecs_launch_fargate_memories(long long cpu);
 
 /* 1 for the capacity providers the engine has: FARGATE and FARGATE_SPOT. */
 int sw_ecs_launch_provider_known(const char *name);

@@ -693,15 +693,22 @@ cleanup:
 	return ret;
 }
 
+/* DescribeServices' item: the service given names in c, or NULL with its ARN. */
+static json_t *describe_service(struct sw_engine_call *call, struct sw_engine_cluster *c, const char *given,
+				struct sw_buf *arn)
+{
+	struct sw_engine_service *s = find_service(call->e, c, given);
+
+	if (s)
+		return sw_ecs_service_json(call->e, s, sw_engine_api_call_has(call, "include", "TAGS"));
+	sw_ecs_arn_of(call->e, arn, given, "service/%s/%s", c->name, given);
+	return NULL;
+}
+
 int sw_ecs_op_describe_services(struct sw_engine_call *call)
 {
-	struct sw_engine *e = call->e;
 	struct sw_engine_cluster *c = sw_ecs_cluster_find(call, "cluster");
 	json_t *names = sw_engine_api_call_get(call, "services");
-	json_t *list, *failures;
-	struct sw_buf arn = SW_BUF_INIT;
-	int with_tags = sw_engine_api_call_has(call, "include", "TAGS");
-	size_t i;
 
 	if (!c)
 		return -1;
@@ -709,21 +716,7 @@ int sw_ecs_op_describe_services(struct sw_engine_call *call)
 		return SW_FAIL_PARAM(call, "Services cannot be empty.");
 	if (json_array_size(names) > 10)
 		return SW_FAIL_PARAM(call, "services can have at most 10 items.");
-	list = json_array();
-	failures = json_array();
-	for (i = 0; i < json_array_size(names); i++) {
-		const char *given = json_string_value(json_array_get(names, i));
-		struct sw_engine_service *s = find_service(e, c, given);
-		if (s) {
-			json_array_append_new(list, sw_ecs_service_json(e, s, with_tags));
-			continue;
-		}
-		sw_ecs_arn_of(e, &arn, given, "service/%s/%s", c->name, given);
-		json_array_append_new(failures, sw_ecs_failure_json(arn.ptr, "MISSING"));
-	}
-	json_object_set_new(call->out, "services", list);
-	json_object_set_new(call->out, "failures", failures);
-	sw_buf_release(&arn);
+	sw_ecs_describe_each(call, c, names, "services", describe_service);
 	return 0;
 }
 

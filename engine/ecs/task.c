@@ -438,15 +438,19 @@ static struct sw_engine_task *find_task(struct sw_engine *e, struct sw_engine_cl
 	return t;
 }
 
+/* DescribeTasks' item: the task given names in c, or NULL with its ARN. */
+static json_t *describe_task(struct sw_engine_call *call, struct sw_engine_cluster *c, const char *given,
+			     struct sw_buf *arn)
+{
+	struct sw_engine_task *t = find_task(call->e, c, given, arn);
+
+	return t ? sw_ecs_task_json(call->e, t, sw_engine_api_call_has(call, "include", "TAGS")) : NULL;
+}
+
 int sw_ecs_op_describe_tasks(struct sw_engine_call *call)
 {
-	struct sw_engine *e = call->e;
 	struct sw_engine_cluster *c = sw_ecs_cluster_find(call, "cluster");
 	json_t *ids = sw_engine_api_call_get(call, "tasks");
-	struct sw_buf arn = SW_BUF_INIT;
-	json_t *tasks, *failures;
-	int with_tags = sw_engine_api_call_has(call, "include", "TAGS");
-	size_t i;
 
 	if (!c)
 		return -1;
@@ -454,19 +458,7 @@ int sw_ecs_op_describe_tasks(struct sw_engine_call *call)
 		return SW_FAIL_PARAM(call, "tasks can have at most 100 items.");
 	if (json_array_size(ids) == 0)
 		return SW_FAIL_PARAM(call, "Tasks cannot be empty.");
-	tasks = json_array();
-	failures = json_array();
-	for (i = 0; i < json_array_size(ids); i++) {
-		const char *given = json_string_value(json_array_get(ids, i));
-		struct sw_engine_task *t = find_task(e, c, given, &arn);
-		if (t)
-			json_array_append_new(tasks, sw_ecs_task_json(e, t, with_tags));
-		else
-			json_array_append_new(failures, sw_ecs_failure_json(arn.ptr, "MISSING"));
-	}
-	json_object_set_new(call->out, "tasks", tasks);
-	json_object_set_new(call->out, "failures", failures);
-	sw_buf_release(&arn);
+	sw_ecs_describe_each(call, c, ids, "tasks", describe_task);
 	return 0;
 }
 

@@ -100,7 +100,7 @@ void sw_elb_router_frontend_release(struct sw_elb_rt_frontend *fe);
 
 /* ---- haproxy_config.c ---- */
 
-/* Write path atomically (a temporary file renamed over it). 0 or negative. */
+/* sw_file_write_atomic() (common/file.h), its error line prefixed "router: ". 0 or SW_ERROR. */
 int sw_elb_haproxy_write_file(const char *path, const char *data, size_t len);
 /* The files of a frontend: its rule map, its fixed response's body (out reset first). */
 void sw_elb_haproxy_map_path(struct sw_elb_router *r, const char *frontend, struct sw_buf *out);

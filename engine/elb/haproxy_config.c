@@ -1,12 +1,10 @@
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "engine/elb/haproxy.h"
 #include "common/error.h"
+#include "common/file.h"
 #include "common/proc.h"
 #include "common/banned.h"
 
@@ -16,45 +14,11 @@
 
 int sw_elb_haproxy_write_file(const char *path, const char *data, size_t len)
 {
-	struct sw_buf tmp = SW_BUF_INIT;
-	int fd = -1, ret = SW_ERROR;
-	size_t off = 0;
-
-	sw_buf_addf(&tmp, "%s.tmp", path);
-	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		sw_error_errno("router: create %s", tmp.ptr);
-		goto cleanup;
+	if (sw_file_write_atomic(path, data, len) < 0) {
+		sw_error_prefix("router");
+		return SW_ERROR;
 	}
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			sw_error_errno("router: write %s", tmp.ptr);
-			goto cleanup;
-		}
-		off += (size_t)n;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		sw_error_errno("router: write %s", tmp.ptr);
-		goto cleanup;
-	}
-	fd = -1;
-	if (rename(tmp.ptr, path) < 0) {
-		sw_error_errno("router: rename %s", tmp.ptr);
-		goto cleanup;
-	}
-	ret = 0;
-
-cleanup:
-	if (fd >= 0) {
-		close(fd);
-		unlink(tmp.ptr);
-	}
-	sw_buf_release(&tmp);
-	return ret;
+	return 0;
 }
 
 void sw_elb_haproxy_map_path(struct sw_elb_router *r, const char *frontend, struct sw_buf *out)
