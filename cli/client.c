@@ -576,6 +576,17 @@ cleanup:
 	return ret;
 }
 
+int sw_cli_delete(const struct sw_cli_command *cmd, const char *path)
+{
+	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
+	int ret;
+
+	if (!(ret = sw_cli_setup(cmd, &c, NULL, NULL)))
+		ret = sw_cli_call(cmd, &c, "DELETE", path, NULL, NULL);
+	sw_cli_client_release(&c);
+	return ret;
+}
+
 int sw_cli_app_delete(const struct sw_cli_command *cmd, int argc, char **argv, const char *what,
 		      int (*check)(const char *name), void (*removed)(const char *name, const char *app))
 {

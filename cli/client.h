@@ -144,7 +144,7 @@ int sw_cli_app_call(const struct sw_cli_command *cmd, struct sw_cli_client *c, c
 	__attribute__((format(printf, 8, 9)));
 
 /*
- * The end of a command that shows an app's settings or changes them: with body (a new
+ * The end of a command that shows an app's settings or changes them (domains:add too): with body (a new
  * reference, freed here) POST it to /apps/<app><set>, else GET /apps/<app><get>; with
  * json the answer is printed as it came (without its member hide, when not NULL), else
  * show(app, answer, body != NULL) prints it. Returns the exit status.
@@ -156,6 +156,12 @@ struct sw_cli_settings {
 };
 int sw_cli_app_settings(const struct sw_cli_command *cmd, const char *flag, int json, json_t *body,
 			const struct sw_cli_settings *s);
+
+/*
+ * The end of a command that removes something that belongs to no app: sw_cli_setup()
+ * (no app), then sw_cli_call() DELETE path. 0, or the exit status after one line.
+ */
+int sw_cli_delete(const struct sw_cli_command *cmd, const char *path);
 
 /*
  * A whole "NAME [-a APP]" command that removes one thing of an app: check(NAME) refuses

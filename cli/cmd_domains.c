@@ -30,31 +30,25 @@ int sw_cli_cmd_domains(const struct sw_cli_command *cmd, int argc, char **argv)
 	return sw_cli_app_show(cmd, argc, argv, "/domains", show);
 }
 
+static void domain_added(const char *app, const json_t *out, int changed)
+{
+	(void)changed;
+	if (sw_json_bool(out, "added", 0))
+		printf("Added %s to %s\n", sw_json_str(out, "host"), app);
+	else
+		printf("%s is already a domain of %s\n", sw_json_str(out, "host"), app);
+}
+
 int sw_cli_cmd_domains_add(const struct sw_cli_command *cmd, int argc, char **argv)
 {
-	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
+	static const struct sw_cli_settings domains = { "/domains", "/domains", NULL, domain_added };
 	struct sw_cli_args a;
-	struct sw_buf app = SW_BUF_INIT;
 	const char *flag = NULL;
-	json_t *body = NULL, *out = NULL;
-	int ret;
 	struct sw_cli_opt opts[] = { SW_CLI_OPT_APP(&flag), { NULL, 0, NULL, NULL, NULL } };
 
 	if (sw_cli_args_parse(cmd, argc, argv, opts, 1, 1, &a) < 0)
 		return a.exit;
-	body = json_pack("{s:s}", "host", a.pos[0]);
-	if ((ret = sw_cli_app_call(cmd, &c, flag, &app, "POST", body, &out, "/domains")))
-		goto cleanup;
-	if (sw_json_bool(out, "added", 0))
-		printf("Added %s to %s\n", sw_json_str(out, "host"), app.ptr);
-	else
-		printf("%s is already a domain of %s\n", sw_json_str(out, "host"), app.ptr);
-cleanup:
-	json_decref(body);
-	json_decref(out);
-	sw_cli_client_release(&c);
-	sw_buf_release(&app);
-	return ret;
+	return sw_cli_app_settings(cmd, flag, 0, json_pack("{s:s}", "host", a.pos[0]), &domains);
 }
 
 static void domain_removed(const char *host, const char *app)

@@ -135,7 +135,6 @@ cleanup:
 
 int sw_cli_cmd_keys_remove(const struct sw_cli_command *cmd, int argc, char **argv)
 {
-	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
 	struct sw_cli_args a;
 	struct sw_buf path = SW_BUF_INIT;
 	const char *p;
@@ -152,9 +151,8 @@ int sw_cli_cmd_keys_remove(const struct sw_cli_command *cmd, int argc, char **ar
 	sw_buf_adds(&path, "/keys/SHA256:");
 	for (; *p; p++)
 		sw_buf_addch(&path, *p == '+' ? '-' : *p == '/' ? '_' : *p);
-	if (!(ret = sw_cli_setup(cmd, &c, NULL, NULL)) && !(ret = sw_cli_call(cmd, &c, "DELETE", path.ptr, NULL, NULL)))
+	if (!(ret = sw_cli_delete(cmd, path.ptr)))
 		printf("Removed SSH key %s\n", a.pos[0]);
-	sw_cli_client_release(&c);
 	sw_buf_release(&path);
 	return ret;
 }

@@ -61,7 +61,6 @@ cleanup:
 
 int sw_cli_cmd_pipeline_remove(const struct sw_cli_command *cmd, int argc, char **argv)
 {
-	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
 	struct sw_cli_args a;
 	struct sw_buf path = SW_BUF_INIT;
 	int ret;
@@ -69,15 +68,10 @@ int sw_cli_cmd_pipeline_remove(const struct sw_cli_command *cmd, int argc, char 
 
 	if (sw_cli_args_parse(cmd, argc, argv, opts, 1, 1, &a) < 0)
 		return a.exit;
-	if ((ret = sw_cli_setup(cmd, &c, NULL, NULL)))
-		goto cleanup;
 	sw_buf_adds(&path, "/pipelines/");
 	sw_cli_urlencode(&path, a.pos[0]);
-	if ((ret = sw_cli_call(cmd, &c, "DELETE", path.ptr, NULL, NULL)))
-		goto cleanup;
-	printf("Removed %s from its pipeline\n", a.pos[0]);
-cleanup:
-	sw_cli_client_release(&c);
+	if (!(ret = sw_cli_delete(cmd, path.ptr)))
+		printf("Removed %s from its pipeline\n", a.pos[0]);
 	sw_buf_release(&path);
 	return ret;
 }

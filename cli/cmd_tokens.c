@@ -110,7 +110,6 @@ cleanup:
 
 int sw_cli_cmd_tokens_revoke(const struct sw_cli_command *cmd, int argc, char **argv)
 {
-	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
 	struct sw_cli_args a;
 	struct sw_buf path = SW_BUF_INIT;
 	const char *user = NULL;
@@ -126,11 +125,8 @@ int sw_cli_cmd_tokens_revoke(const struct sw_cli_command *cmd, int argc, char **
 		sw_buf_adds(&path, "?user=");
 		sw_cli_urlencode(&path, user);
 	}
-	if ((ret = sw_cli_setup(cmd, &c, NULL, NULL)) || (ret = sw_cli_call(cmd, &c, "DELETE", path.ptr, NULL, NULL)))
-		goto cleanup;
-	printf("Revoked token %s%s%s\n", a.pos[0], user ? " of " : "", user ? user : "");
-cleanup:
-	sw_cli_client_release(&c);
+	if (!(ret = sw_cli_delete(cmd, path.ptr)))
+		printf("Revoked token %s%s%s\n", a.pos[0], user ? " of " : "", user ? user : "");
 	sw_buf_release(&path);
 	return ret;
 }

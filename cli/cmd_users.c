@@ -85,22 +85,10 @@ cleanup:
 	return ret;
 }
 
-/* A DELETE of path for a command, then the line done says. */
-static int delete_one(const struct sw_cli_command *cmd, const char *path, const char *done)
-{
-	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
-	int ret;
-
-	if (!(ret = sw_cli_setup(cmd, &c, NULL, NULL)) && !(ret = sw_cli_call(cmd, &c, "DELETE", path, NULL, NULL)))
-		printf("%s\n", done);
-	sw_cli_client_release(&c);
-	return ret;
-}
-
 int sw_cli_cmd_users_remove(const struct sw_cli_command *cmd, int argc, char **argv)
 {
 	struct sw_cli_args a;
-	struct sw_buf path = SW_BUF_INIT, done = SW_BUF_INIT;
+	struct sw_buf path = SW_BUF_INIT;
 	int ret;
 
 	if (sw_cli_args_parse(cmd, argc, argv, NULL, 1, 1, &a) < 0)
@@ -108,10 +96,9 @@ int sw_cli_cmd_users_remove(const struct sw_cli_command *cmd, int argc, char **a
 	if (check_user_name(a.pos[0]) < 0)
 		return sw_cli_usage_error(cmd, "%s", sw_error_last());
 	sw_buf_addf(&path, "/users/%s", a.pos[0]);
-	sw_buf_addf(&done, "Removed user %s (their tokens revoked, their roles and keys gone)", a.pos[0]);
-	ret = delete_one(cmd, path.ptr, done.ptr);
+	if (!(ret = sw_cli_delete(cmd, path.ptr)))
+		printf("Removed user %s (their tokens revoked, their roles and keys gone)\n", a.pos[0]);
 	sw_buf_release(&path);
-	sw_buf_release(&done);
 	return ret;
 }
 

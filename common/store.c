@@ -11,27 +11,35 @@ int sw_store_error(sqlite3 *db, const char *what)
 	return sw_error("%s: %s", what, db ? sqlite3_errmsg(db) : "no database");
 }
 
-int sw_store_exec_text(sqlite3 *db, const char *sql, const char *arg, const char *what)
+int sw_store_exec_texts(sqlite3 *db, const char *sql, const char *const *args, int n, const char *what)
 {
 	sqlite3_stmt *st = NULL;
-	int ret;
+	int i, ret;
 
 	if (sw_store_prepare(db, &st, sql) < 0)
 		return SW_ERROR;
-	sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
+	for (i = 0; i < n; i++)
+		sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_TRANSIENT);
 	ret = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(db) : sw_store_error(db, what);
 	sqlite3_finalize(st);
 	return ret;
 }
 
-int sw_store_row_text(sqlite3 *db, sqlite3_stmt **st, const char *sql, const char *arg, const char *what)
+int sw_store_exec_text(sqlite3 *db, const char *sql, const char *arg, const char *what)
 {
-	int rc;
+	return sw_store_exec_texts(db, sql, &arg, 1, what);
+}
+
+int sw_store_row_texts(sqlite3 *db, sqlite3_stmt **st, const char *sql, const char *const *args, int n,
+		       const char *what)
+{
+	int i, rc;
 
 	*st = NULL;
 	if (sw_store_prepare(db, st, sql) < 0)
 		return SW_ERROR;
-	sqlite3_bind_text(*st, 1, arg, -1, SQLITE_TRANSIENT);
+	for (i = 0; i < n; i++)
+		sqlite3_bind_text(*st, i + 1, args[i], -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(*st);
 	if (rc == SQLITE_ROW)
 		return 1;
@@ -39,6 +47,11 @@ int sw_store_row_text(sqlite3 *db, sqlite3_stmt **st, const char *sql, const cha
 	sqlite3_finalize(*st);
 	*st = NULL;
 	return rc;
+}
+
+int sw_store_row_text(sqlite3 *db, sqlite3_stmt **st, const char *sql, const char *arg, const char *what)
+{
+	return sw_store_row_texts(db, st, sql, &arg, 1, what);
 }
 
 int sw_store_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what)

@@ -31,6 +31,9 @@ int sw_store_prepare(sqlite3 *db, sqlite3_stmt **stmt, const char *sql);
  */
 int sw_store_exec_text(sqlite3 *db, const char *sql, const char *arg, const char *what);
 
+/* The same with n '?'s, bound in order to the texts args[0..n-1] (a NULL one binds NULL). */
+int sw_store_exec_texts(sqlite3 *db, const char *sql, const char *const *args, int n, const char *what);
+
 /*
  * Look one row up by one key: run sql (one '?' bound to the text arg) for its first row.
  * 1 with *st on that row (the caller reads its columns, then sqlite3_finalize()s *st),
@@ -38,6 +41,10 @@ int sw_store_exec_text(sqlite3 *db, const char *sql, const char *arg, const char
  * finalized and NULL).
  */
 int sw_store_row_text(sqlite3 *db, sqlite3_stmt **st, const char *sql, const char *arg, const char *what);
+
+/* The same with n '?'s, bound in order to the texts args[0..n-1] (a NULL one binds NULL). */
+int sw_store_row_texts(sqlite3 *db, sqlite3_stmt **st, const char *sql, const char *const *args, int n,
+		       const char *what);
 
 /*
  * Run st, a prepared statement that returns no rows (its values bound), and finalize it:

@@ -9,6 +9,7 @@
 #include "hooks/relay.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/file.h"
 #include "common/http.h"
 #include "common/json.h"
 #include "common/lines.h"
@@ -57,20 +58,13 @@ void sw_relay_say(const char *fmt, ...)
 {
 	struct sw_buf b = SW_BUF_INIT;
 	va_list ap;
-	size_t off = 0;
 
 	va_start(ap, fmt);
 	sw_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
 	sw_buf_addch(&b, '\n');
-	while (off < b.len) {
-		ssize_t n = write(2, b.ptr + off, b.len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;   /* the pusher is gone: the job still runs to its end */
-		off += (size_t)n;
-	}
+	/* a failure means the pusher is gone: the job still runs to its end */
+	(void)sw_file_write_all(2, b.ptr, b.len);
 	sw_buf_release(&b);
 }
 

@@ -288,17 +288,11 @@ static int admin_tokens_left(sqlite3 *db, const char *user, const char *name)
 int sw_auth_token_exists(sqlite3 *db, const char *user, const char *name)
 {
 	sqlite3_stmt *st = NULL;
-	int rc;
+	int rc = sw_store_row_texts(db, &st, "SELECT 1 FROM tokens WHERE user = ? AND name = ? AND revoked_at IS NULL",
+				    (const char *[]){ user, name }, 2, "read tokens");
 
-	if (sw_store_prepare(db, &st, "SELECT 1 FROM tokens WHERE user = ? AND name = ? AND revoked_at IS NULL") < 0)
-		return SW_ERROR;
-	sqlite3_bind_text(st, 1, user, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return sw_store_error(db, "read tokens");
-	return rc == SQLITE_ROW;
+	return rc;
 }
 
 int sw_auth_token_revoke(sqlite3 *db, const char *user, const char *name)

@@ -36,20 +36,17 @@ static int name_valid(const char *s)
 
 int sw_pipeline_add(sqlite3 *db, const char *app, const char *pipeline, const char *stage)
 {
-	sqlite3_stmt *st = NULL;
+	int n;
 
 	if (stage_index(stage) < 0)
 		return sw_error_code(SW_EINVAL, "unknown stage '%.30s': want staging or production", stage ? stage : "");
 	if (!name_valid(pipeline))
 		return sw_error_code(SW_EINVAL, "invalid pipeline name (want 1-30 of a-z, 0-9, '-')");
-	if (sw_store_prepare(db, &st, "INSERT INTO pipelines (app, pipeline, stage, created_at) "
-			     "VALUES (?1, ?2, ?3, strftime('%s','now')) ON CONFLICT(app) DO UPDATE SET "
-			     "pipeline = excluded.pipeline, stage = excluded.stage") < 0)
-		return SW_ERROR;
-	sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, pipeline, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, stage, -1, SQLITE_STATIC);
-	return sw_store_step_done(db, st, "pipelines");
+	n = sw_store_exec_texts(db, "INSERT INTO pipelines (app, pipeline, stage, created_at) "
+				"VALUES (?1, ?2, ?3, strftime('%s','now')) ON CONFLICT(app) DO UPDATE SET "
+				"pipeline = excluded.pipeline, stage = excluded.stage",
+				(const char *[]){ app, pipeline, stage }, 3, "pipelines");
+	return n < 0 ? n : 0;
 }
 
 int sw_pipeline_remove(sqlite3 *db, const char *app)

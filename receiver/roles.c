@@ -73,19 +73,15 @@ static int granted(sqlite3 *db, const char *user, const char *app, enum sw_role 
 {
 	sqlite3_stmt *st = NULL;
 	enum sw_role r = SW_ROLE_NONE;
-	int rc;
+	int rc = sw_store_row_texts(db, &st, "SELECT role FROM access WHERE app = ? AND user = ?",
+				    (const char *[]){ app, user }, 2, "read roles");
 
 	*out = SW_ROLE_NONE;
-	if (sw_store_prepare(db, &st, "SELECT role FROM access WHERE app = ? AND user = ?") < 0)
-		return SW_ERROR;
-	sqlite3_bind_text(st, 1, app, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, user, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sw_role_parse((const char *)sqlite3_column_text(st, 0), 0, &r) < 0)
+	if (rc < 0)
+		return rc;
+	if (rc == 1 && sw_role_parse((const char *)sqlite3_column_text(st, 0), 0, &r) < 0)
 		r = SW_ROLE_NONE;
 	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return sw_store_error(db, "read roles");
 	*out = r;
 	return 0;
 }
@@ -166,16 +162,9 @@ int sw_roles_grant(sqlite3 *db, const char *app, const char *user, enum sw_role 
 
 int sw_roles_revoke(sqlite3 *db, const char *app, const char *user)
 {
-	sqlite3_stmt *st = NULL;
-	int ret;
-
-	if (sw_store_prepare(db, &st, "DELETE FROM access WHERE app = ? AND user = ?") < 0)
-		return SW_ERROR;
-	sqlite3_bind_text(st, 1, app, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, user, -1, SQLITE_TRANSIENT);
-	ret = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(db) > 0 : sw_store_error(db, "revoke role");
-	sqlite3_finalize(st);
-	return ret;
+	int n = sw_store_exec_texts(db, "DELETE FROM access WHERE app = ? AND user = ?", (const char *[]){ app, user }, 2,
+				    "revoke role");
+	return n < 0 ? n : n > 0;
 }
 
 int sw_roles_list(sqlite3 *db, const char *app, json_t **out)

@@ -162,21 +162,12 @@ int sw_ssh_keys_add(sqlite3 *db, const char *user, const struct sw_ssh_key *k)
 
 int sw_ssh_keys_remove(sqlite3 *db, const char *user, const char *fp)
 {
-	sqlite3_stmt *st = NULL;
-	int ret;
+	int n = sw_store_exec_texts(db, "DELETE FROM ssh_keys WHERE user = ? AND fingerprint = ?",
+				    (const char *[]){ user, fp }, 2, "remove key");
 
-	if (sw_store_prepare(db, &st, "DELETE FROM ssh_keys WHERE user = ? AND fingerprint = ?") < 0)
-		return SW_ERROR;
-	sqlite3_bind_text(st, 1, user, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, fp, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		ret = sw_store_error(db, "remove key");
-	else if (!sqlite3_changes(db))
-		ret = sw_error_code(SW_ENOTFOUND, "%s has no key %.60s", user, fp);
-	else
-		ret = 0;
-	sqlite3_finalize(st);
-	return ret;
+	if (n < 0)
+		return n;
+	return n ? 0 : sw_error_code(SW_ENOTFOUND, "%s has no key %.60s", user, fp);
 }
 
 int sw_ssh_keys_list(sqlite3 *db, const char *user, json_t **out)

@@ -245,12 +245,7 @@ int sw_webhook_remove(sqlite3 *db, const char *app, long long id)
 
 int sw_webhook_remove_all(sqlite3 *db, const char *app)
 {
-	sqlite3_stmt *st = NULL;
-
-	if (sw_store_prepare(db, &st, "DELETE FROM webhooks WHERE app = ?") < 0)
-		return SW_ERROR;
-	sqlite3_bind_text(st, 1, app, -1, SQLITE_TRANSIENT);
-	return sw_store_step_done(db, st, "remove webhooks");
+	return sw_store_exec_text(db, "DELETE FROM webhooks WHERE app = ?", app, "remove webhooks") < 0 ? SW_ERROR : 0;
 }
 
 int sw_webhook_deliveries(sqlite3 *db, const char *app, long long webhook, int limit, json_t **out)

@@ -111,16 +111,12 @@ cleanup:
 
 int sw_domains_delete(sqlite3 *db, const char *app, const char *host)
 {
-	sqlite3_stmt *st = NULL;
-	int ret;
+	int n = sw_store_exec_texts(db, "DELETE FROM domains WHERE host = ?1 AND app = ?2", (const char *[]){ host, app },
+				    2, "domains");
 
-	if (sw_store_prepare(db, &st, "DELETE FROM domains WHERE host = ?1 AND app = ?2") < 0)
-		return SW_ERROR;
-	sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, app, -1, SQLITE_STATIC);
-	if ((ret = sw_store_step_done(db, st, "domains")) < 0)
-		return ret;
-	return sqlite3_changes(db) ? 0 : sw_error_code(SW_ENOTFOUND, "%s is not a domain of %s", host, app);
+	if (n < 0)
+		return n;
+	return n ? 0 : sw_error_code(SW_ENOTFOUND, "%s is not a domain of %s", host, app);
 }
 
 int sw_domains_of(sqlite3 *db, const char *app, struct sw_strvec *hosts)

@@ -35,9 +35,10 @@ static int target_port(const struct sw_elb_object *tg, const json_t *target)
 
 /*
  * The target group of a RegisterTargets / DeregisterTargets call, with its Targets
- * checked (for deregistering: each one registered). NULL with the call failed.
+ * checked: every one well formed, then (registering) every one a target this machine
+ * reaches, or (deregistering) every one registered. NULL with the call failed.
  */
-static struct sw_elb_object *targets_call(struct sw_engine_call *c, int need_registered)
+static struct sw_elb_object *targets_call(struct sw_engine_call *c, int registering)
 {
 	struct sw_elb_object *tg;
 	json_t *v;
@@ -62,54 +63,60 @@ static struct sw_elb_object *targets_call(struct sw_engine_call *c, int need_reg
 			SW_ELB_FAIL(c, "ValidationError", "Port must be between 1 and 65535");
 			return NULL;
 		}
-		if (need_registered && !sw_elb_target_find(c->ctx, tg->arn, id, target_port(tg, v))) {
+		if (!registering && !sw_elb_target_find(c->ctx, tg->arn, id, target_port(tg, v))) {
 			SW_ELB_FAIL(c, "InvalidTarget", "The following targets are not registered in target group '%s': '%s'",
 				    tg->arn, id);
 			return NULL;
 		}
 	}
+	if (registering) {
+		json_array_foreach(sw_elb_in(c, "Targets"), i, v) {
+			const char *addr = NULL;
+			if (target_addr(c, tg, sw_json_str(v, "Id"), &addr) < 0)
+				return NULL;
+		}
+	}
 	return tg;
+}
+
+/*
+ * RegisterTargets and DeregisterTargets: the whole call checked first (nothing changes
+ * when one target is wrong), then each target registered or deregistered.
+ */
+static int change_targets(struct sw_engine_call *c, int registering)
+{
+	struct sw_elb *elb = c->ctx;
+	struct sw_elb_object *tg = targets_call(c, registering);
+	json_t *v;
+	size_t i;
+
+	if (!tg)
+		return -1;
+	json_array_foreach(sw_elb_in(c, "Targets"), i, v) {
+		const char *id = sw_json_str(v, "Id"), *addr = NULL;
+		int port = target_port(tg, v), ret = 0;
+		struct sw_elb_target *t;
+
+		if (registering) {
+			target_addr(c, tg, id, &addr);
+			ret = sw_elb_target_register(elb, tg->arn, id, port, addr, NULL, NULL);
+		} else if ((t = sw_elb_target_find(elb, tg->arn, id, port))) {
+			ret = sw_elb_target_deregister(elb, tg, t);
+		}
+		if (ret < 0)
+			return sw_elb_call_db_error(c);
+	}
+	return 0;
 }
 
 int sw_elb_op_register_targets(struct sw_engine_call *c)
 {
-	struct sw_elb *elb = c->ctx;
-	struct sw_elb_object *tg = targets_call(c, 0);
-	json_t *v;
-	size_t i;
-
-	if (!tg)
-		return -1;
-	json_array_foreach(sw_elb_in(c, "Targets"), i, v) {
-		const char *addr = NULL;
-		if (target_addr(c, tg, sw_json_str(v, "Id"), &addr) < 0)
-			return -1;
-	}
-	json_array_foreach(sw_elb_in(c, "Targets"), i, v) {
-		const char *id = sw_json_str(v, "Id"), *addr = NULL;
-		target_addr(c, tg, id, &addr);
-		if (sw_elb_target_register(elb, tg->arn, id, target_port(tg, v), addr, NULL, NULL) < 0)
-			return sw_elb_call_db_error(c);
-	}
-	return 0;
+	return change_targets(c, 1);
 }
 
 int sw_elb_op_deregister_targets(struct sw_engine_call *c)
 {
-	struct sw_elb *elb = c->ctx;
-	struct sw_elb_object *tg = targets_call(c, 1);
-	json_t *v;
-	size_t i;
-
-	if (!tg)
-		return -1;
-	json_array_foreach(sw_elb_in(c, "Targets"), i, v) {
-		struct sw_elb_target *t = sw_elb_target_find(elb, tg->arn, sw_json_str(v, "Id"),
-							     target_port(tg, v));
-		if (t && sw_elb_target_deregister(elb, tg, t) < 0)
-			return sw_elb_call_db_error(c);
-	}
-	return 0;
+	return change_targets(c, 0);
 }
 
 static json_t *health_doc(struct sw_elb *elb, const struct sw_elb_object *tg, const char *id, int port,

@@ -112,6 +112,20 @@ static void statements_run_once(void **state)
 	assert_int_equal(sw_store_exec_text(db, "INSERT INTO apps VALUES (?)", "world", "record app"), 1);
 	assert_int_equal(sw_store_exec_text(db, "DELETE FROM apps WHERE name = ?", "nobody", "remove app"), 0);
 	assert_int_equal(sw_store_exec_text(db, "DELETE FROM apps WHERE name <> ?", "", "remove apps"), 2);
+	assert_int_equal(sw_store_exec_texts(db, "INSERT INTO apps VALUES (?), (?), (?)",
+					     (const char *[]){ "a", "b", "c" }, 3, "record apps"), 3);
+	assert_int_equal(sw_store_exec_texts(db, "DELETE FROM apps WHERE name = ? OR name = ?",
+					     (const char *[]){ "a", "c" }, 2, "remove apps"), 2);
+	assert_int_equal(sw_store_exec_texts(db, "INSERT INTO apps VALUES (?), (?)", (const char *[]){ "b", "d" }, 2,
+					     "record apps"), SW_ERROR);
+	assert_string_equal(sw_error_last(), "record apps: UNIQUE constraint failed: apps.name");
+	assert_int_equal(sw_store_row_texts(db, &st, "SELECT name FROM apps WHERE name IN (?, ?)",
+					    (const char *[]){ "nobody", "b" }, 2, "read apps"), 1);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "b");
+	sqlite3_finalize(st);
+	assert_int_equal(sw_store_row_texts(db, &st, "SELECT name FROM apps WHERE name = ? AND name = ?",
+					    (const char *[]){ "b", "c" }, 2, "read apps"), 0);
+	assert_null(st);
 	assert_int_equal(sw_store_prepare(db, &st, "SELECT nope FROM apps"), SW_ERROR);
 	assert_string_equal(sw_error_last(), "sqlite prepare: no such column: nope");
 	assert_int_equal(sw_store_exec(db, "DROP TABLE missing"), SW_ERROR);
