@@ -32,6 +32,13 @@
 #include "common/proc.h"
 #include "common/banned.h"
 
+/* A router call that must succeed; when it does not, its one line says why. */
+#define assert_ok(call) \
+	do { \
+		if ((call) != 0) \
+			fail_msg("%s: %s", #call, sw_error_last()); \
+	} while (0)
+
 /* ---- helpers for the live tests ---------------------------------------------------- */
 
 /*
@@ -331,7 +338,7 @@ static void start_demo(struct fixture *f)
 	struct sw_elb_router_rule rule = { hosts, 1, NULL, 0, "demo", NULL, 0 };
 
 	assert_int_equal(sw_elb_router_set_frontend(f->r, &fe), 0);
-	assert_int_equal(sw_elb_router_set_backend(f->r, &be), 0);
+	assert_ok(sw_elb_router_set_backend(f->r, &be));
 	assert_int_equal(sw_elb_router_set_rules(f->r, "main", &rule, 1), 0);
 	if (sw_elb_router_start(f->r) < 0)
 		fail_msg("start: %s", sw_error_last());
@@ -410,12 +417,12 @@ static void targets_come_in_checked_and_balance(void **state)
 	if (!f)
 		skip();
 	start_demo(f);
-	assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
+	assert_ok(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]));
 	/* not in service before its checks pass */
 	assert_int_equal(server_state(f->r, "demo", "t0", NULL), SW_ROUTER_INITIAL);
 	assert_int_equal(http_get(f->port, "demo.localhost", "/", &body), 503);
 	wait_state(f->r, "demo", "t0", SW_ROUTER_HEALTHY);
-	assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t1", "127.0.0.1", f->app_port[1]), 0);
+	assert_ok(sw_elb_router_server_add(f->r, "demo", "t1", "127.0.0.1", f->app_port[1]));
 	wait_state(f->r, "demo", "t1", SW_ROUTER_HEALTHY);
 	for (i = 0; i < 20; i++) {
 		assert_int_equal(http_get(f->port, "DEMO.localhost:5481", "/", &body), 200);
@@ -437,8 +444,8 @@ static void failing_check_goes_unhealthy(void **state)
 		skip();
 	be.check.path = "/nonexistent";
 	start_demo(f);
-	assert_int_equal(sw_elb_router_set_backend(f->r, &be), 0); /* reload: new check path */
-	assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
+	assert_ok(sw_elb_router_set_backend(f->r, &be)); /* reload: new check path */
+	assert_ok(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]));
 	wait_state(f->r, "demo", "t0", SW_ROUTER_UNHEALTHY);
 	assert_int_equal(sw_elb_router_backend_health(f->r, "demo", &h, &n), 0);
 	assert_int_equal(n, 1);
@@ -447,7 +454,7 @@ static void failing_check_goes_unhealthy(void **state)
 	sw_elb_router_health_free(h, n);
 	/* matcher accepting 404: healthy again, after the reload */
 	be.check.matcher = "200,404";
-	assert_int_equal(sw_elb_router_set_backend(f->r, &be), 0);
+	assert_ok(sw_elb_router_set_backend(f->r, &be));
 	wait_state(f->r, "demo", "t0", SW_ROUTER_HEALTHY);
 }
 
@@ -470,8 +477,8 @@ static void first_check_at_once_and_never_unhealthy_on_the_way_up(void **state)
 	if (!f)
 		skip();
 	start_demo(f);
-	assert_int_equal(sw_elb_router_set_backend(f->r, &be), 0);
-	assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
+	assert_ok(sw_elb_router_set_backend(f->r, &be));
+	assert_ok(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]));
 	added = now_ms();
 	while (!healthy && now_ms() - added < 10000) {
 		assert_int_equal(sw_elb_router_backend_health(f->r, "demo", &h, &n), 0);
@@ -502,7 +509,7 @@ static void add_and_remove_under_load(void **state)
 	if (!f)
 		skip();
 	start_demo(f);
-	assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
+	assert_ok(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]));
 	wait_state(f->r, "demo", "t0", SW_ROUTER_HEALTHY);
 	load_start(&l, f->port, "demo.localhost");
 	for (round = 0; round < 3; round++) {
@@ -512,7 +519,7 @@ static void add_and_remove_under_load(void **state)
 		long long end = now_ms() + 10000;
 		int r;
 
-		assert_int_equal(sw_elb_router_server_add(f->r, "demo", in, "127.0.0.1", in_port), 0);
+		assert_ok(sw_elb_router_server_add(f->r, "demo", in, "127.0.0.1", in_port));
 		wait_state(f->r, "demo", in, SW_ROUTER_HEALTHY);
 		assert_int_equal(sw_elb_router_server_drain(f->r, "demo", out), 0);
 		assert_int_equal(server_state(f->r, "demo", out, NULL), SW_ROUTER_DRAINING);
@@ -552,7 +559,7 @@ static void drain_lets_slow_request_finish(void **state)
 	if (!f)
 		skip();
 	start_demo(f);
-	assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
+	assert_ok(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]));
 	wait_state(f->r, "demo", "t0", SW_ROUTER_HEALTHY);
 	memset(&s, 0, sizeof(s));
 	s.port = f->port;
@@ -564,7 +571,7 @@ static void drain_lets_slow_request_finish(void **state)
 	} while (sessions == 0 && now_ms() < end);
 	assert_int_equal(sessions, 1);
 	/* the new target comes in, the old one drains with the request in flight */
-	assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t1", "127.0.0.1", f->app_port[1]), 0);
+	assert_ok(sw_elb_router_server_add(f->r, "demo", "t1", "127.0.0.1", f->app_port[1]));
 	wait_state(f->r, "demo", "t1", SW_ROUTER_HEALTHY);
 	assert_int_equal(sw_elb_router_server_drain(f->r, "demo", "t0"), 0);
 	assert_int_equal(sw_elb_router_server_remove(f->r, "demo", "t0", 0), 0); /* still in flight */
@@ -591,7 +598,7 @@ static void bad_request_400_does_not_disturb(void **state)
 	if (!f)
 		skip();
 	start_demo(f);
-	assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
+	assert_ok(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]));
 	wait_state(f->r, "demo", "t0", SW_ROUTER_HEALTHY);
 	load_start(&l, f->port, "demo.localhost");
 	for (i = 0; i < 20; i++) {
@@ -626,12 +633,12 @@ static void new_backend_reload_under_load(void **state)
 	if (!f)
 		skip();
 	start_demo(f);
-	assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
+	assert_ok(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]));
 	wait_state(f->r, "demo", "t0", SW_ROUTER_HEALTHY);
 	load_start(&l, f->port, "demo.localhost");
 	sleep_ms(200);
-	assert_int_equal(sw_elb_router_set_backend(f->r, &be2), 0); /* a reload */
-	assert_int_equal(sw_elb_router_server_add(f->r, "other", "o2", "127.0.0.1", f->app_port[2]), 0);
+	assert_ok(sw_elb_router_set_backend(f->r, &be2)); /* a reload */
+	assert_ok(sw_elb_router_server_add(f->r, "other", "o2", "127.0.0.1", f->app_port[2]));
 	wait_state(f->r, "other", "o2", SW_ROUTER_HEALTHY);
 	/* t0 kept its health over the reload: never went back to INITIAL */
 	assert_int_equal(server_state(f->r, "demo", "t0", NULL), SW_ROUTER_HEALTHY);
@@ -659,7 +666,7 @@ static void adopts_running_haproxy(void **state)
 	if (!f)
 		skip();
 	start_demo(f);
-	assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
+	assert_ok(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]));
 	wait_state(f->r, "demo", "t0", SW_ROUTER_HEALTHY);
 	load_start(&l, f->port, "demo.localhost");
 	/* the engine goes away (HAProxy stays) and comes back with the same model + one more target */
@@ -674,10 +681,10 @@ static void adopts_running_haproxy(void **state)
 		const char *hosts[] = { "demo.localhost" };
 		struct sw_elb_router_rule rule = { hosts, 1, NULL, 0, "demo", NULL, 0 };
 		assert_int_equal(sw_elb_router_set_frontend(f->r, &fe), 0);
-		assert_int_equal(sw_elb_router_set_backend(f->r, &be), 0);
+		assert_ok(sw_elb_router_set_backend(f->r, &be));
 		assert_int_equal(sw_elb_router_set_rules(f->r, "main", &rule, 1), 0);
-		assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
-		assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t1", "127.0.0.1", f->app_port[1]), 0);
+		assert_ok(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]));
+		assert_ok(sw_elb_router_server_add(f->r, "demo", "t1", "127.0.0.1", f->app_port[1]));
 	}
 	assert_int_equal(sw_elb_router_start(f->r), 0);
 	/* t0 was known to HAProxy: healthy at once; t1 is new: checked first */
@@ -702,7 +709,7 @@ static void restarts_dead_haproxy(void **state)
 	if (!f)
 		skip();
 	start_demo(f);
-	assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
+	assert_ok(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]));
 	wait_state(f->r, "demo", "t0", SW_ROUTER_HEALTHY);
 	snprintf(pidpath, sizeof(pidpath), "%s/haproxy.pid", f->dir);
 	fd = open(pidpath, O_RDONLY);
