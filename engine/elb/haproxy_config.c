@@ -263,13 +263,19 @@ static void gen_config(struct sw_elb_router *r, struct sw_buf *c, const struct s
 		sw_buf_addf(c, "    lua-load %s\n", r->lua_path);
 	if (r->nbthread > 0)
 		sw_buf_addf(c, "    nbthread %d\n", r->nbthread);
+	/*
+	 * A request is retried (on another server: redispatch) when it could not be sent,
+	 * as an ALB does; not once sent (an ALB answers 502 when the target closes without
+	 * a response). Retrying sent requests (retry-on empty-response) would make HAProxy
+	 * copy every request's whole buffer (tune.bufsize) before sending it.
+	 */
 	sw_buf_adds(c,
 		"\ndefaults\n"
 		"    mode http\n"
 		"    option idle-close-on-response\n"
 		"    option redispatch 1\n"
 		"    retries 3\n"
-		"    retry-on conn-failure empty-response\n"
+		"    retry-on conn-failure\n"
 		"    timeout connect 5s\n"
 		"    timeout client 60s\n"
 		"    timeout server 60s\n"
