@@ -741,6 +741,40 @@ static void rules_in_priority_order_exact_and_patterns(void **state)
 	sw_buf_release(&hosts);
 }
 
+/* A weighted forward draws its backend per request, from the exact map and from the patterns. */
+static void weighted_rule_splits(void **state)
+{
+	struct fixture *f = *state;
+	struct sw_elb_router_backend be2 = { "other", fast_check() };
+	const char *hosts[] = { "demo.localhost" }, *paths[] = { "/*" };
+	struct sw_elb_router_rule exact = { hosts, 1, NULL, 0, "demo", "other", 300 };
+	struct sw_elb_router_rule pattern = { hosts, 1, paths, 1, "demo", "other", 700 };
+	struct sw_buf body = SW_BUF_INIT;
+	int round, i, seen[2];
+
+	if (!f)
+		skip();
+	start_demo(f);
+	assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
+	assert_int_equal(sw_elb_router_set_backend(f->r, &be2), 0);
+	assert_int_equal(sw_elb_router_server_add(f->r, "other", "o2", "127.0.0.1", f->app_port[2]), 0);
+	wait_state(f->r, "demo", "t0", SW_ROUTER_HEALTHY);
+	wait_state(f->r, "other", "o2", SW_ROUTER_HEALTHY);
+	for (round = 0; round < 2; round++) {
+		assert_int_equal(sw_elb_router_set_rules(f->r, "main", round ? &pattern : &exact, 1), 0);
+		seen[0] = seen[1] = 0;
+		for (i = 0; i < 200; i++) {
+			const char *b = route(f, "demo.localhost", "/", &body);
+			assert_true(!strcmp(b, "app0\n") || !strcmp(b, "app2\n"));
+			seen[b[3] == '2']++;
+		}
+		/* 300 (then 700) in 1000 to other: 60 (140) of 200 expected, far from 0 and 200 */
+		if (seen[1] < (round ? 100 : 25) || seen[1] > (round ? 175 : 100))
+			fail_msg("round %d: %d of 200 requests went to the second backend", round, seen[1]);
+	}
+	sw_buf_release(&body);
+}
+
 static void adopts_running_haproxy(void **state)
 {
 	struct fixture *f = *state;
@@ -856,6 +890,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(bad_request_400_does_not_disturb, setup, teardown),
 		cmocka_unit_test_setup_teardown(new_backend_reload_under_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(rules_in_priority_order_exact_and_patterns, setup, teardown),
+		cmocka_unit_test_setup_teardown(weighted_rule_splits, setup, teardown),
 		cmocka_unit_test_setup_teardown(adopts_running_haproxy, setup, teardown),
 		cmocka_unit_test_setup_teardown(restarts_dead_haproxy, setup, teardown),
 		cmocka_unit_test_setup_teardown(exits_when_its_directory_is_gone, setup, teardown),
