@@ -44,6 +44,8 @@ struct sw_elb_rt_backend {
 
 struct sw_elb_rt_rule {
 	char *regex;
+	struct sw_strvec hosts;   /* its host-header patterns, lowercased (owned); none: any host */
+	int any_path;             /* no path-pattern condition */
 	char *backend;
 	char *backend2;   /* NULL, or a weighted forward's second backend */
 	int permille2;
@@ -105,7 +107,16 @@ int sw_elb_haproxy_write_file(const char *path, const char *data, size_t len);
 /* The files of a frontend: its rule map, its fixed response's body (out reset first). */
 void sw_elb_haproxy_map_path(struct sw_elb_router *r, const char *frontend, struct sw_buf *out);
 void sw_elb_haproxy_body_path(struct sw_elb_router *r, const char *frontend, struct sw_buf *out);
-/* Write fe's rule map. 0 or negative. */
+void sw_elb_haproxy_hosts_path(struct sw_elb_router *r, const char *frontend, struct sw_buf *out);
+/*
+ * fe's rules as the entries ("key value") of its two maps. hosts: the exact host names a
+ * hash lookup routes (map_str), each to the first rule in priority order that can match
+ * a request for that host (no earlier rule can); rest: the other rules' regular
+ * expressions (map_reg, in priority order), looked up only when the host is not in hosts.
+ * The caller clears both.
+ */
+void sw_elb_haproxy_map_entries(const struct sw_elb_rt_frontend *fe, struct sw_strvec *hosts, struct sw_strvec *rest);
+/* Write fe's rule maps (its exact hosts and its other rules). 0 or negative. */
 int sw_elb_haproxy_map_write(struct sw_elb_router *r, struct sw_elb_rt_frontend *fe);
 /* Append a server's health-check settings of be (nothing when be has no check). */
 void sw_elb_haproxy_check_args(struct sw_buf *c, const struct sw_elb_rt_backend *be);

@@ -266,6 +266,8 @@ int sw_elb_router_remove_frontend(struct sw_elb_router *r, const char *name)
 			struct sw_buf path = SW_BUF_INIT;
 			sw_elb_haproxy_map_path(r, gone.name, &path);
 			unlink(path.ptr);
+			sw_elb_haproxy_hosts_path(r, gone.name, &path);
+			unlink(path.ptr);
 			sw_elb_haproxy_body_path(r, gone.name, &path);
 			unlink(path.ptr);
 			sw_buf_release(&path);
@@ -276,18 +278,17 @@ int sw_elb_router_remove_frontend(struct sw_elb_router *r, const char *name)
 	return ret;
 }
 
-/* Replace the frontend's live map atomically: prepare, add to the new version, commit. */
-static int commit_map(struct sw_elb_router *r, struct sw_elb_rt_frontend *fe)
+/* Replace a live map atomically: prepare, add the entries ("key value") to the new version, commit. */
+static int commit_map(struct sw_elb_router *r, const char *path, const struct sw_strvec *entries)
 {
-	struct sw_buf path = SW_BUF_INIT, out = SW_BUF_INIT, cmd = SW_BUF_INIT;
+	struct sw_buf out = SW_BUF_INIT, cmd = SW_BUF_INIT;
 	struct sw_strvec adds = SW_STRVEC_INIT;
 	const char *p;
 	unsigned long ver;
 	size_t i;
 	int ret = SW_ERROR;
 
-	sw_elb_haproxy_map_path(r, fe->name, &path);
-	sw_buf_addf(&cmd, "prepare map %s", path.ptr);
+	sw_buf_addf(&cmd, "prepare map %s", path);
 	if (sw_elb_haproxy_cli(r->sock_path, cmd.ptr, &out) < 0)
 		goto cleanup;
 	p = strstr(out.ptr, "New version created:");
@@ -297,21 +298,81 @@ static int commit_map(struct sw_elb_router *r, struct sw_elb_rt_frontend *fe)
 		goto cleanup;
 	}
 	ver = strtoul(p + strlen("New version created:"), NULL, 10);
-	for (i = 0; i < fe->nrules; i++) {
-		struct sw_buf value = SW_BUF_INIT;
-		sw_elb_haproxy_map_value(&fe->rules[i], &value);
-		sw_strvec_pushf(&adds, "add map @%lu %s %s %s", ver, path.ptr, fe->rules[i].regex, value.ptr);
-		sw_buf_release(&value);
-	}
-	sw_strvec_pushf(&adds, "commit map @%lu %s", ver, path.ptr);
+	for (i = 0; i < entries->nr; i++)
+		sw_strvec_pushf(&adds, "add map @%lu %s %s", ver, path, entries->v[i]);
+	sw_strvec_pushf(&adds, "commit map @%lu %s", ver, path);
 	ret = sw_elb_haproxy_cli_batches(r, &adds);
 
 cleanup:
-	sw_buf_release(&path);
 	sw_buf_release(&out);
 	sw_buf_release(&cmd);
 	sw_strvec_clear(&adds);
 	return ret;
+}
+
+/*
+ * Replace the frontend's two live maps. A request looks in the exact map first, so that
+ * no request meets a host name moved out of one map and not yet in the other: every rule
+ * goes to the regular expressions first, then the exact map changes, then the rules it
+ * now holds leave the regular expressions. In between, a request for a host of the old
+ * exact map is routed as before the change, any other as after it.
+ */
+static int commit_maps(struct sw_elb_router *r, struct sw_elb_rt_frontend *fe)
+{
+	struct sw_buf path = SW_BUF_INIT, hpath = SW_BUF_INIT, value = SW_BUF_INIT;
+	struct sw_strvec hosts = SW_STRVEC_INIT, rest = SW_STRVEC_INIT, all = SW_STRVEC_INIT;
+	size_t i;
+	int ret;
+
+	sw_elb_haproxy_map_entries(fe, &hosts, &rest);
+	for (i = 0; i < fe->nrules; i++) {
+		sw_buf_reset(&value);
+		sw_elb_haproxy_map_value(&fe->rules[i], &value);
+		sw_strvec_pushf(&all, "%s %s", fe->rules[i].regex, value.ptr);
+	}
+	sw_elb_haproxy_map_path(r, fe->name, &path);
+	sw_elb_haproxy_hosts_path(r, fe->name, &hpath);
+	ret = commit_map(r, path.ptr, &all);
+	if (ret == 0)
+		ret = commit_map(r, hpath.ptr, &hosts);
+	if (ret == 0 && rest.nr < all.nr)
+		ret = commit_map(r, path.ptr, &rest);
+	sw_buf_release(&path);
+	sw_buf_release(&hpath);
+	sw_buf_release(&value);
+	sw_strvec_clear(&hosts);
+	sw_strvec_clear(&rest);
+	sw_strvec_clear(&all);
+	return ret;
+}
+
+/* The router's copy of a rule: its regular expression, its host patterns lowercased. */
+static int compile_rule(const struct sw_elb_router_rule *in, struct sw_elb_rt_rule *out)
+{
+	size_t i;
+
+	if (sw_elb_router_name_check("backend", in->backend) < 0 ||
+	    (in->backend2 && sw_elb_router_name_check("backend", in->backend2) < 0))
+		return SW_EINVAL;
+	if (in->backend2 && (in->permille2 < 1 || in->permille2 > 999))
+		return sw_error_code(SW_EINVAL, "router: a second backend's share must be 1..999 thousandths");
+	if (sw_elb_router_rule_regex(in, &out->regex) < 0)
+		return SW_EINVAL;
+	for (i = 0; i < in->nhosts; i++) {
+		char *h = xstrdup(in->hosts[i]), *p;
+		for (p = h; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p + 32);
+		sw_strvec_push(&out->hosts, h);
+		free(h);
+	}
+	out->any_path = !in->npaths;
+	out->backend = xstrdup(in->backend);
+	if (in->backend2) {
+		out->backend2 = xstrdup(in->backend2);
+		out->permille2 = in->permille2;
+	}
+	return 0;
 }
 
 int sw_elb_router_set_rules(struct sw_elb_router *r, const char *frontend,
@@ -323,20 +384,12 @@ int sw_elb_router_set_rules(struct sw_elb_router *r, const char *frontend,
 	int ret = 0;
 
 	compiled = n ? xcalloc(n, sizeof(*compiled)) : NULL;
+	for (i = 0; i < n; i++)
+		sw_strvec_init(&compiled[i].hosts);
 	for (i = 0; i < n; i++) {
-		if (sw_elb_router_name_check("backend", rules[i].backend) < 0 ||
-		    (rules[i].backend2 && sw_elb_router_name_check("backend", rules[i].backend2) < 0) ||
-		    (rules[i].backend2 && (rules[i].permille2 < 1 || rules[i].permille2 > 999) &&
-		     sw_error_code(SW_EINVAL, "router: a second backend's share must be 1..999 thousandths") < 0) ||
-		    sw_elb_router_rule_regex(&rules[i], &compiled[i].regex) < 0) {
-			ret = SW_EINVAL;
+		if (compile_rule(&rules[i], &compiled[i]) < 0) {
 			sw_elb_router_rules_release(compiled, n);
-			return ret;
-		}
-		compiled[i].backend = xstrdup(rules[i].backend);
-		if (rules[i].backend2) {
-			compiled[i].backend2 = xstrdup(rules[i].backend2);
-			compiled[i].permille2 = rules[i].permille2;
+			return SW_EINVAL;
 		}
 	}
 	pthread_mutex_lock(&r->lock);
@@ -351,7 +404,7 @@ int sw_elb_router_set_rules(struct sw_elb_router *r, const char *frontend,
 	fe->rules = compiled;
 	fe->nrules = fe->alloc = n;
 	if ((ret = sw_elb_haproxy_map_write(r, fe)) == 0 && r->running)
-		ret = commit_map(r, fe);
+		ret = commit_maps(r, fe);
 	if (ret < 0) {
 		fe->rules = old;
 		fe->nrules = fe->alloc = oldn;

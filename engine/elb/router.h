@@ -16,12 +16,17 @@
  *   listener      -> a frontend bound to 127.0.0.1:port (or listen_addr), with
  *                    X-Forwarded-For/-Proto/-Port and X-Request-Id added; an HTTPS
  *                    one terminates TLS with its certificates (crt-list, SNI)
- *   rules         -> one regex map per frontend, key "<host without port, lowercased>
- *                    <path>", value the backend ("be_x"), or for a weighted forward
- *                    "be_x:be_y:N": be_y takes N of every 1000 requests (rand(1000)
- *                    drawn per request); ordered by priority, first match wins,
- *                    replaced atomically at runtime (prepare/add/commit map) — so a
- *                    traffic shift (blue/green, canary, linear) is runtime-only too
+ *   rules         -> two maps per frontend, value the backend ("be_x"), or for a
+ *                    weighted forward "be_x:be_y:N": be_y takes N of every 1000
+ *                    requests (rand(1000) drawn per request). The exact map (map_str,
+ *                    a tree lookup), key "<host without port, lowercased>", holds the
+ *                    host names of rules with no wildcard and no path that no rule of
+ *                    higher priority can match; the regex map, key "<host><path>",
+ *                    the other rules, ordered by priority, first match wins, looked
+ *                    up only when the host is not in the exact map. Both replaced at
+ *                    runtime (prepare/add/commit map, in an order that sends no
+ *                    request to neither) — so a traffic shift (blue/green, canary,
+ *                    linear) is runtime-only too
  *   default action-> the map's default value: a target group's backend or a
  *                    fixed-response backend (404 page for unknown hosts)
  *   target group  -> a backend (roundrobin) with the group's HTTP health check
@@ -56,7 +61,8 @@
  *
  * Files (dir is $SLIPWAY_HOME/engine): haproxy.cfg, haproxy.state, haproxy.pid,
  * haproxy.sock (admin), haproxy-master.sock, haproxy.log (its start-up output),
- * router-<frontend>.map, router-<frontend>.body, router-<frontend>.crtlist, router-watch.lua.
+ * router-<frontend>.hosts and .map (its rules), router-<frontend>.body, router-<frontend>.crtlist,
+ * router-watch.lua.
  *
  * All functions are thread-safe (one lock per router) and return 0 or a negative
  * enum sw_code with the message in the error slot. Strings passed in are copied.

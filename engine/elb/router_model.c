@@ -148,6 +148,7 @@ void sw_elb_router_rules_release(struct sw_elb_rt_rule *rules, size_t n)
 	size_t i;
 	for (i = 0; i < n; i++) {
 		free(rules[i].regex);
+		sw_strvec_clear(&rules[i].hosts);
 		free(rules[i].backend);
 		free(rules[i].backend2);
 	}

@@ -656,6 +656,132 @@ static void new_backend_reload_under_load(void **state)
 	sw_buf_release(&body);
 }
 
+/* The text of the file at path into out (reset first). */
+static void read_text(const char *path, struct sw_buf *out)
+{
+	char tmp[4096];
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	sw_buf_reset(out);
+	while ((n = read(fd, tmp, sizeof(tmp))) > 0)
+		sw_buf_add(out, tmp, (size_t)n);
+	close(fd);
+}
+
+/* The body of GET host/path through the router, "" when it does not answer 200. */
+static const char *route(struct fixture *f, const char *host, const char *path, struct sw_buf *body)
+{
+	if (http_get(f->port, host, path, body) != 200)
+		sw_buf_reset(body);
+	return body->ptr;
+}
+
+/*
+ * Host names of rules with no wildcard and no path go to the exact map only where no
+ * rule of higher priority can match them; a request is routed by the first rule that
+ * matches, whichever map holds it, and a change of rules moves no request to 404.
+ */
+static void rules_in_priority_order_exact_and_patterns(void **state)
+{
+	struct fixture *f = *state;
+	struct sw_elb_router_backend be2 = { "other", fast_check() };
+	const char *wild[] = { "*.wild.localhost" }, *a_wild[] = { "a.wild.localhost" };
+	const char *demo[] = { "Demo.Localhost" }, *x_and_demo[] = { "x.localhost", "demo.localhost" };
+	const char *only[] = { "only.localhost" }, *api[] = { "/api/*" }, *p[] = { "/p/*" };
+	struct sw_elb_router_rule rules[6] = {
+		{ wild, 1, NULL, 0, "other", NULL, 0 },
+		{ a_wild, 1, NULL, 0, "demo", NULL, 0 },      /* behind the wildcard */
+		{ demo, 1, api, 1, "other", NULL, 0 },
+		{ demo, 1, NULL, 0, "demo", NULL, 0 },        /* behind demo + /api/ */
+		{ x_and_demo, 2, NULL, 0, "other", NULL, 0 }, /* x exact; demo behind the rules above */
+		{ only, 1, NULL, 0, "demo", NULL, 0 },
+	};
+	struct sw_elb_router_rule rules2[2] = {
+		{ NULL, 0, p, 1, "other", NULL, 0 },          /* any host: everything after it is a pattern */
+		{ only, 1, NULL, 0, "demo", NULL, 0 },
+	};
+	struct sw_buf body = SW_BUF_INIT, path = SW_BUF_INIT, hosts = SW_BUF_INIT;
+	struct load l;
+
+	if (!f)
+		skip();
+	start_demo(f);
+	assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
+	assert_int_equal(sw_elb_router_set_backend(f->r, &be2), 0);
+	assert_int_equal(sw_elb_router_server_add(f->r, "other", "o2", "127.0.0.1", f->app_port[2]), 0);
+	wait_state(f->r, "demo", "t0", SW_ROUTER_HEALTHY);
+	wait_state(f->r, "other", "o2", SW_ROUTER_HEALTHY);
+	load_start(&l, f->port, "demo.localhost");
+	sleep_ms(100);
+	assert_int_equal(sw_elb_router_set_rules(f->r, "main", rules, 6), 0);
+	assert_string_equal(route(f, "a.wild.localhost", "/", &body), "app2\n");
+	assert_string_equal(route(f, "b.wild.localhost:5481", "/", &body), "app2\n");
+	assert_string_equal(route(f, "demo.localhost", "/", &body), "app0\n");
+	assert_string_equal(route(f, "DEMO.localhost:80", "/", &body), "app0\n");
+	assert_int_equal(http_get(f->port, "demo.localhost", "/api/x", &body), 404);   /* app2's 404 */
+	assert_null(strstr(body.ptr, "No app answers"));
+	assert_string_equal(route(f, "x.localhost", "/", &body), "app2\n");
+	assert_string_equal(route(f, "Only.localhost", "/", &body), "app0\n");
+	assert_int_equal(http_get(f->port, "nothing.localhost", "/", &body), 404);
+	assert_non_null(strstr(body.ptr, "No app answers"));
+	/* only the hosts no earlier rule can match are looked up exactly */
+	sw_buf_addf(&path, "%s/router-main.hosts", f->dir);
+	read_text(path.ptr, &hosts);
+	assert_non_null(strstr(hosts.ptr, "\nx.localhost be_other\n"));
+	assert_non_null(strstr(hosts.ptr, "\nonly.localhost be_demo\n"));
+	assert_null(strstr(hosts.ptr, "wild"));
+	assert_null(strstr(hosts.ptr, "demo.localhost"));
+	load_stop(&l);
+	if (l.failed)   /* demo.localhost moved from the exact map to the patterns */
+		fail_msg("%d of %d requests failed, last: %s", l.failed, l.ok + l.failed, l.last_failure);
+	assert_int_equal(sw_elb_router_set_rules(f->r, "main", rules2, 2), 0);
+	assert_string_equal(route(f, "only.localhost", "/p/x", &body), "");   /* app2 has no /p/x */
+	assert_null(strstr(body.ptr, "No app answers"));
+	assert_string_equal(route(f, "only.localhost", "/", &body), "app0\n");
+	assert_int_equal(http_get(f->port, "demo.localhost", "/", &body), 404);
+	read_text(path.ptr, &hosts);
+	assert_null(strstr(hosts.ptr, "only.localhost"));
+	sw_buf_release(&body);
+	sw_buf_release(&path);
+	sw_buf_release(&hosts);
+}
+
+/* A weighted forward draws its backend per request, from the exact map and from the patterns. */
+static void weighted_rule_splits(void **state)
+{
+	struct fixture *f = *state;
+	struct sw_elb_router_backend be2 = { "other", fast_check() };
+	const char *hosts[] = { "demo.localhost" }, *paths[] = { "/*" };
+	struct sw_elb_router_rule exact = { hosts, 1, NULL, 0, "demo", "other", 300 };
+	struct sw_elb_router_rule pattern = { hosts, 1, paths, 1, "demo", "other", 700 };
+	struct sw_buf body = SW_BUF_INIT;
+	int round, i, seen[2];
+
+	if (!f)
+		skip();
+	start_demo(f);
+	assert_int_equal(sw_elb_router_server_add(f->r, "demo", "t0", "127.0.0.1", f->app_port[0]), 0);
+	assert_int_equal(sw_elb_router_set_backend(f->r, &be2), 0);
+	assert_int_equal(sw_elb_router_server_add(f->r, "other", "o2", "127.0.0.1", f->app_port[2]), 0);
+	wait_state(f->r, "demo", "t0", SW_ROUTER_HEALTHY);
+	wait_state(f->r, "other", "o2", SW_ROUTER_HEALTHY);
+	for (round = 0; round < 2; round++) {
+		assert_int_equal(sw_elb_router_set_rules(f->r, "main", round ? &pattern : &exact, 1), 0);
+		seen[0] = seen[1] = 0;
+		for (i = 0; i < 200; i++) {
+			const char *b = route(f, "demo.localhost", "/", &body);
+			assert_true(!strcmp(b, "app0\n") || !strcmp(b, "app2\n"));
+			seen[b[3] == '2']++;
+		}
+		/* 300 (then 700) in 1000 to other: 60 (140) of 200 expected, far from 0 and 200 */
+		if (seen[1] < (round ? 100 : 25) || seen[1] > (round ? 175 : 100))
+			fail_msg("round %d: %d of 200 requests went to the second backend", round, seen[1]);
+	}
+	sw_buf_release(&body);
+}
+
 static void adopts_running_haproxy(void **state)
 {
 	struct fixture *f = *state;
@@ -770,6 +896,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(drain_lets_slow_request_finish, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_request_400_does_not_disturb, setup, teardown),
 		cmocka_unit_test_setup_teardown(new_backend_reload_under_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(rules_in_priority_order_exact_and_patterns, setup, teardown),
+		cmocka_unit_test_setup_teardown(weighted_rule_splits, setup, teardown),
 		cmocka_unit_test_setup_teardown(adopts_running_haproxy, setup, teardown),
 		cmocka_unit_test_setup_teardown(restarts_dead_haproxy, setup, teardown),
 		cmocka_unit_test_setup_teardown(exits_when_its_directory_is_gone, setup, teardown),
