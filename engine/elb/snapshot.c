@@ -238,6 +238,7 @@ void sw_elb_snapshot_take(struct sw_elb *elb, struct sw_elb_snapshot *s, int mod
 		c->applied = t->applied;
 		c->applied_draining = t->applied_draining;
 		c->drain_until = t->drain_until;
+		c->drained_at = t->drained_at;
 		s->nt++;
 	}
 	sw_buf_release(&name);

@@ -40,6 +40,7 @@ struct sw_elb_snapshot_target {
 	char *tg_arn, *id, *addr, *direct, *backend, *server;
 	int port, draining, applied, applied_draining;
 	double drain_until;
+	double drained_at;     /* when the router took it out of its backend, 0 not yet or unknown */
 };
 
 struct sw_elb_snapshot {

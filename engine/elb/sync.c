@@ -24,9 +24,22 @@
 #define TICK_ACTIVE_MS 1000     /* while targets exist */
 #define TICK_IDLE_MS 10000      /* none: a liveness check of HAProxy */
 
+/*
+ * How long a change in HAProxy takes to reach every request under way. A request reads
+ * the listener rules (the frontend's map) when its headers are in, and picks a server of
+ * the backend they named a moment later; on a loaded machine HAProxy's thread can be put
+ * off between the two, and a server's session counter goes up only once one is picked.
+ * So a deregistered target leaves its backend only SETTLE_SECONDS after the last change
+ * of the rules (traffic moved away from it: a request that read the earlier rules still
+ * finds it), and is taken out of HAProxy only SETTLE_SECONDS after that, once nothing is
+ * in flight on it (a request that picked it at the last moment is counted by then).
+ */
+#define SETTLE_SECONDS 0.3
+
 struct applied {
 	unsigned long gen;
 	int have_gen;
+	double rules_at;        /* when the last change of the rules was applied (sw_time_now) */
 	struct sw_strvec frontends, backends;
 };
 
@@ -105,6 +118,7 @@ struct result {
 	char *tg_arn, *id;
 	int port;
 	int applied, applied_draining;
+	double drained_at;
 	int have_health;
 	struct sw_elb_router_health h;
 	int removed;
@@ -203,7 +217,7 @@ static void prune_servers(struct sw_elb *elb, const struct sw_elb_snapshot *s)
  * is changing state (not applied yet, on its way in or out of service, draining): the
  * next round comes soon, so what HAProxy decides is known within TICK_CHANGING_MS.
  */
-static int apply_targets(struct sw_elb *elb, struct sw_elb_snapshot *s, struct result *res)
+static int apply_targets(struct sw_elb *elb, struct sw_elb_snapshot *s, struct result *res, double rules_at)
 {
 	double now = sw_time_now();
 	size_t i;
@@ -217,6 +231,7 @@ static int apply_targets(struct sw_elb *elb, struct sw_elb_snapshot *s, struct r
 		r->port = t->port;
 		r->applied = t->applied;
 		r->applied_draining = t->applied_draining;
+		r->drained_at = t->drained_at;
 		if (!t->draining && (!t->applied || t->applied_draining)) {
 			char ip[64];
 			int port = t->port;
@@ -231,20 +246,23 @@ static int apply_targets(struct sw_elb *elb, struct sw_elb_snapshot *s, struct r
 			}
 			r->applied = 1;
 			r->applied_draining = 0;
-		} else if (t->draining && t->applied && !t->applied_draining) {
+		} else if (t->draining && t->applied && !t->applied_draining &&
+			   (now >= rules_at + SETTLE_SECONDS || now >= t->drain_until)) {
 			if (sw_elb_router_server_drain(elb->router, t->backend, t->server) < 0) {
 				sw_log_warn("elbv2: router: drain %s/%s: %s", t->backend, t->server, sw_error_last());
 				continue;
 			}
 			r->applied_draining = 1;
+			r->drained_at = now;
 		}
 	}
 	read_health(elb, s, res);
 	prune_servers(elb, s);
 	/*
-	 * Deregistrations: done at once when nothing is in flight on the target (no current
-	 * session, nothing in its queue), as ALB ends one with no in-flight request and no
-	 * active connection; else when the last request finished, or at the end of the delay.
+	 * Deregistrations: done once nothing is in flight on the target (no current session,
+	 * nothing in its queue) SETTLE_SECONDS after it left its backend, as ALB ends one with
+	 * no in-flight request and no active connection; else when the last request finished,
+	 * or at the end of the delay. The task's containers stop only then (run/lifecycle.c).
 	 */
 	for (i = 0; i < s->nt; i++) {
 		struct sw_elb_snapshot_target *t = &s->t[i];
@@ -260,7 +278,8 @@ static int apply_targets(struct sw_elb *elb, struct sw_elb_snapshot *s, struct r
 		}
 		changing = 1;
 		if (!res[i].applied_draining ||
-		    (!late && (!res[i].have_health || res[i].h.sessions > 0 || res[i].h.queued > 0)))
+		    (!late && (now < res[i].drained_at + SETTLE_SECONDS || !res[i].have_health ||
+			       res[i].h.sessions > 0 || res[i].h.queued > 0)))
 			continue;
 		switch (sw_elb_router_server_remove(elb->router, t->backend, t->server, late)) {
 		case 1:
@@ -303,6 +322,7 @@ static int store_results(struct sw_elb *elb, struct sw_elb_snapshot *s, struct r
 		if (t->draining == s->t[i].draining) {
 			t->applied = res[i].applied;
 			t->applied_draining = res[i].applied_draining;
+			t->drained_at = res[i].drained_at;
 		}
 		if (res[i].have_health) {
 			t->have_health = 1;
@@ -328,12 +348,12 @@ static int store_results(struct sw_elb *elb, struct sw_elb_snapshot *s, struct r
  * The snapshot's targets onto the router, their health back into the model. Returns 1
  * when a health changed; *changing as apply_targets says.
  */
-static int targets_round(struct sw_elb *elb, struct sw_elb_snapshot *s, int *changing)
+static int targets_round(struct sw_elb *elb, struct sw_elb_snapshot *s, double rules_at, int *changing)
 {
 	struct result *res = xcalloc(s->nt + 1, sizeof(*res));
 	int changed;
 
-	*changing = apply_targets(elb, s, res);
+	*changing = apply_targets(elb, s, res, rules_at);
 	pthread_mutex_lock(&elb->e->lock);
 	changed = store_results(elb, s, res);
 	pthread_mutex_unlock(&elb->e->lock);
@@ -388,11 +408,14 @@ static void *elb_main(void *arg)
 			if (apply_models(elb, &s, &a) == 0) {
 				a.gen = s.gen;
 				a.have_gen = 1;
+				a.rules_at = sw_time_now();
 			} else {
 				a.have_gen = 0;
 			}
 		}
-		changed = targets_round(elb, &s, &changing);
+		/* rules that did not apply (HAProxy did not answer) may still send traffic to a
+		 * deregistered target: it keeps its place until they do, or its delay is over */
+		changed = targets_round(elb, &s, a.have_gen ? a.rules_at : sw_time_now(), &changing);
 		sw_elb_snapshot_release(&s);
 		if (changed)
 			sw_run_balancer_changed(e);
@@ -473,7 +496,7 @@ int sw_elb_sync_start(struct sw_elb *elb)
 	pthread_mutex_lock(&elb->e->lock);
 	sw_elb_snapshot_take(elb, &s, 0);
 	pthread_mutex_unlock(&elb->e->lock);
-	targets_round(elb, &s, &changing);
+	targets_round(elb, &s, 0, &changing);
 	sw_elb_snapshot_release(&s);
 	if (pthread_create(&elb->th, NULL, elb_main, elb) != 0)
 		return sw_error("elbv2: cannot start its thread");

@@ -67,6 +67,7 @@ int sw_elb_target_register(struct sw_elb *elb, const char *tg, const char *id, i
 		free(t->addr);
 		t->addr = xstrdup(addr);
 		t->applied = t->applied_draining = 0;
+		t->drained_at = 0;
 	}
 	if (!t) {
 		SW_ALLOC_GROW(elb->targets, elb->ntargets + 1, elb->atargets);
@@ -83,6 +84,7 @@ int sw_elb_target_register(struct sw_elb *elb, const char *tg, const char *id, i
 	t->task = task ? xstrdup(task) : NULL;
 	t->draining = 0;
 	t->drain_until = 0;
+	t->drained_at = 0;
 	t->registered_at = sw_time_now();
 	t->have_health = 0;
 	t->rstate = SW_ROUTER_INITIAL;

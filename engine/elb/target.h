@@ -25,6 +25,7 @@ struct sw_elb_target {
 	/* what the router did and said (elb thread) */
 	int applied;
 	int applied_draining;
+	double drained_at;     /* when the router took it out of its backend (0: not yet, or before a restart) */
 	int have_health;
 	enum sw_elb_router_state rstate;
 	char check_status[16];

@@ -184,6 +184,10 @@ class Load:
         with Load(ps.eng.router_port, app) as load:
             ...   # a rollout
         assert load.failures == [] and set(load.answers) == {'v1'}
+
+    A failure says when its request started (seconds after the load did, and the UTC
+    time of day, to match slipwayd's and the engine's logs), how long it took, and the
+    HTTP status and body, or the error: "at 41.37s (12:33:41.52Z) after 5.00s: 503 ...".
     """
 
     def __init__(self, port, app, limit=5000, pause=0.02):
@@ -193,21 +197,31 @@ class Load:
         self.url = f'http://127.0.0.1:{port}/'
         self.host = f'{app}.localhost'
         self.answers, self.failures = [], []
+        self.t0 = time.monotonic()
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def when(self, started, wall):
+        """Where a request that started at monotonic `started` (wall clock `wall`) stands."""
+        return (f'at {started - self.t0:.2f}s ({time.strftime("%H:%M:%S", time.gmtime(wall))}'
+                f'.{int(wall * 100) % 100:02d}Z) after {time.monotonic() - started:.2f}s')
 
     def run(self):
         s = self.requests.Session()
         while not self.stop.is_set() and len(self.answers) + len(self.failures) < self.limit:
+            started, wall = time.monotonic(), time.time()
             try:
                 r = s.get(self.url, headers={'Host': self.host}, timeout=5)
-                (self.answers if r.status_code == 200 else self.failures).append(
-                    r.text.strip() if r.status_code == 200 else f'{r.status_code} {r.text.strip()[:80]}')
+                if r.status_code == 200:
+                    self.answers.append(r.text.strip())
+                else:
+                    self.failures.append(f'{self.when(started, wall)}: {r.status_code} {r.text.strip()[:80]}')
             except self.requests.RequestException as e:
-                self.failures.append(str(e))
+                self.failures.append(f'{self.when(started, wall)}: {e}')
             time.sleep(self.pause)
 
     def __enter__(self):
+        self.t0 = time.monotonic()
         self.thread.start()
         return self
 
