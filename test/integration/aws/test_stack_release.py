@@ -66,6 +66,21 @@ def rolled_back_stack(method, path, headers, body):
         '</DescribeStacksResponse>')
 
 
+class NoPassRole(Validator):
+    """The validating proxy, but RegisterTaskDefinition is refused as IAM refuses a role
+    slipwayd's identity may not pass."""
+
+    def _forward(self, method, path, headers, body):
+        target = next((v for k, v in headers if k.lower() == 'x-amz-target'), '')
+        if target.endswith('.RegisterTaskDefinition'):
+            role = json.loads(body)['executionRoleArn']
+            return 400, 'Bad Request', [('Content-Type', 'application/x-amz-json-1.1')], json.dumps({
+                '__type': 'AccessDeniedException',
+                'message': f'User: arn:aws:iam::{ACCOUNT}:user/slipwayd is not authorized to perform: iam:PassRole on '
+                           f'resource: {role} because no identity-based policy allows the iam:PassRole action'}).encode()
+        return super()._forward(method, path, headers, body)
+
+
 class OnMoto(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -269,6 +284,50 @@ class OnMoto(unittest.TestCase):
         self.assertNotIn('ecs:CreateService', ops)
         names = [t['TargetGroupName'] for t in self.moto.client('elbv2').describe_target_groups()['TargetGroups']]
         self.assertNotIn('sw-quota', names)
+
+
+    # -- the role ECS shifts traffic with -------------------------------------------------------
+    def test_6_a_shifting_strategy_uses_the_stacks_role(self):
+        out = self.out
+        self.slipwayd()
+        repo = self.st.make_repo('shift', '# slipway: strategy=blue-green\n' + APP_DOCKERFILE % 'v1')
+        r = self.st.push(repo, 'shift')
+        self.assertIn('ecs:CreateService', self.vm.operations(), r.output)
+        alt = self.calls('elbv2', 'CreateTargetGroup')
+        self.assertEqual([(t['Name'], t['VpcId']) for t in alt],
+                         [('sw-shift', out['VpcId']), ('sw-2-shift', out['VpcId'])])
+        svc = self.calls('ecs', 'CreateService')[0]
+        self.assertEqual(svc['deploymentConfiguration']['strategy'], 'BLUE_GREEN')
+        self.assertEqual(svc['loadBalancers'][0]['advancedConfiguration']['roleArn'], out['LoadBalancerRoleArn'])
+
+    def test_7_a_shifting_strategy_without_a_role_on_a_given_listener(self):
+        out = self.out
+        self.slipwayd(SLIPWAY_STACK='none', SLIPWAY_CLUSTER=out['Cluster'], SLIPWAY_LISTENER_ARN=out['ListenerArn'],
+                      SLIPWAY_SUBNETS=out['Subnets'], SLIPWAY_SECURITY_GROUPS=out['TaskSecurityGroup'],
+                      SLIPWAY_EXECUTION_ROLE_ARN=out['ExecutionRoleArn'])
+        repo = self.st.make_repo('norole', '# slipway: strategy=canary\n' + APP_DOCKERFILE % 'v1')
+        r = self.st.push(repo, 'norole')
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn('remote:  !     web: a canary strategy needs the role ECS shifts traffic with: set SLIPWAY_LB_ROLE_ARN '
+                      '(an ECS infrastructure role for load balancers) or SLIPWAY_STACK (slipway aws:bootstrap makes '
+                      'one), or go back to rolling (slipway deploy:settings strategy=rolling)', r.output)
+        for op in ('ecs:RegisterTaskDefinition', 'elbv2:CreateTargetGroup', 'elbv2:CreateRule', 'ecs:CreateService'):
+            self.assertNotIn(op, self.vm.operations())
+
+    def test_8_a_role_slipwayd_may_not_pass(self):
+        deny = NoPassRole(self.moto.endpoint)
+        try:
+            self.slipwayd(aws=deny)
+            r = self.push('nopass', 'v1')
+            ops = deny.operations()
+            deny.assert_clean()
+        finally:
+            deny.close()
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(f"remote:  !     web: slipwayd may not pass the role {self.out['ExecutionRoleArn']} to ECS "
+                      "(iam:PassRole): allow iam:PassRole on it in slipwayd's policy (docs/aws.md)", r.output)
+        for op in ('elbv2:CreateTargetGroup', 'elbv2:CreateRule', 'ecs:CreateService'):
+            self.assertNotIn(op, ops)
 
 
 if __name__ == '__main__':
