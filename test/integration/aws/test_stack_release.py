@@ -185,6 +185,8 @@ class OnMoto(unittest.TestCase):
                      'lifecycle policy'):
             self.assertTrue(checks[name]['ok'], checks[name])
         self.assertIn("the stack's ExecutionRole", checks['execution role']['detail'])
+        self.assertEqual(checks['load balancer role'], {'check': 'load balancer role', 'ok': True,
+                                                        'detail': f'{out["LoadBalancerRoleArn"]} (stack slipway)'})
         self.assertIn(f'HTTP listener of application load balancer {out["LoadBalancerArn"]} in {out["VpcId"]} '
                       '(stack slipway)', checks['listener']['detail'])
         self.assertFalse(checks['apps domain']['ok'])
@@ -313,6 +315,15 @@ class OnMoto(unittest.TestCase):
                       'one), or go back to rolling (slipway deploy:settings strategy=rolling)', r.output)
         for op in ('ecs:RegisterTaskDefinition', 'elbv2:CreateTargetGroup', 'elbv2:CreateRule', 'ecs:CreateService'):
             self.assertNotIn(op, self.vm.operations())
+        # doctor says so; a role of another account is a failure
+        checks = {c['check']: c for c in json.loads(self.cli('doctor', '--json').stdout)['checks']}
+        self.assertTrue(checks['load balancer role']['ok'])
+        self.assertTrue(checks['load balancer role']['detail'].startswith('none: releases of apps with a blue-green'))
+        self.slipwayd(SLIPWAY_LB_ROLE_ARN='arn:aws:iam::210987654321:role/ecsInfrastructureRoleForLoadBalancers')
+        checks = {c['check']: c for c in json.loads(self.cli('doctor', '--json').stdout)['checks']}
+        self.assertFalse(checks['load balancer role']['ok'])
+        self.assertIn(f'(SLIPWAY_LB_ROLE_ARN) is of account 210987654321, the cluster of {ACCOUNT}',
+                      checks['load balancer role']['detail'])
 
     def test_8_a_role_slipwayd_may_not_pass(self):
         deny = NoPassRole(self.moto.endpoint)
