@@ -12,7 +12,8 @@
  *   SLIPWAY_STACK              the bootstrap stack (default: the one `slipway aws:bootstrap`
  *                              recorded in $SLIPWAY_HOME/aws/stack.env; "none": no stack).
  *                              Its outputs give what the settings marked [stack] do not
- *   SLIPWAY_CLUSTER            ECS cluster (default "default")                  [Cluster]
+ *   SLIPWAY_CLUSTER            ECS cluster (default "default", the engine's; on AWS
+ *                              without a stack it must be given: releaser.c)   [Cluster]
  *   SLIPWAY_LAUNCH             ec2 | fargate (default: the cluster's default capacity provider
  *                              strategy: FARGATE or FARGATE_SPOT in it is fargate, else ec2;
  *                              releaser/launch.h)

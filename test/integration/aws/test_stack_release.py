@@ -6,7 +6,7 @@ security group, execution role and Fargate launch. Every request, to moto and to
 engine's ECR, goes through the validating proxy (swvalidate.py): zero violations.
 
 And the refusals, each one line with nothing half made: a stack CloudFormation rolled back,
-and AWS without a stack or a listener (slipwayd does not start), Fargate without subnets, a listener in another VPC than the
+and AWS without a stack or a listener or a cluster (slipwayd does not start), Fargate without subnets, a listener in another VPC than the
 stack's (and than SLIPWAY_VPC_ID), a listener of another load balancer than the stack's, an ELBv2 quota reached on CreateRule (the target group
 made for the rule is deleted again).
 
@@ -144,6 +144,19 @@ class OnMoto(unittest.TestCase):
         repo = self.st.make_repo(app, APP_DOCKERFILE % version)
         return self.st.push(repo, app)
 
+    def push_through(self, proxy_class, app):
+        """Push app v1 with slipwayd talking to moto through a proxy_class (a Validator
+        that answers some calls itself): the push's result and the proxy's operations."""
+        proxy = proxy_class(self.moto.endpoint)
+        try:
+            self.slipwayd(aws=proxy)
+            r = self.push(app, 'v1')
+            ops = proxy.operations()
+            proxy.assert_clean()
+        finally:
+            proxy.close()
+        return r, ops
+
     def calls(self, service, op):
         return [c.params for c in self.vm.calls(service, op)]
 
@@ -217,6 +230,13 @@ class OnMoto(unittest.TestCase):
         self.assertEqual([l for l in p.stderr.splitlines() if l.startswith('slipwayd: ')], [
             'slipwayd: releaser: no listener for the apps: set SLIPWAY_STACK (slipway aws:bootstrap makes one) or '
             'SLIPWAY_LISTENER_ARN (or SLIPWAY_LOAD_BALANCER=none)'])
+        # ... nor a cluster: "default" is the engine's
+        env = dict(env, SLIPWAY_LISTENER_ARN=self.out['ListenerArn'], SLIPWAY_HOME=swstack.temp_dir('slipwayd-aws-'))
+        p = subprocess.run([binary('slipwayd')], env=env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual([l for l in p.stderr.splitlines() if l.startswith('slipwayd: ')], [
+            'slipwayd: releaser: no ECS cluster for the apps: set SLIPWAY_STACK (slipway aws:bootstrap makes one) or '
+            'SLIPWAY_CLUSTER'])
 
     def test_3_fargate_without_subnets(self):
         self.slipwayd(SLIPWAY_STACK='none', SLIPWAY_LAUNCH='fargate', SLIPWAY_CLUSTER=self.out['Cluster'],
@@ -269,14 +289,7 @@ class OnMoto(unittest.TestCase):
             self.assertNotIn(op, self.vm.operations())
 
     def test_5_a_quota_reached(self):
-        quota = Quota(self.moto.endpoint)
-        try:
-            self.slipwayd(aws=quota)
-            r = self.push('quota', 'v1')
-            ops = quota.operations()
-            quota.assert_clean()
-        finally:
-            quota.close()
+        r, ops = self.push_through(Quota, 'quota')
         self.assertNotEqual(r.returncode, 0)
         self.assertIn('remote:  !     load balancer: the listener has reached its quota of rules (100 per Application '
                       'Load Balancer unless raised; ELBv2 TooManyRules)', r.output)
@@ -326,14 +339,7 @@ class OnMoto(unittest.TestCase):
                       checks['load balancer role']['detail'])
 
     def test_8_a_role_slipwayd_may_not_pass(self):
-        deny = NoPassRole(self.moto.endpoint)
-        try:
-            self.slipwayd(aws=deny)
-            r = self.push('nopass', 'v1')
-            ops = deny.operations()
-            deny.assert_clean()
-        finally:
-            deny.close()
+        r, ops = self.push_through(NoPassRole, 'nopass')
         self.assertNotEqual(r.returncode, 0)
         self.assertIn(f"remote:  !     web: slipwayd may not pass the role {self.out['ExecutionRoleArn']} to ECS "
                       "(iam:PassRole): allow iam:PassRole on it in slipwayd's policy (docs/aws.md)", r.output)
