@@ -282,6 +282,41 @@ static void check_role(const struct sw_runenv *e, const json_t *cluster, json_t 
 	sw_buf_release(&racct);
 }
 
+/*
+ * The role ECS shifts traffic with (blue/green, linear, canary): of the cluster's account.
+ * None set is fine on the engine's own load balancer (its default) and otherwise said:
+ * only apps with a shifting strategy need it, and their releases are refused (golive.c).
+ */
+static void check_lb_role(const struct sw_runenv *e, const json_t *cluster, json_t *list)
+{
+	const struct sw_settings *s = e->settings;
+	struct sw_buf d = SW_BUF_INIT, acct = SW_BUF_INIT, racct = SW_BUF_INIT;
+	int ok = 1;
+
+	if (!s->load_balancer)
+		return;
+	if (!strcmp(sw_settings_from(s, "lb_role_arn"), "default") && (s->listener_arn || sw_route_on_aws(e))) {
+		sw_buf_adds(&d, "none: releases of apps with a blue-green, linear or canary strategy are refused "
+				"(set SLIPWAY_LB_ROLE_ARN, or use SLIPWAY_STACK)");
+	} else {
+		account_of(str(cluster, "clusterArn"), &acct);
+		account_of(s->lb_role_arn, &racct);
+		sw_buf_adds(&d, s->lb_role_arn);
+		from(s, "lb_role_arn", &d);
+		if (acct.len && strcmp(acct.ptr, racct.ptr)) {
+			ok = 0;
+			sw_buf_addf(&d, " is of account %s, the cluster of %s", racct.ptr, acct.ptr);
+		}
+	}
+	check(list, "load balancer role", ok, d.ptr, "set SLIPWAY_LB_ROLE_ARN to a role of the cluster's account that "
+						      "ecs.amazonaws.com may assume, with "
+						      "AmazonECSInfrastructureRolePolicyForLoadBalancers (or use "
+						      "SLIPWAY_STACK)");
+	sw_buf_release(&d);
+	sw_buf_release(&acct);
+	sw_buf_release(&racct);
+}
+
 static void check_domain(const struct sw_runenv *e, const struct sw_route_place *place, json_t *list)
 {
 	const char *domain = e->settings->apps_domain;
@@ -438,6 +473,7 @@ json_t *sw_doctor_run(const struct sw_runenv *e)
 		check_launch(e, cluster, list);
 	check_listener(e, list, &place);
 	check_role(e, cluster, list);
+	check_lb_role(e, cluster, list);
 	check_domain(e, &place, list);
 	check_repository(e, list);
 	check_lifecycle(e, list);

@@ -24,6 +24,9 @@
  *                           or iam:SimulatePrincipalPolicy, and a task definition cannot be
  *                           registered as a dry run; a role slipwayd may not pass fails the
  *                           first RegisterTaskDefinition with a line naming iam:PassRole
+ *   load balancer role      the role ECS shifts traffic with (blue/green, linear, canary),
+ *                           of the cluster's account; none given beside a listener given or
+ *                           on AWS is said (such apps' releases are refused)
  *   apps domain             a random name under it resolves (the wildcard record)
  *   repository              ECR answers, a registry login
  *   lifecycle policy        every app repository has slipway's (ecr.h)

@@ -289,6 +289,32 @@ cleanup:
 /* ---- step 2: the web process's way in ---- */
 
 /*
+ * A web process that shifts traffic (blue/green, linear, canary) has ECS weigh the listener
+ * rule with a role of the listener's account (SLIPWAY_LB_ROLE_ARN, the stack's output). The
+ * default names the engine's account: good for the engine's own load balancer only, so with
+ * a listener given (SLIPWAY_LISTENER_ARN, a stack) or on AWS, none set is refused before
+ * anything is made.
+ */
+static int check_lb_role(const struct sw_runenv *e, const struct sw_release *r, const struct sw_manifest *m)
+{
+	const struct sw_process *web = sw_manifest_web(m);
+	json_t *strategy;
+	int ret = 0;
+
+	if (!e->settings->load_balancer || !web || strcmp(sw_settings_from(e->settings, "lb_role_arn"), "default") ||
+	    (!e->settings->listener_arn && !sw_route_on_aws(e)))
+		return 0;
+	strategy = sw_strategy_effective(e->db, r->app, m->strategy);
+	if (sw_strategy_shifts(strategy))
+		ret = sw_error_code(SW_EINVAL, "%s: a %s strategy needs the role ECS shifts traffic with: set "
+				    "SLIPWAY_LB_ROLE_ARN (an ECS infrastructure role for load balancers) or SLIPWAY_STACK "
+				    "(slipway aws:bootstrap makes one), or go back to rolling (slipway deploy:settings "
+				    "strategy=rolling)", web->name, sw_json_str_or(strategy, "strategy", "?"));
+	json_decref(strategy);
+	return ret;
+}
+
+/*
  * Its target group (of the launch's type) and host rule (route.h), recorded in r's state;
  * nothing without a load balancer or a web process.
  */
@@ -877,7 +903,8 @@ int sw_golive_release(const struct sw_runenv *e, struct sw_release *r)
 
 	/* how it launches, its sizes; a service of our name that another app (or no slipway)
 	 * owns: refused, nothing changed */
-	if ((ret = prepare(e, r, &f, &l)) < 0 || (ret = check_owned(e, r->app, &f)) < 0)
+	if ((ret = prepare(e, r, &f, &l)) < 0 || (ret = check_owned(e, r->app, &f)) < 0 ||
+	    (ret = check_lb_role(e, r, &m)) < 0)
 		goto failed_early;
 	set_phase(e, r, PHASE_REGISTER);
 	if ((ret = register_taskdefs(e, r, &m, &f, &l)) < 0)
@@ -943,6 +970,8 @@ int sw_golive_resume(const struct sw_runenv *e, struct sw_release *r)
 		 * (from the launch on, when slipwayd stopped before it was recorded) */
 		struct sw_launch l = SW_LAUNCH_INIT;
 		ret = json_object_get(r->state, "launch") ? launch_of(r, &l) : prepare(e, r, &f, &l);
+		if (ret == 0)
+			ret = check_lb_role(e, r, &m);
 		if (ret == 0 && (ret = register_taskdefs(e, r, &m, &f, &l)) == 0)
 			ret = ensure_route(e, r, &m, &f, &l);
 		sw_launch_release(&l);

@@ -399,6 +399,13 @@ static int stack_name(const char *home, int engine_files, char **name)
 	return ret;
 }
 
+/* 1 when service's endpoint is AWS's own (none configured): slipway-engine, moto, ... are not. */
+static int on_aws(const char *service)
+{
+	const struct sw_aws_endpoint *ep = sw_aws_client_endpoint(rel.aws, service);
+	return ep && ep->source && !strcmp(ep->source, "default");
+}
+
 /* Settings from the environment, then the stack's outputs (a stack not in a usable state refuses). */
 static int load_settings(const char *stack)
 {
@@ -414,13 +421,14 @@ static int load_settings(const char *stack)
 	json_decref(outputs);
 	if (ret == 0)
 		ret = sw_settings_check(&rel.settings);
-	if (ret == 0 && rel.settings.load_balancer && !rel.settings.listener_arn) {
-		/* on AWS nothing is guessed (route.h): the engine's load balancer is found by its name */
-		const struct sw_aws_endpoint *ep = sw_aws_client_endpoint(rel.aws, "elbv2");
-		if (ep && ep->source && !strcmp(ep->source, "default"))
-			ret = sw_error_code(SW_EINVAL, "no listener for the apps: set SLIPWAY_STACK (slipway aws:bootstrap "
-					    "makes one) or SLIPWAY_LISTENER_ARN (or SLIPWAY_LOAD_BALANCER=none)");
-	}
+	/* on AWS nothing is guessed (route.h): the engine's load balancer is found by its name,
+	 * its cluster is "default"; on AWS both are the stack's or named */
+	if (ret == 0 && on_aws("elbv2") && rel.settings.load_balancer && !rel.settings.listener_arn)
+		ret = sw_error_code(SW_EINVAL, "no listener for the apps: set SLIPWAY_STACK (slipway aws:bootstrap "
+				    "makes one) or SLIPWAY_LISTENER_ARN (or SLIPWAY_LOAD_BALANCER=none)");
+	if (ret == 0 && on_aws("ecs") && !strcmp(sw_settings_from(&rel.settings, "cluster"), "default"))
+		ret = sw_error_code(SW_EINVAL, "no ECS cluster for the apps: set SLIPWAY_STACK (slipway aws:bootstrap "
+				    "makes one) or SLIPWAY_CLUSTER");
 	return ret;
 }
 

@@ -59,26 +59,50 @@ static unsigned fnv(const char *s, const char *tail)
 	return h;
 }
 
+/*
+ * prefix + app when that fits ELBv2's 32 characters and holds no "--" (CloudFormation
+ * and the console refuse a target group name with one; an app name may have one), else
+ * prefix + the app's first letters (a run of '-' kept as one, none at the end) + "-" +
+ * the hash of app and salt + suffix. always_hash: the second form only.
+ */
+static void tg_compose(const char *prefix, const char *app, const char *salt, const char *suffix, int always_hash,
+		       struct sw_buf *out)
+{
+	size_t room = 32 - strlen(prefix) - 9 - strlen(suffix), n = 0;
+	const char *p;
+
+	if (!always_hash && strlen(prefix) + strlen(app) <= 32 && !strstr(app, "--")) {
+		sw_buf_addf(out, "%s%s", prefix, app);
+		return;
+	}
+	sw_buf_adds(out, prefix);
+	for (p = app; *p && n < room; p++) {
+		if (*p == '-' && (!n || out->ptr[out->len - 1] == '-'))
+			continue;
+		sw_buf_addch(out, *p);
+		n++;
+	}
+	while (n && out->ptr[out->len - 1] == '-') {
+		sw_buf_setlen(out, out->len - 1);
+		n--;
+	}
+	sw_buf_addf(out, "-%08x%s", fnv(app, salt), suffix);
+}
+
 void sw_route_target_group_name(const char *app, struct sw_buf *out)
 {
-	if (strlen(app) + 3 <= 32)
-		sw_buf_addf(out, "sw-%s", app);
-	else
-		sw_buf_addf(out, "sw-%.20s-%08x", app, fnv(app, NULL));
+	tg_compose("sw-", app, NULL, "", 0, out);
 }
 
 void sw_route_alt_target_group_name(const char *app, struct sw_buf *out)
 {
-	/* an app name starts with a letter: never another app's "sw-<app>" */
-	if (strlen(app) + 4 <= 32)
-		sw_buf_addf(out, "sw--%s", app);
-	else
-		sw_buf_addf(out, "sw--%.19s-%08x", app, fnv(app, NULL));
+	/* an app name starts with a letter: "sw-2-" is never another app's "sw-<app>" */
+	tg_compose("sw-2-", app, NULL, "", 0, out);
 }
 
 void sw_route_target_group_alt_name(const char *app, struct sw_buf *out)
 {
-	sw_buf_addf(out, "sw-%.18s-%08x-b", app, fnv(app, "/b"));
+	tg_compose("sw-", app, "/b", "-b", 1, out);
 }
 
 /* The app's first (alt 0) or other (alt 1) target group name. */
@@ -425,7 +449,7 @@ cleanup:
 }
 
 /*
- * The alternate target group "sw--<app>" into out->alt_target_group_arn: made when
+ * The alternate target group "sw-2-<app>" into out->alt_target_group_arn: made when
  * shifting and missing, kept once made; one of the other type is left alone (NULL).
  * *created is set when it was made now.
  */

@@ -20,7 +20,7 @@
  *  - when the listener is HTTP and its load balancer has an HTTPS listener too (the
  *    engine's router with TLS), the same rules there, and on the HTTP one a redirect to
  *    HTTPS instead of the forward when the app's redirect setting is on.
- *  - for a traffic-shifting strategy (strategy.h), an alternate target group "sw--<app>"
+ *  - for a traffic-shifting strategy (strategy.h), an alternate target group "sw-2-<app>"
  *    of the same type beside it, and the rules (the app's host, its domains, on both listeners) forwarding
  *    to both, weighted 1/0: ECS moves the weights of the app's host rule on the main
  *    listener (the rule is ECS's production listener rule, advancedConfiguration; the
@@ -89,10 +89,14 @@ struct sw_route {
 #define SW_ROUTE_INIT { NULL, NULL, NULL, NULL, NULL }
 void sw_route_release(struct sw_route *r);
 
-/* "sw-<app>", shortened with a hash to ELBv2's 32 characters. Appended to out. */
+/*
+ * "sw-<app>", shortened with a hash to ELBv2's 32 characters, and hashed too when app
+ * holds "--" (which a target group name may not: the name keeps single hyphens).
+ * Appended to out.
+ */
 void sw_route_target_group_name(const char *app, struct sw_buf *out);
 
-/* "sw--<app>": the alternate target group's name (shortened as above). Appended to out. */
+/* "sw-2-<app>": the alternate target group's name (shortened as above). Appended to out. */
 void sw_route_alt_target_group_name(const char *app, struct sw_buf *out);
 
 /*

@@ -32,7 +32,7 @@ static const struct {
 	  offsetof(struct sw_settings, execution_role_arn) },
 	{ "apps_domain", "SLIPWAY_APPS_DOMAIN", "AppsDomain", offsetof(struct sw_settings, apps_domain) },
 	{ "task_role_arn", "SLIPWAY_TASK_ROLE_ARN", NULL, offsetof(struct sw_settings, task_role_arn) },
-	{ "lb_role_arn", "SLIPWAY_LB_ROLE_ARN", NULL, offsetof(struct sw_settings, lb_role_arn) },
+	{ "lb_role_arn", "SLIPWAY_LB_ROLE_ARN", "LoadBalancerRoleArn", offsetof(struct sw_settings, lb_role_arn) },
 	{ "apps_url", "SLIPWAY_APPS_URL", NULL, offsetof(struct sw_settings, apps_url) },
 	{ "log_group_prefix", "SLIPWAY_LOG_GROUP_PREFIX", NULL, offsetof(struct sw_settings, log_group_prefix) },
 };
@@ -155,6 +155,11 @@ static int check_strings(const struct sw_settings *s)
 	}
 	if (s->task_role_arn && sw_settings_check_role_arn(s->task_role_arn) < 0) {
 		sw_error_prefix("SLIPWAY_TASK_ROLE_ARN");
+		goto cleanup;
+	}
+	if (s->lb_role_arn && sw_settings_check_role_arn(s->lb_role_arn) < 0) {
+		origin(s, "lb_role_arn", &o);
+		sw_error_prefix("%s", o.ptr);
 		goto cleanup;
 	}
 	ret = 0;

@@ -12,7 +12,8 @@
  *   SLIPWAY_STACK              the bootstrap stack (default: the one `slipway aws:bootstrap`
  *                              recorded in $SLIPWAY_HOME/aws/stack.env; "none": no stack).
  *                              Its outputs give what the settings marked [stack] do not
- *   SLIPWAY_CLUSTER            ECS cluster (default "default")                  [Cluster]
+ *   SLIPWAY_CLUSTER            ECS cluster (default "default", the engine's; on AWS
+ *                              without a stack it must be given: releaser.c)   [Cluster]
  *   SLIPWAY_LAUNCH             ec2 | fargate (default: the cluster's default capacity provider
  *                              strategy: FARGATE or FARGATE_SPOT in it is fargate, else ec2;
  *                              releaser/launch.h)
@@ -38,9 +39,10 @@
  *   SLIPWAY_TASK_ROLE_ARN      the tasks' own role for apps without one of their own
  *                              (`slipway apps:settings task_role=ARN`); optional
  *   SLIPWAY_LB_ROLE_ARN        the role ECS shifts traffic with (blue/green, linear, canary:
- *                              advancedConfiguration.roleArn); default
+ *                              advancedConfiguration.roleArn)                [LoadBalancerRoleArn]
+ *                              default (the engine's account; on AWS a shifting strategy
+ *                              without it is refused, golive.c):
  *                              arn:aws:iam::000000000000:role/ecsInfrastructureRoleForLoadBalancers
- *                              (the engine's account; set it on AWS)
  *   SLIPWAY_LOG_GROUP_PREFIX   CloudWatch Logs group of an app: <prefix><app>
  *                              (default "/slipway/")
  *   SLIPWAY_DEFAULT_MEMORY     MiB per task when neither manifest nor scale says (256 on EC2;

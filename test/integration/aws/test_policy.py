@@ -32,8 +32,9 @@ IAM_PREFIX = {'ecs': 'ecs', 'ecr': 'ecr', 'elbv2': 'elasticloadbalancing', 'logs
 
 # Actions no operation name shows, each required as long as its evidence is in the code.
 IMPLICIT = [
-    # A task definition that names an execution (or task) role passes it to ECS.
-    (['iam:PassRole'], 'a task definition names a role', r'"(?:executionRoleArn|taskRoleArn)"'),
+    # A task definition that names an execution (or task) role passes it to ECS, and so
+    # does a service whose load balancer names the role ECS shifts traffic with.
+    (['iam:PassRole'], 'a task definition or a service names a role', r'"(?:executionRoleArn|taskRoleArn|roleArn)"'),
     # ECS authorizes tags given at creation (CreateService, RegisterTaskDefinition) as
     # ecs:TagResource with ecs:CreateAction.
     (['ecs:TagResource'], 'ECS resources are created with tags', r'"tags"\s*,\s*"key"'),
@@ -235,6 +236,7 @@ class Policy(unittest.TestCase):
                              '0123456789abcdef/2222222222222222',
             ('Cluster', 'Arn'): 'arn:aws:ecs:eu-west-1:123456789012:cluster/slipway',
             ('ExecutionRole', 'Arn'): 'arn:aws:iam::123456789012:role/slipway-ExecutionRole-ABC',
+            ('LoadBalancerRole', 'Arn'): 'arn:aws:iam::123456789012:role/slipway-LoadBalancerRole-DEF',
         }
 
         def resolve(v, conditions, names=None):

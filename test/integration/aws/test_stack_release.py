@@ -6,7 +6,7 @@ security group, execution role and Fargate launch. Every request, to moto and to
 engine's ECR, goes through the validating proxy (swvalidate.py): zero violations.
 
 And the refusals, each one line with nothing half made: a stack CloudFormation rolled back,
-and AWS without a stack or a listener (slipwayd does not start), Fargate without subnets, a listener in another VPC than the
+and AWS without a stack or a listener or a cluster (slipwayd does not start), Fargate without subnets, a listener in another VPC than the
 stack's (and than SLIPWAY_VPC_ID), a listener of another load balancer than the stack's, an ELBv2 quota reached on CreateRule (the target group
 made for the rule is deleted again).
 
@@ -64,6 +64,21 @@ def rolled_back_stack(method, path, headers, body):
         '<StackStatusReason>The following resource(s) failed to create: [HttpsListener].</StackStatusReason>'
         '</member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata>'
         '</DescribeStacksResponse>')
+
+
+class NoPassRole(Validator):
+    """The validating proxy, but RegisterTaskDefinition is refused as IAM refuses a role
+    slipwayd's identity may not pass."""
+
+    def _forward(self, method, path, headers, body):
+        target = next((v for k, v in headers if k.lower() == 'x-amz-target'), '')
+        if target.endswith('.RegisterTaskDefinition'):
+            role = json.loads(body)['executionRoleArn']
+            return 400, 'Bad Request', [('Content-Type', 'application/x-amz-json-1.1')], json.dumps({
+                '__type': 'AccessDeniedException',
+                'message': f'User: arn:aws:iam::{ACCOUNT}:user/slipwayd is not authorized to perform: iam:PassRole on '
+                           f'resource: {role} because no identity-based policy allows the iam:PassRole action'}).encode()
+        return super()._forward(method, path, headers, body)
 
 
 class OnMoto(unittest.TestCase):
@@ -129,6 +144,19 @@ class OnMoto(unittest.TestCase):
         repo = self.st.make_repo(app, APP_DOCKERFILE % version)
         return self.st.push(repo, app)
 
+    def push_through(self, proxy_class, app):
+        """Push app v1 with slipwayd talking to moto through a proxy_class (a Validator
+        that answers some calls itself): the push's result and the proxy's operations."""
+        proxy = proxy_class(self.moto.endpoint)
+        try:
+            self.slipwayd(aws=proxy)
+            r = self.push(app, 'v1')
+            ops = proxy.operations()
+            proxy.assert_clean()
+        finally:
+            proxy.close()
+        return r, ops
+
     def calls(self, service, op):
         return [c.params for c in self.vm.calls(service, op)]
 
@@ -170,6 +198,8 @@ class OnMoto(unittest.TestCase):
                      'lifecycle policy'):
             self.assertTrue(checks[name]['ok'], checks[name])
         self.assertIn("the stack's ExecutionRole", checks['execution role']['detail'])
+        self.assertEqual(checks['load balancer role'], {'check': 'load balancer role', 'ok': True,
+                                                        'detail': f'{out["LoadBalancerRoleArn"]} (stack slipway)'})
         self.assertIn(f'HTTP listener of application load balancer {out["LoadBalancerArn"]} in {out["VpcId"]} '
                       '(stack slipway)', checks['listener']['detail'])
         self.assertFalse(checks['apps domain']['ok'])
@@ -200,6 +230,13 @@ class OnMoto(unittest.TestCase):
         self.assertEqual([l for l in p.stderr.splitlines() if l.startswith('slipwayd: ')], [
             'slipwayd: releaser: no listener for the apps: set SLIPWAY_STACK (slipway aws:bootstrap makes one) or '
             'SLIPWAY_LISTENER_ARN (or SLIPWAY_LOAD_BALANCER=none)'])
+        # ... nor a cluster: "default" is the engine's
+        env = dict(env, SLIPWAY_LISTENER_ARN=self.out['ListenerArn'], SLIPWAY_HOME=swstack.temp_dir('slipwayd-aws-'))
+        p = subprocess.run([binary('slipwayd')], env=env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual([l for l in p.stderr.splitlines() if l.startswith('slipwayd: ')], [
+            'slipwayd: releaser: no ECS cluster for the apps: set SLIPWAY_STACK (slipway aws:bootstrap makes one) or '
+            'SLIPWAY_CLUSTER'])
 
     def test_3_fargate_without_subnets(self):
         self.slipwayd(SLIPWAY_STACK='none', SLIPWAY_LAUNCH='fargate', SLIPWAY_CLUSTER=self.out['Cluster'],
@@ -252,14 +289,7 @@ class OnMoto(unittest.TestCase):
             self.assertNotIn(op, self.vm.operations())
 
     def test_5_a_quota_reached(self):
-        quota = Quota(self.moto.endpoint)
-        try:
-            self.slipwayd(aws=quota)
-            r = self.push('quota', 'v1')
-            ops = quota.operations()
-            quota.assert_clean()
-        finally:
-            quota.close()
+        r, ops = self.push_through(Quota, 'quota')
         self.assertNotEqual(r.returncode, 0)
         self.assertIn('remote:  !     load balancer: the listener has reached its quota of rules (100 per Application '
                       'Load Balancer unless raised; ELBv2 TooManyRules)', r.output)
@@ -269,6 +299,52 @@ class OnMoto(unittest.TestCase):
         self.assertNotIn('ecs:CreateService', ops)
         names = [t['TargetGroupName'] for t in self.moto.client('elbv2').describe_target_groups()['TargetGroups']]
         self.assertNotIn('sw-quota', names)
+
+
+    # -- the role ECS shifts traffic with -------------------------------------------------------
+    def test_6_a_shifting_strategy_uses_the_stacks_role(self):
+        out = self.out
+        self.slipwayd()
+        repo = self.st.make_repo('shift', '# slipway: strategy=blue-green\n' + APP_DOCKERFILE % 'v1')
+        r = self.st.push(repo, 'shift')
+        self.assertIn('ecs:CreateService', self.vm.operations(), r.output)
+        alt = self.calls('elbv2', 'CreateTargetGroup')
+        self.assertEqual([(t['Name'], t['VpcId']) for t in alt],
+                         [('sw-shift', out['VpcId']), ('sw-2-shift', out['VpcId'])])
+        svc = self.calls('ecs', 'CreateService')[0]
+        self.assertEqual(svc['deploymentConfiguration']['strategy'], 'BLUE_GREEN')
+        self.assertEqual(svc['loadBalancers'][0]['advancedConfiguration']['roleArn'], out['LoadBalancerRoleArn'])
+
+    def test_7_a_shifting_strategy_without_a_role_on_a_given_listener(self):
+        out = self.out
+        self.slipwayd(SLIPWAY_STACK='none', SLIPWAY_CLUSTER=out['Cluster'], SLIPWAY_LISTENER_ARN=out['ListenerArn'],
+                      SLIPWAY_SUBNETS=out['Subnets'], SLIPWAY_SECURITY_GROUPS=out['TaskSecurityGroup'],
+                      SLIPWAY_EXECUTION_ROLE_ARN=out['ExecutionRoleArn'])
+        repo = self.st.make_repo('norole', '# slipway: strategy=canary\n' + APP_DOCKERFILE % 'v1')
+        r = self.st.push(repo, 'norole')
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn('remote:  !     web: a canary strategy needs the role ECS shifts traffic with: set SLIPWAY_LB_ROLE_ARN '
+                      '(an ECS infrastructure role for load balancers) or SLIPWAY_STACK (slipway aws:bootstrap makes '
+                      'one), or go back to rolling (slipway deploy:settings strategy=rolling)', r.output)
+        for op in ('ecs:RegisterTaskDefinition', 'elbv2:CreateTargetGroup', 'elbv2:CreateRule', 'ecs:CreateService'):
+            self.assertNotIn(op, self.vm.operations())
+        # doctor says so; a role of another account is a failure
+        checks = {c['check']: c for c in json.loads(self.cli('doctor', '--json').stdout)['checks']}
+        self.assertTrue(checks['load balancer role']['ok'])
+        self.assertTrue(checks['load balancer role']['detail'].startswith('none: releases of apps with a blue-green'))
+        self.slipwayd(SLIPWAY_LB_ROLE_ARN='arn:aws:iam::210987654321:role/ecsInfrastructureRoleForLoadBalancers')
+        checks = {c['check']: c for c in json.loads(self.cli('doctor', '--json').stdout)['checks']}
+        self.assertFalse(checks['load balancer role']['ok'])
+        self.assertIn(f'(SLIPWAY_LB_ROLE_ARN) is of account 210987654321, the cluster of {ACCOUNT}',
+                      checks['load balancer role']['detail'])
+
+    def test_8_a_role_slipwayd_may_not_pass(self):
+        r, ops = self.push_through(NoPassRole, 'nopass')
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(f"remote:  !     web: slipwayd may not pass the role {self.out['ExecutionRoleArn']} to ECS "
+                      "(iam:PassRole): allow iam:PassRole on it in slipwayd's policy (docs/aws.md)", r.output)
+        for op in ('elbv2:CreateTargetGroup', 'elbv2:CreateRule', 'ecs:CreateService'):
+            self.assertNotIn(op, ops)
 
 
 if __name__ == '__main__':

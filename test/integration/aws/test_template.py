@@ -39,7 +39,8 @@ from swvalidate import Validator
 ROOT = os.environ.get('SW_ROOT') or os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
 TEMPLATE = os.path.join(ROOT, 'scripts', 'aws', 'slipway.yml')
 OUTPUTS = ['Cluster', 'ListenerArn', 'HttpListenerArn', 'LoadBalancerArn', 'LoadBalancerDns', 'VpcId',
-           'Subnets', 'AssignPublicIp', 'TaskSecurityGroup', 'ExecutionRoleArn', 'AppsDomain', 'SlipwaydPolicyArn']
+           'Subnets', 'AssignPublicIp', 'TaskSecurityGroup', 'ExecutionRoleArn', 'LoadBalancerRoleArn', 'AppsDomain',
+           'SlipwaydPolicyArn']
 ECS_AMI = '/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id'
 
 
@@ -138,11 +139,14 @@ class Template(unittest.TestCase):
 
     def test_managed_policies(self):
         """(moto attaches no ManagedPolicyArns) The execution role gets ECS's execution
-        policy (ECR pulls, awslogs), the instances' role the ECS agent's."""
+        policy (ECR pulls, awslogs), the instances' role the ECS agent's, the load balancer
+        role ECS's infrastructure policy for load balancers (not under service-role/)."""
         r = self.t['Resources']
         arn = lambda name: {'Fn::Sub': f'arn:${{AWS::Partition}}:iam::aws:policy/service-role/{name}'}
         self.assertEqual(r['ExecutionRole']['Properties']['ManagedPolicyArns'], [arn('AmazonECSTaskExecutionRolePolicy')])
         self.assertEqual(r['Ec2InstanceRole']['Properties']['ManagedPolicyArns'], [arn('AmazonEC2ContainerServiceforEC2Role')])
+        self.assertEqual(r['LoadBalancerRole']['Properties']['ManagedPolicyArns'], [
+            {'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers'}])
 
     def test_security_group_descriptions(self):
         """EC2 takes only these characters in group and rule descriptions (neither moto nor
@@ -254,6 +258,11 @@ class OnMoto(unittest.TestCase):
         self.assertEqual(role['Arn'], out['ExecutionRoleArn'])
         principals = [s['Principal']['Service'] for s in role['AssumeRolePolicyDocument']['Statement']]
         self.assertEqual(principals, ['ecs-tasks.amazonaws.com'])
+        # the role ECS shifts traffic with (blue/green, linear, canary): ECS itself assumes it
+        lb_role = iam.get_role(RoleName=out['LoadBalancerRoleArn'].split('/')[-1])['Role']
+        self.assertEqual(lb_role['Arn'], out['LoadBalancerRoleArn'])
+        self.assertEqual([s['Principal']['Service'] for s in lb_role['AssumeRolePolicyDocument']['Statement']],
+                         ['ecs.amazonaws.com'])
 
         policy = iam.get_policy(PolicyArn=out['SlipwaydPolicyArn'])['Policy']
         doc = iam.get_policy_version(PolicyArn=policy['Arn'], VersionId=policy['DefaultVersionId'])['PolicyVersion']['Document']
@@ -262,6 +271,9 @@ class OnMoto(unittest.TestCase):
         self.assertEqual(st['EcsCluster']['Resource'], cluster['clusterArn'])
         self.assertEqual(st['EcsListTasks']['Condition'], {'ArnEquals': {'ecs:cluster': cluster['clusterArn']}})
         self.assertEqual(st['PassExecutionRole']['Resource'], out['ExecutionRoleArn'])
+        self.assertEqual(st['PassLoadBalancerRole']['Resource'], out['LoadBalancerRoleArn'])
+        self.assertEqual(st['PassLoadBalancerRole']['Condition'],
+                         {'StringEquals': {'iam:PassedToService': 'ecs.amazonaws.com'}})
         self.assertEqual(st['OwnStack']['Resource'],
                          f'arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{out["Cluster"]}/*')
         self.assertEqual(st['ElbListenerRules']['Resource'], out['ListenerArn'], 'rules on the apps\' listener only')

@@ -133,6 +133,7 @@ class Offline(unittest.TestCase):
             ('ecs', 'ListTasks', {'bogus': 1}, 'bogus', 'unknown member'),
             ('elbv2', 'CreateLoadBalancer', {'Name': 'internal-x'}, 'Name', 'internal-'),
             ('elbv2', 'CreateTargetGroup', {'Name': '-sw-x'}, 'Name', 'hyphen'),
+            ('elbv2', 'CreateTargetGroup', {'Name': 'sw--x'}, 'Name', 'no two hyphens in a row'),
             ('elbv2', 'DescribeTargetGroups', {'Names': ['ok', 'bad_name']}, 'Names[1]', 'letters, digits and hyphens'),
             ('elbv2', 'SetRulePriorities', {'RulePriorities': [{'RuleArn': 'a', 'Priority': 0}]},
              'RulePriorities[0].Priority', 'minimum 1'),

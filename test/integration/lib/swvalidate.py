@@ -215,6 +215,8 @@ def _elb_name(what, internal_ok=True):
             return f'{what} {v!r} is {len(v)} characters long: at most 32'
         if not _ELB_NAME.fullmatch(v):
             return f'{what} {v!r}: only letters, digits and hyphens, not starting or ending with a hyphen'
+        if '--' in v:   # CloudFormation's "cannot contain '--'"; the console and moto refuse it too
+            return f'{what} {v!r} holds "--": no two hyphens in a row'
         if not internal_ok and v.startswith('internal-'):
             return f'{what} {v!r} may not start with "internal-"'
         return None

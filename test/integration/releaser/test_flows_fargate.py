@@ -27,7 +27,7 @@ class Fargate(Flows, unittest.TestCase):
         self.assertTrue(any(l.startswith('       web: goes live blue-green') for l in lines), lines)
         alt = self.params('CreateTargetGroup', 'elbv2')
         self.assertEqual([(t['Name'], t['TargetType'], t['VpcId']) for t in alt],
-                         [('sw--bgapp', 'ip', 'vpc-00000000000slipway')])
+                         [('sw-2-bgapp', 'ip', 'vpc-00000000000slipway')])
         upd = [u for u in self.params('UpdateService') if u['service'] == 'bgapp-web'][-1]
         self.assertEqual(upd['deploymentConfiguration']['strategy'], 'BLUE_GREEN')
         self.assertIn('alternateTargetGroupArn', upd['loadBalancers'][0]['advancedConfiguration'])

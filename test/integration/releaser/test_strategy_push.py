@@ -115,7 +115,7 @@ class StrategyPush(unittest.TestCase):
             # apps:destroy takes both target groups
             elb = ps.eng.client('elbv2')
             names = lambda: sorted(t['TargetGroupName'] for t in elb.describe_target_groups()['TargetGroups'])
-            self.assertEqual([n for n in names() if 'shifty' in n], ['sw--shifty', 'sw-shifty'])
+            self.assertEqual([n for n in names() if 'shifty' in n], ['sw-2-shifty', 'sw-shifty'])
             gone = ps.cli('apps:destroy', '--confirm', app, app)
             self.assertEqual(gone.returncode, 0, gone)
             self.assertEqual([n for n in names() if 'shifty' in n], [])

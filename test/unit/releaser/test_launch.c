@@ -27,6 +27,7 @@
 #define DIGEST "sha256:9ab3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091"
 #define SUBNETS "subnet-0a1b2c3d4e5f60718,subnet-0f1e2d3c4b5a69788"
 #define EXEC_ROLE "arn:aws:iam::123456789012:role/slipway-ExecutionRole-1A2B3C"
+#define LB_ROLE "arn:aws:iam::123456789012:role/slipway-LoadBalancerRole-4D5E6F"
 #define TG "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/sw-hello/0123456789abcdef"
 
 static void expect_json(json_t *got, const char *file)
@@ -322,7 +323,7 @@ static void clear_env(void)
 	static const char *const vars[] = {
 		"SLIPWAY_CLUSTER", "SLIPWAY_LISTENER_ARN", "SLIPWAY_VPC_ID", "SLIPWAY_SUBNETS", "SLIPWAY_SECURITY_GROUPS",
 		"SLIPWAY_ASSIGN_PUBLIC_IP", "SLIPWAY_EXECUTION_ROLE_ARN", "SLIPWAY_TASK_ROLE_ARN", "SLIPWAY_APPS_DOMAIN",
-		"SLIPWAY_APPS_URL", "SLIPWAY_LAUNCH", "SLIPWAY_DEFAULT_MEMORY", "SLIPWAY_LOAD_BALANCER", NULL,
+		"SLIPWAY_APPS_URL", "SLIPWAY_LAUNCH", "SLIPWAY_DEFAULT_MEMORY", "SLIPWAY_LOAD_BALANCER", "SLIPWAY_LB_ROLE_ARN", NULL,
 	};
 	size_t i;
 	for (i = 0; vars[i]; i++)
@@ -331,12 +332,13 @@ static void clear_env(void)
 
 static json_t *outputs(void)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Cluster", "slipway", "ListenerArn",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Cluster", "slipway", "ListenerArn",
 			 "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/slipway/1/2", "HttpsListenerArn",
 			 "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/slipway/1/2", "VpcId",
 			 "vpc-0abc", "Subnets", SUBNETS, "TaskSecurityGroup", "sg-0123456789abcdef0", "AssignPublicIp",
 			 "ENABLED", "ExecutionRoleArn", EXEC_ROLE, "AppsDomain", "apps.example.com", "LoadBalancerArn",
-			 "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/slipway/1");
+			 "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/slipway/1",
+			 "LoadBalancerRoleArn", LB_ROLE);
 }
 
 static void settings_from_the_stack(void **state)
@@ -357,12 +359,28 @@ static void settings_from_the_stack(void **state)
 	assert_string_equal(s.execution_role_arn, EXEC_ROLE);
 	assert_string_equal(s.vpc_id, "vpc-0abc");
 	assert_string_equal(s.apps_domain, "apps.example.com");
+	assert_string_equal(s.lb_role_arn, LB_ROLE);   /* over the engine's default */
+	assert_string_equal(sw_settings_from(&s, "lb_role_arn"), "stack slipway");
 	assert_string_equal(s.apps_url, "https://{app}.apps.example.com");   /* an HTTPS listener */
 	assert_string_equal(sw_settings_from(&s, "log_group_prefix"), "default");
 	assert_int_equal(sw_settings_default_memory(&s, 1), 512);
 	assert_int_equal(sw_settings_default_memory(&s, 0), 256);
 	assert_int_equal(sw_settings_check(&s), 0);
 	sw_settings_release(&s);
+
+	/* without the output (a stack made before it had the role): the engine's default, marked so */
+	json_object_del(out, "LoadBalancerRoleArn");
+	assert_int_equal(sw_settings_load(&s), 0);
+	assert_int_equal(sw_settings_use_stack(&s, "slipway", out), 0);
+	assert_string_equal(sw_settings_from(&s, "lb_role_arn"), "default");
+	sw_settings_release(&s);
+	json_object_set_new(out, "LoadBalancerRoleArn", json_string("arn:aws:iam::123456789012:policy/x"));
+	assert_int_equal(sw_settings_load(&s), 0);
+	assert_int_equal(sw_settings_use_stack(&s, "slipway", out), SW_EINVAL);
+	assert_string_equal(sw_error_last(), "stack slipway output LoadBalancerRoleArn: 'arn:aws:iam::123456789012:policy/x' "
+			    "is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)");
+	sw_settings_release(&s);
+	json_object_set_new(out, "LoadBalancerRoleArn", json_string(LB_ROLE));
 
 	/* a malformed output is named */
 	json_object_set_new(out, "Subnets", json_string("subnet-0a1b,vpc-0abc"));
@@ -388,6 +406,9 @@ static void settings_refused(void **state)
 		{ "SLIPWAY_VPC_ID", "vpc_1", "SLIPWAY_VPC_ID: 'vpc_1' is not a VPC id (vpc-...)" },
 		{ "SLIPWAY_EXECUTION_ROLE_ARN", "arn:aws:iam::12345:role/x",
 		  "SLIPWAY_EXECUTION_ROLE_ARN: 'arn:aws:iam::12345:role/x' is not an IAM role ARN "
+		  "(arn:aws:iam::123456789012:role/NAME)" },
+		{ "SLIPWAY_LB_ROLE_ARN", "ecsInfrastructureRoleForLoadBalancers",
+		  "SLIPWAY_LB_ROLE_ARN: 'ecsInfrastructureRoleForLoadBalancers' is not an IAM role ARN "
 		  "(arn:aws:iam::123456789012:role/NAME)" },
 		{ "SLIPWAY_TASK_ROLE_ARN", "arn:aws:iam::123456789012:user/x",
 		  "SLIPWAY_TASK_ROLE_ARN: 'arn:aws:iam::123456789012:user/x' is not an IAM role ARN "
