@@ -231,7 +231,11 @@ static void gen_config(struct sw_elb_router *r, struct sw_buf *c, const struct s
 	 * A request is retried (on another server: redispatch) when it could not be sent,
 	 * as an ALB does; not once sent (an ALB answers 502 when the target closes without
 	 * a response). Retrying sent requests (retry-on empty-response) would make HAProxy
-	 * copy every request's whole buffer (tune.bufsize) before sending it.
+	 * copy every request's whole buffer (tune.bufsize) before sending it. A connect
+	 * gives up after 2 s: a live target on this machine answers in microseconds (a
+	 * SYN lost to a full backlog is sent again after 1 s), while the address of a
+	 * container that stopped before the engine could take its server out (the engine
+	 * was down, say) stays silent; the request then goes to another server.
 	 */
 	sw_buf_adds(c,
 		"\ndefaults\n"
@@ -240,7 +244,7 @@ static void gen_config(struct sw_elb_router *r, struct sw_buf *c, const struct s
 		"    option redispatch 1\n"
 		"    retries 3\n"
 		"    retry-on conn-failure\n"
-		"    timeout connect 5s\n"
+		"    timeout connect 2s\n"
 		"    timeout client 60s\n"
 		"    timeout server 60s\n"
 		"    timeout http-request 10s\n"
