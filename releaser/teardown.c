@@ -168,14 +168,13 @@ static int own_procs(const struct sw_runenv *e, const char *app, const struct sw
 
 /*
  * What teardown does to the ARNs each process type's family lists (its tasks, its task
- * definitions): list_req(e, family) makes the List request (a new reference, freed by
- * the sweep), key names the ARN list of its answer; act(e, family, arn) returns 0 when it
- * acted, 1 when it left arn alone (or it was gone already), < 0 when it failed (the sweep
- * stops). The number acted on is noted as one or many.
+ * definitions): list(e, family, arns, code) appends every ARN of the family to arns (all
+ * pages; code gets an error's AWS code); act(e, family, arn) returns 0 when it acted, 1
+ * when it left arn alone (or it was gone already), < 0 when it failed (the sweep stops).
+ * The number acted on is noted as one or many.
  */
 struct family_sweep {
-	const char *list_op, *key;
-	json_t *(*list_req)(const struct sw_runenv *e, const char *family);
+	int (*list)(const struct sw_runenv *e, const char *family, json_t *arns, struct sw_buf *code);
 	int (*act)(const struct sw_runenv *e, const char *family, json_t *arn);
 	const char *one, *many;
 };
@@ -188,14 +187,12 @@ static int sweep_families(const struct sw_runenv *e, const char *app, const stru
 	int n = 0, r = 0;
 
 	for (i = 0; i < procs->nr && r >= 0; i++) {
-		json_t *req, *arns = json_array(), *arn;
+		json_t *arns = json_array(), *arn;
 		sw_buf_reset(&family);
 		sw_taskdef_family(app, procs->v[i], &family);
-		req = s->list_req(e, family.ptr);
-		r = sw_pager_collect_call(e, "ecs", s->list_op, req, s->key, arns, &code, NULL);
+		r = s->list(e, family.ptr, arns, &code);
 		if (r < 0 && gone_code(code.ptr))
 			r = 0;
-		json_decref(req);
 		json_array_foreach(arns, k, arn) {
 			if (r < 0)
 				break;
@@ -211,10 +208,13 @@ static int sweep_families(const struct sw_runenv *e, const char *app, const stru
 	return r < 0 ? r : 0;
 }
 
-static json_t *running_tasks_req(const struct sw_runenv *e, const char *family)
+static int running_tasks(const struct sw_runenv *e, const char *family, json_t *arns, struct sw_buf *code)
 {
-	return json_pack("{s:s,s:s,s:s,s:i}", "cluster", e->settings->cluster, "family", family, "desiredStatus",
-			 "RUNNING", "maxResults", 100);
+	json_t *req = json_pack("{s:s,s:s,s:s,s:i}", "cluster", e->settings->cluster, "family", family,
+				"desiredStatus", "RUNNING", "maxResults", 100);
+	int r = sw_pager_collect_call(e, "ecs", "ListTasks", req, "taskArns", arns, code, NULL);
+	json_decref(req);
+	return r;
 }
 
 static int stop_task(const struct sw_runenv *e, const char *family, json_t *arn)
@@ -226,8 +226,7 @@ static int stop_task(const struct sw_runenv *e, const char *family, json_t *arn)
 
 static int stop_tasks(const struct sw_runenv *e, const char *app, const struct sw_strvec *procs, json_t *removed)
 {
-	static const struct family_sweep sweep = { "ListTasks", "taskArns", running_tasks_req, stop_task,
-						   "task stopped", "tasks stopped" };
+	static const struct family_sweep sweep = { running_tasks, stop_task, "task stopped", "tasks stopped" };
 	return sweep_families(e, app, procs, &sweep, removed);
 }
 
@@ -242,10 +241,12 @@ static int arn_of_family(const char *arn, const char *family)
 	return !strncmp(p, family, n) && p[n] == ':';
 }
 
-static json_t *active_taskdefs_req(const struct sw_runenv *e, const char *family)
+static int active_taskdefs(const struct sw_runenv *e, const char *family, json_t *arns, struct sw_buf *code)
 {
-	(void)e;
-	return json_pack("{s:s,s:s}", "familyPrefix", family, "status", "ACTIVE");
+	json_t *req = json_pack("{s:s,s:s}", "familyPrefix", family, "status", "ACTIVE");
+	int r = sw_pager_collect_call(e, "ecs", "ListTaskDefinitions", req, "taskDefinitionArns", arns, code, NULL);
+	json_decref(req);
+	return r;
 }
 
 static int deregister_taskdef(const struct sw_runenv *e, const char *family, json_t *arn)
@@ -258,8 +259,8 @@ static int deregister_taskdef(const struct sw_runenv *e, const char *family, jso
 
 static int taskdefs(const struct sw_runenv *e, const char *app, const struct sw_strvec *procs, json_t *removed)
 {
-	static const struct family_sweep sweep = { "ListTaskDefinitions", "taskDefinitionArns", active_taskdefs_req,
-						   deregister_taskdef, "task definition", "task definitions" };
+	static const struct family_sweep sweep = { active_taskdefs, deregister_taskdef, "task definition",
+						   "task definitions" };
 	return sweep_families(e, app, procs, &sweep, removed);
 }
 
