@@ -31,10 +31,13 @@
  * off between the two, and a server's session counter goes up only once one is picked.
  * So a deregistered target leaves its backend only SETTLE_SECONDS after the last change
  * of the rules (traffic moved away from it: a request that read the earlier rules still
- * finds it), and is taken out of HAProxy only SETTLE_SECONDS after that, once nothing is
- * in flight on it (a request that picked it at the last moment is counted by then).
+ * finds it), and is taken out of HAProxy only PICKED_SECONDS after that, once nothing is
+ * in flight on it (a request that picked it at the last moment is counted by then: the
+ * pick and the count are one step of HAProxy's, which a loaded machine's scheduler can
+ * put off for some milliseconds, not tenths of a second).
  */
 #define SETTLE_SECONDS 0.3
+#define PICKED_SECONDS 0.1
 
 struct applied {
 	unsigned long gen;
@@ -260,7 +263,7 @@ static int apply_targets(struct sw_elb *elb, struct sw_elb_snapshot *s, struct r
 	prune_servers(elb, s);
 	/*
 	 * Deregistrations: done once nothing is in flight on the target (no current session,
-	 * nothing in its queue) SETTLE_SECONDS after it left its backend, as ALB ends one with
+	 * nothing in its queue) PICKED_SECONDS after it left its backend, as ALB ends one with
 	 * no in-flight request and no active connection; else when the last request finished,
 	 * or at the end of the delay. The task's containers stop only then (run/lifecycle.c).
 	 */
@@ -278,7 +281,7 @@ static int apply_targets(struct sw_elb *elb, struct sw_elb_snapshot *s, struct r
 		}
 		changing = 1;
 		if (!res[i].applied_draining ||
-		    (!late && (now < res[i].drained_at + SETTLE_SECONDS || !res[i].have_health ||
+		    (!late && (now < res[i].drained_at + PICKED_SECONDS || !res[i].have_health ||
 			       res[i].h.sessions > 0 || res[i].h.queued > 0)))
 			continue;
 		switch (sw_elb_router_server_remove(elb->router, t->backend, t->server, late)) {
