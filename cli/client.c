@@ -452,44 +452,6 @@ int sw_cli_post_stream(const struct sw_cli_client *c, const char *path, const js
 	return sw_cli_api_ndjson(c, "POST", path, body, on_line, ctx);
 }
 
-int sw_cli_app(int *argc, char **argv, struct sw_buf *app)
-{
-	struct sw_cli_client c = SW_CLI_CLIENT_INIT;
-	struct sw_buf url = SW_BUF_INIT;
-	const char *flag = NULL;
-	int i, ret;
-
-	for (i = 1; i < *argc; i++) {
-		int take = 0;
-		if (!strcmp(argv[i], "--"))
-			break;
-		if ((!strcmp(argv[i], "-a") || !strcmp(argv[i], "--app")) && i + 1 < *argc) {
-			flag = argv[i + 1];
-			take = 2;
-		} else if (!strncmp(argv[i], "--app=", 6)) {
-			flag = argv[i] + 6;
-			take = 1;
-		} else if (!strncmp(argv[i], "-a", 2) && argv[i][2]) {
-			flag = argv[i] + 2;
-			take = 1;
-		} else if (!strcmp(argv[i], "-a") || !strcmp(argv[i], "--app")) {
-			return sw_error_code(SW_EINVAL, "%s needs an app name", argv[i]);
-		}
-		if (take) {
-			memmove(&argv[i], &argv[i + take], (size_t)(*argc - i - take + 1) * sizeof(*argv));
-			*argc -= take;
-			i--;
-		}
-	}
-	if ((ret = sw_cli_server_url(&url)) < 0)
-		goto cleanup;
-	c.url = url.ptr;
-	ret = sw_cli_client_app(&c, flag, app);
-cleanup:
-	sw_buf_release(&url);
-	return ret;
-}
-
 int sw_cli_setup(const struct sw_cli_command *cmd, struct sw_cli_client *c, const char *flag, struct sw_buf *app)
 {
 	if (sw_cli_client_init(c) < 0)

@@ -25,7 +25,7 @@
  * sw_cli_app_delete() a whole "NAME [-a APP]" command around one DELETE.)
  *
  * cmd_release.c (the releaser's commands) uses SW_CLI_CLIENT_INIT, sw_cli_client_init(),
- * sw_cli_app(), sw_cli_get() and sw_cli_post_stream(): those stay as they are.
+ * sw_cli_get() and sw_cli_post_stream(): those stay as they are.
  *
  * Where the server is: $SLIPWAY_URL, else the URL `slipway login` saved
  * ($XDG_CONFIG_HOME/slipway/url, default ~/.config/slipway/url), else
@@ -103,12 +103,6 @@ int sw_cli_post_stream(const struct sw_cli_client *c, const char *path, const js
  */
 int sw_cli_client_app(const struct sw_cli_client *c, const char *flag, struct sw_buf *app);
 
-/*
- * For commands that scan argv themselves: take "-a APP" / "--app APP" / "--app=APP" out
- * of argv (argc updated), then resolve the app as sw_cli_client_app() does (the server
- * URL as sw_cli_client_init() finds it). 0 with app set, or negative with one line.
- */
-int sw_cli_app(int *argc, char **argv, struct sw_buf *app);
 
 /*
  * The usual start of an app command: sw_cli_client_init() and sw_cli_client_app().
